@@ -1,0 +1,33 @@
+"""Small adapters that turn checks into :class:`EvidenceResult` values.
+
+Evidence functions are plain callables.  These helpers run a Hypothesis property under the fixed,
+derandomized ``verify`` profile (so a verify run is reproducible) and catch failures into a detail line
+instead of a traceback.
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Callable
+
+from invariants.claims.registry import EvidenceResult
+
+
+def run_property(test: Callable[[], None], summary: str) -> EvidenceResult:
+    """Run a Hypothesis ``@given`` test (already decorated) and report it as evidence.
+
+    The test must carry its own ``@settings``; use :data:`invariants.hypothesis_profiles.VERIFY` so
+    that examples are derandomized.  ``summary`` describes what a pass establishes.
+    """
+    try:
+        test()
+    except AssertionError as exc:  # a falsifying example: the property does not hold
+        return EvidenceResult(False, f"property failed: {exc}".strip())
+    except Exception as exc:  # noqa: BLE001  evidence must report, never crash verify
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return EvidenceResult(False, f"property raised {last}")
+    return EvidenceResult(True, summary)
+
+
+def check(condition: bool, ok: str, bad: str) -> EvidenceResult:
+    """Evidence from a single boolean condition with a detail line for each outcome."""
+    return EvidenceResult(bool(condition), ok if condition else bad)

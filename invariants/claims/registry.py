@@ -1,0 +1,117 @@
+"""Claim registry: the data model for claims, their evidence and verdicts.
+
+A claim is data (ID, seed quotes, precise statement, conditions, verdict, derivation) plus a tuple of
+small evidence functions.  Each evidence function runs a symbolic proof, a Hypothesis property, a
+counterexample or an experiment and returns an :class:`EvidenceResult`.  ``passed`` means *the evidence
+supports the registered verdict* (for a refuted claim: the counterexample really refutes it).
+
+Claim modules (``invariants/claims/<family>.py``) build their claims and call :func:`register`.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+EvidenceKind = Literal["symbolic", "property", "counterexample", "experiment"]
+EVIDENCE_KINDS: tuple[str, ...] = ("symbolic", "property", "counterexample", "experiment")
+
+
+class Verdict(str, enum.Enum):
+    """Verdict vocabulary.
+
+    - ``proved``: established by a symbolic proof (SymPy), backed by exact checks.
+    - ``verified``: established by property tests / experiments only.
+    - ``conditional``: true under the stated conditions, false outside them (evidence shows both).
+    - ``refuted``: false as stated; the evidence includes a minimal counterexample.
+    """
+
+    PROVED = "proved"
+    VERIFIED = "verified"
+    CONDITIONAL = "conditional"
+    REFUTED = "refuted"
+
+
+@dataclass(frozen=True)
+class EvidenceResult:
+    """Outcome of one evidence function: whether it supports the verdict, and a one-paragraph detail."""
+
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of executable evidence.
+
+    ``fn`` takes no argument and returns an :class:`EvidenceResult`; it must be deterministic
+    (fixed seeds, derandomized Hypothesis) so that a verify run is reproducible.
+    """
+
+    kind: EvidenceKind
+    name: str
+    fn: Callable[[], EvidenceResult]
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVIDENCE_KINDS:
+            raise ValueError(f"unknown evidence kind {self.kind!r}; expected one of {EVIDENCE_KINDS}")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A precisely stated claim about weight initialization.
+
+    Attributes:
+        id: stable identifier (``FAMILY-TOPIC-NN``); never reused or renamed once published.
+        title: one-line summary.
+        seed_quotes: exact sentences of ``shared/seed/weight-init-claims.txt`` this claim covers.
+        statement: the precise statement the verdict applies to.
+        conditions: the conditions under which the statement holds (or, for a conditional claim,
+            where it holds and where it fails).
+        verdict: see :class:`Verdict`.
+        derivation: the argument (proof sketch, or why the counterexample refutes the seed's text).
+        evidence: executable evidence, at least one piece.
+    """
+
+    id: str
+    title: str
+    seed_quotes: tuple[str, ...]
+    statement: str
+    verdict: Verdict
+    evidence: tuple[Evidence, ...]
+    conditions: tuple[str, ...] = ()
+    derivation: str = ""
+    references: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.evidence:
+            raise ValueError(f"claim {self.id} has no evidence")
+        if not self.seed_quotes:
+            raise ValueError(f"claim {self.id} quotes nothing from the seed")
+
+
+_REGISTRY: dict[str, Claim] = {}
+
+
+def register(claim: Claim) -> Claim:
+    """Add ``claim`` to the registry; IDs must be unique."""
+    if claim.id in _REGISTRY:
+        raise ValueError(f"duplicate claim id {claim.id}")
+    _REGISTRY[claim.id] = claim
+    return claim
+
+
+def all_claims() -> list[Claim]:
+    """Every registered claim, in ID order (imports the claim families on first use)."""
+    from invariants import claims as _families  # noqa: F401  (registers on import)
+
+    _families.load_all()
+    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+
+
+def get(claim_id: str) -> Claim:
+    """The claim with this ID; raises ``KeyError`` naming the known IDs when absent."""
+    claims = {c.id: c for c in all_claims()}
+    if claim_id not in claims:
+        raise KeyError(f"unknown claim id {claim_id!r}; known: {', '.join(sorted(claims))}")
+    return claims[claim_id]

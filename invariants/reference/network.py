@@ -1,0 +1,225 @@
+"""The numpy reference multilayer perceptron: forward, backward, dropout, permutations.
+
+Layout (PyTorch's): layer l = 1..L maps h_{l-1} (B, n_{l-1}) to z_l = h_{l-1} W_lᵀ + b_l with
+W_l of shape (n_l, n_{l-1}) and b_l of shape (n_l,); hidden layers apply h_l = φ(z_l), the output layer
+is linear and feeds the loss.  Parameters live in an ordered dict ``{"W1", "b1", "W2", ...}`` (no
+``b*`` entries when ``bias=False``).  The hidden units of layer l (1 ≤ l < L) are the rows of W_l, the
+entries of b_l and the columns of W_{l+1}.
+
+Dropout is inverted dropout (kept values scaled by 1/(1 − p)); masks come from an explicit
+``np.random.Generator`` and are returned so an experiment can replay or permute them.
+
+With ``kernel="exact"`` (the default, see :mod:`invariants.reference.kernels`) every output, gradient
+and, through the optimizers, every optimizer state is bitwise equivariant under permutations of
+hidden units.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from invariants.reference import kernels
+from invariants.reference.activations import get_activation
+from invariants.reference.losses import get_loss
+
+Params = dict[str, np.ndarray]
+DTYPES = (np.float32, np.float64)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Shape and behaviour of a reference MLP.
+
+    Attributes:
+        sizes: (n_in, n_1, ..., n_out); at least two entries, every entry ≥ 1.
+        activation: name in :data:`invariants.reference.activations.ACTIVATIONS`.
+        loss: ``"mse"`` or ``"softmax_xent"``.
+        bias: whether layers have biases.
+        kernel: ``"exact"`` (bitwise equivariant) or ``"blas"``.
+        input_dropout, hidden_dropout: drop probabilities in [0, 1).
+        dtype: ``"float32"`` or ``"float64"``.
+    """
+
+    sizes: tuple[int, ...]
+    activation: str = "tanh"
+    loss: str = "mse"
+    bias: bool = True
+    kernel: str = "exact"
+    input_dropout: float = 0.0
+    hidden_dropout: float = 0.0
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        if len(self.sizes) < 2 or any(int(n) < 1 for n in self.sizes):
+            raise ValueError(f"sizes must list ≥ 2 layer widths, each ≥ 1; got {self.sizes}")
+        get_activation(self.activation)
+        get_loss(self.loss)
+        if self.kernel not in kernels.KERNELS:
+            raise ValueError(f"unknown kernel {self.kernel!r}; expected one of {kernels.KERNELS}")
+        for p in (self.input_dropout, self.hidden_dropout):
+            if not 0.0 <= p < 1.0:
+                raise ValueError(f"dropout probability must lie in [0, 1), got {p}")
+        if np.dtype(self.dtype) not in [np.dtype(d) for d in DTYPES]:
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+
+    @property
+    def depth(self) -> int:
+        """Number of weight layers L."""
+        return len(self.sizes) - 1
+
+    @property
+    def hidden_layers(self) -> range:
+        """Indices l of the hidden layers, 1..L-1."""
+        return range(1, self.depth)
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Name → shape for every parameter, in order."""
+        shapes: dict[str, tuple[int, ...]] = {}
+        for l in range(1, self.depth + 1):
+            shapes[f"W{l}"] = (self.sizes[l], self.sizes[l - 1])
+            if self.bias:
+                shapes[f"b{l}"] = (self.sizes[l],)
+        return shapes
+
+
+def init_params(arch: Architecture, weight, bias=0.0) -> Params:
+    """Build parameters from per-tensor initializers.
+
+    ``weight`` and ``bias`` are each a number (constant init) or a callable ``f(name, shape) -> array``
+    (or a dict name → array).  Results are cast to ``arch.dtype``; shape mismatches raise ``ValueError``.
+    """
+    dtype = np.dtype(arch.dtype)
+    params: Params = {}
+    for name, shape in arch.param_shapes().items():
+        spec = weight if name.startswith("W") else bias
+        if callable(spec):
+            value = spec(name, shape)
+        elif isinstance(spec, dict):
+            value = spec[name]
+        else:
+            value = np.full(shape, spec)
+        value = np.array(value, dtype=dtype)
+        if value.shape != shape:
+            raise ValueError(f"initializer for {name} returned shape {value.shape}, expected {shape}")
+        params[name] = value
+    return params
+
+
+def random_params(arch: Architecture, rng: np.random.Generator, weight_std: str | float = "lecun",
+                  bias_std: float = 0.0) -> Params:
+    """Gaussian weights (std 1/√fan_in for ``"lecun"``, or a given std) and Gaussian or zero biases."""
+
+    def w(name, shape):
+        std = 1.0 / np.sqrt(shape[1]) if weight_std == "lecun" else float(weight_std)
+        return rng.normal(0.0, std, size=shape)
+
+    def b(name, shape):
+        return rng.normal(0.0, bias_std, size=shape) if bias_std else np.zeros(shape)
+
+    return init_params(arch, w, b)
+
+
+@dataclass
+class ForwardCache:
+    """Everything the backward pass needs: inputs h_{l-1}, pre-activations z_l, dropout masks."""
+
+    inputs: list[np.ndarray] = field(default_factory=list)  # h_0 (after input dropout), h_1, ..., h_{L-1}
+    preacts: list[np.ndarray] = field(default_factory=list)  # z_1, ..., z_L
+    masks: dict[int, np.ndarray] = field(default_factory=dict)  # layer index (0 = input) -> scaled mask
+    output: np.ndarray | None = None
+
+
+def _dropout_mask(p: float, shape, rng, dtype) -> np.ndarray:
+    keep = rng.random(shape) >= p
+    return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+
+
+def forward(arch: Architecture, params: Params, x: np.ndarray, rng: np.random.Generator | None = None,
+            masks: dict[int, np.ndarray] | None = None) -> ForwardCache:
+    """Forward pass on a batch ``x`` of shape (B, n_in); returns the cache (output (B, n_out)).
+
+    Dropout masks are taken from ``masks`` (layer index → (B, n_l) scaled mask, 0 = input) when given,
+    else drawn from ``rng``; dropout without either raises ``ValueError``.
+    """
+    dtype = np.dtype(arch.dtype)
+    act = get_activation(arch.activation)
+    h = np.asarray(x, dtype=dtype)
+    if h.ndim != 2 or h.shape[1] != arch.sizes[0]:
+        raise ValueError(f"inputs must have shape (B, {arch.sizes[0]}), got {h.shape}")
+    masks = dict(masks or {})
+    cache = ForwardCache(masks=masks)
+
+    def apply_dropout(layer: int, h: np.ndarray, p: float) -> np.ndarray:
+        if p == 0.0:
+            return h
+        if layer not in masks:
+            if rng is None:
+                raise ValueError("dropout needs an explicit np.random.Generator (rng=...) or masks")
+            masks[layer] = _dropout_mask(p, h.shape, rng, dtype)
+        return h * masks[layer]
+
+    h = apply_dropout(0, h, arch.input_dropout)
+    for l in range(1, arch.depth + 1):
+        cache.inputs.append(h)
+        z = kernels.matmul(h, params[f"W{l}"].T, arch.kernel)
+        if arch.bias:
+            z = z + params[f"b{l}"]
+        cache.preacts.append(z)
+        if l < arch.depth:
+            h = apply_dropout(l, act.f(z), arch.hidden_dropout)
+        else:
+            h = z
+    cache.output = h
+    return cache
+
+
+def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarray,
+                  rng: np.random.Generator | None = None, masks: dict[int, np.ndarray] | None = None,
+                  ) -> tuple[float, Params]:
+    """Loss on the batch (x, t) and its gradient with respect to every parameter (same keys/shapes).
+
+    Backpropagation: δ_L = ∂L/∂z_L; ∂L/∂W_l = δ_lᵀ h_{l-1}; ∂L/∂b_l = Σ_batch δ_l;
+    δ_{l-1} = (δ_l W_l) ⊙ mask_{l-1} ⊙ φ'(z_{l-1}).
+    """
+    cache = forward(arch, params, x, rng=rng, masks=masks)
+    loss, delta = get_loss(arch.loss)(cache.output, t)
+    act = get_activation(arch.activation)
+    grads: Params = {}
+    for l in range(arch.depth, 0, -1):
+        grads[f"W{l}"] = kernels.matmul(delta.T, cache.inputs[l - 1], arch.kernel)
+        if arch.bias:
+            grads[f"b{l}"] = kernels.sum_rows(delta, arch.kernel)
+        if l > 1:
+            back = kernels.matmul(delta, params[f"W{l}"], arch.kernel)
+            if l - 1 in cache.masks:
+                back = back * cache.masks[l - 1]
+            delta = back * act.df(cache.preacts[l - 2])
+    ordered = {name: grads[name] for name in params}
+    return float(loss), ordered
+
+
+def predict(arch: Architecture, params: Params, x: np.ndarray) -> np.ndarray:
+    """Network output (B, n_out) without dropout (evaluation mode)."""
+    eval_arch = Architecture(**{**arch.__dict__, "input_dropout": 0.0, "hidden_dropout": 0.0})
+    return forward(eval_arch, params, x).output
+
+
+def permute_hidden(arch: Architecture, tree: Params, layer: int, perm: np.ndarray) -> Params:
+    """Permute the hidden units of ``layer`` in a parameter-shaped dict (params, grads or optimizer state).
+
+    Unit j of the result is unit ``perm[j]`` of the input: rows of W_l and entries of b_l are taken
+    in ``perm`` order, and so are the columns of W_{l+1}.  Raises ``ValueError`` for an output or
+    input layer index or a ``perm`` that is not a permutation of the layer's units.
+    """
+    if layer not in arch.hidden_layers:
+        raise ValueError(f"layer {layer} is not a hidden layer (hidden layers: {list(arch.hidden_layers)})")
+    perm = np.asarray(perm)
+    if sorted(perm.tolist()) != list(range(arch.sizes[layer])):
+        raise ValueError(f"perm must be a permutation of range({arch.sizes[layer]})")
+    out = dict(tree)
+    out[f"W{layer}"] = tree[f"W{layer}"][perm, :]
+    if f"b{layer}" in tree:
+        out[f"b{layer}"] = tree[f"b{layer}"][perm]
+    out[f"W{layer + 1}"] = tree[f"W{layer + 1}"][:, perm]
+    return out
