@@ -1,0 +1,117 @@
+"""Plain-text table of a verify run, the failed evidence below it, and a progress indicator.
+
+The table has one row per claim::
+
+    ID            verdict     evidence  seconds  status
+    SYM-CONST-01  proved      3/3          0.12  OK
+
+followed by a summary line and, for every failed piece of evidence, its claim, kind, name and detail.
+"""
+from __future__ import annotations
+
+import sys
+import textwrap
+from typing import Optional, Sequence, TextIO
+
+from invariants.claims.registry import Claim
+from invariants.verify import ClaimOutcome, VerifyReport
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
+    """A plain-text table; ``align`` has one character per column, ``l`` or ``r`` (default: all ``l``)."""
+    ncols = len(headers)
+    align = align or "l" * ncols
+    if len(align) != ncols or any(len(row) != ncols for row in rows):
+        raise ValueError("every row and the alignment must have one entry per header")
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        out = [c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(cells, widths, align)]
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(headers)] + [line(row) for row in rows])
+
+
+def _status(outcome: ClaimOutcome) -> str:
+    return "OK" if outcome.passed else "FAIL"
+
+
+def render_failures(report: VerifyReport, width: int = 100) -> str:
+    """Every failed piece of evidence with its detail, or ``""`` when nothing failed."""
+    blocks = []
+    for outcome in report.failed:
+        for ev, result in outcome.failures:
+            head = f"FAIL {outcome.claim.id} [{ev.kind}] {ev.name}"
+            detail = textwrap.fill(
+                result.detail or "(no detail)", width=width, initial_indent="    ", subsequent_indent="    "
+            )
+            blocks.append(f"{head}\n{detail}")
+    if not blocks:
+        return ""
+    return "Failed evidence:\n" + "\n".join(blocks)
+
+
+def render_verify(report: VerifyReport, *, table: bool = True) -> str:
+    """The verify table, a summary line and the failed evidence (``table=False``: failures only)."""
+    parts = []
+    if table:
+        rows = [
+            [
+                o.claim.id,
+                o.claim.verdict.value,
+                f"{o.n_passed}/{len(o.results)}",
+                f"{o.seconds:.2f}",
+                _status(o),
+            ]
+            for o in report.outcomes
+        ]
+        parts.append(render_table(["ID", "verdict", "evidence", "seconds", "status"], rows, "lllrl"))
+        n_fail = len(report.failed)
+        n = len(report.outcomes)
+        parts.append(
+            f"{n} claim{'s' if n != 1 else ''}: {n - n_fail} OK, {n_fail} FAIL"
+            f" in {report.total_seconds:.2f}s"
+        )
+    failures = render_failures(report)
+    if failures:
+        parts.append(failures)
+    return "\n\n".join(parts)
+
+
+class Progress:
+    """A progress callback for :func:`invariants.verify.run_claims` that writes to ``stream``.
+
+    On a terminal it keeps one updating line (``[ 3/24] SYM-CONST-01 ...``) and clears it at the end;
+    elsewhere (logs, CI) it writes one such line as each claim starts, so a slow or hanging claim is
+    visible.  Call :meth:`close` after the run.
+    """
+
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        if tty is None:
+            isatty = getattr(self.stream, "isatty", None)
+            tty = bool(isatty and isatty())
+        self.tty = tty
+        self._last_len = 0
+
+    def __call__(self, index: int, total: int, claim: Claim, outcome: Optional[ClaimOutcome]) -> None:
+        width = len(str(total))
+        prefix = f"[{index:>{width}}/{total}] {claim.id}"
+        if self.tty:
+            text = f"{prefix} ..." if outcome is None else f"{prefix} {_status(outcome)}"
+            self._rewrite(text)
+        elif outcome is None:
+            self.stream.write(f"{prefix} ...\n")
+        self.stream.flush()
+
+    def _rewrite(self, text: str) -> None:
+        pad = max(0, self._last_len - len(text))
+        self.stream.write("\r" + text + " " * pad)
+        self._last_len = len(text)
+
+    def close(self) -> None:
+        """Clear the updating line (terminal only)."""
+        if self.tty and self._last_len:
+            self.stream.write("\r" + " " * self._last_len + "\r")
+            self.stream.flush()
+            self._last_len = 0

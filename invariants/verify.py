@@ -1,0 +1,145 @@
+"""Run claims' evidence and collect the outcome.
+
+:func:`run_claims` runs every evidence function of every claim, in order, timing each claim.  An
+evidence function that raises (or returns something other than an
+:class:`~invariants.claims.registry.EvidenceResult`) becomes a *failed* result whose detail names the
+exception; nothing propagates out of the runner except ``KeyboardInterrupt``.
+
+The runner prints nothing: callers observe it through the ``progress`` callback and render the
+returned :class:`VerifyReport` (see :mod:`invariants.report`).
+
+JSON contract of :meth:`VerifyReport.to_json_dict`::
+
+    {"version": str, "passed": bool, "total_seconds": float,
+     "claims": [{"id", "title", "seed_quotes": [str], "statement", "conditions": [str],
+                 "verdict": "proved" | "verified" | "conditional" | "refuted", "derivation",
+                 "evidence": [{"kind", "name", "passed", "detail"}],
+                 "passed": bool, "seconds": float}]}
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional
+
+from invariants.claims.registry import Claim, Evidence, EvidenceResult
+
+#: Called as ``progress(index, total, claim, outcome)``: once before a claim runs with
+#: ``outcome=None``, once after with its :class:`ClaimOutcome`.  ``index`` counts from 1.
+ProgressCallback = Callable[[int, int, Claim, Optional["ClaimOutcome"]], None]
+
+_MAX_DETAIL = 500
+
+
+def _one_line(text: str, limit: int = _MAX_DETAIL) -> str:
+    """``text`` with all whitespace runs collapsed to single spaces, cut to ``limit`` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def run_evidence(evidence: Evidence) -> EvidenceResult:
+    """Run one evidence function; any exception or malformed return becomes a failed result."""
+    try:
+        result = evidence.fn()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001  evidence must report, never crash verify
+        message = _one_line(str(exc))
+        name = type(exc).__name__
+        detail = f"evidence raised {name}: {message}" if message else f"evidence raised {name}"
+        return EvidenceResult(False, detail)
+    if not isinstance(result, EvidenceResult):
+        return EvidenceResult(
+            False, _one_line(f"evidence returned {type(result).__name__} {result!r}, not an EvidenceResult")
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """The result of running one claim's evidence."""
+
+    claim: Claim
+    results: list[tuple[Evidence, EvidenceResult]]
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        """True when every piece of evidence passed (supports the registered verdict)."""
+        return all(result.passed for _, result in self.results)
+
+    @property
+    def n_passed(self) -> int:
+        return sum(1 for _, result in self.results if result.passed)
+
+    @property
+    def failures(self) -> list[tuple[Evidence, EvidenceResult]]:
+        return [(ev, result) for ev, result in self.results if not result.passed]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        claim = self.claim
+        return {
+            "id": claim.id,
+            "title": claim.title,
+            "seed_quotes": list(claim.seed_quotes),
+            "statement": claim.statement,
+            "conditions": list(claim.conditions),
+            "verdict": claim.verdict.value,
+            "derivation": claim.derivation,
+            "evidence": [
+                {"kind": ev.kind, "name": ev.name, "passed": bool(result.passed), "detail": result.detail}
+                for ev, result in self.results
+            ],
+            "passed": self.passed,
+            "seconds": round(self.seconds, 6),
+        }
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Outcomes of a verify run, in the order the claims ran."""
+
+    outcomes: list[ClaimOutcome] = field(default_factory=list)
+    total_seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when every claim's evidence all passed."""
+        return all(outcome.passed for outcome in self.outcomes)
+
+    @property
+    def failed(self) -> list[ClaimOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.passed]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        from invariants import __version__
+
+        return {
+            "version": __version__,
+            "passed": self.passed,
+            "total_seconds": round(self.total_seconds, 6),
+            "claims": [outcome.to_json_dict() for outcome in self.outcomes],
+        }
+
+
+def run_claim(claim: Claim) -> ClaimOutcome:
+    """Run every evidence function of ``claim`` in order and time the whole claim."""
+    start = time.perf_counter()
+    results = [(ev, run_evidence(ev)) for ev in claim.evidence]
+    return ClaimOutcome(claim=claim, results=results, seconds=time.perf_counter() - start)
+
+
+def run_claims(claims: Iterable[Claim], progress: ProgressCallback | None = None) -> VerifyReport:
+    """Run the evidence of each claim in order; report progress through ``progress`` if given."""
+    claims = list(claims)
+    total = len(claims)
+    outcomes: list[ClaimOutcome] = []
+    start = time.perf_counter()
+    for index, claim in enumerate(claims, start=1):
+        if progress is not None:
+            progress(index, total, claim, None)
+        outcome = run_claim(claim)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(index, total, claim, outcome)
+    return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start)

@@ -1,0 +1,172 @@
+"""The verify runner, on small hand-made claims (independent of the real claim families)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict
+from invariants.verify import ClaimOutcome, VerifyReport, run_claims
+
+
+def ok(detail: str = "fine") -> Evidence:
+    return Evidence("symbolic", "ok", lambda: EvidenceResult(True, detail))
+
+
+def bad(detail: str = "wrong") -> Evidence:
+    return Evidence("property", "bad", lambda: EvidenceResult(False, detail))
+
+
+def make_claim(cid: str, *evidence: Evidence, verdict: Verdict = Verdict.PROVED) -> Claim:
+    return Claim(
+        id=cid,
+        title=f"title of {cid}",
+        seed_quotes=("a quote from the seed",),
+        statement=f"statement of {cid}",
+        verdict=verdict,
+        evidence=evidence,
+        conditions=("finite width",),
+        derivation="because",
+    )
+
+
+def test_all_passing_claims_pass():
+    report = run_claims([make_claim("T-A-01", ok(), ok()), make_claim("T-B-01", ok())])
+    assert isinstance(report, VerifyReport)
+    assert report.passed
+    assert [o.claim.id for o in report.outcomes] == ["T-A-01", "T-B-01"]
+    assert all(o.passed for o in report.outcomes)
+    assert report.outcomes[0].n_passed == 2
+
+
+def test_one_failed_evidence_fails_the_claim_and_the_report():
+    report = run_claims([make_claim("T-A-01", ok(), bad()), make_claim("T-B-01", ok())])
+    assert not report.passed
+    first, second = report.outcomes
+    assert not first.passed and second.passed
+    assert [ev.name for ev, _ in first.failures] == ["bad"]
+    assert report.failed == [first]
+
+
+def test_evidence_runs_in_order_and_all_run_after_a_failure():
+    calls = []
+
+    def rec(name, passed):
+        def fn():
+            calls.append(name)
+            return EvidenceResult(passed, name)
+
+        return Evidence("experiment", name, fn)
+
+    run_claims([make_claim("T-A-01", rec("one", True), rec("two", False), rec("three", True))])
+    assert calls == ["one", "two", "three"]
+
+
+def test_raising_evidence_becomes_a_failed_result_with_a_one_line_detail():
+    def boom():
+        raise ValueError("first line\nsecond line")
+
+    claim = make_claim("T-A-01", Evidence("counterexample", "boom", boom), ok())
+    report = run_claims([claim])  # must not raise
+    outcome = report.outcomes[0]
+    (ev, result), (_, after) = outcome.results
+    assert ev.name == "boom"
+    assert result.passed is False
+    assert "ValueError" in result.detail and "first line" in result.detail
+    assert "\n" not in result.detail
+    assert after.passed  # later evidence still ran
+    assert not outcome.passed
+
+
+def test_base_exceptions_other_than_keyboard_interrupt_are_caught():
+    def exits():
+        raise SystemExit(3)
+
+    report = run_claims([make_claim("T-A-01", Evidence("experiment", "exits", exits))])
+    assert not report.passed
+    assert "SystemExit" in report.outcomes[0].results[0][1].detail
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_claims([make_claim("T-A-01", Evidence("experiment", "ctrl-c", interrupted))])
+
+
+def test_a_non_result_return_value_is_a_failure():
+    report = run_claims([make_claim("T-A-01", Evidence("symbolic", "none", lambda: None))])
+    result = report.outcomes[0].results[0][1]
+    assert not result.passed and "EvidenceResult" in result.detail
+
+
+def test_progress_is_called_before_and_after_each_claim():
+    events = []
+    claims = [make_claim("T-A-01", ok()), make_claim("T-B-01", bad())]
+
+    def record(index, total, claim, outcome):
+        events.append((index, total, claim.id, None if outcome is None else outcome.passed))
+
+    run_claims(claims, progress=record)
+    assert events == [
+        (1, 2, "T-A-01", None),
+        (1, 2, "T-A-01", True),
+        (2, 2, "T-B-01", None),
+        (2, 2, "T-B-01", False),
+    ]
+
+
+def test_each_claim_is_timed():
+    report = run_claims([make_claim("T-A-01", ok())])
+    assert report.outcomes[0].seconds >= 0.0
+    assert report.total_seconds >= report.outcomes[0].seconds
+
+
+CLAIM_KEYS = {"id", "title", "seed_quotes", "statement", "verdict", "evidence", "seconds"}
+EVIDENCE_KEYS = {"kind", "name", "passed", "detail"}
+
+
+def test_json_contract():
+    report = run_claims(
+        [
+            make_claim("T-A-01", ok("proof holds"), bad("counterexample missing"), verdict=Verdict.REFUTED),
+            make_claim("T-B-01", ok()),
+        ]
+    )
+    data = report.to_json_dict()
+    json.dumps(data)  # serializable as is
+    assert isinstance(data["claims"], list) and len(data["claims"]) == 2
+    assert data["passed"] is False
+    first = data["claims"][0]
+    assert CLAIM_KEYS <= set(first)
+    assert first["id"] == "T-A-01"
+    assert first["title"] == "title of T-A-01"
+    assert first["seed_quotes"] == ["a quote from the seed"]
+    assert first["statement"] == "statement of T-A-01"
+    assert first["verdict"] == "refuted"
+    assert isinstance(first["seconds"], float)
+    assert first["passed"] is False
+    assert [set(e) for e in first["evidence"]] == [EVIDENCE_KEYS, EVIDENCE_KEYS]
+    assert first["evidence"] == [
+        {"kind": "symbolic", "name": "ok", "passed": True, "detail": "proof holds"},
+        {"kind": "property", "name": "bad", "passed": False, "detail": "counterexample missing"},
+    ]
+    assert data["claims"][1]["verdict"] == "proved"
+
+
+def test_empty_run_is_vacuously_passed():
+    report = run_claims([])
+    assert report.passed and report.outcomes == []
+    assert report.to_json_dict()["claims"] == []
+
+
+def test_outcome_passed_is_all_evidence_passed():
+    claim = make_claim("T-A-01", ok())
+    outcome = ClaimOutcome(
+        claim=claim,
+        results=[
+            (claim.evidence[0], EvidenceResult(True, "")),
+            (claim.evidence[0], EvidenceResult(False, "")),
+        ],
+        seconds=0.0,
+    )
+    assert not outcome.passed and outcome.n_passed == 1
