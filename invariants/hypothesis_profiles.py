@@ -8,7 +8,7 @@ Evidence functions inside ``verify`` always use :data:`VERIFY`, whatever profile
 """
 from __future__ import annotations
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 _COMMON = dict(
     deadline=None,
@@ -19,8 +19,10 @@ _COMMON = dict(
 settings.register_profile("ci", derandomize=True, print_blob=True, **_COMMON)
 settings.register_profile("explore", derandomize=False, max_examples=500, **_COMMON)
 
-#: Settings for evidence run by ``invariants verify``: fixed examples, reproducible.
-VERIFY = settings(derandomize=True, max_examples=25, **_COMMON)
+#: Settings for evidence run by ``invariants verify``: fixed examples, reproducible.  No shrinking:
+#: evidence reports the first failing example at once (mutation self-tests fail fast; shrink a real
+#: failure by rerunning the property under the ``explore`` profile).
+VERIFY = settings(derandomize=True, max_examples=25, phases=(Phase.explicit, Phase.generate), **_COMMON)
 
 
 def verify_settings(max_examples: int) -> settings:

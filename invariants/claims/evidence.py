@@ -7,16 +7,17 @@ instead of a traceback.
 from __future__ import annotations
 
 import traceback
-from typing import Callable
+from typing import Callable, Union
 
 from invariants.claims.registry import EvidenceResult
 
 
-def run_property(test: Callable[[], None], summary: str) -> EvidenceResult:
+def run_property(test: Callable[[], None], summary: Union[str, Callable[[], str]]) -> EvidenceResult:
     """Run a Hypothesis ``@given`` test (already decorated) and report it as evidence.
 
     The test must carry its own ``@settings``; use :data:`invariants.hypothesis_profiles.VERIFY` so
-    that examples are derandomized.  ``summary`` describes what a pass establishes.
+    that examples are derandomized.  ``summary`` describes what a pass establishes; pass a callable to
+    build it after the run (e.g. to quote figures the examples collected).
     """
     try:
         test()
@@ -25,7 +26,7 @@ def run_property(test: Callable[[], None], summary: str) -> EvidenceResult:
     except Exception as exc:  # noqa: BLE001  evidence must report, never crash verify
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return EvidenceResult(False, f"property raised {last}")
-    return EvidenceResult(True, summary)
+    return EvidenceResult(True, summary() if callable(summary) else summary)
 
 
 def check(condition: bool, ok: str, bad: str) -> EvidenceResult:
