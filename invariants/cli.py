@@ -4,6 +4,10 @@ Commands:
 
 - ``verify [--only ID]... [--json PATH] [--quiet]``: run every registered claim's evidence (or only
   the named claims), print a table, and optionally write the JSON report.
+- ``audit TARGET [--expect SPEC] [--layer LAYER]... [--framework NAME] [--json PATH]``: audit a
+  framework's catalogue of initializers (TARGET = torch, jax, flax, keras, numpy) or one initializer
+  ``MODULE:ATTR`` against a spec on layers (:mod:`invariants.audit`).
+- ``identify TARGET [--framework NAME] [--layer LAYER]...``: fingerprint an initializer.
 
 Exit codes: 0 when every evidence function passed; 1 when any failed; 2 on a usage error or bad input
 (unknown claim ID, unwritable ``--json`` path, a claim registry that cannot be loaded).
@@ -132,10 +136,145 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_FAILED
 
 
+# ---------------------------------------------------------------------------------------------- audit
+
+
+def _add_audit(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "audit",
+        help="audit initializers against their specs (statistical conformance)",
+        description="Audit a framework's whole catalogue of initializers and layer defaults (TARGET = "
+        "torch, jax, flax, keras or numpy) or one initializer MODULE:ATTR against --expect on each "
+        "--layer. Exit code 0: everything conforms (documented deviations allowed); 1: a finding; "
+        "2: usage error or bad input.",
+    )
+    p.add_argument("target", metavar="TARGET", help="framework name, or MODULE:ATTR (an initializer)")
+    p.add_argument("--expect", metavar="SPEC", help="spec for MODULE:ATTR, e.g. he_normal, normal(std=0.02), "
+                   "variance_scaling(scale=2, mode=fan_in, distribution=truncated_normal)")
+    p.add_argument("--layer", metavar="LAYER", action="append", default=[],
+                   help="layer to audit on (repeatable), e.g. dense(300,100), conv2d(32,64,k=3,groups=32), "
+                   "conv_transpose2d(32,64,k=3), embedding(1000,64), qkv(512), lstm(32,64)")
+    p.add_argument("--framework", metavar="NAME", help="calling convention of MODULE:ATTR (default numpy: "
+                   "f(shape, rng) -> array)")
+    p.add_argument("--json", metavar="PATH", dest="json_path",
+                   help="write the JSON report to PATH ('-' for stdout, which then replaces the table)")
+    p.add_argument("--rel-error", type=float, default=0.01, metavar="X",
+                   help="relative variance error to detect with power 0.99 (default 0.01)")
+    p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; findings only")
+    p.set_defaults(func=_cmd_audit)
+
+
+def _add_identify(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "identify",
+        help="fingerprint an initializer: family, fan mode, scale constant",
+        description="Sample MODULE:ATTR on layers with fan_in != fan_out and report the best-supported "
+        "spec among normal/uniform/truncated normal x fan_in/fan_out/fan_avg/fan_geo_avg x scale, with "
+        "the evidence. Exit code 0: a spec passed every check; 1: none did; 2: usage error or bad input.",
+    )
+    p.add_argument("target", metavar="TARGET", help="MODULE:ATTR (an initializer)")
+    p.add_argument("--framework", metavar="NAME", default="numpy", help="calling convention (default numpy)")
+    p.add_argument("--layer", metavar="LAYER", action="append", default=[],
+                   help="layer to sample (repeatable; default dense(300,100), conv2d(16,48,k=3), dense(64,512))")
+    p.add_argument("--json", metavar="PATH", dest="json_path", help="write the fingerprint as JSON ('-': stdout)")
+    p.add_argument("--rel-error", type=float, default=0.01, metavar="X",
+                   help="relative variance error to resolve (default 0.01)")
+    p.set_defaults(func=_cmd_identify)
+
+
+def _audit_config(args: argparse.Namespace):
+    from invariants.audit.auditor import AuditConfig
+
+    try:
+        return AuditConfig(rel_error=args.rel_error, base_seed=getattr(args, "seed", 0))
+    except ValueError as exc:
+        raise UsageError(f"--rel-error: {exc}") from exc
+
+
+def _write_json(path: str | None, payload_obj) -> None:
+    if path is None:
+        return
+    payload = json.dumps(payload_obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if path == "-":
+        sys.stdout.write(payload)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(payload)
+    except OSError as exc:
+        raise UsageError(f"--json: cannot write {path!r}: {exc.strerror or exc}") from exc
+
+
+def _audit_errors():
+    from invariants.audit.adapters import BadInitializer, UnknownFramework
+
+    return (BadInitializer, UnknownFramework, ValueError)
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from invariants.audit import catalogue, initializer
+    from invariants.audit.adapters import FRAMEWORKS
+    from invariants.audit.render import AuditProgress, render_audit
+
+    _check_json_path(args.json_path)
+    cfg = _audit_config(args)
+    json_to_stdout = args.json_path == "-"
+    out = sys.stderr if json_to_stdout else sys.stdout
+    try:
+        if args.target in FRAMEWORKS:
+            if args.expect or args.layer:
+                raise UsageError("--expect and --layer apply to a MODULE:ATTR target, not to a framework catalogue")
+            if args.framework and args.framework != args.target:
+                raise UsageError(f"--framework {args.framework} contradicts the catalogue target {args.target}")
+            progress = None if (args.quiet or json_to_stdout) else AuditProgress(sys.stderr)
+            try:
+                report = catalogue(args.target, cfg, progress=progress)
+            finally:
+                if progress is not None:
+                    progress.close()
+        elif ":" in args.target:
+            report = initializer(args.target, expect=args.expect, layer=args.layer or None,
+                                 framework=args.framework or "numpy", config=cfg, target=args.target)
+        else:
+            raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(FRAMEWORKS)}) "
+                             "or MODULE:ATTR")
+    except _audit_errors() as exc:
+        raise UsageError(" ".join(str(exc).split())) from exc
+    if args.quiet:
+        text = render_audit(report, details=True).split("\n\n", 2)[-1] if not report.ok else ""
+    else:
+        text = render_audit(report)
+    if text:
+        print(text, file=out)
+    _write_json(args.json_path, report.to_dict())
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _cmd_identify(args: argparse.Namespace) -> int:
+    from invariants.audit import identify
+    from invariants.audit.adapters import FrameworkUnavailable
+    from invariants.audit.render import render_fingerprint
+
+    _check_json_path(args.json_path)
+    if ":" not in args.target:
+        raise UsageError(f"identify needs a MODULE:ATTR target, got {args.target!r}")
+    cfg = _audit_config(args)
+    try:
+        fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg)
+    except FrameworkUnavailable as exc:
+        raise UsageError(str(exc)) from exc
+    except _audit_errors() as exc:
+        raise UsageError(" ".join(str(exc).split())) from exc
+    print(render_fingerprint(fp), file=sys.stderr if args.json_path == "-" else sys.stdout)
+    _write_json(args.json_path, fp.to_dict())
+    return EXIT_OK if fp.matched else EXIT_FAILED
+
+
 # ----------------------------------------------------------------------------------------------- main
 
 #: Subcommand registrars, in the order ``--help`` lists them.
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_verify]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_verify, _add_audit, _add_identify]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,12 +20,15 @@ variance; :data:`XAVIER_NORMAL_TORCH` and :data:`KAIMING_NORMAL_TORCH` (ReLU gai
 from __future__ import annotations
 
 import math
+import re
 import numbers
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
+
+from invariants.audit.laws import Law
 
 Mode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
 Distribution = Literal["normal", "uniform", "truncated_normal"]
@@ -78,6 +81,10 @@ class VarianceScaling:
     mode: Mode = "fan_in"
     distribution: Distribution = "truncated_normal"
     name: str | None = None
+    #: truncated_normal only: ``True`` (JAX/Keras variance_scaling) divides the normal's std by
+    #: :data:`TRUNCATED_NORMAL_STD` so the realised variance is ``scale/n``; ``False`` (old Keras, TF.js)
+    #: draws ``N(0, scale/n)`` truncated at +-2 std, whose variance is ``0.7737 * scale/n``.
+    corrected: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.scale, bool) or not isinstance(self.scale, numbers.Real):
@@ -88,6 +95,10 @@ class VarianceScaling:
             raise ValueError(f"unknown mode {self.mode!r}; expected one of {MODES}")
         if self.distribution not in DISTRIBUTIONS:
             raise ValueError(f"unknown distribution {self.distribution!r}; expected one of {DISTRIBUTIONS}")
+        if not isinstance(self.corrected, bool):
+            raise ValueError(f"corrected must be a bool, got {self.corrected!r}")
+        if not self.corrected and self.distribution != "truncated_normal":
+            raise ValueError("corrected=False applies to distribution='truncated_normal' only")
 
     def fan(self, fan_in: int, fan_out: int) -> float:
         """The denominator ``n`` selected by :attr:`mode` (dimensionless count, may be non-integer).
@@ -124,7 +135,7 @@ class VarianceScaling:
             return math.sqrt(var)
         if self.distribution == "uniform":
             return math.sqrt(3.0 * var)
-        return math.sqrt(var) / TRUNCATED_NORMAL_STD
+        return math.sqrt(var) / (TRUNCATED_NORMAL_STD if self.corrected else 1.0)
 
     def support_bound(self, fan_in: int, fan_out: int) -> float:
         """Almost-sure bound on ``|W|``: ``inf`` (normal), ``sqrt(3 Var)`` (uniform), ``2*stddev`` (truncated)."""
@@ -176,7 +187,33 @@ class VarianceScaling:
     def describe(self) -> str:
         """Short human-readable form, e.g. ``glorot_normal: scale=1 fan_avg truncated_normal``."""
         prefix = f"{self.name}: " if self.name else ""
-        return f"{prefix}scale={self.scale:g} {self.mode} {self.distribution}"
+        suffix = "" if self.corrected else " (uncorrected)"
+        return f"{prefix}scale={self.scale:.6g} {self.mode} {self.distribution}{suffix}"
+
+    # ---- common spec interface (see :data:`Spec`)
+    uses_fans = True
+
+    def law(self, fan_in: int, fan_out: int, shape: Sequence[int] | None = None) -> Law:
+        """The distribution of one entry for these fans (``shape`` unused).
+
+        Raises:
+            ValueError: fans not integers >= 1.
+        """
+        s = self.stddev(fan_in, fan_out)
+        label = f"{self.text()} on fans ({fan_in}, {fan_out})"
+        if self.distribution == "normal":
+            return Law.normal(0.0, s, label=label)
+        if self.distribution == "uniform":
+            return Law.uniform(-s, s, label=label)
+        return Law.truncated_normal(0.0, s, -TRUNCATION * s, TRUNCATION * s, label=label)
+
+    def text(self) -> str:
+        """Canonical text accepted by :func:`parse_spec` (the name when it is a named instance)."""
+        if self.name and SPEC_ALIASES.get(self.name) == self:
+            return self.name
+        extra = "" if self.corrected else ", corrected=false"
+        return (f"variance_scaling(scale={_num(self.scale)}, mode={self.mode}, "
+                f"distribution={self.distribution}{extra})")
 
 
 # JAX / Keras named initializers (jax.nn.initializers.glorot_normal etc.)
@@ -204,3 +241,345 @@ NAMED_SPECS: dict[str, VarianceScaling] = {
         KAIMING_NORMAL_TORCH,
     )
 }
+
+
+# --------------------------------------------------------------------------------------------------
+# plain specs: fixed distributions that do not depend on fans
+
+
+def _num(x: float) -> str:
+    """Shortest faithful text for a number (``2``, ``0.02``, ``0.333333333333``)."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+def _real(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+        raise ValueError(f"{what} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Normal:
+    """``N(mean, std^2)``, untruncated (``torch.nn.init.normal_``, ``jax.nn.initializers.normal``).
+
+    Raises:
+        ValueError: ``std`` not finite and > 0, ``mean`` not finite.
+    """
+
+    mean: float = 0.0
+    std: float = 1.0
+    name: str | None = None
+    uses_fans = False
+
+    def __post_init__(self) -> None:
+        _real(self.mean, "mean")
+        if _real(self.std, "std") <= 0:
+            raise ValueError(f"std must be > 0, got {self.std!r}")
+
+    def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
+        return Law.normal(self.mean, self.std, label=self.text())
+
+    def text(self) -> str:
+        return f"normal(mean={_num(self.mean)}, std={_num(self.std)})"
+
+    describe = text
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """``U(a, b)`` (``torch.nn.init.uniform_``; Keras ``RandomUniform``).
+
+    Raises:
+        ValueError: bounds not finite or ``a >= b``.
+    """
+
+    a: float = -0.05
+    b: float = 0.05
+    name: str | None = None
+    uses_fans = False
+
+    def __post_init__(self) -> None:
+        if not _real(self.a, "a") < _real(self.b, "b"):
+            raise ValueError(f"uniform needs a < b, got a={self.a!r}, b={self.b!r}")
+
+    def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
+        return Law.uniform(self.a, self.b, label=self.text())
+
+    def text(self) -> str:
+        return f"uniform({_num(self.a)}, {_num(self.b)})"
+
+    describe = text
+
+
+BOUNDS_UNITS = ("std", "absolute")
+
+
+@dataclass(frozen=True)
+class TruncatedNormal:
+    """A normal truncated to ``[a, b]``.
+
+    Attributes:
+        mean: location of the normal (and the centre of ``std``-unit bounds).
+        std: with ``corrected=False`` the std of the *untruncated* normal (what ``torch.nn.init.
+            trunc_normal_``, ``jax.nn.initializers.truncated_normal`` and Keras ``TruncatedNormal`` take);
+            with ``corrected=True`` the std of the *truncated* result (the normal's std is solved for).
+        a, b: truncation bounds, ``a < b``.
+        bounds: ``"std"``: ``a``, ``b`` in units of the normal's std about ``mean`` (JAX, Keras);
+            ``"absolute"``: ``a``, ``b`` are weight values (PyTorch ``trunc_normal_``).
+        corrected: see ``std``.
+
+    Raises:
+        ValueError: non-finite values, ``std <= 0``, ``a >= b``, unknown ``bounds``, or a corrected
+            std the interval cannot reach (``std >= (b - a)/sqrt(12)`` with absolute bounds).
+    """
+
+    mean: float = 0.0
+    std: float = 1.0
+    a: float = -2.0
+    b: float = 2.0
+    bounds: str = "std"
+    corrected: bool = False
+    name: str | None = None
+    uses_fans = False
+
+    def __post_init__(self) -> None:
+        _real(self.mean, "mean")
+        if _real(self.std, "std") <= 0:
+            raise ValueError(f"std must be > 0, got {self.std!r}")
+        if not _real(self.a, "a") < _real(self.b, "b"):
+            raise ValueError(f"truncated_normal needs a < b, got a={self.a!r}, b={self.b!r}")
+        if self.bounds not in BOUNDS_UNITS:
+            raise ValueError(f"bounds must be one of {BOUNDS_UNITS}, got {self.bounds!r}")
+        if not isinstance(self.corrected, bool):
+            raise ValueError(f"corrected must be a bool, got {self.corrected!r}")
+        self.law()  # validates reachability
+
+    def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
+        mean, std, a, b = float(self.mean), float(self.std), float(self.a), float(self.b)
+        if self.bounds == "std":
+            sigma = std / float(stats.truncnorm.std(a, b)) if self.corrected else std
+            lo, hi = mean + a * sigma, mean + b * sigma
+        else:
+            lo, hi = a, b
+            sigma = _solve_sigma(mean, std, lo, hi) if self.corrected else std
+        return Law.truncated_normal(mean, sigma, lo, hi, label=self.text())
+
+    def text(self) -> str:
+        return (f"truncated_normal(mean={_num(self.mean)}, std={_num(self.std)}, a={_num(self.a)}, "
+                f"b={_num(self.b)}, bounds={self.bounds}, corrected={str(self.corrected).lower()})")
+
+    describe = text
+
+
+def _solve_sigma(mean: float, std: float, lo: float, hi: float) -> float:
+    """The normal's std whose restriction to ``[lo, hi]`` has std ``std`` (it grows monotonically)."""
+    def f(log_s: float) -> float:
+        s = math.exp(log_s)
+        return float(stats.truncnorm.std((lo - mean) / s, (hi - mean) / s, loc=mean, scale=s)) - std
+
+    if not lo < mean < hi or std >= (hi - lo) / math.sqrt(12.0) * (1 - 1e-9):
+        raise ValueError(f"no normal truncated to [{lo!r}, {hi!r}] has std {std!r}")
+    return math.exp(optimize.brentq(f, math.log(std) - 5, math.log((hi - lo) * 1e6), xtol=1e-14))
+
+
+@dataclass(frozen=True)
+class Constant:
+    """Every entry equal to ``value`` (``zeros``, ``ones``, ``torch.nn.init.constant_``)."""
+
+    value: float = 0.0
+    name: str | None = None
+    uses_fans = False
+
+    def __post_init__(self) -> None:
+        _real(self.value, "value")
+
+    def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
+        return Law.constant(self.value, label=self.text())
+
+    def text(self) -> str:
+        if float(self.value) == 0.0:
+            return "zeros"
+        if float(self.value) == 1.0:
+            return "ones"
+        return f"constant({_num(self.value)})"
+
+    describe = text
+
+
+@dataclass(frozen=True)
+class Orthogonal:
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014): rows orthonormal if rows <= cols,
+    else columns, after flattening by ``rows_axis`` (``"first"``: PyTorch ``orthogonal_``; ``"last"``:
+    JAX/Keras ``orthogonal``).  ``E[w^2] = gain^2 / max(rows, cols)``.
+
+    Raises:
+        ValueError: ``gain`` not finite and > 0, unknown ``rows_axis``.
+    """
+
+    gain: float = 1.0
+    #: ``"first"``, ``"last"``, or ``None``: the framework's own convention (the adapter fills it in;
+    #: ``"first"`` if none does).
+    rows_axis: str | None = None
+    name: str | None = None
+    uses_fans = False
+
+    def __post_init__(self) -> None:
+        if _real(self.gain, "gain") <= 0:
+            raise ValueError(f"gain must be > 0, got {self.gain!r}")
+        if self.rows_axis not in (None, "first", "last"):
+            raise ValueError(f"rows_axis must be 'first' or 'last', got {self.rows_axis!r}")
+
+    def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
+        if shape is None:
+            raise ValueError("an orthogonal law needs the tensor shape")
+        return Law.orthogonal(self.gain, tuple(shape), self.rows_axis or "first", label=self.text())
+
+    def text(self) -> str:
+        extra = f", rows={self.rows_axis}" if self.rows_axis else ""
+        return f"orthogonal(gain={_num(self.gain)}{extra})"
+
+    describe = text
+
+
+#: Any initializer spec: each has ``law(fan_in, fan_out, shape) -> Law``, ``text()``, ``describe()``,
+#: and ``uses_fans`` (whether the fans change the law).
+Spec = VarianceScaling | Normal | Uniform | TruncatedNormal | Constant | Orthogonal
+
+ZEROS = Constant(0.0, name="zeros")
+ONES = Constant(1.0, name="ones")
+
+#: Every name :func:`parse_spec` accepts without arguments.  ``xavier_normal`` / ``kaiming_normal``
+#: are PyTorch's *untruncated* normals; ``glorot_normal`` / ``he_normal`` / ``lecun_normal`` are
+#: JAX/Keras' corrected truncated normals.
+SPEC_ALIASES: dict[str, Spec] = {
+    **NAMED_SPECS,
+    "xavier_uniform": GLOROT_UNIFORM,
+    "xavier_normal": XAVIER_NORMAL_TORCH,
+    "kaiming_uniform": HE_UNIFORM,
+    "kaiming_normal": KAIMING_NORMAL_TORCH,
+    "zeros": ZEROS,
+    "ones": ONES,
+    "orthogonal": Orthogonal(1.0, name="orthogonal"),
+}
+
+_BOOL = {"true": True, "false": False}
+_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
+
+#: function name -> (constructor, positional parameter names, accepted keyword aliases)
+_FUNCS: dict[str, tuple[type, tuple[str, ...], dict[str, str]]] = {
+    "variance_scaling": (VarianceScaling, ("scale", "mode", "distribution"), {}),
+    "normal": (Normal, ("mean", "std"), {"stddev": "std", "sigma": "std"}),
+    "uniform": (Uniform, ("a", "b"), {"low": "a", "high": "b", "minval": "a", "maxval": "b"}),
+    "truncated_normal": (TruncatedNormal, ("mean", "std", "a", "b"),
+                         {"stddev": "std", "lower": "a", "upper": "b"}),
+    "constant": (Constant, ("value",), {}),
+    "orthogonal": (Orthogonal, ("gain",), {"scale": "gain", "rows": "rows_axis"}),
+}
+
+
+def split_args(body: str) -> list[str]:
+    """Split ``"1, (2, 3), k=4"`` on top-level commas (parentheses nest)."""
+    parts, depth, cur = [], 0, []
+    for ch in body:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise ValueError("unbalanced parentheses")
+        if ch == "," and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    if depth:
+        raise ValueError("unbalanced parentheses")
+    tail = "".join(cur).strip()
+    if tail or parts:
+        parts.append(tail)
+    if any(not p for p in parts):
+        raise ValueError("empty argument")
+    return parts
+
+
+def _value(text: str) -> object:
+    low = text.strip().lower()
+    if low in _BOOL:
+        return _BOOL[low]
+    try:
+        return int(low)
+    except ValueError:
+        pass
+    try:
+        return float(low)
+    except ValueError:
+        pass
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", low):
+        return low
+    raise ValueError(f"cannot read value {text.strip()!r}")
+
+
+def parse_spec(text: str) -> Spec:
+    """Parse the CLI spec syntax.
+
+    Accepted forms: a name from :data:`SPEC_ALIASES` (``he_normal``, ``glorot_uniform``,
+    ``xavier_normal``, ``zeros``, ...) or a call with positional and/or keyword arguments::
+
+        variance_scaling(scale=2, mode=fan_in, distribution=truncated_normal[, corrected=false])
+        normal(std=0.02)          normal(0, 0.02)
+        uniform(-0.05, 0.05)      uniform(a=0, b=1)
+        truncated_normal(std=0.02, a=-2, b=2, bounds=std|absolute, corrected=false)
+        constant(0.5)             orthogonal(gain=1[, rows=first|last])
+
+    ``scale=1/3`` style fractions are not accepted; write ``0.3333333333333333``.
+
+    Raises:
+        ValueError: one line naming the problem (unknown name, bad argument, out-of-range value).
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"spec must be a string, got {type(text).__name__}")
+    m = _CALL.match(text)
+    if not m:
+        raise ValueError(f"cannot parse spec {text!r}; expected NAME or NAME(ARGS), e.g. he_normal or normal(std=0.02)")
+    name, body = m.group(1).lower(), m.group(2)
+    if body is None:
+        if name in SPEC_ALIASES:
+            return SPEC_ALIASES[name]
+        raise ValueError(f"unknown spec {name!r}; known: {', '.join(sorted(set(SPEC_ALIASES) | set(_FUNCS)))}")
+    if name not in _FUNCS:
+        if name in SPEC_ALIASES and not body.strip():
+            return SPEC_ALIASES[name]
+        raise ValueError(f"unknown spec function {name!r}; known: {', '.join(sorted(_FUNCS))}")
+    cls, positional, aliases = _FUNCS[name]
+    try:
+        args = split_args(body)
+    except ValueError as exc:
+        raise ValueError(f"cannot parse spec {text!r}: {exc}") from None
+    kwargs: dict[str, object] = {}
+    seen_kw = False
+    for i, arg in enumerate(args):
+        if "=" in arg:
+            key, _, val = arg.partition("=")
+            key = key.strip().lower()
+            key = aliases.get(key, key)
+            seen_kw = True
+        else:
+            if seen_kw:
+                raise ValueError(f"spec {text!r}: positional argument after a keyword argument")
+            if i >= len(positional):
+                raise ValueError(f"spec {name}() takes at most {len(positional)} positional arguments")
+            key, val = positional[i], arg
+        if key in kwargs:
+            raise ValueError(f"spec {text!r}: argument {key!r} given twice")
+        kwargs[key] = _value(val)
+    fields = {f for f in cls.__dataclass_fields__ if f != "name"}
+    unknown = sorted(set(kwargs) - fields)
+    if unknown:
+        raise ValueError(f"spec {name}() has no argument {unknown[0]!r}; arguments: {', '.join(sorted(fields))}")
+    if cls is Uniform and set(kwargs) != {"a", "b"}:
+        raise ValueError("uniform() needs both bounds, e.g. uniform(-0.05, 0.05)")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"invalid spec {text!r}: {exc}") from None

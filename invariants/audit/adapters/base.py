@@ -1,0 +1,327 @@
+"""The adapter protocol: what a framework adapter gives the auditor.
+
+The auditor core imports no framework.  A framework adapter (``adapters/<name>.py``) turns the
+framework's initializers and layer defaults into :class:`Subject` objects: a named weight tensor with a
+*sampler* ``seed -> np.ndarray`` that returns an independent fresh draw for each seed, the expectation
+to test it against, the framework's documented behaviour (when it differs from the textbook), the fans
+the framework itself computes, and the packed blocks to audit separately.
+
+An adapter also wraps a *user* callable written in the framework's calling convention
+(:meth:`Adapter.wrap`), so ``invariants audit module:attr --framework NAME`` works for any framework.
+
+Writing an adapter (see ``adapters/numpy.py`` and ``adapters/torch.py`` for complete examples):
+
+1. Subclass :class:`Adapter`; set ``name``, ``module`` (import name used to test availability),
+   ``install_hint``, ``layout`` (a key of :data:`invariants.audit.layers.LAYOUTS`) and
+   ``rows_axis`` (orthogonal flattening: ``"first"`` for torch, ``"last"`` for JAX/Keras).
+2. Implement :meth:`Adapter.wrap` (user callable -> sampler) and :meth:`Adapter.catalogue`
+   (the framework's initializers and layer defaults as subjects).  Import the framework *inside*
+   these methods (or at module level of the adapter module, which is only imported on demand).
+3. Samplers must be deterministic in the seed, use no global RNG state that leaks (seed an explicit
+   generator / key; where a framework offers none, seed inside a save/restore context and say so),
+   and return a numpy array of the subject's ``shape`` and a real floating dtype (use
+   :func:`check_array`).
+4. Register it in ``adapters/__init__.py`` (:data:`invariants.audit.adapters.ADAPTERS`).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from invariants.audit.layers import Layer, fans_from_shape
+from invariants.audit.specs import Spec
+
+#: A sampler: ``seed -> array``; a different seed gives an independent draw, the same seed the same one.
+Sampler = Callable[[int], np.ndarray]
+
+
+class BadInitializer(ValueError):
+    """The initializer under audit misbehaved: raised, returned a wrong shape or dtype, NaN/inf, ...
+
+    The CLI reports it as one line with exit code 2.
+    """
+
+
+class FrameworkUnavailable(RuntimeError):
+    """The framework is not installed (``.hint`` says how to install it) or has no adapter yet."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        super().__init__(f"{name}: skipped: {hint}")
+        self.framework = name
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A spec to test a tensor against.
+
+    Attributes:
+        spec: any spec of :mod:`invariants.audit.specs` (``VarianceScaling``, ``Normal``, ``Uniform``,
+            ``TruncatedNormal``, ``Constant``, ``Orthogonal``).
+        fans: ``(fan_in, fan_out)`` to resolve a fan-dependent spec with; ``None`` means the subject's
+            textbook fans.
+        label: short human description, e.g. ``"He uniform (kaiming_uniform_ defaults)"``; defaults to
+            ``spec.text()``.
+    """
+
+    spec: Spec
+    fans: tuple[int, int] | None = None
+    label: str = ""
+
+    def describe(self) -> str:
+        return self.label or self.spec.text()
+
+
+@dataclass(frozen=True)
+class Documented:
+    """The framework's documented behaviour where it departs from the textbook expectation.
+
+    A subject that fails its textbook expectation but matches this one gets the verdict
+    ``documented-deviation`` (a convention, not a fault).
+
+    Attributes:
+        spec: the documented distribution.
+        reference: where the framework documents it, e.g.
+            ``"torch.nn.Linear docs: U(-sqrt(k), sqrt(k)), k = 1/in_features"``.
+        fans: the fans the documentation uses (``None``: the subject's framework fans, else textbook).
+        label: short description of the documented rule.
+    """
+
+    spec: Spec
+    reference: str
+    fans: tuple[int, int] | None = None
+    label: str = ""
+
+    def describe(self) -> str:
+        return self.label or self.spec.text()
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a packed tensor (a q/k/v projection, an RNN gate), audited as its own matrix.
+
+    Attributes:
+        name: block name (``"q"``, ``"i"``, ...), appended to the parameter name as ``param[name]``.
+        index: numpy index of the block in the full tensor (a tuple of slices).
+        layer: the layer the block represents (its textbook fans); ``None``: the subject's layer.
+    """
+
+    name: str
+    index: tuple[slice, ...]
+    layer: Layer | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One weight tensor to audit.
+
+    Attributes:
+        target: what produced it, e.g. ``"torch.nn.init.xavier_uniform_"`` or ``"torch.nn.Linear"``.
+        param: parameter name (``"weight"``, ``"bias"``, ``"in_proj_weight"``).
+        layer: the layer the tensor belongs to (gives the textbook fans); ``None`` for a tensor with no
+            fan semantics (biases, norm scales).
+        shape: the tensor shape in the framework's layout.
+        sampler: ``seed -> np.ndarray`` of ``shape``; independent fresh draw per seed.
+        expect: the textbook expectation (what the name promises, on the textbook fans).
+        documented: the framework's documented rule if it differs from ``expect``, else ``None``.
+        framework_fans: fans the framework's own fan function computes on the whole tensor (``None``
+            when it computes none).
+        blocks: packed blocks; if non-empty each block is audited instead of the whole tensor.
+        fan_candidates: extra labelled fans that might explain a deviation, e.g.
+            ``(("hidden size H", 64),)``; shape-derived and textbook/framework fans are added
+            automatically.
+        call: how the target was called, e.g. ``"kaiming_normal_(w, mode='fan_out', nonlinearity='relu')"``.
+    """
+
+    target: str
+    param: str
+    layer: Layer | None
+    shape: tuple[int, ...]
+    sampler: Sampler
+    expect: Expectation
+    documented: Documented | None = None
+    framework_fans: tuple[int, int] | None = None
+    blocks: tuple[Block, ...] = ()
+    fan_candidates: tuple[tuple[str, int], ...] = ()
+    call: str = ""
+
+    @property
+    def name(self) -> str:
+        """``target.param`` (or ``target`` alone when ``param`` is empty)."""
+        return f"{self.target}.{self.param}" if self.param else self.target
+
+    def textbook_fans(self) -> tuple[int, int] | None:
+        return self.layer.textbook_fans() if self.layer is not None else None
+
+
+@dataclass
+class Adapter:
+    """Base class of framework adapters.  Subclasses override :meth:`wrap` and :meth:`catalogue`.
+
+    Attributes:
+        name: framework name used on the command line (``"torch"``).
+        module: import name whose presence means the framework is installed (``"torch"``).
+        install_hint: what to run when it is missing (``"pip install torch==2.13.0"``).
+        layout: weight layout key of :mod:`invariants.audit.layers` (``"torch"``, ``"jax"``, ``"keras"``).
+        rows_axis: how an orthogonal initializer flattens a tensor (``"first"`` or ``"last"``).
+    """
+
+    name: str = ""
+    module: str = ""
+    install_hint: str = ""
+    layout: str = "torch"
+    rows_axis: str = "first"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- availability
+    def available(self) -> bool:
+        """Whether the framework can be imported (checked without importing it)."""
+        return not self.module or importlib.util.find_spec(self.module) is not None
+
+    def require(self) -> None:
+        """Raise :class:`FrameworkUnavailable` if the framework is missing."""
+        if not self.available():
+            raise FrameworkUnavailable(self.name, self.install_hint)
+
+    # ---------------------------------------------------------------- to implement
+    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+        """A sampler calling the user's ``fn`` in this framework's convention for a tensor of ``shape``.
+
+        The sampler must raise :class:`BadInitializer` (one clear line) if ``fn`` raises or returns a
+        wrong shape, a non-floating dtype, or non-finite values (use :func:`check_array`).
+        """
+        raise NotImplementedError
+
+    def catalogue(self) -> list[Subject]:
+        """Every initializer and layer default of the framework, as subjects."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- optional overrides
+    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
+        """The expectation the framework documents for ``fn`` (used when ``--expect`` is omitted)."""
+        return None
+
+    def shape(self, layer: Layer) -> tuple[int, ...]:
+        """The weight shape of ``layer`` in this framework's layout."""
+        return layer.shape(self.layout)
+
+    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
+        """The fans the framework's own fan function computes for ``shape``."""
+        return fans_from_shape(shape, self.layout) if len(shape) >= 2 else None
+
+    def blocks(self, layer: Layer) -> tuple[Block, ...]:
+        """Packed blocks of ``layer``'s weight in this layout."""
+        return tuple(Block(n, idx, layer.block_layer()) for n, idx in layer.block_index(self.layout))
+
+    def load(self, target: str) -> Callable[..., Any]:
+        """Import ``module:attr`` (``attr`` may be dotted) and return the callable.
+
+        Raises:
+            BadInitializer: malformed target, import failure, missing attribute, not callable.
+        """
+        return load_callable(target)
+
+    def subject_for(
+        self,
+        fn: Callable[..., Any],
+        layer: Layer,
+        expect: Expectation,
+        target: str,
+    ) -> Subject:
+        """A subject for a user callable on ``layer`` (used by ``invariants.audit.initializer``)."""
+        shape = self.shape(layer)
+        return Subject(
+            target=target,
+            param="",
+            layer=layer,
+            shape=shape,
+            sampler=self.wrap(fn, shape),
+            expect=expect,
+            framework_fans=self.framework_fans(shape),
+            blocks=self.blocks(layer),
+        )
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def check_array(value: Any, shape: Sequence[int], what: str) -> np.ndarray:
+    """Validate an initializer's output and return it as a numpy array (dtype kept).
+
+    Raises:
+        BadInitializer: not array-like, wrong shape, not a real floating dtype, NaN or inf entries.
+    """
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # noqa: BLE001  anything unconvertible is the initializer's fault
+        raise BadInitializer(f"{what} returned {type(value).__name__}, not an array ({exc})") from None
+    shape = tuple(int(s) for s in shape)
+    if arr.shape != shape:
+        raise BadInitializer(f"{what} returned shape {arr.shape}, expected {shape}")
+    if arr.dtype.kind != "f":
+        raise BadInitializer(f"{what} returned dtype {arr.dtype}, expected a real floating dtype")
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise BadInitializer(f"{what} returned {bad} non-finite value(s) (NaN or inf) in a tensor of shape {shape}")
+    return arr
+
+
+def call_initializer(fn: Callable[..., Any], what: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn``; turn any exception it raises into :class:`BadInitializer`."""
+    try:
+        return fn(*args, **kwargs)
+    except BadInitializer:
+        raise
+    except Exception as exc:  # noqa: BLE001  the initializer under audit may raise anything
+        message = " ".join(str(exc).split()) or "(no message)"
+        raise BadInitializer(f"{what} raised {type(exc).__name__}: {message}") from None
+
+
+def load_callable(target: str) -> Callable[..., Any]:
+    """Import ``module:attr`` (``attr`` may be dotted) and return the callable.
+
+    Raises:
+        BadInitializer: malformed target, import failure, missing attribute, not callable.
+    """
+    if not isinstance(target, str) or target.count(":") != 1:
+        raise BadInitializer(f"target {target!r} is not MODULE:ATTR (e.g. mypkg.init:he_normal)")
+    mod_name, attr = target.split(":")
+    if not mod_name or not attr:
+        raise BadInitializer(f"target {target!r} is not MODULE:ATTR (e.g. mypkg.init:he_normal)")
+    try:
+        obj: Any = importlib.import_module(mod_name)
+    except Exception as exc:  # noqa: BLE001
+        raise BadInitializer(f"cannot import module {mod_name!r}: {type(exc).__name__}: {exc}") from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise BadInitializer(f"module {mod_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise BadInitializer(f"{target} is not callable")
+    return obj
+
+
+def seed_sequence(base_seed: int, count: int) -> list[int]:
+    """``count`` distinct 32-bit seeds derived from ``base_seed`` (numpy ``SeedSequence``)."""
+    if count <= 0:
+        return []
+    state = np.random.SeedSequence(int(base_seed)).generate_state(count, dtype=np.uint64)
+    seeds = [int(s) % (2**32) for s in state]
+    # distinctness matters (identical draws are a finding): resolve the rare 32-bit collision
+    seen: set[int] = set()
+    out = []
+    for s in seeds:
+        while s in seen:
+            s = (s + 1) % (2**32)
+        seen.add(s)
+        out.append(s)
+    return out
+
+
+def numel(shape: Sequence[int]) -> int:
+    return int(math.prod(int(s) for s in shape))

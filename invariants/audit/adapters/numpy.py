@@ -1,0 +1,101 @@
+"""numpy adapter: initializers written as ``f(shape, rng) -> array`` with ``rng`` a ``numpy.random.Generator``.
+
+Layout: the ``torch`` layout (``(out, in, *k)``), which is also the reference network's ``W_l`` of shape
+``(n_l, n_{l-1})``.  A function that only sees the shape must infer the fans from it; the auditor
+compares against the *textbook* fans of the layer, so an initializer that reads them off the shape
+is caught on grouped or transposed convolutions.
+
+Catalogue: this package's own reference initializers (every named :class:`VarianceScaling` spec's
+sampler, the reference network's ``random_params`` LeCun normal, numpy's normal/uniform draws and a
+QR-based orthogonal initializer), all of which must conform.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from invariants.audit.adapters.base import (
+    Adapter,
+    Expectation,
+    Sampler,
+    Subject,
+    call_initializer,
+    check_array,
+)
+from invariants.audit.layers import Layer, parse_layer
+from invariants.audit.specs import NAMED_SPECS, Constant, Normal, Orthogonal, Uniform, VarianceScaling
+
+
+def orthogonal(shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0) -> np.ndarray:
+    """Reference orthogonal initializer (Saxe et al. 2014, as ``torch.nn.init.orthogonal_``).
+
+    Rows = ``shape[0]``, columns = the rest flattened; QR of a standard normal matrix with the signs of
+    ``R``'s diagonal folded into ``Q`` (so ``Q`` is Haar-distributed; Mezzadri 2007, *Notices AMS* 54:592).
+    """
+    rows = shape[0]
+    cols = int(np.prod(shape[1:]))
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return (gain * q).reshape(shape)
+
+
+@dataclass
+class NumpyAdapter(Adapter):
+    name: str = "numpy"
+    module: str = "numpy"
+    install_hint: str = "pip install numpy"
+    layout: str = "torch"
+    rows_axis: str = "first"
+
+    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+        what = getattr(fn, "__qualname__", None) or repr(fn)
+
+        def sample(seed: int) -> np.ndarray:
+            rng = np.random.default_rng(seed)
+            out = call_initializer(fn, what, tuple(shape), rng)
+            return check_array(out, shape, what)
+
+        return sample
+
+    def catalogue(self) -> list[Subject]:
+        layers = [parse_layer("dense(300,100)"), parse_layer("conv2d(16,48,k=3)")]
+        subjects: list[Subject] = []
+        for layer in layers:
+            fi, fo = layer.textbook_fans()
+            for name, spec in NAMED_SPECS.items():
+                subjects.append(self._subject(
+                    f"invariants.audit.specs.{name.upper()}.sample", layer, spec,
+                    lambda shp, rng, spec=spec, fi=fi, fo=fo: spec.sample(shp, rng, fi, fo, dtype=np.float32),
+                    call=f"{name.upper()}.sample(shape, rng, {fi}, {fo}, float32)"))
+        dense = layers[0]
+        subjects.append(self._subject(
+            "invariants.reference.random_params", dense, VarianceScaling(1.0, "fan_in", "normal", name="lecun_normal_untruncated"),
+            _reference_lecun, call="random_params(Architecture((300, 100)), rng)['W1']"))
+        subjects.append(self._subject("numpy.random.Generator.normal", dense, Normal(0.0, 0.02),
+                                      lambda shp, rng: rng.normal(0.0, 0.02, size=shp), call="rng.normal(0, 0.02, shape)"))
+        subjects.append(self._subject("numpy.random.Generator.uniform", dense, Uniform(-0.05, 0.05),
+                                      lambda shp, rng: rng.uniform(-0.05, 0.05, size=shp), call="rng.uniform(-0.05, 0.05, shape)"))
+        subjects.append(self._subject("invariants.audit.adapters.numpy.orthogonal", dense, Orthogonal(1.0, "first"),
+                                      orthogonal, call="orthogonal(shape, rng)"))
+        subjects.append(self._subject("numpy.zeros", dense, Constant(0.0), lambda shp, rng: np.zeros(shp), call="np.zeros(shape)"))
+        return subjects
+
+    def _subject(self, target: str, layer: Layer, spec: Any, fn: Callable[..., Any], call: str) -> Subject:
+        shape = self.shape(layer)
+        return Subject(target=target, param="", layer=layer, shape=shape, sampler=self.wrap(fn, shape),
+                       expect=Expectation(spec), framework_fans=self.framework_fans(shape), call=call)
+
+
+def _reference_lecun(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    from invariants.reference.network import Architecture, random_params
+
+    arch = Architecture((shape[1], shape[0]), activation="tanh")
+    return random_params(arch, rng)["W1"]
+
+
+ADAPTER = NumpyAdapter()

@@ -1,0 +1,771 @@
+"""The initializer auditor: pool fresh draws, test them against the expected law, give a verdict.
+
+For each :class:`~invariants.audit.adapters.base.Subject` (a weight tensor and its sampler):
+
+1. Resolve the *textbook* expectation (the spec applied to the layer's textbook fans) and, if the
+   framework documents a different rule, the *documented* law, into :class:`~invariants.audit.laws.Law`
+   objects.
+2. Pool independent draws from fresh seeds until the sample size detects a relative variance error of
+   ``rel_error`` (1%) with probability ``power`` (0.99): for normal laws the exact chi-square test needs
+   :func:`~invariants.stats.variance.chi2_sample_size` values (about 1.1M at ``alpha = 2e-7``); for
+   bounded laws the exact extreme-value tests need a few thousand
+   (:func:`~invariants.stats.extremes.bounded_scale_sample_size`), raised to ``min_bounded_n`` (100k)
+   so the moment variance and shape tests have power too.
+3. Run the checks for the law (variance, mean, support, extremes, point mass, KS shape; orthogonality;
+   constant) and the structural checks (duplicate rows/columns, identical draws across seeds, all-zero
+   or constant draws), each at a per-check ``alpha = min(1e-6, total_alpha / m)`` where ``m`` counts every
+   check of the run (Bonferroni: the probability of any false alarm in the run is <= ``total_alpha``).
+4. Verdict: ``conforms`` (every check passes against the textbook law); ``documented-deviation`` (fails
+   the textbook law, passes the documented one: a convention with a reference); ``deviates`` otherwise.
+   For either deviation the auditor tests candidate explanations (other fans of the layer, the
+   framework's fans, shape-derived fans, other scale constants and distributions) and names the one
+   that passes, with measured vs expected figures.
+
+Packed tensors (q/k/v projections, RNN gates) are audited block by block, each as its own matrix.
+"""
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from invariants.audit.adapters.base import (
+    BadInitializer,
+    Block,
+    Subject,
+    check_array,
+    numel,
+    seed_sequence,
+)
+from invariants.audit.laws import Law
+from invariants.audit.layers import Layer, shape_fan_candidates
+from invariants.audit.specs import (
+    TRUNCATED_NORMAL_STD,
+    Spec,
+    TruncatedNormal,
+    VarianceScaling,
+)
+from invariants.stats.checks import CheckResult, from_variance_result
+from invariants.stats.extremes import (
+    bounded_scale_min_detectable_rel_error,
+    bounded_scale_sample_size,
+    extremes_test,
+    mantissa_bits,
+    max_cell_probability,
+    point_mass_test,
+    support_test,
+)
+from invariants.stats.moments import (
+    mean_test,
+    moment_min_detectable_rel_error,
+    moment_sample_size,
+    moment_variance_test,
+)
+from invariants.stats.shape import ks_test
+from invariants.stats.structure import (
+    constant_test,
+    degenerate_test,
+    duplicates_test,
+    identical_draws_test,
+    orthogonality_test,
+    orthogonality_tolerance,
+)
+from invariants.stats.variance import chi2_min_detectable_rel_error, chi2_sample_size, chi2_variance_test
+
+CONFORMS = "conforms"
+DEVIATES = "deviates"
+DOCUMENTED = "documented-deviation"
+SKIPPED = "skipped"
+ERROR = "error"
+VERDICTS = (CONFORMS, DEVIATES, DOCUMENTED, SKIPPED, ERROR)
+
+C2 = TRUNCATED_NORMAL_STD**2
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """Sampling and testing parameters of an audit run.
+
+    Attributes:
+        rel_error: relative variance error the sample size must detect (default 1%).
+        power: probability of detecting it (default 0.99).
+        total_alpha: family-wise false-alarm bound of the whole run (default 1e-4).
+        alpha_cap: upper limit on any single check's alpha (default 1e-6).
+        min_bounded_n: floor on the sample size for bounded laws (default 100 000).
+        min_draws: fewest fresh draws per tensor (identical-draw check needs >= 2).
+        max_draws: most draws per tensor (a tiny tensor would otherwise need 10^5 calls).
+        structure_draws: draws checked for duplicate rows/columns.
+        base_seed: base of the seed sequence (seeds derive from it and the subject name).
+    """
+
+    rel_error: float = 0.01
+    power: float = 0.99
+    total_alpha: float = 1e-4
+    alpha_cap: float = 1e-6
+    min_bounded_n: int = 100_000
+    min_draws: int = 4
+    max_draws: int = 20_000
+    structure_draws: int = 32
+    base_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.rel_error < 1:
+            raise ValueError(f"rel_error must lie in (0, 1), got {self.rel_error!r}")
+        if not 0 < self.total_alpha < 1 or not 0 < self.alpha_cap < 1:
+            raise ValueError("total_alpha and alpha_cap must lie in (0, 1)")
+        if not self.total_alpha < self.power < 1:
+            raise ValueError(f"power must lie in (alpha, 1), got {self.power!r}")
+        if self.min_draws < 2 or self.max_draws < self.min_draws:
+            raise ValueError("need 2 <= min_draws <= max_draws")
+
+
+# ------------------------------------------------------------------------------------------ results
+
+
+@dataclass
+class AuditResult:
+    """The audit of one tensor (or one packed block).  :meth:`to_dict` is the JSON contract."""
+
+    target: str
+    layer: str | None
+    shape: tuple[int, ...]
+    fans_textbook: tuple[int, int] | None
+    fans_framework: tuple[int, int] | None
+    expected_spec: str | None
+    expected_variance: float | None
+    observed_variance: float | None
+    n: int
+    checks: list[CheckResult]
+    min_detectable_rel_error: float | None
+    verdict: str
+    message: str
+    call: str = ""
+    reference: str = ""
+    explanation: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ratio(self) -> float | None:
+        if self.observed_variance is None or not self.expected_variance:
+            return None
+        return self.observed_variance / self.expected_variance
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "layer": self.layer,
+            "shape": list(self.shape),
+            "fans": {
+                "textbook": list(self.fans_textbook) if self.fans_textbook else None,
+                "framework": list(self.fans_framework) if self.fans_framework else None,
+            },
+            "expected": {"spec": self.expected_spec, "variance": _f(self.expected_variance)},
+            "observed": {"variance": _f(self.observed_variance), "n": int(self.n)},
+            "checks": [c.to_dict() for c in self.checks],
+            "min_detectable_rel_error": _f(self.min_detectable_rel_error),
+            "verdict": self.verdict,
+            "message": self.message,
+        }
+
+
+def _f(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@dataclass
+class AuditReport:
+    """Results of an audit run.
+
+    Attributes:
+        results: one :class:`AuditResult` per tensor / block (or one ``skipped`` entry).
+        alpha: the per-check false-alarm rate used.
+        total_alpha: the family-wise bound of the run (``alpha * n_checks <= total_alpha``).
+        n_checks: the number of checks the budget was split over.
+        seconds: wall time.
+    """
+
+    results: list[AuditResult] = field(default_factory=list)
+    alpha: float = 0.0
+    total_alpha: float = 0.0
+    n_checks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when no result deviates or errs (documented deviations and skipped audits allowed)."""
+        return all(r.verdict in (CONFORMS, DOCUMENTED, SKIPPED) for r in self.results)
+
+    def counts(self) -> dict[str, int]:
+        out = {v: 0 for v in VERDICTS}
+        for r in self.results:
+            out[r.verdict] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: ``{"results": [...]}``."""
+        return {"results": [r.to_dict() for r in self.results]}
+
+    def __iter__(self):
+        return iter(self.results)
+
+
+def skipped_result(target: str, message: str) -> AuditResult:
+    return AuditResult(target, None, (), None, None, None, None, None, 0, [], None, SKIPPED, message)
+
+
+# ------------------------------------------------------------------------------------------ laws
+
+
+def resolve(spec: Spec, fans: tuple[int, int] | None, shape: tuple[int, ...]) -> Law:
+    """The law of ``spec`` on ``fans`` and ``shape``.
+
+    Raises:
+        ValueError: a fan-dependent spec without fans.
+    """
+    if getattr(spec, "uses_fans", False):
+        if fans is None:
+            raise ValueError(f"{spec.text()} needs fans, and this tensor has none")
+        return spec.law(int(fans[0]), int(fans[1]), shape)
+    return spec.law(None, None, shape)
+
+
+@dataclass
+class _Unit:
+    """A tensor or packed block to audit."""
+
+    name: str
+    index: tuple[slice, ...] | None
+    shape: tuple[int, ...]
+    layer: Layer | None
+    textbook: tuple[int, int] | None
+    expected: Law
+    documented: Law | None
+
+
+def _units(subject: Subject) -> list[_Unit]:
+    blocks: Sequence[Block | None] = subject.blocks or (None,)
+    units = []
+    full = np.empty(subject.shape, dtype=np.uint8) if subject.blocks else None
+    for block in blocks:
+        if block is None:
+            layer, index, shape, name = subject.layer, None, tuple(subject.shape), subject.name
+        else:
+            layer = block.layer or subject.layer
+            index = block.index
+            shape = tuple(full[index].shape)  # type: ignore[index]
+            name = f"{subject.name}[{block.name}]"
+        textbook = layer.textbook_fans() if layer is not None else None
+        exp_fans = subject.expect.fans or textbook or subject.framework_fans
+        expected = resolve(subject.expect.spec, exp_fans, shape)
+        documented = None
+        if subject.documented is not None:
+            doc_fans = subject.documented.fans or subject.framework_fans or textbook
+            documented = resolve(subject.documented.spec, doc_fans, shape)
+        units.append(_Unit(name, index, shape, layer, textbook, expected, documented))
+    return units
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+_STRUCTURAL = {"normal": 3, "uniform": 3, "truncated_normal": 3, "orthogonal": 2, "constant": 0}
+_LAW_CHECKS = {"normal": 5, "uniform": 6, "truncated_normal": 6, "orthogonal": 1, "constant": 1}
+
+
+def count_checks(law: Law, documented: Law | None) -> int:
+    """Number of checks :func:`audit_subjects` runs for a unit (for the Bonferroni split)."""
+    m = _STRUCTURAL[law.kind] + _LAW_CHECKS[law.kind]
+    if documented is not None:
+        m += _LAW_CHECKS[documented.kind]
+    return m
+
+
+@lru_cache(maxsize=256)
+def _chi2_n(rel_error: float, alpha: float, power: float) -> int:
+    return chi2_sample_size(rel_error, alpha, power)
+
+
+@lru_cache(maxsize=1024)
+def _bounded_n(kind: str, loc: float, scale: float, lo: float, hi: float, kurtosis: float, rel: float,
+               alpha: float, power: float) -> int:
+    """The smaller of the extremes-test and the moment-test sample sizes for a 1% variance error.
+
+    A normal truncated far out (e.g. ``trunc_normal_(std=0.02)`` with its absolute +-2 cut, at +-100 std)
+    is bounded in name only: its extremes carry no information, and the moment test decides.
+    """
+    law = Law(kind, 0, 1, lo, hi, 2, loc, scale)
+    n_mom = moment_sample_size(rel, kurtosis, alpha, power)
+    try:
+        n_ext = bounded_scale_sample_size(rel, law.dist(), lo, hi, alpha, power, max_n=n_mom)
+    except ValueError:
+        return n_mom
+    return min(n_ext, n_mom)
+
+
+def needed_n(law: Law, cfg: AuditConfig, alpha: float) -> int:
+    """Values to pool for ``law`` (0 for constant and orthogonal laws: a few draws suffice)."""
+    if law.kind == "normal":
+        return _chi2_n(cfg.rel_error, alpha, cfg.power)
+    if law.bounded:
+        n = _bounded_n(law.kind, law.loc, law.scale, law.lo, law.hi, law.kurtosis, cfg.rel_error, alpha, cfg.power)
+        return max(cfg.min_bounded_n, n)
+    return 0
+
+
+def law_checks(law: Law, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float, power: float,
+               bits: int) -> list[CheckResult]:
+    """The checks of ``pool`` (all values) and ``draws`` (the tensors) against ``law``."""
+    if law.kind == "constant":
+        return [constant_test(pool, law.mean, alpha)]
+    if law.kind == "orthogonal":
+        return [orthogonality_test(draws, law.gain, law.rows_axis, alpha)]
+    dist = law.dist()
+    out: list[CheckResult] = []
+    if law.kind == "normal":
+        out.append(from_variance_result(chi2_variance_test(pool, law.variance, alpha, law.mean, power)))
+    else:
+        out.append(from_variance_result(moment_variance_test(pool, law.variance, law.kurtosis, alpha, law.mean, power)))
+    out.append(mean_test(pool, law.mean, law.std, alpha, power))
+    if law.bounded:
+        out.append(support_test(pool, law.lo, law.hi, alpha, bits))
+    out.append(extremes_test(pool, dist, law.lo, law.hi, alpha, bits))
+    out.append(point_mass_test(pool, dist, alpha, bits))
+    out.append(ks_test(pool, dist, alpha, power))
+    return out
+
+
+def structural_checks(law: Law, draws: Sequence[np.ndarray], alpha: float, bits: int, max_draws: int) -> list[CheckResult]:
+    if law.kind == "constant":
+        return []
+    p_cell = max_cell_probability(law.dist(), bits) if law.continuous else 2.0 ** -bits
+    out = [degenerate_test(draws, p_cell, alpha), identical_draws_test(draws, p_cell, alpha)]
+    if law.kind != "orthogonal":
+        out.append(duplicates_test(draws[:max_draws], p_cell, alpha))
+    return out
+
+
+def min_detectable(law: Law, n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
+    """Smallest relative variance error the law's checks detect with ``power`` at ``n`` values."""
+    if law.kind == "constant":
+        return 0.0
+    if law.kind == "orthogonal":
+        r = shape[0] if law.rows_axis == "first" else numel(shape) // shape[-1]
+        c = numel(shape) // r
+        return orthogonality_tolerance(r, c, bits)
+    if n < 2:
+        return None
+    if law.kind == "normal":
+        return max(chi2_min_detectable_rel_error(n, alpha, power))
+    mom = max(moment_min_detectable_rel_error(n, law.kurtosis, alpha, power))
+    ext = max(bounded_scale_min_detectable_rel_error(n, law.dist(), law.lo, law.hi, alpha, power))
+    return min(mom, ext)
+
+
+# ------------------------------------------------------------------------------------------ explanation
+
+
+class Candidate:
+    """A candidate law that might explain a deviation, with the reason in words.
+
+    ``law`` may be given directly or as a zero-argument factory (built only if the cheap screen on
+    ``variance``/``lo``/``hi``/``kurtosis`` passes; hundreds of candidates are screened per deviation).
+    """
+
+    def __init__(self, label: str, law: Law | None = None, factory: Callable[[], Law] | None = None,
+                 variance: float | None = None, mean: float = 0.0, lo: float = -math.inf, hi: float = math.inf,
+                 kurtosis: float = 3.0) -> None:
+        self.label = label
+        self._law = law
+        self._factory = factory
+        if law is not None:
+            variance, mean, lo, hi, kurtosis = law.variance, law.mean, law.lo, law.hi, law.kurtosis
+        self.variance, self.mean, self.lo, self.hi, self.kurtosis = variance, mean, lo, hi, kurtosis
+        self.kind = law.kind if law is not None else ""
+
+    @property
+    def law(self) -> Law:
+        if self._law is None:
+            assert self._factory is not None
+            self._law = self._factory()
+        return self._law
+
+
+_SCALES: tuple[tuple[str, float], ...] = (
+    ("1", 1.0),
+    ("2", 2.0),
+    ("1/3", 1 / 3),
+    ("1/2", 0.5),
+    ("2/3", 2 / 3),
+    ("3", 3.0),
+    ("6", 6.0),
+    ("1/6", 1 / 6),
+    ("4", 4.0),
+    ("sqrt(2) (gain not squared)", math.sqrt(2.0)),
+    ("25/9 (tanh gain^2)", 25 / 9),
+    ("5/3 (tanh gain, not squared)", 5 / 3),
+    ("3/4 (selu gain^2)", 0.75),
+    ("2/(1+0.01^2) (leaky_relu gain^2)", 2 / (1 + 1e-4)),
+)
+
+
+def _dists(first: str, corrected: bool) -> list[tuple[str, bool]]:
+    opts = [("uniform", True), ("normal", True), ("truncated_normal", True), ("truncated_normal", False)]
+    head = (first, corrected)
+    return [head] + [o for o in opts if o != head]
+
+
+def _fan_options(subject: Subject, unit: _Unit) -> list[tuple[str, float]]:
+    """Labelled fan values n (the denominators of scale/n) that a convention could have used."""
+    opts: list[tuple[str, float]] = []
+    if unit.textbook:
+        fi, fo = unit.textbook
+        opts += [(f"textbook fan_in {fi}", fi), (f"textbook fan_out {fo}", fo),
+                 (f"textbook fan_avg {(fi + fo) / 2:g}", (fi + fo) / 2),
+                 (f"textbook fan_geo_avg {math.sqrt(fi * fo):.6g}", math.sqrt(fi * fo))]
+    if subject.framework_fans:
+        fi, fo = subject.framework_fans
+        opts += [(f"framework fan_in {fi}", fi), (f"framework fan_out {fo}", fo),
+                 (f"fan_avg {(fi + fo) / 2:g} of the framework fans ({fi}, {fo})", (fi + fo) / 2),
+                 (f"fan_geo_avg {math.sqrt(fi * fo):.6g} of the framework fans ({fi}, {fo})", math.sqrt(fi * fo))]
+    opts += [(label, float(v)) for label, v in subject.fan_candidates]
+    opts += [(label, float(v)) for label, v in shape_fan_candidates(unit.shape)]
+    if unit.shape != tuple(subject.shape):
+        opts += [(f"{label} of the whole packed tensor {tuple(subject.shape)}", float(v))
+                 for label, v in shape_fan_candidates(subject.shape)]
+    seen: set[float] = set()
+    out = []
+    for label, v in opts:
+        key = round(v, 9)
+        if v > 0 and key not in seen:
+            seen.add(key)
+            out.append((label, v))
+    return out
+
+
+def _vs_law(dist: str, corrected: bool, nominal: float) -> Law:
+    """Variance-scaling law with nominal variance ``scale/n`` (realised ``0.7737 x`` that if uncorrected)."""
+    if dist == "normal":
+        return Law.normal(0.0, math.sqrt(nominal))
+    if dist == "uniform":
+        b = math.sqrt(3.0 * nominal)
+        return Law.uniform(-b, b)
+    s = math.sqrt(nominal) / (TRUNCATED_NORMAL_STD if corrected else 1.0)
+    return Law.truncated_normal(0.0, s, -2 * s, 2 * s)
+
+
+def _dist_name(dist: str, corrected: bool) -> str:
+    return "truncated_normal (uncorrected)" if dist == "truncated_normal" and not corrected else dist
+
+
+def vs_candidates(spec: VarianceScaling, subject: Subject, unit: _Unit) -> list[Candidate]:
+    """Variance-scaling laws with other fans, scale constants and distributions than ``spec``."""
+    fans = _fan_options(subject, unit)
+    exp_fans = subject.expect.fans or unit.textbook or subject.framework_fans
+    n_exp = spec.fan(*exp_fans) if exp_fans else None
+    scales = [(f"{spec.scale:.6g}", float(spec.scale))] + [s for s in _SCALES if not math.isclose(s[1], spec.scale)]
+    out = []
+    for dist, corr in _dists(spec.distribution, spec.corrected):
+        for s_label, scale in scales:
+            for f_label, n in fans:
+                parts = []
+                if n_exp is None or not math.isclose(n, n_exp, rel_tol=1e-12):
+                    parts.append(f"fan {n:g} ({f_label}) instead of {spec.mode} {n_exp:g}" if n_exp else f"fan {n:g} ({f_label})")
+                if not math.isclose(scale, spec.scale):
+                    parts.append(f"scale {s_label} instead of {spec.scale:.6g}")
+                if (dist, corr) != (spec.distribution, spec.corrected):
+                    parts.append(f"{_dist_name(dist, corr)} instead of {_dist_name(spec.distribution, spec.corrected)}")
+                if not parts:
+                    continue
+                nominal = scale / n
+                unc = dist == "truncated_normal" and not corr
+                var = nominal * (C2 if unc else 1.0)
+                bound = {"normal": math.inf, "uniform": math.sqrt(3 * nominal),
+                         "truncated_normal": 2 * math.sqrt(nominal) / (1.0 if unc else TRUNCATED_NORMAL_STD)}[dist]
+                kurt = {"normal": 3.0, "uniform": 1.8, "truncated_normal": 2.3655367171296495}[dist]
+                label = "; ".join(parts) + f" (variance {scale:.6g}/{n:g}" + (" x 0.7737" if unc else "") + f" = {var:.6g})"
+                out.append(Candidate(label, factory=lambda d=dist, c=corr, v=nominal: _vs_law(d, c, v), variance=var,
+                                     lo=-bound, hi=bound, kurtosis=kurt))
+    return out
+
+
+def _rescaled(law: Law, f: float) -> Law:
+    """``law`` with its variance multiplied by ``f`` about its mean (same shape)."""
+    r = math.sqrt(f)
+    if law.kind == "normal":
+        return Law.normal(law.mean, law.std * r)
+    if law.kind == "uniform":
+        return Law.uniform(law.mean + (law.lo - law.mean) * r, law.mean + (law.hi - law.mean) * r)
+    if law.kind == "truncated_normal":
+        return Law.truncated_normal(law.mean + (law.loc - law.mean) * r, law.scale * r,
+                                    law.mean + (law.lo - law.mean) * r, law.mean + (law.hi - law.mean) * r)
+    raise ValueError(law.kind)
+
+
+def generic_candidates(spec: Spec, law: Law) -> list[Candidate]:
+    """Variants of a fixed (fan-free) spec: truncation units and correction, other shapes, rescalings."""
+    out: list[Candidate] = []
+    if isinstance(spec, TruncatedNormal):
+        for bounds in ("std", "absolute"):
+            for corrected in (False, True):
+                if (bounds, corrected) == (spec.bounds, spec.corrected):
+                    continue
+                try:
+                    alt = replace(spec, bounds=bounds, corrected=corrected)
+                except ValueError:
+                    continue
+                words = []
+                if bounds != spec.bounds:
+                    words.append(f"bounds a={spec.a:g}, b={spec.b:g} read as {'absolute values' if bounds == 'absolute' else 'multiples of std'}")
+                if corrected != spec.corrected:
+                    words.append("with the truncation correction (std is the truncated law's)" if corrected
+                                 else "without the truncation correction (std is the untruncated normal's)")
+                out.append(Candidate("; ".join(words) + f": {alt.law().label}", alt.law()))
+    if law.kind in ("normal", "uniform", "truncated_normal"):
+        std = law.std
+        if law.kind != "normal":
+            out.append(Candidate(f"a normal N({law.mean:.6g}, {std:.6g}^2) instead of {law.kind} (same variance)",
+                                 Law.normal(law.mean, std)))
+        if law.kind != "uniform":
+            b = math.sqrt(3) * std
+            out.append(Candidate(f"a uniform U({law.mean - b:.6g}, {law.mean + b:.6g}) instead of {law.kind} (same variance)",
+                                 Law.uniform(law.mean - b, law.mean + b)))
+        for label, f in (("2", 2.0), ("1/2", 0.5), ("3", 3.0), ("1/3", 1 / 3), ("6", 6.0), ("1/6", 1 / 6),
+                         ("4", 4.0), ("1/4", 0.25), ("0.7737 (missing truncation correction)", C2),
+                         ("1/0.7737 (spurious truncation correction)", 1 / C2)):
+            out.append(Candidate(f"variance x {label} ({_rescaled(law, f).label})", _rescaled(law, f)))
+    return out
+
+
+def orthogonal_candidates(law: Law) -> list[Candidate]:
+    out = []
+    for label, f in (("2", 2.0), ("1/2", 0.5), ("sqrt(2)", math.sqrt(2)), ("1/sqrt(2)", 1 / math.sqrt(2))):
+        g = law.gain * f
+        out.append(Candidate(f"gain {g:.6g} (x {label})", replace(law, gain=g, variance=law.variance * f * f)))
+    other = "last" if law.rows_axis == "first" else "first"
+    out.append(Candidate(f"flattened with rows_axis={other}", replace(law, rows_axis=other)))
+    return out
+
+
+def _plausible(cand: Candidate, v_hat: float, lo: float, hi: float, n: int, bits: int) -> bool:
+    """Cheap screen before the full checks: variance within 8 standard errors, bounds consistent."""
+    from invariants.stats.extremes import bound_tolerance
+
+    if cand.kind in ("constant", "orthogonal"):
+        return True
+    kurt = cand.kurtosis if math.isfinite(cand.kurtosis) else 3.0
+    se = math.sqrt(max(kurt - 1.0, 1e-6) / max(n, 1))
+    if not cand.variance or abs(v_hat / cand.variance - 1.0) > 8 * se + 1e-9:
+        return False
+    bounded = math.isfinite(cand.lo) and math.isfinite(cand.hi)
+    tol = bound_tolerance(cand.lo, cand.hi, bits) if bounded else 0.0
+    if bounded and (lo < cand.lo - tol or hi > cand.hi + tol):
+        return False
+    law = cand.law
+    if law.bounded:
+        # exact: P(max <= hi) = F(hi)^n; a gap this improbable (< e^-50) rules the law out
+        dist = law.dist()
+        sf_hi = float(dist.sf(min(hi + tol, law.hi)))
+        cdf_lo = float(dist.cdf(max(lo - tol, law.lo)))
+        if n * math.log1p(-min(sf_hi, 1 - 1e-16)) < -50 or n * math.log1p(-min(cdf_lo, 1 - 1e-16)) < -50:
+            return False
+    return True
+
+
+def explain(subject: Subject, unit: _Unit, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float,
+            power: float, bits: int, extra: Iterable[Candidate] = ()) -> tuple[str, int]:
+    """The first candidate whose checks all pass, in words; ``("", n_tried)`` if none does."""
+    spec = subject.expect.spec
+    law = unit.expected
+    cands: list[Candidate] = list(extra)
+    if isinstance(spec, VarianceScaling):
+        cands += vs_candidates(spec, subject, unit)
+    elif law.kind == "orthogonal":
+        cands += orthogonal_candidates(law)
+    else:
+        cands += generic_candidates(spec, law)
+    x = pool.astype(np.float64, copy=False)
+    lo, hi, n = float(x.min()), float(x.max()), x.size
+    m1, m2 = float(np.mean(x)), float(np.mean(np.square(x)))
+
+    tried = 0
+    for cand in cands:
+        # second moment about the candidate's mean, from the first two raw moments
+        v_c = m2 - 2 * cand.mean * m1 + cand.mean**2
+        if not _plausible(cand, v_c, lo, hi, n, bits):
+            continue
+        tried += 1
+        claw = cand.law
+        checks = law_checks(claw, pool, draws, alpha, power, bits)
+        if all(c.passed for c in checks):
+            return cand.label, tried
+        if tried >= 40:
+            break
+    return "", tried
+
+
+# ------------------------------------------------------------------------------------------ running
+
+Progress = Callable[[int, int, str, "AuditResult | None"], None]
+
+
+def _seeds_for(subject: Subject, cfg: AuditConfig, count: int) -> list[int]:
+    return seed_sequence(cfg.base_seed * 1_000_003 + zlib.crc32(subject.name.encode()), count)
+
+
+def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
+    """``(alpha_per_check, n_checks)`` for a run over ``subjects`` (Bonferroni split, capped)."""
+    m = 0
+    for s in subjects:
+        for u in _units(s):
+            m += count_checks(u.expected, u.documented)
+    m = max(m, 1)
+    return min(cfg.alpha_cap, cfg.total_alpha / m), m
+
+
+def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[AuditResult]:
+    """Audit one subject (all its blocks); raises :class:`BadInitializer` on bad sampler output."""
+    t0 = time.perf_counter()
+    units = _units(subject)
+    per_draw = {u.name: numel(u.shape) for u in units}
+    n_draws = cfg.min_draws
+    for u in units:
+        need = max(needed_n(u.expected, cfg, alpha), needed_n(u.documented, cfg, alpha) if u.documented else 0)
+        n_draws = max(n_draws, math.ceil(need / max(per_draw[u.name], 1)))
+    n_draws = min(n_draws, cfg.max_draws)
+    draws_full = []
+    for seed in _seeds_for(subject, cfg, n_draws):
+        arr = subject.sampler(seed)
+        draws_full.append(check_array(arr, subject.shape, subject.name))
+    dt_sample = time.perf_counter() - t0
+    results = []
+    for u in units:
+        t1 = time.perf_counter()
+        draws = [d[u.index] if u.index is not None else d for d in draws_full]
+        results.append(_judge(subject, u, draws, cfg, alpha))
+        results[-1].seconds = dt_sample / len(units) + time.perf_counter() - t1
+    return results
+
+
+def _fmt_fans(f: tuple[int, int] | None) -> str:
+    return f"({f[0]}, {f[1]})" if f else "-"
+
+
+def _judge(subject: Subject, u: _Unit, draws: list[np.ndarray], cfg: AuditConfig, alpha: float) -> AuditResult:
+    pool = np.concatenate([np.ravel(d) for d in draws])
+    bits = mantissa_bits(pool)
+    n = int(pool.size)
+    x = pool.astype(np.float64, copy=False)
+    observed = float(np.var(x))
+    law = u.expected
+    structural = structural_checks(law, draws, alpha, bits, cfg.structure_draws)
+    checks = law_checks(law, pool, draws, alpha, cfg.power, bits)
+    mde = min_detectable(law, n, alpha, cfg.power, u.shape, bits)
+    all_checks = checks + structural
+    exp_desc = subject.expect.describe()
+    fans_used = subject.expect.fans or u.textbook or subject.framework_fans
+    exp_text = f"{exp_desc} on {'textbook ' if not subject.expect.fans and u.textbook else ''}fans {_fmt_fans(fans_used)}" \
+        if getattr(subject.expect.spec, "uses_fans", False) else exp_desc
+    ratio = observed / law.variance if law.variance else math.nan
+    figures = (f"measured variance {observed:.6g} vs expected {law.variance:.6g} (ratio {ratio:.4f}), "
+               f"range [{float(x.min()):.6g}, {float(x.max()):.6g}], n = {n}") if law.variance else \
+        f"measured range [{float(x.min()):.6g}, {float(x.max()):.6g}], n = {n}"
+    reference = ""
+    explanation = ""
+    if all(c.passed for c in all_checks):
+        verdict = CONFORMS
+        message = f"conforms to {exp_text}: {figures}"
+    else:
+        failed = [c for c in all_checks if not c.passed]
+        doc_ok = False
+        if u.documented is not None and all(c.passed for c in structural):
+            doc_checks = law_checks(u.documented, pool, draws, alpha, cfg.power, bits)
+            all_checks += [c.renamed("documented:") for c in doc_checks]
+            doc_ok = all(c.passed for c in doc_checks)
+        extra = []
+        if u.documented is not None:
+            assert subject.documented is not None
+            extra.append(Candidate(f"the documented rule {subject.documented.describe()} ({u.documented.label})", u.documented))
+        if all(c.passed for c in structural):
+            explanation, _ = explain(subject, u, pool, draws, alpha, cfg.power, bits, extra if not doc_ok else ())
+        if doc_ok:
+            assert subject.documented is not None
+            verdict = DOCUMENTED
+            reference = subject.documented.reference
+            message = (f"documented deviation from {exp_text}: {figures}; matches the documented rule "
+                       f"{subject.documented.describe()} (variance {u.documented.variance:.6g})"  # type: ignore[union-attr]
+                       + (f"; explained by {explanation}" if explanation else "")
+                       + f". Reference: {reference}")
+        else:
+            verdict = DEVIATES
+            fails = "; ".join(f"{c.name}: {c.detail}" for c in failed[:3])
+            message = (f"deviates from {exp_text}: {figures}; "
+                       + (f"explained by {explanation}" if explanation else "no candidate fan, constant or distribution explains it")
+                       + f". Failed: {fails}")
+    return AuditResult(
+        target=u.name,
+        layer=u.layer.describe() if u.layer is not None else None,
+        shape=tuple(u.shape),
+        fans_textbook=u.textbook,
+        fans_framework=subject.framework_fans,
+        expected_spec=exp_text,
+        expected_variance=law.variance,
+        observed_variance=observed,
+        n=n,
+        checks=all_checks,
+        min_detectable_rel_error=mde,
+        verdict=verdict,
+        message=message,
+        call=subject.call,
+        reference=reference,
+        explanation=explanation,
+    )
+
+
+def audit_subjects(
+    subjects: Sequence[Subject],
+    config: AuditConfig | None = None,
+    progress: Progress | None = None,
+    catch: bool = False,
+) -> AuditReport:
+    """Audit every subject; the per-check alpha is split over all checks of the run (Bonferroni).
+
+    Args:
+        subjects: the tensors to audit.
+        config: sampling/testing parameters (default :class:`AuditConfig`).
+        progress: called as ``progress(i, total, name, None)`` before and
+            ``progress(i, total, name, result)`` after each subject.
+        catch: record a subject whose sampler raises as verdict ``error`` instead of raising (catalogue
+            runs); otherwise :class:`BadInitializer` propagates (user callables: a usage error).
+
+    Raises:
+        BadInitializer: a sampler misbehaved and ``catch`` is false.
+        ValueError: a subject whose expectation cannot be resolved.
+    """
+    cfg = config or AuditConfig()
+    t0 = time.perf_counter()
+    alpha, m = plan(subjects, cfg)
+    report = AuditReport(alpha=alpha, total_alpha=cfg.total_alpha, n_checks=m)
+    total = len(subjects)
+    for i, subject in enumerate(subjects, 1):
+        if progress:
+            progress(i, total, subject.name, None)
+        try:
+            res = audit_subject(subject, cfg, alpha)
+        except BadInitializer as exc:
+            if not catch:
+                raise
+            res = [AuditResult(subject.name, subject.layer.describe() if subject.layer else None, tuple(subject.shape),
+                               subject.textbook_fans(), subject.framework_fans, subject.expect.describe(), None, None,
+                               0, [], None, ERROR, f"error: {exc}", call=subject.call)]
+        report.results.extend(res)
+        if progress:
+            progress(i, total, subject.name, res[-1])
+    report.seconds = time.perf_counter() - t0
+    return report

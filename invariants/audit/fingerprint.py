@@ -1,0 +1,290 @@
+"""Fingerprinting: infer an unknown initializer's family, fan mode and scale constant.
+
+The initializer is sampled on several layers whose fans differ (``fan_in != fan_out``, receptive field
+> 1, and fan ratios chosen so that the four modes predict different variance ratios across layers —
+square shapes cannot tell the modes apart).  For every candidate
+
+    mode in {fan_in, fan_out, fan_avg, fan_geo_avg, none (a fixed law)} x
+    distribution in {normal, uniform, truncated normal at +-2 std}
+
+the scale constant is estimated from the pooled variances (``scale = Var * n(mode)``), snapped to a
+known constant (1, 2, 1/3, gain^2 of common nonlinearities, times 0.7737 for an uncorrected truncated
+normal) when the estimate is within 6 standard errors of it, and the resulting spec is tested with the
+auditor's checks on every layer.  The best-supported spec is the first that passes all checks, in the
+order: named specs, snapped constants, estimated constants; if none passes, the one with the largest
+smallest p-value is reported as the closest, marked as not matching.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from invariants.audit.adapters.base import Adapter, check_array, seed_sequence
+from invariants.audit.auditor import _SCALES, AuditConfig, Candidate, _plausible, law_checks, needed_n
+from invariants.audit.laws import Law, as_matrix
+from invariants.audit.layers import Layer, parse_layer
+from invariants.audit.specs import (
+    SPEC_ALIASES,
+    TRUNCATED_NORMAL_STD,
+    Constant,
+    Normal,
+    Orthogonal,
+    Spec,
+    TruncatedNormal,
+    Uniform,
+    VarianceScaling,
+)
+from invariants.stats.extremes import mantissa_bits
+from invariants.stats.structure import orthogonality_tolerance
+
+#: default layers: fans (300, 100), (144, 432), (64, 512) give four distinct variance-ratio patterns
+DEFAULT_LAYERS = ("dense(300,100)", "conv2d(16,48,k=3)", "dense(64,512)")
+MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+C2 = TRUNCATED_NORMAL_STD**2
+
+
+@dataclass
+class Evidence:
+    """One candidate spec and how the samples judged it."""
+
+    spec: str
+    passed: bool
+    min_p: float
+    failed: list[str]
+    scale_estimates: list[float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spec": self.spec, "passed": self.passed, "min_p_value": self.min_p, "failed": self.failed,
+                "scale_estimates": self.scale_estimates}
+
+
+@dataclass
+class Fingerprint:
+    """Result of :func:`identify`.
+
+    Attributes:
+        spec: the best-supported spec (``None`` when nothing was testable).
+        matched: whether ``spec`` passed every check on every layer.
+        layers: the layers sampled (text) with their textbook fans and measured variances.
+        evidence: the candidates tried, best first.
+        warning: e.g. that the layers cannot tell the fan modes apart.
+    """
+
+    spec: Spec | None
+    matched: bool
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    warning: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.spec.text() if self.spec is not None else "(unknown)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spec": self.text if self.spec is not None else None, "matched": self.matched, "layers": self.layers,
+                "evidence": [e.to_dict() for e in self.evidence], "warning": self.warning}
+
+
+def _fan(mode: str, fi: int, fo: int) -> float:
+    return VarianceScaling(1.0, mode, "normal").fan(fi, fo)  # type: ignore[arg-type]
+
+
+def _snap(value: float, rel_se: float) -> tuple[float, bool]:
+    """The first known constant (in the order of :data:`invariants.audit.auditor._SCALES`, simplest
+    first; each also times 0.7737) within 6 standard errors of ``value``, else ``value`` itself."""
+    for _, c in _SCALES:
+        for cand in (c, c * C2):
+            if abs(value / cand - 1.0) <= 6 * rel_se + 1e-9:
+                return cand, True
+    return value, False
+
+
+def _vs_spec(scale: float, mode: str, dist: str) -> VarianceScaling:
+    if dist == "truncated_normal":
+        for _, c in _SCALES:
+            if math.isclose(scale, c * C2, rel_tol=1e-9):
+                return VarianceScaling(c, mode, dist, corrected=False)  # type: ignore[arg-type]
+    return VarianceScaling(scale, mode, dist)  # type: ignore[arg-type]
+
+
+def _named(spec: Spec) -> Spec:
+    for name, known in SPEC_ALIASES.items():
+        if isinstance(known, VarianceScaling) and isinstance(spec, VarianceScaling):
+            if (known.mode, known.distribution, known.corrected) == (spec.mode, spec.distribution, spec.corrected) \
+                    and math.isclose(known.scale, spec.scale, rel_tol=1e-9):
+                return known
+    return spec
+
+
+def identify(
+    fn: Any,
+    framework: str = "numpy",
+    layers: Sequence[str | Layer] | None = None,
+    config: AuditConfig | None = None,
+    adapter: Adapter | None = None,
+) -> Fingerprint:
+    """Fingerprint an initializer written in ``framework``'s calling convention.
+
+    Args:
+        fn: the initializer (callable, or ``"module:attr"``).
+        framework: adapter name (``numpy``: ``f(shape, rng) -> array``).
+        layers: layers to sample (text or :class:`Layer`); default :data:`DEFAULT_LAYERS`.  Use at
+            least two with different fan ratios.
+        config: sample sizes and alpha (default :class:`AuditConfig`).
+        adapter: an adapter instance (overrides ``framework``).
+
+    Raises:
+        BadInitializer: ``fn`` misbehaves.
+        FrameworkUnavailable, UnknownFramework: as :func:`invariants.audit.adapters.get_adapter`.
+        ValueError: bad layer text.
+    """
+    from invariants.audit.adapters import get_adapter
+
+    cfg = config or AuditConfig()
+    ad = adapter or get_adapter(framework)
+    if isinstance(fn, str):
+        fn = ad.load(fn)
+    lays = [parse_layer(x) if isinstance(x, str) else x for x in (layers or DEFAULT_LAYERS)]
+    fans = [lay.textbook_fans() for lay in lays]
+    warning = ""
+    if all(fi == fo for fi, fo in fans):
+        warning = "every layer has fan_in == fan_out: the fan modes cannot be told apart"
+    elif len({round(fo / fi, 9) for fi, fo in fans}) < 2:
+        warning = "all layers have the same fan_out/fan_in ratio: the fan modes cannot be told apart"
+    # sample: enough values for a 1% (config) variance error of a normal law, per layer
+    alpha = min(cfg.alpha_cap, cfg.total_alpha / (40 * len(lays)))
+    n_target = needed_n(Law.normal(0, 1), cfg, alpha)
+    pools, draws_by_layer = [], []
+    for i, lay in enumerate(lays):
+        shape = ad.shape(lay)
+        sampler = ad.wrap(fn, shape)
+        k = max(cfg.min_draws, math.ceil(n_target / int(np.prod(shape))))
+        draws = [check_array(sampler(s), shape, "initializer") for s in seed_sequence(cfg.base_seed * 7919 + i, min(k, cfg.max_draws))]
+        draws_by_layer.append(draws)
+        pools.append(np.concatenate([d.ravel() for d in draws]))
+    info = []
+    for lay, (fi, fo), pool in zip(lays, fans, pools):
+        x = pool.astype(np.float64)
+        info.append({"layer": lay.describe(), "fans": [fi, fo], "shape": list(ad.shape(lay)), "n": int(x.size),
+                     "mean": float(x.mean()), "variance": float(x.var()), "min": float(x.min()), "max": float(x.max())})
+    cands = _candidates(lays, fans, pools, draws_by_layer, ad.rows_axis)
+    evidence: list[Evidence] = []
+    bits = [mantissa_bits(p) for p in pools]
+    for spec, estimates in cands:
+        ok, min_p, failed = True, 1.0, []
+        laws = []
+        for lay, (fi, fo), pool, b in zip(lays, fans, pools, bits):
+            try:
+                law = spec.law(fi, fo, ad.shape(lay))
+            except ValueError:
+                ok, min_p = False, 0.0
+                break
+            laws.append(law)
+            x = pool.astype(np.float64)
+            v_c = float(np.mean(np.square(x - law.mean)))
+            if not _plausible(Candidate(spec.text(), law), v_c, float(x.min()), float(x.max()), x.size, b):
+                ok, min_p = False, 0.0
+                failed.append(f"{lay.describe()}: variance or range (screen)")
+                break
+        if not ok:
+            evidence.append(Evidence(spec.text(), False, min_p, failed, estimates))
+            continue
+        for lay, law, pool, draws, b in zip(lays, laws, pools, draws_by_layer, bits):
+            for c in law_checks(law, pool, draws, alpha, cfg.power, b):
+                min_p = min(min_p, c.p_value)
+                if not c.passed:
+                    ok = False
+                    failed.append(f"{lay.describe()}: {c.name}")
+        evidence.append(Evidence(spec.text(), ok, min_p, failed[:4], estimates))
+        if ok:
+            return Fingerprint(spec, True, info, evidence, warning)
+    if not evidence:
+        return Fingerprint(None, False, info, evidence, warning)
+    best = max(range(len(evidence)), key=lambda j: evidence[j].min_p)
+    evidence.sort(key=lambda e: -e.min_p)
+    return Fingerprint(cands[best][0], False, info, evidence, warning)
+
+
+def _candidates(lays: list[Layer], fans: list[tuple[int, int]], pools: list[np.ndarray], draws: list[list[np.ndarray]],
+                rows_axis: str) -> list[tuple[Spec, list[float]]]:
+    out: list[tuple[Spec, list[float]]] = []
+    xs = [p.astype(np.float64) for p in pools]
+    # constant
+    if all(np.all(x == x[0]) for x in xs) and len({float(x[0]) for x in xs}) == 1:
+        return [(Constant(float(xs[0][0])), [])]
+    # orthogonal: one draw per layer is orthonormal up to a gain
+    for axis in (rows_axis, "last" if rows_axis == "first" else "first"):
+        gains = []
+        for d in (dl[0] for dl in draws):
+            m = as_matrix(np.asarray(d, dtype=np.float64), axis)
+            gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+            g2 = float(np.mean(np.diag(gram)))
+            tol = orthogonality_tolerance(*m.shape, mantissa_bits(np.asarray(d)))
+            if g2 <= 0 or np.max(np.abs(gram - g2 * np.eye(gram.shape[0]))) > tol * g2:
+                break
+            gains.append(math.sqrt(g2))
+        else:
+            g, snapped = _snap(float(np.mean(gains)) ** 2, 1e-6)
+            out.append((Orthogonal(math.sqrt(g) if snapped else float(np.mean(gains)), axis), gains))
+    if out:
+        return out
+    means = [float(x.mean()) for x in xs]
+    v = [float(np.mean(np.square(x))) for x in xs]
+    n = [x.size for x in xs]
+    vs: list[tuple[int, Spec, list[float]]] = []
+    for dist, kurt in (("normal", 3.0), ("uniform", 1.8), ("truncated_normal", 2.36554)):
+        for mode in MODES:
+            ests = [vi * _fan(mode, fi, fo) for vi, (fi, fo) in zip(v, fans)]
+            # weighted mean (weights n / variance of the estimate) and its relative standard error
+            est = float(np.average(ests, weights=n))
+            rel_se = math.sqrt((kurt - 1.0) / sum(n))
+            if dist == "uniform":  # the bound pins the scale far more precisely than the variance
+                ests_b = [max(abs(float(x.min())), abs(float(x.max()))) ** 2 / 3 * _fan(mode, fi, fo) for x, (fi, fo) in zip(xs, fans)]
+                est, rel_se = float(np.max(ests_b)), 1e-4
+            if dist == "truncated_normal":
+                ests_b = [(max(abs(float(x.min())), abs(float(x.max()))) / 2 * TRUNCATED_NORMAL_STD) ** 2 * _fan(mode, fi, fo)
+                          for x, (fi, fo) in zip(xs, fans)]
+                est_b, rel_b = float(np.max(ests_b)), 1e-3
+                snapped_b, ok_b = _snap(est_b, rel_b)
+                if ok_b:
+                    est, rel_se = snapped_b, 0.0
+            scale, snapped = _snap(est, rel_se)
+            spec = _named(_vs_spec(scale, mode, dist))
+            rank = 0 if spec.name else (1 if snapped else 2)
+            vs.append((rank, spec, [float(e) for e in ests]))
+    # fixed laws (no fan dependence)
+    mean = float(np.average(means, weights=n))
+    var = float(np.average([float(x.var()) for x in xs], weights=n))
+    lo, hi = min(float(x.min()) for x in xs), max(float(x.max()) for x in xs)
+    mean_r = 0.0 if abs(mean) < 6 * math.sqrt(var / sum(n)) else _round(mean, 3 * math.sqrt(var / sum(n)))
+    std = math.sqrt(var)
+    fixed: list[Spec] = [Normal(mean_r, _round(std, 3 * std * math.sqrt(2.0 / (4 * sum(n)))))]
+    if lo < hi:
+        digits = 3 - math.floor(math.log10(hi - lo))
+        fixed.append(Uniform(round(lo, digits), round(hi, digits)))
+    try:
+        fixed.append(TruncatedNormal(mean_r, _round((hi - mean_r) / 2, 1e-3 * (hi - mean_r)), -2.0, 2.0, "std",
+                                     corrected=False))
+    except ValueError:
+        pass
+    vs.sort(key=lambda t: t[0])
+    out += [(s, e) for _, s, e in vs]
+    out += [(s, []) for s in fixed]
+    return out
+
+
+def _round(x: float, tol: float) -> float:
+    """``x`` to the fewest significant digits (1 to 6) that stay within ``tol`` of it."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    for digits in range(1, 7):
+        r = float(f"{x:.{digits}g}")
+        if abs(r - x) <= tol:
+            return r
+    return x
+
+
+__all__ = ["DEFAULT_LAYERS", "Evidence", "Fingerprint", "identify"]

@@ -1,0 +1,104 @@
+"""Terminal output of audits: a table per run, the findings below it, and a progress indicator."""
+from __future__ import annotations
+
+import sys
+import textwrap
+from typing import Any, TextIO
+
+from invariants.report.table import render_table
+
+_SHORT = {"conforms": "conforms", "deviates": "DEVIATES", "documented-deviation": "documented",
+          "skipped": "skipped", "error": "ERROR"}
+
+
+def _g(x: float | None, fmt: str = ".4g") -> str:
+    return "-" if x is None else format(x, fmt)
+
+
+def render_audit(report: Any, width: int = 110, details: bool = True) -> str:
+    """The results table, a summary line and, for each non-conforming result, its message."""
+    rows = []
+    for r in report.results:
+        ratio = r.ratio
+        rows.append([
+            _SHORT.get(r.verdict, r.verdict),
+            r.target,
+            r.layer or "-",
+            "x".join(map(str, r.shape)) or "-",
+            _g(r.expected_variance),
+            _g(r.observed_variance),
+            _g(ratio, ".4f"),
+            str(r.n),
+            _g(None if r.min_detectable_rel_error is None else 100 * r.min_detectable_rel_error, ".2g")
+            + ("%" if r.min_detectable_rel_error is not None else ""),
+        ])
+    parts = [render_table(["verdict", "target", "layer", "shape", "expected var", "observed var", "ratio", "n",
+                           "detects"], rows, "lllllrrrr")]
+    c = report.counts()
+    summary = (f"{len(report.results)} tensors: {c['conforms']} conform, {c['documented-deviation']} documented "
+               f"deviations, {c['deviates']} deviate" + (f", {c['error']} errors" if c["error"] else "")
+               + (f", {c['skipped']} skipped" if c["skipped"] else "") + f" in {report.seconds:.1f}s")
+    if report.n_checks:
+        summary += (f"; {report.n_checks} checks at alpha {report.alpha:.2g} each (family-wise <= "
+                    f"{report.total_alpha:.2g}); 'detects' = smallest variance error found with power 0.99")
+    parts.append(summary)
+    if details:
+        blocks = []
+        for r in report.results:
+            if r.verdict == "conforms":
+                continue
+            head = f"{_SHORT.get(r.verdict, r.verdict)} {r.target}" + (f" [{r.layer}]" if r.layer else "")
+            if r.call:
+                head += f"\n    call: {r.call}"
+            body = textwrap.fill(r.message, width=width, initial_indent="    ", subsequent_indent="    ")
+            blocks.append(f"{head}\n{body}")
+        if blocks:
+            parts.append("Findings:\n" + "\n".join(blocks))
+    return "\n\n".join(parts)
+
+
+def render_fingerprint(fp: Any, width: int = 110) -> str:
+    lines = [f"identified: {fp.text}" + ("" if fp.matched else "  (closest candidate; NO candidate passed every check)")]
+    if fp.warning:
+        lines.append(f"warning: {fp.warning}")
+    rows = [[d["layer"], f"({d['fans'][0]}, {d['fans'][1]})", "x".join(map(str, d["shape"])), f"{d['variance']:.6g}",
+             f"{d['mean']:.3g}", f"[{d['min']:.4g}, {d['max']:.4g}]", str(d["n"])] for d in fp.layers]
+    lines.append("")
+    lines.append(render_table(["layer", "textbook fans", "shape", "variance", "mean", "range", "n"], rows, "lllrrll"))
+    lines.append("")
+    lines.append("candidates tried (best first):")
+    for e in fp.evidence[:8]:
+        status = "PASS" if e.passed else "fail"
+        why = "" if e.passed else f" ({'; '.join(e.failed[:2])})"
+        lines.append(textwrap.fill(f"{status} {e.spec}: min p = {e.min_p:.3g}{why}", width=width,
+                                   initial_indent="  ", subsequent_indent="      "))
+    return "\n".join(lines)
+
+
+class AuditProgress:
+    """Progress for catalogue runs on ``stream``: a bar on a terminal, one line per tensor elsewhere."""
+
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        if tty is None:
+            isatty = getattr(self.stream, "isatty", None)
+            tty = bool(isatty and isatty())
+        self.tty = tty
+        self._last = 0
+
+    def __call__(self, index: int, total: int, name: str, result: Any) -> None:
+        if self.tty:
+            done = index - (1 if result is None else 0)
+            filled = int(24 * done / max(total, 1))
+            text = f"[{'#' * filled}{'.' * (24 - filled)}] {index}/{total} {name}"[:100]
+            self.stream.write("\r" + text + " " * max(0, self._last - len(text)))
+            self._last = len(text)
+        elif result is None:
+            self.stream.write(f"[{index:>{len(str(total))}}/{total}] {name} ...\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self._last:
+            self.stream.write("\r" + " " * self._last + "\r")
+            self.stream.flush()
+            self._last = 0

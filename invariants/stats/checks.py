@@ -1,0 +1,85 @@
+"""The common result of one statistical or structural check.
+
+Every check of the initializer auditor returns a :class:`CheckResult`: the test's name, its statistic,
+p-value, false-alarm rate ``alpha`` and whether it passed (``p_value > alpha``), plus, where meaningful,
+the smallest relative variance error it detects with probability ``power``.  Deterministic checks
+(values outside the support, duplicate rows, orthogonality to a tolerance) report ``p_value`` 0 or 1:
+their false-alarm probability under the null is bounded separately and stated in the check's docstring.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from scipy import stats
+
+from invariants.stats.variance import VarianceTestResult
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one check.
+
+    Attributes:
+        name: check identifier (``chi2_variance``, ``moment_variance``, ``mean``, ``support``,
+            ``extremes``, ``point_mass``, ``ks_shape``, ``orthogonality``, ``duplicates``,
+            ``identical_draws``, ``degenerate``, ``constant``).
+        statistic: the test statistic (its meaning is given by each check's docstring).
+        p_value: p-value in [0, 1] (0 or 1 for deterministic checks).
+        alpha: false-alarm rate the check was run at.
+        passed: ``p_value > alpha``.
+        detail: one line with the figures (observed vs expected).
+        min_detectable_rel_error: smallest relative *variance* error the check detects with
+            probability ``power`` (``None`` where the check is not about the variance).
+        power: power at which ``min_detectable_rel_error`` is quoted.
+    """
+
+    name: str
+    statistic: float
+    p_value: float
+    alpha: float
+    passed: bool
+    detail: str = ""
+    min_detectable_rel_error: float | None = None
+    power: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: exactly ``name, statistic, p_value, alpha, passed`` (non-finite -> ``None``)."""
+        return {
+            "name": self.name,
+            "statistic": _finite(self.statistic),
+            "p_value": _finite(self.p_value),
+            "alpha": float(self.alpha),
+            "passed": bool(self.passed),
+        }
+
+    def renamed(self, prefix: str) -> "CheckResult":
+        return CheckResult(f"{prefix}{self.name}", self.statistic, self.p_value, self.alpha, self.passed,
+                           self.detail, self.min_detectable_rel_error, self.power)
+
+
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def decide(name: str, statistic: float, p_value: float, alpha: float, detail: str = "",
+           mde: float | None = None, power: float | None = None) -> CheckResult:
+    p_value = float(min(1.0, max(0.0, p_value)))
+    return CheckResult(name, float(statistic), p_value, float(alpha), bool(p_value > alpha), detail, mde, power)
+
+
+def from_variance_result(res: VarianceTestResult) -> CheckResult:
+    """Wrap a :class:`~invariants.stats.variance.VarianceTestResult` as a :class:`CheckResult`."""
+    detail = (f"observed/expected variance {res.ratio:.6g} (observed {res.observed_variance:.6g}, "
+              f"expected {res.expected_variance:.6g}, n = {res.n})")
+    return CheckResult(res.name, res.statistic, res.p_value, res.alpha, res.passed, detail,
+                       res.min_detectable_rel_error, res.power)
+
+
+def z_quantiles(alpha: float, power: float, two_sided: bool = True) -> tuple[float, float]:
+    """``(z_alpha, z_power)``: standard normal quantiles of the rejection threshold and of the power."""
+    za = float(stats.norm.isf(alpha / 2 if two_sided else alpha))
+    zp = float(stats.norm.ppf(power))
+    return za, zp

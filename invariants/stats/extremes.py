@@ -1,0 +1,297 @@
+"""Support and extreme-value tests with exact null distributions, and a point-mass test.
+
+For ``n`` i.i.d. draws from a continuous law with CDF ``F``, the sample maximum ``M`` and minimum ``m``
+have the exact laws ``P(M <= t) = F(t)^n`` and ``P(m >= t) = (1 - F(t))^n`` (order statistics; e.g.
+David & Nagaraja 2003, *Order Statistics*, eq. 2.1.1).  These give exact p-values for
+
+- a maximum that is too *small* (``F(M)^n``) or a minimum too *large* (``(1 - F(m))^n``): the bounds of a
+  uniform or truncated normal are narrower than promised (a ``sqrt(3)`` vs ``sqrt(6)`` bound, a missing
+  gain, a missing truncation correction);
+- for unbounded laws, a maximum too *large* (``1 - F(M)^n``) or a minimum too *small*: tail outliers
+  (values at 10 std where a normal is promised).
+
+For bounded laws, a value outside the support is impossible under the null (:func:`support_test`); a
+tolerance of a few units in the last place of the sample dtype absorbs the rounding of the bound.
+
+Floating-point samples take discrete values, so a continuous law still produces repeated values; the
+:func:`point_mass_test` bounds the probability that any value repeats ``k`` times by
+``C(n, k) p_max^(k-1)``, where ``p_max`` bounds the probability of one representable value, and so detects
+clamping (a point mass at a bound) or zeroed entries.
+
+The power of the extremes test against a *rescaled* bounded law (variance ``(1 + d)`` times the promised
+one, same shape) is computed exactly by :func:`bounded_scale_min_detectable_rel_error`; it needs only a
+few thousand values to detect a 1% variance error (:func:`bounded_scale_sample_size`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from invariants.stats.checks import CheckResult, decide
+from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, _check_alpha, _check_power
+
+
+# ------------------------------------------------------------------------------------ precision
+
+
+def mantissa_bits(x: np.ndarray) -> int:
+    """Stored mantissa bits of the precision the values actually carry.
+
+    float16: 10; float32: 23, or 7 if every value is a bfloat16; float64: 52, or 23 (7) if every value is
+    exactly a float32 (bfloat16) — an initializer that draws in float32 and casts up has float32 cells.
+    """
+    x = np.asarray(x)
+    if x.dtype == np.float16:
+        return 10
+    if x.dtype == np.float64:
+        x32 = x.astype(np.float32)
+        if not np.array_equal(x32.astype(np.float64), x):
+            return 52
+        x = x32
+    if x.dtype == np.float32:
+        low = np.ascontiguousarray(x).view(np.uint32) & np.uint32(0xFFFF)
+        return 7 if not np.any(low) else 23
+    return int(np.finfo(x.dtype).nmant)
+
+
+def ulp(value: float, bits: int) -> float:
+    """Spacing of floats with ``bits`` mantissa bits at ``|value|`` (at least the smallest normal's)."""
+    v = abs(float(value))
+    if v == 0.0 or not math.isfinite(v):
+        return 2.0 ** (-126)
+    return 2.0 ** (math.floor(math.log2(v)) - bits)
+
+
+def bound_tolerance(lo: float, hi: float, bits: int) -> float:
+    """Slack allowed beyond a support bound: 4 ulps of the sample precision at the larger bound.
+
+    A framework computes the bound (e.g. ``gain*sqrt(3/fan)``) in its own arithmetic and rounds the
+    sample to the dtype; each step can move the largest value by an ulp or so.
+    """
+    big = max(abs(lo), abs(hi))
+    return 4.0 * ulp(big, bits) + 1e-12 * big
+
+
+# ------------------------------------------------------------------------------------ tests
+
+
+def support_test(samples: Any, lo: float, hi: float, alpha: float = DEFAULT_ALPHA, bits: int | None = None) -> CheckResult:
+    """Deterministic check that every value lies in ``[lo - tol, hi + tol]`` (:func:`bound_tolerance`).
+
+    Under the null a value outside has probability 0, so ``p_value`` is 0 (any outside) or 1.
+    ``statistic`` is the number of values outside.
+    """
+    alpha = _check_alpha(alpha)
+    x = np.asarray(samples)
+    bits = mantissa_bits(x) if bits is None else bits
+    tol = bound_tolerance(lo, hi, bits)
+    xf = x.astype(np.float64, copy=False).ravel()
+    below = int(np.count_nonzero(xf < lo - tol))
+    above = int(np.count_nonzero(xf > hi + tol))
+    mn, mx = float(xf.min()), float(xf.max())
+    detail = (f"range [{mn:.7g}, {mx:.7g}] vs support [{lo:.7g}, {hi:.7g}]: {below} below, {above} above"
+              f" (tolerance {tol:.2g})")
+    return decide("support", below + above, 0.0 if below + above else 1.0, alpha, detail)
+
+
+def _log_cdf_pow(n: int, tail_prob: float) -> float:
+    """``n * log(1 - tail_prob)``, accurate for tiny ``tail_prob``."""
+    if tail_prob >= 1.0:
+        return -math.inf
+    return n * math.log1p(-tail_prob)
+
+
+def extremes_test(
+    samples: Any,
+    dist: Any,
+    lo: float = -math.inf,
+    hi: float = math.inf,
+    alpha: float = DEFAULT_ALPHA,
+    bits: int | None = None,
+) -> CheckResult:
+    """Exact test of the sample maximum and minimum against the law ``dist`` (frozen scipy distribution).
+
+    Bounded laws (finite ``lo``, ``hi``): two tails, ``p_max = F(M)^n`` (maximum too small) and
+    ``p_min = (1 - F(m))^n`` (minimum too large); values beyond the bounds are left to
+    :func:`support_test`, and ``M``, ``m`` are moved outwards by the rounding tolerance first, which only
+    makes the test more conservative.  Unbounded laws: four tails, adding ``1 - F(M)^n`` (maximum too
+    large) and ``1 - (1 - F(m))^n`` (minimum too small).  ``p_value`` is the smallest tail p-value times the
+    number of tails (Bonferroni).  ``statistic`` is the larger of ``|M - mean|``, ``|m - mean|`` in units of
+    the law's std.
+    """
+    alpha = _check_alpha(alpha)
+    x = np.asarray(samples)
+    bits = mantissa_bits(x) if bits is None else bits
+    xf = x.astype(np.float64, copy=False).ravel()
+    n = xf.size
+    mx, mn = float(xf.max()), float(xf.min())
+    bounded = math.isfinite(lo) and math.isfinite(hi)
+    if bounded:
+        tol = bound_tolerance(lo, hi, bits)
+        t_hi, t_lo = min(mx + tol, hi), max(mn - tol, lo)
+    else:
+        t_hi, t_lo = mx, mn
+    sf_hi = float(dist.sf(t_hi))  # P(X > M)
+    cdf_lo = float(dist.cdf(t_lo))  # P(X < m)
+    log_p_max_small = _log_cdf_pow(n, sf_hi)  # P(all <= M)
+    log_p_min_large = _log_cdf_pow(n, cdf_lo)  # P(all >= m)
+    tails = [math.exp(log_p_max_small), math.exp(log_p_min_large)]
+    if not bounded:
+        tails += [-math.expm1(log_p_max_small), -math.expm1(log_p_min_large)]
+    p = min(1.0, len(tails) * min(tails))
+    mean, std = float(dist.mean()), float(dist.std())
+    stat = max(abs(mx - mean), abs(mn - mean)) / std
+    what = f"support [{lo:.7g}, {hi:.7g}]" if bounded else f"law mean {mean:.4g}, std {std:.4g}"
+    detail = f"min {mn:.7g}, max {mx:.7g} over n = {n} ({what}); tail p-values " + ", ".join(f"{t:.2g}" for t in tails)
+    return decide("extremes", stat, p, alpha, detail)
+
+
+def max_cell_probability(dist: Any, bits: int) -> float:
+    """Upper bound on the probability that one draw equals a given representable value.
+
+    ``max_x pdf(x) * ulp(x)`` over the law's range (``x`` on a fine quantile grid plus the mode), times 4
+    (the generator's own grid can be coarser than the dtype's, e.g. ``k * 2^-24`` for a float32 uniform
+    drawn from 24 random bits, or ``2^-23`` when drawn by the ``[1, 2) - 1`` trick).
+    """
+    q = np.concatenate([np.linspace(1e-9, 1 - 1e-9, 20001), [0.5]])
+    xs = dist.ppf(q)
+    xs = xs[np.isfinite(xs)]
+    pdf = dist.pdf(xs)
+    e = np.floor(np.log2(np.maximum(np.abs(xs), 2.0 ** -126)))
+    cells = pdf * np.exp2(e - bits)
+    return float(min(1.0, 4.0 * np.max(cells)))
+
+
+def point_mass_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, bits: int | None = None) -> CheckResult:
+    """No value repeats more often than the law allows (a point mass: clamping, zeroed entries).
+
+    With ``k`` the largest multiplicity of any value and ``p_max`` from :func:`max_cell_probability`,
+    ``P(some value occurs >= k times) <= sum_cells C(n, k) p_c^k <= C(n, k) p_max^(k - 1)`` under the
+    null (union bound; ``sum_c p_c <= 1``).  ``statistic`` is ``k``.
+    """
+    alpha = _check_alpha(alpha)
+    x = np.asarray(samples).ravel()
+    bits = mantissa_bits(x) if bits is None else bits
+    n = x.size
+    values, counts = np.unique(x, return_counts=True)
+    i = int(np.argmax(counts))
+    k = int(counts[i])
+    p_cell = max_cell_probability(dist, bits)
+    if k < 2:
+        p = 1.0
+    else:
+        log_comb = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+        p = math.exp(min(0.0, log_comb + (k - 1) * math.log(p_cell)))
+    detail = (f"most repeated value {float(values[i]):.7g} occurs {k} times in n = {n} "
+              f"(cell probability <= {p_cell:.2g} at {bits} mantissa bits)")
+    return decide("point_mass", k, p, alpha, detail)
+
+
+# ------------------------------------------------------------------------------------ power
+
+
+def _detects(n: int, d: float, dist: Any, lo: float, hi: float, alpha: float, power: float) -> bool:
+    mean = float(dist.mean())
+    if d < 0:
+        # narrower law: M <= hi' and m >= lo' surely; rejected once F(hi')^n <= alpha/2 (or the min side)
+        f = math.sqrt(1.0 + d)
+        hi_n, lo_n = mean + f * (hi - mean), mean + f * (lo - mean)
+        log_a = math.log(alpha / 2.0)
+        return (_log_cdf_pow(n, float(dist.sf(hi_n))) <= log_a) or (_log_cdf_pow(n, float(dist.cdf(lo_n))) <= log_a)
+    # wider law: some value falls outside [lo, hi] with probability >= power
+    f = math.sqrt(1.0 + d)
+    inside = float(dist.cdf(mean + (hi - mean) / f)) - float(dist.cdf(mean + (lo - mean) / f))
+    return _log_cdf_pow(n, 1.0 - inside) <= math.log1p(-power)
+
+
+def bounded_scale_min_detectable_rel_error(
+    n: int, dist: Any, lo: float, hi: float, alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER
+) -> tuple[float, float]:
+    """``(d_up, d_down)``: smallest relative variance errors of a rescaled bounded law detected with
+    probability >= ``power`` by :func:`support_test` (up) and :func:`extremes_test` (down) at ``n``.
+
+    Exact (no approximation) for the rescaled alternative ``mean + sqrt(1 + d) (X - mean)``; the down
+    side uses the extremes test's Bonferroni factor 2.
+
+    Raises:
+        ValueError: ``n < 1``, unbounded support, ``alpha``/``power`` out of range.
+    """
+    alpha = _check_alpha(alpha)
+    power = _check_power(power, alpha)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError("the extremes power applies to bounded laws only")
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+
+    def solve(sign: int) -> float:
+        def g(d: float) -> float:
+            return -1.0 if _detects(n, sign * d, dist, lo, hi, alpha, power) else 1.0
+
+        top = 0.999999 if sign < 0 else 100.0
+        if g(top) > 0:
+            return 1.0 if sign < 0 else math.inf
+        a, b = 0.0, top
+        for _ in range(48):  # bisection on a monotone step: relative precision ~1e-12
+            mid = (a + b) / 2
+            if g(mid) < 0:
+                b = mid
+            else:
+                a = mid
+        return b
+
+    return solve(+1), solve(-1)
+
+
+def bounded_scale_sample_size(
+    rel_error: float,
+    dist: Any,
+    lo: float,
+    hi: float,
+    alpha: float = DEFAULT_ALPHA,
+    power: float = DEFAULT_POWER,
+    max_n: int = 2**40,
+) -> int:
+    """Smallest ``n`` at which :func:`bounded_scale_min_detectable_rel_error` is <= ``rel_error`` both ways.
+
+    Raises:
+        ValueError: ``rel_error`` not in (0, 1), the arguments of the power function, or no ``n <= max_n``
+            suffices (a law truncated so far out that its bounds are never approached).
+    """
+    rel_error = float(rel_error)
+    if not 0.0 < rel_error < 1.0:
+        raise ValueError(f"rel_error must lie in (0, 1), got {rel_error!r}")
+    alpha = _check_alpha(alpha)
+    power = _check_power(power, alpha)
+
+    def ok(n: int) -> bool:
+        return _detects(n, rel_error, dist, lo, hi, alpha, power) and _detects(n, -rel_error, dist, lo, hi, alpha, power)
+
+    lo_n, hi_n = 1, 2
+    while not ok(hi_n):
+        lo_n, hi_n = hi_n, hi_n * 2
+        if lo_n > max_n:
+            raise ValueError(f"no sample size up to {max_n} detects this error by the extremes")
+    while hi_n - lo_n > 1:
+        mid = (lo_n + hi_n) // 2
+        if ok(mid):
+            hi_n = mid
+        else:
+            lo_n = mid
+    return hi_n
+
+
+__all__ = [
+    "bound_tolerance",
+    "bounded_scale_min_detectable_rel_error",
+    "bounded_scale_sample_size",
+    "extremes_test",
+    "mantissa_bits",
+    "max_cell_probability",
+    "point_mass_test",
+    "support_test",
+    "ulp",
+]

@@ -1,0 +1,139 @@
+"""``invariants audit`` / ``invariants identify``: exit codes, the JSON contract, one-line errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import audit_fixtures as F
+from invariants import cli
+from invariants.audit import identify
+from invariants.audit.auditor import AuditConfig
+
+FAST = ["--rel-error", "0.05"]
+RESULT_KEYS = {"target", "layer", "shape", "fans", "expected", "observed", "checks", "min_detectable_rel_error",
+               "verdict", "message"}
+
+
+def test_conforming_initializer_exits_0_with_json_contract(tmp_path, capsys):
+    path = tmp_path / "out.json"
+    rc = cli.main(["audit", "audit_fixtures:kaiming_normal", "--expect", "kaiming_normal", "--layer", "dense(300,100)",
+                   "--layer", "conv2d(32,64,k=3,groups=4)", "--json", str(path)] + FAST)
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:3] == ["verdict", "target", "layer"]
+    assert "2 tensors: 2 conform" in out
+    data = json.loads(path.read_text())
+    assert set(data) == {"results"} and len(data["results"]) == 2
+    for r in data["results"]:
+        assert set(r) == RESULT_KEYS
+        assert set(r["fans"]) == {"textbook", "framework"} and set(r["expected"]) == {"spec", "variance"}
+        assert set(r["observed"]) == {"variance", "n"}
+        for c in r["checks"]:
+            assert set(c) == {"name", "statistic", "p_value", "alpha", "passed"}
+            assert c["alpha"] <= 1e-6 and c["passed"] is True
+        assert r["verdict"] == "conforms" and r["min_detectable_rel_error"] < 0.05
+    grouped = data["results"][1]
+    assert grouped["fans"] == {"textbook": [72, 144], "framework": [72, 576]} and grouped["shape"] == [64, 8, 3, 3]
+
+
+def test_finding_exits_1_and_prints_the_explanation(capsys):
+    rc = cli.main(["audit", "audit_fixtures:shape_glorot_uniform", "--expect", "glorot_uniform",
+                   "--layer", "conv2d(4,4,k=3,groups=4)"] + FAST)
+    assert rc == 1
+    out = capsys.readouterr().out
+    assert "DEVIATES" in out and "Findings:" in out and "framework fans (9, 36)" in out
+
+
+def test_json_to_stdout_replaces_the_table(capsys):
+    rc = cli.main(["audit", "audit_fixtures:m_fan_swap", "--expect", "kaiming_normal", "--layer", "dense(300,100)",
+                   "--json", "-"] + FAST)
+    assert rc == 1
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["results"][0]["verdict"] == "deviates"
+    assert "DEVIATES" in captured.err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["audit_fixtures:bad_shape", "--expect", "he_normal"], "returned shape (3,)"),
+    (["audit_fixtures:bad_nan", "--expect", "he_normal"], "non-finite"),
+    (["audit_fixtures:bad_raises", "--expect", "he_normal"], "raised RuntimeError: boom"),
+    (["audit_fixtures:bad_int", "--expect", "he_normal"], "dtype int64"),
+    (["audit_fixtures:bad_none", "--expect", "he_normal"], "returned shape ()"),
+    (["audit_fixtures:kaiming_normal", "--expect", "he_normal(oops"], "cannot parse spec"),
+    (["audit_fixtures:kaiming_normal", "--expect", "laplace"], "unknown spec"),
+    (["audit_fixtures:kaiming_normal", "--expect", "normal(std=-1)"], "std must be > 0"),
+    (["audit_fixtures:kaiming_normal", "--expect", "he_normal", "--layer", "conv9d(1,2)"], "unknown layer"),
+    (["audit_fixtures:kaiming_normal", "--expect", "he_normal", "--layer", "dense(5)"], "2 integer arguments"),
+    (["audit_fixtures:kaiming_normal"], "no --expect given"),
+    (["audit_fixtures:kaiming_normal", "--expect", "he_normal", "--framework", "caffe"], "unknown framework"),
+    (["no_such_module:f", "--expect", "he_normal"], "cannot import module"),
+    (["audit_fixtures:nope", "--expect", "he_normal"], "no attribute"),
+    (["bogus"], "unknown target"),
+    (["numpy", "--expect", "he_normal"], "apply to a MODULE:ATTR target"),
+    (["audit_fixtures:kaiming_normal", "--expect", "he_normal", "--rel-error", "2"], "rel_error"),
+])
+def test_bad_input_is_one_error_line_exit_2(argv, words, capsys):
+    assert cli.main(["audit"] + argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("invariants: error: ") and words in lines[0], captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_numpy_catalogue_conforms_with_progress(capsys, tmp_path):
+    path = tmp_path / "numpy.json"
+    assert cli.main(["audit", "numpy", "--json", str(path), "--rel-error", "0.08"]) == 0
+    captured = capsys.readouterr()
+    assert "[ 1/" in captured.err and "..." in captured.err  # progress, non-TTY form
+    assert "tensors:" in captured.out
+    data = json.loads(path.read_text())
+    assert data["results"] and all(r["verdict"] == "conforms" for r in data["results"])
+
+
+def test_missing_framework_is_skipped_not_a_crash(monkeypatch, capsys):
+    import invariants.audit.adapters as adapters
+
+    real = adapters.importlib.util.find_spec
+    monkeypatch.setattr(adapters.importlib.util, "find_spec", lambda name, *a: None if name == "keras" else real(name, *a))
+    assert cli.main(["audit", "keras", "--json", "-"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (r,) = data["results"]
+    assert r["verdict"] == "skipped" and "pip install keras" in r["message"]
+
+
+def test_identify_cli(capsys, tmp_path):
+    path = tmp_path / "fp.json"
+    assert cli.main(["identify", "audit_fixtures:glorot_uniform", "--json", str(path)] + FAST) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("identified: glorot_uniform")
+    assert json.loads(path.read_text())["spec"] == "glorot_uniform"
+    assert cli.main(["identify", "bogus"]) == 2
+
+
+ID_CFG = AuditConfig(rel_error=0.05, total_alpha=1e-6, min_bounded_n=20_000)
+
+
+@pytest.mark.parametrize("fn, text", [
+    (F.kaiming_normal, "kaiming_normal_torch"),
+    (F.he_normal, "he_normal"),
+    (F.glorot_normal, "glorot_normal"),
+    (F.lecun_uniform, "lecun_uniform"),
+    (F.m_fan_swap, "variance_scaling(scale=2, mode=fan_out, distribution=normal)"),
+    (F.m_missing_truncation_correction,
+     "variance_scaling(scale=1, mode=fan_avg, distribution=truncated_normal, corrected=false)"),
+    (F.m_geo_for_avg, "variance_scaling(scale=1, mode=fan_geo_avg, distribution=normal)"),
+    (F.normal_002, "normal(mean=0, std=0.02)"),
+    (F.uniform_005, "uniform(-0.05, 0.05)"),
+    (F.orthogonal, "orthogonal(gain=1, rows=first)"),
+    (F.ones, "ones"),
+])
+def test_identify_recovers_family_mode_and_scale(fn, text):
+    fp = identify(fn, config=ID_CFG)
+    assert fp.matched and fp.text == text, (fp.text, [e.to_dict() for e in fp.evidence[:3]])
+
+
+def test_identify_warns_on_square_layers():
+    fp = identify(F.kaiming_normal, layers=["dense(64,64)", "conv2d(16,16,k=3)"], config=ID_CFG)
+    assert "cannot be told apart" in fp.warning
