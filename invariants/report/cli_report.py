@@ -1,0 +1,107 @@
+"""The ``invariants report`` subcommand: generate the documentation site's pages and figures.
+
+``invariants report [--out DIR] [--audit FRAMEWORK]... [--check] [--quiet]``
+
+Runs every claim's evidence, draws the figures and writes the generated pages under ``DIR`` (default
+``docs``); see :mod:`invariants.report.site` for the files.  ``--audit FRAMEWORK`` (repeatable, or
+``all``) first audits that framework's catalogue and stores the result in ``DIR/data/audit/``;
+otherwise the audit pages are rendered from the stored data.  ``--check`` writes nothing and reports
+the generated files whose committed version differs (PNG files: presence only).
+
+Exit codes: 0 the pages are written (or, with ``--check``, up to date) and every piece of evidence
+passed; 1 some evidence failed (the pages are still written and show the failure) or ``--check``
+found differences; 2 usage error (matplotlib missing, unknown framework, unwritable ``DIR``).
+
+Registered in :data:`invariants.cli.COMMANDS` through :func:`_add_report`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def _add_report(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "report",
+        help="generate the documentation pages and figures (mkdocs source)",
+        description="Run every claim's evidence, draw the figures and write the documentation pages "
+        "(claim pages, index, methods, seed, figures, audit pages) under DIR. Exit code 0: written and all "
+        "evidence passed; 1: some evidence failed (pages still written) or --check found differences; "
+        "2: usage error.",
+    )
+    p.add_argument("--out", metavar="DIR", default="docs", help="docs folder to write (default: docs)")
+    p.add_argument("--audit", metavar="FRAMEWORK", action="append", default=[],
+                   help="audit this framework's catalogue now and store the data (repeatable; 'all': every "
+                   "installed framework); without it, audit pages use the stored data")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 and list the files that differ from what would be generated")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import os
+
+    from invariants.cli import UsageError
+    from invariants.report import Progress, render_verify
+    from invariants.report.figures import FiguresUnavailable
+    from invariants.report.site import build_site, compare_site, unified_diff, write_site
+
+    out = args.out
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out: {out!r} is not a directory")
+    if args.check and not os.path.isdir(out):
+        raise UsageError(f"--check: {out!r} does not exist")
+
+    err = sys.stderr
+    start = time.perf_counter()
+    verify_progress = None if args.quiet else Progress(err)
+
+    def stage(kind: str, name: str) -> None:
+        if not args.quiet:
+            err.write(f"{kind} {name} ...\n")
+            err.flush()
+
+    try:
+        site = build_site(out, audit=args.audit, progress=stage, verify_progress=verify_progress)
+    except FiguresUnavailable as exc:
+        raise UsageError(str(exc)) from exc
+    except ValueError as exc:
+        raise UsageError(f"--audit: {exc}") from exc
+    finally:
+        if verify_progress is not None:
+            verify_progress.close()
+
+    failures = render_verify(site.report, table=False)
+    if failures:
+        print(failures, file=err)
+    for note in site.notes:
+        print(f"note: {note}", file=err)
+
+    if args.check:
+        diffs = compare_site(site, out)
+        if diffs:
+            print(f"{len(diffs)} generated file(s) differ from {out}/ (run `invariants report --out {out}`):", file=err)
+            for d in diffs:
+                print(f"  {d}", file=err)
+            detail = unified_diff(site, out, [d.split(" ", 1)[1] for d in diffs if d.startswith("differs ")])
+            if detail:
+                print(detail, file=err)
+            return EXIT_FAILED
+        if not args.quiet:
+            print(f"{out}/ is up to date ({len(site.files)} generated files) "
+                  f"in {time.perf_counter() - start:.1f}s")
+        return EXIT_OK if site.passed else EXIT_FAILED
+
+    try:
+        changed, removed = write_site(site, out)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write {out!r}: {exc.strerror or exc}") from exc
+    n = len(site.report.outcomes)
+    n_ok = n - len(site.report.failed)
+    print(f"{len(site.files)} generated files in {out}/: {len(changed)} written, {len(removed)} removed; "
+          f"{n} claims, {n_ok} with all evidence passing; {time.perf_counter() - start:.1f}s")
+    return EXIT_OK if site.passed else EXIT_FAILED

@@ -1,0 +1,299 @@
+"""The documentation generator on hand-made inputs: Markdown escaping, claim/audit/figure pages, the
+site writer and the ``report`` subcommand (its expensive parts monkeypatched).  Fast: no evidence runs.
+
+Tests that render Markdown need the ``docs`` extra (markdown, pymdown-extensions); figure tests need
+matplotlib; each skips with the reason when its dependency is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from invariants.report import pages
+from invariants.report.markdown import code, front_matter, table, text
+
+
+# ------------------------------------------------------------------------------------------ markdown
+
+
+def _render(md: str) -> str:
+    markdown = pytest.importorskip("markdown", reason="needs the docs extra: pip install -e '.[docs]'")
+    pytest.importorskip("pymdownx", reason="needs the docs extra: pip install -e '.[docs]'")
+    return markdown.markdown(md, extensions=["admonition", "attr_list", "tables", "pymdownx.arithmatex",
+                                             "pymdownx.superfences"],
+                             extension_configs={"pymdownx.arithmatex": {"generic": True}})
+
+
+def _visible(rendered: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", rendered)).split())
+
+
+SPECIALS = "*_`[]()$\\<>|{}#+-.!&~^=:0123456789 aZσ²"
+
+
+@given(st.text(alphabet=SPECIALS, min_size=1, max_size=40))
+def test_text_renders_literally(value):
+    """Whatever characters claim text contains, the rendered page shows exactly that text."""
+    want = " ".join(value.split())
+    if not want:
+        return
+    rendered = _render(text(value, block=True))
+    assert "arithmatex" not in rendered  # no accidental mathematics
+    assert _visible(rendered) == want
+
+
+def test_text_cases_that_would_be_markup():
+    cases = ["gain**2/rows", "W_l[j,:] = W_l[k,:]", "E[x] (eq. 3) [link](x)", "1. not a list", "# not a heading",
+             "- not a list", "cost $5 and \\(x\\)", "a | b", "<b>bold</b>", "{: .cls}", "q_l _x_ *y*"]
+    for value in cases:
+        assert _visible(_render(text(value, block=True))) == value, value
+
+
+def test_code_and_table_helpers():
+    assert code("a`b") == "``a`b``"
+    assert table(["a", "b"], [["1", "2"]], "lr").splitlines()[1] == "| :-- | --: |"
+    with pytest.raises(ValueError):
+        table(["a"], [["1", "2"]])
+    assert front_matter(title='a "q"', hide=["toc"]) == '---\ntitle: "a \\"q\\""\nhide:\n  - "toc"\n---'
+
+
+# ------------------------------------------------------------------------------------------ claim pages
+
+
+def claim_dict(verdict="refuted", passed=(True, True), **extra):
+    evidence = [
+        {"kind": "counterexample", "name": "a *small* counterexample", "passed": passed[0],
+         "detail": "loss 0.693 -> 0.012 in 200 steps; 0 of 8 units distinct"},
+        {"kind": "property", "name": "the property", "passed": passed[1], "detail": "25 examples [a, b]"},
+    ]
+    return {"id": "T-X-01", "title": "A claim with W_l[j,:] and gain**2", "seed_quotes": ["Never do *that*."],
+            "statement": "Refuted: that x.", "conditions": ["1. first condition"], "verdict": verdict,
+            "derivation": "Because $a$ and \\(b\\).", "evidence": evidence, "passed": all(passed),
+            "seconds": 1.2345, **extra}
+
+
+def test_refuted_claim_page_has_counterexample_citation_and_reproduce():
+    page = pages.claim_page(claim_dict(), "9.9.9")
+    assert "## Counterexample" in page and "0 of 8 units distinct" in page
+    assert page.count("0 of 8 units distinct") == 1  # shown once, referenced from the evidence list
+    assert "Cite as: **invariants 9.9.9, claim T-X-01**" in page
+    assert "invariants verify --only T-X-01" in page
+    assert '!!! failure "Verdict: refuted"' in page
+    assert "1.2345" not in page and "seconds" not in page  # no timings
+
+
+def test_failed_evidence_is_shown_as_failed():
+    page = pages.claim_page(claim_dict("proved", passed=(True, False)), "1.0")
+    assert '!!! danger "Evidence failed in this build"' in page
+    assert "**FAILED**" in page and "**not** supported" in page
+
+
+def test_claim_page_renders_to_html_with_literal_text():
+    rendered = _render(pages.claim_page(claim_dict("conditional"), "1.0"))
+    visible = _visible(rendered)
+    assert "A claim with W_l[j,:] and gain**2" in visible
+    assert "Because $a$ and \\(b\\)." in visible and "arithmatex" not in rendered
+    assert "1. first condition" in visible
+
+
+def test_formula_table_shows_math_and_plain_text():
+    row = pages.FormulaLine("Glorot", r"\frac{2}{a + b}", "2/(a + b)", r"\frac{2}{a + b}", "2/(a + b)", "eq. 12",
+                            True)
+    page = pages.claim_page(claim_dict("proved"), "1.0", formulas=[row])
+    assert r"\(\frac{2}{a + b}\)" in page and "`2/(a + b)`" in page and "identical" in page
+    bad = pages.FormulaLine("x", "1", "1", "2", "2", "src", False)
+    assert "**NOT identical**" in pages.claim_page(claim_dict("proved"), "1.0", formulas=[bad])
+
+
+def test_claims_index_and_seed_page():
+    report = {"version": "1.0", "claims": [claim_dict(), {**claim_dict("proved"), "id": "T-Y-01"}]}
+    index = pages.claims_index(report)
+    assert "[T-X-01](T-X-01.md)" in index and "`refuted`" in index and "2/2" in index
+    seed = pages.seed_page(["Never do *that*.", "Why?", "Something else."], report["claims"])
+    assert "[T-X-01](claims/T-X-01.md)" in seed
+    assert "(a question: nothing asserted)" in seed and "**not covered by any claim**" in seed
+
+
+# ------------------------------------------------------------------------------------------ audit pages
+
+#: The auditor's JSON contract (issue 5, section 7): one conforming and one deviating tensor.
+AUDIT_PAYLOAD = {
+    "framework": "torch", "framework_version": "9.9", "invariants_version": "1.0", "alpha": 1e-7,
+    "total_alpha": 1e-4, "n_checks": 10, "config": {"rel_error": 0.01, "power": 0.99},
+    "results": [
+        {"target": "torch.nn.init.xavier_uniform_()", "layer": "dense(300,100)", "shape": [100, 300],
+         "fans": {"textbook": [300, 100], "framework": [300, 100]},
+         "expected": {"spec": "glorot_uniform", "variance": 0.005}, "observed": {"variance": 0.00501, "n": 120000},
+         "checks": [{"name": "moment_variance", "statistic": 0.5, "p_value": 0.6, "alpha": 1e-7, "passed": True}],
+         "min_detectable_rel_error": 0.0055, "verdict": "conforms", "message": "conforms"},
+        {"target": "torch.nn.init.xavier_uniform_()", "layer": "conv2d(4,4,k=3,groups=4)", "shape": [4, 1, 3, 3],
+         "fans": {"textbook": [9, 9], "framework": [9, 36]},
+         "expected": {"spec": "glorot_uniform", "variance": 0.1111}, "observed": {"variance": 0.0443, "n": 100008},
+         "checks": [{"name": "moment_variance", "statistic": 50.0, "p_value": 0.0, "alpha": 1e-7, "passed": False}],
+         "min_detectable_rel_error": 0.00066, "verdict": "deviates", "message": "explained by fan_avg 22.5"},
+    ],
+}
+
+
+def test_audit_page_from_the_json_contract():
+    page = pages.audit_page("torch", AUDIT_PAYLOAD, "pip install torch")
+    assert "torch 9.9" in page and "1 conforms" in page and "1 deviates" in page
+    assert "**(9, 36)**" in page  # framework fans that differ from the textbook's are bold
+    assert "0.1111<br>0.0443 (×0.3987)" in page
+    assert "## Findings" in page and "explained by fan&#95;avg 22.5" not in page  # intra-word _ kept
+    assert "explained by fan_avg 22.5" in page and "`moment_variance`" in page
+    assert "invariants audit torch --json torch.json" in page
+
+
+@pytest.mark.parametrize("payload", [None, {"results": [{"target": "jax", "verdict": "skipped",
+                                                         "message": "jax: skipped: pip install jax jaxlib"}]}])
+def test_audit_page_skipped_shows_install_hint(payload):
+    page = pages.audit_page("jax", payload, "pip install jax jaxlib")
+    assert '!!! note "skipped"' in page and "`pip install jax jaxlib`" in page
+    assert "`invariants report --audit jax`" in page
+    index = pages.audit_index([("jax", payload, "pip install jax jaxlib"), ("torch", AUDIT_PAYLOAD, "pip install torch")])
+    assert "not audited: `pip install jax jaxlib`" in index and "1 conforms, 1 deviates" in index
+
+
+# ------------------------------------------------------------------------------------------ figures
+
+
+def test_r4_rounds_to_four_significant_digits():
+    from invariants.report.figures import r4
+
+    assert r4({"a": [1.234567, 0.0, float("nan")], "b": 3, "c": True}) == {"a": [1.235, 0.0, None], "b": 3, "c": True}
+
+
+def test_figure_png_is_deterministic_and_has_no_software_metadata():
+    pytest.importorskip("matplotlib", reason="figures need the docs extra: pip install -e '.[docs]'")
+    from invariants.report.figures import render_all
+
+    first = render_all(names=["xor_boundaries"])["xor_boundaries"]
+    second = render_all(names=["xor_boundaries"])["xor_boundaries"]
+    assert first.png == second.png
+    assert first.png.startswith(b"\x89PNG") and b"Software" not in first.png and b"matplotlib" not in first.png
+    assert [r["accuracy"] for r in first.data["runs"]] == [0.75, 1.0, 1.0]
+    json.dumps(first.data, allow_nan=False)
+
+
+def test_symmetry_defect_figure_from_study_rows():
+    pytest.importorskip("matplotlib", reason="figures need the docs extra: pip install -e '.[docs]'")
+    from invariants.report.figures import FigureContext, render_all
+
+    rows = [{"backend": b, "start": "tied", "dtype": dt, "optimizer": o, "width": 64,
+             "defects": {"1": 0.0, "10": 0.0 if b == "exact" else 1e-7, "100": 0.0 if b == "exact" else 0.3},
+             "first_untied": None if b == "exact" else 4, "accuracy": 0.5, "seconds": 1.0}
+            for b in ("exact", "blas") for dt in ("float32", "float64") for o in ("sgd", "adam")]
+    rows.append({**rows[0], "start": "nudged"})
+    study = {"environment": {"machine": "x86_64", "numpy": "2.0", "python": "3.11"}, "rows": rows}
+    fig = render_all(FigureContext(fp_study=study), names=["symmetry_defect"])["symmetry_defect"]
+    assert fig is not None and fig.png.startswith(b"\x89PNG")
+    assert len(fig.data["curves"]) == 9 and "seconds" not in json.dumps(fig.data)
+    assert "blas float32 sgd width 64 split after step 4" in fig.note
+    assert "python" not in fig.data["environment"]
+    assert render_all(FigureContext(), names=["symmetry_defect"])["symmetry_defect"] is None  # pending
+
+
+# ------------------------------------------------------------------------------------------ site and CLI
+
+
+def fake_site(files):
+    from invariants.report.site import Site
+
+    class Report:
+        passed = True
+        outcomes = []
+        failed = []
+
+    return Site(files=files, report=Report())
+
+
+def test_write_site_removes_stale_generated_files_only(tmp_path):
+    from invariants.report.site import compare_site, write_site
+
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "OLD-01.md").write_text("old")
+    (tmp_path / "javascripts").mkdir()
+    (tmp_path / "javascripts" / "x.js").write_text("static")
+    (tmp_path / "data" / "audit").mkdir(parents=True)
+    (tmp_path / "data" / "audit" / "torch.json").write_text("{}")
+    site = fake_site({"index.md": b"home\n", "claims/NEW-01.md": b"new\n", "figures/f.png": b"png"})
+    assert sorted(compare_site(site, tmp_path)) == ["missing claims/NEW-01.md", "missing figures/f.png",
+                                                    "missing index.md", "stale claims/OLD-01.md"]
+    changed, removed = write_site(site, tmp_path)
+    assert sorted(changed) == ["claims/NEW-01.md", "figures/f.png", "index.md"] and removed == ["claims/OLD-01.md"]
+    assert (tmp_path / "javascripts" / "x.js").exists() and (tmp_path / "data" / "audit" / "torch.json").exists()
+    assert compare_site(site, tmp_path) == []
+    (tmp_path / "figures" / "f.png").write_bytes(b"other pixels")  # PNG: presence only
+    (tmp_path / "index.md").write_text("edited by hand\n")
+    assert compare_site(site, tmp_path) == ["differs index.md"]
+
+
+def _run_cli(argv, monkeypatch, site):
+    from invariants import cli
+    from invariants.report import cli_report, site as site_mod
+
+    monkeypatch.setattr(site_mod, "build_site", lambda *a, **k: site)
+    parser = argparse.ArgumentParser(prog="invariants")
+    cli_report._add_report(parser.add_subparsers())
+    args = parser.parse_args(["report", *argv])
+    try:
+        return args.func(args)
+    except cli.UsageError as exc:
+        return f"usage: {exc}"
+
+
+def test_report_command_writes_then_checks(tmp_path, monkeypatch, capsys):
+    site = fake_site({"index.md": b"home\n"})
+    out = str(tmp_path / "docs")
+    assert _run_cli(["--out", out, "-q"], monkeypatch, site) == 0
+    assert (tmp_path / "docs" / "index.md").read_text() == "home\n"
+    assert _run_cli(["--out", out, "--check"], monkeypatch, site) == 0
+    (tmp_path / "docs" / "index.md").write_text("drifted\n")
+    assert _run_cli(["--out", out, "--check"], monkeypatch, site) == 1
+    err = capsys.readouterr().err
+    assert "differs index.md" in err and "-drifted" in err and "+home" in err
+
+
+def test_report_command_exit_1_when_evidence_fails(tmp_path, monkeypatch):
+    site = fake_site({"index.md": b"home\n"})
+    site.report.passed = False
+    assert _run_cli(["--out", str(tmp_path), "-q"], monkeypatch, site) == 1
+
+
+def test_report_command_usage_errors(tmp_path, monkeypatch):
+    site = fake_site({})
+    not_dir = tmp_path / "file"
+    not_dir.write_text("x")
+    assert _run_cli(["--out", str(not_dir)], monkeypatch, site).startswith("usage: --out")
+    assert _run_cli(["--out", str(tmp_path / "absent"), "--check"], monkeypatch, site).startswith("usage: --check")
+
+
+def test_unknown_audit_framework_is_a_usage_error(tmp_path):
+    pytest.importorskip("matplotlib", reason="figures need the docs extra: pip install -e '.[docs]'")
+    from invariants.report.site import build_site
+
+    with pytest.raises(ValueError, match="unknown framework 'nope'"):
+        build_site(tmp_path, audit=["nope"], report=object())
+
+
+# ------------------------------------------------------------------------------------------ formulas
+
+
+def test_formulas_belong_to_registered_claims_and_match_the_literature():
+    from invariants.claims.registry import all_claims
+    from invariants.report.formulas import CLAIM_FORMULAS, formulas_for, latex
+
+    ids = {c.id for c in all_claims()}
+    assert set(CLAIM_FORMULAS) <= ids, set(CLAIM_FORMULAS) - ids
+    rows = formulas_for("VAR-GLOROT-01")
+    assert any(r.published is not None and r.equal for r in rows)
+    assert all(r.equal for r in rows if r.published is not None)
+    assert r"\mathrm{fan}_{\mathrm{in}}" in latex(rows[1].derived)
+    assert formulas_for("NO-SUCH-01") == []
