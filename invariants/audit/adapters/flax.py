@@ -1,0 +1,325 @@
+"""Flax adapter: the default initialization of ``flax.linen`` and ``flax.nnx`` layers.
+
+User callables follow JAX's convention ``fn(key, shape, dtype)`` (``flax.linen.initializers`` re-exports
+``jax.nn.initializers``), so :meth:`FlaxAdapter.wrap` is the JAX adapter's sampler.
+
+Layer defaults are sampled by building the real layer with the seed: linen ``Module.init(
+jax.random.key(seed), *inputs)["params"]``, nnx ``Module(..., rngs=nnx.Rngs(seed))``; both are explicit
+keys, no global state.  Calls are eager (JAX caches compiled ops per shape, shared across layers): on 2
+CPU cores the test-size catalogue took 19-24 s CPU eager vs 28 s with one jitted ``init`` per linen layer.
+Shapes are stated (the layer's jax layout, or given), not probed, so building the catalogue compiles
+nothing; the auditor checks every draw against them.
+
+Framework fans are JAX's ``_compute_fans`` on the shape the initializer is actually called with: Flax
+``DenseGeneral``/``LinearGeneral`` (and the attention projections built on them) flatten the kernel to
+``(prod(batch) * prod(in), prod(out))`` first, so batch dims enter fan_in; ``Embed`` calls
+``variance_scaling(1, 'fan_in', 'normal', out_axis=0)`` on ``(V, D)``, whose fan_in is ``D``.
+
+Packed views: the linen LSTM/GRU cells and nnx ``LSTMCell`` store one kernel per gate (``ii``, ``if``
+(nnx ``if_``), ... ``hn``); a subject concatenates them along the last axis in gate order (``(in, 4H)``
+like one packed matrix) and audits each gate as its own block, so every gate's real ``(in, H)`` /
+``(H, H)`` kernel is tested separately (its framework fans are the per-gate kernel's).
+nnx ``OptimizedLSTMCell`` / ``GRUCell`` store the packed matrix itself (``dense_h.kernel`` ``(H, 4H)``).
+
+Findings (flax 0.12.8): Dense/Linear, Conv (any groups), ConvTranspose, attention, linen cells, nnx
+LSTMCell and the norms conform; ``DenseGeneral``/``LinearGeneral`` with batch dims deviate (fan_in x
+batch); ``ConvTranspose(transpose_kernel=True)`` deviates (fan_in = C_out*K); ``Embed`` is a documented
+deviation (N(0, 1/D)); nnx ``OptimizedLSTMCell`` and ``GRUCell`` apply ``orthogonal`` to the packed
+``(H, 4H)`` / ``(H, 3H)`` recurrent matrix, so no gate block is orthogonal (linen's cells and nnx
+``LSTMCell`` draw one orthogonal matrix per gate).  Reference numbers:
+``shared/reference/initializer-conventions.md`` §2.2.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import linen as nn
+from flax import nnx
+
+from invariants.audit.adapters.base import (
+    Adapter,
+    Block,
+    Documented,
+    Expectation,
+    Sampler,
+    Subject,
+    check_array,
+)
+from invariants.audit.adapters.jax import compute_fans, jax_expectation, jax_sampler
+from invariants.audit.layers import Layer, parse_layer
+from invariants.audit.specs import LECUN_NORMAL, ONES, ZEROS, Orthogonal, VarianceScaling
+
+REF_EMBED = ("flax.linen.Embed / flax.nnx.Embed: embedding_init defaults to default_embed_init = "
+             "variance_scaling(1.0, 'fan_in', 'normal', out_axis=0) (flax/linen/linear.py), whose fan_in on "
+             "(num_embeddings, features) is features: N(0, 1/features)")
+
+ORTHO = Orthogonal(1.0, rows_axis="last")
+LECUN = Expectation(LECUN_NORMAL)
+
+
+def _np(x: Any) -> np.ndarray:
+    if isinstance(x, nnx.Variable):
+        x = x[...]
+    return np.asarray(x)
+
+
+def _pack(parts: Sequence[Any]) -> np.ndarray:
+    arrs = [_np(p) for p in parts]
+    return arrs[0] if len(arrs) == 1 else np.concatenate(arrs, axis=-1)
+
+
+def _linen_getter(paths: Sequence[str]) -> Callable[[Any], Sequence[Any]]:
+    def get(params: Any) -> list[Any]:
+        out = []
+        for path in paths:
+            obj = params
+            for part in path.split("."):
+                obj = obj[part]
+            out.append(obj)
+        return out
+
+    return get
+
+
+def _nnx_getter(paths: Sequence[str]) -> Callable[[Any], Sequence[Any]]:
+    def get(module: Any) -> list[Any]:
+        out = []
+        for path in paths:
+            obj = module
+            for part in path.split("."):
+                obj = getattr(obj, part)
+            out.append(obj)
+        return out
+
+    return get
+
+
+def _gate_blocks(layer: Layer, names: Sequence[str]) -> tuple[Block, ...]:
+    """One block per gate of a packed ``(in, g*H)`` view, in the given gate order."""
+    h = layer.out_features
+    sub = layer.block_layer()
+    return tuple(Block(n, (slice(None), slice(i * h, (i + 1) * h)), sub) for i, n in enumerate(names))
+
+
+@dataclass
+class FlaxAdapter(Adapter):
+    """Flax linen/nnx layer defaults; user callables in JAX's ``fn(key, shape, dtype)`` convention."""
+
+    name: str = "flax"
+    module: str = "flax"
+    install_hint: str = "pip install flax"
+    layout: str = "jax"
+    rows_axis: str = "last"
+
+    # ------------------------------------------------------------------ protocol
+    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+        return jax_sampler(fn, shape)
+
+    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
+        return compute_fans(shape) if len(shape) >= 2 else None
+
+    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
+        return jax_expectation(fn)
+
+    # ------------------------------------------------------------------ subjects
+    def _subject(self, target: str, param: str, draw: Callable[[int], Any], get: Callable[[Any], Sequence[Any]],
+                 layer: Layer | None, expect: Expectation, *, documented: Documented | None = None,
+                 framework_fans: tuple[int, int] | None | str = "shape", blocks: tuple[Block, ...] = (),
+                 call: str = "", shape: tuple[int, ...] | None = None) -> Subject:
+        """A subject whose draw is ``_pack(get(draw(seed)))``.
+
+        ``shape`` (default: ``layer.shape("jax")``) is stated, not probed, so building the catalogue costs
+        no compilation; every draw is checked against it (a mismatch is a ``BadInitializer``, reported as
+        verdict ``error``), and the tests assert it on real draws.
+        """
+        if shape is None:
+            if layer is None:
+                raise ValueError(f"{target}.{param}: give the shape of a tensor without a layer")
+            shape = layer.shape(self.layout)
+        shape = tuple(int(d) for d in shape)
+        what = f"{target}.{param}"
+
+        def sample(seed: int) -> np.ndarray:
+            return check_array(_pack(get(draw(int(seed)))), shape, what)
+
+        if framework_fans == "shape":
+            framework_fans = self.framework_fans(shape)
+        return Subject(target=target, param=param, layer=layer, shape=shape, sampler=sample, expect=expect,
+                       documented=documented, framework_fans=framework_fans,  # type: ignore[arg-type]
+                       blocks=blocks, call=call)
+
+    def _linen(self, target: str, module: Any, inputs: Sequence[Any], param: str, paths: Sequence[str],
+               layer: Layer | None, expect: Expectation, **kw: Any) -> Subject:
+        def draw(seed: int) -> Any:
+            return module.init(jax.random.key(seed), *inputs)["params"]
+
+        kw.setdefault("call", f"{target}.init(jax.random.key(seed), ...)['params']")
+        return self._subject(target, param, draw, _linen_getter(paths), layer, expect, **kw)
+
+    def _nnx(self, target: str, ctor: Callable[[Any], Any], param: str, paths: Sequence[str], layer: Layer | None,
+             expect: Expectation, **kw: Any) -> Subject:
+        def draw(seed: int) -> Any:
+            return ctor(nnx.Rngs(seed))
+
+        kw.setdefault("call", f"{target} built with rngs=nnx.Rngs(seed)")
+        return self._subject(target, param, draw, _nnx_getter(paths), layer, expect, **kw)
+
+    # ------------------------------------------------------------------ catalogue
+    def catalogue(self) -> list[Subject]:
+        return self._linen_defaults() + self._nnx_defaults()
+
+    def _linen_defaults(self) -> list[Subject]:
+        L = parse_layer
+        s = self._linen
+        x300 = jnp.ones((1, 300))
+        img32 = jnp.ones((1, 8, 8, 32))
+        out: list[Subject] = []
+        dense = nn.Dense(100)
+        out.append(s("flax.linen.Dense(100)", dense, [x300], "kernel", ["kernel"], L("dense(300,100)"), LECUN))
+        out.append(s("flax.linen.Dense(100)", dense, [x300], "bias", ["bias"], None, Expectation(ZEROS),
+                     shape=(100,)))
+        # batch dims: the kernel (8, 300, 100) is initialized as the flat (2400, 100) matrix
+        out.append(s("flax.linen.DenseGeneral(100, batch_dims=(0,))", nn.DenseGeneral(100, batch_dims=(0,)),
+                     [jnp.ones((8, 300))], "kernel", ["kernel"], L("dense(300,100)"), LECUN, shape=(8, 300, 100),
+                     framework_fans=compute_fans((8 * 300, 100)),
+                     call="DenseGeneral(100, batch_dims=(0,)) on inputs (8, 300): kernel_init on the flattened "
+                          "(8*300, 100) shape"))
+        for g, text in ((1, "conv2d(32,64,k=3)"), (4, "conv2d(32,64,k=3,groups=4)"),
+                        (32, "depthwise_conv2d(32,k=3,m=2)")):
+            args = "64, (3, 3)" + (f", feature_group_count={g}" if g != 1 else "")
+            out.append(s(f"flax.linen.Conv({args})", nn.Conv(64, (3, 3), feature_group_count=g), [img32], "kernel",
+                         ["kernel"], L(text), LECUN))
+        out.append(s("flax.linen.Conv(64, (3, 3))", nn.Conv(64, (3, 3)), [img32], "bias", ["bias"], None,
+                     Expectation(ZEROS), shape=(64,)))
+        convt = L("conv_transpose2d(32,64,k=3)")
+        out.append(s("flax.linen.ConvTranspose(64, (3, 3))", nn.ConvTranspose(64, (3, 3)), [img32], "kernel",
+                     ["kernel"], convt, LECUN))
+        # transpose_kernel=True stores (*k, C_out, C_in): lecun's fan_in becomes C_out*K = 576
+        out.append(s("flax.linen.ConvTranspose(64, (3, 3), transpose_kernel=True)",
+                     nn.ConvTranspose(64, (3, 3), transpose_kernel=True), [img32], "kernel", ["kernel"], convt, LECUN,
+                     shape=(3, 3, 64, 32)))
+        out.append(s("flax.linen.Embed(1000, 64)", nn.Embed(1000, 64), [jnp.zeros((1,), jnp.int32)], "embedding",
+                     ["embedding"], L("embedding(1000,64)"), **self._embed(1000, 64)))
+        mha = nn.MultiHeadDotProductAttention(num_heads=8, qkv_features=512)
+        xq = jnp.ones((1, 4, 256))
+        for proj in ("query", "key", "value"):
+            out.append(s("flax.linen.MultiHeadDotProductAttention(num_heads=8, qkv_features=512)", mha, [xq],
+                         f"{proj}.kernel", [f"{proj}.kernel"], L("dense(256,512)"), LECUN, shape=(256, 8, 64),
+                         framework_fans=compute_fans((256, 512)),
+                         call="MultiHeadDotProductAttention on inputs (1, 4, 256): (256, 8, 64) kernel "
+                              "initialized as the flat (256, 512) matrix"))
+        out.append(s("flax.linen.MultiHeadDotProductAttention(num_heads=8, qkv_features=512)", mha, [xq], "out.kernel",
+                     ["out.kernel"], L("dense(512,256)"), LECUN, framework_fans=compute_fans((512, 256)),
+                     shape=(8, 64, 256),
+                     call="MultiHeadDotProductAttention: out kernel (8, 64, 256) initialized as the flat (512, 256) "
+                          "matrix"))
+        out.append(s("flax.linen.MultiHeadDotProductAttention(num_heads=8, qkv_features=512)", mha, [xq], "query.bias",
+                     ["query.bias"], None, Expectation(ZEROS), shape=(8, 64)))
+        # recurrent cells: per-gate kernels, packed in gate order for the audit
+        # input size 256: each (256, 64) gate block has 16k values, so few cell builds reach the sample size
+        x256 = jnp.ones((1, 256))
+        x32 = jnp.ones((1, 32))
+        key = jax.random.key(0)
+        for cls, gates in ((nn.LSTMCell, "ifgo"), (nn.OptimizedLSTMCell, "ifgo"), (nn.GRUCell, "rzn")):
+            cell = cls(64)
+            carry = cell.initialize_carry(key, (1, 256))
+            tgt = f"flax.linen.{cls.__name__}(64)"
+            pk = "lstm" if len(gates) == 4 else "gru"
+            names = tuple(gates)
+            out.append(s(tgt, cell, [carry, x256], "i*.kernel", [f"i{g}.kernel" for g in gates], L(f"{pk}(256,64)"),
+                         LECUN, blocks=_gate_blocks(L(f"{pk}(256,64)"), names),
+                         framework_fans=compute_fans((256, 64)),
+                         call=f"{tgt} on inputs (1, 256): kernels {', '.join('i' + g for g in gates)} (256, 64) "
+                              "packed along the last axis"))
+            out.append(s(tgt, cell, [carry, x256], "h*.kernel", [f"h{g}.kernel" for g in gates], L(f"{pk}(64,64)"),
+                         Expectation(ORTHO, label="orthogonal per gate"), blocks=_gate_blocks(L(f"{pk}(64,64)"), names),
+                         framework_fans=compute_fans((64, 64)),
+                         call=f"{tgt}: kernels {', '.join('h' + g for g in gates)} (64, 64) packed along the "
+                              "last axis"))
+            biases = [f"h{g}.bias" for g in gates] if pk == "lstm" else ["ir.bias", "iz.bias", "in.bias", "hn.bias"]
+            out.append(s(tgt, cell, [carry, x256], "*.bias", biases, None, Expectation(ZEROS), shape=(256,),
+                         call=f"{tgt}: biases {', '.join(biases)} concatenated"))
+        ln = nn.LayerNorm()
+        out.append(s("flax.linen.LayerNorm()", ln, [x32], "scale", ["scale"], None, Expectation(ONES), shape=(32,)))
+        out.append(s("flax.linen.LayerNorm()", ln, [x32], "bias", ["bias"], None, Expectation(ZEROS), shape=(32,)))
+        return out
+
+    def _nnx_defaults(self) -> list[Subject]:
+        L = parse_layer
+        s = self._nnx
+        out: list[Subject] = []
+        out.append(s("flax.nnx.Linear(300, 100)", lambda r: nnx.Linear(300, 100, rngs=r), "kernel", ["kernel"],
+                     L("dense(300,100)"), LECUN))
+        out.append(s("flax.nnx.Linear(300, 100)", lambda r: nnx.Linear(300, 100, rngs=r), "bias", ["bias"], None,
+                     Expectation(ZEROS), shape=(100,)))
+        out.append(s("flax.nnx.LinearGeneral(300, 100, batch_axis={0: 8})",
+                     lambda r: nnx.LinearGeneral(300, 100, batch_axis={0: 8}, rngs=r), "kernel", ["kernel"],
+                     L("dense(300,100)"), LECUN, framework_fans=compute_fans((8 * 300, 100)),
+                     shape=(8, 300, 100),
+                     call="LinearGeneral(300, 100, batch_axis={0: 8}): kernel_init on the flattened (8*300, 100) "
+                          "shape"))
+        out.append(s("flax.nnx.Conv(32, 64, (3, 3), feature_group_count=4)",
+                     lambda r: nnx.Conv(32, 64, (3, 3), feature_group_count=4, rngs=r), "kernel", ["kernel"],
+                     L("conv2d(32,64,k=3,groups=4)"), LECUN))
+        convt = L("conv_transpose2d(32,64,k=3)")
+        out.append(s("flax.nnx.ConvTranspose(32, 64, (3, 3))", lambda r: nnx.ConvTranspose(32, 64, (3, 3), rngs=r),
+                     "kernel", ["kernel"], convt, LECUN))
+        out.append(s("flax.nnx.ConvTranspose(32, 64, (3, 3), transpose_kernel=True)",
+                     lambda r: nnx.ConvTranspose(32, 64, (3, 3), transpose_kernel=True, rngs=r), "kernel", ["kernel"],
+                     convt, LECUN, shape=(3, 3, 64, 32)))
+        out.append(s("flax.nnx.Embed(1000, 64)", lambda r: nnx.Embed(1000, 64, rngs=r), "embedding", ["embedding"],
+                     L("embedding(1000,64)"), **self._embed(1000, 64)))
+        mha = "flax.nnx.MultiHeadAttention(num_heads=8, in_features=256, qkv_features=512, decode=False)"
+
+        def make_mha(r: Any) -> Any:
+            return nnx.MultiHeadAttention(num_heads=8, in_features=256, qkv_features=512, decode=False, rngs=r)
+
+        out.append(s(mha, make_mha, "query.kernel", ["query.kernel"], L("dense(256,512)"), LECUN,
+                     framework_fans=compute_fans((256, 512)), shape=(256, 8, 64)))
+        out.append(s(mha, make_mha, "out.kernel", ["out.kernel"], L("dense(512,256)"), LECUN,
+                     framework_fans=compute_fans((512, 256)), shape=(8, 64, 256)))
+        # LSTMCell: one Linear per gate (ii, if_, ig, io; hi, hf, hg, ho)
+        lstm = "flax.nnx.LSTMCell(256, 64)"
+        mk = lambda r: nnx.LSTMCell(256, 64, rngs=r)  # noqa: E731
+        names = ("i", "f", "g", "o")
+        out.append(s(lstm, mk, "i*.kernel", ["ii.kernel", "if_.kernel", "ig.kernel", "io.kernel"], L("lstm(256,64)"),
+                     LECUN, blocks=_gate_blocks(L("lstm(256,64)"), names), framework_fans=compute_fans((256, 64))))
+        out.append(s(lstm, mk, "h*.kernel", ["hi.kernel", "hf.kernel", "hg.kernel", "ho.kernel"], L("lstm(64,64)"),
+                     Expectation(ORTHO, label="orthogonal per gate"), blocks=_gate_blocks(L("lstm(64,64)"), names),
+                     framework_fans=compute_fans((64, 64))))
+        # OptimizedLSTMCell / GRUCell: packed Linear layers; recurrent_kernel_init runs on the packed matrix
+        for cls, gates, pk in ((nnx.OptimizedLSTMCell, ("i", "f", "g", "o"), "lstm"),
+                               (nnx.GRUCell, ("r", "z", "n"), "gru")):
+            tgt = f"flax.nnx.{cls.__name__}(256, 64)"
+            mk = (lambda c: (lambda r: c(256, 64, rngs=r)))(cls)
+            out.append(s(tgt, mk, "dense_i.kernel", ["dense_i.kernel"], L(f"{pk}(256,64)"), LECUN,
+                         blocks=_gate_blocks(L(f"{pk}(256,64)"), gates)))
+            out.append(s(tgt, mk, "dense_h.kernel", ["dense_h.kernel"], L(f"{pk}(64,64)"),
+                         Expectation(ORTHO, label="orthogonal per gate"), blocks=_gate_blocks(L(f"{pk}(64,64)"), gates),
+                         call=f"{tgt}: recurrent_kernel_init (orthogonal) called on the packed (64, {64 * len(gates)}) "
+                              "matrix"))
+        out.append(s("flax.nnx.LayerNorm(32)", lambda r: nnx.LayerNorm(32, rngs=r), "scale", ["scale"], None,
+                     Expectation(ONES), shape=(32,)))
+        out.append(s("flax.nnx.LayerNorm(32)", lambda r: nnx.LayerNorm(32, rngs=r), "bias", ["bias"], None,
+                     Expectation(ZEROS), shape=(32,)))
+        return out
+
+    @staticmethod
+    def _embed(v: int, d: int) -> dict[str, Any]:
+        """Expectation, documented rule and Flax's fans for an ``Embed(v, d)`` table ``(v, d)``."""
+        vs = VarianceScaling(1.0, "fan_in", "normal")
+        return {
+            "expect": Expectation(vs, label="variance_scaling(1, fan_in, normal) with the one-hot fan_in V"),
+            "documented": Documented(vs, REF_EMBED, label=f"N(0, 1/features) = N(0, 1/{d}) (fan_in = features "
+                                                          "with out_axis=0)"),
+            "framework_fans": compute_fans((v, d), in_axis=-2, out_axis=0),
+        }
+
+
+ADAPTER = FlaxAdapter()
+
+__all__ = ["ADAPTER", "FlaxAdapter"]
