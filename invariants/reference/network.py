@@ -1,10 +1,12 @@
 """The numpy reference multilayer perceptron: forward, backward, dropout, permutations.
 
 Layout (PyTorch's): layer l = 1..L maps h_{l-1} (B, n_{l-1}) to z_l = h_{l-1} W_lᵀ + b_l with
-W_l of shape (n_l, n_{l-1}) and b_l of shape (n_l,); hidden layers apply h_l = φ(z_l), the output layer
-is linear and feeds the loss.  Parameters live in an ordered dict ``{"W1", "b1", "W2", ...}`` (no
-``b*`` entries when ``bias=False``).  The hidden units of layer l (1 ≤ l < L) are the rows of W_l, the
-entries of b_l and the columns of W_{l+1}.
+W_l of shape (n_l, n_{l-1}) and b_l of shape (n_l,); hidden layers apply h_l = φ(a_l) to
+a_l = z_l, or, with ``norm="batch"`` / ``"layer"``, to a_l = g_l ⊙ norm(z_l) + s_l (see
+:mod:`invariants.reference.norms`); the output layer is linear and feeds the loss.  Parameters live in
+an ordered dict ``{"W1", "b1", "g1", "s1", "W2", ...}`` (no ``b*`` entries when ``bias=False``, no
+``g*``/``s*`` entries without a norm).  The hidden units of layer l (1 ≤ l < L) are the rows of W_l,
+the entries of b_l, g_l, s_l and the columns of W_{l+1}.
 
 Dropout is inverted dropout (kept values scaled by 1/(1 − p)); masks come from an explicit
 ``np.random.Generator`` and are returned so an experiment can replay or permute them.
@@ -22,6 +24,7 @@ import numpy as np
 from invariants.reference import kernels
 from invariants.reference.activations import get_activation
 from invariants.reference.losses import get_loss
+from invariants.reference.norms import NORMS, NormCache, norm_backward, norm_forward
 
 Params = dict[str, np.ndarray]
 DTYPES = (np.float32, np.float64)
@@ -39,6 +42,8 @@ class Architecture:
         kernel: ``"exact"`` (bitwise equivariant) or ``"blas"``.
         input_dropout, hidden_dropout: drop probabilities in [0, 1).
         dtype: ``"float32"`` or ``"float64"``.
+        norm: ``None`` (default), ``"batch"`` or ``"layer"``: normalization of every hidden layer's
+            pre-activation, with learnable per-unit scale ``g<l>`` (init 1) and shift ``s<l>`` (init 0).
     """
 
     sizes: tuple[int, ...]
@@ -49,6 +54,7 @@ class Architecture:
     input_dropout: float = 0.0
     hidden_dropout: float = 0.0
     dtype: str = "float64"
+    norm: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.sizes) < 2 or any(int(n) < 1 for n in self.sizes):
@@ -62,6 +68,8 @@ class Architecture:
                 raise ValueError(f"dropout probability must lie in [0, 1), got {p}")
         if np.dtype(self.dtype) not in [np.dtype(d) for d in DTYPES]:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        if self.norm is not None and self.norm not in NORMS:
+            raise ValueError(f"unknown norm {self.norm!r}; expected None or one of {NORMS}")
 
     @property
     def depth(self) -> int:
@@ -80,19 +88,24 @@ class Architecture:
             shapes[f"W{l}"] = (self.sizes[l], self.sizes[l - 1])
             if self.bias:
                 shapes[f"b{l}"] = (self.sizes[l],)
+            if self.norm is not None and l < self.depth:
+                shapes[f"g{l}"] = (self.sizes[l],)
+                shapes[f"s{l}"] = (self.sizes[l],)
         return shapes
 
 
-def init_params(arch: Architecture, weight, bias=0.0) -> Params:
+def init_params(arch: Architecture, weight, bias=0.0, scale=1.0, shift=0.0) -> Params:
     """Build parameters from per-tensor initializers.
 
-    ``weight`` and ``bias`` are each a number (constant init) or a callable ``f(name, shape) -> array``
-    (or a dict name → array).  Results are cast to ``arch.dtype``; shape mismatches raise ``ValueError``.
+    ``weight``, ``bias`` and the norm parameters' ``scale`` (``g*``) and ``shift`` (``s*``) are each a
+    number (constant init) or a callable ``f(name, shape) -> array`` (or a dict name → array).  Results
+    are cast to ``arch.dtype``; shape mismatches raise ``ValueError``.
     """
     dtype = np.dtype(arch.dtype)
     params: Params = {}
+    specs = {"W": weight, "b": bias, "g": scale, "s": shift}
     for name, shape in arch.param_shapes().items():
-        spec = weight if name.startswith("W") else bias
+        spec = specs[name[0]]
         if callable(spec):
             value = spec(name, shape)
         elif isinstance(spec, dict):
@@ -125,7 +138,11 @@ class ForwardCache:
     """Everything the backward pass needs: inputs h_{l-1}, pre-activations z_l, dropout masks."""
 
     inputs: list[np.ndarray] = field(default_factory=list)  # h_0 (after input dropout), h_1, ..., h_{L-1}
-    preacts: list[np.ndarray] = field(default_factory=list)  # z_1, ..., z_L
+    #: the activations' arguments a_1, ..., a_{L-1} and the output z_L (a_l = z_l without a norm)
+    preacts: list[np.ndarray] = field(default_factory=list)
+    #: z_1, ..., z_L before any normalization (the same arrays as ``preacts`` without a norm)
+    linear: list[np.ndarray] = field(default_factory=list)
+    norms: dict[int, NormCache] = field(default_factory=dict)  # hidden layer index -> norm cache
     masks: dict[int, np.ndarray] = field(default_factory=dict)  # layer index (0 = input) -> scaled mask
     output: np.ndarray | None = None
 
@@ -165,6 +182,9 @@ def forward(arch: Architecture, params: Params, x: np.ndarray, rng: np.random.Ge
         z = kernels.matmul(h, params[f"W{l}"].T, arch.kernel)
         if arch.bias:
             z = z + params[f"b{l}"]
+        cache.linear.append(z)
+        if arch.norm is not None and l < arch.depth:
+            z, cache.norms[l] = norm_forward(arch.norm, z, params[f"g{l}"], params[f"s{l}"], arch.kernel)
         cache.preacts.append(z)
         if l < arch.depth:
             h = apply_dropout(l, act.f(z), arch.hidden_dropout)
@@ -180,13 +200,17 @@ def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarr
     """Loss on the batch (x, t) and its gradient with respect to every parameter (same keys/shapes).
 
     Backpropagation: δ_L = ∂L/∂z_L; ∂L/∂W_l = δ_lᵀ h_{l-1}; ∂L/∂b_l = Σ_batch δ_l;
-    δ_{l-1} = (δ_l W_l) ⊙ mask_{l-1} ⊙ φ'(z_{l-1}).
+    ∂L/∂a_{l-1} = (δ_l W_l) ⊙ mask_{l-1} ⊙ φ'(a_{l-1}), which is δ_{l-1} without a norm and is mapped
+    to δ_{l-1} = ∂L/∂z_{l-1} (and ∂L/∂g, ∂L/∂s) by :func:`invariants.reference.norms.norm_backward`.
     """
     cache = forward(arch, params, x, rng=rng, masks=masks)
     loss, delta = get_loss(arch.loss)(cache.output, t)
     act = get_activation(arch.activation)
     grads: Params = {}
     for l in range(arch.depth, 0, -1):
+        if l in cache.norms:
+            delta, grads[f"g{l}"], grads[f"s{l}"] = norm_backward(delta, cache.norms[l], params[f"g{l}"],
+                                                                  arch.kernel)
         grads[f"W{l}"] = kernels.matmul(delta.T, cache.inputs[l - 1], arch.kernel)
         if arch.bias:
             grads[f"b{l}"] = kernels.sum_rows(delta, arch.kernel)
@@ -200,7 +224,8 @@ def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarr
 
 
 def predict(arch: Architecture, params: Params, x: np.ndarray) -> np.ndarray:
-    """Network output (B, n_out) without dropout (evaluation mode)."""
+    """Network output (B, n_out) without dropout (evaluation mode; batch norm still uses the statistics
+    of ``x``, see :mod:`invariants.reference.norms`)."""
     eval_arch = Architecture(**{**arch.__dict__, "input_dropout": 0.0, "hidden_dropout": 0.0})
     return forward(eval_arch, params, x).output
 
@@ -208,8 +233,8 @@ def predict(arch: Architecture, params: Params, x: np.ndarray) -> np.ndarray:
 def permute_hidden(arch: Architecture, tree: Params, layer: int, perm: np.ndarray) -> Params:
     """Permute the hidden units of ``layer`` in a parameter-shaped dict (params, grads or optimizer state).
 
-    Unit j of the result is unit ``perm[j]`` of the input: rows of W_l and entries of b_l are taken
-    in ``perm`` order, and so are the columns of W_{l+1}.  Raises ``ValueError`` for an output or
+    Unit j of the result is unit ``perm[j]`` of the input: rows of W_l and entries of b_l, g_l, s_l
+    are taken in ``perm`` order, and so are the columns of W_{l+1}.  Raises ``ValueError`` for an output or
     input layer index or a ``perm`` that is not a permutation of the layer's units.
     """
     if layer not in arch.hidden_layers:
@@ -219,7 +244,8 @@ def permute_hidden(arch: Architecture, tree: Params, layer: int, perm: np.ndarra
         raise ValueError(f"perm must be a permutation of range({arch.sizes[layer]})")
     out = dict(tree)
     out[f"W{layer}"] = tree[f"W{layer}"][perm, :]
-    if f"b{layer}" in tree:
-        out[f"b{layer}"] = tree[f"b{layer}"][perm]
+    for name in (f"b{layer}", f"g{layer}", f"s{layer}"):
+        if name in tree:
+            out[name] = tree[name][perm]
     out[f"W{layer + 1}"] = tree[f"W{layer + 1}"][:, perm]
     return out
