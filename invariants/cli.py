@@ -8,6 +8,7 @@ Commands:
   framework's catalogue of initializers (TARGET = torch, jax, flax, keras, numpy) or one initializer
   ``MODULE:ATTR`` against a spec on layers (:mod:`invariants.audit`).
 - ``identify TARGET [--framework NAME] [--layer LAYER]...``: fingerprint an initializer.
+- ``report [--out DIR] [--audit FRAMEWORK]... [--check]``: regenerate the documentation pages and figures.
 
 Exit codes: 0 when every evidence function passed; 1 when any failed; 2 on a usage error or bad input
 (unknown claim ID, unwritable ``--json`` path, a claim registry that cannot be loaded).
@@ -24,6 +25,7 @@ import sys
 from typing import Callable, Sequence
 
 from invariants import __version__
+from invariants.report.cli_report import _add_report
 
 PROG = "invariants"
 
@@ -186,6 +188,8 @@ def _add_identify(subparsers: argparse._SubParsersAction) -> None:
 def _audit_config(args: argparse.Namespace):
     from invariants.audit.auditor import AuditConfig
 
+    if getattr(args, "seed", 0) < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
     try:
         return AuditConfig(rel_error=args.rel_error, base_seed=getattr(args, "seed", 0))
     except ValueError as exc:
@@ -212,6 +216,16 @@ def _audit_errors():
     return (BadInitializer, UnknownFramework, ValueError)
 
 
+def _require_framework(name: str) -> None:
+    """A MODULE:ATTR target needs its framework: a missing one is a usage error (a catalogue is skipped)."""
+    from invariants.audit.adapters import FrameworkUnavailable, get_adapter
+
+    try:
+        get_adapter(name)
+    except FrameworkUnavailable as exc:
+        raise UsageError(f"--framework {name}: not available: {exc.hint}") from exc
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     from invariants.audit import catalogue, initializer
     from invariants.audit.adapters import FRAMEWORKS
@@ -234,6 +248,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
                 if progress is not None:
                     progress.close()
         elif ":" in args.target:
+            _require_framework(args.framework or "numpy")
             report = initializer(args.target, expect=args.expect, layer=args.layer or None,
                                  framework=args.framework or "numpy", config=cfg, target=args.target)
         else:
@@ -261,9 +276,10 @@ def _cmd_identify(args: argparse.Namespace) -> int:
         raise UsageError(f"identify needs a MODULE:ATTR target, got {args.target!r}")
     cfg = _audit_config(args)
     try:
+        _require_framework(args.framework)
         fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg)
     except FrameworkUnavailable as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(f"--framework {args.framework}: not available: {exc.hint}") from exc
     except _audit_errors() as exc:
         raise UsageError(" ".join(str(exc).split())) from exc
     print(render_fingerprint(fp), file=sys.stderr if args.json_path == "-" else sys.stdout)
@@ -271,14 +287,81 @@ def _cmd_identify(args: argparse.Namespace) -> int:
     return EXIT_OK if fp.matched else EXIT_FAILED
 
 
+# ---------------------------------------------------------------------------------------- check-model
+
+
+def _add_check_model(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "check-model",
+        help="check a whole model's initialization (copies, zeros, dead and interchangeable units, variance, "
+        "signal propagation)",
+        description="Check the initialization of the model returned by MODULE:FACTORY (a PyTorch nn.Module, a Keras "
+        "model, a Flax (module, variables) pair or a reference (Architecture, params) pair; optionally with an "
+        "example input as the last tuple element). Exit code 0: healthy (notes allowed); 1: errors; 2: usage error "
+        "or bad input (unimportable target, unsupported object, framework not installed).",
+    )
+    p.add_argument("target", metavar="TARGET", help="MODULE:FACTORY, e.g. mypkg.models:build_model")
+    p.add_argument("--input-shape", metavar="SHAPE", help="probe input N(0, 1) of this shape, e.g. 32,3,32,32 "
+                   "(default: given by the factory, or inferred from the first layer)")
+    p.add_argument("--profile", default=None, metavar="NAME",
+                   help="statistical profile: fast (default, or $INVARIANTS_PROFILE) or thorough")
+    p.add_argument("--framework", metavar="NAME", help="force the framework (torch, keras, flax, reference)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the probe input and loss (default 0)")
+    p.add_argument("--json", metavar="PATH", dest="json_path",
+                   help="write the JSON report to PATH ('-' for stdout, which then replaces the text)")
+    p.add_argument("--quiet", "-q", action="store_true", help="findings only: no tensor table, no signal profile")
+    p.set_defaults(func=_cmd_check_model)
+
+
+def _cmd_check_model(args: argparse.Namespace) -> int:
+    from invariants.modelcheck import BadModel, check_model, get_profile
+
+    _check_json_path(args.json_path)
+    try:
+        profile = get_profile(args.profile)
+    except ValueError as exc:
+        raise UsageError(f"--profile: {exc}") from exc
+    x = None
+    if args.input_shape:
+        import numpy as np
+
+        try:
+            shape = tuple(int(s) for s in args.input_shape.replace("x", ",").split(",") if s.strip())
+            if not shape or any(s < 1 for s in shape):
+                raise ValueError
+        except ValueError:
+            raise UsageError(f"--input-shape: expected positive integers like 32,3,32,32, got {args.input_shape!r}")
+        x = np.random.default_rng(args.seed).standard_normal(shape).astype(np.float32)
+    try:
+        report = check_model(args.target, example_input=x, profile=profile, seed=args.seed, framework=args.framework)
+    except BadModel as exc:
+        raise UsageError(" ".join(str(exc).split())) from exc
+    out = sys.stderr if args.json_path == "-" else sys.stdout
+    print(report.render(table=not args.quiet) if not args.quiet else
+          "\n".join([str(f) for f in report.findings] + [f"{'HEALTHY' if report.healthy else 'UNHEALTHY'}: "
+                                                         f"{len(report.errors)} errors, {len(report.notes)} notes"]),
+          file=out)
+    _write_json(args.json_path, report.to_dict())
+    return EXIT_OK if report.healthy else EXIT_FAILED
+
+
 # ----------------------------------------------------------------------------------------------- main
 
 #: Subcommand registrars, in the order ``--help`` lists them.
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_verify, _add_audit, _add_identify]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_verify, _add_audit, _add_identify,
+                                                                _add_check_model, _add_report]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line: ``invariants audit: error: ...; usage: ...``."""
+
+    def error(self, message: str):  # type: ignore[override]
+        usage = " ".join(self.format_usage().split())
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {' '.join(message.split())}; {usage}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Verify claims about neural-network weight initialization.",
     )

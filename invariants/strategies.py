@@ -16,6 +16,15 @@ Example::
         fan_in, fan_out = layer.textbook_fans()
         ...
 
+Whole networks: :func:`reference_networks` draws correctly initialized reference networks
+``(arch, params)``; :func:`faulty_reference_networks` draws ``(arch, params, kind)`` with one init fault
+injected and the model-check finding it must cause, for properties such as::
+
+    @given(net=ist.faulty_reference_networks())
+    def test_faults_are_found(net):
+        arch, params, kind = net
+        assert kind in invariants.modelcheck.check_model((arch, params)).kinds()
+
 Every strategy is composable (``.map``, ``st.tuples``, ``st.one_of``) and shrinks towards small,
 simple values.
 """
@@ -35,11 +44,15 @@ from invariants.reference.optimizers import OPTIMIZERS, Optimizer
 
 __all__ = [
     "seeds", "fans", "shapes", "layers", "dense_layers", "conv_layers", "transposed_conv_layers",
-    "depthwise_layers", "packed_layers", "embedding_layers", "named_specs", "variance_scaling_specs",
-    "specs", "activations", "architectures", "optimizers", "datasets",
+    "depthwise_layers", "packed_layers", "embedding_layers", "bilinear_layers", "named_specs",
+    "variance_scaling_specs", "specs", "activations", "architectures", "optimizers", "datasets",
+    "reference_networks", "faulty_reference_networks", "FAULT_KINDS",
 ]
 
+#: kinds :func:`layers` draws by default (every one has a weight shape in every layout)
 LAYER_KINDS = ("dense", "conv", "conv_transpose", "depthwise", "embedding", "packed")
+#: every kind :func:`layers` accepts (bilinear layers exist in the torch layout only)
+ALL_LAYER_KINDS = LAYER_KINDS + ("bilinear",)
 
 
 def seeds() -> st.SearchStrategy[int]:
@@ -51,10 +64,15 @@ def fans(max_fan: int = 1024, ratio: str = "any") -> st.SearchStrategy[tuple[int
     """(fan_in, fan_out) pairs with a chosen relation.
 
     ``ratio``: ``"any"``; ``"square"`` (fan_in = fan_out — cannot tell fan modes apart);
-    ``"distinct"`` (fan_in ≠ fan_out); ``"tall"`` (fan_out ≥ 4·fan_in); ``"wide"`` (fan_in ≥ 4·fan_out).
+    ``"distinct"`` (fan_in ≠ fan_out); ``"tall"`` (fan_out ≥ 4·fan_in); ``"wide"`` (fan_in ≥ 4·fan_out);
+    ``"large"`` (one fan in 4096…16384, the other 1…``max_fan``, either way round; ``max_fan`` does not
+    cap the large fan).
     """
-    if ratio not in ("any", "square", "distinct", "tall", "wide"):
-        raise ValueError(f"unknown ratio {ratio!r}; expected any, square, distinct, tall or wide")
+    if ratio not in ("any", "square", "distinct", "tall", "wide", "large"):
+        raise ValueError(f"unknown ratio {ratio!r}; expected any, square, distinct, tall, wide or large")
+    if ratio == "large":
+        big, small = st.integers(4096, 16384), st.integers(1, max_fan)
+        return st.one_of(st.tuples(big, small), st.tuples(small, big))
     n = st.integers(1, max_fan)
     if ratio == "square":
         return n.map(lambda k: (k, k))
@@ -115,11 +133,28 @@ def conv_layers(max_channels: int = 64, grouped: bool | None = None) -> st.Searc
     return build()
 
 
-def transposed_conv_layers(max_channels: int = 64) -> st.SearchStrategy[Layer]:
-    """``conv_transpose{1,2,3}d`` layers (groups = 1, expressible in every layout)."""
-    c = st.integers(1, max_channels)
-    return st.integers(1, 3).flatmap(lambda nd: st.builds(
-        lambda i, o, k: Layer("conv_transpose", i, o, kernel=k), c, c, _kernel(nd)))
+def transposed_conv_layers(max_channels: int = 64, grouped: bool = False) -> st.SearchStrategy[Layer]:
+    """``conv_transpose{1,2,3}d`` layers; groups = 1 (expressible in every layout) unless ``grouped``
+    (groups 2…8: the torch layout only, ``(C_in, C_out/G, *k)``)."""
+    if not grouped:
+        c = st.integers(1, max_channels)
+        return st.integers(1, 3).flatmap(lambda nd: st.builds(
+            lambda i, o, k: Layer("conv_transpose", i, o, kernel=k), c, c, _kernel(nd)))
+
+    @st.composite
+    def build(draw):
+        nd, g = draw(st.integers(1, 3)), draw(st.integers(2, 8))
+        cin = g * draw(st.integers(1, max(1, max_channels // g)))
+        cout = g * draw(st.integers(1, max(1, max_channels // g)))
+        return Layer("conv_transpose", cin, cout, kernel=draw(_kernel(nd)), groups=g)
+
+    return build()
+
+
+def bilinear_layers(max_features: int = 64) -> st.SearchStrategy[Layer]:
+    """``bilinear(in1, in2, out)`` layers (torch layout ``(out, in1, in2)``; fans ``(in1·in2, out)``)."""
+    f = st.integers(1, max_features)
+    return st.builds(lambda a, b, o: Layer("bilinear", a, o, in2=b), f, f, f)
 
 
 def depthwise_layers(max_channels: int = 64) -> st.SearchStrategy[Layer]:
@@ -150,10 +185,11 @@ def layers(kinds: Sequence[str] = LAYER_KINDS) -> st.SearchStrategy[Layer]:
     table = {
         "dense": dense_layers(), "conv": conv_layers(), "conv_transpose": transposed_conv_layers(),
         "depthwise": depthwise_layers(), "embedding": embedding_layers(), "packed": packed_layers(),
+        "bilinear": bilinear_layers(),
     }
     unknown = set(kinds) - set(table)
     if unknown or not kinds:
-        raise ValueError(f"unknown layer kinds {sorted(unknown)}; expected some of {LAYER_KINDS}")
+        raise ValueError(f"unknown layer kinds {sorted(unknown)}; expected some of {ALL_LAYER_KINDS}")
     return st.one_of([table[k] for k in kinds])
 
 
@@ -226,3 +262,82 @@ def datasets(draw, arch: Architecture, max_batch: int = 16):
     if arch.loss == "mse":
         return x, rng.normal(size=(batch, arch.sizes[-1])).astype(arch.dtype)
     return x, rng.integers(0, arch.sizes[-1], size=batch)
+
+
+# ---------------------------------------------------------------------------------- whole networks
+
+#: activations of :func:`reference_networks`, each with the scheme that keeps its signal steady
+HEALTHY_SCHEMES = {"relu": "he", "leaky_relu": "he", "tanh": "lecun", "identity": "lecun", "selu": "lecun",
+                   "gelu": "he"}
+
+
+@st.composite
+def reference_networks(draw, max_depth: int = 4, max_width: int = 16, min_width: int = 4,
+                       activations: Sequence[str] = tuple(HEALTHY_SCHEMES)):
+    """Correctly initialized reference networks ``(arch, params)``: He weights for ReLU-like
+    activations, LeCun for the others (:data:`HEALTHY_SCHEMES`, :func:`invariants.propagation.sample_params`),
+    zero biases, float64; 2…``max_depth`` weight layers of width ``min_width``…``max_width``.
+    ``invariants.modelcheck.check_model`` reports every one of them healthy."""
+    from invariants.propagation import sample_params
+
+    act = draw(st.sampled_from(list(activations)))
+    hidden = draw(st.lists(st.integers(min_width, max_width), min_size=1, max_size=max_depth - 1))
+    arch = Architecture((draw(st.integers(2, 8)), *hidden, draw(st.integers(1, 4))), activation=act, dtype="float64")
+    params = sample_params(arch, HEALTHY_SCHEMES.get(act, "lecun"), np.random.default_rng(draw(seeds())))
+    return arch, params
+
+
+#: the faults :func:`faulty_reference_networks` injects, by the model-check finding each must produce
+FAULT_KINDS = ("identical-tensors", "constant-tensor", "dead-units", "interchangeable-units", "signal-forward")
+
+
+@st.composite
+def faulty_reference_networks(draw, kinds: Sequence[str] = FAULT_KINDS):
+    """``(arch, params, kind)``: a healthy :func:`reference_networks` draw with one fault injected, and
+    the finding kind (:data:`FAULT_KINDS`) it must cause:
+
+    - ``identical-tensors``: a hidden weight copied into another of the same shape;
+    - ``constant-tensor``: a hidden (non-output) weight zeroed;
+    - ``dead-units``: 1…n−1 rows of a hidden weight zeroed, with their biases;
+    - ``interchangeable-units``: hidden unit ``k`` made a copy of unit ``j`` (incoming row, bias and
+      outgoing column);
+    - ``signal-forward``: every weight of a ReLU network of width >= 16 and 4 hidden layers multiplied
+      by 10 (gain x100 per layer).
+    """
+    kind = draw(st.sampled_from(list(kinds)))
+    rng = np.random.default_rng(draw(seeds()))
+    if kind == "signal-forward":
+        from invariants.propagation import sample_params
+
+        w = draw(st.integers(16, 24))
+        arch = Architecture((draw(st.integers(2, 8)), w, w, w, w, 2), activation="relu", dtype="float64")
+        params = sample_params(arch, "he", rng)
+        return arch, {k: v * 10.0 if k.startswith("W") else v for k, v in params.items()}, kind
+    if kind == "identical-tensors":
+        from invariants.propagation import sample_params
+
+        act = draw(st.sampled_from(sorted(HEALTHY_SCHEMES)))
+        w = draw(st.integers(4, 16))
+        arch = Architecture((draw(st.integers(2, 8)), w, w, w, draw(st.integers(1, 4))), activation=act, dtype="float64")
+        params = sample_params(arch, HEALTHY_SCHEMES[act], rng)
+        params["W3"] = params["W2"].copy()  # the same (w, w) draw in two layers
+        return arch, params, kind
+    arch, params = draw(reference_networks(max_depth=4, min_width=4))
+    params = {k: v.copy() for k, v in params.items()}
+    layer = draw(st.integers(1, arch.depth - 1))
+    W, b = params[f"W{layer}"], params[f"b{layer}"]
+    n = W.shape[0]
+    if kind == "constant-tensor":
+        W[...] = 0.0
+    elif kind == "dead-units":
+        k = draw(st.integers(1, n - 1))
+        rows = rng.choice(n, size=k, replace=False)
+        W[rows] = 0.0
+        b[rows] = 0.0
+    else:  # interchangeable-units
+        j, k = rng.choice(n, size=2, replace=False)
+        W[k] = W[j]
+        b[k] = b[j]
+        nxt = params[f"W{layer + 1}"]
+        nxt[:, k] = nxt[:, j]
+    return arch, params, kind

@@ -1,0 +1,487 @@
+"""Structural checks: copies, constants, dead units, interchangeable units, packed orthogonality.
+
+Each check maps a :class:`~invariants.modelcheck.model.ModelView` to findings.  The decisions are
+exact (bitwise equality, exact zeros) except one tolerance, :data:`TIE_RTOL`, for comparing the
+gradients of units with identical incoming weights; see :func:`interchangeable_units`.
+
+Revival of a dead unit (one whose incoming weights are all zero, so it outputs the constant
+``c`` = its bias at init): its own parameters get the gradient ``δ·x`` with ``δ = (outgoing signal)·φ'(c)``.
+If ``φ'(c) = 0`` (ReLU at ``c <= 0``: torch and JAX both define ``relu'(0) = 0``) nothing ever changes
+``c``, so the unit is dead for ever, whatever the optimizer.  If ``φ'(c) ≠ 0`` and the probe shows a
+nonzero ``δ``, the first step revives it.  With ``δ = 0`` and ``φ'(c) ≠ 0`` (or an activation the
+extractor cannot see), the outgoing path is zero at init; whether later steps revive the unit depends
+on other parameters, and the check says so.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Sequence
+
+import numpy as np
+
+from invariants.modelcheck.model import (
+    ACTIVATION_DERIVATIVES,
+    RANDOM_ROLES,
+    ModelView,
+    Node,
+    Param,
+)
+from invariants.modelcheck.report import ERROR, NOTE, Finding
+
+#: Relative tolerance for "identical gradients" of units with bitwise-identical incoming weights.  If
+#: their outgoing weights are identical too, their gradients are the same sums of the same products;
+#: a BLAS may still add them in a different order per column, which changes a float32 sum of ``N``
+#: terms by at most about ``N·2^-24`` relative (1e-4 at N = 1600).  Units whose outgoing weights
+#: differ have gradients that differ by O(1) relative on a random probe.  1e-3 separates the two.
+TIE_RTOL = 1e-3
+
+
+def _unit_word(node: Node) -> str:
+    return {"conv": "output channels", "conv_transpose": "output channels", "depthwise": "output channels",
+            "embedding": "embedding dimensions"}.get(node.layer.kind, "output units")
+
+
+def _fmt_units(idx: Sequence[int], limit: int = 8) -> str:
+    idx = list(idx)
+    if not idx:
+        return "none"
+    runs, start, prev = [], idx[0], idx[0]
+    for i in idx[1:] + [None]:  # type: ignore[list-item]
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        runs.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if i is not None:
+            start = prev = i
+    text = ", ".join(runs[:limit])
+    return text + (f", ... ({len(idx)} in all)" if len(runs) > limit else "")
+
+
+def _where(node: Node) -> str:
+    return f"layer {node.name!r} ({node.layer.describe()})"
+
+
+def _node_of(view: ModelView, p: Param) -> Node | None:
+    return next((n for n in view.nodes if n.weight is p), None)
+
+
+# ------------------------------------------------------------------------------------------ copies
+
+
+def _common_suffix(names: Sequence[str]) -> str:
+    """The longest common suffix of ``names`` that starts at a path separator (``.`` or ``/``)."""
+    import os
+
+    suffix = os.path.commonprefix([n[::-1] for n in names])[::-1]
+    cuts = [suffix.find(c) for c in "./" if c in suffix]
+    return suffix[min(cuts):] if cuts else ""
+
+
+def identical_tensors(view: ModelView) -> list[Finding]:
+    """Non-constant tensors (or packed blocks) that are bit-identical to another one.
+
+    Separately initialized tensors coincide with probability at most ``p_cell^n`` (``p_cell`` = the
+    largest probability of one float value, ``<= 2^-20`` for the float32 laws in use) — never, for
+    ``n >= 2``.  Tied parameters (one tensor used twice) are a single parameter and are not reported.
+    Copies that pair up module by module (``layers.0.*`` = ``layers.1.*``, as after ``copy.deepcopy`` of
+    an initialized module) are reported as one finding per pair of modules.
+    """
+    groups: dict[tuple, list[str]] = {}
+    shapes: dict[tuple, tuple[int, ...]] = {}
+    whole: dict[str, tuple] = {}
+    for p in view.params:
+        parts = [(p.name, p.value, None)]
+        if p.layer is not None and p.layer.blocks:
+            parts += [(label, p.value[idx], p.name) for label, idx, _ in p.blocks()]  # type: ignore[index]
+        for label, v, parent in parts:
+            v = np.ascontiguousarray(v)
+            if v.size < 2 or np.all(v.ravel() == v.ravel()[0]):
+                continue
+            key = (v.dtype.str, v.shape, hashlib.sha256(v.tobytes()).hexdigest())
+            groups.setdefault(key, []).append(label)
+            shapes[key] = v.shape
+            if parent is None:
+                whole[label] = key
+    dup_whole = {n for k, names in groups.items() if len(names) > 1 for n in names if n in whole}
+    merged: dict[tuple[str, ...], list[tuple[list[str], tuple[int, ...]]]] = {}
+    for key, names in groups.items():
+        if len(names) < 2:
+            continue
+        parents = {n.split("[")[0] for n in names if "[" in n}
+        if parents and all(n.split("[")[0] in dup_whole for n in names):
+            continue  # blocks of tensors already reported as whole copies
+        suffix = _common_suffix(names) if len(parents) != 1 else ""
+        owners = tuple(n[: len(n) - len(suffix)] if suffix else n for n in names)
+        merged.setdefault(owners if suffix else tuple(names), []).append((names, shapes[key]))
+    out = []
+    for owners, items in merged.items():
+        names = [n for ns, _ in items for n in ns]
+        n_values = sum(int(np.prod(shp)) for _, shp in items)
+        desc = "; ".join(f"{' = '.join(ns)} ({'x'.join(map(str, shp))})" for ns, shp in items[:6])
+        more = f"; and {len(items) - 6} more" if len(items) > 6 else ""
+        head = (f"{len(items)} tensors of {' and '.join(repr(o) for o in owners)} are bit-identical, module by module"
+                if len(items) > 1 else "bit-identical tensors")
+        out.append(Finding(
+            ERROR, "identical-tensors", tuple(names),
+            f"{head}: {desc}{more} ({n_values} values per copy). Independent draws coincide with probability below "
+            f"2^-{20 * (n_values - 1)}: one seeded initializer instance was reused (keras.initializers.GlorotUniform("
+            "seed=0) given to two layers, one jax.random key for two kernels, torch.manual_seed(s) before each "
+            "init), or an initialized module was deep-copied (torch.nn.TransformerEncoder/Decoder clone their "
+            "layer). The copies start perfectly correlated; re-initialize each, or tie them if one parameter was "
+            "meant.", {"groups": [ns for ns, _ in items], "values_per_copy": n_values}))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ revival
+
+
+def revival(view: ModelView, node: Node, units: Sequence[int]) -> tuple[list[bool | None], str]:
+    """Whether each dead unit of ``node`` can be revived by training, with the reason in words.
+
+    Returns ``(flags, text)``: ``True`` revived at the first step (nonzero gradient on the probe),
+    ``False`` dead for ever (``φ'(c) = 0``), ``None`` not decided (zero gradient at init with
+    ``φ'(c) ≠ 0`` or an unseen activation).
+    """
+    bias = node.bias_values()
+    sig = view.probe.get(node.name) if view.probe is not None else None
+    act = node.activation
+    dfn = ACTIVATION_DERIVATIVES.get(act) if act else None
+    flags: list[bool | None] = []
+    got, forever, open_ = [], [], []
+    for j in units:
+        c = float(bias[j]) if bias is not None else 0.0
+        d = dfn(c) if dfn is not None else None
+        if sig is not None and sig.delta is not None and np.any(sig.delta[:, j] != 0):
+            flags.append(True)
+            got.append(j)
+        elif d == 0.0:
+            flags.append(False)
+            forever.append((j, c))
+        else:
+            flags.append(None)
+            open_.append((j, c, d))
+    parts = []
+    if got:
+        m = sig.delta.shape[0] if sig is not None and sig.delta is not None else 0
+        parts.append(f"{len(got)} of them receive a nonzero gradient dL/dz on the probe ({m} rows), so the first "
+                     "training step revives them")
+    if forever:
+        cs = sorted({c for _, c in forever})
+        parts.append(f"{len(forever)} are dead for ever: {act}'({', '.join(f'{c:.3g}' for c in cs[:4])}) = 0, so "
+                     "neither their incoming weights nor their bias ever receive a gradient, under any optimizer")
+    if open_:
+        if dfn is None:
+            why = "the activation that follows is not visible to the check"
+        else:
+            why = f"{act}'(c) != 0, but the outgoing path is zero at init"
+        where = "no gradient reaches them on the probe" if sig is not None and sig.delta is not None else \
+            "no probe ran to show a gradient reaching them"
+        parts.append(f"{len(open_)} of them: {where} ({why}); whether later steps revive them depends on the "
+                     "other parameters")
+    return flags, "; ".join(parts) + "."
+
+
+def _dead_rows(node: Node) -> np.ndarray:
+    rows = node.incoming()
+    return np.nonzero(~np.any(rows != 0, axis=1))[0]
+
+
+# ------------------------------------------------------------------------------------------ constants
+
+
+def _is_branch(view: ModelView, node: Node) -> bool | None:
+    """Whether a parallel path carries the signal past ``node`` (the next node's input still varies)."""
+    if view.probe is None:
+        return None
+    nxt = view.probe.next_after(node.name)
+    if nxt is None or nxt.input_varies is None:
+        return bool(view.probe.output_varies)
+    return bool(nxt.input_varies)
+
+
+def constant_tensors(view: ModelView) -> list[Finding]:
+    """All-zero / all-constant tensors where the role expects random values, and unusual norm scales.
+
+    Severity: a zero *output layer* (the last layer executed) while some other weight is random is a
+    note (known good practice: the model outputs 0 at init and the layer gets the gradient ``hᵀδ``);
+    so is a zero layer whose skip path still carries the signal (a zero-initialized residual branch:
+    Goyal et al. 2017 zero-γ; Zhang et al. 2019 Fixup; De & Smith 2020 SkipInit).  Any other constant
+    weight, embedding or recurrent tensor is an error.  Biases and norm shifts may be any constant;
+    norm scales 1 (and 0, the zero-γ pattern) are conventional, other constants get a note.
+    """
+    out: list[Finding] = []
+    randoms = [p for p in view.params if p.role in RANDOM_ROLES and p.size >= 2]
+    out_node = view.output_node()
+    for p in view.params:
+        if p.size < 2 or not p.is_constant():
+            if p.role in RANDOM_ROLES and p.layer is not None and p.layer.blocks and not p.is_constant():
+                out += _constant_blocks(p)
+            continue
+        value = float(p.value.ravel()[0])
+        if p.role == "norm_scale":
+            if value == 1.0:
+                continue
+            if value == 0.0:
+                out.append(Finding(NOTE, "zero-residual-branch", (p.name,),
+                                   f"{p.name} (norm scale, {p.size} values) is all zero: the normalized output is "
+                                   "its shift at init. At the end of a residual branch this is the zero-gamma "
+                                   "practice (Goyal et al. 2017); on the main path it would cut the signal, "
+                                   "which the signal check reports.", {"value": 0.0, "n": p.size}))
+            else:
+                out.append(Finding(NOTE, "unusual-constant", (p.name,),
+                                   f"{p.name} (norm scale, {p.size} values) is the constant {value:.6g}, not the "
+                                   "conventional 1 (a layer-scale factor?).", {"value": value, "n": p.size}))
+            continue
+        if p.role not in RANDOM_ROLES:
+            continue
+        node = _node_of(view, p)
+        others = [q for q in randoms if q is not p and not q.is_constant()]
+        what = "all zero" if value == 0 else f"the constant {value:.6g}"
+        fig = {"value": value, "n": p.size, "shape": list(p.shape), "random_tensors_elsewhere": len(others)}
+        rev_text, flags = "", []
+        if node is not None and value == 0:
+            units = list(range(node.n_units))
+            flags, rev_text = revival(view, node, units)
+            b = node.bias_values()
+            outs = "0" if b is None or not np.any(b != 0) else "their biases"
+            rev_text = f"All {node.n_units} {_unit_word(node)} output {outs} whatever the input: {rev_text}"
+            fig["revived_at_first_step"] = sum(f is True for f in flags)
+            fig["dead_for_ever"] = sum(f is False for f in flags)
+        dead_forever = any(f is False for f in flags)
+        if node is not None and value == 0 and others and not dead_forever:
+            if node is out_node:
+                guess = "" if view.probe is not None else " (the last layer defined; no probe ran to confirm it is " \
+                    "the output layer)"
+                out.append(Finding(NOTE, "zero-output-layer", (p.name,),
+                                   f"{p.name} (output layer {node.layer.describe()}){guess} is all zero while {len(others)} "
+                                   "other weight tensors are random: a known good practice (the model outputs its "
+                                   "bias at init and the layer learns from the gradient h^T delta at once). Below it "
+                                   "the backward signal is zero until the first step. " + rev_text, fig))
+                continue
+            branch = _is_branch(view, node)
+            if branch:
+                out.append(Finding(NOTE, "zero-residual-branch", (p.name,),
+                                   f"{p.name} ({node.layer.describe()}) is all zero, yet the input of the next layer "
+                                   "still varies across the probe: a skip connection carries the signal past it, so "
+                                   "this is a zero-initialized residual branch (Fixup, SkipInit: known good "
+                                   "practice). " + rev_text, fig))
+                continue
+        place = ""
+        if node is not None and node is out_node:
+            place = " (the output layer)"
+        elif node is not None and value == 0 and _is_branch(view, node) is False:
+            place = " (a hidden layer on the main path: the signal is cut there at init)"
+        out.append(Finding(
+            ERROR, "constant-tensor", (p.name,),
+            f"{p.name} ({p.role}{', ' + p.layer.describe() if p.layer else ''}{place}) is {what} over all {p.size} "
+            f"values, where this layer type expects random values{' (e.g. a helper that zeroed it)' if value == 0 else ''}. "
+            + (rev_text if rev_text else "Every unit it feeds starts with identical incoming weights."), fig))
+    return out
+
+
+def _constant_blocks(p: Param) -> list[Finding]:
+    out = []
+    for label, idx, _ in p.blocks():
+        v = p.value[idx]  # type: ignore[index]
+        if v.size >= 2 and np.all(v == v.ravel()[0]):
+            out.append(Finding(ERROR, "constant-tensor", (label,),
+                               f"packed block {label} of {p.name} ({'x'.join(map(str, v.shape))}) is the constant "
+                               f"{float(v.ravel()[0]):.6g} while the other blocks are random: one gate/projection was "
+                               "left uninitialized or zeroed.", {"value": float(v.ravel()[0]), "n": int(v.size)}))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ dead units
+
+
+def dead_units(view: ModelView) -> list[Finding]:
+    """Output units with all-zero incoming weights in a tensor that is not constant as a whole.
+
+    Such a unit outputs the constant ``c`` = its bias at init (identity-style inits such as
+    ``torch.nn.init.dirac_`` on a grouped or channel-expanding conv leave most channels like this).
+    Error unless every dead unit is revived at the first step (then a note); see :func:`revival`.
+    """
+    out = []
+    for node in view.nodes:
+        if node.weight.is_constant():
+            continue
+        try:
+            dead = _dead_rows(node)
+        except ValueError:
+            continue
+        if dead.size == 0:
+            continue
+        flags, text = revival(view, node, dead.tolist())
+        bias = node.bias_values()
+        consts = sorted({float(bias[j]) if bias is not None else 0.0 for j in dead})
+        sev = NOTE if all(f is True for f in flags) else ERROR
+        word = _unit_word(node)
+        cdesc = (f"the constant {consts[0]:.4g}" if len(consts) == 1 else
+                 f"constants in [{consts[0]:.4g}, {consts[-1]:.4g}] (their biases)")
+        out.append(Finding(
+            sev, "dead-units", (node.weight.name,),
+            f"{dead.size} of {node.n_units} {word} of {_where(node)} have all-zero incoming "
+            f"weights ({word} {_fmt_units(dead.tolist())}): they output {cdesc} at init, whatever the input. {text}",
+            {"dead": int(dead.size), "units": int(node.n_units), "indices": dead.tolist()[:64],
+             "revived_at_first_step": sum(f is True for f in flags), "dead_for_ever": sum(f is False for f in flags),
+             "activation": node.activation}))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ ties
+
+
+def _classes(node: Node) -> list[list[int]]:
+    rows = node.incoming()
+    bias = node.bias_values()
+    sig = np.ascontiguousarray(np.concatenate([rows, bias[:, None].astype(rows.dtype)], axis=1)
+                               if bias is not None else rows)
+    groups: dict[bytes, list[int]] = {}
+    for j, row in enumerate(sig):
+        groups.setdefault(row.tobytes(), []).append(j)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def interchangeable_units(view: ModelView) -> list[Finding]:
+    """Units of one layer with bitwise-identical incoming weights and bias, and what becomes of them.
+
+    Interchangeable for ever (error) needs identical *outgoing* weights too; then their gradients are
+    identical at every step, under any permutation-equivariant optimizer.  The reference network is
+    checked exactly (:func:`invariants.symmetry.unit_classes`); for framework models the outgoing side
+    is judged from the probe: the members' gradients ``∂L/∂z`` must agree within :data:`TIE_RTOL`
+    relative on every probe row.  Ties whose gradients differ are separated by training (a note for a
+    random tensor with duplicated units; nothing more for constant tensors, already reported).
+    Units dead for ever are left to :func:`dead_units`.
+    """
+    out = []
+    for node in view.nodes:
+        constant = node.weight.is_constant()
+        if view.exact_ties is not None and node.name in view.exact_ties:
+            classes = [list(c) for c in view.exact_ties[node.name] if len(c) > 1]
+            exact = True
+        else:
+            try:
+                classes = _classes(node)
+            except ValueError:
+                continue
+            exact = False
+        if not classes:
+            continue
+        sig = view.probe.get(node.name) if view.probe is not None else None
+        forever, separate, undecided, dead_only = [], [], [], []
+        worst_sep = math.inf
+        incoming = node.incoming()
+        for cls in classes:
+            rows = incoming[cls]
+            is_dead = not np.any(rows != 0)
+            if exact:
+                forever.append(cls)
+                continue
+            if sig is None or sig.delta is None:
+                undecided.append(cls)
+                continue
+            d = sig.delta[:, cls].astype(np.float64)
+            if is_dead and not np.any(d != 0):
+                dead_only.append(cls)
+                continue
+            scale = float(np.max(np.abs(d)))
+            diff = float(np.max(np.abs(d - d[:, :1]))) / scale if scale > 0 else 0.0
+            if diff <= TIE_RTOL:
+                forever.append(cls)
+            else:
+                separate.append(cls)
+                worst_sep = min(worst_sep, diff)
+        word = _unit_word(node)
+        n_tied = sum(len(c) for c in forever)
+        if forever:
+            how = ("their incoming weights, bias, norm parameters and outgoing weights are bit-identical "
+                   "(exact check)" if exact else
+                   f"identical incoming weights and bias, and gradients dL/dz that agree on all {sig.delta.shape[0]} "
+                   f"probe rows to {TIE_RTOL:g} relative, so their outgoing weights are identical too")
+            out.append(Finding(
+                ERROR, "interchangeable-units", (node.weight.name,),
+                f"{_where(node)}: {n_tied} of {node.n_units} {word} fall in {len(forever)} "
+                f"class(es) of interchangeable units (largest {max(len(c) for c in forever)}: "
+                f"{_fmt_units(sorted(max(forever, key=len)))}): {how}. Every step then updates them identically, so "
+                "they stay copies for ever and the layer has the capacity of "
+                f"{node.n_units - n_tied + len(forever)} units.",
+                {"classes": [list(map(int, c)) for c in forever][:16], "units": int(node.n_units), "exact": exact}))
+        if undecided:
+            n_u = sum(len(c) for c in undecided)
+            out.append(Finding(
+                ERROR, "interchangeable-units", (node.weight.name,),
+                f"{_where(node)}: {n_u} {word} in {len(undecided)} class(es) have identical "
+                "incoming weights and bias; without a probe the check cannot compare their outgoing weights, so they "
+                "may stay interchangeable for ever.", {"classes": [list(map(int, c)) for c in undecided][:16]}))
+        if separate and not constant:
+            n_s = sum(len(c) for c in separate)
+            out.append(Finding(
+                NOTE, "tied-units", (node.weight.name,),
+                f"{_where(node)}: {n_s} {word} in {len(separate)} class(es) have identical "
+                f"incoming weights and bias (duplicated rows in a random tensor), but their gradients differ (by at "
+                f"least {worst_sep:.3g} relative on the probe): their outgoing weights differ, so training separates "
+                "them.", {"classes": [list(map(int, c)) for c in separate][:16]}))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ packed
+
+
+def _orth_error(m: np.ndarray) -> tuple[float, float, float]:
+    """``(max |G - g² I| / g², g, tolerance)`` of a matrix, ``G`` the smaller Gram matrix."""
+    from invariants.stats.extremes import mantissa_bits
+    from invariants.stats.structure import orthogonality_tolerance
+
+    x = m.astype(np.float64)
+    r, c = x.shape
+    gram = x @ x.T if r <= c else x.T @ x
+    g2 = float(np.mean(np.diag(gram)))
+    if g2 <= 0:
+        return math.inf, 0.0, 0.0
+    err = float(np.max(np.abs(gram - g2 * np.eye(gram.shape[0])))) / g2
+    return err, math.sqrt(g2), orthogonality_tolerance(r, c, mantissa_bits(m))
+
+
+def _matrix(v: np.ndarray, layout: str) -> np.ndarray:
+    return v.reshape(v.shape[0], -1) if layout == "torch" else v.reshape(-1, v.shape[-1])
+
+
+def packed_orthogonal(view: ModelView) -> list[Finding]:
+    """Orthogonal init applied to a whole packed matrix (gates, q/k/v) so that no block is orthogonal.
+
+    The whole matrix passes the orthogonality test (Gram error within
+    :func:`invariants.stats.structure.orthogonality_tolerance`, gain fitted) while no block does.  A
+    note: it trains, but no gate gets the norm-preserving recurrent map that orthogonal init is chosen
+    for (Keras' own LSTM/GRU default does this on ``recurrent_kernel``).
+    """
+    out = []
+    for p in view.params:
+        if p.layer is None or len(p.layer.blocks) < 2 or p.is_constant():
+            continue
+        err, g, tol = _orth_error(_matrix(p.value, p.layout))
+        if err > tol:
+            continue
+        blocks = []
+        for label, idx, _ in p.blocks():
+            b = _matrix(p.value[idx], p.layout)  # type: ignore[index]
+            e, gb, t = _orth_error(b)
+            sv = np.linalg.svd(b.astype(np.float64), compute_uv=False)
+            blocks.append((label, e, t, float(sv.min()), float(sv.max())))
+        if any(e <= t for _, e, t, _, _ in blocks):
+            continue
+        lo = min(b[3] for b in blocks)
+        hi = max(b[4] for b in blocks)
+        out.append(Finding(
+            NOTE, "packed-orthogonal", (p.name,),
+            f"{p.name} ({p.layer.describe()}, {'x'.join(map(str, p.shape))}) is orthogonal as a whole (max "
+            f"|G - g^2 I|/g^2 = {err:.2g}, gain {g:.4g}) but none of its {len(blocks)} blocks is (Gram errors "
+            f"{', '.join(f'{b[1]:.2f}' for b in blocks)}): orthogonal init was applied to the packed matrix, so each "
+            f"gate's map has singular values spread over [{lo:.3g}, {hi:.3g}] instead of all equal. It trains, but if "
+            "per-gate orthogonality was intended, initialize each block separately.",
+            {"whole_error": err, "gain": g, "block_errors": [b[1] for b in blocks], "singular_values": [lo, hi]}))
+    return out
+
+
+__all__ = ["TIE_RTOL", "constant_tensors", "dead_units", "identical_tensors", "interchangeable_units",
+           "packed_orthogonal", "revival"]

@@ -1,0 +1,235 @@
+"""Flax linen models: ``(module, variables)`` -> :class:`~invariants.modelcheck.model.ModelView`.
+
+The target gives the module and its variables (``module.init(key, x)``; a bare ``params`` tree is
+accepted too), optionally with an example input: ``(module, variables)``, ``(module, variables, x)`` or
+``{"module": ..., "variables"|"params": ..., "input": x, "apply_kwargs": {...}}``.
+
+Parameters are the leaves of ``variables["params"]``, named by path (``"params/Dense_0/kernel"``); the
+leaf name gives the role (``kernel``: weight, ``embedding``: embedding, ``bias``, ``scale``: norm scale,
+a ``bias`` next to a ``scale``: norm shift).  Layer semantics come from the module that owns each
+kernel, observed during the probe with :func:`flax.linen.intercept_methods`: ``Dense`` (dense ``(in,
+out)``), ``Conv`` (``(*k, C_in/G, C_out)``, ``G = feature_group_count``), ``ConvTranspose``
+(``(*k, C_in, C_out)``; ``(*k, C_out, C_in)`` with ``transpose_kernel=True``), ``Embed`` (``(V, D)``).
+Without a probe they are guessed from the kernel's rank (2: dense; more: an ungrouped conv).  Flax
+activations are plain functions, invisible to the extractor: revival of dead units is judged from the
+probe's gradients alone.
+
+**Probe.** The same interceptor returns ``z + ε`` from each node's ``__call__`` (first call), and
+``jax.grad`` with respect to ``ε`` gives ``∂L/∂z``.  ``module.apply`` runs with ``rngs={"dropout": key}``,
+every non-``params`` collection mutable (updates discarded) and the target's ``apply_kwargs``.
+Probe input: the given one, else from the first kernel in the tree (dense: ``(B, in)``; conv:
+``(B, 16, 16, C)``; embedding: token ids ``(B, 8)``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from invariants.audit.layers import Layer, parse_layer
+from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, units_last, varies
+
+_NODE_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.Embed)
+
+
+def is_module(obj: Any) -> bool:
+    return isinstance(obj, nn.Module)
+
+
+def _flatten(tree: Any, prefix: str = "params") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    if hasattr(tree, "items"):
+        for k, v in tree.items():
+            out += _flatten(v, f"{prefix}/{k}")
+    else:
+        out.append((prefix, tree))
+    return out
+
+
+def _k(kernel: tuple[int, ...]) -> str:
+    return str(kernel[0]) if len(set(kernel)) == 1 else "(" + ",".join(map(str, kernel)) + ")"
+
+
+def _semantics(kind: str, module: Any, shape: tuple[int, ...]) -> tuple[Layer | None, str, bool]:
+    """(layer, layout, is node) of a kernel of ``shape`` owned by a module of type ``kind``."""
+    nd = len(shape) - 2
+    if kind == "Embed":
+        return parse_layer(f"embedding({shape[0]},{shape[1]})"), "jax", True
+    if len(shape) == 2 and kind in ("Dense", "?"):
+        return parse_layer(f"dense({shape[0]},{shape[1]})"), "jax", True
+    if nd in (1, 2, 3) and kind in ("Conv", "?"):
+        g = int(getattr(module, "feature_group_count", 1) or 1)
+        cin, cout = shape[-2] * g, shape[-1]
+        if g == cin and g > 1 and cout % cin == 0:
+            return parse_layer(f"depthwise_conv{nd}d({cin},k={_k(shape[:-2])},m={cout // cin})"), "jax", True
+        return parse_layer(f"conv{nd}d({cin},{cout},k={_k(shape[:-2])}" + (f",groups={g}" if g != 1 else "") + ")"), \
+            "jax", True
+    if nd in (1, 2, 3) and kind == "ConvTranspose":
+        if getattr(module, "transpose_kernel", False):
+            return parse_layer(f"conv_transpose{nd}d({shape[-1]},{shape[-2]},k={_k(shape[:-2])})"), "keras", True
+        return parse_layer(f"conv_transpose{nd}d({shape[-2]},{shape[-1]},k={_k(shape[:-2])})"), "jax", True
+    return None, "jax", False
+
+
+def extract_params(variables: Any, modules: dict[str, Any] | None = None) -> tuple[list[Param], list[Node]]:
+    """Params and nodes; ``modules`` maps a params path (``"Dense_0"``) to the module seen in the probe."""
+    params_tree = variables["params"]
+    leaves = _flatten(params_tree)
+    by_owner: dict[str, dict[str, tuple[str, Any]]] = {}
+    for path, leaf in leaves:
+        owner, _, key = path.rpartition("/")
+        by_owner.setdefault(owner, {})[key] = (path, leaf)
+    params: list[Param] = []
+    nodes: list[Node] = []
+    for owner, entries in by_owner.items():
+        short = owner[len("params/"):] if owner.startswith("params/") else owner
+        module = (modules or {}).get(short)
+        kind = type(module).__name__ if module is not None else "?"
+        made: dict[str, Param] = {}
+        for key, (path, leaf) in entries.items():
+            value = np.asarray(leaf)
+            shape = tuple(int(s) for s in value.shape)
+            role, lay, layout, node = "other", None, "jax", False
+            if key == "kernel":
+                lay, layout, node = _semantics(kind, module, shape)
+                role = "weight"
+            elif key == "embedding":
+                lay, layout, node = _semantics("Embed", module, shape)
+                role = "embedding"
+            elif key == "scale":
+                role = "norm_scale"
+            elif key == "bias":
+                role = "norm_shift" if "scale" in entries else "bias"
+            p = Param(path, value, role, short, kind, lay, layout)
+            params.append(p)
+            made[key] = p
+            if node and lay is not None:
+                made["_node"] = p
+        if "_node" in made:
+            w = made["_node"]
+            nodes.append(Node(short, kind, w.layer, w, made.get("bias")))  # type: ignore[arg-type]
+    return params, nodes
+
+
+def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
+    if not nodes:
+        raise ValueError("cannot infer a probe input (no Dense, Conv or Embed kernel)")
+    lay = nodes[0].layer
+    if lay.kind == "embedding":
+        return jnp.asarray(rng.integers(0, lay.in_features, size=(batch, 8)), dtype=jnp.int32), f"token ids ({batch}, 8)"
+    if lay.kind == "dense":
+        return jnp.asarray(rng.standard_normal((batch, lay.in_features)), jnp.float32), \
+            f"N(0, 1) ({batch}, {lay.in_features})"
+    nd = len(lay.kernel)
+    shape = (batch,) + ({1: (32,), 2: (16, 16), 3: (8, 8, 8)}[nd]) + (lay.in_features,)
+    return jnp.asarray(rng.standard_normal(shape), jnp.float32), f"N(0, 1) {shape}"
+
+
+def _run(module: Any, variables: Any, x: Any, seed: int, apply_kwargs: dict[str, Any], interceptor: Any) -> Any:
+    mutable = [c for c in variables if c != "params"]
+    xs = x if isinstance(x, tuple) else (x,)
+    with nn.intercept_methods(interceptor):
+        out = module.apply(variables, *xs, rngs={"dropout": jax.random.key(seed)}, mutable=mutable or False,
+                           **apply_kwargs)
+    return out[0] if mutable else out
+
+
+def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
+          apply_kwargs: dict[str, Any]) -> tuple[Probe, dict[str, Any]]:
+    """One jitted forward/backward pass (``jax.value_and_grad`` w.r.t. ``ε``); returns the probe and the
+    modules seen (params path -> module)."""
+    seen: dict[str, Any] = {}
+    state: dict[str, Any] = {"eps": None, "z": {}, "inp": {}, "order": []}
+
+    def interceptor(next_fun: Any, args: tuple, kwargs: dict, ctx: Any) -> Any:
+        out = next_fun(*args, **kwargs)
+        mod = ctx.module
+        if ctx.method_name != "__call__" or not isinstance(mod, _NODE_TYPES):
+            return out
+        path = "/".join(str(p) for p in mod.path)
+        seen.setdefault(path, mod)
+        if path in state["z"]:
+            return out
+        if state["eps"] is not None and path in state["eps"]:
+            out = out + state["eps"][path]
+        state["z"][path] = out
+        state["order"].append(path)
+        if args and hasattr(args[0], "shape") and len(args[0].shape):
+            state["inp"][path] = jnp.any(args[0] != args[0][:1])
+        return out
+
+    def run(eps: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+        state["eps"], state["z"], state["inp"], state["order"] = eps, {}, {}, []
+        out = _run(module, variables, x, seed, apply_kwargs, interceptor)
+        leaves = [t for t in jax.tree_util.tree_leaves(out) if jnp.issubdtype(jnp.asarray(t).dtype, jnp.floating)]
+        return leaves, dict(state["z"]), dict(state["inp"])
+
+    out_shapes, z_shapes, _ = jax.eval_shape(lambda: run(None))
+    rng = np.random.default_rng(seed)
+    rs = [jnp.asarray(rng.standard_normal(o.shape), dtype=o.dtype) for o in out_shapes]
+
+    def loss(eps: dict[str, Any]) -> Any:
+        leaves, zs, inp = run(eps)
+        return sum(jnp.sum(t * r) for t, r in zip(leaves, rs)), (zs, inp, leaves)
+
+    eps0 = {k: jnp.zeros(v.shape, v.dtype) for k, v in z_shapes.items()}
+    # jit compiles the whole pass once (convolutions compiled op by op cost seconds each); dense-only
+    # models run faster op by op, whose small kernels JAX caches across models
+    fn = jax.value_and_grad(loss, has_aux=True)
+    if any(len(v.shape) > 2 for v in z_shapes.values()):
+        fn = jax.jit(fn)
+    (_, (zs, inp, outs)), grads = fn(eps0)
+    order = list(state["order"])
+    state["eps"] = None
+    signals = []
+    for n in order:
+        z = np.asarray(zs[n])
+        n_units = z.shape[-1] if z.ndim else 0
+        try:
+            signals.append(Signal(n, units_last(z, -1, n_units), units_last(np.asarray(grads[n]), -1, n_units),
+                                  bool(inp[n]) if n in inp else None))
+        except ValueError:
+            continue
+    first = x[0] if isinstance(x, tuple) else x
+    return Probe(signals, batch, desc, any(varies(np.asarray(o)) for o in outs), varies(np.asarray(first))), seen
+
+
+def view(module: Any, variables: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0,
+         apply_kwargs: dict[str, Any] | None = None) -> ModelView:
+    if not hasattr(variables, "items"):
+        raise ValueError(f"flax variables must be a dict-like tree, got {type(variables).__name__}")
+    if "params" not in variables:
+        variables = {"params": variables}
+    params, nodes = extract_params(variables)
+    mv = ModelView("flax", name, params, nodes)
+    rng = np.random.default_rng(seed)
+    try:
+        if example_input is not None:
+            x = example_input
+            first = x[0] if isinstance(x, tuple) else x
+            batch = int(np.shape(first)[0])
+            desc = f"the given example input of shape {tuple(np.shape(first))}"
+        else:
+            x, desc = _infer_input(nodes, batch, rng)
+    except ValueError as exc:
+        mv.probe_error = f"no probe input: {exc}; give {{'module', 'variables', 'input'}}"
+        return mv
+    try:
+        pr, seen = probe(module, variables, x, batch, seed, desc, dict(apply_kwargs or {}))
+    except Exception as exc:  # noqa: BLE001
+        mv.probe_error = f"the probe pass failed on {desc}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+        return mv
+    params, nodes = extract_params(variables, seen)
+    order = {s.name: i for i, s in enumerate(pr.signals)}
+    nodes.sort(key=lambda n: order.get(n.name, len(order)))
+    by_name = {n.name: n for n in nodes}
+    pr.signals = [s for s in pr.signals if s.name in by_name and s.z.shape[-1] == by_name[s.name].n_units]
+    mv.params, mv.nodes, mv.probe = params, nodes, pr
+    return mv
+
+
+__all__ = ["extract_params", "is_module", "probe", "view"]

@@ -1,0 +1,317 @@
+"""Keras 3 models -> :class:`~invariants.modelcheck.model.ModelView`.
+
+Parameters are the *trainable* variables (BatchNorm moving statistics are state, not parameters),
+each assigned to the innermost layer that owns it, named by ``variable.path``
+(``"sequential/dense/kernel"``).  Layer semantics by class: ``Dense`` (dense), ``Conv{1,2,3}D``
+(conv, groups from ``layer.groups``), ``DepthwiseConv{1,2}D`` (``(*k, C_in, m)``),
+``Conv{1,2,3}DTranspose`` (``(*k, C_out, C_in)``), ``Embedding``, ``LSTM``/``GRU``/``SimpleRNN``
+cells (``kernel`` and ``recurrent_kernel`` packed along the last axis), normalization layers
+(``gamma``/``scale`` and ``beta``).  The activation of a node is its own ``activation`` argument, or
+an activation layer that directly follows it in a ``Sequential`` model.
+
+**Probe** (JAX backend only; other backends get a static check and a note).  Each node's ``call`` is
+wrapped on the instance for the duration of the probe: the layer's own activation is switched off,
+``z + ε`` is formed, and the activation is applied after it, so ``∂L/∂ε = ∂L/∂z`` is the gradient at the
+pre-activation.  The model runs through ``model.stateless_call(..., training=True)`` (no variable is
+updated) once to record ``z`` and once under ``jax.value_and_grad`` with respect to ``ε``.
+
+Probe input: ``example_input``, else ``model.inputs`` (unknown dims: batch ``B``, others 8), else the
+first node (``Dense(in)``, ``Conv2D`` on ``(B, 16, 16, C)``, ``Embedding`` on token ids ``(B, 8)``).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Any
+
+import numpy as np
+
+if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("jax") is not None:
+    os.environ["KERAS_BACKEND"] = "jax"  # as invariants.audit.adapters.keras: tensorflow is not installed here
+
+import keras  # noqa: E402
+
+from invariants.audit.layers import Layer, parse_layer  # noqa: E402
+from invariants.modelcheck.model import (  # noqa: E402
+    ModelView,
+    Node,
+    Param,
+    Probe,
+    Signal,
+    activation_key,
+    units_last,
+    varies,
+)
+
+KL = keras.layers
+
+
+def is_model(obj: Any) -> bool:
+    return isinstance(obj, KL.Layer)
+
+
+def _flat_layers(model: Any) -> list[Any]:
+    flat = getattr(model, "_flatten_layers", None)
+    if flat is not None:
+        return [l for l in flat(include_self=False, recursive=True)]
+    out: list[Any] = []
+
+    def walk(l: Any) -> None:
+        for s in getattr(l, "layers", []):
+            out.append(s)
+            walk(s)
+
+    walk(model)
+    return out
+
+
+def _k(kernel: tuple[int, ...]) -> str:
+    return str(kernel[0]) if len(set(kernel)) == 1 else "(" + ",".join(map(str, kernel)) + ")"
+
+
+def _layer_of(l: Any, shape: tuple[int, ...]) -> tuple[Layer | None, str, bool]:
+    """(layer semantics, weight role, whether it is a node) for layer ``l``'s main kernel."""
+    if isinstance(l, KL.Dense) and len(shape) == 2:
+        return parse_layer(f"dense({shape[0]},{shape[1]})"), "weight", True
+    if isinstance(l, KL.Embedding):
+        return parse_layer(f"embedding({shape[0]},{shape[1]})"), "embedding", True
+    name = type(l).__name__
+    nd = len(shape) - 2
+    if nd in (1, 2, 3) and "Transpose" in name:
+        cout, cin = shape[-2], shape[-1]
+        return parse_layer(f"conv_transpose{nd}d({cin},{cout},k={_k(shape[:-2])})"), "weight", True
+    if nd in (1, 2) and name.startswith("DepthwiseConv"):
+        c, m = shape[-2], shape[-1]
+        return parse_layer(f"depthwise_conv{nd}d({c},k={_k(shape[:-2])},m={m})"), "weight", True
+    if nd in (1, 2, 3) and name.startswith("Conv"):
+        g = int(getattr(l, "groups", 1) or 1)
+        cin, cout = shape[-2] * g, shape[-1]
+        if g == cin and g > 1 and cout % cin == 0:
+            return parse_layer(f"depthwise_conv{nd}d({cin},k={_k(shape[:-2])},m={cout // cin})"), "weight", True
+        return parse_layer(f"conv{nd}d({cin},{cout},k={_k(shape[:-2])}" + (f",groups={g}" if g != 1 else "") + ")"), \
+            "weight", True
+    return None, "weight", False
+
+
+def _rnn_layer(cell: Any, var_name: str, shape: tuple[int, ...]) -> tuple[str, Layer | None]:
+    name = type(cell).__name__
+    pk = "lstm" if "LSTM" in name else "gru" if "GRU" in name else "rnn"
+    if var_name == "bias":
+        return "bias", None
+    if len(shape) != 2 or var_name not in ("kernel", "recurrent_kernel"):
+        return "other", None
+    units = int(getattr(cell, "units", shape[1]))
+    if pk == "rnn":
+        return "recurrent", parse_layer(f"dense({shape[0]},{units})")
+    return "recurrent", parse_layer(f"{pk}({shape[0]},{units})")
+
+
+def _act_name(fn: Any) -> str | None:
+    name = getattr(fn, "__name__", None)
+    return None if name in (None, "linear") else name
+
+
+def _activation_layer_name(l: Any) -> str | None:
+    if isinstance(l, KL.ReLU):
+        return "relu"
+    if isinstance(l, KL.LeakyReLU):
+        return "leaky_relu"
+    if isinstance(l, KL.Activation):
+        return _act_name(l.activation)
+    if type(l).__name__ in ("ELU", "PReLU", "Softmax"):
+        return type(l).__name__.lower()
+    return None
+
+
+def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]:
+    layers = _flat_layers(model)
+    owner: dict[int, Any] = {}
+    for l in reversed(layers):  # pre-order reversed: the innermost owner claims a variable first
+        for v in l.trainable_weights:
+            owner.setdefault(id(v), l)
+    params: list[Param] = []
+    nodes: list[Node] = []
+    node_layers: dict[str, Any] = {}
+    kernels: dict[int, tuple[Param, Any]] = {}
+    for v in model.trainable_weights:
+        l = owner.get(id(v), model)
+        value = np.asarray(keras.ops.convert_to_numpy(v.value))
+        shape = tuple(int(s) for s in value.shape)
+        vname = v.path.rsplit("/", 1)[-1] if "/" in v.path else v.name
+        typ = type(l).__name__
+        role, lay = "other", None
+        is_cell = isinstance(l, (KL.LSTMCell, KL.GRUCell, KL.SimpleRNNCell)) or typ.endswith("Cell")
+        if is_cell:
+            role, lay = _rnn_layer(l, vname, shape)
+        elif "Normalization" in typ:
+            role = "norm_scale" if vname in ("gamma", "scale") else "norm_shift" if vname in ("beta", "bias") else "other"
+        elif vname in ("kernel", "embeddings"):
+            lay, role, is_node = _layer_of(l, shape)
+            p = Param(v.path, value, role, l.name, typ, lay, "keras")
+            params.append(p)
+            if is_node and lay is not None:
+                kernels[id(l)] = (p, l)
+            continue
+        elif vname == "bias":
+            role = "bias"
+        params.append(Param(v.path, value, role, l.name, typ, lay, "keras"))
+    by_path = {p.owner: p for p in params if p.role == "bias"}
+    for i, l in enumerate(layers):
+        if id(l) not in kernels:
+            continue
+        p, _ = kernels[id(l)]
+        act = _act_name(getattr(l, "activation", None))
+        if act is None and isinstance(model, keras.Sequential) and i + 1 < len(layers):
+            act = _activation_layer_name(layers[i + 1])
+        nodes.append(Node(l.name, type(l).__name__, p.layer, p, by_path.get(l.name),  # type: ignore[arg-type]
+                          activation=activation_key(act) if act else None))
+        node_layers[l.name] = l
+    return params, nodes, node_layers
+
+
+# ------------------------------------------------------------------------------------------ probe
+
+
+def _infer_input(model: Any, nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
+    inputs = getattr(model, "inputs", None)
+    try:
+        specs = list(inputs) if inputs else []
+    except (TypeError, ValueError):
+        specs = []
+    if specs:
+        xs = []
+        for s in specs:
+            shape = tuple(batch if i == 0 else (8 if d is None else int(d)) for i, d in enumerate(s.shape))
+            if "int" in str(s.dtype):
+                emb = next((n for n in nodes if n.layer.kind == "embedding"), None)
+                hi = emb.layer.in_features if emb else 2
+                xs.append(rng.integers(0, hi, size=shape).astype(str(s.dtype)))
+            else:
+                xs.append(rng.standard_normal(shape).astype("float32"))
+        desc = ", ".join(f"{x.dtype} {x.shape}" for x in xs)
+        return (xs[0] if len(xs) == 1 else xs), f"from model.inputs: {desc}"
+    if not nodes:
+        raise ValueError("cannot infer a probe input (no model.inputs and no Dense, Conv or Embedding layer)")
+    lay = nodes[0].layer
+    if lay.kind == "embedding":
+        return rng.integers(0, lay.in_features, size=(batch, 8)).astype("int32"), f"token ids ({batch}, 8)"
+    if lay.kind == "dense":
+        return rng.standard_normal((batch, lay.in_features)).astype("float32"), f"N(0, 1) ({batch}, {lay.in_features})"
+    nd = len(lay.kernel)
+    shape = (batch,) + ({1: (32,), 2: (16, 16), 3: (8, 8, 8)}[nd]) + (lay.in_features,)
+    return rng.standard_normal(shape).astype("float32"), f"N(0, 1) {shape}"
+
+
+def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: int, seed: int, desc: str) -> Probe:
+    """One jitted forward/backward pass through ``stateless_call`` (see the module docstring).
+
+    Raises:
+        RuntimeError: a backend other than JAX.
+        Exception: whatever the model raises.
+    """
+    if keras.backend.backend() != "jax":
+        raise RuntimeError(f"the probe needs the jax backend (this is {keras.backend.backend()!r})")
+    import jax
+    import jax.numpy as jnp
+
+    state: dict[str, Any] = {"eps": None, "z": {}, "inp": {}, "order": []}
+    saved: dict[str, Any] = {}
+
+    def wrap(name: str, l: Any):
+        orig = l.call
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            act = getattr(l, "activation", None)
+            if act is not None:
+                object.__setattr__(l, "activation", None)
+            try:
+                z = orig(*args, **kwargs)
+            finally:
+                if act is not None:
+                    object.__setattr__(l, "activation", act)
+            if name not in state["z"]:
+                if state["eps"] is not None and name in state["eps"]:
+                    z = z + state["eps"][name]
+                state["z"][name] = z
+                state["order"].append(name)
+                if args and hasattr(args[0], "shape") and len(args[0].shape):
+                    state["inp"][name] = jnp.any(args[0] != args[0][:1])
+            return act(z) if act is not None else z
+
+        return call
+
+    def run(eps: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+        state["eps"], state["z"], state["inp"], state["order"] = eps, {}, {}, []
+        out, _ = model.stateless_call(tv, ntv, x, training=True)
+        return jax.tree_util.tree_leaves(out), dict(state["z"]), dict(state["inp"])
+
+    for name, l in layers.items():
+        saved[name] = l.__dict__.get("call")
+        object.__setattr__(l, "call", wrap(name, l))
+    tv = [v.value for v in model.trainable_variables]
+    ntv = [v.value for v in model.non_trainable_variables]
+    try:
+        out_shapes, z_shapes, _ = jax.eval_shape(lambda: run(None))
+        rng = np.random.default_rng(seed)
+        rs = [jnp.asarray(rng.standard_normal(o.shape), dtype=o.dtype) for o in out_shapes]
+
+        def loss(eps: dict[str, Any]) -> Any:
+            leaves, zs, inp = run(eps)
+            return sum(jnp.sum(t * r) for t, r in zip(leaves, rs)), (zs, inp, leaves)
+
+        eps0 = {k: jnp.zeros(v.shape, v.dtype) for k, v in z_shapes.items()}
+        # jit compiles the whole pass once (convolutions compiled op by op cost seconds each); dense-only
+        # models run faster op by op, whose small kernels JAX caches across models
+        fn = jax.value_and_grad(loss, has_aux=True)
+        if any(len(v.shape) > 2 for v in z_shapes.values()) or any(
+                type(l).__name__ in ("LSTM", "GRU", "SimpleRNN", "RNN") for l in _flat_layers(model)):
+            fn = jax.jit(fn)
+        (_, (zs, inp, outs)), grads = fn(eps0)
+        order = list(state["order"])
+    finally:
+        for name, l in layers.items():
+            if saved[name] is None:
+                l.__dict__.pop("call", None)
+            else:
+                object.__setattr__(l, "call", saved[name])
+        state["eps"] = None
+    by_name = {n.name: n for n in nodes}
+    signals = []
+    for n in order:
+        node = by_name[n]
+        try:
+            signals.append(Signal(n, units_last(np.asarray(zs[n]), -1, node.n_units),
+                                  units_last(np.asarray(grads[n]), -1, node.n_units),
+                                  bool(inp[n]) if n in inp else None))
+        except ValueError:
+            continue
+    first = x[0] if isinstance(x, (list, tuple)) else x
+    return Probe(signals, batch, desc, any(varies(np.asarray(o)) for o in outs), varies(np.asarray(first)))
+
+
+def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:
+    params, nodes, layers = extract_params(model)
+    mv = ModelView("keras", name, params, nodes)
+    rng = np.random.default_rng(seed)
+    try:
+        if example_input is not None:
+            x = example_input
+            first = x[0] if isinstance(x, (list, tuple)) else x
+            batch = int(np.shape(first)[0])
+            desc = f"the given example input of shape {tuple(np.shape(first))}"
+        else:
+            x, desc = _infer_input(model, nodes, batch, rng)
+    except ValueError as exc:
+        mv.probe_error = f"no probe input: {exc}; return (model, example_input) from the factory"
+        return mv
+    try:
+        mv.probe = probe(model, nodes, layers, x, batch, seed, desc)
+    except Exception as exc:  # noqa: BLE001
+        mv.probe_error = f"the probe pass failed on {desc}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+        return mv
+    order = {s.name: i for i, s in enumerate(mv.probe.signals)}
+    mv.nodes.sort(key=lambda n: order.get(n.name, len(order)))
+    return mv
+
+
+__all__ = ["extract_params", "is_model", "probe", "view"]

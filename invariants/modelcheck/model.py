@@ -1,0 +1,362 @@
+"""A framework-neutral view of a model at initialization: named tensors with layer semantics.
+
+Every framework extractor (:mod:`invariants.modelcheck.frameworks`) turns a model into a
+:class:`ModelView`:
+
+- :class:`Param`: every parameter tensor, as a numpy array in the framework's layout, with its *role*
+  (``weight``, ``embedding``, ``recurrent``: random values expected; ``bias``, ``norm_scale``,
+  ``norm_shift``: conventional constants allowed; ``other``: no semantics known) and, for weights, the
+  :class:`~invariants.audit.layers.Layer` it belongs to (textbook fans, packed blocks).
+- :class:`Node`: a layer whose *output units* are analysed (dense, conv, transposed conv, depthwise,
+  embedding, bilinear): its weight, bias and, when the extractor can see it, the activation applied
+  directly to its output.  :meth:`Node.incoming` gives, per output unit, the weights feeding it.
+- :class:`Probe`: what one forward and backward pass on a probe batch measured, per node, in execution
+  order: the node's output ``z`` (pre-activation) and ``δ = ∂L/∂z`` for the probe loss
+  ``L = Σ y·r`` with a fixed ``r ~ N(0, 1)`` of the output's shape (so ``δ`` at the output is ``r``, the
+  setting of the mean-field backward recursion, :mod:`invariants.propagation`), and whether the node's
+  input varies across the batch.
+
+Output-unit axes: a dense/embedding/bilinear output has its units on the last axis in every framework;
+a torch convolution on axis 1 (NCHW), a JAX/Keras one on the last axis (NHWC).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from invariants.audit.layers import Layer
+
+ROLES = ("weight", "embedding", "recurrent", "bias", "norm_scale", "norm_shift", "other")
+#: roles whose tensors a framework initializes with random values
+RANDOM_ROLES = ("weight", "embedding", "recurrent")
+#: node kinds whose output units :meth:`Node.incoming` can describe
+UNIT_KINDS = ("dense", "conv", "conv_transpose", "depthwise", "embedding", "bilinear")
+
+
+@dataclass
+class Param:
+    """One named parameter tensor.
+
+    Attributes:
+        name: the framework's name (``"encoder.0.weight"``, ``"sequential/dense/kernel"``,
+            ``"params/Dense_0/kernel"``, ``"W1"``).
+        value: the values (numpy, framework layout, dtype kept).
+        role: one of :data:`ROLES`.
+        owner: path of the layer/module that owns it.
+        owner_type: the framework class of the owner (``"Linear"``, ``"Dense"``, ``"LSTM"``).
+        layer: layer semantics of a weight (``None`` for biases and norm parameters).
+        layout: ``torch``, ``jax`` or ``keras`` (see :mod:`invariants.audit.layers`).
+    """
+
+    name: str
+    value: np.ndarray
+    role: str
+    owner: str = ""
+    owner_type: str = ""
+    layer: Layer | None = None
+    layout: str = "torch"
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; expected one of {ROLES}")
+        self.value = np.asarray(self.value)
+
+    @property
+    def size(self) -> int:
+        return int(self.value.size)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in self.value.shape)
+
+    def is_constant(self) -> bool:
+        """All entries equal (a tensor of one entry counts as constant only if it is 0)."""
+        v = self.value.ravel()
+        if v.size == 0:
+            return False
+        return bool(np.all(v == v[0])) if v.size > 1 else bool(v[0] == 0)
+
+    def blocks(self) -> list[tuple[str, tuple[slice, ...] | None, Layer | None]]:
+        """``[(label, index, layer)]``: the packed blocks (``name[i]``) or the whole tensor."""
+        if self.layer is not None and self.layer.blocks:
+            return [(f"{self.name}[{b}]", idx, self.layer.block_layer())
+                    for b, idx in self.layer.block_index(self.layout)]
+        return [(self.name, None, self.layer)]
+
+
+@dataclass
+class Node:
+    """A layer whose output units are analysed.
+
+    Attributes:
+        name: layer path (also the key of its probe signal).
+        owner_type: framework class (``"Conv2d"``).
+        layer: layer semantics (``layer.kind`` in :data:`UNIT_KINDS`).
+        weight, bias: its parameters (``bias`` may be ``None``).
+        activation: name of the activation applied directly to the output, when the extractor can see
+            it (a key of :data:`ACTIVATION_DERIVATIVES`), else ``None``.
+    """
+
+    name: str
+    owner_type: str
+    layer: Layer
+    weight: Param
+    bias: Param | None = None
+    activation: str | None = None
+
+    @property
+    def n_units(self) -> int:
+        return self.layer.out_features
+
+    def incoming(self) -> np.ndarray:
+        """``(n_units, k)``: row ``j`` holds every weight feeding output unit ``j``."""
+        return incoming_rows(self.layer, self.weight.layout, self.weight.value)
+
+    def bias_values(self) -> np.ndarray | None:
+        """Per-unit bias ``(n_units,)`` or ``None``."""
+        if self.bias is None:
+            return None
+        b = np.asarray(self.bias.value).ravel()
+        return b if b.size == self.n_units else None
+
+
+def incoming_rows(layer: Layer, layout: str, w: np.ndarray) -> np.ndarray:
+    """Per output unit, the weights feeding it, as rows of a ``(n_units, k)`` array.
+
+    Layouts as in :mod:`invariants.audit.layers`: torch dense ``(out, in)``, conv ``(C_out, C_in/G, *k)``,
+    conv transpose ``(C_in, C_out/G, *k)``; jax dense ``(in, out)``, conv ``(*k, C_in/G, C_out)``, conv
+    transpose ``(*k, C_in, C_out)``; keras as jax except conv transpose ``(*k, C_out, C_in)`` and
+    depthwise ``(*k, C_in, m)`` (output channel ``c·m + i`` is ``w[..., c, i]``).  Embeddings: the
+    units are the ``D`` dimensions, fed by column ``d`` of the ``(V, D)`` table.
+
+    Raises:
+        ValueError: a kind without output units (packed layers), or a shape that does not fit.
+    """
+    w = np.asarray(w)
+    kind, o = layer.kind, layer.out_features
+    layout = "torch" if layout == "numpy" else layout
+    if kind == "embedding":
+        out = w.T
+    elif kind == "bilinear":
+        out = w.reshape(w.shape[0], -1)
+    elif kind == "dense":
+        out = w if layout == "torch" else w.T
+    elif kind in ("conv", "depthwise") and not (kind == "depthwise" and layout == "keras"):
+        out = w.reshape(w.shape[0], -1) if layout == "torch" else np.moveaxis(w, -1, 0).reshape(w.shape[-1], -1)
+    elif kind == "depthwise":  # keras (*k, C_in, m)
+        out = w.reshape(-1, w.shape[-2] * w.shape[-1]).T
+    elif kind == "conv_transpose":
+        if layout == "torch":
+            g = layer.groups
+            cin_g, cout_g = w.shape[0] // g, w.shape[1]
+            rows = []
+            for j in range(o):
+                grp, jj = divmod(j, cout_g)
+                rows.append(w[grp * cin_g:(grp + 1) * cin_g, jj].ravel())
+            out = np.stack(rows) if rows else np.zeros((0, 0), w.dtype)
+        elif layout == "jax":
+            out = np.moveaxis(w, -1, 0).reshape(w.shape[-1], -1)
+        else:
+            out = np.moveaxis(w, -2, 0).reshape(w.shape[-2], -1)
+    else:
+        raise ValueError(f"layer kind {kind!r} has no output units to describe")
+    if out.shape[0] != o:
+        raise ValueError(f"{layer.describe()}: weight of shape {w.shape} gives {out.shape[0]} units, expected {o}")
+    return out
+
+
+@dataclass
+class Signal:
+    """What the probe measured at one node (first call only).
+
+    Attributes:
+        name: the node name.
+        z: the node's output with units on the last axis, flattened to ``(M, n_units)`` (M = batch x
+            positions).
+        delta: ``∂L/∂z`` in the same layout, or ``None`` when no backward pass ran.
+        input_varies: whether the node's input differs between probe examples (``None``: unknown).
+    """
+
+    name: str
+    z: np.ndarray
+    delta: np.ndarray | None = None
+    input_varies: bool | None = None
+
+    @property
+    def forward_moment(self) -> float:
+        """``mean(z²)``: second moment of the output (the mean-field ``q``)."""
+        return float(np.mean(np.square(self.z, dtype=np.float64)))
+
+    @property
+    def backward_moment(self) -> float | None:
+        """``mean(δ²)``."""
+        return None if self.delta is None else float(np.mean(np.square(self.delta, dtype=np.float64)))
+
+
+@dataclass
+class Probe:
+    """One forward/backward pass on a probe batch.
+
+    Attributes:
+        signals: per node, in execution order.
+        batch: number of probe inputs.
+        input: description of the probe input (shape, distribution).
+        output_varies: whether the model output differs between probe examples.
+        input_varies: whether the probe inputs differ (a constant output means nothing otherwise).
+    """
+
+    signals: list[Signal]
+    batch: int
+    input: str
+    output_varies: bool = True
+    input_varies: bool = True
+
+    def get(self, name: str) -> Signal | None:
+        for s in self.signals:
+            if s.name == name:
+                return s
+        return None
+
+    def next_after(self, name: str) -> Signal | None:
+        """The signal of the node executed right after ``name``."""
+        for i, s in enumerate(self.signals):
+            if s.name == name:
+                return self.signals[i + 1] if i + 1 < len(self.signals) else None
+        return None
+
+
+@dataclass
+class ModelView:
+    """A model reduced to what the checks need.
+
+    Attributes:
+        framework: ``torch``, ``keras``, ``flax`` or ``reference``.
+        name: display name of the model.
+        params: every parameter tensor.
+        nodes: the layers with output units, in execution order when a probe ran (else definition order).
+        probe: the probe pass, or ``None``.
+        probe_error: why no probe ran (or why it failed).
+        exact_ties: per node, unit classes computed exactly from incoming *and* outgoing weights (the
+            reference network, :func:`invariants.symmetry.unit_classes`); ``None``: use the probe.
+        mean_field: for the reference network, a callable returning the mean-field per-layer factors.
+    """
+
+    framework: str
+    name: str
+    params: list[Param]
+    nodes: list[Node] = field(default_factory=list)
+    probe: Probe | None = None
+    probe_error: str = ""
+    exact_ties: dict[str, list[tuple[int, ...]]] | None = None
+    mean_field: Callable[[], dict[str, Any]] | None = None
+
+    @property
+    def n_values(self) -> int:
+        return sum(p.size for p in self.params)
+
+    def output_node(self) -> Node | None:
+        """The last node executed (the model's output layer, for a model that ends in one)."""
+        if self.probe is not None and self.probe.signals:
+            last = self.probe.signals[-1].name
+            for n in self.nodes:
+                if n.name == last:
+                    return n
+        return self.nodes[-1] if self.nodes else None
+
+
+# ------------------------------------------------------------------------------------------ activations
+
+
+def _relu6_d(c: float) -> float:
+    return 1.0 if 0.0 < c < 6.0 else 0.0
+
+
+def _hardtanh_d(c: float) -> float:
+    return 1.0 if -1.0 < c < 1.0 else 0.0
+
+
+def _elu_d(c: float) -> float:
+    return 1.0 if c > 0 else math.exp(c)
+
+
+def _silu_d(c: float) -> float:
+    s = 1.0 / (1.0 + math.exp(-c))
+    return s * (1 + c * (1 - s))
+
+
+def _softplus_d(c: float) -> float:
+    return 1.0 / (1.0 + math.exp(-c))
+
+
+def _ref(name: str) -> Callable[[float], float]:
+    def d(c: float) -> float:
+        from invariants.reference.activations import get_activation
+
+        return float(get_activation(name).df(np.array([c], dtype=np.float64))[0])
+
+    return d
+
+
+#: activation name -> derivative at a point, with PyTorch's / JAX's convention at kinks (relu'(0) = 0).
+ACTIVATION_DERIVATIVES: dict[str, Callable[[float], float]] = {
+    "relu": _ref("relu"),
+    "leaky_relu": _ref("leaky_relu"),
+    "tanh": _ref("tanh"),
+    "sigmoid": _ref("sigmoid"),
+    "gelu": _ref("gelu"),
+    "selu": _ref("selu"),
+    "identity": _ref("identity"),
+    "sin": _ref("sin"),
+    "relu6": _relu6_d,
+    "hardtanh": _hardtanh_d,
+    "elu": _elu_d,
+    "silu": _silu_d,
+    "softplus": _softplus_d,
+}
+
+#: framework activation names -> keys of :data:`ACTIVATION_DERIVATIVES`
+ACTIVATION_ALIASES = {
+    "relu": "relu", "relu_": "relu", "leakyrelu": "leaky_relu", "leaky_relu": "leaky_relu", "tanh": "tanh",
+    "sigmoid": "sigmoid", "gelu": "gelu", "selu": "selu", "identity": "identity", "linear": "identity",
+    "relu6": "relu6", "hardtanh": "hardtanh", "elu": "elu", "silu": "silu", "swish": "silu",
+    "softplus": "softplus", "sin": "sin",
+}
+
+
+def activation_key(name: str | None) -> str | None:
+    """The key of :data:`ACTIVATION_DERIVATIVES` for a framework's activation name, else ``None``."""
+    if not name:
+        return None
+    return ACTIVATION_ALIASES.get(name.lower().replace("-", "_"))
+
+
+def varies(a: np.ndarray) -> bool:
+    """Whether ``a`` (batch on axis 0) differs between batch entries."""
+    a = np.asarray(a)
+    if a.ndim == 0 or a.shape[0] < 2:
+        return False
+    return bool(np.any(a != a[:1]))
+
+
+def units_last(a: np.ndarray, axis: int, n_units: int) -> np.ndarray:
+    """``a`` with ``axis`` moved last and flattened to ``(M, n_units)``.
+
+    Raises:
+        ValueError: the axis does not have ``n_units`` entries.
+    """
+    a = np.asarray(a)
+    if a.ndim == 0:
+        raise ValueError("a scalar output has no units")
+    a = np.moveaxis(a, axis, -1)
+    if a.shape[-1] != n_units:
+        raise ValueError(f"output axis has {a.shape[-1]} entries, expected {n_units} units")
+    return a.reshape(-1, n_units)
+
+
+__all__ = [
+    "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "ModelView", "Node", "Param", "Probe", "RANDOM_ROLES",
+    "ROLES", "Signal", "UNIT_KINDS", "activation_key", "incoming_rows", "units_last", "varies",
+]

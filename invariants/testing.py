@@ -1,0 +1,149 @@
+"""Assertions for a project's own test suite: one call per initializer, one per model.
+
+::
+
+    from invariants.testing import assert_initializer, assert_init_healthy
+
+    def test_conv_init():
+        assert_initializer(my_conv_init, expect="he_normal", layer="conv2d(32,64,k=3)", framework="torch")
+
+    def test_model_init():
+        assert_init_healthy(build_model())          # torch, Keras, Flax (module, variables), reference
+
+Both raise ``AssertionError`` with the figures (measured vs expected variance, the explanation the
+auditor found; each model finding with its parameter names), so pytest shows why.  Statistical
+resolution follows the current profile (:mod:`invariants.modelcheck.profiles`: ``fast`` by default;
+the pytest plugin's ``--invariants-profile=thorough`` for nightly runs).  Under the plugin the seeds
+derive from the test's node id, so a failure reproduces when the test is rerun alone.
+"""
+from __future__ import annotations
+
+import inspect
+import textwrap
+from typing import Any, Iterable
+
+from invariants.modelcheck.profiles import Profile, get_profile
+
+#: set by the pytest plugin for the running test (see :func:`current_seed`)
+_test_seed: int | None = None
+
+
+def current_seed(default: int = 0) -> int:
+    """The running test's seed under the pytest plugin, else ``default``."""
+    return default if _test_seed is None else int(_test_seed)
+
+
+_FRAMEWORK_PREFIXES = (("torch", "torch"), ("flax", "flax"), ("jax", "jax"), ("keras", "keras"), ("tensorflow", "keras"))
+
+
+def guess_framework(fn: Any) -> str:
+    """The calling convention of ``fn``: by its module (``torch.nn.init.*`` -> torch, ``keras.*`` -> keras,
+    ``jax.*`` -> jax, ``flax.*`` -> flax), else by its required positional parameters: 1 named ``shape``
+    -> keras (``f(shape, dtype=None)``), 1 other -> torch (``f(tensor)`` in place), 2 -> numpy
+    (``f(shape, rng)``), 3 -> jax (``f(key, shape, dtype)``).  Pass ``framework=`` when in doubt."""
+    mod = getattr(fn, "__module__", None) or type(fn).__module__ or ""
+    for prefix, fw in _FRAMEWORK_PREFIXES:
+        if mod == prefix or mod.startswith(prefix + "."):
+            return fw
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    except (TypeError, ValueError):
+        return "numpy"
+    if len(params) == 1:
+        return "keras" if params[0].name == "shape" else "torch"
+    return {2: "numpy", 3: "jax"}.get(len(params), "numpy")
+
+
+def _skip(message: str) -> None:
+    try:
+        import pytest
+    except ImportError:  # pragma: no cover - pytest is a dependency
+        raise AssertionError(message) from None
+    pytest.skip(message)
+
+
+def assert_initializer(fn: Any, expect: Any = None, layer: Any = None, *, framework: str = "auto",
+                       profile: "str | Profile | None" = None, seed: int | None = None,
+                       target: str | None = None) -> Any:
+    """Assert that ``fn`` draws from ``expect`` on every ``layer`` (the auditor's full set of checks).
+
+    Args:
+        fn: the initializer (``"module:attr"`` works too) in ``framework``'s calling convention.
+        expect: spec text (``"he_normal"``, ``"normal(std=0.02)"``, ``"orthogonal"``) or spec object;
+            ``None`` for a framework function whose documented spec is known.
+        layer: layer text (``"conv2d(32,64,k=3)"``, ``"dense(300,100)"``, ``"lstm(32,64)"``) or a list.
+        framework: ``"auto"`` (:func:`guess_framework`), ``numpy``, ``torch``, ``jax``, ``flax``, ``keras``.
+        profile: ``fast`` (5% variance error detected with power 0.99), ``thorough`` (1%), or the current.
+        seed: base seed of the draws (default: the test's seed under the plugin, else 0).
+        target: display name.
+
+    Returns:
+        the :class:`~invariants.audit.auditor.AuditReport`.
+
+    Raises:
+        AssertionError: some tensor deviates (documented framework conventions pass); the message has
+            the measured and expected figures and the auditor's explanation.
+        ValueError: bad spec or layer text.  The test is skipped when the framework is not installed.
+    """
+    __tracebackhide__ = True  # pytest shows the caller's line and this message, not our frames
+    from invariants import audit
+    from invariants.audit.auditor import SKIPPED
+
+    prof = get_profile(profile)
+    fw = guess_framework(fn) if framework == "auto" else framework
+    report = audit.initializer(fn, expect=expect, layer=layer, framework=fw,
+                               config=prof.audit_config(current_seed() if seed is None else seed), target=target)
+    if report.results and all(r.verdict == SKIPPED for r in report.results):
+        _skip(report.results[0].message)
+    if not report.ok:
+        name = target or getattr(fn, "__qualname__", None) or str(fn)
+        bad = [r for r in report.results if r.verdict not in ("conforms", "documented-deviation", "skipped")]
+        lines = [f"{name} does not draw from {expect if expect is not None else 'its documented spec'} "
+                 f"({len(bad)} of {len(report.results)} tensors; {prof.name} profile: variance errors >= "
+                 f"{100 * prof.rel_error:g}% detected with power {prof.power:g}, family-wise alpha {prof.total_alpha:g}):"]
+        for r in bad:
+            lines.append(textwrap.fill(f"{r.verdict} on {r.layer or r.target}: {r.message}", 110,
+                                       initial_indent="  - ", subsequent_indent="    "))
+        raise AssertionError("\n".join(lines))
+    return report
+
+
+def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str | Profile | None" = None,
+                        seed: int | None = None, allow: Iterable[str] = (), strict: bool = False) -> Any:
+    """Assert that a model's initialization has no errors (:func:`invariants.modelcheck.check_model`).
+
+    Args:
+        model: a torch ``nn.Module``, a Keras model, a Flax ``(module, variables)`` pair, a reference
+            ``(Architecture, params)`` pair, or ``"module:factory"``.
+        example_input: probe input (default: inferred from the first layer).
+        profile: statistical profile (default: the current one).
+        seed: probe seed (default: the test's seed under the plugin, else 0).
+        allow: finding kinds to accept (e.g. ``("signal-forward",)`` for a deliberately deep net).
+        strict: fail on notes too.
+
+    Returns:
+        the :class:`~invariants.modelcheck.report.ModelReport`.
+
+    Raises:
+        AssertionError: errors (or, with ``strict``, notes): each finding with its parameters and figures.
+        BadModel: not a supported model.
+    """
+    __tracebackhide__ = True
+    from invariants.modelcheck import check_model
+
+    prof = get_profile(profile)
+    report = check_model(model, example_input=example_input, profile=prof, seed=current_seed() if seed is None else seed)
+    allowed = set(allow)
+    bad = [f for f in report.findings if f.kind not in allowed and (f.severity == "error" or strict)]
+    if bad:
+        lines = [f"{report.model} ({report.framework}) initialization is not healthy: {len(bad)} finding(s) "
+                 f"({prof.name} profile; probe: {report.probe}):"]
+        for f in bad:
+            lines.append(textwrap.fill(f"{f.severity} {f}", 110, initial_indent="  - ", subsequent_indent="    "))
+        lines.append("(`invariants check-model MODULE:FACTORY` prints the per-tensor table and the signal profile)")
+        raise AssertionError("\n".join(lines))
+    return report
+
+
+__all__ = ["assert_init_healthy", "assert_initializer", "current_seed", "guess_framework"]

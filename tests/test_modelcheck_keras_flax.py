@@ -1,0 +1,132 @@
+"""Model check on Keras (JAX backend) and Flax linen models: the fault kinds that apply, healthy models, the
+unit layout checked against the frameworks themselves, and probe hygiene.  Skipped without the frameworks."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import modelcheck_models as M
+from invariants.modelcheck import check_model
+from invariants.modelcheck.model import incoming_rows
+
+# ------------------------------------------------------------------------------------------ keras
+
+KERAS_CASES = [
+    ("keras_healthy", set(), set()),
+    ("keras_reused_seed", {"identical-tensors"}, set()),
+    ("keras_zero_embedding", {"constant-tensor", "signal-forward"}, set()),
+    ("keras_lstm", set(), {"packed-orthogonal"}),
+    ("keras_squared_std", {"inconsistent-scale", "signal-forward", "signal-backward"}, set()),
+]
+
+
+@pytest.fixture(scope="module")
+def keras():
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    pytest.importorskip("jax")
+    k = pytest.importorskip("keras")
+    if k.backend.backend() != "jax":
+        pytest.skip(f"the keras probe needs the jax backend, not {k.backend.backend()}")
+    return k
+
+
+@pytest.mark.parametrize("factory, errors, notes", KERAS_CASES, ids=[c[0] for c in KERAS_CASES])
+def test_keras_fault_kinds(keras, factory, errors, notes):
+    report = check_model(getattr(M, factory)(), name=factory)
+    assert report.framework == "keras"
+    assert report.kinds("error") == errors, report.render()
+    assert report.kinds("note") == notes, report.render()
+
+
+def test_keras_figures_and_probe_hygiene(keras):
+    m = M.keras_reused_seed()
+    report = check_model(m)
+    (f,) = report.find("identical-tensors")
+    assert all(n.endswith("/kernel") for n in f.params) and len(f.params) == 2
+    assert all("call" not in l.__dict__ for l in m.layers)  # the probe's wrappers are gone
+    assert [l.activation.__name__ for l in m.layers] == ["relu", "relu", "relu", "linear"]
+    (f,) = check_model(M.keras_squared_std()).find("inconsistent-scale")
+    assert f.figures["fan_in_exponent"] > 1.7
+
+
+@pytest.mark.parametrize("make", ["DepthwiseConv2D", "Conv2DTranspose"])  # the layouts Keras alone uses
+def test_keras_output_units_match_keras_semantics(keras, make):
+    L = keras.layers
+    layer = {"DepthwiseConv2D": lambda: L.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False),
+             "Conv2DTranspose": lambda: L.Conv2DTranspose(5, 3, use_bias=False)}[make]()
+    model = keras.Sequential([keras.Input((7, 7, 4)), layer])
+    from invariants.modelcheck.frameworks.keras import extract_params
+
+    (node,) = extract_params(model)[1]
+    shape = tuple(layer.kernel.shape)
+    rows = incoming_rows(node.layer, "keras", np.arange(int(np.prod(shape))).reshape(shape))
+    x = np.random.default_rng(0).normal(size=(2, 7, 7, 4)).astype("float32")
+    for j in range(node.n_units):
+        w = np.zeros(int(np.prod(shape)), dtype="float32")
+        w[rows[j]] = 1.0
+        layer.kernel.assign(w.reshape(shape))
+        y = np.asarray(model(x))
+        assert (np.abs(y).reshape(-1, node.n_units).sum(0) > 0).nonzero()[0].tolist() == [j]
+
+
+# ------------------------------------------------------------------------------------------ flax
+
+FLAX_CASES = [
+    ("flax_healthy", set(), set()),
+    ("flax_reused_key", {"identical-tensors"}, set()),
+    ("flax_zero_middle", {"constant-tensor", "signal-forward"}, set()),
+    ("flax_dirac_grouped", {"dead-units"}, set()),
+]
+
+
+@pytest.fixture(scope="module")
+def flax():
+    pytest.importorskip("jax")
+    return pytest.importorskip("flax")
+
+
+@pytest.mark.parametrize("factory, errors, notes", FLAX_CASES, ids=[c[0] for c in FLAX_CASES])
+def test_flax_fault_kinds(flax, factory, errors, notes):
+    report = check_model(getattr(M, factory)(), name=factory)
+    assert report.framework == "flax"
+    assert report.kinds("error") == errors, report.render()
+    assert report.kinds("note") == notes, report.render()
+
+
+def test_flax_grouped_conv_semantics_and_dead_channels(flax):
+    import flax.linen as nn
+    import jax
+    import jax.numpy as jnp
+
+    report = check_model(M.flax_dirac_grouped())
+    (f,) = report.find("dead-units")
+    assert f.params == ("params/Conv_1/kernel",) and f.figures["dead"] == 12
+    assert any(r.layer == "conv2d(16,16,k=3,groups=4)" for r in report.tensors)
+
+    conv = nn.Conv(6, (3, 3), feature_group_count=2, use_bias=False)
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(2, 7, 7, 4)), jnp.float32)
+    variables = conv.init(jax.random.key(0), x)
+    from invariants.modelcheck.frameworks.flax import extract_params
+
+    (node,) = extract_params(variables, {"params": conv})[1]  # a bare Conv: its params sit at the root
+    assert node.layer.describe() == "conv2d(4,6,k=3,groups=2)"
+    shape = tuple(variables["params"]["kernel"].shape)
+    rows = incoming_rows(node.layer, "jax", np.arange(int(np.prod(shape))).reshape(shape))
+    for j in range(6):
+        w = np.zeros(int(np.prod(shape)), dtype="float32")
+        w[rows[j]] = 1.0
+        y = np.asarray(conv.apply({"params": {"kernel": jnp.asarray(w.reshape(shape))}}, x))
+        assert (np.abs(y).reshape(-1, 6).sum(0) > 0).nonzero()[0].tolist() == [j]
+
+
+def test_flax_accepts_params_only_and_dict_forms(flax):
+    module, variables = M.flax_healthy()
+    a = check_model((module, variables["params"]))
+    b = check_model({"module": module, "variables": variables, "input": np.ones((4, 16), np.float32)})
+    assert a.healthy and b.healthy and b.probe.startswith("4 inputs")
+    from invariants.modelcheck import BadModel
+
+    with pytest.raises(BadModel, match="needs its variables"):
+        check_model(module)

@@ -1,0 +1,177 @@
+"""Model check on PyTorch models: every fault kind of issue 6, healthy models, the probe's hygiene,
+the unit layout checked against torch itself, and the assertions of ``invariants.testing``."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+import modelcheck_models as M  # noqa: E402
+from invariants import cli  # noqa: E402
+from invariants.modelcheck import check_model  # noqa: E402
+from invariants.modelcheck.frameworks.torch import extract_params  # noqa: E402
+from invariants.modelcheck.model import incoming_rows  # noqa: E402
+from invariants.testing import assert_init_healthy, assert_initializer  # noqa: E402
+
+CASES = [
+    # factory, error kinds (exactly), note kinds (exactly)
+    ("torch_healthy", set(), set()),
+    ("torch_healthy_cnn", set(), {"zero-residual-branch"}),
+    ("torch_gate_orthogonal", set(), set()),
+    ("torch_zero_head", set(), {"zero-output-layer"}),
+    ("torch_zero_residual", set(), {"zero-residual-branch"}),
+    ("torch_reused_seed", {"identical-tensors"}, set()),
+    ("torch_zero_embedding", {"constant-tensor", "signal-forward"}, set()),
+    ("torch_zero_middle", {"constant-tensor", "signal-forward"}, set()),
+    ("torch_dirac_grouped", {"dead-units"}, set()),
+    ("torch_packed_orthogonal", set(), {"packed-orthogonal"}),
+    ("torch_squared_std", {"inconsistent-scale", "signal-forward", "signal-backward"}, set()),
+    ("torch_constant", {"constant-tensor", "interchangeable-units"}, set()),
+    ("torch_exploding", {"signal-forward", "signal-backward"}, {"variance"}),
+]
+
+
+@pytest.mark.parametrize("factory, errors, notes", CASES, ids=[c[0] for c in CASES])
+def test_fault_kinds(factory, errors, notes):
+    report = check_model(getattr(M, factory)(), name=factory)
+    assert report.kinds("error") == errors, report.render()
+    assert report.kinds("note") == notes, report.render()
+    assert report.healthy == (not errors)
+
+
+def test_figures_of_the_findings():
+    (f,) = check_model(M.torch_reused_seed()).find("identical-tensors")
+    assert f.params == ("2.weight", "4.weight") and f.figures["values_per_copy"] == 64 * 64
+    (f,) = check_model(M.torch_dirac_grouped()).find("dead-units")
+    assert f.figures["dead"] == 12 and f.figures["dead_for_ever"] == 12 and f.figures["indices"] == list(range(4, 16))
+    assert "relu'(0) = 0" in f.message and f.figures["activation"] == "relu"
+    (f,) = check_model(M.torch_packed_orthogonal()).find("packed-orthogonal")
+    assert f.params == ("lstm.weight_hh_l0",) and min(f.figures["block_errors"]) > 0.1
+    (f,) = check_model(M.torch_squared_std()).find("inconsistent-scale")
+    assert f.figures["squared_std_of"] == "kaiming_normal_torch"
+    (f,) = check_model(M.torch_zero_embedding()).find("constant-tensor")
+    assert f.params == ("emb.weight",) and f.figures["revived_at_first_step"] == 32
+
+
+def test_zero_middle_tanh_layer_revives():
+    (f,) = check_model(M.torch_zero_middle_tanh()).find("constant-tensor")
+    assert f.figures["revived_at_first_step"] == 32 and f.figures["dead_for_ever"] == 0
+
+
+def test_transformer_encoder_clones_are_found():
+    torch.manual_seed(0)
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, batch_first=True), 2, enable_nested_tensor=False)
+    report = check_model(enc, example_input=torch.randn(4, 5, 16))
+    (f,) = report.find("identical-tensors")  # nn.TransformerEncoder deep-copies its layer
+    assert "'layers.0' and 'layers.1'" in f.message and len(f.figures["groups"]) == 6
+
+
+def test_tied_weights_are_not_copies():
+    torch.manual_seed(0)
+    emb = nn.Embedding(50, 16)
+    head = nn.Linear(16, 50, bias=False)
+    head.weight = emb.weight  # weight tying: one parameter
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.fc, self.head = emb, nn.Linear(16, 16), head
+
+        def forward(self, ids):
+            return self.head(torch.tanh(self.fc(self.emb(ids))))
+
+    params, _, _ = extract_params(LM())
+    assert [p.name for p in params if p.size == 800] == ["emb.weight"]
+    assert "identical-tensors" not in check_model(LM()).kinds()
+
+
+def test_probe_leaves_the_model_and_rng_untouched():
+    m = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 2))
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    rng_state = torch.random.get_rng_state()
+    report = check_model(m)
+    assert report.probe.startswith("32 inputs")
+    assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())
+    assert torch.equal(rng_state, torch.random.get_rng_state())
+    assert all(not m._forward_hooks for m in m.modules())
+    assert all(p.grad is None for p in m.parameters())
+
+
+def test_probe_failure_is_a_note_and_static_checks_still_run():
+    class NeedsTwo(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(4, 4), nn.Linear(4, 4)
+            nn.init.zeros_(self.a.weight)
+
+        def forward(self, x, y):
+            return self.a(x) + self.b(y)
+
+    report = check_model(NeedsTwo())
+    assert "probe" in report.kinds("note") and "constant-tensor" in report.kinds("error")
+    report = check_model(NeedsTwo(), example_input=(torch.randn(3, 4), torch.randn(3, 4)))
+    assert "probe" not in report.kinds()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Linear(6, 5, bias=False),
+    lambda: nn.Conv2d(8, 6, 3, groups=2, bias=False),
+    lambda: nn.Conv2d(4, 8, 3, groups=4, bias=False),   # depthwise, multiplier 2
+    lambda: nn.ConvTranspose2d(4, 6, 3, groups=2, bias=False),
+    lambda: nn.Conv1d(3, 4, 5, bias=False),
+])
+def test_output_units_match_torch_semantics(make):
+    """Feed only unit j's incoming weights (per ``incoming_rows``): torch's output is nonzero in unit j only."""
+    m = make()
+    (node,) = extract_params(m)[1]
+    shape = tuple(m.weight.shape)
+    index = np.arange(int(np.prod(shape))).reshape(shape)
+    rows = incoming_rows(node.layer, "torch", index)
+    x = torch.randn((2, node.layer.in_features) + (7,) * len(node.layer.kernel))
+    for j in range(node.n_units):
+        w = np.zeros(int(np.prod(shape)), dtype=np.float32)
+        w[rows[j]] = 1.0
+        with torch.no_grad():
+            m.weight.copy_(torch.from_numpy(w.reshape(shape)))
+            y = m(x)
+        y = y.movedim(1, -1) if y.ndim > 2 else y
+        alive = (y.abs().reshape(-1, node.n_units).sum(0) > 0).nonzero().ravel().tolist()
+        assert alive == [j]
+
+
+def test_cli_torch_target(capsys):
+    assert cli.main(["check-model", "modelcheck_models:torch_dirac_grouped"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "[dead-units] 12 of 16 output channels of layer '2'" in out and "dead for ever" in out
+    assert "identity/dirac x 1" in out  # the variance table names the pattern
+    assert cli.main(["check-model", "modelcheck_models:torch_healthy", "--input-shape", "8,16", "-q"]) == 0
+
+
+# ------------------------------------------------------------------------------------------ assertions
+
+
+def test_assert_init_healthy_passes_and_fails_with_figures():
+    assert assert_init_healthy(M.torch_healthy()).healthy
+    with pytest.raises(AssertionError) as info:
+        assert_init_healthy(M.torch_reused_seed())
+    text = " ".join(str(info.value).split())
+    assert "not healthy" in text and "[identical-tensors]" in text and "2.weight = 4.weight (64x64)" in text
+    assert_init_healthy(M.torch_reused_seed(), allow=("identical-tensors",))
+    with pytest.raises(AssertionError, match="zero-output-layer"):
+        assert_init_healthy(M.torch_zero_head(), strict=True)
+
+
+def test_assert_initializer_torch():
+    assert_initializer(nn.init.kaiming_normal_, "kaiming_normal", layer="conv2d(16,32,k=3)")
+
+    def wrong(t):  # He std computed from fan_out: a deviation the auditor explains
+        fan_out = t.shape[0] * int(np.prod(t.shape[2:]))
+        with torch.no_grad():
+            return t.normal_(0.0, float(np.sqrt(2.0 / fan_out)))
+
+    with pytest.raises(AssertionError) as info:
+        assert_initializer(wrong, "kaiming_normal", layer="conv2d(16,64,k=3)")
+    text = " ".join(str(info.value).split())
+    assert "deviates" in text and "instead of fan_in 144" in text and "measured variance" in text
