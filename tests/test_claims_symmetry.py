@@ -9,8 +9,16 @@ import invariants.claims.symmetry as sym
 from invariants.claims.evidence import run_property
 from invariants.claims.registry import Verdict
 from invariants.claims.seed import quotes_not_in_seed
-from invariants.reference import OPTIMIZERS, Architecture, Optimizer, forward, make_optimizer, random_params, train
-from invariants.symmetry import all_classes, symmetry_defect
+from invariants.reference import (
+    OPTIMIZERS,
+    Architecture,
+    Optimizer,
+    forward,
+    make_optimizer,
+    random_params,
+    train,
+)
+from invariants.symmetry import WidthOneTwin, all_classes, symmetry_defect
 
 EXPECTED = {
     "SYM-CONST-01": Verdict.PROVED,
@@ -26,6 +34,7 @@ EXPECTED = {
     "SYM-LINEAR-01": Verdict.CONDITIONAL,
     "SYM-POOR-01": Verdict.CONDITIONAL,
     "SYM-NEVER-01": Verdict.CONDITIONAL,
+    "SYM-FP-01": Verdict.CONDITIONAL,
 }
 
 
@@ -194,3 +203,135 @@ def test_random_init_is_not_tied():
     x, t = sym.make_data(arch, 8, seed=0)
     result = train(arch, params, x, t, make_optimizer("adam", lr=0.01), 3)
     assert sym.n_distinct_units(arch, result.params) == {1: 5, 2: 5}
+
+
+# ---- mutation self-tests of the properties added for the symmetry issue --------------------------------
+
+
+def _nudging(name, **kw):
+    return _NudgingOptimizer(name=name, **kw)
+
+
+def test_optimizer_commutation_property_catches_a_position_dependent_optimizer():
+    assert run_property(sym.optimizer_commutes_property({}, max_examples=3), "ok").passed
+    result = run_property(sym.optimizer_commutes_property({}, make_opt=_nudging, max_examples=3), "should fail")
+    assert not result.passed and "does not commute" in result.detail
+
+
+def test_tied_structure_property_catches_a_position_dependent_optimizer():
+    result = run_property(sym.tied_structure_property({}, make_opt=_nudging, max_examples=5), "should fail")
+    assert not result.passed and "structure" in result.detail
+
+
+def test_sigmoid_zero_init_property_catches_a_position_dependent_optimizer():
+    result = run_property(sym.sigmoid_zero_init_property({}, make_opt=_nudging, max_examples=2), "should fail")
+    assert not result.passed and "ties broken" in result.detail
+
+
+def test_zero_layers_property_catches_a_position_dependent_optimizer():
+    result = run_property(sym.zero_layers_property({}, make_opt=_nudging, max_examples=3), "should fail")
+    assert not result.passed
+
+
+def test_three_ties_property_fails_when_nothing_moves():
+    # an optimizer with lr 0 cannot spread the one differing part to the others
+    frozen = lambda name, **kw: make_optimizer(name, **{**kw, "lr": 0.0})  # noqa: E731
+    result = run_property(sym.three_ties_property({}, make_opt=frozen, max_examples=2), "should fail")
+    assert not result.passed and "still equal" in result.detail
+
+
+def test_breaking_operations_at_strength_zero_keep_the_tie():
+    """Control for the breaker evidence: DropConnect with p = 0 and noise with σ = 0 are no-ops."""
+    arch, params = sym.constant_net((3, 4, 4, 2), "tanh", weight=0.5, bias=0.1)
+    x, t = sym.make_data(arch, 8, seed=71)
+    for lg in (sym.dropconnect(0.0), sym.noisy_gradients(0.0), sym.augmented("noise")):
+        run = sym.train_checking_ties(arch, params, x, t, make_optimizer("adam", lr=0.05), 10,
+                                      rng=np.random.default_rng(72), loss_grad=lg)
+        assert run.tied
+
+
+def test_augmented_rejects_unknown_kinds():
+    with pytest.raises(ValueError, match="augmentation"):
+        sym.augmented("rotate")
+
+
+class _UnscaledTwin(WidthOneTwin):
+    """A mis-built twin: plain learning rate for every tensor (forgets the lr·n scaling)."""
+
+    def __init__(self, arch, params, optimizer, **kw):
+        super().__init__(arch, params, optimizer, **kw)
+        lr = kw.get("lr", 0.1)
+        self.optimizers = {k: make_optimizer(optimizer, lr=lr, weight_decay=kw.get("weight_decay", 0.0))
+                           for k in self.params}
+
+
+def test_width_one_property_catches_a_mis_scaled_twin():
+    result = run_property(sym.width_one_property({}, twin=_UnscaledTwin, max_examples=10), "should fail")
+    assert not result.passed and "differ from the width-1 twin" in result.detail
+
+
+def test_width_one_property_is_not_bitwise_at_width_three():
+    """A sum of 3 equal products rounds once (fl(3p)), the twin rounds fl(fl(3w)·h): the bitwise property
+    must notice.  (Widths 1, 2, 4 are exact: 2p and 4p are exact, fl(fl(3p) + p) = 4p.)"""
+    result = run_property(sym.width_one_property({}, widths=(3,), max_examples=10), "should fail")
+    assert not result.passed
+
+
+def test_width_one_bound_rejects_a_mis_scaled_twin(monkeypatch):
+    gap, bound = sym.width_one_forward_gap(3, "float64", 0)
+    assert np.all(gap <= bound)
+    import invariants.claims.symmetry as module
+
+    real = module.collapse_to_width_one
+
+    def off_by_one(arch, params):
+        out = real(arch, params)
+        out["W2"] = out["W2"] * (2.0 / 3.0)  # as if n_1 = 2 instead of 3
+        return out
+
+    monkeypatch.setattr(module, "collapse_to_width_one", off_by_one)
+    gap, bound = sym.width_one_forward_gap(3, "float64", 0)
+    assert np.any(gap > bound)
+
+
+def test_untied_structure_is_generic_not_universal():
+    """The converse property needs distinct input features: with identical input columns the rows of
+    W_1 do stay constant (the oracle distinguishes the two situations)."""
+    arch, params = sym.constant_net((3, 4, 4, 2), "tanh", weight=0.5, bias=0.1)
+    x, t = sym.make_data(arch, 6, seed=0)
+    same = np.repeat(x[:, :1], 3, axis=1)
+    for data, expect_constant in ((x, False), (same, True)):
+        p = params
+        for _ in range(3):
+            _, g = sym.loss_and_grad(arch, p, data, t)
+            p = make_optimizer("sgd", lr=0.1).step(p, g)
+        assert sym._structure(p["W1"], "cols") is expect_constant
+
+
+def test_fp_evidence_oracles():
+    runs = sym.fp_runs()
+    nudged = runs[("nudged", "float64", "adam")]
+    assert nudged.first_untied == 1 and nudged.max_defect > 0.1
+    assert runs[("tied", "float64", "adam")].first_untied is None
+
+
+def test_real_data_is_split_and_standardized():
+    pytest.importorskip("sklearn")
+    xtr, ytr, xte, yte = sym.real_data("iris")
+    assert xtr.shape == (105, 4) and xte.shape == (45, 4)
+    assert np.allclose(xtr.mean(axis=0), 0.0, atol=1e-12) and np.allclose(xtr.std(axis=0), 1.0)
+    assert set(np.unique(ytr)) == {0, 1, 2}
+
+
+def test_real_data_evidence_reports_a_missing_sklearn(monkeypatch):
+    import sys
+
+    sym.real_data.cache_clear()
+    sym.real_data_run.cache_clear()
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now raises ImportError
+    try:
+        result = sym._poor_iris()
+        assert not result.passed and "scikit-learn is not installed" in result.detail
+    finally:
+        sym.real_data.cache_clear()
+        sym.real_data_run.cache_clear()

@@ -88,3 +88,74 @@ def test_a_per_unit_mask_breaks_swap_invariance():
     sw = S.swap(net, 1, 0, 1)
     assert sp.expand(masked.xreplace(sw) - masked) != 0
     assert sp.expand(net.loss.xreplace(sw) - net.loss) == 0
+
+
+# ---- every layer position, norms, width-1 equivalence, breakers ---------------------------------------
+
+
+def test_every_layer_position_is_covered():
+    proofs = S.prove_layer_positions()
+    assert all(p.holds for p in proofs)
+    assert {i.layer for i in proofs[1].identities} == {1, 2, 3}  # first, middle, last
+
+
+def test_normalized_networks_keep_the_symmetry():
+    for norm, proof in S.prove_normalized():
+        assert proof.holds, (norm, [i.what for i in proof.failures()])
+        assert proof.counts()["equal-gradient"] == len(S.unit_parameters(S.build_network(*_norm_case(norm)), 1, 0))
+
+
+def _norm_case(norm):
+    sizes, _, batch = next(c for c in S.NORM_CASES if c[1] == norm)
+    return sizes, norm, batch
+
+
+def test_unit_parameters_include_norm_scale_and_shift():
+    net = S.build_network((2, 2, 1), "layer")
+    assert S.unit_parameters(net, 1, 0) == [*net.params["W1"].row(0), net.params["b1"][0], net.params["g1"][0],
+                                            net.params["s1"][0], net.params["W2"][0, 0]]
+
+
+def test_statistics_from_one_unit_break_layer_norm_invariance(monkeypatch):
+    """Mutant normalization: every unit normalized with unit 0's value as the 'mean'.  That is not a
+    symmetric function of the units, and swap invariance must fail."""
+
+    def lopsided(z, g, s, norm):
+        n, B = z.shape
+        return sp.Matrix(n, B, lambda j, b: g[j] * (z[j, b] - z[0, b]) + s[j])
+
+    monkeypatch.setattr(S, "_normalize", lopsided)
+    net = S.build_network((2, 2, 1), "layer")
+    sw = S.swap(net, 1, 0, 1)
+    assert sp.expand(net.loss.xreplace(sw) - net.loss) != 0
+
+
+@pytest.mark.parametrize("kwargs", [dict(norm="group"), dict(norm="batch", batch=1), dict(batch=0)])
+def test_build_network_rejects_bad_norm_arguments(kwargs):
+    with pytest.raises(ValueError):
+        S.build_network((2, 2, 1), **kwargs)
+
+
+def test_width_one_equivalence_holds_and_needs_the_right_scales():
+    proof = S.prove_width_one_equivalence((2, 3, 3, 2))
+    assert proof.holds, [i.what for i in proof.failures()]
+    assert S.width_one_scales((2, 3, 3, 2)) == {"W1": (1, 3), "b1": (1, 3), "W2": (3, 3), "b2": (1, 3),
+                                                 "W3": (3, 1), "b3": (1, 1)}
+    wrong = {**S.width_one_scales((2, 3, 3, 2)), "W2": (1, 3)}  # forgets that W2 stands for 3 inputs
+    bad = S.prove_width_one_equivalence((2, 3, 3, 2), scales=wrong)
+    assert not bad.holds and any(i.kind == "function" for i in bad.failures())
+
+
+def test_breakers_break_and_uniform_operations_do_not():
+    rows = S.breakers()
+    assert len(rows) == 8
+    for b in rows:
+        assert b.breaks == b.per_unit, (b.name, b.difference)
+        if b.per_unit:
+            assert abs(b.witness) > 1e-6  # a concrete activation and loss where the gap is nonzero
+
+
+def test_witness_evaluates_the_undefined_functions_concretely():
+    y = sp.Symbol("y")
+    assert S._witness(S.phi(y)) == pytest.approx(float(sp.tanh(sp.Rational(2, 7))))
+    assert S._witness(S.ell(y, S.t) - S.ell(y, S.t)) == 0.0
