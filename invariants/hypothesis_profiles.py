@@ -4,9 +4,15 @@
   a CI run is reproducible and cannot flake.
 - ``explore``: random seeds and more examples, for hunting counterexamples by hand
   (``HYPOTHESIS_PROFILE=explore pytest``).
-Evidence functions inside ``verify`` always use :data:`VERIFY`, whatever profile is loaded.
+- ``flake``: fresh random seeds with the ``ci`` example counts, for the repeated-run flake check
+  (``benchmarks/flake_check.py``); under it, and only under it, the evidence properties
+  (:data:`VERIFY`) draw fresh seeds too, so repeated runs test the evidence on new examples.
+Evidence functions inside ``verify`` always use :data:`VERIFY`, whatever profile is loaded (derandomized
+except when ``HYPOTHESIS_PROFILE=flake`` is set in the environment).
 """
 from __future__ import annotations
+
+import os
 
 from hypothesis import HealthCheck, Phase, settings
 
@@ -18,11 +24,16 @@ _COMMON = dict(
 
 settings.register_profile("ci", derandomize=True, print_blob=True, **_COMMON)
 settings.register_profile("explore", derandomize=False, max_examples=500, **_COMMON)
+settings.register_profile("flake", derandomize=False, print_blob=True, **_COMMON)
+
+#: ``HYPOTHESIS_PROFILE=flake``: evidence properties draw fresh seeds (read once, at import)
+FRESH_SEEDS = os.environ.get("HYPOTHESIS_PROFILE") == "flake"
 
 #: Settings for evidence run by ``invariants verify``: fixed examples, reproducible.  No shrinking:
 #: evidence reports the first failing example at once (mutation self-tests fail fast; shrink a real
 #: failure by rerunning the property under the ``explore`` profile).
-VERIFY = settings(derandomize=True, max_examples=25, phases=(Phase.explicit, Phase.generate), **_COMMON)
+VERIFY = settings(derandomize=not FRESH_SEEDS, max_examples=25, phases=(Phase.explicit, Phase.generate),
+                  **_COMMON)
 
 
 def verify_settings(max_examples: int) -> settings:

@@ -72,7 +72,8 @@ def initializer(
         ``skipped`` result when the framework is not installed.
 
     Raises:
-        ValueError: bad spec or layer text, or no ``expect`` for an unknown function.
+        ValueError: bad spec or layer text, no ``expect`` for an unknown function, or a layer larger than
+            ``config.max_elements`` (2^24 elements by default).
         BadInitializer: ``fn`` raises, returns a wrong shape/dtype or non-finite values, or ``"module:attr"``
             cannot be imported.
         UnknownFramework: unknown ``framework``.

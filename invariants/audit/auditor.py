@@ -26,6 +26,7 @@ Packed tensors (q/k/v projections, RNN gates) are audited block by block, each a
 from __future__ import annotations
 
 import math
+import operator
 import time
 import zlib
 from dataclasses import dataclass, field, replace
@@ -100,7 +101,10 @@ class AuditConfig:
         min_draws: fewest fresh draws per tensor (identical-draw check needs >= 2).
         max_draws: most draws per tensor (a tiny tensor would otherwise need 10^5 calls).
         structure_draws: draws checked for duplicate rows/columns.
-        base_seed: base of the seed sequence (seeds derive from it and the subject name).
+        base_seed: base of the seed sequence (seeds derive from it and the subject name), >= 0.
+        max_elements: largest tensor audited (default 2^24, a 4096 x 4096 matrix); at least
+            ``min_draws`` tensors are drawn and pooled, so a larger one is refused (``ValueError``)
+            before any memory is allocated.
     """
 
     rel_error: float = 0.01
@@ -112,6 +116,7 @@ class AuditConfig:
     max_draws: int = 20_000
     structure_draws: int = 32
     base_seed: int = 0
+    max_elements: int = 2**24
 
     def __post_init__(self) -> None:
         if not 0 < self.rel_error < 1:
@@ -122,6 +127,26 @@ class AuditConfig:
             raise ValueError(f"power must lie in (alpha, 1), got {self.power!r}")
         if self.min_draws < 2 or self.max_draws < self.min_draws:
             raise ValueError("need 2 <= min_draws <= max_draws")
+        try:  # any integer type (numpy's too), not bool, not negative (seeds feed numpy's SeedSequence)
+            seed_ok = not isinstance(self.base_seed, bool) and operator.index(self.base_seed) >= 0
+        except TypeError:
+            seed_ok = False
+        if not seed_ok:
+            raise ValueError(f"the base seed must be an integer >= 0, got {self.base_seed!r}")
+        if self.max_elements < 1:
+            raise ValueError(f"max_elements must be >= 1, got {self.max_elements!r}")
+
+
+def check_size(shape: Sequence[int], cfg: AuditConfig, what: str) -> None:
+    """Refuse a tensor larger than ``cfg.max_elements`` (before anything of its size is allocated).
+
+    Raises:
+        ValueError: one line with the shape, the element count and the limit.
+    """
+    n = math.prod(int(s) for s in shape)
+    if n > cfg.max_elements:
+        raise ValueError(f"{what}: a tensor of shape {tuple(int(s) for s in shape)} has {n:,} elements, more than "
+                         f"the audit limit of {cfg.max_elements:,} (AuditConfig.max_elements); audit a smaller layer")
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -253,7 +278,8 @@ class _Unit:
 def _units(subject: Subject) -> list[_Unit]:
     blocks: Sequence[Block | None] = subject.blocks or (None,)
     units = []
-    full = np.empty(subject.shape, dtype=np.uint8) if subject.blocks else None
+    # a zero-stride view: block shapes without allocating the tensor
+    full = np.broadcast_to(np.uint8(0), tuple(subject.shape)) if subject.blocks else None
     for block in blocks:
         if block is None:
             layer, index, shape, name = subject.layer, None, tuple(subject.shape), subject.name
@@ -623,6 +649,7 @@ def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
     """``(alpha_per_check, n_checks)`` for a run over ``subjects`` (Bonferroni split, capped)."""
     m = 0
     for s in subjects:
+        check_size(s.shape, cfg, s.name)
         for u in _units(s):
             m += count_checks(u.expected, u.documented)
     m = max(m, 1)
@@ -632,6 +659,7 @@ def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
 def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[AuditResult]:
     """Audit one subject (all its blocks); raises :class:`BadInitializer` on bad sampler output."""
     t0 = time.perf_counter()
+    check_size(subject.shape, cfg, subject.name)
     units = _units(subject)
     per_draw = {u.name: numel(u.shape) for u in units}
     n_draws = cfg.min_draws

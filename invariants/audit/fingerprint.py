@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from invariants.audit.adapters.base import Adapter, check_array, seed_sequence
-from invariants.audit.auditor import _SCALES, AuditConfig, Candidate, _plausible, law_checks, needed_n
+from invariants.audit.auditor import _SCALES, AuditConfig, Candidate, _plausible, check_size, law_checks, needed_n
 from invariants.audit.laws import Law, as_matrix
 from invariants.audit.layers import Layer, parse_layer
 from invariants.audit.specs import (
@@ -139,7 +139,7 @@ def identify(
     Raises:
         BadInitializer: ``fn`` misbehaves.
         FrameworkUnavailable, UnknownFramework: as :func:`invariants.audit.adapters.get_adapter`.
-        ValueError: bad layer text.
+        ValueError: bad layer text, or a layer larger than ``config.max_elements``.
     """
     from invariants.audit.adapters import get_adapter
 
@@ -158,6 +158,8 @@ def identify(
     alpha = min(cfg.alpha_cap, cfg.total_alpha / (40 * len(lays)))
     n_target = needed_n(Law.normal(0, 1), cfg, alpha)
     pools, draws_by_layer = [], []
+    for lay in lays:
+        check_size(ad.shape(lay), cfg, lay.describe())
     for i, lay in enumerate(lays):
         shape = ad.shape(lay)
         sampler = ad.wrap(fn, shape)

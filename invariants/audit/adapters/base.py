@@ -256,11 +256,15 @@ def check_array(value: Any, shape: Sequence[int], what: str) -> np.ndarray:
     Raises:
         BadInitializer: not array-like, wrong shape, not a real floating dtype, NaN or inf entries.
     """
+    shape = tuple(int(s) for s in shape)
     try:
         arr = np.asarray(value)
     except Exception as exc:  # noqa: BLE001  anything unconvertible is the initializer's fault
         raise BadInitializer(f"{what} returned {type(value).__name__}, not an array ({exc})") from None
-    shape = tuple(int(s) for s in shape)
+    if arr.ndim == 0 and shape:
+        # None, a string, a dict, a generator, a bare number: say what came back, not "shape ()"
+        got = "None" if value is None else f"a {type(value).__name__}"
+        raise BadInitializer(f"{what} returned {got}, not an array of shape {shape}")
     if arr.shape != shape:
         raise BadInitializer(f"{what} returned shape {arr.shape}, expected {shape}")
     if arr.dtype.kind != "f":

@@ -1,8 +1,10 @@
 """PyTorch adapter: ``torch.nn.init.*`` and the default initialization of ``torch.nn`` layers.
 
 Calling convention for user callables: ``fn(tensor)`` fills a float32 CPU tensor in place (the return
-value, if a tensor of the same shape, is used instead).  If ``fn`` accepts a ``generator`` keyword (all
-``torch.nn.init`` functions do in torch 2.13) it gets a ``torch.Generator`` seeded with the seed;
+value, if a tensor of the same shape, is used instead).  The tensor starts out filled with a sentinel
+NaN, so an initializer that writes nothing (or only part of it) is reported as bad input, never
+audited.  If ``fn`` accepts a ``generator`` keyword (all ``torch.nn.init`` functions do in torch 2.13)
+it gets a ``torch.Generator`` seeded with the seed;
 otherwise the CPU default generator is seeded inside ``torch.random.fork_rng(devices=[])``, which
 restores the global RNG state afterwards.  Layer defaults (``reset_parameters``) take no generator, so
 layers are built the same way, inside ``fork_rng`` with ``torch.default_generator.manual_seed(seed)``.
@@ -87,6 +89,23 @@ def _to_numpy(t: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     return check_array(t, shape, what)
 
 
+#: bit pattern of a quiet NaN with a payload no arithmetic produces: the tensor handed to a user
+#: initializer is filled with it, so entries the initializer never writes are found exactly
+#: (``torch.empty`` would leave arbitrary memory there, and the audit would judge garbage)
+_SENTINEL_BITS = 0x7FC0DEAD
+
+
+def _sentinel_tensor(shape: tuple[int, ...]) -> Any:
+    t = torch.empty(shape, dtype=torch.float32)
+    t.view(torch.int32).fill_(_SENTINEL_BITS)
+    return t
+
+
+def _unwritten(t: Any) -> int:
+    """Entries of a float32 tensor still holding the sentinel NaN."""
+    return int((t.detach().view(torch.int32) == _SENTINEL_BITS).sum())
+
+
 class _Seeded:
     """Seed torch's CPU default generator inside fork_rng, restoring the global state afterwards."""
 
@@ -117,7 +136,7 @@ class TorchAdapter(Adapter):
         shape = tuple(int(s) for s in shape)
 
         def sample(seed: int) -> np.ndarray:
-            t = torch.empty(shape, dtype=torch.float32)
+            t = _sentinel_tensor(shape)
             if use_gen:
                 g = torch.Generator().manual_seed(int(seed))
                 out = call_initializer(fn, what, t, generator=g)
@@ -127,7 +146,16 @@ class TorchAdapter(Adapter):
             if isinstance(out, torch.Tensor) and out is not t:
                 if tuple(out.shape) != shape:
                     raise BadInitializer(f"{what} returned shape {tuple(out.shape)}, expected {shape}")
-                t = out
+                return _to_numpy(out, shape, what)
+            if tuple(t.shape) != shape:
+                raise BadInitializer(f"{what} resized the tensor to shape {tuple(t.shape)}, expected {shape}")
+            left = _unwritten(t)
+            if left:
+                returned = "" if out is None or out is t else f" and returned {type(out).__name__}, not a torch.Tensor"
+                if left == t.numel():
+                    raise BadInitializer(f"{what} did not fill the tensor in place{returned} (a torch initializer "
+                                         "fills its argument, e.g. w.normal_(0, std), or returns a new tensor)")
+                raise BadInitializer(f"{what} left {left} of {t.numel()} entries of the tensor unwritten{returned}")
             return _to_numpy(t, shape, what)
 
         return sample
