@@ -127,21 +127,7 @@ def moment_variance_test(
     z = (observed / expected_variance - 1.0) / math.sqrt((kurtosis - 1.0) / n)
     p = float(min(1.0, 2.0 * stats.norm.sf(abs(z))))
     d_up, d_down = moment_min_detectable_rel_error(n, kurtosis, alpha, power)
-    return VarianceTestResult(
-        name="moment_variance",
-        statistic=z,
-        p_value=p,
-        alpha=alpha,
-        passed=bool(p > alpha),
-        n=n,
-        observed_variance=observed,
-        expected_variance=expected_variance,
-        ratio=observed / expected_variance,
-        min_detectable_rel_error=max(d_up, d_down),
-        min_detectable_rel_error_up=d_up,
-        min_detectable_rel_error_down=d_down,
-        power=power,
-    )
+    return VarianceTestResult.build("moment_variance", z, p, alpha, n, observed, expected_variance, (d_up, d_down), power)
 
 
 def mean_test(

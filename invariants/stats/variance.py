@@ -68,6 +68,16 @@ class VarianceTestResult:
     min_detectable_rel_error_down: float
     power: float = DEFAULT_POWER
 
+    @classmethod
+    def build(cls, name: str, statistic: float, p_value: float, alpha: float, n: int, observed: float,
+              expected: float, detectable: tuple[float, float], power: float) -> "VarianceTestResult":
+        """A result from its figures: passed iff p > alpha; ``detectable`` = (up, down) relative errors."""
+        d_up, d_down = detectable
+        return cls(name=name, statistic=statistic, p_value=p_value, alpha=alpha, passed=bool(p_value > alpha),
+                   n=n, observed_variance=observed, expected_variance=expected, ratio=observed / expected,
+                   min_detectable_rel_error=max(d_up, d_down), min_detectable_rel_error_up=d_up,
+                   min_detectable_rel_error_down=d_down, power=power)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dict (JSON-serializable) of all fields."""
         return {k: (v if isinstance(v, (bool, int, str)) else float(v)) for k, v in asdict(self).items()}
@@ -286,21 +296,8 @@ def chi2_variance_test(
     p_value = float(chi2_two_sided_p(statistic, n))
     observed = ss / n
     d_up, d_down = _chi2_mde(n, alpha, power)
-    return VarianceTestResult(
-        name="chi2_variance",
-        statistic=statistic,
-        p_value=p_value,
-        alpha=alpha,
-        passed=bool(p_value > alpha),
-        n=n,
-        observed_variance=observed,
-        expected_variance=expected_variance,
-        ratio=observed / expected_variance,
-        min_detectable_rel_error=max(d_up, d_down),
-        min_detectable_rel_error_up=d_up,
-        min_detectable_rel_error_down=d_down,
-        power=power,
-    )
+    return VarianceTestResult.build("chi2_variance", statistic, p_value, alpha, n, observed, expected_variance,
+                                    (d_up, d_down), power)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -399,18 +396,5 @@ def hoeffding_variance_test(
         p_value = 0.0
     else:
         p_value = min(1.0, 2.0 * math.exp(-2.0 * n * t**2 / bound**4))
-    return VarianceTestResult(
-        name="hoeffding_variance",
-        statistic=t,
-        p_value=p_value,
-        alpha=alpha,
-        passed=bool(p_value > alpha),
-        n=n,
-        observed_variance=observed,
-        expected_variance=expected_variance,
-        ratio=observed / expected_variance,
-        min_detectable_rel_error=max(d_up, d_down),
-        min_detectable_rel_error_up=d_up,
-        min_detectable_rel_error_down=d_down,
-        power=power,
-    )
+    return VarianceTestResult.build("hoeffding_variance", t, p_value, alpha, n, observed, expected_variance,
+                                    (d_up, d_down), power)
