@@ -1,0 +1,210 @@
+"""Shared helpers of the benchmark scripts: paths, load warnings, tables, the mutation catalogue.
+
+The benchmarks are plain scripts (``python benchmarks/<name>.py``), run by hand from a checkout; they
+are not part of the test suite.  Each prints its figures as a table with the ratios measured side by
+side in the same run, plus the machine load before and after: a timing taken with a 1-minute load
+average above :data:`LOAD_WARN` (more runnable processes than ~1.5 on this machine's cores) is marked
+as such, because other processes then share the cores.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+for p in (str(ROOT), str(TESTS)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+LOAD_WARN = 1.5
+
+
+def load() -> float:
+    """1-minute load average (``nan`` where the platform has none)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float("nan")
+
+
+_START_LOAD = [float("nan")]
+
+
+def header(title: str) -> float:
+    """Print the benchmark title and the machine; return the start time."""
+    _START_LOAD[0] = load()
+    print(f"# {title}")
+    print(f"# python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}, "
+          f"load average {_START_LOAD[0]:.2f} at start")
+    return time.perf_counter()
+
+
+def footer(t0: float, timing: bool = True) -> None:
+    """Print the wall time and, for timing benchmarks, a warning when the machine was loaded at the start
+    (the load at the end includes this benchmark's own processes)."""
+    la, l0 = load(), _START_LOAD[0]
+    print(f"# wall time {time.perf_counter() - t0:.1f} s; load average {la:.2f} at end (this benchmark included)")
+    if timing and l0 > LOAD_WARN:
+        print(f"# WARNING: load average {l0:.2f} > {LOAD_WARN} at the start: other processes shared the cores; "
+              "the timings above are inflated (ratios measured in the same run are less affected). "
+              "Rerun on an idle machine.")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None) -> str:
+    """A plain aligned text table (also valid Markdown with the ``|`` separators)."""
+    rows = [[_fmt(c) for c in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    align = align or "l" + "r" * (len(headers) - 1)
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align)) + " |"
+
+    sep = "|" + "|".join(("-" * (w + 2)) if a == "l" else ("-" * (w + 1) + ":") for w, a in zip(widths, align)) + "|"
+    return "\n".join([line(list(headers)), sep] + [line(r) for r in rows])
+
+
+def _fmt(c: Any) -> str:
+    if isinstance(c, float):
+        if c != c:
+            return "-"
+        if c == 0 or 1e-3 <= abs(c) < 1e5:
+            return f"{c:.4g}"
+        return f"{c:.3g}"
+    return str(c)
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    """Best-of-``repeat`` wall time of ``fn()`` in seconds, and its last result."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def mutation_catalogue() -> tuple[list, list, Callable[[int], Any]]:
+    """``(CORRECT, MUTANTS, cfg)`` of ``tests/test_audit_mutations.py`` (the single source of truth)."""
+    import test_audit_mutations as M
+
+    return M.CORRECT, M.MUTANTS, M.cfg
+
+
+def name_of(fn: Any) -> str:
+    """The fixture's name in ``tests/audit_fixtures.py`` (closures such as ``m_var_plus5`` included)."""
+    import audit_fixtures
+
+    for k, v in vars(audit_fixtures).items():
+        if v is fn and not k.startswith("_"):
+            return k
+    return getattr(fn, "__name__", repr(fn))
+
+
+def pool_workers(n: int | None) -> int:
+    return max(1, n if n else (os.cpu_count() or 1))
+
+
+# ------------------------------------------------------------------------------ one audit of the catalogue
+
+
+def _no_explanation(*args: Any, **kwargs: Any) -> tuple[str, int]:
+    return "", 0
+
+
+def skip_explanations() -> None:
+    """Skip the search for the words that explain a deviation (it never changes a verdict).
+
+    A verdict is ``deviates`` or ``documented-deviation`` before the explanation search runs; the
+    search only names the fan or constant behind the deviation, and it costs up to 40 extra batteries
+    of checks per mutant.  Calibration and kill rates count verdicts, so the benchmarks skip it.
+    """
+    from invariants.audit import auditor
+
+    auditor.explain = _no_explanation
+
+
+def pytorch_style_killed(law: Any, x: Any) -> bool:
+    """PyTorch's own initializer test (``test/nn/test_init.py``) applied to the values ``x``.
+
+    Continuous laws: one-sample Kolmogorov-Smirnov against the promised law, failed at ``p <= 1e-4``
+    (``_is_normal``, ``_is_uniform``, ``_is_trunc_normal``).  Constants: equality within
+    ``assertEqual``'s float tolerances.  Orthogonal: ``Q^T Q == gain^2 I`` within ``atol = 1e-6``
+    (``test_orthogonal``); ``x`` is then a list of tensors, each tested.
+    """
+    import numpy as np
+    from scipy import stats
+
+    from invariants.audit.laws import as_matrix
+
+    if law.kind == "orthogonal":
+        for d in x:
+            m = as_matrix(np.asarray(d, dtype=np.float64), law.rows_axis)
+            g = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+            if not np.allclose(g, np.eye(g.shape[0]) * law.gain**2, rtol=0, atol=1e-6):
+                return True
+        return False
+    x = np.asarray(x, dtype=np.float64).ravel()
+    if law.kind == "constant":
+        return not np.allclose(x, law.mean, rtol=1.3e-6, atol=1e-5)
+    return bool(stats.kstest(x, law.dist().cdf).pvalue <= 1e-4)
+
+
+#: values of one tensor in PyTorch's tests: 2-D tensors of 20..25 per side (400..625 values)
+PYTORCH_N = 625
+
+
+def audit_case(fn: Any, spec: str, layer: str, cfg: Any) -> dict[str, Any]:
+    """Audit ``fn`` exactly as ``invariants.audit.initializer`` does, and run PyTorch-style tests on the
+    same draws: on all the values the auditor pooled (equal n) and on the first :data:`PYTORCH_N`
+    values of the first draw (PyTorch's n).
+
+    Returns ``{"verdict", "n", "mde", "pt_equal_n", "pt_small_n", "p_values": {check: p}}``.
+    """
+    import numpy as np
+
+    from invariants.audit import initializer
+    from invariants.audit.adapters import get_adapter
+    from invariants.audit.adapters.base import Expectation
+    from invariants.audit.auditor import _units
+    from invariants.audit.layers import parse_layer
+    from invariants.audit.specs import parse_spec
+
+    target = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', name_of(fn))}"
+    draws: list = []
+
+    def recording(shape: Any, rng: Any) -> Any:
+        out = fn(shape, rng)
+        draws.append(np.array(out, copy=True))
+        return out
+
+    report = initializer(recording, expect=spec, layer=layer, config=cfg, target=target)
+    (res,) = report.results
+    adapter = get_adapter("numpy")
+    spec_obj = parse_spec(spec)
+    if getattr(spec_obj, "rows_axis", "x") is None:
+        from dataclasses import replace
+
+        spec_obj = replace(spec_obj, rows_axis=adapter.rows_axis)
+    subject = adapter.subject_for(fn, parse_layer(layer), Expectation(spec_obj), target)
+    law = _units(subject)[0].expected
+    if law.kind == "orthogonal":
+        pt_equal, pt_small = pytorch_style_killed(law, draws), pytorch_style_killed(law, draws[:1])
+    else:
+        pool = np.concatenate([d.ravel() for d in draws])
+        pt_equal = pytorch_style_killed(law, pool)
+        pt_small = pytorch_style_killed(law, draws[0].ravel()[:PYTORCH_N])
+    return {
+        "verdict": res.verdict,
+        "n": res.n,
+        "mde": res.min_detectable_rel_error,
+        "pt_equal_n": pt_equal,
+        "pt_small_n": pt_small,
+        "p_values": {c.name: c.p_value for c in res.checks},
+        "alpha": report.alpha,
+        "n_checks": len(res.checks),
+    }

@@ -1,0 +1,229 @@
+"""Statistical efficiency of the auditor against the limits, and against a PyTorch-style test.
+
+Three measurements, each printed next to its reference in the same run:
+
+A. Normal law.  The smallest relative variance error the auditor's battery of checks for a normal law
+   (chi-square variance, mean, extremes, point mass, KS shape; every check at alpha = 1e-6) detects with
+   power 0.99, measured by simulation, against the exact chi-square bound
+   (:func:`invariants.stats.variance.chi2_min_detectable_rel_error`) at the same n.  Simulation: R
+   independent standard-normal samples Z; for each, the smallest d at which the battery rejects
+   ``sqrt(1 + d) Z`` (and ``sqrt(1 - d) Z``) is found (a candidate from the chi-square acceptance
+   region, confirmed by running the full battery just above and just below it, bisection otherwise);
+   the measured detectable error is the 0.99 quantile of these thresholds (power(d) = P(threshold <= d)),
+   with a 95% order-statistic interval.
+
+B. Uniform law U(-1, 1): the same, against the exact support/extreme-value bound
+   (:func:`invariants.stats.extremes.bounded_scale_min_detectable_rel_error`).
+
+C. The mutation catalogue of ``tests/test_audit_mutations.py`` (33 faulty initializers, 12 correct
+   ones), each over S seeds at the test suite's configuration (detects a 4% variance error, family-wise
+   alpha 1e-6 per audit): kill rate of the auditor vs a PyTorch-style test (KS at p <= 1e-4, as
+   ``torch``'s own ``test_init.py``; orthogonal: ``Q^T Q = gain^2 I`` to 1e-6; constants: equality) run on
+   the same values (equal n) and on one 625-value tensor (PyTorch's n).
+
+Usage::
+
+    python benchmarks/efficiency.py                      # A and B at n = 1e4 (R = 1000), 1e5 (R = 200); C at S = 20
+    python benchmarks/efficiency.py --sizes 10000:2000 --seeds 50 --workers 2
+    python benchmarks/efficiency.py --only C
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing as mp
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
+
+import _common as C  # noqa: E402
+from invariants.audit.auditor import law_checks  # noqa: E402
+from invariants.audit.laws import Law  # noqa: E402
+from invariants.stats.extremes import bound_tolerance, bounded_scale_min_detectable_rel_error  # noqa: E402
+from invariants.stats.variance import chi2_min_detectable_rel_error  # noqa: E402
+
+ALPHA = 1e-6
+POWER = 0.99
+BITS = 52  # float64 samples
+
+
+def _rejects(law: Law, z: np.ndarray, d: float) -> bool:
+    """Whether the auditor's battery for ``law`` rejects the rescaled sample ``sqrt(1 + d) z``."""
+    pool = z * math.sqrt(1.0 + d)
+    return not all(c.passed for c in law_checks(law, pool, [pool], ALPHA, POWER, BITS))
+
+
+def _threshold(law: Law, z: np.ndarray, sign: int, cand: float, stats_: dict) -> float:
+    """Smallest |d| (direction ``sign``) at which the battery rejects; ``cand`` is the analytic guess."""
+    if cand <= 0.0:
+        if _rejects(law, z, 0.0):
+            stats_["at_zero"] += 1
+            return 0.0
+        cand = 1e-9
+    hi = min(cand * (1 + 1e-9), 0.999999 if sign < 0 else math.inf)
+    if _rejects(law, z, sign * hi) and not _rejects(law, z, sign * cand * (1 - 1e-6)):
+        stats_["confirmed"] += 1
+        return cand
+    stats_["bisected"] += 1
+    lo = 0.0
+    while not _rejects(law, z, sign * hi):  # widen (only if the candidate was too small)
+        lo, hi = hi, min(hi * 2, 0.999999) if sign < 0 else hi * 2
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if _rejects(law, z, sign * mid):
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo < 1e-6 * hi:
+            break
+    return hi
+
+
+def _quantile_ci(th: np.ndarray, q: float = POWER) -> tuple[float, float, float]:
+    """The smallest d with empirical power >= q, and a 95% interval from the order statistics."""
+    th = np.sort(th)
+    r = th.size
+    k = math.ceil(q * r)
+    lo_k = int(stats.binom.ppf(0.025, r, q))
+    hi_k = int(min(r, stats.binom.ppf(0.975, r, q) + 1))
+    return float(th[k - 1]), float(th[max(lo_k, 1) - 1]), float(th[hi_k - 1])
+
+
+def simulate(kind: str, n: int, reps: int, seed: int) -> dict:
+    rng = np.random.default_rng([seed, n, 0 if kind == "normal" else 1])
+    st = {"confirmed": 0, "bisected": 0, "at_zero": 0}
+    up, down = np.empty(reps), np.empty(reps)
+    if kind == "normal":
+        law = Law.normal(0.0, 1.0)
+        lo_q, hi_q = stats.chi2.ppf(ALPHA / 2, n), stats.chi2.isf(ALPHA / 2, n)
+        bound = chi2_min_detectable_rel_error(n, ALPHA, POWER)
+    else:
+        law = Law.uniform(-1.0, 1.0)
+        tol = bound_tolerance(-1.0, 1.0, BITS)
+        t_star = 2.0 * math.exp(math.log(ALPHA / 2) / n) - 1.0  # F(t*)^n = alpha/2 for U(-1, 1)
+        bound = bounded_scale_min_detectable_rel_error(n, law.dist(), -1.0, 1.0, ALPHA, POWER)
+    for i in range(reps):
+        if kind == "normal":
+            z = rng.standard_normal(n)
+            s0 = float(np.sum(z * z))
+            c_up, c_down = hi_q / s0 - 1.0, 1.0 - lo_q / s0
+        else:
+            z = rng.uniform(-1.0, 1.0, n)
+            m_hi, m_lo = float(z.max()), float(-z.min())
+            c_up = ((1.0 + tol) / max(m_hi, m_lo)) ** 2 - 1.0
+            c_down = min(1.0 - ((t_star - tol) / m_hi) ** 2, 1.0 - ((t_star - tol) / m_lo) ** 2)
+        up[i] = _threshold(law, z, +1, c_up, st)
+        down[i] = _threshold(law, z, -1, c_down, st)
+    return {"up": _quantile_ci(up), "down": _quantile_ci(down), "bound": bound, "stats": st,
+            "false_alarms": st["at_zero"]}
+
+
+def part_ab(sizes: list[tuple[int, int]], seed: int) -> None:
+    rows = []
+    for kind, ref in (("normal", "exact chi2 bound"), ("uniform", "support/extremes bound")):
+        for n, reps in sizes:
+            r = simulate(kind, n, reps, seed)
+            for side, i in (("+d", 0), ("-d", 1)):
+                meas, lo, hi = r["up"] if i == 0 else r["down"]
+                b = r["bound"][i]
+                rows.append([kind, n, reps, side, f"{meas:.4g} [{lo:.4g}, {hi:.4g}]", f"{b:.4g}", ref, f"{meas / b:.3f}"])
+            st = r["stats"]
+            print(f"#   {kind} n={n}: {st['confirmed']} thresholds confirmed at the analytic candidate, "
+                  f"{st['bisected']} bisected, {st['at_zero']} rejections at d = 0", flush=True)
+    print()
+    print(f"A/B. Smallest relative variance error detected with power {POWER} at alpha = {ALPHA:g} per check")
+    print(table_ab(rows))
+
+
+def table_ab(rows: list) -> str:
+    return C.table(["law", "n", "reps", "error", "measured (95% CI)", "limit", "limit is", "measured/limit"], rows,
+                   "lrrllllr")
+
+
+# ------------------------------------------------------------------------------ C: kill rates
+
+
+def _case(task: tuple) -> tuple:
+    kind, idx, seed = task
+    C.skip_explanations()
+    correct, mutants, cfg = C.mutation_catalogue()
+    fn, spec, layer = (correct if kind == "correct" else mutants)[idx][:3]
+    r = C.audit_case(fn, spec, layer, cfg(seed))
+    return kind, idx, seed, r["verdict"], r["pt_equal_n"], r["pt_small_n"], r["n"]
+
+
+def run_catalogue(seeds: range, workers: int, kinds: tuple[str, ...] = ("correct", "mutant")) -> list[tuple]:
+    correct, mutants, _ = C.mutation_catalogue()
+    tasks = [(k, i, s) for k in kinds for i in range(len(correct if k == "correct" else mutants)) for s in seeds]
+    if workers > 1:
+        with mp.get_context("fork").Pool(workers) as pool:
+            return list(pool.imap_unordered(_case, tasks, chunksize=4))
+    return [_case(t) for t in tasks]
+
+
+def part_c(seeds: int, workers: int) -> None:
+    correct, mutants, _ = C.mutation_catalogue()
+    out = run_catalogue(range(seeds), workers)
+    rows = []
+    tot = {"ours": 0, "eq": 0, "small": 0, "m": 0}
+    fa = {"ours": 0, "eq": 0, "small": 0, "m": 0}
+    ns = []
+    for i, (fn, spec, layer, *_rest) in enumerate(mutants):
+        res = [r for r in out if r[0] == "mutant" and r[1] == i]
+        k_ours = sum(r[3] == "deviates" for r in res)
+        k_eq = sum(r[4] for r in res)
+        k_small = sum(r[5] for r in res)
+        ns.append(res[0][6])
+        tot["ours"] += k_ours
+        tot["eq"] += k_eq
+        tot["small"] += k_small
+        tot["m"] += len(res)
+        rows.append([f"{C.name_of(fn)} / {spec} / {layer}", res[0][6], f"{k_ours}/{len(res)}", f"{k_eq}/{len(res)}",
+                     f"{k_small}/{len(res)}"])
+    for r in out:
+        if r[0] == "correct":
+            fa["ours"] += r[3] != "conforms"
+            fa["eq"] += r[4]
+            fa["small"] += r[5]
+            fa["m"] += 1
+    print()
+    print(f"C. Kill rates on the mutation catalogue ({len(mutants)} mutants x {seeds} seeds), same draws for every test")
+    print(C.table(["mutant / expected spec / layer", "n (ours)", "ours", "PyTorch-style, equal n",
+                   f"PyTorch-style, n = {C.PYTORCH_N}"], rows, "lrrrr"))
+    m = tot["m"]
+    print()
+    print(C.table(["test", "values per audit", "mutants killed", "kill rate", "false alarms on correct", "false-alarm rate"], [
+        ["ours (auditor, family-wise alpha 1e-6)", f"{min(ns)}..{max(ns)}", f"{tot['ours']}/{m}", tot["ours"] / m,
+         f"{fa['ours']}/{fa['m']}", fa["ours"] / fa["m"]],
+        ["PyTorch-style KS p <= 1e-4, equal n", f"{min(ns)}..{max(ns)}", f"{tot['eq']}/{m}", tot["eq"] / m,
+         f"{fa['eq']}/{fa['m']}", fa["eq"] / fa["m"]],
+        [f"PyTorch-style KS p <= 1e-4, n = {C.PYTORCH_N}", C.PYTORCH_N, f"{tot['small']}/{m}", tot["small"] / m,
+         f"{fa['small']}/{fa['m']}", fa["small"] / fa["m"]],
+    ], "lllrlr"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000:1000,100000:200",
+                    help="n:reps pairs for parts A and B (default 10000:1000,100000:200)")
+    ap.add_argument("--seeds", type=int, default=20, help="seeds per initializer in part C (default 20)")
+    ap.add_argument("--workers", type=int, default=0, help="processes for part C (default: all cores)")
+    ap.add_argument("--seed", type=int, default=0, help="simulation seed for parts A and B")
+    ap.add_argument("--only", choices=["AB", "C"], help="run only parts A+B or C")
+    args = ap.parse_args(argv)
+    sizes = [tuple(int(v) for v in s.split(":")) for s in args.sizes.split(",")]
+    t0 = C.header("efficiency: detectable variance error vs the exact limits; kill rates vs a PyTorch-style test")
+    if args.only in (None, "AB"):
+        part_ab(sizes, args.seed)  # type: ignore[arg-type]
+    if args.only in (None, "C"):
+        part_c(args.seeds, C.pool_workers(args.workers))
+    C.footer(t0, timing=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

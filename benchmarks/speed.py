@@ -1,0 +1,155 @@
+"""Speed: catalogue audits vs the frameworks' own draws, ``invariants verify``, the reference kernels.
+
+1. For each installed framework, ``invariants.audit.catalogue(NAME)`` at the default configuration (a 1%
+   variance error detected with power 0.99) is timed, and so is the time spent inside the samplers,
+   i.e. the framework drawing the same tensors from the same seeds (plus the copy to a numpy array).
+   Ratio = audit wall time / drawing time: the cost of the statistics on top of the draws.
+2. ``python -m invariants verify -q`` wall time (a fresh process, imports included).
+3. The reference network's ``exact`` (canonical-order, bitwise permutation-equivariant) kernel vs
+   ``blas`` (``numpy.matmul``): one ``loss_and_grad`` of a tanh MLP ``(w, w, w, w)`` on a batch of 32,
+   widths 16..256, best of several repeats.
+4. (``--suite``) the whole test suite, serially; ``benchmarks/scaleout.py`` times it serially and
+   under ``pytest -n 2`` side by side.
+
+Usage::
+
+    python benchmarks/speed.py                       # 1-3
+    python benchmarks/speed.py --frameworks numpy torch --rel-error 0.02 --suite
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import _common as C  # noqa: E402
+
+
+def catalogue_speed(frameworks: list[str], rel_error: float) -> None:
+    from invariants.audit.adapters import FrameworkUnavailable, get_adapter
+    from invariants.audit.auditor import AuditConfig, audit_subjects
+
+    rows = []
+    for fw in frameworks:
+        try:
+            t_imp = time.perf_counter()
+            adapter = get_adapter(fw)
+            subjects = adapter.catalogue()
+            t_cat = time.perf_counter() - t_imp
+        except FrameworkUnavailable as exc:
+            rows.append([fw, "-", "-", "-", "-", "-", f"skipped: {exc.hint}"])
+            continue
+        spent = [0.0]
+        calls = [0]
+
+        def timed_sampler(sampler):
+            def sample(seed: int) -> np.ndarray:
+                t = time.perf_counter()
+                out = sampler(seed)
+                spent[0] += time.perf_counter() - t
+                calls[0] += 1
+                return out
+
+            return sample
+
+        subs = [replace(s, sampler=timed_sampler(s.sampler)) for s in subjects]
+        cfg = AuditConfig(rel_error=rel_error)
+        t0 = time.perf_counter()
+        report = audit_subjects(subs, cfg, catch=True)
+        wall = time.perf_counter() - t0
+        counts = report.counts()
+        verdicts = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+        values = sum(r.n for r in report.results)
+        rows.append([fw, len(subjects), calls[0], f"{values / 1e6:.1f}M", f"{wall:.2f}", f"{spent[0]:.2f}",
+                     f"{wall / spent[0]:.2f}" if spent[0] > 0 else "-", verdicts])
+        print(f"#   {fw}: {len(subjects)} subjects built in {t_cat:.1f} s (framework import included), audited in {wall:.1f} s",
+              flush=True)
+    print()
+    print(f"1. Catalogue audit vs drawing the same tensors (rel_error {rel_error:g}, power 0.99)")
+    print(C.table(["framework", "tensors", "draws", "values", "audit s", "drawing s", "audit / drawing", "verdicts"],
+                  rows, "lrrrrrrl"))
+
+
+def verify_speed() -> None:
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "invariants", "verify", "-q"], cwd=C.ROOT, capture_output=True,
+                          text=True)
+    wall = time.perf_counter() - t
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "invariants", "--version"], cwd=C.ROOT, check=False, capture_output=True)
+    imp = time.perf_counter() - t
+    print()
+    print("2. invariants verify")
+    print(C.table(["command", "exit code", "wall s", "python start-up + CLI import s"],
+                  [["python -m invariants verify -q", proc.returncode, f"{wall:.1f}", f"{imp:.1f}"]], "lrrr"))
+    if proc.returncode:
+        print("#   verify failed:\n" + "\n".join("#   " + line for line in (proc.stdout + proc.stderr).splitlines()[-10:]))
+
+
+def kernel_speed(widths: list[int], batch: int, repeat: int) -> None:
+    from invariants.reference.network import Architecture, loss_and_grad, random_params
+
+    rows = []
+    for w in widths:
+        times = {}
+        for kernel in ("exact", "blas"):
+            arch = Architecture((w, w, w, w), activation="tanh", loss="mse", kernel=kernel)
+            rng = np.random.default_rng(w)
+            params = random_params(arch, rng)
+            x = rng.normal(size=(batch, w))
+            t = rng.normal(size=(batch, w))
+            reps = max(1, repeat if w <= 64 else repeat // 2)
+            times[kernel], _ = C.timed(lambda: loss_and_grad(arch, params, x, t), repeat=reps)
+        rows.append([w, batch, f"{times['exact'] * 1e3:.2f}", f"{times['blas'] * 1e3:.3f}",
+                     f"{times['exact'] / times['blas']:.0f}"])
+    print()
+    print("3. Reference network: one loss_and_grad of a tanh MLP (w, w, w, w), exact vs BLAS kernel (best of repeats)")
+    print(C.table(["width w", "batch", "exact ms", "blas ms", "exact / blas"], rows, "rrrrr"))
+
+
+def suite_speed() -> None:
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
+                          cwd=C.ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    last = (proc.stdout.strip().splitlines() or [""])[-1]
+    print()
+    print("4. Test suite (serial)")
+    print(C.table(["command", "exit code", "wall s", "result"], [["python -m pytest -q", proc.returncode, f"{wall:.1f}", last]],
+                  "lrrl"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from invariants.audit.adapters import FRAMEWORKS
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--frameworks", nargs="*", default=list(FRAMEWORKS))
+    ap.add_argument("--rel-error", type=float, default=0.01, help="audit configuration (default 0.01, the CLI default)")
+    ap.add_argument("--widths", default="16,32,64,128,256")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--suite", action="store_true", help="also time the whole test suite (serial)")
+    ap.add_argument("--only", choices=["catalogue", "verify", "kernel", "suite"])
+    args = ap.parse_args(argv)
+    t0 = C.header("speed: catalogue audits, verify, reference kernels")
+    if args.only in (None, "catalogue"):
+        catalogue_speed(args.frameworks, args.rel_error)
+    if args.only in (None, "verify"):
+        verify_speed()
+    if args.only in (None, "kernel"):
+        kernel_speed([int(w) for w in args.widths.split(",")], args.batch, args.repeat)
+    if args.suite or args.only == "suite":
+        suite_speed()
+    C.footer(t0, timing=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
