@@ -40,16 +40,8 @@ import numpy as np
 from flax import linen as nn
 from flax import nnx
 
-from invariants.audit.adapters.base import (
-    Adapter,
-    Block,
-    Documented,
-    Expectation,
-    Sampler,
-    Subject,
-    check_array,
-)
-from invariants.audit.adapters.jax import compute_fans, jax_expectation, jax_sampler
+from invariants.audit.adapters.base import Block, Documented, Expectation, Subject, check_array
+from invariants.audit.adapters.jax import JaxAdapter, compute_fans
 from invariants.audit.layers import Layer, parse_layer
 from invariants.audit.specs import LECUN_NORMAL, ONES, ZEROS, Orthogonal, VarianceScaling
 
@@ -106,24 +98,14 @@ def _gate_blocks(layer: Layer, names: Sequence[str]) -> tuple[Block, ...]:
 
 
 @dataclass
-class FlaxAdapter(Adapter):
-    """Flax linen/nnx layer defaults; user callables in JAX's ``fn(key, shape, dtype)`` convention."""
+class FlaxAdapter(JaxAdapter):
+    """Flax linen/nnx layer defaults.  User callables follow JAX's ``fn(key, shape, dtype)`` convention
+    (``flax.linen.initializers`` re-exports ``jax.nn.initializers``), so wrapping, fans and known
+    expectations are :class:`JaxAdapter`'s; only the catalogue differs."""
 
     name: str = "flax"
     module: str = "flax"
     install_hint: str = "pip install flax"
-    layout: str = "jax"
-    rows_axis: str = "last"
-
-    # ------------------------------------------------------------------ protocol
-    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-        return jax_sampler(fn, shape)
-
-    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        return compute_fans(shape) if len(shape) >= 2 else None
-
-    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
-        return jax_expectation(fn)
 
     # ------------------------------------------------------------------ subjects
     def _subject(self, target: str, param: str, draw: Callable[[int], Any], get: Callable[[Any], Sequence[Any]],
