@@ -286,3 +286,21 @@ def bad_int(shape, rng):
 
 def bad_none(shape, rng):
     return None
+
+
+def correct_cases(dense: str, conv: str) -> list[tuple]:
+    """(initializer, expected spec, layer): the correct initializers every audit must accept."""
+    return [
+        (kaiming_normal, "kaiming_normal", dense),
+        (kaiming_normal, "variance_scaling(scale=2, mode=fan_in, distribution=normal)", conv),
+        (he_normal, "he_normal", conv),
+        (he_uniform, "he_uniform", dense),
+        (glorot_uniform, "glorot_uniform", conv),
+        (glorot_normal, "glorot_normal", dense),
+        (lecun_uniform, "lecun_uniform", dense),
+        (xavier_normal, "xavier_normal", conv),
+        (normal_002, "normal(std=0.02)", dense),
+        (uniform_005, "uniform(-0.05, 0.05)", dense),
+        (orthogonal, "orthogonal(gain=1)", dense),
+        (ones, "ones", dense),
+    ]

@@ -26,20 +26,7 @@ def cfg(seed: int) -> AuditConfig:
 DENSE = "dense(300,100)"
 CONV = "conv2d(16,48,k=3)"
 
-CORRECT = [
-    (F.kaiming_normal, "kaiming_normal", DENSE),
-    (F.kaiming_normal, "variance_scaling(scale=2, mode=fan_in, distribution=normal)", CONV),
-    (F.he_normal, "he_normal", CONV),
-    (F.he_uniform, "he_uniform", DENSE),
-    (F.glorot_uniform, "glorot_uniform", CONV),
-    (F.glorot_normal, "glorot_normal", DENSE),
-    (F.lecun_uniform, "lecun_uniform", DENSE),
-    (F.xavier_normal, "xavier_normal", CONV),
-    (F.normal_002, "normal(std=0.02)", DENSE),
-    (F.uniform_005, "uniform(-0.05, 0.05)", DENSE),
-    (F.orthogonal, "orthogonal(gain=1)", DENSE),
-    (F.ones, "ones", DENSE),
-]
+CORRECT = F.correct_cases(DENSE, CONV)
 
 # (mutant, expected spec, layer, words the explanation must contain or None)
 MUTANTS = [

@@ -25,19 +25,7 @@ def cfg(seed: int) -> AuditConfig:
     return AuditConfig(rel_error=0.1, min_bounded_n=12_000, base_seed=seed)
 
 
-CORRECT = [
-    (F.kaiming_normal, "kaiming_normal", DENSE),
-    (F.he_normal, "he_normal", CONV),
-    (F.he_uniform, "he_uniform", DENSE),
-    (F.glorot_uniform, "glorot_uniform", CONV),
-    (F.glorot_normal, "glorot_normal", DENSE),
-    (F.lecun_uniform, "lecun_uniform", DENSE),
-    (F.xavier_normal, "xavier_normal", CONV),
-    (F.normal_002, "normal(std=0.02)", DENSE),
-    (F.uniform_005, "uniform(-0.05, 0.05)", DENSE),
-    (F.orthogonal, "orthogonal(gain=1)", DENSE),
-    (F.ones, "ones", DENSE),
-]
+CORRECT = F.correct_cases(DENSE, CONV)
 
 # variance errors of 23% or more, shape and structure faults: far beyond the detectable error (< 10%)
 MUTANTS = [
