@@ -304,3 +304,20 @@ def correct_cases(dense: str, conv: str) -> list[tuple]:
         (orthogonal, "orthogonal(gain=1)", dense),
         (ones, "ones", dense),
     ]
+
+
+def assert_catalogue(results, expected: dict, key=lambda r: r.target) -> None:
+    """Every result has its expected verdict (``conforms`` unless listed), each listed result's
+    variance ratio lies in its [lo, hi] band, and every listed entry was seen.
+
+    ``expected`` maps ``key(result)`` to (verdict, lo, hi).
+    """
+    seen = set()
+    for r in results:
+        k = key(r)
+        verdict, lo, hi = expected.get(k, ("conforms", None, None))
+        assert r.verdict == verdict, f"{k} ({r.layer}): {r.verdict}: {r.message}"
+        if lo is not None:
+            seen.add(k)
+            assert lo <= r.ratio <= hi, f"{k}: ratio {r.ratio}"
+    assert seen == set(expected)

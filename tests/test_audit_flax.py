@@ -19,6 +19,7 @@ from flax import nnx  # noqa: E402
 from invariants import audit  # noqa: E402
 from invariants.audit.adapters import get_adapter  # noqa: E402
 from invariants.audit.adapters.base import BadInitializer  # noqa: E402
+import audit_fixtures as F  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
 from invariants.audit.specs import LECUN_NORMAL  # noqa: E402
 
@@ -55,14 +56,7 @@ def report(subjects):
 
 
 def test_catalogue_verdicts(report):
-    seen = set()
-    for r in report.results:
-        verdict, lo, hi = EXPECTED.get(r.target, (CONFORMS, None, None))
-        assert r.verdict == verdict, f"{r.target}: {r.verdict}: {r.message}"
-        if lo is not None:
-            seen.add(r.target)
-            assert lo <= r.ratio <= hi, f"{r.target}: ratio {r.ratio}"
-    assert seen == set(EXPECTED)
+    F.assert_catalogue(report.results, EXPECTED)
 
 
 def test_deviations_are_explained(report):

@@ -18,6 +18,7 @@ import jax.numpy as jnp  # noqa: E402
 from invariants import audit  # noqa: E402
 from invariants.audit.adapters import FrameworkUnavailable, get_adapter  # noqa: E402
 from invariants.audit.adapters.base import BadInitializer  # noqa: E402
+import audit_fixtures as F  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
 from invariants.audit.specs import (  # noqa: E402
     GLOROT_NORMAL,
@@ -61,15 +62,7 @@ def report(subjects):
 
 
 def test_catalogue_verdicts(report):
-    seen = set()
-    for r in report.results:
-        key = (r.target, r.layer)
-        verdict, lo, hi = EXPECTED.get(key, (CONFORMS, None, None))
-        assert r.verdict == verdict, f"{key}: {r.verdict}: {r.message}"
-        if lo is not None:
-            seen.add(key)
-            assert lo <= r.ratio <= hi, f"{key}: ratio {r.ratio}"
-    assert seen == set(EXPECTED)
+    F.assert_catalogue(report.results, EXPECTED, key=lambda r: (r.target, r.layer))
     counts = report.counts()
     assert (counts[CONFORMS], counts[DEVIATES], counts[DOCUMENTED]) == (len(report.results) - 4, 2, 2)
 

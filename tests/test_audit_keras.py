@@ -24,6 +24,7 @@ import keras  # noqa: E402
 
 from invariants import audit  # noqa: E402
 from invariants.audit.adapters.base import BadInitializer  # noqa: E402
+import audit_fixtures as F  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
 from invariants.audit.specs import (  # noqa: E402
     GLOROT_NORMAL,
@@ -83,14 +84,7 @@ def test_backend_is_named():
 
 
 def test_catalogue_verdicts(report):
-    seen = set()
-    for r in report.results:
-        verdict, lo, hi = EXPECTED.get(r.target, (CONFORMS, None, None))
-        assert r.verdict == verdict, f"{r.target} ({r.layer}): {r.verdict}: {r.message}"
-        if lo is not None:
-            seen.add(r.target)
-            assert lo <= r.ratio <= hi, f"{r.target}: ratio {r.ratio}"
-    assert seen == set(EXPECTED)
+    F.assert_catalogue(report.results, EXPECTED)
 
 
 def test_deviations_are_explained(report):
