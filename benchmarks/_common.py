@@ -8,6 +8,8 @@ as such, because other processes then share the cores.
 """
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import platform
 import sys
@@ -53,6 +55,61 @@ def footer(t0: float, timing: bool = True) -> None:
         print(f"# WARNING: load average {l0:.2f} > {LOAD_WARN} at the start: other processes shared the cores; "
               "the timings above are inflated (ratios measured in the same run are less affected). "
               "Rerun on an idle machine.")
+
+
+#: where ``--record`` stores the figures that the README table and the docs methods page are rendered from
+RECORD_DEFAULT = ROOT / "docs" / "data" / "benchmarks.json"
+
+
+def machine() -> str:
+    """The machine and library versions a figure was measured with, in one line."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"{os.cpu_count()} cores", platform.machine(), f"Python {platform.python_version()}"]
+    for dist in ("numpy", "scipy", "torch", "jax", "flax", "keras"):
+        try:
+            parts.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:  # an optional framework that is not installed
+            pass
+    return ", ".join(parts)
+
+
+def record(path: str | os.PathLike[str] | None, section: str, payload: dict[str, Any]) -> None:
+    """Store one benchmark's figures as ``section`` of the JSON file ``path`` (other sections are kept).
+
+    The section gets the date, the command line, the machine and the load average at the start, so
+    that the rendered tables say when and where they were measured.  ``path=None`` records nothing.
+    Sorted keys and a fixed indent keep the file's diffs readable.
+    """
+    if path is None:
+        return
+    p = Path(path)
+    data = json.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
+    data[section] = dict(payload, measured=datetime.date.today().isoformat(), machine=machine(),
+                         load_at_start=round(_START_LOAD[0], 2),
+                         command=" ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}"] + _args_without_record()))
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"# recorded as '{section}' in {p}")
+
+
+def _args_without_record() -> list[str]:
+    out, skip = [], False
+    for a in sys.argv[1:]:
+        if skip and a.endswith(".json"):
+            skip = False
+            continue
+        skip = a == "--record"
+        if not (skip or a.startswith("--record=")):
+            out.append(a)
+    return out
+
+
+def record_arg(ap: Any) -> None:
+    """Add ``--record [PATH]`` to a benchmark's argument parser."""
+    ap.add_argument("--record", nargs="?", const=str(RECORD_DEFAULT), default=None, metavar="PATH",
+                    help=f"store the figures in PATH (default {RECORD_DEFAULT.relative_to(ROOT)}), from which "
+                         "the README table and the docs methods page are rendered")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None) -> str:

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                          "tests the order alone)")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop starting new runs after this long (0: no limit)")
     ap.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    C.record_arg(ap)
     args = ap.parse_args(argv)
     import importlib.util
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = C.header(f"flake check: {args.runs} runs, random order, {seeds} (logs in {log_dir})")
     env = dict(os.environ, HYPOTHESIS_PROFILE=args.profile)
     sysrand = random.SystemRandom()
-    rows, failures = [], []
+    rows, failures, walls, counts = [], [], [], set()
     done = 0
     for i in range(1, args.runs + 1):
         if args.max_minutes and time.perf_counter() - t0 > 60 * args.max_minutes:
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         last = lines[-1] if lines else proc.stderr.strip()[-200:]
         failed = sorted({m.group(1) for m in re.finditer(r"^(?:FAILED|ERROR) (\S+)", proc.stdout, re.M)})
         done += 1
+        walls.append(wall)
+        counts.update(int(m.group(1)) for m in re.finditer(r"(\d+) passed", last))
         ok = proc.returncode == 0
         rows.append([i, seed, proc.returncode, f"{wall:.0f}", last.strip("= ")])
         print(f"#   run {i}/{args.runs}: seed {seed}, exit {proc.returncode}, {wall:.0f} s: {last.strip('= ')}", flush=True)
@@ -89,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    order: HYPOTHESIS_PROFILE={args.profile} python -m pytest -p randomly --randomly-seed={seed}"
               + (f" -n {args.workers}" if args.workers not in ('0', '') else "")
               + f"; Hypothesis' failing example and its --hypothesis-seed are in {log}")
+    if done and not args.pytest_args:  # a subset of the suite is not the figure the docs quote
+        C.record(args.record, "flake", {
+            "runs": done, "failed_runs": len(failures), "workers": args.workers, "profile": args.profile,
+            "tests_passed_per_run": sorted(counts), "wall_s": [round(min(walls)), round(max(walls))],
+            "failing_tests": sorted({t for _i, _s, failed, _log in failures for t in failed})})
     C.footer(t0, timing=False)
     return 1 if failures else 0
 
