@@ -38,7 +38,12 @@ def site():
 
 
 def test_committed_pages_match_generated(site):
+    from invariants.hypothesis_profiles import FRESH_SEEDS
     from invariants.report.site import compare_site, unified_diff
+
+    if FRESH_SEEDS:
+        pytest.skip("HYPOTHESIS_PROFILE=flake draws fresh examples for the evidence, so the example counts on the "
+                    "pages differ from the committed (derandomized) build by design; the drift check runs under ci")
 
     diffs = compare_site(site, DOCS)
     if diffs:
@@ -56,13 +61,18 @@ def test_generated_text_has_nothing_machine_dependent(site):
     home = os.path.expanduser("~")
     needles = [str(REPO), str(Path.cwd())] + ([home] if home not in ("/", "") else [])
     date = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+    # the only dates allowed are those of the stored measurements the methods page quotes
+    from invariants.report import reliability
+
+    measured = {sec["measured"] for sec in reliability.load(DOCS).values()}
     for rel, content in site.files.items():
         if rel.endswith(".png"):
             continue
         body = content.decode("utf-8")
         for needle in needles:
             assert needle not in body, f"{rel} contains the local path {needle!r}"
-        assert not date.search(body), f"{rel} contains a date"
+        dates = set(date.findall(body)) - measured
+        assert not dates, f"{rel} contains a date that is not a stored measurement's: {sorted(dates)}"
         assert '"seconds"' not in body and "total_seconds" not in body, f"{rel} contains a timing"
 
 
