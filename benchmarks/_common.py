@@ -93,14 +93,18 @@ def record(path: str | os.PathLike[str] | None, section: str, payload: dict[str,
     print(f"# recorded as '{section}' in {p}")
 
 
+#: options left out of a recorded command line: where the output went, not how it was measured
+_UNRECORDED = ("--record", "--log-dir")
+
+
 def _args_without_record() -> list[str]:
     out, skip = [], False
     for a in sys.argv[1:]:
-        if skip and a.endswith(".json"):
+        if skip and not a.startswith("-"):
             skip = False
             continue
-        skip = a == "--record"
-        if not (skip or a.startswith("--record=")):
+        skip = a in _UNRECORDED
+        if not (skip or a.startswith(tuple(o + "=" for o in _UNRECORDED))):
             out.append(a)
     return out
 

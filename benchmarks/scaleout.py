@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="2", help="xdist workers: a number or 'auto' (default 2)")
     ap.add_argument("--dist", default="loadfile", help="xdist scheduling (default loadfile)")
     ap.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    C.record_arg(ap)
     args = ap.parse_args(argv)
     t0 = C.header(f"scale-out: pytest serial vs pytest -n {args.workers} --dist {args.dist}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     bad = sorted(t for t, o in o1.items() if o in ("failed", "error"))
     if bad:
         print(f"failing in both runs (not a scale-out difference): {', '.join(bad[:10])}")
+    if not args.pytest_args:  # a subset of the suite is not the figure the docs quote
+        C.record(args.record, "scaleout", {
+            "workers": args.workers, "dist": args.dist, "tests": len(o1), "serial_s": round(w1, 1),
+            "parallel_s": round(w2, 1), "differing_outcomes": len(differ), "failing": len(bad),
+            "serial_exit": rc1, "parallel_exit": rc2})
     C.footer(t0, timing=True)
     return 0 if not differ else 1
 

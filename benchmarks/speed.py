@@ -32,11 +32,11 @@ import numpy as np  # noqa: E402
 import _common as C  # noqa: E402
 
 
-def catalogue_speed(frameworks: list[str], rel_error: float) -> None:
+def catalogue_speed(frameworks: list[str], rel_error: float) -> list[dict]:
     from invariants.audit.adapters import FrameworkUnavailable, get_adapter
     from invariants.audit.auditor import AuditConfig, audit_subjects
 
-    rows = []
+    rows, rec = [], []
     for fw in frameworks:
         try:
             t_imp = time.perf_counter()
@@ -67,6 +67,8 @@ def catalogue_speed(frameworks: list[str], rel_error: float) -> None:
         counts = report.counts()
         verdicts = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
         values = sum(r.n for r in report.results)
+        rec.append({"framework": fw, "tensors": len(subjects), "values": values, "audit_s": round(wall, 2),
+                    "drawing_s": round(spent[0], 2)})
         rows.append([fw, len(subjects), calls[0], f"{values / 1e6:.1f}M", f"{wall:.2f}", f"{spent[0]:.2f}",
                      f"{wall / spent[0]:.2f}" if spent[0] > 0 else "-", verdicts])
         print(f"#   {fw}: {len(subjects)} subjects built in {t_cat:.1f} s (framework import included), audited in {wall:.1f} s",
@@ -75,9 +77,10 @@ def catalogue_speed(frameworks: list[str], rel_error: float) -> None:
     print(f"1. Catalogue audit vs drawing the same tensors (rel_error {rel_error:g}, power 0.99)")
     print(C.table(["framework", "tensors", "draws", "values", "audit s", "drawing s", "audit / drawing", "verdicts"],
                   rows, "lrrrrrrl"))
+    return rec
 
 
-def verify_speed() -> None:
+def verify_speed() -> dict:
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "invariants", "verify", "-q"], cwd=C.ROOT, capture_output=True,
                           text=True)
@@ -91,12 +94,13 @@ def verify_speed() -> None:
                   [["python -m invariants verify -q", proc.returncode, f"{wall:.1f}", f"{imp:.1f}"]], "lrrr"))
     if proc.returncode:
         print("#   verify failed:\n" + "\n".join("#   " + line for line in (proc.stdout + proc.stderr).splitlines()[-10:]))
+    return {"exit_code": proc.returncode, "wall_s": round(wall, 1)}
 
 
-def kernel_speed(widths: list[int], batch: int, repeat: int) -> None:
+def kernel_speed(widths: list[int], batch: int, repeat: int) -> list[dict]:
     from invariants.reference.network import Architecture, loss_and_grad, random_params
 
-    rows = []
+    rows, rec = [], []
     for w in widths:
         times = {}
         for kernel in ("exact", "blas"):
@@ -107,11 +111,14 @@ def kernel_speed(widths: list[int], batch: int, repeat: int) -> None:
             t = rng.normal(size=(batch, w))
             reps = max(1, repeat if w <= 64 else repeat // 2)
             times[kernel], _ = C.timed(lambda: loss_and_grad(arch, params, x, t), repeat=reps)
+        rec.append({"width": w, "batch": batch, "exact_ms": float(f"{times['exact'] * 1e3:.3g}"),
+                    "blas_ms": float(f"{times['blas'] * 1e3:.3g}")})
         rows.append([w, batch, f"{times['exact'] * 1e3:.2f}", f"{times['blas'] * 1e3:.3f}",
                      f"{times['exact'] / times['blas']:.0f}"])
     print()
     print("3. Reference network: one loss_and_grad of a tanh MLP (w, w, w, w), exact vs BLAS kernel (best of repeats)")
     print(C.table(["width w", "batch", "exact ms", "blas ms", "exact / blas"], rows, "rrrrr"))
+    return rec
 
 
 def suite_speed() -> None:
@@ -137,16 +144,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--suite", action="store_true", help="also time the whole test suite (serial)")
     ap.add_argument("--only", choices=["catalogue", "verify", "kernel", "suite"])
+    C.record_arg(ap)
     args = ap.parse_args(argv)
+    rec: dict = {"rel_error": args.rel_error}
     t0 = C.header("speed: catalogue audits, verify, reference kernels")
     if args.only in (None, "catalogue"):
-        catalogue_speed(args.frameworks, args.rel_error)
+        rec["catalogue"] = catalogue_speed(args.frameworks, args.rel_error)
     if args.only in (None, "verify"):
-        verify_speed()
+        rec["verify"] = verify_speed()
     if args.only in (None, "kernel"):
-        kernel_speed([int(w) for w in args.widths.split(",")], args.batch, args.repeat)
+        rec["kernel"] = kernel_speed([int(w) for w in args.widths.split(",")], args.batch, args.repeat)
     if args.suite or args.only == "suite":
         suite_speed()
+    if args.only is None:  # a partial run is not the figure the docs quote
+        C.record(args.record, "speed", rec)
     C.footer(t0, timing=True)
     return 0
 
