@@ -356,8 +356,11 @@ def figures_page(figures: Sequence[FigureRef], pending: Sequence[tuple[str, str,
 
 # ------------------------------------------------------------------------------------------ methods
 
-def methods_page(facts: dict[str, Any]) -> str:
-    """The methods page; ``facts`` holds the numbers computed from the library (see ``site.method_facts``)."""
+def methods_page(facts: dict[str, Any], bench: dict[str, Any] | None = None) -> str:
+    """The methods page; ``facts`` holds the numbers computed from the library (see ``site.method_facts``),
+    ``bench`` the recorded benchmark figures (:func:`invariants.report.reliability.load`)."""
+    from invariants.report import reliability
+
     ss_rows = [[f"{100 * e:g}%", f"{n:,}", f"{m:,}"] for e, n, m in facts["sample_sizes"]]
     lines = [
         front_matter(title="Methods"),
@@ -451,10 +454,15 @@ def methods_page(facts: dict[str, Any]) -> str:
         "kernel (numpy.matmul) is used where only statistics matter (signal propagation at width 256) and to "
         "study what rounding does to symmetric units.",
         "",
+    ]
+    lines += reliability.section(bench or {})
+    lines += [
         "## Reproducibility of this site",
         "",
-        "The pages contain no timings, dates or machine paths: `invariants report` regenerates them identically, "
-        "and a test fails when the committed pages differ from what the code produces. Figures are drawn with "
+        "The pages contain no timings, dates or machine paths of the build: `invariants report` regenerates them "
+        "identically, and a test fails when the committed pages differ from what the code produces. The measured "
+        "figures above are rendered from their stored record (`data/benchmarks.json`), with the date and machine "
+        "of the measurement. Figures are drawn with "
         "fixed seeds; their data (`figures/*.json`, 4 significant digits) are part of that comparison, the PNG "
         "pixels are not (they depend on the matplotlib and FreeType versions). Audit pages are rendered from "
         "the stored audit data in `data/audit/`, refreshed with `invariants report --audit FRAMEWORK`, so the "
