@@ -310,6 +310,38 @@ def test_untied_structure_is_generic_not_universal():
         assert sym._structure(p["W1"], "cols") is expect_constant
 
 
+def test_update_resolvability_separates_absorbed_from_real_updates():
+    """An untied gradient of 1e-12 on float32 weights of 0.3 (ulp 3e-8) is absorbed by rounding; one of
+    1e-3 unties the row; in float64 the tiny one is resolvable."""
+    w = np.full((2, 3), -0.3, dtype=np.float32)
+    tiny = {"W1": np.array([[1e-12, 2e-12, 3e-12]] * 2, dtype=np.float32)}
+    big = {"W1": np.array([[1e-3, 2e-3, 3e-3]] * 2, dtype=np.float32)}
+    sgd = make_optimizer("sgd", lr=0.05)
+    assert not sym._update_unties_rows(sgd, {"W1": w}, tiny, "W1")
+    assert sym._update_unties_rows(sgd, {"W1": w}, big, "W1")
+    assert sym._update_unties_rows(sgd, {"W1": w.astype(np.float64)}, {"W1": tiny["W1"].astype(np.float64)}, "W1")
+    assert sgd.steps == 0  # replayed on a copy: the optimizer's state is untouched
+
+
+def test_untied_structure_property_catches_an_update_that_keeps_rows_tied():
+    """Mutation self-test: an optimizer that gives every entry of a row the row's mean update keeps W_1
+    tied although the exact update unties it; the property must fail on it (and pass unmutated)."""
+    from invariants.reference.optimizers import Optimizer
+
+    class RowMean(Optimizer):
+        def step(self, params, grads):
+            g = dict(grads)
+            g["W1"] = np.repeat(grads["W1"].mean(axis=1, keepdims=True), grads["W1"].shape[1], axis=1)
+            return super().step(params, g)
+
+    cfg = {"sizes": (3, 4, 4, 2), "loss": "mse", "weight": 0.5, "biases": [0.1, 0.1, 0.1], "activation": "tanh",
+           "optimizer": "sgd", "dtype": "float64", "steps": 4, "seed": 7}
+    sym.untied_structure_property({}, max_examples=1).hypothesis.inner_test(cfg)
+    with pytest.raises(AssertionError, match="though the update unties them"):
+        sym.untied_structure_property({}, make_opt=lambda name, **kw: RowMean(name, **kw),
+                                      max_examples=1).hypothesis.inner_test(cfg)
+
+
 def test_fp_evidence_oracles():
     runs = sym.fp_runs()
     nudged = runs[("nudged", "float64", "adam")]
