@@ -14,6 +14,7 @@ from invariants.reference import (
     Architecture,
     Optimizer,
     forward,
+    init_params,
     make_optimizer,
     random_params,
     train,
@@ -340,6 +341,17 @@ def test_untied_structure_property_catches_an_update_that_keeps_rows_tied():
     with pytest.raises(AssertionError, match="though the update unties them"):
         sym.untied_structure_property({}, make_opt=lambda name, **kw: RowMean(name, **kw),
                                       max_examples=1).hypothesis.inner_test(cfg)
+
+
+def test_gradient_step_descends_only_off_stationary_points():
+    """The line-search oracle: a random net descends; a stationary point (zero weights, relu, zero biases,
+    zero targets: every gradient is exactly 0) does not."""
+    arch = Architecture((3, 4, 2), "tanh", "mse")
+    x, t = sym.make_data(arch, 8, 1)
+    params = random_params(arch, np.random.default_rng(1))
+    assert sym.gradient_step_descends(arch, params, x, t)
+    flat = Architecture((3, 4, 2), "relu", "mse")
+    assert not sym.gradient_step_descends(flat, init_params(flat, 0.0, 0.0), x, np.zeros_like(t))
 
 
 def test_fp_evidence_oracles():
