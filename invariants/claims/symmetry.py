@@ -694,7 +694,7 @@ def untied_structure_property(seen: dict, make_opt=make_optimizer, max_examples:
             # floating point (a vanishing signal: e.g. leaky ReLU's 0.01 slope over several layers
             # with near-balanced labels); only a resolvable update must untie them
             assert not resolvable, f"W1 rows stayed constant for {arch.depth + 1} steps though the update unties them"
-            seen.setdefault("#runs whose W1 update was absorbed by rounding", set()).add(cfg["seed"])
+            seen.setdefault("#W1 update absorbed by rounding", set()).add(cfg["seed"])
         seen.setdefault("first step", set()).add(grad_first)
 
     return prop
@@ -1894,13 +1894,13 @@ def zero_layers_property(seen: dict, make_opt=make_optimizer, max_examples: int 
         if activation == "relu" and l < depth:
             frozen = all(np.array_equal(run.params[f"W{k}"], params[f"W{k}"]) for k in range(1, l + 1))
             assert frozen, f"relu, zero W{l}: earlier layers moved"
-            seen.setdefault("relu: dead below a zero layer", set()).add(l)
+            seen.setdefault("relu, dead below", set()).add(l)
         elif l == depth and not np.any(last_hidden != 0):
             # relu units all inactive on the batch: ∂L/∂W_L = δ_Lᵀ h_{L−1} = 0, and with W_L = 0 no error
             # reaches the layers below: only b_L can move, for ever
             frozen = all(np.array_equal(run.params[k], params[k]) for k in params if k != f"b{depth}")
             assert frozen, f"zero W{l} over a dead last hidden layer: a weight moved"
-            seen.setdefault("#dead last hidden layer under a zero W_L", set()).add(seed)
+            seen.setdefault("#dead last layer", set()).add(seed)
         else:
             distinct = all(v == arch.sizes[k] for k, v in n_distinct_units(arch, run.params).items())
             assert distinct, f"zero W{l}: tied units after {steps} steps: {n_distinct_units(arch, run.params)}"
@@ -1909,25 +1909,24 @@ def zero_layers_property(seen: dict, make_opt=make_optimizer, max_examples: int 
                 # a fixed step can overshoot (RMSprop's first step is lr/√(1−α) = 10·lr per parameter), so
                 # learning is then shown by descent along the gradient, which exists whenever ∇L ≠ 0
                 assert gradient_step_descends(arch, params, x, t), f"zero W{l}: no step along −∇L lowers the loss"
-                seen.setdefault("#runs whose optimizer overshot (loss fell along −∇L)", set()).add(seed)
-            seen.setdefault("one zero layer at position", set()).add(l)
+                seen.setdefault("#overshot", set()).add(seed)
+            seen.setdefault("zero layer at", set()).add(l)
         # (b) two consecutive zero layers: hidden layer l2 between them stays tied
         l2 = min(tied_at, depth - 1)
         params = random_params(arch, np.random.default_rng(seed + 1))
         params[f"W{l2}"], params[f"W{l2 + 1}"] = np.zeros_like(params[f"W{l2}"]), np.zeros_like(params[f"W{l2 + 1}"])
         run = train_checking_ties(arch, params, x, t, make_opt(optimizer, lr=0.02), steps + 10)
         assert run.tied and len(all_classes(arch, run.params)[l2]) == 1, f"W{l2}, W{l2 + 1} zero: layer {l2} untied"
-        seen.setdefault("two zero layers around hidden layer", set()).add(l2)
+        seen.setdefault("tied layer", set()).add(l2)
 
     return prop
 
 
 def _never_layers() -> EvidenceResult:
     return _property(lambda seen: zero_layers_property(seen), "15 + 1 pinned",
-                     "zero biases, one zero weight layer: units distinct, the zero layer moved, the loss fell in "
-                     "L + 2 steps (or along −∇L if the step overshot); not for relu below a zero layer, or a zero "
-                     "W_L over a dead last layer (frozen); two consecutive zero layers: the layer between stayed "
-                     "tied for L + 12 steps")
+                     "zero biases, one zero weight layer: units distinct, it moved, the loss fell in L + 2 steps "
+                     "(or along −∇L after an overshoot), except relu below it or a zero W_L over a dead last "
+                     "layer (frozen); two consecutive zero layers: the layer between stays tied for L + 12 steps")
 
 
 def _never_holds() -> EvidenceResult:
