@@ -12,7 +12,9 @@ except when ``HYPOTHESIS_PROFILE=flake`` is set in the environment).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+from typing import Iterator
 
 from hypothesis import HealthCheck, Phase, settings
 
@@ -39,3 +41,35 @@ VERIFY = settings(derandomize=not FRESH_SEEDS, max_examples=25, phases=(Phase.ex
 def verify_settings(max_examples: int) -> settings:
     """:data:`VERIFY` with a different example count (heavier properties use fewer)."""
     return settings(VERIFY, max_examples=max_examples)
+
+
+@contextlib.contextmanager
+def independent_of_loaded_modules() -> Iterator[None]:
+    """Make derandomized examples a function of the property alone, whatever modules are loaded.
+
+    Hypothesis (6.131 and later) mixes literals collected from every *local* module in ``sys.modules``
+    into generation, with probability 5% per draw, even when derandomized.  An editable install of this
+    package counts as local, and so does any local module a caller happens to have imported (a pytest
+    plugin, a benchmark script), so ``invariants verify`` inside pytest drew other examples than on the
+    command line, and the documentation quoting its counts drifted.  Inside this context the pool of
+    local constants is empty (Hypothesis' own global constants are kept).  The hook is internal; when a
+    Hypothesis version lacks it, nothing is changed.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without the module
+        yield
+        return
+    get = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if get is None or cache is None or not hasattr(providers, "Constants"):
+        yield
+        return
+    empty = providers.Constants()
+    cache.cache.clear()  # permitted constants cached from earlier draws include the local ones
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = get
+        cache.cache.clear()

@@ -16,11 +16,15 @@ def run_property(test: Callable[[], None], summary: Union[str, Callable[[], str]
     """Run a Hypothesis ``@given`` test (already decorated) and report it as evidence.
 
     The test must carry its own ``@settings``; use :data:`invariants.hypothesis_profiles.VERIFY` so
-    that examples are derandomized.  ``summary`` describes what a pass establishes; pass a callable to
+    that examples are derandomized; they are also made independent of the modules the caller has
+    loaded (:func:`invariants.hypothesis_profiles.independent_of_loaded_modules`).  ``summary`` describes what a pass establishes; pass a callable to
     build it after the run (e.g. to quote figures the examples collected).
     """
+    from invariants.hypothesis_profiles import independent_of_loaded_modules
+
     try:
-        test()
+        with independent_of_loaded_modules():
+            test()
     except AssertionError as exc:  # a falsifying example: the property does not hold
         return EvidenceResult(False, f"property failed: {exc}".strip())
     except Exception as exc:  # noqa: BLE001  evidence must report, never crash verify
