@@ -170,3 +170,45 @@ def test_outcome_passed_is_all_evidence_passed():
         seconds=0.0,
     )
     assert not outcome.passed and outcome.n_passed == 1
+
+
+def test_evidence_examples_do_not_depend_on_loaded_modules(tmp_path):
+    """Hypothesis mixes literals of loaded local modules into derandomized draws; evidence must not see
+    them (else `invariants verify` inside pytest and on the command line quote different examples).
+    The same derandomized property draws the same values before and after a local module full of
+    integer literals is imported, inside the guard; outside it the draws change (the guard matters).
+    Run in a fresh process: Hypothesis never forgets a collected literal, and this test must not change
+    the draws of the other tests in this process."""
+    import subprocess
+    import sys
+
+    (tmp_path / "lots_of_literals.py").write_text(
+        "VALUES = [" + ", ".join(str(1_000_003 * k + 17) for k in range(1, 300)) + "]\n")
+    script = tmp_path / "probe.py"
+    script.write_text("""
+import sys
+from hypothesis import given, settings, strategies as st
+from invariants.hypothesis_profiles import VERIFY, independent_of_loaded_modules
+
+def draws():
+    out = []
+
+    @settings(VERIFY, max_examples=400)
+    @given(st.integers(0, 2**32 - 1))
+    def prop(n):
+        out.append(n)
+
+    prop()
+    return out
+
+with independent_of_loaded_modules():
+    before = draws()
+outside_before = draws()
+import lots_of_literals
+with independent_of_loaded_modules():
+    after = draws()
+outside_after = draws()
+print(after == before, outside_after != outside_before)
+""")
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"], out.stdout + out.stderr
