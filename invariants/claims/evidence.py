@@ -17,7 +17,8 @@ def run_property(test: Callable[[], None], summary: Union[str, Callable[[], str]
 
     The test must carry its own ``@settings``; use :data:`invariants.hypothesis_profiles.VERIFY` so
     that examples are derandomized; they are also made independent of the modules the caller has
-    loaded (:func:`invariants.hypothesis_profiles.independent_of_loaded_modules`).  ``summary`` describes what a pass establishes; pass a callable to
+    loaded (:func:`invariants.hypothesis_profiles.independent_of_loaded_modules`).  ``summary``
+    describes what a pass establishes; pass a callable to
     build it after the run (e.g. to quote figures the examples collected).
     """
     from invariants.hypothesis_profiles import independent_of_loaded_modules

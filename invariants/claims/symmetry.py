@@ -1890,12 +1890,11 @@ def zero_layers_property(seen: dict, make_opt=make_optimizer, max_examples: int 
         params = random_params(arch, np.random.default_rng(seed))
         params[f"W{l}"] = np.zeros_like(params[f"W{l}"])
         run = train_checking_ties(arch, params, x, t, make_opt(optimizer, lr=0.02), steps)
-        last_hidden = forward(arch, params, x).inputs[depth - 1]
         if activation == "relu" and l < depth:
             frozen = all(np.array_equal(run.params[f"W{k}"], params[f"W{k}"]) for k in range(1, l + 1))
             assert frozen, f"relu, zero W{l}: earlier layers moved"
             seen.setdefault("relu, dead below", set()).add(l)
-        elif l == depth and not np.any(last_hidden != 0):
+        elif l == depth and not np.any(forward(arch, params, x).inputs[depth - 1]):
             # relu units all inactive on the batch: ∂L/∂W_L = δ_Lᵀ h_{L−1} = 0, and with W_L = 0 no error
             # reaches the layers below: only b_L can move, for ever
             frozen = all(np.array_equal(run.params[k], params[k]) for k in params if k != f"b{depth}")
