@@ -74,13 +74,19 @@ def _run(tasks: list[tuple], workers: int, label: str) -> list[tuple]:
     return out
 
 
+def _audit_all(kind: str, count: int, per: int, workers: int, label: str) -> tuple[list[tuple], dict[int, list]]:
+    """Audit each of ``count`` initializers of ``kind`` over ``per`` seeds from :data:`SEED0`; return the
+    results and the audit reports grouped by initializer index."""
+    out = _run([(kind, i, SEED0 + s) for i in range(count) for s in range(per)], workers, label)
+    by: dict[int, list] = defaultdict(list)
+    for _k, i, _s, r in out:
+        by[i].append(r)
+    return out, by
+
+
 def part_correct(per: int, workers: int) -> dict:
     correct, _, _ = C.mutation_catalogue()
-    tasks = [("correct", i, SEED0 + s) for i in range(len(correct)) for s in range(per)]
-    out = _run(tasks, workers, "correct initializers")
-    by_init: dict[int, list] = defaultdict(list)
-    for _k, i, _s, r in out:
-        by_init[i].append(r)
+    out, by_init = _audit_all("correct", len(correct), per, workers, "correct initializers")
     rows = []
     tot_alarm, tot_budget, tot_checks = 0, 0.0, 0
     pv: dict[str, list[float]] = defaultdict(list)
@@ -129,11 +135,7 @@ def part_correct(per: int, workers: int) -> dict:
 
 def part_mutants(per: int, workers: int) -> dict:
     _, mutants, _ = C.mutation_catalogue()
-    tasks = [("mutant", i, SEED0 + s) for i in range(len(mutants)) for s in range(per)]
-    out = _run(tasks, workers, "mutants")
-    by: dict[int, list] = defaultdict(list)
-    for _k, i, _s, r in out:
-        by[i].append(r)
+    out, by = _audit_all("mutant", len(mutants), per, workers, "mutants")
     rows = []
     killed = 0
     for i, (fn, spec, layer, _w) in enumerate(mutants):
