@@ -200,7 +200,7 @@ def pytorch_style_killed(law: Any, x: Any) -> bool:
     import numpy as np
     from scipy import stats
 
-    from invariants.audit.laws import as_matrix
+    from invariants.laws import as_matrix
 
     if law.kind == "orthogonal":
         for d in x:
@@ -232,8 +232,8 @@ def audit_case(fn: Any, spec: str, layer: str, cfg: Any) -> dict[str, Any]:
     from invariants.audit.adapters import get_adapter
     from invariants.audit.adapters.base import Expectation
     from invariants.audit.auditor import _units
-    from invariants.audit.layers import parse_layer
-    from invariants.audit.specs import parse_spec
+    from invariants.layers import parse_layer
+    from invariants.specs import parse_spec
 
     target = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', name_of(fn))}"
     draws: list = []

@@ -42,7 +42,7 @@ from scipy import stats  # noqa: E402
 
 import _common as C  # noqa: E402
 from invariants.audit.auditor import law_checks  # noqa: E402
-from invariants.audit.laws import Law  # noqa: E402
+from invariants.laws import Law  # noqa: E402
 from invariants.stats.extremes import bound_tolerance, bounded_scale_min_detectable_rel_error  # noqa: E402
 from invariants.stats.variance import chi2_min_detectable_rel_error  # noqa: E402
 

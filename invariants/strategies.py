@@ -35,8 +35,8 @@ from typing import Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from invariants.audit import specs as _specs
-from invariants.audit.layers import Layer
+from invariants import specs as _specs
+from invariants.layers import Layer
 from invariants.reference.activations import ACTIVATIONS
 from invariants.reference.losses import LOSSES
 from invariants.reference.network import Architecture
@@ -170,7 +170,7 @@ def embedding_layers(max_vocab: int = 4096, max_dim: int = 256) -> st.SearchStra
 
 def packed_layers(max_features: int = 256) -> st.SearchStrategy[Layer]:
     """Packed projections: ``qkv(E)`` and RNN gate matrices ``lstm/gru/rnn(in, H)``."""
-    from invariants.audit.layers import parse_layer
+    from invariants.layers import parse_layer
 
     f = st.integers(1, max_features)
     qkv = f.map(lambda e: parse_layer(f"qkv({e})"))

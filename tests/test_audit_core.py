@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from invariants.audit.laws import Law
-from invariants.audit.layers import fans_from_shape, parse_layer
-from invariants.audit.specs import (
+from invariants.laws import Law
+from invariants.layers import fans_from_shape, parse_layer
+from invariants.specs import (
     GLOROT_NORMAL,
     HE_NORMAL,
     TRUNCATED_NORMAL_STD,

@@ -21,7 +21,7 @@ from invariants.audit.adapters import get_adapter  # noqa: E402
 from invariants.audit.adapters.base import BadInitializer  # noqa: E402
 import audit_fixtures as F  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
-from invariants.audit.specs import LECUN_NORMAL  # noqa: E402
+from invariants.specs import LECUN_NORMAL  # noqa: E402
 
 ADAPTER = get_adapter("flax")
 CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)

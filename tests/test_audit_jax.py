@@ -20,7 +20,7 @@ from invariants.audit.adapters import FrameworkUnavailable, get_adapter  # noqa:
 from invariants.audit.adapters.base import BadInitializer  # noqa: E402
 import audit_fixtures as F  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
-from invariants.audit.specs import (  # noqa: E402
+from invariants.specs import (  # noqa: E402
     GLOROT_NORMAL,
     HE_UNIFORM,
     ONES,

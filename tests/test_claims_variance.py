@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from invariants import propagation as prop
-from invariants.audit.specs import VarianceScaling
+from invariants.specs import VarianceScaling
 from invariants.claims import get
 from invariants.claims import variance as family
 from invariants.claims.registry import Verdict

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import modelcheck_models as M
 from invariants import cli
 from invariants import strategies as ist
-from invariants.audit.layers import Layer
+from invariants.layers import Layer
 from invariants.hypothesis_profiles import verify_settings
 from invariants.modelcheck import check_model
 from invariants.modelcheck.check import check_view
@@ -238,7 +238,7 @@ def test_signal_band_absorbs_noise_of_narrow_layers():
 
 
 def test_packed_orthogonal_from_numpy():
-    from invariants.audit.layers import parse_layer
+    from invariants.layers import parse_layer
     from invariants.propagation import haar_orthogonal
 
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""Tests for invariants.audit.specs: the VarianceScaling primitive and the named initializers.
+"""Tests for invariants.specs: the VarianceScaling primitive and the named initializers.
 
 Statistical checks run at alpha = 1e-6 each on fixed seeds / derandomized Hypothesis examples, so the
 suite is deterministic; the detectable error at the sample size used is asserted next to each check.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from invariants.audit.specs import (
+from invariants.specs import (
     DISTRIBUTIONS,
     GLOROT_NORMAL,
     GLOROT_UNIFORM,
@@ -61,7 +61,7 @@ def initializer(
         expect: spec text (``"he_normal"``, ``"normal(std=0.02)"``, ...), a spec object, or an
             :class:`~invariants.audit.adapters.base.Expectation`; ``None``: the framework's documented
             spec for a known function (e.g. ``torch.nn.init.xavier_uniform_``).
-        layer: layer text (``"conv2d(32,64,k=3,groups=32)"``), a :class:`~invariants.audit.layers.Layer`,
+        layer: layer text (``"conv2d(32,64,k=3,groups=32)"``), a :class:`~invariants.layers.Layer`,
             or a list of them; default :data:`DEFAULT_AUDIT_LAYERS`.  Fans are the layer's textbook fans.
         framework: adapter name: ``numpy``, ``torch``, ``jax``, ``flax``, ``keras``.
         config: :class:`~invariants.audit.auditor.AuditConfig`.
@@ -83,7 +83,7 @@ def initializer(
     from invariants.audit.adapters import FrameworkUnavailable, get_adapter
     from invariants.audit.adapters.base import Expectation
     from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
-    from invariants.audit.layers import Layer, parse_layer
+    from invariants.layers import Layer, parse_layer
 
     try:
         adapter = get_adapter(framework)
@@ -153,7 +153,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(auditor, name)
     if name in ("Layer", "parse_layer"):
-        from invariants.audit import layers
+        from invariants import layers
 
         return getattr(layers, name)
     raise AttributeError(f"module 'invariants.audit' has no attribute {name!r}")

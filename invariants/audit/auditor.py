@@ -3,7 +3,7 @@
 For each :class:`~invariants.audit.adapters.base.Subject` (a weight tensor and its sampler):
 
 1. Resolve the *textbook* expectation (the spec applied to the layer's textbook fans) and, if the
-   framework documents a different rule, the *documented* law, into :class:`~invariants.audit.laws.Law`
+   framework documents a different rule, the *documented* law, into :class:`~invariants.laws.Law`
    objects.
 2. Pool independent draws from fresh seeds until the sample size detects a relative variance error of
    ``rel_error`` (1%) with probability ``power`` (0.99): for normal laws the exact chi-square test needs
@@ -43,9 +43,9 @@ from invariants.audit.adapters.base import (
     numel,
     seed_sequence,
 )
-from invariants.audit.laws import Law
-from invariants.audit.layers import Layer, shape_fan_candidates
-from invariants.audit.specs import (
+from invariants.laws import Law
+from invariants.layers import Layer, shape_fan_candidates
+from invariants.specs import (
     TRUNCATED_NORMAL_STD,
     Spec,
     TruncatedNormal,

@@ -24,9 +24,9 @@ import numpy as np
 
 from invariants.audit.adapters.base import Adapter, check_array, seed_sequence
 from invariants.audit.auditor import _SCALES, AuditConfig, Candidate, _plausible, check_size, law_checks, needed_n
-from invariants.audit.laws import Law, as_matrix
-from invariants.audit.layers import Layer, parse_layer
-from invariants.audit.specs import (
+from invariants.laws import Law, as_matrix
+from invariants.layers import Layer, parse_layer
+from invariants.specs import (
     SPEC_ALIASES,
     TRUNCATED_NORMAL_STD,
     Constant,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from invariants import propagation as prop
-from invariants.audit.specs import TRUNCATED_NORMAL_STD, VarianceScaling
+from invariants.specs import TRUNCATED_NORMAL_STD, VarianceScaling
 from invariants.claims.evidence import check, run_property
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
 from invariants.hypothesis_profiles import verify_settings

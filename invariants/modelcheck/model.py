@@ -6,7 +6,7 @@ Every framework extractor (:mod:`invariants.modelcheck.frameworks`) turns a mode
 - :class:`Param`: every parameter tensor, as a numpy array in the framework's layout, with its *role*
   (``weight``, ``embedding``, ``recurrent``: random values expected; ``bias``, ``norm_scale``,
   ``norm_shift``: conventional constants allowed; ``other``: no semantics known) and, for weights, the
-  :class:`~invariants.audit.layers.Layer` it belongs to (textbook fans, packed blocks).
+  :class:`~invariants.layers.Layer` it belongs to (textbook fans, packed blocks).
 - :class:`Node`: a layer whose *output units* are analysed (dense, conv, transposed conv, depthwise,
   embedding, bilinear): its weight, bias and, when the extractor can see it, the activation applied
   directly to its output.  :meth:`Node.incoming` gives, per output unit, the weights feeding it.
@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from invariants.audit.layers import Layer
+from invariants.layers import Layer
 
 ROLES = ("weight", "embedding", "recurrent", "bias", "norm_scale", "norm_shift", "other")
 #: roles whose tensors a framework initializes with random values
@@ -48,7 +48,7 @@ class Param:
         owner: path of the layer/module that owns it.
         owner_type: the framework class of the owner (``"Linear"``, ``"Dense"``, ``"LSTM"``).
         layer: layer semantics of a weight (``None`` for biases and norm parameters).
-        layout: ``torch``, ``jax`` or ``keras`` (see :mod:`invariants.audit.layers`).
+        layout: ``torch``, ``jax`` or ``keras`` (see :mod:`invariants.layers`).
     """
 
     name: str
@@ -126,7 +126,7 @@ class Node:
 def incoming_rows(layer: Layer, layout: str, w: np.ndarray) -> np.ndarray:
     """Per output unit, the weights feeding it, as rows of a ``(n_units, k)`` array.
 
-    Layouts as in :mod:`invariants.audit.layers`: torch dense ``(out, in)``, conv ``(C_out, C_in/G, *k)``,
+    Layouts as in :mod:`invariants.layers`: torch dense ``(out, in)``, conv ``(C_out, C_in/G, *k)``,
     conv transpose ``(C_in, C_out/G, *k)``; jax dense ``(in, out)``, conv ``(*k, C_in/G, C_out)``, conv
     transpose ``(*k, C_in, C_out)``; keras as jax except conv transpose ``(*k, C_out, C_in)`` and
     depthwise ``(*k, C_in, m)`` (output channel ``c·m + i`` is ``w[..., c, i]``).  Embeddings: the

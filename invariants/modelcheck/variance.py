@@ -41,9 +41,9 @@ import numpy as np
 from scipy import stats
 
 from invariants.audit.auditor import Candidate, _plausible, law_checks, min_detectable
-from invariants.audit.laws import Law
-from invariants.audit.layers import Layer, fans_from_shape
-from invariants.audit.specs import (
+from invariants.laws import Law
+from invariants.layers import Layer, fans_from_shape
+from invariants.specs import (
     NAMED_SPECS,
     TRUNCATED_NORMAL_STD,
     Normal,
@@ -54,7 +54,7 @@ from invariants.modelcheck.model import RANDOM_ROLES, ModelView, Node, Param
 from invariants.modelcheck.report import ERROR, NOTE, Finding, TensorRow
 from invariants.stats.extremes import mantissa_bits
 
-#: fan-dependent candidates beyond :data:`invariants.audit.specs.NAMED_SPECS`
+#: fan-dependent candidates beyond :data:`invariants.specs.NAMED_SPECS`
 EXTRA_SPECS: dict[str, VarianceScaling] = {
     "lecun_normal_untruncated": VarianceScaling(1.0, "fan_in", "normal", name="lecun_normal_untruncated"),
     "torch_default U(+-1/sqrt(fan_in))": VarianceScaling(1 / 3, "fan_in", "uniform", name="torch_linear_default"),

@@ -12,7 +12,7 @@ An adapter also wraps a *user* callable written in the framework's calling conve
 Writing an adapter (see ``adapters/numpy.py`` and ``adapters/torch.py`` for complete examples):
 
 1. Subclass :class:`Adapter`; set ``name``, ``module`` (import name used to test availability),
-   ``install_hint``, ``layout`` (a key of :data:`invariants.audit.layers.LAYOUTS`) and
+   ``install_hint``, ``layout`` (a key of :data:`invariants.layers.LAYOUTS`) and
    ``rows_axis`` (orthogonal flattening: ``"first"`` for torch, ``"last"`` for JAX/Keras).
 2. Implement :meth:`Adapter.wrap` (user callable -> sampler) and :meth:`Adapter.catalogue`
    (the framework's initializers and layer defaults as subjects).  Import the framework *inside*
@@ -33,8 +33,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from invariants.audit.layers import Layer, fans_from_shape
-from invariants.audit.specs import Spec
+from invariants.layers import Layer, fans_from_shape
+from invariants.specs import Spec
 
 #: A sampler: ``seed -> array``; a different seed gives an independent draw, the same seed the same one.
 Sampler = Callable[[int], np.ndarray]
@@ -61,7 +61,7 @@ class Expectation:
     """A spec to test a tensor against.
 
     Attributes:
-        spec: any spec of :mod:`invariants.audit.specs` (``VarianceScaling``, ``Normal``, ``Uniform``,
+        spec: any spec of :mod:`invariants.specs` (``VarianceScaling``, ``Normal``, ``Uniform``,
             ``TruncatedNormal``, ``Constant``, ``Orthogonal``).
         fans: ``(fan_in, fan_out)`` to resolve a fan-dependent spec with; ``None`` means the subject's
             textbook fans.
@@ -167,7 +167,7 @@ class Adapter:
         name: framework name used on the command line (``"torch"``).
         module: import name whose presence means the framework is installed (``"torch"``).
         install_hint: what to run when it is missing (``"pip install torch==2.13.0"``).
-        layout: weight layout key of :mod:`invariants.audit.layers` (``"torch"``, ``"jax"``, ``"keras"``).
+        layout: weight layout key of :mod:`invariants.layers` (``"torch"``, ``"jax"``, ``"keras"``).
         rows_axis: how an orthogonal initializer flattens a tensor (``"first"`` or ``"last"``).
     """
 

@@ -42,8 +42,8 @@ from flax import nnx
 
 from invariants.audit.adapters.base import Block, Documented, Expectation, Subject, check_array
 from invariants.audit.adapters.jax import JaxAdapter, compute_fans
-from invariants.audit.layers import Layer, parse_layer
-from invariants.audit.specs import LECUN_NORMAL, ONES, ZEROS, Orthogonal, VarianceScaling
+from invariants.layers import Layer, parse_layer
+from invariants.specs import LECUN_NORMAL, ONES, ZEROS, Orthogonal, VarianceScaling
 
 REF_EMBED = ("flax.linen.Embed / flax.nnx.Embed: embedding_init defaults to default_embed_init = "
              "variance_scaling(1.0, 'fan_in', 'normal', out_axis=0) (flax/linen/linear.py), whose fan_in on "

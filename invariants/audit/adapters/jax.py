@@ -44,8 +44,8 @@ from invariants.audit.adapters.base import (
     call_initializer,
     check_array,
 )
-from invariants.audit.layers import Layer, fans_from_shape, parse_layer
-from invariants.audit.specs import (
+from invariants.layers import Layer, fans_from_shape, parse_layer
+from invariants.specs import (
     GLOROT_NORMAL,
     GLOROT_UNIFORM,
     HE_NORMAL,
@@ -105,7 +105,7 @@ def compute_fans(shape: Sequence[int], in_axis: int | Sequence[int] = -2, out_ax
                  batch_axis: int | Sequence[int] = ()) -> tuple[int, int]:
     """JAX's own fans (``jax._src.nn.initializers._compute_fans``) as integers.
 
-    Falls back to the documented default rule (:func:`invariants.audit.layers.fans_from_shape`) when the
+    Falls back to the documented default rule (:func:`invariants.layers.fans_from_shape`) when the
     private function is not importable and the axes are the defaults.
 
     Raises:

@@ -58,8 +58,8 @@ from invariants.audit.adapters.base import (  # noqa: E402
     call_initializer,
     check_array,
 )
-from invariants.audit.layers import Layer, fans_from_shape, parse_layer  # noqa: E402
-from invariants.audit.specs import (  # noqa: E402
+from invariants.layers import Layer, fans_from_shape, parse_layer  # noqa: E402
+from invariants.specs import (  # noqa: E402
     GLOROT_NORMAL,
     GLOROT_UNIFORM,
     HE_NORMAL,
@@ -90,7 +90,7 @@ def compute_fans(shape: Sequence[int], input_axes: Sequence[int] | None = None,
                  output_axes: Sequence[int] | None = None) -> tuple[int, int]:
     """Keras' own fans (``keras.src.initializers.random_initializers.compute_fans``).
 
-    Falls back to the documented rule (:func:`invariants.audit.layers.fans_from_shape`, layout
+    Falls back to the documented rule (:func:`invariants.layers.fans_from_shape`, layout
     ``keras``) when the private function is not importable.
     """
     shape = tuple(int(s) for s in shape)

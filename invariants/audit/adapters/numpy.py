@@ -24,8 +24,8 @@ from invariants.audit.adapters.base import (
     call_initializer,
     check_array,
 )
-from invariants.audit.layers import Layer, parse_layer
-from invariants.audit.specs import NAMED_SPECS, Constant, Normal, Orthogonal, Uniform, VarianceScaling
+from invariants.layers import Layer, parse_layer
+from invariants.specs import NAMED_SPECS, Constant, Normal, Orthogonal, Uniform, VarianceScaling
 
 
 def orthogonal(shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0) -> np.ndarray:
@@ -69,7 +69,7 @@ class NumpyAdapter(Adapter):
             fi, fo = layer.textbook_fans()
             for name, spec in NAMED_SPECS.items():
                 subjects.append(self._subject(
-                    f"invariants.audit.specs.{name.upper()}.sample", layer, spec,
+                    f"invariants.specs.{name.upper()}.sample", layer, spec,
                     lambda shp, rng, spec=spec, fi=fi, fo=fo: spec.sample(shp, rng, fi, fo, dtype=np.float32),
                     call=f"{name.upper()}.sample(shape, rng, {fi}, {fo}, float32)"))
         dense = layers[0]

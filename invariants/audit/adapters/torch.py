@@ -35,8 +35,8 @@ from invariants.audit.adapters.base import (
     call_initializer,
     check_array,
 )
-from invariants.audit.layers import Layer, parse_layer
-from invariants.audit.specs import (
+from invariants.layers import Layer, parse_layer
+from invariants.specs import (
     GLOROT_UNIFORM,
     HE_UNIFORM,
     KAIMING_NORMAL_TORCH,

@@ -30,7 +30,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from invariants.audit.layers import Layer, parse_layer
+from invariants.layers import Layer, parse_layer
 from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, units_last, varies
 
 _NODE_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.Embed)

@@ -31,7 +31,7 @@ if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("jax") is not 
 
 import keras  # noqa: E402
 
-from invariants.audit.layers import Layer, parse_layer  # noqa: E402
+from invariants.layers import Layer, parse_layer  # noqa: E402
 from invariants.modelcheck.model import (  # noqa: E402
     ModelView,
     Node,

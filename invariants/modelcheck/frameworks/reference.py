@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from invariants.audit.layers import parse_layer
+from invariants.layers import parse_layer
 from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, varies
 from invariants.reference import kernels
 from invariants.reference.activations import get_activation

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from invariants.audit.layers import Layer, parse_layer
+from invariants.layers import Layer, parse_layer
 from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
 _ACTIVATIONS = {

@@ -323,7 +323,7 @@ def _spatial(value: object, nd: int, what: str, required: bool) -> tuple[int, ..
 
 
 def _args(body: str) -> tuple[list, dict]:
-    from invariants.audit.specs import split_args
+    from invariants.specs import split_args
 
     pos: list = []
     kw: dict = {}

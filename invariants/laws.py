@@ -1,6 +1,6 @@
 """Resolved laws: the distribution one weight entry should follow, once a spec is applied to fans.
 
-A *spec* (:mod:`invariants.audit.specs`) is a rule such as "Glorot uniform"; applied to a layer's fans
+A *spec* (:mod:`invariants.specs`) is a rule such as "Glorot uniform"; applied to a layer's fans
 and shape it becomes a :class:`Law`: a concrete distribution with mean, variance, support, kurtosis
 and a frozen ``scipy.stats`` distribution for the shape test.  The auditor tests samples against laws.
 

@@ -28,7 +28,7 @@ from typing import Literal, Sequence
 import numpy as np
 from scipy import optimize, stats
 
-from invariants.audit.laws import Law
+from invariants.laws import Law
 
 Mode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
 Distribution = Literal["normal", "uniform", "truncated_normal"]
