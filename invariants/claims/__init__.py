@@ -1,7 +1,6 @@
-"""The claim registry and the claim families (one module per family)."""
+"""The claim registry and the claims, one module per claim (or per 2-3 claims that share evidence),
+grouped by family in subpackages; :mod:`invariants.claims.index` maps every claim ID to its module."""
 from __future__ import annotations
-
-import importlib
 
 from invariants.claims.registry import (  # noqa: F401
     Claim,
@@ -11,13 +10,12 @@ from invariants.claims.registry import (  # noqa: F401
     all_claims,
     get,
     register,
+    select,
 )
-
-#: Claim-family modules, each registering its claims on import.
-FAMILIES: tuple[str, ...] = ("symmetry", "bias", "variance", "general")
 
 
 def load_all() -> None:
-    """Import every claim family once (idempotent: Python caches modules)."""
-    for name in FAMILIES:
-        importlib.import_module(f"invariants.claims.{name}")
+    """Import every claim module once (idempotent: Python caches modules)."""
+    from invariants.claims import index
+
+    index.load(index.CLAIM_MODULES)

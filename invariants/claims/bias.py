@@ -85,7 +85,7 @@ def _zero_bias_no_ties(make_opt=make_optimizer) -> EvidenceResult:
 
     ``make_opt`` is a mutation hook (a symmetrizing optimizer must make the property fail).
     """
-    from invariants.claims.symmetry import train_checking_ties
+    from invariants.experiments.training import train_checking_ties
 
     seen = {"examples": 0, "units": 0, "moved": 0, "hidden_biases": 0, "diverged": 0}
 

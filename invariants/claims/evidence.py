@@ -12,6 +12,11 @@ from typing import Callable, Union
 from invariants.claims.registry import EvidenceResult
 
 
+def short(v: float) -> str:
+    """A number in 3 significant digits (``format(v, ".3g")``), the form detail lines quote figures in."""
+    return f"{float(v):.3g}"
+
+
 def run_property(test: Callable[[], None], summary: Union[str, Callable[[], str]]) -> EvidenceResult:
     """Run a Hypothesis ``@given`` test (already decorated) and report it as evidence.
 
@@ -37,3 +42,17 @@ def run_property(test: Callable[[], None], summary: Union[str, Callable[[], str]
 def check(condition: bool, ok: str, bad: str) -> EvidenceResult:
     """Evidence from a single boolean condition with a detail line for each outcome."""
     return EvidenceResult(bool(condition), ok if condition else bad)
+
+
+def property_with_coverage(build: Callable[[dict], Callable[[], None]], n_examples: Union[int, str],
+                           summary: str) -> EvidenceResult:
+    """Run the Hypothesis property ``build(seen)`` (see :func:`run_property`) and append what it drew.
+
+    ``seen`` maps a key to the set of values the examples drew for it; keys starting with ``#`` are
+    reported as counts only.  ``n_examples`` is quoted as given (e.g. ``"20 + 2 pinned"``).
+    """
+    seen: dict[str, set] = {}
+    result = run_property(build(seen), summary)
+    cover = "; ".join(f"{k[1:]}: {len(v)}" if k.startswith("#") else f"{k}: {len(v)} ({', '.join(sorted(map(str, v)))})"
+                      for k, v in sorted(seen.items()))
+    return EvidenceResult(result.passed, f"{result.detail} [{n_examples} examples; drawn {cover}]")

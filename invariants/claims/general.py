@@ -404,7 +404,7 @@ def _minibatch_noise_keeps_symmetry(hidden_dropout: float = 0.0, make_opt=make_o
     ``hidden_dropout`` and ``make_opt`` are mutation hooks: per-unit dropout or a per-unit-noisy
     optimizer must make the property fail.
     """
-    from invariants.claims.symmetry import train_checking_ties
+    from invariants.experiments.training import train_checking_ties
 
     seen = {"examples": 0, "steps": 0, "diverged": 0}
 

@@ -5,13 +5,15 @@ small evidence functions.  Each evidence function runs a symbolic proof, a Hypot
 counterexample or an experiment and returns an :class:`EvidenceResult`.  ``passed`` means *the evidence
 supports the registered verdict* (for a refuted claim: the counterexample really refutes it).
 
-Claim modules (``invariants/claims/<family>.py``) build their claims and call :func:`register`.
+Claim modules (``invariants/claims/<family>/<claim>.py``) build their claims and call :func:`register`;
+:mod:`invariants.claims.index` says which module registers which ID, so that :func:`select` imports
+only the modules of the claims asked for.
 """
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Callable, Literal, Sequence
 
 EvidenceKind = Literal["symbolic", "property", "counterexample", "experiment"]
 EVIDENCE_KINDS: tuple[str, ...] = ("symbolic", "property", "counterexample", "experiment")
@@ -102,16 +104,33 @@ def register(claim: Claim) -> Claim:
 
 
 def all_claims() -> list[Claim]:
-    """Every registered claim, in ID order (imports the claim families on first use)."""
-    from invariants import claims as _families  # noqa: F401  (registers on import)
+    """Every registered claim, in ID order (imports every claim module on first use)."""
+    from invariants.claims import index
 
-    _families.load_all()
+    index.load(index.CLAIM_MODULES)
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
+def select(ids: Sequence[str] = ()) -> list[Claim]:
+    """The claims with these IDs, in ID order, importing only their modules (:mod:`invariants.claims.index`).
+
+    No IDs: every claim (:func:`all_claims`).  When an ID is not in the index (a typo, or a claim
+    registered at run time by other code) this falls back to :func:`all_claims`, so that the caller can
+    report the unknown ID against every known one (``invariants verify --only`` does).
+    """
+    from invariants.claims import index
+
+    wanted = list(dict.fromkeys(ids))
+    if not wanted or any(cid not in index.CLAIM_MODULES for cid in wanted):
+        return all_claims()
+    index.load(index.CLAIM_MODULES[cid] for cid in wanted)
+    return [_REGISTRY[cid] for cid in sorted(wanted)]
+
+
 def get(claim_id: str) -> Claim:
-    """The claim with this ID; raises ``KeyError`` naming the known IDs when absent."""
-    claims = {c.id: c for c in all_claims()}
+    """The claim with this ID (importing only its module when the index knows it); raises ``KeyError``
+    naming the known IDs when absent."""
+    claims = {c.id: c for c in select([claim_id])}
     if claim_id not in claims:
         raise KeyError(f"unknown claim id {claim_id!r}; known: {', '.join(sorted(claims))}")
     return claims[claim_id]

@@ -1,0 +1,55 @@
+"""Which module registers which claim: claim ID → module, kept by hand and checked by a test.
+
+``invariants verify --only ID`` and :func:`invariants.claims.registry.get` import only the modules listed
+here for the IDs asked for (a full run imports them all).  tests/test_registry.py checks that this
+table equals what the modules register, and that selecting one claim imports no other claim module.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Iterable
+
+_SYM = "invariants.claims.symmetry."
+
+#: Claim ID → the module that registers it, in ID order.
+CLAIM_MODULES: dict[str, str] = {
+    "BIAS-EFFECT-01": "invariants.claims.bias",
+    "BIAS-INPUT-01": "invariants.claims.bias",
+    "BIAS-ZERO-01": "invariants.claims.bias",
+    "DEF-LEARNABLE-01": "invariants.claims.general",
+    "DEF-WEIGHT-01": "invariants.claims.general",
+    "INIT-SGD-01": "invariants.claims.general",
+    "INIT-SMALL-01": "invariants.claims.general",
+    "SYM-BREAK-01": _SYM + "break_01",
+    "SYM-CONST-01": _SYM + "const_01",
+    "SYM-FP-01": _SYM + "fp_01",
+    "SYM-GRAD-01": _SYM + "grad_rows_01",
+    "SYM-LEARN-01": _SYM + "learn_01",
+    "SYM-LINEAR-01": _SYM + "linear_01",
+    "SYM-NEVER-01": _SYM + "never_01",
+    "SYM-POOR-01": _SYM + "poor_01",
+    "SYM-ROWS-01": _SYM + "grad_rows_01",
+    "SYM-SIGNAL-01": _SYM + "signal_01",
+    "SYM-SIGNAL-02": _SYM + "signal_02",
+    "SYM-UPDATE-01": _SYM + "update_01",
+    "SYM-ZERO-FWD-01": _SYM + "zero_fwd_01",
+    "SYM-ZERO-GRAD-01": _SYM + "zero_grad_01",
+    "VAR-FANIN-01": "invariants.claims.variance",
+    "VAR-GAINS-01": "invariants.claims.variance",
+    "VAR-GLOROT-01": "invariants.claims.variance",
+    "VAR-HE-01": "invariants.claims.variance",
+    "VAR-ORTHO-01": "invariants.claims.variance",
+    "VAR-PROP-01": "invariants.claims.variance",
+    "VAR-TORCHDEFAULT-01": "invariants.claims.variance",
+    "VAR-TRUNC-01": "invariants.claims.variance",
+}
+
+
+def load(modules: Iterable[str]) -> None:
+    """Import these claim modules (each registers its claims once: Python caches modules).
+
+    ``modules``: module names, or a mapping whose values are module names (e.g. :data:`CLAIM_MODULES`).
+    """
+    names = modules.values() if isinstance(modules, dict) else modules
+    for name in dict.fromkeys(names):
+        importlib.import_module(name)

@@ -1,0 +1,61 @@
+"""SYM-LEARN-01 (refuted): constant-init networks have tied errors but still learn.
+
+Vocabulary, layout and the evidence conventions: see :mod:`invariants.claims.symmetry`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from invariants.claims.evidence import check, short
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.experiments.networks import constant_net
+from invariants.experiments.training import train_checking_ties
+from invariants.reference import make_optimizer, train
+
+
+def _learn_counterexample() -> EvidenceResult:
+    rng = np.random.default_rng(41)
+    x = rng.uniform(-1.0, 1.0, (32, 3))
+    t = 0.5 * (x @ np.array([[1.0], [-2.0], [0.5]])) + 0.3
+    parts, ok = [], True
+    for act in ("sigmoid", "tanh"):
+        arch, params = constant_net((3, 4, 4, 1), act, weight=0.5)
+        r = train_checking_ties(arch, params, x, t, make_optimizer("sgd", lr=0.1), 200)
+        losses = np.array(r.losses)
+        strict = len(losses) == 200 and bool(np.all(np.diff(losses) < 0))
+        ok &= strict and losses[-1] < 0.5 * losses[0] and r.tied
+        parts.append(f"{act}: loss {short(losses[0])} → {short(losses[-1])}, strictly decreasing = {strict}, "
+                     f"units tied throughout = {r.tied}")
+    arch, params = constant_net((3, 4, 1), "tanh", weight=0.0)
+    r = train(arch, params, x, t, make_optimizer("sgd", lr=0.1), 200)
+    frozen = all(np.all(r.params[k] == 0) for k in ("W1", "b1", "W2"))
+    ok &= frozen and r.losses[-1] < r.losses[0]
+    parts.append(f"zero-init tanh learns only the output bias: weights stay 0, loss {short(r.losses[0])} → "
+                 f"{short(r.losses[-1])} (target variance {short(np.var(t))})")
+    detail = ("constant init 0.5, 3-4-4-1, MSE on a linear target, 200 SGD steps — " + "; ".join(parts))
+    return check(ok, detail, "the constant-init net did not learn as expected: " + detail)
+
+
+register(Claim(
+    id="SYM-LEARN-01",
+    verdict=Verdict.REFUTED,
+    title="Constant-init networks have tied errors but still learn",
+    seed_quotes=(
+        "If all of the weights are the same, they will all have the same error and the model will not learn "
+        "anything – there is no source of asymmetry between the neurons.",
+    ),
+    statement=(
+        "Refuted as stated.  'The same error' is true: tied units get equal δ at every step (SYM-CONST-01).  "
+        "'Will not learn anything' is false: a constant-init network trains as a network of width 1 per "
+        "hidden layer and its loss can decrease strictly (constant 0.5, sigmoid or tanh, MSE regression).  "
+        "Even zero init with φ(0) = 0, the most degenerate case, learns the output bias."
+    ),
+    conditions=("what the tied network cannot learn is anything needing two different features in one layer "
+                "(SYM-POOR-01, SYM-LINEAR-01)",),
+    derivation=(
+        "Symmetry restricts training to the subspace of tied units, where the network is a width-1 network; "
+        "gradient descent on that network still decreases the loss unless it sits at a stationary point."
+    ),
+    evidence=(Evidence("counterexample", "constant-init nets reduce the loss, strictly, while tied",
+                       _learn_counterexample),),
+))
