@@ -9,17 +9,20 @@ from __future__ import annotations
 import importlib
 from typing import Iterable
 
+_BIAS = "invariants.claims.bias."
+_GEN = "invariants.claims.general."
 _SYM = "invariants.claims.symmetry."
+_VAR = "invariants.claims.variance."
 
 #: Claim ID → the module that registers it, in ID order.
 CLAIM_MODULES: dict[str, str] = {
-    "BIAS-EFFECT-01": "invariants.claims.bias",
-    "BIAS-INPUT-01": "invariants.claims.bias",
-    "BIAS-ZERO-01": "invariants.claims.bias",
-    "DEF-LEARNABLE-01": "invariants.claims.general",
-    "DEF-WEIGHT-01": "invariants.claims.general",
-    "INIT-SGD-01": "invariants.claims.general",
-    "INIT-SMALL-01": "invariants.claims.general",
+    "BIAS-EFFECT-01": _BIAS + "effect_01",
+    "BIAS-INPUT-01": _BIAS + "input_01",
+    "BIAS-ZERO-01": _BIAS + "zero_01",
+    "DEF-LEARNABLE-01": _GEN + "def_learnable_01",
+    "DEF-WEIGHT-01": _GEN + "def_weight_01",
+    "INIT-SGD-01": _GEN + "init_sgd_01",
+    "INIT-SMALL-01": _GEN + "init_small_01",
     "SYM-BREAK-01": _SYM + "break_01",
     "SYM-CONST-01": _SYM + "const_01",
     "SYM-FP-01": _SYM + "fp_01",
@@ -34,14 +37,14 @@ CLAIM_MODULES: dict[str, str] = {
     "SYM-UPDATE-01": _SYM + "update_01",
     "SYM-ZERO-FWD-01": _SYM + "zero_fwd_01",
     "SYM-ZERO-GRAD-01": _SYM + "zero_grad_01",
-    "VAR-FANIN-01": "invariants.claims.variance",
-    "VAR-GAINS-01": "invariants.claims.variance",
-    "VAR-GLOROT-01": "invariants.claims.variance",
-    "VAR-HE-01": "invariants.claims.variance",
-    "VAR-ORTHO-01": "invariants.claims.variance",
-    "VAR-PROP-01": "invariants.claims.variance",
-    "VAR-TORCHDEFAULT-01": "invariants.claims.variance",
-    "VAR-TRUNC-01": "invariants.claims.variance",
+    "VAR-FANIN-01": _VAR + "fanin_01",
+    "VAR-GAINS-01": _VAR + "gains_01",
+    "VAR-GLOROT-01": _VAR + "glorot_01",
+    "VAR-HE-01": _VAR + "he_01",
+    "VAR-ORTHO-01": _VAR + "ortho_01",
+    "VAR-PROP-01": _VAR + "prop_01",
+    "VAR-TORCHDEFAULT-01": _VAR + "torchdefault_01",
+    "VAR-TRUNC-01": _VAR + "trunc_01",
 }
 
 

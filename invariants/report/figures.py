@@ -21,7 +21,7 @@ Figures:
   SGD vs Adam, float32/float64, from the stored rows of :mod:`invariants.studies.fp_symmetry` (a
   measurement of minutes whose BLAS results depend on the machine; see :data:`FP_STUDY_COMMAND`).
 - ``xor_boundaries``: decision boundaries of 2-4-1 networks trained on XOR from a constant and a random
-  init (:func:`invariants.claims.symmetry.xor_run`, the runs of SYM-POOR-01's evidence).
+  init (:func:`invariants.experiments.xor.xor_run`, the runs of SYM-POOR-01's evidence).
 - ``power_curve``: the auditor's smallest detectable relative variance error vs sample size: the exact
   χ² bound for normal laws and the moment and extreme-value tests for bounded laws, with the audited
   tensors (:mod:`invariants.stats`).
@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from invariants.experiments.propagation import PROP_BATCH, PROP_DEPTH, PROP_SEED, PROP_WIDTH, reference_profile
 
 #: Pixel density of every PNG (the site shows them at their natural width).
 DPI = 100
@@ -151,39 +153,18 @@ VARIANCE_SCHEMES: tuple[tuple[str, str], ...] = (
 )
 VARIANCE_ACTIVATIONS: tuple[str, ...] = ("identity", "tanh", "relu", "selu")
 #: The fixed network of VAR-PROP-01's experiment (its seed, so the figure shows the evidence's runs).
-VARIANCE_DEPTH, VARIANCE_WIDTH, VARIANCE_BATCH, VARIANCE_SEED = 50, 256, 64, 20240601
+VARIANCE_DEPTH, VARIANCE_WIDTH, VARIANCE_BATCH, VARIANCE_SEED = PROP_DEPTH, PROP_WIDTH, PROP_BATCH, PROP_SEED
 _YLIM = (1e-15, 1e15)
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
-def _variance_profile_source() -> Callable[[str, str], Any]:
-    """``(scheme, activation) -> VarianceProfile`` of the fixed network.
-
-    Reuses the variance claims' cached runs when they are the same network (same depth, width, batch
-    and seed), so a report that has just run ``verify`` does not recompute them.
-    """
-    from invariants import propagation as prop
-
-    try:
-        from invariants.claims import variance as claims_variance
-
-        same = (getattr(claims_variance, "PROP_DEPTH", None), getattr(claims_variance, "PROP_WIDTH", None),
-                getattr(claims_variance, "PROP_BATCH", None), getattr(claims_variance, "PROP_SEED", None)) == (
-            VARIANCE_DEPTH, VARIANCE_WIDTH, VARIANCE_BATCH, VARIANCE_SEED)
-        cached = getattr(claims_variance, "_profile", None)
-    except ImportError:  # pragma: no cover - the claims package is part of the library
-        same, cached = False, None
-    if same and cached is not None:
-        return lambda scheme, act: cached(scheme, act)
-    return lambda scheme, act: prop.variance_profile(scheme, act, VARIANCE_DEPTH, VARIANCE_WIDTH, VARIANCE_BATCH,
-                                                     VARIANCE_SEED)
-
-
 def variance_depth_data() -> dict[str, Any]:
-    """Profiles for every scheme × activation (one reference network each, seed 0, float64 BLAS)."""
+    """Profiles for every scheme × activation (one reference network each, float64 BLAS): the cached runs
+    of the variance claims' evidence (:func:`invariants.experiments.propagation.reference_profile`), so a
+    report that has just run ``verify`` does not recompute them."""
     from invariants import propagation as prop
 
-    profile = _variance_profile_source()
+    profile = reference_profile
     profiles = []
     for scheme, _ in VARIANCE_SCHEMES:
         for act in VARIANCE_ACTIVATIONS:
@@ -360,7 +341,7 @@ XOR_PANELS: tuple[tuple[str, str, str], ...] = (
 
 def xor_data() -> dict[str, Any]:
     """The XOR runs of the symmetry claims' evidence (2-4-1, MSE, Adam lr 0.05, 300 full-batch steps)."""
-    from invariants.claims.symmetry import xor_run
+    from invariants.experiments.xor import xor_run
     from invariants.symmetry import hidden_tied
 
     runs = []
@@ -374,7 +355,7 @@ def xor_data() -> dict[str, Any]:
 
 
 def _build_xor(ctx: FigureContext) -> RenderedFigure:
-    from invariants.claims.symmetry import XOR_T, XOR_X, xor_run
+    from invariants.experiments.xor import XOR_T, XOR_X, xor_run
     from invariants.reference import predict
 
     data = xor_data()
