@@ -9,11 +9,17 @@ import sympy as sp
 from invariants import propagation as prop
 from invariants.specs import VarianceScaling
 from invariants.claims import get
-from invariants.claims import variance as family
+from invariants.claims.variance import glorot_01, prop_01, trunc_01
+from invariants.experiments.propagation import reference_profile
 from invariants.claims.registry import Verdict
 from invariants.claims.seed import seed_text
 from invariants.symbolic import gains as symgains
 from invariants.symbolic import variance as symvar
+
+
+def run_evidence(claim_id: str, index: int):
+    """Run one piece of a claim's evidence, reached through the registry (not the module's privates)."""
+    return get(claim_id).evidence[index].fn()
 
 
 NEW_CLAIMS = ["VAR-HE-01", "VAR-TRUNC-01", "VAR-TORCHDEFAULT-01", "VAR-GAINS-01", "VAR-ORTHO-01", "VAR-PROP-01"]
@@ -28,13 +34,13 @@ def test_evidence_supports_verdict(claim_id):
 
 @pytest.mark.parametrize("scale", [1.1, 1 / 1.1, 2.0])
 def test_sampler_property_rejects_wrong_scale(monkeypatch, scale):
-    monkeypatch.setattr(family, "GLOROT_GAUSSIAN", VarianceScaling(scale, "fan_avg", "normal"))
-    assert not family._glorot_sampler_property().passed
+    monkeypatch.setattr(glorot_01, "GLOROT_GAUSSIAN", VarianceScaling(scale, "fan_avg", "normal"))
+    assert not run_evidence("VAR-GLOROT-01", 1).passed
 
 
 def test_sampler_property_rejects_fan_in_only_rule(monkeypatch):
-    monkeypatch.setattr(family, "GLOROT_GAUSSIAN", VarianceScaling(1.0, "fan_in", "normal"))
-    assert not family._glorot_sampler_property().passed
+    monkeypatch.setattr(glorot_01, "GLOROT_GAUSSIAN", VarianceScaling(1.0, "fan_in", "normal"))
+    assert not run_evidence("VAR-GLOROT-01", 1).passed
 
 
 def test_derivation_evidence_rejects_wrong_literature_constant(monkeypatch):
@@ -43,7 +49,7 @@ def test_derivation_evidence_rejects_wrong_literature_constant(monkeypatch):
     monkeypatch.setattr(symvar, "LITERATURE", wrong)
     symvar._literature_checks.cache_clear()
     try:
-        assert not family._glorot_derivation().passed
+        assert not run_evidence("VAR-GLOROT-01", 0).passed
     finally:
         symvar._literature_checks.cache_clear()
 
@@ -53,7 +59,7 @@ def test_fan_in_counterexample_fails_for_a_fan_in_only_rule(monkeypatch):
     rules = symvar.glorot_variance()
     fake = type(rules)(**{**rules.__dict__, "glorot": 1 / symvar.fan_in})
     monkeypatch.setattr(symvar, "glorot_variance", lambda: fake)
-    assert not family._fan_in_only_is_not_glorot().passed
+    assert not run_evidence("VAR-FANIN-01", 0).passed
     assert sp.simplify(fake.glorot * symvar.fan_in) == 1
 
 
@@ -64,10 +70,10 @@ def test_fan_in_counterexample_fails_for_a_fan_in_only_rule(monkeypatch):
 @pytest.fixture
 def fresh_profiles():
     """Mutation tests patch schemes: never read a cached profile of the unpatched run."""
-    family._profile.cache_clear()
+    reference_profile.cache_clear()
     symgains.gain_table.cache_clear()
     yield
-    family._profile.cache_clear()
+    reference_profile.cache_clear()
     symgains.gain_table.cache_clear()
 
 
@@ -98,65 +104,65 @@ def _with_literature(monkeypatch, name, wrong):
 
 
 @pytest.mark.parametrize("name, wrong, evidence", [
-    ("he_variance", 1 / symvar.fan_in, "_he_derivation"),
-    ("he_leaky_variance", 2 / ((1 + symvar.slope) * symvar.fan_in), "_he_derivation"),
-    ("leaky_relu_gain", sp.sqrt(2 / (1 + symvar.slope)), "_he_derivation"),
-    ("truncated_normal_variance", sp.Float("0.88") ** 2, "_trunc_derivation"),
-    ("truncated_normal_corrected_variance", sp.Float("0.7737413") * symvar.sigma**2, "_trunc_derivation"),
-    ("torch_default_variance", 2 / symvar.fan_in, "_torch_default_derivation"),
-    ("torch_default_variance", 1 / symvar.fan_in, "_torch_default_derivation"),
-    ("orthogonal_mean_square", symvar.gain**2 / sp.Min(symvar.rows, symvar.cols), "_ortho_symbolic"),
+    ("he_variance", 1 / symvar.fan_in, ("VAR-HE-01", 0)),
+    ("he_leaky_variance", 2 / ((1 + symvar.slope) * symvar.fan_in), ("VAR-HE-01", 0)),
+    ("leaky_relu_gain", sp.sqrt(2 / (1 + symvar.slope)), ("VAR-HE-01", 0)),
+    ("truncated_normal_variance", sp.Float("0.88") ** 2, ("VAR-TRUNC-01", 0)),
+    ("truncated_normal_corrected_variance", sp.Float("0.7737413") * symvar.sigma**2, ("VAR-TRUNC-01", 0)),
+    ("torch_default_variance", 2 / symvar.fan_in, ("VAR-TORCHDEFAULT-01", 0)),
+    ("torch_default_variance", 1 / symvar.fan_in, ("VAR-TORCHDEFAULT-01", 0)),
+    ("orthogonal_mean_square", symvar.gain**2 / sp.Min(symvar.rows, symvar.cols), ("VAR-ORTHO-01", 0)),
 ])
 def test_symbolic_evidence_rejects_wrong_literature_constant(monkeypatch, fresh_literature, name, wrong, evidence):
-    assert getattr(family, evidence)().passed
+    assert run_evidence(*evidence).passed
     _with_literature(monkeypatch, name, wrong)
-    assert not getattr(family, evidence)().passed
+    assert not run_evidence(*evidence).passed
 
 
 @pytest.mark.parametrize("literal", ["0.88", "0.8796256610342397"])
 def test_trunc_constant_evidence_rejects_wrong_literal(monkeypatch, literal):
     monkeypatch.setattr(symvar, "JAX_TRUNCATED_NORMAL_STD", literal)
-    assert not family._trunc_constant().passed
+    assert not run_evidence("VAR-TRUNC-01", 1).passed
 
 
 def test_trunc_constant_evidence_rejects_wrong_audit_constant(monkeypatch):
-    monkeypatch.setattr(family, "TRUNCATED_NORMAL_STD", 0.88)
-    assert not family._trunc_constant().passed
+    monkeypatch.setattr(trunc_01, "TRUNCATED_NORMAL_STD", 0.88)
+    assert not run_evidence("VAR-TRUNC-01", 1).passed
 
 
 def test_he_network_evidence_rejects_lecun_as_he(monkeypatch, fresh_profiles):
     """If the 'he' scheme were LeCun's 1/fan_in, ReLU variance would vanish, not stay steady."""
     monkeypatch.setitem(prop.SCHEMES, "he", prop.Scheme("he", lambda fi, fo: 1.0 / fi))
-    assert not family._he_reference_network().passed
+    assert not run_evidence("VAR-HE-01", 1).passed
 
 
 def test_torch_default_evidence_rejects_he_as_default(monkeypatch, fresh_profiles):
     monkeypatch.setitem(prop.SCHEMES, "torch_default", prop.Scheme("torch_default", lambda fi, fo: 2.0 / fi, "uniform"))
-    assert not family._torch_default_depth().passed
+    assert not run_evidence("VAR-TORCHDEFAULT-01", 1).passed
 
 
 @pytest.mark.parametrize("activation, value", [("tanh", sp.Integer(1)), ("selu", sp.Integer(1)),
                                                ("sigmoid", sp.Integer(4))])
 def test_gains_evidence_fails_if_a_conventional_gain_were_derived(monkeypatch, fresh_profiles, activation, value):
     monkeypatch.setitem(symgains.PYTORCH_GAINS, activation, value)
-    assert not family._gains_conventional().passed
+    assert not run_evidence("VAR-GAINS-01", 1).passed
 
 
 def test_gains_evidence_rejects_leaky_gain_without_square(monkeypatch, fresh_profiles):
     monkeypatch.setitem(symgains.PYTORCH_GAINS, "leaky_relu", sp.sqrt(2 / (1 + symvar.slope)))
-    assert not family._gains_derived().passed
+    assert not run_evidence("VAR-GAINS-01", 0).passed
 
 
 def test_gains_network_evidence_rejects_a_wrong_gain(monkeypatch, fresh_profiles):
     """Sampling tanh at gain 1 while claiming 5/3's fixed point must fail the band."""
     real = prop.gain_scheme
     monkeypatch.setattr(prop, "gain_scheme", lambda g, name=None, mode="fan_in": real(1.0, name, mode))
-    assert not family._gains_reference_network().passed
+    assert not run_evidence("VAR-GAINS-01", 2).passed
 
 
 def test_ortho_property_rejects_gaussian_weights(monkeypatch):
     monkeypatch.setitem(prop.SCHEMES, "orthogonal", prop.Scheme("orthogonal", lambda fi, fo: 1.0 / max(fi, fo)))
-    assert not family._ortho_reference_network().passed
+    assert not run_evidence("VAR-ORTHO-01", 1).passed
 
 
 def test_prop_property_rejects_a_mis_scaled_sampler(monkeypatch):
@@ -169,7 +175,7 @@ def test_prop_property_rejects_a_mis_scaled_sampler(monkeypatch):
         return real(mutant, activation, max(depth, 40), width, batch, seed, alpha=alpha, reference_scheme=base)
 
     monkeypatch.setattr(prop, "variance_profile", mis_scaled)
-    assert not family._prop_mean_field_property().passed
+    assert not run_evidence("VAR-PROP-01", 0).passed
 
 
 @pytest.mark.parametrize("scheme, replacement", [("std0.01", "lecun"), ("std1", "lecun"), ("lecun", "std0.01")])
@@ -177,12 +183,12 @@ def test_prop_trends_detect_swapped_schemes(monkeypatch, fresh_profiles, scheme,
     swapped = prop.SCHEMES[replacement]
     monkeypatch.setitem(prop.SCHEMES, scheme, prop.Scheme(scheme, swapped.variance, swapped.distribution))
     # only the swapped scheme's expectations: the other profiles are unaffected (and slow)
-    subset = {k: v for k, v in family.PROP_EXPECTED.items() if k[0] == scheme}
-    monkeypatch.setattr(family, "PROP_EXPECTED", subset)
-    assert subset and not family._prop_trends().passed
+    subset = {k: v for k, v in prop_01.PROP_EXPECTED.items() if k[0] == scheme}
+    monkeypatch.setattr(prop_01, "PROP_EXPECTED", subset)
+    assert subset and not run_evidence("VAR-PROP-01", 1).passed
 
 
 def test_profile_cache_is_keyed_by_arguments():
-    a = family._profile("lecun", "identity", 5)
-    assert family._profile("lecun", "identity", 5) is a
+    a = reference_profile("lecun", "identity", 5)
+    assert reference_profile("lecun", "identity", 5) is a
     assert np.all(np.isfinite(a.forward_measured))

@@ -2,12 +2,15 @@
 IDs are stable-looking and unique, and every claim carries evidence."""
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from invariants.claims import Verdict, all_claims, seed
+from invariants.claims import Verdict, all_claims, seed, select
 
 SHARED_SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / seed.SEED_NAME
 
@@ -56,3 +59,54 @@ def test_ids_and_fields():
             assert any(e.kind == "symbolic" for e in c.evidence), f"{c.id}: proved needs a symbolic proof"
         if c.verdict is Verdict.REFUTED:
             assert any(e.kind == "counterexample" for e in c.evidence), f"{c.id}: refuted needs a counterexample"
+
+
+# ---- the index: claim ID → module ------------------------------------------------------------------
+
+_WHO_REGISTERS_WHAT = """
+import importlib, json, sys
+from invariants.claims import index, registry
+out = {}
+for module in dict.fromkeys(index.CLAIM_MODULES.values()):
+    before = set(registry.registered())
+    importlib.import_module(module)
+    for cid in set(registry.registered()) - before:
+        out[cid] = module
+print(json.dumps(out))
+"""
+
+
+def test_index_matches_what_the_modules_register():
+    from invariants.claims import index
+
+    done = subprocess.run([sys.executable, "-c", _WHO_REGISTERS_WHAT], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == index.CLAIM_MODULES
+    assert list(index.CLAIM_MODULES) == sorted(index.CLAIM_MODULES)
+    assert [c.id for c in all_claims()] == list(index.CLAIM_MODULES)  # registry order: ID order
+
+
+_IMPORTS_OF_SELECT = """
+import json, sys
+from invariants.claims import registry
+claims = registry.select(sys.argv[1:])
+print(json.dumps({"ids": [c.id for c in claims],
+                  "modules": sorted(m for m in sys.modules if m.startswith("invariants.claims.")
+                                    and m.count(".") == 3 and not m.endswith(".shared"))}))
+"""
+
+
+@pytest.mark.parametrize("ids", [["SYM-ROWS-01"], ["VAR-PROP-01", "BIAS-ZERO-01"], ["INIT-SGD-01"]])
+def test_selecting_claims_imports_only_their_modules(ids):
+    """``verify --only ID`` goes through :func:`registry.select`: no other claim module may be imported."""
+    from invariants.claims import index
+
+    done = subprocess.run([sys.executable, "-c", _IMPORTS_OF_SELECT, *ids], capture_output=True, text=True, check=True)
+    got = json.loads(done.stdout)
+    assert got["ids"] == sorted(ids)
+    assert got["modules"] == sorted({index.CLAIM_MODULES[cid] for cid in ids})
+
+
+def test_select_falls_back_to_every_claim_for_an_unknown_id():
+    everything = [c.id for c in all_claims()]
+    assert [c.id for c in select(["NOPE-99"])] == everything
+    assert [c.id for c in select([])] == everything

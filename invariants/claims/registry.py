@@ -103,6 +103,12 @@ def register(claim: Claim) -> Claim:
     return claim
 
 
+def registered() -> tuple[str, ...]:
+    """The IDs registered so far, in registration order, without importing any claim module (tests use it
+    to check :mod:`invariants.claims.index` against what each module registers)."""
+    return tuple(_REGISTRY)
+
+
 def all_claims() -> list[Claim]:
     """Every registered claim, in ID order (imports every claim module on first use)."""
     from invariants.claims import index

@@ -356,7 +356,7 @@ def prove_width_one_equivalence(sizes: tuple[int, ...] = (2, 3, 3, 2),
     :func:`width_one_scales`, and that every per-entry gradient of the wide network is the width-1
     gradient divided by the gradient scale m.  Hence gradient descent in the subspace *is* gradient
     descent on the width-1 network with per-tensor learning rates lr·n/m (see
-    :func:`invariants.claims.symmetry.width_one_twin` for the optimizer mapping).  ``scales`` overrides
+    :class:`invariants.symmetry.WidthOneTwin` for the optimizer mapping).  ``scales`` overrides
     :func:`width_one_scales` (for negative controls).  About 0.8 s for (2, 3, 3, 2)."""
     wide = build_network(sizes)
     narrow_sizes = (sizes[0], *([1] * (len(sizes) - 2)), sizes[-1])
