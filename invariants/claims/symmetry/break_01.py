@@ -64,10 +64,11 @@ def three_ties_property(seen: dict, make_opt=make_optimizer, max_examples: int =
 
 
 def _break_three_ties() -> EvidenceResult:
-    return property_with_coverage(lambda seen: three_ties_property(seen), "15 + 1 pinned",
-                     "constant init with unit 1 given a random incoming row, bias or outgoing column only: within "
-                     "6 steps its other two parts drifted from unit 0's (equal incoming weights with different "
-                     "outgoing weights do not stay equal), while the untouched units stayed tied bitwise")
+    return property_with_coverage(
+        lambda seen: three_ties_property(seen), "15 + 1 pinned",
+        "constant init with unit 1 given a random incoming row, bias or outgoing column only: within "
+        "6 steps its other two parts drifted from unit 0's (equal incoming weights with different "
+        "outgoing weights do not stay equal), while the untouched units stayed tied bitwise")
 
 
 def _break_counterexample() -> EvidenceResult:

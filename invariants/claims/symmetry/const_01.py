@@ -97,10 +97,11 @@ def constant_init_property(seen: dict, hidden_dropout: float = 0.0, make_opt=mak
 
 
 def _const_property() -> EvidenceResult:
-    return property_with_coverage(lambda seen: constant_init_property(seen, max_examples=20), "20 + 2 pinned",
-                     "every hidden layer stayed one class of bitwise-identical units (defect 0 after every "
-                     "step): constant inits, 1-3 hidden layers, width 2-8, decay, clipping, minibatches, "
-                     "input dropout, 1-20 steps")
+    return property_with_coverage(
+        lambda seen: constant_init_property(seen, max_examples=20), "20 + 2 pinned",
+        "every hidden layer stayed one class of bitwise-identical units (defect 0 after every "
+        "step): constant inits, 1-3 hidden layers, width 2-8, decay, clipping, minibatches, "
+        "input dropout, 1-20 steps")
 
 
 def optimizer_commutes_property(seen: dict, make_opt=make_optimizer, max_examples: int = 15):
@@ -138,10 +139,11 @@ def optimizer_commutes_property(seen: dict, make_opt=make_optimizer, max_example
 
 
 def _const_optimizers() -> EvidenceResult:
-    return property_with_coverage(lambda seen: optimizer_commutes_property(seen), 15,
-                     "for each of the 7 optimizers, 4 steps on random parameters and gradients permuted by a random "
-                     "hidden-unit permutation P gave P(parameters) and P(state) bit for bit (L2 / decoupled decay, "
-                     "global-norm clipping, norm scales and shifts included)")
+    return property_with_coverage(
+        lambda seen: optimizer_commutes_property(seen), 15,
+        "for each of the 7 optimizers, 4 steps on random parameters and gradients permuted by a random "
+        "hidden-unit permutation P gave P(parameters) and P(state) bit for bit (L2 / decoupled decay, "
+        "global-norm clipping, norm scales and shifts included)")
 
 
 def breaking_runs():

@@ -104,10 +104,11 @@ def tied_structure_property(seen: dict, make_opt=make_optimizer, max_examples: i
 
 @lru_cache(maxsize=None)
 def _tied_structure_result() -> EvidenceResult:
-    return property_with_coverage(lambda seen: tied_structure_property(seen), 20,
-                     "at every step of every run, all entries of each hidden-to-hidden W_l and of ∂L/∂W_l were "
-                     "bitwise equal, the rows of W_1 and ∂L/∂W_1 equal, each row of W_L and ∂L/∂W_L constant "
-                     "(constant init incl. 0, 3-4 weight layers, 1-10 steps)")
+    return property_with_coverage(
+        lambda seen: tied_structure_property(seen), 20,
+        "at every step of every run, all entries of each hidden-to-hidden W_l and of ∂L/∂W_l were "
+        "bitwise equal, the rows of W_1 and ∂L/∂W_1 equal, each row of W_L and ∂L/∂W_L constant "
+        "(constant init incl. 0, 3-4 weight layers, 1-10 steps)")
 
 
 def untied_structure_property(seen: dict, make_opt=make_optimizer, max_examples: int = 15):
@@ -153,10 +154,11 @@ def untied_structure_property(seen: dict, make_opt=make_optimizer, max_examples:
 
 @lru_cache(maxsize=None)
 def _untied_structure_result() -> EvidenceResult:
-    return property_with_coverage(lambda seen: untied_structure_property(seen), 15,
-                     "nonzero constant init, φ' > 0 a.e.: every drawn run had, within L + 1 steps, a row of ∂L/∂W_1 "
-                     "with unequal entries (δ·x_k differs across inputs k) and then of W_1 too, unless that update "
-                     "was below the weights' rounding resolution, and ∂L/∂W_L with unequal rows at step 1")
+    return property_with_coverage(
+        lambda seen: untied_structure_property(seen), 15,
+        "nonzero constant init, φ' > 0 a.e.: every drawn run had, within L + 1 steps, a row of ∂L/∂W_1 "
+        "with unequal entries (δ·x_k differs across inputs k) and then of W_1 too, unless that update "
+        "was below the weights' rounding resolution, and ∂L/∂W_L with unequal rows at step 1")
 
 
 def _grad_property() -> EvidenceResult:

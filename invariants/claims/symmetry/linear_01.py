@@ -60,9 +60,10 @@ def _linear_monotone() -> EvidenceResult:
 
         return prop
 
-    return property_with_coverage(build, 20, "tied nets, each of the 6 monotone activations: on 300 random inputs the output, "
-                                "sorted by the shared first-layer form w·x + b, is monotone (bitwise), so every "
-                                "threshold gives a half-space, the decision rule of a linear classifier")
+    return property_with_coverage(
+        build, 20, "tied nets, each of the 6 monotone activations: on 300 random inputs the output, "
+                   "sorted by the shared first-layer form w·x + b, is monotone (bitwise), so every "
+                   "threshold gives a half-space, the decision rule of a linear classifier")
 
 
 def _linear_fails() -> EvidenceResult:
@@ -163,10 +164,11 @@ def _linear_width_one_symbolic() -> EvidenceResult:
 
 
 def _linear_width_one_property() -> EvidenceResult:
-    return property_with_coverage(lambda seen: width_one_property(seen), 15,
-                     "a symmetric net (constant or random symmetric start, hidden widths 1/2/4, 1-3 hidden layers) "
-                     "and its width-1 twin (per-tensor lr·n, gradient/m) had bitwise-equal losses and parameters "
-                     "at every one of 1-15 steps")
+    return property_with_coverage(
+        lambda seen: width_one_property(seen), 15,
+        "a symmetric net (constant or random symmetric start, hidden widths 1/2/4, 1-3 hidden layers) "
+        "and its width-1 twin (per-tensor lr·n, gradient/m) had bitwise-equal losses and parameters "
+        "at every one of 1-15 steps")
 
 
 def width_one_forward_gap(width: int, dtype: str, seed: int) -> tuple[np.ndarray, np.ndarray]:

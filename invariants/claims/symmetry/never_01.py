@@ -86,10 +86,11 @@ def zero_layers_property(seen: dict, make_opt=make_optimizer, max_examples: int 
 
 
 def _never_layers() -> EvidenceResult:
-    return property_with_coverage(lambda seen: zero_layers_property(seen), "15 + 1 pinned",
-                     "zero biases, one zero weight layer: units distinct, it moved, the loss fell in L + 2 steps "
-                     "(or along −∇L after an overshoot), except relu below it or a zero W_L over a dead last "
-                     "layer (frozen); two consecutive zero layers: the layer between stays tied for L + 12 steps")
+    return property_with_coverage(
+        lambda seen: zero_layers_property(seen), "15 + 1 pinned",
+        "zero biases, one zero weight layer: units distinct, it moved, the loss fell in L + 2 steps "
+        "(or along −∇L after an overshoot), except relu below it or a zero W_L over a dead last "
+        "layer (frozen); two consecutive zero layers: the layer between stays tied for L + 12 steps")
 
 
 def _never_holds() -> EvidenceResult:

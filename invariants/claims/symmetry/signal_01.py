@@ -38,9 +38,10 @@ def _signal_property() -> EvidenceResult:
 
         return prop
 
-    return property_with_coverage(build, 25, "every unit of the layer got a bitwise-identical pre-activation on every input "
-                                "(random earlier layers, any activation, float32/float64); with a zero W_l it "
-                                "equals the common bias")
+    return property_with_coverage(
+        build, 25, "every unit of the layer got a bitwise-identical pre-activation on every input "
+                   "(random earlier layers, any activation, float32/float64); with a zero W_l it "
+                   "equals the common bias")
 
 
 register(Claim(

@@ -36,9 +36,10 @@ def _update_holds() -> EvidenceResult:
 
         return prop
 
-    return property_with_coverage(build, 25, "under each of the 7 optimizers, coordinates with equal parameter, gradient and "
-                                "state got bitwise-equal updates at every step (1-10 steps, random gradients, "
-                                "weight decay, global clipping)")
+    return property_with_coverage(
+        build, 25, "under each of the 7 optimizers, coordinates with equal parameter, gradient and "
+                   "state got bitwise-equal updates at every step (1-10 steps, random gradients, "
+                   "weight decay, global clipping)")
 
 
 def _update_fails() -> EvidenceResult:

@@ -39,8 +39,9 @@ def _zero_fwd_property() -> EvidenceResult:
 
         return prop
 
-    return property_with_coverage(build, 20, "with all weights 0 every layer's pre-activation equals its bias b_l and every "
-                                "hidden output equals φ(b_l), bitwise, for any inputs; zero biases give z_l = 0")
+    return property_with_coverage(
+        build, 20, "with all weights 0 every layer's pre-activation equals its bias b_l and every "
+                   "hidden output equals φ(b_l), bitwise, for any inputs; zero biases give z_l = 0")
 
 
 def _zero_fwd_fails() -> EvidenceResult:

@@ -57,10 +57,11 @@ def _zero_grad_property() -> EvidenceResult:
 
         return prop
 
-    return property_with_coverage(build, 12, "at zero weights ∂L/∂W_l and ∂L/∂b_l are exactly 0 for every hidden layer (all 8 "
-                                "activations, zero or random biases); with φ(0) = 0 and zero biases all weights "
-                                "and hidden biases stay exactly 0 for 5 steps of each of the 7 optimizers (only "
-                                "the output bias moves); with sigmoid the output weights get a nonzero gradient")
+    return property_with_coverage(
+        build, 12, "at zero weights ∂L/∂W_l and ∂L/∂b_l are exactly 0 for every hidden layer (all 8 "
+                   "activations, zero or random biases); with φ(0) = 0 and zero biases all weights "
+                   "and hidden biases stay exactly 0 for 5 steps of each of the 7 optimizers (only "
+                   "the output bias moves); with sigmoid the output weights get a nonzero gradient")
 
 
 def sigmoid_zero_init_property(seen: dict, make_opt=make_optimizer, max_examples: int = 10):
@@ -94,10 +95,11 @@ def sigmoid_zero_init_property(seen: dict, make_opt=make_optimizer, max_examples
 
 
 def _zero_grad_sigmoid_property() -> EvidenceResult:
-    return property_with_coverage(lambda seen: sigmoid_zero_init_property(seen), 10,
-                     "zero weights, sigmoid, constant biases: under each of the 7 optimizers the loss fell and "
-                     "every weight matrix left 0 within L + 8 steps, with every hidden layer one class of "
-                     "bitwise-identical units throughout")
+    return property_with_coverage(
+        lambda seen: sigmoid_zero_init_property(seen), 10,
+        "zero weights, sigmoid, constant biases: under each of the 7 optimizers the loss fell and "
+        "every weight matrix left 0 within L + 8 steps, with every hidden layer one class of "
+        "bitwise-identical units throughout")
 
 
 def _zero_grad_sigmoid_leaves() -> EvidenceResult:
