@@ -36,7 +36,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from invariants import specs as _specs
-from invariants.layers import Layer
+from invariants.layers import GRU, LSTM, QKV, RNN, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
 from invariants.reference.activations import ACTIVATIONS
 from invariants.reference.losses import LOSSES
 from invariants.reference.network import Architecture
@@ -116,7 +116,7 @@ def _kernel(nd: int) -> st.SearchStrategy[tuple[int, ...]]:
 def dense_layers(max_features: int = 512) -> st.SearchStrategy[Layer]:
     """``dense(in, out)`` layers."""
     f = st.integers(1, max_features)
-    return st.builds(lambda i, o: Layer("dense", i, o), f, f)
+    return st.builds(Dense, f, f)
 
 
 def conv_layers(max_channels: int = 64, grouped: bool | None = None) -> st.SearchStrategy[Layer]:
@@ -128,7 +128,7 @@ def conv_layers(max_channels: int = 64, grouped: bool | None = None) -> st.Searc
         groups = 1 if grouped is False else draw(st.integers(2 if grouped else 1, 8))
         cin = groups * draw(st.integers(1, max(1, max_channels // groups)))
         cout = groups * draw(st.integers(1, max(1, max_channels // groups)))
-        return Layer("conv", cin, cout, kernel=draw(_kernel(nd)), groups=groups)
+        return Conv(cin, cout, kernel=draw(_kernel(nd)), groups=groups)
 
     return build()
 
@@ -139,14 +139,14 @@ def transposed_conv_layers(max_channels: int = 64, grouped: bool = False) -> st.
     if not grouped:
         c = st.integers(1, max_channels)
         return st.integers(1, 3).flatmap(lambda nd: st.builds(
-            lambda i, o, k: Layer("conv_transpose", i, o, kernel=k), c, c, _kernel(nd)))
+            lambda i, o, k: ConvTranspose(i, o, kernel=k), c, c, _kernel(nd)))
 
     @st.composite
     def build(draw):
         nd, g = draw(st.integers(1, 3)), draw(st.integers(2, 8))
         cin = g * draw(st.integers(1, max(1, max_channels // g)))
         cout = g * draw(st.integers(1, max(1, max_channels // g)))
-        return Layer("conv_transpose", cin, cout, kernel=draw(_kernel(nd)), groups=g)
+        return ConvTranspose(cin, cout, kernel=draw(_kernel(nd)), groups=g)
 
     return build()
 
@@ -154,29 +154,25 @@ def transposed_conv_layers(max_channels: int = 64, grouped: bool = False) -> st.
 def bilinear_layers(max_features: int = 64) -> st.SearchStrategy[Layer]:
     """``bilinear(in1, in2, out)`` layers (torch layout ``(out, in1, in2)``; fans ``(in1·in2, out)``)."""
     f = st.integers(1, max_features)
-    return st.builds(lambda a, b, o: Layer("bilinear", a, o, in2=b), f, f, f)
+    return st.builds(Bilinear, f, f, f)
 
 
 def depthwise_layers(max_channels: int = 64) -> st.SearchStrategy[Layer]:
     """Depthwise convs: groups = C_in, C_out = m·C_in."""
     return st.tuples(st.integers(1, 3), st.integers(1, max_channels), st.integers(1, 4)).flatmap(
-        lambda t: _kernel(t[0]).map(lambda k: Layer("depthwise", t[1], t[1] * t[2], kernel=k, groups=t[1])))
+        lambda t: _kernel(t[0]).map(lambda k: Depthwise(t[1], t[1] * t[2], kernel=k)))
 
 
 def embedding_layers(max_vocab: int = 4096, max_dim: int = 256) -> st.SearchStrategy[Layer]:
     """``embedding(V, D)`` tables."""
-    return st.builds(lambda v, d: Layer("embedding", v, d), st.integers(1, max_vocab), st.integers(1, max_dim))
+    return st.builds(Embedding, st.integers(1, max_vocab), st.integers(1, max_dim))
 
 
 def packed_layers(max_features: int = 256) -> st.SearchStrategy[Layer]:
     """Packed projections: ``qkv(E)`` and RNN gate matrices ``lstm/gru/rnn(in, H)``."""
-    from invariants.layers import parse_layer
-
     f = st.integers(1, max_features)
-    qkv = f.map(lambda e: parse_layer(f"qkv({e})"))
-    gates = st.tuples(st.sampled_from(["lstm", "gru", "rnn"]), f, f).map(
-        lambda t: parse_layer(f"{t[0]}({t[1]},{t[2]})"))
-    return st.one_of(qkv, gates)
+    gates = st.sampled_from([LSTM, GRU, RNN]).flatmap(lambda cls: st.builds(cls, f, f))
+    return st.one_of(st.builds(QKV, f), gates)
 
 
 def layers(kinds: Sequence[str] = LAYER_KINDS) -> st.SearchStrategy[Layer]:

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 import modelcheck_models as M
 from invariants import cli
 from invariants import strategies as ist
-from invariants.layers import Layer
+from invariants.layers import Bilinear, ConvTranspose, Dense
 from invariants.hypothesis_profiles import verify_settings
 from invariants.modelcheck import check_model
 from invariants.modelcheck.check import check_view
-from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, incoming_rows
+from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal
 from invariants.modelcheck.profiles import FAST, THOROUGH, get_profile
 from invariants.modelcheck.signal import signal
 from invariants.propagation import sample_params
@@ -46,11 +46,11 @@ def test_every_injected_fault_is_found(net):
 @given(layer=ist.layers(("dense", "conv", "conv_transpose", "depthwise", "embedding", "bilinear")),
        layout=st.sampled_from(["torch", "jax", "keras"]))
 def test_incoming_rows_partition_the_weight(layer, layout):
-    if layout != "torch" and layer.kind == "bilinear":
+    if layout != "torch" and isinstance(layer, Bilinear):
         return
     shape = layer.shape(layout)
     w = np.arange(int(np.prod(shape))).reshape(shape)
-    rows = incoming_rows(layer, layout, w)
+    rows = layer.unit_rows(layout=layout, w=w)
     assert rows.shape[0] == layer.out_features
     assert np.array_equal(np.sort(rows.ravel()), np.arange(w.size))  # every weight feeds exactly one unit
 
@@ -61,14 +61,14 @@ def test_incoming_rows_agree_between_torch_and_jax_layouts(layer):
     w = np.arange(int(np.prod(layer.shape("torch")))).reshape(layer.shape("torch"))  # (C_out, C_in/G, *k)
     nd = len(layer.kernel)
     w_jax = np.transpose(w, tuple(range(2, 2 + nd)) + (1, 0))  # (*k, C_in/G, C_out)
-    a, b = incoming_rows(layer, "torch", w), incoming_rows(layer, "jax", w_jax)
+    a, b = layer.unit_rows(layout="torch", w=w), layer.unit_rows(layout="jax", w=w_jax)
     assert np.array_equal(np.sort(a, axis=1), np.sort(b, axis=1))
 
 
 def test_grouped_transposed_conv_units_by_hand():
-    lay = Layer("conv_transpose", 4, 6, kernel=(1,), groups=2)  # torch weight (4, 3, 1)
+    lay = ConvTranspose(4, 6, kernel=(1,), groups=2)  # torch weight (4, 3, 1)
     w = np.arange(12).reshape(4, 3, 1)
-    rows = incoming_rows(lay, "torch", w)
+    rows = lay.unit_rows(layout="torch", w=w)
     # output channel 4 is channel 1 of group 1: inputs 2, 3 -> w[2:4, 1]
     assert rows[4].tolist() == [w[2, 1, 0], w[3, 1, 0]] and rows[0].tolist() == [w[0, 0, 0], w[1, 0, 0]]
 
@@ -206,7 +206,7 @@ def _stack_view(moments, width=2000, rows=64):
     params, nodes, signals = [], [], []
     rng = np.random.default_rng(0)
     for i, m in enumerate(list(moments) + [1.0]):
-        lay = Layer("dense", width, width)
+        lay = Dense(width, width)
         p = Param(f"w{i}", rng.normal(size=(width, 2)), "weight", f"l{i}", "dense", None)
         nodes.append(Node(f"l{i}", "dense", lay, p))
         z = rng.normal(size=(rows, width))

@@ -9,7 +9,6 @@ import pytest
 
 import modelcheck_models as M
 from invariants.modelcheck import check_model
-from invariants.modelcheck.model import incoming_rows
 
 # ------------------------------------------------------------------------------------------ keras
 
@@ -61,7 +60,7 @@ def test_keras_output_units_match_keras_semantics(keras, make):
 
     (node,) = extract_params(model)[1]
     shape = tuple(layer.kernel.shape)
-    rows = incoming_rows(node.layer, "keras", np.arange(int(np.prod(shape))).reshape(shape))
+    rows = node.layer.unit_rows(layout="keras", w=np.arange(int(np.prod(shape))).reshape(shape))
     x = np.random.default_rng(0).normal(size=(2, 7, 7, 4)).astype("float32")
     for j in range(node.n_units):
         w = np.zeros(int(np.prod(shape)), dtype="float32")
@@ -113,7 +112,7 @@ def test_flax_grouped_conv_semantics_and_dead_channels(flax):
     (node,) = extract_params(variables, {"params": conv})[1]  # a bare Conv: its params sit at the root
     assert node.layer.describe() == "conv2d(4,6,k=3,groups=2)"
     shape = tuple(variables["params"]["kernel"].shape)
-    rows = incoming_rows(node.layer, "jax", np.arange(int(np.prod(shape))).reshape(shape))
+    rows = node.layer.unit_rows(layout="jax", w=np.arange(int(np.prod(shape))).reshape(shape))
     for j in range(6):
         w = np.zeros(int(np.prod(shape)), dtype="float32")
         w[rows[j]] = 1.0

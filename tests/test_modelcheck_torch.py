@@ -12,7 +12,6 @@ import modelcheck_models as M  # noqa: E402
 from invariants import cli  # noqa: E402
 from invariants.modelcheck import check_model  # noqa: E402
 from invariants.modelcheck.frameworks.torch import extract_params  # noqa: E402
-from invariants.modelcheck.model import incoming_rows  # noqa: E402
 from invariants.testing import assert_init_healthy, assert_initializer  # noqa: E402
 
 CASES = [
@@ -123,12 +122,12 @@ def test_probe_failure_is_a_note_and_static_checks_still_run():
     lambda: nn.Conv1d(3, 4, 5, bias=False),
 ])
 def test_output_units_match_torch_semantics(make):
-    """Feed only unit j's incoming weights (per ``incoming_rows``): torch's output is nonzero in unit j only."""
+    """Feed only unit j's incoming weights (per ``Layer.unit_rows``): torch's output is nonzero in unit j only."""
     m = make()
     (node,) = extract_params(m)[1]
     shape = tuple(m.weight.shape)
     index = np.arange(int(np.prod(shape))).reshape(shape)
-    rows = incoming_rows(node.layer, "torch", index)
+    rows = node.layer.unit_rows(layout="torch", w=index)
     x = torch.randn((2, node.layer.in_features) + (7,) * len(node.layer.kernel))
     for j in range(node.n_units):
         w = np.zeros(int(np.prod(shape)), dtype=np.float32)

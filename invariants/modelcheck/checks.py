@@ -20,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
+from invariants.layers import as_layout
 from invariants.modelcheck.model import (
     ACTIVATION_DERIVATIVES,
     RANDOM_ROLES,
@@ -35,11 +36,6 @@ from invariants.modelcheck.report import ERROR, NOTE, Finding
 #: terms by at most about ``N·2^-24`` relative (1e-4 at N = 1600).  Units whose outgoing weights
 #: differ have gradients that differ by O(1) relative on a random probe.  1e-3 separates the two.
 TIE_RTOL = 1e-3
-
-
-def _unit_word(node: Node) -> str:
-    return {"conv": "output channels", "conv_transpose": "output channels", "depthwise": "output channels",
-            "embedding": "embedding dimensions"}.get(node.layer.kind, "output units")
 
 
 def _fmt_units(idx: Sequence[int], limit: int = 8) -> str:
@@ -245,7 +241,7 @@ def constant_tensors(view: ModelView) -> list[Finding]:
             flags, rev_text = revival(view, node, units)
             b = node.bias_values()
             outs = "0" if b is None or not np.any(b != 0) else "their biases"
-            rev_text = f"All {node.n_units} {_unit_word(node)} output {outs} whatever the input: {rev_text}"
+            rev_text = f"All {node.n_units} {node.layer.unit_word} output {outs} whatever the input: {rev_text}"
             fig["revived_at_first_step"] = sum(f is True for f in flags)
             fig["dead_for_ever"] = sum(f is False for f in flags)
         dead_forever = any(f is False for f in flags)
@@ -316,7 +312,7 @@ def dead_units(view: ModelView) -> list[Finding]:
         bias = node.bias_values()
         consts = sorted({float(bias[j]) if bias is not None else 0.0 for j in dead})
         sev = NOTE if all(f is True for f in flags) else ERROR
-        word = _unit_word(node)
+        word = node.layer.unit_word
         cdesc = (f"the constant {consts[0]:.4g}" if len(consts) == 1 else
                  f"constants in [{consts[0]:.4g}, {consts[-1]:.4g}] (their biases)")
         out.append(Finding(
@@ -392,7 +388,7 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
             else:
                 separate.append(cls)
                 worst_sep = min(worst_sep, diff)
-        word = _unit_word(node)
+        word = node.layer.unit_word
         n_tied = sum(len(c) for c in forever)
         if forever:
             how = ("their incoming weights, bias, norm parameters and outgoing weights are bit-identical "
@@ -443,10 +439,6 @@ def _orth_error(m: np.ndarray) -> tuple[float, float, float]:
     return err, math.sqrt(g2), orthogonality_tolerance(r, c, mantissa_bits(m))
 
 
-def _matrix(v: np.ndarray, layout: str) -> np.ndarray:
-    return v.reshape(v.shape[0], -1) if layout == "torch" else v.reshape(-1, v.shape[-1])
-
-
 def packed_orthogonal(view: ModelView) -> list[Finding]:
     """Orthogonal init applied to a whole packed matrix (gates, q/k/v) so that no block is orthogonal.
 
@@ -459,12 +451,12 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     for p in view.params:
         if p.layer is None or len(p.layer.blocks) < 2 or p.is_constant():
             continue
-        err, g, tol = _orth_error(_matrix(p.value, p.layout))
+        err, g, tol = _orth_error(as_layout(p.layout).out_matrix(p.value))
         if err > tol:
             continue
         blocks = []
         for label, idx, _ in p.blocks():
-            b = _matrix(p.value[idx], p.layout)  # type: ignore[index]
+            b = as_layout(p.layout).out_matrix(p.value[idx])  # type: ignore[index]
             e, gb, t = _orth_error(b)
             sv = np.linalg.svd(b.astype(np.float64), compute_uv=False)
             blocks.append((label, e, t, float(sv.min()), float(sv.max())))

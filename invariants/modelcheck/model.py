@@ -27,13 +27,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from invariants.layers import Layer
+from invariants.layers import Layer, Layout
 
 ROLES = ("weight", "embedding", "recurrent", "bias", "norm_scale", "norm_shift", "other")
 #: roles whose tensors a framework initializes with random values
 RANDOM_ROLES = ("weight", "embedding", "recurrent")
-#: node kinds whose output units :meth:`Node.incoming` can describe
-UNIT_KINDS = ("dense", "conv", "conv_transpose", "depthwise", "embedding", "bilinear")
 
 
 @dataclass
@@ -48,7 +46,8 @@ class Param:
         owner: path of the layer/module that owns it.
         owner_type: the framework class of the owner (``"Linear"``, ``"Dense"``, ``"LSTM"``).
         layer: layer semantics of a weight (``None`` for biases and norm parameters).
-        layout: ``torch``, ``jax`` or ``keras`` (see :mod:`invariants.layers`).
+        layout: a :class:`~invariants.layers.Layout` or the name of a built-in one (``torch``, ``jax``,
+            ``keras``).
     """
 
     name: str
@@ -57,7 +56,7 @@ class Param:
     owner: str = ""
     owner_type: str = ""
     layer: Layer | None = None
-    layout: str = "torch"
+    layout: str | Layout = "torch"
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -94,7 +93,7 @@ class Node:
     Attributes:
         name: layer path (also the key of its probe signal).
         owner_type: framework class (``"Conv2d"``).
-        layer: layer semantics (``layer.kind`` in :data:`UNIT_KINDS`).
+        layer: layer semantics (a layer kind with output units: ``layer.has_units``).
         weight, bias: its parameters (``bias`` may be ``None``).
         activation: name of the activation applied directly to the output, when the extractor can see
             it (a key of :data:`ACTIVATION_DERIVATIVES`), else ``None``.
@@ -113,7 +112,7 @@ class Node:
 
     def incoming(self) -> np.ndarray:
         """``(n_units, k)``: row ``j`` holds every weight feeding output unit ``j``."""
-        return incoming_rows(self.layer, self.weight.layout, self.weight.value)
+        return self.layer.unit_rows(self.weight.value, self.weight.layout)
 
     def bias_values(self) -> np.ndarray | None:
         """Per-unit bias ``(n_units,)`` or ``None``."""
@@ -121,51 +120,6 @@ class Node:
             return None
         b = np.asarray(self.bias.value).ravel()
         return b if b.size == self.n_units else None
-
-
-def incoming_rows(layer: Layer, layout: str, w: np.ndarray) -> np.ndarray:
-    """Per output unit, the weights feeding it, as rows of a ``(n_units, k)`` array.
-
-    Layouts as in :mod:`invariants.layers`: torch dense ``(out, in)``, conv ``(C_out, C_in/G, *k)``,
-    conv transpose ``(C_in, C_out/G, *k)``; jax dense ``(in, out)``, conv ``(*k, C_in/G, C_out)``, conv
-    transpose ``(*k, C_in, C_out)``; keras as jax except conv transpose ``(*k, C_out, C_in)`` and
-    depthwise ``(*k, C_in, m)`` (output channel ``c·m + i`` is ``w[..., c, i]``).  Embeddings: the
-    units are the ``D`` dimensions, fed by column ``d`` of the ``(V, D)`` table.
-
-    Raises:
-        ValueError: a kind without output units (packed layers), or a shape that does not fit.
-    """
-    w = np.asarray(w)
-    kind, o = layer.kind, layer.out_features
-    layout = "torch" if layout == "numpy" else layout
-    if kind == "embedding":
-        out = w.T
-    elif kind == "bilinear":
-        out = w.reshape(w.shape[0], -1)
-    elif kind == "dense":
-        out = w if layout == "torch" else w.T
-    elif kind in ("conv", "depthwise") and not (kind == "depthwise" and layout == "keras"):
-        out = w.reshape(w.shape[0], -1) if layout == "torch" else np.moveaxis(w, -1, 0).reshape(w.shape[-1], -1)
-    elif kind == "depthwise":  # keras (*k, C_in, m)
-        out = w.reshape(-1, w.shape[-2] * w.shape[-1]).T
-    elif kind == "conv_transpose":
-        if layout == "torch":
-            g = layer.groups
-            cin_g, cout_g = w.shape[0] // g, w.shape[1]
-            rows = []
-            for j in range(o):
-                grp, jj = divmod(j, cout_g)
-                rows.append(w[grp * cin_g:(grp + 1) * cin_g, jj].ravel())
-            out = np.stack(rows) if rows else np.zeros((0, 0), w.dtype)
-        elif layout == "jax":
-            out = np.moveaxis(w, -1, 0).reshape(w.shape[-1], -1)
-        else:
-            out = np.moveaxis(w, -2, 0).reshape(w.shape[-2], -1)
-    else:
-        raise ValueError(f"layer kind {kind!r} has no output units to describe")
-    if out.shape[0] != o:
-        raise ValueError(f"{layer.describe()}: weight of shape {w.shape} gives {out.shape[0]} units, expected {o}")
-    return out
 
 
 @dataclass
@@ -358,5 +312,5 @@ def units_last(a: np.ndarray, axis: int, n_units: int) -> np.ndarray:
 
 __all__ = [
     "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "ModelView", "Node", "Param", "Probe", "RANDOM_ROLES",
-    "ROLES", "Signal", "UNIT_KINDS", "activation_key", "incoming_rows", "units_last", "varies",
+    "ROLES", "Signal", "activation_key", "units_last", "varies",
 ]

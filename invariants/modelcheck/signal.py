@@ -33,6 +33,7 @@ import math
 from typing import Any
 
 
+from invariants.layers import Embedding
 from invariants.modelcheck.model import ModelView, varies
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 
@@ -90,7 +91,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                 + (f" (from {cut} on, layer outputs no longer depend on the input)" if cut else "") + ".",
                 {"cut_at": cut}))
     stack = [s for s in sigs if s.name != (out_node.name if out_node else None)
-             and nodes[s.name].layer.kind != "embedding" and s.forward_moment > 0 and varies(s.z)]
+             and not isinstance(nodes[s.name].layer, Embedding) and s.forward_moment > 0 and varies(s.z)]
     summary["stack"] = [s.name for s in stack]
     if len(stack) < 2:
         summary["forward_summary"] = f"hidden stack of {len(stack)} layer(s): no trend to measure"

@@ -42,7 +42,7 @@ from scipy import stats
 
 from invariants.audit.auditor import Candidate, _plausible, law_checks, min_detectable
 from invariants.laws import Law
-from invariants.layers import Layer, fans_from_shape
+from invariants.layers import Embedding, Layer, Packed, as_layout, fans_from_shape
 from invariants.specs import (
     NAMED_SPECS,
     TRUNCATED_NORMAL_STD,
@@ -80,7 +80,6 @@ MAX_MATCHES = 3
 MAX_TESTS = 10
 #: cross-layer fits need this many values per tensor (the log-moment's normal approximation)
 MIN_CROSS_N = 32
-_FAN_KINDS = ("dense", "conv", "conv_transpose", "depthwise", "bilinear")
 
 
 @dataclass
@@ -123,7 +122,7 @@ def candidates(u: Unit) -> list[tuple[str, Law]]:
     shape = tuple(u.values.shape)
     specs = dict(NAMED_SPECS)
     specs.update({k: v for k, v in EXTRA_SPECS.items()})
-    if u.layer is not None and u.layer.kind == "embedding":
+    if isinstance(u.layer, Embedding):
         specs.update(EMBEDDING_SPECS)
     fan_sets = []
     if u.fans:
@@ -136,7 +135,7 @@ def candidates(u: Unit) -> list[tuple[str, Law]]:
         for name, spec in specs.items():
             out.append((name + suffix, spec.law(int(fi), int(fo), shape)))
     fixed = dict(FIXED_SPECS)
-    if u.layer is not None and u.layer.kind == "embedding":
+    if isinstance(u.layer, Embedding):
         fixed.update(EMBEDDING_FIXED_SPECS)
     for name, spec in fixed.items():
         out.append((name, spec.law()))
@@ -144,11 +143,11 @@ def candidates(u: Unit) -> list[tuple[str, Law]]:
 
 
 def _orthogonal(u: Unit) -> tuple[str, float] | None:
-    from invariants.modelcheck.checks import _matrix, _orth_error
+    from invariants.modelcheck.checks import _orth_error
 
     if u.values.ndim < 2:
         return None
-    err, g, tol = _orth_error(_matrix(u.values, u.param.layout))
+    err, g, tol = _orth_error(as_layout(u.param.layout).out_matrix(u.values))
     return (f"orthogonal(gain={g:.4g})", g) if err <= tol else None
 
 
@@ -206,9 +205,9 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
     if orth:
         names.insert(0, orth[0])
     if u.packed_fans is not None and orth is None:
-        from invariants.modelcheck.checks import _matrix, _orth_error
+        from invariants.modelcheck.checks import _orth_error
 
-        err, g, tol = _orth_error(_matrix(u.param.value, u.param.layout))
+        err, g, tol = _orth_error(as_layout(u.param.layout).out_matrix(u.param.value))
         if err <= tol:
             names.insert(0, f"orthogonal over the packed tensor (gain {g:.4g})")
     ident = _identity_like(u, node)
@@ -241,7 +240,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     """Notes for tensors matching no scheme, and the cross-layer finding."""
     unmatched = [(u, m) for u, m in results if not m.matched]
     out: list[Finding] = []
-    cross_units = [u for u, _ in unmatched if u.layer is not None and u.layer.kind in _FAN_KINDS
+    cross_units = [u for u, _ in unmatched if u.layer is not None and not isinstance(u.layer, (Embedding, Packed))
                    and u.packed_fans is None and u.values.size >= MIN_CROSS_N]
     cross = cross_layer(cross_units, alpha, power, total_alpha) if len(cross_units) >= 2 else None
     covered = {u.label for u in cross_units} if cross is not None and cross.severity == ERROR else set()

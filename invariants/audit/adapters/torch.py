@@ -35,7 +35,7 @@ from invariants.audit.adapters.base import (
     call_initializer,
     check_array,
 )
-from invariants.layers import Layer, parse_layer
+from invariants.layers import Embedding, Layer, parse_layer
 from invariants.specs import (
     GLOROT_UNIFORM,
     HE_UNIFORM,
@@ -259,7 +259,7 @@ class TorchAdapter(Adapter):
         getter = _getter(param)
         with _Seeded(0):
             shape = tuple(getter(ctor()).shape)
-        if layer is not None and len(shape) >= 2 and layer.kind != "embedding":
+        if layer is not None and len(shape) >= 2 and not isinstance(layer, Embedding):
             expected_shape = self.shape(layer)
             if expected_shape != shape:
                 raise AssertionError(f"{call}.{param}: shape {shape} != layout {expected_shape}")

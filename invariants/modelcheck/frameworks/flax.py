@@ -30,7 +30,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from invariants.layers import Layer, parse_layer
+from invariants.layers import Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
 from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, units_last, varies
 
 _NODE_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.Embed)
@@ -50,28 +50,23 @@ def _flatten(tree: Any, prefix: str = "params") -> list[tuple[str, Any]]:
     return out
 
 
-def _k(kernel: tuple[int, ...]) -> str:
-    return str(kernel[0]) if len(set(kernel)) == 1 else "(" + ",".join(map(str, kernel)) + ")"
-
-
 def _semantics(kind: str, module: Any, shape: tuple[int, ...]) -> tuple[Layer | None, str, bool]:
     """(layer, layout, is node) of a kernel of ``shape`` owned by a module of type ``kind``."""
     nd = len(shape) - 2
     if kind == "Embed":
-        return parse_layer(f"embedding({shape[0]},{shape[1]})"), "jax", True
+        return Embedding(shape[0], shape[1]), "jax", True
     if len(shape) == 2 and kind in ("Dense", "?"):
-        return parse_layer(f"dense({shape[0]},{shape[1]})"), "jax", True
+        return Dense(shape[0], shape[1]), "jax", True
     if nd in (1, 2, 3) and kind in ("Conv", "?"):
         g = int(getattr(module, "feature_group_count", 1) or 1)
         cin, cout = shape[-2] * g, shape[-1]
         if g == cin and g > 1 and cout % cin == 0:
-            return parse_layer(f"depthwise_conv{nd}d({cin},k={_k(shape[:-2])},m={cout // cin})"), "jax", True
-        return parse_layer(f"conv{nd}d({cin},{cout},k={_k(shape[:-2])}" + (f",groups={g}" if g != 1 else "") + ")"), \
-            "jax", True
+            return Depthwise(cin, cout, shape[:-2]), "jax", True
+        return Conv(cin, cout, shape[:-2], groups=g), "jax", True
     if nd in (1, 2, 3) and kind == "ConvTranspose":
         if getattr(module, "transpose_kernel", False):
-            return parse_layer(f"conv_transpose{nd}d({shape[-1]},{shape[-2]},k={_k(shape[:-2])})"), "keras", True
-        return parse_layer(f"conv_transpose{nd}d({shape[-2]},{shape[-1]},k={_k(shape[:-2])})"), "jax", True
+            return ConvTranspose(shape[-1], shape[-2], shape[:-2]), "keras", True
+        return ConvTranspose(shape[-2], shape[-1], shape[:-2]), "jax", True
     return None, "jax", False
 
 
@@ -119,9 +114,9 @@ def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tup
     if not nodes:
         raise ValueError("cannot infer a probe input (no Dense, Conv or Embed kernel)")
     lay = nodes[0].layer
-    if lay.kind == "embedding":
+    if isinstance(lay, Embedding):
         return jnp.asarray(rng.integers(0, lay.in_features, size=(batch, 8)), dtype=jnp.int32), f"token ids ({batch}, 8)"
-    if lay.kind == "dense":
+    if isinstance(lay, Dense):
         return jnp.asarray(rng.standard_normal((batch, lay.in_features)), jnp.float32), \
             f"N(0, 1) ({batch}, {lay.in_features})"
     nd = len(lay.kernel)

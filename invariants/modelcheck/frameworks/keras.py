@@ -31,7 +31,7 @@ if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("jax") is not 
 
 import keras  # noqa: E402
 
-from invariants.layers import Layer, parse_layer  # noqa: E402
+from invariants.layers import RECURRENT, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer  # noqa: E402
 from invariants.modelcheck.model import (  # noqa: E402
     ModelView,
     Node,
@@ -65,31 +65,26 @@ def _flat_layers(model: Any) -> list[Any]:
     return out
 
 
-def _k(kernel: tuple[int, ...]) -> str:
-    return str(kernel[0]) if len(set(kernel)) == 1 else "(" + ",".join(map(str, kernel)) + ")"
-
-
 def _layer_of(l: Any, shape: tuple[int, ...]) -> tuple[Layer | None, str, bool]:
     """(layer semantics, weight role, whether it is a node) for layer ``l``'s main kernel."""
     if isinstance(l, KL.Dense) and len(shape) == 2:
-        return parse_layer(f"dense({shape[0]},{shape[1]})"), "weight", True
+        return Dense(shape[0], shape[1]), "weight", True
     if isinstance(l, KL.Embedding):
-        return parse_layer(f"embedding({shape[0]},{shape[1]})"), "embedding", True
+        return Embedding(shape[0], shape[1]), "embedding", True
     name = type(l).__name__
     nd = len(shape) - 2
     if nd in (1, 2, 3) and "Transpose" in name:
         cout, cin = shape[-2], shape[-1]
-        return parse_layer(f"conv_transpose{nd}d({cin},{cout},k={_k(shape[:-2])})"), "weight", True
+        return ConvTranspose(cin, cout, shape[:-2]), "weight", True
     if nd in (1, 2) and name.startswith("DepthwiseConv"):
         c, m = shape[-2], shape[-1]
-        return parse_layer(f"depthwise_conv{nd}d({c},k={_k(shape[:-2])},m={m})"), "weight", True
+        return Depthwise(c, c * m, shape[:-2]), "weight", True
     if nd in (1, 2, 3) and name.startswith("Conv"):
         g = int(getattr(l, "groups", 1) or 1)
         cin, cout = shape[-2] * g, shape[-1]
         if g == cin and g > 1 and cout % cin == 0:
-            return parse_layer(f"depthwise_conv{nd}d({cin},k={_k(shape[:-2])},m={cout // cin})"), "weight", True
-        return parse_layer(f"conv{nd}d({cin},{cout},k={_k(shape[:-2])}" + (f",groups={g}" if g != 1 else "") + ")"), \
-            "weight", True
+            return Depthwise(cin, cout, shape[:-2]), "weight", True
+        return Conv(cin, cout, shape[:-2], groups=g), "weight", True
     return None, "weight", False
 
 
@@ -102,8 +97,8 @@ def _rnn_layer(cell: Any, var_name: str, shape: tuple[int, ...]) -> tuple[str, L
         return "other", None
     units = int(getattr(cell, "units", shape[1]))
     if pk == "rnn":
-        return "recurrent", parse_layer(f"dense({shape[0]},{units})")
-    return "recurrent", parse_layer(f"{pk}({shape[0]},{units})")
+        return "recurrent", Dense(shape[0], units)
+    return "recurrent", RECURRENT[pk](shape[0], units)
 
 
 def _act_name(fn: Any) -> str | None:
@@ -183,7 +178,7 @@ def _infer_input(model: Any, nodes: list[Node], batch: int, rng: np.random.Gener
         for s in specs:
             shape = tuple(batch if i == 0 else (8 if d is None else int(d)) for i, d in enumerate(s.shape))
             if "int" in str(s.dtype):
-                emb = next((n for n in nodes if n.layer.kind == "embedding"), None)
+                emb = next((n for n in nodes if isinstance(n.layer, Embedding)), None)
                 hi = emb.layer.in_features if emb else 2
                 xs.append(rng.integers(0, hi, size=shape).astype(str(s.dtype)))
             else:
@@ -193,9 +188,9 @@ def _infer_input(model: Any, nodes: list[Node], batch: int, rng: np.random.Gener
     if not nodes:
         raise ValueError("cannot infer a probe input (no model.inputs and no Dense, Conv or Embedding layer)")
     lay = nodes[0].layer
-    if lay.kind == "embedding":
+    if isinstance(lay, Embedding):
         return rng.integers(0, lay.in_features, size=(batch, 8)).astype("int32"), f"token ids ({batch}, 8)"
-    if lay.kind == "dense":
+    if isinstance(lay, Dense):
         return rng.standard_normal((batch, lay.in_features)).astype("float32"), f"N(0, 1) ({batch}, {lay.in_features})"
     nd = len(lay.kernel)
     shape = (batch,) + ({1: (32,), 2: (16, 16), 3: (8, 8, 8)}[nd]) + (lay.in_features,)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from invariants.layers import parse_layer
+from invariants.layers import Dense
 from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, varies
 from invariants.reference import kernels
 from invariants.reference.activations import get_activation
@@ -59,7 +59,7 @@ def view(arch: Architecture, params: dict[str, np.ndarray], name: str, x: Any = 
         value = np.asarray(params[key])
         owner = f"layer{l}"
         if key[0] == "W":
-            layer = parse_layer(f"dense({arch.sizes[l - 1]},{arch.sizes[l]})")
+            layer = Dense(arch.sizes[l - 1], arch.sizes[l])
             ps.append(Param(key, value, "weight", owner, "dense", layer, "torch"))
         else:
             role = {"b": "bias", "g": "norm_scale", "s": "norm_shift"}[key[0]]

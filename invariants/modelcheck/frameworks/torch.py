@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from invariants.layers import Layer, parse_layer
+from invariants.layers import (QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
+                               Layer, Packed, Spatial)
 from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
 _ACTIVATIONS = {
@@ -46,14 +47,13 @@ def is_model(obj: Any) -> bool:
 
 
 def _conv_layer(m: Any) -> Layer:
-    nd = len(m.kernel_size)
-    k = m.kernel_size[0] if len(set(m.kernel_size)) == 1 else "(" + ",".join(map(str, m.kernel_size)) + ")"
+    k = tuple(m.kernel_size)
     ci, co, g = m.in_channels, m.out_channels, m.groups
     if isinstance(m, nn.modules.conv._ConvTransposeNd):
-        return parse_layer(f"conv_transpose{nd}d({ci},{co},k={k}" + (f",groups={g}" if g != 1 else "") + ")")
+        return ConvTranspose(ci, co, k, groups=g)
     if g == ci and g > 1 and co % ci == 0:
-        return parse_layer(f"depthwise_conv{nd}d({ci},k={k},m={co // ci})")
-    return parse_layer(f"conv{nd}d({ci},{co},k={k}" + (f",groups={g}" if g != 1 else "") + ")")
+        return Depthwise(ci, co, k)
+    return Conv(ci, co, k, groups=g)
 
 
 def _rnn_packing(m: Any) -> str:
@@ -74,13 +74,13 @@ def _module_params(path: str, m: Any, seen: dict[int, str]) -> tuple[list[Param]
     layer: Layer | None = None
     weight_role = "other"
     if isinstance(m, nn.Linear):
-        layer, weight_role = parse_layer(f"dense({m.in_features},{m.out_features})"), "weight"
+        layer, weight_role = Dense(m.in_features, m.out_features), "weight"
     elif isinstance(m, nn.Bilinear):
-        layer, weight_role = parse_layer(f"bilinear({m.in1_features},{m.in2_features},{m.out_features})"), "weight"
+        layer, weight_role = Bilinear(m.in1_features, m.in2_features, m.out_features), "weight"
     elif isinstance(m, nn.modules.conv._ConvNd):
         layer, weight_role = _conv_layer(m), "weight"
     elif isinstance(m, (nn.Embedding, nn.EmbeddingBag)):
-        layer, weight_role = parse_layer(f"embedding({m.num_embeddings},{m.embedding_dim})"), "embedding"
+        layer, weight_role = Embedding(m.num_embeddings, m.embedding_dim), "embedding"
 
     def full(n: str) -> str:
         return f"{path}.{n}" if path else n
@@ -101,15 +101,15 @@ def _module_params(path: str, m: Any, seen: dict[int, str]) -> tuple[list[Param]
             role, lay = _rnn_param(m, n, value.shape)
         elif isinstance(m, nn.MultiheadAttention):
             if n == "in_proj_weight":
-                role, lay = "weight", parse_layer(f"qkv({m.embed_dim})")
+                role, lay = "weight", QKV(m.embed_dim)
             elif n in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
-                role, lay = "weight", parse_layer(f"dense({value.shape[1]},{value.shape[0]})")
+                role, lay = "weight", Dense(value.shape[1], value.shape[0])
             elif "bias" in n:
                 role = "bias"
         elif isinstance(m, _NORMS):
             role = "norm_scale" if n == "weight" else "norm_shift" if n == "bias" else "other"
         out.append(Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout="torch"))
-    if layer is not None and layer.kind != "packed":
+    if layer is not None and not isinstance(layer, Packed):
         w = next((p for p in out if p.name == full("weight")), None)
         b = next((p for p in out if p.name == full("bias")), None)
         if w is not None:
@@ -128,8 +128,8 @@ def _rnn_param(m: Any, n: str, shape: tuple[int, ...]) -> tuple[str, Layer | Non
         return "recurrent", None
     rows, cols = shape
     if pk == "rnn":
-        return "recurrent", parse_layer(f"dense({cols},{h})")
-    return "recurrent", parse_layer(f"{pk}({cols},{h})")
+        return "recurrent", Dense(cols, h)
+    return "recurrent", RECURRENT[pk](cols, h)
 
 
 def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]:
@@ -282,7 +282,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
     for n, g in zip(names, grads):
         node = by_name[n]
         z, inp_varies = records[n]
-        axis = 1 if node.layer.kind in ("conv", "conv_transpose", "depthwise") and z.ndim >= 3 else -1
+        axis = 1 if isinstance(node.layer, Spatial) and z.ndim >= 3 else -1
         d = np.zeros_like(z) if g is None else g.detach().cpu().numpy()
         try:
             signals.append(Signal(n, units_last(z, axis, node.n_units), units_last(d, axis, node.n_units), inp_varies))

@@ -1,0 +1,127 @@
+"""Packed weights: several matrices stored as one tensor, each audited as its own dense block.
+
+- ``qkv(E)``: the query, key and value projections of multi-head attention (3 blocks ``(E, E)``;
+  ``torch.nn.MultiheadAttention.in_proj_weight`` is ``(3E, E)``).
+- ``lstm(in, H)`` / ``gru(in, H)`` / ``rnn(in, H)``: the gate matrices of a recurrent layer
+  (4 blocks ``i, f, g, o`` / 3 blocks ``r, z, n`` / 1 block ``h``, each ``in -> H``;
+  ``torch.nn.LSTM.weight_ih_l0`` is ``(4H, in)``).
+
+Textbook fans are per block, ``(in, H)`` (Glorot & Bengio 2010 §4.2 for each block's dense map).  The
+blocks are stacked along the output axis of the layout's ``packed`` role (dim 0 in torch, the last
+axis in jax/keras).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from invariants.layers.base import Args, Layer, positive_int, register
+from invariants.layers.dense import Dense
+
+
+class Packed(Layer):
+    """Base of the packed kinds: ``gates`` names the blocks in storage order; ``packing`` is the text
+    name (``"lstm"``)."""
+
+    kind: ClassVar[str] = "packed"
+    plural: ClassVar[str] = "packed weights"
+    has_units: ClassVar[bool] = False
+    packing: ClassVar[str] = ""
+    gates: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        return self.gates
+
+    def block_layer(self) -> Dense:
+        """The layer one packed block represents (a dense layer ``in -> out``)."""
+        return Dense(self.in_features, self.out_features)
+
+
+@dataclass(frozen=True)
+class Gates(Packed):
+    """``{packing}(in_features, out_features=H)``: recurrent gate matrices (base of LSTM/GRU/RNN).
+
+    Raises:
+        BadInput: a size < 1.
+    """
+
+    in_features: int
+    out_features: int
+
+    def __post_init__(self) -> None:
+        self._check_features()
+
+    @classmethod
+    def from_args(cls, args: Args) -> "Gates":
+        args.options()
+        i, h = args.ints(2, "input size, hidden size")
+        return cls(i, h)
+
+    def __str__(self) -> str:
+        return f"{self.packing}({self.in_features},{self.out_features})"
+
+
+@register("lstm")
+@dataclass(frozen=True)
+class LSTM(Gates):
+    """LSTM gates ``i, f, g, o`` (torch order)."""
+
+    packing: ClassVar[str] = "lstm"
+    gates: ClassVar[tuple[str, ...]] = ("i", "f", "g", "o")
+
+
+@register("gru")
+@dataclass(frozen=True)
+class GRU(Gates):
+    """GRU gates ``r, z, n`` (torch order)."""
+
+    packing: ClassVar[str] = "gru"
+    gates: ClassVar[tuple[str, ...]] = ("r", "z", "n")
+
+
+@register("rnn")
+@dataclass(frozen=True)
+class RNN(Gates):
+    """Elman RNN: one block ``h``."""
+
+    packing: ClassVar[str] = "rnn"
+    gates: ClassVar[tuple[str, ...]] = ("h",)
+
+
+@register("qkv")
+@dataclass(frozen=True)
+class QKV(Packed):
+    """``qkv(E)``: packed query/key/value projections of width ``E`` (``in = out = E``).
+
+    Raises:
+        BadInput: ``E`` < 1.
+    """
+
+    embed_dim: int
+    packing: ClassVar[str] = "qkv"
+    gates: ClassVar[tuple[str, ...]] = ("q", "k", "v")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "embed_dim", positive_int(self.embed_dim, "in_features"))
+
+    @property
+    def in_features(self) -> int:  # type: ignore[override]
+        return self.embed_dim
+
+    @property
+    def out_features(self) -> int:  # type: ignore[override]
+        return self.embed_dim
+
+    @classmethod
+    def from_args(cls, args: Args) -> "QKV":
+        args.options()
+        (e,) = args.ints(1, "embedding dim E")
+        return cls(e)
+
+    def __str__(self) -> str:
+        return f"qkv({self.embed_dim})"
+
+
+#: recurrent packing name (``"lstm"``) -> gate-matrix class, for extractors that read the cell type
+RECURRENT: dict[str, type[Gates]] = {c.packing: c for c in (LSTM, GRU, RNN)}
