@@ -36,7 +36,7 @@ Sources: the measured table in ``shared/reference/initializer-conventions.md`` Â
 """
 from __future__ import annotations
 
-from invariants.layers.base import LAYER_TYPES, Args, Layer, positive_int, register
+from invariants.layers.base import LAYER_TYPES, Args, InOut, Layer, positive_int, register
 from invariants.layers.bilinear import Bilinear
 from invariants.layers.conv import Conv, ConvTranspose, Depthwise, GroupedConv, Spatial
 from invariants.layers.dense import Dense
@@ -48,7 +48,7 @@ from invariants.layers.text import parse_layer
 
 __all__ = [
     "Args", "Bilinear", "Conv", "ConvTranspose", "Dense", "Depthwise", "Embedding", "GRU", "Gates",
-    "GroupedConv", "JAX", "KERAS", "LAYER_TYPES", "LAYOUTS", "LSTM", "Layer", "Layout", "Packed", "QKV", "RECURRENT",
+    "GroupedConv", "InOut", "JAX", "KERAS", "LAYER_TYPES", "LAYOUTS", "LSTM", "Layer", "Layout", "Packed", "QKV", "RECURRENT",
     "RNN", "Spatial", "TORCH", "as_layout", "fans_from_shape", "parse_layer", "positive_int", "register",
     "shape_fan_candidates",
 ]

@@ -97,8 +97,9 @@ class Args:
 class Layer:
     """A layer whose weight is initialized (base of every layer kind; not constructed itself).
 
-    Every kind has ``in_features`` (inputs; input channels; vocabulary size; first input size) and
-    ``out_features`` (outputs; output channels; embedding dim; per-block output size when packed).
+    Every kind has ``in_features`` (inputs; input channels; vocabulary size; first input size),
+    ``out_features`` (outputs; output channels; embedding dim; per-block output size when packed),
+    ``kernel`` and ``stride`` (``()`` unless a convolution), ``groups`` and ``blocks``.
     ``str(layer)`` is its canonical text, and ``parse_layer(str(layer)) == layer``.
 
     Class attributes:
@@ -112,6 +113,9 @@ class Layer:
 
     in_features: int
     out_features: int
+    #: kernel size and stride per spatial dim; ``()`` unless a convolution
+    kernel: tuple[int, ...] = ()
+    stride: tuple[int, ...] = ()
     kind: ClassVar[str] = ""
     unit_word: ClassVar[str] = "output units"
     plural: ClassVar[str] = "layers"
@@ -197,3 +201,32 @@ class Layer:
 
     def __str__(self) -> str:  # pragma: no cover - every kind defines its text
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class InOut(Layer):
+    """A layer given by two sizes, text ``{text_name}(in_features,out_features)`` (base of
+    :class:`~invariants.layers.dense.Dense`, :class:`~invariants.layers.embedding.Embedding` and the
+    recurrent gate matrices).
+
+    Raises:
+        BadInput: a size < 1.
+    """
+
+    in_features: int
+    out_features: int
+    #: the text name, and how the two positional arguments are called in messages
+    text_name: ClassVar[str] = ""
+    arg_names: ClassVar[str] = "in, out"
+
+    def __post_init__(self) -> None:
+        self._check_features()
+
+    @classmethod
+    def from_args(cls, args: Args) -> "InOut":
+        args.options()
+        i, o = args.ints(2, cls.arg_names)
+        return cls(i, o)
+
+    def __str__(self) -> str:
+        return f"{self.text_name}({self.in_features},{self.out_features})"

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from invariants.layers.base import Args, Layer, register
+from invariants.layers.base import InOut, register
 
 
 @register("embedding", "embed")
 @dataclass(frozen=True)
-class Embedding(Layer):
+class Embedding(InOut):
     """``embedding(in_features=V, out_features=D)``: a table of ``V`` vectors of dimension ``D``;
     its input is integer token ids, not a signal.
 
@@ -21,19 +21,7 @@ class Embedding(Layer):
         BadInput: a size < 1.
     """
 
-    in_features: int
-    out_features: int
     kind: ClassVar[str] = "embedding"
+    text_name: ClassVar[str] = "embedding"
+    arg_names: ClassVar[str] = "vocabulary size, dim"
     unit_word: ClassVar[str] = "embedding dimensions"
-
-    def __post_init__(self) -> None:
-        self._check_features()
-
-    @classmethod
-    def from_args(cls, args: Args) -> "Embedding":
-        args.options()
-        v, d = args.ints(2, "vocabulary size, dim")
-        return cls(v, d)
-
-    def __str__(self) -> str:
-        return f"embedding({self.in_features},{self.out_features})"

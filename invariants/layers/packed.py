@@ -15,18 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from invariants.layers.base import Args, Layer, positive_int, register
+from invariants.layers.base import Args, InOut, Layer, positive_int, register
 from invariants.layers.dense import Dense
 
 
 class Packed(Layer):
-    """Base of the packed kinds: ``gates`` names the blocks in storage order; ``packing`` is the text
-    name (``"lstm"``)."""
+    """Base of the packed kinds: ``gates`` names the blocks in storage order; ``text_name`` is the
+    text name (``"lstm"``)."""
 
     kind: ClassVar[str] = "packed"
     plural: ClassVar[str] = "packed weights"
     has_units: ClassVar[bool] = False
-    packing: ClassVar[str] = ""
+    text_name: ClassVar[str] = ""
     gates: ClassVar[tuple[str, ...]] = ()
 
     @property
@@ -39,27 +39,14 @@ class Packed(Layer):
 
 
 @dataclass(frozen=True)
-class Gates(Packed):
-    """``{packing}(in_features, out_features=H)``: recurrent gate matrices (base of LSTM/GRU/RNN).
+class Gates(InOut, Packed):
+    """``{text_name}(in_features, out_features=H)``: recurrent gate matrices (base of LSTM/GRU/RNN).
 
     Raises:
         BadInput: a size < 1.
     """
 
-    in_features: int
-    out_features: int
-
-    def __post_init__(self) -> None:
-        self._check_features()
-
-    @classmethod
-    def from_args(cls, args: Args) -> "Gates":
-        args.options()
-        i, h = args.ints(2, "input size, hidden size")
-        return cls(i, h)
-
-    def __str__(self) -> str:
-        return f"{self.packing}({self.in_features},{self.out_features})"
+    arg_names: ClassVar[str] = "input size, hidden size"
 
 
 @register("lstm")
@@ -67,7 +54,7 @@ class Gates(Packed):
 class LSTM(Gates):
     """LSTM gates ``i, f, g, o`` (torch order)."""
 
-    packing: ClassVar[str] = "lstm"
+    text_name: ClassVar[str] = "lstm"
     gates: ClassVar[tuple[str, ...]] = ("i", "f", "g", "o")
 
 
@@ -76,7 +63,7 @@ class LSTM(Gates):
 class GRU(Gates):
     """GRU gates ``r, z, n`` (torch order)."""
 
-    packing: ClassVar[str] = "gru"
+    text_name: ClassVar[str] = "gru"
     gates: ClassVar[tuple[str, ...]] = ("r", "z", "n")
 
 
@@ -85,7 +72,7 @@ class GRU(Gates):
 class RNN(Gates):
     """Elman RNN: one block ``h``."""
 
-    packing: ClassVar[str] = "rnn"
+    text_name: ClassVar[str] = "rnn"
     gates: ClassVar[tuple[str, ...]] = ("h",)
 
 
@@ -99,7 +86,7 @@ class QKV(Packed):
     """
 
     embed_dim: int
-    packing: ClassVar[str] = "qkv"
+    text_name: ClassVar[str] = "qkv"
     gates: ClassVar[tuple[str, ...]] = ("q", "k", "v")
 
     def __post_init__(self) -> None:
@@ -123,5 +110,5 @@ class QKV(Packed):
         return f"qkv({self.embed_dim})"
 
 
-#: recurrent packing name (``"lstm"``) -> gate-matrix class, for extractors that read the cell type
-RECURRENT: dict[str, type[Gates]] = {c.packing: c for c in (LSTM, GRU, RNN)}
+#: recurrent text name (``"lstm"``) -> gate-matrix class, for extractors that read the cell type
+RECURRENT: dict[str, type[Gates]] = {c.text_name: c for c in (LSTM, GRU, RNN)}

@@ -33,11 +33,10 @@ def parse_layer(text: str) -> Layer:
     Raises:
         BadInput: one line naming the problem.
     """
-    if not isinstance(text, str):
-        raise BadInput(f"layer must be a string, got {type(text).__name__}")
-    m = _CALL.match(text)
-    if not m:
-        raise BadInput(f"cannot parse layer {text!r}; expected e.g. dense(300,100) or conv2d(32,64,k=3)")
+    m = _CALL.match(text) if isinstance(text, str) else None
+    if m is None:
+        raise BadInput(f"cannot parse layer {text!r}; expected e.g. dense(300,100) or conv2d(32,64,k=3)"
+                       if isinstance(text, str) else f"layer must be a string, got {type(text).__name__}")
     name, body = m.group(1).lower(), m.group(2)
     try:
         args = parse_args(name, body)

@@ -128,7 +128,7 @@ def candidates(u: Unit) -> list[tuple[str, Law]]:
     if u.fans:
         fan_sets.append(("", u.fans))
     if u.framework_fans and not _same(u.framework_fans, u.fans):
-        fan_sets.append((f" on {u.param.layout}'s fans {tuple(u.framework_fans)}", u.framework_fans))
+        fan_sets.append((f" on {as_layout(u.param.layout).name}'s fans {tuple(u.framework_fans)}", u.framework_fans))
     if u.packed_fans:
         fan_sets.append((f" over the packed tensor's fans {tuple(u.packed_fans)}", u.packed_fans))
     for suffix, (fi, fo) in fan_sets:
