@@ -127,7 +127,9 @@ class Layer:
         """Build the layer from its parsed text arguments. Raises BadInput naming the problem."""
         raise NotImplementedError
 
-    def _check_features(self, *names: str) -> None:
+    def validate_sizes(self, *names: str) -> None:
+        """Check ``in_features``, ``out_features`` and the fields ``names`` are integers >= 1 (stored as
+        ``int``); for ``__post_init__``. Raises BadInput naming the first bad one."""
         for what in ("in_features", "out_features") + names:
             object.__setattr__(self, what, positive_int(getattr(self, what), what))
 
@@ -220,7 +222,7 @@ class InOut(Layer):
     arg_names: ClassVar[str] = "in, out"
 
     def __post_init__(self) -> None:
-        self._check_features()
+        self.validate_sizes()
 
     @classmethod
     def from_args(cls, args: Args) -> "InOut":

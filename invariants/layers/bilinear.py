@@ -27,7 +27,7 @@ class Bilinear(Layer):
     plural: ClassVar[str] = "bilinear layers"
 
     def __post_init__(self) -> None:
-        self._check_features("in2")
+        self.validate_sizes("in2")
 
     @classmethod
     def from_args(cls, args: Args) -> "Bilinear":

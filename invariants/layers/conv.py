@@ -10,6 +10,7 @@ Weight shapes per layout: see :mod:`invariants.layers.layout`.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -53,10 +54,7 @@ class Spatial(Layer):
 
     @property
     def receptive_field(self) -> int:
-        k = 1
-        for s in self.kernel:
-            k *= s
-        return k
+        return math.prod(self.kernel)
 
     def textbook_fans(self) -> tuple[int, int]:
         k, g = self.receptive_field, self.groups
@@ -91,7 +89,7 @@ class GroupedConv(Spatial):
     stride: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        self._check_features("groups")
+        self.validate_sizes("groups")
         self._check_spatial()
 
     @classmethod
@@ -144,7 +142,7 @@ class Depthwise(Spatial):
     plural: ClassVar[str] = "depthwise convolutions"
 
     def __post_init__(self) -> None:
-        self._check_features()
+        self.validate_sizes()
         self._check_spatial()
 
     @property
