@@ -10,32 +10,28 @@ Commands:
 - ``identify TARGET [--framework NAME] [--layer LAYER]...``: fingerprint an initializer.
 - ``report [--out DIR] [--audit FRAMEWORK]... [--check]``: regenerate the documentation pages and figures.
 
-Exit codes: 0 when every evidence function passed; 1 when any failed; 2 on a usage error or bad input
-(unknown claim ID, unwritable ``--json`` path, a claim registry that cannot be loaded).
+Exit codes (:mod:`invariants.core.errors`, the one place they are defined): 0 when everything checked
+passed; 1 on a finding (failed evidence, a deviating initializer, an unhealthy model); 2 on a usage error
+or bad input (unknown claim ID, unwritable ``--json`` path, a claim registry that cannot be loaded).
+Every error raised on purpose is an :class:`~invariants.core.errors.InvariantsError`; :func:`main` turns
+it into one line on stderr and its exit code, in one place.
 
 Each command is one ``_add_<command>(subparsers)`` function that adds its subparser and sets
-``func`` to the handler; register it in :data:`COMMANDS`.
+``func`` to the handler; register it in :data:`COMMANDS`.  Results are drawn by :mod:`invariants.render`.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+import traceback
 from typing import Callable, Sequence
 
 from invariants import __version__
-from invariants.report.cli_report import _add_report
+from invariants.core.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InvariantsError, UsageError, exit_code
+from invariants.report.cli_report import add_report
 
 PROG = "invariants"
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """Bad input detected after parsing; reported as one line on stderr with exit code 2."""
 
 
 # --------------------------------------------------------------------------------------------- verify
@@ -105,7 +101,7 @@ def _check_json_path(path: str | None) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from invariants.report import Progress, render_verify
+    from invariants.render import Progress, render_verify
     from invariants.verify import run_claims
 
     _check_json_path(args.json_path)
@@ -125,17 +121,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if text:
         print(text, file=sys.stderr if json_to_stdout else sys.stdout)
 
-    if args.json_path is not None:
-        payload = json.dumps(report.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
-        if json_to_stdout:
-            sys.stdout.write(payload)
-        else:
-            try:
-                with open(args.json_path, "w", encoding="utf-8") as fh:
-                    fh.write(payload)
-            except OSError as exc:
-                raise UsageError(f"--json: cannot write {args.json_path!r}: {exc.strerror or exc}") from exc
-    return EXIT_OK if report.passed else EXIT_FAILED
+    _write_json(args.json_path, report.to_dict())
+    return _exit(report)
+
+
+def _exit(result) -> int:
+    """Exit code of a finished command from its result (:class:`invariants.core.results.Result`)."""
+    return EXIT_OK if result.ok else EXIT_FINDINGS
 
 
 # ---------------------------------------------------------------------------------------------- audit
@@ -197,9 +189,11 @@ def _audit_config(args: argparse.Namespace):
 
 
 def _write_json(path: str | None, payload_obj) -> None:
+    from invariants.render import json_text
+
     if path is None:
         return
-    payload = json.dumps(payload_obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    payload = json_text(payload_obj)
     if path == "-":
         sys.stdout.write(payload)
         return
@@ -229,7 +223,7 @@ def _require_framework(name: str) -> None:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from invariants.audit import catalogue, initializer
     from invariants.audit.adapters import FRAMEWORKS
-    from invariants.audit.render import AuditProgress, render_audit
+    from invariants.render import AuditProgress, render_audit, render_audit_findings
 
     _check_json_path(args.json_path)
     cfg = _audit_config(args)
@@ -257,19 +251,19 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     except _audit_errors() as exc:
         raise UsageError(" ".join(str(exc).split())) from exc
     if args.quiet:
-        text = render_audit(report, details=True).split("\n\n", 2)[-1] if not report.ok else ""
+        text = render_audit_findings(report) if not report.ok else ""
     else:
         text = render_audit(report)
     if text:
         print(text, file=out)
     _write_json(args.json_path, report.to_dict())
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return _exit(report)
 
 
 def _cmd_identify(args: argparse.Namespace) -> int:
     from invariants.audit import identify
     from invariants.audit.adapters import FrameworkUnavailable
-    from invariants.audit.render import render_fingerprint
+    from invariants.render import render_fingerprint
 
     _check_json_path(args.json_path)
     if ":" not in args.target:
@@ -284,7 +278,7 @@ def _cmd_identify(args: argparse.Namespace) -> int:
         raise UsageError(" ".join(str(exc).split())) from exc
     print(render_fingerprint(fp), file=sys.stderr if args.json_path == "-" else sys.stdout)
     _write_json(args.json_path, fp.to_dict())
-    return EXIT_OK if fp.matched else EXIT_FAILED
+    return _exit(fp)
 
 
 # ---------------------------------------------------------------------------------------- check-model
@@ -315,6 +309,7 @@ def _add_check_model(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_check_model(args: argparse.Namespace) -> int:
     from invariants.modelcheck import BadModel, check_model, get_profile
+    from invariants.render import render_model, render_model_findings
 
     _check_json_path(args.json_path)
     try:
@@ -337,19 +332,16 @@ def _cmd_check_model(args: argparse.Namespace) -> int:
     except BadModel as exc:
         raise UsageError(" ".join(str(exc).split())) from exc
     out = sys.stderr if args.json_path == "-" else sys.stdout
-    print(report.render(table=not args.quiet) if not args.quiet else
-          "\n".join([str(f) for f in report.findings] + [f"{'HEALTHY' if report.healthy else 'UNHEALTHY'}: "
-                                                         f"{len(report.errors)} errors, {len(report.notes)} notes"]),
-          file=out)
+    print(render_model_findings(report) if args.quiet else render_model(report), file=out)
     _write_json(args.json_path, report.to_dict())
-    return EXIT_OK if report.healthy else EXIT_FAILED
+    return _exit(report)
 
 
 # ----------------------------------------------------------------------------------------------- main
 
 #: Subcommand registrars, in the order ``--help`` lists them.
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_verify, _add_audit, _add_identify,
-                                                                _add_check_model, _add_report]
+                                                                _add_check_model, add_report]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -374,7 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit code (argparse's own errors give 2, ``--help`` 0)."""
+    """Run the command line and return its exit code (argparse's own errors give 2, ``--help`` 0).
+
+    The one place errors become exit codes (:func:`~invariants.core.errors.exit_code`): an
+    :class:`~invariants.core.errors.InvariantsError` is printed as one line on stderr (2); Ctrl-C gives 130;
+    anything else is a crash of ours (or of user code we called): its traceback, then one line, exit 2 —
+    never reported as a pass or a finding.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -382,9 +380,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
     try:
         return args.func(args)
-    except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except InvariantsError as exc:
+        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return exit_code(exc)
+    except KeyboardInterrupt as exc:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return exit_code(exc)
+    except Exception as exc:  # noqa: BLE001  a crash exits 2 (not 1, which means findings), traceback kept
+        traceback.print_exc(file=sys.stderr)
+        print(f"{PROG}: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return exit_code(exc)
 
 
 if __name__ == "__main__":

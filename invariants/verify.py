@@ -6,11 +6,13 @@ evidence function that raises (or returns something other than an
 exception; nothing propagates out of the runner except ``KeyboardInterrupt``.
 
 The runner prints nothing: callers observe it through the ``progress`` callback and render the
-returned :class:`VerifyReport` (see :mod:`invariants.report`).
+returned :class:`VerifyReport` (see :mod:`invariants.render.verify`).  The report follows the common
+result vocabulary (:mod:`invariants.core.results`): ``.ok``, ``.findings`` (one per failed piece of
+evidence), ``.to_dict()``, ``str()``.
 
-JSON contract of :meth:`VerifyReport.to_json_dict`::
+JSON contract of :meth:`VerifyReport.to_dict` (``ok`` equals ``passed``, added with the common vocabulary)::
 
-    {"version": str, "passed": bool, "total_seconds": float,
+    {"version": str, "passed": bool, "ok": bool, "total_seconds": float,
      "claims": [{"id", "title", "seed_quotes": [str], "statement", "conditions": [str],
                  "verdict": "proved" | "verified" | "conditional" | "refuted", "derivation",
                  "evidence": [{"kind", "name", "passed", "detail"}],
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
 from invariants.claims.registry import Claim, Evidence, EvidenceResult
+from invariants.core.results import Finding, describe
 
 #: Called as ``progress(index, total, claim, outcome)``: once before a claim runs with
 #: ``outcome=None``, once after with its :class:`ClaimOutcome`.  ``index`` counts from 1.
@@ -76,7 +79,7 @@ class ClaimOutcome:
     def failures(self) -> list[tuple[Evidence, EvidenceResult]]:
         return [(ev, result) for ev, result in self.results if not result.passed]
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         claim = self.claim
         return {
             "id": claim.id,
@@ -103,7 +106,7 @@ class VerifyReport:
     total_seconds: float = 0.0
 
     @property
-    def passed(self) -> bool:
+    def ok(self) -> bool:
         """True when every claim's evidence all passed."""
         return all(outcome.passed for outcome in self.outcomes)
 
@@ -111,15 +114,27 @@ class VerifyReport:
     def failed(self) -> list[ClaimOutcome]:
         return [outcome for outcome in self.outcomes if not outcome.passed]
 
-    def to_json_dict(self) -> dict[str, Any]:
+    @property
+    def findings(self) -> list[Finding]:
+        """One error per failed piece of evidence: subject the claim ID, kind the evidence kind."""
+        return [Finding(outcome.claim.id, ev.kind, f"{ev.name}: {result.detail or '(no detail)'}")
+                for outcome in self.failed for ev, result in outcome.failures]
+
+    def to_dict(self) -> dict[str, Any]:
         from invariants import __version__
 
         return {
             "version": __version__,
-            "passed": self.passed,
+            "passed": self.ok,
+            "ok": self.ok,
             "total_seconds": round(self.total_seconds, 6),
-            "claims": [outcome.to_json_dict() for outcome in self.outcomes],
+            "claims": [outcome.to_dict() for outcome in self.outcomes],
         }
+
+    def __str__(self) -> str:
+        """A summary line and one line per failed piece of evidence (the table: :mod:`invariants.render`)."""
+        n, n_fail = len(self.outcomes), len(self.failed)
+        return describe(f"verify: {n} claim{'s' if n != 1 else ''}, {n - n_fail} OK, {n_fail} FAIL", self.findings)
 
 
 def run_claim(claim: Claim) -> ClaimOutcome:

@@ -24,7 +24,7 @@ def test_conforming_initializer_exits_0_with_json_contract(tmp_path, capsys):
     assert out.splitlines()[0].split()[:3] == ["verdict", "target", "layer"]
     assert "2 tensors: 2 conform" in out
     data = json.loads(path.read_text())
-    assert set(data) == {"results"} and len(data["results"]) == 2
+    assert set(data) == {"ok", "results"} and data["ok"] is True and len(data["results"]) == 2
     for r in data["results"]:
         assert set(r) == RESULT_KEYS
         assert set(r["fans"]) == {"textbook", "framework"} and set(r["expected"]) == {"spec", "variance"}
@@ -131,7 +131,7 @@ ID_CFG = AuditConfig(rel_error=0.05, total_alpha=1e-6, min_bounded_n=20_000)
 ])
 def test_identify_recovers_family_mode_and_scale(fn, text):
     fp = identify(fn, config=ID_CFG)
-    assert fp.matched and fp.text == text, (fp.text, [e.to_dict() for e in fp.evidence[:3]])
+    assert fp.ok and fp.text == text, (fp.text, [e.to_dict() for e in fp.evidence[:3]])
 
 
 def test_identify_warns_on_square_layers():

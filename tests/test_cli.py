@@ -15,7 +15,7 @@ import pytest
 from invariants import cli
 from invariants.claims import registry
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict
-from invariants.report import Progress, render_table, render_verify
+from invariants.render import Progress, render_table, render_verify
 from invariants.verify import run_claims
 
 

@@ -21,6 +21,7 @@ from invariants.modelcheck.profiles import FAST, THOROUGH, get_profile
 from invariants.modelcheck.signal import signal
 from invariants.propagation import sample_params
 from invariants.reference import Architecture
+from invariants.render import render_model
 
 # ------------------------------------------------------------------------------------------ properties
 
@@ -29,7 +30,7 @@ from invariants.reference import Architecture
 @given(net=ist.reference_networks())
 def test_correctly_initialized_reference_networks_are_healthy(net):
     report = check_model(net)
-    assert report.healthy, report.render()
+    assert report.ok, render_model(report)
 
 
 @settings(verify_settings(25))
@@ -37,9 +38,9 @@ def test_correctly_initialized_reference_networks_are_healthy(net):
 def test_every_injected_fault_is_found(net):
     arch, params, kind = net
     report = check_model((arch, params))
-    assert kind in report.kinds(), report.render()
+    assert kind in report.kinds(), render_model(report)
     if kind != "dead-units":  # dead units that the first step revives (tanh, gelu, ...) are a note
-        assert not report.healthy
+        assert not report.ok
 
 
 @settings(verify_settings(25))
@@ -83,7 +84,7 @@ def _ref(sizes=(8, 32, 32, 32, 2), activation="relu", scheme="he", seed=0):
 
 def test_healthy_reference_network_and_its_table():
     report = check_model(M.reference_healthy())
-    assert report.healthy and not report.findings
+    assert report.ok and not report.findings
     assert [r.name for r in report.tensors] == ["W1", "W2", "W3", "W4"] and report.model == "Architecture"
     assert all("kaiming_normal_torch" in r.matches for r in report.tensors[:3])  # 64 values in W4: many match
     assert report.tensors[3].matches
@@ -159,7 +160,7 @@ def test_zero_output_layer_is_a_note():
     arch, params = _ref()
     params["W4"][...] = 0.0
     report = check_model((arch, params))
-    assert report.healthy and report.kinds() == {"zero-output-layer"}
+    assert report.ok and report.kinds() == {"zero-output-layer"}
     assert report.find("zero-output-layer")[0].params == ("W4",)
 
 
@@ -258,7 +259,7 @@ def test_packed_orthogonal_from_numpy():
 def test_report_json_contract():
     report = check_model(M.reference_zero_middle())
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
-    assert set(data) == {"model", "framework", "profile", "healthy", "counts", "findings", "tensors", "signal",
+    assert set(data) == {"model", "framework", "profile", "healthy", "ok", "counts", "findings", "tensors", "signal",
                          "probe", "seconds"}
     assert data["healthy"] is False and data["counts"]["error"] == len(report.errors)
     assert set(data["findings"][0]) == {"severity", "kind", "params", "message", "figures"}

@@ -12,6 +12,7 @@ import modelcheck_models as M  # noqa: E402
 from invariants import cli  # noqa: E402
 from invariants.modelcheck import check_model  # noqa: E402
 from invariants.modelcheck.frameworks.torch import extract_params  # noqa: E402
+from invariants.render import render_model  # noqa: E402
 from invariants.testing import assert_init_healthy, assert_initializer  # noqa: E402
 
 CASES = [
@@ -35,9 +36,9 @@ CASES = [
 @pytest.mark.parametrize("factory, errors, notes", CASES, ids=[c[0] for c in CASES])
 def test_fault_kinds(factory, errors, notes):
     report = check_model(getattr(M, factory)(), name=factory)
-    assert report.kinds("error") == errors, report.render()
-    assert report.kinds("note") == notes, report.render()
-    assert report.healthy == (not errors)
+    assert report.kinds("error") == errors, render_model(report)
+    assert report.kinds("note") == notes, render_model(report)
+    assert report.ok == (not errors)
 
 
 def test_figures_of_the_findings():
@@ -152,7 +153,7 @@ def test_cli_torch_target(capsys):
 
 
 def test_assert_init_healthy_passes_and_fails_with_figures():
-    assert assert_init_healthy(M.torch_healthy()).healthy
+    assert assert_init_healthy(M.torch_healthy()).ok
     with pytest.raises(AssertionError) as info:
         assert_init_healthy(M.torch_reused_seed())
     text = " ".join(str(info.value).split())

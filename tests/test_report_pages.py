@@ -207,7 +207,7 @@ def fake_site(files):
     from invariants.report.site import Site
 
     class Report:
-        passed = True
+        ok = True
         outcomes = []
         failed = []
 
@@ -236,16 +236,16 @@ def test_write_site_removes_stale_generated_files_only(tmp_path):
 
 
 def _run_cli(argv, monkeypatch, site):
-    from invariants import cli
+    from invariants.core.errors import UsageError
     from invariants.report import cli_report, site as site_mod
 
     monkeypatch.setattr(site_mod, "build_site", lambda *a, **k: site)
     parser = argparse.ArgumentParser(prog="invariants")
-    cli_report._add_report(parser.add_subparsers())
+    cli_report.add_report(parser.add_subparsers())
     args = parser.parse_args(["report", *argv])
     try:
         return args.func(args)
-    except cli.UsageError as exc:
+    except UsageError as exc:
         return f"usage: {exc}"
 
 
@@ -263,7 +263,7 @@ def test_report_command_writes_then_checks(tmp_path, monkeypatch, capsys):
 
 def test_report_command_exit_1_when_evidence_fails(tmp_path, monkeypatch):
     site = fake_site({"index.md": b"home\n"})
-    site.report.passed = False
+    site.report.ok = False
     assert _run_cli(["--out", str(tmp_path), "-q"], monkeypatch, site) == 1
 
 

@@ -33,7 +33,7 @@ def make_claim(cid: str, *evidence: Evidence, verdict: Verdict = Verdict.PROVED)
 def test_all_passing_claims_pass():
     report = run_claims([make_claim("T-A-01", ok(), ok()), make_claim("T-B-01", ok())])
     assert isinstance(report, VerifyReport)
-    assert report.passed
+    assert report.ok
     assert [o.claim.id for o in report.outcomes] == ["T-A-01", "T-B-01"]
     assert all(o.passed for o in report.outcomes)
     assert report.outcomes[0].n_passed == 2
@@ -41,7 +41,7 @@ def test_all_passing_claims_pass():
 
 def test_one_failed_evidence_fails_the_claim_and_the_report():
     report = run_claims([make_claim("T-A-01", ok(), bad()), make_claim("T-B-01", ok())])
-    assert not report.passed
+    assert not report.ok
     first, second = report.outcomes
     assert not first.passed and second.passed
     assert [ev.name for ev, _ in first.failures] == ["bad"]
@@ -83,7 +83,7 @@ def test_base_exceptions_other_than_keyboard_interrupt_are_caught():
         raise SystemExit(3)
 
     report = run_claims([make_claim("T-A-01", Evidence("experiment", "exits", exits))])
-    assert not report.passed
+    assert not report.ok
     assert "SystemExit" in report.outcomes[0].results[0][1].detail
 
     def interrupted():
@@ -132,7 +132,7 @@ def test_json_contract():
             make_claim("T-B-01", ok()),
         ]
     )
-    data = report.to_json_dict()
+    data = report.to_dict()
     json.dumps(data)  # serializable as is
     assert isinstance(data["claims"], list) and len(data["claims"]) == 2
     assert data["passed"] is False
@@ -155,8 +155,8 @@ def test_json_contract():
 
 def test_empty_run_is_vacuously_passed():
     report = run_claims([])
-    assert report.passed and report.outcomes == []
-    assert report.to_json_dict()["claims"] == []
+    assert report.ok and report.outcomes == []
+    assert report.to_dict()["claims"] == []
 
 
 def test_outcome_passed_is_all_evidence_passed():

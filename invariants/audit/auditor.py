@@ -43,6 +43,8 @@ from invariants.audit.adapters.base import (
     numel,
     seed_sequence,
 )
+from invariants.core.results import ERROR as SEVERE
+from invariants.core.results import NOTE, Finding, describe
 from invariants.laws import Law
 from invariants.layers import Layer, shape_fan_candidates
 from invariants.specs import (
@@ -207,7 +209,7 @@ def _f(x: float | None) -> float | None:
 
 @dataclass
 class AuditReport:
-    """Results of an audit run.
+    """Results of an audit run, in the common result vocabulary (:mod:`invariants.core.results`).
 
     Attributes:
         results: one :class:`AuditResult` per tensor / block (or one ``skipped`` entry).
@@ -234,9 +236,23 @@ class AuditReport:
             out[r.verdict] += 1
         return out
 
+    @property
+    def findings(self) -> list[Finding]:
+        """Every result that does not conform: ``deviates`` and ``error`` as errors, documented deviations and
+        skipped audits as notes; subject ``target [layer]``, kind the verdict, message the auditor's."""
+        return [Finding(r.target + (f" [{r.layer}]" if r.layer else ""), r.verdict, r.message,
+                        SEVERE if r.verdict in (DEVIATES, ERROR) else NOTE)
+                for r in self.results if r.verdict != CONFORMS]
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: ``{"results": [...]}``."""
-        return {"results": [r.to_dict() for r in self.results]}
+        """The JSON contract: ``{"ok": bool, "results": [...]}`` (``ok`` added with the common vocabulary)."""
+        return {"ok": self.ok, "results": [r.to_dict() for r in self.results]}
+
+    def __str__(self) -> str:
+        """A summary line and one line per finding (the table: :func:`invariants.render.render_audit`)."""
+        c = self.counts()
+        return describe(f"audit: {len(self.results)} tensors, {c[CONFORMS]} conform, {c[DOCUMENTED]} documented "
+                        f"deviations, {c[DEVIATES]} deviate, {c[ERROR]} errors, {c[SKIPPED]} skipped", self.findings)
 
     def __iter__(self):
         return iter(self.results)

@@ -24,6 +24,7 @@ import numpy as np
 
 from invariants.audit.adapters.base import Adapter, check_array, seed_sequence
 from invariants.audit.auditor import _SCALES, AuditConfig, Candidate, _plausible, check_size, law_checks, needed_n
+from invariants.core.results import NOTE, Finding, describe
 from invariants.laws import Law, as_matrix
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
@@ -67,14 +68,15 @@ class Fingerprint:
 
     Attributes:
         spec: the best-supported spec (``None`` when nothing was testable).
-        matched: whether ``spec`` passed every check on every layer.
+        ok: whether ``spec`` passed every check on every layer (JSON key ``matched``; the common result
+            vocabulary, :mod:`invariants.core.results`).
         layers: the layers sampled (text) with their textbook fans and measured variances.
         evidence: the candidates tried, best first.
         warning: e.g. that the layers cannot tell the fan modes apart.
     """
 
     spec: Spec | None
-    matched: bool
+    ok: bool
     layers: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     warning: str = ""
@@ -83,9 +85,25 @@ class Fingerprint:
     def text(self) -> str:
         return self.spec.text() if self.spec is not None else "(unknown)"
 
+    @property
+    def findings(self) -> list[Finding]:
+        """An error when no candidate passed (with the closest one's failed checks), a note for a warning."""
+        out = []
+        if not self.ok:
+            failed = "; ".join(self.evidence[0].failed[:2]) if self.evidence else "nothing was testable"
+            out.append(Finding(self.text, "no-match", f"closest candidate; no candidate passed every check ({failed})"))
+        if self.warning:
+            out.append(Finding(self.text, "warning", self.warning, NOTE))
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        return {"spec": self.text if self.spec is not None else None, "matched": self.matched, "layers": self.layers,
-                "evidence": [e.to_dict() for e in self.evidence], "warning": self.warning}
+        """JSON: ``{"spec", "matched", "ok", "layers", "evidence", "warning"}`` (``ok`` equals ``matched``)."""
+        return {"spec": self.text if self.spec is not None else None, "matched": self.ok, "ok": self.ok,
+                "layers": self.layers, "evidence": [e.to_dict() for e in self.evidence], "warning": self.warning}
+
+    def __str__(self) -> str:
+        """A summary line and the findings (the table: :func:`invariants.render.render_fingerprint`)."""
+        return describe(f"identified: {self.text}" + ("" if self.ok else " (closest candidate)"), self.findings)
 
 
 def _fan(mode: str, fi: int, fo: int) -> float:

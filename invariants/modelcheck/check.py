@@ -103,8 +103,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         framework: force the framework instead of detecting it.
 
     Returns:
-        :class:`~invariants.modelcheck.report.ModelReport` (``.healthy``, ``.errors``, ``.notes``,
-        ``.render()``, ``.to_dict()``).
+        :class:`~invariants.modelcheck.report.ModelReport` (``.ok`` = healthy, ``.findings``, ``.errors``, ``.notes``,
+        ``.to_dict()``; drawn by :func:`invariants.render.render_model`).
 
     Raises:
         BadModel: the object is not a supported model (or the target cannot be loaded).

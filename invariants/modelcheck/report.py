@@ -1,8 +1,11 @@
 """Results of a model check: findings (errors and notes), the per-tensor table, the signal profile.
 
-JSON contract (:meth:`ModelReport.to_dict`)::
+:class:`ModelReport` follows the common result vocabulary (:mod:`invariants.core.results`: ``.ok`` =
+healthy, ``.findings``, ``.to_dict()``, ``str()``); :mod:`invariants.render.model` draws its tables.
 
-    {"model": str, "framework": str, "profile": str, "healthy": bool,
+JSON contract (:meth:`ModelReport.to_dict`; ``ok`` equals ``healthy``, added with the common vocabulary)::
+
+    {"model": str, "framework": str, "profile": str, "healthy": bool, "ok": bool,
      "counts": {"error": int, "note": int},
      "findings": [{"severity": "error"|"note", "kind": str, "params": [str], "message": str,
                    "figures": {...}}],
@@ -14,13 +17,10 @@ JSON contract (:meth:`ModelReport.to_dict`)::
 from __future__ import annotations
 
 import math
-import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-ERROR = "error"
-NOTE = "note"
-SEVERITIES = (ERROR, NOTE)
+from invariants.core.results import ERROR, NOTE, SEVERITIES, describe
 
 #: finding kinds, with the severity rule each follows (see :mod:`invariants.modelcheck`)
 KINDS = (
@@ -68,6 +68,11 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return {"severity": self.severity, "kind": self.kind, "params": list(self.params), "message": self.message,
                 "figures": _jsonable(self.figures)}
+
+    @property
+    def subject(self) -> str:
+        """The parameters concerned, comma-separated (the common finding shape, :mod:`invariants.core.results`)."""
+        return ", ".join(self.params)
 
     def __str__(self) -> str:
         return f"[{self.kind}] {self.message}"
@@ -137,11 +142,9 @@ class ModelReport:
         return [f for f in self.findings if f.severity == NOTE]
 
     @property
-    def healthy(self) -> bool:
-        """No errors (notes allowed)."""
+    def ok(self) -> bool:
+        """Healthy: no errors (notes allowed)."""
         return not self.errors
-
-    ok = healthy
 
     def kinds(self, severity: str | None = None) -> set[str]:
         """The finding kinds present (of one severity, if given)."""
@@ -151,73 +154,16 @@ class ModelReport:
         return [f for f in self.findings if f.kind == kind]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "framework": self.framework, "profile": self.profile, "healthy": self.healthy,
+        return {"model": self.model, "framework": self.framework, "profile": self.profile, "healthy": self.ok,
+                "ok": self.ok,
                 "counts": {ERROR: len(self.errors), NOTE: len(self.notes)},
                 "findings": [f.to_dict() for f in self.findings], "tensors": [t.to_dict() for t in self.tensors],
                 "signal": _jsonable(self.signal), "probe": self.probe, "seconds": round(self.seconds, 3)}
 
-    def render(self, width: int = 110, table: bool = True) -> str:
-        """Plain text: header, errors, notes, the tensor table, the signal profile, the verdict."""
-        out = [f"model {self.model} ({self.framework}): {self.n_params} parameter tensors, {self.n_values:,} values; "
-               f"profile {self.profile}", f"probe: {self.probe}"]
-        for sev, title in ((ERROR, "ERRORS (break training, or wiring faults no scheme makes on purpose)"),
-                           (NOTE, "NOTES (unusual but harmless, or known good practice)")):
-            group = [f for f in self.findings if f.severity == sev]
-            if not group:
-                continue
-            out.append("")
-            out.append(f"{title}: {len(group)}")
-            for f in group:
-                out.append(textwrap.fill(str(f), width, initial_indent="  - ", subsequent_indent="    "))
-        if table and self.tensors:
-            out.append("")
-            out.append(render_tensors(self.tensors))
-        if self.signal:
-            out.append("")
-            out.append(render_signal(self.signal))
-        out.append("")
-        verdict = "HEALTHY" if self.healthy else "UNHEALTHY"
-        out.append(f"{verdict}: {len(self.errors)} errors, {len(self.notes)} notes in {self.seconds:.1f}s")
-        return "\n".join(out)
-
     def __str__(self) -> str:
-        return self.render()
-
-
-def _g(x: float | None, fmt: str = ".3g") -> str:
-    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
-
-
-def render_tensors(rows: list[TensorRow]) -> str:
-    from invariants.report.table import render_table
-
-    body = []
-    for r in rows:
-        det = "-" if r.detectable_rel_error is None else f"{100 * r.detectable_rel_error:.2g}%"
-        match = ("constant" if r.constant else ", ".join(r.matches) if r.matches
-                 else f"none (closest {r.closest})" if r.closest else "none")
-        body.append([r.name, r.layer or r.role, "x".join(map(str, r.shape)),
-                     f"({r.fans[0]}, {r.fans[1]})" if r.fans else "-", str(r.n), _g(r.variance), _g(r.gain), det,
-                     match])
-    table = render_table(["tensor", "layer", "shape", "fans", "n", "variance", "Var*fan_in", "detects", "matches"],
-                         body, "llllrrrrl")
-    return table + ("\n'detects': smallest relative variance error this tensor's n values detect with power 0.99 "
-                    "(one draw: no pooling over seeds); 'matches': named schemes on the layer's textbook fans "
-                    "that pass every check")
-
-
-def render_signal(sig: dict[str, Any]) -> str:
-    layers = sig.get("layers", [])
-    fwd = sig.get("forward", [])
-    bwd = sig.get("backward") or [None] * len(layers)
-    lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs): E[z^2] forward, E[delta^2] backward "
-             f"per layer, in execution order"]
-    for name, f, b in zip(layers, fwd, bwd):
-        lines.append(f"  {name:<40} {_g(f, '.4g'):>12} {_g(b, '.4g'):>12}")
-    for key in ("forward_summary", "backward_summary", "mean_field"):
-        if sig.get(key):
-            lines.append(f"  {sig[key]}")
-    return "\n".join(lines)
+        """A summary line and one line per finding (the full table: :func:`invariants.render.render_model`)."""
+        return describe(f"model {self.model} ({self.framework}): {'HEALTHY' if self.ok else 'UNHEALTHY'}, "
+                        f"{len(self.errors)} errors, {len(self.notes)} notes", self.findings)
 
 
 def _jsonable(x: Any) -> Any:
@@ -245,4 +191,4 @@ def _jsonable(x: Any) -> Any:
     return str(x)
 
 
-__all__ = ["ERROR", "KINDS", "NOTE", "Finding", "ModelReport", "TensorRow", "render_signal", "render_tensors"]
+__all__ = ["ERROR", "KINDS", "NOTE", "Finding", "ModelReport", "TensorRow"]

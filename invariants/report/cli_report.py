@@ -12,7 +12,8 @@ Exit codes: 0 the pages are written (or, with ``--check``, up to date) and every
 passed; 1 some evidence failed (the pages are still written and show the failure) or ``--check``
 found differences; 2 usage error (matplotlib missing, unknown framework, unwritable ``DIR``).
 
-Registered in :data:`invariants.cli.COMMANDS` through :func:`_add_report`.
+Registered in :data:`invariants.cli.COMMANDS` through :func:`add_report`; errors are
+:mod:`invariants.core.errors` (the CLI maps them to exit codes), so this module does not import the CLI.
 """
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ import argparse
 import sys
 import time
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from invariants.core.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 
-def _add_report(subparsers: argparse._SubParsersAction) -> None:
+def add_report(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "report",
         help="generate the documentation pages and figures (mkdocs source)",
@@ -45,9 +46,7 @@ def _add_report(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     import os
 
-    from invariants.cli import UsageError
-    from invariants.report import Progress, render_verify
-    from invariants.report.figures import FiguresUnavailable
+    from invariants.render import Progress, render_verify
     from invariants.report.site import build_site, compare_site, unified_diff, write_site
 
     out = args.out
@@ -67,8 +66,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     try:
         site = build_site(out, audit=args.audit, progress=stage, verify_progress=verify_progress)
-    except FiguresUnavailable as exc:
-        raise UsageError(str(exc)) from exc
     except ValueError as exc:
         raise UsageError(f"--audit: {exc}") from exc
     finally:
@@ -90,11 +87,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
             detail = unified_diff(site, out, [d.split(" ", 1)[1] for d in diffs if d.startswith("differs ")])
             if detail:
                 print(detail, file=err)
-            return EXIT_FAILED
+            return EXIT_FINDINGS
         if not args.quiet:
             print(f"{out}/ is up to date ({len(site.files)} generated files) "
                   f"in {time.perf_counter() - start:.1f}s")
-        return EXIT_OK if site.passed else EXIT_FAILED
+        return EXIT_OK if site.ok else EXIT_FINDINGS
 
     try:
         changed, removed = write_site(site, out)
@@ -104,4 +101,4 @@ def _cmd_report(args: argparse.Namespace) -> int:
     n_ok = n - len(site.report.failed)
     print(f"{len(site.files)} generated files in {out}/: {len(changed)} written, {len(removed)} removed; "
           f"{n} claims, {n_ok} with all evidence passing; {time.perf_counter() - start:.1f}s")
-    return EXIT_OK if site.passed else EXIT_FAILED
+    return EXIT_OK if site.ok else EXIT_FINDINGS

@@ -35,6 +35,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from invariants.core.errors import Unavailable
 from invariants.experiments.propagation import PROP_BATCH, PROP_DEPTH, PROP_SEED, PROP_WIDTH, reference_profile
 
 #: Pixel density of every PNG (the site shows them at their natural width).
@@ -51,8 +52,8 @@ _RC = {
 }
 
 
-class FiguresUnavailable(RuntimeError):
-    """matplotlib is not installed (``pip install 'invariants[docs]'``)."""
+class FiguresUnavailable(Unavailable):
+    """matplotlib is not installed (``pip install 'invariants[docs]'``); the CLI reports it, exit 2."""
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Markdown pages of the documentation site, generated from a verify run and the audit data.
 
 Every page is a pure function of its inputs (the JSON contract of
-:meth:`invariants.verify.VerifyReport.to_json_dict`, the audit JSON contract, library constants): no
+:meth:`invariants.verify.VerifyReport.to_dict`, the audit JSON contract, library constants): no
 timings, dates, absolute paths or host names, so regenerating the pages on another machine gives the
 same text and a test can detect drift between the committed pages and the code.
 

@@ -58,13 +58,13 @@ class Site:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def passed(self) -> bool:
+    def ok(self) -> bool:
         """Every claim's evidence passed in this build."""
-        return bool(self.report.passed)
+        return bool(self.report.ok)
 
 
 class StoredReport:
-    """A verify report read back from its JSON (:meth:`VerifyReport.to_json_dict`), for rendering only.
+    """A verify report read back from its JSON (:meth:`VerifyReport.to_dict`), for rendering only.
 
     Lets tests and tools render pages without re-running the evidence; ``invariants report`` itself
     always runs the evidence, so the committed pages reflect the code.
@@ -73,11 +73,11 @@ class StoredReport:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(self.data))
 
     @property
-    def passed(self) -> bool:
+    def ok(self) -> bool:
         return all(e["passed"] for c in self.data["claims"] for e in c["evidence"])
 
 
@@ -152,7 +152,7 @@ def _framework_version(framework: str) -> str | None:
 def run_audit(framework: str, progress: Callable[..., None] | None = None) -> dict[str, Any] | None:
     """Audit ``framework``'s catalogue now; the payload to store, or ``None`` if it is not installed.
 
-    The payload is the auditor's JSON contract (``AuditReport.to_dict()``: ``{"results": [...]}``) plus
+    The payload is the auditor's results (``AuditReport.to_dict()["results"]``) plus
     ``framework``, ``framework_version``, ``invariants_version``, ``alpha``, ``total_alpha``,
     ``n_checks`` and ``config`` (rel_error, power, total_alpha, base_seed).  No timings.
     """
@@ -162,7 +162,8 @@ def run_audit(framework: str, progress: Callable[..., None] | None = None) -> di
 
     cfg = AuditConfig()
     report = catalogue(framework, cfg, progress=progress)
-    payload = report.to_dict()
+    # the results only: the stored data keep their keys (the report's "ok" follows from the verdicts)
+    payload = {"results": report.to_dict()["results"]}
     if all(r.get("verdict") == "skipped" for r in payload.get("results", [])):
         return None
     return {
@@ -259,7 +260,7 @@ def build_site(docs_dir: str | os.PathLike[str] = "docs", *, audit: Sequence[str
             notes.append("HYPOTHESIS_PROFILE=flake: the evidence drew fresh examples, so the claim pages differ "
                          "from a derandomized build; unset it before committing docs/")
         report = run_claims(all_claims(), progress=verify_progress)
-    data = report.to_json_dict()
+    data = report.to_dict()
     data.pop("total_seconds", None)
     for c in data["claims"]:
         c.pop("seconds", None)

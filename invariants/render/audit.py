@@ -1,11 +1,13 @@
-"""Terminal output of audits: a table per run, the findings below it, and a progress indicator."""
+"""Terminal output of audits (:class:`invariants.audit.auditor.AuditReport`) and fingerprints
+(:class:`invariants.audit.fingerprint.Fingerprint`): a table per run, the findings below it, and a
+progress indicator.  Reads the results' attributes only; imports no engine."""
 from __future__ import annotations
 
 import sys
 import textwrap
 from typing import Any, TextIO
 
-from invariants.report.table import render_table
+from invariants.core.text import render_table
 
 _SHORT = {"conforms": "conforms", "deviates": "DEVIATES", "documented-deviation": "documented",
           "skipped": "skipped", "error": "ERROR"}
@@ -16,7 +18,8 @@ def _g(x: float | None, fmt: str = ".4g") -> str:
 
 
 def render_audit(report: Any, width: int = 110, details: bool = True) -> str:
-    """The results table, a summary line and, for each non-conforming result, its message."""
+    """The results table, a summary line and (``details``) the findings (:func:`render_audit_findings`),
+    separated by blank lines."""
     rows = []
     for r in report.results:
         ratio = r.ratio
@@ -43,22 +46,34 @@ def render_audit(report: Any, width: int = 110, details: bool = True) -> str:
                     f"{report.total_alpha:.2g}); 'detects' = smallest variance error found with power 0.99")
     parts.append(summary)
     if details:
-        blocks = []
-        for r in report.results:
-            if r.verdict == "conforms":
-                continue
-            head = f"{_SHORT.get(r.verdict, r.verdict)} {r.target}" + (f" [{r.layer}]" if r.layer else "")
-            if r.call:
-                head += f"\n    call: {r.call}"
-            body = textwrap.fill(r.message, width=width, initial_indent="    ", subsequent_indent="    ")
-            blocks.append(f"{head}\n{body}")
-        if blocks:
-            parts.append("Findings:\n" + "\n".join(blocks))
+        findings = render_audit_findings(report, width)
+        if findings:
+            parts.append(findings)
     return "\n\n".join(parts)
 
 
+def render_audit_findings(report: Any, width: int = 110) -> str:
+    """Every result that does not conform (deviations, documented deviations, errors, skipped audits), with
+    the call that drew it and its message, under ``Findings:``; ``""`` when every result conforms.
+
+    ``invariants audit --quiet`` prints this alone when the audit is not ok.
+    """
+    blocks = []
+    for r in report.results:
+        if r.verdict == "conforms":
+            continue
+        head = f"{_SHORT.get(r.verdict, r.verdict)} {r.target}" + (f" [{r.layer}]" if r.layer else "")
+        if r.call:
+            head += f"\n    call: {r.call}"
+        body = textwrap.fill(r.message, width=width, initial_indent="    ", subsequent_indent="    ")
+        blocks.append(f"{head}\n{body}")
+    return "Findings:\n" + "\n".join(blocks) if blocks else ""
+
+
 def render_fingerprint(fp: Any, width: int = 110) -> str:
-    lines = [f"identified: {fp.text}" + ("" if fp.matched else "  (closest candidate; NO candidate passed every check)")]
+    """What :func:`invariants.audit.identify` found: the spec (or the closest candidate), a warning, the
+    sampled layers' measured moments and the best candidates with their smallest p-value."""
+    lines = [f"identified: {fp.text}" + ("" if fp.ok else "  (closest candidate; NO candidate passed every check)")]
     if fp.warning:
         lines.append(f"warning: {fp.warning}")
     rows = [[d["layer"], f"({d['fans'][0]}, {d['fans'][1]})", "x".join(map(str, d["shape"])), f"{d['variance']:.6g}",

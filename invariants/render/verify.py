@@ -1,4 +1,5 @@
-"""Plain-text table of a verify run, the failed evidence below it, and a progress indicator.
+"""Plain-text table of a verify run (:class:`invariants.verify.VerifyReport`), the failed evidence below
+it, and a progress indicator.
 
 The table has one row per claim::
 
@@ -6,37 +7,23 @@ The table has one row per claim::
     SYM-CONST-01  proved      3/3          0.12  OK
 
 followed by a summary line and, for every failed piece of evidence, its claim, kind, name and detail.
+The functions read the report's attributes only: the render layer imports no engine (not even the
+claim registry), see ``tests/test_layering.py``.
 """
 from __future__ import annotations
 
 import sys
 import textwrap
-from typing import Optional, Sequence, TextIO
+from typing import Any, TextIO
 
-from invariants.claims.registry import Claim
-from invariants.verify import ClaimOutcome, VerifyReport
-
-
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
-    """A plain-text table; ``align`` has one character per column, ``l`` or ``r`` (default: all ``l``)."""
-    ncols = len(headers)
-    align = align or "l" * ncols
-    if len(align) != ncols or any(len(row) != ncols for row in rows):
-        raise ValueError("every row and the alignment must have one entry per header")
-    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        out = [c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(cells, widths, align)]
-        return "  ".join(out).rstrip()
-
-    return "\n".join([line(headers)] + [line(row) for row in rows])
+from invariants.core.text import render_table
 
 
-def _status(outcome: ClaimOutcome) -> str:
+def _status(outcome: Any) -> str:
     return "OK" if outcome.passed else "FAIL"
 
 
-def render_failures(report: VerifyReport, width: int = 100) -> str:
+def render_failures(report: Any, width: int = 100) -> str:
     """Every failed piece of evidence with its detail, or ``""`` when nothing failed."""
     blocks = []
     for outcome in report.failed:
@@ -51,7 +38,7 @@ def render_failures(report: VerifyReport, width: int = 100) -> str:
     return "Failed evidence:\n" + "\n".join(blocks)
 
 
-def render_verify(report: VerifyReport, *, table: bool = True) -> str:
+def render_verify(report: Any, *, table: bool = True) -> str:
     """The verify table, a summary line and the failed evidence (``table=False``: failures only)."""
     parts = []
     if table:
@@ -94,7 +81,7 @@ class Progress:
         self.tty = tty
         self._last_len = 0
 
-    def __call__(self, index: int, total: int, claim: Claim, outcome: Optional[ClaimOutcome]) -> None:
+    def __call__(self, index: int, total: int, claim: Any, outcome: Any) -> None:
         width = len(str(total))
         prefix = f"[{index:>{width}}/{total}] {claim.id}"
         if self.tty:
