@@ -70,8 +70,8 @@ def pytest_configure(config: Any) -> None:
         prof = _profiles.get_profile(name)
     except ValueError as exc:
         raise pytest.UsageError(f"invariants: {exc}") from None
-    config._invariants_prev_profile = _profiles._current  # restored at unconfigure (nested runs: pytester)
-    _profiles.use_profile(prof)
+    # restored at unconfigure (nested runs: pytester)
+    config._invariants_prev_profile = _profiles.use_profile(prof)
     config._invariants_base_seed = _base_seed(config)
     config.addinivalue_line("markers", "invariants_profile(name): run this test under the named invariants "
                                        "statistical profile (fast or thorough)")
@@ -104,8 +104,8 @@ def pytest_runtest_setup(item: Any) -> Any:
         if not marker.args:
             raise pytest.UsageError("@pytest.mark.invariants_profile needs a profile name")
         _profiles.use_profile(marker.args[0])
-    item._invariants_prev_seed = testing._test_seed
-    testing._test_seed = seed_for(item.nodeid, getattr(item.config, "_invariants_base_seed", 0))
+    item._invariants_prev_seed = testing.set_test_seed(
+        seed_for(item.nodeid, getattr(item.config, "_invariants_base_seed", 0)))
     yield
 
 
@@ -114,7 +114,7 @@ def pytest_runtest_teardown(item: Any) -> Any:
     yield
     from invariants import testing
 
-    testing._test_seed = getattr(item, "_invariants_prev_seed", None)
+    testing.set_test_seed(getattr(item, "_invariants_prev_seed", None))
     saved = getattr(item, "_invariants_saved_profile", None)
     if saved is not None:
         _profiles.use_profile(saved)

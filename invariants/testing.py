@@ -33,6 +33,17 @@ def current_seed(default: int = 0) -> int:
     return default if _test_seed is None else int(_test_seed)
 
 
+def set_test_seed(seed: int | None) -> int | None:
+    """Set the running test's seed (the pytest plugin, per test; ``None``: no test running).
+
+    Returns:
+        the seed set before, to restore after the test.
+    """
+    global _test_seed
+    previous, _test_seed = _test_seed, seed
+    return previous
+
+
 _FRAMEWORK_PREFIXES = (("torch", "torch"), ("flax", "flax"), ("jax", "jax"), ("keras", "keras"), ("tensorflow", "keras"))
 
 
@@ -53,6 +64,20 @@ def guess_framework(fn: Any) -> str:
     if len(params) == 1:
         return "keras" if params[0].name == "shape" else "torch"
     return {2: "numpy", 3: "jax"}.get(len(params), "numpy")
+
+
+def audit_config(profile: "str | Profile | None" = None, base_seed: int = 0) -> Any:
+    """The :class:`~invariants.audit.auditor.AuditConfig` of a statistical profile (its ``rel_error``,
+    ``power`` and ``total_alpha``) with ``base_seed``; ``profile`` as for :func:`get_profile`.
+
+    Built here, above both engines: the profile belongs to the model check's layer, the config to the
+    auditor's, and neither imports the other (``tests/test_layering.py``).
+    """
+    from invariants.audit.auditor import AuditConfig
+
+    prof = get_profile(profile)
+    return AuditConfig(rel_error=prof.rel_error, power=prof.power, total_alpha=prof.total_alpha,
+                       base_seed=int(base_seed))
 
 
 def _skip(message: str) -> None:
@@ -93,7 +118,7 @@ def assert_initializer(fn: Any, expect: Any = None, layer: Any = None, *, framew
     prof = get_profile(profile)
     fw = guess_framework(fn) if framework == "auto" else framework
     report = audit.initializer(fn, expect=expect, layer=layer, framework=fw,
-                               config=prof.audit_config(current_seed() if seed is None else seed), target=target)
+                               config=audit_config(prof, current_seed() if seed is None else seed), target=target)
     if report.results and all(r.verdict == SKIPPED for r in report.results):
         _skip(report.results[0].message)
     if not report.ok:
@@ -146,4 +171,5 @@ def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str 
     return report
 
 
-__all__ = ["assert_init_healthy", "assert_initializer", "current_seed", "guess_framework"]
+__all__ = ["assert_init_healthy", "assert_initializer", "audit_config", "current_seed", "guess_framework",
+           "set_test_seed"]

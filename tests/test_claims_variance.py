@@ -47,11 +47,11 @@ def test_derivation_evidence_rejects_wrong_literature_constant(monkeypatch):
     wrong = dict(symvar.LITERATURE)
     wrong["glorot_variance"] = (1 / (symvar.fan_in + symvar.fan_out), "mutant")
     monkeypatch.setattr(symvar, "LITERATURE", wrong)
-    symvar._literature_checks.cache_clear()
+    symvar.cached_literature_checks.cache_clear()
     try:
         assert not run_evidence("VAR-GLOROT-01", 0).passed
     finally:
-        symvar._literature_checks.cache_clear()
+        symvar.cached_literature_checks.cache_clear()
 
 
 def test_fan_in_counterexample_fails_for_a_fan_in_only_rule(monkeypatch):
@@ -79,9 +79,9 @@ def fresh_profiles():
 
 @pytest.fixture
 def fresh_literature():
-    symvar._literature_checks.cache_clear()
+    symvar.cached_literature_checks.cache_clear()
     yield
-    symvar._literature_checks.cache_clear()
+    symvar.cached_literature_checks.cache_clear()
 
 
 def test_new_claims_verdicts_and_quotes():
@@ -100,7 +100,7 @@ def _with_literature(monkeypatch, name, wrong):
     lit = dict(symvar.LITERATURE)
     lit[name] = (wrong, "mutant")
     monkeypatch.setattr(symvar, "LITERATURE", lit)
-    symvar._literature_checks.cache_clear()
+    symvar.cached_literature_checks.cache_clear()
 
 
 @pytest.mark.parametrize("name, wrong, evidence", [

@@ -22,6 +22,7 @@ from invariants.modelcheck.signal import signal
 from invariants.propagation import sample_params
 from invariants.reference import Architecture
 from invariants.render import render_model
+from invariants.testing import audit_config
 
 # ------------------------------------------------------------------------------------------ properties
 
@@ -270,7 +271,8 @@ def test_profiles():
     assert get_profile("thorough") is THOROUGH and THOROUGH.rel_error < FAST.rel_error
     with pytest.raises(ValueError, match="unknown profile"):
         get_profile("nightly")
-    assert THOROUGH.audit_config(3).base_seed == 3 and THOROUGH.hypothesis_settings().max_examples == 200
+    assert audit_config(THOROUGH, 3).base_seed == 3 and audit_config(THOROUGH).rel_error == THOROUGH.rel_error
+    assert THOROUGH.hypothesis_settings().max_examples == 200
 
 
 # ------------------------------------------------------------------------------------------ CLI

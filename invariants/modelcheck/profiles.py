@@ -62,13 +62,6 @@ class Profile:
         if not 1 < self.note_ratio <= self.error_ratio:
             raise ValueError("need 1 < note_ratio <= error_ratio")
 
-    def audit_config(self, base_seed: int = 0) -> Any:
-        """The :class:`~invariants.audit.auditor.AuditConfig` of this profile."""
-        from invariants.audit.auditor import AuditConfig
-
-        return AuditConfig(rel_error=self.rel_error, power=self.power, total_alpha=self.total_alpha,
-                           base_seed=int(base_seed))
-
     def hypothesis_settings(self) -> Any:
         """Hypothesis settings for property tests: derandomized, no deadline, ``hypothesis_examples``."""
         from hypothesis import HealthCheck, settings
@@ -110,10 +103,16 @@ def current() -> Profile:
     return get_profile(os.environ.get("INVARIANTS_PROFILE") or "fast")
 
 
-def use_profile(profile: "str | Profile | None") -> None:
-    """Make ``profile`` current (``None``: back to ``$INVARIANTS_PROFILE`` / ``fast``)."""
+def use_profile(profile: "str | Profile | None") -> Profile | None:
+    """Make ``profile`` current (``None``: back to ``$INVARIANTS_PROFILE`` / ``fast``).
+
+    Returns:
+        the profile set before (``None`` if none was), to restore later with ``use_profile(previous)``.
+    """
     global _current
+    previous = _current
     _current = None if profile is None else get_profile(profile)
+    return previous
 
 
 __all__ = ["FAST", "PROFILES", "THOROUGH", "Profile", "current", "get_profile", "use_profile"]

@@ -48,7 +48,7 @@ def _axis(kind: str) -> int:
     raise ValueError(f"unknown norm {kind!r}; expected one of {NORMS}")
 
 
-def _sum(a: np.ndarray, axis: int, kernel: str) -> np.ndarray:
+def axis_sum(a: np.ndarray, axis: int, kernel: str) -> np.ndarray:
     """Sum over ``axis`` with the kernel's order; the reduced axis is kept (size 1) for broadcasting."""
     if kernel == "exact":
         return np.expand_dims(kernels.canonical_sum(a, axis=axis), axis)
@@ -58,7 +58,7 @@ def _sum(a: np.ndarray, axis: int, kernel: str) -> np.ndarray:
 
 
 def _mean(a: np.ndarray, axis: int, kernel: str) -> np.ndarray:
-    return _sum(a, axis, kernel) / a.dtype.type(a.shape[axis])
+    return axis_sum(a, axis, kernel) / a.dtype.type(a.shape[axis])
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,12 @@ class FigureContext:
     fp_study: dict[str, Any] | None = None
 
 
-def _mpl():
+def matplotlib_modules():
+    """``(matplotlib, Figure, FigureCanvasAgg)``, imported on demand (the ``docs`` extra).
+
+    Raises:
+        FiguresUnavailable: matplotlib is not installed.
+    """
     try:
         import matplotlib
         import matplotlib.style  # noqa: F401  (style.context is used by render_all)
@@ -111,7 +116,7 @@ def _mpl():
 
 def _new_figure(width: float, height: float):
     """A figure on its own Agg canvas (no pyplot: no global backend or figure registry is touched)."""
-    _, Figure, FigureCanvasAgg = _mpl()
+    _, Figure, FigureCanvasAgg = matplotlib_modules()
     fig = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(fig)
     return fig
@@ -525,7 +530,7 @@ def render_all(ctx: FigureContext | None = None, names: Sequence[str] | None = N
     Raises:
         FiguresUnavailable: matplotlib is not installed.
     """
-    matplotlib, _, _ = _mpl()
+    matplotlib, _, _ = matplotlib_modules()
     ctx = ctx or FigureContext()
     out: dict[str, RenderedFigure | None] = {}
     specs = FIGURES if names is None else [get_figure(n) for n in names]

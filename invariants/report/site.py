@@ -231,7 +231,7 @@ def build_site(docs_dir: str | os.PathLike[str] = "docs", *, audit: Sequence[str
     from invariants.report import figures as figs
     from invariants.verify import run_claims
 
-    figs._mpl()  # fail fast, before minutes of evidence, when matplotlib is missing
+    figs.matplotlib_modules()  # fail fast, before minutes of evidence, when matplotlib is missing
     notes: list[str] = []
     fw_hints = frameworks()
     known = [fw for fw, _ in fw_hints]

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special
 
 from invariants.stats.checks import CheckResult, decide
-from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, _check_alpha, _check_power
+from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, check_alpha, check_power
 
 
 # ------------------------------------------------------------------------------------ precision
@@ -84,7 +84,7 @@ def support_test(samples: Any, lo: float, hi: float, alpha: float = DEFAULT_ALPH
     Under the null a value outside has probability 0, so ``p_value`` is 0 (any outside) or 1.
     ``statistic`` is the number of values outside.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     x = np.asarray(samples)
     bits = mantissa_bits(x) if bits is None else bits
     tol = bound_tolerance(lo, hi, bits)
@@ -122,7 +122,7 @@ def extremes_test(
     number of tails (Bonferroni).  ``statistic`` is the larger of ``|M - mean|``, ``|m - mean|`` in units of
     the law's std.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     x = np.asarray(samples)
     bits = mantissa_bits(x) if bits is None else bits
     xf = x.astype(np.float64, copy=False).ravel()
@@ -172,7 +172,7 @@ def point_mass_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, bits:
     ``P(some value occurs >= k times) <= sum_cells C(n, k) p_c^k <= C(n, k) p_max^(k - 1)`` under the
     null (union bound; ``sum_c p_c <= 1``).  ``statistic`` is ``k``.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     x = np.asarray(samples).ravel()
     bits = mantissa_bits(x) if bits is None else bits
     n = x.size
@@ -219,8 +219,8 @@ def bounded_scale_min_detectable_rel_error(
     Raises:
         ValueError: ``n < 1``, unbounded support, ``alpha``/``power`` out of range.
     """
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError("the extremes power applies to bounded laws only")
     n = int(n)
@@ -264,8 +264,8 @@ def bounded_scale_sample_size(
     rel_error = float(rel_error)
     if not 0.0 < rel_error < 1.0:
         raise ValueError(f"rel_error must lie in (0, 1), got {rel_error!r}")
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
 
     def ok(n: int) -> bool:
         return _detects(n, rel_error, dist, lo, hi, alpha, power) and _detects(n, -rel_error, dist, lo, hi, alpha, power)

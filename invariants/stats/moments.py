@@ -33,10 +33,10 @@ from invariants.stats.variance import (
     DEFAULT_ALPHA,
     DEFAULT_POWER,
     VarianceTestResult,
-    _check_alpha,
-    _check_positive,
-    _check_power,
-    _prepare,
+    check_alpha,
+    check_positive,
+    check_power,
+    prepare_samples,
 )
 
 
@@ -60,8 +60,8 @@ def moment_min_detectable_rel_error(
     if int(n) < 2:
         raise ValueError(f"need at least 2 samples, got n = {n}")
     kurtosis = _check_kurtosis(kurtosis)
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
     za, zp = z_quantiles(alpha, power)
     s = math.sqrt((kurtosis - 1.0) / int(n))
     d_up = math.inf if zp * s >= 1.0 else (za + zp) * s / (1.0 - zp * s)
@@ -81,8 +81,8 @@ def moment_sample_size(
     if not 0.0 < rel_error < 1.0:
         raise ValueError(f"rel_error must lie in (0, 1), got {rel_error!r}")
     kurtosis = _check_kurtosis(kurtosis)
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
     za, zp = z_quantiles(alpha, power)
     # the upward side is binding: s <= d / (za + zp + zp d)
     s = rel_error / (za + zp + zp * rel_error)
@@ -117,11 +117,11 @@ def moment_variance_test(
     Raises:
         ValueError: fewer than 2 samples, non-finite samples, bad parameters.
     """
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
-    expected_variance = _check_positive(expected_variance, "expected_variance")
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
+    expected_variance = check_positive(expected_variance, "expected_variance")
     kurtosis = _check_kurtosis(kurtosis)
-    x = _prepare(samples, mean)
+    x = prepare_samples(samples, mean)
     n = x.size
     observed = float(np.mean(np.square(x - float(mean))))
     z = (observed / expected_variance - 1.0) / math.sqrt((kurtosis - 1.0) / n)
@@ -142,10 +142,10 @@ def mean_test(
     Raises:
         ValueError: bad arguments or non-finite samples.
     """
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
-    std = _check_positive(std, "std")
-    x = _prepare(samples, mean)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
+    std = check_positive(std, "std")
+    x = prepare_samples(samples, mean)
     n = x.size
     m = float(np.mean(x))
     z = (m - float(mean)) * math.sqrt(n) / std

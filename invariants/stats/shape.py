@@ -20,14 +20,14 @@ import numpy as np
 from scipy import stats
 
 from invariants.stats.checks import CheckResult, decide
-from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, _check_alpha, _check_power
+from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, check_alpha, check_power
 
 
 @lru_cache(maxsize=1024)
 def ks_min_detectable_distance(n: int, alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER) -> float:
     """Sup-norm CDF distance detected with probability >= ``power`` by :func:`ks_test` at ``n``."""
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
     n = int(n)
     # exact quantile of D_n for n <= 10^4; above, Kolmogorov's limit sqrt(n) D_n -> K (kstwobign), which
     # scipy's kstest itself uses there, and which is ~100x faster than kstwo.isf
@@ -44,8 +44,8 @@ def ks_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, power: float 
     Raises:
         ValueError: fewer than 2 samples, non-finite samples, ``alpha``/``power`` out of range.
     """
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
     x = np.asarray(samples, dtype=np.float64).ravel()
     if x.size < 2:
         raise ValueError(f"need at least 2 samples, got n = {x.size}")

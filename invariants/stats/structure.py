@@ -16,7 +16,7 @@ import numpy as np
 
 from invariants.stats.checks import CheckResult, decide
 from invariants.stats.extremes import mantissa_bits
-from invariants.stats.variance import DEFAULT_ALPHA, _check_alpha
+from invariants.stats.variance import DEFAULT_ALPHA, check_alpha
 
 
 def _n_duplicates(mat: np.ndarray) -> tuple[int, int]:
@@ -48,7 +48,7 @@ def duplicates_test(draws: Sequence[np.ndarray], p_cell: float, alpha: float = D
     bound over all compared pairs (module docstring) if a duplicate is found, else 1.  Slices of length
     < 2 cannot be told apart from chance and are not compared.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     total, bound, where = 0, 0.0, ""
     for d, x in enumerate(draws):
         x = np.asarray(x)
@@ -73,7 +73,7 @@ def identical_draws_test(draws: Sequence[np.ndarray], p_cell: float, alpha: floa
 
     ``statistic`` is the number of draws identical to an earlier one.
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     if len(draws) < 2:
         return decide("identical_draws", 0, 1.0, alpha, "fewer than 2 draws")
     flat = np.stack([np.ascontiguousarray(np.asarray(x)).ravel() for x in draws])
@@ -90,7 +90,7 @@ def degenerate_test(draws: Sequence[np.ndarray], p_cell: float, alpha: float = D
 
     ``statistic`` is the number of constant draws (all-zero ones included).
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     bad, zero = 0, 0
     size = 1
     for x in draws:
@@ -106,7 +106,7 @@ def degenerate_test(draws: Sequence[np.ndarray], p_cell: float, alpha: float = D
 
 def constant_test(samples: Any, value: float, alpha: float = DEFAULT_ALPHA) -> CheckResult:
     """Every entry equals ``value`` (cast to the samples' dtype); ``statistic`` = number that differ."""
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     x = np.asarray(samples).ravel()
     target = np.asarray(value, dtype=x.dtype)
     wrong = int(np.count_nonzero(x != target))
@@ -139,7 +139,7 @@ def orthogonality_test(
     ``statistic`` is the largest relative Gram error over the draws; ``p_value`` is 0 or 1 (a
     deterministic property with a rounding tolerance).
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     worst, tol, shape = 0.0, 0.0, None
     g2 = float(gain) ** 2
     for x in draws:

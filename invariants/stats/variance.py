@@ -96,14 +96,25 @@ class VarianceTestResult:
 # validation helpers
 
 
-def _check_alpha(alpha: float) -> float:
+def check_alpha(alpha: float) -> float:
+    """``alpha`` as a float, checked: a significance level in (0, 1).  Shared by every test in
+    :mod:`invariants.stats`.
+
+    Raises:
+        ValueError: ``alpha`` outside (0, 1).
+    """
     alpha = float(alpha)
     if not (0.0 < alpha < 1.0):
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
     return alpha
 
 
-def _check_power(power: float, alpha: float) -> float:
+def check_power(power: float, alpha: float) -> float:
+    """``power`` as a float, checked: a detection probability in (``alpha``, 1).
+
+    Raises:
+        ValueError: ``power`` outside (``alpha``, 1).
+    """
     power = float(power)
     # power <= alpha is met by d = 0 (or is unreachable for a biased test): meaningless
     if not (alpha < power < 1.0):
@@ -120,14 +131,24 @@ def _check_n(n: int) -> int:
     return n
 
 
-def _check_positive(value: float, what: str) -> float:
+def check_positive(value: float, what: str) -> float:
+    """``value`` as a float, checked finite and > 0 (``what`` names it in the error).
+
+    Raises:
+        ValueError: ``value`` not finite or <= 0.
+    """
     value = float(value)
     if not (math.isfinite(value) and value > 0.0):
         raise ValueError(f"{what} must be finite and > 0, got {value!r}")
     return value
 
 
-def _prepare(samples: Any, mean: float) -> np.ndarray:
+def prepare_samples(samples: Any, mean: float) -> np.ndarray:
+    """``samples`` as a flat float64 array of n >= 2 finite values; ``mean`` (the law's) checked finite.
+
+    Raises:
+        ValueError: too few samples, a non-finite sample, or a non-finite ``mean``.
+    """
     x = np.asarray(samples, dtype=np.float64).ravel()
     _check_n(x.size)
     if not np.all(np.isfinite(x)):
@@ -163,8 +184,8 @@ def chi2_power(n: int, variance_ratio: float, alpha: float = DEFAULT_ALPHA) -> f
     acceptance region ``[lo, hi]`` of the null.
     """
     n = _check_n(n)
-    alpha = _check_alpha(alpha)
-    r = _check_positive(variance_ratio, "variance_ratio")
+    alpha = check_alpha(alpha)
+    r = check_positive(variance_ratio, "variance_ratio")
     lo, hi = _chi2_acceptance(n, alpha)
     return float(stats.chi2.cdf(lo / r, n) + stats.chi2.sf(hi / r, n))
 
@@ -216,8 +237,8 @@ def chi2_min_detectable_rel_error(
     Example: ``n = 1.3e6`` gives about ``(0.0090, 0.0089)`` at ``alpha = 1e-6``, ``power = 0.99``.
     """
     n = _check_n(n)
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
     return _chi2_mde(n, alpha, power)
 
 
@@ -239,8 +260,8 @@ def chi2_sample_size(rel_error: float, alpha: float = DEFAULT_ALPHA, power: floa
     rel_error = float(rel_error)
     if not (0.0 < rel_error < 1.0):
         raise ValueError(f"rel_error must lie in (0, 1), got {rel_error!r}")
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
 
     def ok(n: int) -> bool:
         return min(chi2_power(n, 1.0 + rel_error, alpha), chi2_power(n, 1.0 - rel_error, alpha)) >= power
@@ -286,10 +307,10 @@ def chi2_variance_test(
         ValueError: fewer than 2 samples, non-finite samples or mean, ``expected_variance <= 0``,
             ``alpha`` not in (0, 1), ``power`` not in (alpha, 1).
     """
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
-    expected_variance = _check_positive(expected_variance, "expected_variance")
-    x = _prepare(samples, mean)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
+    expected_variance = check_positive(expected_variance, "expected_variance")
+    x = prepare_samples(samples, mean)
     n = x.size
     ss = float(np.sum(np.square(x - float(mean))))
     statistic = ss / expected_variance
@@ -336,10 +357,10 @@ def hoeffding_min_detectable_rel_error(
         ValueError: arguments out of range, or ``bound**2 < expected_variance`` (impossible).
     """
     n = _check_n(n)
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
-    expected_variance = _check_positive(expected_variance, "expected_variance")
-    bound = _check_positive(bound, "bound")
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
+    expected_variance = check_positive(expected_variance, "expected_variance")
+    bound = check_positive(bound, "bound")
     k = bound**2 / expected_variance
     if k < 1.0:
         raise ValueError(f"bound^2 = {bound**2!r} < expected_variance = {expected_variance!r}: impossible")
@@ -381,11 +402,11 @@ def hoeffding_variance_test(
     Raises:
         ValueError: as :func:`chi2_variance_test`, plus ``bound <= 0`` or ``bound**2 < expected_variance``.
     """
-    alpha = _check_alpha(alpha)
-    power = _check_power(power, alpha)
-    expected_variance = _check_positive(expected_variance, "expected_variance")
-    bound = _check_positive(bound, "bound")
-    x = _prepare(samples, mean)
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
+    expected_variance = check_positive(expected_variance, "expected_variance")
+    bound = check_positive(bound, "bound")
+    x = prepare_samples(samples, mean)
     n = x.size
     d_up, d_down = hoeffding_min_detectable_rel_error(n, expected_variance, bound, alpha, power)
     dev = np.abs(x - float(mean))

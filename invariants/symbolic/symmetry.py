@@ -83,7 +83,7 @@ class SymbolicNetwork:
 eps = sp.Symbol("epsilon", positive=True)
 
 
-def _normalize(z: sp.Matrix, g: sp.Matrix, s: sp.Matrix, norm: str) -> sp.Matrix:
+def normalize(z: sp.Matrix, g: sp.Matrix, s: sp.Matrix, norm: str) -> sp.Matrix:
     """g ⊙ (z − μ)/√(σ² + ε) + s for z (n, B): statistics over units (``layer``, per column) or over
     the batch (``batch``, per row), biased variance, as :mod:`invariants.reference.norms`."""
     n, B = z.shape
@@ -126,7 +126,7 @@ def build_network(sizes: tuple[int, ...], norm: str | None = None, batch: int = 
         if l < depth and norm is not None:
             g, s = sp.Matrix(sp.symbols(f"g{l}_1:{sizes[l] + 1}")), sp.Matrix(sp.symbols(f"s{l}_1:{sizes[l] + 1}"))
             params[f"g{l}"], params[f"s{l}"] = g, s
-            z = _normalize(z, g, s, norm)
+            z = normalize(z, g, s, norm)
         h = z.applyfunc(phi) if l < depth else z
     loss = sp.Add(*[ell(*h[:, b], targets[b]) for b in range(batch)])
     return SymbolicNetwork(sizes, params, x, h, loss, norm)
@@ -432,7 +432,7 @@ class Breaker:
         return self.difference != 0 and self.witness != 0.0
 
 
-def _witness(expr: sp.Expr) -> float:
+def witness(expr: sp.Expr) -> float:
     """``expr`` at phi = tanh, ell(y_1..y_n, t) = Σ (y_i − t)², and symbol k (sorted by name) = (k + 2)/(k + 7):
     a concrete differentiable activation and loss where the identity, if it were one, would also hold."""
 
@@ -490,4 +490,4 @@ def breakers() -> list[Breaker]:
         ("one learning rate and shared noise for all parameters", False,
          sp.expand((pj - eta * (g + xi1)) - (pk.xreplace(tied) - eta * (g + xi1)))),
     ]
-    return [Breaker(name, per_unit, diff, 0.0 if diff == 0 else _witness(diff)) for name, per_unit, diff in cases]
+    return [Breaker(name, per_unit, diff, 0.0 if diff == 0 else witness(diff)) for name, per_unit, diff in cases]

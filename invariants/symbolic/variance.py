@@ -454,7 +454,7 @@ def check_against_literature(names: Iterable[str] | None = None) -> list[Literat
     Raises:
         KeyError: a name with no literature entry or no derivation.
     """
-    return list(_literature_checks(None if names is None else tuple(names)))
+    return list(cached_literature_checks(None if names is None else tuple(names)))
 
 
 #: name -> zero-argument function returning the derived expression compared with LITERATURE[name].
@@ -476,7 +476,9 @@ DERIVATIONS: dict[str, Callable[[], sp.Expr]] = {
 
 
 @lru_cache(maxsize=None)
-def _literature_checks(names: tuple[str, ...] | None = None) -> tuple[LiteratureCheck, ...]:
+def cached_literature_checks(names: tuple[str, ...] | None = None) -> tuple[LiteratureCheck, ...]:
+    """:func:`literature_checks` for a tuple of names (``None``: all), cached; tests that change
+    :data:`LITERATURE` call ``cached_literature_checks.cache_clear()``."""
     selected = tuple(LITERATURE) if names is None else names
     out = []
     for name in selected:
