@@ -3,11 +3,11 @@
 progress indicator.  Reads the results' attributes only; imports no engine."""
 from __future__ import annotations
 
-import sys
 import textwrap
-from typing import Any, TextIO
+from typing import Any
 
 from invariants.core.text import render_table
+from invariants.render.progress import TerminalProgress
 
 _SHORT = {"conforms": "conforms", "deviates": "DEVIATES", "documented-deviation": "documented",
           "skipped": "skipped", "error": "ERROR"}
@@ -90,30 +90,15 @@ def render_fingerprint(fp: Any, width: int = 110) -> str:
     return "\n".join(lines)
 
 
-class AuditProgress:
+class AuditProgress(TerminalProgress):
     """Progress for catalogue runs on ``stream``: a bar on a terminal, one line per tensor elsewhere."""
-
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        if tty is None:
-            isatty = getattr(self.stream, "isatty", None)
-            tty = bool(isatty and isatty())
-        self.tty = tty
-        self._last = 0
 
     def __call__(self, index: int, total: int, name: str, result: Any) -> None:
         if self.tty:
             done = index - (1 if result is None else 0)
             filled = int(24 * done / max(total, 1))
             text = f"[{'#' * filled}{'.' * (24 - filled)}] {index}/{total} {name}"[:100]
-            self.stream.write("\r" + text + " " * max(0, self._last - len(text)))
-            self._last = len(text)
+            self.rewrite(text)
         elif result is None:
             self.stream.write(f"[{index:>{len(str(total))}}/{total}] {name} ...\n")
         self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty and self._last:
-            self.stream.write("\r" + " " * self._last + "\r")
-            self.stream.flush()
-            self._last = 0

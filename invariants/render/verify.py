@@ -12,11 +12,11 @@ claim registry), see ``tests/test_layering.py``.
 """
 from __future__ import annotations
 
-import sys
 import textwrap
-from typing import Any, TextIO
+from typing import Any
 
 from invariants.core.text import render_table
+from invariants.render.progress import TerminalProgress
 
 
 def _status(outcome: Any) -> str:
@@ -65,7 +65,7 @@ def render_verify(report: Any, *, table: bool = True) -> str:
     return "\n\n".join(parts)
 
 
-class Progress:
+class Progress(TerminalProgress):
     """A progress callback for :func:`invariants.verify.run_claims` that writes to ``stream``.
 
     On a terminal it keeps one updating line (``[ 3/24] SYM-CONST-01 ...``) and clears it at the end;
@@ -73,32 +73,12 @@ class Progress:
     visible.  Call :meth:`close` after the run.
     """
 
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        if tty is None:
-            isatty = getattr(self.stream, "isatty", None)
-            tty = bool(isatty and isatty())
-        self.tty = tty
-        self._last_len = 0
-
     def __call__(self, index: int, total: int, claim: Any, outcome: Any) -> None:
         width = len(str(total))
         prefix = f"[{index:>{width}}/{total}] {claim.id}"
         if self.tty:
             text = f"{prefix} ..." if outcome is None else f"{prefix} {_status(outcome)}"
-            self._rewrite(text)
+            self.rewrite(text)
         elif outcome is None:
             self.stream.write(f"{prefix} ...\n")
         self.stream.flush()
-
-    def _rewrite(self, text: str) -> None:
-        pad = max(0, self._last_len - len(text))
-        self.stream.write("\r" + text + " " * pad)
-        self._last_len = len(text)
-
-    def close(self) -> None:
-        """Clear the updating line (terminal only)."""
-        if self.tty and self._last_len:
-            self.stream.write("\r" + " " * self._last_len + "\r")
-            self.stream.flush()
-            self._last_len = 0
