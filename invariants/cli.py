@@ -370,8 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     The one place errors become exit codes (:func:`~invariants.core.errors.exit_code`): an
     :class:`~invariants.core.errors.InvariantsError` is printed as one line on stderr (2); Ctrl-C gives 130;
-    anything else is a crash of ours (or of user code we called): its traceback, then one line, exit 2 —
-    never reported as a pass or a finding.
+    anything else is a crash of ours (or of user code we called): one line, exit 2 — never reported as a pass
+    or a finding.  Set ``INVARIANTS_TRACEBACK=1`` to see the crash's traceback before that line.
     """
     parser = build_parser()
     try:
@@ -386,8 +386,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return exit_code(exc)
-    except Exception as exc:  # noqa: BLE001  a crash exits 2 (not 1, which means findings), traceback kept
-        traceback.print_exc(file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001  a crash exits 2 (not 1, which means findings), in one line
+        if os.environ.get("INVARIANTS_TRACEBACK"):
+            traceback.print_exc(file=sys.stderr)
         print(f"{PROG}: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
         return exit_code(exc)
 
