@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
+from invariants.core.errors import UsageError
 from invariants.audit.adapters.base import (
     Adapter,
     BadInitializer,
@@ -33,7 +34,7 @@ ADAPTERS: dict[str, tuple[str, str, str]] = {
 FRAMEWORKS: tuple[str, ...] = tuple(ADAPTERS)
 
 
-class UnknownFramework(ValueError):
+class UnknownFramework(UsageError):
     """A framework name that no adapter is registered for."""
 
 

@@ -33,6 +33,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from invariants.core.errors import BadInput, FrameworkUnavailable
 from invariants.layers import Layer, fans_from_shape
 from invariants.specs import Spec
 
@@ -40,20 +41,11 @@ from invariants.specs import Spec
 Sampler = Callable[[int], np.ndarray]
 
 
-class BadInitializer(ValueError):
+class BadInitializer(BadInput):
     """The initializer under audit misbehaved: raised, returned a wrong shape or dtype, NaN/inf, ...
 
     The CLI reports it as one line with exit code 2.
     """
-
-
-class FrameworkUnavailable(RuntimeError):
-    """The framework is not installed (``.hint`` says how to install it) or has no adapter yet."""
-
-    def __init__(self, name: str, hint: str) -> None:
-        super().__init__(f"{name}: skipped: {hint}")
-        self.framework = name
-        self.hint = hint
 
 
 @dataclass(frozen=True)

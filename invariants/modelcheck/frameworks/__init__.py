@@ -21,6 +21,7 @@ import importlib.util
 import sys
 from typing import Any
 
+from invariants.core.errors import BadInput, FrameworkUnavailable
 from invariants.modelcheck.model import ModelView
 
 #: framework -> (extractor module, import name, install hint)
@@ -32,12 +33,23 @@ FRAMEWORKS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class BadModel(ValueError):
+class BadModel(BadInput):
     """The target is not a model this check understands (CLI: exit code 2)."""
 
 
-class FrameworkMissing(BadModel):
-    """The model's framework is not installed; the message names the install command."""
+class FrameworkMissing(BadModel, FrameworkUnavailable):
+    """The model's framework is not installed; the message names the install command (``.hint``).
+
+    Args:
+        name: the framework.
+        hint: how to install it.
+        message: the full message (default ``"<name> is not installed: <hint>"``).
+    """
+
+    def __init__(self, name: str, hint: str, message: str = "") -> None:
+        Exception.__init__(self, message or f"{name} is not installed: {hint}")
+        self.framework = name
+        self.hint = hint
 
 
 def extractor(framework: str) -> Any:
@@ -51,11 +63,11 @@ def extractor(framework: str) -> Any:
         raise BadModel(f"unknown framework {framework!r}; known: {', '.join(FRAMEWORKS)}")
     mod, imp, hint = FRAMEWORKS[framework]
     if importlib.util.find_spec(imp) is None:
-        raise FrameworkMissing(f"{framework} is not installed: {hint}")
+        raise FrameworkMissing(framework, hint)
     try:
         return importlib.import_module(mod)
     except ImportError as exc:
-        raise FrameworkMissing(f"{framework} cannot be imported ({exc}): {hint}") from None
+        raise FrameworkMissing(framework, hint, f"{framework} cannot be imported ({exc}): {hint}") from None
 
 
 def _loaded(name: str) -> bool:
