@@ -229,9 +229,9 @@ def audit_case(fn: Any, spec: str, layer: str, cfg: Any) -> dict[str, Any]:
     import numpy as np
 
     from invariants.audit import initializer
-    from invariants.audit.adapters import get_adapter
-    from invariants.audit.adapters.base import Expectation
     from invariants.audit.auditor import _units
+    from invariants.frameworks.registry import get_framework
+    from invariants.frameworks.subjects import Expectation
     from invariants.layers import parse_layer
     from invariants.specs import parse_spec
 
@@ -245,7 +245,7 @@ def audit_case(fn: Any, spec: str, layer: str, cfg: Any) -> dict[str, Any]:
 
     report = initializer(recording, expect=spec, layer=layer, config=cfg, target=target)
     (res,) = report.results
-    adapter = get_adapter("numpy")
+    adapter = get_framework("numpy")
     spec_obj = parse_spec(spec)
     if getattr(spec_obj, "rows_axis", "x") is None:
         from dataclasses import replace

@@ -33,14 +33,15 @@ import _common as C  # noqa: E402
 
 
 def catalogue_speed(frameworks: list[str], rel_error: float) -> list[dict]:
-    from invariants.audit.adapters import FrameworkUnavailable, get_adapter
     from invariants.audit.auditor import AuditConfig, audit_subjects
+    from invariants.core.errors import FrameworkUnavailable
+    from invariants.frameworks.registry import get_framework
 
     rows, rec = [], []
     for fw in frameworks:
         try:
             t_imp = time.perf_counter()
-            adapter = get_adapter(fw)
+            adapter = get_framework(fw, "initializers")
             subjects = adapter.catalogue()
             t_cat = time.perf_counter() - t_imp
         except FrameworkUnavailable as exc:
@@ -134,10 +135,10 @@ def suite_speed() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from invariants.audit.adapters import FRAMEWORKS
+    from invariants.frameworks.registry import names
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--frameworks", nargs="*", default=list(FRAMEWORKS))
+    ap.add_argument("--frameworks", nargs="*", default=list(names("initializers")))
     ap.add_argument("--rel-error", type=float, default=0.01, help="audit configuration (default 0.01, the CLI default)")
     ap.add_argument("--widths", default="16,32,64,128,256")
     ap.add_argument("--batch", type=int, default=32)

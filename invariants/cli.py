@@ -205,24 +205,25 @@ def _write_json(path: str | None, payload_obj) -> None:
 
 
 def _audit_errors():
-    from invariants.audit.adapters import BadInitializer, UnknownFramework
+    from invariants.frameworks.errors import BadInitializer, UnknownFramework
 
     return (BadInitializer, UnknownFramework, ValueError)
 
 
 def _require_framework(name: str) -> None:
     """A MODULE:ATTR target needs its framework: a missing one is a usage error (a catalogue is skipped)."""
-    from invariants.audit.adapters import FrameworkUnavailable, get_adapter
+    from invariants.core.errors import FrameworkUnavailable
+    from invariants.frameworks.registry import get_framework
 
     try:
-        get_adapter(name)
+        get_framework(name, "initializers")
     except FrameworkUnavailable as exc:
         raise UsageError(f"--framework {name}: not available: {exc.hint}") from exc
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
     from invariants.audit import catalogue, initializer
-    from invariants.audit.adapters import FRAMEWORKS
+    from invariants.frameworks.registry import names
     from invariants.render import AuditProgress, render_audit, render_audit_findings
 
     _check_json_path(args.json_path)
@@ -230,7 +231,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     json_to_stdout = args.json_path == "-"
     out = sys.stderr if json_to_stdout else sys.stdout
     try:
-        if args.target in FRAMEWORKS:
+        if args.target in names("initializers"):
             if args.expect or args.layer:
                 raise UsageError("--expect and --layer apply to a MODULE:ATTR target, not to a framework catalogue")
             if args.framework and args.framework != args.target:
@@ -246,7 +247,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             report = initializer(args.target, expect=args.expect, layer=args.layer or None,
                                  framework=args.framework or "numpy", config=cfg, target=args.target)
         else:
-            raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(FRAMEWORKS)}) "
+            raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(names('initializers'))}) "
                              "or MODULE:ATTR")
     except _audit_errors() as exc:
         raise UsageError(" ".join(str(exc).split())) from exc
@@ -262,7 +263,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_identify(args: argparse.Namespace) -> int:
     from invariants.audit import identify
-    from invariants.audit.adapters import FrameworkUnavailable
+    from invariants.core.errors import FrameworkUnavailable
     from invariants.render import render_fingerprint
 
     _check_json_path(args.json_path)

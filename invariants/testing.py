@@ -44,18 +44,17 @@ def set_test_seed(seed: int | None) -> int | None:
     return previous
 
 
-_FRAMEWORK_PREFIXES = (("torch", "torch"), ("flax", "flax"), ("jax", "jax"), ("keras", "keras"), ("tensorflow", "keras"))
-
-
 def guess_framework(fn: Any) -> str:
-    """The calling convention of ``fn``: by its module (``torch.nn.init.*`` -> torch, ``keras.*`` -> keras,
-    ``jax.*`` -> jax, ``flax.*`` -> flax), else by its required positional parameters: 1 named ``shape``
-    -> keras (``f(shape, dtype=None)``), 1 other -> torch (``f(tensor)`` in place), 2 -> numpy
-    (``f(shape, rng)``), 3 -> jax (``f(key, shape, dtype)``).  Pass ``framework=`` when in doubt."""
-    mod = getattr(fn, "__module__", None) or type(fn).__module__ or ""
-    for prefix, fw in _FRAMEWORK_PREFIXES:
-        if mod == prefix or mod.startswith(prefix + "."):
-            return fw
+    """The calling convention of ``fn``: the registered framework that owns it
+    (:meth:`~invariants.frameworks.base.Framework.owns_callable`: ``torch.nn.init.*`` -> torch, ``keras.*``
+    -> keras, ``jax.*`` -> jax, ``flax.*`` -> flax, ...), else by its required positional parameters: 1
+    named ``shape`` -> keras (``f(shape, dtype=None)``), 1 other -> torch (``f(tensor)`` in place), 2 ->
+    numpy (``f(shape, rng)``), 3 -> jax (``f(key, shape, dtype)``).  Pass ``framework=`` when in doubt."""
+    from invariants.frameworks.registry import frameworks
+
+    for fw in frameworks("initializers"):
+        if fw.owns_callable(fn):
+            return fw.name
     try:
         params = [p for p in inspect.signature(fn).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]

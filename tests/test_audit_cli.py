@@ -93,7 +93,7 @@ def test_numpy_catalogue_conforms_with_progress(capsys, tmp_path):
 
 
 def test_missing_framework_is_skipped_not_a_crash(monkeypatch, capsys):
-    import invariants.audit.adapters as adapters
+    import invariants.frameworks.base as adapters
 
     real = adapters.importlib.util.find_spec
     monkeypatch.setattr(adapters.importlib.util, "find_spec", lambda name, *a: None if name == "keras" else real(name, *a))

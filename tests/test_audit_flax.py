@@ -17,13 +17,13 @@ from flax import linen as nn  # noqa: E402
 from flax import nnx  # noqa: E402
 
 from invariants import audit  # noqa: E402
-from invariants.audit.adapters import get_adapter  # noqa: E402
-from invariants.audit.adapters.base import BadInitializer  # noqa: E402
+from invariants.frameworks.registry import get_framework  # noqa: E402
+from invariants.frameworks.errors import BadInitializer  # noqa: E402
 import audit_fixtures as F  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
 from invariants.specs import LECUN_NORMAL  # noqa: E402
 
-ADAPTER = get_adapter("flax")
+ADAPTER = get_framework("flax", "initializers")
 CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
 
 NNX_OPT = "flax.nnx.OptimizedLSTMCell(256, 64).dense_h.kernel"

@@ -16,8 +16,9 @@ jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
 from invariants import audit  # noqa: E402
-from invariants.audit.adapters import FrameworkUnavailable, get_adapter  # noqa: E402
-from invariants.audit.adapters.base import BadInitializer  # noqa: E402
+from invariants.core.errors import FrameworkUnavailable  # noqa: E402
+from invariants.frameworks.registry import get_framework  # noqa: E402
+from invariants.frameworks.errors import BadInitializer  # noqa: E402
 import audit_fixtures as F  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
 from invariants.specs import (  # noqa: E402
@@ -34,7 +35,7 @@ from invariants.specs import (  # noqa: E402
 )
 
 I = jax.nn.initializers
-ADAPTER = get_adapter("jax")
+ADAPTER = get_framework("jax", "initializers")
 CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
 C2 = 0.7737413035499232  # variance of N(0,1) truncated to (-2, 2)
 
@@ -90,7 +91,7 @@ def test_shapes_and_framework_fans(subjects):
     for s in subjects:
         if s.layer is not None and not s.blocks:
             assert s.shape == s.layer.shape("jax"), s.name
-    from invariants.audit.adapters.jax import compute_fans
+    from invariants.frameworks.jax.initializers import compute_fans
 
     assert compute_fans((3, 3, 32, 64)) == (288, 576)
     assert compute_fans((3, 3, 1, 64)) == (9, 576)
@@ -188,6 +189,6 @@ def test_broken_jax_import_is_skipped(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "jax" else real(name, *a))
     monkeypatch.setitem(sys.modules, "jax", None)
-    monkeypatch.delitem(sys.modules, "invariants.audit.adapters.jax")
+    monkeypatch.delitem(sys.modules, "invariants.frameworks.jax.initializers")
     with pytest.raises(FrameworkUnavailable, match="pip install jax"):
-        get_adapter("jax")
+        get_framework("jax", "initializers")

@@ -11,19 +11,20 @@ import random
 import numpy as np
 import pytest
 
-from invariants.audit.adapters import FrameworkUnavailable, get_adapter  # noqa: E402
+from invariants.core.errors import FrameworkUnavailable  # noqa: E402
+from invariants.frameworks.registry import get_framework  # noqa: E402
 
 # not pytest.importorskip("keras"): importing keras before the adapter has chosen a backend would use
 # Keras' default backend (tensorflow, not installed); the adapter sets KERAS_BACKEND=jax when unset
 try:
-    ADAPTER = get_adapter("keras")
+    ADAPTER = get_framework("keras", "initializers")
 except FrameworkUnavailable as exc:  # keras not installed
     pytest.skip(str(exc), allow_module_level=True)
 
 import keras  # noqa: E402
 
 from invariants import audit  # noqa: E402
-from invariants.audit.adapters.base import BadInitializer  # noqa: E402
+from invariants.frameworks.errors import BadInitializer  # noqa: E402
 import audit_fixtures as F  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
 from invariants.specs import (  # noqa: E402
@@ -77,7 +78,7 @@ def report(subjects):
 
 
 def test_backend_is_named():
-    from invariants.audit.adapters.keras import BACKEND
+    from invariants.frameworks.keras.initializers import BACKEND
 
     assert BACKEND == keras.backend.backend()
     assert all(f"[{BACKEND} backend]" in s.call for s in ADAPTER.catalogue()[:3])
@@ -119,7 +120,7 @@ def test_shapes_and_fans(subjects):
     for s in subjects:
         if s.layer is not None and "MultiHead" not in s.name:
             assert s.shape == s.layer.shape("keras"), s.name
-    from invariants.audit.adapters.keras import compute_fans
+    from invariants.frameworks.keras.initializers import compute_fans
 
     assert compute_fans((3, 3, 32, 2)) == (288, 18)
     assert compute_fans((3, 3, 64, 32)) == (576, 288)

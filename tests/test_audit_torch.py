@@ -14,7 +14,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from invariants.audit import catalogue, initializer  # noqa: E402
-from invariants.audit.adapters import BadInitializer, get_adapter  # noqa: E402
+from invariants.frameworks.errors import BadInitializer  # noqa: E402
+from invariants.frameworks.registry import get_framework  # noqa: E402
 from invariants.audit.auditor import AuditConfig  # noqa: E402
 
 CFG = AuditConfig(rel_error=0.05, total_alpha=1e-6, min_bounded_n=20_000)
@@ -131,14 +132,14 @@ def test_detectable_errors_reported(report):
 
 
 def test_shapes_match_real_parameters():
-    ad = get_adapter("torch")
+    ad = get_framework("torch", "initializers")
     for s in ad.catalogue():
         x = s.sampler(7)
         assert x.shape == s.shape and x.dtype == np.float32
 
 
 def test_wrap_seeding_and_global_state():
-    ad = get_adapter("torch")
+    ad = get_framework("torch", "initializers")
     state = torch.random.get_rng_state()
     with_gen = ad.wrap(torch.nn.init.xavier_uniform_, (10, 20))
     no_gen = ad.wrap(lambda t: t.normal_(), (10, 20))  # no generator argument: seeded inside fork_rng
@@ -155,7 +156,7 @@ def test_wrap_seeding_and_global_state():
 ])
 def test_wrap_bad_output(fn, words):
     with pytest.raises(BadInitializer, match=words):
-        get_adapter("torch").wrap(fn, (4, 5))(0)
+        get_framework("torch", "initializers").wrap(fn, (4, 5))(0)
 
 
 def test_known_function_without_expect():

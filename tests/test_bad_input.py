@@ -325,9 +325,9 @@ def test_missing_framework_for_a_callable_is_bad_input(framework, command, monke
 
 def test_in_place_sentinel_does_not_reject_a_correct_torch_initializer(capsys):
     torch = pytest.importorskip("torch")
-    from invariants.audit.adapters import get_adapter
+    from invariants.frameworks.registry import get_framework
 
-    sample = get_adapter("torch").wrap(torch.nn.init.kaiming_normal_, (100, 300))
+    sample = get_framework("torch", "initializers").wrap(torch.nn.init.kaiming_normal_, (100, 300))
     x = sample(0)
     assert x.shape == (100, 300) and np.isfinite(x).all()
     assert abs(float(np.var(x)) / (2 / 300) - 1) < 0.05

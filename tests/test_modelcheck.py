@@ -16,7 +16,7 @@ from invariants.layers import Bilinear, ConvTranspose, Dense
 from invariants.hypothesis_profiles import verify_settings
 from invariants.modelcheck import check_model
 from invariants.modelcheck.check import check_view
-from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal
+from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal
 from invariants.modelcheck.profiles import FAST, THOROUGH, get_profile
 from invariants.modelcheck.signal import signal
 from invariants.propagation import sample_params

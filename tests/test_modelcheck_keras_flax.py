@@ -57,7 +57,7 @@ def test_keras_output_units_match_keras_semantics(keras, make):
     layer = {"DepthwiseConv2D": lambda: L.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False),
              "Conv2DTranspose": lambda: L.Conv2DTranspose(5, 3, use_bias=False)}[make]()
     model = keras.Sequential([keras.Input((7, 7, 4)), layer])
-    from invariants.modelcheck.frameworks.keras import extract_params
+    from invariants.frameworks.keras.model import extract_params
 
     (node,) = extract_params(model)[1]
     shape = tuple(layer.kernel.shape)
@@ -108,7 +108,7 @@ def test_flax_grouped_conv_semantics_and_dead_channels(flax):
     conv = nn.Conv(6, (3, 3), feature_group_count=2, use_bias=False)
     x = jnp.asarray(np.random.default_rng(0).normal(size=(2, 7, 7, 4)), jnp.float32)
     variables = conv.init(jax.random.key(0), x)
-    from invariants.modelcheck.frameworks.flax import extract_params
+    from invariants.frameworks.flax.model import extract_params
 
     (node,) = extract_params(variables, {"params": conv})[1]  # a bare Conv: its params sit at the root
     assert node.layer.describe() == "conv2d(4,6,k=3,groups=2)"

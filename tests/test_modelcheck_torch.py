@@ -11,7 +11,7 @@ from torch import nn  # noqa: E402
 import modelcheck_models as M  # noqa: E402
 from invariants import cli  # noqa: E402
 from invariants.modelcheck import check_model  # noqa: E402
-from invariants.modelcheck.frameworks.torch import extract_params  # noqa: E402
+from invariants.frameworks.torch.model import extract_params  # noqa: E402
 from invariants.render import render_model  # noqa: E402
 from invariants.testing import assert_init_healthy, assert_initializer  # noqa: E402
 

@@ -59,11 +59,12 @@ def initializer(
         fn: the initializer in ``framework``'s calling convention (numpy: ``f(shape, rng) -> array``;
             torch: ``f(tensor)`` in place), or ``"module:attr"``.
         expect: spec text (``"he_normal"``, ``"normal(std=0.02)"``, ...), a spec object, or an
-            :class:`~invariants.audit.adapters.base.Expectation`; ``None``: the framework's documented
+            :class:`~invariants.frameworks.subjects.Expectation`; ``None``: the framework's documented
             spec for a known function (e.g. ``torch.nn.init.xavier_uniform_``).
         layer: layer text (``"conv2d(32,64,k=3,groups=32)"``), a :class:`~invariants.layers.Layer`,
             or a list of them; default :data:`DEFAULT_AUDIT_LAYERS`.  Fans are the layer's textbook fans.
-        framework: adapter name: ``numpy``, ``torch``, ``jax``, ``flax``, ``keras``.
+        framework: a registered framework with initializers (:func:`invariants.frameworks.registry.names`
+            ``("initializers")``: ``numpy``, ``torch``, ``jax``, ``flax``, ``keras``, ...).
         config: :class:`~invariants.audit.auditor.AuditConfig`.
         target: display name (default: the function's qualified name).
 
@@ -80,13 +81,14 @@ def initializer(
     """
     from dataclasses import replace
 
-    from invariants.audit.adapters import FrameworkUnavailable, get_adapter
-    from invariants.audit.adapters.base import Expectation
     from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
+    from invariants.core.errors import FrameworkUnavailable
+    from invariants.frameworks.registry import get_framework
+    from invariants.frameworks.subjects import Expectation
     from invariants.layers import Layer, parse_layer
 
     try:
-        adapter = get_adapter(framework)
+        adapter = get_framework(framework, "initializers")
     except FrameworkUnavailable as exc:
         return AuditReport(results=[skipped_result(target or str(fn), str(exc))])
     if isinstance(fn, str):
@@ -128,11 +130,12 @@ def catalogue(framework: str, config: Any = None, progress: Any = None) -> Any:
     Raises:
         UnknownFramework: unknown ``framework``.
     """
-    from invariants.audit.adapters import FrameworkUnavailable, get_adapter
     from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
+    from invariants.core.errors import FrameworkUnavailable
+    from invariants.frameworks.registry import get_framework
 
     try:
-        adapter = get_adapter(framework)
+        adapter = get_framework(framework, "initializers")
         subjects = adapter.catalogue()
     except FrameworkUnavailable as exc:
         return AuditReport(results=[skipped_result(framework, str(exc))])

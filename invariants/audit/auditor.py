@@ -1,6 +1,6 @@
 """The initializer auditor: pool fresh draws, test them against the expected law, give a verdict.
 
-For each :class:`~invariants.audit.adapters.base.Subject` (a weight tensor and its sampler):
+For each :class:`~invariants.frameworks.subjects.Subject` (a weight tensor and its sampler):
 
 1. Resolve the *textbook* expectation (the spec applied to the layer's textbook fans) and, if the
    framework documents a different rule, the *documented* law, into :class:`~invariants.laws.Law`
@@ -35,8 +35,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from invariants.audit.adapters.base import (
-    BadInitializer,
+from invariants.frameworks.errors import BadInitializer
+from invariants.frameworks.subjects import (
     Block,
     Subject,
     check_array,

@@ -22,7 +22,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from invariants.audit.adapters.base import Adapter, check_array, seed_sequence
+from invariants.frameworks.base import Framework
+from invariants.frameworks.subjects import check_array, seed_sequence
 from invariants.audit.auditor import _SCALES, AuditConfig, Candidate, _plausible, check_size, law_checks, needed_n
 from invariants.core.results import NOTE, Finding, describe
 from invariants.laws import Law, as_matrix
@@ -142,27 +143,27 @@ def identify(
     framework: str = "numpy",
     layers: Sequence[str | Layer] | None = None,
     config: AuditConfig | None = None,
-    adapter: Adapter | None = None,
+    adapter: Framework | None = None,
 ) -> Fingerprint:
     """Fingerprint an initializer written in ``framework``'s calling convention.
 
     Args:
         fn: the initializer (callable, or ``"module:attr"``).
-        framework: adapter name (``numpy``: ``f(shape, rng) -> array``).
+        framework: a registered framework's name (``numpy``: ``f(shape, rng) -> array``).
         layers: layers to sample (text or :class:`Layer`); default :data:`DEFAULT_LAYERS`.  Use at
             least two with different fan ratios.
         config: sample sizes and alpha (default :class:`AuditConfig`).
-        adapter: an adapter instance (overrides ``framework``).
+        adapter: a :class:`~invariants.frameworks.base.Framework` instance (overrides ``framework``).
 
     Raises:
         BadInitializer: ``fn`` misbehaves.
-        FrameworkUnavailable, UnknownFramework: as :func:`invariants.audit.adapters.get_adapter`.
+        FrameworkUnavailable, UnknownFramework: as :func:`invariants.frameworks.registry.get_framework`.
         ValueError: bad layer text, or a layer larger than ``config.max_elements``.
     """
-    from invariants.audit.adapters import get_adapter
+    from invariants.frameworks.registry import get_framework
 
     cfg = config or AuditConfig()
-    ad = adapter or get_adapter(framework)
+    ad = adapter or get_framework(framework, "initializers")
     if isinstance(fn, str):
         fn = ad.load(fn)
     lays = [parse_layer(x) if isinstance(x, str) else x for x in (layers or DEFAULT_LAYERS)]

@@ -5,7 +5,7 @@ given bit-identical weights (one seeded initializer instance reused), an embeddi
 helper, a layer left at zero between two others, identity-style inits that leave most channels dead
 on grouped convs, orthogonal init applied to a packed gate matrix, a custom init whose std is right
 only at std = 1.  The check reduces a PyTorch, Keras, Flax or reference-network model to named tensors
-with layer semantics (:mod:`~invariants.modelcheck.frameworks`, :mod:`~invariants.modelcheck.model`),
+with layer semantics (:mod:`invariants.frameworks`, :class:`~invariants.frameworks.model.ModelView`),
 runs one probe batch forward and backward, and reports:
 
 ==========================  ===========================================================  ============
@@ -52,14 +52,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("check_model", "load_target", "check_view"):
+    if name in ("check_model", "load_target", "check_view", "model_view"):
         from invariants.modelcheck import check
 
         return getattr(check, name)
-    if name in ("BadModel", "FrameworkMissing", "model_view"):
-        from invariants.modelcheck import frameworks
+    if name in ("BadModel", "FrameworkMissing"):
+        from invariants.frameworks import errors
 
-        return getattr(frameworks, name)
+        return getattr(errors, name)
     if name in ("Finding", "ModelReport", "TensorRow"):
         from invariants.modelcheck import report
 

@@ -5,9 +5,10 @@ import importlib
 import time
 from typing import Any
 
+from invariants.frameworks.errors import BadModel
+from invariants.frameworks.model import ModelView
+from invariants.frameworks.registry import framework_of, lookup
 from invariants.modelcheck import checks as C
-from invariants.modelcheck.frameworks import BadModel, model_view
-from invariants.modelcheck.model import ModelView
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.modelcheck.report import ERROR, NOTE, Finding, ModelReport
 from invariants.modelcheck.signal import signal
@@ -41,8 +42,6 @@ def load_target(target: str) -> Any:
 
 
 def _is_model_like(obj: Any) -> bool:
-    from invariants.modelcheck.frameworks import framework_of
-
     if isinstance(obj, type):
         return False
     try:
@@ -50,6 +49,27 @@ def _is_model_like(obj: Any) -> bool:
         return True
     except BadModel:
         return False
+
+
+def model_view(obj: Any, name: str = "model", example_input: Any = None, batch: int = 32, seed: int = 0,
+               framework: str | None = None) -> ModelView:
+    """The :class:`~invariants.frameworks.model.ModelView` of any accepted model object.
+
+    Args:
+        obj: the model, or a tuple/dict packing it (:class:`~invariants.frameworks.model.ModelParts`).
+        name: display name.
+        example_input: probe input (overrides one packed in ``obj``).
+        batch: probe batch size when the input is inferred.
+        seed: seed of the probe input, the probe loss's ``r`` and the framework RNG (dropout).
+        framework: force a framework (default: the registered framework that owns ``obj``).
+
+    Raises:
+        BadModel: an unsupported object or inconsistent parts.
+        FrameworkMissing: the framework is named but not installed.
+        UnknownFramework: ``framework`` is not a framework with a model check.
+    """
+    fw = lookup(framework, "models") if framework else framework_of(obj)
+    return fw.model_view(obj, name, example_input, batch, seed)
 
 
 def check_view(view: ModelView, profile: Profile) -> ModelReport:
@@ -72,7 +92,7 @@ def check_view(view: ModelView, profile: Profile) -> ModelReport:
     findings += sig_findings
     rows = [m.row for _, m in results]
     done = {u.param.name for u in us}
-    from invariants.modelcheck.model import RANDOM_ROLES
+    from invariants.frameworks.model import RANDOM_ROLES
 
     rows += [constant_row(p) for p in view.params if p.role in RANDOM_ROLES and p.name not in done and p.size >= 2
              and p.is_constant()]
@@ -94,7 +114,7 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
     Args:
         model: a torch ``nn.Module``, a Keras model, a Flax ``(module, variables)`` pair, a reference
             ``(Architecture, params)`` pair (any of them optionally with an example input as a last
-            tuple element, or as a dict, see :mod:`invariants.modelcheck.frameworks`), or
+            tuple element, or as a dict, see :class:`invariants.frameworks.model.ModelParts`), or
             ``"module:factory"``.
         example_input: the probe input (default: given with the model, or inferred from its first layer).
         profile: ``"fast"``, ``"thorough"``, a :class:`Profile`, or ``None`` (the current one).

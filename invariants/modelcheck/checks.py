@@ -1,6 +1,6 @@
 """Structural checks: copies, constants, dead units, interchangeable units, packed orthogonality.
 
-Each check maps a :class:`~invariants.modelcheck.model.ModelView` to findings.  The decisions are
+Each check maps a :class:`~invariants.frameworks.model.ModelView` to findings.  The decisions are
 exact (bitwise equality, exact zeros) except one tolerance, :data:`TIE_RTOL`, for comparing the
 gradients of units with identical incoming weights; see :func:`interchangeable_units`.
 
@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from invariants.layers import as_layout
-from invariants.modelcheck.model import (
+from invariants.frameworks.model import (
     ACTIVATION_DERIVATIVES,
     RANDOM_ROLES,
     ModelView,

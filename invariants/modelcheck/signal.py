@@ -34,7 +34,7 @@ from typing import Any
 
 
 from invariants.layers import Embedding
-from invariants.modelcheck.model import ModelView, varies
+from invariants.frameworks.model import ModelView, varies
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 
 #: noise band multiplier (standard deviations of the first-order log-moment random walk)

@@ -50,7 +50,7 @@ from invariants.specs import (
     Uniform,
     VarianceScaling,
 )
-from invariants.modelcheck.model import RANDOM_ROLES, ModelView, Node, Param
+from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
 from invariants.modelcheck.report import ERROR, NOTE, Finding, TensorRow
 from invariants.stats.extremes import mantissa_bits
 

@@ -111,10 +111,10 @@ def method_facts() -> dict[str, Any]:
 
 
 def frameworks() -> list[tuple[str, str]]:
-    """``(framework, install hint)`` for every framework the auditor has an adapter entry for."""
-    from invariants.audit.adapters import ADAPTERS
+    """``(framework, install hint)`` for every registered framework with initializers to audit."""
+    from invariants.frameworks.registry import frameworks as registered
 
-    return [(name, hint) for name, (_, _, hint) in ADAPTERS.items()]
+    return [(fw.name, fw.install_hint) for fw in registered("initializers")]
 
 
 def load_fp_study(docs_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -140,9 +140,10 @@ def load_audit_data(docs_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any
 def _framework_version(framework: str) -> str | None:
     from importlib import metadata
 
-    from invariants.audit.adapters import ADAPTERS
+    from invariants.frameworks.registry import frameworks as registered
 
-    dist = ADAPTERS.get(framework, ("", framework, ""))[1]  # the import name; equal to the distribution's here
+    # the import name; equal to the distribution's for every built-in framework
+    dist = next((fw.import_name for fw in registered() if fw.name == framework), framework)
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

@@ -1,4 +1,4 @@
-"""Keras 3 models -> :class:`~invariants.modelcheck.model.ModelView`.
+"""Keras 3 models -> :class:`~invariants.frameworks.model.ModelView`.
 
 Parameters are the *trainable* variables (BatchNorm moving statistics are state, not parameters),
 each assigned to the innermost layer that owns it, named by ``variable.path``
@@ -20,19 +20,18 @@ first node (``Dense(in)``, ``Conv2D`` on ``(B, 16, 16, C)``, ``Embedding`` on to
 """
 from __future__ import annotations
 
-import importlib.util
-import os
 from typing import Any
 
 import numpy as np
 
-if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("jax") is not None:
-    os.environ["KERAS_BACKEND"] = "jax"  # as invariants.audit.adapters.keras: tensorflow is not installed here
+from invariants.frameworks.keras import choose_backend  # noqa: E402
+
+choose_backend()  # before keras is imported: Keras' default backend (tensorflow) is not installed here
 
 import keras  # noqa: E402
 
 from invariants.layers import RECURRENT, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer  # noqa: E402
-from invariants.modelcheck.model import (  # noqa: E402
+from invariants.frameworks.model import (  # noqa: E402
     ModelView,
     Node,
     Param,

@@ -1,7 +1,7 @@
 """Flax adapter: the default initialization of ``flax.linen`` and ``flax.nnx`` layers.
 
 User callables follow JAX's convention ``fn(key, shape, dtype)`` (``flax.linen.initializers`` re-exports
-``jax.nn.initializers``), so :meth:`FlaxAdapter.wrap` is the JAX adapter's sampler.
+``jax.nn.initializers``), so ``wrap``, ``known_expectation`` and ``framework_fans`` here are the JAX framework's.
 
 Layer defaults are sampled by building the real layer with the seed: linen ``Module.init(
 jax.random.key(seed), *inputs)["params"]``, nnx ``Module(..., rngs=nnx.Rngs(seed))``; both are explicit
@@ -31,7 +31,6 @@ deviation (N(0, 1/D)); nnx ``OptimizedLSTMCell`` and ``GRUCell`` apply ``orthogo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import jax
@@ -40,8 +39,10 @@ import numpy as np
 from flax import linen as nn
 from flax import nnx
 
-from invariants.audit.adapters.base import Block, Documented, Expectation, Subject, check_array
-from invariants.audit.adapters.jax import JaxAdapter, compute_fans
+from invariants.frameworks.base import Framework
+from invariants.frameworks.jax.initializers import JaxCatalogue, compute_fans
+from invariants.frameworks.jax.initializers import framework_fans, known_expectation, wrap  # noqa: F401  JAX's convention
+from invariants.frameworks.subjects import Block, Documented, Expectation, Subject, check_array
 from invariants.layers import Layer, parse_layer
 from invariants.specs import LECUN_NORMAL, ONES, ZEROS, Orthogonal, VarianceScaling
 
@@ -97,15 +98,11 @@ def _gate_blocks(layer: Layer, names: Sequence[str]) -> tuple[Block, ...]:
     return tuple(Block(n, (slice(None), slice(i * h, (i + 1) * h)), sub) for i, n in enumerate(names))
 
 
-@dataclass
-class FlaxAdapter(JaxAdapter):
+class FlaxCatalogue(JaxCatalogue):
     """Flax linen/nnx layer defaults.  User callables follow JAX's ``fn(key, shape, dtype)`` convention
     (``flax.linen.initializers`` re-exports ``jax.nn.initializers``), so wrapping, fans and known
     expectations are :class:`JaxAdapter`'s; only the catalogue differs."""
 
-    name: str = "flax"
-    module: str = "flax"
-    install_hint: str = "pip install flax"
 
     # ------------------------------------------------------------------ subjects
     def _subject(self, target: str, param: str, draw: Callable[[int], Any], get: Callable[[Any], Sequence[Any]],
@@ -302,6 +299,7 @@ class FlaxAdapter(JaxAdapter):
         }
 
 
-ADAPTER = FlaxAdapter()
+def catalogue(framework: Framework) -> list[Subject]:
+    """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
+    return FlaxCatalogue(framework).catalogue()
 
-__all__ = ["ADAPTER", "FlaxAdapter"]

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from invariants.audit.adapters.base import (
-    Adapter,
+from invariants.frameworks.base import CatalogueBuilder, Framework
+from invariants.frameworks.subjects import (
     BadInitializer,
     Documented,
     Expectation,
@@ -121,62 +120,9 @@ class _Seeded:
         self._ctx.__exit__(*exc)
 
 
-@dataclass
-class TorchAdapter(Adapter):
-    name: str = "torch"
-    module: str = "torch"
-    install_hint: str = "pip install torch==2.13.0"
-    layout: str = "torch"
-    rows_axis: str = "first"
+class TorchCatalogue(CatalogueBuilder):
 
     # ----------------------------------------------------------------- user callables
-    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-        what = getattr(fn, "__qualname__", None) or repr(fn)
-        use_gen = _accepts_generator(fn)
-        shape = tuple(int(s) for s in shape)
-
-        def sample(seed: int) -> np.ndarray:
-            t = _sentinel_tensor(shape)
-            if use_gen:
-                g = torch.Generator().manual_seed(int(seed))
-                out = call_initializer(fn, what, t, generator=g)
-            else:
-                with _Seeded(seed):
-                    out = call_initializer(fn, what, t)
-            if isinstance(out, torch.Tensor) and out is not t:
-                if tuple(out.shape) != shape:
-                    raise BadInitializer(f"{what} returned shape {tuple(out.shape)}, expected {shape}")
-                return _to_numpy(out, shape, what)
-            if tuple(t.shape) != shape:
-                raise BadInitializer(f"{what} resized the tensor to shape {tuple(t.shape)}, expected {shape}")
-            left = _unwritten(t)
-            if left:
-                returned = "" if out is None or out is t else f" and returned {type(out).__name__}, not a torch.Tensor"
-                if left == t.numel():
-                    raise BadInitializer(f"{what} did not fill the tensor in place{returned} (a torch initializer "
-                                         "fills its argument, e.g. w.normal_(0, std), or returns a new tensor)")
-                raise BadInitializer(f"{what} left {left} of {t.numel()} entries of the tensor unwritten{returned}")
-            return _to_numpy(t, shape, what)
-
-        return sample
-
-    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
-        init = torch.nn.init
-        table = {
-            init.uniform_: Uniform(0.0, 1.0),
-            init.normal_: Normal(0.0, 1.0),
-            init.trunc_normal_: TruncatedNormal(0.0, 1.0, -2.0, 2.0, bounds="absolute", corrected=False),
-            init.xavier_uniform_: GLOROT_UNIFORM,
-            init.xavier_normal_: XAVIER_NORMAL_TORCH,
-            init.kaiming_uniform_: HE_UNIFORM,
-            init.kaiming_normal_: KAIMING_NORMAL_TORCH,
-            init.orthogonal_: Orthogonal(1.0, "first"),
-            init.zeros_: ZEROS,
-            init.ones_: ONES,
-        }
-        spec = table.get(fn)
-        return Expectation(spec) if spec is not None else None
-
     # ----------------------------------------------------------------- catalogue
     def catalogue(self) -> list[Subject]:
         return self._init_functions() + self._layer_defaults()
@@ -383,4 +329,54 @@ def _getter(path: str) -> Callable[[Any], Any]:
     return get
 
 
-ADAPTER = TorchAdapter()
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+    what = getattr(fn, "__qualname__", None) or repr(fn)
+    use_gen = _accepts_generator(fn)
+    shape = tuple(int(s) for s in shape)
+
+    def sample(seed: int) -> np.ndarray:
+        t = _sentinel_tensor(shape)
+        if use_gen:
+            g = torch.Generator().manual_seed(int(seed))
+            out = call_initializer(fn, what, t, generator=g)
+        else:
+            with _Seeded(seed):
+                out = call_initializer(fn, what, t)
+        if isinstance(out, torch.Tensor) and out is not t:
+            if tuple(out.shape) != shape:
+                raise BadInitializer(f"{what} returned shape {tuple(out.shape)}, expected {shape}")
+            return _to_numpy(out, shape, what)
+        if tuple(t.shape) != shape:
+            raise BadInitializer(f"{what} resized the tensor to shape {tuple(t.shape)}, expected {shape}")
+        left = _unwritten(t)
+        if left:
+            returned = "" if out is None or out is t else f" and returned {type(out).__name__}, not a torch.Tensor"
+            if left == t.numel():
+                raise BadInitializer(f"{what} did not fill the tensor in place{returned} (a torch initializer "
+                                     "fills its argument, e.g. w.normal_(0, std), or returns a new tensor)")
+            raise BadInitializer(f"{what} left {left} of {t.numel()} entries of the tensor unwritten{returned}")
+        return _to_numpy(t, shape, what)
+
+    return sample
+
+def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
+    init = torch.nn.init
+    table = {
+        init.uniform_: Uniform(0.0, 1.0),
+        init.normal_: Normal(0.0, 1.0),
+        init.trunc_normal_: TruncatedNormal(0.0, 1.0, -2.0, 2.0, bounds="absolute", corrected=False),
+        init.xavier_uniform_: GLOROT_UNIFORM,
+        init.xavier_normal_: XAVIER_NORMAL_TORCH,
+        init.kaiming_uniform_: HE_UNIFORM,
+        init.kaiming_normal_: KAIMING_NORMAL_TORCH,
+        init.orthogonal_: Orthogonal(1.0, "first"),
+        init.zeros_: ZEROS,
+        init.ones_: ONES,
+    }
+    spec = table.get(fn)
+    return Expectation(spec) if spec is not None else None
+
+
+def catalogue(framework: Framework) -> list[Subject]:
+    """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
+    return TorchCatalogue(framework).catalogue()

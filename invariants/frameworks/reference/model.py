@@ -1,4 +1,4 @@
-"""The numpy reference network: ``(Architecture, params)`` -> :class:`~invariants.modelcheck.model.ModelView`.
+"""The numpy reference network: ``(Architecture, params)`` -> :class:`~invariants.frameworks.model.ModelView`.
 
 Exact where the other frameworks are empirical:
 
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from invariants.layers import Dense
-from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, varies
+from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, varies
 from invariants.reference import kernels
 from invariants.reference.activations import get_activation
 from invariants.reference.network import Architecture, forward

@@ -1,51 +1,30 @@
-"""The adapter protocol: what a framework adapter gives the auditor.
+"""What a framework gives the auditor: weight tensors to audit (:class:`Subject`) and their samplers.
 
-The auditor core imports no framework.  A framework adapter (``adapters/<name>.py``) turns the
-framework's initializers and layer defaults into :class:`Subject` objects: a named weight tensor with a
-*sampler* ``seed -> np.ndarray`` that returns an independent fresh draw for each seed, the expectation
-to test it against, the framework's documented behaviour (when it differs from the textbook), the fans
-the framework itself computes, and the packed blocks to audit separately.
+A :class:`Subject` is a named weight tensor with a *sampler* ``seed -> np.ndarray`` that returns an
+independent fresh draw for each seed, the expectation to test it against, the framework's documented
+behaviour (when it differs from the textbook), the fans the framework itself computes, and the packed
+blocks to audit separately.  Frameworks (:mod:`invariants.frameworks`) build them; the auditor
+(:mod:`invariants.audit.auditor`) tests them.
 
-An adapter also wraps a *user* callable written in the framework's calling convention
-(:meth:`Adapter.wrap`), so ``invariants audit module:attr --framework NAME`` works for any framework.
-
-Writing an adapter (see ``adapters/numpy.py`` and ``adapters/torch.py`` for complete examples):
-
-1. Subclass :class:`Adapter`; set ``name``, ``module`` (import name used to test availability),
-   ``install_hint``, ``layout`` (a key of :data:`invariants.layers.LAYOUTS`) and
-   ``rows_axis`` (orthogonal flattening: ``"first"`` for torch, ``"last"`` for JAX/Keras).
-2. Implement :meth:`Adapter.wrap` (user callable -> sampler) and :meth:`Adapter.catalogue`
-   (the framework's initializers and layer defaults as subjects).  Import the framework *inside*
-   these methods (or at module level of the adapter module, which is only imported on demand).
-3. Samplers must be deterministic in the seed, use no global RNG state that leaks (seed an explicit
-   generator / key; where a framework offers none, seed inside a save/restore context and say so),
-   and return a numpy array of the subject's ``shape`` and a real floating dtype (use
-   :func:`check_array`).
-4. Register it in ``adapters/__init__.py`` (:data:`invariants.audit.adapters.ADAPTERS`).
+Samplers must be deterministic in the seed, use no global RNG state that leaks (seed an explicit
+generator / key; where a framework offers none, seed inside a save/restore context and say so), and
+return a numpy array of the subject's ``shape`` and a real floating dtype (:func:`check_array`).
 """
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from invariants.core.errors import BadInput, FrameworkUnavailable
-from invariants.layers import Layer, fans_from_shape
+from invariants.frameworks.errors import BadInitializer
+from invariants.layers import Layer
 from invariants.specs import Spec
 
 #: A sampler: ``seed -> array``; a different seed gives an independent draw, the same seed the same one.
 Sampler = Callable[[int], np.ndarray]
-
-
-class BadInitializer(BadInput):
-    """The initializer under audit misbehaved: raised, returned a wrong shape or dtype, NaN/inf, ...
-
-    The CLI reports it as one line with exit code 2.
-    """
 
 
 @dataclass(frozen=True)
@@ -149,94 +128,6 @@ class Subject:
 
     def textbook_fans(self) -> tuple[int, int] | None:
         return self.layer.textbook_fans() if self.layer is not None else None
-
-
-@dataclass
-class Adapter:
-    """Base class of framework adapters.  Subclasses override :meth:`wrap` and :meth:`catalogue`.
-
-    Attributes:
-        name: framework name used on the command line (``"torch"``).
-        module: import name whose presence means the framework is installed (``"torch"``).
-        install_hint: what to run when it is missing (``"pip install torch==2.13.0"``).
-        layout: weight layout key of :mod:`invariants.layers` (``"torch"``, ``"jax"``, ``"keras"``).
-        rows_axis: how an orthogonal initializer flattens a tensor (``"first"`` or ``"last"``).
-    """
-
-    name: str = ""
-    module: str = ""
-    install_hint: str = ""
-    layout: str = "torch"
-    rows_axis: str = "first"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    # ---------------------------------------------------------------- availability
-    def available(self) -> bool:
-        """Whether the framework can be imported (checked without importing it)."""
-        return not self.module or importlib.util.find_spec(self.module) is not None
-
-    def require(self) -> None:
-        """Raise :class:`FrameworkUnavailable` if the framework is missing."""
-        if not self.available():
-            raise FrameworkUnavailable(self.name, self.install_hint)
-
-    # ---------------------------------------------------------------- to implement
-    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-        """A sampler calling the user's ``fn`` in this framework's convention for a tensor of ``shape``.
-
-        The sampler must raise :class:`BadInitializer` (one clear line) if ``fn`` raises or returns a
-        wrong shape, a non-floating dtype, or non-finite values (use :func:`check_array`).
-        """
-        raise NotImplementedError
-
-    def catalogue(self) -> list[Subject]:
-        """Every initializer and layer default of the framework, as subjects."""
-        raise NotImplementedError
-
-    # ---------------------------------------------------------------- optional overrides
-    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
-        """The expectation the framework documents for ``fn`` (used when ``--expect`` is omitted)."""
-        return None
-
-    def shape(self, layer: Layer) -> tuple[int, ...]:
-        """The weight shape of ``layer`` in this framework's layout."""
-        return layer.shape(self.layout)
-
-    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        """The fans the framework's own fan function computes for ``shape``."""
-        return fans_from_shape(shape, self.layout) if len(shape) >= 2 else None
-
-    def blocks(self, layer: Layer) -> tuple[Block, ...]:
-        """Packed blocks of ``layer``'s weight in this layout."""
-        return tuple(Block(n, idx, layer.block_layer()) for n, idx in layer.block_index(self.layout))
-
-    def load(self, target: str) -> Callable[..., Any]:
-        """Import ``module:attr`` (``attr`` may be dotted) and return the callable.
-
-        Raises:
-            BadInitializer: malformed target, import failure, missing attribute, not callable.
-        """
-        return load_callable(target)
-
-    def subject_for(
-        self,
-        fn: Callable[..., Any],
-        layer: Layer,
-        expect: Expectation,
-        target: str,
-    ) -> Subject:
-        """A subject for a user callable on ``layer`` (used by ``invariants.audit.initializer``)."""
-        shape = self.shape(layer)
-        return Subject(
-            target=target,
-            param="",
-            layer=layer,
-            shape=shape,
-            sampler=self.wrap(fn, shape),
-            expect=expect,
-            framework_fans=self.framework_fans(shape),
-            blocks=self.blocks(layer),
-        )
 
 
 # ---------------------------------------------------------------------------------------- helpers

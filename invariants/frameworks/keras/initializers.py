@@ -34,22 +34,21 @@ packed ``(u, 4u)`` recurrent kernel, so no gate block is orthogonal) deviate.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import math
 import os
 import random
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-if "KERAS_BACKEND" not in os.environ and importlib.util.find_spec("jax") is not None:
-    os.environ["KERAS_BACKEND"] = "jax"  # Keras' default (tensorflow) is not installed alongside this project
+from invariants.frameworks.keras import choose_backend  # noqa: E402
+
+choose_backend()  # before keras is imported: Keras' default backend (tensorflow) is not installed here
 
 import keras  # noqa: E402  (this module is imported only when keras is installed)
 
-from invariants.audit.adapters.base import (  # noqa: E402
-    Adapter,
+from invariants.frameworks.base import CatalogueBuilder, Framework  # noqa: E402
+from invariants.frameworks.subjects import (  # noqa: E402
     Block,
     Documented,
     Expectation,
@@ -217,44 +216,11 @@ def _bias_blocks(h: int, names: Sequence[str], keep: Sequence[str]) -> tuple[Blo
     return tuple(Block(n, (slice(i * h, (i + 1) * h),)) for i, n in enumerate(names) if n in keep)
 
 
-@dataclass
-class KerasAdapter(Adapter):
+class KerasCatalogue(CatalogueBuilder):
     """Keras 3 initializers and layer defaults (backend: see the module docstring)."""
 
-    name: str = "keras"
-    module: str = "keras"
-    install_hint: str = "pip install keras"
-    layout: str = "keras"
-    rows_axis: str = "last"
 
     # ------------------------------------------------------------------ protocol
-    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-        shape = tuple(int(s) for s in shape)
-        what = getattr(fn, "__qualname__", None) or type(fn).__name__
-        is_class = isinstance(fn, type) and issubclass(fn, KI.Initializer)
-        reseed = is_class or (isinstance(fn, KI.Initializer) and "seed" in _config(fn))
-
-        def sample(seed: int) -> np.ndarray:
-            if reseed:
-                init = call_initializer(_seeded_instance, what, fn, seed)
-                out = call_initializer(init, what, shape, dtype="float32")
-            else:
-                with global_seed(seed):
-                    out = call_initializer(fn, what, shape, dtype="float32")
-            try:
-                arr = to_numpy(out)
-            except Exception:  # noqa: BLE001  not a tensor: let check_array name the problem
-                arr = out
-            return check_array(arr, shape, what)
-
-        return sample
-
-    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        return compute_fans(shape) if len(shape) >= 2 else None
-
-    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
-        return keras_expectation(fn)
-
     # ------------------------------------------------------------------ catalogue
     def catalogue(self) -> list[Subject]:
         return self._initializers() + self._layer_defaults()
@@ -413,7 +379,35 @@ def _config(fn: Any) -> dict[str, Any]:
         return {}
 
 
-ADAPTER = KerasAdapter()
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+    shape = tuple(int(s) for s in shape)
+    what = getattr(fn, "__qualname__", None) or type(fn).__name__
+    is_class = isinstance(fn, type) and issubclass(fn, KI.Initializer)
+    reseed = is_class or (isinstance(fn, KI.Initializer) and "seed" in _config(fn))
 
-__all__ = ["ADAPTER", "BACKEND", "KerasAdapter", "compute_fans", "global_seed", "keras_expectation", "python_seed",
-           "to_numpy"]
+    def sample(seed: int) -> np.ndarray:
+        if reseed:
+            init = call_initializer(_seeded_instance, what, fn, seed)
+            out = call_initializer(init, what, shape, dtype="float32")
+        else:
+            with global_seed(seed):
+                out = call_initializer(fn, what, shape, dtype="float32")
+        try:
+            arr = to_numpy(out)
+        except Exception:  # noqa: BLE001  not a tensor: let check_array name the problem
+            arr = out
+        return check_array(arr, shape, what)
+
+    return sample
+
+def framework_fans(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    return compute_fans(shape) if len(shape) >= 2 else None
+
+def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
+    return keras_expectation(fn)
+
+
+def catalogue(framework: Framework) -> list[Subject]:
+    """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
+    return KerasCatalogue(framework).catalogue()
+

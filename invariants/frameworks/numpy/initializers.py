@@ -11,13 +11,12 @@ QR-based orthogonal initializer), all of which must conform.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from invariants.audit.adapters.base import (
-    Adapter,
+from invariants.frameworks.base import CatalogueBuilder, Framework
+from invariants.frameworks.subjects import (
     Expectation,
     Sampler,
     Subject,
@@ -44,23 +43,7 @@ def orthogonal(shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1
     return (gain * q).reshape(shape)
 
 
-@dataclass
-class NumpyAdapter(Adapter):
-    name: str = "numpy"
-    module: str = "numpy"
-    install_hint: str = "pip install numpy"
-    layout: str = "torch"
-    rows_axis: str = "first"
-
-    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-        what = getattr(fn, "__qualname__", None) or repr(fn)
-
-        def sample(seed: int) -> np.ndarray:
-            rng = np.random.default_rng(seed)
-            out = call_initializer(fn, what, tuple(shape), rng)
-            return check_array(out, shape, what)
-
-        return sample
+class NumpyCatalogue(CatalogueBuilder):
 
     def catalogue(self) -> list[Subject]:
         layers = [parse_layer("dense(300,100)"), parse_layer("conv2d(16,48,k=3)")]
@@ -80,7 +63,7 @@ class NumpyAdapter(Adapter):
                                       lambda shp, rng: rng.normal(0.0, 0.02, size=shp), call="rng.normal(0, 0.02, shape)"))
         subjects.append(self._subject("numpy.random.Generator.uniform", dense, Uniform(-0.05, 0.05),
                                       lambda shp, rng: rng.uniform(-0.05, 0.05, size=shp), call="rng.uniform(-0.05, 0.05, shape)"))
-        subjects.append(self._subject("invariants.audit.adapters.numpy.orthogonal", dense, Orthogonal(1.0, "first"),
+        subjects.append(self._subject("invariants.frameworks.numpy.initializers.orthogonal", dense, Orthogonal(1.0, "first"),
                                       orthogonal, call="orthogonal(shape, rng)"))
         subjects.append(self._subject("numpy.zeros", dense, Constant(0.0), lambda shp, rng: np.zeros(shp), call="np.zeros(shape)"))
         return subjects
@@ -98,4 +81,22 @@ def _reference_lecun(shape: tuple[int, ...], rng: np.random.Generator) -> np.nda
     return random_params(arch, rng)["W1"]
 
 
-ADAPTER = NumpyAdapter()
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+    what = getattr(fn, "__qualname__", None) or repr(fn)
+
+    def sample(seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        out = call_initializer(fn, what, tuple(shape), rng)
+        return check_array(out, shape, what)
+
+    return sample
+
+
+def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
+    """numpy has no initializers of its own to recognise: always ``None``."""
+    return None
+
+
+def catalogue(framework: Framework) -> list[Subject]:
+    """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
+    return NumpyCatalogue(framework).catalogue()

@@ -1,4 +1,4 @@
-"""PyTorch models: ``nn.Module`` -> :class:`~invariants.modelcheck.model.ModelView`.
+"""PyTorch models: ``nn.Module`` -> :class:`~invariants.frameworks.model.ModelView`.
 
 Parameters are read from ``named_modules()`` (each tensor once; a parameter shared by two modules —
 weight tying — is reported under its first name and is not a copy).  Layer semantics by module type:
@@ -27,7 +27,7 @@ from torch import nn
 
 from invariants.layers import (QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
                                Layer, Packed, Spatial)
-from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
 _ACTIVATIONS = {
     nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.GELU: "gelu",

@@ -27,15 +27,14 @@ the Flax adapter.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from invariants.audit.adapters.base import (
-    Adapter,
+from invariants.frameworks.base import CatalogueBuilder, Framework
+from invariants.frameworks.subjects import (
     Block,
     Documented,
     Expectation,
@@ -191,26 +190,11 @@ def jax_expectation(fn: Any) -> Expectation | None:
     return None
 
 
-@dataclass
-class JaxAdapter(Adapter):
+class JaxCatalogue(CatalogueBuilder):
     """``jax.nn.initializers``: user callables ``fn(key, shape, dtype)`` and the catalogue."""
 
-    name: str = "jax"
-    module: str = "jax"
-    install_hint: str = "pip install jax jaxlib"
-    layout: str = "jax"
-    rows_axis: str = "last"
 
     # ------------------------------------------------------------------ protocol
-    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-        return jax_sampler(fn, shape)
-
-    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        return compute_fans(shape) if len(shape) >= 2 else None
-
-    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
-        return jax_expectation(fn)
-
     # ------------------------------------------------------------------ catalogue
     def _subject(self, fname: str, fn: Callable[..., Any], args: str, layer: Layer | None, expect: Expectation,
                  *, documented: Documented | None = None, shape: tuple[int, ...] | None = None,
@@ -285,6 +269,17 @@ class JaxAdapter(Adapter):
         return out
 
 
-ADAPTER = JaxAdapter()
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+    return jax_sampler(fn, shape)
 
-__all__ = ["ADAPTER", "JaxAdapter", "compute_fans", "jax_expectation", "jax_sampler", "resolve_factory"]
+def framework_fans(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    return compute_fans(shape) if len(shape) >= 2 else None
+
+def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
+    return jax_expectation(fn)
+
+
+def catalogue(framework: Framework) -> list[Subject]:
+    """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
+    return JaxCatalogue(framework).catalogue()
+

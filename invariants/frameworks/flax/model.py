@@ -1,4 +1,4 @@
-"""Flax linen models: ``(module, variables)`` -> :class:`~invariants.modelcheck.model.ModelView`.
+"""Flax linen models: ``(module, variables)`` -> :class:`~invariants.frameworks.model.ModelView`.
 
 The target gives the module and its variables (``module.init(key, x)``; a bare ``params`` tree is
 accepted too), optionally with an example input: ``(module, variables)``, ``(module, variables, x)`` or
@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from invariants.layers import Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
-from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, units_last, varies
+from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, units_last, varies
 
 _NODE_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.Embed)
 

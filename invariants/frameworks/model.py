@@ -1,6 +1,6 @@
 """A framework-neutral view of a model at initialization: named tensors with layer semantics.
 
-Every framework extractor (:mod:`invariants.modelcheck.frameworks`) turns a model into a
+Every framework (:meth:`invariants.frameworks.base.Framework.model_view`) turns a model into a
 :class:`ModelView`:
 
 - :class:`Param`: every parameter tensor, as a numpy array in the framework's layout, with its *role*
@@ -32,6 +32,44 @@ from invariants.layers import Layer, Layout
 ROLES = ("weight", "embedding", "recurrent", "bias", "norm_scale", "norm_shift", "other")
 #: roles whose tensors a framework initializes with random values
 RANDOM_ROLES = ("weight", "embedding", "recurrent")
+
+
+@dataclass(frozen=True)
+class ModelParts:
+    """A model as the user packed it: ``(model, variables, input, apply_kwargs)``.
+
+    Accepted forms (what a ``module:factory`` target may return): a bare model; ``(model, second)`` or
+    ``(model, second, input)`` (``second`` is the variables of a Flax module or the params of a
+    reference network; torch and Keras read it as the example input); a dict
+    ``{"model"|"module": ..., "variables"|"params": ..., "input": ..., "apply_kwargs": ...}``.
+    """
+
+    model: Any
+    variables: Any = None
+    input: Any = None
+    apply_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def with_input(self, x: Any) -> "ModelParts":
+        return ModelParts(self.model, self.variables, x, self.apply_kwargs)
+
+    def second_as_input(self) -> "ModelParts":
+        """``(model, x)``: the second element is the example input (torch, Keras)."""
+        if self.variables is not None and self.input is None:
+            return ModelParts(self.model, None, self.variables, self.apply_kwargs)
+        return self
+
+
+def unpack_model(obj: Any) -> ModelParts:
+    """The :class:`ModelParts` of any accepted form (see :class:`ModelParts`)."""
+    if isinstance(obj, ModelParts):
+        return obj
+    if isinstance(obj, dict) and ("model" in obj or "module" in obj):
+        model = obj.get("model", obj.get("module"))
+        variables = obj.get("variables", obj.get("params"))
+        return ModelParts(model, variables, obj.get("input"), dict(obj.get("apply_kwargs") or {}))
+    if isinstance(obj, (tuple, list)) and 2 <= len(obj) <= 3:
+        return ModelParts(obj[0], obj[1], obj[2] if len(obj) == 3 else None)
+    return ModelParts(obj)
 
 
 @dataclass
@@ -311,6 +349,6 @@ def units_last(a: np.ndarray, axis: int, n_units: int) -> np.ndarray:
 
 
 __all__ = [
-    "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "ModelView", "Node", "Param", "Probe", "RANDOM_ROLES",
-    "ROLES", "Signal", "activation_key", "units_last", "varies",
+    "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "ModelParts", "ModelView", "Node", "Param", "Probe", "RANDOM_ROLES",
+    "ROLES", "Signal", "activation_key", "units_last", "unpack_model", "varies",
 ]

@@ -1,0 +1,280 @@
+"""The one interface every framework implements: :class:`Framework`.
+
+A framework (``invariants/frameworks/<name>/``) tells the rest of the package everything that depends
+on it, in one object:
+
+- **who it is**: ``name`` (command line), ``import_name`` (its presence means installed),
+  ``requirements`` (what to ``pip install``; :attr:`Framework.install_hint` is derived from them);
+- **weight layout**: ``layout`` (a key of :data:`invariants.layers.LAYOUTS`: which axes of a weight are
+  fan_in, fan_out, receptive field, output units) and ``rows_axis`` (how its orthogonal initializer
+  flattens a tensor: ``"first"`` = rows are axis 0 (PyTorch), ``"last"`` = columns are the last axis
+  (JAX, Keras));
+- **initializer calling convention**: :meth:`Framework.wrap` turns a user callable into a sampler
+  ``seed -> np.ndarray``; :meth:`Framework.owns_callable` recognises the framework's own initializers
+  (by the module they live in); :meth:`Framework.known_expectation` states what a known one documents;
+- **catalogue**: :meth:`Framework.catalogue`, its initializers and layer defaults as audit
+  :class:`~invariants.frameworks.subjects.Subject` objects;
+- **models**: :meth:`Framework.owns_model` and :meth:`Framework.model_view` (a
+  :class:`~invariants.frameworks.model.ModelView` for the model check);
+- **randomness**: :meth:`Framework.generator`, the framework's own seeded generator.
+
+A :class:`Framework` object is light: creating it, listing it, asking for its install hint or whether
+it owns an object never imports the framework (``owns_model`` looks only at frameworks already in
+``sys.modules``: a torch model cannot exist without torch imported).  The heavy parts live in two
+modules of the framework's folder, imported on first use: ``initializers_module`` (defining ``wrap``,
+``known_expectation`` and ``catalogue(framework)``) and ``models_module`` (defining ``view``, called by :meth:`Framework.view`).  A
+framework with no initializer support (``reference``) or no model support (``numpy``) leaves the
+module name empty.
+
+Adding a framework: a folder ``invariants/frameworks/<name>/`` whose ``__init__.py`` defines
+``FRAMEWORK`` (an instance of a :class:`Framework` subclass), or, outside this package, an entry point in
+the group ``invariants.frameworks`` naming such an instance (:mod:`invariants.frameworks.registry`).
+Every framework must pass :mod:`invariants.frameworks.conformance`.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from invariants.core.errors import FrameworkUnavailable
+from invariants.frameworks.errors import BadModel, FrameworkMissing
+from invariants.frameworks.model import ModelParts, ModelView, unpack_model
+from invariants.frameworks.subjects import Block, Expectation, Sampler, Subject, load_callable
+from invariants.layers import Layer, fans_from_shape
+
+
+class Framework:
+    """Base class of every framework (see the module docstring).
+
+    Class attributes (override in a subclass):
+        name: the name used on the command line and in reports (``"torch"``).
+        import_name: the module whose presence means the framework is installed (``"torch"``).
+        requirements: the pip requirements that install it (``("torch==2.13.0",)``).
+        layout: weight layout key of :mod:`invariants.layers` (``"torch"``, ``"jax"``, ``"keras"``).
+        rows_axis: orthogonal flattening, ``"first"`` or ``"last"`` (see the module docstring).
+        callable_modules: top-level module names whose callables are this framework's initializers
+            (``("keras", "tensorflow")``).
+        model_form: how a model of this framework is given, for messages (``"a torch nn.Module"``).
+        order: position in listings (CLI messages, the docs' framework table); ties sort by name.
+        initializers_module: module with ``wrap(fn, shape)``, ``known_expectation(fn)`` and
+            ``catalogue(framework)``; ``""``: no initializer support.
+        models_module: module with the model extractor (called by :meth:`view`); ``""``: no model support.
+    """
+
+    name: ClassVar[str] = ""
+    import_name: ClassVar[str] = ""
+    requirements: ClassVar[tuple[str, ...]] = ()
+    layout: ClassVar[str] = "torch"
+    rows_axis: ClassVar[str] = "first"
+    callable_modules: ClassVar[tuple[str, ...]] = ()
+    model_form: ClassVar[str] = ""
+    order: ClassVar[int] = 100
+    initializers_module: ClassVar[str] = ""
+    models_module: ClassVar[str] = ""
+
+    def __repr__(self) -> str:
+        return f"<Framework {self.name}>"
+
+    # ---------------------------------------------------------------- identity and availability
+    @property
+    def install_hint(self) -> str:
+        """What to run when the framework is missing (``"pip install torch==2.13.0"``)."""
+        return "pip install " + " ".join(self.requirements or (self.import_name,))
+
+    @property
+    def supports_initializers(self) -> bool:
+        """Whether the framework has initializers to audit (``audit``/``identify``)."""
+        return bool(self.initializers_module)
+
+    @property
+    def supports_models(self) -> bool:
+        """Whether the framework's models can be checked (``check-model``)."""
+        return bool(self.models_module)
+
+    def available(self) -> bool:
+        """Whether the framework can be imported (checked without importing it)."""
+        return not self.import_name or importlib.util.find_spec(self.import_name) is not None
+
+    def require(self) -> None:
+        """Raise :class:`FrameworkUnavailable` (with the install hint) if the framework is missing."""
+        if not self.available():
+            raise FrameworkUnavailable(self.name, self.install_hint)
+
+    def support(self, module_name: str) -> ModuleType:
+        """Import one of the framework's heavy modules.
+
+        Raises:
+            FrameworkUnavailable: the framework is missing, its import fails, or ``module_name`` is empty
+                or absent (no such support in this version).
+        """
+        self.require()
+        if not module_name:
+            raise FrameworkUnavailable(self.name, f"no {self.name} support of this kind in this version of invariants")
+        try:
+            return importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                raise FrameworkUnavailable(self.name, f"no {self.name} adapter in this version of invariants") from None
+            missing = exc.name or self.import_name
+            raise FrameworkUnavailable(self.name, f"{self.install_hint} (import of {missing!r} failed)") from None
+        except ImportError as exc:
+            raise FrameworkUnavailable(self.name, f"{self.install_hint} (import failed: {exc})") from None
+
+    # ---------------------------------------------------------------- initializers
+    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+        """A sampler ``seed -> np.ndarray`` calling the user's ``fn`` in this framework's convention for a
+        tensor of ``shape``; the sampler raises :class:`~invariants.frameworks.errors.BadInitializer` (one
+        clear line) if ``fn`` raises or returns a wrong shape, a non-floating dtype or non-finite values.
+
+        Raises:
+            FrameworkUnavailable: the framework is missing.
+        """
+        return self.support(self.initializers_module).wrap(fn, shape)
+
+    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
+        """The expectation the framework documents for ``fn`` (used when ``--expect`` is omitted)."""
+        return self.support(self.initializers_module).known_expectation(fn)
+
+    def catalogue(self) -> list[Subject]:
+        """Every initializer and layer default of the framework, as audit subjects.
+
+        Raises:
+            FrameworkUnavailable: the framework is missing (or has no initializers).
+        """
+        return self.support(self.initializers_module).catalogue(self)
+
+    def owns_callable(self, fn: Any) -> bool:
+        """Whether ``fn`` is one of this framework's initializers: it lives in one of
+        :attr:`callable_modules` (``torch.nn.init.*`` for torch).  Never imports the framework."""
+        mod = getattr(fn, "__module__", None) or type(fn).__module__ or ""
+        return any(mod == m or mod.startswith(m + ".") for m in self.callable_modules)
+
+    def load(self, target: str) -> Callable[..., Any]:
+        """Import ``module:attr`` (``attr`` may be dotted) and return the callable.
+
+        Raises:
+            BadInitializer: malformed target, import failure, missing attribute, not callable.
+        """
+        return load_callable(target)
+
+    # ---------------------------------------------------------------- layout
+    def shape(self, layer: Layer) -> tuple[int, ...]:
+        """The weight shape of ``layer`` in this framework's layout."""
+        return layer.shape(self.layout)
+
+    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
+        """The fans the framework's own fan function computes for a weight of ``shape`` (``None`` below
+        2 dims).  Default: the layout's documented rule, :func:`invariants.layers.fans_from_shape`."""
+        return fans_from_shape(shape, self.layout) if len(shape) >= 2 else None
+
+    def blocks(self, layer: Layer) -> tuple[Block, ...]:
+        """Packed blocks (gates, q/k/v) of ``layer``'s weight in this layout."""
+        return tuple(Block(n, idx, layer.block_layer()) for n, idx in layer.block_index(self.layout))
+
+    def subject_for(self, fn: Callable[..., Any], layer: Layer, expect: Expectation, target: str) -> Subject:
+        """An audit subject for a user callable on ``layer`` (used by ``invariants.audit.initializer``)."""
+        shape = self.shape(layer)
+        return Subject(target=target, param="", layer=layer, shape=shape, sampler=self.wrap(fn, shape),
+                       expect=expect, framework_fans=self.framework_fans(shape), blocks=self.blocks(layer))
+
+    # ---------------------------------------------------------------- models
+    def owns_model(self, obj: Any) -> bool:
+        """Whether ``obj`` (a model, or a tuple/dict packing it, :func:`~invariants.frameworks.model.unpack_model`)
+        is a model of this framework.  Never imports the framework.
+
+        Raises:
+            BadModel: it is this framework's model but unusable as given (e.g. a Flax module without
+                its variables).
+        """
+        return False
+
+    def model_view(self, obj: Any, name: str = "model", example_input: Any = None, batch: int = 32,
+                   seed: int = 0) -> ModelView:
+        """The :class:`~invariants.frameworks.model.ModelView` of a model of this framework.
+
+        Args:
+            obj: the model, or a tuple/dict packing it with its variables and example input
+                (:func:`~invariants.frameworks.model.unpack_model`).
+            name: display name.
+            example_input: probe input (overrides one packed in ``obj``).
+            batch: probe batch size when the input is inferred.
+            seed: seed of the probe input, the probe loss's ``r`` and the framework RNG (dropout).
+
+        Raises:
+            BadModel: inconsistent parts, or a framework without model support.
+            FrameworkMissing: the framework is not installed.
+        """
+        if not self.supports_models:
+            raise BadModel(f"{self.name} has no model check; frameworks with one: see `invariants check-model --help`")
+        try:
+            module = self.support(self.models_module)
+        except FrameworkUnavailable as exc:
+            message = (f"{self.name} is not installed: {self.install_hint}" if not self.available()
+                       else f"{self.name} cannot be imported ({exc.hint}): {self.install_hint}")
+            raise FrameworkMissing(self.name, self.install_hint, message) from None
+        parts = unpack_model(obj)
+        if example_input is not None:
+            parts = parts.with_input(example_input)
+        try:
+            return self.view(module, self.model_parts(parts), name, batch, seed)
+        except BadModel:
+            raise
+        except ValueError as exc:
+            raise BadModel(" ".join(str(exc).split())) from None
+
+    def view(self, module: ModuleType, parts: ModelParts, name: str, batch: int, seed: int) -> ModelView:
+        """Call the models module's extractor on the parts (default ``view(model, name, x, batch, seed)``)."""
+        return module.view(parts.model, name, parts.input, batch, seed)
+
+    def model_parts(self, parts: ModelParts) -> ModelParts:
+        """The framework's reading of the packed parts (default: as given).  Torch and Keras read a
+        ``(model, x)`` pair's second element as the example input."""
+        return parts
+
+    # ---------------------------------------------------------------- randomness
+    def generator(self, seed: int) -> Any:
+        """The framework's own random generator seeded with ``seed`` (default a numpy ``Generator``)."""
+        return np.random.default_rng(int(seed))
+
+    def loaded(self) -> bool:
+        """Whether the framework is already imported in this process (``owns_model`` asks only then)."""
+        return self.import_name in sys.modules
+
+
+
+
+
+class CatalogueBuilder:
+    """Base of a framework's catalogue code (``<framework>/initializers.py``): the framework's layout
+    helpers (:meth:`Framework.shape`, :meth:`Framework.framework_fans`, :meth:`Framework.blocks`,
+    :meth:`Framework.wrap`) as methods, so subject-building code reads ``self.shape(layer)``.
+
+    Args:
+        framework: the framework whose catalogue is built.
+    """
+
+    def __init__(self, framework: Framework) -> None:
+        self.framework = framework
+
+    @property
+    def layout(self) -> str:
+        return self.framework.layout
+
+    def shape(self, layer: Layer) -> tuple[int, ...]:
+        return self.framework.shape(layer)
+
+    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
+        return self.framework.framework_fans(shape)
+
+    def blocks(self, layer: Layer) -> tuple[Block, ...]:
+        return self.framework.blocks(layer)
+
+    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+        return self.framework.wrap(fn, shape)
+
+__all__ = ["CatalogueBuilder", "Framework"]

@@ -1,0 +1,53 @@
+"""PyTorch: ``torch.nn.init.*``, the defaults of ``torch.nn`` layers, and ``nn.Module`` models.
+
+Calling convention: ``fn(tensor)`` fills a float32 tensor in place (or returns a new one); a
+``generator=`` keyword gets a seeded ``torch.Generator`` (:mod:`invariants.frameworks.torch.initializers`).
+Layout ``torch``: weights ``(out, in, *k)``, transposed convs ``(C_in, C_out/G, *k)``; orthogonal rows on
+the first axis.  Models: any ``nn.Module``, or ``(module, example_input)``
+(:mod:`invariants.frameworks.torch.model`).
+"""
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from invariants.frameworks.base import Framework
+from invariants.frameworks.model import ModelParts, unpack_model
+
+
+class TorchFramework(Framework):
+    """PyTorch; see the package docstring."""
+
+    name = "torch"
+    import_name = "torch"
+    requirements = ("torch==2.13.0",)
+    layout = "torch"
+    rows_axis = "first"
+    callable_modules = ("torch",)
+    model_form = "a torch nn.Module"
+    order = 1
+    initializers_module = "invariants.frameworks.torch.initializers"
+    models_module = "invariants.frameworks.torch.model"
+
+    def owns_model(self, obj: Any) -> bool:
+        if not self.loaded():
+            return False
+        import torch
+
+        return isinstance(unpack_model(obj).model, torch.nn.Module)
+
+    def model_parts(self, parts: ModelParts) -> ModelParts:
+        return parts.second_as_input()  # (module, example_input)
+
+    def view(self, module: ModuleType, parts: ModelParts, name: str, batch: int, seed: int) -> Any:
+        return module.view(parts.model, name, parts.input, batch, seed)
+
+    def generator(self, seed: int) -> Any:
+        """A ``torch.Generator`` seeded with ``seed`` (CPU)."""
+        self.require()
+        import torch
+
+        return torch.Generator().manual_seed(int(seed))
+
+
+FRAMEWORK = TorchFramework()
