@@ -148,6 +148,15 @@ class Framework:
         """
         return self.support(self.initializers_module).catalogue(self)
 
+    def example_initializers(self) -> list[Callable[..., Any]]:
+        """A few of the framework's own random initializers in its calling convention (for the
+        conformance checks: :meth:`owns_callable` must claim them, :meth:`wrap` must draw from them).
+
+        Raises:
+            FrameworkUnavailable: the framework is missing.
+        """
+        return list(self.support(self.initializers_module).examples()) if self.supports_initializers else []
+
     def owns_callable(self, fn: Any) -> bool:
         """Whether ``fn`` is one of this framework's initializers: it lives in one of
         :attr:`callable_modules` (``torch.nn.init.*`` for torch).  Never imports the framework."""
@@ -230,6 +239,15 @@ class Framework:
     def view(self, module: ModuleType, parts: ModelParts, name: str, batch: int, seed: int) -> ModelView:
         """Call the models module's extractor on the parts (default ``view(model, name, x, batch, seed)``)."""
         return module.view(parts.model, name, parts.input, batch, seed)
+
+    def example_model(self) -> tuple[Any, int] | None:
+        """``(model, number of parameter values by the framework's own count)``: a small model built with
+        the framework, for the conformance checks; ``None`` without model support.
+
+        Raises:
+            FrameworkUnavailable: the framework is missing.
+        """
+        return self.support(self.models_module).example() if self.supports_models else None
 
     def model_parts(self, parts: ModelParts) -> ModelParts:
         """The framework's reading of the packed parts (default: as given).  Torch and Keras read a

@@ -62,6 +62,13 @@ def _all() -> dict[str, Framework]:
     return dict(sorted(merged.items(), key=lambda kv: (kv[1].order, kv[0])))
 
 
+def refresh() -> None:
+    """Forget what was discovered: the next call looks at the built-in folders and the entry points
+    again (after a plugin was installed, or its path added, in this process)."""
+    global _found
+    _found = None
+
+
 def register(framework: Framework) -> Framework:
     """Add (or replace) a framework at run time; returns it.  See :func:`unregister`."""
     if not isinstance(framework, Framework) or not framework.name:
@@ -151,5 +158,5 @@ def framework_of(obj: Any) -> Framework:
 
 __all__ = [
     "ENTRY_POINT_GROUP", "FrameworkUnavailable", "framework_of", "frameworks", "get_framework", "lookup", "names",
-    "register", "unregister",
+    "refresh", "register", "unregister",
 ]

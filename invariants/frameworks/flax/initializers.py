@@ -303,3 +303,9 @@ def catalogue(framework: Framework) -> list[Subject]:
     """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
     return FlaxCatalogue(framework).catalogue()
 
+
+
+def examples() -> list[Callable[..., Any]]:
+    """None: Flax's initializers are JAX's (``flax.linen.initializers`` re-exports them), claimed by the
+    ``jax`` framework; Flax's own contribution is its layers' defaults (the catalogue)."""
+    return []

@@ -228,3 +228,18 @@ def view(module: Any, variables: Any, name: str, example_input: Any = None, batc
 
 
 __all__ = ["extract_params", "is_module", "probe", "view"]
+
+
+class ExampleMLP(nn.Module):
+    """A small ReLU MLP (conformance checks)."""
+
+    @nn.compact
+    def __call__(self, x: Any) -> Any:
+        return nn.Dense(4)(nn.relu(nn.Dense(16)(x)))
+
+
+def example() -> tuple[Any, int]:
+    """``((module, variables), parameter count)`` of :class:`ExampleMLP` (conformance checks)."""
+    module = ExampleMLP()
+    variables = module.init(jax.random.key(0), jnp.ones((1, 8)))
+    return (module, variables), int(sum(np.size(v) for v in jax.tree_util.tree_leaves(variables["params"])))

@@ -283,3 +283,8 @@ def catalogue(framework: Framework) -> list[Subject]:
     """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
     return JaxCatalogue(framework).catalogue()
 
+
+
+def examples() -> list[Callable[..., Any]]:
+    """A few ``jax.nn.initializers`` (the conformance checks wrap them)."""
+    return [I.glorot_normal(), I.he_uniform(), I.orthogonal()]

@@ -411,3 +411,8 @@ def catalogue(framework: Framework) -> list[Subject]:
     """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
     return KerasCatalogue(framework).catalogue()
 
+
+
+def examples() -> list[Callable[..., Any]]:
+    """A few ``keras.initializers`` (the conformance checks wrap them)."""
+    return [KI.GlorotUniform(), KI.HeNormal, KI.Orthogonal()]

@@ -309,3 +309,11 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
 
 __all__ = ["extract_params", "is_model", "probe", "view"]
+
+
+def example() -> tuple[Any, int]:
+    """A small ReLU MLP built with ``keras.layers`` and its parameter count (conformance checks)."""
+    L = keras.layers
+    model = keras.Sequential([keras.Input((8,)), L.Dense(16, activation="relu", kernel_initializer="he_normal"),
+                              L.Dense(4)])
+    return model, int(model.count_params())

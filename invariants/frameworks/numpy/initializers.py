@@ -100,3 +100,8 @@ def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
 def catalogue(framework: Framework) -> list[Subject]:
     """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
     return NumpyCatalogue(framework).catalogue()
+
+
+def examples() -> list[Callable[..., Any]]:
+    """This framework's own random initializers (the conformance checks wrap them)."""
+    return [orthogonal]

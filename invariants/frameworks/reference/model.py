@@ -123,3 +123,12 @@ def _mean_field(arch: Architecture, params: dict[str, np.ndarray]) -> dict[str, 
 
 
 __all__ = ["is_model", "view"]
+
+
+def example() -> tuple[Any, int]:
+    """``((Architecture, params), parameter count)`` of a small tanh network (conformance checks)."""
+    from invariants.reference.network import random_params
+
+    arch = Architecture((8, 16, 4), activation="tanh")
+    params = random_params(arch, np.random.default_rng(0))
+    return (arch, params), int(sum(np.size(v) for v in params.values()))

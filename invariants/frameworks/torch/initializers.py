@@ -380,3 +380,8 @@ def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
 def catalogue(framework: Framework) -> list[Subject]:
     """The framework's initializers and layer defaults as audit subjects (see the module docstring)."""
     return TorchCatalogue(framework).catalogue()
+
+
+def examples() -> list[Callable[..., Any]]:
+    """A few ``torch.nn.init`` initializers (the conformance checks wrap them)."""
+    return [torch.nn.init.xavier_uniform_, torch.nn.init.kaiming_normal_, torch.nn.init.orthogonal_]

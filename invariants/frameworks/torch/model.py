@@ -327,3 +327,11 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
 
 __all__ = ["extract_params", "is_model", "probe", "view"]
+
+
+def example() -> tuple[Any, int]:
+    """A small ReLU MLP built with ``torch.nn`` and its parameter count (conformance checks)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+    return model, sum(p.numel() for p in model.parameters())
