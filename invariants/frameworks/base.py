@@ -64,6 +64,8 @@ class Framework:
         initializers_module: module with ``wrap(fn, shape)``, ``known_expectation(fn)`` and
             ``catalogue(framework)``; ``""``: no initializer support.
         models_module: module with the model extractor (called by :meth:`view`); ``""``: no model support.
+        model_type: ``"module:Class"`` of the framework's models (``"torch.nn:Module"``), for the default
+            :meth:`owns_model`; resolved only once the module's top-level package is imported.
     """
 
     name: ClassVar[str] = ""
@@ -76,6 +78,7 @@ class Framework:
     order: ClassVar[int] = 100
     initializers_module: ClassVar[str] = ""
     models_module: ClassVar[str] = ""
+    model_type: ClassVar[str] = ""
 
     def __repr__(self) -> str:
         return f"<Framework {self.name}>"
@@ -194,13 +197,22 @@ class Framework:
     # ---------------------------------------------------------------- models
     def owns_model(self, obj: Any) -> bool:
         """Whether ``obj`` (a model, or a tuple/dict packing it, :func:`~invariants.frameworks.model.unpack_model`)
-        is a model of this framework.  Never imports the framework.
+        is a model of this framework: an instance of :attr:`model_type`.  Never imports the framework (a
+        model cannot exist before its framework's package is imported).
 
         Raises:
             BadModel: it is this framework's model but unusable as given (e.g. a Flax module without
                 its variables).
         """
-        return False
+        if not self.model_type:
+            return False
+        module_name, _, attr = self.model_type.partition(":")
+        if module_name.split(".")[0] not in sys.modules:
+            return False
+        cls: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            cls = getattr(cls, part)
+        return isinstance(unpack_model(obj).model, cls)
 
     def model_view(self, obj: Any, name: str = "model", example_input: Any = None, batch: int = 32,
                    seed: int = 0) -> ModelView:
@@ -259,9 +271,6 @@ class Framework:
         """The framework's own random generator seeded with ``seed`` (default a numpy ``Generator``)."""
         return np.random.default_rng(int(seed))
 
-    def loaded(self) -> bool:
-        """Whether the framework is already imported in this process (``owns_model`` asks only then)."""
-        return self.import_name in sys.modules
 
 
 

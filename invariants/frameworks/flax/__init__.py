@@ -25,15 +25,12 @@ class FlaxFramework(JaxFramework):
     order = 3
     initializers_module = "invariants.frameworks.flax.initializers"
     models_module = "invariants.frameworks.flax.model"
+    model_type = "flax.linen:Module"
 
     def owns_model(self, obj: Any) -> bool:
-        if not self.loaded():
+        if not super().owns_model(obj):
             return False
-        import flax.linen as fnn
-
         parts = unpack_model(obj)
-        if not isinstance(parts.model, fnn.Module):
-            return False
         if parts.variables is None or not hasattr(parts.variables, "items"):
             raise BadModel("a Flax module needs its variables: return (module, module.init(key, x)) "
                            "or {'module': ..., 'variables': ..., 'input': x}")

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from types import ModuleType
 from typing import Any
 
 from invariants.frameworks.base import Framework
-from invariants.frameworks.model import ModelParts, unpack_model
+from invariants.frameworks.model import ModelParts
 
 
 def choose_backend() -> None:
@@ -39,6 +38,7 @@ class KerasFramework(Framework):
     order = 4
     initializers_module = "invariants.frameworks.keras.initializers"
     models_module = "invariants.frameworks.keras.model"
+    model_type = "keras.layers:Layer"
 
     def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
         """Keras' own ``compute_fans`` on ``shape``."""
@@ -46,18 +46,8 @@ class KerasFramework(Framework):
 
         return framework_fans(shape)
 
-    def owns_model(self, obj: Any) -> bool:
-        if not self.loaded():
-            return False
-        import keras
-
-        return isinstance(unpack_model(obj).model, keras.layers.Layer)
-
     def model_parts(self, parts: ModelParts) -> ModelParts:
         return parts.second_as_input()  # (model, example_input)
-
-    def view(self, module: ModuleType, parts: ModelParts, name: str, batch: int, seed: int) -> Any:
-        return module.view(parts.model, name, parts.input, batch, seed)
 
     def generator(self, seed: int) -> Any:
         """A ``keras.random.SeedGenerator`` seeded with ``seed``."""

@@ -26,13 +26,12 @@ class ReferenceFramework(Framework):
     model_form = "a reference (Architecture, params) pair"
     order = 5
     models_module = "invariants.frameworks.reference.model"
+    model_type = "invariants.reference.network:Architecture"
 
     def owns_model(self, obj: Any) -> bool:
-        from invariants.reference.network import Architecture
-
-        parts = unpack_model(obj)
-        if not isinstance(parts.model, Architecture):
+        if not super().owns_model(obj):
             return False
+        parts = unpack_model(obj)
         if not isinstance(parts.variables, dict):
             raise BadModel("a reference network needs (Architecture, params) with params a dict of arrays")
         return True

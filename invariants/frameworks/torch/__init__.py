@@ -8,11 +8,10 @@ the first axis.  Models: any ``nn.Module``, or ``(module, example_input)``
 """
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from invariants.frameworks.base import Framework
-from invariants.frameworks.model import ModelParts, unpack_model
+from invariants.frameworks.model import ModelParts
 
 
 class TorchFramework(Framework):
@@ -28,19 +27,10 @@ class TorchFramework(Framework):
     order = 1
     initializers_module = "invariants.frameworks.torch.initializers"
     models_module = "invariants.frameworks.torch.model"
-
-    def owns_model(self, obj: Any) -> bool:
-        if not self.loaded():
-            return False
-        import torch
-
-        return isinstance(unpack_model(obj).model, torch.nn.Module)
+    model_type = "torch.nn:Module"
 
     def model_parts(self, parts: ModelParts) -> ModelParts:
         return parts.second_as_input()  # (module, example_input)
-
-    def view(self, module: ModuleType, parts: ModelParts, name: str, batch: int, seed: int) -> Any:
-        return module.view(parts.model, name, parts.input, batch, seed)
 
     def generator(self, seed: int) -> Any:
         """A ``torch.Generator`` seeded with ``seed`` (CPU)."""

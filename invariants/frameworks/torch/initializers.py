@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from invariants.frameworks.base import CatalogueBuilder, Framework
+from invariants.frameworks.torch.model import param_layer
 from invariants.frameworks.subjects import (
     BadInitializer,
     Documented,
@@ -199,12 +200,16 @@ class TorchCatalogue(CatalogueBuilder):
         ]
 
     # ----------------------------------------------------------------- layer defaults
-    def _module_subject(self, cls_name: str, ctor: Callable[[], Any], call: str, param: str, layer: Layer | None,
+    def _module_subject(self, cls_name: str, ctor: Callable[[], Any], call: str, param: str,
                         expect: Expectation, documented: Documented | None = None, blocks: bool = False,
                         fan_candidates: tuple[tuple[str, int], ...] = ()) -> Subject:
+        """A layer default: ``param`` of the module ``ctor()`` builds, its layer semantics read by the
+        model extractor (:func:`invariants.frameworks.torch.model.param_layer`), not restated here."""
         getter = _getter(param)
         with _Seeded(0):
-            shape = tuple(getter(ctor()).shape)
+            built = ctor()
+        shape = tuple(getter(built).shape)
+        layer = param_layer(built, param)
         if layer is not None and len(shape) >= 2 and not isinstance(layer, Embedding):
             expected_shape = self.shape(layer)
             if expected_shape != shape:
@@ -231,7 +236,6 @@ class TorchCatalogue(CatalogueBuilder):
 
     def _layer_defaults(self) -> list[Subject]:
         nn = torch.nn
-        L = parse_layer
         he = Expectation(HE_UNIFORM, label=HE_UNIFORM_LABEL)
         m = self._module_subject
         out: list[Subject] = []
@@ -240,41 +244,38 @@ class TorchCatalogue(CatalogueBuilder):
             return Documented(LINEAR_DEFAULT, ref, label="U(+-1/sqrt(fan_in)) with torch's fan_in, variance 1/(3 fan_in)")
 
         # Linear and Bilinear
-        out.append(m("Linear", lambda: nn.Linear(300, 100), "Linear(300, 100)", "weight", L("dense(300,100)"), he,
+        out.append(m("Linear", lambda: nn.Linear(300, 100), "Linear(300, 100)", "weight", he,
                      lin_doc(REF_LINEAR)))
-        out.append(m("Linear", lambda: nn.Linear(300, 100), "Linear(300, 100)", "bias", None,
+        out.append(m("Linear", lambda: nn.Linear(300, 100), "Linear(300, 100)", "bias",
                      Expectation(Uniform(-1 / math.sqrt(300), 1 / math.sqrt(300)), label="U(+-1/sqrt(300)) (documented)")))
         b = 1 / math.sqrt(20)
-        out.append(m("Bilinear", lambda: nn.Bilinear(20, 50, 30), "Bilinear(20, 50, 30)", "weight", L("bilinear(20,50,30)"),
+        out.append(m("Bilinear", lambda: nn.Bilinear(20, 50, 30), "Bilinear(20, 50, 30)", "weight",
                      he, Documented(Uniform(-b, b), REF_BILINEAR, label="U(+-1/sqrt(in1_features)) = U(+-1/sqrt(20))"),
                      fan_candidates=(("in1_features 20", 20),)))
         # convolutions
         convs = [
-            ("Conv1d", lambda: nn.Conv1d(16, 32, 5), "Conv1d(16, 32, 5)", "conv1d(16,32,k=5)"),
-            ("Conv2d", lambda: nn.Conv2d(32, 64, 3), "Conv2d(32, 64, 3)", "conv2d(32,64,k=3)"),
-            ("Conv2d", lambda: nn.Conv2d(32, 64, 3, groups=4), "Conv2d(32, 64, 3, groups=4)", "conv2d(32,64,k=3,groups=4)"),
-            ("Conv2d", lambda: nn.Conv2d(32, 64, 3, groups=32), "Conv2d(32, 64, 3, groups=32)", "depthwise_conv2d(32,k=3,m=2)"),
-            ("Conv3d", lambda: nn.Conv3d(8, 16, (2, 3, 4)), "Conv3d(8, 16, (2, 3, 4))", "conv3d(8,16,k=(2,3,4))"),
+            ("Conv1d", lambda: nn.Conv1d(16, 32, 5), "Conv1d(16, 32, 5)"),
+            ("Conv2d", lambda: nn.Conv2d(32, 64, 3), "Conv2d(32, 64, 3)"),
+            ("Conv2d", lambda: nn.Conv2d(32, 64, 3, groups=4), "Conv2d(32, 64, 3, groups=4)"),
+            ("Conv2d", lambda: nn.Conv2d(32, 64, 3, groups=32), "Conv2d(32, 64, 3, groups=32)"),  # depthwise, m = 2
+            ("Conv3d", lambda: nn.Conv3d(8, 16, (2, 3, 4)), "Conv3d(8, 16, (2, 3, 4))"),
         ]
-        for cls, ctor, call, text in convs:
-            out.append(m(cls, ctor, call, "weight", L(text), he, lin_doc(REF_CONV)))
+        for cls, ctor, call in convs:
+            out.append(m(cls, ctor, call, "weight", he, lin_doc(REF_CONV)))
         fi = 32 * 9
-        out.append(m("Conv2d", lambda: nn.Conv2d(32, 64, 3), "Conv2d(32, 64, 3)", "bias", None,
+        out.append(m("Conv2d", lambda: nn.Conv2d(32, 64, 3), "Conv2d(32, 64, 3)", "bias",
                      Expectation(Uniform(-1 / math.sqrt(fi), 1 / math.sqrt(fi)), label="U(+-1/sqrt(C_in K)) (documented)")))
         convts = [
-            ("ConvTranspose1d", lambda: nn.ConvTranspose1d(16, 32, 5), "ConvTranspose1d(16, 32, 5)", "conv_transpose1d(16,32,k=5)"),
-            ("ConvTranspose2d", lambda: nn.ConvTranspose2d(32, 64, 3), "ConvTranspose2d(32, 64, 3)", "conv_transpose2d(32,64,k=3)"),
-            ("ConvTranspose2d", lambda: nn.ConvTranspose2d(32, 64, 3, groups=4), "ConvTranspose2d(32, 64, 3, groups=4)",
-             "conv_transpose2d(32,64,k=3,groups=4)"),
-            ("ConvTranspose2d", lambda: nn.ConvTranspose2d(32, 64, 3, stride=2), "ConvTranspose2d(32, 64, 3, stride=2)",
-             "conv_transpose2d(32,64,k=3,stride=2)"),
-            ("ConvTranspose3d", lambda: nn.ConvTranspose3d(8, 16, (2, 3, 4)), "ConvTranspose3d(8, 16, (2, 3, 4))",
-             "conv_transpose3d(8,16,k=(2,3,4))"),
+            ("ConvTranspose1d", lambda: nn.ConvTranspose1d(16, 32, 5), "ConvTranspose1d(16, 32, 5)"),
+            ("ConvTranspose2d", lambda: nn.ConvTranspose2d(32, 64, 3), "ConvTranspose2d(32, 64, 3)"),
+            ("ConvTranspose2d", lambda: nn.ConvTranspose2d(32, 64, 3, groups=4), "ConvTranspose2d(32, 64, 3, groups=4)"),
+            ("ConvTranspose2d", lambda: nn.ConvTranspose2d(32, 64, 3, stride=2), "ConvTranspose2d(32, 64, 3, stride=2)"),
+            ("ConvTranspose3d", lambda: nn.ConvTranspose3d(8, 16, (2, 3, 4)), "ConvTranspose3d(8, 16, (2, 3, 4))"),
         ]
-        for cls, ctor, call, text in convts:
-            out.append(m(cls, ctor, call, "weight", L(text), he, lin_doc(REF_CONVT)))
+        for cls, ctor, call in convts:
+            out.append(m(cls, ctor, call, "weight", he, lin_doc(REF_CONVT)))
         # embedding: documented N(0, 1)
-        out.append(m("Embedding", lambda: nn.Embedding(1000, 64), "Embedding(1000, 64)", "weight", L("embedding(1000,64)"),
+        out.append(m("Embedding", lambda: nn.Embedding(1000, 64), "Embedding(1000, 64)", "weight",
                      Expectation(Normal(0.0, 1.0), label="N(0, 1) (torch.nn.Embedding docs)")))
         # recurrent layers: every parameter U(+-1/sqrt(H)); textbook: torch's own rule on the textbook fan_in
         rnn_rule = Expectation(LINEAR_DEFAULT, label="U(+-1/sqrt(fan_in)) on the textbook fan_in (torch's Linear rule)")
@@ -282,38 +283,36 @@ class TorchCatalogue(CatalogueBuilder):
         bh = 1 / math.sqrt(h)
         rnn_doc = Documented(Uniform(-bh, bh), REF_RNN, label=f"U(+-1/sqrt(hidden_size)) = U(+-{bh:.6g})")
         hidden = (("hidden_size H 64", h),)
-        for cls, ctor, call, packing in (
-            ("RNN", lambda: nn.RNN(32, h), "RNN(32, 64)", "rnn"),
-            ("LSTM", lambda: nn.LSTM(32, h), "LSTM(32, 64)", "lstm"),
-            ("GRU", lambda: nn.GRU(32, h), "GRU(32, 64)", "gru"),
-            ("LSTMCell", lambda: nn.LSTMCell(32, h), "LSTMCell(32, 64)", "lstm"),
+        for cls, ctor, call in (
+            ("RNN", lambda: nn.RNN(32, h), "RNN(32, 64)"),
+            ("LSTM", lambda: nn.LSTM(32, h), "LSTM(32, 64)"),
+            ("GRU", lambda: nn.GRU(32, h), "GRU(32, 64)"),
+            ("LSTMCell", lambda: nn.LSTMCell(32, h), "LSTMCell(32, 64)"),
         ):
             cell = cls.endswith("Cell")
             sfx = "" if cell else "_l0"
-            packed = packing != "rnn"
-            lay_ih = L(f"{packing}(32,{h})") if packed else L(f"dense(32,{h})")
-            lay_hh = L(f"{packing}({h},{h})") if packed else L(f"dense({h},{h})")
-            out.append(m(cls, ctor, call, f"weight_ih{sfx}", lay_ih, rnn_rule, rnn_doc, blocks=packed, fan_candidates=hidden))
+            packed = cls != "RNN"  # LSTM/GRU gates are packed blocks
+            out.append(m(cls, ctor, call, f"weight_ih{sfx}", rnn_rule, rnn_doc, blocks=packed, fan_candidates=hidden))
             if cls in ("LSTM", "RNN"):
-                out.append(m(cls, ctor, call, f"weight_hh{sfx}", lay_hh, rnn_rule, rnn_doc, blocks=packed, fan_candidates=hidden))
-                out.append(m(cls, ctor, call, f"bias_ih{sfx}", None, Expectation(Uniform(-bh, bh), label="U(+-1/sqrt(H)) (documented)")))
+                out.append(m(cls, ctor, call, f"weight_hh{sfx}", rnn_rule, rnn_doc, blocks=packed, fan_candidates=hidden))
+                out.append(m(cls, ctor, call, f"bias_ih{sfx}", Expectation(Uniform(-bh, bh), label="U(+-1/sqrt(H)) (documented)")))
         # multi-head attention: xavier_uniform_ on the packed (3E, E) in_proj; per projection the fans are (E, E)
         e = 64
         out.append(m("MultiheadAttention", lambda: nn.MultiheadAttention(e, 4), f"MultiheadAttention({e}, 4)", "in_proj_weight",
-                     L(f"qkv({e})"), Expectation(GLOROT_UNIFORM, label="Glorot uniform per projection"), blocks=True))
+                     Expectation(GLOROT_UNIFORM, label="Glorot uniform per projection"), blocks=True))
         out.append(m("MultiheadAttention", lambda: nn.MultiheadAttention(e, 4), f"MultiheadAttention({e}, 4)", "in_proj_bias",
-                     None, Expectation(ZEROS)))
+                     Expectation(ZEROS)))
         out.append(m("MultiheadAttention", lambda: nn.MultiheadAttention(e, 4), f"MultiheadAttention({e}, 4)", "out_proj.weight",
-                     L(f"dense({e},{e})"), he, lin_doc(REF_LINEAR + "; out_proj is a Linear")))
+                     he, lin_doc(REF_LINEAR + "; out_proj is a Linear")))
         out.append(m("MultiheadAttention", lambda: nn.MultiheadAttention(e, 4), f"MultiheadAttention({e}, 4)", "out_proj.bias",
-                     None, Expectation(ZEROS)))
+                     Expectation(ZEROS)))
         out.append(m("MultiheadAttention", lambda: nn.MultiheadAttention(e, 4, kdim=32, vdim=48),
-                     f"MultiheadAttention({e}, 4, kdim=32, vdim=48)", "k_proj_weight", L(f"dense(32,{e})"),
+                     f"MultiheadAttention({e}, 4, kdim=32, vdim=48)", "k_proj_weight",
                      Expectation(GLOROT_UNIFORM, label="Glorot uniform per projection")))
         # normalization layers
-        out.append(m("LayerNorm", lambda: nn.LayerNorm(64), "LayerNorm(64)", "weight", None, Expectation(ONES)))
-        out.append(m("LayerNorm", lambda: nn.LayerNorm(64), "LayerNorm(64)", "bias", None, Expectation(ZEROS)))
-        out.append(m("BatchNorm2d", lambda: nn.BatchNorm2d(16), "BatchNorm2d(16)", "weight", None, Expectation(ONES)))
+        out.append(m("LayerNorm", lambda: nn.LayerNorm(64), "LayerNorm(64)", "weight", Expectation(ONES)))
+        out.append(m("LayerNorm", lambda: nn.LayerNorm(64), "LayerNorm(64)", "bias", Expectation(ZEROS)))
+        out.append(m("BatchNorm2d", lambda: nn.BatchNorm2d(16), "BatchNorm2d(16)", "weight", Expectation(ONES)))
         return out
 
 

@@ -50,7 +50,8 @@ def _conv_layer(m: Any) -> Layer:
     k = tuple(m.kernel_size)
     ci, co, g = m.in_channels, m.out_channels, m.groups
     if isinstance(m, nn.modules.conv._ConvTransposeNd):
-        return ConvTranspose(ci, co, k, groups=g)
+        # the stride is kept for transposed convs only: there it changes the average fan_in (layers docstring)
+        return ConvTranspose(ci, co, k, groups=g, stride=tuple(m.stride))
     if g == ci and g > 1 and co % ci == 0:
         return Depthwise(ci, co, k)
     return Conv(ci, co, k, groups=g)
@@ -130,6 +131,14 @@ def _rnn_param(m: Any, n: str, shape: tuple[int, ...]) -> tuple[str, Layer | Non
     if pk == "rnn":
         return "recurrent", Dense(cols, h)
     return "recurrent", RECURRENT[pk](cols, h)
+
+
+def param_layer(module: Any, name: str) -> Layer | None:
+    """The layer semantics this extractor gives parameter ``name`` (dotted, e.g. ``"out_proj.weight"``)
+    of ``module``; ``None`` for a parameter without fans (bias, norm) or one it does not know.  The
+    catalogue's layer defaults read their layers here, so a layer is described once."""
+    params, _, _ = extract_params(module)
+    return next((p.layer for p in params if p.name == name), None)
 
 
 def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]:

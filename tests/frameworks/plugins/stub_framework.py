@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from invariants.frameworks.base import CatalogueBuilder, Framework
-from invariants.frameworks.model import ModelParts, ModelView, Node, Param, Probe, Signal, unpack_model
+from invariants.frameworks.model import ModelParts, ModelView, Node, Param, Probe, Signal
 from invariants.frameworks.subjects import Expectation, Sampler, Subject, call_initializer, check_array
 from invariants.layers import parse_layer
 from invariants.specs import GLOROT_UNIFORM, Normal
@@ -50,9 +50,7 @@ class StubFramework(Framework):
     order = 50
     initializers_module = "stub_framework"
     models_module = "stub_framework"
-
-    def owns_model(self, obj: Any) -> bool:
-        return isinstance(unpack_model(obj).model, StubMLP)
+    model_type = "stub_framework:StubMLP"
 
     def view(self, module: ModuleType, parts: ModelParts, name: str, batch: int, seed: int) -> ModelView:
         return view(parts.model, name, batch, seed)
