@@ -5,7 +5,7 @@ on it, in one object:
 
 - **who it is**: ``name`` (command line), ``import_name`` (its presence means installed),
   ``requirements`` (what to ``pip install``; :attr:`Framework.install_hint` is derived from them);
-- **weight layout**: ``layout`` (a key of :data:`invariants.layers.LAYOUTS`: which axes of a weight are
+- **weight layout**: ``layout`` (a :class:`invariants.layers.Layout`: which axes of a weight are
   fan_in, fan_out, receptive field, output units) and ``rows_axis`` (how its orthogonal initializer
   flattens a tensor: ``"first"`` = rows are axis 0 (PyTorch), ``"last"`` = columns are the last axis
   (JAX, Keras));
@@ -45,7 +45,7 @@ from invariants.core.errors import FrameworkUnavailable
 from invariants.frameworks.errors import BadModel, FrameworkMissing
 from invariants.frameworks.model import ModelParts, ModelView, unpack_model
 from invariants.frameworks.subjects import Block, Expectation, Sampler, Subject, load_callable
-from invariants.layers import Layer, fans_from_shape
+from invariants.layers import TORCH, Layer, Layout, fans_from_shape
 
 
 class Framework:
@@ -55,7 +55,8 @@ class Framework:
         name: the name used on the command line and in reports (``"torch"``).
         import_name: the module whose presence means the framework is installed (``"torch"``).
         requirements: the pip requirements that install it (``("torch==2.13.0",)``).
-        layout: weight layout key of :mod:`invariants.layers` (``"torch"``, ``"jax"``, ``"keras"``).
+        layout: the weight :class:`~invariants.layers.Layout` (``TORCH``, ``JAX``, ``KERAS`` or the
+            framework's own, e.g. MLX conv ``(out, *k, in)``): axes of fan_in, fan_out, kernel, units.
         rows_axis: orthogonal flattening, ``"first"`` or ``"last"`` (see the module docstring).
         callable_modules: top-level module names whose callables are this framework's initializers
             (``("keras", "tensorflow")``).
@@ -71,7 +72,7 @@ class Framework:
     name: ClassVar[str] = ""
     import_name: ClassVar[str] = ""
     requirements: ClassVar[tuple[str, ...]] = ()
-    layout: ClassVar[str] = "torch"
+    layout: ClassVar[Layout] = TORCH
     rows_axis: ClassVar[str] = "first"
     callable_modules: ClassVar[tuple[str, ...]] = ()
     model_form: ClassVar[str] = ""
@@ -289,7 +290,7 @@ class CatalogueBuilder:
         self.framework = framework
 
     @property
-    def layout(self) -> str:
+    def layout(self) -> Layout:
         return self.framework.layout
 
     def shape(self, layer: Layer) -> tuple[int, ...]:

@@ -26,8 +26,8 @@ The checks:
   every documented rule cites its reference, framework fans computed on the subject's shape, packed
   blocks inside the tensor;
 - :func:`check_layout_fans`: for every catalogue layer the weight shape in the framework's layout holds
-  the layer's number of weights, and (ungrouped dense and conv layers) its layout's fan rule gives the
-  textbook fans;
+  the layer's number of weights (as in the reference ``TORCH`` layout), and (ungrouped dense and conv
+  layers) its layout's fan rule gives the textbook fans;
 - :func:`check_owns_callable`: the framework recognises its example initializers and no other
   framework claims them;
 - :func:`check_model_view`: the view of the framework's small example model analyses every parameter
@@ -49,7 +49,7 @@ from invariants.core.errors import FrameworkUnavailable
 from invariants.frameworks.base import Framework
 from invariants.frameworks.model import RANDOM_ROLES
 from invariants.frameworks.subjects import Subject
-from invariants.layers import LAYOUTS, Layer, fans_from_shape
+from invariants.layers import TORCH, Conv, Dense, Layout, fans_from_shape
 from invariants.specs import Constant, Normal
 
 Check = Callable[[Framework], None]
@@ -88,17 +88,6 @@ def _missing(framework: Framework) -> Framework:
     return clone
 
 
-def layer_numel(layer: Layer) -> int:
-    """The number of weights of ``layer``, from its connectivity (not from any layout)."""
-    k = math.prod(layer.kernel) if layer.kernel else 1
-    n_blocks = max(1, len(layer.blocks))
-    if layer.kind == "bilinear":
-        return layer.in_features * (layer.in2 or 0) * layer.out_features
-    if layer.kind in ("conv", "conv_transpose", "depthwise"):
-        return layer.in_features // layer.groups * layer.out_features * k
-    return layer.in_features * layer.out_features * n_blocks
-
-
 # ---------------------------------------------------------------------------------------- checks
 
 
@@ -107,7 +96,7 @@ def check_identity(framework: Framework) -> None:
     assert framework.name and framework.name.isidentifier(), f"bad name {framework.name!r}"
     assert framework.import_name, f"{framework.name}: no import name"
     assert framework.install_hint.startswith("pip install "), framework.install_hint
-    assert framework.layout in LAYOUTS, f"{framework.name}: layout {framework.layout!r} not in {LAYOUTS}"
+    assert isinstance(framework.layout, Layout), f"{framework.name}: layout {framework.layout!r} is not a Layout"
     assert framework.rows_axis in ("first", "last"), f"{framework.name}: rows_axis {framework.rows_axis!r}"
     assert framework.supports_initializers or framework.supports_models, f"{framework.name} supports nothing"
     if framework.supports_models:
@@ -194,9 +183,10 @@ def check_layout_fans(framework: Framework) -> None:
     assert layers, f"{framework.name}: no catalogue subject names its layer"
     for text, layer in layers.items():
         shape = framework.shape(layer)
-        assert math.prod(shape) == layer_numel(layer), f"{framework.name}: {text} has shape {shape} in layout " \
-            f"{framework.layout}, {math.prod(shape)} values for {layer_numel(layer)} weights"
-        if layer.kind in ("dense", "conv") and layer.groups == 1:
+        n = math.prod(layer.shape(TORCH))  # the weights the layer has (the reference layout's count)
+        assert math.prod(shape) == n, f"{framework.name}: {text} has shape {shape} in layout " \
+            f"{framework.layout.name}, {math.prod(shape)} values for {n} weights"
+        if isinstance(layer, (Dense, Conv)) and layer.groups == 1:
             got = fans_from_shape(shape, framework.layout)
             assert got == layer.textbook_fans(), f"{framework.name}: {text}: layout fans {got} != textbook " \
                 f"{layer.textbook_fans()}"
@@ -281,5 +271,5 @@ __all__ = [
     "ALL_CHECKS", "Check", "MISSING_MODULE", "OFFLINE_CHECKS", "SAMPLED_SUBJECTS", "check_catalogue_well_formed",
     "check_draw_shape_dtype", "check_generator", "check_identity", "check_layout_fans", "check_model_view",
     "check_owns_callable", "check_sampler_determinism", "check_sampler_independence", "check_unavailable", "checks",
-    "layer_numel", "parametrize_with_checks", "sampled_subjects",
+    "parametrize_with_checks", "sampled_subjects",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from invariants.frameworks.base import Framework
+from invariants.layers import JAX
 
 
 class JaxFramework(Framework):
@@ -17,7 +18,7 @@ class JaxFramework(Framework):
     name = "jax"
     import_name = "jax"
     requirements = ("jax", "jaxlib")
-    layout = "jax"
+    layout = JAX
     rows_axis = "last"
     callable_modules = ("jax",)
     order = 2

@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from invariants.frameworks.base import Framework
+from invariants.layers import KERAS
 from invariants.frameworks.model import ModelParts
 
 
@@ -31,7 +32,7 @@ class KerasFramework(Framework):
     name = "keras"
     import_name = "keras"
     requirements = ("keras", "jax")
-    layout = "keras"
+    layout = KERAS
     rows_axis = "last"
     callable_modules = ("keras", "tensorflow")
     model_form = "a Keras model"

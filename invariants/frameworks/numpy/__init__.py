@@ -8,6 +8,7 @@ orthogonal rows on the first axis.  Its catalogue is this package's own referenc
 from __future__ import annotations
 
 from invariants.frameworks.base import Framework
+from invariants.layers import TORCH
 
 
 class NumpyFramework(Framework):
@@ -16,7 +17,7 @@ class NumpyFramework(Framework):
     name = "numpy"
     import_name = "numpy"
     requirements = ("numpy",)
-    layout = "torch"
+    layout = TORCH
     rows_axis = "first"
     callable_modules = ("invariants.frameworks.numpy",)
     order = 0

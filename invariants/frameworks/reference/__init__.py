@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from invariants.frameworks.base import Framework
+from invariants.layers import TORCH
 from invariants.frameworks.errors import BadModel
 from invariants.frameworks.model import ModelParts, unpack_model
 
@@ -21,7 +22,7 @@ class ReferenceFramework(Framework):
     name = "reference"
     import_name = "numpy"
     requirements = ("numpy",)
-    layout = "torch"
+    layout = TORCH
     rows_axis = "first"
     model_form = "a reference (Architecture, params) pair"
     order = 5

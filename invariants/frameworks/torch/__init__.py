@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from invariants.frameworks.base import Framework
+from invariants.layers import TORCH
 from invariants.frameworks.model import ModelParts
 
 
@@ -20,7 +21,7 @@ class TorchFramework(Framework):
     name = "torch"
     import_name = "torch"
     requirements = ("torch==2.13.0",)
-    layout = "torch"
+    layout = TORCH
     rows_axis = "first"
     callable_modules = ("torch",)
     model_form = "a torch nn.Module"

@@ -16,7 +16,7 @@ import numpy as np
 from invariants.frameworks.base import CatalogueBuilder, Framework
 from invariants.frameworks.model import ModelParts, ModelView, Node, Param, Probe, Signal
 from invariants.frameworks.subjects import Expectation, Sampler, Subject, call_initializer, check_array
-from invariants.layers import parse_layer
+from invariants.layers import JAX, parse_layer
 from invariants.specs import GLOROT_UNIFORM, Normal
 
 
@@ -43,7 +43,7 @@ class StubFramework(Framework):
     name = "stub"
     import_name = "numpy"
     requirements = ("stub-framework",)
-    layout = "jax"
+    layout = JAX
     rows_axis = "last"
     callable_modules = ("stub_framework",)
     model_form = "a StubMLP"
