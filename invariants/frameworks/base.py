@@ -67,6 +67,9 @@ class Framework:
         models_module: module with the model extractor (called by :meth:`view`); ``""``: no model support.
         model_type: ``"module:Class"`` of the framework's models (``"torch.nn:Module"``), for the default
             :meth:`owns_model`; resolved only once the module's top-level package is imported.
+        variables_needed: for frameworks whose models keep their parameters apart (Flax, the reference
+            network), the message of the :class:`BadModel` raised when one comes without them (a
+            mapping packed with it); ``""``: the model holds its parameters.
     """
 
     name: ClassVar[str] = ""
@@ -80,6 +83,7 @@ class Framework:
     initializers_module: ClassVar[str] = ""
     models_module: ClassVar[str] = ""
     model_type: ClassVar[str] = ""
+    variables_needed: ClassVar[str] = ""
 
     def __repr__(self) -> str:
         return f"<Framework {self.name}>"
@@ -213,7 +217,12 @@ class Framework:
         cls: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             cls = getattr(cls, part)
-        return isinstance(unpack_model(obj).model, cls)
+        parts = unpack_model(obj)
+        if not isinstance(parts.model, cls):
+            return False
+        if self.variables_needed and not hasattr(parts.variables, "items"):
+            raise BadModel(self.variables_needed)
+        return True
 
     def model_view(self, obj: Any, name: str = "model", example_input: Any = None, batch: int = 32,
                    seed: int = 0) -> ModelView:

@@ -9,9 +9,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from invariants.frameworks.errors import BadModel
 from invariants.frameworks.jax import JaxFramework
-from invariants.frameworks.model import ModelParts, unpack_model
+from invariants.frameworks.model import ModelParts
 
 
 class FlaxFramework(JaxFramework):
@@ -26,15 +25,8 @@ class FlaxFramework(JaxFramework):
     initializers_module = "invariants.frameworks.flax.initializers"
     models_module = "invariants.frameworks.flax.model"
     model_type = "flax.linen:Module"
-
-    def owns_model(self, obj: Any) -> bool:
-        if not super().owns_model(obj):
-            return False
-        parts = unpack_model(obj)
-        if parts.variables is None or not hasattr(parts.variables, "items"):
-            raise BadModel("a Flax module needs its variables: return (module, module.init(key, x)) "
-                           "or {'module': ..., 'variables': ..., 'input': x}")
-        return True
+    variables_needed = ("a Flax module needs its variables: return (module, module.init(key, x)) "
+                        "or {'module': ..., 'variables': ..., 'input': x}")
 
     def view(self, module: ModuleType, parts: ModelParts, name: str, batch: int, seed: int) -> Any:
         return module.view(parts.model, parts.variables, name, parts.input, batch, seed, parts.apply_kwargs)

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import random
 from typing import Any, Callable, Iterator, Sequence
 

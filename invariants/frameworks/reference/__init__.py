@@ -12,8 +12,7 @@ from typing import Any
 
 from invariants.frameworks.base import Framework
 from invariants.layers import TORCH
-from invariants.frameworks.errors import BadModel
-from invariants.frameworks.model import ModelParts, unpack_model
+from invariants.frameworks.model import ModelParts
 
 
 class ReferenceFramework(Framework):
@@ -28,14 +27,7 @@ class ReferenceFramework(Framework):
     order = 5
     models_module = "invariants.frameworks.reference.model"
     model_type = "invariants.reference.network:Architecture"
-
-    def owns_model(self, obj: Any) -> bool:
-        if not super().owns_model(obj):
-            return False
-        parts = unpack_model(obj)
-        if not isinstance(parts.variables, dict):
-            raise BadModel("a reference network needs (Architecture, params) with params a dict of arrays")
-        return True
+    variables_needed = "a reference network needs (Architecture, params) with params a dict of arrays"
 
     def view(self, module: ModuleType, parts: ModelParts, name: str, batch: int, seed: int) -> Any:
         return module.view(parts.model, parts.variables, name, parts.input, batch, seed)
