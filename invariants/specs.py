@@ -242,6 +242,27 @@ NAMED_SPECS: dict[str, VarianceScaling] = {
     )
 }
 
+#: ``(label, value)`` of the scale constants conventions use, simplest first: the numerators ``s`` of
+#: ``Var = s / fan`` tried when a deviation is explained (:func:`invariants.audit.auditor.vs_candidates`)
+#: and the values an estimated scale snaps to in :func:`invariants.audit.fingerprint.identify`.  The
+#: gains are those of PyTorch's ``torch.nn.init.calculate_gain``, some also unsquared (a common slip).
+KNOWN_SCALES: tuple[tuple[str, float], ...] = (
+    ("1", 1.0),
+    ("2", 2.0),
+    ("1/3", 1 / 3),
+    ("1/2", 0.5),
+    ("2/3", 2 / 3),
+    ("3", 3.0),
+    ("6", 6.0),
+    ("1/6", 1 / 6),
+    ("4", 4.0),
+    ("sqrt(2) (gain not squared)", math.sqrt(2.0)),
+    ("25/9 (tanh gain^2)", 25 / 9),
+    ("5/3 (tanh gain, not squared)", 5 / 3),
+    ("3/4 (selu gain^2)", 0.75),
+    ("2/(1+0.01^2) (leaky_relu gain^2)", 2 / (1 + 1e-4)),
+)
+
 
 # --------------------------------------------------------------------------------------------------
 # plain specs: fixed distributions that do not depend on fans

@@ -48,37 +48,18 @@ from invariants.core.results import NOTE, Finding, describe
 from invariants.laws import Law
 from invariants.layers import Layer, shape_fan_candidates
 from invariants.specs import (
+    KNOWN_SCALES,
     TRUNCATED_NORMAL_STD,
     Spec,
     TruncatedNormal,
     VarianceScaling,
 )
-from invariants.stats.checks import CheckResult, from_variance_result
-from invariants.stats.extremes import (
-    bounded_scale_min_detectable_rel_error,
-    bounded_scale_sample_size,
-    extremes_test,
-    mantissa_bits,
-    max_cell_probability,
-    point_mass_test,
-    support_test,
-)
-from invariants.stats.moments import (
-    mean_test,
-    moment_min_detectable_rel_error,
-    moment_sample_size,
-    moment_variance_test,
-)
-from invariants.stats.shape import ks_test
-from invariants.stats.structure import (
-    constant_test,
-    degenerate_test,
-    duplicates_test,
-    identical_draws_test,
-    orthogonality_test,
-    orthogonality_tolerance,
-)
-from invariants.stats.variance import chi2_min_detectable_rel_error, chi2_sample_size, chi2_variance_test
+from invariants.stats.battery import LAW, STRUCTURE, Battery, Sample, battery, family_budget
+from invariants.stats.checks import CheckResult
+from invariants.stats.extremes import bounded_scale_sample_size, mantissa_bits
+from invariants.stats.moments import moment_sample_size
+from invariants.stats.screen import Candidate, plausible
+from invariants.stats.variance import chi2_sample_size
 
 CONFORMS = "conforms"
 DEVIATES = "deviates"
@@ -317,16 +298,14 @@ def _units(subject: Subject) -> list[_Unit]:
 
 # ------------------------------------------------------------------------------------------ checks
 
-_STRUCTURAL = {"normal": 3, "uniform": 3, "truncated_normal": 3, "orthogonal": 2, "constant": 0}
-_LAW_CHECKS = {"normal": 5, "uniform": 6, "truncated_normal": 6, "orthogonal": 1, "constant": 1}
-
-
-def count_checks(law: Law, documented: Law | None) -> int:
-    """Number of checks :func:`audit_subjects` runs for a unit (for the Bonferroni split)."""
-    m = _STRUCTURAL[law.kind] + _LAW_CHECKS[law.kind]
+def unit_batteries(law: Law, documented: Law | None) -> list[Battery]:
+    """The batteries :func:`audit_subjects` runs on a unit: ``law``'s law and structure checks, and the
+    documented law's law checks (run only when the first fail, counted always: the Bonferroni split is
+    fixed before any data is seen)."""
+    out = [battery(law)]
     if documented is not None:
-        m += _LAW_CHECKS[documented.kind]
-    return m
+        out.append(battery(documented, groups=(LAW,)))
+    return out
 
 
 @lru_cache(maxsize=256)
@@ -363,98 +342,25 @@ def needed_n(law: Law, cfg: AuditConfig, alpha: float) -> int:
 
 def law_checks(law: Law, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float, power: float,
                bits: int) -> list[CheckResult]:
-    """The checks of ``pool`` (all values) and ``draws`` (the tensors) against ``law``."""
-    if law.kind == "constant":
-        return [constant_test(pool, law.mean, alpha)]
-    if law.kind == "orthogonal":
-        return [orthogonality_test(draws, law.gain, law.rows_axis, alpha)]
-    dist = law.dist()
-    out: list[CheckResult] = []
-    if law.kind == "normal":
-        out.append(from_variance_result(chi2_variance_test(pool, law.variance, alpha, law.mean, power)))
-    else:
-        out.append(from_variance_result(moment_variance_test(pool, law.variance, law.kurtosis, alpha, law.mean, power)))
-    out.append(mean_test(pool, law.mean, law.std, alpha, power))
-    if law.bounded:
-        out.append(support_test(pool, law.lo, law.hi, alpha, bits))
-    out.append(extremes_test(pool, dist, law.lo, law.hi, alpha, bits))
-    out.append(point_mass_test(pool, dist, alpha, bits))
-    out.append(ks_test(pool, dist, alpha, power))
-    return out
+    """The law checks of ``pool`` (all values) and ``draws`` (the tensors) against ``law``
+    (:func:`invariants.stats.battery.battery`, group ``law``), each at ``alpha``."""
+    return battery(law, groups=(LAW,)).run(Sample(pool, draws, bits, power), alpha)
 
 
 def structural_checks(law: Law, draws: Sequence[np.ndarray], alpha: float, bits: int, max_draws: int) -> list[CheckResult]:
-    if law.kind == "constant":
-        return []
-    p_cell = max_cell_probability(law.dist(), bits) if law.continuous else 2.0 ** -bits
-    out = [degenerate_test(draws, p_cell, alpha), identical_draws_test(draws, p_cell, alpha)]
-    if law.kind != "orthogonal":
-        out.append(duplicates_test(draws[:max_draws], p_cell, alpha))
-    return out
+    """The structure checks of ``draws`` (copies, degeneracy; group ``structure``), each at ``alpha``;
+    the duplicate rows/columns check looks at the first ``max_draws`` draws."""
+    sample = Sample(np.empty(0), draws, bits, structure_draws=max_draws)
+    return battery(law, groups=(STRUCTURE,)).run(sample, alpha)
 
 
 def min_detectable(law: Law, n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
-    """Smallest relative variance error the law's checks detect with ``power`` at ``n`` values."""
-    if law.kind == "constant":
-        return 0.0
-    if law.kind == "orthogonal":
-        r = shape[0] if law.rows_axis == "first" else numel(shape) // shape[-1]
-        c = numel(shape) // r
-        return orthogonality_tolerance(r, c, bits)
-    if n < 2:
-        return None
-    if law.kind == "normal":
-        return max(chi2_min_detectable_rel_error(n, alpha, power))
-    mom = max(moment_min_detectable_rel_error(n, law.kurtosis, alpha, power))
-    ext = max(bounded_scale_min_detectable_rel_error(n, law.dist(), law.lo, law.hi, alpha, power))
-    return min(mom, ext)
+    """Smallest relative variance error the law's checks detect with ``power`` at ``n`` values (the
+    smallest the checks of its battery state)."""
+    return battery(law, groups=(LAW,)).min_detectable_rel_error(n, alpha, power, shape, bits)
 
 
 # ------------------------------------------------------------------------------------------ explanation
-
-
-class Candidate:
-    """A candidate law that might explain a deviation, with the reason in words.
-
-    ``law`` may be given directly or as a zero-argument factory (built only if the cheap screen on
-    ``variance``/``lo``/``hi``/``kurtosis`` passes; hundreds of candidates are screened per deviation).
-    """
-
-    def __init__(self, label: str, law: Law | None = None, factory: Callable[[], Law] | None = None,
-                 variance: float | None = None, mean: float = 0.0, lo: float = -math.inf, hi: float = math.inf,
-                 kurtosis: float = 3.0) -> None:
-        self.label = label
-        self._law = law
-        self._factory = factory
-        if law is not None:
-            variance, mean, lo, hi, kurtosis = law.variance, law.mean, law.lo, law.hi, law.kurtosis
-        self.variance, self.mean, self.lo, self.hi, self.kurtosis = variance, mean, lo, hi, kurtosis
-        self.kind = law.kind if law is not None else ""
-
-    @property
-    def law(self) -> Law:
-        if self._law is None:
-            assert self._factory is not None
-            self._law = self._factory()
-        return self._law
-
-
-_SCALES: tuple[tuple[str, float], ...] = (
-    ("1", 1.0),
-    ("2", 2.0),
-    ("1/3", 1 / 3),
-    ("1/2", 0.5),
-    ("2/3", 2 / 3),
-    ("3", 3.0),
-    ("6", 6.0),
-    ("1/6", 1 / 6),
-    ("4", 4.0),
-    ("sqrt(2) (gain not squared)", math.sqrt(2.0)),
-    ("25/9 (tanh gain^2)", 25 / 9),
-    ("5/3 (tanh gain, not squared)", 5 / 3),
-    ("3/4 (selu gain^2)", 0.75),
-    ("2/(1+0.01^2) (leaky_relu gain^2)", 2 / (1 + 1e-4)),
-)
 
 
 def _dists(first: str, corrected: bool) -> list[tuple[str, bool]]:
@@ -511,7 +417,7 @@ def vs_candidates(spec: VarianceScaling, subject: Subject, unit: _Unit) -> list[
     fans = _fan_options(subject, unit)
     exp_fans = subject.expect.fans or unit.textbook or subject.framework_fans
     n_exp = spec.fan(*exp_fans) if exp_fans else None
-    scales = [(f"{spec.scale:.6g}", float(spec.scale))] + [s for s in _SCALES if not math.isclose(s[1], spec.scale)]
+    scales = [(f"{spec.scale:.6g}", float(spec.scale))] + [s for s in KNOWN_SCALES if not math.isclose(s[1], spec.scale)]
     out = []
     for dist, corr in _dists(spec.distribution, spec.corrected):
         for s_label, scale in scales:
@@ -595,31 +501,6 @@ def orthogonal_candidates(law: Law) -> list[Candidate]:
     return out
 
 
-def _plausible(cand: Candidate, v_hat: float, lo: float, hi: float, n: int, bits: int) -> bool:
-    """Cheap screen before the full checks: variance within 8 standard errors, bounds consistent."""
-    from invariants.stats.extremes import bound_tolerance
-
-    if cand.kind in ("constant", "orthogonal"):
-        return True
-    kurt = cand.kurtosis if math.isfinite(cand.kurtosis) else 3.0
-    se = math.sqrt(max(kurt - 1.0, 1e-6) / max(n, 1))
-    if not cand.variance or abs(v_hat / cand.variance - 1.0) > 8 * se + 1e-9:
-        return False
-    bounded = math.isfinite(cand.lo) and math.isfinite(cand.hi)
-    tol = bound_tolerance(cand.lo, cand.hi, bits) if bounded else 0.0
-    if bounded and (lo < cand.lo - tol or hi > cand.hi + tol):
-        return False
-    law = cand.law
-    if law.bounded:
-        # exact: P(max <= hi) = F(hi)^n; a gap this improbable (< e^-50) rules the law out
-        dist = law.dist()
-        sf_hi = float(dist.sf(min(hi + tol, law.hi)))
-        cdf_lo = float(dist.cdf(max(lo - tol, law.lo)))
-        if n * math.log1p(-min(sf_hi, 1 - 1e-16)) < -50 or n * math.log1p(-min(cdf_lo, 1 - 1e-16)) < -50:
-            return False
-    return True
-
-
 def explain(subject: Subject, unit: _Unit, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float,
             power: float, bits: int, extra: Iterable[Candidate] = ()) -> tuple[str, int]:
     """The first candidate whose checks all pass, in words; ``("", n_tried)`` if none does."""
@@ -640,7 +521,7 @@ def explain(subject: Subject, unit: _Unit, pool: np.ndarray, draws: Sequence[np.
     for cand in cands:
         # second moment about the candidate's mean, from the first two raw moments
         v_c = m2 - 2 * cand.mean * m1 + cand.mean**2
-        if not _plausible(cand, v_c, lo, hi, n, bits):
+        if not plausible(cand, v_c, lo, hi, n, bits):
             continue
         tried += 1
         claw = cand.law
@@ -663,13 +544,13 @@ def _seeds_for(subject: Subject, cfg: AuditConfig, count: int) -> list[int]:
 
 def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
     """``(alpha_per_check, n_checks)`` for a run over ``subjects`` (Bonferroni split, capped)."""
-    m = 0
+    runs: list[Battery] = []
     for s in subjects:
         check_size(s.shape, cfg, s.name)
         for u in _units(s):
-            m += count_checks(u.expected, u.documented)
-    m = max(m, 1)
-    return min(cfg.alpha_cap, cfg.total_alpha / m), m
+            runs += unit_batteries(u.expected, u.documented)
+    budget = family_budget(cfg.total_alpha, runs, cfg.alpha_cap)
+    return budget.per_check, budget.m
 
 
 def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[AuditResult]:

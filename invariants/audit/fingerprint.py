@@ -24,11 +24,14 @@ import numpy as np
 
 from invariants.frameworks.base import Framework
 from invariants.frameworks.subjects import check_array, seed_sequence
-from invariants.audit.auditor import _SCALES, AuditConfig, Candidate, _plausible, check_size, law_checks, needed_n
+from invariants.audit.auditor import AuditConfig, check_size, law_checks, needed_n
 from invariants.core.results import NOTE, Finding, describe
 from invariants.laws import Law, as_matrix
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
+    DISTRIBUTIONS,
+    KNOWN_SCALES,
+    MODES,
     SPEC_ALIASES,
     TRUNCATED_NORMAL_STD,
     Constant,
@@ -39,13 +42,17 @@ from invariants.specs import (
     Uniform,
     VarianceScaling,
 )
+from invariants.stats.battery import LAW, battery, family_budget
 from invariants.stats.extremes import mantissa_bits
-from invariants.stats.structure import orthogonality_tolerance
+from invariants.stats.screen import Candidate, plausible
+from invariants.stats.structure import orthogonality_error
 
 #: default layers: fans (300, 100), (144, 432), (64, 512) give four distinct variance-ratio patterns
 DEFAULT_LAYERS = ("dense(300,100)", "conv2d(16,48,k=3)", "dense(64,512)")
-MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 C2 = TRUNCATED_NORMAL_STD**2
+#: one law of each distribution the candidates use (only their batteries' sizes matter, for the budget)
+_DISTRIBUTION_LAWS = {"normal": Law.normal(0.0, 1.0), "uniform": Law.uniform(-1.0, 1.0),
+                      "truncated_normal": Law.truncated_normal(0.0, 1.0, -2.0, 2.0)}
 
 
 @dataclass
@@ -112,9 +119,9 @@ def _fan(mode: str, fi: int, fo: int) -> float:
 
 
 def _snap(value: float, rel_se: float) -> tuple[float, bool]:
-    """The first known constant (in the order of :data:`invariants.audit.auditor._SCALES`, simplest
+    """The first known constant (in the order of :data:`invariants.specs.KNOWN_SCALES`, simplest
     first; each also times 0.7737) within 6 standard errors of ``value``, else ``value`` itself."""
-    for _, c in _SCALES:
+    for _, c in KNOWN_SCALES:
         for cand in (c, c * C2):
             if abs(value / cand - 1.0) <= 6 * rel_se + 1e-9:
                 return cand, True
@@ -123,7 +130,7 @@ def _snap(value: float, rel_se: float) -> tuple[float, bool]:
 
 def _vs_spec(scale: float, mode: str, dist: str) -> VarianceScaling:
     if dist == "truncated_normal":
-        for _, c in _SCALES:
+        for _, c in KNOWN_SCALES:
             if math.isclose(scale, c * C2, rel_tol=1e-9):
                 return VarianceScaling(c, mode, dist, corrected=False)  # type: ignore[arg-type]
     return VarianceScaling(scale, mode, dist)  # type: ignore[arg-type]
@@ -173,8 +180,9 @@ def identify(
         warning = "every layer has fan_in == fan_out: the fan modes cannot be told apart"
     elif len({round(fo / fi, 9) for fi, fo in fans}) < 2:
         warning = "all layers have the same fan_out/fan_in ratio: the fan modes cannot be told apart"
-    # sample: enough values for a 1% (config) variance error of a normal law, per layer
-    alpha = min(cfg.alpha_cap, cfg.total_alpha / (40 * len(lays)))
+    # sample: enough values for a 1% (config) variance error of a normal law, per layer, at the per-check
+    # alpha of every check the candidates may run on every layer
+    alpha = family_budget(cfg.total_alpha, candidate_batteries() * len(lays), cfg.alpha_cap).per_check
     n_target = needed_n(Law.normal(0, 1), cfg, alpha)
     pools, draws_by_layer = [], []
     for lay in lays:
@@ -206,7 +214,7 @@ def identify(
             laws.append(law)
             x = pool.astype(np.float64)
             v_c = float(np.mean(np.square(x - law.mean)))
-            if not _plausible(Candidate(spec.text(), law), v_c, float(x.min()), float(x.max()), x.size, b):
+            if not plausible(Candidate(spec.text(), law), v_c, float(x.min()), float(x.max()), x.size, b):
                 ok, min_p = False, 0.0
                 failed.append(f"{lay.describe()}: variance or range (screen)")
                 break
@@ -229,6 +237,13 @@ def identify(
     return Fingerprint(cands[best][0], False, info, evidence, warning)
 
 
+def candidate_batteries() -> list[Any]:
+    """The law checks (:func:`invariants.stats.battery.battery`) the candidates of one layer may run: one
+    variance-scaling law per fan mode and distribution, and one fixed law per distribution (the constant
+    and orthogonal branches have fewer)."""
+    return [battery(_DISTRIBUTION_LAWS[d], groups=(LAW,)) for d in DISTRIBUTIONS for _ in (*MODES, "fixed")]
+
+
 def _candidates(lays: list[Layer], fans: list[tuple[int, int]], pools: list[np.ndarray], draws: list[list[np.ndarray]],
                 rows_axis: str) -> list[tuple[Spec, list[float]]]:
     out: list[tuple[Spec, list[float]]] = []
@@ -240,13 +255,10 @@ def _candidates(lays: list[Layer], fans: list[tuple[int, int]], pools: list[np.n
     for axis in (rows_axis, "last" if rows_axis == "first" else "first"):
         gains = []
         for d in (dl[0] for dl in draws):
-            m = as_matrix(np.asarray(d, dtype=np.float64), axis)
-            gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
-            g2 = float(np.mean(np.diag(gram)))
-            tol = orthogonality_tolerance(*m.shape, mantissa_bits(np.asarray(d)))
-            if g2 <= 0 or np.max(np.abs(gram - g2 * np.eye(gram.shape[0]))) > tol * g2:
+            err, gain, tol = orthogonality_error(as_matrix(np.asarray(d), axis))
+            if err > tol:
                 break
-            gains.append(math.sqrt(g2))
+            gains.append(gain)
         else:
             g, snapped = _snap(float(np.mean(gains)) ** 2, 1e-6)
             out.append((Orthogonal(math.sqrt(g) if snapped else float(np.mean(gains)), axis), gains))

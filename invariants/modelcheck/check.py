@@ -12,7 +12,7 @@ from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.modelcheck.report import ERROR, NOTE, Finding, ModelReport
 from invariants.modelcheck.signal import signal
-from invariants.modelcheck.variance import constant_row, count_checks, match, units, variance_findings
+from invariants.modelcheck.variance import constant_row, match, model_budget, units, variance_findings
 
 
 def load_target(target: str) -> Any:
@@ -85,7 +85,7 @@ def check_view(view: ModelView, profile: Profile) -> ModelReport:
     findings += C.interchangeable_units(view)
     findings += C.packed_orthogonal(view)
     us = units(view, profile.max_values)
-    alpha = profile.total_alpha / count_checks(us)
+    alpha = model_budget(us, profile.total_alpha).per_check
     results = [(u, match(u, view, alpha, profile.power)) for u in us]
     findings += variance_findings(view, results, alpha, profile.power, profile.total_alpha)
     sig_findings, summary = signal(view, profile.note_ratio, profile.error_ratio)

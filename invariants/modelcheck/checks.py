@@ -29,6 +29,7 @@ from invariants.frameworks.model import (
     Param,
 )
 from invariants.modelcheck.report import ERROR, NOTE, Finding
+from invariants.stats.structure import orthogonality_error
 
 #: Relative tolerance for "identical gradients" of units with bitwise-identical incoming weights.  If
 #: their outgoing weights are identical too, their gradients are the same sums of the same products;
@@ -424,19 +425,6 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
 # ------------------------------------------------------------------------------------------ packed
 
 
-def _orth_error(m: np.ndarray) -> tuple[float, float, float]:
-    """``(max |G - g² I| / g², g, tolerance)`` of a matrix, ``G`` the smaller Gram matrix."""
-    from invariants.stats.extremes import mantissa_bits
-    from invariants.stats.structure import orthogonality_tolerance
-
-    x = m.astype(np.float64)
-    r, c = x.shape
-    gram = x @ x.T if r <= c else x.T @ x
-    g2 = float(np.mean(np.diag(gram)))
-    if g2 <= 0:
-        return math.inf, 0.0, 0.0
-    err = float(np.max(np.abs(gram - g2 * np.eye(gram.shape[0])))) / g2
-    return err, math.sqrt(g2), orthogonality_tolerance(r, c, mantissa_bits(m))
 
 
 def packed_orthogonal(view: ModelView) -> list[Finding]:
@@ -451,13 +439,13 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     for p in view.params:
         if p.layer is None or len(p.layer.blocks) < 2 or p.is_constant():
             continue
-        err, g, tol = _orth_error(as_layout(p.layout).out_matrix(p.value))
+        err, g, tol = orthogonality_error(as_layout(p.layout).out_matrix(p.value))
         if err > tol:
             continue
         blocks = []
         for label, idx, _ in p.blocks():
             b = as_layout(p.layout).out_matrix(p.value[idx])  # type: ignore[index]
-            e, gb, t = _orth_error(b)
+            e, gb, t = orthogonality_error(b)
             sv = np.linalg.svd(b.astype(np.float64), compute_uv=False)
             blocks.append((label, e, t, float(sv.min()), float(sv.max())))
         if any(e <= t for _, e, t, _, _ in blocks):

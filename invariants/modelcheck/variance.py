@@ -3,14 +3,14 @@
 **One tensor, one draw.**  A model holds one draw of each weight tensor, so the auditor's pooling over
 seeds is not available.  Each tensor (each block of a packed tensor) is tested, as a sample of ``n =
 numel`` values (capped at ``Profile.max_values`` by a fixed stride), with the auditor's one-sample
-checks (:func:`invariants.audit.auditor.law_checks`: variance — exact chi-square for normal laws, the
+checks (:func:`invariants.stats.battery.battery`: variance — exact chi-square for normal laws, the
 moment test for bounded ones —, mean, support, extremes, point mass, KS shape) against every named
 scheme resolved on the layer's *textbook* fans, and on the framework's own fans where these differ
 (a framework convention, not a fault).  A scheme *matches* when every check passes at the per-check
 ``alpha = total_alpha / m`` (Bonferroni over the ``m`` checks of the whole model, so a tensor drawn from
 a listed scheme is reported as matching none with probability ``<= total_alpha``).  With few values
 several schemes match; the smallest relative variance error ``n`` values detect with power 0.99
-(:func:`invariants.audit.auditor.min_detectable`) is reported with each tensor: ~17% for a 64x64 matrix,
+(:meth:`invariants.stats.battery.Battery.min_detectable_rel_error`) is reported with each tensor: ~17% for a 64x64 matrix,
 ~2% at 300k values.
 
 Candidates: the named variance-scaling schemes (Glorot, He, LeCun x uniform / truncated normal, PyTorch's
@@ -40,7 +40,6 @@ from typing import Any, Iterable
 import numpy as np
 from scipy import stats
 
-from invariants.audit.auditor import Candidate, _plausible, law_checks, min_detectable
 from invariants.laws import Law
 from invariants.layers import Embedding, Layer, Packed, as_layout, fans_from_shape
 from invariants.specs import (
@@ -52,7 +51,11 @@ from invariants.specs import (
 )
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
 from invariants.modelcheck.report import ERROR, NOTE, Finding, TensorRow
+from invariants.stats.battery import LAW, Sample, battery, family_budget
+from invariants.stats.budget import AlphaBudget, bonferroni
 from invariants.stats.extremes import mantissa_bits
+from invariants.stats.screen import Candidate, plausible
+from invariants.stats.structure import orthogonality_error
 
 #: fan-dependent candidates beyond :data:`invariants.specs.NAMED_SPECS`
 EXTRA_SPECS: dict[str, VarianceScaling] = {
@@ -143,11 +146,9 @@ def candidates(u: Unit) -> list[tuple[str, Law]]:
 
 
 def _orthogonal(u: Unit) -> tuple[str, float] | None:
-    from invariants.modelcheck.checks import _orth_error
-
     if u.values.ndim < 2:
         return None
-    err, g, tol = _orth_error(as_layout(u.param.layout).out_matrix(u.values))
+    err, g, tol = orthogonality_error(as_layout(u.param.layout).out_matrix(u.values))
     return (f"orthogonal(gain={g:.4g})", g) if err <= tol else None
 
 
@@ -174,8 +175,16 @@ class Match:
     closest: tuple[str, Law] | None
 
 
-def count_checks(us: Iterable[Unit]) -> int:
-    return sum(6 * len(candidates(u)) for u in us) or 1
+def model_budget(us: Iterable[Unit], total_alpha: float) -> AlphaBudget:
+    """The false-alarm budget of the variance matches: every candidate law of every unit with its law
+    checks (:func:`invariants.stats.battery.battery`), ``per_check = total_alpha / m``, no cap."""
+    return family_budget(total_alpha, [battery(law, groups=(LAW,)) for u in us for _, law in candidates(u)], cap=None)
+
+
+def _passes(law: Law, values: np.ndarray, alpha: float, power: float, bits: int) -> bool:
+    """Whether one tensor (a single draw) passes every law check of ``law`` at ``alpha``."""
+    sample = Sample(values.ravel(), [values], bits, power)
+    return all(c.passed for c in battery(law, groups=(LAW,)).run(sample, alpha))
 
 
 def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
@@ -195,19 +204,17 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
         if len(matched) >= MAX_MATCHES or tested >= MAX_TESTS:
             break
         v_c = m2 - 2 * law.mean * m1 + law.mean**2
-        if not _plausible(Candidate(label, law), v_c, lo, hi, n, bits):
+        if not plausible(Candidate(label, law), v_c, lo, hi, n, bits):
             continue
         tested += 1
-        if all(c.passed for c in law_checks(law, u.values.ravel(), [u.values], alpha, power, bits)):
+        if _passes(law, u.values, alpha, power, bits):
             matched.append((dist, label, law))
     names = [m[1] for m in matched]
     orth = _orthogonal(u)
     if orth:
         names.insert(0, orth[0])
     if u.packed_fans is not None and orth is None:
-        from invariants.modelcheck.checks import _orth_error
-
-        err, g, tol = _orth_error(as_layout(u.param.layout).out_matrix(u.param.value))
+        err, g, tol = orthogonality_error(as_layout(u.param.layout).out_matrix(u.param.value))
         if err <= tol:
             names.insert(0, f"orthogonal over the packed tensor (gain {g:.4g})")
     ident = _identity_like(u, node)
@@ -217,7 +224,7 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
     mde = None
     if ref is not None and ref.kind in ("normal", "uniform", "truncated_normal"):
         try:
-            mde = min_detectable(ref, n, alpha, power, tuple(u.values.shape), bits)
+            mde = battery(ref, groups=(LAW,)).min_detectable_rel_error(n, alpha, power, tuple(u.values.shape), bits)
         except (ValueError, ZeroDivisionError):
             mde = None
     closest = None if names or best is None else (best[1], best[2])
@@ -291,9 +298,10 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float) 
     kap = np.array([_kurtosis(x) for x in xs])
     se = np.sqrt((kap - 1.0) / ns)
     fans = [u.fans for u in us]
-    alpha_h = total_alpha / 5  # five hypotheses: four fan modes and a fixed variance
+    hypotheses = MODES + ("fixed",)  # each fan mode, and a fixed variance
+    alpha_h = bonferroni(total_alpha, len(hypotheses))
     fits = {}
-    for mode in MODES + ("fixed",):
+    for mode in hypotheses:
         s = np.log(m2 * (np.array([_fan(mode, fi, fo) for fi, fo in fans]) if mode != "fixed" else 1.0))
         w = 1.0 / se**2
         mu = float(np.sum(w * s) / np.sum(w))
@@ -325,8 +333,7 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float) 
         ok = True
         for u in us:
             law = _squared_std_law(spec, *u.fans)  # type: ignore[misc]
-            x = u.values.ravel()
-            if not all(c.passed for c in law_checks(law, x, [u.values], alpha, power, mantissa_bits(u.values))):
+            if not _passes(law, u.values, alpha, power, mantissa_bits(u.values)):
                 ok = False
                 break
         if ok:
@@ -344,5 +351,5 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float) 
         f"{sq_text} Per layer: {table}.", fig)
 
 
-__all__ = ["EXTRA_SPECS", "FIXED_SPECS", "Match", "Unit", "candidates", "constant_row", "count_checks", "cross_layer",
-           "match", "units", "variance_findings"]
+__all__ = ["EXTRA_SPECS", "FIXED_SPECS", "Match", "Unit", "candidates", "constant_row", "cross_layer",
+           "match", "model_budget", "units", "variance_findings"]

@@ -46,7 +46,8 @@ class AlphaBudget:
     """Hands out per-check false-alarm rates for a run of ``m`` checks.
 
     ``per_check = min(cap, bonferroni(total_alpha, m))``, so the family-wise false-alarm rate of the run
-    is at most ``m * per_check <= total_alpha`` and no single check is looser than ``cap`` (1e-6).
+    is at most ``m * per_check <= total_alpha`` and no single check is looser than ``cap`` (1e-6;
+    ``cap=None``: no cap, ``per_check = total_alpha / m``).
 
     Example::
 
@@ -55,17 +56,19 @@ class AlphaBudget:
 
     Raises:
         ValueError: (constructor) ``total_alpha`` not in (0, 1), ``m`` not an integer >= 1,
-            ``cap`` not in (0, 1).
+            ``cap`` neither ``None`` nor in (0, 1).
     """
 
-    def __init__(self, total_alpha: float, m: int, cap: float = DEFAULT_ALPHA) -> None:
-        cap = float(cap)
-        if not (0.0 < cap < 1.0):
-            raise ValueError(f"cap must lie in (0, 1), got {cap!r}")
+    def __init__(self, total_alpha: float, m: int, cap: float | None = DEFAULT_ALPHA) -> None:
+        if cap is not None:
+            cap = float(cap)
+            if not (0.0 < cap < 1.0):
+                raise ValueError(f"cap must lie in (0, 1), got {cap!r}")
         self.total_alpha = _check_total(total_alpha)
         self.m = _check_m(m)
         self.cap = cap
-        self.per_check = min(cap, bonferroni(self.total_alpha, self.m))
+        share = bonferroni(self.total_alpha, self.m)
+        self.per_check = share if cap is None else min(cap, share)
         self.used = 0
 
     def take(self) -> float:

@@ -130,6 +130,28 @@ def orthogonality_tolerance(rows: int, cols: int, bits: int) -> float:
     return 8.0 * max(rows, cols) * u + 4.0 * u
 
 
+def orthogonality_error(m: np.ndarray) -> tuple[float, float, float]:
+    """How far a matrix is from orthonormal rows or columns up to a fitted gain.
+
+    Args:
+        m: a 2-D (rows x cols) array, any float dtype (its mantissa sets the tolerance).
+
+    Returns:
+        ``(err, gain, tol)``: ``err = max |G - g^2 I| / g^2`` with ``G`` the smaller Gram matrix
+        (``M M^T`` if rows <= cols, else ``M^T M``, in float64) and ``g^2`` the mean of its diagonal;
+        ``gain = g``; ``tol`` from :func:`orthogonality_tolerance`.  ``err <= tol`` means orthogonal with
+        gain ``g``.  An all-zero matrix gives ``(inf, 0, 0)``.
+    """
+    x = m.astype(np.float64)
+    r, c = x.shape
+    gram = x @ x.T if r <= c else x.T @ x
+    g2 = float(np.mean(np.diag(gram)))
+    if g2 <= 0:
+        return math.inf, 0.0, 0.0
+    err = float(np.max(np.abs(gram - g2 * np.eye(gram.shape[0])))) / g2
+    return err, math.sqrt(g2), orthogonality_tolerance(r, c, mantissa_bits(m))
+
+
 def orthogonality_test(
     draws: Sequence[np.ndarray], gain: float, rows_axis: str = "first", alpha: float = DEFAULT_ALPHA
 ) -> CheckResult:

@@ -1,0 +1,296 @@
+"""Batteries of checks: which checks apply to a law, and the false-alarm budget they share.
+
+A :class:`Check` is one statistical or structural test with a stated false-alarm rate: it says which
+laws it applies to, runs at a given per-check ``alpha`` on a :class:`Sample`, and, where the test has
+one, states the smallest relative variance error it detects with a given power.  :func:`battery`
+returns the checks of :data:`CHECKS` that apply to a law, in a fixed order; every caller that splits a
+family-wise false-alarm rate (the auditor, ``identify``, the model check) counts the checks it runs
+from these batteries (:func:`family_budget`), so adding a check to :data:`CHECKS` changes every split
+at once and the family-wise bound ``m * alpha <= total_alpha`` keeps holding (Bonferroni union bound,
+see :mod:`invariants.stats.budget`).
+
+The default checks (groups ``law`` and ``structure``), in the order they run and report:
+
+==================  ============================================  ==========================================
+check               applies to                                    source
+==================  ============================================  ==========================================
+``constant``        constant laws                                 :func:`~invariants.stats.structure.constant_test`
+``orthogonality``   orthogonal laws                               :func:`~invariants.stats.structure.orthogonality_test`
+``chi2_variance``   normal laws                                   :func:`~invariants.stats.variance.chi2_variance_test`
+``moment_variance`` uniform and truncated normal laws             :func:`~invariants.stats.moments.moment_variance_test`
+``mean``            continuous laws                               :func:`~invariants.stats.moments.mean_test`
+``support``         bounded laws (finite ``lo`` and ``hi``)       :func:`~invariants.stats.extremes.support_test`
+``extremes``        continuous laws                               :func:`~invariants.stats.extremes.extremes_test`
+``point_mass``      continuous laws                               :func:`~invariants.stats.extremes.point_mass_test`
+``ks_shape``        continuous laws                               :func:`~invariants.stats.shape.ks_test`
+``degenerate``      every law but constant (structure)            :func:`~invariants.stats.structure.degenerate_test`
+``identical_draws`` every law but constant (structure)            :func:`~invariants.stats.structure.identical_draws_test`
+``duplicates``      continuous laws (structure)                   :func:`~invariants.stats.structure.duplicates_test`
+==================  ============================================  ==========================================
+
+So a normal law has 5 law checks, a uniform or truncated normal (finite bounds) 6, orthogonal and
+constant laws 1; the structure checks add 3, 2 and 0.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol, Sequence, Sized, runtime_checkable
+
+import numpy as np
+
+from invariants.stats.budget import AlphaBudget
+from invariants.stats.checks import CheckResult, from_variance_result
+from invariants.stats.extremes import (
+    bounded_scale_min_detectable_rel_error,
+    extremes_test,
+    max_cell_probability,
+    point_mass_test,
+    support_test,
+)
+from invariants.stats.moments import mean_test, moment_min_detectable_rel_error, moment_variance_test
+from invariants.stats.shape import ks_test
+from invariants.stats.structure import (
+    constant_test,
+    degenerate_test,
+    duplicates_test,
+    identical_draws_test,
+    orthogonality_test,
+    orthogonality_tolerance,
+)
+from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, chi2_min_detectable_rel_error, chi2_variance_test
+
+if TYPE_CHECKING:  # a law is read through its attributes only (kind, mean, variance, lo, hi, dist(), ...)
+    from invariants.laws import Law
+
+LAW = "law"
+STRUCTURE = "structure"
+GROUPS = (LAW, STRUCTURE)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What a check looks at.
+
+    Attributes:
+        pool: every value, any shape (flattened by the checks), any float dtype.
+        draws: the independent tensors the pool was made of, each in its own shape (structure checks
+            and the orthogonality check read them as matrices); a single model tensor is ``[tensor]``.
+        bits: mantissa bits of the dtype (:func:`invariants.stats.extremes.mantissa_bits`).
+        power: power at which checks with a sample-size rationale state their detectable error.
+        structure_draws: at most this many draws go into the duplicate rows/columns check (``None``: all).
+    """
+
+    pool: np.ndarray
+    draws: Sequence[np.ndarray]
+    bits: int
+    power: float = DEFAULT_POWER
+    structure_draws: int | None = None
+
+
+@runtime_checkable
+class Check(Protocol):
+    """One check with a stated false-alarm rate.
+
+    ``group`` is ``"law"`` (tests a sample against the law) or ``"structure"`` (tests the draws for
+    copies and degeneracy, whatever the law's scale).  ``run`` returns a
+    :class:`~invariants.stats.checks.CheckResult` that passes with probability ``>= 1 - alpha`` when the
+    sample follows ``law``.  ``min_detectable_rel_error`` is the smallest relative variance error the
+    check detects with probability ``power`` at ``n`` values, or ``None`` where the check states none.
+    """
+
+    name: str
+    group: str
+
+    def applies(self, law: "Law") -> bool: ...
+
+    def run(self, law: "Law", sample: Sample, alpha: float) -> CheckResult: ...
+
+    def min_detectable_rel_error(self, law: "Law", n: int, alpha: float, power: float,
+                                 shape: tuple[int, ...], bits: int) -> float | None: ...
+
+
+Detectable = Callable[["Law", int, float, float, "tuple[int, ...]", int], "float | None"]
+
+
+@dataclass(frozen=True)
+class FunctionCheck:
+    """A :class:`Check` made of three functions (the form of every default check).
+
+    Attributes:
+        name: the check's name (the name its results carry, except ``chi2_variance``/``moment_variance``
+            whose results carry the variance test's own name, the same words).
+        applies_to: ``law -> bool``.
+        runner: ``(law, sample, alpha) -> CheckResult``.
+        detectable: ``(law, n, alpha, power, shape, bits) -> float | None``; ``None`` when the check states
+            no detectable error.
+        group: ``"law"`` or ``"structure"``.
+    """
+
+    name: str
+    applies_to: Callable[["Law"], bool]
+    runner: Callable[["Law", Sample, float], CheckResult]
+    detectable: Detectable | None = None
+    group: str = LAW
+
+    def applies(self, law: "Law") -> bool:
+        return bool(self.applies_to(law))
+
+    def run(self, law: "Law", sample: Sample, alpha: float) -> CheckResult:
+        return self.runner(law, sample, alpha)
+
+    def min_detectable_rel_error(self, law: "Law", n: int, alpha: float, power: float,
+                                 shape: tuple[int, ...], bits: int) -> float | None:
+        return None if self.detectable is None else self.detectable(law, n, alpha, power, shape, bits)
+
+
+# ------------------------------------------------------------------------------------------ defaults
+
+
+def _continuous(law: "Law") -> bool:
+    return law.kind in ("normal", "uniform", "truncated_normal")
+
+
+def _p_cell(law: "Law", bits: int) -> float:
+    """Largest probability of one representable value under ``law`` (the structure checks' null)."""
+    return max_cell_probability(law.dist(), bits) if law.continuous else 2.0 ** -bits
+
+
+def _chi2_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
+    return max(chi2_min_detectable_rel_error(n, alpha, power)) if n >= 2 else None
+
+
+def _moment_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
+    return max(moment_min_detectable_rel_error(n, law.kurtosis, alpha, power)) if n >= 2 else None
+
+
+def _extremes_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
+    # the bounded-scale rationale of the extremes test; a normal law's extremes state no variance error
+    if law.kind == "normal" or n < 2:
+        return None
+    return max(bounded_scale_min_detectable_rel_error(n, law.dist(), law.lo, law.hi, alpha, power))
+
+
+def _orthogonality_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...],
+                       bits: int) -> float | None:
+    n_all = math.prod(shape)
+    r = shape[0] if law.rows_axis == "first" else n_all // shape[-1]
+    return orthogonality_tolerance(r, n_all // r, bits)
+
+
+CHECKS: tuple[Check, ...] = (
+    FunctionCheck("constant", lambda law: law.kind == "constant",
+                  lambda law, s, a: constant_test(s.pool, law.mean, a),
+                  lambda *_: 0.0),
+    FunctionCheck("orthogonality", lambda law: law.kind == "orthogonal",
+                  lambda law, s, a: orthogonality_test(s.draws, law.gain, law.rows_axis, a),
+                  _orthogonality_mde),
+    FunctionCheck("chi2_variance", lambda law: law.kind == "normal",
+                  lambda law, s, a: from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power)),
+                  _chi2_mde),
+    FunctionCheck("moment_variance", lambda law: _continuous(law) and law.kind != "normal",
+                  lambda law, s, a: from_variance_result(
+                      moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power)),
+                  _moment_mde),
+    FunctionCheck("mean", _continuous, lambda law, s, a: mean_test(s.pool, law.mean, law.std, a, s.power)),
+    FunctionCheck("support", lambda law: _continuous(law) and law.bounded,
+                  lambda law, s, a: support_test(s.pool, law.lo, law.hi, a, s.bits)),
+    FunctionCheck("extremes", _continuous,
+                  lambda law, s, a: extremes_test(s.pool, law.dist(), law.lo, law.hi, a, s.bits),
+                  _extremes_mde),
+    FunctionCheck("point_mass", _continuous, lambda law, s, a: point_mass_test(s.pool, law.dist(), a, s.bits)),
+    FunctionCheck("ks_shape", _continuous, lambda law, s, a: ks_test(s.pool, law.dist(), a, s.power)),
+    FunctionCheck("degenerate", lambda law: law.kind != "constant",
+                  lambda law, s, a: degenerate_test(s.draws, _p_cell(law, s.bits), a), group=STRUCTURE),
+    FunctionCheck("identical_draws", lambda law: law.kind != "constant",
+                  lambda law, s, a: identical_draws_test(s.draws, _p_cell(law, s.bits), a), group=STRUCTURE),
+    FunctionCheck("duplicates", lambda law: law.kind not in ("constant", "orthogonal"),
+                  lambda law, s, a: duplicates_test(s.draws[:s.structure_draws], _p_cell(law, s.bits), a),
+                  group=STRUCTURE),
+)
+
+
+# ------------------------------------------------------------------------------------------ batteries
+
+
+@dataclass(frozen=True)
+class Battery:
+    """The checks that apply to one law, in run order.  ``len(battery)`` is what a budget counts.
+
+    Attributes:
+        law: the law under test.
+        checks: the applicable checks.
+    """
+
+    law: "Law"
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+    def __len__(self) -> int:
+        return len(self.checks)
+
+    def __iter__(self) -> Iterator[Check]:
+        return iter(self.checks)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.checks)
+
+    def run(self, sample: Sample, alpha: float) -> list[CheckResult]:
+        """Every check on ``sample`` at per-check ``alpha``, in order (one result per check).
+
+        Raises:
+            ValueError: as the checks (an ``alpha`` outside (0, 1), an empty sample).
+        """
+        return [c.run(self.law, sample, alpha) for c in self.checks]
+
+    def min_detectable_rel_error(self, n: int, alpha: float, power: float, shape: tuple[int, ...],
+                                 bits: int) -> float | None:
+        """Smallest relative variance error any of the checks detects with ``power`` at ``n`` values
+        (the minimum of the checks' stated errors; ``None`` when none states one)."""
+        stated = [d for c in self.checks
+                  if (d := c.min_detectable_rel_error(self.law, n, alpha, power, shape, bits)) is not None]
+        return min(stated) if stated else None
+
+
+def battery(law: "Law", groups: Iterable[str] = GROUPS, extra: Iterable[Check] = (),
+            checks: Iterable[Check] | None = None) -> Battery:
+    """The checks that apply to ``law``.
+
+    Args:
+        law: a :class:`~invariants.laws.Law`.
+        groups: which groups to include (``"law"``, ``"structure"``; default both).
+        extra: checks appended after the registry's (those that apply and are in ``groups``).
+        checks: the registry (default :data:`CHECKS`, read at call time).
+
+    Raises:
+        ValueError: an unknown group.
+    """
+    groups = tuple(groups)
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"unknown check group(s) {sorted(unknown)}; expected some of {GROUPS}")
+    pool = tuple(CHECKS if checks is None else checks) + tuple(extra)
+    return Battery(law, tuple(c for c in pool if c.group in groups and c.applies(law)))
+
+
+def family_budget(total_alpha: float, batteries: Iterable[Sized], cap: float | None = DEFAULT_ALPHA) -> AlphaBudget:
+    """The :class:`~invariants.stats.budget.AlphaBudget` of a run of ``batteries``.
+
+    ``m`` is the number of checks the batteries hold together (at least 1, so an empty run gets a
+    valid budget); each check runs at ``per_check = min(cap, total_alpha / m)`` and the probability of
+    any false alarm in the run is at most ``m * per_check <= total_alpha`` (union bound).
+
+    Args:
+        total_alpha: family-wise false-alarm bound, in (0, 1).
+        batteries: :class:`Battery` objects (or anything with a ``len``: the number of checks each holds).
+        cap: upper limit on any single check's alpha (default 1e-6); ``None`` for none.
+
+    Raises:
+        ValueError: ``total_alpha`` or ``cap`` outside (0, 1).
+    """
+    m = sum(len(b) for b in batteries)
+    return AlphaBudget(total_alpha, max(m, 1), cap)
+
+
+__all__ = ["CHECKS", "GROUPS", "LAW", "STRUCTURE", "Battery", "Check", "FunctionCheck", "Sample", "battery",
+           "family_budget"]
