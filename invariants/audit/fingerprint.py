@@ -13,6 +13,11 @@ normal) when the estimate is within 6 standard errors of it, and the resulting s
 auditor's checks on every layer.  The best-supported spec is the first that passes all checks, in the
 order: named specs, snapped constants, estimated constants; if none passes, the one with the largest
 smallest p-value is reported as the closest, marked as not matching.
+
+Every check runs at ``alpha = min(alpha_cap, total_alpha / m)`` (Bonferroni), ``m`` the law checks the
+candidates may run on all layers together (:func:`candidate_batteries`, sized by
+:func:`invariants.stats.battery.battery`): a spec the initializer follows is reported as not matching
+with probability at most ``total_alpha``.
 """
 from __future__ import annotations
 
