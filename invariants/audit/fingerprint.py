@@ -47,7 +47,7 @@ from invariants.specs import (
     Uniform,
     VarianceScaling,
 )
-from invariants.stats.battery import LAW, battery, family_budget
+from invariants.stats.battery import LAW, Battery, battery, family_budget
 from invariants.stats.extremes import mantissa_bits
 from invariants.stats.screen import Candidate, plausible
 from invariants.stats.structure import orthogonality_error
@@ -242,7 +242,7 @@ def identify(
     return Fingerprint(cands[best][0], False, info, evidence, warning)
 
 
-def candidate_batteries() -> list[Any]:
+def candidate_batteries() -> list[Battery]:
     """The law checks (:func:`invariants.stats.battery.battery`) the candidates of one layer may run: one
     variance-scaling law per fan mode and distribution, and one fixed law per distribution (the constant
     and orthogonal branches have fewer)."""
