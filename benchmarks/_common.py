@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-for p in (str(ROOT), str(TESTS)):
+# the shared fixtures live in tests/, the mutation catalogue in tests/audit/
+for p in (str(ROOT), str(TESTS), str(TESTS / "audit")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
@@ -150,7 +151,7 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
 
 
 def mutation_catalogue() -> tuple[list, list, Callable[[int], Any]]:
-    """``(CORRECT, MUTANTS, cfg)`` of ``tests/test_audit_mutations.py`` (the single source of truth)."""
+    """``(CORRECT, MUTANTS, cfg)`` of ``tests/audit/test_audit_mutations.py`` (the single source of truth)."""
     import test_audit_mutations as M
 
     return M.CORRECT, M.MUTANTS, M.cfg

@@ -1,6 +1,6 @@
 """Calibration: false alarms of the auditor on correct initializers, kill rates on the mutants.
 
-1. False alarms.  The 12 correct initializers of ``tests/test_audit_mutations.py`` are audited over
+1. False alarms.  The 12 correct initializers of ``tests/audit/test_audit_mutations.py`` are audited over
    independent seeds (default 834 each: 10,008 audits).  To keep the run short each audit uses a small
    layer (``dense(64,32)``, or ``conv2d(4,8,k=3)`` for the convolutional cases) and detects a 10%
    variance error (``rel_error = 0.1``: about 12,000 values for a normal law, ``min_bounded_n = 12,000``

@@ -15,7 +15,7 @@ A. Normal law.  The smallest relative variance error the auditor's battery of ch
 B. Uniform law U(-1, 1): the same, against the exact support/extreme-value bound
    (:func:`invariants.stats.extremes.bounded_scale_min_detectable_rel_error`).
 
-C. The mutation catalogue of ``tests/test_audit_mutations.py`` (33 faulty initializers, 12 correct
+C. The mutation catalogue of ``tests/audit/test_audit_mutations.py`` (33 faulty initializers, 12 correct
    ones), each over S seeds at the test suite's configuration (detects a 4% variance error, family-wise
    alpha 1e-6 per audit): kill rate of the auditor vs a PyTorch-style test (KS at p <= 1e-4, as
    ``torch``'s own ``test_init.py``; orthogonal: ``Q^T Q = gain^2 I`` to 1e-6; constants: equality) run on

@@ -14,7 +14,7 @@ Usage::
 
     python benchmarks/flake_check.py                    # 20 runs, serial
     python benchmarks/flake_check.py --runs 30 --workers 2
-    python benchmarks/flake_check.py --runs 5 -- tests/test_audit_core.py    # a subset
+    python benchmarks/flake_check.py --runs 5 -- tests/audit/test_audit_core.py    # a subset
     python benchmarks/flake_check.py --runs 5 --profile ci    # random order only, the CI examples
 """
 from __future__ import annotations

@@ -51,7 +51,7 @@ holds for every example therefore holds for the batch.  :func:`variance_profile`
 ``alpha / ((2L − 1)·B)``: a Bonferroni split of the profile's false-alarm rate ``alpha`` (default
 1e-6) over the ``L`` forward and ``L − 1`` backward layers and the ``B`` examples (``k ≈ 6.4`` for
 ``L = 50``, ``B = 64``).  The rate is exact to the accuracy of the first-order Gaussian approximation
-(calibrated in ``tests/test_propagation.py``); for uniform or orthogonal weights the pre-activations
+(calibrated in ``tests/propagation/test_propagation.py``); for uniform or orthogonal weights the pre-activations
 are Gaussian only by the central limit theorem (``O(1/N)`` corrections).
 
 Expectations ``E[f(√q z)]`` use composite 16-point Gauss-Legendre quadrature on ``[0, 12]`` and its

@@ -70,7 +70,7 @@ def audit_config(profile: "str | Profile | None" = None, base_seed: int = 0) -> 
     ``power`` and ``total_alpha``) with ``base_seed``; ``profile`` as for :func:`get_profile`.
 
     Built here, above both engines: the profile belongs to the model check's layer, the config to the
-    auditor's, and neither imports the other (``tests/test_layering.py``).
+    auditor's, and neither imports the other (``tests/core/test_layering.py``).
     """
     from invariants.audit.auditor import AuditConfig
 

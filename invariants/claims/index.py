@@ -1,7 +1,7 @@
 """Which module registers which claim: claim ID → module, kept by hand and checked by a test.
 
 ``invariants verify --only ID`` and :func:`invariants.claims.registry.get` import only the modules listed
-here for the IDs asked for (a full run imports them all).  tests/test_registry.py checks that this
+here for the IDs asked for (a full run imports them all).  tests/claims/test_registry.py checks that this
 table equals what the modules register, and that selecting one claim imports no other claim module.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 (:mod:`~invariants.core.results`) and the plain-text helpers results and the render layer share
 (:mod:`~invariants.core.text`).
 
-Imports nothing from the rest of the package (see ``tests/test_layering.py``).
+Imports nothing from the rest of the package (see ``tests/core/test_layering.py``).
 """
 from invariants.core.errors import (
     EXIT_CRASH,

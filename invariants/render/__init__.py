@@ -7,7 +7,7 @@
 - :mod:`~invariants.render.json`: the ``--json`` text.
 
 It reads results through their attributes and imports no engine (claims, audit, modelcheck): rendering
-an audit does not load the claim registry (``tests/test_layering.py``).  The shared text helpers
+an audit does not load the claim registry (``tests/core/test_layering.py``).  The shared text helpers
 (:func:`render_table`) live in :mod:`invariants.core.text` so results' ``__str__`` can use them too.
 """
 from __future__ import annotations

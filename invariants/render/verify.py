@@ -8,7 +8,7 @@ The table has one row per claim::
 
 followed by a summary line and, for every failed piece of evidence, its claim, kind, name and detail.
 The functions read the report's attributes only: the render layer imports no engine (not even the
-claim registry), see ``tests/test_layering.py``.
+claim registry), see ``tests/core/test_layering.py``.
 """
 from __future__ import annotations
 

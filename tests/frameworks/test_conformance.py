@@ -67,7 +67,7 @@ AUDITED = [fw.name for fw in BUILTIN if fw.supports_initializers] + ["stub"]
 @pytest.mark.parametrize("name", AUDITED)
 def test_catalogue_sample_audits(name, request):
     """A sample of the catalogue audits without an error verdict, and only subjects with a documented
-    rule may be documented deviations (the full catalogues are audited in tests/test_audit_*.py and
+    rule may be documented deviations (the full catalogues are audited in tests/audit/test_audit_*.py and
     stored in docs/data/audit)."""
     from invariants.audit.auditor import DOCUMENTED, ERROR, AuditConfig, audit_subjects
 

@@ -15,7 +15,7 @@ import pytest
 
 from invariants.report import reliability as R
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 
 MEASURED = {"measured": "2026-01-01", "machine": "2 cores", "load_at_start": 0.3, "command": "python benchmarks/x.py"}

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")  # the example project is a PyTorch one (im
 
 pytest_plugins = ["pytester"]
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "torch_project"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "torch_project"
 
 
 def test_example_project_passes(pytester):

@@ -24,7 +24,7 @@ import pytest
 from invariants import cli
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+ROOT = HERE.parents[1]
 ME = __name__  # this module is importable by name: its initializers are MODULE:ATTR targets
 
 # ------------------------------------------------------------------------------ numpy initializers

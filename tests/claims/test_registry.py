@@ -12,7 +12,7 @@ import pytest
 
 from invariants.claims import Verdict, all_claims, seed, select
 
-SHARED_SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / seed.SEED_NAME
+SHARED_SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / seed.SEED_NAME
 
 
 def _quotes() -> list[str]:

@@ -18,7 +18,7 @@ from invariants.modelcheck.report import Finding as ModelFinding
 from invariants.modelcheck.report import ModelReport
 from invariants.verify import run_claims
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _claim(cid: str, passed: bool) -> Claim:
