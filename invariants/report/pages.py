@@ -359,7 +359,7 @@ def figures_page(figures: Sequence[FigureRef], pending: Sequence[tuple[str, str,
 def methods_page(facts: dict[str, Any], bench: dict[str, Any] | None = None) -> str:
     """The methods page; ``facts`` holds the numbers computed from the library (see ``site.method_facts``),
     ``bench`` the recorded benchmark figures (:func:`invariants.report.reliability.load`)."""
-    from invariants.report import reliability
+    from invariants.report import architecture, reliability
 
     ss_rows = [[f"{100 * e:g}%", f"{n:,}", f"{m:,}"] for e, n, m in facts["sample_sizes"]]
     lines = [
@@ -382,6 +382,13 @@ def methods_page(facts: dict[str, Any], bench: dict[str, Any] | None = None) -> 
         "`refuted` claim carries a counterexample. Exact claims are checked exactly (`numpy.array_equal`, bit for "
         "bit); where floating point forces a tolerance, it is derived (e.g. Higham's summation bound) and stated "
         "on the claim's page.",
+        "",
+        "## Architecture",
+        "",
+        "How a claim, an initializer and a model flow through the package, and its layers (each imports only "
+        "those below it; an import-linter contract checks this):",
+        "",
+        architecture.markdown(),
         "",
         "## Hypothesis properties",
         "",
