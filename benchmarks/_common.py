@@ -205,7 +205,7 @@ def pytorch_style_killed(law: Any, x: Any) -> bool:
 
     if law.kind == "orthogonal":
         for d in x:
-            m = as_matrix(np.asarray(d, dtype=np.float64), law.rows_axis)
+            m = as_matrix(np.asarray(d, dtype=np.float64), law.unit_axis)
             g = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
             if not np.allclose(g, np.eye(g.shape[0]) * law.gain**2, rtol=0, atol=1e-6):
                 return True
@@ -230,11 +230,11 @@ def audit_case(fn: Any, spec: str, layer: str, cfg: Any) -> dict[str, Any]:
     import numpy as np
 
     from invariants.audit import initializer
-    from invariants.audit.auditor import _units
+    from invariants.audit.auditor import audit_units
     from invariants.frameworks.registry import get_framework
     from invariants.frameworks.subjects import Expectation
     from invariants.layers import parse_layer
-    from invariants.specs import parse_spec
+    from invariants.specs import Orthogonal, parse_spec
 
     target = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', name_of(fn))}"
     draws: list = []
@@ -248,12 +248,10 @@ def audit_case(fn: Any, spec: str, layer: str, cfg: Any) -> dict[str, Any]:
     (res,) = report.results
     adapter = get_framework("numpy")
     spec_obj = parse_spec(spec)
-    if getattr(spec_obj, "rows_axis", "x") is None:
-        from dataclasses import replace
-
-        spec_obj = replace(spec_obj, rows_axis=adapter.rows_axis)
+    if isinstance(spec_obj, Orthogonal):
+        spec_obj = spec_obj.for_unit_axis(adapter.layout.unit_axis)
     subject = adapter.subject_for(fn, parse_layer(layer), Expectation(spec_obj), target)
-    law = _units(subject)[0].expected
+    law = audit_units(subject)[0].expected
     if law.kind == "orthogonal":
         pt_equal, pt_small = pytorch_style_killed(law, draws), pytorch_style_killed(law, draws[:1])
     else:

@@ -11,7 +11,7 @@ Kinds:
 - ``truncated_normal``: ``N(loc, scale^2)`` restricted to ``[lo, hi]`` (scipy ``truncnorm``); kurtosis
   from scipy (2.36554 at +-2 standard deviations).
 - ``constant``: every entry equals ``value`` (zeros, ones, ``constant_``).
-- ``orthogonal``: the tensor, flattened to a matrix (``rows_axis`` convention), has orthonormal rows or
+- ``orthogonal``: the tensor, flattened to a matrix around its unit axis (:func:`as_matrix`), has orthonormal rows or
   columns scaled by ``gain``; ``E[w^2] = gain^2 / max(rows, cols)`` exactly.
 """
 from __future__ import annotations
@@ -43,9 +43,10 @@ class Law:
             of the *untruncated* normal); for ``normal`` the mean and std; for ``uniform`` ``lo`` and
             ``hi - lo``.
         gain: ``orthogonal`` only.
-        rows_axis: ``orthogonal`` only: ``"first"`` (rows = dim 0, trailing dims flattened into the
-            columns; PyTorch) or ``"last"`` (columns = last axis, leading dims flattened into the rows;
-            JAX, Keras).
+        unit_axis: ``orthogonal`` only: the axis kept whole when the tensor is flattened to a matrix
+            (:func:`as_matrix`): ``0`` (rows = dim 0, trailing dims flattened into the columns; PyTorch)
+            or ``-1`` (columns = last axis, leading dims flattened into the rows; JAX, Keras); a
+            framework's is its layout's ``unit_axis``.
         label: human-readable description, e.g. ``"U(-0.0577, 0.0577)"``.
     """
 
@@ -58,7 +59,7 @@ class Law:
     loc: float = 0.0
     scale: float = 1.0
     gain: float = 1.0
-    rows_axis: str = "first"
+    unit_axis: int = 0
     label: str = field(default="", compare=False)
 
     # ------------------------------------------------------------------ constructors
@@ -100,11 +101,11 @@ class Law:
                    label=label or f"constant {value:.6g}")
 
     @staticmethod
-    def orthogonal(gain: float, shape: tuple[int, ...], rows_axis: str = "first", label: str = "") -> "Law":
-        rows, cols = matrix_dims(shape, rows_axis)
+    def orthogonal(gain: float, shape: tuple[int, ...], unit_axis: int = 0, label: str = "") -> "Law":
+        rows, cols = matrix_dims(shape, unit_axis)
         gain = _positive(gain, "gain")
         e2 = gain * gain / max(rows, cols)
-        return Law("orthogonal", 0.0, e2, -gain, gain, math.nan, 0.0, gain, gain, rows_axis,
+        return Law("orthogonal", 0.0, e2, -gain, gain, math.nan, 0.0, gain, gain, unit_axis,
                    label=label or f"orthogonal(gain={gain:.6g}) on {rows}x{cols}")
 
     # ------------------------------------------------------------------ properties
@@ -131,27 +132,49 @@ class Law:
         return self.label
 
 
-def matrix_dims(shape: tuple[int, ...], rows_axis: str = "first") -> tuple[int, int]:
-    """(rows, cols) of ``shape`` flattened to a matrix: ``first`` keeps dim 0 as the rows (PyTorch),
-    ``last`` keeps the last dim as the columns (JAX, Keras).
+#: the flattenings orthogonal initializers use, by the name a spec gives them (``orthogonal(rows=last)``)
+#: -> the axis kept whole: ``first`` = PyTorch ``orthogonal_`` (rows = dim 0), ``last`` = JAX and Keras
+#: ``orthogonal`` (columns = last dim)
+FLATTENINGS: dict[str, int] = {"first": 0, "last": -1}
+
+
+def matrix_dims(shape: tuple[int, ...], unit_axis: int = 0) -> tuple[int, int]:
+    """(rows, cols) of ``shape`` flattened to a matrix that keeps axis ``unit_axis`` whole: as the
+    columns if it is the last axis (JAX, Keras: ``(-1, shape[-1])``), else as the rows, the other axes
+    flattened in order (PyTorch, ``unit_axis=0``: ``(shape[0], -1)``).
 
     Raises:
-        ValueError: fewer than 2 dims, or an unknown ``rows_axis``.
+        ValueError: fewer than 2 dims, or ``unit_axis`` out of range.
     """
     shape = tuple(int(s) for s in shape)
     if len(shape) < 2:
         raise ValueError(f"an orthogonal matrix needs at least 2 dims, got shape {shape}")
+    if not -len(shape) <= unit_axis < len(shape):
+        raise ValueError(f"unit axis {unit_axis} is out of range for shape {shape}")
+    a = unit_axis % len(shape)
     n = int(np.prod(shape))
-    if rows_axis == "first":
-        return shape[0], n // shape[0]
-    if rows_axis == "last":
-        return n // shape[-1], shape[-1]
-    raise ValueError(f"rows_axis must be 'first' or 'last', got {rows_axis!r}")
+    return (n // shape[a], shape[a]) if a == len(shape) - 1 else (shape[a], n // shape[a])
 
 
-def as_matrix(x: np.ndarray, rows_axis: str = "first") -> np.ndarray:
-    """``x`` reshaped to the (rows, cols) matrix of :func:`matrix_dims`."""
-    return np.reshape(x, matrix_dims(x.shape, rows_axis))
+def flattening_name(unit_axis: int) -> str:
+    """The name of the flattening that keeps ``unit_axis`` whole (:data:`FLATTENINGS`), as a spec writes it.
+
+    Raises:
+        ValueError: no orthogonal flattening keeps that axis.
+    """
+    for name, axis in FLATTENINGS.items():
+        if axis == unit_axis:
+            return name
+    raise ValueError(f"no orthogonal flattening keeps axis {unit_axis}; known: {FLATTENINGS}")
+
+
+def as_matrix(x: np.ndarray, unit_axis: int = 0) -> np.ndarray:
+    """``x`` as the (rows, cols) matrix of :func:`matrix_dims` (the unit axis moved first, unless last,
+    then reshaped in C order). Raises ValueError as :func:`matrix_dims`."""
+    x = np.asarray(x)
+    dims = matrix_dims(x.shape, unit_axis)
+    a = unit_axis % x.ndim
+    return np.reshape(x if a == x.ndim - 1 else np.moveaxis(x, a, 0), dims)
 
 
 def _positive(value: float, what: str) -> float:

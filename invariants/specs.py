@@ -22,13 +22,13 @@ from __future__ import annotations
 import math
 import re
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
 import numpy as np
 from scipy import optimize, stats
 
-from invariants.laws import Law
+from invariants.laws import FLATTENINGS, Law, flattening_name
 
 Mode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
 Distribution = Literal["normal", "uniform", "truncated_normal"]
@@ -431,16 +431,16 @@ class Constant:
 @dataclass(frozen=True)
 class Orthogonal:
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014): rows orthonormal if rows <= cols,
-    else columns, after flattening by ``rows_axis`` (``"first"``: PyTorch ``orthogonal_``; ``"last"``:
-    JAX/Keras ``orthogonal``).  ``E[w^2] = gain^2 / max(rows, cols)``.
+    else columns, after flattening by ``rows_axis`` (a name in :data:`invariants.laws.FLATTENINGS`:
+    ``"first"``: PyTorch ``orthogonal_``; ``"last"``: JAX/Keras ``orthogonal``).  ``E[w^2] = gain^2 / max(rows, cols)``.
 
     Raises:
         ValueError: ``gain`` not finite and > 0, unknown ``rows_axis``.
     """
 
     gain: float = 1.0
-    #: ``"first"``, ``"last"``, or ``None``: the framework's own convention (the adapter fills it in;
-    #: ``"first"`` if none does).
+    #: ``"first"``, ``"last"``, or ``None``: the framework's own convention (:meth:`for_unit_axis` fills
+    #: it in from the framework's layout; ``"first"`` if none does).
     rows_axis: str | None = None
     name: str | None = None
     uses_fans = False
@@ -448,13 +448,22 @@ class Orthogonal:
     def __post_init__(self) -> None:
         if _real(self.gain, "gain") <= 0:
             raise ValueError(f"gain must be > 0, got {self.gain!r}")
-        if self.rows_axis not in (None, "first", "last"):
+        if self.rows_axis is not None and self.rows_axis not in FLATTENINGS:
             raise ValueError(f"rows_axis must be 'first' or 'last', got {self.rows_axis!r}")
+
+    def for_unit_axis(self, unit_axis: int) -> "Orthogonal":
+        """This spec with the flattening that keeps ``unit_axis`` whole (a framework layout's
+        ``unit_axis``) unless it names its own.
+
+        Raises:
+            ValueError: no orthogonal flattening keeps ``unit_axis``.
+        """
+        return self if self.rows_axis is not None else replace(self, rows_axis=flattening_name(unit_axis))
 
     def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
         if shape is None:
             raise ValueError("an orthogonal law needs the tensor shape")
-        return Law.orthogonal(self.gain, tuple(shape), self.rows_axis or "first", label=self.text())
+        return Law.orthogonal(self.gain, tuple(shape), FLATTENINGS[self.rows_axis or "first"], label=self.text())
 
     def text(self) -> str:
         extra = f", rows={self.rows_axis}" if self.rows_axis else ""

@@ -105,8 +105,8 @@ def initializer(
         expectation = expect
     else:
         expectation = Expectation(parse_spec(expect) if isinstance(expect, str) else expect)
-    if isinstance(expectation.spec, Orthogonal) and expectation.spec.rows_axis is None:
-        expectation = replace(expectation, spec=replace(expectation.spec, rows_axis=adapter.rows_axis))
+    if isinstance(expectation.spec, Orthogonal):
+        expectation = replace(expectation, spec=expectation.spec.for_unit_axis(adapter.layout.unit_axis))
     if layer is None:
         layers = list(DEFAULT_AUDIT_LAYERS)
     elif isinstance(layer, (str, Layer)):

@@ -45,7 +45,7 @@ from invariants.frameworks.subjects import (
 )
 from invariants.core.results import ERROR as SEVERE
 from invariants.core.results import NOTE, Finding, describe
-from invariants.laws import Law
+from invariants.laws import FLATTENINGS, Law
 from invariants.layers import Layer, shape_fan_candidates
 from invariants.specs import (
     KNOWN_SCALES,
@@ -260,8 +260,19 @@ def resolve(spec: Spec, fans: tuple[int, int] | None, shape: tuple[int, ...]) ->
 
 
 @dataclass
-class _Unit:
-    """A tensor or packed block to audit."""
+class AuditUnit:
+    """A tensor or packed block to audit, with the laws it is held to.
+
+    Attributes:
+        name: the subject's name, plus ``[block]`` for a packed block.
+        index: numpy index of the block in the subject's weight (``None``: the whole tensor).
+        shape: the unit's weight shape.
+        layer: its layer (a packed block's own), or ``None`` for a bare tensor.
+        textbook: the layer's textbook ``(fan_in, fan_out)``, or ``None``.
+        expected: the law of the expectation, resolved on the fans it names (else textbook, else the
+            framework's).
+        documented: the law the framework documents, on its fans, or ``None``.
+    """
 
     name: str
     index: tuple[slice, ...] | None
@@ -272,7 +283,13 @@ class _Unit:
     documented: Law | None
 
 
-def _units(subject: Subject) -> list[_Unit]:
+def audit_units(subject: Subject) -> list[AuditUnit]:
+    """The units of ``subject`` the auditor judges: the whole tensor, or each packed block
+    (``subject.blocks``), with their expected and documented laws.
+
+    Raises:
+        ValueError: a fan-based spec on a tensor without fans (:func:`resolve`).
+    """
     blocks: Sequence[Block | None] = subject.blocks or (None,)
     units = []
     # a zero-stride view: block shapes without allocating the tensor
@@ -292,7 +309,7 @@ def _units(subject: Subject) -> list[_Unit]:
         if subject.documented is not None:
             doc_fans = subject.documented.fans or subject.framework_fans or textbook
             documented = resolve(subject.documented.spec, doc_fans, shape)
-        units.append(_Unit(name, index, shape, layer, textbook, expected, documented))
+        units.append(AuditUnit(name, index, shape, layer, textbook, expected, documented))
     return units
 
 
@@ -369,7 +386,7 @@ def _dists(first: str, corrected: bool) -> list[tuple[str, bool]]:
     return [head] + [o for o in opts if o != head]
 
 
-def _fan_options(subject: Subject, unit: _Unit) -> list[tuple[str, float]]:
+def _fan_options(subject: Subject, unit: AuditUnit) -> list[tuple[str, float]]:
     """Labelled fan values n (the denominators of scale/n) that a convention could have used."""
     opts: list[tuple[str, float]] = []
     if unit.textbook:
@@ -412,7 +429,7 @@ def _dist_name(dist: str, corrected: bool) -> str:
     return "truncated_normal (uncorrected)" if dist == "truncated_normal" and not corrected else dist
 
 
-def vs_candidates(spec: VarianceScaling, subject: Subject, unit: _Unit) -> list[Candidate]:
+def vs_candidates(spec: VarianceScaling, subject: Subject, unit: AuditUnit) -> list[Candidate]:
     """Variance-scaling laws with other fans, scale constants and distributions than ``spec``."""
     fans = _fan_options(subject, unit)
     exp_fans = subject.expect.fans or unit.textbook or subject.framework_fans
@@ -496,12 +513,12 @@ def orthogonal_candidates(law: Law) -> list[Candidate]:
     for label, f in (("2", 2.0), ("1/2", 0.5), ("sqrt(2)", math.sqrt(2)), ("1/sqrt(2)", 1 / math.sqrt(2))):
         g = law.gain * f
         out.append(Candidate(f"gain {g:.6g} (x {label})", replace(law, gain=g, variance=law.variance * f * f)))
-    other = "last" if law.rows_axis == "first" else "first"
-    out.append(Candidate(f"flattened with rows_axis={other}", replace(law, rows_axis=other)))
+    out += [Candidate(f"flattened with rows_axis={name}", replace(law, unit_axis=axis))
+            for name, axis in FLATTENINGS.items() if axis != law.unit_axis]
     return out
 
 
-def explain(subject: Subject, unit: _Unit, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float,
+def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float,
             power: float, bits: int, extra: Iterable[Candidate] = ()) -> tuple[str, int]:
     """The first candidate whose checks all pass, in words; ``("", n_tried)`` if none does."""
     spec = subject.expect.spec
@@ -547,7 +564,7 @@ def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
     runs: list[Battery] = []
     for s in subjects:
         check_size(s.shape, cfg, s.name)
-        for u in _units(s):
+        for u in audit_units(s):
             runs += unit_batteries(u.expected, u.documented)
     budget = family_budget(cfg.total_alpha, runs, cfg.alpha_cap)
     return budget.per_check, budget.m
@@ -557,7 +574,7 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
     """Audit one subject (all its blocks); raises :class:`BadInitializer` on bad sampler output."""
     t0 = time.perf_counter()
     check_size(subject.shape, cfg, subject.name)
-    units = _units(subject)
+    units = audit_units(subject)
     per_draw = {u.name: numel(u.shape) for u in units}
     n_draws = cfg.min_draws
     for u in units:
@@ -582,7 +599,7 @@ def _fmt_fans(f: tuple[int, int] | None) -> str:
     return f"({f[0]}, {f[1]})" if f else "-"
 
 
-def _judge(subject: Subject, u: _Unit, draws: list[np.ndarray], cfg: AuditConfig, alpha: float) -> AuditResult:
+def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditConfig, alpha: float) -> AuditResult:
     pool = np.concatenate([np.ravel(d) for d in draws])
     bits = mantissa_bits(pool)
     n = int(pool.size)

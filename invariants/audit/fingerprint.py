@@ -31,7 +31,7 @@ from invariants.frameworks.base import Framework
 from invariants.frameworks.subjects import check_array, seed_sequence
 from invariants.audit.auditor import AuditConfig, check_size, law_checks, needed_n
 from invariants.core.results import NOTE, Finding, describe
-from invariants.laws import Law, as_matrix
+from invariants.laws import FLATTENINGS, Law, as_matrix, flattening_name
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
     DISTRIBUTIONS,
@@ -204,7 +204,7 @@ def identify(
         x = pool.astype(np.float64)
         info.append({"layer": lay.describe(), "fans": [fi, fo], "shape": list(ad.shape(lay)), "n": int(x.size),
                      "mean": float(x.mean()), "variance": float(x.var()), "min": float(x.min()), "max": float(x.max())})
-    cands = _candidates(lays, fans, pools, draws_by_layer, ad.rows_axis)
+    cands = _candidates(lays, fans, pools, draws_by_layer, ad.layout.unit_axis)
     evidence: list[Evidence] = []
     bits = [mantissa_bits(p) for p in pools]
     for spec, estimates in cands:
@@ -250,14 +250,15 @@ def candidate_batteries() -> list[Battery]:
 
 
 def _candidates(lays: list[Layer], fans: list[tuple[int, int]], pools: list[np.ndarray], draws: list[list[np.ndarray]],
-                rows_axis: str) -> list[tuple[Spec, list[float]]]:
+                unit_axis: int) -> list[tuple[Spec, list[float]]]:
     out: list[tuple[Spec, list[float]]] = []
     xs = [p.astype(np.float64) for p in pools]
     # constant
     if all(np.all(x == x[0]) for x in xs) and len({float(x[0]) for x in xs}) == 1:
         return [(Constant(float(xs[0][0])), [])]
     # orthogonal: one draw per layer is orthonormal up to a gain
-    for axis in (rows_axis, "last" if rows_axis == "first" else "first"):
+    # the framework's own flattening first, then the others (:data:`invariants.laws.FLATTENINGS`)
+    for axis in (unit_axis, *(a for a in FLATTENINGS.values() if a != unit_axis)):
         gains = []
         for d in (dl[0] for dl in draws):
             err, gain, tol = orthogonality_error(as_matrix(np.asarray(d), axis))
@@ -266,7 +267,7 @@ def _candidates(lays: list[Layer], fans: list[tuple[int, int]], pools: list[np.n
             gains.append(gain)
         else:
             g, snapped = _snap(float(np.mean(gains)) ** 2, 1e-6)
-            out.append((Orthogonal(math.sqrt(g) if snapped else float(np.mean(gains)), axis), gains))
+            out.append((Orthogonal(math.sqrt(g) if snapped else float(np.mean(gains)), flattening_name(axis)), gains))
     if out:
         return out
     means = [float(x.mean()) for x in xs]

@@ -6,9 +6,8 @@ on it, in one object:
 - **who it is**: ``name`` (command line), ``import_name`` (its presence means installed),
   ``requirements`` (what to ``pip install``; :attr:`Framework.install_hint` is derived from them);
 - **weight layout**: ``layout`` (a :class:`invariants.layers.Layout`: which axes of a weight are
-  fan_in, fan_out, receptive field, output units) and ``rows_axis`` (how its orthogonal initializer
-  flattens a tensor: ``"first"`` = rows are axis 0 (PyTorch), ``"last"`` = columns are the last axis
-  (JAX, Keras));
+  fan_in, fan_out, receptive field, output units; its ``unit_axis`` is also the axis the framework's
+  orthogonal initializer keeps whole when it flattens a tensor: 0 in PyTorch, -1 in JAX and Keras);
 - **initializer calling convention**: :meth:`Framework.wrap` turns a user callable into a sampler
   ``seed -> np.ndarray``; :meth:`Framework.owns_callable` recognises the framework's own initializers
   (by the module they live in); :meth:`Framework.known_expectation` states what a known one documents;
@@ -57,7 +56,6 @@ class Framework:
         requirements: the pip requirements that install it (``("torch==2.13.0",)``).
         layout: the weight :class:`~invariants.layers.Layout` (``TORCH``, ``JAX``, ``KERAS`` or the
             framework's own, e.g. MLX conv ``(out, *k, in)``): axes of fan_in, fan_out, kernel, units.
-        rows_axis: orthogonal flattening, ``"first"`` or ``"last"`` (see the module docstring).
         callable_modules: top-level module names whose callables are this framework's initializers
             (``("keras", "tensorflow")``).
         model_form: how a model of this framework is given, for messages (``"a torch nn.Module"``).
@@ -76,7 +74,6 @@ class Framework:
     import_name: ClassVar[str] = ""
     requirements: ClassVar[tuple[str, ...]] = ()
     layout: ClassVar[Layout] = TORCH
-    rows_axis: ClassVar[str] = "first"
     callable_modules: ClassVar[tuple[str, ...]] = ()
     model_form: ClassVar[str] = ""
     order: ClassVar[int] = 100

@@ -49,6 +49,7 @@ from invariants.core.errors import FrameworkUnavailable
 from invariants.frameworks.base import Framework
 from invariants.frameworks.model import RANDOM_ROLES
 from invariants.frameworks.subjects import Subject
+from invariants.laws import flattening_name
 from invariants.layers import TORCH, Conv, Dense, Layout, fans_from_shape
 from invariants.specs import Constant, Normal
 
@@ -92,12 +93,15 @@ def _missing(framework: Framework) -> Framework:
 
 
 def check_identity(framework: Framework) -> None:
-    """Name, import name, requirements, layout, rows axis and capabilities are well formed."""
+    """Name, import name, requirements, layout (with a unit axis an orthogonal flattening keeps) and capabilities are well formed."""
     assert framework.name and framework.name.isidentifier(), f"bad name {framework.name!r}"
     assert framework.import_name, f"{framework.name}: no import name"
     assert framework.install_hint.startswith("pip install "), framework.install_hint
     assert isinstance(framework.layout, Layout), f"{framework.name}: layout {framework.layout!r} is not a Layout"
-    assert framework.rows_axis in ("first", "last"), f"{framework.name}: rows_axis {framework.rows_axis!r}"
+    try:
+        flattening_name(framework.layout.unit_axis)
+    except ValueError as exc:
+        raise AssertionError(f"{framework.name}: its orthogonal initializers' flattening: {exc}") from None
     assert framework.supports_initializers or framework.supports_models, f"{framework.name} supports nothing"
     if framework.supports_models:
         assert framework.model_form, f"{framework.name}: checks models but states no model_form"

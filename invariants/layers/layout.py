@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from invariants.core.errors import BadInput, UsageError
+from invariants.laws import as_matrix
 
 if TYPE_CHECKING:  # pragma: no cover
     from invariants.layers.base import Layer
@@ -170,15 +171,17 @@ class Layout:
         rf = math.prod(s for d, s in enumerate(shape) if d not in (i, o))
         return shape[i] * rf, shape[o] * rf
 
-    def out_matrix(self, v: np.ndarray) -> np.ndarray:
-        """``v`` as a matrix with the fan rule's output axis kept and the other axes flattened
-        (``(shape[0], -1)`` in torch, ``(-1, shape[-1])`` in jax/keras)."""
-        v = np.asarray(v)
-        o = self.fan_axes[1] % v.ndim
-        if o == v.ndim - 1:
-            return v.reshape(-1, v.shape[-1])
-        return np.moveaxis(v, o, 0).reshape(v.shape[o], -1)
+    @property
+    def unit_axis(self) -> int:
+        """The axis of a bare weight shape that holds the output units: the fan rule's out axis (``0`` in
+        torch, ``-1`` in jax/keras).  Orthogonal initializers keep it whole when they flatten a tensor to
+        a matrix (:func:`invariants.laws.as_matrix`)."""
+        return self.fan_axes[1]
 
+    def out_matrix(self, v: np.ndarray) -> np.ndarray:
+        """``v`` as a matrix with the unit axis kept and the other axes flattened
+        (``(shape[0], -1)`` in torch, ``(-1, shape[-1])`` in jax/keras; :func:`invariants.laws.as_matrix`)."""
+        return as_matrix(v, self.unit_axis)
 
 TORCH = Layout("torch", dense=("out", "in"), conv=("out", "in/g", "k"), conv_transpose=("in", "out/g", "k"),
                bilinear=("out", "in", "in2"), fan_axes=(1, 0))

@@ -33,12 +33,12 @@ constant laws 1; the structure checks add 3, 2 and 0.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol, Sequence, Sized, runtime_checkable
 
 import numpy as np
 
+from invariants.laws import matrix_dims
 from invariants.stats.budget import AlphaBudget
 from invariants.stats.checks import CheckResult, from_variance_result
 from invariants.stats.extremes import (
@@ -173,9 +173,7 @@ def _extremes_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[i
 
 def _orthogonality_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...],
                        bits: int) -> float | None:
-    n_all = math.prod(shape)
-    r = shape[0] if law.rows_axis == "first" else n_all // shape[-1]
-    return orthogonality_tolerance(r, n_all // r, bits)
+    return orthogonality_tolerance(*matrix_dims(shape, law.unit_axis), bits)
 
 
 CHECKS: tuple[Check, ...] = (
@@ -183,7 +181,7 @@ CHECKS: tuple[Check, ...] = (
                   lambda law, s, a: constant_test(s.pool, law.mean, a),
                   lambda *_: 0.0),
     FunctionCheck("orthogonality", lambda law: law.kind == "orthogonal",
-                  lambda law, s, a: orthogonality_test(s.draws, law.gain, law.rows_axis, a),
+                  lambda law, s, a: orthogonality_test(s.draws, law.gain, law.unit_axis, a),
                   _orthogonality_mde),
     FunctionCheck("chi2_variance", lambda law: law.kind == "normal",
                   lambda law, s, a: from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power)),

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from invariants.laws import as_matrix
 from invariants.stats.checks import CheckResult, decide
 from invariants.stats.extremes import mantissa_bits
 from invariants.stats.variance import DEFAULT_ALPHA, check_alpha
@@ -153,9 +154,10 @@ def orthogonality_error(m: np.ndarray) -> tuple[float, float, float]:
 
 
 def orthogonality_test(
-    draws: Sequence[np.ndarray], gain: float, rows_axis: str = "first", alpha: float = DEFAULT_ALPHA
+    draws: Sequence[np.ndarray], gain: float, unit_axis: int = 0, alpha: float = DEFAULT_ALPHA
 ) -> CheckResult:
-    """Each draw, flattened to a matrix ``M`` (``rows_axis``), has ``M M^T = gain^2 I`` (rows <= cols) or
+    """Each draw, flattened to a matrix ``M`` keeping ``unit_axis`` whole (:func:`invariants.laws.as_matrix`:
+    ``0`` PyTorch, ``-1`` JAX/Keras), has ``M M^T = gain^2 I`` (rows <= cols) or
     ``M^T M = gain^2 I`` (rows > cols) to :func:`orthogonality_tolerance`.
 
     ``statistic`` is the largest relative Gram error over the draws; ``p_value`` is 0 or 1 (a
@@ -166,7 +168,7 @@ def orthogonality_test(
     g2 = float(gain) ** 2
     for x in draws:
         x = np.asarray(x)
-        m = (x.reshape(x.shape[0], -1) if rows_axis == "first" else x.reshape(-1, x.shape[-1])).astype(np.float64)
+        m = as_matrix(x, unit_axis).astype(np.float64)
         r, c = m.shape
         gram = m @ m.T if r <= c else m.T @ m
         err = float(np.max(np.abs(gram - g2 * np.eye(gram.shape[0])))) / g2

@@ -20,7 +20,7 @@ from invariants.stats.extremes import mantissa_bits
 NORMAL = Law.normal(0.0, 0.1)
 UNIFORM = Law.uniform(-0.2, 0.2)
 TRUNC = Law.truncated_normal(0.0, 0.1, -0.2, 0.2)
-ORTH = Law("orthogonal", 0.0, 1.0 / 64, -np.inf, np.inf, float("nan"), gain=1.0, rows_axis="first")
+ORTH = Law("orthogonal", 0.0, 1.0 / 64, -np.inf, np.inf, float("nan"), gain=1.0, unit_axis=0)
 CONST = Law("constant", 0.5, 0.0, 0.5, 0.5, float("nan"))
 
 #: a check that always passes, applies to every law (its alpha is what matters here)

@@ -19,7 +19,6 @@ class JaxFramework(Framework):
     import_name = "jax"
     requirements = ("jax", "jaxlib")
     layout = JAX
-    rows_axis = "last"
     callable_modules = ("jax",)
     order = 2
     initializers_module = "invariants.frameworks.jax.initializers"

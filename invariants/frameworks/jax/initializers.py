@@ -43,7 +43,7 @@ from invariants.frameworks.subjects import (
     call_initializer,
     check_array,
 )
-from invariants.layers import Layer, fans_from_shape, parse_layer
+from invariants.layers import JAX, Layer, fans_from_shape, parse_layer
 from invariants.specs import (
     GLOROT_NORMAL,
     GLOROT_UNIFORM,
@@ -180,7 +180,7 @@ def jax_expectation(fn: Any) -> Expectation | None:
             return Expectation(TruncatedNormal(0.0, float(nl["stddev"]), float(nl["lower"]), float(nl["upper"]),
                                                bounds="std", corrected=False))
         if factory == "orthogonal" and nl.get("column_axis") == -1:
-            return Expectation(Orthogonal(float(nl["scale"]), rows_axis="last"))
+            return Expectation(Orthogonal(float(nl["scale"])).for_unit_axis(JAX.unit_axis))
         if factory == "constant":
             value = np.asarray(nl["value"])
             if value.ndim == 0:
@@ -250,13 +250,13 @@ class JaxCatalogue(CatalogueBuilder):
         # orthonormal columns.  (64 columns: LAPACK's blocked QR of a 100-column matrix is ~100x slower on a
         # busy 2-core machine)
         out.append(s("orthogonal", I.orthogonal(), "", parse_layer("dense(64,256)"),
-                     Expectation(Orthogonal(1.0, rows_axis="last"))))
+                     Expectation(Orthogonal(1.0).for_unit_axis(JAX.unit_axis))))
         out.append(s("orthogonal", I.orthogonal(scale=2.0), "scale=2.0", conv,
-                     Expectation(Orthogonal(2.0, rows_axis="last"))))
+                     Expectation(Orthogonal(2.0).for_unit_axis(JAX.unit_axis))))
         # delta_orthogonal (Xiao et al. 2018, Algorithm 2): an orthogonal (C_in, C_out) matrix at the centre
         # tap (k-1)//2, zeros at every other tap
         out.append(s("delta_orthogonal", I.delta_orthogonal(), "", conv,
-                     Expectation(Orthogonal(1.0, rows_axis="last"), label="orthogonal centre tap"),
+                     Expectation(Orthogonal(1.0).for_unit_axis(JAX.unit_axis), label="orthogonal centre tap"),
                      blocks=(Block("centre", (1, 1, slice(None), slice(None)), parse_layer("dense(32,64)")),)))
         full = jax_sampler(I.delta_orthogonal(), conv.shape(self.layout), "jax.nn.initializers.delta_orthogonal()")
         out.append(s("delta_orthogonal", I.delta_orthogonal(), "", None,

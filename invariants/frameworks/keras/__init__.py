@@ -33,7 +33,6 @@ class KerasFramework(Framework):
     import_name = "keras"
     requirements = ("keras", "jax")
     layout = KERAS
-    rows_axis = "last"
     callable_modules = ("keras", "tensorflow")
     model_form = "a Keras model"
     order = 4

@@ -18,7 +18,6 @@ class NumpyFramework(Framework):
     import_name = "numpy"
     requirements = ("numpy",)
     layout = TORCH
-    rows_axis = "first"
     callable_modules = ("invariants.frameworks.numpy",)
     order = 0
     initializers_module = "invariants.frameworks.numpy.initializers"

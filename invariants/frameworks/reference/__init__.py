@@ -22,7 +22,6 @@ class ReferenceFramework(Framework):
     import_name = "numpy"
     requirements = ("numpy",)
     layout = TORCH
-    rows_axis = "first"
     model_form = "a reference (Architecture, params) pair"
     order = 5
     models_module = "invariants.frameworks.reference.model"

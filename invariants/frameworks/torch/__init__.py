@@ -22,7 +22,6 @@ class TorchFramework(Framework):
     import_name = "torch"
     requirements = ("torch==2.13.0",)
     layout = TORCH
-    rows_axis = "first"
     callable_modules = ("torch",)
     model_form = "a torch nn.Module"
     order = 1

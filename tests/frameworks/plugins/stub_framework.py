@@ -44,7 +44,6 @@ class StubFramework(Framework):
     import_name = "numpy"
     requirements = ("stub-framework",)
     layout = JAX
-    rows_axis = "last"
     callable_modules = ("stub_framework",)
     model_form = "a StubMLP"
     order = 50
@@ -99,7 +98,7 @@ def view(model: StubMLP, name: str, batch: int = 32, seed: int = 0) -> ModelView
     x = np.random.default_rng(seed).standard_normal((batch, model.sizes[0]))
     for i, w in enumerate(model.kernels):
         layer = parse_layer(f"dense({w.shape[0]},{w.shape[1]})")
-        p = Param(f"kernel{i}", w, "weight", f"layer{i}", "StubDense", layer, "jax")
+        p = Param(f"kernel{i}", w, "weight", f"layer{i}", "StubDense", layer, JAX)
         last = i == len(model.kernels) - 1
         params.append(p)
         nodes.append(Node(f"layer{i}", "StubDense", layer, p, None, None if last else "relu"))
