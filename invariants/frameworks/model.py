@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from invariants.layers import Layer, Layout
+from invariants.layers import TORCH, Layer, Layout
 
 ROLES = ("weight", "embedding", "recurrent", "bias", "norm_scale", "norm_shift", "other")
 #: roles whose tensors a framework initializes with random values
@@ -84,8 +84,9 @@ class Param:
         owner: path of the layer/module that owns it.
         owner_type: the framework class of the owner (``"Linear"``, ``"Dense"``, ``"LSTM"``).
         layer: layer semantics of a weight (``None`` for biases and norm parameters).
-        layout: a :class:`~invariants.layers.Layout` or the name of a built-in one (``torch``, ``jax``,
-            ``keras``).
+        layout: the :class:`~invariants.layers.Layout` of ``value`` (the framework's, e.g.
+            :data:`~invariants.layers.TORCH`; Flax's ``ConvTranspose(transpose_kernel=True)`` kernels
+            are :data:`~invariants.layers.KERAS`).
     """
 
     name: str
@@ -94,7 +95,7 @@ class Param:
     owner: str = ""
     owner_type: str = ""
     layer: Layer | None = None
-    layout: str | Layout = "torch"
+    layout: Layout = TORCH
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

@@ -20,7 +20,6 @@ from typing import Sequence
 
 import numpy as np
 
-from invariants.layers import as_layout
 from invariants.frameworks.model import (
     ACTIVATION_DERIVATIVES,
     RANDOM_ROLES,
@@ -439,12 +438,12 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     for p in view.params:
         if p.layer is None or len(p.layer.blocks) < 2 or p.is_constant():
             continue
-        err, g, tol = orthogonality_error(as_layout(p.layout).out_matrix(p.value))
+        err, g, tol = orthogonality_error(p.layout.out_matrix(p.value))
         if err > tol:
             continue
         blocks = []
         for label, idx, _ in p.blocks():
-            b = as_layout(p.layout).out_matrix(p.value[idx])  # type: ignore[index]
+            b = p.layout.out_matrix(p.value[idx])  # type: ignore[index]
             e, gb, t = orthogonality_error(b)
             sv = np.linalg.svd(b.astype(np.float64), compute_uv=False)
             blocks.append((label, e, t, float(sv.min()), float(sv.max())))

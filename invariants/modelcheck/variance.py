@@ -41,7 +41,7 @@ import numpy as np
 from scipy import stats
 
 from invariants.laws import Law
-from invariants.layers import Embedding, Layer, Packed, as_layout, fans_from_shape
+from invariants.layers import Embedding, Layer, Packed
 from invariants.specs import (
     NAMED_SPECS,
     TRUNCATED_NORMAL_STD,
@@ -104,13 +104,13 @@ def units(view: ModelView, max_values: int) -> list[Unit]:
     for p in view.params:
         if p.role not in RANDOM_ROLES or p.layer is None or p.size < 2 or p.is_constant():
             continue
-        fw = fans_from_shape(p.shape, p.layout) if len(p.shape) >= 2 else None
+        fw = p.layout.fans(p.shape) if len(p.shape) >= 2 else None
         for label, idx, lay in p.blocks():
             v = p.value if idx is None else p.value[idx]
             if v.size > max_values:
                 v = v.ravel()[:: math.ceil(v.size / max_values)]
             fans = lay.textbook_fans() if lay is not None else None
-            blk_fw = fans_from_shape(v.shape, p.layout) if idx is not None and v.ndim >= 2 else fw
+            blk_fw = p.layout.fans(v.shape) if idx is not None and v.ndim >= 2 else fw
             out.append(Unit(p, label, np.asarray(v), lay, fans, blk_fw, fw if idx is not None else None))
     return out
 
@@ -131,7 +131,7 @@ def candidates(u: Unit) -> list[tuple[str, Law]]:
     if u.fans:
         fan_sets.append(("", u.fans))
     if u.framework_fans and not _same(u.framework_fans, u.fans):
-        fan_sets.append((f" on {as_layout(u.param.layout).name}'s fans {tuple(u.framework_fans)}", u.framework_fans))
+        fan_sets.append((f" on {u.param.layout.name}'s fans {tuple(u.framework_fans)}", u.framework_fans))
     if u.packed_fans:
         fan_sets.append((f" over the packed tensor's fans {tuple(u.packed_fans)}", u.packed_fans))
     for suffix, (fi, fo) in fan_sets:
@@ -148,7 +148,7 @@ def candidates(u: Unit) -> list[tuple[str, Law]]:
 def _orthogonal(u: Unit) -> tuple[str, float] | None:
     if u.values.ndim < 2:
         return None
-    err, g, tol = orthogonality_error(as_layout(u.param.layout).out_matrix(u.values))
+    err, g, tol = orthogonality_error(u.param.layout.out_matrix(u.values))
     return (f"orthogonal(gain={g:.4g})", g) if err <= tol else None
 
 
@@ -214,7 +214,7 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
     if orth:
         names.insert(0, orth[0])
     if u.packed_fans is not None and orth is None:
-        err, g, tol = orthogonality_error(as_layout(u.param.layout).out_matrix(u.param.value))
+        err, g, tol = orthogonality_error(u.param.layout.out_matrix(u.param.value))
         if err <= tol:
             names.insert(0, f"orthogonal over the packed tensor (gain {g:.4g})")
     ident = _identity_like(u, node)

@@ -246,13 +246,13 @@ def test_packed_orthogonal_from_numpy():
     rng = np.random.default_rng(0)
     lay = parse_layer("lstm(16,16)")
     whole = haar_orthogonal((64, 16), rng)
-    view = ModelView("reference", "rnn", [Param("w_hh", whole, "recurrent", "rnn", "LSTM", lay, "torch")])
+    view = ModelView("reference", "rnn", [Param("w_hh", whole, "recurrent", "rnn", "LSTM", lay)])
     report = check_view(view, FAST)
     (f,) = report.find("packed-orthogonal")
     assert f.severity == "note" and len(f.figures["block_errors"]) == 4
     assert all(r.matches[0].startswith("orthogonal over the packed tensor") for r in report.tensors)
     per_gate = np.concatenate([haar_orthogonal((16, 16), rng) for _ in range(4)])
-    view = ModelView("reference", "rnn", [Param("w_hh", per_gate, "recurrent", "rnn", "LSTM", lay, "torch")])
+    view = ModelView("reference", "rnn", [Param("w_hh", per_gate, "recurrent", "rnn", "LSTM", lay)])
     report = check_view(view, FAST)
     assert not report.findings and all(r.matches[0].startswith("orthogonal(gain=1") for r in report.tensors)
 

@@ -30,7 +30,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from invariants.layers import Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
+from invariants.layers import JAX, KERAS, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer, Layout
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, units_last, varies
 
 _NODE_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.Embed)
@@ -50,24 +50,31 @@ def _flatten(tree: Any, prefix: str = "params") -> list[tuple[str, Any]]:
     return out
 
 
-def _semantics(kind: str, module: Any, shape: tuple[int, ...]) -> tuple[Layer | None, str, bool]:
+def _semantics(kind: str, module: Any, shape: tuple[int, ...]) -> tuple[Layer | None, Layout, bool]:
     """(layer, layout, is node) of a kernel of ``shape`` owned by a module of type ``kind``."""
     nd = len(shape) - 2
     if kind == "Embed":
-        return Embedding(shape[0], shape[1]), "jax", True
+        return Embedding(shape[0], shape[1]), JAX, True
     if len(shape) == 2 and kind in ("Dense", "?"):
-        return Dense(shape[0], shape[1]), "jax", True
+        return Dense(shape[0], shape[1]), JAX, True
     if nd in (1, 2, 3) and kind in ("Conv", "?"):
         g = int(getattr(module, "feature_group_count", 1) or 1)
         cin, cout = shape[-2] * g, shape[-1]
         if g == cin and g > 1 and cout % cin == 0:
-            return Depthwise(cin, cout, shape[:-2]), "jax", True
-        return Conv(cin, cout, shape[:-2], groups=g), "jax", True
+            return Depthwise(cin, cout, shape[:-2]), JAX, True
+        return Conv(cin, cout, shape[:-2], groups=g), JAX, True
     if nd in (1, 2, 3) and kind == "ConvTranspose":
         if getattr(module, "transpose_kernel", False):
-            return ConvTranspose(shape[-1], shape[-2], shape[:-2]), "keras", True
-        return ConvTranspose(shape[-2], shape[-1], shape[:-2]), "jax", True
-    return None, "jax", False
+            return ConvTranspose(shape[-1], shape[-2], shape[:-2]), KERAS, True
+        return ConvTranspose(shape[-2], shape[-1], shape[:-2]), JAX, True
+    return None, JAX, False
+
+
+def kernel_layer(module: Any, shape: tuple[int, ...]) -> Layer | None:
+    """The layer semantics this extractor gives a kernel (or embedding table) of ``shape`` owned by the
+    linen ``module``; ``None`` for one it does not know.  The catalogue's layer defaults read their layers
+    here, so a Flax layer is described once."""
+    return _semantics(type(module).__name__, module, tuple(int(d) for d in shape))[0]
 
 
 def extract_params(variables: Any, modules: dict[str, Any] | None = None) -> tuple[list[Param], list[Node]]:
@@ -88,7 +95,7 @@ def extract_params(variables: Any, modules: dict[str, Any] | None = None) -> tup
         for key, (path, leaf) in entries.items():
             value = np.asarray(leaf)
             shape = tuple(int(s) for s in value.shape)
-            role, lay, layout, node = "other", None, "jax", False
+            role, lay, layout, node = "other", None, JAX, False
             if key == "kernel":
                 lay, layout, node = _semantics(kind, module, shape)
                 role = "weight"

@@ -30,7 +30,7 @@ choose_backend()  # before keras is imported: Keras' default backend (tensorflow
 
 import keras  # noqa: E402
 
-from invariants.layers import RECURRENT, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer  # noqa: E402
+from invariants.layers import KERAS, RECURRENT, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer  # noqa: E402
 from invariants.frameworks.model import (  # noqa: E402
     ModelView,
     Node,
@@ -141,14 +141,14 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
             role = "norm_scale" if vname in ("gamma", "scale") else "norm_shift" if vname in ("beta", "bias") else "other"
         elif vname in ("kernel", "embeddings"):
             lay, role, is_node = _layer_of(l, shape)
-            p = Param(v.path, value, role, l.name, typ, lay, "keras")
+            p = Param(v.path, value, role, l.name, typ, lay, KERAS)
             params.append(p)
             if is_node and lay is not None:
                 kernels[id(l)] = (p, l)
             continue
         elif vname == "bias":
             role = "bias"
-        params.append(Param(v.path, value, role, l.name, typ, lay, "keras"))
+        params.append(Param(v.path, value, role, l.name, typ, lay, KERAS))
     by_path = {p.owner: p for p in params if p.role == "bias"}
     for i, l in enumerate(layers):
         if id(l) not in kernels:
@@ -161,6 +161,15 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
                           activation=activation_key(act) if act else None))
         node_layers[l.name] = l
     return params, nodes, node_layers
+
+
+def param_layer(layer: Any, path: str) -> Layer | None:
+    """The layer semantics this extractor gives the variable at ``path`` (a Keras ``Variable.path``, e.g.
+    ``"lstm/lstm_cell/kernel"``) of the built ``layer``; ``None`` for a variable without fans (bias, norm)
+    or one it does not know.  The catalogue's layer defaults read their layers here, so a Keras layer is
+    described once."""
+    params, _, _ = extract_params(layer)
+    return next((p.layer for p in params if p.name == path), None)
 
 
 # ------------------------------------------------------------------------------------------ probe

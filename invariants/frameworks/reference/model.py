@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from invariants.layers import Dense
+from invariants.layers import TORCH, Dense
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, varies
 from invariants.reference import kernels
 from invariants.reference.activations import get_activation
@@ -60,10 +60,10 @@ def view(arch: Architecture, params: dict[str, np.ndarray], name: str, x: Any = 
         owner = f"layer{l}"
         if key[0] == "W":
             layer = Dense(arch.sizes[l - 1], arch.sizes[l])
-            ps.append(Param(key, value, "weight", owner, "dense", layer, "torch"))
+            ps.append(Param(key, value, "weight", owner, "dense", layer, TORCH))
         else:
             role = {"b": "bias", "g": "norm_scale", "s": "norm_shift"}[key[0]]
-            ps.append(Param(key, value, role, owner, "dense", None, "torch"))
+            ps.append(Param(key, value, role, owner, "dense", None, TORCH))
     by = {p.name: p for p in ps}
     for l in range(1, L + 1):
         nodes.append(Node(f"layer{l}", "dense", by[f"W{l}"].layer, by[f"W{l}"], by.get(f"b{l}"),  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from invariants.layers import (QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
-                               Layer, Packed, Spatial)
+                               TORCH, Layer, Packed, Spatial)
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
 _ACTIVATIONS = {
@@ -109,7 +109,7 @@ def _module_params(path: str, m: Any, seen: dict[int, str]) -> tuple[list[Param]
                 role = "bias"
         elif isinstance(m, _NORMS):
             role = "norm_scale" if n == "weight" else "norm_shift" if n == "bias" else "other"
-        out.append(Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout="torch"))
+        out.append(Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout=TORCH))
     if layer is not None and not isinstance(layer, Packed):
         w = next((p for p in out if p.name == full("weight")), None)
         b = next((p for p in out if p.name == full("bias")), None)
