@@ -7,8 +7,14 @@ Layer defaults are sampled by building the real layer with the seed: linen ``Mod
 jax.random.key(seed), *inputs)["params"]``, nnx ``Module(..., rngs=nnx.Rngs(seed))``; both are explicit
 keys, no global state.  Calls are eager (JAX caches compiled ops per shape, shared across layers): on 2
 CPU cores the test-size catalogue took 19-24 s CPU eager vs 28 s with one jitted ``init`` per linen layer.
-Shapes are stated (the layer's jax layout, or given), not probed, so building the catalogue compiles
-nothing; the auditor checks every draw against them.
+Shapes are stated (the layer's jax layout, or given) or traced with ``jax.eval_shape``, not probed, so
+building the catalogue compiles nothing; the auditor checks every draw against them.
+
+Layers: a linen kernel the model extractor knows (``Dense``, ``Conv``, ``ConvTranspose``, ``Embed``) takes
+its layer from it (:func:`invariants.frameworks.flax.model.kernel_layer`), so it is described once.  The
+rest are stated here: ``DenseGeneral`` kernels with batch dims and the attention projections (rank-3
+kernels the extractor gives no layer), the recurrent cells (packed views this catalogue builds from
+per-gate kernels) and every nnx layer (the model check reads linen models only).
 
 Framework fans are JAX's ``_compute_fans`` on the shape the initializer is actually called with: Flax
 ``DenseGeneral``/``LinearGeneral`` (and the attention projections built on them) flatten the kernel to
@@ -40,17 +46,18 @@ from flax import linen as nn
 from flax import nnx
 
 from invariants.frameworks.base import Framework
+from invariants.frameworks.flax.model import kernel_layer
 from invariants.frameworks.jax.initializers import JaxCatalogue, compute_fans
 from invariants.frameworks.jax.initializers import framework_fans, known_expectation, wrap  # noqa: F401  JAX's convention
 from invariants.frameworks.subjects import Block, Documented, Expectation, Subject, check_array
-from invariants.layers import Layer, parse_layer
+from invariants.layers import JAX, Layer, parse_layer
 from invariants.specs import LECUN_NORMAL, ONES, ZEROS, Orthogonal, VarianceScaling
 
 REF_EMBED = ("flax.linen.Embed / flax.nnx.Embed: embedding_init defaults to default_embed_init = "
              "variance_scaling(1.0, 'fan_in', 'normal', out_axis=0) (flax/linen/linear.py), whose fan_in on "
              "(num_embeddings, features) is features: N(0, 1/features)")
 
-ORTHO = Orthogonal(1.0, rows_axis="last")
+ORTHO = Orthogonal(1.0).for_unit_axis(JAX.unit_axis)
 LECUN = Expectation(LECUN_NORMAL)
 
 
@@ -132,7 +139,17 @@ class FlaxCatalogue(JaxCatalogue):
                        blocks=blocks, call=call)
 
     def _linen(self, target: str, module: Any, inputs: Sequence[Any], param: str, paths: Sequence[str],
-               layer: Layer | None, expect: Expectation, **kw: Any) -> Subject:
+               layer: Layer | None | str, expect: Expectation, **kw: Any) -> Subject:
+        """A linen layer default.  ``layer="extracted"``: the one the model extractor gives the kernel
+        (:func:`invariants.frameworks.flax.model.kernel_layer`, on the shape ``init`` would give, traced
+        with :func:`jax.eval_shape`: nothing is compiled), so a layer it knows is not restated here."""
+        if layer == "extracted":
+            shapes = jax.eval_shape(module.init, jax.random.key(0), *inputs)["params"]
+            shape = tuple(_linen_getter(paths)(shapes)[0].shape)
+            layer = kernel_layer(module, shape)
+            kw.setdefault("shape", shape)
+        assert not isinstance(layer, str)
+
         def draw(seed: int) -> Any:
             return module.init(jax.random.key(seed), *inputs)["params"]
 
@@ -158,7 +175,7 @@ class FlaxCatalogue(JaxCatalogue):
         img32 = jnp.ones((1, 8, 8, 32))
         out: list[Subject] = []
         dense = nn.Dense(100)
-        out.append(s("flax.linen.Dense(100)", dense, [x300], "kernel", ["kernel"], L("dense(300,100)"), LECUN))
+        out.append(s("flax.linen.Dense(100)", dense, [x300], "kernel", ["kernel"], "extracted", LECUN))
         out.append(s("flax.linen.Dense(100)", dense, [x300], "bias", ["bias"], None, Expectation(ZEROS),
                      shape=(100,)))
         # batch dims: the kernel (8, 300, 100) is initialized as the flat (2400, 100) matrix
@@ -167,22 +184,20 @@ class FlaxCatalogue(JaxCatalogue):
                      framework_fans=compute_fans((8 * 300, 100)),
                      call="DenseGeneral(100, batch_dims=(0,)) on inputs (8, 300): kernel_init on the flattened "
                           "(8*300, 100) shape"))
-        for g, text in ((1, "conv2d(32,64,k=3)"), (4, "conv2d(32,64,k=3,groups=4)"),
-                        (32, "depthwise_conv2d(32,k=3,m=2)")):
+        for g in (1, 4, 32):  # 32: depthwise, m = 2
             args = "64, (3, 3)" + (f", feature_group_count={g}" if g != 1 else "")
             out.append(s(f"flax.linen.Conv({args})", nn.Conv(64, (3, 3), feature_group_count=g), [img32], "kernel",
-                         ["kernel"], L(text), LECUN))
+                         ["kernel"], "extracted", LECUN))
         out.append(s("flax.linen.Conv(64, (3, 3))", nn.Conv(64, (3, 3)), [img32], "bias", ["bias"], None,
                      Expectation(ZEROS), shape=(64,)))
-        convt = L("conv_transpose2d(32,64,k=3)")
         out.append(s("flax.linen.ConvTranspose(64, (3, 3))", nn.ConvTranspose(64, (3, 3)), [img32], "kernel",
-                     ["kernel"], convt, LECUN))
+                     ["kernel"], "extracted", LECUN))
         # transpose_kernel=True stores (*k, C_out, C_in): lecun's fan_in becomes C_out*K = 576
         out.append(s("flax.linen.ConvTranspose(64, (3, 3), transpose_kernel=True)",
-                     nn.ConvTranspose(64, (3, 3), transpose_kernel=True), [img32], "kernel", ["kernel"], convt, LECUN,
-                     shape=(3, 3, 64, 32)))
+                     nn.ConvTranspose(64, (3, 3), transpose_kernel=True), [img32], "kernel", ["kernel"], "extracted",
+                     LECUN))
         out.append(s("flax.linen.Embed(1000, 64)", nn.Embed(1000, 64), [jnp.zeros((1,), jnp.int32)], "embedding",
-                     ["embedding"], L("embedding(1000,64)"), **self._embed(1000, 64)))
+                     ["embedding"], "extracted", **self._embed(1000, 64)))
         mha = nn.MultiHeadDotProductAttention(num_heads=8, qkv_features=512)
         xq = jnp.ones((1, 4, 256))
         for proj in ("query", "key", "value"):

@@ -56,7 +56,8 @@ from invariants.frameworks.subjects import (  # noqa: E402
     call_initializer,
     check_array,
 )
-from invariants.layers import Layer, fans_from_shape, parse_layer  # noqa: E402
+from invariants.frameworks.keras.model import param_layer  # noqa: E402
+from invariants.layers import KERAS, Dense, Layer, fans_from_shape, parse_layer  # noqa: E402
 from invariants.specs import (  # noqa: E402
     GLOROT_NORMAL,
     GLOROT_UNIFORM,
@@ -81,7 +82,7 @@ REF_TRUNCATED = ("keras.initializers.TruncatedNormal docstring (keras 3.15): 'va
                  "deviations from the mean are discarded and re-drawn'; stddev is the untruncated normal's "
                  "(no variance correction)")
 
-ORTHO = Orthogonal(1.0, rows_axis="last")
+ORTHO = Orthogonal(1.0).for_unit_axis(KERAS.unit_axis)
 
 
 def compute_fans(shape: Sequence[int], input_axes: Sequence[int] | None = None,
@@ -193,7 +194,7 @@ def keras_expectation(fn: Any) -> Expectation | None:
         if isinstance(fn, KI.RandomUniform):
             return Expectation(Uniform(float(fn.minval), float(fn.maxval)))
         if isinstance(fn, KI.Orthogonal):
-            return Expectation(Orthogonal(float(fn.gain), rows_axis="last"))
+            return Expectation(Orthogonal(float(fn.gain)).for_unit_axis(KERAS.unit_axis))
         if isinstance(fn, KI.Zeros):
             return Expectation(ZEROS)
         if isinstance(fn, KI.Ones):
@@ -203,6 +204,13 @@ def keras_expectation(fn: Any) -> Expectation | None:
     except (TypeError, ValueError):
         return None
     return None
+
+
+def _get(obj: Any, path: Sequence[str]) -> Any:
+    """``obj.a.b`` for ``path = ("a", "b")``."""
+    for part in path:
+        obj = getattr(obj, part)
+    return obj
 
 
 def _gate_blocks(layer: Layer, names: Sequence[str]) -> tuple[Block, ...]:
@@ -265,36 +273,47 @@ class KerasCatalogue(CatalogueBuilder):
         # wide (64, 256): orthonormal rows; (3, 3, 32, 64) -> (288, 64): orthonormal columns (64-column QRs:
         # LAPACK's blocked QR of a 100-column matrix is ~100x slower on a busy 2-core machine)
         out.append(s("Orthogonal", {}, parse_layer("dense(64,256)"), Expectation(ORTHO)))
-        out.append(s("Orthogonal", {"gain": 2.0}, conv, Expectation(Orthogonal(2.0, rows_axis="last"))))
+        out.append(s("Orthogonal", {"gain": 2.0}, conv, Expectation(Orthogonal(2.0).for_unit_axis(KERAS.unit_axis))))
         out.append(s("Zeros", {}, dense, Expectation(ZEROS)))
         out.append(s("Ones", {}, dense, Expectation(ONES)))
         out.append(s("Constant", {"value": 0.5}, dense, Expectation(Constant(0.5))))
         return out
 
     def _layer_subject(self, call: str, ctor: Callable[[], Any], build: Sequence[Any], param: str,
-                       layer: Layer | None, expect: Expectation, *, shape: tuple[int, ...] | None = None,
+                       expect: Expectation, *, layer: Layer | None | str = "extracted",
+                       shape: tuple[int, ...] | None = None, gates: Sequence[str] = (),
                        framework_fans: tuple[int, int] | None | str = "shape", blocks: tuple[Block, ...] = (),
                        fan_candidates: tuple[tuple[str, int], ...] = (),
                        documented: Documented | None = None) -> Subject:
         """``keras.layers.<call>``: construct with ``ctor()`` and ``build(*build)`` per seed, read ``param``.
 
-        ``shape`` (default ``layer.shape("keras")``) is stated, not probed; every draw is checked against it.
+        The layer is the one the model extractor gives that variable
+        (:func:`invariants.frameworks.keras.model.param_layer`), not restated here; ``layer`` overrides it
+        only where the extractor knows none.  ``gates`` names the packed gate blocks of a recurrent
+        kernel.  ``shape`` (default ``layer.shape("keras")``) is stated, not probed; every draw is checked
+        against it.
         """
+        path = param.split(".")
+        what = f"keras.layers.{call}.{param}"
+        if layer == "extracted":
+            with python_seed(0):
+                built = call_initializer(ctor, what)
+                call_initializer(built.build, what, *build)
+            layer = param_layer(built, _get(built, path).path)
+        assert not isinstance(layer, str)
+        if gates:
+            assert layer is not None
+            blocks = _gate_blocks(layer, gates)
         if shape is None:
             assert layer is not None
             shape = self.shape(layer)
         shape = tuple(int(d) for d in shape)
-        path = param.split(".")
-        what = f"keras.layers.{call}.{param}"
 
         def sample(seed: int) -> np.ndarray:
             with python_seed(seed):
                 lay = call_initializer(ctor, what)
                 call_initializer(lay.build, what, *build)
-            obj = lay
-            for part in path:
-                obj = getattr(obj, part)
-            return check_array(to_numpy(obj), shape, what)
+            return check_array(to_numpy(_get(lay, path)), shape, what)
 
         if framework_fans == "shape":
             framework_fans = self.framework_fans(shape)
@@ -305,71 +324,66 @@ class KerasCatalogue(CatalogueBuilder):
                        call=f"keras.layers.{call}.build({built}) with Python's random seeded [{BACKEND} backend]")
 
     def _layer_defaults(self) -> list[Subject]:
-        L = parse_layer
         kl = keras.layers
         m = self._layer_subject
         glorot = Expectation(GLOROT_UNIFORM)
         zeros = Expectation(ZEROS)
         img = ((None, 8, 8, 32),)
         out: list[Subject] = []
-        out.append(m("Dense(100)", lambda: kl.Dense(100), ((None, 300),), "kernel", L("dense(300,100)"), glorot))
-        out.append(m("Dense(100)", lambda: kl.Dense(100), ((None, 300),), "bias", None, zeros, shape=(100,)))
-        out.append(m("Conv2D(64, 3)", lambda: kl.Conv2D(64, 3), img, "kernel", L("conv2d(32,64,k=3)"), glorot))
-        out.append(m("Conv2D(64, 3)", lambda: kl.Conv2D(64, 3), img, "bias", None, zeros, shape=(64,)))
+        out.append(m("Dense(100)", lambda: kl.Dense(100), ((None, 300),), "kernel", glorot))
+        out.append(m("Dense(100)", lambda: kl.Dense(100), ((None, 300),), "bias", zeros, shape=(100,)))
+        out.append(m("Conv2D(64, 3)", lambda: kl.Conv2D(64, 3), img, "kernel", glorot))
+        out.append(m("Conv2D(64, 3)", lambda: kl.Conv2D(64, 3), img, "bias", zeros, shape=(64,)))
         # groups: kernel (3, 3, 8, 64); Keras fans (72, 576), textbook (72, 144)
-        out.append(m("Conv2D(64, 3, groups=4)", lambda: kl.Conv2D(64, 3, groups=4), img, "kernel",
-                     L("conv2d(32,64,k=3,groups=4)"), glorot))
+        out.append(m("Conv2D(64, 3, groups=4)", lambda: kl.Conv2D(64, 3, groups=4), img, "kernel", glorot))
         # depthwise: kernel (3, 3, 32, 2); Keras fans (C_in*K, m*K) = (288, 18), textbook (9, 18)
         out.append(m("DepthwiseConv2D(3, depth_multiplier=2)", lambda: kl.DepthwiseConv2D(3, depth_multiplier=2), img,
-                     "kernel", L("depthwise_conv2d(32,k=3,m=2)"), glorot))
+                     "kernel", glorot))
         # transposed: kernel (3, 3, filters, C_in) = (3, 3, 64, 32); Keras fans (576, 288) are swapped
-        convt = L("conv_transpose2d(32,64,k=3)")
-        out.append(m("Conv2DTranspose(64, 3)", lambda: kl.Conv2DTranspose(64, 3), img, "kernel", convt, glorot))
+        out.append(m("Conv2DTranspose(64, 3)", lambda: kl.Conv2DTranspose(64, 3), img, "kernel", glorot))
         out.append(m("Conv2DTranspose(64, 3, kernel_initializer='he_normal')",
-                     lambda: kl.Conv2DTranspose(64, 3, kernel_initializer="he_normal"), img, "kernel", convt,
+                     lambda: kl.Conv2DTranspose(64, 3, kernel_initializer="he_normal"), img, "kernel",
                      Expectation(HE_NORMAL)))
         out.append(m("Embedding(1000, 64)", lambda: kl.Embedding(1000, 64), ((None, 5),), "embeddings",
-                     L("embedding(1000,64)"),
                      Expectation(Uniform(-0.05, 0.05), label="U(-0.05, 0.05) (embeddings_initializer='uniform')")))
         # recurrent layers, input 128, 64 units: kernel (128, g*64), recurrent (64, g*64), gates packed.
         # (input 128, not 256: a (256, 256) LSTM kernel's packed fan_avg would equal the textbook fan_in)
         seq = ((None, 5, 128),)
         for cls, gates in (("LSTM", ("i", "f", "c", "o")), ("GRU", ("z", "r", "h"))):
-            pk = "lstm" if cls == "LSTM" else "gru"
             ctor = (lambda c: (lambda: getattr(kl, c)(64)))(cls)
-            lay_in, lay_h = L(f"{pk}(128,64)"), L(f"{pk}(64,64)")
-            out.append(m(f"{cls}(64)", ctor, seq, "cell.kernel", lay_in, Expectation(GLOROT_UNIFORM, label="Glorot "
-                         "uniform per gate"), blocks=_gate_blocks(lay_in, gates)))
-            out.append(m(f"{cls}(64)", ctor, seq, "cell.recurrent_kernel", lay_h, Expectation(ORTHO, label="orthogonal "
-                         "per gate"), blocks=_gate_blocks(lay_h, gates)))
+            out.append(m(f"{cls}(64)", ctor, seq, "cell.kernel", Expectation(GLOROT_UNIFORM, label="Glorot "
+                         "uniform per gate"), gates=gates))
+            out.append(m(f"{cls}(64)", ctor, seq, "cell.recurrent_kernel", Expectation(ORTHO, label="orthogonal "
+                         "per gate"), gates=gates))
         # LSTM bias: zeros, forget gate ones (unit_forget_bias=True); GRU bias (2, 3u) zeros (reset_after)
-        out.append(m("LSTM(64)", lambda: kl.LSTM(64), seq, "cell.bias", None, zeros, shape=(256,),
+        out.append(m("LSTM(64)", lambda: kl.LSTM(64), seq, "cell.bias", zeros, shape=(256,),
                      blocks=_bias_blocks(64, "ifco", "ico")))
-        out.append(m("LSTM(64)", lambda: kl.LSTM(64), seq, "cell.bias", None,
+        out.append(m("LSTM(64)", lambda: kl.LSTM(64), seq, "cell.bias",
                      Expectation(ONES, label="ones (unit_forget_bias=True)"), shape=(256,),
                      blocks=_bias_blocks(64, "ifco", "f")))
-        out.append(m("GRU(64)", lambda: kl.GRU(64), seq, "cell.bias", None, zeros, shape=(2, 192)))
-        out.append(m("SimpleRNN(64)", lambda: kl.SimpleRNN(64), seq, "cell.kernel", L("dense(128,64)"), glorot))
-        out.append(m("SimpleRNN(64)", lambda: kl.SimpleRNN(64), seq, "cell.recurrent_kernel", L("dense(64,64)"),
-                     Expectation(ORTHO)))
-        # MultiHeadAttention: EinsumDense kernels; from 3.15 the fans use the einsum input/output axes
+        out.append(m("GRU(64)", lambda: kl.GRU(64), seq, "cell.bias", zeros, shape=(2, 192)))
+        out.append(m("SimpleRNN(64)", lambda: kl.SimpleRNN(64), seq, "cell.kernel", glorot))
+        out.append(m("SimpleRNN(64)", lambda: kl.SimpleRNN(64), seq, "cell.recurrent_kernel", Expectation(ORTHO)))
+        # MultiHeadAttention: EinsumDense kernels, which the model extractor gives no layer (their (512, 8, 64)
+        # shape is no dense weight it can take apart into units), so their textbook layer is stated here.
+        # From 3.15 the fans use the einsum input/output axes.
         mha = "MultiHeadAttention(num_heads=8, key_dim=64)"
         mk = lambda: kl.MultiHeadAttention(num_heads=8, key_dim=64)  # noqa: E731
         qv = ((None, 4, 512), (None, 4, 512))
+        projection = Dense(512, 512)
         for proj in ("_query_dense", "_key_dense", "_value_dense"):
-            out.append(m(mha, mk, qv, f"{proj}.kernel", L("dense(512,512)"), glorot, shape=(512, 8, 64),
+            out.append(m(mha, mk, qv, f"{proj}.kernel", glorot, layer=projection, shape=(512, 8, 64),
                          framework_fans=compute_fans((512, 8, 64), [0], [1, 2]),
                          fan_candidates=(("fan_avg 18432 of the conv-style rank-3 fans (4096, 32768) (keras <= "
                                           "3.14)", 18432),)))
-        out.append(m(mha, mk, qv, "_output_dense.kernel", L("dense(512,512)"), glorot, shape=(8, 64, 512),
+        out.append(m(mha, mk, qv, "_output_dense.kernel", glorot, layer=projection, shape=(8, 64, 512),
                      framework_fans=compute_fans((8, 64, 512), [0, 1], [2])))
-        out.append(m(mha, mk, qv, "_query_dense.bias", None, zeros, shape=(8, 64)))
-        out.append(m("LayerNormalization()", lambda: kl.LayerNormalization(), ((None, 32),), "gamma", None,
+        out.append(m(mha, mk, qv, "_query_dense.bias", zeros, layer=None, shape=(8, 64)))
+        out.append(m("LayerNormalization()", lambda: kl.LayerNormalization(), ((None, 32),), "gamma",
                      Expectation(ONES), shape=(32,)))
-        out.append(m("LayerNormalization()", lambda: kl.LayerNormalization(), ((None, 32),), "beta", None, zeros,
+        out.append(m("LayerNormalization()", lambda: kl.LayerNormalization(), ((None, 32),), "beta", zeros,
                      shape=(32,)))
         return out
-
 
 def _config(fn: Any) -> dict[str, Any]:
     try:
