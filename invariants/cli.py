@@ -204,12 +204,6 @@ def _write_json(path: str | None, payload_obj) -> None:
         raise UsageError(f"--json: cannot write {path!r}: {exc.strerror or exc}") from exc
 
 
-def _audit_errors():
-    from invariants.frameworks.errors import BadInitializer, UnknownFramework
-
-    return (BadInitializer, UnknownFramework, ValueError)
-
-
 def _require_framework(name: str) -> None:
     """A MODULE:ATTR target needs its framework: a missing one is a usage error (a catalogue is skipped)."""
     from invariants.core.errors import FrameworkUnavailable
@@ -249,7 +243,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         else:
             raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(names('initializers'))}) "
                              "or MODULE:ATTR")
-    except _audit_errors() as exc:
+    except ValueError as exc:  # specs and laws reject bad text with plain ValueErrors: a usage error here
         raise UsageError(" ".join(str(exc).split())) from exc
     if args.quiet:
         text = render_audit_findings(report) if not report.ok else ""
@@ -275,7 +269,7 @@ def _cmd_identify(args: argparse.Namespace) -> int:
         fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg)
     except FrameworkUnavailable as exc:
         raise UsageError(f"--framework {args.framework}: not available: {exc.hint}") from exc
-    except _audit_errors() as exc:
+    except ValueError as exc:  # as in _cmd_audit
         raise UsageError(" ".join(str(exc).split())) from exc
     print(render_fingerprint(fp), file=sys.stderr if args.json_path == "-" else sys.stdout)
     _write_json(args.json_path, fp.to_dict())
@@ -309,7 +303,7 @@ def _add_check_model(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_check_model(args: argparse.Namespace) -> int:
-    from invariants.modelcheck import BadModel, check_model, get_profile
+    from invariants.modelcheck import check_model, get_profile
     from invariants.render import render_model, render_model_findings
 
     _check_json_path(args.json_path)
@@ -328,10 +322,7 @@ def _cmd_check_model(args: argparse.Namespace) -> int:
         except ValueError:
             raise UsageError(f"--input-shape: expected positive integers like 32,3,32,32, got {args.input_shape!r}")
         x = np.random.default_rng(args.seed).standard_normal(shape).astype(np.float32)
-    try:
-        report = check_model(args.target, example_input=x, profile=profile, seed=args.seed, framework=args.framework)
-    except BadModel as exc:
-        raise UsageError(" ".join(str(exc).split())) from exc
+    report = check_model(args.target, example_input=x, profile=profile, seed=args.seed, framework=args.framework)
     out = sys.stderr if args.json_path == "-" else sys.stdout
     print(render_model_findings(report) if args.quiet else render_model(report), file=out)
     _write_json(args.json_path, report.to_dict())
