@@ -80,7 +80,7 @@ except ImportError:  # pragma: no cover - threadpoolctl is optional
     _threadpool_limits = None
 
 
-def _single_threaded_blas():
+def single_threaded_blas():
     """Context limiting BLAS to one thread when threadpoolctl is installed (results are unchanged
     in distribution; only speed differs)."""
     if _threadpool_limits is None:  # pragma: no cover
@@ -663,7 +663,7 @@ def variance_profile(scheme: str | Scheme, activation: str, depth: int, width: i
     pred = mean_field(sch if reference_scheme is None else reference_scheme, activation, depth, widths, bias_std)
     arch = Architecture(widths, activation=activation, kernel="blas", dtype="float64")
     rng = np.random.default_rng(seed)
-    with _single_threaded_blas():
+    with single_threaded_blas():
         params = sample_params(arch, sch, rng, bias_std)
         x = unit_inputs(batch, widths[0], rng)
         cache = forward(arch, params, x)

@@ -37,12 +37,6 @@ def test_import_contracts_hold():
 #: is still here: removed by a branch of issue 12 in flight, or tied to a docs regeneration.  Empty this
 #: list as those land; never add to it.
 ALLOWED: frozenset[str] = frozenset({
-    # the battery branch: the screening constants and candidates move to invariants.stats, the matrix
-    # helpers become public in modelcheck.checks / stats.structure
-    # not a branch's: VAR-ORTHO-01's property calls prop._single_threaded_blas, and a derandomized property's
-    # source seeds its examples, so renaming the call changes that claim page's figures; make it public
-    # together with a docs regeneration
-    "invariants/claims/variance/ortho_01.py: invariants.propagation._single_threaded_blas",
 })
 
 

@@ -45,7 +45,7 @@ def _ortho_reference_network() -> EvidenceResult:
     def prop_(width, depth, seed):
         arch = prop.Architecture((width,) * (depth + 1), activation="identity", kernel="blas")
         rng = np.random.default_rng(seed)
-        with prop._single_threaded_blas():
+        with prop.single_threaded_blas():
             params = prop.sample_params(arch, "orthogonal", rng)
             x = prop.unit_inputs(16, width, rng)
             out = prop.forward(arch, params, x).output
