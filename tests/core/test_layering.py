@@ -4,8 +4,8 @@
   render -> engines (claims | modelcheck | audit) -> frameworks -> science -> bottom (stats, layers,
   reference, specs, laws, core); each layer imports only the ones below it, function-level imports
   included, and the render layer imports no engine.
-- No module in ``invariants/`` or ``tests/`` imports or reads a private (``_x``) name of another
-  ``invariants`` module: what two modules share is public, in the right place.
+- No module in ``invariants/``, ``tests/``, ``benchmarks/`` or ``examples/`` imports or reads a private
+  (``_x``) name of another ``invariants`` module: what two modules share is public, in the right place.
 """
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def private_uses(path: Path) -> list[str]:
 
 
 def _sources() -> list[Path]:
-    return sorted(p for d in (PACKAGE, "tests") for p in (ROOT / d).rglob("*.py"))
+    return sorted(p for d in (PACKAGE, "tests", "benchmarks", "examples") for p in (ROOT / d).rglob("*.py"))
 
 
 def test_no_module_uses_another_modules_private_names():
