@@ -1,0 +1,403 @@
+"""MLX (CPU backend): ``mlx.nn.init.*`` and the default initialization of ``mlx.nn`` layers.
+
+Calling convention (``mlx/nn/init.py``): an initializer is a *factory's product* ``init(a) -> array``
+taking ONE positional array and returning a NEW array of ``a``'s shape (``a``'s values are ignored;
+``he_normal``/``he_uniform``/``glorot_*`` products also take ``mode=``/``gain=`` keywords).  The sampler
+hands the callable a float32 array filled with a sentinel NaN, so a callable that returns its argument
+(or leaves part of it) is reported as bad input, never audited; ``None`` or a non-array result is bad
+input too.  A factory given where an initializer is expected (``mlx.nn.init:he_normal``) is called with
+its defaults first.
+
+Seeding: neither the initializers nor the layers take a key; every draw uses MLX's global PRNG state
+(``mx.random.state``).  A sampler therefore seeds it (``mx.random.seed(seed)``) inside a context that
+saves the global key and restores it afterwards (``mx.random.seed((hi << 32) | lo)`` re-creates the saved
+``[hi, lo]`` key exactly: ``mx.random.key(s)`` is ``[s >> 32, s & 0xffffffff]``), so auditing leaves the
+user's random stream as it was (:class:`Seeded`).
+
+Layout (mlx 0.32.4, ``mlx/nn/layers/*.py``): dense ``(out, in)``; conv ``(C_out, *k, C_in/G)`` (channels
+last, ``convolution.py``; ``Conv3d`` has no groups); conv transpose ``(C_out, *k, C_in)``
+(``convolution_transpose.py``, no groups); bilinear ``(out, in2, in1)``; embedding ``(V, D)``;
+``GRU``/``LSTM`` gates packed along dim 0 (``Wx (g*H, in)``, ``Wh (g*H, H)``).  MLX's fan rule
+(``init.py _calculate_fan_in_fan_out``): ``rf = prod(shape[1:-1])``, ``(shape[-1]*rf, shape[0]*rf)``:
+textbook on dense, conv and conv transpose (ones-weight connection counts: ``ConvTranspose2d(32, 64, 3)``
+(288, 576)), but blind to groups (``Conv2d(32, 64, 3, groups=4)`` weight ``(64, 3, 3, 8)``: (72, 576)
+against the textbook (72, 144)).
+
+Measured (8 seeds each): ``glorot_uniform``/``glorot_normal`` on (100, 300) ratio 1.0008/1.0015 to 2/400,
+the normal untruncated (kurtosis 2.999); ``he_normal``/``he_uniform`` at their default ``gain=1.0`` give
+variance 1/fan_in (ratios 1.0015, 1.0008 to 1/300): LeCun's, half of He's, as their docstrings' formula
+(sigma = gain/sqrt(fan)) says; ``uniform()`` is U[0, 1); ``orthogonal`` is 2-D only (rows orthonormal to
+8e-7); ``sparse(s)`` zeroes ceil(s*cols) entries per **row** (torch's ``sparse_``: per column).  Layers:
+``Linear``/``Bilinear``/``Conv*``/``ConvTranspose*`` weight U(+-1/sqrt(fan_in)) with the textbook fan_in
+((C_in/G)*K; ``Bilinear`` in1 only), ``Linear``/``Bilinear`` bias the same, conv biases **zero**;
+``Embedding`` N(0, 1/D); ``RNN``/``GRU``/``LSTM`` every parameter U(+-1/sqrt(H));
+``MultiHeadAttention`` four bias-free ``Linear``; norms 1/0.
+
+Not audited: ``sparse`` (a point mass at 0 mixed with a normal: no law of :mod:`invariants.specs`
+describes it) and ``identity`` (deterministic ``eye``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import mlx.core as mx
+import mlx.nn as mnn
+import numpy as np
+
+from invariants.audit.adapters.base import (
+    Adapter,
+    BadInitializer,
+    Documented,
+    Expectation,
+    Sampler,
+    Subject,
+    call_initializer,
+    check_array,
+)
+from invariants.layers import Layer, parse_layer
+from invariants.specs import (
+    GLOROT_UNIFORM,
+    HE_UNIFORM,
+    KAIMING_NORMAL_TORCH,
+    ONES,
+    XAVIER_NORMAL_TORCH,
+    ZEROS,
+    Constant,
+    Normal,
+    Orthogonal,
+    Uniform,
+    VarianceScaling,
+)
+
+I = mnn.init
+
+#: MLX's Linear/Bilinear/Conv default: U(+-1/sqrt(fan_in)), variance 1/(3 fan_in)
+MLX_LINEAR_DEFAULT = VarianceScaling(1 / 3, "fan_in", "uniform", name="mlx_linear_default")
+HE_LABEL = "He uniform (the default the layer would need for ReLU nets)"
+
+REF_HE = ("mlx.nn.init.he_normal / he_uniform docstrings (mlx 0.32.4): sigma = gain / sqrt(fan) and "
+          "limit = gain * sqrt(3 / fan), gain defaults to 1.0")
+REF_LINEAR = ("mlx.nn.Linear docstring: 'The values are initialized from the uniform distribution U(-k, k), where "
+              "k = 1/sqrt(D_i) and D_i is equal to input_dims'")
+REF_BILINEAR = "mlx.nn.Bilinear docstring: U(-k, k), k = 1/sqrt(D_1), D_1 = input1_dims"
+REF_CONV = ("mlx/nn/layers/convolution.py Conv{1,2,3}d.__init__ and convolution_transpose.py: "
+            "scale = sqrt(1 / (in_channels // groups * prod(kernel_size))), weight ~ U(-scale, scale), bias zeros")
+REF_EMBED = "mlx/nn/layers/embedding.py Embedding.__init__: weight = mx.random.normal(scale=sqrt(1 / dims))"
+REF_RNN = ("mlx/nn/layers/recurrent.py RNN/GRU/LSTM.__init__: scale = 1/sqrt(hidden_size); every weight and bias "
+           "~ U(-scale, scale)")
+
+#: bit pattern of a quiet NaN no arithmetic produces: entries still holding it were never written
+SENTINEL_BITS = 0x7FC0DEAD
+
+
+class Seeded:
+    """Seed MLX's global PRNG with ``seed``; restore the key that was there on exit."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
+        self._saved: tuple[int, int] | None = None
+
+    def __enter__(self) -> None:
+        hi, lo = (int(v) for v in np.asarray(mx.random.state[0]).tolist())
+        self._saved = (hi, lo)
+        mx.random.seed(self.seed)
+
+    def __exit__(self, *exc: Any) -> None:
+        hi, lo = self._saved  # type: ignore[misc]
+        mx.random.seed((hi << 32) | lo)
+
+
+def mlx_shape(layer: Layer) -> tuple[int, ...]:
+    """``layer``'s weight shape in MLX's layout (module docstring).
+
+    Raises:
+        ValueError: a grouped transposed convolution (MLX's have no groups).
+    """
+    i, o, g, k = layer.in_features, layer.out_features, layer.groups, tuple(layer.kernel)
+    if layer.kind in ("conv", "depthwise"):
+        return (o,) + k + (i // g,)
+    if layer.kind == "conv_transpose":
+        if g != 1:
+            raise ValueError("MLX transposed convolutions have no groups")
+        return (o,) + k + (i,)
+    if layer.kind == "bilinear":
+        return (o, int(layer.in2), i)  # type: ignore[arg-type]
+    return layer.shape("torch")  # dense (out, in), packed (g*H, in), embedding (V, D)
+
+
+def mlx_fans(shape: Sequence[int]) -> tuple[int, int]:
+    """MLX's own fans (``mlx/nn/init.py _calculate_fan_in_fan_out``).
+
+    Raises:
+        ValueError: fewer than 2 dims (MLX raises too).
+    """
+    shape = tuple(int(s) for s in shape)
+    if len(shape) < 2:
+        raise ValueError(f"fans need at least 2 dims, got shape {shape}")
+    rf = math.prod(shape[1:-1])
+    return shape[-1] * rf, shape[0] * rf
+
+
+def to_numpy(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """An MLX array (or anything array-like) as a checked numpy array (bfloat16 widened exactly)."""
+    if isinstance(value, mx.array):
+        if value.dtype == mx.bfloat16:
+            value = value.astype(mx.float32)
+        value = np.array(value, copy=True)
+    return check_array(value, shape, what)
+
+
+def resolve_factory(fn: Any) -> Any:
+    """``fn()`` for an ``mlx.nn.init`` factory whose arguments all default (``he_normal``), else ``fn``."""
+    if getattr(fn, "__module__", "") == "mlx.nn.init" and getattr(fn, "__name__", "") != "initializer":
+        try:
+            return fn()
+        except TypeError:  # a factory with a required argument (constant, sparse): not an initializer
+            return fn
+    return fn
+
+
+def mlx_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None = None) -> Sampler:
+    """Sampler for an MLX-convention initializer ``fn(a) -> new array`` of ``a``'s shape (float32).
+
+    Raises (from the sampler):
+        BadInitializer: ``fn`` raised, returned no array, returned its sentinel argument (entries never
+            written), or a wrong shape, a non-float dtype or non-finite values.
+    """
+    shape = tuple(int(s) for s in shape)
+    what = what or getattr(fn, "__qualname__", None) or repr(fn)
+    fn = resolve_factory(fn)
+    sentinel = np.full(shape, SENTINEL_BITS, dtype=np.uint32).view(np.float32)
+
+    def sample(seed: int) -> np.ndarray:
+        a = mx.array(sentinel)
+        with Seeded(seed):
+            out = call_initializer(fn, what, a)
+            if isinstance(out, mx.array):
+                mx.eval(out)  # MLX is lazy: draw inside the seeded context
+        if out is None:
+            raise BadInitializer(f"{what} returned None (an MLX initializer returns a new array, e.g. "
+                                 "mx.random.normal(shape=a.shape))")
+        arr = np.array(out.astype(mx.float32) if isinstance(out, mx.array) and out.dtype == mx.bfloat16 else out,
+                       copy=True) if isinstance(out, mx.array) else out
+        if isinstance(arr, np.ndarray) and arr.dtype == np.float32 and arr.shape == shape:
+            left = int(np.count_nonzero(arr.view(np.uint32) == SENTINEL_BITS))
+            if left:
+                raise BadInitializer(f"{what} left {left} of {arr.size} entries of its argument unwritten (an MLX "
+                                     "initializer returns a new array of the argument's shape)")
+        return to_numpy(arr, shape, what)
+
+    return sample
+
+
+def mlx_expectation(fn: Any) -> Expectation | None:
+    """The documented spec of an ``mlx.nn.init`` product, read from its closure; ``None`` if unknown."""
+    fn = resolve_factory(fn)
+    if getattr(fn, "__module__", "") != "mlx.nn.init" or getattr(fn, "__name__", "") != "initializer":
+        return None
+    factory = fn.__qualname__.split(".")[0]
+    cells = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in (fn.__closure__ or ()))))
+    try:
+        if factory == "glorot_uniform":
+            return Expectation(GLOROT_UNIFORM)
+        if factory == "glorot_normal":
+            return Expectation(XAVIER_NORMAL_TORCH)
+        if factory == "he_normal":
+            return Expectation(VarianceScaling(1.0, "fan_in", "normal"), label="gain**2/fan_in at gain 1 (documented)")
+        if factory == "he_uniform":
+            return Expectation(VarianceScaling(1.0, "fan_in", "uniform"), label="gain**2/fan_in at gain 1 (documented)")
+        if factory == "normal":
+            return Expectation(Normal(float(cells["mean"]), float(cells["std"])))
+        if factory == "uniform":
+            return Expectation(Uniform(float(cells["low"]), float(cells["high"])))
+        if factory == "orthogonal":
+            return Expectation(Orthogonal(float(cells["gain"]), rows_axis="first"))
+        if factory == "constant":
+            return Expectation(Constant(float(cells["value"])))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+@dataclass
+class MlxAdapter(Adapter):
+    """``mlx.nn.init`` and ``mlx.nn`` layer defaults; user callables ``fn(a) -> new array``."""
+
+    name: str = "mlx"
+    module: str = "mlx"
+    install_hint: str = "pip install 'mlx[cpu]' (Linux; plain 'pip install mlx' on Apple silicon)"
+    layout: str = "torch"  # dense/packed as torch; convs and bilinear differ: see mlx_shape
+    rows_axis: str = "first"  # orthogonal is 2-D only: rows = dim 0
+
+    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+        return mlx_sampler(fn, shape)
+
+    def shape(self, layer: Layer) -> tuple[int, ...]:
+        return mlx_shape(layer)
+
+    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
+        return mlx_fans(shape) if len(shape) >= 2 else None
+
+    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
+        return mlx_expectation(fn)
+
+    def available(self) -> bool:
+        # find_spec("mlx") is true for a broken install without the CPU backend (pip install mlx on Linux)
+        if not super().available():
+            return False
+        try:
+            import mlx.core  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ catalogue
+    def catalogue(self) -> list[Subject]:
+        return self._init_functions() + self._layer_defaults()
+
+    def _fn_subject(self, fname: str, layer: Layer, expect: Expectation, args: str = "",
+                    kwargs: dict[str, Any] | None = None, documented: Documented | None = None) -> Subject:
+        kwargs = dict(kwargs or {})
+        shape = self.shape(layer)
+        factory = getattr(I, fname)
+        init = eval(f"factory({args})", {"factory": factory})  # noqa: S307  args are literals written below
+        call_kw = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        target = f"mlx.nn.init.{fname}({args})" + (f"(a, {call_kw})" if call_kw else "")
+        return Subject(target=target, param="", layer=layer, shape=shape,
+                       sampler=mlx_sampler(lambda a: init(a, **kwargs), shape, target), expect=expect,
+                       documented=documented, framework_fans=self.framework_fans(shape), blocks=self.blocks(layer),
+                       call=f"mlx.nn.init.{fname}({args})(mx.zeros({shape}){', ' + call_kw if call_kw else ''})")
+
+    def _init_functions(self) -> list[Subject]:
+        L = parse_layer
+        dense, conv = L("dense(300,100)"), L("conv2d(32,64,k=3)")
+        grouped, depthwise = L("conv2d(32,64,k=3,groups=4)"), L("depthwise_conv2d(32,k=3,m=2)")
+        s = self._fn_subject
+        he_n_doc = Documented(VarianceScaling(1.0, "fan_in", "normal"), REF_HE,
+                              label="N(0, gain^2/fan_in) at gain 1.0: LeCun's variance, half of He's")
+        he_u_doc = Documented(VarianceScaling(1.0, "fan_in", "uniform"), REF_HE,
+                              label="U(+-gain*sqrt(3/fan_in)) at gain 1.0: LeCun's variance, half of He's")
+        relu = {"gain": math.sqrt(2.0)}
+        return [
+            s("glorot_uniform", dense, Expectation(GLOROT_UNIFORM)),
+            s("glorot_uniform", conv, Expectation(GLOROT_UNIFORM)),
+            s("glorot_uniform", grouped, Expectation(GLOROT_UNIFORM)),  # MLX fan_out C_out*K: deviates
+            s("glorot_normal", dense, Expectation(XAVIER_NORMAL_TORCH)),
+            s("glorot_normal", depthwise, Expectation(XAVIER_NORMAL_TORCH)),
+            s("he_normal", dense, Expectation(KAIMING_NORMAL_TORCH), documented=he_n_doc),
+            s("he_normal", conv, Expectation(KAIMING_NORMAL_TORCH), kwargs=relu),
+            s("he_normal", conv, Expectation(VarianceScaling(2.0, "fan_out", "normal", name="he_normal_fan_out")),
+              kwargs={"mode": "fan_out", **relu}),
+            s("he_uniform", dense, Expectation(HE_UNIFORM), documented=he_u_doc),
+            s("he_uniform", conv, Expectation(HE_UNIFORM), kwargs=relu),
+            s("normal", dense, Expectation(Normal(0.0, 1.0))),
+            s("normal", dense, Expectation(Normal(0.5, 2.0)), "mean=0.5, std=2.0"),
+            s("uniform", dense, Expectation(Uniform(0.0, 1.0))),
+            s("orthogonal", L("dense(256,64)"), Expectation(Orthogonal(1.0, "first"))),  # (64, 256): wide
+            s("orthogonal", L("dense(64,256)"), Expectation(Orthogonal(2.0, "first")), "gain=2.0"),
+            s("constant", dense, Expectation(Constant(0.5)), "0.5"),
+        ]
+
+    def _layer_subject(self, call: str, ctor: Callable[[], Any], param: str, layer: Layer | None,
+                       expect: Expectation, documented: Documented | None = None, blocks: bool = False,
+                       fan_candidates: tuple[tuple[str, int], ...] = ()) -> Subject:
+        """``mlx.nn.<call>``'s parameter ``param`` (dotted path), the layer built in a seeded context."""
+        parts = param.split(".")
+
+        def get(module: Any) -> Any:
+            for p in parts:
+                module = getattr(module, p)
+            return module
+
+        with Seeded(0):
+            shape = tuple(int(s) for s in get(ctor()).shape)
+        if layer is not None and len(shape) >= 2 and layer.kind != "embedding" and self.shape(layer) != shape:
+            raise AssertionError(f"{call}.{param}: shape {shape} != MLX layout {self.shape(layer)}")
+
+        def sample(seed: int) -> np.ndarray:
+            with Seeded(seed):
+                value = get(ctor())
+                mx.eval(value)  # MLX is lazy: draw inside the seeded context
+            return to_numpy(value, shape, f"mlx.nn.{call}.{param}")
+
+        return Subject(target=f"mlx.nn.{call}", param=param, layer=layer, shape=shape, sampler=sample,
+                       expect=expect, documented=documented,
+                       framework_fans=self.framework_fans(shape) if len(shape) >= 2 else None,
+                       blocks=self.blocks(layer) if (blocks and layer is not None) else (),
+                       fan_candidates=fan_candidates, call=call)
+
+    def _layer_defaults(self) -> list[Subject]:
+        nn = mnn
+        L = parse_layer
+        m = self._layer_subject
+        he = Expectation(HE_UNIFORM, label=HE_LABEL)
+        out: list[Subject] = []
+
+        def doc(ref: str, fan_in: int) -> Documented:
+            return Documented(MLX_LINEAR_DEFAULT, ref, label=f"U(+-1/sqrt(fan_in)) = U(+-{1 / math.sqrt(fan_in):.6g}), "
+                                                             "variance 1/(3 fan_in)")
+
+        out.append(m("Linear(300, 100)", lambda: nn.Linear(300, 100), "weight", L("dense(300,100)"), he,
+                     doc(REF_LINEAR, 300)))
+        b = 1 / math.sqrt(300)
+        out.append(m("Linear(300, 100)", lambda: nn.Linear(300, 100), "bias", None,
+                     Expectation(Uniform(-b, b), label="U(+-1/sqrt(300)) (documented)")))
+        b = 1 / math.sqrt(20)
+        out.append(m("Bilinear(20, 50, 30)", lambda: nn.Bilinear(20, 50, 30), "weight", L("bilinear(20,50,30)"), he,
+                     Documented(Uniform(-b, b), REF_BILINEAR, label="U(+-1/sqrt(input1_dims)) = U(+-1/sqrt(20))"),
+                     fan_candidates=(("input1_dims 20", 20),)))
+        convs = [
+            ("Conv1d(16, 32, 5)", lambda: nn.Conv1d(16, 32, 5), "conv1d(16,32,k=5)"),
+            ("Conv2d(32, 64, 3)", lambda: nn.Conv2d(32, 64, 3), "conv2d(32,64,k=3)"),
+            ("Conv2d(32, 64, 3, groups=4)", lambda: nn.Conv2d(32, 64, 3, groups=4), "conv2d(32,64,k=3,groups=4)"),
+            ("Conv2d(32, 64, 3, groups=32)", lambda: nn.Conv2d(32, 64, 3, groups=32), "depthwise_conv2d(32,k=3,m=2)"),
+            ("Conv3d(8, 16, (2, 3, 4))", lambda: nn.Conv3d(8, 16, (2, 3, 4)), "conv3d(8,16,k=(2,3,4))"),
+            ("ConvTranspose1d(16, 32, 5)", lambda: nn.ConvTranspose1d(16, 32, 5), "conv_transpose1d(16,32,k=5)"),
+            ("ConvTranspose2d(32, 64, 3)", lambda: nn.ConvTranspose2d(32, 64, 3), "conv_transpose2d(32,64,k=3)"),
+            ("ConvTranspose2d(32, 64, 3, stride=2)", lambda: nn.ConvTranspose2d(32, 64, 3, stride=2),
+             "conv_transpose2d(32,64,k=3,stride=2)"),
+            ("ConvTranspose3d(8, 16, (2, 3, 4))", lambda: nn.ConvTranspose3d(8, 16, (2, 3, 4)),
+             "conv_transpose3d(8,16,k=(2,3,4))"),
+        ]
+        for call, ctor, text in convs:
+            lay = L(text)
+            out.append(m(call, ctor, "weight", lay, he, doc(REF_CONV, lay.textbook_fans()[0])))
+        out.append(m("Conv2d(32, 64, 3)", lambda: nn.Conv2d(32, 64, 3), "bias", None, Expectation(ZEROS)))
+        out.append(m("Embedding(1000, 64)", lambda: nn.Embedding(1000, 64), "weight", L("embedding(1000,64)"),
+                     Expectation(VarianceScaling(1.0, "fan_in", "normal"),
+                                 label="variance_scaling(1, fan_in, normal) with the one-hot fan_in V"),
+                     Documented(Normal(0.0, 1 / 8), REF_EMBED, label="N(0, 1/dims) = N(0, 1/64)")))
+        h = 64
+        bh = 1 / math.sqrt(h)
+        rnn_rule = Expectation(MLX_LINEAR_DEFAULT, label="U(+-1/sqrt(fan_in)) on the textbook fan_in (MLX's Linear rule)")
+        rnn_doc = Documented(Uniform(-bh, bh), REF_RNN, label=f"U(+-1/sqrt(hidden_size)) = U(+-{bh:.6g})")
+        hidden = (("hidden_size H 64", h),)
+        out.append(m(f"RNN(32, {h})", lambda: nn.RNN(32, h), "Wxh", L(f"dense(32,{h})"), rnn_rule, rnn_doc,
+                     fan_candidates=hidden))
+        out.append(m(f"RNN(32, {h})", lambda: nn.RNN(32, h), "Whh", L(f"dense({h},{h})"), rnn_rule, rnn_doc,
+                     fan_candidates=hidden))
+        for cls, ctor, packing in (("GRU", lambda: nn.GRU(32, h), "gru"), ("LSTM", lambda: nn.LSTM(32, h), "lstm")):
+            call = f"{cls}(32, {h})"
+            out.append(m(call, ctor, "Wx", L(f"{packing}(32,{h})"), rnn_rule, rnn_doc, blocks=True,
+                         fan_candidates=hidden))
+            out.append(m(call, ctor, "Wh", L(f"{packing}({h},{h})"), rnn_rule, rnn_doc, blocks=True,
+                         fan_candidates=hidden))
+        out.append(m(f"LSTM(32, {h})", lambda: nn.LSTM(32, h), "bias", None,
+                     Expectation(Uniform(-bh, bh), label="U(+-1/sqrt(H)) (source)")))
+        e = 64
+        for proj in ("query_proj", "out_proj"):
+            out.append(m(f"MultiHeadAttention({e}, 4)", lambda: nn.MultiHeadAttention(e, 4), f"{proj}.weight",
+                         L(f"dense({e},{e})"), he, doc(REF_LINEAR + f"; {proj} is a Linear", e)))
+        out.append(m("LayerNorm(64)", lambda: nn.LayerNorm(64), "weight", None, Expectation(ONES)))
+        out.append(m("LayerNorm(64)", lambda: nn.LayerNorm(64), "bias", None, Expectation(ZEROS)))
+        out.append(m("RMSNorm(64)", lambda: nn.RMSNorm(64), "weight", None, Expectation(ONES)))
+        out.append(m("BatchNorm(16)", lambda: nn.BatchNorm(16), "weight", None, Expectation(ONES)))
+        return out
+
+
+ADAPTER = MlxAdapter()
+
+__all__ = ["ADAPTER", "MLX_LINEAR_DEFAULT", "MlxAdapter", "Seeded", "mlx_expectation", "mlx_fans", "mlx_sampler",
+           "mlx_shape", "resolve_factory", "to_numpy"]

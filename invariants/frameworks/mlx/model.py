@@ -1,0 +1,266 @@
+"""MLX models: an ``mlx.nn.Module`` -> :class:`~invariants.modelcheck.model.ModelView`.
+
+Parameters are the leaves of ``module.parameters()`` (``mlx.utils.tree_flatten`` names:
+``"layers.0.weight"``), owned by the module at the name's prefix (``module.named_modules()``).  Layer
+semantics by module type (mlx 0.32.4 layouts, :mod:`invariants.frameworks.mlx.initializers`):
+``Linear`` dense ``(out, in)``; ``Bilinear`` ``(out, in2, in1)``; ``Conv{1,2,3}d`` ``(C_out, *k, C_in/G)``
+(depthwise when ``groups = C_in``); ``ConvTranspose{1,2,3}d`` ``(C_out, *k, C_in)``; ``Embedding``
+``(V, D)``; ``RNN`` (``Wxh``, ``Whh``), ``GRU``/``LSTM`` (``Wx``, ``Wh``: gates packed along dim 0)
+recurrent; ``*Norm`` scale (``weight``) and shift (``bias``).  Every layer kind with output units has
+them on axis 0 of its weight, and MLX activations are channels-last, so a node's units are the last
+axis of its output.
+
+**Probe.** One forward and backward pass: each node's class is swapped, for the pass only, for a
+subclass whose ``__call__`` returns ``z + ε`` (MLX looks ``__call__`` up on the class, so an instance
+attribute would not be called), and ``mx.value_and_grad`` with respect to ``ε`` gives ``∂L/∂z`` for
+``L = Σ y·r``.  MLX's global PRNG (dropout) is seeded inside :class:`~invariants.frameworks.mlx.
+initializers.Seeded`, which restores it.  Probe input: the given one, else inferred from the first node
+(``Linear(in)``: ``N(0, 1)`` ``(B, in)``; a conv: ``(B, 32, C)`` / ``(B, 16, 16, C)`` / ``(B, 8, 8, 8, C)``;
+``Embedding(V)``: token ids ``(B, 8)``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import mlx.core as mx
+import mlx.nn as nn
+import numpy as np
+from mlx.utils import tree_flatten
+
+from invariants.frameworks.mlx.initializers import Seeded
+from invariants.layers import Layer, parse_layer
+from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+
+#: weight layout of every MLX parameter (its conv and conv-transpose axes: see the module docstring)
+LAYOUT = "mlx"
+
+_ACTIVATIONS = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid",
+                nn.GELU: "gelu", nn.SELU: "selu", nn.ReLU6: "relu6", nn.ELU: "elu", nn.SiLU: "silu",
+                nn.Softplus: "softplus"}
+_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_CONV_TRANSPOSES = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+_NORMS = (nn.LayerNorm, nn.RMSNorm, nn.GroupNorm, nn.BatchNorm, nn.InstanceNorm)
+_NODE_TYPES = (nn.Linear, nn.Bilinear, nn.Embedding) + _CONVS + _CONV_TRANSPOSES
+
+
+def is_model(obj: Any) -> bool:
+    return isinstance(obj, nn.Module)
+
+
+def _k(kernel: tuple[int, ...]) -> str:
+    return str(kernel[0]) if len(set(kernel)) == 1 else "(" + ",".join(map(str, kernel)) + ")"
+
+
+def layer_of(m: Any) -> tuple[Layer | None, str]:
+    """(layer, weight role) of a module's ``weight`` by the module's type; ``(None, "other")`` if unknown."""
+    w = m.get("weight") if isinstance(m, dict) else None
+    if w is None:
+        return None, "other"
+    shape = tuple(int(s) for s in w.shape)
+    if isinstance(m, nn.Linear):
+        return parse_layer(f"dense({shape[1]},{shape[0]})"), "weight"
+    if isinstance(m, nn.Bilinear):
+        return parse_layer(f"bilinear({shape[2]},{shape[1]},{shape[0]})"), "weight"
+    if isinstance(m, nn.Embedding):
+        return parse_layer(f"embedding({shape[0]},{shape[1]})"), "embedding"
+    nd = len(shape) - 2
+    if isinstance(m, _CONV_TRANSPOSES):
+        return parse_layer(f"conv_transpose{nd}d({shape[-1]},{shape[0]},k={_k(shape[1:-1])})"), "weight"
+    if isinstance(m, _CONVS):
+        g = int(getattr(m, "groups", 1) or 1)
+        cin, cout = shape[-1] * g, shape[0]
+        if g == cin and g > 1 and cout % cin == 0:
+            return parse_layer(f"depthwise_conv{nd}d({cin},k={_k(shape[1:-1])},m={cout // cin})"), "weight"
+        return parse_layer(f"conv{nd}d({cin},{cout},k={_k(shape[1:-1])}" + (f",groups={g}" if g != 1 else "") + ")"), \
+            "weight"
+    return None, "other"
+
+
+def _recurrent(m: Any, key: str, shape: tuple[int, ...]) -> tuple[str, Layer | None]:
+    if key in ("b", "bias", "bhn"):
+        return "bias", None
+    if len(shape) != 2:
+        return "other", None
+    h = int(m.hidden_size)
+    packing = "gru" if isinstance(m, nn.GRU) else "lstm" if isinstance(m, nn.LSTM) else ""
+    if not packing:
+        return "recurrent", parse_layer(f"dense({shape[1]},{h})")
+    return "recurrent", parse_layer(f"{packing}({shape[1]},{h})")
+
+
+def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]:
+    """All parameters, the nodes (definition order) and ``{node name: module}``."""
+    modules = dict(model.named_modules())
+    params: list[Param] = []
+    nodes: list[Node] = []
+    node_modules: dict[str, Any] = {}
+    by_owner: dict[str, dict[str, Param]] = {}
+    for path, value in tree_flatten(model.parameters()):
+        owner, _, key = path.rpartition(".")
+        m = modules.get(owner)
+        arr = np.array(value.astype(mx.float32) if value.dtype == mx.bfloat16 else value, copy=True)
+        shape = tuple(int(s) for s in arr.shape)
+        role, lay = "other", None
+        if m is not None:
+            layer, weight_role = layer_of(m)
+            if layer is not None and key == "weight":
+                role, lay = weight_role, layer
+            elif layer is not None and key == "bias":
+                role = "bias"
+            elif isinstance(m, (nn.RNN, nn.GRU, nn.LSTM)):
+                role, lay = _recurrent(m, key, shape)
+            elif isinstance(m, _NORMS):
+                role = "norm_scale" if key == "weight" else "norm_shift" if key == "bias" else "other"
+        p = Param(path, arr, role, owner=owner, owner_type=type(m).__name__ if m is not None else "", layer=lay,
+                  layout=LAYOUT)
+        params.append(p)
+        by_owner.setdefault(owner, {})[key] = p
+    for owner, m in modules.items():
+        if isinstance(m, _NODE_TYPES) and "weight" in by_owner.get(owner, {}):
+            w = by_owner[owner]["weight"]
+            if w.layer is not None:
+                name = owner or type(m).__name__
+                nodes.append(Node(name, type(m).__name__, w.layer, w, by_owner[owner].get("bias")))
+                node_modules[name] = m
+    nodes.sort(key=lambda n: [p.name for p in params].index(n.weight.name))
+    # static activation guess: a node followed by an activation module inside the same nn.Sequential
+    for owner, m in modules.items():
+        if isinstance(m, nn.Sequential):
+            kids = list(m.layers)
+            for a, b in zip(kids, kids[1:]):
+                if type(b) in _ACTIVATIONS:
+                    for node in nodes:
+                        if node_modules[node.name] is a:
+                            node.activation = activation_key(_ACTIVATIONS[type(b)])
+    return params, nodes, node_modules
+
+
+def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
+    if not nodes:
+        raise ValueError("cannot infer a probe input (no Linear, Bilinear, Conv or Embedding layer)")
+    lay = nodes[0].layer
+    if lay.kind == "embedding":
+        return mx.array(rng.integers(0, lay.in_features, size=(batch, 8)).astype(np.int32)), \
+            f"token ids uniform in [0, {lay.in_features}) of shape ({batch}, 8)"
+    if lay.kind == "dense":
+        return mx.array(rng.standard_normal((batch, lay.in_features)).astype(np.float32)), \
+            f"N(0, 1) of shape ({batch}, {lay.in_features})"
+    if lay.kind == "bilinear":
+        a = rng.standard_normal((batch, lay.in_features)).astype(np.float32)
+        b = rng.standard_normal((batch, int(lay.in2))).astype(np.float32)  # type: ignore[arg-type]
+        return (mx.array(a), mx.array(b)), f"two N(0, 1) inputs {a.shape}, {b.shape}"
+    nd = len(lay.kernel)
+    side = max({1: 32, 2: 16, 3: 8}[nd], 2 * max(lay.kernel))
+    shape = (batch,) + (side,) * nd + (lay.in_features,)
+    return mx.array(rng.standard_normal(shape).astype(np.float32)), f"N(0, 1) of shape {shape}"
+
+
+def _arrays(out: Any) -> list[Any]:
+    """Every floating array in a (nested) model output."""
+    if isinstance(out, mx.array):
+        return [out] if mx.issubdtype(out.dtype, mx.floating) else []
+    if isinstance(out, dict):
+        out = list(out.values())
+    if isinstance(out, (list, tuple)):
+        return [a for o in out for a in _arrays(o)]
+    return []
+
+
+def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, batch: int, seed: int,
+          desc: str) -> Probe:
+    """The forward/backward pass of the module docstring.
+
+    Raises:
+        Exception: whatever the model raises (the caller reports it).
+    """
+    state: dict[str, Any] = {"eps": None, "z": {}, "inp": {}, "order": []}
+    names = {id(m): n for n, m in node_modules.items()}
+    swapped: list[tuple[Any, type]] = []
+
+    def tapped_call(cls: type) -> Any:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = cls.__call__(self, *args, **kwargs)
+            name = names.get(id(self))
+            if name is None or name in state["z"]:
+                return out
+            if state["eps"] is not None and name in state["eps"]:
+                out = out + state["eps"][name]
+            state["z"][name] = out
+            state["order"].append(name)
+            if args and isinstance(args[0], mx.array) and args[0].ndim:
+                state["inp"][name] = varies(np.array(args[0]))
+            return out
+        return call
+
+    for m in node_modules.values():
+        cls = type(m)
+        swapped.append((m, cls))
+        m.__class__ = type(f"Probed{cls.__name__}", (cls,), {"__call__": tapped_call(cls)})
+    xs = x if isinstance(x, tuple) else (x,)
+    try:
+        with Seeded(seed):
+            out0 = model(*xs)  # shapes of z and of the outputs
+            outs0 = _arrays(out0)
+            if not outs0:
+                raise ValueError("the model output contains no floating array")
+            rng = np.random.default_rng(seed)
+            rs = [mx.array(rng.standard_normal(tuple(o.shape)).astype(np.float32)) for o in outs0]
+            eps0 = {n: mx.zeros(z.shape, z.dtype) for n, z in state["z"].items()}
+        seen: dict[str, Any] = {}
+
+        def loss(eps: dict[str, Any]) -> Any:
+            state["eps"], state["z"], state["order"] = eps, {}, []
+            outs = _arrays(model(*xs))
+            seen["z"], seen["order"], seen["outs"] = dict(state["z"]), list(state["order"]), outs
+            return sum(((o * r).sum() for o, r in zip(outs, rs)), mx.array(0.0))
+
+        with Seeded(seed):
+            _, grads = mx.value_and_grad(loss)(eps0)
+            mx.eval(grads)
+    finally:
+        for m, cls in swapped:
+            m.__class__ = cls
+        state["eps"] = None
+    by_name = {n.name: n for n in nodes}
+    signals = []
+    for n in seen["order"]:
+        z = np.array(seen["z"][n])
+        node = by_name[n]
+        try:
+            signals.append(Signal(n, units_last(z, -1, node.n_units), units_last(np.array(grads[n]), -1, node.n_units),
+                                  state["inp"].get(n)))
+        except ValueError:
+            continue
+    first = xs[0]
+    return Probe(signals, batch, desc, any(varies(np.array(o)) for o in seen["outs"]), varies(np.array(first)))
+
+
+def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:
+    """The :class:`ModelView` of an MLX module, with a probe pass when an input is known or inferable."""
+    params, nodes, node_modules = extract_params(model)
+    mv = ModelView("mlx", name, params, nodes)
+    rng = np.random.default_rng(seed)
+    try:
+        if example_input is not None:
+            x = example_input
+            x = tuple(mx.array(a) for a in x) if isinstance(x, (tuple, list)) else mx.array(x)
+            first = x[0] if isinstance(x, tuple) else x
+            batch = int(first.shape[0]) if first.ndim else batch
+            desc = f"the given example input of shape {tuple(first.shape)}"
+        else:
+            x, desc = _infer_input(nodes, batch, rng)
+    except ValueError as exc:
+        mv.probe_error = f"no probe input: {exc}; return (model, example_input) from the factory"
+        return mv
+    try:
+        mv.probe = probe(model, nodes, node_modules, x, batch, seed, desc)
+    except Exception as exc:  # noqa: BLE001  a model that cannot run on the probe is reported, not fatal
+        mv.probe_error = (f"the probe pass failed on {desc}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}; "
+                          "return (model, example_input) from the factory")
+        return mv
+    order = {s.name: i for i, s in enumerate(mv.probe.signals)}
+    mv.nodes.sort(key=lambda n: order.get(n.name, len(order)))
+    return mv
+
+
+__all__ = ["LAYOUT", "extract_params", "is_model", "layer_of", "probe", "view"]

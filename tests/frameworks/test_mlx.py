@@ -1,0 +1,153 @@
+"""MLX (CPU): the catalogue's verdicts, the calling convention, the seeding discipline and the model view.
+
+Figures: the measurements in :mod:`invariants.frameworks.mlx.initializers` (mlx 0.32.4).  The catalogue
+runs at ``rel_error=0.05``; every fault asserted here is a variance ratio far outside that (1/3, 1/2,
+0.046).  Skipped without mlx.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+mx = pytest.importorskip("mlx.core")
+import mlx.nn as nn  # noqa: E402
+
+from invariants.audit.adapters.base import BadInitializer, Expectation  # noqa: E402
+from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
+from invariants.frameworks.mlx import initializers as MI  # noqa: E402
+from invariants.frameworks.mlx.model import view  # noqa: E402
+from invariants.layers import parse_layer  # noqa: E402
+from invariants.specs import KAIMING_NORMAL_TORCH  # noqa: E402
+
+ADAPTER = MI.ADAPTER
+CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
+
+@pytest.fixture(scope="module")
+def report():
+    return audit_subjects(ADAPTER.catalogue(), CFG, catch=True)
+
+
+def test_catalogue_verdicts(report):
+    by = {(r.target, r.layer): r for r in report.results}
+    # MLX's fans ignore groups: fan_avg 324 = (72 + 576)/2 instead of 108 = (72 + 144)/2
+    faults = {
+        ("mlx.nn.init.glorot_uniform()", "conv2d(32,64,k=3,groups=4)"): 108 / 324,
+        ("mlx.nn.init.glorot_normal()", "depthwise_conv2d(32,k=3,m=2)"): 13.5 / 292.5,
+    }
+    for key, ratio in faults.items():
+        r = by[key]
+        assert r.verdict == DEVIATES, r.message
+        assert 0.95 * ratio <= r.ratio <= 1.05 * ratio, r.ratio
+        assert f"framework fans {r.fans_framework}" in r.explanation
+    documented = {key for key, r in by.items() if r.verdict == DOCUMENTED}
+    # he_* at gain 1: LeCun's variance, half of He's
+    for key in (("mlx.nn.init.he_normal()", "dense(300,100)"), ("mlx.nn.init.he_uniform()", "dense(300,100)")):
+        assert key in documented and 0.95 / 2 <= by[key].ratio <= 1.05 / 2
+        assert "gain defaults to 1.0" in by[key].reference
+    # every layer default with a U(+-1/sqrt(fan_in)) rule is a documented deviation; the rest conform
+    layer_docs = {k for k in documented if k[0].startswith("mlx.nn.") and not k[0].startswith("mlx.nn.init")}
+    assert {k[0] for k in layer_docs} >= {"mlx.nn.Linear(300, 100).weight", "mlx.nn.Embedding(1000, 64).weight",
+                                          "mlx.nn.ConvTranspose2d(32, 64, 3).weight", "mlx.nn.LSTM(32, 64).Wx[f]"}
+    counts = report.counts()
+    assert counts[DEVIATES] == 2 and counts["error"] == 0
+    assert counts[CONFORMS] == len(report.results) - 2 - len(documented)
+
+
+def test_layer_fans_are_textbook_except_groups():
+    """MLX's fan rule on its own layout: textbook for dense, conv and conv transpose, blind to groups."""
+    from mlx.nn.init import _calculate_fan_in_fan_out as mlx_rule
+
+    for text in ("dense(300,100)", "conv2d(32,64,k=3)", "conv_transpose2d(32,64,k=3)", "conv3d(8,16,k=(2,3,4))",
+                 "conv2d(32,64,k=3,groups=4)"):
+        lay = parse_layer(text)
+        shape = MI.mlx_shape(lay)
+        assert MI.mlx_fans(shape) == tuple(mlx_rule(mx.zeros(shape)))
+        if lay.groups == 1:
+            assert MI.mlx_fans(shape) == lay.textbook_fans(), text
+    assert MI.mlx_fans(MI.mlx_shape(parse_layer("conv2d(32,64,k=3,groups=4)"))) == (72, 576)
+
+
+def test_layout_matches_the_layers():
+    assert MI.mlx_shape(parse_layer("conv2d(32,64,k=3,groups=4)")) == tuple(nn.Conv2d(32, 64, 3, groups=4).weight.shape)
+    assert MI.mlx_shape(parse_layer("conv_transpose1d(16,32,k=5)")) == tuple(nn.ConvTranspose1d(16, 32, 5).weight.shape)
+    assert MI.mlx_shape(parse_layer("bilinear(20,50,30)")) == tuple(nn.Bilinear(20, 50, 30).weight.shape)
+    with pytest.raises(ValueError, match="no groups"):
+        MI.mlx_shape(parse_layer("conv_transpose2d(32,64,k=3,groups=4)"))
+
+
+def test_seeding_is_deterministic_and_restores_the_global_state():
+    sample = MI.mlx_sampler(nn.init.he_normal(), (20, 30))
+    assert np.array_equal(sample(3), sample(3)) and not np.array_equal(sample(3), sample(4))
+    mx.random.seed(123)
+    expected = np.array(mx.random.normal((5,)))
+    mx.random.seed(123)
+    sample(7)  # draws from the global PRNG inside Seeded ...
+    assert np.array_equal(np.array(mx.random.normal((5,))), expected)  # ... and leaves the user's stream alone
+
+
+def _lecun_from_rows(a):
+    """A 'he_normal' that takes fan_in from dim 0 (the output rows): the torch-transposition mistake."""
+    fan_in = a.shape[0] * math.prod(a.shape[1:-1])
+    return mx.random.normal(shape=a.shape, scale=math.sqrt(2 / fan_in))
+
+
+def _he_normal(a):
+    fan_in = a.shape[-1] * math.prod(a.shape[1:-1])
+    return mx.random.normal(shape=a.shape, scale=math.sqrt(2 / fan_in))
+
+
+@pytest.mark.parametrize("fn, verdict", [(_he_normal, CONFORMS), (_lecun_from_rows, DEVIATES)],
+                         ids=["correct", "fan-from-rows"])
+def test_user_initializer_in_mlx_convention(fn, verdict):
+    subject = ADAPTER.subject_for(fn, parse_layer("dense(300,100)"), Expectation(KAIMING_NORMAL_TORCH), "user")
+    (r,) = audit_subjects([subject], CFG).results
+    assert r.verdict == verdict, r.message
+
+
+@pytest.mark.parametrize("fn, message", [
+    (lambda a: a, "left 6 of 6 entries"),
+    (lambda a: None, "returned None"),
+    (lambda a: mx.zeros((3, 2)), r"shape \(3, 2\)"),
+    (lambda a: mx.zeros(a.shape, dtype=mx.int32), "dtype int32"),
+    (lambda a: 1 / 0, "ZeroDivisionError"),
+])
+def test_bad_initializers_are_bad_input(fn, message):
+    with pytest.raises(BadInitializer, match=message):
+        MI.mlx_sampler(fn, (2, 3), "bad")(0)
+
+
+def test_known_expectations_and_factories():
+    assert MI.mlx_expectation(nn.init.glorot_uniform).spec.name == "glorot_uniform"
+    assert MI.mlx_expectation(nn.init.normal(0.5, 2.0)).spec.text() == "normal(mean=0.5, std=2)"
+    assert MI.mlx_expectation(nn.init.he_normal()).spec.scale == 1.0  # documented gain 1
+    assert MI.mlx_expectation(lambda a: a) is None
+    # a factory given as the target is called with its defaults
+    assert MI.mlx_sampler(nn.init.he_uniform, (4, 5))(0).shape == (4, 5)
+
+
+def test_model_view_roles_nodes_and_probe():
+    with MI.Seeded(0):
+        model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 4))
+    mv = view(model, "mlp", seed=5)
+    assert mv.probe_error == ""
+    assert [(p.name, p.role) for p in mv.params][:2] == [("layers.0.weight", "weight"), ("layers.0.bias", "bias")]
+    assert [(n.name, n.activation) for n in mv.nodes] == [("layers.0", "relu"), ("layers.2", "tanh"), ("layers.4", None)]
+    # δ at the output is the probe loss's r exactly (L = Σ y·r, r ~ N(0, 1) from the seed)
+    r = np.random.default_rng(5).standard_normal((32, 4))
+    np.testing.assert_allclose(mv.probe.signals[-1].delta, r, rtol=1e-6, atol=1e-6)
+    assert all(type(m).__name__ in ("Linear", "ReLU", "Tanh") for m in model.layers)  # classes restored
+    assert all(s.input_varies for s in mv.probe.signals)
+
+
+def test_model_view_conv_semantics():
+    with MI.Seeded(1):
+        model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 8, 3, groups=8),
+                              nn.ConvTranspose2d(8, 4, 3), nn.RNN(4, 6))
+    mv = view(model, "cnn")
+    assert [n.layer.describe() for n in mv.nodes] == ["conv2d(3,8,k=3)", "depthwise_conv2d(8,k=3,m=1)",
+                                                       "conv_transpose2d(8,4,k=3)"]
+    rec = [p for p in mv.params if p.role == "recurrent"]
+    assert [p.layer.describe() for p in rec] == ["dense(4,6)", "dense(6,6)"]
+    assert [s.z.shape[1] for s in mv.probe.signals] == [8, 8, 4]
