@@ -140,13 +140,11 @@ def mlx_fans(shape: Sequence[int]) -> tuple[int, int]:
     return shape[-1] * rf, shape[0] * rf
 
 
-def to_numpy(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
-    """An MLX array (or anything array-like) as a checked numpy array (bfloat16 widened exactly)."""
+def host(value: Any) -> Any:
+    """An MLX array as a numpy copy (bfloat16, which numpy lacks, widened exactly); anything else as is."""
     if isinstance(value, mx.array):
-        if value.dtype == mx.bfloat16:
-            value = value.astype(mx.float32)
-        value = np.array(value, copy=True)
-    return check_array(value, shape, what)
+        return np.array(value.astype(mx.float32) if value.dtype == mx.bfloat16 else value, copy=True)
+    return value
 
 
 def resolve_factory(fn: Any) -> Any:
@@ -180,14 +178,13 @@ def mlx_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None =
         if out is None:
             raise BadInitializer(f"{what} returned None (an MLX initializer returns a new array, e.g. "
                                  "mx.random.normal(shape=a.shape))")
-        arr = np.array(out.astype(mx.float32) if isinstance(out, mx.array) and out.dtype == mx.bfloat16 else out,
-                       copy=True) if isinstance(out, mx.array) else out
+        arr = host(out)
         if isinstance(arr, np.ndarray) and arr.dtype == np.float32 and arr.shape == shape:
             left = int(np.count_nonzero(arr.view(np.uint32) == SENTINEL_BITS))
             if left:
                 raise BadInitializer(f"{what} left {left} of {arr.size} entries of its argument unwritten (an MLX "
                                      "initializer returns a new array of the argument's shape)")
-        return to_numpy(arr, shape, what)
+        return check_array(arr, shape, what)
 
     return sample
 
@@ -243,32 +240,25 @@ class MlxAdapter(Adapter):
     def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
         return mlx_expectation(fn)
 
-    def available(self) -> bool:
-        # find_spec("mlx") is true for a broken install without the CPU backend (pip install mlx on Linux)
-        if not super().available():
-            return False
-        try:
-            import mlx.core  # noqa: F401
-        except ImportError:
-            return False
-        return True
-
     # ------------------------------------------------------------------ catalogue
     def catalogue(self) -> list[Subject]:
         return self._init_functions() + self._layer_defaults()
 
-    def _fn_subject(self, fname: str, layer: Layer, expect: Expectation, args: str = "",
+    def _fn_subject(self, fname: str, layer: Layer, expect: Expectation, fargs: dict[str, Any] | None = None,
                     kwargs: dict[str, Any] | None = None, documented: Documented | None = None) -> Subject:
-        kwargs = dict(kwargs or {})
+        """``mlx.nn.init.<fname>(**fargs)`` called on ``layer``'s weight with ``kwargs`` (``gain=``, ``mode=``)."""
+        fargs, kwargs = dict(fargs or {}), dict(kwargs or {})
         shape = self.shape(layer)
-        factory = getattr(I, fname)
-        init = eval(f"factory({args})", {"factory": factory})  # noqa: S307  args are literals written below
-        call_kw = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-        target = f"mlx.nn.init.{fname}({args})" + (f"(a, {call_kw})" if call_kw else "")
+        init = getattr(I, fname)(**fargs)
+
+        def text(d: dict[str, Any]) -> str:
+            return ", ".join(f"{k}={'sqrt(2)' if v == math.sqrt(2) else repr(v)}" for k, v in d.items())
+
+        target = f"mlx.nn.init.{fname}({text(fargs)})" + (f"(a, {text(kwargs)})" if kwargs else "")
         return Subject(target=target, param="", layer=layer, shape=shape,
                        sampler=mlx_sampler(lambda a: init(a, **kwargs), shape, target), expect=expect,
                        documented=documented, framework_fans=self.framework_fans(shape), blocks=self.blocks(layer),
-                       call=f"mlx.nn.init.{fname}({args})(mx.zeros({shape}){', ' + call_kw if call_kw else ''})")
+                       call=f"mlx.nn.init.{fname}({text(fargs)})(mx.zeros({shape}){', ' + text(kwargs) if kwargs else ''})")
 
     def _init_functions(self) -> list[Subject]:
         L = parse_layer
@@ -293,11 +283,11 @@ class MlxAdapter(Adapter):
             s("he_uniform", dense, Expectation(HE_UNIFORM), documented=he_u_doc),
             s("he_uniform", conv, Expectation(HE_UNIFORM), kwargs=relu),
             s("normal", dense, Expectation(Normal(0.0, 1.0))),
-            s("normal", dense, Expectation(Normal(0.5, 2.0)), "mean=0.5, std=2.0"),
+            s("normal", dense, Expectation(Normal(0.5, 2.0)), {"mean": 0.5, "std": 2.0}),
             s("uniform", dense, Expectation(Uniform(0.0, 1.0))),
             s("orthogonal", L("dense(256,64)"), Expectation(Orthogonal(1.0, "first"))),  # (64, 256): wide
-            s("orthogonal", L("dense(64,256)"), Expectation(Orthogonal(2.0, "first")), "gain=2.0"),
-            s("constant", dense, Expectation(Constant(0.5)), "0.5"),
+            s("orthogonal", L("dense(64,256)"), Expectation(Orthogonal(2.0, "first")), {"gain": 2.0}),
+            s("constant", dense, Expectation(Constant(0.5)), {"value": 0.5}),
         ]
 
     def _layer_subject(self, call: str, ctor: Callable[[], Any], param: str, layer: Layer | None,
@@ -320,7 +310,7 @@ class MlxAdapter(Adapter):
             with Seeded(seed):
                 value = get(ctor())
                 mx.eval(value)  # MLX is lazy: draw inside the seeded context
-            return to_numpy(value, shape, f"mlx.nn.{call}.{param}")
+            return check_array(host(value), shape, f"mlx.nn.{call}.{param}")
 
         return Subject(target=f"mlx.nn.{call}", param=param, layer=layer, shape=shape, sampler=sample,
                        expect=expect, documented=documented,
@@ -399,5 +389,5 @@ class MlxAdapter(Adapter):
 
 ADAPTER = MlxAdapter()
 
-__all__ = ["ADAPTER", "MLX_LINEAR_DEFAULT", "MlxAdapter", "Seeded", "mlx_expectation", "mlx_fans", "mlx_sampler",
-           "mlx_shape", "resolve_factory", "to_numpy"]
+__all__ = ["ADAPTER", "MLX_LINEAR_DEFAULT", "MlxAdapter", "Seeded", "host", "mlx_expectation", "mlx_fans",
+           "mlx_sampler", "mlx_shape", "resolve_factory"]

@@ -27,7 +27,7 @@ import mlx.nn as nn
 import numpy as np
 from mlx.utils import tree_flatten
 
-from invariants.frameworks.mlx.initializers import Seeded
+from invariants.frameworks.mlx.initializers import Seeded, host
 from invariants.layers import Layer, parse_layer
 from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
@@ -98,7 +98,7 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
     for path, value in tree_flatten(model.parameters()):
         owner, _, key = path.rpartition(".")
         m = modules.get(owner)
-        arr = np.array(value.astype(mx.float32) if value.dtype == mx.bfloat16 else value, copy=True)
+        arr = host(value)
         shape = tuple(int(s) for s in arr.shape)
         role, lay = "other", None
         if m is not None:
