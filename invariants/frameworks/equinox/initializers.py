@@ -23,9 +23,10 @@ handled); ``GRUCell``/``LSTMCell`` every parameter U(+-1/sqrt(H)); ``Embedding``
 1.0013/0.9990/1.0019; ConvTranspose2d groups 1/4 ratios 1.0013/0.9990, stride 2 unchanged; Embedding
 ratio 1.0010 to 1, kurtosis 2.993; cells ratio 0.9985-1.0027 to 1/192.
 
-Framework fans: Equinox computes none (``lim`` is written per layer), so layer defaults report none;
-a JAX initializer applied to an Equinox weight computes JAX's ``_compute_fans`` (``in_axis=-2,
-out_axis=-1``) on the ``(out, in)`` shape, i.e. swapped fans: ``jax.nn.initializers.he_normal()`` on
+Framework fans: Equinox has no fan function, but every layer's ``lim`` is ``1/sqrt(shape[1] * rf)``
+(``rf`` = product of the kernel dims): torch's rule on Equinox's layout, textbook except for groups'
+fan_out.  A JAX initializer applied to an Equinox weight computes JAX's ``_compute_fans`` (``in_axis=-2,
+out_axis=-1``) on the ``(out, in)`` shape instead, i.e. swapped fans: ``jax.nn.initializers.he_normal()`` on
 ``Linear(300, 100)``'s weight uses fan_in 100 (variance 2/100, three times He's 2/300).  The catalogue
 lists that pairing as a finding.
 """
@@ -41,7 +42,8 @@ import numpy as np
 
 from invariants.audit.adapters.base import Adapter, Documented, Expectation, Sampler, Subject, check_array
 from invariants.audit.adapters.jax import compute_fans, jax_sampler
-from invariants.layers import Layer, parse_layer
+from invariants.frameworks.equinox.model import get as attribute
+from invariants.layers import Layer, fans_from_shape, parse_layer
 from invariants.specs import GLOROT_UNIFORM, HE_NORMAL, HE_UNIFORM, ONES, ZEROS, Normal, Uniform, VarianceScaling
 
 #: Equinox's Linear/Conv/ConvTranspose default: U(+-1/sqrt(fan_in)), variance 1/(3 fan_in)
@@ -87,32 +89,27 @@ class EquinoxAdapter(Adapter):
         return equinox_shape(layer)
 
     def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        # the rule of the jax.nn.initializers an Equinox user calls (Equinox has no fan function)
-        return compute_fans(shape) if len(shape) >= 2 else None
+        # Equinox's own rule: lim = 1/sqrt(shape[1] * rf) in every layer (in // groups * K)
+        return fans_from_shape(shape, "torch") if len(shape) >= 2 else None
 
     # ------------------------------------------------------------------ catalogue
     def _layer_subject(self, call: str, ctor: Callable[[Any], Any], param: str, layer: Layer | None,
                        expect: Expectation, documented: Documented | None = None, blocks: bool = False,
                        fan_candidates: tuple[tuple[str, int], ...] = ()) -> Subject:
-        """``eqx.nn.<call>``'s parameter ``param`` (dotted path), drawn by ``ctor(key)`` per seed."""
-        parts = param.split(".")
-
-        def get(module: Any) -> Any:
-            for p in parts:
-                module = getattr(module, p)
-            return module
-
-        shape = tuple(int(s) for s in jax.eval_shape(lambda: get(ctor(jax.random.key(0)))).shape)
+        """``eqx.nn.<call>``'s parameter at attribute path ``param`` (``"query_proj.weight"``), built by
+        ``ctor(key)`` with ``key = jax.random.key(seed)``."""
+        path = tuple(param.split("."))
+        what = f"eqx.nn.{call}.{param}"
+        # the shape without drawing: eval_shape traces the constructor abstractly
+        shape = tuple(int(s) for s in jax.eval_shape(lambda: attribute(ctor(jax.random.key(0)), path)).shape)
         if layer is not None and len(shape) >= 2 and layer.kind != "embedding" and self.shape(layer) != shape:
-            raise AssertionError(f"{call}.{param}: shape {shape} != Equinox layout {self.shape(layer)}")
-
-        def sample(seed: int) -> np.ndarray:
-            # eager: JAX caches the compiled ops per shape across layers; jitting each subject's
-            # construction compiles once per subject and was slower over the whole catalogue
-            return check_array(get(ctor(jax.random.key(int(seed)))), shape, f"eqx.nn.{call}.{param}")
-
-        return Subject(target=f"eqx.nn.{call}", param=param, layer=layer, shape=shape, sampler=sample,
+            raise AssertionError(f"{what}: shape {shape} != Equinox layout {self.shape(layer)}")
+        # eager: JAX caches the compiled ops per shape across layers; jitting each subject's construction
+        # compiles once per subject and was slower over the whole catalogue
+        return Subject(target=f"eqx.nn.{call}", param=param, layer=layer, shape=shape,
+                       sampler=lambda seed: check_array(attribute(ctor(jax.random.key(int(seed))), path), shape, what),
                        expect=expect, documented=documented,
+                       framework_fans=self.framework_fans(shape) if len(shape) >= 2 else None,
                        blocks=self.blocks(layer) if (blocks and layer is not None) else (),
                        fan_candidates=fan_candidates, call=call)
 
@@ -185,7 +182,7 @@ class EquinoxAdapter(Adapter):
             target = f"jax.nn.initializers.{fname}() on eqx.nn.Linear(300, 100).weight"
             out.append(Subject(target=target, param="", layer=dense, shape=shape,
                                sampler=jax_sampler(fn, shape, target), expect=Expectation(spec),
-                               framework_fans=self.framework_fans(shape),
+                               framework_fans=compute_fans(shape),  # JAX's rule, not Equinox's
                                call=f"jax.nn.initializers.{fname}()(key, {shape}, float32)"))
         return out
 

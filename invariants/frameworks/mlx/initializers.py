@@ -45,6 +45,7 @@ from typing import Any, Callable, Sequence
 import mlx.core as mx
 import mlx.nn as mnn
 import numpy as np
+from mlx.utils import tree_flatten
 
 from invariants.audit.adapters.base import (
     Adapter,
@@ -293,28 +294,22 @@ class MlxAdapter(Adapter):
     def _layer_subject(self, call: str, ctor: Callable[[], Any], param: str, layer: Layer | None,
                        expect: Expectation, documented: Documented | None = None, blocks: bool = False,
                        fan_candidates: tuple[tuple[str, int], ...] = ()) -> Subject:
-        """``mlx.nn.<call>``'s parameter ``param`` (dotted path), the layer built in a seeded context."""
-        parts = param.split(".")
+        """``mlx.nn.<call>``'s parameter named ``param`` in ``tree_flatten(module.parameters())``
+        (``"query_proj.weight"``), the layer built in a seeded context."""
+        what = f"mlx.nn.{call}.{param}"
 
-        def get(module: Any) -> Any:
-            for p in parts:
-                module = getattr(module, p)
-            return module
-
-        with Seeded(0):
-            shape = tuple(int(s) for s in get(ctor()).shape)
-        if layer is not None and len(shape) >= 2 and layer.kind != "embedding" and self.shape(layer) != shape:
-            raise AssertionError(f"{call}.{param}: shape {shape} != MLX layout {self.shape(layer)}")
-
-        def sample(seed: int) -> np.ndarray:
+        def draw(seed: int) -> Any:
             with Seeded(seed):
-                value = get(ctor())
+                value = dict(tree_flatten(ctor().parameters()))[param]
                 mx.eval(value)  # MLX is lazy: draw inside the seeded context
-            return check_array(host(value), shape, f"mlx.nn.{call}.{param}")
+            return value
 
-        return Subject(target=f"mlx.nn.{call}", param=param, layer=layer, shape=shape, sampler=sample,
-                       expect=expect, documented=documented,
-                       framework_fans=self.framework_fans(shape) if len(shape) >= 2 else None,
+        shape = tuple(int(s) for s in draw(0).shape)
+        if layer is not None and len(shape) >= 2 and layer.kind != "embedding" and self.shape(layer) != shape:
+            raise AssertionError(f"{what}: shape {shape} != MLX layout {self.shape(layer)}")
+        return Subject(target=f"mlx.nn.{call}", param=param, layer=layer, shape=shape,
+                       sampler=lambda seed: check_array(host(draw(seed)), shape, what), expect=expect,
+                       documented=documented, framework_fans=self.framework_fans(shape) if len(shape) >= 2 else None,
                        blocks=self.blocks(layer) if (blocks and layer is not None) else (),
                        fan_candidates=fan_candidates, call=call)
 
