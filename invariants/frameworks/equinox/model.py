@@ -8,7 +8,8 @@ named by attribute path (``"layers.0.weight"``); the module that holds them give
 ``Conv`` ``(C_out, C_in/G, *k)`` (depthwise when ``groups = C_in``); ``ConvTranspose`` ``(C_out, C_in/G,
 *k)``; ``Embedding`` ``(V, D)``; ``GRUCell``/``LSTMCell`` gates packed along dim 0 (recurrent);
 ``LayerNorm``/``GroupNorm``/``RMSNorm``/``BatchNorm`` scale and shift.  Equinox activations are
-plain functions, invisible here, except ``MLP``'s ``activation`` (applied after every hidden layer).
+plain functions, invisible here, except ``MLP``'s ``activation`` (applied after every hidden layer) and
+an ``eqx.nn.Lambda(activation)`` right after a node in an ``eqx.nn.Sequential``.
 
 **Probe.** Each node module is replaced (``eqx.tree_at``, on a copy: the user's model is immutable) by
 a tap that returns ``z + ε``; the model runs under ``jax.vmap`` over the batch and
@@ -138,8 +139,15 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, tuple
                 bias = dataclasses.replace(bias, value=bias.value.reshape(-1))
             nodes.append(Node(node_name, type(m).__name__, lay, made["weight"], bias))
             node_paths[node_name] = path
-    # MLP applies ``activation`` after every layer but the last
+    # what the extractor can see of activations: MLP's ``activation`` after every layer but the last, and
+    # a Sequential's Lambda(activation) right after a node
+    by_path = {p: node for node, p in ((n, node_paths[n.name]) for n in nodes)}
     for path, m in walk(model):
+        if isinstance(m, eqx.nn.Sequential):
+            for i, (a, b) in enumerate(zip(m.layers, m.layers[1:])):
+                node = by_path.get(path + ("layers", str(i)))
+                if node is not None and isinstance(b, eqx.nn.Lambda) and b.fn in _ACTIVATIONS:
+                    node.activation = activation_key(_ACTIVATIONS[b.fn])
         if isinstance(m, eqx.nn.MLP):
             act = activation_key(_ACTIVATIONS.get(m.activation, "")) if m.activation in _ACTIVATIONS else None
             for node in nodes:
