@@ -187,8 +187,8 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
                 out = out + state["eps"][name]
             state["z"][name] = out
             state["order"].append(name)
-            if args and isinstance(args[0], mx.array) and args[0].ndim:
-                state["inp"][name] = varies(np.array(args[0]))
+            if state["eps"] is None and args and isinstance(args[0], mx.array) and args[0].ndim:
+                state["inp"][name] = varies(np.array(args[0]))  # first (plain) pass: no array under a transform
             return out
         return call
 
