@@ -13,6 +13,7 @@ import jax.numpy as jnp  # noqa: E402
 from invariants.audit.adapters.base import Expectation  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
 from invariants.frameworks.equinox import initializers as EI  # noqa: E402
+from invariants.frameworks.equinox.layout import EQUINOX  # noqa: E402
 from invariants.frameworks.equinox.model import view  # noqa: E402
 from invariants.layers import parse_layer  # noqa: E402
 from invariants.specs import HE_NORMAL  # noqa: E402
@@ -54,7 +55,9 @@ def test_layout_matches_the_layers(text):
             "conv_transpose1d(16,32,k=5)": lambda: eqx.nn.ConvTranspose1d(16, 32, 5, key=k),
             "lstm(32,64)": lambda: eqx.nn.LSTMCell(32, 64, key=k)}[text]()
     w = made.weight_ih if text.startswith("lstm") else made.weight
-    assert EI.equinox_shape(lay) == tuple(w.shape)
+    assert lay.shape(EQUINOX) == tuple(w.shape)
+    if lay.kind != "packed":  # Equinox's own bound uses shape[1]*rf: the textbook fan_in
+        assert EQUINOX.fans(tuple(w.shape))[0] == lay.textbook_fans()[0]
 
 
 def _he_on_rows_in(key, shape, dtype=jnp.float32):
@@ -132,3 +135,20 @@ def test_model_view_inner_vmap_is_reported_not_fatal():
     mv = view(model, "tok", example_input=np.zeros((4, 5), np.int32))
     assert mv.probe is None and "probe pass failed" in mv.probe_error
     assert [p.role for p in mv.params] == ["embedding", "weight", "bias"]
+
+
+def test_check_model_reaches_equinox_models():
+    """End to end through the model check: a healthy MLP passes, two layers built from one key are
+    identical tensors, and a transposed conv's unit rows come from Equinox's layout."""
+    from invariants.modelcheck import check_model
+
+    report = check_model(eqx.nn.MLP(64, 10, 128, 2, key=jax.random.key(0)), name="mlp")
+    assert report.framework == "equinox" and report.kinds("error") == set(), report.render()
+    k = jax.random.key(0)
+    same = eqx.nn.Sequential([eqx.nn.Linear(64, 64, key=k), eqx.nn.Lambda(jax.nn.relu), eqx.nn.Linear(64, 64, key=k)])
+    assert "identical-tensors" in check_model(same).kinds("error")
+    up = eqx.nn.ConvTranspose2d(16, 8, 3, key=k)
+    up = eqx.tree_at(lambda m: m.weight, up, up.weight.at[3].set(0.0))  # (C_out, C_in/G, *k): channel 3
+    (node,) = view(up, "up", example_input=np.ones((2, 16, 6, 6), np.float32)).nodes
+    rows = node.incoming()
+    assert rows.shape == (8, 16 * 9) and not rows[3].any() and rows[[0, 1, 2, 4]].all(axis=1).all()

@@ -17,7 +17,9 @@ import mlx.nn as nn  # noqa: E402
 from invariants.audit.adapters.base import BadInitializer, Expectation  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
 from invariants.frameworks.mlx import initializers as MI  # noqa: E402
+from invariants.frameworks.mlx.layout import MLX  # noqa: E402
 from invariants.frameworks.mlx.model import view  # noqa: E402
+from invariants.core.errors import BadInput  # noqa: E402
 from invariants.layers import parse_layer  # noqa: E402
 from invariants.specs import KAIMING_NORMAL_TORCH  # noqa: E402
 
@@ -62,19 +64,20 @@ def test_layer_fans_are_textbook_except_groups():
     for text in ("dense(300,100)", "conv2d(32,64,k=3)", "conv_transpose2d(32,64,k=3)", "conv3d(8,16,k=(2,3,4))",
                  "conv2d(32,64,k=3,groups=4)"):
         lay = parse_layer(text)
-        shape = MI.mlx_shape(lay)
-        assert MI.mlx_fans(shape) == tuple(mlx_rule(mx.zeros(shape)))
+        shape = lay.shape(MLX)
+        assert MLX.fans(shape) == tuple(mlx_rule(mx.zeros(shape)))
         if lay.groups == 1:
-            assert MI.mlx_fans(shape) == lay.textbook_fans(), text
-    assert MI.mlx_fans(MI.mlx_shape(parse_layer("conv2d(32,64,k=3,groups=4)"))) == (72, 576)
+            assert MLX.fans(shape) == lay.textbook_fans(), text
+    assert parse_layer("conv2d(32,64,k=3,groups=4)").framework_fans(MLX) == (72, 576)
 
 
 def test_layout_matches_the_layers():
-    assert MI.mlx_shape(parse_layer("conv2d(32,64,k=3,groups=4)")) == tuple(nn.Conv2d(32, 64, 3, groups=4).weight.shape)
-    assert MI.mlx_shape(parse_layer("conv_transpose1d(16,32,k=5)")) == tuple(nn.ConvTranspose1d(16, 32, 5).weight.shape)
-    assert MI.mlx_shape(parse_layer("bilinear(20,50,30)")) == tuple(nn.Bilinear(20, 50, 30).weight.shape)
-    with pytest.raises(ValueError, match="no groups"):
-        MI.mlx_shape(parse_layer("conv_transpose2d(32,64,k=3,groups=4)"))
+    assert parse_layer("conv2d(32,64,k=3,groups=4)").shape(MLX) == tuple(nn.Conv2d(32, 64, 3, groups=4).weight.shape)
+    assert parse_layer("conv_transpose1d(16,32,k=5)").shape(MLX) == tuple(nn.ConvTranspose1d(16, 32, 5).weight.shape)
+    assert parse_layer("bilinear(20,50,30)").shape(MLX) == tuple(nn.Bilinear(20, 50, 30).weight.shape)
+    assert parse_layer("gru(32,64)").shape(MLX) == tuple(nn.GRU(32, 64).Wx.shape)
+    with pytest.raises(BadInput, match="no groups"):
+        parse_layer("conv_transpose2d(32,64,k=3,groups=4)").shape(MLX)
 
 
 def test_seeding_is_deterministic_and_restores_the_global_state():
@@ -151,3 +154,23 @@ def test_model_view_conv_semantics():
     rec = [p for p in mv.params if p.role == "recurrent"]
     assert [p.layer.describe() for p in rec] == ["dense(4,6)", "dense(6,6)"]
     assert [s.z.shape[1] for s in mv.probe.signals] == [8, 8, 4]
+
+
+def test_check_model_reaches_mlx_models():
+    """End to end through the model check: a healthy MLP passes, a zeroed layer is an error, and the
+    conv / conv-transpose unit rows come from MLX's layout (a dead output channel is found)."""
+    from invariants.modelcheck import check_model
+
+    with MI.Seeded(0):
+        healthy = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+        zeroed = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+        cnn = nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU(), nn.ConvTranspose2d(16, 8, 3))
+    zeroed.layers[0].weight = mx.zeros((128, 64))
+    report = check_model(healthy, name="mlp")
+    assert report.framework == "mlx" and report.kinds("error") == set(), report.render()
+    assert "constant-tensor" in check_model(zeroed).kinds("error")
+    w = np.array(cnn.layers[2].weight)
+    w[3] = 0.0  # MLX (C_out, *k, C_in): output channel 3 of the transposed conv gets no input
+    cnn.layers[2].weight = mx.array(w)
+    rows = [n for n in view(cnn, "cnn").nodes if n.name == "layers.2"][0].incoming()
+    assert rows.shape == (8, 9 * 16) and not rows[3].any() and rows[[0, 1, 2, 4]].all(axis=1).all()

@@ -6,13 +6,9 @@ initialization apply a ``jax.nn.initializers`` function to the weight's shape an
 ``eqx.tree_at``.  So a user callable follows JAX's convention ``fn(key, shape, dtype)``
 (:func:`invariants.audit.adapters.jax.jax_sampler`), called with the shape in **Equinox's** layout.
 
-Layout (source: equinox/nn/_linear.py ``Linear.__init__``, _conv.py ``Conv.__init__`` and
-``ConvTranspose.__init__``, _embedding.py ``Embedding.__init__``, _rnn.py ``GRUCell``/``LSTMCell``):
-dense ``(out, in)``; conv **and conv transpose** ``(C_out, C_in/G, *k)`` (channels-first, like torch's
-conv, but a transposed conv keeps the same order: torch's is ``(C_in, C_out/G, *k)``); conv bias
-``(C_out, 1, ..., 1)``; embedding ``(V, D)``; GRU/LSTM cells pack the gates along dim 0:
-``weight_ih (g*H, in)``, ``weight_hh (g*H, H)``.  Counting connections on ones-weight layers confirms
-the textbook fans: ``ConvTranspose2d(32, 64, 3)`` (288, 576), ``groups=4`` (72, 144).
+Layout: :data:`invariants.frameworks.equinox.layout.EQUINOX`: dense ``(out, in)``; conv **and conv
+transpose** ``(C_out, C_in/G, *k)``; conv bias ``(C_out, 1, ..., 1)``; embedding ``(V, D)``; GRU/LSTM
+cells pack the gates along dim 0: ``weight_ih (g*H, in)``, ``weight_hh (g*H, H)``.
 
 Defaults (``equinox/nn/_misc.py default_init``: ``jax.random.uniform(key, shape, minval=-lim,
 maxval=lim)``): ``Linear``, ``Conv*``, ``ConvTranspose*`` weight **and bias** U(+-lim), lim =
@@ -40,10 +36,11 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from invariants.audit.adapters.base import Adapter, Documented, Expectation, Sampler, Subject, check_array
+from invariants.audit.adapters.base import Adapter, Block, Documented, Expectation, Sampler, Subject, check_array
 from invariants.audit.adapters.jax import compute_fans, jax_sampler
+from invariants.frameworks.equinox.layout import EQUINOX
 from invariants.frameworks.equinox.model import get as attribute
-from invariants.layers import Layer, fans_from_shape, parse_layer
+from invariants.layers import Layer, parse_layer
 from invariants.specs import GLOROT_UNIFORM, HE_NORMAL, HE_UNIFORM, ONES, ZEROS, Normal, Uniform, VarianceScaling
 
 #: Equinox's Linear/Conv/ConvTranspose default: U(+-1/sqrt(fan_in)), variance 1/(3 fan_in)
@@ -59,19 +56,6 @@ REF_RNN = ("equinox/nn/_rnn.py GRUCell.__init__ / LSTMCell.__init__: lim = sqrt(
 REF_EMBED = "equinox/nn/_embedding.py Embedding.__init__: weight = jax.random.normal(key, (num_embeddings, embedding_size))"
 
 
-def equinox_shape(layer: Layer) -> tuple[int, ...]:
-    """``layer``'s weight shape in Equinox's layout (module docstring).
-
-    Raises:
-        ValueError: a bilinear layer (Equinox has none).
-    """
-    if layer.kind == "conv_transpose":
-        return (layer.out_features, layer.in_features // layer.groups) + tuple(layer.kernel)
-    if layer.kind == "bilinear":
-        raise ValueError("Equinox has no bilinear layer")
-    return layer.shape("torch")
-
-
 @dataclass
 class EquinoxAdapter(Adapter):
     """``equinox.nn`` layer defaults; user callables in JAX's convention on Equinox-layout shapes."""
@@ -79,18 +63,20 @@ class EquinoxAdapter(Adapter):
     name: str = "equinox"
     module: str = "equinox"
     install_hint: str = "pip install equinox"
-    layout: str = "torch"  # dense/conv/packed as torch; conv transpose differs: see equinox_shape
+    layout: str = "torch"  # unused: shape, framework_fans and blocks read the Equinox layout
     rows_axis: str = "last"  # jax.nn.initializers.orthogonal: columns = last axis
 
     def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
         return jax_sampler(fn, shape)
 
     def shape(self, layer: Layer) -> tuple[int, ...]:
-        return equinox_shape(layer)
+        return layer.shape(EQUINOX)
 
     def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        # Equinox's own rule: lim = 1/sqrt(shape[1] * rf) in every layer (in // groups * K)
-        return fans_from_shape(shape, "torch") if len(shape) >= 2 else None
+        return EQUINOX.fans(shape) if len(shape) >= 2 else None
+
+    def blocks(self, layer: Layer) -> tuple[Block, ...]:
+        return tuple(Block(n, idx, layer.block_layer()) for n, idx in layer.block_index(EQUINOX))
 
     # ------------------------------------------------------------------ catalogue
     def _layer_subject(self, call: str, ctor: Callable[[Any], Any], param: str, layer: Layer | None,
@@ -189,4 +175,4 @@ class EquinoxAdapter(Adapter):
 
 ADAPTER = EquinoxAdapter()
 
-__all__ = ["ADAPTER", "EQX_DEFAULT", "EquinoxAdapter", "equinox_shape"]
+__all__ = ["ADAPTER", "EQX_DEFAULT", "EquinoxAdapter"]

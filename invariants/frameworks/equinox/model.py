@@ -31,11 +31,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from invariants.layers import Layer, parse_layer
+from invariants.frameworks.equinox.layout import EQUINOX
+from invariants.layers import GRU, LSTM, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
 from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
-
-#: weight layout of every Equinox parameter (conv transpose differs from torch's: see the module docstring)
-LAYOUT = "equinox"
 
 _NORMS = (eqx.nn.LayerNorm, eqx.nn.GroupNorm, eqx.nn.RMSNorm, eqx.nn.BatchNorm)
 _NODE_TYPES = (eqx.nn.Linear, eqx.nn.Conv, eqx.nn.ConvTranspose, eqx.nn.Embedding)
@@ -70,10 +68,6 @@ def get(obj: Any, path: tuple[str, ...]) -> Any:
     return obj
 
 
-def _k(kernel: tuple[int, ...]) -> str:
-    return str(kernel[0]) if len(set(kernel)) == 1 else "(" + ",".join(map(str, kernel)) + ")"
-
-
 def layer_of(m: Any) -> Layer | None:
     """The layer of a node module's ``weight`` (Equinox layout), else ``None``."""
     w = getattr(m, "weight", None)
@@ -81,19 +75,17 @@ def layer_of(m: Any) -> Layer | None:
         return None
     shape = tuple(int(s) for s in w.shape)
     if isinstance(m, eqx.nn.Linear):
-        return parse_layer(f"dense({shape[1]},{shape[0]})")
+        return Dense(shape[1], shape[0])
     if isinstance(m, eqx.nn.Embedding):
-        return parse_layer(f"embedding({shape[0]},{shape[1]})")
+        return Embedding(shape[0], shape[1])
     g = int(getattr(m, "groups", 1) or 1)
-    nd = len(shape) - 2
     cin, cout = shape[1] * g, shape[0]
-    gtxt = f",groups={g}" if g != 1 else ""
     if isinstance(m, eqx.nn.ConvTranspose):
-        return parse_layer(f"conv_transpose{nd}d({cin},{cout},k={_k(shape[2:])}{gtxt})")
+        return ConvTranspose(cin, cout, shape[2:], groups=g)
     if isinstance(m, eqx.nn.Conv):
         if g == cin and g > 1 and cout % cin == 0:
-            return parse_layer(f"depthwise_conv{nd}d({cin},k={_k(shape[2:])},m={cout // cin})")
-        return parse_layer(f"conv{nd}d({cin},{cout},k={_k(shape[2:])}{gtxt})")
+            return Depthwise(cin, cout, shape[2:])
+        return Conv(cin, cout, shape[2:], groups=g)
     return None
 
 
@@ -125,12 +117,12 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, tuple
                 if f.name.startswith("bias"):
                     role = "bias"
                 elif arr.ndim == 2:
-                    packing = "gru" if isinstance(m, eqx.nn.GRUCell) else "lstm"
-                    role, layer = "recurrent", parse_layer(f"{packing}({arr.shape[1]},{m.hidden_size})")
+                    gates = GRU if isinstance(m, eqx.nn.GRUCell) else LSTM
+                    role, layer = "recurrent", gates(arr.shape[1], m.hidden_size)
             elif isinstance(m, _NORMS):
                 role = "norm_scale" if f.name == "weight" else "norm_shift" if f.name == "bias" else "other"
             name = f"{owner}.{f.name}" if owner else f.name
-            made[f.name] = Param(name, arr, role, owner=owner, owner_type=type(m).__name__, layer=layer, layout=LAYOUT)
+            made[f.name] = Param(name, arr, role, owner=owner, owner_type=type(m).__name__, layer=layer, layout=EQUINOX)
             params.append(made[f.name])
         if lay is not None and "weight" in made:
             node_name = owner or type(m).__name__
@@ -289,4 +281,4 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
     return mv
 
 
-__all__ = ["LAYOUT", "Tap", "extract_params", "get", "is_model", "layer_of", "probe", "view", "walk"]
+__all__ = ["Tap", "extract_params", "get", "is_model", "layer_of", "probe", "view", "walk"]

@@ -14,14 +14,10 @@ saves the global key and restores it afterwards (``mx.random.seed((hi << 32) | l
 ``[hi, lo]`` key exactly: ``mx.random.key(s)`` is ``[s >> 32, s & 0xffffffff]``), so auditing leaves the
 user's random stream as it was (:class:`Seeded`).
 
-Layout (mlx 0.32.4, ``mlx/nn/layers/*.py``): dense ``(out, in)``; conv ``(C_out, *k, C_in/G)`` (channels
-last, ``convolution.py``; ``Conv3d`` has no groups); conv transpose ``(C_out, *k, C_in)``
-(``convolution_transpose.py``, no groups); bilinear ``(out, in2, in1)``; embedding ``(V, D)``;
-``GRU``/``LSTM`` gates packed along dim 0 (``Wx (g*H, in)``, ``Wh (g*H, H)``).  MLX's fan rule
-(``init.py _calculate_fan_in_fan_out``): ``rf = prod(shape[1:-1])``, ``(shape[-1]*rf, shape[0]*rf)``:
-textbook on dense, conv and conv transpose (ones-weight connection counts: ``ConvTranspose2d(32, 64, 3)``
-(288, 576)), but blind to groups (``Conv2d(32, 64, 3, groups=4)`` weight ``(64, 3, 3, 8)``: (72, 576)
-against the textbook (72, 144)).
+Layout and fan rule: :data:`invariants.frameworks.mlx.layout.MLX` (dense ``(out, in)``, conv
+``(C_out, *k, C_in/G)``, conv transpose ``(C_out, *k, C_in)``, bilinear ``(out, in2, in1)``; fans
+``(shape[-1]*rf, shape[0]*rf)``, blind to groups: ``Conv2d(32, 64, 3, groups=4)`` weight ``(64, 3, 3, 8)``
+gets (72, 576) against the textbook (72, 144)).
 
 Measured (8 seeds each): ``glorot_uniform``/``glorot_normal`` on (100, 300) ratio 1.0008/1.0015 to 2/400,
 the normal untruncated (kurtosis 2.999); ``he_normal``/``he_uniform`` at their default ``gain=1.0`` give
@@ -50,6 +46,7 @@ from mlx.utils import tree_flatten
 from invariants.audit.adapters.base import (
     Adapter,
     BadInitializer,
+    Block,
     Documented,
     Expectation,
     Sampler,
@@ -57,6 +54,7 @@ from invariants.audit.adapters.base import (
     call_initializer,
     check_array,
 )
+from invariants.frameworks.mlx.layout import MLX
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
     GLOROT_UNIFORM,
@@ -108,37 +106,6 @@ class Seeded:
     def __exit__(self, *exc: Any) -> None:
         hi, lo = self._saved  # type: ignore[misc]
         mx.random.seed((hi << 32) | lo)
-
-
-def mlx_shape(layer: Layer) -> tuple[int, ...]:
-    """``layer``'s weight shape in MLX's layout (module docstring).
-
-    Raises:
-        ValueError: a grouped transposed convolution (MLX's have no groups).
-    """
-    i, o, g, k = layer.in_features, layer.out_features, layer.groups, tuple(layer.kernel)
-    if layer.kind in ("conv", "depthwise"):
-        return (o,) + k + (i // g,)
-    if layer.kind == "conv_transpose":
-        if g != 1:
-            raise ValueError("MLX transposed convolutions have no groups")
-        return (o,) + k + (i,)
-    if layer.kind == "bilinear":
-        return (o, int(layer.in2), i)  # type: ignore[arg-type]
-    return layer.shape("torch")  # dense (out, in), packed (g*H, in), embedding (V, D)
-
-
-def mlx_fans(shape: Sequence[int]) -> tuple[int, int]:
-    """MLX's own fans (``mlx/nn/init.py _calculate_fan_in_fan_out``).
-
-    Raises:
-        ValueError: fewer than 2 dims (MLX raises too).
-    """
-    shape = tuple(int(s) for s in shape)
-    if len(shape) < 2:
-        raise ValueError(f"fans need at least 2 dims, got shape {shape}")
-    rf = math.prod(shape[1:-1])
-    return shape[-1] * rf, shape[0] * rf
 
 
 def host(value: Any) -> Any:
@@ -226,17 +193,20 @@ class MlxAdapter(Adapter):
     name: str = "mlx"
     module: str = "mlx"
     install_hint: str = "pip install 'mlx[cpu]' (Linux; plain 'pip install mlx' on Apple silicon)"
-    layout: str = "torch"  # dense/packed as torch; convs and bilinear differ: see mlx_shape
+    layout: str = "torch"  # unused: shape, framework_fans and blocks read the MLX layout
     rows_axis: str = "first"  # orthogonal is 2-D only: rows = dim 0
 
     def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
         return mlx_sampler(fn, shape)
 
     def shape(self, layer: Layer) -> tuple[int, ...]:
-        return mlx_shape(layer)
+        return layer.shape(MLX)
 
     def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        return mlx_fans(shape) if len(shape) >= 2 else None
+        return MLX.fans(shape) if len(shape) >= 2 else None
+
+    def blocks(self, layer: Layer) -> tuple[Block, ...]:
+        return tuple(Block(n, idx, layer.block_layer()) for n, idx in layer.block_index(MLX))
 
     def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
         return mlx_expectation(fn)
@@ -384,5 +354,5 @@ class MlxAdapter(Adapter):
 
 ADAPTER = MlxAdapter()
 
-__all__ = ["ADAPTER", "MLX_LINEAR_DEFAULT", "MlxAdapter", "Seeded", "host", "mlx_expectation", "mlx_fans",
-           "mlx_sampler", "mlx_shape", "resolve_factory"]
+__all__ = ["ADAPTER", "MLX_LINEAR_DEFAULT", "MlxAdapter", "Seeded", "host", "mlx_expectation",
+           "mlx_sampler", "resolve_factory"]

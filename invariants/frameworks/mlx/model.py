@@ -28,11 +28,9 @@ import numpy as np
 from mlx.utils import tree_flatten
 
 from invariants.frameworks.mlx.initializers import Seeded, host
-from invariants.layers import Layer, parse_layer
+from invariants.frameworks.mlx.layout import MLX
+from invariants.layers import GRU, LSTM, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
 from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
-
-#: weight layout of every MLX parameter (its conv and conv-transpose axes: see the module docstring)
-LAYOUT = "mlx"
 
 _ACTIVATIONS = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid",
                 nn.GELU: "gelu", nn.SELU: "selu", nn.ReLU6: "relu6", nn.ELU: "elu", nn.SiLU: "silu",
@@ -47,10 +45,6 @@ def is_model(obj: Any) -> bool:
     return isinstance(obj, nn.Module)
 
 
-def _k(kernel: tuple[int, ...]) -> str:
-    return str(kernel[0]) if len(set(kernel)) == 1 else "(" + ",".join(map(str, kernel)) + ")"
-
-
 def layer_of(m: Any) -> tuple[Layer | None, str]:
     """(layer, weight role) of a module's ``weight`` by the module's type; ``(None, "other")`` if unknown."""
     w = m.get("weight") if isinstance(m, dict) else None
@@ -58,21 +52,19 @@ def layer_of(m: Any) -> tuple[Layer | None, str]:
         return None, "other"
     shape = tuple(int(s) for s in w.shape)
     if isinstance(m, nn.Linear):
-        return parse_layer(f"dense({shape[1]},{shape[0]})"), "weight"
+        return Dense(shape[1], shape[0]), "weight"
     if isinstance(m, nn.Bilinear):
-        return parse_layer(f"bilinear({shape[2]},{shape[1]},{shape[0]})"), "weight"
+        return Bilinear(shape[2], shape[1], shape[0]), "weight"
     if isinstance(m, nn.Embedding):
-        return parse_layer(f"embedding({shape[0]},{shape[1]})"), "embedding"
-    nd = len(shape) - 2
+        return Embedding(shape[0], shape[1]), "embedding"
     if isinstance(m, _CONV_TRANSPOSES):
-        return parse_layer(f"conv_transpose{nd}d({shape[-1]},{shape[0]},k={_k(shape[1:-1])})"), "weight"
+        return ConvTranspose(shape[-1], shape[0], shape[1:-1]), "weight"
     if isinstance(m, _CONVS):
         g = int(getattr(m, "groups", 1) or 1)
         cin, cout = shape[-1] * g, shape[0]
         if g == cin and g > 1 and cout % cin == 0:
-            return parse_layer(f"depthwise_conv{nd}d({cin},k={_k(shape[1:-1])},m={cout // cin})"), "weight"
-        return parse_layer(f"conv{nd}d({cin},{cout},k={_k(shape[1:-1])}" + (f",groups={g}" if g != 1 else "") + ")"), \
-            "weight"
+            return Depthwise(cin, cout, shape[1:-1]), "weight"
+        return Conv(cin, cout, shape[1:-1], groups=g), "weight"
     return None, "other"
 
 
@@ -82,10 +74,11 @@ def _recurrent(m: Any, key: str, shape: tuple[int, ...]) -> tuple[str, Layer | N
     if len(shape) != 2:
         return "other", None
     h = int(m.hidden_size)
-    packing = "gru" if isinstance(m, nn.GRU) else "lstm" if isinstance(m, nn.LSTM) else ""
-    if not packing:
-        return "recurrent", parse_layer(f"dense({shape[1]},{h})")
-    return "recurrent", parse_layer(f"{packing}({shape[1]},{h})")
+    if isinstance(m, nn.GRU):
+        return "recurrent", GRU(shape[1], h)
+    if isinstance(m, nn.LSTM):
+        return "recurrent", LSTM(shape[1], h)
+    return "recurrent", Dense(shape[1], h)
 
 
 def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]:
@@ -112,7 +105,7 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
             elif isinstance(m, _NORMS):
                 role = "norm_scale" if key == "weight" else "norm_shift" if key == "bias" else "other"
         p = Param(path, arr, role, owner=owner, owner_type=type(m).__name__ if m is not None else "", layer=lay,
-                  layout=LAYOUT)
+                  layout=MLX)
         params.append(p)
         by_owner.setdefault(owner, {})[key] = p
     for owner, m in modules.items():
@@ -263,4 +256,4 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
     return mv
 
 
-__all__ = ["LAYOUT", "extract_params", "is_model", "layer_of", "probe", "view"]
+__all__ = ["extract_params", "is_model", "layer_of", "probe", "view"]
