@@ -259,6 +259,36 @@ class ModelView:
                     return n
         return self.nodes[-1] if self.nodes else None
 
+    def run_probe(self, make_input: Callable[[], tuple[Any, str]], run: Callable[[Any, str], Probe],
+                  hint: str) -> "ModelView":
+        """Attach the probe pass an extractor runs, or say in :attr:`probe_error` why there is none.
+
+        Args:
+            make_input: ``() -> (probe input, description)``; raises ``ValueError`` when no input can be
+                made (``"no probe input: ..."``).
+            run: ``(input, description) -> Probe``; whatever it raises is reported (``"the probe pass
+                failed on ..."``): a model that cannot run on the probe is a finding, not a crash.
+            hint: what the user can do, appended to either message (``"return (model, example_input)
+                from the factory"``).
+
+        Returns:
+            ``self``, with :attr:`nodes` in execution order when the probe ran.
+        """
+        try:
+            x, desc = make_input()
+        except ValueError as exc:
+            self.probe_error = f"no probe input: {exc}; {hint}"
+            return self
+        try:
+            self.probe = run(x, desc)
+        except Exception as exc:  # noqa: BLE001  reported, not fatal (see the docstring)
+            self.probe_error = f"the probe pass failed on {desc}: {type(exc).__name__}: " \
+                f"{' '.join(str(exc).split())[:200]}; {hint}"
+            return self
+        order = {s.name: i for i, s in enumerate(self.probe.signals)}
+        self.nodes.sort(key=lambda n: order.get(n.name, len(order)))
+        return self
+
 
 # ------------------------------------------------------------------------------------------ activations
 

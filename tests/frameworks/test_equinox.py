@@ -10,21 +10,21 @@ eqx = pytest.importorskip("equinox")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-from invariants.audit.adapters.base import Expectation  # noqa: E402
+from invariants.frameworks.registry import lookup  # noqa: E402
+from invariants.frameworks.subjects import Expectation  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
-from invariants.frameworks.equinox import initializers as EI  # noqa: E402
 from invariants.frameworks.equinox.layout import EQUINOX  # noqa: E402
 from invariants.frameworks.equinox.model import view  # noqa: E402
 from invariants.layers import parse_layer  # noqa: E402
 from invariants.specs import HE_NORMAL  # noqa: E402
 
-ADAPTER = EI.ADAPTER
+FW = lookup("equinox")
 CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
 
 
 @pytest.fixture(scope="module")
 def report():
-    return audit_subjects(ADAPTER.catalogue(), CFG, catch=True)
+    return audit_subjects(FW.catalogue(), CFG, catch=True)
 
 
 def test_catalogue_verdicts(report):
@@ -72,7 +72,7 @@ def _he_on_rows_in(key, shape, dtype=jnp.float32):
 def test_user_initializer_on_equinox_layout(fn, verdict):
     from invariants.specs import KAIMING_NORMAL_TORCH
 
-    subject = ADAPTER.subject_for(fn, parse_layer("conv2d(16,48,k=3)"), Expectation(KAIMING_NORMAL_TORCH), "user")
+    subject = FW.subject_for(fn, parse_layer("conv2d(16,48,k=3)"), Expectation(KAIMING_NORMAL_TORCH), "user")
     assert subject.shape == (48, 16, 3, 3)
     (r,) = audit_subjects([subject], CFG).results
     assert r.verdict == verdict, r.message

@@ -14,7 +14,9 @@ import pytest
 mx = pytest.importorskip("mlx.core")
 import mlx.nn as nn  # noqa: E402
 
-from invariants.audit.adapters.base import BadInitializer, Expectation  # noqa: E402
+from invariants.frameworks.errors import BadInitializer  # noqa: E402
+from invariants.frameworks.registry import lookup  # noqa: E402
+from invariants.frameworks.subjects import Expectation  # noqa: E402
 from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
 from invariants.frameworks.mlx import initializers as MI  # noqa: E402
 from invariants.frameworks.mlx.layout import MLX  # noqa: E402
@@ -23,12 +25,12 @@ from invariants.core.errors import BadInput  # noqa: E402
 from invariants.layers import parse_layer  # noqa: E402
 from invariants.specs import KAIMING_NORMAL_TORCH  # noqa: E402
 
-ADAPTER = MI.ADAPTER
+FW = lookup("mlx")
 CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
 
 @pytest.fixture(scope="module")
 def report():
-    return audit_subjects(ADAPTER.catalogue(), CFG, catch=True)
+    return audit_subjects(FW.catalogue(), CFG, catch=True)
 
 
 def test_catalogue_verdicts(report):
@@ -104,7 +106,7 @@ def _he_normal(a):
 @pytest.mark.parametrize("fn, verdict", [(_he_normal, CONFORMS), (_lecun_from_rows, DEVIATES)],
                          ids=["correct", "fan-from-rows"])
 def test_user_initializer_in_mlx_convention(fn, verdict):
-    subject = ADAPTER.subject_for(fn, parse_layer("dense(300,100)"), Expectation(KAIMING_NORMAL_TORCH), "user")
+    subject = FW.subject_for(fn, parse_layer("dense(300,100)"), Expectation(KAIMING_NORMAL_TORCH), "user")
     (r,) = audit_subjects([subject], CFG).results
     assert r.verdict == verdict, r.message
 
@@ -136,7 +138,8 @@ def test_model_view_roles_nodes_and_probe():
     mv = view(model, "mlp", seed=5)
     assert mv.probe_error == ""
     assert [(p.name, p.role) for p in mv.params][:2] == [("layers.0.weight", "weight"), ("layers.0.bias", "bias")]
-    assert [(n.name, n.activation) for n in mv.nodes] == [("layers.0", "relu"), ("layers.2", "tanh"), ("layers.4", None)]
+    assert [(n.name, n.activation) for n in mv.nodes] == [("layers.0", "relu"), ("layers.2", "tanh"),
+                                                          ("layers.4", None)]
     # δ at the output is the probe loss's r exactly (L = Σ y·r, r ~ N(0, 1) from the seed)
     r = np.random.default_rng(5).standard_normal((32, 4))
     np.testing.assert_allclose(mv.probe.signals[-1].delta, r, rtol=1e-6, atol=1e-6)

@@ -4,7 +4,7 @@ Equinox (0.13.8) has no initializer module of its own: every layer draws its par
 from an explicit ``key=`` (``jax.random.key(seed)`` here; no global state), and users who want another
 initialization apply a ``jax.nn.initializers`` function to the weight's shape and swap it in with
 ``eqx.tree_at``.  So a user callable follows JAX's convention ``fn(key, shape, dtype)``
-(:func:`invariants.audit.adapters.jax.jax_sampler`), called with the shape in **Equinox's** layout.
+(:func:`invariants.frameworks.jax.initializers.jax_sampler`), called with the shape in **Equinox's** layout.
 
 Layout: :data:`invariants.frameworks.equinox.layout.EQUINOX`: dense ``(out, in)``; conv **and conv
 transpose** ``(C_out, C_in/G, *k)``; conv bias ``(C_out, 1, ..., 1)``; embedding ``(V, D)``; GRU/LSTM
@@ -29,17 +29,15 @@ lists that pairing as a finding.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import equinox as eqx
 import jax
-import numpy as np
 
-from invariants.audit.adapters.base import Adapter, Block, Documented, Expectation, Sampler, Subject, check_array
-from invariants.audit.adapters.jax import compute_fans, jax_sampler
-from invariants.frameworks.equinox.layout import EQUINOX
+from invariants.frameworks.base import CatalogueBuilder, Framework
 from invariants.frameworks.equinox.model import get as attribute
+from invariants.frameworks.jax.initializers import compute_fans, jax_sampler
+from invariants.frameworks.subjects import Documented, Expectation, Sampler, Subject, check_array
 from invariants.layers import Layer, parse_layer
 from invariants.specs import GLOROT_UNIFORM, HE_NORMAL, HE_UNIFORM, ONES, ZEROS, Normal, Uniform, VarianceScaling
 
@@ -53,30 +51,18 @@ REF_CONV = ("equinox/nn/_conv.py Conv.__init__ / ConvTranspose.__init__: lim = 1
             "prod(kernel_size)); weight (out_channels, in_channels // groups, *kernel_size) and bias ~ U(-lim, lim)")
 REF_RNN = ("equinox/nn/_rnn.py GRUCell.__init__ / LSTMCell.__init__: lim = sqrt(1/hidden_size); weight_ih, "
            "weight_hh, bias (and GRU bias_n) ~ U(-lim, lim)")
-REF_EMBED = "equinox/nn/_embedding.py Embedding.__init__: weight = jax.random.normal(key, (num_embeddings, embedding_size))"
+REF_EMBED = ("equinox/nn/_embedding.py Embedding.__init__: weight = jax.random.normal(key, (num_embeddings, "
+             "embedding_size))")
 
 
-@dataclass
-class EquinoxAdapter(Adapter):
-    """``equinox.nn`` layer defaults; user callables in JAX's convention on Equinox-layout shapes."""
+def bound_rule(reference: str, fan_in: int) -> Documented:
+    """The layers' documented rule U(+-1/sqrt(fan_in)) (variance 1/(3 fan_in)) with its source."""
+    return Documented(EQX_DEFAULT, reference,
+                      label=f"U(+-1/sqrt(fan_in)) = U(+-{1 / math.sqrt(fan_in):.6g}), variance 1/(3 fan_in)")
 
-    name: str = "equinox"
-    module: str = "equinox"
-    install_hint: str = "pip install equinox"
-    layout: str = "torch"  # unused: shape, framework_fans and blocks read the Equinox layout
-    rows_axis: str = "last"  # jax.nn.initializers.orthogonal: columns = last axis
 
-    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-        return jax_sampler(fn, shape)
-
-    def shape(self, layer: Layer) -> tuple[int, ...]:
-        return layer.shape(EQUINOX)
-
-    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        return EQUINOX.fans(shape) if len(shape) >= 2 else None
-
-    def blocks(self, layer: Layer) -> tuple[Block, ...]:
-        return tuple(Block(n, idx, layer.block_layer()) for n, idx in layer.block_index(EQUINOX))
+class EquinoxCatalogue(CatalogueBuilder):
+    """The ``equinox.nn`` layer defaults (module docstring) as audit subjects."""
 
     # ------------------------------------------------------------------ catalogue
     def _layer_subject(self, call: str, ctor: Callable[[Any], Any], param: str, layer: Layer | None,
@@ -107,25 +93,24 @@ class EquinoxAdapter(Adapter):
         he = Expectation(HE_UNIFORM, label=HE_LABEL)
         out: list[Subject] = []
 
-        def doc(ref: str, fan_in: int) -> Documented:
-            return Documented(EQX_DEFAULT, ref, label=f"U(+-1/sqrt(fan_in)) = U(+-{1 / math.sqrt(fan_in):.6g}), "
-                                                      "variance 1/(3 fan_in)")
 
         def bias(fan_in: int) -> Expectation:
             b = 1 / math.sqrt(fan_in)
             return Expectation(Uniform(-b, b), label=f"U(+-1/sqrt({fan_in})) (source)")
 
         out.append(m("Linear(300, 100)", lambda k: nn.Linear(300, 100, key=k), "weight", L("dense(300,100)"), he,
-                     doc(REF_LINEAR, 300)))
+                     bound_rule(REF_LINEAR, 300)))
         out.append(m("Linear(300, 100)", lambda k: nn.Linear(300, 100, key=k), "bias", None, bias(300)))
         # Conv1d/2d/3d (ConvTranspose1d/2d/3d) are thin subclasses sharing Conv.__init__ (ConvTranspose.__init__):
         # the 2-d layers cover the rule, and each extra shape costs a JAX compile of its own
         convs = [
             ("Conv2d(32, 64, 3)", lambda k: nn.Conv2d(32, 64, 3, key=k), "conv2d(32,64,k=3)"),
-            ("Conv2d(32, 64, 3, groups=4)", lambda k: nn.Conv2d(32, 64, 3, groups=4, key=k), "conv2d(32,64,k=3,groups=4)"),
+            ("Conv2d(32, 64, 3, groups=4)", lambda k: nn.Conv2d(32, 64, 3, groups=4, key=k),
+             "conv2d(32,64,k=3,groups=4)"),
             ("Conv2d(32, 64, 3, groups=32)", lambda k: nn.Conv2d(32, 64, 3, groups=32, key=k),
              "depthwise_conv2d(32,k=3,m=2)"),
-            ("ConvTranspose2d(32, 64, 3)", lambda k: nn.ConvTranspose2d(32, 64, 3, key=k), "conv_transpose2d(32,64,k=3)"),
+            ("ConvTranspose2d(32, 64, 3)", lambda k: nn.ConvTranspose2d(32, 64, 3, key=k),
+             "conv_transpose2d(32,64,k=3)"),
             ("ConvTranspose2d(32, 64, 3, groups=4)", lambda k: nn.ConvTranspose2d(32, 64, 3, groups=4, key=k),
              "conv_transpose2d(32,64,k=3,groups=4)"),
             ("ConvTranspose2d(32, 64, 3, stride=2)", lambda k: nn.ConvTranspose2d(32, 64, 3, stride=2, key=k),
@@ -133,7 +118,7 @@ class EquinoxAdapter(Adapter):
         ]
         for call, ctor, text in convs:
             lay = L(text)
-            out.append(m(call, ctor, "weight", lay, he, doc(REF_CONV, lay.textbook_fans()[0])))
+            out.append(m(call, ctor, "weight", lay, he, bound_rule(REF_CONV, lay.textbook_fans()[0])))
         out.append(m("Conv2d(32, 64, 3)", lambda k: nn.Conv2d(32, 64, 3, key=k), "bias", None, bias(288)))
         out.append(m("Embedding(1000, 64)", lambda k: nn.Embedding(1000, 64, key=k), "weight", L("embedding(1000,64)"),
                      Expectation(Normal(0.0, 1.0), label=f"N(0, 1) ({REF_EMBED})")))
@@ -155,7 +140,7 @@ class EquinoxAdapter(Adapter):
         mha = f"MultiheadAttention(4, {e})"
         for proj in ("query_proj", "output_proj"):
             out.append(m(mha, lambda k: nn.MultiheadAttention(4, e, key=k), f"{proj}.weight", L(f"dense({e},{e})"), he,
-                         doc(REF_LINEAR + f"; {proj} is a Linear", e)))
+                         bound_rule(REF_LINEAR + f"; {proj} is a Linear", e)))
         out.append(m("LayerNorm(64)", lambda k: nn.LayerNorm(64), "weight", None, Expectation(ONES)))
         out.append(m("LayerNorm(64)", lambda k: nn.LayerNorm(64), "bias", None, Expectation(ZEROS)))
         out.append(m("GroupNorm(4, 64)", lambda k: nn.GroupNorm(4, 64), "weight", None, Expectation(ONES)))
@@ -173,6 +158,25 @@ class EquinoxAdapter(Adapter):
         return out
 
 
-ADAPTER = EquinoxAdapter()
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+    """JAX's convention ``fn(key, shape, dtype)`` (:func:`~invariants.frameworks.jax.initializers.jax_sampler`)."""
+    return jax_sampler(fn, shape)
 
-__all__ = ["ADAPTER", "EQX_DEFAULT", "EquinoxAdapter"]
+
+def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
+    """None: Equinox has no initializers of its own (a ``jax.nn.initializers`` function is JAX's)."""
+    return None
+
+
+def catalogue(framework: Framework) -> list[Subject]:
+    """The Equinox catalogue (module docstring)."""
+    return EquinoxCatalogue(framework).catalogue()
+
+
+def examples() -> list[Callable[..., Any]]:
+    """None: a user's initializer for an Equinox weight is a JAX one (claimed by the ``jax`` framework);
+    Equinox's own contribution is its layers' defaults (the catalogue)."""
+    return []
+
+
+__all__ = ["EQX_DEFAULT", "EquinoxCatalogue", "bound_rule", "catalogue", "examples", "known_expectation", "wrap"]

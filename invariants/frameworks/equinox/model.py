@@ -1,4 +1,4 @@
-"""Equinox models: an ``eqx.Module`` -> :class:`~invariants.modelcheck.model.ModelView`.
+"""Equinox models: an ``eqx.Module`` -> :class:`~invariants.frameworks.model.ModelView`.
 
 A model is an ``eqx.Module`` called on **one example** (Equinox layers take no batch axis), or
 ``(module, example_input)`` with a batched input (axis 0 is the batch), or ``{"model": ...,
@@ -33,17 +33,13 @@ import numpy as np
 
 from invariants.frameworks.equinox.layout import EQUINOX
 from invariants.layers import GRU, LSTM, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
-from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
 _NORMS = (eqx.nn.LayerNorm, eqx.nn.GroupNorm, eqx.nn.RMSNorm, eqx.nn.BatchNorm)
 _NODE_TYPES = (eqx.nn.Linear, eqx.nn.Conv, eqx.nn.ConvTranspose, eqx.nn.Embedding)
 _ACTIVATIONS = {jax.nn.relu: "relu", jax.nn.tanh: "tanh", jnp.tanh: "tanh", jax.nn.sigmoid: "sigmoid",
                 jax.nn.gelu: "gelu", jax.nn.silu: "silu", jax.nn.selu: "selu", jax.nn.elu: "elu",
                 jax.nn.softplus: "softplus", jax.nn.leaky_relu: "leaky_relu", jax.nn.relu6: "relu6"}
-
-
-def is_model(obj: Any) -> bool:
-    return isinstance(obj, eqx.Module)
 
 
 def walk(obj: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -247,7 +243,8 @@ def probe(model: Any, nodes: list[Node], node_paths: dict[str, tuple[str, ...]],
         z = np.asarray(zs[n])
         axis = 1 if node.layer.kind in ("conv", "conv_transpose", "depthwise") else -1
         try:
-            signals.append(Signal(n, units_last(z, axis, node.n_units), units_last(np.asarray(grads[n]), axis, node.n_units),
+            signals.append(Signal(n, units_last(z, axis, node.n_units),
+                                  units_last(np.asarray(grads[n]), axis, node.n_units),
                                   varies(np.asarray(inps[n])) if n in inps else None))
         except ValueError:
             continue
@@ -258,27 +255,23 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
          apply_kwargs: dict[str, Any] | None = None) -> ModelView:
     """The :class:`ModelView` of an Equinox module, with a probe pass when an input is known or inferable."""
     params, nodes, node_paths = extract_params(model)
-    mv = ModelView("equinox", name, params, nodes)
-    rng = np.random.default_rng(seed)
-    try:
-        if example_input is not None:
-            x = jnp.asarray(example_input)
-            batch = int(x.shape[0])
-            desc = f"the given example input of shape {tuple(x.shape)}"
-        else:
-            x, desc = _infer_input(nodes, batch, rng)
-    except ValueError as exc:
-        mv.probe_error = f"no probe input: {exc}; return (model, example_input) from the factory"
-        return mv
-    try:
-        mv.probe = probe(model, nodes, node_paths, x, batch, seed, desc, dict(apply_kwargs or {}))
-    except Exception as exc:  # noqa: BLE001  a model that cannot run on the probe is reported, not fatal
-        mv.probe_error = (f"the probe pass failed on {desc}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}; "
-                          "return (model, example_input) from the factory")
-        return mv
-    order = {s.name: i for i, s in enumerate(mv.probe.signals)}
-    mv.nodes.sort(key=lambda n: order.get(n.name, len(order)))
-    return mv
+
+    def make_input() -> tuple[Any, str]:
+        if example_input is None:
+            return _infer_input(nodes, batch, np.random.default_rng(seed))
+        x = jnp.asarray(example_input)
+        return x, f"the given example input of shape {tuple(x.shape)}"
+
+    def run(x: Any, desc: str) -> Probe:
+        return probe(model, nodes, node_paths, x, int(x.shape[0]), seed, desc, dict(apply_kwargs or {}))
+
+    return ModelView("equinox", name, params, nodes).run_probe(make_input, run,
+                                                               "return (model, example_input) from the factory")
 
 
-__all__ = ["Tap", "extract_params", "get", "is_model", "layer_of", "probe", "view", "walk"]
+def example() -> tuple[Any, int]:
+    """A small ReLU ``eqx.nn.MLP`` and its parameter count (conformance checks)."""
+    model = eqx.nn.MLP(8, 4, 16, 1, key=jax.random.key(0))
+    return model, sum(int(x.size) for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))
+
+__all__ = ["Tap", "example", "extract_params", "get", "layer_of", "probe", "view", "walk"]

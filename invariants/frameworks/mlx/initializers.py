@@ -35,7 +35,6 @@ describes it) and ``identity`` (deterministic ``eye``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import mlx.core as mx
@@ -43,18 +42,9 @@ import mlx.nn as mnn
 import numpy as np
 from mlx.utils import tree_flatten
 
-from invariants.audit.adapters.base import (
-    Adapter,
-    BadInitializer,
-    Block,
-    Documented,
-    Expectation,
-    Sampler,
-    Subject,
-    call_initializer,
-    check_array,
-)
-from invariants.frameworks.mlx.layout import MLX
+from invariants.frameworks.base import CatalogueBuilder, Framework
+from invariants.frameworks.errors import BadInitializer
+from invariants.frameworks.subjects import Documented, Expectation, Sampler, Subject, call_initializer, check_array
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
     GLOROT_UNIFORM,
@@ -186,30 +176,14 @@ def mlx_expectation(fn: Any) -> Expectation | None:
     return None
 
 
-@dataclass
-class MlxAdapter(Adapter):
-    """``mlx.nn.init`` and ``mlx.nn`` layer defaults; user callables ``fn(a) -> new array``."""
+def bound_rule(reference: str, fan_in: int) -> Documented:
+    """The layers' documented rule U(+-1/sqrt(fan_in)) (variance 1/(3 fan_in)) with its source."""
+    return Documented(MLX_LINEAR_DEFAULT, reference,
+                      label=f"U(+-1/sqrt(fan_in)) = U(+-{1 / math.sqrt(fan_in):.6g}), variance 1/(3 fan_in)")
 
-    name: str = "mlx"
-    module: str = "mlx"
-    install_hint: str = "pip install 'mlx[cpu]' (Linux; plain 'pip install mlx' on Apple silicon)"
-    layout: str = "torch"  # unused: shape, framework_fans and blocks read the MLX layout
-    rows_axis: str = "first"  # orthogonal is 2-D only: rows = dim 0
 
-    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-        return mlx_sampler(fn, shape)
-
-    def shape(self, layer: Layer) -> tuple[int, ...]:
-        return layer.shape(MLX)
-
-    def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        return MLX.fans(shape) if len(shape) >= 2 else None
-
-    def blocks(self, layer: Layer) -> tuple[Block, ...]:
-        return tuple(Block(n, idx, layer.block_layer()) for n, idx in layer.block_index(MLX))
-
-    def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
-        return mlx_expectation(fn)
+class MlxCatalogue(CatalogueBuilder):
+    """``mlx.nn.init`` and the ``mlx.nn`` layer defaults (module docstring) as audit subjects."""
 
     # ------------------------------------------------------------------ catalogue
     def catalogue(self) -> list[Subject]:
@@ -229,7 +203,8 @@ class MlxAdapter(Adapter):
         return Subject(target=target, param="", layer=layer, shape=shape,
                        sampler=mlx_sampler(lambda a: init(a, **kwargs), shape, target), expect=expect,
                        documented=documented, framework_fans=self.framework_fans(shape), blocks=self.blocks(layer),
-                       call=f"mlx.nn.init.{fname}({text(fargs)})(mx.zeros({shape}){', ' + text(kwargs) if kwargs else ''})")
+                       call=f"mlx.nn.init.{fname}({text(fargs)})(mx.zeros({shape})"
+                            f"{', ' + text(kwargs) if kwargs else ''})")
 
     def _init_functions(self) -> list[Subject]:
         L = parse_layer
@@ -290,12 +265,9 @@ class MlxAdapter(Adapter):
         he = Expectation(HE_UNIFORM, label=HE_LABEL)
         out: list[Subject] = []
 
-        def doc(ref: str, fan_in: int) -> Documented:
-            return Documented(MLX_LINEAR_DEFAULT, ref, label=f"U(+-1/sqrt(fan_in)) = U(+-{1 / math.sqrt(fan_in):.6g}), "
-                                                             "variance 1/(3 fan_in)")
 
         out.append(m("Linear(300, 100)", lambda: nn.Linear(300, 100), "weight", L("dense(300,100)"), he,
-                     doc(REF_LINEAR, 300)))
+                     bound_rule(REF_LINEAR, 300)))
         b = 1 / math.sqrt(300)
         out.append(m("Linear(300, 100)", lambda: nn.Linear(300, 100), "bias", None,
                      Expectation(Uniform(-b, b), label="U(+-1/sqrt(300)) (documented)")))
@@ -318,7 +290,7 @@ class MlxAdapter(Adapter):
         ]
         for call, ctor, text in convs:
             lay = L(text)
-            out.append(m(call, ctor, "weight", lay, he, doc(REF_CONV, lay.textbook_fans()[0])))
+            out.append(m(call, ctor, "weight", lay, he, bound_rule(REF_CONV, lay.textbook_fans()[0])))
         out.append(m("Conv2d(32, 64, 3)", lambda: nn.Conv2d(32, 64, 3), "bias", None, Expectation(ZEROS)))
         out.append(m("Embedding(1000, 64)", lambda: nn.Embedding(1000, 64), "weight", L("embedding(1000,64)"),
                      Expectation(VarianceScaling(1.0, "fan_in", "normal"),
@@ -326,7 +298,8 @@ class MlxAdapter(Adapter):
                      Documented(Normal(0.0, 1 / 8), REF_EMBED, label="N(0, 1/dims) = N(0, 1/64)")))
         h = 64
         bh = 1 / math.sqrt(h)
-        rnn_rule = Expectation(MLX_LINEAR_DEFAULT, label="U(+-1/sqrt(fan_in)) on the textbook fan_in (MLX's Linear rule)")
+        rnn_rule = Expectation(MLX_LINEAR_DEFAULT,
+                               label="U(+-1/sqrt(fan_in)) on the textbook fan_in (MLX's Linear rule)")
         rnn_doc = Documented(Uniform(-bh, bh), REF_RNN, label=f"U(+-1/sqrt(hidden_size)) = U(+-{bh:.6g})")
         hidden = (("hidden_size H 64", h),)
         out.append(m(f"RNN(32, {h})", lambda: nn.RNN(32, h), "Wxh", L(f"dense(32,{h})"), rnn_rule, rnn_doc,
@@ -344,7 +317,7 @@ class MlxAdapter(Adapter):
         e = 64
         for proj in ("query_proj", "out_proj"):
             out.append(m(f"MultiHeadAttention({e}, 4)", lambda: nn.MultiHeadAttention(e, 4), f"{proj}.weight",
-                         L(f"dense({e},{e})"), he, doc(REF_LINEAR + f"; {proj} is a Linear", e)))
+                         L(f"dense({e},{e})"), he, bound_rule(REF_LINEAR + f"; {proj} is a Linear", e)))
         out.append(m("LayerNorm(64)", lambda: nn.LayerNorm(64), "weight", None, Expectation(ONES)))
         out.append(m("LayerNorm(64)", lambda: nn.LayerNorm(64), "bias", None, Expectation(ZEROS)))
         out.append(m("RMSNorm(64)", lambda: nn.RMSNorm(64), "weight", None, Expectation(ONES)))
@@ -352,7 +325,24 @@ class MlxAdapter(Adapter):
         return out
 
 
-ADAPTER = MlxAdapter()
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+    """MLX's convention ``fn(a) -> new array`` (:func:`mlx_sampler`)."""
+    return mlx_sampler(fn, shape)
 
-__all__ = ["ADAPTER", "MLX_LINEAR_DEFAULT", "MlxAdapter", "Seeded", "host", "mlx_expectation",
-           "mlx_sampler", "resolve_factory"]
+
+def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
+    """What ``mlx.nn.init`` documents for ``fn`` (:func:`mlx_expectation`)."""
+    return mlx_expectation(fn)
+
+
+def catalogue(framework: Framework) -> list[Subject]:
+    """The MLX catalogue (module docstring)."""
+    return MlxCatalogue(framework).catalogue()
+
+
+def examples() -> list[Callable[..., Any]]:
+    """A few ``mlx.nn.init`` initializers (the conformance checks wrap them)."""
+    return [I.glorot_uniform(), I.he_normal(), I.normal(std=0.02)]
+
+__all__ = ["MLX_LINEAR_DEFAULT", "MlxCatalogue", "Seeded", "bound_rule", "catalogue", "examples", "host",
+           "known_expectation", "mlx_expectation", "mlx_sampler", "resolve_factory", "wrap"]

@@ -1,4 +1,4 @@
-"""MLX models: an ``mlx.nn.Module`` -> :class:`~invariants.modelcheck.model.ModelView`.
+"""MLX models: an ``mlx.nn.Module`` -> :class:`~invariants.frameworks.model.ModelView`.
 
 Parameters are the leaves of ``module.parameters()`` (``mlx.utils.tree_flatten`` names:
 ``"layers.0.weight"``), owned by the module at the name's prefix (``module.named_modules()``).  Layer
@@ -30,7 +30,7 @@ from mlx.utils import tree_flatten
 from invariants.frameworks.mlx.initializers import Seeded, host
 from invariants.frameworks.mlx.layout import MLX
 from invariants.layers import GRU, LSTM, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
-from invariants.modelcheck.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
 _ACTIVATIONS = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid",
                 nn.GELU: "gelu", nn.SELU: "selu", nn.ReLU6: "relu6", nn.ELU: "elu", nn.SiLU: "silu",
@@ -39,10 +39,6 @@ _CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _CONV_TRANSPOSES = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 _NORMS = (nn.LayerNorm, nn.RMSNorm, nn.GroupNorm, nn.BatchNorm, nn.InstanceNorm)
 _NODE_TYPES = (nn.Linear, nn.Bilinear, nn.Embedding) + _CONVS + _CONV_TRANSPOSES
-
-
-def is_model(obj: Any) -> bool:
-    return isinstance(obj, nn.Module)
 
 
 def layer_of(m: Any) -> tuple[Layer | None, str]:
@@ -231,29 +227,27 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:
     """The :class:`ModelView` of an MLX module, with a probe pass when an input is known or inferable."""
     params, nodes, node_modules = extract_params(model)
-    mv = ModelView("mlx", name, params, nodes)
-    rng = np.random.default_rng(seed)
-    try:
-        if example_input is not None:
-            x = example_input
-            x = tuple(mx.array(a) for a in x) if isinstance(x, (tuple, list)) else mx.array(x)
-            first = x[0] if isinstance(x, tuple) else x
-            batch = int(first.shape[0]) if first.ndim else batch
-            desc = f"the given example input of shape {tuple(first.shape)}"
-        else:
-            x, desc = _infer_input(nodes, batch, rng)
-    except ValueError as exc:
-        mv.probe_error = f"no probe input: {exc}; return (model, example_input) from the factory"
-        return mv
-    try:
-        mv.probe = probe(model, nodes, node_modules, x, batch, seed, desc)
-    except Exception as exc:  # noqa: BLE001  a model that cannot run on the probe is reported, not fatal
-        mv.probe_error = (f"the probe pass failed on {desc}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}; "
-                          "return (model, example_input) from the factory")
-        return mv
-    order = {s.name: i for i, s in enumerate(mv.probe.signals)}
-    mv.nodes.sort(key=lambda n: order.get(n.name, len(order)))
-    return mv
+
+    def make_input() -> tuple[Any, str]:
+        if example_input is None:
+            return _infer_input(nodes, batch, np.random.default_rng(seed))
+        x = example_input
+        x = tuple(mx.array(a) for a in x) if isinstance(x, (tuple, list)) else mx.array(x)
+        first = x[0] if isinstance(x, tuple) else x
+        return x, f"the given example input of shape {tuple(first.shape)}"
+
+    def run(x: Any, desc: str) -> Probe:
+        first = x[0] if isinstance(x, tuple) else x
+        return probe(model, nodes, node_modules, x, int(first.shape[0]) if first.ndim else batch, seed, desc)
+
+    return ModelView("mlx", name, params, nodes).run_probe(make_input, run,
+                                                           "return (model, example_input) from the factory")
 
 
-__all__ = ["extract_params", "is_model", "layer_of", "probe", "view"]
+def example() -> tuple[Any, int]:
+    """A small ReLU MLP built with ``mlx.nn`` and its parameter count (conformance checks)."""
+    with Seeded(0):
+        model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+    return model, sum(int(v.size) for _, v in tree_flatten(model.parameters()))
+
+__all__ = ["example", "extract_params", "layer_of", "probe", "view"]
