@@ -4,7 +4,7 @@ A model is an ``eqx.Module`` called on **one example** (Equinox layers take no b
 ``(module, example_input)`` with a batched input (axis 0 is the batch), or ``{"model": ...,
 "input": ..., "apply_kwargs": {...}}``.  Parameters are the floating arrays of the module's pytree,
 named by attribute path (``"layers.0.weight"``); the module that holds them gives the semantics
-(layouts of :mod:`invariants.frameworks.equinox.initializers`): ``Linear`` dense ``(out, in)``;
+(layout :data:`invariants.frameworks.equinox.layout.EQUINOX`): ``Linear`` dense ``(out, in)``;
 ``Conv`` ``(C_out, C_in/G, *k)`` (depthwise when ``groups = C_in``); ``ConvTranspose`` ``(C_out, C_in/G,
 *k)``; ``Embedding`` ``(V, D)``; ``GRUCell``/``LSTMCell`` gates packed along dim 0 (recurrent);
 ``LayerNorm``/``GroupNorm``/``RMSNorm``/``BatchNorm`` scale and shift.  Equinox activations are

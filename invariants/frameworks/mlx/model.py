@@ -2,7 +2,7 @@
 
 Parameters are the leaves of ``module.parameters()`` (``mlx.utils.tree_flatten`` names:
 ``"layers.0.weight"``), owned by the module at the name's prefix (``module.named_modules()``).  Layer
-semantics by module type (mlx 0.32.4 layouts, :mod:`invariants.frameworks.mlx.initializers`):
+semantics by module type (mlx 0.32.4; layout :data:`invariants.frameworks.mlx.layout.MLX`):
 ``Linear`` dense ``(out, in)``; ``Bilinear`` ``(out, in2, in1)``; ``Conv{1,2,3}d`` ``(C_out, *k, C_in/G)``
 (depthwise when ``groups = C_in``); ``ConvTranspose{1,2,3}d`` ``(C_out, *k, C_in)``; ``Embedding``
 ``(V, D)``; ``RNN`` (``Wxh``, ``Whh``), ``GRU``/``LSTM`` (``Wx``, ``Wh``: gates packed along dim 0)
