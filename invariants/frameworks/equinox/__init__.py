@@ -24,7 +24,6 @@ class EquinoxFramework(Framework):
     import_name = "equinox"
     requirements = ("equinox",)
     layout = EQUINOX
-    rows_axis = "last"
     callable_modules = ("equinox",)
     model_form = "an Equinox eqx.Module"
     order = 6

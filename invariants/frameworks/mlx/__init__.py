@@ -25,7 +25,6 @@ class MlxFramework(Framework):
     import_name = "mlx"
     requirements = ("mlx[cpu]",)
     layout = MLX
-    rows_axis = "first"
     callable_modules = ("mlx",)
     model_form = "an MLX mlx.nn.Module"
     order = 7
