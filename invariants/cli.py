@@ -5,7 +5,7 @@ Commands:
 - ``verify [--only ID]... [--json PATH] [--quiet]``: run every registered claim's evidence (or only
   the named claims), print a table, and optionally write the JSON report.
 - ``audit TARGET [--expect SPEC] [--layer LAYER]... [--framework NAME] [--json PATH]``: audit a
-  framework's catalogue of initializers (TARGET = torch, jax, flax, keras, numpy) or one initializer
+  framework's catalogue of initializers (TARGET = a registered framework name) or one initializer
   ``MODULE:ATTR`` against a spec on layers (:mod:`invariants.audit`).
 - ``identify TARGET [--framework NAME] [--layer LAYER]...``: fingerprint an initializer.
 - ``report [--out DIR] [--audit FRAMEWORK]... [--check]``: regenerate the documentation pages and figures.
@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 
 from invariants import __version__
 from invariants.core.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InvariantsError, UsageError, exit_code
+from invariants.frameworks import registry
 from invariants.report.cli_report import add_report
 
 PROG = "invariants"
@@ -138,7 +139,7 @@ def _add_audit(subparsers: argparse._SubParsersAction) -> None:
         "audit",
         help="audit initializers against their specs (statistical conformance)",
         description="Audit a framework's whole catalogue of initializers and layer defaults (TARGET = "
-        "torch, jax, flax, keras or numpy) or one initializer MODULE:ATTR against --expect on each "
+        f"{', '.join(registry.names('initializers'))}) or one initializer MODULE:ATTR against --expect on each "
         "--layer. Exit code 0: everything conforms (documented deviations allowed); 1: a finding; "
         "2: usage error or bad input.",
     )
