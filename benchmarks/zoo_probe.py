@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import subprocess
@@ -28,6 +29,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 HEADER = re.compile(r"\((\w+)\): (\d+) parameter tensors, ([\d,]+) values")
+
+
+def param_sizes(target: str) -> dict[str, int]:
+    """``{parameter name as check-model names it: size}`` of a zoo target's model (torch or Keras)."""
+    from tests.zoo.models import factory
+
+    obj = factory(target.split("__")[0] + "__bare")()
+    if hasattr(obj, "named_parameters"):
+        return {k: int(v.numel()) for k, v in obj.named_parameters()}
+    return {w.path: int(math.prod(w.shape)) for w in obj.weights}
 
 
 def run_target(target: str, timeout: float) -> dict:
@@ -55,7 +66,12 @@ def run_target(target: str, timeout: float) -> dict:
     rows = rep["tensors"]
     bases = {r["name"].split("[")[0] for r in rows}
     rec["analysed_tensors"] = len(bases)
-    rec["analysed_values"] = int(sum(r["n"] for r in rows))
+    # values in the analysed tensors: a row's shape and "n" are those of the sample the variance test drew
+    # (a stride over tensors above Profile.max_values), so sizes come from the model itself
+    sizes = param_sizes(target)
+    rec["analysed_values"] = int(sum(sizes.get(b, 0) for b in bases))
+    rec["sampled_values"] = int(sum(r["n"] for r in rows))
+    rec["analysed"] = sorted(bases)
     rec["check_s"] = rep["seconds"]
     rec["probe"] = rep["probe"]
     rec["probe_ok"] = not str(rep["probe"]).startswith("none") and bool(rep["signal"] and rep["signal"].get("layers"))

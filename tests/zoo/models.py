@@ -8,6 +8,11 @@ initializes it and what that function draws, read from the installed source (tra
 a single i.i.d. scheme that a correct auditor must not call errors (zero-init heads, LayerScale γ,
 zero-γ last BatchNorm, zeroed padding rows, fixed-std families, differently-scaled output layers).
 
+Models are returned as their constructor leaves them: torch modules in training mode (BatchNorm normalizes with
+batch statistics, dropout active), Keras models as built.  (In ``eval()`` mode a freshly built BatchNorm uses
+its running statistics, mean 0 and variance 1, so it is the identity and HF MobileNetV2's std-0.02 convs do
+make the signal vanish: a different, eval-mode question.)
+
 CLI targets (``python3 -m invariants check-model tests.zoo.models:TARGET``), resolved by the module
 ``__getattr__``:
 
@@ -101,7 +106,7 @@ def _hf(cls: str, cfg: str, **kw: Any) -> Any:
 
     _torch_seed()
     model = getattr(transformers, cls)(getattr(transformers, cfg)(**kw))
-    return model.eval()
+    return model
 
 
 def hf_bert_build():
@@ -155,7 +160,7 @@ def _timm(name: str, **kw: Any) -> Any:
     import timm
 
     _torch_seed()
-    return timm.create_model(name, pretrained=False, **kw).eval()
+    return timm.create_model(name, pretrained=False, **kw)
 
 
 def timm_resnet18_build():
@@ -200,11 +205,15 @@ def _tv(fn: Callable[[Any], Any]) -> Any:
     import torchvision
 
     _torch_seed()
-    return fn(torchvision.models).eval()
+    return fn(torchvision.models)
 
 
 def tv_resnet18_build():
     return _tv(lambda tvm: tvm.resnet18(weights=None, num_classes=10, zero_init_residual=True))
+
+
+def tv_resnet50_build():
+    return _tv(lambda tvm: tvm.resnet50(weights=None, num_classes=10))
 
 
 def tv_mobilenet_v2_build():
@@ -249,7 +258,7 @@ def torch_lstm_lm_build():
             return self.out(self.lstm(self.embed(ids))[0])
 
     _torch_seed()
-    return LSTMLanguageModel().eval()
+    return LSTMLanguageModel()
 
 
 # ------------------------------------------------------------------------------------------ keras.applications
@@ -472,6 +481,14 @@ ZOO: list[ZooModel] = [
         ("bn2.weight = 0 (zero_init_residual)", "He fan_out convs"),
         faults={"fan_swap": "layer2.0.conv1.weight", "zero_projection": "layer3.0.conv1.weight"}),
     ZooModel(
+        "tv_resnet50", "torchvision.models.resnet50(weights=None, num_classes=10)",
+        "CNN + BatchNorm, bottleneck residual (issue 13's reproduction)", ("torchvision",), tv_resnet50_build,
+        lambda m: (_images(8, 64),), HEALTHY,
+        f"{_TV_MODELS}/resnet.py ResNet.__init__: Conv2d kaiming_normal_(mode='fan_out', relu); BN weight 1 bias 0; "
+        "zero_init_residual=False (default): every BN γ = 1; fc at torch Linear default U(±1/sqrt(fan_in))",
+        ("He fan_out convs", "BN-preceded convs: their scale does not change the network function"),
+        faults={"fan_swap": "layer1.0.conv3.weight"}),
+    ZooModel(
         "tv_mobilenet_v2", "torchvision.models.mobilenet_v2(weights=None, width_mult=0.5)",
         "CNN + BatchNorm, depthwise, inverted residual", ("torchvision",), tv_mobilenet_v2_build,
         lambda m: (_images(16, 64),), HEALTHY,
@@ -502,7 +519,8 @@ ZOO: list[ZooModel] = [
         "torch/nn/modules/rnn.py RNNBase.reset_parameters: every weight and bias U(±1/sqrt(hidden_size)); "
         "torch/nn/modules/sparse.py Embedding.reset_parameters normal(0, 1); torch/nn/modules/linear.py "
         "Linear.reset_parameters kaiming_uniform_(a=sqrt(5)) = U(±1/sqrt(fan_in))",
-        ("LSTM packed gates (i,f,g,o) all U(±1/sqrt(hidden))", "embedding std 1")),
+        ("LSTM packed gates (i,f,g,o) all U(±1/sqrt(hidden))", "embedding std 1"),
+        faults={"zero_embedding": "embed.weight", "copy_layer": "lstm.weight_hh_l1<-lstm.weight_hh_l0"}),
     # ---- keras.applications (JAX backend)
     ZooModel(
         "keras_resnet50", "keras.applications.ResNet50(weights=None, input_shape=(32,32,3), classes=10)",

@@ -76,18 +76,25 @@ def findings_table(results: dict) -> str:
     return head + "\n".join(rows) + "\n"
 
 
+def new_errors(rec: dict | None, clean: dict | None) -> list[dict]:
+    """Error findings of a faulted model that the clean model does not have (same kind and first tensors)."""
+    seen = {(f["kind"], tuple(f["params"])) for f in (clean or {}).get("findings", []) if f["severity"] == "error"}
+    return [f for f in (rec or {}).get("findings", []) if f["severity"] == "error"
+            and (f["kind"], tuple(f["params"])) not in seen]
+
+
 def faults_table(results: dict) -> str:
-    head = "| target | fault (tensor) | current | caught? | findings naming the tensor |\n|---|---|---|---|---|\n"
+    head = ("| target | fault (tensor) | current exit | caught? (a new error vs. the clean model) | new errors |\n"
+            "|---|---|---|---|---|\n")
     rows = []
     for z in ZOO:
         for fault, tensor in z.faults.items():
             rec = results.get(f"{z.name}__{fault}")
-            dst = tensor.split("<-")[0]
-            named = [f"{f['severity']} {f['kind']}" for f in (rec or {}).get("findings", [])
-                     if any(dst == p.split("[")[0] for p in f["params"]) or tensor == "*"]
-            caught = "—" if rec is None else ("y" if rec.get("rc") == 1 else "**n (missed)**")
-            rows.append(f"| {z.name}__{fault} | {fault} ({tensor}) | {verdict_word(rec)} | {caught} | "
-                        f"{', '.join(sorted(set(named))) or '—'} |")
+            new = new_errors(rec, results.get(z.name))
+            caught = "—" if rec is None else ("y" if new else "**n (missed)**")
+            desc = ", ".join(f"{f['kind']} ({', '.join(f['params'][:2])})" for f in new) or "—"
+            rows.append(f"| {z.name}__{fault} | {fault} ({tensor}) | {rec.get('rc') if rec else '—'} | {caught} | "
+                        f"{desc} |")
     return head + "\n".join(rows) + "\n"
 
 
