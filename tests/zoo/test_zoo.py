@@ -175,7 +175,7 @@ def _marks(table: dict[str, str], key: str):
 def test_zoo_verdict(z):
     _need(z)
     report = _report(z.name)
-    assert (HEALTHY if report.healthy else ERRORS) == z.expected, [str(f) for f in report.findings]
+    assert (HEALTHY if report.ok else ERRORS) == z.expected, [str(f) for f in report.findings]
 
 
 def coverage(report, model) -> float:
