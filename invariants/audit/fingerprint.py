@@ -61,7 +61,7 @@ _DISTRIBUTION_LAWS = {"normal": Law.normal(0.0, 1.0), "uniform": Law.uniform(-1.
 
 
 @dataclass
-class Evidence:
+class CandidateJudgement:
     """One candidate spec and how the samples judged it."""
 
     spec: str
@@ -91,7 +91,7 @@ class Fingerprint:
     spec: Spec | None
     ok: bool
     layers: list[dict[str, Any]] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[CandidateJudgement] = field(default_factory=list)
     warning: str = ""
 
     @property
@@ -205,7 +205,7 @@ def identify(
         info.append({"layer": lay.describe(), "fans": [fi, fo], "shape": list(ad.shape(lay)), "n": int(x.size),
                      "mean": float(x.mean()), "variance": float(x.var()), "min": float(x.min()), "max": float(x.max())})
     cands = _candidates(lays, fans, pools, draws_by_layer, ad.layout.unit_axis)
-    evidence: list[Evidence] = []
+    evidence: list[CandidateJudgement] = []
     bits = [mantissa_bits(p) for p in pools]
     for spec, estimates in cands:
         ok, min_p, failed = True, 1.0, []
@@ -224,7 +224,7 @@ def identify(
                 failed.append(f"{lay.describe()}: variance or range (screen)")
                 break
         if not ok:
-            evidence.append(Evidence(spec.text(), False, min_p, failed, estimates))
+            evidence.append(CandidateJudgement(spec.text(), False, min_p, failed, estimates))
             continue
         for lay, law, pool, draws, b in zip(lays, laws, pools, draws_by_layer, bits):
             for c in law_checks(law, pool, draws, alpha, cfg.power, b):
@@ -232,7 +232,7 @@ def identify(
                 if not c.passed:
                     ok = False
                     failed.append(f"{lay.describe()}: {c.name}")
-        evidence.append(Evidence(spec.text(), ok, min_p, failed[:4], estimates))
+        evidence.append(CandidateJudgement(spec.text(), ok, min_p, failed[:4], estimates))
         if ok:
             return Fingerprint(spec, True, info, evidence, warning)
     if not evidence:
@@ -326,4 +326,4 @@ def _round(x: float, tol: float) -> float:
     return x
 
 
-__all__ = ["DEFAULT_LAYERS", "Evidence", "Fingerprint", "identify"]
+__all__ = ["DEFAULT_LAYERS", "CandidateJudgement", "Fingerprint", "identify"]
