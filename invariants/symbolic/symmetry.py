@@ -166,8 +166,8 @@ class Identity:
 
 
 @dataclass(frozen=True)
-class SymmetryProof:
-    """Every identity checked for ``sizes`` (units 0 and 1 of each hidden layer of width ≥ 2)."""
+class Identities:
+    """The identities checked for a network of layer ``sizes``; the set holds when every one does."""
 
     sizes: tuple[int, ...]
     identities: tuple[Identity, ...]
@@ -178,6 +178,11 @@ class SymmetryProof:
 
     def failures(self) -> list[Identity]:
         return [i for i in self.identities if not i.holds]
+
+
+@dataclass(frozen=True)
+class SymmetryProof(Identities):
+    """Every identity checked for ``sizes`` (units 0 and 1 of each hidden layer of width ≥ 2)."""
 
     def counts(self) -> dict[str, int]:
         """Number of identities per kind."""
@@ -315,19 +320,9 @@ def prove_normalized() -> list[tuple[str, SymmetryProof]]:
 
 
 @dataclass(frozen=True)
-class WidthOneEquivalence:
+class WidthOneEquivalence(Identities):
     """The identities of :func:`prove_width_one_equivalence`: ``function`` (outputs and loss) and
     ``gradient`` (one per parameter of the wide network) differences, each 0 when it holds."""
-
-    sizes: tuple[int, ...]
-    identities: tuple[Identity, ...]
-
-    @property
-    def holds(self) -> bool:
-        return all(i.holds for i in self.identities)
-
-    def failures(self) -> list[Identity]:
-        return [i for i in self.identities if not i.holds]
 
 
 def width_one_scales(sizes: tuple[int, ...]) -> dict[str, tuple[int, int]]:
