@@ -9,20 +9,13 @@ family-wise false-alarm rate at most ``total``.  This library also caps every ch
 """
 from __future__ import annotations
 
-from invariants.stats.variance import DEFAULT_ALPHA
+from invariants.stats.variance import DEFAULT_ALPHA, check_open_unit
 
 
 def _check_m(m: int) -> int:
     if isinstance(m, bool) or not isinstance(m, int) or m < 1:
         raise ValueError(f"number of checks m must be an integer >= 1, got {m!r}")
     return m
-
-
-def _check_total(total_alpha: float) -> float:
-    total_alpha = float(total_alpha)
-    if not (0.0 < total_alpha < 1.0):
-        raise ValueError(f"total_alpha must lie in (0, 1), got {total_alpha!r}")
-    return total_alpha
 
 
 def bonferroni(total_alpha: float, m: int) -> float:
@@ -39,7 +32,7 @@ def bonferroni(total_alpha: float, m: int) -> float:
     Raises:
         ValueError: ``total_alpha`` not in (0, 1) or ``m`` not an integer >= 1.
     """
-    return _check_total(total_alpha) / _check_m(m)
+    return check_open_unit(total_alpha, "total_alpha") / _check_m(m)
 
 
 class AlphaBudget:
@@ -64,7 +57,7 @@ class AlphaBudget:
             cap = float(cap)
             if not (0.0 < cap < 1.0):
                 raise ValueError(f"cap must lie in (0, 1), got {cap!r}")
-        self.total_alpha = _check_total(total_alpha)
+        self.total_alpha = check_open_unit(total_alpha, "total_alpha")
         self.m = _check_m(m)
         self.cap = cap
         share = bonferroni(self.total_alpha, self.m)

@@ -31,7 +31,14 @@ import numpy as np
 from scipy import special
 
 from invariants.stats.checks import CheckResult, decide
-from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, check_alpha, check_power
+from invariants.stats.variance import (
+    DEFAULT_ALPHA,
+    DEFAULT_POWER,
+    check_alpha,
+    check_open_unit,
+    check_power,
+    smallest_sufficient_n,
+)
 
 
 # ------------------------------------------------------------------------------------ precision
@@ -261,27 +268,14 @@ def bounded_scale_sample_size(
         ValueError: ``rel_error`` not in (0, 1), the arguments of the power function, or no ``n <= max_n``
             suffices (a law truncated so far out that its bounds are never approached).
     """
-    rel_error = float(rel_error)
-    if not 0.0 < rel_error < 1.0:
-        raise ValueError(f"rel_error must lie in (0, 1), got {rel_error!r}")
+    rel_error = check_open_unit(rel_error, "rel_error")
     alpha = check_alpha(alpha)
     power = check_power(power, alpha)
 
     def ok(n: int) -> bool:
         return _detects(n, rel_error, dist, lo, hi, alpha, power) and _detects(n, -rel_error, dist, lo, hi, alpha, power)
 
-    lo_n, hi_n = 1, 2
-    while not ok(hi_n):
-        lo_n, hi_n = hi_n, hi_n * 2
-        if lo_n > max_n:
-            raise ValueError(f"no sample size up to {max_n} detects this error by the extremes")
-    while hi_n - lo_n > 1:
-        mid = (lo_n + hi_n) // 2
-        if ok(mid):
-            hi_n = mid
-        else:
-            lo_n = mid
-    return hi_n
+    return smallest_sufficient_n(ok, max_n, "no sample size up to {max_n} detects this error by the extremes")
 
 
 __all__ = [

@@ -34,6 +34,7 @@ from invariants.stats.variance import (
     DEFAULT_POWER,
     VarianceTestResult,
     check_alpha,
+    check_open_unit,
     check_positive,
     check_power,
     prepare_samples,
@@ -77,9 +78,7 @@ def moment_sample_size(
     Raises:
         ValueError: ``rel_error`` not in (0, 1), ``kurtosis <= 1``, ``alpha``/``power`` out of range.
     """
-    rel_error = float(rel_error)
-    if not 0.0 < rel_error < 1.0:
-        raise ValueError(f"rel_error must lie in (0, 1), got {rel_error!r}")
+    rel_error = check_open_unit(rel_error, "rel_error")
     kurtosis = _check_kurtosis(kurtosis)
     alpha = check_alpha(alpha)
     power = check_power(power, alpha)

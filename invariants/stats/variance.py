@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from scipy import optimize, stats
@@ -96,6 +96,18 @@ class VarianceTestResult:
 # validation helpers
 
 
+def check_open_unit(value: float, name: str) -> float:
+    """``value`` as a float, checked to lie in the open interval (0, 1): a rate or a relative error.
+
+    Raises:
+        ValueError: ``value`` outside (0, 1); the message names it ``name``.
+    """
+    value = float(value)
+    if not (0.0 < value < 1.0):
+        raise ValueError(f"{name} must lie in (0, 1), got {value!r}")
+    return value
+
+
 def check_alpha(alpha: float) -> float:
     """``alpha`` as a float, checked: a significance level in (0, 1).  Shared by every test in
     :mod:`invariants.stats`.
@@ -103,10 +115,7 @@ def check_alpha(alpha: float) -> float:
     Raises:
         ValueError: ``alpha`` outside (0, 1).
     """
-    alpha = float(alpha)
-    if not (0.0 < alpha < 1.0):
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    return alpha
+    return check_open_unit(alpha, "alpha")
 
 
 def check_power(power: float, alpha: float) -> float:
@@ -257,19 +266,29 @@ def chi2_sample_size(rel_error: float, alpha: float = DEFAULT_ALPHA, power: floa
     Raises:
         ValueError: arguments out of range.
     """
-    rel_error = float(rel_error)
-    if not (0.0 < rel_error < 1.0):
-        raise ValueError(f"rel_error must lie in (0, 1), got {rel_error!r}")
+    rel_error = check_open_unit(rel_error, "rel_error")
     alpha = check_alpha(alpha)
     power = check_power(power, alpha)
 
     def ok(n: int) -> bool:
         return min(chi2_power(n, 1.0 + rel_error, alpha), chi2_power(n, 1.0 - rel_error, alpha)) >= power
 
-    # power at a fixed effect grows with n: exponential search, then bisection
+    return smallest_sufficient_n(ok)
+
+
+def smallest_sufficient_n(ok: Callable[[int], bool], max_n: int | None = None,
+                          failure: str = "no sample size up to {max_n} suffices") -> int:
+    """Smallest ``n >= 2`` with ``ok(n)``, for a predicate monotone in ``n`` (power at a fixed effect grows
+    with the sample size): exponential search from 2, then bisection, so ``O(log n)`` calls of ``ok``.
+
+    Raises:
+        ValueError: ``failure`` (formatted with ``max_n``) once the search passes ``max_n`` without success.
+    """
     lo, hi = 1, 2
     while not ok(hi):
         lo, hi = hi, hi * 2
+        if max_n is not None and lo > max_n:
+            raise ValueError(failure.format(max_n=max_n))
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
