@@ -2,14 +2,18 @@
 
 Correct initializers compute the fans from the shape as PyTorch does (``fan_in = size(1)*rf``,
 ``fan_out = size(0)*rf``), which equals the textbook fans for dense and ungrouped conv layers.
-Mutants are the faults the auditor must reject; each docstring says what is wrong.
+Mutants are the faults the auditor must reject; each docstring says what is wrong.  The framework catalogue
+tests share their config and fixtures here too (:func:`catalogue_fixtures`).
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 from scipy import stats
+
+from invariants.audit.auditor import AuditConfig, audit_subjects
 
 C = float(stats.truncnorm.std(-2, 2))  # 0.87962566
 
@@ -321,3 +325,22 @@ def assert_catalogue(results, expected: dict, key=lambda r: r.target) -> None:
             seen.add(k)
             assert lo <= r.ratio <= hi, f"{k}: ratio {r.ratio}"
     assert seen == set(expected)
+
+
+#: the framework catalogue tests' config: a 5% variance error detected with power 0.99, which keeps them fast
+CATALOGUE_CONFIG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
+
+
+def catalogue_fixtures(adapter, config: AuditConfig = CATALOGUE_CONFIG):
+    """Module-scoped ``subjects`` (``adapter.catalogue()``) and ``report`` (their audit under ``config``)
+    fixtures for a framework's catalogue test; bind them as ``subjects, report = catalogue_fixtures(...)``."""
+
+    @pytest.fixture(scope="module")
+    def subjects():
+        return adapter.catalogue()
+
+    @pytest.fixture(scope="module")
+    def report(subjects):
+        return audit_subjects(subjects, config, catch=True)
+
+    return subjects, report

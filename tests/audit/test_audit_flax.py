@@ -20,11 +20,11 @@ from invariants import audit  # noqa: E402
 from invariants.frameworks.registry import get_framework  # noqa: E402
 from invariants.frameworks.errors import BadInitializer  # noqa: E402
 import audit_fixtures as F  # noqa: E402
-from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
+from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED  # noqa: E402
 from invariants.specs import LECUN_NORMAL  # noqa: E402
 
 ADAPTER = get_framework("flax", "initializers")
-CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
+CFG = F.CATALOGUE_CONFIG
 
 NNX_OPT = "flax.nnx.OptimizedLSTMCell(256, 64).dense_h.kernel"
 NNX_GRU = "flax.nnx.GRUCell(256, 64).dense_h.kernel"
@@ -45,14 +45,7 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def subjects():
-    return ADAPTER.catalogue()
-
-
-@pytest.fixture(scope="module")
-def report(subjects):
-    return audit_subjects(subjects, CFG, catch=True)
+subjects, report = F.catalogue_fixtures(ADAPTER, CFG)
 
 
 def test_catalogue_verdicts(report):

@@ -20,7 +20,7 @@ from invariants.core.errors import FrameworkUnavailable  # noqa: E402
 from invariants.frameworks.registry import get_framework  # noqa: E402
 from invariants.frameworks.errors import BadInitializer  # noqa: E402
 import audit_fixtures as F  # noqa: E402
-from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
+from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED  # noqa: E402
 from invariants.specs import (  # noqa: E402
     GLOROT_NORMAL,
     HE_UNIFORM,
@@ -36,7 +36,7 @@ from invariants.specs import (  # noqa: E402
 
 I = jax.nn.initializers
 ADAPTER = get_framework("jax", "initializers")
-CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
+CFG = F.CATALOGUE_CONFIG
 C2 = 0.7737413035499232  # variance of N(0,1) truncated to (-2, 2)
 
 #: (result target, layer) -> (verdict, lowest, highest observed/expected variance ratio); others conform
@@ -52,14 +52,7 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def subjects():
-    return ADAPTER.catalogue()
-
-
-@pytest.fixture(scope="module")
-def report(subjects):
-    return audit_subjects(subjects, CFG, catch=True)
+subjects, report = F.catalogue_fixtures(ADAPTER, CFG)
 
 
 def test_catalogue_verdicts(report):

@@ -26,7 +26,7 @@ import keras  # noqa: E402
 from invariants import audit  # noqa: E402
 from invariants.frameworks.errors import BadInitializer  # noqa: E402
 import audit_fixtures as F  # noqa: E402
-from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
+from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED  # noqa: E402
 from invariants.specs import (  # noqa: E402
     GLOROT_NORMAL,
     HE_UNIFORM,
@@ -40,7 +40,7 @@ from invariants.specs import (  # noqa: E402
 )
 
 KI = keras.initializers
-CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
+CFG = F.CATALOGUE_CONFIG
 C2 = 0.7737413035499232
 
 LSTM_K = "keras.layers.LSTM(64).cell.kernel"
@@ -67,14 +67,7 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def subjects():
-    return ADAPTER.catalogue()
-
-
-@pytest.fixture(scope="module")
-def report(subjects):
-    return audit_subjects(subjects, CFG, catch=True)
+subjects, report = F.catalogue_fixtures(ADAPTER, CFG)
 
 
 def test_backend_is_named():
