@@ -127,6 +127,15 @@ def _measured(sec: dict[str, Any]) -> str:
             f"{sec['load_at_start']:.2f} at the start.*")
 
 
+def _subsection(title: str, sec: dict[str, Any], *blocks: str) -> list[str]:
+    """A ``### title`` subsection (Markdown lines): each block (a paragraph or a table) and then where and how
+    ``sec`` was measured, each followed by a blank line."""
+    lines = [f"### {title}", ""]
+    for block in (*blocks, _measured(sec)):
+        lines += [block, ""]
+    return lines
+
+
 def section(bench: dict[str, Any]) -> list[str]:
     """The methods page's "Measured reliability" section (Markdown lines)."""
     lines = [
@@ -146,17 +155,14 @@ def section(bench: dict[str, Any]) -> list[str]:
                  f"{_num(r['limit'], 4)} ({'χ²' if r['limit_is'] == 'chi2' else r['limit_is']})",
                  f"{r['measured'] / r['limit']:.2f}"] for r in eff["limits"]]
         kill = eff["kill"]
-        lines += [
-            "### Statistical efficiency",
-            "",
+        lines += _subsection(
+            "Statistical efficiency", eff,
             "The smallest relative variance error that the auditor's whole battery of checks (every check at "
             "α = 10⁻⁶) detects with power 0.99, measured by simulation (the 0.99 quantile of per-sample detection "
             "thresholds, with a 95% order-statistic interval), against the exact limit at the same n: the χ² "
             "test's for a normal law, the support and extreme-value tests' for a uniform one.",
-            "",
             table(["law", "n", "samples", "error", "measured (95% interval)", "exact limit", "measured / limit"],
                   rows, "lrrlllr"),
-            "",
             f"At equal sample size ({kill['values'][0]:,}–{kill['values'][1]:,} values), on {kill['mutants']} faulty "
             f"initializers × {kill['seeds']} seeds, the auditor killed {kill['killed']['ours']}/{kill['mutant_audits']}, "
             f"a PyTorch-style test (Kolmogorov–Smirnov against the promised law, failed at p ≤ 10⁻⁴, as in "
@@ -165,83 +171,59 @@ def section(bench: dict[str, Any]) -> list[str]:
             f"tensor; false alarms on {kill['correct_audits']} audits of correct initializers: "
             f"{kill['false_alarms']['ours']}, {kill['false_alarms']['ks_equal_n']} and "
             f"{kill['false_alarms']['ks_small_n']}.",
-            "",
-            _measured(eff),
-            "",
-        ]
+        )
     cal = bench.get("calibration")
     if cal:
         c, m = cal["correct"], cal["mutants"]
         prow = [[code(k), f"{v:.4f}"] for k, v in c["p_le_0.01"].items()]
-        lines += [
-            "### Calibration",
-            "",
+        lines += _subsection(
+            "Calibration", cal,
             f"{c['initializers']} correct initializers × {c['seeds_each']} independent seeds = {c['audits']:,} "
             f"audits, {c['checks']:,} checks at α ≤ 10⁻⁶: **{c['false_alarms']} false alarms**, against "
             f"{_num(c['expected_false_alarms'], 2)} expected from the union bound. The exact and asymptotic "
             "checks reject at their nominal rate where a run of this size can see it (fraction of p-values ≤ 0.01, "
             "nominal 0.01; the conservative checks, built on union bounds, reject less often):",
-            "",
             table(["check", "fraction p ≤ 0.01"], prow, "lr"),
-            "",
             f"Faulty initializers: {m['mutants']} mutants × {m['seeds_each']} seeds = {m['audits']:,} audits at the "
             f"test suite's configuration, **{m['killed']:,} killed** ({_pct(m['killed'], m['audits'])}); the "
             f"PyTorch-style test killed {m['ks_equal_n']:,} at equal n and {m['ks_small_n']:,} on 625 values.",
-            "",
-            _measured(cal),
-            "",
-        ]
+        )
     spd = bench.get("speed")
     if spd:
         crow = [[r["framework"], str(r["tensors"]), f"{r['values'] / 1e6:.1f} M", f"{r['audit_s']:.1f}",
                  f"{r['drawing_s']:.2f}", f"{r['audit_s'] / r['drawing_s']:.1f}"] for r in spd["catalogue"]]
         krow = [[str(r["width"]), _num(r["exact_ms"]), _num(r["blas_ms"]), f"{r['exact_ms'] / r['blas_ms']:.0f}×"]
                 for r in spd["kernel"]]
-        lines += [
-            "### Speed",
-            "",
+        lines += _subsection(
+            "Speed", spd,
             f"Each framework's catalogue audited at the default configuration (a {100 * spd['rel_error']:g}% variance "
             "error detected with power 0.99) against the time the framework spends drawing the same tensors from "
             "the same seeds (the copy to numpy included):",
-            "",
             table(["framework", "tensors", "values", "audit s", "drawing s", "audit / drawing"], crow, "lrrrrr"),
-            "",
             f"`python -m invariants verify -q` (every claim's evidence, a fresh process): "
             f"{spd['verify']['wall_s']:.1f} s. The reference network's exact kernel against BLAS, one "
             f"`loss_and_grad` of a tanh MLP (w, w, w, w) on a batch of {spd['kernel'][0]['batch']}:",
-            "",
             table(["width w", "exact ms", "BLAS ms", "exact / BLAS"], krow, "rrrr"),
-            "",
-            _measured(spd),
-            "",
-        ]
+        )
     sco = bench.get("scaleout")
     if sco:
-        lines += [
-            "### Scale-out",
-            "",
+        lines += _subsection(
+            "Scale-out", sco,
             f"The whole test suite ({sco['tests']} tests) serially and under "
             + code(f"pytest -n {sco['workers']} --dist {sco['dist']}")
             + f": {sco['serial_s']:.1f} s and {sco['parallel_s']:.1f} s, a speed-up of "
             f"{sco['serial_s'] / sco['parallel_s']:.2f}; the outcomes of {sco['differing_outcomes']} test ids differ "
             "between the two runs (seeds derive from each test's identity, not from the order of execution).",
-            "",
-            _measured(sco),
-            "",
-        ]
+        )
     flk = bench.get("flake")
     if flk:
-        lines += [
-            "### Flakes",
-            "",
+        lines += _subsection(
+            "Flakes", flk,
             f"The whole test suite run {flk['runs']} times, each in a random order (pytest-randomly) with fresh "
             f"Hypothesis seeds for every property, the evidence of `invariants verify` included "
             f"(profile {code(flk['profile'])}): **{flk['failed_runs']} runs with failures**"
             + (f" ({', '.join(code(t) for t in flk['failing_tests'])})" if flk["failing_tests"] else "")
             + f"; {' or '.join(str(n) for n in flk['tests_passed_per_run'])} tests passed per run, "
             f"{flk['wall_s'][0]}–{flk['wall_s'][1]} s a run.",
-            "",
-            _measured(flk),
-            "",
-        ]
+        )
     return lines
