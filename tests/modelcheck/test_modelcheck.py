@@ -165,14 +165,20 @@ def test_zero_output_layer_is_a_note():
     assert report.find("zero-output-layer")[0].params == ("W4",)
 
 
-def test_squared_std_is_found_across_layers():
+def _fan_scaled(seed: int, std):
+    """A (16, 64, 256, 32, 4) ReLU reference net with ``W_l ~ N(0, std(fan_in)²)`` and zero biases."""
     arch = Architecture((16, 64, 256, 32, 4), activation="relu")
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     params = {}
     for l in range(1, arch.depth + 1):
         fan_in = arch.sizes[l - 1]
-        params[f"W{l}"] = rng.normal(0.0, 2.0 / fan_in, size=(arch.sizes[l], fan_in))  # std (sqrt(2/fan_in))^2
+        params[f"W{l}"] = rng.normal(0.0, std(fan_in), size=(arch.sizes[l], fan_in))
         params[f"b{l}"] = np.zeros(arch.sizes[l])
+    return arch, params
+
+
+def test_squared_std_is_found_across_layers():
+    arch, params = _fan_scaled(0, lambda fan_in: 2.0 / fan_in)  # std (sqrt(2/fan_in))^2
     report = check_model((arch, params))
     (f,) = report.find("inconsistent-scale")
     assert f.severity == "error" and f.figures["squared_std_of"] == "kaiming_normal_torch"
@@ -180,13 +186,7 @@ def test_squared_std_is_found_across_layers():
 
 
 def test_consistent_custom_scale_is_only_a_note():
-    arch = Architecture((16, 64, 256, 32, 4), activation="relu")
-    rng = np.random.default_rng(1)
-    params = {}
-    for l in range(1, arch.depth + 1):
-        fan_in = arch.sizes[l - 1]
-        params[f"W{l}"] = rng.normal(0.0, np.sqrt(5.0 / fan_in), size=(arch.sizes[l], fan_in))  # scale 5: no scheme
-        params[f"b{l}"] = np.zeros(arch.sizes[l])
+    arch, params = _fan_scaled(1, lambda fan_in: np.sqrt(5.0 / fan_in))  # scale 5: no scheme
     report = check_model((arch, params))
     assert "inconsistent-scale" not in report.kinds()
     assert any("share one rule" in f.message for f in report.find("variance"))

@@ -11,6 +11,15 @@ import modelcheck_models as M
 from invariants.modelcheck import check_model
 from invariants.render import render_model
 
+
+def assert_fault_kinds(framework: str, factory: str, errors: set[str], notes: set[str]) -> None:
+    """The model ``modelcheck_models.<factory>()`` is seen as ``framework`` and gives exactly these kinds."""
+    report = check_model(getattr(M, factory)(), name=factory)
+    assert report.framework == framework
+    assert report.kinds("error") == errors, render_model(report)
+    assert report.kinds("note") == notes, render_model(report)
+
+
 # ------------------------------------------------------------------------------------------ keras
 
 KERAS_CASES = [
@@ -34,10 +43,7 @@ def keras():
 
 @pytest.mark.parametrize("factory, errors, notes", KERAS_CASES, ids=[c[0] for c in KERAS_CASES])
 def test_keras_fault_kinds(keras, factory, errors, notes):
-    report = check_model(getattr(M, factory)(), name=factory)
-    assert report.framework == "keras"
-    assert report.kinds("error") == errors, render_model(report)
-    assert report.kinds("note") == notes, render_model(report)
+    assert_fault_kinds("keras", factory, errors, notes)
 
 
 def test_keras_figures_and_probe_hygiene(keras):
@@ -89,10 +95,7 @@ def flax():
 
 @pytest.mark.parametrize("factory, errors, notes", FLAX_CASES, ids=[c[0] for c in FLAX_CASES])
 def test_flax_fault_kinds(flax, factory, errors, notes):
-    report = check_model(getattr(M, factory)(), name=factory)
-    assert report.framework == "flax"
-    assert report.kinds("error") == errors, render_model(report)
-    assert report.kinds("note") == notes, render_model(report)
+    assert_fault_kinds("flax", factory, errors, notes)
 
 
 def test_flax_grouped_conv_semantics_and_dead_channels(flax):
