@@ -1,7 +1,7 @@
 """The bottom layer: the exception hierarchy and exit codes every command shares
 (:mod:`~invariants.core.errors`), the result vocabulary every command's result follows
-(:mod:`~invariants.core.results`) and the plain-text helpers results and the render layer share
-(:mod:`~invariants.core.text`).
+(:mod:`~invariants.core.results`), the plain-text helpers results and the render layer share
+(:mod:`~invariants.core.text`) and the resolution of a user's ``MODULE:ATTR`` target (:mod:`~invariants.core.imports`).
 
 Imports nothing from the rest of the package (see ``tests/core/test_layering.py``).
 """

@@ -12,13 +12,13 @@ return a numpy array of the subject's ``shape`` and a real floating dtype (:func
 """
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from invariants.core.imports import import_attribute
 from invariants.frameworks.errors import BadInitializer
 from invariants.layers import Layer
 from invariants.specs import Spec
@@ -180,14 +180,7 @@ def load_callable(target: str) -> Callable[..., Any]:
     mod_name, attr = target.split(":")
     if not mod_name or not attr:
         raise BadInitializer(f"target {target!r} is not MODULE:ATTR (e.g. mypkg.init:he_normal)")
-    try:
-        obj: Any = importlib.import_module(mod_name)
-    except Exception as exc:  # noqa: BLE001
-        raise BadInitializer(f"cannot import module {mod_name!r}: {type(exc).__name__}: {exc}") from None
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise BadInitializer(f"module {mod_name!r} has no attribute {attr!r}")
-        obj = getattr(obj, part)
+    obj = import_attribute(mod_name, attr, BadInitializer)
     if not callable(obj):
         raise BadInitializer(f"{target} is not callable")
     return obj

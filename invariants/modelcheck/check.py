@@ -1,10 +1,10 @@
 """``check_model``: run every check on a model and collect the report."""
 from __future__ import annotations
 
-import importlib
 import time
 from typing import Any
 
+from invariants.core.imports import import_attribute
 from invariants.frameworks.errors import BadModel
 from invariants.frameworks.model import ModelView
 from invariants.frameworks.registry import framework_of, lookup
@@ -25,14 +25,7 @@ def load_target(target: str) -> Any:
     if not isinstance(target, str) or target.count(":") != 1 or not all(target.split(":")):
         raise BadModel(f"target {target!r} is not MODULE:FACTORY (e.g. mypkg.models:build_model)")
     mod_name, attr = target.split(":")
-    try:
-        obj: Any = importlib.import_module(mod_name)
-    except Exception as exc:  # noqa: BLE001
-        raise BadModel(f"cannot import module {mod_name!r}: {type(exc).__name__}: {exc}") from None
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise BadModel(f"module {mod_name!r} has no attribute {attr!r}")
-        obj = getattr(obj, part)
+    obj = import_attribute(mod_name, attr, BadModel)
     if _is_model_like(obj) or not callable(obj):
         return obj
     try:
