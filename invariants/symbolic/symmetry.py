@@ -109,27 +109,7 @@ def build_network(sizes: tuple[int, ...], norm: str | None = None, batch: int = 
         raise ValueError(f"unknown norm {norm!r}; expected None, 'layer' or 'batch'")
     if batch < 1 or (norm == "batch" and batch < 2):
         raise ValueError(f"batch must be >= 1 (>= 2 for batch norm), got {batch}")
-    params: Params = {}
-    if batch == 1:
-        x = sp.Matrix(sp.symbols(f"x1:{sizes[0] + 1}"))
-        targets = [t]
-    else:
-        x = sp.Matrix(sizes[0], batch, lambda k, b: sp.Symbol(f"x{b + 1}_{k + 1}"))
-        targets = list(sp.symbols(f"t1:{batch + 1}"))
-    h = x
-    depth = len(sizes) - 1
-    for l in range(1, depth + 1):
-        W = sp.Matrix(sizes[l], sizes[l - 1], lambda i, k: sp.Symbol(f"W{l}_{i + 1}{k + 1}"))
-        b = sp.Matrix(sp.symbols(f"b{l}_1:{sizes[l] + 1}"))
-        params[f"W{l}"], params[f"b{l}"] = W, b
-        z = W * h + b * sp.ones(1, batch)
-        if l < depth and norm is not None:
-            g, s = sp.Matrix(sp.symbols(f"g{l}_1:{sizes[l] + 1}")), sp.Matrix(sp.symbols(f"s{l}_1:{sizes[l] + 1}"))
-            params[f"g{l}"], params[f"s{l}"] = g, s
-            z = normalize(z, g, s, norm)
-        h = z.applyfunc(phi) if l < depth else z
-    loss = sp.Add(*[ell(*h[:, b], targets[b]) for b in range(batch)])
-    return SymbolicNetwork(sizes, params, x, h, loss, norm)
+    return build_network_unchecked(sizes, norm, batch)
 
 
 def unit_parameters(net: SymbolicNetwork, layer: int, j: int) -> list[sp.Symbol]:
@@ -392,19 +372,30 @@ def prove_width_one_equivalence(sizes: tuple[int, ...] = (2, 3, 3, 2),
     return WidthOneEquivalence(tuple(sizes), tuple(out))
 
 
-def build_network_unchecked(sizes: tuple[int, ...]) -> SymbolicNetwork:
-    """:func:`build_network` without the "a hidden layer of width ≥ 2" requirement (width-1 networks)."""
+def build_network_unchecked(sizes: tuple[int, ...], norm: str | None = None, batch: int = 1) -> SymbolicNetwork:
+    """:func:`build_network` without its checks: also width-1 networks (no hidden layer of width ≥ 2)."""
+    sizes = tuple(int(n) for n in sizes)
     params: Params = {}
-    x = sp.Matrix(sp.symbols(f"x1:{sizes[0] + 1}"))
+    if batch == 1:
+        x = sp.Matrix(sp.symbols(f"x1:{sizes[0] + 1}"))
+        targets = [t]
+    else:
+        x = sp.Matrix(sizes[0], batch, lambda k, b: sp.Symbol(f"x{b + 1}_{k + 1}"))
+        targets = list(sp.symbols(f"t1:{batch + 1}"))
     h = x
     depth = len(sizes) - 1
     for l in range(1, depth + 1):
         W = sp.Matrix(sizes[l], sizes[l - 1], lambda i, k: sp.Symbol(f"W{l}_{i + 1}{k + 1}"))
         b = sp.Matrix(sp.symbols(f"b{l}_1:{sizes[l] + 1}"))
         params[f"W{l}"], params[f"b{l}"] = W, b
-        z = W * h + b
+        z = W * h + b * sp.ones(1, batch)
+        if l < depth and norm is not None:
+            g, s = sp.Matrix(sp.symbols(f"g{l}_1:{sizes[l] + 1}")), sp.Matrix(sp.symbols(f"s{l}_1:{sizes[l] + 1}"))
+            params[f"g{l}"], params[f"s{l}"] = g, s
+            z = normalize(z, g, s, norm)
         h = z.applyfunc(phi) if l < depth else z
-    return SymbolicNetwork(tuple(sizes), params, x, h, ell(*h, t))
+    loss = sp.Add(*[ell(*h[:, b], targets[b]) for b in range(batch)])
+    return SymbolicNetwork(sizes, params, x, h, loss, norm)
 
 
 # ---- what breaks the tie ---------------------------------------------------------------------------------
