@@ -68,6 +68,8 @@ class Framework:
         variables_needed: for frameworks whose models keep their parameters apart (Flax, the reference
             network), the message of the :class:`BadModel` raised when one comes without them (a
             mapping packed with it); ``""``: the model holds its parameters.
+        second_is_input: the model holds its parameters, so the second element of a ``(model, x)`` pair
+            is the example input (torch, Keras, Equinox, MLX; :meth:`model_parts`).
     """
 
     name: ClassVar[str] = ""
@@ -81,6 +83,7 @@ class Framework:
     models_module: ClassVar[str] = ""
     model_type: ClassVar[str] = ""
     variables_needed: ClassVar[str] = ""
+    second_is_input: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         return f"<Framework {self.name}>"
@@ -269,9 +272,9 @@ class Framework:
         return self.support(self.models_module).example() if self.supports_models else None
 
     def model_parts(self, parts: ModelParts) -> ModelParts:
-        """The framework's reading of the packed parts (default: as given).  Torch and Keras read a
-        ``(model, x)`` pair's second element as the example input."""
-        return parts
+        """The framework's reading of the packed parts: as given, or with a ``(model, x)`` pair's second
+        element read as the example input where :attr:`second_is_input` is set."""
+        return parts.second_as_input() if self.second_is_input else parts
 
     # ---------------------------------------------------------------- randomness
     def generator(self, seed: int) -> Any:

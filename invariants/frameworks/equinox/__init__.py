@@ -29,10 +29,8 @@ class EquinoxFramework(Framework):
     order = 6
     initializers_module = "invariants.frameworks.equinox.initializers"
     models_module = "invariants.frameworks.equinox.model"
+    second_is_input = True  # (module, example_input)
     model_type = "equinox:Module"
-
-    def model_parts(self, parts: ModelParts) -> ModelParts:
-        return parts.second_as_input()  # (module, example_input)
 
     def view(self, module: Any, parts: ModelParts, name: str, batch: int, seed: int) -> Any:
         return module.view(parts.model, name, parts.input, batch, seed, parts.apply_kwargs)

@@ -16,7 +16,6 @@ from typing import Any
 
 from invariants.frameworks.base import Framework
 from invariants.layers import KERAS
-from invariants.frameworks.model import ModelParts
 
 
 def choose_backend() -> None:
@@ -38,6 +37,7 @@ class KerasFramework(Framework):
     order = 4
     initializers_module = "invariants.frameworks.keras.initializers"
     models_module = "invariants.frameworks.keras.model"
+    second_is_input = True  # (model, example_input)
     model_type = "keras.layers:Layer"
 
     def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
@@ -45,9 +45,6 @@ class KerasFramework(Framework):
         from invariants.frameworks.keras.initializers import framework_fans
 
         return framework_fans(shape)
-
-    def model_parts(self, parts: ModelParts) -> ModelParts:
-        return parts.second_as_input()  # (model, example_input)
 
     def generator(self, seed: int) -> Any:
         """A ``keras.random.SeedGenerator`` seeded with ``seed``."""

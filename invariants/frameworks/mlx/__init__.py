@@ -15,7 +15,6 @@ from typing import Any
 
 from invariants.frameworks.base import Framework
 from invariants.frameworks.mlx.layout import MLX
-from invariants.frameworks.model import ModelParts
 
 
 class MlxFramework(Framework):
@@ -30,10 +29,8 @@ class MlxFramework(Framework):
     order = 7
     initializers_module = "invariants.frameworks.mlx.initializers"
     models_module = "invariants.frameworks.mlx.model"
+    second_is_input = True  # (module, example_input)
     model_type = "mlx.nn:Module"
-
-    def model_parts(self, parts: ModelParts) -> ModelParts:
-        return parts.second_as_input()  # (module, example_input)
 
     def generator(self, seed: int) -> Any:
         """An MLX PRNG key ``mx.random.key(seed)`` (MLX's initializers and layers take none: they draw from

@@ -12,7 +12,6 @@ from typing import Any
 
 from invariants.frameworks.base import Framework
 from invariants.layers import TORCH
-from invariants.frameworks.model import ModelParts
 
 
 class TorchFramework(Framework):
@@ -27,10 +26,8 @@ class TorchFramework(Framework):
     order = 1
     initializers_module = "invariants.frameworks.torch.initializers"
     models_module = "invariants.frameworks.torch.model"
+    second_is_input = True  # (module, example_input)
     model_type = "torch.nn:Module"
-
-    def model_parts(self, parts: ModelParts) -> ModelParts:
-        return parts.second_as_input()  # (module, example_input)
 
     def generator(self, seed: int) -> Any:
         """A ``torch.Generator`` seeded with ``seed`` (CPU)."""
