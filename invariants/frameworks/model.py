@@ -260,7 +260,7 @@ class ModelView:
         return self.nodes[-1] if self.nodes else None
 
     def run_probe(self, make_input: Callable[[], tuple[Any, str]], run: Callable[[Any, str], Probe],
-                  hint: str) -> "ModelView":
+                  hint: str, failure_hint: str | None = None) -> "ModelView":
         """Attach the probe pass an extractor runs, or say in :attr:`probe_error` why there is none.
 
         Args:
@@ -270,6 +270,8 @@ class ModelView:
                 failed on ..."``): a model that cannot run on the probe is a finding, not a crash.
             hint: what the user can do, appended to either message (``"return (model, example_input)
                 from the factory"``).
+            failure_hint: the hint appended to the probe-failure message instead (``""``: none);
+                ``None``: ``hint``.
 
         Returns:
             ``self``, with :attr:`nodes` in execution order when the probe ran.
@@ -282,8 +284,9 @@ class ModelView:
         try:
             self.probe = run(x, desc)
         except Exception as exc:  # noqa: BLE001  reported, not fatal (see the docstring)
+            after = hint if failure_hint is None else failure_hint
             self.probe_error = f"the probe pass failed on {desc}: {type(exc).__name__}: " \
-                f"{' '.join(str(exc).split())[:200]}; {hint}"
+                f"{' '.join(str(exc).split())[:200]}" + (f"; {after}" if after else "")
             return self
         order = {s.name: i for i, s in enumerate(self.probe.signals)}
         self.nodes.sort(key=lambda n: order.get(n.name, len(order)))

@@ -206,31 +206,28 @@ def view(module: Any, variables: Any, name: str, example_input: Any = None, batc
         raise ValueError(f"flax variables must be a dict-like tree, got {type(variables).__name__}")
     if "params" not in variables:
         variables = {"params": variables}
-    params, nodes = extract_params(variables)
-    mv = ModelView("flax", name, params, nodes)
-    rng = np.random.default_rng(seed)
-    try:
-        if example_input is not None:
-            x = example_input
-            first = x[0] if isinstance(x, tuple) else x
-            batch = int(np.shape(first)[0])
-            desc = f"the given example input of shape {tuple(np.shape(first))}"
-        else:
-            x, desc = _infer_input(nodes, batch, rng)
-    except ValueError as exc:
-        mv.probe_error = f"no probe input: {exc}; give {{'module', 'variables', 'input'}}"
-        return mv
-    try:
+    mv = ModelView("flax", name, *extract_params(variables))
+
+    def make_input() -> tuple[Any, str]:
+        nonlocal batch
+        if example_input is None:
+            return _infer_input(mv.nodes, batch, np.random.default_rng(seed))
+        first = example_input[0] if isinstance(example_input, tuple) else example_input
+        batch = int(np.shape(first)[0])
+        return example_input, f"the given example input of shape {tuple(np.shape(first))}"
+
+    def run(x: Any, desc: str) -> Probe:
         pr, seen = probe(module, variables, x, batch, seed, desc, dict(apply_kwargs or {}))
-    except Exception as exc:  # noqa: BLE001
-        mv.probe_error = f"the probe pass failed on {desc}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-        return mv
-    params, nodes = extract_params(variables, seen)
-    order = {s.name: i for i, s in enumerate(pr.signals)}
-    nodes.sort(key=lambda n: order.get(n.name, len(order)))
-    by_name = {n.name: n for n in nodes}
-    pr.signals = [s for s in pr.signals if s.name in by_name and s.z.shape[-1] == by_name[s.name].n_units]
-    mv.params, mv.nodes, mv.probe = params, nodes, pr
+        # the probe sees the modules actually called: extract again with them (run_probe then sorts
+        # these nodes by the probe's order)
+        mv.params, mv.nodes = extract_params(variables, seen)
+        return pr
+
+    mv.run_probe(make_input, run, "give {'module', 'variables', 'input'}", failure_hint="")
+    if mv.probe is not None:
+        by_name = {n.name: n for n in mv.nodes}
+        mv.probe.signals = [s for s in mv.probe.signals
+                            if s.name in by_name and s.z.shape[-1] == by_name[s.name].n_units]
     return mv
 
 

@@ -294,27 +294,21 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
 
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:
     params, nodes, layers = extract_params(model)
-    mv = ModelView("keras", name, params, nodes)
-    rng = np.random.default_rng(seed)
-    try:
-        if example_input is not None:
-            x = example_input
-            first = x[0] if isinstance(x, (list, tuple)) else x
-            batch = int(np.shape(first)[0])
-            desc = f"the given example input of shape {tuple(np.shape(first))}"
-        else:
-            x, desc = _infer_input(model, nodes, batch, rng)
-    except ValueError as exc:
-        mv.probe_error = f"no probe input: {exc}; return (model, example_input) from the factory"
-        return mv
-    try:
-        mv.probe = probe(model, nodes, layers, x, batch, seed, desc)
-    except Exception as exc:  # noqa: BLE001
-        mv.probe_error = f"the probe pass failed on {desc}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-        return mv
-    order = {s.name: i for i, s in enumerate(mv.probe.signals)}
-    mv.nodes.sort(key=lambda n: order.get(n.name, len(order)))
-    return mv
+
+    def make_input() -> tuple[Any, str]:
+        nonlocal batch
+        if example_input is None:
+            return _infer_input(model, nodes, batch, np.random.default_rng(seed))
+        first = example_input[0] if isinstance(example_input, (list, tuple)) else example_input
+        batch = int(np.shape(first)[0])
+        return example_input, f"the given example input of shape {tuple(np.shape(first))}"
+
+    def run(x: Any, desc: str) -> Probe:
+        return probe(model, nodes, layers, x, batch, seed, desc)
+
+    return ModelView("keras", name, params, nodes).run_probe(make_input, run,
+                                                             "return (model, example_input) from the factory",
+                                                             failure_hint="")
 
 
 __all__ = ["extract_params", "is_model", "probe", "view"]

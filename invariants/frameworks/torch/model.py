@@ -307,32 +307,24 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:
     """The :class:`ModelView` of a torch module, with a probe pass when an input is known or inferable."""
     params, nodes, modules = extract_params(model)
-    mv = ModelView("torch", name, params, nodes)
-    rng = np.random.default_rng(seed)
-    try:
-        if example_input is not None:
-            x = example_input
-            desc = "the given example input"
-            first = x[0] if isinstance(x, (tuple, list)) else x
-            if isinstance(first, np.ndarray):
-                x = torch.as_tensor(x) if not isinstance(x, (tuple, list)) else tuple(torch.as_tensor(a) for a in x)
-                first = x[0] if isinstance(x, tuple) else x
-            batch = int(first.shape[0]) if hasattr(first, "shape") and len(first.shape) else batch
-            desc += f" of shape {tuple(first.shape)}"
-        else:
-            x, desc = _infer_input(model, batch, rng)
-    except ValueError as exc:
-        mv.probe_error = f"no probe input: {exc}; return (model, example_input) from the factory"
-        return mv
-    try:
-        mv.probe = probe(model, nodes, modules, x, batch, seed, desc)
-    except Exception as exc:  # noqa: BLE001  a model that cannot run on the probe is reported, not fatal
-        mv.probe_error = (f"the probe pass failed on {desc}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}; "
-                          "return (model, example_input) from the factory")
-        return mv
-    order = {s.name: i for i, s in enumerate(mv.probe.signals)}
-    mv.nodes.sort(key=lambda n: order.get(n.name, len(order)))
-    return mv
+
+    def make_input() -> tuple[Any, str]:
+        nonlocal batch
+        if example_input is None:
+            return _infer_input(model, batch, np.random.default_rng(seed))
+        x = example_input
+        first = x[0] if isinstance(x, (tuple, list)) else x
+        if isinstance(first, np.ndarray):
+            x = torch.as_tensor(x) if not isinstance(x, (tuple, list)) else tuple(torch.as_tensor(a) for a in x)
+            first = x[0] if isinstance(x, tuple) else x
+        batch = int(first.shape[0]) if hasattr(first, "shape") and len(first.shape) else batch
+        return x, f"the given example input of shape {tuple(first.shape)}"
+
+    def run(x: Any, desc: str) -> Probe:
+        return probe(model, nodes, modules, x, batch, seed, desc)
+
+    return ModelView("torch", name, params, nodes).run_probe(make_input, run,
+                                                             "return (model, example_input) from the factory")
 
 
 __all__ = ["extract_params", "is_model", "probe", "view"]
