@@ -10,21 +10,20 @@ eqx = pytest.importorskip("equinox")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
+import audit_fixtures as F  # noqa: E402
 from invariants.frameworks.registry import lookup  # noqa: E402
 from invariants.frameworks.subjects import Expectation  # noqa: E402
-from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
+from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, audit_subjects  # noqa: E402
 from invariants.frameworks.equinox.layout import EQUINOX  # noqa: E402
 from invariants.frameworks.equinox.model import view  # noqa: E402
 from invariants.layers import parse_layer  # noqa: E402
 from invariants.specs import HE_NORMAL  # noqa: E402
 
 FW = lookup("equinox")
-CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
+CFG = F.CATALOGUE_CONFIG
 
 
-@pytest.fixture(scope="module")
-def report():
-    return audit_subjects(FW.catalogue(), CFG, catch=True)
+subjects, report = F.catalogue_fixtures(FW, CFG)
 
 
 def test_catalogue_verdicts(report):

@@ -15,9 +15,10 @@ mx = pytest.importorskip("mlx.core")
 import mlx.nn as nn  # noqa: E402
 
 from invariants.frameworks.errors import BadInitializer  # noqa: E402
+import audit_fixtures as F  # noqa: E402
 from invariants.frameworks.registry import lookup  # noqa: E402
 from invariants.frameworks.subjects import Expectation  # noqa: E402
-from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, AuditConfig, audit_subjects  # noqa: E402
+from invariants.audit.auditor import CONFORMS, DEVIATES, DOCUMENTED, audit_subjects  # noqa: E402
 from invariants.frameworks.mlx import initializers as MI  # noqa: E402
 from invariants.frameworks.mlx.layout import MLX  # noqa: E402
 from invariants.frameworks.mlx.model import view  # noqa: E402
@@ -26,11 +27,9 @@ from invariants.layers import parse_layer  # noqa: E402
 from invariants.specs import KAIMING_NORMAL_TORCH  # noqa: E402
 
 FW = lookup("mlx")
-CFG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
+CFG = F.CATALOGUE_CONFIG
 
-@pytest.fixture(scope="module")
-def report():
-    return audit_subjects(FW.catalogue(), CFG, catch=True)
+subjects, report = F.catalogue_fixtures(FW, CFG)
 
 
 def test_catalogue_verdicts(report):
