@@ -27,8 +27,18 @@ from invariants.specs import Spec
 Sampler = Callable[[int], np.ndarray]
 
 
+class _Labelled:
+    """``describe()`` for the spec-with-label records below: the label, else the spec's own text."""
+
+    spec: Spec
+    label: str
+
+    def describe(self) -> str:
+        return self.label or self.spec.text()
+
+
 @dataclass(frozen=True)
-class Expectation:
+class Expectation(_Labelled):
     """A spec to test a tensor against.
 
     Attributes:
@@ -44,12 +54,9 @@ class Expectation:
     fans: tuple[int, int] | None = None
     label: str = ""
 
-    def describe(self) -> str:
-        return self.label or self.spec.text()
-
 
 @dataclass(frozen=True)
-class Documented:
+class Documented(_Labelled):
     """The framework's documented behaviour where it departs from the textbook expectation.
 
     A subject that fails its textbook expectation but matches this one gets the verdict
@@ -67,9 +74,6 @@ class Documented:
     reference: str
     fans: tuple[int, int] | None = None
     label: str = ""
-
-    def describe(self) -> str:
-        return self.label or self.spec.text()
 
 
 @dataclass(frozen=True)
