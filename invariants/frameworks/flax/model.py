@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from invariants.layers import JAX, KERAS, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer, Layout
+from invariants.frameworks.jax.probe import perturbed_pass
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, units_last, varies
 
 _NODE_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.Embed)
@@ -170,21 +171,7 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
         leaves = [t for t in jax.tree_util.tree_leaves(out) if jnp.issubdtype(jnp.asarray(t).dtype, jnp.floating)]
         return leaves, dict(state["z"]), dict(state["inp"])
 
-    out_shapes, z_shapes, _ = jax.eval_shape(lambda: run(None))
-    rng = np.random.default_rng(seed)
-    rs = [jnp.asarray(rng.standard_normal(o.shape), dtype=o.dtype) for o in out_shapes]
-
-    def loss(eps: dict[str, Any]) -> Any:
-        leaves, zs, inp = run(eps)
-        return sum(jnp.sum(t * r) for t, r in zip(leaves, rs)), (zs, inp, leaves)
-
-    eps0 = {k: jnp.zeros(v.shape, v.dtype) for k, v in z_shapes.items()}
-    # jit compiles the whole pass once (convolutions compiled op by op cost seconds each); dense-only
-    # models run faster op by op, whose small kernels JAX caches across models
-    fn = jax.value_and_grad(loss, has_aux=True)
-    if any(len(v.shape) > 2 for v in z_shapes.values()):
-        fn = jax.jit(fn)
-    (_, (zs, inp, outs)), grads = fn(eps0)
+    zs, inp, outs, grads = perturbed_pass(run, seed)
     order = list(state["order"])
     state["eps"] = None
     signals = []

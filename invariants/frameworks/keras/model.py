@@ -217,6 +217,8 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     import jax
     import jax.numpy as jnp
 
+    from invariants.frameworks.jax.probe import perturbed_pass  # imports jax: only on the jax backend
+
     state: dict[str, Any] = {"eps": None, "z": {}, "inp": {}, "order": []}
     saved: dict[str, Any] = {}
 
@@ -254,22 +256,9 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     tv = [v.value for v in model.trainable_variables]
     ntv = [v.value for v in model.non_trainable_variables]
     try:
-        out_shapes, z_shapes, _ = jax.eval_shape(lambda: run(None))
-        rng = np.random.default_rng(seed)
-        rs = [jnp.asarray(rng.standard_normal(o.shape), dtype=o.dtype) for o in out_shapes]
-
-        def loss(eps: dict[str, Any]) -> Any:
-            leaves, zs, inp = run(eps)
-            return sum(jnp.sum(t * r) for t, r in zip(leaves, rs)), (zs, inp, leaves)
-
-        eps0 = {k: jnp.zeros(v.shape, v.dtype) for k, v in z_shapes.items()}
-        # jit compiles the whole pass once (convolutions compiled op by op cost seconds each); dense-only
-        # models run faster op by op, whose small kernels JAX caches across models
-        fn = jax.value_and_grad(loss, has_aux=True)
-        if any(len(v.shape) > 2 for v in z_shapes.values()) or any(
-                type(l).__name__ in ("LSTM", "GRU", "SimpleRNN", "RNN") for l in _flat_layers(model)):
-            fn = jax.jit(fn)
-        (_, (zs, inp, outs)), grads = fn(eps0)
+        # Keras recurrent layers are jitted even when every z is 2-D
+        recurrent = any(type(l).__name__ in ("LSTM", "GRU", "SimpleRNN", "RNN") for l in _flat_layers(model))
+        zs, inp, outs, grads = perturbed_pass(run, seed, force_jit=recurrent)
         order = list(state["order"])
     finally:
         for name, l in layers.items():
