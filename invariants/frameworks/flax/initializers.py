@@ -72,30 +72,28 @@ def _pack(parts: Sequence[Any]) -> np.ndarray:
     return arrs[0] if len(arrs) == 1 else np.concatenate(arrs, axis=-1)
 
 
-def _linen_getter(paths: Sequence[str]) -> Callable[[Any], Sequence[Any]]:
-    def get(params: Any) -> list[Any]:
+def _getter(paths: Sequence[str], step: Callable[[Any, str], Any]) -> Callable[[Any], Sequence[Any]]:
+    """``root -> [the value at each dotted path]``, walking each part with ``step(obj, part)``."""
+    def get(root: Any) -> list[Any]:
         out = []
         for path in paths:
-            obj = params
+            obj = root
             for part in path.split("."):
-                obj = obj[part]
+                obj = step(obj, part)
             out.append(obj)
         return out
 
     return get
+
+
+def _linen_getter(paths: Sequence[str]) -> Callable[[Any], Sequence[Any]]:
+    """Values at dotted paths of a Linen params tree (dict keys)."""
+    return _getter(paths, lambda obj, part: obj[part])
 
 
 def _nnx_getter(paths: Sequence[str]) -> Callable[[Any], Sequence[Any]]:
-    def get(module: Any) -> list[Any]:
-        out = []
-        for path in paths:
-            obj = module
-            for part in path.split("."):
-                obj = getattr(obj, part)
-            out.append(obj)
-        return out
-
-    return get
+    """Values at dotted paths of an NNX module (attributes)."""
+    return _getter(paths, getattr)
 
 
 def _gate_blocks(layer: Layer, names: Sequence[str]) -> tuple[Block, ...]:
