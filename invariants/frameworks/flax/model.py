@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from invariants.layers import JAX, KERAS, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer, Layout
-from invariants.frameworks.jax.probe import perturbed_pass
+from invariants.frameworks.jax.probe import perturbed_pass, record
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, units_last, varies
 
 _NODE_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.Embed)
@@ -155,15 +155,7 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
             return out
         path = "/".join(str(p) for p in mod.path)
         seen.setdefault(path, mod)
-        if path in state["z"]:
-            return out
-        if state["eps"] is not None and path in state["eps"]:
-            out = out + state["eps"][path]
-        state["z"][path] = out
-        state["order"].append(path)
-        if args and hasattr(args[0], "shape") and len(args[0].shape):
-            state["inp"][path] = jnp.any(args[0] != args[0][:1])
-        return out
+        return record(state, path, out, args)
 
     def run(eps: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
         state["eps"], state["z"], state["inp"], state["order"] = eps, {}, {}, []

@@ -47,4 +47,22 @@ def perturbed_pass(run: Callable[[Any], tuple[list[Any], dict[str, Any], dict[st
     return zs, inp, outs, grads
 
 
-__all__ = ["perturbed_pass"]
+def record(state: dict[str, Any], name: str, z: Any, args: tuple) -> Any:
+    """Record node ``name``'s output on its first call in a probe ``state`` and return it (``+ eps``).
+
+    ``state`` holds ``eps`` (``None`` or ``{node: array}``), ``z`` (``{node: output}``), ``order``
+    (node names in call order) and ``inp`` (``{node: whether its first input differs across the
+    batch}``).  A later call of the same node (a shared layer) is returned unchanged and unrecorded.
+    """
+    if name in state["z"]:
+        return z
+    if state["eps"] is not None and name in state["eps"]:
+        z = z + state["eps"][name]
+    state["z"][name] = z
+    state["order"].append(name)
+    if args and hasattr(args[0], "shape") and len(args[0].shape):
+        state["inp"][name] = jnp.any(args[0] != args[0][:1])
+    return z
+
+
+__all__ = ["perturbed_pass", "record"]

@@ -215,9 +215,8 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     if keras.backend.backend() != "jax":
         raise RuntimeError(f"the probe needs the jax backend (this is {keras.backend.backend()!r})")
     import jax
-    import jax.numpy as jnp
 
-    from invariants.frameworks.jax.probe import perturbed_pass  # imports jax: only on the jax backend
+    from invariants.frameworks.jax.probe import perturbed_pass, record  # imports jax: only on the jax backend
 
     state: dict[str, Any] = {"eps": None, "z": {}, "inp": {}, "order": []}
     saved: dict[str, Any] = {}
@@ -234,13 +233,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
             finally:
                 if act is not None:
                     object.__setattr__(l, "activation", act)
-            if name not in state["z"]:
-                if state["eps"] is not None and name in state["eps"]:
-                    z = z + state["eps"][name]
-                state["z"][name] = z
-                state["order"].append(name)
-                if args and hasattr(args[0], "shape") and len(args[0].shape):
-                    state["inp"][name] = jnp.any(args[0] != args[0][:1])
+            z = record(state, name, z, args)
             return act(z) if act is not None else z
 
         return call
