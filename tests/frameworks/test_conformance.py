@@ -9,6 +9,7 @@ import importlib
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from invariants.core.errors import FrameworkUnavailable
@@ -141,3 +142,65 @@ def test_a_builtin_name_cannot_be_taken_by_a_plugin(monkeypatch):
     finally:
         monkeypatch.undo()
         registry.refresh()
+
+
+# ------------------------------------------------------------------ mutation self-test of the checks
+def _mutant(stub: Framework, **overrides) -> Framework:
+    """The stub framework with one part broken (a subclass overriding exactly that part)."""
+    return type("Mutant", (type(stub),), overrides)()
+
+
+def _seedless(self, fn, shape):  # every seed gives the same draw
+    draw = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    return lambda seed: draw.copy()
+
+
+def _stateful(self, fn, shape):  # draws from hidden state, not from the seed
+    rng = np.random.default_rng(0)
+    return lambda seed: rng.normal(size=shape).astype(np.float32)
+
+
+def _integer(self, fn, shape):  # a non-floating draw
+    return lambda seed: np.random.default_rng(seed).integers(-3, 3, size=shape)
+
+
+def _short(self, fn, shape):  # one value short of the subject's shape
+    return lambda seed: np.random.default_rng(seed).normal(size=(shape[0], shape[1] - 1)).astype(np.float32)
+
+
+def _padded_shape(self, layer):  # a layout that stores more values than the layer has weights
+    return (*type(self).__mro__[1].shape(self, layer), 2)
+
+
+def _greedy(self, fn):  # claims every callable
+    return True
+
+
+def _lossy_view(self, module, parts, name, batch, seed):  # drops the last parameter tensor
+    view = type(self).__mro__[1].view(self, module, parts, name, batch, seed)
+    return type(view)(view.framework, view.name, view.params[:-1], view.nodes[:-1], view.probe)
+
+
+MUTANTS = [
+    ("seed ignored", {"wrap": _seedless}, conformance.check_sampler_independence),
+    ("hidden RNG state", {"wrap": _stateful}, conformance.check_sampler_determinism),
+    ("integer draws", {"wrap": _integer}, conformance.check_draw_shape_dtype),
+    ("wrong draw shape", {"wrap": _short}, conformance.check_draw_shape_dtype),
+    ("layout holds extra values", {"shape": _padded_shape}, conformance.check_layout_fans),
+    ("claims every callable", {"owns_callable": _greedy}, conformance.check_owns_callable),
+    ("view drops a tensor", {"view": _lossy_view}, conformance.check_model_view),
+    ("bad name", {"name": "not a name"}, conformance.check_identity),
+]
+
+
+@pytest.mark.parametrize("what, overrides, check", MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_check_rejects_a_broken_framework(what, overrides, check, stub_installed):
+    """Each conformance check fails on a framework broken in the way it guards against ..."""
+    with pytest.raises(AssertionError):
+        check(_mutant(stub_installed, **overrides))
+
+
+@pytest.mark.parametrize("what, overrides, check", MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_check_accepts_the_intact_framework(what, overrides, check, stub_installed):
+    """... and passes on the same framework intact."""
+    check(stub_installed)
