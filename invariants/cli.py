@@ -225,27 +225,24 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     cfg = _audit_config(args)
     json_to_stdout = args.json_path == "-"
     out = sys.stderr if json_to_stdout else sys.stdout
-    try:
-        if args.target in names("initializers"):
-            if args.expect or args.layer:
-                raise UsageError("--expect and --layer apply to a MODULE:ATTR target, not to a framework catalogue")
-            if args.framework and args.framework != args.target:
-                raise UsageError(f"--framework {args.framework} contradicts the catalogue target {args.target}")
-            progress = None if (args.quiet or json_to_stdout) else AuditProgress(sys.stderr)
-            try:
-                report = catalogue(args.target, cfg, progress=progress)
-            finally:
-                if progress is not None:
-                    progress.close()
-        elif ":" in args.target:
-            _require_framework(args.framework or "numpy")
-            report = initializer(args.target, expect=args.expect, layer=args.layer or None,
-                                 framework=args.framework or "numpy", config=cfg, target=args.target)
-        else:
-            raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(names('initializers'))}) "
-                             "or MODULE:ATTR")
-    except ValueError as exc:  # specs and laws reject bad text with plain ValueErrors: a usage error here
-        raise UsageError(" ".join(str(exc).split())) from exc
+    if args.target in names("initializers"):
+        if args.expect or args.layer:
+            raise UsageError("--expect and --layer apply to a MODULE:ATTR target, not to a framework catalogue")
+        if args.framework and args.framework != args.target:
+            raise UsageError(f"--framework {args.framework} contradicts the catalogue target {args.target}")
+        progress = None if (args.quiet or json_to_stdout) else AuditProgress(sys.stderr)
+        try:
+            report = catalogue(args.target, cfg, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+    elif ":" in args.target:
+        _require_framework(args.framework or "numpy")
+        report = initializer(args.target, expect=args.expect, layer=args.layer or None,
+                             framework=args.framework or "numpy", config=cfg, target=args.target)
+    else:
+        raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(names('initializers'))}) "
+                         "or MODULE:ATTR")
     if args.quiet:
         text = render_audit_findings(report) if not report.ok else ""
     else:
@@ -270,8 +267,6 @@ def _cmd_identify(args: argparse.Namespace) -> int:
         fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg)
     except FrameworkUnavailable as exc:
         raise UsageError(f"--framework {args.framework}: not available: {exc.hint}") from exc
-    except ValueError as exc:  # as in _cmd_audit
-        raise UsageError(" ".join(str(exc).split())) from exc
     print(render_fingerprint(fp), file=sys.stderr if args.json_path == "-" else sys.stdout)
     _write_json(args.json_path, fp.to_dict())
     return _exit(fp)

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from invariants.core.errors import BadInput
+
 KINDS = ("normal", "uniform", "truncated_normal", "constant", "orthogonal")
 
 
@@ -73,7 +75,7 @@ class Law:
     def uniform(lo: float, hi: float, label: str = "") -> "Law":
         lo, hi = float(lo), float(hi)
         if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
-            raise ValueError(f"uniform bounds must be finite with lo < hi, got ({lo!r}, {hi!r})")
+            raise BadInput(f"uniform bounds must be finite with lo < hi, got ({lo!r}, {hi!r})")
         return Law("uniform", (lo + hi) / 2, (hi - lo) ** 2 / 12, lo, hi, 1.8, lo, hi - lo,
                    label=label or f"U({lo:.6g}, {hi:.6g})")
 
@@ -83,12 +85,12 @@ class Law:
         scale = _positive(scale, "scale")
         loc, lo, hi = float(loc), float(lo), float(hi)
         if not hi > lo:
-            raise ValueError(f"truncation bounds need lo < hi, got ({lo!r}, {hi!r})")
+            raise BadInput(f"truncation bounds need lo < hi, got ({lo!r}, {hi!r})")
         a, b = (lo - loc) / scale, (hi - loc) / scale
         m0, v0, kurt_excess = _tn_moments(a, b)
         mean, var = loc + scale * m0, scale * scale * v0
         if not (var > 0 and math.isfinite(var)):
-            raise ValueError(f"truncation [{lo!r}, {hi!r}] leaves no mass under N({loc!r}, {scale!r}^2)")
+            raise BadInput(f"truncation [{lo!r}, {hi!r}] leaves no mass under N({loc!r}, {scale!r}^2)")
         return Law("truncated_normal", mean, var, max(lo, -math.inf), min(hi, math.inf), kurt_excess + 3.0,
                    loc, scale, label=label or f"TN({loc:.6g}, {scale:.6g}^2; [{lo:.6g}, {hi:.6g}])")
 
@@ -96,7 +98,7 @@ class Law:
     def constant(value: float, label: str = "") -> "Law":
         value = float(value)
         if not math.isfinite(value):
-            raise ValueError(f"constant must be finite, got {value!r}")
+            raise BadInput(f"constant must be finite, got {value!r}")
         return Law("constant", value, 0.0, value, value, math.nan, value, 0.0,
                    label=label or f"constant {value:.6g}")
 
@@ -148,9 +150,9 @@ def matrix_dims(shape: tuple[int, ...], unit_axis: int = 0) -> tuple[int, int]:
     """
     shape = tuple(int(s) for s in shape)
     if len(shape) < 2:
-        raise ValueError(f"an orthogonal matrix needs at least 2 dims, got shape {shape}")
+        raise BadInput(f"an orthogonal matrix needs at least 2 dims, got shape {shape}")
     if not -len(shape) <= unit_axis < len(shape):
-        raise ValueError(f"unit axis {unit_axis} is out of range for shape {shape}")
+        raise BadInput(f"unit axis {unit_axis} is out of range for shape {shape}")
     a = unit_axis % len(shape)
     n = int(np.prod(shape))
     return (n // shape[a], shape[a]) if a == len(shape) - 1 else (shape[a], n // shape[a])
@@ -165,7 +167,7 @@ def flattening_name(unit_axis: int) -> str:
     for name, axis in FLATTENINGS.items():
         if axis == unit_axis:
             return name
-    raise ValueError(f"no orthogonal flattening keeps axis {unit_axis}; known: {FLATTENINGS}")
+    raise BadInput(f"no orthogonal flattening keeps axis {unit_axis}; known: {FLATTENINGS}")
 
 
 def as_matrix(x: np.ndarray, unit_axis: int = 0) -> np.ndarray:
@@ -180,7 +182,7 @@ def as_matrix(x: np.ndarray, unit_axis: int = 0) -> np.ndarray:
 def _positive(value: float, what: str) -> float:
     value = float(value)
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{what} must be finite and > 0, got {value!r}")
+        raise BadInput(f"{what} must be finite and > 0, got {value!r}")
     return value
 
 

@@ -28,6 +28,7 @@ from typing import Literal, Sequence
 import numpy as np
 from scipy import optimize, stats
 
+from invariants.core.errors import BadInput
 from invariants.laws import FLATTENINGS, Law, flattening_name
 
 Mode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
@@ -44,7 +45,7 @@ TRUNCATED_NORMAL_STD: float = float(stats.truncnorm.std(-TRUNCATION, TRUNCATION)
 
 def _check_fan(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be an integer >= 1, got {value!r}")
+        raise BadInput(f"{what} must be an integer >= 1, got {value!r}")
     return int(value)
 
 
@@ -52,12 +53,12 @@ def _check_shape(shape: Sequence[int]) -> tuple[int, ...]:
     try:
         dims = tuple(shape)
     except TypeError:
-        raise ValueError(f"shape must be a sequence of integers, got {shape!r}") from None
+        raise BadInput(f"shape must be a sequence of integers, got {shape!r}") from None
     if len(dims) < 2:
-        raise ValueError(f"weight shape needs at least 2 dims (fan_in/fan_out), got {dims!r}")
+        raise BadInput(f"weight shape needs at least 2 dims (fan_in/fan_out), got {dims!r}")
     for d in dims:
         if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
-            raise ValueError(f"shape dims must be integers >= 1, got {dims!r}")
+            raise BadInput(f"shape dims must be integers >= 1, got {dims!r}")
     return tuple(int(d) for d in dims)
 
 
@@ -88,17 +89,17 @@ class VarianceScaling:
 
     def __post_init__(self) -> None:
         if isinstance(self.scale, bool) or not isinstance(self.scale, numbers.Real):
-            raise ValueError(f"scale must be a real number, got {self.scale!r}")
+            raise BadInput(f"scale must be a real number, got {self.scale!r}")
         if not (math.isfinite(self.scale) and self.scale > 0):
-            raise ValueError(f"scale must be finite and > 0, got {self.scale!r}")
+            raise BadInput(f"scale must be finite and > 0, got {self.scale!r}")
         if self.mode not in MODES:
-            raise ValueError(f"unknown mode {self.mode!r}; expected one of {MODES}")
+            raise BadInput(f"unknown mode {self.mode!r}; expected one of {MODES}")
         if self.distribution not in DISTRIBUTIONS:
-            raise ValueError(f"unknown distribution {self.distribution!r}; expected one of {DISTRIBUTIONS}")
+            raise BadInput(f"unknown distribution {self.distribution!r}; expected one of {DISTRIBUTIONS}")
         if not isinstance(self.corrected, bool):
-            raise ValueError(f"corrected must be a bool, got {self.corrected!r}")
+            raise BadInput(f"corrected must be a bool, got {self.corrected!r}")
         if not self.corrected and self.distribution != "truncated_normal":
-            raise ValueError("corrected=False applies to distribution='truncated_normal' only")
+            raise BadInput("corrected=False applies to distribution='truncated_normal' only")
 
     def fan(self, fan_in: int, fan_out: int) -> float:
         """The denominator ``n`` selected by :attr:`mode` (dimensionless count, may be non-integer).
@@ -174,7 +175,7 @@ class VarianceScaling:
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         out_dtype = np.dtype(dtype)
         if out_dtype.kind != "f":
-            raise ValueError(f"dtype must be a real floating dtype, got {out_dtype}")
+            raise BadInput(f"dtype must be a real floating dtype, got {out_dtype}")
         s = self.stddev(fan_in, fan_out)
         if self.distribution == "normal":
             values = rng.standard_normal(dims) * s
@@ -276,7 +277,7 @@ def _num(x: float) -> str:
 
 def _real(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        raise ValueError(f"{what} must be a finite real number, got {value!r}")
+        raise BadInput(f"{what} must be a finite real number, got {value!r}")
     return float(value)
 
 
@@ -296,7 +297,7 @@ class Normal:
     def __post_init__(self) -> None:
         _real(self.mean, "mean")
         if _real(self.std, "std") <= 0:
-            raise ValueError(f"std must be > 0, got {self.std!r}")
+            raise BadInput(f"std must be > 0, got {self.std!r}")
 
     def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
         return Law.normal(self.mean, self.std, label=self.text())
@@ -322,7 +323,7 @@ class Uniform:
 
     def __post_init__(self) -> None:
         if not _real(self.a, "a") < _real(self.b, "b"):
-            raise ValueError(f"uniform needs a < b, got a={self.a!r}, b={self.b!r}")
+            raise BadInput(f"uniform needs a < b, got a={self.a!r}, b={self.b!r}")
 
     def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
         return Law.uniform(self.a, self.b, label=self.text())
@@ -367,13 +368,13 @@ class TruncatedNormal:
     def __post_init__(self) -> None:
         _real(self.mean, "mean")
         if _real(self.std, "std") <= 0:
-            raise ValueError(f"std must be > 0, got {self.std!r}")
+            raise BadInput(f"std must be > 0, got {self.std!r}")
         if not _real(self.a, "a") < _real(self.b, "b"):
-            raise ValueError(f"truncated_normal needs a < b, got a={self.a!r}, b={self.b!r}")
+            raise BadInput(f"truncated_normal needs a < b, got a={self.a!r}, b={self.b!r}")
         if self.bounds not in BOUNDS_UNITS:
-            raise ValueError(f"bounds must be one of {BOUNDS_UNITS}, got {self.bounds!r}")
+            raise BadInput(f"bounds must be one of {BOUNDS_UNITS}, got {self.bounds!r}")
         if not isinstance(self.corrected, bool):
-            raise ValueError(f"corrected must be a bool, got {self.corrected!r}")
+            raise BadInput(f"corrected must be a bool, got {self.corrected!r}")
         self.law()  # validates reachability
 
     def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
@@ -400,7 +401,7 @@ def _solve_sigma(mean: float, std: float, lo: float, hi: float) -> float:
         return float(stats.truncnorm.std((lo - mean) / s, (hi - mean) / s, loc=mean, scale=s)) - std
 
     if not lo < mean < hi or std >= (hi - lo) / math.sqrt(12.0) * (1 - 1e-9):
-        raise ValueError(f"no normal truncated to [{lo!r}, {hi!r}] has std {std!r}")
+        raise BadInput(f"no normal truncated to [{lo!r}, {hi!r}] has std {std!r}")
     return math.exp(optimize.brentq(f, math.log(std) - 5, math.log((hi - lo) * 1e6), xtol=1e-14))
 
 
@@ -447,9 +448,9 @@ class Orthogonal:
 
     def __post_init__(self) -> None:
         if _real(self.gain, "gain") <= 0:
-            raise ValueError(f"gain must be > 0, got {self.gain!r}")
+            raise BadInput(f"gain must be > 0, got {self.gain!r}")
         if self.rows_axis is not None and self.rows_axis not in FLATTENINGS:
-            raise ValueError(f"rows_axis must be 'first' or 'last', got {self.rows_axis!r}")
+            raise BadInput(f"rows_axis must be 'first' or 'last', got {self.rows_axis!r}")
 
     def for_unit_axis(self, unit_axis: int) -> "Orthogonal":
         """This spec with the flattening that keeps ``unit_axis`` whole (a framework layout's
@@ -462,7 +463,7 @@ class Orthogonal:
 
     def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
         if shape is None:
-            raise ValueError("an orthogonal law needs the tensor shape")
+            raise BadInput("an orthogonal law needs the tensor shape")
         return Law.orthogonal(self.gain, tuple(shape), FLATTENINGS[self.rows_axis or "first"], label=self.text())
 
     def text(self) -> str:
@@ -517,19 +518,19 @@ def split_args(body: str) -> list[str]:
         elif ch == ")":
             depth -= 1
             if depth < 0:
-                raise ValueError("unbalanced parentheses")
+                raise BadInput("unbalanced parentheses")
         if ch == "," and depth == 0:
             parts.append("".join(cur).strip())
             cur = []
         else:
             cur.append(ch)
     if depth:
-        raise ValueError("unbalanced parentheses")
+        raise BadInput("unbalanced parentheses")
     tail = "".join(cur).strip()
     if tail or parts:
         parts.append(tail)
     if any(not p for p in parts):
-        raise ValueError("empty argument")
+        raise BadInput("empty argument")
     return parts
 
 
@@ -547,7 +548,7 @@ def _value(text: str) -> object:
         pass
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", low):
         return low
-    raise ValueError(f"cannot read value {text.strip()!r}")
+    raise BadInput(f"cannot read value {text.strip()!r}")
 
 
 def parse_spec(text: str) -> Spec:
@@ -568,24 +569,24 @@ def parse_spec(text: str) -> Spec:
         ValueError: one line naming the problem (unknown name, bad argument, out-of-range value).
     """
     if not isinstance(text, str):
-        raise ValueError(f"spec must be a string, got {type(text).__name__}")
+        raise BadInput(f"spec must be a string, got {type(text).__name__}")
     m = _CALL.match(text)
     if not m:
-        raise ValueError(f"cannot parse spec {text!r}; expected NAME or NAME(ARGS), e.g. he_normal or normal(std=0.02)")
+        raise BadInput(f"cannot parse spec {text!r}; expected NAME or NAME(ARGS), e.g. he_normal or normal(std=0.02)")
     name, body = m.group(1).lower(), m.group(2)
     if body is None:
         if name in SPEC_ALIASES:
             return SPEC_ALIASES[name]
-        raise ValueError(f"unknown spec {name!r}; known: {', '.join(sorted(set(SPEC_ALIASES) | set(_FUNCS)))}")
+        raise BadInput(f"unknown spec {name!r}; known: {', '.join(sorted(set(SPEC_ALIASES) | set(_FUNCS)))}")
     if name not in _FUNCS:
         if name in SPEC_ALIASES and not body.strip():
             return SPEC_ALIASES[name]
-        raise ValueError(f"unknown spec function {name!r}; known: {', '.join(sorted(_FUNCS))}")
+        raise BadInput(f"unknown spec function {name!r}; known: {', '.join(sorted(_FUNCS))}")
     cls, positional, aliases = _FUNCS[name]
     try:
         args = split_args(body)
     except ValueError as exc:
-        raise ValueError(f"cannot parse spec {text!r}: {exc}") from None
+        raise BadInput(f"cannot parse spec {text!r}: {exc}") from None
     kwargs: dict[str, object] = {}
     seen_kw = False
     for i, arg in enumerate(args):
@@ -596,20 +597,20 @@ def parse_spec(text: str) -> Spec:
             seen_kw = True
         else:
             if seen_kw:
-                raise ValueError(f"spec {text!r}: positional argument after a keyword argument")
+                raise BadInput(f"spec {text!r}: positional argument after a keyword argument")
             if i >= len(positional):
-                raise ValueError(f"spec {name}() takes at most {len(positional)} positional arguments")
+                raise BadInput(f"spec {name}() takes at most {len(positional)} positional arguments")
             key, val = positional[i], arg
         if key in kwargs:
-            raise ValueError(f"spec {text!r}: argument {key!r} given twice")
+            raise BadInput(f"spec {text!r}: argument {key!r} given twice")
         kwargs[key] = _value(val)
     fields = {f for f in cls.__dataclass_fields__ if f != "name"}
     unknown = sorted(set(kwargs) - fields)
     if unknown:
-        raise ValueError(f"spec {name}() has no argument {unknown[0]!r}; arguments: {', '.join(sorted(fields))}")
+        raise BadInput(f"spec {name}() has no argument {unknown[0]!r}; arguments: {', '.join(sorted(fields))}")
     if cls is Uniform and set(kwargs) != {"a", "b"}:
-        raise ValueError("uniform() needs both bounds, e.g. uniform(-0.05, 0.05)")
+        raise BadInput("uniform() needs both bounds, e.g. uniform(-0.05, 0.05)")
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"invalid spec {text!r}: {exc}") from None
+        raise BadInput(f"invalid spec {text!r}: {exc}") from None

@@ -43,6 +43,7 @@ from invariants.frameworks.subjects import (
     numel,
     seed_sequence,
 )
+from invariants.core.errors import BadInput
 from invariants.core.results import ERROR as SEVERE
 from invariants.core.results import NOTE, Finding, describe
 from invariants.laws import FLATTENINGS, Law
@@ -128,8 +129,8 @@ def check_size(shape: Sequence[int], cfg: AuditConfig, what: str) -> None:
     """
     n = math.prod(int(s) for s in shape)
     if n > cfg.max_elements:
-        raise ValueError(f"{what}: a tensor of shape {tuple(int(s) for s in shape)} has {n:,} elements, more than "
-                         f"the audit limit of {cfg.max_elements:,} (AuditConfig.max_elements); audit a smaller layer")
+        raise BadInput(f"{what}: a tensor of shape {tuple(int(s) for s in shape)} has {n:,} elements, more than "
+                       f"the audit limit of {cfg.max_elements:,} (AuditConfig.max_elements); audit a smaller layer")
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -254,7 +255,7 @@ def resolve(spec: Spec, fans: tuple[int, int] | None, shape: tuple[int, ...]) ->
     """
     if getattr(spec, "uses_fans", False):
         if fans is None:
-            raise ValueError(f"{spec.text()} needs fans, and this tensor has none")
+            raise BadInput(f"{spec.text()} needs fans, and this tensor has none")
         return spec.law(int(fans[0]), int(fans[1]), shape)
     return spec.law(None, None, shape)
 
