@@ -5,6 +5,7 @@ Vocabulary, layout and the evidence conventions: see :mod:`invariants.claims.sym
 """
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -76,9 +77,14 @@ def tied_structure_property(seen: dict, make_opt=make_optimizer, max_examples: i
     parameters and gradients are finite (a diverging run is checked up to its first overflow: inf − inf
     gives nan, and nan ≠ nan).  ``make_opt`` is swappable for the mutation test."""
 
+    # runs are told apart by their index: id(cfg) of a freed example is reused by later ones, which made the
+    # counts depend on the process's allocation history (what other tests ran before in the same worker)
+    runs = itertools.count()
+
     @verify_settings(max_examples)
     @given(structure_configs())
     def prop(cfg):
+        run = next(runs)
         for key in ("optimizer", "activation", "weight"):
             seen.setdefault(key, set()).add(cfg[key])
         arch, params, x, t = _structure_net(cfg)
@@ -89,14 +95,14 @@ def tied_structure_property(seen: dict, make_opt=make_optimizer, max_examples: i
             if not all(np.all(np.isfinite(v)) for v in (*params.values(), *grads.values())):
                 # a diverging run (e.g. identity, weight 1, SGD) overflows to inf and then nan; nan != nan,
                 # so "equal entries" is meaningless there: the structure is a claim about finite steps
-                seen.setdefault("#diverged runs", set()).add(id(cfg))
+                seen.setdefault("#diverged runs", set()).add(run)
                 break
             for l in range(1, arch.depth + 1):
                 kind = _layer_kind(arch, l)
                 assert _structure(grads[f"W{l}"], kind), f"step {step}: ∂L/∂W{l} lost its '{kind}' structure"
                 assert _structure(params[f"W{l}"], kind), f"step {step}: W{l} lost its '{kind}' structure"
             if any(np.any(grads[f"W{l}"] != 0) for l in range(2, arch.depth)):
-                seen.setdefault("#nonzero hidden-to-hidden gradients", set()).add((id(cfg), step))
+                seen.setdefault("#nonzero hidden-to-hidden gradients", set()).add((run, step))
             params = opt.step(params, grads)
 
     return prop
