@@ -136,6 +136,10 @@ class Node:
         weight, bias: its parameters (``bias`` may be ``None``).
         activation: name of the activation applied directly to the output, when the extractor can see
             it (a key of :data:`ACTIVATION_DERIVATIVES`), else ``None``.
+        scale_invariant: ``True`` when the output feeds a normalization directly (BatchNorm, LayerNorm,
+            GroupNorm, RMSNorm over the output units), so rescaling this layer's weight and bias leaves
+            the network function unchanged; ``False`` when the probe saw it feed something else; ``None``
+            when unknown.
     """
 
     name: str
@@ -144,6 +148,7 @@ class Node:
     weight: Param
     bias: Param | None = None
     activation: str | None = None
+    scale_invariant: bool | None = None
 
     @property
     def n_units(self) -> int:
@@ -235,6 +240,8 @@ class ModelView:
         exact_ties: per node, unit classes computed exactly from incoming *and* outgoing weights (the
             reference network, :func:`invariants.symmetry.unit_classes`); ``None``: use the probe.
         mean_field: for the reference network, a callable returning the mean-field per-layer factors.
+        hints: facts the model declares about its own init, read by the extractor (e.g. a HuggingFace
+            config's ``{"initializer_range": 0.02}``); checks may use them, never require them.
     """
 
     framework: str
@@ -245,6 +252,7 @@ class ModelView:
     probe_error: str = ""
     exact_ties: dict[str, list[tuple[int, ...]]] | None = None
     mean_field: Callable[[], dict[str, Any]] | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_values(self) -> int:
