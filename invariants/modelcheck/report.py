@@ -110,6 +110,58 @@ class TensorRow:
 
 
 @dataclass
+class Skipped:
+    """A parameter tensor no check analysed, with the reason (``n`` = its number of values)."""
+
+    name: str
+    n: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "n": self.n, "reason": self.reason}
+
+
+#: default share of parameter values that must be analysed for a verdict other than ``incomplete``
+MIN_COVERAGE = 0.95
+
+
+@dataclass
+class Coverage:
+    """What the check analysed and what it did not (a check never passes what it did not read).
+
+    Attributes:
+        tensors, total_tensors: parameter tensors analysed / in the model (tied tensors counted once).
+        values, total_values: parameter values in the analysed tensors / in the model.
+        not_analysed: every tensor not analysed, with the reason.
+        signal: ``None`` when signal propagation was measured, else why not (``"not checked: ..."``).
+        min_share: the share of values below which the verdict is ``incomplete``.
+    """
+
+    tensors: int
+    total_tensors: int
+    values: int
+    total_values: int
+    not_analysed: list[Skipped] = field(default_factory=list)
+    signal: str | None = None
+    min_share: float = MIN_COVERAGE
+
+    @property
+    def share(self) -> float:
+        """Analysed share of the parameter values (1.0 for a model without parameters)."""
+        return self.values / self.total_values if self.total_values else 1.0
+
+    @property
+    def complete(self) -> bool:
+        return self.share >= self.min_share and self.signal is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tensors": self.tensors, "total_tensors": self.total_tensors, "values": self.values,
+                "total_values": self.total_values, "share": self.share, "min_share": self.min_share,
+                "signal": self.signal, "complete": self.complete,
+                "not_analysed": [s.to_dict() for s in self.not_analysed]}
+
+
+@dataclass
 class ModelReport:
     """The result of :func:`invariants.modelcheck.check_model`.
 
