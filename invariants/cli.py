@@ -127,7 +127,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _exit(result) -> int:
-    """Exit code of a finished command from its result (:class:`invariants.core.results.Result`)."""
+    """Exit code of a finished command from its result (:class:`invariants.core.results.Result`): a result
+    with its own ``exit_code`` (a model check: 0 healthy, 1 unhealthy, 3 incomplete) gives it, else 0 ok /
+    1 findings."""
+    code = getattr(result, "exit_code", None)
+    if isinstance(code, int):
+        return code
     return EXIT_OK if result.ok else EXIT_FINDINGS
 
 
@@ -282,12 +287,27 @@ def _add_check_model(subparsers: argparse._SubParsersAction) -> None:
         "signal propagation)",
         description="Check the initialization of the model returned by MODULE:FACTORY (a PyTorch nn.Module, a Keras "
         "model, a Flax (module, variables) pair or a reference (Architecture, params) pair; optionally with an "
-        "example input as the last tuple element). Exit code 0: healthy (notes allowed); 1: errors; 2: usage error "
-        "or bad input (unimportable target, unsupported object, framework not installed).",
+        "example input as the last tuple element, a tuple for several positional inputs or a dict of keyword "
+        "inputs such as {'input_ids': ids}). Every parameter tensor is either analysed or listed as not analysed "
+        "with the reason; the verdict line states the analysed share of tensors and values and whether signal "
+        "propagation was checked. Exit code 0: healthy (no errors, notes allowed, at least --min-coverage of the "
+        "values analysed and the probe ran, or was skipped with --no-probe); 1: errors (whatever the coverage); "
+        "2: usage error, bad input or a crash (unimportable target, unsupported object, framework not installed; "
+        "one line on stderr); 3: incomplete (no errors, but too little analysed or the probe could not run: "
+        "not a pass).",
     )
     p.add_argument("target", metavar="TARGET", help="MODULE:FACTORY, e.g. mypkg.models:build_model")
-    p.add_argument("--input-shape", metavar="SHAPE", help="probe input N(0, 1) of this shape, e.g. 32,3,32,32 "
-                   "(default: given by the factory, or inferred from the first layer)")
+    p.add_argument("--input-shape", metavar="SHAPE", action="append",
+                   help="probe input N(0, 1) of this shape, e.g. 32,3,32,32; or a keyword input NAME=SHAPE, repeatable "
+                   "(input_ids=8,16 --input-shape decoder_input_ids=8,16: names ending in 'ids' get token ids below "
+                   "the model's vocabulary size) (default: given by the factory, else inferred from the model's "
+                   "config or its first layer)")
+    p.add_argument("--no-probe", action="store_true",
+                   help="skip the probe pass: signal propagation is not checked, by request (the verdict says so and "
+                   "may still be healthy)")
+    p.add_argument("--min-coverage", type=float, default=None, metavar="SHARE",
+                   help="share of the parameter values that must be analysed for a healthy verdict (default 0.95); "
+                   "below it the verdict is incomplete (exit 3)")
     p.add_argument("--profile", default=None, metavar="NAME",
                    help="statistical profile: fast (default, or $INVARIANTS_PROFILE) or thorough")
     p.add_argument("--framework", metavar="NAME", help="force the framework (torch, keras, flax, reference)")
@@ -307,22 +327,45 @@ def _cmd_check_model(args: argparse.Namespace) -> int:
         profile = get_profile(args.profile)
     except ValueError as exc:
         raise UsageError(f"--profile: {exc}") from exc
-    x = None
-    if args.input_shape:
-        import numpy as np
+    from invariants.modelcheck.report import MIN_COVERAGE
 
-        try:
-            shape = tuple(int(s) for s in args.input_shape.replace("x", ",").split(",") if s.strip())
-            if not shape or any(s < 1 for s in shape):
-                raise ValueError
-        except ValueError:
-            raise UsageError(f"--input-shape: expected positive integers like 32,3,32,32, got {args.input_shape!r}")
-        x = np.random.default_rng(args.seed).standard_normal(shape).astype(np.float32)
-    report = check_model(args.target, example_input=x, profile=profile, seed=args.seed, framework=args.framework)
+    shapes = _input_shapes(args.input_shape)
+    min_cov = MIN_COVERAGE if args.min_coverage is None else args.min_coverage
+    if not 0.0 <= min_cov <= 1.0:
+        raise UsageError(f"--min-coverage: expected a share in [0, 1], got {args.min_coverage!r}")
+    report = check_model(args.target, input_shape=shapes, profile=profile, seed=args.seed, framework=args.framework,
+                         min_coverage=min_cov, probe=not args.no_probe)
     out = sys.stderr if args.json_path == "-" else sys.stdout
     print(render_model_findings(report) if args.quiet else render_model(report), file=out)
     _write_json(args.json_path, report.to_dict())
     return _exit(report)
+
+
+def _input_shapes(values: "list[str] | None"):
+    """``--input-shape`` values -> one shape, or ``{name: shape}`` (every value ``NAME=SHAPE``).
+
+    Raises:
+        UsageError: a malformed shape, a mix of positional and keyword shapes, or two positional shapes.
+    """
+    if not values:
+        return None
+
+    def shape(text: str, whole: str) -> tuple[int, ...]:
+        try:
+            out = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
+            if not out or any(s < 1 for s in out):
+                raise ValueError
+        except ValueError:
+            raise UsageError(f"--input-shape: expected positive integers like 32,3,32,32 or input_ids=8,16, "
+                             f"got {whole!r}") from None
+        return out
+
+    named = ["=" in v for v in values]
+    if any(named) and not all(named) or (not any(named) and len(values) > 1):
+        raise UsageError("--input-shape: give one positional shape, or NAME=SHAPE for every keyword input")
+    if not any(named):
+        return shape(values[0], values[0])
+    return {v.split("=", 1)[0].strip(): shape(v.split("=", 1)[1], v) for v in values}
 
 
 # ----------------------------------------------------------------------------------------------- main

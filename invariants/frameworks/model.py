@@ -21,6 +21,8 @@ a torch convolution on axis 1 (NCHW), a JAX/Keras one on the last axis (NHWC).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -86,7 +88,11 @@ class Param:
         layer: layer semantics of a weight (``None`` for biases and norm parameters).
         layout: the :class:`~invariants.layers.Layout` of ``value`` (the framework's, e.g.
             :data:`~invariants.layers.TORCH`; Flax's ``ConvTranspose(transpose_kernel=True)`` kernels
-            are :data:`~invariants.layers.KERAS`).
+            are :data:`~invariants.layers.KERAS`; transformers' ``Conv1D`` weights, stored ``(in, out)``,
+            are :data:`~invariants.layers.JAX`).
+        tied: the tensor's other names when one tensor is registered under several (weight tying,
+            e.g. GPT-2's ``lm_head.weight`` = ``transformer.wte.weight``, or a module shared by two
+            parents): it is one parameter, checked once under :attr:`name`.
     """
 
     name: str
@@ -96,6 +102,7 @@ class Param:
     owner_type: str = ""
     layer: Layer | None = None
     layout: Layout = TORCH
+    tied: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -282,8 +289,12 @@ class ModelView:
                 ``None``: ``hint``.
 
         Returns:
-            ``self``, with :attr:`nodes` in execution order when the probe ran.
+            ``self``, with :attr:`nodes` in execution order when the probe ran.  Inside :func:`no_probe`
+            nothing runs and :attr:`probe_error` says so.
         """
+        if _NO_PROBE.get():
+            self.probe_error = NO_PROBE_REASON
+            return self
         try:
             x, desc = make_input()
         except ValueError as exc:
@@ -299,6 +310,22 @@ class ModelView:
         order = {s.name: i for i, s in enumerate(self.probe.signals)}
         self.nodes.sort(key=lambda n: order.get(n.name, len(order)))
         return self
+
+
+#: :attr:`ModelView.probe_error` of a view extracted inside :func:`no_probe`
+NO_PROBE_REASON = "not run, by request (--no-probe)"
+_NO_PROBE: contextvars.ContextVar[bool] = contextvars.ContextVar("invariants_no_probe", default=False)
+
+
+@contextlib.contextmanager
+def no_probe():
+    """Extract views without the probe pass (``check-model --no-probe``): every framework's extractor
+    goes through :meth:`ModelView.run_probe`, which then records :data:`NO_PROBE_REASON` instead."""
+    token = _NO_PROBE.set(True)
+    try:
+        yield
+    finally:
+        _NO_PROBE.reset(token)
 
 
 # ------------------------------------------------------------------------------------------ activations
@@ -391,6 +418,6 @@ def units_last(a: np.ndarray, axis: int, n_units: int) -> np.ndarray:
 
 
 __all__ = [
-    "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "ModelParts", "ModelView", "Node", "Param", "Probe", "RANDOM_ROLES",
-    "ROLES", "Signal", "activation_key", "units_last", "unpack_model", "varies",
+    "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "NO_PROBE_REASON", "ModelParts", "ModelView", "Node", "Param", "Probe",
+    "RANDOM_ROLES", "ROLES", "Signal", "activation_key", "no_probe", "units_last", "unpack_model", "varies",
 ]

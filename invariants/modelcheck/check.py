@@ -4,13 +4,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from invariants.core.imports import import_attribute
 from invariants.frameworks.errors import BadModel
-from invariants.frameworks.model import ModelView
+from invariants.frameworks.model import NO_PROBE_REASON, RANDOM_ROLES, ModelView, no_probe, unpack_model
 from invariants.frameworks.registry import framework_of, lookup
 from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
-from invariants.modelcheck.report import ERROR, NOTE, Finding, ModelReport
+from invariants.modelcheck.coverage import coverage, non_finite, without
+from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport
 from invariants.modelcheck.signal import signal
 from invariants.modelcheck.variance import constant_row, match, model_budget, units, variance_findings
 
@@ -65,11 +68,27 @@ def model_view(obj: Any, name: str = "model", example_input: Any = None, batch: 
     return fw.model_view(obj, name, example_input, batch, seed)
 
 
-def check_view(view: ModelView, profile: Profile) -> ModelReport:
-    """Run the checks on an extracted view."""
+def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVERAGE,
+               probe: bool = True) -> ModelReport:
+    """Run the checks on an extracted view.
+
+    Args:
+        view: the extracted model.
+        profile: the statistical profile.
+        min_coverage: share of parameter values that must be analysed for a verdict other than
+            ``incomplete`` (:attr:`~invariants.modelcheck.report.Coverage.min_share`).
+        probe: ``False``: signal propagation not checked, by request (a probe in ``view`` is dropped);
+            the report may still be healthy.
+    """
     t0 = time.perf_counter()
+    if not probe:
+        view.probe, view.probe_error = None, NO_PROBE_REASON
     findings: list[Finding] = []
-    if view.probe is None and view.probe_error:
+    bad = non_finite(view)
+    if bad:
+        findings += [f for _, f in bad]
+        view = without(view, {p.name for p, _ in bad})
+    if view.probe is None and view.probe_error and probe:
         findings.append(Finding(NOTE, "probe", (), f"no probe pass: {view.probe_error}. Signal propagation is not "
                                 "measured and gradient-based decisions (ties, revival) fall back to static rules."))
     findings += C.identical_tensors(view)
@@ -85,8 +104,6 @@ def check_view(view: ModelView, profile: Profile) -> ModelReport:
     findings += sig_findings
     rows = [m.row for _, m in results]
     done = {u.param.name for u in us}
-    from invariants.frameworks.model import RANDOM_ROLES
-
     rows += [constant_row(p) for p in view.params if p.role in RANDOM_ROLES and p.name not in done and p.size >= 2
              and p.is_constant()]
     order = {p.name: i for i, p in enumerate(view.params)}
@@ -95,12 +112,16 @@ def check_view(view: ModelView, profile: Profile) -> ModelReport:
     probe_text = view.probe.input if view.probe is not None else f"none ({view.probe_error})"
     if view.probe is not None:
         probe_text = f"{view.probe.batch} inputs, {view.probe.input}"
+    cov = coverage(view, [p for p, _ in bad], min_coverage, probe, profile.max_values)
+    n_params = len(view.params) + len(bad)
+    n_values = view.n_values + sum(p.size for p, _ in bad)
     return ModelReport(view.name, view.framework, profile.name, findings, rows, summary, probe_text,
-                       len(view.params), view.n_values, time.perf_counter() - t0)
+                       n_params, n_values, time.perf_counter() - t0, cov)
 
 
 def check_model(model: Any, *, example_input: Any = None, profile: "str | Profile | None" = None, seed: int = 0,
-                name: str | None = None, framework: str | None = None) -> ModelReport:
+                name: str | None = None, framework: str | None = None, min_coverage: float = MIN_COVERAGE,
+                probe: bool = True, input_shape: "Shapes | None" = None) -> ModelReport:
     """Check a model's initialization: copies, constants, dead and interchangeable units, per-tensor
     variance against the named schemes, and signal propagation on a probe batch.
 
@@ -108,19 +129,29 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         model: a torch ``nn.Module``, a Keras model, a Flax ``(module, variables)`` pair, a reference
             ``(Architecture, params)`` pair (any of them optionally with an example input as a last
             tuple element, or as a dict, see :class:`invariants.frameworks.model.ModelParts`), or
-            ``"module:factory"``.
-        example_input: the probe input (default: given with the model, or inferred from its first layer).
+            ``"module:factory"``.  A torch example input may be a tuple (positional) or a dict
+            (keyword arguments, e.g. ``{"input_ids": ids}``).
+        example_input: the probe input (default: given with the model, or inferred from the model's
+            config or its first layer).
         profile: ``"fast"``, ``"thorough"``, a :class:`Profile`, or ``None`` (the current one).
         seed: seed of the probe input, the probe loss and the framework RNG during the probe.
         name: display name.
         framework: force the framework instead of detecting it.
+        min_coverage: share of the parameter values that must be analysed for a ``healthy`` verdict
+            (below: ``incomplete``).
+        probe: ``False``: no probe pass (signal propagation not checked, by request; may be healthy).
+        input_shape: build the probe input from shapes instead (``example_input`` wins): a shape
+            (``N(0, 1)`` float32, positional) or ``{keyword: shape}`` (a keyword ending in ``ids``
+            gets token ids uniform in ``[0, vocab)``), see :func:`example_from_shapes`.
 
     Returns:
-        :class:`~invariants.modelcheck.report.ModelReport` (``.ok`` = healthy, ``.findings``, ``.errors``, ``.notes``,
-        ``.to_dict()``; drawn by :func:`invariants.render.render_model`).
+        :class:`~invariants.modelcheck.report.ModelReport` (``.status`` healthy / unhealthy / incomplete,
+        ``.ok`` = healthy, ``.coverage``, ``.findings``, ``.errors``, ``.notes``, ``.to_dict()``; drawn by
+        :func:`invariants.render.render_model`).
 
     Raises:
-        BadModel: the object is not a supported model (or the target cannot be loaded).
+        BadModel: the object is not a supported model (or the target cannot be loaded), or token ids are
+            asked for a model whose vocabulary size cannot be read.
         FrameworkMissing: its framework is not installed.
     """
     prof = get_profile(profile)
@@ -132,10 +163,61 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         first = model[0] if isinstance(model, (tuple, list)) and model else \
             model.get("model", model.get("module")) if isinstance(model, dict) else model
         name = type(first).__name__
-    view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
-    report = check_view(view, prof)
+    if example_input is None and input_shape is not None:
+        example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
+    if probe:
+        view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
+    else:
+        with no_probe():
+            view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
+    report = check_view(view, prof, min_coverage, probe)
     report.seconds = time.perf_counter() - t0
     return report
 
 
-__all__ = ["check_model", "check_view", "load_target"]
+Shape = tuple[int, ...]
+Shapes = "Shape | dict[str, Shape]"
+
+
+def vocab_size(model: Any) -> int | None:
+    """The vocabulary size a model declares: ``model.config.vocab_size`` (HuggingFace), else the first
+    embedding table's rows (torch ``num_embeddings``, Keras ``input_dim``); ``None`` if neither."""
+    v = getattr(getattr(model, "config", None), "vocab_size", None)
+    if isinstance(v, int) and v > 0:
+        return v
+    subs = model.modules() if hasattr(model, "modules") and callable(model.modules) else \
+        getattr(model, "_flatten_layers", lambda **k: [])(include_self=True, recursive=True)
+    for m in subs:
+        for attr in ("num_embeddings", "input_dim"):
+            n = getattr(m, attr, None)
+            if isinstance(n, int) and n > 0 and type(m).__name__.startswith("Embedding"):
+                return n
+    return None
+
+
+def example_from_shapes(model: Any, shapes: Any, seed: int = 0) -> Any:
+    """A probe input from shapes (``check-model --input-shape``): a shape gives one ``N(0, 1)`` float32
+    array (positional); ``{name: shape}`` gives keyword inputs, token ids uniform in ``[0, vocab)``
+    (:func:`vocab_size`) for a name ending in ``ids`` (``input_ids``, ``decoder_input_ids``), else
+    ``N(0, 1)`` float32.
+
+    Raises:
+        BadModel: token ids asked for a model whose vocabulary size cannot be read.
+    """
+    rng = np.random.default_rng(seed)
+    if not isinstance(shapes, dict):
+        return rng.standard_normal(tuple(shapes)).astype(np.float32)
+    out = {}
+    for key, shape in shapes.items():
+        if key.endswith("ids"):
+            v = vocab_size(model)
+            if v is None:
+                raise BadModel(f"--input-shape {key}=...: cannot read the model's vocabulary size for token ids; "
+                               "return (model, example_input) from the factory")
+            out[key] = rng.integers(0, v, size=tuple(shape)).astype(np.int64)
+        else:
+            out[key] = rng.standard_normal(tuple(shape)).astype(np.float32)
+    return out
+
+
+__all__ = ["check_model", "check_view", "example_from_shapes", "load_target", "vocab_size"]

@@ -3,16 +3,27 @@
 :class:`ModelReport` follows the common result vocabulary (:mod:`invariants.core.results`: ``.ok`` =
 healthy, ``.findings``, ``.to_dict()``, ``str()``); :mod:`invariants.render.model` draws its tables.
 
+**Status** (:attr:`ModelReport.status`): ``unhealthy`` when there is an error (whatever the coverage);
+else ``incomplete`` when the check analysed less than ``Coverage.min_share`` of the parameter values or
+the probe did not run (signal propagation not checked; ``--no-probe`` is a request, not a gap, and
+does not make a report incomplete); else ``healthy``.  ``ok`` is ``True`` only for ``healthy``; the CLI
+exit code is 0 / 1 / 3 (:data:`EXIT_CODES`).
+
 JSON contract (:meth:`ModelReport.to_dict`; ``ok`` equals ``healthy``, added with the common vocabulary)::
 
-    {"model": str, "framework": str, "profile": str, "healthy": bool, "ok": bool,
+    {"model": str, "framework": str, "profile": str, "status": "healthy"|"unhealthy"|"incomplete",
+     "exit_code": 0|1|3, "healthy": bool, "ok": bool,
      "counts": {"error": int, "note": int},
      "findings": [{"severity": "error"|"note", "kind": str, "params": [str], "message": str,
                    "figures": {...}}],
      "tensors": [{"name", "role", "layer", "shape", "fans", "n", "mean", "variance", "gain",
                   "matches": [str], "closest": str|null, "detectable_rel_error": float|null}],
      "signal": {"layers": [str], "forward": [float], "backward": [float|null], ...} | null,
-     "probe": str, "seconds": float}
+     "probe": str, "seconds": float,
+     "coverage": {"tensors": int, "total_tensors": int, "values": int, "total_values": int, "share": float,
+                  "min_share": float, "signal": str|null, "probe_requested": bool, "complete": bool,
+                  "not_analysed": [{"name", "n", "reason"}], "partial": [{"name", "n", "reason"}],
+                  "tied": {str: [str]}} | null}
 """
 from __future__ import annotations
 
@@ -20,6 +31,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from invariants.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
 from invariants.core.results import ERROR, NOTE, SEVERITIES, describe
 
 #: finding kinds, with the severity rule each follows (see :mod:`invariants.modelcheck`)
@@ -38,7 +50,12 @@ KINDS = (
     "signal-forward",         # error / note by the ratio thresholds
     "signal-backward",        # error / note by the ratio thresholds
     "probe",                  # note: the probe pass could not run
+    "non-finite",             # error: a parameter holds NaN or infinite values
 )
+
+HEALTHY, UNHEALTHY, INCOMPLETE = "healthy", "unhealthy", "incomplete"
+#: report status -> CLI exit code (:mod:`invariants.core.errors`)
+EXIT_CODES = {HEALTHY: EXIT_OK, UNHEALTHY: EXIT_FINDINGS, INCOMPLETE: EXIT_INCOMPLETE}
 
 
 @dataclass
@@ -135,6 +152,10 @@ class Coverage:
         not_analysed: every tensor not analysed, with the reason.
         signal: ``None`` when signal propagation was measured, else why not (``"not checked: ..."``).
         min_share: the share of values below which the verdict is ``incomplete``.
+        probe_requested: ``False`` when the user asked for no probe (``--no-probe``): an unmeasured signal
+            is then stated but does not make the report incomplete.
+        partial: analysed tensors some checks could not read, with what was left out (counted as analysed).
+        tied: tensors registered under several names: checked once under the key, the other names listed.
     """
 
     tensors: int
@@ -144,6 +165,9 @@ class Coverage:
     not_analysed: list[Skipped] = field(default_factory=list)
     signal: str | None = None
     min_share: float = MIN_COVERAGE
+    probe_requested: bool = True
+    partial: list[Skipped] = field(default_factory=list)
+    tied: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def share(self) -> float:
@@ -152,13 +176,24 @@ class Coverage:
 
     @property
     def complete(self) -> bool:
-        return self.share >= self.min_share and self.signal is None
+        """Enough values analysed, and the signal measured (or not measured by request)."""
+        return self.share >= self.min_share and (self.signal is None or not self.probe_requested)
+
+    def why_incomplete(self) -> list[str]:
+        """The reasons :attr:`complete` is false (``[]`` when complete)."""
+        out = []
+        if self.share < self.min_share:
+            out.append(f"analysed {100 * self.share:.1f}% of the parameter values, below {100 * self.min_share:.0f}%")
+        if self.signal is not None and self.probe_requested:
+            out.append(f"signal propagation {self.signal}")
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"tensors": self.tensors, "total_tensors": self.total_tensors, "values": self.values,
                 "total_values": self.total_values, "share": self.share, "min_share": self.min_share,
-                "signal": self.signal, "complete": self.complete,
-                "not_analysed": [s.to_dict() for s in self.not_analysed]}
+                "signal": self.signal, "probe_requested": self.probe_requested, "complete": self.complete,
+                "not_analysed": [s.to_dict() for s in self.not_analysed],
+                "partial": [s.to_dict() for s in self.partial], "tied": {k: list(v) for k, v in self.tied.items()}}
 
 
 @dataclass
@@ -172,6 +207,8 @@ class ModelReport:
         signal: per-layer forward/backward second moments on the probe (``None`` without a probe).
         probe: description of the probe batch, or why none ran.
         seconds: wall time.
+        coverage: what was analysed (``None``: not measured, e.g. a report built by hand; the status then
+            follows the errors alone).
     """
 
     model: str
@@ -184,6 +221,7 @@ class ModelReport:
     n_params: int = 0
     n_values: int = 0
     seconds: float = 0.0
+    coverage: Coverage | None = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -194,9 +232,24 @@ class ModelReport:
         return [f for f in self.findings if f.severity == NOTE]
 
     @property
+    def status(self) -> str:
+        """``unhealthy`` (an error: errors win over coverage), ``incomplete`` (no error, but too little
+        analysed or the probe did not run, :attr:`Coverage.complete`) or ``healthy``."""
+        if self.errors:
+            return UNHEALTHY
+        if self.coverage is not None and not self.coverage.complete:
+            return INCOMPLETE
+        return HEALTHY
+
+    @property
     def ok(self) -> bool:
-        """Healthy: no errors (notes allowed)."""
-        return not self.errors
+        """Healthy: no errors (notes allowed), enough analysed and the signal measured (or skipped by request)."""
+        return self.status == HEALTHY
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI exit code of :attr:`status`: 0 healthy, 1 unhealthy, 3 incomplete (:data:`EXIT_CODES`)."""
+        return EXIT_CODES[self.status]
 
     def kinds(self, severity: str | None = None) -> set[str]:
         """The finding kinds present (of one severity, if given)."""
@@ -206,15 +259,16 @@ class ModelReport:
         return [f for f in self.findings if f.kind == kind]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "framework": self.framework, "profile": self.profile, "healthy": self.ok,
-                "ok": self.ok,
+        return {"model": self.model, "framework": self.framework, "profile": self.profile, "status": self.status,
+                "exit_code": self.exit_code, "healthy": self.ok, "ok": self.ok,
                 "counts": {ERROR: len(self.errors), NOTE: len(self.notes)},
                 "findings": [f.to_dict() for f in self.findings], "tensors": [t.to_dict() for t in self.tensors],
-                "signal": _jsonable(self.signal), "probe": self.probe, "seconds": round(self.seconds, 3)}
+                "signal": _jsonable(self.signal), "probe": self.probe, "seconds": round(self.seconds, 3),
+                "coverage": None if self.coverage is None else _jsonable(self.coverage.to_dict())}
 
     def __str__(self) -> str:
         """A summary line and one line per finding (the full table: :func:`invariants.render.render_model`)."""
-        return describe(f"model {self.model} ({self.framework}): {'HEALTHY' if self.ok else 'UNHEALTHY'}, "
+        return describe(f"model {self.model} ({self.framework}): {self.status.upper()}, "
                         f"{len(self.errors)} errors, {len(self.notes)} notes", self.findings)
 
 
@@ -243,4 +297,5 @@ def _jsonable(x: Any) -> Any:
     return str(x)
 
 
-__all__ = ["ERROR", "KINDS", "NOTE", "Finding", "ModelReport", "TensorRow"]
+__all__ = ["ERROR", "EXIT_CODES", "HEALTHY", "INCOMPLETE", "KINDS", "MIN_COVERAGE", "NOTE", "UNHEALTHY", "Coverage",
+           "Finding", "ModelReport", "Skipped", "TensorRow"]

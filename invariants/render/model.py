@@ -1,5 +1,7 @@
 """Terminal output of a model check (:class:`invariants.modelcheck.report.ModelReport`): the header,
-errors and notes, the per-tensor variance table, the signal profile and the verdict line.
+errors and notes, the per-tensor variance table, the signal profile, what was not analysed and the
+verdict line (status, counts, the analysed share of tensors and values, whether signal propagation was
+checked).
 
 Reads the report's attributes only; imports no engine.
 """
@@ -32,18 +34,77 @@ def render_model(report: Any, width: int = 110, table: bool = True) -> str:
     if report.signal:
         out.append("")
         out.append(render_signal(report.signal))
+    cov = getattr(report, "coverage", None)
+    if cov is not None and (cov.not_analysed or cov.tied or (table and cov.partial)):
+        out.append("")
+        out.append(render_coverage(cov, width, partial=table))
     out.append("")
     out.append(f"{_verdict(report)} in {report.seconds:.1f}s")
     return "\n".join(out)
 
 
 def render_model_findings(report: Any) -> str:
-    """``invariants check-model --quiet``: one line per finding, then the verdict line."""
-    return "\n".join([str(f) for f in report.findings] + [_verdict(report)])
+    """``invariants check-model --quiet``: one line per finding, the tensors not analysed, the verdict line."""
+    lines = [str(f) for f in report.findings]
+    cov = getattr(report, "coverage", None)
+    if cov is not None and cov.not_analysed:
+        names = [s.name for s in cov.not_analysed]
+        lines.append(f"not analysed: {', '.join(names[:6])}{f' (+{len(names) - 6})' if len(names) > 6 else ''} "
+                     "(reasons: the full report or the JSON)")
+    return "\n".join(lines + [_verdict(report)])
 
 
 def _verdict(report: Any) -> str:
-    return f"{'HEALTHY' if report.ok else 'UNHEALTHY'}: {len(report.errors)} errors, {len(report.notes)} notes"
+    """``STATUS: e errors, n notes; analysed t of T tensors, p% of V values; signal propagation: ...``
+    (the coverage part only when the report has one)."""
+    status = getattr(report, "status", "healthy" if report.ok else "unhealthy")
+    line = f"{status.upper()}: {len(report.errors)} errors, {len(report.notes)} notes"
+    cov = getattr(report, "coverage", None)
+    if cov is None:
+        return line
+    line += (f"; analysed {cov.tensors} of {cov.total_tensors} tensors, {_share(cov.values, cov.total_values)} of "
+             f"{cov.total_values:,} values")
+    if cov.signal is None:
+        line += "; signal propagation: checked"
+    else:
+        why = cov.signal.removeprefix("not checked: ")
+        line += f"; signal propagation: not checked ({why})"
+        if not cov.probe_requested:
+            line += ", by request: the verdict does not cover it"
+    if status == "incomplete":
+        line += f" -> incomplete: {'; '.join(cov.why_incomplete())}"
+    return line
+
+
+def _share(part: int, whole: int) -> str:
+    """A percentage that never rounds a gap away (99.96% of values analysed prints 99.9%, not 100%)."""
+    if not whole or part == whole:
+        return "100%"
+    return f"{math.floor(1000 * part / whole) / 10:.1f}%"
+
+
+def render_coverage(cov: Any, width: int = 110, partial: bool = True, limit: int = 20) -> str:
+    """The tensors not analysed (with the reason), tied tensors, and (``partial``) the tensors some checks
+    could not read; at most ``limit`` lines per list."""
+    out = []
+    groups = [(f"NOT ANALYSED: {len(cov.not_analysed)} tensors, {sum(s.n for s in cov.not_analysed):,} values",
+               cov.not_analysed)]
+    if partial:
+        groups.append((f"PARTLY ANALYSED: {len(cov.partial)} tensors", cov.partial))
+    for title, items in groups:
+        if not items:
+            continue
+        out.append(title)
+        for s in items[:limit]:
+            out.append(textwrap.fill(f"{s.name} ({s.n:,} values): {s.reason}", width, initial_indent="  - ",
+                                     subsequent_indent="    "))
+        if len(items) > limit:
+            out.append(f"  ... and {len(items) - limit} more (see the JSON report)")
+    if cov.tied:
+        out.append(f"TIED (one tensor under several names, checked once): {len(cov.tied)}")
+        for name, others in list(cov.tied.items())[:limit]:
+            out.append(f"  - {name} = {' = '.join(others)}")
+    return "\n".join(out)
 
 
 def _g(x: float | None, fmt: str = ".3g") -> str:
@@ -82,4 +143,4 @@ def render_signal(sig: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["render_model", "render_model_findings", "render_signal", "render_tensors"]
+__all__ = ["render_coverage", "render_model", "render_model_findings", "render_signal", "render_tensors"]

@@ -4,7 +4,8 @@ Parameters are the *trainable* variables (BatchNorm moving statistics are state,
 each assigned to the innermost layer that owns it, named by ``variable.path``
 (``"sequential/dense/kernel"``).  Layer semantics by class: ``Dense`` (dense), ``Conv{1,2,3}D``
 (conv, groups from ``layer.groups``), ``DepthwiseConv{1,2}D`` (``(*k, C_in, m)``),
-``Conv{1,2,3}DTranspose`` (``(*k, C_out, C_in)``), ``Embedding``, ``LSTM``/``GRU``/``SimpleRNN``
+``Conv{1,2,3}DTranspose`` (``(*k, C_out, C_in)``), ``Embedding``, ``EinsumDense`` (fans from its declared
+equation, e.g. ``MultiHeadAttention``'s ``(d, heads, head_dim)`` kernels), ``LSTM``/``GRU``/``SimpleRNN``
 cells (``kernel`` and ``recurrent_kernel`` packed along the last axis), normalization layers
 (``gamma``/``scale`` and ``beta``).  The activation of a node is its own ``activation`` argument, or
 an activation layer that directly follows it in a ``Sequential`` model.
@@ -64,10 +65,42 @@ def _flat_layers(model: Any) -> list[Any]:
     return out
 
 
+def einsum_fans(equation: str, shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """Textbook ``(fan_in, fan_out)`` of an ``EinsumDense`` kernel from its declared equation
+    (``keras/src/layers/core/einsum_dense.py``, ``_analyze_split_string``: ``"input,kernel->output"``):
+    fan_in = product of the kernel axes contracted with the input (in the input spec, not in the output),
+    fan_out = product of the kernel axes that reach the output only; an axis in input, kernel and output
+    indexes independent matrices (per-head weights) and enters neither.  E.g. a multi-head attention
+    query kernel ``"abc,cde->abde"`` of shape ``(d, heads, head_dim)``: ``(d, heads·head_dim)``; its output
+    kernel ``"abcd,cde->abe"`` of shape ``(heads, head_dim, d)``: ``(heads·head_dim, d)``.  ``None`` when the
+    equation does not parse or does not match the shape.  (Keras' own initializers use the shape rule
+    ``compute_fans`` on the same kernel: the framework fans.)"""
+    eq = equation.replace(" ", "").replace("...", "")
+    try:
+        lhs, out = eq.split("->")
+        inp, ker = lhs.split(",")
+    except ValueError:
+        return None
+    if len(ker) != len(shape) or not ker.isalpha():
+        return None
+    fi = fo = 1
+    for axis, n in zip(ker, shape):
+        if axis in out and axis not in inp:
+            fo *= int(n)
+        elif axis not in out:
+            fi *= int(n)
+    return fi, fo
+
+
 def _layer_of(l: Any, shape: tuple[int, ...]) -> tuple[Layer | None, str, bool]:
-    """(layer semantics, weight role, whether it is a node) for layer ``l``'s main kernel."""
+    """(layer semantics, weight role, whether it is a node) for layer ``l``'s main kernel.  An
+    ``EinsumDense`` kernel (any rank) is a dense map on its declared fans (:func:`einsum_fans`), kept in its
+    own shape: no node (its output units are not one axis)."""
     if isinstance(l, KL.Dense) and len(shape) == 2:
         return Dense(shape[0], shape[1]), "weight", True
+    if type(l).__name__ == "EinsumDense" and isinstance(getattr(l, "equation", None), str):
+        fans = einsum_fans(l.equation, shape)
+        return (Dense(*fans), "weight", False) if fans is not None else (None, "weight", False)
     if isinstance(l, KL.Embedding):
         return Embedding(shape[0], shape[1]), "embedding", True
     name = type(l).__name__
@@ -293,7 +326,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
                                                              failure_hint="")
 
 
-__all__ = ["extract_params", "is_model", "probe", "view"]
+__all__ = ["einsum_fans", "extract_params", "is_model", "probe", "view"]
 
 
 def example() -> tuple[Any, int]:

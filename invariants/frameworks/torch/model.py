@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from invariants.layers import (QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
+from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
                                TORCH, Layer, Packed, Spatial)
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
@@ -66,14 +66,39 @@ def _rnn_packing(m: Any) -> str:
     return "rnn"
 
 
-def _module_params(path: str, m: Any, seen: dict[int, str]) -> tuple[list[Param], Node | None]:
-    """Params owned directly by module ``m`` and its node (if it has output units)."""
+def is_hf_conv1d(m: Any) -> bool:
+    """transformers' ``Conv1D`` (``transformers/pytorch_utils.py``): a dense layer whose weight is stored
+    ``(nx, nf)`` = ``(in, out)``, transposed vs ``nn.Linear`` (GPT-2, GPT, ...).  Recognised by shape and
+    attributes, so transformers is never imported."""
+    w = getattr(m, "weight", None)
+    return (type(m).__name__ == "Conv1D" and isinstance(w, torch.Tensor) and w.dim() == 2
+            and tuple(w.shape) == (getattr(m, "nx", None), getattr(m, "nf", None)))
+
+
+def _hf_conv1d_layers(path: str, m: Any) -> tuple[Layer, Layer]:
+    """(the weight's layer, the node's layer) of a transformers ``Conv1D``: GPT-2's ``c_attn`` packs
+    q, k, v along the output axis (``Conv1D(3 * embed_dim, embed_dim)``, ``GPT2Attention.__init__``), so its
+    weight is a :class:`~invariants.layers.QKV` (each block audited as its own matrix) while its output
+    units are those of one dense map ``in -> 3·in``."""
+    dense = Dense(m.nx, m.nf)
+    if path.rsplit(".", 1)[-1] == "c_attn" and m.nf == 3 * m.nx:
+        return QKV(m.nx), dense
+    return dense, dense
+
+
+def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Param], Node | None]:
+    """Params owned directly by module ``m`` and its node (if it has output units).
+
+    A parameter already in ``seen`` (tied, or a module reached twice) is not a new tensor: its name is
+    added to the first one's :attr:`~invariants.frameworks.model.Param.tied`."""
     own = [(n, p) for n, p in m.named_parameters(recurse=False) if p is not None]
     out: list[Param] = []
     typ = type(m).__name__
     node: Node | None = None
     layer: Layer | None = None
+    node_layer: Layer | None = None
     weight_role = "other"
+    weight_layout = TORCH
     if isinstance(m, nn.Linear):
         layer, weight_role = Dense(m.in_features, m.out_features), "weight"
     elif isinstance(m, nn.Bilinear):
@@ -82,20 +107,24 @@ def _module_params(path: str, m: Any, seen: dict[int, str]) -> tuple[list[Param]
         layer, weight_role = _conv_layer(m), "weight"
     elif isinstance(m, (nn.Embedding, nn.EmbeddingBag)):
         layer, weight_role = Embedding(m.num_embeddings, m.embedding_dim), "embedding"
+    elif is_hf_conv1d(m):
+        (layer, node_layer), weight_role, weight_layout = _hf_conv1d_layers(path, m), "weight", JAX
 
     def full(n: str) -> str:
         return f"{path}.{n}" if path else n
 
     for n, p in own:
-        if id(p) in seen:
-            continue  # tied to an earlier parameter: the same tensor, not a copy
-        seen[id(p)] = full(n)
+        if id(p) in seen:  # tied to an earlier parameter: the same tensor, not a copy
+            first = seen[id(p)]
+            if full(n) != first.name and full(n) not in first.tied:
+                first.tied = first.tied + (full(n),)
+            continue
         value = p.detach().cpu()
         value = (value.float() if value.dtype == torch.bfloat16 else value).numpy().copy()
-        role, lay = "other", None
+        role, lay, layout = "other", None, TORCH
         if layer is not None:
             if n == "weight":
-                role, lay = weight_role, layer
+                role, lay, layout = weight_role, layer, weight_layout
             elif n == "bias":
                 role = "bias"
         elif isinstance(m, (nn.RNNBase, nn.RNNCellBase)):
@@ -107,15 +136,33 @@ def _module_params(path: str, m: Any, seen: dict[int, str]) -> tuple[list[Param]
                 role, lay = "weight", Dense(value.shape[1], value.shape[0])
             elif "bias" in n:
                 role = "bias"
-        elif isinstance(m, _NORMS):
+        elif isinstance(m, _NORMS) or _is_norm(m):
             role = "norm_scale" if n == "weight" else "norm_shift" if n == "bias" else "other"
-        out.append(Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout=TORCH))
-    if layer is not None and not isinstance(layer, Packed):
+        param = Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout=layout)
+        seen[id(p)] = param
+        out.append(param)
+    node_layer = node_layer or layer
+    if node_layer is not None and not isinstance(node_layer, Packed):
         w = next((p for p in out if p.name == full("weight")), None)
         b = next((p for p in out if p.name == full("bias")), None)
+        tied = getattr(m, "weight", None)
+        if w is None and isinstance(tied, torch.Tensor) and id(tied) in seen and \
+                seen[id(tied)].shape == tuple(tied.shape):
+            w = seen[id(tied)]  # a tied weight (an LM head reusing the embedding): the node reads the one tensor
         if w is not None:
-            node = Node(path or typ, typ, layer, w, b)
+            node = Node(path or typ, typ, node_layer, w, b)
     return out, node
+
+
+def _is_norm(m: Any) -> bool:
+    """A library's own normalization module (HF ``T5LayerNorm``/``LlamaRMSNorm``, timm ``LayerNorm2d``
+    subclass nn.LayerNorm, but the RMS norms do not): a class named ``*Norm*`` whose parameters are a
+    per-feature ``weight`` (and ``bias``), both 1-D."""
+    name = type(m).__name__
+    if "Norm" not in name or "Normal" in name:
+        return False
+    own = list(m.named_parameters(recurse=False))
+    return bool(own) and all(n in ("weight", "bias") and p.dim() == 1 for n, p in own)
 
 
 def _rnn_param(m: Any, n: str, shape: tuple[int, ...]) -> tuple[str, Layer | None]:
@@ -146,8 +193,10 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
     params: list[Param] = []
     nodes: list[Node] = []
     modules: dict[str, Any] = {}
-    seen: dict[int, str] = {}
-    for path, m in model.named_modules():
+    seen: dict[int, Param] = {}
+    # remove_duplicate=False: a module registered under two parents is visited under both names (its
+    # parameters are then recorded as tied, not lost)
+    for path, m in model.named_modules(remove_duplicate=False):
         ps, node = _module_params(path, m, seen)
         params += ps
         if node is not None:
@@ -169,10 +218,131 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
 # ------------------------------------------------------------------------------------------ probe
 
 
-def _infer_input(model: Any, batch: int, rng: np.random.Generator) -> tuple[Any, str]:
-    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+def _infer_input(model: Any, batch: int, rng: np.random.Generator, seed: int = 0) -> tuple[Any, str]:
+    """A probe input for ``model``: its Lightning ``example_input_array``, else from its config (a
+    HuggingFace ``config``: :func:`config_input`), else from its first layer (:func:`layer_input`).
+
+    Raises:
+        ValueError: no input can be made.
+    """
     if hasattr(model, "example_input_array") and model.example_input_array is not None:
         return model.example_input_array, "model.example_input_array"
+    made = config_input(model, batch, rng)
+    if made is not None:
+        return made
+    return layer_input(model, batch, rng, seed)
+
+
+def _float_dtype(model: Any) -> Any:
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+
+
+def _side(size: Any) -> tuple[int, int] | None:
+    """``(H, W)`` from an int, a pair, or timm's ``(C, H, W)`` ``input_size``."""
+    if isinstance(size, int) and size > 0:
+        return size, size
+    if isinstance(size, (tuple, list)) and len(size) in (2, 3) and all(isinstance(s, int) and s > 0 for s in size):
+        return int(size[-2]), int(size[-1])
+    return None
+
+
+#: HuggingFace config attributes copied into :attr:`~invariants.frameworks.model.ModelView.hints`
+#: (the model's own declared init and normalization constants)
+HF_HINTS = ("initializer_range", "initializer_factor", "init_std", "layer_norm_eps", "layer_norm_epsilon",
+            "rms_norm_eps", "batch_norm_eps", "layer_scale_init_value", "tie_word_embeddings", "n_layer",
+            "num_hidden_layers")
+
+
+def config_hints(model: Any) -> dict[str, Any]:
+    """The numbers a HuggingFace model's ``config`` declares about its init (:data:`HF_HINTS`)."""
+    cfg = getattr(model, "config", None)
+    if cfg is None or not hasattr(cfg, "to_dict"):
+        return {}
+    return {k: getattr(cfg, k) for k in HF_HINTS
+            if isinstance(getattr(cfg, k, None), (int, float)) and getattr(cfg, k) is not None}
+
+
+def config_input(model: Any, batch: int, rng: np.random.Generator) -> tuple[Any, str] | None:
+    """Keyword inputs from a HuggingFace ``config`` (``transformers/configuration_utils.py``
+    ``PretrainedConfig``), or ``None`` when the model has none or it does not say enough.
+
+    ``main_input_name`` ``pixel_values`` (or a config with ``image_size`` and ``num_channels``):
+    ``pixel_values`` ``N(0, 1)`` of ``(B, num_channels, *image_size)``; ``input_ids``: token ids uniform in
+    ``[0, vocab_size)`` of ``(B, min(16, max positions))``, and ``decoder_input_ids`` of the same shape
+    when ``is_encoder_decoder``.
+    """
+    cfg = getattr(model, "config", None)
+    if cfg is None or not hasattr(cfg, "to_dict"):
+        return None
+    main = getattr(model, "main_input_name", None)
+    hw = _side(getattr(cfg, "image_size", None))
+    channels = getattr(cfg, "num_channels", None)
+    if hw is not None and isinstance(channels, int) and main in (None, "pixel_values"):
+        shape = (batch, channels) + hw
+        x = torch.tensor(rng.standard_normal(shape), dtype=_float_dtype(model))
+        return {"pixel_values": x}, f"pixel_values N(0, 1) of shape {shape} (from the model's config)"
+    vocab = getattr(cfg, "vocab_size", None)
+    if main in (None, "input_ids") and isinstance(vocab, int) and vocab > 0:
+        limit = next((getattr(cfg, k) for k in ("max_position_embeddings", "n_positions", "max_length")
+                      if isinstance(getattr(cfg, k, None), int)), 16)
+        seq = max(1, min(16, limit))
+        keys = ["input_ids"] + (["decoder_input_ids"] if getattr(cfg, "is_encoder_decoder", False) else [])
+        inputs = {k: torch.tensor(rng.integers(0, vocab, size=(batch, seq)), dtype=torch.long) for k in keys}
+        return inputs, f"{' and '.join(keys)}: token ids uniform in [0, {vocab}) of shape ({batch}, {seq}) " \
+            "(from the model's config)"
+    return None
+
+
+def declared_image_size(model: Any) -> tuple[int, int] | None:
+    """The input image size a vision model declares and requires (a ViT's position table fixes it):
+    torchvision ``VisionTransformer.image_size``, ``model.img_size``, timm ``model.patch_embed.img_size``;
+    ``None`` if none (timm's ``pretrained_cfg["input_size"]`` is only a default: see :func:`layer_input`)."""
+    for owner in (model, getattr(model, "patch_embed", None)):
+        for attr in ("image_size", "img_size"):
+            hw = _side(getattr(owner, attr, None)) if owner is not None else None
+            if hw is not None:
+                return hw
+    return None
+
+
+def _default_image_size(model: Any) -> tuple[int, int] | None:
+    """timm's declared default input (``model.pretrained_cfg`` / ``default_cfg`` ``input_size``)."""
+    for attr in ("pretrained_cfg", "default_cfg"):
+        cfg = getattr(model, attr, None)
+        if isinstance(cfg, dict):
+            hw = _side(cfg.get("input_size"))
+            if hw is not None:
+                return hw
+    return None
+
+
+def _runs(model: Any, x: Any) -> bool:
+    """Whether ``model`` accepts ``x`` (a no-grad forward, RNG and buffers restored)."""
+    buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            model(x)
+        return True
+    except Exception:  # noqa: BLE001  any failure means: not this size
+        return False
+    finally:
+        with torch.no_grad():
+            for k, b in model.named_buffers():
+                if k in buffers:
+                    b.copy_(buffers[k])
+
+
+def layer_input(model: Any, batch: int, rng: np.random.Generator, seed: int = 0) -> tuple[Any, str]:
+    """A probe input from the first layer: ``Linear(in)`` -> ``N(0, 1)`` ``(B, in)``; ``Conv{n}d(C)`` ->
+    ``N(0, 1)`` ``(B, C, *side)`` with the side the model declares (:func:`declared_image_size`), else the
+    smallest of 16/32 (1-D: 32, 3-D: 8; at least twice the kernel, a multiple of the stride), 32, 64,
+    128, timm's default input size and 224 on which a 2-example forward runs (a ConvNeXt needs 32 for
+    its four downsamplings); ``Embedding(V)`` -> token ids ``(B, 8)``; an RNN -> ``(8, B, in)``.
+
+    Raises:
+        ValueError: no such layer.
+    """
+    dtype = _float_dtype(model)
     for m in model.modules():
         if isinstance(m, nn.Linear):
             x = rng.standard_normal((batch, m.in_features))
@@ -183,17 +353,56 @@ def _infer_input(model: Any, batch: int, rng: np.random.Generator) -> tuple[Any,
                 f"two N(0, 1) inputs ({batch}, {m.in1_features}), ({batch}, {m.in2_features})"
         if isinstance(m, nn.modules.conv._ConvNd):
             nd = len(m.kernel_size)
-            side = {1: 32, 2: 16, 3: 8}[nd]
-            side = max(side, 2 * max(m.kernel_size))
-            shape = (batch, m.in_channels) + (side,) * nd
-            return torch.tensor(rng.standard_normal(shape), dtype=dtype), f"N(0, 1) of shape {shape}"
+            declared = declared_image_size(model) if nd == 2 else None
+            if declared is not None:
+                shape = (batch, m.in_channels) + declared
+                return torch.tensor(rng.standard_normal(shape), dtype=dtype), \
+                    f"N(0, 1) of shape {shape} (the model's declared image size)"
+            side = max({1: 32, 2: 16, 3: 8}[nd], 2 * max(m.kernel_size))
+            stride = max(m.stride)
+            side = -(-side // stride) * stride
+            sides = [side] + [s for s in (32, 64, 128) if s > side and nd < 3]
+            default = _default_image_size(model) if nd == 2 else None
+            if default is not None and default[0] == default[1] and default[0] > sides[-1]:
+                sides.append(default[0])
+            if nd == 2 and 224 > sides[-1]:
+                sides.append(224)
+            tried = np.random.default_rng(seed)
+            for s in sides:
+                shape = (batch, m.in_channels) + (s,) * nd
+                trial = torch.tensor(tried.standard_normal((2,) + shape[1:]), dtype=dtype)
+                if len(sides) == 1 or _runs(model, trial):
+                    return torch.tensor(rng.standard_normal(shape), dtype=dtype), f"N(0, 1) of shape {shape}"
+            raise ValueError(f"no input side in {sides} runs through the model (first layer {type(m).__name__}"
+                             f"({m.in_channels}, ...)); pass --input-shape")
         if isinstance(m, (nn.Embedding, nn.EmbeddingBag)):
             ids = rng.integers(0, m.num_embeddings, size=(batch, 8))
             return torch.tensor(ids, dtype=torch.long), f"token ids uniform in [0, {m.num_embeddings}) of shape ({batch}, 8)"
         if isinstance(m, nn.RNNBase):
             shape = (batch, 8, m.input_size) if m.batch_first else (8, batch, m.input_size)
             return torch.tensor(rng.standard_normal(shape), dtype=dtype), f"N(0, 1) of shape {shape}"
-    raise ValueError("cannot infer a probe input (no Linear, Conv, Embedding or RNN layer found)")
+    raise ValueError("cannot infer a probe input (no config, and no Linear, Conv, Embedding or RNN layer found)")
+
+
+def as_tensors(x: Any) -> Any:
+    """A user's example input with numpy arrays made tensors: one array, a tuple/list (positional) or a
+    dict (keyword arguments); integer arrays stay integer (token ids)."""
+    if isinstance(x, np.ndarray):
+        return torch.as_tensor(x)
+    if isinstance(x, dict):
+        return {k: as_tensors(v) for k, v in x.items()}
+    if isinstance(x, (tuple, list)):
+        return tuple(as_tensors(a) for a in x)
+    return x
+
+
+def first_tensor(x: Any) -> Any:
+    """The first tensor of an input (positional or keyword), or ``None``."""
+    if isinstance(x, dict):
+        x = list(x.values())
+    if isinstance(x, (tuple, list)):
+        return next((t for t in (first_tensor(a) for a in x) if t is not None), None)
+    return x if isinstance(x, torch.Tensor) else None
 
 
 def _tensors(out: Any) -> list[Any]:
@@ -268,8 +477,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seed) % (2**63))
-            inputs = x if isinstance(x, (tuple, list)) else (x,)
-            out = model(*inputs)
+            out = model(**x) if isinstance(x, dict) else model(*(x if isinstance(x, (tuple, list)) else (x,)))
             outs = _tensors(out)
             if not outs:
                 raise ValueError("the model output contains no floating tensor")
@@ -299,35 +507,38 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
             continue
         if n in act_of:
             node.activation = activation_key(act_of[n])
-    first = x[0] if isinstance(x, (tuple, list)) else x
+    first = first_tensor(x)
     in_varies = varies(first.detach().cpu().numpy()) if isinstance(first, torch.Tensor) else True
     return Probe(signals, batch, input_desc, output_varies, in_varies)
 
 
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:
-    """The :class:`ModelView` of a torch module, with a probe pass when an input is known or inferable."""
+    """The :class:`ModelView` of a torch module, with a probe pass when an input is known or inferable
+    (a positional example, a tuple of them, or a dict of keyword inputs), and the model's declared init
+    constants as hints (:func:`config_hints`)."""
     params, nodes, modules = extract_params(model)
 
     def make_input() -> tuple[Any, str]:
         nonlocal batch
         if example_input is None:
-            return _infer_input(model, batch, np.random.default_rng(seed))
-        x = example_input
-        first = x[0] if isinstance(x, (tuple, list)) else x
-        if isinstance(first, np.ndarray):
-            x = torch.as_tensor(x) if not isinstance(x, (tuple, list)) else tuple(torch.as_tensor(a) for a in x)
-            first = x[0] if isinstance(x, tuple) else x
-        batch = int(first.shape[0]) if hasattr(first, "shape") and len(first.shape) else batch
-        return x, f"the given example input of shape {tuple(first.shape)}"
+            return _infer_input(model, batch, np.random.default_rng(seed), seed)
+        x = as_tensors(example_input)
+        first = first_tensor(x)
+        if first is None:
+            raise ValueError("the example input holds no tensor")
+        batch = int(first.shape[0]) if len(first.shape) else batch
+        kind = f"keyword ({', '.join(x)}) " if isinstance(x, dict) else ""
+        return x, f"the given {kind}example input of shape {tuple(first.shape)}"
 
     def run(x: Any, desc: str) -> Probe:
         return probe(model, nodes, modules, x, batch, seed, desc)
 
-    return ModelView("torch", name, params, nodes).run_probe(make_input, run,
-                                                             "return (model, example_input) from the factory")
+    mv = ModelView("torch", name, params, nodes, hints=config_hints(model))
+    return mv.run_probe(make_input, run, "return (model, example_input) from the factory, or pass --input-shape")
 
 
-__all__ = ["extract_params", "is_model", "probe", "view"]
+__all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
+           "is_hf_conv1d", "is_model", "layer_input", "probe", "view"]
 
 
 def example() -> tuple[Any, int]:
