@@ -61,10 +61,15 @@ def model_view(obj: Any, name: str = "model", example_input: Any = None, batch: 
 
     Raises:
         BadModel: an unsupported object or inconsistent parts.
+        BadModel: ``framework`` is named but does not own ``obj`` (a torch module checked as keras).
         FrameworkMissing: the framework is named but not installed.
         UnknownFramework: ``framework`` is not a framework with a model check.
     """
     fw = lookup(framework, "models") if framework else framework_of(obj)
+    if framework and fw.available() and not fw.owns_model(obj):
+        model = unpack_model(obj).model
+        raise BadModel(f"--framework {framework}: the object is a {type(model).__module__}.{type(model).__qualname__}, "
+                       f"not a {fw.name} model")
     return fw.model_view(obj, name, example_input, batch, seed)
 
 
