@@ -28,12 +28,40 @@ finding                     rule                                                
 ``packed-orthogonal``       orthogonal as a whole packed matrix, no block orthogonal      note
 ``signal-forward/backward`` second moments change > 100x (error) / 10x (note) across     error/note
                             the hidden stack beyond the sampling band; a constant output
+``non-finite``              a parameter holds NaN or ±inf (the other checks skip it)       error
 ==========================  ===========================================================  ============
 
 **Errors** break training (dead or interchangeable for ever, exponential signal, a cut signal) or are
 wiring faults no scheme produces on purpose (copies, random-role tensors left constant outside the two
-known zero-init patterns).  **Notes** are unusual but harmless, or known good practice.  Healthy = no
-errors; ``invariants check-model`` exits 0 (notes allowed), 1 (errors), 2 (bad input).
+known zero-init patterns).  **Notes** are unusual but harmless, or known good practice.
+
+**Coverage, never silent** (:mod:`invariants.modelcheck.coverage`): every parameter tensor is either
+analysed — weights, embeddings and recurrent matrices with layer semantics (variance table, copies,
+constants, units), biases and norm parameters (the constant / conventional-value checks) — or listed as
+not analysed with the reason (class/position tokens, position tables, LayerScale γ, relative-position
+bias tables, weights of layers the extractor does not know).  Tied tensors (GPT-2's ``lm_head.weight``
+= ``transformer.wte.weight``) are checked and counted once and named as tied.  The verdict line states
+the analysed share of tensors and values and whether signal propagation was checked.
+
+**Status and exit code** (:attr:`ModelReport.status`, ``invariants check-model``):
+
+==============  ====  ==========================================================================
+status          exit  when
+==============  ====  ==========================================================================
+``healthy``     0     no errors (notes allowed), at least ``min_coverage`` (default 95%) of the
+                      parameter values analysed, and the probe ran (or ``--no-probe`` asked it not
+                      to: the verdict then says signal propagation was not checked, by request)
+``unhealthy``   1     at least one error, whatever the coverage
+(bad input)     2     unimportable target, unsupported object, a framework that is not installed
+                      or not the model's, or a crash: one line on stderr, no traceback
+``incomplete``  3     no errors, but too little analysed or the probe could not run (signal
+                      propagation: not checked, and why): not a pass
+==============  ====  ==========================================================================
+
+The probe input is the user's (positional, a tuple, or a dict of keyword inputs), else inferred: a
+HuggingFace ``config`` (``pixel_values`` of ``image_size``/``num_channels``; ``input_ids`` below
+``vocab_size``, plus ``decoder_input_ids`` for encoder-decoders), a declared image size (torchvision and
+timm ViTs), else the first layer (a conv gets the smallest side its network accepts).
 
 Every finding names the parameters and carries its figures; the report also has a per-tensor table
 (variance, ``Var·fan_in``, the named schemes that match, the smallest variance error the tensor's size
