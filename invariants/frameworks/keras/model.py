@@ -314,7 +314,11 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
         nonlocal batch
         if example_input is None:
             return _infer_input(model, nodes, batch, np.random.default_rng(seed))
-        first = example_input[0] if isinstance(example_input, (list, tuple)) else example_input
+        first = example_input
+        while isinstance(first, (list, tuple, dict)) and len(first):  # keyword (dict) or positional inputs
+            first = next(iter(first.values())) if isinstance(first, dict) else first[0]
+        if not np.shape(first):
+            raise ValueError("the example input holds no array with a batch axis")
         batch = int(np.shape(first)[0])
         return example_input, f"the given example input of shape {tuple(np.shape(first))}"
 
