@@ -87,6 +87,8 @@ class Param:
         layout: the :class:`~invariants.layers.Layout` of ``value`` (the framework's, e.g.
             :data:`~invariants.layers.TORCH`; Flax's ``ConvTranspose(transpose_kernel=True)`` kernels
             are :data:`~invariants.layers.KERAS`).
+        padding_rows: rows of an embedding table the framework zeroes on purpose (``torch.nn.Embedding(
+            padding_idx=i)``: the pad token's vector, zero at init and never updated); ``()`` when none.
     """
 
     name: str
@@ -96,6 +98,7 @@ class Param:
     owner_type: str = ""
     layer: Layer | None = None
     layout: Layout = TORCH
+    padding_rows: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -116,6 +119,14 @@ class Param:
         if v.size == 0:
             return False
         return bool(np.all(v == v[0])) if v.size > 1 else bool(v[0] == 0)
+
+    def zero_padding_rows(self) -> list[int]:
+        """The declared :attr:`padding_rows` that are all zero, as the framework leaves them
+        (``torch.nn.Embedding.reset_parameters`` -> ``_fill_padding_idx_with_zero``; HuggingFace
+        ``PreTrainedModel._init_weights`` zeroes ``weight[padding_idx]`` again after its normal draw)."""
+        if self.value.ndim != 2:
+            return []
+        return [r for r in self.padding_rows if 0 <= r < self.value.shape[0] and not np.any(self.value[r] != 0)]
 
     def blocks(self) -> list[tuple[str, tuple[slice, ...] | None, Layer | None]]:
         """``[(label, index, layer)]``: the packed blocks (``name[i]``) or the whole tensor."""

@@ -109,7 +109,9 @@ def _module_params(path: str, m: Any, seen: dict[int, str]) -> tuple[list[Param]
                 role = "bias"
         elif isinstance(m, _NORMS):
             role = "norm_scale" if n == "weight" else "norm_shift" if n == "bias" else "other"
-        out.append(Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout=TORCH))
+        pad = getattr(m, "padding_idx", None) if role == "embedding" else None
+        out.append(Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout=TORCH,
+                         padding_rows=(int(pad) % value.shape[0],) if pad is not None else ()))
     if layer is not None and not isinstance(layer, Packed):
         w = next((p for p in out if p.name == full("weight")), None)
         b = next((p for p in out if p.name == full("bias")), None)
