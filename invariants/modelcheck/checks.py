@@ -217,37 +217,66 @@ def _is_zero(p: Param) -> bool:
     return p.size >= 2 and p.is_constant() and float(p.value.ravel()[0]) == 0.0
 
 
+def _block_axes(name: str) -> set[int]:
+    """Which digit runs of ``name`` (numbered as ``_DIGITS.findall`` numbers them) index repeated blocks:
+    runs that are a whole path component (``layers.3.mlp``, a ``ModuleList``/``Sequential`` index) with a
+    module path below them; not identifier digits (``conv2``, ``fc1``: roles) nor an index that names
+    the layer itself (``mlp.2.weight``: a role inside a ``Sequential``)."""
+    parts = re.split(r"[./]", name)
+    out, k = set(), 0
+    for i, part in enumerate(parts):
+        for _ in _DIGITS.findall(part):
+            if part.isdigit() and i < len(parts) - 2:
+                out.add(k)
+            k += 1
+    return out
+
+
 def zero_siblings(view: ModelView, p: Param) -> tuple[bool | None, list[str], list[str]]:
-    """Whether all-zero ``p`` follows a zero pattern its siblings share (a scheme) or breaks one (a fault).
+    """Whether all-zero ``p`` follows a zero pattern its siblings share (a scheme), breaks one (a fault),
+    or cannot be told apart.
 
     Siblings: the other parameters of the same role in the class :func:`~invariants.modelcheck.siblings.
-    sibling_key` of ``p``'s path and layer type (the same position in the other blocks).  The class key
-    replaces *every* run of digits, so it holds both block indices (``layers.0`` / ``layers.1``) and
-    numbered roles (``conv1`` / ``conv2``, ``layer.0`` / ``layer.2`` of a Sequential); which runs are
-    which the name cannot say.  A zero-init scheme zeros one role in every block (Fixup/SkipInit: every
-    branch's last layer), so the pattern is *shared* when along some digit position the members that
-    agree with ``p`` there (at least one besides ``p``) are mostly zero: ``conv2`` of every block.  One
-    block's projection zeroed by a helper has random members at every position it could share.
+    sibling_key` of ``p``'s path and layer type.  The class key replaces *every* run of digits, so it
+    holds both block indices (``layers.0`` / ``layers.1``) and numbered roles (``conv1`` / ``conv2``,
+    ``mlp.0`` / ``mlp.2`` of a Sequential).  A zero-init scheme zeros one role in every block (Fixup,
+    SkipInit: every branch's last layer), so the pattern is *shared* when along some digit position the
+    members that agree with ``p`` there (at least one besides ``p``) are mostly zero: ``conv2`` of every
+    block.  It is *broken* when a random sibling differs from ``p`` only in block indices
+    (:func:`_block_axes`: the same layer of another block, ``layers.1.mlp.down_proj`` for
+    ``layers.0.mlp.down_proj``): one block's projection zeroed.  Otherwise (a random ``fc1`` next to a
+    zero ``fc2`` in a single block) nothing says which, and the zero layer is given the benefit of the
+    doubt.
 
     Returns:
-        ``(shared, zero sibling names, random sibling names)``, nearest siblings first (fewest differing
-        indices); ``shared`` is ``None`` when ``p`` has no siblings (a lone layer: nothing to compare with).
+        ``(shared, zero sibling names, random sibling names)``, the same layer in other blocks first, then
+        by fewest differing indices; ``shared`` is ``True`` (a shared pattern), ``False`` (broken) or ``None`` (no siblings,
+        or nothing decides).
     """
     key = sibling_key(p.name, p.owner_type)
     sibs = [q for q in view.params if q is not p and q.role == p.role and sibling_key(q.name, q.owner_type) == key]
     mine = _DIGITS.findall(p.name)
-    # nearest first: the members that differ from p in the fewest indices
-    sibs.sort(key=lambda q: sum(a != b for a, b in zip(_DIGITS.findall(q.name), mine)))
+
+    def differ(q: Param) -> set[int]:
+        return {i for i, (a, b) in enumerate(zip(_DIGITS.findall(q.name), mine)) if a != b}
+
+    blocks = _block_axes(p.name)
+    sibs.sort(key=lambda q: (not differ(q) <= blocks, len(differ(q))))  # the same layer in other blocks first
     zero = [q.name for q in sibs if _is_zero(q)]
-    rand = [q.name for q in sibs if not q.is_constant()]
+    rand = [q for q in sibs if not q.is_constant()]
+    names = [q.name for q in rand]
     if not sibs:
-        return None, zero, rand
+        return None, zero, names
     for i, d in enumerate(mine):
         same = [q for q in sibs if _DIGITS.findall(q.name)[i] == d]
         n_zero = sum(_is_zero(q) for q in same) + 1  # + p itself
         if same and n_zero > len(same) + 1 - n_zero:
-            return True, zero, rand
-    return (not rand), zero, rand
+            return True, zero, names
+    if not rand:
+        return True, zero, names
+    if any(differ(q) <= blocks for q in rand):
+        return False, zero, names
+    return None, zero, names
 
 
 def constant_tensors(view: ModelView) -> list[Finding]:
@@ -306,7 +335,7 @@ def constant_tensors(view: ModelView) -> list[Finding]:
                 guess = "" if view.probe is not None else " (the last layer defined; no probe ran to confirm it is " \
                     "the output layer)"
                 out.append(Finding(NOTE, "zero-output-layer", (p.name,),
-                                   f"{p.name} (output layer {node.layer.describe()}){guess} is all zero while {len(others)} "
+                                   f"{_named(p)} (output layer {node.layer.describe()}){guess} is all zero while {len(others)} "
                                    "other weight tensors are random: a known good practice (the model outputs its "
                                    "bias at init and the layer learns from the gradient h^T delta at once). Below it "
                                    "the backward signal is zero until the first step. " + rev_text, fig))
@@ -326,10 +355,10 @@ def constant_tensors(view: ModelView) -> list[Finding]:
                     "without the function its siblings have. " + rev_text, fig))
                 continue
             if branch:
-                pattern = (f" Its {len(zero_sibs)} siblings at this position are zero too: the pattern is "
-                           "shared." if shared else " It has no siblings (a lone layer).")
+                pattern = (f" {len(zero_sibs)} of its siblings are zero too: the pattern is shared across blocks."
+                           if shared else " No sibling in another block shows this position random.")
                 out.append(Finding(NOTE, "zero-residual-branch", (p.name,),
-                                   f"{p.name} ({node.layer.describe()}) is all zero, yet the input of the next layer "
+                                   f"{_named(p)} ({node.layer.describe()}) is all zero, yet the input of the next layer "
                                    "still varies across the probe: a skip connection carries the signal past it, so "
                                    "this is a zero-initialized residual branch (Fixup, SkipInit: known good "
                                    "practice)." + pattern + " " + rev_text, fig))
@@ -341,7 +370,7 @@ def constant_tensors(view: ModelView) -> list[Finding]:
             place = " (a hidden layer on the main path: the signal is cut there at init)"
         out.append(Finding(
             ERROR, "constant-tensor", (p.name,),
-            f"{p.name} ({p.role}{', ' + p.layer.describe() if p.layer else ''}{place}) is {what} over all {p.size} "
+            f"{_named(p)} ({p.role}{', ' + p.layer.describe() if p.layer else ''}{place}) is {what} over all {p.size} "
             f"values, where this layer type expects random values{' (e.g. a helper that zeroed it)' if value == 0 else ''}. "
             + (rev_text if rev_text else "Every unit it feeds starts with identical incoming weights."), fig))
     return out
