@@ -349,7 +349,8 @@ def constant_tensors(view: ModelView) -> list[Finding]:
                     ERROR, "constant-tensor", (p.name,),
                     f"{_named(p)} ({node.layer.describe()}) is all zero inside a residual branch while "
                     f"{len(rand_sibs)} of its {len(rand_sibs) + len(zero_sibs)} siblings (the same position in the "
-                    f"other blocks, nearest first: {_list(rand_sibs)}) are random: a zero-init scheme (Fixup, SkipInit) zeros "
+                    f"other blocks, nearest first: {_list(rand_sibs)}) {'is' if len(rand_sibs) == 1 else 'are'} "
+                    "random: a zero-init scheme (Fixup, SkipInit) zeros "
                     "that position in every block, so this one projection was zeroed by a helper or left "
                     "uninitialized. The skip path hides it from the signal, but this block's branch starts "
                     "without the function its siblings have. " + rev_text, fig))
