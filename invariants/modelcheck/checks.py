@@ -250,8 +250,8 @@ def zero_siblings(view: ModelView, p: Param) -> tuple[bool | None, list[str], li
 
     Returns:
         ``(shared, zero sibling names, random sibling names)``, the same layer in other blocks first, then
-        by fewest differing indices; ``shared`` is ``True`` (a shared pattern), ``False`` (broken) or ``None`` (no siblings,
-        or nothing decides).
+        by fewest differing indices; ``shared`` is ``True`` (a shared pattern), ``False`` (broken) or
+        ``None`` (no siblings, or nothing decides).
     """
     key = sibling_key(p.name, p.owner_type)
     sibs = [q for q in view.params if q is not p and q.role == p.role and sibling_key(q.name, q.owner_type) == key]
@@ -335,10 +335,11 @@ def constant_tensors(view: ModelView) -> list[Finding]:
                 guess = "" if view.probe is not None else " (the last layer defined; no probe ran to confirm it is " \
                     "the output layer)"
                 out.append(Finding(NOTE, "zero-output-layer", (p.name,),
-                                   f"{_named(p)} (output layer {node.layer.describe()}){guess} is all zero while {len(others)} "
-                                   "other weight tensors are random: a known good practice (the model outputs its "
-                                   "bias at init and the layer learns from the gradient h^T delta at once). Below it "
-                                   "the backward signal is zero until the first step. " + rev_text, fig))
+                                   f"{_named(p)} (output layer {node.layer.describe()}){guess} is all zero while "
+                                   f"{len(others)} other weight tensors are random: a known good practice (the "
+                                   "model outputs its bias at init and the layer learns from the gradient h^T delta "
+                                   "at once). Below it the backward signal is zero until the first step. " + rev_text,
+                                   fig))
                 continue
             branch = _is_branch(view, node)
             shared, zero_sibs, rand_sibs = zero_siblings(view, p) if branch else (None, [], [])
@@ -359,9 +360,9 @@ def constant_tensors(view: ModelView) -> list[Finding]:
                 pattern = (f" {len(zero_sibs)} of its siblings are zero too: the pattern is shared across blocks."
                            if shared else " No sibling in another block shows this position random.")
                 out.append(Finding(NOTE, "zero-residual-branch", (p.name,),
-                                   f"{_named(p)} ({node.layer.describe()}) is all zero, yet the input of the next layer "
-                                   "still varies across the probe: a skip connection carries the signal past it, so "
-                                   "this is a zero-initialized residual branch (Fixup, SkipInit: known good "
+                                   f"{_named(p)} ({node.layer.describe()}) is all zero, yet the input of the next "
+                                   "layer still varies across the probe: a skip connection carries the signal past "
+                                   "it, so this is a zero-initialized residual branch (Fixup, SkipInit: known good "
                                    "practice)." + pattern + " " + rev_text, fig))
                 continue
         place = ""
@@ -371,8 +372,9 @@ def constant_tensors(view: ModelView) -> list[Finding]:
             place = " (a hidden layer on the main path: the signal is cut there at init)"
         out.append(Finding(
             ERROR, "constant-tensor", (p.name,),
-            f"{_named(p)} ({p.role}{', ' + p.layer.describe() if p.layer else ''}{place}) is {what} over all {p.size} "
-            f"values, where this layer type expects random values{' (e.g. a helper that zeroed it)' if value == 0 else ''}. "
+            f"{_named(p)} ({p.role}{', ' + p.layer.describe() if p.layer else ''}{place}) is {what} over all "
+            f"{p.size} values, where this layer type expects random values"
+            f"{' (e.g. a helper that zeroed it)' if value == 0 else ''}. "
             + (rev_text if rev_text else "Every unit it feeds starts with identical incoming weights."), fig))
     return out
 
@@ -461,8 +463,9 @@ def chance_of_duplicates(rows: np.ndarray, n_units: int) -> float:
     2^-(bits-3)`` (a float cell at ``x`` is ``<= |x|·2^-bits`` wide and ``x·f(x) <= 0.5`` for the normal,
     uniform and truncated normal laws in use; ``bits`` from
     :func:`~invariants.stats.extremes.mantissa_bits`: 23 float32, 10 float16, 7 bfloat16), or the share of
-    repeats of the most repeated value among the distinct rows when the values are discrete.  A union bound over the ``C(n, 2)``
-    pairs gives the result (``rows``: ``(n_units, k)``, every unit's incoming weights).  At most 0.
+    repeats of the most repeated value among the distinct rows when the values are discrete.  A union bound
+    over the ``C(n, 2)`` pairs gives the result (``rows``: ``(n_units, k)``, every unit's incoming
+    weights).  At most 0.
     """
     distinct = np.unique(rows, axis=0)  # the copies under test must not count as evidence of a discrete law
     if distinct.size == 0:
