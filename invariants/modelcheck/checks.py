@@ -585,7 +585,7 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
                 f"{node.n_units - n_c + len(copied)} {word}.",
                 {"classes": [list(map(int, c)) for c in copied][:16], "units": int(node.n_units),
                  "weights_per_unit": int(incoming.shape[1]), "log2_chance": chance}))
-        loose = [c for c in separate + silent if c not in copied]
+        loose = [c for c in separate + silent if c not in copied and np.any(incoming[c[0]] != 0)]  # dead: dead_units
         if loose and not constant:
             n_s = sum(len(c) for c in loose)
             out.append(Finding(
