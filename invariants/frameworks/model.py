@@ -93,6 +93,8 @@ class Param:
         tied: the tensor's other names when one tensor is registered under several (weight tying,
             e.g. GPT-2's ``lm_head.weight`` = ``transformer.wte.weight``, or a module shared by two
             parents): it is one parameter, checked once under :attr:`name`.
+        padding_rows: rows of an embedding table the framework zeroes on purpose (``torch.nn.Embedding(
+            padding_idx=i)``: the pad token's vector, zero at init and never updated); ``()`` when none.
     """
 
     name: str
@@ -103,6 +105,7 @@ class Param:
     layer: Layer | None = None
     layout: Layout = TORCH
     tied: tuple[str, ...] = ()
+    padding_rows: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -123,6 +126,14 @@ class Param:
         if v.size == 0:
             return False
         return bool(np.all(v == v[0])) if v.size > 1 else bool(v[0] == 0)
+
+    def zero_padding_rows(self) -> list[int]:
+        """The declared :attr:`padding_rows` that are all zero, as the framework leaves them
+        (``torch.nn.Embedding.reset_parameters`` -> ``_fill_padding_idx_with_zero``; HuggingFace
+        ``PreTrainedModel._init_weights`` zeroes ``weight[padding_idx]`` again after its normal draw)."""
+        if self.value.ndim != 2:
+            return []
+        return [r for r in self.padding_rows if 0 <= r < self.value.shape[0] and not np.any(self.value[r] != 0)]
 
     def blocks(self) -> list[tuple[str, tuple[slice, ...] | None, Layer | None]]:
         """``[(label, index, layer)]``: the packed blocks (``name[i]``) or the whole tensor."""

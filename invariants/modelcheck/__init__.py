@@ -14,14 +14,21 @@ finding                     rule                                                
 ``identical-tensors``       two separately initialized tensors (or packed blocks) are    error
                             bit-identical
 ``constant-tensor``         a weight/embedding/recurrent tensor is all-zero or constant  error
+                            (also a zero branch layer whose siblings in the other
+                            blocks are random: one block's projection zeroed)
 ``zero-output-layer``       ... but it is the output layer and other weights are random  note
-``zero-residual-branch``    ... but a skip path carries the signal past it (or a zero    note
-                            norm scale, zero-γ)
+``zero-residual-branch``    ... but a skip path carries the signal past it and no        note
+                            sibling block has it random (or a zero norm scale, zero-γ)
+``padding-row``             an embedding's declared padding row is zero (excluded from   note
+                            the variance test)
 ``dead-units``              units with all-zero incoming weights output a constant; dead error (note if
                             for ever when φ'(c) = 0 (ReLU at c <= 0)                    all revive)
 ``interchangeable-units``   units with identical incoming *and* outgoing weights:        error
                             copies for ever
-``tied-units``              identical incoming, different outgoing: training separates   note
+``duplicated-units``        units of a random tensor with bit-identical incoming weights error
+                            no chance explains (a helper copied a filter)
+``tied-units``              identical incoming, different outgoing, few values (chance   note
+                            may explain them): training separates
 ``variance``                a tensor matches none of the named schemes on its fans       note
 ``inconsistent-scale``      no fan rule explains the unmatched layers together (e.g.     error
                             std squared: right only at std = 1)

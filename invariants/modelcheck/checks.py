@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from typing import Sequence
 
 import numpy as np
@@ -28,6 +29,8 @@ from invariants.frameworks.model import (
     Param,
 )
 from invariants.modelcheck.report import ERROR, NOTE, Finding
+from invariants.modelcheck.siblings import sibling_key
+from invariants.stats.extremes import mantissa_bits
 from invariants.stats.structure import orthogonality_error
 
 #: Relative tolerance for "identical gradients" of units with bitwise-identical incoming weights.  If
@@ -56,6 +59,17 @@ def _fmt_units(idx: Sequence[int], limit: int = 8) -> str:
 
 def _where(node: Node) -> str:
     return f"layer {node.name!r} ({node.layer.describe()})"
+
+
+def _named(p: Param) -> str:
+    """``p.name``, with the other names of a tied parameter (one tensor registered under several names,
+    e.g. GPT-2's ``lm_head.weight`` = ``transformer.wte.weight``): a finding on it is a finding on all."""
+    tied = tuple(getattr(p, "tied", ()) or ())
+    return f"{p.name} (tied: also {', '.join(tied)})" if tied else p.name
+
+
+def _list(names: Sequence[str], limit: int = 3) -> str:
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _node_of(view: ModelView, p: Param) -> Node | None:
@@ -196,6 +210,75 @@ def _is_branch(view: ModelView, node: Node) -> bool | None:
     return bool(nxt.input_varies)
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def _is_zero(p: Param) -> bool:
+    return p.size >= 2 and p.is_constant() and float(p.value.ravel()[0]) == 0.0
+
+
+def _block_axes(name: str) -> set[int]:
+    """Which digit runs of ``name`` (numbered as ``_DIGITS.findall`` numbers them) index repeated blocks:
+    runs that are a whole path component (``layers.3.mlp``, a ``ModuleList``/``Sequential`` index) with a
+    module path below them; not identifier digits (``conv2``, ``fc1``: roles) nor an index that names
+    the layer itself (``mlp.2.weight``: a role inside a ``Sequential``)."""
+    parts = re.split(r"[./]", name)
+    out, k = set(), 0
+    for i, part in enumerate(parts):
+        for _ in _DIGITS.findall(part):
+            if part.isdigit() and i < len(parts) - 2:
+                out.add(k)
+            k += 1
+    return out
+
+
+def zero_siblings(view: ModelView, p: Param) -> tuple[bool | None, list[str], list[str]]:
+    """Whether all-zero ``p`` follows a zero pattern its siblings share (a scheme), breaks one (a fault),
+    or cannot be told apart.
+
+    Siblings: the other parameters of the same role in the class :func:`~invariants.modelcheck.siblings.
+    sibling_key` of ``p``'s path and layer type.  The class key replaces *every* run of digits, so it
+    holds both block indices (``layers.0`` / ``layers.1``) and numbered roles (``conv1`` / ``conv2``,
+    ``mlp.0`` / ``mlp.2`` of a Sequential).  A zero-init scheme zeros one role in every block (Fixup,
+    SkipInit: every branch's last layer), so the pattern is *shared* when along some digit position the
+    members that agree with ``p`` there (at least one besides ``p``) are mostly zero: ``conv2`` of every
+    block.  It is *broken* when a random sibling differs from ``p`` only in block indices
+    (:func:`_block_axes`: the same layer of another block, ``layers.1.mlp.down_proj`` for
+    ``layers.0.mlp.down_proj``): one block's projection zeroed.  Otherwise (a random ``fc1`` next to a
+    zero ``fc2`` in a single block) nothing says which, and the zero layer is given the benefit of the
+    doubt.
+
+    Returns:
+        ``(shared, zero sibling names, random sibling names)``, the same layer in other blocks first, then
+        by fewest differing indices; ``shared`` is ``True`` (a shared pattern), ``False`` (broken) or
+        ``None`` (no siblings, or nothing decides).
+    """
+    key = sibling_key(p.name, p.owner_type)
+    sibs = [q for q in view.params if q is not p and q.role == p.role and sibling_key(q.name, q.owner_type) == key]
+    mine = _DIGITS.findall(p.name)
+
+    def differ(q: Param) -> set[int]:
+        return {i for i, (a, b) in enumerate(zip(_DIGITS.findall(q.name), mine)) if a != b}
+
+    blocks = _block_axes(p.name)
+    sibs.sort(key=lambda q: (not differ(q) <= blocks, len(differ(q))))  # the same layer in other blocks first
+    zero = [q.name for q in sibs if _is_zero(q)]
+    rand = [q for q in sibs if not q.is_constant()]
+    names = [q.name for q in rand]
+    if not sibs:
+        return None, zero, names
+    for i, d in enumerate(mine):
+        same = [q for q in sibs if _DIGITS.findall(q.name)[i] == d]
+        n_zero = sum(_is_zero(q) for q in same) + 1  # + p itself
+        if same and n_zero > len(same) + 1 - n_zero:
+            return True, zero, names
+    if not rand:
+        return True, zero, names
+    if any(differ(q) <= blocks for q in rand):
+        return False, zero, names
+    return None, zero, names
+
+
 def constant_tensors(view: ModelView) -> list[Finding]:
     """All-zero / all-constant tensors where the role expects random values, and unusual norm scales.
 
@@ -213,6 +296,8 @@ def constant_tensors(view: ModelView) -> list[Finding]:
         if p.size < 2 or not p.is_constant():
             if p.role in RANDOM_ROLES and p.layer is not None and p.layer.blocks and not p.is_constant():
                 out += _constant_blocks(p)
+            if p.padding_rows and p.size >= 2:
+                out += _padding_rows(p)
             continue
         value = float(p.value.ravel()[0])
         if p.role == "norm_scale":
@@ -250,18 +335,35 @@ def constant_tensors(view: ModelView) -> list[Finding]:
                 guess = "" if view.probe is not None else " (the last layer defined; no probe ran to confirm it is " \
                     "the output layer)"
                 out.append(Finding(NOTE, "zero-output-layer", (p.name,),
-                                   f"{p.name} (output layer {node.layer.describe()}){guess} is all zero while {len(others)} "
-                                   "other weight tensors are random: a known good practice (the model outputs its "
-                                   "bias at init and the layer learns from the gradient h^T delta at once). Below it "
-                                   "the backward signal is zero until the first step. " + rev_text, fig))
+                                   f"{_named(p)} (output layer {node.layer.describe()}){guess} is all zero while "
+                                   f"{len(others)} other weight tensors are random: a known good practice (the "
+                                   "model outputs its bias at init and the layer learns from the gradient h^T delta "
+                                   "at once). Below it the backward signal is zero until the first step. " + rev_text,
+                                   fig))
                 continue
             branch = _is_branch(view, node)
+            shared, zero_sibs, rand_sibs = zero_siblings(view, p) if branch else (None, [], [])
             if branch:
+                fig.update(zero_siblings=len(zero_sibs), random_siblings=len(rand_sibs))
+            if branch and shared is False:
+                out.append(Finding(
+                    ERROR, "constant-tensor", (p.name,),
+                    f"{_named(p)} ({node.layer.describe()}) is all zero inside a residual branch while "
+                    f"{len(rand_sibs)} of its {len(rand_sibs) + len(zero_sibs)} siblings (the same position in the "
+                    f"other blocks, nearest first: {_list(rand_sibs)}) {'is' if len(rand_sibs) == 1 else 'are'} "
+                    "random: a zero-init scheme (Fixup, SkipInit) zeros "
+                    "that position in every block, so this one projection was zeroed by a helper or left "
+                    "uninitialized. The skip path hides it from the signal, but this block's branch starts "
+                    "without the function its siblings have. " + rev_text, fig))
+                continue
+            if branch:
+                pattern = (f" {len(zero_sibs)} of its siblings are zero too: the pattern is shared across blocks."
+                           if shared else " No sibling in another block shows this position random.")
                 out.append(Finding(NOTE, "zero-residual-branch", (p.name,),
-                                   f"{p.name} ({node.layer.describe()}) is all zero, yet the input of the next layer "
-                                   "still varies across the probe: a skip connection carries the signal past it, so "
-                                   "this is a zero-initialized residual branch (Fixup, SkipInit: known good "
-                                   "practice). " + rev_text, fig))
+                                   f"{_named(p)} ({node.layer.describe()}) is all zero, yet the input of the next "
+                                   "layer still varies across the probe: a skip connection carries the signal past "
+                                   "it, so this is a zero-initialized residual branch (Fixup, SkipInit: known good "
+                                   "practice)." + pattern + " " + rev_text, fig))
                 continue
         place = ""
         if node is not None and node is out_node:
@@ -270,10 +372,23 @@ def constant_tensors(view: ModelView) -> list[Finding]:
             place = " (a hidden layer on the main path: the signal is cut there at init)"
         out.append(Finding(
             ERROR, "constant-tensor", (p.name,),
-            f"{p.name} ({p.role}{', ' + p.layer.describe() if p.layer else ''}{place}) is {what} over all {p.size} "
-            f"values, where this layer type expects random values{' (e.g. a helper that zeroed it)' if value == 0 else ''}. "
+            f"{_named(p)} ({p.role}{', ' + p.layer.describe() if p.layer else ''}{place}) is {what} over all "
+            f"{p.size} values, where this layer type expects random values"
+            f"{' (e.g. a helper that zeroed it)' if value == 0 else ''}. "
             + (rev_text if rev_text else "Every unit it feeds starts with identical incoming weights."), fig))
     return out
+
+
+def _padding_rows(p: Param) -> list[Finding]:
+    rows = p.zero_padding_rows()
+    if not rows:
+        return []
+    return [Finding(NOTE, "padding-row", (p.name,),
+                    f"{_named(p)} ({p.layer.describe() if p.layer else p.role}): row{'s' if len(rows) > 1 else ''} "
+                    f"{', '.join(map(str, rows))} (the declared padding_idx) {'are' if len(rows) > 1 else 'is'} zero, "
+                    "as the framework leaves a padding row on purpose (the pad token's vector, never updated); "
+                    f"the other {p.shape[0] - len(rows)} rows are tested as the table's random values.",
+                    {"rows": rows, "n_rows": p.shape[0]})]
 
 
 def _constant_blocks(p: Param) -> list[Finding]:
@@ -339,6 +454,32 @@ def _classes(node: Node) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def chance_of_duplicates(rows: np.ndarray, n_units: int) -> float:
+    """``log2`` of an upper bound on the probability that some two of ``n_units`` rows drawn like ``rows``
+    coincide.
+
+    For rows of ``k`` independent entries, two rows agree with probability ``Π_i Σ_v p_v² <= p_cell^k``,
+    ``p_cell`` = the largest probability of one value: for a continuous law at most ``x·f(x)·2^-bits <=
+    2^-(bits-3)`` (a float cell at ``x`` is ``<= |x|·2^-bits`` wide and ``x·f(x) <= 0.5`` for the normal,
+    uniform and truncated normal laws in use; ``bits`` from
+    :func:`~invariants.stats.extremes.mantissa_bits`: 23 float32, 10 float16, 7 bfloat16), or the share of
+    repeats of the most repeated value among the distinct rows when the values are discrete.  A union bound
+    over the ``C(n, 2)`` pairs gives the result (``rows``: ``(n_units, k)``, every unit's incoming
+    weights).  At most 0.
+    """
+    distinct = np.unique(rows, axis=0)  # the copies under test must not count as evidence of a discrete law
+    if distinct.size == 0:
+        return 0.0
+    _, counts = np.unique(distinct, return_counts=True)
+    p_cell = max(2.0 ** -(mantissa_bits(rows) - 3), float(counts.max() - 1) / distinct.size)
+    return min(0.0, math.log2(max(n_units * (n_units - 1) / 2, 1.0)) + rows.shape[1] * math.log2(p_cell))
+
+
+#: duplicated units in a random tensor are a wiring fault when chance explains them with probability below
+#: ``2^DUPLICATE_LOG2`` (about 1e-9)
+DUPLICATE_LOG2 = -30.0
+
+
 def interchangeable_units(view: ModelView) -> list[Finding]:
     """Units of one layer with bitwise-identical incoming weights and bias, and what becomes of them.
 
@@ -346,9 +487,18 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
     identical at every step, under any permutation-equivariant optimizer.  The reference network is
     checked exactly (:func:`invariants.symmetry.unit_classes`); for framework models the outgoing side
     is judged from the probe: the members' gradients ``∂L/∂z`` must agree within :data:`TIE_RTOL`
-    relative on every probe row.  Ties whose gradients differ are separated by training (a note for a
-    random tensor with duplicated units; nothing more for constant tensors, already reported).
-    Units dead for ever are left to :func:`dead_units`.
+    relative on every probe row, and be nonzero (a zero gradient at init, e.g. behind a zero-γ
+    BatchNorm, proves nothing about the outgoing weights).
+
+    Units whose identical rows are random values (a random tensor with duplicated rows: channel 0's
+    filter copied into channels 1-4) are an error ``duplicated-units`` even when training separates
+    them: no initializer draws them (chance explains them with probability below ``2^``:data:`DUPLICATE_LOG2`,
+    :func:`chance_of_duplicates`), so a helper copied them, the within-tensor case of
+    :func:`identical_tensors`.  Rows that chance could explain (few entries, coarse dtype) get the note
+    ``tied-units`` when training separates them.  A constant tensor's units are all identical: that is
+    :func:`constant_tensors`' finding (an error, or the zero output layer / zero residual branch
+    practice), so nothing more is said unless the probe shows them tied for ever.  Units dead for ever
+    are left to :func:`dead_units`.
     """
     out = []
     for node in view.nodes:
@@ -365,24 +515,29 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
         if not classes:
             continue
         sig = view.probe.get(node.name) if view.probe is not None else None
-        forever, separate, undecided, dead_only = [], [], [], []
+        forever, separate, undecided, silent, copied = [], [], [], [], []
         worst_sep = math.inf
         incoming = node.incoming()
+        chance = None if constant or exact else chance_of_duplicates(incoming, node.n_units)
         for cls in classes:
             rows = incoming[cls]
             is_dead = not np.any(rows != 0)
+            if chance is not None and chance < DUPLICATE_LOG2 and np.any(rows[0] != rows[0][0]):
+                copied.append(cls)
             if exact:
                 forever.append(cls)
                 continue
             if sig is None or sig.delta is None:
-                undecided.append(cls)
+                if not constant and cls not in copied:
+                    undecided.append(cls)
                 continue
             d = sig.delta[:, cls].astype(np.float64)
-            if is_dead and not np.any(d != 0):
-                dead_only.append(cls)
-                continue
             scale = float(np.max(np.abs(d)))
-            diff = float(np.max(np.abs(d - d[:, :1]))) / scale if scale > 0 else 0.0
+            if scale == 0:
+                if not is_dead:
+                    silent.append(cls)
+                continue
+            diff = float(np.max(np.abs(d - d[:, :1]))) / scale
             if diff <= TIE_RTOL:
                 forever.append(cls)
             else:
@@ -410,14 +565,39 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
                 f"{_where(node)}: {n_u} {word} in {len(undecided)} class(es) have identical "
                 "incoming weights and bias; without a probe the check cannot compare their outgoing weights, so they "
                 "may stay interchangeable for ever.", {"classes": [list(map(int, c)) for c in undecided][:16]}))
-        if separate and not constant:
-            n_s = sum(len(c) for c in separate)
+        copied = [c for c in copied if c not in forever]
+        if copied:
+            n_c = sum(len(c) for c in copied)
+            if all(c in separate for c in copied):
+                fate = "their gradients differ on the probe, so training separates them, but they start as copies"
+            elif any(c in silent for c in copied):
+                fate = ("their gradients are zero at init on the probe (nothing reaches them yet), so whether "
+                        "training separates them depends on the parameters after them")
+            else:
+                fate = "no probe ran to show whether training separates them"
+            out.append(Finding(
+                ERROR, "duplicated-units", (node.weight.name,),
+                f"{_where(node)}: {n_c} of {node.n_units} {word} in {len(copied)} class(es) have bit-identical random "
+                f"incoming weights (largest: {word} {_fmt_units(sorted(max(copied, key=len)))}, "
+                f"{incoming.shape[1]} weights each): independent draws coincide with probability below 2^{chance:.0f}, "
+                "so a helper copied one unit's weights into the others (e.g. w[1:5] = w[0]); no initializer does "
+                f"this. {fate[0].upper() + fate[1:]}; the layer starts with the capacity of "
+                f"{node.n_units - n_c + len(copied)} {word}.",
+                {"classes": [list(map(int, c)) for c in copied][:16], "units": int(node.n_units),
+                 "weights_per_unit": int(incoming.shape[1]), "log2_chance": chance}))
+        loose = [c for c in separate + silent if c not in copied and np.any(incoming[c[0]] != 0)]  # dead: dead_units
+        if loose and not constant:
+            n_s = sum(len(c) for c in loose)
             out.append(Finding(
                 NOTE, "tied-units", (node.weight.name,),
-                f"{_where(node)}: {n_s} {word} in {len(separate)} class(es) have identical "
-                f"incoming weights and bias (duplicated rows in a random tensor), but their gradients differ (by at "
-                f"least {worst_sep:.3g} relative on the probe): their outgoing weights differ, so training separates "
-                "them.", {"classes": [list(map(int, c)) for c in separate][:16]}))
+                f"{_where(node)}: {n_s} {word} in {len(loose)} class(es) have identical "
+                f"incoming weights and bias (duplicated rows in a random tensor, few enough values that chance may "
+                f"explain them)" + (f", but their gradients differ (by at least {worst_sep:.3g} relative on the "
+                                    "probe): their outgoing weights differ, so training separates them."
+                                    if worst_sep < math.inf else
+                                    "; their gradients are zero at init on the probe, so the probe cannot tell "
+                                    "whether training separates them."),
+                {"classes": [list(map(int, c)) for c in loose][:16]}))
     return out
 
 
@@ -462,5 +642,5 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     return out
 
 
-__all__ = ["TIE_RTOL", "constant_tensors", "dead_units", "identical_tensors", "interchangeable_units",
-           "packed_orthogonal", "revival"]
+__all__ = ["DUPLICATE_LOG2", "TIE_RTOL", "chance_of_duplicates", "constant_tensors", "dead_units", "identical_tensors",
+           "interchangeable_units", "packed_orthogonal", "revival", "zero_siblings"]

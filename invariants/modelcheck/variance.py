@@ -107,6 +107,8 @@ def units(view: ModelView, max_values: int) -> list[Unit]:
         fw = p.layout.fans(p.shape) if len(p.shape) >= 2 else None
         for label, idx, lay in p.blocks():
             v = p.value if idx is None else p.value[idx]
+            if p.padding_rows and idx is None:  # zero on purpose: not a draw of the table's law
+                v = np.delete(v, p.zero_padding_rows(), axis=0)
             if v.size > max_values:
                 v = v.ravel()[:: math.ceil(v.size / max_values)]
             fans = lay.textbook_fans() if lay is not None else None
