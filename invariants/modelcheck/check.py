@@ -78,7 +78,7 @@ def check_view(view: ModelView, profile: Profile) -> ModelReport:
     findings += C.interchangeable_units(view)
     findings += C.packed_orthogonal(view)
     us = units(view, profile.max_values)
-    alpha = model_budget(us, profile.total_alpha).per_check
+    alpha = model_budget(us, profile.total_alpha, view.hints).per_check
     results = [(u, match(u, view, alpha, profile.power)) for u in us]
     findings += variance_findings(view, results, alpha, profile.power, profile.total_alpha)
     sig_findings, summary = signal(view, profile.note_ratio, profile.error_ratio)
