@@ -401,11 +401,16 @@ def _robust(m2: np.ndarray, se: np.ndarray, fans: list[tuple[int, int]], modes: 
     return None if best is None else (best[1], best[2], best[3], best[4])
 
 
-def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, hints: Any) -> Finding | None:
+def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, hints: Any,
+                       view: ModelView | None = None) -> Finding | None:
     """An error when tensors share one fixed std that is no plausible σ and shrinks every layer's signal
-    (``max Var·fan_in < MAX_FIXED_GAIN``); ``None`` otherwise."""
+    (``max Var·fan_in < MAX_FIXED_GAIN``); ``None`` otherwise, and when every one of them feeds a
+    normalization (``Node.scale_invariant``: the scale does not change the function)."""
     gains = np.array([v * u.fans[0] for u, v in zip(us, m2)])  # type: ignore[index]
     if gains.max() >= MAX_FIXED_GAIN:
+        return None
+    inv = _scale_invariant_labels(view)
+    if all(u.param.name in inv for u in us):
         return None
     sigma = math.sqrt(scale)
     stds = plausible_stds(hints)
@@ -461,12 +466,12 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float, 
     fig = {"tensors": [u.label for u in us], "second_moments": m2.tolist(), "fans": [list(f) for f in fans],
            "mode_p_values": {k: v[0] for k, v in fits.items()}, "fan_in_exponent": gamma}
     if consistent:
-        mode = consistent[0]
-        p, scale, spread = fits[mode]
-        if mode == "fixed":
-            bad = _fixed_std_finding(us, m2, scale, p, hints)
+        if "fixed" in consistent:  # one shared std explains them (with equal fans a fan rule may too)
+            bad = _fixed_std_finding(us, m2, fits["fixed"][1], fits["fixed"][0], hints, view)
             if bad is not None:
                 return bad
+        mode = consistent[0]
+        p, scale, spread = fits[mode]
         rule = f"E[w^2] = {scale:.4g}" + ("" if mode == "fixed" else f"/{mode}")
         return Finding(NOTE, "variance", tuple(u.label for u in us),
                        f"{len(us)} tensors match no named scheme but share one rule, {rule} (homogeneity p = {p:.3g}); "
@@ -476,7 +481,7 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float, 
         mode, keep, p, scale = robust
         core = [u for u, k in zip(us, keep) if k]
         if mode == "fixed":
-            bad = _fixed_std_finding(core, m2[keep], scale, p, hints)
+            bad = _fixed_std_finding(core, m2[keep], scale, p, hints, view)
             if bad is not None:
                 return bad
         rule = f"E[w^2] = {scale:.4g}" + ("" if mode == "fixed" else f"/{mode}")
