@@ -140,18 +140,21 @@ def _std_label(sigma: float) -> str:
 
 
 def plausible_stds(hints: Mapping[str, Any] | None = None) -> list[tuple[float, str]]:
-    """``[(σ, source)]``: the model's declared ``initializer_range`` (and GPT-2's residual-scaled
-    ``initializer_range/sqrt(2·n_layer)`` when the layer count is declared, transformers/models/gpt2/
-    modeling_gpt2.py ``_init_weights``) first, then :data:`CONVENTIONAL_STDS`; duplicates dropped."""
+    """``[(σ, source)]``: the model's declared ``initializer_range`` / ``init_std`` (and GPT-2's
+    residual-scaled ``initializer_range/sqrt(2·n_layer)`` when ``n_layer`` is declared, transformers/models/
+    gpt2/modeling_gpt2.py ``_init_weights``) first, then :data:`CONVENTIONAL_STDS`; duplicates dropped."""
     out: list[tuple[float, str]] = []
     hints = hints or {}
+    for key in ("initializer_range", "init_std"):  # init_std: BART/Marian/FSMT configs
+        r = hints.get(key)
+        if isinstance(r, (int, float)) and not isinstance(r, bool) and math.isfinite(r) and r > 0:
+            out.append((float(r), f"the model's declared {key}"))
     r = hints.get("initializer_range")
-    if isinstance(r, (int, float)) and not isinstance(r, bool) and math.isfinite(r) and r > 0:
-        out.append((float(r), "the model's declared initializer_range"))
-        n_layer = next((hints[k] for k in ("n_layer", "num_hidden_layers", "num_layers") if k in hints), None)
-        if isinstance(n_layer, int) and not isinstance(n_layer, bool) and n_layer > 0:
-            out.append((float(r) / math.sqrt(2 * n_layer),
-                        "initializer_range/sqrt(2*n_layer) (GPT-2 residual projections)"))
+    n_layer = hints.get("n_layer")  # GPT-2-style configs name it so (BERT's num_hidden_layers does not apply)
+    if out and isinstance(r, (int, float)) and isinstance(n_layer, int) and not isinstance(n_layer, bool) \
+            and n_layer > 0 and r > 0:
+        out.append((float(r) / math.sqrt(2 * n_layer),
+                    "initializer_range/sqrt(2*n_layer) (GPT-2 residual projections)"))
     for s, src in CONVENTIONAL_STDS:
         if not any(math.isclose(s, t, rel_tol=1e-9) for t, _ in out):
             out.append((s, src))
