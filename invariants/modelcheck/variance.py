@@ -319,6 +319,11 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     peer = peer_findings([(u, m) for u, m in results if u.label not in explained], alpha, power)
     out += peer
     explained |= {lab for f in peer if f.severity == ERROR for lab in f.params[:1]}
+    sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
+                             view)
+    if sq is not None:
+        out.append(sq)
+        explained |= set(sq.params)
     unmatched = [(u, m) for u, m in results if not m.matched and u.label not in explained]
     cross_units = [u for u, _ in unmatched if u.layer is not None and not isinstance(u.layer, (Embedding, Packed))
                    and u.packed_fans is None and u.values.size >= MIN_CROSS_N]
@@ -528,6 +533,38 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float, 
         f"{sq_text} Per layer: {table}.", fig)
 
 
+def squared_std_finding(us: list[Unit], alpha: float, power: float, view: ModelView | None = None) -> Finding | None:
+    """``implausible-fixed-std`` for unmatched tensors (packed blocks included) drawn at the *square* of a
+    plausible fixed std (``normal(σ²)`` passes every law check at ``alpha`` for a plausible σ, and
+    ``Var·fan_in < MAX_FIXED_GAIN``): the "0.02² typo", also where the model mixes several plausible stds
+    (GPT-2's 0.02 and 0.02/sqrt(2·n_layer)).  At least two tensors, not all feeding a norm; else ``None``."""
+    stds = plausible_stds(view.hints if view is not None else {})
+    inv = _scale_invariant_labels(view)
+    hit: list[tuple[Unit, float, float]] = []
+    for u in us:
+        if not u.fans or u.values.size < MIN_CROSS_N:
+            continue
+        v = float(np.mean(u.values.astype(np.float64) ** 2))
+        if v * u.fans[0] >= MAX_FIXED_GAIN:
+            continue
+        s = next((s for s, _ in stds if abs(math.log(v) - 4 * math.log(s)) < 1.0
+                  and passes(Law.normal(0.0, s * s), u.values, alpha, power)), None)
+        if s is not None:
+            hit.append((u, s, v))
+    if len(hit) < 2 or all(u.param.name in inv for u, _, _ in hit):
+        return None
+    table = "; ".join(f"{u.label}: std {math.sqrt(v):.3g} = {s:.4g}^2, Var*fan_in {v * u.fans[0]:.3g}"  # type: ignore[index]
+                      for u, s, v in hit)
+    return Finding(
+        ERROR, "implausible-fixed-std", tuple(u.label for u, _, _ in hit),
+        f"{len(hit)} tensors are drawn with the square of a plausible init std (normal(std=sigma^2) passes every "
+        f"check at alpha = {alpha:.2g}; plausible sigma: {', '.join(f'{s:.4g}' for s, _ in stds)}): the std was "
+        f"squared, and every layer shrinks the signal's variance by Var*fan_in < {MAX_FIXED_GAIN:g}. Per tensor: "
+        f"{table}.",
+        {"tensors": [u.label for u, _, _ in hit], "squared_of": sorted({s for _, s, _ in hit}),
+         "max_gain": max(v * u.fans[0] for u, _, v in hit), "alpha": alpha})  # type: ignore[index]
+
+
 def _scale_invariant_labels(view: ModelView | None) -> set[str]:
     """Names of weights whose layer feeds a normalization (``Node.scale_invariant is True``)."""
     if view is None:
@@ -536,5 +573,5 @@ def _scale_invariant_labels(view: ModelView | None) -> set[str]:
 
 
 __all__ = ["Cand", "MAX_FIXED_GAIN", "Match", "Unit", "candidate_laws", "candidates", "checks_per_unit", "constant_row",
-           "cross_layer", "fan_sets", "passes", "zero_rows",
+           "cross_layer", "fan_sets", "passes", "squared_std_finding", "zero_rows",
            "match", "model_budget", "units", "variance_findings"]

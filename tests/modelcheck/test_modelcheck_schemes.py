@@ -182,7 +182,7 @@ def test_std_002_matches_and_its_square_is_an_error():
     assert not good.find("variance") and not good.find("implausible-fixed-std"), render_model(good)
     bad = check_model(fixed_std_mlp(0.02 ** 2))
     (f,) = bad.find("implausible-fixed-std")
-    assert f.severity == "error" and len(f.params) == 4 and f.figures["squared_of"] == 0.02, render_model(bad)
+    assert f.severity == "error" and len(f.params) == 4 and f.figures["squared_of"] == [0.02], render_model(bad)
     assert f.figures["max_gain"] < 1e-3
 
 
