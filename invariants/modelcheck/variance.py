@@ -13,13 +13,15 @@ several schemes match; the smallest relative variance error ``n`` values detect 
 (:meth:`invariants.stats.battery.Battery.min_detectable_rel_error`) is reported with each tensor: ~17% for a 64x64 matrix,
 ~2% at 300k values.
 
-Candidates: the named variance-scaling schemes (Glorot, He, LeCun x uniform / truncated normal, PyTorch's
-untruncated ``xavier_normal``/``kaiming_normal``, LeCun untruncated), PyTorch's layer default
-``U(±1/sqrt(fan_in))`` and its ``fan_out`` form (``ConvTranspose``, RNN gates: ``U(±1/sqrt(H))``),
-Flax's ``Embed`` default ``N(0, 1/D)``, ``N(0, 0.02²)`` (BERT/GPT), for embedding tables also the fixed
+Candidates (:mod:`invariants.modelcheck.schemes`, as data): the variance-scaling grid (He/LeCun/Glorot and
+the 1/3 scale of PyTorch's layer default, in every fan mode and distribution), Flax's ``Embed`` default
+``N(0, 1/D)``, fixed ``normal(σ)``/``trunc_normal(σ)`` at a *plausible* σ only (the model's declared
+``initializer_range``, or a conventional constant with its source), for embedding tables also the fixed
 ``N(0, 1)`` (PyTorch) and ``U(±0.05)`` (Keras), orthogonal with a fitted gain (also over a whole packed
-tensor), and identity/Dirac patterns.  Candidates are tried closest variance first; at most
-:data:`MAX_MATCHES` matches are listed.
+tensor), and identity/Dirac patterns.  Schemes resolving to the same law are one candidate.  Candidates
+are tried closest variance first, at most :data:`MAX_TESTS` get the full battery (so the budget counts at
+most that many per tensor, :func:`checks_per_unit`) and at most :data:`MAX_MATCHES` matches are listed.
+An embedding table's all-zero rows (padding) are left out of its match and named.
 
 **Across layers** (:func:`cross_layer`): tensors that match no scheme are fingerprinted together, as
 :func:`invariants.audit.fingerprint.identify` does across layers of different fans: for each fan mode
@@ -29,7 +31,11 @@ homogeneity is tested with ``Q = Σ ((log ŝ_l − μ)/se_l)²`` against chi-squ
 consistent mode is an error (no variance-scaling rule explains the layers), with the fitted exponent
 ``E[w²] ∝ fan_in^-γ`` (``γ = 1`` for every fan-in rule; ``γ = 2``: the std was squared) and, when one
 passes every check on every layer, the named scheme whose std was squared — an initializer that is
-right only where the std is 1.
+right only where the std is 1.  The fit is robust to a few outlying tensors (named first, a note), tensors
+of scale-invariant layers alone never make the error, and a shared fixed std that no source declares and
+that shrinks every layer (``Var·fan_in < MAX_FIXED_GAIN``) — or the square of a plausible std — is an
+``implausible-fixed-std`` error.  Extreme values (:mod:`invariants.modelcheck.extremes`) and fan swaps
+against the siblings' scheme (:mod:`invariants.modelcheck.peers`) are decided before.
 """
 from __future__ import annotations
 
