@@ -13,13 +13,15 @@ several schemes match; the smallest relative variance error ``n`` values detect 
 (:meth:`invariants.stats.battery.Battery.min_detectable_rel_error`) is reported with each tensor: ~17% for a 64x64 matrix,
 ~2% at 300k values.
 
-Candidates: the named variance-scaling schemes (Glorot, He, LeCun x uniform / truncated normal, PyTorch's
-untruncated ``xavier_normal``/``kaiming_normal``, LeCun untruncated), PyTorch's layer default
-``U(±1/sqrt(fan_in))`` and its ``fan_out`` form (``ConvTranspose``, RNN gates: ``U(±1/sqrt(H))``),
-Flax's ``Embed`` default ``N(0, 1/D)``, ``N(0, 0.02²)`` (BERT/GPT), for embedding tables also the fixed
+Candidates (:mod:`invariants.modelcheck.schemes`, as data): the variance-scaling grid (He/LeCun/Glorot and
+the 1/3 scale of PyTorch's layer default, in every fan mode and distribution), Flax's ``Embed`` default
+``N(0, 1/D)``, fixed ``normal(σ)``/``trunc_normal(σ)`` at a *plausible* σ only (the model's declared
+``initializer_range``, or a conventional constant with its source), for embedding tables also the fixed
 ``N(0, 1)`` (PyTorch) and ``U(±0.05)`` (Keras), orthogonal with a fitted gain (also over a whole packed
-tensor), and identity/Dirac patterns.  Candidates are tried closest variance first; at most
-:data:`MAX_MATCHES` matches are listed.
+tensor), and identity/Dirac patterns.  Schemes resolving to the same law are one candidate.  Candidates
+are tried closest variance first, at most :data:`MAX_TESTS` get the full battery (so the budget counts at
+most that many per tensor, :func:`checks_per_unit`) and at most :data:`MAX_MATCHES` matches are listed.
+An embedding table's all-zero rows (padding) are left out of its match and named.
 
 **Across layers** (:func:`cross_layer`): tensors that match no scheme are fingerprinted together, as
 :func:`invariants.audit.fingerprint.identify` does across layers of different fans: for each fan mode
@@ -29,53 +31,41 @@ homogeneity is tested with ``Q = Σ ((log ŝ_l − μ)/se_l)²`` against chi-squ
 consistent mode is an error (no variance-scaling rule explains the layers), with the fitted exponent
 ``E[w²] ∝ fan_in^-γ`` (``γ = 1`` for every fan-in rule; ``γ = 2``: the std was squared) and, when one
 passes every check on every layer, the named scheme whose std was squared — an initializer that is
-right only where the std is 1.
+right only where the std is 1.  The fit is robust to a few outlying tensors (named first, a note), tensors
+of scale-invariant layers alone never make the error, and a shared fixed std that no source declares and
+that shrinks every layer (``Var·fan_in < MAX_FIXED_GAIN``) — or the square of a plausible std — is an
+``implausible-fixed-std`` error.  Extreme values (:mod:`invariants.modelcheck.extremes`) and fan swaps
+against the siblings' scheme (:mod:`invariants.modelcheck.peers`) are decided before.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 from scipy import stats
 
 from invariants.laws import Law
 from invariants.layers import Embedding, Layer, Packed
-from invariants.specs import (
-    NAMED_SPECS,
-    TRUNCATED_NORMAL_STD,
-    Normal,
-    Uniform,
-    VarianceScaling,
-)
+from invariants.specs import TRUNCATED_NORMAL_STD, VarianceScaling
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
 from invariants.modelcheck.report import ERROR, NOTE, Finding, TensorRow
+from invariants.modelcheck.schemes import (
+    EMBEDDING_FIXED,
+    plausible_stds,
+    EMBEDDING_SCHEMES,
+    FAN_SCHEMES,
+    Scheme,
+    fixed_schemes,
+)
 from invariants.stats.battery import LAW, Sample, battery, family_budget
 from invariants.stats.budget import AlphaBudget, bonferroni
 from invariants.stats.extremes import mantissa_bits
 from invariants.stats.screen import Candidate, plausible
 from invariants.stats.structure import orthogonality_error
 
-#: fan-dependent candidates beyond :data:`invariants.specs.NAMED_SPECS`
-EXTRA_SPECS: dict[str, VarianceScaling] = {
-    "lecun_normal_untruncated": VarianceScaling(1.0, "fan_in", "normal", name="lecun_normal_untruncated"),
-    "torch_default U(+-1/sqrt(fan_in))": VarianceScaling(1 / 3, "fan_in", "uniform", name="torch_linear_default"),
-    "torch_default_fan_out U(+-1/sqrt(fan_out))": VarianceScaling(1 / 3, "fan_out", "uniform",
-                                                                   name="torch_default_fan_out"),
-}
-EMBEDDING_SPECS: dict[str, VarianceScaling] = {
-    "flax_embed_default N(0, 1/D)": VarianceScaling(1.0, "fan_out", "normal", name="flax_embed_default"),
-}
-#: fixed laws accepted for any weight (a transformer convention) ...
-FIXED_SPECS: dict[str, Any] = {
-    "normal(std=0.02) (BERT/GPT)": Normal(0.0, 0.02),
-}
-#: ... and for embedding tables (framework defaults)
-EMBEDDING_FIXED_SPECS: dict[str, Any] = {
-    "normal(std=1) (torch Embedding default)": Normal(0.0, 1.0),
-    "uniform(-0.05, 0.05) (keras Embedding default)": Uniform(-0.05, 0.05),
-}
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 #: at most this many matching schemes are listed per tensor (closest variance first) ...
 MAX_MATCHES = 3
@@ -121,30 +111,61 @@ def _same(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
     return a is None or b is None or tuple(a) == tuple(b)
 
 
-def candidates(u: Unit) -> list[tuple[str, Law]]:
-    """``(label, law)`` for every candidate scheme on this unit (see the module docstring)."""
-    out: list[tuple[str, Law]] = []
-    shape = tuple(u.values.shape)
-    specs = dict(NAMED_SPECS)
-    specs.update({k: v for k, v in EXTRA_SPECS.items()})
-    if isinstance(u.layer, Embedding):
-        specs.update(EMBEDDING_SPECS)
-    fan_sets = []
+@dataclass
+class Cand:
+    """One candidate law for a unit, with every named scheme (and fan set) that resolves to it."""
+
+    label: str
+    law: Law
+    schemes: list[tuple[Scheme, str]]  # (scheme, fan-set tag: "textbook" / "framework" / "packed" / "fixed")
+
+
+@lru_cache(maxsize=65536)
+def _scheme_law(scheme: Scheme, fi: int, fo: int) -> Law:
+    return scheme.spec.law(fi, fo) if scheme.uses_fans else scheme.spec.law()
+
+
+def fan_sets(u: "Unit") -> list[tuple[str, str, tuple[int, int]]]:
+    """``[(tag, label suffix, (fan_in, fan_out))]``: the unit's textbook fans, the framework's own fans
+    where these differ, and a packed tensor's whole fans."""
+    out = []
     if u.fans:
-        fan_sets.append(("", u.fans))
+        out.append(("textbook", "", u.fans))
     if u.framework_fans and not _same(u.framework_fans, u.fans):
-        fan_sets.append((f" on {u.param.layout.name}'s fans {tuple(u.framework_fans)}", u.framework_fans))
+        out.append(("framework", f" on {u.param.layout.name}'s fans {tuple(u.framework_fans)}", u.framework_fans))
     if u.packed_fans:
-        fan_sets.append((f" over the packed tensor's fans {tuple(u.packed_fans)}", u.packed_fans))
-    for suffix, (fi, fo) in fan_sets:
-        for name, spec in specs.items():
-            out.append((name + suffix, spec.law(int(fi), int(fo), shape)))
-    fixed = dict(FIXED_SPECS)
-    if isinstance(u.layer, Embedding):
-        fixed.update(EMBEDDING_FIXED_SPECS)
-    for name, spec in fixed.items():
-        out.append((name, spec.law()))
+        out.append(("packed", f" over the packed tensor's fans {tuple(u.packed_fans)}", u.packed_fans))
     return out
+
+
+def candidate_laws(u: "Unit", hints: Mapping[str, Any] | None = None) -> list[Cand]:
+    """Every candidate scheme on this unit (see the module docstring and
+    :mod:`invariants.modelcheck.schemes`), schemes resolving to the same law merged into one candidate
+    (its label is the first name, in the order of :data:`~invariants.modelcheck.schemes.FAN_SCHEMES`)."""
+    emb = isinstance(u.layer, Embedding)
+    fan_rows = FAN_SCHEMES + (EMBEDDING_SCHEMES if emb else ())
+    out: dict[Law, Cand] = {}
+    for tag, suffix, (fi, fo) in fan_sets(u):
+        for sch in fan_rows:
+            law = _scheme_law(sch, int(fi), int(fo))
+            c = out.get(law)
+            if c is None:
+                out[law] = Cand(sch.name + suffix, law, [(sch, tag)])
+            else:
+                c.schemes.append((sch, tag))
+    for sch in tuple(fixed_schemes(hints)) + (EMBEDDING_FIXED if emb else ()):
+        law = _scheme_law(sch, 1, 1)
+        c = out.get(law)
+        if c is None:
+            out[law] = Cand(sch.name, law, [(sch, "fixed")])
+        else:
+            c.schemes.append((sch, "fixed"))
+    return list(out.values())
+
+
+def candidates(u: "Unit", hints: Mapping[str, Any] | None = None) -> list[tuple[str, Law]]:
+    """``(label, law)`` for every candidate scheme on this unit (:func:`candidate_laws`)."""
+    return [(c.label, c.law) for c in candidate_laws(u, hints)]
 
 
 def _orthogonal(u: Unit) -> tuple[str, float] | None:
@@ -170,48 +191,96 @@ def _identity_like(u: Unit, node: Node | None) -> str | None:
 
 @dataclass
 class Match:
-    """What :func:`match` found for one unit."""
+    """What :func:`match` found for one unit.
+
+    Attributes:
+        row: the tensor table's row.
+        matched: display names of the matches (closest variance first; orthogonal/identity first).
+        closest: ``(label, law)`` of the closest candidate when nothing matched.
+        schemes: ``(scheme, fan-set tag)`` of every named scheme whose law matched (aliases included), for
+            the peer comparison (:mod:`invariants.modelcheck.peers`).
+        zero_rows: indices of all-zero rows of an embedding table left out of the match (padding rows).
+    """
 
     row: TensorRow
     matched: list[str]
     closest: tuple[str, Law] | None
+    schemes: list[tuple[Scheme, str]] = field(default_factory=list)
+    zero_rows: tuple[int, ...] = ()
 
 
-def model_budget(us: Iterable[Unit], total_alpha: float) -> AlphaBudget:
-    """The false-alarm budget of the variance matches: every candidate law of every unit with its law
-    checks (:func:`invariants.stats.battery.battery`), ``per_check = total_alpha / m``, no cap."""
-    return family_budget(total_alpha, [battery(law, groups=(LAW,)) for u in us for _, law in candidates(u)], cap=None)
+@lru_cache(maxsize=64)
+def _battery_len(kind: str, bounded: bool, law: Law) -> int:
+    return len(battery(law, groups=(LAW,)))
 
 
-def _passes(law: Law, values: np.ndarray, alpha: float, power: float, bits: int) -> bool:
-    """Whether one tensor (a single draw) passes every law check of ``law`` at ``alpha``."""
+def checks_per_unit(u: Unit, hints: Mapping[str, Any] | None = None) -> int:
+    """An upper bound on the law checks :func:`match` runs on ``u``: at most :data:`MAX_TESTS` candidates
+    get their battery, each of at most the longest candidate battery's length."""
+    cands = candidate_laws(u, hints)
+    longest = max((_battery_len(c.law.kind, c.law.bounded, c.law) for c in cands), default=0)
+    return min(MAX_TESTS, len(cands)) * longest
+
+
+def model_budget(us: Iterable[Unit], total_alpha: float, hints: Mapping[str, Any] | None = None) -> AlphaBudget:
+    """The false-alarm budget of the variance matches, ``per_check = total_alpha / m``, no cap, ``m`` the
+    checks actually run at most (:func:`checks_per_unit`): a larger candidate set does not lower ``alpha``."""
+    return family_budget(total_alpha, [range(checks_per_unit(u, hints)) for u in us], cap=None)
+
+
+def passes(law: Law, values: np.ndarray, alpha: float, power: float, bits: int | None = None) -> bool:
+    """Whether one tensor (a single draw) passes every law check of ``law`` at ``alpha``
+    (:func:`invariants.stats.battery.battery`, group ``law``)."""
+    bits = mantissa_bits(values) if bits is None else bits
     sample = Sample(values.ravel(), [values], bits, power)
     return all(c.passed for c in battery(law, groups=(LAW,)).run(sample, alpha))
 
 
+#: an embedding table's all-zero rows are left out of its match (padding rows, e.g. HF ``padding_idx``)
+#: when they are at most this share of the rows
+MAX_ZERO_ROW_SHARE = 0.1
+
+
+def zero_rows(u: Unit) -> tuple[int, ...]:
+    """All-zero rows of an embedding table (axis 0 = the token index in torch, Keras and Flax), when at
+    most :data:`MAX_ZERO_ROW_SHARE` of them; ``()`` otherwise or for other layers."""
+    if not isinstance(u.layer, Embedding) or u.values.ndim != 2 or u.packed_fans is not None:
+        return ()
+    z = np.flatnonzero(~np.any(u.values != 0, axis=1))
+    return tuple(int(i) for i in z) if 0 < z.size <= MAX_ZERO_ROW_SHARE * u.values.shape[0] else ()
+
+
 def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
-    """Test ``u`` against every candidate; the row of the tensor table with the matching names."""
-    x = u.values.astype(np.float64).ravel()
+    """Test ``u`` against every candidate; the row of the tensor table with the matching names.
+
+    Usable on one tensor at a time (no probe needed: ``view`` supplies ``hints`` and, when present, the
+    node for the identity pattern)."""
+    zr = zero_rows(u)
+    vals = np.delete(u.values, zr, axis=0) if zr else u.values
+    x = vals.astype(np.float64).ravel()
     n = x.size
     bits = mantissa_bits(u.values)
     lo, hi = float(x.min()), float(x.max())
     m1, m2 = float(x.mean()), float(np.mean(x * x))
     node = next((nd for nd in view.nodes if nd.weight is u.param), None)
-    matched: list[tuple[float, str, Law]] = []
-    scored = sorted(((abs(math.log(max(m2, 1e-300) / max(law.variance + law.mean**2, 1e-300))), label, law)
-                     for label, law in candidates(u)), key=lambda t: t[0])
-    best = scored[0] if scored else None
+    matched: list[tuple[float, Cand]] = []
+    scored = sorted(((abs(math.log(max(m2, 1e-300) / max(c.law.variance + c.law.mean**2, 1e-300))), i, c)
+                     for i, c in enumerate(candidate_laws(u, view.hints))), key=lambda t: (t[0], t[1]))
+    best = scored[0][2] if scored else None
     tested = 0
-    for dist, label, law in scored:  # closest first; a few full tests bound the cost
+    for dist, _, c in scored:  # closest first; a few full tests bound the cost
         if len(matched) >= MAX_MATCHES or tested >= MAX_TESTS:
             break
+        law = c.law
         v_c = m2 - 2 * law.mean * m1 + law.mean**2
-        if not plausible(Candidate(label, law), v_c, lo, hi, n, bits):
+        if not plausible(Candidate(c.label, law), v_c, lo, hi, n, bits):
             continue
         tested += 1
-        if _passes(law, u.values, alpha, power, bits):
-            matched.append((dist, label, law))
-    names = [m[1] for m in matched]
+        if passes(law, vals, alpha, power, bits):
+            matched.append((dist, c))
+    zr_text = f" (without {len(zr)} zero row{'s' if len(zr) > 1 else ''}: {', '.join(map(str, zr[:5]))}" \
+              f"{', ...' if len(zr) > 5 else ''})" if zr else ""
+    names = [c.label + zr_text for _, c in matched]
     orth = _orthogonal(u)
     if orth:
         names.insert(0, orth[0])
@@ -222,19 +291,19 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
     ident = _identity_like(u, node)
     if ident:
         names.insert(0, ident)
-    ref = matched[0][2] if matched else (best[2] if best else None)
+    ref = matched[0][1].law if matched else (best.law if best else None)
     mde = None
     if ref is not None and ref.kind in ("normal", "uniform", "truncated_normal"):
         try:
-            mde = battery(ref, groups=(LAW,)).min_detectable_rel_error(n, alpha, power, tuple(u.values.shape), bits)
+            mde = battery(ref, groups=(LAW,)).min_detectable_rel_error(n, alpha, power, tuple(vals.shape), bits)
         except (ValueError, ZeroDivisionError):
             mde = None
-    closest = None if names or best is None else (best[1], best[2])
+    closest = None if names or best is None else (best.label, best.law)
     row = TensorRow(u.label, u.param.role, u.layer.describe() if u.layer else None, tuple(u.values.shape), u.fans, n,
                     m1, float(x.var()), names,
                     None if closest is None else f"{closest[0]}, variance ratio {m2 / closest[1].variance:.3g}"
                     if closest[1].variance else None, mde)
-    return Match(row, names, closest)
+    return Match(row, names, closest, [sc for _, c in matched for sc in c.schemes], zr)
 
 
 def constant_row(p: Param) -> TensorRow:
@@ -246,12 +315,27 @@ def constant_row(p: Param) -> TensorRow:
 
 def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha: float, power: float,
                       total_alpha: float) -> list[Finding]:
-    """Notes for tensors matching no scheme, and the cross-layer finding."""
-    unmatched = [(u, m) for u, m in results if not m.matched]
-    out: list[Finding] = []
+    """Extreme values (:mod:`invariants.modelcheck.extremes`), tensors deviating from their peers' scheme
+    (:mod:`invariants.modelcheck.peers`), notes for tensors matching no scheme, and the cross-layer finding.
+
+    A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
+    from invariants.modelcheck.extremes import extreme_findings
+    from invariants.modelcheck.peers import peer_findings
+
+    out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
+    explained = {lab for f in out for lab in f.params}
+    peer = peer_findings([(u, m) for u, m in results if u.label not in explained], alpha, power)
+    out += peer
+    explained |= {lab for f in peer if f.severity == ERROR for lab in f.params[:1]}
+    sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
+                             view)
+    if sq is not None:
+        out.append(sq)
+        explained |= set(sq.params)
+    unmatched = [(u, m) for u, m in results if not m.matched and u.label not in explained]
     cross_units = [u for u, _ in unmatched if u.layer is not None and not isinstance(u.layer, (Embedding, Packed))
                    and u.packed_fans is None and u.values.size >= MIN_CROSS_N]
-    cross = cross_layer(cross_units, alpha, power, total_alpha) if len(cross_units) >= 2 else None
+    cross = cross_layer(cross_units, alpha, power, total_alpha, view) if len(cross_units) >= 2 else None
     covered = {u.label for u in cross_units} if cross is not None and cross.severity == ERROR else set()
     for u, m in unmatched:
         if u.label in covered:
@@ -292,24 +376,95 @@ def _squared_std_law(spec: VarianceScaling, fi: int, fo: int) -> Law:
     return Law.truncated_normal(0.0, scale, -2 * scale, 2 * scale)
 
 
-def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float) -> Finding:
-    """Fingerprint tensors that matched no scheme together (see the module docstring)."""
+#: a shared fixed std is implausible when even the widest layer keeps less than this share of the signal's
+#: variance (``Var·fan_in``; 1 preserves it, He's 2 compensates ReLU)
+MAX_FIXED_GAIN = 1e-2
+#: at most this share of the tensors (and at least 1) may be set aside as outliers by the robust fit
+OUTLIER_SHARE = 0.1
+
+
+def _fit(m2: np.ndarray, se: np.ndarray, fans: list[tuple[int, int]], mode: str, keep: np.ndarray
+         ) -> tuple[float, float, float, np.ndarray]:
+    """``(p, scale, spread, z)``: homogeneity of ``log(E[w²]·fan)`` over ``keep`` (chi-square), the
+    weighted mean scale, the max/min ratio, and every tensor's standardized residual."""
+    s = np.log(m2 * (np.array([_fan(mode, fi, fo) for fi, fo in fans]) if mode != "fixed" else 1.0))
+    w = 1.0 / se**2
+    mu = float(np.sum(w[keep] * s[keep]) / np.sum(w[keep]))
+    q = float(np.sum(w[keep] * (s[keep] - mu) ** 2))
+    p = float(stats.chi2.sf(q, int(keep.sum()) - 1)) if keep.sum() >= 2 else 1.0
+    return p, math.exp(mu), float(np.exp(s[keep].max() - s[keep].min())), (s - mu) / se
+
+
+def _robust(m2: np.ndarray, se: np.ndarray, fans: list[tuple[int, int]], modes: tuple[str, ...], k_max: int,
+            alpha_h: float) -> tuple[str, np.ndarray, float, float] | None:
+    """The fan mode that fits every tensor but the fewest (at most ``k_max``) outliers, each dropped in turn
+    as the largest standardized residual: ``(mode, keep mask, p, scale)``, or ``None``."""
+    best = None
+    for mode in modes:
+        keep = np.ones(len(m2), dtype=bool)
+        for drops in range(k_max + 1):
+            p, scale, _, z = _fit(m2, se, fans, mode, keep)
+            if p > alpha_h:
+                if best is None or drops < best[0] or (drops == best[0] and p > best[3]):
+                    best = (drops, mode, keep.copy(), p, scale)
+                break
+            if keep.sum() <= 3:
+                break
+            keep[int(np.argmax(np.where(keep, np.abs(z), -np.inf)))] = False
+    return None if best is None else (best[1], best[2], best[3], best[4])
+
+
+def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, hints: Any,
+                       view: ModelView | None = None) -> Finding | None:
+    """An error when tensors share one fixed std that is no plausible σ and shrinks every layer's signal
+    (``max Var·fan_in < MAX_FIXED_GAIN``); ``None`` otherwise, and when every one of them feeds a
+    normalization (``Node.scale_invariant``: the scale does not change the function)."""
+    gains = np.array([v * u.fans[0] for u, v in zip(us, m2)])  # type: ignore[index]
+    if gains.max() >= MAX_FIXED_GAIN:
+        return None
+    inv = _scale_invariant_labels(view)
+    if all(u.param.name in inv for u in us):
+        return None
+    sigma = math.sqrt(scale)
+    stds = plausible_stds(hints)
+    sq = next(((s, src) for s, src in stds if abs(math.log(sigma / (s * s))) < math.log(1.1)), None)
+    sq_text = (f" sigma = {sq[0]:.4g}^2 = {sq[0] ** 2:.3g}: the std was squared (the plausible std "
+               f"{sq[0]:.4g} is {sq[1]})." if sq else "")
+    table = "; ".join(f"{u.label}: E[w^2] {v:.3g}, Var*fan_in {g:.3g}" for u, v, g in zip(us, m2, gains))
+    return Finding(
+        ERROR, "implausible-fixed-std", tuple(u.label for u in us),
+        f"{len(us)} tensors share one fixed std sigma = {sigma:.3g} (homogeneity p = {p:.3g}) that is no plausible "
+        f"init std (plausible: {', '.join(f'{s:.4g}' for s, _ in stds)}) and shrinks every layer's signal: "
+        f"Var*fan_in <= {gains.max():.3g} (< {MAX_FIXED_GAIN:g}, 1 preserves the variance).{sq_text} Per layer: "
+        f"{table}.",
+        {"tensors": [u.label for u in us], "sigma": sigma, "max_gain": float(gains.max()),
+         "plausible_stds": [s for s, _ in stds], "squared_of": sq[0] if sq else None, "p": p})
+
+
+def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float, view: ModelView | None = None
+                ) -> Finding:
+    """Fingerprint tensors that matched no scheme together (see the module docstring).
+
+    Robust to a few outlying tensors: when no rule fits every tensor, each fan mode is refitted without its
+    worst tensor, up to ``max(1, OUTLIER_SHARE·m)`` of them (Bonferroni over every fit tried); the outliers
+    are then named first, with what each matches, and the finding is a note.  Tensors of scale-invariant
+    layers (``Node.scale_invariant``: followed by a norm) never make the error on their own.  A shared fixed
+    std below every plausible one is an ``implausible-fixed-std`` error (:func:`_fixed_std_finding`)."""
     xs = [u.values.astype(np.float64).ravel() for u in us]
     m2 = np.array([float(np.mean(x * x)) for x in xs])
     ns = np.array([x.size for x in xs], dtype=np.float64)
     kap = np.array([_kurtosis(x) for x in xs])
     se = np.sqrt((kap - 1.0) / ns)
     fans = [u.fans for u in us]
+    hints = view.hints if view is not None else {}
     hypotheses = MODES + ("fixed",)  # each fan mode, and a fixed variance
-    alpha_h = bonferroni(total_alpha, len(hypotheses))
+    k_max = max(1, int(OUTLIER_SHARE * len(us))) if len(us) >= 4 else 0
+    alpha_h = bonferroni(total_alpha, len(hypotheses) * (k_max + 1))
+    everyone = np.ones(len(us), dtype=bool)
     fits = {}
     for mode in hypotheses:
-        s = np.log(m2 * (np.array([_fan(mode, fi, fo) for fi, fo in fans]) if mode != "fixed" else 1.0))
-        w = 1.0 / se**2
-        mu = float(np.sum(w * s) / np.sum(w))
-        q = float(np.sum(w * (s - mu) ** 2))
-        p = float(stats.chi2.sf(q, len(us) - 1))
-        fits[mode] = (p, math.exp(mu), float(np.exp(s.max() - s.min())))
+        p, scale, spread, _ = _fit(m2, se, fans, mode, everyone)  # type: ignore[arg-type]
+        fits[mode] = (p, scale, spread)
     consistent = [m for m in fits if fits[m][0] > alpha_h]
     fi_arr = np.array([f[0] for f in fans], dtype=np.float64)
     gamma = None
@@ -324,22 +479,55 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float) 
     fig = {"tensors": [u.label for u in us], "second_moments": m2.tolist(), "fans": [list(f) for f in fans],
            "mode_p_values": {k: v[0] for k, v in fits.items()}, "fan_in_exponent": gamma}
     if consistent:
+        if "fixed" in consistent:  # one shared std explains them (with equal fans a fan rule may too)
+            bad = _fixed_std_finding(us, m2, fits["fixed"][1], fits["fixed"][0], hints, view)
+            if bad is not None:
+                return bad
         mode = consistent[0]
         p, scale, spread = fits[mode]
         rule = f"E[w^2] = {scale:.4g}" + ("" if mode == "fixed" else f"/{mode}")
         return Finding(NOTE, "variance", tuple(u.label for u in us),
                        f"{len(us)} tensors match no named scheme but share one rule, {rule} (homogeneity p = {p:.3g}); "
                        f"a custom but consistent scale: {table}.", fig)
+    robust = _robust(m2, se, fans, hypotheses, k_max, alpha_h) if k_max else None  # type: ignore[arg-type]
+    if robust is not None:
+        mode, keep, p, scale = robust
+        core = [u for u, k in zip(us, keep) if k]
+        if mode == "fixed":
+            bad = _fixed_std_finding(core, m2[keep], scale, p, hints, view)
+            if bad is not None:
+                return bad
+        rule = f"E[w^2] = {scale:.4g}" + ("" if mode == "fixed" else f"/{mode}")
+        outl = [(u, v) for u, v, k in zip(us, m2, keep) if not k]
+        o_text = "; ".join(
+            f"{u.label} (fans {u.fans}): E[w^2] {v:.4g} = {v * (_fan(mode, *u.fans) if mode != 'fixed' else 1) / scale:.3g}x "  # type: ignore[misc]
+            "the rule, matches no named scheme" for u, v in outl)
+        fig.update({"outliers": [u.label for u, _ in outl], "rule_mode": mode, "rule_scale": scale})
+        return Finding(NOTE, "variance", tuple(u.label for u, _ in outl) + tuple(u.label for u in core),
+                       f"{len(outl)} outlying tensor{'s' if len(outl) > 1 else ''} ({o_text}) differ from the "
+                       f"rule the other {len(core)} unmatched tensors share, {rule} (homogeneity p = {p:.3g} "
+                       f"without the outliers): a consistent custom scale with a few differently drawn layers "
+                       f"(output layers, embeddings). Per layer: {table}.", fig)
+    inv = _scale_invariant_labels(view)
+    variant = [i for i, u in enumerate(us) if u.param.name not in inv]
+    if len(variant) < len(us) and (len(variant) < 2 or any(
+            _fit(m2, se, fans, mode, np.isin(np.arange(len(us)), variant))[0] > alpha_h  # type: ignore[arg-type]
+            for mode in hypotheses)):
+        fig["scale_invariant"] = sorted(inv & {u.param.name for u in us})
+        return Finding(NOTE, "inconsistent-scale", tuple(u.label for u in us),
+                       f"no variance-scaling rule explains these {len(us)} tensors together, but the ones that differ "
+                       f"feed a normalization (BatchNorm/LayerNorm), so their scale changes only the effective "
+                       f"learning rate, not the network function. Per layer: {table}.", fig)
     squared = None
-    for name, spec in {**NAMED_SPECS, **EXTRA_SPECS}.items():
+    for sch in FAN_SCHEMES:
         ok = True
         for u in us:
-            law = _squared_std_law(spec, *u.fans)  # type: ignore[misc]
-            if not _passes(law, u.values, alpha, power, mantissa_bits(u.values)):
+            law = _squared_std_law(sch.spec, *u.fans)  # type: ignore[misc]
+            if not passes(law, u.values, alpha, power, mantissa_bits(u.values)):
                 ok = False
                 break
         if ok:
-            squared = name
+            squared = sch.name
             break
     g_text = f"; E[w^2] goes like fan_in^-{gamma:.3g} (every fan-in rule gives exponent 1)" if gamma is not None else ""
     sq_text = (f" Every one of them passes the checks for {squared} with the std squared (std^2 instead of std, "
@@ -353,5 +541,45 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float) 
         f"{sq_text} Per layer: {table}.", fig)
 
 
-__all__ = ["EXTRA_SPECS", "FIXED_SPECS", "Match", "Unit", "candidates", "constant_row", "cross_layer",
+def squared_std_finding(us: list[Unit], alpha: float, power: float, view: ModelView | None = None) -> Finding | None:
+    """``implausible-fixed-std`` for unmatched tensors (packed blocks included) drawn at the *square* of a
+    plausible fixed std (``normal(σ²)`` passes every law check at ``alpha`` for a plausible σ, and
+    ``Var·fan_in < MAX_FIXED_GAIN``): the "0.02² typo", also where the model mixes several plausible stds
+    (GPT-2's 0.02 and 0.02/sqrt(2·n_layer)).  At least two tensors, not all feeding a norm; else ``None``."""
+    stds = plausible_stds(view.hints if view is not None else {})
+    inv = _scale_invariant_labels(view)
+    hit: list[tuple[Unit, float, float]] = []
+    for u in us:
+        if not u.fans or u.values.size < MIN_CROSS_N:
+            continue
+        v = float(np.mean(u.values.astype(np.float64) ** 2))
+        if v * u.fans[0] >= MAX_FIXED_GAIN:
+            continue
+        s = next((s for s, _ in stds if abs(math.log(v) - 4 * math.log(s)) < 1.0
+                  and passes(Law.normal(0.0, s * s), u.values, alpha, power)), None)
+        if s is not None:
+            hit.append((u, s, v))
+    if len(hit) < 2 or all(u.param.name in inv for u, _, _ in hit):
+        return None
+    table = "; ".join(f"{u.label}: std {math.sqrt(v):.3g} = {s:.4g}^2, Var*fan_in {v * u.fans[0]:.3g}"  # type: ignore[index]
+                      for u, s, v in hit)
+    return Finding(
+        ERROR, "implausible-fixed-std", tuple(u.label for u, _, _ in hit),
+        f"{len(hit)} tensors are drawn with the square of a plausible init std (normal(std=sigma^2) passes every "
+        f"check at alpha = {alpha:.2g}; plausible sigma: {', '.join(f'{s:.4g}' for s, _ in stds)}): the std was "
+        f"squared, and every layer shrinks the signal's variance by Var*fan_in < {MAX_FIXED_GAIN:g}. Per tensor: "
+        f"{table}.",
+        {"tensors": [u.label for u, _, _ in hit], "squared_of": sorted({s for _, s, _ in hit}),
+         "max_gain": max(v * u.fans[0] for u, _, v in hit), "alpha": alpha})  # type: ignore[index]
+
+
+def _scale_invariant_labels(view: ModelView | None) -> set[str]:
+    """Names of weights whose layer feeds a normalization (``Node.scale_invariant is True``)."""
+    if view is None:
+        return set()
+    return {nd.weight.name for nd in view.nodes if nd.scale_invariant is True}
+
+
+__all__ = ["Cand", "MAX_FIXED_GAIN", "Match", "Unit", "candidate_laws", "candidates", "checks_per_unit", "constant_row",
+           "cross_layer", "fan_sets", "passes", "squared_std_finding", "zero_rows",
            "match", "model_budget", "units", "variance_findings"]

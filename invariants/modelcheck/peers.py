@@ -1,0 +1,124 @@
+"""A tensor against its peers' scheme: the fan-swapped conv among He-fan_out siblings.
+
+Matched alone, a conv redrawn He over ``fan_in`` where the library uses ``fan_out`` passes: He-fan_in is a
+named scheme.  Against its *siblings* (:func:`invariants.modelcheck.siblings.sibling_key`: the same
+position in repeated blocks, the same layer kind, grouped convs apart) it does not.
+
+For each sibling class of at least :data:`MIN_CLASS` fan-scaled tensors, the *peers' scheme* ``S`` is the
+fan-mode (``fan_in``/``fan_out``) scheme matched by the most members, provided the evidence discriminates:
+at least two members with ``fan_in != fan_out`` match ``S`` and none of them matches ``S`` with the fan
+mode swapped (where ``fan_in = fan_out`` both modes give the same law and say nothing), and ``S`` is
+matched by at least half the class.  A member ``S`` does not list is then tested against ``S`` on each of
+its fan sets (the battery of :func:`invariants.modelcheck.variance.passes` at the model's per-check
+alpha):
+
+- ``S`` rejects it on every fan set and ``S`` with the fan mode swapped passes on one: error ``fan-swap``
+  (unambiguous: the peers discriminate the modes, the tensor fails theirs and fits the other);
+- ``S`` rejects it and no swap fits: note ``peer-scheme`` (a deliberately different layer is possible).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from invariants.modelcheck.report import ERROR, NOTE, Finding
+from invariants.modelcheck.schemes import Scheme
+from invariants.modelcheck.siblings import sibling_classes
+
+if TYPE_CHECKING:
+    from invariants.modelcheck.variance import Match, Unit
+
+#: sibling classes smaller than this are not compared
+MIN_CLASS = 3
+
+
+def _kind(u: "Unit") -> str:
+    lay = u.layer
+    g = getattr(lay, "groups", 1) or 1
+    return type(lay).__name__ + ("/grouped" if g > 1 else "")
+
+
+def _fans_by_tag(u: "Unit") -> dict[str, tuple[int, int]]:
+    from invariants.modelcheck.variance import fan_sets
+
+    return {tag: (int(f[0]), int(f[1])) for tag, _, f in fan_sets(u)}
+
+
+def peers_scheme(members: "list[tuple[Unit, Match]]") -> tuple[Scheme, set[int]] | None:
+    """``(S, indices of the members matching S)`` for one sibling class (module docstring), or ``None``."""
+    support: dict[str, set[int]] = {}
+    disc: dict[str, set[int]] = {}
+    by_name: dict[str, Scheme] = {}
+    for i, (u, m) in enumerate(members):
+        fans = _fans_by_tag(u)
+        for sch, tag in m.schemes:
+            if sch.swapped() is None:
+                continue
+            by_name[sch.name] = sch
+            support.setdefault(sch.name, set()).add(i)
+            fi, fo = fans.get(tag, (1, 1))
+            if fi != fo:
+                disc.setdefault(sch.name, set()).add(i)
+    for name in sorted(support, key=lambda k: (-len(support[k]), k)):
+        sch = by_name[name]
+        swap = sch.swapped()
+        assert swap is not None
+        d = disc.get(name, set())
+        if len(d) < 2 or 2 * len(support[name]) < len(members):
+            continue
+        if any(swap.name in {s.name for s, _ in members[i][1].schemes} for i in d):
+            continue
+        return sch, support[name]
+    return None
+
+
+def peer_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: float) -> list[Finding]:
+    """``fan-swap`` errors and ``peer-scheme`` notes (module docstring) over every sibling class."""
+    from invariants.modelcheck.variance import passes
+
+    eligible = [(u, m) for u, m in results
+                if u.layer is not None and u.fans and u.packed_fans is None and u.label == u.param.name]
+    classes = sibling_classes(eligible, lambda r: r[0].param.name, lambda r: _kind(r[0]))
+    out: list[Finding] = []
+    for key, members in classes.items():
+        if len(members) < MIN_CLASS:
+            continue
+        found = peers_scheme(members)
+        if found is None:
+            continue
+        sch, sup = found
+        swap = sch.swapped()
+        assert swap is not None
+        for i, (u, m) in enumerate(members):
+            if i in sup:
+                continue
+            fans = list(_fans_by_tag(u).items())
+            if any(passes(sch.spec.law(*f), u.values, alpha, power) for _, f in fans):
+                continue  # S fits (it was not among the few listed matches)
+            fit = next((f for _, f in fans if passes(swap.spec.law(*f), u.values, alpha, power)), None)
+            v = float((u.values.astype("float64") ** 2).mean())
+            fi, fo = fit if fit is not None else fans[0][1]
+            want = sch.spec.variance(fi, fo)
+            peers = [members[j][0].label for j in sorted(sup)]
+            shown = ", ".join(peers[:3]) + (f" (+{len(peers) - 3})" if len(peers) > 3 else "")
+            mde = m.row.detectable_rel_error
+            det = f"; {m.row.n} values detect a variance error of {100 * mde:.2g}%" if mde else ""
+            fig = {"peers_scheme": sch.name, "swapped": swap.name, "peers": peers, "fans": [fi, fo],
+                   "second_moment": v, "peers_variance": want, "alpha": alpha, "class": key}
+            if fit is not None:
+                out.append(Finding(
+                    ERROR, "fan-swap", (u.label,) + tuple(peers[:3]),
+                    f"{u.label} ({m.row.layer}, fans ({fi}, {fo})) is drawn {swap.name}: E[w^2] = {v:.4g}, "
+                    f"{v / want:.3g}x what {sch.name} gives, the scheme its {len(peers)} siblings follow ({shown}); "
+                    f"{sch.name} rejects it at alpha = {alpha:.2g} while {swap.name} (fan_in and fan_out swapped) "
+                    f"fits{det}.", fig))
+            else:
+                out.append(Finding(
+                    NOTE, "peer-scheme", (u.label,) + tuple(peers[:3]),
+                    f"{u.label} ({m.row.layer}, fans ({fi}, {fo})) does not follow {sch.name}, the scheme its "
+                    f"{len(peers)} siblings follow ({shown}): rejected at alpha = {alpha:.2g} (E[w^2] = {v:.4g}, "
+                    f"{v / want:.3g}x); it matches {', '.join(m.matched) if m.matched else 'no named scheme'}{det}.",
+                    fig))
+    return out
+
+
+__all__ = ["MIN_CLASS", "peer_findings", "peers_scheme"]
