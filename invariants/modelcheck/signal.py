@@ -55,6 +55,12 @@ adaptive optimizer rescales gradients per tensor but not the forward signal.  On
 names the worst class (largest ``|T| − β``) with its figures and counts the other classes beyond the
 threshold; ``summary["classes"]`` holds every class's figures.
 
+**Normalized stretches.**  When every node from a class's first member to its last feeds a normalization
+(``Node.scale_invariant``: a BatchNorm ResNet), rescaling any of their weights leaves every input moment
+unchanged: no weight init can cause or cure the trend (the gradient growth of BatchNorm networks at init,
+Yang et al. 2019, "A mean field theory of batch normalization"), so an error there is reported as a note
+that says so.
+
 A model whose output is the same for every probe input has its signal cut (an error unless a zero
 output layer explains it).  For the reference network the report adds the mean-field prediction for
 the measured per-layer gains (:func:`invariants.propagation.variance_curve`, ``χ``).
@@ -255,6 +261,11 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                 summary["mean_field"] = mf
         if sev is None:
             continue
+        members = per_class[fig["class"]]["layers"]
+        between = stack[pos[members[0]]:pos[members[-1]] + 1]
+        normalized = all(nodes[s.name].scale_invariant is True for s in between)
+        if normalized and sev == ERROR:
+            sev = NOTE  # the weights' scales cannot move this trend: see the docstring
         thr = error_ratio if sev == ERROR else note_ratio
         tail = (f"exponential {'growth' if fig['log_change'] > 0 else 'decay'} through depth at init."
                 if direction == "forward" else
@@ -263,6 +274,12 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                + (f" ({of}; {also} other{'s' if also != 1 else ''} beyond the note threshold)" if len(res) > 1 else ""))
         if direction == "forward" and summary.get("mean_field"):
             msg += f" {summary['mean_field']}."
+        if normalized:
+            fig = {**fig, "normalized": True}
+            msg += (" Every layer from the first to the last of this class feeds a normalization, so the weights' "
+                    "init scales cannot change this trend (a note, not an error): it is the architecture's, at its "
+                    "norm init (a zero-initialized last norm scale in each residual branch starts the blocks at "
+                    "identity).")
         out.append(Finding(sev, kind, tuple(per_class[fig["class"]]["layers"]), msg, fig))
     if zero_back:
         zero = (f"backward signal is zero in part of {len(zero_back)} sibling class{'es' if len(zero_back) > 1 else ''} "

@@ -93,3 +93,15 @@ def test_torch_probe_records_input_moments_and_scale_invariance():
     (g,) = torch.autograd.grad((y * r).sum(), xg)
     assert s0.input_grad_moment == pytest.approx(float(torch.mean(g.double() ** 2)), rel=1e-5)
     assert all(s.input_moment is not None for s in v.probe.signals)
+
+
+def test_a_trend_through_layers_that_all_feed_a_norm_is_a_note():
+    """Known-good: the same 1e5x gradient growth where every layer feeds a norm (no weight scale can move
+    it) is a note that says so; known-bad: without the norms it is an error (previous test)."""
+    bad = [(f"blocks.{b}.conv", 1.0, 1e-3 * 0.1 ** (6 - b), 256) for b in range(6)]
+    view = _view(bad + [("head", 1.0, 1.0, 256)])
+    for n in view.nodes[:-1]:
+        n.scale_invariant = True
+    (f,) = signal(view)[0]
+    assert (f.kind, f.severity) == ("signal-backward", "note") and f.figures["normalized"]
+    assert "feeds a normalization" in f.message
