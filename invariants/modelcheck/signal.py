@@ -86,6 +86,7 @@ MIN_CLASS = 2
 
 _SEP = re.compile(r"[./]")
 _GLUED = re.compile(r"(?<=[A-Za-z])\d+")
+_LETTER_INDEX = re.compile(r"(?<=#)[a-z](?=_)")
 
 
 def depth_key(name: str, kind: str = "") -> str:
@@ -100,12 +101,15 @@ def depth_key(name: str, kind: str = "") -> str:
     'Linear:stages.#.blocks.#.mlp.fc2'
     >>> depth_key("layer3.1.conv1"), depth_key("4"), depth_key("layer4"), depth_key("Dense_3")
     ('layer#.#.conv1', '#', 'layer#', 'Dense_#')
+    >>> depth_key("block6c_expand_conv")
+    'block##_expand_conv'
     >>> depth_key("features.5.0.block.3"), depth_key("layers.3"), depth_key("net.2.0")
     ('features.#.#.block.3', 'layers.#', 'net.#.0')
     """
     parts = _SEP.split(name)
     if len(parts) < 2:
-        return sibling_key(name, kind)
+        # Keras' EfficientNet names its blocks ``block2a``, ``block2b``: the letter is the block index
+        return _LETTER_INDEX.sub("#", sibling_key(name, kind))
     last = parts[-1]
     head = sibling_key(name[:len(name) - len(last)])
     if last.isdigit() and "#" in head:

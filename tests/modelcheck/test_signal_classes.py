@@ -17,7 +17,7 @@ from invariants.modelcheck.signal import depth_key, signal
     ("encoder.layer.11.attention.self.query", "encoder.layer.#.attention.self.query"),
     ("features.5.0.block.3", "features.#.#.block.3"),  # torchvision CNBlock's fc1 (block.5 is fc2)
     ("layers.3", "layers.#"), ("4", "#"), ("layer2", "layer#"), ("params/Dense_3", "params/Dense_#"),
-    ("conv2_block1_1_conv", "conv#_block#_#_conv"),
+    ("conv2_block1_1_conv", "conv#_block#_#_conv"), ("block6c_expand_conv", "block##_expand_conv"),
 ])
 def test_depth_key(name, key):
     assert depth_key(name) == key
