@@ -194,12 +194,26 @@ class Signal:
             positions).
         delta: ``∂L/∂z`` in the same layout, or ``None`` when no backward pass ran.
         input_varies: whether the node's input differs between probe examples (``None``: unknown).
+        input_moment: ``mean(x²)`` of the node's (first) input ``x``, float64; ``None`` when the probe
+            did not measure inputs (or the input is not floating, e.g. token ids).
+        input_grad_moment: ``mean(g²)`` of ``g = ∂L/∂x`` through this node (``x`` perturbed as it
+            enters the node only), ``None`` as above.
+        input_width: units of ``x`` (its channel axis for a spatial layer, else its last axis).
+        input_rows: ``x.size / input_width`` (batch x positions).
+
+    The input moments are what :mod:`invariants.modelcheck.signal` compares through depth: unlike ``z``
+    and ``δ``, they do not change when a layer feeding a normalization is rescaled, or when a scale is
+    moved between a layer and a following LayerScale (see that module).
     """
 
     name: str
     z: np.ndarray
     delta: np.ndarray | None = None
     input_varies: bool | None = None
+    input_moment: float | None = None
+    input_grad_moment: float | None = None
+    input_width: int | None = None
+    input_rows: int | None = None
 
     @property
     def forward_moment(self) -> float:

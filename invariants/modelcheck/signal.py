@@ -1,27 +1,65 @@
-"""Signal propagation at init: forward and backward second moments per layer on the probe batch.
+"""Signal propagation at init: the trend of forward and backward second moments through depth, compared
+like with like.
 
-Measured per node, in execution order: ``E[z²]`` of its output (the mean-field ``q_l``) and ``E[δ²]``
-of ``δ = ∂L/∂z`` for the probe loss ``L = Σ y·r``, ``r ~ N(0, 1)`` (the mean-field backward setting,
-:mod:`invariants.propagation`).
+**What is measured: node inputs.**  For every node (a layer with output units), on the probe batch:
+``E[x²]`` of the node's (first) input ``x`` and ``E[g²]`` of ``g = ∂L/∂x`` through the node, for the
+probe loss ``L = Σ y·r``, ``r ~ N(0, 1)`` (the mean-field backward setting, :mod:`invariants.propagation`;
+means over every entry, batch x positions x units).  Inputs, not outputs, because an input is where the
+network function is defined: the two function-preserving reparametrisations real architectures are full
+of leave them unchanged, while they move the output moments ``E[z²]``, ``E[δ²]`` by any factor:
 
-**The hidden stack** is what "through depth" refers to: every node except embeddings (input tables,
-whose scale a following norm usually resets), the output layer (a small or zero head is deliberate
-and is judged by the constant-tensor check) and nodes whose output is constant on the probe (dead or
-zero layers, reported by the structural checks).
+- a layer that feeds a normalization (BatchNorm, LayerNorm, RMSNorm; ``Node.scale_invariant``) rescaled,
+  ``W → cW``, ``b → cb`` (and the norm's ``eps → c²·eps``): its ``z`` scales by ``c`` and its ``δ`` by
+  ``1/c``, but the norm's output — the next node's input — and the gradient arriving at this node's own
+  input are unchanged;
+- a scale moved between a layer and its LayerScale ``γ`` (``W → cW``, ``b → cb``, ``γ → γ/c``): the
+  branch function and every node input are unchanged.
 
-**Threshold.**  Let ``T = log(m_last / m_first)`` over the stack (forward; backward the same on
-``E[δ²]``, first relative to last, so a negative value is a gradient vanishing towards the input).
-An exponential trend with per-layer factor ``ρ`` gives ``|T| = (k−1)|log ρ|`` over ``k`` layers.  A
-finite network fluctuates around its mean-field curve: to first order ``log`` of a layer's second
-moment performs a random walk with per-layer variance ``r² <= 5/N_l`` (``N_l`` units; 5 for ReLU, the
-largest among the common activations — identity 2, tanh less; :mod:`invariants.propagation`), plus
-``2/(M·N)`` for measuring a moment from ``M`` probe rows.  The band ``β = 4·sqrt(Σ 5/N_l + 2/(M_1 N_1) +
-2/(M_k N_k))`` bounds that noise (4 standard deviations).  A change is reported when ``|T| - β`` exceeds
-``log(note_ratio)`` (default 10x: a note) or ``log(error_ratio)`` (default 100x, two orders of
-magnitude across the hidden stack: an error).  These ratios are conventions, not theorems: at 100x a
-layer at one end learns 100x faster or slower than one at the other under SGD, and activations leave
-the range the nonlinearities were designed for; an adaptive optimizer rescales gradients per tensor
-but not the forward signal.
+Where a framework's probe does not record inputs (the reference network, MLX, Equinox) the outputs
+``E[z²]``, ``E[δ²]`` are used as before, over the same classes; ``summary["measured"]`` says which.
+
+**Like with like.**  Nodes are grouped into sibling classes of one input width, :func:`depth_key` (the shared
+:func:`invariants.modelcheck.siblings.sibling_key` — the path with block indices replaced by ``#``, plus
+the layer type — except that digits glued to a letter in the last path component stay: ``fc1`` and ``fc2``
+are two positions in a block, not two blocks): the same position in repeated blocks (``layer#.#.conv1``,
+``encoder.layer.#.attention.self.query``, ``stages.#.blocks.#.mlp.fc2``).  One width per class because
+across a width change the moments move with the width by design under a fixed-std scheme (HF/timm
+``std = 0.02`` at every width: a layer's output variance is ``fan_in·0.02²``), which is not a trend through
+depth; a stage of a CNN or a Swin/ConvNeXt with one block per stage has no class and no trend (said in the
+summary), a ResNet stage or a transformer's layers do.  The trend through depth is
+measured within each class of at least :data:`MIN_CLASS` members, first member to last in execution order,
+so a branch interior is never compared with the stem, a layer-0 query never with the last FFN output,
+an encoder never with a decoder.  A plain ``nn.Sequential`` MLP (``0``, ``2``, ``4`` → ``#``) and the
+reference network (``layer1``, ``layer2`` → ``layer#``) are one class: there this is the classic depth
+test.  The *stack* that enters the classes is every node except embeddings (input tables) and nodes whose
+input is constant on the probe (reported by the structural checks); measured at outputs, the output layer
+is left out too (a small or zero head is deliberate and is judged by the constant-tensor check) — its
+input, the last hidden representation, is part of the stack when inputs are measured.  A class whose
+backward moments are zero in part (a zero-γ branch, a zero head: the structural checks explain zeros) is
+skipped for the backward direction, with a summary line.
+
+**Threshold.**  Per class, ``T = log(m_last / m_first)`` (forward; backward the same on the gradient, first
+relative to last, so a negative value is a gradient vanishing towards the input).  An exponential trend
+with per-block factor ``ρ`` gives ``|T| = (k−1)|log ρ|`` over ``k`` members.  A finite network fluctuates
+around its mean-field curve: to first order ``log`` of a layer's second moment performs a random walk with
+per-layer variance ``r² <= 5/N_l`` (``N_l`` units; 5 for ReLU, the largest among the common activations —
+identity 2, tanh less; :mod:`invariants.propagation`), plus ``2/(M·N)`` for measuring a moment from ``M``
+rows.  The band ``β = 4·sqrt(Σ 5/N_l + 2/(M_1 N_1) + 2/(M_k N_k))`` bounds that noise (4 standard
+deviations), the sum over every stack node executed after the class's first member up to its last (the
+walk runs through all of them, class members or not); ``N`` are input widths (output widths when
+measuring outputs).  A change is reported when ``|T| − β`` exceeds ``log(note_ratio)`` (default 10x: a
+note) or ``log(error_ratio)`` (default 100x, two orders of magnitude through depth: an error).  These
+ratios are conventions, not theorems: at 100x a block at one end learns 100x faster or slower than one
+at the other under SGD, and activations leave the range the nonlinearities were designed for; an
+adaptive optimizer rescales gradients per tensor but not the forward signal.  One finding per direction
+names the worst class (largest ``|T| − β``) with its figures and counts the other classes beyond the
+threshold; ``summary["classes"]`` holds every class's figures.
+
+**Normalized stretches.**  When every node from a class's first member to its last feeds a normalization
+(``Node.scale_invariant``: a BatchNorm ResNet), rescaling any of their weights leaves every input moment
+unchanged: no weight init can cause or cure the trend (the gradient growth of BatchNorm networks at init,
+Yang et al. 2019, "A mean field theory of batch normalization"), so an error there is reported as a note
+that says so.
 
 A model whose output is the same for every probe input has its signal cut (an error unless a zero
 output layer explains it).  For the reference network the report adds the mean-field prediction for
@@ -30,37 +68,106 @@ the measured per-layer gains (:func:`invariants.propagation.variance_curve`, ``�
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
-
 from invariants.layers import Embedding
-from invariants.frameworks.model import ModelView, varies
+from invariants.frameworks.model import ModelView, Signal, varies
 from invariants.modelcheck.report import ERROR, NOTE, Finding
+from invariants.modelcheck.siblings import sibling_key
 
 #: noise band multiplier (standard deviations of the first-order log-moment random walk)
 BAND_K = 4.0
 #: per-layer variance of log E[z²] for ReLU, the largest among the common activations (times 1/N)
 WALK_R2 = 5.0
+#: smallest sibling class whose trend through depth is measured
+MIN_CLASS = 2
 
 
-def _trend(names: list[str], moments: list[float], widths: list[int], rows: list[int], note_ratio: float,
+_SEP = re.compile(r"[./]")
+_GLUED = re.compile(r"(?<=[A-Za-z])\d+")
+_LETTER_INDEX = re.compile(r"(?<=#)[a-z](?=_)")
+
+
+def depth_key(name: str, kind: str = "") -> str:
+    """The class a node's trend through depth is measured in: :func:`~invariants.modelcheck.siblings.sibling_key`,
+    except that in a hierarchical path (``.`` or ``/``) the digits glued to a letter in the *last*
+    component are kept: ``fc1``/``fc2``, ``conv1``/``conv2``, ``pwconv1``/``pwconv2`` are different
+    positions in a block (an MLP's input and its hidden layer), not repeats of one; so is a last component
+    that is an index inside an already indexed block (torchvision's ``features.5.0.block.3`` is the
+    block's fc1, ``block.5`` its fc2), while a lone index (``layers.3``, ``4``) is the depth.
+
+    >>> depth_key("stages.2.blocks.0.mlp.fc2", "Linear")
+    'Linear:stages.#.blocks.#.mlp.fc2'
+    >>> depth_key("layer3.1.conv1"), depth_key("4"), depth_key("layer4"), depth_key("Dense_3")
+    ('layer#.#.conv1', '#', 'layer#', 'Dense_#')
+    >>> depth_key("block6c_expand_conv")
+    'block##_expand_conv'
+    >>> depth_key("features.5.0.block.3"), depth_key("layers.3"), depth_key("net.2.0")
+    ('features.#.#.block.3', 'layers.#', 'net.#.0')
+    """
+    parts = _SEP.split(name)
+    if len(parts) < 2:
+        # Keras' EfficientNet names its blocks ``block2a``, ``block2b``: the letter is the block index
+        return _LETTER_INDEX.sub("#", sibling_key(name, kind))
+    last = parts[-1]
+    head = sibling_key(name[:len(name) - len(last)])
+    if last.isdigit() and "#" in head:
+        tail = last  # a Sequential's k-th layer inside an indexed block (torchvision ``block.3``, ``mlp.0``)
+    else:
+        keep = {m.start(): m.group() for m in _GLUED.finditer(last)}
+        tail = re.sub(r"\d+", lambda m: keep.get(m.start(), "#"), last)
+    return f"{kind}:{head}{tail}" if kind else head + tail
+
+
+class _Measure:
+    """The moments one profile compares: at node inputs (``E[x²]``, ``E[g²]``) or outputs (``E[z²]``,
+    ``E[δ²]``), with the widths and row counts of the same tensors."""
+
+    def __init__(self, inputs: bool) -> None:
+        self.inputs = inputs
+        self.fwd_sym, self.bwd_sym = ("x", "g") if inputs else ("z", "delta")
+        self.where = "input" if inputs else "output"
+
+    def forward(self, s: Signal) -> float:
+        return float(s.input_moment) if self.inputs else s.forward_moment  # type: ignore[arg-type]
+
+    def backward(self, s: Signal) -> float | None:
+        return s.input_grad_moment if self.inputs else s.backward_moment
+
+    def width(self, s: Signal) -> int:
+        return int(s.input_width) if self.inputs else int(s.z.shape[1])  # type: ignore[arg-type]
+
+    def rows(self, s: Signal) -> int:
+        return int(s.input_rows) if self.inputs else int(s.z.shape[0])  # type: ignore[arg-type]
+
+
+def _band(ms: _Measure, stack: list[Signal], first: int, last: int) -> float:
+    """``β`` (log units) for a class whose first and last members are ``stack[first]``, ``stack[last]``."""
+    s2 = sum(WALK_R2 / ms.width(s) for s in stack[first + 1:last + 1])
+    s2 += 2.0 / (ms.rows(stack[first]) * ms.width(stack[first])) + 2.0 / (ms.rows(stack[last]) * ms.width(stack[last]))
+    return BAND_K * math.sqrt(s2)
+
+
+def _trend(key: str, names: list[str], moments: list[float], band: float, ms: _Measure, note_ratio: float,
            error_ratio: float, direction: str) -> tuple[str | None, str, dict[str, Any]]:
     k = len(moments)
     t = math.log(moments[-1] / moments[0])
     if direction == "backward":
-        t = -t  # δ at the bottom relative to the top
-    s2 = sum(WALK_R2 / n for n in widths[1:]) + 2.0 / (rows[0] * widths[0]) + 2.0 / (rows[-1] * widths[-1])
-    band = BAND_K * math.sqrt(s2)
+        t = -t  # the gradient at the bottom relative to the top
     ratio = math.exp(abs(t))
     per_layer = math.exp(t / (k - 1))
     change = "growth" if t > 0 else "decay"
+    at = f"at the {ms.where} of" if ms.inputs else "at"
     if direction == "forward":
-        text = (f"forward E[z^2]: {moments[0]:.4g} at {names[0]} -> {moments[-1]:.4g} at {names[-1]} ({ratio:.3g}x "
-                f"{change} over {k} layers, {per_layer:.3g}x per layer)")
+        text = (f"forward E[{ms.fwd_sym}^2] {at} {key}: {moments[0]:.4g} at {names[0]} -> {moments[-1]:.4g} at "
+                f"{names[-1]} ({ratio:.3g}x {change} over {k} layers, {per_layer:.3g}x per layer)")
     else:
-        text = (f"backward E[delta^2]: {moments[-1]:.4g} at {names[-1]} -> {moments[0]:.4g} at {names[0]} going down "
-                f"({ratio:.3g}x {change} towards the input over {k} layers, {per_layer:.3g}x per layer)")
-    fig = {"ratio": ratio, "per_layer": per_layer, "band_log": band, "layers": k, "log_change": t}
+        text = (f"backward E[{ms.bwd_sym}^2] {at} {key}: {moments[-1]:.4g} at {names[-1]} -> {moments[0]:.4g} at "
+                f"{names[0]} going down ({ratio:.3g}x {change} towards the input over {k} layers, "
+                f"{per_layer:.3g}x per layer)")
+    fig = {"class": key, "measured": ms.where + "s", "ratio": ratio, "per_layer": per_layer, "band_log": band,
+           "layers": k, "log_change": t, "first": names[0], "last": names[-1]}
     excess = abs(t) - band
     if excess > math.log(error_ratio):
         return ERROR, text, fig
@@ -69,16 +176,38 @@ def _trend(names: list[str], moments: list[float], widths: list[int], rows: list
     return None, text, fig
 
 
+def _stack(view: ModelView, sigs: list[Signal], ms: _Measure) -> list[Signal]:
+    nodes = {n.name: n for n in view.nodes}
+    out_node = view.output_node()
+    not_emb = [s for s in sigs if not isinstance(nodes[s.name].layer, Embedding)]
+    if ms.inputs:
+        return [s for s in not_emb if s.input_moment is not None and s.input_moment > 0 and s.input_varies is not False
+                and s.input_width and s.input_rows]
+    return [s for s in not_emb if s.name != (out_node.name if out_node else None) and s.forward_moment > 0 and varies(s.z)]
+
+
 def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0) -> tuple[list[Finding], dict | None]:
-    """Findings and the per-layer profile (``None`` without a probe)."""
+    """Findings and the per-layer profile (``None`` without a probe); see the module docstring.
+
+    Returns:
+        ``(findings, summary)``: ``summary`` holds the per-layer output moments (``layers``, ``forward``,
+        ``backward``), the input moments when measured (``input_forward``, ``input_backward``), what the
+        trends compare (``measured``: ``"inputs"`` or ``"outputs"``), the ``stack``, per sibling class its
+        figures (``classes``: ``{key: {"layers", "forward", "backward"}}``) and one-line summaries.
+    """
     probe = view.probe
     if probe is None or not probe.signals:
         return [], None
     nodes = {n.name: n for n in view.nodes}
     sigs = [s for s in probe.signals if s.name in nodes]
+    ms = _Measure(any(s.input_moment is not None for s in sigs))
     summary: dict[str, Any] = {"batch": probe.batch, "layers": [s.name for s in sigs],
                                "forward": [s.forward_moment for s in sigs],
-                               "backward": [s.backward_moment for s in sigs]}
+                               "backward": [s.backward_moment for s in sigs],
+                               "measured": ms.where + "s"}
+    if ms.inputs:
+        summary["input_forward"] = [s.input_moment for s in sigs]
+        summary["input_backward"] = [s.input_grad_moment for s in sigs]
     out: list[Finding] = []
     out_node = view.output_node()
     if not probe.output_varies and probe.input_varies:
@@ -90,48 +219,91 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                 f"the model output is the same for all {probe.batch} probe inputs: the signal is cut at init"
                 + (f" (from {cut} on, layer outputs no longer depend on the input)" if cut else "") + ".",
                 {"cut_at": cut}))
-    stack = [s for s in sigs if s.name != (out_node.name if out_node else None)
-             and not isinstance(nodes[s.name].layer, Embedding) and s.forward_moment > 0 and varies(s.z)]
+    stack = _stack(view, sigs, ms)
     summary["stack"] = [s.name for s in stack]
-    if len(stack) < 2:
-        summary["forward_summary"] = f"hidden stack of {len(stack)} layer(s): no trend to measure"
+    pos = {s.name: i for i, s in enumerate(stack)}
+    grouped: dict[str, list[Signal]] = {}
+    for s in stack:
+        # one width per class: across a width change the moments move with the width by design under a
+        # fixed-std scheme (std 0.02 at every width), which is not a trend through depth
+        grouped.setdefault(f"{depth_key(s.name, nodes[s.name].owner_type)} [width {ms.width(s)}]", []).append(s)
+    classes = {k: v for k, v in grouped.items() if len(v) >= MIN_CLASS}
+    if not classes:
+        summary["forward_summary"] = (f"hidden stack of {len(stack)} layer(s), no sibling class of {MIN_CLASS} or more "
+                                      "layers at one width: no trend to measure")
         return out, summary
-    names = [s.name for s in stack]
-    widths = [s.z.shape[1] for s in stack]
-    rows = [s.z.shape[0] for s in stack]
-    sev, text, fig = _trend(names, [s.forward_moment for s in stack], widths, rows, note_ratio, error_ratio, "forward")
-    summary["forward_summary"] = text + f" (noise band {math.exp(fig['band_log']):.3g}x)"
-    mf = _mean_field(view, names)
-    if mf:
-        summary["mean_field"] = mf
-    if sev:
-        out.append(Finding(sev, "signal-forward", tuple(names),
-                           f"{text}, beyond the sampling band ({math.exp(fig['band_log']):.3g}x) by more than "
-                           f"{error_ratio if sev == ERROR else note_ratio:g}x: exponential "
-                           f"{'growth' if fig['log_change'] > 0 else 'decay'} through depth at init."
-                           + (f" {mf}." if mf else ""), fig))
-    back = [s.backward_moment for s in stack]
-    if all(b is not None and b > 0 for b in back):
-        sev_b, text_b, fig_b = _trend(names, back, widths, rows, note_ratio, error_ratio, "backward")  # type: ignore[arg-type]
-        summary["backward_summary"] = text_b + f" (noise band {math.exp(fig_b['band_log']):.3g}x)"
-        if sev_b:
-            out.append(Finding(sev_b, "signal-backward", tuple(names),
-                               f"{text_b}, beyond the sampling band ({math.exp(fig_b['band_log']):.3g}x) by more than "
-                               f"{error_ratio if sev_b == ERROR else note_ratio:g}x: gradients "
-                               f"{'explode' if fig_b['log_change'] > 0 else 'vanish'} through depth at init.", fig_b))
-    elif any(b == 0 for b in back if b is not None):
-        summary["backward_summary"] = "backward signal is zero in part of the stack at init (see the findings above)"
+    per_class: dict[str, dict[str, Any]] = {}
+    results: dict[str, list[tuple[str | None, str, dict[str, Any]]]] = {"forward": [], "backward": []}
+    zero_back: list[str] = []
+    for key, members in classes.items():
+        names = [s.name for s in members]
+        band = _band(ms, stack, pos[names[0]], pos[names[-1]])
+        fwd = _trend(key, names, [ms.forward(s) for s in members], band, ms, note_ratio, error_ratio, "forward")
+        results["forward"].append(fwd)
+        entry: dict[str, Any] = {"layers": names, "forward": fwd[2], "backward": None}
+        back = [ms.backward(s) for s in members]
+        if all(b is not None and b > 0 for b in back):
+            bwd = _trend(key, names, back, band, ms, note_ratio, error_ratio, "backward")  # type: ignore[arg-type]
+            results["backward"].append(bwd)
+            entry["backward"] = bwd[2]
+        elif any(b == 0 for b in back):
+            zero_back.append(key)
+        per_class[key] = entry
+    summary["classes"] = per_class
+    for direction, kind in (("forward", "signal-forward"), ("backward", "signal-backward")):
+        res = results[direction]
+        if not res:
+            continue
+        worst = max(res, key=lambda r: abs(r[2]["log_change"]) - r[2]["band_log"])
+        sev, text, fig = worst
+        also = sum(1 for r in res if r[0] is not None and r is not worst)
+        of = f"worst of {len(res)} sibling class{'es' if len(res) > 1 else ''}"
+        summary[f"{direction}_summary"] = f"{text} (noise band {math.exp(fig['band_log']):.3g}x; {of})"
+        if direction == "forward":
+            mf = _mean_field(view, per_class[fig["class"]]["layers"])
+            if mf:
+                summary["mean_field"] = mf
+        if sev is None:
+            continue
+        members = per_class[fig["class"]]["layers"]
+        between = stack[pos[members[0]]:pos[members[-1]] + 1]
+        normalized = all(nodes[s.name].scale_invariant is True for s in between)
+        if normalized and sev == ERROR:
+            sev = NOTE  # the weights' scales cannot move this trend: see the docstring
+        thr = error_ratio if sev == ERROR else note_ratio
+        tail = (f"exponential {'growth' if fig['log_change'] > 0 else 'decay'} through depth at init."
+                if direction == "forward" else
+                f"gradients {'explode' if fig['log_change'] > 0 else 'vanish'} through depth at init.")
+        msg = (f"{text}, beyond the sampling band ({math.exp(fig['band_log']):.3g}x) by more than {thr:g}x: {tail}"
+               + (f" ({of}; {also} other{'s' if also != 1 else ''} beyond the note threshold)" if len(res) > 1 else ""))
+        if direction == "forward" and summary.get("mean_field"):
+            msg += f" {summary['mean_field']}."
+        if normalized:
+            fig = {**fig, "normalized": True}
+            msg += (" Every layer from the first to the last of this class feeds a normalization, so the weights' "
+                    "init scales cannot change this trend (a note, not an error): it is the architecture's, at its "
+                    "norm init (a zero-initialized last norm scale in each residual branch starts the blocks at "
+                    "identity).")
+        out.append(Finding(sev, kind, tuple(per_class[fig["class"]]["layers"]), msg, fig))
+    if zero_back:
+        zero = (f"backward signal is zero in part of {len(zero_back)} sibling class{'es' if len(zero_back) > 1 else ''} "
+                f"at init ({', '.join(zero_back[:4])}{', ...' if len(zero_back) > 4 else ''}): not compared (see the "
+                "structural findings)")
+        summary["backward_zero" if results["backward"] else "backward_summary"] = zero
     return out, summary
 
 
+_LAYER = re.compile(r"layer(\d+)$")
+
+
 def _mean_field(view: ModelView, names: list[str]) -> str:
-    if view.mean_field is None:
+    if view.mean_field is None or not all(_LAYER.match(n) for n in names):
         return ""
     try:
         mf = view.mean_field()
     except (ValueError, OverflowError):
         return ""
-    idx = [int(n.replace("layer", "")) - 1 for n in names]
+    idx = [int(_LAYER.match(n).group(1)) - 1 for n in names]  # type: ignore[union-attr]
     q = [mf["q"][i] for i in idx]
     chis = mf["chi"]
     if not q or q[0] <= 0:
@@ -142,4 +314,4 @@ def _mean_field(view: ModelView, names: list[str]) -> str:
             f"({q[-1] / q[0]:.3g}x) and gradient factors chi = {chi_txt} per layer")
 
 
-__all__ = ["BAND_K", "WALK_R2", "signal"]
+__all__ = ["BAND_K", "MIN_CLASS", "WALK_R2", "depth_key", "signal"]

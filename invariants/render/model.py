@@ -129,15 +129,25 @@ def render_tensors(rows: list[Any]) -> str:
 
 
 def render_signal(sig: dict[str, Any]) -> str:
-    """The per-layer forward ``E[z^2]`` and backward ``E[delta^2]`` on the probe, in execution order."""
+    """The per-layer moments on the probe, in execution order: at the input (``E[x^2]``, ``E[g^2]``, when the
+    probe measured them) and the output (``E[z^2]``, ``E[delta^2]``) of each node, and the trend lines
+    (:mod:`invariants.modelcheck.signal`)."""
     layers = sig.get("layers", [])
     fwd = sig.get("forward", [])
     bwd = sig.get("backward") or [None] * len(layers)
-    lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs): E[z^2] forward, E[delta^2] backward "
-             f"per layer, in execution order"]
-    for name, f, b in zip(layers, fwd, bwd):
-        lines.append(f"  {name:<40} {_g(f, '.4g'):>12} {_g(b, '.4g'):>12}")
-    for key in ("forward_summary", "backward_summary", "mean_field"):
+    xin = sig.get("input_forward")
+    if xin:  # the probe measured node inputs too: those are what the trends compare
+        gin = sig.get("input_backward") or [None] * len(layers)
+        lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs), per layer in execution order: "
+                 f"E[x^2] and E[g^2] at its input (compared through depth), E[z^2] and E[delta^2] at its output"]
+        for name, xi, gi, f, b in zip(layers, xin, gin, fwd, bwd):
+            lines.append(f"  {name:<40} {_g(xi, '.4g'):>12} {_g(gi, '.4g'):>12} {_g(f, '.4g'):>12} {_g(b, '.4g'):>12}")
+    else:
+        lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs): E[z^2] forward, E[delta^2] backward "
+                 f"per layer, in execution order"]
+        for name, f, b in zip(layers, fwd, bwd):
+            lines.append(f"  {name:<40} {_g(f, '.4g'):>12} {_g(b, '.4g'):>12}")
+    for key in ("forward_summary", "backward_summary", "backward_zero", "mean_field"):
         if sig.get(key):
             lines.append(f"  {sig[key]}")
     return "\n".join(lines)

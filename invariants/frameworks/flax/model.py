@@ -15,7 +15,8 @@ activations are plain functions, invisible to the extractor: revival of dead uni
 probe's gradients alone.
 
 **Probe.** The same interceptor returns ``z + ε`` from each node's ``__call__`` (first call), and
-``jax.grad`` with respect to ``ε`` gives ``∂L/∂z``.  ``module.apply`` runs with ``rngs={"dropout": key}``,
+``jax.grad`` with respect to ``ε`` gives ``∂L/∂z``; it also passes the node's first input as ``x + ε_x``
+(moments of ``x`` and ``∂L/∂x`` only, :mod:`invariants.frameworks.jax.probe`).  ``module.apply`` runs with ``rngs={"dropout": key}``,
 every non-``params`` collection mutable (updates discarded) and the target's ``apply_kwargs``.
 Probe input: the given one, else from the first kernel in the tree (dense: ``(B, in)``; conv:
 ``(B, 16, 16, C)``; embedding: token ids ``(B, 8)``).
@@ -31,7 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from invariants.layers import JAX, KERAS, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer, Layout
-from invariants.frameworks.jax.probe import perturbed_pass, record
+from invariants.frameworks.jax.probe import new_state, perturbed_pass, record, record_input
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, units_last, varies
 
 _NODE_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.Embed)
@@ -146,24 +147,25 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
     """One jitted forward/backward pass (``jax.value_and_grad`` w.r.t. ``ε``); returns the probe and the
     modules seen (params path -> module)."""
     seen: dict[str, Any] = {}
-    state: dict[str, Any] = {"eps": None, "z": {}, "inp": {}, "order": []}
+    state = new_state()
 
     def interceptor(next_fun: Any, args: tuple, kwargs: dict, ctx: Any) -> Any:
-        out = next_fun(*args, **kwargs)
         mod = ctx.module
         if ctx.method_name != "__call__" or not isinstance(mod, _NODE_TYPES):
-            return out
+            return next_fun(*args, **kwargs)
         path = "/".join(str(p) for p in mod.path)
+        args = record_input(state, path, args)
+        out = next_fun(*args, **kwargs)
         seen.setdefault(path, mod)
         return record(state, path, out, args)
 
-    def run(eps: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
-        state["eps"], state["z"], state["inp"], state["order"] = eps, {}, {}, []
+    def run(eps: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+        state.update(new_state(), eps=eps)
         out = _run(module, variables, x, seed, apply_kwargs, interceptor)
         leaves = [t for t in jax.tree_util.tree_leaves(out) if jnp.issubdtype(jnp.asarray(t).dtype, jnp.floating)]
-        return leaves, dict(state["z"]), dict(state["inp"])
+        return leaves, dict(state["z"]), dict(state["inp"]), dict(state["x"])
 
-    zs, inp, outs, grads = perturbed_pass(run, seed)
+    zs, inp, outs, grads, xin = perturbed_pass(run, seed)
     order = list(state["order"])
     state["eps"] = None
     signals = []
@@ -172,7 +174,7 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
         n_units = z.shape[-1] if z.ndim else 0
         try:
             signals.append(Signal(n, units_last(z, -1, n_units), units_last(np.asarray(grads[n]), -1, n_units),
-                                  bool(inp[n]) if n in inp else None))
+                                  bool(inp[n]) if n in inp else None, *xin.get(n, (None,) * 4)))
         except ValueError:
             continue
     first = x[0] if isinstance(x, tuple) else x

@@ -2,7 +2,10 @@
 
 The probe loss is ``L = sum_t <out_t, r_t>`` with fixed Gaussian ``r`` (seeded), and each node's output
 ``z`` gets an additive ``eps = 0``; ``dL/d eps`` at ``eps = 0`` is ``delta = dL/dz`` for every node in one
-backward pass (``invariants.frameworks.model.Signal``).
+backward pass (``invariants.frameworks.model.Signal``).  Each node's first input ``x`` gets its own
+``eps_x = 0`` as it enters the node (:func:`record_input`), and only the moments ``mean(x²)`` and
+``mean((dL/d eps_x)²)`` leave the compiled pass (the quantities :mod:`invariants.modelcheck.signal`
+compares; float32, JAX's default precision).
 """
 from __future__ import annotations
 
@@ -18,46 +21,60 @@ def perturbed_pass(run: Callable[[Any], tuple[list[Any], dict[str, Any], dict[st
     """One forward and backward pass of ``run`` with ``eps = 0`` at every node.
 
     Args:
-        run: ``eps -> (floating output leaves, {node: z}, {node: input varies})``; ``eps`` is ``None``
-            (shape tracing) or ``{node: array shaped like z}`` to add to each node's output.
+        run: ``eps -> (floating output leaves, {node: z}, {node: input varies}, {node: x})``; ``eps`` is
+            ``None`` (shape tracing) or ``{"z": {node: array shaped like z}, "x": {node: shaped like x}}``
+            to add to each node's output and input (:func:`record`, :func:`record_input`).
         seed: seed of the loss's ``r`` (``numpy.random.default_rng(seed).standard_normal`` per output leaf).
         force_jit: jit the pass even when every ``z`` has at most 2 dims (Keras recurrent layers).
 
     Returns:
-        ``(zs, inputs_vary, output_leaves, grads)``: ``grads[node] = dL/dz``, ``z``'s shape.
+        ``(zs, inputs_vary, output_leaves, grads, inputs)``: ``grads[node] = dL/dz``, ``z``'s shape;
+        ``inputs[node] = (mean(x²), mean((dL/dx)²), width, rows)`` with units on ``x``'s last axis.
 
     Raises:
         Exception: whatever ``run`` raises (the caller reports it).
     """
-    out_shapes, z_shapes, _ = jax.eval_shape(lambda: run(None))
+    out_shapes, z_shapes, _, x_shapes = jax.eval_shape(lambda: run(None))
     rng = np.random.default_rng(seed)
     rs = [jnp.asarray(rng.standard_normal(o.shape), dtype=o.dtype) for o in out_shapes]
 
     def loss(eps: dict[str, Any]) -> Any:
-        leaves, zs, inp = run(eps)
-        return sum(jnp.sum(t * r) for t, r in zip(leaves, rs)), (zs, inp, leaves)
+        leaves, zs, inp, xs = run(eps)
+        return sum(jnp.sum(t * r) for t, r in zip(leaves, rs)), (zs, inp, leaves, {k: _moment(v) for k, v in xs.items()})
 
-    eps0 = {k: jnp.zeros(v.shape, v.dtype) for k, v in z_shapes.items()}
+    def moments(eps: dict[str, Any]) -> Any:
+        (_, aux), grads = jax.value_and_grad(loss, has_aux=True)(eps)
+        return aux, grads["z"], {k: _moment(v) for k, v in grads["x"].items()}
+
+    eps0 = {"z": {k: jnp.zeros(v.shape, v.dtype) for k, v in z_shapes.items()},
+            "x": {k: jnp.zeros(v.shape, v.dtype) for k, v in x_shapes.items()}}
     # jit compiles the whole pass once (convolutions compiled op by op cost seconds each); dense-only
     # models run faster op by op, whose small kernels JAX caches across models
-    fn = jax.value_and_grad(loss, has_aux=True)
+    fn = moments
     if force_jit or any(len(v.shape) > 2 for v in z_shapes.values()):
         fn = jax.jit(fn)
-    (_, (zs, inp, outs)), grads = fn(eps0)
-    return zs, inp, outs, grads
+    (zs, inp, outs, xm), grads, gm = fn(eps0)
+    widths = {k: int(v.shape[-1]) for k, v in x_shapes.items()}
+    xin = {k: (float(xm[k]), float(gm[k]), widths[k], int(np.prod(x_shapes[k].shape)) // max(widths[k], 1))
+           for k in xm}
+    return zs, inp, outs, grads, xin
+
+
+def _moment(a: Any) -> Any:
+    return jnp.mean(jnp.square(a.astype(jnp.float32)))
 
 
 def record(state: dict[str, Any], name: str, z: Any, args: tuple) -> Any:
     """Record node ``name``'s output on its first call in a probe ``state`` and return it (``+ eps``).
 
-    ``state`` holds ``eps`` (``None`` or ``{node: array}``), ``z`` (``{node: output}``), ``order``
+    ``state`` holds ``eps`` (``None`` or ``{"z": {node: array}, "x": ...}``), ``x`` (``{node: input}``), ``z`` (``{node: output}``), ``order``
     (node names in call order) and ``inp`` (``{node: whether its first input differs across the
     batch}``).  A later call of the same node (a shared layer) is returned unchanged and unrecorded.
     """
     if name in state["z"]:
         return z
-    if state["eps"] is not None and name in state["eps"]:
-        z = z + state["eps"][name]
+    if state["eps"] is not None and name in state["eps"]["z"]:
+        z = z + state["eps"]["z"][name]
     state["z"][name] = z
     state["order"].append(name)
     if args and hasattr(args[0], "shape") and len(args[0].shape):
@@ -65,4 +82,25 @@ def record(state: dict[str, Any], name: str, z: Any, args: tuple) -> Any:
     return z
 
 
-__all__ = ["perturbed_pass", "record"]
+def record_input(state: dict[str, Any], name: str, args: tuple) -> tuple:
+    """``args`` with node ``name``'s first input ``x`` recorded in ``state["x"]`` (first call only) and
+    ``+ eps_x`` added, so its gradient through this node is ``dL/d eps_x``; unchanged when ``x`` is not a
+    floating array (token ids) or the node was called before."""
+    if not args or name in state["x"] or name in state["z"]:
+        return args
+    x = args[0]
+    if not hasattr(x, "dtype") or not hasattr(x, "shape") or not len(x.shape) \
+            or not jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating):
+        return args
+    state["x"][name] = x
+    if state["eps"] is not None and name in state["eps"]["x"]:
+        x = x + state["eps"]["x"][name]
+    return (x,) + tuple(args[1:])
+
+
+def new_state() -> dict[str, Any]:
+    """An empty probe state (see :func:`record`)."""
+    return {"eps": None, "z": {}, "x": {}, "inp": {}, "order": []}
+
+
+__all__ = ["new_state", "perturbed_pass", "record", "record_input"]

@@ -16,6 +16,10 @@ wrapped on the instance for the duration of the probe: the layer's own activatio
 pre-activation.  The model runs through ``model.stateless_call(..., training=True)`` (no variable is
 updated) once to record ``z`` and once under ``jax.value_and_grad`` with respect to ``ε``.
 
+``Node.scale_invariant`` is read from the functional graph (the layers consuming a node's output,
+:func:`mark_scale_invariant`).  The probe also passes each node's first input as ``x + ε_x`` and keeps
+the moments of ``x`` and ``∂L/∂x`` (:mod:`invariants.frameworks.jax.probe`).
+
 Probe input: ``example_input``, else ``model.inputs`` (unknown dims: batch ``B``, others 8), else the
 first node (``Dense(in)``, ``Conv2D`` on ``(B, 16, 16, C)``, ``Embedding`` on token ids ``(B, 8)``).
 """
@@ -196,6 +200,27 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
     return params, nodes, node_layers
 
 
+def _is_scale_free_norm(l: Any) -> bool:
+    """BatchNormalization, LayerNormalization, GroupNormalization, RMSNormalization, UnitNormalization (any
+    ``*Normalization`` but the preprocessing ``Normalization`` with its fixed mean and variance)."""
+    name = type(l).__name__
+    return name.endswith("Normalization") and name != "Normalization"
+
+
+def mark_scale_invariant(nodes: list[Node], node_layers: dict[str, Any]) -> None:
+    """Set ``Node.scale_invariant`` from the model graph: ``True`` when every layer consuming the node's
+    output is a scale-free normalization (and the node applies no activation of its own), ``False`` when
+    another layer consumes it, ``None`` when the graph does not say (a subclassed model)."""
+    for node in nodes:
+        l = node_layers.get(node.name)
+        consumers = [getattr(o, "operation", None) for o in (getattr(l, "_outbound_nodes", None) or [])]
+        consumers = [c for c in consumers if c is not None]
+        if not consumers:
+            continue
+        own_act = _act_name(getattr(l, "activation", None))
+        node.scale_invariant = own_act is None and all(_is_scale_free_norm(c) for c in consumers)
+
+
 def param_layer(layer: Any, path: str) -> Layer | None:
     """The layer semantics this extractor gives the variable at ``path`` (a Keras ``Variable.path``, e.g.
     ``"lstm/lstm_cell/kernel"``) of the built ``layer``; ``None`` for a variable without fans (bias, norm)
@@ -249,15 +274,16 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
         raise RuntimeError(f"the probe needs the jax backend (this is {keras.backend.backend()!r})")
     import jax
 
-    from invariants.frameworks.jax.probe import perturbed_pass, record  # imports jax: only on the jax backend
+    from invariants.frameworks.jax.probe import new_state, perturbed_pass, record, record_input  # jax backend only
 
-    state: dict[str, Any] = {"eps": None, "z": {}, "inp": {}, "order": []}
+    state = new_state()
     saved: dict[str, Any] = {}
 
     def wrap(name: str, l: Any):
         orig = l.call
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            args = record_input(state, name, args)
             act = getattr(l, "activation", None)
             if act is not None:
                 object.__setattr__(l, "activation", None)
@@ -272,9 +298,9 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
         return call
 
     def run(eps: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
-        state["eps"], state["z"], state["inp"], state["order"] = eps, {}, {}, []
+        state.update(new_state(), eps=eps)
         out, _ = model.stateless_call(tv, ntv, x, training=True)
-        return jax.tree_util.tree_leaves(out), dict(state["z"]), dict(state["inp"])
+        return jax.tree_util.tree_leaves(out), dict(state["z"]), dict(state["inp"]), dict(state["x"])
 
     for name, l in layers.items():
         saved[name] = l.__dict__.get("call")
@@ -284,7 +310,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     try:
         # Keras recurrent layers are jitted even when every z is 2-D
         recurrent = any(type(l).__name__ in ("LSTM", "GRU", "SimpleRNN", "RNN") for l in _flat_layers(model))
-        zs, inp, outs, grads = perturbed_pass(run, seed, force_jit=recurrent)
+        zs, inp, outs, grads, xin = perturbed_pass(run, seed, force_jit=recurrent)
         order = list(state["order"])
     finally:
         for name, l in layers.items():
@@ -300,7 +326,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
         try:
             signals.append(Signal(n, units_last(np.asarray(zs[n]), -1, node.n_units),
                                   units_last(np.asarray(grads[n]), -1, node.n_units),
-                                  bool(inp[n]) if n in inp else None))
+                                  bool(inp[n]) if n in inp else None, *xin.get(n, (None,) * 4)))
         except ValueError:
             continue
     first = x[0] if isinstance(x, (list, tuple)) else x
@@ -309,6 +335,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
 
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:
     params, nodes, layers = extract_params(model)
+    mark_scale_invariant(nodes, layers)
 
     def make_input() -> tuple[Any, str]:
         nonlocal batch
@@ -330,7 +357,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
                                                              failure_hint="")
 
 
-__all__ = ["einsum_fans", "extract_params", "is_model", "probe", "view"]
+__all__ = ["einsum_fans", "extract_params", "is_model", "mark_scale_invariant", "probe", "view"]
 
 
 def example() -> tuple[Any, int]:

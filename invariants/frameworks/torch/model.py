@@ -11,6 +11,12 @@ with torch's RNG seeded inside ``fork_rng`` (dropout) and every buffer (BatchNor
 restored afterwards, so the model is left as it was.  A forward hook on each node returns ``z + ε``
 with ``ε = 0`` requiring grad, so ``∂L/∂ε = ∂L/∂z`` even when an in-place activation follows; the
 activation applied directly to ``z`` is read from the activation module that receives ``z + ε``.
+A forward pre-hook on each node passes its first input ``x`` through an identity autograd function that
+records ``mean(x²)`` and, in the backward pass, ``mean((∂L/∂x)²)`` (moments only, no arrays: the
+quantities :mod:`invariants.modelcheck.signal` compares).  ``Node.scale_invariant`` is read from the
+first module that receives ``z`` (through Dropout/Identity): a scale-free normalization
+(:func:`is_scale_free_norm`) makes it ``True``, any other leaf module ``False``; a node whose output
+only meets functional code (a residual add) stays ``None``.
 
 Probe input: ``example_input`` if given, else ``model.example_input_array`` (the Lightning
 convention), else inferred from the first layer: ``Linear(in)`` -> ``N(0, 1)`` of shape ``(B, in)``,
@@ -37,6 +43,38 @@ _ACTIVATIONS = {
 _PASS_THROUGH = (nn.Dropout, nn.Identity, nn.AlphaDropout)
 _NORMS = tuple(t for t in (getattr(nn.modules.batchnorm, "_NormBase", None), nn.LayerNorm, nn.GroupNorm,
                            getattr(nn, "RMSNorm", None), nn.LocalResponseNorm) if t is not None)
+#: norms whose output is invariant to a positive rescaling of their input (LocalResponseNorm is not: it
+#: divides by ``(k + α·Σx²)^β``)
+_SCALE_FREE_NORMS = tuple(t for t in _NORMS if t is not nn.LocalResponseNorm)
+
+
+def is_scale_free_norm(m: Any) -> bool:
+    """Whether module ``m`` normalizes its input's scale away: torch's BatchNorm/InstanceNorm/LayerNorm/
+    GroupNorm/RMSNorm, or any class named ``*Norm*`` (HF ``LlamaRMSNorm``, ``T5LayerNorm``,
+    ``ConvNextLayerNorm``, timm ``LayerNorm2d``, ``BatchNormAct2d``) except ``*Normalize*`` and
+    ``LocalResponseNorm``."""
+    if isinstance(m, nn.LocalResponseNorm):
+        return False
+    name = type(m).__name__
+    return isinstance(m, _SCALE_FREE_NORMS) or ("Norm" in name and "Normaliz" not in name)
+
+
+class _GradMoment(torch.autograd.Function):
+    """Identity on ``x`` that records ``mean(g²)`` of the gradient arriving at it.
+
+    ``anchor`` (a 0-dim leaf requiring grad) puts every such node on a path to a differentiated input, so
+    ``torch.autograd.grad(loss, [..., anchor])`` runs its backward; nothing the size of ``x`` is kept.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, anchor: Any, store: dict, name: str) -> Any:  # type: ignore[override]
+        ctx.store, ctx.name = store, name
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:  # type: ignore[override]
+        ctx.store[ctx.name] = float(torch.mean(torch.square(g.detach().double())))
+        return g, torch.zeros((), dtype=g.dtype), None, None
 
 
 def is_model(obj: Any) -> bool:
@@ -468,13 +506,50 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
                 owner[id(out)] = n
                 keep.append(out)
 
-    for name, m in modules.items():
-        handles.append(m.register_forward_hook(node_hook(name)))
+    anchor = torch.zeros((), requires_grad=True)
+    x_moments: dict[str, tuple[float, int, int]] = {}
+    g_moments: dict[str, float] = {}
+
+    def input_hook(name: str):
+        # the node's first input x, as it enters this node only: E[x²] now, E[(∂L/∂x)²] in the backward
+        # pass (signal module docstring: these are invariant to rescaling a layer that feeds a norm)
+        def hook(mod: Any, args: tuple) -> Any:
+            if name in x_moments or not args or not isinstance(args[0], torch.Tensor) \
+                    or not args[0].is_floating_point() or args[0].ndim == 0:
+                return None
+            x = args[0]
+            width = int(x.shape[1] if isinstance(by_name[name].layer, Spatial) and x.ndim >= 3 else x.shape[-1])
+            with torch.no_grad():
+                m = float(torch.mean(torch.square(x.detach().double())))
+            x_moments[name] = (m, width, int(x.numel() // max(width, 1)))
+            return (_GradMoment.apply(x, anchor, g_moments, name),) + tuple(args[1:])
+        return hook
+
+    consumer: dict[str, bool] = {}
+
+    def consume_hook(norm: bool):
+        # the first module to receive a node's output (through pass-through modules) decides whether
+        # the node is scale invariant: a normalization (True) or anything else (False)
+        def hook(mod: Any, args: tuple) -> None:
+            if args and isinstance(args[0], torch.Tensor):
+                n = owner.get(id(args[0]))
+                if n is not None and n not in consumer:
+                    consumer[n] = norm
+        return hook
+
     for m in model.modules():
         if type(m) in _ACTIVATIONS:
             handles.append(m.register_forward_hook(act_hook(_ACTIVATIONS[type(m)])))
         elif isinstance(m, _PASS_THROUGH):
             handles.append(m.register_forward_hook(pass_hook))
+        if is_scale_free_norm(m):
+            handles.append(m.register_forward_pre_hook(consume_hook(True)))
+        elif not isinstance(m, _PASS_THROUGH) and next(m.children(), None) is None:
+            handles.append(m.register_forward_pre_hook(consume_hook(False)))  # a leaf: containers defer
+    # after the consumer hooks: a node's pre-hook replaces its input, which they must see first
+    for name, m in modules.items():
+        handles.append(m.register_forward_pre_hook(input_hook(name)))
+        handles.append(m.register_forward_hook(node_hook(name)))
     buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
     try:
         with torch.random.fork_rng(devices=[]):
@@ -488,7 +563,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
                 r = torch.tensor(rng.standard_normal(tuple(t.shape)), dtype=t.dtype)
                 loss = loss + (t * r).sum()
             names = [n for n in order if eps[n] is not None]
-            grads = torch.autograd.grad(loss, [eps[n] for n in names], allow_unused=True)
+            grads = torch.autograd.grad(loss, [eps[n] for n in names] + [anchor], allow_unused=True)[:-1]
             output_varies = any(varies(t.detach().cpu().numpy()) for t in outs)
     finally:
         for h in handles:
@@ -503,12 +578,15 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
         z, inp_varies = records[n]
         axis = 1 if isinstance(node.layer, Spatial) and z.ndim >= 3 else -1
         d = np.zeros_like(z) if g is None else g.detach().cpu().numpy()
+        xm, width, rows = x_moments.get(n, (None, None, None))
         try:
-            signals.append(Signal(n, units_last(z, axis, node.n_units), units_last(d, axis, node.n_units), inp_varies))
+            signals.append(Signal(n, units_last(z, axis, node.n_units), units_last(d, axis, node.n_units), inp_varies,
+                                  xm, None if xm is None else g_moments.get(n, 0.0), width, rows))
         except ValueError:
             continue
         if n in act_of:
             node.activation = activation_key(act_of[n])
+        node.scale_invariant = consumer.get(n)
     first = first_tensor(x)
     in_varies = varies(first.detach().cpu().numpy()) if isinstance(first, torch.Tensor) else True
     return Probe(signals, batch, input_desc, output_varies, in_varies)
@@ -540,7 +618,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
 
 __all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
-           "is_hf_conv1d", "is_model", "layer_input", "probe", "view"]
+           "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "probe", "view"]
 
 
 def example() -> tuple[Any, int]:

@@ -1,0 +1,107 @@
+"""The signal check compares like with like, at node inputs (invariants.modelcheck.signal): the classes, the
+input moments the probes record and ``Node.scale_invariant``; each with a known-bad and a known-good case."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal
+from invariants.layers import Dense
+from invariants.modelcheck.signal import depth_key, signal
+
+
+@pytest.mark.parametrize("name, key", [
+    ("stages.2.blocks.0.mlp.fc2", "stages.#.blocks.#.mlp.fc2"),
+    ("stages.0.blocks.1.mlp.fc1", "stages.#.blocks.#.mlp.fc1"),
+    ("layer3.1.conv1", "layer#.#.conv1"),
+    ("encoder.layer.11.attention.self.query", "encoder.layer.#.attention.self.query"),
+    ("features.5.0.block.3", "features.#.#.block.3"),  # torchvision CNBlock's fc1 (block.5 is fc2)
+    ("layers.3", "layers.#"), ("4", "#"), ("layer2", "layer#"), ("params/Dense_3", "params/Dense_#"),
+    ("conv2_block1_1_conv", "conv#_block#_#_conv"), ("block6c_expand_conv", "block##_expand_conv"),
+])
+def test_depth_key(name, key):
+    assert depth_key(name) == key
+
+
+def _view(entries: list[tuple[str, float, float, int]], rows: int = 64) -> ModelView:
+    """A synthetic view: per node ``(name, E[x²], E[g²], input width)``, outputs irrelevant (ones)."""
+    rng = np.random.default_rng(0)
+    params, nodes, signals = [], [], []
+    for name, xm, gm, w in entries:
+        p = Param(f"{name}.weight", rng.standard_normal((w, w)), "weight", name, "Linear", Dense(w, w))
+        params.append(p)
+        nodes.append(Node(name, "Linear", Dense(w, w), p))
+        z = rng.standard_normal((rows, w))
+        signals.append(Signal(name, z, z.copy(), True, xm, gm, w, rows))
+    return ModelView("torch", "synthetic", params, nodes, Probe(signals, rows, "synthetic"))
+
+
+def test_a_small_branch_is_not_compared_with_the_stem():
+    """Known-good: a LayerScale-like branch (E[g²] 1e-12) between stem-scale nodes of another class is no
+    trend; known-bad: the same decay inside one class of 6 blocks is an error."""
+    good = []
+    for b in range(6):
+        good += [(f"blocks.{b}.conv_dw", 1.0, 1e-3, 256), (f"blocks.{b}.mlp.fc2", 0.01, 1e-12, 256)]
+    findings, summary = signal(_view([("stem", 1.0, 1e-3, 256)] + good + [("head", 1.0, 1.0, 256)]))
+    assert not findings, [f.message for f in findings]
+    assert summary["measured"] == "inputs" and "Linear:blocks.#.mlp.fc2 [width 256]" in summary["classes"]
+    bad = [(f"blocks.{b}.mlp.fc2", 0.01, 1e-3 * 0.1 ** (6 - b), 256) for b in range(6)]
+    findings, _ = signal(_view(bad + [("head", 1.0, 1.0, 256)]))
+    (f,) = findings
+    assert (f.kind, f.severity) == ("signal-backward", "error") and f.figures["class"].startswith("Linear:blocks.#")
+
+
+def test_classes_of_different_widths_are_not_compared():
+    """A fixed-std scheme moves moments with the width: two stages of different widths are two classes."""
+    entries = [(f"stages.0.blocks.{b}.fc", 1.0, 1e-2, 32) for b in range(2)] + \
+              [(f"stages.1.blocks.{b}.fc", 1e-4, 1e-7, 512) for b in range(2)]
+    findings, summary = signal(_view(entries + [("head", 1.0, 1.0, 512)]))
+    assert not findings and len(summary["classes"]) == 2
+
+
+def test_zero_backward_class_is_skipped_with_a_summary_line():
+    entries = [(f"blocks.{b}.fc2", 1.0, 0.0, 64) for b in range(3)] + [("head", 1.0, 1.0, 64)]
+    findings, summary = signal(_view(entries))
+    assert not findings and "zero" in summary["backward_summary"]
+
+
+# ------------------------------------------------------------------------------------------ torch probe
+
+
+def test_torch_probe_records_input_moments_and_scale_invariance():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from invariants.frameworks.torch.model import view
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 16), nn.Dropout(0.0),
+                          nn.LayerNorm(16), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
+    x = torch.randn(32, 8)
+    v = view(model, "m", x)
+    si = {n.name: n.scale_invariant for n in v.nodes}
+    assert si == {"0": True, "3": True, "6": False, "8": None}  # BN; Dropout then LN; ReLU; nothing (output)
+    s0 = v.probe.get("0")
+    assert s0.input_moment == pytest.approx(float(torch.mean(x.double() ** 2)))
+    assert (s0.input_width, s0.input_rows) == (8, 32)
+    # E[g²] at the first input: the gradient of L = Σ y·r with respect to x, by autograd directly
+    xg = x.clone().requires_grad_(True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        y = model(xg)
+    r = torch.tensor(np.random.default_rng(0).standard_normal(tuple(y.shape)), dtype=y.dtype)
+    (g,) = torch.autograd.grad((y * r).sum(), xg)
+    assert s0.input_grad_moment == pytest.approx(float(torch.mean(g.double() ** 2)), rel=1e-5)
+    assert all(s.input_moment is not None for s in v.probe.signals)
+
+
+def test_a_trend_through_layers_that_all_feed_a_norm_is_a_note():
+    """Known-good: the same 1e5x gradient growth where every layer feeds a norm (no weight scale can move
+    it) is a note that says so; known-bad: without the norms it is an error (previous test)."""
+    bad = [(f"blocks.{b}.conv", 1.0, 1e-3 * 0.1 ** (6 - b), 256) for b in range(6)]
+    view = _view(bad + [("head", 1.0, 1.0, 256)])
+    for n in view.nodes[:-1]:
+        n.scale_invariant = True
+    (f,) = signal(view)[0]
+    assert (f.kind, f.severity) == ("signal-backward", "note") and f.figures["normalized"]
+    assert "feeds a normalization" in f.message
