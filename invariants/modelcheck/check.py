@@ -12,6 +12,7 @@ from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.modelcheck.report import ERROR, NOTE, Finding, ModelReport
 from invariants.modelcheck.signal import signal
+from invariants.modelcheck.stream import check_streamed, streams
 from invariants.modelcheck.variance import constant_row, match, model_budget, units, variance_findings
 
 
@@ -132,6 +133,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         first = model[0] if isinstance(model, (tuple, list)) and model else \
             model.get("model", model.get("module")) if isinstance(model, dict) else model
         name = type(first).__name__
+    if streams(model):  # a meta-device model: one module at a time, no probe
+        return check_streamed(model, profile=prof, seed=seed, name=name)
     view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
     report = check_view(view, prof)
     report.seconds = time.perf_counter() - t0

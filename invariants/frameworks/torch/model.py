@@ -118,6 +118,17 @@ def _module_params(path: str, m: Any, seen: dict[int, str]) -> tuple[list[Param]
     return out, node
 
 
+def own_params(path: str, module: Any, seen: dict[int, str]) -> tuple[list[Param], Node | None]:
+    """The :class:`Param` s owned directly by ``module`` (not its children) at ``path``, and its node.
+
+    Parameters whose ``id`` is in ``seen`` are skipped (tied to an earlier one); the others are added to
+    it.  What :func:`extract_params` does for each module, one module at a time: the streamed check of a
+    meta-device model (:mod:`invariants.frameworks.torch.stream`) materialises and reads one module at a time.
+    Values are copied to numpy in the tensor's dtype (bfloat16, which numpy lacks, exactly as float32).
+    """
+    return _module_params(path, module, seen)
+
+
 def _rnn_param(m: Any, n: str, shape: tuple[int, ...]) -> tuple[str, Layer | None]:
     if n.startswith("bias"):
         return "bias", None
@@ -327,7 +338,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
                                                              "return (model, example_input) from the factory")
 
 
-__all__ = ["extract_params", "is_model", "probe", "view"]
+__all__ = ["extract_params", "is_model", "own_params", "probe", "view"]
 
 
 def example() -> tuple[Any, int]:
