@@ -80,12 +80,13 @@ def run_case(size: str, dtype: str) -> None:
     from invariants.modelcheck.stream import check_streamed
 
     model = build(size, dtype)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # imports and the meta model
     t0 = time.perf_counter()
     report = check_streamed(model, seed=0, progress=True)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     cov = report.coverage
-    print(json.dumps({**est, "size": size, "dtype": dtype, "seconds": seconds, "peak_rss": peak,
+    print(json.dumps({**est, "size": size, "dtype": dtype, "seconds": seconds, "peak_rss": peak, "base_rss": base,
                       "verdict": "HEALTHY" if report.ok else "UNHEALTHY", "errors": len(report.errors),
                       "notes": len(report.notes), "tensors": cov.tensors, "total_tensors": cov.total_tensors,
                       "rows": len(report.tensors)}), flush=True)
@@ -121,12 +122,12 @@ def main() -> None:
             if proc.returncode:
                 print(f"# {size} {dtype}: the case exited {proc.returncode}")
     print()
-    print(f"{'case':<14}{'params':>8}{'time':>9}{'s/1B':>8}{'peak RSS':>10}{'largest':>9}{'peak/largest':>13}"
-          f"{'est. peak':>10}{'est. time':>10}{'in-memory':>10}  verdict")
+    print(f"{'case':<14}{'params':>8}{'time':>9}{'s/1B':>8}{'peak RSS':>10}{'base':>8}{'largest':>9}"
+          f"{'(peak-base)/largest':>20}{'est. peak':>10}{'est. time':>10}{'in-memory':>10}  verdict")
     for r in results:
         print(f"{r['size'] + ' ' + r['dtype']:<14}{r['params'] / 1e9:>7.2f}B{r['seconds']:>8.0f}s"
-              f"{r['seconds'] / (r['params'] / 1e9):>8.0f}{r['peak_rss'] / 2**30:>8.2f}G "
-              f"{r['largest_bytes'] / 2**20:>6.0f}M{r['peak_rss'] / r['largest_bytes']:>13.1f}"
+              f"{r['seconds'] / (r['params'] / 1e9):>8.0f}{r['peak_rss'] / 2**30:>8.2f}G{r['base_rss'] / 2**30:>7.2f}G"
+              f"{r['largest_bytes'] / 2**20:>8.0f}M{(r['peak_rss'] - r['base_rss']) / r['largest_bytes']:>20.1f}"
               f"{r['est_peak_gb']:>9.1f}G{r['est_seconds']:>9.0f}s{r['in_memory_gb']:>9.0f}G  {r['verdict']} "
               f"({r['errors']} errors, {r['notes']} notes; {r['tensors']}/{r['total_tensors']} tensors)")
     footer(t0)

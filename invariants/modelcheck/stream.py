@@ -221,12 +221,17 @@ def check_streamed(model: Any, *, profile: "str | Profile | None" = None, seed: 
     plan = T.plan(model)
     bar = _progress(2 * len(plan.modules), progress, f"check-model {name} (streamed)")
     budget_units: list[Unit] = []
+    by_signature: dict[tuple, list[Unit]] = {}
     for piece in T.pieces(model, seed, placeholder=True):
-        view = ModelView("torch", name, piece.params, [])
-        budget_units += [dataclasses.replace(u, values=np.broadcast_to(np.float32(0), u.values.shape),
-                                             param=_light(u.param, np.zeros(0, np.float32)))
-                         for u in units(view, prof.max_values)]
-        del view, piece
+        if not piece.repeat:  # a repeated module (same class, shapes, dtypes) has the same tests
+            view = ModelView("torch", name, piece.params, [])
+            by_signature[piece.signature] = [
+                dataclasses.replace(u, values=np.broadcast_to(np.float32(0), u.values.shape),
+                                    param=_light(u.param, np.zeros(0, np.float32)))
+                for u in units(view, prof.max_values)]
+            del view
+        budget_units += by_signature.get(piece.signature, [])
+        del piece
         if bar is not None:
             bar.update(1)
     alpha = model_budget(budget_units, prof.total_alpha).per_check

@@ -69,6 +69,10 @@ class Piece:
         skipped: ``(name, values, reason)`` of its parameters not analysed.
         tied: ``(name, first name)`` of its parameters that are another module's parameter.
         seconds_init: time spent in ``to_empty`` and the init functions.
+        signature: what fixes the layer semantics and shapes of its parameters (class, ``extra_repr()``,
+            names, shapes, dtypes, tied names); in a placeholder walk a module whose signature came
+            before is not materialised and comes with ``repeat=True`` and no parameters.
+        repeat: see ``signature``.
     """
 
     path: str
@@ -78,6 +82,15 @@ class Piece:
     skipped: list[tuple[str, int, str]] = field(default_factory=list)
     tied: list[tuple[str, str]] = field(default_factory=list)
     seconds_init: float = 0.0
+    signature: tuple = ()
+    repeat: bool = False
+
+
+def signature(module: nn.Module, tied: set[str]) -> tuple:
+    """See :attr:`Piece.signature` (``tied``: the module's own parameter names that are tied)."""
+    own = tuple((n, tuple(p.shape), str(p.dtype), n in tied) for n, p in module.named_parameters(recurse=False)
+                if p is not None)
+    return (type(module).__module__, type(module).__qualname__, module.extra_repr(), own)
 
 
 @dataclass
@@ -138,24 +151,44 @@ def _hf_guard() -> Any:
     return guard() if guard is not None else contextlib.nullcontext()
 
 
+def _has_nan(p: torch.Tensor) -> bool:
+    """Whether ``p`` holds a NaN (one reduction, no boolean copy: a NaN makes the float64 sum NaN)."""
+    return p.is_floating_point() and bool(torch.isnan(p.sum(dtype=torch.float64)))
+
+
+def _unset(module: nn.Module) -> bool:
+    return any(_has_nan(p) for p in module.parameters(recurse=False))
+
+
+def _hf_chain(chain: list[tuple[str, nn.Module]], module: nn.Module) -> bool:
+    """HF ``_init_weights`` on ``module`` then each ancestor, innermost first, each by the nearest
+    ``PreTrainedModel`` at or above it (``smart_apply``); whether any ran."""
+    lineage = [m for _, m in chain] + [module]
+    if not any(_is_hf_pretrained(m) for m in lineage):
+        return False
+    with _hf_guard():
+        for depth in range(len(lineage) - 1, -1, -1):
+            owner = next((a for a in reversed(lineage[: depth + 1]) if _is_hf_pretrained(a)), None)
+            if owner is not None:
+                owner._init_weights(lineage[depth])
+    return True
+
+
 def _init_module(chain: list[tuple[str, nn.Module]], module: nn.Module) -> str | None:
-    """Run the library's init for ``module`` (``chain``: its ancestors, root first); ``None``, or why none ran."""
-    ran = False
+    """Run the library's init for ``module`` (``chain``: its ancestors, root first); ``None``, or why none ran.
+
+    Off the meta device the constructor's ``reset_parameters()`` runs first and HF's ``_init_weights``
+    overwrites what it covers.  Drawing the constructor's values only to overwrite them doubles the
+    time on a Llama, so the HF chain runs first and ``reset_parameters()`` (then the chain again, which
+    keeps HF's values where it writes) only where values are still unset: the same laws.
+    """
     reset = getattr(module, "reset_parameters", None)
-    if callable(reset):
+    hf = _hf_chain(chain, module)
+    if callable(reset) and (not hf or _unset(module)):
         reset()
-        ran = True
-    owners = [m for _, m in chain + [("", module)] if _is_hf_pretrained(m)]
-    if owners:
-        lineage = [m for _, m in chain] + [module]
-        with _hf_guard():
-            for depth in range(len(lineage) - 1, -1, -1):  # the module, then each ancestor, innermost first
-                target = lineage[depth]
-                owner = next((a for a in reversed(lineage[: depth + 1]) if _is_hf_pretrained(a)), None)
-                if owner is not None:
-                    owner._init_weights(target)
-                    ran = True
-    if not ran:
+        if hf:
+            _hf_chain(chain, module)
+    if not hf and not callable(reset):
         return (f"no init function: {type(module).__name__} has no reset_parameters() and no library init "
                 "(HuggingFace _init_weights) covers it, so a meta-device parameter has no defined value")
     return None
@@ -184,7 +217,7 @@ def _materialise(chain: list[tuple[str, nn.Module]], module: nn.Module, seed: in
     for n, p in own:
         if why is not None:
             out[n] = why
-        elif p.is_floating_point() and bool(torch.isnan(p).any()):
+        elif _has_nan(p):
             unset = int(torch.isnan(p).sum())
             out[n] = (f"no init function wrote it: {unset} of {p.numel()} values left unset by "
                       f"{type(module).__name__}'s init (reset_parameters() / the library's _init_weights)")
@@ -214,7 +247,8 @@ def pieces(model: nn.Module, seed: int = 0, placeholder: bool = False) -> Iterat
         model: a module whose parameters are on the ``meta`` device (others are read as they are).
         seed: the seed of :func:`module_seed`.
         placeholder: skip the init (values are NaN): shapes and layer semantics only, e.g. to count the
-            tests before any value is drawn.
+            tests before any value is drawn; a module whose :func:`signature` came before is then not
+            materialised (``Piece.repeat``): the 32 blocks of a Llama cost one.
 
     The module is freed when the consumer asks for the next piece: drop the piece's references first.
     At the end the model is back on the meta device with its ties restored.
@@ -227,6 +261,7 @@ def pieces(model: nn.Module, seed: int = 0, placeholder: bool = False) -> Iterat
 
 
 def _pieces(model: nn.Module, seed: int, placeholder: bool, ties: dict[str, str]) -> Iterator[Piece]:
+    seen_signatures: set[tuple] = set()
     for path, m, chain in _walk(model):
         own = [(n, p) for n, p in m.named_parameters(recurse=False) if p is not None]
         tied = [(_full(path, n), ties[_full(path, n)]) for n, _ in own if _full(path, n) in ties]
@@ -234,6 +269,11 @@ def _pieces(model: nn.Module, seed: int, placeholder: bool, ties: dict[str, str]
             if tied:
                 yield Piece(path, type(m).__name__, [], None, tied=tied)
             continue
+        sig = signature(m, {n for n, _ in own if _full(path, n) in ties})
+        if placeholder and sig in seen_signatures:
+            yield Piece(path, type(m).__name__, [], None, tied=tied, signature=sig, repeat=True)
+            continue
+        seen_signatures.add(sig)
         meta = any(p.is_meta for _, p in own)
         t0 = time.perf_counter()
         unset = _materialise(chain, m, seed, path, placeholder) if meta else {}
@@ -244,7 +284,7 @@ def _pieces(model: nn.Module, seed: int, placeholder: bool, ties: dict[str, str]
         params, node = own_params(path, m, seen)
         skipped = [(_full(path, n), p.numel(), unset[n]) for n, p in own if n in unset]
         try:
-            yield Piece(path, type(m).__name__, params, node, skipped, tied, seconds)
+            yield Piece(path, type(m).__name__, params, node, skipped, tied, seconds, sig)
         finally:
             del params, node
             if meta:
@@ -269,4 +309,4 @@ def materialize(model: nn.Module, seed: int = 0) -> list[tuple[str, int, str]]:
     return out
 
 
-__all__ = ["Piece", "Plan", "is_meta_model", "materialize", "module_seed", "pieces", "plan"]
+__all__ = ["Piece", "Plan", "is_meta_model", "materialize", "module_seed", "pieces", "plan", "signature"]
