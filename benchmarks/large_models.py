@@ -35,13 +35,13 @@ CONFIGS = {
 }
 #: estimate of the streamed peak: the process baseline plus this many times the largest module in float32
 #: (its tensor, the numpy copy, the digest's bytes copy and the checks' temporaries); fitted on the 1B run
-PEAK_FACTOR = 4.0
-BASE_RSS_GB = 0.9
-#: estimate of the time: seconds per billion parameters (two passes: NaN placeholders, then init + checks)
-SECONDS_PER_BILLION = 60.0
+PEAK_FACTOR = 5.0
+BASE_RSS_GB = 0.4
+#: estimate of the time: seconds per billion parameters (the 1B runs on a shared 2-core machine, load ~11)
+SECONDS_PER_BILLION = 190.0
 
 
-def build(size: str, dtype: str):
+def build(size: str, dtype: str, layers: int | None = None):
     sys.path.insert(0, str(ROOT))
     from tests.zoo._compat import ensure_torchvision
 
@@ -49,17 +49,18 @@ def build(size: str, dtype: str):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    cfg = LlamaConfig(**CONFIGS[size], tie_word_embeddings=False)
+    shape = dict(CONFIGS[size], **({"num_hidden_layers": layers} if layers else {}))
+    cfg = LlamaConfig(**shape, tie_word_embeddings=False)
     with torch.device("meta"):
         model = LlamaForCausalLM(cfg)
     return model.to(getattr(torch, dtype))
 
 
-def estimate(size: str, dtype: str) -> dict:
+def estimate(size: str, dtype: str, layers: int | None = None) -> dict:
     """Parameters, largest module and the time/memory estimates, from shapes only."""
     from invariants.frameworks.torch.stream import plan
 
-    p = plan(build(size, dtype))
+    p = plan(build(size, dtype, layers))
     path, values, nbytes = p.largest
     peak = BASE_RSS_GB * 2**30 + PEAK_FACTOR * values * 4
     return {"params": p.values, "bytes": p.bytes, "largest": path, "largest_values": values,
@@ -74,19 +75,20 @@ def describe(size: str, dtype: str, est: dict) -> str:
             f"~{est['in_memory_gb']:.0f} GiB)")
 
 
-def run_case(size: str, dtype: str) -> None:
+def run_case(size: str, dtype: str, layers: str = "") -> None:
     """One case in this process: check (progress bar on stderr), print a JSON line of figures."""
-    est = estimate(size, dtype)
+    n = int(layers) if layers else None
+    est = estimate(size, dtype, n)
     from invariants.modelcheck.stream import check_streamed
 
-    model = build(size, dtype)
+    model = build(size, dtype, n)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # imports and the meta model
     t0 = time.perf_counter()
     report = check_streamed(model, seed=0, progress=True)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     cov = report.coverage
-    print(json.dumps({**est, "size": size, "dtype": dtype, "seconds": seconds, "peak_rss": peak, "base_rss": base,
+    print(json.dumps({**est, "size": size + (f"/{n}L" if n else ""), "dtype": dtype, "seconds": seconds, "peak_rss": peak, "base_rss": base,
                       "verdict": "HEALTHY" if report.ok else "UNHEALTHY", "errors": len(report.errors),
                       "notes": len(report.notes), "tensors": cov.tensors, "total_tensors": cov.total_tensors,
                       "rows": len(report.tensors)}), flush=True)
@@ -97,6 +99,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1b,7b")
     ap.add_argument("--dtypes", default="float32,bfloat16")
     ap.add_argument("--budget-gb", type=float, default=20.0, help="skip a case whose estimated peak exceeds this")
+    ap.add_argument("--layers", type=int, help="truncate every config to this many decoder layers (the largest "
+                    "module, the embedding, is unchanged): per-layer time and the peak, extrapolated to the full depth")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.case:
@@ -106,13 +110,14 @@ def main() -> None:
     results = []
     for size in args.sizes.split(","):
         for dtype in args.dtypes.split(","):
-            est = estimate(size, dtype)
-            print(describe(size, dtype, est), flush=True)  # before the heavy work
+            est = estimate(size, dtype, args.layers)
+            print(describe(size + (f" truncated to {args.layers} layers" if args.layers else ""), dtype, est),
+                  flush=True)  # before the heavy work
             if est["est_peak_gb"] > args.budget_gb:
                 print(f"# {size} {dtype}: skipped, estimated peak {est['est_peak_gb']:.1f} GiB > --budget-gb "
                       f"{args.budget_gb}")
                 continue
-            proc = subprocess.run([sys.executable, __file__, "--case", f"{size}:{dtype}"], capture_output=False,
+            proc = subprocess.run([sys.executable, __file__, "--case", f"{size}:{dtype}:{args.layers or ''}"], capture_output=False,
                                   stdout=subprocess.PIPE, text=True, cwd=ROOT)
             for line in proc.stdout.splitlines():
                 if line.startswith("{"):

@@ -245,7 +245,8 @@ def check_streamed(model: Any, *, profile: "str | Profile | None" = None, seed: 
     if bar is not None:
         bar.close()
     tied = "; ".join(f"{a} = {b}" for a, b in acc.tied)
-    text = "none: model on the meta device, materialised and checked one module at a time" + \
+    text = "none: signal propagation not checked (model on the meta device, materialised and checked one module " \
+        "at a time)" + \
         (f" (tied, read once: {tied})" if tied else "")
     return acc.report(SIGNAL_NOT_CHECKED if probe else None, text, time.perf_counter() - t0)
 

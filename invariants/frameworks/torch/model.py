@@ -91,7 +91,7 @@ def _module_params(path: str, m: Any, seen: dict[int, str]) -> tuple[list[Param]
             continue  # tied to an earlier parameter: the same tensor, not a copy
         seen[id(p)] = full(n)
         value = p.detach().cpu()
-        value = (value.float() if value.dtype == torch.bfloat16 else value).numpy().copy()
+        value = value.float().numpy() if value.dtype == torch.bfloat16 else value.numpy().copy()  # float(): a copy
         role, lay = "other", None
         if layer is not None:
             if n == "weight":

@@ -152,8 +152,9 @@ def _hf_guard() -> Any:
 
 
 def _has_nan(p: torch.Tensor) -> bool:
-    """Whether ``p`` holds a NaN (one reduction, no boolean copy: a NaN makes the float64 sum NaN)."""
-    return p.is_floating_point() and bool(torch.isnan(p.sum(dtype=torch.float64)))
+    """Whether ``p`` holds a NaN: one reduction in the tensor's own dtype (no boolean or float64 copy; torch
+    accumulates half precision in float32).  A NaN makes the sum NaN; an overflow makes it inf, not NaN."""
+    return p.is_floating_point() and bool(torch.isnan(p.sum()))
 
 
 def _unset(module: nn.Module) -> bool:
