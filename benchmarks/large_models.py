@@ -34,11 +34,14 @@ CONFIGS = {
                num_key_value_heads=32, vocab_size=32000),
 }
 #: estimate of the streamed peak: the process baseline plus this many times the largest module in float32
-#: (its tensor, the numpy copy, the digest's bytes copy and the checks' temporaries); fitted on the 1B run
-PEAK_FACTOR = 5.0
+#: (its tensor, the numpy copy, the checks' temporaries); fitted on the 1B and truncated-7B runs (4.0, 3.5)
+PEAK_FACTOR = 4.2
 BASE_RSS_GB = 0.4
-#: estimate of the time: seconds per billion parameters (the 1B runs on a shared 2-core machine, load ~11)
-SECONDS_PER_BILLION = 190.0
+#: estimate of the time: seconds per module (the per-tensor tests on a bounded sample) plus seconds per
+#: billion values (init, copies, digests); fitted on the 1B and truncated-7B float32 runs on the shared
+#: 2-core machine (load average ~11)
+SECONDS_PER_MODULE = 0.69
+SECONDS_PER_BILLION = 56.0
 
 
 def build(size: str, dtype: str, layers: int | None = None):
@@ -65,7 +68,8 @@ def estimate(size: str, dtype: str, layers: int | None = None) -> dict:
     peak = BASE_RSS_GB * 2**30 + PEAK_FACTOR * values * 4
     return {"params": p.values, "bytes": p.bytes, "largest": path, "largest_values": values,
             "largest_bytes": nbytes, "est_peak_gb": peak / 2**30,
-            "est_seconds": SECONDS_PER_BILLION * p.values / 1e9, "in_memory_gb": 2.5 * p.values * 4 / 2**30}
+            "est_seconds": SECONDS_PER_MODULE * len(p.modules) + SECONDS_PER_BILLION * p.values / 1e9,
+            "in_memory_gb": 2.5 * p.values * 4 / 2**30}
 
 
 def describe(size: str, dtype: str, est: dict) -> str:
@@ -88,7 +92,8 @@ def run_case(size: str, dtype: str, layers: str = "") -> None:
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     cov = report.coverage
-    print(json.dumps({**est, "size": size + (f"/{n}L" if n else ""), "dtype": dtype, "seconds": seconds, "peak_rss": peak, "base_rss": base,
+    print(json.dumps({**est, "size": size + (f"/{n}L" if n else ""), "dtype": dtype, "seconds": seconds,
+                      "peak_rss": peak, "base_rss": base,
                       "verdict": "HEALTHY" if report.ok else "UNHEALTHY", "errors": len(report.errors),
                       "notes": len(report.notes), "tensors": cov.tensors, "total_tensors": cov.total_tensors,
                       "rows": len(report.tensors)}), flush=True)
@@ -117,8 +122,8 @@ def main() -> None:
                 print(f"# {size} {dtype}: skipped, estimated peak {est['est_peak_gb']:.1f} GiB > --budget-gb "
                       f"{args.budget_gb}")
                 continue
-            proc = subprocess.run([sys.executable, __file__, "--case", f"{size}:{dtype}:{args.layers or ''}"], capture_output=False,
-                                  stdout=subprocess.PIPE, text=True, cwd=ROOT)
+            case = f"{size}:{dtype}:{args.layers or ''}"
+            proc = subprocess.run([sys.executable, __file__, "--case", case], stdout=subprocess.PIPE, text=True, cwd=ROOT)
             for line in proc.stdout.splitlines():
                 if line.startswith("{"):
                     results.append(json.loads(line))

@@ -47,6 +47,15 @@ class SeededLinear(nn.Linear):
         super().reset_parameters()
 
 
+class HalfInit(nn.Linear):
+    """An init that writes only the first half of the weight rows."""
+
+    def reset_parameters(self) -> None:
+        with torch.no_grad():
+            nn.init.normal_(self.weight[: self.out_features // 2], std=0.1)
+        nn.init.zeros_(self.bias)
+
+
 class Gain(nn.Module):
     """A parameter with no init function: on the meta device it has no defined value."""
 
@@ -135,9 +144,18 @@ def test_module_without_init_is_listed_not_analysed():
     assert all(t.name != "2.g" for t in report.tensors)
 
 
+def test_values_an_init_leaves_unset_are_not_analysed():
+    report = check_streamed(mlp(hidden=HalfInit), seed=0)
+    [skip] = report.coverage.not_analysed
+    assert skip.name == "2.weight" and "2048 of 4096 values left unset" in skip.reason
+    assert all(t.name != "2.weight" for t in report.tensors) and report.coverage.tensors == 7
+
+
 def test_check_model_dispatches_meta_models_and_probe_can_be_waived():
     report = check_model(mlp(), seed=0)
     assert report.coverage.signal == SIGNAL_NOT_CHECKED and "meta device" in report.probe
+    packed = check_model((mlp(), torch.zeros(2, 32)), seed=0)  # an input packed with a meta model: no crash
+    assert [t.to_dict() for t in packed.tensors] == [t.to_dict() for t in report.tensors]
     assert check_streamed(mlp(), probe=False).coverage.signal is None
 
 
@@ -196,8 +214,10 @@ def test_streamed_llama_equals_in_memory_and_ties_are_read_once(llama):
     assert all(any("std=0.02" in m for m in t.matches) for t in streamed.tensors)
 
 
-@pytest.mark.parametrize("fault, kind, where", [("zero", "constant-tensor", "model.layers.1.self_attn.o_proj.weight"),
-                                                ("copy", "identical-tensors", "model.layers.1.self_attn.q_proj.weight")])
+@pytest.mark.parametrize("fault, kind, where", [
+    ("zero", "constant-tensor", "model.layers.1.self_attn.o_proj.weight"),
+    ("copy", "identical-tensors", "model.layers.1.self_attn.q_proj.weight"),
+])
 def test_planted_llama_faults_are_caught(llama, fault, kind, where):
     report = check_streamed(llama(fault), seed=0)
     assert kind in report.kinds("error")
