@@ -15,6 +15,7 @@ from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.modelcheck.coverage import coverage, non_finite, without
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport
 from invariants.modelcheck.signal import signal
+from invariants.modelcheck.stream import check_streamed, streams
 from invariants.modelcheck.variance import constant_row, match, model_budget, units, variance_findings
 
 
@@ -168,6 +169,10 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         first = model[0] if isinstance(model, (tuple, list)) and model else \
             model.get("model", model.get("module")) if isinstance(model, dict) else model
         name = type(first).__name__
+    if streams(model):  # a meta-device model: one module at a time, no probe
+        report = check_streamed(model, profile=prof, seed=seed, name=name, probe=probe, min_coverage=min_coverage)
+        report.seconds = time.perf_counter() - t0
+        return report
     if example_input is None and input_shape is not None:
         example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
     if probe:

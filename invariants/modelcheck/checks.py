@@ -88,6 +88,23 @@ def _common_suffix(names: Sequence[str]) -> str:
     return suffix[min(cuts):] if cuts else ""
 
 
+def tensor_digests(p: Param) -> list[tuple[str, tuple, str | None]]:
+    """``[(label, key, parent)]`` for the tensor ``p`` and each of its packed blocks that is not constant
+    (``n >= 2``): ``key = (dtype, shape, sha256 of the bytes)``, ``parent`` the tensor's name for a
+    block, ``None`` for the whole tensor.  The per-tensor half of :func:`identical_tensors`, so a
+    streamed check (:mod:`invariants.modelcheck.stream`) keeps 32-byte digests, not the tensors."""
+    out = []
+    parts = [(p.name, p.value, None)]
+    if p.layer is not None and p.layer.blocks:
+        parts += [(label, p.value[idx], p.name) for label, idx, _ in p.blocks()]  # type: ignore[index]
+    for label, v, parent in parts:
+        v = np.ascontiguousarray(v)
+        if v.size < 2 or np.all(v.ravel() == v.ravel()[0]):
+            continue
+        out.append((label, (v.dtype.str, v.shape, hashlib.sha256(v.data).hexdigest()), parent))  # no copy
+    return out
+
+
 def identical_tensors(view: ModelView) -> list[Finding]:
     """Non-constant tensors (or packed blocks) that are bit-identical to another one.
 
@@ -97,22 +114,19 @@ def identical_tensors(view: ModelView) -> list[Finding]:
     Copies that pair up module by module (``layers.0.*`` = ``layers.1.*``, as after ``copy.deepcopy`` of
     an initialized module) are reported as one finding per pair of modules.
     """
+    return copies([d for p in view.params for d in tensor_digests(p)])
+
+
+def copies(digests: Sequence[tuple[str, tuple, str | None]]) -> list[Finding]:
+    """The ``identical-tensors`` findings from :func:`tensor_digests` rows, in model order."""
     groups: dict[tuple, list[str]] = {}
     shapes: dict[tuple, tuple[int, ...]] = {}
     whole: dict[str, tuple] = {}
-    for p in view.params:
-        parts = [(p.name, p.value, None)]
-        if p.layer is not None and p.layer.blocks:
-            parts += [(label, p.value[idx], p.name) for label, idx, _ in p.blocks()]  # type: ignore[index]
-        for label, v, parent in parts:
-            v = np.ascontiguousarray(v)
-            if v.size < 2 or np.all(v.ravel() == v.ravel()[0]):
-                continue
-            key = (v.dtype.str, v.shape, hashlib.sha256(v.tobytes()).hexdigest())
-            groups.setdefault(key, []).append(label)
-            shapes[key] = v.shape
-            if parent is None:
-                whole[label] = key
+    for label, key, parent in digests:
+        groups.setdefault(key, []).append(label)
+        shapes[key] = key[1]
+        if parent is None:
+            whole[label] = key
     dup_whole = {n for k, names in groups.items() if len(names) > 1 for n in names if n in whole}
     merged: dict[tuple[str, ...], list[tuple[list[str], tuple[int, ...]]]] = {}
     for key, names in groups.items():
@@ -642,5 +656,5 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     return out
 
 
-__all__ = ["DUPLICATE_LOG2", "TIE_RTOL", "chance_of_duplicates", "constant_tensors", "dead_units", "identical_tensors",
-           "interchangeable_units", "packed_orthogonal", "revival", "zero_siblings"]
+__all__ = ["DUPLICATE_LOG2", "TIE_RTOL", "chance_of_duplicates", "constant_tensors", "copies", "dead_units",
+           "identical_tensors", "interchangeable_units", "packed_orthogonal", "revival", "tensor_digests", "zero_siblings"]

@@ -153,12 +153,12 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
 
     for n, p in own:
         if id(p) in seen:  # tied to an earlier parameter: the same tensor, not a copy
-            first = seen[id(p)]
-            if full(n) != first.name and full(n) not in first.tied:
+            first = seen[id(p)]  # a Param, or a name the streamed check marks as not to be read
+            if isinstance(first, Param) and full(n) != first.name and full(n) not in first.tied:
                 first.tied = first.tied + (full(n),)
             continue
         value = p.detach().cpu()
-        value = (value.float() if value.dtype == torch.bfloat16 else value).numpy().copy()
+        value = value.float().numpy() if value.dtype == torch.bfloat16 else value.numpy().copy()  # float(): a copy
         role, lay, layout = "other", None, TORCH
         if layer is not None:
             if n == "weight":
@@ -203,6 +203,17 @@ def _is_norm(m: Any) -> bool:
         return False
     own = list(m.named_parameters(recurse=False))
     return bool(own) and all(n in ("weight", "bias") and p.dim() == 1 for n, p in own)
+
+
+def own_params(path: str, module: Any, seen: dict[int, Any]) -> tuple[list[Param], Node | None]:
+    """The :class:`Param` s owned directly by ``module`` (not its children) at ``path``, and its node.
+
+    Parameters whose ``id`` is in ``seen`` are skipped (tied to an earlier one); the others are added to
+    it.  What :func:`extract_params` does for each module, one module at a time: the streamed check of a
+    meta-device model (:mod:`invariants.frameworks.torch.stream`) materialises and reads one module at a time.
+    Values are copied to numpy in the tensor's dtype (bfloat16, which numpy lacks, exactly as float32).
+    """
+    return _module_params(path, module, seen)
 
 
 def _rnn_param(m: Any, n: str, shape: tuple[int, ...]) -> tuple[str, Layer | None]:
@@ -618,7 +629,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
 
 __all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
-           "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "probe", "view"]
+           "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "view"]
 
 
 def example() -> tuple[Any, int]:
