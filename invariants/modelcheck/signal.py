@@ -18,15 +18,17 @@ of leave them unchanged, while they move the output moments ``E[z²]``, ``E[δ²
 Where a framework's probe does not record inputs (the reference network, MLX, Equinox) the outputs
 ``E[z²]``, ``E[δ²]`` are used as before, over the same classes; ``summary["measured"]`` says which.
 
-**Like with like.**  Nodes are grouped into sibling classes of one input width, :func:`depth_key` (the shared
+**Like with like.**  Nodes are grouped into sibling classes, :func:`depth_key` (the shared
 :func:`invariants.modelcheck.siblings.sibling_key` — the path with block indices replaced by ``#``, plus
 the layer type — except that digits glued to a letter in the last path component stay: ``fc1`` and ``fc2``
 are two positions in a block, not two blocks): the same position in repeated blocks (``layer#.#.conv1``,
-``encoder.layer.#.attention.self.query``, ``stages.#.blocks.#.mlp.fc2``).  One width per class because
-across a width change the moments move with the width by design under a fixed-std scheme (HF/timm
-``std = 0.02`` at every width: a layer's output variance is ``fan_in·0.02²``), which is not a trend through
-depth; a stage of a CNN or a Swin/ConvNeXt with one block per stage has no class and no trend (said in the
-summary), a ResNet stage or a transformer's layers do.  The trend through depth is
+``encoder.layer.#.attention.self.query``, ``stages.#.blocks.#.mlp.fc2``).  In a staged model (a key with
+two or more indices: stage and block) a class is further split by input width, because across a stage's
+width change the moments move with the width by design under a fixed-std scheme (HF/timm ``std = 0.02`` at
+every width: a layer's output variance is ``fan_in·0.02²``), which is not a trend through depth; a CNN or
+Swin/ConvNeXt with one block per stage then has no class and no trend (said in the summary), a ResNet
+stage does.  A plain sequence (one index: an MLP's ``#``, ``layer#``, ``encoder.layer.#``) is one class
+whatever its widths, so a tapering MLP with a wrong gain is still compared end to end.  The trend through depth is
 measured within each class of at least :data:`MIN_CLASS` members, first member to last in execution order,
 so a branch interior is never compared with the stem, a layer-0 query never with the last FFN output,
 an encoder never with a decoder.  A plain ``nn.Sequential`` MLP (``0``, ``2``, ``4`` → ``#``) and the
@@ -224,9 +226,10 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
     pos = {s.name: i for i, s in enumerate(stack)}
     grouped: dict[str, list[Signal]] = {}
     for s in stack:
-        # one width per class: across a width change the moments move with the width by design under a
-        # fixed-std scheme (std 0.02 at every width), which is not a trend through depth
-        grouped.setdefault(f"{depth_key(s.name, nodes[s.name].owner_type)} [width {ms.width(s)}]", []).append(s)
+        # one width per class in staged models: across a stage's width change the moments move with the
+        # width by design under a fixed-std scheme (std 0.02 at every width), not a trend through depth
+        key = depth_key(s.name, nodes[s.name].owner_type)
+        grouped.setdefault(f"{key} [width {ms.width(s)}]" if key.count("#") >= 2 else key, []).append(s)
     classes = {k: v for k, v in grouped.items() if len(v) >= MIN_CLASS}
     if not classes:
         summary["forward_summary"] = (f"hidden stack of {len(stack)} layer(s), no sibling class of {MIN_CLASS} or more "
