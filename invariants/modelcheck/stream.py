@@ -154,7 +154,8 @@ class Streamer:
                 self.unmatched.append((dataclasses.replace(u, values=np.array(u.values),
                                                            param=_light(u.param, np.zeros(0, u.values.dtype))), m))
 
-    def report(self, signal: str | None, probe: str, seconds: float, min_coverage: float = MIN_COVERAGE) -> ModelReport:
+    def report(self, signal: str | None, probe: str, seconds: float, min_coverage: float = MIN_COVERAGE,
+               probe_requested: bool = True) -> ModelReport:
         """The :class:`ModelReport` (with ``coverage``) of everything added."""
         nodes = list(self.summary_nodes)
         if self.last_node is not None and (not nodes or nodes[-1].name != self.last_node.name):
@@ -170,8 +171,11 @@ class Streamer:
         rows = sorted(self.rows, key=lambda r: self.order.get(r.name.split("[")[0], len(self.order)))
         report = ModelReport(self.name, self.framework, prof.name, findings, rows, None, probe, self.n_params,
                              self.n_values, seconds)
+        tied: dict[str, list[str]] = {}
+        for other, first in self.tied:
+            tied.setdefault(first, []).append(other)
         report.coverage = Coverage(self.analysed_params, self.n_params, self.analysed_values, self.n_values,
-                                   list(self.skipped), signal, min_coverage)
+                                   list(self.skipped), signal, min_coverage, probe_requested, tied=tied)
         return report
 
 
@@ -254,7 +258,7 @@ def check_streamed(model: Any, *, profile: "str | Profile | None" = None, seed: 
     text = "none: signal propagation not checked (model on the meta device, materialised and checked one module " \
         "at a time)" + \
         (f" (tied, read once: {tied})" if tied else "")
-    return acc.report(SIGNAL_NOT_CHECKED if probe else None, text, time.perf_counter() - t0, min_coverage)
+    return acc.report(SIGNAL_NOT_CHECKED, text, time.perf_counter() - t0, min_coverage, probe_requested=probe)
 
 
 __all__ = ["SIGNAL_NOT_CHECKED", "Streamer", "check_streamed", "streams"]

@@ -186,7 +186,7 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         w = next((p for p in out if p.name == full("weight")), None)
         b = next((p for p in out if p.name == full("bias")), None)
         tied = getattr(m, "weight", None)
-        if w is None and isinstance(tied, torch.Tensor) and id(tied) in seen and \
+        if w is None and isinstance(tied, torch.Tensor) and isinstance(seen.get(id(tied)), Param) and \
                 seen[id(tied)].shape == tuple(tied.shape):
             w = seen[id(tied)]  # a tied weight (an LM head reusing the embedding): the node reads the one tensor
         if w is not None:
