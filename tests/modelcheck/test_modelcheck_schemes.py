@@ -231,6 +231,9 @@ def test_scale_invariant_layers_alone_make_no_inconsistent_scale_error():
         nn.init.normal_(blk[0].weight, 0, math.sqrt(s / 64))
     prof = get_profile(None)
     view = model_view((m, torch.randn(32, 64)))
+    assert all(nd.scale_invariant is True for nd in view.nodes)  # the torch probe saw each Linear feed a norm
+    for nd in view.nodes:
+        nd.scale_invariant = False  # as if they fed no norm: known bad
     (f,) = check_view(view, prof).find("inconsistent-scale")
     assert f.severity == "error"
     for nd in view.nodes:
