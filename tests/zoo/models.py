@@ -32,7 +32,7 @@ from typing import Any, Callable
 from tests.zoo._compat import available, ensure_keras_backend, ensure_torchvision
 
 HEALTHY = "healthy"
-ERRORS = "errors"
+ERRORS = "unhealthy"
 
 # ------------------------------------------------------------------------------------------ entries
 

@@ -5,15 +5,16 @@ names), every cited init file exists in the installed library, every torch model
 every planted fault changes the tensor it names.  Skipped per entry when its library (transformers, timm,
 torchvision, keras) is not installed.
 
-The verdict tests run ``check_model`` on every zoo model and every planted fault; the current tool needs about
-10–60 s per model on 2 cores (keras.applications models minutes), so they run only with ``INVARIANTS_ZOO=1``
-(``INVARIANTS_ZOO=1 python3 -m pytest tests/zoo -n 2``).  What the current tool gets wrong is marked
-``xfail(strict=True)`` with the reason: a fix turns the mark into a failure to remove.
+The verdict tests run ``check_model`` on every zoo model (its verdict, its coverage ≥ 95 % of the parameter
+values, a probe that ran), on every planted fault (an error the clean model does not have) and on the models
+whose probe must infer its input (``BARE_PROBES``): about 5 s per torch model and 30 s per keras.applications
+model on one core.  Each model's tests share one xdist group (``--dist loadgroup``, the README's test command),
+so the clean model's report is computed once per model.  What the tool gets wrong is marked
+``xfail(strict=True)`` with the reason in the tables below: a fix turns the mark into a failure to remove.
 """
 from __future__ import annotations
 
 import functools
-import os
 import re
 import sys
 from pathlib import Path
@@ -26,51 +27,16 @@ if str(ROOT) not in sys.path:  # `tests.zoo` is imported from the repository roo
 
 from tests.zoo.models import ERRORS, FAULTS, HEALTHY, ZOO, factory  # noqa: E402
 
-SLOW = pytest.mark.skipif(not os.environ.get("INVARIANTS_ZOO"), reason="zoo verdicts: set INVARIANTS_ZOO=1 (minutes)")
-
-#: zoo models the current check-model calls unhealthy although the library init is correct (measured: README.md)
-FALSE_ACCUSATIONS: dict[str, str] = {
-    "hf_bert": "signal-backward compares unlike transformer nodes (layer-0 q with the last FFN output)",
-    "hf_llama": "signal-backward compares unlike transformer nodes (layer-0 q with the last FFN output)",
-    "timm_vit": "signal-backward compares unlike transformer nodes (layer-0 q with the last FFN output)",
-    "hf_convnext": "LayerScale: signal-backward compares E[δ²] inside γ-scaled branches with the stem",
-    "timm_convnext": "LayerScale: signal-backward compares E[δ²] inside γ-scaled branches with the stem",
-    "tv_convnext": "LayerScale: signal-backward compares E[δ²] inside γ-scaled branches with the stem",
-    "keras_convnext": "LayerScale: signal-backward compares E[δ²] inside γ-scaled branches with the stem",
-    "timm_vit_layerscale": "LayerScale: signal-backward compares E[δ²] inside γ-scaled branches with the stem (γ = 1e-5)",
-    "tv_resnet50": "BatchNorm-preceded convs: signal-backward compares pre-BN E[δ²], a scale the function ignores",
-    "keras_resnet50": "BatchNorm-preceded convs: signal-backward compares pre-BN E[δ²], a scale the function ignores",
-    "keras_efficientnet_b0": "BatchNorm-preceded convs: signal-backward compares pre-BN E[δ²], a scale the function ignores",
-    "timm_regnet": "inconsistent-scale: He over fan_out/groups and a normal(0, 0.01) head are not candidate schemes",
-    "tv_mobilenet_v2": "inconsistent-scale: He fan_out (depthwise fan_out C·k²) and a normal(0, 0.01) classifier",
-}
+#: zoo models the current check-model calls unhealthy although the library init is correct (none since issue 13;
+#: an entry here is a strict xfail: a fix turns it into a failure to remove)
+FALSE_ACCUSATIONS: dict[str, str] = {}
 #: planted faults the current check-model does not catch (no error the clean model lacks)
-MISSED_FAULTS: dict[str, str] = {
-    "hf_bert__outliers": "±8σ entries: a variance note at most, no extreme-value finding",
-    "hf_llama__outliers": "±8σ entries: a variance note at most, no extreme-value finding",
-    "timm_convnext__outliers": "±8σ entries: a variance note at most, no extreme-value finding",
-    "hf_gpt2__zero_projection": "GPT-2 Conv1D not recognised: only wte/wpe analysed",
-    "hf_gpt2__std_squared": "GPT-2 Conv1D not recognised: only wte/wpe analysed",
-    "hf_gpt2__outliers": "GPT-2 Conv1D not recognised: only wte/wpe analysed",
-    "hf_llama__zero_projection": "a zeroed projection inside a residual branch is not an error (only main-path zeros are)",
-    "hf_t5__zero_projection": "a zeroed projection inside a residual branch is not an error (only main-path zeros are)",
-    "hf_vit__zero_projection": "a zeroed projection inside a residual branch is not an error (only main-path zeros are)",
-    "timm_vit__zero_projection": "a zeroed projection inside a residual branch is not an error (only main-path zeros are)",
-    "timm_resnet18__zero_projection": "a zeroed conv before a zero-γ BN (a branch dead for good) reads as the zero-γ practice",
-    "hf_resnet__copy_layer": "duplicated filters inside one conv (5 of 128 units) not flagged here",
-    "hf_resnet__fan_swap": "fan swap: each tensor is matched alone and He fan_in is a named scheme",
-    "timm_resnet18__fan_swap": "fan swap: each tensor is matched alone and He fan_in is a named scheme",
-    "timm_resnet50__fan_swap": "fan swap: each tensor is matched alone and He fan_in is a named scheme",
-    "timm_regnet__fan_swap": "fan swap: each tensor is matched alone and He fan_in is a named scheme",
-    "timm_efficientnet__fan_swap": "fan swap: each tensor is matched alone and He fan_in is a named scheme",
-    "tv_resnet18__fan_swap": "fan swap: each tensor is matched alone and He fan_in is a named scheme",
-    "tv_resnet50__fan_swap": "fan swap: each tensor is matched alone and He fan_in is a named scheme",
-}
-#: zoo models whose variance table covers < 95 % of the parameter values today
-LOW_COVERAGE: dict[str, str] = {
-    "hf_gpt2": "Conv1D not recognised: 2 of 28 tensors, 27 % of values",
-    "hf_swin": "94 % of values: biases, norm parameters and the zero relative_position_bias_table are outside the table (a tiny model)",
-}
+MISSED_FAULTS: dict[str, str] = {}
+#: zoo models whose check analyses < 95 % of the parameter values
+LOW_COVERAGE: dict[str, str] = {}
+#: models whose probe used to fail without an example input (the probe now infers one from the config)
+BARE_PROBES = ("hf_t5", "hf_convnext", "hf_vit", "hf_swin", "timm_convnext", "timm_vit", "timm_vit_layerscale",
+               "tv_convnext", "tv_vit")
 
 
 def _need(z):
@@ -169,40 +135,54 @@ def _marks(table: dict[str, str], key: str):
     return [pytest.mark.xfail(strict=True, reason=table[key])] if key in table else []
 
 
-@SLOW
-@pytest.mark.parametrize("z", [pytest.param(z, marks=_marks(FALSE_ACCUSATIONS, z.name)) for z in ZOO],
-                         ids=lambda z: z.name)
+def _group(name: str):
+    return pytest.mark.xdist_group(name.split("__")[0])
+
+
+@pytest.mark.parametrize("z", [pytest.param(z, marks=_marks(FALSE_ACCUSATIONS, z.name) + [_group(z.name)])
+                               for z in ZOO], ids=lambda z: z.name)
 def test_zoo_verdict(z):
+    """The library's own init gets the expected verdict (healthy: exit 0, with the probe run; notes allowed)."""
     _need(z)
     report = _report(z.name)
-    assert (HEALTHY if report.ok else ERRORS) == z.expected, [str(f) for f in report.findings]
+    assert report.status == z.expected, str(report)
+    assert report.coverage.signal is None, report.coverage.signal
 
 
-def coverage(report, model) -> float:
-    """Share of the model's parameter values in tensors of the variance table (a row's own shape is that of
-    the strided sample for tensors above ``Profile.max_values``, so sizes come from the model)."""
-    import math
-
-    if hasattr(model, "named_parameters"):
-        sizes = {k: v.numel() for k, v in model.named_parameters()}
-    else:
-        sizes = {w.path: math.prod(w.shape) for w in model.weights}
-    analysed = sum(sizes.get(n, 0) for n in {r.name.split("[")[0] for r in report.tensors})
-    return analysed / max(report.n_values, 1)
-
-
-@SLOW
-@pytest.mark.parametrize("z", [pytest.param(z, marks=_marks(LOW_COVERAGE, z.name)) for z in ZOO],
+@pytest.mark.parametrize("z", [pytest.param(z, marks=_marks(LOW_COVERAGE, z.name) + [_group(z.name)]) for z in ZOO],
                          ids=lambda z: z.name)
 def test_zoo_coverage(z):
+    """At least 95 % of the parameter values analysed, every other tensor listed with its reason."""
     _need(z)
-    assert coverage(_report(z.name), z.build()) >= 0.95
+    cov = _report(z.name).coverage
+    assert cov.share >= 0.95, cov.to_dict()
+    assert cov.total_values - cov.values == sum(s.n for s in cov.not_analysed), cov.to_dict()
+    assert all(s.reason for s in cov.not_analysed)
 
 
-@SLOW
-@pytest.mark.parametrize("z,fault", [pytest.param(z, f, marks=_marks(MISSED_FAULTS, f"{z.name}__{f}"))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[_group(n)]) for n in BARE_PROBES])
+def test_zoo_probe_infers_its_input(name):
+    """Without an example input the probe builds one from the model's config and runs."""
+    z = next(z for z in ZOO if z.name == name)
+    _need(z)
+    report = _report(f"{name}__bare")
+    assert report.coverage.signal is None, report.coverage.signal
+    assert report.status == z.expected, str(report)
+
+
+@pytest.mark.parametrize("z,fault", [pytest.param(z, f, marks=_marks(MISSED_FAULTS, f"{z.name}__{f}") + [_group(z.name)])
                                      for z, f in FAULT_CASES], ids=[f"{z.name}__{f}" for z, f in FAULT_CASES])
 def test_planted_fault_is_caught(z, fault):
     """The faulted model has an error finding the clean model does not have."""
     _need(z)
     assert _errors(_report(f"{z.name}__{fault}")) - _errors(_report(z.name))
+
+
+def test_readme_real_models_table_is_generated_from_the_zoo():
+    """README's "Real models" table is :func:`tests.zoo.table.readme_section` (regenerate it with
+    ``python3 tests/zoo/table.py --readme`` after changing the zoo)."""
+    from tests.zoo.table import README_END, README_START, readme_section
+
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(README_START): text.index(README_END) + len(README_END)]
+    assert block == readme_section()
