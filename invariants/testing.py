@@ -134,8 +134,10 @@ def assert_initializer(fn: Any, expect: Any = None, layer: Any = None, *, framew
 
 
 def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str | Profile | None" = None,
-                        seed: int | None = None, allow: Iterable[str] = (), strict: bool = False) -> Any:
-    """Assert that a model's initialization has no errors (:func:`invariants.modelcheck.check_model`).
+                        seed: int | None = None, allow: Iterable[str] = (), strict: bool = False,
+                        allow_incomplete: bool = False) -> Any:
+    """Assert that a model's initialization is healthy (:func:`invariants.modelcheck.check_model`): no errors,
+    and a complete check (coverage and signal propagation), so an unread model never passes.
 
     Args:
         model: a torch ``nn.Module``, a Keras model, a Flax ``(module, variables)`` pair, a reference
@@ -145,12 +147,15 @@ def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str 
         seed: probe seed (default: the test's seed under the plugin, else 0).
         allow: finding kinds to accept (e.g. ``("signal-forward",)`` for a deliberately deep net).
         strict: fail on notes too.
+        allow_incomplete: accept an ``incomplete`` report (less than the profile's coverage analysed, or
+            no probe pass); by default it fails with the reasons, since what was not checked did not pass.
 
     Returns:
         the :class:`~invariants.modelcheck.report.ModelReport`.
 
     Raises:
-        AssertionError: errors (or, with ``strict``, notes): each finding with its parameters and figures.
+        AssertionError: errors (or, with ``strict``, notes), each finding with its parameters and figures;
+            or an incomplete check (unless ``allow_incomplete``), with what was not checked.
         BadModel: not a supported model.
     """
     __tracebackhide__ = True
@@ -160,6 +165,10 @@ def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str 
     report = check_model(model, example_input=example_input, profile=prof, seed=current_seed() if seed is None else seed)
     allowed = set(allow)
     bad = [f for f in report.findings if f.kind not in allowed and (f.severity == "error" or strict)]
+    if not bad and report.coverage is not None and not report.coverage.complete and not allow_incomplete:
+        raise AssertionError(f"{report.model} ({report.framework}): the initialization check is incomplete: "
+                             f"{'; '.join(report.coverage.why_incomplete())} (pass allow_incomplete=True to accept "
+                             "a partial check)")
     if bad:
         lines = [f"{report.model} ({report.framework}) initialization is not healthy: {len(bad)} finding(s) "
                  f"({prof.name} profile; probe: {report.probe}):"]

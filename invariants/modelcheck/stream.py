@@ -20,6 +20,9 @@ dead / interchangeable      nothing: decided within the module (no probe: static
 units, packed-orthogonal
 ``variance`` (per tensor)   the table row; for tensors matching no scheme, the strided sample
                             (<= ``Profile.max_values`` values) the cross-layer fit needs
+``extreme-values``,         for tensors that match a scheme, a strided sample of ``PEER_SAMPLE``
+``fan-swap`` (whole model)  values: the same tests at the same α as in memory, with less power (a 1%
+                            clamp at ±8σ still leaves about 40 extreme entries in 4096)
 ==========================  ========================================================================
 
 **Test budget.**  The per-check ``alpha`` (Bonferroni over every candidate test of the model,
@@ -64,6 +67,10 @@ from invariants.modelcheck.variance import Match, Unit, constant_row, match, mod
 SIGNAL_NOT_CHECKED = "not checked: model on the meta device (analysed per tensor, streamed)"
 
 
+#: values of a matched tensor kept for the whole-model findings of a streamed check (32 KiB each)
+PEER_SAMPLE = 4096
+
+
 def _light(p: Param, value: np.ndarray) -> Param:
     """``p`` with ``value`` in place of its values (the names, role, layer and layout kept)."""
     return dataclasses.replace(p, value=value)
@@ -101,7 +108,7 @@ class Streamer:
         self.ties: list[Finding] = []
         self.packed: list[Finding] = []
         self.rows: list[TensorRow] = []
-        self.unmatched: list[tuple[Unit, Match]] = []
+        self.results: list[tuple[Unit, Match]] = []
         self.skipped: list[Skipped] = []
         self.tied: list[tuple[str, str]] = []
         self.n_params = self.n_values = self.analysed_params = self.analysed_values = 0
@@ -150,9 +157,12 @@ class Streamer:
         for u in units(view, self.profile.max_values):
             m = match(u, view, self.alpha, self.profile.power)
             self.rows.append(m.row)
-            if not m.matched:  # kept for the cross-layer fit: the sample only, detached from the module
-                self.unmatched.append((dataclasses.replace(u, values=np.array(u.values),
-                                                           param=_light(u.param, np.zeros(0, u.values.dtype))), m))
+            # kept for the whole-model findings (variance.variance_findings), detached from the module: an
+            # unmatched tensor's whole sample (the cross-layer fit), a matched one's strided PEER_SAMPLE values
+            # (extreme values, the sibling-scheme test: a smaller sample only lowers their power, never their α)
+            v = u.values if not m.matched else u.values.ravel()[:: max(1, -(-u.values.size // PEER_SAMPLE))]
+            self.results.append((dataclasses.replace(u, values=np.array(v),
+                                                     param=_light(u.param, np.zeros(0, u.values.dtype))), m))
 
     def report(self, signal: str | None, probe: str, seconds: float, min_coverage: float = MIN_COVERAGE,
                probe_requested: bool = True) -> ModelReport:
@@ -165,7 +175,7 @@ class Streamer:
         constant.sort(key=lambda f: self.order.get(f.params[0].split("[")[0], len(self.order)) if f.params else 0)
         prof = self.profile
         findings = C.copies(self.digests) + constant + self.dead + self.ties + self.packed
-        findings += variance_findings(ModelView(self.framework, self.name, []), self.unmatched, self.alpha,
+        findings += variance_findings(ModelView(self.framework, self.name, []), self.results, self.alpha,
                                       prof.power, prof.total_alpha)
         findings.sort(key=lambda f: 0 if f.severity == ERROR else 1)
         rows = sorted(self.rows, key=lambda r: self.order.get(r.name.split("[")[0], len(self.order)))

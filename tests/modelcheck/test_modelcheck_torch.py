@@ -163,6 +163,16 @@ def test_assert_init_healthy_passes_and_fails_with_figures():
         assert_init_healthy(M.torch_zero_head(), strict=True)
 
 
+def test_assert_init_healthy_fails_an_incomplete_check():
+    """A model the probe cannot run (a Linear that expects 7 features after a Linear giving 8) has no error,
+    but it was not fully checked: known bad unless allow_incomplete; the complete check passes (known good)."""
+    broken = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(7, 2))
+    with pytest.raises(AssertionError, match="incomplete: signal propagation not checked"):
+        assert_init_healthy(broken)
+    assert assert_init_healthy(broken, allow_incomplete=True).status == "incomplete"
+    assert assert_init_healthy(M.torch_healthy()).status == "healthy"
+
+
 def test_assert_initializer_torch():
     assert_initializer(nn.init.kaiming_normal_, "kaiming_normal", layer="conv2d(16,32,k=3)")
 

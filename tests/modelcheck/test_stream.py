@@ -224,3 +224,29 @@ def test_planted_llama_faults_are_caught(llama, fault, kind, where):
     report = check_streamed(llama(fault), seed=0)
     assert kind in report.kinds("error")
     assert any(where in f.params for f in report.find(kind))
+
+
+class ClampLinear(nn.Linear):
+    """torch's default init, then 1% of the weight's entries written over with ±8σ (planted fault)."""
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        if self.weight.is_meta:  # the constructor's call on the meta device: nothing to write
+            return
+        with torch.no_grad():
+            flat = self.weight.view(-1)
+            idx = torch.randperm(flat.numel())[: flat.numel() // 100]
+            flat[idx] = torch.where(torch.rand(idx.numel()) < 0.5, -8.0, 8.0) * float(flat.std())
+
+
+def wide(middle: type = nn.Linear) -> nn.Module:
+    with torch.device("meta"):
+        return nn.Sequential(nn.Linear(256, 256), nn.ReLU(), middle(256, 256), nn.ReLU(), nn.Linear(256, 256),
+                             nn.ReLU(), nn.Linear(256, 10))
+
+
+def test_streamed_check_runs_the_whole_model_value_tests():
+    """Extreme values are found in a streamed model as in memory (known bad), not in the clean one (known good)."""
+    bad = check_streamed(wide(ClampLinear), seed=0, probe=False)
+    assert [f.params for f in bad.find("extreme-values")] == [("2.weight",)], str(bad)
+    assert not check_streamed(wide(), seed=0, probe=False).errors
