@@ -83,14 +83,25 @@ def extreme_findings(units: "list[Unit]", total_alpha: float) -> list[Finding]:
     alpha = bonferroni(total_alpha, len(units))
     out = []
     for u in units:
-        r = extreme_test(u.values, alpha)
+        # the whole tensor when it is in memory (a strided sample can step over a single stuck entry)
+        whole = u.label == u.param.name and u.param.value.size == u.param.size and u.param.size > u.values.size
+        x = u.param.value if whole else u.values
+        r = extreme_test(x, alpha)
         if r is None:
             continue
         idx = np.asarray(r["indices"])
-        vals = u.values.ravel()[idx]
-        sampled = u.values.size < u.param.size and u.param.layer is not None and u.packed_fans is None \
+        vals = np.asarray(x).ravel()[idx]
+        sampled = x.size < u.param.size and u.param.layer is not None and u.packed_fans is None \
             and u.label == u.param.name
-        where = _where(idx, tuple(u.values.shape))
+        where = _where(idx, tuple(x.shape))
+        mags = np.unique(np.abs(vals))
+        who = "It sits" if vals.size == 1 else f"All {vals.size} sit"
+        cause = (f"{who} at the magnitude {float(mags[0]):.6g}: a value stuck at a clamp bound. "
+                 "An inverse-CDF truncated normal with absolute bounds (timm's trunc_normal_(std=0.02) keeps "
+                 "torch's old defaults a=-2, b=2, i.e. 100 sigma, and erfinv(-1) = -inf is clamped to -2) "
+                 "writes such entries; a clamp in the user's own code does too."
+                 if vals.size >= 1 and mags.size == 1 else
+                 "Entries stuck at a wrong clamp bound or written over; no initialization scheme has tails this heavy.")
         out.append(Finding(
             ERROR, "extreme-values", (u.label,),
             f"{u.label} has {r['count']} extreme value{'s' if r['count'] > 1 else ''} ({100 * r['count'] / r['n']:.2g}% "
@@ -99,11 +110,11 @@ def extreme_findings(units: "list[Unit]", total_alpha: float) -> list[Finding]:
             f"draw of this size exceeds it with probability <= {alpha / 3:.2g}; {r['count_4sigma']} entries beyond "
             f"4 sigma where {r['expected_4sigma']:.2g} are expected (binomial p = {r['p_count']:.2g}); values "
             f"{', '.join(f'{v:.4g}' for v in vals[:5])} at {where}{' (index into the strided sample)' if sampled else ''}. "
-            f"Entries stuck at a wrong clamp bound or written over; no initialization scheme has tails this heavy "
-            f"(alpha = {alpha:.2g} per tensor).",
+            f"{cause} (alpha = {alpha:.2g} per tensor).",
             {"count": r["count"], "n": r["n"], "threshold": r["threshold"], "sigma_up": r["sigma_up"],
              "max_z": r["max_z"], "count_4sigma": r["count_4sigma"], "p_count": r["p_count"], "alpha": alpha,
-             "locations": [list(map(int, np.unravel_index(int(i), u.values.shape))) for i in idx[:20]]}))
+             "sampled": bool(sampled),
+             "locations": [list(map(int, np.unravel_index(int(i), x.shape))) for i in idx[:20]]}))
     return out
 
 

@@ -15,6 +15,15 @@ alpha):
 - ``S`` rejects it on every fan set and ``S`` with the fan mode swapped passes on one: error ``fan-swap``
   (unambiguous: the peers discriminate the modes, the tensor fails theirs and fits the other);
 - ``S`` rejects it and no swap fits: note ``peer-scheme`` (a deliberately different layer is possible).
+
+**Scale against the peers** (:func:`peer_scale_findings`, any scheme, fixed stds included): when at least
+two members and at least half of a class of :data:`MIN_CLASS` or more match one scheme ``S`` (in a pair of
+siblings: one matches ``S`` and the other no named scheme at all), a member
+``S`` rejects at the model's alpha whose second moment is more than :data:`PEER_SCALE_RATIO` times off
+what ``S`` gives (either way) is an error ``peer-scale``: one block's projection drawn at std 0.02² among
+siblings at 0.02, or ×10 in std.  Layer-dependent schemes (a std that shrinks with the block index) give
+no scheme matched by half the class, so they are never compared this way; a lone layer (an output head)
+has no class.
 """
 from __future__ import annotations
 
@@ -29,6 +38,8 @@ if TYPE_CHECKING:
 
 #: sibling classes smaller than this are not compared
 MIN_CLASS = 3
+#: a member this many times off its peers' variance (either way), and rejected by their scheme, is an error
+PEER_SCALE_RATIO = 10.0
 
 
 def _kind(u: "Unit") -> str:
@@ -121,4 +132,55 @@ def peer_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: floa
     return out
 
 
-__all__ = ["MIN_CLASS", "peer_findings", "peers_scheme"]
+def _law(sch: Scheme, fans: tuple[int, int] | None):
+    return sch.spec.law(*fans) if sch.uses_fans and fans is not None else None if sch.uses_fans else sch.spec.law()
+
+
+def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: float,
+                        skip: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
+    """``peer-scale`` errors (module docstring) over every sibling class; tensors in ``skip`` (already
+    explained, e.g. a fan swap) are not reported again."""
+    from invariants.modelcheck.variance import passes
+
+    eligible = [(u, m) for u, m in results
+                if u.layer is not None and u.packed_fans is None and u.label == u.param.name]
+    classes = sibling_classes(eligible, lambda r: r[0].param.name, lambda r: _kind(r[0]))
+    out: list[Finding] = []
+    for key, members in classes.items():
+        if len(members) < 2:
+            continue
+        support: dict[str, set[int]] = {}
+        pick: dict[str, tuple[Scheme, str]] = {}
+        for i, (_, m) in enumerate(members):
+            for sch, tag in m.schemes:
+                support.setdefault(sch.name, set()).add(i)
+                pick.setdefault(sch.name, (sch, tag))
+        best = max(sorted(support), key=lambda k: len(support[k]), default=None)
+        if best is None or len(support[best]) < 2 or 2 * len(support[best]) < len(members):
+            continue
+        sch, tag = pick[best]
+        peers = [members[j][0].label for j in sorted(support[best])]
+        for i, (u, m) in enumerate(members):
+            if i in support[best] or u.label in skip or (len(members) < MIN_CLASS and m.matched):
+                continue  # in a pair, only a tensor matching no named scheme at all can be the odd one
+            law = _law(sch, _fans_by_tag(u).get(tag, u.fans))
+            if law is None or not law.variance:
+                continue
+            v = float((u.values.astype("float64") ** 2).mean())
+            want = law.variance + law.mean**2
+            ratio = v / want
+            if 1 / PEER_SCALE_RATIO <= ratio <= PEER_SCALE_RATIO or passes(law, u.values, alpha, power):
+                continue
+            shown = ", ".join(peers[:3]) + (f" (+{len(peers) - 3})" if len(peers) > 3 else "")
+            out.append(Finding(
+                ERROR, "peer-scale", (u.label,) + tuple(peers[:3]),
+                f"{u.label} ({m.row.layer}) has E[w^2] = {v:.4g}, {ratio:.3g}x what {sch.name} gives, the scheme its "
+                f"{len(peers)} siblings follow ({shown}): std {ratio ** 0.5:.3g}x theirs, beyond the {PEER_SCALE_RATIO:g}x "
+                f"variance bound, and {sch.name} rejects it at alpha = {alpha:.2g}. One block drawn at another "
+                f"scale (a std squared, a missing or doubled gain) where the same layer of every other block is not.",
+                {"peers_scheme": sch.name, "peers": peers, "second_moment": v, "peers_variance": want,
+                 "ratio": ratio, "alpha": alpha, "class": key}))
+    return out
+
+
+__all__ = ["MIN_CLASS", "PEER_SCALE_RATIO", "peer_findings", "peer_scale_findings", "peers_scheme"]

@@ -48,6 +48,7 @@ KINDS = (
     "inconsistent-scale",     # error: no fan rule explains the unmatched layers together
     "extreme-values",         # error: entries beyond the exact extreme-value bound of the tensor's own scale
     "fan-swap",               # error: the peers' scheme rejects a tensor its fan-swapped variant fits
+    "peer-scale",             # error: a tensor >10x off the variance of the scheme its siblings follow
     "peer-scheme",            # note: a tensor its peers' scheme rejects, no fan swap explains it
     "implausible-fixed-std",  # error: a shared fixed std no source declares, shrinking every layer
     "packed-orthogonal",      # note: orthogonal over a packed gate matrix, no block orthogonal

@@ -320,13 +320,16 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
 
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
     from invariants.modelcheck.extremes import extreme_findings
-    from invariants.modelcheck.peers import peer_findings
+    from invariants.modelcheck.peers import peer_findings, peer_scale_findings
 
     out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
     explained = {lab for f in out for lab in f.params}
     peer = peer_findings([(u, m) for u, m in results if u.label not in explained], alpha, power)
     out += peer
     explained |= {lab for f in peer if f.severity == ERROR for lab in f.params[:1]}
+    scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power)
+    out += scale
+    explained |= {f.params[0] for f in scale}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
                              view)
     if sq is not None:

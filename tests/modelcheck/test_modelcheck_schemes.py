@@ -266,3 +266,47 @@ def test_zoo_models(target, lib, expected):
         assert report.find(expected[0])[0].severity == "error"
     else:
         assert mine == [], render_model(report)
+
+
+def _blocks(n: int = 4, odd: float | None = None, seed: int = 0):
+    """``n`` residual-free blocks ``Linear(64, 64) -> tanh`` drawn normal(0, 0.02) (a fixed-std family), block 1's
+    weight drawn at std ``odd`` when given."""
+    torch.manual_seed(seed)
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(64, 64)
+
+        def forward(self, x):
+            return x + torch.tanh(self.fc(x))
+
+    m = nn.Sequential(*[Block() for _ in range(n)])
+    for i, b in enumerate(m):
+        nn.init.normal_(b.fc.weight, 0, odd if (odd is not None and i == 1) else 0.02)
+        nn.init.zeros_(b.fc.bias)
+    return m, torch.randn(32, 64)
+
+
+def test_peer_scale_one_block_at_another_scale_is_an_error():
+    """std 0.02² in one block among siblings at 0.02 (known bad) is an error naming the block; the same family
+    (known good) and a 2x std (within the 10x variance bound: a note at most) are not."""
+    bad = check_model(_blocks(odd=0.02**2))
+    (f,) = bad.find("peer-scale")
+    assert f.severity == "error" and f.params[0] == "1.fc.weight" and f.figures["ratio"] < 1e-2
+    assert not check_model(_blocks()).find("peer-scale")
+    assert not check_model(_blocks(odd=0.04)).find("peer-scale")
+
+
+def test_extreme_values_read_the_whole_tensor_not_the_strided_sample():
+    """One entry stuck at -2 (timm's trunc_normal_ clamp) at an odd flat index of a tensor larger than the
+    variance sample: found at its true location (known bad); the clean tensor passes (known good)."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(1100, 1024), nn.ReLU(), nn.Linear(1024, 8))
+    prof = get_profile(None).with_(max_values=1 << 19)
+    assert not check_model(m, profile=prof).find("extreme-values")
+    with torch.no_grad():
+        m[0].weight.view(-1)[12345] = -2.0
+    (f,) = check_model(m, profile=prof).find("extreme-values")
+    assert f.figures["locations"][0] == [12345 // 1100, 12345 % 1100] and not f.figures["sampled"]
+    assert "clamp bound" in f.message
