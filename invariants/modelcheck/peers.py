@@ -137,9 +137,11 @@ def _law(sch: Scheme, fans: tuple[int, int] | None):
 
 
 def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: float,
-                        skip: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
+                        skip: "set[str] | frozenset[str]" = frozenset(),
+                        scale_invariant: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
     """``peer-scale`` errors (module docstring) over every sibling class; tensors in ``skip`` (already
-    explained, e.g. a fan swap) are not reported again."""
+    explained, e.g. a fan swap) are not reported again.  A tensor in ``scale_invariant`` (its layer feeds a
+    normalization, so its scale changes only its effective learning rate, not the function) gets a note."""
     from invariants.modelcheck.variance import passes
 
     eligible = [(u, m) for u, m in results
@@ -172,12 +174,15 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
             if 1 / PEER_SCALE_RATIO <= ratio <= PEER_SCALE_RATIO or passes(law, u.values, alpha, power):
                 continue
             shown = ", ".join(peers[:3]) + (f" (+{len(peers) - 3})" if len(peers) > 3 else "")
+            inv = u.param.name in scale_invariant
             out.append(Finding(
-                ERROR, "peer-scale", (u.label,) + tuple(peers[:3]),
+                NOTE if inv else ERROR, "peer-scale", (u.label,) + tuple(peers[:3]),
                 f"{u.label} ({m.row.layer}) has E[w^2] = {v:.4g}, {ratio:.3g}x what {sch.name} gives, the scheme its "
                 f"{len(peers)} siblings follow ({shown}): std {ratio ** 0.5:.3g}x theirs, beyond the {PEER_SCALE_RATIO:g}x "
                 f"variance bound, and {sch.name} rejects it at alpha = {alpha:.2g}. One block drawn at another "
-                f"scale (a std squared, a missing or doubled gain) where the same layer of every other block is not.",
+                f"scale (a std squared, a missing or doubled gain) where the same layer of every other block is not."
+                + (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
+                   "network function (a note)." if inv else ""),
                 {"peers_scheme": sch.name, "peers": peers, "second_moment": v, "peers_variance": want,
                  "ratio": ratio, "alpha": alpha, "class": key}))
     return out

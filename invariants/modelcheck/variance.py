@@ -327,9 +327,11 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     peer = peer_findings([(u, m) for u, m in results if u.label not in explained], alpha, power)
     out += peer
     explained |= {lab for f in peer if f.severity == ERROR for lab in f.params[:1]}
-    scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power)
+    invariant = {n.weight.name for n in view.nodes if n.scale_invariant}
+    scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power,
+                                scale_invariant=invariant)
     out += scale
-    explained |= {f.params[0] for f in scale}
+    explained |= {f.params[0] for f in scale if f.severity == ERROR}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
                              view)
     if sq is not None:

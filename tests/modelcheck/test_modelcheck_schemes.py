@@ -310,3 +310,13 @@ def test_extreme_values_read_the_whole_tensor_not_the_strided_sample():
     (f,) = check_model(m, profile=prof).find("extreme-values")
     assert f.figures["locations"][0] == [12345 // 1100, 12345 % 1100] and not f.figures["sampled"]
     assert "clamp bound" in f.message
+
+
+def test_peer_scale_of_a_layer_feeding_a_norm_is_a_note():
+    """The same odd block, its layer marked as feeding a normalization (its scale then changes only its
+    effective learning rate): a note, not an error."""
+    view = model_view(_blocks(odd=0.02**2))
+    for nd in view.nodes:
+        nd.scale_invariant = True
+    (f,) = check_view(view, get_profile(None)).find("peer-scale")
+    assert f.severity == "note" and "normalization" in f.message
