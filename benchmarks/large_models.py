@@ -94,7 +94,7 @@ def run_case(size: str, dtype: str, layers: str = "") -> None:
     cov = report.coverage
     print(json.dumps({**est, "size": size + (f"/{n}L" if n else ""), "dtype": dtype, "seconds": seconds,
                       "peak_rss": peak, "base_rss": base,
-                      "verdict": "HEALTHY" if report.ok else "UNHEALTHY", "errors": len(report.errors),
+                      "status": report.status, "signal": cov.signal, "errors": len(report.errors),
                       "notes": len(report.notes), "tensors": cov.tensors, "total_tensors": cov.total_tensors,
                       "rows": len(report.tensors)}), flush=True)
 
