@@ -423,7 +423,9 @@ def layer_input(model: Any, batch: int, rng: np.random.Generator, seed: int = 0)
                 shape = (batch, m.in_channels) + (s,) * nd
                 trial = torch.tensor(tried.standard_normal((2,) + shape[1:]), dtype=dtype)
                 if len(sides) == 1 or _runs(model, trial):
-                    return torch.tensor(rng.standard_normal(shape), dtype=dtype), f"N(0, 1) of shape {shape}"
+                    why = (f"the smallest side of {sides} the model runs on, not necessarily its working resolution: "
+                           "pass --input-shape for that") if len(sides) > 1 else "a side the first layer accepts"
+                    return torch.tensor(rng.standard_normal(shape), dtype=dtype), f"N(0, 1) of shape {shape} ({why})"
             raise ValueError(f"no input side in {sides} runs through the model (first layer {type(m).__name__}"
                              f"({m.in_channels}, ...)); pass --input-shape")
         if isinstance(m, (nn.Embedding, nn.EmbeddingBag)):
