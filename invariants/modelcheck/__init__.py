@@ -32,6 +32,15 @@ finding                     rule                                                
 ``variance``                a tensor matches none of the named schemes on its fans       note
 ``inconsistent-scale``      no fan rule explains the unmatched layers together (e.g.     error
                             std squared: right only at std = 1)
+``extreme-values``          entries beyond the exact extreme-value bound of the tensor's  error
+                            own robust scale (a clamp at a wrong bound, a corrupted write)
+``fan-swap``                its siblings' fan-mode scheme rejects the tensor while the    error
+                            same scheme with fan_in and fan_out swapped fits it
+``peer-scale``              > 10x off the variance of the scheme its siblings follow      error (note if
+                            (one block at std 0.02² among blocks at 0.02)                it feeds a norm)
+``peer-scheme``             its siblings' scheme rejects it, no fan swap explains it      note
+``implausible-fixed-std``   a shared fixed std no source declares that shrinks every      error
+                            layer, or the square of a plausible std
 ``packed-orthogonal``       orthogonal as a whole packed matrix, no block orthogonal      note
 ``signal-forward/backward`` second moments change > 100x (error) / 10x (note) across     error/note
                             the hidden stack beyond the sampling band; a constant output

@@ -44,6 +44,8 @@ KINDS = (
     "dead-units",             # error (note if every unit is revived at the first step)
     "interchangeable-units",  # error: units tied in their incoming and outgoing weights
     "tied-units",             # note: identical incoming weights, different gradients (training separates)
+    "duplicated-units",       # error: bit-identical random units inside one tensor that no chance explains
+    "padding-row",            # note: an embedding's declared padding row is zero
     "variance",               # note: a tensor matches no named scheme
     "inconsistent-scale",     # error: no fan rule explains the unmatched layers together
     "extreme-values",         # error: entries beyond the exact extreme-value bound of the tensor's own scale
