@@ -1,6 +1,7 @@
 """``check_model``: run every check on a model and collect the report."""
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -175,11 +176,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         return report
     if example_input is None and input_shape is not None:
         example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
-    if probe:
+    with contextlib.nullcontext() if probe else no_probe():
         view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
-    else:
-        with no_probe():
-            view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
     report = check_view(view, prof, min_coverage, probe)
     report.seconds = time.perf_counter() - t0
     return report

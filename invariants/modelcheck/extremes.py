@@ -84,7 +84,7 @@ def extreme_findings(units: "list[Unit]", total_alpha: float) -> list[Finding]:
     out = []
     for u in units:
         # the whole tensor when it is in memory (a strided sample can step over a single stuck entry)
-        whole = u.label == u.param.name and u.param.value.size == u.param.size and u.param.size > u.values.size
+        whole = u.label == u.param.name and u.param.size > u.values.size
         x = u.param.value if whole else u.values
         r = extreme_test(x, alpha)
         if r is None:

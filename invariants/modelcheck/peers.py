@@ -54,6 +54,14 @@ def _fans_by_tag(u: "Unit") -> dict[str, tuple[int, int]]:
     return {tag: (int(f[0]), int(f[1])) for tag, _, f in fan_sets(u)}
 
 
+def _classes(results: "list[tuple[Unit, Match]]", need_fans: bool) -> "dict[str, list[tuple[Unit, Match]]]":
+    """Whole tensors with layer semantics (``need_fans``: and textbook fans) grouped by sibling class and
+    layer kind (grouped convs apart)."""
+    eligible = [(u, m) for u, m in results if u.layer is not None and u.packed_fans is None
+                and u.label == u.param.name and (u.fans or not need_fans)]
+    return sibling_classes(eligible, lambda r: r[0].param.name, lambda r: _kind(r[0]))
+
+
 def peers_scheme(members: "list[tuple[Unit, Match]]") -> tuple[Scheme, set[int]] | None:
     """``(S, indices of the members matching S)`` for one sibling class (module docstring), or ``None``."""
     support: dict[str, set[int]] = {}
@@ -86,9 +94,7 @@ def peer_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: floa
     """``fan-swap`` errors and ``peer-scheme`` notes (module docstring) over every sibling class."""
     from invariants.modelcheck.variance import passes
 
-    eligible = [(u, m) for u, m in results
-                if u.layer is not None and u.fans and u.packed_fans is None and u.label == u.param.name]
-    classes = sibling_classes(eligible, lambda r: r[0].param.name, lambda r: _kind(r[0]))
+    classes = _classes(results, need_fans=True)
     out: list[Finding] = []
     for key, members in classes.items():
         if len(members) < MIN_CLASS:
@@ -144,9 +150,7 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     normalization, so its scale changes only its effective learning rate, not the function) gets a note."""
     from invariants.modelcheck.variance import passes
 
-    eligible = [(u, m) for u, m in results
-                if u.layer is not None and u.packed_fans is None and u.label == u.param.name]
-    classes = sibling_classes(eligible, lambda r: r[0].param.name, lambda r: _kind(r[0]))
+    classes = _classes(results, need_fans=False)
     out: list[Finding] = []
     for key, members in classes.items():
         if len(members) < 2:
