@@ -8,9 +8,12 @@ Two kernels compute the same sums of products:
     (``np.add.accumulate``).  The result is a function of the *multiset* of products alone, so it is
     invariant under any permutation of the reduction index, and every output element is computed by
     the same sequence of operations whatever its position.  Hence permuting hidden units permutes
-    every output, gradient and optimizer state bit for bit.  Sorting places ``-0.0`` and ``+0.0``
-    arbitrarily among themselves; that cannot change a sum (x + ±0 = x for x ≠ 0, and a run of zeros
-    sums to -0 only when all are -0).  Cost: O(m·n·k·log k) time and O(m·n·k) memory for an
+    every output, gradient and optimizer state bit for bit.  Signed zeros need care: numpy's
+    vectorised sort does not return a permutation of its input bit for bit (it may turn ``-0.0`` into
+    ``+0.0`` and back, depending on where the zeros sit), so zeros are made ``+0.0`` before the sort.
+    In IEEE round-to-nearest, left-to-right sums of the sorted terms are ``-0.0`` exactly when every
+    term is ``-0.0`` (an exact cancellation gives ``+0.0``; a sum of same-signed nonzero terms cannot
+    round to zero), and that case is restored after the sum.  Cost: O(m·n·k·log k) time and O(m·n·k) memory for an
     (m, k) @ (k, n) product, fine for the widths (≤ 256) the exact properties use.
 
 ``blas``
@@ -29,12 +32,19 @@ KERNELS: tuple[str, ...] = ("exact", "blas")
 def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     """Sum ``terms`` along ``axis`` in canonical order: sorted ascending, then added left to right.
 
-    Bitwise invariant under permutations of ``terms`` along ``axis``.  An empty axis sums to 0.
+    Bitwise invariant under permutations of ``terms`` along ``axis``, signed zeros included: the
+    result is ``-0.0`` exactly when every term is ``-0.0`` (as IEEE addition in any order gives).
+    An empty axis sums to ``+0.0``.
     """
     terms = np.moveaxis(np.asarray(terms), axis, -1)
     if terms.shape[-1] == 0:
         return np.zeros(terms.shape[:-1], dtype=terms.dtype)
-    return np.add.accumulate(np.sort(terms, axis=-1), axis=-1)[..., -1]
+    # x + 0.0 turns -0.0 into +0.0 and leaves every other value (NaN aside) unchanged, so the sort
+    # sees no signed zeros to scramble
+    positive_zeros = terms + terms.dtype.type(0.0)
+    total = np.add.accumulate(np.sort(positive_zeros, axis=-1), axis=-1)[..., -1]
+    all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=-1)
+    return np.where(all_negative_zero, -total, total) if np.any(all_negative_zero) else total
 
 
 def matmul(a: np.ndarray, b: np.ndarray, kernel: str = "exact") -> np.ndarray:

@@ -12,6 +12,7 @@ from invariants.reference import (
     LOSSES,
     OPTIMIZERS,
     Architecture,
+    forward,
     kernels,
     loss_and_grad,
     make_optimizer,
@@ -173,6 +174,81 @@ def test_canonical_sum_is_permutation_invariant_and_signed_zero_safe():
     out = kernels.canonical_sum(zeros)
     assert list(np.signbit(out)) == [False, False, True]
     assert kernels.canonical_sum(np.zeros((2, 0))).shape == (2,)
+
+
+def _zero_heavy(rng: np.random.Generator, rows: int, n: int, dtype: str) -> np.ndarray:
+    """Rows of signed zeros with a few nonzero values (some rows all zeros, some all -0.0)."""
+    terms = np.where(rng.random((rows, n)) < 0.5, 0.0, -0.0)
+    live = rng.random((rows, n)) < rng.uniform(0.0, 0.3, size=(rows, 1))
+    terms[live] = rng.normal(size=int(live.sum())) * 10.0 ** rng.integers(-20, 20, size=int(live.sum()))
+    terms[0] = -0.0
+    return terms.astype(dtype)
+
+
+@settings(max_examples=60)
+@given(n=st.integers(1, 300), dtype=st.sampled_from(["float32", "float64"]), seed=seeds)
+def test_canonical_sum_is_bitwise_invariant_on_zero_heavy_terms(n, dtype, seed):
+    """Regression (issue 17): numpy's vectorised sort scrambles the signs of zeros, so the old kernel's
+    sum of a zero-heavy row depended on the order of its terms."""
+    rng = np.random.default_rng(seed)
+    terms = _zero_heavy(rng, 8, n, dtype)
+    base = kernels.canonical_sum(terms)
+    assert kernels.canonical_sum(terms[:, rng.permutation(n)]).tobytes() == base.tobytes()
+    zero_rows = ~np.any(terms != 0, axis=1)
+    all_negative = zero_rows & np.all(np.signbit(terms), axis=1)
+    assert np.all(base[zero_rows] == 0)
+    assert list(np.signbit(base[zero_rows])) == list(all_negative[zero_rows])
+
+
+def _dead_relu_net(seed: int, hidden: tuple[int, ...] = (9, 17)):
+    """Bias-free ReLU net whose first hidden layer is dead (zero weights), so every product in the next
+    layer is a signed zero: the pre-activations there are sums of ±0 only."""
+    arch = Architecture((3, *hidden, 3), "relu", "mse", bias=False)
+    rng = np.random.default_rng(seed)
+    params = random_params(arch, rng)
+    params["W1"] = np.zeros_like(params["W1"])
+    x, t = _data(arch, rng, 6)
+    return arch, params, x, t, rng
+
+
+@settings(max_examples=30)
+@given(seed=seeds)
+def test_dead_relu_layer_permutation_is_bitwise_equivariant(seed):
+    """Network-level regression: permuting a dead ReLU layer leaves the next layer's pre-activations
+    (signed zeros) and every later value bit for bit unchanged, and permutes the gradients."""
+    arch, params, x, t, rng = _dead_relu_net(seed)
+    perm = rng.permutation(arch.sizes[1])
+    moved = permute_hidden(arch, params, 1, perm)
+    a, b = forward(arch, params, x), forward(arch, moved, x)
+    for za, zb in zip(a.preacts[1:], b.preacts[1:]):
+        assert za.tobytes() == zb.tobytes()
+    _, g = loss_and_grad(arch, params, x, t)
+    _, g_perm = loss_and_grad(arch, moved, x, t)
+    assert _same_bits(permute_hidden(arch, g, 1, perm), g_perm)
+
+
+def test_signed_zero_oracle_rejects_a_sort_that_scrambles_zero_signs(monkeypatch):
+    """Mutant kernel: the old one, with a sort that scrambles zero signs by position (every zero takes
+    the sign of the first zero in the unsorted input; numpy's vectorised sort does something of the kind
+    on this machine, not on all), made deterministic so the mutation is seen everywhere."""
+    original = np.sort
+
+    def scrambling_sort(a, axis=-1):
+        out = original(a, axis=axis)
+        zeros = a == 0
+        first = np.take_along_axis(np.signbit(a), np.argmax(zeros, axis=axis)[..., None], axis=axis)
+        return np.where(out == 0, np.where(first, -0.0, 0.0).astype(out.dtype), out)
+
+    def old_canonical_sum(terms, axis=-1):
+        terms = np.moveaxis(np.asarray(terms), axis, -1)
+        return np.add.accumulate(scrambling_sort(terms, axis=-1), axis=-1)[..., -1]
+
+    terms = np.array([[0.0, -0.0, -0.0]])
+    assert kernels.canonical_sum(terms).tobytes() == kernels.canonical_sum(terms[:, ::-1]).tobytes()
+    monkeypatch.setattr(kernels, "canonical_sum", old_canonical_sum)
+    assert kernels.canonical_sum(terms).tobytes() != kernels.canonical_sum(terms[:, ::-1]).tobytes()
+    with pytest.raises(AssertionError):
+        test_dead_relu_layer_permutation_is_bitwise_equivariant.hypothesis.inner_test(seed=0)
 
 
 def test_exact_and_blas_kernels_agree_to_rounding():
