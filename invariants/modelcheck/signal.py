@@ -38,7 +38,9 @@ input is constant on the probe (reported by the structural checks); measured at 
 is left out too (a small or zero head is deliberate and is judged by the constant-tensor check) — its
 input, the last hidden representation, is part of the stack when inputs are measured.  A class whose
 backward moments are zero in part (a zero-γ branch, a zero head: the structural checks explain zeros) is
-skipped for the backward direction, with a summary line.
+skipped for the backward direction, with a summary line — except when the zeros are every member below
+the nonzero ones and those decay beyond the band towards them: the gradient underflowed, vanishing below
+the floating-point range, an error (figure ``underflow_at``).
 
 **Threshold.**  Per class, ``T = log(m_last / m_first)`` (forward; backward the same on the gradient, first
 relative to last, so a negative value is a gradient vanishing towards the input).  An exponential trend
@@ -188,6 +190,31 @@ def _stack(view: ModelView, sigs: list[Signal], ms: _Measure) -> list[Signal]:
     return [s for s in not_emb if s.name != (out_node.name if out_node else None) and s.forward_moment > 0 and varies(s.z)]
 
 
+def _underflow(key: str, members: list[Signal], back: list[float | None], stack: list[Signal], pos: dict[str, int],
+               ms: _Measure, note_ratio: float, error_ratio: float) -> tuple[str, str, dict[str, Any]] | None:
+    """The backward trend of a class whose gradient decays beyond the noise band and then is exactly 0 in
+    every member below (towards the input) the nonzero ones: it vanished below the floating-point range,
+    an error (issue 17: a 200-layer tanh MLP whose gradients fall by 10^95 was called healthy because the
+    zeros skipped the trend).  ``None`` when the zeros have another shape (scattered zeros come from
+    structure, e.g. zero-initialized branches, which the structural checks report) or the nonzero members
+    show no decay beyond the band."""
+    live = [(s, b) for s, b in zip(members, back) if b is not None and b > 0]
+    zeros = [s.name for s, b in zip(members, back) if b == 0]
+    if len(live) < MIN_CLASS or len(zeros) + len(live) != len(members):
+        return None
+    if max(pos[z] for z in zeros) > pos[live[0][0].name]:
+        return None
+    names = [s.name for s, _ in live]
+    band = _band(ms, stack, pos[names[0]], pos[names[-1]])
+    sev, text, fig = _trend(key, names, [b for _, b in live], band, ms, note_ratio, error_ratio, "backward")
+    if sev is None or fig["log_change"] > 0:
+        return None
+    text += (f", then exactly 0 at the {len(zeros)} layer{'s' if len(zeros) > 1 else ''} below ({zeros[0]}"
+             f"{' ... ' + zeros[-1] if len(zeros) > 1 else ''}): the gradient underflows, it vanishes below the "
+             "floating-point range")
+    return ERROR, text, {**fig, "underflow_at": zeros}
+
+
 def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0) -> tuple[list[Finding], dict | None]:
     """Findings and the per-layer profile (``None`` without a probe); see the module docstring.
 
@@ -250,7 +277,12 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
             results["backward"].append(bwd)
             entry["backward"] = bwd[2]
         elif any(b == 0 for b in back):
-            zero_back.append(key)
+            underflow = _underflow(key, members, back, stack, pos, ms, note_ratio, error_ratio)
+            if underflow is None:
+                zero_back.append(key)
+            else:
+                results["backward"].append(underflow)
+                entry["backward"] = underflow[2]
         per_class[key] = entry
     summary["classes"] = per_class
     for direction, kind in (("forward", "signal-forward"), ("backward", "signal-backward")):

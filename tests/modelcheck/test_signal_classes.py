@@ -65,6 +65,45 @@ def test_zero_backward_class_is_skipped_with_a_summary_line():
     assert not findings and "zero" in summary["backward_summary"]
 
 
+def test_a_gradient_that_underflows_to_zero_through_depth_is_an_error():
+    """Known-bad: E[g²] falls 1e-2 per block through 12 blocks and is exactly 0 in the 4 below (the
+    gradient underflowed): an error that says so.  Known-good: the same zeros with no decay above them
+    (a stop-gradient, a frozen stem) and zeros scattered among nonzero members (zero-initialized branches)
+    are not compared, as before."""
+    decay = [(f"blocks.{b}.fc", 1.0, 0.0 if b < 4 else 1e-2 ** (16 - b), 64) for b in range(16)]
+    findings, summary = signal(_view(decay + [("head", 1.0, 1.0, 64)]))
+    (f,) = findings
+    assert (f.kind, f.severity) == ("signal-backward", "error")
+    assert "underflows" in f.message and "below the floating-point range" in f.message
+    assert f.figures["underflow_at"] == [f"blocks.{b}.fc" for b in range(4)]
+    flat = [(f"blocks.{b}.fc", 1.0, 0.0 if b < 4 else 1e-2, 64) for b in range(16)]
+    findings, summary = signal(_view(flat + [("head", 1.0, 1.0, 64)]))
+    assert not findings and "zero" in summary["backward_summary"]
+    scattered = [(f"blocks.{b}.fc", 1.0, 0.0 if b % 2 else 1e-2 ** (16 - b), 64) for b in range(16)]
+    findings, summary = signal(_view(scattered + [("head", 1.0, 1.0, 64)]))
+    assert not findings and "zero" in summary["backward_summary"]
+
+
+def test_a_deep_tanh_mlp_whose_gradient_underflows_is_unhealthy():
+    """Real torch model (issue 17): 90 tanh layers at σ_w² = 0.05 — χ₁ ≈ 0.05 per layer, so float32
+    gradients underflow to exactly 0 near the input while the forward signal sits at its bias fixed point."""
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from invariants.modelcheck import check_model
+
+    torch.manual_seed(0)
+    layers = []
+    for _ in range(90):
+        lin = nn.Linear(16, 16)
+        nn.init.normal_(lin.weight, std=(0.05 / 16) ** 0.5)
+        nn.init.normal_(lin.bias, std=0.1)
+        layers += [lin, nn.Tanh()]
+    report = check_model(nn.Sequential(*layers, nn.Linear(16, 4)), input_shape=(16,))
+    under = [f for f in report.findings if "underflow_at" in f.figures]
+    assert under and under[0].severity == "error", [f.message for f in report.findings]
+
+
 # ------------------------------------------------------------------------------------------ torch probe
 
 
