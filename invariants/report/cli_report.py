@@ -1,6 +1,6 @@
 """The ``invariants report`` subcommand: generate the documentation site's pages and figures.
 
-``invariants report [--out DIR] [--audit FRAMEWORK]... [--check] [--quiet]``
+``invariants report [--out DIR] [--audit FRAMEWORK]... [--check] [--force] [--quiet]``
 
 Runs every claim's evidence, draws the figures and writes the generated pages under ``DIR`` (default
 ``docs``); see :mod:`invariants.report.site` for the files.  ``--audit FRAMEWORK`` (repeatable, or
@@ -8,9 +8,14 @@ Runs every claim's evidence, draws the figures and writes the generated pages un
 otherwise the audit pages are rendered from the stored data.  ``--check`` writes nothing and reports
 the generated files whose committed version differs (PNG files: presence only).
 
+``DIR`` must be new, empty, or hold the manifest of an earlier ``invariants report``
+(:mod:`invariants.report.manifest`): files the manifest does not list, or that were edited since, are
+never overwritten or removed; anything else is refused (exit 2) before any work, unless ``--force``.
+
 Exit codes: 0 the pages are written (or, with ``--check``, up to date) and every piece of evidence
 passed; 1 some evidence failed (the pages are still written and show the failure) or ``--check``
-found differences; 2 usage error (matplotlib missing, unknown framework, unwritable ``DIR``).
+found differences; 2 usage error (matplotlib missing, unknown framework, unwritable ``DIR``, ``DIR`` or
+a file in it not written by ``invariants report``).
 
 Registered in :data:`invariants.cli.COMMANDS` through :func:`add_report`; errors are
 :mod:`invariants.core.errors` (the CLI maps them to exit codes), so this module does not import the CLI.
@@ -39,6 +44,9 @@ def add_report(subparsers: argparse._SubParsersAction) -> None:
                    "installed framework); without it, audit pages use the stored data")
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 and list the files that differ from what would be generated")
+    p.add_argument("--force", action="store_true",
+                   help="write into DIR even if it was not created by invariants report (no manifest) or holds "
+                   "files it did not write; overwrites the generated paths, removes nothing it did not write")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_report)
 
@@ -54,6 +62,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--out: {out!r} is not a directory")
     if args.check and not os.path.isdir(out):
         raise UsageError(f"--check: {out!r} does not exist")
+    if not args.check:
+        from pathlib import Path
+
+        from invariants.report import manifest
+        from invariants.report.site import is_generated
+
+        # refuse before minutes of evidence: a folder that is not ours is refused whatever the build holds
+        manifest.plan({}, Path(out), is_generated, force=args.force)
 
     err = sys.stderr
     start = time.perf_counter()
@@ -94,7 +110,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         return EXIT_OK if site.ok else EXIT_FINDINGS
 
     try:
-        changed, removed = write_site(site, out)
+        changed, removed = write_site(site, out, force=args.force)
     except OSError as exc:
         raise UsageError(f"--out: cannot write {out!r}: {exc.strerror or exc}") from exc
     n = len(site.report.outcomes)

@@ -1,7 +1,8 @@
 """Build the documentation site's generated files: run the evidence, draw the figures, write the pages.
 
 :func:`build_site` returns every generated file in memory (path relative to the docs folder ->
-bytes); :func:`write_site` writes them and removes stale generated files; :func:`compare_site` lists
+bytes); :func:`write_site` writes them and removes stale generated files, only ever touching files it
+wrote itself (the folder's manifest, :mod:`invariants.report.manifest`); :func:`compare_site` lists
 the files whose committed version differs (the docs-drift check).
 
 Generated (owned by ``invariants report``; everything else under the docs folder, e.g. ``javascripts/``,
@@ -345,25 +346,30 @@ def stale_files(site: Site, docs_dir: str | os.PathLike[str]) -> list[str]:
     return [p for p in _existing(Path(docs_dir)) if p not in site.files]
 
 
-def write_site(site: Site, docs_dir: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
-    """Write the generated files (only those whose content changed) and delete stale generated files.
+def write_site(site: Site, docs_dir: str | os.PathLike[str], force: bool = False) -> tuple[list[str], list[str]]:
+    """Write the generated files (only those whose content changed) and delete stale generated files,
+    touching only files ``invariants report`` wrote itself (:mod:`invariants.report.manifest`).
+
+    Args:
+        site: the build.
+        docs_dir: the docs folder: new, empty, or holding the manifest of an earlier ``report``.
+        force: write into a folder without a manifest and over files that are not ours (removes nothing
+            the manifest does not list).
 
     Returns:
         ``(changed, removed)``: relative paths written with new content, and deleted.
+
+    Raises:
+        NotOwned: (a :class:`~invariants.core.errors.UsageError`) the folder or a file to overwrite is
+            not ours and ``force`` is false; nothing is written then.
+        OSError: a file cannot be written.
     """
+    from invariants.report import manifest
+
     root = Path(docs_dir)
-    changed: list[str] = []
-    for rel, content in site.files.items():
-        path = root / rel
-        if path.is_file() and path.read_bytes() == content:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        changed.append(rel)
-    removed = stale_files(site, root)
-    for rel in removed:
-        (root / rel).unlink()
-    return changed, removed
+    p = manifest.plan(site.files, root, is_generated, force=force)
+    manifest.write(site.files, root, p)
+    return list(p.write), list(p.remove)
 
 
 def compare_site(site: Site, docs_dir: str | os.PathLike[str]) -> list[str]:

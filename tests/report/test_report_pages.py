@@ -217,22 +217,69 @@ def fake_site(files):
 def test_write_site_removes_stale_generated_files_only(tmp_path):
     from invariants.report.site import compare_site, write_site
 
-    (tmp_path / "claims").mkdir()
-    (tmp_path / "claims" / "OLD-01.md").write_text("old")
-    (tmp_path / "javascripts").mkdir()
-    (tmp_path / "javascripts" / "x.js").write_text("static")
-    (tmp_path / "data" / "audit").mkdir(parents=True)
-    (tmp_path / "data" / "audit" / "torch.json").write_text("{}")
+    docs = tmp_path / "docs"
+    old = fake_site({"index.md": b"home\n", "claims/OLD-01.md": b"old\n"})
+    assert sorted(write_site(old, docs)[0]) == ["claims/OLD-01.md", "index.md"]
+    (docs / "javascripts").mkdir()
+    (docs / "javascripts" / "x.js").write_text("static")
+    (docs / "data" / "audit").mkdir(parents=True)
+    (docs / "data" / "audit" / "torch.json").write_text("{}")
+    (docs / "claims" / "mine.md").write_text("the user's own page")  # a generated name, not ours
     site = fake_site({"index.md": b"home\n", "claims/NEW-01.md": b"new\n", "figures/f.png": b"png"})
-    assert sorted(compare_site(site, tmp_path)) == ["missing claims/NEW-01.md", "missing figures/f.png",
-                                                    "missing index.md", "stale claims/OLD-01.md"]
-    changed, removed = write_site(site, tmp_path)
-    assert sorted(changed) == ["claims/NEW-01.md", "figures/f.png", "index.md"] and removed == ["claims/OLD-01.md"]
-    assert (tmp_path / "javascripts" / "x.js").exists() and (tmp_path / "data" / "audit" / "torch.json").exists()
-    assert compare_site(site, tmp_path) == []
-    (tmp_path / "figures" / "f.png").write_bytes(b"other pixels")  # PNG: presence only
-    (tmp_path / "index.md").write_text("edited by hand\n")
-    assert compare_site(site, tmp_path) == ["differs index.md"]
+    assert sorted(compare_site(site, docs)) == ["missing claims/NEW-01.md", "missing figures/f.png",
+                                                "stale claims/OLD-01.md", "stale claims/mine.md"]
+    changed, removed = write_site(site, docs)
+    assert sorted(changed) == ["claims/NEW-01.md", "figures/f.png"] and removed == ["claims/OLD-01.md"]
+    assert (docs / "javascripts" / "x.js").exists() and (docs / "data" / "audit" / "torch.json").exists()
+    assert (docs / "claims" / "mine.md").read_text() == "the user's own page"
+    assert compare_site(site, docs) == ["stale claims/mine.md"]
+    (docs / "figures" / "f.png").write_bytes(b"other pixels")  # PNG: presence only
+    (docs / "index.md").write_text("edited by hand\n")
+    assert compare_site(site, docs) == ["differs index.md", "stale claims/mine.md"]
+
+
+def test_report_never_writes_into_a_folder_it_did_not_create(tmp_path):
+    """Known-bad input: a user's docs/ (issue 16: index.md overwritten, claims/mine.md deleted).  Nothing is
+    written without --force; with --force only the generated paths are written and nothing is removed."""
+    from invariants.report.manifest import MANIFEST, NotOwned
+    from invariants.report.site import write_site
+
+    docs = tmp_path / "docs"
+    (docs / "claims").mkdir(parents=True)
+    (docs / "index.md").write_text("my project\n")
+    (docs / "claims" / "mine.md").write_text("mine\n")
+    site = fake_site({"index.md": b"home\n", "claims/A-01.md": b"a\n"})
+    with pytest.raises(NotOwned, match="was not created by invariants report.*1 of its files would be overwritten"):
+        write_site(site, docs)
+    assert (docs / "index.md").read_text() == "my project\n" and not (docs / MANIFEST).exists()
+    assert not (docs / "claims" / "A-01.md").exists()
+    changed, removed = write_site(site, docs, force=True)
+    assert sorted(changed) == ["claims/A-01.md", "index.md"] and removed == []
+    assert (docs / "claims" / "mine.md").read_text() == "mine\n"
+    # an empty folder is fine without force
+    (tmp_path / "empty").mkdir()
+    assert write_site(site, tmp_path / "empty")[0]
+
+
+def test_report_keeps_pages_edited_since_it_wrote_them(tmp_path):
+    from invariants.report.manifest import NotOwned
+    from invariants.report.site import write_site
+
+    docs = tmp_path / "docs"
+    write_site(fake_site({"index.md": b"home\n", "claims/OLD-01.md": b"old\n"}), docs)
+    (docs / "index.md").write_text("edited by hand\n")
+    (docs / "claims" / "OLD-01.md").write_text("edited too\n")
+    new = fake_site({"index.md": b"home 2\n"})
+    with pytest.raises(NotOwned, match="did not write or that were edited since \\(index.md\\)"):
+        write_site(new, docs)
+    changed, removed = write_site(new, docs, force=True)
+    assert changed == ["index.md"] and removed == []  # the edited stale page stays
+    assert (docs / "claims" / "OLD-01.md").read_text() == "edited too\n"
+    # a foreign manifest is not ours either
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / ".invariants-report.json").write_text('{"generator": "someone else", "files": {}}')
+    with pytest.raises(NotOwned, match="not written by invariants report"):
+        write_site(new, tmp_path / "other")
 
 
 def _run_cli(argv, monkeypatch, site):
@@ -273,6 +320,27 @@ def test_report_command_usage_errors(tmp_path, monkeypatch):
     not_dir.write_text("x")
     assert _run_cli(["--out", str(not_dir)], monkeypatch, site).startswith("usage: --out")
     assert _run_cli(["--out", str(tmp_path / "absent"), "--check"], monkeypatch, site).startswith("usage: --check")
+
+
+def test_report_command_refuses_a_users_folder_before_any_work(tmp_path, monkeypatch):
+    from invariants.report import site as site_mod
+
+    (tmp_path / "index.md").write_text("mine\n")
+
+    def build(*a, **k):
+        raise AssertionError("the evidence ran before the folder was checked")
+
+    monkeypatch.setattr(site_mod, "build_site", build)
+    parser = argparse.ArgumentParser(prog="invariants")
+    from invariants.report import cli_report
+
+    cli_report.add_report(parser.add_subparsers())
+    args = parser.parse_args(["report", "--out", str(tmp_path)])
+    from invariants.core.errors import UsageError
+
+    with pytest.raises(UsageError, match="--force"):
+        args.func(args)
+    assert _run_cli(["--out", str(tmp_path), "--force", "-q"], monkeypatch, fake_site({"index.md": b"h\n"})) == 0
 
 
 def test_unknown_audit_framework_is_a_usage_error(tmp_path):
