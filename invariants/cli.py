@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 from typing import Callable, Sequence
@@ -352,7 +353,8 @@ def _input_shapes(values: "list[str] | None"):
 
     def shape(text: str, whole: str) -> tuple[int, ...]:
         try:
-            out = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
+            # every piece between separators must be an integer: "4,x7" is malformed, not (4, 7)
+            out = tuple(int(s) for s in re.split(r"[,x]", text.strip()))
             if not out or any(s < 1 for s in out):
                 raise ValueError
         except ValueError:

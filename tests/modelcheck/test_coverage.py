@@ -108,6 +108,8 @@ def test_nan_weight_is_a_named_error_not_a_crash(capsys):
     (["coverage_models:with_tokens", "--framework", "keras"], "keras"),
     (["coverage_models:with_tokens", "--min-coverage", "1.5"], "--min-coverage"),
     (["coverage_models:with_tokens", "--input-shape", "8,32", "--input-shape", "input_ids=4,4"], "--input-shape"),
+    (["coverage_models:with_tokens", "--input-shape", "4,x7"], "--input-shape"),  # not (4, 7)
+    (["coverage_models:with_tokens", "--input-shape", "4,,7"], "--input-shape"),
 ])
 def test_bad_input_or_crash_exits_2_in_one_line(argv, words, capsys):
     code, _, err = run_cli(capsys, *argv)
