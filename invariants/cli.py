@@ -65,7 +65,28 @@ def _add_verify(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="no progress and no table; only failed evidence is printed",
     )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        metavar="N",
+        type=_positive_int("--jobs"),
+        default=None,
+        help="worker processes, one claim per task (default: one per CPU; the results are the same for any N)",
+    )
     p.set_defaults(func=_cmd_verify)
+
+
+def _positive_int(flag: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+        return value
+
+    return parse
 
 
 def _load_claims(only: Sequence[str] = ()):
@@ -113,7 +134,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     progress = None if args.quiet else Progress(sys.stderr)
     try:
-        report = run_claims(claims, progress=progress)
+        report = run_claims(claims, progress=progress, jobs=args.jobs)
     finally:
         if progress is not None:
             progress.close()

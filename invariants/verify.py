@@ -1,6 +1,8 @@
 """Run claims' evidence and collect the outcome.
 
-:func:`run_claims` runs every evidence function of every claim, in order, timing each claim.  An
+:func:`run_claims` runs every evidence function of every claim, timing each claim, in one process or
+(``jobs > 1``) in worker processes, one claim per task; the report lists the claims in the order given
+either way, and the results are the same because every piece of evidence is deterministic.  An
 evidence function that raises (or returns something other than an
 :class:`~invariants.claims.registry.EvidenceResult`) becomes a *failed* result whose detail names the
 exception; nothing propagates out of the runner except ``KeyboardInterrupt``.
@@ -20,7 +22,11 @@ JSON contract of :meth:`VerifyReport.to_dict` (``ok`` equals ``passed``, added w
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
@@ -144,17 +150,78 @@ def run_claim(claim: Claim) -> ClaimOutcome:
     return ClaimOutcome(claim=claim, results=results, seconds=time.perf_counter() - start)
 
 
-def run_claims(claims: Iterable[Claim], progress: ProgressCallback | None = None) -> VerifyReport:
-    """Run the evidence of each claim in order; report progress through ``progress`` if given."""
+#: modules whose threads make forking the process unsafe (their runtimes warn or can deadlock): with one of
+#: them imported, :func:`run_claims` runs serially
+FORK_UNSAFE = ("torch", "jax", "tensorflow", "mlx")
+
+# the claims of the current parallel run, set before the pool forks so workers inherit them
+_FORKED: list[Claim] = []
+
+
+def _run_forked(index: int) -> tuple[list[EvidenceResult], float]:
+    outcome = run_claim(_FORKED[index])
+    return [result for _, result in outcome.results], outcome.seconds
+
+
+def parallel_jobs(jobs: int | None, n_claims: int) -> int:
+    """Worker processes :func:`run_claims` uses: ``jobs`` (``None``: the CPUs this process may use),
+    at most one per claim, and 1 where forking is unavailable or unsafe (no ``fork`` start method, or a
+    module of :data:`FORK_UNSAFE` already imported).
+
+    Raises:
+        ValueError: ``jobs`` < 1.
+    """
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if jobs is None:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if "fork" not in multiprocessing.get_all_start_methods() or any(m in sys.modules for m in FORK_UNSAFE):
+        return 1
+    return max(1, min(jobs, n_claims))
+
+
+def run_claims(claims: Iterable[Claim], progress: ProgressCallback | None = None, jobs: int | None = 1) -> VerifyReport:
+    """Run the evidence of each claim; report progress through ``progress`` if given.
+
+    Args:
+        claims: the claims, in the order the report lists them.
+        progress: called before and after each claim (in completion order when parallel).
+        jobs: worker processes (``None``: one per CPU); see :func:`parallel_jobs` for when it falls back
+            to 1.  Workers are forked, so they run the very claim objects given (registered or not).
+
+    Raises:
+        ValueError: ``jobs`` < 1.
+    """
     claims = list(claims)
     total = len(claims)
-    outcomes: list[ClaimOutcome] = []
     start = time.perf_counter()
-    for index, claim in enumerate(claims, start=1):
-        if progress is not None:
-            progress(index, total, claim, None)
-        outcome = run_claim(claim)
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(index, total, claim, outcome)
-    return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start)
+    workers = parallel_jobs(jobs, total)
+    if workers == 1:
+        outcomes: list[ClaimOutcome] = []
+        for index, claim in enumerate(claims, start=1):
+            if progress is not None:
+                progress(index, total, claim, None)
+            outcome = run_claim(claim)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(index, total, claim, outcome)
+        return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start)
+
+    global _FORKED
+    _FORKED = claims
+    done: dict[int, ClaimOutcome] = {}
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {pool.submit(_run_forked, i): i for i in range(total)}
+            for count, future in enumerate(as_completed(futures), start=1):
+                i = futures[future]
+                results, seconds = future.result()
+                claim = claims[i]
+                if progress is not None:
+                    progress(count, total, claim, None)
+                done[i] = ClaimOutcome(claim=claim, results=list(zip(claim.evidence, results)), seconds=seconds)
+                if progress is not None:
+                    progress(count, total, claim, done[i])
+    finally:
+        _FORKED = []
+    return VerifyReport(outcomes=[done[i] for i in range(total)], total_seconds=time.perf_counter() - start)

@@ -212,3 +212,62 @@ print(after == before, outside_after != outside_before)
 """)
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True"], out.stdout + out.stderr
+
+
+# ------------------------------------------------------------------------------------------ parallel runs
+
+
+def _slow(seconds: float, value: int) -> Evidence:
+    def fn():
+        import time
+
+        time.sleep(seconds)
+        return EvidenceResult(value % 2 == 0, f"value {value}, pid-independent")
+
+    return Evidence("property", f"slow {value}", fn)
+
+
+def _raises() -> Evidence:
+    def fn():
+        raise RuntimeError("boom in a worker")
+
+    return Evidence("property", "raises", fn)
+
+
+def _strip(report: VerifyReport) -> dict:
+    d = report.to_dict()
+    d.pop("total_seconds")
+    for c in d["claims"]:
+        c.pop("seconds")
+    return d
+
+
+def test_parallel_run_equals_the_serial_one_in_the_order_given(monkeypatch):
+    """Known-good: forked workers give the serial report, claims in the order given although the first
+    finishes last; a failing and a raising piece of evidence come back as in a serial run."""
+    from invariants import verify
+
+    monkeypatch.setattr(verify, "FORK_UNSAFE", ())  # these claims touch no threaded runtime
+    claims = [make_claim("T-SLOW-01", _slow(0.3, 2)), make_claim("T-ODD-01", _slow(0.0, 3)),
+              make_claim("T-RAISE-01", ok(), _raises()), make_claim("T-OK-01", ok("fine"))]
+    seen = []
+    parallel = run_claims(claims, progress=lambda i, n, c, o: seen.append((i, c.id, o is None)), jobs=2)
+    serial = run_claims(claims, jobs=1)
+    assert _strip(parallel) == _strip(serial)
+    assert [o.claim.id for o in parallel.outcomes] == ["T-SLOW-01", "T-ODD-01", "T-RAISE-01", "T-OK-01"]
+    assert "boom in a worker" in parallel.outcomes[2].results[1][1].detail
+    assert len(seen) == 8 and seen[-1][0] == 4 and seen[-1][1] == "T-SLOW-01"  # completion order
+
+
+def test_parallel_jobs_falls_back_to_one_process_where_forking_is_unsafe(monkeypatch):
+    import sys
+
+    from invariants import verify
+
+    monkeypatch.setattr(verify, "FORK_UNSAFE", ("a_threaded_runtime",))
+    monkeypatch.setitem(sys.modules, "a_threaded_runtime", object())
+    assert verify.parallel_jobs(4, 10) == 1
+    monkeypatch.delitem(sys.modules, "a_threaded_runtime")
+    assert verify.parallel_jobs(4, 3) == 3 and verify.parallel_jobs(None, 1) == 1
+    with pytest.raises(ValueError, match="jobs must be >= 1"):
+        verify.parallel_jobs(0, 3)
