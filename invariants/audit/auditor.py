@@ -244,6 +244,14 @@ def skipped_result(target: str, message: str) -> AuditResult:
     return AuditResult(target, None, (), None, None, None, None, None, 0, [], None, SKIPPED, message)
 
 
+def empty_result(subject: Subject) -> AuditResult:
+    """The result of a tensor with no values (a layer with a zero size, ``dense(0,4)``): ``skipped``, never
+    a pass (nothing was checked) and never an error (the layer is legal, e.g. ``torch.nn.Linear(0, 4)``)."""
+    return AuditResult(subject.name, subject.layer.describe() if subject.layer else None, tuple(subject.shape),
+                       subject.textbook_fans(), subject.framework_fans, subject.expect.describe(), None, None, 0, [],
+                       None, SKIPPED, f"0 values: nothing to audit (shape {tuple(subject.shape)})", call=subject.call)
+
+
 # ------------------------------------------------------------------------------------------ laws
 
 
@@ -565,7 +573,7 @@ def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
     runs: list[Battery] = []
     for s in subjects:
         check_size(s.shape, cfg, s.name)
-        for u in audit_units(s):
+        for u in audit_units(s) if numel(s.shape) else ():  # 0 values: no checks (empty_result)
             runs += unit_batteries(u.expected, u.documented)
     budget = family_budget(cfg.total_alpha, runs, cfg.alpha_cap)
     return budget.per_check, budget.m
@@ -575,6 +583,8 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
     """Audit one subject (all its blocks); raises :class:`BadInitializer` on bad sampler output."""
     t0 = time.perf_counter()
     check_size(subject.shape, cfg, subject.name)
+    if not numel(subject.shape):
+        return [empty_result(subject)]
     units = audit_units(subject)
     per_draw = {u.name: numel(u.shape) for u in units}
     n_draws = cfg.min_draws

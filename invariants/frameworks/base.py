@@ -40,10 +40,10 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from invariants.core.errors import FrameworkUnavailable
+from invariants.core.errors import BadInput, FrameworkUnavailable
 from invariants.frameworks.errors import BadModel, FrameworkMissing
 from invariants.frameworks.model import ModelParts, ModelView, unpack_model
-from invariants.frameworks.subjects import Block, Expectation, Sampler, Subject, load_callable
+from invariants.frameworks.subjects import Block, Expectation, Sampler, Subject, load_callable, shape_rule
 from invariants.layers import TORCH, Layer, Layout, fans_from_shape
 
 
@@ -70,12 +70,16 @@ class Framework:
             mapping packed with it); ``""``: the model holds its parameters.
         second_is_input: the model holds its parameters, so the second element of a ``(model, x)`` pair
             is the example input (torch, Keras, Equinox, MLX; :meth:`model_parts`).
+        computes_fans: the framework's initializers compute fans themselves by the layout's rule (so a
+            bare call on a :class:`~invariants.layers.Kernel` follows that rule: a documented deviation);
+            ``False`` for ``numpy``, whose callables are the user's own.
     """
 
     name: ClassVar[str] = ""
     import_name: ClassVar[str] = ""
     requirements: ClassVar[tuple[str, ...]] = ()
     layout: ClassVar[Layout] = TORCH
+    computes_fans: ClassVar[bool] = True
     callable_modules: ClassVar[tuple[str, ...]] = ()
     model_form: ClassVar[str] = ""
     order: ClassVar[int] = 100
@@ -185,19 +189,31 @@ class Framework:
         return layer.shape(self.layout)
 
     def framework_fans(self, shape: tuple[int, ...]) -> tuple[int, int] | None:
-        """The fans the framework's own fan function computes for a weight of ``shape`` (``None`` below
-        2 dims).  Default: the layout's documented rule, :func:`invariants.layers.fans_from_shape`."""
-        return fans_from_shape(shape, self.layout) if len(shape) >= 2 else None
+        """The fans the framework's own fan function computes for a weight of ``shape`` (``None`` where it
+        computes none: below 2 dims, unless the layout's ``small_fans``).  Default: the layout's documented
+        rule, :func:`invariants.layers.fans_from_shape`."""
+        try:
+            return fans_from_shape(shape, self.layout)
+        except BadInput:
+            return None
 
     def blocks(self, layer: Layer) -> tuple[Block, ...]:
         """Packed blocks (gates, q/k/v) of ``layer``'s weight in this layout."""
         return tuple(Block(n, idx, layer.block_layer()) for n, idx in layer.block_index(self.layout))
 
     def subject_for(self, fn: Callable[..., Any], layer: Layer, expect: Expectation, target: str) -> Subject:
-        """An audit subject for a user callable on ``layer`` (used by ``invariants.audit.initializer``)."""
+        """An audit subject for a user callable on ``layer`` (used by ``invariants.audit.initializer``); a
+        :class:`~invariants.layers.Kernel` whose framework fans differ from its textbook fans gets the
+        framework's shape rule as its documented rule (:func:`~invariants.frameworks.subjects.shape_rule`).
+
+        Raises:
+            BadInput: a fan-based ``expect`` on a layer with no fans here (a vector in torch or JAX).
+        """
         shape = self.shape(layer)
+        fans = self.framework_fans(shape)
+        documented = shape_rule(layer, expect, self.layout, fans, self.computes_fans)
         return Subject(target=target, param="", layer=layer, shape=shape, sampler=self.wrap(fn, shape),
-                       expect=expect, framework_fans=self.framework_fans(shape), blocks=self.blocks(layer))
+                       expect=expect, documented=documented, framework_fans=fans, blocks=self.blocks(layer))
 
     # ---------------------------------------------------------------- models
     def owns_model(self, obj: Any) -> bool:

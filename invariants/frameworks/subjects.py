@@ -18,9 +18,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from invariants.core.errors import BadInput
 from invariants.core.imports import import_attribute
 from invariants.frameworks.errors import BadInitializer
-from invariants.layers import Layer
+from invariants.layers import Kernel, Layer, Layout
 from invariants.specs import Spec
 
 #: A sampler: ``seed -> array``; a different seed gives an independent draw, the same seed the same one.
@@ -132,6 +133,45 @@ class Subject:
 
     def textbook_fans(self) -> tuple[int, int] | None:
         return self.layer.textbook_fans() if self.layer is not None else None
+
+
+# ---------------------------------------------------------------------------------------- fan rules
+
+
+def shape_rule(layer: Layer, expect: Expectation, layout: Layout, framework_fans: tuple[int, int] | None,
+               computes_fans: bool = True) -> Documented | None:
+    """What a framework's own fan rule means for a fan-based ``expect`` on ``layer`` (a user callable's audit).
+
+    - A layer without textbook fans (:class:`~invariants.layers.Vector`, :class:`~invariants.layers.Scalar`)
+      is held to the fans the framework computes on its shape (Keras: ``(n, n)``); where it computes none
+      (torch, JAX/Flax, MLX refuse below 2 dims) no fan-based spec applies, and the audit is refused.
+    - A :class:`~invariants.layers.Kernel` whose framework fans differ from its textbook fans: a bare call
+      of a framework initializer reads the shape, not the kernel's axes (``layout.fan_rule``), so that
+      is a documented deviation (``Documented`` on the framework fans), not a fault.  Only for a framework
+      whose initializers compute fans themselves (``computes_fans``; not ``numpy``, whose callables are
+      the user's own).
+
+    Returns:
+        the :class:`Documented` rule, or ``None``.
+
+    Raises:
+        BadInput: a fan-based spec, no fans given, none from the layer and none from the framework; one
+            line naming the framework's reason, e.g. ``torch computes no fans for a tensor with fewer than
+            2 dims (torch.nn.init._calculate_fan_in_and_fan_out raises ValueError)``.
+    """
+    if not getattr(expect.spec, "uses_fans", False) or expect.fans is not None:
+        return None
+    textbook = layer.textbook_fans()
+    if textbook is None and framework_fans is None:
+        why = layout.no_fans if computes_fans else "the framework computes none"
+        raise BadInput(f"{expect.describe()} is fan-based and {layer} has no fans: a {len(layer.shape(layout))}-D "
+                       f"tensor connects nothing (no textbook fans) and {why}; expect a fixed law instead "
+                       "(zeros, ones, normal(std=...), uniform(a,b))")
+    if (isinstance(layer, Kernel) and computes_fans and framework_fans is not None and textbook is not None
+            and tuple(framework_fans) != tuple(textbook) and layout.fan_rule):
+        return Documented(expect.spec, layout.fan_rule, fans=tuple(framework_fans),  # type: ignore[arg-type]
+                          label=f"{expect.describe()} on the {layout.name} shape-rule fans {tuple(framework_fans)}")
+    return None
 
 
 # ---------------------------------------------------------------------------------------- helpers

@@ -19,11 +19,19 @@ layer                         textbook (fan_in, fan_out)      notes
 ``qkv(E)`` / ``lstm(in, H)``  per block: ``(E, E)`` /         packed projections (3 blocks) and RNN
 ``gru`` / ``rnn``             ``(in, H)``                     gates (4, 3, 1 blocks): each block is
                                                               audited as its own matrix
+``kernel(shape, in_axes,      ``(∏in·rf, ∏out·rf)``           multi-axis (einsum) kernel; ``rf`` =
+out_axes)``                                                   product of the axes in neither list
+``vector(n)`` / ``scalar()``  none                            a bias / norm scale / 0-D tensor; a
+                                                              fan-based spec uses the framework's
+                                                              fans (Keras ``(n, n)``), if any
 ============================  ==============================  ======================================
 
+Sizes may be 0 (``dense(0,4)``, legal in torch): such a layer has no values; the auditor reports it
+as skipped ("0 values: nothing to audit") and ``check-model`` lists the tensor as skipped ("0 elements").
+
 **Layer kinds** are types: one frozen dataclass per kind (:class:`Dense`, :class:`Conv`,
-:class:`ConvTranspose`, :class:`Depthwise`, :class:`Embedding`, :class:`Bilinear`, and the packed
-:class:`QKV`, :class:`LSTM`, :class:`GRU`, :class:`RNN`), each with its textbook fans and its text
+:class:`ConvTranspose`, :class:`Depthwise`, :class:`Embedding`, :class:`Bilinear`, :class:`Kernel`,
+:class:`Vector`, :class:`Scalar`, and the packed :class:`QKV`, :class:`LSTM`, :class:`GRU`, :class:`RNN`), each with its textbook fans and its text
 form (``str(layer)``; :func:`parse_layer` reads it back through the registry
 :data:`LAYER_TYPES`).
 
@@ -36,19 +44,21 @@ Sources: the measured table in ``shared/reference/initializer-conventions.md`` �
 """
 from __future__ import annotations
 
-from invariants.layers.base import LAYER_TYPES, Args, InOut, Layer, positive_int, register
+from invariants.layers.base import LAYER_TYPES, Args, InOut, Layer, positive_int, register, size_int
 from invariants.layers.bilinear import Bilinear
 from invariants.layers.conv import Conv, ConvTranspose, Depthwise, GroupedConv, Spatial
 from invariants.layers.dense import Dense
 from invariants.layers.embedding import Embedding
+from invariants.layers.kernel import Kernel
 from invariants.layers.layout import (JAX, KERAS, LAYOUTS, TORCH, Layout, as_layout, fans_from_shape,
                                       shape_fan_candidates)
 from invariants.layers.packed import GRU, LSTM, QKV, RECURRENT, RNN, Gates, Packed
 from invariants.layers.text import parse_layer
+from invariants.layers.vector import Scalar, Unconnected, Vector
 
 __all__ = [
     "Args", "Bilinear", "Conv", "ConvTranspose", "Dense", "Depthwise", "Embedding", "GRU", "Gates",
-    "GroupedConv", "InOut", "JAX", "KERAS", "LAYER_TYPES", "LAYOUTS", "LSTM", "Layer", "Layout", "Packed", "QKV", "RECURRENT",
-    "RNN", "Spatial", "TORCH", "as_layout", "fans_from_shape", "parse_layer", "positive_int", "register",
-    "shape_fan_candidates",
+    "GroupedConv", "InOut", "JAX", "KERAS", "Kernel", "LAYER_TYPES", "LAYOUTS", "LSTM", "Layer", "Layout", "Packed",
+    "QKV", "RECURRENT", "RNN", "Scalar", "Spatial", "TORCH", "Unconnected", "Vector", "as_layout", "fans_from_shape",
+    "parse_layer", "positive_int", "register", "shape_fan_candidates", "size_int",
 ]

@@ -6,6 +6,7 @@ text form accepts (:func:`register`); :func:`invariants.layers.text.parse_layer`
 """
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, ClassVar, TypeVar
@@ -46,8 +47,22 @@ def positive_int(v: object, what: str) -> int:
     Raises:
         BadInput: ``"{what} must be an integer >= 1, got {v!r}"``.
     """
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-        raise BadInput(f"{what} must be an integer >= 1, got {v!r}")
+    return _int_at_least(v, what, 1)
+
+
+def size_int(v: object, what: str) -> int:
+    """``v`` as an ``int`` when it is an integer >= 0: a layer size, where 0 is legal (``torch.nn.Linear(0, 4)``
+    builds a ``(4, 0)`` weight with no values; the auditor and ``check-model`` skip it as "0 values").
+
+    Raises:
+        BadInput: ``"{what} must be an integer >= 0, got {v!r}"``.
+    """
+    return _int_at_least(v, what, 0)
+
+
+def _int_at_least(v: object, what: str, low: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+        raise BadInput(f"{what} must be an integer >= {low}, got {v!r}")
     return int(v)
 
 
@@ -128,10 +143,11 @@ class Layer:
         raise NotImplementedError
 
     def validate_sizes(self, *names: str) -> None:
-        """Check ``in_features``, ``out_features`` and the fields ``names`` are integers >= 1 (stored as
-        ``int``); for ``__post_init__``. Raises BadInput naming the first bad one."""
+        """Check ``in_features``, ``out_features`` and the size fields ``names`` are integers >= 0 (stored as
+        ``int``; 0 is a legal layer with no values); for ``__post_init__``. Raises BadInput naming the
+        first bad one."""
         for what in ("in_features", "out_features") + names:
-            object.__setattr__(self, what, positive_int(getattr(self, what), what))
+            object.__setattr__(self, what, size_int(getattr(self, what), what))
 
     # ---------------------------------------------------------------------- semantics
     @property
@@ -149,10 +165,17 @@ class Layer:
         """``K`` = product of the kernel size (1 for non-conv layers)."""
         return 1
 
-    def textbook_fans(self) -> tuple[int, int]:
+    def textbook_fans(self) -> tuple[int, int] | None:
         """(fan_in, fan_out) from connectivity (Glorot & Bengio 2010 §4.2; He et al. 2015 §2.2):
-        inputs feeding one output unit, outputs fed by one input unit; per block when packed."""
+        inputs feeding one output unit, outputs fed by one input unit; per block when packed.  ``None``
+        for a tensor that connects nothing (:class:`~invariants.layers.vector.Vector`,
+        :class:`~invariants.layers.vector.Scalar`: a bias or norm scale has no fans)."""
         return self.in_features, self.out_features
+
+    @property
+    def n_values(self) -> int:
+        """Number of values of the weight (0 for a layer with a zero size, e.g. ``dense(0,4)``)."""
+        return math.prod(self.shape("torch"))
 
     def axis_sizes(self) -> dict[str, int | tuple[int, ...]]:
         """Size of each axis symbol a :class:`~invariants.layers.layout.Layout` can place:
@@ -161,6 +184,12 @@ class Layer:
         g = self.groups
         return {"out": max(1, len(self.blocks)) * self.out_features, "in": self.in_features,
                 "out/g": self.out_features // g, "in/g": self.in_features // g, "k": ()}
+
+    def own_axes(self) -> tuple[tuple[str, int], ...] | None:
+        """``((symbol, size), ...)`` per weight axis when the layer fixes its axes itself, the same in every
+        layout (:class:`~invariants.layers.kernel.Kernel`: the text states the shape); ``None``: the
+        :class:`~invariants.layers.layout.Layout` places them."""
+        return None
 
     # ---------------------------------------------------------------------- per layout
     def shape(self, layout: "str | Layout" = "torch") -> tuple[int, ...]:
@@ -212,7 +241,7 @@ class InOut(Layer):
     recurrent gate matrices).
 
     Raises:
-        BadInput: a size < 1.
+        BadInput: a size < 0 (0 is legal: a layer with no values).
     """
 
     in_features: int

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from invariants.layers.base import Args, Layer, positive_int, register
+from invariants.layers.base import Args, Layer, register
 
 
 @register("bilinear")
@@ -17,7 +17,7 @@ class Bilinear(Layer):
     """``bilinear(in_features, in2, out_features)``.
 
     Raises:
-        BadInput: a size < 1.
+        BadInput: a size < 0 (0 is legal: a layer with no values).
     """
 
     in_features: int
@@ -33,7 +33,7 @@ class Bilinear(Layer):
     def from_args(cls, args: Args) -> "Bilinear":
         args.options()
         i1, i2, o = args.ints(3, "in1, in2, out")
-        return cls(i1, positive_int(i2, "in2"), o)
+        return cls(i1, i2, o)
 
     def textbook_fans(self) -> tuple[int, int]:
         return self.in_features * self.in2, self.out_features

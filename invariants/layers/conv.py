@@ -79,7 +79,7 @@ class GroupedConv(Spatial):
     :class:`Conv` and :class:`ConvTranspose`; text ``{kind}{nd}d(C_in,C_out,k=..[,groups=G][,stride=s])``).
 
     Raises:
-        BadInput: a size < 1, no kernel, or groups not dividing both channel counts.
+        BadInput: a channel count < 0, groups < 1, no kernel, or groups not dividing both channel counts.
     """
 
     in_features: int
@@ -89,7 +89,8 @@ class GroupedConv(Spatial):
     stride: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        self.validate_sizes("groups")
+        self.validate_sizes()
+        object.__setattr__(self, "groups", positive_int(self.groups, "groups"))
         self._check_spatial()
 
     @classmethod
@@ -131,7 +132,8 @@ class Depthwise(Spatial):
     (``in_features = C``, ``out_features = m·C``).
 
     Raises:
-        BadInput: a size < 1, no kernel, or ``out_features`` not a multiple of ``in_features``.
+        BadInput: channels < 1 (they are the groups), ``out_features`` < 0, no kernel, or ``out_features``
+            not a multiple of ``in_features``.
     """
 
     in_features: int
@@ -143,6 +145,7 @@ class Depthwise(Spatial):
 
     def __post_init__(self) -> None:
         self.validate_sizes()
+        positive_int(self.in_features, "channels (the groups of a depthwise conv)")
         self._check_spatial()
 
     @property

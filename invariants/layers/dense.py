@@ -16,7 +16,7 @@ class Dense(InOut):
     """``dense(in_features, out_features)``: every output is a weighted sum of every input.
 
     Raises:
-        BadInput: a size < 1.
+        BadInput: a size < 0 (0 is legal: a layer with no values).
     """
 
     kind: ClassVar[str] = "dense"

@@ -18,7 +18,7 @@ class Embedding(InOut):
     its input is integer token ids, not a signal.
 
     Raises:
-        BadInput: a size < 1.
+        BadInput: a size < 0 (0 is legal: a layer with no values).
     """
 
     kind: ClassVar[str] = "embedding"

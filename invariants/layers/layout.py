@@ -41,10 +41,10 @@ from invariants.laws import as_matrix
 if TYPE_CHECKING:  # pragma: no cover
     from invariants.layers.base import Layer
 
-#: axis symbols a layout may use (see the module docstring)
-AXES = ("out", "in", "out/g", "in/g", "k", "in2")
+#: axis symbols a layout may use (see the module docstring; ``batch``: a kernel's batch axis)
+AXES = ("out", "in", "out/g", "in/g", "k", "in2", "batch")
 #: weight roles a layout places axes for (a layer class's ``kind``)
-ROLES = ("dense", "conv", "conv_transpose", "depthwise", "packed", "embedding", "bilinear")
+ROLES = ("dense", "conv", "conv_transpose", "depthwise", "packed", "embedding", "bilinear", "vector", "scalar")
 
 Axes = tuple[str, ...]
 
@@ -61,9 +61,15 @@ class Layout:
         embedding: ``(V, D)`` table axes.
         bilinear: bilinear weight axes; ``None``: the layout has no bilinear layers.
         fan_axes: ``(in_axis, out_axis)`` of the framework's fan rule (negative counts from the end).
+        vector, scalar: a 1-D ``(n,)`` and a 0-D ``()`` tensor (the same in every built-in layout).
+        small_fans: whether the fan rule gives fans below 2 dims: ``(n, n)`` for ``(n,)`` and ``(1, 1)``
+            for ``()`` (Keras ``compute_fans``); otherwise :meth:`fans` raises with :attr:`no_fans`.
+        no_fans: why the framework computes no fans below 2 dims, with the source (one clause).
+        fan_rule: the fan rule in words, with its source (the reference of a documented deviation of a
+            :class:`~invariants.layers.kernel.Kernel`, whose axes no shape rule reads).
 
     Raises:
-        UsageError: an unknown axis symbol, or a role without exactly one output axis.
+        UsageError: an unknown axis symbol, or a role without exactly one output axis (none for ``scalar``).
     """
 
     name: str
@@ -75,6 +81,11 @@ class Layout:
     embedding: Axes = ("in", "out")
     bilinear: Axes | None = None
     fan_axes: tuple[int, int] = (1, 0)
+    vector: Axes = ("out",)
+    scalar: Axes = ()
+    small_fans: bool = False
+    no_fans: str = "the framework computes no fans for a tensor with fewer than 2 dims"
+    fan_rule: str = ""
 
     def __post_init__(self) -> None:
         if self.depthwise is None:
@@ -86,9 +97,9 @@ class Layout:
             if axes is None:
                 continue
             bad = [a for a in axes if a not in AXES]
-            if bad or sum(a in ("out", "out/g") for a in axes) != 1:
+            if bad or sum(a in ("out", "out/g") for a in axes) != (role != "scalar"):
                 raise UsageError(f"layout {self.name!r}: {role} axes {axes} need symbols from {AXES} "
-                                 "with exactly one of 'out', 'out/g'")
+                                 "with exactly one of 'out', 'out/g' (none for a scalar)")
 
     # ---------------------------------------------------------------------- per layer
     def role(self, layer: "Layer") -> Axes:
@@ -107,11 +118,17 @@ class Layout:
 
     def axes(self, layer: "Layer") -> tuple[str, ...]:
         """One symbol per weight axis of ``layer`` (``k`` repeated per spatial dim). Raises as :meth:`role`."""
+        own = layer.own_axes()
+        if own is not None:
+            return tuple(a for a, _ in own)
         sizes = layer.axis_sizes()
         return tuple(s for a in self.role(layer) for s in ((a,) * len(sizes["k"]) if a == "k" else (a,)))  # type: ignore[arg-type]
 
     def shape(self, layer: "Layer") -> tuple[int, ...]:
         """Weight shape of ``layer`` in this layout. Raises BadInput as :meth:`role`."""
+        own = layer.own_axes()
+        if own is not None:
+            return tuple(n for _, n in own)
         sizes = layer.axis_sizes()
         return tuple(n for a in self.role(layer) for n in (sizes[a] if a == "k" else (sizes[a],)))  # type: ignore[union-attr]
 
@@ -138,7 +155,8 @@ class Layout:
             else:
                 dims.append(n)
                 names.append("o" if a.startswith("out") else "i" if a.startswith("in") and a != "in2" else a)
-        front = [names.index(s) for s in ("g", "o") if s in names]
+        # unit index = (group, batch axes, output axes) in that order; the rest keeps its axis order
+        front = [d for s in ("g", "batch", "o") for d, name in enumerate(names) if name == s]
         order = front + [d for d in range(len(names)) if d not in front]
         return w.reshape(dims).transpose(order).reshape(layer.out_features, -1)
 
@@ -161,12 +179,17 @@ class Layout:
         """The framework's fan rule on a bare shape: ``(shape[i]·rf, shape[o]·rf)`` with
         ``(i, o) = fan_axes`` and ``rf`` the product of the other dims.
 
+        Below 2 dims: ``(n, n)`` / ``(1, 1)`` when :attr:`small_fans` (Keras), else none.
+
         Raises:
-            BadInput: fewer than 2 dims.
+            BadInput: fewer than 2 dims and no :attr:`small_fans`: ``"{no_fans}; shape {shape}"``.
         """
         shape = tuple(int(s) for s in shape)
         if len(shape) < 2:
-            raise BadInput(f"fans need at least 2 dims, got shape {shape}")
+            if self.small_fans:
+                n = shape[0] if shape else 1
+                return n, n
+            raise BadInput(f"{self.no_fans}; shape {shape}")
         i, o = (a % len(shape) for a in self.fan_axes)
         rf = math.prod(s for d, s in enumerate(shape) if d not in (i, o))
         return shape[i] * rf, shape[o] * rf
@@ -183,12 +206,26 @@ class Layout:
         (``(shape[0], -1)`` in torch, ``(-1, shape[-1])`` in jax/keras; :func:`invariants.laws.as_matrix`)."""
         return as_matrix(v, self.unit_axis)
 
+#: the shape rule of JAX's ``_compute_fans`` (default axes) and of Keras' ``compute_fans`` without axes
+_LAST_TWO = "rf = prod(shape[:-2]), fan_in = shape[-2]*rf, fan_out = shape[-1]*rf"
+
 TORCH = Layout("torch", dense=("out", "in"), conv=("out", "in/g", "k"), conv_transpose=("in", "out/g", "k"),
-               bilinear=("out", "in", "in2"), fan_axes=(1, 0))
+               bilinear=("out", "in", "in2"), fan_axes=(1, 0),
+               no_fans="torch computes no fans for a tensor with fewer than 2 dims "
+                       "(torch.nn.init._calculate_fan_in_and_fan_out raises ValueError)",
+               fan_rule="torch.nn.init._calculate_fan_in_and_fan_out reads the shape, not the layer's axes: "
+                        "rf = prod(shape[2:]), fan_in = shape[1]*rf, fan_out = shape[0]*rf")
 JAX = Layout("jax", dense=("in", "out"), conv=("k", "in/g", "out"), conv_transpose=("k", "in", "out"),
-             fan_axes=(-2, -1))
+             fan_axes=(-2, -1),
+             no_fans="jax.nn.initializers computes no fans for a shape with fewer than 2 dims "
+                     "(_compute_fans raises ValueError with the default in_axis=-2)",
+             fan_rule="jax.nn.initializers._compute_fans with the default in_axis=-2, out_axis=-1 reads the shape, "
+                      f"not the layer's axes: {_LAST_TWO}")
 KERAS = Layout("keras", dense=("in", "out"), conv=("k", "in/g", "out"), conv_transpose=("k", "out", "in"),
-               depthwise=("k", "in", "out/g"), fan_axes=(-2, -1))
+               depthwise=("k", "in", "out/g"), fan_axes=(-2, -1), small_fans=True,
+               fan_rule="keras.initializers compute_fans called without input/output axes (a bare initializer "
+                        "call; EinsumDense passes its axes from keras 3.15) reads the shape: rank 1 (n, n), "
+                        f"rank 2 (shape[0], shape[1]), rank >= 3 {_LAST_TWO}")
 
 #: old layout names -> layouts (``numpy`` is the torch layout); framework code may still pass names
 LAYOUTS: dict[str, Layout] = {"torch": TORCH, "numpy": TORCH, "jax": JAX, "keras": KERAS}
@@ -220,6 +257,8 @@ def shape_fan_candidates(shape: Sequence[int]) -> list[tuple[str, int]]:
     """Labelled fans any shape-based convention could compute (for explaining a deviation)."""
     shape = tuple(int(s) for s in shape)
     out: list[tuple[str, int]] = []
+    if len(shape) == 1:
+        out.append((f"shape[0] = {shape[0]} (keras fans (n, n) of a 1-D shape)", shape[0]))
     if len(shape) >= 2:
         ti, to = TORCH.fans(shape)
         ji, jo = JAX.fans(shape)

@@ -43,7 +43,7 @@ class Gates(InOut, Packed):
     """``{text_name}(in_features, out_features=H)``: recurrent gate matrices (base of LSTM/GRU/RNN).
 
     Raises:
-        BadInput: a size < 1.
+        BadInput: a size < 0 (0 is legal: a layer with no values).
     """
 
     arg_names: ClassVar[str] = "input size, hidden size"

@@ -214,10 +214,10 @@ CASES = [
     # layer text
     ("layer-unknown", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "conv9d(1,2)"], "unknown layer"),
     ("layer-arity", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(5)"], "2 integer arguments"),
-    ("layer-0-size", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(0,5)"],
-     "in_features must be an integer >= 1, got 0"),
     ("layer-negative", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(5,-3)"],
-     "out_features must be an integer >= 1"),
+     "out_features must be an integer >= 0"),
+    ("layer-0-groups", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "conv2d(4,4,k=3,groups=0)"],
+     "groups must be an integer >= 1, got 0"),
     ("layer-not-integer", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(1.5,5)"],
      "expected an integer, got '1.5'"),
     ("layer-bad-groups", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "conv2d(32,64,k=3,groups=5)"],

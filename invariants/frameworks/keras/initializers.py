@@ -414,7 +414,8 @@ def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
     return sample
 
 def framework_fans(shape: tuple[int, ...]) -> tuple[int, int] | None:
-    return compute_fans(shape) if len(shape) >= 2 else None
+    """Keras' ``compute_fans`` on ``shape``: defined for every rank ((1, 1) for 0-D, (n, n) for 1-D)."""
+    return compute_fans(shape)
 
 def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
     return keras_expectation(fn)

@@ -14,6 +14,10 @@ from __future__ import annotations
 from invariants.layers import Layout
 
 MLX = Layout("mlx", dense=("out", "in"), conv=("out", "k", "in/g"), conv_transpose=("out", "k", "in"),
-             bilinear=("out", "in2", "in"), fan_axes=(-1, 0))
+             bilinear=("out", "in2", "in"), fan_axes=(-1, 0),
+             no_fans="mlx computes no fans for an array with fewer than 2 dims "
+                     "(mlx.nn.init._calculate_fan_in_fan_out raises ValueError)",
+             fan_rule="mlx.nn.init._calculate_fan_in_fan_out reads the shape, not the layer's axes: "
+                      "rf = prod(shape[1:-1]), fan_in = shape[-1]*rf, fan_out = shape[0]*rf")
 
 __all__ = ["MLX"]

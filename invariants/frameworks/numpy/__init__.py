@@ -18,6 +18,7 @@ class NumpyFramework(Framework):
     import_name = "numpy"
     requirements = ("numpy",)
     layout = TORCH
+    computes_fans = False  # the callables are the user's: no framework fan rule to document
     callable_modules = ("invariants.frameworks.numpy",)
     order = 0
     initializers_module = "invariants.frameworks.numpy.initializers"
