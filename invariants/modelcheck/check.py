@@ -13,7 +13,7 @@ from invariants.frameworks.model import NO_PROBE_REASON, RANDOM_ROLES, ModelView
 from invariants.frameworks.registry import framework_of, lookup
 from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
-from invariants.modelcheck.coverage import coverage, non_finite, without
+from invariants.modelcheck.coverage import coverage, empty, non_finite, without
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport
 from invariants.modelcheck.signal import signal
 from invariants.modelcheck.stream import check_streamed, streams
@@ -91,6 +91,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     if not probe:
         view.probe, view.probe_error = None, NO_PROBE_REASON
     findings: list[Finding] = []
+    view, zero = empty(view)  # 0-element tensors (nn.Linear(0, 4)): legal, nothing to check
     bad = non_finite(view)
     if bad:
         findings += [f for _, f in bad]
@@ -119,8 +120,8 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     probe_text = view.probe.input if view.probe is not None else f"none ({view.probe_error})"
     if view.probe is not None:
         probe_text = f"{view.probe.batch} inputs, {view.probe.input}"
-    cov = coverage(view, [p for p, _ in bad], min_coverage, probe, profile.max_values)
-    n_params = len(view.params) + len(bad)
+    cov = coverage(view, [p for p, _ in bad], min_coverage, probe, profile.max_values, zero)
+    n_params = len(view.params) + len(bad) + len(zero)
     n_values = view.n_values + sum(p.size for p, _ in bad)
     return ModelReport(view.name, view.framework, profile.name, findings, rows, summary, probe_text,
                        n_params, n_values, time.perf_counter() - t0, cov)

@@ -11,7 +11,9 @@ and the non-finite parameters it refuses to analyse further.
   zero-γ) and, for biases, the dead-unit rule (a unit outputs its bias);
 - a tensor holding NaN or infinite values: the ``non-finite`` error names it.
 
-**Not analysed** (listed with the reason): random-role tensors without layer semantics (a weight of a
+**Not analysed** (listed with the reason): tensors with 0 elements (a layer with a zero size, legal in
+torch: ``nn.Linear(0, 4)``; reason ``"0 elements"``; their layer's node goes too, since its units have
+no incoming weights to check), random-role tensors without layer semantics (a weight of a
 layer the extractor does not know: only the copy and constant checks read it, no fans, so no variance
 test) and ``other``-role tensors (class and position tokens, position tables, LayerScale γ, relative
 position bias tables: no layer semantics; only the copy check reads them).
@@ -58,6 +60,23 @@ def non_finite(view: ModelView) -> list[tuple[Param, Finding]]:
     return out
 
 
+#: the reason a tensor with no values is not analysed
+EMPTY_REASON = "0 elements"
+
+
+def empty(view: ModelView) -> tuple[ModelView, list[Skipped]]:
+    """``view`` without its 0-element tensors (and the nodes whose weight is one), and those tensors as
+    :class:`~invariants.modelcheck.report.Skipped` with reason :data:`EMPTY_REASON`.  The probe is kept
+    (it ran through them: a 0-input layer outputs its bias); the original view is unchanged."""
+    gone = [p for p in view.params if p.size == 0]
+    if not gone:
+        return view, []
+    names = {p.name for p in gone}
+    params = [p for p in view.params if p.name not in names]
+    nodes = [n for n in view.nodes if n.weight.name not in names]
+    return replace(view, params=params, nodes=nodes), [Skipped(p.name, 0, EMPTY_REASON) for p in gone]
+
+
 def without(view: ModelView, names: set[str]) -> ModelView:
     """A copy of ``view`` without the parameters ``names``, the nodes that use them and the probe
     (which ran through them); the original is unchanged."""
@@ -90,7 +109,7 @@ def reason(p: Param) -> str:
 
 
 def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVERAGE, probe_requested: bool = True,
-             max_values: int | None = None) -> Coverage:  # type: ignore[assignment]
+             max_values: int | None = None, empty: list[Skipped] = ()) -> Coverage:  # type: ignore[assignment]
     """The :class:`~invariants.modelcheck.report.Coverage` of a check of ``view`` (see the module docstring).
 
     Args:
@@ -100,10 +119,11 @@ def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVE
         probe_requested: ``False`` under ``--no-probe``.
         max_values: the profile's variance sample cap (a larger tensor is tested on a strided sample:
             listed as partial).
+        empty: the 0-element tensors taken out of it (:func:`empty`), listed as skipped.
     """
     node_weights = {id(n.weight) for n in view.nodes}
     tensors, values = len(bad), sum(p.size for p in bad)
-    skipped: list[Skipped] = []
+    skipped: list[Skipped] = list(empty)
     partial: list[Skipped] = []
     for p in view.params:
         if p.role in CONSTANT_ROLES or (p.role in RANDOM_ROLES and p.layer is not None):
@@ -125,8 +145,8 @@ def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVE
     if view.probe is None:
         signal = f"not checked: {view.probe_error or 'no probe pass'}"
     tied = {p.name: list(p.tied) for p in list(view.params) + list(bad) if p.tied}
-    return Coverage(tensors, len(view.params) + len(bad), values, total, skipped, signal, min_share, probe_requested,
-                    partial, tied)
+    return Coverage(tensors, len(view.params) + len(bad) + len(empty), values, total, skipped, signal, min_share,
+                    probe_requested, partial, tied)
 
 
-__all__ = ["CONSTANT_ROLES", "coverage", "non_finite", "reason", "without"]
+__all__ = ["CONSTANT_ROLES", "EMPTY_REASON", "coverage", "empty", "non_finite", "reason", "without"]

@@ -59,6 +59,7 @@ import numpy as np
 
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param, unpack_model
 from invariants.modelcheck import checks as C
+from invariants.modelcheck.coverage import EMPTY_REASON
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, Coverage, Finding, ModelReport, Skipped, TensorRow
 from invariants.modelcheck.variance import Match, Unit, constant_row, match, model_budget, units, variance_findings
@@ -116,7 +117,12 @@ class Streamer:
 
     def add(self, params: list[Param], node: Node | None, skipped: Iterable[tuple[str, int, str]] = (),
             tied: Iterable[tuple[str, str]] = ()) -> None:
-        """Check one module's parameters (``node``: its layer with output units, if any)."""
+        """Check one module's parameters (``node``: its layer with output units, if any); a 0-element
+        tensor is skipped (:data:`~invariants.modelcheck.coverage.EMPTY_REASON`) with its node."""
+        if any(p.size == 0 for p in params):
+            skipped = list(skipped) + [(p.name, 0, EMPTY_REASON) for p in params if p.size == 0]
+            params = [p for p in params if p.size]
+            node = None if node is not None and node.weight.size == 0 else node
         for name, n, reason in skipped:
             self.skipped.append(Skipped(name, n, reason))
             self.n_params += 1
