@@ -172,7 +172,9 @@ def check_catalogue_well_formed(framework: Framework) -> None:
         if s.documented is not None:
             assert s.documented.reference, f"{s.name}: documented rule without a reference"
         if s.framework_fans is not None:
-            assert len(s.shape) >= 2 and all(f > 0 for f in s.framework_fans), f"{s.name}: fans {s.framework_fans}"
+            # below 2 dims only a framework whose layout says so computes fans (Keras: (n, n), (1, 1))
+            assert (len(s.shape) >= 2 or framework.layout.small_fans) and all(f > 0 for f in s.framework_fans), \
+                f"{s.name}: fans {s.framework_fans}"
         for b in s.blocks:
             part = np.empty(s.shape, dtype=np.bool_)[b.index]
             assert part.size > 0, f"{s.name}[{b.name}]: block outside the tensor of shape {s.shape}"

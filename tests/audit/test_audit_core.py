@@ -119,7 +119,7 @@ def test_layer_details():
     assert fans_from_shape((3, 3, 1, 64), "jax") == (9, 576)
     blocks = parse_layer("qkv(4)").block_index("torch")
     assert [b[0] for b in blocks] == ["q", "k", "v"] and blocks[1][1][0] == slice(4, 8)
-    for bad in ("dense(1)", "conv2d(32,64)", "conv2d(3,4,k=3,groups=2)", "dense(0,3)", "foo(1,2)", "dense(a,b)"):
+    for bad in ("dense(1)", "conv2d(32,64)", "conv2d(3,4,k=3,groups=2)", "dense(-1,3)", "foo(1,2)", "dense(a,b)"):
         with pytest.raises(ValueError):
             parse_layer(bad)
 
