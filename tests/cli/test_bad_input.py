@@ -216,6 +216,18 @@ CASES = [
     ("layer-arity", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(5)"], "2 integer arguments"),
     ("layer-negative", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(5,-3)"],
      "out_features must be an integer >= 0"),
+    ("kernel-duplicate-axis", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer",
+                               "kernel(shape=(512,8,64),in_axes=(0,0),out_axes=(1,2))"], "in_axes: axis 0 is given twice"),
+    ("kernel-axis-out-of-range", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer",
+                                  "kernel(shape=(512,8,64),in_axes=(3,),out_axes=(1,2))"],
+     "in_axes: axis 3 is out of range for a 3-D kernel"),
+    ("kernel-overlapping-axes", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer",
+                                 "kernel(shape=(512,8,64),in_axes=(0,),out_axes=(0,2))"],
+     "axis 0 is in both in_axes and out_axes"),
+    ("kernel-no-shape", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "kernel(in_axes=(0,),out_axes=(1,))"],
+     "missing shape="),
+    ("vector-fan-based-numpy", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "vector(64)"],
+     "he_normal is fan-based and vector(64) has no fans"),
     ("layer-0-groups", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "conv2d(4,4,k=3,groups=0)"],
      "groups must be an integer >= 1, got 0"),
     ("layer-not-integer", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(1.5,5)"],
@@ -261,6 +273,10 @@ TORCH_CASES = [
     ("torch-integer-tensor", ["audit", f"{ME}:t_returns_int"], "returned dtype int64"),
     ("torch-nan", ["audit", f"{ME}:t_fills_nan"], "returned 30000 non-finite value(s)"),
     ("torch-raises", ["audit", f"{ME}:t_raises"], "t_raises raised RuntimeError: CUDA out of memory"),
+    # torch refuses fans below 2 dims: a fan-based expectation on a vector cannot be audited (the cause named)
+    ("torch-he-on-vector", ["audit", f"{ME}:t_half", "--layer", "vector(64)"],
+     "torch computes no fans for a tensor with fewer than 2 dims "
+     "(torch.nn.init._calculate_fan_in_and_fan_out raises ValueError)"),
     ("torch-identify-modifies-nothing", ["identify", f"{ME}:t_nothing"], "did not fill the tensor in place"),
 ]
 
