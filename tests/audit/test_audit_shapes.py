@@ -80,8 +80,7 @@ def test_keras_vector_uses_keras_fans():
     bad = audit.initializer(keras.initializers.RandomUniform(-math.sqrt(6), math.sqrt(6)), expect="he_uniform",
                             layer="vector(64)", framework="keras", config=CFG)
     (r,) = bad.results
-    assert r.verdict == "deviates" and "he_uniform on fans (64, 64)" in r.message and "ratio 63.8" in r.message, \
-        r.message
+    assert r.verdict == "deviates" and "he_uniform on fans (64, 64)" in r.message and r.ratio > 50, r.message
 
 
 def test_torch_vector_fixed_laws_audit_and_fan_based_refused():
