@@ -57,7 +57,7 @@ from invariants.frameworks.subjects import (  # noqa: E402
     check_array,
 )
 from invariants.frameworks.keras.model import param_layer  # noqa: E402
-from invariants.layers import KERAS, Dense, Layer, fans_from_shape, parse_layer  # noqa: E402
+from invariants.layers import KERAS, Layer, fans_from_shape, parse_layer  # noqa: E402
 from invariants.specs import (  # noqa: E402
     GLOROT_NORMAL,
     GLOROT_UNIFORM,
@@ -364,20 +364,17 @@ class KerasCatalogue(CatalogueBuilder):
         out.append(m("GRU(64)", lambda: kl.GRU(64), seq, "cell.bias", zeros, shape=(2, 192)))
         out.append(m("SimpleRNN(64)", lambda: kl.SimpleRNN(64), seq, "cell.kernel", glorot))
         out.append(m("SimpleRNN(64)", lambda: kl.SimpleRNN(64), seq, "cell.recurrent_kernel", Expectation(ORTHO)))
-        # MultiHeadAttention: EinsumDense kernels, which the model extractor gives no layer (their (512, 8, 64)
-        # shape is no dense weight it can take apart into units), so their textbook layer is stated here.
+        # MultiHeadAttention: EinsumDense kernels, whose layer the model extractor reads from the equation
+        # (kernel(shape=(512,8,64),in_axes=(0,),out_axes=(1,2)): textbook fans (512, 512)).
         # From 3.15 the fans use the einsum input/output axes.
         mha = "MultiHeadAttention(num_heads=8, key_dim=64)"
         mk = lambda: kl.MultiHeadAttention(num_heads=8, key_dim=64)  # noqa: E731
         qv = ((None, 4, 512), (None, 4, 512))
-        projection = Dense(512, 512)
         for proj in ("_query_dense", "_key_dense", "_value_dense"):
-            out.append(m(mha, mk, qv, f"{proj}.kernel", glorot, layer=projection, shape=(512, 8, 64),
-                         framework_fans=compute_fans((512, 8, 64), [0], [1, 2]),
+            out.append(m(mha, mk, qv, f"{proj}.kernel", glorot, framework_fans=compute_fans((512, 8, 64), [0], [1, 2]),
                          fan_candidates=(("fan_avg 18432 of the conv-style rank-3 fans (4096, 32768) (keras <= "
                                           "3.14)", 18432),)))
-        out.append(m(mha, mk, qv, "_output_dense.kernel", glorot, layer=projection, shape=(8, 64, 512),
-                     framework_fans=compute_fans((8, 64, 512), [0, 1], [2])))
+        out.append(m(mha, mk, qv, "_output_dense.kernel", glorot, framework_fans=compute_fans((8, 64, 512), [0, 1], [2])))
         out.append(m(mha, mk, qv, "_query_dense.bias", zeros, layer=None, shape=(8, 64)))
         out.append(m("LayerNormalization()", lambda: kl.LayerNormalization(), ((None, 32),), "gamma",
                      Expectation(ONES), shape=(32,)))

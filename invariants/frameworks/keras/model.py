@@ -4,8 +4,9 @@ Parameters are the *trainable* variables (BatchNorm moving statistics are state,
 each assigned to the innermost layer that owns it, named by ``variable.path``
 (``"sequential/dense/kernel"``).  Layer semantics by class: ``Dense`` (dense), ``Conv{1,2,3}D``
 (conv, groups from ``layer.groups``), ``DepthwiseConv{1,2}D`` (``(*k, C_in, m)``),
-``Conv{1,2,3}DTranspose`` (``(*k, C_out, C_in)``), ``Embedding``, ``EinsumDense`` (fans from its declared
-equation, e.g. ``MultiHeadAttention``'s ``(d, heads, head_dim)`` kernels), ``LSTM``/``GRU``/``SimpleRNN``
+``Conv{1,2,3}DTranspose`` (``(*k, C_out, C_in)``), ``Embedding``, ``EinsumDense`` (a
+:class:`~invariants.layers.Kernel` from its declared equation, e.g. ``MultiHeadAttention``'s
+``(d, heads, head_dim)`` kernels; a node whose units are the output's trailing axes), ``LSTM``/``GRU``/``SimpleRNN``
 cells (``kernel`` and ``recurrent_kernel`` packed along the last axis), normalization layers
 (``gamma``/``scale`` and ``beta``).  The activation of a node is its own ``activation`` argument, or
 an activation layer that directly follows it in a ``Sequential`` model.
@@ -35,7 +36,8 @@ choose_backend()  # before keras is imported: Keras' default backend (tensorflow
 
 import keras  # noqa: E402
 
-from invariants.layers import KERAS, RECURRENT, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer  # noqa: E402
+from invariants.layers import (KERAS, RECURRENT, Conv, ConvTranspose, Dense, Depthwise, Embedding, Kernel,  # noqa: E402
+                               Layer)
 from invariants.frameworks.model import (  # noqa: E402
     ModelView,
     Node,
@@ -43,7 +45,6 @@ from invariants.frameworks.model import (  # noqa: E402
     Probe,
     Signal,
     activation_key,
-    units_last,
     varies,
 )
 
@@ -69,42 +70,71 @@ def _flat_layers(model: Any) -> list[Any]:
     return out
 
 
-def einsum_fans(equation: str, shape: tuple[int, ...]) -> tuple[int, int] | None:
-    """Textbook ``(fan_in, fan_out)`` of an ``EinsumDense`` kernel from its declared equation
-    (``keras/src/layers/core/einsum_dense.py``, ``_analyze_split_string``: ``"input,kernel->output"``):
-    fan_in = product of the kernel axes contracted with the input (in the input spec, not in the output),
-    fan_out = product of the kernel axes that reach the output only; an axis in input, kernel and output
-    indexes independent matrices (per-head weights) and enters neither.  E.g. a multi-head attention
-    query kernel ``"abc,cde->abde"`` of shape ``(d, heads, head_dim)``: ``(d, heads·head_dim)``; its output
-    kernel ``"abcd,cde->abe"`` of shape ``(heads, head_dim, d)``: ``(heads·head_dim, d)``.  ``None`` when the
-    equation does not parse or does not match the shape.  (Keras' own initializers use the shape rule
-    ``compute_fans`` on the same kernel: the framework fans.)"""
+def einsum_kernel(equation: str, shape: tuple[int, ...]) -> tuple[Kernel, bool] | None:
+    """The :class:`~invariants.layers.Kernel` of an ``EinsumDense`` kernel from its declared equation
+    (``keras/src/layers/core/einsum_dense.py``, ``_analyze_split_string``: ``"input,kernel->output"``), and
+    whether its output units are the output's trailing axes (then it is a node).
+
+    Kernel axes in the input only are input axes (contracted), in the output only output axes; an axis in
+    input, kernel and output indexes independent matrices (per-head weights): a batch axis, in neither fan.
+    E.g. a multi-head attention query kernel ``"abc,cde->abde"`` of shape ``(d, heads, head_dim)``: fans
+    ``(d, heads·head_dim)``, units ``heads·head_dim`` (the output's last two axes); its output kernel
+    ``"abcd,cde->abe"`` of shape ``(heads, head_dim, d)``: ``(heads·head_dim, d)``.  The units are the
+    output's trailing axes when the output spec ends with the kernel's batch then output axes in the
+    kernel's order (the order :meth:`~invariants.layers.Kernel.unit_rows` gives).  ``None`` when the
+    equation does not parse or does not match the shape.  (Keras' own ``EinsumDense.build`` hands
+    ``VarianceScaling`` initializers ``input_axes`` = the input-only axes and ``output_axes`` = every
+    other axis, batch axes included: the framework fans.)"""
     eq = equation.replace(" ", "").replace("...", "")
     try:
         lhs, out = eq.split("->")
         inp, ker = lhs.split(",")
     except ValueError:
         return None
-    if len(ker) != len(shape) or not ker.isalpha():
+    if len(ker) != len(shape) or not ker.isalpha() or len(set(ker)) != len(ker):
         return None
-    fi = fo = 1
-    for axis, n in zip(ker, shape):
-        if axis in out and axis not in inp:
-            fo *= int(n)
-        elif axis not in out:
-            fi *= int(n)
-    return fi, fo
+    in_axes = tuple(i for i, a in enumerate(ker) if a not in out)
+    out_axes = tuple(i for i, a in enumerate(ker) if a in out and a not in inp)
+    batch = tuple(i for i, a in enumerate(ker) if a in out and a in inp)
+    if not in_axes or not out_axes:
+        return None
+    kernel = Kernel(tuple(int(n) for n in shape), in_axes, out_axes, batch)
+    units = "".join(ker[i] for i in batch + out_axes)
+    return kernel, out.endswith(units)
+
+
+def einsum_fans(equation: str, shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """Textbook ``(fan_in, fan_out)`` of an ``EinsumDense`` kernel (:func:`einsum_kernel`), ``None`` as there."""
+    k = einsum_kernel(equation, shape)
+    return k[0].textbook_fans() if k is not None else None
+
+
+def trailing_units(a: np.ndarray, n_units: int) -> np.ndarray:
+    """``a`` flattened to ``(M, n_units)`` when its trailing axes hold ``n_units`` entries (an ``EinsumDense``
+    output ``(B, T, heads, head_dim)``: units ``heads·head_dim``).
+
+    Raises:
+        ValueError: no run of trailing axes (short of the batch axis) has ``n_units`` entries.
+    """
+    a = np.asarray(a)
+    k, p = a.ndim, 1
+    while k > 1 and p < n_units:
+        k -= 1
+        p *= a.shape[k]
+    if p != n_units:
+        raise ValueError(f"output of shape {a.shape} has no trailing axes holding {n_units} units")
+    return a.reshape(-1, n_units)
 
 
 def _layer_of(l: Any, shape: tuple[int, ...]) -> tuple[Layer | None, str, bool]:
     """(layer semantics, weight role, whether it is a node) for layer ``l``'s main kernel.  An
-    ``EinsumDense`` kernel (any rank) is a dense map on its declared fans (:func:`einsum_fans`), kept in its
-    own shape: no node (its output units are not one axis)."""
+    ``EinsumDense`` kernel (any rank) is a :class:`~invariants.layers.Kernel` from its equation
+    (:func:`einsum_kernel`), a node when its units are the output's trailing axes."""
     if isinstance(l, KL.Dense) and len(shape) == 2:
         return Dense(shape[0], shape[1]), "weight", True
     if type(l).__name__ == "EinsumDense" and isinstance(getattr(l, "equation", None), str):
-        fans = einsum_fans(l.equation, shape)
-        return (Dense(*fans), "weight", False) if fans is not None else (None, "weight", False)
+        k = einsum_kernel(l.equation, shape)
+        return (k[0], "weight", k[1]) if k is not None else (None, "weight", False)
     if isinstance(l, KL.Embedding):
         return Embedding(shape[0], shape[1]), "embedding", True
     name = type(l).__name__
@@ -324,8 +354,8 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     for n in order:
         node = by_name[n]
         try:
-            signals.append(Signal(n, units_last(np.asarray(zs[n]), -1, node.n_units),
-                                  units_last(np.asarray(grads[n]), -1, node.n_units),
+            signals.append(Signal(n, trailing_units(np.asarray(zs[n]), node.n_units),
+                                  trailing_units(np.asarray(grads[n]), node.n_units),
                                   bool(inp[n]) if n in inp else None, *xin.get(n, (None,) * 4)))
         except ValueError:
             continue
