@@ -234,6 +234,36 @@ class Layer:
         raise NotImplementedError
 
 
+class Square(Layer):
+    """A layer given by one size (``side``) with ``in_features = out_features = side``, text
+    ``{text_name}(side)`` (base of the packed q/k/v projections and of vectors)."""
+
+    text_name: ClassVar[str] = ""
+    #: how the one argument is called in messages
+    arg_name: ClassVar[str] = "size"
+
+    @classmethod
+    def from_args(cls, args: Args) -> "Square":
+        args.options()
+        (n,) = args.ints(1, cls.arg_name)
+        return cls(n)  # type: ignore[call-arg]
+
+    def __str__(self) -> str:
+        return f"{self.text_name}({self.side})"
+
+    @property
+    def side(self) -> int:  # pragma: no cover - every square kind defines it
+        raise NotImplementedError
+
+    @property
+    def in_features(self) -> int:  # type: ignore[override]
+        return self.side
+
+    @property
+    def out_features(self) -> int:  # type: ignore[override]
+        return self.side
+
+
 @dataclass(frozen=True)
 class InOut(Layer):
     """A layer given by two sizes, text ``{text_name}(in_features,out_features)`` (base of

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from invariants.layers.base import Args, InOut, Layer, positive_int, register
+from invariants.layers.base import InOut, Layer, Square, positive_int, register
 from invariants.layers.dense import Dense
 
 
@@ -78,7 +78,7 @@ class RNN(Gates):
 
 @register("qkv")
 @dataclass(frozen=True)
-class QKV(Packed):
+class QKV(Square, Packed):
     """``qkv(E)``: packed query/key/value projections of width ``E`` (``in = out = E``).
 
     Raises:
@@ -87,27 +87,16 @@ class QKV(Packed):
 
     embed_dim: int
     text_name: ClassVar[str] = "qkv"
+    arg_name: ClassVar[str] = "embedding dim E"
     gates: ClassVar[tuple[str, ...]] = ("q", "k", "v")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "embed_dim", positive_int(self.embed_dim, "in_features"))
 
     @property
-    def in_features(self) -> int:  # type: ignore[override]
+    def side(self) -> int:
         return self.embed_dim
 
-    @property
-    def out_features(self) -> int:  # type: ignore[override]
-        return self.embed_dim
-
-    @classmethod
-    def from_args(cls, args: Args) -> "QKV":
-        args.options()
-        (e,) = args.ints(1, "embedding dim E")
-        return cls(e)
-
-    def __str__(self) -> str:
-        return f"qkv({self.embed_dim})"
 
 
 #: recurrent text name (``"lstm"``) -> gate-matrix class, for extractors that read the cell type

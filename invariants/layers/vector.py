@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from invariants.core.errors import BadInput
-from invariants.layers.base import Args, Layer, register, size_int
+from invariants.layers.base import Args, Layer, Square, register, size_int
 
 
 class Unconnected(Layer):
@@ -41,7 +41,7 @@ class Unconnected(Layer):
 
 @register("vector", "bias")
 @dataclass(frozen=True)
-class Vector(Unconnected):
+class Vector(Square, Unconnected):
     """``vector(n)``: a 1-D tensor of ``n`` values (a bias, a norm scale); ``in_features = out_features = n``.
 
     Raises:
@@ -50,27 +50,16 @@ class Vector(Unconnected):
 
     size: int
     kind: ClassVar[str] = "vector"
+    text_name: ClassVar[str] = "vector"
     plural: ClassVar[str] = "vectors (1-D tensors)"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "size", size_int(self.size, "size"))
 
     @property
-    def in_features(self) -> int:  # type: ignore[override]
+    def side(self) -> int:
         return self.size
 
-    @property
-    def out_features(self) -> int:  # type: ignore[override]
-        return self.size
-
-    @classmethod
-    def from_args(cls, args: Args) -> "Vector":
-        args.options()
-        (n,) = args.ints(1, "size")
-        return cls(n)
-
-    def __str__(self) -> str:
-        return f"vector({self.size})"
 
 
 @register("scalar")

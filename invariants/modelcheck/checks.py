@@ -215,10 +215,17 @@ def _dead_rows(node: Node) -> np.ndarray:
 
 
 def _is_branch(view: ModelView, node: Node) -> bool | None:
-    """Whether a parallel path carries the signal past ``node`` (the next node's input still varies)."""
+    """Whether a parallel path carries the signal past ``node`` (the next node's input still varies).
+
+    ``None`` (unknown) when the next node reads the very input ``node`` reads (the same ``E[x²]``, to the
+    bit): a parallel projection such as attention's key after its query is no layer downstream, so its
+    input says nothing about a path past ``node``."""
     if view.probe is None:
         return None
     nxt = view.probe.next_after(node.name)
+    own = next((s for s in view.probe.signals if s.name == node.name), None)
+    if nxt is not None and own is not None and own.input_moment is not None and nxt.input_moment == own.input_moment:
+        return None
     if nxt is None or nxt.input_varies is None:
         return bool(view.probe.output_varies)
     return bool(nxt.input_varies)

@@ -5,8 +5,8 @@ and the non-finite parameters it refuses to analyse further.
 
 - random-role tensors (``weight``, ``embedding``, ``recurrent``) with layer semantics: the copy and
   constant checks, the variance table, and — when their layer has output units — the unit checks and
-  the signal profile (a tensor without a node, e.g. a packed QKV or a Keras ``EinsumDense`` kernel, is
-  listed as *partial*: the unit checks do not read it);
+  the signal profile (a tensor without a node, e.g. a packed QKV, or a Keras ``EinsumDense`` kernel whose
+  units are not the output's trailing axes, is listed as *partial*: the unit checks do not read it);
 - biases and norm scales/shifts: the constant / conventional-value checks (``unusual-constant``,
   zero-γ) and, for biases, the dead-unit rule (a unit outputs its bias);
 - a tensor holding NaN or infinite values: the ``non-finite`` error names it.

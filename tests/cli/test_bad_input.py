@@ -163,6 +163,8 @@ def t_raises(t):
 # ------------------------------------------------------------------------------ the catalogue
 
 EXPECT = ["--expect", "he_normal"]
+#: audit the numpy initializer ``ok`` as he_normal on the layer that follows
+ON_LAYER = ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer"]
 
 # (id, argv, words that must appear in the single stderr line)
 CASES = [
@@ -216,18 +218,14 @@ CASES = [
     ("layer-arity", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(5)"], "2 integer arguments"),
     ("layer-negative", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(5,-3)"],
      "out_features must be an integer >= 0"),
-    ("kernel-duplicate-axis", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer",
-                               "kernel(shape=(512,8,64),in_axes=(0,0),out_axes=(1,2))"], "in_axes: axis 0 is given twice"),
-    ("kernel-axis-out-of-range", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer",
-                                  "kernel(shape=(512,8,64),in_axes=(3,),out_axes=(1,2))"],
+    ("kernel-duplicate-axis", ON_LAYER + ["kernel(shape=(512,8,64),in_axes=(0,0),out_axes=(1,2))"],
+     "in_axes: axis 0 is given twice"),
+    ("kernel-axis-out-of-range", ON_LAYER + ["kernel(shape=(512,8,64),in_axes=(3,),out_axes=(1,2))"],
      "in_axes: axis 3 is out of range for a 3-D kernel"),
-    ("kernel-overlapping-axes", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer",
-                                 "kernel(shape=(512,8,64),in_axes=(0,),out_axes=(0,2))"],
+    ("kernel-overlapping-axes", ON_LAYER + ["kernel(shape=(512,8,64),in_axes=(0,),out_axes=(0,2))"],
      "axis 0 is in both in_axes and out_axes"),
-    ("kernel-no-shape", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "kernel(in_axes=(0,),out_axes=(1,))"],
-     "missing shape="),
-    ("vector-fan-based-numpy", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "vector(64)"],
-     "he_normal is fan-based and vector(64) has no fans"),
+    ("kernel-no-shape", ON_LAYER + ["kernel(in_axes=(0,),out_axes=(1,))"], "missing shape="),
+    ("vector-fan-based-numpy", ON_LAYER + ["vector(64)"], "he_normal is fan-based and vector(64) has no fans"),
     ("layer-0-groups", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "conv2d(4,4,k=3,groups=0)"],
      "groups must be an integer >= 1, got 0"),
     ("layer-not-integer", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(1.5,5)"],

@@ -235,7 +235,35 @@ def test_einsum_fans_from_the_declared_equation():
     assert einsum_fans("ab,bc->ac", (8, 5, 2)) is None and einsum_fans("nonsense", (2, 2)) is None
 
 
-def _keras_mha(zero_query: bool = False):
+@keras_only
+def test_einsum_kernel_axes_and_node():
+    """The kernel's axes from the equation; a node when the output ends with its (batch, out) axes."""
+    from invariants.frameworks.keras.model import einsum_kernel, trailing_units
+    from invariants.layers import Kernel
+
+    assert einsum_kernel("abc,cde->abde", (32, 4, 16)) == (Kernel((32, 4, 16), (0,), (1, 2)), True)
+    assert einsum_kernel("abcd,cde->abe", (4, 16, 32)) == (Kernel((4, 16, 32), (0, 1), (2,)), True)
+    assert einsum_kernel("bhd,hde->bhe", (4, 16, 8)) == (Kernel((4, 16, 8), (1,), (2,), (0,)), True)
+    assert einsum_kernel("abc,ced->abde", (32, 16, 4))[1] is False  # units (e, d) are the output's (d, e) reversed
+    assert trailing_units(np.zeros((2, 8, 4, 16)), 64).shape == (16, 64)
+    with pytest.raises(ValueError, match="no trailing axes holding 48 units"):
+        trailing_units(np.zeros((2, 8, 4, 16)), 48)
+
+
+@keras_only
+def test_keras_einsum_dense_dead_unit_is_named():
+    """Faulty: one query unit (head 1, dim 3 = unit 19) with all-zero incoming weights is found through the
+    EinsumDense node; correct: the healthy model has no unit findings and a signal row per projection."""
+    healthy = check_model(_keras_mha())
+    text = render_model(healthy)
+    assert not healthy.kinds() & {"dead-units", "interchangeable-units"}, text
+    assert "  query " in text.split("signal at init")[1] and "  attention_output " in text, text
+    bad = check_model(_keras_mha(dead_unit=True))
+    (f,) = [f for f in bad.findings if f.kind == "dead-units"]
+    assert "layer 'query'" in f.message and "output units 19" in f.message, f.message
+
+
+def _keras_mha(zero_query: bool = False, dead_unit: bool = False):
     from invariants.frameworks.keras import choose_backend
 
     choose_backend()
@@ -248,6 +276,10 @@ def _keras_mha(zero_query: bool = False):
     model = keras.Model(inp, keras.layers.Dense(10)(x))
     if zero_query:
         mha.query_dense.kernel.assign(np.zeros(mha.query_dense.kernel.shape, "float32"))
+    if dead_unit:
+        w = np.array(mha.query_dense.kernel.numpy())
+        w[:, 1, 3] = 0
+        mha.query_dense.kernel.assign(w)
     return model
 
 
