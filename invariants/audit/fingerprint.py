@@ -30,6 +30,7 @@ import numpy as np
 from invariants.frameworks.base import Framework
 from invariants.frameworks.subjects import check_array, seed_sequence
 from invariants.audit.auditor import AuditConfig, check_size, law_checks, needed_n
+from invariants.core.errors import BadInput
 from invariants.core.results import NOTE, Finding, describe
 from invariants.laws import FLATTENINGS, Law, as_matrix, flattening_name
 from invariants.layers import Layer, parse_layer
@@ -179,6 +180,10 @@ def identify(
     if isinstance(fn, str):
         fn = ad.load(fn)
     lays = [parse_layer(x) if isinstance(x, str) else x for x in (layers or DEFAULT_LAYERS)]
+    for lay in lays:  # the fan modes are told apart by variance ratios between layers: each needs fans and values
+        if lay.textbook_fans() is None or not lay.n_values or 0 in lay.textbook_fans():
+            raise BadInput(f"identify needs layers with fans and values; {lay} has "
+                           + ("no textbook fans" if lay.textbook_fans() is None else "a zero size"))
     fans = [lay.textbook_fans() for lay in lays]
     warning = ""
     if all(fi == fo for fi, fo in fans):

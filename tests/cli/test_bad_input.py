@@ -240,6 +240,10 @@ CASES = [
      "more than the audit limit"),
     ("astronomical-fan", ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer", "dense(99999999999999999999,1)"],
      "more than the audit limit"),
+    ("identify-vector", ["identify", f"{ME}:ok", "--layer", "vector(64)"],
+     "identify needs layers with fans and values; vector(64) has no textbook fans"),
+    ("identify-zero-size", ["identify", f"{ME}:ok", "--layer", "dense(0,4)"],
+     "identify needs layers with fans and values; dense(0,4) has a zero size"),
     ("identify-huge-layer", ["identify", f"{ME}:ok", "--layer", "conv2d(4096,4096,k=3)"], "more than the audit limit"),
     # frameworks
     ("framework-unknown", ["audit", f"{ME}:ok", "--expect", "he_normal", "--framework", "caffe"],
