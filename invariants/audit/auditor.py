@@ -533,7 +533,7 @@ def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence
     elif law.kind == "orthogonal":
         cands += orthogonal_candidates(law)
     elif law.kind in STRUCTURED_KINDS:
-        cands += structured_candidates(law, unit.shape)
+        cands += structured_candidates(law, unit.shape, pool)
     else:
         cands += generic_candidates(spec, law)
     x = pool.astype(np.float64, copy=False)

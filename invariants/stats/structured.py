@@ -13,7 +13,8 @@ probability at most ``p_cell`` per entry (:func:`invariants.stats.extremes.max_c
   same zero mask (``P <= C(D, 2) C(n, k)^-S``), (3) a position zeroed too often or too rarely: over the
   ``M`` slices with exactly ``k`` zeros each position's zero count is exactly ``Binomial(M, k/n)``
   (a slice's extra zeros come from its normal values, independent of where its ``k`` zeros were put, so
-  dropping those slices keeps the rest uniform), and ``P(max >= t or min <= u) <= n (P(B >= t) + P(B <= u))``.
+  dropping those slices keeps the rest uniform): the smallest of the ``2n`` exact binomial tail
+  probabilities of the largest and the smallest count, times ``2n`` (Bonferroni).
   A bound that cannot reach ``alpha`` (``C(n, k)`` small) gives an honest p-value near 1, never a guess.
 
 **Dirac / eye.**  :func:`pattern_test` compares every draw with the one allowed tensor
@@ -95,10 +96,10 @@ def _n_repeated(rows: np.ndarray) -> int:
 
 
 def position_balance_threshold(m: int, p: float, n: int, alpha: float) -> int:
-    """Smallest zero count ``t`` with ``n P(Binomial(m, p) >= t) <= alpha``: a position zeroed ``t`` times
+    """Smallest zero count ``t`` with ``2 n P(Binomial(m, p) >= t) <= alpha``: a position zeroed ``t`` times
     in ``m`` slices is flagged by the balance part of :func:`sparse_positions_test` at ``alpha``."""
     ts = np.arange(m + 2)
-    ok = np.flatnonzero(n * stats.binom.sf(ts - 1, m, p) <= alpha)
+    ok = np.flatnonzero(2 * n * stats.binom.sf(ts - 1, m, p) <= alpha)
     return int(ok[0]) if ok.size else m + 1
 
 
@@ -155,7 +156,8 @@ def sparse_positions_test(draws: Sequence[np.ndarray], sparsity: float, count_ax
     q = k / n
     counts = exact.sum(axis=0) if mm else np.zeros(n)
     hi, lo = int(counts.max()), int(counts.min())
-    p3 = min(1.0, n * (float(stats.binom.sf(hi - 1, mm, q)) + float(stats.binom.cdf(lo, mm, q)))) if mm else 1.0
+    # each position and each tail gives an exact (discrete, so conservative) p-value; 2n of them: Bonferroni
+    p3 = min(1.0, 2 * n * min(float(stats.binom.sf(hi - 1, mm, q)), float(stats.binom.cdf(lo, mm, q)))) if mm else 1.0
     parts = (p1, p2, p3)
     p = min(1.0, 3 * min(parts))
     rejects = sum(x <= alpha / 3 for x in parts)
@@ -203,13 +205,16 @@ _FACTORS = (("2", 2.0), ("1/2", 0.5), ("sqrt(2)", math.sqrt(2.0)), ("1/sqrt(2)",
             ("10", 10.0), ("1/10", 0.1))
 
 
-def structured_candidates(law: Law, shape: tuple[int, ...]) -> list[Candidate]:
+def structured_candidates(law: Law, shape: tuple[int, ...], pool: np.ndarray | None = None) -> list[Candidate]:
     """Laws a faulty structured initializer is likely to follow instead of ``law`` (a ``sparse``, ``dirac``
-    or ``eye`` law on ``shape``), each with its cause in words: for sparse, the std scaled, the zeros counted
-    along the other axis, one zero fewer per slice (floor for ceil), the density read as the sparsity, no
-    zeros at all; for dirac, the groups ignored (``groups=1``), and the gain scaled; for eye, the gain scaled.
+    or ``eye`` law on ``shape``), each with its cause in words: for sparse, the std scaled (by a common
+    factor, or to the std measured on the non-zero values of ``pool``), the zeros counted along the other
+    axis, one zero fewer per slice (floor for ceil), the density read as the sparsity, no zeros at all; for
+    dirac, the groups ignored (``groups=1``), and the gain scaled; for eye, the gain scaled.  Each is only a
+    candidate: the auditor names it only if its own checks pass.
     """
     out: list[Candidate] = []
+    values = None if pool is None else np.ravel(pool)[np.ravel(pool) != 0].astype(np.float64)
 
     def add(label: str, make: "Callable[[], Law]") -> None:
         try:
@@ -225,6 +230,11 @@ def structured_candidates(law: Law, shape: tuple[int, ...]) -> list[Candidate]:
             if f > 0:
                 add(f"non-zero std {std * f:.6g} (x {f_label}) instead of {std:.6g}",
                     lambda f=f: Law.sparse(law.sparsity, std * f, shape, axis, mean))
+        if values is not None and values.size > 1:
+            est = float(np.sqrt(np.mean(np.square(values - mean))))
+            if est > 0:
+                add(f"non-zero std {est:.4g} (measured; x {est / std:.3g}) instead of {std:.6g}",
+                    lambda: Law.sparse(law.sparsity, est, shape, axis, mean))
         other = "row" if axis == 0 else "column"
         add(f"zeros counted per {other} instead of per {'column' if axis == 0 else 'row'} "
             f"(ceil(s * {shape[1 - axis]}) in each {other})",
@@ -238,7 +248,13 @@ def structured_candidates(law: Law, shape: tuple[int, ...]) -> list[Candidate]:
     if law.kind == "dirac" and law.groups != 1:
         add(f"groups ignored: dirac with groups=1 instead of {law.groups} (one diagonal over all output channels)",
             lambda: Law.dirac(shape, 1, law.gain, law.unit_axis))
-    for f_label, f in _FACTORS:
+    factors = list(_FACTORS)
+    if values is not None and values.size:
+        common, counts = np.unique(values, return_counts=True)
+        measured = float(common[np.argmax(counts)])
+        if not math.isclose(measured, law.gain) and not any(math.isclose(measured, law.gain * f) for _, f in factors):
+            factors.append((f"{measured / law.gain:.4g}, measured", measured / law.gain))
+    for f_label, f in factors:
         g = law.gain * f
         if law.kind == "dirac":
             add(f"gain {g:.6g} (x {f_label}) instead of {law.gain:.6g}",
