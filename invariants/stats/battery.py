@@ -11,26 +11,26 @@ see :mod:`invariants.stats.budget`).
 
 The default checks (groups ``law`` and ``structure``), in the order they run and report:
 
-==================  ============================================  ==========================================
-check               applies to                                    source
-==================  ============================================  ==========================================
-``constant``        constant laws                                 :func:`~invariants.stats.structure.constant_test`
-``orthogonality``   orthogonal laws                               :func:`~invariants.stats.structure.orthogonality_test`
-``chi2_variance``   normal laws                                   :func:`~invariants.stats.variance.chi2_variance_test`
-``moment_variance`` uniform and truncated normal laws             :func:`~invariants.stats.moments.moment_variance_test`
-``mean``            continuous laws                               :func:`~invariants.stats.moments.mean_test`
-``support``         bounded laws (finite ``lo`` and ``hi``)       :func:`~invariants.stats.extremes.support_test`
-``extremes``        continuous laws                               :func:`~invariants.stats.extremes.extremes_test`
-``point_mass``      continuous laws                               :func:`~invariants.stats.extremes.point_mass_test`
-``ks_shape``        continuous laws                               :func:`~invariants.stats.shape.ks_test`
-``degenerate``      every law but constant (structure)            :func:`~invariants.stats.structure.degenerate_test`
-``identical_draws`` every law but constant (structure)            :func:`~invariants.stats.structure.identical_draws_test`
-``duplicates``      continuous laws (structure)                   :func:`~invariants.stats.structure.duplicates_test`
-``sparse_zeros``    sparse laws                                   :func:`~invariants.stats.structured.sparse_zeros_test`
-``sparse_positions`` sparse laws                                  :func:`~invariants.stats.structured.sparse_positions_test`
-``nonzero_*``       sparse laws: the normal law checks above      :func:`nonzero_checks` (on the non-zero values)
-``pattern``         dirac and eye laws                            :func:`~invariants.stats.structured.pattern_test`
-==================  ============================================  ==========================================
+====================  ==============================================  ==========================================================
+check                 applies to                                      source
+====================  ==============================================  ==========================================================
+``constant``          constant laws                                   :func:`~invariants.stats.structure.constant_test`
+``orthogonality``     orthogonal laws                                 :func:`~invariants.stats.structure.orthogonality_test`
+``chi2_variance``     normal laws                                     :func:`~invariants.stats.variance.chi2_variance_test`
+``moment_variance``   uniform and truncated normal laws               :func:`~invariants.stats.moments.moment_variance_test`
+``mean``              continuous laws                                 :func:`~invariants.stats.moments.mean_test`
+``support``           bounded laws (finite ``lo`` and ``hi``)         :func:`~invariants.stats.extremes.support_test`
+``extremes``          continuous laws                                 :func:`~invariants.stats.extremes.extremes_test`
+``point_mass``        continuous laws                                 :func:`~invariants.stats.extremes.point_mass_test`
+``ks_shape``          continuous laws                                 :func:`~invariants.stats.shape.ks_test`
+``degenerate``        every law but constant, dirac, eye (structure)  :func:`~invariants.stats.structure.degenerate_test`
+``identical_draws``   continuous and orthogonal laws (structure)      :func:`~invariants.stats.structure.identical_draws_test`
+``duplicates``        continuous laws (structure)                     :func:`~invariants.stats.structure.duplicates_test`
+``sparse_zeros``      sparse laws                                     :func:`~invariants.stats.structured.sparse_zeros_test`
+``sparse_positions``  sparse laws                                     :func:`~invariants.stats.structured.sparse_positions_test`
+``nonzero_*``         sparse laws: the normal law checks above        :func:`nonzero_checks` (on the non-zero values)
+``pattern``           dirac and eye laws                              :func:`~invariants.stats.structured.pattern_test`
+====================  ==============================================  ==========================================================
 
 So a normal law has 5 law checks, a uniform or truncated normal (finite bounds) 6, orthogonal and
 constant laws 1, a sparse law 7 (its non-zero values get the normal law's 5), dirac and eye laws 1; the
@@ -339,4 +339,4 @@ def family_budget(total_alpha: float, batteries: Iterable[Sized], cap: float | N
 
 
 __all__ = ["CHECKS", "GROUPS", "LAW", "STRUCTURE", "Battery", "Check", "FunctionCheck", "Sample", "battery",
-           "family_budget"]
+           "family_budget", "nonzero_values"]
