@@ -28,7 +28,7 @@ check                 applies to                                      source
 ``duplicates``        continuous laws (structure)                     :func:`~invariants.stats.structure.duplicates_test`
 ``sparse_zeros``      sparse laws                                     :func:`~invariants.stats.structured.sparse_zeros_test`
 ``sparse_positions``  sparse laws                                     :func:`~invariants.stats.structured.sparse_positions_test`
-``nonzero_*``         sparse laws: the normal law checks above        :func:`nonzero_checks` (on the non-zero values)
+``nonzero_*``         sparse laws: the normal law checks above        on :func:`nonzero_values` (results ``nonzero_<name>``)
 ``pattern``           dirac and eye laws                              :func:`~invariants.stats.structured.pattern_test`
 ====================  ==============================================  ==========================================================
 
