@@ -14,6 +14,10 @@ auditor's checks on every layer.  The best-supported spec is the first that pass
 order: named specs, snapped constants, estimated constants; if none passes, the one with the largest
 smallest p-value is reported as the closest, marked as not matching.
 
+Constant tensors, and structured ones (:func:`structured_specs`: ``eye``, ``dirac`` with its groups, ``sparse``
+with its zero count per row or column), are recognised by their exact pattern first, before orthogonal
+candidates: an identity matrix is orthogonal too, but it is the same tensor at every seed.
+
 Every check runs at ``alpha = min(alpha_cap, total_alpha / m)`` (Bonferroni), ``m`` the law checks the
 candidates may run on all layers together (:func:`candidate_batteries`, sized by
 :func:`invariants.stats.battery.battery`): a spec the initializer follows is reported as not matching
