@@ -241,7 +241,7 @@ def _on_nonzeros(check: Check) -> Check:
 
 def _pattern(law: "Law", s: Sample, a: float) -> CheckResult:
     shape = tuple(np.shape(s.draws[0])) if len(s.draws) else ()
-    return pattern_test(s.draws, structured_tensor(law, shape), law.label, a)
+    return pattern_test(s.draws, structured_tensor(law, shape), law.label, a, s.bits)
 
 
 _NORMAL = Law.normal(0.0, 1.0)

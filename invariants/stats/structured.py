@@ -18,7 +18,8 @@ probability at most ``p_cell`` per entry (:func:`invariants.stats.extremes.max_c
   A bound that cannot reach ``alpha`` (``C(n, k)`` small) gives an honest p-value near 1, never a guess.
 
 **Dirac / eye.**  :func:`pattern_test` compares every draw with the one allowed tensor
-(:func:`invariants.laws.structured_tensor`), entry by entry, in the draw's dtype: exact, p = 0 or 1.
+(:func:`invariants.laws.structured_tensor`), entry by entry: zeros exactly, the gain to the rounding of the
+draw's precision; p = 0 or 1.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from scipy import special, stats
 
 from invariants.laws import Law
 from invariants.stats.checks import CheckResult, decide
+from invariants.stats.extremes import mantissa_bits
 from invariants.stats.screen import Candidate
 from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, check_alpha, check_power
 
@@ -170,9 +172,12 @@ def sparse_positions_test(draws: Sequence[np.ndarray], sparsity: float, count_ax
 
 
 def pattern_test(draws: Sequence[np.ndarray], expected: np.ndarray, what: str,
-                 alpha: float = DEFAULT_ALPHA) -> CheckResult:
-    """Every draw equals ``expected`` (cast to the draw's dtype) entry by entry; ``statistic`` is the
-    number of wrong entries over all draws, p = 0 or 1.  ``what`` names the pattern in the detail.
+                 alpha: float = DEFAULT_ALPHA, bits: int | None = None) -> CheckResult:
+    """Every draw equals ``expected`` entry by entry: every entry that should be 0 is exactly 0, and every
+    other is the expected value to the rounding of the draw's precision (``|x - e| <= 2^-bits |e|``, ``bits``
+    the mantissa bits the values carry, :func:`invariants.stats.extremes.mantissa_bits`: a gain of 0.1 is
+    0.1 rounded to float32 or to bfloat16).  ``statistic`` is the number of wrong entries over all draws,
+    p = 0 or 1.  ``what`` names the pattern in the detail.
 
     Raises:
         ValueError: ``alpha`` outside (0, 1).
@@ -181,20 +186,21 @@ def pattern_test(draws: Sequence[np.ndarray], expected: np.ndarray, what: str,
     wrong, first = 0, ""
     for d, draw in enumerate(draws):
         x = np.asarray(draw)
-        target = expected.astype(x.dtype) if x.shape == expected.shape else None
-        if target is None:
+        if x.shape != expected.shape:
             wrong += x.size
             first = first or f"; draw {d} has shape {x.shape}, expected {expected.shape}"
             continue
-        diff = x != target
+        b = mantissa_bits(x) if bits is None else bits
+        xf = x.astype(np.float64)
+        diff = np.where(expected == 0, xf != 0, np.abs(xf - expected) > np.abs(expected) * 2.0**-b)
         wrong += int(np.count_nonzero(diff))
         if diff.any() and not first:
-            first = f"; draw {d}: {int(np.count_nonzero(x))} non-zero entries, expected {int(np.count_nonzero(target))}"
-            for label, where in (("wrong value", diff & (target != 0)), ("unexpected non-zero", diff & (target == 0))):
+            first = f"; draw {d}: {int(np.count_nonzero(x))} non-zero entries, expected {int(np.count_nonzero(expected))}"
+            for label, where in (("wrong value", diff & (expected != 0)), ("unexpected non-zero", diff & (expected == 0))):
                 hits = np.argwhere(where)
                 if len(hits):
                     at = tuple(int(i) for i in hits[0])
-                    first += f"; {label} {float(x[at]):.7g} at {at} (expected {float(target[at]):.7g})"
+                    first += f"; {label} {float(x[at]):.7g} at {at} (expected {float(expected[at]):.7g})"
     detail = f"{wrong} entries differ from {what} over {len(draws)} draws{first}"
     return decide("pattern", wrong, 0.0 if wrong else 1.0, alpha, detail)
 

@@ -221,3 +221,15 @@ def test_pattern_test_exact():
     bad[5, 1, 0] = 1e-7  # one tiny unexpected entry is a fault too: the rest must be exactly 0
     r = pattern_test([w, bad], w.astype(np.float64), "dirac", ALPHA)
     assert not r.passed and r.statistic == 1 and "unexpected non-zero 1e-07 at (5, 1, 0)" in r.detail
+
+
+def test_pattern_test_allows_the_gain_rounded_to_the_draws_precision():
+    torch = pytest.importorskip("torch")
+    expected = Eye(0.1).law(shape=(4, 6))
+    target = structured_tensor(expected, (4, 6))
+    bf16 = (0.1 * torch.eye(4, 6)).to(torch.bfloat16).float().numpy()  # 0.1 rounded to bfloat16: 0.10009766
+    assert pattern_test([bf16], target, "eye", ALPHA).passed
+    assert not pattern_test([bf16 * 1.01], target, "eye", ALPHA).passed  # a 1% gain error is not rounding
+    f32 = (0.1 * np.eye(4, 6)).astype(np.float32)
+    assert pattern_test([f32], target, "eye", ALPHA).passed
+    assert not pattern_test([f32 * (1 + 2.0**-20)], target, "eye", ALPHA).passed
