@@ -13,6 +13,13 @@ Kinds:
 - ``constant``: every entry equals ``value`` (zeros, ones, ``constant_``).
 - ``orthogonal``: the tensor, flattened to a matrix around its unit axis (:func:`as_matrix`), has orthonormal rows or
   columns scaled by ``gain``; ``E[w^2] = gain^2 / max(rows, cols)`` exactly.
+- ``sparse``: a 2-D tensor whose every column (``unit_axis=0``, ``torch.nn.init.sparse_``) or row
+  (``unit_axis=1``, ``mlx.nn.init.sparse``) holds exactly ``k`` zeros at uniformly random positions, the other
+  entries i.i.d. ``N(loc, scale^2)`` (:meth:`Law.sparse`; Martens 2010, "Deep learning via Hessian-free
+  optimization", Sec. 5).
+- ``dirac`` and ``eye``: one fixed tensor (:func:`structured_tensor`): ``gain`` at the kernel centre of each
+  group's channel diagonal (``torch.nn.init.dirac_``), or ``gain`` times the identity matrix
+  (``torch.nn.init.eye_``, ``keras.initializers.Identity``); every other entry exactly 0.
 """
 from __future__ import annotations
 
@@ -26,7 +33,11 @@ from scipy import special, stats
 
 from invariants.core.errors import BadInput
 
-KINDS = ("normal", "uniform", "truncated_normal", "constant", "orthogonal")
+KINDS = ("normal", "uniform", "truncated_normal", "constant", "orthogonal", "sparse", "dirac", "eye")
+#: kinds whose every entry is fixed by the shape (no randomness): checked exactly, entry by entry
+FIXED_PATTERN_KINDS = ("dirac", "eye")
+#: kinds with a structure beyond i.i.d. entries (checked by :mod:`invariants.stats.structured`)
+STRUCTURED_KINDS = ("sparse", *FIXED_PATTERN_KINDS)
 
 
 @dataclass(frozen=True)
@@ -44,11 +55,17 @@ class Law:
         loc, scale: parameters of the underlying normal for ``truncated_normal`` (``scale`` is the std
             of the *untruncated* normal); for ``normal`` the mean and std; for ``uniform`` ``lo`` and
             ``hi - lo``.
-        gain: ``orthogonal`` only.
-        unit_axis: ``orthogonal`` only: the axis kept whole when the tensor is flattened to a matrix
+        gain: ``orthogonal``, ``dirac`` and ``eye``: the scale of the matrix / the value of the ones.
+        unit_axis: ``orthogonal``: the axis kept whole when the tensor is flattened to a matrix
             (:func:`as_matrix`): ``0`` (rows = dim 0, trailing dims flattened into the columns; PyTorch)
             or ``-1`` (columns = last axis, leading dims flattened into the rows; JAX, Keras); a
-            framework's is its layout's ``unit_axis``.
+            framework's is its layout's ``unit_axis``.  ``dirac``: the output-channel axis (``0``:
+            ``(out, in/G, *k)``, PyTorch; ``-1``: ``(*k, in/G, out)``, JAX/Flax/Keras).  ``sparse``: the axis
+            the zeros are counted along (``0``: every column holds ``k`` zeros, PyTorch ``sparse_``; ``1``:
+            every row, MLX ``sparse``).
+        sparsity: ``sparse`` only: the fraction of each counted slice that is zero, ``k / n`` exactly
+            (``k = ceil(s * n)`` for the spec's sparsity ``s``, ``n`` the slice length).
+        groups: ``dirac`` only: the number of convolution groups (each group's block holds its own diagonal).
         label: human-readable description, e.g. ``"U(-0.0577, 0.0577)"``.
     """
 
@@ -62,6 +79,8 @@ class Law:
     scale: float = 1.0
     gain: float = 1.0
     unit_axis: int = 0
+    sparsity: float = 0.0
+    groups: int = 1
     label: str = field(default="", compare=False)
 
     # ------------------------------------------------------------------ constructors
@@ -110,6 +129,69 @@ class Law:
         return Law("orthogonal", 0.0, e2, -gain, gain, math.nan, 0.0, gain, gain, unit_axis,
                    label=label or f"orthogonal(gain={gain:.6g}) on {rows}x{cols}")
 
+    @staticmethod
+    def sparse(sparsity: float, std: float, shape: tuple[int, ...], count_axis: int = 0, mean: float = 0.0,
+               label: str = "") -> "Law":
+        """``torch.nn.init.sparse_`` (``count_axis=0``) or ``mlx.nn.init.sparse`` (``count_axis=1``) on ``shape``.
+
+        Each slice along ``count_axis`` (length ``n = shape[count_axis]``) holds exactly
+        ``k = ceil(sparsity * n)`` zeros (computed as both frameworks do, ``math.ceil(sparsity * n)`` in
+        float64); the other entries are ``N(mean, std^2)``.  The law's ``mean``, ``variance`` and
+        ``kurtosis`` are those of one entry of the mixture (``q = k/n`` at 0).  ``k = 0`` is a plain
+        normal law and ``k = n`` the constant 0.
+
+        Raises:
+            ValueError: ``shape`` not 2-D, ``sparsity`` outside [0, 1], ``std`` not > 0.
+        """
+        shape = tuple(int(d) for d in shape)
+        if len(shape) != 2:
+            raise BadInput(f"a sparse law needs a 2-D shape (torch sparse_ and mlx sparse are 2-D only), got {shape}")
+        if count_axis not in (0, 1):
+            raise BadInput(f"sparse count axis must be 0 (per column) or 1 (per row), got {count_axis!r}")
+        sparsity, std, mean = float(sparsity), _positive(std, "std"), float(mean)
+        if not 0.0 <= sparsity <= 1.0:
+            raise BadInput(f"sparsity must lie in [0, 1], got {sparsity!r}")
+        n = shape[count_axis]
+        k = min(n, math.ceil(sparsity * n))
+        if k == 0:
+            return Law.normal(mean, std, label=label)
+        if k == n:
+            return Law.constant(0.0, label=label or "sparse: every entry zeroed")
+        q = k / n
+        mu = (1 - q) * mean
+        d = mean - mu
+        var = (1 - q) * (std * std + d * d) + q * mu * mu
+        m4 = q * mu**4 + (1 - q) * (d**4 + 6 * d * d * std * std + 3 * std**4)
+        per = "column" if count_axis == 0 else "row"
+        return Law("sparse", mu, var, -math.inf, math.inf, m4 / (var * var), mean, std, 1.0, count_axis, q,
+                   label=label or f"sparse: {k} of {n} zeros per {per}, others N({mean:.6g}, {std:.6g}^2)")
+
+    @staticmethod
+    def dirac(shape: tuple[int, ...], groups: int = 1, gain: float = 1.0, unit_axis: int = 0,
+              label: str = "") -> "Law":
+        """``torch.nn.init.dirac_(w, groups)`` (times ``gain``) on a 3-5-D conv weight: see :func:`structured_tensor`.
+
+        Raises:
+            ValueError: not 3-5-D, ``groups`` < 1 or not dividing the output channels, ``gain`` 0 or not finite.
+        """
+        return _pattern_law("dirac", tuple(int(d) for d in shape), groups, gain, unit_axis,
+                            label or f"dirac(groups={groups}, gain={float(gain):.6g})")
+
+    @staticmethod
+    def eye(shape: tuple[int, ...], gain: float = 1.0, label: str = "") -> "Law":
+        """``gain`` times the (rectangular) identity matrix (``torch.nn.init.eye_``, ``keras.initializers.Identity``).
+
+        Raises:
+            ValueError: ``shape`` not 2-D, ``gain`` 0 or not finite.
+        """
+        return _pattern_law("eye", tuple(int(d) for d in shape), 1, gain, 0, label or f"eye(gain={float(gain):.6g})")
+
+    def nonzero_law(self) -> "Law":
+        """``sparse`` only: the law of the entries that were not zeroed, ``N(loc, scale^2)``."""
+        if self.kind != "sparse":
+            raise BadInput(f"a {self.kind} law has no separate law of its non-zero entries")
+        return Law.normal(self.loc, self.scale, label=f"non-zero entries of {self.label}")
+
     # ------------------------------------------------------------------ properties
     @property
     def std(self) -> float:
@@ -132,6 +214,58 @@ class Law:
 
     def describe(self) -> str:
         return self.label
+
+
+def _pattern_law(kind: str, shape: tuple[int, ...], groups: int, gain: float, unit_axis: int, label: str) -> Law:
+    gain = float(gain)
+    if not (math.isfinite(gain) and gain != 0.0):
+        raise BadInput(f"gain must be finite and non-zero, got {gain!r}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise BadInput(f"groups must be an integer >= 1, got {groups!r}")
+    probe = Law(kind, 0.0, 0.0, 0.0, 0.0, math.nan, 0.0, 0.0, gain, unit_axis, 0.0, int(groups))
+    ones = int(np.count_nonzero(structured_tensor(probe, shape)))
+    size = math.prod(shape)
+    mean = gain * ones / size
+    var = gain * gain * ones / size - mean * mean
+    return Law(kind, mean, var, min(0.0, gain), max(0.0, gain), math.nan, 0.0, 0.0, gain, unit_axis, 0.0,
+               int(groups), label=f"{label} on {shape}")
+
+
+def structured_tensor(law: Law, shape: tuple[int, ...]) -> np.ndarray:
+    """The one tensor a ``dirac`` or ``eye`` law allows, float64.
+
+    ``eye``: ``gain * I`` of ``shape`` (2-D, rectangular: ones at ``(i, i)``, ``i < min(shape)``;
+    ``torch.eye``, ``keras.ops.eye``).  ``dirac`` (``torch.nn.init.dirac_``, torch/nn/init.py): with the
+    weight read as ``(out, in/G, *k)`` (``unit_axis=0``; ``-1``: ``(*k, in/G, out)``), ``opg = out // G``,
+    entry ``[g*opg + d, d, k_1//2, ..., k_r//2] = gain`` for every group ``g < G`` and ``d < min(opg, in/G)``.
+
+    Raises:
+        ValueError: a shape the law cannot fill (rank, groups not dividing the output channels), or a
+            kind without a fixed tensor.
+    """
+    shape = tuple(int(d) for d in shape)
+    if law.kind == "eye":
+        if len(shape) != 2:
+            raise BadInput(f"eye needs a 2-D shape (torch eye_ and keras Identity are 2-D only), got {shape}")
+        return law.gain * np.eye(*shape)
+    if law.kind != "dirac":
+        raise BadInput(f"a {law.kind} law has no fixed tensor")
+    if not 3 <= len(shape) <= 5:
+        raise BadInput(f"dirac needs a 3-, 4- or 5-D conv weight (torch dirac_), got shape {shape}")
+    if law.unit_axis not in (0, -1):
+        raise BadInput(f"dirac output-channel axis must be 0 (out, in, *k) or -1 (*k, in, out), got {law.unit_axis}")
+    # torch layout (out, in/G, *k); the other layout is its axes reversed to (*k, in/G, out)
+    t_shape = shape if law.unit_axis == 0 else (shape[-1], shape[-2], *shape[:-2])
+    out, cin, kernel = t_shape[0], t_shape[1], t_shape[2:]
+    if out % law.groups:
+        raise BadInput(f"dirac: {out} output channels are not divisible by groups={law.groups}")
+    opg = out // law.groups
+    w = np.zeros(t_shape)
+    centre = tuple(k // 2 for k in kernel)
+    for g in range(law.groups):
+        for d in range(min(opg, cin)):
+            w[(g * opg + d, d, *centre)] = law.gain
+    return w if law.unit_axis == 0 else np.moveaxis(w, (0, 1), (-1, -2))
 
 
 #: the flattenings orthogonal initializers use, by the name a spec gives them (``orthogonal(rows=last)``)

@@ -473,9 +473,134 @@ class Orthogonal:
     describe = text
 
 
+# --------------------------------------------------------------------------------------------------
+# structured specs: a pattern fixed by the shape (dirac, eye) or exact zero counts (sparse)
+
+#: how a sparse spec counts its zeros -> the axis the count runs along (:attr:`invariants.laws.Law.unit_axis`)
+SPARSE_PER: dict[str, int] = {"column": 0, "row": 1}
+
+
+@dataclass(frozen=True)
+class Sparse:
+    """Martens' sparse initialization as ``torch.nn.init.sparse_(w, sparsity, std)`` implements it
+    (torch/nn/init.py, 2-D only): every **column** of the ``(rows, cols)`` weight holds exactly
+    ``ceil(sparsity * rows)`` zeros at uniformly random rows, the other entries i.i.d. ``N(mean, std^2)``.
+    ``per="row"``: every row holds ``ceil(sparsity * cols)`` zeros (``mlx.nn.init.sparse``, which also takes
+    ``mean``).  Law: :meth:`invariants.laws.Law.sparse`.
+
+    Raises:
+        ValueError: ``sparsity`` outside [0, 1], ``std`` not finite and > 0, ``mean`` not finite, ``per``
+            not ``"column"`` or ``"row"``.
+    """
+
+    sparsity: float
+    std: float = 0.01
+    mean: float = 0.0
+    per: str = "column"
+    name: str | None = None
+    uses_fans = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= _real(self.sparsity, "sparsity") <= 1.0:
+            raise BadInput(f"sparsity must lie in [0, 1], got {self.sparsity!r}")
+        if _real(self.std, "std") <= 0:
+            raise BadInput(f"std must be > 0, got {self.std!r}")
+        _real(self.mean, "mean")
+        if self.per not in SPARSE_PER:
+            raise BadInput(f"per must be 'column' (torch sparse_) or 'row' (mlx sparse), got {self.per!r}")
+
+    def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
+        if shape is None:
+            raise BadInput("a sparse law needs the tensor shape")
+        return Law.sparse(self.sparsity, self.std, tuple(shape), SPARSE_PER[self.per], self.mean, label=self.text())
+
+    def text(self) -> str:
+        extra = (f", mean={_num(self.mean)}" if self.mean else "") + (f", per={self.per}" if self.per != "column" else "")
+        return f"sparse(sparsity={_num(self.sparsity)}, std={_num(self.std)}{extra})"
+
+    describe = text
+
+
+@dataclass(frozen=True)
+class Dirac:
+    """``torch.nn.init.dirac_(w, groups)`` (torch/nn/init.py): a 3-5-D conv weight that passes each group's
+    first ``min(out/G, in/G)`` input channels through unchanged: ``gain`` (torch: 1) at the kernel centre
+    (index ``k // 2`` on every spatial axis) of each group's channel diagonal, every other entry exactly 0.
+    ``out_axis``: ``"first"`` for ``(out, in/G, *k)`` weights (PyTorch), ``"last"`` for ``(*k, in/G, out)``
+    (JAX, Flax, Keras); ``None``: the framework's own (:meth:`for_unit_axis`).  Law:
+    :meth:`invariants.laws.Law.dirac`.
+
+    Raises:
+        ValueError: ``groups`` not an integer >= 1, ``gain`` 0 or not finite, unknown ``out_axis``.
+    """
+
+    groups: int = 1
+    gain: float = 1.0
+    out_axis: str | None = None
+    name: str | None = None
+    uses_fans = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.groups, bool) or not isinstance(self.groups, numbers.Integral) or self.groups < 1:
+            raise BadInput(f"groups must be an integer >= 1, got {self.groups!r}")
+        if _real(self.gain, "gain") == 0:
+            raise BadInput("gain must be non-zero")
+        if self.out_axis is not None and self.out_axis not in FLATTENINGS:
+            raise BadInput(f"out_axis must be 'first' or 'last', got {self.out_axis!r}")
+
+    def for_unit_axis(self, unit_axis: int) -> "Dirac":
+        """This spec with the output-channel axis of a framework layout (its ``unit_axis``) unless it names one.
+
+        Raises:
+            ValueError: the layout's unit axis is neither the first nor the last.
+        """
+        return self if self.out_axis is not None else replace(self, out_axis=flattening_name(unit_axis))
+
+    def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
+        if shape is None:
+            raise BadInput("a dirac law needs the tensor shape")
+        return Law.dirac(tuple(shape), int(self.groups), self.gain, FLATTENINGS[self.out_axis or "first"],
+                         label=self.text())
+
+    def text(self) -> str:
+        extra = (f", gain={_num(self.gain)}" if self.gain != 1 else "") + (f", out={self.out_axis}" if self.out_axis else "")
+        return f"dirac(groups={int(self.groups)}{extra})"
+
+    describe = text
+
+
+@dataclass(frozen=True)
+class Eye:
+    """``gain`` times the identity matrix, rectangular, 2-D only: ``torch.nn.init.eye_`` (gain 1),
+    ``keras.initializers.Identity(gain)``, ``mlx.nn.init.identity``; every off-diagonal entry exactly 0.
+    Law: :meth:`invariants.laws.Law.eye`.
+
+    Raises:
+        ValueError: ``gain`` 0 or not finite.
+    """
+
+    gain: float = 1.0
+    name: str | None = None
+    uses_fans = False
+
+    def __post_init__(self) -> None:
+        if _real(self.gain, "gain") == 0:
+            raise BadInput("gain must be non-zero")
+
+    def law(self, fan_in: int | None = None, fan_out: int | None = None, shape: Sequence[int] | None = None) -> Law:
+        if shape is None:
+            raise BadInput("an eye law needs the tensor shape")
+        return Law.eye(tuple(shape), self.gain, label=self.text())
+
+    def text(self) -> str:
+        return "eye()" if self.gain == 1 else f"eye(gain={_num(self.gain)})"
+
+    describe = text
+
+
 #: Any initializer spec: each has ``law(fan_in, fan_out, shape) -> Law``, ``text()``, ``describe()``,
 #: and ``uses_fans`` (whether the fans change the law).
-Spec = VarianceScaling | Normal | Uniform | TruncatedNormal | Constant | Orthogonal
+Spec = VarianceScaling | Normal | Uniform | TruncatedNormal | Constant | Orthogonal | Sparse | Dirac | Eye
 
 ZEROS = Constant(0.0, name="zeros")
 ONES = Constant(1.0, name="ones")
@@ -492,7 +617,15 @@ SPEC_ALIASES: dict[str, Spec] = {
     "zeros": ZEROS,
     "ones": ONES,
     "orthogonal": Orthogonal(1.0, name="orthogonal"),
+    # structured; ``sparse`` has no alias: neither torch's sparse_ nor mlx's sparse has a default sparsity
+    "dirac": Dirac(1, name="dirac"),
+    "eye": Eye(1.0, name="eye"),
+    # Keras' and MLX's name for eye (a conv's identity is ``dirac``)
+    "identity": Eye(1.0, name="identity"),
 }
+
+#: specs that need arguments, with the example :func:`parse_spec` names when one is given bare
+NEEDS_ARGS: dict[str, str] = {"sparse": "sparse(sparsity=0.9, std=0.01)"}
 
 _BOOL = {"true": True, "false": False}
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
@@ -506,6 +639,10 @@ _FUNCS: dict[str, tuple[type, tuple[str, ...], dict[str, str]]] = {
                          {"stddev": "std", "lower": "a", "upper": "b"}),
     "constant": (Constant, ("value",), {}),
     "orthogonal": (Orthogonal, ("gain",), {"scale": "gain", "rows": "rows_axis"}),
+    "sparse": (Sparse, ("sparsity", "std"), {"stddev": "std", "sigma": "std"}),
+    "dirac": (Dirac, ("groups",), {"out": "out_axis"}),
+    "eye": (Eye, ("gain",), {"scale": "gain"}),
+    "identity": (Eye, ("gain",), {"scale": "gain"}),
 }
 
 
@@ -562,6 +699,8 @@ def parse_spec(text: str) -> Spec:
         uniform(-0.05, 0.05)      uniform(a=0, b=1)
         truncated_normal(std=0.02, a=-2, b=2, bounds=std|absolute, corrected=false)
         constant(0.5)             orthogonal(gain=1[, rows=first|last])
+        sparse(sparsity=0.9, std=0.01[, mean=0, per=column|row])
+        dirac  dirac(groups=2[, gain=1, out=first|last])   eye  eye(gain=2)  identity (= eye)
 
     ``scale=1/3`` style fractions are not accepted; write ``0.3333333333333333``.
 
@@ -577,7 +716,11 @@ def parse_spec(text: str) -> Spec:
     if body is None:
         if name in SPEC_ALIASES:
             return SPEC_ALIASES[name]
+        if name in NEEDS_ARGS:
+            raise BadInput(f"spec {name} needs arguments, e.g. {NEEDS_ARGS[name]}")
         raise BadInput(f"unknown spec {name!r}; known: {', '.join(sorted(set(SPEC_ALIASES) | set(_FUNCS)))}")
+    if not body.strip() and name in NEEDS_ARGS:
+        raise BadInput(f"spec {name}() needs arguments, e.g. {NEEDS_ARGS[name]}")
     if name not in _FUNCS:
         if name in SPEC_ALIASES and not body.strip():
             return SPEC_ALIASES[name]

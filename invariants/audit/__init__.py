@@ -105,7 +105,7 @@ def initializer(
         expectation = expect
     else:
         expectation = Expectation(parse_spec(expect) if isinstance(expect, str) else expect)
-    if isinstance(expectation.spec, Orthogonal):
+    if hasattr(expectation.spec, "for_unit_axis"):  # orthogonal, dirac: the framework's own layout
         expectation = replace(expectation, spec=expectation.spec.for_unit_axis(adapter.layout.unit_axis))
     if layer is None:
         layers = list(DEFAULT_AUDIT_LAYERS)

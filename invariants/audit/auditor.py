@@ -46,7 +46,7 @@ from invariants.frameworks.subjects import (
 from invariants.core.errors import BadInput
 from invariants.core.results import ERROR as SEVERE
 from invariants.core.results import NOTE, Finding, describe
-from invariants.laws import FLATTENINGS, Law
+from invariants.laws import FLATTENINGS, STRUCTURED_KINDS, Law
 from invariants.layers import Layer, shape_fan_candidates
 from invariants.specs import (
     KNOWN_SCALES,
@@ -60,6 +60,7 @@ from invariants.stats.checks import CheckResult
 from invariants.stats.extremes import bounded_scale_sample_size, mantissa_bits
 from invariants.stats.moments import moment_sample_size
 from invariants.stats.screen import Candidate, plausible
+from invariants.stats.structured import structured_candidates
 from invariants.stats.variance import chi2_sample_size
 
 CONFORMS = "conforms"
@@ -357,9 +358,11 @@ def _bounded_n(kind: str, loc: float, scale: float, lo: float, hi: float, kurtos
 
 
 def needed_n(law: Law, cfg: AuditConfig, alpha: float) -> int:
-    """Values to pool for ``law`` (0 for constant and orthogonal laws: a few draws suffice)."""
+    """Values to pool for ``law`` (0 for constant, orthogonal, dirac and eye laws: a few draws suffice)."""
     if law.kind == "normal":
         return _chi2_n(cfg.rel_error, alpha, cfg.power)
+    if law.kind == "sparse":  # the chi-square test runs on the non-zero values only
+        return math.ceil(_chi2_n(cfg.rel_error, alpha, cfg.power) / (1.0 - law.sparsity))
     if law.bounded:
         n = _bounded_n(law.kind, law.loc, law.scale, law.lo, law.hi, law.kurtosis, cfg.rel_error, alpha, cfg.power)
         return max(cfg.min_bounded_n, n)
@@ -537,6 +540,8 @@ def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence
         cands += vs_candidates(spec, subject, unit)
     elif law.kind == "orthogonal":
         cands += orthogonal_candidates(law)
+    elif law.kind in STRUCTURED_KINDS:
+        cands += structured_candidates(law, unit.shape, pool)
     else:
         cands += generic_candidates(spec, law)
     x = pool.astype(np.float64, copy=False)

@@ -14,6 +14,10 @@ auditor's checks on every layer.  The best-supported spec is the first that pass
 order: named specs, snapped constants, estimated constants; if none passes, the one with the largest
 smallest p-value is reported as the closest, marked as not matching.
 
+Constant tensors, and structured ones (:func:`structured_specs`: ``eye``, ``dirac`` with its groups, ``sparse``
+with its zero count per row or column), are recognised by their exact pattern first, before orthogonal
+candidates: an identity matrix is orthogonal too, but it is the same tensor at every seed.
+
 Every check runs at ``alpha = min(alpha_cap, total_alpha / m)`` (Bonferroni), ``m`` the law checks the
 candidates may run on all layers together (:func:`candidate_batteries`, sized by
 :func:`invariants.stats.battery.battery`): a spec the initializer follows is reported as not matching
@@ -32,17 +36,21 @@ from invariants.frameworks.subjects import check_array, seed_sequence
 from invariants.audit.auditor import AuditConfig, check_size, law_checks, needed_n
 from invariants.core.errors import BadInput
 from invariants.core.results import NOTE, Finding, describe
-from invariants.laws import FLATTENINGS, Law, as_matrix, flattening_name
+from invariants.laws import FLATTENINGS, Law, as_matrix, flattening_name, structured_tensor
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
     DISTRIBUTIONS,
     KNOWN_SCALES,
     MODES,
+    SPARSE_PER,
     SPEC_ALIASES,
     TRUNCATED_NORMAL_STD,
     Constant,
+    Dirac,
+    Eye,
     Normal,
     Orthogonal,
+    Sparse,
     Spec,
     TruncatedNormal,
     Uniform,
@@ -249,8 +257,9 @@ def identify(
 
 def candidate_batteries() -> list[Battery]:
     """The law checks (:func:`invariants.stats.battery.battery`) the candidates of one layer may run: one
-    variance-scaling law per fan mode and distribution, and one fixed law per distribution (the constant
-    and orthogonal branches have fewer)."""
+    variance-scaling law per fan mode and distribution, and one fixed law per distribution (the constant,
+    orthogonal and structured branches have fewer: at most two sparse laws of 7 checks, or one dirac/eye
+    law of 1)."""
     return [battery(_DISTRIBUTION_LAWS[d], groups=(LAW,)) for d in DISTRIBUTIONS for _ in (*MODES, "fixed")]
 
 
@@ -261,6 +270,10 @@ def _candidates(lays: list[Layer], fans: list[tuple[int, int]], pools: list[np.n
     # constant
     if all(np.all(x == x[0]) for x in xs) and len({float(x[0]) for x in xs}) == 1:
         return [(Constant(float(xs[0][0])), [])]
+    # structured (sparse, dirac, eye) before orthogonal: an identity matrix is orthogonal too, but fixed
+    structured = structured_specs(draws, unit_axis)
+    if structured:
+        return [(spec, []) for spec in structured]
     # orthogonal: one draw per layer is orthonormal up to a gain
     # the framework's own flattening first, then the others (:data:`invariants.laws.FLATTENINGS`)
     for axis in (unit_axis, *(a for a in FLATTENINGS.values() if a != unit_axis)):
@@ -318,6 +331,74 @@ def _candidates(lays: list[Layer], fans: list[tuple[int, int]], pools: list[np.n
     out += [(s, e) for _, s, e in vs]
     out += [(s, []) for s in fixed]
     return out
+
+
+def structured_specs(draws: list[list[np.ndarray]], unit_axis: int) -> list[Spec]:
+    """Structured specs the draws (one list per layer) show, by their exact pattern: ``eye(gain)`` or
+    ``dirac(groups, gain)`` when every draw of a layer is the same tensor and that tensor is the pattern
+    (:func:`invariants.laws.structured_tensor`); ``sparse(s, std)`` when every row or every column of
+    every 2-D layer's first draw holds the same number ``k`` of zeros, ``0 < k < n`` (``s``: the shortest
+    decimal with ``ceil(s * n) = k`` on every layer; ``std``: the root mean square of the non-zero values).
+    The candidates are then tested like any other (their law checks); ``[]`` when none fits."""
+    firsts = [np.asarray(dl[0]) for dl in draws]
+    if all(all(np.array_equal(x, dl[0]) for x in dl) for dl in draws):
+        return _fixed_pattern(firsts, unit_axis)
+    if not all(x.ndim == 2 for x in firsts):
+        return []
+    out: list[Spec] = []
+    for per, axis in SPARSE_PER.items():
+        ks = [np.count_nonzero(x == 0, axis=axis) for x in firsts]
+        if not all(k.min() == k.max() and 0 < k[0] < x.shape[axis] for k, x in zip(ks, firsts)):
+            continue
+        sizes = [(int(k[0]), x.shape[axis]) for k, x in zip(ks, firsts)]
+        s = _sparsity(sizes)
+        if s is None:
+            continue
+        nz = np.concatenate([np.ravel(d)[np.ravel(d) != 0] for dl in draws for d in dl]).astype(np.float64)
+        mean, std = float(nz.mean()), float(nz.std())
+        se = std / math.sqrt(nz.size)
+        mean_r = 0.0 if abs(mean) < 6 * se else _round(mean, 3 * se)
+        out.append(Sparse(s, _round(float(np.sqrt(np.mean(np.square(nz - mean_r)))), 3 * std * math.sqrt(0.5 / nz.size)),
+                          mean_r, per))
+    return out
+
+
+def _sparsity(sizes: list[tuple[int, int]]) -> float | None:
+    """The shortest decimal ``s`` with ``ceil(s * n) == k`` (as torch computes it) for every ``(k, n)``."""
+    lo, hi = max((k - 1) / n for k, n in sizes), min(k / n for k, n in sizes)
+    for digits in range(1, 7):
+        scale = 10**digits
+        for c in range(math.floor(lo * scale), math.ceil(hi * scale) + 1):
+            s = c / scale
+            if all(math.ceil(s * n) == k for k, n in sizes):
+                return s
+    return None
+
+
+def _fixed_pattern(firsts: list[np.ndarray], unit_axis: int) -> list[Spec]:
+    """``eye(gain)`` or ``dirac(groups, gain)`` if every layer's one tensor is that pattern, else ``[]``."""
+    nz = [x[x != 0] for x in firsts]
+    if not all(v.size for v in nz) or len({float(v[0]) for v in nz}) != 1 or not all(np.all(v == v[0]) for v in nz):
+        return []
+    gain = float(nz[0][0])
+    candidates: list[Spec] = []
+    if all(x.ndim == 2 for x in firsts):
+        candidates.append(Eye(gain))
+    elif all(3 <= x.ndim <= 5 for x in firsts):
+        names = [flattening_name(unit_axis)] if unit_axis in FLATTENINGS.values() else []
+        names += [n for n in FLATTENINGS if n not in names]
+        for name in names:
+            outs = [x.shape[FLATTENINGS[name]] for x in firsts]
+            g_max = math.gcd(*outs)
+            candidates += [Dirac(g, gain, name) for g in range(1, g_max + 1) if g_max % g == 0]
+    for spec in candidates:
+        try:
+            if all(np.array_equal(x, structured_tensor(spec.law(shape=x.shape), x.shape).astype(x.dtype))
+                   for x in firsts):
+                return [spec]
+        except ValueError:
+            continue
+    return []
 
 
 def _round(x: float, tol: float) -> float:

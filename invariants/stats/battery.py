@@ -11,34 +11,40 @@ see :mod:`invariants.stats.budget`).
 
 The default checks (groups ``law`` and ``structure``), in the order they run and report:
 
-==================  ============================================  ==========================================
-check               applies to                                    source
-==================  ============================================  ==========================================
-``constant``        constant laws                                 :func:`~invariants.stats.structure.constant_test`
-``orthogonality``   orthogonal laws                               :func:`~invariants.stats.structure.orthogonality_test`
-``chi2_variance``   normal laws                                   :func:`~invariants.stats.variance.chi2_variance_test`
-``moment_variance`` uniform and truncated normal laws             :func:`~invariants.stats.moments.moment_variance_test`
-``mean``            continuous laws                               :func:`~invariants.stats.moments.mean_test`
-``support``         bounded laws (finite ``lo`` and ``hi``)       :func:`~invariants.stats.extremes.support_test`
-``extremes``        continuous laws                               :func:`~invariants.stats.extremes.extremes_test`
-``point_mass``      continuous laws                               :func:`~invariants.stats.extremes.point_mass_test`
-``ks_shape``        continuous laws                               :func:`~invariants.stats.shape.ks_test`
-``degenerate``      every law but constant (structure)            :func:`~invariants.stats.structure.degenerate_test`
-``identical_draws`` every law but constant (structure)            :func:`~invariants.stats.structure.identical_draws_test`
-``duplicates``      continuous laws (structure)                   :func:`~invariants.stats.structure.duplicates_test`
-==================  ============================================  ==========================================
+====================  ==============================================  ==========================================================
+check                 applies to                                      source
+====================  ==============================================  ==========================================================
+``constant``          constant laws                                   :func:`~invariants.stats.structure.constant_test`
+``orthogonality``     orthogonal laws                                 :func:`~invariants.stats.structure.orthogonality_test`
+``chi2_variance``     normal laws                                     :func:`~invariants.stats.variance.chi2_variance_test`
+``moment_variance``   uniform and truncated normal laws               :func:`~invariants.stats.moments.moment_variance_test`
+``mean``              continuous laws                                 :func:`~invariants.stats.moments.mean_test`
+``support``           bounded laws (finite ``lo`` and ``hi``)         :func:`~invariants.stats.extremes.support_test`
+``extremes``          continuous laws                                 :func:`~invariants.stats.extremes.extremes_test`
+``point_mass``        continuous laws                                 :func:`~invariants.stats.extremes.point_mass_test`
+``ks_shape``          continuous laws                                 :func:`~invariants.stats.shape.ks_test`
+``degenerate``        every law but constant, dirac, eye (structure)  :func:`~invariants.stats.structure.degenerate_test`
+``identical_draws``   continuous and orthogonal laws (structure)      :func:`~invariants.stats.structure.identical_draws_test`
+``duplicates``        continuous laws (structure)                     :func:`~invariants.stats.structure.duplicates_test`
+``sparse_zeros``      sparse laws                                     :func:`~invariants.stats.structured.sparse_zeros_test`
+``sparse_positions``  sparse laws                                     :func:`~invariants.stats.structured.sparse_positions_test`
+``nonzero_*``         sparse laws: the normal law checks above        on :func:`nonzero_values` (results ``nonzero_<name>``)
+``pattern``           dirac and eye laws                              :func:`~invariants.stats.structured.pattern_test`
+====================  ==============================================  ==========================================================
 
 So a normal law has 5 law checks, a uniform or truncated normal (finite bounds) 6, orthogonal and
-constant laws 1; the structure checks add 3, 2 and 0.
+constant laws 1, a sparse law 7 (its non-zero values get the normal law's 5), dirac and eye laws 1; the
+structure checks add 3 (continuous), 2 (orthogonal), 1 (sparse: ``degenerate``; its positions check covers
+repeated draws) and 0 (constant, dirac, eye: one fixed tensor, so every draw is the same by design).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol, Sequence, Sized, runtime_checkable
+from typing import Callable, Iterable, Iterator, Protocol, Sequence, Sized, runtime_checkable
 
 import numpy as np
 
-from invariants.laws import matrix_dims
+from invariants.laws import FIXED_PATTERN_KINDS, Law, matrix_dims, structured_tensor
 from invariants.stats.budget import AlphaBudget
 from invariants.stats.checks import CheckResult, from_variance_result
 from invariants.stats.extremes import (
@@ -58,10 +64,8 @@ from invariants.stats.structure import (
     orthogonality_test,
     orthogonality_tolerance,
 )
+from invariants.stats.structured import pattern_test, sparse_positions_test, sparse_zeros_test
 from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, chi2_min_detectable_rel_error, chi2_variance_test
-
-if TYPE_CHECKING:  # a law is read through its attributes only (kind, mean, variance, lo, hi, dist(), ...)
-    from invariants.laws import Law
 
 LAW = "law"
 STRUCTURE = "structure"
@@ -198,13 +202,57 @@ CHECKS: tuple[Check, ...] = (
                   _extremes_mde),
     FunctionCheck("point_mass", _continuous, lambda law, s, a: point_mass_test(s.pool, law.dist(), a, s.bits)),
     FunctionCheck("ks_shape", _continuous, lambda law, s, a: ks_test(s.pool, law.dist(), a, s.power)),
-    FunctionCheck("degenerate", lambda law: law.kind != "constant",
+    FunctionCheck("degenerate", lambda law: law.kind not in ("constant", *FIXED_PATTERN_KINDS),
                   lambda law, s, a: degenerate_test(s.draws, _p_cell(law, s.bits), a), group=STRUCTURE),
-    FunctionCheck("identical_draws", lambda law: law.kind != "constant",
+    FunctionCheck("identical_draws", lambda law: law.kind in ("normal", "uniform", "truncated_normal", "orthogonal"),
                   lambda law, s, a: identical_draws_test(s.draws, _p_cell(law, s.bits), a), group=STRUCTURE),
-    FunctionCheck("duplicates", lambda law: law.kind not in ("constant", "orthogonal"),
+    FunctionCheck("duplicates", _continuous,
                   lambda law, s, a: duplicates_test(s.draws[:s.structure_draws], _p_cell(law, s.bits), a),
                   group=STRUCTURE),
+)
+
+
+# ------------------------------------------------------------------------------------------ structured
+
+
+def _sparse(law: "Law") -> bool:
+    return law.kind == "sparse"
+
+
+def nonzero_values(pool: np.ndarray) -> np.ndarray:
+    """The values of a sparse sample that are not exactly 0 (a normal draw that is exactly 0 is dropped
+    with them: probability <= the cell probability, and dropping it leaves the others i.i.d.)."""
+    pool = np.ravel(pool)
+    return pool[pool != 0]
+
+
+def _on_nonzeros(check: Check) -> Check:
+    """``check`` (a normal-law check) run on the non-zero values of a sparse sample against the law of
+    those values (:meth:`invariants.laws.Law.nonzero_law`); its results are named ``nonzero_<name>``."""
+    def run(law: "Law", s: Sample, a: float) -> CheckResult:
+        sample = Sample(nonzero_values(s.pool), s.draws, s.bits, s.power, s.structure_draws)
+        return check.run(law.nonzero_law(), sample, a).renamed("nonzero_")
+
+    def detectable(law: "Law", n: int, a: float, p: float, shape: tuple[int, ...], bits: int) -> float | None:
+        return check.min_detectable_rel_error(law.nonzero_law(), int(n * (1 - law.sparsity)), a, p, shape, bits)
+
+    return FunctionCheck(f"nonzero_{check.name}", _sparse, run, detectable, check.group)
+
+
+def _pattern(law: "Law", s: Sample, a: float) -> CheckResult:
+    shape = tuple(np.shape(s.draws[0])) if len(s.draws) else ()
+    return pattern_test(s.draws, structured_tensor(law, shape), law.label, a, s.bits)
+
+
+_NORMAL = Law.normal(0.0, 1.0)
+CHECKS = CHECKS + (
+    FunctionCheck("sparse_zeros", _sparse,
+                  lambda law, s, a: sparse_zeros_test(s.draws, law.sparsity, law.unit_axis,
+                                                      max_cell_probability(law.nonzero_law().dist(), s.bits), a)),
+    FunctionCheck("sparse_positions", _sparse,
+                  lambda law, s, a: sparse_positions_test(s.draws, law.sparsity, law.unit_axis, a, s.power)),
+    *(_on_nonzeros(c) for c in CHECKS if c.group == LAW and c.applies(_NORMAL)),
+    FunctionCheck("pattern", lambda law: law.kind in FIXED_PATTERN_KINDS, _pattern, lambda *_: 0.0),
 )
 
 
@@ -291,4 +339,4 @@ def family_budget(total_alpha: float, batteries: Iterable[Sized], cap: float | N
 
 
 __all__ = ["CHECKS", "GROUPS", "LAW", "STRUCTURE", "Battery", "Check", "FunctionCheck", "Sample", "battery",
-           "family_budget"]
+           "family_budget", "nonzero_values"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Callable
 
+from invariants.laws import FIXED_PATTERN_KINDS
 from invariants.stats.extremes import bound_tolerance
 
 if TYPE_CHECKING:
@@ -68,9 +69,9 @@ def plausible(cand: Candidate, v_hat: float, lo: float, hi: float, n: int, bits:
         n)``, the delta-method error of a second moment), when a value lies outside the candidate's
         support beyond rounding, or, for a bounded law, when the gap between the sample's extremes and the
         law's bounds has probability below ``e^-50`` (exact: ``P(max <= x) = F(x)^n``); True otherwise
-        (always for constant and orthogonal candidates, which have their own exact checks).
+        (always for constant, orthogonal, dirac and eye candidates, which have their own exact checks).
     """
-    if cand.kind in ("constant", "orthogonal"):
+    if cand.kind in ("constant", "orthogonal", *FIXED_PATTERN_KINDS):
         return True
     kurt = cand.kurtosis if math.isfinite(cand.kurtosis) else 3.0
     se = math.sqrt(max(kurt - 1.0, 1e-6) / max(n, 1))

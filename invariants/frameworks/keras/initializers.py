@@ -68,6 +68,7 @@ from invariants.specs import (  # noqa: E402
     ONES,
     ZEROS,
     Constant,
+    Eye,
     Normal,
     Orthogonal,
     TruncatedNormal,
@@ -195,6 +196,8 @@ def keras_expectation(fn: Any) -> Expectation | None:
             return Expectation(Uniform(float(fn.minval), float(fn.maxval)))
         if isinstance(fn, KI.Orthogonal):
             return Expectation(Orthogonal(float(fn.gain)).for_unit_axis(KERAS.unit_axis))
+        if isinstance(fn, KI.Identity):
+            return Expectation(Eye(float(fn.gain)))
         if isinstance(fn, KI.Zeros):
             return Expectation(ZEROS)
         if isinstance(fn, KI.Ones):
@@ -277,6 +280,9 @@ class KerasCatalogue(CatalogueBuilder):
         out.append(s("Zeros", {}, dense, Expectation(ZEROS)))
         out.append(s("Ones", {}, dense, Expectation(ONES)))
         out.append(s("Constant", {"value": 0.5}, dense, Expectation(Constant(0.5))))
+        # gain * eye(*shape): (300, 100) -> ones at (i, i), i < 100
+        out.append(s("Identity", {}, dense, Expectation(Eye(1.0))))
+        out.append(s("Identity", {"gain": 2.0}, dense, Expectation(Eye(2.0))))
         return out
 
     def _layer_subject(self, call: str, ctor: Callable[[], Any], build: Sequence[Any], param: str,

@@ -29,8 +29,8 @@ variance 1/fan_in (ratios 1.0015, 1.0008 to 1/300): LeCun's, half of He's, as th
 ``Embedding`` N(0, 1/D); ``RNN``/``GRU``/``LSTM`` every parameter U(+-1/sqrt(H));
 ``MultiHeadAttention`` four bias-free ``Linear``; norms 1/0.
 
-Not audited: ``sparse`` (a point mass at 0 mixed with a normal: no law of :mod:`invariants.specs`
-describes it) and ``identity`` (deterministic ``eye``).
+Structured: ``sparse(s, mean, std)`` (spec ``sparse(s, std, mean=..., per=row)``: exactly ``ceil(s*cols)``
+zeros in each row at random columns, the rest ``N(mean, std^2)``) and ``identity`` (``eye()``, square only).
 """
 from __future__ import annotations
 
@@ -54,8 +54,10 @@ from invariants.specs import (
     XAVIER_NORMAL_TORCH,
     ZEROS,
     Constant,
+    Eye,
     Normal,
     Orthogonal,
+    Sparse,
     Uniform,
     VarianceScaling,
 )
@@ -171,6 +173,10 @@ def mlx_expectation(fn: Any) -> Expectation | None:
             return Expectation(Orthogonal(float(cells["gain"]), rows_axis="first"))
         if factory == "constant":
             return Expectation(Constant(float(cells["value"])))
+        if factory == "sparse":
+            return Expectation(Sparse(float(cells["sparsity"]), float(cells["std"]), float(cells["mean"]), per="row"))
+        if factory == "identity":
+            return Expectation(Eye(1.0))
     except (KeyError, TypeError, ValueError):
         return None
     return None
@@ -234,6 +240,9 @@ class MlxCatalogue(CatalogueBuilder):
             s("orthogonal", L("dense(256,64)"), Expectation(Orthogonal(1.0, "first"))),  # (64, 256): wide
             s("orthogonal", L("dense(64,256)"), Expectation(Orthogonal(2.0, "first")), {"gain": 2.0}),
             s("constant", dense, Expectation(Constant(0.5)), {"value": 0.5}),
+            # (100, 300): ceil(0.1 * 300) = 30 zeros in every row (torch's sparse_ counts per column)
+            s("sparse", dense, Expectation(Sparse(0.1, 1.0, per="row")), {"sparsity": 0.1}),
+            s("identity", L("dense(64,64)"), Expectation(Eye(1.0))),
         ]
 
     def _layer_subject(self, call: str, ctor: Callable[[], Any], param: str, layer: Layer | None,

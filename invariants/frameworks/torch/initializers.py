@@ -44,8 +44,11 @@ from invariants.specs import (
     XAVIER_NORMAL_TORCH,
     ZEROS,
     Constant,
+    Dirac,
+    Eye,
     Normal,
     Orthogonal,
+    Sparse,
     TruncatedNormal,
     Uniform,
     VarianceScaling,
@@ -195,6 +198,14 @@ class TorchCatalogue(CatalogueBuilder):
             s("orthogonal_", dense, Expectation(Orthogonal(1.0, "first"))),
             s("orthogonal_", conv, Expectation(Orthogonal(2.0, "first")), {"gain": 2.0}),
             s("constant_", dense, Expectation(Constant(0.5)), {"val": 0.5}),
+            # structured: (100, 300) -> exactly ceil(0.1 * 100) = 10 zeros per column, others N(0, 0.01^2)
+            s("sparse_", dense, Expectation(Sparse(0.1, 0.01, per="column")), {"sparsity": 0.1}),
+            s("dirac_", conv, Expectation(Dirac(1, out_axis="first"))),
+            # grouped (64, 8, 3, 3): each group of 16 output channels passes its own 8 inputs through
+            s("dirac_", L("conv2d(32,64,k=3,groups=4)"), Expectation(Dirac(4, out_axis="first")), {"groups": 4}),
+            # an even kernel: torch's centre tap is k // 2 = 2, not (k - 1) // 2
+            s("dirac_", L("conv1d(16,16,k=4)"), Expectation(Dirac(1, out_axis="first"))),
+            s("eye_", dense, Expectation(Eye(1.0))),
             s("zeros_", dense, Expectation(ZEROS)),
             s("ones_", dense, Expectation(ONES)),
         ]
@@ -369,6 +380,8 @@ def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
         init.kaiming_uniform_: HE_UNIFORM,
         init.kaiming_normal_: KAIMING_NORMAL_TORCH,
         init.orthogonal_: Orthogonal(1.0, "first"),
+        init.dirac_: Dirac(1, out_axis="first"),
+        init.eye_: Eye(1.0),
         init.zeros_: ZEROS,
         init.ones_: ONES,
     }
