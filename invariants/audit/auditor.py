@@ -58,6 +58,7 @@ from invariants.specs import (
 from invariants.stats.battery import LAW, STRUCTURE, Battery, Sample, battery, family_budget
 from invariants.stats.checks import CheckResult
 from invariants.stats.extremes import bounded_scale_sample_size, mantissa_bits
+from invariants.stats.haar import SIGN_COINS
 from invariants.stats.moments import moment_sample_size
 from invariants.stats.screen import Candidate, plausible
 from invariants.stats.variance import chi2_sample_size
@@ -349,7 +350,10 @@ def _bounded_n(kind: str, loc: float, scale: float, lo: float, hi: float, kurtos
 
 
 def needed_n(law: Law, cfg: AuditConfig, alpha: float) -> int:
-    """Values to pool for ``law`` (0 for constant and orthogonal laws: a few draws suffice)."""
+    """Values to pool for ``law`` (0 for constant laws: a few draws suffice; for an orthogonal law on a k x N
+    matrix ``SIGN_COINS * N`` values, i.e. :func:`~invariants.stats.haar.haar_draws` draws, for the Haar checks)."""
+    if law.kind == "orthogonal":
+        return SIGN_COINS * round(law.gain**2 / law.variance)
     if law.kind == "normal":
         return _chi2_n(cfg.rel_error, alpha, cfg.power)
     if law.bounded:
