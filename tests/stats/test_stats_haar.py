@@ -10,10 +10,20 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from invariants.stats import haar as H
 
 A = 1e-6
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    # the QR/SVD of these small matrices is ~300x slower when OpenBLAS threads contend for 2 shared cores
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 TESTS = (H.haar_sums_test, H.haar_signs_test, H.haar_trace_test, H.haar_entries_test)
 
 
@@ -75,7 +85,7 @@ def test_pvalues_calibrated_in_the_bulk():
         assert np.mean(np.asarray(p) < 0.1) <= 0.2, name
 
 
-@pytest.mark.parametrize("rows, cols", [(16, 16), (100, 300), (300, 100)])
+@pytest.mark.parametrize("rows, cols", [(16, 16), (40, 120), (120, 40)])
 @pytest.mark.parametrize("polar", [False, True])
 def test_noncentred_svd_fails_the_sums(rows, cols, polar):
     rng = np.random.default_rng(1)
@@ -88,7 +98,7 @@ def test_noncentred_svd_fails_the_sums(rows, cols, polar):
     assert max(float(np.max(np.abs(x - np.eye(x.shape[0])))) for x in g) < 1e-5
 
 
-@pytest.mark.parametrize("rows, cols", [(16, 16), (32, 128), (300, 300)])
+@pytest.mark.parametrize("rows, cols", [(16, 16), (32, 128), (128, 128)])
 def test_missing_sign_correction_fails_signs(rows, cols):
     rng = np.random.default_rng(2)
     draws = [haar(rows, cols, rng, sign_fix=False) for _ in range(max(4, H.haar_draws(min(rows, cols))))]
