@@ -123,6 +123,17 @@ def _frames(draws: Sequence[np.ndarray], unit_axis: int) -> tuple[list[np.ndarra
     return fr, k, n, bits
 
 
+def _start(name: str, draws: Sequence[np.ndarray], unit_axis: int, alpha: float, power: float
+           ) -> tuple[float, float, CheckResult | None, tuple[list[np.ndarray], int, int, int]]:
+    """The common start of a check: validated ``alpha`` and ``power``, a passing result when there are no draws,
+    else the frames, ``k``, ``N`` and the fewest mantissa bits of the draws."""
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
+    if not draws:
+        return alpha, power, decide(name, 0.0, 1.0, alpha, "no draws"), ([], 0, 0, 0)
+    return alpha, power, None, _frames(draws, unit_axis)
+
+
 # ------------------------------------------------------------------------------------------ entries
 
 
@@ -198,11 +209,9 @@ def haar_entries_test(draws: Sequence[np.ndarray], unit_axis: int = 0, alpha: fl
     Raises:
         ValueError: ``alpha`` / ``power`` out of range; BadInput: a draw with fewer than 2 dims.
     """
-    alpha = check_alpha(alpha)
-    power = check_power(power, alpha)
-    if not draws:
-        return decide("haar_entries", 0.0, 1.0, alpha, "no draws")
-    fr, k, n, bits = _frames(draws, unit_axis)
+    alpha, power, empty, (fr, k, n, bits) = _start("haar_entries", draws, unit_axis, alpha, power)
+    if empty is not None:
+        return empty
     u, rows = entry_uniforms(fr)
     if u.size < 2:
         return decide("haar_entries", 0.0, 1.0, alpha, f"{k}x{n} draws: a unit vector in R^{n} has no entry law to test")
@@ -267,11 +276,9 @@ def haar_sums_test(draws: Sequence[np.ndarray], unit_axis: int = 0, alpha: float
     Raises:
         ValueError: ``alpha`` out of range; BadInput: a draw with fewer than 2 dims.
     """
-    alpha = check_alpha(alpha)
-    power = check_power(power, alpha)
-    if not draws:
-        return decide("haar_sums", 0.0, 1.0, alpha, "no draws")
-    fr, k, n, bits = _frames(draws, unit_axis)
+    alpha, power, empty, (fr, k, n, bits) = _start("haar_sums", draws, unit_axis, alpha, power)
+    if empty is not None:
+        return empty
     if n < 2:
         return decide("haar_sums", 0.0, 1.0, alpha, "1x1 draws: an orthogonal scalar is +-gain, no sum to test")
     per = [sums_pvalues(a, bits) for a in fr]
@@ -378,11 +385,9 @@ def haar_trace_test(draws: Sequence[np.ndarray], unit_axis: int = 0, alpha: floa
     Raises:
         ValueError: ``alpha`` out of range; BadInput: a draw with fewer than 2 dims.
     """
-    alpha = check_alpha(alpha)
-    power = check_power(power, alpha)
-    if not draws:
-        return decide("haar_trace", 0.0, 1.0, alpha, "no draws")
-    fr, k, n, bits = _frames(draws, unit_axis)
+    alpha, power, empty, (fr, k, n, bits) = _start("haar_trace", draws, unit_axis, alpha, power)
+    if empty is not None:
+        return empty
     if k != n:
         return decide("haar_trace", 0.0, 1.0, alpha, f"not tested: {k}x{n} draws are not square (the trace law is O(N)'s)")
     d = len(fr)
