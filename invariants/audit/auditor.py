@@ -11,8 +11,8 @@ For each :class:`~invariants.frameworks.subjects.Subject` (a weight tensor and i
    bounded laws the exact extreme-value tests need a few thousand
    (:func:`~invariants.stats.extremes.bounded_scale_sample_size`), raised to ``min_bounded_n`` (100k)
    so the moment variance and shape tests have power too.
-3. Run the checks for the law (variance, mean, support, extremes, point mass, KS shape; orthogonality;
-   constant) and the structural checks (duplicate rows/columns, identical draws across seeds, all-zero
+3. Run the checks for the law (variance, mean, support, extremes, point mass, KS shape; orthogonality and
+   the Haar law of orthogonal draws, :mod:`invariants.stats.haar`; constant) and the structural checks (duplicate rows/columns, identical draws across seeds, all-zero
    or constant draws), each at a per-check ``alpha = min(1e-6, total_alpha / m)`` where ``m`` counts every
    check of the run (Bonferroni: the probability of any false alarm in the run is <= ``total_alpha``).
 4. Verdict: ``conforms`` (every check passes against the textbook law); ``documented-deviation`` (fails

@@ -300,8 +300,8 @@ def haar_sums_test(draws: Sequence[np.ndarray], unit_axis: int = 0, alpha: float
     if max(z) > 0.5:
         cause = (" — a nearly constant singular vector: an orthogonal matrix made from a non-centred matrix "
                  "(e.g. the SVD or QR of U(0, 1) values) instead of a centred Gaussian one")
-    detail = (f"largest sum {stat:.3g} x its Haar scale ({where}; Haar: {rows_axis}/{cols_axis}/total sums of "
-              f"gain x a unit-vector coordinate x sqrt(length), about +-1 x gain){cause}; one draw with a sum of "
+    detail = (f"largest sum {stat:.3g} x its Haar scale ({where}; Haar: a {rows_axis} sum ~ +-gain, a {cols_axis} "
+              f"sum ~ +-gain sqrt({k}/{n}), the total ~ +-gain sqrt({k})){cause}; one draw with a sum of "
               f"{thr * math.sqrt(n):.3g} x its Haar scale is detected with power {power:g} ({len(draws)} draws of {k}x{n})")
     return decide("haar_sums", stat, p, alpha, detail)
 
