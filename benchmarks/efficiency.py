@@ -21,11 +21,24 @@ C. The mutation catalogue of ``tests/audit/test_audit_mutations.py`` (33 faulty 
    ``torch``'s own ``test_init.py``; orthogonal: ``Q^T Q = gain^2 I`` to 1e-6; constants: equality) run on
    the same values (equal n) and on one 625-value tensor (PyTorch's n).
 
+H. Orthogonal laws (issue 14, gap 2): detection rate of the orthogonal battery (exact orthonormality plus the
+   Haar checks of :mod:`invariants.stats.haar`, every check at alpha = 1e-6) on a square matrix with the draws
+   the auditor pools (:func:`invariants.stats.haar.haar_draws`), against three parameterised departures from
+   Haar, all exactly orthogonal: (1) each draw is, with probability ``eps``, the left singular vectors of a
+   non-centred U(0, 1) matrix (the historical fault) — exact limit: no test at level alpha detects a run with
+   no faulty draw more often than alpha, so power <= 1 - (1 - eps)^D (1 - alpha); (2) the QR sign correction
+   is missing on the first ``ceil(rho k)`` columns — reference: the one-sided exact binomial test on those
+   columns' diagonal signs with their bias known (an oracle that knows which columns are affected; not a limit
+   over all tests); (3) the QR (sign-corrected) of ``G + mu`` (Gaussian entries with mean ``mu`` standard
+   deviations; U(0, 1) is ``mu = sqrt(3)``) — no exact limit computed (the likelihood ratio of the orientation
+   of a non-central Gaussian matrix has no closed form).
+
 Usage::
 
     python benchmarks/efficiency.py                      # A and B at n = 1e4 (R = 1000), 1e5 (R = 200); C at S = 20
     python benchmarks/efficiency.py --sizes 10000:2000 --seeds 50 --workers 2
     python benchmarks/efficiency.py --only C
+    python benchmarks/efficiency.py --only H --haar-reps 200
 """
 from __future__ import annotations
 
@@ -43,6 +56,7 @@ from scipy import stats  # noqa: E402
 import _common as C  # noqa: E402
 from invariants.audit.auditor import law_checks  # noqa: E402
 from invariants.laws import Law  # noqa: E402
+from invariants.stats.haar import haar_draws  # noqa: E402
 from invariants.stats.extremes import bound_tolerance, bounded_scale_min_detectable_rel_error  # noqa: E402
 from invariants.stats.variance import chi2_min_detectable_rel_error  # noqa: E402
 
@@ -214,6 +228,85 @@ def part_c(seeds: int, workers: int) -> dict:
             "false_alarms": {"ours": fa["ours"], "ks_equal_n": fa["eq"], "ks_small_n": fa["small"]}}
 
 
+# ------------------------------------------------------------------------------ H: orthogonal (Haar) power
+
+
+def _haar(n: int, k: int, rng: np.random.Generator, fix: int | None = None) -> np.ndarray:
+    """QR of an n x k Gaussian matrix with R's diagonal signs moved into Q on columns ``fix:`` (all: Haar)."""
+    q, r = np.linalg.qr(rng.standard_normal((n, k)))
+    d = np.sign(np.diag(r))
+    d[: (fix or 0)] = 1.0
+    return q * d
+
+
+def _noncentred(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    return np.linalg.svd(rng.uniform(0.0, 1.0, (n, k)), full_matrices=False)[0]
+
+
+def _shifted(n: int, k: int, rng: np.random.Generator, mu: float) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((n, k)) + mu)
+    return q * np.sign(np.diag(r))
+
+
+def _battery_rejects(law: Law, draws: list[np.ndarray]) -> bool:
+    pool = np.concatenate([d.ravel() for d in draws])
+    return not all(c.passed for c in law_checks(law, pool, draws, ALPHA, POWER, BITS))
+
+
+def _oracle_binomial_power(p_neg: np.ndarray, draws: int, reps: int, rng: np.random.Generator) -> float:
+    """Power of the one-sided exact binomial test (level ALPHA) on the affected columns' diagonal signs."""
+    m = p_neg.size * draws
+    if m == 0:
+        return ALPHA
+    crit = int(stats.binom.isf(ALPHA, m, 0.5)) + 1  # P(X >= crit) <= ALPHA under fair coins
+    neg = rng.random((reps, draws, p_neg.size)) < p_neg
+    return float(np.mean(neg.reshape(reps, -1).sum(axis=1) >= crit))
+
+
+def part_h(n: int, reps: int, seed: int) -> dict:
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng([seed, n, 7])
+    d = max(4, haar_draws(n))  # the auditor's draws for an n x n orthogonal law (AuditConfig.min_draws = 4)
+    law = Law.orthogonal(1.0, (n, n))
+    rec: dict = {"n": n, "draws": d, "reps": reps, "alpha_per_check": ALPHA}
+    rows = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        fa = sum(_battery_rejects(law, [_haar(n, n, rng) for _ in range(d)]) for _ in range(reps))
+        rec["false_alarms"] = fa
+        rows.append(["none (Haar)", "-", f"{fa}/{reps}", f"<= {5 * ALPHA:.1e}", "union bound of the 5 checks"])
+        rec["mixing"] = []
+        for eps in (0.02, 0.05, 0.1, 0.2, 0.5):
+            hits = 0
+            for _ in range(reps):
+                draws = [_noncentred(n, n, rng) if rng.random() < eps else _haar(n, n, rng) for _ in range(d)]
+                hits += _battery_rejects(law, draws)
+            limit = 1 - (1 - eps) ** d * (1 - ALPHA)
+            rec["mixing"].append({"eps": eps, "power": hits / reps, "limit": limit})
+            rows.append(["non-centred SVD draws, fraction eps", eps, f"{hits / reps:.3f}", f"{limit:.3f}",
+                         "exact limit 1-(1-eps)^D"])
+        # per-column bias of the diagonal sign without the correction (measured once, for the oracle)
+        q = np.stack([np.diag(_haar(n, n, rng, fix=n)) for _ in range(4000)])
+        p_neg_all = np.mean(q < 0, axis=0)
+        rec["sign"] = []
+        for rho in (1 / n, 0.05, 0.1, 0.25, 1.0):
+            cols = max(1, math.ceil(rho * n))
+            hits = sum(_battery_rejects(law, [_haar(n, n, rng, fix=cols) for _ in range(d)]) for _ in range(reps))
+            oracle = _oracle_binomial_power(p_neg_all[:cols], d, 20000, rng)
+            rec["sign"].append({"columns": cols, "power": hits / reps, "oracle": oracle})
+            rows.append(["QR sign correction missing on the first columns", cols, f"{hits / reps:.3f}",
+                         f"{oracle:.3f}", "oracle binomial (reference)"])
+        rec["shift"] = []
+        for mu in (0.01, 0.02, 0.05, 0.1, 0.2, math.sqrt(3)):
+            hits = sum(_battery_rejects(law, [_shifted(n, n, rng, mu) for _ in range(d)]) for _ in range(reps))
+            rec["shift"].append({"mu": mu, "power": hits / reps})
+            rows.append(["QR of G + mu (mean mu sd)", f"{mu:.3g}", f"{hits / reps:.3f}", "-", "none computed"])
+    print()
+    print(f"H. Orthogonal battery on {n}x{n} draws (D = {d} per audit, {reps} audits per row, alpha = {ALPHA:g} per check)")
+    print(C.table(["departure from Haar", "parameter", "detection rate", "limit / reference", "limit is"], rows, "lrrrl"))
+    return rec
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10000:1000,100000:200",
@@ -221,7 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=20, help="seeds per initializer in part C (default 20)")
     ap.add_argument("--workers", type=int, default=0, help="processes for part C (default: all cores)")
     ap.add_argument("--seed", type=int, default=0, help="simulation seed for parts A and B")
-    ap.add_argument("--only", choices=["AB", "C"], help="run only parts A+B or C")
+    ap.add_argument("--only", choices=["AB", "C", "H"], help="run only parts A+B, C or H")
+    ap.add_argument("--haar-n", type=int, default=64, help="side of the square orthogonal draws in part H (default 64)")
+    ap.add_argument("--haar-reps", type=int, default=200, help="audits per departure in part H (default 200)")
     C.record_arg(ap)
     args = ap.parse_args(argv)
     rec: dict = {}
@@ -231,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         rec["limits"] = part_ab(sizes, args.seed)  # type: ignore[arg-type]
     if args.only in (None, "C"):
         rec["kill"] = part_c(args.seeds, C.pool_workers(args.workers))
+    if args.only in (None, "H"):
+        rec["haar"] = part_h(args.haar_n, args.haar_reps, args.seed)
     if args.only is None:  # a partial run is not the figure the docs quote
         C.record(args.record, "efficiency", rec)
     C.footer(t0, timing=False)

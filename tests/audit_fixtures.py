@@ -233,6 +233,22 @@ def m_not_orthogonal(shape, rng):
     return rng.normal(0.0, 1.0 / math.sqrt(max(shape[0], int(np.prod(shape[1:])))), size=shape)
 
 
+def m_orthogonal_noncentred(shape, rng):
+    """Exactly orthogonal, not Haar: left singular vectors of a non-centred U(0, 1) matrix (its top one is nearly
+    constant, so one row sums to ~sqrt(300))."""
+    rows, cols = shape[0], int(np.prod(shape[1:]))
+    u, _, _ = np.linalg.svd(rng.uniform(0.0, 1.0, (max(rows, cols), min(rows, cols))), full_matrices=False)
+    return (u.T if rows < cols else u).reshape(shape)
+
+
+def m_orthogonal_no_sign_fix(shape, rng):
+    """Exactly orthogonal, not Haar: QR of a Gaussian matrix without moving R's diagonal signs into Q (Mezzadri
+    2007): LAPACK's Householder convention makes Q's diagonal mostly negative."""
+    rows, cols = shape[0], int(np.prod(shape[1:]))
+    q, _ = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+    return (q.T if rows < cols else q).reshape(shape)
+
+
 def m_sparse_zeros(shape, rng):
     """Glorot uniform with 10% of the entries zeroed."""
     x = glorot_uniform(shape, rng)

@@ -11,8 +11,8 @@ For each :class:`~invariants.frameworks.subjects.Subject` (a weight tensor and i
    bounded laws the exact extreme-value tests need a few thousand
    (:func:`~invariants.stats.extremes.bounded_scale_sample_size`), raised to ``min_bounded_n`` (100k)
    so the moment variance and shape tests have power too.
-3. Run the checks for the law (variance, mean, support, extremes, point mass, KS shape; orthogonality;
-   constant) and the structural checks (duplicate rows/columns, identical draws across seeds, all-zero
+3. Run the checks for the law (variance, mean, support, extremes, point mass, KS shape; orthogonality and
+   the Haar law of orthogonal draws, :mod:`invariants.stats.haar`; constant) and the structural checks (duplicate rows/columns, identical draws across seeds, all-zero
    or constant draws), each at a per-check ``alpha = min(1e-6, total_alpha / m)`` where ``m`` counts every
    check of the run (Bonferroni: the probability of any false alarm in the run is <= ``total_alpha``).
 4. Verdict: ``conforms`` (every check passes against the textbook law); ``documented-deviation`` (fails
@@ -58,6 +58,7 @@ from invariants.specs import (
 from invariants.stats.battery import LAW, STRUCTURE, Battery, Sample, battery, family_budget
 from invariants.stats.checks import CheckResult
 from invariants.stats.extremes import bounded_scale_sample_size, mantissa_bits
+from invariants.stats.haar import SIGN_COINS
 from invariants.stats.moments import moment_sample_size
 from invariants.stats.screen import Candidate, plausible
 from invariants.stats.structured import structured_candidates
@@ -358,7 +359,11 @@ def _bounded_n(kind: str, loc: float, scale: float, lo: float, hi: float, kurtos
 
 
 def needed_n(law: Law, cfg: AuditConfig, alpha: float) -> int:
-    """Values to pool for ``law`` (0 for constant, orthogonal, dirac and eye laws: a few draws suffice)."""
+    """Values to pool for ``law`` (0 for constant, dirac and eye laws: a few draws suffice; for an orthogonal
+    law on a k x N matrix ``SIGN_COINS * N`` values, i.e. :func:`~invariants.stats.haar.haar_draws` draws, for
+    the Haar checks)."""
+    if law.kind == "orthogonal":
+        return SIGN_COINS * round(law.gain**2 / law.variance)
     if law.kind == "normal":
         return _chi2_n(cfg.rel_error, alpha, cfg.power)
     if law.kind == "sparse":  # the chi-square test runs on the non-zero values only

@@ -16,6 +16,10 @@ check                 applies to                                      source
 ====================  ==============================================  ==========================================================
 ``constant``          constant laws                                   :func:`~invariants.stats.structure.constant_test`
 ``orthogonality``     orthogonal laws                                 :func:`~invariants.stats.structure.orthogonality_test`
+``haar_sums``         orthogonal laws                                 :func:`~invariants.stats.haar.haar_sums_test`
+``haar_signs``        orthogonal laws                                 :func:`~invariants.stats.haar.haar_signs_test`
+``haar_trace``        orthogonal laws (square draws; else not run)    :func:`~invariants.stats.haar.haar_trace_test`
+``haar_entries``      orthogonal laws                                 :func:`~invariants.stats.haar.haar_entries_test`
 ``chi2_variance``     normal laws                                     :func:`~invariants.stats.variance.chi2_variance_test`
 ``moment_variance``   uniform and truncated normal laws               :func:`~invariants.stats.moments.moment_variance_test`
 ``mean``              continuous laws                                 :func:`~invariants.stats.moments.mean_test`
@@ -32,9 +36,9 @@ check                 applies to                                      source
 ``pattern``           dirac and eye laws                              :func:`~invariants.stats.structured.pattern_test`
 ====================  ==============================================  ==========================================================
 
-So a normal law has 5 law checks, a uniform or truncated normal (finite bounds) 6, orthogonal and
-constant laws 1, a sparse law 7 (its non-zero values get the normal law's 5), dirac and eye laws 1; the
-structure checks add 3 (continuous), 2 (orthogonal), 1 (sparse: ``degenerate``; its positions check covers
+So a normal law has 5 law checks, a uniform or truncated normal (finite bounds) 6, an orthogonal law 5
+(exact orthonormality, then the Haar law: :mod:`invariants.stats.haar`), a constant law 1, a sparse law 7
+(its non-zero values get the normal law's 5), dirac and eye laws 1; the structure checks add 3 (continuous), 2 (orthogonal), 1 (sparse: ``degenerate``; its positions check covers
 repeated draws) and 0 (constant, dirac, eye: one fixed tensor, so every draw is the same by design).
 """
 from __future__ import annotations
@@ -54,6 +58,7 @@ from invariants.stats.extremes import (
     point_mass_test,
     support_test,
 )
+from invariants.stats.haar import haar_entries_test, haar_signs_test, haar_sums_test, haar_trace_test
 from invariants.stats.moments import mean_test, moment_min_detectable_rel_error, moment_variance_test
 from invariants.stats.shape import ks_test
 from invariants.stats.structure import (
@@ -155,6 +160,10 @@ def _continuous(law: "Law") -> bool:
     return law.kind in ("normal", "uniform", "truncated_normal")
 
 
+def _orthogonal(law: "Law") -> bool:
+    return law.kind == "orthogonal"
+
+
 def _p_cell(law: "Law", bits: int) -> float:
     """Largest probability of one representable value under ``law`` (the structure checks' null)."""
     return max_cell_probability(law.dist(), bits) if law.continuous else 2.0 ** -bits
@@ -184,9 +193,13 @@ CHECKS: tuple[Check, ...] = (
     FunctionCheck("constant", lambda law: law.kind == "constant",
                   lambda law, s, a: constant_test(s.pool, law.mean, a),
                   lambda *_: 0.0),
-    FunctionCheck("orthogonality", lambda law: law.kind == "orthogonal",
+    FunctionCheck("orthogonality", _orthogonal,
                   lambda law, s, a: orthogonality_test(s.draws, law.gain, law.unit_axis, a),
                   _orthogonality_mde),
+    FunctionCheck("haar_sums", _orthogonal, lambda law, s, a: haar_sums_test(s.draws, law.unit_axis, a, s.power)),
+    FunctionCheck("haar_signs", _orthogonal, lambda law, s, a: haar_signs_test(s.draws, law.unit_axis, a, s.power)),
+    FunctionCheck("haar_trace", _orthogonal, lambda law, s, a: haar_trace_test(s.draws, law.unit_axis, a, s.power)),
+    FunctionCheck("haar_entries", _orthogonal, lambda law, s, a: haar_entries_test(s.draws, law.unit_axis, a, s.power)),
     FunctionCheck("chi2_variance", lambda law: law.kind == "normal",
                   lambda law, s, a: from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power)),
                   _chi2_mde),

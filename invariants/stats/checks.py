@@ -24,7 +24,8 @@ class CheckResult:
     Attributes:
         name: check identifier (``chi2_variance``, ``moment_variance``, ``mean``, ``support``,
             ``extremes``, ``point_mass``, ``ks_shape``, ``orthogonality``, ``duplicates``,
-            ``identical_draws``, ``degenerate``, ``constant``).
+            ``identical_draws``, ``degenerate``, ``constant``; the Haar law of orthogonal draws: ``haar_entries``,
+            ``haar_sums``, ``haar_signs``, ``haar_trace``).
         statistic: the test statistic (its meaning is given by each check's docstring).
         p_value: p-value in [0, 1] (0 or 1 for deterministic checks).
         alpha: false-alarm rate the check was run at.

@@ -55,6 +55,9 @@ MUTANTS = [
     (F.m_normal_not_uniform, "glorot_uniform", DENSE, "normal instead of uniform"),
     (F.m_orthogonal_gain, "orthogonal(gain=1)", DENSE, None),
     (F.m_not_orthogonal, "orthogonal(gain=1)", DENSE, None),
+    # exactly orthogonal but not Haar-distributed (issue 14, gap 2): the cause is named
+    (F.m_orthogonal_noncentred, "orthogonal(gain=1)", DENSE, "nearly constant singular vector"),
+    (F.m_orthogonal_no_sign_fix, "orthogonal(gain=1)", DENSE, "sign correction"),
     (F.m_sparse_zeros, "glorot_uniform", DENSE, None),
     (F.m_wrong_constant, "ones", DENSE, None),
     (F.m_absolute_bounds, "truncated_normal(std=0.02, corrected=true)", DENSE, "absolute"),
