@@ -45,15 +45,8 @@ from mlx.utils import tree_flatten
 from invariants.frameworks.base import CatalogueBuilder, Framework
 from invariants.frameworks.errors import BadInitializer
 from invariants.frameworks.global_rng import GlobalRNG
-from invariants.frameworks.subjects import (
-    Documented,
-    Expectation,
-    Sampler,
-    Subject,
-    call_initializer,
-    check_array,
-    seeded_by,
-)
+from invariants.frameworks.subjects import (Documented, Expectation, Sampler, Subject, call_initializer,
+                                            check_array, seeded_by)
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
     GLOROT_UNIFORM,
