@@ -436,6 +436,14 @@ def methods_page(facts: dict[str, Any], bench: dict[str, Any] | None = None) -> 
         f"{facts['audit_min_bounded_n']:,} so the moment and shape tests have power too. "
         f"[The power curve](figures.md) plots these bounds with every audited tensor.",
         "",
+        "**Seed determinism.** Every audited tensor is drawn twice more: " + "; ".join(
+            f"{code(name)}: {text(meaning)}" for name, meaning in DETERMINISM_MEANING.items()) + ". The first two "
+        "draws and the replays run with every global RNG pinned to a known state, so the comparisons are exact "
+        "(bitwise; a correct initializer fails them by chance only if two different seeds give the same tensor, "
+        "probability at most the largest cell probability to the power of the tensor's size), and each is counted "
+        "in the Bonferroni split. A failure names its cause (for isolation, the global RNG the initializer "
+        "draws from).",
+        "",
         "## Signal propagation",
         "",
         "Claims about variance through depth compare one random reference network with the mean-field "

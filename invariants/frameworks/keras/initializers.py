@@ -16,8 +16,11 @@ global RNG and Keras' global seed (``keras.utils.set_random_seed``) and restores
 
 **Layer defaults** are sampled by constructing and building the real layer.  A Keras layer draws the
 seeds of its default initializers from Python's ``random`` at construction
-(``keras.random.make_default_seed``), so the layer is built inside :func:`~invariants.frameworks.global_rng.python_random_seeded` (save, seed,
-restore Python's ``random`` state).
+(``keras.random.make_default_seed``), so the layer is built inside
+:func:`~invariants.frameworks.global_rng.python_random_seeded` (save, seed, restore Python's ``random`` state).
+
+**Global RNG** (:func:`global_rngs`, for the determinism checks): Keras' global ``SeedGenerator``, which
+``keras.random`` functions called without a seed draw from (:func:`keras_global_seeded`).
 
 **Fans.** Keras' own ``compute_fans`` (rank >= 3: ``rf = prod(shape[:-2])``) is the framework fan rule;
 EinsumDense (MultiHeadAttention) passes the kernel's input/output axes to it from Keras 3.15.
