@@ -183,6 +183,10 @@ def _add_audit(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rel-error", type=float, default=0.01, metavar="X",
                    help="relative variance error to detect with power 0.99 (default 0.01)")
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    p.add_argument("--no-determinism", dest="determinism", action="store_false",
+                   help="skip the seed-determinism checks (same seed -> same tensor, different seeds -> different "
+                   "tensors, no draws from a global RNG beside the seed/generator/key passed; 2 extra calls per "
+                   "tensor)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; findings only")
     p.set_defaults(func=_cmd_audit)
 
@@ -211,7 +215,8 @@ def _audit_config(args: argparse.Namespace):
     if getattr(args, "seed", 0) < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
     try:
-        return AuditConfig(rel_error=args.rel_error, base_seed=getattr(args, "seed", 0))
+        return AuditConfig(rel_error=args.rel_error, base_seed=getattr(args, "seed", 0),
+                           determinism=getattr(args, "determinism", True))
     except ValueError as exc:
         raise UsageError(f"--rel-error: {exc}") from exc
 

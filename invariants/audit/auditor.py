@@ -15,6 +15,9 @@ For each :class:`~invariants.frameworks.subjects.Subject` (a weight tensor and i
    the Haar law of orthogonal draws, :mod:`invariants.stats.haar`; constant) and the structural checks (duplicate rows/columns, identical draws across seeds, all-zero
    or constant draws), each at a per-check ``alpha = min(1e-6, total_alpha / m)`` where ``m`` counts every
    check of the run (Bonferroni: the probability of any false alarm in the run is <= ``total_alpha``).
+   The seed-determinism checks (:mod:`invariants.audit.determinism`: same seed -> same tensor, different
+   seeds -> different tensors, the seed/generator/key passed is the only source of randomness) run on
+   every tensor too, counted in the same split; a failure makes the tensor ``deviates`` whatever its law.
 4. Verdict: ``conforms`` (every check passes against the textbook law); ``documented-deviation`` (fails
    the textbook law, passes the documented one: a convention with a reference); ``deviates`` otherwise.
    For either deviation the auditor tests candidate explanations (other fans of the layer, the
@@ -25,6 +28,7 @@ Packed tensors (q/k/v projections, RNN gates) are audited block by block, each a
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 import time
@@ -35,6 +39,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from invariants.audit import determinism
 from invariants.frameworks.errors import BadInitializer
 from invariants.frameworks.subjects import (
     Block,
@@ -91,6 +96,9 @@ class AuditConfig:
         max_elements: largest tensor audited (default 2^24, a 4096 x 4096 matrix); at least
             ``min_draws`` tensors are drawn and pooled, so a larger one is refused (``ValueError``)
             before any memory is allocated.
+        determinism: run the seed-determinism checks (:mod:`invariants.audit.determinism`:
+            ``same_seed_same_tensor``, ``different_seeds_differ``, ``generator_isolation``; two extra
+            sampler calls per tensor); default on.
     """
 
     rel_error: float = 0.01
@@ -103,6 +111,7 @@ class AuditConfig:
     structure_draws: int = 32
     base_seed: int = 0
     max_elements: int = 2**24
+    determinism: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.rel_error < 1:
@@ -585,6 +594,8 @@ def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
         check_size(s.shape, cfg, s.name)
         for u in audit_units(s) if numel(s.shape) else ():  # 0 values: no checks (empty_result)
             runs += unit_batteries(u.expected, u.documented)
+            if cfg.determinism:
+                runs.append(determinism.check_names(u.expected))
     budget = family_budget(cfg.total_alpha, runs, cfg.alpha_cap)
     return budget.per_check, budget.m
 
@@ -603,17 +614,35 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
         n_draws = max(n_draws, math.ceil(need / max(per_draw[u.name], 1)))
     n_draws = min(n_draws, cfg.max_draws)
     draws_full = []
-    for seed in _seeds_for(subject, cfg, n_draws):
-        arr = subject.sampler(seed)
+    seeds = _seeds_for(subject, cfg, n_draws)
+    for i, seed in enumerate(seeds):
+        # the determinism checks compare the first two draws: they run with the global RNGs pinned
+        with determinism.pinned(i) if cfg.determinism else contextlib.nullcontext():
+            arr = subject.sampler(seed)
         draws_full.append(check_array(arr, subject.shape, subject.name))
+    replays = determinism.Replays(subject, seeds[0]) if cfg.determinism else None
     dt_sample = time.perf_counter() - t0
     results = []
     for u in units:
         t1 = time.perf_counter()
         draws = [d[u.index] if u.index is not None else d for d in draws_full]
         results.append(_judge(subject, u, draws, cfg, alpha))
+        if replays is not None:
+            with_determinism(results[-1], determinism.determinism_checks(
+                u.expected, draws[0], draws[1], replays, u.index, mantissa_bits(draws[0]), alpha))
         results[-1].seconds = dt_sample / len(units) + time.perf_counter() - t1
     return results
+
+
+def with_determinism(result: AuditResult, checks: Sequence[CheckResult]) -> AuditResult:
+    """Add the determinism checks to ``result``; any failure makes it ``deviates``, its cause leading the
+    message (a tensor that is not a function of its seed is a fault whatever its law)."""
+    result.checks = list(result.checks) + list(checks)
+    failed = determinism.cause(checks)
+    if failed:
+        result.verdict = DEVIATES
+        result.message = f"seed determinism fails: {failed}. Law: {result.message}"
+    return result
 
 
 def _fmt_fans(f: tuple[int, int] | None) -> str:

@@ -15,7 +15,8 @@ on it, in one object:
   :class:`~invariants.frameworks.subjects.Subject` objects;
 - **models**: :meth:`Framework.owns_model` and :meth:`Framework.model_view` (a
   :class:`~invariants.frameworks.model.ModelView` for the model check);
-- **randomness**: :meth:`Framework.generator`, the framework's own seeded generator.
+- **randomness**: :meth:`Framework.generator`, the framework's own seeded generator, and
+  :meth:`Framework.global_rngs`, its process-wide RNGs (which a seeded initializer must leave alone).
 
 A :class:`Framework` object is light: creating it, listing it, asking for its install hint or whether
 it owns an object never imports the framework (``owns_model`` looks only at frameworks already in
@@ -42,6 +43,7 @@ import numpy as np
 
 from invariants.core.errors import BadInput, FrameworkUnavailable
 from invariants.frameworks.errors import BadModel, FrameworkMissing
+from invariants.frameworks.global_rng import GlobalRNG
 from invariants.frameworks.model import ModelParts, ModelView, unpack_model
 from invariants.frameworks.subjects import Block, Expectation, Sampler, Subject, load_callable, shape_rule
 from invariants.layers import TORCH, Layer, Layout, fans_from_shape
@@ -296,6 +298,20 @@ class Framework:
     def generator(self, seed: int) -> Any:
         """The framework's own random generator seeded with ``seed`` (default a numpy ``Generator``)."""
         return np.random.default_rng(int(seed))
+
+    def global_rngs(self) -> list[GlobalRNG]:
+        """The framework's process-wide RNGs (torch's default generator, Keras' global ``SeedGenerator``,
+        MLX's global key), which an initializer given an explicit seed must not draw from: the
+        initializers module's ``global_rngs()``, or none (JAX, Flax, Equinox, numpy: explicit keys and
+        generators only; numpy's legacy global RNG is listed for every process by
+        :func:`invariants.frameworks.global_rng.global_rngs`).
+
+        Raises:
+            FrameworkUnavailable: the framework is missing.
+        """
+        if not self.supports_initializers:
+            return []
+        return list(getattr(self.support(self.initializers_module), "global_rngs", list)())
 
 
 

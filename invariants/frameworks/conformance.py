@@ -22,6 +22,8 @@ The checks:
   :func:`check_draw_shape_dtype`: catalogue samplers (and wrapped example initializers) give the same
   array for the same seed, different arrays for different seeds (unless the expectation is a
   constant), of the subject's shape and a real floating dtype;
+- :func:`check_sampler_isolation`: a draw depends on its seed alone, not on the state of any global RNG
+  (Python's, numpy's, the framework's own);
 - :func:`check_catalogue_well_formed`: names unique, every expectation and documented rule present,
   every documented rule cites its reference, framework fans computed on the subject's shape, packed
   blocks inside the tensor;
@@ -48,6 +50,7 @@ import numpy as np
 from invariants.core.errors import FrameworkUnavailable
 from invariants.frameworks.base import Framework
 from invariants.frameworks.model import RANDOM_ROLES
+from invariants.frameworks.global_rng import all_seeded, global_rngs
 from invariants.frameworks.subjects import Subject
 from invariants.laws import flattening_name
 from invariants.layers import TORCH, Conv, Dense, Layout, fans_from_shape
@@ -237,6 +240,22 @@ def check_model_view(framework: Framework) -> None:
     assert view.probe is not None, f"{framework.name}: no probe pass: {view.probe_error}"
 
 
+def check_sampler_isolation(framework: Framework) -> None:
+    """A draw depends on its seed alone: reseeding every global RNG of the process
+    (:func:`~invariants.frameworks.global_rng.global_rngs`, the framework's own included) between two draws
+    with the same seed changes nothing."""
+    if not framework.supports_initializers:
+        return
+    rngs = global_rngs()
+    assert all(r.name for r in framework.global_rngs()), f"{framework.name}: a global RNG without a name"
+    for s in sampled_subjects(framework):
+        with all_seeded(rngs, 1):
+            a = s.sampler(7)
+        with all_seeded(rngs, 2):
+            b = s.sampler(7)
+        assert np.array_equal(a, b), f"{s.name}: the draw with seed 7 changes with the global RNGs' state"
+
+
 def check_generator(framework: Framework) -> None:
     """``generator(seed)`` returns the framework's seeded generator."""
     assert framework.generator(0) is not None, f"{framework.name}: generator(0) is None"
@@ -245,6 +264,7 @@ def check_generator(framework: Framework) -> None:
 ALL_CHECKS: tuple[Check, ...] = (
     check_identity, check_unavailable, check_generator, check_sampler_determinism, check_sampler_independence,
     check_draw_shape_dtype, check_catalogue_well_formed, check_layout_fans, check_owns_callable, check_model_view,
+    check_sampler_isolation,
 )
 
 #: checks that run without the framework installed
@@ -257,7 +277,7 @@ def checks(framework: Framework) -> list[Check]:
     out = list(OFFLINE_CHECKS) + [check_generator]
     if framework.supports_initializers:
         out += [check_sampler_determinism, check_sampler_independence, check_draw_shape_dtype,
-                check_catalogue_well_formed, check_layout_fans, check_owns_callable]
+                check_catalogue_well_formed, check_layout_fans, check_owns_callable, check_sampler_isolation]
     if framework.supports_models:
         out.append(check_model_view)
     return out
@@ -276,6 +296,7 @@ def parametrize_with_checks(frameworks: Iterable[Framework]) -> Any:
 __all__ = [
     "ALL_CHECKS", "Check", "MISSING_MODULE", "OFFLINE_CHECKS", "SAMPLED_SUBJECTS", "check_catalogue_well_formed",
     "check_draw_shape_dtype", "check_generator", "check_identity", "check_layout_fans", "check_model_view",
-    "check_owns_callable", "check_sampler_determinism", "check_sampler_independence", "check_unavailable", "checks",
+    "check_owns_callable", "check_sampler_determinism", "check_sampler_independence", "check_sampler_isolation",
+    "check_unavailable", "checks",
     "parametrize_with_checks", "sampled_subjects",
 ]

@@ -28,6 +28,20 @@ from invariants.specs import Spec
 Sampler = Callable[[int], np.ndarray]
 
 
+def seeded_by(sampler: Sampler, how: str) -> Sampler:
+    """Record on ``sampler`` how it hands its seed to the initializer, as a noun phrase (``"a torch.Generator
+    as generator="``, ``"a JAX key (jax.random.key(seed))"``; ``"... seeded inside ..."`` where the sampler
+    seeds a global RNG itself), for the determinism checks' messages
+    (:mod:`invariants.audit.determinism`); returns ``sampler``."""
+    sampler.seeding = how  # type: ignore[attr-defined]
+    return sampler
+
+
+def seeding_of(sampler: Sampler) -> str:
+    """What :func:`seeded_by` recorded on ``sampler``; ``""`` when nothing was."""
+    return str(getattr(sampler, "seeding", "") or "")
+
+
 class _Labelled:
     """``describe()`` for the spec-with-label records below: the label, else the spec's own text."""
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from invariants.audit.determinism import DIFFERENT_SEEDS, ISOLATION, SAME_SEED
 from invariants.report.markdown import code, front_matter, g, math_inline, table, text
 
 #: Meaning of each verdict (as in the README).
@@ -435,6 +436,14 @@ def methods_page(facts: dict[str, Any], bench: dict[str, Any] | None = None) -> 
         f"{facts['audit_min_bounded_n']:,} so the moment and shape tests have power too. "
         f"[The power curve](figures.md) plots these bounds with every audited tensor.",
         "",
+        "**Seed determinism.** Every audited tensor is drawn twice more: " + "; ".join(
+            f"{code(name)}: {text(meaning)}" for name, meaning in DETERMINISM_MEANING.items()) + ". The first two "
+        "draws and the replays run with every global RNG pinned to a known state, so the comparisons are exact "
+        "(bitwise; a correct initializer fails them by chance only if two different seeds give the same tensor, "
+        "probability at most the largest cell probability to the power of the tensor's size), and each is counted "
+        "in the Bonferroni split. A failure names its cause (for isolation, the global RNG the initializer "
+        "draws from).",
+        "",
         "## Signal propagation",
         "",
         "Claims about variance through depth compare one random reference network with the mean-field "
@@ -505,6 +514,54 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * float(x):.2g}%"
 
 
+#: what each seed-determinism check asserts (:mod:`invariants.audit.determinism`), for the audit pages
+DETERMINISM_MEANING = {
+    SAME_SEED: "two calls with the same seed (and every global RNG in the same state) give the same tensor bit for "
+               "bit",
+    DIFFERENT_SEEDS: "two calls with different seeds give different tensors (constant laws exempt)",
+    ISOLATION: "the seed, generator or key passed is the only source of randomness: reseeding every global RNG "
+               "(Python, numpy, torch, Keras, MLX) between two calls with the same seed changes nothing",
+}
+
+
+def determinism_summary(results: Sequence[dict[str, Any]]) -> tuple[dict[str, tuple[int, int]], list[int]]:
+    """``({check: (tensors checked, failed)}, [1-based numbers of the results failing one])`` over the
+    audit results' seed-determinism checks; every count 0 when the data hold none."""
+    counts = {name: (0, 0) for name in DETERMINISM_MEANING}
+    failing = []
+    for i, r in enumerate(results, start=1):
+        bad = False
+        for c in r.get("checks", []):
+            name = c.get("name")
+            if name in counts:
+                ran, failed = counts[name]
+                counts[name] = (ran + 1, failed + (not c.get("passed", True)))
+                bad = bad or not c.get("passed", True)
+        if bad:
+            failing.append(i)
+    return counts, failing
+
+
+def _determinism_lines(framework: str, results: Sequence[dict[str, Any]]) -> list[str]:
+    counts, failing = determinism_summary(results)
+    lines = ["## Seed determinism", ""]
+    if not any(ran for ran, _ in counts.values()):
+        return lines + [_box("warning", "not checked", f"The stored audit data of {text(framework)} hold no "
+                             "seed-determinism checks (they were produced before the auditor ran them): run "
+                             f"{code(f'invariants report --audit {framework}')} to check and regenerate this page."), ""]
+    lines += ["Every tensor is drawn twice more to check that it is a function of its seed alone. The checks are "
+              "exact (bitwise equality; a correct initializer cannot fail them by chance, except two different "
+              "seeds giving the same tensor, whose probability is the p-value reported) and a failure makes the "
+              "tensor `deviates` whatever its law; the cause is named under Findings.", "",
+              table(["check", "asserts", "tensors", "failed"],
+                    [[code(name), text(DETERMINISM_MEANING[name]), str(ran), f"**{failed}**" if failed else "0"]
+                     for name, (ran, failed) in counts.items()], "llrr"), ""]
+    if failing:
+        lines += ["Failing rows of the catalogue: " + ", ".join(str(i) for i in failing)
+                  + " (their causes under Findings).", ""]
+    return lines
+
+
 def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str:
     """One framework's audit page from the stored audit data (the auditor's JSON contract).
 
@@ -562,6 +619,7 @@ def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str
                      "Var: expected, observed", "n, detects"], rows, "rllllrr"),
               "",
               "Framework fans in **bold** differ from the textbook fans.", ""]
+    lines += _determinism_lines(framework, results)
     findings = [(i, r) for i, r in enumerate(results, start=1) if r.get("verdict") not in ("conforms", "skipped")]
     if findings:
         lines += ["## Findings", ""]
@@ -583,16 +641,21 @@ def audit_index(entries: Iterable[tuple[str, dict[str, Any] | None, str]]) -> st
         results = (payload or {}).get("results") or []
         audited = [r for r in results if r.get("verdict") != "skipped"]
         if not audited:
-            rows.append([f"[{fw}]({fw}.md)", "-", "skipped", f"not audited: {code(hint)}"])
+            rows.append([f"[{fw}]({fw}.md)", "-", "skipped", f"not audited: {code(hint)}", "-"])
             continue
         counts = {v: sum(1 for r in results if r.get("verdict") == v) for v in AUDIT_VERDICTS}
+        seeds, failing = determinism_summary(results)
+        checked = sum(ran for ran, _ in seeds.values())
         rows.append([f"[{fw}]({fw}.md)", text(payload.get("framework_version") or "?"), str(len(results)),
-                     ", ".join(f"{counts[v]} {v}" for v in AUDIT_VERDICTS if counts[v])])
+                     ", ".join(f"{counts[v]} {v}" for v in AUDIT_VERDICTS if counts[v]),
+                     "not checked" if not checked else (f"**{len(failing)} tensors fail**" if failing
+                                                        else f"{checked} checks pass")])
     lines = [front_matter(title="Initializer audits"), "", "# Initializer audits", "",
              "`invariants audit FRAMEWORK` samples every initializer and layer default of a framework many times, "
              "tests the pooled values against the expected law (variance, mean, support, extremes, shape, "
-             "structure) with a stated false-alarm rate and power, and classifies each tensor. The pages below "
+             "structure) with a stated false-alarm rate and power, checks that each tensor is a function of its "
+             "seed alone (seed determinism), and classifies each tensor. The pages below "
              "render the stored results of the last audit of each framework (`data/audit/<framework>.json`); "
              "refresh them with `invariants report --audit FRAMEWORK`. See [Methods](../methods.md) for the tests.",
-             "", table(["framework", "version", "tensors", "verdicts"], rows, "llrl"), ""]
+             "", table(["framework", "version", "tensors", "verdicts", "seed determinism"], rows, "llrll"), ""]
     return "\n".join(lines)

@@ -176,7 +176,7 @@ def run_audit(framework: str, progress: Callable[..., None] | None = None) -> di
         "total_alpha": getattr(report, "total_alpha", None),
         "n_checks": getattr(report, "n_checks", None),
         "config": {"rel_error": cfg.rel_error, "power": cfg.power, "total_alpha": cfg.total_alpha,
-                   "base_seed": cfg.base_seed},
+                   "base_seed": cfg.base_seed, "determinism": cfg.determinism},
         **payload,
     }
 

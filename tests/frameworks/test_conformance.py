@@ -160,6 +160,11 @@ def _stateful(self, fn, shape):  # draws from hidden state, not from the seed
     return lambda seed: rng.normal(size=shape).astype(np.float32)
 
 
+def _global(self, fn, shape):  # draws from numpy's global RNG, not from the seed alone
+    return lambda seed: (np.random.default_rng(seed).normal(size=shape)
+                         + np.random.normal(size=shape)).astype(np.float32)
+
+
 def _integer(self, fn, shape):  # a non-floating draw
     return lambda seed: np.random.default_rng(seed).integers(-3, 3, size=shape)
 
@@ -184,6 +189,7 @@ def _lossy_view(self, module, parts, name, batch, seed):  # drops the last param
 MUTANTS = [
     ("seed ignored", {"wrap": _seedless}, conformance.check_sampler_independence),
     ("hidden RNG state", {"wrap": _stateful}, conformance.check_sampler_determinism),
+    ("global RNG beside the seed", {"wrap": _global}, conformance.check_sampler_isolation),
     ("integer draws", {"wrap": _integer}, conformance.check_draw_shape_dtype),
     ("wrong draw shape", {"wrap": _short}, conformance.check_draw_shape_dtype),
     ("layout holds extra values", {"shape": _padded_shape}, conformance.check_layout_fans),

@@ -37,7 +37,7 @@ import jax
 from invariants.frameworks.base import CatalogueBuilder, Framework
 from invariants.frameworks.equinox.model import get as attribute
 from invariants.frameworks.jax.initializers import compute_fans, jax_sampler
-from invariants.frameworks.subjects import Documented, Expectation, Sampler, Subject, check_array
+from invariants.frameworks.subjects import Documented, Expectation, Sampler, Subject, check_array, seeded_by
 from invariants.layers import Layer, parse_layer
 from invariants.specs import GLOROT_UNIFORM, HE_NORMAL, HE_UNIFORM, ONES, ZEROS, Normal, Uniform, VarianceScaling
 
@@ -79,7 +79,8 @@ class EquinoxCatalogue(CatalogueBuilder):
         # eager: JAX caches the compiled ops per shape across layers; jitting each subject's construction
         # compiles once per subject and was slower over the whole catalogue
         return Subject(target=f"eqx.nn.{call}", param=param, layer=layer, shape=shape,
-                       sampler=lambda seed: check_array(attribute(ctor(jax.random.key(int(seed))), path), shape, what),
+                       sampler=seeded_by(lambda seed: check_array(attribute(ctor(jax.random.key(int(seed))), path),
+                                                                  shape, what), "a JAX key (key=jax.random.key(seed))"),
                        expect=expect, documented=documented,
                        framework_fans=self.framework_fans(shape) if len(shape) >= 2 else None,
                        blocks=self.blocks(layer) if (blocks and layer is not None) else (),

@@ -49,7 +49,7 @@ from invariants.frameworks.base import Framework
 from invariants.frameworks.flax.model import kernel_layer
 from invariants.frameworks.jax.initializers import JaxCatalogue, compute_fans
 from invariants.frameworks.jax.initializers import framework_fans, known_expectation, wrap  # noqa: F401  JAX's convention
-from invariants.frameworks.subjects import Block, Documented, Expectation, Subject, check_array
+from invariants.frameworks.subjects import Block, Documented, Expectation, Subject, check_array, seeded_by
 from invariants.layers import JAX, Layer, parse_layer
 from invariants.specs import LECUN_NORMAL, ONES, ZEROS, Orthogonal, VarianceScaling
 
@@ -132,7 +132,9 @@ class FlaxCatalogue(JaxCatalogue):
 
         if framework_fans == "shape":
             framework_fans = self.framework_fans(shape)
-        return Subject(target=target, param=param, layer=layer, shape=shape, sampler=sample, expect=expect,
+        return Subject(target=target, param=param, layer=layer, shape=shape,
+                       sampler=seeded_by(sample, "a JAX key (linen Module.init(jax.random.key(seed)) / nnx.Rngs(seed))"),
+                       expect=expect,
                        documented=documented, framework_fans=framework_fans,  # type: ignore[arg-type]
                        blocks=blocks, call=call)
 

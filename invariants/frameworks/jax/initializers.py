@@ -42,6 +42,7 @@ from invariants.frameworks.subjects import (
     Subject,
     call_initializer,
     check_array,
+    seeded_by,
 )
 from invariants.layers import JAX, Layer, fans_from_shape, parse_layer
 from invariants.specs import (
@@ -97,7 +98,7 @@ def jax_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None =
         # an unconvertible result (a key array, a tracer) into BadInitializer
         return check_array(call_initializer(fn, what, key, shape, jnp.float32), shape, what)
 
-    return sample
+    return seeded_by(sample, "a JAX key (jax.random.key(seed))")
 
 
 def compute_fans(shape: Sequence[int], in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,

@@ -16,8 +16,11 @@ global RNG and Keras' global seed (``keras.utils.set_random_seed``) and restores
 
 **Layer defaults** are sampled by constructing and building the real layer.  A Keras layer draws the
 seeds of its default initializers from Python's ``random`` at construction
-(``keras.random.make_default_seed``), so the layer is built inside :func:`python_seed` (save, seed,
-restore Python's ``random`` state).
+(``keras.random.make_default_seed``), so the layer is built inside
+:func:`~invariants.frameworks.global_rng.python_random_seeded` (save, seed, restore Python's ``random`` state).
+
+**Global RNG** (:func:`global_rngs`, for the determinism checks): Keras' global ``SeedGenerator``, which
+``keras.random`` functions called without a seed draw from (:func:`keras_global_seeded`).
 
 **Fans.** Keras' own ``compute_fans`` (rank >= 3: ``rf = prod(shape[:-2])``) is the framework fan rule;
 EinsumDense (MultiHeadAttention) passes the kernel's input/output axes to it from Keras 3.15.
@@ -35,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import random
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -55,6 +57,12 @@ from invariants.frameworks.subjects import (  # noqa: E402
     Subject,
     call_initializer,
     check_array,
+    seeded_by,
+)
+from invariants.frameworks.global_rng import (  # noqa: E402
+    GlobalRNG,
+    numpy_global_seeded,
+    python_random_seeded,
 )
 from invariants.frameworks.keras.model import param_layer  # noqa: E402
 from invariants.layers import KERAS, Layer, fans_from_shape, parse_layer  # noqa: E402
@@ -105,25 +113,13 @@ def compute_fans(shape: Sequence[int], input_axes: Sequence[int] | None = None,
 
 
 @contextlib.contextmanager
-def python_seed(seed: int) -> Iterator[None]:
-    """Seed Python's ``random`` (where Keras draws default initializer seeds), restoring it on exit."""
-    state = random.getstate()
-    random.seed(int(seed))
-    try:
-        yield
-    finally:
-        random.setstate(state)
+def keras_global_seeded(seed: int) -> Iterator[None]:
+    """Keras' own global random state seeded with ``seed`` inside, restored on exit: the global seed
+    attribute ``keras.utils.set_random_seed`` writes and the global ``SeedGenerator`` that ``keras.random``
+    functions (and ``seed=None`` draws) use (``keras.src.random.seed_generator.global_seed_generator``).
 
-
-@contextlib.contextmanager
-def global_seed(seed: int) -> Iterator[None]:
-    """``keras.utils.set_random_seed(seed)`` for a callable that takes no seed; restores the global state.
-
-    Restores Python's ``random``, numpy's global RNG and Keras' global seed / global ``SeedGenerator``
-    (private ``global_state`` attributes; if they move, they are left reseeded).  With the torch
-    backend ``set_random_seed`` also reseeds torch's global generator, which is not restored.
+    Private ``global_state`` attributes (keras 3.15); if they move, nothing is seeded or restored.
     """
-    py, npy = random.getstate(), np.random.get_state()
     try:
         from keras.src.backend.common import global_state
         from keras.src.random import seed_generator
@@ -131,17 +127,35 @@ def global_seed(seed: int) -> Iterator[None]:
 
         keys: tuple[str, ...] = (rng_utils.GLOBAL_RANDOM_SEED, seed_generator.GLOBAL_SEED_GENERATOR)
         saved = [global_state.get_global_attribute(k) for k in keys]
+        global_state.set_global_attribute(keys[0], int(seed))
+        global_state.set_global_attribute(keys[1], keras.random.SeedGenerator(int(seed)))
     except (ImportError, AttributeError):
         global_state, keys, saved = None, (), []
-    keras.utils.set_random_seed(int(seed))
     try:
         yield
     finally:
-        random.setstate(py)
-        np.random.set_state(npy)
         if global_state is not None:
             for k, v in zip(keys, saved):
                 global_state.set_global_attribute(k, v)
+
+
+@contextlib.contextmanager
+def global_seed(seed: int) -> Iterator[None]:
+    """``keras.utils.set_random_seed(seed)`` for a callable that takes no seed; restores the global state.
+
+    Restores Python's ``random``, numpy's global RNG and Keras' global seed / global ``SeedGenerator``
+    (:func:`keras_global_seeded`).  With the torch backend ``set_random_seed`` also reseeds torch's
+    global generator, which is not restored.
+    """
+    with python_random_seeded(seed), numpy_global_seeded(seed), keras_global_seeded(seed):
+        keras.utils.set_random_seed(int(seed))
+        yield
+
+
+def global_rngs() -> list[GlobalRNG]:
+    """Keras' process-wide RNG, which an initializer given ``seed=`` must not draw from (Python's
+    ``random`` and numpy's are listed for every process by :func:`invariants.frameworks.global_rng.global_rngs`)."""
+    return [GlobalRNG("Keras' global SeedGenerator (keras.utils.set_random_seed)", keras_global_seeded)]
 
 
 def to_numpy(value: Any) -> np.ndarray:
@@ -170,7 +184,7 @@ def keras_expectation(fn: Any) -> Expectation | None:
     """
     if isinstance(fn, type):
         try:
-            with python_seed(0):  # a seed=None instance draws its seed from Python's random
+            with python_random_seeded(0):  # a seed=None instance draws its seed from Python's random
                 fn = fn()
         except TypeError:
             return None
@@ -238,7 +252,7 @@ class KerasCatalogue(CatalogueBuilder):
     def _init_subject(self, cls: str, kwargs: dict[str, Any], layer: Layer, expect: Expectation,
                       documented: Documented | None = None) -> Subject:
         args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-        with python_seed(0):  # a seed=None initializer draws its seed from Python's random: leave it untouched
+        with python_random_seeded(0):  # a seed=None initializer draws its seed from Python's random: leave it untouched
             fn = getattr(KI, cls)(**kwargs)
         shape = self.shape(layer)
         return Subject(target=f"keras.initializers.{cls}({args})", param="", layer=layer, shape=shape,
@@ -302,7 +316,7 @@ class KerasCatalogue(CatalogueBuilder):
         path = param.split(".")
         what = f"keras.layers.{call}.{param}"
         if layer == "extracted":
-            with python_seed(0):
+            with python_random_seeded(0):
                 built = call_initializer(ctor, what)
                 call_initializer(built.build, what, *build)
             layer = param_layer(built, _get(built, path).path)
@@ -316,7 +330,7 @@ class KerasCatalogue(CatalogueBuilder):
         shape = tuple(int(d) for d in shape)
 
         def sample(seed: int) -> np.ndarray:
-            with python_seed(seed):
+            with python_random_seeded(seed):
                 lay = call_initializer(ctor, what)
                 call_initializer(lay.build, what, *build)
             return check_array(to_numpy(_get(lay, path)), shape, what)
@@ -324,7 +338,9 @@ class KerasCatalogue(CatalogueBuilder):
         if framework_fans == "shape":
             framework_fans = self.framework_fans(shape)
         built = ", ".join(str(b) for b in build)
-        return Subject(target=f"keras.layers.{call}", param=param, layer=layer, shape=shape, sampler=sample,
+        return Subject(target=f"keras.layers.{call}", param=param, layer=layer, shape=shape,
+                       sampler=seeded_by(sample, "Python's random, seeded inside the call (Keras layers draw their "
+                                                 "initializers' seeds from it)"),
                        expect=expect, documented=documented, framework_fans=framework_fans,  # type: ignore[arg-type]
                        blocks=blocks, fan_candidates=fan_candidates,
                        call=f"keras.layers.{call}.build({built}) with Python's random seeded [{BACKEND} backend]")
@@ -414,7 +430,8 @@ def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
             arr = out
         return check_array(arr, shape, what)
 
-    return sample
+    return seeded_by(sample, "seed=seed (one initializer instance per seed)" if reseed
+                     else "Keras' global seed, set inside the call (keras.utils.set_random_seed)")
 
 def framework_fans(shape: tuple[int, ...]) -> tuple[int, int] | None:
     """Keras' ``compute_fans`` on ``shape``: defined for every rank ((1, 1) for 0-D, (n, n) for 1-D)."""

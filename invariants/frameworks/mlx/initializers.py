@@ -44,7 +44,9 @@ from mlx.utils import tree_flatten
 
 from invariants.frameworks.base import CatalogueBuilder, Framework
 from invariants.frameworks.errors import BadInitializer
-from invariants.frameworks.subjects import Documented, Expectation, Sampler, Subject, call_initializer, check_array
+from invariants.frameworks.global_rng import GlobalRNG
+from invariants.frameworks.subjects import (Documented, Expectation, Sampler, Subject, call_initializer,
+                                            check_array, seeded_by)
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
     GLOROT_UNIFORM,
@@ -146,7 +148,16 @@ def mlx_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None =
                                      "initializer returns a new array of the argument's shape)")
         return check_array(arr, shape, what)
 
-    return sample
+    return seeded_by(sample, SEEDED_INSIDE)
+
+
+#: how every MLX sampler seeds: neither the initializers nor the layers take a key
+SEEDED_INSIDE = "MLX's global key, seeded inside the call (MLX initializers and layers take no key)"
+
+
+def global_rngs() -> list[GlobalRNG]:
+    """MLX's process-wide RNG: the global key ``mx.random.state`` (``mx.random.seed``)."""
+    return [GlobalRNG("MLX's global key (mx.random.seed)", Seeded)]
 
 
 def mlx_expectation(fn: Any) -> Expectation | None:
@@ -262,7 +273,8 @@ class MlxCatalogue(CatalogueBuilder):
         if layer is not None and len(shape) >= 2 and layer.kind != "embedding" and self.shape(layer) != shape:
             raise AssertionError(f"{what}: shape {shape} != MLX layout {self.shape(layer)}")
         return Subject(target=f"mlx.nn.{call}", param=param, layer=layer, shape=shape,
-                       sampler=lambda seed: check_array(host(draw(seed)), shape, what), expect=expect,
+                       sampler=seeded_by(lambda seed: check_array(host(draw(seed)), shape, what), SEEDED_INSIDE),
+                       expect=expect,
                        documented=documented, framework_fans=self.framework_fans(shape) if len(shape) >= 2 else None,
                        blocks=self.blocks(layer) if (blocks and layer is not None) else (),
                        fan_candidates=fan_candidates, call=call)

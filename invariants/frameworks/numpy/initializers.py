@@ -22,6 +22,7 @@ from invariants.frameworks.subjects import (
     Subject,
     call_initializer,
     check_array,
+    seeded_by,
 )
 from invariants.layers import Layer, parse_layer
 from invariants.specs import NAMED_SPECS, Constant, Normal, Orthogonal, Uniform, VarianceScaling
@@ -89,7 +90,7 @@ def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
         out = call_initializer(fn, what, tuple(shape), rng)
         return check_array(out, shape, what)
 
-    return sample
+    return seeded_by(sample, "a numpy Generator as rng (np.random.default_rng(seed))")
 
 
 def known_expectation(fn: Callable[..., Any]) -> Expectation | None:

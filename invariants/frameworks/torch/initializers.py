@@ -34,7 +34,9 @@ from invariants.frameworks.subjects import (
     Subject,
     call_initializer,
     check_array,
+    seeded_by,
 )
+from invariants.frameworks.global_rng import GlobalRNG
 from invariants.layers import Embedding, Layer, parse_layer
 from invariants.specs import (
     GLOROT_UNIFORM,
@@ -236,7 +238,7 @@ class TorchCatalogue(CatalogueBuilder):
             param=param,
             layer=layer,
             shape=shape,
-            sampler=sample,
+            sampler=seeded_by(sample, SEEDED_INSIDE + " (layer constructors take no generator)"),
             expect=expect,
             documented=documented,
             framework_fans=self.framework_fans(shape) if len(shape) >= 2 else None,
@@ -367,7 +369,18 @@ def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
             raise BadInitializer(f"{what} left {left} of {t.numel()} entries of the tensor unwritten{returned}")
         return _to_numpy(t, shape, what)
 
-    return sample
+    return seeded_by(sample, "a torch.Generator as generator= (torch.Generator().manual_seed(seed))" if use_gen
+                     else SEEDED_INSIDE + " (the initializer takes no generator=)")
+
+
+#: how a sampler seeds an initializer or layer that takes no generator
+SEEDED_INSIDE = "torch's global generator, seeded inside fork_rng"
+
+
+def global_rngs() -> list[GlobalRNG]:
+    """torch's process-wide RNG: the default CPU generator (``torch.manual_seed``), which an
+    initializer given ``generator=`` must not draw from (:func:`invariants.frameworks.global_rng.global_rngs`)."""
+    return [GlobalRNG("torch's global generator (torch.manual_seed)", _Seeded)]
 
 def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
     init = torch.nn.init
