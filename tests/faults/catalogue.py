@@ -443,8 +443,9 @@ PENDING: dict[str, str] = {
     "lasagne_c01b_fans": "gap 1: kernel(shape, in_axes, out_axes) layer",
     "torch_linear_zero_in_features": "gap 1: zero-size layers (the auditor must call the initializer on them)",
     "torch_linear_zero_in_features_model": "gap 1: zero-size layers in check-model",
-    "tf_orthogonal_uniform_svd": "gap 2: Haar law of orthogonal (haar_entries, haar_sums)",
-    "chainer_orthogonal_sign_bias": "gap 2: Haar law of orthogonal (haar_signs)",
+    "tf_orthogonal_uniform_svd": "gap 2: Haar law of orthogonal (haar_sums: one column sums to ~ +-sqrt(n))",
+    "chainer_orthogonal_sign_bias": "gap 2: Haar law of orthogonal (per-position signs: Q[0,0] < 0 always, the "
+                                    "diagonal's mean sign -1 .. -0.4; column sums have mean -0.2 at n = 16)",
     "torch_dirac_groups": "gap 3: dirac(groups) spec",
     "torch_sparse_ignores_generator": "gap 3+4: sparse(...) spec and generator_isolation",
     "lux_sparse_init_rng": "gap 3+4: sparse(...) spec and generator_isolation",
