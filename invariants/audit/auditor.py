@@ -56,6 +56,14 @@ from invariants.specs import (
     VarianceScaling,
 )
 from invariants.stats.battery import LAW, STRUCTURE, Battery, Sample, battery, family_budget
+from invariants.audit.precision import (
+    DTYPE_RETURNED,
+    dtype_returned,
+    low_precision_draws,
+    requested_dtype,
+    unsupported_dtype,
+)
+from invariants.frameworks.dtypes import widen
 from invariants.stats.checks import CheckResult
 from invariants.stats.extremes import bounded_scale_sample_size, mantissa_bits
 from invariants.stats.moments import moment_sample_size
@@ -242,6 +250,14 @@ class AuditReport:
 
 def skipped_result(target: str, message: str) -> AuditResult:
     return AuditResult(target, None, (), None, None, None, None, None, 0, [], None, SKIPPED, message)
+
+
+def not_implemented_in_dtype(subject: Subject, exc: Exception) -> AuditResult:
+    """``skipped``: the framework does not implement the initializer in the requested dtype."""
+    return AuditResult(subject.name, subject.layer.describe() if subject.layer else None, tuple(subject.shape),
+                       subject.textbook_fans(), subject.framework_fans, subject.expect.describe(), None, None, 0, [],
+                       None, SKIPPED, f"not audited in {requested_dtype(subject)}: the framework does not implement "
+                       f"it in that dtype ({exc})", call=subject.call)
 
 
 # ------------------------------------------------------------------------------------------ laws
@@ -567,6 +583,7 @@ def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
         check_size(s.shape, cfg, s.name)
         for u in audit_units(s):
             runs += unit_batteries(u.expected, u.documented)
+            runs += [[DTYPE_RETURNED]] if requested_dtype(s) else []
     budget = family_budget(cfg.total_alpha, runs, cfg.alpha_cap)
     return budget.per_check, budget.m
 
@@ -581,17 +598,20 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
     for u in units:
         need = max(needed_n(u.expected, cfg, alpha), needed_n(u.documented, cfg, alpha) if u.documented else 0)
         n_draws = max(n_draws, math.ceil(need / max(per_draw[u.name], 1)))
-    n_draws = min(n_draws, cfg.max_draws)
+    requested = requested_dtype(subject)
+    n_draws = max(cfg.min_draws, min(n_draws, cfg.max_draws, low_precision_draws(requested, per_draw.values(), n_draws)))
     draws_full = []
     for seed in _seeds_for(subject, cfg, n_draws):
         arr = subject.sampler(seed)
         draws_full.append(check_array(arr, subject.shape, subject.name))
+    extra = [dtype_returned(requested, draws_full, alpha)] if requested else []
+    draws_full = [widen(d) for d in draws_full]
     dt_sample = time.perf_counter() - t0
     results = []
     for u in units:
         t1 = time.perf_counter()
         draws = [d[u.index] if u.index is not None else d for d in draws_full]
-        results.append(_judge(subject, u, draws, cfg, alpha))
+        results.append(_judge(subject, u, draws, cfg, alpha, extra))
         results[-1].seconds = dt_sample / len(units) + time.perf_counter() - t1
     return results
 
@@ -600,14 +620,15 @@ def _fmt_fans(f: tuple[int, int] | None) -> str:
     return f"({f[0]}, {f[1]})" if f else "-"
 
 
-def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditConfig, alpha: float) -> AuditResult:
+def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditConfig, alpha: float,
+           extra: Sequence[CheckResult] = ()) -> AuditResult:
     pool = np.concatenate([np.ravel(d) for d in draws])
     bits = mantissa_bits(pool)
     n = int(pool.size)
     x = pool.astype(np.float64, copy=False)
     observed = float(np.var(x))
     law = u.expected
-    structural = structural_checks(law, draws, alpha, bits, cfg.structure_draws)
+    structural = list(extra) + structural_checks(law, draws, alpha, bits, cfg.structure_draws)
     checks = law_checks(law, pool, draws, alpha, cfg.power, bits)
     mde = min_detectable(law, n, alpha, cfg.power, u.shape, bits)
     all_checks = checks + structural
@@ -704,7 +725,7 @@ def audit_subjects(
         except BadInitializer as exc:
             if not catch:
                 raise
-            res = [AuditResult(subject.name, subject.layer.describe() if subject.layer else None, tuple(subject.shape),
+            res = [not_implemented_in_dtype(subject, exc)] if unsupported_dtype(subject, exc) else [AuditResult(subject.name, subject.layer.describe() if subject.layer else None, tuple(subject.shape),
                                subject.textbook_fans(), subject.framework_fans, subject.expect.describe(), None, None,
                                0, [], None, ERROR, f"error: {exc}", call=subject.call)]
         report.results.extend(res)

@@ -562,6 +562,7 @@ def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str
                      "Var: expected, observed", "n, detects"], rows, "rllllrr"),
               "",
               "Framework fans in **bold** differ from the textbook fans.", ""]
+    lines += dtype_pass_section(results)
     findings = [(i, r) for i, r in enumerate(results, start=1) if r.get("verdict") not in ("conforms", "skipped")]
     if findings:
         lines += ["## Findings", ""]
@@ -574,6 +575,26 @@ def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str
                     f"{code(c.get('name', '?'))} (p = {g(c.get('p_value'), 3)}, α = {g(c.get('alpha'), 3)})"
                     for c in failed) + ".", ""]
     return "\n".join(lines)
+
+
+def dtype_pass_section(results: list[dict[str, Any]]) -> list[str]:
+    """The "Low precision" section of an audit page: the catalogue's dtype pass (targets ``... @dtype``,
+    :func:`invariants.audit.precision.dtype_pass`), one line per verdict with the rows' numbers; empty when
+    the audit data hold no such rows."""
+    rows = [(i, r) for i, r in enumerate(results, start=1) if " @" in str(r.get("target", ""))]
+    if not rows:
+        return []
+    dtypes = sorted({str(r["target"]).rsplit(" @", 1)[1] for _, r in rows})
+    by_verdict: dict[str, list[str]] = {}
+    for i, r in rows:
+        by_verdict.setdefault(str(r.get("verdict", "?")), []).append(str(i))
+    lines = ["## Low precision", "",
+             f"Each initializer of the catalogue that can be asked for a dtype was audited once more in "
+             f"{', '.join(dtypes)} (rows marked `@dtype`): the tensor must come back in that dtype "
+             "(`dtype_returned`), and its law is judged at that precision (the law as a correct sampler computes "
+             "it in the format: see [Methods](../methods.md)).", ""]
+    lines += [f"- {text(v)}: {len(ids)} (rows {', '.join(ids)})" for v, ids in sorted(by_verdict.items())]
+    return lines + [""]
 
 
 def audit_index(entries: Iterable[tuple[str, dict[str, Any] | None, str]]) -> str:

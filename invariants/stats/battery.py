@@ -28,6 +28,11 @@ check               applies to                                    source
 ``duplicates``      continuous laws (structure)                   :func:`~invariants.stats.structure.duplicates_test`
 ==================  ============================================  ==========================================
 
+At low precision (values with fewer mantissa bits than float32: float16, bfloat16) the same checks run
+against the law as a correct sampler computes it in the format (:mod:`invariants.stats.precision`): the
+variance checks become its clipped-moment test (results named ``quantized_variance``), ``mean`` a sign test,
+``ks_shape``, ``extremes``, ``point_mass`` and the structure checks take its CDF allowance.
+
 So a normal law has 5 law checks, a uniform or truncated normal (finite bounds) 6, orthogonal and
 constant laws 1; the structure checks add 3, 2 and 0.
 """
@@ -49,6 +54,15 @@ from invariants.stats.extremes import (
     support_test,
 )
 from invariants.stats.moments import mean_test, moment_min_detectable_rel_error, moment_variance_test
+from invariants.stats.precision import (
+    cdf_allowance,
+    low_precision,
+    quantized_ks_test,
+    quantized_mean_test,
+    quantized_variance_mde,
+    quantized_variance_test,
+    tail_floor,
+)
 from invariants.stats.shape import ks_test
 from invariants.stats.structure import (
     constant_test,
@@ -152,21 +166,53 @@ def _continuous(law: "Law") -> bool:
 
 
 def _p_cell(law: "Law", bits: int) -> float:
-    """Largest probability of one representable value under ``law`` (the structure checks' null)."""
-    return max_cell_probability(law.dist(), bits) if law.continuous else 2.0 ** -bits
+    """Largest probability of one representable value under ``law`` (the structure checks' null), plus a
+    low-precision sampler's CDF allowance (:func:`invariants.stats.precision.cdf_allowance`; 0 at float32)."""
+    if not law.continuous:
+        return 2.0 ** -bits
+    return min(1.0, max_cell_probability(law.dist(), bits) + cdf_allowance(law, bits))
 
 
 def _chi2_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
+    if low_precision(bits):
+        return quantized_variance_mde(law, n, bits, alpha, power) if n >= 2 else None
     return max(chi2_min_detectable_rel_error(n, alpha, power)) if n >= 2 else None
 
 
 def _moment_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
+    if low_precision(bits):
+        return quantized_variance_mde(law, n, bits, alpha, power) if n >= 2 else None
     return max(moment_min_detectable_rel_error(n, law.kurtosis, alpha, power)) if n >= 2 else None
 
 
+# at low precision (float16, bfloat16 values) the variance, mean and shape checks are those of
+# invariants.stats.precision, and the extremes and point-mass checks take its CDF allowance: the null is
+# the law as a correct sampler computes it in the format (same checks, same names, same budget)
+
+def _variance(law: "Law", s: Sample, a: float) -> CheckResult:
+    if low_precision(s.bits):
+        return quantized_variance_test(s.pool, law, cdf_allowance(law, s.bits), a, s.power)
+    if law.kind == "normal":
+        return from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power))
+    return from_variance_result(moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power))
+
+
+def _mean(law: "Law", s: Sample, a: float) -> CheckResult:
+    if low_precision(s.bits):
+        return quantized_mean_test(s.pool, law.dist(), law.mean, law.std, cdf_allowance(law, s.bits), a, s.power)
+    return mean_test(s.pool, law.mean, law.std, a, s.power)
+
+
+def _shape(law: "Law", s: Sample, a: float) -> CheckResult:
+    if low_precision(s.bits):
+        return quantized_ks_test(s.pool, law.dist(), cdf_allowance(law, s.bits), a, s.power)
+    return ks_test(s.pool, law.dist(), a, s.power)
+
+
 def _extremes_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
-    # the bounded-scale rationale of the extremes test; a normal law's extremes state no variance error
-    if law.kind == "normal" or n < 2:
+    # the bounded-scale rationale of the extremes test; a normal law's extremes state no variance error, nor
+    # do a low-precision sampler's (the CDF allowance blunts the exact tails)
+    if law.kind == "normal" or n < 2 or low_precision(bits):
         return None
     return max(bounded_scale_min_detectable_rel_error(n, law.dist(), law.lo, law.hi, alpha, power))
 
@@ -183,21 +229,18 @@ CHECKS: tuple[Check, ...] = (
     FunctionCheck("orthogonality", lambda law: law.kind == "orthogonal",
                   lambda law, s, a: orthogonality_test(s.draws, law.gain, law.unit_axis, a),
                   _orthogonality_mde),
-    FunctionCheck("chi2_variance", lambda law: law.kind == "normal",
-                  lambda law, s, a: from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power)),
-                  _chi2_mde),
-    FunctionCheck("moment_variance", lambda law: _continuous(law) and law.kind != "normal",
-                  lambda law, s, a: from_variance_result(
-                      moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power)),
-                  _moment_mde),
-    FunctionCheck("mean", _continuous, lambda law, s, a: mean_test(s.pool, law.mean, law.std, a, s.power)),
+    FunctionCheck("chi2_variance", lambda law: law.kind == "normal", _variance, _chi2_mde),
+    FunctionCheck("moment_variance", lambda law: _continuous(law) and law.kind != "normal", _variance, _moment_mde),
+    FunctionCheck("mean", _continuous, _mean),
     FunctionCheck("support", lambda law: _continuous(law) and law.bounded,
                   lambda law, s, a: support_test(s.pool, law.lo, law.hi, a, s.bits)),
     FunctionCheck("extremes", _continuous,
-                  lambda law, s, a: extremes_test(s.pool, law.dist(), law.lo, law.hi, a, s.bits),
+                  lambda law, s, a: extremes_test(s.pool, law.dist(), law.lo, law.hi, a, s.bits,
+                                                  cdf_allowance(law, s.bits), tail_floor(s.bits)),
                   _extremes_mde),
-    FunctionCheck("point_mass", _continuous, lambda law, s, a: point_mass_test(s.pool, law.dist(), a, s.bits)),
-    FunctionCheck("ks_shape", _continuous, lambda law, s, a: ks_test(s.pool, law.dist(), a, s.power)),
+    FunctionCheck("point_mass", _continuous,
+                  lambda law, s, a: point_mass_test(s.pool, law.dist(), a, s.bits, cdf_allowance(law, s.bits))),
+    FunctionCheck("ks_shape", _continuous, _shape),
     FunctionCheck("degenerate", lambda law: law.kind != "constant",
                   lambda law, s, a: degenerate_test(s.draws, _p_cell(law, s.bits), a), group=STRUCTURE),
     FunctionCheck("identical_draws", lambda law: law.kind != "constant",
