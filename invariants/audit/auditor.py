@@ -59,7 +59,9 @@ from invariants.stats.battery import LAW, STRUCTURE, Battery, Sample, battery, f
 from invariants.audit.precision import (
     DTYPE_RETURNED,
     dtype_returned,
+    is_quantized,
     low_precision_draws,
+    stated_detectable,
     requested_dtype,
     unsupported_dtype,
 )
@@ -375,16 +377,18 @@ def needed_n(law: Law, cfg: AuditConfig, alpha: float) -> int:
 
 
 def law_checks(law: Law, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float, power: float,
-               bits: int) -> list[CheckResult]:
+               bits: int, quantized: bool = False) -> list[CheckResult]:
     """The law checks of ``pool`` (all values) and ``draws`` (the tensors) against ``law``
-    (:func:`invariants.stats.battery.battery`, group ``law``), each at ``alpha``."""
-    return battery(law, groups=(LAW,)).run(Sample(pool, draws, bits, power), alpha)
+    (:func:`invariants.stats.battery.battery`, group ``law``), each at ``alpha``; ``quantized``: the values
+    are a float16/bfloat16 tensor's, judged at that precision (:mod:`invariants.stats.precision`)."""
+    return battery(law, groups=(LAW,)).run(Sample(pool, draws, bits, power, quantized=quantized), alpha)
 
 
-def structural_checks(law: Law, draws: Sequence[np.ndarray], alpha: float, bits: int, max_draws: int) -> list[CheckResult]:
+def structural_checks(law: Law, draws: Sequence[np.ndarray], alpha: float, bits: int, max_draws: int,
+                      quantized: bool = False) -> list[CheckResult]:
     """The structure checks of ``draws`` (copies, degeneracy; group ``structure``), each at ``alpha``;
     the duplicate rows/columns check looks at the first ``max_draws`` draws."""
-    sample = Sample(np.empty(0), draws, bits, structure_draws=max_draws)
+    sample = Sample(np.empty(0), draws, bits, structure_draws=max_draws, quantized=quantized)
     return battery(law, groups=(STRUCTURE,)).run(sample, alpha)
 
 
@@ -536,7 +540,7 @@ def orthogonal_candidates(law: Law) -> list[Candidate]:
 
 
 def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float,
-            power: float, bits: int, extra: Iterable[Candidate] = ()) -> tuple[str, int]:
+            power: float, bits: int, extra: Iterable[Candidate] = (), quantized: bool = False) -> tuple[str, int]:
     """The first candidate whose checks all pass, in words; ``("", n_tried)`` if none does."""
     spec = subject.expect.spec
     law = unit.expected
@@ -559,7 +563,7 @@ def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence
             continue
         tried += 1
         claw = cand.law
-        checks = law_checks(claw, pool, draws, alpha, power, bits)
+        checks = law_checks(claw, pool, draws, alpha, power, bits, quantized)
         if all(c.passed for c in checks):
             return cand.label, tried
         if tried >= 40:
@@ -599,19 +603,20 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
         need = max(needed_n(u.expected, cfg, alpha), needed_n(u.documented, cfg, alpha) if u.documented else 0)
         n_draws = max(n_draws, math.ceil(need / max(per_draw[u.name], 1)))
     requested = requested_dtype(subject)
-    n_draws = max(cfg.min_draws, min(n_draws, cfg.max_draws, low_precision_draws(requested, per_draw.values(), n_draws)))
+    n_draws = max(cfg.min_draws, min(cfg.max_draws, low_precision_draws(requested, per_draw.values(), n_draws)))
     draws_full = []
     for seed in _seeds_for(subject, cfg, n_draws):
         arr = subject.sampler(seed)
         draws_full.append(check_array(arr, subject.shape, subject.name))
     extra = [dtype_returned(requested, draws_full, alpha)] if requested else []
+    quantized = is_quantized(draws_full[0])
     draws_full = [widen(d) for d in draws_full]
     dt_sample = time.perf_counter() - t0
     results = []
     for u in units:
         t1 = time.perf_counter()
         draws = [d[u.index] if u.index is not None else d for d in draws_full]
-        results.append(_judge(subject, u, draws, cfg, alpha, extra))
+        results.append(_judge(subject, u, draws, cfg, alpha, extra, quantized))
         results[-1].seconds = dt_sample / len(units) + time.perf_counter() - t1
     return results
 
@@ -621,16 +626,16 @@ def _fmt_fans(f: tuple[int, int] | None) -> str:
 
 
 def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditConfig, alpha: float,
-           extra: Sequence[CheckResult] = ()) -> AuditResult:
+           extra: Sequence[CheckResult] = (), quantized: bool = False) -> AuditResult:
     pool = np.concatenate([np.ravel(d) for d in draws])
     bits = mantissa_bits(pool)
     n = int(pool.size)
     x = pool.astype(np.float64, copy=False)
     observed = float(np.var(x))
     law = u.expected
-    structural = list(extra) + structural_checks(law, draws, alpha, bits, cfg.structure_draws)
-    checks = law_checks(law, pool, draws, alpha, cfg.power, bits)
-    mde = min_detectable(law, n, alpha, cfg.power, u.shape, bits)
+    structural = list(extra) + structural_checks(law, draws, alpha, bits, cfg.structure_draws, quantized)
+    checks = law_checks(law, pool, draws, alpha, cfg.power, bits, quantized)
+    mde = stated_detectable(checks) if quantized else min_detectable(law, n, alpha, cfg.power, u.shape, bits)
     all_checks = checks + structural
     exp_desc = subject.expect.describe()
     fans_used = subject.expect.fans or u.textbook or subject.framework_fans
@@ -649,7 +654,7 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
         failed = [c for c in all_checks if not c.passed]
         doc_ok = False
         if u.documented is not None and all(c.passed for c in structural):
-            doc_checks = law_checks(u.documented, pool, draws, alpha, cfg.power, bits)
+            doc_checks = law_checks(u.documented, pool, draws, alpha, cfg.power, bits, quantized)
             all_checks += [c.renamed("documented:") for c in doc_checks]
             doc_ok = all(c.passed for c in doc_checks)
         extra = []
@@ -657,7 +662,8 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
             assert subject.documented is not None
             extra.append(Candidate(f"the documented rule {subject.documented.describe()} ({u.documented.label})", u.documented))
         if all(c.passed for c in structural):
-            explanation, _ = explain(subject, u, pool, draws, alpha, cfg.power, bits, extra if not doc_ok else ())
+            explanation, _ = explain(subject, u, pool, draws, alpha, cfg.power, bits, extra if not doc_ok else (),
+                                     quantized)
         if doc_ok:
             assert subject.documented is not None
             verdict = DOCUMENTED

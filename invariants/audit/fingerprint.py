@@ -200,7 +200,7 @@ def identify(
         check_size(ad.shape(lay), cfg, lay.describe())
     for i, lay in enumerate(lays):
         shape = ad.shape(lay)
-        sampler = ad.wrap(fn, shape, dtype)
+        sampler = ad.wrap(fn, shape) if dtype is None else ad.wrap(fn, shape, dtype)
         k = max(cfg.min_draws, math.ceil(n_target / int(np.prod(shape))))
         draws = [check_array(sampler(s), shape, "initializer") for s in seed_sequence(cfg.base_seed * 7919 + i, min(k, cfg.max_draws))]
         draws = [widen(returned_as(d, dtype)) for d in draws]
@@ -214,6 +214,7 @@ def identify(
     cands = _candidates(lays, fans, pools, draws_by_layer, ad.layout.unit_axis)
     evidence: list[CandidateJudgement] = []
     bits = [mantissa_bits(p) for p in pools]
+    quantized = dtype in ("float16", "bfloat16")
     for spec, estimates in cands:
         ok, min_p, failed = True, 1.0, []
         laws = []
@@ -234,7 +235,7 @@ def identify(
             evidence.append(CandidateJudgement(spec.text(), False, min_p, failed, estimates))
             continue
         for lay, law, pool, draws, b in zip(lays, laws, pools, draws_by_layer, bits):
-            for c in law_checks(law, pool, draws, alpha, cfg.power, b):
+            for c in law_checks(law, pool, draws, alpha, cfg.power, b, quantized):
                 min_p = min(min_p, c.p_value)
                 if not c.passed:
                     ok = False

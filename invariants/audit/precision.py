@@ -59,6 +59,18 @@ def dtype_returned(requested: str, draws: Sequence[np.ndarray], alpha: float) ->
     return decide(DTYPE_RETURNED, len(wrong), 0.0 if wrong else 1.0, alpha, detail)
 
 
+def is_quantized(draw: np.ndarray) -> bool:
+    """Whether a draw came back in float16 or bfloat16 (its law is then judged at that precision)."""
+    return dtype_name(draw) in ("float16", "bfloat16")
+
+
+def stated_detectable(checks: Sequence[CheckResult]) -> float | None:
+    """The smallest relative variance error the checks' own results state (at low precision the
+    ``quantized_variance`` result states it, with its quantization band), ``None`` if none does."""
+    stated = [c.min_detectable_rel_error for c in checks if c.min_detectable_rel_error is not None]
+    return min(stated) if stated else None
+
+
 def unsupported_dtype(subject: Subject, exc: Exception) -> bool:
     """Whether ``exc`` says the framework does not implement ``subject``'s initializer in its requested dtype
     (it raised ``NotImplementedError`` while a dtype was requested)."""
@@ -66,7 +78,8 @@ def unsupported_dtype(subject: Subject, exc: Exception) -> bool:
 
 
 def low_precision_draws(requested: str | None, per_draw: Iterable[int], n_draws: int) -> int:
-    """At most enough draws for :data:`LOW_PRECISION_N` values per unit at float16/bfloat16, else
+    """The draws for :func:`low_precision_n` values per unit at float16/bfloat16 (whatever the float32 sample
+    size ``n_draws`` would be: the low-precision checks' power is set by the quantization allowance), else
     ``n_draws`` unchanged."""
     bits = MANTISSA_BITS.get(requested or "", 52)
     if requested is None or not low_precision(bits):
@@ -98,4 +111,5 @@ def dtype_pass(framework: str, subjects: Sequence[Subject], dtype: str | None = 
 
 
 __all__ = ["DTYPE_RETURNED", "LOW_PRECISION_DTYPE", "LOW_PRECISION_N", "dtype_pass", "dtype_returned",
-           "low_precision_draws", "low_precision_n", "requested_dtype", "unsupported_dtype"]
+           "is_quantized", "low_precision_draws", "low_precision_n", "requested_dtype", "stated_detectable",
+           "unsupported_dtype"]

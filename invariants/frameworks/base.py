@@ -216,7 +216,9 @@ class Framework:
         """An audit subject for a user callable on ``layer`` (used by ``invariants.audit.initializer``),
         drawn in ``dtype`` (``None``: the framework's default)."""
         shape = self.shape(layer)
-        return Subject(target=target, param="", layer=layer, shape=shape, sampler=self.wrap(fn, shape, dtype),
+        # a subclass may override wrap(fn, shape) without the dtype (an older adapter): pass it only when asked
+        sampler = self.wrap(fn, shape) if dtype is None else self.wrap(fn, shape, dtype)
+        return Subject(target=target, param="", layer=layer, shape=shape, sampler=sampler,
                        expect=expect, framework_fans=self.framework_fans(shape), blocks=self.blocks(layer))
 
     # ---------------------------------------------------------------- models

@@ -435,6 +435,7 @@ def methods_page(facts: dict[str, Any], bench: dict[str, Any] | None = None) -> 
         f"{facts['audit_min_bounded_n']:,} so the moment and shape tests have power too. "
         f"[The power curve](figures.md) plots these bounds with every audited tensor.",
         "",
+        *low_precision_methods(),
         "## Signal propagation",
         "",
         "Claims about variance through depth compare one random reference network with the mean-field "
@@ -575,6 +576,24 @@ def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str
                     f"{code(c.get('name', '?'))} (p = {g(c.get('p_value'), 3)}, α = {g(c.get('alpha'), 3)})"
                     for c in failed) + ".", ""]
     return "\n".join(lines)
+
+
+def low_precision_methods() -> list[str]:
+    """The methods page's paragraph on audits at a requested dtype (:mod:`invariants.stats.precision`)."""
+    return [
+        "**Low precision.** `--dtype float16|bfloat16` asks the framework for the tensor in that dtype and "
+        "checks it comes back in it (`dtype_returned`). A correct sampler cannot give a continuous law there: "
+        "its uniform input is resolved to the format (JAX keeps 7 random bits for bfloat16: 128 values) and its "
+        "output is rounded. The null is the law as such a sampler computes it: its CDF within "
+        + text("Δ = 2^-p·(2 + 2·sup|y|·f(y))") + " of the law's (p mantissa bits; 0.0194 for a bfloat16 "
+        "N(0, 1)). The KS distance is allowed Δ, the mean is a sign test at F(μ) ± Δ, the variance a clipped "
+        "second moment with the band " + text("±2·Δ·T²") + " (bfloat16: about 40% for a normal law, enough "
+        "for a factor-2 fan or gain error, not for 1%), and beyond the law's " + text("2^-p/8") + " quantiles "
+        "the tails stay exact: that is where an inverse-CDF sampler's " + text("u = 1 → ∞") + " shows, clamped "
+        "or not. Values beyond a bounded law's support and non-finite values keep their exact checks. Complex "
+        "dtypes are refused (no complex law).",
+        "",
+    ]
 
 
 def dtype_pass_section(results: list[dict[str, Any]]) -> list[str]:

@@ -28,7 +28,7 @@ check               applies to                                    source
 ``duplicates``      continuous laws (structure)                   :func:`~invariants.stats.structure.duplicates_test`
 ==================  ============================================  ==========================================
 
-At low precision (values with fewer mantissa bits than float32: float16, bfloat16) the same checks run
+At low precision (a quantized :class:`Sample`: the values of a float16 or bfloat16 tensor) the same checks run
 against the law as a correct sampler computes it in the format (:mod:`invariants.stats.precision`): the
 variance checks become its clipped-moment test (results named ``quantized_variance``), ``mean`` a sign test,
 ``ks_shape``, ``extremes``, ``point_mass`` and the structure checks take its CDF allowance.
@@ -59,7 +59,6 @@ from invariants.stats.precision import (
     low_precision,
     quantized_ks_test,
     quantized_mean_test,
-    quantized_variance_mde,
     quantized_variance_test,
     tail_floor,
 )
@@ -93,6 +92,8 @@ class Sample:
         bits: mantissa bits of the dtype (:func:`invariants.stats.extremes.mantissa_bits`).
         power: power at which checks with a sample-size rationale state their detectable error.
         structure_draws: at most this many draws go into the duplicate rows/columns check (``None``: all).
+        quantized: the values are a float16/bfloat16 tensor's (a dtype, not a guess from the values): the
+            law is judged at that precision (:mod:`invariants.stats.precision`) when ``bits`` < 23.
     """
 
     pool: np.ndarray
@@ -100,6 +101,17 @@ class Sample:
     bits: int
     power: float = DEFAULT_POWER
     structure_draws: int | None = None
+    quantized: bool = False
+
+    @property
+    def low_precision(self) -> bool:
+        """Whether the low-precision checks apply (``quantized`` and fewer than float32's bits)."""
+        return self.quantized and low_precision(self.bits)
+
+    def allowance(self, law: "Law") -> float:
+        """The CDF allowance of a low-precision sampler (:func:`invariants.stats.precision.cdf_allowance`),
+        0 unless :attr:`low_precision`."""
+        return cdf_allowance(law, self.bits) if self.low_precision else 0.0
 
 
 @runtime_checkable
@@ -165,54 +177,50 @@ def _continuous(law: "Law") -> bool:
     return law.kind in ("normal", "uniform", "truncated_normal")
 
 
-def _p_cell(law: "Law", bits: int) -> float:
+def _p_cell(law: "Law", s: Sample) -> float:
     """Largest probability of one representable value under ``law`` (the structure checks' null), plus a
-    low-precision sampler's CDF allowance (:func:`invariants.stats.precision.cdf_allowance`; 0 at float32)."""
+    low-precision sampler's CDF allowance (:meth:`Sample.allowance`; 0 unless the sample is quantized)."""
     if not law.continuous:
-        return 2.0 ** -bits
-    return min(1.0, max_cell_probability(law.dist(), bits) + cdf_allowance(law, bits))
+        return 2.0 ** -s.bits
+    return min(1.0, max_cell_probability(law.dist(), s.bits) + s.allowance(law))
 
 
 def _chi2_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
-    if low_precision(bits):
-        return quantized_variance_mde(law, n, bits, alpha, power) if n >= 2 else None
     return max(chi2_min_detectable_rel_error(n, alpha, power)) if n >= 2 else None
 
 
 def _moment_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
-    if low_precision(bits):
-        return quantized_variance_mde(law, n, bits, alpha, power) if n >= 2 else None
     return max(moment_min_detectable_rel_error(n, law.kurtosis, alpha, power)) if n >= 2 else None
 
 
-# at low precision (float16, bfloat16 values) the variance, mean and shape checks are those of
-# invariants.stats.precision, and the extremes and point-mass checks take its CDF allowance: the null is
-# the law as a correct sampler computes it in the format (same checks, same names, same budget)
+# at low precision (a quantized sample: float16, bfloat16 values) the variance, mean and shape checks are
+# those of invariants.stats.precision, and the extremes and point-mass checks take its CDF allowance: the
+# null is the law as a correct sampler computes it in the format (same checks, same names, same budget; the
+# stated detectable error is the result's own, min_detectable_rel_error of quantized_variance)
 
 def _variance(law: "Law", s: Sample, a: float) -> CheckResult:
-    if low_precision(s.bits):
-        return quantized_variance_test(s.pool, law, cdf_allowance(law, s.bits), a, s.power)
+    if s.low_precision:
+        return quantized_variance_test(s.pool, law, s.allowance(law), a, s.power)
     if law.kind == "normal":
         return from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power))
     return from_variance_result(moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power))
 
 
 def _mean(law: "Law", s: Sample, a: float) -> CheckResult:
-    if low_precision(s.bits):
-        return quantized_mean_test(s.pool, law.dist(), law.mean, law.std, cdf_allowance(law, s.bits), a, s.power)
+    if s.low_precision:
+        return quantized_mean_test(s.pool, law.dist(), law.mean, law.std, s.allowance(law), a, s.power)
     return mean_test(s.pool, law.mean, law.std, a, s.power)
 
 
 def _shape(law: "Law", s: Sample, a: float) -> CheckResult:
-    if low_precision(s.bits):
-        return quantized_ks_test(s.pool, law.dist(), cdf_allowance(law, s.bits), a, s.power)
+    if s.low_precision:
+        return quantized_ks_test(s.pool, law.dist(), s.allowance(law), a, s.power)
     return ks_test(s.pool, law.dist(), a, s.power)
 
 
 def _extremes_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
-    # the bounded-scale rationale of the extremes test; a normal law's extremes state no variance error, nor
-    # do a low-precision sampler's (the CDF allowance blunts the exact tails)
-    if law.kind == "normal" or n < 2 or low_precision(bits):
+    # the bounded-scale rationale of the extremes test; a normal law's extremes state no variance error
+    if law.kind == "normal" or n < 2:
         return None
     return max(bounded_scale_min_detectable_rel_error(n, law.dist(), law.lo, law.hi, alpha, power))
 
@@ -235,18 +243,18 @@ CHECKS: tuple[Check, ...] = (
     FunctionCheck("support", lambda law: _continuous(law) and law.bounded,
                   lambda law, s, a: support_test(s.pool, law.lo, law.hi, a, s.bits)),
     FunctionCheck("extremes", _continuous,
-                  lambda law, s, a: extremes_test(s.pool, law.dist(), law.lo, law.hi, a, s.bits,
-                                                  cdf_allowance(law, s.bits), tail_floor(s.bits)),
+                  lambda law, s, a: extremes_test(s.pool, law.dist(), law.lo, law.hi, a, s.bits, s.allowance(law),
+                                                  tail_floor(s.bits) if s.low_precision else 0.0),
                   _extremes_mde),
     FunctionCheck("point_mass", _continuous,
-                  lambda law, s, a: point_mass_test(s.pool, law.dist(), a, s.bits, cdf_allowance(law, s.bits))),
+                  lambda law, s, a: point_mass_test(s.pool, law.dist(), a, s.bits, s.allowance(law))),
     FunctionCheck("ks_shape", _continuous, _shape),
     FunctionCheck("degenerate", lambda law: law.kind != "constant",
-                  lambda law, s, a: degenerate_test(s.draws, _p_cell(law, s.bits), a), group=STRUCTURE),
+                  lambda law, s, a: degenerate_test(s.draws, _p_cell(law, s), a), group=STRUCTURE),
     FunctionCheck("identical_draws", lambda law: law.kind != "constant",
-                  lambda law, s, a: identical_draws_test(s.draws, _p_cell(law, s.bits), a), group=STRUCTURE),
+                  lambda law, s, a: identical_draws_test(s.draws, _p_cell(law, s), a), group=STRUCTURE),
     FunctionCheck("duplicates", lambda law: law.kind not in ("constant", "orthogonal"),
-                  lambda law, s, a: duplicates_test(s.draws[:s.structure_draws], _p_cell(law, s.bits), a),
+                  lambda law, s, a: duplicates_test(s.draws[:s.structure_draws], _p_cell(law, s), a),
                   group=STRUCTURE),
 )
 

@@ -47,12 +47,14 @@ from invariants.stats.variance import (
 def mantissa_bits(x: np.ndarray) -> int:
     """Stored mantissa bits of the precision the values actually carry.
 
-    float16: 10; float32: 23, or 7 if every value is a bfloat16; float64: 52, or 23 (7) if every value is
+    float16: 10; bfloat16 (``ml_dtypes``): 7; float32: 23, or 7 if every value is a bfloat16; float64: 52, or 23 (7) if every value is
     exactly a float32 (bfloat16) — an initializer that draws in float32 and casts up has float32 cells.
     """
     x = np.asarray(x)
     if x.dtype == np.float16:
         return 10
+    if x.dtype.name == "bfloat16":  # ml_dtypes' (numpy has none)
+        return 7
     if x.dtype == np.float64:
         x32 = x.astype(np.float32)
         if not np.array_equal(x32.astype(np.float64), x):

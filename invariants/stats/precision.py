@@ -197,15 +197,5 @@ def quantized_variance_test(samples: Any, law: "Law", allowance: float, alpha: f
     return CheckResult("quantized_variance", m / expected, p, float(alpha), bool(p > alpha), detail, mde, power)
 
 
-def quantized_variance_mde(law: "Law", n: int, bits: int, alpha: float, power: float) -> float:
-    """The ``min_detectable_rel_error`` of :func:`quantized_variance_test` at ``n`` values of ``bits`` bits,
-    with the clipped moment's standard deviation bounded by ``T^2 / 2`` (``h`` lies in ``[0, T^2]``)."""
-    t = clip_radius(law)
-    _, inner = _clipped_moments(law.kind, law.loc, law.scale, law.lo, law.hi, law.mean, t)
-    za, zp = z_quantiles(alpha, power)
-    band = 2.0 * cdf_allowance(law, bits) * t * t
-    return (band + (za + zp) * t * t / 2.0 / math.sqrt(max(n, 1))) / inner if inner > 0 else math.inf
-
-
 __all__ = ["FLOAT32_BITS", "cdf_allowance", "clip_radius", "low_precision", "quantized_ks_test",
-           "quantized_mean_test", "quantized_variance_mde", "quantized_variance_test", "tail_floor"]
+           "quantized_mean_test", "quantized_variance_test", "tail_floor"]

@@ -22,7 +22,7 @@ from invariants.report.pages import dtype_pass_section
 from invariants.stats.battery import LAW, Sample, battery
 from invariants.stats.precision import cdf_allowance, tail_floor
 
-CFG = AuditConfig(total_alpha=1e-6)
+CFG = AuditConfig(total_alpha=1e-6, rel_error=0.05)  # float32 runs: 5%; low precision has its own n
 BF16 = ml_dtypes.bfloat16
 
 
@@ -128,7 +128,7 @@ def test_low_precision_checks_mutation_pairs():
 
     def failed(x):
         x = widen(np.asarray(x).astype(BF16))
-        return {c.name for c in checks.run(Sample(x, [x], 7), 1e-7) if not c.passed}
+        return {c.name for c in checks.run(Sample(x, [x], 7, quantized=True), 1e-7) if not c.passed}
 
     assert failed(rng.standard_normal(200_000)) == set()
     assert "quantized_variance" in failed(math.sqrt(2) * rng.standard_normal(200_000))
@@ -240,3 +240,14 @@ def test_docs_section():
     text = "\n".join(dtype_pass_section(rows))
     assert "## Low precision" in text and "bfloat16" in text and "conforms: 1 (rows 2)" in text
     assert dtype_pass_section(rows[:1]) == []
+
+
+def test_low_precision_only_for_a_low_precision_dtype():
+    """float32 values that happen to be bfloat16-representable (a zero tensor, a bfloat16 layer read as
+    float32) keep the exact checks: the precision is the tensor's dtype, never guessed from its values."""
+    law = Law.normal(0.0, 1.0)
+    x = widen(np.random.default_rng(3).standard_normal(50_000).astype(BF16))
+    names = {c.name for c in battery(law, groups=(LAW,)).run(Sample(x, [x], 7), 1e-7)}
+    assert "chi2_variance" in names and "quantized_variance" not in names
+    r = _audit(lambda shape, rng: np.zeros(shape), None)
+    assert r.verdict == "deviates" and r.min_detectable_rel_error < 0.05
