@@ -18,7 +18,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from collections import Counter
 

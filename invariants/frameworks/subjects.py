@@ -12,6 +12,7 @@ return a numpy array of the subject's ``shape`` and a real floating dtype (:func
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -204,6 +205,16 @@ def call_initializer(fn: Callable[..., Any], what: str, *args: Any, **kwargs: An
         message = " ".join(str(exc).split()) or "(no message)"
         kind = NotImplementedByFramework if isinstance(exc, NotImplementedError) else BadInitializer
         raise kind(f"{what} raised {type(exc).__name__}: {message}") from None
+
+
+def accepts_keyword(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` takes the keyword ``name`` (its signature names it, or takes ``**kwargs``); ``False``
+    when the signature cannot be read."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def load_callable(target: str) -> Callable[..., Any]:

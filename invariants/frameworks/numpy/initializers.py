@@ -11,7 +11,6 @@ QR-based orthogonal initializer), all of which must conform.
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable
 
 import numpy as np
@@ -22,6 +21,7 @@ from invariants.frameworks.subjects import (
     Expectation,
     Sampler,
     Subject,
+    accepts_keyword,
     call_initializer,
     check_array,
 )
@@ -101,11 +101,7 @@ def wrap(fn: Callable[..., Any], shape: tuple[int, ...], dtype: str | None = Non
 
 def accepts_dtype(fn: Callable[..., Any]) -> bool:
     """Whether ``fn`` takes a ``dtype`` keyword (its signature names one, or takes ``**kwargs``)."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return "dtype" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return accepts_keyword(fn, "dtype")
 
 
 def known_expectation(fn: Callable[..., Any]) -> Expectation | None:

@@ -19,7 +19,6 @@ conventions: shared/reference/initializer-conventions.md §1.1, §2.1.
 """
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any, Callable
 
@@ -35,6 +34,7 @@ from invariants.frameworks.subjects import (
     Expectation,
     Sampler,
     Subject,
+    accepts_keyword,
     call_initializer,
     check_array,
 )
@@ -76,11 +76,7 @@ REF_TRUNC = ("torch.nn.init.trunc_normal_ docs: values effectively drawn from N(
 
 
 def _accepts_generator(fn: Callable[..., Any]) -> bool:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return "generator" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return accepts_keyword(fn, "generator")
 
 
 def _to_numpy(t: Any, shape: tuple[int, ...], what: str, keep_bfloat16: bool = False) -> np.ndarray:
