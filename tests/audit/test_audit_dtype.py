@@ -251,3 +251,18 @@ def test_low_precision_only_for_a_low_precision_dtype():
     assert "chi2_variance" in names and "quantized_variance" not in names
     r = _audit(lambda shape, rng: np.zeros(shape), None)
     assert r.verdict == "deviates" and r.min_detectable_rel_error < 0.05
+
+
+def test_orthogonality_at_low_precision_is_not_vacuous():
+    """At bfloat16 the QR is taken as computed in float32 and rounded: a float32 orthogonal matrix rounded to
+    bfloat16 passes, a Gaussian matrix does not (8 n u at bfloat16's own u would pass anything)."""
+    from invariants.stats.structure import orthogonality_test
+    from invariants.frameworks.numpy.initializers import orthogonal
+
+    rng = np.random.default_rng(5)
+    q = widen(orthogonal((100, 300), rng).astype(np.float32).astype(BF16))
+    assert orthogonality_test([q], 1.0, 0, 1e-7).passed
+    g = widen((rng.standard_normal((100, 300)) / math.sqrt(300)).astype(BF16))
+    assert not orthogonality_test([g], 1.0, 0, 1e-7).passed
+    fp = audit.identify(normal_by_rounding, framework="numpy", config=AuditConfig(rel_error=0.1), dtype="bfloat16")
+    assert fp.spec is None or fp.spec.text().startswith("normal"), fp.spec
