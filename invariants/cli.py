@@ -4,7 +4,7 @@ Commands:
 
 - ``verify [--only ID]... [--json PATH] [--quiet]``: run every registered claim's evidence (or only
   the named claims), print a table, and optionally write the JSON report.
-- ``audit TARGET [--expect SPEC] [--layer LAYER]... [--framework NAME] [--json PATH]``: audit a
+- ``audit TARGET [--expect SPEC] [--layer LAYER]... [--framework NAME] [--dtype DTYPE] [--json PATH]``: audit a
   framework's catalogue of initializers (TARGET = a registered framework name) or one initializer
   ``MODULE:ATTR`` against a spec on layers (:mod:`invariants.audit`).
 - ``identify TARGET [--framework NAME] [--layer LAYER]...``: fingerprint an initializer.
@@ -188,6 +188,7 @@ def _add_audit(subparsers: argparse._SubParsersAction) -> None:
                    "tensors, no draws from a global RNG beside the seed/generator/key passed; 2 extra calls per "
                    "tensor)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; findings only")
+    _add_dtype(p)
     p.set_defaults(func=_cmd_audit)
 
 
@@ -206,7 +207,18 @@ def _add_identify(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="PATH", dest="json_path", help="write the fingerprint as JSON ('-': stdout)")
     p.add_argument("--rel-error", type=float, default=0.01, metavar="X",
                    help="relative variance error to resolve (default 0.01)")
+    _add_dtype(p)
     p.set_defaults(func=_cmd_identify)
+
+
+def _add_dtype(p: argparse.ArgumentParser) -> None:
+    from invariants.frameworks.dtypes import DTYPES
+
+    p.add_argument("--dtype", choices=DTYPES, default=None,
+                   help="request the tensor in this dtype from the framework, check it comes back in it "
+                   "(dtype_returned) and audit the law at that precision; complex64 is refused (no complex "
+                   "law). Default: float32, and a framework catalogue is also audited once per initializer in "
+                   "bfloat16 (Keras, numpy: float16)")
 
 
 def _audit_config(args: argparse.Namespace):
@@ -264,14 +276,14 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             raise UsageError(f"--framework {args.framework} contradicts the catalogue target {args.target}")
         progress = None if (args.quiet or json_to_stdout) else AuditProgress(sys.stderr)
         try:
-            report = catalogue(args.target, cfg, progress=progress)
+            report = catalogue(args.target, cfg, progress=progress, dtype=args.dtype)
         finally:
             if progress is not None:
                 progress.close()
     elif ":" in args.target:
         _require_framework(args.framework or "numpy")
         report = initializer(args.target, expect=args.expect, layer=args.layer or None,
-                             framework=args.framework or "numpy", config=cfg, target=args.target)
+                             framework=args.framework or "numpy", config=cfg, target=args.target, dtype=args.dtype)
     else:
         raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(names('initializers'))}) "
                          "or MODULE:ATTR")
@@ -296,7 +308,7 @@ def _cmd_identify(args: argparse.Namespace) -> int:
     cfg = _audit_config(args)
     try:
         _require_framework(args.framework)
-        fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg)
+        fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg, dtype=args.dtype)
     except FrameworkUnavailable as exc:
         raise UsageError(f"--framework {args.framework}: not available: {exc.hint}") from exc
     print(render_fingerprint(fp), file=sys.stderr if args.json_path == "-" else sys.stdout)

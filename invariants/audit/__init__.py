@@ -52,6 +52,7 @@ def initializer(
     framework: str = "numpy",
     config: Any = None,
     target: str | None = None,
+    dtype: Any = None,
 ) -> Any:
     """Audit one initializer against a spec on one or more layers.
 
@@ -67,6 +68,12 @@ def initializer(
             ``("initializers")``: ``numpy``, ``torch``, ``jax``, ``flax``, ``keras``, ...).
         config: :class:`~invariants.audit.auditor.AuditConfig`.
         target: display name (default: the function's qualified name).
+        dtype: ``float16``, ``bfloat16``, ``float32``, ``float64`` (or a numpy/torch/JAX dtype of that name):
+            the tensor is requested from the framework in that dtype (torch: created in it; JAX and Keras:
+            the initializer's ``dtype`` argument; numpy: a ``dtype`` keyword when ``fn`` takes one, else
+            ``fn``'s result as it comes), the check ``dtype_returned`` fails a draw in another dtype, and the
+            law is audited at that precision (:mod:`invariants.stats.precision`).  ``complex64`` is refused
+            (no complex law).  ``None``: the framework's float32, unchecked.
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport` (``.ok``, ``.results``, ``.to_dict()``); a single
@@ -75,6 +82,7 @@ def initializer(
     Raises:
         ValueError: bad spec or layer text, no ``expect`` for an unknown function, or a layer larger than
             ``config.max_elements`` (2^24 elements by default).
+        UsageError: an unknown or complex ``dtype``, or one the framework's adapter cannot request.
         BadInitializer: ``fn`` raises, returns a wrong shape/dtype or non-finite values, or ``"module:attr"``
             cannot be imported.
         UnknownFramework: unknown ``framework``.
@@ -83,10 +91,12 @@ def initializer(
 
     from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
     from invariants.core.errors import FrameworkUnavailable
+    from invariants.frameworks.dtypes import parse_dtype, require_real
     from invariants.frameworks.registry import get_framework
     from invariants.frameworks.subjects import Expectation
     from invariants.layers import Layer, parse_layer
 
+    dtype = parse_dtype(dtype)
     try:
         adapter = get_framework(framework, "initializers")
     except FrameworkUnavailable as exc:
@@ -105,6 +115,7 @@ def initializer(
         expectation = expect
     else:
         expectation = Expectation(parse_spec(expect) if isinstance(expect, str) else expect)
+    require_real(dtype, expectation.spec.text())
     if hasattr(expectation.spec, "for_unit_axis"):  # orthogonal, dirac: the framework's own layout
         expectation = replace(expectation, spec=expectation.spec.for_unit_axis(adapter.layout.unit_axis))
     if layer is None:
@@ -116,12 +127,23 @@ def initializer(
     if not layers:
         raise ValueError("no layer given")
     parsed = [parse_layer(x) if isinstance(x, str) else x for x in layers]
-    subjects = [adapter.subject_for(fn, lay, expectation, name) for lay in parsed]
+    subjects = [adapter.subject_for(fn, lay, expectation, name, dtype) for lay in parsed]
     return audit_subjects(subjects, config)
 
 
-def catalogue(framework: str, config: Any = None, progress: Any = None) -> Any:
+def catalogue(framework: str, config: Any = None, progress: Any = None, dtype: Any = None,
+              dtype_check: bool = True) -> Any:
     """Audit a framework's whole catalogue of initializers and layer defaults.
+
+    Args:
+        framework: a registered framework with initializers.
+        config: :class:`~invariants.audit.auditor.AuditConfig`.
+        progress: as :func:`~invariants.audit.auditor.audit_subjects`.
+        dtype: audit the catalogue's initializers in this dtype only (as :func:`initializer`'s ``dtype``;
+            layer defaults and initializers that cannot be asked for a dtype are left out).
+        dtype_check: without ``dtype``, also audit each initializer once in the framework's low-precision
+            dtype (:func:`invariants.audit.precision.dtype_pass`: bfloat16, Keras and numpy float16),
+            results marked ``@dtype``; the run's Bonferroni split counts them.
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport`; one ``skipped`` result if the framework is not
@@ -129,24 +151,34 @@ def catalogue(framework: str, config: Any = None, progress: Any = None) -> Any:
 
     Raises:
         UnknownFramework: unknown ``framework``.
+        UsageError: an unknown or complex ``dtype``.
     """
     from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
+    from invariants.audit.precision import dtype_pass
     from invariants.core.errors import FrameworkUnavailable
+    from invariants.frameworks.dtypes import parse_dtype, require_real
     from invariants.frameworks.registry import get_framework
 
+    dtype = parse_dtype(dtype)
+    require_real(dtype, f"the {framework} catalogue")
     try:
         adapter = get_framework(framework, "initializers")
         subjects = adapter.catalogue()
     except FrameworkUnavailable as exc:
         return AuditReport(results=[skipped_result(framework, str(exc))])
+    if dtype is not None:
+        subjects = dtype_pass(framework, subjects, dtype)
+    elif dtype_check:
+        subjects = subjects + dtype_pass(framework, subjects)
     return audit_subjects(subjects, config, progress=progress, catch=True)
 
 
-def identify(fn: Any, framework: str = "numpy", layers: Any = None, config: Any = None) -> Any:
-    """Fingerprint an initializer; see :func:`invariants.audit.fingerprint.identify`."""
+def identify(fn: Any, framework: str = "numpy", layers: Any = None, config: Any = None, dtype: Any = None) -> Any:
+    """Fingerprint an initializer (drawn in ``dtype``, as :func:`initializer`'s); see
+    :func:`invariants.audit.fingerprint.identify`."""
     from invariants.audit.fingerprint import identify as _identify
 
-    return _identify(fn, framework, layers, config)
+    return _identify(fn, framework, layers, config, dtype=dtype)
 
 
 def __getattr__(name: str) -> Any:

@@ -61,6 +61,16 @@ from invariants.specs import (
     VarianceScaling,
 )
 from invariants.stats.battery import LAW, STRUCTURE, Battery, Sample, battery, family_budget
+from invariants.audit.precision import (
+    DTYPE_RETURNED,
+    dtype_returned,
+    is_quantized,
+    low_precision_draws,
+    stated_detectable,
+    requested_dtype,
+    unsupported_dtype,
+)
+from invariants.frameworks.dtypes import widen
 from invariants.stats.checks import CheckResult
 from invariants.stats.extremes import bounded_scale_sample_size, mantissa_bits
 from invariants.stats.haar import SIGN_COINS
@@ -255,12 +265,23 @@ def skipped_result(target: str, message: str) -> AuditResult:
     return AuditResult(target, None, (), None, None, None, None, None, 0, [], None, SKIPPED, message)
 
 
+def skipped_subject(subject: Subject, message: str) -> AuditResult:
+    """A ``skipped`` result for ``subject`` (its layer, shape and fans kept), saying why in ``message``."""
+    return AuditResult(subject.name, subject.layer.describe() if subject.layer else None, tuple(subject.shape),
+                       subject.textbook_fans(), subject.framework_fans, subject.expect.describe(), None, None, 0, [],
+                       None, SKIPPED, message, call=subject.call)
+
+
 def empty_result(subject: Subject) -> AuditResult:
     """The result of a tensor with no values (a layer with a zero size, ``dense(0,4)``): ``skipped``, never
     a pass (nothing was checked) and never an error (the layer is legal, e.g. ``torch.nn.Linear(0, 4)``)."""
-    return AuditResult(subject.name, subject.layer.describe() if subject.layer else None, tuple(subject.shape),
-                       subject.textbook_fans(), subject.framework_fans, subject.expect.describe(), None, None, 0, [],
-                       None, SKIPPED, f"0 values: nothing to audit (shape {tuple(subject.shape)})", call=subject.call)
+    return skipped_subject(subject, f"0 values: nothing to audit (shape {tuple(subject.shape)})")
+
+
+def not_implemented_in_dtype(subject: Subject, exc: Exception) -> AuditResult:
+    """``skipped``: the framework does not implement the initializer in the requested dtype."""
+    return skipped_subject(subject, f"not audited in {requested_dtype(subject)}: the framework does not implement "
+                                    f"it in that dtype ({exc})")
 
 
 # ------------------------------------------------------------------------------------------ laws
@@ -384,16 +405,18 @@ def needed_n(law: Law, cfg: AuditConfig, alpha: float) -> int:
 
 
 def law_checks(law: Law, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float, power: float,
-               bits: int) -> list[CheckResult]:
+               bits: int, quantized: bool = False) -> list[CheckResult]:
     """The law checks of ``pool`` (all values) and ``draws`` (the tensors) against ``law``
-    (:func:`invariants.stats.battery.battery`, group ``law``), each at ``alpha``."""
-    return battery(law, groups=(LAW,)).run(Sample(pool, draws, bits, power), alpha)
+    (:func:`invariants.stats.battery.battery`, group ``law``), each at ``alpha``; ``quantized``: the values
+    are a float16/bfloat16 tensor's, judged at that precision (:mod:`invariants.stats.precision`)."""
+    return battery(law, groups=(LAW,)).run(Sample(pool, draws, bits, power, quantized=quantized), alpha)
 
 
-def structural_checks(law: Law, draws: Sequence[np.ndarray], alpha: float, bits: int, max_draws: int) -> list[CheckResult]:
+def structural_checks(law: Law, draws: Sequence[np.ndarray], alpha: float, bits: int, max_draws: int,
+                      quantized: bool = False) -> list[CheckResult]:
     """The structure checks of ``draws`` (copies, degeneracy; group ``structure``), each at ``alpha``;
     the duplicate rows/columns check looks at the first ``max_draws`` draws."""
-    sample = Sample(np.empty(0), draws, bits, structure_draws=max_draws)
+    sample = Sample(np.empty(0), draws, bits, structure_draws=max_draws, quantized=quantized)
     return battery(law, groups=(STRUCTURE,)).run(sample, alpha)
 
 
@@ -545,7 +568,7 @@ def orthogonal_candidates(law: Law) -> list[Candidate]:
 
 
 def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float,
-            power: float, bits: int, extra: Iterable[Candidate] = ()) -> tuple[str, int]:
+            power: float, bits: int, extra: Iterable[Candidate] = (), quantized: bool = False) -> tuple[str, int]:
     """The first candidate whose checks all pass, in words; ``("", n_tried)`` if none does."""
     spec = subject.expect.spec
     law = unit.expected
@@ -570,7 +593,7 @@ def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence
             continue
         tried += 1
         claw = cand.law
-        checks = law_checks(claw, pool, draws, alpha, power, bits)
+        checks = law_checks(claw, pool, draws, alpha, power, bits, quantized)
         if all(c.passed for c in checks):
             return cand.label, tried
         if tried >= 40:
@@ -596,6 +619,7 @@ def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
             runs += unit_batteries(u.expected, u.documented)
             if cfg.determinism:
                 runs.append(determinism.check_names(u.expected))
+            runs += [[DTYPE_RETURNED]] if requested_dtype(s) else []
     budget = family_budget(cfg.total_alpha, runs, cfg.alpha_cap)
     return budget.per_check, budget.m
 
@@ -612,7 +636,8 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
     for u in units:
         need = max(needed_n(u.expected, cfg, alpha), needed_n(u.documented, cfg, alpha) if u.documented else 0)
         n_draws = max(n_draws, math.ceil(need / max(per_draw[u.name], 1)))
-    n_draws = min(n_draws, cfg.max_draws)
+    requested = requested_dtype(subject)
+    n_draws = max(cfg.min_draws, min(cfg.max_draws, low_precision_draws(requested, per_draw.values(), n_draws)))
     draws_full = []
     seeds = _seeds_for(subject, cfg, n_draws)
     for i, seed in enumerate(seeds):
@@ -621,15 +646,20 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
             arr = subject.sampler(seed)
         draws_full.append(check_array(arr, subject.shape, subject.name))
     replays = determinism.Replays(subject, seeds[0]) if cfg.determinism else None
+    extra = [dtype_returned(requested, draws_full, alpha)] if requested else []
+    quantized = is_quantized(draws_full[0])
+    raw_first = draws_full[:2]  # the determinism checks compare the draws as returned, bit for bit
+    draws_full = [widen(d) for d in draws_full]
     dt_sample = time.perf_counter() - t0
     results = []
     for u in units:
         t1 = time.perf_counter()
         draws = [d[u.index] if u.index is not None else d for d in draws_full]
-        results.append(_judge(subject, u, draws, cfg, alpha))
+        results.append(_judge(subject, u, draws, cfg, alpha, extra, quantized))
         if replays is not None:
+            raw = [d[u.index] if u.index is not None else d for d in raw_first]
             with_determinism(results[-1], determinism.determinism_checks(
-                u.expected, draws[0], draws[1], replays, u.index, mantissa_bits(draws[0]), alpha))
+                u.expected, raw[0], raw[1], replays, u.index, mantissa_bits(raw[0]), alpha))
         results[-1].seconds = dt_sample / len(units) + time.perf_counter() - t1
     return results
 
@@ -649,16 +679,17 @@ def _fmt_fans(f: tuple[int, int] | None) -> str:
     return f"({f[0]}, {f[1]})" if f else "-"
 
 
-def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditConfig, alpha: float) -> AuditResult:
+def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditConfig, alpha: float,
+           extra: Sequence[CheckResult] = (), quantized: bool = False) -> AuditResult:
     pool = np.concatenate([np.ravel(d) for d in draws])
     bits = mantissa_bits(pool)
     n = int(pool.size)
     x = pool.astype(np.float64, copy=False)
     observed = float(np.var(x))
     law = u.expected
-    structural = structural_checks(law, draws, alpha, bits, cfg.structure_draws)
-    checks = law_checks(law, pool, draws, alpha, cfg.power, bits)
-    mde = min_detectable(law, n, alpha, cfg.power, u.shape, bits)
+    structural = list(extra) + structural_checks(law, draws, alpha, bits, cfg.structure_draws, quantized)
+    checks = law_checks(law, pool, draws, alpha, cfg.power, bits, quantized)
+    mde = stated_detectable(checks) if quantized else min_detectable(law, n, alpha, cfg.power, u.shape, bits)
     all_checks = checks + structural
     exp_desc = subject.expect.describe()
     fans_used = subject.expect.fans or u.textbook or subject.framework_fans
@@ -677,7 +708,7 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
         failed = [c for c in all_checks if not c.passed]
         doc_ok = False
         if u.documented is not None and all(c.passed for c in structural):
-            doc_checks = law_checks(u.documented, pool, draws, alpha, cfg.power, bits)
+            doc_checks = law_checks(u.documented, pool, draws, alpha, cfg.power, bits, quantized)
             all_checks += [c.renamed("documented:") for c in doc_checks]
             doc_ok = all(c.passed for c in doc_checks)
         extra = []
@@ -685,7 +716,8 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
             assert subject.documented is not None
             extra.append(Candidate(f"the documented rule {subject.documented.describe()} ({u.documented.label})", u.documented))
         if all(c.passed for c in structural):
-            explanation, _ = explain(subject, u, pool, draws, alpha, cfg.power, bits, extra if not doc_ok else ())
+            explanation, _ = explain(subject, u, pool, draws, alpha, cfg.power, bits, extra if not doc_ok else (),
+                                     quantized)
         if doc_ok:
             assert subject.documented is not None
             verdict = DOCUMENTED
@@ -753,7 +785,7 @@ def audit_subjects(
         except BadInitializer as exc:
             if not catch:
                 raise
-            res = [AuditResult(subject.name, subject.layer.describe() if subject.layer else None, tuple(subject.shape),
+            res = [not_implemented_in_dtype(subject, exc)] if unsupported_dtype(subject, exc) else [AuditResult(subject.name, subject.layer.describe() if subject.layer else None, tuple(subject.shape),
                                subject.textbook_fans(), subject.framework_fans, subject.expect.describe(), None, None,
                                0, [], None, ERROR, f"error: {exc}", call=subject.call)]
         report.results.extend(res)

@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from invariants.frameworks.base import Framework
+from invariants.frameworks.dtypes import parse_dtype, require_real, returned_as, widen
 from invariants.frameworks.subjects import check_array, seed_sequence
 from invariants.audit.auditor import AuditConfig, check_size, law_checks, needed_n
 from invariants.core.errors import BadInput
@@ -165,6 +166,7 @@ def identify(
     layers: Sequence[str | Layer] | None = None,
     config: AuditConfig | None = None,
     adapter: Framework | None = None,
+    dtype: Any = None,
 ) -> Fingerprint:
     """Fingerprint an initializer written in ``framework``'s calling convention.
 
@@ -175,6 +177,8 @@ def identify(
             least two with different fan ratios.
         config: sample sizes and alpha (default :class:`AuditConfig`).
         adapter: a :class:`~invariants.frameworks.base.Framework` instance (overrides ``framework``).
+        dtype: the dtype to draw in (:func:`invariants.audit.initializer`'s ``dtype``; the candidates are
+            judged at its precision, and a draw in another dtype is a :class:`BadInitializer`).
 
     Raises:
         BadInitializer: ``fn`` misbehaves.
@@ -184,6 +188,8 @@ def identify(
     from invariants.frameworks.registry import get_framework
 
     cfg = config or AuditConfig()
+    dtype = parse_dtype(dtype)
+    require_real(dtype, "identify")
     ad = adapter or get_framework(framework, "initializers")
     if isinstance(fn, str):
         fn = ad.load(fn)
@@ -207,9 +213,10 @@ def identify(
         check_size(ad.shape(lay), cfg, lay.describe())
     for i, lay in enumerate(lays):
         shape = ad.shape(lay)
-        sampler = ad.wrap(fn, shape)
+        sampler = ad.wrap(fn, shape) if dtype is None else ad.wrap(fn, shape, dtype)
         k = max(cfg.min_draws, math.ceil(n_target / int(np.prod(shape))))
         draws = [check_array(sampler(s), shape, "initializer") for s in seed_sequence(cfg.base_seed * 7919 + i, min(k, cfg.max_draws))]
+        draws = [widen(returned_as(d, dtype)) for d in draws]
         draws_by_layer.append(draws)
         pools.append(np.concatenate([d.ravel() for d in draws]))
     info = []
@@ -220,6 +227,7 @@ def identify(
     cands = _candidates(lays, fans, pools, draws_by_layer, ad.layout.unit_axis)
     evidence: list[CandidateJudgement] = []
     bits = [mantissa_bits(p) for p in pools]
+    quantized = dtype in ("float16", "bfloat16")
     for spec, estimates in cands:
         ok, min_p, failed = True, 1.0, []
         laws = []
@@ -240,7 +248,7 @@ def identify(
             evidence.append(CandidateJudgement(spec.text(), False, min_p, failed, estimates))
             continue
         for lay, law, pool, draws, b in zip(lays, laws, pools, draws_by_layer, bits):
-            for c in law_checks(law, pool, draws, alpha, cfg.power, b):
+            for c in law_checks(law, pool, draws, alpha, cfg.power, b, quantized):
                 min_p = min(min_p, c.p_value)
                 if not c.passed:
                     ok = False

@@ -35,17 +35,18 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import sys
 from types import ModuleType
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from invariants.core.errors import BadInput, FrameworkUnavailable
+from invariants.core.errors import BadInput, FrameworkUnavailable, UsageError
 from invariants.frameworks.errors import BadModel, FrameworkMissing
 from invariants.frameworks.global_rng import GlobalRNG
 from invariants.frameworks.model import ModelParts, ModelView, unpack_model
-from invariants.frameworks.subjects import Block, Expectation, Sampler, Subject, load_callable, shape_rule
+from invariants.frameworks.subjects import Block, DtypeSampler, Expectation, Sampler, Subject, load_callable, shape_rule
 from invariants.layers import TORCH, Layer, Layout, fans_from_shape
 
 
@@ -140,15 +141,32 @@ class Framework:
             raise FrameworkUnavailable(self.name, f"{self.install_hint} (import failed: {exc})") from None
 
     # ---------------------------------------------------------------- initializers
-    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+    def wrap(self, fn: Callable[..., Any], shape: tuple[int, ...], dtype: str | None = None) -> DtypeSampler:
         """A sampler ``seed -> np.ndarray`` calling the user's ``fn`` in this framework's convention for a
         tensor of ``shape``; the sampler raises :class:`~invariants.frameworks.errors.BadInitializer` (one
         clear line) if ``fn`` raises or returns a wrong shape, a non-floating dtype or non-finite values.
 
+        ``dtype`` (a name of :data:`invariants.frameworks.dtypes.DTYPES`, ``None``: the framework's float32)
+        is requested from the framework (the module's ``wrap(fn, shape, dtype)``); the array comes back in
+        the dtype the framework returned, for the auditor's ``dtype_returned`` check.  The result's
+        :meth:`~invariants.frameworks.subjects.DtypeSampler.at_dtype` draws the same ``fn`` in another dtype.
+
         Raises:
             FrameworkUnavailable: the framework is missing.
+            UsageError: a dtype requested from a framework whose adapter takes none (the sampler's first call).
         """
-        return self.support(self.initializers_module).wrap(fn, shape)
+        module = self.support(self.initializers_module)
+        accepts = getattr(module, "accepts_dtype", None)
+        return DtypeSampler(lambda dt: self._wrap_at(module, fn, shape, dt), dtype,
+                            accepts(fn) if accepts is not None else True)
+
+    def _wrap_at(self, module: ModuleType, fn: Callable[..., Any], shape: tuple[int, ...],
+                 dtype: str | None) -> Sampler:
+        if dtype is None:
+            return module.wrap(fn, shape)
+        if "dtype" not in inspect.signature(module.wrap).parameters:
+            raise UsageError(f"{self.name}: requesting a dtype ({dtype}) is not supported by this adapter")
+        return module.wrap(fn, shape, dtype)
 
     def known_expectation(self, fn: Callable[..., Any]) -> Expectation | None:
         """The expectation the framework documents for ``fn`` (used when ``--expect`` is omitted)."""
@@ -203,10 +221,12 @@ class Framework:
         """Packed blocks (gates, q/k/v) of ``layer``'s weight in this layout."""
         return tuple(Block(n, idx, layer.block_layer()) for n, idx in layer.block_index(self.layout))
 
-    def subject_for(self, fn: Callable[..., Any], layer: Layer, expect: Expectation, target: str) -> Subject:
-        """An audit subject for a user callable on ``layer`` (used by ``invariants.audit.initializer``); a
-        :class:`~invariants.layers.Kernel` whose framework fans differ from its textbook fans gets the
-        framework's shape rule as its documented rule (:func:`~invariants.frameworks.subjects.shape_rule`).
+    def subject_for(self, fn: Callable[..., Any], layer: Layer, expect: Expectation, target: str,
+                    dtype: str | None = None) -> Subject:
+        """An audit subject for a user callable on ``layer`` (used by ``invariants.audit.initializer``),
+        drawn in ``dtype`` (``None``: the framework's default); a :class:`~invariants.layers.Kernel` whose
+        framework fans differ from its textbook fans gets the framework's shape rule as its documented rule
+        (:func:`~invariants.frameworks.subjects.shape_rule`).
 
         Raises:
             BadInput: a fan-based ``expect`` on a layer with no fans here (a vector in torch or JAX).
@@ -214,7 +234,9 @@ class Framework:
         shape = self.shape(layer)
         fans = self.framework_fans(shape)
         documented = shape_rule(layer, expect, self.layout, fans, self.computes_fans)
-        return Subject(target=target, param="", layer=layer, shape=shape, sampler=self.wrap(fn, shape),
+        # a subclass may override wrap(fn, shape) without the dtype (an older adapter): pass it only when asked
+        sampler = self.wrap(fn, shape) if dtype is None else self.wrap(fn, shape, dtype)
+        return Subject(target=target, param="", layer=layer, shape=shape, sampler=sampler,
                        expect=expect, documented=documented, framework_fans=fans, blocks=self.blocks(layer))
 
     # ---------------------------------------------------------------- models

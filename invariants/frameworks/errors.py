@@ -17,6 +17,11 @@ class BadInitializer(BadInput):
     """
 
 
+class NotImplementedByFramework(BadInitializer):
+    """The initializer raised ``NotImplementedError`` (e.g. torch's QR has no bfloat16 kernel): a
+    catalogue audited in a requested dtype records it as ``skipped``, not as an error."""
+
+
 class BadModel(BadInput):
     """The target is not a model this check understands (CLI: exit code 2)."""
 

@@ -12,6 +12,7 @@ return a numpy array of the subject's ``shape`` and a real floating dtype (:func
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -20,7 +21,8 @@ import numpy as np
 
 from invariants.core.errors import BadInput
 from invariants.core.imports import import_attribute
-from invariants.frameworks.errors import BadInitializer
+from invariants.frameworks.dtypes import is_bfloat16, widen
+from invariants.frameworks.errors import BadInitializer, NotImplementedByFramework
 from invariants.layers import Kernel, Layer, Layout
 from invariants.specs import Spec
 
@@ -40,6 +42,33 @@ def seeded_by(sampler: Sampler, how: str) -> Sampler:
 def seeding_of(sampler: Sampler) -> str:
     """What :func:`seeded_by` recorded on ``sampler``; ``""`` when nothing was."""
     return str(getattr(sampler, "seeding", "") or "")
+class DtypeSampler:
+    """A sampler that can draw the same initializer in another dtype (``--dtype``).
+
+    ``make(dtype)`` builds the plain sampler for a dtype name of :data:`invariants.frameworks.dtypes.DTYPES`
+    (``None``: the framework's default, float32); calling the object draws with the current one.
+
+    Attributes:
+        dtype: the requested dtype name, or ``None`` (the default, not checked).
+        accepts_dtype: whether the initializer itself is asked for the dtype (``False``: a numpy callable
+            without a ``dtype`` parameter, whose result is taken as it comes).
+    """
+
+    def __init__(self, make: Callable[[str | None], Sampler], dtype: str | None = None,
+                 accepts_dtype: bool = True) -> None:
+        self._make = make
+        self.dtype = dtype
+        self.accepts_dtype = accepts_dtype
+        self._draw = make(dtype)
+        # how the inner sampler seeds (seeded_by), for the determinism checks' messages
+        self.seeding = seeding_of(self._draw)
+
+    def __call__(self, seed: int) -> np.ndarray:
+        return self._draw(seed)
+
+    def at_dtype(self, dtype: str | None) -> "DtypeSampler":
+        """The same initializer drawn in ``dtype``."""
+        return DtypeSampler(self._make, dtype, self.accepts_dtype)
 
 
 class _Labelled:
@@ -194,8 +223,11 @@ def shape_rule(layer: Layer, expect: Expectation, layout: Layout, framework_fans
 def check_array(value: Any, shape: Sequence[int], what: str) -> np.ndarray:
     """Validate an initializer's output and return it as a numpy array (dtype kept).
 
+    A bfloat16 array (``ml_dtypes.bfloat16``, :mod:`invariants.frameworks.dtypes`) counts as real floating.
+
     Raises:
-        BadInitializer: not array-like, wrong shape, not a real floating dtype, NaN or inf entries.
+        BadInitializer: not array-like, wrong shape, not a real floating dtype (complex included), NaN or
+            inf entries.
     """
     shape = tuple(int(s) for s in shape)
     try:
@@ -208,23 +240,35 @@ def check_array(value: Any, shape: Sequence[int], what: str) -> np.ndarray:
         raise BadInitializer(f"{what} returned {got}, not an array of shape {shape}")
     if arr.shape != shape:
         raise BadInitializer(f"{what} returned shape {arr.shape}, expected {shape}")
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind != "f" and not is_bfloat16(arr.dtype):
         raise BadInitializer(f"{what} returned dtype {arr.dtype}, expected a real floating dtype")
-    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    bad = int(np.count_nonzero(~np.isfinite(widen(arr))))
     if bad:
         raise BadInitializer(f"{what} returned {bad} non-finite value(s) (NaN or inf) in a tensor of shape {shape}")
     return arr
 
 
 def call_initializer(fn: Callable[..., Any], what: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn``; turn any exception it raises into :class:`BadInitializer`."""
+    """Call ``fn``; turn any exception it raises into :class:`BadInitializer` (``NotImplementedError``:
+    its subclass :class:`~invariants.frameworks.errors.NotImplementedByFramework`)."""
     try:
         return fn(*args, **kwargs)
     except BadInitializer:
         raise
     except Exception as exc:  # noqa: BLE001  the initializer under audit may raise anything
         message = " ".join(str(exc).split()) or "(no message)"
-        raise BadInitializer(f"{what} raised {type(exc).__name__}: {message}") from None
+        kind = NotImplementedByFramework if isinstance(exc, NotImplementedError) else BadInitializer
+        raise kind(f"{what} raised {type(exc).__name__}: {message}") from None
+
+
+def accepts_keyword(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` takes the keyword ``name`` (its signature names it, or takes ``**kwargs``); ``False``
+    when the signature cannot be read."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def load_callable(target: str) -> Callable[..., Any]:

@@ -444,6 +444,7 @@ def methods_page(facts: dict[str, Any], bench: dict[str, Any] | None = None) -> 
         "in the Bonferroni split. A failure names its cause (for isolation, the global RNG the initializer "
         "draws from).",
         "",
+        *low_precision_methods(),
         "## Signal propagation",
         "",
         "Claims about variance through depth compare one random reference network with the mean-field "
@@ -620,6 +621,7 @@ def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str
               "",
               "Framework fans in **bold** differ from the textbook fans.", ""]
     lines += _determinism_lines(framework, results)
+    lines += dtype_pass_section(results)
     findings = [(i, r) for i, r in enumerate(results, start=1) if r.get("verdict") not in ("conforms", "skipped")]
     if findings:
         lines += ["## Findings", ""]
@@ -632,6 +634,44 @@ def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str
                     f"{code(c.get('name', '?'))} (p = {g(c.get('p_value'), 3)}, α = {g(c.get('alpha'), 3)})"
                     for c in failed) + ".", ""]
     return "\n".join(lines)
+
+
+def low_precision_methods() -> list[str]:
+    """The methods page's paragraph on audits at a requested dtype (:mod:`invariants.stats.precision`)."""
+    return [
+        "**Low precision.** `--dtype float16|bfloat16` asks the framework for the tensor in that dtype and "
+        "checks it comes back in it (`dtype_returned`). A correct sampler cannot give a continuous law there: "
+        "its uniform input is resolved to the format (JAX keeps 7 random bits for bfloat16: 128 values) and its "
+        "output is rounded. The null is the law as such a sampler computes it: its CDF within "
+        + text("Δ = 2^-p·(2 + 2·sup|y|·f(y))") + " of the law's (p mantissa bits; 0.0194 for a bfloat16 "
+        "N(0, 1)). The KS distance is allowed Δ, the mean is a sign test at F(μ) ± Δ, the variance a clipped "
+        "second moment with the band " + text("±2·Δ·T²") + " (bfloat16: about 40% for a normal law, enough "
+        "for a factor-2 fan or gain error, not for 1%), and beyond the law's " + text("2^-p/8") + " quantiles "
+        "the tails stay exact: that is where an inverse-CDF sampler's " + text("u = 1 → ∞") + " shows, clamped "
+        "or not. Values beyond a bounded law's support and non-finite values keep their exact checks. Complex "
+        "dtypes are refused (no complex law).",
+        "",
+    ]
+
+
+def dtype_pass_section(results: list[dict[str, Any]]) -> list[str]:
+    """The "Low precision" section of an audit page: the catalogue's dtype pass (targets ``... @dtype``,
+    :func:`invariants.audit.precision.dtype_pass`), one line per verdict with the rows' numbers; empty when
+    the audit data hold no such rows."""
+    rows = [(i, r) for i, r in enumerate(results, start=1) if " @" in str(r.get("target", ""))]
+    if not rows:
+        return []
+    dtypes = sorted({str(r["target"]).rsplit(" @", 1)[1] for _, r in rows})
+    by_verdict: dict[str, list[str]] = {}
+    for i, r in rows:
+        by_verdict.setdefault(str(r.get("verdict", "?")), []).append(str(i))
+    lines = ["## Low precision", "",
+             f"Each initializer of the catalogue that can be asked for a dtype was audited once more in "
+             f"{', '.join(dtypes)} (rows marked `@dtype`): the tensor must come back in that dtype "
+             "(`dtype_returned`), and its law is judged at that precision (the law as a correct sampler computes "
+             "it in the format: see [Methods](../methods.md)).", ""]
+    lines += [f"- {text(v)}: {len(ids)} (rows {', '.join(ids)})" for v, ids in sorted(by_verdict.items())]
+    return lines + [""]
 
 
 def audit_index(entries: Iterable[tuple[str, dict[str, Any] | None, str]]) -> str:

@@ -36,10 +36,16 @@ check                 applies to                                      source
 ``pattern``           dirac and eye laws                              :func:`~invariants.stats.structured.pattern_test`
 ====================  ==============================================  ==========================================================
 
+At low precision (a quantized :class:`Sample`: the values of a float16 or bfloat16 tensor) the same checks run
+against the law as a correct sampler computes it in the format (:mod:`invariants.stats.precision`): the
+variance checks become its clipped-moment test (results named ``quantized_variance``), ``mean`` a sign test,
+``ks_shape``, ``extremes``, ``point_mass`` and the structure checks take its CDF allowance.
+
 So a normal law has 5 law checks, a uniform or truncated normal (finite bounds) 6, an orthogonal law 5
 (exact orthonormality, then the Haar law: :mod:`invariants.stats.haar`), a constant law 1, a sparse law 7
-(its non-zero values get the normal law's 5), dirac and eye laws 1; the structure checks add 3 (continuous), 2 (orthogonal), 1 (sparse: ``degenerate``; its positions check covers
-repeated draws) and 0 (constant, dirac, eye: one fixed tensor, so every draw is the same by design).
+(its non-zero values get the normal law's 5), dirac and eye laws 1; the structure checks add 3 (continuous),
+2 (orthogonal), 1 (sparse: ``degenerate``; its positions check covers repeated draws) and 0 (constant, dirac,
+eye: one fixed tensor, so every draw is the same by design).
 """
 from __future__ import annotations
 
@@ -60,6 +66,14 @@ from invariants.stats.extremes import (
 )
 from invariants.stats.haar import haar_entries_test, haar_signs_test, haar_sums_test, haar_trace_test
 from invariants.stats.moments import mean_test, moment_min_detectable_rel_error, moment_variance_test
+from invariants.stats.precision import (
+    cdf_allowance,
+    low_precision,
+    quantized_ks_test,
+    quantized_mean_test,
+    quantized_variance_test,
+    tail_floor,
+)
 from invariants.stats.shape import ks_test
 from invariants.stats.structure import (
     constant_test,
@@ -88,6 +102,8 @@ class Sample:
         bits: mantissa bits of the dtype (:func:`invariants.stats.extremes.mantissa_bits`).
         power: power at which checks with a sample-size rationale state their detectable error.
         structure_draws: at most this many draws go into the duplicate rows/columns check (``None``: all).
+        quantized: the values are a float16/bfloat16 tensor's (a dtype, not a guess from the values): the
+            law is judged at that precision (:mod:`invariants.stats.precision`) when ``bits`` < 23.
     """
 
     pool: np.ndarray
@@ -95,6 +111,17 @@ class Sample:
     bits: int
     power: float = DEFAULT_POWER
     structure_draws: int | None = None
+    quantized: bool = False
+
+    @property
+    def low_precision(self) -> bool:
+        """Whether the low-precision checks apply (``quantized`` and fewer than float32's bits)."""
+        return self.quantized and low_precision(self.bits)
+
+    def allowance(self, law: "Law") -> float:
+        """The CDF allowance of a low-precision sampler (:func:`invariants.stats.precision.cdf_allowance`),
+        0 unless :attr:`low_precision`."""
+        return cdf_allowance(law, self.bits) if self.low_precision else 0.0
 
 
 @runtime_checkable
@@ -164,9 +191,12 @@ def _orthogonal(law: "Law") -> bool:
     return law.kind == "orthogonal"
 
 
-def _p_cell(law: "Law", bits: int) -> float:
-    """Largest probability of one representable value under ``law`` (the structure checks' null)."""
-    return max_cell_probability(law.dist(), bits) if law.continuous else 2.0 ** -bits
+def _p_cell(law: "Law", s: Sample) -> float:
+    """Largest probability of one representable value under ``law`` (the structure checks' null), plus a
+    low-precision sampler's CDF allowance (:meth:`Sample.allowance`; 0 unless the sample is quantized)."""
+    if not law.continuous:
+        return 2.0 ** -s.bits
+    return min(1.0, max_cell_probability(law.dist(), s.bits) + s.allowance(law))
 
 
 def _chi2_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
@@ -175,6 +205,31 @@ def _chi2_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, 
 
 def _moment_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
     return max(moment_min_detectable_rel_error(n, law.kurtosis, alpha, power)) if n >= 2 else None
+
+
+# at low precision (a quantized sample: float16, bfloat16 values) the variance, mean and shape checks are
+# those of invariants.stats.precision, and the extremes and point-mass checks take its CDF allowance: the
+# null is the law as a correct sampler computes it in the format (same checks, same names, same budget; the
+# stated detectable error is the result's own, min_detectable_rel_error of quantized_variance)
+
+def _variance(law: "Law", s: Sample, a: float) -> CheckResult:
+    if s.low_precision:
+        return quantized_variance_test(s.pool, law, s.allowance(law), a, s.power)
+    if law.kind == "normal":
+        return from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power))
+    return from_variance_result(moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power))
+
+
+def _mean(law: "Law", s: Sample, a: float) -> CheckResult:
+    if s.low_precision:
+        return quantized_mean_test(s.pool, law.dist(), law.mean, law.std, s.allowance(law), a, s.power)
+    return mean_test(s.pool, law.mean, law.std, a, s.power)
+
+
+def _shape(law: "Law", s: Sample, a: float) -> CheckResult:
+    if s.low_precision:
+        return quantized_ks_test(s.pool, law.dist(), s.allowance(law), a, s.power)
+    return ks_test(s.pool, law.dist(), a, s.power)
 
 
 def _extremes_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
@@ -200,27 +255,24 @@ CHECKS: tuple[Check, ...] = (
     FunctionCheck("haar_signs", _orthogonal, lambda law, s, a: haar_signs_test(s.draws, law.unit_axis, a, s.power)),
     FunctionCheck("haar_trace", _orthogonal, lambda law, s, a: haar_trace_test(s.draws, law.unit_axis, a, s.power)),
     FunctionCheck("haar_entries", _orthogonal, lambda law, s, a: haar_entries_test(s.draws, law.unit_axis, a, s.power)),
-    FunctionCheck("chi2_variance", lambda law: law.kind == "normal",
-                  lambda law, s, a: from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power)),
-                  _chi2_mde),
-    FunctionCheck("moment_variance", lambda law: _continuous(law) and law.kind != "normal",
-                  lambda law, s, a: from_variance_result(
-                      moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power)),
-                  _moment_mde),
-    FunctionCheck("mean", _continuous, lambda law, s, a: mean_test(s.pool, law.mean, law.std, a, s.power)),
+    FunctionCheck("chi2_variance", lambda law: law.kind == "normal", _variance, _chi2_mde),
+    FunctionCheck("moment_variance", lambda law: _continuous(law) and law.kind != "normal", _variance, _moment_mde),
+    FunctionCheck("mean", _continuous, _mean),
     FunctionCheck("support", lambda law: _continuous(law) and law.bounded,
                   lambda law, s, a: support_test(s.pool, law.lo, law.hi, a, s.bits)),
     FunctionCheck("extremes", _continuous,
-                  lambda law, s, a: extremes_test(s.pool, law.dist(), law.lo, law.hi, a, s.bits),
+                  lambda law, s, a: extremes_test(s.pool, law.dist(), law.lo, law.hi, a, s.bits, s.allowance(law),
+                                                  tail_floor(s.bits) if s.low_precision else 0.0),
                   _extremes_mde),
-    FunctionCheck("point_mass", _continuous, lambda law, s, a: point_mass_test(s.pool, law.dist(), a, s.bits)),
-    FunctionCheck("ks_shape", _continuous, lambda law, s, a: ks_test(s.pool, law.dist(), a, s.power)),
+    FunctionCheck("point_mass", _continuous,
+                  lambda law, s, a: point_mass_test(s.pool, law.dist(), a, s.bits, s.allowance(law))),
+    FunctionCheck("ks_shape", _continuous, _shape),
     FunctionCheck("degenerate", lambda law: law.kind not in ("constant", *FIXED_PATTERN_KINDS),
-                  lambda law, s, a: degenerate_test(s.draws, _p_cell(law, s.bits), a), group=STRUCTURE),
+                  lambda law, s, a: degenerate_test(s.draws, _p_cell(law, s), a), group=STRUCTURE),
     FunctionCheck("identical_draws", lambda law: law.kind in ("normal", "uniform", "truncated_normal", "orthogonal"),
-                  lambda law, s, a: identical_draws_test(s.draws, _p_cell(law, s.bits), a), group=STRUCTURE),
+                  lambda law, s, a: identical_draws_test(s.draws, _p_cell(law, s), a), group=STRUCTURE),
     FunctionCheck("duplicates", _continuous,
-                  lambda law, s, a: duplicates_test(s.draws[:s.structure_draws], _p_cell(law, s.bits), a),
+                  lambda law, s, a: duplicates_test(s.draws[:s.structure_draws], _p_cell(law, s), a),
                   group=STRUCTURE),
 )
 
@@ -243,7 +295,7 @@ def _on_nonzeros(check: Check) -> Check:
     """``check`` (a normal-law check) run on the non-zero values of a sparse sample against the law of
     those values (:meth:`invariants.laws.Law.nonzero_law`); its results are named ``nonzero_<name>``."""
     def run(law: "Law", s: Sample, a: float) -> CheckResult:
-        sample = Sample(nonzero_values(s.pool), s.draws, s.bits, s.power, s.structure_draws)
+        sample = Sample(nonzero_values(s.pool), s.draws, s.bits, s.power, s.structure_draws, s.quantized)
         return check.run(law.nonzero_law(), sample, a).renamed("nonzero_")
 
     def detectable(law: "Law", n: int, a: float, p: float, shape: tuple[int, ...], bits: int) -> float | None:

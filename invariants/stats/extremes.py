@@ -47,12 +47,14 @@ from invariants.stats.variance import (
 def mantissa_bits(x: np.ndarray) -> int:
     """Stored mantissa bits of the precision the values actually carry.
 
-    float16: 10; float32: 23, or 7 if every value is a bfloat16; float64: 52, or 23 (7) if every value is
+    float16: 10; bfloat16 (``ml_dtypes``): 7; float32: 23, or 7 if every value is a bfloat16; float64: 52, or 23 (7) if every value is
     exactly a float32 (bfloat16) — an initializer that draws in float32 and casts up has float32 cells.
     """
     x = np.asarray(x)
     if x.dtype == np.float16:
         return 10
+    if x.dtype.name == "bfloat16":  # ml_dtypes' (numpy has none)
+        return 7
     if x.dtype == np.float64:
         x32 = x.astype(np.float32)
         if not np.array_equal(x32.astype(np.float64), x):
@@ -118,8 +120,19 @@ def extremes_test(
     hi: float = math.inf,
     alpha: float = DEFAULT_ALPHA,
     bits: int | None = None,
+    allowance: float = 0.0,
+    tail_floor: float = 0.0,
 ) -> CheckResult:
     """Exact test of the sample maximum and minimum against the law ``dist`` (frozen scipy distribution).
+
+    ``allowance``: a CDF distance the sampler may have from ``dist`` (a low-precision sampler,
+    :func:`invariants.stats.precision.cdf_allowance`); every tail then uses the least favourable CDF within
+    it (``F(t) + allowance`` for "too small", ``F(t) - allowance`` for "too large"), so the test stays valid
+    for any such sampler.  0 (default): the exact test.  ``tail_floor`` (with an allowance, unbounded laws):
+    beyond the law's ``tail_floor`` quantiles the sampler may put no more mass than the law (its lattice's
+    extreme atoms lie inside them, :func:`invariants.stats.precision.tail_floor`), so the "too large"
+    tails are exact there, and two more tails count the values beyond those quantiles (binomial, at most
+    ``tail_floor`` each): a point mass far out in a tail (an infinity clamped to a large value) fails them.
 
     Bounded laws (finite ``lo``, ``hi``): two tails, ``p_max = F(M)^n`` (maximum too small) and
     ``p_min = (1 - F(m))^n`` (minimum too large); values beyond the bounds are left to
@@ -143,17 +156,35 @@ def extremes_test(
         t_hi, t_lo = mx, mn
     sf_hi = float(dist.sf(t_hi))  # P(X > M)
     cdf_lo = float(dist.cdf(t_lo))  # P(X < m)
-    log_p_max_small = _log_cdf_pow(n, sf_hi)  # P(all <= M)
-    log_p_min_large = _log_cdf_pow(n, cdf_lo)  # P(all >= m)
+    log_p_max_small = _log_cdf_pow(n, max(sf_hi - allowance, 0.0))  # P(all <= M)
+    log_p_min_large = _log_cdf_pow(n, max(cdf_lo - allowance, 0.0))  # P(all >= m)
     tails = [math.exp(log_p_max_small), math.exp(log_p_min_large)]
     if not bounded:
-        tails += [-math.expm1(log_p_max_small), -math.expm1(log_p_min_large)]
+        up_hi = sf_hi if sf_hi < tail_floor else min(sf_hi + allowance, 1.0)
+        up_lo = cdf_lo if cdf_lo < tail_floor else min(cdf_lo + allowance, 1.0)
+        tails += [-math.expm1(_log_cdf_pow(n, up_hi)), -math.expm1(_log_cdf_pow(n, up_lo))]
+        if tail_floor > 0:
+            tails += _beyond_floor_tails(xf, dist, tail_floor, bits)
     p = min(1.0, len(tails) * min(tails))
     mean, std = float(dist.mean()), float(dist.std())
     stat = max(abs(mx - mean), abs(mn - mean)) / std
     what = f"support [{lo:.7g}, {hi:.7g}]" if bounded else f"law mean {mean:.4g}, std {std:.4g}"
     detail = f"min {mn:.7g}, max {mx:.7g} over n = {n} ({what}); tail p-values " + ", ".join(f"{t:.2g}" for t in tails)
     return decide("extremes", stat, p, alpha, detail)
+
+
+def _beyond_floor_tails(xf: np.ndarray, dist: Any, floor: float, bits: int) -> list[float]:
+    """Binomial p-values of the counts beyond the law's ``floor`` and ``1 - floor`` quantiles, each moved
+    outwards by two ulps (a value's roundings), so each count is at most ``Binomial(n, floor)``."""
+    from scipy import stats
+
+    out = []
+    for q, sign in ((1.0 - floor, 1.0), (floor, -1.0)):
+        t = float(dist.ppf(q))
+        t += sign * 2.0 * ulp(t, bits)
+        k = int(np.count_nonzero(xf > t)) if sign > 0 else int(np.count_nonzero(xf < t))
+        out.append(float(stats.binom.sf(k - 1, xf.size, floor)) if k else 1.0)
+    return out
 
 
 def max_cell_probability(dist: Any, bits: int) -> float:
@@ -172,12 +203,15 @@ def max_cell_probability(dist: Any, bits: int) -> float:
     return float(min(1.0, 4.0 * np.max(cells)))
 
 
-def point_mass_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, bits: int | None = None) -> CheckResult:
+def point_mass_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, bits: int | None = None,
+                    allowance: float = 0.0) -> CheckResult:
     """No value repeats more often than the law allows (a point mass: clamping, zeroed entries).
 
     With ``k`` the largest multiplicity of any value and ``p_max`` from :func:`max_cell_probability`,
     ``P(some value occurs >= k times) <= sum_cells C(n, k) p_c^k <= C(n, k) p_max^(k - 1)`` under the
-    null (union bound; ``sum_c p_c <= 1``).  ``statistic`` is ``k``.
+    null (union bound; ``sum_c p_c <= 1``).  ``statistic`` is ``k``.  ``allowance`` (a low-precision
+    sampler's CDF distance, :func:`invariants.stats.precision.cdf_allowance`) is added to ``p_max``: one
+    lattice atom of such a sampler can carry that much more.
     """
     alpha = check_alpha(alpha)
     x = np.asarray(samples).ravel()
@@ -186,7 +220,7 @@ def point_mass_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, bits:
     values, counts = np.unique(x, return_counts=True)
     i = int(np.argmax(counts))
     k = int(counts[i])
-    p_cell = max_cell_probability(dist, bits)
+    p_cell = min(1.0, max_cell_probability(dist, bits) + allowance)
     if k < 2:
         p = 1.0
     else:

@@ -126,9 +126,15 @@ def orthogonality_tolerance(rows: int, cols: int, bits: int) -> float:
     Algorithms*, 2nd ed., Thm 19.4 and eq. 19.13), and rounding the result to the dtype adds ``2u`` per
     Gram entry (``u = 2^-(bits+1)``).  We allow ``8 n u + 4u`` with ``n = max(rows, cols)``: 1.4e-4 for a
     float32 300-column matrix, far below the 2% Gram error of a 1% gain error.
+
+    Below float32 (float16, bfloat16: ``bits`` < 23) the matrix is taken as computed in float32 and rounded
+    to the format: torch, JAX and Keras have no half-precision QR (they raise), and ``8 n u`` at bfloat16's
+    ``u = 2^-8`` would exceed 1 for ``n >= 32`` (any matrix would pass).  Rounding each entry by a relative
+    ``u`` moves a Gram entry by at most ``2u + u^2`` (Cauchy-Schwarz on unit rows), within the ``4u`` term.
     """
     u = 2.0 ** -(bits + 1)
-    return 8.0 * max(rows, cols) * u + 4.0 * u
+    computed = 2.0 ** -24 if bits < 23 else u  # where the QR itself was computed (float32 below float32)
+    return 8.0 * max(rows, cols) * computed + 4.0 * u
 
 
 def orthogonality_error(m: np.ndarray) -> tuple[float, float, float]:

@@ -159,9 +159,10 @@ class EquinoxCatalogue(CatalogueBuilder):
         return out
 
 
-def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-    """JAX's convention ``fn(key, shape, dtype)`` (:func:`~invariants.frameworks.jax.initializers.jax_sampler`)."""
-    return jax_sampler(fn, shape)
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...], dtype: str | None = None) -> Sampler:
+    """JAX's convention ``fn(key, shape, dtype)`` in ``dtype`` (``None``: float32;
+    :func:`~invariants.frameworks.jax.initializers.jax_sampler`)."""
+    return jax_sampler(fn, shape, dtype=dtype)
 
 
 def known_expectation(fn: Callable[..., Any]) -> Expectation | None:

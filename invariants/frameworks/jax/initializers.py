@@ -19,7 +19,8 @@ Catalogue findings (jax 0.10.2): the variance-scaling family, ``normal``, ``orth
 ``C_out*K``); ``uniform(scale)`` is ``U[0, scale)`` (not zero-mean) and ``truncated_normal(stddev)`` is
 uncorrected (variance ``0.7737*stddev^2``): both documented in their docstrings, so both are
 ``documented-deviation``.  ``xavier_*`` / ``kaiming_*`` are the same function objects as ``glorot_*`` /
-``he_*`` and are not listed twice; complex dtypes are not audited (the samplers draw float32).
+``he_*`` and are not listed twice; complex dtypes are refused (no complex law), float16/bfloat16/float64
+are requested through the initializer's ``dtype`` argument (:func:`jax_dtype`).
 
 The helpers here (:func:`jax_sampler`, :func:`compute_fans`, :func:`jax_expectation`) are shared with
 the Flax adapter.
@@ -33,9 +34,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from invariants.core.errors import UsageError
 from invariants.frameworks.base import CatalogueBuilder, Framework
 from invariants.frameworks.subjects import (
     Block,
+    DtypeSampler,
     Documented,
     Expectation,
     Sampler,
@@ -78,27 +81,54 @@ def _describe(fn: Any) -> str:
     return f"{mod}.{name}" if mod and "<locals>" not in name else str(name)
 
 
-def jax_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None = None) -> Sampler:
-    """Sampler for a JAX-convention initializer ``fn(key, shape, dtype)`` on ``shape`` (float32).
+def jax_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None = None,
+                dtype: str | None = None) -> DtypeSampler:
+    """Sampler for a JAX-convention initializer ``fn(key, shape, dtype)`` on ``shape`` (float32, or the
+    requested ``dtype``: its ``at_dtype`` draws the same ``fn`` in another).
 
     Seed ``s`` -> ``fn(jax.random.key(s), shape, jnp.float32)`` (a new-style typed key; every
     ``jax.nn.initializers`` / ``flax`` initializer accepts it).  Deterministic in ``s``; different seeds
-    give independent keys.
+    give independent keys.  The array keeps the dtype JAX returned (bfloat16 is ``ml_dtypes.bfloat16``).
 
-    Raises (from the sampler):
-        BadInitializer: ``fn`` raised, or returned a wrong shape, a non-float dtype or non-finite values.
+    Raises:
+        UsageError: (building the sampler) a dtype JAX cannot give here (complex; float64 without
+            ``jax_enable_x64``, where JAX would silently compute in float32).
+        BadInitializer: (from the sampler) ``fn`` raised, or returned a wrong shape, a non-float dtype or
+            non-finite values.
     """
     shape = tuple(int(s) for s in shape)
     what = what or _describe(fn)
     fn = resolve_factory(fn)
 
-    def sample(seed: int) -> np.ndarray:
-        key = jax.random.key(int(seed))
-        # check_array converts with np.asarray (a jax.Array becomes a host copy, dtype kept) and turns
-        # an unconvertible result (a key array, a tracer) into BadInitializer
-        return check_array(call_initializer(fn, what, key, shape, jnp.float32), shape, what)
+    def make(dt: str | None) -> Sampler:
+        jdtype = jax_dtype(dt)
 
-    return seeded_by(sample, "a JAX key (jax.random.key(seed))")
+        def sample(seed: int) -> np.ndarray:
+            key = jax.random.key(int(seed))
+            # check_array converts with np.asarray (a jax.Array becomes a host copy, dtype kept) and turns
+            # an unconvertible result (a key array, a tracer) into BadInitializer
+            return check_array(call_initializer(fn, what, key, shape, jdtype), shape, what)
+
+        return seeded_by(sample, "a JAX key (jax.random.key(seed))")
+
+    return DtypeSampler(make, dtype)
+
+
+def jax_dtype(dtype: str | None) -> Any:
+    """The JAX dtype of a requested ``--dtype`` name (``None``: float32).
+
+    Raises:
+        UsageError: complex, or float64 while ``jax_enable_x64`` is off.
+    """
+    if dtype is None:
+        return jnp.float32
+    if dtype not in ("float16", "bfloat16", "float32", "float64"):
+        raise UsageError(f"jax: a tensor of dtype {dtype} cannot be audited (real dtypes: float16, bfloat16, "
+                         "float32, float64)")
+    if dtype == "float64" and not jax.config.jax_enable_x64:
+        raise UsageError("jax: float64 needs jax.config.update('jax_enable_x64', True) (without it JAX computes "
+                         "in float32)")
+    return getattr(jnp, dtype)
 
 
 def compute_fans(shape: Sequence[int], in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
@@ -270,8 +300,9 @@ class JaxCatalogue(CatalogueBuilder):
         return out
 
 
-def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-    return jax_sampler(fn, shape)
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...], dtype: str | None = None) -> Sampler:
+    """JAX's convention ``fn(key, shape, dtype)`` in ``dtype`` (``None``: float32; :func:`jax_sampler`)."""
+    return jax_sampler(fn, shape, dtype=dtype)
 
 def framework_fans(shape: tuple[int, ...]) -> tuple[int, int] | None:
     return compute_fans(shape) if len(shape) >= 2 else None

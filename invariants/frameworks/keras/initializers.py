@@ -48,6 +48,7 @@ choose_backend()  # before keras is imported: Keras' default backend (tensorflow
 
 import keras  # noqa: E402  (this module is imported only when keras is installed)
 
+from invariants.core.errors import UsageError  # noqa: E402
 from invariants.frameworks.base import CatalogueBuilder, Framework  # noqa: E402
 from invariants.frameworks.subjects import (  # noqa: E402
     Block,
@@ -411,19 +412,29 @@ def _config(fn: Any) -> dict[str, Any]:
         return {}
 
 
-def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...], dtype: str | None = None) -> Sampler:
+    """``fn(shape, dtype=...)`` with ``dtype`` the requested name (``None``: ``"float32"``); the array keeps
+    the dtype the backend returned (bfloat16 as ``ml_dtypes.bfloat16``).
+
+    Raises:
+        UsageError: a complex ``dtype`` (Keras initializers draw real tensors).
+    """
     shape = tuple(int(s) for s in shape)
     what = getattr(fn, "__qualname__", None) or type(fn).__name__
     is_class = isinstance(fn, type) and issubclass(fn, KI.Initializer)
     reseed = is_class or (isinstance(fn, KI.Initializer) and "seed" in _config(fn))
+    if dtype is not None and dtype not in ("float16", "bfloat16", "float32", "float64"):
+        raise UsageError(f"keras: a tensor of dtype {dtype} cannot be audited (real dtypes: float16, bfloat16, "
+                         "float32, float64)")
+    kdtype = dtype or "float32"
 
     def sample(seed: int) -> np.ndarray:
         if reseed:
             init = call_initializer(_seeded_instance, what, fn, seed)
-            out = call_initializer(init, what, shape, dtype="float32")
+            out = call_initializer(init, what, shape, dtype=kdtype)
         else:
             with global_seed(seed):
-                out = call_initializer(fn, what, shape, dtype="float32")
+                out = call_initializer(fn, what, shape, dtype=kdtype)
         try:
             arr = to_numpy(out)
         except Exception:  # noqa: BLE001  not a tensor: let check_array name the problem

@@ -16,10 +16,12 @@ from typing import Any, Callable
 import numpy as np
 
 from invariants.frameworks.base import CatalogueBuilder, Framework
+from invariants.frameworks.dtypes import numpy_dtype
 from invariants.frameworks.subjects import (
     Expectation,
     Sampler,
     Subject,
+    accepts_keyword,
     call_initializer,
     check_array,
     seeded_by,
@@ -82,15 +84,25 @@ def _reference_lecun(shape: tuple[int, ...], rng: np.random.Generator) -> np.nda
     return random_params(arch, rng)["W1"]
 
 
-def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...], dtype: str | None = None) -> Sampler:
+    """``fn(shape, rng)``; with a requested ``dtype``, ``fn(shape, rng, dtype=<numpy dtype>)`` when ``fn``
+    accepts a ``dtype`` keyword (:func:`accepts_dtype`), else ``fn(shape, rng)`` taken as it comes (numpy
+    has no dtype convention: the auditor's ``dtype_returned`` check then says whether it is the one asked
+    for).  bfloat16 is ``ml_dtypes.bfloat16``."""
     what = getattr(fn, "__qualname__", None) or repr(fn)
+    kwargs = {"dtype": numpy_dtype(dtype)} if dtype is not None and accepts_dtype(fn) else {}
 
     def sample(seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
-        out = call_initializer(fn, what, tuple(shape), rng)
+        out = call_initializer(fn, what, tuple(shape), rng, **kwargs)
         return check_array(out, shape, what)
 
     return seeded_by(sample, "a numpy Generator as rng (np.random.default_rng(seed))")
+
+
+def accepts_dtype(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` takes a ``dtype`` keyword (its signature names one, or takes ``**kwargs``)."""
+    return accepts_keyword(fn, "dtype")
 
 
 def known_expectation(fn: Callable[..., Any]) -> Expectation | None:

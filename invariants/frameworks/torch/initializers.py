@@ -1,6 +1,7 @@
 """PyTorch adapter: ``torch.nn.init.*`` and the default initialization of ``torch.nn`` layers.
 
-Calling convention for user callables: ``fn(tensor)`` fills a float32 CPU tensor in place (the return
+Calling convention for user callables: ``fn(tensor)`` fills a float32 CPU tensor (or one of the
+requested ``--dtype``: float16, bfloat16, float64) in place (the return
 value, if a tensor of the same shape, is used instead).  The tensor starts out filled with a sentinel
 NaN, so an initializer that writes nothing (or only part of it) is reported as bad input, never
 audited.  If ``fn`` accepts a ``generator`` keyword (all ``torch.nn.init`` functions do in torch 2.13)
@@ -18,13 +19,14 @@ conventions: shared/reference/initializer-conventions.md §1.1, §2.1.
 """
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any, Callable
 
 import numpy as np
 
+from invariants.core.errors import UsageError
 from invariants.frameworks.base import CatalogueBuilder, Framework
+from invariants.frameworks.dtypes import numpy_dtype
 from invariants.frameworks.torch.model import param_layer
 from invariants.frameworks.subjects import (
     BadInitializer,
@@ -32,6 +34,7 @@ from invariants.frameworks.subjects import (
     Expectation,
     Sampler,
     Subject,
+    accepts_keyword,
     call_initializer,
     check_array,
     seeded_by,
@@ -78,19 +81,21 @@ REF_TRUNC = ("torch.nn.init.trunc_normal_ docs: values effectively drawn from N(
 
 
 def _accepts_generator(fn: Callable[..., Any]) -> bool:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return "generator" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return accepts_keyword(fn, "generator")
 
 
-def _to_numpy(t: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+def _to_numpy(t: Any, shape: tuple[int, ...], what: str, keep_bfloat16: bool = False) -> np.ndarray:
+    """A tensor as a checked numpy array; bfloat16 widened to float32 (exact; the auditor detects the
+    bfloat16 precision from the values), or kept as ``ml_dtypes.bfloat16`` when a dtype was requested (the
+    auditor's ``dtype_returned`` check reads it)."""
     if isinstance(t, torch.Tensor):
         t = t.detach()
-        if t.dtype == torch.bfloat16:
-            t = t.float()  # exact; the auditor detects the bfloat16 precision from the values
+        bf16 = t.dtype == torch.bfloat16
+        if bf16:
+            t = t.float()
         t = t.cpu().numpy().copy()
+        if bf16 and keep_bfloat16:
+            t = t.astype(numpy_dtype("bfloat16"))
     return check_array(t, shape, what)
 
 
@@ -100,15 +105,44 @@ def _to_numpy(t: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
 _SENTINEL_BITS = 0x7FC0DEAD
 
 
-def _sentinel_tensor(shape: tuple[int, ...]) -> Any:
-    t = torch.empty(shape, dtype=torch.float32)
-    t.view(torch.int32).fill_(_SENTINEL_BITS)
+#: the same for the other dtypes a tensor can be requested in: (integer view, NaN bit pattern); the
+#: 16-bit patterns are quiet NaNs (all-ones exponent, top mantissa bit set) with a payload
+_SENTINELS = {
+    torch.float32: (torch.int32, _SENTINEL_BITS),
+    torch.float64: (torch.int64, 0x7FF8DEADDEADDEAD),
+    torch.float16: (torch.int16, 0x7EAD),
+    torch.bfloat16: (torch.int16, 0x7FED),
+}
+#: ``--dtype`` names as torch dtypes
+TORCH_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
+                "float64": torch.float64}
+
+
+def _sentinel_tensor(shape: tuple[int, ...], dtype: Any = torch.float32) -> Any:
+    t = torch.empty(shape, dtype=dtype)
+    view, bits = _SENTINELS[dtype]
+    t.view(view).fill_(bits)
     return t
 
 
 def _unwritten(t: Any) -> int:
-    """Entries of a float32 tensor still holding the sentinel NaN."""
-    return int((t.detach().view(torch.int32) == _SENTINEL_BITS).sum())
+    """Entries of a tensor still holding its dtype's sentinel NaN."""
+    view, bits = _SENTINELS[t.dtype]
+    return int((t.detach().view(view) == bits).sum())
+
+
+def _torch_dtype(dtype: str | None) -> Any:
+    """The torch dtype of a requested ``--dtype`` name (``None``: float32).
+
+    Raises:
+        UsageError: a dtype torch initializers cannot be audited in (complex).
+    """
+    if dtype is None:
+        return torch.float32
+    if dtype not in TORCH_DTYPES:
+        raise UsageError(f"torch: a tensor of dtype {dtype} cannot be audited (real dtypes: "
+                         f"{', '.join(TORCH_DTYPES)})")
+    return TORCH_DTYPES[dtype]
 
 
 class _Seeded:
@@ -341,13 +375,18 @@ def _getter(path: str) -> Callable[[Any], Any]:
     return get
 
 
-def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...], dtype: str | None = None) -> Sampler:
+    """``fn(tensor)`` on a sentinel-filled CPU tensor created in ``dtype`` (``None``: float32; see the
+    module docstring); the result comes back in the dtype torch returned (bfloat16 as
+    ``ml_dtypes.bfloat16`` when a dtype was requested)."""
     what = getattr(fn, "__qualname__", None) or repr(fn)
     use_gen = _accepts_generator(fn)
     shape = tuple(int(s) for s in shape)
+    tdtype = _torch_dtype(dtype)
+    keep = dtype is not None
 
     def sample(seed: int) -> np.ndarray:
-        t = _sentinel_tensor(shape)
+        t = _sentinel_tensor(shape, tdtype)
         if use_gen:
             g = torch.Generator().manual_seed(int(seed))
             out = call_initializer(fn, what, t, generator=g)
@@ -357,7 +396,7 @@ def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
         if isinstance(out, torch.Tensor) and out is not t:
             if tuple(out.shape) != shape:
                 raise BadInitializer(f"{what} returned shape {tuple(out.shape)}, expected {shape}")
-            return _to_numpy(out, shape, what)
+            return _to_numpy(out, shape, what, keep)
         if tuple(t.shape) != shape:
             raise BadInitializer(f"{what} resized the tensor to shape {tuple(t.shape)}, expected {shape}")
         left = _unwritten(t)
@@ -367,7 +406,7 @@ def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
                 raise BadInitializer(f"{what} did not fill the tensor in place{returned} (a torch initializer "
                                      "fills its argument, e.g. w.normal_(0, std), or returns a new tensor)")
             raise BadInitializer(f"{what} left {left} of {t.numel()} entries of the tensor unwritten{returned}")
-        return _to_numpy(t, shape, what)
+        return _to_numpy(t, shape, what, keep)
 
     return seeded_by(sample, "a torch.Generator as generator= (torch.Generator().manual_seed(seed))" if use_gen
                      else SEEDED_INSIDE + " (the initializer takes no generator=)")
