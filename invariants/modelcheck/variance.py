@@ -51,6 +51,7 @@ from invariants.laws import Law
 from invariants.layers import Embedding, Layer, Packed
 from invariants.specs import TRUNCATED_NORMAL_STD, VarianceScaling
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
+from invariants.modelcheck.checks import identity_structure
 from invariants.modelcheck.report import ERROR, NOTE, Finding, TensorRow
 from invariants.modelcheck.schemes import (
     EMBEDDING_FIXED,
@@ -183,10 +184,10 @@ def _identity_like(u: Unit, node: Node | None) -> str | None:
         rows = node.incoming()
     except ValueError:
         return None
-    nz = rows[rows != 0]
-    if nz.size == 0 or np.any(np.count_nonzero(rows, axis=1) > 1) or np.any(nz != nz[0]):
+    v = identity_structure(rows)
+    if v is None:
         return None
-    return f"identity/dirac x {float(nz[0]):.4g} ({np.count_nonzero(np.any(rows != 0, axis=1))} of {rows.shape[0]} units)"
+    return f"identity/dirac x {v:.4g} ({np.count_nonzero(np.any(rows != 0, axis=1))} of {rows.shape[0]} units)"
 
 
 @dataclass
