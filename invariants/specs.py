@@ -260,7 +260,8 @@ KNOWN_SCALES: tuple[tuple[str, float], ...] = (
     ("sqrt(2) (gain not squared)", math.sqrt(2.0)),
     ("25/9 (tanh gain^2)", 25 / 9),
     ("5/3 (tanh gain, not squared)", 5 / 3),
-    ("3/4 (selu gain^2)", 0.75),
+    ("9/16 (selu gain 3/4, squared: torch calculate_gain('selu'))", 0.5625),
+    ("3/4 (selu gain, not squared)", 0.75),
     ("2/(1+0.01^2) (leaky_relu gain^2)", 2 / (1 + 1e-4)),
 )
 

@@ -47,7 +47,7 @@ from invariants.core.errors import BadInput
 from invariants.core.results import ERROR as SEVERE
 from invariants.core.results import NOTE, Finding, describe
 from invariants.laws import FLATTENINGS, Law
-from invariants.layers import Layer, shape_fan_candidates
+from invariants.layers import Layer, grouped_fan_candidates, shape_fan_candidates
 from invariants.specs import (
     KNOWN_SCALES,
     TRUNCATED_NORMAL_STD,
@@ -387,26 +387,11 @@ def _dists(first: str, corrected: bool) -> list[tuple[str, bool]]:
     return [head] + [o for o in opts if o != head]
 
 
-def grouped_fan_options(layer: Layer | None) -> list[tuple[str, float]]:
-    """For a grouped (or depthwise) convolution, the fans with and without the groups divided out, labelled
-    with their formula: ``fan_in (C_in/groups)·K = (32/4)·9 = 72`` (the textbook fan) and ``C_in·K = 32·9 =
-    288, groups=4 not divided out`` (the grouped-conv fault: a fan computed from the layer's channel counts).
-    Listed first, so a deviation a groups mistake explains is named as that and not as a coincidence of
-    another fan and scale constant (``fan_out 144`` with ``scale 1`` fits the same variance).  ``[]`` for
-    any other layer."""
-    g = getattr(layer, "groups", 1) if layer is not None else 1
-    if g <= 1:
-        return []
-    k, ci, co = layer.receptive_field, layer.in_features, layer.out_features  # type: ignore[union-attr]
-    return [(f"fan_in (C_in/groups)*K = ({ci}/{g})*{k} = {ci // g * k}", ci // g * k),
-            (f"fan_out (C_out/groups)*K = ({co}/{g})*{k} = {co // g * k}", co // g * k),
-            (f"C_in*K = {ci}*{k} = {ci * k}, groups={g} not divided out", ci * k),
-            (f"C_out*K = {co}*{k} = {co * k}, groups={g} not divided out", co * k)]
-
-
 def _fan_options(subject: Subject, unit: AuditUnit) -> list[tuple[str, float]]:
     """Labelled fan values n (the denominators of scale/n) that a convention could have used."""
-    opts: list[tuple[str, float]] = grouped_fan_options(unit.layer)
+    # a grouped conv's fans with and without the groups divided out first, so a groups mistake is named as that
+    # and not as a coincidence of another fan and scale constant (fan_out 144 with scale 1 fits 2/288 too)
+    opts: list[tuple[str, float]] = [(label, float(v)) for label, v in grouped_fan_candidates(unit.layer)]
     if unit.textbook:
         fi, fo = unit.textbook
         opts += [(f"textbook fan_in {fi}", fi), (f"textbook fan_out {fo}", fo),

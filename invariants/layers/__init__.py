@@ -42,13 +42,13 @@ from invariants.layers.conv import Conv, ConvTranspose, Depthwise, GroupedConv, 
 from invariants.layers.dense import Dense
 from invariants.layers.embedding import Embedding
 from invariants.layers.layout import (JAX, KERAS, LAYOUTS, TORCH, Layout, as_layout, fans_from_shape,
-                                      shape_fan_candidates)
+                                      grouped_fan_candidates, shape_fan_candidates)
 from invariants.layers.packed import GRU, LSTM, QKV, RECURRENT, RNN, Gates, Packed
 from invariants.layers.text import parse_layer
 
 __all__ = [
     "Args", "Bilinear", "Conv", "ConvTranspose", "Dense", "Depthwise", "Embedding", "GRU", "Gates",
     "GroupedConv", "InOut", "JAX", "KERAS", "LAYER_TYPES", "LAYOUTS", "LSTM", "Layer", "Layout", "Packed", "QKV", "RECURRENT",
-    "RNN", "Spatial", "TORCH", "as_layout", "fans_from_shape", "parse_layer", "positive_int", "register",
-    "shape_fan_candidates",
+    "RNN", "Spatial", "TORCH", "as_layout", "fans_from_shape", "grouped_fan_candidates", "parse_layer", "positive_int",
+    "register", "shape_fan_candidates",
 ]

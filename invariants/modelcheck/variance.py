@@ -223,10 +223,12 @@ def checks_per_unit(u: Unit, hints: Mapping[str, Any] | None = None) -> int:
     return min(MAX_TESTS, len(cands)) * longest
 
 
-def model_budget(us: Iterable[Unit], total_alpha: float, hints: Mapping[str, Any] | None = None) -> AlphaBudget:
+def model_budget(us: Iterable[Unit], total_alpha: float, hints: Mapping[str, Any] | None = None,
+                 extra: int = 0) -> AlphaBudget:
     """The false-alarm budget of the variance matches, ``per_check = total_alpha / m``, no cap, ``m`` the
-    checks actually run at most (:func:`checks_per_unit`): a larger candidate set does not lower ``alpha``."""
-    return family_budget(total_alpha, [range(checks_per_unit(u, hints)) for u in us], cap=None)
+    checks actually run at most (:func:`checks_per_unit`): a larger candidate set does not lower ``alpha``.
+    ``extra``: further checks run at the same alpha (the expectations, :mod:`invariants.modelcheck.expect`)."""
+    return family_budget(total_alpha, [range(checks_per_unit(u, hints)) for u in us] + [range(extra)], cap=None)
 
 
 def passes(law: Law, values: np.ndarray, alpha: float, power: float, bits: int | None = None) -> bool:
