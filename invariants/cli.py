@@ -342,7 +342,9 @@ def _add_check_model(subparsers: argparse._SubParsersAction) -> None:
                    "weights) or an fnmatch pattern on the parameter name ('*.bias'); SPEC as for audit --expect, "
                    "resolved by the model's framework, e.g. --expect 'Linear=normal(std=0.02)' --expect "
                    "'*.bias=zeros'. A tensor that does not match is an error; a pattern that selects nothing is a "
-                   "usage error (exit 2); the most specific pattern wins (exact name > wildcard > module type)")
+                   "usage error (exit 2); the most specific pattern wins (exact name > wildcard > module type); a packed "
+                   "tensor (q/k/v, gates) is tested block by block, PATTERN[packed] tests it as one matrix on its "
+                   "whole fans")
     p.set_defaults(func=_cmd_check_model)
 
 

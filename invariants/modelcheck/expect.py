@@ -17,6 +17,10 @@ was not applied.  An expectation states the requirement.
   ``encoder.layer.*.attention.self.query.weight``, an exact name, ``in_proj_weight`` of a packed tensor:
   every block is tested).
 
+A packed tensor (``nn.MultiheadAttention.in_proj_weight``, RNN gates) is tested block by block, each
+block on its own fans, as the auditor does; ``PATTERN[packed]`` tests it as one matrix on the whole
+tensor's fans instead (what ``xavier_uniform_(in_proj_weight)`` or Keras' LSTM ``kernel`` default draw).
+
 **SPEC** is :func:`invariants.specs.parse_spec`'s text, resolved by the model's framework
 (``he_normal`` on a torch model is torch's untruncated ``kaiming_normal_``; the finding names the law).
 
@@ -34,7 +38,8 @@ normal laws, moments for bounded ones, mean, support, extremes, point mass, KS; 
 equality for a constant) of the spec's law on the tensor's *textbook* fans, and also on the framework's
 own fans of the tensor where these differ (torch's ``fan_out = C_out·k²`` of a grouped conv: a
 framework's convention, not a fault).  Never on a packed tensor's whole fans: that is the fault being
-looked for.  The expectation is met when every check of one of these laws passes.  Every check counts in
+looked for.  An orthogonal spec on a packed tensor is met by the whole matrix (Keras' LSTM
+``recurrent_kernel`` default) or by every block (each gate drawn orthogonal).  The expectation is met when every check of one of these laws passes.  Every check counts in
 the model's Bonferroni split (:func:`invariants.modelcheck.variance.model_budget`'s ``extra``), so the
 probability that a model drawn as expected is reported otherwise is at most the profile's
 ``total_alpha``; each finding states the smallest relative variance error its ``n`` values detect with
@@ -68,6 +73,8 @@ from invariants.stats.checks import CheckResult
 from invariants.stats.extremes import mantissa_bits
 
 _TYPE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: pattern suffix: test a packed tensor (q/k/v, gates) as one matrix on its whole fans, not block by block
+PACKED = "[packed]"
 #: at most this many candidate explanations get the full checks per mismatched tensor
 MAX_EXPLAIN = 40
 
@@ -85,6 +92,16 @@ class Expectation:
     pattern: str
     spec: Spec
     text: str
+
+    @property
+    def packed(self) -> bool:
+        """``PATTERN[packed]``: a packed tensor is tested as one matrix on its whole fans."""
+        return self.pattern.endswith(PACKED)
+
+    @property
+    def selector(self) -> str:
+        """The pattern without the ``[packed]`` suffix."""
+        return self.pattern.removesuffix(PACKED)
 
     def describe(self) -> str:
         """``PATTERN=SPEC``, plus the law a framework-resolved name stands for."""
@@ -135,14 +152,15 @@ def _classes(p: Param) -> tuple[str, ...]:
 
 def _rank(e: Expectation, p: Param, names: set[str]) -> tuple[int, int] | None:
     """How specifically ``e`` selects ``p`` (lower wins), ``None`` if it does not."""
-    if e.pattern == p.name or e.pattern in p.tied:
+    sel = e.selector
+    if sel == p.name or sel in p.tied:
         return (0, 0)
-    if is_type_pattern(e.pattern, names):
+    if is_type_pattern(sel, names):
         classes = _classes(p)
-        if p.role in RANDOM_ROLES and e.pattern in classes:
-            return (2, classes.index(e.pattern))
+        if p.role in RANDOM_ROLES and sel in classes:
+            return (2, classes.index(sel))
         return None
-    if any(fnmatchcase(n, e.pattern) for n in (p.name,) + tuple(p.tied)):
+    if any(fnmatchcase(n, sel) for n in (p.name,) + tuple(p.tied)):
         return (1, 0)
     return None
 
@@ -171,8 +189,8 @@ def select(view: ModelView, expectations: list[Expectation]) -> dict[str, Expect
             continue
         best = min(r for r, _ in ranked)
         top = [e for r, e in ranked if r == best]
-        if len({e.spec for e in top}) > 1:
-            a, b = top[0], next(e for e in top if e.spec != top[0].spec)
+        if len({(e.spec, e.packed) for e in top}) > 1:
+            a, b = top[0], next(e for e in top if (e.spec, e.packed) != (top[0].spec, top[0].packed))
             raise UsageError(f"--expect: {p.name} is selected by '{a.pattern}={a.text}' and '{b.pattern}={b.text}' "
                              "with equal specificity and different specs; make one pattern more specific (an exact "
                              "name beats a wildcard pattern, which beats a module type)")
@@ -181,8 +199,8 @@ def select(view: ModelView, expectations: list[Expectation]) -> dict[str, Expect
         if e.pattern not in hits:
             kinds = sorted({c for p in view.params if p.role in RANDOM_ROLES for c in _classes(p)[:1]})
             what = (f"no module of type {e.pattern!r} has a weight (module types here: {', '.join(kinds[:12])}"
-                    f"{', ...' if len(kinds) > 12 else ''})" if is_type_pattern(e.pattern, names) else
-                    f"no parameter name matches {e.pattern!r} (e.g. {', '.join(sorted(names)[:4])})")
+                    f"{', ...' if len(kinds) > 12 else ''})" if is_type_pattern(e.selector, names) else
+                    f"no parameter name matches {e.selector!r} (e.g. {', '.join(sorted(names)[:4])})")
             raise UsageError(f"--expect '{e.pattern}={e.text}' selects no tensor: {what}")
     return chosen
 
@@ -200,6 +218,10 @@ class ExpectUnit:
         fans: the unit's textbook fans, or ``None``.
         laws: ``[(which fans, law)]`` any of which meets the expectation.
         packed_fans: a block's whole packed tensor's fans (for the explanation only).
+        blocks: ``[(law, values)]`` of each block of a packed tensor under an orthogonal spec: the
+            expectation is also met when every block passes its own law (each gate drawn orthogonal) while
+            the unit is the whole tensor (Keras' ``recurrent_kernel`` default draws one orthogonal matrix
+            over all gates).
     """
 
     expectation: Expectation
@@ -210,10 +232,12 @@ class ExpectUnit:
     fans: tuple[int, int] | None
     laws: list[tuple[str, Law]]
     packed_fans: tuple[int, int] | None = None
+    blocks: list[tuple[Law, np.ndarray]] = field(default_factory=list)
 
     @property
     def n_checks(self) -> int:
-        return sum(len(battery(law, groups=(LAW,))) for _, law in self.laws)
+        return sum(len(battery(law, groups=(LAW,))) for _, law in self.laws) + \
+            sum(len(battery(law, groups=(LAW,))) for law, _ in self.blocks)
 
 
 @dataclass
@@ -262,9 +286,24 @@ def plan(view: ModelView, expectations: list[Expectation], max_values: int) -> E
         e = selected.get(p.name)
         if e is None or p.size == 0:
             continue
+        packed = p.layer is not None and bool(p.layer.blocks) and p.role in RANDOM_ROLES
+        if packed and e.packed:  # one matrix on the whole tensor's fans (the framework's fan rule)
+            spec = e.spec.for_unit_axis(p.layout.unit_axis) if isinstance(e.spec, Orthogonal) else e.spec
+            fw = tuple(p.layout.fans(p.shape))
+            law = spec.law(fw[0], fw[1], p.shape) if getattr(spec, "uses_fans", False) else spec.law(None, None, p.shape)
+            v = p.value if p.size <= max_values or law.kind == "orthogonal" else \
+                p.value.ravel()[:: math.ceil(p.size / max_values)]
+            out.units.append(ExpectUnit(e, p, p.name, np.asarray(v), p.layer, fw,
+                                        [(f"whole packed tensor's fans {fw}", law)]))
+            continue
+        if packed and isinstance(e.spec, Orthogonal):  # the whole matrix, or every block (see ExpectUnit.blocks)
+            spec = e.spec.for_unit_axis(p.layout.unit_axis)
+            blocks = [(spec.law(None, None, p.value[idx].shape), p.value[idx]) for _, idx, _ in p.blocks()]
+            out.units.append(ExpectUnit(e, p, p.name, p.value, p.layer, None,
+                                        [("whole packed tensor", spec.law(None, None, p.shape))], None, blocks))
+            continue
         parts = p.blocks() if p.layer is not None and p.role in RANDOM_ROLES else [(p.name, None, p.layer)]
-        whole_fans = tuple(p.layout.fans(p.shape)) if p.layer is not None and p.layer.blocks and p.value.ndim >= 2 \
-            else None
+        whole_fans = tuple(p.layout.fans(p.shape)) if packed and p.value.ndim >= 2 else None
         for label, idx, lay in parts:
             v = p.value if idx is None else p.value[idx]
             if p.padding_rows and idx is None and not isinstance(e.spec, Constant):
@@ -342,6 +381,9 @@ def expectation_findings(plan_: ExpectPlan, alpha: float, power: float, matches:
         bits = mantissa_bits(u.values)
         runs = [(tag, law, _run(law, u.values, alpha, power, bits)) for tag, law in u.laws]
         met = next(((tag, law) for tag, law, checks in runs if all(c.passed for c in checks)), None)
+        if met is None and u.blocks and all(all(c.passed for c in _run(law, v, alpha, power, mantissa_bits(v)))
+                                            for law, v in u.blocks):
+            met = ("each packed block", u.blocks[0][0])
         tag0, law0, checks0 = runs[0]
         x = u.values.astype(np.float64).ravel()
         n = int(x.size)
@@ -384,6 +426,9 @@ def _mismatch(u: ExpectUnit, runs: list, x: np.ndarray, n: int, mde: float | Non
                 f" It matches none of the named schemes (closest: {m.row.closest}).")
     expl = _explain(u, alpha, power, bits)
     expl_text = f" Explained by {expl}." if expl else ""
+    if "whole packed tensor" in expl and not e.packed:
+        expl_text += (f" If the framework's draw over the packed tensor is what you expect, write "
+                      f"'{e.pattern}{PACKED}={e.text}'.")
     return Finding(
         ERROR, "expectation", (u.label,),
         f"{u.label} ({where}) does not match its expectation {e.describe()}: {measured}{det}. Failed: {failed}."
@@ -393,5 +438,5 @@ def _mismatch(u: ExpectUnit, runs: list, x: np.ndarray, n: int, mde: float | Non
          "alpha": alpha, "matches": list(m.matched) if m is not None else None, "explanation": expl or None})
 
 
-__all__ = ["ExpectPlan", "ExpectUnit", "Expectation", "MAX_EXPLAIN", "expectation_findings", "is_type_pattern",
+__all__ = ["ExpectPlan", "ExpectUnit", "Expectation", "MAX_EXPLAIN", "PACKED", "expectation_findings", "is_type_pattern",
            "parse_expectations", "plan", "select"]
