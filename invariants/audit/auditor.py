@@ -389,9 +389,7 @@ def _dists(first: str, corrected: bool) -> list[tuple[str, bool]]:
 
 def _fan_options(subject: Subject, unit: AuditUnit) -> list[tuple[str, float]]:
     """Labelled fan values n (the denominators of scale/n) that a convention could have used."""
-    # a grouped conv's fans with and without the groups divided out first, so a groups mistake is named as that
-    # and not as a coincidence of another fan and scale constant (fan_out 144 with scale 1 fits 2/288 too)
-    opts: list[tuple[str, float]] = [(label, float(v)) for label, v in grouped_fan_candidates(unit.layer)]
+    opts: list[tuple[str, float]] = []
     if unit.textbook:
         fi, fo = unit.textbook
         opts += [(f"textbook fan_in {fi}", fi), (f"textbook fan_out {fo}", fo),
@@ -402,6 +400,9 @@ def _fan_options(subject: Subject, unit: AuditUnit) -> list[tuple[str, float]]:
         opts += [(f"framework fan_in {fi}", fi), (f"framework fan_out {fo}", fo),
                  (f"fan_avg {(fi + fo) / 2:g} of the framework fans ({fi}, {fo})", (fi + fo) / 2),
                  (f"fan_geo_avg {math.sqrt(fi * fo):.6g} of the framework fans ({fi}, {fo})", math.sqrt(fi * fo))]
+    # a grouped conv's fans without the groups divided out, so a groups mistake is named as that and not as a
+    # coincidence of another fan and scale constant (fan_out 144 with scale 1 fits 2/288 too)
+    opts += [(label, float(v)) for label, v in grouped_fan_candidates(unit.layer)]
     opts += [(label, float(v)) for label, v in subject.fan_candidates]
     opts += [(label, float(v)) for label, v in shape_fan_candidates(unit.shape)]
     if unit.shape != tuple(subject.shape):
