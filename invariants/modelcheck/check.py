@@ -15,7 +15,7 @@ from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, non_finite, without
-from invariants.modelcheck.expect import expectation_findings, parse_expectations
+from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
 from invariants.modelcheck.expect import plan as plan_expectations
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport
 from invariants.modelcheck.signal import signal
@@ -99,11 +99,13 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
         view.probe, view.probe_error = None, NO_PROBE_REASON
     findings: list[Finding] = []
     expectations = parse_expectations(expect, view.framework) if expect else []
+    if expectations:
+        select(view, expectations)  # every pattern selects something in the whole model (a non-finite tensor too)
     bad = non_finite(view)
     if bad:
         findings += [f for _, f in bad]
         view = without(view, {p.name for p, _ in bad})
-    exp_plan = plan_expectations(view, expectations, profile.max_values) if expectations else None
+    exp_plan = plan_expectations(view, expectations, profile.max_values, strict=False) if expectations else None
     if view.probe is None and view.probe_error and probe:
         findings.append(Finding(NOTE, "probe", (), f"no probe pass: {view.probe_error}. Signal propagation is not "
                                 "measured and gradient-based decisions (ties, revival) fall back to static rules."))

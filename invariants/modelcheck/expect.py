@@ -171,8 +171,9 @@ def is_type_pattern(pattern: str, names: set[str]) -> bool:
     return bool(_TYPE_NAME.match(pattern)) and pattern not in names
 
 
-def select(view: ModelView, expectations: list[Expectation]) -> dict[str, Expectation]:
-    """``{parameter name: its expectation}`` (see the module docstring for the precedence).
+def select(view: ModelView, expectations: list[Expectation], strict: bool = True) -> dict[str, Expectation]:
+    """``{parameter name: its expectation}`` (see the module docstring for the precedence); ``strict=False``
+    skips the "selects nothing" error (patterns already validated on the whole model).
 
     Raises:
         UsageError: a pattern that selects nothing, or two patterns of the same rank that select one tensor
@@ -196,7 +197,7 @@ def select(view: ModelView, expectations: list[Expectation]) -> dict[str, Expect
                              "name beats a wildcard pattern, which beats a module type)")
         chosen[p.name] = top[0]
     for e in expectations:
-        if e.pattern not in hits:
+        if strict and e.pattern not in hits:
             kinds = sorted({c for p in view.params if p.role in RANDOM_ROLES for c in _classes(p)[:1]})
             what = (f"no module of type {e.pattern!r} has a weight (module types here: {', '.join(kinds[:12])}"
                     f"{', ...' if len(kinds) > 12 else ''})" if is_type_pattern(e.selector, names) else
@@ -274,13 +275,13 @@ def _laws(e: Expectation, p: Param, shape: tuple[int, ...], layer: Layer | None)
     return out
 
 
-def plan(view: ModelView, expectations: list[Expectation], max_values: int) -> ExpectPlan:
-    """The units each selected tensor is tested as (see the module docstring).
+def plan(view: ModelView, expectations: list[Expectation], max_values: int, strict: bool = True) -> ExpectPlan:
+    """The units each selected tensor is tested as (see the module docstring); ``strict`` as for :func:`select`.
 
     Raises:
         UsageError: as :func:`select`, or a fan-based spec on a tensor without layer semantics.
     """
-    selected = select(view, expectations)
+    selected = select(view, expectations, strict)
     out = ExpectPlan(selected=selected)
     for p in view.params:
         e = selected.get(p.name)
