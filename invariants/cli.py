@@ -354,6 +354,14 @@ def _add_check_model(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="PATH", dest="json_path",
                    help="write the JSON report to PATH ('-' for stdout, which then replaces the text)")
     p.add_argument("--quiet", "-q", action="store_true", help="findings only: no tensor table, no signal profile")
+    p.add_argument("--expect", metavar="PATTERN=SPEC", action="append", default=[],
+                   help="expected scheme, repeatable: PATTERN is a module type (Linear, Conv2d, Embedding: their "
+                   "weights) or an fnmatch pattern on the parameter name ('*.bias'); SPEC as for audit --expect, "
+                   "resolved by the model's framework, e.g. --expect 'Linear=normal(std=0.02)' --expect "
+                   "'*.bias=zeros'. A tensor that does not match is an error; a pattern that selects nothing is a "
+                   "usage error (exit 2); the most specific pattern wins (exact name > wildcard > module type); a packed "
+                   "tensor (q/k/v, gates) is tested block by block, PATTERN[packed] tests it as one matrix on its "
+                   "whole fans")
     p.set_defaults(func=_cmd_check_model)
 
 
@@ -373,7 +381,7 @@ def _cmd_check_model(args: argparse.Namespace) -> int:
     if not 0.0 <= min_cov <= 1.0:
         raise UsageError(f"--min-coverage: expected a share in [0, 1], got {args.min_coverage!r}")
     report = check_model(args.target, input_shape=shapes, profile=profile, seed=args.seed, framework=args.framework,
-                         min_coverage=min_cov, probe=not args.no_probe)
+                         min_coverage=min_cov, probe=not args.no_probe, expect=args.expect or None)
     out = sys.stderr if args.json_path == "-" else sys.stdout
     print(render_model_findings(report) if args.quiet else render_model(report), file=out)
     _write_json(args.json_path, report.to_dict())

@@ -260,7 +260,8 @@ KNOWN_SCALES: tuple[tuple[str, float], ...] = (
     ("sqrt(2) (gain not squared)", math.sqrt(2.0)),
     ("25/9 (tanh gain^2)", 25 / 9),
     ("5/3 (tanh gain, not squared)", 5 / 3),
-    ("3/4 (selu gain^2)", 0.75),
+    ("9/16 (selu gain 3/4, squared: torch calculate_gain('selu'))", 0.5625),
+    ("3/4 (selu gain, not squared)", 0.75),
     ("2/(1+0.01^2) (leaky_relu gain^2)", 2 / (1 + 1e-4)),
 )
 
@@ -626,6 +627,52 @@ SPEC_ALIASES: dict[str, Spec] = {
 
 #: specs that need arguments, with the example :func:`parse_spec` names when one is given bare
 NEEDS_ARGS: dict[str, str] = {"sparse": "sparse(sparsity=0.9, std=0.01)"}
+#: Names whose law depends on the framework (JAX/Keras: a *truncated* normal corrected to the target
+#: variance; PyTorch and MLX: an *untruncated* normal of that variance), resolved by
+#: :func:`parse_spec`'s ``framework``: ``(name, framework) -> spec`` whose name says what it means there.
+#: Sources: jax/_src/nn/initializers.py ``he_normal``/``glorot_normal``/``lecun_normal`` and
+#: keras/src/initializers/random_initializers.py ``HeNormal``/``GlorotNormal``/``LecunNormal``
+#: (``truncated_normal``); torch/nn/init.py ``kaiming_normal_``/``xavier_normal_`` (``tensor.normal_``; torch
+#: has no ``lecun_normal``: its documented SELU recipe is ``kaiming_normal_(nonlinearity='linear')``, i.e.
+#: N(0, 1/fan_in)); mlx/nn/init.py ``he_normal``/``glorot_normal`` (``mx.random.normal``).  With no framework
+#: the names keep the JAX/Keras meaning of :data:`SPEC_ALIASES`.
+def _framework_names() -> dict[tuple[str, str], "Spec"]:
+    variance = {"he_normal": "2/fan_in", "glorot_normal": "2/(fan_in + fan_out)", "lecun_normal": "1/fan_in"}
+    truncated = {"jax": "jax.nn.initializers.{}", "flax": "flax.linen.initializers.{}",
+                 "equinox": "jax.nn.initializers.{}", "keras": "keras.initializers.{}"}
+    keras_class = {"he_normal": "HeNormal", "glorot_normal": "GlorotNormal", "lecun_normal": "LecunNormal"}
+    # name -> (the untruncated spec, torch's function, mlx's function)
+    untruncated = {
+        "he_normal": (KAIMING_NORMAL_TORCH, "kaiming_normal_(mode='fan_in', nonlinearity='relu')",
+                      "mlx.nn.init.he_normal()"),
+        "glorot_normal": (XAVIER_NORMAL_TORCH, "xavier_normal_", "mlx.nn.init.glorot_normal()"),
+        "lecun_normal": (VarianceScaling(1.0, "fan_in", "normal"), "kaiming_normal_(nonlinearity='linear')",
+                         "the untruncated rule of mlx's he_normal/glorot_normal (mlx has no lecun_normal)"),
+    }
+    out: dict[tuple[str, str], Spec] = {}
+    for name, spec in (("he_normal", HE_NORMAL), ("glorot_normal", GLOROT_NORMAL), ("lecun_normal", LECUN_NORMAL)):
+        for fw, call in truncated.items():
+            fn = call.format(keras_class[name] if fw == "keras" else name)
+            out[(name, fw)] = replace(spec, name=f"{name} under {fw} = {fn}: truncated normal (+-2 std, corrected) "
+                                                 f"of variance {variance[name]}")
+        normal, torch_fn, mlx_fn = untruncated[name]
+        for fw, fn in (("torch", torch_fn), ("mlx", mlx_fn)):
+            out[(name, fw)] = replace(normal, name=f"{name} under {fw} = {fn}: N(0, {variance[name]}), untruncated")
+    return out
+
+
+FRAMEWORK_NAMES: dict[tuple[str, str], Spec] = _framework_names()
+
+
+def framework_name(text: str, framework: str | None) -> str | None:
+    """What a framework-ambiguous spec name means under ``framework`` (``"he_normal under torch =
+    kaiming_normal_ ...: N(0, 2/fan_in), untruncated"``), or ``None`` when ``text`` is not such a name or
+    no framework is given (see :data:`FRAMEWORK_NAMES`)."""
+    if framework is None or not isinstance(text, str):
+        return None
+    hit = FRAMEWORK_NAMES.get((text.strip().lower().removesuffix("()").strip(), framework))
+    return hit.name if hit else None
+
 
 _BOOL = {"true": True, "false": False}
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
@@ -688,8 +735,16 @@ def _value(text: str) -> object:
     raise BadInput(f"cannot read value {text.strip()!r}")
 
 
-def parse_spec(text: str) -> Spec:
+def parse_spec(text: str, framework: str | None = None) -> Spec:
     """Parse the CLI spec syntax.
+
+    ``framework`` (``torch``, ``jax``, ``flax``, ``keras``, ``equinox``, ``mlx``; others and ``None`` change
+    nothing) resolves the framework-ambiguous names ``he_normal``, ``glorot_normal`` and ``lecun_normal``
+    (:data:`FRAMEWORK_NAMES`): under torch and mlx they are *untruncated* normals (torch's
+    ``kaiming_normal_``/``xavier_normal_``), under jax/flax/equinox/keras the corrected truncated
+    normals; the returned spec's name says which (``he_normal under torch = kaiming_normal_ ...``), so
+    every report that prints it names the law used.  Without a framework they keep the JAX/Keras
+    meaning.
 
     Accepted forms: a name from :data:`SPEC_ALIASES` (``he_normal``, ``glorot_uniform``,
     ``xavier_normal``, ``zeros``, ...) or a call with positional and/or keyword arguments::
@@ -713,6 +768,9 @@ def parse_spec(text: str) -> Spec:
     if not m:
         raise BadInput(f"cannot parse spec {text!r}; expected NAME or NAME(ARGS), e.g. he_normal or normal(std=0.02)")
     name, body = m.group(1).lower(), m.group(2)
+    resolved = FRAMEWORK_NAMES.get((name, framework)) if framework and not (body or "").strip() else None
+    if resolved is not None:
+        return resolved
     if body is None:
         if name in SPEC_ALIASES:
             return SPEC_ALIASES[name]

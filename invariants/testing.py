@@ -135,7 +135,7 @@ def assert_initializer(fn: Any, expect: Any = None, layer: Any = None, *, framew
 
 def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str | Profile | None" = None,
                         seed: int | None = None, allow: Iterable[str] = (), strict: bool = False,
-                        allow_incomplete: bool = False) -> Any:
+                        allow_incomplete: bool = False, expect: Any = None) -> Any:
     """Assert that a model's initialization is healthy (:func:`invariants.modelcheck.check_model`): no errors,
     and a complete check (coverage and signal propagation), so an unread model never passes.
 
@@ -149,6 +149,9 @@ def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str 
         strict: fail on notes too.
         allow_incomplete: accept an ``incomplete`` report (less than the profile's coverage analysed, or
             no probe pass); by default it fails with the reasons, since what was not checked did not pass.
+        expect: expected schemes, e.g. ``["Linear=normal(std=0.02)", "*.bias=zeros"]`` (``PATTERN=SPEC``, see
+            :mod:`invariants.modelcheck.expect`); a tensor that does not match fails with an ``expectation``
+            finding (measured vs expected std, the scheme it does match).
 
     Returns:
         the :class:`~invariants.modelcheck.report.ModelReport`.
@@ -157,12 +160,14 @@ def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str 
         AssertionError: errors (or, with ``strict``, notes), each finding with its parameters and figures;
             or an incomplete check (unless ``allow_incomplete``), with what was not checked.
         BadModel: not a supported model.
+        UsageError: an expectation that is malformed or selects no tensor.
     """
     __tracebackhide__ = True
     from invariants.modelcheck import check_model
 
     prof = get_profile(profile)
-    report = check_model(model, example_input=example_input, profile=prof, seed=current_seed() if seed is None else seed)
+    report = check_model(model, example_input=example_input, profile=prof, seed=current_seed() if seed is None else seed,
+                         expect=expect)
     allowed = set(allow)
     bad = [f for f in report.findings if f.kind not in allowed and (f.severity == "error" or strict)]
     if not bad and report.coverage is not None and not report.coverage.complete and not allow_incomplete:

@@ -59,7 +59,8 @@ def initializer(
     Args:
         fn: the initializer in ``framework``'s calling convention (numpy: ``f(shape, rng) -> array``;
             torch: ``f(tensor)`` in place), or ``"module:attr"``.
-        expect: spec text (``"he_normal"``, ``"normal(std=0.02)"``, ...), a spec object, or an
+        expect: spec text (``"he_normal"``, ``"normal(std=0.02)"``, ...; a framework-ambiguous name such as
+            ``he_normal`` is resolved by ``framework``, :func:`invariants.specs.parse_spec`), a spec object, or an
             :class:`~invariants.frameworks.subjects.Expectation`; ``None``: the framework's documented
             spec for a known function (e.g. ``torch.nn.init.xavier_uniform_``).
         layer: layer text (``"conv2d(32,64,k=3,groups=32)"``), a :class:`~invariants.layers.Layer`,
@@ -95,6 +96,7 @@ def initializer(
     from invariants.frameworks.registry import get_framework
     from invariants.frameworks.subjects import Expectation
     from invariants.layers import Layer, parse_layer
+    from invariants.specs import framework_name
 
     dtype = parse_dtype(dtype)
     try:
@@ -114,7 +116,9 @@ def initializer(
     elif isinstance(expect, Expectation):
         expectation = expect
     else:
-        expectation = Expectation(parse_spec(expect) if isinstance(expect, str) else expect)
+        # a framework-ambiguous name (he_normal) means the framework's own law, and the label says which
+        expectation = Expectation(parse_spec(expect, framework=framework), label=framework_name(expect, framework) or
+                                  "") if isinstance(expect, str) else Expectation(expect)
     require_real(dtype, expectation.spec.text())
     if hasattr(expectation.spec, "for_unit_axis"):  # orthogonal, dirac: the framework's own layout
         expectation = replace(expectation, spec=expectation.spec.for_unit_axis(adapter.layout.unit_axis))

@@ -52,7 +52,7 @@ from invariants.core.errors import BadInput
 from invariants.core.results import ERROR as SEVERE
 from invariants.core.results import NOTE, Finding, describe
 from invariants.laws import FLATTENINGS, STRUCTURED_KINDS, Law
-from invariants.layers import Layer, shape_fan_candidates
+from invariants.layers import Layer, grouped_fan_candidates, shape_fan_candidates
 from invariants.specs import (
     KNOWN_SCALES,
     TRUNCATED_NORMAL_STD,
@@ -448,6 +448,9 @@ def _fan_options(subject: Subject, unit: AuditUnit) -> list[tuple[str, float]]:
         opts += [(f"framework fan_in {fi}", fi), (f"framework fan_out {fo}", fo),
                  (f"fan_avg {(fi + fo) / 2:g} of the framework fans ({fi}, {fo})", (fi + fo) / 2),
                  (f"fan_geo_avg {math.sqrt(fi * fo):.6g} of the framework fans ({fi}, {fo})", math.sqrt(fi * fo))]
+    # a grouped conv's fans without the groups divided out, so a groups mistake is named as that and not as a
+    # coincidence of another fan and scale constant (fan_out 144 with scale 1 fits 2/288 too)
+    opts += [(label, float(v)) for label, v in grouped_fan_candidates(unit.layer)]
     opts += [(label, float(v)) for label, v in subject.fan_candidates]
     opts += [(label, float(v)) for label, v in shape_fan_candidates(unit.shape)]
     if unit.shape != tuple(subject.shape):

@@ -95,6 +95,9 @@ class Param:
             parents): it is one parameter, checked once under :attr:`name`.
         padding_rows: rows of an embedding table the framework zeroes on purpose (``torch.nn.Embedding(
             padding_idx=i)``: the pad token's vector, zero at init and never updated); ``()`` when none.
+        owner_classes: the owner's class and base-class names, nearest first (``("NonDynamicallyQuantizableLinear",
+            "Linear", "Module")``), where the extractor records them (torch); ``()``: only :attr:`owner_type`.
+            A module-type expectation (``check-model --expect Linear=...``) matches any of them.
     """
 
     name: str
@@ -106,6 +109,7 @@ class Param:
     layout: Layout = TORCH
     tied: tuple[str, ...] = ()
     padding_rows: tuple[int, ...] = ()
+    owner_classes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

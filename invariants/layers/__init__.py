@@ -51,7 +51,7 @@ from invariants.layers.dense import Dense
 from invariants.layers.embedding import Embedding
 from invariants.layers.kernel import Kernel
 from invariants.layers.layout import (JAX, KERAS, LAYOUTS, TORCH, Layout, as_layout, fans_from_shape,
-                                      shape_fan_candidates)
+                                      grouped_fan_candidates, shape_fan_candidates)
 from invariants.layers.packed import GRU, LSTM, QKV, RECURRENT, RNN, Gates, Packed
 from invariants.layers.text import parse_layer
 from invariants.layers.vector import Scalar, Unconnected, Vector
@@ -60,5 +60,5 @@ __all__ = [
     "Args", "Bilinear", "Conv", "ConvTranspose", "Dense", "Depthwise", "Embedding", "GRU", "Gates",
     "GroupedConv", "InOut", "JAX", "KERAS", "Kernel", "LAYER_TYPES", "LAYOUTS", "LSTM", "Layer", "Layout", "Packed",
     "QKV", "RECURRENT", "RNN", "Scalar", "Spatial", "TORCH", "Unconnected", "Vector", "as_layout", "fans_from_shape",
-    "parse_layer", "positive_int", "register", "shape_fan_candidates", "size_int",
+    "grouped_fan_candidates", "parse_layer", "positive_int", "register", "shape_fan_candidates", "size_int",
 ]

@@ -253,6 +253,22 @@ def fans_from_shape(shape: Sequence[int], layout: "str | Layout" = "torch") -> t
     return as_layout(layout).fans(shape)
 
 
+def grouped_fan_candidates(layer: "Layer | None") -> list[tuple[str, int]]:
+    """For a grouped (or depthwise) convolution, its fans with and without the groups divided out, labelled
+    with their formula: ``fan_in (C_in/groups)*K = (32/4)*9 = 72`` (the textbook fan) and ``C_in*K = 32*9 =
+    288, groups=4 not divided out`` (the grouped-conv fault: a fan computed from the layer's channel
+    counts).  ``[]`` for any other layer (or ``None``)."""
+    g = getattr(layer, "groups", 1) if layer is not None else 1
+    if g <= 1:
+        return []
+    assert layer is not None
+    k, ci, co = layer.receptive_field, layer.in_features, layer.out_features
+    return [(f"fan_in (C_in/groups)*K = ({ci}/{g})*{k} = {ci // g * k}", ci // g * k),
+            (f"fan_out (C_out/groups)*K = ({co}/{g})*{k} = {co // g * k}", co // g * k),
+            (f"C_in*K = {ci}*{k} = {ci * k}, groups={g} not divided out", ci * k),
+            (f"C_out*K = {co}*{k} = {co * k}, groups={g} not divided out", co * k)]
+
+
 def shape_fan_candidates(shape: Sequence[int]) -> list[tuple[str, int]]:
     """Labelled fans any shape-based convention could compute (for explaining a deviation)."""
     shape = tuple(int(s) for s in shape)

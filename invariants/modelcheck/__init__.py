@@ -45,6 +45,8 @@ finding                     rule                                                
 ``signal-forward/backward`` second moments change > 100x (error) / 10x (note) across     error/note
                             the hidden stack beyond the sampling band; a constant output
 ``non-finite``              a parameter holds NaN or ±inf (the other checks skip it)       error
+``expectation``             a tensor fails the scheme ``--expect PATTERN=SPEC`` states     error
+                            for it (:mod:`invariants.modelcheck.expect`)
 ==========================  ===========================================================  ============
 
 **Errors** break training (dead or interchangeable for ever, exponential signal, a cut signal) or are

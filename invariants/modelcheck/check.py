@@ -13,7 +13,10 @@ from invariants.frameworks.model import NO_PROBE_REASON, RANDOM_ROLES, ModelView
 from invariants.frameworks.registry import framework_of, lookup
 from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
+from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, empty, non_finite, without
+from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
+from invariants.modelcheck.expect import plan as plan_expectations
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport
 from invariants.modelcheck.signal import signal
 from invariants.modelcheck.stream import check_streamed, streams
@@ -76,7 +79,7 @@ def model_view(obj: Any, name: str = "model", example_input: Any = None, batch: 
 
 
 def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVERAGE,
-               probe: bool = True) -> ModelReport:
+               probe: bool = True, expect: Any = None) -> ModelReport:
     """Run the checks on an extracted view.
 
     Args:
@@ -86,16 +89,24 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
             ``incomplete`` (:attr:`~invariants.modelcheck.report.Coverage.min_share`).
         probe: ``False``: signal propagation not checked, by request (a probe in ``view`` is dropped);
             the report may still be healthy.
+        expect: ``PATTERN=SPEC`` expectations (:mod:`invariants.modelcheck.expect`), or ``None``.
+
+    Raises:
+        UsageError: an expectation that is malformed, selects no tensor, or overlaps another ambiguously.
     """
     t0 = time.perf_counter()
     if not probe:
         view.probe, view.probe_error = None, NO_PROBE_REASON
     findings: list[Finding] = []
+    expectations = parse_expectations(expect, view.framework) if expect else []
+    if expectations:
+        select(view, expectations)  # every pattern selects something in the whole model (a non-finite tensor too)
     view, zero = empty(view)  # 0-element tensors (nn.Linear(0, 4)): legal, nothing to check
     bad = non_finite(view)
     if bad:
         findings += [f for _, f in bad]
         view = without(view, {p.name for p, _ in bad})
+    exp_plan = plan_expectations(view, expectations, profile.max_values, strict=False) if expectations else None
     if view.probe is None and view.probe_error and probe:
         findings.append(Finding(NOTE, "probe", (), f"no probe pass: {view.probe_error}. Signal propagation is not "
                                 "measured and gradient-based decisions (ties, revival) fall back to static rules."))
@@ -105,9 +116,15 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     findings += C.interchangeable_units(view)
     findings += C.packed_orthogonal(view)
     us = units(view, profile.max_values)
-    alpha = model_budget(us, profile.total_alpha, view.hints).per_check
+    alpha = model_budget(us, profile.total_alpha, view.hints, extra=exp_plan.n_checks if exp_plan else 0).per_check
     results = [(u, match(u, view, alpha, profile.power)) for u in us]
-    findings += variance_findings(view, results, alpha, profile.power, profile.total_alpha)
+    expected = exp_plan.labels if exp_plan else set()  # their law is stated and tested: no scheme guessing
+    findings += variance_findings(view, [(u, m) for u, m in results if u.label not in expected], alpha,
+                                  profile.power, profile.total_alpha)
+    exp_cov: dict[str, Any] = {}
+    if exp_plan is not None:
+        exp_findings, exp_cov = expectation_findings(exp_plan, alpha, profile.power, {u.label: m for u, m in results})
+        findings += exp_findings
     sig_findings, summary = signal(view, profile.note_ratio, profile.error_ratio)
     findings += sig_findings
     rows = [m.row for _, m in results]
@@ -121,6 +138,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     if view.probe is not None:
         probe_text = f"{view.probe.batch} inputs, {view.probe.input}"
     cov = coverage(view, [p for p, _ in bad], min_coverage, probe, profile.max_values, zero)
+    cov.expected = exp_cov
     n_params = len(view.params) + len(bad) + len(zero)
     n_values = view.n_values + sum(p.size for p, _ in bad)
     return ModelReport(view.name, view.framework, profile.name, findings, rows, summary, probe_text,
@@ -129,7 +147,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
 
 def check_model(model: Any, *, example_input: Any = None, profile: "str | Profile | None" = None, seed: int = 0,
                 name: str | None = None, framework: str | None = None, min_coverage: float = MIN_COVERAGE,
-                probe: bool = True, input_shape: "Shapes | None" = None) -> ModelReport:
+                probe: bool = True, input_shape: "Shapes | None" = None, expect: Any = None) -> ModelReport:
     """Check a model's initialization: copies, constants, dead and interchangeable units, per-tensor
     variance against the named schemes, and signal propagation on a probe batch.
 
@@ -151,6 +169,10 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         input_shape: build the probe input from shapes instead (``example_input`` wins): a shape
             (``N(0, 1)`` float32, positional) or ``{keyword: shape}`` (a keyword ending in ``ids``
             gets token ids uniform in ``[0, vocab)``), see :func:`example_from_shapes`.
+        expect: expected schemes, ``["Linear=normal(std=0.02)", "*.bias=zeros"]`` (``PATTERN=SPEC``: a
+            parameter-name pattern or a module type, and :func:`~invariants.specs.parse_spec` text resolved by
+            the model's framework) or a ``{pattern: spec}`` mapping; each selected tensor is tested against
+            its spec and a mismatch is an error ``expectation`` (:mod:`invariants.modelcheck.expect`).
 
     Returns:
         :class:`~invariants.modelcheck.report.ModelReport` (``.status`` healthy / unhealthy / incomplete,
@@ -161,6 +183,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         BadModel: the object is not a supported model (or the target cannot be loaded), or token ids are
             asked for a model whose vocabulary size cannot be read.
         FrameworkMissing: its framework is not installed.
+        UsageError: an expectation that is malformed, selects no tensor, or overlaps another ambiguously; or
+            expectations on a meta-device model (checked one module at a time).
     """
     prof = get_profile(profile)
     t0 = time.perf_counter()
@@ -172,6 +196,9 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
             model.get("model", model.get("module")) if isinstance(model, dict) else model
         name = type(first).__name__
     if streams(model):  # a meta-device model: one module at a time, no probe
+        if expect:
+            raise UsageError("--expect is not supported for a meta-device model (checked one module at a time); "
+                             "materialize it first")
         report = check_streamed(model, profile=prof, seed=seed, name=name, probe=probe, min_coverage=min_coverage)
         report.seconds = time.perf_counter() - t0
         return report
@@ -179,7 +206,7 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
     with contextlib.nullcontext() if probe else no_probe():
         view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
-    report = check_view(view, prof, min_coverage, probe)
+    report = check_view(view, prof, min_coverage, probe, expect)
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -8,9 +8,11 @@ Revival of a dead unit (one whose incoming weights are all zero, so it outputs t
 ``c`` = its bias at init): its own parameters get the gradient ``δ·x`` with ``δ = (outgoing signal)·φ'(c)``.
 If ``φ'(c) = 0`` (ReLU at ``c <= 0``: torch and JAX both define ``relu'(0) = 0``) nothing ever changes
 ``c``, so the unit is dead for ever, whatever the optimizer.  If ``φ'(c) ≠ 0`` and the probe shows a
-nonzero ``δ``, the first step revives it.  With ``δ = 0`` and ``φ'(c) ≠ 0`` (or an activation the
-extractor cannot see), the outgoing path is zero at init; whether later steps revive the unit depends
-on other parameters, and the check says so.
+nonzero ``δ`` *and* a nonzero input ``x``, the first step revives it.  A nonzero ``δ`` on an input
+that is zero on every probe row (the layers before output 0, e.g. the output layer of a net whose
+layers are all zero) moves only the bias: the weight gradient ``δ·xᵀ`` is 0 for as long as ``x = 0``.
+With ``δ = 0`` and ``φ'(c) ≠ 0`` (or an activation the extractor cannot see), the outgoing path is zero
+at init; whether later steps revive the unit depends on other parameters, and the check says so.
 """
 from __future__ import annotations
 
@@ -163,20 +165,26 @@ def copies(digests: Sequence[tuple[str, tuple, str | None]]) -> list[Finding]:
 def revival(view: ModelView, node: Node, units: Sequence[int]) -> tuple[list[bool | None], str]:
     """Whether each dead unit of ``node`` can be revived by training, with the reason in words.
 
-    Returns ``(flags, text)``: ``True`` revived at the first step (nonzero gradient on the probe),
-    ``False`` dead for ever (``φ'(c) = 0``), ``None`` not decided (zero gradient at init with
-    ``φ'(c) ≠ 0`` or an unseen activation).
+    Returns ``(flags, text)``: ``True`` revived at the first step (nonzero gradient on the probe and a
+    nonzero input), ``False`` dead for ever (``φ'(c) = 0``), ``None`` not decided (zero gradient at init
+    with ``φ'(c) ≠ 0`` or an unseen activation; or a nonzero ``δ`` but an input that is zero on the probe,
+    so the weight gradient ``δ·xᵀ`` is zero and only the bias moves: :func:`input_is_zero`).
     """
     bias = node.bias_values()
     sig = view.probe.get(node.name) if view.probe is not None else None
     act = node.activation
     dfn = ACTIVATION_DERIVATIVES.get(act) if act else None
     flags: list[bool | None] = []
-    got, forever, open_ = [], [], []
+    got, forever, open_, no_input = [], [], [], []
+    x_zero = input_is_zero(view, node)
     for j in units:
         c = float(bias[j]) if bias is not None else 0.0
         d = dfn(c) if dfn is not None else None
         if sig is not None and sig.delta is not None and np.any(sig.delta[:, j] != 0):
+            if x_zero:  # dL/dW = delta x^T = 0: only the bias moves
+                flags.append(None)
+                no_input.append(j)
+                continue
             flags.append(True)
             got.append(j)
         elif d == 0.0:
@@ -190,6 +198,11 @@ def revival(view: ModelView, node: Node, units: Sequence[int]) -> tuple[list[boo
         m = sig.delta.shape[0] if sig is not None and sig.delta is not None else 0
         parts.append(f"{len(got)} of them receive a nonzero gradient dL/dz on the probe ({m} rows), so the first "
                      "training step revives them")
+    if no_input:
+        parts.append(f"{len(no_input)} of them receive a nonzero gradient dL/dz on the probe, but their input x is zero "
+                     "on every probe row (the layers before them output 0), so their incoming weights get the gradient "
+                     "dL/dW = delta x^T = 0 and only their bias moves: they stay dead for as long as x = 0, i.e. "
+                     "until a layer before them changes its output (never, if those layers are dead for ever)")
     if forever:
         cs = sorted({c for _, c in forever})
         parts.append(f"{len(forever)} are dead for ever: {act}'({', '.join(f'{c:.3g}' for c in cs[:4])}) = 0, so "
@@ -204,6 +217,13 @@ def revival(view: ModelView, node: Node, units: Sequence[int]) -> tuple[list[boo
         parts.append(f"{len(open_)} of them: {where} ({why}); whether later steps revive them depends on the "
                      "other parameters")
     return flags, "; ".join(parts) + "."
+
+
+def input_is_zero(view: ModelView, node: Node) -> bool:
+    """Whether the probe measured ``node``'s input as exactly zero on every row (``mean(x²) = 0``): its
+    weight gradient ``δ·xᵀ`` is then zero whatever ``δ`` is.  ``False`` when the probe did not measure it."""
+    sig = view.probe.get(node.name) if view.probe is not None else None
+    return sig is not None and sig.input_moment is not None and sig.input_moment == 0.0
 
 
 def _dead_rows(node: Node) -> np.ndarray:
@@ -352,7 +372,7 @@ def constant_tensors(view: ModelView) -> list[Finding]:
             fig["dead_for_ever"] = sum(f is False for f in flags)
         dead_forever = any(f is False for f in flags)
         if node is not None and value == 0 and others and not dead_forever:
-            if node is out_node:
+            if node is out_node and not input_is_zero(view, node):  # h = 0: h^T delta = 0, it cannot learn
                 guess = "" if view.probe is not None else " (the last layer defined; no probe ran to confirm it is " \
                     "the output layer)"
                 out.append(Finding(NOTE, "zero-output-layer", (p.name,),
@@ -473,6 +493,17 @@ def _classes(node: Node) -> list[list[int]]:
     for j, row in enumerate(sig):
         groups.setdefault(row.tobytes(), []).append(j)
     return [g for g in groups.values() if len(g) > 1]
+
+
+def identity_structure(rows: np.ndarray) -> float | None:
+    """The common value ``v`` when ``rows`` (``(n_units, k)``, every unit's incoming weights) is an identity
+    pattern scaled by ``v``: each unit has at most one nonzero incoming weight, all of them equal, at least
+    one unit nonzero (``torch.nn.init.dirac_`` / ``eye_``, Keras ``Identity``: a unit passes one input
+    channel through, at the kernel centre).  ``None`` otherwise."""
+    nz = rows[rows != 0]
+    if nz.size == 0 or np.any(np.count_nonzero(rows, axis=1) > 1) or np.any(nz != nz[0]):
+        return None
+    return float(nz[0])
 
 
 def chance_of_duplicates(rows: np.ndarray, n_units: int) -> float:
@@ -609,16 +640,21 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
         loose = [c for c in separate + silent if c not in copied and np.any(incoming[c[0]] != 0)]  # dead: dead_units
         if loose and not constant:
             n_s = sum(len(c) for c in loose)
+            ident = identity_structure(incoming)
+            why = ("duplicated rows in a random tensor, few enough values that chance may explain them"
+                   if ident is None else
+                   f"not a random tensor: an identity (dirac/eye) kernel, every {word[:-1] if word.endswith('s') else word} "
+                   f"has at most one nonzero incoming weight, all equal to {ident:.4g}, so {word} that pass the same "
+                   f"input position of their own group (grouped or depthwise convolution) have identical rows")
             out.append(Finding(
                 NOTE, "tied-units", (node.weight.name,),
                 f"{_where(node)}: {n_s} {word} in {len(loose)} class(es) have identical "
-                f"incoming weights and bias (duplicated rows in a random tensor, few enough values that chance may "
-                f"explain them)" + (f", but their gradients differ (by at least {worst_sep:.3g} relative on the "
+                f"incoming weights and bias ({why})" + (f", but their gradients differ (by at least {worst_sep:.3g} relative on the "
                                     "probe): their outgoing weights differ, so training separates them."
                                     if worst_sep < math.inf else
                                     "; their gradients are zero at init on the probe, so the probe cannot tell "
                                     "whether training separates them."),
-                {"classes": [list(map(int, c)) for c in loose][:16]}))
+                {"classes": [list(map(int, c)) for c in loose][:16], "identity_value": ident}))
     return out
 
 
@@ -664,4 +700,4 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
 
 
 __all__ = ["DUPLICATE_LOG2", "TIE_RTOL", "chance_of_duplicates", "constant_tensors", "copies", "dead_units",
-           "identical_tensors", "interchangeable_units", "packed_orthogonal", "revival", "tensor_digests", "zero_siblings"]
+           "identical_tensors", "identity_structure", "input_is_zero", "interchangeable_units", "packed_orthogonal", "revival", "tensor_digests", "zero_siblings"]

@@ -23,7 +23,9 @@ JSON contract (:meth:`ModelReport.to_dict`; ``ok`` equals ``healthy``, added wit
      "coverage": {"tensors": int, "total_tensors": int, "values": int, "total_values": int, "share": float,
                   "min_share": float, "signal": str|null, "probe_requested": bool, "complete": bool,
                   "not_analysed": [{"name", "n", "reason"}], "partial": [{"name", "n", "reason"}],
-                  "tied": {str: [str]}} | null}
+                  "tied": {str: [str]},
+                  "expected": {str: {"expect", "law", "met", "fans", "n", "detectable_rel_error"}}  (with --expect)
+                 } | null}
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ KINDS = (
     "tied-units",             # note: identical incoming weights, different gradients (training separates)
     "duplicated-units",       # error: bit-identical random units inside one tensor that no chance explains
     "padding-row",            # note: an embedding's declared padding row is zero
+    "expectation",            # error: a tensor does not match the scheme --expect states for it
     "variance",               # note: a tensor matches no named scheme
     "inconsistent-scale",     # error: no fan rule explains the unmatched layers together
     "extreme-values",         # error: entries beyond the exact extreme-value bound of the tensor's own scale
@@ -163,6 +166,9 @@ class Coverage:
             is then stated but does not make the report incomplete.
         partial: analysed tensors some checks could not read, with what was left out (counted as analysed).
         tied: tensors registered under several names: checked once under the key, the other names listed.
+        expected: tensors (and packed blocks) with an expectation (``check-model --expect``): ``{name:
+            {"expect": "PATTERN=SPEC", "law": str, "met": bool, "fans": str|None, "n": int,
+            "detectable_rel_error": float|None}}``; ``{}`` when none was given.
     """
 
     tensors: int
@@ -175,6 +181,7 @@ class Coverage:
     probe_requested: bool = True
     partial: list[Skipped] = field(default_factory=list)
     tied: dict[str, list[str]] = field(default_factory=dict)
+    expected: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def share(self) -> float:
@@ -196,11 +203,14 @@ class Coverage:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tensors": self.tensors, "total_tensors": self.total_tensors, "values": self.values,
+        out = {"tensors": self.tensors, "total_tensors": self.total_tensors, "values": self.values,
                 "total_values": self.total_values, "share": self.share, "min_share": self.min_share,
                 "signal": self.signal, "probe_requested": self.probe_requested, "complete": self.complete,
                 "not_analysed": [s.to_dict() for s in self.not_analysed],
                 "partial": [s.to_dict() for s in self.partial], "tied": {k: list(v) for k, v in self.tied.items()}}
+        if self.expected:  # only with --expect: reports without expectations keep their shape
+            out["expected"] = {k: dict(v) for k, v in self.expected.items()}
+        return out
 
 
 @dataclass

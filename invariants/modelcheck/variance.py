@@ -51,6 +51,7 @@ from invariants.laws import Law
 from invariants.layers import Embedding, Layer, Packed
 from invariants.specs import TRUNCATED_NORMAL_STD, VarianceScaling
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
+from invariants.modelcheck.checks import identity_structure
 from invariants.modelcheck.report import ERROR, NOTE, Finding, TensorRow
 from invariants.modelcheck.schemes import (
     EMBEDDING_FIXED,
@@ -183,10 +184,10 @@ def _identity_like(u: Unit, node: Node | None) -> str | None:
         rows = node.incoming()
     except ValueError:
         return None
-    nz = rows[rows != 0]
-    if nz.size == 0 or np.any(np.count_nonzero(rows, axis=1) > 1) or np.any(nz != nz[0]):
+    v = identity_structure(rows)
+    if v is None:
         return None
-    return f"identity/dirac x {float(nz[0]):.4g} ({np.count_nonzero(np.any(rows != 0, axis=1))} of {rows.shape[0]} units)"
+    return f"identity/dirac x {v:.4g} ({np.count_nonzero(np.any(rows != 0, axis=1))} of {rows.shape[0]} units)"
 
 
 @dataclass
@@ -222,10 +223,12 @@ def checks_per_unit(u: Unit, hints: Mapping[str, Any] | None = None) -> int:
     return min(MAX_TESTS, len(cands)) * longest
 
 
-def model_budget(us: Iterable[Unit], total_alpha: float, hints: Mapping[str, Any] | None = None) -> AlphaBudget:
+def model_budget(us: Iterable[Unit], total_alpha: float, hints: Mapping[str, Any] | None = None,
+                 extra: int = 0) -> AlphaBudget:
     """The false-alarm budget of the variance matches, ``per_check = total_alpha / m``, no cap, ``m`` the
-    checks actually run at most (:func:`checks_per_unit`): a larger candidate set does not lower ``alpha``."""
-    return family_budget(total_alpha, [range(checks_per_unit(u, hints)) for u in us], cap=None)
+    checks actually run at most (:func:`checks_per_unit`): a larger candidate set does not lower ``alpha``.
+    ``extra``: further checks run at the same alpha (the expectations, :mod:`invariants.modelcheck.expect`)."""
+    return family_budget(total_alpha, [range(checks_per_unit(u, hints)) for u in us] + [range(extra)], cap=None)
 
 
 def passes(law: Law, values: np.ndarray, alpha: float, power: float, bits: int | None = None) -> bool:

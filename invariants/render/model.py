@@ -35,7 +35,7 @@ def render_model(report: Any, width: int = 110, table: bool = True) -> str:
         out.append("")
         out.append(render_signal(report.signal))
     cov = getattr(report, "coverage", None)
-    if cov is not None and (cov.not_analysed or cov.tied or (table and cov.partial)):
+    if cov is not None and (cov.not_analysed or cov.tied or getattr(cov, "expected", None) or (table and cov.partial)):
         out.append("")
         out.append(render_coverage(cov, width, partial=table))
     out.append("")
@@ -64,6 +64,10 @@ def _verdict(report: Any) -> str:
         return line
     line += (f"; analysed {cov.tensors} of {cov.total_tensors} tensors, {_share(cov.values, cov.total_values)} of "
              f"{cov.total_values:,} values")
+    expected = getattr(cov, "expected", None) or {}
+    if expected:
+        n_met = sum(bool(e["met"]) for e in expected.values())
+        line += f"; expectations: {n_met} of {len(expected)} tensors met"
     if cov.signal is None:
         line += "; signal propagation: checked"
     else:
@@ -104,6 +108,16 @@ def render_coverage(cov: Any, width: int = 110, partial: bool = True, limit: int
         out.append(f"TIED (one tensor under several names, checked once): {len(cov.tied)}")
         for name, others in list(cov.tied.items())[:limit]:
             out.append(f"  - {name} = {' = '.join(others)}")
+    expected = getattr(cov, "expected", None) or {}
+    if expected:
+        n_met = sum(bool(e["met"]) for e in expected.values())
+        out.append(f"EXPECTED (--expect): {len(expected)} tensors, {n_met} met, {len(expected) - n_met} not met")
+        for name, e in list(expected.items())[:limit]:
+            fans = f" on the {e['fans']}" if e.get("fans") else ""
+            out.append(textwrap.fill(f"{name}: {e['expect']}: {'met' if e['met'] else 'NOT MET'}{fans}", width,
+                                     initial_indent="  - ", subsequent_indent="    "))
+        if len(expected) > limit:
+            out.append(f"  ... and {len(expected) - limit} more (see the JSON report)")
     return "\n".join(out)
 
 
