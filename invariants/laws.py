@@ -33,6 +33,9 @@ from scipy import special, stats
 
 from invariants.core.errors import BadInput
 
+#: cut points this many standard deviations out leave a mass of 2e-9 per side: the truncation is immaterial
+NEGLIGIBLE_TRUNCATION_Z = 6.0
+
 KINDS = ("normal", "uniform", "truncated_normal", "constant", "orthogonal", "sparse", "dirac", "eye")
 #: kinds whose every entry is fixed by the shape (no randomness): checked exactly, entry by entry
 FIXED_PATTERN_KINDS = ("dirac", "eye")
@@ -196,6 +199,14 @@ class Law:
     @property
     def std(self) -> float:
         return math.sqrt(self.variance)
+
+    @property
+    def truncation_negligible(self) -> bool:
+        """A truncated normal cut at least :data:`NEGLIGIBLE_TRUNCATION_Z` standard deviations (of its normal)
+        from its centre on both sides (timm/torch ``trunc_normal_(std=0.02)`` keeps the absolute bounds
+        +-2, i.e. +-100 std): its tails are a normal's, so tests of the tails treat it as unbounded."""
+        return (self.kind == "truncated_normal" and (self.loc - self.lo) / self.scale >= NEGLIGIBLE_TRUNCATION_Z
+                and (self.hi - self.loc) / self.scale >= NEGLIGIBLE_TRUNCATION_Z)
 
     @property
     def bounded(self) -> bool:

@@ -273,8 +273,9 @@ def skipped_subject(subject: Subject, message: str) -> AuditResult:
 
 
 def empty_result(subject: Subject) -> AuditResult:
-    """The result of a tensor with no values (a layer with a zero size, ``dense(0,4)``): ``skipped``, never
-    a pass (nothing was checked) and never an error (the layer is legal, e.g. ``torch.nn.Linear(0, 4)``)."""
+    """The result of a tensor with no values (a layer with a zero size, ``dense(0,4)``) whose initializer ran
+    on it without error: ``skipped``, never a pass (nothing was checked) and never an error (the layer is
+    legal, e.g. ``torch.nn.Linear(0, 4)``)."""
     return skipped_subject(subject, f"0 values: nothing to audit (shape {tuple(subject.shape)})")
 
 
@@ -632,6 +633,9 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
     t0 = time.perf_counter()
     check_size(subject.shape, cfg, subject.name)
     if not numel(subject.shape):
+        # a legal empty layer (torch.nn.Linear(0, 4)) is a no-op, but the initializer must still run on it:
+        # one that crashes there (a division by fan_in = 0, pytorch#48152) raises BadInitializer like any draw
+        check_array(subject.sampler(_seeds_for(subject, cfg, 1)[0]), subject.shape, subject.name)
         return [empty_result(subject)]
     units = audit_units(subject)
     per_draw = {u.name: numel(u.shape) for u in units}

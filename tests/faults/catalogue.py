@@ -436,29 +436,7 @@ FAULTS: list[Fault] = [
 
 #: cases that need a capability of issue 14 not merged yet: ``{id: "gap N: feature"}``; the test marks them
 #: strict xfail (a merge that makes one pass turns it into a failure: remove the entry then)
-PENDING: dict[str, str] = {
-    "aprender_linear_bias_zeros": "gap 1: vector(n) layer",
-    "bert_layernorm_gamma_normal": "gap 1: vector(n) layer",
-    "keras_einsumdense_fans": "gap 1: kernel(shape, in_axes, out_axes) layer",
-    "lasagne_c01b_fans": "gap 1: kernel(shape, in_axes, out_axes) layer",
-    "torch_linear_zero_in_features": "gap 1: zero-size layers (the auditor must call the initializer on them)",
-    "torch_linear_zero_in_features_model": "gap 1: zero-size layers in check-model",
-    "tf_orthogonal_uniform_svd": "gap 2: Haar law of orthogonal (haar_sums: one column sums to ~ +-sqrt(n))",
-    "chainer_orthogonal_sign_bias": "gap 2: Haar law of orthogonal (per-position signs: Q[0,0] < 0 always, the "
-                                    "diagonal's mean sign -1 .. -0.4; column sums have mean -0.2 at n = 16)",
-    "torch_dirac_groups": "gap 3: dirac(groups) spec",
-    "torch_sparse_ignores_generator": "gap 3+4: sparse(...) spec and generator_isolation",
-    "lux_sparse_init_rng": "gap 3+4: sparse(...) spec and generator_isolation",
-    "tfjs_initializer_ignores_seed": "gap 4: same_seed_same_tensor / generator_isolation",
-    "torch_trunc_normal_bf16": "gap 5: dtype=bfloat16",
-    "trabelsi_complex_rayleigh_scale": "gap 5: dtype=complex64 and complex laws",
-    "netket_complex_zero_imag": "gap 5: dtype=complex64 and complex laws",
-    "torch_mha_packed_in_proj_model": "gap 6: check_model(expect=...) on a packed in_proj_weight",
-    "torch_selu_gain_model": "gap 6: check_model(expect=...)",
-    "hf_initializer_range_model": "gap 6: check_model(expect=...); and main's fan-swap check calls the fixed model "
-                                  "(every Linear N(0, 0.05^2)) an error: 0.05^2 is within 4% of 1/(3*128)",
-    "flownet_msra_fan_out": "gap 7: he_normal resolved by the framework (torch: untruncated kaiming_normal_)",
-}
+PENDING: dict[str, str] = {}
 
 BY_ID: dict[str, Fault] = {f.id: f for f in FAULTS}
 
