@@ -16,6 +16,12 @@ alpha):
   (unambiguous: the peers discriminate the modes, the tensor fails theirs and fits the other);
 - ``S`` rejects it and no swap fits: note ``peer-scheme`` (a deliberately different layer is possible).
 
+A class whose members all share one second moment (the homogeneity test of
+:func:`invariants.modelcheck.variance.fixed_variance_p` passes at the model's alpha) follows a fixed std
+(HuggingFace's ``normal(initializer_range)``), not a fan mode, and is not compared: at std 0.05 every
+``dense(64,128)`` matches ``variance_scaling(1/3, fan_out)`` by coincidence, and its ``dense(128,64)``
+siblings the ``fan_in`` variant.
+
 **Scale against the peers** (:func:`peer_scale_findings`, any scheme, fixed stds included): when at least
 two members and at least half of a class of :data:`MIN_CLASS` or more match one scheme ``S`` (in a pair of
 siblings: one matches ``S`` and the other no named scheme at all), a member
@@ -92,7 +98,7 @@ def peers_scheme(members: "list[tuple[Unit, Match]]") -> tuple[Scheme, set[int]]
 
 def peer_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: float) -> list[Finding]:
     """``fan-swap`` errors and ``peer-scheme`` notes (module docstring) over every sibling class."""
-    from invariants.modelcheck.variance import passes
+    from invariants.modelcheck.variance import fixed_variance_p, passes
 
     classes = _classes(results, need_fans=True)
     out: list[Finding] = []
@@ -101,6 +107,10 @@ def peer_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: floa
             continue
         found = peers_scheme(members)
         if found is None:
+            continue
+        if fixed_variance_p([u for u, _ in members]) > alpha:
+            # one fixed std explains every member (HF normal(initializer_range) at 0.05, within 4% of
+            # 1/(3*fan) for 128 units): the fan-mode scheme some members match by coincidence is no peers' rule
             continue
         sch, sup = found
         swap = sch.swapped()

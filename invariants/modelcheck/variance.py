@@ -449,6 +449,22 @@ def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, h
          "plausible_stds": [s for s, _ in stds], "squared_of": sq[0] if sq else None, "p": p})
 
 
+def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
+    """Per tensor ``E[w²]`` and the standard error of its log, ``sqrt((kurtosis − 1)/n)`` (delta method)."""
+    xs = [u.values.astype(np.float64).ravel() for u in us]
+    m2 = np.array([float(np.mean(x * x)) for x in xs])
+    ns = np.array([x.size for x in xs], dtype=np.float64)
+    kap = np.array([_kurtosis(x) for x in xs])
+    return m2, np.sqrt((kap - 1.0) / ns)
+
+
+def fixed_variance_p(us: list[Unit]) -> float:
+    """p-value that every tensor of ``us`` has the same second moment (one fixed std, whatever its fans):
+    the chi-square homogeneity test of ``log E[w²]`` of the module docstring; 1 for fewer than 2 tensors."""
+    m2, se = _second_moments(us)
+    return _fit(m2, se, [u.fans for u in us], "fixed", np.ones(len(us), dtype=bool))[0]
+
+
 def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float, view: ModelView | None = None
                 ) -> Finding:
     """Fingerprint tensors that matched no scheme together (see the module docstring).
@@ -458,11 +474,7 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float, 
     are then named first, with what each matches, and the finding is a note.  Tensors of scale-invariant
     layers (``Node.scale_invariant``: followed by a norm) never make the error on their own.  A shared fixed
     std below every plausible one is an ``implausible-fixed-std`` error (:func:`_fixed_std_finding`)."""
-    xs = [u.values.astype(np.float64).ravel() for u in us]
-    m2 = np.array([float(np.mean(x * x)) for x in xs])
-    ns = np.array([x.size for x in xs], dtype=np.float64)
-    kap = np.array([_kurtosis(x) for x in xs])
-    se = np.sqrt((kap - 1.0) / ns)
+    m2, se = _second_moments(us)
     fans = [u.fans for u in us]
     hints = view.hints if view is not None else {}
     hypotheses = MODES + ("fixed",)  # each fan mode, and a fixed variance

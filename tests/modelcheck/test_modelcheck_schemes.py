@@ -320,3 +320,33 @@ def test_peer_scale_of_a_layer_feeding_a_norm_is_a_note():
         nd.scale_invariant = True
     (f,) = check_view(view, get_profile(None)).find("peer-scale")
     assert f.severity == "note" and "normalization" in f.message
+
+
+def test_a_class_at_one_fixed_std_is_no_fan_swap():
+    """Known-good (found by the fault catalogue, tests/faults): every Linear at N(0, 0.05²), HuggingFace's
+    normal(initializer_range) with initializer_range = 0.05.  0.05² is within 4% of 1/(3·128), so each
+    dense(64,128) matches variance_scaling(1/3, fan_out) and each dense(128,64) its fan_in twin by
+    coincidence; one fixed std explains the class, so no fan-swap is reported.  The known-bad fan-swap
+    models (the zoo's planted swaps) still fail: tests/zoo."""
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from invariants.modelcheck import check_model
+
+    torch.manual_seed(0)
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln, self.fc1, self.fc2 = nn.LayerNorm(64), nn.Linear(64, 128), nn.Linear(128, 64)
+
+        def forward(self, x):
+            return x + self.fc2(torch.nn.functional.gelu(self.fc1(self.ln(x))))
+
+    model = nn.Sequential(nn.Linear(32, 64), Block(), Block(), Block(), nn.Linear(64, 10))
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.05)
+            nn.init.zeros_(m.bias)
+    report = check_model(model, input_shape=(32,))
+    assert not [f for f in report.findings if f.kind == "fan-swap"], [f.message for f in report.findings]
