@@ -217,46 +217,64 @@ print(after == before, outside_after != outside_before)
 # ------------------------------------------------------------------------------------------ parallel runs
 
 
-def _slow(seconds: float, value: int) -> Evidence:
+PARALLEL_SCRIPT = """
+import json, sys, time
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict
+from invariants.verify import parallel_jobs, run_claims
+
+def claim(cid, *evidence):
+    return Claim(id=cid, title=cid, seed_quotes=("q",), statement="s", verdict=Verdict.PROVED, evidence=evidence)
+
+def slow(seconds, value):
     def fn():
-        import time
-
         time.sleep(seconds)
-        return EvidenceResult(value % 2 == 0, f"value {value}, pid-independent")
-
+        return EvidenceResult(value % 2 == 0, f"value {value}")
     return Evidence("property", f"slow {value}", fn)
 
+def raises():
+    raise RuntimeError("boom in a worker")
 
-def _raises() -> Evidence:
-    def fn():
-        raise RuntimeError("boom in a worker")
+claims = [claim("T-SLOW-01", slow(0.5, 2)), claim("T-ODD-01", slow(0.0, 3)),
+          claim("T-RAISE-01", Evidence("symbolic", "ok", lambda: EvidenceResult(True, "fine")),
+                Evidence("property", "raises", raises)),
+          claim("T-OK-01", Evidence("symbolic", "ok", lambda: EvidenceResult(True, "fine")))]
+seen = []
+parallel = run_claims(claims, progress=lambda i, n, c, o: seen.append([i, c.id, o is None]), jobs=2)
+serial = run_claims(claims, jobs=1)
 
-    return Evidence("property", "raises", fn)
-
-
-def _strip(report: VerifyReport) -> dict:
+def strip(report):
     d = report.to_dict()
     d.pop("total_seconds")
     for c in d["claims"]:
         c.pop("seconds")
     return d
 
+print(json.dumps({"jobs": parallel_jobs(2, 4), "same": strip(parallel) == strip(serial),
+                  "order": [o.claim.id for o in parallel.outcomes], "seen": seen,
+                  "raised": parallel.outcomes[2].results[1][1].detail}))
+"""
 
-def test_parallel_run_equals_the_serial_one_in_the_order_given(monkeypatch):
+
+def test_parallel_run_equals_the_serial_one_in_the_order_given(tmp_path):
     """Known-good: forked workers give the serial report, claims in the order given although the first
-    finishes last; a failing and a raising piece of evidence come back as in a serial run."""
-    from invariants import verify
+    finishes last; a failing and a raising piece of evidence come back as in a serial run.  Run in a fresh
+    interpreter: this process may hold a threaded runtime (torch, JAX) that makes forking unsafe, where
+    :func:`~invariants.verify.parallel_jobs` falls back to one process (next test)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    monkeypatch.setattr(verify, "FORK_UNSAFE", ())  # these claims touch no threaded runtime
-    claims = [make_claim("T-SLOW-01", _slow(0.3, 2)), make_claim("T-ODD-01", _slow(0.0, 3)),
-              make_claim("T-RAISE-01", ok(), _raises()), make_claim("T-OK-01", ok("fine"))]
-    seen = []
-    parallel = run_claims(claims, progress=lambda i, n, c, o: seen.append((i, c.id, o is None)), jobs=2)
-    serial = run_claims(claims, jobs=1)
-    assert _strip(parallel) == _strip(serial)
-    assert [o.claim.id for o in parallel.outcomes] == ["T-SLOW-01", "T-ODD-01", "T-RAISE-01", "T-OK-01"]
-    assert "boom in a worker" in parallel.outcomes[2].results[1][1].detail
-    assert len(seen) == 8 and seen[-1][0] == 4 and seen[-1][1] == "T-SLOW-01"  # completion order
+    root = Path(__file__).resolve().parents[2]
+    script = tmp_path / "parallel.py"
+    script.write_text(PARALLEL_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["jobs"] == 2 and got["same"], got
+    assert got["order"] == ["T-SLOW-01", "T-ODD-01", "T-RAISE-01", "T-OK-01"]
+    assert "boom in a worker" in got["raised"]
+    assert len(got["seen"]) == 8 and got["seen"][-1][:2] == [4, "T-SLOW-01"]  # completion order
 
 
 def test_parallel_jobs_falls_back_to_one_process_where_forking_is_unsafe(monkeypatch):
