@@ -212,6 +212,10 @@ def part_mutants(per: int, workers: int) -> dict:
 NEW_CHECK_KINDS = {
     "same_seed_same_tensor": "deterministic", "different_seeds_differ": "deterministic",
     "generator_isolation": "deterministic", "dtype_returned": "deterministic",
+    "haar_sums": "exact Beta law, union bound + Fisher", "haar_signs": "exact binomial",
+    "haar_trace": "moment bound (conservative)", "haar_entries": "KS on exact U(0,1) values",
+    "sparse_zeros": "exact count, binomial tail", "sparse_positions": "union bounds (conservative)",
+    "pattern": "deterministic", "quantized_variance": "CLT with allowance (conservative)",
 }
 
 
