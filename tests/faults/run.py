@@ -37,15 +37,20 @@ def measure(faults, seed: int = 0, progress: bool = True) -> list[dict]:
     return rows
 
 
+def _no_op(v) -> bool:
+    """A fix on a legal empty layer: it ran, and nothing was left to check (right, not a framework missing)."""
+    return v.kind == SKIPPED and "nothing to audit" in v.detail
+
+
 def totals(rows: list[dict]) -> dict:
-    counted = [r for r in rows if SKIPPED not in (r["buggy"].kind, r["fixed"].kind)]
+    counted = [r for r in rows if r["buggy"].kind != SKIPPED and (r["fixed"].kind != SKIPPED or _no_op(r["fixed"]))]
     return {
         "cases": len(counted),
         "skipped": len(rows) - len(counted),
         "caught": sum(r["buggy"].kind == CAUGHT for r in counted),
         "false_accusations": sum(r["fixed"].kind == CAUGHT for r in counted),
         "refusals": sum(r["buggy"].kind == REFUSED or r["fixed"].kind in (REFUSED, INCOMPLETE) for r in counted),
-        "right": sum(r["buggy"].kind == CAUGHT and r["fixed"].kind == PASSED for r in counted),
+        "right": sum(r["buggy"].kind == CAUGHT and (r["fixed"].kind == PASSED or _no_op(r["fixed"])) for r in counted),
     }
 
 
