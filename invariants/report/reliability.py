@@ -172,6 +172,24 @@ def section(bench: dict[str, Any]) -> list[str]:
             f"{kill['false_alarms']['ours']}, {kill['false_alarms']['ks_equal_n']} and "
             f"{kill['false_alarms']['ks_small_n']}.",
         )
+    haar = (eff or {}).get("haar")
+    if haar:
+        rows = [["non-centred SVD draws, fraction ε", _num(r["eps"]), f"{r['power']:.3f}",
+                 f"{r['limit']:.3f} (exact: 1 − (1 − ε)^draws)"] for r in haar.get("mixing", [])]
+        rows += [["QR without the sign correction on the first c columns", str(r["columns"]), f"{r['power']:.3f}",
+                  f"{r['oracle']:.3f} (oracle binomial test, knows the columns)"] for r in haar.get("sign", [])]
+        rows += [["QR of G + μ (mean μ standard deviations)", _num(r["mu"]), f"{r['power']:.3f}", "none computed"]
+                 for r in haar.get("shift", [])]
+        lines += [
+            "### Orthogonal matrices: power of the Haar checks",
+            "",
+            f"Detection rate of the orthogonal battery (orthonormality and the four Haar checks, each at α = "
+            f"{haar['alpha_per_check']:g}) on {haar['n']}×{haar['n']} draws, {haar['draws']} draws per audit, "
+            f"{haar['reps']} audits per row; false alarms on Haar draws: {haar.get('false_alarms', '-')}/{haar['reps']}.",
+            "",
+            table(["departure from Haar", "parameter", "detection rate", "limit / reference"], rows, "lrrl"),
+            "",
+        ]
     cal = bench.get("calibration")
     if cal:
         c, m = cal["correct"], cal["mutants"]
