@@ -130,8 +130,9 @@ def extremes_test(
     it (``F(t) + allowance`` for "too small", ``F(t) - allowance`` for "too large"), so the test stays valid
     for any such sampler.  0 (default): the exact test.  ``tail_floor`` (with an allowance, unbounded laws):
     beyond the law's ``tail_floor`` quantiles the sampler may put no more mass than the law (its lattice's
-    extreme atoms lie inside them, :func:`invariants.stats.precision.tail_floor`), so the "too large"
-    tails are exact there, and two more tails count the values beyond those quantiles (binomial, at most
+    extreme atoms lie inside them, :func:`invariants.stats.precision.tail_floor`) plus
+    :data:`FLOAT32_UNIFORM_ATOM` (a float32 uniform's endpoint, which a sampler computing in float32 can
+    hit: one value at the clamp in 10^7 is not the fault), so the "too large" tails are nearly exact there, and two more tails count the values beyond those quantiles (binomial, at most
     ``tail_floor`` each): a point mass far out in a tail (an infinity clamped to a large value) fails them.
 
     Bounded laws (finite ``lo``, ``hi``): two tails, ``p_max = F(M)^n`` (maximum too small) and
@@ -160,8 +161,11 @@ def extremes_test(
     log_p_min_large = _log_cdf_pow(n, max(cdf_lo - allowance, 0.0))  # P(all >= m)
     tails = [math.exp(log_p_max_small), math.exp(log_p_min_large)]
     if not bounded:
-        up_hi = sf_hi if sf_hi < tail_floor else min(sf_hi + allowance, 1.0)
-        up_lo = cdf_lo if cdf_lo < tail_floor else min(cdf_lo + allowance, 1.0)
+        # a low-precision sampler that computes in float32 and rounds (torch's trunc_normal_) can still hit its
+        # uniform's endpoint, an atom of at most 2^-24 per end mapped to the far tail: allowed below the floor
+        atom = FLOAT32_UNIFORM_ATOM if tail_floor > 0 else 0.0
+        up_hi = min(sf_hi + atom, 1.0) if sf_hi < tail_floor else min(sf_hi + allowance, 1.0)
+        up_lo = min(cdf_lo + atom, 1.0) if cdf_lo < tail_floor else min(cdf_lo + allowance, 1.0)
         tails += [-math.expm1(_log_cdf_pow(n, up_hi)), -math.expm1(_log_cdf_pow(n, up_lo))]
         if tail_floor > 0:
             tails += _beyond_floor_tails(xf, dist, tail_floor, bits)
@@ -171,6 +175,11 @@ def extremes_test(
     what = f"support [{lo:.7g}, {hi:.7g}]" if bounded else f"law mean {mean:.4g}, std {std:.4g}"
     detail = f"min {mn:.7g}, max {mx:.7g} over n = {n} ({what}); tail p-values " + ", ".join(f"{t:.2g}" for t in tails)
     return decide("extremes", stat, p, alpha, detail)
+
+
+#: mass a float32 uniform (24 random bits) can put on its endpoint lattice point, doubled for safety: the
+#: largest far-tail atom a correct low-precision sampler computing in float32 makes (2^-23)
+FLOAT32_UNIFORM_ATOM = 2.0 ** -23
 
 
 def _beyond_floor_tails(xf: np.ndarray, dist: Any, floor: float, bits: int) -> list[float]:
