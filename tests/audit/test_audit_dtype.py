@@ -266,3 +266,26 @@ def test_orthogonality_at_low_precision_is_not_vacuous():
     assert not orthogonality_test([g], 1.0, 0, 1e-7).passed
     fp = audit.identify(normal_by_rounding, framework="numpy", config=AuditConfig(rel_error=0.1), dtype="bfloat16")
     assert fp.spec is None or fp.spec.text().startswith("normal"), fp.spec
+
+
+def test_far_tail_allows_a_float32_endpoint_atom_but_not_a_clamp_fault():
+    """Known-good: a bfloat16 truncated normal N(0, 0.01²) cut at ±2 (±200 std) holding one value at the clamp
+    -2 among 200,000 (what trunc_normal_ computed in float32 then rounded produces once in ~10^7 values: its
+    float32 uniform hit -1, erfinv gave -inf, clamped) passes the low-precision extremes test.  Known-bad:
+    0.4% of the values at the clamp (the same code run in bfloat16, pytorch#145498) fails it."""
+    from invariants.laws import Law
+    from invariants.stats.extremes import extremes_test, mantissa_bits
+
+    law = Law.truncated_normal(0.0, 0.01, -2.0, 2.0)
+    assert law.truncation_negligible
+    rng = np.random.default_rng(0)
+    raw = rng.normal(0.0, 0.01, 200_000).astype(ml_dtypes.bfloat16)
+    x = raw.astype(np.float64)
+    bits = mantissa_bits(raw)
+    allowance = cdf_allowance(law, bits)
+    one = x.copy()
+    one[0] = -2.0
+    assert extremes_test(one, law.dist(), -np.inf, np.inf, 1e-6, bits, allowance, tail_floor(bits)).passed
+    many = x.copy()
+    many[:800] = -2.0
+    assert not extremes_test(many, law.dist(), -np.inf, np.inf, 1e-6, bits, allowance, tail_floor(bits)).passed
