@@ -14,7 +14,8 @@ For each :class:`~invariants.frameworks.subjects.Subject` (a weight tensor and i
 3. Run the checks for the law (variance, mean, support, extremes, point mass, KS shape; orthogonality and
    the Haar law of orthogonal draws, :mod:`invariants.stats.haar`; constant) and the structural checks
    (duplicate rows/columns, identical draws across seeds, all-zero or constant draws), each at a per-check
-   ``alpha = min(1e-6, total_alpha / m)`` where ``m`` counts every check of the run (Bonferroni: the probability of any false alarm in the run is <= ``total_alpha``).
+   ``alpha = min(1e-6, total_alpha / m)`` where ``m`` counts every check of the run (Bonferroni: the
+   probability of any false alarm in the run is <= ``total_alpha``).
    The seed-determinism checks (:mod:`invariants.audit.determinism`: same seed -> same tensor, different
    seeds -> different tensors, the seed/generator/key passed is the only source of randomness) run on
    every tensor too, counted in the same split; a failure makes the tensor ``deviates`` whatever its law.
