@@ -15,9 +15,10 @@ evidence), ``.to_dict()``, ``str()``.
 JSON contract of :meth:`VerifyReport.to_dict` (``ok`` equals ``passed``, added with the common vocabulary)::
 
     {"version": str, "passed": bool, "ok": bool, "total_seconds": float,
-     "claims": [{"id", "title", "seed_quotes": [str], "statement", "conditions": [str],
-                 "verdict": "proved" | "verified" | "conditional" | "refuted", "derivation",
-                 "evidence": [{"kind", "name", "passed", "detail"}],
+     "claims": [{"id", "title", "seed_quotes": [str], "statement", "conditions": [str], "scope": str,
+                 "verdict": "proved" | "verified" | "conditional" | "refuted",
+                 "readings": [{"reading", "verdict", "evidence": [evidence name]}], "derivation",
+                 "evidence": [{"kind", "name", "passed", "detail", "mutant": str | None}],
                  "passed": bool, "seconds": float}]}
 """
 from __future__ import annotations
@@ -93,10 +94,14 @@ class ClaimOutcome:
             "seed_quotes": list(claim.seed_quotes),
             "statement": claim.statement,
             "conditions": list(claim.conditions),
+            "scope": claim.scope,
             "verdict": claim.verdict.value,
+            "readings": [{"reading": r.reading, "verdict": r.verdict.value, "evidence": list(r.evidence)}
+                         for r in claim.readings],
             "derivation": claim.derivation,
             "evidence": [
-                {"kind": ev.kind, "name": ev.name, "passed": bool(result.passed), "detail": result.detail}
+                {"kind": ev.kind, "name": ev.name, "passed": bool(result.passed), "detail": result.detail,
+                 "mutant": ev.mutant.what if ev.mutant else None}
                 for ev, result in self.results
             ],
             "passed": self.passed,

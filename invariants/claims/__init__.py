@@ -6,9 +6,12 @@ from invariants.claims.registry import (  # noqa: F401
     Claim,
     Evidence,
     EvidenceResult,
+    Mutant,
+    Reading,
     Verdict,
     all_claims,
     get,
+    mutant,
     register,
     select,
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Sequence
+from typing import Callable, Literal, Optional, Sequence
 
 EvidenceKind = Literal["symbolic", "property", "counterexample", "experiment"]
 EVIDENCE_KINDS: tuple[str, ...] = ("symbolic", "property", "counterexample", "experiment")
@@ -43,20 +43,62 @@ class EvidenceResult:
 
 
 @dataclass(frozen=True)
+class Mutant:
+    """A known-bad input for one piece of evidence (its mutation self-test).
+
+    ``fn`` runs the same evidence on a mutated premise, network, optimizer or formula and must return an
+    :class:`EvidenceResult` with ``passed=False``: evidence that still passes on its mutant could not have
+    failed.  ``what`` says what was mutated, in one phrase (shown on the claim's page).
+    """
+
+    what: str
+    fn: Callable[[], EvidenceResult]
+
+
+def mutant(what: str, run: Callable[[], EvidenceResult]) -> Callable[[Callable], Callable]:
+    """Decorator attaching a :class:`Mutant` to an evidence function (``fn.__mutant__``), so that the mutant
+    sits beside the function it mutates; :class:`Evidence` picks it up.  ``run`` is called lazily (it may
+    refer to the decorated function by name)."""
+
+    def attach(fn: Callable) -> Callable:
+        fn.__mutant__ = Mutant(what, run)
+        return fn
+
+    return attach
+
+
+@dataclass(frozen=True)
 class Evidence:
     """One piece of executable evidence.
 
     ``fn`` takes no argument and returns an :class:`EvidenceResult`; it must be deterministic
-    (fixed seeds, derandomized Hypothesis) so that a verify run is reproducible.
+    (fixed seeds, derandomized Hypothesis) so that a verify run is reproducible.  ``mutant`` is its
+    known-bad input (:class:`Mutant`), given here or attached to ``fn`` with :func:`mutant`.
     """
 
     kind: EvidenceKind
     name: str
     fn: Callable[[], EvidenceResult]
+    mutant: Optional[Mutant] = None
 
     def __post_init__(self) -> None:
         if self.kind not in EVIDENCE_KINDS:
             raise ValueError(f"unknown evidence kind {self.kind!r}; expected one of {EVIDENCE_KINDS}")
+        if self.mutant is None and isinstance(getattr(self.fn, "__mutant__", None), Mutant):
+            object.__setattr__(self, "mutant", self.fn.__mutant__)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reasonable reading of an ambiguous seed sentence, with the verdict for that reading.
+
+    ``reading`` states the interpretation in words; ``evidence`` names the claim's :class:`Evidence`
+    entries (by ``name``) that settle it.  The claim's own ``verdict`` applies to its precise statement.
+    """
+
+    reading: str
+    verdict: "Verdict"
+    evidence: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -73,6 +115,10 @@ class Claim:
         verdict: see :class:`Verdict`.
         derivation: the argument (proof sketch, or why the counterexample refutes the seed's text).
         evidence: executable evidence, at least one piece.
+        scope: the architecture, optimizer and size scope the statement is made for (e.g. "MLPs with
+            elementwise activations; the 7 reference optimizers; every width and depth").
+        readings: for a claim quoting an ambiguous sentence, each reasonable reading with its verdict
+            (:class:`Reading`); empty when the sentence has one reading.
     """
 
     id: str
@@ -84,12 +130,20 @@ class Claim:
     conditions: tuple[str, ...] = ()
     derivation: str = ""
     references: tuple[str, ...] = field(default=())
+    scope: str = ""
+    readings: tuple[Reading, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.evidence:
             raise ValueError(f"claim {self.id} has no evidence")
         if not self.seed_quotes:
             raise ValueError(f"claim {self.id} quotes nothing from the seed")
+        names = {e.name for e in self.evidence}
+        for r in self.readings:
+            missing = [n for n in r.evidence if n not in names]
+            if not r.evidence or missing:
+                raise ValueError(f"claim {self.id}: reading {r.reading[:40]!r} cites no evidence or unknown "
+                                 f"evidence {missing}")
 
 
 _REGISTRY: dict[str, Claim] = {}

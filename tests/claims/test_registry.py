@@ -110,3 +110,36 @@ def test_select_falls_back_to_every_claim_for_an_unknown_id():
     everything = [c.id for c in all_claims()]
     assert [c.id for c in select(["NOPE-99"])] == everything
     assert [c.id for c in select([])] == everything
+
+
+# ---- readings and mutants (the data model every claim uses) ------------------------------------------
+
+def _ev(name="e"):
+    from invariants.claims import Evidence, EvidenceResult
+
+    return Evidence("property", name, lambda: EvidenceResult(True, "ok"))
+
+
+def test_mutant_decorator_attaches_to_evidence():
+    from invariants.claims import Evidence, EvidenceResult, mutant
+
+    @mutant("the premise negated", lambda: EvidenceResult(False, "fails"))
+    def fn():
+        return EvidenceResult(True, "ok")
+
+    ev = Evidence("property", "e", fn)
+    assert ev.mutant is not None and ev.mutant.what == "the premise negated"
+    assert ev.mutant.fn().passed is False
+    assert _ev().mutant is None
+
+
+def test_reading_must_cite_the_claims_evidence():
+    from invariants.claims import Claim, Reading
+
+    good = Reading("incoming weights", Verdict.REFUTED, ("e",))
+    Claim(id="T-R-01", title="t", seed_quotes=("q",), statement="s", verdict=Verdict.CONDITIONAL,
+          evidence=(_ev(),), readings=(good,))
+    for bad in (Reading("x", Verdict.VERIFIED, ("nope",)), Reading("x", Verdict.VERIFIED, ())):
+        with pytest.raises(ValueError, match="reading"):
+            Claim(id="T-R-01", title="t", seed_quotes=("q",), statement="s", verdict=Verdict.CONDITIONAL,
+                  evidence=(_ev(),), readings=(bad,))

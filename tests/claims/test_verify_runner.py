@@ -121,8 +121,8 @@ def test_each_claim_is_timed():
     assert report.total_seconds >= report.outcomes[0].seconds
 
 
-CLAIM_KEYS = {"id", "title", "seed_quotes", "statement", "verdict", "evidence", "seconds"}
-EVIDENCE_KEYS = {"kind", "name", "passed", "detail"}
+CLAIM_KEYS = {"id", "title", "seed_quotes", "statement", "verdict", "evidence", "seconds", "scope", "readings"}
+EVIDENCE_KEYS = {"kind", "name", "passed", "detail", "mutant"}
 
 
 def test_json_contract():
@@ -147,8 +147,8 @@ def test_json_contract():
     assert first["passed"] is False
     assert [set(e) for e in first["evidence"]] == [EVIDENCE_KEYS, EVIDENCE_KEYS]
     assert first["evidence"] == [
-        {"kind": "symbolic", "name": "ok", "passed": True, "detail": "proof holds"},
-        {"kind": "property", "name": "bad", "passed": False, "detail": "counterexample missing"},
+        {"kind": "symbolic", "name": "ok", "passed": True, "detail": "proof holds", "mutant": None},
+        {"kind": "property", "name": "bad", "passed": False, "detail": "counterexample missing", "mutant": None},
     ]
     assert data["claims"][1]["verdict"] == "proved"
 

@@ -113,7 +113,7 @@ def test_json_file_follows_the_contract(use_claims, tmp_path, capsys):
         assert {"id", "title", "seed_quotes", "statement", "verdict", "evidence", "seconds"} <= set(claim)
         assert claim["verdict"] == "verified"
         for ev in claim["evidence"]:
-            assert set(ev) == {"kind", "name", "passed", "detail"}
+            assert set(ev) == {"kind", "name", "passed", "detail", "mutant"}
     assert data["claims"][1]["evidence"][1]["passed"] is False
     assert data["passed"] is False
 
