@@ -6,8 +6,9 @@ import numpy as np
 from hypothesis import given, strategies as st
 
 from invariants.claims.evidence import check, run_property
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
-from invariants.experiments.fits import OFFSET_STEPS, offset_fit_default
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.experiments.fits import OFFSET_STEPS, offset_fit, offset_fit_default
+from invariants.experiments.mutants import frozen_biases
 from invariants.experiments.rounding import gamma
 from invariants.experiments.strategies import SEEDS
 from invariants.hypothesis_profiles import verify_settings
@@ -22,6 +23,16 @@ def augment_first_layer(params: Params) -> Params:
     return out
 
 
+def _bias_nudged_by_one_ulp(params: Params) -> Params:
+    """Mutant augmentation: the constant input's weight is b1 moved up by one ulp."""
+    out = augment_first_layer(params)
+    out["W1"] = out["W1"].copy()
+    out["W1"][:, -1] = np.nextafter(out["W1"][:, -1], np.inf)
+    return out
+
+
+@mutant("the constant input's weight is b1 moved by one ulp",
+        lambda: bias_is_weight_on_constant_input(augment=_bias_nudged_by_one_ulp))
 def bias_is_weight_on_constant_input(augment=augment_first_layer) -> EvidenceResult:
     """Property: a first-layer bias ≡ a weight on a constant-1 input (forward and gradient).
 
@@ -79,6 +90,7 @@ def bias_is_weight_on_constant_input(augment=augment_first_layer) -> EvidenceRes
         "every gradient)."))
 
 
+@mutant("an optimizer that does not train the biases", lambda: bias_is_not_constant(offset_fit(make_opt=frozen_biases)))
 def bias_is_not_constant(run=None) -> EvidenceResult:
     r = offset_fit_default() if run is None else run
     changes = {k: float(np.max(np.abs(r["b_final"][k] - r["b_init"][k]))) for k in r["b_init"]}

@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, strategies as st
 
 from invariants.claims.evidence import check, run_property
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.experiments.mutants import frozen_biases
 from invariants.experiments.networks import grid_data
 from invariants.experiments.strategies import SEEDS
 from invariants.hypothesis_profiles import verify_settings
@@ -15,7 +16,18 @@ from invariants.reference import Architecture, loss_and_grad, make_optimizer, ra
 #: Activations without a zero-gradient region (every unit receives a gradient at a generic point).
 SMOOTH_ACTIVATIONS = ("tanh", "sigmoid", "gelu", "sin", "selu", "leaky_relu")
 
-def _gradients_nonzero_at_random_init() -> EvidenceResult:
+def _zero_output_layer(arch, rng):
+    """Mutant init: random weights but W_L = 0, a non-generic point where every hidden δ vanishes."""
+    params = random_params(arch, rng)
+    params[f"W{arch.depth}"] = np.zeros_like(params[f"W{arch.depth}"])
+    return params
+
+
+# ``random_params`` is a parameter under the global's own name so that the property's source, from which
+# Hypothesis derives its derandomized examples, stays the same
+@mutant("a non-generic init: the output layer's weights W_L = 0, so every hidden gradient vanishes",
+        lambda: _gradients_nonzero_at_random_init(random_params=_zero_output_layer))
+def _gradients_nonzero_at_random_init(random_params=random_params) -> EvidenceResult:
     seen = {"examples": 0, "tensors": 0, "min_norm": np.inf}
 
     @verify_settings(15)
@@ -44,11 +56,13 @@ def _gradients_nonzero_at_random_init() -> EvidenceResult:
         f"tensors (every W_l and b_l) nonzero (smallest norm {seen['min_norm']:.2e}) and changed by one SGD step."))
 
 
-def training_changes_weights_and_biases(steps: int = 150) -> EvidenceResult:
+@mutant("an optimizer that does not train the biases",
+        lambda: training_changes_weights_and_biases(make_opt=frozen_biases))
+def training_changes_weights_and_biases(steps: int = 150, make_opt=make_optimizer) -> EvidenceResult:
     x, t = grid_data()
     arch = Architecture((2, 8, 8, 1), "tanh")
     params = random_params(arch, np.random.default_rng(0))
-    res = train(arch, params, x, t, make_optimizer("adam", lr=0.02), steps)
+    res = train(arch, params, x, t, make_opt("adam", lr=0.02), steps)
     final = loss_and_grad(arch, res.params, x, t)[0]
     moved = {k: float(np.max(np.abs(res.params[k] - params[k]))) for k in params}
     smallest = min(moved, key=moved.get)

@@ -6,12 +6,19 @@ import numpy as np
 from hypothesis import given, strategies as st
 
 from invariants.claims.evidence import run_property
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.experiments.strategies import SEEDS
 from invariants.hypothesis_profiles import verify_settings
 from invariants.reference import Architecture, forward, init_params
 
 
+def _slightly_nonlinear_layer(arch, params, h):
+    """Mutant layer: z + 10⁻³·z², no longer affine in h (nor linear in W)."""
+    z = forward(arch, params, h).preacts[0]
+    return z + 1e-3 * z * z
+
+
+@mutant("a layer that is not affine: z + 10⁻³·z²", lambda: weight_is_partial_derivative(layer=_slightly_nonlinear_layer))
 def weight_is_partial_derivative(layer=None) -> EvidenceResult:
     """Property on the reference network's first layer z = W h + b (``layer(arch, params, h) -> z``)."""
     if layer is None:

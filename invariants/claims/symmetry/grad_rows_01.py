@@ -12,7 +12,8 @@ import numpy as np
 from hypothesis import given
 
 from invariants.claims.evidence import check, property_with_coverage, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.experiments.mutants import first_layer_row_mean, nudging
 from invariants.experiments.networks import constant_net, make_data
 from invariants.experiments.strategies import SMOOTH_ACTIVATIONS, structure_configs
 from invariants.hypothesis_profiles import verify_settings
@@ -33,15 +34,28 @@ _ZERO_GRAD_CONFIGS = (
 _ZERO_GRAD_STEPS = 6
 
 
+def _small_random_weights(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Mutant premise: weights N(0, 0.1²) (seeded by the layer) instead of 0."""
+    return np.random.default_rng(int(name[1:])).normal(scale=0.1, size=shape)
+
+
+def _tie_data(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mutant data: every input column equal to the first, every target column equal to the first."""
+    return np.repeat(x[:, :1], x.shape[1], axis=1), np.repeat(t[:, :1], t.shape[1], axis=1)
+
+
 @lru_cache(maxsize=None)
-def _zero_weight_gradient_structure():
+def _zero_weight_gradient_structure(weight=0.0, tie_data: bool = False):
     """For each config: per step, the structure of each weight gradient (all-equal / rows-equal /
-    columns-equal / row-entries-differ / rows-differ), from zero weights with sigmoid."""
+    columns-equal / row-entries-differ / rows-differ), from zero weights with sigmoid (``weight`` and
+    ``tie_data``: the mutation hooks)."""
     rows = []
     for ci, (sizes, opt_name, bias) in enumerate(_ZERO_GRAD_CONFIGS):
         arch = Architecture(sizes, "sigmoid")
-        params = init_params(arch, 0.0, lambda name, shape, bias=bias: np.full(shape, bias(int(name[1:]))))
+        params = init_params(arch, weight, lambda name, shape, bias=bias: np.full(shape, bias(int(name[1:]))))
         x, t = make_data(arch, 8, seed=100 + ci)
+        if tie_data:
+            x, t = _tie_data(x, t)
         opt = make_optimizer(opt_name, lr=0.5)
         for step in range(_ZERO_GRAD_STEPS):
             _, grads = loss_and_grad(arch, params, x, t)
@@ -167,16 +181,25 @@ def _untied_structure_result() -> EvidenceResult:
         "was below the weights' rounding resolution, and ∂L/∂W_L with unequal rows at step 1")
 
 
-def _grad_property() -> EvidenceResult:
-    return _tied_structure_result()
+@mutant("a position-dependent optimizer (one ulp added to the first entry of every tensor)",
+        lambda: _grad_property(make_opt=nudging))
+def _grad_property(make_opt=None) -> EvidenceResult:
+    if make_opt is None:
+        return _tied_structure_result()
+    return property_with_coverage(lambda seen: tied_structure_property(seen, make_opt, 5), 5, "mutant run")
 
 
-def _grad_property_fails() -> EvidenceResult:
-    return _untied_structure_result()
+@mutant("an optimizer that gives a unit's incoming first-layer weights the mean of their gradients",
+        lambda: _grad_property_fails(make_opt=first_layer_row_mean))
+def _grad_property_fails(make_opt=None) -> EvidenceResult:
+    if make_opt is None:
+        return _untied_structure_result()
+    return property_with_coverage(lambda seen: untied_structure_property(seen, make_opt, 15), 15, "mutant run")
 
 
-def _grad_holds() -> EvidenceResult:
-    rows = _zero_weight_gradient_structure()
+@mutant("weights N(0, 0.1²) instead of 0", lambda: _grad_holds(weight=_small_random_weights))
+def _grad_holds(weight=0.0) -> EvidenceResult:
+    rows = _zero_weight_gradient_structure(weight)
     hidden = [r for r in rows if r["kind"] == "hidden"]
     ok = (all(r["all_equal"] for r in hidden)
           and all(r["rows_equal"] for r in rows if r["kind"] == "first")
@@ -191,8 +214,9 @@ def _grad_holds() -> EvidenceResult:
                  "or an output-layer gradient with unequal columns")
 
 
-def _grad_fails() -> EvidenceResult:
-    rows = _zero_weight_gradient_structure()
+@mutant("data with equal input columns and equal target columns", lambda: _grad_fails(tie_data=True))
+def _grad_fails(tie_data: bool = False) -> EvidenceResult:
+    rows = _zero_weight_gradient_structure(tie_data=tie_data)
     first = [r for r in rows if r["kind"] == "first" and not r["all_equal"]]
     out = [r for r in rows if r["kind"] == "output" and not r["all_equal"]]
     f, o = (max(first, key=lambda r: r["row_spread"]) if first else None), (out[0] if out else None)
@@ -245,11 +269,16 @@ register(Claim(
 
 
 @lru_cache(maxsize=None)
-def _rows_run():
+def _rows_run(untie: bool = False, tie_data: bool = False):
     """Constant-init (0.5) 3-4-4-2 tanh net, Adam, 40 steps; per step whether W2 is constant, each row
-    of W3 is constant, each row of W1 is constant."""
+    of W3 is constant, each row of W1 is constant.  Mutation hooks: ``untie`` sets the first hidden
+    unit's bias to 10⁻³ (the others stay 0); ``tie_data`` makes the input (and target) columns equal."""
     arch, params = constant_net((3, 4, 4, 2), "tanh", weight=0.5)
+    if untie:
+        params["b1"][0] = 1e-3
     x, t = make_data(arch, 16, seed=21)
+    if tie_data:
+        x, t = _tie_data(x, t)
     log = []
 
     def watch(step, p):
@@ -261,8 +290,9 @@ def _rows_run():
     return result, log
 
 
-def _rows_holds() -> EvidenceResult:
-    result, log = _rows_run()
+@mutant("the first hidden layer untied: one unit's bias 10⁻³, the others 0", lambda: _rows_holds(untie=True))
+def _rows_holds(untie: bool = False) -> EvidenceResult:
+    result, log = _rows_run(untie=untie)
     ok = all(r["w2_const"] and r["w3_rows_const"] for r in log)
     return check(ok, f"constant init 0.5, tanh, Adam, 40 steps: all 16 entries of the hidden-to-hidden W2 stay "
                      f"bitwise equal (final {short(result.params['W2'][0, 0])}); each output unit's incoming row of W3 "
@@ -270,8 +300,9 @@ def _rows_holds() -> EvidenceResult:
                  "an entry of W2 or of a row of W3 drifted from the others")
 
 
-def _rows_fails() -> EvidenceResult:
-    result, log = _rows_run()
+@mutant("data with equal input columns", lambda: _rows_fails(tie_data=True))
+def _rows_fails(tie_data: bool = False) -> EvidenceResult:
+    result, log = _rows_run(tie_data=tie_data)
     first = next((i + 1 for i, r in enumerate(log) if not r["w1_rows_const"]), None)
     row = result.params["W1"][0]
     return check(first is not None and np.ptp(row) > 0,

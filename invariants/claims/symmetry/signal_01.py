@@ -8,13 +8,26 @@ import numpy as np
 from hypothesis import given, strategies as st
 
 from invariants.claims.evidence import property_with_coverage
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.experiments.oracles import columns_identical
 from invariants.hypothesis_profiles import verify_settings
 from invariants.reference import ACTIVATIONS, Architecture, forward, random_params
 
 
-def _signal_property() -> EvidenceResult:
+def _one_ulp_apart(bias: np.ndarray) -> np.ndarray:
+    """Mutant premise: the layer's last bias moved up by one ulp (biases no longer all equal)."""
+    out = bias.copy()
+    out[-1] = np.nextafter(out[-1], np.inf)
+    return out
+
+
+def _equal_biases(bias: np.ndarray) -> np.ndarray:
+    return bias
+
+
+@mutant("the premise 'equal biases' broken by one ulp in one unit's bias",
+        lambda: _signal_property(set_biases=_one_ulp_apart))
+def _signal_property(set_biases=_equal_biases) -> EvidenceResult:
     def build(seen):
         @verify_settings(25)
         @given(depth=st.integers(1, 3), widths=st.lists(st.integers(1, 8), min_size=4, max_size=4),
@@ -29,7 +42,7 @@ def _signal_property() -> EvidenceResult:
             layer = int(rng.integers(1, arch.depth + 1))  # any layer, earlier ones random
             row = rng.normal(size=arch.sizes[layer - 1]) if mode == "equal rows" else np.zeros(arch.sizes[layer - 1])
             params[f"W{layer}"] = np.tile(row, (arch.sizes[layer], 1)).astype(dtype)
-            params[f"b{layer}"] = np.full(arch.sizes[layer], rng.normal()).astype(dtype)
+            params[f"b{layer}"] = set_biases(np.full(arch.sizes[layer], rng.normal()).astype(dtype))
             x = rng.normal(size=(int(rng.integers(1, 10)), arch.sizes[0])).astype(dtype)
             z = forward(arch, params, x).preacts[layer - 1]
             assert columns_identical(z), f"unequal pre-activations in layer {layer}"

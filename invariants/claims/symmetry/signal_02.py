@@ -10,20 +10,21 @@ import numpy as np
 from scipy import special
 
 from invariants.claims.evidence import check, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.experiments.networks import constant_net
 from invariants.reference import forward
 
 
-def _ones_forward(bias: float):
-    """All-ones 3-4-4-1 sigmoid net on dyadic inputs (multiples of 1/8, so every sum is exact)."""
-    arch, params = constant_net((3, 4, 4, 1), "sigmoid", weight=1.0, bias=bias)
+def _ones_forward(bias: float, activation: str = "sigmoid"):
+    """All-ones 3-4-4-1 net (sigmoid unless mutated) on dyadic inputs (multiples of 1/8, so every sum is exact)."""
+    arch, params = constant_net((3, 4, 4, 1), activation, weight=1.0, bias=bias)
     x = np.random.default_rng(7).integers(-16, 17, size=(16, 3)) / 8.0
     return arch, x, forward(arch, params, x)
 
 
-def _signal2_holds() -> EvidenceResult:
-    _, x, cache = _ones_forward(0.0)
+@mutant("biases 0.25 instead of 0 (z_1 = Σx + 0.25)", lambda: _signal2_holds(bias=0.25))
+def _signal2_holds(bias: float = 0.0) -> EvidenceResult:
+    _, x, cache = _ones_forward(bias)
     s = np.array([math.fsum(r) for r in x])
     z1 = cache.preacts[0]
     ok = np.array_equal(z1, np.repeat(s[:, None], 4, axis=1)) and np.array_equal(cache.inputs[1], special.expit(z1))
@@ -32,8 +33,10 @@ def _signal2_holds() -> EvidenceResult:
                  "a first-layer signal differs from the sum of the inputs")
 
 
-def _signal2_fails() -> EvidenceResult:
-    _, x, cache = _ones_forward(0.0)
+@mutant("identity instead of sigmoid: layer 2 gets 4·Σx, not 4·sigmoid(Σx)",
+        lambda: _signal2_fails(activation="identity"))
+def _signal2_fails(activation: str = "sigmoid") -> EvidenceResult:
+    _, x, cache = _ones_forward(0.0, activation)
     s = np.array([math.fsum(r) for r in x])
     z2 = cache.preacts[1][:, 0]
     expected = 4 * special.expit(s)  # exact: z_1 = Σx exactly, and 4· is exact

@@ -8,12 +8,17 @@ import numpy as np
 from hypothesis import given, strategies as st
 
 from invariants.claims.evidence import check, property_with_coverage, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.experiments.mutants import nudging, plain_sgd
 from invariants.hypothesis_profiles import verify_settings
 from invariants.reference import OPTIMIZERS, make_optimizer
 
 
-def _update_holds() -> EvidenceResult:
+# ``make_optimizer`` is a parameter under the global's own name so that the property's source, from which
+# Hypothesis derives its derandomized examples, stays the same
+@mutant("a position-dependent optimizer (one ulp added to the first entry of every tensor)",
+        lambda: _update_holds(make_optimizer=nudging))
+def _update_holds(make_optimizer=make_optimizer) -> EvidenceResult:
     def build(seen):
         @verify_settings(25)
         @given(width=st.integers(1, 6), steps=st.integers(1, 10), weight_decay=st.sampled_from((0.0, 0.05)),
@@ -42,7 +47,8 @@ def _update_holds() -> EvidenceResult:
                    "weight decay, global clipping)")
 
 
-def _update_fails() -> EvidenceResult:
+@mutant("every optimizer replaced by plain SGD without weight decay", lambda: _update_fails(make_optimizer=plain_sgd))
+def _update_fails(make_optimizer=make_optimizer) -> EvidenceResult:
     # (a) equal gradients, different optimizer state (momentum buffers / Adam moments from earlier steps)
     diffs = {}
     for name in ("momentum", "adam"):

@@ -8,13 +8,21 @@ import numpy as np
 from hypothesis import given, strategies as st
 
 from invariants.claims.evidence import check, property_with_coverage, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.experiments.networks import constant_net
 from invariants.hypothesis_profiles import verify_settings
 from invariants.reference import ACTIVATIONS, Architecture, forward, get_activation, init_params
 
 
-def _zero_fwd_property() -> EvidenceResult:
+def _tiny_weights(arch, weights, biases):
+    """Mutant premise: every weight 10⁻³ instead of 0 (the biases as drawn)."""
+    return init_params(arch, 1e-3, biases)
+
+
+# ``init_params`` is a parameter under the global's own name so that the property's source, from which
+# Hypothesis derives its derandomized examples, stays the same
+@mutant("weights 10⁻³ instead of 0", lambda: _zero_fwd_property(init_params=_tiny_weights))
+def _zero_fwd_property(init_params=init_params) -> EvidenceResult:
     def build(seen):
         @verify_settings(20)
         @given(depth=st.integers(2, 4), widths=st.lists(st.integers(1, 8), min_size=5, max_size=5),
@@ -44,15 +52,16 @@ def _zero_fwd_property() -> EvidenceResult:
                    "hidden output equals φ(b_l), bitwise, for any inputs; zero biases give z_l = 0")
 
 
-def _zero_fwd_fails() -> EvidenceResult:
-    arch, params = constant_net((3, 4, 4, 1), "sigmoid", weight=0.0, bias=0.25)
+@mutant("biases 0 instead of 0.25", lambda: _zero_fwd_fails(bias=0.0))
+def _zero_fwd_fails(bias: float = 0.25) -> EvidenceResult:
+    arch, params = constant_net((3, 4, 4, 1), "sigmoid", weight=0.0, bias=bias)
     cache = forward(arch, params, np.random.default_rng(3).normal(size=(4, 3)))
     z2 = cache.preacts[1]
     rng = np.random.default_rng(4)
     arch_r = Architecture((3, 4, 4, 1), "sigmoid")
     params_r = init_params(arch_r, 0.0, lambda name, shape: rng.normal(size=shape))
     h1 = forward(arch_r, params_r, np.ones((1, 3))).inputs[1][0]
-    ok = np.all(z2 == 0.25) and len(set(h1.tolist())) == len(h1)
+    ok = np.all(z2 == bias) and np.all(z2 != 0) and len(set(h1.tolist())) == len(h1)
     return check(ok, f"biases 0.25: the inputs of layer 2 are all 0.25, not 0 (outputs sigmoid(0.25) = "
                      f"{short(cache.inputs[1][0, 0])}); random biases: the 4 first-layer outputs differ "
                      f"({', '.join(short(v) for v in h1)})",

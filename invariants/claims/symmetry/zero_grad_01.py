@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import assume, given, strategies as st
 
 from invariants.claims.evidence import check, property_with_coverage, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.experiments.mutants import nudging
 from invariants.experiments.networks import constant_net, make_data
 from invariants.experiments.oracles import zero_weight_start_is_stationary
 from invariants.experiments.training import train_checking_ties
@@ -25,7 +26,15 @@ from invariants.reference import (
 )
 
 
-def _zero_grad_property() -> EvidenceResult:
+def _tiny_weights(arch, weights, biases):
+    """Mutant premise: every weight 10⁻³ instead of 0 (the biases as drawn)."""
+    return init_params(arch, 1e-3, biases)
+
+
+# ``init_params`` is a parameter under the global's own name so that the property's source, from which
+# Hypothesis derives its derandomized examples, stays the same
+@mutant("weights 10⁻³ instead of 0", lambda: _zero_grad_property(init_params=_tiny_weights))
+def _zero_grad_property(init_params=init_params) -> EvidenceResult:
     def build(seen):
         @verify_settings(12)
         @given(depth=st.integers(2, 4), widths=st.lists(st.integers(1, 8), min_size=5, max_size=5),
@@ -94,15 +103,19 @@ def sigmoid_zero_init_property(seen: dict, make_opt=make_optimizer, max_examples
     return prop
 
 
-def _zero_grad_sigmoid_property() -> EvidenceResult:
+@mutant("a position-dependent optimizer (one ulp added to the first entry of every tensor)",
+        lambda: _zero_grad_sigmoid_property(make_opt=nudging, max_examples=2))
+def _zero_grad_sigmoid_property(make_opt=make_optimizer, max_examples: int = 10) -> EvidenceResult:
     return property_with_coverage(
-        lambda seen: sigmoid_zero_init_property(seen), 10,
+        lambda seen: sigmoid_zero_init_property(seen, make_opt, max_examples), max_examples,
         "zero weights, sigmoid, constant biases: under each of the 7 optimizers the loss fell and "
         "every weight matrix left 0 within L + 8 steps, with every hidden layer one class of "
         "bitwise-identical units throughout")
 
 
-def _zero_grad_sigmoid_leaves() -> EvidenceResult:
+@mutant("sigmoid instead of tanh in the 'frozen' run (φ(0) = ½ ≠ 0)",
+        lambda: _zero_grad_sigmoid_leaves(frozen_activation="sigmoid"))
+def _zero_grad_sigmoid_leaves(frozen_activation: str = "tanh") -> EvidenceResult:
     arch, params = constant_net((3, 4, 4, 2), "sigmoid", weight=0.0)
     x, t = make_data(arch, 8, seed=11)
     nonzero_at = {}
@@ -113,7 +126,7 @@ def _zero_grad_sigmoid_leaves() -> EvidenceResult:
                 nonzero_at.setdefault(k, step + 1)
 
     train(arch, params, x, t, make_optimizer("sgd", lr=0.5), 4, callback=watch)
-    arch_t, params_t = constant_net((3, 4, 4, 2), "tanh", weight=0.0)
+    arch_t, params_t = constant_net((3, 4, 4, 2), frozen_activation, weight=0.0)
     tanh = train(arch_t, params_t, x, t, make_optimizer("sgd", lr=0.5), 50)
     frozen = all(np.all(tanh.params[k] == 0) for k in ("W1", "W2", "W3", "b1", "b2"))
     ok = nonzero_at == {"W3": 1, "W2": 2, "W1": 3} and frozen and tanh.losses[-1] < tanh.losses[0]
