@@ -6,20 +6,21 @@ import sympy as sp
 
 from invariants import propagation as prop
 from invariants.claims.evidence import check
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
-from invariants.claims.variance.shared import QUOTE_FAN_IN, literature_check
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.variance.shared import QUOTE_FAN_IN, literature_check, stated_factor_check
 from invariants.experiments.propagation import (
     PROP_BATCH,
     PROP_DEPTH,
     PROP_WIDTH,
-    per_layer_factors,
     reference_profile,
 )
 from invariants.symbolic import variance as symvar
 
 
-def _he_derivation() -> EvidenceResult:
-    ok, detail = literature_check(("he_variance", "he_leaky_variance", "leaky_relu_gain"))
+@mutant("He's eq. 10 mistyped as LeCun's 1/fan_in",
+        lambda: _he_derivation(literature={"he_variance": 1 / symvar.fan_in}))
+def _he_derivation(literature=None) -> EvidenceResult:
+    ok, detail = literature_check(("he_variance", "he_leaky_variance", "leaky_relu_gain"), literature)
     relu = symvar.relu_second_moment_ratio()
     leaky = symvar.leaky_relu_second_moment_ratio()
     ok = ok and relu == sp.Rational(1, 2) and sp.simplify(leaky.subs(symvar.slope, 0) - relu) == 0
@@ -27,15 +28,24 @@ def _he_derivation() -> EvidenceResult:
                  f"mismatch: relu ratio {relu}, leaky ratio {leaky}; {detail}")
 
 
-def _he_reference_network() -> EvidenceResult:
-    he, lecun = reference_profile("he", "relu"), reference_profile("lecun", "relu")
-    fh, fl = per_layer_factors(he)[0], per_layer_factors(lecun)[0]
-    ok = (he.passed and lecun.passed and prop.forward_trend(he) == "steady"
+#: Per-layer factors of the ReLU pre-activation second moment that the statement quotes: He keeps it (1),
+#: LeCun's 1/fan_in halves it (E[relu(y)²] = Var(y)/2).
+STATED_RELU_FACTORS = {"he": 1.0, "lecun": 0.5}
+
+
+@mutant("He's network sampled with LeCun's 1/fan_in", lambda: _he_reference_network(he="lecun"))
+def _he_reference_network(he: str = "he") -> EvidenceResult:
+    """``he``: the scheme sampled for He's network (the mutation hook)."""
+    he, lecun = reference_profile(he, "relu"), reference_profile("lecun", "relu")
+    (ok_h, fh, tol_h), (ok_l, fl, tol_l) = (stated_factor_check(he, STATED_RELU_FACTORS["he"]),
+                                            stated_factor_check(lecun, STATED_RELU_FACTORS["lecun"]))
+    ok = (he.passed and lecun.passed and ok_h and ok_l and prop.forward_trend(he) == "steady"
           and prop.backward_trend(he) == "steady" and prop.forward_trend(lecun) == "vanishing")
     detail = (f"ReLU, width {PROP_WIDTH}, depth {PROP_DEPTH}, batch {PROP_BATCH}: He keeps q_l = 2 (measured "
-              f"per-layer factor {fh:.3f}, q_{PROP_DEPTH} = {he.forward_measured[-1]:.3g}, within the derived "
-              f"band ±{he.forward_band[-1]:.2f} in log), gradients steady; LeCun (1/fan_in) halves it "
-              f"(measured factor {fl:.3f}, predicted 0.5): forward {prop.forward_trend(lecun)}")
+              f"per-layer factor {fh:.3f}, stated 1, |log| ≤ {tol_h:.3f}; q_{PROP_DEPTH} = "
+              f"{he.forward_measured[-1]:.3g}, within the derived band ±{he.forward_band[-1]:.2f} in log), "
+              f"gradients steady; LeCun (1/fan_in) halves it (measured factor {fl:.3f}, stated 0.5, |log| ≤ "
+              f"{tol_l:.3f}): forward {prop.forward_trend(lecun)}")
     return check(ok, detail, "unexpected: " + detail)
 
 

@@ -7,14 +7,16 @@ import sympy as sp
 
 from invariants import propagation as prop
 from invariants.claims.evidence import check
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
-from invariants.claims.variance.shared import QUOTE_FAN_IN, literature_check
-from invariants.experiments.propagation import PROP_WIDTH, per_layer_factors, reference_profile
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.variance.shared import QUOTE_FAN_IN, literature_check, stated_factor_check
+from invariants.experiments.propagation import PROP_WIDTH, reference_profile
 from invariants.symbolic import variance as symvar
 
 
-def _torch_default_derivation() -> EvidenceResult:
-    ok, detail = literature_check(("torch_default_bound", "torch_default_variance"))
+@mutant("the default's variance mistyped as He's 2/fan_in",
+        lambda: _torch_default_derivation(literature={"torch_default_variance": 2 / symvar.fan_in}))
+def _torch_default_derivation(literature=None) -> EvidenceResult:
+    ok, detail = literature_check(("torch_default_bound", "torch_default_variance"), literature)
     t = symvar.torch_default_linear()
     ok = ok and t.gain == 1 / sp.sqrt(3) and t.ratio_to_lecun == sp.Rational(1, 3) and t.ratio_to_he == sp.Rational(1, 6)
     return check(
@@ -25,12 +27,23 @@ def _torch_default_derivation() -> EvidenceResult:
     )
 
 
-def _torch_default_depth() -> EvidenceResult:
-    lin, relu = reference_profile("torch_default", "identity", 20), reference_profile("torch_default", "relu", 20)
-    (fl, bl), (fr, br) = per_layer_factors(lin), per_layer_factors(relu)
-    ok = lin.passed and relu.passed and all(prop.forward_trend(p) == "vanishing" for p in (lin, relu))
+#: Per-layer factors the statement quotes: forward (pre-activation second moment) and backward (gradient)
+#: per linear layer 1/3 and per ReLU layer 1/6 forward; backward fan_out·Var(W)·E[φ'²] = 1/3 and 1/6 too.
+STATED_FACTORS = {"identity": (1 / 3, 1 / 3), "relu": (1 / 6, 1 / 6)}
+
+
+@mutant("the nets sampled with He's 2/fan_in instead of the default", lambda: _torch_default_depth(scheme="he"))
+def _torch_default_depth(scheme: str = "torch_default") -> EvidenceResult:
+    """``scheme``: the scheme the nets are sampled with (the mutation hook)."""
+    lin, relu = reference_profile(scheme, "identity", 20), reference_profile(scheme, "relu", 20)
+    checks = [stated_factor_check(p, STATED_FACTORS[p.activation][i], d) for p in (lin, relu)
+              for i, d in enumerate(("forward", "backward"))]
+    (_, fl, _), (_, bl, _), (_, fr, _), (_, br, tol) = checks
+    ok = (lin.passed and relu.passed and all(c[0] for c in checks)
+          and all(prop.forward_trend(p) == "vanishing" for p in (lin, relu)))
     detail = (f"U(±1/√fan_in) reference nets, width {PROP_WIDTH}, depth 20: linear per-layer factor forward "
-              f"{fl:.3f} / backward {bl:.3f} (predicted 1/3), ReLU {fr:.3f} / {br:.3f} (predicted 1/6); "
+              f"{fl:.3f} / backward {bl:.3f} (stated 1/3), ReLU {fr:.3f} / {br:.3f} (stated 1/6), each within "
+              f"its derived tolerance (|log| ≤ {max(c[2] for c in checks):.3f}) and "
               f"all within the mean-field band; q_20/q_1 = {lin.forward_measured[-1] / lin.forward_measured[0]:.2g}"
               f" (linear), {relu.forward_measured[-1] / relu.forward_measured[0]:.2g} (ReLU)")
     return check(ok, detail, "unexpected: " + detail)
