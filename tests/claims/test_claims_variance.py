@@ -125,9 +125,8 @@ def test_trunc_constant_evidence_rejects_wrong_literal(monkeypatch, literal):
     assert not run_evidence("VAR-TRUNC-01", 1).passed
 
 
-def test_trunc_constant_evidence_rejects_wrong_audit_constant(monkeypatch):
-    monkeypatch.setattr(trunc_01, "TRUNCATED_NORMAL_STD", 0.88)
-    assert not run_evidence("VAR-TRUNC-01", 1).passed
+def test_trunc_constant_evidence_rejects_wrong_audit_constant():
+    assert not get("VAR-TRUNC-01").evidence[1].fn(audit_constant=0.88).passed
 
 
 def test_he_network_evidence_rejects_lecun_as_he(monkeypatch, fresh_profiles):

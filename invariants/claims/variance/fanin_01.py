@@ -2,15 +2,23 @@
 """
 from __future__ import annotations
 
+import dataclasses
+
 import sympy as sp
 
 from invariants.claims.evidence import check
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.symbolic import variance as symvar
 
 
-def _fan_in_only_is_not_glorot() -> EvidenceResult:
-    rules = symvar.glorot_variance()
+def _fan_in_only_glorot() -> symvar.VarianceRules:
+    """Mutant rules: Glorot's variance replaced by the fan_in-only 1/fan_in."""
+    return dataclasses.replace(symvar.glorot_variance(), glorot=1 / symvar.fan_in)
+
+
+@mutant("Glorot's rule replaced by the fan_in-only 1/fan_in", lambda: _fan_in_only_is_not_glorot(_fan_in_only_glorot()))
+def _fan_in_only_is_not_glorot(rules=None) -> EvidenceResult:
+    rules = symvar.glorot_variance() if rules is None else rules
     fi, fo = symvar.fan_in, symvar.fan_out
     glorot_std = sp.sqrt(rules.glorot)
     # "∝ 1/√fan_in" means std·√fan_in is a constant; for Glorot it still depends on fan_out
@@ -27,9 +35,11 @@ def _fan_in_only_is_not_glorot() -> EvidenceResult:
     )
 
 
-def _fan_in_only_is_lecun() -> EvidenceResult:
+@mutant("the heuristic's bound √3/√n instead of 1/√n (variance 1/n)",
+        lambda: _fan_in_only_is_lecun(bound_scale=sp.sqrt(3)))
+def _fan_in_only_is_lecun(bound_scale=1) -> EvidenceResult:
     rules = symvar.glorot_variance()
-    heuristic_bound = 1 / sp.sqrt(symvar.fan_in)  # Glorot & Bengio 2010 eq. 1: U[−1/√n, 1/√n]
+    heuristic_bound = bound_scale / sp.sqrt(symvar.fan_in)  # Glorot & Bengio 2010 eq. 1: U[−1/√n, 1/√n]
     heuristic_var = symvar.uniform_variance().subs(symvar.a, heuristic_bound)
     ratio = sp.simplify(heuristic_var / rules.forward)
     return check(

@@ -8,18 +8,25 @@ import sympy as sp
 
 from invariants import propagation as prop
 from invariants.claims.evidence import check
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.claims.variance.shared import QUOTE_GAUSSIAN
 from invariants.experiments.propagation import PROP_WIDTH, per_layer_factors, reference_profile
 from invariants.symbolic import gains as symgains
 
 
-def _gains_derived() -> EvidenceResult:
-    table = {r.activation: r for r in symgains.gain_table()}
+def _with_gain(activation: str, value) -> dict:
+    """PyTorch's gains with one replaced (a mutant gain table)."""
+    return {**symgains.PYTORCH_GAINS, activation: sp.sympify(value)}
+
+
+@mutant("PyTorch's leaky-ReLU gain without the square, √(2/(1 + a))",
+        lambda: _gains_derived(gains=_with_gain("leaky_relu", sp.sqrt(2 / (1 + symgains.slope)))))
+def _gains_derived(gains=symgains.PYTORCH_GAINS) -> EvidenceResult:
+    """``gains``: the gain of each activation under test (PyTorch's; the mutation hook)."""
     alpha, lam = symgains.selu_constants()
     pa, pl = symgains.SELU_PUBLISHED
     selu_ok = abs(alpha - pa) < 1e-25 and abs(lam - pl) < 1e-25
-    derived = [a for a in ("identity", "relu", "leaky_relu") if table[a].status == "derived"]
+    derived = [a for a in ("identity", "relu", "leaky_relu") if symgains.classify(a, gains[a]) == "derived"]
     lin = {a: symgains.linearized_gain(a) for a in ("tanh", "sigmoid")}
     ok = derived == ["identity", "relu", "leaky_relu"] and selu_ok and lin == {"tanh": 1, "sigmoid": 4}
     return check(
@@ -32,19 +39,49 @@ def _gains_derived() -> EvidenceResult:
     )
 
 
-def _gains_conventional() -> EvidenceResult:
+#: The mean-field numbers the statement quotes, as typed there: (activation, gain) → (q*, χ), and tanh's
+#: variance-fixed-point gain.  Compared with the computed values to the precision they are quoted with.
+STATED_FIXED_POINTS = {("tanh", "5/3"): ("1.178", "1.210"), ("selu", "1"): ("1", "1.072"),
+                       ("selu", "3/4"): ("0.0230", "1.0037"), ("sigmoid", "1"): ("0.265", "0.056")}
+STATED_TANH_Q1_GAIN = "1.5925374197"
+
+
+def _agrees(computed: float, quoted: str) -> bool:
+    """``computed`` rounds to ``quoted``: within half a unit of its last digit (integers: 1e-9)."""
+    digits = len(quoted.split(".")[1]) if "." in quoted else 9
+    return abs(computed - float(quoted)) <= 0.5 * 10.0 ** -digits
+
+
+def _stated_numbers() -> tuple[bool, list[str]]:
+    bad = []
+    for (act, gain), (q_quoted, chi_quoted) in STATED_FIXED_POINTS.items():
+        g = float(sp.Rational(gain))
+        fp = prop.fixed_point(act, g * g)
+        if not (_agrees(fp.q_star, q_quoted) and _agrees(fp.chi, chi_quoted)):
+            bad.append(f"{act} {gain}: q* {fp.q_star:.5g}, χ {fp.chi:.5g} vs stated {q_quoted}, {chi_quoted}")
+    tanh_gain = float(symgains.second_moment_gain("tanh"))
+    if not _agrees(tanh_gain, STATED_TANH_Q1_GAIN):
+        bad.append(f"tanh q*=1 gain {tanh_gain!r} vs stated {STATED_TANH_Q1_GAIN}")
+    return not bad, bad
+
+
+@mutant("PyTorch's tanh gain 1 (its linearized gain) instead of 5/3", lambda: _gains_conventional(gains=_with_gain("tanh", 1)))
+def _gains_conventional(gains=symgains.PYTORCH_GAINS) -> EvidenceResult:
+    """``gains``: the gain of each activation under test (PyTorch's; the mutation hook)."""
     table = {r.activation: r for r in symgains.gain_table()}
-    conv = [a for a in ("tanh", "selu", "sigmoid") if table[a].status == "conventional"]
+    conv = [a for a in ("tanh", "selu", "sigmoid") if symgains.classify(a, gains[a]) == "conventional"]
     t, s, g = table["tanh"], table["selu"], table["sigmoid"]
+    stated_ok, stated_bad = _stated_numbers()
     ok = (conv == ["tanh", "selu", "sigmoid"] and abs(t.q_star - 1) > 0.1 and abs(s.q_star - 1) > 0.5
-          and g.chi_star < 0.1)
+          and g.chi_star < 0.1 and stated_ok)
     return check(
         ok,
         f"tanh 5/3: q*=1 gain is {float(t.second_moment):.10f}, linearized 1; at 5/3 q* = {t.q_star:.4f}, "
         f"χ = {t.chi_star:.4f} (chaotic). SELU 3/4 (derived 1): q* = {s.q_star:.4f}, χ = {s.chi_star:.4f}. "
         f"Sigmoid 1 (linearized 4, q*=1 gain {float(g.second_moment):.4f}; mean ½): q* = {g.q_star:.4f}, "
-        f"χ = {g.chi_star:.4f}: gradients ×{g.chi_star:.3f} per layer",
-        f"unexpected classification {conv} or numbers {t}, {s}, {g}",
+        f"χ = {g.chi_star:.4f}: gradients ×{g.chi_star:.3f} per layer; every q* and χ the statement quotes "
+        f"(incl. SELU 1: q* = 1, χ = 1.072) rounds from the computed value",
+        f"unexpected classification {conv} or numbers {t}, {s}, {g}; stated numbers off: {stated_bad}",
     )
 
 
@@ -52,10 +89,13 @@ def _gains_conventional() -> EvidenceResult:
 GAIN_CASES = (("tanh", 5 / 3), ("selu", 3 / 4), ("sigmoid", 1.0))
 
 
-def _gains_reference_network() -> EvidenceResult:
+@mutant("the nets sampled at 1.1× the gain whose fixed point is predicted",
+        lambda: _gains_reference_network(sample_scale=1.1))
+def _gains_reference_network(sample_scale: float = 1.0) -> EvidenceResult:
+    """``sample_scale``: the sampled gain over the stated one (the mutation hook)."""
     parts, ok = [], True
     for act, gval in GAIN_CASES:
-        p = reference_profile(prop.gain_scheme(gval, f"gain{gval:.4g}"), act, 30)
+        p = reference_profile(prop.gain_scheme(gval * sample_scale, f"gain{gval * sample_scale:.4g}"), act, 30)
         fp = prop.fixed_point(act, gval * gval)
         ok = ok and p.passed and abs(np.log(p.forward_measured[-1] / fp.q_star)) <= p.forward_band[-1]
         pred = float((p.backward_predicted[0] / p.backward_predicted[-1]) ** (1 / (p.depth - 1)))

@@ -4,61 +4,115 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from hypothesis import given, strategies as st
+from scipy import stats
 
-from invariants import propagation as prop
-from invariants.claims.evidence import check, run_property
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
-from invariants.hypothesis_profiles import verify_settings
+from invariants.claims.evidence import check
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.variance.shared import literature_rows
+from invariants.propagation import single_threaded_blas
+from invariants.reference import Architecture, forward, init_params, loss_and_grad
 from invariants.specs import VarianceScaling
-from invariants.stats import chi2_sample_size, chi2_variance_test
+from invariants.stats import chi2_sample_size
 from invariants.symbolic import variance as symvar
 
 #: Per-check false-alarm rate of every statistical check in this family.
 ALPHA = 1e-6
-#: Sample size at which the χ² test detects a ±5 % variance error with power 0.99 at ALPHA, so a
-#: ×1.1 mutant is rejected with power > 0.99 (and the Hypothesis property's 10 examples fail with
-#: probability < 10·ALPHA on a correct sampler; the examples are derandomized, so the run is fixed).
-N_SAMPLES = chi2_sample_size(0.05, alpha=ALPHA, power=0.99)
+#: Samples per direction and layer shape: the exact χ² test then detects a ±10 % error in a variance
+#: factor with power 0.99 at ALPHA, so a ×1.1 sampler or a wrong factor is rejected.
+N_SAMPLES = chi2_sample_size(0.1, alpha=ALPHA, power=0.99)
+#: (fan_in, fan_out) of the measured layers: wide, tall, square and very unequal.
+LAYER_SHAPES = ((30, 90), (90, 30), (64, 64), (200, 10))
 
 GLOROT_GAUSSIAN = VarianceScaling(1.0, "fan_avg", "normal", name="glorot_normal (untruncated)")
 
 
-def _pooled_samples(spec: VarianceScaling, fan_in: int, fan_out: int, seed: int) -> np.ndarray:
-    """At least N_SAMPLES entries of dense (fan_out, fan_in) weights from independent draws."""
-    reps = -(-N_SAMPLES // (fan_in * fan_out))
-    rng = np.random.default_rng(seed)
-    return spec.sample((reps * fan_out, fan_in), rng, fan_in=fan_in, fan_out=fan_out)
-
-
-def _glorot_derivation() -> EvidenceResult:
+@mutant("Glorot & Bengio's eq. 12 mistyped as 1/(fan_in + fan_out)",
+        lambda: _glorot_derivation(literature={"glorot_variance": 1 / (symvar.fan_in + symvar.fan_out)}))
+def _glorot_derivation(literature=None) -> EvidenceResult:
     wanted = ("lecun_variance", "backward_variance", "glorot_variance", "glorot_uniform_bound")
-    rows = symvar.check_against_literature(wanted)
+    rows = literature_rows(wanted, literature)
     detail = "; ".join(f"{c.name}: derived {sp.sstr(c.derived)} vs {c.source} {sp.sstr(c.literature)}"
                        f" {'=' if c.equal else '≠'}" for c in rows)
     return check(len(rows) == len(wanted) and all(c.equal for c in rows), detail, "mismatch: " + detail)
 
 
-def _glorot_sampler_property() -> EvidenceResult:
-    seen: list[str] = []
+def _orthogonal_rows(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """``rows`` ≤ ``cols`` mutually orthogonal random rows of squared norm ``cols`` (shape (rows, cols))."""
+    q, _ = np.linalg.qr(rng.standard_normal((cols, rows)))
+    return q.T * np.sqrt(cols)
 
-    @verify_settings(10)
-    @given(fan_in=st.integers(1, 600), fan_out=st.integers(1, 600), seed=st.integers(0, 2**32 - 1))
-    def prop(fan_in, fan_out, seed):
-        expected = float(symvar.glorot_variance().glorot.subs({symvar.fan_in: fan_in, symvar.fan_out: fan_out}))
-        w = _pooled_samples(GLOROT_GAUSSIAN, fan_in, fan_out, seed)
-        good = chi2_variance_test(w, expected, alpha=ALPHA)
-        bad = chi2_variance_test(w * np.sqrt(1.1), expected, alpha=ALPHA)
-        assert good.passed, f"χ² rejected the derived variance at fans ({fan_in}, {fan_out}): {good.ratio:.4f}"
-        assert not bad.passed, f"χ² accepted a ×1.1 variance at fans ({fan_in}, {fan_out})"
-        seen.append(good.min_detectable_rel_error)
 
-    return run_property(
-        prop,
-        lambda: f"10 random shapes (fan_in, fan_out ∈ [1, 600]), ≥{N_SAMPLES} pooled draws each: exact χ² test "
-        f"(α={ALPHA:g}) accepts Var = 2/(fan_in+fan_out) and rejects the ×1.1 mutant; smallest detectable "
-        f"relative error at power 0.99: {max(seen):.3f}",
-    )
+def layer_variance_factors(spec: VarianceScaling, fan_in: int, fan_out: int, seed: int) -> tuple[float, int, float, int]:
+    """Measure the forward and backward variance factors of a dense layer on the reference network.
+
+    Network (fan_in, fan_in, fan_out), identity activation, MSE, BLAS kernel; W1 = I and b = 0 so the layer under test
+    W2 (fan_out × fan_in, drawn from ``spec``) sees the inputs X directly.  A batch of B = min(fan_in,
+    fan_out) inputs with mutually orthogonal rows, and targets T = Z + G with G's rows mutually orthogonal
+    and independent of W2, so the reference backward gives δ_2 = −G/B (up to one rounding of Z + G);
+    δ_1 = δ_2 W2 and δ_2 are recovered from ∂L/∂W_l = δ_lᵀX as (∂L/∂W_l·Xᵀ)ᵀ/‖x‖².  For Gaussian weights of variance
+    v, the z_(b,i) are then independent N(0, v‖x_b‖²) and the δ_1,(b,k) independent N(0, v‖δ_2,b‖²)
+    (orthogonal rows make the examples independent), so with q_b = ‖x_b‖²/fan_in and
+    r_b = ‖δ_2,b‖²/fan_out the sums F = Σ z²/q and B = Σ δ_1²/r over independent draws are exactly
+    fan_in·v·χ²_(n_F) and fan_out·v·χ²_(n_B).
+
+    Returns (F/n_F, n_F, B/n_B, n_B): the measured Var(z)/q and Var(δ_1)/r.
+    """
+    rng = np.random.default_rng(seed)
+    arch = Architecture((fan_in, fan_in, fan_out), "identity", kernel="blas")
+    batch = min(fan_in, fan_out)
+    draws = -(-N_SAMPLES // (batch * batch))
+    f_sum = b_sum = 0.0
+    for _ in range(draws):
+        params = init_params(arch, 0.0, 0.0)
+        params["W1"] = np.eye(fan_in)
+        params["W2"] = spec.sample((fan_out, fan_in), rng, fan_in=fan_in, fan_out=fan_out)
+        x = _orthogonal_rows(rng, batch, fan_in)
+        z = forward(arch, params, x).preacts[1]
+        _, grads = loss_and_grad(arch, params, x, z + _orthogonal_rows(rng, batch, fan_out))
+        # per-example deltas from the weight gradients ∂L/∂W_l = δ_lᵀ h_(l−1), h_0 = h_1 = X, X Xᵀ = fan_in·I
+        delta1 = (grads["W1"] @ x.T).T / fan_in
+        delta2 = (grads["W2"] @ x.T).T / fan_in
+        q = np.sum(x * x, axis=1, keepdims=True) / fan_in
+        r = np.sum(delta2 * delta2, axis=1, keepdims=True) / fan_out
+        f_sum += float(np.sum(z * z / q))
+        b_sum += float(np.sum(delta1 * delta1 / r))
+    return f_sum / (draws * batch * fan_out), draws * batch * fan_out, b_sum / (draws * batch * fan_in), draws * batch * fan_in
+
+
+def _chi2_band(n: int, alpha: float) -> tuple[float, float]:
+    """Two-sided (1 − alpha) interval of χ²_n / n."""
+    return float(stats.chi2.ppf(alpha / 2, n)) / n, float(stats.chi2.isf(alpha / 2, n)) / n
+
+
+@mutant("the layers drawn with the fan_in-only 'Xavier' 1/fan_in (LeCun's rule)",
+        lambda: _glorot_layer_variances(VarianceScaling(1.0, "fan_in", "normal")))
+def _glorot_layer_variances(spec: VarianceScaling | None = None) -> EvidenceResult:
+    """The statement's formulas against measurements on reference networks whose layer is drawn from
+    ``spec`` (default :data:`GLOROT_GAUSSIAN`; the mutation hook): per shape, exact χ² tests at ALPHA
+    that Var(z) = fan_in·v·q (forward) and Var(δ_1) = fan_out·v·r (backward), with v the variance
+    Glorot's rule gives; and that the average of the two measured factors is 1 (Glorot's compromise),
+    within the band implied by the two χ² intervals, while each factor alone is not 1 when
+    fan_in ≠ fan_out."""
+    spec = GLOROT_GAUSSIAN if spec is None else spec
+    parts, bad = [], []
+    for i, (fi, fo) in enumerate(LAYER_SHAPES):
+        v = float(symvar.glorot_variance().glorot.subs({symvar.fan_in: fi, symvar.fan_out: fo}))
+        with single_threaded_blas():
+            f, nf, b, nb = layer_variance_factors(spec, fi, fo, seed=1000 + i)
+        (lf, hf), (lb, hb) = _chi2_band(nf, ALPHA), _chi2_band(nb, ALPHA)
+        avg_lo, avg_hi = (fi * v * lf + fo * v * lb) / 2, (fi * v * hf + fo * v * hb) / 2
+        avg = (f + b) / 2
+        if not lf <= f / (fi * v) <= hf:
+            bad.append(f"({fi}, {fo}) forward {f:.4f} vs fan_in·v = {fi * v:.4f}")
+        if not lb <= b / (fo * v) <= hb:
+            bad.append(f"({fi}, {fo}) backward {b:.4f} vs fan_out·v = {fo * v:.4f}")
+        if not avg_lo <= avg <= avg_hi:
+            bad.append(f"({fi}, {fo}) average {avg:.4f} outside [{avg_lo:.4f}, {avg_hi:.4f}]")
+        parts.append(f"({fi}, {fo}) {f:.3f}/{fi * v:.3f}, {b:.3f}/{fo * v:.3f}, avg {avg:.3f}")
+    detail = (f"reference layers, Var(W) = v = 2/(fan_in + fan_out), ≥ {N_SAMPLES} samples per direction: "
+              f"Var(z)/q = fan_in·v, Var(δ)/r = fan_out·v (exact χ², α {ALPHA:g}, ±10 % seen at power 0.99) "
+              f"and their average 1 (χ² band); measured/predicted (fan_in, fan_out): " + "; ".join(parts))
+    return check(not bad, detail, "; ".join(bad) + " | " + detail)
 
 
 register(Claim(
@@ -97,7 +151,7 @@ register(Claim(
     references=("Glorot & Bengio 2010, AISTATS, eq. 10–12, 16",),
     evidence=(
         Evidence("symbolic", "SymPy derivation equals Glorot & Bengio eq. 12 and 16", _glorot_derivation),
-        Evidence("property", "sampled Glorot weights pass an exact χ² variance test; ×1.1 mutant fails",
-                 _glorot_sampler_property),
+        Evidence("experiment", "reference layers: Var forward = fan_in·v·q, backward = fan_out·v·r, average 1",
+                 _glorot_layer_variances),
     ),
 ))

@@ -3,12 +3,15 @@
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import given, strategies as st
 
 from invariants import propagation as prop
 from invariants.claims.evidence import check, run_property
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.variance.shared import stated_factor_check
 from invariants.experiments.propagation import PROP_ALPHA, PROP_DEPTH, PROP_WIDTH, reference_profile
 from invariants.hypothesis_profiles import verify_settings
 
@@ -40,14 +43,25 @@ PROP_EXPECTED: dict[tuple[str, str], tuple[str | None, str | None]] = {
 }
 
 
-def _prop_mean_field_property() -> EvidenceResult:
+def _mis_scaled_profile(scheme, activation, depth, width, batch, seed, alpha):
+    """Mutant network: weights sampled with 1.5× the scheme's variance (depth ≥ 40), predicted with the scheme's."""
+    base = prop.get_scheme(scheme)
+    sampled = prop.Scheme(base.name, lambda fi, fo: 1.5 * base.variance(fi, fo), base.distribution)
+    return prop.variance_profile(sampled, activation, max(depth, 40), width, batch, seed, alpha=alpha,
+                                 reference_scheme=base)
+
+
+@mutant("weights sampled with 1.5× the scheme's variance, predicted with the scheme's",
+        lambda: _prop_mean_field_property(profile=_mis_scaled_profile))
+def _prop_mean_field_property(profile=prop.variance_profile) -> EvidenceResult:
+    """``profile``: runs one reference net against mean field (the mutation hook)."""
     seen: list[tuple[str, str, int, int, float]] = []
 
     @verify_settings(8)
     @given(pair=st.sampled_from(PROP_PAIRS), width=st.integers(256, 320), depth=st.integers(10, 50),
            seed=st.integers(0, 2**32 - 1))
     def prop_(pair, width, depth, seed):
-        p = prop.variance_profile(pair[0], pair[1], depth, width, 64, seed, alpha=PROP_ALPHA)
+        p = profile(pair[0], pair[1], depth, width, 64, seed, alpha=PROP_ALPHA)
         assert p.passed, (f"{pair} width {width} depth {depth} seed {seed}: measured variance left the band "
                           f"(worst deviation {p.worst_z():.2f} sd, k = {p.k:.2f})")
         seen.append((pair[0], pair[1], width, depth, p.worst_z()))
@@ -61,10 +75,64 @@ def _prop_mean_field_property() -> EvidenceResult:
     )
 
 
-def _prop_trends() -> EvidenceResult:
-    bad, parts = [], []
-    for (scheme, act), (fwd, bwd) in PROP_EXPECTED.items():
-        p = reference_profile(scheme, act)
+#: Per-layer factors the statement quotes (scheme, activation) → [(direction, factor)]: a fixed std s
+#: multiplies by s²·width per linear layer (×0.0256 at s = 0.01, ×256 at s = 1), s²·width/2 per ReLU
+#: layer (×128), and SELU's gradients grow by χ = 1.072 per layer.
+STATED_FACTORS = {
+    ("std0.01", "identity"): (("forward", 0.0256), ("backward", 0.0256)),
+    ("std1", "identity"): (("forward", 256.0), ("backward", 256.0)),
+    ("std1", "relu"): (("forward", 128.0), ("backward", 128.0)),
+    ("lecun", "selu"): (("backward", 1.072),),
+    ("std1", "tanh"): (("backward", 8.7),),
+}
+#: End-to-end ratios the statement quotes for LeCun/tanh (q_50/q_1 ≈ 0.010, gradient at layer 1 ≈ 1.5 %
+#: of the top) and std 1/tanh (q_50 ≈ q* ≈ 243, > 80 % of units saturated), with their quoted precision.
+STATED_TANH = {"q_ratio": (0.010, 0.0005), "grad_ratio": (0.015, 0.0005), "q_star_std1": (243.0, 0.5),
+               "saturated_std1": 0.8}
+
+
+def _stated_numbers(profiles: dict) -> list[str]:
+    """Compare every figure the statement quotes with the measured profiles; returns the mismatches.
+
+    Per-layer factors: :func:`invariants.claims.variance.shared.stated_factor_check`.  End-to-end
+    ratios: |log(measured/stated)| ≤ band_1 + band_L (log-bands at both ends) + the quoted figure's
+    rounding (half a unit of its last digit, relative)."""
+    bad = []
+    for key, factors in STATED_FACTORS.items():
+        for direction, stated in factors:
+            ok, measured, tol = stated_factor_check(profiles[key], stated, direction)
+            if not ok:
+                bad.append(f"{key} {direction} ×{measured:.4g}/layer vs stated {stated:g} (|log| > {tol:.3f})")
+    t, s = profiles[("lecun", "tanh")], profiles[("std1", "tanh")]
+    # (figure, measured, log-band): ratios between layers 1 and L carry both ends' bands, q_50 its own
+    ratios = (("q_ratio", t.forward_measured[-1] / t.forward_measured[0], t.forward_band[0] + t.forward_band[-1]),
+              ("grad_ratio", t.backward_measured[0] / t.backward_measured[-1], t.backward_band[0] + t.backward_band[-1]),
+              ("q_star_std1", s.forward_measured[-1], s.forward_band[-1]))
+    for name, measured, band in ratios:
+        stated, half_unit = STATED_TANH[name]
+        if abs(math.log(measured / stated)) > band + math.log1p(half_unit / stated):
+            bad.append(f"{name} {measured:.4g} vs stated {stated:g}")
+    if float(np.min(s.saturated_fraction)) <= STATED_TANH["saturated_std1"]:
+        bad.append(f"std1/tanh saturated {float(np.min(s.saturated_fraction)):.2f} ≤ 0.8")
+    return bad
+
+
+def _lecun_as_std001() -> dict:
+    """Mutant network: the 'std 0.01' nets sampled with LeCun's 1/fan_in (only their expectations checked)."""
+    return {k: v for k, v in PROP_EXPECTED.items() if k[0] == "std0.01"}
+
+
+@mutant("the std 0.01 nets sampled with LeCun's 1/fan_in variance",
+        lambda: _prop_trends(expected=_lecun_as_std001(),
+                             sample={"std0.01": prop.Scheme("std0.01", prop.SCHEMES["lecun"].variance)}))
+def _prop_trends(expected=None, sample=None) -> EvidenceResult:
+    """``expected``: the (scheme, activation) → trends checked (default :data:`PROP_EXPECTED`, with every
+    quoted figure compared); ``sample``: scheme name → the scheme its nets are sampled with (mutation hooks)."""
+    full = expected is None
+    expected = PROP_EXPECTED if full else expected
+    bad, parts, profiles = [], [], {}
+    for (scheme, act), (fwd, bwd) in expected.items():
+        p = profiles[scheme, act] = reference_profile((sample or {}).get(scheme, scheme), act)
         got = (prop.forward_trend(p) if fwd else None, prop.backward_trend(p) if bwd else None)
         ratio = p.forward_measured[-1] / p.forward_measured[0]
         gratio = p.backward_measured[0] / p.backward_measured[-1]
@@ -76,8 +144,11 @@ def _prop_trends() -> EvidenceResult:
         parts.append(f"{scheme}/{act} {ratio:.2g},{gratio:.2g}{extra}")
         if got != (fwd, bwd) or not p.passed:
             bad.append(f"{scheme}/{act}: {got} (expected {(fwd, bwd)}, in band {p.passed})")
-    detail = (f"width {PROP_WIDTH}, depth {PROP_DEPTH}, all within the mean-field band; trends as claimed; "
-              f"q50/q1, δ1/δ50: " + "; ".join(parts))
+    if full:
+        bad += _stated_numbers(profiles)
+    detail = (f"width {PROP_WIDTH}, depth {PROP_DEPTH}, all within the mean-field band; trends as claimed"
+              + ("; every factor and ratio the statement quotes within its derived tolerance" if full else "")
+              + "; q50/q1, δ1/δ50: " + "; ".join(parts))
     return check(not bad, detail, "; ".join(bad) + " | " + detail)
 
 

@@ -8,14 +8,21 @@ import sympy as sp
 from scipy import stats
 
 from invariants.claims.evidence import check
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.claims.variance.shared import QUOTE_GAUSSIAN, literature_check
 from invariants.specs import TRUNCATED_NORMAL_STD
 from invariants.symbolic import variance as symvar
 
 
-def _trunc_derivation() -> EvidenceResult:
-    ok, detail = literature_check(("truncated_normal_variance", "truncated_normal_corrected_variance"))
+def _truncated_at(b):
+    """The textbook variance of N(0, 1) truncated to [−b, b]: 1 − 2bφ(b)/(2Φ(b) − 1)."""
+    return 1 - 2 * b * (sp.exp(-b * b / 2) / sp.sqrt(2 * sp.pi)) / sp.erf(b / sp.sqrt(2))
+
+
+@mutant("the published variance taken at the truncation ±3 instead of ±2",
+        lambda: _trunc_derivation(literature={"truncated_normal_variance": _truncated_at(3)}))
+def _trunc_derivation(literature=None) -> EvidenceResult:
+    ok, detail = literature_check(("truncated_normal_variance", "truncated_normal_corrected_variance"), literature)
     t = symvar.truncated_normal()
     uncorrected = float(t.uncorrected_variance / symvar.sigma**2)
     return check(
@@ -27,17 +34,20 @@ def _trunc_derivation() -> EvidenceResult:
     )
 
 
-def _trunc_constant() -> EvidenceResult:
+@mutant("the audit constant rounded to 16 digits, 0.8796256610342397",
+        lambda: _trunc_constant(audit_constant=0.8796256610342397))
+def _trunc_constant(audit_constant: float = TRUNCATED_NORMAL_STD) -> EvidenceResult:
+    """``audit_constant``: the constant invariants.audit divides by (the mutation hook)."""
     c = symvar.check_truncated_normal_constant()
     exact = float(sp.N(symvar.truncated_normal().std, 40))
     scipy_c = float(stats.truncnorm.std(-2, 2))
-    ok = c.same_float64 and exact == TRUNCATED_NORMAL_STD and abs(exact - scipy_c) <= 2 * np.spacing(exact)
+    ok = c.same_float64 and exact == audit_constant and abs(exact - scipy_c) <= 2 * np.spacing(exact)
     return check(
         ok,
         f"exact c = {c.derived_digits}…; JAX/Keras literal {c.literature} differs by {c.abs_difference:.2g} "
         f"(17th digit) but is the same float64 {exact!r}; scipy truncnorm.std(-2, 2) = {scipy_c!r}; "
-        f"invariants.audit TRUNCATED_NORMAL_STD = {TRUNCATED_NORMAL_STD!r}",
-        f"mismatch: exact {exact!r}, literal {c.literature}, scipy {scipy_c!r}, audit {TRUNCATED_NORMAL_STD!r}",
+        f"invariants.audit TRUNCATED_NORMAL_STD = {audit_constant!r}",
+        f"mismatch: exact {exact!r}, literal {c.literature}, scipy {scipy_c!r}, audit {audit_constant!r}",
     )
 
 
