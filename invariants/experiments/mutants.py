@@ -1,6 +1,7 @@
-"""Broken optimizers that the claims' mutation self-tests (``Evidence.mutant``) swap in for the real ones.
+"""Broken optimizers and initializations that the claims' mutation self-tests (``Evidence.mutant``) swap in
+for the real ones.
 
-Each is a reference :class:`~invariants.reference.optimizers.Optimizer` with one deliberate defect, named
+Each optimizer is a reference :class:`~invariants.reference.optimizers.Optimizer` with one deliberate defect, named
 after it; a mutant factory has :func:`~invariants.reference.make_optimizer`'s signature
 ``(name, **kwargs) -> Optimizer``, so evidence that takes ``make_opt`` runs unchanged on it.  Evidence that
 still passes on such an optimizer could not have detected the defect.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invariants.reference import Optimizer, Params
+from invariants.reference import Architecture, Optimizer, Params, init_params
 
 
 class PositionNudging(Optimizer):
@@ -30,6 +31,12 @@ class FrozenBiases(Optimizer):
     def step(self, params: Params, grads: Params) -> Params:
         new = super().step(params, grads)
         return {k: params[k].copy() if k.startswith("b") else v for k, v in new.items()}
+
+
+def tiny_weights(arch: Architecture, weights, biases) -> Params:
+    """``init_params``'s signature, but every weight 10⁻³ whatever ``weights`` asks for (the biases as given):
+    the premise 'all weights zero' broken."""
+    return init_params(arch, 1e-3, biases)
 
 
 def nudging(name: str, **kwargs) -> Optimizer:

@@ -9,7 +9,7 @@ import sympy as sp
 from invariants import propagation as prop
 from invariants.specs import VarianceScaling
 from invariants.claims import get
-from invariants.claims.variance import glorot_01, prop_01, trunc_01
+from invariants.claims.variance import glorot_01, prop_01
 from invariants.experiments.propagation import reference_profile
 from invariants.claims.registry import Verdict
 from invariants.claims.seed import seed_text

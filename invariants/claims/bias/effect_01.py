@@ -44,7 +44,8 @@ def only_output_bias_learns(run=None) -> EvidenceResult:
     b2 = float(r["final"]["b2"][0])
     # the statement's "lowering the MSE from mean(t²) to var(t)": the final loss is var(t) (b2 = mean(t))
     ok = (zero_grad == others and still_zero == others and bool(np.any(r["g0"]["b2"]))
-          and abs(b2 - r["mean_t"]) < 1e-6 and r["l1"] < 0.1 * r["l0"] and abs(r["l1"] - r["var_t"]) <= 1e-9 * r["var_t"])
+          and abs(b2 - r["mean_t"]) < 1e-6 and r["l1"] < 0.1 * r["l0"]
+          and abs(r["l1"] - r["var_t"]) <= 1e-9 * r["var_t"])
     detail = (f"(2, 8, 1) {r['activation']}, all weights and biases 0, MSE, targets of mean {r['mean_t']:.3f}: "
               "gradient "
               f"at init exactly 0 for [{', '.join(zero_grad)}] of [{', '.join(others)}], "

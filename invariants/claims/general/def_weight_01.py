@@ -18,7 +18,8 @@ def _slightly_nonlinear_layer(arch, params, h):
     return z + 1e-3 * z * z
 
 
-@mutant("a layer that is not affine: z + 10⁻³·z²", lambda: weight_is_partial_derivative(layer=_slightly_nonlinear_layer))
+@mutant("a layer that is not affine: z + 10⁻³·z²",
+        lambda: weight_is_partial_derivative(layer=_slightly_nonlinear_layer))
 def weight_is_partial_derivative(layer=None) -> EvidenceResult:
     """Property on the reference network's first layer z = W h + b (``layer(arch, params, h) -> z``)."""
     if layer is None:

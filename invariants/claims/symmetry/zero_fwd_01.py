@@ -10,18 +10,14 @@ from hypothesis import given, strategies as st
 from invariants.claims.evidence import check, property_with_coverage, short
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.experiments.networks import constant_net
+from invariants.experiments.mutants import tiny_weights
 from invariants.hypothesis_profiles import verify_settings
 from invariants.reference import ACTIVATIONS, Architecture, forward, get_activation, init_params
 
 
-def _tiny_weights(arch, weights, biases):
-    """Mutant premise: every weight 10⁻³ instead of 0 (the biases as drawn)."""
-    return init_params(arch, 1e-3, biases)
-
-
 # ``init_params`` is a parameter under the global's own name so that the property's source, from which
 # Hypothesis derives its derandomized examples, stays the same
-@mutant("weights 10⁻³ instead of 0", lambda: _zero_fwd_property(init_params=_tiny_weights))
+@mutant("weights 10⁻³ instead of 0", lambda: _zero_fwd_property(init_params=tiny_weights))
 def _zero_fwd_property(init_params=init_params) -> EvidenceResult:
     def build(seen):
         @verify_settings(20)

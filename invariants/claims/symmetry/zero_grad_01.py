@@ -9,7 +9,7 @@ from hypothesis import assume, given, strategies as st
 
 from invariants.claims.evidence import check, property_with_coverage, short
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
-from invariants.experiments.mutants import nudging
+from invariants.experiments.mutants import nudging, tiny_weights
 from invariants.experiments.networks import constant_net, make_data
 from invariants.experiments.oracles import zero_weight_start_is_stationary
 from invariants.experiments.training import train_checking_ties
@@ -26,14 +26,9 @@ from invariants.reference import (
 )
 
 
-def _tiny_weights(arch, weights, biases):
-    """Mutant premise: every weight 10⁻³ instead of 0 (the biases as drawn)."""
-    return init_params(arch, 1e-3, biases)
-
-
 # ``init_params`` is a parameter under the global's own name so that the property's source, from which
 # Hypothesis derives its derandomized examples, stays the same
-@mutant("weights 10⁻³ instead of 0", lambda: _zero_grad_property(init_params=_tiny_weights))
+@mutant("weights 10⁻³ instead of 0", lambda: _zero_grad_property(init_params=tiny_weights))
 def _zero_grad_property(init_params=init_params) -> EvidenceResult:
     def build(seen):
         @verify_settings(12)

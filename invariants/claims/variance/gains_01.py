@@ -65,7 +65,8 @@ def _stated_numbers() -> tuple[bool, list[str]]:
     return not bad, bad
 
 
-@mutant("PyTorch's tanh gain 1 (its linearized gain) instead of 5/3", lambda: _gains_conventional(gains=_with_gain("tanh", 1)))
+@mutant("PyTorch's tanh gain 1 (its linearized gain) instead of 5/3",
+        lambda: _gains_conventional(gains=_with_gain("tanh", 1)))
 def _gains_conventional(gains=symgains.PYTORCH_GAINS) -> EvidenceResult:
     """``gains``: the gain of each activation under test (PyTorch's; the mutation hook)."""
     table = {r.activation: r for r in symgains.gain_table()}

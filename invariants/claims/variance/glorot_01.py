@@ -42,15 +42,16 @@ def _orthogonal_rows(rng: np.random.Generator, rows: int, cols: int) -> np.ndarr
     return q.T * np.sqrt(cols)
 
 
-def layer_variance_factors(spec: VarianceScaling, fan_in: int, fan_out: int, seed: int) -> tuple[float, int, float, int]:
+def layer_variance_factors(spec: VarianceScaling, fan_in: int, fan_out: int,
+                           seed: int) -> tuple[float, int, float, int]:
     """Measure the forward and backward variance factors of a dense layer on the reference network.
 
     Network (fan_in, fan_in, fan_out), identity activation, MSE, BLAS kernel; W1 = I and b = 0 so the layer under test
     W2 (fan_out × fan_in, drawn from ``spec``) sees the inputs X directly.  A batch of B = min(fan_in,
     fan_out) inputs with mutually orthogonal rows, and targets T = Z + G with G's rows mutually orthogonal
     and independent of W2, so the reference backward gives δ_2 = −G/B (up to one rounding of Z + G);
-    δ_1 = δ_2 W2 and δ_2 are recovered from ∂L/∂W_l = δ_lᵀX as (∂L/∂W_l·Xᵀ)ᵀ/‖x‖².  For Gaussian weights of variance
-    v, the z_(b,i) are then independent N(0, v‖x_b‖²) and the δ_1,(b,k) independent N(0, v‖δ_2,b‖²)
+    δ_1 = δ_2 W2 and δ_2 are recovered from ∂L/∂W_l = δ_lᵀX as (∂L/∂W_l·Xᵀ)ᵀ/‖x‖².  For Gaussian weights
+    of variance v, the z_(b,i) are then independent N(0, v‖x_b‖²) and the δ_1,(b,k) independent N(0, v‖δ_2,b‖²)
     (orthogonal rows make the examples independent), so with q_b = ‖x_b‖²/fan_in and
     r_b = ‖δ_2,b‖²/fan_out the sums F = Σ z²/q and B = Σ δ_1²/r over independent draws are exactly
     fan_in·v·χ²_(n_F) and fan_out·v·χ²_(n_B).
@@ -69,14 +70,15 @@ def layer_variance_factors(spec: VarianceScaling, fan_in: int, fan_out: int, see
         x = _orthogonal_rows(rng, batch, fan_in)
         z = forward(arch, params, x).preacts[1]
         _, grads = loss_and_grad(arch, params, x, z + _orthogonal_rows(rng, batch, fan_out))
-        # per-example deltas from the weight gradients ∂L/∂W_l = δ_lᵀ h_(l−1), h_0 = h_1 = X, X Xᵀ = fan_in·I
+        # per-example deltas from the weight gradients ∂L/∂W_l = δ_lᵀ h_(l−1): h_0 = h_1 = X, X Xᵀ = fan_in·I
         delta1 = (grads["W1"] @ x.T).T / fan_in
         delta2 = (grads["W2"] @ x.T).T / fan_in
         q = np.sum(x * x, axis=1, keepdims=True) / fan_in
         r = np.sum(delta2 * delta2, axis=1, keepdims=True) / fan_out
         f_sum += float(np.sum(z * z / q))
         b_sum += float(np.sum(delta1 * delta1 / r))
-    return f_sum / (draws * batch * fan_out), draws * batch * fan_out, b_sum / (draws * batch * fan_in), draws * batch * fan_in
+    n_f, n_b = draws * batch * fan_out, draws * batch * fan_in
+    return f_sum / n_f, n_f, b_sum / n_b, n_b
 
 
 def _chi2_band(n: int, alpha: float) -> tuple[float, float]:

@@ -21,7 +21,8 @@ QUOTE_PROCEDURE = (
 
 
 @mutant("the mean square mistyped as gain²/min(rows, cols)",
-        lambda: _ortho_symbolic(literature={"orthogonal_mean_square": symvar.gain**2 / sp.Min(symvar.rows, symvar.cols)}))
+        lambda: _ortho_symbolic(literature={"orthogonal_mean_square":
+                                            symvar.gain**2 / sp.Min(symvar.rows, symvar.cols)}))
 def _ortho_symbolic(literature=None) -> EvidenceResult:
     ok, detail = literature_check(("orthogonal_mean_square",), literature)
     o = symvar.orthogonal()
@@ -74,7 +75,8 @@ def _gaussian_log_norm_spread(stated=stated_log_norm_sd) -> tuple[bool, str]:
     return ok, (f"{m} Gaussian LeCun nets (width {n}, depth {depth}, one input each): sd of log(‖h_L‖/‖x‖) "
                 f"{np.sqrt(s2):.4f} vs stated √(L/(2N)) = {np.sqrt(v):.4f} (exact {np.sqrt(k2):.4f}); "
                 f"|s²/stated² − 1| = {abs(s2 / v - 1):.3f} ≤ {tol:.3f}" if ok else
-                f"|s²/stated² − 1| = {abs(s2 / v - 1):.3f} > {tol:.3f}: sd {np.sqrt(s2):.4f} vs stated {np.sqrt(v):.4f}")
+                f"|s²/stated² − 1| = {abs(s2 / v - 1):.3f} > {tol:.3f}: sd {np.sqrt(s2):.4f} vs stated "
+                f"{np.sqrt(v):.4f}")
 
 
 @mutant("Gaussian LeCun weights instead of orthogonal ones", lambda: _ortho_reference_network(scheme="lecun"))
@@ -128,7 +130,7 @@ register(Claim(
         "entry has E[W_ij²] = gain²/max(rows, cols) — at gain 1 and square layers the LeCun/Glorot variance "
         "1/n. With orthonormal columns ‖Wx‖ = gain·‖x‖ for every x, so a deep linear network of square "
         "orthogonal layers (gain 1) preserves each input's norm exactly, not only on average (with Gaussian "
-        "weights of the same variance the per-example log-norm log(‖h_L‖/‖x‖) spreads with sd ≈ √(L/(2N))). Orthonormal rows "
+        "weights of the same variance the per-example log-norm spreads with sd ≈ √(L/(2N))). Orthonormal rows "
         "(fan_out < fan_in) do not preserve norms: kernel vectors map to 0."
     ),
     verdict=Verdict.PROVED,

@@ -111,7 +111,8 @@ def _stated_numbers(profiles: dict) -> list[str]:
     t, s = profiles[("lecun", "tanh")], profiles[("std1", "tanh")]
     # (figure, measured, log-band): ratios between layers 1 and L carry both ends' bands, q_50 its own
     ratios = (("q_ratio", t.forward_measured[-1] / t.forward_measured[0], t.forward_band[0] + t.forward_band[-1]),
-              ("grad_ratio", t.backward_measured[0] / t.backward_measured[-1], t.backward_band[0] + t.backward_band[-1]),
+              ("grad_ratio", t.backward_measured[0] / t.backward_measured[-1],
+               t.backward_band[0] + t.backward_band[-1]),
               ("q_star_std1", s.forward_measured[-1], s.forward_band[-1]))
     for name, measured, band in ratios:
         stated, half_unit = STATED_TANH[name]
@@ -132,7 +133,8 @@ def _lecun_as_std001() -> dict:
                              sample={"std0.01": prop.Scheme("std0.01", prop.SCHEMES["lecun"].variance)}))
 def _prop_trends(expected=None, sample=None) -> EvidenceResult:
     """``expected``: the (scheme, activation) → trends checked, and the figures the statement quotes for
-    them compared (default :data:`PROP_EXPECTED`); ``sample``: scheme name → the scheme its nets are sampled with (mutation hooks)."""
+    them compared (default :data:`PROP_EXPECTED`); ``sample``: scheme name → the scheme its nets are sampled
+    with (mutation hooks)."""
     expected = PROP_EXPECTED if expected is None else expected
     bad, parts, profiles = [], [], {}
     for (scheme, act), (fwd, bwd) in expected.items():

@@ -47,7 +47,8 @@ def literature_check(names: tuple[str, ...], literature: Optional[Mapping[str, s
     return ok, detail
 
 
-def stated_factor_check(p: prop.VarianceProfile, stated: float, direction: str = "forward") -> tuple[bool, float, float]:
+def stated_factor_check(p: prop.VarianceProfile, stated: float,
+                        direction: str = "forward") -> tuple[bool, float, float]:
     """Compare a per-layer factor that a statement quotes (e.g. 1/3 per linear layer) with the geometric-mean
     factor measured on the profile ``p`` (:func:`invariants.experiments.propagation.per_layer_factors`).
 
