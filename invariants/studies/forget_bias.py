@@ -1,7 +1,7 @@
 """Study: LSTM forget-gate bias 0 vs 1 on the T-step recall task, several seeds, SGD and Adam (BIAS-FORGET-01).
 
 ``python -m invariants.studies.forget_bias --json docs/data/forget_bias.json`` regenerates the stored data.  Each run
-trains the numpy LSTM of :mod:`invariants.experiments.lstm` (torch's equations and default init, the effective forget
+trains the numpy LSTM of :mod:`invariants.reference.lstm` (torch's equations and default init, the effective forget
 bias overwritten) and records the first step at which the 20-step running mean of the loss falls below 0.2 (or null),
 the mean loss over the first ADAM_EARLY steps, and the mean loss of the last 20 steps.
 """
@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 
-from invariants.experiments.lstm import train_recall
+from invariants.reference.lstm import train_recall
 
 T, H, BATCH = 10, 8, 32
 SEEDS = (0, 1, 2, 3, 4)

@@ -4,7 +4,6 @@ memory by σ(b_f) per step (2^-k at b_f = 0, 0.731^k at b_f = 1); PyTorch's defa
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import json
 import re
 from functools import lru_cache
@@ -14,14 +13,12 @@ import numpy as np
 import sympy as sp
 from scipy.special import expit
 
+from invariants.claims.bias.quotes import QUOTE_BIAS_NO_EFFECT, QUOTE_BIAS_ZERO
 from invariants.claims.evidence import check, short
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
-from invariants.experiments import lstm
+from invariants.reference import lstm
 from invariants.studies import forget_bias as study
 
-QUOTE_BIAS_ZERO = ("It is possible and common to initialize the biases to be zero, since the asymmetry breaking is "
-                   "provided by the small random numbers in the weights.")
-QUOTE_BIAS_NO_EFFECT = "An important thing to keep in mind is that biases have no effect what so ever when initialized with 0."
 
 
 def _torch_cell(c_prev, f, i, g):
@@ -70,7 +67,7 @@ STATED_DEFAULT = {0.0: 0.61, 1.0: 0.83}
 
 @lru_cache(maxsize=None)
 def decay_factor(bias: float, scale: float, rows: str = "forget") -> float:
-    """Mean over DSEEDS of the per-step factor r (:func:`invariants.experiments.lstm.input_gradient_decay`) of an LSTM
+    """Mean over DSEEDS of the per-step factor r (:func:`invariants.reference.lstm.input_gradient_decay`) of an LSTM
     with torch's default init, weights × ``scale``, and effective bias ``bias`` on the forget rows (``rows="input"``
     writes it into the input gate's rows instead: the mutant)."""
     out = []

@@ -9,14 +9,12 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from invariants.claims.bias.quotes import QUOTE_BIAS_NO_EFFECT, QUOTE_BIAS_ZERO
 from invariants.claims.evidence import check, short
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.reference import Architecture, init_params, loss_and_grad
 from invariants.reference.optimizers import make_optimizer
 
-QUOTE_BIAS_ZERO = ("It is possible and common to initialize the biases to be zero, since the asymmetry breaking is "
-                   "provided by the small random numbers in the weights.")
-QUOTE_BIAS_NO_EFFECT = "An important thing to keep in mind is that biases have no effect what so ever when initialized with 0."
 
 
 @mutant("bias b_k = p_k + c (the prior, not its log)", lambda: symbolic_proof(lambda pk, cc: pk + cc))

@@ -10,6 +10,7 @@ import sympy as sp
 
 from invariants.claims.evidence import check, short
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.variance.shared import QUOTE_GAUSSIAN
 from invariants.experiments import norm_scale as ns
 from invariants.reference.norms import norm_forward
 
@@ -17,10 +18,6 @@ QUOTE_SMALL = "The weights of artificial neural networks must be initialized to 
 QUOTE_PROCEDURE = (
     "Weight initialization is a procedure to set the weights of a neural network to small random values that define "
     "the starting point for the optimization (learning or training) of the neural network model."
-)
-QUOTE_GAUSSIAN = (
-    "The idea is to initialize each weight with a small Gaussian value with mean = 0.0 and variance based "
-    "on the fan-in and fan-out of the weight."
 )
 
 

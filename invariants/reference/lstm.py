@@ -1,4 +1,4 @@
-"""A numpy LSTM with ``torch.nn.LSTM``'s equations, its backward pass, and a T-step recall task (BIAS-FORGET-01).
+"""The numpy reference LSTM (``torch.nn.LSTM``'s equations), its backward pass, and a T-step recall task.
 
 Equations (PyTorch ``torch.nn.LSTM`` documentation; one layer, batch-first inputs x (B, T, D), hidden size H)::
 
