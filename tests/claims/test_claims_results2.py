@@ -140,7 +140,8 @@ def test_norm_model_gradient_matches_finite_differences(norm):
             dn = {k: v.copy() for k, v in params.items()}
             up[name][idx] += eps
             dn[name][idx] -= eps
-            fd = (norm_scale.loss_and_grad(up, x, t, norm, 1e-5)[0] - norm_scale.loss_and_grad(dn, x, t, norm, 1e-5)[0]) / (2 * eps)
+            lu, ld = norm_scale.loss_and_grad(up, x, t, norm, 1e-5)[0], norm_scale.loss_and_grad(dn, x, t, norm, 1e-5)[0]
+            fd = (lu - ld) / (2 * eps)
             assert abs(fd - grads[name][idx]) < 1e-6 * max(1.0, abs(fd)), (name, idx)
 
 

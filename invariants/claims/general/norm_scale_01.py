@@ -61,11 +61,16 @@ def symbolic_proof(sgd_lr_power: int = 2) -> EvidenceResult:
     step6 = sp.simplify(sq.subs(dot, 0) - ((1 - eta * lam) ** 2 * nW + eta**2 * ng)) == 0
     r = sp.Symbol("r", positive=True)  # ‖W‖; ∇L(W) = ∇L(Ŵ)/r by (3), the direction's step divides by r once more
     step7 = sp.simplify((eta * g / r) / r - eta * g / r**2) == 0
-    steps = [step1, step2, step3, step4, step5, step6, step7]
+    # (8) the norm shrinks iff (1 − (1 − ηλ)²)‖W‖² > η²‖∇L(W)‖² = η²‖∇L(Ŵ)‖²/‖W‖², i.e. iff ‖W‖⁴ > η‖∇L(Ŵ)‖²/(λ(2 − ηλ))
+    N2, G2 = sp.symbols("N2 G2", positive=True)  # ‖W‖², ‖∇L(Ŵ)‖²
+    gain = (1 - (1 - eta * lam) ** 2) * N2 - eta**2 * G2 / N2
+    step8 = sp.simplify(gain * N2 - eta * lam * (2 - eta * lam) * (N2**2 - eta * G2 / (lam * (2 - eta * lam)))) == 0
+    steps = [step1, step2, step3, step4, step5, step6, step7, step8]
     detail = ("symbolic n and c > 0: μ(cz) = cμ, σ²(cz) = c²σ²; norm_ε(cz) = norm_{ε/c²}(z) (invariant at ε = 0); "
               "∇L(cW) = ∇L(W)/c and ⟨W, ∇L⟩ = 0; SGD from cW at lr c²η stays c× the run from W at lr η "
               "(induction); Adam (ε_Adam = 0) needs lr cη; ‖W‖² gains η²‖g‖² per step, times (1 − ηλ)² with "
-              f"weight decay; effective rate η/‖W‖² (steps holding: {sum(map(bool, steps))}/{len(steps)})")
+              "weight decay, shrinking iff ‖W‖⁴ > η‖∇L(Ŵ)‖²/(λ(2 − ηλ)); effective rate η/‖W‖² "
+              f"(steps holding: {sum(map(bool, steps))}/{len(steps)})")
     return check(all(steps), detail, "a step of the scale-invariance proof fails: " + detail)
 
 
@@ -169,8 +174,9 @@ register(Claim(
         "weights and the same function at every step as SGD from W with η, and Adam (ε_Adam = 0) does so with cη: "
         "the initial scale does not change the function, it sets the effective learning rate of the direction "
         "W/‖W‖, η/‖W‖² under SGD and η/‖W‖ under Adam. Without weight decay ‖W‖² grows by η²‖∇L‖² per SGD step; "
-        "with L2 weight decay λ, ‖W_{t+1}‖² = (1 − ηλ)²‖W_t‖² + η²‖∇L(W_t)‖², which pulls a large norm down and "
-        "(measured, one run) brings runs started at scales 1/8 and 8 to within 5 % of each other. With ε > 0, "
+        "with L2 weight decay λ on W, ‖W_{t+1}‖² = (1 − ηλ)²‖W_t‖² + η²‖∇L(W_t)‖², so the norm shrinks iff "
+        "‖W_t‖⁴ > η‖∇L(Ŵ_t)‖²/(λ(2 − ηλ)) (Ŵ = W/‖W‖) and grows otherwise: the balance point depends on W's "
+        "direction only, not on its scale. With ε > 0, "
         "norm_ε(cz) = norm_{ε/c²}(z): the invariance holds while ε/c² ≪ Var(z), and fails for very small weights."
     ),
     verdict=Verdict.PROVED,
@@ -188,14 +194,18 @@ register(Claim(
         "Mean and variance are homogeneous of degree 1 and 2 in z, so (cz − cμ)/√(c²σ² + ε) = (z − μ)/√(σ² + ε/c²), "
         "scale-free at ε = 0 (Ioffe & Szegedy 2015, §3.3; Ba et al. 2016 for layer norm). Differentiating L(c(W + sU)) "
         "= L(W + sU) in s gives ∇L(cW) = ∇L(W)/c; differentiating L(tW) in t gives ⟨W, ∇L(W)⟩ = 0 (van Laarhoven "
-        "2017; Arora et al. 2019). Induction: cW_t − c²η∇L(W_t)/c = c(W_t − η∇L(W_t)). Adam's update m̂/√v̂ is invariant to "
-        "scaling all gradients by 1/c, so only lr × c keeps W' = cW. Since the gradient is orthogonal to W, "
-        "‖W − η∇L‖² = ‖W‖² + η²‖∇L‖² (Hoffer et al. 2018, §2: the effective step size η/‖w‖²; Arora et al. 2019: 'auto rate-tuning')."
+        "2017; Arora et al. 2019). Induction: cW_t − c²η∇L(W_t)/c = c(W_t − η∇L(W_t)). Adam's update m̂/√v̂ is "
+        "invariant to scaling all gradients by 1/c, so only lr × c keeps W' = cW. Since the gradient is orthogonal "
+        "to W, ‖W − η∇L‖² = ‖W‖² + η²‖∇L‖² (Hoffer et al. 2018: the effective step size η/‖w‖²; Arora et al. 2019: "
+        "'auto rate-tuning'). Measured (one run, "
+        "SGD η = 0.2, λ = 0.05, batch norm): norms started at scales 1/8 and 8 (ratio 64) end within 5 % of each other "
+        "after 600 steps, while without decay the ratio stays above 10."
     ),
     references=(
         "van Laarhoven 2017, 'L2 Regularization versus Batch and Weight Normalization', arXiv:1706.05350 (scale "
         "invariance; the effective learning rate η/‖w‖² and weight decay's control of ‖w‖)",
-        "Hoffer, Banner, Golan, Soudry 2018, NeurIPS, 'Norm matters', §2 (effective step size η/‖w‖²)",
+        "Hoffer, Banner, Golan, Soudry 2018, NeurIPS, 'Norm matters: efficient and accurate normalization schemes in "
+        "deep networks' (the effective step size η/‖w‖² of a scale-invariant weight)",
         "Arora, Li, Lyu 2019, ICLR, 'Theoretical analysis of auto rate-tuning by batch normalization' (a scale-invariant "
         "loss has ⟨w, ∇L⟩ = 0 and ∇L(cw) = ∇L(w)/c)",
         "Ioffe & Szegedy 2015, ICML, §3.3 (BN((aW)u) = BN(Wu), ∂BN((aW)u)/∂(aW) = (1/a)·∂BN(Wu)/∂W)",

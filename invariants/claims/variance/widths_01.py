@@ -4,12 +4,11 @@ fan_out) scaling keeps one direction and scales the other by n_L/n_0 (He et al. 
 
 Notation (linear network, or ReLU under He et al.'s assumptions): layer l = 1..L maps width n_{l−1} to n_l with i.i.d.
 zero-mean weights of variance v_l.  Per unit, the forward second moment obeys q_l = a_l·q_{l−1} with the forward factor
-a_l = n_{l−1}·v_l, and the backward one p_{l−1} = b_l·p_l with b_l = n_l·v_l (Glorot & Bengio 2010, eq. 5–7; He et al.
+a_l = n_{l−1}·v_l, and the backward one p_{l−1} = b_l·p_l with b_l = n_l·v_l (Glorot & Bengio 2010, §4.2; He et al.
 2015, eq. 9 and 13, where a ReLU adds a factor ½ to both).  Totals F = Π a_l = q_L/q_0 and G = Π b_l = p_0/p_L.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, Sequence
 
 import numpy as np
@@ -186,7 +185,7 @@ register(Claim(
     ),
     derivation=(
         "Var(z_l) = n_{l−1}·v_l·E[h_{l−1}²] (a sum of n_{l−1} independent products) and, backward, "
-        "Var(δ_{l−1}) = n_l·v_l·Var(δ_l) (Glorot & Bengio 2010, eq. 5–7). The ratio a_l/b_l = n_{l−1}/n_l does not "
+        "Var(δ_{l−1}) = n_l·v_l·Var(δ_l) (Glorot & Bengio 2010, §4.2). The ratio a_l/b_l = n_{l−1}/n_l does not "
         "depend on v_l, so F/G = Π n_{l−1}/n_l telescopes to n_0/n_L (induction on L). For Glorot's harmonic "
         "compromise, a_l·b_l = 4n_{l−1}n_l/(n_{l−1}+n_l)² = 1 − ((n_{l−1}−n_l)/(n_{l−1}+n_l))² (AM-GM), and F·G = "
         "Π ρ_l = P; solving F·G = P, F/G = n_0/n_L gives F = √(P n_0/n_L). With fan_in, a_l = 1 and "
@@ -195,7 +194,8 @@ register(Claim(
         "positive symbols and the induction step on (n_0, n_L, n_{L+1})."
     ),
     references=(
-        "Glorot & Bengio 2010, AISTATS, eq. 5–7 (forward/backward variance) and eq. 10–12 (the compromise)",
+        "Glorot & Bengio 2010, AISTATS, §4.2 (forward and backward variance products) and eq. 12 (the compromise "
+        "2/(n_i + n_{i+1}))",
         "He, Zhang, Ren, Sun 2015, ICCV, §2.2 eq. 9–10 and 13–14 (one-sided scaling, the factor c_2/d_L)",
     ),
     readings=(
