@@ -152,3 +152,19 @@ def test_scale_invariance_gradient_is_orthogonal_and_scales_as_one_over_c():
     _, g3, _ = norm_scale.loss_and_grad(scaled, x, t, "batch", 0.0)
     assert np.allclose(g3["W"] * 3.0, g1["W"], rtol=1e-10, atol=1e-14)
     assert abs(np.sum(g1["W"] * params["W"])) < 1e-12 * np.linalg.norm(g1["W"]) * np.linalg.norm(params["W"]) * 100
+
+
+def test_recall_evidence_says_when_the_stored_study_is_absent(monkeypatch):
+    monkeypatch.setattr(forget_01, "stored_study", lambda: None)
+    result = forget_01.recall_training()
+    assert result.passed and "stored study not available" in result.detail
+
+
+def test_storedstudy_summary_rejects_a_zero_bias_that_learned_under_sgd():
+    data = forget_01.stored_study()
+    tampered = json.loads(json.dumps(data))
+    for r in tampered["runs"]:
+        if r["optimizer"] == "sgd" and r["forget_bias"] == 0.0:
+            r["first_below"], r["last_mean"] = 100, 0.01
+    assert forget_01.study_summary(data)[0]
+    assert not forget_01.study_summary(tampered)[0]

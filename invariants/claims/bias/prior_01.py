@@ -36,6 +36,9 @@ def symbolic_proof(offset=None) -> EvidenceResult:
     den = sp.factor_terms(sp.Sum(sp.powsimp(sp.expand(sp.exp(b(p[j], c)))), (j, 1, K)))
     den = den.subs(sp.Sum(p[j], (j, 1, K)), 1)
     softmax_is_prior = sp.simplify(num / den - p[k]) == 0
+    # only if: softmax(b) = p gives b_k = log p_k + log Σ_j e^{b_j}, the same constant for every k
+    bk, S = sp.Symbol("b_k", real=True), sp.Symbol("S", positive=True)  # S = Σ_j e^{b_j}
+    only_if = sp.simplify(sp.expand_log(bk - sp.log(sp.exp(bk) / S), force=True) - sp.log(S)) == 0
     ce_uniform = sp.simplify(sp.factor_terms(sp.Sum(-p[k] * sp.log(1 / K), (k, 1, K))).subs(sp.Sum(p[k], (k, 1, K)), 1)
                              - sp.log(K)) == 0
     x = sp.Symbol("x", positive=True)
@@ -49,8 +52,9 @@ def symbolic_proof(offset=None) -> EvidenceResult:
     sigmoid_ok = (len(sig_prior) == 1 and sp.simplify(sp.exp(sig_prior[0]) - pi / (1 - pi)) == 0
                   and sp.simplify(1 / (1 + sp.exp(sp.log((1 - pi) / pi))) - pi) == 0)
     grad_zero = softmax_is_prior  # E_y[softmax(b) − onehot(y)]_k = q_k − p_k
-    ok = softmax_is_prior and ce_uniform and log_bound and gibbs_step and sigmoid_ok and grad_zero
-    detail = (f"K symbolic: b_k = log p_k + c ⇒ softmax(b)_k = p_k: {softmax_is_prior}; b = 0 ⇒ E[CE] = log K: "
+    ok = softmax_is_prior and only_if and ce_uniform and log_bound and gibbs_step and sigmoid_ok and grad_zero
+    detail = (f"K symbolic: b_k = log p_k + c ⇒ softmax(b)_k = p_k: {softmax_is_prior}, and conversely b_k − "
+              f"log softmax(b)_k = log Σ e^b for every k: {only_if}; b = 0 ⇒ E[CE] = log K: "
               f"{ce_uniform}; log x ≤ x − 1 (min of x − 1 − log x is 0 at x = 1): {log_bound}, so E[CE(q)] − H(p) = "
               f"KL(p‖q) ≥ 0 for every constant q: {gibbs_step}; sigmoid σ(b) = π ⇔ b = −log((1 − π)/π): {sigmoid_ok}; "
               "bias gradient p − p = 0 at b = log p")

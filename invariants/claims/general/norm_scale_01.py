@@ -180,7 +180,8 @@ register(Claim(
         "norm_ε(cz) = norm_{ε/c²}(z): the invariance holds while ε/c² ≪ Var(z), and fails for very small weights."
     ),
     verdict=Verdict.PROVED,
-    scope=("a linear (or convolutional) layer with no bias or any bias, followed by batch norm or layer norm, "
+    scope=("a linear (or convolutional) layer without bias (with batch norm any bias, which the batch mean cancels), "
+           "followed by batch norm or layer norm, "
            "then any network; the weights W of that layer only (the other parameters keep their learning rate); "
            "SGD without momentum and Adam; every width, batch size and number of steps; ε = 0 exact, ε > 0 as stated"),
     conditions=(

@@ -73,7 +73,8 @@ def symbolic_proof(rule: Rule = RULES["glorot"]) -> EvidenceResult:
     deficit = sp.factor(sp.simplify(1 - a * b))
     target = (n0 - nl) ** 2 / (n0 + nl) ** 2
     ok += [prod_gap == 0, sp.simplify(deficit - target) == 0, sp.simplify(a + b - 2) == 0,
-           sp.solve(sp.Eq(sp.simplify(1 - a * b), 0), n0) == [nl]]
+           sp.solve(sp.Eq(sp.simplify(1 - a * b), 0), n0) == [nl],
+           pair_cost(sp.Integer(1), sp.Integer(4)) == sp.Rational(16, 25)]  # the statement's 1:4 example, ρ = 0.64
     F, G, P, r = sp.symbols("F G P r", positive=True)
     sol = sp.solve([sp.Eq(F * G, P), sp.Eq(F / G, r)], [F, G], dict=True)
     ok += [len(sol) == 1 and sp.simplify(sol[0][F] - sp.sqrt(P * r)) == 0
