@@ -17,12 +17,15 @@ _VAR = "invariants.claims.variance."
 #: Claim ID → the module that registers it, in ID order.
 CLAIM_MODULES: dict[str, str] = {
     "BIAS-EFFECT-01": _BIAS + "effect_01",
+    "BIAS-FORGET-01": _BIAS + "forget_01",
     "BIAS-INPUT-01": _BIAS + "input_01",
+    "BIAS-PRIOR-01": _BIAS + "prior_01",
     "BIAS-ZERO-01": _BIAS + "zero_01",
     "DEF-LEARNABLE-01": _GEN + "def_learnable_01",
     "DEF-WEIGHT-01": _GEN + "def_weight_01",
     "INIT-SGD-01": _GEN + "init_sgd_01",
     "INIT-SMALL-01": _GEN + "init_small_01",
+    "NORM-SCALE-01": _GEN + "norm_scale_01",
     "SYM-BREAK-01": _SYM + "break_01",
     "SYM-CONST-01": _SYM + "const_01",
     "SYM-FP-01": _SYM + "fp_01",
@@ -45,6 +48,7 @@ CLAIM_MODULES: dict[str, str] = {
     "VAR-PROP-01": _VAR + "prop_01",
     "VAR-TORCHDEFAULT-01": _VAR + "torchdefault_01",
     "VAR-TRUNC-01": _VAR + "trunc_01",
+    "VAR-WIDTHS-01": _VAR + "widths_01",
 }
 
 
