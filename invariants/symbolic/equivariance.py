@@ -27,8 +27,8 @@ relabelling, j = 1 and k = 2; units 3..n form the rest of the layer, written as 
 symbolic range, and a generic rest unit u₀ = 3 + v₀ (v₀ ≥ 0), input i₀ and output o₀ stand for all.
 Checked, with an undefined activation phi (any elementwise function): (I) z(σθ) = z(θ) for the plain
 layer, for layer norm over the layer's units (statistics written as block sums: symmetric in units 1
-and 2), and for a per-unit map with per-unit parameters (batch norm: statistics over the batch of the
-unit's own pre-activations; shown as g_u·phi-type map of the unit's own data); (E) explicit gradients
+and 2), and for batch norm (statistics over the batch of the
+unit's own pre-activations, B symbolic); (E) explicit gradients
 ∂L/∂q(σθ) = ∂L/∂σ(q)(θ) for unit 1's incoming weight, bias and outgoing weight, for a rest unit's and
 for a parameter of a layer below; (F) equal gradients of units 1 and 2 on the fixed set; (U) one step
 of a generic per-coordinate optimizer U(p, c·g, s), V(p, c·g, s) (state) with c = clip(Σ g²) (global
@@ -109,8 +109,11 @@ def _unit_out(u, hh, beta, norm: str | None, mask: bool):
         var = ((_pre(1, hh, beta) - mu) ** 2 + (_pre(2, hh, beta) - mu) ** 2
                + sp.Sum((_pre(_u, hh, beta) - mu) ** 2, (_u, 3, N_UNITS))) / N_UNITS
         a = g[u] * (a - mu) / sp.sqrt(var + eps) + s[u]
-    elif norm == "unit":  # a per-unit map of the unit's own data with its own parameters (batch norm)
-        a = g[u] * sp.Function("nu")(a) + s[u]
+    elif norm == "batch":  # statistics over the batch of the unit's own pre-activations
+        b2 = sp.Symbol("beta_2", integer=True)
+        mu = sp.Sum(_pre(u, hh, b2), (b2, 1, B)) / B
+        var = sp.Sum((_pre(u, hh, b2) - mu) ** 2, (b2, 1, B)) / B
+        a = g[u] * (a - mu) / sp.sqrt(var + eps) + s[u]
     out = phi(a)
     return out * MASK[u, beta] if mask else out
 
@@ -160,9 +163,10 @@ class _Collector(list):
 def _collect(sink: list, mask: bool, per_unit_lr: bool, fail_fast: bool) -> None:
     out = _Collector(sink, fail_fast)
     beta = sp.Symbol("beta_0", integer=True, positive=True)
-    for norm in (None, "layer", "unit"):
+    for norm in (None, "layer", "batch"):
         z = next_preactivation(O0, beta, norm, mask)
-        out.append(Identity("invariance", 0, f"z[o0, β](σθ) = z[o0, β](θ), {norm or 'plain'} layer",
+        label = {None: "plain layer", "layer": "with layer norm", "batch": "with batch norm"}[norm]
+        out.append(Identity("invariance", 0, f"z[o0, β](σθ) = z[o0, β](θ), {label}",
                             _zero(move_units(z, SWAP) - z)))
     L = _linearized_loss(mask)
     grads = {q: sp.diff(L, q) for q in (W[1, I0], W[2, I0], b[1], b[2], C[O0, 1], C[O0, 2],

@@ -5,13 +5,12 @@ Vocabulary, layout and the evidence conventions: see :mod:`invariants.claims.sym
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from hypothesis import given, strategies as st
 
-from invariants.claims.evidence import check, property_with_coverage, run_property
+from invariants.claims.evidence import property_with_coverage, run_property
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.symmetry.shared import instance_evidence, lemma_evidence
 from invariants.experiments.fixed_points import cycles, project_to_fixed
 from invariants.experiments.networks import make_data
 from invariants.experiments.training import train_checking_ties
@@ -29,47 +28,9 @@ from invariants.reference import (
 from invariants.reference.norms import NORMS
 
 
-def lemma_evidence(orthogonal: bool = True) -> EvidenceResult:
-    """Steps (S1)–(S3) of the theorem, index-free (:func:`invariants.symbolic.equivariance.prove_lemma`);
-    ``orthogonal=False`` (g a scaling) is the mutant."""
-    from invariants.symbolic.equivariance import prove_lemma
-
-    steps = prove_lemma(orthogonal)
-    ok = all(s.holds for s in steps)
-    return check(ok, "index-free, matrices of symbolic dimension D, undefined U: " + "; ".join(
-        f"{s.what}: residual 0" for s in steps),
-                 "a step of the abstract proof left a residual: " + "; ".join(
-                     f"{s.what}: {s.residual}" for s in steps if not s.holds))
-
-
 @mutant("g a scaling c·I instead of an orthogonal map: gᵀ(g∇L) = c²∇L ≠ ∇L", lambda: lemma_evidence(False))
 def _equiv_lemma() -> EvidenceResult:
     return lemma_evidence()
-
-
-@lru_cache(maxsize=None)
-def _instance_proof(mask: bool = False):
-    from invariants.symbolic.equivariance import prove_hidden_transposition
-
-    return prove_hidden_transposition(mask=mask, fail_fast=mask)
-
-
-def instance_evidence(mask: bool = False) -> EvidenceResult:
-    """The MLP instance, every width/depth/batch (:func:`prove_hidden_transposition`); ``mask`` (a
-    per-unit dropout mask σ does not move) is the mutant."""
-    proof = _instance_proof(mask)
-    counts: dict[str, int] = {}
-    for i in proof.identities:
-        counts[i.kind] = counts.get(i.kind, 0) + 1
-    ok = proof.holds and len(proof.identities) == 25
-    return check(ok, f"units 1, 2 of a hidden layer of symbolic width n = N + 2, input width m, next width p, "
-                     f"batch B, any depth (layers below through h and ∂h/∂q, above through z and ∂L/∂z), undefined "
-                     f"phi, U, V, clip: {len(proof.identities)}/25 identities reduce to 0 — "
-                     + ", ".join(f"{n} {k}" for k, n in counts.items())
-                     + " (plain, layer-norm and per-unit-norm layers invariant; gradients of unit, rest-unit and "
-                       "lower-layer parameters equivariant; one clipped per-coordinate step equivariant)",
-                 f"{len(proof.failures())} identities failed (of {len(proof.identities)} checked): "
-                 + "; ".join(i.what for i in proof.failures()[:3]))
 
 
 @mutant("a per-unit hidden-dropout mask that σ does not move: z(σθ) ≠ z(θ)", lambda: instance_evidence(True))
