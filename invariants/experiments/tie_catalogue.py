@@ -210,20 +210,35 @@ def residual_branch(branch_dropout: bool = False, seed: int = 2) -> TieRun:
 # ---- multi-head attention: tied heads ------------------------------------------------------------------
 
 
-def attention_heads(attn_dropout: float = 0.0, seed: int = 3) -> TieRun:
-    """torch.nn.MultiheadAttention (embed 4, 2 heads, self-attention over 5 tokens, then mean over
-    tokens), its two heads tied: equal q/k/v projection rows and biases for heads 0 and 1, equal output
-    projection columns.  Parameters are the module's (in_proj_weight, in_proj_bias, out_proj).
-    ``attn_dropout`` > 0 (the mutant) drops attention weights independently per head."""
+def attention_heads(attn_dropout: float = 0.0, within_head: bool = False, seed: int = 3) -> TieRun:
+    """torch's multi-head attention (F.multi_head_attention_forward; embed 4, self-attention over 5 tokens,
+    then mean over tokens) with tied heads or tied units within a head.  Default: 2 heads of dimension 2,
+    head 1 equal to head 0 (q/k/v projection rows and biases, output projection columns).
+    ``within_head``: 1 head of dimension 4 whose units 0 and 1 are tied (rows 0, 1 of each of the q, k, v
+    projections and their biases, output columns 0, 1): the score q·k = Σ_d q_d k_d is unchanged when q and
+    k swap coordinates together.  ``attn_dropout`` > 0 (the mutant) drops attention weights independently
+    per head."""
     torch = _torch()
     F = torch.nn.functional
-    E, nh, d = 4, 2, 2
+    E = 4
+    nh, d = (1, 4) if within_head else (2, 2)
 
     def build(gen):
-        blocks = [torch.randn((d, E), generator=gen, dtype=torch.float64) / 2 for _ in range(3)]
-        w_in = torch.cat([torch.cat([blk, blk]) for blk in blocks])  # (3E, E): q, k, v; head 1 = head 0
-        b_in = torch.cat([torch.full((d,), 0.1 * (k + 1), dtype=torch.float64).repeat(2) for k in range(3)])
-        w_out = torch.randn((E, d), generator=gen, dtype=torch.float64).repeat(1, 2) / 2
+        if within_head:  # rows 0 and 1 of each projection equal, output columns 0 and 1 equal
+            blocks = []
+            for _ in range(3):
+                blk = torch.randn((E, E), generator=gen, dtype=torch.float64) / 2
+                blk[1] = blk[0]
+                blocks.append(blk)
+            w_in = torch.cat(blocks)
+            b_in = torch.tensor([0.1, 0.1, -0.2, 0.3] * 3, dtype=torch.float64)
+            w_out = torch.randn((E, E), generator=gen, dtype=torch.float64) / 2
+            w_out[:, 1] = w_out[:, 0]
+        else:  # head 1 = head 0
+            blocks = [torch.randn((d, E), generator=gen, dtype=torch.float64) / 2 for _ in range(3)]
+            w_in = torch.cat([torch.cat([blk, blk]) for blk in blocks])  # (3E, E): q, k, v
+            b_in = torch.cat([torch.full((d,), 0.1 * (k + 1), dtype=torch.float64).repeat(2) for k in range(3)])
+            w_out = torch.randn((E, d), generator=gen, dtype=torch.float64).repeat(1, 2) / 2
         return {"in_w": w_in, "in_b": b_in, "out_w": w_out, "out_b": torch.zeros(E, dtype=torch.float64)}
 
     def forward(p, x, gen):
@@ -234,9 +249,13 @@ def attention_heads(attn_dropout: float = 0.0, seed: int = 3) -> TieRun:
                                               need_weights=False)
         return y.mean(dim=0)[:, :2]
 
-    groups = [("in_w", 0, (q * E + r, q * E + d + r)) for q in range(3) for r in range(d)]
-    groups += [("in_b", 0, (q * E + r, q * E + d + r)) for q in range(3) for r in range(d)]
-    groups += [("out_w", 1, (r, d + r)) for r in range(d)]
+    if within_head:
+        groups = [(name, 0, (q * E, q * E + 1)) for q in range(3) for name in ("in_w", "in_b")]
+        groups += [("out_w", 1, (0, 1))]
+    else:
+        groups = [(name, 0, (q * E + r, q * E + d + r)) for q in range(3) for r in range(d)
+                  for name in ("in_w", "in_b")]
+        groups += [("out_w", 1, (r, d + r)) for r in range(d)]
     return train_tied(build, forward, tied_groups(groups), (5 * E,), 2, seed)
 
 

@@ -55,11 +55,12 @@ def _residual() -> EvidenceResult:
 def attention_evidence(attn_dropout: float = 0.0) -> EvidenceResult:
     from invariants.experiments.tie_catalogue import attention_heads
 
-    return contrast({}, {"tied heads": attention_heads(attn_dropout)},
-                    "torch multi_head_attention_forward, embed 4, 2 heads tied (q/k/v rows, biases, output columns)")
+    return contrast({}, {"2 tied heads": attention_heads(attn_dropout),
+                         "2 tied units of one head": attention_heads(attn_dropout, within_head=True)},
+                    "torch multi_head_attention_forward, embed 4, tied q/k/v rows, biases, output columns")
 
 
-@mutant("attention dropout 0.5 (independent masks per head)", lambda: attention_evidence(0.5))
+@mutant("attention dropout 0.5 (independent masks per head and query)", lambda: attention_evidence(0.5))
 def _attention() -> EvidenceResult:
     return attention_evidence()
 
@@ -211,7 +212,8 @@ register(Claim(
     evidence=(
         Evidence("experiment", "convolution: tied output channels stay tied", _conv),
         Evidence("experiment", "residual branch: tied branch units stay tied; the stream is not tied", _residual),
-        Evidence("experiment", "multi-head attention: tied heads stay tied", _attention),
+        Evidence("experiment", "multi-head attention: tied heads, and tied units within a head, stay tied",
+                 _attention),
         Evidence("experiment", "layer norm after a tied layer outputs β, freezes the layer; batch norm keeps the "
                  "tie and the signal", _norms),
         Evidence("counterexample", "index-picking max (maxout, max-pooling over units) breaks; amax keeps", _max),
