@@ -27,13 +27,15 @@ relabelling, j = 1 and k = 2; units 3..n form the rest of the layer, written as 
 symbolic range, and a generic rest unit u₀ = 3 + v₀ (v₀ ≥ 0), input i₀ and output o₀ stand for all.
 Checked, with an undefined activation phi (any elementwise function): (I) z(σθ) = z(θ) for the plain
 layer, for layer norm over the layer's units (statistics written as block sums: symmetric in units 1
-and 2), and for batch norm (statistics over the batch of the
-unit's own pre-activations, B symbolic); (E) explicit gradients
-∂L/∂q(σθ) = ∂L/∂σ(q)(θ) for unit 1's incoming weight, bias and outgoing weight, for a rest unit's and
-for a parameter of a layer below; (F) equal gradients of units 1 and 2 on the fixed set; (U) one step
-of a generic per-coordinate optimizer U(p, c·g, s), V(p, c·g, s) (state) with c = clip(Σ g²) (global
-norm clipping) is σ-equivariant and keeps units 1, 2 tied.  Since every permutation is a product of
-transpositions and the argument is per layer, this covers every permutation of every hidden layer.
+and 2) and for batch norm (statistics over the batch of the unit's own pre-activations, B symbolic);
+(E) for the plain layer, the explicit gradients ∂L/∂q(σθ) = ∂L/∂σ(q)(θ) of unit 1's incoming weight,
+bias and outgoing weight, of a rest unit's and of a parameter of a layer below (for the normalized
+layers (E) follows from (I) by (S1)); (F) equal gradients of units 1 and 2 on the fixed set; (U) one
+step of a generic per-coordinate optimizer U(p, c·g, s), V(p, c·g, s) (state) with c = clip(Σ g²)
+(global-norm clipping) is σ-equivariant and keeps units 1, 2 tied.  Since every permutation is a
+product of transpositions and the argument is per layer, this covers every permutation of every
+hidden layer.  Depth enters only through h, ∂h/∂q and G, which are free: the identities hold whatever
+the other layers compute, so no induction over layers is needed beyond this per-layer argument.
 
 Mutants (for the self-tests): ``mask=True`` multiplies each unit's output by a per-unit dropout mask
 that σ does not move (hidden dropout): (I), (E), (F) fail; ``per_unit_lr=True`` gives each unit its own
@@ -65,23 +67,23 @@ phi = sp.Function("phi")
 eps = sp.Symbol("epsilon", positive=True)
 _e = sp.Symbol("e")  # direction parameter for derivatives through the layers below
 
-#: Tensors indexed by unit first (W[u, i], b[u], g[u], s[u]) and by unit second (C[o, u]).
-_UNIT_FIRST, _UNIT_SECOND = (W, b, g, s), (C,)
+#: Names of the indexed tensors whose unit index comes first (W[u, i], b[u], g[u], s[u] and their
+#: gradients gW, gb and optimizer states SW, Sb) or second (C[o, u], gC[o, u], SC[o, u]).
+UNIT_FIRST = frozenset({"W", "b", "g", "s", "gW", "gb", "SW", "Sb"})
+UNIT_SECOND = frozenset({"C", "gC", "SC"})
 
 
 def move_units(expr: sp.Expr, mapping: dict[int, int]) -> sp.Expr:
-    """Replace the unit index of every parameter entry by ``mapping`` (units not in it stay): the swap
-    σ = {1: 2, 2: 1} or the tie {2: 1} (unit 2's parameters := unit 1's).  Gradient and state symbols
-    named like parameters move with them (they are indexed the same way)."""
+    """Replace the unit index of every parameter, gradient and state entry by ``mapping`` (units not in it
+    stay): the swap σ = {1: 2, 2: 1} or the tie {2: 1} (unit 2's entries := unit 1's).  Inputs h, H, the
+    upstream gradient G and dropout masks are not moved (σ acts on parameters only)."""
 
     def move(x: sp.Indexed) -> sp.Expr:
-        idx = list(x.indices)
-        if x.base.label.name.rstrip("'") in ("W", "b", "g", "s", "gW", "gb", "gC", "SW", "Sb", "SC"):
-            pos = 1 if x.base.label.name.rstrip("'") in ("gC", "SC") else 0
-        elif x.base == C:
-            pos = 1
-        else:
+        name = x.base.label.name
+        if name not in UNIT_FIRST and name not in UNIT_SECOND:
             return x
+        idx = list(x.indices)
+        pos = 0 if name in UNIT_FIRST else 1
         if idx[pos] in mapping:
             idx[pos] = mapping[idx[pos]]
         return x.base[tuple(idx)]
