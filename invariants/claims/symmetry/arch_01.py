@@ -29,6 +29,8 @@ def contrast(breakers: dict, keepers: dict, what: str) -> EvidenceResult:
 
 
 def conv_evidence(channel_dropout: bool = False) -> EvidenceResult:
+    """Tied output channels of a convolution stay tied (:func:`conv_channels`); ``channel_dropout`` is the
+    mutant."""
     from invariants.experiments.tie_catalogue import conv_channels
 
     return contrast({}, {"tied output channels of Conv1d": conv_channels(channel_dropout)},
@@ -41,6 +43,8 @@ def _conv() -> EvidenceResult:
 
 
 def residual_evidence(branch_dropout: bool = False) -> EvidenceResult:
+    """Tied units of residual branches stay tied (:func:`residual_branch`); ``branch_dropout`` is the
+    mutant."""
     from invariants.experiments.tie_catalogue import residual_branch
 
     return contrast({}, {"tied branch units": residual_branch(branch_dropout)},
@@ -53,6 +57,8 @@ def _residual() -> EvidenceResult:
 
 
 def attention_evidence(attn_dropout: float = 0.0) -> EvidenceResult:
+    """Tied heads and tied units within a head stay tied (:func:`attention_heads`); ``attn_dropout`` > 0
+    is the mutant."""
     from invariants.experiments.tie_catalogue import attention_heads
 
     return contrast({}, {"2 tied heads": attention_heads(attn_dropout),
@@ -87,7 +93,10 @@ def _norms() -> EvidenceResult:
     return norm_evidence()
 
 
-def max_evidence(breakers: tuple[str, ...] = ("max", "pool"), keepers: tuple[str, ...] = ("amax",)) -> EvidenceResult:
+def max_evidence(breakers: tuple[str, ...] = ("max", "pool"),
+                 keepers: tuple[str, ...] = ("amax",)) -> EvidenceResult:
+    """Index-picking maxima over tied units break the tie, the even split keeps it (:func:`maxout`); the
+    mutant passes ``("amax",)`` as the breakers."""
     from invariants.experiments.tie_catalogue import maxout
 
     names = {"max": "maxout by torch.max (gradient to the returned index)",
@@ -104,9 +113,12 @@ def _max() -> EvidenceResult:
 
 
 def topk_evidence(k_breaker: int = 1) -> EvidenceResult:
+    """Top-1 routing over two tied experts breaks the tie, dense routing keeps it (:func:`topk_routing`);
+    ``k_breaker=2`` is the mutant."""
     from invariants.experiments.tie_catalogue import topk_routing
 
-    return contrast({f"top-{k_breaker} routing": topk_routing(k_breaker)}, {"dense (top-2 of 2) routing": topk_routing(2)},
+    return contrast({f"top-{k_breaker} routing": topk_routing(k_breaker)},
+                    {"dense (top-2 of 2) routing": topk_routing(2)},
                     "mixture of 2 tied experts (3-4-2 tanh) with a tied router")
 
 
@@ -116,10 +128,13 @@ def _topk() -> EvidenceResult:
 
 
 def mask_evidence(breaker_per_unit: bool = True) -> EvidenceResult:
+    """A per-unit fixed pruning mask breaks the tie, a shared one keeps it (:func:`pruning_mask`);
+    ``breaker_per_unit=False`` is the mutant."""
     from invariants.experiments.tie_catalogue import pruning_mask
 
     return contrast({"a different fixed pruning pattern per unit": pruning_mask(breaker_per_unit)},
-                    {"one pattern shared by all units": pruning_mask(False)}, "tied 3-4-2 tanh MLP, W₁ ⊙ fixed mask")
+                    {"one pattern shared by all units": pruning_mask(False)},
+                    "tied 3-4-2 tanh MLP, W₁ ⊙ fixed mask")
 
 
 @mutant("the shared mask in place of the per-unit one", lambda: mask_evidence(False))
@@ -128,9 +143,12 @@ def _mask() -> EvidenceResult:
 
 
 def dropout_evidence(breaker: str = "per-unit") -> EvidenceResult:
+    """Per-unit dropout breaks the tie, a draw shared by the layer keeps it (:func:`dropout`);
+    ``breaker="shared"`` is the mutant."""
     from invariants.experiments.tie_catalogue import dropout
 
-    return contrast({f"{breaker} dropout 0.5": dropout(breaker)}, {"shared (one draw per example) dropout": dropout("shared")},
+    return contrast({f"{breaker} dropout 0.5": dropout(breaker)},
+                    {"shared (one draw per example) dropout": dropout("shared")},
                     "tied 3-4-2 tanh MLP, hidden dropout")
 
 
@@ -140,6 +158,8 @@ def _dropout() -> EvidenceResult:
 
 
 def rounding_evidence(breaker: str = "per-coordinate") -> EvidenceResult:
+    """Per-coordinate stochastic rounding breaks the tie; shared draws and round-to-nearest keep it
+    (:func:`stochastic_rounding`); ``breaker="shared"`` is the mutant."""
     from invariants.experiments.tie_catalogue import GRID, stochastic_rounding
 
     return contrast({f"{breaker} stochastic rounding": stochastic_rounding(breaker)},
