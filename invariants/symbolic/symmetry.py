@@ -440,13 +440,14 @@ def witness(expr: sp.Expr) -> float:
     return float(sp.N(expr.xreplace(values), 30))
 
 
-def breakers() -> list[Breaker]:
+def breakers(shared_draws: bool = False) -> list[Breaker]:
     """Operations that act on the two hidden units of a tied (2, 2, 1) network differently — a
     per-unit dropout mask, DropConnect masks on the incoming weights, per-parameter gradient noise, a
     per-unit learning rate, a tie of rows and biases without the outgoing columns — and their uniform
     counterparts (one mask on the inputs, i.e. input dropout or a data augmentation; one learning
     rate; noise added to the input).  Per-unit operations leave the units' gradients or updates
-    different (``breaks``); uniform ones leave the difference exactly 0."""
+    different (``breaks``); uniform ones leave the difference exactly 0.  ``shared_draws`` (for the
+    mutation self-tests) gives both units the same mask, noise and learning rate."""
     net = build_network((2, 2, 1))
     W1, b1, W2 = net.params["W1"], net.params["b1"], net.params["W2"]
     tied = tie(net, 1, 0, 1)
@@ -459,6 +460,8 @@ def breakers() -> list[Breaker]:
 
     m1, m2, r1, r2, M1, M2, xi1, xi2, eta1, eta2, eta, nx = sp.symbols(
         "m1 m2 r1 r2 M11 M21 xi1 xi2 eta1 eta2 eta nu")  # masks, noises, learning rates
+    if shared_draws:  # the mutation self-test: one draw shared by both units leaves no gap
+        m2, M2, xi2, eta2 = m1, M1, xi1, eta1
     x1, x2 = net.x
     g = _name_derivatives(sp.diff(net.loss, pj)).xreplace(tied)
     cases = [

@@ -26,6 +26,8 @@ from invariants.symmetry import WidthOneTwin, all_classes, hidden_tied, n_distin
 
 EXPECTED = {
     "SYM-CONST-01": Verdict.PROVED,
+    "SYM-EQUIV-01": Verdict.PROVED,
+    "SYM-ARCH-01": Verdict.VERIFIED,
     "SYM-GRAD-01": Verdict.CONDITIONAL,
     "SYM-SIGNAL-01": Verdict.VERIFIED,
     "SYM-SIGNAL-02": Verdict.CONDITIONAL,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import example, given, strategies as st
 
-from invariants.claims.evidence import check, property_with_coverage, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, register
+from invariants.claims.evidence import check, property_with_coverage, run_property, short
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.symmetry.shared import instance_evidence, lemma_evidence
+from invariants.experiments.broken_optimizers import make_nudging_optimizer
 from invariants.experiments.networks import constant_net, make_data
 from invariants.experiments.strategies import training_configs
 from invariants.experiments.training import augmented, dropconnect, noisy_gradients, train_checking_ties
@@ -25,24 +27,23 @@ from invariants.reference.norms import NORMS
 from invariants.symmetry import hidden_tied, n_distinct_units
 
 
+@mutant("a per-unit hidden-dropout mask that the swap does not move", lambda: instance_evidence(True))
 def _const_symbolic() -> EvidenceResult:
-    from invariants.symbolic.symmetry import prove_layer_positions, prove_normalized
-
-    proofs = [("", p) for p in prove_layer_positions()] + [(f"{norm} norm, ", p) for norm, p in prove_normalized()]
-    ok = all(p.holds for _, p in proofs)
-    parts = [f"{tag}sizes {p.sizes}: {len(p.identities) - len(p.failures())}/{len(p.identities)} "
-             f"(hidden layers {sorted({i.layer for i in p.identities})})" for tag, p in proofs]
-    bad = "; ".join(f"{i.kind} layer {i.layer}: {i.what}" for _, p in proofs for i in p.failures()[:2])
-    summary = ("undefined phi and ell; identities (swap invariance of outputs and loss, gradient equivariance, "
-               "equal gradients on the fixed set, one clipped per-coordinate step) reducing to 0 — first, middle "
-               "and last hidden layers: " + "; ".join(parts))
-    return check(ok, summary, f"{summary}; failing: {bad}")
+    return instance_evidence()
 
 
-def _const_breakers_symbolic() -> EvidenceResult:
+@mutant("g a scaling c·I instead of a permutation: gᵀ(g∇L) = c²∇L ≠ ∇L", lambda: lemma_evidence(False))
+def _const_lemma() -> EvidenceResult:
+    return lemma_evidence()
+
+
+def breakers_evidence(shared_draws: bool = False) -> EvidenceResult:
+    """The SymPy breakers (:func:`invariants.symbolic.symmetry.breakers`): per-unit operations leave a
+    nonzero gap, uniform ones exactly 0.  ``shared_draws`` (the mutant) gives both units the same mask,
+    noise and learning rate, so the "per-unit" rows leave no gap."""
     from invariants.symbolic.symmetry import breakers
 
-    rows = breakers()
+    rows = breakers(shared_draws)
     ok = all(b.breaks == b.per_unit for b in rows)
     per_unit = [f"{b.name.split(' (')[0]} ({short(b.witness)})" for b in rows if b.per_unit]
     uniform = [b.name.split(" (")[0] for b in rows if not b.per_unit]
@@ -51,6 +52,11 @@ def _const_breakers_symbolic() -> EvidenceResult:
                      f"exactly 0 for {', '.join(uniform)}",
                  "a per-unit operation left the gap 0 or a uniform one did not: "
                  + "; ".join(f"{b.name}: {b.difference}" for b in rows if b.breaks != b.per_unit)[:300])
+
+
+@mutant("the per-unit masks, noises and learning rates made equal for the two units", lambda: breakers_evidence(True))
+def _const_breakers_symbolic() -> EvidenceResult:
+    return breakers_evidence()
 
 
 def constant_init_property(seen: dict, hidden_dropout: float = 0.0, make_opt=make_optimizer,
@@ -96,6 +102,8 @@ def constant_init_property(seen: dict, hidden_dropout: float = 0.0, make_opt=mak
     return prop
 
 
+@mutant("hidden dropout 0.5 (an independent mask per unit)",
+        lambda: run_property(constant_init_property({}, hidden_dropout=0.5, max_examples=3), "should fail"))
 def _const_property() -> EvidenceResult:
     return property_with_coverage(
         lambda seen: constant_init_property(seen, max_examples=20), "20 + 2 pinned",
@@ -138,6 +146,9 @@ def optimizer_commutes_property(seen: dict, make_opt=make_optimizer, max_example
     return prop
 
 
+@mutant("an optimizer that moves the first entry of every tensor by one ulp (position-dependent)",
+        lambda: run_property(optimizer_commutes_property({}, make_opt=make_nudging_optimizer, max_examples=3),
+                             "should fail"))
 def _const_optimizers() -> EvidenceResult:
     return property_with_coverage(
         lambda seen: optimizer_commutes_property(seen), 15,
@@ -146,28 +157,34 @@ def _const_optimizers() -> EvidenceResult:
         "global-norm clipping, norm scales and shifts included)")
 
 
-def breaking_runs():
-    """Train a constant-init 3-4-4-2 tanh net (MSE) with each per-unit randomness: hidden dropout 0.5,
-    DropConnect 0.5, gradient noise σ = 1e-3; and with each of the 7 optimizers.  Returns
-    {operation: {optimizer: TieRun}}."""
+def breaking_runs(p: float = 0.5, sigma: float = 1e-3):
+    """Train a constant-init 3-4-4-2 tanh net (MSE) with each per-unit randomness: hidden dropout ``p``,
+    DropConnect ``p``, gradient noise σ = ``sigma``; and with each of the 7 optimizers.  Returns
+    {operation: {optimizer: TieRun}} (keyed by the default rates' names).  ``p = sigma = 0`` is the
+    mutant: no randomness, nothing breaks the tie."""
     arch0, params = constant_net((3, 4, 4, 2), "tanh", weight=0.5, bias=0.1)
     x, t = make_data(arch0, 8, seed=71)
-    ops = {"hidden dropout 0.5": (Architecture(arch0.sizes, "tanh", hidden_dropout=0.5), None),
-           "DropConnect 0.5": (arch0, dropconnect(0.5)),
-           "gradient noise 1e-3": (arch0, noisy_gradients(1e-3))}
+    ops = {f"hidden dropout {p:g}": (Architecture(arch0.sizes, "tanh", hidden_dropout=p), None),
+           f"DropConnect {p:g}": (arch0, dropconnect(p)),
+           f"gradient noise {sigma:g}": (arch0, noisy_gradients(sigma))}
     return {op: {name: train_checking_ties(arch, params, x, t, make_optimizer(name, lr=0.05), 10,
                                            rng=np.random.default_rng(72), loss_grad=lg) for name in OPTIMIZERS}
             for op, (arch, lg) in ops.items()}
 
 
-def _const_breakers() -> EvidenceResult:
-    runs = breaking_runs()
+def breakers_run_evidence(p: float = 0.5, sigma: float = 1e-3) -> EvidenceResult:
+    runs = breaking_runs(p, sigma)
     ok = all(not r.tied for by_opt in runs.values() for r in by_opt.values())
     parts = [f"{op}: first untied step {max(r.first_untied or 0 for r in by_opt.values())} at the latest, "
              f"defect after 10 steps {short(min(r.defect for r in by_opt.values()))}-"
              f"{short(max(r.defect for r in by_opt.values()))}" for op, by_opt in runs.items()]
     return check(ok, "constant init 0.5, 3-4-4-2 tanh, all 7 optimizers: " + "; ".join(parts),
                  "a per-unit random operation left the units tied: " + "; ".join(parts))
+
+
+@mutant("dropout, DropConnect and noise switched off (p = σ = 0)", lambda: breakers_run_evidence(0.0, 0.0))
+def _const_breakers() -> EvidenceResult:
+    return breakers_run_evidence()
 
 
 register(Claim(
@@ -183,50 +200,67 @@ register(Claim(
         "It makes the hidden units symmetric and this problem is known as the symmetry problem.",
     ),
     statement=(
-        "Let units j and k of a hidden layer l be interchangeable: W_l[j,:] = W_l[k,:], b_l[j] = b_l[k], "
-        "W_{l+1}[:,j] = W_{l+1}[:,k] (and equal norm scale and shift g_l, s_l), with equal optimizer state "
-        "on these coordinates.  Then after any number of steps of SGD, momentum, Nesterov, Adam, AdamW, "
-        "RMSprop or Adagrad — with L2 or decoupled weight decay, global-norm gradient clipping, batch norm or "
-        "layer norm, any minibatches, input dropout and data augmentation — they are still interchangeable: "
-        "in exact arithmetic, and bit for bit on a permutation-equivariant kernel.  In particular a constant "
-        "initialization of all weights (zero included) with biases constant within each layer keeps every "
-        "hidden layer a single class of identical units forever: all units of a layer learn the same "
-        "feature.  Per-unit randomness or per-unit hyper-parameters (hidden-unit dropout, DropConnect, "
-        "per-parameter gradient noise, a per-unit learning rate) and an incomplete tie break it."
+        "In an MLP with elementwise activations (optionally layer norm or batch norm on hidden layers), of any "
+        "width, depth and batch size, let units j and k of a hidden layer l be interchangeable: "
+        "W_l[j,:] = W_l[k,:], b_l[j] = b_l[k], W_{l+1}[:,j] = W_{l+1}[:,k] (and equal norm scale and shift "
+        "g_l, s_l), with equal optimizer state on these coordinates.  Then after any number of steps of SGD, "
+        "momentum, Nesterov, Adam, AdamW, RMSprop or Adagrad — with L2 or decoupled weight decay, global-norm "
+        "gradient clipping, any minibatches, input dropout and data augmentation — they are still "
+        "interchangeable: in exact arithmetic for every size (the instance of SYM-EQUIV-01 for a transposition "
+        "of units, proved with symbolic widths and batch size), and bit for bit on a permutation-equivariant "
+        "kernel (checked).  In particular a constant initialization of all weights (zero included) with biases "
+        "constant within each layer keeps every hidden layer a single class of identical units forever: all "
+        "units of a layer learn the same feature.  Anything that treats the units differently breaks it: "
+        "per-unit randomness or hyper-parameters (hidden-unit dropout, DropConnect, per-parameter gradient "
+        "noise, a per-unit learning rate, per-coordinate stochastic rounding), per-unit fixed masks, "
+        "index-picking max over units (maxout or max-pooling via argmax), top-k routing with fewer slots than "
+        "tied experts, and an incomplete tie (SYM-ARCH-01)."
     ),
     conditions=(
         "optimizer state starts tied (zero, as every optimizer here starts) and each coordinate's update "
         "depends only on its parameter, gradient and state plus quantities shared by all coordinates "
         "(step count, global gradient norm)",
-        "no per-unit randomness: hidden-unit dropout (an independent mask per unit), DropConnect and "
-        "per-parameter noise break the tie; input dropout, data augmentation and minibatch sampling act on "
-        "all units alike and do not",
+        "no per-unit randomness: hidden-unit dropout (an independent mask per unit), DropConnect, "
+        "per-parameter noise and per-coordinate stochastic rounding break the tie (counterexamples here and in "
+        "SYM-ARCH-01); input dropout, data augmentation, minibatch sampling and draws shared by the tied units "
+        "act on all units alike and do not",
         "no per-unit hyper-parameters or regularizers (a different learning rate or decay per unit breaks it)",
+        "every operation between the layers commutes with permuting the tied units, its tie-breaking rule "
+        "included: argmax-based maxout / max-pooling over units and top-1 routing over tied experts do not "
+        "(SYM-ARCH-01)",
         "bitwise only with a permutation-equivariant kernel (the reference 'exact' kernel); a BLAS matmul "
         "may round tied units differently, so rounding — not the initialization — can separate them "
         "(SYM-FP-01)",
     ),
+    scope=(
+        "MLPs with elementwise activations, optionally layer or batch norm on hidden layers: every width, "
+        "depth and batch size (proved); per-coordinate optimizers with shared hyper-parameters and "
+        "global-norm clipping (the 7 reference optimizers checked bitwise); other architectures: SYM-ARCH-01"
+    ),
     derivation=(
-        "Let P permute the hidden units of one layer (rows of W_l, entries of b_l, g_l, s_l, columns of "
-        "W_{l+1}).  (1) Invariance: the layer sums over its units, so f(Pθ; x) = f(θ; x) and L(Pθ) = L(θ) for "
-        "every batch; layer-norm statistics are symmetric functions of the units and batch-norm statistics "
-        "act on each unit alone, so normalized networks are invariant too.  (2) Differentiating, "
-        "∇L(Pθ) = P∇L(θ): the gradient is P-equivariant.  (3) An update θ' = U(θ, ∇L(θ), s) commutes with P "
-        "when it is applied per coordinate with hyper-parameters shared by all coordinates and "
-        "P-invariant global quantities: SGD, momentum, Nesterov, Adam, AdamW, RMSprop, Adagrad, L2 and "
-        "decoupled weight decay, global-norm clipping (‖Pg‖ = ‖g‖) all do.  (4) Induction: if Pθ_t = θ_t "
-        "and Ps_t = s_t then Pθ_{t+1} = θ_{t+1} and Ps_{t+1} = s_{t+1}; zero-initialized state is fixed by "
-        "P.  A minibatch, input dropout or an augmentation changes the batch, which P does not act on.  What "
-        "fails: operations that treat units differently — independent per-unit masks (hidden dropout), "
-        "per-weight masks (DropConnect), per-parameter noise, per-unit learning rates — make the update not "
-        "P-equivariant, and a partial tie (equal rows, different outgoing columns) is not fixed by P.  "
-        "SymPy checks (1)-(4) with an undefined activation and loss for the first, middle and last hidden "
-        "layers and with layer and batch norm, and exhibits nonzero gaps for the breakers; the properties "
-        "re-check the conclusion bitwise on the numpy reference network."
+        "An instance of SYM-EQUIV-01 with G = ⟨σ⟩, σ the transposition of units j and k of layer l (rows of "
+        "W_l, entries of b_l, g_l, s_l, columns of W_{l+1}).  (1) Invariance: the next pre-activation is a sum "
+        "over units, z = Σ_u c_u φ(a_u); layer-norm statistics are symmetric sums over the units and batch-norm "
+        "statistics act on each unit alone, so z(σθ) = z(θ) whatever the layers below and above compute.  "
+        "(2) Since σ is orthogonal, ∇L(σθ) = σ∇L(θ) (chain rule, S1 of SYM-EQUIV-01); on the fixed set the two "
+        "units' gradients are equal.  (3) An update applied per coordinate with hyper-parameters shared by all "
+        "coordinates and σ-invariant global quantities (‖σg‖ = ‖g‖ for clipping) commutes with σ: SGD, "
+        "momentum, Nesterov, Adam, AdamW, RMSprop, Adagrad, L2 and decoupled decay.  (4) Induction over steps "
+        "from a tied (zero) state.  SymPy checks (1)-(3) with the width n, the input width m, the next width p "
+        "and the batch size B as symbols (the rest of the layer a symbolic Sum; layers below enter through h, "
+        "above through z), so for every size; the chain rule index-free.  What fails: operations that treat "
+        "units differently make the update not σ-equivariant (SymPy breakers, the counterexample runs, "
+        "SYM-ARCH-01), and a partial tie (equal rows, different outgoing columns) is not fixed by σ.  The "
+        "properties re-check the conclusion bitwise on the numpy reference network."
+    ),
+    references=(
+        "Goodfellow, Bengio & Courville, Deep Learning (2016), §8.4: breaking the symmetry between hidden units",
     ),
     evidence=(
-        Evidence("symbolic", "swap invariance, gradient equivariance and tie-preserving step: every layer "
-                 "position, layer norm, batch norm (SymPy)", _const_symbolic),
+        Evidence("symbolic", "every width, depth and batch size: swap invariance (plain, layer norm, batch norm), "
+                 "gradient equivariance, clipped per-coordinate step (SymPy, symbolic sizes)", _const_symbolic),
+        Evidence("symbolic", "chain rule for a permutation and the equivariant step, index-free (SymPy)",
+                 _const_lemma),
         Evidence("symbolic", "per-unit masks, noise and learning rates break the tie; input-side ones do not "
                  "(SymPy)", _const_breakers_symbolic),
         Evidence("property", "constant-init nets stay bitwise symmetric under all 7 optimizers, norms and "
