@@ -82,6 +82,7 @@ register(Claim(
         "is ∂φ(z_j)/∂h_k = φ'(z_j)·W[j,k]: the weight scales it, the activation's slope modulates it."
     ),
     verdict=Verdict.VERIFIED,
+    scope="one dense layer z = W h + b of any size (checked on fan_in 1-6, width 1-6, batch 1-4), at any parameters",
     conditions=(
         "dense (fully connected) layer z = W h + b; W[j,k] is the weight from input k to unit j "
         "(row j, column k, the reference layout W_l of shape (n_l, n_{l-1}))",
