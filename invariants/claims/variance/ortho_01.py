@@ -95,7 +95,6 @@ def _gaussian_spread(formula=lambda width, depth: depth / (2 * width)) -> Eviden
     return check(ok, detail, "the log-norm spread does not match the formula: " + detail)
 
 
-
 def _ortho_reference_network() -> EvidenceResult:
     eps = np.finfo(np.float64).eps
     seen: list[tuple[float, float, float]] = []
@@ -168,11 +167,11 @@ register(Claim(
     ),
     references=("Saxe, McClelland & Ganguli 2014, ICLR", "Mezzadri 2007 (Haar QR)", "PyTorch torch.nn.init.orthogonal_"),
     evidence=(
-        Evidence("symbolic", "SymPy, index-free for every shape and depth: norm preservation, orthonormal rows "
-                 "fail, E[W²] = gain²/max(rows, cols)", _all_sizes),
         Evidence("symbolic", "SymPy instance: exact QR of a 4×3 and two 3×3 integer matrices, mean square by trace",
                  _ortho_symbolic),
         Evidence("property", "deep linear reference nets with orthogonal weights preserve every norm", _ortho_reference_network),
+        Evidence("symbolic", "SymPy, index-free for every shape and depth: norm preservation, orthonormal rows "
+                 "fail, E[W²] = gain²/max(rows, cols)", _all_sizes),
         Evidence("experiment", "Gaussian weights: the log-norm spread equals (L/4)·ψ₁(N/2) ≈ L/(2N)", _gaussian_spread),
     ),
 ))

@@ -136,9 +136,9 @@ register(Claim(
     references=("PyTorch torch/nn/modules/linear.py, Linear.reset_parameters",
                 "PyTorch torch/nn/modules/conv.py, _ConvNd.reset_parameters", "PyTorch nn.Linear documentation"),
     evidence=(
-        Evidence("experiment", "torch's code calls kaiming_uniform_(a=√5); its Linear/Conv2d weights pass the audit "
-                 "as U(±1/√fan_in)", _torch_default_audit),
         Evidence("symbolic", "SymPy: gain, bound and variance of kaiming_uniform_(a=√5)", _torch_default_derivation),
         Evidence("experiment", "reference nets decay by 1/3 (linear) and 1/6 (ReLU) per layer", _torch_default_depth),
+        Evidence("experiment", "torch's code calls kaiming_uniform_(a=√5); its Linear/Conv2d weights pass the audit "
+                 "as U(±1/√fan_in)", _torch_default_audit),
     ),
 ))
