@@ -68,6 +68,27 @@ def test_readings_name_the_known_ambiguities():
     assert effect[0].startswith("literal") and effect[1].startswith("charitable")
 
 
+#: (claim, evidence name start, phrases of its detail, phrases of its mutant's detail): the new evidence passes
+#: on the real premise and its mutant fails, each detail naming the cause.
+NEW_EVIDENCE = [
+    ("VAR-ORTHO-01", "SymPy, index-free", ("index-free", "= gain²/max(rows, cols)"),
+     ("QᵀQ = 2·I_k", "≠ gain²/max")),
+    ("VAR-FANIN-01", "Caffe's XavierFiller", ("Var = 1/fan_in", "std·√fan_in = 1"),
+     ("AVERAGE", "depends on fan_in, fan_out")),
+    ("BIAS-EFFECT-01", "zero biases: the output at init", ("bit for bit",),
+     ("biases 0.001 changed the output at init",)),
+    ("SYM-ROWS-01", "last hidden layer", ("(True, True)", "output units' errors differ"), ("stayed equal",)),
+]
+
+
+@pytest.mark.parametrize("claim_id, name, good, bad", NEW_EVIDENCE, ids=[c[0] for c in NEW_EVIDENCE])
+def test_new_evidence_passes_and_its_mutant_fails(claim_id, name, good, bad):
+    ev = _evidence(claim_id, name)
+    ok, mutated = ev.fn(), ev.mutant.fn()
+    assert ok.passed and all(p in ok.detail for p in good), ok.detail
+    assert not mutated.passed and all(p in mutated.detail for p in bad), mutated.detail
+
+
 # ---- VAR-ORTHO-01: index-free, every size ----------------------------------------------------------------------
 
 
@@ -78,14 +99,6 @@ def test_orthogonal_identities_hold_for_symbolic_shapes_and_fail_on_a_wrong_prem
     assert good.mean_square_wide == symvar.gain**2 / symvar.cols
     bad = symvar.orthogonal_identities(sp.Integer(2))  # columns of norm √2
     assert bad.norm_defect != 0 and bad.deep_norm_defect != 0
-
-
-def test_ortho_all_sizes_evidence_and_mutant():
-    ev = _evidence("VAR-ORTHO-01", "SymPy, index-free")
-    ok = ev.fn()
-    assert ok.passed and "index-free" in ok.detail and "= gain²/max(rows, cols)" in ok.detail
-    bad = ev.mutant.fn()
-    assert not bad.passed and "QᵀQ = 2·I_k" in bad.detail and "≠ gain²/max" in bad.detail
 
 
 def test_log_norm_spread_formula():
@@ -117,26 +130,3 @@ def test_torch_default_audit_reads_the_code_and_audits_the_weights():
 
 
 # ---- readings' new evidence ---------------------------------------------------------------------------------------
-
-
-def test_caffe_xavier_evidence_and_mutant():
-    ev = _evidence("VAR-FANIN-01", "Caffe's XavierFiller")
-    ok = ev.fn()
-    assert ok.passed and "Var = 1/fan_in" in ok.detail and "std·√fan_in = 1" in ok.detail
-    bad = ev.mutant.fn()
-    assert not bad.passed and "AVERAGE" in bad.detail and "depends on fan_in, fan_out" in bad.detail
-
-
-def test_zero_bias_inert_at_init_and_mutant():
-    ev = _evidence("BIAS-EFFECT-01", "zero biases: the output at init")
-    assert ev.fn().passed
-    bad = ev.mutant.fn()
-    assert not bad.passed and "biases 0.001 changed the output at init" in bad.detail
-
-
-def test_outgoing_weights_of_last_hidden_units_diverge_and_mutant():
-    ev = _evidence("SYM-ROWS-01", "last hidden layer")
-    ok = ev.fn()
-    assert ok.passed and "(True, True)" in ok.detail and "output units' errors differ" in ok.detail
-    bad = ev.mutant.fn()  # same targets for both outputs: their errors never differ
-    assert not bad.passed and "stayed equal" in bad.detail

@@ -56,13 +56,6 @@ register(Claim(
     scope=("MLPs with elementwise activations (reference network), weights all 1; checked exactly on a "
            "(3, 4, 4, 1) sigmoid net with 16 dyadic inputs, biases 0 and 0.5; the layer-2 formula holds for any "
            "widths by the derivation"),
-    readings=(
-        Reading("each unit of the first hidden layer (zero biases) gets the sum of the inputs and outputs "
-                "sigmoid(sum)", Verdict.VERIFIED,
-                ("first layer: signal = Σx, output sigmoid(Σx), bitwise on dyadic inputs",)),
-        Reading("each unit of every layer gets the sum of the network's inputs", Verdict.REFUTED,
-                ("layer 2 gets 4·sigmoid(Σx); bias 0.5 shifts it",)),
-    ),
     title="All-ones weights: the first hidden layer's signal is the sum of the inputs; deeper layers' is not",
     seed_quotes=(
         "E.g. if all weights are initialized to 1, each unit gets signal equal to sum of inputs (and outputs "
@@ -79,6 +72,13 @@ register(Claim(
         "up to the rounding of the summation, bitwise when the sum is exact, e.g. dyadic inputs)",
         "'outputs sigmoid(...)' needs a sigmoid activation",
         "for layers l ≥ 2 the signal is n_{l−1}·φ(z_{l−1}) instead, and a nonzero bias b adds b",
+    ),
+    readings=(  # the seed says "each unit", not which layer
+        Reading("each unit of the first hidden layer (zero biases) gets the sum of the inputs and outputs "
+                "sigmoid(sum)", Verdict.VERIFIED,
+                ("first layer: signal = Σx, output sigmoid(Σx), bitwise on dyadic inputs",)),
+        Reading("each unit of every layer gets the sum of the network's inputs", Verdict.REFUTED,
+                ("layer 2 gets 4·sigmoid(Σx); bias 0.5 shifts it",)),
     ),
     derivation="z_1[j] = Σ_k 1·x_k + b_1[j]; z_l[j] = Σ_i 1·φ(z_{l−1}[i]) + b_l[j] = n_{l−1} φ(z_{l−1}[0]) + b_l[j].",
     evidence=(
