@@ -239,8 +239,9 @@ def _readings_lines(readings: Sequence[dict[str, Any]], evidence: Sequence[dict[
     number = {e["name"]: i for i, e in enumerate(evidence, start=1)}
     rows = []
     for r in readings:
-        links = ", ".join(f"[{number[n]}](#{evidence_anchor(number[n])})" if n in number else text(n)
-                          for n in r["evidence"])
+        known = sorted(number[n] for n in r["evidence"] if n in number)
+        links = ", ".join([f"[{i}](#{evidence_anchor(i)})" for i in known]
+                          + [text(n) for n in r["evidence"] if n not in number])
         rows.append([text(r["reading"]), f"`{r['verdict']}`", links])
     return ["## Readings", "",
             "The seed sentence has more than one reasonable reading; each has its own verdict, settled by the "

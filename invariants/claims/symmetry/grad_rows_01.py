@@ -348,9 +348,11 @@ register(Claim(
     ),
     scope=_STRUCTURE_SCOPE.format(run="40 Adam steps of a (3, 4, 4, 2) tanh net from weights 0.5 (experiment)"),
     readings=(
-        Reading("the incoming weights of a neuron stay equal to each other", Verdict.CONDITIONAL,
+        Reading("the incoming weights of a neuron stay equal to each other: they do for neurons of layers l ≥ 2, "
+                "not in the first layer", Verdict.CONDITIONAL,
                 (_ROWS_HOLDS, _ROWS_PROP, _ROWS_FAILS, _ROWS_PROP_FAILS)),
-        Reading("the outgoing weights of a neuron stay equal to each other", Verdict.CONDITIONAL,
+        Reading("the outgoing weights of a neuron stay equal to each other: they do for inputs and for neurons "
+                "feeding a hidden layer, not for the last hidden layer's", Verdict.CONDITIONAL,
                 (_ROWS_PROP, _ROWS_OUT_FAILS)),
         Reading("the weights of the neurons of a layer stay the same as each other's (each neuron keeps the "
                 "incoming and outgoing weights of every other neuron of its layer)", Verdict.VERIFIED,
