@@ -15,7 +15,7 @@ EXPECTED = {
     "BIAS-EFFECT-01": (Verdict.REFUTED, (Verdict.REFUTED, Verdict.VERIFIED)),
     "BIAS-INPUT-01": (Verdict.VERIFIED, (Verdict.VERIFIED, Verdict.REFUTED)),
     "DEF-LEARNABLE-01": (Verdict.VERIFIED, ()),
-    "DEF-WEIGHT-01": (Verdict.VERIFIED, ()),
+    "DEF-WEIGHT-01": (Verdict.VERIFIED, (Verdict.VERIFIED, Verdict.REFUTED)),
     "SYM-GRAD-01": (Verdict.VERIFIED, (Verdict.REFUTED, Verdict.VERIFIED, Verdict.VERIFIED)),
     "SYM-ROWS-01": (Verdict.VERIFIED, (Verdict.CONDITIONAL, Verdict.CONDITIONAL, Verdict.VERIFIED)),
     "SYM-SIGNAL-01": (Verdict.VERIFIED, ()),
@@ -77,6 +77,8 @@ NEW_EVIDENCE = [
      ("AVERAGE", "depends on fan_in, fan_out")),
     ("BIAS-EFFECT-01", "zero biases: the output at init", ("bit for bit",),
      ("biases 0.001 changed the output at init",)),
+    ("DEF-WEIGHT-01", "the network output's sensitivity", ("held fixed", "depends on every path"),
+     ("did not depend on the other weights", "identity")),
     ("SYM-ROWS-01", "last hidden layer", ("(True, True)", "output units' errors differ"), ("stayed equal",)),
 ]
 
