@@ -9,8 +9,9 @@ Pages (paths relative to the docs folder):
 
 - ``index.md``: what the project is, the verdicts, how to reproduce and cite.
 - ``claims/index.md``: every claim (ID, verdict, one-line statement, evidence passed).
-- ``claims/<ID>.md``: one claim: verdict, statement, conditions, seed quotes, derivation (with the SymPy
-  expressions as LaTeX), counterexample, evidence with its figures, figures, reproduce command, citation.
+- ``claims/<ID>.md``: one claim: verdict, statement, scope, readings (each with its verdict and links to the
+  evidence that settles it), conditions, seed quotes, derivation (with the SymPy expressions as LaTeX),
+  counterexample, evidence (each with its mutant: what makes it fail), figures, reproduce command, citation.
 - ``seed.md``: the seed text sentence by sentence, with the claims that state each precisely.
 - ``methods.md``: statistical tests, α, power, sample sizes, the reference network's exact kernel.
 - ``figures.md``: every figure with its caption and claims.
