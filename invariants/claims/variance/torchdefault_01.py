@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import os
 
+import numpy as np
 import sympy as sp
 
 from invariants import propagation as prop
@@ -45,30 +46,26 @@ TORCH_DEFAULT_CALL = "kaiming_uniform_(self.weight, a=math.sqrt(5))"
 TORCH_DEFAULT_LAYERS = ("dense(300,100)", "conv2d(16,48,k=3)")
 
 
-#: The audit's resolution here: a 5% variance error with power 0.99 at α ≤ 1e-6 per check (the claim's rival, He's
-#: 2/fan_in, is ×6; LeCun's 1/fan_in ×3), without the seed-determinism replays (the catalogue audit runs those).
-TORCH_DEFAULT_AUDIT_ERROR = 0.05
+#: Per-run false-alarm budget of the weight audit, split over its checks by Bonferroni (each ≤ 1e-6).
+TORCH_DEFAULT_ALPHA = 1e-6
+#: Independent layers built per shape (their weights pooled): 4 × 30,000 and 16 × 6,912 values.
+TORCH_DEFAULT_DRAWS = {(100, 300): 4, (48, 16, 3, 3): 16}
 
 
-def _audit_config():
-    from invariants.audit.auditor import AuditConfig
-
-    return AuditConfig(rel_error=TORCH_DEFAULT_AUDIT_ERROR, determinism=False, min_bounded_n=20_000)
-
-
-def torch_default_weights(t, reset=None):
-    """Fill ``t`` in place with the default weight of the torch layer of its shape: ``nn.Linear(in, out)`` for
-    a 2-d ``(out, in)`` tensor, ``nn.Conv2d(in, out, k)`` for ``(out, in, k_h, k_w)``: the layer's own
-    ``reset_parameters`` runs (``reset``: a replacement for it, the mutation self-test's hook)."""
+def torch_default_weights(shape: tuple[int, ...], seed: int, reset=None) -> np.ndarray:
+    """The default weight of a freshly built torch layer of this weight ``shape``: ``nn.Linear(in, out)`` for
+    ``(out, in)``, ``nn.Conv2d(in, out, k)`` for ``(out, in, k_h, k_w)``, built after ``torch.manual_seed(seed)``
+    so that the layer's own ``reset_parameters`` draws it (``reset``: a replacement for that call, the mutation
+    self-test's hook).  Returns a float64 numpy array of ``shape``."""
     import torch
 
+    torch.manual_seed(seed)
     with torch.no_grad():
-        layer = (torch.nn.Linear(t.shape[1], t.shape[0]) if t.dim() == 2
-                 else torch.nn.Conv2d(t.shape[1], t.shape[0], tuple(t.shape[2:])))
+        layer = (torch.nn.Linear(shape[1], shape[0]) if len(shape) == 2
+                 else torch.nn.Conv2d(shape[1], shape[0], tuple(shape[2:])))
         if reset is not None:
             reset(layer.weight)
-        t.copy_(layer.weight)
-    return t
+        return layer.weight.detach().double().numpy().copy()
 
 
 def _he_uniform_reset(weight) -> None:
@@ -80,29 +77,45 @@ def _he_uniform_reset(weight) -> None:
 @mutant("the layers' reset replaced by kaiming_uniform_ at its default a = 0 (He uniform, Var 2/fan_in: ×6)",
         lambda: _torch_default_audit(reset=_he_uniform_reset))
 def _torch_default_audit(reset=None) -> EvidenceResult:
+    """Reads torch's reset_parameters source and audits the weights it draws with the auditor's statistical
+    checks (:mod:`invariants.stats.battery`, the ``law`` group: variance, mean, support, extremes, shape)
+    against U(±1/√fan_in) on the layer's fans.  (The audit engine itself, :mod:`invariants.audit`, is a
+    sibling of the claims layer and may not be imported here; it runs the same battery.)"""
     import torch
 
-    from invariants import audit
     from invariants.frameworks.torch.initializers import LINEAR_DEFAULT
+    from invariants.stats.battery import LAW, Sample, battery
 
     sources = {}
     for cls in (torch.nn.Linear, torch.nn.modules.conv._ConvNd):
         code = inspect.getsource(cls.reset_parameters)
         # the file relative to the folder holding the torch package: no machine path reaches the docs
-        path = os.path.relpath(inspect.getsourcefile(cls.reset_parameters), os.path.dirname(os.path.dirname(torch.__file__)))
-        where = f"{path} {cls.__name__}.reset_parameters"
+        path = os.path.relpath(inspect.getsourcefile(cls.reset_parameters),
+                               os.path.dirname(os.path.dirname(torch.__file__)))
         # _ConvNd may fill a contiguous copy first (channels_last weights): the call's argument varies, the a does not
-        sources[where] = "init.kaiming_uniform_(" in code and "a=math.sqrt(5))" in code
-    report = audit.initializer(lambda t: torch_default_weights(t, reset), expect=LINEAR_DEFAULT,
-                               layer=list(TORCH_DEFAULT_LAYERS), framework="torch",
-                               target="torch.nn default weight", config=_audit_config())
-    ratios = [f"{r.layer or '?'}: {r.verdict}" + (f" (Var ratio {r.ratio:.4f}, n = {r.n:,})" if r.ratio else "")
-              for r in report.results]
-    ok = all(sources.values()) and report.ok
-    detail = (f"torch {torch.__version__}: " + "; ".join(f"{w} calls {TORCH_DEFAULT_CALL}: {'yes' if v else 'NO'}"
-                                                       for w, v in sources.items())
-              + f"; weights of freshly built nn.Linear(300, 100) and nn.Conv2d(16, 48, 3) audited by invariants.audit "
-              f"against U(±1/√fan_in) = variance_scaling(1/3, fan_in, uniform): " + "; ".join(ratios))
+        sources[f"{path} {cls.__name__}.reset_parameters"] = ("init.kaiming_uniform_(" in code
+                                                              and "a=math.sqrt(5))" in code)
+    batteries, parts = [], []
+    for shape, draws in TORCH_DEFAULT_DRAWS.items():
+        receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+        fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
+        law = LINEAR_DEFAULT.law(fan_in, fan_out, shape)
+        tensors = [torch_default_weights(shape, seed, reset) for seed in range(draws)]
+        batteries.append((shape, fan_in, law, tensors, battery(law, groups=(LAW,))))
+    alpha = TORCH_DEFAULT_ALPHA / sum(len(b[4].checks) for b in batteries)
+    ok = all(sources.values())
+    for shape, fan_in, law, tensors, bat in batteries:
+        pool = np.concatenate([t.ravel() for t in tensors])
+        results = bat.run(Sample(pool, tensors, 23), alpha)
+        failed = [r.name for r in results if not r.passed]
+        ok = ok and not failed
+        parts.append(f"{'Linear' if len(shape) == 2 else 'Conv2d'} weight {shape} (fan_in {fan_in}), n = {pool.size:,}: "
+                     f"Var {float(np.mean(pool ** 2)) * 3 * fan_in:.4f}/(3·fan_in), {len(results)} checks, "
+                     + ("all pass" if not failed else f"FAIL {', '.join(failed)}"))
+    detail = (f"torch {torch.__version__}: " + "; ".join(f"{w} calls kaiming_uniform_(…, a=math.sqrt(5)): "
+                                                       f"{'yes' if v else 'NO'}" for w, v in sources.items())
+              + f"; weights audited against U(±1/√fan_in) (α = {alpha:.2g} per check, {TORCH_DEFAULT_ALPHA:g} "
+              "in all): " + "; ".join(parts))
     return check(ok, detail, "torch's default weights are not U(±1/√fan_in): " + detail)
 
 
