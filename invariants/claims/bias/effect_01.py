@@ -95,8 +95,8 @@ register(Claim(
                 ("zero-initialized biases end nonzero; zeroing them multiplies the loss",
                  "all-zero weights: the output bias is the only parameter that learns")),
         Reading("charitable: a zero bias has no effect at initialization (the network computes exactly the "
-                "bias-free function until training moves the biases), so 0 is a harmless starting value from "
-                "which the biases learn", Verdict.VERIFIED,
+                "bias-free function until training moves the biases), and 0 is a valid starting value from which "
+                "the biases learn", Verdict.VERIFIED,
                 ("zero biases: the output at init equals the bias-free network's, bit for bit",
                  "zero-initialized biases end nonzero; zeroing them multiplies the loss")),
     ),
