@@ -20,11 +20,20 @@ EVIDENCE_KINDS: tuple[str, ...] = ("symbolic", "property", "counterexample", "ex
 
 
 class Verdict(str, enum.Enum):
-    """Verdict vocabulary.
+    """Verdict vocabulary.  A verdict applies to the claim's precise ``statement`` (with its ``scope`` and
+    ``conditions``), never to a looser paraphrase; a seed sentence with several reasonable readings gets
+    one verdict per reading (:class:`Reading`).
 
-    - ``proved``: established by a symbolic proof (SymPy), backed by exact checks.
-    - ``verified``: established by property tests / experiments only.
-    - ``conditional``: true under the stated conditions, false outside them (evidence shows both).
+    - ``proved``: a symbolic proof valid for *every* size the statement names (symbolic dimensions,
+      index-free matrix calculus, induction over layers, a generic permutation, or a written proof
+      whose every step SymPy checks on generic symbols), backed by exact checks.  SymPy at fixed small
+      sizes is evidence, not a proof for all sizes: such a claim is ``verified`` and names its sizes.
+    - ``verified``: established by properties, experiments or audits (a fact about a framework's code
+      is verified by auditing that code); the statement or its conditions say where (sizes,
+      architectures, optimizers, training horizons).
+    - ``conditional``: true under the stated conditions and false outside them, the evidence showing
+      both.  A statement that is simply true within its scope is ``proved`` or ``verified``, not
+      conditional.
     - ``refuted``: false as stated; the evidence includes a minimal counterexample.
     """
 

@@ -9,8 +9,9 @@ Pages (paths relative to the docs folder):
 
 - ``index.md``: what the project is, the verdicts, how to reproduce and cite.
 - ``claims/index.md``: every claim (ID, verdict, one-line statement, evidence passed).
-- ``claims/<ID>.md``: one claim: verdict, statement, conditions, seed quotes, derivation (with the SymPy
-  expressions as LaTeX), counterexample, evidence with its figures, figures, reproduce command, citation.
+- ``claims/<ID>.md``: one claim: verdict, statement, scope, readings (each with its verdict and links to the
+  evidence that settles it), conditions, seed quotes, derivation (with the SymPy expressions as LaTeX),
+  counterexample, evidence (each with its mutant: what makes it fail), figures, reproduce command, citation.
 - ``seed.md``: the seed text sentence by sentence, with the claims that state each precisely.
 - ``methods.md``: statistical tests, α, power, sample sizes, the reference network's exact kernel.
 - ``figures.md``: every figure with its caption and claims.
@@ -24,13 +25,21 @@ from typing import Any, Iterable, Sequence
 from invariants.audit.determinism import DIFFERENT_SEEDS, ISOLATION, SAME_SEED
 from invariants.report.markdown import code, front_matter, g, math_inline, table, text
 
-#: Meaning of each verdict (as in the README).
+#: Meaning of each verdict (as in the README).  A verdict applies to the claim's precise statement.
 VERDICT_MEANING = {
-    "proved": "established by a symbolic proof (SymPy), backed by exact checks",
-    "verified": "established by property tests or experiments only",
-    "conditional": "true under the stated conditions, false outside them; the evidence shows both",
+    "proved": "a symbolic proof valid for every size the statement names (symbolic dimensions, index-free "
+              "matrix calculus, induction over layers), backed by exact checks",
+    "verified": "established by properties, experiments or audits of a framework's code, at the sizes, "
+                "architectures, optimizers and horizons the statement names",
+    "conditional": "true under the stated conditions and false outside them; the evidence shows both",
     "refuted": "false as stated; the evidence includes a minimal counterexample",
 }
+#: What the verdict table says about verdicts and readings (home page, claims index, README).
+VERDICT_SCOPE_NOTE = (
+    "A verdict applies to the claim's precise statement within its scope, not to a looser paraphrase. Where a "
+    "seed sentence has several reasonable readings, the claim lists them, each with its own verdict and the "
+    "evidence that settles it."
+)
 #: Admonition type (mkdocs-material) used for each verdict's box.
 VERDICT_BOX = {"proved": "success", "verified": "success", "conditional": "warning", "refuted": "failure"}
 
@@ -134,6 +143,8 @@ def home_page(report: dict[str, Any], figures: Sequence[FigureRef], frameworks: 
         "",
         table(["verdict", "claims", "meaning"], rows, "lrl"),
         "",
+        text(VERDICT_SCOPE_NOTE),
+        "",
         "## Contents",
         "",
         "- [All claims](claims/index.md): ID, verdict and one-line statement; each claim has its own page with "
@@ -186,7 +197,8 @@ def claims_index(report: dict[str, Any]) -> str:
         "",
         table(["ID", "verdict", "statement (one line)", "evidence"], rows, "lllr"),
         "",
-        "Verdicts: " + "; ".join(f"`{v}`: {text(m)}" for v, m in VERDICT_MEANING.items()) + ".",
+        "Verdicts: " + "; ".join(f"`{v}`: {text(m)}" for v, m in VERDICT_MEANING.items()) + ". "
+        + text(VERDICT_SCOPE_NOTE),
         "",
     ]
     return "\n".join(lines)
@@ -214,6 +226,31 @@ def _formula_table(rows: Sequence[FormulaLine]) -> str:
     return table(["quantity", "SymPy", "notes"], out, "lll")
 
 
+def evidence_anchor(i: int) -> str:
+    """The id of the i-th (1-based) evidence heading of a claim page (set with ``attr_list``), which the
+    readings table links to."""
+    return f"evidence-{i}"
+
+
+def _readings_lines(readings: Sequence[dict[str, Any]], evidence: Sequence[dict[str, Any]]) -> list[str]:
+    """The "Readings" section: one row per reading of the seed sentence (reading, its verdict, links to the
+    evidence that settles it, numbered as in the Evidence section); empty when the claim lists none."""
+    if not readings:
+        return []
+    number = {e["name"]: i for i, e in enumerate(evidence, start=1)}
+    rows = []
+    for r in readings:
+        known = sorted(number[n] for n in r["evidence"] if n in number)
+        links = ", ".join([f"[{i}](#{evidence_anchor(i)})" for i in known]
+                          + [text(n) for n in r["evidence"] if n not in number])
+        rows.append([text(r["reading"]), f"`{r['verdict']}`", links])
+    return ["## Readings", "",
+            "The seed sentence has more than one reasonable reading; each has its own verdict, settled by the "
+            "evidence listed (numbers as in the Evidence section below). The verdict above applies to the "
+            "precise statement.", "",
+            table(["reading", "verdict", "evidence"], rows, "lll"), ""]
+
+
 def claim_page(claim: dict[str, Any], version: str, formulas: Sequence[FormulaLine] = (),
                figures: Sequence[FigureRef] = ()) -> str:
     """The page of one claim (``claim`` is one entry of the verify JSON's ``claims``)."""
@@ -234,6 +271,9 @@ def claim_page(claim: dict[str, Any], version: str, formulas: Sequence[FormulaLi
                           box_body + "\n\nThe registered verdict is **not** supported until every piece of "
                           "evidence passes; see the failed evidence below."))
     lines += ["## Statement", "", text(claim["statement"], block=True), ""]
+    if claim.get("scope"):
+        lines += ["## Scope", "", text(claim["scope"], block=True), ""]
+    lines += _readings_lines(claim.get("readings") or (), evidence)
     if claim["conditions"]:
         lines += ["## Conditions", ""]
         lines += [f"- {text(c, block=True)}" for c in claim["conditions"]]
@@ -266,9 +306,12 @@ def claim_page(claim: dict[str, Any], version: str, formulas: Sequence[FormulaLi
         status = "passed" if e["passed"] else "FAILED"
         detail = ("The counterexample above." if shown_above and e["kind"] == "counterexample"
                   else text(e["detail"], block=True))
-        lines += [f"### {i}. {text(e['name'])}", "",
+        lines += [f"### {i}. {text(e['name'])} {{: #{evidence_anchor(i)} }}", "",
                   f"*{e['kind']}* ({text(KIND_MEANING.get(e['kind'], e['kind']))}) — **{status}**", "",
                   detail, ""]
+        if e.get("mutant"):
+            lines += [f"*Fails when:* {text(e['mutant'], block=True)} (its mutation self-test: this evidence, run "
+                      "on that known-bad input, must fail).", ""]
     if figures:
         lines += ["## Figures", ""]
         for f in figures:
@@ -378,11 +421,22 @@ def methods_page(facts: dict[str, Any], bench: dict[str, Any] | None = None) -> 
     lines += [f"- **{k}**: {text(v)}." for k, v in KIND_MEANING.items()]
     lines += [
         "",
-        "A `proved` claim has a symbolic proof; `verified` rests on properties and experiments; a `conditional` "
-        "claim's evidence shows both that it holds under its conditions and that it fails outside them; a "
-        "`refuted` claim carries a counterexample. Exact claims are checked exactly (`numpy.array_equal`, bit for "
+        "A verdict applies to the claim's precise statement within its stated scope (architectures, optimizers, "
+        "sizes, horizons). A `proved` claim has a symbolic proof valid for every size it names: symbolic "
+        "dimensions, index-free matrix calculus, induction over layers or a generic permutation, or a written "
+        "proof whose every step SymPy checks on generic symbols; SymPy at fixed small sizes is evidence, not such "
+        "a proof, so a claim resting on it is `verified` and names its sizes. `verified` rests on properties, "
+        "experiments and audits (a fact about a framework's code is verified by auditing that code, not proved). A "
+        "`conditional` claim's evidence shows both that it holds under its conditions and that it fails outside "
+        "them; a statement that is simply true within its scope is `proved` or `verified` instead. A `refuted` "
+        "claim carries a minimal counterexample. Where the seed sentence has several reasonable readings, the "
+        "claim's page lists them, each with its own verdict and the evidence that settles it.",
+        "",
+        "Every piece of evidence has a mutation self-test: a known-bad input (a mutated premise, network, "
+        "optimizer, formula or data) on which it must fail, named on the claim's page (*fails when*), so that no "
+        "evidence passes because it cannot fail. Exact claims are checked exactly (`numpy.array_equal`, bit for "
         "bit); where floating point forces a tolerance, it is derived (e.g. Higham's summation bound) and stated "
-        "on the claim's page.",
+        "on the claim's page; a formula in a statement is compared with a measurement inside its evidence.",
         "",
         "## Architecture",
         "",

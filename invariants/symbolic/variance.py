@@ -317,6 +317,81 @@ def orthogonal() -> Orthogonal:
     )
 
 
+@dataclass(frozen=True)
+class OrthogonalIdentities:
+    """Facts about semi-orthogonal weights ``W = gain * Q`` proved for every shape, index-free.
+
+    ``Q`` is a SymPy ``MatrixSymbol`` of symbolic shape ``(m, k)`` and the premise ``Q^T Q = I_k``
+    (orthonormal columns, ``m >= k``) or ``Q Q^T = I_m`` (orthonormal rows) is substituted as a matrix
+    identity, so no entry and no size is fixed.
+
+    Attributes:
+        norm_defect: ``||gain Q x||^2 - gain^2 ||x||^2`` for a symbolic ``x`` (``0``).
+        deep_norm_defect: ``||Q_2 Q_1 x||^2 - ||x||^2`` for two square factors with ``Q_i^T Q_i = I``
+            (``0``); by induction over layers (step: ``h_l = Q_l h_{l-1}``, the one-layer identity with
+            ``x = h_{l-1}``) a linear network of any depth preserves every norm.
+        wide_trace_gap: ``tr(I_k) - tr(Q^T Q) = k - m`` for orthonormal rows (``Q Q^T = I_m``, ``m < k``):
+            nonzero, so ``Q^T Q != I_k`` and some ``x`` has ``||Q x|| != ||x||`` (``Q^T Q - I`` is a nonzero
+            symmetric matrix).
+        mean_square_tall, mean_square_wide: ``E[W_ij^2]``: a column (rows) of a Haar ``Q`` is a unit vector
+            in ``R^rows`` (``R^cols``) whose coordinates are exchangeable (Haar measure is invariant under
+            permutations, which are orthogonal), so ``rows`` equal second moments sum to 1:
+            ``gain^2/rows`` when ``rows >= cols``, ``gain^2/cols`` otherwise (SymPy solves the sum).
+    """
+
+    norm_defect: sp.Expr
+    deep_norm_defect: sp.Expr
+    wide_trace_gap: sp.Expr
+    mean_square_tall: sp.Expr
+    mean_square_wide: sp.Expr
+
+
+def orthogonal_identities(gram: sp.Expr = sp.Integer(1)) -> OrthogonalIdentities:
+    """Prove the orthogonal-initialization identities for symbolic shapes (see :class:`OrthogonalIdentities`).
+
+    Args:
+        gram: the premise ``Q^T Q = gram * I`` (1 for orthonormal columns); another value is the
+            mutation self-test's mutated premise (the norm identities then fail).
+
+    Sources: Saxe, McClelland & Ganguli (2014), ICLR (orthogonal layers preserve norms in deep linear
+    networks); Mezzadri (2007), "How to generate random matrices from the classical compact groups"
+    (Haar measure, its invariance under orthogonal, hence permutation, matrices).
+    """
+    m, k = sp.symbols("m k", positive=True, integer=True)
+    q = sp.MatrixSymbol("Q", m, k)
+    x = sp.MatrixSymbol("x", k, 1)
+    premise = {q.T * q: gram * sp.Identity(k)}
+    one = ((gain * q * x).T * (gain * q * x)).subs(premise).doit()
+    norm_defect = sp.simplify((one - gain**2 * x.T * x).doit())
+    q1, q2 = sp.MatrixSymbol("Q1", k, k), sp.MatrixSymbol("Q2", k, k)
+    deep = ((q2 * q1 * x).T * (q2 * q1 * x)).subs({q2.T * q2: gram * sp.Identity(k)})
+    deep = deep.subs({q1.T * q1: gram * sp.Identity(k)}).doit()
+    deep_defect = sp.simplify((deep - x.T * x).doit())
+    # wide: Q Q^T = I_m, so tr(Q^T Q) = tr(Q Q^T) = m, while tr(I_k) = k
+    wide_gap = sp.simplify(sp.trace(sp.Identity(k)) - sp.trace(gram * sp.Identity(m)).subs(m, k - sp.Symbol("d", positive=True, integer=True)))
+    mu = sp.Symbol("mu", positive=True)
+    i = sp.Symbol("i", positive=True, integer=True)
+
+    def per_entry(length: sp.Expr) -> sp.Expr:
+        (solution,) = sp.solve(sp.Eq(sp.Sum(mu, (i, 1, length)).doit(), gram), mu)
+        return gain**2 * solution
+
+    return OrthogonalIdentities(
+        norm_defect=_scalar(norm_defect),
+        deep_norm_defect=_scalar(deep_defect),
+        wide_trace_gap=wide_gap,
+        mean_square_tall=per_entry(rows),
+        mean_square_wide=per_entry(cols),
+    )
+
+
+def _scalar(expr: sp.Expr) -> sp.Expr:
+    """A 1×1 matrix expression as a scalar (``ZeroMatrix`` → 0)."""
+    if isinstance(expr, sp.MatrixExpr):
+        return sp.Integer(0) if expr.is_ZeroMatrix or expr == sp.ZeroMatrix(1, 1) else expr
+    return expr
+
+
 def orthogonal_mean_square() -> sp.Expr:
     """``E[W_ij^2]`` of ``gain * Q`` for any shape: ``gain^2 min(rows, cols)/(rows cols)``.
 

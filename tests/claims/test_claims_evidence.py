@@ -10,7 +10,7 @@ from invariants.claims import get, seed
 VERDICTS = {
     "BIAS-ZERO-01": "verified",
     "BIAS-EFFECT-01": "refuted",
-    "BIAS-INPUT-01": "conditional",
+    "BIAS-INPUT-01": "verified",
     "DEF-WEIGHT-01": "verified",
     "DEF-LEARNABLE-01": "verified",
     "INIT-SMALL-01": "refuted",

@@ -85,8 +85,8 @@ def fresh_literature():
 
 
 def test_new_claims_verdicts_and_quotes():
-    expected = {"VAR-HE-01": Verdict.PROVED, "VAR-TRUNC-01": Verdict.PROVED, "VAR-TORCHDEFAULT-01": Verdict.PROVED,
-                "VAR-GAINS-01": Verdict.CONDITIONAL, "VAR-ORTHO-01": Verdict.PROVED, "VAR-PROP-01": Verdict.VERIFIED}
+    expected = {"VAR-HE-01": Verdict.PROVED, "VAR-TRUNC-01": Verdict.PROVED, "VAR-TORCHDEFAULT-01": Verdict.VERIFIED,
+                "VAR-GAINS-01": Verdict.VERIFIED, "VAR-ORTHO-01": Verdict.PROVED, "VAR-PROP-01": Verdict.VERIFIED}
     for cid, verdict in expected.items():
         claim = get(cid)
         assert claim.verdict is verdict

@@ -143,3 +143,64 @@ def test_reading_must_cite_the_claims_evidence():
         with pytest.raises(ValueError, match="reading"):
             Claim(id="T-R-01", title="t", seed_quotes=("q",), statement="s", verdict=Verdict.CONDITIONAL,
                   evidence=(_ev(),), readings=(bad,))
+
+
+# ---- verdict semantics (issue 15): scope, proved, readings --------------------------------------------------
+
+#: Claims whose owners (other issue-15 helpers: symarch, horizons) fill their scope on their own branches.  Empty
+#: once those branches are merged: the test below fails for any entry that has a scope by then.
+SCOPE_PENDING = frozenset({
+    "BIAS-ZERO-01", "INIT-SGD-01", "INIT-SMALL-01", "SYM-BREAK-01", "SYM-CONST-01", "SYM-FP-01", "SYM-LEARN-01",
+    "SYM-LINEAR-01", "SYM-NEVER-01", "SYM-POOR-01",
+})
+
+
+def scope_missing(claims) -> list[str]:
+    """IDs of claims without a scope (other than the pending ones)."""
+    return sorted(c.id for c in claims if not c.scope.strip() and c.id not in SCOPE_PENDING)
+
+
+def proved_without_symbolic(claims) -> list[str]:
+    return sorted(c.id for c in claims if c.verdict is Verdict.PROVED and not any(e.kind == "symbolic" for e in c.evidence))
+
+
+def bad_readings(claims) -> list[str]:
+    """IDs of claims whose readings are fewer than two or repeat one another."""
+    return sorted(c.id for c in claims if c.readings and (len(c.readings) < 2 or
+                                                          len({r.reading for r in c.readings}) < len(c.readings)))
+
+
+def test_every_claim_states_its_scope():
+    claims = {c.id: c for c in all_claims()}
+    missing = scope_missing(claims.values())
+    assert not missing, f"claims without a scope (architecture, optimizer and size scope): {missing}"
+    filled = sorted(cid for cid in SCOPE_PENDING if cid in claims and claims[cid].scope.strip())
+    assert not filled, f"these claims have a scope now: remove them from SCOPE_PENDING: {filled}"
+
+
+def test_proved_claims_rest_on_symbolic_evidence():
+    assert any(c.verdict is Verdict.PROVED for c in all_claims())
+    assert proved_without_symbolic(all_claims()) == []
+
+
+def test_readings_are_at_least_two_distinct_interpretations():
+    # the ambiguous seed sentences (Xavier, incoming/outgoing weights, literal/charitable) carry readings
+    assert any(c.readings for c in all_claims())
+    assert bad_readings(all_claims()) == []
+
+
+def test_scope_and_readings_oracles_reject_bad_claims():
+    """Mutation self-test of the three checks above on hand-made claims."""
+    from invariants.claims import Claim, Reading
+
+    def make(cid, verdict, readings=(), scope=""):
+        return Claim(id=cid, title="t", seed_quotes=("q",), statement="s", verdict=verdict, evidence=(_ev(),),
+                     scope=scope, readings=readings)
+
+    r = Reading("only one", Verdict.VERIFIED, ("e",))
+    bad = [make("T-S-01", Verdict.PROVED), make("T-S-02", Verdict.VERIFIED, (r,), "x"),
+           make("T-S-03", Verdict.VERIFIED, (r, r), "x")]
+    good = [make("T-S-04", Verdict.VERIFIED, (r, Reading("another", Verdict.REFUTED, ("e",))), "x")]
+    assert scope_missing(bad + good) == ["T-S-01"]
+    assert proved_without_symbolic(bad + good) == ["T-S-01"]
+    assert bad_readings(bad + good) == ["T-S-02", "T-S-03"]

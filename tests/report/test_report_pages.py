@@ -102,6 +102,59 @@ def test_claim_page_renders_to_html_with_literal_text():
     assert "1. first condition" in visible
 
 
+def _with_readings():
+    c = claim_dict("verified", scope="MLPs with *elementwise* activations; every width and depth",
+                   readings=[{"reading": "incoming weights [of a unit]", "verdict": "conditional",
+                              "evidence": ["a *small* counterexample", "the property"]},
+                             {"reading": "outgoing weights", "verdict": "refuted", "evidence": ["the property"]}])
+    c["evidence"][0]["mutant"] = "the premise negated: weights 2·I"
+    c["evidence"][1]["mutant"] = None
+    return c
+
+
+def test_claim_page_shows_scope_right_after_the_statement():
+    page = pages.claim_page(_with_readings(), "1.0")
+    statement, scope = page.index("## Statement"), page.index("## Scope")
+    assert statement < scope < page.index("## Readings") < page.index("## What the seed text says")
+    assert "## Conditions" not in page[statement:scope]  # nothing between the statement and its scope
+    assert "MLPs with &#42;elementwise&#42; activations" in page[scope:page.index("## Readings")]
+    no_scope = pages.claim_page(claim_dict(), "1.0")
+    assert "## Scope" not in no_scope and "## Readings" not in no_scope and "Fails when" not in no_scope
+
+
+def test_claim_page_readings_table_links_each_reading_to_its_evidence():
+    page = pages.claim_page(_with_readings(), "1.0")
+    rows = [line for line in page.splitlines() if line.startswith("| ") and "weights" in line]
+    assert len(rows) == 2
+    assert "`conditional`" in rows[0] and "[1](#evidence-1), [2](#evidence-2)" in rows[0]
+    assert "`refuted`" in rows[1] and "[2](#evidence-2)" in rows[1] and "#evidence-1" not in rows[1]
+    assert "### 1. a &#42;small&#42; counterexample {: #evidence-1 }" in page
+    assert "### 2. the property {: #evidence-2 }" in page
+
+
+def test_claim_page_names_each_evidence_mutant():
+    page = pages.claim_page(_with_readings(), "1.0")
+    first, second = page.index("### 1."), page.index("### 2.")
+    assert "*Fails when:* the premise negated: weights 2·I" in page[first:second]
+    assert "Fails when" not in page[second:]  # no mutant given: nothing claimed
+
+
+def test_claim_page_with_readings_renders_anchors_and_literal_text():
+    rendered = _render(pages.claim_page(_with_readings(), "1.0"))
+    assert 'id="evidence-1"' in rendered and 'href="#evidence-1"' in rendered
+    visible = _visible(rendered)
+    assert "incoming weights [of a unit]" in visible and "{:" not in visible
+    assert "MLPs with *elementwise* activations; every width and depth" in visible
+
+
+def test_verdict_texts_say_a_verdict_applies_to_the_precise_statement():
+    assert "every size" in pages.VERDICT_MEANING["proved"]
+    assert "audits" in pages.VERDICT_MEANING["verified"]
+    report = {"version": "1.0", "claims": [claim_dict()]}
+    for page in (pages.claims_index(report), pages.home_page(report, (), ("torch",))):
+        assert "precise statement" in page and "readings" in page
+
+
 def test_formula_table_shows_math_and_plain_text():
     row = pages.FormulaLine("Glorot", r"\frac{2}{a + b}", "2/(a + b)", r"\frac{2}{a + b}", "2/(a + b)", "eq. 12",
                             True)

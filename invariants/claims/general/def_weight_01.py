@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, strategies as st
 
-from invariants.claims.evidence import run_property
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.evidence import run_property, check
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register, Reading
 from invariants.experiments.strategies import SEEDS
 from invariants.hypothesis_profiles import verify_settings
-from invariants.reference import Architecture, forward, init_params
+from invariants.reference import Architecture, Params, forward, get_activation, init_params, random_params
 
 
 def _slightly_nonlinear_layer(arch, params, h):
@@ -76,6 +76,49 @@ def weight_is_partial_derivative(layer=None) -> EvidenceResult:
         "and with W[j, k] = 0 (general floats) z_j is unchanged when h_k is redrawn at scale 1e3."))
 
 
+def output_sensitivity(arch: Architecture, params: Params, x: np.ndarray) -> np.ndarray:
+    """∂y/∂x of a one-output reference network at the inputs ``x`` (B, n_in), by the chain rule: the row vector
+    1·W_L, multiplied by φ'(z_{L−1}) ⊙ and W_{L−1}, and so on down to W_1; shape (B, n_in)."""
+    cache = forward(arch, params, x)
+    dphi = get_activation(arch.activation).df
+    g = np.ones((x.shape[0], 1))
+    for l in range(arch.depth, 0, -1):
+        g = g @ params[f"W{l}"]
+        if l > 1:
+            g = g * dphi(cache.preacts[l - 2])
+    return g
+
+
+@mutant("a one-layer linear network y = W x + b, where the weight alone is the output's sensitivity",
+        lambda: one_weight_does_not_decide_output_influence((2, 1), "identity"))
+def one_weight_does_not_decide_output_influence(sizes=(2, 3, 1), activation="tanh") -> EvidenceResult:
+    """Counterexample: the weights from input 0 into the first layer (W_1[:, 0]) are held fixed while the other
+    parameters and the other input are redrawn; the network output's sensitivity to input 0 changes."""
+    rng = np.random.default_rng(5)
+    arch = Architecture(sizes, activation)
+    x = rng.normal(size=(1, sizes[0]))
+    base = random_params(arch, rng, bias_std=1.0)
+    sens = [float(output_sensitivity(arch, base, x)[0, 0])]
+    for _ in range(3):
+        other = random_params(arch, rng, bias_std=1.0)
+        other["W1"][:, 0] = base["W1"][:, 0]  # the same weights from input 0
+        x2 = x.copy()
+        x2[0, 1:] = rng.normal(size=sizes[0] - 1)
+        sens.append(float(output_sensitivity(arch, other, x2)[0, 0]))
+    # the chain rule checked against a central difference (error O(h²) for smooth φ)
+    h = 1e-6
+    e0 = np.zeros_like(x)
+    e0[0, 0] = h
+    fd = float((forward(arch, base, x + e0).output - forward(arch, base, x - e0).output)[0, 0] / (2 * h))
+    spread = max(sens) - min(sens)
+    ok = spread > 0.01 * max(abs(v) for v in sens) and abs(fd - sens[0]) <= 1e-6 * max(1.0, abs(fd))
+    detail = (f"{sizes} {activation} net, W_1[:, 0] = ({', '.join(f'{v:.3f}' for v in base['W1'][:, 0])}) held fixed: "
+              f"∂y/∂x_0 = {', '.join(f'{v:.4f}' for v in sens)} as the other parameters and input are redrawn "
+              f"(central difference {fd:.4f} at the first)")
+    return check(ok, detail + ": the weight scales one path; the network's sensitivity depends on every path",
+                 "the output's sensitivity to the input did not depend on the other weights: " + detail)
+
+
 register(Claim(
     id="DEF-WEIGHT-01",
     title="A weight W[j,k] is the exact sensitivity of unit j's pre-activation to input k",
@@ -90,6 +133,15 @@ register(Claim(
         "is ∂φ(z_j)/∂h_k = φ'(z_j)·W[j,k]: the weight scales it, the activation's slope modulates it."
     ),
     verdict=Verdict.VERIFIED,
+    scope=("one dense layer z = W h + b of any size (checked on fan_in 1-6, width 1-6, batch 1-4), at any "
+           "parameters; the network-output counterexample is a (2, 3, 1) tanh MLP"),
+    readings=(
+        Reading("a weight decides the influence of its input on the receiving neuron: ∂z_j/∂h_k = W[j,k]",
+                Verdict.VERIFIED,
+                ("weight = ∂z_j/∂h_k, contribution linear in the weight, zero weight disconnects",)),
+        Reading("a weight alone decides the influence of an input on the network's output", Verdict.REFUTED,
+                ("the network output's sensitivity to an input is not decided by its weight alone",)),
+    ),
     conditions=(
         "dense (fully connected) layer z = W h + b; W[j,k] is the weight from input k to unit j "
         "(row j, column k, the reference layout W_l of shape (n_l, n_{l-1}))",
@@ -109,5 +161,7 @@ register(Claim(
     evidence=(
         Evidence("property", "weight = ∂z_j/∂h_k, contribution linear in the weight, zero weight disconnects",
                  weight_is_partial_derivative),
+        Evidence("counterexample", "the network output's sensitivity to an input is not decided by its weight alone",
+                 one_weight_does_not_decide_output_influence),
     ),
 ))

@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given
 
 from invariants.claims.evidence import check, property_with_coverage, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register, Reading
 from invariants.experiments.mutants import first_layer_row_mean, nudging
 from invariants.experiments.networks import constant_net, make_data
 from invariants.experiments.strategies import SMOOTH_ACTIVATIONS, structure_configs
@@ -229,9 +229,19 @@ def _grad_fails(tie_data: bool = False) -> EvidenceResult:
     return check(ok, detail, "no first-layer or output-layer gradient with unequal entries: " + detail)
 
 
+#: Names of SYM-GRAD-01's evidence (its readings cite them).
+_GRAD_HOLDS = "hidden-to-hidden gradients all equal; first-layer rows and output columns equal"
+_GRAD_FAILS = "first-layer and output-layer gradient entries differ"
+_GRAD_PROP = "all configurations: hidden-to-hidden gradients all equal, W_1 rows and W_L columns equal, at every step"
+_GRAD_PROP_FAILS = "all configurations: first-layer row entries and output rows differ"
+#: The structure properties' scope (SYM-GRAD-01 and SYM-ROWS-01 share them).
+_STRUCTURE_SCOPE = ("MLPs with elementwise activations (reference network, exact kernel, no hidden dropout), 3-4 "
+                    "weight layers of widths 2-6, MSE and softmax cross-entropy, float32 and float64, the 7 reference "
+                    "optimizers over 1-10 steps (property) and {run}")
+
 register(Claim(
     id="SYM-GRAD-01",
-    verdict=Verdict.CONDITIONAL,
+    verdict=Verdict.VERIFIED,
     title="With all weights zero, gradient entries are equal within hidden-to-hidden layers only",
     seed_quotes=(
         "Zero initialization: If all the weights are initialized to zeros, the derivatives will remain "
@@ -245,9 +255,21 @@ register(Claim(
         "layer the columns of ∂L/∂W_L are equal, but its rows differ across output units whenever their "
         "errors differ.  So 'the same for every w in W[l]' holds for the hidden-to-hidden layers only."
     ),
+    scope=_STRUCTURE_SCOPE.format(run="6 steps of SGD, Adam and momentum from zero weights with sigmoid "
+                                      "(experiment)"),
+    readings=(
+        Reading("every weight of every layer W[l] gets the same derivative as every other weight of that layer",
+                Verdict.REFUTED, (_GRAD_FAILS, _GRAD_PROP_FAILS)),
+        Reading("every weight of a hidden-to-hidden layer W[l] (2 ≤ l ≤ L−1) gets the same derivative",
+                Verdict.VERIFIED, (_GRAD_HOLDS, _GRAD_PROP)),
+        Reading("the derivatives are the same across the units of a layer (each unit's weights get the same "
+                "derivatives as the other units': equal rows of ∂L/∂W_1, equal columns of ∂L/∂W_L)",
+                Verdict.VERIFIED, (_GRAD_HOLDS, _GRAD_PROP)),
+    ),
     conditions=(
-        "holds for W_l with 2 ≤ l ≤ L−1 (needs at least two hidden layers), exactly (bitwise on the exact kernel)",
-        "fails for W_1 (equal only across hidden units) and W_L (equal only across hidden units)",
+        "all entries equal: W_l with 2 ≤ l ≤ L−1 (needs at least two hidden layers), exactly (bitwise on the "
+        "exact kernel)",
+        "W_1 is equal only across hidden units (rows), W_L only across hidden units (columns)",
         "with φ(0) = 0 and zero biases every weight gradient is 0 forever (trivially equal; SYM-ZERO-GRAD-01)",
     ),
     derivation=(
@@ -257,13 +279,10 @@ register(Claim(
         "h_0 = x differs across k; for l = L δ_L differs across output units."
     ),
     evidence=(
-        Evidence("experiment", "hidden-to-hidden gradients all equal; first-layer rows and output columns equal",
-                 _grad_holds),
-        Evidence("counterexample", "first-layer and output-layer gradient entries differ", _grad_fails),
-        Evidence("property", "all configurations: hidden-to-hidden gradients all equal, W_1 rows and W_L "
-                 "columns equal, at every step", _grad_property),
-        Evidence("property", "all configurations: first-layer row entries and output rows differ",
-                 _grad_property_fails),
+        Evidence("experiment", _GRAD_HOLDS, _grad_holds),
+        Evidence("counterexample", _GRAD_FAILS, _grad_fails),
+        Evidence("property", _GRAD_PROP, _grad_property),
+        Evidence("property", _GRAD_PROP_FAILS, _grad_property_fails),
     ),
 ))
 
@@ -311,33 +330,84 @@ def _rows_fails(tie_data: bool = False) -> EvidenceResult:
                  "first-layer rows stayed constant")
 
 
+@lru_cache(maxsize=None)
+def _outgoing_run(same_targets: bool = False):
+    """The :func:`_rows_run` network and data (constant init 0.5, tanh, Adam, 40 steps); ``same_targets`` gives
+    both output units the same targets (the mutation: then their errors never differ)."""
+    arch, params = constant_net((3, 4, 4, 2), "tanh", weight=0.5)
+    x, t = make_data(arch, 16, seed=21)
+    if same_targets:
+        t = np.repeat(t[:, :1], 2, axis=1)
+    return train(arch, params, x, t, make_optimizer("adam", lr=0.05), 40)
+
+
+@mutant("both output units given the same targets, so their errors never differ", lambda: _rows_outgoing(True))
+def _rows_outgoing(same_targets: bool = False) -> EvidenceResult:
+    p = _outgoing_run(same_targets).params
+    first_cols = bool(np.all(p["W1"] == p["W1"][:1, :]))  # each input's outgoing weights equal
+    hidden_cols = bool(np.all(p["W2"] == p["W2"][0, 0]))  # each layer-1 unit's outgoing weights equal
+    last = p["W3"][:, 0]  # the outgoing weights of last-hidden unit 0, one per output unit
+    ok = first_cols and hidden_cols and bool(np.ptp(last) > 0)
+    detail = (f"constant init 0.5, tanh, Adam, 40 steps: the outgoing weights of every input (columns of W1) and of "
+              f"every layer-1 unit (columns of W2) are still equal ({first_cols}, {hidden_cols}); those of a "
+              f"last-hidden-layer unit, to the 2 output units, are ({', '.join(short(v) for v in last)})")
+    return check(ok, detail + ": they differ, since the output units' errors differ",
+                 "the outgoing weights of a last-hidden-layer unit stayed equal: " + detail)
+
+
+_ROWS_HOLDS = "W2 constant and W3 rows constant at every step"
+_ROWS_FAILS = "first-layer incoming weights diverge"
+_ROWS_OUT_FAILS = "last hidden layer: a unit's outgoing weights diverge"
+_ROWS_PROP = "all configurations: W_l (2 ≤ l < L) constant, W_1 rows equal, W_L rows constant"
+_ROWS_PROP_FAILS = "all configurations: first-layer incoming weights of a unit differ after a step"
+
 register(Claim(
     id="SYM-ROWS-01",
-    verdict=Verdict.CONDITIONAL,
-    title="A unit's incoming weights stay equal to each other only when its inputs are tied units",
+    verdict=Verdict.VERIFIED,
+    title="Which weights attached to a neuron stay equal: incoming from layer 2 on, outgoing before the last hidden layer",
     seed_quotes=("The weights attached to the same neuron, continue to remain the same throughout the training.",),
     statement=(
-        "From a constant initialization (weights c, biases constant per layer), the incoming weights of a "
-        "unit in layer l ≥ 2 stay equal to each other at every step (all entries of a hidden-to-hidden W_l "
-        "stay equal; each row of the output layer's W_L stays constant), because that unit's inputs are the "
-        "tied units of layer l−1.  For the first layer this fails: the incoming weights of a unit get "
-        "gradients Σ_b δ_b x_{b,k} that differ across inputs k and drift apart (what stays equal there is "
-        "the same weight across units: the rows of W_1 stay equal to each other)."
+        "From a constant initialization (weights c, biases constant per layer), at every step of any of the 7 "
+        "optimizers: (i) the incoming weights of a unit in layer l ≥ 2 stay equal to each other (all entries of a "
+        "hidden-to-hidden W_l stay equal; each row of the output layer's W_L stays constant), because that unit's "
+        "inputs are the tied units of layer l−1, while the incoming weights of a first-layer unit get gradients "
+        "Σ_b δ_b x_{b,k} that differ across inputs k and drift apart; (ii) the outgoing weights of an input or of "
+        "a hidden unit that feeds a hidden layer stay equal to each other (the columns of W_1 and of a "
+        "hidden-to-hidden W_l are constant), while those of a last-hidden-layer unit drift apart whenever the "
+        "output units' errors differ; (iii) the units of each hidden layer stay interchangeable: each keeps the "
+        "same incoming and outgoing weights as every other unit of its layer."
+    ),
+    scope=_STRUCTURE_SCOPE.format(run="40 Adam steps of a (3, 4, 4, 2) tanh net from weights 0.5 (experiment)"),
+    readings=(
+        Reading("the incoming weights of a neuron stay equal to each other: they do for neurons of layers l ≥ 2, "
+                "not in the first layer", Verdict.CONDITIONAL,
+                (_ROWS_HOLDS, _ROWS_PROP, _ROWS_FAILS, _ROWS_PROP_FAILS)),
+        Reading("the outgoing weights of a neuron stay equal to each other: they do for inputs and for neurons "
+                "feeding a hidden layer, not for the last hidden layer's", Verdict.CONDITIONAL,
+                (_ROWS_PROP, _ROWS_OUT_FAILS)),
+        Reading("the weights of the neurons of a layer stay the same as each other's (each neuron keeps the "
+                "incoming and outgoing weights of every other neuron of its layer)", Verdict.VERIFIED,
+                (_ROWS_HOLDS, _ROWS_PROP)),
     ),
     conditions=(
-        "holds for layers l ≥ 2 (inputs are tied hidden units) under the conditions of SYM-CONST-01",
-        "fails for the first layer, whose inputs are distinct data features",
+        "incoming weights: hold for layers l ≥ 2 (inputs are tied hidden units) under the conditions of "
+        "SYM-CONST-01; fail for the first layer, whose inputs are distinct data features",
+        "outgoing weights: hold for inputs and for hidden units feeding a hidden layer; fail for the last hidden "
+        "layer, whose outgoing weights go to distinct output units",
         "in floating point the first layer's incoming weights drift apart once an update is resolvable: an "
         "update smaller than the weights' rounding resolution (a vanishing error signal) is absorbed and "
         "leaves them equal although their gradients differ",
     ),
-    derivation="∂L/∂W_l[j,k] = Σ_b δ_l[b,j] h_{l−1}[b,k]; h_{l−1}[b,k] is independent of k iff layer l−1 is tied.",
+    derivation=(
+        "∂L/∂W_l[j,k] = Σ_b δ_l[b,j] h_{l−1}[b,k]; h_{l−1}[b,k] is independent of k iff layer l−1 is tied (incoming "
+        "weights of unit j equal), and δ_l[b,j] is independent of j iff layer l is tied (outgoing weights of "
+        "unit k equal); the output layer is never tied, its units have their own targets."
+    ),
     evidence=(
-        Evidence("experiment", "W2 constant and W3 rows constant at every step", _rows_holds),
-        Evidence("counterexample", "first-layer incoming weights diverge", _rows_fails),
-        Evidence("property", "all configurations: W_l (2 ≤ l < L) constant, W_1 rows equal, W_L rows constant",
-                 _grad_property),
-        Evidence("property", "all configurations: first-layer incoming weights of a unit differ after a step",
-                 _grad_property_fails),
+        Evidence("experiment", _ROWS_HOLDS, _rows_holds),
+        Evidence("counterexample", _ROWS_FAILS, _rows_fails),
+        Evidence("property", _ROWS_PROP, _grad_property),
+        Evidence("property", _ROWS_PROP_FAILS, _grad_property_fails),
+        Evidence("counterexample", _ROWS_OUT_FAILS, _rows_outgoing),
     ),
 ))

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import special
 
 from invariants.claims.evidence import check, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register, Reading
 from invariants.experiments.networks import constant_net
 from invariants.reference import forward
 
@@ -55,7 +55,10 @@ def _signal2_fails(activation: str = "sigmoid") -> EvidenceResult:
 
 register(Claim(
     id="SYM-SIGNAL-02",
-    verdict=Verdict.CONDITIONAL,
+    verdict=Verdict.VERIFIED,
+    scope=("MLPs with elementwise activations (reference network), weights all 1; checked exactly on a "
+           "(3, 4, 4, 1) sigmoid net with 16 dyadic inputs, biases 0 and 0.5; the layer-2 formula holds for any "
+           "widths by the derivation"),
     title="All-ones weights: the first hidden layer's signal is the sum of the inputs; deeper layers' is not",
     seed_quotes=(
         "E.g. if all weights are initialized to 1, each unit gets signal equal to sum of inputs (and outputs "
@@ -63,7 +66,7 @@ register(Claim(
     ),
     statement=(
         "With every weight 1 and zero biases, each unit of the first hidden layer receives z_1 = Σ_k x_k "
-        "and, with sigmoid, outputs sigmoid(Σ_k x_k).  This fails for deeper layers — a unit of layer "
+        "and, with sigmoid, outputs sigmoid(Σ_k x_k).  It does not hold for deeper layers — a unit of layer "
         "l ≥ 2 receives n_{l−1}·φ(z_{l−1}) (layer 2: n_1·sigmoid(Σ_k x_k)), not the sum of the network's "
         "inputs — and with a nonzero bias (z_1 = Σ_k x_k + b)."
     ),
@@ -71,7 +74,14 @@ register(Claim(
         "holds for the first hidden layer with zero biases (exactly in real arithmetic; in floating point "
         "up to the rounding of the summation, bitwise when the sum is exact, e.g. dyadic inputs)",
         "'outputs sigmoid(...)' needs a sigmoid activation",
-        "fails for layers l ≥ 2 and for nonzero biases",
+        "for layers l ≥ 2 the signal is n_{l−1}·φ(z_{l−1}) instead, and a nonzero bias b adds b",
+    ),
+    readings=(  # the seed says "each unit", not which layer
+        Reading("each unit of the first hidden layer (zero biases) gets the sum of the inputs and outputs "
+                "sigmoid(sum)", Verdict.VERIFIED,
+                ("first layer: signal = Σx, output sigmoid(Σx), bitwise on dyadic inputs",)),
+        Reading("each unit of every layer gets the sum of the network's inputs", Verdict.REFUTED,
+                ("layer 2 gets 4·sigmoid(Σx); bias 0.5 shifts it",)),
     ),
     derivation="z_1[j] = Σ_k 1·x_k + b_1[j]; z_l[j] = Σ_i 1·φ(z_{l−1}[i]) + b_l[j] = n_{l−1} φ(z_{l−1}[0]) + b_l[j].",
     evidence=(

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, strategies as st
 
 from invariants.claims.evidence import check, property_with_coverage, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register, Reading
 from invariants.experiments.mutants import nudging, plain_sgd
 from invariants.hypothesis_profiles import verify_settings
 from invariants.reference import OPTIMIZERS, make_optimizer
@@ -75,7 +75,18 @@ def _update_fails(make_optimizer=make_optimizer) -> EvidenceResult:
 
 register(Claim(
     id="SYM-UPDATE-01",
-    verdict=Verdict.CONDITIONAL,
+    verdict=Verdict.VERIFIED,
+    scope=("the 7 reference optimizers (SGD, momentum, Nesterov, Adam, AdamW, RMSprop, Adagrad), with and without "
+           "weight decay and global-norm clipping, float32 and float64, 1-10 steps, any parameter tensor"),
+    readings=(
+        Reading("for any optimizer and any history, equal gradients give equal updates", Verdict.REFUTED,
+                ("equal gradients, unequal state or weights ⇒ unequal updates",)),
+        Reading("for plain SGD without weight decay (with or without global clipping)", Verdict.VERIFIED,
+                ("equal (parameter, gradient, state) ⇒ equal updates, all 7 optimizers",
+                 "equal gradients, unequal state or weights ⇒ unequal updates")),
+        Reading("for interchangeable units (equal parameters, gradients and optimizer state), under any of the 7 "
+                "optimizers", Verdict.VERIFIED, ("equal (parameter, gradient, state) ⇒ equal updates, all 7 optimizers",)),
+    ),
     title="Equal gradients give equal updates only when parameters and optimizer state are equal too",
     seed_quotes=("If the gradients are equal then weights are going to be updated by the same amount.",),
     statement=(
@@ -86,9 +97,10 @@ register(Claim(
         "they are for interchangeable units (SYM-CONST-01) — and in general not otherwise."
     ),
     conditions=(
-        "holds for plain SGD (no decay) on equal gradients",
-        "holds for all 7 optimizers when parameter, gradient and state are equal",
-        "fails with unequal optimizer state (different gradient histories) or with weight decay on unequal weights",
+        "plain SGD (no decay): equal gradients suffice",
+        "all 7 optimizers: equal parameter, gradient and state suffice",
+        "unequal optimizer state (different gradient histories) or weight decay on unequal weights give unequal "
+        "updates for equal gradients (shown)",
     ),
     derivation=(
         "Momentum/Adam/RMSprop/Adagrad updates depend on accumulated past gradients; L2 decay adds λθ and "

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, strategies as st
 
 from invariants.claims.evidence import check, property_with_coverage, short
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register, Reading
 from invariants.experiments.networks import constant_net
 from invariants.experiments.mutants import tiny_weights
 from invariants.hypothesis_profiles import verify_settings
@@ -66,7 +66,17 @@ def _zero_fwd_fails(bias: float = 0.25) -> EvidenceResult:
 
 register(Claim(
     id="SYM-ZERO-FWD-01",
-    verdict=Verdict.CONDITIONAL,
+    verdict=Verdict.VERIFIED,
+    scope=("MLPs with elementwise activations (reference network), all weights 0, depth 2-4, widths 1-8, every "
+           "activation, float32 and float64, zero or random biases"),
+    readings=(
+        Reading("with zero weights and zero biases (the usual zero init), the nodes' outputs are equal and the "
+                "next layer's inputs are zero", Verdict.VERIFIED,
+                ("z_l = b_l and h_l = φ(b_l) bitwise at zero weights",)),
+        Reading("with zero weights and any biases, the next layer's inputs are zero", Verdict.REFUTED,
+                ("z_l = b_l and h_l = φ(b_l) bitwise at zero weights",
+                 "biases 0.25 reach layer 2; random biases give distinct outputs")),
+    ),
     title="With all weights zero each layer receives its bias: the next layer's inputs are zero only for zero biases",
     seed_quotes=(
         "The outputs of the nodes will be the same, though they will be multiplied by the next set of weights "

@@ -135,6 +135,9 @@ def _zero_grad_sigmoid_leaves(frozen_activation: str = "tanh") -> EvidenceResult
 register(Claim(
     id="SYM-ZERO-GRAD-01",
     verdict=Verdict.VERIFIED,
+    scope=("MLPs with elementwise activations (reference network, exact kernel), depth 2-4, widths 1-8, MSE and "
+           "softmax cross-entropy, the 7 reference optimizers with weight decay and clipping; 'forever' checked "
+           "over 5-50 steps and argued by induction (a zero gradient with zero state gives a zero update)"),
     title="All-zero weights: every hidden layer's δ is zero, so no hidden weight gets a gradient",
     seed_quotes=(
         "Main problem with initialization of all weights to zero mathematically leads to either the neuron "

@@ -7,7 +7,7 @@ import dataclasses
 import sympy as sp
 
 from invariants.claims.evidence import check
-from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
+from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register, Reading
 from invariants.symbolic import variance as symvar
 
 
@@ -51,6 +51,34 @@ def _fan_in_only_is_lecun(bound_scale=1) -> EvidenceResult:
     )
 
 
+#: Caffe's XavierFiller (BVLC/caffe include/caffe/filler.hpp, XavierFiller::Fill): U(−scale, scale) with
+#: scale = sqrt(3/n), n = fan_in, fan_out or (fan_in + fan_out)/2 by FillerParameter.variance_norm, whose
+#: default is FAN_IN (src/caffe/proto/caffe.proto: ``optional VarianceNorm variance_norm = 8 [default = FAN_IN]``).
+CAFFE_XAVIER_N = {
+    "FAN_IN": symvar.fan_in,
+    "FAN_OUT": symvar.fan_out,
+    "AVERAGE": (symvar.fan_in + symvar.fan_out) / 2,
+}
+CAFFE_DEFAULT_VARIANCE_NORM = "FAN_IN"
+
+
+@mutant("Caffe's XavierFiller with variance_norm AVERAGE (Glorot's fan average) instead of its default FAN_IN",
+        lambda: _caffe_xavier_is_fan_in_only("AVERAGE"))
+def _caffe_xavier_is_fan_in_only(variance_norm: str = CAFFE_DEFAULT_VARIANCE_NORM) -> EvidenceResult:
+    fi, fo = symvar.fan_in, symvar.fan_out
+    scale = sp.sqrt(3 / CAFFE_XAVIER_N[variance_norm])
+    variance = sp.simplify(symvar.uniform_variance().subs(symvar.a, scale))
+    std_times_sqrt_fan_in = sp.simplify(sp.sqrt(variance) * sp.sqrt(fi))
+    free = [str(s) for s in (fi, fo) if sp.simplify(sp.diff(std_times_sqrt_fan_in, s)) != 0]
+    ok = not free and sp.simplify(variance - symvar.glorot_variance().forward) == 0
+    detail = (f"Caffe XavierFiller, variance_norm {variance_norm}: U(±√(3/n)) with n = "
+              f"{sp.sstr(CAFFE_XAVIER_N[variance_norm])}, Var = {sp.sstr(variance)}, std·√fan_in = "
+              f"{sp.sstr(std_times_sqrt_fan_in)}" + (f", which depends on {', '.join(free)}" if free else
+                                                        ", a constant: std ∝ 1/√(previous layer size), "
+                                                        "LeCun's 1/fan_in variance"))
+    return check(ok, detail, "not a fan_in-only rule: " + detail)
+
+
 register(Claim(
     id="VAR-FANIN-01",
     title="'Inversely proportional to √(previous layer size)' is LeCun's rule, not Xavier's",
@@ -59,22 +87,38 @@ register(Claim(
         "number of neurons in the previous layer.",
     ),
     statement=(
-        "As a description of Xavier (Glorot) initialization the sentence is false: Glorot's std "
-        "√(2/(fan_in + fan_out)) depends on fan_out too, so it is not proportional to 1/√fan_in across "
-        "layers; it coincides with a fan_in-only rule only when fan_in = fan_out. A std ∝ 1/√fan_in is the "
-        "fan_in-only variant (LeCun 1998 with std 1/√fan_in; He with √2/√fan_in; the heuristic "
-        "U[−1/√n, 1/√n] that Glorot & Bengio's eq. 1 criticizes)."
+        "As a description of Xavier initialization as Glorot & Bengio (2010) define it, the sentence is false: Glorot's std √(2/(fan_in + fan_out)) depends on fan_out too, "
+        "so it is not proportional to 1/√fan_in across layers; it coincides with a fan_in-only rule only when "
+        "fan_in = fan_out. A std ∝ 1/√fan_in is the fan_in-only variant (LeCun 1998 with std 1/√fan_in; He with "
+        "√2/√fan_in; the heuristic U[−1/√n, 1/√n] that Glorot & Bengio's eq. 1 criticizes; and Caffe's "
+        "XavierFiller at its default variance_norm FAN_IN, which carries the Xavier name)."
     ),
     verdict=Verdict.REFUTED,
-    conditions=("true for square layers (fan_in = fan_out), where the two rules agree",),
+    scope="one dense or convolutional layer, any fan_in, fan_out ≥ 1 (symbolic fans); the variance rule only",
+    readings=(
+        Reading("'this approach' is Xavier initialization as Glorot & Bengio define it (the fan average, their "
+                "eq. 12 and 16)", Verdict.REFUTED,
+                ("same fan_in, different fan_out, different Glorot std",)),
+        Reading("'this approach' is the fan_in-only rule that Caffe's XavierFiller (default variance_norm FAN_IN) "
+                "and several tutorials call Xavier", Verdict.VERIFIED,
+                ("Caffe's XavierFiller at its default is the fan_in-only rule",
+                 "the fan_in-only rule is the LeCun family")),
+    ),
+    conditions=("true for square layers (fan_in = fan_out), where the two rules agree",
+                "true of what Caffe calls Xavier by default (variance_norm FAN_IN), which is LeCun's variance "
+                "1/fan_in under the Xavier name"),
     derivation=(
         "std_Glorot·√fan_in = √(2·fan_in/(fan_in + fan_out)), whose derivative in fan_out is nonzero, so no "
         "constant c gives std = c/√fan_in for all layers; counterexample: fan_in = 100 with fan_out = 100 "
-        "and 300 gives std 0.1 and 0.0707."
+        "and 300 gives std 0.1 and 0.0707. Caffe's XavierFiller draws U(±√(3/n)) with n = fan_in by default: "
+        "Var = n⁻¹, std·√fan_in = 1 for every fan_in and fan_out."
     ),
-    references=("Glorot & Bengio 2010, eq. 1 and 12", "LeCun et al. 1998, Efficient BackProp, Sec. 4.6"),
+    references=("Glorot & Bengio 2010, eq. 1 and 12", "LeCun et al. 1998, Efficient BackProp, Sec. 4.6",
+                "BVLC/caffe include/caffe/filler.hpp, XavierFiller::Fill; src/caffe/proto/caffe.proto, "
+                "FillerParameter.variance_norm [default = FAN_IN]"),
     evidence=(
         Evidence("counterexample", "same fan_in, different fan_out, different Glorot std", _fan_in_only_is_not_glorot),
         Evidence("symbolic", "the fan_in-only rule is the LeCun family", _fan_in_only_is_lecun),
+        Evidence("symbolic", "Caffe's XavierFiller at its default is the fan_in-only rule", _caffe_xavier_is_fan_in_only),
     ),
 ))

@@ -128,7 +128,7 @@ register(Claim(
         "network (number of input and output neurons) while initializing weights.",
     ),
     statement=(
-        "For a dense layer y = W x with i.i.d. zero-mean weights of variance v, independent of inputs with "
+        "For every fan_in, fan_out ≥ 1 (symbolic fans): for a dense layer y = W x with i.i.d. zero-mean weights of variance v, independent of inputs with "
         "E[x²] = q: Var(y_i) = fan_in·v·q (forward) and the back-propagated gradient's variance scales by "
         "fan_out·v (backward). Keeping both at 1 needs v = 1/fan_in and v = 1/fan_out, possible only when "
         "fan_in = fan_out; Glorot & Bengio's compromise averages the two conditions, giving "
@@ -136,6 +136,9 @@ register(Claim(
         "a zero-mean Gaussian with that variance."
     ),
     verdict=Verdict.PROVED,
+    scope=("one dense layer (or a convolution with fans = channels × receptive field), any fan_in, fan_out ≥ 1, "
+           "at initialization; the variance rule, not training dynamics; the sampler check draws shapes with "
+           "fans in [1, 600]"),
     conditions=(
         "weights i.i.d., zero mean, independent of the layer inputs (true at initialization)",
         "the variance-preservation argument is for the linear regime (identity activation, or tanh near 0)",

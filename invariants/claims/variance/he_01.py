@@ -54,13 +54,15 @@ register(Claim(
     title="He (Kaiming) rule: E[relu(y)²] = Var(y)/2 ⇒ Var(W) = 2/fan_in; leaky ReLU ⇒ 2/((1+a²)·fan_in)",
     seed_quotes=(QUOTE_FAN_IN,),
     statement=(
-        "For i.i.d. zero-mean weights independent of the layer input and pre-activations y symmetric about 0, "
+        "For every fan_in ≥ 1 and negative slope a ≥ 0 (symbolic): for i.i.d. zero-mean weights independent of the layer input and pre-activations y symmetric about 0, "
         "E[relu(y)²] = Var(y)/2, so a ReLU layer keeps the pre-activation variance iff Var(W) = 2/fan_in "
         "(He et al. 2015, eq. 10): std √2/√fan_in, gain √2 over LeCun. For a leaky ReLU with negative slope "
         "a, E[φ(y)²] = (1 + a²)·Var(y)/2 and Var(W) = 2/((1 + a²)·fan_in) (eq. 15), gain √(2/(1 + a²)). "
         "This rule is of the form the seed sentence describes (std ∝ 1/√fan_in), with constant √2."
     ),
     verdict=Verdict.PROVED,
+    scope=("one ReLU or leaky-ReLU layer, any fan_in ≥ 1 and slope a ≥ 0, at initialization; the depth check "
+           f"runs reference ReLU networks of width {PROP_WIDTH}, depth {PROP_DEPTH}"),
     conditions=(
         "weights i.i.d. zero-mean, independent of the inputs; pre-activations symmetric about 0 (zero bias "
         "or symmetric bias), as at initialization",

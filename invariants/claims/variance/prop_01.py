@@ -174,6 +174,8 @@ register(Claim(
         "with |tanh| > 0.99, χ ≈ 8.7)."
     ),
     verdict=Verdict.VERIFIED,
+    scope=("fully connected reference networks (equal widths 256-320, depth 10-50, zero biases, float64), at "
+           "initialization; the schemes and activations listed; no training"),
     conditions=(
         "fully connected, equal widths (Glorot = LeCun then), zero biases, Gaussian inputs normalized to "
         "‖x‖² = N_0, float64",

@@ -56,13 +56,14 @@ register(Claim(
     title="Truncated-normal initializers divide the std by c = 0.87962566103423975…, the std of N(0,1) on [−2, 2]",
     seed_quotes=(QUOTE_GAUSSIAN,),
     statement=(
-        "N(0, 1) truncated to [−2, 2] has variance c² = 1 − 4φ(2)/(2Φ(2) − 1) = 1 − 2√2·e⁻²/(√π·erf √2) = "
+        "For every target std σ > 0 (symbolic; the general truncation point b is derived too): N(0, 1) truncated to [−2, 2] has variance c² = 1 − 4φ(2)/(2Φ(2) − 1) = 1 − 2√2·e⁻²/(√π·erf √2) = "
         "0.7737413…, c = 0.87962566103423975 (17 significant digits). JAX/Keras variance-scaling with "
         "distribution 'truncated_normal' draws a normal of std σ/c truncated at ±2σ/c, whose variance is "
         "exactly σ²; drawing with std σ instead gives 0.7737σ² (22.6% too small). JAX's literal "
         ".87962566103423978 differs from c by 3.0e−17 (17th digit) and rounds to the same float64."
     ),
     verdict=Verdict.PROVED,
+    scope="the truncated-normal initializers of JAX, Keras and TF (truncation at ±2 standard deviations), any σ > 0",
     conditions=("truncation at ±2 standard deviations of the untruncated normal (JAX, Keras, TF)",
                 "PyTorch's trunc_normal_ truncates at absolute bounds [a, b] and applies no such correction"),
     derivation=(
