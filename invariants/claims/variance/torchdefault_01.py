@@ -13,7 +13,7 @@ from invariants import propagation as prop
 from invariants.claims.evidence import check
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.claims.variance.shared import QUOTE_FAN_IN, literature_check, stated_factor_check
-from invariants.experiments.propagation import PROP_WIDTH, reference_profile, per_layer_factors
+from invariants.experiments.propagation import PROP_WIDTH, reference_profile
 from invariants.symbolic import variance as symvar
 
 
