@@ -92,9 +92,11 @@ def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     dtype = np.result_type(a.dtype, b.dtype)
     out = np.empty((m, n), dtype=dtype)
     for start in range(0, m, rows):
-        # products[i, j, p] = a[i, p] * b[p, j]: one rounding each, reduction axis last for the sort
-        products = a[start:start + rows, None, :] * b.T[None, :, :]
-        out[start:start + rows] = canonical_sum(products, axis=-1)
+        # products[i, j, p] = a[i, p] * b[p, j]: one rounding each, reduction axis last for the sort;
+        # 0·∞ and ∞ − ∞ are NaN by definition here, not an accident to warn about
+        with np.errstate(invalid="ignore", over="ignore"):
+            products = a[start:start + rows, None, :] * b.T[None, :, :]
+            out[start:start + rows] = canonical_sum(products, axis=-1)
     return out
 
 

@@ -233,7 +233,7 @@ def round_rational(exact: Fraction, dtype) -> float:
     try:
         value = float(exact)  # Fraction → float is correctly rounded (int / int)
     except OverflowError:
-        return math.copysign(math.inf, exact)
+        return math.inf if exact > 0 else -math.inf
     if np.dtype(dtype) == np.float64 or math.isinf(value):
         return value
     near = np.float32(value)
