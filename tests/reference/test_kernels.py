@@ -75,13 +75,21 @@ def _check_correctly_rounded(out, a, b, rng, samples=6):
         assert out[i, j] == want, f"[{i}, {j}]: {out[i, j]!r} is not the correctly rounded {want!r}"
 
 
+@st.composite
+def operands(draw, max_side: int, max_k: int):
+    """``(a, b, rng)``: a (m, k) and b (k, n) of one dtype and kind (:func:`_values`), and the rng."""
+    m, k, n = (draw(st.integers(1, top)) for top in (max_side, max_k, max_side))
+    dtype, kind = draw(dtypes), draw(st.sampled_from(KINDS))
+    rng = np.random.default_rng(draw(seeds))
+    return _values(rng, (m, k), kind, dtype), _values(rng, (n, k), kind, dtype).T, rng
+
+
 @examples(40)
-@given(m=st.integers(1, 6), k=st.integers(1, 2048), n=st.integers(1, 6), dtype=dtypes,
-       kind=st.sampled_from(KINDS), seed=seeds)
-def test_eft_kernel_is_correctly_rounded(m, k, n, dtype, kind, seed):
+@given(operands(6, 2048))
+def test_eft_kernel_is_correctly_rounded(case):
     """0 ulp: sampled entries equal the exact rational dot product rounded to nearest, ties to even."""
-    rng = np.random.default_rng(seed)
-    a, b = _values(rng, (m, k), kind, dtype), _values(rng, (n, k), kind, dtype).T
+    a, b, rng = case
+    m, n, dtype = a.shape[0], b.shape[1], a.dtype
     out = ozaki.exact_matmul(a, b)
     assert out.dtype == np.dtype(dtype) and out.shape == (m, n)
     _check_correctly_rounded(out, a, b, rng)
@@ -100,12 +108,10 @@ def _permutation_checks(matmul, a, b, rng):
 
 
 @examples(40)
-@given(m=st.integers(1, 12), k=st.integers(1, 700), n=st.integers(1, 12), dtype=dtypes,
-       kind=st.sampled_from(KINDS), seed=seeds)
-def test_exact_kernel_is_bitwise_permutation_equivariant(m, k, n, dtype, kind, seed):
+@given(operands(12, 700))
+def test_exact_kernel_is_bitwise_permutation_equivariant(case):
     """Both algorithms of the hybrid (the shape picks one) and the EFT directly."""
-    rng = np.random.default_rng(seed)
-    a, b = _values(rng, (m, k), kind, dtype), _values(rng, (n, k), kind, dtype).T
+    a, b, rng = case
     _permutation_checks(kernels.matmul, a, b, rng)
     _permutation_checks(ozaki.exact_matmul, a, b, rng)
 
@@ -160,7 +166,8 @@ def test_eft_is_at_least_as_accurate_as_blas():
     for i in range(6):
         for j in range(6):
             exact = _exact(a, b, i, j)
-            err_eft, err_blas = abs(Fraction(float(exact_out[i, j])) - exact), abs(Fraction(float(blas_out[i, j])) - exact)
+            err_eft = abs(Fraction(float(exact_out[i, j])) - exact)
+            err_blas = abs(Fraction(float(blas_out[i, j])) - exact)
             assert err_eft <= err_blas
             assert err_eft <= Fraction(float(np.spacing(abs(exact_out[i, j])))) / 2
 
@@ -255,5 +262,6 @@ def test_round_rational_matches_the_neighbours():
     assert third32 == float(np.float32(1 / 3))
     mid = Fraction(1) + Fraction(1, 2**24)  # exactly halfway between two float32: ties to even → 1
     assert ozaki.round_rational(mid, "float32") == 1.0
-    assert ozaki.round_rational(mid + Fraction(1, 2**60), "float32") == float(np.nextafter(np.float32(1), np.float32(2)))
+    above = float(np.nextafter(np.float32(1), np.float32(2)))
+    assert ozaki.round_rational(mid + Fraction(1, 2**60), "float32") == above
     assert math.isinf(ozaki.round_rational(Fraction(2) ** 1025, "float64"))
