@@ -221,7 +221,8 @@ def _pass(a: np.ndarray, b: np.ndarray, budget: int, dtype: np.dtype):
         used = None if toeplitz is None else toeplitz[:len(split_a[0]) * k]  # rows of the slices present
         x, exponent, bound = _limbs(split_a, split_b, beta, used)
         res, good = _round_fast(x, bound)
-        res = np.ldexp(res, exponent)  # exact unless the result is subnormal or overflows
+        with np.errstate(over="ignore"):  # overflow is caught below and redone
+            res = np.ldexp(res, exponent)  # exact unless the result is subnormal or overflows
         # an accepted nonzero candidate is ≥ 2^-400 and ≤ 2^60 in scaled units, so only extreme
         # exponents can make the scaling inexact
         if exponent.min() < -600 or exponent.max() > 900:
@@ -241,7 +242,8 @@ def round_rational(exact: Fraction, dtype) -> float:
         return math.inf if exact > 0 else -math.inf
     if np.dtype(dtype) == np.float64 or math.isinf(value):
         return value
-    near = np.float32(value)
+    with np.errstate(over="ignore"):
+        near = np.float32(value)
     if math.isinf(near):  # overflow: inf unless exact is below the float32 overflow threshold
         limit = Fraction(float(np.finfo(np.float32).max)) + Fraction(2) ** 103
         return float(near) if abs(exact) >= limit else math.copysign(float(np.finfo(np.float32).max), value)
