@@ -154,7 +154,7 @@ def _toeplitz(sb: np.ndarray, beta: int, na: int) -> np.ndarray:
     return out.reshape(na * k, d * n)
 
 
-def _round_fast(x: np.ndarray, bound) -> tuple[np.ndarray, np.ndarray]:
+def round_candidates(x: np.ndarray, bound) -> tuple[np.ndarray, np.ndarray]:
     """Candidate ``fl(Σ_d x[d] + δ)`` for every element, ``|δ| ≤ bound``, and a mask of the elements
     where it is proven correctly rounded (both ends of the interval for the exact value round to it)."""
     d = x.shape[0]
@@ -220,7 +220,7 @@ def _pass(a: np.ndarray, b: np.ndarray, budget: int, dtype: np.dtype):
             continue
         used = None if toeplitz is None else toeplitz[:len(split_a[0]) * k]  # rows of the slices present
         x, exponent, bound = _limbs(split_a, split_b, beta, used)
-        res, good = _round_fast(x, bound)
+        res, good = round_candidates(x, bound)
         with np.errstate(over="ignore"):  # overflow is caught below and redone
             res = np.ldexp(res, exponent)  # exact unless the result is subnormal or overflows
         # an accepted nonzero candidate is ≥ 2^-400 and ≤ 2^60 in scaled units, so only extreme

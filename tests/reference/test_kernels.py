@@ -179,16 +179,16 @@ def test_second_pass_and_rational_fallback_are_correctly_rounded(monkeypatch):
     a = (rng.normal(size=(5, 300)) * 2.0 ** rng.integers(-40, 40, size=(5, 300))).astype(np.float32)
     b = rng.normal(size=(300, 4)).astype(np.float32)
     fast = ozaki.exact_matmul(a, b)
-    real = ozaki._round_fast
+    real = ozaki.round_candidates
     first = {"pass": True}
 
     def undecided_first(x, bound):
         res, ok = real(x, bound)
         return res, ok & (not first.pop("pass", False))
 
-    monkeypatch.setattr(ozaki, "_round_fast", undecided_first)
+    monkeypatch.setattr(ozaki, "round_candidates", undecided_first)
     assert ozaki.exact_matmul(a, b).tobytes() == fast.tobytes()
-    monkeypatch.setattr(ozaki, "_round_fast", lambda x, bound: (real(x, bound)[0], np.zeros(x.shape[1:], bool)))
+    monkeypatch.setattr(ozaki, "round_candidates", lambda x, bound: (real(x, bound)[0], np.zeros(x.shape[1:], bool)))
     assert ozaki.exact_matmul(a, b).tobytes() == fast.tobytes()
     _check_correctly_rounded(fast, a, b, rng, samples=20)
 
