@@ -3,18 +3,30 @@
 Two kernels compute the same sums of products:
 
 ``exact`` (default)
-    Canonical-order accumulation.  For every output element the products are formed one IEEE
-    multiplication each, **sorted by value**, and then added strictly left to right
-    (``np.add.accumulate``).  The result is a function of the *multiset* of products alone, so it is
-    invariant under any permutation of the reduction index, and every output element is computed by
-    the same sequence of operations whatever its position.  Hence permuting hidden units permutes
-    every output, gradient and optimizer state bit for bit.  Signed zeros need care: numpy's
-    vectorised sort does not return a permutation of its input bit for bit (it may turn ``-0.0`` into
-    ``+0.0`` and back, depending on where the zeros sit), so zeros are made ``+0.0`` before the sort.
-    In IEEE round-to-nearest, left-to-right sums of the sorted terms are ``-0.0`` exactly when every
-    term is ``-0.0`` (an exact cancellation gives ``+0.0``; a sum of same-signed nonzero terms cannot
-    round to zero), and that case is restored after the sum.  Cost: O(m·n·k·log k) time and O(m·n·k) memory for an
-    (m, k) @ (k, n) product, fine for the widths (≤ 256) the exact properties use.
+    Every output element is a function of the *multiset* of its term pairs ``{(a[i, p], b[p, j])}``
+    alone, computed by the same operations whatever its position, so it is invariant under any
+    permutation of the reduction index, identical rows give identical results, and permuting hidden
+    units permutes every output, gradient and optimizer state bit for bit.  Two algorithms, chosen by
+    shape alone (a permutation never changes the choice):
+
+    - **error-free transformation** (:mod:`invariants.reference.ozaki`) for products of at least
+      :data:`CROSSOVER` terms (m·k·n): the result is the *correctly rounded* exact dot product (the
+      float nearest to the real sum of the unrounded products), hence at least as accurate as BLAS.
+    - **canonical order** below :data:`CROSSOVER` (where it is faster) and for non-finite inputs: the
+      products are formed one IEEE multiplication each, **sorted by value**, and added strictly left
+      to right (:func:`canonical_sum`), a recursive sum with the usual bound γ_k·Σ|a_p b_p| (Higham
+      2002, eq. 3.5).  Signed zeros need care: numpy's vectorised sort does not return a permutation
+      of its input bit for bit (it may turn ``-0.0`` into ``+0.0`` and back, depending on where the
+      zeros sit), so zeros are made ``+0.0`` before the sort.  In IEEE round-to-nearest, left-to-right
+      sums of the sorted terms are ``-0.0`` exactly when every term is ``-0.0`` (an exact cancellation
+      gives ``+0.0``; a sum of same-signed nonzero terms cannot round to zero), and that case is
+      restored after the sum.  Non-finite values follow IEEE: a NaN product (NaN, or 0·∞) or both
+      +∞ and −∞ give NaN, otherwise ±∞.  Cost O(m·n·k·log k) time, memory bounded by chunks of
+      :data:`CHUNK` products.
+
+    Both give ``-0.0`` exactly when every product is a zero of negative sign, and ``+0.0`` for any
+    other zero sum.  They differ in the last bits of nonzero sums (and where an IEEE product would
+    underflow or overflow: the error-free transformation does not round products).
 
 ``blas``
     ``numpy.matmul``.  Fast, but the accumulation order depends on the BLAS kernel's tiling and on an
@@ -26,7 +38,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from invariants.reference.ozaki import exact_matmul
+
 KERNELS: tuple[str, ...] = ("exact", "blas")
+#: Products (m·k·n) from which ``exact`` uses the error-free transformation: below it the canonical
+#: sort-sum is faster (measured: ``python benchmarks/speed.py --only crossover``).
+CROSSOVER = 16384
+#: Products per block of the canonical sort-sum (bounds its memory: 8 bytes each)
+CHUNK = 1 << 21
 
 
 def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -34,7 +53,8 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
 
     Bitwise invariant under permutations of ``terms`` along ``axis``, signed zeros included: the
     result is ``-0.0`` exactly when every term is ``-0.0`` (as IEEE addition in any order gives).
-    An empty axis sums to ``+0.0``.
+    A NaN result is the default quiet NaN whatever the NaN terms' payloads.  An empty axis sums to
+    ``+0.0``.
     """
     terms = np.moveaxis(np.asarray(terms), axis, -1)
     if terms.shape[-1] == 0:
@@ -43,19 +63,41 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     # sees no signed zeros to scramble
     positive_zeros = terms + terms.dtype.type(0.0)
     total = np.add.accumulate(np.sort(positive_zeros, axis=-1), axis=-1)[..., -1]
+    nan = np.isnan(total)
+    if nan.any():  # which NaN payload survives depends on the order of NaN terms: one NaN for all
+        total = np.where(nan, total.dtype.type(np.nan), total)
     all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=-1)
     return np.where(all_negative_zero, -total, total) if np.any(all_negative_zero) else total
 
 
 def matmul(a: np.ndarray, b: np.ndarray, kernel: str = "exact") -> np.ndarray:
-    """``a @ b`` for 2-D ``a`` of shape (m, k) and ``b`` of shape (k, n), with the chosen kernel."""
+    """``a @ b`` for 2-D ``a`` of shape (m, k) and ``b`` of shape (k, n), with the chosen kernel
+    (see the module docstring); raises ``ValueError`` for an unknown kernel."""
     if kernel == "blas":
         return a @ b
     if kernel != "exact":
         raise ValueError(f"unknown kernel {kernel!r}; expected one of {KERNELS}")
-    # products[i, j, p] = a[i, p] * b[p, j]: one rounding each, reduction axis last for the sort
-    products = a[:, None, :] * b.T[None, :, :]
-    return canonical_sum(products, axis=-1)
+    m, k = a.shape
+    n = b.shape[1]
+    if m * k * n >= CROSSOVER and np.isfinite(a).all() and np.isfinite(b).all():
+        return exact_matmul(a, b)
+    return canonical_matmul(a, b)
+
+
+def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` by :func:`canonical_sum` of the IEEE products, in blocks of rows of ``a``."""
+    m, k = a.shape
+    n = b.shape[1]
+    rows = max(1, CHUNK // max(1, k * n))
+    dtype = np.result_type(a.dtype, b.dtype)
+    out = np.empty((m, n), dtype=dtype)
+    for start in range(0, m, rows):
+        # products[i, j, p] = a[i, p] * b[p, j]: one rounding each, reduction axis last for the sort;
+        # 0·∞ and ∞ − ∞ are NaN by definition here, not an accident to warn about
+        with np.errstate(invalid="ignore", over="ignore"):
+            products = a[start:start + rows, None, :] * b.T[None, :, :]
+            out[start:start + rows] = canonical_sum(products, axis=-1)
+    return out
 
 
 def sum_rows(a: np.ndarray, kernel: str = "exact") -> np.ndarray:
