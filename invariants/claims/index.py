@@ -11,6 +11,7 @@ from typing import Iterable
 
 _BIAS = "invariants.claims.bias."
 _GEN = "invariants.claims.general."
+_RES = "invariants.claims.residual."
 _SYM = "invariants.claims.symmetry."
 _VAR = "invariants.claims.variance."
 
@@ -23,6 +24,7 @@ CLAIM_MODULES: dict[str, str] = {
     "DEF-WEIGHT-01": _GEN + "def_weight_01",
     "INIT-SGD-01": _GEN + "init_sgd_01",
     "INIT-SMALL-01": _GEN + "init_small_01",
+    "RES-ZERO-01": _RES + "zero_01",
     "SYM-BREAK-01": _SYM + "break_01",
     "SYM-CONST-01": _SYM + "const_01",
     "SYM-FP-01": _SYM + "fp_01",
