@@ -39,6 +39,7 @@ CLAIM_MODULES: dict[str, str] = {
     "SYM-UPDATE-01": _SYM + "update_01",
     "SYM-ZERO-FWD-01": _SYM + "zero_fwd_01",
     "SYM-ZERO-GRAD-01": _SYM + "zero_grad_01",
+    "VAR-CRIT-01": _VAR + "crit_01",
     "VAR-FANIN-01": _VAR + "fanin_01",
     "VAR-GAINS-01": _VAR + "gains_01",
     "VAR-GLOROT-01": _VAR + "glorot_01",
