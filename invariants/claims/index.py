@@ -44,6 +44,7 @@ CLAIM_MODULES: dict[str, str] = {
     "VAR-GAINS-01": _VAR + "gains_01",
     "VAR-GLOROT-01": _VAR + "glorot_01",
     "VAR-HE-01": _VAR + "he_01",
+    "VAR-ISO-01": _VAR + "iso_01",
     "VAR-ORTHO-01": _VAR + "ortho_01",
     "VAR-PROP-01": _VAR + "prop_01",
     "VAR-TORCHDEFAULT-01": _VAR + "torchdefault_01",
