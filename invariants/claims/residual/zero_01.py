@@ -41,11 +41,11 @@ def _optimizer_keeps_zero() -> tuple[bool, str]:
     g = w = m = v = sp.Integer(0)
     m_new, v_new = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
     updates = {
-        "sgd (+ L2 decay)": lr * (g + wd * w),
+        "SGD+L2": lr * (g + wd * w),
         "momentum": lr * (mom * m + g),
-        "adam": lr * (m_new / (1 - b1**t)) / (sp.sqrt(v_new / (1 - b2**t)) + eps),
-        "adamw (decoupled decay)": lr * wd * w + lr * (m_new / (1 - b1**t)) / (sp.sqrt(v_new / (1 - b2**t)) + eps),
-        "rmsprop/adagrad": lr * g / (sp.sqrt(v_new) + eps),
+        "Adam": lr * (m_new / (1 - b1**t)) / (sp.sqrt(v_new / (1 - b2**t)) + eps),
+        "AdamW": lr * wd * w + lr * (m_new / (1 - b1**t)) / (sp.sqrt(v_new / (1 - b2**t)) + eps),
+        "RMSprop/Adagrad": lr * g / (sp.sqrt(v_new) + eps),
     }
     ok = all(sp.simplify(u) == 0 for u in updates.values()) and m_new == 0 and v_new == 0
     return ok, ", ".join(updates)
@@ -67,27 +67,27 @@ def zero_branch_proof(phi0: sp.Expr = sp.Integer(0)) -> EvidenceResult:
     dW2 = sp.Trace(g.T * W2 * a).diff(W2)
     dW1 = sp.Trace(g.T * W2 * D * W1 * h).diff(W1)
     facts = {
-        "W2 = 0 ⇒ y = h + b2 (identity at b2 = 0)": (h + W2 * a).subs(W2, Z(n, m)).doit() == h,
+        "W2 = 0 ⇒ y = h + b2": (h + W2 * a).subs(W2, Z(n, m)).doit() == h,
         "∂L/∂W2 = g·aᵀ": dW2 == g * a.T,
         "∂L/∂W1 = Dᵀ·W2ᵀ·g·hᵀ": dW1 == D.T * W2.T * g * h.T,
         "W2 = 0 ⇒ ∂L/∂W1 = 0": dW1.subs(W2, Z(n, m)).doit() == Z(m, n),
-        "ReZero: ∂L/∂α = tr(gᵀ·W2·a), ∂L/∂W2 = α·g·aᵀ = 0 at α = 0":
+        "ReZero ∂L/∂α = tr(gᵀW2a), ∂L/∂W2 = αgaᵀ":
             sp.Trace(alpha * g.T * W2 * a).diff(alpha) == sp.Trace(g.T * W2 * a)
             and sp.Trace(alpha * g.T * W2 * a).diff(W2).subs(alpha, 0).doit() == Z(n, m),
-        "zero-γ: ∂L/∂Γ = g·Nᵀ, and the branch's inner weights see Γᵀ·g = 0 at Γ = 0":
+        "zero-γ ∂L/∂Γ = gNᵀ, inner weights see Γᵀg = 0":
             sp.Trace(g.T * Gam * nrm).diff(Gam) == g * nrm.T
             and sp.Trace(g.T * Gam * W2 * a).diff(W2).subs(Gam, Z(n, n)).doit() == Z(n, m),
     }
     # both layers zero (W1 = 0, b1 = 0, W2 = 0): u = 0, a = φ(0)·1, so ∂L/∂W2 = φ(0)·g·1ᵀ
     both_dW2 = dW2.subs(a, phi0 * sp.OneMatrix(m, 1)).doit()
     both_dW1 = dW1.subs(W2, Z(n, m)).doit()
-    facts["both zero ⇒ ∂L/∂W2 = φ(0)·g·1ᵀ = 0 and ∂L/∂W1 = 0"] = both_dW2 == Z(n, m) and both_dW1 == Z(m, n)
+    facts["both zero ⇒ ∂L/∂W2 = φ(0)g1ᵀ = 0, ∂L/∂W1 = 0"] = both_dW2 == Z(n, m) and both_dW1 == Z(m, n)
     opt_ok, rules = _optimizer_keeps_zero()
-    facts[f"every update rule maps zero gradient and state to zero ({rules})"] = opt_ok
+    facts[f"zero gradient and state give a zero update ({rules})"] = opt_ok
     bad = [k for k, ok in facts.items() if not ok]
     return check(not bad,
-                 "SymPy, symbolic n, m (every width; per example, so every batch; any g and h): " + "; ".join(facts)
-                 + "; so by induction over steps W1 = W2 = 0, b1 = 0 stay exactly 0 under every optimizer",
+                 "SymPy, symbolic n, m, any g, h (every width and batch): " + "; ".join(facts)
+                 + "; by induction W1 = W2 = 0, b1 = 0 forever",
                  f"not shown (φ(0) = {phi0}): " + "; ".join(bad)
                  + (f" — ∂L/∂W2 = {both_dW2}" if both_dW2 != Z(n, m) else ""))
 

@@ -38,21 +38,20 @@ def sigma_b_zero_proof(phi=None) -> EvidenceResult:
     dphi = sp.diff(phi, x)
     steps = {
         "φ(0) = 0": sp.simplify(phi.subs(x, 0)) == 0,
-        "φ'(0) = 1, so at q* = 0 χ₁ = σ_w²·φ'(0)² = σ_w²": sp.simplify(dphi.subs(x, 0)) == 1,
+        "φ'(0) = 1 (χ₁ = σ_w² at q* = 0)": sp.simplify(dphi.subs(x, 0)) == 1,
         # |φ(x)| < |x| for x ≠ 0: d/dx (x − φ(x)) = 1 − φ'(x) = tanh(x)² > 0 for tanh
-        "d/dx (x − φ) = φ² > 0 for x ≠ 0, so φ(x)² < x²": sp.simplify(sp.diff(x - phi, x) - phi**2) == 0,
+        "d/dx (x − φ) = φ² > 0, so φ(x)² < x²": sp.simplify(sp.diff(x - phi, x) - phi**2) == 0,
         # Gaussian Poincaré inequality Var f(Z) ≤ E f'(Z)² with f(z) = φ(√q z) (E f = 0, φ odd): E2 ≤ q·Ed2.
         # At a fixed point q = σ_w²·E2, so q·(χ₁ − 1) = q·σ_w²·Ed2 − σ_w²·E2 = σ_w²·(q·Ed2 − E2) ≥ 0
-        "at q* = σ_w²E[φ²] > 0: q*(χ₁ − 1) = σ_w²(q*E[φ'²] − E[φ²]) ≥ 0 (Poincaré), so χ₁ ≥ 1":
+        "q*(χ₁ − 1) = σ_w²(q*E[φ'²] − E[φ²]) ≥ 0":
             sp.simplify((q * sw2 * ed2 - sw2 * e2) - sw2 * (q * ed2 - e2)) == 0,
     }
     bad = [k for k, ok in steps.items() if not ok]
     return check(
         not bad,
-        "σ_b = 0: with φ(x)² < x², V(q) = σ_w²E[φ(√q z)²] < σ_w²q ≤ q for σ_w ≤ 1, so q* = 0 and χ₁ = σ_w² "
-        "(ordered below 1, critical at 1); for σ_w > 1 the point 0 is unstable (V'(0) = σ_w² > 1) and every "
-        "fixed point q* > 0 has χ₁ ≥ 1 (Gaussian Poincaré inequality, strict as φ is not linear): chaotic. "
-        "Hence the σ_b = 0 critical point is σ_w = 1 exactly. SymPy-checked steps: " + "; ".join(steps),
+        "σ_b = 0: V(q) < σ_w²q ≤ q for σ_w ≤ 1, so q* = 0 and χ₁ = σ_w²; for σ_w > 1, 0 is unstable and any "
+        "q* > 0 has χ₁ ≥ 1 (Gaussian Poincaré): the critical point is σ_w = 1 exactly. SymPy-checked: "
+        + "; ".join(steps),
         f"step fails for φ = {phi}: " + "; ".join(bad))
 
 

@@ -147,12 +147,13 @@ def spectrum_spread(tanh_orthogonal_kind: str = "orthogonal", depths=(8, 32)) ->
             got.append(r.spread)
             if not pred / SPREAD_FACTOR <= r.spread <= pred * SPREAD_FACTOR:
                 bad.append(f"{label} L={L}: σ²_JJᵀ {r.spread:.3g} vs predicted {pred:.3g}")
-            parts.append(f"{label} L={L} {short(r.spread)} (pred. {short(pred)})")
+            parts.append(f"{short(r.spread)} ({short(pred)})")
+        parts[-len(depths):] = [f"{label} " + ", ".join(parts[-len(depths):])]
         if label == "orthogonal tanh" and not got[-1] < 1:
             bad.append(f"orthogonal tanh: spread {got[-1]:.3g} ≥ 1 at L={depths[-1]}")
-    detail = (f"σ²_JJᵀ/m₁² at width {WIDTH}, tanh on the critical line σ_b = {TANH_SIGMA_B} "
-              f"(σ_w* = {crit.critical_sigma_w('tanh', TANH_SIGMA_B):.4f}), ReLU σ_w² = 2, all χ = 1; measured "
-              f"(Pennington's large-width value): " + "; ".join(parts) + f"; each within ×{SPREAD_FACTOR:g}")
+    detail = (f"σ²_JJᵀ/m₁² at width {WIDTH}, L = {', '.join(map(str, depths))}, χ = 1 (tanh: σ_b {TANH_SIGMA_B}, "
+              f"σ_w* {crit.critical_sigma_w('tanh', TANH_SIGMA_B):.4f}; ReLU σ_w² 2), measured (Pennington's "
+              f"large-width law): " + "; ".join(parts) + f"; each within ×{SPREAD_FACTOR:g}")
     return check(not bad, detail, "; ".join(bad) + " | " + detail)
 
 
