@@ -1,7 +1,7 @@
 """Order-to-chaos criticality with biases: the critical line χ₁(σ_w, σ_b) = 1, the correlation depth
 scale ξ_c and its measurement on reference networks (the evidence of VAR-CRIT-01).
 
-Mean field (Poole et al. 2016, eq. 3; Schoenholz et al. 2017, eqs. 3-9), weights ``N(0, σ_w²/N)``, biases
+Mean field (Poole et al. 2016, eq. 3 and §3; Schoenholz et al. 2017, §3), weights ``N(0, σ_w²/N)``, biases
 ``N(0, σ_b²)``, ``z ~ N(0, 1)``:
 
 - length map ``V(q) = σ_w²·E[φ(√q z)²] + σ_b²`` with fixed point ``q*`` (:func:`q_star`);
@@ -55,12 +55,12 @@ def q_star(activation: str, sigma_w: float, sigma_b: float) -> float:
 
 
 def chi1(activation: str, sigma_w: float, sigma_b: float) -> float:
-    """``χ₁ = σ_w²·E[φ'(√q* z)²]`` at the length map's fixed point (Schoenholz et al. 2017, eq. 5)."""
+    """``χ₁ = σ_w²·E[φ'(√q* z)²]`` at the length map's fixed point (Schoenholz et al. 2017, §3)."""
     return float(prop.chi(activation, q_star(activation, sigma_w, sigma_b), sigma_w * sigma_w))
 
 
 def depth_scale(chi: float) -> float:
-    """``ξ_c = −1/ln χ₁`` (Schoenholz et al. 2017, eq. 9 with c* = 1); ``inf`` at χ₁ = 1."""
+    """``ξ_c = −1/ln χ₁`` (Schoenholz et al. 2017, §3, with c* = 1); ``inf`` at χ₁ = 1."""
     return math.inf if chi == 1.0 else -1.0 / math.log(chi)
 
 
@@ -95,7 +95,7 @@ def _hermite_2d(n: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def correlation_map(activation: str, sigma_w: float, sigma_b: float, c: float) -> float:
     """``C(c) = (σ_w²·E[φ(u₁)φ(u₂)] + σ_b²)/q*`` at the fixed point q* (2-D Gauss-Hermite, 160² nodes;
-    Schoenholz et al. 2017, eq. 4)."""
+    Schoenholz et al. 2017, §3)."""
     act = get_activation(activation)
     q = q_star(activation, sigma_w, sigma_b)
     z1, z2, w = _hermite_2d()

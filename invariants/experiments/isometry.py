@@ -115,8 +115,8 @@ def gaussian_mean_log_s2_band(width: int, depth: int, alpha: float, sigma_w: flo
 
 
 def pennington_spread(kind: str, activation: str, depth: int, q: float, sigma_w: float) -> float:
-    """Large-width prediction of σ²_{JJᵀ}/m₁² = L·(μ₂/μ₁² − 1 − s₁) (Pennington et al. 2017, eq. 16 with
-    χ = σ_w²μ₁), μ_k = E[φ'(√q z)^{2k}], s₁ = −1 Gaussian, 0 orthogonal."""
+    """Large-width prediction of σ²_{JJᵀ}/m₁² = L·(μ₂/μ₁² − 1 − s₁) (Pennington et al. 2017, the moments of
+    the JJᵀ spectrum, at χ = σ_w²μ₁ = 1), μ_k = E[φ'(√q z)^{2k}], s₁ = −1 Gaussian, 0 orthogonal."""
     act = get_activation(activation)
     mu1 = float(prop.gaussian_expectation(lambda x: act.df(x) ** 2, q))
     mu2 = float(prop.gaussian_expectation(lambda x: act.df(x) ** 4, q))

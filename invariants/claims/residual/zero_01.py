@@ -43,6 +43,7 @@ def _optimizer_keeps_zero() -> tuple[bool, str]:
     updates = {
         "SGD+L2": lr * (g + wd * w),
         "momentum": lr * (mom * m + g),
+        "Nesterov": lr * (g + mom * (mom * m + g)),
         "Adam": lr * (m_new / (1 - b1**t)) / (sp.sqrt(v_new / (1 - b2**t)) + eps),
         "AdamW": lr * wd * w + lr * (m_new / (1 - b1**t)) / (sp.sqrt(v_new / (1 - b2**t)) + eps),
         "RMSprop/Adagrad": lr * g / (sp.sqrt(v_new) + eps),
@@ -183,15 +184,15 @@ register(Claim(
         "network with inert branches cannot beat). Zeroing BOTH layers (W1 = 0, b1 = 0, W2 = 0) with φ(0) = 0 "
         "(tanh, ReLU) freezes the branch: ∂L/∂W2 = φ(0)·G·1ᵀ = 0 and ∂L/∂W1 = ((W2ᵀG) ∘ φ'(U))·Hᵀ = 0, for "
         "every width, batch, loss and surrounding network, so W1 and W2 stay exactly 0 at every step of SGD, "
-        "momentum, Adam, AdamW, RMSprop and Adagrad (with or without weight decay): the block stays the "
-        "identity forever."
+        "momentum, Nesterov, Adam, AdamW, RMSprop and Adagrad (with or without weight decay): the branch stays "
+        "inert forever and the block is h ↦ h + b2, b2 being the only branch parameter that learns."
     ),
     verdict=Verdict.VERIFIED,
     scope=(
         "residual blocks with a two-layer branch (MLP; the algebra only uses that W1, W2 act linearly with "
         "gradients bilinear in upstream gradient and input, so it covers convolutional branches too, which "
         "are not run); symbolic part: every width, batch, loss and surrounding network, every step, the "
-        "reference optimizers (SGD, momentum, Adam, AdamW, RMSprop, Adagrad) without weight noise; training "
+        "reference optimizers (SGD, momentum, Nesterov, Adam, AdamW, RMSprop, Adagrad) without weight noise; training "
         f"part: numpy residual MLP (stream 8, branch 16, 2 blocks, tanh, {DATA_SIZE} examples), full-batch "
         f"SGD {SGD_STEPS} steps and Adam {ADAM_STEPS} steps"
     ),
@@ -216,8 +217,10 @@ register(Claim(
     ),
     references=(
         "Zhang, Dauphin & Ma 2019, Fixup Initialization, ICLR, §3 (zero last layer per branch, K^{-1/(2m-2)} scaling)",
-        "De & Smith 2020, Batch Normalization Biases Residual Blocks Towards the Identity Function, NeurIPS, §4 (SkipInit)",
-        "Bachlechner et al. 2020, ReZero is All You Need, arXiv:2003.04887, eq. 4 (x + α·F(x), α = 0)",
+        "De & Smith 2020, Batch Normalization Biases Residual Blocks Towards the Identity Function in Deep Networks, "
+        "NeurIPS (SkipInit: a learnable scalar at the end of each residual branch, initialized to 0)",
+        "Bachlechner et al. 2020, ReZero is All You Need: Fast Convergence at Large Depth, arXiv:2003.04887 "
+        "(x_{i+1} = x_i + α_i·F(x_i), α_i = 0 at init)",
         "Goyal et al. 2017, Accurate, Large Minibatch SGD, arXiv:1706.02677, §5.1 (zero γ of each block's last BN)",
         "He et al. 2016, Deep Residual Learning, CVPR, eq. 1",
     ),
