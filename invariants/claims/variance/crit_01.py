@@ -135,8 +135,9 @@ register(Claim(
     title="Criticality with biases: the tanh order-to-chaos line χ₁(σ_w, σ_b) = 1 and the depth scale ξ_c = −1/ln χ₁",
     seed_quotes=(QUOTE_SMALL_RANDOM, QUOTE_BIAS_ZERO),
     statement=(
-        "For a deep tanh network with weights N(0, σ_w²/N) and biases N(0, σ_b²) in mean field, the pre-activation "
-        "variance settles at the fixed point q* = σ_w²·E[tanh(√q* z)²] + σ_b², and χ₁ = σ_w²·E[tanh'(√q* z)²] "
+        "For a deep tanh network with weights N(0, σ_w²/N) and biases N(0, σ_b²), σ_b > 0, in mean field, the "
+        "pre-activation variance settles at the fixed point q* = σ_w²·E[tanh(√q* z)²] + σ_b² > 0, and χ₁ = "
+        "σ_w²·E[tanh'(√q* z)²] "
         "is the slope of the correlation map at c = 1: two inputs' correlation deficit 1 − c_l shrinks by χ₁ per "
         "layer when χ₁ < 1 (ordered), grows when χ₁ > 1 (chaotic), with depth scale ξ_c = −1/ln χ₁, which "
         "diverges on the critical line χ₁(σ_w, σ_b) = 1. With σ_b = 0 the critical point is σ_w = 1 exactly; "
@@ -146,8 +147,9 @@ register(Claim(
         "band. Schoenholz et al. 2017 report, empirically, that such networks train (SGD/RMSProp on MNIST and "
         "CIFAR-10) only up to a depth of about 6ξ_c; that constant is their observation, not checked here — the "
         "depth scale itself is. So what keeps a deep tanh network's signal alive is (σ_w, σ_b) on or near the "
-        "critical line — 'small' weights (σ_w < 1 at σ_b = 0) are ordered and forget their input within a few ξ_c "
-        "layers, and nonzero biases need larger weights, not smaller."
+        "critical line: with biases, weights below it are ordered (all inputs' representations converge within a "
+        "few ξ_c layers), and at σ_b = 0 'small' weights (σ_w < 1, q* = 0) shrink the signal by σ_w² per layer; "
+        "nonzero biases need larger weights, not smaller."
     ),
     verdict=Verdict.VERIFIED,
     scope=(
@@ -157,6 +159,9 @@ register(Claim(
         "odd activation with φ'(0) = 1 and |φ(x)| < |x| (tanh)"
     ),
     conditions=(
+        "σ_b > 0 for the correlation depth scale: at σ_b = 0 and σ_w ≤ 1, q* = 0 and tanh acts linearly on the "
+        "vanishing signal, so correlations are kept while the signal dies (the critical point σ_w = 1 is still "
+        "where χ₁ = 1)",
         "mean field: finite width adds O(1/√N) per-layer noise to 1 − c_l (the band of invariants.propagation's "
         "backward walk, under the gradient-independence approximation, Schoenholz et al. 2017 §4)",
         "ξ_c = −1/ln χ₁ is the depth scale of correlations near c = 1 (the ordered phase's fixed point); in the "
