@@ -11,6 +11,7 @@ from typing import Iterable
 
 _BIAS = "invariants.claims.bias."
 _GEN = "invariants.claims.general."
+_RES = "invariants.claims.residual."
 _SYM = "invariants.claims.symmetry."
 _VAR = "invariants.claims.variance."
 
@@ -26,6 +27,7 @@ CLAIM_MODULES: dict[str, str] = {
     "INIT-SGD-01": _GEN + "init_sgd_01",
     "INIT-SMALL-01": _GEN + "init_small_01",
     "NORM-SCALE-01": _GEN + "norm_scale_01",
+    "RES-ZERO-01": _RES + "zero_01",
     "SYM-ARCH-01": _SYM + "arch_01",
     "SYM-BREAK-01": _SYM + "break_01",
     "SYM-CONST-01": _SYM + "const_01",
@@ -42,10 +44,12 @@ CLAIM_MODULES: dict[str, str] = {
     "SYM-UPDATE-01": _SYM + "update_01",
     "SYM-ZERO-FWD-01": _SYM + "zero_fwd_01",
     "SYM-ZERO-GRAD-01": _SYM + "zero_grad_01",
+    "VAR-CRIT-01": _VAR + "crit_01",
     "VAR-FANIN-01": _VAR + "fanin_01",
     "VAR-GAINS-01": _VAR + "gains_01",
     "VAR-GLOROT-01": _VAR + "glorot_01",
     "VAR-HE-01": _VAR + "he_01",
+    "VAR-ISO-01": _VAR + "iso_01",
     "VAR-ORTHO-01": _VAR + "ortho_01",
     "VAR-PROP-01": _VAR + "prop_01",
     "VAR-TORCHDEFAULT-01": _VAR + "torchdefault_01",

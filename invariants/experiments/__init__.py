@@ -17,4 +17,9 @@ evidence) and :mod:`invariants.reference` (the numpy network they train); it nev
 - :mod:`~invariants.experiments.rounding`: rounding to a significand width and tie probabilities.
 - :mod:`~invariants.experiments.propagation`: the fixed reference network of the variance-propagation
   evidence and its cached profiles (the variance figure draws the same runs).
+- :mod:`~invariants.experiments.residual`: a residual MLP with zero-initialised branches (Fixup, ReZero,
+  zero-γ) and its training runs (RES-ZERO-01).
+- :mod:`~invariants.experiments.isometry`: input-output Jacobian spectra of deep networks (VAR-ISO-01).
+- :mod:`~invariants.experiments.criticality`: the critical line χ₁(σ_w, σ_b) = 1, the correlation map and the
+  measured correlation depth (VAR-CRIT-01).
 """

@@ -57,6 +57,8 @@ FAMILY_NAMES = {
     "VAR": "variance scaling",
     "INIT": "initialization in general",
     "DEF": "definitions",
+    "RES": "residual networks",
+    "NORM": "normalization",
 }
 
 
