@@ -485,7 +485,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         "Symmetry defect (largest difference between the incoming rows, biases and outgoing columns of hidden "
         "units that started tied) while training a constant-initialized network (weights 0.1, biases 0, tanh, "
         "softmax cross-entropy) on a XOR task with 100 inputs, for the reference network's exact "
-        "(canonical-order) kernel, its BLAS kernel (numpy.matmul) and PyTorch where measured. Solid: the tied "
+        "(multiset-determined) kernel, its BLAS kernel (numpy.matmul) and PyTorch where measured. Solid: the tied "
         "constant start; dotted: the same start with one weight moved by one ulp, showing what training does "
         "with a single rounding difference (Adam amplifies it to O(1), SGD barely moves it). With the exact "
         "kernel a tied start stays at defect 0 exactly (SYM-CONST-01); with BLAS, rounding alone can split "

@@ -519,11 +519,14 @@ def methods_page(facts: dict[str, Any], bench: dict[str, Any] | None = None) -> 
         "permuting the inputs can change the last bits of the result. Rounding alone could then split tied units, "
         "and a test could not tell that from symmetry breaking by the initialization.",
         "",
-        "The reference network's default `exact` kernel forms each product with one IEEE multiplication, sorts "
-        "the products of every output element by value and adds them strictly left to right. The sum is then a "
-        "function of the multiset of products alone, the same for every position, so permuting hidden units "
-        "permutes every output, gradient and optimizer state bit for bit, and tied units stay tied exactly. It "
-        "costs O(k log k) per output element, fine for the small widths the exact properties use. The `blas` "
+        "The reference network's default `exact` kernel makes every output element a function of the multiset "
+        "of its terms alone. From 16,384 products (m·k·n) it returns the correctly rounded dot product: an "
+        "error-free transformation (Ozaki et al. 2012) cuts each row and column into integer slices on a grid "
+        "set by its largest entry, multiplies the slices exactly with BLAS (every partial sum an integer below "
+        "2^53) and rounds the exact sum once; below that size it forms each product with one IEEE "
+        "multiplication, sorts the products by value and adds them left to right. Either way the result is the "
+        "same for every position, so permuting hidden units permutes every output, gradient and optimizer state "
+        "bit for bit, and tied units stay tied exactly. The `blas` "
         "kernel (numpy.matmul) is used where only statistics matter (signal propagation at width 256) and to "
         "study what rounding does to symmetric units.",
         "",

@@ -12,7 +12,7 @@ This module measures the **symmetry defect** (largest |difference| between the s
 row, bias, outgoing column — of units that were tied at initialization, in parameter units) over
 training steps, for:
 
-- ``backend``: ``exact`` (reference network, canonical-order kernel), ``blas`` (reference network,
+- ``backend``: ``exact`` (reference network, the multiset-determined exact kernel), ``blas`` (reference network,
   ``numpy.matmul``), ``torch`` (``torch.nn.Linear`` layers and ``torch.optim``, CPU, or CUDA when
   available and asked for) — torch is optional: its rows are skipped when it is not importable;
 - ``start``: ``tied`` (the constant initialization) or ``nudged`` (unit 0's first incoming weight
