@@ -141,6 +141,12 @@ def fit_rows(runs: list[dict], max_steps: int) -> list[dict]:
     return fits
 
 
+def seed_case_runs(optimizers=("sgd", "adam"), max_steps: int = 10000) -> list[dict]:
+    """The seed's "very close to zero" case: 10 tanh hidden layers of width 64 (11 weight layers), std 0.01
+    (s = 0.08), ``max_steps`` steps per optimizer."""
+    return [asdict(escape_time(opt, 11, 0.01 * math.sqrt(64), 64, max_steps=max_steps)) for opt in optimizers]
+
+
 def run_study(depths=DEPTHS, gains=GAINS, optimizers=("sgd", "adam"), width: int = WIDTH, max_steps: int = MAX_STEPS,
               progress=None) -> dict:
     """Every (optimizer, depth, gain); fits per (optimizer, depth); the seed's case (10 layers of width 64,
@@ -154,7 +160,7 @@ def run_study(depths=DEPTHS, gains=GAINS, optimizers=("sgd", "adam"), width: int
                 if progress is not None:
                     progress(runs[-1])
     fits = fit_rows([asdict(r) for r in runs], max_steps)
-    seed_case = [asdict(escape_time(opt, 10, 0.01 * math.sqrt(64), 64, max_steps=10000)) for opt in optimizers]
+    seed_case = seed_case_runs(optimizers)
     return {"width": width, "max_steps": max_steps, "runs": [asdict(r) for r in runs], "fits": fits,
             "seed_case": seed_case}
 
@@ -172,7 +178,7 @@ def format_table(result: dict) -> str:
         lines.append(f"fit {f['optimizer']} D={f['depth']}: exponent {f['exponent']:.3f} ± {f['halfwidth']:.3f} "
                      f"(+{f['quantization']:.3f} quantization), predicted {f['predicted']:.0f}{extra}")
     for r in result["seed_case"]:
-        lines.append(f"seed case {r['optimizer']}: 10 tanh layers of width 64, std 0.01 (s = 0.08): escape step "
+        lines.append(f"seed case {r['optimizer']}: 10 tanh hidden layers of width 64, std 0.01 (s = 0.08): escape step "
                      f"{r['escape_step']}, final loss ratio {r['final_loss_ratio']:.3g}")
     return "\n".join(lines)
 
