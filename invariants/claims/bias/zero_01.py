@@ -127,10 +127,10 @@ def distinct_over_long_runs(tie: bool = False, optimizers=OPTIMIZERS, steps: int
                     else None)
         lowest = min(track)
         ok &= lowest > MIN_RELATIVE_DISTANCE and bool(np.isfinite(res.losses[-1]))
-        rows.append(f"{opt}/{act} {short(d0)} → min {short(lowest)}")
-    detail = (f"(3, 6, 6, 1) nets, Lecun-normal weights, zero biases, {steps} full-batch steps per optimizer, no "
-              f"weight decay; smallest pairwise unit distance relative to the layer's scale, at init → its minimum "
-              f"over the run (every {CHECK_EVERY} steps): " + "; ".join(rows) + f" (threshold {MIN_RELATIVE_DISTANCE:g})")
+        rows.append(f"{opt}/{act} {short(d0)} → {short(lowest)}")
+    detail = (f"(3, 6, 6, 1) nets, Lecun-normal weights, zero biases, {steps} full-batch steps, no weight decay; "
+              f"closest two units of a layer, relative to its scale, at init → minimum over the run (every "
+              f"{CHECK_EVERY} steps): " + "; ".join(rows) + f" (threshold {MIN_RELATIVE_DISTANCE:g})")
     return check(ok, detail, "two units came together: " + detail)
 
 

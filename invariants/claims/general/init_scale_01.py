@@ -40,11 +40,10 @@ def sgd_plateau_law(optimizer: str = "sgd", depths=(3, 4), max_steps: int = 2000
         tol = fit.halfwidth + fit.quantization
         inside = abs(fit.exponent - fit.predicted) <= tol
         ok &= inside
-        parts.append(f"D = {d}: T = {', '.join(map(str, steps))} steps; exponent {fit.exponent:.3f} ± {tol:.3f}, "
-                     f"predicted {fit.predicted:.0f}: {'inside' if inside else 'OUTSIDE'}")
-    detail = (f"{optimizer} lr {S.LR[optimizer]}, tanh width {S.WIDTH}, linear teacher, gains s = "
-              f"{', '.join(map(str, VERIFY_GAINS))}, escape = loss below half its value at the origin: "
-              + "; ".join(parts))
+        parts.append(f"D = {d}: T = {', '.join(map(str, steps))}; exponent {fit.exponent:.3f} ± {tol:.3f} vs "
+                     f"{fit.predicted:.0f} ({'inside' if inside else 'OUTSIDE'})")
+    detail = (f"{optimizer} lr {S.LR[optimizer]}, tanh width {S.WIDTH}, linear teacher, gains "
+              f"{', '.join(map(str, VERIFY_GAINS))}, T = steps to half the initial loss: " + "; ".join(parts))
     return check(ok, detail, "the plateau law T ∝ s^{−(D−2)} failed: " + detail)
 
 

@@ -79,11 +79,11 @@ def small_std_trained(gain: float = SMALL_STD * SMALL_WIDTH ** 0.5) -> EvidenceR
     adam = escape_time("adam", SMALL_DEPTH + 1, gain, SMALL_WIDTH, max_steps=200)
     sgd = escape_time("sgd", SMALL_DEPTH + 1, gain, 8, max_steps=SMALL_SGD_STEPS)
     ok = adam.escape_step is not None and sgd.escape_step is None and sgd.final_loss_ratio > 0.9
-    detail = (f"{SMALL_DEPTH} tanh layers and a linear output, N(0, (s/√fan_in)²) weights with s = {gain:.3g} (std {gain / SMALL_WIDTH ** 0.5:.3g} "
-              f"at width {SMALL_WIDTH}), linear teacher, full batch: Adam (lr 0.01), width {SMALL_WIDTH}: loss below half "
-              f"its start at step {adam.escape_step}; SGD (lr 0.1), width 8: escape step {sgd.escape_step} within "
-              f"{SMALL_SGD_STEPS} steps, loss still {sgd.final_loss_ratio:.1%} of its start (the study: the width-64 "
-              f"net has not escaped after 10000 SGD steps; the plateau lasts ∝ s^(−(D−2)), INIT-SCALE-01)")
+    detail = (f"{SMALL_DEPTH} tanh layers + linear output, gain s = σ√fan_in = {gain:.3g} (std "
+              f"{gain / SMALL_WIDTH ** 0.5:.3g} at width {SMALL_WIDTH}), linear teacher: Adam (lr 0.01), width "
+              f"{SMALL_WIDTH}, loss below half at step {adam.escape_step}; SGD (lr 0.1), width 8: escape step "
+              f"{sgd.escape_step} in {SMALL_SGD_STEPS} steps, loss {sgd.final_loss_ratio:.1%} of its start (study: "
+              f"width 64, none in 10000; plateau ∝ s^(2−D), INIT-SCALE-01)")
     return check(ok, detail, "the small init did not behave as stated under training: " + detail)
 
 

@@ -95,13 +95,11 @@ def _break_counterexample(tied_w1=((1.0, 2.0), (1.0, 2.0))) -> EvidenceResult:
         r2 = train(arch, split_init, x, t, make_optimizer(opt, lr=lr), steps)
         tied, split = hidden_tied(arch, r1.params), n_distinct_units(arch, r2.params) == {1: 2}
         ok &= tied and split and bool(np.isfinite(r1.losses[-1]))
-        parts.append(f"{opt} (lr {lr}, {steps} steps): tied init stays one class = {tied} (loss {short(r1.losses[0])} → "
-                     f"{short(r1.losses[-1])}), split init keeps 2 distinct units = {split} (loss "
-                     f"{short(r2.losses[0])} → {short(r2.losses[-1])})")
-    return check(ok, "W1 = [[1, 2], [1, 2]] with W2 = [[0.5, 0.5], [−0.25, −0.25]]: every neuron's weights differ "
-                     "from each other (in (1, 2), out (0.5, −0.25)) yet the two hidden units stay bitwise identical; "
-                     "W1 = [[1, 1], [2, 2]] (each neuron's weights equal) gives 2 distinct units that stay distinct — "
-                 + "; ".join(parts),
+        parts.append(f"{opt} (lr {lr}, {steps} steps): tied {tied}, loss {short(r1.losses[0])} → "
+                     f"{short(r1.losses[-1])}; split: 2 units {split}, loss → {short(r2.losses[-1])}")
+    return check(ok, "W1 = [[1, 2], [1, 2]], W2 = [[0.5, 0.5], [−0.25, −0.25]]: each neuron's weights differ (in "
+                     "(1, 2), out (0.5, −0.25)), yet the two units stay bitwise identical; W1 = [[1, 1], [2, 2]] "
+                     "(each neuron's weights equal) keeps 2 distinct units — " + "; ".join(parts),
                  "counterexample failed: " + "; ".join(parts))
 
 

@@ -49,14 +49,11 @@ def law_matches_prediction(optimizers=("sgd", "momentum"), predict=G.predicted_r
         inside = fit["rate_lo"] <= pred <= fit["rate_hi"] and pred > 0
         ok &= inside
         ts = ", ".join(str(r["steps_to_delta"]) for r in row["runs"])
-        parts.append(f"{opt} (lr {G.LR[opt]}): T = {ts} steps; fitted λ = {fit['rate']:.5f} per step, 99 % interval "
-                     f"[{fit['rate_lo']:.5f}, {fit['rate_hi']:.5f}] (t-interval ± {short(fit['slope_halfwidth'])} "
-                     f"plus quantization ± {short(fit['quantization'])} steps per e-fold); predicted "
-                     f"{pred:.5f}: {'inside' if inside else 'OUTSIDE'}")
-    detail = (f"two-feature task, (2, 2, 1) tanh at its stationary symmetric point θ* (residual gradient "
-              f"{short(G.residual_gradient('two-feature'))}); transverse Hessian eigenvalues "
-              f"{', '.join(short(m) for m in mu)}; defect ε = {', '.join(f'{e:.0e}' for e in VERIFY_EPS)} to "
-              f"{G.DELTA}: " + "; ".join(parts))
+        parts.append(f"{opt} (lr {G.LR[opt]}): T = {ts}; λ = {fit['rate']:.5f} [{fit['rate_lo']:.5f}, "
+                     f"{fit['rate_hi']:.5f}], predicted {pred:.5f} ({'inside' if inside else 'OUTSIDE'})")
+    detail = (f"two-feature task at its stationary symmetric point (|∇L| = {short(G.residual_gradient('two-feature'))}), "
+              f"μ_min(M) = {short(mu[0])}; ε = {', '.join(f'{e:.0e}' for e in VERIFY_EPS)} → defect {G.DELTA}; "
+              f"99 % interval = t-interval + integer-step quantization: " + "; ".join(parts))
     return check(ok, detail, "the growth law did not match its linear prediction: " + detail)
 
 
@@ -83,13 +80,11 @@ def adam_scale_free(optimizer: str = "adam") -> EvidenceResult:
     err = [r * 2 / d if d > 0 else float("inf") for r, d in zip(local, inc)]
     varies = max(local) - min(local) > err[local.index(max(local))] + err[local.index(min(local))]
     ok = spread < bound and varies
-    detail = (f"{optimizer} lr {G.LR[optimizer]}: from θ* (stationary) T = "
-              f"{', '.join(str(t_at[e]) for e in VERIFY_EPS)} steps for ε = {', '.join(f'{e:.0e}' for e in VERIFY_EPS)}: "
-              f"T(1e-9) − T(1e-3) = {spread} steps, where a rate of 10 × SGD's and momentum's (≤ {short(linear)}) "
-              f"would add {short(bound)} (the defect jumps to O(1) in tens of steps, whatever ε; at 1e-12 the gradient "
-              f"difference ≈ |μ|·ε is below Adam's eps = 1e-8 and T rises); from the constant tied start T = "
-              f"{', '.join(map(str, ts))}, local rates {', '.join(short(r) for r in local)} per step (largest ε "
-              f"last), each ± {', '.join(short(e) for e in err)}: {'not ' if varies else ''}one λ")
+    detail = (f"{optimizer} lr {G.LR[optimizer]}, from θ*: T = {', '.join(str(t_at[e]) for e in VERIFY_EPS)} for ε = "
+              f"{', '.join(f'{e:.0e}' for e in VERIFY_EPS)}; T(1e-9) − T(1e-3) = {spread} steps, a rate 10× the "
+              f"linear ones (≤ {short(linear)}) would give {short(bound)}.  From the constant tied start: T = "
+              f"{', '.join(map(str, ts))}, local rates {', '.join(short(r) for r in local)} (± "
+              f"{', '.join(short(e) for e in err)}): {'not ' if varies else ''}one λ")
     return check(ok, detail, "Adam's growth was not as stated: " + detail)
 
 
