@@ -125,7 +125,7 @@ register(Claim(
         "antisymmetric Hessian block M: λ_SGD = ln max|1 − lr·μ|, λ_momentum = ln of the largest root modulus of "
         "z² − (1 + β − lr·μ)z + β; on the two-feature task (μ_min = −0.083) the fit over ε = 1e-12 … 1e-3 "
         "gives λ_SGD = 0.00828 (lr 0.1) and λ_momentum = 0.0146 (lr 0.02, β 0.9), each matching its "
-        "prediction within the fit's 99 % interval — thousands of steps from ε = 1e-12 (3250 for SGD).  "
+        "prediction within the fit's 99 % interval — thousands of steps from ε = 1e-12 (3254 for SGD).  "
         "The law fails in two ways.  Adam has no single λ: at the same stationary point it reaches δ in "
         "16-32 steps for every ε from 1e-11 to 1e-3, in no order (its per-coordinate normalisation makes the "
         "step scale-free: no exponential phase; 86 steps at ε = 1e-12, where the gradient difference falls "
