@@ -4,7 +4,7 @@ Measure scale by the **per-layer gain** s = σ·√fan_in (σ the weight std): s
 variance-preserving init, "std 0.01" at fan_in 64 is s = 0.08.  Near the origin a tanh network is
 ≈ linear, so a depth-D net (D weight layers) of gain s computes an end-to-end map of size ≈ s^D and each
 layer's gradient is ≈ s^{D−1} times the data's input-output correlation c.  In the scalar model of
-a deep linear network (Saxe, McClelland & Ganguli 2014, eq. 5-8: every layer's mode strength u obeys
+a deep linear network (Saxe, McClelland & Ganguli 2014, §3: every layer's mode strength u obeys
 τ·du/dt = u^{D−1}(c − u^D)), the escape from the small-init plateau takes
 
     T(s) ≈ s^{−(D−2)} / ((D − 2)·lr·c)   (D ≥ 3),      T ≈ ln(c/s²)/(2·lr·c)   (D = 2),

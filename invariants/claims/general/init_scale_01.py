@@ -117,13 +117,14 @@ register(Claim(
     ),
     derivation=(
         "Near the origin tanh ≈ identity, so the network is a deep linear network with every layer of gain "
-        "≈ s.  In the scalar mode picture of Saxe, McClelland & Ganguli (2014, eqs. 5-8) each layer's "
-        "strength u along the data's leading input-output mode (strength c) obeys du/dt = lr·u^{D−1}(c − u^D); "
-        "from u₀ ∝ s the time to reach u = O(1) is ∫ du/(lr·c·u^{D−1}) = (u₀^{2−D} − O(1))/((D − 2)·lr·c), "
+        "≈ s.  In the scalar mode picture of Saxe, McClelland & Ganguli (2014, §3, deeper multilayer "
+        "dynamics) each layer's strength u along the data's leading input-output mode (strength c) obeys "
+        "du/dt = lr·u^{D−1}(c − u^D); from u₀ ∝ s the time to reach u = O(1) is ∫ du/(lr·c·u^{D−1}) = "
+        "(u₀^{2−D} − O(1))/((D − 2)·lr·c), "
         "i.e. T ∝ s^{−(D−2)} for D ≥ 3 (logarithmic for D = 2).  Setting T = N gives s_c.  Adam divides the "
         "bias-corrected first moment by the root of the second, so each coordinate's early steps have "
-        "magnitude ≈ lr independent of the gradient's scale (Kingma & Ba 2015, §2.1, 'the effective step "
-        "size is approximately bounded by lr'), and the weights reach O(1/√fan_in) in a number of steps "
+        "magnitude ≈ lr independent of the gradient's scale (Kingma & Ba 2015, §2.1: the effective step is "
+        "approximately bounded by the step size), and the weights reach O(1/√fan_in) in a number of steps "
         "that does not grow as s^{−(D−2)}."
     ),
     evidence=(
@@ -144,7 +145,8 @@ register(Claim(
     ),
     references=(
         "Saxe, McClelland & Ganguli, 'Exact solutions to the nonlinear dynamics of learning in deep linear "
-        "neural networks' (ICLR 2014), eqs. 5-8 and §3 (plateau time from small initial conditions)",
+        "neural networks' (ICLR 2014), §2-3 (learning time from small initial conditions, one hidden layer "
+        "and deeper networks)",
         "LeCun, Bottou, Orr & Müller, 'Efficient BackProp' (1998), §4.6 (std 1/√fan_in)",
         "Kingma & Ba, 'Adam' (ICLR 2015), Algorithm 1 and §2.1 (bounded effective step)",
     ),
