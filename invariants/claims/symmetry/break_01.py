@@ -82,8 +82,8 @@ BREAK_RUNS = (("sgd", 0.2, 1000), ("adam", 0.05, 1000))
 
 
 @mutant("the split init (W1 = [[1, 1], [2, 2]]) in place of the tied one",
-        lambda: _break_counterexample(tied_w1=((1.0, 1.0), (2.0, 2.0))))
-def _break_counterexample(tied_w1=((1.0, 2.0), (1.0, 2.0))) -> EvidenceResult:
+        lambda: _break_counterexample(tied_w1=((1.0, 1.0), (2.0, 2.0)), horizon=20))
+def _break_counterexample(tied_w1=((1.0, 2.0), (1.0, 2.0)), horizon: int | None = None) -> EvidenceResult:
     arch = Architecture((2, 2, 2), "tanh")
     x, t = make_data(arch, 8, seed=31)
     w2 = np.array([[0.5, 0.5], [-0.25, -0.25]])
@@ -91,6 +91,7 @@ def _break_counterexample(tied_w1=((1.0, 2.0), (1.0, 2.0))) -> EvidenceResult:
     split_init = {"W1": np.array([[1.0, 1.0], [2.0, 2.0]]), "b1": np.zeros(2), "W2": w2, "b2": np.zeros(2)}
     parts, ok = [], True
     for opt, lr, steps in BREAK_RUNS:
+        steps = steps if horizon is None else horizon
         r1 = train(arch, tied_init, x, t, make_optimizer(opt, lr=lr), steps)
         r2 = train(arch, split_init, x, t, make_optimizer(opt, lr=lr), steps)
         tied, split = hidden_tied(arch, r1.params), n_distinct_units(arch, r2.params) == {1: 2}
