@@ -75,12 +75,12 @@ def test_escape_time_sgd_stalls_where_adam_escapes():
 
 
 def test_min_relative_distance_sees_a_tie():
-    from invariants.claims.bias.zero_01 import MIN_RELATIVE_DISTANCE, _tie_units_0_1, min_relative_distance
+    from invariants.claims.bias.zero_01 import MIN_RELATIVE_DISTANCE, tie_units_0_1, min_relative_distance
 
     arch = Architecture((3, 5, 1), "tanh")
     p = random_params(arch, np.random.default_rng(0))
     assert min_relative_distance(arch, p) > 1e3 * MIN_RELATIVE_DISTANCE
-    assert min_relative_distance(arch, _tie_units_0_1(p)) == 0.0
+    assert min_relative_distance(arch, tie_units_0_1(p)) == 0.0
 
 
 @pytest.mark.parametrize("fn, kwargs", [

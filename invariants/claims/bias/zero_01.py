@@ -47,7 +47,7 @@ def min_relative_distance(arch: Architecture, params: Params) -> float:
     return out
 
 
-def _tie_units_0_1(params: Params) -> Params:
+def tie_units_0_1(params: Params) -> Params:
     """Mutation: unit 1 of hidden layer 1 made a copy of unit 0 (row, bias, outgoing column)."""
     p = {k: v.copy() for k, v in params.items()}
     p["W1"][1], p["b1"][1], p["W2"][:, 1] = p["W1"][0], p["b1"][0], p["W2"][:, 0]
@@ -72,7 +72,7 @@ def zero_bias_no_ties(make_opt=make_optimizer, tie: bool = False, max_examples: 
         arch = Architecture((d, *hidden, c), act)
         params = random_params(arch, rng)  # Lecun-normal float64 weights, all biases exactly 0
         if tie:
-            params = _tie_units_0_1(params)
+            params = tie_units_0_1(params)
         assert all(not np.any(params[f"b{l}"]) for l in range(1, arch.depth + 1))
         d0 = min_relative_distance(arch, params)
         assert d0 > MIN_RELATIVE_DISTANCE, f"units {d0:.2g} apart at init: {arch.sizes}, seed {seed}"
@@ -118,7 +118,7 @@ def distinct_over_long_runs(tie: bool = False, optimizers=OPTIMIZERS, steps: int
         rng = np.random.default_rng(100 + i)
         params = random_params(arch, rng)
         if tie:
-            params = _tie_units_0_1(params)
+            params = tie_units_0_1(params)
         x, t = rng.normal(size=(32, 3)), rng.normal(size=(32, 1))
         d0 = min_relative_distance(arch, params)
         track = [d0]
