@@ -82,6 +82,7 @@ class Trace:
     first_untied: int | None = None  # first step after which the defect was nonzero
     max_defect: float = 0.0
     accuracy: float = float("nan")  # training accuracy at the end
+    reached_at: int | None = None  # first step whose defect reached run_numpy's stop_at, if given
     seconds: float = 0.0
 
 
@@ -99,9 +100,11 @@ def _record(trace: Trace, step: int, defect: float, checkpoints) -> None:
 
 
 def run_numpy(backend: str, start: str, dtype: str, optimizer: str, width: int, steps: int, task: Task,
-              checkpoints=DEFAULT_CHECKPOINTS, lr: float | None = None, depth: int = 1) -> Trace:
+              checkpoints=DEFAULT_CHECKPOINTS, lr: float | None = None, depth: int = 1,
+              stop_at: float | None = None) -> Trace:
     """Train the reference network (``backend`` = ``"exact"`` or ``"blas"`` kernel) from the constant
-    initialization; returns the :class:`Trace`.  ``depth`` is the number of hidden layers."""
+    initialization; returns the :class:`Trace`.  ``depth`` is the number of hidden layers.  With
+    ``stop_at``, training stops after the first step whose defect reaches it (``Trace.reached_at``)."""
     arch = Architecture((task.x.shape[1], *([width] * depth), 2), "tanh", "softmax_xent", kernel=backend,
                         dtype=dtype)
     params = init_params(arch, 0.1, 0.0)
@@ -116,7 +119,11 @@ def run_numpy(backend: str, start: str, dtype: str, optimizer: str, width: int, 
             _, grads = loss_and_grad(arch, params, x, task.labels)
             params = opt.step(params, grads)
             sigs = [unit_signatures(arch, params, l).astype(np.float64) for l in arch.hidden_layers]
-            _record(trace, step, _signature_spread(sigs), checkpoints)
+            defect = _signature_spread(sigs)
+            _record(trace, step, defect, checkpoints)
+            if stop_at is not None and defect >= stop_at:
+                trace.reached_at = step
+                break
     trace.accuracy = float(np.mean(predict(arch, params, x).argmax(axis=1) == task.labels))
     trace.seconds = time.perf_counter() - t0
     return trace
