@@ -12,14 +12,6 @@ import pytest
 
 from invariants.claims import all_claims
 
-#: Claims whose evidence another issue-15 helper gives mutants (symarch: SYM-CONST/LINEAR/POOR-01;
-#: horizons: SYM-FP/BREAK/LEARN/NEVER-01, INIT-SGD/SMALL-01, BIAS-ZERO-01).  Temporary: the lead empties
-#: it when those branches are merged, and from then on the completeness test holds for every claim.
-OWNED_ELSEWHERE = frozenset({
-    "SYM-FP-01", "SYM-BREAK-01", "SYM-LEARN-01", "SYM-NEVER-01", "INIT-SGD-01", "INIT-SMALL-01", "BIAS-ZERO-01",
-})
-
-
 def _cases():
     for claim in all_claims():
         for ev in claim.evidence:
@@ -32,8 +24,6 @@ CASES = list(_cases())
 
 @pytest.mark.parametrize("claim_id, evidence", CASES)
 def test_evidence_passes_and_its_mutant_fails(claim_id, evidence):
-    if evidence.mutant is None and claim_id in OWNED_ELSEWHERE:
-        pytest.skip(f"{claim_id}: mutants come with another helper's branch")
     assert evidence.mutant is not None, f"{claim_id} / {evidence.name}: no mutant"
     assert evidence.mutant.what.strip(), "a mutant says what it mutates"
     real = evidence.fn()
@@ -46,5 +36,5 @@ def test_evidence_passes_and_its_mutant_fails(claim_id, evidence):
 
 def test_every_evidence_has_a_mutant():
     missing = [f"{cid} / {ev.name}" for cid, ev in (c.values for c in CASES)
-               if ev.mutant is None and cid not in OWNED_ELSEWHERE]
+               if ev.mutant is None]
     assert missing == []

@@ -147,16 +147,9 @@ def test_reading_must_cite_the_claims_evidence():
 
 # ---- verdict semantics (issue 15): scope, proved, readings --------------------------------------------------
 
-#: Claims whose owners (other issue-15 helpers: symarch, horizons) fill their scope on their own branches.  Empty
-#: once those branches are merged: the test below fails for any entry that has a scope by then.
-SCOPE_PENDING = frozenset({
-    "BIAS-ZERO-01", "INIT-SGD-01", "INIT-SMALL-01", "SYM-BREAK-01", "SYM-FP-01", "SYM-LEARN-01", "SYM-NEVER-01",
-})
-
-
 def scope_missing(claims) -> list[str]:
-    """IDs of claims without a scope (other than the pending ones)."""
-    return sorted(c.id for c in claims if not c.scope.strip() and c.id not in SCOPE_PENDING)
+    """IDs of claims without a scope."""
+    return sorted(c.id for c in claims if not c.scope.strip())
 
 
 def proved_without_symbolic(claims) -> list[str]:
@@ -170,11 +163,8 @@ def bad_readings(claims) -> list[str]:
 
 
 def test_every_claim_states_its_scope():
-    claims = {c.id: c for c in all_claims()}
-    missing = scope_missing(claims.values())
+    missing = scope_missing(all_claims())
     assert not missing, f"claims without a scope (architecture, optimizer and size scope): {missing}"
-    filled = sorted(cid for cid in SCOPE_PENDING if cid in claims and claims[cid].scope.strip())
-    assert not filled, f"these claims have a scope now: remove them from SCOPE_PENDING: {filled}"
 
 
 def test_proved_claims_rest_on_symbolic_evidence():

@@ -106,8 +106,9 @@ register(Claim(
     ),
     statement=(
         "'Continues for all the n iterations' holds in exact arithmetic (SYM-CONST-01) and, bit for bit, in a "
-        "floating-point implementation whose kernels compute every unit's sums by the same operations in "
-        "the same order (the reference 'exact' kernel).  It is not guaranteed by a BLAS-based "
+        "floating-point implementation whose kernels compute every unit's sums as a function of the multiset "
+        "of its terms alone (the reference 'exact' kernel: the correctly rounded dot product from 16,384 "
+        "products, a sorted left-to-right sum below).  It is not guaranteed by a BLAS-based "
         "implementation: when a kernel's accumulation order depends on the output position (SIMD lanes, "
         "edge tiles, K-blocking, the split between threads), tied units can round differently, and training "
         "can then amplify that difference — on the tested XOR tasks both Adam and SGD turn a single ulp into "
