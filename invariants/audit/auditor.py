@@ -51,7 +51,7 @@ from invariants.frameworks.subjects import (
 )
 from invariants.core.errors import BadInput
 from invariants.core.results import ERROR as SEVERE
-from invariants.core.results import NOTE, Finding, describe
+from invariants.core.results import NOTE, Finding, common_fields, describe
 from invariants.laws import FLATTENINGS, STRUCTURED_KINDS, Law
 from invariants.layers import Layer, grouped_fan_candidates, shape_fan_candidates
 from invariants.specs import (
@@ -142,6 +142,12 @@ class AuditConfig:
         if self.max_elements < 1:
             raise ValueError(f"max_elements must be >= 1, got {self.max_elements!r}")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON values (the ``config`` of an audit's or a fingerprint's JSON)."""
+        return {"rel_error": self.rel_error, "power": self.power, "total_alpha": self.total_alpha,
+                "alpha_cap": self.alpha_cap, "base_seed": int(self.base_seed), "determinism": self.determinism,
+                "max_elements": self.max_elements}
+
 
 def check_size(shape: Sequence[int], cfg: AuditConfig, what: str) -> None:
     """Refuse a tensor larger than ``cfg.max_elements`` (before anything of its size is allocated).
@@ -221,6 +227,9 @@ class AuditReport:
         total_alpha: the family-wise bound of the run (``alpha * n_checks <= total_alpha``).
         n_checks: the number of checks the budget was split over.
         seconds: wall time.
+        config: the run's settings (:meth:`AuditConfig.to_dict` and the per-check ``alpha``), the JSON's ``config``.
+        frameworks: the frameworks audited (their versions go into the JSON's ``versions``).
+        interrupted: the run was stopped (Ctrl-C): ``results`` holds the tensors audited before.
     """
 
     results: list[AuditResult] = field(default_factory=list)
@@ -228,11 +237,23 @@ class AuditReport:
     total_alpha: float = 0.0
     n_checks: int = 0
     seconds: float = 0.0
+    config: dict[str, Any] = field(default_factory=dict)
+    frameworks: tuple[str, ...] = ()
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        """True when no result deviates or errs (documented deviations and skipped audits allowed)."""
-        return all(r.verdict in (CONFORMS, DOCUMENTED, SKIPPED) for r in self.results)
+        """True when no result deviates or errs (documented deviations and skipped audits allowed); never for an
+        interrupted run."""
+        return not self.interrupted and all(r.verdict in (CONFORMS, DOCUMENTED, SKIPPED) for r in self.results)
+
+    @property
+    def summary(self) -> str:
+        """``audit: N tensors, c conform, d documented deviations, v deviate, e errors, s skipped``."""
+        c = self.counts()
+        return (f"audit: {len(self.results)} tensors, {c[CONFORMS]} conform, {c[DOCUMENTED]} documented deviations, "
+                f"{c[DEVIATES]} deviate, {c[ERROR]} errors, {c[SKIPPED]} skipped"
+                + (", interrupted" if self.interrupted else ""))
 
     def counts(self) -> dict[str, int]:
         out = {v: 0 for v in VERDICTS}
@@ -249,14 +270,19 @@ class AuditReport:
                 for r in self.results if r.verdict != CONFORMS]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: ``{"ok": bool, "results": [...]}`` (``ok`` added with the common vocabulary)."""
-        return {"ok": self.ok, "results": [r.to_dict() for r in self.results]}
+        """The JSON contract (schema ``invariants/schemas/audit.json``): the common keys
+        (:func:`~invariants.core.results.common_fields`: ``ok``, ``summary``, ``findings``, ``versions``,
+        ``config``), ``alpha``, ``total_alpha``, ``n_checks``, ``seconds``, ``interrupted`` and ``results``
+        (one :meth:`AuditResult.to_dict` per tensor or block)."""
+        config = {**self.config, "alpha": self.alpha, "n_checks": self.n_checks}
+        return {**common_fields(self.ok, self.summary, self.findings, config, self.frameworks),
+                "alpha": self.alpha, "total_alpha": self.total_alpha, "n_checks": self.n_checks,
+                "seconds": round(self.seconds, 3), "interrupted": self.interrupted,
+                "results": [r.to_dict() for r in self.results]}
 
     def __str__(self) -> str:
         """A summary line and one line per finding (the table: :func:`invariants.render.render_audit`)."""
-        c = self.counts()
-        return describe(f"audit: {len(self.results)} tensors, {c[CONFORMS]} conform, {c[DOCUMENTED]} documented "
-                        f"deviations, {c[DEVIATES]} deviate, {c[ERROR]} errors, {c[SKIPPED]} skipped", self.findings)
+        return describe(self.summary, self.findings)
 
     def __iter__(self):
         return iter(self.results)
@@ -783,7 +809,7 @@ def audit_subjects(
     cfg = config or AuditConfig()
     t0 = time.perf_counter()
     alpha, m = plan(subjects, cfg)
-    report = AuditReport(alpha=alpha, total_alpha=cfg.total_alpha, n_checks=m)
+    report = AuditReport(alpha=alpha, total_alpha=cfg.total_alpha, n_checks=m, config=cfg.to_dict())
     total = len(subjects)
     for i, subject in enumerate(subjects, 1):
         if progress:
