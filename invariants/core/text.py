@@ -8,8 +8,10 @@ from __future__ import annotations
 import textwrap
 from typing import Sequence
 
-#: the narrowest a column is cut to before columns are dropped instead
+#: the narrowest a column is cut to (with ``…``) when dropping columns did not make the table fit
 MIN_COLUMN = 8
+#: the narrowest a wrapped last column may be; below it, columns are dropped first
+WRAP_MIN = 40
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None,
@@ -20,10 +22,11 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: s
         headers: one title per column.
         rows: one sequence of cell texts per row, as many cells as headers.
         align: one character per column, ``l`` (left) or ``r`` (right); default all ``l``.
-        max_width: fit every line in this many characters (a terminal's width; ``None``: no limit): first the
-            columns in ``drop`` are left out, in that order, until the table fits; then the last column, if it
-            is left-aligned, wraps onto continuation lines under itself; then the widest left-aligned column is
-            cut with ``…`` (never below :data:`MIN_COLUMN` characters).
+        max_width: fit every line in this many characters (a terminal's width; ``None``: no limit): a
+            left-aligned last column wraps onto continuation lines under itself when that leaves it at least
+            :data:`WRAP_MIN` characters; otherwise the columns in ``drop`` are left out, in that order, until it
+            fits or the last column can wrap (at least :data:`MIN_COLUMN` characters once nothing is left to
+            drop); then the widest left-aligned column is cut with ``…`` (never below :data:`MIN_COLUMN`).
         drop: column indices, least important first.
 
     Raises:
@@ -44,28 +47,31 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: s
         return sum(ws) + 2 * (len(ws) - 1)
 
     widths = widths_of(keep)
-    if max_width is not None:
-        for i in drop:
-            if total(widths) <= max_width or len(keep) == 1:
+    wrap_last = False
+    pending = list(drop)
+    while max_width is not None and total(widths) > max_width:
+        room = max_width - (total(widths) - widths[-1])
+        least = WRAP_MIN if pending and len(keep) > 1 else MIN_COLUMN  # narrower only once nothing is left to drop
+        if align[keep[-1]] == "l" and room >= max(least, len(headers[keep[-1]])):
+            widths[-1], wrap_last = room, True  # a wrapped last column keeps every column
+            break
+        if pending and len(keep) > 1:
+            i = pending.pop(0)
+            if i in keep:
+                keep.remove(i)
+                widths = widths_of(keep)
+            continue
+        lefts = [j for j, c in enumerate(keep) if align[c] == "l"]
+        while lefts and total(widths) > max_width:
+            j = max(lefts, key=lambda k: widths[k])
+            cut = min(widths[j] - MIN_COLUMN, total(widths) - max_width)
+            if cut <= 0:
                 break
-            keep.remove(i)
-            widths = widths_of(keep)
+            widths[j] -= cut
+        break
     headers = [headers[i] for i in keep]
     rows = [[row[i] for i in keep] for row in rows]
     align = "".join(align[i] for i in keep)
-    wrap_last = False
-    if max_width is not None and total(widths) > max_width:
-        room = max_width - (total(widths) - widths[-1])
-        if align[-1] == "l" and room >= max(MIN_COLUMN, len(headers[-1])):
-            widths[-1], wrap_last = room, True
-        else:
-            lefts = [i for i, a in enumerate(align) if a == "l"]
-            while lefts and total(widths) > max_width:
-                j = max(lefts, key=lambda i: widths[i])
-                cut = min(widths[j] - MIN_COLUMN, total(widths) - max_width)
-                if cut <= 0:
-                    break
-                widths[j] -= cut
 
     def fit(cell: str, w: int) -> str:
         return cell if len(cell) <= w else cell[: max(0, w - 1)] + "…"
@@ -81,4 +87,4 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: s
     return "\n".join(line for cells in [headers] + list(rows) for line in lines(cells))
 
 
-__all__ = ["MIN_COLUMN", "render_table"]
+__all__ = ["MIN_COLUMN", "WRAP_MIN", "render_table"]

@@ -169,16 +169,16 @@ def render_signal(sig: dict[str, Any], width: int | None = None) -> str:
         gin = sig.get("input_backward") or [None] * len(layers)
         lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs), per layer in execution order: "
                  f"E[x^2] and E[g^2] at its input (compared through depth), E[z^2] and E[delta^2] at its output"]
-        room = _name_room(width, 4)
+        room, w = _name_room(width, 4), _figure_width(width)
         for name, xi, gi, f, b in zip(layers, xin, gin, fwd, bwd):
-            lines.append(f"  {_cut(name, room):<{room}} {_g(xi, '.4g'):>12} {_g(gi, '.4g'):>12} {_g(f, '.4g'):>12} "
-                         f"{_g(b, '.4g'):>12}")
+            lines.append(f"  {_cut(name, room):<{room}} {_g(xi, '.4g'):>{w}} {_g(gi, '.4g'):>{w}} {_g(f, '.4g'):>{w}} "
+                         f"{_g(b, '.4g'):>{w}}")
     else:
         lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs): E[z^2] forward, E[delta^2] backward "
                  f"per layer, in execution order"]
-        room = _name_room(width, 2)
+        room, w = _name_room(width, 2), _figure_width(width)
         for name, f, b in zip(layers, fwd, bwd):
-            lines.append(f"  {_cut(name, room):<{room}} {_g(f, '.4g'):>12} {_g(b, '.4g'):>12}")
+            lines.append(f"  {_cut(name, room):<{room}} {_g(f, '.4g'):>{w}} {_g(b, '.4g'):>{w}}")
     for key in ("forward_summary", "backward_summary", "backward_zero", "mean_field"):
         if sig.get(key):
             lines.append(textwrap.fill(sig[key], width, initial_indent="  ", subsequent_indent="    ") if width
@@ -188,9 +188,14 @@ def render_signal(sig: dict[str, Any], width: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def _figure_width(width: int | None) -> int:
+    """Characters per figure of the signal profile: 12 (10 on a terminal narrower than 100; ``.4g`` needs 10)."""
+    return 12 if width is None or width >= 100 else 10
+
+
 def _name_room(width: int | None, n_columns: int) -> int:
-    """Characters for a layer name beside ``n_columns`` figures of 13 in ``width`` (40 without a limit)."""
-    return 40 if width is None else max(12, min(40, width - 3 - 13 * n_columns))
+    """Characters for a layer name beside ``n_columns`` figures in ``width`` (40 without a limit)."""
+    return 40 if width is None else max(8, min(40, width - 3 - (_figure_width(width) + 1) * n_columns))
 
 
 def _cut(name: str, room: int) -> str:
