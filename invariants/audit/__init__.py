@@ -12,7 +12,7 @@ Frameworks are optional: a missing one gives a ``skipped`` result with the insta
 """
 import typing
 
-from invariants.core.errors import UsageError
+from invariants.core import errors
 from invariants.specs import (
     DISTRIBUTIONS,
     GLOROT_NORMAL,
@@ -104,7 +104,7 @@ def as_layers(layer: "LayerArg | None", default: typing.Sequence[str] = DEFAULT_
     return [one(x) for x in layer]
 
 
-class NoSpec(UsageError):
+class NoSpec(errors.UsageError):
     """No ``expect`` was given for a function whose documented spec is not known (``.target``, ``.framework``)."""
 
     def __init__(self, target: str, framework: str) -> None:
@@ -129,7 +129,7 @@ def _expectation(expect: typing.Any, framework: str, fn: typing.Any, name: str, 
         return Expectation(parse_spec(expect, framework=framework), label=framework_name(expect, framework) or "")
     if isinstance(expect, Spec):
         return Expectation(expect)
-    raise UsageError(f"expect: expected spec text such as 'he_normal', a Spec or an Expectation, got "
+    raise errors.UsageError(f"expect: expected spec text such as 'he_normal', a Spec or an Expectation, got "
                      f"{type(expect).__name__} {expect!r}"[:300])
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -166,7 +166,8 @@ def run_config(profile: Profile, min_coverage: float, probe: bool, expect: Any =
 
 def check_model(model: Any, *, example_input: Any = None, profile: "str | Profile | None" = None, seed: int = 0,
                 name: str | None = None, framework: str | None = None, min_coverage: float = MIN_COVERAGE,
-                probe: bool = True, input_shape: "Shapes | None" = None, expect: Any = None) -> ModelReport:
+                probe: bool = True, input_shape: "Shapes | None" = None,
+                expect: "Iterable[str] | Mapping[str, Any] | None" = None) -> ModelReport:
     """Check a model's initialization: copies, constants, dead and interchangeable units, per-tensor
     variance against the named schemes, and signal propagation on a probe batch.
 
