@@ -49,7 +49,7 @@ from invariants.frameworks.subjects import (
     numel,
     seed_sequence,
 )
-from invariants.core.errors import BadInput
+from invariants.core.errors import BadInput, UsageError
 from invariants.core.results import ERROR as SEVERE
 from invariants.core.results import NOTE, Finding, common_fields, describe
 from invariants.laws import FLATTENINGS, STRUCTURED_KINDS, Law
@@ -105,8 +105,11 @@ class AuditConfig:
         structure_draws: draws checked for duplicate rows/columns.
         base_seed: base of the seed sequence (seeds derive from it and the subject name), >= 0.
         max_elements: largest tensor audited (default 2^24, a 4096 x 4096 matrix); at least
-            ``min_draws`` tensors are drawn and pooled, so a larger one is refused (``ValueError``)
+            ``min_draws`` tensors are drawn and pooled, so a larger one is refused (``BadInput``)
             before any memory is allocated.
+
+    Raises:
+        UsageError: a setting out of range (a ``ValueError`` too), in one line naming it.
         determinism: run the seed-determinism checks (:mod:`invariants.audit.determinism`:
             ``same_seed_same_tensor``, ``different_seeds_differ``, ``generator_isolation``; two extra
             sampler calls per tensor); default on.
@@ -126,21 +129,21 @@ class AuditConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.rel_error < 1:
-            raise ValueError(f"rel_error must lie in (0, 1), got {self.rel_error!r}")
+            raise UsageError(f"rel_error must lie in (0, 1), got {self.rel_error!r}")
         if not 0 < self.total_alpha < 1 or not 0 < self.alpha_cap < 1:
-            raise ValueError("total_alpha and alpha_cap must lie in (0, 1)")
+            raise UsageError("total_alpha and alpha_cap must lie in (0, 1)")
         if not self.total_alpha < self.power < 1:
-            raise ValueError(f"power must lie in (alpha, 1), got {self.power!r}")
+            raise UsageError(f"power must lie in (alpha, 1), got {self.power!r}")
         if self.min_draws < 2 or self.max_draws < self.min_draws:
-            raise ValueError("need 2 <= min_draws <= max_draws")
+            raise UsageError("need 2 <= min_draws <= max_draws")
         try:  # any integer type (numpy's too), not bool, not negative (seeds feed numpy's SeedSequence)
             seed_ok = not isinstance(self.base_seed, bool) and operator.index(self.base_seed) >= 0
         except TypeError:
             seed_ok = False
         if not seed_ok:
-            raise ValueError(f"the base seed must be an integer >= 0, got {self.base_seed!r}")
+            raise UsageError(f"the base seed must be an integer >= 0, got {self.base_seed!r}")
         if self.max_elements < 1:
-            raise ValueError(f"max_elements must be >= 1, got {self.max_elements!r}")
+            raise UsageError(f"max_elements must be >= 1, got {self.max_elements!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON values (the ``config`` of an audit's or a fingerprint's JSON)."""

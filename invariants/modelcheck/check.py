@@ -203,10 +203,15 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         BadModel: the object is not a supported model (or the target cannot be loaded), or token ids are
             asked for a model whose vocabulary size cannot be read.
         FrameworkMissing: its framework is not installed.
-        UsageError: an expectation that is malformed, selects no tensor, or overlaps another ambiguously; or
-            expectations on a meta-device model (checked one module at a time).
+        UsageError: an expectation that is malformed, selects no tensor, or overlaps another ambiguously;
+            expectations on a meta-device model (checked one module at a time); an unknown profile; a
+            ``min_coverage`` outside [0, 1] or a negative ``seed``.
     """
     prof = get_profile(profile)
+    if isinstance(min_coverage, bool) or not isinstance(min_coverage, (int, float)) or not 0 <= min_coverage <= 1:
+        raise UsageError(f"min_coverage: expected a share in [0, 1], got {min_coverage!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UsageError(f"seed: expected an integer >= 0, got {seed!r}")
     t0 = time.perf_counter()
     if isinstance(model, str):
         name = name or model
