@@ -228,6 +228,13 @@ def mlp():
 # ------------------------------------------------------------------------------ the catalogue
 
 EXPECT = ["--expect", "he_normal"]
+#: audit the numpy initializer ``ok`` as he_normal with the options that follow
+AUDIT_OK = ["audit", f"{ME}:ok", "--expect", "he_normal"]
+
+
+def with_spec(text: str) -> list[str]:
+    """Audit the numpy initializer ``ok`` against the spec ``text``."""
+    return ["audit", f"{ME}:ok", "--expect", text]
 #: audit the numpy initializer ``ok`` as he_normal on the layer that follows
 ON_LAYER = ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer"]
 
@@ -342,18 +349,18 @@ CASES = [
     ("verify-json-no-value", ["verify", "--json"], "argument --json: expected one argument"),
     ("verify-json-proc", ["verify", "--json", "/proc/b16.json"], "--json: cannot write '/proc/b16.json'"),
     # audit options
-    ("dtype-complex", ["audit", f"{ME}:ok", "--expect", "he_normal", "--dtype", "complex64"],
+    ("dtype-complex", AUDIT_OK + ["--dtype", "complex64"],
      "complex initializers are not supported for spec he_normal"),
-    ("dtype-unknown", ["audit", f"{ME}:ok", "--expect", "he_normal", "--dtype", "int8"],
+    ("dtype-unknown", AUDIT_OK + ["--dtype", "int8"],
      "argument --dtype: invalid choice: 'int8'"),
-    ("seed-not-a-number", ["audit", f"{ME}:ok", "--expect", "he_normal", "--seed", "abc"], "invalid int value: 'abc'"),
-    ("seed-fraction", ["audit", f"{ME}:ok", "--expect", "he_normal", "--seed", "1.5"], "invalid int value: '1.5'"),
-    ("rel-error-zero", ["audit", f"{ME}:ok", "--expect", "he_normal", "--rel-error", "0"], "got 0.0"),
-    ("rel-error-negative", ["audit", f"{ME}:ok", "--expect", "he_normal", "--rel-error", "-0.1"], "got -0.1"),
-    ("rel-error-inf", ["audit", f"{ME}:ok", "--expect", "he_normal", "--rel-error", "inf"], "got inf"),
-    ("json-empty-path", ["audit", f"{ME}:ok", "--expect", "he_normal", "--json", ""], "--json: cannot write ''"),
-    ("json-proc", ["audit", f"{ME}:ok", "--expect", "he_normal", "--json", "/proc/b16.json"], "cannot write"),
-    ("json-sys", ["audit", f"{ME}:ok", "--expect", "he_normal", "--json", "/sys/b16.json"], "Permission denied"),
+    ("seed-not-a-number", AUDIT_OK + ["--seed", "abc"], "invalid int value: 'abc'"),
+    ("seed-fraction", AUDIT_OK + ["--seed", "1.5"], "invalid int value: '1.5'"),
+    ("rel-error-zero", AUDIT_OK + ["--rel-error", "0"], "got 0.0"),
+    ("rel-error-negative", AUDIT_OK + ["--rel-error", "-0.1"], "got -0.1"),
+    ("rel-error-inf", AUDIT_OK + ["--rel-error", "inf"], "got inf"),
+    ("json-empty-path", AUDIT_OK + ["--json", ""], "--json: cannot write ''"),
+    ("json-proc", AUDIT_OK + ["--json", "/proc/b16.json"], "cannot write"),
+    ("json-sys", AUDIT_OK + ["--json", "/sys/b16.json"], "Permission denied"),
     # audit layers
     ("layer-unbalanced", ON_LAYER + ["dense(3,4"], "cannot parse layer 'dense(3,4'"),
     ("layer-letters", ON_LAYER + ["dense(a,b)"], "expected an integer, got 'a'"),
@@ -365,19 +372,19 @@ CASES = [
     ("layer-stride-0", ON_LAYER + ["conv2d(4,4,k=3,stride=0)"], "stride must be an integer >= 1, got 0"),
     ("layer-unknown-option", ON_LAYER + ["dense(3,4,bogus=1)"], "dense has no option 'bogus'"),
     # audit specs
-    ("spec-uniform-one-bound", ["audit", f"{ME}:ok", "--expect", "uniform(-1)"], "uniform() needs both bounds"),
-    ("spec-negative-gain", ["audit", f"{ME}:ok", "--expect", "orthogonal(gain=-1)"], "gain must be > 0, got -1"),
-    ("spec-unknown-mode", ["audit", f"{ME}:ok", "--expect", "variance_scaling(scale=2, mode=fan_bogus)"],
+    ("spec-uniform-one-bound", with_spec("uniform(-1)"), "uniform() needs both bounds"),
+    ("spec-negative-gain", with_spec("orthogonal(gain=-1)"), "gain must be > 0, got -1"),
+    ("spec-unknown-mode", with_spec("variance_scaling(scale=2, mode=fan_bogus)"),
      "unknown mode 'fan_bogus'"),
-    ("spec-zero-scale", ["audit", f"{ME}:ok", "--expect", "variance_scaling(scale=0)"],
+    ("spec-zero-scale", with_spec("variance_scaling(scale=0)"),
      "scale must be finite and > 0, got 0"),
-    ("spec-name-called", ["audit", f"{ME}:ok", "--expect", "he_normal(gain=2)"], "unknown spec function 'he_normal'"),
-    ("spec-overflowing-std", ["audit", f"{ME}:ok", "--expect", "normal(std=1e400)"], "std must be a finite real number"),
-    ("spec-unknown-argument", ["audit", f"{ME}:ok", "--expect", "constant(val=nan)"], "has no argument 'val'"),
-    ("spec-empty-value", ["audit", f"{ME}:ok", "--expect", "normal(std=)"], "cannot read value ''"),
-    ("spec-unknown-distribution", ["audit", f"{ME}:ok", "--expect", "variance_scaling(scale=1, distribution=cauchy)"],
+    ("spec-name-called", with_spec("he_normal(gain=2)"), "unknown spec function 'he_normal'"),
+    ("spec-overflowing-std", with_spec("normal(std=1e400)"), "std must be a finite real number"),
+    ("spec-unknown-argument", with_spec("constant(val=nan)"), "has no argument 'val'"),
+    ("spec-empty-value", with_spec("normal(std=)"), "cannot read value ''"),
+    ("spec-unknown-distribution", with_spec("variance_scaling(scale=1, distribution=cauchy)"),
      "unknown distribution 'cauchy'"),
-    ("spec-inverted-truncation", ["audit", f"{ME}:ok", "--expect", "truncated_normal(std=0.1, a=1, b=-1)"],
+    ("spec-inverted-truncation", with_spec("truncated_normal(std=0.1, a=1, b=-1)"),
      "truncated_normal needs a < b"),
     # audit targets and initializers
     ("target-empty-module", ["audit", ":f"] + EXPECT, "target ':f' is not MODULE:ATTR"),

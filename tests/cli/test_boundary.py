@@ -104,14 +104,22 @@ def one_line(rc, out, err, code, words=""):
 # ------------------------------------------------------------------------------------------ Ctrl-C
 
 
-def test_ctrl_c_in_an_initializer_exits_130_and_writes_the_partial_audit(tmp_path, capsys):
-    path = tmp_path / "a.json"
-    rc = cli.main(["audit", f"{ME}:ctrl_c", "--expect", "he_normal", "--json", str(path)] + LAYER)
+def interrupted_json(argv, schema, tmp_path, capsys):
+    """Run ``argv --json PATH``; assert exit 130 with one line naming PATH; the JSON, valid against ``schema``,
+    marked interrupted and not ok."""
+    path = tmp_path / "partial.json"
+    rc = cli.main(argv + ["--json", str(path)])
     out, err = capsys.readouterr()
     one_line(rc, out, err, 130, f"interrupted; partial results written to {str(path)!r}")
     data = json.loads(path.read_text())
-    schemas.validate(data, "audit")
-    assert data["interrupted"] is True and data["ok"] is False and data["results"] == []
+    schemas.validate(data, schema)
+    assert data["interrupted"] is True and data["ok"] is False
+    return data
+
+
+def test_ctrl_c_in_an_initializer_exits_130_and_writes_the_partial_audit(tmp_path, capsys):
+    data = interrupted_json(["audit", f"{ME}:ctrl_c", "--expect", "he_normal"] + LAYER, "audit", tmp_path, capsys)
+    assert data["results"] == []
 
 
 def test_ctrl_c_mid_catalogue_keeps_the_tensors_audited_before(tmp_path, capsys, monkeypatch):
@@ -126,34 +134,19 @@ def test_ctrl_c_mid_catalogue_keeps_the_tensors_audited_before(tmp_path, capsys,
         return real(*args, **kwargs)
 
     monkeypatch.setattr(auditor, "audit_subject", second_is_interrupted)
-    path = tmp_path / "c.json"
-    rc = cli.main(["audit", "numpy", "--json", str(path), "--quiet", "--rel-error", "0.2"])
-    out, err = capsys.readouterr()
-    one_line(rc, out, err, 130, "interrupted; partial results written to")
-    data = json.loads(path.read_text())
-    schemas.validate(data, "audit")
-    assert data["interrupted"] is True and data["ok"] is False and len(data["results"]) >= 1
+    data = interrupted_json(["audit", "numpy", "--quiet", "--rel-error", "0.2"], "audit", tmp_path, capsys)
+    assert len(data["results"]) >= 1
     assert data["summary"].endswith(", interrupted") and data["versions"]["frameworks"] == {"numpy": np.__version__}
 
 
 def test_ctrl_c_in_a_model_factory_writes_an_interrupted_report(tmp_path, capsys):
-    path = tmp_path / "m.json"
-    rc = cli.main(["check-model", f"{ME}:factory_ctrl_c", "--json", str(path)])
-    out, err = capsys.readouterr()
-    one_line(rc, out, err, 130, "interrupted")
-    data = json.loads(path.read_text())
-    schemas.validate(data, "check-model")
-    assert data["interrupted"] is True and data["ok"] is False and data["status"] != "healthy"
+    data = interrupted_json(["check-model", f"{ME}:factory_ctrl_c"], "check-model", tmp_path, capsys)
+    assert data["status"] != "healthy"
 
 
 def test_ctrl_c_in_identify_writes_an_interrupted_fingerprint(tmp_path, capsys):
-    path = tmp_path / "i.json"
-    rc = cli.main(["identify", f"{ME}:ctrl_c", "--json", str(path)])
-    out, err = capsys.readouterr()
-    one_line(rc, out, err, 130, "interrupted")
-    data = json.loads(path.read_text())
-    schemas.validate(data, "identify")
-    assert data["interrupted"] is True and data["ok"] is False and data["spec"] is None
+    data = interrupted_json(["identify", f"{ME}:ctrl_c"], "identify", tmp_path, capsys)
+    assert data["spec"] is None
 
 
 def _claim(cid, fn):
@@ -168,13 +161,8 @@ def test_ctrl_c_in_verify_keeps_the_claims_finished(tmp_path, capsys, monkeypatc
     claims = [_claim("T-A-01", lambda: EvidenceResult(True, "ok")), _claim("T-B-01", interrupted),
               _claim("T-C-01", lambda: EvidenceResult(True, "ok"))]
     monkeypatch.setattr(registry, "all_claims", lambda: list(claims))
-    path = tmp_path / "v.json"
-    rc = cli.main(["verify", "--json", str(path), "--quiet", "--jobs", "1"])
-    out, err = capsys.readouterr()
-    one_line(rc, out, err, 130, "interrupted")
-    data = json.loads(path.read_text())
-    schemas.validate(data, "verify")
-    assert data["interrupted"] is True and data["ok"] is False and [c["id"] for c in data["claims"]] == ["T-A-01"]
+    data = interrupted_json(["verify", "--quiet", "--jobs", "1"], "verify", tmp_path, capsys)
+    assert [c["id"] for c in data["claims"]] == ["T-A-01"]
 
 
 def test_ctrl_c_without_json_is_one_line(capsys):
@@ -219,24 +207,25 @@ def test_system_exit_anywhere_else_is_exit_2_in_one_line(monkeypatch, capsys):
 # ------------------------------------------------------------------------------ missing frameworks
 
 
-@pytest.mark.parametrize("argv", [["audit", "keras"], ["audit", f"{ME}:ok", "--framework", "keras", "--expect",
-                                                          "he_normal"], ["identify", f"{ME}:ok", "--framework", "keras"]],
-                         ids=["catalogue", "audit-callable", "identify"])
-def test_a_framework_that_is_not_installed_is_exit_2(argv, monkeypatch, capsys):
+@pytest.fixture
+def no_keras(monkeypatch):
+    """Keras looks uninstalled: the adapters' ``find_spec`` does not find it."""
     import invariants.frameworks.base as adapters
 
     real = adapters.importlib.util.find_spec
     monkeypatch.setattr(adapters.importlib.util, "find_spec", lambda name, *a: None if name == "keras" else real(name, *a))
+
+
+@pytest.mark.parametrize("argv", [["audit", "keras"], ["audit", f"{ME}:ok", "--framework", "keras", "--expect",
+                                                          "he_normal"], ["identify", f"{ME}:ok", "--framework", "keras"]],
+                         ids=["catalogue", "audit-callable", "identify"])
+def test_a_framework_that_is_not_installed_is_exit_2(argv, no_keras, capsys):
     rc = cli.main(argv)
     out, err = capsys.readouterr()
     one_line(rc, out, err, 2, "not available: pip install keras")
 
 
-def test_check_model_of_a_framework_that_is_not_installed_is_exit_2(monkeypatch, capsys):
-    import invariants.frameworks.base as adapters
-
-    real = adapters.importlib.util.find_spec
-    monkeypatch.setattr(adapters.importlib.util, "find_spec", lambda name, *a: None if name == "keras" else real(name, *a))
+def test_check_model_of_a_framework_that_is_not_installed_is_exit_2(no_keras, capsys):
     rc = cli.main(["check-model", f"{ME}:mlp", "--framework", "keras"])
     out, err = capsys.readouterr()
     one_line(rc, out, err, 2, "keras is not installed")

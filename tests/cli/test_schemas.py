@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import platform
 from pathlib import Path
 
@@ -18,18 +17,9 @@ from invariants.claims import registry
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Mutant, Reading, Verdict
 
 jsonschema = pytest.importorskip("jsonschema")
-ME = __name__
+ME = "cli_targets"  # the targets the commands load (MODULE:ATTR)
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def he(shape, rng):
-    return rng.normal(0.0, math.sqrt(2.0 / shape[1]), size=shape)
-
-
-def mlp():
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
 
 
 def _run(argv, tmp_path, capsys):

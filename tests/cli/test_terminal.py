@@ -4,7 +4,6 @@ line on a terminal only (never with ``--quiet``, never in a file or pipe)."""
 from __future__ import annotations
 
 import io
-import math
 import time
 
 import pytest
@@ -13,21 +12,11 @@ from invariants import cli
 from invariants.core.text import render_table
 from invariants.render import Ticker
 
-ME = __name__
+ME = "cli_targets"  # the targets the commands load (MODULE:ATTR)
 
 HEADERS = ["verdict", "target", "layer", "n", "matches"]
 ROWS = [["ok", "torch.nn.init.kaiming_normal_", "conv2d(32,64,k=3)", "1000000",
          "variance_scaling(2, fan_in, normal), he_normal, kaiming_normal_(fan_in, relu)"]]
-
-
-def he(shape, rng):
-    return rng.normal(0.0, math.sqrt(2.0 / shape[1]), size=shape)
-
-
-def mlp():
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
 
 
 def test_without_a_width_the_table_is_whole():
