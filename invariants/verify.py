@@ -17,7 +17,7 @@ JSON contract of :meth:`VerifyReport.to_dict` (``ok`` equals ``passed``; ``ok``,
 ``invariants/schemas/verify.json``)::
 
     {"ok": bool, "summary": str, "findings": [{"severity", "kind", "subject", "message"}],
-     "versions": {"invariants", "python", "numpy", "frameworks": {}}, "config": {"jobs": int, ...},
+     "versions": {"invariants", "python", "numpy", "frameworks": {}}, "config": {"only", "jobs"},
      "version": str, "passed": bool, "total_seconds": float, "interrupted": bool,
      "claims": [{"id", "title", "seed_quotes": [str], "statement", "conditions": [str], "scope": str,
                  "verdict": "proved" | "verified" | "conditional" | "refuted",
@@ -120,7 +120,8 @@ class VerifyReport:
     Attributes:
         outcomes: one per claim run.
         total_seconds: wall time.
-        config: how it ran (``{"jobs": N}``; the CLI adds ``only``), the JSON's ``config``.
+        config: how it was asked to run (the CLI's ``{"only": [...], "jobs": N or None}``), the JSON's ``config``;
+            ``run_claims`` leaves it empty, so a report is the same for any number of workers.
         interrupted: the run was stopped (Ctrl-C) before every claim ran: ``outcomes`` holds the finished ones.
     """
 
@@ -230,7 +231,7 @@ def run_claims(claims: Iterable[Claim], progress: ProgressCallback | None = None
             outcomes.append(outcome)
             if progress is not None:
                 progress(index, total, claim, outcome)
-        return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start, config={"jobs": workers})
+        return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start)
 
     global _FORKED
     _FORKED = claims
@@ -249,5 +250,4 @@ def run_claims(claims: Iterable[Claim], progress: ProgressCallback | None = None
                     progress(count, total, claim, done[i])
     finally:
         _FORKED = []
-    return VerifyReport(outcomes=[done[i] for i in range(total)], total_seconds=time.perf_counter() - start,
-                        config={"jobs": workers})
+    return VerifyReport(outcomes=[done[i] for i in range(total)], total_seconds=time.perf_counter() - start)

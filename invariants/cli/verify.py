@@ -91,7 +91,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()
-    report.config.update(only=list(args.only))
+    report.config.update(config)
 
     json_to_stdout = args.json_path == "-"
     text = render_verify(report, table=not (args.quiet or json_to_stdout))
