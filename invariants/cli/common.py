@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from typing import Any, Callable, Iterator, TextIO
 
@@ -103,7 +102,7 @@ def partial_on_interrupt(json_path: str | None, partial: Callable[[], Any]) -> I
 
 
 def stderr_is_tty(stream: TextIO | None = None) -> bool:
-    """Whether ``stream`` (default stderr) is a terminal: progress is drawn only there."""
+    """Whether ``stream`` (default stderr) is a terminal: progress is drawn, and tables fitted, only there."""
     stream = sys.stderr if stream is None else stream
     isatty = getattr(stream, "isatty", None)
     try:
@@ -113,12 +112,13 @@ def stderr_is_tty(stream: TextIO | None = None) -> bool:
 
 
 def table_width(stream: TextIO | None = None) -> int | None:
-    """The width tables must fit: the terminal's columns when ``stream`` (default stdout) is a terminal or
-    ``$COLUMNS`` is set; ``None`` (no limit) when the output goes to a file or a pipe."""
+    """The width tables must fit: the terminal's columns (``$COLUMNS`` wins, as for
+    :func:`shutil.get_terminal_size`) when ``stream`` (default stdout) is a terminal; ``None`` (no limit) when
+    the output goes to a file or a pipe, whatever ``$COLUMNS`` says."""
     import shutil
 
     stream = sys.stdout if stream is None else stream
-    if not stderr_is_tty(stream) and not os.environ.get("COLUMNS"):
+    if not stderr_is_tty(stream):
         return None
     return max(40, shutil.get_terminal_size().columns)
 

@@ -53,7 +53,10 @@ def test_drop_must_name_columns():
     ["identify", f"{ME}:he", "--rel-error", "0.2"],
 ], ids=["audit", "check-model", "identify"])
 def test_command_output_fits_the_terminal(argv, columns, monkeypatch, capsys):
+    import sys
+
     monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     cli.main(argv)
     out = capsys.readouterr().out
     long = [line for line in out.splitlines() if len(line) > columns]
@@ -61,7 +64,7 @@ def test_command_output_fits_the_terminal(argv, columns, monkeypatch, capsys):
 
 
 def test_a_pipe_gets_the_full_table(monkeypatch, capsys):
-    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setenv("COLUMNS", "60")  # a pipe or file gets every column whatever $COLUMNS says
     cli.main(["audit", f"{ME}:he", "--expect", "he_normal", "--layer", "dense(30,10)", "--rel-error", "0.2"])
     header = capsys.readouterr().out.splitlines()[0].split()
     assert header == ["verdict", "target", "layer", "shape", "expected", "var", "observed", "var", "ratio", "n",
