@@ -20,9 +20,15 @@ from __future__ import annotations
 
 import inspect
 import textwrap
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from invariants.modelcheck.profiles import Profile, get_profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from invariants.audit import LayerArg
+    from invariants.audit.auditor import AuditReport
+    from invariants.modelcheck.report import ModelReport
+    from invariants.specs import Spec
 
 #: set by the pytest plugin for the running test (see :func:`current_seed`)
 _test_seed: int | None = None
@@ -87,16 +93,18 @@ def _skip(message: str) -> None:
     pytest.skip(message)
 
 
-def assert_initializer(fn: Any, expect: Any = None, layer: Any = None, *, framework: str = "auto",
+def assert_initializer(fn: "Callable[..., Any] | str", expect: "str | Spec | None" = None,
+                       layer: "LayerArg | None" = None, *, framework: str = "auto",
                        profile: "str | Profile | None" = None, seed: int | None = None,
-                       target: str | None = None) -> Any:
+                       target: str | None = None) -> "AuditReport":
     """Assert that ``fn`` draws from ``expect`` on every ``layer`` (the auditor's full set of checks).
 
     Args:
         fn: the initializer (``"module:attr"`` works too) in ``framework``'s calling convention.
         expect: spec text (``"he_normal"``, ``"normal(std=0.02)"``, ``"orthogonal"``) or spec object;
             ``None`` for a framework function whose documented spec is known.
-        layer: layer text (``"conv2d(32,64,k=3)"``, ``"dense(300,100)"``, ``"lstm(32,64)"``) or a list.
+        layer: layer text (``"conv2d(32,64,k=3)"``, ``"dense(300,100)"``, ``"lstm(32,64)"``), a ``(fan_in,
+            fan_out)`` pair, or a list of them (:func:`invariants.audit.as_layers`).
         framework: ``"auto"`` (:func:`guess_framework`), ``numpy``, ``torch``, ``jax``, ``flax``, ``keras``.
         profile: ``fast`` (5% variance error detected with power 0.99), ``thorough`` (1%), or the current.
         seed: base seed of the draws (default: the test's seed under the plugin, else 0).
@@ -135,7 +143,8 @@ def assert_initializer(fn: Any, expect: Any = None, layer: Any = None, *, framew
 
 def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str | Profile | None" = None,
                         seed: int | None = None, allow: Iterable[str] = (), strict: bool = False,
-                        allow_incomplete: bool = False, expect: Any = None) -> Any:
+                        allow_incomplete: bool = False,
+                        expect: "Iterable[str] | Mapping[str, Any] | None" = None) -> "ModelReport":
     """Assert that a model's initialization is healthy (:func:`invariants.modelcheck.check_model`): no errors,
     and a complete check (coverage and signal propagation), so an unread model never passes.
 

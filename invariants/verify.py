@@ -12,9 +12,13 @@ returned :class:`VerifyReport` (see :mod:`invariants.render.verify`).  The repor
 result vocabulary (:mod:`invariants.core.results`): ``.ok``, ``.findings`` (one per failed piece of
 evidence), ``.to_dict()``, ``str()``.
 
-JSON contract of :meth:`VerifyReport.to_dict` (``ok`` equals ``passed``, added with the common vocabulary)::
+JSON contract of :meth:`VerifyReport.to_dict` (``ok`` equals ``passed``; ``ok``, ``summary``, ``findings``,
+``versions``, ``config`` are the common keys, :func:`invariants.core.results.common_fields`; schema
+``invariants/schemas/verify.json``)::
 
-    {"version": str, "passed": bool, "ok": bool, "total_seconds": float,
+    {"ok": bool, "summary": str, "findings": [{"severity", "kind", "subject", "message"}],
+     "versions": {"invariants", "python", "numpy", "frameworks": {}}, "config": {"only", "jobs"},
+     "version": str, "passed": bool, "total_seconds": float, "interrupted": bool,
      "claims": [{"id", "title", "seed_quotes": [str], "statement", "conditions": [str], "scope": str,
                  "verdict": "proved" | "verified" | "conditional" | "refuted",
                  "readings": [{"reading", "verdict", "evidence": [evidence name]}], "derivation",
@@ -32,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
 from invariants.claims.registry import Claim, Evidence, EvidenceResult
-from invariants.core.results import Finding, describe
+from invariants.core.results import Finding, common_fields, describe
 
 #: Called as ``progress(index, total, claim, outcome)``: once before a claim runs with
 #: ``outcome=None``, once after with its :class:`ClaimOutcome`.  ``index`` counts from 1.
@@ -111,15 +115,32 @@ class ClaimOutcome:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """Outcomes of a verify run, in the order the claims ran."""
+    """Outcomes of a verify run, in the order the claims ran.
+
+    Attributes:
+        outcomes: one per claim run.
+        total_seconds: wall time.
+        config: how it was asked to run (the CLI's ``{"only": [...], "jobs": N or None}``), the JSON's ``config``;
+            ``run_claims`` leaves it empty, so a report is the same for any number of workers.
+        interrupted: the run was stopped (Ctrl-C) before every claim ran: ``outcomes`` holds the finished ones.
+    """
 
     outcomes: list[ClaimOutcome] = field(default_factory=list)
     total_seconds: float = 0.0
+    config: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        """True when every claim's evidence all passed."""
-        return all(outcome.passed for outcome in self.outcomes)
+        """True when every claim's evidence all passed (never for an interrupted run)."""
+        return not self.interrupted and all(outcome.passed for outcome in self.outcomes)
+
+    @property
+    def summary(self) -> str:
+        """``verify: N claims, k OK, f FAIL`` (``, interrupted`` when stopped early)."""
+        n, n_fail = len(self.outcomes), len(self.failed)
+        return (f"verify: {n} claim{'s' if n != 1 else ''}, {n - n_fail} OK, {n_fail} FAIL"
+                + (", interrupted" if self.interrupted else ""))
 
     @property
     def failed(self) -> list[ClaimOutcome]:
@@ -135,17 +156,17 @@ class VerifyReport:
         from invariants import __version__
 
         return {
+            **common_fields(self.ok, self.summary, self.findings, self.config),
             "version": __version__,
             "passed": self.ok,
-            "ok": self.ok,
             "total_seconds": round(self.total_seconds, 6),
+            "interrupted": self.interrupted,
             "claims": [outcome.to_dict() for outcome in self.outcomes],
         }
 
     def __str__(self) -> str:
         """A summary line and one line per failed piece of evidence (the table: :mod:`invariants.render`)."""
-        n, n_fail = len(self.outcomes), len(self.failed)
-        return describe(f"verify: {n} claim{'s' if n != 1 else ''}, {n - n_fail} OK, {n_fail} FAIL", self.findings)
+        return describe(self.summary, self.findings)
 
 
 def run_claim(claim: Claim) -> ClaimOutcome:

@@ -10,10 +10,9 @@ Python API (mirrors ``invariants audit`` / ``invariants identify``)::
 
 Frameworks are optional: a missing one gives a ``skipped`` result with the install hint.
 """
-from __future__ import annotations
+import typing
 
-from typing import Any, Sequence
-
+from invariants.core import errors
 from invariants.specs import (
     DISTRIBUTIONS,
     GLOROT_NORMAL,
@@ -41,19 +40,109 @@ from invariants.specs import (
     parse_spec,
 )
 
+# no ``from __future__ import annotations`` here: it would bind ``annotations`` among this package's public
+# names; the annotations below name lazily imported types as strings instead
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from invariants.audit.auditor import AuditConfig, AuditReport
+    from invariants.audit.fingerprint import Fingerprint
+    from invariants.frameworks.subjects import Expectation
+    from invariants.layers import Layer
+
 #: layers used when ``initializer`` is given none: fan_in != fan_out and a receptive field > 1
 DEFAULT_AUDIT_LAYERS = ("dense(300,100)", "conv2d(16,48,k=3)")
 
+#: what ``layer=`` / ``layers=`` accept: layer text, a :class:`~invariants.layers.Layer`, a ``(fan_in, fan_out)``
+#: pair of integers (``dense(fan_in, fan_out)``), or a list/tuple of those
+LayerArg = typing.Union[str, "Layer", typing.Tuple[int, int], typing.Sequence[typing.Union[str, "Layer",
+                                                                                         typing.Tuple[int, int]]]]
+
+#: progress callback of an audit: ``progress(i, total, name, None)`` before and ``progress(i, total, name, result)``
+#: after each tensor (:func:`invariants.audit.auditor.audit_subjects`)
+ProgressCallback = typing.Callable[[int, int, str, typing.Any], None]
+
+
+def as_layers(layer: "LayerArg | None", default: typing.Sequence[str] = DEFAULT_AUDIT_LAYERS,
+              what: str = "layer") -> "list[Layer]":
+    """The layers of a ``layer=`` argument, parsed.
+
+    Args:
+        layer: layer text (``"conv2d(32,64,k=3)"``), a :class:`~invariants.layers.Layer`, a pair of integers
+            ``(fan_in, fan_out)`` (read as ``dense(fan_in, fan_out)``), or a list or tuple of those; ``None``:
+            ``default``.
+        default: the layers when ``layer`` is ``None``.
+        what: the argument's name in error messages (``layer``, ``layers``).
+
+    Raises:
+        BadInput: malformed layer text, an integer tuple that is not a pair of sizes >= 0, an empty list,
+            or an object of another type (one line naming the argument).
+    """
+    from invariants.core.errors import BadInput
+    from invariants.layers import Layer, parse_layer
+
+    def one(x: typing.Any) -> Layer:
+        if isinstance(x, Layer):
+            return x
+        if isinstance(x, str):
+            return parse_layer(x)
+        if isinstance(x, tuple) and x and all(isinstance(v, int) and not isinstance(v, bool) for v in x):
+            if len(x) != 2 or min(x) < 0:
+                raise BadInput(f"{what}={x!r}: a tuple of integers means (fan_in, fan_out) of a dense layer and needs "
+                               "2 sizes >= 0; give layer text for other layers, e.g. 'conv2d(32,64,k=3)'")
+            return parse_layer(f"dense({x[0]},{x[1]})")
+        raise BadInput(f"{what}: expected layer text such as 'dense(300,100)', a Layer, or a (fan_in, fan_out) pair, "
+                       f"got {type(x).__name__} {x!r}"[:300])
+
+    if layer is None:
+        return [one(x) for x in default]
+    if isinstance(layer, (str, Layer)) or (isinstance(layer, tuple) and layer
+                                           and all(isinstance(v, int) for v in layer)):
+        return [one(layer)]
+    if not isinstance(layer, (list, tuple)):
+        return [one(layer)]
+    if not layer:
+        raise BadInput(f"{what}: no layer given (an empty {type(layer).__name__})")
+    return [one(x) for x in layer]
+
+
+class NoSpec(errors.UsageError):
+    """No ``expect`` was given for a function whose documented spec is not known (``.target``, ``.framework``)."""
+
+    def __init__(self, target: str, framework: str) -> None:
+        super().__init__(f"no expect given and {target} is not a known {framework} initializer; give a spec, e.g. "
+                         "expect='he_normal' (or fingerprint it with invariants.audit.identify)")
+        self.target, self.framework = target, framework
+
+
+def _expectation(expect: typing.Any, framework: str, fn: typing.Any, name: str, adapter: typing.Any) -> "Expectation":
+    from invariants.frameworks.subjects import Expectation
+    from invariants.specs import framework_name
+
+    if expect is None:
+        expectation = adapter.known_expectation(fn)
+        if expectation is None:
+            raise NoSpec(name, framework)
+        return expectation
+    if isinstance(expect, Expectation):
+        return expect
+    if isinstance(expect, str):
+        # a framework-ambiguous name (he_normal) means the framework's own law, and the label says which
+        return Expectation(parse_spec(expect, framework=framework), label=framework_name(expect, framework) or "")
+    if isinstance(expect, Spec):
+        return Expectation(expect)
+    raise errors.UsageError(f"expect: expected spec text such as 'he_normal', a Spec or an Expectation, got "
+                     f"{type(expect).__name__} {expect!r}"[:300])
+
 
 def initializer(
-    fn: Any,
-    expect: "str | Spec | Any | None" = None,
-    layer: "str | Any | Sequence[str | Any] | None" = None,
+    fn: "typing.Callable[..., typing.Any] | str",
+    expect: "str | Spec | Expectation | None" = None,
+    layer: "LayerArg | None" = None,
     framework: str = "numpy",
-    config: Any = None,
-    target: str | None = None,
-    dtype: Any = None,
-) -> Any:
+    config: "AuditConfig | None" = None,
+    target: "str | None" = None,
+    dtype: typing.Any = None,
+    progress: "ProgressCallback | None" = None,
+) -> "AuditReport":
     """Audit one initializer against a spec on one or more layers.
 
     Args:
@@ -63,11 +152,12 @@ def initializer(
             ``he_normal`` is resolved by ``framework``, :func:`invariants.specs.parse_spec`), a spec object, or an
             :class:`~invariants.frameworks.subjects.Expectation`; ``None``: the framework's documented
             spec for a known function (e.g. ``torch.nn.init.xavier_uniform_``).
-        layer: layer text (``"conv2d(32,64,k=3,groups=32)"``), a :class:`~invariants.layers.Layer`,
-            or a list of them; default :data:`DEFAULT_AUDIT_LAYERS`.  Fans are the layer's textbook fans.
+        layer: layer text (``"conv2d(32,64,k=3,groups=32)"``), a :class:`~invariants.layers.Layer`, a
+            ``(fan_in, fan_out)`` pair (``dense``), or a list of them (:func:`as_layers`); default
+            :data:`DEFAULT_AUDIT_LAYERS`.  Fans are the layer's textbook fans.
         framework: a registered framework with initializers (:func:`invariants.frameworks.registry.names`
             ``("initializers")``: ``numpy``, ``torch``, ``jax``, ``flax``, ``keras``, ...).
-        config: :class:`~invariants.audit.auditor.AuditConfig`.
+        config: :class:`~invariants.audit.auditor.AuditConfig` (default: its defaults).
         target: display name (default: the function's qualified name).
         dtype: ``float16``, ``bfloat16``, ``float32``, ``float64`` (or a numpy/torch/JAX dtype of that name):
             the tensor is requested from the framework in that dtype (torch: created in it; JAX and Keras:
@@ -75,17 +165,20 @@ def initializer(
             ``fn``'s result as it comes), the check ``dtype_returned`` fails a draw in another dtype, and the
             law is audited at that precision (:mod:`invariants.stats.precision`).  ``complex64`` is refused
             (no complex law).  ``None``: the framework's float32, unchecked.
+        progress: called before and after each tensor (:data:`ProgressCallback`).
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport` (``.ok``, ``.results``, ``.to_dict()``); a single
         ``skipped`` result when the framework is not installed.
 
     Raises:
-        ValueError: bad spec or layer text, no ``expect`` for an unknown function, or a layer larger than
-            ``config.max_elements`` (2^24 elements by default).
-        UsageError: an unknown or complex ``dtype``, or one the framework's adapter cannot request.
-        BadInitializer: ``fn`` raises, returns a wrong shape/dtype or non-finite values, or ``"module:attr"``
-            cannot be imported.
+        BadInput: bad spec or layer text, or a layer larger than ``config.max_elements`` (2^24 elements by
+            default).
+        NoSpec: no ``expect`` for an unknown function (a :class:`~invariants.core.errors.UsageError`).
+        UsageError: an unknown or complex ``dtype``, or one the
+            framework's adapter cannot request.
+        BadInitializer: ``fn`` raises (``SystemExit`` included), returns a wrong shape/dtype or non-finite
+            values, or ``"module:attr"`` cannot be imported.
         UnknownFramework: unknown ``framework``.
     """
     from dataclasses import replace
@@ -94,49 +187,31 @@ def initializer(
     from invariants.core.errors import FrameworkUnavailable
     from invariants.frameworks.dtypes import parse_dtype, require_real
     from invariants.frameworks.registry import get_framework
-    from invariants.frameworks.subjects import Expectation
-    from invariants.layers import Layer, parse_layer
-    from invariants.specs import framework_name
 
     dtype = parse_dtype(dtype)
     try:
         adapter = get_framework(framework, "initializers")
     except FrameworkUnavailable as exc:
-        return AuditReport(results=[skipped_result(target or str(fn), str(exc))])
+        return AuditReport(results=[skipped_result(target or str(fn), str(exc))], frameworks=(framework,))
+    parsed = as_layers(layer)
     if isinstance(fn, str):
         name = target or fn
         fn = adapter.load(fn)
     else:
         name = target or f"{getattr(fn, '__module__', '') or ''}.{getattr(fn, '__qualname__', repr(fn))}".lstrip(".")
-    if expect is None:
-        expectation = adapter.known_expectation(fn)
-        if expectation is None:
-            raise ValueError(f"no --expect given and {name} is not a known {framework} initializer; "
-                             "give a spec, e.g. he_normal (or fingerprint it with `invariants identify`)")
-    elif isinstance(expect, Expectation):
-        expectation = expect
-    else:
-        # a framework-ambiguous name (he_normal) means the framework's own law, and the label says which
-        expectation = Expectation(parse_spec(expect, framework=framework), label=framework_name(expect, framework) or
-                                  "") if isinstance(expect, str) else Expectation(expect)
+    expectation = _expectation(expect, framework, fn, name, adapter)
     require_real(dtype, expectation.spec.text())
     if hasattr(expectation.spec, "for_unit_axis"):  # orthogonal, dirac: the framework's own layout
         expectation = replace(expectation, spec=expectation.spec.for_unit_axis(adapter.layout.unit_axis))
-    if layer is None:
-        layers = list(DEFAULT_AUDIT_LAYERS)
-    elif isinstance(layer, (str, Layer)):
-        layers = [layer]
-    else:
-        layers = list(layer)
-    if not layers:
-        raise ValueError("no layer given")
-    parsed = [parse_layer(x) if isinstance(x, str) else x for x in layers]
     subjects = [adapter.subject_for(fn, lay, expectation, name, dtype) for lay in parsed]
-    return audit_subjects(subjects, config)
+    report = audit_subjects(subjects, config, progress=progress)
+    report.frameworks = (framework,)
+    report.config["dtype"] = dtype
+    return report
 
 
-def catalogue(framework: str, config: Any = None, progress: Any = None, dtype: Any = None,
-              dtype_check: bool = True) -> Any:
+def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "ProgressCallback | None" = None,
+              dtype: typing.Any = None, dtype_check: bool = True) -> "AuditReport":
     """Audit a framework's whole catalogue of initializers and layer defaults.
 
     Args:
@@ -151,7 +226,7 @@ def catalogue(framework: str, config: Any = None, progress: Any = None, dtype: A
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport`; one ``skipped`` result if the framework is not
-        installed (with the install hint).
+        installed (with the install hint; the command line refuses that case instead, exit 2).
 
     Raises:
         UnknownFramework: unknown ``framework``.
@@ -169,23 +244,35 @@ def catalogue(framework: str, config: Any = None, progress: Any = None, dtype: A
         adapter = get_framework(framework, "initializers")
         subjects = adapter.catalogue()
     except FrameworkUnavailable as exc:
-        return AuditReport(results=[skipped_result(framework, str(exc))])
+        return AuditReport(results=[skipped_result(framework, str(exc))], frameworks=(framework,))
     if dtype is not None:
         subjects = dtype_pass(framework, subjects, dtype)
     elif dtype_check:
         subjects = subjects + dtype_pass(framework, subjects)
-    return audit_subjects(subjects, config, progress=progress, catch=True)
+    report = audit_subjects(subjects, config, progress=progress, catch=True)
+    report.frameworks = (framework,)
+    report.config["dtype"] = dtype
+    return report
 
 
-def identify(fn: Any, framework: str = "numpy", layers: Any = None, config: Any = None, dtype: Any = None) -> Any:
-    """Fingerprint an initializer (drawn in ``dtype``, as :func:`initializer`'s); see
-    :func:`invariants.audit.fingerprint.identify`."""
-    from invariants.audit.fingerprint import identify as _identify
+def identify(fn: "typing.Callable[..., typing.Any] | str", framework: str = "numpy", layers: "LayerArg | None" = None,
+             config: "AuditConfig | None" = None, dtype: typing.Any = None) -> "Fingerprint":
+    """Fingerprint an initializer (drawn in ``dtype``, as :func:`initializer`'s); ``layers`` as
+    :func:`initializer`'s ``layer`` (default :data:`invariants.audit.fingerprint.DEFAULT_LAYERS`); see
+    :func:`invariants.audit.fingerprint.identify`.
 
-    return _identify(fn, framework, layers, config, dtype=dtype)
+    Raises:
+        BadInput: malformed ``layers`` (:func:`as_layers`), or layers without fans or values.
+        BadInitializer: ``fn`` misbehaves.
+        FrameworkUnavailable, UnknownFramework: as :func:`invariants.frameworks.registry.get_framework`.
+    """
+    from invariants.audit.fingerprint import DEFAULT_LAYERS
+    from invariants.audit.fingerprint import identify as fingerprint
+
+    return fingerprint(fn, framework, as_layers(layers, DEFAULT_LAYERS, "layers"), config, dtype=dtype)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     # lazy re-exports of the auditor types (keeps ``import invariants.audit`` light)
     if name in ("AuditConfig", "AuditReport", "AuditResult", "audit_subjects"):
         from invariants.audit import auditor
@@ -227,6 +314,10 @@ __all__ = [
     "TruncatedNormal",
     "Uniform",
     "VarianceScaling",
+    "LayerArg",
+    "NoSpec",
+    "ProgressCallback",
+    "as_layers",
     "audit_subjects",
     "catalogue",
     "identify",

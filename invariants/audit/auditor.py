@@ -49,9 +49,9 @@ from invariants.frameworks.subjects import (
     numel,
     seed_sequence,
 )
-from invariants.core.errors import BadInput
+from invariants.core.errors import BadInput, UsageError
 from invariants.core.results import ERROR as SEVERE
-from invariants.core.results import NOTE, Finding, describe
+from invariants.core.results import NOTE, Finding, common_fields, describe
 from invariants.laws import FLATTENINGS, STRUCTURED_KINDS, Law
 from invariants.layers import Layer, grouped_fan_candidates, shape_fan_candidates
 from invariants.specs import (
@@ -105,8 +105,11 @@ class AuditConfig:
         structure_draws: draws checked for duplicate rows/columns.
         base_seed: base of the seed sequence (seeds derive from it and the subject name), >= 0.
         max_elements: largest tensor audited (default 2^24, a 4096 x 4096 matrix); at least
-            ``min_draws`` tensors are drawn and pooled, so a larger one is refused (``ValueError``)
+            ``min_draws`` tensors are drawn and pooled, so a larger one is refused (``BadInput``)
             before any memory is allocated.
+
+    Raises:
+        UsageError: a setting out of range (a ``ValueError`` too), in one line naming it.
         determinism: run the seed-determinism checks (:mod:`invariants.audit.determinism`:
             ``same_seed_same_tensor``, ``different_seeds_differ``, ``generator_isolation``; two extra
             sampler calls per tensor); default on.
@@ -126,21 +129,27 @@ class AuditConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.rel_error < 1:
-            raise ValueError(f"rel_error must lie in (0, 1), got {self.rel_error!r}")
+            raise UsageError(f"rel_error must lie in (0, 1), got {self.rel_error!r}")
         if not 0 < self.total_alpha < 1 or not 0 < self.alpha_cap < 1:
-            raise ValueError("total_alpha and alpha_cap must lie in (0, 1)")
+            raise UsageError("total_alpha and alpha_cap must lie in (0, 1)")
         if not self.total_alpha < self.power < 1:
-            raise ValueError(f"power must lie in (alpha, 1), got {self.power!r}")
+            raise UsageError(f"power must lie in (alpha, 1), got {self.power!r}")
         if self.min_draws < 2 or self.max_draws < self.min_draws:
-            raise ValueError("need 2 <= min_draws <= max_draws")
+            raise UsageError("need 2 <= min_draws <= max_draws")
         try:  # any integer type (numpy's too), not bool, not negative (seeds feed numpy's SeedSequence)
             seed_ok = not isinstance(self.base_seed, bool) and operator.index(self.base_seed) >= 0
         except TypeError:
             seed_ok = False
         if not seed_ok:
-            raise ValueError(f"the base seed must be an integer >= 0, got {self.base_seed!r}")
+            raise UsageError(f"the base seed must be an integer >= 0, got {self.base_seed!r}")
         if self.max_elements < 1:
-            raise ValueError(f"max_elements must be >= 1, got {self.max_elements!r}")
+            raise UsageError(f"max_elements must be >= 1, got {self.max_elements!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON values (the ``config`` of an audit's or a fingerprint's JSON)."""
+        return {"rel_error": self.rel_error, "power": self.power, "total_alpha": self.total_alpha,
+                "alpha_cap": self.alpha_cap, "base_seed": int(self.base_seed), "determinism": self.determinism,
+                "max_elements": self.max_elements}
 
 
 def check_size(shape: Sequence[int], cfg: AuditConfig, what: str) -> None:
@@ -221,6 +230,9 @@ class AuditReport:
         total_alpha: the family-wise bound of the run (``alpha * n_checks <= total_alpha``).
         n_checks: the number of checks the budget was split over.
         seconds: wall time.
+        config: the run's settings (:meth:`AuditConfig.to_dict` and the per-check ``alpha``), the JSON's ``config``.
+        frameworks: the frameworks audited (their versions go into the JSON's ``versions``).
+        interrupted: the run was stopped (Ctrl-C): ``results`` holds the tensors audited before.
     """
 
     results: list[AuditResult] = field(default_factory=list)
@@ -228,11 +240,23 @@ class AuditReport:
     total_alpha: float = 0.0
     n_checks: int = 0
     seconds: float = 0.0
+    config: dict[str, Any] = field(default_factory=dict)
+    frameworks: tuple[str, ...] = ()
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        """True when no result deviates or errs (documented deviations and skipped audits allowed)."""
-        return all(r.verdict in (CONFORMS, DOCUMENTED, SKIPPED) for r in self.results)
+        """True when no result deviates or errs (documented deviations and skipped audits allowed); never for an
+        interrupted run."""
+        return not self.interrupted and all(r.verdict in (CONFORMS, DOCUMENTED, SKIPPED) for r in self.results)
+
+    @property
+    def summary(self) -> str:
+        """``audit: N tensors, c conform, d documented deviations, v deviate, e errors, s skipped``."""
+        c = self.counts()
+        return (f"audit: {len(self.results)} tensors, {c[CONFORMS]} conform, {c[DOCUMENTED]} documented deviations, "
+                f"{c[DEVIATES]} deviate, {c[ERROR]} errors, {c[SKIPPED]} skipped"
+                + (", interrupted" if self.interrupted else ""))
 
     def counts(self) -> dict[str, int]:
         out = {v: 0 for v in VERDICTS}
@@ -249,14 +273,19 @@ class AuditReport:
                 for r in self.results if r.verdict != CONFORMS]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: ``{"ok": bool, "results": [...]}`` (``ok`` added with the common vocabulary)."""
-        return {"ok": self.ok, "results": [r.to_dict() for r in self.results]}
+        """The JSON contract (schema ``invariants/schemas/audit.json``): the common keys
+        (:func:`~invariants.core.results.common_fields`: ``ok``, ``summary``, ``findings``, ``versions``,
+        ``config``), ``alpha``, ``total_alpha``, ``n_checks``, ``seconds``, ``interrupted`` and ``results``
+        (one :meth:`AuditResult.to_dict` per tensor or block)."""
+        config = {**self.config, "alpha": self.alpha, "n_checks": self.n_checks}
+        return {**common_fields(self.ok, self.summary, self.findings, config, self.frameworks),
+                "alpha": self.alpha, "total_alpha": self.total_alpha, "n_checks": self.n_checks,
+                "seconds": round(self.seconds, 3), "interrupted": self.interrupted,
+                "results": [r.to_dict() for r in self.results]}
 
     def __str__(self) -> str:
         """A summary line and one line per finding (the table: :func:`invariants.render.render_audit`)."""
-        c = self.counts()
-        return describe(f"audit: {len(self.results)} tensors, {c[CONFORMS]} conform, {c[DOCUMENTED]} documented "
-                        f"deviations, {c[DEVIATES]} deviate, {c[ERROR]} errors, {c[SKIPPED]} skipped", self.findings)
+        return describe(self.summary, self.findings)
 
     def __iter__(self):
         return iter(self.results)
@@ -783,7 +812,7 @@ def audit_subjects(
     cfg = config or AuditConfig()
     t0 = time.perf_counter()
     alpha, m = plan(subjects, cfg)
-    report = AuditReport(alpha=alpha, total_alpha=cfg.total_alpha, n_checks=m)
+    report = AuditReport(alpha=alpha, total_alpha=cfg.total_alpha, n_checks=m, config=cfg.to_dict())
     total = len(subjects)
     for i, subject in enumerate(subjects, 1):
         if progress:

@@ -36,7 +36,7 @@ from invariants.frameworks.dtypes import parse_dtype, require_real, returned_as,
 from invariants.frameworks.subjects import check_array, seed_sequence
 from invariants.audit.auditor import AuditConfig, check_size, law_checks, needed_n
 from invariants.core.errors import BadInput
-from invariants.core.results import NOTE, Finding, describe
+from invariants.core.results import NOTE, Finding, common_fields, describe
 from invariants.laws import FLATTENINGS, Law, as_matrix, flattening_name, structured_tensor
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
@@ -96,6 +96,9 @@ class Fingerprint:
         layers: the layers sampled (text) with their textbook fans and measured variances.
         evidence: the candidates tried, best first.
         warning: e.g. that the layers cannot tell the fan modes apart.
+        config: the run's settings (:meth:`AuditConfig.to_dict`, the per-check ``alpha``, ``dtype``).
+        frameworks: the framework whose calling convention was used (its version goes into the JSON).
+        interrupted: the run was stopped (Ctrl-C) before a spec was found: nothing was concluded.
     """
 
     spec: Spec | None
@@ -103,6 +106,16 @@ class Fingerprint:
     layers: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[CandidateJudgement] = field(default_factory=list)
     warning: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    frameworks: tuple[str, ...] = ()
+    interrupted: bool = False
+
+    @property
+    def summary(self) -> str:
+        """``identified: SPEC`` (``(closest candidate)`` when no candidate passed every check)."""
+        if self.interrupted:
+            return "identify: interrupted before a spec was found"
+        return f"identified: {self.text}" + ("" if self.ok else " (closest candidate)")
 
     @property
     def text(self) -> str:
@@ -120,13 +133,17 @@ class Fingerprint:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON: ``{"spec", "matched", "ok", "layers", "evidence", "warning"}`` (``ok`` equals ``matched``)."""
-        return {"spec": self.text if self.spec is not None else None, "matched": self.ok, "ok": self.ok,
-                "layers": self.layers, "evidence": [e.to_dict() for e in self.evidence], "warning": self.warning}
+        """JSON (schema ``invariants/schemas/identify.json``): the common keys
+        (:func:`~invariants.core.results.common_fields`), then ``{"spec", "matched", "layers", "evidence",
+        "warning"}`` (``ok`` equals ``matched``)."""
+        return {**common_fields(self.ok, self.summary, self.findings, self.config, self.frameworks),
+                "spec": self.text if self.spec is not None else None, "matched": self.ok,
+                "layers": self.layers, "evidence": [e.to_dict() for e in self.evidence], "warning": self.warning,
+                "interrupted": self.interrupted}
 
     def __str__(self) -> str:
         """A summary line and the findings (the table: :func:`invariants.render.render_fingerprint`)."""
-        return describe(f"identified: {self.text}" + ("" if self.ok else " (closest candidate)"), self.findings)
+        return describe(self.summary, self.findings)
 
 
 def _fan(mode: str, fi: int, fo: int) -> float:
@@ -208,6 +225,7 @@ def identify(
     # alpha of every check the candidates may run on every layer
     alpha = family_budget(cfg.total_alpha, candidate_batteries() * len(lays), cfg.alpha_cap).per_check
     n_target = needed_n(Law.normal(0, 1), cfg, alpha)
+    config = {**cfg.to_dict(), "alpha": alpha, "dtype": dtype}
     pools, draws_by_layer = [], []
     for lay in lays:
         check_size(ad.shape(lay), cfg, lay.describe())
@@ -255,12 +273,12 @@ def identify(
                     failed.append(f"{lay.describe()}: {c.name}")
         evidence.append(CandidateJudgement(spec.text(), ok, min_p, failed[:4], estimates))
         if ok:
-            return Fingerprint(spec, True, info, evidence, warning)
+            return Fingerprint(spec, True, info, evidence, warning, config, (ad.name,))
     if not evidence:
-        return Fingerprint(None, False, info, evidence, warning)
+        return Fingerprint(None, False, info, evidence, warning, config, (ad.name,))
     best = max(range(len(evidence)), key=lambda j: evidence[j].min_p)
     evidence.sort(key=lambda e: -e.min_p)
-    return Fingerprint(cands[best][0], False, info, evidence, warning)
+    return Fingerprint(cands[best][0], False, info, evidence, warning, config, (ad.name,))
 
 
 def candidate_batteries() -> list[Battery]:

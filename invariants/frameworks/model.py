@@ -331,8 +331,8 @@ class ModelView:
             return self
         try:
             self.probe = run(x, desc)
-        except Exception as exc:  # noqa: BLE001  reported, not fatal (see the docstring)
-            after = hint if failure_hint is None else failure_hint
+        except (Exception, SystemExit) as exc:  # noqa: BLE001  reported, not fatal (see the docstring); a forward()
+            after = hint  # that calls sys.exit is the model's failure, not the end of the check if failure_hint is None else failure_hint
             self.probe_error = f"the probe pass failed on {desc}: {type(exc).__name__}: " \
                 f"{' '.join(str(exc).split())[:200]}" + (f"; {after}" if after else "")
             return self

@@ -249,13 +249,16 @@ def check_array(value: Any, shape: Sequence[int], what: str) -> np.ndarray:
 
 
 def call_initializer(fn: Callable[..., Any], what: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn``; turn any exception it raises into :class:`BadInitializer` (``NotImplementedError``:
-    its subclass :class:`~invariants.frameworks.errors.NotImplementedByFramework`)."""
+    """Call ``fn``; turn any exception it raises (``SystemExit`` too) into :class:`BadInitializer`
+    (``NotImplementedError``: its subclass :class:`~invariants.frameworks.errors.NotImplementedByFramework`).
+    ``KeyboardInterrupt`` passes: it is the user's Ctrl-C."""
     try:
         return fn(*args, **kwargs)
     except BadInitializer:
         raise
-    except Exception as exc:  # noqa: BLE001  the initializer under audit may raise anything
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  the initializer under audit may raise anything, even exit
+        if isinstance(exc, SystemExit):  # sys.exit(3) inside the initializer is its fault, not the end of the audit
+            raise BadInitializer(f"{what} raised SystemExit({exc.code!r}) (it called sys.exit)") from None
         message = " ".join(str(exc).split()) or "(no message)"
         kind = NotImplementedByFramework if isinstance(exc, NotImplementedError) else BadInitializer
         raise kind(f"{what} raised {type(exc).__name__}: {message}") from None

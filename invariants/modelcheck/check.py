@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -28,7 +28,8 @@ def load_target(target: str) -> Any:
     tuple/dict of one), else ``attr()`` (a zero-argument factory).
 
     Raises:
-        BadModel: malformed target, import failure, missing attribute, or a factory that raises.
+        BadModel: malformed target, import failure, missing attribute, or a factory that raises (``SystemExit``
+            included: a factory calling ``sys.exit`` is the target's error, not the end of the check).
     """
     if not isinstance(target, str) or target.count(":") != 1 or not all(target.split(":")):
         raise BadModel(f"target {target!r} is not MODULE:FACTORY (e.g. mypkg.models:build_model)")
@@ -38,8 +39,10 @@ def load_target(target: str) -> Any:
         return obj
     try:
         return obj()
-    except Exception as exc:  # noqa: BLE001  the user's factory may raise anything
-        raise BadModel(f"{target}() raised {type(exc).__name__}: {' '.join(str(exc).split())}") from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  the user's factory may raise anything, even exit
+        what = f"SystemExit({exc.code!r})" if isinstance(exc, SystemExit) else \
+            f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        raise BadModel(f"{target}() raised {what}") from None
 
 
 def _is_model_like(obj: Any) -> bool:
@@ -73,8 +76,13 @@ def model_view(obj: Any, name: str = "model", example_input: Any = None, batch: 
     fw = lookup(framework, "models") if framework else framework_of(obj)
     if framework and fw.available() and not fw.owns_model(obj):
         model = unpack_model(obj).model
-        raise BadModel(f"--framework {framework}: the object is a {type(model).__module__}.{type(model).__qualname__}, "
+        raise BadModel(f"framework {framework!r}: the object is a {type(model).__module__}.{type(model).__qualname__}, "
                        f"not a {fw.name} model")
+    if fw.second_is_input and isinstance(obj, (tuple, list)) and len(obj) > 2:
+        # a torch/Keras model holds its parameters: (model, x) is the whole contract, a third element is a mistake
+        kinds = ", ".join(type(x).__name__ for x in obj)
+        raise BadModel(f"a {fw.name} model is given as the model or (model, example_input); got a {len(obj)}-tuple "
+                       f"({kinds}); pass several positional inputs as one tuple: (model, (x1, x2))")
     return fw.model_view(obj, name, example_input, batch, seed)
 
 
@@ -142,12 +150,24 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     n_params = len(view.params) + len(bad) + len(zero)
     n_values = view.n_values + sum(p.size for p, _ in bad)
     return ModelReport(view.name, view.framework, profile.name, findings, rows, summary, probe_text,
-                       n_params, n_values, time.perf_counter() - t0, cov)
+                       n_params, n_values, time.perf_counter() - t0, cov,
+                       config={**run_config(profile, min_coverage, probe, expect), "alpha": alpha})
+
+
+def run_config(profile: Profile, min_coverage: float, probe: bool, expect: Any = None) -> dict[str, Any]:
+    """The ``config`` of a model check's JSON: the profile's ``rel_error``, ``power``, ``total_alpha``, the
+    coverage floor, whether the probe was asked for, and the expectations as given."""
+    if isinstance(expect, str):
+        expect = [expect]
+    texts = [f"{k}={v}" for k, v in expect.items()] if isinstance(expect, dict) else [str(e) for e in expect or []]
+    return {"profile": profile.name, "rel_error": profile.rel_error, "power": profile.power,
+            "total_alpha": profile.total_alpha, "min_coverage": min_coverage, "probe": probe, "expect": texts}
 
 
 def check_model(model: Any, *, example_input: Any = None, profile: "str | Profile | None" = None, seed: int = 0,
                 name: str | None = None, framework: str | None = None, min_coverage: float = MIN_COVERAGE,
-                probe: bool = True, input_shape: "Shapes | None" = None, expect: Any = None) -> ModelReport:
+                probe: bool = True, input_shape: "Shapes | None" = None,
+                expect: "Iterable[str] | Mapping[str, Any] | None" = None) -> ModelReport:
     """Check a model's initialization: copies, constants, dead and interchangeable units, per-tensor
     variance against the named schemes, and signal propagation on a probe batch.
 
@@ -183,10 +203,15 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         BadModel: the object is not a supported model (or the target cannot be loaded), or token ids are
             asked for a model whose vocabulary size cannot be read.
         FrameworkMissing: its framework is not installed.
-        UsageError: an expectation that is malformed, selects no tensor, or overlaps another ambiguously; or
-            expectations on a meta-device model (checked one module at a time).
+        UsageError: an expectation that is malformed, selects no tensor, or overlaps another ambiguously;
+            expectations on a meta-device model (checked one module at a time); an unknown profile; a
+            ``min_coverage`` outside [0, 1] or a negative ``seed``.
     """
     prof = get_profile(profile)
+    if isinstance(min_coverage, bool) or not isinstance(min_coverage, (int, float)) or not 0 <= min_coverage <= 1:
+        raise UsageError(f"min_coverage: expected a share in [0, 1], got {min_coverage!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UsageError(f"seed: expected an integer >= 0, got {seed!r}")
     t0 = time.perf_counter()
     if isinstance(model, str):
         name = name or model
@@ -197,10 +222,11 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         name = type(first).__name__
     if streams(model):  # a meta-device model: one module at a time, no probe
         if expect:
-            raise UsageError("--expect is not supported for a meta-device model (checked one module at a time); "
+            raise UsageError("expect is not supported for a meta-device model (checked one module at a time); "
                              "materialize it first")
         report = check_streamed(model, profile=prof, seed=seed, name=name, probe=probe, min_coverage=min_coverage)
         report.seconds = time.perf_counter() - t0
+        report.config = {**run_config(prof, min_coverage, probe), **report.config, "seed": seed}
         return report
     if example_input is None and input_shape is not None:
         example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
@@ -208,6 +234,7 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
     report = check_view(view, prof, min_coverage, probe, expect)
     report.seconds = time.perf_counter() - t0
+    report.config["seed"] = seed
     return report
 
 
@@ -248,7 +275,7 @@ def example_from_shapes(model: Any, shapes: Any, seed: int = 0) -> Any:
         if key.endswith("ids"):
             v = vocab_size(model)
             if v is None:
-                raise BadModel(f"--input-shape {key}=...: cannot read the model's vocabulary size for token ids; "
+                raise BadModel(f"input shape {key!r}: cannot read the model's vocabulary size for token ids; "
                                "return (model, example_input) from the factory")
             out[key] = rng.integers(0, v, size=tuple(shape)).astype(np.int64)
         else:
@@ -256,4 +283,4 @@ def example_from_shapes(model: Any, shapes: Any, seed: int = 0) -> Any:
     return out
 
 
-__all__ = ["check_model", "check_view", "example_from_shapes", "load_target", "vocab_size"]
+__all__ = ["check_model", "check_view", "example_from_shapes", "load_target", "run_config", "vocab_size"]

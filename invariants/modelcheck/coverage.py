@@ -144,6 +144,10 @@ def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVE
     signal = None
     if view.probe is None:
         signal = f"not checked: {view.probe_error or 'no probe pass'}"
+    elif not view.nodes and any(p.role in RANDOM_ROLES for p in view.params):
+        # the probe ran, but through no layer whose output it could read (a bare nn.LSTM): nothing was measured
+        signal = ("not checked: the probe ran, but no layer with output units was measured (no Linear, Conv, "
+                  "Embedding or other node the extractor reads)")
     tied = {p.name: list(p.tied) for p in list(view.params) + list(bad) if p.tied}
     return Coverage(tensors, len(view.params) + len(bad) + len(empty), values, total, skipped, signal, min_share,
                     probe_requested, partial, tied)

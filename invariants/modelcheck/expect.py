@@ -127,19 +127,19 @@ def parse_expectations(items: "Iterable[str] | Mapping[str, Any] | None", framew
     else:
         for item in items:
             if not isinstance(item, str) or "=" not in item:
-                raise UsageError(f"--expect {item!r}: expected PATTERN=SPEC, e.g. 'Linear=normal(std=0.02)' or "
+                raise UsageError(f"expect {item!r}: expected PATTERN=SPEC, e.g. 'Linear=normal(std=0.02)' or "
                                  "'*.bias=zeros'")
             pattern, _, text = item.partition("=")
             pairs.append((pattern.strip(), text.strip()))
     out = []
     for pattern, spec in pairs:
         if not pattern:
-            raise UsageError(f"--expect '={spec}': empty PATTERN (a parameter-name pattern or a module type)")
+            raise UsageError(f"expect '={spec}': empty PATTERN (a parameter-name pattern or a module type)")
         if isinstance(spec, str):
             try:
                 parsed = parse_spec(spec, framework=framework)
             except ValueError as exc:
-                raise UsageError(f"--expect '{pattern}={spec}': {' '.join(str(exc).split())}") from None
+                raise UsageError(f"expect '{pattern}={spec}': {' '.join(str(exc).split())}") from None
             out.append(Expectation(pattern, parsed, spec))
         else:
             out.append(Expectation(pattern, spec, spec.text()))
@@ -192,7 +192,7 @@ def select(view: ModelView, expectations: list[Expectation], strict: bool = True
         top = [e for r, e in ranked if r == best]
         if len({(e.spec, e.packed) for e in top}) > 1:
             a, b = top[0], next(e for e in top if (e.spec, e.packed) != (top[0].spec, top[0].packed))
-            raise UsageError(f"--expect: {p.name} is selected by '{a.pattern}={a.text}' and '{b.pattern}={b.text}' "
+            raise UsageError(f"expect: {p.name} is selected by '{a.pattern}={a.text}' and '{b.pattern}={b.text}' "
                              "with equal specificity and different specs; make one pattern more specific (an exact "
                              "name beats a wildcard pattern, which beats a module type)")
         chosen[p.name] = top[0]
@@ -202,7 +202,7 @@ def select(view: ModelView, expectations: list[Expectation], strict: bool = True
             what = (f"no module of type {e.pattern!r} has a weight (module types here: {', '.join(kinds[:12])}"
                     f"{', ...' if len(kinds) > 12 else ''})" if is_type_pattern(e.selector, names) else
                     f"no parameter name matches {e.selector!r} (e.g. {', '.join(sorted(names)[:4])})")
-            raise UsageError(f"--expect '{e.pattern}={e.text}' selects no tensor: {what}")
+            raise UsageError(f"expect '{e.pattern}={e.text}' selects no tensor: {what}")
     return chosen
 
 
@@ -264,7 +264,7 @@ def _laws(e: Expectation, p: Param, shape: tuple[int, ...], layer: Layer | None)
     if not getattr(spec, "uses_fans", False):
         return [("", spec.law(None, None, shape))]
     if layer is None:
-        raise UsageError(f"--expect '{e.pattern}={e.text}': {e.text} needs fans, and {p.name} ({p.role}) has no layer "
+        raise UsageError(f"expect '{e.pattern}={e.text}': {e.text} needs fans, and {p.name} ({p.role}) has no layer "
                          "semantics; select weight tensors only (e.g. a module type, or '*.weight')")
     fi, fo = layer.textbook_fans()
     out = [(f"textbook fans ({fi}, {fo})", spec.law(fi, fo, shape))]

@@ -24,6 +24,8 @@ import os
 from dataclasses import dataclass, replace
 from typing import Any
 
+from invariants.core.errors import UsageError
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -84,7 +86,7 @@ def get_profile(name: "str | Profile | None" = None) -> Profile:
     """The profile called ``name`` (a :class:`Profile` is returned as is; ``None``: :func:`current`).
 
     Raises:
-        ValueError: unknown name.
+        UsageError: unknown name (a ``ValueError`` too).
     """
     if isinstance(name, Profile):
         return name
@@ -92,8 +94,8 @@ def get_profile(name: "str | Profile | None" = None) -> Profile:
         return current()
     try:
         return PROFILES[name]
-    except KeyError:
-        raise ValueError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}") from None
+    except (KeyError, TypeError):  # TypeError: an unhashable name (a list)
+        raise UsageError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}") from None
 
 
 def current() -> Profile:

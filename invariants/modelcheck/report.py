@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invariants.core.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
-from invariants.core.results import ERROR, NOTE, SEVERITIES, describe
+from invariants.core.results import ERROR, NOTE, SEVERITIES, common_fields, describe
 
 #: finding kinds, with the severity rule each follows (see :mod:`invariants.modelcheck`)
 KINDS = (
@@ -93,8 +93,8 @@ class Finding:
         self.params = tuple(self.params)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"severity": self.severity, "kind": self.kind, "params": list(self.params), "message": self.message,
-                "figures": _jsonable(self.figures)}
+        return {"severity": self.severity, "kind": self.kind, "subject": self.subject, "params": list(self.params),
+                "message": self.message, "figures": _jsonable(self.figures)}
 
     @property
     def subject(self) -> str:
@@ -190,12 +190,16 @@ class Coverage:
 
     @property
     def complete(self) -> bool:
-        """Enough values analysed, and the signal measured (or not measured by request)."""
-        return self.share >= self.min_share and (self.signal is None or not self.probe_requested)
+        """Enough values analysed, and the signal measured (or not measured by request); never for a model without
+        parameters (nothing was checked)."""
+        return self.total_tensors > 0 and self.share >= self.min_share and (
+            self.signal is None or not self.probe_requested)
 
     def why_incomplete(self) -> list[str]:
         """The reasons :attr:`complete` is false (``[]`` when complete)."""
         out = []
+        if self.total_tensors == 0:
+            out.append("the model has no parameters: nothing to check")
         if self.share < self.min_share:
             out.append(f"analysed {100 * self.share:.1f}% of the parameter values, below {100 * self.min_share:.0f}%")
         if self.signal is not None and self.probe_requested:
@@ -226,6 +230,9 @@ class ModelReport:
         seconds: wall time.
         coverage: what was analysed (``None``: not measured, e.g. a report built by hand; the status then
             follows the errors alone).
+        config: the run's settings (the profile's ``rel_error``, ``power``, ``total_alpha``, the per-check
+            ``alpha``, ``seed``, ``min_coverage``, ``probe``, ``expect``), the JSON's ``config``.
+        interrupted: the check was stopped (Ctrl-C) before it finished: nothing was concluded.
     """
 
     model: str
@@ -239,6 +246,8 @@ class ModelReport:
     n_values: int = 0
     seconds: float = 0.0
     coverage: Coverage | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
 
     @property
     def errors(self) -> list[Finding]:
@@ -254,7 +263,7 @@ class ModelReport:
         analysed or the probe did not run, :attr:`Coverage.complete`) or ``healthy``."""
         if self.errors:
             return UNHEALTHY
-        if self.coverage is not None and not self.coverage.complete:
+        if self.interrupted or (self.coverage is not None and not self.coverage.complete):
             return INCOMPLETE
         return HEALTHY
 
@@ -275,18 +284,29 @@ class ModelReport:
     def find(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
 
+    @property
+    def summary(self) -> str:
+        """``model NAME (framework): STATUS, e errors, n notes``."""
+        return (f"model {self.model} ({self.framework}): {self.status.upper()}, {len(self.errors)} errors, "
+                f"{len(self.notes)} notes" + (", interrupted" if self.interrupted else ""))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "framework": self.framework, "profile": self.profile, "status": self.status,
-                "exit_code": self.exit_code, "healthy": self.ok, "ok": self.ok,
+        """JSON (schema ``invariants/schemas/check-model.json``): the common keys
+        (:func:`~invariants.core.results.common_fields`: ``ok``, ``summary``, ``findings``, ``versions``,
+        ``config``), then ``model``, ``framework``, ``profile``, ``status``, ``exit_code``, ``healthy``, ``counts``,
+        ``tensors``, ``signal``, ``probe``, ``seconds``, ``interrupted``, ``coverage``."""
+        frameworks = (self.framework,) if self.framework else ()
+        return {**common_fields(self.ok, self.summary, self.findings, _jsonable(self.config), frameworks),
+                "model": self.model, "framework": self.framework, "profile": self.profile, "status": self.status,
+                "exit_code": self.exit_code, "healthy": self.ok,
                 "counts": {ERROR: len(self.errors), NOTE: len(self.notes)},
-                "findings": [f.to_dict() for f in self.findings], "tensors": [t.to_dict() for t in self.tensors],
+                "tensors": [t.to_dict() for t in self.tensors], "interrupted": self.interrupted,
                 "signal": _jsonable(self.signal), "probe": self.probe, "seconds": round(self.seconds, 3),
                 "coverage": None if self.coverage is None else _jsonable(self.coverage.to_dict())}
 
     def __str__(self) -> str:
         """A summary line and one line per finding (the full table: :func:`invariants.render.render_model`)."""
-        return describe(f"model {self.model} ({self.framework}): {self.status.upper()}, "
-                        f"{len(self.errors)} errors, {len(self.notes)} notes", self.findings)
+        return describe(self.summary, self.findings)
 
 
 def _jsonable(x: Any) -> Any:

@@ -15,12 +15,14 @@ from __future__ import annotations
 from invariants.core.text import render_table
 from invariants.render.audit import AuditProgress, render_audit, render_audit_findings, render_fingerprint
 from invariants.render.json import json_text
+from invariants.render.progress import Ticker
 from invariants.render.model import render_model, render_model_findings, render_signal, render_tensors
 from invariants.render.verify import Progress, render_failures, render_verify
 
 __all__ = [
     "AuditProgress",
     "Progress",
+    "Ticker",
     "json_text",
     "render_audit",
     "render_audit_findings",

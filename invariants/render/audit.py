@@ -3,6 +3,7 @@
 progress indicator.  Reads the results' attributes only; imports no engine."""
 from __future__ import annotations
 
+import shutil
 import textwrap
 from typing import Any
 
@@ -17,9 +18,21 @@ def _g(x: float | None, fmt: str = ".4g") -> str:
     return "-" if x is None else format(x, fmt)
 
 
-def render_audit(report: Any, width: int = 110, details: bool = True) -> str:
+#: the audit table's columns, least important first: dropped in this order to fit a terminal
+AUDIT_DROP = (7, 8, 3, 4, 5, 2)
+
+
+def render_audit(report: Any, width: int | None = None, details: bool = True) -> str:
     """The results table, a summary line and (``details``) the findings (:func:`render_audit_findings`),
-    separated by blank lines."""
+    separated by blank lines.
+
+    Args:
+        report: an :class:`~invariants.audit.auditor.AuditReport`.
+        width: fit every line in this many characters (a terminal's width): the table drops columns
+            (:data:`AUDIT_DROP`: n, detects, shape, the variances, layer) and cuts the target; text wraps.
+            ``None``: the full table, text wrapped at 110.
+        details: append the findings.
+    """
     rows = []
     for r in report.results:
         ratio = r.ratio
@@ -36,7 +49,7 @@ def render_audit(report: Any, width: int = 110, details: bool = True) -> str:
             + ("%" if r.min_detectable_rel_error is not None else ""),
         ])
     parts = [render_table(["verdict", "target", "layer", "shape", "expected var", "observed var", "ratio", "n",
-                           "detects"], rows, "lllllrrrr")]
+                           "detects"], rows, "lllllrrrr", max_width=width, drop=AUDIT_DROP)]
     c = report.counts()
     summary = (f"{len(report.results)} tensors: {c['conforms']} conform, {c['documented-deviation']} documented "
                f"deviations, {c['deviates']} deviate" + (f", {c['error']} errors" if c["error"] else "")
@@ -44,9 +57,9 @@ def render_audit(report: Any, width: int = 110, details: bool = True) -> str:
     if report.n_checks:
         summary += (f"; {report.n_checks} checks at alpha {report.alpha:.2g} each (family-wise <= "
                     f"{report.total_alpha:.2g}); 'detects' = smallest variance error found with power 0.99")
-    parts.append(summary)
+    parts.append(textwrap.fill(summary, width or 110))
     if details:
-        findings = render_audit_findings(report, width)
+        findings = render_audit_findings(report, width or 110)
         if findings:
             parts.append(findings)
     return "\n\n".join(parts)
@@ -64,7 +77,7 @@ def render_audit_findings(report: Any, width: int = 110) -> str:
             continue
         head = f"{_SHORT.get(r.verdict, r.verdict)} {r.target}" + (f" [{r.layer}]" if r.layer else "")
         if r.call:
-            head += f"\n    call: {r.call}"
+            head += "\n" + textwrap.fill(f"call: {r.call}", width, initial_indent="    ", subsequent_indent="      ")
         body = textwrap.fill(r.message, width=width, initial_indent="    ", subsequent_indent="    ")
         blocks.append(f"{head}\n{body}")
     return "Findings:\n" + "\n".join(blocks) if blocks else ""
@@ -73,13 +86,15 @@ def render_audit_findings(report: Any, width: int = 110) -> str:
 def render_fingerprint(fp: Any, width: int = 110) -> str:
     """What :func:`invariants.audit.identify` found: the spec (or the closest candidate), a warning, the
     sampled layers' measured moments and the best candidates with their smallest p-value."""
-    lines = [f"identified: {fp.text}" + ("" if fp.ok else "  (closest candidate; NO candidate passed every check)")]
+    lines = [textwrap.fill(f"identified: {fp.text}" + ("" if fp.ok else "  (closest candidate; NO candidate passed "
+                           "every check)"), width)]
     if fp.warning:
-        lines.append(f"warning: {fp.warning}")
+        lines.append(textwrap.fill(f"warning: {fp.warning}", width))
     rows = [[d["layer"], f"({d['fans'][0]}, {d['fans'][1]})", "x".join(map(str, d["shape"])), f"{d['variance']:.6g}",
              f"{d['mean']:.3g}", f"[{d['min']:.4g}, {d['max']:.4g}]", str(d["n"])] for d in fp.layers]
     lines.append("")
-    lines.append(render_table(["layer", "textbook fans", "shape", "variance", "mean", "range", "n"], rows, "lllrrll"))
+    lines.append(render_table(["layer", "textbook fans", "shape", "variance", "mean", "range", "n"], rows, "lllrrll",
+                              max_width=width, drop=(6, 2, 5, 4)))
     lines.append("")
     lines.append("candidates tried (best first):")
     for e in fp.evidence[:8]:
@@ -97,7 +112,7 @@ class AuditProgress(TerminalProgress):
         if self.tty:
             done = index - (1 if result is None else 0)
             filled = int(24 * done / max(total, 1))
-            text = f"[{'#' * filled}{'.' * (24 - filled)}] {index}/{total} {name}"[:100]
+            text = f"[{'#' * filled}{'.' * (24 - filled)}] {index}/{total} {name}"[:shutil.get_terminal_size().columns - 1]
             self.rewrite(text)
         elif result is None:
             self.stream.write(f"[{index:>{len(str(total))}}/{total}] {name} ...\n")

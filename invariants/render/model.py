@@ -15,10 +15,16 @@ from invariants.core.results import ERROR, NOTE
 from invariants.core.text import render_table
 
 
-def render_model(report: Any, width: int = 110, table: bool = True) -> str:
-    """Plain text: header, errors, notes, the tensor table (``table``), the signal profile, the verdict."""
-    out = [f"model {report.model} ({report.framework}): {report.n_params} parameter tensors, {report.n_values:,} "
-           f"values; profile {report.profile}", f"probe: {report.probe}"]
+def render_model(report: Any, width: int | None = None, table: bool = True) -> str:
+    """Plain text: header, errors, notes, the tensor table (``table``), the signal profile, the verdict.
+
+    ``width``: fit every line in this many characters (a terminal's width: the tensor table drops columns
+    by priority and wraps ``matches``; text wraps); ``None``: the full table, text wrapped at 110.
+    """
+    fit, width = width, width or 110
+    out = [textwrap.fill(f"model {report.model} ({report.framework}): {report.n_params} parameter tensors, "
+                         f"{report.n_values:,} values; profile {report.profile}", width),
+           textwrap.fill(f"probe: {report.probe}", width, subsequent_indent="  ")]
     for sev, title in ((ERROR, "ERRORS (break training, or wiring faults no scheme makes on purpose)"),
                        (NOTE, "NOTES (unusual but harmless, or known good practice)")):
         group = [f for f in report.findings if f.severity == sev]
@@ -30,16 +36,17 @@ def render_model(report: Any, width: int = 110, table: bool = True) -> str:
             out.append(textwrap.fill(str(f), width, initial_indent="  - ", subsequent_indent="    "))
     if table and report.tensors:
         out.append("")
-        out.append(render_tensors(report.tensors))
+        out.append(render_tensors(report.tensors, fit))
     if report.signal:
         out.append("")
-        out.append(render_signal(report.signal))
+        out.append(render_signal(report.signal, fit))
     cov = getattr(report, "coverage", None)
     if cov is not None and (cov.not_analysed or cov.tied or getattr(cov, "expected", None) or (table and cov.partial)):
         out.append("")
         out.append(render_coverage(cov, width, partial=table))
     out.append("")
-    out.append(f"{_verdict(report)} in {report.seconds:.1f}s")
+    out.append(textwrap.fill(f"{_verdict(report)} in {report.seconds:.1f}s", width, subsequent_indent="  ")
+               if fit else f"{_verdict(report)} in {report.seconds:.1f}s")
     return "\n".join(out)
 
 
@@ -125,8 +132,15 @@ def _g(x: float | None, fmt: str = ".3g") -> str:
     return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
 
 
-def render_tensors(rows: list[Any]) -> str:
-    """The variance table: one row per :class:`~invariants.modelcheck.report.TensorRow`, and its legend."""
+#: the tensor table's columns, least important first: dropped in this order to fit a terminal
+TENSOR_DROP = (4, 3, 7, 2, 6, 1)
+
+
+def render_tensors(rows: list[Any], width: int | None = None) -> str:
+    """The variance table: one row per :class:`~invariants.modelcheck.report.TensorRow`, and its legend.
+
+    ``width``: fit the table in this many characters (columns dropped by :data:`TENSOR_DROP`, ``matches``
+    wrapped); ``None``: no limit."""
     body = []
     for r in rows:
         det = "-" if r.detectable_rel_error is None else f"{100 * r.detectable_rel_error:.2g}%"
@@ -136,13 +150,14 @@ def render_tensors(rows: list[Any]) -> str:
                      f"({r.fans[0]}, {r.fans[1]})" if r.fans else "-", str(r.n), _g(r.variance), _g(r.gain), det,
                      match])
     table = render_table(["tensor", "layer", "shape", "fans", "n", "variance", "Var*fan_in", "detects", "matches"],
-                         body, "llllrrrrl")
-    return table + ("\n'detects': smallest relative variance error this tensor's n values detect with power 0.99 "
-                    "(one draw: no pooling over seeds); 'matches': named schemes on the layer's textbook fans "
-                    "that pass every check")
+                         body, "llllrrrrl", max_width=width, drop=TENSOR_DROP)
+    legend = ("'detects': smallest relative variance error this tensor's n values detect with power 0.99 "
+              "(one draw: no pooling over seeds); 'matches': named schemes on the layer's textbook fans "
+              "that pass every check")
+    return table + "\n" + (textwrap.fill(legend, width) if width else legend)
 
 
-def render_signal(sig: dict[str, Any]) -> str:
+def render_signal(sig: dict[str, Any], width: int | None = None) -> str:
     """The per-layer moments on the probe, in execution order: at the input (``E[x^2]``, ``E[g^2]``, when the
     probe measured them) and the output (``E[z^2]``, ``E[delta^2]``) of each node, and the trend lines
     (:mod:`invariants.modelcheck.signal`)."""
@@ -154,17 +169,38 @@ def render_signal(sig: dict[str, Any]) -> str:
         gin = sig.get("input_backward") or [None] * len(layers)
         lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs), per layer in execution order: "
                  f"E[x^2] and E[g^2] at its input (compared through depth), E[z^2] and E[delta^2] at its output"]
+        room, w = _name_room(width, 4), _figure_width(width)
         for name, xi, gi, f, b in zip(layers, xin, gin, fwd, bwd):
-            lines.append(f"  {name:<40} {_g(xi, '.4g'):>12} {_g(gi, '.4g'):>12} {_g(f, '.4g'):>12} {_g(b, '.4g'):>12}")
+            lines.append(f"  {_cut(name, room):<{room}} {_g(xi, '.4g'):>{w}} {_g(gi, '.4g'):>{w}} {_g(f, '.4g'):>{w}} "
+                         f"{_g(b, '.4g'):>{w}}")
     else:
         lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs): E[z^2] forward, E[delta^2] backward "
                  f"per layer, in execution order"]
+        room, w = _name_room(width, 2), _figure_width(width)
         for name, f, b in zip(layers, fwd, bwd):
-            lines.append(f"  {name:<40} {_g(f, '.4g'):>12} {_g(b, '.4g'):>12}")
+            lines.append(f"  {_cut(name, room):<{room}} {_g(f, '.4g'):>{w}} {_g(b, '.4g'):>{w}}")
     for key in ("forward_summary", "backward_summary", "backward_zero", "mean_field"):
         if sig.get(key):
-            lines.append(f"  {sig[key]}")
+            lines.append(textwrap.fill(sig[key], width, initial_indent="  ", subsequent_indent="    ") if width
+                         else f"  {sig[key]}")
+    if width:
+        lines[0] = textwrap.fill(lines[0], width)
     return "\n".join(lines)
+
+
+def _figure_width(width: int | None) -> int:
+    """Characters per figure of the signal profile: 12 (10 on a terminal narrower than 100; ``.4g`` needs 10)."""
+    return 12 if width is None or width >= 100 else 10
+
+
+def _name_room(width: int | None, n_columns: int) -> int:
+    """Characters for a layer name beside ``n_columns`` figures in ``width`` (40 without a limit)."""
+    return 40 if width is None else max(8, min(40, width - 3 - (_figure_width(width) + 1) * n_columns))
+
+
+def _cut(name: str, room: int) -> str:
+    """``name`` cut from the left to ``room`` characters (the end of a module path says the most)."""
+    return name if len(name) <= room else "…" + name[len(name) - room + 1:]
 
 
 __all__ = ["render_coverage", "render_model", "render_model_findings", "render_signal", "render_tensors"]

@@ -25,7 +25,7 @@ layers (each imports only those below it):
   experiments | studies | strategies | symbolic
   propagation | symmetry | hypothesis_profiles
   layers | stats             layer types + Layout data; tests, batteries, α budget
-  reference | specs · laws · core      numpy network; variance-scaling specs; laws; errors, results"""
+  reference | specs · laws · core | schemas   numpy network; specs; laws; errors, results; JSON Schemas"""
 
 
 def markdown() -> str:

@@ -65,8 +65,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not args.check:
         from pathlib import Path
 
+        from invariants.core.paths import check_output_dir
         from invariants.report import manifest
         from invariants.report.site import is_generated
+
+        check_output_dir(out, "--out")  # an unwritable DIR is refused now, not after the evidence has run
 
         # refuse before minutes of evidence: a folder that is not ours is refused whatever the build holds
         manifest.plan({}, Path(out), is_generated, force=args.force)

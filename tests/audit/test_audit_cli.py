@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import audit_fixtures as F
@@ -24,7 +25,9 @@ def test_conforming_initializer_exits_0_with_json_contract(tmp_path, capsys):
     assert out.splitlines()[0].split()[:3] == ["verdict", "target", "layer"]
     assert "2 tensors: 2 conform" in out
     data = json.loads(path.read_text())
-    assert set(data) == {"ok", "results"} and data["ok"] is True and len(data["results"]) == 2
+    assert {"ok", "summary", "findings", "versions", "config", "results"} <= set(data)
+    assert data["ok"] is True and len(data["results"]) == 2 and data["findings"] == []
+    assert data["config"]["rel_error"] == 0.05 and data["versions"]["frameworks"] == {"numpy": np.__version__}
     for r in data["results"]:
         assert set(r) == RESULT_KEYS
         assert set(r["fans"]) == {"textbook", "framework"} and set(r["expected"]) == {"spec", "variance"}
@@ -92,15 +95,19 @@ def test_numpy_catalogue_conforms_with_progress(capsys, tmp_path):
     assert data["results"] and all(r["verdict"] == "conforms" for r in data["results"])
 
 
-def test_missing_framework_is_skipped_not_a_crash(monkeypatch, capsys):
+def test_missing_framework_is_exit_2_never_a_pass(monkeypatch, capsys):
+    """A catalogue the command cannot run is not a pass (issue 16): one line with the install hint, exit 2; the
+    Python API still returns one ``skipped`` result (a program may ask about several frameworks)."""
     import invariants.frameworks.base as adapters
+    from invariants import audit
 
     real = adapters.importlib.util.find_spec
     monkeypatch.setattr(adapters.importlib.util, "find_spec", lambda name, *a: None if name == "keras" else real(name, *a))
-    assert cli.main(["audit", "keras", "--json", "-"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    (r,) = data["results"]
-    assert r["verdict"] == "skipped" and "pip install keras" in r["message"]
+    assert cli.main(["audit", "keras", "--json", "-"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "keras: not available: pip install keras" in err
+    (r,) = audit.catalogue("keras").results
+    assert r.verdict == "skipped" and "pip install keras" in r.message
 
 
 def test_identify_cli(capsys, tmp_path):

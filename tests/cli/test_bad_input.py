@@ -1,19 +1,25 @@
-"""Bad-input catalogue: every malformed initializer and malformed command line gets ONE clear line.
+"""Bad-input catalogue: every malformed initializer, model, command line and API call gets ONE clear line.
 
-Each case runs the real command line (``cli.main(argv)``; a few as a separate ``python -m invariants``
-process) and asserts exit code 2, exactly one line on stderr that starts with ``invariants`` and
-carries the words naming the problem, nothing on stdout, and no traceback.  The initializers below
-are the misbehaviours the auditor must refuse *before* judging any statistics: an audit of garbage
-would give a verdict about garbage.
+Each command-line case runs the real command line (``cli.main(argv)``; a few as a separate
+``python -m invariants`` process) and asserts exit code 2, exactly one line on stderr that starts with
+``invariants`` and carries the words naming the problem, nothing on stdout, and no traceback.  The
+initializers below are the misbehaviours the auditor must refuse *before* judging any statistics: an audit
+of garbage would give a verdict about garbage.  Every command is covered (verify, audit, identify,
+check-model, report, the bare program).
 
-Only the *catalogue* of a missing framework is not an error (``invariants audit keras`` without keras
-is reported as skipped, exit 0, see ``test_audit_cli.py``); a ``MODULE:ATTR`` target whose
-``--framework`` is missing cannot be called at all, so it is bad input (exit 2).
+Each API case calls the Python API (:mod:`invariants.audit`, :func:`invariants.modelcheck.check_model`, the
+``assert_*`` helpers of :mod:`invariants.testing`, ``parse_spec``, ``parse_layer``, ``AuditConfig``) and
+asserts the right :class:`~invariants.core.errors.InvariantsError` subclass, a one-line message with the
+words naming the problem, worded for the API (no command-line flag in it).
+
+A framework that is not installed is bad input for every command (exit 2), the catalogue of one too
+(``test_boundary.py``); only the Python API's ``catalogue`` returns a ``skipped`` result for it.
 """
 from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -160,9 +166,75 @@ def t_raises(t):
     raise RuntimeError("CUDA out of memory")
 
 
+def exits(shape, rng):
+    raise SystemExit(3)
+
+
+def returns_list(shape, rng):
+    """A nested list of the wrong (2-D) shape for a conv kernel."""
+    return [[0.1] * shape[1]] * shape[0]
+
+
+# ------------------------------------------------------------------------------ model factories
+# convention: a zero-argument factory returning the model (torch models import torch inside)
+
+
+def m_none():
+    return None
+
+
+def m_str():
+    return "model"
+
+
+def m_raises():
+    raise ValueError("no weights file")
+
+
+def m_exits():
+    raise SystemExit(2)
+
+
+def m_dict_no_model():
+    return {"net": 1}
+
+
+def m_class():
+    from torch import nn
+
+    return nn.Linear
+
+
+def m_triple():
+    from torch import nn
+
+    return nn.Linear(8, 4), 1, 2
+
+
+def m_four():
+    from torch import nn
+
+    return nn.Linear(8, 4), 1, 2, 3
+
+
+def mlp():
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+
+
 # ------------------------------------------------------------------------------ the catalogue
 
 EXPECT = ["--expect", "he_normal"]
+#: audit the numpy initializer ``ok`` as he_normal with the options that follow
+AUDIT_OK = ["audit", f"{ME}:ok", "--expect", "he_normal"]
+
+
+def with_spec(text: str) -> list[str]:
+    """Audit the numpy initializer ``ok`` against the spec ``text``."""
+    return ["audit", f"{ME}:ok", "--expect", text]
 #: audit the numpy initializer ``ok`` as he_normal on the layer that follows
 ON_LAYER = ["audit", f"{ME}:ok", "--expect", "he_normal", "--layer"]
 
@@ -264,6 +336,122 @@ CASES = [
     ("command-unknown", ["frobnicate"], "invalid choice: 'frobnicate'"),
     ("target-missing", ["audit"], "the following arguments are required: TARGET"),
     ("option-unknown", ["audit", "numpy", "--bogus"], "unrecognized arguments: --bogus"),
+    ("no-command", [], "the following arguments are required: COMMAND"),
+    ("global-option-unknown", ["--bogus"], "the following arguments are required: COMMAND"),
+    # verify
+    ("verify-unknown-claim", ["verify", "--only", "NO-SUCH-01"], "unknown claim id 'NO-SUCH-01'; known: BIAS-"),
+    ("verify-jobs-0", ["verify", "--jobs", "0"], "argument --jobs/-j: expected an integer >= 1, got '0'"),
+    ("verify-jobs-text", ["verify", "--jobs", "abc"], "expected an integer >= 1, got 'abc'"),
+    ("verify-positional", ["verify", "extra"], "unrecognized arguments: extra"),
+    ("verify-only-no-value", ["verify", "--only"], "argument --only: expected one argument"),
+    ("verify-json-dir-missing", ["verify", "--json", "/nonexistent-b8/v.json"], "--json: directory '/nonexistent-b8'"),
+    ("verify-json-is-a-directory", ["verify", "--json", str(HERE)], "is a directory"),
+    ("verify-json-no-value", ["verify", "--json"], "argument --json: expected one argument"),
+    ("verify-json-proc", ["verify", "--json", "/proc/b16.json"], "--json: cannot write '/proc/b16.json'"),
+    # audit options
+    ("dtype-complex", AUDIT_OK + ["--dtype", "complex64"],
+     "complex initializers are not supported for spec he_normal"),
+    ("dtype-unknown", AUDIT_OK + ["--dtype", "int8"],
+     "argument --dtype: invalid choice: 'int8'"),
+    ("seed-not-a-number", AUDIT_OK + ["--seed", "abc"], "invalid int value: 'abc'"),
+    ("seed-fraction", AUDIT_OK + ["--seed", "1.5"], "invalid int value: '1.5'"),
+    ("rel-error-zero", AUDIT_OK + ["--rel-error", "0"], "got 0.0"),
+    ("rel-error-negative", AUDIT_OK + ["--rel-error", "-0.1"], "got -0.1"),
+    ("rel-error-inf", AUDIT_OK + ["--rel-error", "inf"], "got inf"),
+    ("json-empty-path", AUDIT_OK + ["--json", ""], "--json: cannot write ''"),
+    ("json-proc", AUDIT_OK + ["--json", "/proc/b16.json"], "cannot write"),
+    ("json-sys", AUDIT_OK + ["--json", "/sys/b16.json"], "Permission denied"),
+    # audit layers
+    ("layer-unbalanced", ON_LAYER + ["dense(3,4"], "cannot parse layer 'dense(3,4'"),
+    ("layer-letters", ON_LAYER + ["dense(a,b)"], "expected an integer, got 'a'"),
+    ("layer-kernel-0", ON_LAYER + ["conv2d(32,64,k=0)"], "k must be an integer >= 1, got 0"),
+    ("layer-3-args", ON_LAYER + ["dense(3,4,5)"], "dense takes 2 integer arguments (in, out)"),
+    ("layer-embedding-arity", ON_LAYER + ["embedding(0)"], "embedding takes 2 integer arguments"),
+    ("layer-lstm-arity", ON_LAYER + ["lstm(32)"], "lstm takes 2 integer arguments (input size, hidden size)"),
+    ("layer-qkv-0", ON_LAYER + ["qkv(0)"], "in_features must be an integer >= 1, got 0"),
+    ("layer-stride-0", ON_LAYER + ["conv2d(4,4,k=3,stride=0)"], "stride must be an integer >= 1, got 0"),
+    ("layer-unknown-option", ON_LAYER + ["dense(3,4,bogus=1)"], "dense has no option 'bogus'"),
+    # audit specs
+    ("spec-uniform-one-bound", with_spec("uniform(-1)"), "uniform() needs both bounds"),
+    ("spec-negative-gain", with_spec("orthogonal(gain=-1)"), "gain must be > 0, got -1"),
+    ("spec-unknown-mode", with_spec("variance_scaling(scale=2, mode=fan_bogus)"),
+     "unknown mode 'fan_bogus'"),
+    ("spec-zero-scale", with_spec("variance_scaling(scale=0)"),
+     "scale must be finite and > 0, got 0"),
+    ("spec-name-called", with_spec("he_normal(gain=2)"), "unknown spec function 'he_normal'"),
+    ("spec-overflowing-std", with_spec("normal(std=1e400)"), "std must be a finite real number"),
+    ("spec-unknown-argument", with_spec("constant(val=nan)"), "has no argument 'val'"),
+    ("spec-empty-value", with_spec("normal(std=)"), "cannot read value ''"),
+    ("spec-unknown-distribution", with_spec("variance_scaling(scale=1, distribution=cauchy)"),
+     "unknown distribution 'cauchy'"),
+    ("spec-inverted-truncation", with_spec("truncated_normal(std=0.1, a=1, b=-1)"),
+     "truncated_normal needs a < b"),
+    # audit targets and initializers
+    ("target-empty-module", ["audit", ":f"] + EXPECT, "target ':f' is not MODULE:ATTR"),
+    ("target-blank", ["audit", "  "] + EXPECT, "unknown target ' '"),
+    ("target-dotted-module", ["audit", f"{ME}.:ok"] + EXPECT, "cannot import module"),
+    ("initializer-sys-exit", ["audit", f"{ME}:exits"] + EXPECT, "exits raised SystemExit(3) (it called sys.exit)"),
+    ("initializer-nested-list", ["audit", f"{ME}:returns_list"] + EXPECT + ["--layer", "conv2d(16,48,k=3)"],
+     "returns_list returned shape (48, 16), expected (48, 16, 3, 3)"),
+    ("catalogue-layer", ["audit", "numpy", "--layer", "dense(3,4)"], "apply to a MODULE:ATTR target"),
+    ("catalogue-complex", ["audit", "numpy", "--dtype", "complex64"], "not supported for spec the numpy catalogue"),
+    ("catalogue-json-dir-missing", ["audit", "numpy", "--json", "/nonexistent-b8/x.json"], "does not exist"),
+    # identify
+    ("identify-rel-error", ["identify", f"{ME}:ok", "--rel-error", "5"], "rel_error must lie in (0, 1), got 5.0"),
+    ("identify-rel-error-nan", ["identify", f"{ME}:ok", "--rel-error", "nan"], "got nan"),
+    ("identify-complex", ["identify", f"{ME}:ok", "--dtype", "complex64"], "complex initializers are not supported"),
+    ("identify-bad-layer", ["identify", f"{ME}:ok", "--layer", "bogus"], "cannot parse layer 'bogus'"),
+    ("identify-json-dir-missing", ["identify", f"{ME}:ok", "--json", "/nonexistent-b8/x.json"], "does not exist"),
+    ("identify-module-missing", ["identify", "nomod_b8:f"], "cannot import module 'nomod_b8'"),
+    ("identify-attribute-missing", ["identify", f"{ME}:nope"], "has no attribute 'nope'"),
+    ("identify-sys-exit", ["identify", f"{ME}:exits"], "exits raised SystemExit(3)"),
+    ("identify-target-missing", ["identify"], "the following arguments are required: TARGET"),
+    ("identify-second-layer-bad", ["identify", f"{ME}:ok", "--layer", "dense(4,3)", "--layer", "dense(3,4"],
+     "cannot parse layer 'dense(3,4'"),
+    # check-model options that fail before any model is built
+    ("model-target-no-colon", ["check-model", "nocolon"], "target 'nocolon' is not MODULE:FACTORY"),
+    ("model-module-missing", ["check-model", "nomod_b8:f"], "cannot import module 'nomod_b8'"),
+    ("model-attribute-missing", ["check-model", f"{ME}:nope"], "has no attribute 'nope'"),
+    ("model-factory-raises", ["check-model", f"{ME}:m_raises"], "m_raises() raised ValueError: no weights file"),
+    ("model-factory-exits", ["check-model", f"{ME}:m_exits"], "m_exits() raised SystemExit(2)"),
+    ("model-returns-none", ["check-model", f"{ME}:m_none"], "unsupported model object builtins.NoneType"),
+    ("model-returns-str", ["check-model", f"{ME}:m_str"], "unsupported model object builtins.str"),
+    ("model-returns-dict", ["check-model", f"{ME}:m_dict_no_model"], "unsupported model object builtins.dict"),
+    ("model-target-missing", ["check-model"], "the following arguments are required: TARGET"),
+    ("model-seed-text", ["check-model", f"{ME}:m_none", "--seed", "x"], "invalid int value: 'x'"),
+    ("model-seed-negative", ["check-model", f"{ME}:m_none", "--seed", "-1"], "--seed must be >= 0, got -1"),
+    ("model-coverage-above-1", ["check-model", f"{ME}:m_none", "--min-coverage", "2"], "expected a share in [0, 1]"),
+    ("model-coverage-negative", ["check-model", f"{ME}:m_none", "--min-coverage", "-1"], "got -1.0"),
+    ("model-coverage-text", ["check-model", f"{ME}:m_none", "--min-coverage", "abc"], "invalid float value: 'abc'"),
+    ("model-profile-unknown", ["check-model", f"{ME}:m_none", "--profile", "bogus"], "unknown profile 'bogus'"),
+    ("model-input-shape-x", ["check-model", f"{ME}:m_none", "--input-shape", "4,x7"], "got '4,x7'"),
+    ("model-input-shape-0", ["check-model", f"{ME}:m_none", "--input-shape", "0,3"], "got '0,3'"),
+    ("model-input-shape-empty", ["check-model", f"{ME}:m_none", "--input-shape", ""], "got ''"),
+    ("model-input-shape-mixed", ["check-model", f"{ME}:m_none", "--input-shape", "a=1,2", "--input-shape", "3,4"],
+     "give one positional shape, or NAME=SHAPE for every keyword input"),
+    ("model-input-shape-two", ["check-model", f"{ME}:m_none", "--input-shape", "3,4", "--input-shape", "5,6"],
+     "give one positional shape"),
+    ("model-json-dir-missing", ["check-model", f"{ME}:m_none", "--json", "/nonexistent-b8/x.json"], "does not exist"),
+    # report
+    ("report-out-proc", ["report", "--out", "/proc/b16"], "--out: cannot write '/proc/b16'"),
+    ("report-out-file", ["report", "--out", str(Path(__file__))], "is not a directory"),
+    ("report-check-missing", ["report", "--check", "--out", "/nonexistent-b8"], "--check: '/nonexistent-b8' does not exist"),
+    ("report-option-unknown", ["report", "--bogus"], "unrecognized arguments: --bogus"),
+]
+
+#: check-model cases that need torch (the model is built, then refused)
+MODEL_CASES = [
+    ("model-returns-class", ["check-model", f"{ME}:m_class"], "unsupported model object builtins.type"),
+    ("model-returns-3-tuple", ["check-model", f"{ME}:m_triple"], "got a 3-tuple (Linear, int, int)"),
+    ("model-returns-4-tuple", ["check-model", f"{ME}:m_four"], "unsupported model object builtins.tuple"),
+    ("model-framework-unknown", ["check-model", f"{ME}:mlp", "--framework", "caffe"], "unknown framework 'caffe'"),
+    ("model-framework-not-its-own", ["check-model", f"{ME}:mlp", "--framework", "keras"], "not a keras model"),
+    ("model-expect-no-equals", ["check-model", f"{ME}:mlp", "--expect", "nonsense"], "expected PATTERN=SPEC"),
+    ("model-expect-empty-pattern", ["check-model", f"{ME}:mlp", "--expect", "=zeros"], "empty PATTERN"),
+    ("model-expect-unknown-spec", ["check-model", f"{ME}:mlp", "--expect", "Linear=laplace"], "unknown spec 'laplace'"),
+    ("model-expect-selects-nothing", ["check-model", f"{ME}:mlp", "--expect", "Conv2d=zeros"], "selects no tensor"),
+    ("model-token-ids-without-vocabulary", ["check-model", f"{ME}:mlp", "--input-shape", "input_ids=4,8"],
+     "cannot read the model's vocabulary size for token ids"),
 ]
 
 TORCH_CASES = [
@@ -309,14 +497,22 @@ def assert_one_line(rc: int, out: str, err: str, words: str) -> None:
     assert words in lines[0], lines[0]
 
 
-def test_catalogue_has_at_least_30_bad_inputs():
-    assert len(CASES) + len(TORCH_CASES) >= 30
-    ids = [c[0] for c in CASES + TORCH_CASES]
+def test_catalogue_has_at_least_150_bad_inputs():
+    ids = [c[0] for c in CASES + TORCH_CASES + MODEL_CASES] + API_CASES
+    assert len(ids) + len(REAL_PROCESS) + 4 >= 150  # + the 4 missing-framework cases
     assert len(ids) == len(set(ids))
 
 
 @pytest.mark.parametrize("argv, words", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_one_line_exit_2(argv, words, capsys, broken_modules):
+    rc = cli.main(argv)
+    out, err = capsys.readouterr()
+    assert_one_line(rc, out, err, words)
+
+
+@pytest.mark.parametrize("argv, words", [c[1:] for c in MODEL_CASES], ids=[c[0] for c in MODEL_CASES])
+def test_bad_model_one_line_exit_2(argv, words, capsys):
+    pytest.importorskip("torch")
     rc = cli.main(argv)
     out, err = capsys.readouterr()
     assert_one_line(rc, out, err, words)
@@ -358,15 +554,151 @@ def _run(argv, tmp_path):
                           cwd=tmp_path, timeout=300)
 
 
-@pytest.mark.parametrize("argv, words", [
+REAL_PROCESS = [
     (["audit", "test_bad_input:returns_none", "--expect", "he_normal"], "returned None, not an array"),
     (["audit", "b8_broken_import:f", "--expect", "he_normal"], "cannot import module 'b8_broken_import'"),
     (["audit", "test_bad_input:ok", "--expect", "he_normal", "--layer", "dense(100000,100000)"], "audit limit"),
     (["audit", "test_bad_input:ok", "--expect", "laplace"], "unknown spec"),
     (["audit", "numpy", "--rel-error"], "expected one argument"),
-], ids=["returns-none", "module-import-error", "huge-fans", "spec-unknown", "argparse"])
+    (["audit", "test_bad_input:exits", "--expect", "he_normal"], "raised SystemExit(3)"),
+]
+
+
+@pytest.mark.parametrize("argv, words", REAL_PROCESS,
+                         ids=["returns-none", "module-import-error", "huge-fans", "spec-unknown", "argparse", "sys-exit"])
 def test_bad_input_in_a_real_process(argv, words, tmp_path):
     for name, text in BROKEN_MODULES.items():
         (tmp_path / f"{name}.py").write_text(text)
     proc = _run(argv, tmp_path)
     assert_one_line(proc.returncode, proc.stdout, proc.stderr, words)
+
+
+# ------------------------------------------------------------------------------ the Python API
+
+
+def _api_cases():
+    from invariants import audit, testing
+    from invariants.audit import AuditConfig, parse_layer, parse_spec
+    from invariants.core.errors import BadInput, UsageError
+    from invariants.frameworks.errors import BadInitializer, BadModel, UnknownFramework
+    from invariants.modelcheck import check_model
+
+    def torch_mlp():
+        pytest.importorskip("torch")
+        return mlp()
+
+    return {
+        "api-spec-unknown": (lambda: audit.initializer(ok, expect="laplace", layer=(3, 4)), BadInput,
+                             "unknown spec 'laplace'"),
+        "api-spec-negative": (lambda: audit.initializer(ok, expect="normal(std=-1)", layer=(3, 4)), BadInput,
+                              "std must be > 0, got -1"),
+        "api-spec-object": (lambda: audit.initializer(ok, expect=3.5, layer=(3, 4)), UsageError,
+                            "expect: expected spec text such as 'he_normal', a Spec or an Expectation, got float 3.5"),
+        "api-no-spec": (lambda: audit.initializer(ok, layer=(3, 4)), audit.NoSpec,
+                        "no expect given and test_bad_input.ok is not a known numpy initializer"),
+        "api-layer-unknown": (lambda: audit.initializer(ok, expect="he_normal", layer="conv9d(1,2)"), BadInput,
+                              "unknown layer 'conv9d'"),
+        "api-layer-3-tuple": (lambda: audit.initializer(ok, expect="he_normal", layer=(1, 2, 3)), BadInput,
+                              "layer=(1, 2, 3): a tuple of integers means (fan_in, fan_out)"),
+        "api-layer-empty-list": (lambda: audit.initializer(ok, expect="he_normal", layer=[]), BadInput,
+                                 "layer: no layer given (an empty list)"),
+        "api-layer-float": (lambda: audit.initializer(ok, expect="he_normal", layer=3.5), BadInput, "got float 3.5"),
+        "api-layer-negative-pair": (lambda: audit.initializer(ok, expect="he_normal", layer=(-1, 3)), BadInput,
+                                    "needs 2 sizes >= 0"),
+        "api-layer-huge": (lambda: audit.initializer(ok, expect="he_normal", layer=(100000, 100000)), BadInput,
+                           "more than the audit limit of 16,777,216 (AuditConfig.max_elements)"),
+        "api-framework-unknown": (lambda: audit.initializer(ok, expect="he_normal", framework="caffe"),
+                                  UnknownFramework, "unknown framework 'caffe'"),
+        "api-dtype-unknown": (lambda: audit.initializer(ok, expect="he_normal", layer=(3, 4), dtype="int8"),
+                              UsageError, "dtype 'int8' is not one of float16"),
+        "api-dtype-complex": (lambda: audit.initializer(ok, expect="he_normal", layer=(3, 4), dtype="complex64"),
+                              UsageError, "complex initializers are not supported for spec he_normal"),
+        "api-config-rel-error": (lambda: AuditConfig(rel_error=2), UsageError, "rel_error must lie in (0, 1), got 2"),
+        "api-config-seed": (lambda: AuditConfig(base_seed=-1), UsageError, "the base seed must be an integer >= 0"),
+        "api-config-power": (lambda: AuditConfig(power=1.5), UsageError, "power must lie in (alpha, 1), got 1.5"),
+        "api-config-draws": (lambda: AuditConfig(min_draws=1), UsageError, "need 2 <= min_draws <= max_draws"),
+        "api-module-missing": (lambda: audit.initializer("nomod_b16:f", expect="he_normal"), BadInitializer,
+                               "cannot import module 'nomod_b16'"),
+        "api-attribute-missing": (lambda: audit.initializer(f"{ME}:nope", expect="he_normal"), BadInitializer,
+                                  "has no attribute 'nope'"),
+        "api-returns-none": (lambda: audit.initializer(returns_none, expect="he_normal", layer=(3, 4)),
+                             BadInitializer, "returns_none returned None, not an array of shape (4, 3)"),
+        "api-sys-exit": (lambda: audit.initializer(exits, expect="he_normal", layer=(3, 4)), BadInitializer,
+                         "exits raised SystemExit(3) (it called sys.exit)"),
+        "api-not-callable": (lambda: audit.initializer(3, expect="he_normal", layer=(3, 4)), BadInitializer,
+                             "'int' object is not callable"),
+        "api-catalogue-unknown": (lambda: audit.catalogue("caffe"), UnknownFramework, "unknown framework 'caffe'"),
+        "api-catalogue-complex": (lambda: audit.catalogue("numpy", dtype="complex64"), UsageError,
+                                  "not supported for spec the numpy catalogue"),
+        "api-identify-vector": (lambda: audit.identify(ok, layers=["vector(3)"]), BadInput,
+                                "identify needs layers with fans and values; vector(3) has no textbook fans"),
+        "api-identify-framework": (lambda: audit.identify(ok, framework="caffe"), UnknownFramework,
+                                   "unknown framework 'caffe'"),
+        "api-identify-bad-pair": (lambda: audit.identify(ok, layers=[(3, 3, 3)]), BadInput,
+                                  "layers=(3, 3, 3): a tuple of integers"),
+        "api-identify-returns-none": (lambda: audit.identify(returns_none), BadInitializer,
+                                      "returned None, not an array of shape (100, 300)"),
+        "api-parse-spec": (lambda: parse_spec("he_normal("), BadInput, "cannot parse spec 'he_normal('"),
+        "api-parse-layer": (lambda: parse_layer("dense(1)"), BadInput, "dense takes 2 integer arguments"),
+        "api-parse-layer-object": (lambda: parse_layer(3), BadInput, "layer must be a string, got int"),
+        "api-model-int": (lambda: check_model(3), BadModel, "unsupported model object builtins.int"),
+        "api-model-target": (lambda: check_model("nocolon"), BadModel, "target 'nocolon' is not MODULE:FACTORY"),
+        "api-model-import": (lambda: check_model("nomod_b16:f"), BadModel, "cannot import module 'nomod_b16'"),
+        "api-model-factory-raises": (lambda: check_model(f"{ME}:m_raises"), BadModel,
+                                     "m_raises() raised ValueError: no weights file"),
+        "api-model-factory-exits": (lambda: check_model(f"{ME}:m_exits"), BadModel, "m_exits() raised SystemExit(2)"),
+        "api-model-3-tuple": (lambda: check_model(f"{ME}:m_triple"), BadModel, "got a 3-tuple (Linear, int, int)"),
+        "api-model-profile": (lambda: check_model(torch_mlp(), profile="bogus"), UsageError,
+                              "unknown profile 'bogus'; expected one of fast, thorough"),
+        "api-model-profile-list": (lambda: check_model(torch_mlp(), profile=["fast"]), UsageError,
+                                   "unknown profile ['fast']"),
+        "api-model-expect": (lambda: check_model(torch_mlp(), expect=["nonsense"]), UsageError,
+                             "expect 'nonsense': expected PATTERN=SPEC"),
+        "api-model-expect-text": (lambda: check_model(torch_mlp(), expect="Conv2d=zeros"), UsageError,
+                                  "expect 'Conv2d=zeros' selects no tensor"),
+        "api-model-framework": (lambda: check_model(torch_mlp(), framework="caffe"), UnknownFramework,
+                                "unknown framework 'caffe'"),
+        "api-model-framework-not-its-own": (lambda: check_model(torch_mlp(), framework="keras"), BadModel,
+                                            "framework 'keras': the object is a torch"),
+        "api-model-coverage": (lambda: check_model(torch_mlp(), min_coverage=2), UsageError,
+                               "min_coverage: expected a share in [0, 1], got 2"),
+        "api-model-seed": (lambda: check_model(torch_mlp(), seed=-1), UsageError,
+                           "seed: expected an integer >= 0, got -1"),
+        "api-model-token-ids": (lambda: check_model(torch_mlp(), input_shape={"input_ids": (4, 8)}), BadModel,
+                                "input shape 'input_ids': cannot read the model's vocabulary size"),
+        "api-assert-spec": (lambda: testing.assert_initializer(ok, expect="laplace", layer=(3, 4)), BadInput,
+                            "unknown spec 'laplace'"),
+        "api-assert-layer": (lambda: testing.assert_initializer(ok, expect="he_normal", layer=(1, 2, 3)), BadInput,
+                             "layer=(1, 2, 3)"),
+        "api-assert-framework": (lambda: testing.assert_initializer(ok, expect="he_normal", framework="caffe"),
+                                 UnknownFramework, "unknown framework 'caffe'"),
+        "api-assert-returns-none": (lambda: testing.assert_initializer(returns_none, expect="he_normal", layer=(3, 4),
+                                                                       framework="numpy"), BadInitializer,
+                                    "returned None"),
+        "api-assert-model-int": (lambda: testing.assert_init_healthy(3), BadModel, "unsupported model object"),
+        "api-assert-model-target": (lambda: testing.assert_init_healthy("nocolon"), BadModel,
+                                    "is not MODULE:FACTORY"),
+        "api-assert-model-profile": (lambda: testing.assert_init_healthy(torch_mlp(), profile="bogus"), UsageError,
+                                     "unknown profile 'bogus'"),
+        "api-assert-model-expect": (lambda: testing.assert_init_healthy(torch_mlp(), expect=["=zeros"]), UsageError,
+                                    "expect '=zeros': empty PATTERN"),
+    }
+
+
+API_CASES = sorted(_api_cases())
+
+#: a command-line flag in a message (``--expect``): the API's errors name its arguments instead
+FLAG = re.compile(r"(^|[\s'(])--[a-z]")
+
+
+@pytest.mark.parametrize("case", API_CASES)
+def test_bad_api_call_raises_one_api_worded_line(case):
+    from invariants.core.errors import InvariantsError
+
+    call, kind, words = _api_cases()[case]
+    with pytest.raises(InvariantsError) as info:
+        call()
+    assert isinstance(info.value, kind), (type(info.value), info.value)
+    message = str(info.value)
+    assert "\n" not in message and words in message, message
+    assert not FLAG.search(message), message

@@ -69,11 +69,16 @@ def test_findings_name_what_failed():
 
 def test_the_json_keeps_its_keys():
     verify, audit, fp, model = _results(ok=False)
-    assert {"version", "passed", "ok", "total_seconds", "claims"} == set(verify.to_dict())
+    common = {"ok", "summary", "findings", "versions", "config"}  # the schema family (invariants/schemas)
+    assert common | {"version", "passed", "total_seconds", "interrupted", "claims"} == set(verify.to_dict())
     assert verify.to_dict()["passed"] is False
-    assert set(audit.to_dict()) == {"ok", "results"}
-    assert fp.to_dict()["matched"] is False and "spec" in fp.to_dict()
-    assert model.to_dict()["healthy"] is False
+    assert set(audit.to_dict()) == common | {"alpha", "total_alpha", "n_checks", "seconds", "interrupted", "results"}
+    assert fp.to_dict()["matched"] is False and "spec" in fp.to_dict() and common <= set(fp.to_dict())
+    assert model.to_dict()["healthy"] is False and common <= set(model.to_dict())
+    for result in (verify, audit, fp, model):
+        data = result.to_dict()
+        assert data["ok"] is False and data["summary"] == result.summary
+        assert [f["kind"] for f in data["findings"]] == [f.kind for f in result.findings]
 
 
 def test_rendering_an_audit_loads_no_engine():

@@ -130,7 +130,7 @@ def test_cli_expect_exit_codes(capsys):
     assert "expectations: 8 of 8 tensors met" in out
     assert main(["check-model", TARGET + "selu_lecun", "--expect", "Conv2d=zeros"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--expect 'Conv2d=zeros' selects no tensor" in err
+    assert err.count("\n") == 1 and "expect 'Conv2d=zeros' selects no tensor" in err
 
 
 def test_assert_init_healthy_expect():

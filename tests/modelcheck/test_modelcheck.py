@@ -261,12 +261,13 @@ def test_report_json_contract():
     report = check_model(M.reference_zero_middle())
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
     assert set(data) == {"model", "framework", "profile", "status", "exit_code", "healthy", "ok", "counts", "findings",
-                         "tensors", "signal", "probe", "seconds", "coverage"}
+                         "tensors", "signal", "probe", "seconds", "coverage", "summary", "versions", "config",
+                         "interrupted"}
     assert data["healthy"] is False and data["counts"]["error"] == len(report.errors)
     assert data["status"] == "unhealthy" and data["exit_code"] == 1
     assert {"tensors", "total_tensors", "values", "total_values", "share", "min_share", "signal", "complete",
             "not_analysed", "partial", "tied", "probe_requested"} == set(data["coverage"])
-    assert set(data["findings"][0]) == {"severity", "kind", "params", "message", "figures"}
+    assert set(data["findings"][0]) == {"severity", "kind", "subject", "params", "message", "figures"}
     assert {"name", "matches", "detectable_rel_error", "gain"} <= set(data["tensors"][0])
 
 

@@ -1,0 +1,195 @@
+"""``invariants audit TARGET ...`` and ``invariants identify TARGET ...``: audit a framework's catalogue of
+initializers or one ``MODULE:ATTR`` initializer against a spec (:mod:`invariants.audit`), or fingerprint one.
+
+Exit codes: 0 everything conforms (documented deviations allowed) / a spec was identified; 1 a finding / no
+candidate passed; 2 usage error or bad input (an initializer that raises, ``SystemExit`` included, a
+framework that is not installed, for a catalogue too); 130 interrupted (what finished is written to
+``--json``).  JSON schemas: ``invariants/schemas/audit.json``, ``identify.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from invariants.cli.common import (
+    audit_config,
+    check_json_path,
+    partial_on_interrupt,
+    require_framework,
+    result_exit,
+    stderr_is_tty,
+    table_width,
+    write_json,
+)
+from invariants.core.errors import UsageError
+from invariants.frameworks import registry
+
+
+def add_audit(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "audit",
+        help="audit initializers against their specs (statistical conformance)",
+        description="Audit a framework's whole catalogue of initializers and layer defaults (TARGET = "
+        f"{', '.join(registry.names('initializers'))}) or one initializer MODULE:ATTR against --expect on each "
+        "--layer. Exit code 0: everything conforms (documented deviations allowed); 1: a finding; "
+        "2: usage error or bad input (a framework that is not installed included); 130: interrupted.",
+    )
+    p.add_argument("target", metavar="TARGET", help="framework name, or MODULE:ATTR (an initializer)")
+    p.add_argument("--expect", metavar="SPEC", help="spec for MODULE:ATTR, e.g. he_normal, normal(std=0.02), "
+                   "variance_scaling(scale=2, mode=fan_in, distribution=truncated_normal)")
+    p.add_argument("--layer", metavar="LAYER", action="append", default=[],
+                   help="layer to audit on (repeatable), e.g. dense(300,100), conv2d(32,64,k=3,groups=32), "
+                   "conv_transpose2d(32,64,k=3), embedding(1000,64), qkv(512), lstm(32,64)")
+    p.add_argument("--framework", metavar="NAME", help="calling convention of MODULE:ATTR (default numpy: "
+                   "f(shape, rng) -> array)")
+    p.add_argument("--json", metavar="PATH", dest="json_path",
+                   help="write the JSON report to PATH ('-' for stdout, which then replaces the table)")
+    p.add_argument("--rel-error", type=float, default=0.01, metavar="X",
+                   help="relative variance error to detect with power 0.99 (default 0.01)")
+    p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    p.add_argument("--no-determinism", dest="determinism", action="store_false",
+                   help="skip the seed-determinism checks (same seed -> same tensor, different seeds -> different "
+                   "tensors, no draws from a global RNG beside the seed/generator/key passed; 2 extra calls per "
+                   "tensor)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; findings only")
+    add_dtype(p)
+    p.set_defaults(func=cmd_audit)
+
+
+def add_identify(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "identify",
+        help="fingerprint an initializer: family, fan mode, scale constant",
+        description="Sample MODULE:ATTR on layers with fan_in != fan_out and report the best-supported "
+        "spec among normal/uniform/truncated normal x fan_in/fan_out/fan_avg/fan_geo_avg x scale, with "
+        "the evidence. Exit code 0: a spec passed every check; 1: none did; 2: usage error or bad input; "
+        "130: interrupted.",
+    )
+    p.add_argument("target", metavar="TARGET", help="MODULE:ATTR (an initializer)")
+    p.add_argument("--framework", metavar="NAME", default="numpy", help="calling convention (default numpy)")
+    p.add_argument("--layer", metavar="LAYER", action="append", default=[],
+                   help="layer to sample (repeatable; default dense(300,100), conv2d(16,48,k=3), dense(64,512))")
+    p.add_argument("--json", metavar="PATH", dest="json_path", help="write the fingerprint as JSON ('-': stdout)")
+    p.add_argument("--rel-error", type=float, default=0.01, metavar="X",
+                   help="relative variance error to resolve (default 0.01)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress")
+    add_dtype(p)
+    p.set_defaults(func=cmd_identify)
+
+
+def add_dtype(p: argparse.ArgumentParser) -> None:
+    from invariants.frameworks.dtypes import DTYPES
+
+    p.add_argument("--dtype", choices=DTYPES, default=None,
+                   help="request the tensor in this dtype from the framework, check it comes back in it "
+                   "(dtype_returned) and audit the law at that precision; complex64 is refused (no complex "
+                   "law). Default: float32, and a framework catalogue is also audited once per initializer in "
+                   "bfloat16 (Keras, numpy: float16)")
+
+
+def ticker(args: argparse.Namespace, label: str) -> Any:
+    """The elapsed-time line of a single-target run on a terminal (:class:`invariants.render.Ticker`), or
+    ``None`` with ``--quiet``, with JSON on stdout, or when stderr is not a terminal."""
+    from invariants.render import Ticker
+
+    if args.quiet or args.json_path == "-" or not stderr_is_tty():
+        return None
+    return Ticker(label, sys.stderr)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from invariants.audit import NoSpec, catalogue, initializer
+    from invariants.audit.auditor import AuditReport
+    from invariants.frameworks.registry import names
+    from invariants.render import AuditProgress, render_audit, render_audit_findings
+
+    check_json_path(args.json_path)
+    cfg = audit_config(args)
+    json_to_stdout = args.json_path == "-"
+    out = sys.stderr if json_to_stdout else sys.stdout
+    done: list[Any] = []
+    catalogue_target = args.target in names("initializers")
+    framework = args.target if catalogue_target else (args.framework or "numpy")
+
+    def partial() -> Any:
+        return AuditReport(results=list(done), config={**cfg.to_dict(), "dtype": args.dtype},
+                           frameworks=(framework,), interrupted=True)
+
+    if catalogue_target:
+        if args.expect or args.layer:
+            raise UsageError("--expect and --layer apply to a MODULE:ATTR target, not to a framework catalogue")
+        if args.framework and args.framework != args.target:
+            raise UsageError(f"--framework {args.framework} contradicts the catalogue target {args.target}")
+        require_framework(args.target, args.target)  # a catalogue we cannot run is not a pass (exit 2)
+        progress = None if (args.quiet or json_to_stdout) else AuditProgress(sys.stderr)
+    elif ":" in args.target:
+        require_framework(framework)
+        progress = ticker(args, f"audit {args.target}")
+    else:
+        raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(names('initializers'))}) "
+                         "or MODULE:ATTR")
+
+    def observe(index: int, total: int, name: str, result: Any) -> None:
+        if result is not None:
+            done.append(result)
+        if progress is not None:
+            progress(index, total, name, result)
+
+    try:
+        with partial_on_interrupt(args.json_path, partial):
+            if catalogue_target:
+                report = catalogue(args.target, cfg, progress=observe, dtype=args.dtype)
+            else:
+                try:
+                    report = initializer(args.target, expect=args.expect, layer=args.layer or None,
+                                         framework=framework, config=cfg, target=args.target, dtype=args.dtype,
+                                         progress=observe)
+                except NoSpec as exc:  # the API's wording names its keyword; the command line names its flag
+                    raise UsageError(f"no --expect given and {exc.target} is not a known {exc.framework} "
+                                     "initializer; give --expect SPEC, e.g. --expect he_normal (or fingerprint it "
+                                     "with `invariants identify`)") from None
+    finally:
+        if progress is not None:
+            progress.close()
+    width = table_width(out)
+    if args.quiet:
+        text = render_audit_findings(report, width=width or 110) if not report.ok else ""
+    else:
+        text = render_audit(report, width=width)
+    if text:
+        print(text, file=out)
+    write_json(args.json_path, report.to_dict())
+    return result_exit(report)
+
+
+def cmd_identify(args: argparse.Namespace) -> int:
+    from invariants.audit import identify
+    from invariants.audit.fingerprint import Fingerprint
+    from invariants.render import render_fingerprint
+
+    check_json_path(args.json_path)
+    if ":" not in args.target:
+        raise UsageError(f"identify needs a MODULE:ATTR target, got {args.target!r}")
+    cfg = audit_config(args)
+    require_framework(args.framework)
+    progress = ticker(args, f"identify {args.target}")
+
+    def partial() -> Any:
+        return Fingerprint(None, False, config={**cfg.to_dict(), "dtype": args.dtype}, frameworks=(args.framework,),
+                           interrupted=True)
+
+    try:
+        with partial_on_interrupt(args.json_path, partial):
+            fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg,
+                          dtype=args.dtype)
+    finally:
+        if progress is not None:
+            progress.close()
+    out = sys.stderr if args.json_path == "-" else sys.stdout
+    print(render_fingerprint(fp, width=table_width(out) or 110), file=out)
+    write_json(args.json_path, fp.to_dict())
+    return result_exit(fp)
+
+
+__all__ = ["add_audit", "add_dtype", "add_identify", "cmd_audit", "cmd_identify", "ticker"]

@@ -1,0 +1,163 @@
+"""What every subcommand shares: option parsers, output paths, the JSON writer, exit codes from results,
+progress switches and the Ctrl-C contract (partial results written where ``--json`` asked).
+
+Errors are raised as :class:`~invariants.core.errors.InvariantsError` subclasses; the boundary in
+:func:`invariants.cli.main` turns each into one line on stderr and its exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from typing import Any, Callable, Iterator, TextIO
+
+from invariants.core.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from invariants.core.paths import check_output_file
+
+PROG = "invariants"
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C after the command saved what it had: ``str()`` is the one line :func:`invariants.cli.main` prints
+    (exit 130)."""
+
+
+def positive_int(flag: str) -> Callable[[str], int]:
+    """An argparse ``type`` accepting integers >= 1 (``flag`` names the option in the error)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+        return value
+
+    return parse
+
+
+def check_json_path(path: str | None) -> None:
+    """Refuse an unwritable ``--json`` path before any work (:func:`invariants.core.paths.check_output_file`).
+
+    Raises:
+        UsageError: one line naming the path and the reason.
+    """
+    check_output_file(path, "--json")
+
+
+def write_json(path: str | None, payload_obj: Any) -> None:
+    """Write ``payload_obj`` (a result's ``to_dict()``) as JSON to ``path`` (``"-"``: stdout; ``None``: nothing).
+
+    Raises:
+        UsageError: the file cannot be written (one line).
+    """
+    from invariants.render import json_text
+
+    if path is None:
+        return
+    payload = json_text(payload_obj)
+    if path == "-":
+        sys.stdout.write(payload)
+        sys.stdout.flush()
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(payload)
+    except OSError as exc:
+        raise UsageError(f"--json: cannot write {path!r}: {exc.strerror or exc}") from exc
+
+
+def result_exit(result: Any) -> int:
+    """Exit code of a finished command from its result (:class:`invariants.core.results.Result`): a result
+    with its own ``exit_code`` (a model check: 0 healthy, 1 unhealthy, 3 incomplete) gives it, else 0 ok /
+    1 findings."""
+    code = getattr(result, "exit_code", None)
+    if isinstance(code, int):
+        return code
+    return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+@contextlib.contextmanager
+def partial_on_interrupt(json_path: str | None, partial: Callable[[], Any]) -> Iterator[None]:
+    """On Ctrl-C inside the block, write ``partial()`` (a result marked ``interrupted``: what finished so far)
+    to ``json_path`` when one was asked, then raise :class:`Interrupted` with the line to print (exit 130).
+
+    A ``KeyboardInterrupt`` raised by user code (an initializer, a factory, a model's ``forward``) cannot be
+    told apart from the user's Ctrl-C — Python delivers SIGINT as that exception in whatever frame runs —
+    so it is treated the same way.
+    """
+    try:
+        yield
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        line = "interrupted"
+        if json_path is not None:
+            try:
+                write_json(json_path, partial().to_dict())
+                line += f"; partial results written to {'stdout' if json_path == '-' else repr(json_path)}"
+            except Exception as exc:  # noqa: BLE001  saving is best effort: the interrupt is still reported
+                line += f"; the partial results could not be written: {type(exc).__name__}: {exc}"
+        raise Interrupted(" ".join(line.split())) from None
+
+
+def stderr_is_tty(stream: TextIO | None = None) -> bool:
+    """Whether ``stream`` (default stderr) is a terminal: progress is drawn, and tables fitted, only there."""
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def table_width(stream: TextIO | None = None) -> int | None:
+    """The width tables must fit: the terminal's columns (``$COLUMNS`` wins, as for
+    :func:`shutil.get_terminal_size`) when ``stream`` (default stdout) is a terminal; ``None`` (no limit) when
+    the output goes to a file or a pipe, whatever ``$COLUMNS`` says."""
+    import shutil
+
+    stream = sys.stdout if stream is None else stream
+    if not stderr_is_tty(stream):
+        return None
+    return max(40, shutil.get_terminal_size().columns)
+
+
+def audit_config(args: argparse.Namespace) -> Any:
+    """The :class:`~invariants.audit.auditor.AuditConfig` of ``--rel-error``, ``--seed``, ``--no-determinism``.
+
+    Raises:
+        UsageError: a negative seed or a relative error outside (0, 1).
+    """
+    from invariants.audit.auditor import AuditConfig
+
+    if getattr(args, "seed", 0) < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    try:
+        return AuditConfig(rel_error=args.rel_error, base_seed=getattr(args, "seed", 0),
+                           determinism=getattr(args, "determinism", True))
+    except ValueError as exc:
+        raise UsageError(f"--rel-error: {exc}") from exc
+
+
+def require_framework(name: str, what: str | None = None) -> None:
+    """A framework the command needs must be installed: a missing one is a usage error (exit 2, never a pass).
+
+    Args:
+        name: the framework.
+        what: how the message names it (default ``--framework NAME``).
+
+    Raises:
+        UsageError: not installed (the install hint), or not a framework with initializers.
+    """
+    from invariants.core.errors import FrameworkUnavailable
+    from invariants.frameworks.registry import get_framework
+
+    try:
+        get_framework(name, "initializers")
+    except FrameworkUnavailable as exc:
+        raise UsageError(f"{what or f'--framework {name}'}: not available: {exc.hint}") from exc
+
+
+__all__ = ["PROG", "Interrupted", "audit_config", "check_json_path", "partial_on_interrupt", "positive_int",
+           "require_framework", "result_exit", "stderr_is_tty", "table_width", "write_json"]

@@ -1,0 +1,104 @@
+"""``invariants verify [--only ID]... [--json PATH] [--quiet] [--jobs N]``: run the registered claims' evidence,
+print a table, and optionally write the JSON report (schema ``invariants/schemas/verify.json``).
+
+Exit codes: 0 all evidence passed; 1 some failed; 2 usage error (unknown claim ID, unwritable ``--json``
+path, a claim registry that cannot be loaded); 130 interrupted (the claims finished so far are written to
+``--json``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Sequence
+
+from invariants.cli.common import check_json_path, partial_on_interrupt, positive_int, result_exit, write_json
+from invariants.core.errors import UsageError
+
+
+def add_verify(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "verify",
+        help="run the evidence of the registered claims",
+        description="Run every registered claim's evidence functions and report which pass. "
+        "Exit code 0: all evidence passed; 1: some failed; 2: usage error; 130: interrupted (the claims "
+        "finished so far are written to --json).",
+    )
+    p.add_argument("--only", metavar="ID", action="append", default=[], help="run only this claim (repeatable)")
+    p.add_argument("--json", metavar="PATH", dest="json_path",
+                   help="write the JSON report to PATH ('-' for stdout, which then replaces the table)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only failed evidence is printed")
+    p.add_argument("--jobs", "-j", metavar="N", type=positive_int("--jobs"), default=None,
+                   help="worker processes, one claim per task (default: one per CPU; the results are the same for any N)")
+    p.set_defaults(func=cmd_verify)
+
+
+def load_claims(only: Sequence[str] = ()) -> list[Any]:
+    """The registered claims (only the asked-for claims' modules are imported).
+
+    Raises:
+        UsageError: the registry cannot be loaded (the exception named in one line).
+    """
+    from invariants.claims import registry
+
+    try:
+        return registry.select(only)
+    except Exception as exc:  # noqa: BLE001  a broken registry is reported, not a traceback
+        message = " ".join(str(exc).split())
+        raise UsageError(
+            f"cannot load the claim registry: {type(exc).__name__}: {message} "
+            "(python -c 'import invariants.claims as c; c.load_all()' shows the traceback)"
+        ) from exc
+
+
+def select(claims: Sequence[Any], only: Sequence[str]) -> list[Any]:
+    """The claims named in ``only`` (all when empty), in registry order.
+
+    Raises:
+        UsageError: an ID that is not registered.
+    """
+    if not only:
+        return list(claims)
+    known = {c.id for c in claims}
+    unknown = [cid for cid in dict.fromkeys(only) if cid not in known]
+    if unknown:
+        raise UsageError(f"unknown claim id {unknown[0]!r}; known: {', '.join(sorted(known)) or '(none)'}")
+    wanted = set(only)
+    return [c for c in claims if c.id in wanted]
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from invariants.render import Progress, render_verify
+    from invariants.verify import VerifyReport, run_claims
+
+    check_json_path(args.json_path)
+    claims = select(load_claims(args.only), args.only)
+    if not claims:
+        raise UsageError("no claims are registered")
+
+    progress = None if args.quiet else Progress(sys.stderr)
+    done: list[Any] = []
+
+    def observe(index: int, total: int, claim: Any, outcome: Any) -> None:
+        if outcome is not None:
+            done.append(outcome)
+        if progress is not None:
+            progress(index, total, claim, outcome)
+
+    config = {"only": list(args.only), "jobs": args.jobs}
+    try:
+        with partial_on_interrupt(args.json_path, lambda: VerifyReport(list(done), config=config, interrupted=True)):
+            report = run_claims(claims, progress=observe, jobs=args.jobs)
+    finally:
+        if progress is not None:
+            progress.close()
+    report.config.update(config)
+
+    json_to_stdout = args.json_path == "-"
+    text = render_verify(report, table=not (args.quiet or json_to_stdout))
+    if text:
+        print(text, file=sys.stderr if json_to_stdout else sys.stdout)
+    write_json(args.json_path, report.to_dict())
+    return result_exit(report)
+
+
+__all__ = ["add_verify", "cmd_verify", "load_claims", "select"]

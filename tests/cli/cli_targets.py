@@ -1,0 +1,18 @@
+"""Targets the command-line tests name as ``cli_targets:NAME`` (this folder is on ``sys.path`` under pytest)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+
+def he(shape, rng):
+    """He normal (untruncated) in the numpy convention ``f(shape, rng)``: variance 2 / fan_in."""
+    return rng.normal(0.0, math.sqrt(2.0 / shape[1]), size=shape)
+
+
+def mlp():
+    """A seeded torch MLP 8 -> 16 -> 4 with torch's default init (healthy)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
