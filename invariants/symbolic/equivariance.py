@@ -235,8 +235,11 @@ def prove_lemma(orthogonal: bool = True) -> list[LemmaStep]:
     (S1a) adjoint: ⟨Gʹ, gδ⟩ = ⟨gᵀGʹ, δ⟩, so differentiating L(gθ) = L(θ) along δ gives gᵀ∇L(gθ) = ∇L(θ);
     (S1b) Gʹ = g∇L(θ) solves gᵀGʹ = ∇L(θ) when gᵀg = I (and is the only solution: gᵀ is invertible);
     (S3) an equivariant U (rewriting rule U(gθ, gs, g∇) → gU(θ, s, ∇)) maps a point of Fix to a point of
-    Fix.  ``orthogonal=False`` is the mutant: g = c·I, a scaling (L(cθ) = L(θ) holds for the weights of a
-    batch-normalized layer), for which gᵀ(g∇) = c²∇ ≠ ∇: the gradient is not g-equivariant."""
+    Fix.  (S3) is a written step: its SymPy form applies the equivariance hypothesis as a rewrite rule, so
+    it is bookkeeping that cannot fail; (S1b) and the MLP instance
+    (:func:`prove_hidden_transposition`) are the parts that can.  ``orthogonal=False`` is the mutant:
+    g = c·I, a scaling (L(cθ) = L(θ) holds for the weights of a batch-normalized layer), for which
+    gᵀ(g∇) = c²∇ ≠ ∇: the gradient is not g-equivariant."""
     D = sp.Symbol("D", integer=True, positive=True)
     delta, Gp, grad = (sp.MatrixSymbol(n_, D, 1) for n_ in ("delta", "G'", "nablaL"))
     c = sp.Symbol("c", positive=True)

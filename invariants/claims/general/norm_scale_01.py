@@ -168,7 +168,7 @@ register(Claim(
           "effective learning rate (η/‖W‖² for SGD, η/‖W‖ for Adam)",
     seed_quotes=(QUOTE_SMALL, QUOTE_PROCEDURE, QUOTE_GAUSSIAN),
     statement=(
-        "Let a linear layer z = Wx (any width, any batch size) be followed by batch norm or layer norm with ε = 0. "
+        "Let a linear layer z = Wx (batch size ≥ 2 for batch norm, width ≥ 2 for layer norm, pre-activations not constant) be followed by batch norm or layer norm with ε = 0. "
         "For every c > 0, norm(cWx) = norm(Wx), so the loss obeys L(cW) = L(W), its gradient ∇L(cW) = ∇L(W)/c and "
         "⟨W, ∇L(W)⟩ = 0. Hence SGD (no weight decay) from cW with W's learning rate c²η produces exactly c times the "
         "weights and the same function at every step as SGD from W with η, and Adam (ε_Adam = 0) does so with cη: "

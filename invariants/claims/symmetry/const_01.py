@@ -210,7 +210,7 @@ register(Claim(
         "of units, proved with symbolic widths and batch size), and bit for bit on a permutation-equivariant "
         "kernel (checked).  In particular a constant initialization of all weights (zero included) with biases "
         "constant within each layer keeps every hidden layer a single class of identical units forever: all "
-        "units of a layer learn the same feature.  Anything that treats the units differently breaks it: "
+        "units of a layer learn the same feature.  Anything that can treat the tied units differently generically breaks it: "
         "per-unit randomness or hyper-parameters (hidden-unit dropout, DropConnect, per-parameter gradient "
         "noise, a per-unit learning rate, per-coordinate stochastic rounding), per-unit fixed masks, "
         "index-picking max over units (maxout or max-pooling via argmax), top-k routing with fewer slots than "

@@ -107,13 +107,13 @@ register(Claim(
     statement=(
         "'Continues for all the n iterations' holds in exact arithmetic (SYM-CONST-01) and, bit for bit, in a "
         "floating-point implementation whose kernels compute every unit's sums as a function of the multiset "
-        "of its terms alone (the reference 'exact' kernel: the correctly rounded dot product from 16,384 "
-        "products, a sorted left-to-right sum below).  It is not guaranteed by a BLAS-based "
+        "of its terms alone (the reference 'exact' kernel: the correctly rounded dot product for matrix "
+        "products of at least 16,384 scalar products (m·k·n), a sorted left-to-right sum below).  It is not guaranteed by a BLAS-based "
         "implementation: when a kernel's accumulation order depends on the output position (SIMD lanes, "
         "edge tiles, K-blocking, the split between threads), tied units can round differently, and training "
         "can then amplify that difference — on the tested XOR tasks both Adam and SGD turn a single ulp into "
         "an O(1) difference: Adam within 130-240 steps (300-1000 on the study's d = 100 task), SGD within about 1500 steps (float32) and 3300 "
-        "steps (float64), the defect growing like ε·e^{λt} (SYM-GROWTH-01).  (A 300-step horizon shows SGD's "
+        "steps (float64), under SGD the defect growing like ε·e^{λt}; Adam has no single rate (SYM-GROWTH-01).  (A 300-step horizon shows SGD's "
         "defect still at 1e-6 (float32) or 1e-15 (float64) — a transient, not a bound.)  Whether a given "
         "library unties a given layer depends on the library, the CPU, the thread count and the shapes."
     ),

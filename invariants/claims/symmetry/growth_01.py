@@ -130,8 +130,8 @@ register(Claim(
         "16-32 steps for every ε from 1e-11 to 1e-3, in no order (its per-coordinate normalisation makes the "
         "step scale-free: no exponential phase; 86 steps at ε = 1e-12, where the gradient difference falls "
         "below its eps), and from a tied start that is still moving its T grows with ln(1/ε) at a local rate "
-        "that changes with ε (0.054-0.076 per step).  And where M ⪰ 0 (a symmetric point that is transversally stable or flat — every "
-        "interpolating symmetric optimum, where M = 0) λ ≤ 0 and the defect does not grow under SGD, "
+        "that changes with ε (0.054-0.076 per step).  And where 0 ⪯ M and lr·μ_max < 2 (momentum: < 2(1+β)) — a symmetric point that is transversally stable "
+        "or flat, in particular every interpolating symmetric optimum, where M = 0 — λ ≤ 0 and the defect does not grow under SGD, "
         "momentum or Adam (2000 steps verify, 20000 in the study: it stays at ε from the stationary point, and "
         "shrinks about 4-fold from the constant tied start)."
     ),

@@ -174,8 +174,8 @@ register(Claim(
         "0.8 for a random init.  The converse is false: it is not poor *only* then.  On a task a width-1 "
         "network solves (a linear target) a zero init with φ(0) = 0 trains only the output bias, and a "
         "constant init followed by layer norm computes a function constant in x (SYM-ARCH-01): both stay at "
-        "the mean predictor under SGD and Adam, while a constant 0.5 init without the norm fits the target as "
-        "well as a random init.  And it is not poor for every task: on iris (3 classes ordered along one "
+        "the mean predictor under SGD and Adam, while a constant 0.5 init without the norm fits the target (loss "
+        "0.59 → 9e-4 under SGD, 4e-4 under Adam).  And it is not poor for every task: on iris (3 classes ordered along one "
         "direction) constant init is as accurate as random (0.98 vs 1.00)."
     ),
     conditions=(

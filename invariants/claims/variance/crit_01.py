@@ -184,7 +184,7 @@ register(Claim(
         "Poole, Lahiri, Raghu, Sohl-Dickstein & Ganguli 2016, Exponential expressivity in deep neural networks "
         "through transient chaos, NeurIPS, eq. 3 (length map) and §3 (correlation map, χ₁, order-to-chaos line)",
         "Schoenholz, Gilmer, Ganguli & Sohl-Dickstein 2017, Deep Information Propagation, ICLR, §3 (q*, χ₁, depth "
-        "scales ξ_q, ξ_c = −1/ln χ_c diverging at χ₁ = 1), §5 (trainable depth ≈ 6ξ_c, empirical)",
+        "scales ξ_q, ξ_c = −1/ln χ_c diverging at χ₁ = 1), §6, experimental results (trainable depth ≈ 6ξ_c, empirical)",
         "Price 1958, A useful theorem for nonlinear devices having Gaussian inputs, IRE Trans. Inf. Theory",
         "Chernoff 1981, A note on an inequality involving the normal distribution, Ann. Probab. (Gaussian Poincaré)",
     ),

@@ -161,7 +161,7 @@ register(Claim(
     statement=(
         "In a network n_0 → n_1 → … → n_L with i.i.d. zero-mean weights of variance v_l, the per-unit second moments "
         "obey q_l = a_l·q_{l−1} forward and p_{l−1} = b_l·p_l backward with a_l = n_{l−1}v_l and b_l = n_l v_l "
-        "(linear layers; ReLU adds ½ to both). (1) For every rule a_l/b_l = n_{l−1}/n_l, so the totals F = q_L/q_0 "
+        "(linear layers; ReLU multiplies both by ½). (1) For every rule a_l/b_l = n_{l−1}/n_l, so the totals F = q_L/q_0 "
         "and G = p_0/p_L satisfy F/G = n_0/n_L exactly: no per-layer rule preserves both directions unless n_0 = n_L. "
         "(2) Glorot's compromise v_l = 2/(n_{l−1} + n_l) gives a_l = 2n_{l−1}/(n_{l−1}+n_l), b_l = "
         "2n_l/(n_{l−1}+n_l), a_l + b_l = 2, and a_l·b_l = ρ_l = 4n_{l−1}n_l/(n_{l−1}+n_l)² ≤ 1 with equality iff "
