@@ -233,6 +233,7 @@ class AuditReport:
         config: the run's settings (:meth:`AuditConfig.to_dict` and the per-check ``alpha``), the JSON's ``config``.
         frameworks: the frameworks audited (their versions go into the JSON's ``versions``).
         interrupted: the run was stopped (Ctrl-C): ``results`` holds the tensors audited before.
+        n_subjects: the subjects (initializer calls) audited; one can yield several results (packed blocks).
     """
 
     results: list[AuditResult] = field(default_factory=list)
@@ -243,6 +244,7 @@ class AuditReport:
     config: dict[str, Any] = field(default_factory=dict)
     frameworks: tuple[str, ...] = ()
     interrupted: bool = False
+    n_subjects: int = 0
 
     @property
     def ok(self) -> bool:
@@ -826,6 +828,7 @@ def audit_subjects(
                                subject.textbook_fans(), subject.framework_fans, subject.expect.describe(), None, None,
                                0, [], None, ERROR, f"error: {exc}", call=subject.call)]
         report.results.extend(res)
+        report.n_subjects = i
         if progress:
             progress(i, total, subject.name, res[-1])
     report.seconds = time.perf_counter() - t0

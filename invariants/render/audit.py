@@ -51,7 +51,9 @@ def render_audit(report: Any, width: int | None = None, details: bool = True) ->
     parts = [render_table(["verdict", "target", "layer", "shape", "expected var", "observed var", "ratio", "n",
                            "detects"], rows, "lllllrrrr", max_width=width, drop=AUDIT_DROP)]
     c = report.counts()
-    summary = (f"{len(report.results)} tensors: {c['conforms']} conform, {c['documented-deviation']} documented "
+    # progress counts subjects (one call of an initializer); one subject can yield several tensors (packed blocks)
+    n_subjects = getattr(report, "n_subjects", 0)
+    summary = ((f"{n_subjects} subjects, " if n_subjects else "") + f"{len(report.results)} tensors: {c['conforms']} conform, {c['documented-deviation']} documented "
                f"deviations, {c['deviates']} deviate" + (f", {c['error']} errors" if c["error"] else "")
                + (f", {c['skipped']} skipped" if c["skipped"] else "") + f" in {report.seconds:.1f}s")
     if report.n_checks:
@@ -67,7 +69,7 @@ def render_audit(report: Any, width: int | None = None, details: bool = True) ->
 
 def render_audit_findings(report: Any, width: int = 110) -> str:
     """Every result that does not conform (deviations, documented deviations, errors, skipped audits), with
-    the call that drew it and its message, under ``Findings:``; ``""`` when every result conforms.
+    the call that drew it, its message and the failed checks the message does not name, under ``Findings:``; ``""`` when every result conforms.
 
     ``invariants audit --quiet`` prints this alone when the audit is not ok.
     """
@@ -79,6 +81,11 @@ def render_audit_findings(report: Any, width: int = 110) -> str:
         if r.call:
             head += "\n" + textwrap.fill(f"call: {r.call}", width, initial_indent="    ", subsequent_indent="      ")
         body = textwrap.fill(r.message, width=width, initial_indent="    ", subsequent_indent="    ")
+        unnamed = [c for c in r.checks if not c.passed and c.name not in r.message]
+        if unnamed:  # every failed check the JSON lists is named here too (the message details at most three)
+            body += "\n" + textwrap.fill("other failed checks: " + ", ".join(
+                f"{c.name} (p = {c.p_value:.2g})" for c in unnamed), width=width, initial_indent="    ",
+                subsequent_indent="      ")
         blocks.append(f"{head}\n{body}")
     return "Findings:\n" + "\n".join(blocks) if blocks else ""
 
@@ -106,14 +113,16 @@ def render_fingerprint(fp: Any, width: int = 110) -> str:
 
 
 class AuditProgress(TerminalProgress):
-    """Progress for catalogue runs on ``stream``: a bar on a terminal, one line per tensor elsewhere."""
+    """Progress for catalogue runs on ``stream``: a bar on a terminal, one line per subject elsewhere
+    (``[i/N subjects] NAME ...``: the count is of subjects, each one call of an initializer, which can yield several
+    tensors; the summary line states both)."""
 
     def __call__(self, index: int, total: int, name: str, result: Any) -> None:
         if self.tty:
             done = index - (1 if result is None else 0)
             filled = int(24 * done / max(total, 1))
-            text = f"[{'#' * filled}{'.' * (24 - filled)}] {index}/{total} {name}"[:shutil.get_terminal_size().columns - 1]
+            text = f"[{'#' * filled}{'.' * (24 - filled)}] {index}/{total} subjects {name}"[:shutil.get_terminal_size().columns - 1]
             self.rewrite(text)
         elif result is None:
-            self.stream.write(f"[{index:>{len(str(total))}}/{total}] {name} ...\n")
+            self.stream.write(f"[{index:>{len(str(total))}}/{total} subjects] {name} ...\n")
         self.stream.flush()

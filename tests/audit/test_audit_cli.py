@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -85,12 +86,28 @@ def test_bad_input_is_one_error_line_exit_2(argv, words, capsys):
     assert "Traceback" not in captured.err
 
 
+def test_every_failed_check_in_the_json_is_named_on_the_terminal(capsys, tmp_path):
+    """An initializer ignoring its seed fails more checks (identical_draws, ks_shape, ...) than the message details;
+    the terminal names every one the JSON lists as failed."""
+    path = tmp_path / "ig.json"
+    rc = cli.main(["audit", "audit_fixtures:m_ignores_rng", "--expect", "he_normal", "--layer", "dense(300,100)",
+                   "--json", str(path)] + FAST)
+    assert rc == 1
+    out = capsys.readouterr().out
+    failed = {c["name"] for r in json.loads(path.read_text())["results"] for c in r["checks"] if not c["passed"]}
+    assert "identical_draws" in failed and "different_seeds_differ" in failed
+    assert [name for name in sorted(failed) if name not in out] == []
+
+
 def test_numpy_catalogue_conforms_with_progress(capsys, tmp_path):
     path = tmp_path / "numpy.json"
     assert cli.main(["audit", "numpy", "--json", str(path), "--rel-error", "0.08"]) == 0
     captured = capsys.readouterr()
     assert "[ 1/" in captured.err and "..." in captured.err  # progress, non-TTY form
-    assert "tensors:" in captured.out
+    # the progress counts subjects, the summary counts subjects and tensors: the same N in both, named alike
+    total = re.search(r"\[ *1/(\d+) subjects\]", captured.err)
+    assert total, captured.err[:200]
+    assert re.search(rf"\b{total.group(1)} subjects, \d+ tensors:", captured.out), captured.out[-600:]
     data = json.loads(path.read_text())
     assert data["results"] and all(r["verdict"] == "conforms" for r in data["results"])
 
