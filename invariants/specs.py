@@ -627,6 +627,13 @@ SPEC_ALIASES: dict[str, Spec] = {
 
 #: specs that need arguments, with the example :func:`parse_spec` names when one is given bare
 NEEDS_ARGS: dict[str, str] = {"sparse": "sparse(sparsity=0.9, std=0.01)"}
+
+#: how to call the spec functions that have no bare-name form: a bare ``normal`` names the family, not a law,
+#: so the error shows the call (``--expect normal`` used to say "unknown spec" while listing ``normal``)
+CALL_EXAMPLES: dict[str, str] = {"normal": "normal(std=0.02)", "uniform": "uniform(-0.05, 0.05)",
+                                 "truncated_normal": "truncated_normal(std=0.02)", "constant": "constant(0.1)",
+                                 "variance_scaling": "variance_scaling(scale=2.0, mode=fan_in, distribution=normal)",
+                                 **NEEDS_ARGS}
 #: Names whose law depends on the framework (JAX/Keras: a *truncated* normal corrected to the target
 #: variance; PyTorch and MLX: an *untruncated* normal of that variance), resolved by
 #: :func:`parse_spec`'s ``framework``: ``(name, framework) -> spec`` whose name says what it means there.
@@ -776,6 +783,9 @@ def parse_spec(text: str, framework: str | None = None) -> Spec:
             return SPEC_ALIASES[name]
         if name in NEEDS_ARGS:
             raise BadInput(f"spec {name} needs arguments, e.g. {NEEDS_ARGS[name]}")
+        if name in _FUNCS:
+            raise BadInput(f"spec {name} needs its parameters in parentheses, e.g. "
+                           f"{CALL_EXAMPLES.get(name, name + '(...)')}")
         raise BadInput(f"unknown spec {name!r}; known: {', '.join(sorted(set(SPEC_ALIASES) | set(_FUNCS)))}")
     if not body.strip() and name in NEEDS_ARGS:
         raise BadInput(f"spec {name}() needs arguments, e.g. {NEEDS_ARGS[name]}")

@@ -67,6 +67,10 @@ def test_json_to_stdout_replaces_the_table(capsys):
     (["audit_fixtures:bad_none", "--expect", "he_normal"], "returned None, not an array"),
     (["audit_fixtures:kaiming_normal", "--expect", "he_normal(oops"], "cannot parse spec"),
     (["audit_fixtures:kaiming_normal", "--expect", "laplace"], "unknown spec"),
+    # a known family without its parameters: say so, not "unknown spec" beside a list naming it
+    (["audit_fixtures:kaiming_normal", "--expect", "normal"], "spec normal needs its parameters in parentheses, "
+                                                              "e.g. normal(std=0.02)"),
+    (["audit_fixtures:kaiming_normal", "--expect", "uniform"], "e.g. uniform(-0.05, 0.05)"),
     (["audit_fixtures:kaiming_normal", "--expect", "normal(std=-1)"], "std must be > 0"),
     (["audit_fixtures:kaiming_normal", "--expect", "he_normal", "--layer", "conv9d(1,2)"], "unknown layer"),
     (["audit_fixtures:kaiming_normal", "--expect", "he_normal", "--layer", "dense(5)"], "2 integer arguments"),

@@ -131,6 +131,11 @@ def test_cli_expect_exit_codes(capsys):
     assert main(["check-model", TARGET + "selu_lecun", "--expect", "Conv2d=zeros"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "expect 'Conv2d=zeros' selects no tensor" in err
+    # a known family without its parameters: the cause in one line, not "unknown spec" beside a list naming it
+    assert main(["check-model", TARGET + "selu_lecun", "--expect", "Linear=normal"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs its parameters in parentheses, e.g. normal(std=0.02)" in err
+    assert "unknown spec" not in err and "Traceback" not in err
 
 
 def test_assert_init_healthy_expect():
