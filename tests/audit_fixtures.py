@@ -360,3 +360,8 @@ def catalogue_fixtures(adapter, config: AuditConfig = CATALOGUE_CONFIG):
         return audit_subjects(subjects, config, catch=True)
 
     return subjects, report
+
+
+def tn_002_uncorrected(shape, rng):
+    """TN(0, 0.02^2) cut at +-2 std with std the untruncated normal's (torch.nn.init.trunc_normal_(std=0.02))."""
+    return _tn(shape, rng, 0.02)

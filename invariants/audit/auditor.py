@@ -574,8 +574,10 @@ def generic_candidates(spec: Spec, law: Law) -> list[Candidate]:
                 if bounds != spec.bounds:
                     words.append(f"bounds a={spec.a:g}, b={spec.b:g} read as {'absolute values' if bounds == 'absolute' else 'multiples of std'}")
                 if corrected != spec.corrected:
-                    words.append("with the truncation correction (std is the truncated law's)" if corrected
-                                 else "without the truncation correction (std is the untruncated normal's)")
+                    # a noun phrase: messages read "explained by {label}"
+                    words.append("the same law with the truncation correction (std is the truncated law's)"
+                                 if corrected else
+                                 "the same law without the truncation correction (std is the untruncated normal's)")
                 out.append(Candidate("; ".join(words) + f": {alt.law().label}", alt.law()))
     if law.kind in ("normal", "uniform", "truncated_normal"):
         std = law.std

@@ -163,13 +163,15 @@ def _trend(key: str, names: list[str], moments: list[float], band: float, ms: _M
     per_layer = math.exp(t / (k - 1))
     change = "growth" if t > 0 else "decay"
     at = f"at the {ms.where} of" if ms.inputs else "at"
+    # k measurements span k - 1 layers of the class; per_layer is the geometric mean factor over those layers
+    # (one layer: the change itself, so no separate per-layer figure)
+    span = "through 1 layer" if k == 2 else f"through {k - 1} layers, geometric mean {per_layer:.3g}x per layer"
     if direction == "forward":
         text = (f"forward E[{ms.fwd_sym}^2] {at} {key}: {moments[0]:.4g} at {names[0]} -> {moments[-1]:.4g} at "
-                f"{names[-1]} ({ratio:.3g}x {change} over {k} layers, {per_layer:.3g}x per layer)")
+                f"{names[-1]} ({ratio:.3g}x {change} {span})")
     else:
         text = (f"backward E[{ms.bwd_sym}^2] {at} {key}: {moments[-1]:.4g} at {names[-1]} -> {moments[0]:.4g} at "
-                f"{names[0]} going down ({ratio:.3g}x {change} towards the input over {k} layers, "
-                f"{per_layer:.3g}x per layer)")
+                f"{names[0]} going down ({ratio:.3g}x {change} towards the input {span})")
     fig = {"class": key, "measured": ms.where + "s", "ratio": ratio, "per_layer": per_layer, "band_log": band,
            "layers": k, "log_change": t, "first": names[0], "last": names[-1]}
     excess = abs(t) - band

@@ -216,3 +216,15 @@ def test_law_cdf_matches_scipy_truncnorm():
     ref = stats.truncnorm(0.5, 1.5)
     x = np.linspace(0.5, 1.5, 101)
     assert np.max(np.abs(law.dist().cdf(x) - ref.cdf(x))) < 1e-12
+
+
+def test_truncation_explanation_reads_as_a_noun_phrase():
+    """The message says "explained by the same law without the truncation correction", never "by without"."""
+    import audit_fixtures as F
+    from invariants.audit import initializer
+    from invariants.audit.auditor import AuditConfig
+    (r,) = initializer(F.tn_002_uncorrected, expect="truncated_normal(std=0.02, corrected=true)",
+                       layer="dense(300,100)", config=AuditConfig(rel_error=0.05)).results
+    assert r.verdict == "deviates" and "by without" not in r.message
+    assert "explained by the same law without the truncation correction (std is the untruncated normal's)" \
+        in r.message

@@ -185,3 +185,18 @@ def test_assert_initializer_torch():
         assert_initializer(wrong, "kaiming_normal", layer="conv2d(16,64,k=3)")
     text = " ".join(str(info.value).split())
     assert "deviates" in text and "instead of fan_in 144" in text and "measured variance" in text
+
+
+def test_signal_trend_wording_counts_the_layers_between_measurements():
+    """k measurements span k - 1 layers: the per-layer factor is the geometric mean over them, and a trend over
+    one layer states no separate per-layer figure (was "402x growth over 2 layers, 402x per layer")."""
+    (f,) = check_model(M.torch_exploding()).find("signal-forward")
+    steps = f.figures["layers"] - 1
+    assert f"growth through {steps} layers, geometric mean {f.figures['per_layer']:.3g}x per layer" in f.message
+    assert abs(f.figures["per_layer"] ** steps / f.figures["ratio"] - 1) < 1e-9
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(16, 256), nn.ReLU(), nn.Linear(256, 4))
+    nn.init.normal_(m[0].weight, 0.0, 8.0)
+    (f,) = check_model(m, input_shape=(16,)).find("signal-forward")
+    assert f.figures["layers"] == 2 and "x growth through 1 layer)" in f.message and "per layer" not in f.message
+
