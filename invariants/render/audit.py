@@ -83,7 +83,9 @@ def render_audit_findings(report: Any, width: int = 110) -> str:
         body = textwrap.fill(r.message, width=width, initial_indent="    ", subsequent_indent="    ")
         unnamed = [c for c in r.checks if not c.passed and c.name not in r.message]
         if unnamed:  # every failed check the JSON lists is named here too (the message details at most three)
-            body += "\n" + textwrap.fill("other failed checks: " + ", ".join(
+            label = ("failed against the expectation, passed by the documented rule: "
+                     if r.verdict == "documented-deviation" else "other failed checks: ")
+            body += "\n" + textwrap.fill(label + ", ".join(
                 f"{c.name} (p = {c.p_value:.2g})" for c in unnamed), width=width, initial_indent="    ",
                 subsequent_indent="      ")
         blocks.append(f"{head}\n{body}")
