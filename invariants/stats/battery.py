@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Iterable, Iterator, Protocol, Sequence, Sized, runtime_checkable
 
 import numpy as np
@@ -75,6 +76,7 @@ from invariants.stats.precision import (
     quantized_variance_test,
     tail_floor,
 )
+from invariants.stats.order import sorted_values
 from invariants.stats.shape import ks_test
 from invariants.stats.structure import (
     constant_test,
@@ -123,6 +125,12 @@ class Sample:
         """The CDF allowance of a low-precision sampler (:func:`invariants.stats.precision.cdf_allowance`),
         0 unless :attr:`low_precision`."""
         return cdf_allowance(law, self.bits) if self.low_precision else 0.0
+
+    @cached_property
+    def sorted_pool(self) -> np.ndarray:
+        """:attr:`pool` flattened and sorted once (:func:`invariants.stats.order.sorted_values`), shared
+        by the order-statistics checks (``ks_shape``, ``point_mass``); shape ``(n,)``."""
+        return sorted_values(self.pool)
 
 
 @runtime_checkable
@@ -230,7 +238,7 @@ def _mean(law: "Law", s: Sample, a: float) -> CheckResult:
 def _shape(law: "Law", s: Sample, a: float) -> CheckResult:
     if s.low_precision:
         return quantized_ks_test(s.pool, law.dist(), s.allowance(law), a, s.power)
-    return ks_test(s.pool, law.dist(), a, s.power)
+    return ks_test(s.sorted_pool, law.dist(), a, s.power, presorted=True)
 
 
 def _extremes(law: "Law", s: Sample, a: float) -> CheckResult:
@@ -272,7 +280,8 @@ CHECKS: tuple[Check, ...] = (
                   lambda law, s, a: support_test(s.pool, law.lo, law.hi, a, s.bits)),
     FunctionCheck("extremes", _continuous, _extremes, _extremes_mde),
     FunctionCheck("point_mass", _continuous,
-                  lambda law, s, a: point_mass_test(s.pool, law.dist(), a, s.bits, s.allowance(law))),
+                  lambda law, s, a: point_mass_test(s.sorted_pool, law.dist(), a, s.bits, s.allowance(law),
+                                                                  presorted=True)),
     FunctionCheck("ks_shape", _continuous, _shape),
     FunctionCheck("degenerate", lambda law: law.kind not in ("constant", *FIXED_PATTERN_KINDS),
                   lambda law, s, a: degenerate_test(s.draws, _p_cell(law, s), a), group=STRUCTURE),

@@ -31,6 +31,7 @@ import numpy as np
 from scipy import special
 
 from invariants.stats.checks import CheckResult, decide
+from invariants.stats.order import largest_run
 from invariants.stats.variance import (
     DEFAULT_ALPHA,
     DEFAULT_POWER,
@@ -213,29 +214,29 @@ def max_cell_probability(dist: Any, bits: int) -> float:
 
 
 def point_mass_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, bits: int | None = None,
-                    allowance: float = 0.0) -> CheckResult:
+                    allowance: float = 0.0, presorted: bool = False) -> CheckResult:
     """No value repeats more often than the law allows (a point mass: clamping, zeroed entries).
 
     With ``k`` the largest multiplicity of any value and ``p_max`` from :func:`max_cell_probability`,
     ``P(some value occurs >= k times) <= sum_cells C(n, k) p_c^k <= C(n, k) p_max^(k - 1)`` under the
     null (union bound; ``sum_c p_c <= 1``).  ``statistic`` is ``k``.  ``allowance`` (a low-precision
     sampler's CDF distance, :func:`invariants.stats.precision.cdf_allowance`) is added to ``p_max``: one
-    lattice atom of such a sampler can carry that much more.
+    lattice atom of such a sampler can carry that much more.  The largest run is read from the sorted
+    pool (:func:`invariants.stats.order.largest_run`); ``presorted``: ``samples`` is already
+    :func:`invariants.stats.order.sorted_values` (the battery sorts each pool once).
     """
     alpha = check_alpha(alpha)
     x = np.asarray(samples).ravel()
     bits = mantissa_bits(x) if bits is None else bits
     n = x.size
-    values, counts = np.unique(x, return_counts=True)
-    i = int(np.argmax(counts))
-    k = int(counts[i])
+    value, k = largest_run(x if presorted else np.sort(x))
     p_cell = min(1.0, max_cell_probability(dist, bits) + allowance)
     if k < 2:
         p = 1.0
     else:
         log_comb = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
         p = math.exp(min(0.0, log_comb + (k - 1) * math.log(p_cell)))
-    detail = (f"most repeated value {float(values[i]):.7g} occurs {k} times in n = {n} "
+    detail = (f"most repeated value {float(value):.7g} occurs {k} times in n = {n} "
               f"(cell probability <= {p_cell:.2g} at {bits} mantissa bits)")
     return decide("point_mass", k, p, alpha, detail)
 

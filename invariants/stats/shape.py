@@ -1,4 +1,5 @@
-"""Shape test: Kolmogorov–Smirnov against the promised law (scipy.stats.kstest).
+"""Shape test: Kolmogorov–Smirnov against the promised law (the statistic and p-value of
+``scipy.stats.kstest``, computed from a pool sorted once: :mod:`invariants.stats.order`).
 
 Used only for the *shape* of the distribution (normal vs uniform vs truncated normal, mixtures,
 clipping); the variance and the bounds have their own exact or more powerful tests.
@@ -17,9 +18,10 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from invariants.stats.checks import CheckResult, decide
+from invariants.stats.order import sorted_values
 from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, check_alpha, check_power
 
 
@@ -35,23 +37,73 @@ def ks_min_detectable_distance(n: int, alpha: float = DEFAULT_ALPHA, power: floa
     return d_crit + math.sqrt(math.log(2.0 / (1.0 - power)) / (2.0 * n))
 
 
-def ks_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER) -> CheckResult:
+def closed_form_cdf(dist: Any) -> Any:
+    """The CDF of the frozen scipy distribution ``dist`` as one vectorized expression where it has one,
+    bit for bit ``dist.cdf`` on finite float64 input, without scipy's per-call argument handling.
+
+    Normal: ``ndtr((x - loc) / scale)``; uniform: ``clip((x - loc) / scale, 0, 1)``, as SciPy 1.17's
+    ``rv_continuous.cdf`` (``scipy/stats/_distn_infrastructure.py``) computes them on the interior of the
+    support (``norm_gen._cdf`` is ``ndtr``, ``uniform_gen._cdf`` the identity; 0 and 1 outside).  Any
+    other distribution (or a non-scipy one such as :class:`invariants.laws.TruncNormDist`, already
+    vectorized) returns ``dist.cdf`` itself.
+    """
+    family = getattr(getattr(dist, "dist", None), "name", None)
+    if family not in ("norm", "uniform") or not hasattr(dist, "args"):
+        return dist.cdf
+    params = dict(zip(("loc", "scale"), dist.args))
+    params.update(getattr(dist, "kwds", {}))
+    if set(params) - {"loc", "scale"}:
+        return dist.cdf
+    loc, scale = params.get("loc", 0.0), params.get("scale", 1.0)
+    if not (np.isfinite(loc) and np.isfinite(scale) and scale > 0):
+        return dist.cdf  # scipy's own handling of invalid parameters (nan results)
+    if family == "norm":
+        return lambda x: special.ndtr((x - loc) / scale)
+    # + 0.0: scipy's 0 below the support is +0, clip would keep a -0 input's sign
+    return lambda x: np.clip((x - loc) / scale, 0.0, 1.0) + 0.0
+
+
+def ks_statistic(xs: np.ndarray, cdf: Any) -> tuple[float, float]:
+    """``(D, p)``: the two-sided one-sample KS distance of the sorted float values ``xs`` (shape ``(n,)``,
+    ``n >= 1``) to the continuous CDF ``cdf`` and its p-value, bit for bit those of
+    ``scipy.stats.kstest(xs, cdf)``.
+
+    Source: SciPy 1.17 ``scipy/stats/_stats_py.py``: ``ks_1samp`` (``D = max(D+, D-)`` with
+    ``D+ = max(i/n - F(x_i))``, ``D- = max(F(x_i) - (i-1)/n)`` over the sorted float64 sample, as
+    ``_compute_d`` computes them) and its default ``method='auto'``, which always selects the exact
+    p-value ``scipy.stats.kstwo.sf(D, n)``, clipped to ``[0, 1]``.  The sort is the caller's, done once.
+    """
+    x = np.asarray(xs, dtype=np.float64)
+    n = x.shape[-1]
+    cdfvals = cdf(x)
+    d_plus = (np.arange(1.0, n + 1, dtype=np.float64) / n - cdfvals).max()
+    d_minus = (cdfvals - np.arange(0.0, n, dtype=np.float64) / n).max()
+    d = d_plus if d_plus > d_minus else d_minus
+    p = np.clip(np.asarray(stats.kstwo.sf(d, n), dtype=np.float64), 0.0, 1.0)
+    return float(d), float(p)
+
+
+def ks_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER,
+            presorted: bool = False) -> CheckResult:
     """Two-sided one-sample KS test of ``samples`` against the frozen scipy distribution ``dist``.
 
-    ``statistic`` is the KS distance ``D``; the p-value is scipy's (exact for ``n <= 10000``, asymptotic
-    above).  The detail states the detectable distance (see module docstring).
+    ``statistic`` is the KS distance ``D`` and the p-value SciPy's exact one (:func:`ks_statistic`; the
+    same numbers as ``scipy.stats.kstest``).  ``presorted``: ``samples`` is already
+    :func:`invariants.stats.order.sorted_values` (the battery sorts each pool once).  The detail states
+    the detectable distance (see module docstring).
 
     Raises:
         ValueError: fewer than 2 samples, non-finite samples, ``alpha``/``power`` out of range.
     """
     alpha = check_alpha(alpha)
     power = check_power(power, alpha)
-    x = np.asarray(samples, dtype=np.float64).ravel()
-    if x.size < 2:
-        raise ValueError(f"need at least 2 samples, got n = {x.size}")
-    if not np.all(np.isfinite(x)):
+    xs = np.asarray(samples).ravel() if presorted else sorted_values(samples)
+    if xs.size < 2:
+        raise ValueError(f"need at least 2 samples, got n = {xs.size}")
+    # sorted: non-finite values, if any, sit at the ends (NaN last)
+    if not (np.isfinite(xs[0]) and np.isfinite(xs[-1])):
         raise ValueError("samples contain non-finite values")
-    res = stats.kstest(x, dist.cdf)
-    d_det = ks_min_detectable_distance(x.size, alpha, power)
-    detail = f"KS distance {res.statistic:.3g} (n = {x.size}); detects a CDF distance of {d_det:.3g} with power {power:g}"
-    return decide("ks_shape", float(res.statistic), float(res.pvalue), alpha, detail)
+    d, p = ks_statistic(xs, closed_form_cdf(dist))
+    d_det = ks_min_detectable_distance(xs.size, alpha, power)
+    detail = f"KS distance {d:.3g} (n = {xs.size}); detects a CDF distance of {d_det:.3g} with power {power:g}"
+    return decide("ks_shape", d, p, alpha, detail)
