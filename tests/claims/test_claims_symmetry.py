@@ -11,6 +11,7 @@ from invariants.claims.registry import Verdict
 from invariants.claims.seed import quotes_not_in_seed
 from invariants.claims.symmetry import break_01, const_01, fp_01, grad_rows_01, linear_01, never_01, zero_grad_01
 from invariants.experiments import networks, oracles, real_data, training, xor
+from invariants.experiments.mutants import PositionNudging
 from invariants.reference import (
     OPTIMIZERS,
     Architecture,
@@ -99,15 +100,7 @@ def test_one_ulp_nudge_is_flagged(where):
     assert 0 < symmetry_defect(arch, nudged, classes) < 1e-15
 
 
-class _NudgingOptimizer(Optimizer):
-    """A broken optimizer: after a normal step, moves the first entry of every tensor up by one ulp
-    (a position-dependent update, as a per-unit learning rate would be)."""
-
-    def step(self, params, grads):
-        new = super().step(params, grads)
-        for v in new.values():
-            v.flat[0] = np.nextafter(v.flat[0], np.inf)
-        return new
+_NudgingOptimizer = PositionNudging  # the broken optimizer the claims' mutants use
 
 
 class _LateNudge(Optimizer):

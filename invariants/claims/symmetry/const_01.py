@@ -10,7 +10,7 @@ from hypothesis import example, given, strategies as st
 from invariants.claims.evidence import check, property_with_coverage, run_property, short
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict, mutant, register
 from invariants.claims.symmetry.shared import instance_evidence, lemma_evidence
-from invariants.experiments.broken_optimizers import make_nudging_optimizer
+from invariants.experiments.mutants import nudging
 from invariants.experiments.networks import constant_net, make_data
 from invariants.experiments.strategies import training_configs
 from invariants.experiments.training import augmented, dropconnect, noisy_gradients, train_checking_ties
@@ -147,7 +147,7 @@ def optimizer_commutes_property(seen: dict, make_opt=make_optimizer, max_example
 
 
 @mutant("an optimizer that moves the first entry of every tensor by one ulp (position-dependent)",
-        lambda: run_property(optimizer_commutes_property({}, make_opt=make_nudging_optimizer, max_examples=3),
+        lambda: run_property(optimizer_commutes_property({}, make_opt=nudging, max_examples=3),
                              "should fail"))
 def _const_optimizers() -> EvidenceResult:
     return property_with_coverage(
