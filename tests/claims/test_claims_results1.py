@@ -26,14 +26,12 @@ def test_claim_fields(claim_id):
 
 
 @pytest.mark.parametrize("claim_id,index", EVIDENCE)
-def test_evidence_passes_and_its_mutant_fails(claim_id, index):
+def test_evidence_detail_carries_figures(claim_id, index):
+    """Passing evidence and failing mutants: tests/claims/test_evidence_mutants.py (run once for every claim)."""
     ev = get(claim_id).evidence[index]
     result = ev.fn()
     assert result.passed, f"{claim_id} / {ev.name}: {result.detail}"
     assert any(ch.isdigit() for ch in result.detail) and len(result.detail) <= 500, result.detail
-    assert ev.mutant is not None and ev.mutant.what
-    bad = ev.mutant.fn()
-    assert bad.passed is False, f"{claim_id} / {ev.name}: mutant ({ev.mutant.what}) passed: {bad.detail}"
 
 
 # ---- RES-ZERO-01 ----------------------------------------------------------------------------------------
