@@ -36,6 +36,17 @@ def positive_int(flag: str) -> Callable[[str], int]:
     return parse
 
 
+def timeout_seconds(text: str) -> float | None:
+    """The argparse ``type`` of ``--timeout``: seconds > 0, or ``0``/``none``/``off`` for no limit
+    (:func:`invariants.core.timeout.parse_seconds`); a malformed value is argparse's one-line usage error."""
+    from invariants.core.timeout import parse_seconds
+
+    try:
+        return parse_seconds(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--timeout: ")) from None
+
+
 def check_json_path(path: str | None) -> None:
     """Refuse an unwritable ``--json`` path before any work (:func:`invariants.core.paths.check_output_file`).
 
@@ -160,4 +171,4 @@ def require_framework(name: str, what: str | None = None) -> None:
 
 
 __all__ = ["PROG", "Interrupted", "audit_config", "check_json_path", "partial_on_interrupt", "positive_int",
-           "require_framework", "result_exit", "stderr_is_tty", "table_width", "write_json"]
+           "require_framework", "result_exit", "stderr_is_tty", "table_width", "timeout_seconds", "write_json"]
