@@ -151,7 +151,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.framework and args.framework != args.target:
             raise UsageError(f"--framework {args.framework} contradicts the catalogue target {args.target}")
         require_framework(args.target, args.target)  # a catalogue we cannot run is not a pass (exit 2)
-        progress = None if (args.quiet or json_to_stdout) else AuditProgress(sys.stderr)
+        progress = None if (args.quiet or json_to_stdout) else AuditProgress(sys.stderr, label=f"audit {args.target}")
     elif ":" in args.target:
         require_framework(framework)
         progress = ticker(args, f"audit {args.target}")

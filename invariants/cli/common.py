@@ -114,12 +114,9 @@ def partial_on_interrupt(json_path: str | None, partial: Callable[[], Any]) -> I
 
 def stderr_is_tty(stream: TextIO | None = None) -> bool:
     """Whether ``stream`` (default stderr) is a terminal: progress is drawn, and tables fitted, only there."""
-    stream = sys.stderr if stream is None else stream
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:  # a closed stream
-        return False
+    from invariants.render.progress import is_terminal
+
+    return is_terminal(sys.stderr if stream is None else stream)
 
 
 def table_width(stream: TextIO | None = None) -> int | None:
