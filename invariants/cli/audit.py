@@ -127,7 +127,7 @@ def ticker(args: argparse.Namespace, label: str) -> Any:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from invariants.audit import NoSpec, catalogue, initializer
+    from invariants.audit import DEFAULT_AUDIT_LAYERS, NoSpec, catalogue, initializer
     from invariants.audit.auditor import AuditReport
     from invariants.frameworks.registry import names
     from invariants.render import AuditProgress, render_audit, render_audit_findings
@@ -159,11 +159,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(names('initializers'))}) "
                          "or MODULE:ATTR")
 
+    # a single target is one subject per layer, in order: the ticker names the layer in work
+    layers = [] if catalogue_target else list(args.layer or DEFAULT_AUDIT_LAYERS)
+
     def observe(index: int, total: int, name: str, result: Any) -> None:
         if result is not None:
             done.append(result)
         if progress is not None:
-            progress(index, total, name, result)
+            on = f" on {layers[index - 1]}" if 0 < index <= len(layers) else ""
+            progress(index, total, name + on, result)
 
     try:
         with partial_on_interrupt(args.json_path, partial):

@@ -114,6 +114,8 @@ class Ticker(TerminalProgress):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if self.tty:
+            if delay <= 0:
+                self.rewrite(label)
             self._thread = threading.Thread(target=self._run, name="invariants-ticker", daemon=True)
             self._thread.start()
 
@@ -128,11 +130,19 @@ class Ticker(TerminalProgress):
                 return
 
     def __call__(self, index: int, total: int, name: str, result: Any = None) -> None:
-        self.label = f"{self.base} [{index}/{total}] {name}"
+        self._relabel(f"{self.base} [{index}/{total}] {name}")
 
     def status(self, text: str) -> None:
         """Name what is in work now: the line reads ``LABEL TEXT ... elapsed``."""
-        self.label = f"{self.base} {text}"
+        self._relabel(f"{self.base} {text}")
+
+    def _relabel(self, label: str) -> None:
+        # past the delay the new name is drawn at once, not at the next tick
+        self.label = label
+        if self.tty and time.monotonic() - self._t0 >= self.delay:
+            with self._lock:
+                if not self._stop.is_set():
+                    self.rewrite(label)
 
     def close(self) -> None:
         self._stop.set()
