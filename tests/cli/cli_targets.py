@@ -29,3 +29,10 @@ def sleeps(shape, rng):
     import time
 
     time.sleep(1e6)
+
+
+def meta_mlp():
+    """The MLP of :func:`mlp` on torch's ``meta`` device: check-model streams it one module at a time."""
+    torch = pytest.importorskip("torch")
+    with torch.device("meta"):
+        return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))

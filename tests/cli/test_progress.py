@@ -185,6 +185,17 @@ def test_quiet_and_pipes_get_no_ticker(argv, eager_ticker, monkeypatch, capsys):
     assert sys.stderr.getvalue().count("\r") == 0 and eager_ticker == []
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_streamed_model_check_draws_one_line_only(quiet, eager_ticker, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    stream = terminal(monkeypatch)
+    cli.main(["check-model", f"{ME}:meta_mlp"] + (["--quiet"] if quiet else []))
+    capsys.readouterr()
+    text = stream.getvalue()
+    assert "module" not in text  # the streamed engine's own per-module bar stays off: one line, the ticker's
+    assert text == "" if quiet else f"check-model {ME}:meta_mlp ... 00:0" in text
+
+
 def test_report_shows_its_stages_on_one_line(eager_ticker, monkeypatch, tmp_path, capsys):
     import invariants.report.site as site
 
