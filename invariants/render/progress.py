@@ -119,6 +119,15 @@ class Ticker(TerminalProgress):
             self._thread = threading.Thread(target=self._run, name="invariants-ticker", daemon=True)
             self._thread.start()
 
+    def line(self) -> str:
+        """The text drawn now: ``LABEL ... 00:12`` (tqdm's elapsed format), cut to the terminal's width."""
+        from tqdm import tqdm
+
+        elapsed = tqdm.format_interval(time.monotonic() - self._t0)
+        width = shutil.get_terminal_size().columns - 1
+        text = f"{self.label} ... {elapsed}"
+        return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
     def _run(self) -> None:
         if self._stop.wait(self.delay):
             return

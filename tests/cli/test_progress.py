@@ -93,6 +93,7 @@ def test_the_ticker_names_the_tensor_and_the_stage_with_the_elapsed_time():
     ticker(2, 3, "m:f [conv2d(4,8,k=3)]", None)
     ticker.status("figure power-curve")
     ticker.close()
+    assert ticker.line() == "audit m:f figure power-curve ... 00:00"
     text = stream.getvalue()
     assert "audit m:f [2/3] m:f [conv2d(4,8,k=3)] ... 00:00" in text
     assert "audit m:f figure power-curve ... 00:00" in text
