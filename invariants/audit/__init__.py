@@ -13,6 +13,7 @@ Frameworks are optional: a missing one gives a ``skipped`` result with the insta
 import typing
 
 from invariants.core import errors
+from invariants.core.timeout import DEFAULT_TIMEOUT
 from invariants.specs import (
     DISTRIBUTIONS,
     GLOROT_NORMAL,
@@ -56,8 +57,9 @@ DEFAULT_AUDIT_LAYERS = ("dense(300,100)", "conv2d(16,48,k=3)")
 LayerArg = typing.Union[str, "Layer", typing.Tuple[int, int], typing.Sequence[typing.Union[str, "Layer",
                                                                                          typing.Tuple[int, int]]]]
 
-#: progress callback of an audit: ``progress(i, total, name, None)`` before and ``progress(i, total, name, result)``
-#: after each tensor (:func:`invariants.audit.auditor.audit_subjects`)
+#: progress callback of an audit: ``progress(i, total, name, None)`` before each subject (one initializer call
+#: of ``total``) and ``progress(i, total, name, result)`` after it, once per result (a packed tensor gives one
+#: per block) (:func:`invariants.audit.auditor.audit_subjects`)
 ProgressCallback = typing.Callable[[int, int, str, typing.Any], None]
 
 
@@ -142,6 +144,7 @@ def initializer(
     target: "str | None" = None,
     dtype: typing.Any = None,
     progress: "ProgressCallback | None" = None,
+    timeout: "float | None" = DEFAULT_TIMEOUT,
 ) -> "AuditReport":
     """Audit one initializer against a spec on one or more layers.
 
@@ -166,6 +169,9 @@ def initializer(
             law is audited at that precision (:mod:`invariants.stats.precision`).  ``complex64`` is refused
             (no complex law).  ``None``: the framework's float32, unchecked.
         progress: called before and after each tensor (:data:`ProgressCallback`).
+        timeout: seconds each call of ``fn`` may take (:mod:`invariants.core.timeout`: enforced on Unix in the
+            main thread, else not, as the report's ``config["timeout_enforced"]`` says); ``0`` or ``None``: no
+            limit.  Default :data:`~invariants.core.timeout.DEFAULT_TIMEOUT` (120 s).
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport` (``.ok``, ``.results``, ``.to_dict()``); a single
@@ -178,17 +184,21 @@ def initializer(
         UsageError: an unknown or complex ``dtype``, or one the
             framework's adapter cannot request.
         BadInitializer: ``fn`` raises (``SystemExit`` included), returns a wrong shape/dtype or non-finite
-            values, or ``"module:attr"`` cannot be imported.
+            values, or ``"module:attr"`` cannot be imported; ``InitializerTimedOut`` (a subclass): a call of
+            ``fn`` did not return within ``timeout``.
+        UsageError: a negative or non-numeric ``timeout``.
         UnknownFramework: unknown ``framework``.
     """
     from dataclasses import replace
 
     from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
     from invariants.core.errors import FrameworkUnavailable
+    from invariants.core.timeout import check_seconds, per_call
     from invariants.frameworks.dtypes import parse_dtype, require_real
     from invariants.frameworks.registry import get_framework
 
     dtype = parse_dtype(dtype)
+    seconds = check_seconds(timeout)
     try:
         adapter = get_framework(framework, "initializers")
     except FrameworkUnavailable as exc:
@@ -204,14 +214,16 @@ def initializer(
     if hasattr(expectation.spec, "for_unit_axis"):  # orthogonal, dirac: the framework's own layout
         expectation = replace(expectation, spec=expectation.spec.for_unit_axis(adapter.layout.unit_axis))
     subjects = [adapter.subject_for(fn, lay, expectation, name, dtype) for lay in parsed]
-    report = audit_subjects(subjects, config, progress=progress)
+    with per_call(seconds) as limit:
+        report = audit_subjects(subjects, config, progress=progress)
     report.frameworks = (framework,)
-    report.config["dtype"] = dtype
+    report.config.update({"dtype": dtype, **limit.to_dict()})
     return report
 
 
 def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "ProgressCallback | None" = None,
-              dtype: typing.Any = None, dtype_check: bool = True) -> "AuditReport":
+              dtype: typing.Any = None, dtype_check: bool = True,
+              timeout: "float | None" = DEFAULT_TIMEOUT) -> "AuditReport":
     """Audit a framework's whole catalogue of initializers and layer defaults.
 
     Args:
@@ -223,6 +235,10 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         dtype_check: without ``dtype``, also audit each initializer once in the framework's low-precision
             dtype (:func:`invariants.audit.precision.dtype_pass`: bfloat16, Keras and numpy float16),
             results marked ``@dtype``; the run's Bonferroni split counts them.
+        timeout: seconds each call of an initializer may take, as :func:`initializer`'s; a call past it makes
+            that subject an ``error`` result (not checked, never a pass) and the run goes on.  Calls the
+            framework adapter makes without :func:`invariants.frameworks.subjects.call_initializer` (torch
+            layer constructors) are not limited.
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport`; one ``skipped`` result if the framework is not
@@ -230,15 +246,17 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
 
     Raises:
         UnknownFramework: unknown ``framework``.
-        UsageError: an unknown or complex ``dtype``.
+        UsageError: an unknown or complex ``dtype``, a negative or non-numeric ``timeout``.
     """
     from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
     from invariants.audit.precision import dtype_pass
     from invariants.core.errors import FrameworkUnavailable
+    from invariants.core.timeout import check_seconds, per_call
     from invariants.frameworks.dtypes import parse_dtype, require_real
     from invariants.frameworks.registry import get_framework
 
     dtype = parse_dtype(dtype)
+    seconds = check_seconds(timeout)
     require_real(dtype, f"the {framework} catalogue")
     try:
         adapter = get_framework(framework, "initializers")
@@ -249,27 +267,35 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         subjects = dtype_pass(framework, subjects, dtype)
     elif dtype_check:
         subjects = subjects + dtype_pass(framework, subjects)
-    report = audit_subjects(subjects, config, progress=progress, catch=True)
+    with per_call(seconds) as limit:
+        report = audit_subjects(subjects, config, progress=progress, catch=True)
     report.frameworks = (framework,)
-    report.config["dtype"] = dtype
+    report.config.update({"dtype": dtype, **limit.to_dict()})
     return report
 
 
 def identify(fn: "typing.Callable[..., typing.Any] | str", framework: str = "numpy", layers: "LayerArg | None" = None,
-             config: "AuditConfig | None" = None, dtype: typing.Any = None) -> "Fingerprint":
+             config: "AuditConfig | None" = None, dtype: typing.Any = None,
+             timeout: "float | None" = DEFAULT_TIMEOUT) -> "Fingerprint":
     """Fingerprint an initializer (drawn in ``dtype``, as :func:`initializer`'s); ``layers`` as
-    :func:`initializer`'s ``layer`` (default :data:`invariants.audit.fingerprint.DEFAULT_LAYERS`); see
-    :func:`invariants.audit.fingerprint.identify`.
+    :func:`initializer`'s ``layer`` (default :data:`invariants.audit.fingerprint.DEFAULT_LAYERS`); ``timeout``
+    as :func:`initializer`'s; see :func:`invariants.audit.fingerprint.identify`.
 
     Raises:
         BadInput: malformed ``layers`` (:func:`as_layers`), or layers without fans or values.
-        BadInitializer: ``fn`` misbehaves.
+        BadInitializer: ``fn`` misbehaves (``InitializerTimedOut``: a call past ``timeout``).
+        UsageError: a negative or non-numeric ``timeout``.
         FrameworkUnavailable, UnknownFramework: as :func:`invariants.frameworks.registry.get_framework`.
     """
     from invariants.audit.fingerprint import DEFAULT_LAYERS
     from invariants.audit.fingerprint import identify as fingerprint
+    from invariants.core.timeout import check_seconds, per_call
 
-    return fingerprint(fn, framework, as_layers(layers, DEFAULT_LAYERS, "layers"), config, dtype=dtype)
+    seconds = check_seconds(timeout)
+    with per_call(seconds) as limit:
+        fp = fingerprint(fn, framework, as_layers(layers, DEFAULT_LAYERS, "layers"), config, dtype=dtype)
+    fp.config.update(limit.to_dict())
+    return fp
 
 
 def __getattr__(name: str) -> typing.Any:
@@ -287,6 +313,7 @@ def __getattr__(name: str) -> typing.Any:
 
 __all__ = [
     "DEFAULT_AUDIT_LAYERS",
+    "DEFAULT_TIMEOUT",
     "DISTRIBUTIONS",
     "GLOROT_NORMAL",
     "GLOROT_UNIFORM",

@@ -804,8 +804,8 @@ def audit_subjects(
     Args:
         subjects: the tensors to audit.
         config: sampling/testing parameters (default :class:`AuditConfig`).
-        progress: called as ``progress(i, total, name, None)`` before and
-            ``progress(i, total, name, result)`` after each subject.
+        progress: called as ``progress(i, total, name, None)`` before each subject and
+            ``progress(i, total, name, result)`` after it, once per result (a packed tensor gives one per block).
         catch: record a subject whose sampler raises as verdict ``error`` instead of raising (catalogue
             runs); otherwise :class:`BadInitializer` propagates (user callables: a usage error).
 
@@ -831,7 +831,8 @@ def audit_subjects(
                                0, [], None, ERROR, f"error: {exc}", call=subject.call)]
         report.results.extend(res)
         report.n_subjects = i
-        if progress:
-            progress(i, total, subject.name, res[-1])
+        if progress:  # every result: a caller that keeps them (the partial JSON of a Ctrl-C) must see them all
+            for r in res:
+                progress(i, total, subject.name, r)
     report.seconds = time.perf_counter() - t0
     return report

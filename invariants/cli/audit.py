@@ -9,8 +9,9 @@ framework that is not installed, for a catalogue too); 130 interrupted (what fin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 from invariants.cli.common import (
     audit_config,
@@ -20,9 +21,11 @@ from invariants.cli.common import (
     result_exit,
     stderr_is_tty,
     table_width,
+    timeout_seconds,
     write_json,
 )
 from invariants.core.errors import UsageError
+from invariants.core.timeout import limit_for
 from invariants.frameworks import registry
 
 
@@ -54,6 +57,7 @@ def add_audit(subparsers: argparse._SubParsersAction) -> None:
                    "tensor)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; findings only")
     add_dtype(p)
+    add_timeout(p)
     p.set_defaults(func=cmd_audit)
 
 
@@ -75,6 +79,7 @@ def add_identify(subparsers: argparse._SubParsersAction) -> None:
                    help="relative variance error to resolve (default 0.01)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress")
     add_dtype(p)
+    add_timeout(p)
     p.set_defaults(func=cmd_identify)
 
 
@@ -88,6 +93,29 @@ def add_dtype(p: argparse.ArgumentParser) -> None:
                    "bfloat16 (Keras, numpy: float16)")
 
 
+def add_timeout(p: argparse.ArgumentParser) -> None:
+    from invariants.core.timeout import DEFAULT_TIMEOUT
+
+    p.add_argument("--timeout", metavar="SECONDS", type=timeout_seconds, default=DEFAULT_TIMEOUT,
+                   help=f"seconds one call of an initializer may take before it counts as hung (bad input: exit 2 "
+                   f"for MODULE:ATTR; a framework catalogue reports that initializer as an error, not checked, and "
+                   f"goes on); 0 or none: no limit (default {DEFAULT_TIMEOUT:g}; Unix only: SIGALRM, which "
+                   "interrupts Python code and sleeping or waiting calls, not one C call that never returns to "
+                   "Python)")
+
+
+@contextlib.contextmanager
+def timeout_flag() -> Iterator[None]:
+    """Re-raise an initializer past ``--timeout`` in the command line's words (the API's line names no flag)."""
+    from invariants.frameworks.errors import InitializerTimedOut
+
+    try:
+        yield
+    except InitializerTimedOut as exc:
+        raise InitializerTimedOut(f"{exc}; --timeout SECONDS raises the limit, --timeout 0 removes it",
+                                  exc.seconds) from None
+
+
 def ticker(args: argparse.Namespace, label: str) -> Any:
     """The elapsed-time line of a single-target run on a terminal (:class:`invariants.render.Ticker`), or
     ``None`` with ``--quiet``, with JSON on stdout, or when stderr is not a terminal."""
@@ -99,7 +127,7 @@ def ticker(args: argparse.Namespace, label: str) -> Any:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from invariants.audit import NoSpec, catalogue, initializer
+    from invariants.audit import DEFAULT_AUDIT_LAYERS, NoSpec, catalogue, initializer
     from invariants.audit.auditor import AuditReport
     from invariants.frameworks.registry import names
     from invariants.render import AuditProgress, render_audit, render_audit_findings
@@ -113,7 +141,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     framework = args.target if catalogue_target else (args.framework or "numpy")
 
     def partial() -> Any:
-        return AuditReport(results=list(done), config={**cfg.to_dict(), "dtype": args.dtype},
+        return AuditReport(results=list(done), config={**cfg.to_dict(), "dtype": args.dtype,
+                                                       **limit_for(args.timeout).to_dict()},
                            frameworks=(framework,), interrupted=True)
 
     if catalogue_target:
@@ -122,7 +151,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.framework and args.framework != args.target:
             raise UsageError(f"--framework {args.framework} contradicts the catalogue target {args.target}")
         require_framework(args.target, args.target)  # a catalogue we cannot run is not a pass (exit 2)
-        progress = None if (args.quiet or json_to_stdout) else AuditProgress(sys.stderr)
+        progress = None if (args.quiet or json_to_stdout) else AuditProgress(sys.stderr, label=f"audit {args.target}")
     elif ":" in args.target:
         require_framework(framework)
         progress = ticker(args, f"audit {args.target}")
@@ -130,21 +159,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown target {args.target!r}: expected a framework ({', '.join(names('initializers'))}) "
                          "or MODULE:ATTR")
 
+    # a single target is one subject per layer, in order: the ticker names the layer in work
+    layers = [] if catalogue_target else list(args.layer or DEFAULT_AUDIT_LAYERS)
+
     def observe(index: int, total: int, name: str, result: Any) -> None:
         if result is not None:
             done.append(result)
         if progress is not None:
-            progress(index, total, name, result)
+            on = f" on {layers[index - 1]}" if 0 < index <= len(layers) else ""
+            progress(index, total, name + on, result)
 
     try:
         with partial_on_interrupt(args.json_path, partial):
             if catalogue_target:
-                report = catalogue(args.target, cfg, progress=observe, dtype=args.dtype)
+                report = catalogue(args.target, cfg, progress=observe, dtype=args.dtype, timeout=args.timeout)
             else:
                 try:
-                    report = initializer(args.target, expect=args.expect, layer=args.layer or None,
-                                         framework=framework, config=cfg, target=args.target, dtype=args.dtype,
-                                         progress=observe)
+                    with timeout_flag():
+                        report = initializer(args.target, expect=args.expect, layer=args.layer or None,
+                                             framework=framework, config=cfg, target=args.target, dtype=args.dtype,
+                                             progress=observe, timeout=args.timeout)
                 except NoSpec as exc:  # the API's wording names its keyword; the command line names its flag
                     raise UsageError(f"no --expect given and {exc.target} is not a known {exc.framework} "
                                      "initializer; give --expect SPEC, e.g. --expect he_normal (or fingerprint it "
@@ -176,13 +210,14 @@ def cmd_identify(args: argparse.Namespace) -> int:
     progress = ticker(args, f"identify {args.target}")
 
     def partial() -> Any:
-        return Fingerprint(None, False, config={**cfg.to_dict(), "dtype": args.dtype}, frameworks=(args.framework,),
-                           interrupted=True)
+        return Fingerprint(None, False, config={**cfg.to_dict(), "dtype": args.dtype,
+                                                **limit_for(args.timeout).to_dict()},
+                           frameworks=(args.framework,), interrupted=True)
 
     try:
-        with partial_on_interrupt(args.json_path, partial):
+        with partial_on_interrupt(args.json_path, partial), timeout_flag():
             fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg,
-                          dtype=args.dtype)
+                          dtype=args.dtype, timeout=args.timeout)
     finally:
         if progress is not None:
             progress.close()
@@ -192,4 +227,4 @@ def cmd_identify(args: argparse.Namespace) -> int:
     return result_exit(fp)
 
 
-__all__ = ["add_audit", "add_dtype", "add_identify", "cmd_audit", "cmd_identify", "ticker"]
+__all__ = ["add_audit", "add_dtype", "add_identify", "add_timeout", "cmd_audit", "cmd_identify", "ticker", "timeout_flag"]

@@ -93,7 +93,7 @@ def cmd_check_model(args: argparse.Namespace) -> int:
         with partial_on_interrupt(args.json_path, partial):
             report = check_model(args.target, input_shape=shapes, profile=profile, seed=args.seed,
                                  framework=args.framework, min_coverage=min_cov, probe=not args.no_probe,
-                                 expect=args.expect or None)
+                                 expect=args.expect or None, progress=False)  # one line: the ticker's
     finally:
         if progress is not None:
             progress.close()

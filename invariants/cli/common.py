@@ -36,6 +36,17 @@ def positive_int(flag: str) -> Callable[[str], int]:
     return parse
 
 
+def timeout_seconds(text: str) -> float | None:
+    """The argparse ``type`` of ``--timeout``: seconds > 0, or ``0``/``none``/``off`` for no limit
+    (:func:`invariants.core.timeout.parse_seconds`); a malformed value is argparse's one-line usage error."""
+    from invariants.core.timeout import parse_seconds
+
+    try:
+        return parse_seconds(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--timeout: ")) from None
+
+
 def check_json_path(path: str | None) -> None:
     """Refuse an unwritable ``--json`` path before any work (:func:`invariants.core.paths.check_output_file`).
 
@@ -103,12 +114,9 @@ def partial_on_interrupt(json_path: str | None, partial: Callable[[], Any]) -> I
 
 def stderr_is_tty(stream: TextIO | None = None) -> bool:
     """Whether ``stream`` (default stderr) is a terminal: progress is drawn, and tables fitted, only there."""
-    stream = sys.stderr if stream is None else stream
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:  # a closed stream
-        return False
+    from invariants.render.progress import is_terminal
+
+    return is_terminal(sys.stderr if stream is None else stream)
 
 
 def table_width(stream: TextIO | None = None) -> int | None:
@@ -160,4 +168,4 @@ def require_framework(name: str, what: str | None = None) -> None:
 
 
 __all__ = ["PROG", "Interrupted", "audit_config", "check_json_path", "partial_on_interrupt", "positive_int",
-           "require_framework", "result_exit", "stderr_is_tty", "table_width", "write_json"]
+           "require_framework", "result_exit", "stderr_is_tty", "table_width", "timeout_seconds", "write_json"]

@@ -22,6 +22,20 @@ class NotImplementedByFramework(BadInitializer):
     catalogue audited in a requested dtype records it as ``skipped``, not as an error."""
 
 
+class InitializerTimedOut(BadInitializer):
+    """The initializer did not return within the per-call limit (:mod:`invariants.core.timeout`): a hang is
+    the initializer's fault (bad input); a catalogue audit records that subject as ``error`` (not checked).
+
+    Args:
+        message: the one line, naming the initializer and the limit.
+        seconds: the limit.
+    """
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class BadModel(BadInput):
     """The target is not a model this check understands (CLI: exit code 2)."""
 
@@ -45,4 +59,4 @@ class UnknownFramework(UsageError):
     """A framework name that no registered framework has."""
 
 
-__all__ = ["BadInitializer", "BadModel", "FrameworkMissing", "FrameworkUnavailable", "UnknownFramework"]
+__all__ = ["BadInitializer", "BadModel", "InitializerTimedOut", "FrameworkMissing", "FrameworkUnavailable", "UnknownFramework"]

@@ -19,10 +19,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from invariants.core import timeout
 from invariants.core.errors import BadInput
 from invariants.core.imports import import_attribute
 from invariants.frameworks.dtypes import is_bfloat16, widen
-from invariants.frameworks.errors import BadInitializer, NotImplementedByFramework
+from invariants.frameworks.errors import BadInitializer, InitializerTimedOut, NotImplementedByFramework
 from invariants.layers import Kernel, Layer, Layout
 from invariants.specs import Spec
 
@@ -249,13 +250,18 @@ def check_array(value: Any, shape: Sequence[int], what: str) -> np.ndarray:
 
 
 def call_initializer(fn: Callable[..., Any], what: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn``; turn any exception it raises (``SystemExit`` too) into :class:`BadInitializer`
-    (``NotImplementedError``: its subclass :class:`~invariants.frameworks.errors.NotImplementedByFramework`).
-    ``KeyboardInterrupt`` passes: it is the user's Ctrl-C."""
+    """Call ``fn`` under the per-call time limit in force (:func:`invariants.core.timeout.per_call`); turn any
+    exception it raises (``SystemExit`` too) into :class:`BadInitializer` (``NotImplementedError``: its subclass
+    :class:`~invariants.frameworks.errors.NotImplementedByFramework`; a call past the limit:
+    :class:`~invariants.frameworks.errors.InitializerTimedOut`).  ``KeyboardInterrupt`` passes: it is the
+    user's Ctrl-C."""
     try:
-        return fn(*args, **kwargs)
+        with timeout.limited(what):
+            return fn(*args, **kwargs)
     except BadInitializer:
         raise
+    except timeout.TimedOut as exc:
+        raise InitializerTimedOut(str(exc), exc.seconds) from None
     except (Exception, SystemExit) as exc:  # noqa: BLE001  the initializer under audit may raise anything, even exit
         if isinstance(exc, SystemExit):  # sys.exit(3) inside the initializer is its fault, not the end of the audit
             raise BadInitializer(f"{what} raised SystemExit({exc.code!r}) (it called sys.exit)") from None

@@ -167,7 +167,8 @@ def run_config(profile: Profile, min_coverage: float, probe: bool, expect: Any =
 def check_model(model: Any, *, example_input: Any = None, profile: "str | Profile | None" = None, seed: int = 0,
                 name: str | None = None, framework: str | None = None, min_coverage: float = MIN_COVERAGE,
                 probe: bool = True, input_shape: "Shapes | None" = None,
-                expect: "Iterable[str] | Mapping[str, Any] | None" = None) -> ModelReport:
+                expect: "Iterable[str] | Mapping[str, Any] | None" = None,
+                progress: bool | None = None) -> ModelReport:
     """Check a model's initialization: copies, constants, dead and interchangeable units, per-tensor
     variance against the named schemes, and signal propagation on a probe batch.
 
@@ -193,6 +194,9 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
             parameter-name pattern or a module type, and :func:`~invariants.specs.parse_spec` text resolved by
             the model's framework) or a ``{pattern: spec}`` mapping; each selected tensor is tested against
             its spec and a mismatch is an error ``expectation`` (:mod:`invariants.modelcheck.expect`).
+        progress: a meta-device model's per-module bar on stderr (``None``: when stderr is a terminal;
+            :func:`~invariants.modelcheck.stream.check_streamed`); the command line passes ``False`` and draws
+            its own line.
 
     Returns:
         :class:`~invariants.modelcheck.report.ModelReport` (``.status`` healthy / unhealthy / incomplete,
@@ -224,7 +228,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         if expect:
             raise UsageError("expect is not supported for a meta-device model (checked one module at a time); "
                              "materialize it first")
-        report = check_streamed(model, profile=prof, seed=seed, name=name, probe=probe, min_coverage=min_coverage)
+        report = check_streamed(model, profile=prof, seed=seed, name=name, probe=probe, min_coverage=min_coverage,
+                                progress=progress)
         report.seconds = time.perf_counter() - t0
         report.config = {**run_config(prof, min_coverage, probe), **report.config, "seed": seed}
         return report

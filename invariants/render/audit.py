@@ -3,7 +3,6 @@
 progress indicator.  Reads the results' attributes only; imports no engine."""
 from __future__ import annotations
 
-import shutil
 import textwrap
 from typing import Any
 
@@ -115,16 +114,14 @@ def render_fingerprint(fp: Any, width: int = 110) -> str:
 
 
 class AuditProgress(TerminalProgress):
-    """Progress for catalogue runs on ``stream``: a bar on a terminal, one line per subject elsewhere
-    (``[i/N subjects] NAME ...``: the count is of subjects, each one call of an initializer, which can yield several
-    tensors; the summary line states both)."""
+    """Progress for catalogue runs: on a terminal one updating line ``audit torch  40%|####        | 22/55
+    subjects [00:31<00:46] torch.nn.init.orthogonal_`` (the count is of subjects, each one call of an
+    initializer, which can yield several tensors; the summary line states both); nothing elsewhere
+    (:class:`TerminalProgress`)."""
+
+    def __init__(self, stream: Any = None, tty: Any = None, label: str = "audit") -> None:
+        super().__init__(stream, tty)
+        self.label = label
 
     def __call__(self, index: int, total: int, name: str, result: Any) -> None:
-        if self.tty:
-            done = index - (1 if result is None else 0)
-            filled = int(24 * done / max(total, 1))
-            text = f"[{'#' * filled}{'.' * (24 - filled)}] {index}/{total} subjects {name}"[:shutil.get_terminal_size().columns - 1]
-            self.rewrite(text)
-        elif result is None:
-            self.stream.write(f"[{index:>{len(str(total))}}/{total} subjects] {name} ...\n")
-        self.stream.flush()
+        self.update(index - (1 if result is None else 0), total, self.label, name, "subjects")

@@ -66,19 +66,13 @@ def render_verify(report: Any, *, table: bool = True) -> str:
 
 
 class Progress(TerminalProgress):
-    """A progress callback for :func:`invariants.verify.run_claims` that writes to ``stream``.
-
-    On a terminal it keeps one updating line (``[ 3/24] SYM-CONST-01 ...``) and clears it at the end;
-    elsewhere (logs, CI) it writes one such line as each claim starts, so a slow or hanging claim is
-    visible.  Call :meth:`close` after the run.
+    """A progress callback for :func:`invariants.verify.run_claims`: on a terminal one updating line
+    ``verify  33%|####        | 8/24 claims [00:05<00:10] SYM-CONST-01 ...`` (the claim in work, or the last
+    one finished with its status), cleared at the end; nothing elsewhere (:class:`TerminalProgress`).  Call
+    :meth:`close` after the run.
     """
 
     def __call__(self, index: int, total: int, claim: Any, outcome: Any) -> None:
-        width = len(str(total))
-        prefix = f"[{index:>{width}}/{total}] {claim.id}"
-        if self.tty:
-            text = f"{prefix} ..." if outcome is None else f"{prefix} {_status(outcome)}"
-            self.rewrite(text)
-        elif outcome is None:
-            self.stream.write(f"{prefix} ...\n")
-        self.stream.flush()
+        done = index - (1 if outcome is None else 0)
+        name = f"{claim.id} ..." if outcome is None else f"{claim.id} {_status(outcome)}"
+        self.update(done, total, "verify", name, "claims")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Any
 
 from invariants.core.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
@@ -54,7 +55,7 @@ def add_report(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     import os
 
-    from invariants.render import Progress, render_verify
+    from invariants.render import Ticker, render_verify
     from invariants.report.site import build_site, compare_site, unified_diff, write_site
 
     out = args.out
@@ -76,20 +77,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     err = sys.stderr
     start = time.perf_counter()
-    verify_progress = None if args.quiet else Progress(err)
+    # one elapsed-time line on a terminal for every stage (nothing in a file or pipe, nothing with --quiet)
+    ticker = None if args.quiet else Ticker("report", err)
 
     def stage(kind: str, name: str) -> None:
-        if not args.quiet:
-            err.write(f"{kind} {name} ...\n")
-            err.flush()
+        if ticker is not None:
+            ticker.status(f"{kind} {name}")
+
+    def verify_progress(index: int, total: int, claim: Any, outcome: Any) -> None:
+        if ticker is not None:
+            ticker(index, total, f"verify {claim.id}", outcome)
 
     try:
         site = build_site(out, audit=args.audit, progress=stage, verify_progress=verify_progress)
     except ValueError as exc:
         raise UsageError(f"--audit: {exc}") from exc
     finally:
-        if verify_progress is not None:
-            verify_progress.close()
+        if ticker is not None:
+            ticker.close()
 
     failures = render_verify(site.report, table=False)
     if failures:

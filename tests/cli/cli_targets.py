@@ -16,3 +16,23 @@ def mlp():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+
+
+def spins(shape, rng):
+    """An initializer that never returns: a pure-Python busy loop (the per-call timeout must stop it)."""
+    while True:
+        pass
+
+
+def sleeps(shape, rng):
+    """An initializer that never returns: it blocks in one long C call (``time.sleep``)."""
+    import time
+
+    time.sleep(1e6)
+
+
+def meta_mlp():
+    """The MLP of :func:`mlp` on torch's ``meta`` device: check-model streams it one module at a time."""
+    torch = pytest.importorskip("torch")
+    with torch.device("meta"):
+        return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))

@@ -83,7 +83,7 @@ def test_the_ticker_draws_an_elapsed_line_on_a_terminal_and_clears_it():
     time.sleep(0.2)
     ticker.close()
     text = stream.getvalue()
-    assert "audit m:f [1/2] m:f.weight ... 0s" in text and text.endswith("\r")
+    assert "audit m:f [1/2] m:f.weight ... 00:00" in text and text.endswith("\r")
 
 
 def test_the_ticker_is_silent_in_a_file_or_pipe_and_for_quick_work():
