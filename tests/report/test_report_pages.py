@@ -159,9 +159,43 @@ def test_formula_table_shows_math_and_plain_text():
     row = pages.FormulaLine("Glorot", r"\frac{2}{a + b}", "2/(a + b)", r"\frac{2}{a + b}", "2/(a + b)", "eq. 12",
                             True)
     page = pages.claim_page(claim_dict("proved"), "1.0", formulas=[row])
-    assert r"\(\frac{2}{a + b}\)" in page and "`2/(a + b)`" in page and "identical" in page
+    assert "`2/(a + b)`" in page and "identical" in page
+    # rendered now, as MathML: no LaTeX left for a script to typeset
+    assert '<math display="inline"><mrow><mfrac><mrow><mn>2</mn></mrow>' in page and "\\(" not in page
     bad = pages.FormulaLine("x", "1", "1", "2", "2", "src", False)
-    assert "**NOT identical**" in pages.claim_page(claim_dict("proved"), "1.0", formulas=[bad])
+    assert '<span class="row-deviates">**NOT identical**</span>' in pages.claim_page(claim_dict("proved"), "1.0",
+                                                                                    formulas=[bad])
+
+
+def test_math_is_mathml_that_markdown_leaves_alone():
+    """Known-bad input: a ``|`` (absolute value) would end a table cell, ``_``/``*`` would start emphasis."""
+    from invariants.report.markdown import math_inline
+
+    m = math_inline(r"\left|x_{*}\right| + \frac{a}{b}")
+    assert m.startswith('<math display="inline">') and m.endswith("</math>") and "xmlns" not in m
+    cell = table(["f"], [[m]])
+    rendered = _render(cell)
+    assert rendered.count("<td") == 1 and "<em>" not in rendered and "<mfrac>" in rendered
+    assert "&#124;" in m or "&#x0007C;" in m
+
+
+def test_nav_title_is_the_lead_of_the_title():
+    assert pages.nav_title("VAR-HE-01", "He (Kaiming) rule: E[relu(y)²] = Var(y)/2 ⇒ Var(W) = 2/fan_in") == \
+        "VAR-HE-01: He (Kaiming) rule"
+    assert pages.nav_title("X-01", "Zero: too short a lead to stand alone") == "X-01: Zero: too short a lead to stand alone"
+    long = pages.nav_title("X-01", "A residual branch with a zero last layer is the identity yet trains and so on")
+    assert long.endswith("…") and len(long) <= len("X-01: ") + 57 and "the…" not in long[:-1]
+    page = pages.claim_page(claim_dict(), "1.0")
+    assert page.startswith('---\ntitle: "T-X-01: A claim with W_l[j,:] and gain**2"\n---')
+
+
+def test_bibtex_block_is_wrapped_and_loses_nothing():
+    title = "word " * 40 + "end"
+    page = pages.claim_page({**claim_dict(), "title": title}, "1.0")
+    block = page[page.index("```bibtex") + len("```bibtex\n"):]
+    block = block[:block.index("```")]
+    assert max(len(line) for line in block.splitlines()) <= pages.BIBTEX_WIDTH
+    assert " ".join(block.split()).count("word") == 40 and "end}," in block
 
 
 def test_claims_index_and_seed_page():
@@ -196,6 +230,8 @@ AUDIT_PAYLOAD = {
 
 def test_audit_page_from_the_json_contract():
     page = pages.audit_page("torch", AUDIT_PAYLOAD, "pip install torch")
+    rows = [line for line in page.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert "row-" not in rows[0] and '<span class="row-deviates">**deviates**</span>' in rows[1]  # tinted row
     assert "torch 9.9" in page and "1 conforms" in page and "1 deviates" in page
     assert "**(9, 36)**" in page  # framework fans that differ from the textbook's are bold
     assert "0.1111<br>0.0443 (×0.3987)" in page
@@ -209,9 +245,14 @@ def test_audit_page_from_the_json_contract():
 def test_audit_page_skipped_shows_install_hint(payload):
     page = pages.audit_page("jax", payload, "pip install jax jaxlib")
     assert '!!! note "skipped"' in page and "`pip install jax jaxlib`" in page
+    # no stored data is not "not installed" (issue 16: a new --out folder said "torch is not installed")
+    assert ("data/audit/jax.json does not exist" in page) == (payload is None)
+    assert "not installed where" not in page
     assert "`invariants report --audit jax`" in page
     index = pages.audit_index([("jax", payload, "pip install jax jaxlib"), ("torch", AUDIT_PAYLOAD, "pip install torch")])
-    assert "not audited: `pip install jax jaxlib`" in index and "1 conforms, 1 deviates" in index
+    assert "1 conforms, 1 deviates" in index
+    assert ("no stored audit: `invariants report --audit jax`" if payload is None
+            else "not audited: `pip install jax jaxlib`") in index
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -350,15 +391,52 @@ def _run_cli(argv, monkeypatch, site):
 
 
 def test_report_command_writes_then_checks(tmp_path, monkeypatch, capsys):
+    """A folder with no mkdocs.yml above it becomes a complete site: mkdocs.yml and the pages in docs/."""
     site = fake_site({"index.md": b"home\n"})
     out = str(tmp_path / "docs")
     assert _run_cli(["--out", out, "-q"], monkeypatch, site) == 0
-    assert (tmp_path / "docs" / "index.md").read_text() == "home\n"
+    assert (tmp_path / "docs" / "docs" / "index.md").read_text() == "home\n"
+    assert "docs_dir: docs" in (tmp_path / "docs" / "mkdocs.yml").read_text()
     assert _run_cli(["--out", out, "--check"], monkeypatch, site) == 0
-    (tmp_path / "docs" / "index.md").write_text("drifted\n")
+    (tmp_path / "docs" / "docs" / "index.md").write_text("drifted\n")
     assert _run_cli(["--out", out, "--check"], monkeypatch, site) == 1
     err = capsys.readouterr().err
-    assert "differs index.md" in err and "-drifted" in err and "+home" in err
+    assert "differs docs/index.md" in err and "-drifted" in err and "+home" in err
+
+
+def test_report_into_the_docs_folder_of_a_project_writes_pages_only(tmp_path, monkeypatch):
+    """This repository's layout: mkdocs.yml above the folder names it as docs_dir; that file is left alone."""
+    (tmp_path / "mkdocs.yml").write_text("site_name: mine\ndocs_dir: pages  # the project's\n")
+    site = fake_site({"index.md": b"home\n"})
+    assert _run_cli(["--out", str(tmp_path / "pages"), "-q"], monkeypatch, site) == 0
+    assert (tmp_path / "pages" / "index.md").read_text() == "home\n"
+    assert not (tmp_path / "pages" / "mkdocs.yml").exists()
+    assert (tmp_path / "mkdocs.yml").read_text().startswith("site_name: mine")
+    # another folder of the same project is not its docs_dir: a standalone site
+    assert _run_cli(["--out", str(tmp_path / "other"), "-q"], monkeypatch, site) == 0
+    assert (tmp_path / "other" / "mkdocs.yml").is_file() and (tmp_path / "other" / "docs" / "index.md").is_file()
+
+
+def test_layout_reads_docs_dir_like_mkdocs(tmp_path):
+    from invariants.report.layout import layout_for, project_docs_dir
+
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")  # mkdocs' default docs_dir: docs
+    assert project_docs_dir(tmp_path / "mkdocs.yml") == (tmp_path / "docs").resolve()
+    assert not layout_for(tmp_path / "docs").standalone and layout_for(tmp_path / "site").standalone
+    (tmp_path / "mkdocs.yml").write_text("docs_dir: 'src'\n")
+    assert layout_for(tmp_path / "src").docs_dir == tmp_path / "src"
+    assert layout_for(tmp_path / "docs").docs_dir == tmp_path / "docs" / "docs"
+
+
+def test_repository_mkdocs_yml_is_the_generated_config():
+    from pathlib import Path
+
+    from invariants.report.sitefiles import mkdocs_config
+
+    repo = Path(__file__).resolve().parents[2]
+    assert (repo / "mkdocs.yml").read_text(encoding="utf-8") == mkdocs_config("docs"), \
+        "mkdocs.yml differs from invariants.report.sitefiles.mkdocs_config(); regenerate it from there"
+    assert "http" not in mkdocs_config("docs") and "extra_javascript" not in mkdocs_config("docs")  # offline
 
 
 def test_report_command_exit_1_when_evidence_fails(tmp_path, monkeypatch):
