@@ -288,6 +288,7 @@ def test_symmetry_defect_figure_from_study_rows():
     study = {"environment": {"machine": "x86_64", "numpy": "2.0", "python": "3.11"}, "rows": rows}
     fig = render_all(FigureContext(fp_study=study), names=["symmetry_defect"])["symmetry_defect"]
     assert fig is not None and fig.png.startswith(b"\x89PNG")
+    assert _png_width(fig.png) <= 820  # legible at page scale: not shrunk to two thirds like the old 1010 px
     assert len(fig.data["curves"]) == 9 and "seconds" not in json.dumps(fig.data)
     assert "blas float32 sgd width 64 split after step 4" in fig.note
     assert "python" not in fig.data["environment"]
@@ -496,3 +497,27 @@ def test_formulas_belong_to_registered_claims_and_match_the_literature():
     assert all(r.equal for r in rows if r.published is not None)
     assert r"\mathrm{fan}_{\mathrm{in}}" in latex(rows[1].derived)
     assert formulas_for("NO-SUCH-01") == []
+
+
+def _png_width(png: bytes) -> int:
+    return int.from_bytes(png[16:20], "big")  # IHDR: width, then height
+
+
+def test_power_curve_keeps_an_outlier_from_squashing_its_axis():
+    """Known-bad input (issue 16): one tensor detected at 1e-12 stretched the axis over 13 decades."""
+    pytest.importorskip("matplotlib", reason="figures need the docs extra: pip install -e '.[docs]'")
+    from invariants.report.figures import FigureContext, power_axis_floor, render_all
+
+    audits = {"numpy": {"results": [{"observed": {"n": 180000}, "min_detectable_rel_error": 2.7e-13,
+                                     "verdict": "conforms"},
+                                    {"observed": {"n": 100000}, "min_detectable_rel_error": 3e-3,
+                                     "verdict": "conforms"}]}}
+    fig = render_all(FigureContext(audits=audits), names=["power_curve"])["power_curve"]
+    floor = power_axis_floor(fig.data["curves"])
+    assert 1e-8 <= floor <= 1e-5  # the curves' own range, not the outlier's
+    assert "1 audited tensor(s) detect errors below" in fig.note
+    assert _png_width(fig.png) <= 720  # shown at its natural size on the page
+    # known-good: without an outlier nothing is said
+    clean = render_all(FigureContext(audits={"numpy": {"results": audits["numpy"]["results"][1:]}}),
+                       names=["power_curve"])["power_curve"]
+    assert "below" not in clean.note
