@@ -6,9 +6,9 @@ Runs every claim's evidence, draws the figures and writes the generated pages un
 ``docs``); see :mod:`invariants.report.site` for the files.  ``DIR`` becomes a complete site that
 ``mkdocs build`` turns into HTML offline: ``DIR/mkdocs.yml`` with the pages under ``DIR/docs/``, unless
 ``DIR`` is already the ``docs_dir`` of an ``mkdocs.yml`` in the folder above it (this repository's
-``docs``), where the pages go straight into ``DIR`` (:mod:`invariants.report.layout`).  ``--audit FRAMEWORK`` (repeatable, or
-``all``) first audits that framework's catalogue and stores the result in ``DIR/data/audit/``;
-otherwise the audit pages are rendered from the stored data.  ``--check`` writes nothing and reports
+``docs``), where the pages go straight into ``DIR`` (:mod:`invariants.report.layout`).
+``--audit FRAMEWORK`` (repeatable, or ``all``) first audits that framework's catalogue and stores the
+result in the pages' ``data/audit/``; otherwise the audit pages are rendered from the stored data.  ``--check`` writes nothing and reports
 the generated files whose committed version differs (PNG files: presence only).
 
 ``DIR`` must be new, empty, or hold the manifest of an earlier ``invariants report``

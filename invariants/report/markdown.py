@@ -95,7 +95,8 @@ def math_inline(latex: str) -> str:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         from invariants.report.figures import FiguresUnavailable
 
-        raise FiguresUnavailable("the documentation's mathematics needs latex2mathml: pip install -e '.[docs]'") from exc
+        raise FiguresUnavailable("the documentation's mathematics needs latex2mathml: "
+                                 "pip install -e '.[docs]'") from exc
     mathml = convert(latex, display="inline")
     # the namespace is implied in HTML; dropping it keeps the pages shorter
     mathml = mathml.replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "")

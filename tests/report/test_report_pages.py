@@ -182,7 +182,7 @@ def test_math_is_mathml_that_markdown_leaves_alone():
 def test_nav_title_is_the_lead_of_the_title():
     assert pages.nav_title("VAR-HE-01", "He (Kaiming) rule: E[relu(y)²] = Var(y)/2 ⇒ Var(W) = 2/fan_in") == \
         "VAR-HE-01: He (Kaiming) rule"
-    assert pages.nav_title("X-01", "Zero: too short a lead to stand alone") == "X-01: Zero: too short a lead to stand alone"
+    assert pages.nav_title("X-01", "Zero: too short a lead") == "X-01: Zero: too short a lead"
     long = pages.nav_title("X-01", "A residual branch with a zero last layer is the identity yet trains and so on")
     assert long.endswith("…") and len(long) <= len("X-01: ") + 57 and "the…" not in long[:-1]
     page = pages.claim_page(claim_dict(), "1.0")
