@@ -521,3 +521,20 @@ def test_power_curve_keeps_an_outlier_from_squashing_its_axis():
     clean = render_all(FigureContext(audits={"numpy": {"results": audits["numpy"]["results"][1:]}}),
                        names=["power_curve"])["power_curve"]
     assert "below" not in clean.note
+
+
+def test_build_without_a_data_folder_says_so_in_one_line(tmp_path, monkeypatch):
+    """Issue 16: `report --out elsewhere` said "torch is not installed" when the folder simply had no data/.
+    Known-good: with data/ there is no such note."""
+    from invariants.report import figures, site as site_mod
+
+    monkeypatch.setattr(figures, "render_all", lambda *a, **k: {})  # figures are tested above
+    report = site_mod.StoredReport({"version": "1.0", "ok": True, "claims": [claim_dict()]})
+    built = site_mod.build_site(tmp_path, report=report)
+    notes = [n for n in built.notes if "data/ does not exist" in n]
+    assert len(notes) == 1 and "\n" not in notes[0] and "not installed" not in notes[0]
+    assert "--audit" in notes[0] and "stylesheets/extra.css" in built.files
+    audit = built.files["audit/torch.md"].decode()
+    assert "data/audit/torch.json does not exist" in audit and "is not installed" not in audit
+    (tmp_path / "data").mkdir()
+    assert not [n for n in site_mod.build_site(tmp_path, report=report).notes if "does not exist" in n]
