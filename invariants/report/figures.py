@@ -516,8 +516,9 @@ def _build_power(ctx: FigureContext) -> RenderedFigure:
     note = (f"At α = {data['alpha']:g} and power {data['power']:g}, the exact χ² test needs "
             f"n = {data['n_for_1pct_chi2']:,} normal values to detect a 1% variance error.")
     if below:
-        note += (f" {len(below)} audited tensor(s) detect errors below {floor:.0e} (their laws are checked more "
-                 "finely than any variance test); they are drawn on the lower edge with their values.")
+        note += (f" {len(below)} audited tensor(s) detect errors below {floor:.0e}, beyond every curve plotted "
+                 "(see their audit pages for the checks behind them); they are drawn on the lower edge of the axis "
+                 "with their values.")
     return RenderedFigure(_png(fig), r4(data), note)
 
 
