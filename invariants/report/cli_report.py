@@ -8,8 +8,9 @@ Runs every claim's evidence, draws the figures and writes the generated pages un
 ``DIR`` is already the ``docs_dir`` of an ``mkdocs.yml`` in the folder above it (this repository's
 ``docs``), where the pages go straight into ``DIR`` (:mod:`invariants.report.layout`).
 ``--audit FRAMEWORK`` (repeatable, or ``all``) first audits that framework's catalogue and stores the
-result in the pages' ``data/audit/``; otherwise the audit pages are rendered from the stored data.  ``--check`` writes nothing and reports
-the generated files whose committed version differs (PNG files: presence only).
+result in the pages' ``data/audit/``; otherwise the audit pages are rendered from the stored data.
+``--check`` writes nothing and reports the generated files whose committed version differs (PNG files:
+presence only).
 
 ``DIR`` must be new, empty, or hold the manifest of an earlier ``invariants report``
 (:mod:`invariants.report.manifest`): files the manifest does not list, or that were edited since, are

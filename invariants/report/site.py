@@ -250,9 +250,9 @@ def build_site(docs_dir: str | os.PathLike[str] = "docs", *, audit: Sequence[str
 
     files: dict[str, bytes] = {sitefiles.STYLESHEET: sitefiles.stylesheet()}
     if not (Path(docs_dir) / "data").is_dir():
-        notes.append(f"{Path(docs_dir) / 'data'}/ does not exist, so there is no stored audit, study or benchmark "
-                     "data: the audit pages say there is no stored audit, the symmetry-defect figure is not drawn and the "
-                     "methods page has no measured tables (--audit FRAMEWORK audits one now)")
+        notes.append(f"{Path(docs_dir) / 'data'}/ does not exist, so there is no stored audit, study or "
+                     "benchmark data: the audit pages say there is no stored audit, the symmetry-defect figure is "
+                     "not drawn and the methods page has no measured tables (--audit FRAMEWORK audits one now)")
     stored = load_audit_data(docs_dir)
     for fw in wanted:
         if progress:
