@@ -2,7 +2,9 @@
 
 :mod:`~invariants.report.site` (build, write, drift check), :mod:`~invariants.report.pages` (Markdown
 pages), :mod:`~invariants.report.figures` (matplotlib figures), :mod:`~invariants.report.formulas`
-(SymPy expressions as LaTeX), :mod:`~invariants.report.markdown` (escaping),
-:mod:`~invariants.report.reliability` (the reliability data), :mod:`~invariants.report.cli_report`
-(the subcommand).  Terminal tables and progress output are :mod:`invariants.render`'s.
+(SymPy expressions as LaTeX), :mod:`~invariants.report.markdown` (escaping, LaTeX to MathML),
+:mod:`~invariants.report.reliability` (the reliability data), :mod:`~invariants.report.layout` (where
+``--out`` puts the site), :mod:`~invariants.report.sitefiles` (its mkdocs.yml and stylesheet),
+:mod:`~invariants.report.cli_report` (the subcommand).  Terminal tables and progress output are
+:mod:`invariants.render`'s.
 """

@@ -3,10 +3,14 @@
 ``invariants report [--out DIR] [--audit FRAMEWORK]... [--check] [--force] [--quiet]``
 
 Runs every claim's evidence, draws the figures and writes the generated pages under ``DIR`` (default
-``docs``); see :mod:`invariants.report.site` for the files.  ``--audit FRAMEWORK`` (repeatable, or
-``all``) first audits that framework's catalogue and stores the result in ``DIR/data/audit/``;
-otherwise the audit pages are rendered from the stored data.  ``--check`` writes nothing and reports
-the generated files whose committed version differs (PNG files: presence only).
+``docs``); see :mod:`invariants.report.site` for the files.  ``DIR`` becomes a complete site that
+``mkdocs build`` turns into HTML offline: ``DIR/mkdocs.yml`` with the pages under ``DIR/docs/``, unless
+``DIR`` is already the ``docs_dir`` of an ``mkdocs.yml`` in the folder above it (this repository's
+``docs``), where the pages go straight into ``DIR`` (:mod:`invariants.report.layout`).
+``--audit FRAMEWORK`` (repeatable, or ``all``) first audits that framework's catalogue and stores the
+result in the pages' ``data/audit/``; otherwise the audit pages are rendered from the stored data.
+``--check`` writes nothing and reports the generated files whose committed version differs (PNG files:
+presence only).
 
 ``DIR`` must be new, empty, or hold the manifest of an earlier ``invariants report``
 (:mod:`invariants.report.manifest`): files the manifest does not list, or that were edited since, are
@@ -39,7 +43,9 @@ def add_report(subparsers: argparse._SubParsersAction) -> None:
         "evidence passed; 1: some evidence failed (pages still written) or --check found differences; "
         "2: usage error.",
     )
-    p.add_argument("--out", metavar="DIR", default="docs", help="docs folder to write (default: docs)")
+    p.add_argument("--out", metavar="DIR", default="docs",
+                   help="folder to write (default: docs): a complete mkdocs site (DIR/mkdocs.yml, pages under "
+                   "DIR/docs/), or only the pages when DIR is the docs_dir of an mkdocs.yml in its parent folder")
     p.add_argument("--audit", metavar="FRAMEWORK", action="append", default=[],
                    help="audit this framework's catalogue now and store the data (repeatable; 'all': every "
                    "installed framework); without it, audit pages use the stored data")
@@ -56,9 +62,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     import os
 
     from invariants.render import Ticker, render_verify
+    from invariants.report.layout import layout_for
     from invariants.report.site import build_site, compare_site, unified_diff, write_site
 
     out = args.out
+    layout = layout_for(out)
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out: {out!r} is not a directory")
     if args.check and not os.path.isdir(out):
@@ -68,12 +76,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
         from invariants.core.paths import check_output_dir
         from invariants.report import manifest
-        from invariants.report.site import is_generated
+        from invariants.report.site import generated_in
 
         check_output_dir(out, "--out")  # an unwritable DIR is refused now, not after the evidence has run
 
         # refuse before minutes of evidence: a folder that is not ours is refused whatever the build holds
-        manifest.plan({}, Path(out), is_generated, force=args.force)
+        manifest.plan({}, Path(out), generated_in(layout), force=args.force)
 
     err = sys.stderr
     start = time.perf_counter()
@@ -89,7 +97,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             ticker(index, total, f"verify {claim.id}", outcome)
 
     try:
-        site = build_site(out, audit=args.audit, progress=stage, verify_progress=verify_progress)
+        site = build_site(layout.docs_dir, audit=args.audit, progress=stage, verify_progress=verify_progress)
     except ValueError as exc:
         raise UsageError(f"--audit: {exc}") from exc
     finally:
@@ -103,12 +111,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=err)
 
     if args.check:
-        diffs = compare_site(site, out)
+        diffs = compare_site(site, out, layout=layout)
         if diffs:
             print(f"{len(diffs)} generated file(s) differ from {out}/ (run `invariants report --out {out}`):", file=err)
             for d in diffs:
                 print(f"  {d}", file=err)
-            detail = unified_diff(site, out, [d.split(" ", 1)[1] for d in diffs if d.startswith("differs ")])
+            detail = unified_diff(site, out, [d.split(" ", 1)[1] for d in diffs if d.startswith("differs ")],
+                                  layout=layout)
             if detail:
                 print(detail, file=err)
             return EXIT_FINDINGS
@@ -118,11 +127,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         return EXIT_OK if site.ok else EXIT_FINDINGS
 
     try:
-        changed, removed = write_site(site, out, force=args.force)
+        changed, removed = write_site(site, out, force=args.force, layout=layout)
     except OSError as exc:
         raise UsageError(f"--out: cannot write {out!r}: {exc.strerror or exc}") from exc
     n = len(site.report.outcomes)
     n_ok = n - len(site.report.failed)
-    print(f"{len(site.files)} generated files in {out}/: {len(changed)} written, {len(removed)} removed; "
+    print(f"{len(layout.place(site.files))} generated files in {out}/: {len(changed)} written, {len(removed)} removed; "
           f"{n} claims, {n_ok} with all evidence passing; {time.perf_counter() - start:.1f}s")
+    if not args.quiet:
+        print(layout.describe())
     return EXIT_OK if site.ok else EXIT_FINDINGS

@@ -188,9 +188,21 @@ def variance_depth_data() -> dict[str, Any]:
             "profiles": profiles}
 
 
+#: rcParams of the wide figures (about 1100 px, shown at ~65% on the page): larger text so that it stays
+#: about 9 px high there
+_WIDE_RC = {"font.size": 12, "axes.titlesize": 12}
+
+
 def _build_variance_depth(ctx: FigureContext) -> RenderedFigure:
+    from matplotlib import rc_context
+
+    with rc_context(_WIDE_RC):
+        return _draw_variance_depth()
+
+
+def _draw_variance_depth() -> RenderedFigure:
     data = variance_depth_data()
-    fig = _new_figure(11.0, 5.6)
+    fig = _new_figure(11.0, 6.4)
     axes = fig.subplots(2, len(VARIANCE_ACTIVATIONS), sharex=True, sharey=True)
     layers = np.arange(1, data["depth"] + 1)
     by_key = {(p["scheme"], p["activation"]): p for p in data["profiles"]}
@@ -222,8 +234,8 @@ def _build_variance_depth(ctx: FigureContext) -> RenderedFigure:
     handles += [Line2D([], [], color="black", linestyle="-", marker="o", markersize=2),
                 Line2D([], [], color="black", linestyle="--")]
     labels += ["measured (width 256, batch 64)", "mean field; shaded: derived band"]
-    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, fontsize=8)
-    fig.subplots_adjust(left=0.07, right=0.99, top=0.95, bottom=0.2, wspace=0.08, hspace=0.12)
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=11)
+    fig.subplots_adjust(left=0.085, right=0.99, top=0.95, bottom=0.25, wspace=0.08, hspace=0.14)
     ends = []
     for p in data["profiles"]:
         f = p["forward_measured"]
@@ -294,7 +306,11 @@ def _build_symmetry_defect(ctx: FigureContext) -> RenderedFigure | None:
     positive = [d for c in curves for d in c["defect"] if d > 0]
     floor = 10.0 ** math.floor(math.log10(min(positive) / 10)) if positive else 1e-20
     top = 10.0 ** math.ceil(math.log10(max(positive) * 3)) if positive else 1.0
-    fig = _new_figure(3.9 * len(optimizers) + 2.3, 2.9 * len(dtypes) + 0.6)
+    # sized for the page: about 800 px wide, so the site shows it near its natural size and 9 pt text stays
+    # legible; the legend goes under the panels in two columns instead of a narrow strip at the side
+    n_labels = len({(c["backend"], c["width"], c["start"] == "tied") for c in curves})
+    legend_rows = (n_labels + 1) // 2
+    fig = _new_figure(3.7 * len(optimizers) + 0.6, 2.7 * len(dtypes) + 0.45 + 0.2 * legend_rows)
     axes = fig.subplots(len(dtypes), len(optimizers), sharex=True, sharey=True, squeeze=False)
     color = {}
     for backend in sorted({c["backend"] for c in curves}):
@@ -317,17 +333,20 @@ def _build_symmetry_defect(ctx: FigureContext) -> RenderedFigure | None:
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_ylim(floor / 3, top)
-            ax.text(0.98, 0.04, "tied runs at 0 overlap here", transform=ax.transAxes, ha="right", va="bottom",
-                    fontsize=7, color="0.35")
             ax.grid(True, alpha=0.3)
             ax.set_title(f"{opt}, {dt}")
             if i == len(dtypes) - 1:
                 ax.set_xlabel("training step")
             if j == 0:
-                ax.set_ylabel(f"symmetry defect (0 drawn at {floor:.0e})")
+                # tied runs that stay exactly tied all lie on this floor line (the label says so, not a
+                # note inside the axes, where it would cover the nudged runs)
+                ax.set_ylabel(f"symmetry defect\n(exactly 0: drawn at {floor:.0e})")
     order = sorted(handles, key=lambda lab: ("nudged" in lab, lab))
-    fig.legend([handles[k] for k in order], order, loc="center right", fontsize=7, frameon=False)
-    fig.subplots_adjust(left=0.09, right=0.75, top=0.93, bottom=0.1, wspace=0.08, hspace=0.28)
+    fig.legend([handles[k] for k in order], order, loc="lower center", ncol=2, fontsize=9, frameon=False,
+               handlelength=3.0)
+    height = fig.get_figheight()
+    fig.subplots_adjust(left=0.11, right=0.98, top=1 - 0.3 / height, bottom=(0.55 + 0.2 * legend_rows) / height,
+                        wspace=0.08, hspace=0.3)
     split = [c for c in curves if c["start"] == "tied" and c["first_untied"] is not None]
     note = ("From the tied start, " + (
         "; ".join(f"{c['backend']} {c['dtype']} {c['optimizer']} width {c['width']} split after step "
@@ -361,13 +380,20 @@ def xor_data() -> dict[str, Any]:
 
 
 def _build_xor(ctx: FigureContext) -> RenderedFigure:
+    from matplotlib import rc_context
+
+    with rc_context(_WIDE_RC):
+        return _draw_xor()
+
+
+def _draw_xor() -> RenderedFigure:
     from invariants.experiments.xor import XOR_T, XOR_X, xor_run
     from invariants.reference import predict
 
     data = xor_data()
-    fig = _new_figure(10.5, 4.0)
+    fig = _new_figure(10.5, 4.4)
     axes = fig.subplots(1, len(XOR_PANELS))
-    fig.subplots_adjust(left=0.05, right=0.86, top=0.82, bottom=0.12, wspace=0.25)
+    fig.subplots_adjust(left=0.07, right=0.86, top=0.78, bottom=0.12, wspace=0.3)
     grid = np.linspace(-0.5, 1.5, 161)
     gx, gy = np.meshgrid(grid, grid)
     pts = np.column_stack([gx.ravel(), gy.ravel()])
@@ -383,9 +409,12 @@ def _build_xor(ctx: FigureContext) -> RenderedFigure:
         tied = "units tied" if run["tied"] else "units distinct"
         ax.set_title(f"{run['label']}\nfinal loss {run['loss_final']:.3g}\naccuracy {run['accuracy']:.0%}, {tied}")
         ax.set_aspect("equal")
+        # ticks at the XOR inputs only: the panels' edge labels (1.5 | -0.5) would run into each other
+        ax.set_xticks([0.0, 0.5, 1.0])
+        ax.set_yticks([0.0, 0.5, 1.0])
         ax.set_xlabel("x₁")
     axes[0].set_ylabel("x₂")
-    axes[0].legend(loc="upper center", fontsize=7, framealpha=0.9)
+    axes[0].legend(loc="upper center", fontsize=10, framealpha=0.9)
     cax = fig.add_axes((0.89, 0.15, 0.015, 0.62))
     fig.colorbar(cs, cax=cax, label="network output (boundary: 0.5)")
     return RenderedFigure(_png(fig), r4(data))
@@ -432,9 +461,17 @@ def power_data(audits: dict[str, dict[str, Any]] | None = None) -> dict[str, Any
             "kurtosis_truncated_normal": kurt_tn, "audited": points}
 
 
+def power_axis_floor(curves: dict[str, list[float | None]]) -> float:
+    """Lower end of the power figure's y axis: the decade below the smallest value any test's curve
+    reaches.  An audited tensor detected far more finely than every curve (e.g. a constant law checked
+    exactly, 1e-12) would otherwise stretch the axis over a dozen empty decades."""
+    values = [v for c in curves.values() for v in c if v is not None and 0 < v <= 1]
+    return 10.0 ** math.floor(math.log10(min(values))) if values else 1e-6
+
+
 def _build_power(ctx: FigureContext) -> RenderedFigure:
     data = power_data(ctx.audits)
-    fig = _new_figure(7.0, 4.4)
+    fig = _new_figure(7.0, 5.6)
     ax = fig.subplots()
     n = np.asarray(data["n"], dtype=float)
     styles = (("chi2_normal", "exact χ² test, normal law (the χ² bound)", _COLORS[0], "-"),
@@ -443,26 +480,45 @@ def _build_power(ctx: FigureContext) -> RenderedFigure:
               ("extremes_uniform", "extreme-value tests, uniform", _COLORS[1], ":"))
     for key, label, color, ls in styles:
         y = np.asarray([np.inf if v is None else v for v in data["curves"][key]], dtype=float)
-        ax.plot(n, np.where(np.isfinite(y) & (y <= 1.0), y, np.nan), color=color, linestyle=ls, label=label)
+        ax.plot(n, np.where(np.isfinite(y) & (y <= 1.0), y, np.nan), color=color, linestyle=ls, linewidth=1.6,
+                label=label)
+    floor = power_axis_floor(data["curves"])
     ax.axhline(0.01, color="grey", linewidth=0.8)
     ax.axvline(data["n_for_1pct_chi2"], color=_COLORS[0], linewidth=0.6, alpha=0.6)
     ax.annotate(f"1% at n = {data['n_for_1pct_chi2']:,}", (data["n_for_1pct_chi2"], 0.01), xytext=(6, 10),
                 textcoords="offset points", fontsize=8)
-    markers = ("o", "s", "^", "D", "v", "P")
+    # one marker per framework ("v" is kept for tensors below the axis)
+    markers = ("o", "s", "^", "D", "P", "X", "*", "<", ">")
+    below = []
     for i, fw in enumerate(sorted({p["framework"] for p in data["audited"]})):
         pts = [p for p in data["audited"] if p["framework"] == fw]
-        ax.scatter([p["n"] for p in pts], [p["mde"] for p in pts], marker=markers[i % len(markers)], s=18,
+        shown = [p for p in pts if p["mde"] >= floor]
+        below += [p for p in pts if p["mde"] < floor]
+        ax.scatter([p["n"] for p in shown], [p["mde"] for p in shown], marker=markers[i % len(markers)], s=20,
                    facecolors="none", edgecolors="black", linewidths=0.8, label=f"audited tensors: {fw}", zorder=3)
+    # tensors below the axis: drawn on its lower edge as a down arrow, their values written next to them
+    for k, p in enumerate(sorted(below, key=lambda p: (p["n"], p["mde"]))):
+        ax.scatter([p["n"]], [floor * 1.25], marker="v", s=30, color="black", zorder=4, clip_on=False)
+        ax.annotate(f"{p['framework']}: {p['mde']:.1e} at n = {p['n']:,} (below the axis)",
+                    (p["n"], floor * 1.25), xytext=(-6, -3 + 11 * k), textcoords="offset points", fontsize=8,
+                    ha="right", va="bottom")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_ylim(floor, 1.5)
     ax.set_xlabel("sample size n (pooled weight values)")
     ax.set_ylabel("smallest detectable relative variance error")
     ax.set_title(f"detected with probability {data['power']:g} at α = {data['alpha']:g} per check")
-    ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
+    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, which="minor", alpha=0.1)
+    # the legend goes under the axes, where it cannot cover a curve or a point
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.subplots_adjust(left=0.11, right=0.97, top=0.94, bottom=0.33)
     note = (f"At α = {data['alpha']:g} and power {data['power']:g}, the exact χ² test needs "
             f"n = {data['n_for_1pct_chi2']:,} normal values to detect a 1% variance error.")
+    if below:
+        note += (f" {len(below)} audited tensor(s) detect errors below {floor:.0e}, beyond every curve plotted "
+                 "(see their audit pages for the checks behind them); they are drawn on the lower edge of the axis "
+                 "with their values.")
     return RenderedFigure(_png(fig), r4(data), note)
 
 

@@ -6,8 +6,8 @@ can show each derived expression next to the published formula it is compared wi
 expression is *computed* here by the same functions the evidence calls (nothing is typed in), so a
 page can only show what SymPy derives today.
 
-Rendering: LaTeX for MathJax (``\\( ... \\)``, see ``mkdocs.yml``) plus SymPy's plain-text form
-(``sympy.sstr``), which stays readable where MathJax is not loaded.
+Rendering: LaTeX, which the pages carry as MathML (:func:`invariants.report.markdown.math_inline`),
+plus SymPy's plain-text form (``sympy.sstr``), which can be copied into code.
 """
 from __future__ import annotations
 

@@ -2,8 +2,12 @@
 
 Text from claims and evidence (statements, details, audit messages) is inserted as *literal* text:
 :func:`text` turns every character that Markdown or its extensions could read as markup into an HTML
-character reference.  Backslash escapes are not used on purpose: with ``pymdownx.arithmatex``,
-``\\(``, ``\\[`` and ``$`` open mathematics.
+character reference.  Backslash escapes are not used on purpose: with a math extension such as
+``pymdownx.arithmatex``, ``\\(``, ``\\[`` and ``$`` would open mathematics.
+
+Mathematics is rendered when the page is generated (:func:`math_inline`: LaTeX to MathML with
+``latex2mathml``, the ``docs`` extra), so the site needs no JavaScript, web font or network to show it:
+every current browser draws MathML itself (MathML Core: Chromium 109+, Firefox, Safari).
 """
 from __future__ import annotations
 
@@ -77,8 +81,31 @@ def front_matter(**fields: str | list[str]) -> str:
 
 
 def math_inline(latex: str) -> str:
-    """Inline mathematics for ``pymdownx.arithmatex`` (generic mode, rendered by MathJax)."""
-    return rf"\({latex}\)"
+    """Inline mathematics: ``latex`` as a MathML ``<math display="inline">`` element, ready for Markdown.
+
+    Converted by ``latex2mathml`` (``pip install 'invariants[docs]'``); the browser renders MathML
+    natively, offline.  Characters Markdown could read as markup (``* _ ` [ ] \\ | $``) are written as
+    character references inside the element (a ``|`` would otherwise split a table cell).
+
+    Raises:
+        FiguresUnavailable: latex2mathml is not installed (the same ``docs`` extra as the figures).
+    """
+    try:
+        from latex2mathml.converter import convert
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        from invariants.report.figures import FiguresUnavailable
+
+        raise FiguresUnavailable("the documentation's mathematics needs latex2mathml: "
+                                 "pip install -e '.[docs]'") from exc
+    mathml = convert(latex, display="inline")
+    # the namespace is implied in HTML; dropping it keeps the pages shorter
+    mathml = mathml.replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "")
+    return _MATH_TEXT_RE.sub(lambda m: "".join(_MATH_ESCAPES.get(c, c) for c in m.group(0)), mathml)
+
+
+_MATH_ESCAPES = {c: f"&#{ord(c)};" for c in "*_`[]\\|$"}
+# text between two tags of the MathML element
+_MATH_TEXT_RE = re.compile(r"(?<=>)[^<]+(?=<)")
 
 
 def g(x: float | None, digits: int = 4) -> str:

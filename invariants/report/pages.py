@@ -113,6 +113,35 @@ def _box(kind: str, title: str, body: str) -> str:
     return f'!!! {kind} "{title}"\n\n{indented}\n'
 
 
+#: CSS class of the marker that tints a table row (stylesheet: ``tr:has(.row-...)``), per audit verdict
+ROW_CLASS = {"deviates": "row-deviates", "error": "row-error", "documented-deviation": "row-documented"}
+
+
+def mark_row(css_class: str, cell: str) -> str:
+    """``cell`` wrapped in a marker span whose class tints its whole table row (see the stylesheet,
+    :mod:`invariants.report.sitefiles`); the cell's own text still says what is wrong, for readers
+    without colour or CSS."""
+    return f'<span class="{css_class}">{cell}</span>'
+
+
+def nav_title(claim_id: str, title: str, limit: int = 56) -> str:
+    """The short label of a claim in the site navigation: ``ID: lead of the title``.
+
+    The lead is the title up to its first ``: ``, ``; `` or `` — `` (when that leaves at least 12
+    characters), cut at a word boundary to at most ``limit`` characters with ``…`` when longer; the
+    page's heading keeps the full title.
+    """
+    lead = " ".join(str(title).split())
+    for sep in (": ", "; ", " — "):
+        head = lead.split(sep, 1)[0]
+        if len(head) >= 12:
+            lead = head
+    if len(lead) > limit:
+        cut = lead[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+        lead = cut + "…"
+    return f"{claim_id}: {lead}"
+
+
 def _rel(from_page: str, target: str) -> str:
     """Relative link from one docs page to another docs file (both relative to the docs folder)."""
     depth = from_page.count("/")
@@ -186,7 +215,9 @@ def claims_index(report: dict[str, Any]) -> str:
     claims = report["claims"]
     rows = []
     for c in claims:
-        rows.append([f"[{c['id']}]({c['id']}.md)", f"`{c['verdict']}`", text(c["title"]), _status(c)])
+        status = _status(c)
+        rows.append([f"[{c['id']}]({c['id']}.md)", f"`{c['verdict']}`", text(c["title"]),
+                     mark_row("row-deviates", status) if "FAIL" in status else status])
     counts = ", ".join(f"{sum(1 for c in claims if c['verdict'] == v)} {v}" for v in VERDICT_MEANING)
     lines = [
         front_matter(title="All claims"),
@@ -207,9 +238,9 @@ def claims_index(report: dict[str, Any]) -> str:
 
 
 def _formula_table(rows: Sequence[FormulaLine]) -> str:
-    """Derived expression as mathematics plus SymPy's plain text; the published formula as plain text.
-
-    The plain text keeps the table readable where MathJax does not load (it is hidden until it has)."""
+    """Derived expression as mathematics (MathML, :func:`~invariants.report.markdown.math_inline`) plus
+    SymPy's plain text, which can be copied; the published formula as plain text.  A published formula
+    SymPy finds not identical tints its row."""
     has_published = any(r.published_latex is not None for r in rows)
     out = []
     for r in rows:
@@ -218,7 +249,7 @@ def _formula_table(rows: Sequence[FormulaLine]) -> str:
             if r.published_text is None:
                 published = "-"
             else:
-                same = "identical" if r.equal else "**NOT identical**"
+                same = "identical" if r.equal else mark_row("row-deviates", "**NOT identical**")
                 published = f"{code(r.published_text)}<br>{same}"
             out.append([text(r.quantity), derived, published, text(r.source)])
         else:
@@ -261,7 +292,7 @@ def claim_page(claim: dict[str, Any], version: str, formulas: Sequence[FormulaLi
     evidence = claim["evidence"]
     n_ok = sum(1 for e in evidence if e["passed"])
     all_ok = n_ok == len(evidence)
-    lines = [front_matter(title=cid), "", f"# {cid}: {text(claim['title'])}", ""]
+    lines = [front_matter(title=nav_title(cid, claim["title"])), "", f"# {cid}: {text(claim['title'])}", ""]
 
     box_body = (f"**Verdict: {verdict}** ({text(VERDICT_MEANING.get(verdict, verdict))}).\n\n"
                 f"Evidence: {n_ok} of {len(evidence)} pieces support the verdict in this build "
@@ -330,13 +361,25 @@ def claim_page(claim: dict[str, Any], version: str, formulas: Sequence[FormulaLi
     return "\n".join(lines)
 
 
+BIBTEX_WIDTH = 78
+
+
 def _bibtex(cid: str, title: str, version: str, verdict: str) -> str:
-    safe = "".join(c for c in title if c not in "{}\\%&#")
+    """A ``@misc`` entry whose long fields are wrapped at :data:`BIBTEX_WIDTH` columns (BibTeX reads a line
+    break inside a field as a space), so the block is readable on the page without scrolling."""
+    import textwrap
+
+    safe = "".join(c for c in " ".join(title.split()) if c not in "{}\\%&#")
+
+    def field(name: str, value: str) -> list[str]:
+        return textwrap.wrap(f"  {name:<12} = {{{value}}},", BIBTEX_WIDTH, subsequent_indent=" " * 17,
+                             break_long_words=False, break_on_hyphens=False)
+
     return "\n".join([
         f"@misc{{invariants-{version}-{cid},",
-        f"  title        = {{{{invariants}} {version}, claim {cid}: {safe}}},",
-        f"  note         = {{Verdict: {verdict}. Reproduce with: invariants verify --only {cid}}},",
-        f"  version      = {{{version}}},",
+        *field("title", f"{{invariants}} {version}, claim {cid}: {safe}"),
+        *field("note", f"Verdict: {verdict}. Reproduce with: invariants verify --only {cid}"),
+        *field("version", version),
         "}",
     ])
 
@@ -614,7 +657,8 @@ def _determinism_lines(framework: str, results: Sequence[dict[str, Any]]) -> lis
               "seeds giving the same tensor, whose probability is the p-value reported) and a failure makes the "
               "tensor `deviates` whatever its law; the cause is named under Findings.", "",
               table(["check", "asserts", "tensors", "failed"],
-                    [[code(name), text(DETERMINISM_MEANING[name]), str(ran), f"**{failed}**" if failed else "0"]
+                    [[code(name), text(DETERMINISM_MEANING[name]), str(ran),
+                      mark_row("row-deviates", f"**{failed}**") if failed else "0"]
                      for name, (ran, failed) in counts.items()], "llrr"), ""]
     if failing:
         lines += ["Failing rows of the catalogue: " + ", ".join(str(i) for i in failing)
@@ -632,7 +676,10 @@ def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str
     results = (payload or {}).get("results") or []
     audited = [r for r in results if r.get("verdict") != "skipped"]
     if not audited:
-        why = " ".join(str(r.get("message", "")) for r in results) or f"{framework} is not installed where the audit data were last produced"
+        # no payload: nothing was stored (a new --out folder); a payload of skipped results: the audit ran
+        # where the framework was not installed, and its own message says so
+        why = (" ".join(str(r.get("message", "")) for r in results)
+               or f"there is no stored audit (data/audit/{framework}.json does not exist)")
         lines += [_box("note", "skipped", f"No audit data for {text(framework)}: {text(why)}.\n\n"
                        f"Install it with {code(hint)}, then run {code(f'invariants report --audit {framework}')} "
                        "to audit its catalogue and regenerate this page."), ""]
@@ -667,6 +714,8 @@ def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str
         variances = f"{g(ev)}<br>{g(ov)}" + (f" (×{ov / ev:.4f})" if ev and ov is not None else "")
         verdict = r.get("verdict", "?")
         vcell = f"**{verdict}**" if verdict in ("deviates", "error") else verdict
+        if verdict in ROW_CLASS:
+            vcell = mark_row(ROW_CLASS[verdict], vcell)
         target = code(r.get("target", "?")) + (f"<br>on {code(r['layer'])}" if r.get("layer") else "")
         rows.append([str(i), vcell, target, f"{_fans(tb)}<br>{fw_fans}", text(exp.get("spec") or "-"), variances,
                      f"{int(obs.get('n', 0)):,}<br>{_pct(r.get('min_detectable_rel_error'))}"])
@@ -740,7 +789,9 @@ def audit_index(entries: Iterable[tuple[str, dict[str, Any] | None, str]]) -> st
         results = (payload or {}).get("results") or []
         audited = [r for r in results if r.get("verdict") != "skipped"]
         if not audited:
-            rows.append([f"[{fw}]({fw}.md)", "-", "skipped", f"not audited: {code(hint)}", "-"])
+            why = f"not audited: {code(hint)}" if results else \
+                f"no stored audit: {code(f'invariants report --audit {fw}')}"
+            rows.append([f"[{fw}]({fw}.md)", "-", "skipped", why, "-"])
             continue
         counts = {v: sum(1 for r in results if r.get("verdict") == v) for v in AUDIT_VERDICTS}
         seeds, failing = determinism_summary(results)

@@ -7,7 +7,9 @@ figures, about 45 s on 2 cores) and compares it with ``docs/``: Markdown and the
 byte for byte, PNG files by presence (their pixels depend on the matplotlib/FreeType version).  When it
 fails, regenerate with ``invariants report --out docs`` and commit the result.
 
-Needs the ``docs`` extra (mkdocs, mkdocs-material, matplotlib); without it these tests skip, saying so.
+Needs the ``docs`` extra (mkdocs, mkdocs-material, matplotlib, latex2mathml); without it these tests skip,
+saying so.  The browser test also needs a headless Chromium (``tests/report/browser.py``: it skips
+without one, and fails under ``CI=true``, where ``.ci/run`` installs it).
 """
 from __future__ import annotations
 
@@ -111,8 +113,101 @@ def test_mkdocs_build_strict(tmp_path):
         page = site_dir / "claims" / claim.id / "index.html"
         assert page.is_file(), f"no HTML page for {claim.id}"
     built = (site_dir / "claims" / "VAR-GLOROT-01" / "index.html").read_text(encoding="utf-8")
-    assert 'class="arithmatex"' in built  # SymPy formulas reach MathJax
+    assert "<math" in built and "<mfrac>" in built  # SymPy formulas as MathML: nothing left to typeset
     assert "figures/variance_depth.png" in built
+
+
+def _mkdocs_build(config: Path, site_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["NO_MKDOCS_2_WARNING"] = "1"
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", str(config),
+                           "-d", str(site_dir)], cwd=config.parent, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+def test_generated_site_in_a_browser(site, tmp_path):
+    """The site as `invariants report --out DIR` writes it (mkdocs.yml + docs/), built and loaded in headless
+    Chromium: every page with formulas shows MathML and no LaTeX left unrendered, no internal link or image
+    is broken, nothing is loaded from the network, and a screenshot is not blank."""
+    _require("mkdocs")
+    _require("material")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from invariants.report.layout import Layout
+    from tests.report import browser
+
+    chromium = browser.find_browser()
+    project = Layout(tmp_path / "out", "docs")
+    for rel, content in project.place(site.files).items():
+        path = project.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    html_dir = tmp_path / "html"
+    _mkdocs_build(project.root / "mkdocs.yml", html_dir)
+
+    pages = sorted(html_dir.rglob("*.html"))
+    assert len(pages) > len(site.files) // 3
+    problems = []
+    for page in pages:  # every page, from its static HTML: links, images, and no remote asset
+        reader = browser.read_page(page.read_text(encoding="utf-8"))
+        rel = page.relative_to(html_dir).as_posix()
+        problems += [f"{rel}: broken link {t}" for t in browser.broken_links(html_dir, page, reader.links)]
+        problems += [f"{rel}: loads {a} from the network" for a in reader.assets if re.match(r"^(https?:)?//", a)]
+
+    # pages with formulas, whatever their form (MathML, or LaTeX delimiters a script would have to typeset)
+    with_math = {rel[:-3] for rel, content in site.files.items()
+                 if rel.endswith(".md") and (b"<math" in content or b"\\(" in content)}
+    assert {"claims/VAR-GLOROT-01", "claims/VAR-HE-01"} <= with_math
+    loaded = sorted(with_math) + ["index", "claims/index", "figures", "methods"]
+
+    def load(name: str) -> tuple[str, str]:
+        url = (html_dir / ("index.html" if name == "index" else f"{name.removesuffix('/index')}/index.html")).as_uri()
+        return name, browser.dump_dom(chromium, url, tmp_path / f"profile-{name.replace('/', '-')}")
+
+    with ThreadPoolExecutor(2) as pool:
+        doms = dict(pool.map(load, loaded))
+    for name, dom in doms.items():
+        reader = browser.read_page(dom)
+        visible = " ".join("".join(reader.text).split())
+        assert len(visible) > 200, f"{name}: the browser shows almost nothing"
+        problems += [f"{name}: unrendered math {m!r}" for m in browser.unrendered_math(visible)]
+        if name in with_math and not reader.maths:
+            problems.append(f"{name}: has formulas but the browser shows no MathML element")
+    assert not problems, "\n".join(problems)
+
+    shot = browser.screenshot(chromium, (html_dir / "claims" / "VAR-GLOROT-01" / "index.html").as_uri(),
+                              tmp_path / "page.png", tmp_path / "profile-shot")
+    assert shot.startswith(b"\x89PNG") and not browser.png_is_blank(shot), "the page's screenshot is blank"
+
+
+def test_browser_checks_catch_what_they_look_for(tmp_path):
+    """Mutation self-test of the browser helpers on known-bad and known-good input (no browser needed)."""
+    from tests.report import browser
+
+    bad = browser.read_page("<p>Var = \\(\\frac{2}{n}\\) or $x_1$</p><pre>$ pip install</pre>")
+    assert len(browser.unrendered_math(" ".join(bad.text))) >= 2
+    good = browser.read_page("<p>cost 5 $ and <math><mfrac><mn>2</mn><mi>n</mi></mfrac></math></p><code>\\(x\\)</code>")
+    assert not browser.unrendered_math(" ".join(good.text)) and good.maths == 1
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_text("x")
+    page = tmp_path / "index.html"
+    assert browser.broken_links(tmp_path, page, ["a/", "a/#x", "https://x.org", "#top"]) == []
+    assert browser.broken_links(tmp_path, page, ["b/", "../outside/"]) == ["b/", "../outside/"]
+    pytest.importorskip("PIL", reason=DOCS_EXTRA.format("Pillow (with matplotlib) is not installed"))
+    import io
+
+    from PIL import Image
+
+    def png(draw: bool) -> bytes:
+        img = Image.new("RGB", (100, 100), "white")
+        if draw:
+            img.paste((0, 0, 0), (10, 10, 60, 60))
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return buf.getvalue()
+
+    assert browser.png_is_blank(png(False)) and not browser.png_is_blank(png(True))
 
 
 def test_citation_cff_names_this_version():

@@ -159,9 +159,43 @@ def test_formula_table_shows_math_and_plain_text():
     row = pages.FormulaLine("Glorot", r"\frac{2}{a + b}", "2/(a + b)", r"\frac{2}{a + b}", "2/(a + b)", "eq. 12",
                             True)
     page = pages.claim_page(claim_dict("proved"), "1.0", formulas=[row])
-    assert r"\(\frac{2}{a + b}\)" in page and "`2/(a + b)`" in page and "identical" in page
+    assert "`2/(a + b)`" in page and "identical" in page
+    # rendered now, as MathML: no LaTeX left for a script to typeset
+    assert '<math display="inline"><mrow><mfrac><mrow><mn>2</mn></mrow>' in page and "\\(" not in page
     bad = pages.FormulaLine("x", "1", "1", "2", "2", "src", False)
-    assert "**NOT identical**" in pages.claim_page(claim_dict("proved"), "1.0", formulas=[bad])
+    assert '<span class="row-deviates">**NOT identical**</span>' in pages.claim_page(claim_dict("proved"), "1.0",
+                                                                                    formulas=[bad])
+
+
+def test_math_is_mathml_that_markdown_leaves_alone():
+    """Known-bad input: a ``|`` (absolute value) would end a table cell, ``_``/``*`` would start emphasis."""
+    from invariants.report.markdown import math_inline
+
+    m = math_inline(r"\left|x_{*}\right| + \frac{a}{b}")
+    assert m.startswith('<math display="inline">') and m.endswith("</math>") and "xmlns" not in m
+    cell = table(["f"], [[m]])
+    rendered = _render(cell)
+    assert rendered.count("<td") == 1 and "<em>" not in rendered and "<mfrac>" in rendered
+    assert "&#124;" in m or "&#x0007C;" in m
+
+
+def test_nav_title_is_the_lead_of_the_title():
+    assert pages.nav_title("VAR-HE-01", "He (Kaiming) rule: E[relu(y)²] = Var(y)/2 ⇒ Var(W) = 2/fan_in") == \
+        "VAR-HE-01: He (Kaiming) rule"
+    assert pages.nav_title("X-01", "Zero: too short a lead") == "X-01: Zero: too short a lead"
+    long = pages.nav_title("X-01", "A residual branch with a zero last layer is the identity yet trains and so on")
+    assert long.endswith("…") and len(long) <= len("X-01: ") + 57 and "the…" not in long[:-1]
+    page = pages.claim_page(claim_dict(), "1.0")
+    assert page.startswith('---\ntitle: "T-X-01: A claim with W_l[j,:] and gain**2"\n---')
+
+
+def test_bibtex_block_is_wrapped_and_loses_nothing():
+    title = "word " * 40 + "end"
+    page = pages.claim_page({**claim_dict(), "title": title}, "1.0")
+    block = page[page.index("```bibtex") + len("```bibtex\n"):]
+    block = block[:block.index("```")]
+    assert max(len(line) for line in block.splitlines()) <= pages.BIBTEX_WIDTH
+    assert " ".join(block.split()).count("word") == 40 and "end}," in block
 
 
 def test_claims_index_and_seed_page():
@@ -196,6 +230,8 @@ AUDIT_PAYLOAD = {
 
 def test_audit_page_from_the_json_contract():
     page = pages.audit_page("torch", AUDIT_PAYLOAD, "pip install torch")
+    rows = [line for line in page.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert "row-" not in rows[0] and '<span class="row-deviates">**deviates**</span>' in rows[1]  # tinted row
     assert "torch 9.9" in page and "1 conforms" in page and "1 deviates" in page
     assert "**(9, 36)**" in page  # framework fans that differ from the textbook's are bold
     assert "0.1111<br>0.0443 (×0.3987)" in page
@@ -209,9 +245,14 @@ def test_audit_page_from_the_json_contract():
 def test_audit_page_skipped_shows_install_hint(payload):
     page = pages.audit_page("jax", payload, "pip install jax jaxlib")
     assert '!!! note "skipped"' in page and "`pip install jax jaxlib`" in page
+    # no stored data is not "not installed" (issue 16: a new --out folder said "torch is not installed")
+    assert ("data/audit/jax.json does not exist" in page) == (payload is None)
+    assert "not installed where" not in page
     assert "`invariants report --audit jax`" in page
     index = pages.audit_index([("jax", payload, "pip install jax jaxlib"), ("torch", AUDIT_PAYLOAD, "pip install torch")])
-    assert "not audited: `pip install jax jaxlib`" in index and "1 conforms, 1 deviates" in index
+    assert "1 conforms, 1 deviates" in index
+    assert ("no stored audit: `invariants report --audit jax`" if payload is None
+            else "not audited: `pip install jax jaxlib`") in index
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -247,6 +288,7 @@ def test_symmetry_defect_figure_from_study_rows():
     study = {"environment": {"machine": "x86_64", "numpy": "2.0", "python": "3.11"}, "rows": rows}
     fig = render_all(FigureContext(fp_study=study), names=["symmetry_defect"])["symmetry_defect"]
     assert fig is not None and fig.png.startswith(b"\x89PNG")
+    assert _png_width(fig.png) <= 820  # legible at page scale: not shrunk to two thirds like the old 1010 px
     assert len(fig.data["curves"]) == 9 and "seconds" not in json.dumps(fig.data)
     assert "blas float32 sgd width 64 split after step 4" in fig.note
     assert "python" not in fig.data["environment"]
@@ -350,15 +392,52 @@ def _run_cli(argv, monkeypatch, site):
 
 
 def test_report_command_writes_then_checks(tmp_path, monkeypatch, capsys):
+    """A folder with no mkdocs.yml above it becomes a complete site: mkdocs.yml and the pages in docs/."""
     site = fake_site({"index.md": b"home\n"})
     out = str(tmp_path / "docs")
     assert _run_cli(["--out", out, "-q"], monkeypatch, site) == 0
-    assert (tmp_path / "docs" / "index.md").read_text() == "home\n"
+    assert (tmp_path / "docs" / "docs" / "index.md").read_text() == "home\n"
+    assert "docs_dir: docs" in (tmp_path / "docs" / "mkdocs.yml").read_text()
     assert _run_cli(["--out", out, "--check"], monkeypatch, site) == 0
-    (tmp_path / "docs" / "index.md").write_text("drifted\n")
+    (tmp_path / "docs" / "docs" / "index.md").write_text("drifted\n")
     assert _run_cli(["--out", out, "--check"], monkeypatch, site) == 1
     err = capsys.readouterr().err
-    assert "differs index.md" in err and "-drifted" in err and "+home" in err
+    assert "differs docs/index.md" in err and "-drifted" in err and "+home" in err
+
+
+def test_report_into_the_docs_folder_of_a_project_writes_pages_only(tmp_path, monkeypatch):
+    """This repository's layout: mkdocs.yml above the folder names it as docs_dir; that file is left alone."""
+    (tmp_path / "mkdocs.yml").write_text("site_name: mine\ndocs_dir: pages  # the project's\n")
+    site = fake_site({"index.md": b"home\n"})
+    assert _run_cli(["--out", str(tmp_path / "pages"), "-q"], monkeypatch, site) == 0
+    assert (tmp_path / "pages" / "index.md").read_text() == "home\n"
+    assert not (tmp_path / "pages" / "mkdocs.yml").exists()
+    assert (tmp_path / "mkdocs.yml").read_text().startswith("site_name: mine")
+    # another folder of the same project is not its docs_dir: a standalone site
+    assert _run_cli(["--out", str(tmp_path / "other"), "-q"], monkeypatch, site) == 0
+    assert (tmp_path / "other" / "mkdocs.yml").is_file() and (tmp_path / "other" / "docs" / "index.md").is_file()
+
+
+def test_layout_reads_docs_dir_like_mkdocs(tmp_path):
+    from invariants.report.layout import layout_for, project_docs_dir
+
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")  # mkdocs' default docs_dir: docs
+    assert project_docs_dir(tmp_path / "mkdocs.yml") == (tmp_path / "docs").resolve()
+    assert not layout_for(tmp_path / "docs").standalone and layout_for(tmp_path / "site").standalone
+    (tmp_path / "mkdocs.yml").write_text("docs_dir: 'src'\n")
+    assert layout_for(tmp_path / "src").docs_dir == tmp_path / "src"
+    assert layout_for(tmp_path / "docs").docs_dir == tmp_path / "docs" / "docs"
+
+
+def test_repository_mkdocs_yml_is_the_generated_config():
+    from pathlib import Path
+
+    from invariants.report.sitefiles import mkdocs_config
+
+    repo = Path(__file__).resolve().parents[2]
+    assert (repo / "mkdocs.yml").read_text(encoding="utf-8") == mkdocs_config("docs"), \
+        "mkdocs.yml differs from invariants.report.sitefiles.mkdocs_config(); regenerate it from there"
+    assert "http" not in mkdocs_config("docs") and "extra_javascript" not in mkdocs_config("docs")  # offline
 
 
 def test_report_command_exit_1_when_evidence_fails(tmp_path, monkeypatch):
@@ -418,3 +497,44 @@ def test_formulas_belong_to_registered_claims_and_match_the_literature():
     assert all(r.equal for r in rows if r.published is not None)
     assert r"\mathrm{fan}_{\mathrm{in}}" in latex(rows[1].derived)
     assert formulas_for("NO-SUCH-01") == []
+
+
+def _png_width(png: bytes) -> int:
+    return int.from_bytes(png[16:20], "big")  # IHDR: width, then height
+
+
+def test_power_curve_keeps_an_outlier_from_squashing_its_axis():
+    """Known-bad input (issue 16): one tensor detected at 1e-12 stretched the axis over 13 decades."""
+    pytest.importorskip("matplotlib", reason="figures need the docs extra: pip install -e '.[docs]'")
+    from invariants.report.figures import FigureContext, power_axis_floor, render_all
+
+    audits = {"numpy": {"results": [{"observed": {"n": 180000}, "min_detectable_rel_error": 2.7e-13,
+                                     "verdict": "conforms"},
+                                    {"observed": {"n": 100000}, "min_detectable_rel_error": 3e-3,
+                                     "verdict": "conforms"}]}}
+    fig = render_all(FigureContext(audits=audits), names=["power_curve"])["power_curve"]
+    floor = power_axis_floor(fig.data["curves"])
+    assert 1e-8 <= floor <= 1e-5  # the curves' own range, not the outlier's
+    assert "1 audited tensor(s) detect errors below" in fig.note
+    assert _png_width(fig.png) <= 720  # shown at its natural size on the page
+    # known-good: without an outlier nothing is said
+    clean = render_all(FigureContext(audits={"numpy": {"results": audits["numpy"]["results"][1:]}}),
+                       names=["power_curve"])["power_curve"]
+    assert "below" not in clean.note
+
+
+def test_build_without_a_data_folder_says_so_in_one_line(tmp_path, monkeypatch):
+    """Issue 16: `report --out elsewhere` said "torch is not installed" when the folder simply had no data/.
+    Known-good: with data/ there is no such note."""
+    from invariants.report import figures, site as site_mod
+
+    monkeypatch.setattr(figures, "render_all", lambda *a, **k: {})  # figures are tested above
+    report = site_mod.StoredReport({"version": "1.0", "ok": True, "claims": [claim_dict()]})
+    built = site_mod.build_site(tmp_path, report=report)
+    notes = [n for n in built.notes if "data/ does not exist" in n]
+    assert len(notes) == 1 and "\n" not in notes[0] and "not installed" not in notes[0]
+    assert "--audit" in notes[0] and "stylesheets/extra.css" in built.files
+    audit = built.files["audit/torch.md"].decode()
+    assert "data/audit/torch.json does not exist" in audit and "is not installed" not in audit
+    (tmp_path / "data").mkdir()
+    assert not [n for n in site_mod.build_site(tmp_path, report=report).notes if "does not exist" in n]
