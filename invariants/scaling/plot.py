@@ -10,6 +10,8 @@ from typing import Any
 from invariants.core.errors import UsageError
 
 MAX_PANELS = 36
+#: the least range of a panel's y axis (a factor): finite-width noise on a Θ(1) curve is not drawn as a trend
+MIN_RANGE = 16.0
 
 
 def write_plot(report: Any, path: str) -> str:
@@ -40,6 +42,10 @@ def write_plot(report: Any, path: str) -> str:
         for r in panels[key]:
             ax.loglog(r.sizes, r.moments, marker="o", ms=3, base=2,
                       label=f"t={r.step}: {r.fit.slope:+.2f} {r.fit.verdict}")
+        values = [v for r in panels[key] for v in r.moments if v > 0]
+        if values and max(values) / min(values) < MIN_RANGE:  # a flat curve is drawn flat, not stretched
+            mid = math.sqrt(max(values) * min(values))
+            ax.set_ylim(mid / math.sqrt(MIN_RANGE), mid * math.sqrt(MIN_RANGE))
         ax.set_title(f"{key[0]} {key[1]}", fontsize=8)
         ax.tick_params(labelsize=6)
         ax.legend(fontsize=5)
@@ -57,4 +63,4 @@ def write_plot(report: Any, path: str) -> str:
     return path
 
 
-__all__ = ["MAX_PANELS", "write_plot"]
+__all__ = ["MAX_PANELS", "MIN_RANGE", "write_plot"]
