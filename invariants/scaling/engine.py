@@ -84,6 +84,23 @@ def measure(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
     failed: dict[int, str] = {}
     order: list[str] = []
     skipped: dict[str, str] = {}
+    threads = torch.get_num_threads()
+    # one thread: the models of a scale check are small and many; torch's intra-op threads spin against each
+    # other on a shared machine (a 20x slowdown measured on 2 loaded cores); restored after the run
+    torch.set_num_threads(1)
+    try:
+        run_all(build, sizes, seeds, steps, optimizer, lr, batch, progress, data, fans, failed, order, skipped)
+    finally:
+        torch.set_num_threads(threads)
+    return data, fans, failed, order, skipped
+
+
+def run_all(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int, steps: Sequence[int],
+            optimizer: str, lr: float, batch: int, progress: Progress | None, data: dict, fans: dict, failed: dict,
+            order: list[str], skipped: dict) -> None:
+    """The loop of :func:`measure` over seeds and sizes, filling its containers."""
+    import torch
+
     total, done = len(sizes) * seeds, 0
     for seed in range(seeds):
         for n in sizes:
@@ -109,11 +126,11 @@ def measure(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
             if n not in fans:
                 fans[n] = R.fans(model)
                 hooked, skip = R.roles(model)
-                order = order or list(hooked)
+                if not order:
+                    order.extend(hooked)
                 skipped.update(skip)
             for key, v in moments.items():
                 data.setdefault(key, {}).setdefault(n, {})[seed] = v
-    return data, fans, failed, order, skipped
 
 
 def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, steps: Sequence[int] = (0,),

@@ -34,6 +34,7 @@ stay well inside it: a correct model is not accused for its finite-width bias.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -112,6 +113,7 @@ def per_seed_slopes(sizes: Sequence[float], moments: np.ndarray) -> np.ndarray:
     return (y - (y @ w)[:, None]) @ (w * xc) / float(w @ xc**2)
 
 
+@lru_cache(maxsize=4096)
 def t_quantile(alpha: float, df: int) -> float:
     """``t_{1-α/2, df}``: the two-sided Student quantile."""
     return float(stats.t.isf(alpha / 2, df))
