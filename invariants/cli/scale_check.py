@@ -57,6 +57,7 @@ def add_scale_check(subparsers: argparse._SubParsersAction) -> None:
                    help="optimizer steps at which to record (default 0: initialization only)")
     p.add_argument("--seeds", type=positive_int("--seeds"), default=16,
                    help="seeds per size; the slope's interval is over them (default 16, at least 2)")
+    p.add_argument("--seed", type=int, default=0, help="first seed: the seeds are SEED .. SEED+SEEDS-1 (default 0)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="adam", help="optimizer of --steps (default adam)")
     p.add_argument("--lr", type=float, default=None, help="base learning rate (default 0.1 for sgd, 0.01 for adam)")
     p.add_argument("--batch", type=positive_int("--batch"), default=64, help="synthetic batch size (default 64)")
@@ -113,6 +114,8 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--seeds: a slope's interval needs at least 2 seeds (16 or more decide most), got {args.seeds}")
     if args.lr is not None and not (args.lr > 0 and args.lr != float("inf")):
         raise UsageError(f"--lr: expected a positive number, got {args.lr!r}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
     lim = limits(args)
     progress = ticker(args, f"scale-check {args.target}")
     config = {"mode": mode, "sizes": sorted(set(sizes)), "seeds": args.seeds, "steps": sorted(set(args.steps)),
@@ -126,7 +129,7 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
             report = scale_check(args.target, sizes, steps=args.steps, seeds=args.seeds, optimizer=args.optimizer,
                                  lr=args.lr, batch=args.batch, expect=args.expect, mode=mode,
                                  width=(args.width or 256) if mode == "depth" else None, limits=lim,
-                                 progress=progress)
+                                 progress=progress, base_seed=args.seed)
     finally:
         if progress is not None:
             progress.close()

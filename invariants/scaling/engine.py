@@ -72,7 +72,7 @@ def validate(sizes: Sequence[int], steps: Sequence[int], seeds: int, optimizer: 
 
 
 def measure(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int, steps: Sequence[int],
-            optimizer: str, lr: float, batch: int, progress: Progress | None = None,
+            optimizer: str, lr: float, batch: int, progress: Progress | None = None, base_seed: int = 0,
             ) -> tuple[dict[R.Key, dict[int, dict[int, float]]], dict[int, dict[str, tuple[int, int]]],
                        dict[int, str], list[str], dict[str, str]]:
     """Every (seed, size) run: ``{key: {size: {seed: moment}}}``, the fans per size, the failed sizes, the
@@ -89,7 +89,8 @@ def measure(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
     # other on a shared machine (a 20x slowdown measured on 2 loaded cores); restored after the run
     torch.set_num_threads(1)
     try:
-        run_all(build, sizes, seeds, steps, optimizer, lr, batch, progress, data, fans, failed, order, skipped)
+        run_all(build, sizes, seeds, steps, optimizer, lr, batch, progress, data, fans, failed, order, skipped,
+                base_seed)
     finally:
         torch.set_num_threads(threads)
     return data, fans, failed, order, skipped
@@ -97,7 +98,7 @@ def measure(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
 
 def run_all(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int, steps: Sequence[int],
             optimizer: str, lr: float, batch: int, progress: Progress | None, data: dict, fans: dict, failed: dict,
-            order: list[str], skipped: dict) -> None:
+            order: list[str], skipped: dict, base_seed: int = 0) -> None:
     """The loop of :func:`measure` over seeds and sizes, filling its containers."""
     import torch
 
@@ -109,12 +110,12 @@ def run_all(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
                 continue
             if progress is not None:
                 progress(done, total, f"size {n} seed {seed}")
-            torch.manual_seed(seed)
+            torch.manual_seed(base_seed + seed)
             try:
                 model, x = build(n)
                 if x is None:
-                    x = R.synthetic_input(model, batch, seed)[0]
-                moments = R.record(model, x, steps, optimizer, lr, seed)
+                    x = R.synthetic_input(model, batch, base_seed + seed)[0]
+                moments = R.record(model, x, steps, optimizer, lr, base_seed + seed)
             except BadModel as exc:
                 if len(sizes) == 1 or (seed == 0 and n == sizes[0] and not data):
                     raise
@@ -137,7 +138,7 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
                 seeds: int = 16, optimizer: str = "adam", lr: float | None = None, batch: int = 64,
                 expect: str = "theta1", total_alpha: float = DEFAULT_TOTAL_ALPHA, mode: str = WIDTH,
                 width: int | None = None, limits: Limits | None = None, progress: Progress | None = None,
-                s_min: float = S_MIN) -> ScaleReport:
+                s_min: float = S_MIN, base_seed: int = 0) -> ScaleReport:
     """Check how every tensor's second moment scales with the model's width (or depth).
 
     Args:
@@ -153,6 +154,7 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
         limits: the cost limits (default :class:`~invariants.core.cost.Limits`).
         progress: called ``progress(i, total, label)`` before each (seed, size) run.
         s_min: the smallest slope that matters (:data:`invariants.scaling.fit.S_MIN`).
+        base_seed: the seeds are ``base_seed, ..., base_seed + seeds - 1``.
 
     Returns:
         the :class:`~invariants.scaling.report.ScaleReport`.
@@ -175,13 +177,16 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     cost = estimate(build, sizes, seeds, steps, batch, optimizer)
     check(cost, limits or Limits(), f"scale-check of {name} at {mode}s {','.join(map(str, sizes))} x {seeds} seeds")
     config = {"mode": mode, "sizes": sizes, "width": width, "steps": steps, "seeds": seeds, "optimizer": optimizer,
-              "lr": lr, "batch": batch, "expect": expect, "total_alpha": total_alpha, "s_min": s_min,
+              "lr": lr, "batch": batch, "expect": expect, "base_seed": base_seed, "total_alpha": total_alpha, "s_min": s_min,
               "loss": "linear: sum(f(x)·r)/B, r ~ N(0, 1) fixed per seed",
               "slope_units": "log2 second moment per log2 size (RMS slope = half)",
               "interval": "Student t over per-seed weighted least-squares slopes (weights ∝ size); assumes the "
                           "per-seed slopes are i.i.d. normal",
               "estimated": {"values": cost.values, "bytes": cost.bytes, "seconds": cost.seconds}}
-    data, fans, failed, order, skipped = measure(build, sizes, seeds, steps, optimizer, lr, batch, progress)
+    if base_seed < 0:
+        raise UsageError(f"seed must be >= 0, got {base_seed}")
+    data, fans, failed, order, skipped = measure(build, sizes, seeds, steps, optimizer, lr, batch, progress,
+                                                 base_seed)
     report = ScaleReport(name, mode, config)
     report.coverage = Coverage(sizes=[n for n in sizes if n not in failed], failed=failed, not_measured=skipped)
     rows, fan_in_exp = fit_rows(data, fans, order, report, steps, optimizer, expect, total_alpha, s_min)
