@@ -25,10 +25,12 @@ from invariants.core.cost import Limits, check
 from invariants.core.errors import UsageError
 from invariants.frameworks.errors import BadModel
 from invariants.scaling import torchrun as R
+from invariants.core.results import ERROR, NOTE
 from invariants.scaling.cost import estimate
+from invariants.scaling.depth import S_MIN_DEPTH, compare, mean_field_inputs, predicted_slope
 from invariants.scaling.findings import GAIN, findings, inherited_causes
 from invariants.scaling.fit import S_MIN, fit_slope
-from invariants.scaling.report import Coverage, Row, ScaleReport
+from invariants.scaling.report import Coverage, Row, ScaleFinding, ScaleReport
 from invariants.scaling.target import DEPTH, WIDTH, builder, load_factory
 from invariants.scaling.theory import EXPECTATIONS, OUTPUT_LAYER, expected, position
 
@@ -73,10 +75,12 @@ def validate(sizes: Sequence[int], steps: Sequence[int], seeds: int, optimizer: 
 
 def measure(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int, steps: Sequence[int],
             optimizer: str, lr: float, batch: int, progress: Progress | None = None, base_seed: int = 0,
+            mean_field: dict | None = None,
             ) -> tuple[dict[R.Key, dict[int, dict[int, float]]], dict[int, dict[str, tuple[int, int]]],
                        dict[int, str], list[str], dict[str, str]]:
     """Every (seed, size) run: ``{key: {size: {seed: moment}}}``, the fans per size, the failed sizes, the
-    module order and the modules not measured."""
+    module order and the modules not measured; ``mean_field`` (if given) gets each size's
+    :func:`~invariants.scaling.depth.mean_field_inputs` (seed 0)."""
     import torch
 
     data: dict[R.Key, dict[int, dict[int, float]]] = {}
@@ -90,7 +94,7 @@ def measure(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
     torch.set_num_threads(1)
     try:
         run_all(build, sizes, seeds, steps, optimizer, lr, batch, progress, data, fans, failed, order, skipped,
-                base_seed)
+                base_seed, mean_field)
     finally:
         torch.set_num_threads(threads)
     return data, fans, failed, order, skipped
@@ -98,10 +102,11 @@ def measure(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
 
 def run_all(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int, steps: Sequence[int],
             optimizer: str, lr: float, batch: int, progress: Progress | None, data: dict, fans: dict, failed: dict,
-            order: list[str], skipped: dict, base_seed: int = 0) -> None:
+            order: list[str], skipped: dict, base_seed: int = 0, mean_field: dict | None = None) -> None:
     """The loop of :func:`measure` over seeds and sizes, filling its containers."""
     import torch
 
+    mean_field = {} if mean_field is None else mean_field
     total, done = len(sizes) * seeds, 0
     for seed in range(seeds):
         for n in sizes:
@@ -126,6 +131,7 @@ def run_all(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
                 continue
             if n not in fans:
                 fans[n] = R.fans(model)
+                mean_field[n] = mean_field_inputs(model)
                 hooked, skip = R.roles(model)
                 if not order:
                     order.extend(hooked)
@@ -169,6 +175,11 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     validate(sizes, steps, seeds, optimizer, expect, total_alpha, batch)
     if mode == DEPTH and (width is None or width < 1):
         raise UsageError(f"depth mode needs a width >= 1, got {width!r}")
+    if mode == DEPTH and expect != "theta1":
+        raise UsageError(f"depth mode compares with the mean-field depth scale; --expect {expect} is a width "
+                         "parametrization: leave it out")
+    if mode == DEPTH and s_min == S_MIN:
+        s_min = S_MIN_DEPTH
     lr = DEFAULT_LR[optimizer] if lr is None else float(lr)
     if not (math.isfinite(lr) and lr > 0):
         raise UsageError(f"lr must be a positive number, got {lr!r}")
@@ -180,21 +191,33 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
               "lr": lr, "batch": batch, "expect": expect, "base_seed": base_seed, "total_alpha": total_alpha, "s_min": s_min,
               "loss": "linear: sum(f(x)·r)/B, r ~ N(0, 1) fixed per seed",
               "slope_units": "log2 second moment per log2 size (RMS slope = half)",
+              "rows": "every hooked tensor" if mode == WIDTH else "the model output only (the one role at every depth)",
               "interval": "Student t over per-seed weighted least-squares slopes (weights ∝ size); assumes the "
                           "per-seed slopes are i.i.d. normal",
               "estimated": {"values": cost.values, "bytes": cost.bytes, "seconds": cost.seconds}}
     if base_seed < 0:
         raise UsageError(f"seed must be >= 0, got {base_seed}")
+    mean_field: dict[int, Any] = {}
     data, fans, failed, order, skipped = measure(build, sizes, seeds, steps, optimizer, lr, batch, progress,
-                                                 base_seed)
+                                                 base_seed, mean_field)
     report = ScaleReport(name, mode, config)
     report.coverage = Coverage(sizes=[n for n in sizes if n not in failed], failed=failed, not_measured=skipped)
     rows, fan_in_exp = fit_rows(data, fans, order, report, steps, optimizer, expect, total_alpha, s_min)
+    if mode == DEPTH:
+        out_row = next((r for r in rows if r.kind == R.OUTPUT and r.step == 0), None)
+        first = order[0] if order else None
+        q0s = [v for by_seed in data.get((first, R.LAYER_INPUT, 0), {}).values() for v in by_seed.values()]
+        q0 = float(np.mean(q0s)) if q0s else 1.0
+        report.depth_scale = compare(out_row, predicted_slope(mean_field, q0), mean_field, q0)
+        if report.depth_scale["agrees"] is not None:
+            report.findings.append(ScaleFinding(NOTE if report.depth_scale["agrees"] else ERROR, "depth-scale",
+                                                "output", report.depth_scale["text"], ("output",),
+                                                {k: v for k, v in report.depth_scale.items() if k != "text"}))
     causes = inherited_causes(rows, order)
     rows = [Row(r.name, r.kind, r.step, r.position, r.fit, r.expectation, r.sizes, r.moments,
                 causes.get((r.name, r.kind, r.step))) for r in rows]
     report.rows = rows
-    report.findings = nonfinite_findings(data) + findings(rows, fan_in_exp, expect, s_min)
+    report.findings = nonfinite_findings(data) + findings(rows, fan_in_exp, expect, s_min) + report.findings
     report.coverage.kinds = sorted({k[1] for k in data})
     report.seconds = time.monotonic() - t0
     return report
@@ -202,7 +225,7 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
 
 def nonfinite_findings(data: dict[R.Key, dict[int, dict[int, float]]]) -> list[Any]:
     """An error per quantity whose second moment overflowed (inf or NaN) at some size."""
-    from invariants.core.results import ERROR
+    from invariants.core.results import ERROR, NOTE
     from invariants.scaling.report import ScaleFinding
 
     out = []
@@ -232,6 +255,8 @@ def fit_rows(data: dict[R.Key, dict[int, dict[int, float]]], fans: dict[int, dic
     for key in data:
         if key[1] not in FITTED_KINDS:
             continue
+        if report.mode == DEPTH and key[1] not in (R.OUTPUT, R.OUTPUT_CHANGE):
+            continue  # along depth only the model's output is the same role at every size
         got = matrix(key)
         label = f"{key[0]} {key[1]} step {key[2]}"
         if got is None:
@@ -242,7 +267,7 @@ def fit_rows(data: dict[R.Key, dict[int, dict[int, float]]], fans: dict[int, dic
             report.coverage.not_fitted[label] = "the second moment is zero at some size (a zero-initialized layer?)"
         else:
             matrices[key] = got
-    for name in order:
+    for name in order if report.mode == WIDTH else ():
         pre, inp = matrix((name, R.PREACT, 0)), matrix((name, R.LAYER_INPUT, 0))
         if pre is None or inp is None or pre[0] != inp[0]:
             continue
@@ -270,7 +295,7 @@ def fit_rows(data: dict[R.Key, dict[int, dict[int, float]]], fans: dict[int, dic
     rows = []
     for (name, kind, step), (use, mat) in sorted(matrices.items(),
                                                  key=lambda kv: (kv[0][2], rank.get(kv[0][0], len(rank)), kv[0][1])):
-        fit = fit_slope(use, mat, alpha, s_min)
+        fit = fit_slope(use, mat, alpha, s_min, linear=report.mode == DEPTH)
         where = positions.get(name)
         exp = expected(expect, optimizer, "preact" if kind in (R.ACT, R.NORM, R.OTHER) else kind,
                        where or follows.get(name), step, out_pos)

@@ -68,4 +68,36 @@ def mlp_planted(width: int) -> nn.Module:
     return _mlp(width, (1 / math.sqrt(D_IN), 1 / math.sqrt(width), float(width), 1 / math.sqrt(width)))
 
 
-__all__ = ["D_IN", "D_OUT", "mlp_mup", "mlp_planted", "mlp_sp", "mlp_std002", "mup_multipliers"]
+
+
+
+def mlp_depth(width: int, depth: int, gain2: float = 2.0) -> nn.Module:
+    """Depth mode: ``depth`` hidden ``Linear(width, width)`` + ``ReLU`` blocks after ``Linear(16, width)`` + ``ReLU``,
+    then ``Linear(width, 64)``; every weight ``N(0, gain2/fan_in)`` (``gain2 = 2``: He, the ReLU mean-field
+    critical value: the second moment is flat in depth), no biases."""
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+        raise ValueError(f"depth must be an integer >= 0, got {depth!r}")
+    layers: list[nn.Module] = [nn.Linear(D_IN, width, bias=False), nn.ReLU()]
+    for _ in range(depth):
+        layers += [nn.Linear(width, width, bias=False), nn.ReLU()]
+    layers.append(nn.Linear(width, D_OUT, bias=False))
+    model = nn.Sequential(*layers)
+    with torch.no_grad():
+        for m in model:
+            if isinstance(m, nn.Linear):
+                m.weight.normal_(0.0, math.sqrt(gain2 / m.in_features))
+    return model
+
+
+def mlp_depth_he(width: int, depth: int) -> nn.Module:
+    """:func:`mlp_depth` with He init (``σ_w² = 2``): Θ(1) in depth."""
+    return mlp_depth(width, depth, 2.0)
+
+
+def mlp_depth_lecun(width: int, depth: int) -> nn.Module:
+    """:func:`mlp_depth` with LeCun init (``σ_w² = 1``) under ReLU: the second moment halves per layer (slope −1
+    log2 per layer, depth scale 1/ln 2 ≈ 1.44 layers)."""
+    return mlp_depth(width, depth, 1.0)
+
+__all__ = ["D_IN", "D_OUT", "mlp_depth", "mlp_depth_he", "mlp_depth_lecun", "mlp_mup", "mlp_planted", "mlp_sp",
+           "mlp_std002", "mup_multipliers"]

@@ -87,9 +87,10 @@ class SlopeFit:
         return f"{self.slope:+.2f} [{self.lo:+.2f}, {self.hi:+.2f}]"
 
 
-def per_seed_slopes(sizes: Sequence[float], moments: np.ndarray) -> np.ndarray:
+def per_seed_slopes(sizes: Sequence[float], moments: np.ndarray, linear: bool = False) -> np.ndarray:
     """Weighted least-squares slope of ``log2 moments[s, i]`` on ``log2 sizes[i]`` for each seed ``s``, with the
-    fixed weights ``w_i = sizes[i]`` (:data:`WEIGHTS` in the module docstring).
+    fixed weights ``w_i = sizes[i]`` (module docstring).  ``linear``: against ``sizes`` themselves with equal
+    weights (depth mode, :mod:`invariants.scaling.depth`).
 
     Args:
         sizes: the ``k >= 2`` distinct sizes (widths or depths).
@@ -98,7 +99,7 @@ def per_seed_slopes(sizes: Sequence[float], moments: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: fewer than 2 distinct sizes, a shape mismatch, or a moment that is not positive and finite.
     """
-    x = np.log2(np.asarray(sizes, dtype=float))
+    x = np.asarray(sizes, dtype=float) if linear else np.log2(np.asarray(sizes, dtype=float))
     m = np.asarray(moments, dtype=float)
     if m.ndim != 2 or m.shape[1] != x.size:
         raise ValueError(f"moments must have shape (seeds, {x.size}), got {m.shape}")
@@ -106,7 +107,7 @@ def per_seed_slopes(sizes: Sequence[float], moments: np.ndarray) -> np.ndarray:
         raise ValueError("a slope needs at least 2 distinct sizes")
     if not np.all(np.isfinite(m)) or np.any(m <= 0):
         raise ValueError("second moments must be positive and finite")
-    w = np.asarray(sizes, dtype=float)
+    w = np.ones(x.size) if linear else np.asarray(sizes, dtype=float)
     w = w / w.sum()
     xc = x - w @ x
     y = np.log2(m)
@@ -150,7 +151,8 @@ def seeds_needed(slope: float, sd: float, alpha: float, s_min: float = S_MIN) ->
     return lo_s
 
 
-def fit_slope(sizes: Sequence[float], moments: np.ndarray, alpha: float, s_min: float = S_MIN) -> SlopeFit:
+def fit_slope(sizes: Sequence[float], moments: np.ndarray, alpha: float, s_min: float = S_MIN,
+              linear: bool = False) -> SlopeFit:
     """The t-interval of the slope of ``moments`` (shape ``(seeds, sizes)``) against ``sizes``, and its verdict.
 
     With one seed there is no spread: the interval is unbounded and the verdict ``undecided``.
@@ -160,7 +162,7 @@ def fit_slope(sizes: Sequence[float], moments: np.ndarray, alpha: float, s_min: 
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    b = per_seed_slopes(sizes, moments)
+    b = per_seed_slopes(sizes, moments, linear)
     mean = float(b.mean())
     if b.size < 2:
         return SlopeFit(mean, -math.inf, math.inf, math.nan, int(b.size), alpha, UNDECIDED, None, tuple(b))
