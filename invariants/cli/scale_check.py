@@ -33,19 +33,22 @@ def int_list(flag: str, minimum: int) -> Any:
     return parse
 
 
+#: ``invariants scale-check --help``: the one-line help and the description
+HELP = ("does the initialization (and a few optimizer steps) keep every tensor Θ(1) as the model gets wider or "
+        "deeper? (μP's coordinate check, with error rates)")
+DESCRIPTION = ("Build the model of MODULE:FACTORY at several widths (FACTORY(width) -> torch.nn.Module, or "
+               "(module, example_input)), several seeds each; record every layer's pre-activation, activation and output "
+               "second moment, and with --steps the update ΔW·x after k optimizer steps on a fixed synthetic batch (linear "
+               "loss); fit each one's log-log slope against width (second moment; RMS slope is half) with a t-interval over "
+               "seeds, and classify it Θ(1), growing, vanishing or undecided (family-wise α over the fits made, at most 1e-6 "
+               "per fit). --expect sp or mup compares with the parametrization's theory (Yang & Hu 2021; Tensor Programs V, "
+               "Table 3). Exit 0: as expected; 1: findings; 2: usage error or bad input; 3: incomplete (undecided, or a size "
+               "failed); 130: interrupted. With --depths L,L,... and --width W: FACTORY(width=W, depth=L) along depth, "
+               "the output's change per layer against the mean-field depth scale.")
+
+
 def add_scale_check(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "scale-check",
-        help="does the initialization (and a few optimizer steps) keep every tensor Θ(1) as the model gets wider "
-        "or deeper? (μP's coordinate check, with error rates)",
-        description="Build the model of MODULE:FACTORY at several widths (FACTORY(width) -> torch.nn.Module, or "
-        "(module, example_input)), several seeds each; record every layer's pre-activation, activation and output "
-        "second moment, and with --steps the update ΔW·x after k optimizer steps on a fixed synthetic batch (linear "
-        "loss); fit each one's log-log slope against width (second moment; RMS slope is half) with a t-interval over "
-        "seeds, and classify it Θ(1), growing, vanishing or undecided (family-wise α over the fits made, at most 1e-6 "
-        "per fit). --expect sp or mup compares with the parametrization's theory (Yang & Hu 2021; Tensor Programs V, "
-        "Table 3). Exit 0: as expected; 1: findings; 2: usage error or bad input; 3: incomplete (undecided, or a size "
-        "failed); 130: interrupted.")
+    p = subparsers.add_parser("scale-check", help=HELP, description=DESCRIPTION)
     p.add_argument("target", metavar="TARGET", help="MODULE:FACTORY, e.g. invariants.scaling.examples:mlp_mup")
     p.add_argument("--widths", type=int_list("--widths", 1), metavar="N,N,...",
                    help="widths to build (at least 2 distinct; default 64,128,256,512,1024)")
@@ -141,4 +144,4 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
     return result_exit(report)
 
 
-__all__ = ["add_scale_check", "cmd_scale_check", "int_list", "limits"]
+__all__ = ["DESCRIPTION", "HELP", "add_scale_check", "cmd_scale_check", "int_list", "limits"]

@@ -57,3 +57,16 @@ def test_json_on_stdout_with_steps_and_expectation(capsys):
     assert rc == data["exit_code"] and {r["kind"] for r in data["rows"]} >= {"update", "output-change", "gain"}
     assert data["config"]["steps"] == [0, 1] and data["config"]["expect"] == "mup"
     assert "scale-check" in err  # the text went to stderr
+
+
+def interrupts(width):
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_writes_an_interrupted_report(tmp_path, capsys):
+    path = tmp_path / "i.json"
+    rc, out, err = run([f"{__name__}:interrupts", "--widths", "8,16", "--json", str(path)], capsys)
+    assert rc == 130 and "interrupted; partial results written" in err
+    data = json.loads(path.read_text())
+    schemas.validate(data, "scale-check")
+    assert data["interrupted"] is True and data["status"] == "incomplete" and data["rows"] == []
