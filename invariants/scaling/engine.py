@@ -202,6 +202,11 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
                                                  base_seed, mean_field)
     report = ScaleReport(name, mode, config)
     report.coverage = Coverage(sizes=[n for n in sizes if n not in failed], failed=failed, not_measured=skipped)
+    seen = {k[0] for k in data}
+    for name in order:
+        if name not in seen:  # hooked, but its forward never ran: its weights are used functionally
+            report.coverage.not_measured[name] = ("never called as a module (its weights are used functionally, "
+                                                  "e.g. MultiheadAttention's out_proj): not measured")
     rows, fan_in_exp = fit_rows(data, fans, order, report, steps, optimizer, expect, total_alpha, s_min)
     if mode == DEPTH:
         out_row = next((r for r in rows if r.kind == R.OUTPUT and r.step == 0), None)

@@ -77,6 +77,11 @@ def roles(model: nn.Module) -> tuple[dict[str, tuple[nn.Module, str]], dict[str,
     skipped: dict[str, str] = {}
     for name, m in model.named_modules():
         if any(True for _ in m.children()):
+            own = [n for n, _ in m.named_parameters(recurse=False)]
+            if own:  # e.g. MultiheadAttention's in_proj_weight: no hook sees that product alone
+                skipped[name or type(m).__name__] = (f"{type(m).__name__} holds parameters of its own "
+                                                     f"({', '.join(own)}) beside its submodules: their products and "
+                                                     "updates are not measured")
             continue
         name = name or type(m).__name__
         if isinstance(m, WEIGHT_LAYERS):

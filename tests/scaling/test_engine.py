@@ -136,3 +136,24 @@ def test_bad_requests_are_refused_before_work():
         scale_check(E.mlp_sp, [0, 64])
     with pytest.raises(BadModel, match=r"failing_at_256\(256\) raised RuntimeError: out of memory"):
         scale_check(failing_at_256, [256, 512])
+
+
+class TinyGPT(torch.nn.Module):
+    """Embedding, one transformer block (MultiheadAttention uses its weights functionally), LayerNorm, head."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.emb = torch.nn.Embedding(50, width)
+        self.block = torch.nn.TransformerEncoderLayer(width, 2, 2 * width, dropout=0.0, batch_first=True)
+        self.head = torch.nn.Linear(width, 50)
+
+    def forward(self, ids):
+        return self.head(self.block(self.emb(ids)))
+
+
+def test_a_transformer_runs_and_its_unmeasured_parts_are_listed():
+    report = scale_check(TinyGPT, [16, 32], steps=[0, 1], seeds=2)
+    missing = report.coverage.not_measured
+    assert "in_proj_weight" in missing["block.self_attn"] and "never called as a module" in missing["block.self_attn.out_proj"]
+    kinds = {(r.name, r.kind) for r in report.rows}
+    assert {("emb", "preact"), ("emb", "update"), ("block.norm1", "norm"), ("head", "gain")} <= kinds
