@@ -77,6 +77,8 @@ def main() -> None:
     ap.add_argument("--widths", default="64,128,256")
     ap.add_argument("--seeds", type=int, default=16)
     ap.add_argument("--no-resolution", action="store_true")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the calibrations already recorded (other widths/seeds) beside this one")
     record_arg(ap)
     args = ap.parse_args()
     t0 = header("scale-check calibration: false alarms of a correct (SP) model; slope resolution per second")
@@ -88,7 +90,17 @@ def main() -> None:
                   cal["undecided_runs"], f"{cal['undecided_rows']}/{cal['checked_rows']}", cal["seconds"]]]))
     for e in cal["examples"]:
         print("#  ", e)
-    payload = {"calibration": cal}
+    payload: dict = {"calibration": [cal]}
+    if args.merge and args.record:
+        import json
+        from pathlib import Path
+
+        old = json.loads(Path(args.record).read_text()).get("scale_check", {}) if Path(args.record).is_file() else {}
+        kept = old.get("calibration", [])
+        kept = [kept] if isinstance(kept, dict) else kept
+        payload["calibration"] = [c for c in kept if (c["widths"], c["seeds"]) != (cal["widths"], cal["seeds"])] + [cal]
+        if "resolution" in old:
+            payload["resolution"] = old["resolution"]
     if not args.no_resolution:
         res = resolution([64, 128, 256, 512])
         print(table(["seeds", "median half-width (slope)", "seconds", "decided rows"],
