@@ -63,6 +63,9 @@ def findings(rows: Sequence[Row], fan_in_exponents: dict[str, float], expect: st
             message += "; " + gain_cause(r, fan_in_exponents.get(r.name, 0.0))
         elif r.cause:
             message += f"; inherited from layer {r.cause}, whose own gain does not scale as expected"
+        elif expect == THETA1 and r.step > 0:
+            message += ("; a width-independent learning rate under the standard parametrization grows here by design "
+                        "(--expect sp checks SP's predicted slopes, --expect mup μP's)")
         if e.checked:
             out.append(ScaleFinding(ERROR, "scaling", r.label, message, (r.name,), figures))
         else:
