@@ -35,7 +35,7 @@ def load_factory(target: "str | Callable[..., Any]") -> tuple[Callable[..., Any]
         raise BadModel(f"target {target!r} is not MODULE:FACTORY (e.g. mypkg.models:build_model)")
     mod_name, attr = target.split(":")
     obj = import_attribute(mod_name, attr, BadModel)
-    if not callable(obj) or isinstance(obj, type) and not hasattr(obj, "__call__"):
+    if not callable(obj):
         raise BadModel(f"{target} is not callable: scale-check needs a factory taking the width")
     return obj, target
 
