@@ -176,8 +176,8 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     if mode == DEPTH and (width is None or width < 1):
         raise UsageError(f"depth mode needs a width >= 1, got {width!r}")
     if mode == DEPTH and expect != "theta1":
-        raise UsageError(f"depth mode compares with the mean-field depth scale; --expect {expect} is a width "
-                         "parametrization: leave it out")
+        raise UsageError(f"depth mode compares with the mean-field depth scale; expect={expect!r} is a width "
+                         "parametrization: leave it at 'theta1'")
     if mode == DEPTH and s_min == S_MIN:
         s_min = S_MIN_DEPTH
     lr = DEFAULT_LR[optimizer] if lr is None else float(lr)

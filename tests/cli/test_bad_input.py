@@ -635,7 +635,24 @@ def _api_cases():
         pytest.importorskip("torch")
         return mlp()
 
+    def scale(**kw):
+        pytest.importorskip("torch")
+        from invariants.scaling import scale_check
+
+        return scale_check(kw.pop("target", s_mlp), kw.pop("sizes", [8, 16]), **kw)
+
     return {
+        "api-scale-one-size": (lambda: scale(sizes=[8, 8]), UsageError,
+                               "sizes: need at least 2 distinct integers >= 1, got [8]"),
+        "api-scale-one-seed": (lambda: scale(seeds=1), UsageError, "a slope's interval needs at least 2 seeds"),
+        "api-scale-optimizer": (lambda: scale(optimizer="lbfgs"), UsageError, "optimizer: expected one of sgd, adam"),
+        "api-scale-depth-expect": (lambda: scale(mode="depth", width=8, expect="mup"), UsageError,
+                                   "expect='mup' is a width parametrization"),
+        "api-scale-module-missing": (lambda: scale(target="nomod_b18:f"), BadModel, "cannot import module 'nomod_b18'"),
+        "api-scale-factory-raises": (lambda: scale(target=s_raises), BadModel,
+                                     "s_raises(8) raised ValueError: no such width"),
+        "api-assert-scales-not-torch": (lambda: testing.assert_scales(s_numpy, [8, 16]), BadModel,
+                                        "runs on torch.nn.Module models"),
         "api-spec-unknown": (lambda: audit.initializer(ok, expect="laplace", layer=(3, 4)), BadInput,
                              "unknown spec 'laplace'"),
         "api-spec-negative": (lambda: audit.initializer(ok, expect="normal(std=-1)", layer=(3, 4)), BadInput,
