@@ -36,15 +36,16 @@ def int_list(flag: str, minimum: int) -> Any:
 #: ``invariants scale-check --help``: the one-line help and the description
 HELP = ("does the initialization (and a few optimizer steps) keep every tensor Θ(1) as the model gets wider or "
         "deeper? (μP's coordinate check, with error rates)")
-DESCRIPTION = ("Build the model of MODULE:FACTORY at several widths (FACTORY(width) -> torch.nn.Module, or "
-               "(module, example_input)), several seeds each; record every layer's pre-activation, activation and output "
-               "second moment, and with --steps the update ΔW·x after k optimizer steps on a fixed synthetic batch (linear "
-               "loss); fit each one's log-log slope against width (second moment; RMS slope is half) with a t-interval over "
-               "seeds, and classify it Θ(1), growing, vanishing or undecided (family-wise α over the fits made, at most 1e-6 "
-               "per fit). --expect sp or mup compares with the parametrization's theory (Yang & Hu 2021; Tensor Programs V, "
-               "Table 3). Exit 0: as expected; 1: findings; 2: usage error or bad input; 3: incomplete (undecided, or a size "
-               "failed); 130: interrupted. With --depths L,L,... and --width W: FACTORY(width=W, depth=L) along depth, "
-               "the output's change per layer against the mean-field depth scale.")
+DESCRIPTION = ("Build the model of MODULE:FACTORY at several widths (FACTORY(width) -> torch.nn.Module, or (module, "
+               "example_input)), several seeds each; record every layer's pre-activation, activation and output "
+               "second moment, and with --steps the update ΔW·x after k optimizer steps on a fixed synthetic batch "
+               "(linear loss); fit each one's log-log slope against width (second moment; RMS slope is half) with a "
+               "t-interval over seeds, and classify it Θ(1), growing, vanishing or undecided (family-wise α over the"
+               " fits made, at most 1e-6 per fit). --expect sp or mup compares with the parametrization's theory "
+               "(Yang & Hu 2021; Tensor Programs V, Table 3). Exit 0: as expected; 1: findings; 2: usage error or "
+               "bad input; 3: incomplete (undecided, or a size failed); 130: interrupted. With --depths L,L,... and "
+               "--width W: FACTORY(width=W, depth=L) along depth, the output's change per layer against the mean-"
+               "field depth scale.")
 
 
 def add_scale_check(subparsers: argparse._SubParsersAction) -> None:
@@ -114,7 +115,8 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
     if len(set(sizes)) < 2:
         raise UsageError(f"--{mode}s: need at least 2 distinct sizes, got {','.join(map(str, sizes))}")
     if args.seeds < 2:
-        raise UsageError(f"--seeds: a slope's interval needs at least 2 seeds (16 or more decide most), got {args.seeds}")
+        raise UsageError(f"--seeds: a slope's interval needs at least 2 seeds (16 or more decide most), "
+                         f"got {args.seeds}")
     if args.lr is not None and not (args.lr > 0 and args.lr != float("inf")):
         raise UsageError(f"--lr: expected a positive number, got {args.lr!r}")
     if args.seed < 0:

@@ -19,13 +19,14 @@ corrections are ``O(depth/width)``, :mod:`invariants.propagation`).
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 S_MIN_DEPTH = 0.05
 
-#: torch activation module types and the mean-field activations they are (:data:`invariants.reference.activations.ACTIVATIONS`)
+#: torch activation module types -> their mean-field activations
+#: (:data:`invariants.reference.activations.ACTIVATIONS`)
 ACTIVATION_NAMES = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "GELU": "gelu", "SELU": "selu"}
 
 
@@ -78,7 +79,8 @@ def compare(measured: Any, predicted: float | None, inputs: dict[int, Any], q0: 
                         f"({', '.join(ACTIVATION_NAMES)})"}
     some = next(v for v in inputs.values() if v is not None)
     agrees = measured is not None and measured.fit.lo - S_MIN_DEPTH <= predicted <= measured.fit.hi + S_MIN_DEPTH
-    text = (f"mean field ({some['activation']}, σ_w² ≈ {np.median(some['sigma_w2']):.3g}, σ_b² = {some['sigma_b2']:.3g}, "
+    text = (f"mean field ({some['activation']}, σ_w² ≈ {np.median(some['sigma_w2']):.3g}, "
+            f"σ_b² = {some['sigma_b2']:.3g}, "
             f"q0 = {q0:.3g}) predicts a slope of {predicted:+.3f} log2 per layer (depth scale "
             f"{depth_scale(predicted):.3g} layers)")
     if measured is not None:

@@ -173,6 +173,8 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     sizes = sorted(set(int(s) for s in sizes))
     steps = sorted(set(int(s) for s in steps))
     validate(sizes, steps, seeds, optimizer, expect, total_alpha, batch)
+    if base_seed < 0:
+        raise UsageError(f"seed must be >= 0, got {base_seed}")
     if mode == DEPTH and (width is None or width < 1):
         raise UsageError(f"depth mode needs a width >= 1, got {width!r}")
     if mode == DEPTH and expect != "theta1":
@@ -188,24 +190,23 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     cost = estimate(build, sizes, seeds, steps, batch, optimizer)
     check(cost, limits or Limits(), f"scale-check of {name} at {mode}s {','.join(map(str, sizes))} x {seeds} seeds")
     config = {"mode": mode, "sizes": sizes, "width": width, "steps": steps, "seeds": seeds, "optimizer": optimizer,
-              "lr": lr, "batch": batch, "expect": expect, "base_seed": base_seed, "total_alpha": total_alpha, "s_min": s_min,
+              "lr": lr, "batch": batch, "expect": expect, "base_seed": base_seed,
+              "total_alpha": total_alpha, "s_min": s_min,
               "loss": "linear: sum(f(x)·r)/B, r ~ N(0, 1) fixed per seed",
               "slope_units": "log2 second moment per log2 size (RMS slope = half)",
               "rows": "every hooked tensor" if mode == WIDTH else "the model output only (the one role at every depth)",
               "interval": "Student t over per-seed weighted least-squares slopes (weights ∝ size); assumes the "
                           "per-seed slopes are i.i.d. normal",
               "estimated": {"values": cost.values, "bytes": cost.bytes, "seconds": cost.seconds}}
-    if base_seed < 0:
-        raise UsageError(f"seed must be >= 0, got {base_seed}")
     mean_field: dict[int, Any] = {}
     data, fans, failed, order, skipped = measure(build, sizes, seeds, steps, optimizer, lr, batch, progress,
                                                  base_seed, mean_field)
     report = ScaleReport(name, mode, config)
     report.coverage = Coverage(sizes=[n for n in sizes if n not in failed], failed=failed, not_measured=skipped)
     seen = {k[0] for k in data}
-    for name in order:
-        if name not in seen:  # hooked, but its forward never ran: its weights are used functionally
-            report.coverage.not_measured[name] = ("never called as a module (its weights are used functionally, "
+    for module in order:
+        if module not in seen:  # hooked, but its forward never ran: its weights are used functionally
+            report.coverage.not_measured[module] = ("never called as a module (its weights are used functionally, "
                                                   "e.g. MultiheadAttention's out_proj): not measured")
     rows, fan_in_exp = fit_rows(data, fans, order, report, steps, optimizer, expect, total_alpha, s_min)
     if mode == DEPTH:
@@ -230,9 +231,6 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
 
 def nonfinite_findings(data: dict[R.Key, dict[int, dict[int, float]]]) -> list[Any]:
     """An error per quantity whose second moment overflowed (inf or NaN) at some size."""
-    from invariants.core.results import ERROR, NOTE
-    from invariants.scaling.report import ScaleFinding
-
     out = []
     for (name, kind, step), by_size in data.items():
         bad = sorted(n for n, by_seed in by_size.items() if not all(math.isfinite(v) for v in by_seed.values()))

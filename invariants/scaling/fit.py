@@ -8,7 +8,8 @@ Estimator.  For seed ``s`` the model is built at every size ``n_1 < ... < n_k`` 
 and ``b_s`` is the weighted least-squares slope of ``log2 m_s(n_i)`` on ``log2 n_i`` with the fixed weights
 ``w_i ∝ n_i``: a network's finite-width fluctuation of ``log m`` has variance ``O(depth/n)``
 (:mod:`invariants.propagation`, the sampling band), so these are the inverse-variance weights, and being fixed
-in advance they keep the ``b_s`` independent (weights estimated from the same seeds would not).  The seeds are independent, so the
+in advance they keep the ``b_s`` independent (weights estimated from the same seeds would not).  The seeds
+are independent, so the
 ``b_s`` are i.i.d.; the interval is Student's ``b̄ ± t_{1-α/2, S-1} · sd(b)/√S``.  Assumption (stated in every
 report): ``b_s`` is normal.  It is the slope of logs of means of many squares, so by the central limit theorem
 and the delta method ``log m`` is close to normal at the widths used (its spread is ``O(√(depth/width))``,
