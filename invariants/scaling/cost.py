@@ -10,8 +10,9 @@ for ``ΔW``, gradients; Adam adds its two moments: ``c = 3`` for SGD, 5 for Adam
 - values ``= Σ_n S·P(n)``; time ``= Σ_n S·(2·R + 6·T)·B·P(n) / F`` for ``S`` seeds, ``R`` recorded forwards,
   ``T`` training steps, batch ``B`` and ``F`` = :data:`FLOPS` (a forward costs ``2·B·P`` multiply-adds for a
   dense model, a training step three times that; convolutions cost more per parameter, so the time is a floor
-  for them).  A factory that cannot build on ``meta`` is estimated from the largest size that did, scaled
-  by ``(n/n_0)²`` (a hidden weight matrix's growth).
+  for them).  A size that cannot build on ``meta`` is estimated from the largest size that did, scaled
+  by ``(n/n_0)²`` (a hidden weight matrix's growth); when none did, the smallest size is built once for real
+  (the cheapest) and scaled the same way.
 """
 from __future__ import annotations
 
@@ -60,17 +61,21 @@ def meta_size(build: Callable[[int], Any], size: int) -> tuple[int, int] | None:
 
 def estimate(build: Callable[[int], Any], sizes: Sequence[int], seeds: int, steps: Sequence[int], batch: int,
              optimizer: str) -> Cost:
-    """The :class:`~invariants.core.cost.Cost` of the run (module docstring)."""
+    """The :class:`~invariants.core.cost.Cost` of the run (module docstring).
+
+    Raises:
+        BadModel: the factory fails at the smallest size when it had to be built for real.
+    """
     counts: dict[int, tuple[int, int]] = {}
     for n in sorted(sizes):
         c = meta_size(build, n)
         if c is not None:
             counts[n] = c
-    if counts:
-        n0 = max(counts)
-        p0, a0 = counts[n0]
-    else:
-        n0, p0, a0 = min(sizes), 0, 0
+    if not counts:  # nothing builds on meta: build the smallest size for real (the cheapest) and scale from it
+        n0 = min(sizes)
+        counts[n0] = (sum(p.numel() for p in build(n0)[0].parameters()), 0)
+    n0 = max(counts)
+    p0, a0 = counts[n0]
     for n in sizes:
         if n not in counts:
             f = (n / n0) ** 2 if n0 else 1.0
