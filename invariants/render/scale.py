@@ -55,6 +55,11 @@ def render_scale(report: Any, width: int | None = None, table: bool = True) -> s
             out += ["", f"{title}: {len(group)}"]
             out += [textwrap.fill(str(f), w, initial_indent="  - ", subsequent_indent="    ") for f in group]
     if table and report.rows:
+        detect = sorted(r.fit.detectable for r in report.rows if math.isfinite(r.fit.detectable))
+        if detect:
+            out += ["", textwrap.fill(f"power: a |slope| of {detect[len(detect) // 2]:.2f} or more is detected as "
+                                      f"growing or vanishing with power 0.99 (median over the rows; from "
+                                      f"{detect[0]:.2f} to {detect[-1]:.2f})", w, subsequent_indent="  ")]
         out += ["", render_scale_table(report.rows, width)]
     out += render_coverage(report.coverage, w)
     if report.depth_scale:

@@ -66,6 +66,7 @@ class SlopeFit:
         seeds_needed: for ``undecided``, the seeds that would decide at this spread (``None``: none would,
             the slope sits on ``±s_min``); ``None`` otherwise.
         per_seed: the per-seed slopes.
+        s_min: the smallest slope that matters, of the verdict.
     """
 
     slope: float
@@ -77,6 +78,17 @@ class SlopeFit:
     verdict: str
     seeds_needed: int | None = None
     per_seed: tuple[float, ...] = field(default=(), repr=False)
+    s_min: float = S_MIN
+
+    @property
+    def detectable(self) -> float:
+        """The smallest ``|slope|`` this fit's spread detects as growing or vanishing with power 0.99, taking the
+        seeds' spread as the true one: ``s_min + δ·sd/√S`` with ``δ`` the noncentrality at which the noncentral t
+        (``S − 1`` degrees of freedom) exceeds ``t_{1-α/2}`` with probability 0.99.  ``inf`` with fewer than 2
+        seeds."""
+        if self.seeds < 2 or not math.isfinite(self.sd):
+            return math.inf
+        return self.s_min + power_noncentrality(self.alpha, self.seeds - 1) * self.sd / math.sqrt(self.seeds)
 
     @property
     def rms_slope(self) -> float:
@@ -119,6 +131,15 @@ def per_seed_slopes(sizes: Sequence[float], moments: np.ndarray, linear: bool = 
 def t_quantile(alpha: float, df: int) -> float:
     """``t_{1-α/2, df}``: the two-sided Student quantile."""
     return float(stats.t.isf(alpha / 2, df))
+
+
+@lru_cache(maxsize=1024)
+def power_noncentrality(alpha: float, df: int, power: float = 0.99) -> float:
+    """The noncentrality ``δ`` with ``P(T_{df, δ} > t_{1-α/2, df}) = power`` (noncentral Student t)."""
+    from scipy.optimize import brentq
+
+    crit = t_quantile(alpha, df)
+    return float(brentq(lambda d: stats.nct.sf(crit, df, d) - power, 0.0, 100.0 * crit + 100.0))
 
 
 def classify(lo: float, hi: float, s_min: float = S_MIN) -> str:
@@ -166,14 +187,14 @@ def fit_slope(sizes: Sequence[float], moments: np.ndarray, alpha: float, s_min: 
     b = per_seed_slopes(sizes, moments, linear)
     mean = float(b.mean())
     if b.size < 2:
-        return SlopeFit(mean, -math.inf, math.inf, math.nan, int(b.size), alpha, UNDECIDED, None, tuple(b))
+        return SlopeFit(mean, -math.inf, math.inf, math.nan, int(b.size), alpha, UNDECIDED, None, tuple(b), s_min)
     sd = float(b.std(ddof=1))
     half = t_quantile(alpha, b.size - 1) * sd / math.sqrt(b.size)
     lo, hi = mean - half, mean + half
     verdict = classify(lo, hi, s_min)
     need = seeds_needed(mean, sd, alpha, s_min) if verdict == UNDECIDED else None
-    return SlopeFit(mean, lo, hi, sd, int(b.size), alpha, verdict, need, tuple(float(v) for v in b))
+    return SlopeFit(mean, lo, hi, sd, int(b.size), alpha, verdict, need, tuple(float(v) for v in b), s_min)
 
 
 __all__ = ["GROWING", "MAX_SEEDS", "S_MIN", "SlopeFit", "THETA1", "UNDECIDED", "VANISHING", "VERDICTS", "classify",
-           "fit_slope", "per_seed_slopes", "seeds_needed", "t_quantile"]
+           "fit_slope", "per_seed_slopes", "power_noncentrality", "seeds_needed", "t_quantile"]

@@ -8,6 +8,7 @@ size whose factory failed, nothing fitted).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,7 @@ class Row:
         return {"name": self.name, "kind": self.kind, "step": self.step, "position": self.position,
                 "slope": f.slope, "rms_slope": f.rms_slope, "lo": f.lo, "hi": f.hi, "sd": f.sd, "seeds": f.seeds,
                 "alpha": f.alpha, "verdict": f.verdict, "seeds_needed": f.seeds_needed,
+                "detectable_slope": None if math.isinf(f.detectable) else f.detectable,
                 "expected": e.verdict, "expected_slope": e.slope, "checked": e.checked, "source": e.source,
                 "matches": self.matches, "cause": self.cause, "sizes": list(self.sizes),
                 "second_moments": list(self.moments)}
