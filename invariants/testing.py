@@ -2,13 +2,16 @@
 
 ::
 
-    from invariants.testing import assert_initializer, assert_init_healthy
+    from invariants.testing import assert_initializer, assert_init_healthy, assert_scales
 
     def test_conv_init():
         assert_initializer(my_conv_init, expect="he_normal", layer="conv2d(32,64,k=3)", framework="torch")
 
     def test_model_init():
         assert_init_healthy(build_model())          # torch, Keras, Flax (module, variables), reference
+
+    def test_width_scaling():
+        assert_scales(build_model, widths=(64, 128, 256, 512), expect="mup", steps=(0, 1))  # torch
 
 Both raise ``AssertionError`` with the figures (measured vs expected variance, the explanation the
 auditor found; each model finding with its parameter names), so pytest shows why.  Statistical
@@ -28,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from invariants.audit import LayerArg
     from invariants.audit.auditor import AuditReport
     from invariants.modelcheck.report import ModelReport
+    from invariants.scaling.report import ScaleReport
     from invariants.specs import Spec
 
 #: set by the pytest plugin for the running test (see :func:`current_seed`)
@@ -193,5 +197,41 @@ def assert_init_healthy(model: Any, *, example_input: Any = None, profile: "str 
     return report
 
 
-__all__ = ["assert_init_healthy", "assert_initializer", "audit_config", "current_seed", "guess_framework",
+def assert_scales(factory: "Callable[[int], Any] | str", widths: Iterable[int] = (64, 128, 256, 512), *,
+                  expect: str = "theta1", steps: Iterable[int] = (0,), seeds: int = 16, optimizer: str = "adam",
+                  lr: float | None = None, allow_incomplete: bool = False) -> "ScaleReport":
+    """Assert that a model family scales as expected with width (:func:`invariants.scaling.scale_check`).
+
+    Args:
+        factory: ``factory(width) -> torch.nn.Module`` (or ``(module, example_input)``), or ``"module:factory"``.
+        widths: at least 2 distinct widths.
+        expect: ``theta1`` (every tensor Θ(1)), ``sp`` or ``mup`` (the parametrization's predicted slopes).
+        steps: optimizer steps at which to record (0: initialization).
+        seeds: seeds per width (the slopes' t-intervals are over them; 16 decide most MLP roles).
+        optimizer, lr: the optimizer of ``steps`` and its base rate.
+        allow_incomplete: accept undecided quantities and failed widths.
+
+    Returns:
+        the :class:`~invariants.scaling.report.ScaleReport`.
+
+    Raises:
+        AssertionError: a quantity scales against the expectation (each finding with its slope, interval and
+            cause), or the check is incomplete (unless ``allow_incomplete``).
+        UsageError: a malformed request; BadModel: an unusable factory.
+    """
+    __tracebackhide__ = True
+    from invariants.scaling import scale_check
+
+    report = scale_check(factory, list(widths), steps=list(steps), seeds=seeds, optimizer=optimizer, lr=lr,
+                         expect=expect)
+    if report.errors or (report.status == "incomplete" and not allow_incomplete):
+        shown = report.errors or [f for f in report.findings if f.kind == "undecided"]
+        lines = [report.summary] + [textwrap.fill(f"{f.severity} {f}", 110, initial_indent="  - ",
+                                                  subsequent_indent="    ") for f in shown]
+        lines += [f"  - size {n} failed: {why}" for n, why in report.coverage.failed.items()]
+        raise AssertionError("\n".join(lines))
+    return report
+
+
+__all__ = ["assert_init_healthy", "assert_initializer", "assert_scales", "audit_config", "current_seed", "guess_framework",
            "set_test_seed"]

@@ -9,12 +9,14 @@ Commands:
   ``MODULE:ATTR`` against a spec on layers (:mod:`invariants.cli.audit`, :mod:`invariants.audit`).
 - ``identify TARGET [--framework NAME] [--layer LAYER]...``: fingerprint an initializer.
 - ``check-model TARGET ...``: check a whole model's initialization (:mod:`invariants.cli.check_model`).
+- ``scale-check TARGET --widths N,N,... [--steps K,...] [--expect sp|mup]``: how every tensor scales with
+  width or depth (:mod:`invariants.cli.scale_check`, :mod:`invariants.scaling`).
 - ``report [--out DIR] [--audit FRAMEWORK]... [--check]``: regenerate the documentation pages and figures.
 
 Exit codes (:mod:`invariants.core.errors`, the one place they are defined): 0 when everything checked
 passed; 1 on a finding (failed evidence, a deviating initializer, an unhealthy model); 2 on a usage error,
 bad input, a framework that is not installed, or a crash (ours or the user code's, ``SystemExit`` included);
-3 incomplete (``check-model``); 130 interrupted (Ctrl-C: one line, and the partial results written where
+3 incomplete (``check-model``, ``scale-check``); 130 interrupted (Ctrl-C: one line, and the partial results written where
 ``--json`` asked).  :func:`main` is the one exception boundary: whatever ends a command becomes one line on
 stderr and its exit code, never a traceback (``INVARIANTS_TRACEBACK=1`` shows the crash's traceback first).
 
@@ -36,13 +38,14 @@ from invariants import __version__
 from invariants.cli.audit import add_audit, add_identify
 from invariants.cli.check_model import add_check_model
 from invariants.cli.common import PROG, Interrupted
+from invariants.cli.scale_check import add_scale_check
 from invariants.cli.verify import add_verify
 from invariants.core.errors import EXIT_CRASH, EXIT_USAGE, InvariantsError, exit_code
 from invariants.report.cli_report import add_report
 
 #: Subcommand registrars, in the order ``--help`` lists them.
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_verify, add_audit, add_identify,
-                                                                add_check_model, add_report]
+                                                                add_check_model, add_scale_check, add_report]
 
 
 class Parser(argparse.ArgumentParser):

@@ -4,6 +4,7 @@
 - :mod:`~invariants.render.audit`: ``invariants audit`` / ``identify`` (table, findings, fingerprint,
   :class:`AuditProgress`);
 - :mod:`~invariants.render.model`: ``invariants check-model`` (findings, variance table, signal profile);
+- :mod:`~invariants.render.scale`: ``invariants scale-check`` (findings, slope table, coverage);
 - :mod:`~invariants.render.json`: the ``--json`` text.
 
 It reads results through their attributes and imports no engine (claims, audit, modelcheck): rendering
@@ -17,6 +18,7 @@ from invariants.render.audit import AuditProgress, render_audit, render_audit_fi
 from invariants.render.json import json_text
 from invariants.render.progress import Ticker
 from invariants.render.model import render_model, render_model_findings, render_signal, render_tensors
+from invariants.render.scale import render_scale, render_scale_findings
 from invariants.render.verify import Progress, render_failures, render_verify
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
     "render_fingerprint",
     "render_model",
     "render_model_findings",
+    "render_scale",
+    "render_scale_findings",
     "render_signal",
     "render_table",
     "render_tensors",

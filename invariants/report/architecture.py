@@ -13,14 +13,15 @@ seed text ─► claims (one module per claim) ─► evidence ─► verify ─
                  │     experiments ─► symbolic (SymPy) · reference network (numpy, exact) · stats
 framework ─► frameworks/<name> ─► subjects (tensor + layer + Layout) ─► audit ──────► result
 model     ─► frameworks/<name> ─► model view (params, layers, probe)  ─► modelcheck ─► result
+factory   ─► model at each width/depth × seeds ─► second moments, ΔW·x ─► scaling ──► result
                                                   stats/battery ─► α budget from the checks run
 
 layers (each imports only those below it):
-  cli                        verify | audit | identify | check-model | report
+  cli                        verify | audit | identify | check-model | scale-check | report
   report                     documentation pages and figures
   render                     terminal tables, progress, JSON text (no engine imports)
   testing | verify           assert_* helpers, pytest plugin; the claims runner
-  claims | modelcheck | audit          the engines, independent of each other
+  claims | modelcheck | audit | scaling   the engines, independent of each other
   frameworks                 Framework interface, registry + entry points, conformance suite
   experiments | studies | strategies | symbolic
   propagation | symmetry | hypothesis_profiles

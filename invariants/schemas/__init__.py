@@ -2,7 +2,7 @@
 
 ``common.json`` holds the keys every command's JSON starts with (``ok``, ``summary``, ``findings``,
 ``versions``, ``config``: :func:`invariants.core.results.common_fields`); ``verify.json``, ``audit.json``,
-``identify.json`` and ``check-model.json`` extend it (``allOf``) with each command's own keys.  Schemas refer to
+``identify.json``, ``check-model.json`` and ``scale-check.json`` extend it (``allOf``) with each command's own keys.  Schemas refer to
 each other by their ``$id`` (``urn:invariants:schema:NAME``).  Validate with the ``jsonschema`` package::
 
     import jsonschema
@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 #: the schema names, one per command, plus the shared ``common``
-NAMES = ("common", "verify", "audit", "identify", "check-model")
+NAMES = ("common", "verify", "audit", "identify", "check-model", "scale-check")
 
 
 def load(name: str) -> dict[str, Any]:

@@ -195,6 +195,24 @@ def m_exits():
     raise SystemExit(2)
 
 
+def s_raises(width):
+    raise ValueError("no such width")
+
+
+def s_exits(width):
+    raise SystemExit(4)
+
+
+def s_numpy(width):
+    return np.zeros((width, width))
+
+
+def s_mlp(width):
+    from invariants.scaling.examples import mlp_sp
+
+    return mlp_sp(width)
+
+
 def m_dict_no_model():
     return {"net": 1}
 
@@ -452,6 +470,36 @@ MODEL_CASES = [
     ("model-expect-selects-nothing", ["check-model", f"{ME}:mlp", "--expect", "Conv2d=zeros"], "selects no tensor"),
     ("model-token-ids-without-vocabulary", ["check-model", f"{ME}:mlp", "--input-shape", "input_ids=4,8"],
      "cannot read the model's vocabulary size for token ids"),
+] + [  # scale-check: every malformed request is refused before a model is trained
+    (f"scale-{case}", ["scale-check"] + argv, words) for case, argv, words in [
+        ("target-no-colon", ["nocolon", "--widths", "8,16"], "target 'nocolon' is not MODULE:FACTORY"),
+        ("module-missing", ["nomod_b8:f", "--widths", "8,16"], "cannot import module 'nomod_b8'"),
+        ("attribute-missing", [f"{ME}:nope", "--widths", "8,16"], "has no attribute 'nope'"),
+        ("not-callable", [f"{ME}:not_callable", "--widths", "8,16"], "is not callable"),
+        ("factory-raises", [f"{ME}:s_raises", "--widths", "8,16"], "s_raises(8) raised ValueError: no such width"),
+        ("factory-exits", [f"{ME}:s_exits", "--widths", "8,16"], "s_exits(8) raised SystemExit(4)"),
+        ("factory-takes-no-width", [f"{ME}:m_raises", "--widths", "8,16"], "m_raises(8) raised TypeError"),
+        ("returns-not-torch", [f"{ME}:s_numpy", "--widths", "8,16"], "runs on torch.nn.Module models"),
+        ("widths-malformed", [f"{ME}:s_mlp", "--widths", "8,x"], "expected comma-separated integers >= 1"),
+        ("widths-zero", [f"{ME}:s_mlp", "--widths", "0,16"], "expected comma-separated integers >= 1, got '0,16'"),
+        ("widths-one-size", [f"{ME}:s_mlp", "--widths", "16,16"], "--widths: need at least 2 distinct sizes"),
+        ("steps-negative", [f"{ME}:s_mlp", "--widths", "8,16", "--steps", "-1"], "integers >= 0"),
+        ("seeds-one", [f"{ME}:s_mlp", "--widths", "8,16", "--seeds", "1"], "needs at least 2 seeds"),
+        ("optimizer-unknown", [f"{ME}:s_mlp", "--widths", "8,16", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
+        ("expect-unknown", [f"{ME}:s_mlp", "--widths", "8,16", "--expect", "ntk"], "invalid choice: 'ntk'"),
+        ("lr-negative", [f"{ME}:s_mlp", "--widths", "8,16", "--lr", "-1"], "--lr: expected a positive number"),
+        ("widths-and-depths", [f"{ME}:s_mlp", "--widths", "8,16", "--depths", "2,4"], "not both"),
+        ("width-without-depths", [f"{ME}:s_mlp", "--width", "8"], "--width is the fixed width of depth mode"),
+        ("max-memory-malformed", [f"{ME}:s_mlp", "--widths", "8,16", "--max-memory", "lots"], "is not a size"),
+        ("max-seconds-malformed", [f"{ME}:s_mlp", "--widths", "8,16", "--max-seconds", "soon"],
+         "--max-seconds: expected a positive number of seconds"),
+        ("over-memory-limit", [f"{ME}:s_mlp", "--widths", "8,4096", "--max-memory", "1M"],
+         "over the memory limit 1 MiB; raise it with --max-memory"),
+        ("over-time-limit", [f"{ME}:s_mlp", "--widths", "8,8192", "--max-seconds", "1"],
+         "over the time limit 1 s; raise it with --max-seconds"),
+        ("plot-directory-missing", [f"{ME}:s_mlp", "--widths", "8,16", "--plot", "/no/such/dir/x.png"],
+         "--plot: directory '/no/such/dir' does not exist"),
+    ]
 ]
 
 TORCH_CASES = [
@@ -587,7 +635,24 @@ def _api_cases():
         pytest.importorskip("torch")
         return mlp()
 
+    def scale(**kw):
+        pytest.importorskip("torch")
+        from invariants.scaling import scale_check
+
+        return scale_check(kw.pop("target", s_mlp), kw.pop("sizes", [8, 16]), **kw)
+
     return {
+        "api-scale-one-size": (lambda: scale(sizes=[8, 8]), UsageError,
+                               "sizes: need at least 2 distinct integers >= 1, got [8]"),
+        "api-scale-one-seed": (lambda: scale(seeds=1), UsageError, "a slope's interval needs at least 2 seeds"),
+        "api-scale-optimizer": (lambda: scale(optimizer="lbfgs"), UsageError, "optimizer: expected one of sgd, adam"),
+        "api-scale-depth-expect": (lambda: scale(mode="depth", width=8, expect="mup"), UsageError,
+                                   "expect='mup' is a width parametrization"),
+        "api-scale-module-missing": (lambda: scale(target="nomod_b18:f"), BadModel, "cannot import module 'nomod_b18'"),
+        "api-scale-factory-raises": (lambda: scale(target=s_raises), BadModel,
+                                     "s_raises(8) raised ValueError: no such width"),
+        "api-assert-scales-not-torch": (lambda: testing.assert_scales(s_numpy, [8, 16]), BadModel,
+                                        "runs on torch.nn.Module models"),
         "api-spec-unknown": (lambda: audit.initializer(ok, expect="laplace", layer=(3, 4)), BadInput,
                              "unknown spec 'laplace'"),
         "api-spec-negative": (lambda: audit.initializer(ok, expect="normal(std=-1)", layer=(3, 4)), BadInput,

@@ -1,0 +1,91 @@
+"""Terminal output of a scale check (:class:`invariants.scaling.report.ScaleReport`): the header, errors and
+notes, the slope table (one row per tensor, kind and step), what was not measured, and the verdict line.
+
+Reads the report's attributes only; imports no engine.
+"""
+from __future__ import annotations
+
+import math
+import textwrap
+from typing import Any
+
+from invariants.core.results import ERROR, NOTE
+from invariants.core.text import render_table
+
+MARK = {True: "ok", False: "MISMATCH"}
+
+
+def _interval(fit: Any) -> str:
+    lo = "-inf" if math.isinf(fit.lo) else f"{fit.lo:+.2f}"
+    hi = "+inf" if math.isinf(fit.hi) else f"{fit.hi:+.2f}"
+    return f"{fit.slope:+.2f} [{lo}, {hi}]"
+
+
+def render_scale_table(rows: Any, width: int | None = None) -> str:
+    """The slope table: tensor, kind, step, layer position, second-moment slope [interval], RMS slope, verdict,
+    expected verdict, and ``ok`` / ``MISMATCH`` (``limit``: an unchecked large-width limit differs; ``?``:
+    undecided)."""
+    body = []
+    for r in rows:
+        if r.fit.verdict == "undecided":
+            mark = "?"
+        else:
+            mark = MARK[r.matches] if r.expectation.checked else ("ok" if r.matches else "limit")
+        exp = r.expectation.verdict + (f" ({r.expectation.slope:+g})" if r.expectation.slope is not None else "")
+        body.append([r.name, r.kind, str(r.step), r.position or "", _interval(r.fit), f"{r.fit.rms_slope:+.2f}",
+                     r.fit.verdict, exp, mark])
+    return render_table(["tensor", "kind", "step", "layer", "slope (E x², log2/log2) [interval]", "RMS",
+                         "verdict", "expected", ""], body, align="llrllrlll", max_width=width, drop=(3, 5, 2))
+
+
+def render_scale(report: Any, width: int | None = None, table: bool = True) -> str:
+    """Plain text: header, findings, the slope table (``table``), coverage, the verdict line."""
+    w = width or 110
+    c = report.config
+    out = [textwrap.fill(f"scale-check {report.target}: {report.mode}s {', '.join(map(str, report.coverage.sizes))}"
+                         f" x {c.get('seeds')} seeds; steps {c.get('steps')} with {c.get('optimizer')} lr "
+                         f"{c.get('lr'):g}; expect {c.get('expect')}", w),
+           textwrap.fill(f"slopes of the second moment (RMS: half) against {report.mode}, log2 per log2; "
+                         f"{1 - c.get('alpha', 0):.7g} t-intervals over seeds, α = {c.get('alpha', 0):.2g} per fit "
+                         f"x {c.get('n_fits', 0)} fits (Bonferroni, family-wise <= {c.get('total_alpha'):g}); "
+                         f"Θ(1) = interval inside ±{c.get('s_min')}", w, subsequent_indent="  ")]
+    for sev, title in ((ERROR, "ERRORS"), (NOTE, "NOTES")):
+        group = [f for f in report.findings if f.severity == sev]
+        if group:
+            out += ["", f"{title}: {len(group)}"]
+            out += [textwrap.fill(str(f), w, initial_indent="  - ", subsequent_indent="    ") for f in group]
+    if table and report.rows:
+        detect = sorted(r.fit.detectable for r in report.rows if math.isfinite(r.fit.detectable))
+        if detect:
+            out += ["", textwrap.fill(f"power: a |slope| of {detect[len(detect) // 2]:.2f} or more is detected as "
+                                      f"growing or vanishing with power 0.99 (median over the rows; from "
+                                      f"{detect[0]:.2f} to {detect[-1]:.2f})", w, subsequent_indent="  ")]
+        out += ["", render_scale_table(report.rows, width)]
+    out += render_coverage(report.coverage, w)
+    if report.depth_scale:
+        d = report.depth_scale
+        out += ["", textwrap.fill(f"depth scale: {d.get('text', '')}", w, subsequent_indent="  ")]
+    if report.plot:
+        out += ["", f"plot: {report.plot}"]
+    out += ["", f"{report.summary} in {report.seconds:.1f}s"]
+    return "\n".join(out)
+
+
+def render_coverage(cov: Any, width: int) -> list[str]:
+    """The lines saying what was not measured: failed sizes, quantities not fitted, modules not hooked."""
+    out: list[str] = []
+    for title, items in (("sizes that failed", {str(k): v for k, v in cov.failed.items()}),
+                         ("not fitted", cov.not_fitted), ("not measured", cov.not_measured)):
+        if items:
+            out += ["", f"{title}: {len(items)}"]
+            out += [textwrap.fill(f"{k}: {v}", width, initial_indent="  - ", subsequent_indent="    ")
+                    for k, v in items.items()]
+    return out
+
+
+def render_scale_findings(report: Any) -> str:
+    """``scale-check --quiet``: one line per finding and the verdict line."""
+    return "\n".join([str(f) for f in report.findings] + [report.summary])
+
+
+__all__ = ["render_coverage", "render_scale", "render_scale_findings", "render_scale_table"]

@@ -1,0 +1,103 @@
+"""Factories of width-scalable MLPs for ``scale-check`` (``invariants.scaling.examples:mlp_sp`` and friends).
+
+Each factory takes the hidden width ``n`` and returns a ``torch.nn.Module``: ``Linear(16, n)`` (input layer),
+two ``Linear(n, n)`` (hidden), ``Linear(n, 64)`` (output), ``ReLU`` modules between them, no biases.  The
+input layer's fan-in (16) and the output's fan-out (64) do not change with ``n``: only the hidden sizes scale,
+as in μP's coordinate check.  Per-parameter learning-rate factors are in the module's ``lr_multipliers``
+(a function of the optimizer's name).
+
+- :func:`mlp_sp`: the standard parametrization, every weight ``N(0, 1/fan_in)``, one learning rate.
+- :func:`mlp_mup`: μP (Yang et al. 2022, "Tensor Programs V", Table 3): output weights ``N(0, 1/fan_in²)``;
+  SGD rates ×(n, 1, 1/n) and Adam rates ×(1, 1/n, 1/n) for the input, hidden and output layers.
+- :func:`mlp_std002`: every weight ``normal(std=0.02)`` (GPT-2's init, width-independent): hidden
+  pre-activations grow like ``√n`` in RMS per layer (second-moment slope +1 per hidden layer).
+- :func:`mlp_planted`: SP with one planted fault: the second hidden layer's weights scaled by ``n`` instead of
+  ``1/√n`` (``std = n`` for unit-variance entries): its gain ``Var(W)·fan_in = n³`` (slope +3).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import nn
+
+D_IN, D_OUT = 16, 64
+
+
+def _mlp(width: int, stds: tuple[float, float, float, float],
+         multipliers: Callable[[str], dict[str, float]] | None = None) -> nn.Module:
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be an integer >= 1, got {width!r}")
+    model = nn.Sequential(nn.Linear(D_IN, width, bias=False), nn.ReLU(), nn.Linear(width, width, bias=False),
+                          nn.ReLU(), nn.Linear(width, width, bias=False), nn.ReLU(),
+                          nn.Linear(width, D_OUT, bias=False))
+    with torch.no_grad():
+        for layer, std in zip((model[0], model[2], model[4], model[6]), stds):
+            layer.weight.normal_(0.0, std)
+    model.lr_multipliers = multipliers or (lambda optimizer: {})
+    return model
+
+
+def mlp_sp(width: int) -> nn.Module:
+    """The SP MLP (module docstring)."""
+    return _mlp(width, (1 / math.sqrt(D_IN), 1 / math.sqrt(width), 1 / math.sqrt(width), 1 / math.sqrt(width)))
+
+
+def mup_multipliers(width: int) -> Callable[[str], dict[str, float]]:
+    """μP's learning-rate factors for :func:`mlp_mup` (Tensor Programs V, Table 3)."""
+    def of(optimizer: str) -> dict[str, float]:
+        inp, hid, out = (width, 1.0, 1.0 / width) if optimizer == "sgd" else (1.0, 1.0 / width, 1.0 / width)
+        return {"0.weight": inp, "2.weight": hid, "4.weight": hid, "6.weight": out}
+    return of
+
+
+def mlp_mup(width: int) -> nn.Module:
+    """The μP MLP (module docstring)."""
+    return _mlp(width, (1 / math.sqrt(D_IN), 1 / math.sqrt(width), 1 / math.sqrt(width), 1 / width),
+                mup_multipliers(width))
+
+
+def mlp_std002(width: int) -> nn.Module:
+    """Every weight ``normal(std=0.02)`` (module docstring)."""
+    return _mlp(width, (0.02, 0.02, 0.02, 0.02))
+
+
+def mlp_planted(width: int) -> nn.Module:
+    """SP with the second hidden layer scaled by ``width`` instead of ``1/√width`` (module docstring)."""
+    return _mlp(width, (1 / math.sqrt(D_IN), 1 / math.sqrt(width), float(width), 1 / math.sqrt(width)))
+
+
+
+
+
+def mlp_depth(width: int, depth: int, gain2: float = 2.0) -> nn.Module:
+    """Depth mode: ``depth`` hidden ``Linear(width, width)`` + ``ReLU`` blocks after ``Linear(16, width)`` + ``ReLU``,
+    then ``Linear(width, 64)``; every weight ``N(0, gain2/fan_in)`` (``gain2 = 2``: He, the ReLU mean-field
+    critical value: the second moment is flat in depth), no biases."""
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+        raise ValueError(f"depth must be an integer >= 0, got {depth!r}")
+    layers: list[nn.Module] = [nn.Linear(D_IN, width, bias=False), nn.ReLU()]
+    for _ in range(depth):
+        layers += [nn.Linear(width, width, bias=False), nn.ReLU()]
+    layers.append(nn.Linear(width, D_OUT, bias=False))
+    model = nn.Sequential(*layers)
+    with torch.no_grad():
+        for m in model:
+            if isinstance(m, nn.Linear):
+                m.weight.normal_(0.0, math.sqrt(gain2 / m.in_features))
+    return model
+
+
+def mlp_depth_he(width: int, depth: int) -> nn.Module:
+    """:func:`mlp_depth` with He init (``σ_w² = 2``): Θ(1) in depth."""
+    return mlp_depth(width, depth, 2.0)
+
+
+def mlp_depth_lecun(width: int, depth: int) -> nn.Module:
+    """:func:`mlp_depth` with LeCun init (``σ_w² = 1``) under ReLU: the second moment halves per layer (slope −1
+    log2 per layer, depth scale 1/ln 2 ≈ 1.44 layers)."""
+    return mlp_depth(width, depth, 1.0)
+
+__all__ = ["D_IN", "D_OUT", "mlp_depth", "mlp_depth_he", "mlp_depth_lecun", "mlp_mup", "mlp_planted", "mlp_sp",
+           "mlp_std002", "mup_multipliers"]
