@@ -221,8 +221,14 @@ def summary_table(bench: dict[str, Any]) -> str:
 
 
 def _measured(sec: dict[str, Any]) -> str:
-    return (f"*Measured {sec['measured']} with {code(sec['command'])} on {text(sec['machine'])}; load average "
-            f"{sec['load_at_start']:.2f} at the start.*")
+    """Where and how ``sec`` was measured; a part re-measured by a partial run (``sec["parts"]``) is named
+    with its own date and command."""
+    out = (f"*Measured {sec['measured']} with {code(sec['command'])} on {text(sec['machine'])}; load average "
+           f"{sec['load_at_start']:.2f} at the start.*")
+    for part, p in sorted(sec.get("parts", {}).items()):
+        out += (f" *Part {part} re-measured {p['measured']} with {code(p['command'])}; load average "
+                f"{p['load_at_start']:.2f} at the start.*")
+    return out
 
 
 def _subsection(title: str, sec: dict[str, Any], *blocks: str) -> list[str]:

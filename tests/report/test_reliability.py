@@ -137,6 +137,8 @@ def test_methods_section_names_date_command_and_failures():
                  "### Audit cost against raw sampling", "### Speed", "### Scale-out", "### Flakes"):
         assert head in body
     assert "*Measured 2026-01-01 with `python benchmarks/x.py`" in body
+    bench["efficiency"]["parts"] = {"AB": dict(MEASURED, measured="2026-02-02", command="python benchmarks/e.py --only AB")}
+    assert "*Part AB re-measured 2026-02-02 with `python benchmarks/e.py --only AB`" in "\n".join(R.section(bench))
     assert "**1 runs with failures** (`tests/test_x.py::test_y`)" in body
     assert "| normal | 10⁵ | 300 | −d | 0.0312 [0.0292, 0.0345] | 0.0318 (χ²) | 0.98 [0.92, 1.08] |" in body
     assert "| `moment_variance` | uniform | 10³ | 1.03·10⁻⁶ [1.02·10⁻⁶, 1.03·10⁻⁶] | 1.026 [1.020, 1.030] (above α) |" in body
@@ -164,3 +166,9 @@ def test_record_keeps_other_sections_and_drops_output_paths(bench_common, tmp_pa
     assert {"measured", "machine", "load_at_start"} <= set(data["flake"])
     bench_common.record(None, "flake", {"runs": 4})  # no path: nothing recorded
     assert json.loads(path.read_text())["flake"]["runs"] == 3
+    # a partial run replaces only its keys and records its own provenance under "parts"
+    bench_common.record(path, "flake", {"wall_s": [1, 2]}, part="X")
+    data = json.loads(path.read_text())
+    assert data["flake"]["runs"] == 3 and data["flake"]["wall_s"] == [1, 2]
+    assert data["flake"]["command"] == "python benchmarks/flake_check.py --runs 3 --workers=2"
+    assert data["flake"]["parts"]["X"]["command"] == "python benchmarks/flake_check.py --runs 3 --workers=2"
