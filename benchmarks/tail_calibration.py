@@ -52,6 +52,7 @@ from scipy import integrate, optimize, stats  # noqa: E402
 
 import _common as C  # noqa: E402
 from invariants.laws import Law  # noqa: E402
+from invariants.report.reliability import clopper_pearson  # noqa: E402
 from invariants.stats.battery import CHECKS, Sample  # noqa: E402
 
 ALPHA = 1e-6
@@ -294,13 +295,6 @@ def is_rate(tilted: Tilted, c_lo: float, c_hi: float, n: int, reps: int, alpha: 
     hi_p, hi_se = is_tail(tilted, c_hi, +1, n, reps, rng)
     p, se = lo_p + hi_p, math.hypot(lo_se, hi_se)
     return Rate(p, max(p - Z95 * se, 0.0), p + Z95 * se, f"importance sampling, {reps} x {n} values per tail", alpha)
-
-
-def clopper_pearson(k: int, m: int, level: float = 0.95) -> tuple[float, float]:
-    a = (1 - level) / 2
-    lo = 0.0 if k == 0 else float(stats.beta.ppf(a, k, m - k + 1))
-    hi = 1.0 if k == m else float(stats.beta.isf(a, k + 1, m - k))
-    return lo, hi
 
 
 def mc_rate(tilted: Tilted, c_lo: float, c_hi: float, n: int, reps: int, alpha: float, seed: int,

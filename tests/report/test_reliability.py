@@ -18,6 +18,13 @@ from invariants.report import reliability as R
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 
+def _clock(audit_s, samplers_s, raw_s, raw_range_s, ratio, ratio_range, statistics, statistics_range):
+    """One clock's figures of a raw-sampling record (``benchmarks/raw_sampling.py``)."""
+    return {"audit_s": audit_s, "samplers_s": samplers_s, "raw_s": raw_s, "raw_range_s": raw_range_s,
+            "audit_over_raw": ratio, "audit_over_raw_range": ratio_range, "statistics_over_raw": statistics,
+            "statistics_over_raw_range": statistics_range}
+
+
 MEASURED = {"measured": "2026-01-01", "machine": "2 cores", "load_at_start": 0.3, "command": "python benchmarks/x.py"}
 BENCH = {
     "efficiency": dict(MEASURED, limits=[
@@ -60,19 +67,11 @@ BENCH = {
     ]),
     "raw-sampling": dict(MEASURED, rel_error=0.01, frameworks=[
         {"framework": "numpy", "values": 9_300_000, "compile_s": 0.0, "compile_range_s": [0.0, 0.0],
-         "cpu": {"audit_s": 6.0, "samplers_s": 0.9, "raw_s": 0.2, "raw_range_s": [0.19, 0.21], "audit_over_raw": 30.0,
-                 "audit_over_raw_range": [28.0, 33.0], "statistics_over_raw": 25.5,
-                 "statistics_over_raw_range": [24.0, 27.0]},
-         "wall": {"audit_s": 6.1, "samplers_s": 0.9, "raw_s": 0.2, "raw_range_s": [0.19, 0.22], "audit_over_raw": 30.5,
-                  "audit_over_raw_range": [27.0, 34.0], "statistics_over_raw": 26.0,
-                  "statistics_over_raw_range": [24.0, 28.0]}},
+         "cpu": _clock(6.0, 0.9, 0.2, [0.19, 0.21], 30.0, [28.0, 33.0], 25.5, [24.0, 27.0]),
+         "wall": _clock(6.1, 0.9, 0.2, [0.19, 0.22], 30.5, [27.0, 34.0], 26.0, [24.0, 28.0])},
         {"framework": "jax", "values": 9_000_000, "compile_s": 12.5, "compile_range_s": [12.1, 13.0],
-         "cpu": {"audit_s": 20.0, "samplers_s": 15.0, "raw_s": 0.25, "raw_range_s": [0.2, 0.3], "audit_over_raw": 80.0,
-                 "audit_over_raw_range": [60.0, 110.0], "statistics_over_raw": 20.0,
-                 "statistics_over_raw_range": [15.0, 26.0]},
-         "wall": {"audit_s": 20.0, "samplers_s": 15.0, "raw_s": 0.25, "raw_range_s": [0.2, 0.3], "audit_over_raw": 80.0,
-                  "audit_over_raw_range": [60.0, 110.0], "statistics_over_raw": 20.0,
-                  "statistics_over_raw_range": [15.0, 26.0]}},
+         "cpu": _clock(20.0, 15.0, 0.25, [0.2, 0.3], 80.0, [60.0, 110.0], 20.0, [15.0, 26.0]),
+         "wall": _clock(20.0, 15.0, 0.25, [0.2, 0.3], 80.0, [60.0, 110.0], 20.0, [15.0, 26.0])},
     ]),
     "scaleout": dict(MEASURED, workers="2", dist="loadfile", tests=964, serial_s=137.0, parallel_s=89.4,
                      differing_outcomes=0, failing=0, serial_exit=0, parallel_exit=0),
