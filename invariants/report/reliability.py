@@ -78,7 +78,7 @@ def _sci(x: float) -> str:
     e = math.floor(math.log10(abs(x)))
     m = x / 10**e
     sup = str(e).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-    return f"{m:.3g}·10{sup}"
+    return f"10{sup}" if f"{m:.3g}" == "1" else f"{m:.3g}·10{sup}"
 
 
 def _limit_rows(eff: dict[str, Any]) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
@@ -120,7 +120,8 @@ def _tail_rows(tail: dict[str, Any]) -> list[list[str]]:
     rows = []
     if exact:
         worst = max(exact, key=lambda r: r["rate"] / r["alpha"])
-        names = ", ".join(dict.fromkeys(_CHECK_WORDS.get(r["check"], r["check"]) for r in exact))
+        names = ", ".join(dict.fromkeys("mean of a normal law" if r["check"] == "mean" else
+                                        _CHECK_WORDS.get(r["check"], r["check"]) for r in exact))
         above = sum(r["flagged"] for r in exact)
         rows.append([f"false-alarm probability at α = {_sci(tail['alpha'])}, checks with an exact null law ({names}; "
                      f"normal, uniform, truncated normal; n = {ns}), computed at the code's critical values",
