@@ -75,6 +75,7 @@ def _sci(x: float) -> str:
     """``x`` as ``a·10ⁿ`` (Unicode exponent)."""
     if x == 0:
         return "0"
+    x = float(f"{x:.3g}")  # round first, so that 9.998e-7 reads 10⁻⁶, not 10·10⁻⁷
     e = math.floor(math.log10(abs(x)))
     m = x / 10**e
     sup = str(e).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
