@@ -176,7 +176,7 @@ def part_ab(sizes: list[tuple[int, int]], seed: int) -> list[dict]:
                 rec.append({"law": kind, "n": n, "reps": reps, "side": side, "measured": float(f"{meas:.4g}"),
                             "ci95": [float(f"{lo:.4g}"), float(f"{hi:.4g}")], "limit": float(f"{b:.4g}"),
                             "limit_is": "chi2" if kind == "normal" else ("support" if i == 0 else "extremes"),
-                            "checks": m, "alpha_family": m * ALPHA, "limit_family": float(f"{bf:.4g}")})
+                            "checks": m, "alpha_family": float(f"{m * ALPHA:.3g}"), "limit_family": float(f"{bf:.4g}")})
                 rows.append([kind, n, reps, side, f"{meas:.4g} [{lo:.4g}, {hi:.4g}]", f"{b:.4g}", _ratio(meas, lo, hi, b),
                              f"{bf:.4g}", _ratio(meas, lo, hi, bf), ref])
             st = r["stats"]
