@@ -149,8 +149,7 @@ def summary_table(bench: dict[str, Any]) -> str:
     eff, cal, spd = bench.get("efficiency"), bench.get("calibration"), bench.get("speed")
     sco, flk = bench.get("scaleout"), bench.get("flake")
     lim = _limit_rows(eff) if eff else {}
-    for law, what in (("normal", "normal law, the exact χ² test"),
-                      ("uniform", "uniform law, the exact support (+) and extremes (−) tests")):
+    for law, what in (("normal", "the exact χ² test"), ("uniform", "the exact support (+) and extremes (−) tests")):
         if law not in lim:
             if law == "normal":
                 rows.append(["smallest variance error detected, normal law", missing("efficiency")])
@@ -158,7 +157,7 @@ def summary_table(bench: dict[str, Any]) -> str:
         up, dn = lim[law]
         if "limit_family" in up:
             rows.append([f"smallest variance error detected (power 0.99), {law} law, n = {_n(up['n'])}: the "
-                         f"{up['checks']} checks at α = 10⁻⁶ each / {what} at the set's family-wise α "
+                         f"auditor's {up['checks']} checks at α = 10⁻⁶ each vs {what} at the set's family-wise α "
                          f"({up['checks']}·10⁻⁶) [95% interval]",
                          f"{_num(up['measured'])} (+) / {_num(dn['measured'])} (−) = {_ratio_ci(up, up['limit_family'])}"
                          f" / {_ratio_ci(dn, dn['limit_family'])} × the limit (at α = 10⁻⁶ for the test alone: "
