@@ -75,20 +75,28 @@ def machine() -> str:
     return ", ".join(parts)
 
 
-def record(path: str | os.PathLike[str] | None, section: str, payload: dict[str, Any]) -> None:
+def record(path: str | os.PathLike[str] | None, section: str, payload: dict[str, Any], part: str | None = None) -> None:
     """Store one benchmark's figures as ``section`` of the JSON file ``path`` (other sections are kept).
 
     The section gets the date, the command line, the machine and the load average at the start, so
-    that the rendered tables say when and where they were measured.  ``path=None`` records nothing.
-    Sorted keys and a fixed indent keep the file's diffs readable.
+    that the rendered tables say when and where they were measured.  ``part`` (a partial run, e.g.
+    ``--only AB``): ``payload``'s keys replace those of the recorded section, the others are kept, and the
+    part's own date, command, machine and load go to ``section["parts"][part]`` (the section's keep
+    describing the run that measured the rest).  ``path=None`` records nothing.  Sorted keys and a fixed
+    indent keep the file's diffs readable.
     """
     if path is None:
         return
     p = Path(path)
     data = json.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
-    data[section] = dict(payload, measured=datetime.date.today().isoformat(), machine=machine(),
-                         load_at_start=round(_START_LOAD[0], 2),
-                         command=" ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}"] + _args_without_record()))
+    where = dict(measured=datetime.date.today().isoformat(), machine=machine(), load_at_start=round(_START_LOAD[0], 2),
+                 command=" ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}"] + _args_without_record()))
+    if part is not None and section in data:
+        merged = dict(data[section], **payload)
+        merged["parts"] = dict(data[section].get("parts", {}), **{part: where})
+        data[section] = merged
+    else:
+        data[section] = dict(payload, **where)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"# recorded as '{section}' in {p}")

@@ -23,6 +23,10 @@
    listed: removing a case from ``PENDING`` adds it here.  Keras cases and whole-model cases are left out
    (seconds per audit).
 
+A count of whole-audit false alarms cannot resolve the tail that each check claims (0 alarms in 10^4 audits
+has probability 47% at 10x the nominal rate): ``benchmarks/tail_calibration.py`` computes each check's
+rejection probability at alpha = 1e-6 itself, exactly or by importance sampling.
+
 Seeds start at 1000 (the test suite uses base seeds 0-2).  Explanations are skipped (they never change
 a verdict; see ``_common.skip_explanations``).
 

@@ -18,13 +18,20 @@ from invariants.report import reliability as R
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 
+def _clock(audit_s, samplers_s, raw_s, raw_range_s, ratio, ratio_range, statistics, statistics_range):
+    """One clock's figures of a raw-sampling record (``benchmarks/raw_sampling.py``)."""
+    return {"audit_s": audit_s, "samplers_s": samplers_s, "raw_s": raw_s, "raw_range_s": raw_range_s,
+            "audit_over_raw": ratio, "audit_over_raw_range": ratio_range, "statistics_over_raw": statistics,
+            "statistics_over_raw_range": statistics_range}
+
+
 MEASURED = {"measured": "2026-01-01", "machine": "2 cores", "load_at_start": 0.3, "command": "python benchmarks/x.py"}
 BENCH = {
     "efficiency": dict(MEASURED, limits=[
         {"law": "normal", "n": 10000, "reps": 2000, "side": "+d", "measured": 0.1079, "ci95": [0.1034, 0.1123],
-         "limit": 0.1068, "limit_is": "chi2"},
+         "limit": 0.1068, "limit_is": "chi2", "checks": 5, "alpha_family": 5e-6, "limit_family": 0.1018},
         {"law": "normal", "n": 10000, "reps": 2000, "side": "-d", "measured": 0.0988, "ci95": [0.0971, 0.1019],
-         "limit": 0.0976, "limit_is": "chi2"},
+         "limit": 0.0976, "limit_is": "chi2", "checks": 5, "alpha_family": 5e-6, "limit_family": 0.09333},
         {"law": "normal", "n": 100000, "reps": 300, "side": "+d", "measured": 0.0317, "ci95": [0.0307, 0.0339],
          "limit": 0.0327, "limit_is": "chi2"},
         {"law": "normal", "n": 100000, "reps": 300, "side": "-d", "measured": 0.0312, "ci95": [0.0292, 0.0345],
@@ -48,6 +55,24 @@ BENCH = {
                   verify={"exit_code": 0, "wall_s": 15.6},
                   kernel=[{"width": 16, "batch": 32, "exact_ms": 0.78, "blas_ms": 0.058},
                           {"width": 256, "batch": 32, "exact_ms": 300.0, "blas_ms": 1.5}]),
+    "tail-calibration": dict(MEASURED, alpha=1e-6, bits=23, values_per_tail=2e8, checks=[
+        {"check": "chi2_variance", "law": "normal", "n": 1000, "rate": 1e-6, "ci95": [1e-6, 1e-6], "method": "exact",
+         "alpha": 1e-6, "ratio": 1.0, "flagged": False},
+        {"check": "extremes", "law": "uniform", "n": 1000, "rate": 9.998e-7, "ci95": [9.998e-7, 9.998e-7],
+         "method": "exact", "alpha": 1e-6, "ratio": 0.9998, "flagged": False},
+        {"check": "moment_variance", "law": "uniform", "n": 1000, "rate": 1.026e-6, "ci95": [1.02e-6, 1.03e-6],
+         "method": "importance sampling", "alpha": 1e-6, "ratio": 1.026, "flagged": True},
+        {"check": "moment_variance", "law": "uniform", "n": 100000, "rate": 1.001e-6, "ci95": [9.7e-7, 1.03e-6],
+         "method": "importance sampling", "alpha": 1e-6, "ratio": 1.001, "flagged": False},
+    ]),
+    "raw-sampling": dict(MEASURED, rel_error=0.01, frameworks=[
+        {"framework": "numpy", "values": 9_300_000, "compile_s": 0.0, "compile_range_s": [0.0, 0.0],
+         "cpu": _clock(6.0, 0.9, 0.2, [0.19, 0.21], 30.0, [28.0, 33.0], 25.5, [24.0, 27.0]),
+         "wall": _clock(6.1, 0.9, 0.2, [0.19, 0.22], 30.5, [27.0, 34.0], 26.0, [24.0, 28.0])},
+        {"framework": "jax", "values": 9_000_000, "compile_s": 12.5, "compile_range_s": [12.1, 13.0],
+         "cpu": _clock(20.0, 15.0, 0.25, [0.2, 0.3], 80.0, [60.0, 110.0], 20.0, [15.0, 26.0]),
+         "wall": _clock(20.0, 15.0, 0.25, [0.2, 0.3], 80.0, [60.0, 110.0], 20.0, [15.0, 26.0])},
+    ]),
     "scaleout": dict(MEASURED, workers="2", dist="loadfile", tests=964, serial_s=137.0, parallel_s=89.4,
                      differing_outcomes=0, failing=0, serial_exit=0, parallel_exit=0),
     "flake": dict(MEASURED, runs=20, failed_runs=0, workers="2", profile="flake", tests_passed_per_run=[963],
@@ -78,19 +103,27 @@ def test_readme_check_rejects_a_changed_figure():
 
 def test_summary_computes_ratios_from_the_record():
     t = R.summary_table(BENCH)
-    assert "0.108 (+) / 0.0988 (−) = 1.01 / 1.01 × the exact χ² limit" in t
+    # at the set's family-wise alpha (5 checks x 1e-6) first, the simulation's interval beside every ratio
+    assert ("0.108 (+) / 0.0988 (−) = 1.06 [1.02, 1.10] / 1.06 [1.04, 1.09] × the limit (at α = 10⁻⁶ for the test "
+            "alone: 1.01 [0.97, 1.05] / 1.01 [0.99, 1.04])") in t
     assert "n = 10⁴" in t  # the smallest simulated n is quoted
-    assert "100% / 90.2% / 36.5%" in t
-    assert "0 (union bound 0.075)" in t
-    assert "numpy 7.1, torch 5.3" in t
+    assert "0.00095 (+) / 0.00574 (−) = 1.03 [0.93, 1.13] / 0.99 [0.99, 0.99] × the exact limit at the same" in t
+    assert "100.0% [99.9, 100.0] / 90.2% [89.1, 91.2] / 36.5% [34.8, 38.1]" in t
+    assert "0 (union bound 0.075; false-alarm rate per audit ≤ 3.69·10⁻⁴, 95%)" in t
+    assert "at most 1.0000 α; 0 of 2 above α" in t
+    assert "1.026 [1.020, 1.030] (above α) / 1.001 [0.970, 1.030]" in t
+    assert "numpy 30× [28, 33], jax 80× [60, 110]" in t
+    assert "jax 12.5 s [12.1, 13.0] of 20.0 s" in t
+    assert "drawing time" not in t  # the old, compile-inflated denominator is gone from the summary
     assert "13× → 200× slower" in t
     assert "89 s vs 137 s (1.53×), 0 outcomes differ" in t
-    assert "20 runs, 0 with failures" in t
+    assert "20 runs, 0 with failures (failure rate per run [0%, 17%], 95%)" in t
 
 
 def test_missing_sections_say_how_to_record_them():
     t = R.summary_table({"flake": BENCH["flake"]})
-    for script in ("efficiency.py", "calibration.py", "speed.py", "scaleout.py"):
+    for script in ("efficiency.py", "calibration.py", "tail_calibration.py", "raw_sampling.py", "speed.py",
+                   "scaleout.py"):
         assert f"`python benchmarks/{script} --record`" in t
     assert "20 runs, 0 with failures" in t
 
@@ -99,11 +132,16 @@ def test_methods_section_names_date_command_and_failures():
     bench = copy.deepcopy(BENCH)
     bench["flake"].update(failed_runs=1, failing_tests=["tests/test_x.py::test_y"])
     body = "\n".join(R.section(bench))
-    for head in ("### Statistical efficiency", "### Calibration", "### Speed", "### Scale-out", "### Flakes"):
+    for head in ("### Statistical efficiency", "### Calibration", "### Tail calibration",
+                 "### Audit cost against raw sampling", "### Speed", "### Scale-out", "### Flakes"):
         assert head in body
     assert "*Measured 2026-01-01 with `python benchmarks/x.py`" in body
+    bench["efficiency"]["parts"] = {"AB": dict(MEASURED, measured="2026-02-02", command="python benchmarks/e.py --only AB")}
+    assert "*Part AB re-measured 2026-02-02 with `python benchmarks/e.py --only AB`" in "\n".join(R.section(bench))
     assert "**1 runs with failures** (`tests/test_x.py::test_y`)" in body
-    assert "| normal | 10⁵ | 300 | −d | 0.0312 [0.0292, 0.0345] | 0.0318 (χ²) | 0.98 |" in body
+    assert "| normal | 10⁵ | 300 | −d | 0.0312 [0.0292, 0.0345] | 0.0318 (χ²) | 0.98 [0.92, 1.08] |" in body
+    assert "| `moment_variance` | uniform | 10³ | 1.03·10⁻⁶ [1.02·10⁻⁶, 1.03·10⁻⁶] | 1.026 [1.020, 1.030] (above α) |" in body
+    assert "| numpy | 9.3 M | 6.0 | 0.9 | – | 0.200 [0.190, 0.210] | 30× [28, 33] | 26× [24, 27] | 30× [27, 34] |" in body
 
 
 @pytest.fixture()
@@ -127,3 +165,9 @@ def test_record_keeps_other_sections_and_drops_output_paths(bench_common, tmp_pa
     assert {"measured", "machine", "load_at_start"} <= set(data["flake"])
     bench_common.record(None, "flake", {"runs": 4})  # no path: nothing recorded
     assert json.loads(path.read_text())["flake"]["runs"] == 3
+    # a partial run replaces only its keys and records its own provenance under "parts"
+    bench_common.record(path, "flake", {"wall_s": [1, 2]}, part="X")
+    data = json.loads(path.read_text())
+    assert data["flake"]["runs"] == 3 and data["flake"]["wall_s"] == [1, 2]
+    assert data["flake"]["command"] == "python benchmarks/flake_check.py --runs 3 --workers=2"
+    assert data["flake"]["parts"]["X"]["command"] == "python benchmarks/flake_check.py --runs 3 --workers=2"

@@ -1,0 +1,94 @@
+"""The tail calibration of ``benchmarks/tail_calibration.py`` can fail: a miscalibrated mutant of a check (run
+at twice its alpha, or with a wrong standard deviation) is flagged, the check itself is not.  Tiny draw
+counts and fixed seeds: milliseconds, deterministic.  The full run (10^8+ values per tail) is the script's.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from invariants.stats.extremes import extremes_test
+from invariants.stats.moments import mean_test
+from invariants.stats.variance import chi2_variance_test
+
+REPO = Path(__file__).resolve().parents[2]
+ALPHA = 1e-6
+N = 200
+
+
+@pytest.fixture(scope="module")
+def T():
+    spec = importlib.util.spec_from_file_location("bench_tail_calibration", REPO / "benchmarks" / "tail_calibration.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # its dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_exact_chi2_flags_a_test_at_twice_its_alpha(T):
+    good = T.check_rejects("chi2_variance", T.LAWS["normal"], ALPHA)
+    r = T.exact_chi2(good, N, ALPHA)
+    assert not r.flagged and r.rate == pytest.approx(ALPHA, rel=1e-6)
+    mutant = T.exact_chi2(lambda pool: not chi2_variance_test(pool, 1.0, 2 * ALPHA).passed, N, ALPHA)
+    assert mutant.flagged and mutant.rate == pytest.approx(2 * ALPHA, rel=1e-6)
+
+
+@pytest.mark.parametrize("law", ["normal", "uniform"])
+def test_exact_extremes_flags_a_missing_bonferroni_factor(T, law):
+    L = T.LAWS[law]
+    good = T.exact_extremes(T.check_rejects("extremes", L, ALPHA), L, N, ALPHA)
+    assert not good.flagged and good.rate > 0.9 * ALPHA
+    bad = T.exact_extremes(lambda pool: not extremes_test(pool, L.dist(), L.lo, L.hi, 2 * ALPHA, T.BITS).passed,
+                           L, N, ALPHA)
+    assert bad.flagged
+
+
+def test_importance_sampling_flags_a_mean_test_with_the_wrong_std(T):
+    L = T.LAWS["uniform"]
+    good = T.clt_rate(T.check_rejects("mean", L, ALPHA), "mean", L, N, 300, ALPHA, seed=1)
+    assert not good.flagged and good.lo < ALPHA < 2 * good.hi
+    # a std 20% too small makes the threshold 4.9 x 0.8 = 3.9 sigma: a rate near 1e-4
+    bad = T.clt_rate(lambda pool: not mean_test(pool, L.mean, 0.8 * L.std, ALPHA).passed, "mean", L, N, 300,
+                     ALPHA, seed=1)
+    assert bad.flagged and bad.lo > 10 * ALPHA
+
+
+def test_importance_sampling_agrees_with_plain_monte_carlo(T):
+    """At alpha = 0.05 plain simulation resolves the rate: both intervals contain the uniform's exact-ish
+    rate, and overlap."""
+    L = T.LAWS["uniform"]
+    rejects = T.check_rejects("mean", L, 0.05)
+    c_lo, c_hi = T.clt_flips(rejects, "mean", L, 50)
+    tilted = T.Tilted(L, T.g_of("mean", L)[0])
+    a = T.is_rate(tilted, c_lo, c_hi, 50, 2000, 0.05, seed=2)
+    b = T.mc_rate(tilted, c_lo, c_hi, 50, 20000, 0.05, seed=3)
+    assert a.lo <= b.hi and b.lo <= a.hi
+    assert a.lo < 0.05 < a.hi and b.lo < 0.05 < b.hi
+
+
+def test_clopper_pearson_bounds(T):
+    lo, hi = T.clopper_pearson(0, 1000)
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 1000), rel=1e-9)
+    lo, hi = T.clopper_pearson(5, 100)
+    assert lo < 0.05 < hi
+
+
+def test_support_of_a_continuous_law_is_never_crossed(T):
+    L = T.LAWS["uniform"]
+    assert T.exact_support(T.check_rejects("support", L, ALPHA), L, N, ALPHA).rate == 0.0
+    # a mutant that rejects values at the bound is caught
+    assert T.exact_support(lambda pool: bool(np.any(np.abs(pool) >= 1.0)), L, N, ALPHA).flagged
+
+
+def test_tilted_draws_have_the_tilted_mean(T):
+    L = T.LAWS["truncated_normal"]
+    g = T.g_of("moment_variance", L)[0]
+    tilted = T.Tilted(L, g)
+    t = tilted.solve(1.1 * L.variance)
+    x = tilted.draw(t, np.random.default_rng(0), 200_000)
+    assert abs(float(g(x).mean()) - 1.1 * L.variance) < 6 * float(g(x).std()) / math.sqrt(x.size)
