@@ -2,30 +2,26 @@
 arithmetic), bitwise permutation-equivariant at kernel and network level, signed zeros, ties, wide
 ranges, cancellation, k up to 2048, zero rows and non-finite values; and mutants the oracles reject.
 
-``INVARIANTS_EXAMPLES_SCALE=10`` multiplies every example count here (the 10× run of the issue).
+``INVARIANTS_EXAMPLES_SCALE=10`` multiplies every example count here (the 10× run of the issue,
+``python benchmarks/speed.py --only properties``).
 """
 from __future__ import annotations
 
 import math
-import os
 from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from invariants.core.errors import BadInput
+from invariants.hypothesis_profiles import scaled as examples
 from invariants.reference import Architecture, kernels, loss_and_grad, ozaki, permute_hidden, random_params
 
-SCALE = int(os.environ.get("INVARIANTS_EXAMPLES_SCALE", "1"))
 seeds = st.integers(0, 2**32 - 1)
 dtypes = st.sampled_from(["float32", "float64"])
 KINDS = ("normal", "wide", "ties", "zeros", "cancel", "integers")
-
-
-def examples(n: int) -> settings:
-    return settings(max_examples=n * SCALE)
 
 
 def _values(rng: np.random.Generator, shape, kind: str, dtype: str) -> np.ndarray:
