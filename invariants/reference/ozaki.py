@@ -11,7 +11,7 @@ Method for float64 (Ozaki, Ogita, Oishi and Rump, "Error-free transformations of
 by using fast routines of matrix multiplication and its applications", Numer. Algorithms 59 (2012)
 95-118; the error bound of the floating-point part is Higham 2002, eq. 3.5, with underflow terms):
 
-1. **Grid.**  Row i of ``a`` is scaled by ``2^(β − e_i)`` with ``‖a[i, :]‖₂ ≤ 2^e_i`` (from the row's
+1. **Grid.**  ``a`` is scaled by ``2^(β − e)`` with every row norm ``‖a[i, :]‖₂ ≤ 2^e`` (from the matrix's
    sum of squares, one fast reduction; a power of two, so the scaling is exact), giving ``A`` with
    ``‖A_i‖₂ ≤ 2^β``; columns of ``b`` likewise give ``B``.  β is :func:`slice_width`.
 2. **Integer slices and a remainder.**  For k > :data:`TWO_SLICES_MAX_K` (:func:`_three_slices`):
@@ -71,7 +71,7 @@ TWO_SLICES_MAX_K = 16
 
 def slice_width(k: int, slices: int = 3) -> int:
     """Slice width β (bits): the largest integer keeping every exactly computed product sum's absolute
-    sum at most 2^53, for rows and columns of 2-norm at most 2^β (the grid of :func:`_exponents`).
+    sum at most 2^53, for rows and columns of 2-norm at most 2^β (the grid of :func:`grid_exponent`).
 
     By Cauchy–Schwarz ``Σ_p |I1_ip·J1_pj| ≤ ‖I1_i‖‖J1_j‖ ≤ (2^β + √k/2)²`` (rounding moves each entry by
     at most 1/2); with three slices also ``Σ_p |I1·J2| + |I2·J1| ≤ 2·(2^β + √k/2)·√k·2^(β−1)``
@@ -86,77 +86,61 @@ def slice_width(k: int, slices: int = 3) -> int:
         beta -= 1
 
 
-def sum_of_squares(x: np.ndarray, axis: int) -> np.ndarray:
-    """Σ x² along ``axis`` of a 2-D float array (the reduction running along memory, whatever the layout)."""
-    if (axis == 1) == x.flags.c_contiguous:
-        return np.vecdot(x, x, axis=axis)  # contiguous dot products
-    return np.add.reduce(x * x, axis=axis)  # vectorised across the contiguous axis
+def grid_exponent(x: np.ndarray) -> int | None:
+    """An int ``e`` with every row's and every column's 2-norm of the float64 2-D ``x`` at most ``2^e``,
+    or ``None`` when ``x`` has a non-finite entry.
 
-
-def _exponents(x: np.ndarray, axis: int):
-    """Per row (``axis=1``) or column (``axis=0``) of a float64 2-D ``x``: ``(e, nonzero)``, int exponents
-    with ``‖x‖₂ ≤ 2^e`` and, when some row/column is all zeros, a float 0/1 mask of the others (else
-    ``None``), both shaped to broadcast against ``x``; ``None`` when ``x`` has a non-finite entry.
-
-    The floating-point sum of squares is at least ``‖x‖²·(1 − γ_k)`` (non-negative terms), so inflating
-    it by ``(k + 8)·2^−52`` covers that and the roundings of the inflation and the square root.  Rows
-    whose sum of squares overflows, is zero or tiny (squares underflowing) send the matrix to the
-    absolute maximum instead, with ``‖x‖₂ ≤ √k·max|x|``.  A coarser grid costs precision, never
-    exactness, and correct rounding makes the result independent of the grid.
+    From the Frobenius norm (one BLAS dot product): its floating-point square is at least
+    ``‖x‖²·(1 − γ_N)`` for N entries (non-negative terms), so inflating it by ``(N + 8)·2^−52`` covers that
+    and the roundings of the inflation and the square root.  A sum of squares that overflows or is tiny
+    (squares underflowing) falls back to ``‖x‖_F ≤ √N·max|x|``.  One grid for the whole matrix costs
+    precision only for rows far smaller than the largest (correct rounding makes the result independent
+    of the grid; such elements are merely more often left to :func:`exact_entries`).
     """
-    k = x.shape[axis]
-    sq = sum_of_squares(x, axis)
-    if np.minimum.reduce(sq) >= 2.0 ** -960 and np.maximum.reduce(sq) < math.inf:  # NaN fails
-        e = np.frexp(np.sqrt(sq * (1 + (k + 8) * 2.0 ** -52)))[1]
-        return (e[:, None] if axis == 1 else e), None
-    mx = np.max(np.abs(x), axis=axis)
-    if not np.isfinite(mx).all():
+    flat = x.ravel(order="K")  # a view for C- or F-ordered x
+    sq = float(np.dot(flat, flat))
+    if 2.0 ** -960 <= sq < math.inf:  # NaN fails
+        return math.frexp(math.sqrt(sq * (1 + (x.size + 8) * 2.0 ** -52)))[1]
+    mx = float(np.max(np.abs(flat)))
+    if not math.isfinite(mx):
         return None
-    e = np.frexp(mx)[1] + ((k - 1).bit_length() + 1) // 2  # √k ≤ 2^ceil(log2(k)/2)
-    nonzero = None if mx.all() else (mx > 0).astype(np.float64)
-    return (e[:, None], None if nonzero is None else nonzero[:, None]) if axis == 1 else (e, nonzero)
+    return math.frexp(mx)[1] + ((x.size - 1).bit_length() + 1) // 2  # √N ≤ 2^ceil(log2(N)/2)
 
 
-def _scaled(x: np.ndarray, shift: np.ndarray, out: np.ndarray) -> bool:
+def _scaled(x: np.ndarray, shift: int, out: np.ndarray) -> bool:
     """``out = x·2^shift``; whether that was exact (scaling down can make an entry subnormal)."""
     y = np.ldexp(x, shift, out=out)
-    return shift.min() >= 0 or np.array_equal(np.ldexp(y, -shift), x)
+    return shift >= 0 or np.array_equal(np.ldexp(y, -shift), x)
 
 
 def _float64_candidates(a: np.ndarray, b: np.ndarray):
     """Candidates (m, n) for finite float64 ``a`` (m, k), ``b`` (k, n) and the mask of those proven
     correctly rounded (module docstring); ``None`` when an input is not finite."""
-    grid_a = _exponents(a, 1)
-    grid_b = None if grid_a is None else _exponents(b, 0)
-    if grid_b is None:
+    ea = grid_exponent(a)
+    eb = None if ea is None else grid_exponent(b)
+    if eb is None:
         return None
-    (ea, za), (eb, zb) = grid_a, grid_b
     m, k = a.shape
     n = b.shape[1]
     slices = 2 if k <= TWO_SLICES_MAX_K else 3
     beta = slice_width(k, slices)
-    found = (_two_slices if slices == 2 else _three_slices)(a, b, ea, eb, beta)
-    if found is None:  # a row spanning ~1000 binades: every element one by one
+    found = (_two_slices if slices == 2 else _three_slices)(a, b, beta - ea, beta - eb, beta)
+    if found is None:  # a matrix spanning ~1000 binades: every element one by one
         return np.zeros((m, n)), np.zeros((m, n), dtype=bool)
     s, t, margin = found
-    if za is not None or zb is not None:  # a zero row/column: its terms are exact zeros, margin 0
-        margin = margin * (1.0 if za is None else za) * (1.0 if zb is None else zb)
     # proven when both ends of [s + t − margin, s + t + margin] round to s (that set is an interval)
     hi = t + margin
     t -= margin
     hi += s
     t += s
     good = (hi == s) & (t == s)
-    # a proven nonzero s has |s| > 2^52·margin ≥ 4 and |s| < 2^55, so with each shift in [-480, 480]
-    # both in-place scalings are exact; otherwise one ldexp, checked for subnormal or infinite results
-    shift_a, shift_b = ea - beta, eb - beta
-    if max(-shift_a.min(), shift_a.max(), -shift_b.min(), shift_b.max()) <= 480:
-        s *= np.ldexp(1.0, shift_a)
-        s *= np.ldexp(1.0, shift_b)
-        return s, good
-    out = np.ldexp(s, shift_a + shift_b)
-    good &= np.isfinite(out) & ((np.abs(out) >= np.finfo(np.float64).tiny) | (s == 0))
-    return out, good
+    # a proven nonzero s has |s| > 2^52·margin ≥ 4 and |s| < 2^55: scaling back is exact for shifts in
+    # [-1024, 968]; otherwise check for subnormal or infinite results
+    shift = ea + eb - 2 * beta
+    s = np.ldexp(s, shift, out=s)
+    if not -1024 <= shift <= 968:
+        good &= np.isfinite(s) & ((np.abs(s) >= np.finfo(np.float64).tiny) | (s == 0))
+    return s, good
 
 
 def _two_sum_into(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +153,7 @@ def _two_sum_into(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return s, x
 
 
-def _two_slices(a, b, ea, eb, beta):
+def _two_slices(a, b, shift_a, shift_b, beta):
     """``(s, t, margin)`` with ``|a·b·2^(…) − (s + t)| ≤ margin`` elementwise, two slices per operand.
 
     ``A = I1 + Pa``, ``B = J1 + Pb`` (``|Pa|, |Pb| ≤ 1/2``): ``A·B = I1·J1 + [I1 | Pa]·[Pb; B]``, the first
@@ -181,7 +165,7 @@ def _two_slices(a, b, ea, eb, beta):
     n = b.shape[1]
     sa, sr = np.empty((m, 2 * k)), np.empty((2 * k, n))
     A = sa[:, k:]
-    if not (_scaled(a, beta - ea, A) and _scaled(b, beta - eb, sr[k:])):
+    if not (_scaled(a, shift_a, A) and _scaled(b, shift_b, sr[k:])):
         return None
     i1 = np.rint(A, out=sa[:, :k])
     A -= i1  # Pa, exact
@@ -196,7 +180,7 @@ def _two_slices(a, b, ea, eb, beta):
     return s, t, _inflated(2 * k * _U * (1 + 2.0 ** -20) * terms + 2 * k * 2.0 ** -1074)
 
 
-def _three_slices(a, b, ea, eb, beta):
+def _three_slices(a, b, shift_a, shift_b, beta):
     """As :func:`_two_slices` with three slices: ``A = I1 + 2^−β·(I2 + Pa)``, ``B = J1 + M1``,
     ``M1 = 2^−β·(J2 + Pb)``, so ``A·B = C2 + 2^−β·(C3 + R)`` with ``C2 = I1·J1`` and ``C3 = I1·J2 + I2·J1``
     exact and ``R = I1·Pb + I2·M1 + Pa·B`` rounded, its terms' absolute sum at most
@@ -208,7 +192,7 @@ def _three_slices(a, b, ea, eb, beta):
     # stacked slices: sa = [I1 | I2 | Pa] (m, 3k); s3 = [J2; J1] (2k, n); sr = [Pb; M1; B] (3k, n)
     sa, s3, sr = np.empty((m, 3 * k)), np.empty((2 * k, n)), np.empty((3 * k, n))
     A = np.empty((m, k))
-    if not (_scaled(a, beta - ea, A) and _scaled(b, beta - eb, sr[2 * k:])):
+    if not (_scaled(a, shift_a, A) and _scaled(b, shift_b, sr[2 * k:])):
         return None
     scale = 2.0 ** beta
     i1 = np.rint(A, out=sa[:, :k])
@@ -345,6 +329,10 @@ def try_exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     out, good = found
     if not good.all():
         rows, cols = np.nonzero(~good)
+        # a row of a or a column of b that is all zeros: every product is a zero, the sum is exactly 0
+        zero = ~np.any(a != 0, axis=1)[rows] | ~np.any(b != 0, axis=0)[cols]
+        out[rows[zero], cols[zero]] = 0.0
+        rows, cols = rows[~zero], cols[~zero]
         out[rows, cols] = exact_entries(a, b, rows, cols, dtype)
     out = out.astype(dtype, copy=False)
     out += dtype.type(0.0)  # -0.0 → +0.0; the all-negative-zero case is restored below
