@@ -264,13 +264,14 @@ def exact_entries(a: np.ndarray, b: np.ndarray, rows: np.ndarray, cols: np.ndarr
     """
     xa = np.asarray(a, dtype=np.float64)[rows]
     xb = np.asarray(b, dtype=np.float64)[:, cols].T
-    p = xa * xb
-    c = _SPLITTER * xa
-    ah = c - (c - xa)
-    c = _SPLITTER * xb
-    bh = c - (c - xb)
-    al, bl = xa - ah, xb - bh
-    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    with np.errstate(all="ignore"):  # out-of-range pairs overflow here; ``safe`` sends them to Fraction
+        p = xa * xb
+        c = _SPLITTER * xa
+        ah = c - (c - xa)
+        c = _SPLITTER * xb
+        bh = c - (c - xb)
+        al, bl = xa - ah, xb - bh
+        err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
     mag = np.abs(p)
     safe = (np.all((mag >= 2.0 ** -960) | (p == 0), axis=1) & (mag.max(axis=1, initial=0.0) <= 2.0 ** 990)
             & (np.abs(xa).max(axis=1, initial=0.0) < 2.0 ** 995) & (np.abs(xb).max(axis=1, initial=0.0) < 2.0 ** 995))

@@ -201,6 +201,22 @@ def test_one_by_one_fallback_is_correctly_rounded(monkeypatch, dtype):
     _check_correctly_rounded(fast, a, b, rng, samples=20)
 
 
+@pytest.mark.parametrize("low, high", [(-1074, -1000), (-600, -450), (900, 1000), (-500, 500)])
+def test_extreme_ranges_are_correctly_rounded(low, high):
+    """Subnormal inputs and results, products that underflow, results near overflow, 1000 binades in
+    one matrix: every entry equals the exact rational sum rounded (the grid, the scaling back and the
+    fallbacks' range checks), and permuting the reduction index keeps the bits."""
+    rng = np.random.default_rng(low + 2000)
+    a = rng.normal(size=(5, 40)) * 2.0 ** rng.integers(low, high, size=(5, 40))
+    b = rng.normal(size=(40, 4)) * 2.0 ** rng.integers(-20, 20, size=(40, 4))
+    out = ozaki.exact_matmul(a, b)
+    for i in range(5):
+        for j in range(4):
+            assert out[i, j] == _nearest(_exact(a, b, i, j), "float64") or (out[i, j] == 0 and _exact(a, b, i, j) == 0)
+    perm = rng.permutation(40)
+    assert ozaki.exact_matmul(a[:, perm], b[perm]).tobytes() == out.tobytes()
+
+
 def test_exact_matmul_refuses_non_finite_inputs():
     a, b = np.ones((2, 3)), np.ones((3, 2))
     a[1, 1] = np.nan
