@@ -11,15 +11,16 @@ Method for float64 (Ozaki, Ogita, Oishi and Rump, "Error-free transformations of
 by using fast routines of matrix multiplication and its applications", Numer. Algorithms 59 (2012)
 95-118; the error bound of the floating-point part is Higham 2002, eq. 3.5, with underflow terms):
 
-1. **Grid.**  ``a`` is scaled by ``2^(β − e)`` with every row norm ``‖a[i, :]‖₂ ≤ 2^e`` (from the matrix's
-   sum of squares, one fast reduction; a power of two, so the scaling is exact), giving ``A`` with
-   ``‖A_i‖₂ ≤ 2^β``; columns of ``b`` likewise give ``B``.  β is :func:`slice_width`.
-2. **Integer slices and a remainder.**  For k > :data:`TWO_SLICES_MAX_K` (:func:`_three_slices`):
-   ``I1 = rint(A)``, ``I2 = rint((A − I1)·2^β)``, ``Pa = (A − I1)·2^β − I2``, all exact:
+1. **Grid** (:func:`grid_exponent`).  ``a`` is scaled by ``2^(β − e)`` with ``‖a‖_F ≤ 2^e`` (one BLAS
+   dot product; a power of two, so the scaling is exact), giving ``A`` whose every row has 2-norm
+   ``‖A_i‖₂ ≤ 2^β``; ``b`` likewise gives ``B``, columns ``‖B_j‖₂ ≤ 2^β``.  β is :func:`slice_width`.
+2. **Integer slices and a remainder** (:func:`_three_slices`).  ``I1 = rint(A)``,
+   ``I2 = rint((A − I1)·2^β)``, ``Pa = (A − I1)·2^β − I2``, all exact:
    ``A = I1 + 2^(−β)·(I2 + Pa)`` with ``|I2| ≤ 2^(β−1)``, ``|Pa| ≤ 1/2``; ``B = J1 + M1``,
    ``M1 = 2^(−β)·(J2 + Pb)`` likewise.  Then, exactly, ``A·B = C2 + 2^(−β)·(C3 + R)`` with ``C2 = I1·J1``,
-   ``C3 = I1·J2 + I2·J1`` and ``R = I1·Pb + I2·M1 + Pa·B``.  For short reductions
-   (:func:`_two_slices`) one slice and a remainder: ``A·B = I1·J1 + [I1 | Pa]·[Pb; B]``.
+   ``C3 = I1·J2 + I2·J1`` and ``R = I1·Pb + I2·M1 + Pa·B``.  (One slice and a rounded remainder,
+   ``I1·J1 + [I1 | Pa]·[Pb; B]``, would halve the multiply-adds but leaves 10⁻³-10⁻² of the elements
+   undecided on a whole-matrix grid, too many for the one-by-one fallback.)
 3. **Products by BLAS.**  By Cauchy–Schwarz the absolute sums of the terms of ``C2`` and ``C3`` are at
    most 2^53 (:func:`slice_width`), so every partial sum, in whatever order or blocking the BLAS uses,
    with or without FMA, is an integer float64 holds: both come out *exact* (one call each, ``C3`` on
@@ -29,7 +30,7 @@ by using fast routines of matrix multiplication and its applications", Numer. Al
    bracket the exact value: ``|exact − (s + t)| ≤ margin`` (from step 3 and the one rounding of
    ``C3 + R``).  ``s`` is accepted when both ``s + t − margin`` and ``s + t + margin`` round to ``s`` (the
    set of reals rounding to ``s`` is an interval, so the exact value does too); then
-   ``s·2^(e_i + e_j − 2β)`` is exact unless it overflows or is subnormal, which is checked.  Elements
+   ``s·2^(e_a + e_b − 2β)`` is exact unless it overflows or is subnormal, which is checked.  Elements
    not proven (near a rounding tie, heavy cancellation: none in 10⁵ Gaussian entries at k = 64) are
    computed one by one by :func:`exact_entries`: Dekker's TwoProduct makes every product an exact pair
    of floats and ``math.fsum`` rounds their exact sum correctly; where TwoProduct could underflow or
@@ -47,8 +48,8 @@ a nonzero exact sum too small for the format also gives ``+0.0``.
 
 Scope: finite inputs (non-finite ones make the exact sum undefined: :func:`exact_matmul` raises, and
 :func:`try_exact_matmul` returns ``None`` so that the caller can route them elsewhere).  Cost for
-float64: 6 BLAS calls' worth of multiply-adds (k + 2k + 3k per output element; 3 for k ≤
-:data:`TWO_SLICES_MAX_K`) and ~25 elementwise passes; for float32, 1 BLAS call and ~8 passes.
+float64: 6 BLAS calls' worth of multiply-adds (k + 2k + 3k per output element) and ~25 elementwise
+passes; for float32, 1 BLAS call and ~8 passes.
 """
 from __future__ import annotations
 
@@ -63,26 +64,19 @@ _U = 2.0 ** -53  # unit roundoff of float64
 _SPLITTER = 134217729.0  # 2^27 + 1: Dekker's splitting constant for float64
 
 
-#: Largest reduction length for two slices per operand (:func:`_two_slices`, half the multiply-adds of
-#: :func:`_three_slices`): its rounded remainder leaves ~k²·2^-20 of the elements undecided (measured
-#: 3·10⁻³ at k = 64), which the one-by-one fallback makes too costly for longer reductions
-TWO_SLICES_MAX_K = 16
-
-
-def slice_width(k: int, slices: int = 3) -> int:
+def slice_width(k: int) -> int:
     """Slice width β (bits): the largest integer keeping every exactly computed product sum's absolute
     sum at most 2^53, for rows and columns of 2-norm at most 2^β (the grid of :func:`grid_exponent`).
 
     By Cauchy–Schwarz ``Σ_p |I1_ip·J1_pj| ≤ ‖I1_i‖‖J1_j‖ ≤ (2^β + √k/2)²`` (rounding moves each entry by
-    at most 1/2); with three slices also ``Σ_p |I1·J2| + |I2·J1| ≤ 2·(2^β + √k/2)·√k·2^(β−1)``
-    (``|I2|, |J2| ≤ 2^(β−1)``).  Every partial sum is then an integer float64 holds exactly, in whatever
+    at most 1/2) and ``Σ_p |I1·J2| + |I2·J1| ≤ 2·(2^β + √k/2)·√k·2^(β−1)`` (``|I2|, |J2| ≤ 2^(β−1)``).  Every partial sum is then an integer float64 holds exactly, in whatever
     order or blocking BLAS adds, with or without FMA.
     """
     beta = 26
     limit = 2.0 ** 53 * (1 - 2.0 ** -40)  # the bounds below are evaluated with a few roundings
     while True:
         top = 2.0 ** beta + math.sqrt(k) / 2
-        if top * top <= limit and (slices == 2 or top * math.sqrt(k) * 2.0 ** beta <= limit):
+        if top * top <= limit and top * math.sqrt(k) * 2.0 ** beta <= limit:
             return beta
         beta -= 1
 
@@ -123,9 +117,8 @@ def _float64_candidates(a: np.ndarray, b: np.ndarray):
         return None
     m, k = a.shape
     n = b.shape[1]
-    slices = 2 if k <= TWO_SLICES_MAX_K else 3
-    beta = slice_width(k, slices)
-    found = (_two_slices if slices == 2 else _three_slices)(a, b, beta - ea, beta - eb, beta)
+    beta = slice_width(k)
+    found = _three_slices(a, b, beta - ea, beta - eb, beta)
     if found is None:  # a matrix spanning ~1000 binades: every element one by one
         return np.zeros((m, n)), np.zeros((m, n), dtype=bool)
     s, t, margin = found
@@ -154,39 +147,15 @@ def _two_sum_into(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return s, x
 
 
-def _two_slices(a, b, shift_a, shift_b, beta):
-    """``(s, t, margin)`` with ``|a·b·2^(…) − (s + t)| ≤ margin`` elementwise, two slices per operand.
-
-    ``A = I1 + Pa``, ``B = J1 + Pb`` (``|Pa|, |Pb| ≤ 1/2``): ``A·B = I1·J1 + [I1 | Pa]·[Pb; B]``, the first
-    exact (:func:`slice_width`), the second rounded: by Cauchy–Schwarz its terms' absolute sum is at most
-    ``(2^β + √k/2)·√k/2 + √k/2·2^β``, so its error is at most ``γ_2k`` times that, plus ``2k·2^−1074`` for
-    underflowing products (Higham 2002, eq. 3.5).
-    """
-    m, k = a.shape
-    n = b.shape[1]
-    sa, sr = np.empty((m, 2 * k)), np.empty((2 * k, n))
-    A = sa[:, k:]
-    if not (_scaled(a, shift_a, A) and _scaled(b, shift_b, sr[k:])):
-        return None
-    i1 = np.rint(A, out=sa[:, :k])
-    A -= i1  # Pa, exact
-    B = sr[k:]
-    j1 = np.rint(B)
-    np.subtract(B, j1, out=sr[:k])  # Pb, exact
-    c = np.matmul(i1, j1)  # exact
-    r = np.matmul(sa, sr)
-    s, t = _two_sum_into(c, r)
-    root = math.sqrt(k)
-    terms = (2.0 ** beta + root / 2) * root / 2 + root / 2 * 2.0 ** beta
-    return s, t, _inflated(2 * k * _U * (1 + 2.0 ** -20) * terms + 2 * k * 2.0 ** -1074)
-
-
 def _three_slices(a, b, shift_a, shift_b, beta):
-    """As :func:`_two_slices` with three slices: ``A = I1 + 2^−β·(I2 + Pa)``, ``B = J1 + M1``,
-    ``M1 = 2^−β·(J2 + Pb)``, so ``A·B = C2 + 2^−β·(C3 + R)`` with ``C2 = I1·J1`` and ``C3 = I1·J2 + I2·J1``
-    exact and ``R = I1·Pb + I2·M1 + Pa·B`` rounded, its terms' absolute sum at most
-    ``(2^β + √k/2)·√k/2 + √k·2^(β−1)·√k/2 + √k/2·2^β`` (Cauchy–Schwarz); the rounding of ``C3 + R`` adds
-    ``u·|fl(C3 + R)|`` per element.
+    """``(s, t, margin)`` with ``|a·b·2^(shift_a + shift_b) − (s + t)| ≤ margin`` elementwise (module
+    docstring, steps 2-4), or ``None`` when a scaling would be inexact.
+
+    ``A = I1 + 2^−β·(I2 + Pa)``, ``B = J1 + M1``, ``M1 = 2^−β·(J2 + Pb)``, so ``A·B = C2 + 2^−β·(C3 + R)``
+    with ``C2 = I1·J1`` and ``C3 = I1·J2 + I2·J1`` exact and ``R = I1·Pb + I2·M1 + Pa·B`` rounded: its
+    terms' absolute sum is at most ``(2^β + √k/2)·√k/2 + √k·2^(β−1)·√k/2 + √k/2·2^β`` (Cauchy–Schwarz),
+    its error at most ``γ_3k`` times that plus ``3k·2^−1074`` for underflowing products (Higham 2002,
+    eq. 3.5); the rounding of ``C3 + R`` adds ``u·|fl(C3 + R)|`` per element.
     """
     m, k = a.shape
     n = b.shape[1]
