@@ -12,15 +12,28 @@
    exact kernel's two algorithms (canonical sort-sum, error-free transformation) side by side.
 4. (``--suite``) the whole test suite, serially; ``benchmarks/scaleout.py`` times it serially and
    under ``pytest -n 2`` side by side.
+5. (``--only properties``) the exact-kernel Hypothesis properties (``tests/reference``) at
+   ``INVARIANTS_EXAMPLES_SCALE`` (default 10) times their CI example counts with fresh seeds
+   (``HYPOTHESIS_PROFILE=flake``): examples run and failures, issue 17's 10× run.
+
+``--record`` after a full run stores section ``speed``; after ``--only kernel`` or ``--only properties``
+it replaces only that part of the stored section (``kernel`` with ``kernel_run``, or
+``kernel_properties``), each with its own date, load and command.
 
 Usage::
 
     python benchmarks/speed.py                       # 1-3
     python benchmarks/speed.py --frameworks numpy torch --rel-error 0.02 --suite
+    python benchmarks/speed.py --only kernel --repeat 15 --record
+    python benchmarks/speed.py --only properties --record
 """
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
+import os
+import re
 import subprocess
 import sys
 import time
@@ -172,6 +185,60 @@ def crossover_speed(repeat: int) -> None:
     print(C.table(["m x k x n", "products", "canonical µs", "eft µs", "faster"], rows, "rrrrl"))
 
 
+#: the exact-kernel properties of the 10× run: every property in test_kernels.py and the kernel-level ones
+#: of test_reference.py (all opt in to ``INVARIANTS_EXAMPLES_SCALE`` through hypothesis_profiles.scaled)
+PROPERTY_TESTS = ["tests/reference/test_kernels.py",
+                  "tests/reference/test_reference.py::test_exact_kernel_is_bitwise_permutation_equivariant",
+                  "tests/reference/test_reference.py::test_canonical_sum_is_bitwise_invariant_on_zero_heavy_terms",
+                  "tests/reference/test_reference.py::test_dead_relu_layer_permutation_is_bitwise_equivariant"]
+
+
+def property_run(scale: int) -> dict:
+    """The exact-kernel properties at ``scale``× their example counts, fresh seeds; examples counted from
+    Hypothesis' statistics (passing + failing + invalid examples of every property)."""
+    env = dict(os.environ, INVARIANTS_EXAMPLES_SCALE=str(scale), HYPOTHESIS_PROFILE="flake")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+           "--hypothesis-show-statistics", *PROPERTY_TESTS]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=C.ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    out = proc.stdout
+    runs = [int(p) + int(f) for p, f in re.findall(r"(\d+) passing examples?, (\d+) failing examples?", out)]
+    last = (out.strip().splitlines() or [""])[-1]
+    passed = sum(int(m) for m in re.findall(r"(\d+) passed", last))
+    failed = sum(int(m) for m in re.findall(r"(\d+) failed", last))
+    rec = {"scale": scale, "profile": "flake", "tests_passed": passed, "tests_failed": failed,
+           "properties": len(runs), "examples": sum(runs), "wall_s": round(wall, 1)}
+    print()
+    print(f"5. Exact-kernel properties at {scale}x the CI example counts, fresh seeds (HYPOTHESIS_PROFILE=flake)")
+    print(C.table(["tests passed", "tests failed", "properties", "examples run", "wall s"],
+                  [[passed, failed, len(runs), sum(runs), f"{wall:.0f}"]], "rrrrr"))
+    if proc.returncode:
+        print("#   failures:\n" + "\n".join("#   " + line for line in out.splitlines() if "FAILED" in line or "Falsifying" in line))
+    return rec
+
+
+def merge_record(path: str | None, parts: dict) -> None:
+    """Replace only ``parts`` (e.g. ``kernel`` and ``kernel_run``) in the stored ``speed`` section, so a
+    kernel-only run leaves the catalogue and verify figures (and their dates) as they were."""
+    if path is None:
+        return
+    p = Path(path)
+    data = json.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
+    data.setdefault("speed", {}).update(parts)
+    p.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"# recorded {', '.join(sorted(parts))} in section 'speed' of {p}")
+
+
+def _run_meta(load_at_start: float, repeat: int | None = None) -> dict:
+    meta = {"measured": datetime.date.today().isoformat(), "machine": C.machine(),
+            "load_at_start": round(load_at_start, 2), "load_at_end": round(C.load(), 2),
+            "command": " ".join(["python", "benchmarks/speed.py"] + [a for a in sys.argv[1:] if not a.startswith("--record")])}
+    if repeat is not None:
+        meta["repeat"] = repeat
+    return meta
+
+
 def suite_speed() -> None:
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
@@ -194,11 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--suite", action="store_true", help="also time the whole test suite (serial)")
-    ap.add_argument("--only", choices=["catalogue", "verify", "kernel", "crossover", "suite"])
+    ap.add_argument("--only", choices=["catalogue", "verify", "kernel", "crossover", "suite", "properties"])
+    ap.add_argument("--scale", type=int, default=10, help="example-count factor of --only properties (default 10)")
     C.record_arg(ap)
     args = ap.parse_args(argv)
     rec: dict = {"rel_error": args.rel_error}
     t0 = C.header("speed: catalogue audits, verify, reference kernels")
+    load_at_start = C.load()
     if args.only in (None, "catalogue"):
         rec["catalogue"] = catalogue_speed(args.frameworks, args.rel_error)
     if args.only in (None, "verify"):
@@ -209,8 +278,14 @@ def main(argv: list[str] | None = None) -> int:
         crossover_speed(args.repeat)
     if args.suite or args.only == "suite":
         suite_speed()
+    if args.only == "properties":
+        rec["kernel_properties"] = dict(property_run(args.scale), **_run_meta(load_at_start))
     if args.only is None:  # a partial run is not the figure the docs quote
         C.record(args.record, "speed", rec)
+    elif args.only == "kernel":
+        merge_record(args.record, {"kernel": rec["kernel"], "kernel_run": _run_meta(load_at_start, args.repeat)})
+    elif args.only == "properties":
+        merge_record(args.record, {"kernel_properties": rec["kernel_properties"]})
     C.footer(t0, timing=True)
     return 0
 

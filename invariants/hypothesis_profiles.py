@@ -38,6 +38,17 @@ VERIFY = settings(derandomize=not FRESH_SEEDS, max_examples=25, phases=(Phase.ex
                   **_COMMON)
 
 
+#: ``INVARIANTS_EXAMPLES_SCALE=N``: the properties that opt in through :func:`scaled` run N times their
+#: example count (issue 17's 10× run of the exact-kernel properties; read once, at import)
+EXAMPLES_SCALE = int(os.environ.get("INVARIANTS_EXAMPLES_SCALE", "1"))
+
+
+def scaled(max_examples: int) -> settings:
+    """Settings for a test property with ``max_examples`` × :data:`EXAMPLES_SCALE` examples (the rest from
+    the loaded profile), e.g. ``INVARIANTS_EXAMPLES_SCALE=10 HYPOTHESIS_PROFILE=flake pytest tests/reference``."""
+    return settings(max_examples=max_examples * EXAMPLES_SCALE)
+
+
 def verify_settings(max_examples: int) -> settings:
     """:data:`VERIFY` with a different example count (heavier properties use fewer)."""
     return settings(VERIFY, max_examples=max_examples)

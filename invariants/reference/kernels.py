@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invariants.reference.ozaki import exact_matmul
+from invariants.reference.ozaki import try_exact_matmul
 
 KERNELS: tuple[str, ...] = ("exact", "blas")
 #: Products (m·k·n) from which ``exact`` uses the error-free transformation: below it the canonical
@@ -56,18 +56,24 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     A NaN result is the default quiet NaN whatever the NaN terms' payloads.  An empty axis sums to
     ``+0.0``.
     """
-    terms = np.moveaxis(np.asarray(terms), axis, -1)
+    terms = np.asarray(terms)
+    if axis not in (-1, terms.ndim - 1):
+        terms = np.moveaxis(terms, axis, -1)
     if terms.shape[-1] == 0:
         return np.zeros(terms.shape[:-1], dtype=terms.dtype)
     # x + 0.0 turns -0.0 into +0.0 and leaves every other value (NaN aside) unchanged, so the sort
-    # sees no signed zeros to scramble
-    positive_zeros = terms + terms.dtype.type(0.0)
-    total = np.add.accumulate(np.sort(positive_zeros, axis=-1), axis=-1)[..., -1]
+    # sees no signed zeros to scramble; sorted and summed left to right in place (one buffer)
+    x = np.add(terms, terms.dtype.type(0.0), order="C")
+    x.sort(axis=-1)
+    np.add.accumulate(x, axis=-1, out=x)
+    total = x[..., -1].copy()
+    if (total == 0).any():  # an all-negative-zero sum is zero: look for one only then
+        all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=-1)
+        total = np.where(all_negative_zero, -total, total)
     nan = np.isnan(total)
     if nan.any():  # which NaN payload survives depends on the order of NaN terms: one NaN for all
         total = np.where(nan, total.dtype.type(np.nan), total)
-    all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=-1)
-    return np.where(all_negative_zero, -total, total) if np.any(all_negative_zero) else total
+    return total
 
 
 def matmul(a: np.ndarray, b: np.ndarray, kernel: str = "exact") -> np.ndarray:
@@ -79,8 +85,10 @@ def matmul(a: np.ndarray, b: np.ndarray, kernel: str = "exact") -> np.ndarray:
         raise ValueError(f"unknown kernel {kernel!r}; expected one of {KERNELS}")
     m, k = a.shape
     n = b.shape[1]
-    if m * k * n >= CROSSOVER and np.isfinite(a).all() and np.isfinite(b).all():
-        return exact_matmul(a, b)
+    if m * k * n >= CROSSOVER:
+        out = try_exact_matmul(a, b)
+        if out is not None:  # None: a non-finite input, for the canonical rule
+            return out
     return canonical_matmul(a, b)
 
 

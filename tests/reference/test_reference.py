@@ -7,6 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from invariants.hypothesis_profiles import scaled
 from invariants.reference import (
     ACTIVATIONS,
     LOSSES,
@@ -112,7 +113,7 @@ def _train_both(arch, params, perm, layer, x, t, opt_kwargs, steps):
     return runs
 
 
-@settings(max_examples=30)
+@scaled(30)
 @given(
     optimizer=st.sampled_from(OPTIMIZERS),
     activation=st.sampled_from(sorted(ACTIVATIONS)),
@@ -185,7 +186,7 @@ def _zero_heavy(rng: np.random.Generator, rows: int, n: int, dtype: str) -> np.n
     return terms.astype(dtype)
 
 
-@settings(max_examples=60)
+@scaled(60)
 @given(n=st.integers(1, 300), dtype=st.sampled_from(["float32", "float64"]), seed=seeds)
 def test_canonical_sum_is_bitwise_invariant_on_zero_heavy_terms(n, dtype, seed):
     """Regression (issue 17): numpy's vectorised sort scrambles the signs of zeros, so the old kernel's
@@ -211,7 +212,7 @@ def _dead_relu_net(seed: int, hidden: tuple[int, ...] = (9, 17)):
     return arch, params, x, t, rng
 
 
-@settings(max_examples=30)
+@scaled(30)
 @given(seed=seeds)
 def test_dead_relu_layer_permutation_is_bitwise_equivariant(seed):
     """Network-level regression: permuting a dead ReLU layer leaves the next layer's pre-activations
