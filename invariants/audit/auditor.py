@@ -844,7 +844,7 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
                        + (f"explained by {explanation}" if explanation else "no candidate fan, constant or distribution explains it")
                        + f". Failed: {fails}")
     if moments is not None:
-        message += " " + coverage(n, len(draws), int(pool.size), alpha, cfg.power)
+        message = message.rstrip(".") + ". " + coverage(n, len(draws), int(pool.size), alpha, cfg.power)
     return AuditResult(
         target=u.name,
         layer=u.layer.describe() if u.layer is not None else None,
