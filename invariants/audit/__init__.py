@@ -44,6 +44,7 @@ from invariants.specs import (
 # names; the annotations below name lazily imported types as strings instead
 if typing.TYPE_CHECKING:  # pragma: no cover
     from invariants.audit.auditor import AuditConfig, AuditReport
+    from invariants.core.cost import Limits
     from invariants.audit.fingerprint import Fingerprint
     from invariants.frameworks.subjects import Expectation
     from invariants.layers import Layer
@@ -142,6 +143,7 @@ def initializer(
     target: "str | None" = None,
     dtype: typing.Any = None,
     progress: "ProgressCallback | None" = None,
+    limits: "Limits | None" = None,
 ) -> "AuditReport":
     """Audit one initializer against a spec on one or more layers.
 
@@ -166,6 +168,9 @@ def initializer(
             law is audited at that precision (:mod:`invariants.stats.precision`).  ``complex64`` is refused
             (no complex law).  ``None``: the framework's float32, unchecked.
         progress: called before and after each tensor (:data:`ProgressCallback`).
+        limits: :class:`~invariants.core.cost.Limits` on the estimated peak memory and time, checked before
+            the first draw (:mod:`invariants.audit.costs`); ``None``: the defaults (4 GiB, 900 s);
+            ``Limits(None, None)``: none.
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport` (``.ok``, ``.results``, ``.to_dict()``); a single
@@ -180,10 +185,12 @@ def initializer(
         BadInitializer: ``fn`` raises (``SystemExit`` included), returns a wrong shape/dtype or non-finite
             values, or ``"module:attr"`` cannot be imported.
         UnknownFramework: unknown ``framework``.
+        ResourceLimit: the estimated cost is over ``limits`` (a :class:`~invariants.core.errors.UsageError`).
     """
     from dataclasses import replace
 
-    from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
+    from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result
+    from invariants.audit.costs import audit_cost, refuse_beyond
     from invariants.core.errors import FrameworkUnavailable
     from invariants.frameworks.dtypes import parse_dtype, require_real
     from invariants.frameworks.registry import get_framework
@@ -204,6 +211,9 @@ def initializer(
     if hasattr(expectation.spec, "for_unit_axis"):  # orthogonal, dirac: the framework's own layout
         expectation = replace(expectation, spec=expectation.spec.for_unit_axis(adapter.layout.unit_axis))
     subjects = [adapter.subject_for(fn, lay, expectation, name, dtype) for lay in parsed]
+    cfg = config or AuditConfig()
+    refuse_beyond(audit_cost(subjects, cfg, framework), limits,
+                  f"audit of {name} on {', '.join(lay.describe() for lay in parsed)} at rel_error {cfg.rel_error:g}")
     report = audit_subjects(subjects, config, progress=progress)
     report.frameworks = (framework,)
     report.config["dtype"] = dtype
@@ -211,7 +221,7 @@ def initializer(
 
 
 def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "ProgressCallback | None" = None,
-              dtype: typing.Any = None, dtype_check: bool = True) -> "AuditReport":
+              dtype: typing.Any = None, dtype_check: bool = True, limits: "Limits | None" = None) -> "AuditReport":
     """Audit a framework's whole catalogue of initializers and layer defaults.
 
     Args:
@@ -223,6 +233,7 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         dtype_check: without ``dtype``, also audit each initializer once in the framework's low-precision
             dtype (:func:`invariants.audit.precision.dtype_pass`: bfloat16, Keras and numpy float16),
             results marked ``@dtype``; the run's Bonferroni split counts them.
+        limits: as :func:`initializer`'s.
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport`; one ``skipped`` result if the framework is not
@@ -231,8 +242,10 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
     Raises:
         UnknownFramework: unknown ``framework``.
         UsageError: an unknown or complex ``dtype``.
+        ResourceLimit: the estimated cost is over ``limits``.
     """
-    from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
+    from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result
+    from invariants.audit.costs import audit_cost, refuse_beyond
     from invariants.audit.precision import dtype_pass
     from invariants.core.errors import FrameworkUnavailable
     from invariants.frameworks.dtypes import parse_dtype, require_real
@@ -249,6 +262,9 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         subjects = dtype_pass(framework, subjects, dtype)
     elif dtype_check:
         subjects = subjects + dtype_pass(framework, subjects)
+    cfg = config or AuditConfig()
+    refuse_beyond(audit_cost(subjects, cfg, framework), limits,
+                  f"audit of the {framework} catalogue at rel_error {cfg.rel_error:g}")
     report = audit_subjects(subjects, config, progress=progress, catch=True)
     report.frameworks = (framework,)
     report.config["dtype"] = dtype
@@ -256,20 +272,22 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
 
 
 def identify(fn: "typing.Callable[..., typing.Any] | str", framework: str = "numpy", layers: "LayerArg | None" = None,
-             config: "AuditConfig | None" = None, dtype: typing.Any = None) -> "Fingerprint":
+             config: "AuditConfig | None" = None, dtype: typing.Any = None,
+             limits: "Limits | None" = None) -> "Fingerprint":
     """Fingerprint an initializer (drawn in ``dtype``, as :func:`initializer`'s); ``layers`` as
-    :func:`initializer`'s ``layer`` (default :data:`invariants.audit.fingerprint.DEFAULT_LAYERS`); see
-    :func:`invariants.audit.fingerprint.identify`.
+    :func:`initializer`'s ``layer`` (default :data:`invariants.audit.fingerprint.DEFAULT_LAYERS`); ``limits`` as
+    :func:`initializer`'s; see :func:`invariants.audit.fingerprint.identify`.
 
     Raises:
         BadInput: malformed ``layers`` (:func:`as_layers`), or layers without fans or values.
         BadInitializer: ``fn`` misbehaves.
         FrameworkUnavailable, UnknownFramework: as :func:`invariants.frameworks.registry.get_framework`.
+        ResourceLimit: the estimated cost is over ``limits``.
     """
     from invariants.audit.fingerprint import DEFAULT_LAYERS
     from invariants.audit.fingerprint import identify as fingerprint
 
-    return fingerprint(fn, framework, as_layers(layers, DEFAULT_LAYERS, "layers"), config, dtype=dtype)
+    return fingerprint(fn, framework, as_layers(layers, DEFAULT_LAYERS, "layers"), config, dtype=dtype, limits=limits)
 
 
 def __getattr__(name: str) -> typing.Any:

@@ -13,8 +13,11 @@ import sys
 from typing import Any
 
 from invariants.cli.common import (
+    add_limits,
     audit_config,
     check_json_path,
+    cli_worded,
+    limits_of,
     partial_on_interrupt,
     require_framework,
     result_exit,
@@ -54,6 +57,7 @@ def add_audit(subparsers: argparse._SubParsersAction) -> None:
                    "tensor)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; findings only")
     add_dtype(p)
+    add_limits(p)
     p.set_defaults(func=cmd_audit)
 
 
@@ -75,6 +79,7 @@ def add_identify(subparsers: argparse._SubParsersAction) -> None:
                    help="relative variance error to resolve (default 0.01)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress")
     add_dtype(p)
+    add_limits(p)
     p.set_defaults(func=cmd_identify)
 
 
@@ -106,6 +111,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     check_json_path(args.json_path)
     cfg = audit_config(args)
+    limits = limits_of(args)
     json_to_stdout = args.json_path == "-"
     out = sys.stderr if json_to_stdout else sys.stdout
     done: list[Any] = []
@@ -137,14 +143,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
             progress(index, total, name, result)
 
     try:
-        with partial_on_interrupt(args.json_path, partial):
+        with partial_on_interrupt(args.json_path, partial), cli_worded():
             if catalogue_target:
-                report = catalogue(args.target, cfg, progress=observe, dtype=args.dtype)
+                report = catalogue(args.target, cfg, progress=observe, dtype=args.dtype, limits=limits)
             else:
                 try:
                     report = initializer(args.target, expect=args.expect, layer=args.layer or None,
                                          framework=framework, config=cfg, target=args.target, dtype=args.dtype,
-                                         progress=observe)
+                                         progress=observe, limits=limits)
                 except NoSpec as exc:  # the API's wording names its keyword; the command line names its flag
                     raise UsageError(f"no --expect given and {exc.target} is not a known {exc.framework} "
                                      "initializer; give --expect SPEC, e.g. --expect he_normal (or fingerprint it "
@@ -172,6 +178,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
     if ":" not in args.target:
         raise UsageError(f"identify needs a MODULE:ATTR target, got {args.target!r}")
     cfg = audit_config(args)
+    limits = limits_of(args)
     require_framework(args.framework)
     progress = ticker(args, f"identify {args.target}")
 
@@ -180,9 +187,9 @@ def cmd_identify(args: argparse.Namespace) -> int:
                            interrupted=True)
 
     try:
-        with partial_on_interrupt(args.json_path, partial):
+        with partial_on_interrupt(args.json_path, partial), cli_worded():
             fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg,
-                          dtype=args.dtype)
+                          dtype=args.dtype, limits=limits)
     finally:
         if progress is not None:
             progress.close()

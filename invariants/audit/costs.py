@@ -1,0 +1,151 @@
+"""What an ``audit`` or ``identify`` run will cost, estimated from the request before the first draw
+(:class:`invariants.core.cost.Cost`, checked by :func:`invariants.core.cost.check`).
+
+**Values.** An audit draws :func:`~invariants.audit.auditor.draw_count` tensors per subject (the sample
+size its laws need for ``rel_error`` at ``power``, within ``[min_draws, max_draws]``), plus
+:data:`DETERMINISM_CALLS` replays for the seed-determinism checks; ``identify`` draws
+``max(min_draws, ceil(n / size))`` tensors per layer (at most ``max_draws``) for the chi-square sample
+size ``n`` of a normal law.
+
+**Peak memory** (bytes, an upper bound).  An audit holds :func:`~invariants.audit.auditor.kept_draws`
+tensors of one subject at a time: all its draws when pooled, the first ones within
+``AuditConfig.max_pool_values`` when it streams (:mod:`invariants.stats.streaming`), so since streaming the
+peak no longer grows with ``1/rel_error^2``.  Each pooled value costs at most :data:`BYTES_PER_POOLED_VALUE`
+(the draws as returned, the pool, its float64 copy, the sorted copy and the checks' float64 temporaries),
+the draw in flight :data:`BYTES_PER_DRAWN_VALUE` per value, plus :data:`BASE_BYTES`.  ``identify`` holds
+every layer's pool at once (not streamed) at :data:`IDENTIFY_BYTES_PER_VALUE`.
+
+**Seconds** (an estimate, not a bound: a deviating tensor's explanation search can re-run the checks up to
+40 times).  ``fixed[framework] + drawn values * SECONDS_PER_DRAWN_VALUE[framework] + pooled values *
+SECONDS_PER_POOLED_VALUE`` per subject.
+
+How the constants were measured (``benchmarks/audit_cost.py``; 2-core x86-64 VM shared with other jobs,
+load average ~2, numpy 2, torch 2.13 CPU, single runs after one warm-up call):
+
+- bytes: ``tracemalloc`` peak of ``audit.initializer`` (numpy allocations are traced) on ``dense(300,100)``:
+  52-54 B per pooled value (normal and uniform laws, conforming and deviating; 1.08M and 0.12M values), 45 B
+  per value when streaming with a 300k-value pool.  Rounded up to 64 B, and 64 B per drawn value for the
+  draw in flight and the framework's own buffer.  ``identify``: 72-77 B per value on the default layers
+  (3 pools of ~1.16M values), rounded up to 96 B.
+- seconds: the streamed slope between ``rel_error`` 1e-2 and 2e-3 (1.1M and 26M values) gives the cost of a
+  drawn value (the framework's sampling, the finiteness check, the running sums); the pooled run at 1e-2
+  less its drawn values the cost of a pooled value (sort, KS, the other checks).  The fixed cost is the
+  framework's per-subject overhead (JAX and Keras compile the sampler once per shape).
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Sequence
+
+from invariants.audit.auditor import (
+    AuditConfig,
+    audit_units,
+    draw_count,
+    kept_draws,
+    plan,
+)
+from invariants.audit.precision import requested_dtype
+from invariants.core.cost import Cost, Limits, ResourceLimit, check
+from invariants.frameworks.subjects import Subject, numel
+
+#: replays of the first seed the determinism checks make per subject (same seed again, with the global RNGs
+#: moved; more only when one fails, to name the culprit)
+DETERMINISM_CALLS = 2
+#: upper bound of the bytes one pooled value costs an audit (measured 52-54 B, module docstring)
+BYTES_PER_POOLED_VALUE = 64
+#: bytes per value of the draw in flight (the framework's buffer, its float64 copy for the running sums)
+BYTES_PER_DRAWN_VALUE = 64
+#: fixed allocations of a run beyond its values (bytes)
+BASE_BYTES = 16 * 2**20
+#: upper bound of the bytes one value costs ``identify`` (all pools held at once; measured 72-77 B)
+IDENTIFY_BYTES_PER_VALUE = 96
+#: seconds per drawn value, by framework (measured, module docstring); others use :data:`DEFAULT_SECONDS_PER_VALUE`
+SECONDS_PER_DRAWN_VALUE = {"numpy": 25e-9, "torch": 20e-9, "jax": 40e-9, "flax": 40e-9, "keras": 60e-9}
+DEFAULT_SECONDS_PER_VALUE = 60e-9
+#: seconds per pooled value for the checks that read the pool (sort, KS, point mass, extremes, structure)
+SECONDS_PER_POOLED_VALUE = 400e-9
+#: fixed seconds per subject, by framework (sampler set-up, compiles)
+FIXED_SECONDS = {"numpy": 0.02, "torch": 0.02, "jax": 0.5, "flax": 0.5, "keras": 0.5}
+DEFAULT_FIXED_SECONDS = 0.5
+
+
+def per_value_seconds(framework: str | None) -> tuple[float, float]:
+    """``(fixed seconds per subject, seconds per drawn value)`` for ``framework`` (module docstring)."""
+    fw = framework or ""
+    return FIXED_SECONDS.get(fw, DEFAULT_FIXED_SECONDS), SECONDS_PER_DRAWN_VALUE.get(fw, DEFAULT_SECONDS_PER_VALUE)
+
+
+def subject_cost(subject: Subject, cfg: AuditConfig, alpha: float, framework: str | None = None) -> Cost:
+    """The cost of auditing one subject at per-check ``alpha`` (module docstring).
+
+    Raises:
+        ValueError: a subject whose expectation cannot be resolved (as :func:`~invariants.audit.auditor.audit_units`).
+    """
+    size = numel(subject.shape)
+    if not size:
+        return Cost(0, BASE_BYTES, 0.0)
+    units = audit_units(subject)
+    n_draws = draw_count(units, cfg, alpha, requested_dtype(subject))
+    kept = kept_draws(units, size, n_draws, cfg)
+    drawn = (n_draws + (DETERMINISM_CALLS if cfg.determinism else 0)) * size
+    fixed, per_value = per_value_seconds(framework)
+    peak = BASE_BYTES + BYTES_PER_POOLED_VALUE * kept * size + BYTES_PER_DRAWN_VALUE * size
+    return Cost(drawn, peak, fixed + drawn * per_value + kept * size * SECONDS_PER_POOLED_VALUE)
+
+
+def audit_cost(subjects: Sequence[Subject], cfg: AuditConfig, framework: str | None = None) -> Cost:
+    """The cost of :func:`~invariants.audit.auditor.audit_subjects` on ``subjects``: values and seconds add
+    over the subjects, which run one after the other, and the peak is the largest subject's.
+
+    Raises:
+        BadInput: a tensor larger than ``cfg.max_elements`` (as :func:`~invariants.audit.auditor.plan`).
+    """
+    alpha, _ = plan(subjects, cfg)
+    total = Cost(0, BASE_BYTES, 0.0)
+    for s in subjects:
+        total = total + subject_cost(s, cfg, alpha, framework)
+    return total
+
+
+def identify_cost(shapes: Sequence[Sequence[int]], n_target: int, cfg: AuditConfig,
+                  framework: str | None = None) -> Cost:
+    """The cost of fingerprinting on tensors of ``shapes`` with ``n_target`` values per layer
+    (:func:`invariants.audit.fingerprint.identify`, which pools every layer at once)."""
+    fixed, per_value = per_value_seconds(framework)
+    values = 0
+    for shape in shapes:
+        size = max(math.prod(int(s) for s in shape), 1)
+        values += min(max(cfg.min_draws, math.ceil(n_target / size)), cfg.max_draws) * size
+    seconds = len(shapes) * fixed + values * (per_value + SECONDS_PER_POOLED_VALUE)
+    return Cost(values, BASE_BYTES + IDENTIFY_BYTES_PER_VALUE * values, seconds)
+
+
+#: the command-line flags of :func:`invariants.core.cost.check`'s message and the API words for them
+_API_WORDS = ((re.compile(r"--max-memory (\d+)G"), r"limits=Limits(max_bytes=\1 * 2**30)"),
+              (re.compile(r"--max-seconds (\d+)"), r"limits=Limits(max_seconds=\1)"))
+
+
+def refuse_beyond(cost: Cost, limits: Limits | None, what: str) -> None:
+    """:func:`invariants.core.cost.check` of ``cost`` against ``limits`` (``None``: the defaults,
+    :class:`~invariants.core.cost.Limits`; ``Limits(None, None)`` turns the check off), worded for the
+    Python API: the message names ``limits=Limits(...)`` where the command line's names its flag, which the
+    exception keeps as ``command_line`` (the CLI shows that one, :func:`invariants.cli.common.cli_worded`).
+
+    Raises:
+        ResourceLimit: the estimate is over a limit (one line: the estimate and how to raise the limit).
+    """
+    try:
+        check(cost, Limits() if limits is None else limits, what)
+    except ResourceLimit as exc:
+        text = api = str(exc)
+        for pattern, words in _API_WORDS:
+            api = pattern.sub(words, api)
+        refusal = ResourceLimit(api)
+        refusal.command_line = text  # type: ignore[attr-defined]
+        raise refusal from None
+
+
+__all__ = ["BASE_BYTES", "BYTES_PER_DRAWN_VALUE", "BYTES_PER_POOLED_VALUE", "DETERMINISM_CALLS",
+           "FIXED_SECONDS", "IDENTIFY_BYTES_PER_VALUE", "SECONDS_PER_DRAWN_VALUE", "SECONDS_PER_POOLED_VALUE",
+           "audit_cost", "identify_cost", "per_value_seconds", "refuse_beyond", "subject_cost"]
