@@ -19,18 +19,23 @@ every layer's pool at once (not streamed) at :data:`IDENTIFY_BYTES_PER_VALUE`.
 40 times).  ``fixed[framework] + drawn values * SECONDS_PER_DRAWN_VALUE[framework] + pooled values *
 SECONDS_PER_POOLED_VALUE`` per subject.
 
-How the constants were measured (``benchmarks/audit_cost.py``; 2-core x86-64 VM shared with other jobs,
-load average ~2, numpy 2, torch 2.13 CPU, single runs after one warm-up call):
+How the constants were measured (``benchmarks/audit_cost.py``: He normal with an untruncated normal law on
+``dense(300,100)`` in each framework, one warm-up call, then single runs; 2-core x86-64 VM shared with other
+jobs at load average ~10, numpy 2, torch 2.13 CPU, JAX and Keras 3 on JAX, 2026-12-05):
 
-- bytes: ``tracemalloc`` peak of ``audit.initializer`` (numpy allocations are traced) on ``dense(300,100)``:
-  52-54 B per pooled value (normal and uniform laws, conforming and deviating; 1.08M and 0.12M values), 45 B
-  per value when streaming with a 300k-value pool.  Rounded up to 64 B, and 64 B per drawn value for the
-  draw in flight and the framework's own buffer.  ``identify``: 72-77 B per value on the default layers
-  (3 pools of ~1.16M values), rounded up to 96 B.
-- seconds: the streamed slope between ``rel_error`` 1e-2 and 2e-3 (1.1M and 26M values) gives the cost of a
-  drawn value (the framework's sampling, the finiteness check, the running sums); the pooled run at 1e-2
-  less its drawn values the cost of a pooled value (sort, KS, the other checks).  The fixed cost is the
-  framework's per-subject overhead (JAX and Keras compile the sampler once per shape).
+- bytes: ``tracemalloc`` peak of ``audit.initializer`` (numpy allocations are traced) at ``rel_error`` 1e-2
+  (1.08M values, pooled): 48-54 B per pooled value in every framework, normal and uniform laws, conforming
+  and deviating; 45 B per value when streaming with a 300k-value pool.  Rounded up to 64 B, and 64 B per
+  value of the draw in flight (its float64 copy and the deviations of the running sums, the framework's own
+  buffer).  ``identify``: 23 B per value on the default layers (3 pools of 1.11M values, normal and uniform
+  initializers), rounded up to 32 B.
+- seconds per drawn value: the slope of wall time between ``rel_error`` 1e-2 (1.08M values) and 2e-3 (26.1M,
+  streamed): numpy 93 ns, torch 50 ns, JAX 98 ns, Keras 56 ns at load ~10; numpy's 1e-3 run (104M values)
+  took 4.8 s in all at load ~2 (about 40 ns per value).  The constants sit between the two.
+- seconds per pooled value: the pooled 1e-2 run less its drawn values, 200-250 ns (sort, KS, point mass,
+  extremes, structure checks).
+- fixed seconds: per subject, the sampler's set-up; JAX and Keras compile it once per shape (the compile
+  cache makes later runs cheaper, so 0.5 s is an upper figure).
 """
 from __future__ import annotations
 
@@ -58,13 +63,13 @@ BYTES_PER_POOLED_VALUE = 64
 BYTES_PER_DRAWN_VALUE = 64
 #: fixed allocations of a run beyond its values (bytes)
 BASE_BYTES = 16 * 2**20
-#: upper bound of the bytes one value costs ``identify`` (all pools held at once; measured 72-77 B)
-IDENTIFY_BYTES_PER_VALUE = 96
+#: upper bound of the bytes one value costs ``identify`` (all pools held at once; measured 23 B)
+IDENTIFY_BYTES_PER_VALUE = 32
 #: seconds per drawn value, by framework (measured, module docstring); others use :data:`DEFAULT_SECONDS_PER_VALUE`
-SECONDS_PER_DRAWN_VALUE = {"numpy": 25e-9, "torch": 20e-9, "jax": 40e-9, "flax": 40e-9, "keras": 60e-9}
-DEFAULT_SECONDS_PER_VALUE = 60e-9
+SECONDS_PER_DRAWN_VALUE = {"numpy": 60e-9, "torch": 40e-9, "jax": 70e-9, "flax": 70e-9, "keras": 50e-9}
+DEFAULT_SECONDS_PER_VALUE = 100e-9
 #: seconds per pooled value for the checks that read the pool (sort, KS, point mass, extremes, structure)
-SECONDS_PER_POOLED_VALUE = 400e-9
+SECONDS_PER_POOLED_VALUE = 250e-9
 #: fixed seconds per subject, by framework (sampler set-up, compiles)
 FIXED_SECONDS = {"numpy": 0.02, "torch": 0.02, "jax": 0.5, "flax": 0.5, "keras": 0.5}
 DEFAULT_FIXED_SECONDS = 0.5
