@@ -55,7 +55,8 @@ class RunningMoments:
         x = np.asarray(values, dtype=np.float64).ravel()
         if not x.size:
             return self
-        mb = float(np.mean(x))
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: refused just below
+            mb = float(np.mean(x))
         if not math.isfinite(mb) or not np.all(np.isfinite(x)):
             raise ValueError(f"samples contain {int(np.count_nonzero(~np.isfinite(x)))} non-finite value(s)")
         lo, hi = float(x.min()), float(x.max())
