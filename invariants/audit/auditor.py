@@ -10,7 +10,11 @@ For each :class:`~invariants.frameworks.subjects.Subject` (a weight tensor and i
    :func:`~invariants.stats.variance.chi2_sample_size` values (about 1.1M at ``alpha = 2e-7``); for
    bounded laws the exact extreme-value tests need a few thousand
    (:func:`~invariants.stats.extremes.bounded_scale_sample_size`), raised to ``min_bounded_n`` (100k)
-   so the moment variance and shape tests have power too.
+   so the moment variance and shape tests have power too.  A sample larger than
+   ``AuditConfig.max_pool_values`` (2^22 values) of a normal, uniform or truncated normal law is streamed
+   instead of pooled (:func:`streams`): every draw folds into running sufficient statistics
+   (:mod:`invariants.stats.streaming`) that the variance and mean checks read, and only the first draws are
+   held for the other checks, so memory stays bounded whatever ``rel_error`` asks.
 3. Run the checks for the law (variance, mean, support, extremes, point mass, KS shape; orthogonality and
    the Haar law of orthogonal draws, :mod:`invariants.stats.haar`; constant) and the structural checks
    (duplicate rows/columns, identical draws across seeds, all-zero or constant draws), each at a per-check
@@ -71,12 +75,13 @@ from invariants.audit.precision import (
     requested_dtype,
     unsupported_dtype,
 )
-from invariants.frameworks.dtypes import widen
+from invariants.frameworks.dtypes import MANTISSA_BITS, widen
 from invariants.stats.checks import CheckResult
 from invariants.stats.extremes import bounded_scale_sample_size, mantissa_bits
 from invariants.stats.haar import SIGN_COINS
 from invariants.stats.moments import moment_sample_size
 from invariants.stats.screen import Candidate, plausible
+from invariants.stats.precision import low_precision
 from invariants.stats.shape import ks_min_detectable_distance
 from invariants.stats.streaming import RunningMoments
 from invariants.stats.structured import structured_candidates
@@ -161,7 +166,7 @@ class AuditConfig:
         """The settings as JSON values (the ``config`` of an audit's or a fingerprint's JSON)."""
         return {"rel_error": self.rel_error, "power": self.power, "total_alpha": self.total_alpha,
                 "alpha_cap": self.alpha_cap, "base_seed": int(self.base_seed), "determinism": self.determinism,
-                "max_elements": self.max_elements}
+                "max_elements": self.max_elements, "max_pool_values": self.max_pool_values}
 
 
 def check_size(shape: Sequence[int], cfg: AuditConfig, what: str) -> None:
@@ -711,11 +716,13 @@ def streams(units: Sequence[AuditUnit], per_draw: int, n_draws: int, cfg: AuditC
     return n_draws * per_draw > cfg.max_pool_values and all(law.kind in STREAMED_KINDS for law in laws)
 
 
-def kept_draws(units: Sequence[AuditUnit], per_draw: int, n_draws: int, cfg: AuditConfig) -> int:
+def kept_draws(units: Sequence[AuditUnit], per_draw: int, n_draws: int, cfg: AuditConfig,
+               requested: str | None = None) -> int:
     """The first draws an audit holds: all ``n_draws`` when pooled; when it streams, as many as fit in
     ``cfg.max_pool_values`` values, at least 2 (the determinism, identical-draws and duplicates checks
-    compare draws)."""
-    if not streams(units, per_draw, n_draws, cfg):
+    compare draws).  A ``requested`` low-precision dtype is always pooled: its checks
+    (:mod:`invariants.stats.precision`) read the values, and its sample size is theirs."""
+    if not streams(units, per_draw, n_draws, cfg) or low_precision(MANTISSA_BITS.get(requested or "", 52)):
         return n_draws
     return max(2, min(n_draws, cfg.max_pool_values // max(per_draw, 1)))
 
@@ -732,7 +739,7 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
     units = audit_units(subject)
     requested = requested_dtype(subject)
     n_draws = draw_count(units, cfg, alpha, requested)
-    keep = kept_draws(units, numel(subject.shape), n_draws, cfg)
+    keep = kept_draws(units, numel(subject.shape), n_draws, cfg, requested)
     # streaming: every draw folds into its units' running statistics, and only the first `keep` are held
     moments = {u.name: RunningMoments() for u in units} if keep < n_draws else None
     draws_full, returned = [], []
@@ -844,7 +851,8 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
                        + (f"explained by {explanation}" if explanation else "no candidate fan, constant or distribution explains it")
                        + f". Failed: {fails}")
     if moments is not None:
-        message = message.rstrip(".") + ". " + coverage(n, len(draws), int(pool.size), alpha, cfg.power)
+        message = message.rstrip(".") + ". " + coverage(n, len(draws), int(pool.size), alpha, cfg.power,
+                                                        not (quantized and low_precision(bits)))
     return AuditResult(
         target=u.name,
         layer=u.layer.describe() if u.layer is not None else None,
@@ -865,13 +873,17 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
     )
 
 
-def coverage(n: int, kept: int, n_pool: int, alpha: float, power: float) -> str:
+def coverage(n: int, kept: int, n_pool: int, alpha: float, power: float, streamed_checks: bool = True) -> str:
     """The sentence a streamed result ends with: which checks saw every value, which the first draws, and
     the smallest CDF distance the KS shape check detects at that subsample
-    (:func:`~invariants.stats.shape.ks_min_detectable_distance`)."""
-    return (f"Streamed: the variance and mean checks read all {n:,} values; the other checks read the first "
-            f"{kept} draws ({n_pool:,} values), where ks_shape detects a CDF distance of "
-            f"{ks_min_detectable_distance(n_pool, alpha, power):.3g} with power {power:g}.")
+    (:func:`~invariants.stats.shape.ks_min_detectable_distance`).  ``streamed_checks``: false for a
+    low-precision sample, whose checks (:mod:`invariants.stats.precision`) all read the held values."""
+    first = f"the first {kept} draws ({n_pool:,} values)"
+    ks = (f"where ks_shape detects a CDF distance of {ks_min_detectable_distance(n_pool, alpha, power):.3g} "
+          f"with power {power:g}")
+    if not streamed_checks:
+        return f"Streamed: the figures are of all {n:,} values; the low-precision checks read {first}, {ks}."
+    return f"Streamed: the variance and mean checks read all {n:,} values; the other checks read {first}, {ks}."
 
 
 def audit_subjects(

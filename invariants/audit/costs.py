@@ -98,8 +98,9 @@ def subject_cost(subject: Subject, cfg: AuditConfig, alpha: float, framework: st
     if not size:
         return Cost(0, BASE_BYTES, 0.0)
     units = audit_units(subject)
-    n_draws = draw_count(units, cfg, alpha, requested_dtype(subject))
-    kept = kept_draws(units, size, n_draws, cfg)
+    requested = requested_dtype(subject)
+    n_draws = draw_count(units, cfg, alpha, requested)
+    kept = kept_draws(units, size, n_draws, cfg, requested)
     drawn = (n_draws + (DETERMINISM_CALLS if cfg.determinism else 0)) * size
     fixed, per_value = per_value_seconds(framework)
     peak = BASE_BYTES + BYTES_PER_POOLED_VALUE * kept * size + BYTES_PER_DRAWN_VALUE * size

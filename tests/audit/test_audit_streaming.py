@@ -184,3 +184,15 @@ def test_no_limits_lets_the_request_through_and_limits_refuse_it_in_api_words():
     r = audit.initializer(norm05, expect="normal(std=0.05)", layer=LAYER, config=AuditConfig(rel_error=0.03),
                           limits=Limits(None, None))
     assert r.ok
+
+
+def half(shape, rng, dtype=None):
+    return rng.normal(0.0, 0.05, size=shape).astype(np.float16)
+
+
+def test_a_low_precision_request_is_pooled_whatever_the_bound():
+    # its checks (invariants.stats.precision) read the values, and its sample size is theirs
+    r = audit.initializer(half, expect="normal(std=0.05)", layer=LAYER, dtype="float16",
+                          config=AuditConfig(max_pool_values=5000)).results[0]
+    assert r.verdict == "conforms" and "Streamed" not in r.message
+    assert r.n > 5000
