@@ -45,6 +45,7 @@ from invariants.specs import (
 # names; the annotations below name lazily imported types as strings instead
 if typing.TYPE_CHECKING:  # pragma: no cover
     from invariants.audit.auditor import AuditConfig, AuditReport
+    from invariants.core.cost import Limits
     from invariants.audit.fingerprint import Fingerprint
     from invariants.frameworks.subjects import Expectation
     from invariants.layers import Layer
@@ -145,6 +146,7 @@ def initializer(
     dtype: typing.Any = None,
     progress: "ProgressCallback | None" = None,
     timeout: "float | None" = DEFAULT_TIMEOUT,
+    limits: "Limits | None" = None,
 ) -> "AuditReport":
     """Audit one initializer against a spec on one or more layers.
 
@@ -172,6 +174,9 @@ def initializer(
         timeout: seconds each call of ``fn`` may take (:mod:`invariants.core.timeout`: enforced on Unix in the
             main thread, else not, as the report's ``config["timeout_enforced"]`` says); ``0`` or ``None``: no
             limit.  Default :data:`~invariants.core.timeout.DEFAULT_TIMEOUT` (120 s).
+        limits: :class:`~invariants.core.cost.Limits` on the estimated peak memory and time, checked before
+            the first draw (:mod:`invariants.audit.costs`); ``None``: the defaults (4 GiB, 900 s);
+            ``Limits(None, None)``: none.
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport` (``.ok``, ``.results``, ``.to_dict()``); a single
@@ -188,10 +193,12 @@ def initializer(
             ``fn`` did not return within ``timeout``.
         UsageError: a negative or non-numeric ``timeout``.
         UnknownFramework: unknown ``framework``.
+        ResourceLimit: the estimated cost is over ``limits`` (a :class:`~invariants.core.errors.UsageError`).
     """
     from dataclasses import replace
 
-    from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
+    from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result
+    from invariants.audit.costs import audit_cost, refuse_beyond
     from invariants.core.errors import FrameworkUnavailable
     from invariants.core.timeout import check_seconds, per_call
     from invariants.frameworks.dtypes import parse_dtype, require_real
@@ -214,6 +221,9 @@ def initializer(
     if hasattr(expectation.spec, "for_unit_axis"):  # orthogonal, dirac: the framework's own layout
         expectation = replace(expectation, spec=expectation.spec.for_unit_axis(adapter.layout.unit_axis))
     subjects = [adapter.subject_for(fn, lay, expectation, name, dtype) for lay in parsed]
+    cfg = config or AuditConfig()
+    refuse_beyond(audit_cost(subjects, cfg, framework), limits,
+                  f"audit of {name} on {', '.join(lay.describe() for lay in parsed)} at rel_error {cfg.rel_error:g}")
     with per_call(seconds) as limit:
         report = audit_subjects(subjects, config, progress=progress)
     report.frameworks = (framework,)
@@ -223,7 +233,7 @@ def initializer(
 
 def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "ProgressCallback | None" = None,
               dtype: typing.Any = None, dtype_check: bool = True,
-              timeout: "float | None" = DEFAULT_TIMEOUT) -> "AuditReport":
+              timeout: "float | None" = DEFAULT_TIMEOUT, limits: "Limits | None" = None) -> "AuditReport":
     """Audit a framework's whole catalogue of initializers and layer defaults.
 
     Args:
@@ -239,6 +249,7 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
             that subject an ``error`` result (not checked, never a pass) and the run goes on.  Calls the
             framework adapter makes without :func:`invariants.frameworks.subjects.call_initializer` (torch
             layer constructors) are not limited.
+        limits: as :func:`initializer`'s.
 
     Returns:
         :class:`~invariants.audit.auditor.AuditReport`; one ``skipped`` result if the framework is not
@@ -247,8 +258,10 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
     Raises:
         UnknownFramework: unknown ``framework``.
         UsageError: an unknown or complex ``dtype``, a negative or non-numeric ``timeout``.
+        ResourceLimit: the estimated cost is over ``limits``.
     """
-    from invariants.audit.auditor import AuditReport, audit_subjects, skipped_result
+    from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result
+    from invariants.audit.costs import audit_cost, refuse_beyond
     from invariants.audit.precision import dtype_pass
     from invariants.core.errors import FrameworkUnavailable
     from invariants.core.timeout import check_seconds, per_call
@@ -267,6 +280,9 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         subjects = dtype_pass(framework, subjects, dtype)
     elif dtype_check:
         subjects = subjects + dtype_pass(framework, subjects)
+    cfg = config or AuditConfig()
+    refuse_beyond(audit_cost(subjects, cfg, framework), limits,
+                  f"audit of the {framework} catalogue at rel_error {cfg.rel_error:g}")
     with per_call(seconds) as limit:
         report = audit_subjects(subjects, config, progress=progress, catch=True)
     report.frameworks = (framework,)
@@ -276,16 +292,17 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
 
 def identify(fn: "typing.Callable[..., typing.Any] | str", framework: str = "numpy", layers: "LayerArg | None" = None,
              config: "AuditConfig | None" = None, dtype: typing.Any = None,
-             timeout: "float | None" = DEFAULT_TIMEOUT) -> "Fingerprint":
+             timeout: "float | None" = DEFAULT_TIMEOUT, limits: "Limits | None" = None) -> "Fingerprint":
     """Fingerprint an initializer (drawn in ``dtype``, as :func:`initializer`'s); ``layers`` as
     :func:`initializer`'s ``layer`` (default :data:`invariants.audit.fingerprint.DEFAULT_LAYERS`); ``timeout``
-    as :func:`initializer`'s; see :func:`invariants.audit.fingerprint.identify`.
+    and ``limits`` as :func:`initializer`'s; see :func:`invariants.audit.fingerprint.identify`.
 
     Raises:
         BadInput: malformed ``layers`` (:func:`as_layers`), or layers without fans or values.
         BadInitializer: ``fn`` misbehaves (``InitializerTimedOut``: a call past ``timeout``).
         UsageError: a negative or non-numeric ``timeout``.
         FrameworkUnavailable, UnknownFramework: as :func:`invariants.frameworks.registry.get_framework`.
+        ResourceLimit: the estimated cost is over ``limits``.
     """
     from invariants.audit.fingerprint import DEFAULT_LAYERS
     from invariants.audit.fingerprint import identify as fingerprint
@@ -293,7 +310,8 @@ def identify(fn: "typing.Callable[..., typing.Any] | str", framework: str = "num
 
     seconds = check_seconds(timeout)
     with per_call(seconds) as limit:
-        fp = fingerprint(fn, framework, as_layers(layers, DEFAULT_LAYERS, "layers"), config, dtype=dtype)
+        fp = fingerprint(fn, framework, as_layers(layers, DEFAULT_LAYERS, "layers"), config, dtype=dtype,
+                         limits=limits)
     fp.config.update(limit.to_dict())
     return fp
 

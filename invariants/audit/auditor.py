@@ -10,7 +10,11 @@ For each :class:`~invariants.frameworks.subjects.Subject` (a weight tensor and i
    :func:`~invariants.stats.variance.chi2_sample_size` values (about 1.1M at ``alpha = 2e-7``); for
    bounded laws the exact extreme-value tests need a few thousand
    (:func:`~invariants.stats.extremes.bounded_scale_sample_size`), raised to ``min_bounded_n`` (100k)
-   so the moment variance and shape tests have power too.
+   so the moment variance and shape tests have power too.  A sample larger than
+   ``AuditConfig.max_pool_values`` (2^22 values) of a normal, uniform or truncated normal law is streamed
+   instead of pooled (:func:`streams`): every draw folds into running sufficient statistics
+   (:mod:`invariants.stats.streaming`) that the variance and mean checks read, and only the first draws are
+   held for the other checks, so memory stays bounded whatever ``rel_error`` asks.
 3. Run the checks for the law (variance, mean, support, extremes, point mass, KS shape; orthogonality and
    the Haar law of orthogonal draws, :mod:`invariants.stats.haar`; constant) and the structural checks
    (duplicate rows/columns, identical draws across seeds, all-zero or constant draws), each at a per-check
@@ -71,12 +75,15 @@ from invariants.audit.precision import (
     requested_dtype,
     unsupported_dtype,
 )
-from invariants.frameworks.dtypes import widen
+from invariants.frameworks.dtypes import MANTISSA_BITS, widen
 from invariants.stats.checks import CheckResult
 from invariants.stats.extremes import bounded_scale_sample_size, mantissa_bits
 from invariants.stats.haar import SIGN_COINS
 from invariants.stats.moments import moment_sample_size
 from invariants.stats.screen import Candidate, plausible
+from invariants.stats.precision import low_precision
+from invariants.stats.shape import ks_min_detectable_distance
+from invariants.stats.streaming import RunningMoments
 from invariants.stats.structured import structured_candidates
 from invariants.stats.variance import chi2_sample_size
 
@@ -105,8 +112,15 @@ class AuditConfig:
         structure_draws: draws checked for duplicate rows/columns.
         base_seed: base of the seed sequence (seeds derive from it and the subject name), >= 0.
         max_elements: largest tensor audited (default 2^24, a 4096 x 4096 matrix); at least
-            ``min_draws`` tensors are drawn and pooled, so a larger one is refused (``BadInput``)
+            ``min_draws`` tensors are drawn, so a larger one is refused (``BadInput``)
             before any memory is allocated.
+        max_pool_values: most values pooled in memory per tensor (default 2^22, above every default
+            pool of a tensor up to 2^20 elements at ``rel_error`` 1%, about 1.1-1.6M values).  A tensor whose
+            laws are all normal, uniform or truncated normal and whose sample is larger is *streamed*
+            (:func:`streams`): the variance and mean checks read running sufficient statistics of every
+            value (:mod:`invariants.stats.streaming`), the other checks the first :func:`kept_draws` draws
+            (i.i.d., so a valid sample; the result states the power that implies).  At or under the bound the
+            audit is the pooled one, bit for bit.
 
     Raises:
         UsageError: a setting out of range (a ``ValueError`` too), in one line naming it.
@@ -126,6 +140,7 @@ class AuditConfig:
     base_seed: int = 0
     max_elements: int = 2**24
     determinism: bool = True
+    max_pool_values: int = 2**22
 
     def __post_init__(self) -> None:
         if not 0 < self.rel_error < 1:
@@ -144,12 +159,14 @@ class AuditConfig:
             raise UsageError(f"the base seed must be an integer >= 0, got {self.base_seed!r}")
         if self.max_elements < 1:
             raise UsageError(f"max_elements must be >= 1, got {self.max_elements!r}")
+        if self.max_pool_values < 1:
+            raise UsageError(f"max_pool_values must be >= 1, got {self.max_pool_values!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON values (the ``config`` of an audit's or a fingerprint's JSON)."""
         return {"rel_error": self.rel_error, "power": self.power, "total_alpha": self.total_alpha,
                 "alpha_cap": self.alpha_cap, "base_seed": int(self.base_seed), "determinism": self.determinism,
-                "max_elements": self.max_elements}
+                "max_elements": self.max_elements, "max_pool_values": self.max_pool_values}
 
 
 def check_size(shape: Sequence[int], cfg: AuditConfig, what: str) -> None:
@@ -438,11 +455,14 @@ def needed_n(law: Law, cfg: AuditConfig, alpha: float) -> int:
 
 
 def law_checks(law: Law, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float, power: float,
-               bits: int, quantized: bool = False) -> list[CheckResult]:
+               bits: int, quantized: bool = False, moments: RunningMoments | None = None) -> list[CheckResult]:
     """The law checks of ``pool`` (all values) and ``draws`` (the tensors) against ``law``
     (:func:`invariants.stats.battery.battery`, group ``law``), each at ``alpha``; ``quantized``: the values
-    are a float16/bfloat16 tensor's, judged at that precision (:mod:`invariants.stats.precision`)."""
-    return battery(law, groups=(LAW,)).run(Sample(pool, draws, bits, power, quantized=quantized), alpha)
+    are a float16/bfloat16 tensor's, judged at that precision (:mod:`invariants.stats.precision`);
+    ``moments``: a streaming audit's statistics of every value, ``pool`` and ``draws`` then its first
+    draws (:attr:`invariants.stats.battery.Sample.moments`)."""
+    sample = Sample(pool, draws, bits, power, quantized=quantized, moments=moments)
+    return battery(law, groups=(LAW,)).run(sample, alpha)
 
 
 def structural_checks(law: Law, draws: Sequence[np.ndarray], alpha: float, bits: int, max_draws: int,
@@ -453,10 +473,12 @@ def structural_checks(law: Law, draws: Sequence[np.ndarray], alpha: float, bits:
     return battery(law, groups=(STRUCTURE,)).run(sample, alpha)
 
 
-def min_detectable(law: Law, n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
+def min_detectable(law: Law, n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int,
+                   n_pool: int | None = None) -> float | None:
     """Smallest relative variance error the law's checks detect with ``power`` at ``n`` values (the
-    smallest the checks of its battery state)."""
-    return battery(law, groups=(LAW,)).min_detectable_rel_error(n, alpha, power, shape, bits)
+    smallest the checks of its battery state); ``n_pool``: a streaming audit's pooled values, at which the
+    checks that do not stream state theirs."""
+    return battery(law, groups=(LAW,)).min_detectable_rel_error(n, alpha, power, shape, bits, n_pool)
 
 
 # ------------------------------------------------------------------------------------------ explanation
@@ -606,8 +628,10 @@ def orthogonal_candidates(law: Law) -> list[Candidate]:
 
 
 def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float,
-            power: float, bits: int, extra: Iterable[Candidate] = (), quantized: bool = False) -> tuple[str, int]:
-    """The first candidate whose checks all pass, in words; ``("", n_tried)`` if none does."""
+            power: float, bits: int, extra: Iterable[Candidate] = (), quantized: bool = False,
+            moments: RunningMoments | None = None) -> tuple[str, int]:
+    """The first candidate whose checks all pass, in words; ``("", n_tried)`` if none does (``moments``: a
+    streaming audit's statistics of every value, as :func:`law_checks`)."""
     spec = subject.expect.spec
     law = unit.expected
     cands: list[Candidate] = list(extra)
@@ -619,9 +643,13 @@ def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence
         cands += structured_candidates(law, unit.shape, pool)
     else:
         cands += generic_candidates(spec, law)
-    x = pool.astype(np.float64, copy=False)
-    lo, hi, n = float(x.min()), float(x.max()), x.size
-    m1, m2 = float(np.mean(x)), float(np.mean(np.square(x)))
+    if moments is None:
+        x = pool.astype(np.float64, copy=False)
+        lo, hi, n = float(x.min()), float(x.max()), x.size
+        m1, m2 = float(np.mean(x)), float(np.mean(np.square(x)))
+    else:
+        lo, hi, n = moments.lo, moments.hi, moments.n
+        m1, m2 = moments.mean, moments.mean_sq_about(0.0)
 
     tried = 0
     for cand in cands:
@@ -631,7 +659,7 @@ def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence
             continue
         tried += 1
         claw = cand.law
-        checks = law_checks(claw, pool, draws, alpha, power, bits, quantized)
+        checks = law_checks(claw, pool, draws, alpha, power, bits, quantized, moments)
         if all(c.passed for c in checks):
             return cand.label, tried
         if tried >= 40:
@@ -662,6 +690,43 @@ def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
     return budget.per_check, budget.m
 
 
+def draw_count(units: Sequence[AuditUnit], cfg: AuditConfig, alpha: float, requested: str | None = None) -> int:
+    """Fresh draws of one tensor (of ``units``) for a sample that detects ``cfg.rel_error`` with
+    ``cfg.power`` at per-check ``alpha`` (:func:`needed_n` of every unit's laws), within
+    ``[cfg.min_draws, cfg.max_draws]``; ``requested``: a low-precision dtype's own count
+    (:func:`~invariants.audit.precision.low_precision_draws`)."""
+    per_draw = {u.name: numel(u.shape) for u in units}
+    n_draws = cfg.min_draws
+    for u in units:
+        need = max(needed_n(u.expected, cfg, alpha), needed_n(u.documented, cfg, alpha) if u.documented else 0)
+        n_draws = max(n_draws, math.ceil(need / max(per_draw[u.name], 1)))
+    return max(cfg.min_draws, min(cfg.max_draws, low_precision_draws(requested, per_draw.values(), n_draws)))
+
+
+#: the law kinds whose audit can stream (:func:`streams`): their sample size grows as 1/rel_error^2 through
+#: the variance tests, which need only sufficient statistics
+STREAMED_KINDS = ("normal", "uniform", "truncated_normal")
+
+
+def streams(units: Sequence[AuditUnit], per_draw: int, n_draws: int, cfg: AuditConfig) -> bool:
+    """Whether a tensor of ``per_draw`` values drawn ``n_draws`` times is audited streaming: its sample is
+    larger than ``cfg.max_pool_values`` and every law of its ``units`` is one of :data:`STREAMED_KINDS`
+    (orthogonal, sparse and fixed-pattern laws read whole draws or the non-zero values: pooled as before)."""
+    laws = [law for u in units for law in (u.expected, u.documented) if law is not None]
+    return n_draws * per_draw > cfg.max_pool_values and all(law.kind in STREAMED_KINDS for law in laws)
+
+
+def kept_draws(units: Sequence[AuditUnit], per_draw: int, n_draws: int, cfg: AuditConfig,
+               requested: str | None = None) -> int:
+    """The first draws an audit holds: all ``n_draws`` when pooled; when it streams, as many as fit in
+    ``cfg.max_pool_values`` values, at least 2 (the determinism, identical-draws and duplicates checks
+    compare draws).  A ``requested`` low-precision dtype is always pooled: its checks
+    (:mod:`invariants.stats.precision`) read the values, and its sample size is theirs."""
+    if not streams(units, per_draw, n_draws, cfg) or low_precision(MANTISSA_BITS.get(requested or "", 52)):
+        return n_draws
+    return max(2, min(n_draws, cfg.max_pool_values // max(per_draw, 1)))
+
+
 def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[AuditResult]:
     """Audit one subject (all its blocks); raises :class:`BadInitializer` on bad sampler output."""
     t0 = time.perf_counter()
@@ -672,22 +737,27 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
         check_array(subject.sampler(_seeds_for(subject, cfg, 1)[0]), subject.shape, subject.name)
         return [empty_result(subject)]
     units = audit_units(subject)
-    per_draw = {u.name: numel(u.shape) for u in units}
-    n_draws = cfg.min_draws
-    for u in units:
-        need = max(needed_n(u.expected, cfg, alpha), needed_n(u.documented, cfg, alpha) if u.documented else 0)
-        n_draws = max(n_draws, math.ceil(need / max(per_draw[u.name], 1)))
     requested = requested_dtype(subject)
-    n_draws = max(cfg.min_draws, min(cfg.max_draws, low_precision_draws(requested, per_draw.values(), n_draws)))
-    draws_full = []
+    n_draws = draw_count(units, cfg, alpha, requested)
+    keep = kept_draws(units, numel(subject.shape), n_draws, cfg, requested)
+    # streaming: every draw folds into its units' running statistics, and only the first `keep` are held
+    moments = {u.name: RunningMoments() for u in units} if keep < n_draws else None
+    draws_full, returned = [], []
     seeds = _seeds_for(subject, cfg, n_draws)
     for i, seed in enumerate(seeds):
         # the determinism checks compare the first two draws: they run with the global RNGs pinned
         with determinism.pinned(i) if cfg.determinism else contextlib.nullcontext():
             arr = subject.sampler(seed)
-        draws_full.append(check_array(arr, subject.shape, subject.name))
+        arr = check_array(arr, subject.shape, subject.name)
+        if moments is not None:
+            wide = widen(arr)
+            for u in units:
+                moments[u.name].add(wide[u.index] if u.index is not None else wide)
+            returned.append(np.empty(0, arr.dtype))  # the dtype of every draw, for dtype_returned
+        if i < keep:
+            draws_full.append(arr)
     replays = determinism.Replays(subject, seeds[0]) if cfg.determinism else None
-    extra = [dtype_returned(requested, draws_full, alpha)] if requested else []
+    extra = [dtype_returned(requested, returned or draws_full, alpha)] if requested else []
     quantized = is_quantized(draws_full[0])
     raw_first = draws_full[:2]  # the determinism checks compare the draws as returned, bit for bit
     draws_full = [widen(d) for d in draws_full]
@@ -696,7 +766,8 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
     for u in units:
         t1 = time.perf_counter()
         draws = [d[u.index] if u.index is not None else d for d in draws_full]
-        results.append(_judge(subject, u, draws, cfg, alpha, extra, quantized))
+        results.append(_judge(subject, u, draws, cfg, alpha, extra, quantized,
+                              moments[u.name] if moments is not None else None))
         if replays is not None:
             raw = [d[u.index] if u.index is not None else d for d in raw_first]
             with_determinism(results[-1], determinism.determinism_checks(
@@ -721,16 +792,22 @@ def _fmt_fans(f: tuple[int, int] | None) -> str:
 
 
 def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditConfig, alpha: float,
-           extra: Sequence[CheckResult] = (), quantized: bool = False) -> AuditResult:
+           extra: Sequence[CheckResult] = (), quantized: bool = False,
+           moments: RunningMoments | None = None) -> AuditResult:
     pool = np.concatenate([np.ravel(d) for d in draws])
     bits = mantissa_bits(pool)
-    n = int(pool.size)
-    x = pool.astype(np.float64, copy=False)
-    observed = float(np.var(x))
+    if moments is None:
+        n = int(pool.size)
+        x = pool.astype(np.float64, copy=False)
+        observed = float(np.var(x))
+        lo, hi = float(x.min()), float(x.max())
+    else:  # streaming: the figures are of every value, the pool holds the first draws only
+        n, observed, lo, hi = moments.n, moments.variance, moments.lo, moments.hi
     law = u.expected
     structural = list(extra) + structural_checks(law, draws, alpha, bits, cfg.structure_draws, quantized)
-    checks = law_checks(law, pool, draws, alpha, cfg.power, bits, quantized)
-    mde = stated_detectable(checks) if quantized else min_detectable(law, n, alpha, cfg.power, u.shape, bits)
+    checks = law_checks(law, pool, draws, alpha, cfg.power, bits, quantized, moments)
+    mde = stated_detectable(checks) if quantized else min_detectable(
+        law, n, alpha, cfg.power, u.shape, bits, None if moments is None else int(pool.size))
     all_checks = checks + structural
     exp_desc = subject.expect.describe()
     fans_used = subject.expect.fans or u.textbook or subject.framework_fans
@@ -738,8 +815,8 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
         if getattr(subject.expect.spec, "uses_fans", False) else exp_desc
     ratio = observed / law.variance if law.variance else math.nan
     figures = (f"measured variance {observed:.6g} vs expected {law.variance:.6g} (ratio {ratio:.4f}), "
-               f"range [{float(x.min()):.6g}, {float(x.max()):.6g}], n = {n}") if law.variance else \
-        f"measured range [{float(x.min()):.6g}, {float(x.max()):.6g}], n = {n}"
+               f"range [{lo:.6g}, {hi:.6g}], n = {n}") if law.variance else \
+        f"measured range [{lo:.6g}, {hi:.6g}], n = {n}"
     reference = ""
     explanation = ""
     if all(c.passed for c in all_checks):
@@ -749,7 +826,7 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
         failed = [c for c in all_checks if not c.passed]
         doc_ok = False
         if u.documented is not None and all(c.passed for c in structural):
-            doc_checks = law_checks(u.documented, pool, draws, alpha, cfg.power, bits, quantized)
+            doc_checks = law_checks(u.documented, pool, draws, alpha, cfg.power, bits, quantized, moments)
             all_checks += [c.renamed("documented:") for c in doc_checks]
             doc_ok = all(c.passed for c in doc_checks)
         extra = []
@@ -758,7 +835,7 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
             extra.append(Candidate(f"the documented rule {subject.documented.describe()} ({u.documented.label})", u.documented))
         if all(c.passed for c in structural):
             explanation, _ = explain(subject, u, pool, draws, alpha, cfg.power, bits, extra if not doc_ok else (),
-                                     quantized)
+                                     quantized, moments)
         if doc_ok:
             assert subject.documented is not None
             verdict = DOCUMENTED
@@ -773,6 +850,9 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
             message = (f"deviates from {exp_text}: {figures}; "
                        + (f"explained by {explanation}" if explanation else "no candidate fan, constant or distribution explains it")
                        + f". Failed: {fails}")
+    if moments is not None:
+        message = message.rstrip(".") + ". " + coverage(n, len(draws), int(pool.size), alpha, cfg.power,
+                                                        not (quantized and low_precision(bits)))
     return AuditResult(
         target=u.name,
         layer=u.layer.describe() if u.layer is not None else None,
@@ -791,6 +871,19 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
         reference=reference,
         explanation=explanation,
     )
+
+
+def coverage(n: int, kept: int, n_pool: int, alpha: float, power: float, streamed_checks: bool = True) -> str:
+    """The sentence a streamed result ends with: which checks saw every value, which the first draws, and
+    the smallest CDF distance the KS shape check detects at that subsample
+    (:func:`~invariants.stats.shape.ks_min_detectable_distance`).  ``streamed_checks``: false for a
+    low-precision sample, whose checks (:mod:`invariants.stats.precision`) all read the held values."""
+    first = f"the first {kept} draws ({n_pool:,} values)"
+    ks = (f"where ks_shape detects a CDF distance of {ks_min_detectable_distance(n_pool, alpha, power):.3g} "
+          f"with power {power:g}")
+    if not streamed_checks:
+        return f"Streamed: the figures are of all {n:,} values; the low-precision checks read {first}, {ks}."
+    return f"Streamed: the variance and mean checks read all {n:,} values; the other checks read {first}, {ks}."
 
 
 def audit_subjects(

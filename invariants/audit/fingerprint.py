@@ -35,6 +35,8 @@ from invariants.frameworks.base import Framework
 from invariants.frameworks.dtypes import parse_dtype, require_real, returned_as, widen
 from invariants.frameworks.subjects import check_array, seed_sequence
 from invariants.audit.auditor import AuditConfig, check_size, law_checks, needed_n
+from invariants.audit.costs import identify_cost, refuse_beyond
+from invariants.core.cost import Limits
 from invariants.core.errors import BadInput
 from invariants.core.results import NOTE, Finding, common_fields, describe
 from invariants.laws import FLATTENINGS, Law, as_matrix, flattening_name, structured_tensor
@@ -184,6 +186,7 @@ def identify(
     config: AuditConfig | None = None,
     adapter: Framework | None = None,
     dtype: Any = None,
+    limits: Limits | None = None,
 ) -> Fingerprint:
     """Fingerprint an initializer written in ``framework``'s calling convention.
 
@@ -196,11 +199,14 @@ def identify(
         adapter: a :class:`~invariants.frameworks.base.Framework` instance (overrides ``framework``).
         dtype: the dtype to draw in (:func:`invariants.audit.initializer`'s ``dtype``; the candidates are
             judged at its precision, and a draw in another dtype is a :class:`BadInitializer`).
+        limits: :class:`~invariants.core.cost.Limits` on the estimated cost
+            (:func:`invariants.audit.costs.identify_cost`), checked before the first draw; ``None``: the defaults.
 
     Raises:
         BadInitializer: ``fn`` misbehaves.
         FrameworkUnavailable, UnknownFramework: as :func:`invariants.frameworks.registry.get_framework`.
         ValueError: bad layer text, or a layer larger than ``config.max_elements``.
+        ResourceLimit: the estimated cost is over ``limits``.
     """
     from invariants.frameworks.registry import get_framework
 
@@ -229,6 +235,8 @@ def identify(
     pools, draws_by_layer = [], []
     for lay in lays:
         check_size(ad.shape(lay), cfg, lay.describe())
+    refuse_beyond(identify_cost([ad.shape(lay) for lay in lays], n_target, cfg, ad.name), limits,
+                  f"identify on {', '.join(lay.describe() for lay in lays)} at rel_error {cfg.rel_error:g}")
     for i, lay in enumerate(lays):
         shape = ad.shape(lay)
         sampler = ad.wrap(fn, shape) if dtype is None else ad.wrap(fn, shape, dtype)

@@ -14,8 +14,11 @@ import sys
 from typing import Any, Iterator
 
 from invariants.cli.common import (
+    add_limits,
     audit_config,
     check_json_path,
+    cli_worded,
+    limits_of,
     partial_on_interrupt,
     require_framework,
     result_exit,
@@ -58,6 +61,7 @@ def add_audit(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; findings only")
     add_dtype(p)
     add_timeout(p)
+    add_limits(p)
     p.set_defaults(func=cmd_audit)
 
 
@@ -80,6 +84,7 @@ def add_identify(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress")
     add_dtype(p)
     add_timeout(p)
+    add_limits(p)
     p.set_defaults(func=cmd_identify)
 
 
@@ -134,6 +139,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     check_json_path(args.json_path)
     cfg = audit_config(args)
+    limits = limits_of(args)
     json_to_stdout = args.json_path == "-"
     out = sys.stderr if json_to_stdout else sys.stdout
     done: list[Any] = []
@@ -170,15 +176,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
             progress(index, total, name + on, result)
 
     try:
-        with partial_on_interrupt(args.json_path, partial):
+        with partial_on_interrupt(args.json_path, partial), cli_worded():
             if catalogue_target:
-                report = catalogue(args.target, cfg, progress=observe, dtype=args.dtype, timeout=args.timeout)
+                report = catalogue(args.target, cfg, progress=observe, dtype=args.dtype, timeout=args.timeout,
+                                   limits=limits)
             else:
                 try:
                     with timeout_flag():
                         report = initializer(args.target, expect=args.expect, layer=args.layer or None,
                                              framework=framework, config=cfg, target=args.target, dtype=args.dtype,
-                                             progress=observe, timeout=args.timeout)
+                                             progress=observe, timeout=args.timeout, limits=limits)
                 except NoSpec as exc:  # the API's wording names its keyword; the command line names its flag
                     raise UsageError(f"no --expect given and {exc.target} is not a known {exc.framework} "
                                      "initializer; give --expect SPEC, e.g. --expect he_normal (or fingerprint it "
@@ -206,6 +213,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
     if ":" not in args.target:
         raise UsageError(f"identify needs a MODULE:ATTR target, got {args.target!r}")
     cfg = audit_config(args)
+    limits = limits_of(args)
     require_framework(args.framework)
     progress = ticker(args, f"identify {args.target}")
 
@@ -215,9 +223,9 @@ def cmd_identify(args: argparse.Namespace) -> int:
                            frameworks=(args.framework,), interrupted=True)
 
     try:
-        with partial_on_interrupt(args.json_path, partial), timeout_flag():
+        with partial_on_interrupt(args.json_path, partial), timeout_flag(), cli_worded():
             fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg,
-                          dtype=args.dtype, timeout=args.timeout)
+                          dtype=args.dtype, timeout=args.timeout, limits=limits)
     finally:
         if progress is not None:
             progress.close()

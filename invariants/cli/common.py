@@ -167,5 +167,54 @@ def require_framework(name: str, what: str | None = None) -> None:
         raise UsageError(f"{what or f'--framework {name}'}: not available: {exc.hint}") from exc
 
 
-__all__ = ["PROG", "Interrupted", "audit_config", "check_json_path", "partial_on_interrupt", "positive_int",
-           "require_framework", "result_exit", "stderr_is_tty", "table_width", "timeout_seconds", "write_json"]
+def add_limits(p: argparse.ArgumentParser) -> None:
+    """The ``--max-memory SIZE`` and ``--max-seconds S`` options of a heavy command (:mod:`invariants.core.cost`)."""
+    from invariants.core.cost import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, format_bytes
+
+    p.add_argument("--max-memory", metavar="SIZE", default=None,
+                   help="refuse, before any work, a run whose estimated peak memory exceeds SIZE (e.g. 512M, 8G; "
+                   f"default {format_bytes(DEFAULT_MAX_BYTES)})")
+    p.add_argument("--max-seconds", metavar="S", default=None,
+                   help="refuse, before any work, a run whose estimated time exceeds S seconds "
+                   f"(default {DEFAULT_MAX_SECONDS:g})")
+
+
+def limits_of(args: argparse.Namespace) -> Any:
+    """The :class:`~invariants.core.cost.Limits` of ``--max-memory`` and ``--max-seconds`` (defaults where absent).
+
+    Raises:
+        UsageError: a size that :func:`~invariants.core.cost.parse_size` refuses, or seconds that are not a
+            positive finite number.
+    """
+    import math
+
+    from invariants.core.cost import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Limits, parse_size
+
+    max_bytes = DEFAULT_MAX_BYTES if args.max_memory is None else parse_size(args.max_memory, "--max-memory")
+    if args.max_seconds is None:
+        return Limits(max_bytes, DEFAULT_MAX_SECONDS)
+    try:
+        seconds = float(args.max_seconds)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(f"--max-seconds: {args.max_seconds!r} is not a positive number of seconds")
+    return Limits(max_bytes, seconds)
+
+
+@contextlib.contextmanager
+def cli_worded() -> Iterator[None]:
+    """Show a :class:`~invariants.core.cost.ResourceLimit` from the Python API in the command line's words: the
+    flag (``--max-memory``, ``--max-seconds``) instead of ``limits=Limits(...)``
+    (:func:`invariants.audit.costs.refuse_beyond` keeps that text as ``command_line``)."""
+    from invariants.core.cost import ResourceLimit
+
+    try:
+        yield
+    except ResourceLimit as exc:
+        raise ResourceLimit(getattr(exc, "command_line", str(exc))) from None
+
+
+__all__ = ["PROG", "Interrupted", "add_limits", "audit_config", "check_json_path", "cli_worded", "limits_of",
+           "partial_on_interrupt", "positive_int", "require_framework", "result_exit", "stderr_is_tty",
+           "table_width", "timeout_seconds", "write_json"]

@@ -67,7 +67,13 @@ from invariants.stats.extremes import (
     support_test,
 )
 from invariants.stats.haar import haar_entries_test, haar_signs_test, haar_sums_test, haar_trace_test
-from invariants.stats.moments import mean_test, moment_min_detectable_rel_error, moment_variance_test
+from invariants.stats.moments import (
+    mean_test,
+    mean_test_from_mean,
+    moment_min_detectable_rel_error,
+    moment_variance_from_mean_square,
+    moment_variance_test,
+)
 from invariants.stats.precision import (
     cdf_allowance,
     low_precision,
@@ -87,7 +93,14 @@ from invariants.stats.structure import (
     orthogonality_tolerance,
 )
 from invariants.stats.structured import pattern_test, sparse_positions_test, sparse_zeros_test
-from invariants.stats.variance import DEFAULT_ALPHA, DEFAULT_POWER, chi2_min_detectable_rel_error, chi2_variance_test
+from invariants.stats.streaming import RunningMoments
+from invariants.stats.variance import (
+    DEFAULT_ALPHA,
+    DEFAULT_POWER,
+    chi2_min_detectable_rel_error,
+    chi2_variance_from_sum,
+    chi2_variance_test,
+)
 
 LAW = "law"
 STRUCTURE = "structure"
@@ -107,6 +120,10 @@ class Sample:
         structure_draws: at most this many draws go into the duplicate rows/columns check (``None``: all).
         quantized: the values are a float16/bfloat16 tensor's (a dtype, not a guess from the values): the
             law is judged at that precision (:mod:`invariants.stats.precision`) when ``bits`` < 23.
+        moments: streamed sufficient statistics of a larger sample of which ``pool`` and ``draws`` are the
+            first values (a streaming audit, :mod:`invariants.stats.streaming`); the checks marked
+            ``streamed`` (variance and mean) read them and so have the power of every value, the others
+            read ``pool``.  ``None`` (default): ``pool`` is the whole sample.
     """
 
     pool: np.ndarray
@@ -115,6 +132,13 @@ class Sample:
     power: float = DEFAULT_POWER
     structure_draws: int | None = None
     quantized: bool = False
+    moments: RunningMoments | None = None
+
+    @property
+    def streams(self) -> bool:
+        """Whether the streamed checks read :attr:`moments` (present, and not a low-precision sample: those
+        checks are :mod:`invariants.stats.precision`'s, which read the values)."""
+        return self.moments is not None and not self.low_precision
 
     @property
     def low_precision(self) -> bool:
@@ -142,6 +166,8 @@ class Check(Protocol):
     :class:`~invariants.stats.checks.CheckResult` that passes with probability ``>= 1 - alpha`` when the
     sample follows ``law``.  ``min_detectable_rel_error`` is the smallest relative variance error the
     check detects with probability ``power`` at ``n`` values, or ``None`` where the check states none.
+    An optional ``streamed`` attribute (default false) says the check reads a streaming :class:`Sample`'s
+    :attr:`~Sample.moments` and so sees every value, not only the pool.
     """
 
     name: str
@@ -170,6 +196,7 @@ class FunctionCheck:
         detectable: ``(law, n, alpha, power, shape, bits) -> float | None``; ``None`` when the check states
             no detectable error.
         group: ``"law"`` or ``"structure"``.
+        streamed: the runner reads :attr:`Sample.moments` when the sample streams (so it sees every value).
     """
 
     name: str
@@ -177,6 +204,7 @@ class FunctionCheck:
     runner: Callable[["Law", Sample, float], CheckResult]
     detectable: Detectable | None = None
     group: str = LAW
+    streamed: bool = False
 
     def applies(self, law: "Law") -> bool:
         return bool(self.applies_to(law))
@@ -224,6 +252,13 @@ def _moment_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int
 def _variance(law: "Law", s: Sample, a: float) -> CheckResult:
     if s.low_precision:
         return quantized_variance_test(s.pool, law, s.allowance(law), a, s.power)
+    if s.streams:
+        m = s.moments
+        assert m is not None
+        if law.kind == "normal":
+            return from_variance_result(chi2_variance_from_sum(m.sum_sq_about(law.mean), m.n, law.variance, a, s.power))
+        return from_variance_result(moment_variance_from_mean_square(m.mean_sq_about(law.mean), m.n, law.variance,
+                                                                     law.kurtosis, a, s.power))
     if law.kind == "normal":
         return from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power))
     return from_variance_result(moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power))
@@ -232,6 +267,9 @@ def _variance(law: "Law", s: Sample, a: float) -> CheckResult:
 def _mean(law: "Law", s: Sample, a: float) -> CheckResult:
     if s.low_precision:
         return quantized_mean_test(s.pool, law.dist(), law.mean, law.std, s.allowance(law), a, s.power)
+    if s.streams:
+        assert s.moments is not None
+        return mean_test_from_mean(s.moments.mean, s.moments.n, law.mean, law.std, a, s.power)
     return mean_test(s.pool, law.mean, law.std, a, s.power)
 
 
@@ -273,9 +311,10 @@ CHECKS: tuple[Check, ...] = (
     FunctionCheck("haar_signs", _orthogonal, lambda law, s, a: haar_signs_test(s.draws, law.unit_axis, a, s.power)),
     FunctionCheck("haar_trace", _orthogonal, lambda law, s, a: haar_trace_test(s.draws, law.unit_axis, a, s.power)),
     FunctionCheck("haar_entries", _orthogonal, lambda law, s, a: haar_entries_test(s.draws, law.unit_axis, a, s.power)),
-    FunctionCheck("chi2_variance", lambda law: law.kind == "normal", _variance, _chi2_mde),
-    FunctionCheck("moment_variance", lambda law: _continuous(law) and law.kind != "normal", _variance, _moment_mde),
-    FunctionCheck("mean", _continuous, _mean),
+    FunctionCheck("chi2_variance", lambda law: law.kind == "normal", _variance, _chi2_mde, streamed=True),
+    FunctionCheck("moment_variance", lambda law: _continuous(law) and law.kind != "normal", _variance, _moment_mde,
+                  streamed=True),
+    FunctionCheck("mean", _continuous, _mean, streamed=True),
     FunctionCheck("support", lambda law: _continuous(law) and law.bounded,
                   lambda law, s, a: support_test(s.pool, law.lo, law.hi, a, s.bits)),
     FunctionCheck("extremes", _continuous, _extremes, _extremes_mde),
@@ -311,6 +350,7 @@ def _on_nonzeros(check: Check) -> Check:
     """``check`` (a normal-law check) run on the non-zero values of a sparse sample against the law of
     those values (:meth:`invariants.laws.Law.nonzero_law`); its results are named ``nonzero_<name>``."""
     def run(law: "Law", s: Sample, a: float) -> CheckResult:
+        # the streamed moments are of every value, zeros included: the non-zero values are the pool's only
         sample = Sample(nonzero_values(s.pool), s.draws, s.bits, s.power, s.structure_draws, s.quantized)
         return check.run(law.nonzero_law(), sample, a).renamed("nonzero_")
 
@@ -371,11 +411,18 @@ class Battery:
         return [c.run(self.law, sample, alpha) for c in self.checks]
 
     def min_detectable_rel_error(self, n: int, alpha: float, power: float, shape: tuple[int, ...],
-                                 bits: int) -> float | None:
+                                 bits: int, n_pool: int | None = None) -> float | None:
         """Smallest relative variance error any of the checks detects with ``power`` at ``n`` values
-        (the minimum of the checks' stated errors; ``None`` when none states one)."""
+        (the minimum of the checks' stated errors; ``None`` when none states one).
+
+        ``n_pool``: a streaming sample (:attr:`Sample.moments`) whose pool holds only the first ``n_pool``
+        of the ``n`` values: the checks that are not ``streamed`` state their error at ``n_pool``.
+        """
+        def size(c: Check) -> int:
+            return n if n_pool is None or getattr(c, "streamed", False) else n_pool
+
         stated = [d for c in self.checks
-                  if (d := c.min_detectable_rel_error(self.law, n, alpha, power, shape, bits)) is not None]
+                  if (d := c.min_detectable_rel_error(self.law, size(c), alpha, power, shape, bits)) is not None]
         return min(stated) if stated else None
 
 

@@ -34,6 +34,7 @@ from invariants.stats.variance import (
     DEFAULT_POWER,
     VarianceTestResult,
     check_alpha,
+    check_count,
     check_open_unit,
     check_positive,
     check_power,
@@ -121,8 +122,27 @@ def moment_variance_test(
     expected_variance = check_positive(expected_variance, "expected_variance")
     kurtosis = _check_kurtosis(kurtosis)
     x = prepare_samples(samples, mean)
-    n = x.size
-    observed = float(np.mean(np.square(x - float(mean))))
+    return moment_variance_from_mean_square(float(np.mean(np.square(x - float(mean)))), x.size, expected_variance,
+                                            kurtosis, alpha, power)
+
+
+def moment_variance_from_mean_square(observed: float, n: int, expected_variance: float, kurtosis: float,
+                                     alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER
+                                     ) -> VarianceTestResult:
+    """:func:`moment_variance_test` from its sufficient statistic: ``observed = mean((x - mean)^2)`` over
+    ``n`` values about the known mean (units of the samples squared; e.g. from a streamed
+    :class:`invariants.stats.streaming.RunningMoments`).  Same result, bit for bit, for the same ``observed``.
+
+    Raises:
+        ValueError: ``n < 2``, ``observed`` negative or not finite, bad parameters.
+    """
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
+    expected_variance = check_positive(expected_variance, "expected_variance")
+    kurtosis = _check_kurtosis(kurtosis)
+    n = check_count(n)
+    if not (math.isfinite(observed) and observed >= 0.0):
+        raise ValueError(f"the mean square must be finite and >= 0, got {observed!r}")
     z = (observed / expected_variance - 1.0) / math.sqrt((kurtosis - 1.0) / n)
     p = float(min(1.0, 2.0 * stats.norm.sf(abs(z))))
     d_up, d_down = moment_min_detectable_rel_error(n, kurtosis, alpha, power)
@@ -145,8 +165,23 @@ def mean_test(
     power = check_power(power, alpha)
     std = check_positive(std, "std")
     x = prepare_samples(samples, mean)
-    n = x.size
-    m = float(np.mean(x))
+    return mean_test_from_mean(float(np.mean(x)), x.size, mean, std, alpha, power)
+
+
+def mean_test_from_mean(m: float, n: int, mean: float, std: float, alpha: float = DEFAULT_ALPHA,
+                        power: float = DEFAULT_POWER) -> CheckResult:
+    """:func:`mean_test` from its sufficient statistic, the sample mean ``m`` of ``n`` values (e.g. from a
+    streamed :class:`invariants.stats.streaming.RunningMoments`).  Same result, bit for bit, for the same ``m``.
+
+    Raises:
+        ValueError: ``n < 2``, ``m`` or ``mean`` not finite, bad parameters.
+    """
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
+    std = check_positive(std, "std")
+    n = check_count(n)
+    if not (math.isfinite(m) and math.isfinite(float(mean))):
+        raise ValueError(f"the sample mean and the law's mean must be finite, got {m!r}, {mean!r}")
     z = (m - float(mean)) * math.sqrt(n) / std
     p = float(min(1.0, 2.0 * stats.norm.sf(abs(z))))
     za, zp = z_quantiles(alpha, power)

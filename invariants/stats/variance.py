@@ -131,7 +131,12 @@ def check_power(power: float, alpha: float) -> float:
     return power
 
 
-def _check_n(n: int) -> int:
+def check_count(n: int) -> int:
+    """``n`` as an int, checked: a sample size, an integer >= 2 (every variance test needs two values).
+
+    Raises:
+        ValueError: ``n`` not an integer, or < 2.
+    """
     if isinstance(n, bool) or int(n) != n:
         raise ValueError(f"n must be an integer, got {n!r}")
     n = int(n)
@@ -159,7 +164,7 @@ def prepare_samples(samples: Any, mean: float) -> np.ndarray:
         ValueError: too few samples, a non-finite sample, or a non-finite ``mean``.
     """
     x = np.asarray(samples, dtype=np.float64).ravel()
-    _check_n(x.size)
+    check_count(x.size)
     if not np.all(np.isfinite(x)):
         raise ValueError(f"samples contain {int(np.count_nonzero(~np.isfinite(x)))} non-finite value(s)")
     if not math.isfinite(float(mean)):
@@ -192,7 +197,7 @@ def chi2_power(n: int, variance_ratio: float, alpha: float = DEFAULT_ALPHA) -> f
     Under the alternative ``S / r ~ chi2(n)``, so the power is ``cdf(lo/r) + sf(hi/r)`` with the
     acceptance region ``[lo, hi]`` of the null.
     """
-    n = _check_n(n)
+    n = check_count(n)
     alpha = check_alpha(alpha)
     r = check_positive(variance_ratio, "variance_ratio")
     lo, hi = _chi2_acceptance(n, alpha)
@@ -245,7 +250,7 @@ def chi2_min_detectable_rel_error(
 
     Example: ``n = 1.3e6`` gives about ``(0.0090, 0.0089)`` at ``alpha = 1e-6``, ``power = 0.99``.
     """
-    n = _check_n(n)
+    n = check_count(n)
     alpha = check_alpha(alpha)
     power = check_power(power, alpha)
     return _chi2_mde(n, alpha, power)
@@ -330,8 +335,25 @@ def chi2_variance_test(
     power = check_power(power, alpha)
     expected_variance = check_positive(expected_variance, "expected_variance")
     x = prepare_samples(samples, mean)
-    n = x.size
-    ss = float(np.sum(np.square(x - float(mean))))
+    return chi2_variance_from_sum(float(np.sum(np.square(x - float(mean)))), x.size, expected_variance, alpha, power)
+
+
+def chi2_variance_from_sum(ss: float, n: int, expected_variance: float, alpha: float = DEFAULT_ALPHA,
+                           power: float = DEFAULT_POWER) -> VarianceTestResult:
+    """:func:`chi2_variance_test` from its sufficient statistic: ``ss = sum((x - mean)^2)`` over ``n`` values
+    about the known mean (units of the samples squared; e.g. from a streamed
+    :class:`invariants.stats.streaming.RunningMoments`).  Same result, bit for bit, for the same ``ss``.
+
+    Raises:
+        ValueError: ``n`` not an integer >= 2, ``ss`` negative or not finite, ``expected_variance <= 0``,
+            ``alpha`` not in (0, 1), ``power`` not in (alpha, 1).
+    """
+    alpha = check_alpha(alpha)
+    power = check_power(power, alpha)
+    expected_variance = check_positive(expected_variance, "expected_variance")
+    n = check_count(n)
+    if not (math.isfinite(ss) and ss >= 0.0):
+        raise ValueError(f"the sum of squares must be finite and >= 0, got {ss!r}")
     statistic = ss / expected_variance
     p_value = float(chi2_two_sided_p(statistic, n))
     observed = ss / n
@@ -375,7 +397,7 @@ def hoeffding_min_detectable_rel_error(
     Raises:
         ValueError: arguments out of range, or ``bound**2 < expected_variance`` (impossible).
     """
-    n = _check_n(n)
+    n = check_count(n)
     alpha = check_alpha(alpha)
     power = check_power(power, alpha)
     expected_variance = check_positive(expected_variance, "expected_variance")

@@ -20,6 +20,7 @@ def he(shape, rng):
 def _namespace() -> dict:
     from invariants.audit.auditor import AuditConfig, AuditReport
     from invariants.audit.fingerprint import Fingerprint
+    from invariants.core.cost import Limits
     from invariants.frameworks.subjects import Expectation
     from invariants.layers import Layer
     from invariants.modelcheck.profiles import Profile
@@ -28,7 +29,7 @@ def _namespace() -> dict:
 
     return {"AuditConfig": AuditConfig, "AuditReport": AuditReport, "Fingerprint": Fingerprint,
             "Expectation": Expectation, "Layer": Layer, "Profile": Profile, "ModelReport": ModelReport, "Spec": Spec,
-            "LayerArg": audit.LayerArg, "Shapes": typing.Any}
+            "LayerArg": audit.LayerArg, "Shapes": typing.Any, "Limits": Limits}
 
 
 @pytest.mark.parametrize("fn", [audit.initializer, audit.catalogue, audit.identify, audit.as_layers,

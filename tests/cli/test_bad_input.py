@@ -455,6 +455,28 @@ CASES = [
     ("report-out-file", ["report", "--out", str(Path(__file__))], "is not a directory"),
     ("report-check-missing", ["report", "--check", "--out", "/nonexistent-b8"], "--check: '/nonexistent-b8' does not exist"),
     ("report-option-unknown", ["report", "--bogus"], "unrecognized arguments: --bogus"),
+    # resource limits (--max-memory SIZE, --max-seconds S: invariants.core.cost), checked before any draw
+    ("max-memory-text", AUDIT_OK + ["--max-memory", "lots"], "--max-memory: 'lots' is not a size"),
+    ("max-memory-unit", AUDIT_OK + ["--max-memory", "8Q"], "--max-memory: '8Q' is not a size"),
+    ("max-memory-zero", AUDIT_OK + ["--max-memory", "0"], "--max-memory: '0' must be a positive size"),
+    ("max-memory-negative", AUDIT_OK + ["--max-memory=-1G"], "--max-memory: '-1G' is not a size"),
+    ("max-memory-empty", AUDIT_OK + ["--max-memory", ""], "--max-memory: '' is not a size"),
+    ("max-memory-no-value", AUDIT_OK + ["--max-memory"], "argument --max-memory: expected one argument"),
+    ("max-seconds-text", AUDIT_OK + ["--max-seconds", "soon"], "--max-seconds: 'soon' is not a positive number"),
+    ("max-seconds-zero", AUDIT_OK + ["--max-seconds", "0"], "--max-seconds: '0' is not a positive number"),
+    ("max-seconds-negative", AUDIT_OK + ["--max-seconds=-5"], "--max-seconds: '-5' is not a positive number"),
+    ("max-seconds-nan", AUDIT_OK + ["--max-seconds", "nan"], "--max-seconds: 'nan' is not a positive number"),
+    ("max-seconds-inf", AUDIT_OK + ["--max-seconds", "inf"], "--max-seconds: 'inf' is not a positive number"),
+    ("over-memory-limit", AUDIT_OK + ["--max-memory", "1K"],
+     "over the memory limit 1 KiB; raise it with --max-memory 1G"),
+    ("over-time-limit", AUDIT_OK + ["--max-seconds", "1e-6"], "over the time limit"),
+    ("catalogue-over-memory-limit", ["audit", "numpy", "--max-memory", "1K"], "audit of the numpy catalogue"),
+    ("catalogue-max-seconds-text", ["audit", "numpy", "--max-seconds", "x"], "--max-seconds: 'x' is not"),
+    ("identify-max-memory-text", ["identify", f"{ME}:ok", "--max-memory", "lots"], "--max-memory: 'lots' is not a size"),
+    ("identify-max-seconds-zero", ["identify", f"{ME}:ok", "--max-seconds", "0"], "--max-seconds: '0' is not"),
+    ("identify-over-memory-limit", ["identify", f"{ME}:ok", "--rel-error", "1e-3"],
+     "over the memory limit 4 GiB; raise it with --max-memory"),
+    ("identify-over-time-limit", ["identify", f"{ME}:ok", "--max-seconds", "0.001"], "over the time limit"),
 ]
 
 #: check-model cases that need torch (the model is built, then refused)
@@ -627,6 +649,7 @@ def test_bad_input_in_a_real_process(argv, words, tmp_path):
 def _api_cases():
     from invariants import audit, testing
     from invariants.audit import AuditConfig, parse_layer, parse_spec
+    from invariants.core.cost import Limits, ResourceLimit
     from invariants.core.errors import BadInput, UsageError
     from invariants.frameworks.errors import BadInitializer, BadModel, UnknownFramework
     from invariants.modelcheck import check_model
@@ -686,6 +709,16 @@ def _api_cases():
                                "cannot import module 'nomod_b16'"),
         "api-attribute-missing": (lambda: audit.initializer(f"{ME}:nope", expect="he_normal"), BadInitializer,
                                   "has no attribute 'nope'"),
+        "api-over-memory-limit": (lambda: audit.initializer(ok, expect="he_normal", layer=(3, 4),
+                                                            limits=Limits(max_bytes=1024)), ResourceLimit,
+                                  "over the memory limit 1 KiB; raise it with limits=Limits(max_bytes=1 * 2**30)"),
+        "api-over-time-limit": (lambda: audit.initializer(ok, expect="he_normal", layer=(3, 4),
+                                                          limits=Limits(max_seconds=1e-6)), ResourceLimit,
+                                "over the time limit"),
+        "api-catalogue-over-limit": (lambda: audit.catalogue("numpy", limits=Limits(max_bytes=1024)), ResourceLimit,
+                                     "audit of the numpy catalogue"),
+        "api-identify-over-limit": (lambda: audit.identify(ok, config=AuditConfig(rel_error=1e-3)), ResourceLimit,
+                                    "over the memory limit 4 GiB; raise it with limits=Limits(max_bytes="),
         "api-returns-none": (lambda: audit.initializer(returns_none, expect="he_normal", layer=(3, 4)),
                              BadInitializer, "returns_none returned None, not an array of shape (4, 3)"),
         "api-sys-exit": (lambda: audit.initializer(exits, expect="he_normal", layer=(3, 4)), BadInitializer,
