@@ -81,6 +81,25 @@ def is_model(obj: Any) -> bool:
     return isinstance(obj, nn.Module)
 
 
+def read_only(t: Any) -> np.ndarray:
+    """The values of tensor ``t`` as a read-only numpy array, without a copy where numpy can share them.
+
+    A CPU tensor of a dtype numpy has (float16/32/64, integers) is returned as a view of its storage (the
+    array keeps the tensor alive; strides kept), marked non-writeable so no check can alter the model.
+    bfloat16, which numpy lacks, is converted exactly to float32 (a copy of this one tensor, 2x its bytes);
+    a tensor on another device is copied to the CPU first.  ``Tensor.numpy`` (torch ``_tensor.py``) shares
+    the storage; ``detach`` drops the autograd link so the view is legal for a parameter.
+
+    Shape and layout: ``t.shape``, the framework's layout.
+    """
+    value = t.detach()
+    if value.device.type != "cpu":
+        value = value.cpu()
+    arr = value.float().numpy() if value.dtype == torch.bfloat16 else value.numpy()
+    arr.flags.writeable = False
+    return arr
+
+
 # ------------------------------------------------------------------------------------------ semantics
 
 
@@ -157,8 +176,7 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
             if isinstance(first, Param) and full(n) != first.name and full(n) not in first.tied:
                 first.tied = first.tied + (full(n),)
             continue
-        value = p.detach().cpu()
-        value = value.float().numpy() if value.dtype == torch.bfloat16 else value.numpy().copy()  # float(): a copy
+        value = read_only(p)
         role, lay, layout = "other", None, TORCH
         if layer is not None:
             if n == "weight":
@@ -212,7 +230,8 @@ def own_params(path: str, module: Any, seen: dict[int, Any]) -> tuple[list[Param
     Parameters whose ``id`` is in ``seen`` are skipped (tied to an earlier one); the others are added to
     it.  What :func:`extract_params` does for each module, one module at a time: the streamed check of a
     meta-device model (:mod:`invariants.frameworks.torch.stream`) materialises and reads one module at a time.
-    Values are copied to numpy in the tensor's dtype (bfloat16, which numpy lacks, exactly as float32).
+    Values are read-only numpy views of the tensors in their dtype (:func:`read_only`; bfloat16, which numpy
+    lacks, is converted exactly to float32, one tensor at a time).
     """
     return _module_params(path, module, seen)
 
@@ -632,7 +651,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
 
 __all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
-           "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "view"]
+           "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "read_only", "view"]
 
 
 def example() -> tuple[Any, int]:
