@@ -63,6 +63,11 @@ def add_check_model(subparsers: argparse._SubParsersAction) -> None:
                    "usage error (exit 2); the most specific pattern wins (exact name > wildcard > module type); a packed "
                    "tensor (q/k/v, gates) is tested block by block, PATTERN[packed] tests it as one matrix on its "
                    "whole fans")
+    p.add_argument("--max-memory", metavar="SIZE", default=None,
+                   help="refuse the model, before any check, when the estimated memory the check needs beyond the "
+                   "model itself exceeds SIZE (e.g. 512M, 8G; default 4G)")
+    p.add_argument("--max-seconds", metavar="S", type=float, default=None,
+                   help="refuse the model, before any check, when the estimated time exceeds S seconds (default 900)")
     p.set_defaults(func=cmd_check_model)
 
 
@@ -83,6 +88,7 @@ def cmd_check_model(args: argparse.Namespace) -> int:
         raise UsageError(f"--min-coverage: expected a share in [0, 1], got {args.min_coverage!r}")
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    limits = cost_limits(args.max_memory, args.max_seconds)
     config = {**run_config(profile, min_cov, not args.no_probe, args.expect), "seed": args.seed}
 
     def partial() -> Any:
@@ -93,7 +99,7 @@ def cmd_check_model(args: argparse.Namespace) -> int:
         with partial_on_interrupt(args.json_path, partial):
             report = check_model(args.target, input_shape=shapes, profile=profile, seed=args.seed,
                                  framework=args.framework, min_coverage=min_cov, probe=not args.no_probe,
-                                 expect=args.expect or None)
+                                 expect=args.expect or None, limits=limits)
     finally:
         if progress is not None:
             progress.close()
@@ -102,6 +108,23 @@ def cmd_check_model(args: argparse.Namespace) -> int:
     print(render_model_findings(report) if args.quiet else render_model(report, width=width), file=out)
     write_json(args.json_path, report.to_dict())
     return result_exit(report)
+
+
+def cost_limits(max_memory: "str | None", max_seconds: "float | None") -> Any:
+    """The :class:`~invariants.core.cost.Limits` of ``--max-memory`` / ``--max-seconds`` (defaults:
+    :data:`~invariants.core.cost.DEFAULT_MAX_BYTES`, :data:`~invariants.core.cost.DEFAULT_MAX_SECONDS`).
+
+    Raises:
+        UsageError: a malformed size, or seconds that are not positive and finite.
+    """
+    import math
+
+    from invariants.core.cost import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Limits, parse_size
+
+    max_bytes = DEFAULT_MAX_BYTES if max_memory is None else parse_size(max_memory, "--max-memory")
+    if max_seconds is not None and not (math.isfinite(max_seconds) and max_seconds > 0):
+        raise UsageError(f"--max-seconds: expected a positive number of seconds, got {max_seconds!r}")
+    return Limits(max_bytes, DEFAULT_MAX_SECONDS if max_seconds is None else max_seconds)
 
 
 def input_shapes(values: "list[str] | None") -> Any:
@@ -132,4 +155,4 @@ def input_shapes(values: "list[str] | None") -> Any:
     return {v.split("=", 1)[0].strip(): shape(v.split("=", 1)[1], v) for v in values}
 
 
-__all__ = ["add_check_model", "cmd_check_model", "input_shapes"]
+__all__ = ["add_check_model", "cmd_check_model", "cost_limits", "input_shapes"]
