@@ -40,8 +40,8 @@ SAMPLE_COPIES = 4
 BASE_BYTES = 256 * 2**20
 #: in memory, seconds per tensor (the per-tensor battery on a bounded sample) and per value (views,
 #: digests, extreme values, the probe's matrix products)
-SECONDS_PER_TENSOR = 0.08
-SECONDS_PER_VALUE = 6e-8
+SECONDS_PER_TENSOR = 0.05
+SECONDS_PER_VALUE = 1e-7
 #: streamed: peak = this x the largest module in float32 (its tensor, the numpy view or copy, the checks'
 #: temporaries); seconds per module and per billion values (init, digests)
 STREAM_PEAK_FACTOR = 4.2
