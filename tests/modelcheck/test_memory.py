@@ -123,3 +123,25 @@ def test_a_model_beyond_the_limits_is_refused_before_work_and_one_within_is_chec
     assert code == 2 and "--max-memory" in err and len(err.strip().splitlines()) == 1
     assert cli.main(["check-model", "tests.coverage_models:gpt_block", "--max-seconds", "0"]) == 2
     assert "positive" in capsys.readouterr().err
+
+
+def test_a_bfloat16_model_gets_its_probe_pass():
+    """bfloat16 activations and gradients are read as float32 (numpy has no bfloat16; before, the probe
+    failed and every bfloat16 model was incomplete).  Known-good: a He-initialized ReLU MLP is healthy with
+    its signal measured; known-bad: the same stack at a tenth of the He std is unhealthy with a forward
+    signal error, which only the probe can find."""
+    def mlp(scale: float):
+        torch.manual_seed(0)
+        layers = []
+        for _ in range(12):
+            lin = nn.Linear(64, 64, dtype=torch.bfloat16)
+            nn.init.normal_(lin.weight, std=scale * (2 / 64) ** 0.5)
+            nn.init.zeros_(lin.bias)
+            layers += [lin, nn.ReLU()]
+        return nn.Sequential(*layers, nn.Linear(64, 4, dtype=torch.bfloat16))
+
+    good = check_model(mlp(1.0))
+    assert good.status == "healthy" and good.coverage.signal is None, [f.message for f in good.findings]
+    bad = check_model(mlp(0.1))
+    assert bad.status == "unhealthy" and any(f.kind == "signal-forward" and f.severity == "error"
+                                             for f in bad.findings), [f.message for f in bad.findings]

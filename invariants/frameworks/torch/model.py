@@ -68,13 +68,13 @@ class _GradMoment(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, anchor: Any, store: dict, name: str) -> Any:  # type: ignore[override]
-        ctx.store, ctx.name = store, name
+        ctx.store, ctx.name, ctx.anchor_dtype = store, name, anchor.dtype
         return x.view_as(x)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:  # type: ignore[override]
         ctx.store[ctx.name] = float(torch.mean(torch.square(g.detach().double())))
-        return g, torch.zeros((), dtype=g.dtype), None, None
+        return g, torch.zeros((), dtype=ctx.anchor_dtype), None, None
 
 
 def is_model(obj: Any) -> bool:
@@ -515,8 +515,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
             inp = args[0] if args and isinstance(args[0], torch.Tensor) else None
             e = torch.zeros_like(out, requires_grad=True)
             out2 = out + e
-            records[name] = (out.detach().cpu().numpy().copy(),
-                             None if inp is None else varies(inp.detach().cpu().numpy()))
+            records[name] = (read_only(out).copy(), None if inp is None else varies(read_only(inp)))
             eps[name] = e
             order.append(name)
             owner[id(out2)] = name
@@ -597,7 +596,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
                 loss = loss + (t * r).sum()
             names = [n for n in order if eps[n] is not None]
             grads = torch.autograd.grad(loss, [eps[n] for n in names] + [anchor], allow_unused=True)[:-1]
-            output_varies = any(varies(t.detach().cpu().numpy()) for t in outs)
+            output_varies = any(varies(read_only(t)) for t in outs)
     finally:
         for h in handles:
             h.remove()
@@ -610,7 +609,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
         node = by_name[n]
         z, inp_varies = records[n]
         axis = 1 if isinstance(node.layer, Spatial) and z.ndim >= 3 else -1
-        d = np.zeros_like(z) if g is None else g.detach().cpu().numpy()
+        d = np.zeros_like(z) if g is None else read_only(g)
         xm, width, rows = x_moments.get(n, (None, None, None))
         try:
             signals.append(Signal(n, units_last(z, axis, node.n_units), units_last(d, axis, node.n_units), inp_varies,
@@ -621,7 +620,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
             node.activation = activation_key(act_of[n])
         node.scale_invariant = consumer.get(n)
     first = first_tensor(x)
-    in_varies = varies(first.detach().cpu().numpy()) if isinstance(first, torch.Tensor) else True
+    in_varies = varies(read_only(first)) if isinstance(first, torch.Tensor) else True
     return Probe(signals, batch, input_desc, output_varies, in_varies)
 
 
