@@ -15,6 +15,17 @@ in-memory check would need (about 2.5x the float32 model, issue 13).  A case who
 Configs (``LlamaConfig``): 1B = TinyLlama-1.1B's shape (hidden 2048, MLP 5632, 22 layers, 32 heads, 4 KV
 heads); 7B = Llama-2-7B's (hidden 4096, MLP 11008, 32 layers, 32 heads, 32 KV heads); vocabulary 32000,
 untied embeddings.  Figures recorded in ``benchmarks/README.md`` ("Large models").
+
+**In memory** (``--in-memory dense1g,dense1g-bf16,many382``, issue 17 item 3): ordinary models, built in
+memory, checked by :func:`invariants.modelcheck.check_model`, each case in a fresh subprocess, side by
+side for this tree and, with ``--baseline PATH``, another checkout (e.g. ``main`` before the change): model
+size, peak RSS beyond the process after the model is built (``ru_maxrss``), that excess over the model
+size, wall time and time per tensor, the cost estimate (:func:`invariants.modelcheck.cost.model_cost`, when
+the tree has it), and the verdict with a digest of the findings (kinds, severities, tensors) so a change
+of verdict shows.  ``dense1g``: 16 x ``Linear(4096, 4096)`` + ReLU in float32 (1.0 GiB); ``dense1g-bf16``:
+the same in bfloat16 (0.5 GiB; numpy has no bfloat16, so the reader converts); ``many382``: 382 x
+``Linear(256, 256)`` + ReLU (the per-tensor cost).  ``--record`` stores them as ``large_models`` in
+``docs/data/benchmarks.json``.
 """
 from __future__ import annotations
 
@@ -25,7 +36,7 @@ import subprocess
 import sys
 import time
 
-from _common import ROOT, footer, header
+from _common import ROOT, footer, header, record, record_arg
 
 CONFIGS = {
     "1b": dict(hidden_size=2048, intermediate_size=5632, num_hidden_layers=22, num_attention_heads=32,
@@ -33,15 +44,10 @@ CONFIGS = {
     "7b": dict(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
                num_key_value_heads=32, vocab_size=32000),
 }
-#: estimate of the streamed peak: the process baseline plus this many times the largest module in float32
-#: (its tensor, the numpy copy, the checks' temporaries); fitted on the 1B and truncated-7B runs (4.0, 3.5)
-PEAK_FACTOR = 4.2
+#: the process baseline of the streamed estimate; the rest of it is check-model's own
+#: (:mod:`invariants.modelcheck.cost`: STREAM_PEAK_FACTOR x the largest module in float32, seconds per module
+#: and per billion values, fitted on the 1B and truncated-7B runs)
 BASE_RSS_GB = 0.4
-#: estimate of the time: seconds per module (the per-tensor tests on a bounded sample) plus seconds per
-#: billion values (init, copies, digests); fitted on the 1B and truncated-7B float32 runs on the shared
-#: 2-core machine (load average ~11)
-SECONDS_PER_MODULE = 0.69
-SECONDS_PER_BILLION = 56.0
 
 
 def build(size: str, dtype: str, layers: int | None = None):
@@ -62,10 +68,11 @@ def build(size: str, dtype: str, layers: int | None = None):
 def estimate(size: str, dtype: str, layers: int | None = None) -> dict:
     """Parameters, largest module and the time/memory estimates, from shapes only."""
     from invariants.frameworks.torch.stream import plan
+    from invariants.modelcheck.cost import SECONDS_PER_BILLION, SECONDS_PER_MODULE, STREAM_PEAK_FACTOR
 
     p = plan(build(size, dtype, layers))
     path, values, nbytes = p.largest
-    peak = BASE_RSS_GB * 2**30 + PEAK_FACTOR * values * 4
+    peak = BASE_RSS_GB * 2**30 + STREAM_PEAK_FACTOR * values * 4
     return {"params": p.values, "bytes": p.bytes, "largest": path, "largest_values": values,
             "largest_bytes": nbytes, "est_peak_gb": peak / 2**30,
             "est_seconds": SECONDS_PER_MODULE * len(p.modules) + SECONDS_PER_BILLION * p.values / 1e9,
@@ -99,6 +106,89 @@ def run_case(size: str, dtype: str, layers: str = "") -> None:
                       "rows": len(report.tensors)}), flush=True)
 
 
+IN_MEMORY = {
+    "dense1g": (16, 4096, "float32"),
+    "dense1g-bf16": (16, 4096, "bfloat16"),
+    "many382": (382, 256, "float32"),
+}
+
+
+def build_in_memory(case: str):
+    import torch
+    from torch import nn
+
+    depth, width, dtype = IN_MEMORY[case]
+    torch.manual_seed(0)
+    layers = []
+    for _ in range(depth):  # built in its dtype: no float32 model passes through memory before the baseline RSS
+        layers += [nn.Linear(width, width, dtype=getattr(torch, dtype)), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+def run_in_memory(case: str) -> None:
+    """One in-memory case in this process (this tree or the baseline's, first on ``sys.path``): a JSON line."""
+    import hashlib
+    import os
+
+    sys.path.insert(0, os.environ.get("BENCH_TREE", str(ROOT)))  # ahead of _common's ROOT
+    model = build_in_memory(case)
+    import invariants
+    from invariants.modelcheck import check_model, get_profile
+
+    assert invariants.__file__.startswith(sys.path[0]), (invariants.__file__, sys.path[0])
+
+    try:
+        from invariants.modelcheck.cost import model_cost
+
+        est = model_cost(model, get_profile(None).max_values)
+        est_bytes, est_seconds = est.bytes, est.seconds
+    except ImportError:  # a tree without the cost estimate
+        est_bytes = est_seconds = None
+    params = list(model.parameters())
+    model_bytes = sum(p.numel() * p.element_size() for p in params)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # imports and the model
+    t0 = time.perf_counter()
+    report = check_model(model)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    findings = sorted((f.kind, f.severity, tuple(f.params)) for f in report.findings)
+    print(json.dumps({"case": case, "params": sum(p.numel() for p in params), "tensors": len(params),
+                      "model_bytes": model_bytes, "seconds": seconds, "per_tensor_ms": 1e3 * seconds / len(params),
+                      "base_rss": base, "peak_rss": peak, "excess_over_model": (peak - base) / model_bytes,
+                      "est_bytes": est_bytes, "est_seconds": est_seconds, "status": report.status,
+                      "errors": len(report.errors), "notes": len(report.notes),
+                      "findings_digest": hashlib.sha256(repr(findings).encode()).hexdigest()[:12]}), flush=True)
+
+
+def in_memory(cases: list[str], trees: list[tuple[str, str]]) -> list[dict]:
+    """Every case under every tree, each in a fresh subprocess; the side-by-side table."""
+    import os
+
+    results = []
+    for case in cases:
+        for label, tree in trees:
+            env = dict(os.environ, BENCH_TREE=tree, PYTHONPATH=tree + os.pathsep + os.environ.get("PYTHONPATH", ""))
+            proc = subprocess.run([sys.executable, __file__, "--in-memory-case", case], stdout=subprocess.PIPE,
+                                  text=True, cwd=tree, env=env)
+            rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+            if proc.returncode or not rows:
+                print(f"# {case} ({label}): the case exited {proc.returncode}")
+                continue
+            results.append(dict(rows[-1], tree=label))
+            print(f"# {case} ({label}) done in {rows[-1]['seconds']:.1f} s", flush=True)
+    print()
+    print(f"{'case':<14}{'tree':<10}{'params':>9}{'model':>9}{'peak-base':>10}{'/model':>8}{'est.':>9}"
+          f"{'time':>8}{'ms/tensor':>10}{'est. t':>8}  verdict (findings digest)")
+    for r in results:
+        est_b = f"{r['est_bytes'] / 2**30:.2f}G" if r["est_bytes"] is not None else "-"
+        est_t = f"{r['est_seconds']:.0f}s" if r["est_seconds"] is not None else "-"
+        print(f"{r['case']:<14}{r['tree']:<10}{r['params'] / 1e6:>8.1f}M{r['model_bytes'] / 2**30:>8.2f}G"
+              f"{(r['peak_rss'] - r['base_rss']) / 2**30:>9.2f}G{r['excess_over_model']:>8.2f}{est_b:>9}"
+              f"{r['seconds']:>7.1f}s{r['per_tensor_ms']:>10.0f}{est_t:>8}  {r['status']} ({r['errors']} errors, "
+              f"{r['notes']} notes; {r['findings_digest']})")
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1b,7b")
@@ -106,12 +196,28 @@ def main() -> None:
     ap.add_argument("--budget-gb", type=float, default=20.0, help="skip a case whose estimated peak exceeds this")
     ap.add_argument("--layers", type=int, help="truncate every config to this many decoder layers (the largest "
                     "module, the embedding, is unchanged): per-layer time and the peak, extrapolated to the full depth")
+    ap.add_argument("--in-memory", default="", metavar="CASES",
+                    help=f"in-memory cases, comma-separated, of {', '.join(IN_MEMORY)} (then no streamed case unless "
+                    "--sizes is given too)")
+    ap.add_argument("--baseline", metavar="PATH", help="also run the in-memory cases on this checkout (e.g. main)")
+    record_arg(ap)
     ap.add_argument("--case", help=argparse.SUPPRESS)
+    ap.add_argument("--in-memory-case", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.case:
         run_case(*args.case.split(":"))
         return
-    t0 = header("streamed check-model on meta-device Llama configs (benchmarks/large_models.py)")
+    if args.in_memory_case:
+        run_in_memory(args.in_memory_case)
+        return
+    t0 = header("check-model on large models (benchmarks/large_models.py)")
+    if args.in_memory:
+        trees = [("this", str(ROOT))] + ([("baseline", args.baseline)] if args.baseline else [])
+        rows = in_memory(args.in_memory.split(","), trees)
+        record(args.record, "large_models", {"in_memory": rows, "trees": dict(trees)})
+        if "--sizes" not in sys.argv:
+            footer(t0)
+            return
     results = []
     for size in args.sizes.split(","):
         for dtype in args.dtypes.split(","):
@@ -138,7 +244,7 @@ def main() -> None:
         print(f"{r['size'] + ' ' + r['dtype']:<14}{r['params'] / 1e9:>7.2f}B{r['seconds']:>8.0f}s"
               f"{r['seconds'] / (r['params'] / 1e9):>8.0f}{r['peak_rss'] / 2**30:>8.2f}G{r['base_rss'] / 2**30:>7.2f}G"
               f"{r['largest_bytes'] / 2**20:>8.0f}M{(r['peak_rss'] - r['base_rss']) / r['largest_bytes']:>20.1f}"
-              f"{r['est_peak_gb']:>9.1f}G{r['est_seconds']:>9.0f}s{r['in_memory_gb']:>9.0f}G  {r['verdict']} "
+              f"{r['est_peak_gb']:>9.1f}G{r['est_seconds']:>9.0f}s{r['in_memory_gb']:>9.0f}G  {r['status']} "
               f"({r['errors']} errors, {r['notes']} notes; {r['tensors']}/{r['total_tensors']} tensors)")
     footer(t0)
 

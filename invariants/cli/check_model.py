@@ -14,7 +14,15 @@ import re
 import sys
 from typing import Any
 
-from invariants.cli.common import check_json_path, partial_on_interrupt, result_exit, table_width, write_json
+from invariants.cli.common import (
+    add_limits,
+    check_json_path,
+    limits_of,
+    partial_on_interrupt,
+    result_exit,
+    table_width,
+    write_json,
+)
 from invariants.cli.audit import ticker
 from invariants.core.errors import UsageError
 
@@ -63,6 +71,7 @@ def add_check_model(subparsers: argparse._SubParsersAction) -> None:
                    "usage error (exit 2); the most specific pattern wins (exact name > wildcard > module type); a packed "
                    "tensor (q/k/v, gates) is tested block by block, PATTERN[packed] tests it as one matrix on its "
                    "whole fans")
+    add_limits(p, memory="memory beyond the model itself")
     p.set_defaults(func=cmd_check_model)
 
 
@@ -83,6 +92,7 @@ def cmd_check_model(args: argparse.Namespace) -> int:
         raise UsageError(f"--min-coverage: expected a share in [0, 1], got {args.min_coverage!r}")
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    limits = limits_of(args)
     config = {**run_config(profile, min_cov, not args.no_probe, args.expect), "seed": args.seed}
 
     def partial() -> Any:
@@ -93,7 +103,8 @@ def cmd_check_model(args: argparse.Namespace) -> int:
         with partial_on_interrupt(args.json_path, partial):
             report = check_model(args.target, input_shape=shapes, profile=profile, seed=args.seed,
                                  framework=args.framework, min_coverage=min_cov, probe=not args.no_probe,
-                                 expect=args.expect or None, progress=False)  # one line: the ticker's
+                                 expect=args.expect or None, progress=False,  # one line: the ticker's
+                                 limits=limits)
     finally:
         if progress is not None:
             progress.close()
@@ -102,34 +113,6 @@ def cmd_check_model(args: argparse.Namespace) -> int:
     print(render_model_findings(report) if args.quiet else render_model(report, width=width), file=out)
     write_json(args.json_path, report.to_dict())
     return result_exit(report)
-
-
-def input_shapes(values: "list[str] | None") -> Any:
-    """``--input-shape`` values -> one shape, or ``{name: shape}`` (every value ``NAME=SHAPE``).
-
-    Raises:
-        UsageError: a malformed shape, a mix of positional and keyword shapes, or two positional shapes.
-    """
-    if not values:
-        return None
-
-    def shape(text: str, whole: str) -> tuple[int, ...]:
-        try:
-            # every piece between separators must be an integer: "4,x7" is malformed, not (4, 7)
-            out = tuple(int(s) for s in re.split(r"[,x]", text.strip()))
-            if not out or any(s < 1 for s in out):
-                raise ValueError
-        except ValueError:
-            raise UsageError(f"--input-shape: expected positive integers like 32,3,32,32 or input_ids=8,16, "
-                             f"got {whole!r}") from None
-        return out
-
-    named = ["=" in v for v in values]
-    if any(named) and not all(named) or (not any(named) and len(values) > 1):
-        raise UsageError("--input-shape: give one positional shape, or NAME=SHAPE for every keyword input")
-    if not any(named):
-        return shape(values[0], values[0])
-    return {v.split("=", 1)[0].strip(): shape(v.split("=", 1)[1], v) for v in values}
 
 
 __all__ = ["add_check_model", "cmd_check_model", "input_shapes"]

@@ -167,12 +167,13 @@ def require_framework(name: str, what: str | None = None) -> None:
         raise UsageError(f"{what or f'--framework {name}'}: not available: {exc.hint}") from exc
 
 
-def add_limits(p: argparse.ArgumentParser) -> None:
-    """The ``--max-memory SIZE`` and ``--max-seconds S`` options of a heavy command (:mod:`invariants.core.cost`)."""
+def add_limits(p: argparse.ArgumentParser, memory: str = "peak memory") -> None:
+    """The ``--max-memory SIZE`` and ``--max-seconds S`` options of a heavy command (:mod:`invariants.core.cost`);
+    ``memory`` says what the estimate counts (``check-model``: the memory beyond the model itself)."""
     from invariants.core.cost import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, format_bytes
 
     p.add_argument("--max-memory", metavar="SIZE", default=None,
-                   help="refuse, before any work, a run whose estimated peak memory exceeds SIZE (e.g. 512M, 8G; "
+                   help=f"refuse, before any work, a run whose estimated {memory} exceeds SIZE (e.g. 512M, 8G; "
                    f"default {format_bytes(DEFAULT_MAX_BYTES)})")
     p.add_argument("--max-seconds", metavar="S", default=None,
                    help="refuse, before any work, a run whose estimated time exceeds S seconds "
@@ -198,7 +199,7 @@ def limits_of(args: argparse.Namespace) -> Any:
     except ValueError:
         seconds = math.nan
     if not (math.isfinite(seconds) and seconds > 0):
-        raise UsageError(f"--max-seconds: {args.max_seconds!r} is not a positive number of seconds")
+        raise UsageError(f"--max-seconds: expected a positive number of seconds, got {args.max_seconds!r}")
     return Limits(max_bytes, seconds)
 
 

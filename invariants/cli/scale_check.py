@@ -14,8 +14,8 @@ import sys
 from typing import Any
 
 from invariants.cli.audit import ticker
-from invariants.cli.common import (check_json_path, partial_on_interrupt, positive_int, result_exit, table_width,
-                                   write_json)
+from invariants.cli.common import (add_limits, check_json_path, limits_of, partial_on_interrupt, positive_int,
+                                   result_exit, table_width, write_json)
 from invariants.core.errors import UsageError
 
 
@@ -67,34 +67,13 @@ def add_scale_check(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=positive_int("--batch"), default=64, help="synthetic batch size (default 64)")
     p.add_argument("--expect", choices=("theta1", "sp", "mup"), default="theta1",
                    help="theta1 (default: every quantity Θ(1)), sp or mup (the parametrization's predicted slopes)")
-    p.add_argument("--max-memory", metavar="SIZE", default=None,
-                   help="refuse a run estimated to need more peak memory (default 4G)")
-    p.add_argument("--max-seconds", metavar="S", default=None,
-                   help="refuse a run estimated to take longer (default 900)")
+    add_limits(p)
     p.add_argument("--json", metavar="PATH", dest="json_path",
                    help="write the JSON report to PATH ('-' for stdout, which then replaces the text)")
     p.add_argument("--plot", metavar="PATH", default=None,
                    help="write the coord-check figure (one panel per tensor, one line per step) to PATH (.png, .svg)")
     p.add_argument("--quiet", "-q", action="store_true", help="findings only: no table, no progress")
     p.set_defaults(func=cmd_scale_check)
-
-
-def limits(args: argparse.Namespace) -> Any:
-    """The :class:`~invariants.core.cost.Limits` of ``--max-memory`` / ``--max-seconds``.
-
-    Raises:
-        UsageError: a malformed size or a non-positive number of seconds.
-    """
-    from invariants.core.cost import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Limits, parse_size
-
-    mem = DEFAULT_MAX_BYTES if args.max_memory is None else parse_size(args.max_memory, "--max-memory")
-    try:
-        secs = DEFAULT_MAX_SECONDS if args.max_seconds is None else float(args.max_seconds)
-    except ValueError:
-        secs = -1.0
-    if not secs > 0 or secs != secs:
-        raise UsageError(f"--max-seconds: expected a positive number of seconds, got {args.max_seconds!r}")
-    return Limits(mem, secs)
 
 
 def cmd_scale_check(args: argparse.Namespace) -> int:
@@ -121,7 +100,7 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--lr: expected a positive number, got {args.lr!r}")
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
-    lim = limits(args)
+    lim = limits_of(args)
     progress = ticker(args, f"scale-check {args.target}")
     config = {"mode": mode, "sizes": sorted(set(sizes)), "seeds": args.seeds, "steps": sorted(set(args.steps)),
               "optimizer": args.optimizer, "expect": args.expect}
@@ -146,4 +125,4 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
     return result_exit(report)
 
 
-__all__ = ["DESCRIPTION", "HELP", "add_scale_check", "cmd_scale_check", "int_list", "limits"]
+__all__ = ["DESCRIPTION", "HELP", "add_scale_check", "cmd_scale_check", "int_list"]

@@ -7,6 +7,8 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from invariants.core.cost import Limits
+from invariants.core.cost import check as check_cost
 from invariants.core.imports import import_attribute
 from invariants.frameworks.errors import BadModel
 from invariants.frameworks.model import NO_PROBE_REASON, RANDOM_ROLES, ModelView, no_probe, unpack_model
@@ -15,6 +17,7 @@ from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, empty, non_finite, without
+from invariants.modelcheck.cost import model_cost
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
 from invariants.modelcheck.expect import plan as plan_expectations
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport
@@ -168,7 +171,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
                 name: str | None = None, framework: str | None = None, min_coverage: float = MIN_COVERAGE,
                 probe: bool = True, input_shape: "Shapes | None" = None,
                 expect: "Iterable[str] | Mapping[str, Any] | None" = None,
-                progress: bool | None = None) -> ModelReport:
+                progress: bool | None = None,
+                limits: Limits | None = None) -> ModelReport:
     """Check a model's initialization: copies, constants, dead and interchangeable units, per-tensor
     variance against the named schemes, and signal propagation on a probe batch.
 
@@ -197,6 +201,9 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         progress: a meta-device model's per-module bar on stderr (``None``: when stderr is a terminal;
             :func:`~invariants.modelcheck.stream.check_streamed`); the command line passes ``False`` and draws
             its own line.
+        limits: refuse the model before any check when its estimated cost
+            (:func:`invariants.modelcheck.cost.model_cost`: memory beyond the model itself, seconds) exceeds
+            them; ``None`` (default): no limit (the command line passes ``--max-memory``/``--max-seconds``).
 
     Returns:
         :class:`~invariants.modelcheck.report.ModelReport` (``.status`` healthy / unhealthy / incomplete,
@@ -210,6 +217,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         UsageError: an expectation that is malformed, selects no tensor, or overlaps another ambiguously;
             expectations on a meta-device model (checked one module at a time); an unknown profile; a
             ``min_coverage`` outside [0, 1] or a negative ``seed``.
+        ResourceLimit: the estimated cost exceeds ``limits`` (a :class:`UsageError`; one line naming the
+            flag that raises the limit).
     """
     prof = get_profile(profile)
     if isinstance(min_coverage, bool) or not isinstance(min_coverage, (int, float)) or not 0 <= min_coverage <= 1:
@@ -224,6 +233,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         first = model[0] if isinstance(model, (tuple, list)) and model else \
             model.get("model", model.get("module")) if isinstance(model, dict) else model
         name = type(first).__name__
+    if limits is not None:
+        check_cost(model_cost(model, prof.max_values), limits, f"check-model of {name}")
     if streams(model):  # a meta-device model: one module at a time, no probe
         if expect:
             raise UsageError("expect is not supported for a meta-device model (checked one module at a time); "

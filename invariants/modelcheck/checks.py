@@ -33,7 +33,7 @@ from invariants.frameworks.model import (
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.siblings import sibling_key
 from invariants.stats.extremes import mantissa_bits
-from invariants.stats.structure import orthogonality_error
+from invariants.stats.structure import orthogonality_error, orthogonality_tolerance
 
 #: Relative tolerance for "identical gradients" of units with bitwise-identical incoming weights.  If
 #: their outgoing weights are identical too, their gradients are the same sums of the same products;
@@ -485,13 +485,19 @@ def dead_units(view: ModelView) -> list[Finding]:
 
 
 def _classes(node: Node) -> list[list[int]]:
+    """Groups (``>= 2`` units) of output units whose incoming weights and bias are bitwise identical.
+
+    Rows are keyed by a sha256 digest of their bytes (and the bias's, cast to the rows' dtype) rather
+    than by the bytes themselves: 32 bytes per unit instead of a second copy of the tensor."""
     rows = node.incoming()
     bias = node.bias_values()
-    sig = np.ascontiguousarray(np.concatenate([rows, bias[:, None].astype(rows.dtype)], axis=1)
-                               if bias is not None else rows)
+    tail = bias.astype(rows.dtype) if bias is not None else None
     groups: dict[bytes, list[int]] = {}
-    for j, row in enumerate(sig):
-        groups.setdefault(row.tobytes(), []).append(j)
+    for j, row in enumerate(rows):
+        h = hashlib.sha256(np.ascontiguousarray(row).data)
+        if tail is not None:
+            h.update(tail[j:j + 1].tobytes())
+        groups.setdefault(h.digest(), []).append(j)
     return [g for g in groups.values() if len(g) > 1]
 
 
@@ -663,6 +669,36 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
 
 
 
+def may_be_orthogonal(m: np.ndarray) -> bool:
+    """``False`` when ``m`` (rows x cols) certainly fails
+    :func:`~invariants.stats.structure.orthogonality_error` (``err > tol``), from the diagonal of its smaller
+    Gram matrix alone: ``O(rows·cols)`` instead of the Gram product's ``O(min² · max)``.
+
+    The diagonal entries are squared row (rows <= cols) or column norms; ``err >= max_i |G_ii - g²| / g²``
+    with ``g²`` their mean, so a diagonal spread beyond ``2·tol`` (twice: the norms are summed here in
+    another order than BLAS sums the Gram product; plus both sums' rounding) proves the full test fails.
+    ``True``: run that test.  A random (non-orthogonal) matrix spreads its norms by about ``sqrt(2 / cols)``, far beyond ``tol``.
+    """
+    if m.ndim != 2 or m.size == 0:
+        return True
+    r, c = m.shape
+    rows_first = r <= c  # the Gram matrix gram_error uses: M M^T (row norms) or M^T M (column norms)
+    diag = np.zeros(r if rows_first else c)
+    step = max(1, (1 << 22) // c)  # rows per chunk: bounded float64 temporaries
+    for i in range(0, r, step):
+        part = m[i:i + step].astype(np.float64)
+        if rows_first:
+            diag[i:i + step] = np.einsum("ij,ij->i", part, part)
+        else:
+            diag += np.einsum("ij,ij->j", part, part)
+    g2 = float(np.mean(diag))
+    if not g2 > 0 or not np.isfinite(g2):
+        return True
+    tol = orthogonality_tolerance(r, c, mantissa_bits(m))
+    # slack: both sums carry at most max(r, c)·2^-53 relative rounding each (Higham 2002, eq. 3.5)
+    return float(np.max(np.abs(diag - g2))) / g2 <= 2 * tol + 8 * max(r, c) * 2.0**-52
+
+
 def packed_orthogonal(view: ModelView) -> list[Finding]:
     """Orthogonal init applied to a whole packed matrix (gates, q/k/v) so that no block is orthogonal.
 
@@ -674,6 +710,8 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     out = []
     for p in view.params:
         if p.layer is None or len(p.layer.blocks) < 2 or p.is_constant():
+            continue
+        if not may_be_orthogonal(p.layout.out_matrix(p.value)):
             continue
         err, g, tol = orthogonality_error(p.layout.out_matrix(p.value))
         if err > tol:

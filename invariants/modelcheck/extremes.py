@@ -46,29 +46,46 @@ def extreme_test(x: np.ndarray, alpha: float) -> dict | None:
         ``None`` when nothing is extreme (or too few nonzero values), else ``{"count", "indices" (flat, into
         ``x``), "sigma_up", "threshold", "max_z", "count_4sigma", "p_count", "alpha"}``.
     """
-    flat = np.asarray(x, dtype=np.float64).ravel()
-    nz = np.flatnonzero(flat)
-    n = nz.size
+    flat = np.asarray(x).ravel()
+    if flat.dtype.kind != "f":
+        flat = flat.astype(np.float64)
+    # the whole tensor is read in its own dtype (float16/32 -> float64 is exact, so every order statistic,
+    # count and comparison below is the float64 one): one mask byte and one value per entry at most, no
+    # float64 copy and no index array of the whole tensor
+    a = np.abs(flat[flat != 0])
+    n = a.size
     if n < MIN_VALUES or n < flat.size // 2:
         return None
-    a = np.abs(flat[nz])
     a3 = alpha / 3
     j = int(stats.binom.isf(a3, n, 0.5)) + 1  # P(Bin(n, 1/2) >= j) <= a3
     j = min(max(j, 1), n)
-    sigma_up = float(np.partition(a, j - 1)[j - 1]) / MEDIAN_ABS_Z
+    a.partition(j - 1)  # in place: only counts and the maximum are read from ``a`` after this
+    sigma_up = float(a[j - 1]) / MEDIAN_ABS_Z
     if not sigma_up > 0:
         return None
-    t = sigma_up * float(stats.norm.isf(a3 / (2 * n)))
-    beyond = nz[a > t]
+    # thresholds as numpy float64: compared with float16/32 entries in float64, not rounded to their dtype
+    t = np.float64(sigma_up * float(stats.norm.isf(a3 / (2 * n))))
+    t4 = np.float64(COUNT_Z * sigma_up)
+    n_beyond = int(np.count_nonzero(a > t))
     p4 = 2 * float(stats.norm.sf(COUNT_Z))
-    k4 = int(np.count_nonzero(a > COUNT_Z * sigma_up))
+    k4 = int(np.count_nonzero(a > t4))
     p_count = float(stats.binom.sf(k4 - 1, n, p4)) if k4 else 1.0
-    if beyond.size == 0 and p_count > a3:
+    if n_beyond == 0 and p_count > a3:
         return None
-    flagged = beyond if beyond.size else nz[a > COUNT_Z * sigma_up]
-    return {"count": int(flagged.size), "indices": flagged, "sigma_up": sigma_up, "threshold": t,
-            "max_z": float(a.max() / sigma_up), "count_4sigma": k4, "expected_4sigma": n * p4, "p_count": p_count,
+    flagged = _beyond(flat, t if n_beyond else t4)
+    return {"count": int(flagged.size), "indices": flagged, "sigma_up": sigma_up, "threshold": float(t),
+            "max_z": float(a.max()) / sigma_up, "count_4sigma": k4, "expected_4sigma": n * p4, "p_count": p_count,
             "alpha": alpha, "n": int(n)}
+
+
+#: entries compared at once by :func:`_beyond` (a bounded temporary, whatever the tensor's size)
+CHUNK = 1 << 22
+
+
+def _beyond(flat: np.ndarray, t: np.float64) -> np.ndarray:
+    """Flat indices (ascending) of the entries of ``flat`` with ``|x| > t`` (``t > 0``), chunk by chunk."""
+    parts = [np.flatnonzero(np.abs(flat[i:i + CHUNK]) > t) + i for i in range(0, flat.size, CHUNK)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.intp)
 
 
 def _where(idx: np.ndarray, shape: tuple[int, ...], limit: int = 5) -> str:

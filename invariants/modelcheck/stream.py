@@ -1,7 +1,9 @@
 """Streamed model check: a meta-device model checked one module at a time (``check-model`` on 7B configs).
 
-The in-memory check (:func:`invariants.modelcheck.check.check_view`) holds every tensor as numpy and runs a
-probe through the whole model (peak about 2.5x the fp32 model).  For a model built on the ``meta`` device
+The in-memory check (:func:`invariants.modelcheck.check.check_view`) reads every tensor as a read-only numpy
+view of the model's own memory (no copy but for bfloat16) and runs a probe through the whole model (peak about
+the model plus its largest tensor's temporaries, :mod:`invariants.modelcheck.cost`).  For a model built on
+the ``meta`` device
 :func:`check_streamed` instead takes the modules one at a time from
 :func:`invariants.frameworks.torch.stream.pieces` (materialised with the library's own init, read, freed),
 runs the per-tensor checks on a one-module :class:`~invariants.frameworks.model.ModelView`, and keeps only
@@ -31,8 +33,8 @@ materialises each module with NaN placeholders (no init, no RNG) to list the tes
 semantics.  Constant tensors cannot be told apart then and are counted too: the streamed ``alpha`` is at
 most the in-memory one (equal when no tensor is constant), so it never raises more false alarms.
 
-**Half precision.**  bfloat16/float16 tensors are materialised in their own dtype; the reader copies one
-tensor at a time to numpy (float16 as is, bfloat16 exactly as float32: numpy has no bfloat16); the
+**Half precision.**  bfloat16/float16 tensors are materialised in their own dtype; the reader reads one
+tensor at a time (float16 as a read-only view, bfloat16 copied exactly as float32: numpy has no bfloat16); the
 variance tests use a fixed-stride sample of at most ``Profile.max_values`` values (2^20 in ``fast``),
 converted to float64 (8 MiB), never the whole tensor.  Cost in power: a tensor of ``N > max_values``
 values detects a relative variance error about ``sqrt(N / max_values)`` times larger than all ``N``

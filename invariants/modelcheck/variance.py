@@ -51,7 +51,7 @@ from invariants.laws import Law
 from invariants.layers import Embedding, Layer, Packed
 from invariants.specs import TRUNCATED_NORMAL_STD, VarianceScaling
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
-from invariants.modelcheck.checks import identity_structure
+from invariants.modelcheck.checks import identity_structure, may_be_orthogonal
 from invariants.modelcheck.report import ERROR, NOTE, Finding, TensorRow
 from invariants.modelcheck.schemes import (
     EMBEDDING_FIXED,
@@ -65,6 +65,7 @@ from invariants.stats.battery import LAW, Sample, battery, family_budget
 from invariants.stats.budget import AlphaBudget, bonferroni
 from invariants.stats.extremes import mantissa_bits
 from invariants.stats.screen import Candidate, plausible
+from invariants.stats.shape import ks_passes
 from invariants.stats.structure import orthogonality_error
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -172,6 +173,8 @@ def candidates(u: "Unit", hints: Mapping[str, Any] | None = None) -> list[tuple[
 def _orthogonal(u: Unit) -> tuple[str, float] | None:
     if u.values.ndim < 2:
         return None
+    if not may_be_orthogonal(u.param.layout.out_matrix(u.values)):  # the cheap half of the same test
+        return None
     err, g, tol = orthogonality_error(u.param.layout.out_matrix(u.values))
     return (f"orthogonal(gain={g:.4g})", g) if err <= tol else None
 
@@ -236,7 +239,16 @@ def passes(law: Law, values: np.ndarray, alpha: float, power: float, bits: int |
     (:func:`invariants.stats.battery.battery`, group ``law``)."""
     bits = mantissa_bits(values) if bits is None else bits
     sample = Sample(values.ravel(), [values], bits, power)
-    return all(c.passed for c in battery(law, groups=(LAW,)).run(sample, alpha))
+    for check in battery(law, groups=(LAW,)):
+        # the same decisions as the battery's results, in its order, stopping at the first failure; the KS
+        # shape check on full-precision values decides without its p-value where it can (ks_passes)
+        if check.name == "ks_shape" and not sample.low_precision:
+            ok = ks_passes(sample.sorted_pool, law.dist(), alpha)
+        else:
+            ok = check.run(law, sample, alpha).passed
+        if not ok:
+            return False
+    return True
 
 
 #: an embedding table's all-zero rows are left out of its match (padding rows, e.g. HF ``padding_idx``)
@@ -251,6 +263,18 @@ def zero_rows(u: Unit) -> tuple[int, ...]:
         return ()
     z = np.flatnonzero(~np.any(u.values != 0, axis=1))
     return tuple(int(i) for i in z) if 0 < z.size <= MAX_ZERO_ROW_SHARE * u.values.shape[0] else ()
+
+
+@lru_cache(maxsize=4096)
+def min_detectable(law: Law, n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
+    """:meth:`invariants.stats.battery.Battery.min_detectable_rel_error` of ``law``'s law checks, cached:
+    it depends only on its arguments (a root search over CDF evaluations, ~0.1 s), and a model repeats the
+    same law, size and shape in every block.
+
+    Raises:
+        ValueError, ZeroDivisionError: as the battery's (not cached).
+    """
+    return battery(law, groups=(LAW,)).min_detectable_rel_error(n, alpha, power, shape, bits)
 
 
 def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
@@ -287,7 +311,7 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
     orth = _orthogonal(u)
     if orth:
         names.insert(0, orth[0])
-    if u.packed_fans is not None and orth is None:
+    if u.packed_fans is not None and orth is None and may_be_orthogonal(u.param.layout.out_matrix(u.param.value)):
         err, g, tol = orthogonality_error(u.param.layout.out_matrix(u.param.value))
         if err <= tol:
             names.insert(0, f"orthogonal over the packed tensor (gain {g:.4g})")
@@ -298,7 +322,7 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
     mde = None
     if ref is not None and ref.kind in ("normal", "uniform", "truncated_normal"):
         try:
-            mde = battery(ref, groups=(LAW,)).min_detectable_rel_error(n, alpha, power, tuple(vals.shape), bits)
+            mde = min_detectable(ref, n, alpha, power, tuple(vals.shape), bits)
         except (ValueError, ZeroDivisionError):
             mde = None
     closest = None if names or best is None else (best.label, best.law)

@@ -104,6 +104,35 @@ def test_a_deep_tanh_mlp_whose_gradient_underflows_is_unhealthy():
     assert under and under[0].severity == "error", [f.message for f in report.findings]
 
 
+def test_issue17_200_tanh_layers_of_width_64_whose_gradient_underflows_are_unhealthy():
+    """Issue 17's case: 200 tanh layers of width 64 at torch's default init (χ₁ ≈ 1/3 per layer) — the
+    backward signal underflows to exactly 0 near the input.  Known-bad: unhealthy with an error naming the
+    underflow.  Known-good: the same depth and width at the critical init (orthogonal, zero bias: χ₁ = 1)
+    is healthy."""
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from invariants.modelcheck import check_model
+
+    def net(critical: bool) -> "nn.Module":
+        torch.manual_seed(0)
+        layers = []
+        for _ in range(200):
+            lin = nn.Linear(64, 64)
+            if critical:
+                nn.init.orthogonal_(lin.weight)
+                nn.init.zeros_(lin.bias)
+            layers += [lin, nn.Tanh()]
+        return nn.Sequential(*layers, nn.Linear(64, 4))
+
+    bad = check_model(net(False))
+    under = [f for f in bad.findings if "underflow_at" in f.figures]
+    assert bad.status == "unhealthy" and under and under[0].severity == "error", [f.message for f in bad.findings]
+    assert "below the floating-point range" in under[0].message
+    good = check_model(net(True))
+    assert good.status == "healthy", [f.message for f in good.findings]
+
+
 # ------------------------------------------------------------------------------------------ torch probe
 
 

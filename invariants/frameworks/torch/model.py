@@ -68,17 +68,36 @@ class _GradMoment(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, anchor: Any, store: dict, name: str) -> Any:  # type: ignore[override]
-        ctx.store, ctx.name = store, name
+        ctx.store, ctx.name, ctx.anchor_dtype = store, name, anchor.dtype
         return x.view_as(x)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:  # type: ignore[override]
         ctx.store[ctx.name] = float(torch.mean(torch.square(g.detach().double())))
-        return g, torch.zeros((), dtype=g.dtype), None, None
+        return g, torch.zeros((), dtype=ctx.anchor_dtype), None, None
 
 
 def is_model(obj: Any) -> bool:
     return isinstance(obj, nn.Module)
+
+
+def read_only(t: Any) -> np.ndarray:
+    """The values of tensor ``t`` as a read-only numpy array, without a copy where numpy can share them.
+
+    A CPU tensor of a dtype numpy has (float16/32/64, integers) is returned as a view of its storage (the
+    array keeps the tensor alive; strides kept), marked non-writeable so no check can alter the model.
+    bfloat16, which numpy lacks, is converted exactly to float32 (a copy of this one tensor, 2x its bytes);
+    a tensor on another device is copied to the CPU first.  ``Tensor.numpy`` (torch ``_tensor.py``) shares
+    the storage; ``detach`` drops the autograd link so the view is legal for a parameter.
+
+    Shape and layout: ``t.shape``, the framework's layout.
+    """
+    value = t.detach()
+    if value.device.type != "cpu":
+        value = value.cpu()
+    arr = value.float().numpy() if value.dtype == torch.bfloat16 else value.numpy()
+    arr.flags.writeable = False
+    return arr
 
 
 # ------------------------------------------------------------------------------------------ semantics
@@ -157,8 +176,7 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
             if isinstance(first, Param) and full(n) != first.name and full(n) not in first.tied:
                 first.tied = first.tied + (full(n),)
             continue
-        value = p.detach().cpu()
-        value = value.float().numpy() if value.dtype == torch.bfloat16 else value.numpy().copy()  # float(): a copy
+        value = read_only(p)
         role, lay, layout = "other", None, TORCH
         if layer is not None:
             if n == "weight":
@@ -212,7 +230,8 @@ def own_params(path: str, module: Any, seen: dict[int, Any]) -> tuple[list[Param
     Parameters whose ``id`` is in ``seen`` are skipped (tied to an earlier one); the others are added to
     it.  What :func:`extract_params` does for each module, one module at a time: the streamed check of a
     meta-device model (:mod:`invariants.frameworks.torch.stream`) materialises and reads one module at a time.
-    Values are copied to numpy in the tensor's dtype (bfloat16, which numpy lacks, exactly as float32).
+    Values are read-only numpy views of the tensors in their dtype (:func:`read_only`; bfloat16, which numpy
+    lacks, is converted exactly to float32, one tensor at a time).
     """
     return _module_params(path, module, seen)
 
@@ -496,8 +515,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
             inp = args[0] if args and isinstance(args[0], torch.Tensor) else None
             e = torch.zeros_like(out, requires_grad=True)
             out2 = out + e
-            records[name] = (out.detach().cpu().numpy().copy(),
-                             None if inp is None else varies(inp.detach().cpu().numpy()))
+            records[name] = (read_only(out).copy(), None if inp is None else varies(read_only(inp)))
             eps[name] = e
             order.append(name)
             owner[id(out2)] = name
@@ -578,7 +596,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
                 loss = loss + (t * r).sum()
             names = [n for n in order if eps[n] is not None]
             grads = torch.autograd.grad(loss, [eps[n] for n in names] + [anchor], allow_unused=True)[:-1]
-            output_varies = any(varies(t.detach().cpu().numpy()) for t in outs)
+            output_varies = any(varies(read_only(t)) for t in outs)
     finally:
         for h in handles:
             h.remove()
@@ -591,7 +609,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
         node = by_name[n]
         z, inp_varies = records[n]
         axis = 1 if isinstance(node.layer, Spatial) and z.ndim >= 3 else -1
-        d = np.zeros_like(z) if g is None else g.detach().cpu().numpy()
+        d = np.zeros_like(z) if g is None else read_only(g)
         xm, width, rows = x_moments.get(n, (None, None, None))
         try:
             signals.append(Signal(n, units_last(z, axis, node.n_units), units_last(d, axis, node.n_units), inp_varies,
@@ -602,7 +620,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
             node.activation = activation_key(act_of[n])
         node.scale_invariant = consumer.get(n)
     first = first_tensor(x)
-    in_varies = varies(first.detach().cpu().numpy()) if isinstance(first, torch.Tensor) else True
+    in_varies = varies(read_only(first)) if isinstance(first, torch.Tensor) else True
     return Probe(signals, batch, input_desc, output_varies, in_varies)
 
 
@@ -632,7 +650,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
 
 __all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
-           "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "view"]
+           "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "read_only", "view"]
 
 
 def example() -> tuple[Any, int]:

@@ -1,0 +1,137 @@
+"""What ``check-model`` will cost, estimated from the model's tensors before any check runs.
+
+:func:`model_cost` reads only shapes and dtypes (no value is touched) and returns a
+:class:`~invariants.core.cost.Cost`; :func:`check_model <invariants.modelcheck.check.check_model>` and
+``invariants check-model --max-memory/--max-seconds`` refuse a model beyond the limits with one line
+(:func:`invariants.core.cost.check`).  ``bytes`` is what the check holds *beyond the model itself* (the
+model is already in memory when the factory returns):
+
+* **in memory** — parameters are read as read-only views (:func:`invariants.frameworks.torch.model.read_only`,
+  ``np.asarray`` of JAX/Keras arrays), so only tensors numpy cannot share are copied: bfloat16 (to float32,
+  4 bytes a value), and tensors off the CPU (their own size); plus the largest tensor's temporaries
+  (:data:`PER_VALUE_TEMP` bytes a value: the ``extreme-values`` mask and magnitudes,
+  :func:`invariants.modelcheck.extremes.extreme_test`), the per-tensor samples (``Profile.max_values``
+  values, :data:`SAMPLE_COPIES` float64 copies) and :data:`BASE_BYTES` for the probe's per-layer moments and
+  the report;
+* **streamed** (a meta-device torch model, :mod:`invariants.modelcheck.stream`) — :data:`STREAM_PEAK_FACTOR`
+  times the largest module in float32.
+
+``seconds`` is :data:`SECONDS_PER_TENSOR` per tensor plus :data:`SECONDS_PER_VALUE` per value (in memory;
+the probe's forward and backward pass included), or :data:`SECONDS_PER_MODULE` per module plus
+:data:`SECONDS_PER_BILLION` per billion values (streamed).  The constants are upper fits of
+``benchmarks/large_models.py`` on the shared 2-core development machine (figures in its record,
+``docs/data/benchmarks.json``, key ``large_models``).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Iterator
+
+from invariants.core.cost import Cost
+from invariants.frameworks.model import unpack_model
+
+#: in memory: bytes of temporaries per value of the largest tensor (a mask byte, the magnitudes in float64
+#: at most, the flagged indices are few)
+PER_VALUE_TEMP = 9
+#: float64 copies of a tensor's (at most ``max_values``) sample alive at once (the values, the sorted pool,
+#: a CDF evaluation)
+SAMPLE_COPIES = 4
+#: probe moments, report rows, interpreter growth during the check
+BASE_BYTES = 256 * 2**20
+#: in memory, seconds per tensor (the per-tensor battery on a bounded sample) and per value (views,
+#: digests, extreme values, the probe's matrix products)
+SECONDS_PER_TENSOR = 0.05
+SECONDS_PER_VALUE = 1e-7
+#: streamed: peak = this x the largest module in float32 (its tensor, the numpy view or copy, the checks'
+#: temporaries); seconds per module and per billion values (init, digests)
+STREAM_PEAK_FACTOR = 4.2
+SECONDS_PER_MODULE = 0.69
+SECONDS_PER_BILLION = 56.0
+
+
+def tensor_sizes(obj: Any) -> Iterator[tuple[int, int, bool]]:
+    """``(values, bytes of the copy the reader makes, 0 if none; is the tensor off the CPU)`` for every
+    distinct parameter tensor of a model in any accepted form (:func:`unpack_model`), from shapes and
+    dtypes only: a torch module's ``parameters()``, a Keras model's ``weights``, else every array leaf
+    (``shape`` and ``dtype``) of the model and its variables (Flax variables, reference params, an
+    Equinox or MLX module's arrays)."""
+    parts = unpack_model(obj)
+    model = parts.model
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        for p in model.parameters():
+            off = p.device.type != "cpu"
+            bf16 = p.dtype == torch.bfloat16
+            copy = p.numel() * (4 if bf16 else p.element_size()) if (bf16 or off) else 0
+            yield int(p.numel()), int(copy), off
+        return
+    weights = getattr(model, "weights", None)
+    if isinstance(weights, (list, tuple)) and not callable(weights):
+        seen = set()
+        for w in weights:
+            if id(w) not in seen:
+                seen.add(id(w))
+                yield _leaf(w)
+        return
+    for leaf in _leaves((model, parts.variables)):
+        yield _leaf(leaf)
+
+
+def _leaf(x: Any) -> tuple[int, int, bool]:
+    n = 1
+    for s in tuple(getattr(x, "shape", ())):
+        n *= int(s)
+    name = str(getattr(x, "dtype", ""))
+    return n, (4 * n if "bfloat16" in name else 0), False
+
+
+def _leaves(x: Any, depth: int = 0) -> Iterator[Any]:
+    """Array-like leaves (``shape`` and ``dtype``) of nested dicts, lists, tuples and module objects."""
+    if depth > 64 or x is None or isinstance(x, (str, bytes, int, float, bool)):
+        return
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        yield x
+        return
+    if isinstance(x, dict):
+        for v in x.values():
+            yield from _leaves(v, depth + 1)
+        return
+    if isinstance(x, (list, tuple)):
+        for v in x:
+            yield from _leaves(v, depth + 1)
+        return
+    params = getattr(x, "parameters", None)  # an MLX module: a nested dict of arrays
+    if callable(params) and type(x).__module__.startswith("mlx"):
+        yield from _leaves(params(), depth + 1)
+        return
+    jax = sys.modules.get("jax")
+    if jax is not None and depth == 0:
+        yield from (leaf for leaf in jax.tree_util.tree_leaves(x) if hasattr(leaf, "shape"))
+
+
+def model_cost(obj: Any, max_values: int) -> Cost:
+    """The :class:`~invariants.core.cost.Cost` of checking ``obj`` (see the module docstring).
+
+    Args:
+        obj: the model in any accepted form (a meta-device torch module is costed as streamed).
+        max_values: ``Profile.max_values``, the per-tensor sample cap.
+    """
+    from invariants.modelcheck.stream import streams
+
+    if streams(obj):
+        from invariants.frameworks.torch.stream import plan
+
+        p = plan(unpack_model(obj).model)
+        largest = max((m[1] for m in p.modules), default=0)
+        return Cost(int(p.values), int(STREAM_PEAK_FACTOR * largest * 4),
+                    SECONDS_PER_MODULE * len(p.modules) + SECONDS_PER_BILLION * p.values / 1e9)
+    sizes = list(tensor_sizes(obj))
+    values = sum(n for n, _, _ in sizes)
+    largest = max((n for n, _, _ in sizes), default=0)
+    copies = sum(c for _, c, _ in sizes)
+    peak = copies + PER_VALUE_TEMP * largest + SAMPLE_COPIES * 8 * min(largest, max_values) + BASE_BYTES
+    return Cost(int(values), int(peak), SECONDS_PER_TENSOR * len(sizes) + SECONDS_PER_VALUE * values)
+
+
+__all__ = ["BASE_BYTES", "PER_VALUE_TEMP", "SAMPLE_COPIES", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE",
+           "SECONDS_PER_TENSOR", "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "model_cost", "tensor_sizes"]

@@ -1,0 +1,147 @@
+"""check-model without copies and with bounded memory (issue 17 item 3): read-only views of torch
+parameters, whole-tensor checks without float64 copies, the decision shortcuts (KS, orthogonality) that
+keep every verdict, and the cost estimate checked before work.  Each rule: a known-bad input it rejects
+and a known-good one it accepts; the shortcuts are compared with the full computation they replace."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from invariants import cli  # noqa: E402
+from invariants.core.cost import Limits, ResourceLimit  # noqa: E402
+from invariants.frameworks.torch.model import extract_params, read_only  # noqa: E402
+from invariants.modelcheck import check_model  # noqa: E402
+from invariants.modelcheck.checks import may_be_orthogonal  # noqa: E402
+from invariants.modelcheck.cost import PER_VALUE_TEMP, model_cost  # noqa: E402
+from invariants.modelcheck.extremes import extreme_test  # noqa: E402
+from invariants.stats.shape import ks_passes, ks_test  # noqa: E402
+from invariants.stats.structure import orthogonality_error  # noqa: E402
+
+
+# ------------------------------------------------------------------------------------------ views
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_torch_parameters_are_read_as_read_only_views_not_copies(dtype):
+    lin = nn.Linear(8, 4).to(dtype)
+    params, _, _ = extract_params(nn.Sequential(lin))
+    w = next(p for p in params if p.name == "0.weight").value
+    assert w.dtype == np.dtype(str(dtype).split(".")[1])
+    assert np.shares_memory(w, lin.weight.detach().numpy())  # a view: no copy of the model
+    assert not w.flags.writeable  # no check can alter the model through it
+    with pytest.raises(ValueError):
+        w[0, 0] = 1.0
+
+
+def test_bfloat16_is_converted_exactly_and_a_non_contiguous_tensor_keeps_its_values():
+    t = torch.randn(6, 5).to(torch.bfloat16)
+    a = read_only(t)
+    assert a.dtype == np.float32 and not a.flags.writeable
+    assert np.array_equal(a, t.float().numpy())
+    nc = torch.randn(5, 6).t()  # a transposed view: strides kept, values equal
+    assert np.array_equal(read_only(nc), nc.numpy()) and np.shares_memory(read_only(nc), nc.numpy())
+
+
+# ------------------------------------------------------------------------------------------ shortcuts
+
+
+def test_ks_passes_decides_as_the_exact_test_in_both_directions():
+    """Known-good: null samples pass as ks_test says; known-bad: a sample shifted by half a standard
+    deviation fails as it says; the decisions agree on every sample, whichever bound was seen first."""
+    rng = np.random.default_rng(17)
+    dist = stats.norm()
+    for i in range(60):
+        shift = 0.5 if i % 3 == 0 else 0.0
+        x = np.sort(rng.standard_normal(512) + shift)
+        exact = ks_test(x, dist, 1e-6, presorted=True).passed
+        assert ks_passes(x, dist, 1e-6) == exact
+        assert exact == (shift == 0.0)
+
+
+def test_orthogonality_screen_never_rules_out_an_orthogonal_matrix():
+    """Known-good: orthogonal matrices (float32/64, both orientations, any gain) pass the screen and the
+    full test; known-bad: a random matrix and one with a row scaled by 1e-3 are ruled out by the screen."""
+    torch.manual_seed(0)
+    for shape in ((16, 40), (40, 16), (32, 32)):
+        for dtype in (torch.float32, torch.float64):
+            w = torch.empty(*shape, dtype=dtype)
+            nn.init.orthogonal_(w, gain=1.7)
+            m = w.numpy()
+            err, _, tol = orthogonality_error(m)
+            assert err <= tol and may_be_orthogonal(m)
+            bad = m.copy()
+            bad[0] *= 1.001
+            assert not may_be_orthogonal(bad) and orthogonality_error(bad)[0] > orthogonality_error(bad)[2]
+    assert not may_be_orthogonal(np.random.default_rng(0).standard_normal((32, 64)))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_extreme_values_are_found_in_the_tensor_dtype_as_in_float64(dtype):
+    """Known-bad: 3 entries stuck at a clamp far out are flagged (at their indices) in any dtype, with the
+    same figures as in float64; known-good: a normal draw is not."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(20000) * 0.02).astype(dtype)
+    assert extreme_test(x, 1e-6) is None
+    x[[5, 700, 19000]] = dtype(1.0)
+    r, r64 = extreme_test(x, 1e-6), extreme_test(x.astype(np.float64), 1e-6)
+    assert r is not None and list(r["indices"]) == [5, 700, 19000]
+    assert {k: v for k, v in r.items() if k != "indices"} == {k: v for k, v in r64.items() if k != "indices"}
+
+
+# ------------------------------------------------------------------------------------------ cost
+
+
+def _mlp(dtype=torch.float32):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 4)).to(dtype)
+
+
+def test_cost_counts_values_and_copies_only_what_numpy_cannot_share():
+    m = _mlp()
+    n = sum(p.numel() for p in m.parameters())
+    c32 = model_cost(m, 2**20)
+    assert c32.values == n and c32.bytes >= PER_VALUE_TEMP * 64 * 128 and c32.seconds > 0
+    c16 = model_cost(_mlp(torch.bfloat16), 2**20)  # bfloat16: converted to float32, 4 bytes a value
+    assert c16.values == n and c16.bytes - c32.bytes == 4 * n
+
+
+def test_a_model_beyond_the_limits_is_refused_before_work_and_one_within_is_checked(capsys):
+    """Known-bad: a memory or time limit below the estimate raises ResourceLimit naming the flag (exit 2,
+    one line, no report); known-good: the default limits check the same model."""
+    m = _mlp()
+    with pytest.raises(ResourceLimit, match="--max-memory"):
+        check_model(m, limits=Limits(max_bytes=1024, max_seconds=None))
+    with pytest.raises(ResourceLimit, match="--max-seconds"):
+        check_model(m, limits=Limits(max_bytes=None, max_seconds=1e-6))
+    assert check_model(m, limits=Limits()).status in ("healthy", "unhealthy")
+    code = cli.main(["check-model", "tests.coverage_models:gpt_block", "--max-memory", "1K"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--max-memory" in err and len(err.strip().splitlines()) == 1
+    assert cli.main(["check-model", "tests.coverage_models:gpt_block", "--max-seconds", "0"]) == 2
+    assert "positive" in capsys.readouterr().err
+
+
+def test_a_bfloat16_model_gets_its_probe_pass():
+    """bfloat16 activations and gradients are read as float32 (numpy has no bfloat16; before, the probe
+    failed and every bfloat16 model was incomplete).  Known-good: a He-initialized ReLU MLP is healthy with
+    its signal measured; known-bad: the same stack at a tenth of the He std is unhealthy with a forward
+    signal error, which only the probe can find."""
+    def mlp(scale: float):
+        torch.manual_seed(0)
+        layers = []
+        for _ in range(12):
+            lin = nn.Linear(64, 64, dtype=torch.bfloat16)
+            nn.init.normal_(lin.weight, std=scale * (2 / 64) ** 0.5)
+            nn.init.zeros_(lin.bias)
+            layers += [lin, nn.ReLU()]
+        return nn.Sequential(*layers, nn.Linear(64, 4, dtype=torch.bfloat16))
+
+    good = check_model(mlp(1.0))
+    assert good.status == "healthy" and good.coverage.signal is None, [f.message for f in good.findings]
+    bad = check_model(mlp(0.1))
+    assert bad.status == "unhealthy" and any(f.kind == "signal-forward" and f.severity == "error"
+                                             for f in bad.findings), [f.message for f in bad.findings]
