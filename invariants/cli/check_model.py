@@ -115,4 +115,32 @@ def cmd_check_model(args: argparse.Namespace) -> int:
     return result_exit(report)
 
 
+def input_shapes(values: "list[str] | None") -> Any:
+    """``--input-shape`` values -> one shape, or ``{name: shape}`` (every value ``NAME=SHAPE``).
+
+    Raises:
+        UsageError: a malformed shape, a mix of positional and keyword shapes, or two positional shapes.
+    """
+    if not values:
+        return None
+
+    def shape(text: str, whole: str) -> tuple[int, ...]:
+        try:
+            # every piece between separators must be an integer: "4,x7" is malformed, not (4, 7)
+            out = tuple(int(s) for s in re.split(r"[,x]", text.strip()))
+            if not out or any(s < 1 for s in out):
+                raise ValueError
+        except ValueError:
+            raise UsageError(f"--input-shape: expected positive integers like 32,3,32,32 or input_ids=8,16, "
+                             f"got {whole!r}") from None
+        return out
+
+    named = ["=" in v for v in values]
+    if any(named) and not all(named) or (not any(named) and len(values) > 1):
+        raise UsageError("--input-shape: give one positional shape, or NAME=SHAPE for every keyword input")
+    if not any(named):
+        return shape(values[0], values[0])
+    return {v.split("=", 1)[0].strip(): shape(v.split("=", 1)[1], v) for v in values}
+
+
 __all__ = ["add_check_model", "cmd_check_model", "input_shapes"]
