@@ -199,7 +199,7 @@ def limits_of(args: argparse.Namespace) -> Any:
     except ValueError:
         seconds = math.nan
     if not (math.isfinite(seconds) and seconds > 0):
-        raise UsageError(f"--max-seconds: expected a positive number of seconds, got {args.max_seconds!r}")
+        raise UsageError(f"--max-seconds: {args.max_seconds!r} is not a positive number of seconds")
     return Limits(max_bytes, seconds)
 
 

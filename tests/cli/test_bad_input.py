@@ -514,7 +514,7 @@ MODEL_CASES = [
         ("width-without-depths", [f"{ME}:s_mlp", "--width", "8"], "--width is the fixed width of depth mode"),
         ("max-memory-malformed", [f"{ME}:s_mlp", "--widths", "8,16", "--max-memory", "lots"], "is not a size"),
         ("max-seconds-malformed", [f"{ME}:s_mlp", "--widths", "8,16", "--max-seconds", "soon"],
-         "--max-seconds: expected a positive number of seconds"),
+         "--max-seconds: 'soon' is not a positive number of seconds"),
         ("over-memory-limit", [f"{ME}:s_mlp", "--widths", "8,4096", "--max-memory", "1M"],
          "over the memory limit 1 MiB; raise it with --max-memory"),
         ("over-time-limit", [f"{ME}:s_mlp", "--widths", "8,8192", "--max-seconds", "1"],

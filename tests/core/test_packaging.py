@@ -45,7 +45,8 @@ def test_closure_follows_self_references():
 
 ROOT = PYPROJECT.parent
 #: first path components that name another project's files (a cited library source), not ours
-FOREIGN = ("keras", "torch", "jax", "flax", "transformers", "timm", "torchvision")
+# DIR: the placeholder of `report --out DIR`
+FOREIGN = ("DIR", "keras", "torch", "jax", "flax", "transformers", "timm", "torchvision")
 
 
 def _readme_paths(text: str) -> set[str]:
