@@ -1,11 +1,12 @@
 """Evidence results computed once per test session and shared by every xdist worker.
 
-Every claim's evidence runs in ``tests/claims/test_evidence_mutants.py`` (beside its mutant), and the docs
-tests need a verify report of every claim: recomputing it there doubled the suite's costliest work
-(17–27 s, the longest item; issue 17, item 5).  :class:`EvidenceStore` keeps each evidence's
+Every claim's evidence runs in ``tests/claims/test_evidence_mutants.py`` (beside its mutant), again in the
+claim families' own tests (``test_claims_*.py``: passes, detail carries figures), and the docs tests need a
+verify report of every claim: each evidence ran up to three times per session, the docs fixture alone
+17–27 s, the suite's longest item (issue 17, item 5).  :class:`EvidenceStore` keeps each evidence's
 :class:`~invariants.claims.registry.EvidenceResult` as one small JSON file in the session's shared temporary
-folder (one per test run, shared by the xdist workers); :func:`session_report` builds the verify report from
-it, running (under a file lock, so only one worker does) just the evidence no test has run yet.
+folder (one per test run, shared by the xdist workers); :meth:`EvidenceStore.result` runs an evidence
+only when no test of the session has yet; :func:`session_report` builds the verify report from the store, running (under a file lock, so only one worker does) just the evidence no test has run yet.
 
 Results are reused only within one run of one code tree: the folder is the run's own temporary folder, so
 nothing can leak from an older run.  Every evidence is deterministic (derandomized Hypothesis, fixed seeds),
@@ -56,6 +57,17 @@ class EvidenceStore:
         except FileNotFoundError:
             return None
         return EvidenceResult(data["passed"], data["detail"]) if data["name"] == evidence.name else None
+
+    def result(self, claim_id: str, evidence: Evidence) -> Any:
+        """``evidence.fn()``, computed once per session: the stored result when a test (on any worker) already
+        ran this evidence, else run now (exceptions propagate, as from ``fn()``) and stored.  For tests that
+        run the evidence as registered; a test that patches anything first calls ``fn()`` itself."""
+        stored = self.get(claim_id, evidence)
+        if stored is not None:
+            return stored
+        result = evidence.fn()
+        self.put(claim_id, evidence, result)
+        return result
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
