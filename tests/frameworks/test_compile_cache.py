@@ -18,6 +18,13 @@ REPO = Path(__file__).resolve().parents[2]
 pytest_plugins = ["pytester"]
 
 
+@pytest.fixture(autouse=True)
+def _jax_not_imported(monkeypatch):
+    """As before ``import jax`` (configure() takes the config path once JAX is imported, which another test
+    of this worker may have done); the test that needs an imported JAX installs a fake one."""
+    monkeypatch.delitem(sys.modules, "jax", raising=False)
+
+
 def _fresh_env(**extra: str) -> dict[str, str]:
     env = {"HOME": "/home/someone", "PATH": "/usr/bin"}
     env.update(extra)
