@@ -37,3 +37,22 @@ def evidence_store(tmp_path_factory):
     from shared_evidence import EvidenceStore, shared_folder
 
     return EvidenceStore(shared_folder(tmp_path_factory) / "evidence")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its own collection hook)
+def pytest_collection_modifyitems(config, items):
+    """Tests of one module that use one of its module-scoped fixtures (a framework's catalogue audit, the
+    built docs site, a trained model) share an xdist group, so under ``--dist loadgroup`` (the README's test
+    command and ``.ci/run``) the fixture is built once, not once per worker that happens to get one of the
+    module's tests: each framework's catalogue audit was built twice (up to 170 s each under load).  Tests
+    already in a group keep theirs."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        # pytest has no public accessor for an item's fixture definitions; _fixtureinfo is stable since 3.x
+        info = getattr(item, "_fixtureinfo", None)
+        defs = getattr(info, "name2fixturedefs", {}) if info is not None else {}
+        module = item.nodeid.split("::")[0]  # the test file
+        if module and any(d and d[-1].scope == "module" and d[-1].baseid.split("::")[0].endswith(".py")
+                          for d in defs.values()):
+            item.add_marker(pytest.mark.xdist_group(f"module-fixture-{module}"))
