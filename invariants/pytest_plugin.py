@@ -21,7 +21,7 @@ Options (command line, or ``ini``: ``invariants_profile``, ``invariants_seed``)
 Compile cache: at configure time JAX's persistent compilation cache is pointed at a per-user folder
 (``$INVARIANTS_CACHE_DIR/jax``, default ``~/.cache/invariants/jax``; never the project folder), so JAX and
 Keras programs compiled by one test run or xdist worker are read back by the next instead of compiled
-again (:mod:`invariants.frameworks.jax.compile_cache`); ``INVARIANTS_NO_COMPILE_CACHE=1`` turns it off.
+again (:mod:`invariants.core.compile_cache`); ``INVARIANTS_NO_COMPILE_CACHE=1`` turns it off.
 
 Marker ``@pytest.mark.invariants_profile("thorough")`` runs one test under another profile.
 Hypothesis profiles ``invariants-fast`` / ``invariants-thorough`` (20 / 200 examples, derandomized) are
@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from invariants.frameworks.jax import compile_cache
+from invariants.core import compile_cache
 from invariants.modelcheck import profiles as _profiles
 
 _SEEDED_FIXTURES = ("invariants_seed", "rng", "torch_generator", "jax_key")

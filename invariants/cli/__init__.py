@@ -38,7 +38,7 @@ from invariants.cli.check_model import add_check_model
 from invariants.cli.common import PROG, Interrupted
 from invariants.cli.verify import add_verify
 from invariants.core.errors import EXIT_CRASH, EXIT_USAGE, InvariantsError, exit_code
-from invariants.frameworks.jax import compile_cache
+from invariants.core import compile_cache
 from invariants.report.cli_report import add_report
 
 #: Subcommand registrars, in the order ``--help`` lists them.

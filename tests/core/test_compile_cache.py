@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from invariants.frameworks.jax import compile_cache
+from invariants.core import compile_cache
 
 REPO = Path(__file__).resolve().parents[2]
 pytest_plugins = ["pytester"]
@@ -118,7 +118,7 @@ def test_jax_writes_compiled_programs_to_the_configured_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "INVARIANTS_"))}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env["INVARIANTS_CACHE_DIR"] = str(tmp_path)
-    code = ("from invariants.frameworks.jax import compile_cache\n"
+    code = ("from invariants.core import compile_cache\n"
             "compile_cache.configure()\n"
             "import jax, jax.numpy as jnp\n"
             "jax.jit(lambda x: x * 2 + 1)(jnp.arange(3.0)).block_until_ready()\n"
