@@ -18,6 +18,11 @@ Options (command line, or ``ini``: ``invariants_profile``, ``invariants_seed``)
     variance errors instead of 5% and probes models with 256 inputs instead of 32.
     ``--invariants-seed=N``: base seed mixed into every test's seed (default 0).
 
+Compile cache: at configure time JAX's persistent compilation cache is pointed at a per-user folder
+(``$INVARIANTS_CACHE_DIR/jax``, default ``~/.cache/invariants/jax``; never the project folder), so JAX and
+Keras programs compiled by one test run or xdist worker are read back by the next instead of compiled
+again (:mod:`invariants.core.compile_cache`); ``INVARIANTS_NO_COMPILE_CACHE=1`` turns it off.
+
 Marker ``@pytest.mark.invariants_profile("thorough")`` runs one test under another profile.
 Hypothesis profiles ``invariants-fast`` / ``invariants-thorough`` (20 / 200 examples, derandomized) are
 registered for ``--hypothesis-profile``.  A failing test that used a seeded fixture gets an
@@ -31,6 +36,7 @@ from typing import Any
 
 import pytest
 
+from invariants.core import compile_cache
 from invariants.modelcheck import profiles as _profiles
 
 _SEEDED_FIXTURES = ("invariants_seed", "rng", "torch_generator", "jax_key")
@@ -73,6 +79,7 @@ def pytest_configure(config: Any) -> None:
     # restored at unconfigure (nested runs: pytester)
     config._invariants_prev_profile = _profiles.use_profile(prof)
     config._invariants_base_seed = _base_seed(config)
+    compile_cache.configure()  # before any test imports JAX; xdist workers inherit the environment
     config.addinivalue_line("markers", "invariants_profile(name): run this test under the named invariants "
                                        "statistical profile (fast or thorough)")
     try:

@@ -2,13 +2,57 @@
 
 ``ci`` is derandomized with no example database, so a run is reproducible; ``explore`` hunts for
 counterexamples with random seeds (``HYPOTHESIS_PROFILE=explore python3 -m pytest``).
+
+JAX/Keras programs go to the persistent compile cache (:mod:`invariants.core.compile_cache`,
+also set up by the pytest plugin; repeated here so that ``-p no:invariants.pytest_plugin`` keeps it), so
+each xdist worker and each run reads the programs the previous one compiled.
+
+BLAS runs on one thread in every test process: the suite multiplies small matrices, and with ``-n 2`` on
+two cores a multi-threaded BLAS only oversubscribes them (a 128×128 ``norm(·, 2)`` took 0.86 s instead of
+7 ms at load 9); ``invariants verify`` runs its evidence the same way (:func:`invariants.verify.one_blas_thread`).
+
+Fixture ``evidence_store``: the session's evidence results, shared by the xdist workers
+(:mod:`shared_evidence`), so the docs tests reuse what ``tests/claims/test_evidence_mutants.py`` ran.
 """
 from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
 
 import invariants.hypothesis_profiles  # noqa: F401  (registers the profiles)
+from invariants.core import compile_cache
+
+from invariants.verify import one_blas_thread
+
+compile_cache.configure()
+_ONE_BLAS_THREAD = one_blas_thread()  # held for the whole session (a threadpoolctl limit stays until restored)
 
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def evidence_store(tmp_path_factory):
+    from shared_evidence import EvidenceStore, shared_folder
+
+    return EvidenceStore(shared_folder(tmp_path_factory) / "evidence")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its own collection hook)
+def pytest_collection_modifyitems(config, items):
+    """Tests of one module that use one of its module-scoped fixtures (a framework's catalogue audit, the
+    built docs site, a trained model) share an xdist group, so under ``--dist loadgroup`` (the README's test
+    command and ``.ci/run``) the fixture is built once, not once per worker that happens to get one of the
+    module's tests: each framework's catalogue audit was built twice (up to 170 s each under load).  Tests
+    already in a group keep theirs."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        # pytest has no public accessor for an item's fixture definitions; _fixtureinfo is stable since 3.x
+        info = getattr(item, "_fixtureinfo", None)
+        defs = getattr(info, "name2fixturedefs", {}) if info is not None else {}
+        module = item.nodeid.split("::")[0]  # the test file
+        if module and any(d and d[-1].scope == "module" and d[-1].baseid.split("::")[0].endswith(".py")
+                          for d in defs.values()):
+            item.add_marker(pytest.mark.xdist_group(f"module-fixture-{module}"))

@@ -41,6 +41,7 @@ from invariants.cli.common import PROG, Interrupted
 from invariants.cli.scale_check import add_scale_check
 from invariants.cli.verify import add_verify
 from invariants.core.errors import EXIT_CRASH, EXIT_USAGE, InvariantsError, exit_code
+from invariants.core import compile_cache
 from invariants.report.cli_report import add_report
 
 #: Subcommand registrars, in the order ``--help`` lists them.
@@ -56,8 +57,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {' '.join(message.split())}; {usage}\n")
 
 
+#: the environment variables of every command, shown at the end of ``invariants --help``
+ENVIRONMENT_HELP = (
+    "environment: JAX and Keras programs are compiled once and kept in a persistent cache "
+    f"(${compile_cache.CACHE_DIR_VAR}/jax, default ~/.cache/invariants/jax; never the current folder); "
+    f"{compile_cache.OFF_SWITCH}=1 turns the cache off.  INVARIANTS_TRACEBACK=1 prints a crash's traceback."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog=PROG, description="Verify claims about neural-network weight initialization.")
+    parser = Parser(prog=PROG, description="Verify claims about neural-network weight initialization.",
+                    epilog=ENVIRONMENT_HELP)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     subparsers.required = True
@@ -90,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    compile_cache.configure()  # before any command imports JAX (the first compile reads the cache)
     try:
         return args.func(args)
     except InvariantsError as exc:
@@ -110,4 +121,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code(exc)
 
 
-__all__ = ["COMMANDS", "Parser", "build_parser", "main", "one_line"]
+__all__ = ["COMMANDS", "ENVIRONMENT_HELP", "Parser", "build_parser", "main", "one_line"]

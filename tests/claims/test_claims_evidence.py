@@ -20,11 +20,11 @@ VERDICTS = {
 
 
 @pytest.mark.parametrize("claim_id", VERDICTS)
-def test_evidence_supports_the_verdict(claim_id):
+def test_evidence_supports_the_verdict(claim_id, evidence_store):
     claim = get(claim_id)
     assert claim.verdict.value == VERDICTS[claim_id]
     for ev in claim.evidence:
-        result = ev.fn()
+        result = evidence_store.result(claim_id, ev)  # run once per session (tests/shared_evidence.py)
         assert result.passed, f"{claim_id} / {ev.name}: {result.detail}"
         assert any(ch.isdigit() for ch in result.detail), "evidence details must carry figures"
         assert len(result.detail) <= 500

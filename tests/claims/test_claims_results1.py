@@ -26,10 +26,10 @@ def test_claim_fields(claim_id):
 
 
 @pytest.mark.parametrize("claim_id,index", EVIDENCE)
-def test_evidence_detail_carries_figures(claim_id, index):
+def test_evidence_detail_carries_figures(claim_id, index, evidence_store):
     """Passing evidence and failing mutants: tests/claims/test_evidence_mutants.py (run once for every claim)."""
     ev = get(claim_id).evidence[index]
-    result = ev.fn()
+    result = evidence_store.result(claim_id, ev)  # run once per session (tests/shared_evidence.py)
     assert result.passed, f"{claim_id} / {ev.name}: {result.detail}"
     assert any(ch.isdigit() for ch in result.detail) and len(result.detail) <= 500, result.detail
 

@@ -51,7 +51,7 @@ def sym_claims():
 
 
 def evidence_cases():
-    return [pytest.param(ev, id=f"{c.id}:{ev.kind}:{i}") for c in sym_claims() for i, ev in enumerate(c.evidence)]
+    return [pytest.param(c.id, ev, id=f"{c.id}:{ev.kind}:{i}") for c in sym_claims() for i, ev in enumerate(c.evidence)]
 
 
 # ---- registry ----------------------------------------------------------------------------------------
@@ -77,9 +77,9 @@ def test_conditional_claims_have_evidence_for_both_sides():
 # ---- every piece of evidence passes ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("evidence", evidence_cases())
-def test_evidence_passes(evidence):
-    result = evidence.fn()
+@pytest.mark.parametrize("claim_id, evidence", evidence_cases())
+def test_evidence_passes(claim_id, evidence, evidence_store):
+    result = evidence_store.result(claim_id, evidence)  # run once per session (tests/shared_evidence.py)
     assert result.passed, result.detail
     assert len(result.detail) <= 500
 

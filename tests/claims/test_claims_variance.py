@@ -26,9 +26,9 @@ NEW_CLAIMS = ["VAR-HE-01", "VAR-TRUNC-01", "VAR-TORCHDEFAULT-01", "VAR-GAINS-01"
 
 
 @pytest.mark.parametrize("claim_id", ["VAR-GLOROT-01", "VAR-FANIN-01"] + NEW_CLAIMS)
-def test_evidence_supports_verdict(claim_id):
+def test_evidence_supports_verdict(claim_id, evidence_store):
     for ev in get(claim_id).evidence:
-        result = ev.fn()
+        result = evidence_store.result(claim_id, ev)  # run once per session (tests/shared_evidence.py)
         assert result.passed, f"{ev.name}: {result.detail}"
 
 

@@ -23,10 +23,10 @@ CASES = list(_cases())
 
 
 @pytest.mark.parametrize("claim_id, evidence", CASES)
-def test_evidence_passes_and_its_mutant_fails(claim_id, evidence):
+def test_evidence_passes_and_its_mutant_fails(claim_id, evidence, evidence_store):
     assert evidence.mutant is not None, f"{claim_id} / {evidence.name}: no mutant"
     assert evidence.mutant.what.strip(), "a mutant says what it mutates"
-    real = evidence.fn()
+    real = evidence_store.result(claim_id, evidence)  # run once per session (tests/shared_evidence.py)
     assert real.passed, f"{claim_id} / {evidence.name}, unmutated: {real.detail}"
     mutated = evidence.mutant.fn()
     assert mutated.passed is False, (f"{claim_id} / {evidence.name}: still passes with "

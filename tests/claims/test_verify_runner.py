@@ -289,3 +289,25 @@ def test_parallel_jobs_falls_back_to_one_process_where_forking_is_unsafe(monkeyp
     assert verify.parallel_jobs(4, 3) == 3 and verify.parallel_jobs(None, 1) == 1
     with pytest.raises(ValueError, match="jobs must be >= 1"):
         verify.parallel_jobs(0, 3)
+
+
+def test_evidence_runs_with_blas_on_one_thread_and_the_limit_is_restored():
+    """Known-good: inside a claim every BLAS library reports one thread (small products gain nothing from
+    more, and a loaded machine made them 100× slower); known-bad: the same probe outside a claim, with the
+    limit lifted, sees the library's own count restored (threadpoolctl restores it on exit)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    seen: list[list[int]] = []
+
+    def probe() -> EvidenceResult:
+        seen.append(blas_threads())
+        return EvidenceResult(True, "probed")
+
+    with threadpool_limits(limits=2, user_api="blas"):  # the suite's conftest holds 1; a known other count
+        assert run_claims([make_claim("T-BLAS-01", Evidence("experiment", "probe", probe))], jobs=1).ok
+        after = blas_threads()
+    assert seen and seen[0] and set(seen[0]) == {1}
+    assert set(after) == {2}

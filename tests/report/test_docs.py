@@ -2,8 +2,8 @@
 claim page's verdict equals the registry's, the site builds with ``mkdocs build --strict`` offline,
 and ``CITATION.cff`` names the package version.
 
-The drift test regenerates every page in memory (running every claim's evidence and drawing the
-figures, about 45 s on 2 cores) and compares it with ``docs/``: Markdown and the figures' JSON data
+The drift test regenerates every page in memory (from this session's verify report, which reuses the
+evidence results the claim tests computed, and drawing the figures) and compares it with ``docs/``: Markdown and the figures' JSON data
 byte for byte, PNG files by presence (their pixels depend on the matplotlib/FreeType version).  When it
 fails, regenerate with ``invariants report --out docs`` and commit the result.
 
@@ -31,14 +31,24 @@ def _require(module: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def site():
-    """Every generated file, built now from the code (evidence runs, figures drawn)."""
+def site(evidence_store):
+    """Every generated file, built now from the code (figures drawn) and this session's verify report: the
+    evidence results the claim tests already computed, the rest run now, once per session for every xdist
+    worker (tests/shared_evidence.py)."""
     _require("matplotlib")
+    from shared_evidence import session_report
+
+    from invariants.claims.registry import all_claims
     from invariants.report.site import build_site
 
-    return build_site(DOCS)
+    return build_site(DOCS, report=session_report(evidence_store, all_claims()))
 
 
+#: the tests that need the built site run on one xdist worker (--dist loadgroup), so it is built once
+ONE_BUILD = pytest.mark.xdist_group("docs-site")
+
+
+@ONE_BUILD
 def test_committed_pages_match_generated(site):
     from invariants.hypothesis_profiles import FRESH_SEEDS
     from invariants.report.site import compare_site, unified_diff
@@ -54,11 +64,13 @@ def test_committed_pages_match_generated(site):
                     + "\n  ".join(diffs) + ("\n" + detail if detail else ""))
 
 
+@ONE_BUILD
 def test_every_piece_of_evidence_passed_in_the_build(site):
     failed = [(o.claim.id, ev.name) for o in site.report.failed for ev, _ in o.failures]
     assert not failed, f"evidence failed, so the generated pages show failures: {failed}"
 
 
+@ONE_BUILD
 def test_generated_text_has_nothing_machine_dependent(site):
     home = os.path.expanduser("~")
     needles = [str(REPO), str(Path.cwd())] + ([home] if home not in ("/", "") else [])

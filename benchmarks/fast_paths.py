@@ -1,0 +1,99 @@
+"""Compile cache and parallel verify, each measured side by side with its reference in one run (issue 17.4/17.5).
+
+1. ``invariants audit jax`` / ``audit keras`` three times each, in fresh processes: with the compile cache
+   off (``INVARIANTS_NO_COMPILE_CACHE=1``), cold (an empty cache folder) and warm (the same folder again);
+   the three JSON reports must agree (timings aside): the cache holds compiled programs, never results.
+2. ``invariants verify`` with ``--jobs 1`` and with the default (one worker per CPU); the two JSON reports
+   must be identical (timings aside).
+
+Wall time, CPU time (user + system of the process and its children) and the load average around each run
+are printed: on a shared machine the wall time of a loaded run says little, its CPU time a little more.
+
+Usage::
+
+    python benchmarks/fast_paths.py [--frameworks jax,keras] [--no-verify] [--record]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as C  # noqa: E402
+
+
+def _strip(obj: Any) -> Any:
+    """A JSON report without its timings (keys naming seconds)."""
+    if isinstance(obj, dict):
+        return {k: _strip(v) for k, v in obj.items() if "second" not in k}
+    if isinstance(obj, list):
+        return [_strip(v) for v in obj]
+    return obj
+
+
+def run_cli(args: list[str], env: dict[str, str], out: Path) -> dict[str, Any]:
+    """One ``python -m invariants ARGS --json OUT`` in a fresh process: wall, CPU, load, exit code, report."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load0, t0 = C.load(), time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "invariants", *args, "--quiet", "--json", str(out)], cwd=C.ROOT,
+                          env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    report = json.loads(out.read_text()) if out.exists() else {}
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "load": [load0, C.load()], "exit": proc.returncode,
+            "report": _strip(report)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frameworks", default="jax,keras")
+    ap.add_argument("--no-verify", action="store_true")
+    C.record_arg(ap)
+    args = ap.parse_args()
+    t0 = C.header("compile cache (audit off / cold / warm) and verify (--jobs 1 / default)")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "INVARIANTS_"))}
+    base["PYTHONPATH"] = str(C.ROOT) + os.pathsep + base.get("PYTHONPATH", "")
+    rows, payload = [], {"audit": [], "verify": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for fw in [f for f in args.frameworks.split(",") if f]:
+            modes = {"off": {**base, "INVARIANTS_NO_COMPILE_CACHE": "1"},
+                     "cold": {**base, "INVARIANTS_CACHE_DIR": str(tmp / f"cache-{fw}")},
+                     "warm": {**base, "INVARIANTS_CACHE_DIR": str(tmp / f"cache-{fw}")}}
+            got = {m: run_cli(["audit", fw], env, tmp / f"{fw}-{m}.json") for m, env in modes.items()}
+            same = got["off"]["report"] == got["cold"]["report"] == got["warm"]["report"]
+            for m, r in got.items():
+                rows.append([f"audit {fw}", m, r["wall_s"], r["cpu_s"], f"{r['load'][0]:.1f}–{r['load'][1]:.1f}",
+                             r["exit"], "yes" if same else "NO"])
+            payload["audit"].append({"framework": fw, "same_reports": same, **{
+                m: {k: r[k] for k in ("wall_s", "cpu_s", "load")} for m, r in got.items()},
+                "warm_over_off_wall": round(got["off"]["wall_s"] / got["warm"]["wall_s"], 2)})
+        if not args.no_verify:
+            got = {"jobs 1": run_cli(["verify", "--jobs", "1"], base, tmp / "v1.json"),
+                   "default": run_cli(["verify"], base, tmp / "vd.json")}
+            for r in got.values():
+                r["report"].get("config", {}).pop("jobs", None)
+            same = got["jobs 1"]["report"] == got["default"]["report"]
+            for m, r in got.items():
+                rows.append(["verify", m, r["wall_s"], r["cpu_s"], f"{r['load'][0]:.1f}–{r['load'][1]:.1f}", r["exit"],
+                             "yes" if same else "NO"])
+            payload["verify"] = {"same_reports": same, "cores": os.cpu_count(),
+                                 **{m: {k: r[k] for k in ("wall_s", "cpu_s", "load")} for m, r in got.items()}}
+    print(C.table(["command", "mode", "wall s", "cpu s", "load", "exit", "same report"], rows))
+    C.footer(t0)
+    C.record(args.record, "fast_paths", {"machine": C.machine(), **payload})
+    return 0 if all(r[-1] == "yes" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
