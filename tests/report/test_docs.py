@@ -138,6 +138,7 @@ def _mkdocs_build(config: Path, site_dir: Path) -> None:
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
 
 
+@ONE_BUILD
 def test_generated_site_in_a_browser(site, tmp_path):
     """The site as `invariants report --out DIR` writes it (mkdocs.yml + docs/), built and loaded in headless
     Chromium: every page with formulas shows MathML and no LaTeX left unrendered, no internal link or image
