@@ -38,6 +38,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -59,11 +60,15 @@ ALPHA = 1e-6
 BITS = 23  # float32 values, the precision of almost every audited initializer
 Z95 = 1.959963984540054
 
-#: the laws calibrated: a normal, a uniform and a normal truncated at +-2 std (torch's trunc_normal_ shape)
+#: the laws calibrated: a normal, a uniform, a normal truncated at +-2 std (torch's trunc_normal_ shape), at +-3 std,
+#: and at +-100 std (torch's trunc_normal_(std=0.02) with its absolute +-2 cut: nearly normal, so (x - mu)^2 is
+#: nearly chi-square(1), skewness sqrt(8) -- the hardest case for a normal approximation to the variance test)
 LAWS = {
     "normal": Law.normal(0.0, 1.0),
     "uniform": Law.uniform(-1.0, 1.0),
     "truncated_normal": Law.truncated_normal(0.0, 1.0, -2.0, 2.0),
+    "truncated_normal_3std": Law.truncated_normal(0.0, 1.0, -3.0, 3.0),
+    "truncated_normal_100std": Law.truncated_normal(0.0, 0.02, -2.0, 2.0),
 }
 
 
@@ -223,8 +228,14 @@ class Tilted:
         self.g0 = float(self._quad(lambda x: g(x)))  # E_f[g], the centre that keeps the exponents small
 
     def _quad(self, h: Callable) -> float:
-        pdf = self.dist.pdf
-        return integrate.quad(lambda x: float(pdf(x)) * float(h(np.float64(x))), self.law.lo, self.law.hi,
+        pdf, law = self.dist.pdf, self.law
+        lo, hi, points = law.lo, law.hi, None
+        if law.kind == "truncated_normal":
+            # a wide truncation (+-100 std): integrate where the (tilted) density lives, +-30 std of the parent
+            # normal (e^-450 beyond; the tilts used widen it by < 1.5x), and show quad the peak
+            lo, hi = max(lo, law.loc - 30 * law.scale), min(hi, law.loc + 30 * law.scale)
+            points = [law.loc] if lo < law.loc < hi else None
+        return integrate.quad(lambda x: float(pdf(x)) * float(h(np.float64(x))), lo, hi, points=points,
                               epsabs=1e-14, epsrel=1e-11, limit=200)[0]
 
     def log_mgf(self, t: float) -> float:
@@ -255,8 +266,29 @@ class Tilted:
             out = np.concatenate([out, z[(z >= law.lo) & (z <= law.hi)]])
         return out[:size]
 
+    def _gaussian_tilt(self, t: float) -> tuple[float, float] | None:
+        """For a truncated normal and ``g = x`` or ``(x - mu)^2``, the tilted law is the parent normal tilted,
+        i.e. another normal truncated to the same interval: its ``(mean, std)``; ``None`` otherwise."""
+        law = self.law
+        if law.kind != "truncated_normal":
+            return None
+        prec, lin = 1 / law.scale**2, law.loc / law.scale**2
+        g1, g0 = float(self.g(np.float64(1.0))), float(self.g(np.float64(0.0)))
+        g2 = float(self.g(np.float64(-1.0)))
+        quad_coef = (g1 + g2) / 2 - g0  # g = quad_coef x^2 + lin_coef x + g0
+        prec, lin = prec - 2 * t * quad_coef, lin + t * (g1 - g2) / 2
+        return (lin / prec, 1 / math.sqrt(prec)) if prec > 0 else None
+
     def draw(self, t: float, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` exact draws of the tilted law: ``f`` draws kept with probability ``e^(t (g - g_top))``."""
+        """``size`` exact draws of the tilted law: for a truncated normal the tilted normal restricted to the
+        interval (:meth:`_gaussian_tilt`), otherwise ``f`` draws kept with probability ``e^(t (g - g_top))``."""
+        gauss = self._gaussian_tilt(t)
+        if gauss is not None:
+            out = np.empty(0)
+            while out.size < size:
+                z = rng.normal(gauss[0], gauss[1], int(size * 1.1) + 64)
+                out = np.concatenate([out, z[(z >= self.law.lo) & (z <= self.law.hi)]])
+            return out[:size]
         top = self.g_max if t > 0 else self.g_min
         out = np.empty(0)
         while out.size < size:
@@ -338,12 +370,19 @@ def clt_rate(rejects: Callable[[np.ndarray], bool], name: str, law: Law, n: int,
 # ------------------------------------------------------------------------------ the run
 
 
-def calibrate(sizes: list[int], values: float, alpha: float, seed: int) -> list[dict]:
+CHECK_NAMES = ("chi2_variance", "moment_variance", "mean", "support", "extremes", "ks_shape")
+#: the laws of the full run (the wider truncations are calibrated with ``--checks moment_variance``)
+DEFAULT_LAWS = ("normal", "uniform", "truncated_normal")
+
+
+def calibrate(sizes: list[int], values: float, alpha: float, seed: int, checks: tuple[str, ...] = CHECK_NAMES,
+              laws: tuple[str, ...] = DEFAULT_LAWS) -> list[dict]:
     rows, rec = [], []
     for n in sizes:
         reps = max(200, int(values // n))
-        for law_name, law in LAWS.items():
-            for name in ("chi2_variance", "moment_variance", "mean", "support", "extremes", "ks_shape"):
+        for law_name in laws:
+            law = LAWS[law_name]
+            for name in checks:
                 if not any(c.name == name and c.applies(law) for c in CHECKS):
                     continue
                 rejects = check_rejects(name, law, alpha)
@@ -395,22 +434,42 @@ def validate(n: int, reps: int, alpha: float, seed: int) -> list[dict]:
     return rec
 
 
+def _recorded_rows(path: str | None) -> list[dict]:
+    """The rows of the recorded ``tail-calibration`` section of ``path`` (none when nothing is recorded)."""
+    if path is None or not Path(path).is_file():
+        return []
+    return json.loads(Path(path).read_text(encoding="utf-8")).get("tail-calibration", {}).get("checks", [])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,12000,100000", help="values per audit, comma-separated")
     ap.add_argument("--values", type=float, default=5e8, help="values drawn per tail of each CLT check (default 5e8)")
     ap.add_argument("--alpha", type=float, default=ALPHA, help="per-check alpha (default 1e-6, the auditor's cap)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--checks", default=",".join(CHECK_NAMES), help="checks to calibrate, comma-separated; a subset "
+                    "is recorded as a part: its rows replace the recorded rows of the same check, law and n")
+    ap.add_argument("--laws", default=",".join(DEFAULT_LAWS), help=f"laws, comma-separated, of {', '.join(LAWS)}")
     ap.add_argument("--validate", action="store_true", help="also compare importance sampling with plain Monte "
                                                             "Carlo at alpha = 1e-2 (n = 1000, 10^5 replicates)")
     C.record_arg(ap)
     args = ap.parse_args(argv)
     t0 = C.header("tail calibration: each check's false-alarm probability at its stated alpha")
-    rec: dict = {"alpha": args.alpha, "bits": BITS, "values_per_tail": args.values,
-                 "checks": calibrate([int(s) for s in args.sizes.split(",")], args.values, args.alpha, args.seed)}
+    checks, laws = tuple(args.checks.split(",")), tuple(args.laws.split(","))
+    rows = calibrate([int(s) for s in args.sizes.split(",")], args.values, args.alpha, args.seed, checks, laws)
+    partial = set(checks) != set(CHECK_NAMES) or set(laws) != set(DEFAULT_LAWS)
+    if not partial:
+        rec: dict = {"alpha": args.alpha, "bits": BITS, "values_per_tail": args.values, "checks": rows}
+    else:
+        # a part: replace the recorded rows it measured, keep the others; its own draw count is kept per row
+        for r in rows:
+            r["values_per_tail"] = args.values
+        new = {(r["check"], r["law"], r["n"]) for r in rows}
+        old = _recorded_rows(args.record)
+        rec = {"checks": [r for r in old if (r["check"], r["law"], r["n"]) not in new] + rows}
     if args.validate:
         rec["validation"] = validate(1000, 100_000, 1e-2, args.seed)
-    C.record(args.record, "tail-calibration", rec)
+    C.record(args.record, "tail-calibration", rec, part=",".join(checks) if partial else None)
     C.footer(t0, timing=False)
     return 0
 
