@@ -9,18 +9,25 @@ tails are computed from the exact cumulant generating function ``K(t) = log E ex
   ``exp(-c z^2 / 2)`` on ``[a, b]`` (``c = 1``: a normal truncated to ``[a, b]`` std of its underlying normal,
   ``a = -inf, b = inf`` for the normal itself; ``c = 0``: a uniform, ``[a, b] = [-sqrt 3, sqrt 3]``), mean
   ``m0`` and variance ``v0``; ``u = (z - m0)^2 / v0``.  The tilted density ``exp(-c z^2 / 2 + t u)`` is the
-  exponential of a quadratic in ``z``, so ``K``, ``K' = E_t u`` and ``K'' = Var_t u`` are computed in log space by
+  exponential of a quadratic in ``z``, so ``K`` and its derivatives (``K' = E_t u``, ``K'' = Var_t u`` and the third
+  and fourth cumulants of ``u`` under the tilt) are computed in log space by
   Gauss-Legendre quadrature over the part of ``[a, b]`` where that quadratic is within 80 of its maximum
   (8 panels of 24 nodes: the neglected mass is below ``e^-80`` relative, the rule exact to ~1e-13).
 - **Tail** (Lugannani & Rice 1980, "Saddle point approximation for the distribution of the sum of independent
-  random variables", Adv. Appl. Prob. 12, eq. (1.4); Daniels 1954; Butler 2007, "Saddlepoint approximations
-  with applications", eq. 1.27): with ``K'(s) = y``, ``w = sign(s) sqrt(2 n (s y - K(s)))`` and
-  ``v = s sqrt(n K''(s))``, ``P(mean u >= y) ~ 1 - Phi(w) + phi(w) (1/v - 1/w)``; relative error ``O(1/n)``
-  uniformly in the large-deviation region (the ``O(n^-1/2)`` skewness term of the Edgeworth expansion is
-  captured exactly).  At ``|w| < 1e-4`` (the centre, where the formula is 0/0) its limit
+  random variables", Adv. Appl. Prob. 12, 475-490; Daniels 1954, "Saddlepoint approximations in statistics",
+  Ann. Math. Statist. 25, 631-650; Butler 2007, "Saddlepoint approximations with applications"): with
+  ``K'(s) = y``, ``w = sign(s) sqrt(2 n (s y - K(s)))`` and ``v = s sqrt(n K''(s))``,
+  ``P(mean u >= y) ~ 1 - Phi(w) + phi(w) (1/v - 1/w + R)``, with the second-order term of Daniels 1987
+  ("Tail probability approximations", Int. Statist. Rev. 55, 37-48)
+  ``R = (l4/8 - 5 l3^2/24)/v - l3/(2 v^2) - 1/v^3 + 1/w^3``, ``l3 = K'''/(K''^1.5 sqrt n)`` and
+  ``l4 = K''''/(K''^2 n)`` at ``s``.  Without ``R`` the relative error is ``O(1/n)`` (anti-conservative by about
+  1% for a normal truncated at +-2 std at ``n = 1000``: 1.011 alpha [1.00, 1.02] by importance sampling); with it
+  it is ``O(n^-2)``: against the exact chi-square law of a normal's ``mean u`` it is within about 1e-9 relative
+  at ``n = 1000`` and 1e-6 at ``n = 100`` (``tests/stats/test_stats_saddlepoint.py``).  At ``|w| < 1e-4`` (the
+  centre, where the formula is 0/0) its limit
   ``1/2 - g / (6 sqrt(2 pi n))`` (``g`` = skewness of ``u``) is used.  Where the saddlepoint cannot be
   bracketed (a ``y`` at the edge of the support), the Chernoff bound ``exp(-n (s y - K(s)))`` at the last tilt
-  tried is returned: a rigorous upper bound.
+  tried is returned for the far tail: a rigorous upper bound.
 - **Two-sided p-value** of the statistic ``|mean u - 1|``: ``P(mean u >= 1 + d) + P(mean u <= 1 - d)`` with
   ``d = |mean u - 1|`` — the probability, under the null, of a relative variance error at least as large as the
   one observed, in either direction.
@@ -166,29 +173,28 @@ class SquaredDeviation:
             ws.append((np.log(half) + np.log(_WEIGHTS)[None, :]).ravel() + (a2 * z + a1) * z + a0 - hmax)
         return np.concatenate(zs), np.exp(np.concatenate(ws)), hmax
 
-    def _log_integral(self, t: float) -> tuple[float, float, float]:
-        """``(log int exp(-c z^2/2 + t u) dz, E_t u, Var_t u)``."""
+    def _log_integral(self, t: float) -> tuple[float, float, float, float, float]:
+        """``(log int exp(-c z^2/2 + t u) dz, E_t u, Var_t u, k3, k4)``: the tilted law's first four cumulants."""
         m0, v0 = self.mean_z, self.var_z
         a2, a1, a0 = -self.curvature / 2 + t / v0, -2 * t * m0 / v0, t * m0 * m0 / v0
         z, w, hmax = self._nodes(a2, a1, a0)
         total = float(w.sum())
         u = (z - m0) ** 2 / v0
         m = float(w @ u) / total
-        var = float(w @ (u - m) ** 2) / total
-        return hmax + math.log(total), m, var
+        dev2 = (u - m) ** 2
+        var = float(w @ dev2) / total
+        k3 = float(w @ (dev2 * (u - m))) / total
+        k4 = float(w @ (dev2 * dev2)) / total - 3 * var * var
+        return hmax + math.log(total), m, var, k3, k4
 
-    @property
-    def _log_base(self) -> float:
-        return _log_base(self)
-
-    def cumulants(self, t: float) -> tuple[float, float, float]:
-        """``(K(t), K'(t), K''(t))`` of ``u`` at tilt ``t`` (``K(t) = log E exp(t u)``).
+    def cumulants(self, t: float) -> tuple[float, float, float, float, float]:
+        """``(K(t), K'(t), ..., K''''(t))`` of ``u`` at tilt ``t`` (``K(t) = log E exp(t u)``).
 
         Raises:
             OverflowError: ``t`` at or beyond the largest finite tilt (``var_z / 2`` for a normal).
         """
-        log_i, m, var = self._log_integral(float(t))
-        return log_i - self._log_base, m, var
+        log_i, *derivatives = self._log_integral(float(t))
+        return (log_i - _log_base(self), *derivatives)
 
     # ------------------------------------------------------------------ tails
     @property
@@ -278,14 +284,18 @@ def _tail(law: SquaredDeviation, y: float, n: int, upper: bool) -> float:
             bound = min(1.0, math.exp(-n * (s * y - k)))
             far = (y > 1.0) == upper
             return bound if far else 1.0 - bound
-    k, _, k2 = law.cumulants(s) if s != 0.0 else (0.0, 1.0, law.kurtosis - 1.0)
+    k, _, k2, k3, k4 = law.cumulants(s)
     w2 = 2 * n * (s * y - k)
     w = math.copysign(math.sqrt(max(w2, 0.0)), s)
     if abs(w) < 1e-4:
         up = 0.5 - law.skewness / (6 * math.sqrt(2 * math.pi * n))
         low = 1.0 - up
     else:
-        corr = math.exp(-w * w / 2) / math.sqrt(2 * math.pi) * (1 / (s * math.sqrt(n * k2)) - 1 / w)
+        v = s * math.sqrt(n * k2)
+        l3, l4 = k3 / (k2**1.5 * math.sqrt(n)), k4 / (k2 * k2 * n)  # standardized cumulants of the sum at s
+        # Lugannani-Rice with its second-order term (Daniels 1987): relative error O(n^-2), not O(n^-1)
+        second = (l4 / 8 - 5 * l3 * l3 / 24) / v - l3 / (2 * v * v) - 1 / v**3 + 1 / w**3
+        corr = math.exp(-w * w / 2) / math.sqrt(2 * math.pi) * (1 / v - 1 / w + second)
         # each tail computed on its own side (no 1 - x cancellation in the far tail)
         if w > 0:
             up = float(special.ndtr(-w)) + corr
