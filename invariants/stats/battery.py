@@ -68,7 +68,6 @@ from invariants.stats.extremes import (
 )
 from invariants.stats.haar import haar_entries_test, haar_signs_test, haar_sums_test, haar_trace_test
 from invariants.stats.moments import mean_test, moment_min_detectable_rel_error, moment_variance_test
-from invariants.stats.saddlepoint import SquaredDeviation
 from invariants.stats.precision import (
     cdf_allowance,
     low_precision,
@@ -78,6 +77,7 @@ from invariants.stats.precision import (
     tail_floor,
 )
 from invariants.stats.order import sorted_values
+from invariants.stats.saddlepoint import SquaredDeviation
 from invariants.stats.shape import ks_test
 from invariants.stats.structure import (
     constant_test,
