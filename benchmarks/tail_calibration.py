@@ -445,6 +445,18 @@ def validate(n: int, reps: int, alpha: float, seed: int) -> list[dict]:
     return rec
 
 
+def merge_rows(old: list[dict], new: list[dict]) -> list[dict]:
+    """``old`` rows with those of the same check, law and n replaced by ``new`` ones, in the full run's order
+    (n, then law as in :data:`LAWS`, then check as in :data:`CHECK_NAMES`)."""
+    def key(r: dict) -> tuple:
+        return r["check"], r["law"], r["n"]
+
+    fresh = {key(r) for r in new}
+    laws, checks = list(LAWS), list(CHECK_NAMES)
+    return sorted([r for r in old if key(r) not in fresh] + new,
+                  key=lambda r: (r["n"], laws.index(r["law"]), checks.index(r["check"])))
+
+
 def _recorded_rows(path: str | None) -> list[dict]:
     """The rows of the recorded ``tail-calibration`` section of ``path`` (none when nothing is recorded)."""
     if path is None or not Path(path).is_file():
@@ -475,9 +487,7 @@ def main(argv: list[str] | None = None) -> int:
         # a part: replace the recorded rows it measured, keep the others; its own draw count is kept per row
         for r in rows:
             r["values_per_tail"] = args.values
-        new = {(r["check"], r["law"], r["n"]) for r in rows}
-        old = _recorded_rows(args.record)
-        rec = {"checks": [r for r in old if (r["check"], r["law"], r["n"]) not in new] + rows}
+        rec = {"checks": merge_rows(_recorded_rows(args.record), rows)}
     if args.validate:
         rec["validation"] = validate(1000, 100_000, 1e-2, args.seed)
     C.record(args.record, "tail-calibration", rec, part=",".join(checks) if partial else None)
