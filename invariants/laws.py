@@ -208,6 +208,19 @@ class Law:
         return (self.kind == "truncated_normal" and (self.loc - self.lo) / self.scale >= NEGLIGIBLE_TRUNCATION_Z
                 and (self.hi - self.loc) / self.scale >= NEGLIGIBLE_TRUNCATION_Z)
 
+    def standard_cut_points(self) -> tuple[float, float]:
+        """``truncated_normal`` only: the cut points in standard deviations of the underlying normal,
+        ``((lo - loc) / scale, (hi - loc) / scale)`` (``(-2, 2)`` for torch's ``trunc_normal_`` defaults at
+        std 1; ``(-100, 100)`` at ``std=0.02``) — what :class:`~invariants.stats.saddlepoint.SquaredDeviation`
+        needs for the law's cumulant generating function.
+
+        Raises:
+            BadInput: another kind.
+        """
+        if self.kind != "truncated_normal":
+            raise BadInput(f"a {self.kind} law has no truncation points")
+        return (self.lo - self.loc) / self.scale, (self.hi - self.loc) / self.scale
+
     @property
     def bounded(self) -> bool:
         """Whether the support is a finite interval of positive length (uniform, truncated normal)."""

@@ -80,6 +80,7 @@ from invariants.stats.checks import CheckResult
 from invariants.stats.extremes import bounded_scale_sample_size, mantissa_bits
 from invariants.stats.haar import SIGN_COINS
 from invariants.stats.moments import moment_sample_size
+from invariants.stats.saddlepoint import SquaredDeviation
 from invariants.stats.screen import Candidate, plausible
 from invariants.stats.precision import low_precision
 from invariants.stats.shape import ks_min_detectable_distance
@@ -430,7 +431,7 @@ def _bounded_n(kind: str, loc: float, scale: float, lo: float, hi: float, kurtos
     is bounded in name only: its extremes carry no information, and the moment test decides.
     """
     law = Law(kind, 0, 1, lo, hi, 2, loc, scale)
-    n_mom = moment_sample_size(rel, kurtosis, alpha, power)
+    n_mom = moment_sample_size(rel, kurtosis, alpha, power, SquaredDeviation.of_law(law))
     try:
         n_ext = bounded_scale_sample_size(rel, law.dist(), lo, hi, alpha, power, max_n=n_mom)
     except ValueError:

@@ -103,6 +103,10 @@ _CHECK_WORDS = {"chi2_variance": "χ² variance", "mean": "mean", "moment_varian
                 "extremes": "extremes", "ks_shape": "KS shape", "support": "support"}
 
 
+#: how the null law of each approximate check is computed (invariants.stats.moments)
+_APPROXIMATION = {"mean": "CLT", "moment_variance": "saddlepoint"}
+
+
 def _rate_over_alpha(r: dict[str, Any]) -> str:
     """A tail-calibration rate in units of its α, with its interval unless exact; ``above α`` when flagged."""
     a = r["alpha"]
@@ -130,10 +134,18 @@ def _tail_rows(tail: dict[str, Any]) -> list[list[str]]:
     pairs = dict.fromkeys((r["check"], r["law"]) for r in checks if r["method"] != "exact")
     for check, law in pairs:
         rs = sorted((r for r in checks if r["check"] == check and r["law"] == law), key=lambda r: r["n"])
-        rows.append([f"same, {_CHECK_WORDS.get(check, check)} check, {law.replace('_', ' ')} law (CLT; importance "
-                     f"sampling), n = {' / '.join(_n(r['n']) for r in rs)}, in units of α [95% interval]",
+        rows.append([f"same, {_CHECK_WORDS.get(check, check)} check, {law.replace('_', ' ')} law "
+                     f"({_APPROXIMATION.get(check, 'CLT')}; importance sampling), "
+                     f"n = {' / '.join(_n(r['n']) for r in rs)}, in units of α [95% interval]",
                      " / ".join(_rate_over_alpha(r) for r in rs)])
     return rows
+
+
+def _own_counts(tail: dict[str, Any]) -> str:
+    """`` (6·10⁸ for the moment_variance rows)`` where a partial run drew another number of values per tail."""
+    own = {(r["check"], r["values_per_tail"]) for r in tail["checks"]
+           if r.get("values_per_tail", tail["values_per_tail"]) != tail["values_per_tail"]}
+    return "".join(f" ({_sci(v)} for the {code(c)} rows)" for c, v in sorted(own))
 
 
 def summary_table(bench: dict[str, Any]) -> str:
@@ -330,11 +342,12 @@ def section(bench: dict[str, Any]) -> list[str]:
             "time (a count of whole-audit false alarms cannot tell 10⁻⁶ from 10⁻⁵). The code's critical values are "
             "found by bisection through the check itself, run as the auditor runs it on float32 values; where the "
             "null law is exact (χ² variance, the mean of a normal law, extremes, Kolmogorov–Smirnov, support) the "
-            "rejection probability at those values is computed from it; where the check rests on the central limit "
-            "theorem (the mean and moment-variance tests of uniform and truncated normal laws) it is estimated by "
+            "rejection probability at those values is computed from it; where the check's null is approximate (the "
+            "mean test of uniform and truncated normal laws by the central limit theorem, their moment-variance test "
+            "by a saddlepoint approximation) it is estimated by "
             "importance sampling with exponential tilting (each tail from replicates of n values drawn from the "
             "tilted law, weighted by the likelihood ratio; 95% interval from the estimator's standard error), "
-            f"{_sci(tail['values_per_tail'])} values per tail.",
+            f"{_sci(tail['values_per_tail'])} values per tail{_own_counts(tail)}.",
             table(["check", "law", "n", "rejection probability (95% interval)", "in units of α", "method"], trow,
                   "llrrrl"),
         ]

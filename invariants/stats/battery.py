@@ -83,6 +83,7 @@ from invariants.stats.precision import (
     tail_floor,
 )
 from invariants.stats.order import sorted_values
+from invariants.stats.saddlepoint import SquaredDeviation
 from invariants.stats.shape import ks_test
 from invariants.stats.structure import (
     constant_test,
@@ -241,7 +242,9 @@ def _chi2_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, 
 
 
 def _moment_mde(law: "Law", n: int, alpha: float, power: float, shape: tuple[int, ...], bits: int) -> float | None:
-    return max(moment_min_detectable_rel_error(n, law.kurtosis, alpha, power)) if n >= 2 else None
+    if n < 2:
+        return None
+    return max(moment_min_detectable_rel_error(n, law.kurtosis, alpha, power, SquaredDeviation.of_law(law)))
 
 
 # at low precision (a quantized sample: float16, bfloat16 values) the variance, mean and shape checks are
@@ -261,7 +264,8 @@ def _variance(law: "Law", s: Sample, a: float) -> CheckResult:
                                                                      law.kurtosis, a, s.power))
     if law.kind == "normal":
         return from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power))
-    return from_variance_result(moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power))
+    return from_variance_result(moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power,
+                                                     SquaredDeviation.of_law(law)))
 
 
 def _mean(law: "Law", s: Sample, a: float) -> CheckResult:

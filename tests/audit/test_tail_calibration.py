@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from invariants.stats.extremes import extremes_test
 from invariants.stats.moments import mean_test
@@ -85,10 +86,30 @@ def test_support_of_a_continuous_law_is_never_crossed(T):
     assert T.exact_support(lambda pool: bool(np.any(np.abs(pool) >= 1.0)), L, N, ALPHA).flagged
 
 
-def test_tilted_draws_have_the_tilted_mean(T):
-    L = T.LAWS["truncated_normal"]
+@pytest.mark.parametrize("law, ratio", [("truncated_normal", 1.1), ("truncated_normal_100std", 1.2)])
+def test_tilted_draws_have_the_tilted_mean(T, law, ratio):
+    """Also at +-100 std, where the tilted law is drawn as the tilted normal (rejection from the law itself would
+    never accept)."""
+    L = T.LAWS[law]
     g = T.g_of("moment_variance", L)[0]
     tilted = T.Tilted(L, g)
-    t = tilted.solve(1.1 * L.variance)
+    t = tilted.solve(ratio * L.variance)
     x = tilted.draw(t, np.random.default_rng(0), 200_000)
-    assert abs(float(g(x).mean()) - 1.1 * L.variance) < 6 * float(g(x).std()) / math.sqrt(x.size)
+    assert abs(float(g(x).mean()) - ratio * L.variance) < 6 * float(g(x).std()) / math.sqrt(x.size)
+
+
+def test_importance_sampling_flags_a_variance_test_without_the_skewness_correction(T):
+    """trunc_normal_(std=0.02) (+-100 std: (x - mu)^2 is nearly chi2(1), skewness sqrt(8)) at n = 1000: the
+    normal-approximation p-value (the pre-saddlepoint test, i.e. the saddlepoint with its skewness dropped)
+    rejects ~2.3 alpha; the saddlepoint test stays within alpha."""
+    L, n = T.LAWS["truncated_normal_100std"], 1000
+    good = T.clt_rate(T.check_rejects("moment_variance", L, ALPHA), "moment_variance", L, n, 2000, ALPHA, seed=4)
+    assert not good.flagged and good.lo < ALPHA < 1.3 * good.hi
+
+    def clt(pool):
+        z = (np.mean(np.square(pool - L.mean)) / L.variance - 1) / math.sqrt((L.kurtosis - 1) / pool.size)
+        return 2 * stats.norm.sf(abs(z)) <= ALPHA
+
+    bad = T.clt_rate(clt, "moment_variance", L, n, 2000, ALPHA, seed=4)
+    assert bad.flagged and bad.lo > 1.8 * ALPHA
+
