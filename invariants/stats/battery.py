@@ -261,7 +261,8 @@ def _variance(law: "Law", s: Sample, a: float) -> CheckResult:
         if law.kind == "normal":
             return from_variance_result(chi2_variance_from_sum(m.sum_sq_about(law.mean), m.n, law.variance, a, s.power))
         return from_variance_result(moment_variance_from_mean_square(m.mean_sq_about(law.mean), m.n, law.variance,
-                                                                     law.kurtosis, a, s.power))
+                                                                     law.kurtosis, a, s.power,
+                                                                     SquaredDeviation.of_law(law)))
     if law.kind == "normal":
         return from_variance_result(chi2_variance_test(s.pool, law.variance, a, law.mean, s.power))
     return from_variance_result(moment_variance_test(s.pool, law.variance, law.kurtosis, a, law.mean, s.power,

@@ -176,23 +176,26 @@ def moment_variance_test(
     kurtosis = float(kurtosis)
     x = prepare_samples(samples, mean)
     return moment_variance_from_mean_square(float(np.mean(np.square(x - float(mean)))), x.size, expected_variance,
-                                            kurtosis, alpha, power)
+                                            kurtosis, alpha, power, shape)
 
 
 def moment_variance_from_mean_square(observed: float, n: int, expected_variance: float, kurtosis: float,
-                                     alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER
-                                     ) -> VarianceTestResult:
+                                     alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER,
+                                     shape: SquaredDeviation | None = None) -> VarianceTestResult:
     """:func:`moment_variance_test` from its sufficient statistic: ``observed = mean((x - mean)^2)`` over
     ``n`` values about the known mean (units of the samples squared; e.g. from a streamed
-    :class:`invariants.stats.streaming.RunningMoments`).  Same result, bit for bit, for the same ``observed``.
+    :class:`invariants.stats.streaming.RunningMoments`).  Same result, bit for bit, for the same ``observed``;
+    ``shape`` as :func:`moment_variance_test`'s.
 
     Raises:
-        ValueError: ``n < 2``, ``observed`` negative or not finite, bad parameters.
+        ValueError: ``n < 2``, ``observed`` negative or not finite, bad parameters, ``kurtosis`` inconsistent
+            with ``shape``.
     """
     alpha = check_alpha(alpha)
     power = check_power(power, alpha)
     expected_variance = check_positive(expected_variance, "expected_variance")
-    kurtosis = _check_kurtosis(kurtosis)
+    shape = squared_deviation_law(kurtosis, shape)
+    kurtosis = float(kurtosis)
     n = check_count(n)
     if not (math.isfinite(observed) and observed >= 0.0):
         raise ValueError(f"the mean square must be finite and >= 0, got {observed!r}")

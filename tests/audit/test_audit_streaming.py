@@ -2,7 +2,8 @@
 
 - At or under ``AuditConfig.max_pool_values`` an audit is the pooled one bit for bit: statistics, p-values and
   messages pinned against the figures the pooled auditor produced before streaming existed
-  (``data/streaming_golden.json``, recorded on main at b4cf0ca with the same seeds).
+  (``data/streaming_golden.json``, recorded on main at b4cf0ca with the same seeds; the uniform case's
+  ``moment_variance`` p-value re-recorded when that test moved to the saddlepoint tail, issue 17).
 - Over it, the same draws streamed give the same verdicts, the same n and the same variance figures (to
   rounding), and the result says which checks read what.
 - The cost model counts the values exactly and its peak bounds the memory measured by ``tracemalloc``.
