@@ -89,3 +89,16 @@ def test_stated_power_is_exact_for_a_normal_law():
     up, down = moment_min_detectable_rel_error(n, 3.0, ALPHA, 0.99, NORMAL)
     assert stats.chi2.sf(n * (1 + d_c) / (1 + up), n) == pytest.approx(0.99, abs=1e-4)
     assert stats.chi2.cdf(n * (1 - d_c) / (1 - down), n) == pytest.approx(0.99, abs=1e-4)
+
+
+@pytest.mark.parametrize("n", [10, 1000, 20480, 10**6, 6 * 10**8])
+def test_p_value_near_the_centre_is_near_one_and_falls_with_the_error(n):
+    """Regression (MLX catalogue, LSTM Wh[g]): a uniform sample at ratio 1.00001 with n = 20480 got p = 0, from
+    Lugannani-Rice's 1/w^3 - 1/v^3 cancelling near the centre.  Known-bad: that p; known-good: p near 1 at
+    the centre and non-increasing as |ratio - 1| grows, through the switch to Lugannani-Rice."""
+    for law in (SquaredDeviation.uniform(), SquaredDeviation.truncated_normal(-2, 2), NORMAL):
+        sd = math.sqrt((law.kurtosis - 1.0) / n)
+        zs = [0.0, 1e-4, 2e-3, 0.01, 0.05, 0.1, 0.2, 0.5, 0.9, 1.1, 2.0, 3.0]
+        ps = [law.p_value(1.0 + z * sd, n) for z in zs]
+        assert all(p > 0.95 for p, z in zip(ps, zs) if z <= 0.01), ps
+        assert all(b <= a + 1e-3 for a, b in zip(ps, ps[1:])), ps
