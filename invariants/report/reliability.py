@@ -134,11 +134,21 @@ def _tail_rows(tail: dict[str, Any]) -> list[list[str]]:
     pairs = dict.fromkeys((r["check"], r["law"]) for r in checks if r["method"] != "exact")
     for check, law in pairs:
         rs = sorted((r for r in checks if r["check"] == check and r["law"] == law), key=lambda r: r["n"])
-        rows.append([f"same, {_CHECK_WORDS.get(check, check)} check, {law.replace('_', ' ')} law "
+        rows.append([f"same, {_CHECK_WORDS.get(check, check)} check, {law_words(law)} law "
                      f"({_APPROXIMATION.get(check, 'CLT')}; importance sampling), "
                      f"n = {' / '.join(_n(r['n']) for r in rs)}, in units of α [95% interval]",
                      " / ".join(_rate_over_alpha(r) for r in rs)])
     return rows
+
+
+def law_words(law: str) -> str:
+    """A tail-calibration law's record name in words, its truncation in units of the std
+    (``truncated_normal_3std`` -> ``truncated normal (±3 std)``; ``truncated_normal`` is cut at ±2 std,
+    benchmarks/tail_calibration.py ``LAWS``)."""
+    if law.startswith("truncated_normal"):
+        cut = law[len("truncated_normal_"):-len("std")] if law.endswith("std") else "2"
+        return f"truncated normal (±{cut} std)"
+    return law.replace("_", " ")
 
 
 def _own_counts(tail: dict[str, Any]) -> str:
@@ -333,7 +343,7 @@ def section(bench: dict[str, Any]) -> list[str]:
         )
     tail = bench.get("tail-calibration")
     if tail:
-        trow = [[code(r["check"]), r["law"].replace("_", " "), _n(r["n"]),
+        trow = [[code(r["check"]), law_words(r["law"]), _n(r["n"]),
                  _sci(r["rate"]) + ("" if r["method"] == "exact" else f" [{_sci(r['ci95'][0])}, {_sci(r['ci95'][1])}]"),
                  _rate_over_alpha(r), "exact" if r["method"] == "exact" else "importance sampling"]
                 for r in tail["checks"]]
@@ -353,7 +363,7 @@ def section(bench: dict[str, Any]) -> list[str]:
         ]
         val = tail.get("validation")
         if val:
-            vrow = [[code(v["check"]), v["law"].replace("_", " "), _n(v["n"]),
+            vrow = [[code(v["check"]), law_words(v["law"]), _n(v["n"]),
                      f"{v['importance']['rate']:.4g} [{v['importance']['ci95'][0]:.4g}, {v['importance']['ci95'][1]:.4g}]",
                      f"{v['monte_carlo']['rate']:.4g} [{v['monte_carlo']['ci95'][0]:.4g}, {v['monte_carlo']['ci95'][1]:.4g}]",
                      "yes" if v["intervals_overlap"] else "**no**"] for v in val]
