@@ -1,5 +1,6 @@
 """The width-scaling page (``scaling.md``) and its coordinate-check figures, from the stored study
-``data/scale_families.json`` (:mod:`invariants.studies.scale_families`; issue 18).
+``data/scale_families.json`` (:mod:`invariants.scaling.study` over the families of
+:mod:`invariants.studies.scale_families`; issue 18).
 
 What the page holds: what ``invariants scale-check`` measures and how to read its verdicts (numbers from
 :mod:`invariants.scaling.fit` and the stored run's config), the SP vs μP expectation table computed from
@@ -25,7 +26,7 @@ from invariants.report.pages import mark_row
 
 PAGE = "scaling.md"
 STUDY_DATA = "data/scale_families.json"
-STUDY_COMMAND = "python -m invariants.studies.scale_families --json docs/data/scale_families.json"
+STUDY_COMMAND = "python -m invariants.scaling.study --json docs/data/scale_families.json"
 #: inches per panel column and row of a figure on the page (narrower than ``--plot``'s, with larger text)
 PANEL_W, PANEL_H = 2.9, 2.2
 

@@ -20,17 +20,14 @@ Families (factories ``f(width) -> (module, input)``, :mod:`invariants.scaling.ta
 
 Each is checked by :func:`invariants.scaling.scale_check` at :data:`WIDTHS` with :data:`SEEDS` seeds, steps 0
 and 1 under Adam, against the standard parametrization's expectation (``expect="sp"``: the parametrization
-the authors use).  Regenerate (about a minute on one core)::
+the authors use), by :mod:`invariants.scaling.study` (this module sits below the engines and runs none).
+Regenerate (about 15 seconds on one core)::
 
-    python -m invariants.studies.scale_families --json docs/data/scale_families.json
+    python -m invariants.scaling.study --json docs/data/scale_families.json
 """
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
-from typing import Any
 
 import torch
 from torch import nn
@@ -196,38 +193,5 @@ def resnet_family(width: int) -> tuple[nn.Module, torch.Tensor]:
     return ResNet(width), x
 
 
-def run(widths=WIDTHS, seeds: int = SEEDS, families=FAMILIES) -> dict[str, Any]:
-    """Scale-check every family; returns ``{"config": ..., "families": {key: {"title", "target", "result"}}}``
-    with ``result`` the scale check's JSON (:meth:`invariants.scaling.ScaleReport.to_dict`, timings removed)."""
-    from invariants.scaling import scale_check
-
-    out: dict[str, Any] = {"config": {"widths": list(widths), "seeds": seeds, "steps": list(STEPS),
-                                      "optimizer": OPTIMIZER, "expect": EXPECT},
-                           "families": {}}
-    for key, factory, title in families:
-        report = scale_check(globals()[factory], widths, steps=STEPS, seeds=seeds, optimizer=OPTIMIZER,
-                             expect=EXPECT)
-        result = report.to_dict()
-        result.pop("seconds", None)
-        result["target"] = f"{MODULE}:{factory}"
-        out["families"][key] = {"title": title, "target": f"{MODULE}:{factory}", "result": result}
-    return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", help="write the results here (docs/data/scale_families.json)")
-    ap.add_argument("--seeds", type=int, default=SEEDS)
-    args = ap.parse_args(argv)
-    data = run(seeds=args.seeds)
-    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    for key, fam in data["families"].items():
-        print(f"{key}: {fam['result']['summary']}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = ["BasicBlock", "Block", "FAMILIES", "GPT2", "MODULE", "ResNet", "SEEDS", "STEPS", "WIDTHS",
+           "gpt2", "gpt2_fan_in_family", "gpt2_family", "resnet_family"]
