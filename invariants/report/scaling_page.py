@@ -148,10 +148,13 @@ def family_section(key: str, family: dict[str, Any], fig_path: str) -> list[str]
              f"fit × {c['n_fits']} fits (family-wise ≤ {c['total_alpha']:g}). Status: **{r['status']}** "
              f"({text(tally(r))}).", "",
              f"[![coord check: {text(family['title'])}]({fig_path})]({fig_path})", ""]
-    undecided = [f"{x['name']} {x['kind']} step {x['step']}" for x in r["rows"] if x["verdict"] == "undecided"]
+    undecided = [f"{x['name']} {x['kind']} step {x['step']} ({slope_interval(x['slope'], x['lo'], x['hi'])}"
+                 + (f"; about {x['seeds_needed']} seeds would decide)" if x.get("seeds_needed") else ")")
+                 for x in r["rows"] if x["verdict"] == "undecided"]
     if undecided:
-        lines += [text(f"Undecided (the interval straddles ±{c['s_min']} at {c['seeds']} seeds; more seeds or wider "
-                       f"widths would decide): {', '.join(undecided)}.", block=True), ""]
+        lines += [text(f"Undecided: the interval straddles ±{c['s_min']} at {c['seeds']} seeds (more seeds or wider "
+                       f"widths would decide): {'; '.join(undecided)}.",
+                       block=True), ""]
     lines += error_summary(r)
     lines += [table(["tensor", "kind", "step", "layer", "slope [interval]", "verdict", "expected", ""],
                     verdict_rows(r), "llrlllll"), ""]

@@ -41,7 +41,7 @@ def test_page_from_synthetic_payload():
     assert "`invariants scale-check pkg.mod:toy --widths 32,64 --steps 0,1 --seeds 4 --optimizer adam --expect sp`" \
         in text
     assert "(figures/scale_toy.png)" in text
-    assert "Undecided" in text and "fc2 preact step 0" in text
+    assert "Undecided" in text and "fc2 preact step 0 (+0.10 &#91;-0.30, +0.50&#93;)" in text
     # the error summary names the layer whose own gain is off (the cause), not only the count
     assert "Errors: 2. Layers whose own gain Var(W)·fan_in is not theta1: fc1 +1.00; the other 1 inherit it" in text
     assert "normal(std=0.02)" in text
