@@ -3,16 +3,16 @@
 
 Families (factories ``f(width) -> (module, input)``, :mod:`invariants.scaling.target`):
 
-- :func:`gpt2_family`: a GPT-2-style decoder (Radford et al. 2019; the block of OpenAI's ``gpt-2/src/model.py``
-  and Hugging Face ``GPT2Model``): token and position embeddings, ``N_LAYER`` pre-LN blocks (``LayerNorm`` →
-  causal self-attention with one ``c_attn`` ``Linear(n, 3n)`` and ``c_proj``; ``LayerNorm`` → ``Linear(n, 4n)``
-  → GELU → ``Linear(4n, n)``), a final ``LayerNorm`` and an output head ``Linear(n, VOCAB)`` tied to the token
-  embedding (``tied=True``) or its own, ``n_embd = width``.  ``init="gpt2"``: GPT-2's ``normal(0.02)`` for every weight and embedding,
-  residual projections ``0.02/√(2·N_LAYER)`` (Hugging Face ``GPT2PreTrainedModel._init_weights``), zero
-  biases: a width-independent std, so every hidden ``Linear`` multiplies its input's second moment by
-  ``0.02²·n`` (slope +1).  ``init="fan_in"``: the same model with ``N(0, 1/fan_in)`` weights (SP: an
-  embedding's fan-in is 1) and an untied head (a head tied to an ``N(0, 1)`` embedding has ``Var·fan_in = n``:
-  slope +1), the known-good counterpart.
+- :func:`gpt2_family`: a GPT-2-style decoder (Radford et al. 2019; the block of OpenAI's ``gpt-2/src/model.py`` and
+  Hugging Face ``GPT2Model``): token and position embeddings, ``N_LAYER`` pre-LN blocks (``LayerNorm`` → causal
+  self-attention with one ``c_attn`` ``Linear(n, 3n)`` and ``c_proj``; ``LayerNorm`` → ``Linear(n, 4n)`` → GELU →
+  ``Linear(4n, n)``), a final ``LayerNorm`` and an output head ``Linear(n, VOCAB)`` tied to the token embedding
+  (``tied=True``) or its own, ``n_embd = width``.  ``init="gpt2"``: GPT-2's ``normal(0.02)`` for every weight and
+  embedding, residual projections ``0.02/√(2·N_LAYER)`` (Hugging Face ``GPT2PreTrainedModel._init_weights``), zero
+  biases: a width-independent std, so every hidden ``Linear`` multiplies its input's second moment by ``0.02²·n``
+  (slope +1).  ``init="fan_in"``: the same model with ``N(0, 1/fan_in)`` weights (SP: an embedding's fan-in is 1)
+  and an untied head (a head tied to an ``N(0, 1)`` embedding has ``Var·fan_in = n``: slope +1), the known-good
+  counterpart.
 - :func:`resnet_family`: a ResNet-style conv net (He et al. 2016, a CIFAR-size basic-block net): ``Conv2d(3, n,
   3)`` stem → BatchNorm → ReLU, ``N_BLOCKS`` basic blocks (conv-BN-ReLU-conv-BN, identity shortcut, ReLU),
   global average pooling, ``Linear(n, CLASSES)``; ``channels = width``, PyTorch's default initialization
