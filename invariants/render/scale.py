@@ -15,10 +15,19 @@ from invariants.core.text import render_table
 MARK = {True: "ok", False: "MISMATCH"}
 
 
-def _interval(fit: Any) -> str:
-    lo = "-inf" if math.isinf(fit.lo) else f"{fit.lo:+.2f}"
-    hi = "+inf" if math.isinf(fit.hi) else f"{fit.hi:+.2f}"
-    return f"{fit.slope:+.2f} [{lo}, {hi}]"
+def slope_interval(slope: float, lo: float | None, hi: float | None) -> str:
+    """``+1.00 [+0.95, +1.05]``: a slope and its interval (an infinite or missing bound as ``-inf``/``+inf``)."""
+    low = "-inf" if lo is None or math.isinf(lo) else f"{lo:+.2f}"
+    high = "+inf" if hi is None or math.isinf(hi) else f"{hi:+.2f}"
+    return f"{slope:+.2f} [{low}, {high}]"
+
+
+def row_mark(verdict: str, matches: bool, checked: bool) -> str:
+    """The last column of a slope row: ``?`` (undecided), ``ok``, ``MISMATCH`` (a checked expectation missed),
+    ``limit`` (an unchecked large-width limit differs at these widths)."""
+    if verdict == "undecided":
+        return "?"
+    return MARK[matches] if checked else ("ok" if matches else "limit")
 
 
 def render_scale_table(rows: Any, width: int | None = None) -> str:
@@ -27,12 +36,10 @@ def render_scale_table(rows: Any, width: int | None = None) -> str:
     undecided)."""
     body = []
     for r in rows:
-        if r.fit.verdict == "undecided":
-            mark = "?"
-        else:
-            mark = MARK[r.matches] if r.expectation.checked else ("ok" if r.matches else "limit")
+        mark = row_mark(r.fit.verdict, r.matches, r.expectation.checked)
         exp = r.expectation.verdict + (f" ({r.expectation.slope:+g})" if r.expectation.slope is not None else "")
-        body.append([r.name, r.kind, str(r.step), r.position or "", _interval(r.fit), f"{r.fit.rms_slope:+.2f}",
+        body.append([r.name, r.kind, str(r.step), r.position or "", slope_interval(r.fit.slope, r.fit.lo, r.fit.hi),
+                     f"{r.fit.rms_slope:+.2f}",
                      r.fit.verdict, exp, mark])
     return render_table(["tensor", "kind", "step", "layer", "slope (E x², log2/log2) [interval]", "RMS",
                          "verdict", "expected", ""], body, align="llrllrlll", max_width=width, drop=(3, 5, 2))
@@ -88,4 +95,5 @@ def render_scale_findings(report: Any) -> str:
     return "\n".join([str(f) for f in report.findings] + [report.summary])
 
 
-__all__ = ["render_coverage", "render_scale", "render_scale_findings", "render_scale_table"]
+__all__ = ["render_coverage", "render_scale", "render_scale_findings", "render_scale_table", "row_mark",
+           "slope_interval"]

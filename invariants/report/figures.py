@@ -114,7 +114,7 @@ def matplotlib_modules():
     return matplotlib, Figure, FigureCanvasAgg
 
 
-def _new_figure(width: float, height: float):
+def new_figure(width: float, height: float):
     """A figure on its own Agg canvas (no pyplot: no global backend or figure registry is touched)."""
     _, Figure, FigureCanvasAgg = matplotlib_modules()
     fig = Figure(figsize=(width, height), dpi=DPI)
@@ -122,7 +122,7 @@ def _new_figure(width: float, height: float):
     return fig
 
 
-def _png(fig) -> bytes:
+def png_bytes(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
@@ -202,7 +202,7 @@ def _build_variance_depth(ctx: FigureContext) -> RenderedFigure:
 
 def _draw_variance_depth() -> RenderedFigure:
     data = variance_depth_data()
-    fig = _new_figure(11.0, 6.4)
+    fig = new_figure(11.0, 6.4)
     axes = fig.subplots(2, len(VARIANCE_ACTIVATIONS), sharex=True, sharey=True)
     layers = np.arange(1, data["depth"] + 1)
     by_key = {(p["scheme"], p["activation"]): p for p in data["profiles"]}
@@ -243,7 +243,7 @@ def _draw_variance_depth() -> RenderedFigure:
     note = ("q₅₀/q₁ per scheme/activation (curves may leave the plotted range 1e-15..1e15): " + ", ".join(ends)
             + ". Every measured curve lies within its band: "
             + ("yes" if all(p["passed"] for p in data["profiles"]) else "NO (see the JSON data)") + ".")
-    return RenderedFigure(_png(fig), r4(data), note)
+    return RenderedFigure(png_bytes(fig), r4(data), note)
 
 
 # ------------------------------------------------------------------------------------ symmetry defect
@@ -310,7 +310,7 @@ def _build_symmetry_defect(ctx: FigureContext) -> RenderedFigure | None:
     # legible; the legend goes under the panels in two columns instead of a narrow strip at the side
     n_labels = len({(c["backend"], c["width"], c["start"] == "tied") for c in curves})
     legend_rows = (n_labels + 1) // 2
-    fig = _new_figure(3.7 * len(optimizers) + 0.6, 2.7 * len(dtypes) + 0.45 + 0.2 * legend_rows)
+    fig = new_figure(3.7 * len(optimizers) + 0.6, 2.7 * len(dtypes) + 0.45 + 0.2 * legend_rows)
     axes = fig.subplots(len(dtypes), len(optimizers), sharex=True, sharey=True, squeeze=False)
     color = {}
     for backend in sorted({c["backend"] for c in curves}):
@@ -352,7 +352,7 @@ def _build_symmetry_defect(ctx: FigureContext) -> RenderedFigure | None:
         "; ".join(f"{c['backend']} {c['dtype']} {c['optimizer']} width {c['width']} split after step "
                   f"{c['first_untied']} (defect {c['defect'][-1]:.2g} at step {c['steps'][-1]})" for c in split)
         if split else "no run split") + "; every other tied run kept a defect of exactly 0. " + _measured_on(data))
-    return RenderedFigure(_png(fig), r4(data), note)
+    return RenderedFigure(png_bytes(fig), r4(data), note)
 
 
 # ------------------------------------------------------------------------------------ XOR boundaries
@@ -391,7 +391,7 @@ def _draw_xor() -> RenderedFigure:
     from invariants.reference import predict
 
     data = xor_data()
-    fig = _new_figure(10.5, 4.4)
+    fig = new_figure(10.5, 4.4)
     axes = fig.subplots(1, len(XOR_PANELS))
     fig.subplots_adjust(left=0.07, right=0.86, top=0.78, bottom=0.12, wspace=0.3)
     grid = np.linspace(-0.5, 1.5, 161)
@@ -417,7 +417,7 @@ def _draw_xor() -> RenderedFigure:
     axes[0].legend(loc="upper center", fontsize=10, framealpha=0.9)
     cax = fig.add_axes((0.89, 0.15, 0.015, 0.62))
     fig.colorbar(cs, cax=cax, label="network output (boundary: 0.5)")
-    return RenderedFigure(_png(fig), r4(data))
+    return RenderedFigure(png_bytes(fig), r4(data))
 
 
 # ------------------------------------------------------------------------------------ power curve
@@ -471,7 +471,7 @@ def power_axis_floor(curves: dict[str, list[float | None]]) -> float:
 
 def _build_power(ctx: FigureContext) -> RenderedFigure:
     data = power_data(ctx.audits)
-    fig = _new_figure(7.0, 5.6)
+    fig = new_figure(7.0, 5.6)
     ax = fig.subplots()
     n = np.asarray(data["n"], dtype=float)
     styles = (("chi2_normal", "exact χ² test, normal law (the χ² bound)", _COLORS[0], "-"),
@@ -519,7 +519,7 @@ def _build_power(ctx: FigureContext) -> RenderedFigure:
         note += (f" {len(below)} audited tensor(s) detect errors below {floor:.0e}, beyond every curve plotted "
                  "(see their audit pages for the checks behind them); they are drawn on the lower edge of the axis "
                  "with their values.")
-    return RenderedFigure(_png(fig), r4(data), note)
+    return RenderedFigure(png_bytes(fig), r4(data), note)
 
 
 # ------------------------------------------------------------------------------------ registry
@@ -579,6 +579,22 @@ def get_figure(name: str) -> FigureSpec:
     raise KeyError(f"unknown figure {name!r}; known: {', '.join(s.name for s in FIGURES)}")
 
 
+def deterministic_style():
+    """The context every figure is drawn in: matplotlib's default style and :data:`_RC` (a bundled font, no
+    hash salt randomness), whatever the user's matplotlibrc says.
+
+    Raises:
+        FiguresUnavailable: matplotlib is not installed.
+    """
+    import contextlib
+
+    matplotlib, _, _ = matplotlib_modules()
+    stack = contextlib.ExitStack()
+    stack.enter_context(matplotlib.style.context("default"))
+    stack.enter_context(matplotlib.rc_context(_RC))
+    return stack
+
+
 def render_all(ctx: FigureContext | None = None, names: Sequence[str] | None = None,
                progress: Callable[[str], None] | None = None) -> dict[str, RenderedFigure | None]:
     """Build the figures (all, or ``names``) under the deterministic style; ``None`` for a pending one.
@@ -586,11 +602,10 @@ def render_all(ctx: FigureContext | None = None, names: Sequence[str] | None = N
     Raises:
         FiguresUnavailable: matplotlib is not installed.
     """
-    matplotlib, _, _ = matplotlib_modules()
     ctx = ctx or FigureContext()
     out: dict[str, RenderedFigure | None] = {}
     specs = FIGURES if names is None else [get_figure(n) for n in names]
-    with matplotlib.style.context("default"), matplotlib.rc_context(_RC):
+    with deterministic_style():
         for spec in specs:
             if progress is not None:
                 progress(spec.name)

@@ -10,7 +10,9 @@ model grows?  (issue 18; μP's coordinate check made a verdict with stated error
 - :mod:`~invariants.scaling.cost`: the cost estimated before work;
 - :mod:`~invariants.scaling.report`: the result and its JSON;
 - :mod:`~invariants.scaling.engine`: :func:`scale_check`;
-- :mod:`~invariants.scaling.examples`: SP, μP and faulty MLP factories.
+- :mod:`~invariants.scaling.examples`: SP, μP and faulty MLP factories;
+- :mod:`~invariants.scaling.study`: the stored study of the docs page ``scaling.md`` (GPT-2- and ResNet-style
+  families, :mod:`invariants.studies.scale_families`).
 """
 from __future__ import annotations
 

@@ -1,0 +1,87 @@
+"""The width-scaling page (:mod:`invariants.report.scaling_page`) is a pure function of the stored study: a small
+synthetic payload gives the verdict table, marks, undecided rows, the error summary with its cause, the theory
+table computed from :mod:`invariants.scaling.theory`, and a deterministic figure drawn by scale-check's renderer."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from invariants.report import scaling_page as P
+
+
+def row(name, kind, step, slope, verdict, expected, checked=True, position="hidden", lo=None, hi=None):
+    return {"name": name, "kind": kind, "step": step, "position": position, "slope": slope,
+            "lo": slope - 0.1 if lo is None else lo, "hi": slope + 0.1 if hi is None else hi, "verdict": verdict,
+            "expected": expected, "expected_slope": 0.0, "checked": checked, "matches": verdict == expected,
+            "sizes": [32, 64], "second_moments": [1.0, 2.0 ** slope]}
+
+
+def payload():
+    rows = [row("fc1", "gain", 0, 1.0, "growing", "theta1"),
+            row("fc1", "preact", 0, 1.0, "growing", "theta1"),
+            row("fc2", "preact", 0, 0.1, "undecided", "theta1", lo=-0.3, hi=0.5),
+            row("fc2", "update", 1, 2.0, "growing", "growing")]
+    result = {"mode": "width", "status": "findings", "rows": rows,
+              "findings": [{"severity": "error", "kind": "mismatch", "subject": "fc1 gain step 0",
+                            "message": "this is a width-independent std such as normal(std=0.02)", "params": []},
+                           {"severity": "error", "kind": "mismatch", "subject": "fc1 preact step 0",
+                            "message": "inherited from layer fc1", "params": []}],
+              "coverage": {"sizes": [32, 64]},
+              "config": {"sizes": [32, 64], "steps": [0, 1], "seeds": 4, "optimizer": "adam", "lr": 0.01,
+                         "expect": "sp", "alpha": 1e-6, "n_fits": 4, "total_alpha": 1e-4, "s_min": 0.25}}
+    return {"config": {"widths": [32, 64], "seeds": 4, "steps": [0, 1], "optimizer": "adam", "expect": "sp"},
+            "families": {"toy": {"title": "Toy MLP", "target": "pkg.mod:toy", "result": result}}}
+
+
+def test_page_from_synthetic_payload():
+    text = P.page(payload(), {"toy": "figures/scale_toy.png"})
+    assert text.startswith('---\ntitle: "Width scaling"\n---')
+    assert "## Toy MLP" in text
+    assert "`invariants scale-check pkg.mod:toy --widths 32,64 --steps 0,1 --seeds 4 --optimizer adam --expect sp`" \
+        in text
+    assert "(figures/scale_toy.png)" in text
+    assert "Undecided" in text and "fc2 preact step 0 (+0.10 &#91;-0.30, +0.50&#93;)" in text
+    # the error summary names the layer whose own gain is off (the cause), not only the count
+    assert "Errors: 2. Layers whose own gain Var(W)·fan_in is not theta1: fc1 +1.00; the other 1 inherit it" in text
+    assert "normal(std=0.02)" in text
+    assert '<span class="row-deviates">MISMATCH</span>' in text
+    assert '<span class="row-documented">?</span>' in text
+    assert "| `fc2` | update | 1 | hidden | +2.00 &#91;+1.90, +2.10&#93; | growing | growing (+0) | ok |" in text
+
+
+def test_theory_table_comes_from_the_theory_module():
+    from invariants.scaling.theory import HIDDEN, SP, expected
+
+    e = expected(SP, "adam", "update", HIDDEN, 1)
+    rows = {(r[0], r[1]): r[2:] for r in P.theory_rows()}
+    assert rows[("update ΔW·x, step 1", "hidden")][1] == f"{e.verdict} ({e.slope:+g})"
+    assert rows[("update ΔW·x, step 1", "hidden")][2] == "theta1 (+0)"  # μP, SGD
+
+
+def test_page_without_study_says_how_to_measure():
+    text = P.page(None, {})
+    assert "No stored study" in text and P.STUDY_COMMAND in text
+    assert "What theory expects" in text
+
+
+def test_files_draw_a_deterministic_figure():
+    pytest.importorskip("matplotlib")
+    dump = lambda obj: (json.dumps(obj, indent=1) + "\n").encode()  # noqa: E731
+    a, b = P.files(payload(), dump), P.files(payload(), dump)
+    assert set(a) == {"scaling.md", "figures/scale_toy.png", "figures/scale_toy.json"}
+    assert a == b
+    assert a["figures/scale_toy.png"].startswith(b"\x89PNG")
+    data = json.loads(a["figures/scale_toy.json"])
+    assert [(c["name"], c["kind"]) for c in data["curves"]] == [("fc1", "preact"), ("fc2", "preact"),
+                                                                ("fc2", "update")]  # gain rows are not drawn
+
+
+def test_stored_rows_give_the_report_curves():
+    pytest.importorskip("torch")
+    from invariants.scaling import scale_check
+    from invariants.scaling.examples import mlp_sp
+    from invariants.scaling.plot import curves, curves_from_json
+
+    r = scale_check(mlp_sp, (16, 32), seeds=4, steps=(0, 1))
+    assert curves_from_json(json.loads(json.dumps(r.to_dict()))["rows"]) == curves(r)
