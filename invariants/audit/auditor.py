@@ -729,17 +729,24 @@ def draws_cap(cfg: AuditConfig) -> str:
 
 
 #: how to raise :attr:`AuditConfig.max_draws` (the API's setting and the command line's flag)
-RAISE_DRAWS = "AuditConfig.max_draws, or --max-draws N on the command line"
+RAISE_DRAWS = "raise AuditConfig.max_draws (--max-draws N on the command line)"
 
 
-def with_resolution(result: AuditResult, cfg: AuditConfig, capped: bool) -> AuditResult:
+def with_resolution(result: AuditResult, cfg: AuditConfig, capped: bool, requested: str | None = None) -> AuditResult:
     """State on ``result`` a requested ``cfg.rel_error`` its checks do not reach when the draw cap
     (``capped``: :func:`wanted_draws` > ``cfg.max_draws``), or anything else, stopped the sample: the
-    :attr:`AuditResult.resolution` and one sentence in its message.  Not a finding: the verdict stays."""
+    :attr:`AuditResult.resolution` and one sentence in its message.  ``requested``: a float16/bfloat16 dtype,
+    whose checks' resolution is set by its quantization (:mod:`invariants.stats.precision`), not by the
+    sample.  Not a finding: the verdict stays."""
     # uncapped, the sample-size rules reach rel_error; a check that states a coarser one all the same (a
-    # low-precision dtype's stated resolution) is said too, never passed over in silence
-    result.resolution = coarser(cfg.rel_error, result.min_detectable_rel_error,
-                                *((draws_cap(cfg), RAISE_DRAWS) if capped else ("the checks' stated resolution",)))
+    # low-precision dtype's quantization band) is said too, never passed over in silence
+    if capped:
+        bound = (draws_cap(cfg), RAISE_DRAWS)
+    elif low_precision(MANTISSA_BITS.get(requested or "", 52)):
+        bound = (f"the {requested} precision (its quantization band)", "audit in float32 (--dtype float32)")
+    else:
+        bound = ("the checks' stated resolution", "")
+    result.resolution = coarser(cfg.rel_error, result.min_detectable_rel_error, *bound)
     if result.resolution is not None:
         result.message = result.message.rstrip(".") + ". " + result.resolution.sentence()
     return result
@@ -815,7 +822,7 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
             raw = [d[u.index] if u.index is not None else d for d in raw_first]
             with_determinism(results[-1], determinism.determinism_checks(
                 u.expected, raw[0], raw[1], replays, u.index, mantissa_bits(raw[0]), alpha))
-        with_resolution(results[-1], cfg, wanted > n_draws)
+        with_resolution(results[-1], cfg, wanted > n_draws, requested)
         results[-1].seconds = dt_sample / len(units) + time.perf_counter() - t1
     return results
 

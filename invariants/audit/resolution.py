@@ -23,7 +23,7 @@ class Resolution:
         asked: the relative variance error requested (``AuditConfig.rel_error``), a fraction (0.01 = 1%).
         achieved: the smallest relative variance error the run's checks detect with the asked power, a fraction.
         limited_by: the bound that stopped it, with its value, e.g. ``"max_draws (20000)"``.
-        raise_with: how to lift the bound, e.g. ``"AuditConfig.max_draws, --max-draws N"``.
+        raise_with: what reaches ``asked``, imperative, e.g. ``"raise AuditConfig.max_draws (--max-draws N)"``.
     """
 
     asked: float
@@ -40,7 +40,7 @@ class Resolution:
         """One sentence for a result's message."""
         return (f"Coarser than asked: detects a {100 * self.achieved:.2g}% relative variance error, not the "
                 f"{100 * self.asked:.2g}% requested, limited by {self.limited_by}"
-                + (f" (raise it with {self.raise_with})" if self.raise_with else "") + ".")
+                + (f"; to reach it, {self.raise_with}" if self.raise_with else "") + ".")
 
 
 def coarser(asked: float, achieved: float | None, limited_by: str, raise_with: str = "") -> Resolution | None:
@@ -62,7 +62,7 @@ def coverage_line(limited: list[tuple[str, Resolution]], total: int, what: str =
     hints = sorted({r.raise_with for _, r in limited if r.raise_with})
     return (f"{len(limited)} of {total} {what} audited at a coarser resolution than asked "
             f"({100 * limited[0][1].asked:.2g}%): {names}{more}; limited by {', '.join(bounds)}"
-            + (f"; raise it with {', '.join(hints)}" if hints else ""))
+            + (f"; to reach it, {' or '.join(hints)}" if hints else ""))
 
 
 __all__ = ["TOLERANCE", "Resolution", "coarser", "coverage_line"]

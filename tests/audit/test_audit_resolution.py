@@ -45,7 +45,7 @@ def test_a_capped_audit_states_the_resolution_it_reached():
     # the cause, the bound and the option that raises it, in the summary and right under the counts
     assert "1 at a coarser resolution than asked" in report.summary
     assert report.coverage.startswith("1 of 1 tensors audited at a coarser resolution than asked (10%)")
-    assert "AuditConfig.max_draws" in report.coverage and "--max-draws" in report.coverage
+    assert "to reach it, raise AuditConfig.max_draws (--max-draws N" in report.coverage
     text = render_audit(report)
     assert report.coverage.split(";")[0] in text.replace("\n", " ")
 
@@ -61,8 +61,8 @@ def test_an_audit_within_the_cap_states_none():
 def test_the_rule_itself():
     assert coarser(0.01, 0.0099, "max_draws (4)") is None  # met
     assert coarser(0.01, None, "max_draws (4)") is None  # nothing stated
-    res = coarser(1e-5, 4.2e-4, "max_draws (20000)", "AuditConfig.max_draws")
-    assert res == Resolution(1e-5, 4.2e-4, "max_draws (20000)", "AuditConfig.max_draws")
+    res = coarser(1e-5, 4.2e-4, "max_draws (20000)", "raise AuditConfig.max_draws")
+    assert res == Resolution(1e-5, 4.2e-4, "max_draws (20000)", "raise AuditConfig.max_draws")
     assert "0.042% relative variance error, not the 0.001% requested" in res.sentence()
     assert coverage_line([], 3) == ""
     assert coverage_line([("w", res)], 3).startswith("1 of 3 tensors audited at a coarser resolution")
@@ -108,3 +108,14 @@ def test_identify_states_a_capped_layer_and_not_an_uncapped_one(tmp_path, capsys
     data = json.loads(path.read_text())
     schemas.validate(data, "identify")
     assert data["layers"][0]["resolution"]["limited_by"] == "max_draws (4)"
+
+
+def test_a_low_precision_audit_names_its_precision_not_the_cap():
+    """bfloat16 checks resolve only what its quantization band allows, whatever the sample: that bound is
+    named (and how to avoid it), not the draw cap."""
+    report = initializer(TARGET, expect=EXPECT, layer=[LAYER], dtype="bfloat16",
+                         config=AuditConfig(rel_error=0.01))
+    (r,) = report.results
+    assert r.min_detectable_rel_error > 0.01 and r.n < 20_000 * 40  # not the cap: 200k values of 800k allowed
+    assert r.resolution.limited_by == "the bfloat16 precision (its quantization band)"
+    assert "to reach it, audit in float32 (--dtype float32)" in report.coverage
