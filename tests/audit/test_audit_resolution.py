@@ -119,3 +119,16 @@ def test_a_low_precision_audit_names_its_precision_not_the_cap():
     assert r.min_detectable_rel_error > 0.01 and r.n < 20_000 * 40  # not the cap: 200k values of 800k allowed
     assert r.resolution.limited_by == "the bfloat16 precision (its quantization band)"
     assert "to reach it, audit in float32 (--dtype float32)" in report.coverage
+
+
+def test_assert_initializer_warns_on_a_coarser_pass_and_not_on_a_full_one():
+    from invariants.testing import assert_initializer
+
+    # dense(2,2): 4 values a draw, so the thorough profile's ~1.1M values need far more than 20 000 draws
+    with pytest.warns(UserWarning, match="coarser resolution than asked.*max_draws \\(20000\\)"):
+        assert_initializer(he, expect="normal(std=1)", layer="dense(2,2)", framework="numpy", profile="thorough")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_initializer(he, expect="normal(std=0.2581989)", layer="dense(30,10)", framework="numpy", profile="fast")
