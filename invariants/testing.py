@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+import warnings
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from invariants.modelcheck.profiles import Profile, get_profile
@@ -120,6 +121,8 @@ def assert_initializer(fn: "Callable[..., Any] | str", expect: "str | Spec | Non
     Raises:
         AssertionError: some tensor deviates (documented framework conventions pass); the message has
             the measured and expected figures and the auditor's explanation.
+        UserWarning (warned, not raised): a pass at a coarser resolution than the profile's ``rel_error``
+            (``AuditConfig.max_draws`` capped a small tensor's draws), naming the tensors and the bound.
         ValueError: bad spec or layer text.  The test is skipped when the framework is not installed.
     """
     __tracebackhide__ = True  # pytest shows the caller's line and this message, not our frames
@@ -142,6 +145,8 @@ def assert_initializer(fn: "Callable[..., Any] | str", expect: "str | Spec | Non
             lines.append(textwrap.fill(f"{r.verdict} on {r.layer or r.target}: {r.message}", 110,
                                        initial_indent="  - ", subsequent_indent="    "))
         raise AssertionError("\n".join(lines))
+    if report.coverage:  # a pass at a coarser resolution than the profile asks is said, not hidden
+        warnings.warn(report.coverage, stacklevel=2)
     return report
 
 

@@ -45,6 +45,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from invariants.audit import determinism
+from invariants.audit.resolution import Resolution, coarser, coverage_line
 from invariants.frameworks.errors import BadInitializer
 from invariants.frameworks.subjects import (
     Block,
@@ -109,7 +110,8 @@ class AuditConfig:
         alpha_cap: upper limit on any single check's alpha (default 1e-6).
         min_bounded_n: floor on the sample size for bounded laws (default 100 000).
         min_draws: fewest fresh draws per tensor (identical-draw check needs >= 2).
-        max_draws: most draws per tensor (a tiny tensor would otherwise need 10^5 calls).
+        max_draws: most draws per tensor (a tiny tensor would otherwise need 10^5 calls); a tensor it
+            stops short of ``rel_error`` states the resolution reached (:attr:`AuditResult.resolution`).
         structure_draws: draws checked for duplicate rows/columns.
         base_seed: base of the seed sequence (seeds derive from it and the subject name), >= 0.
         max_elements: largest tensor audited (default 2^24, a 4096 x 4096 matrix); at least
@@ -167,7 +169,8 @@ class AuditConfig:
         """The settings as JSON values (the ``config`` of an audit's or a fingerprint's JSON)."""
         return {"rel_error": self.rel_error, "power": self.power, "total_alpha": self.total_alpha,
                 "alpha_cap": self.alpha_cap, "base_seed": int(self.base_seed), "determinism": self.determinism,
-                "max_elements": self.max_elements, "max_pool_values": self.max_pool_values}
+                "max_elements": self.max_elements, "max_pool_values": self.max_pool_values,
+                "max_draws": self.max_draws}
 
 
 def check_size(shape: Sequence[int], cfg: AuditConfig, what: str) -> None:
@@ -206,6 +209,7 @@ class AuditResult:
     reference: str = ""
     explanation: str = ""
     seconds: float = 0.0
+    resolution: Resolution | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -226,6 +230,7 @@ class AuditResult:
             "observed": {"variance": _f(self.observed_variance), "n": int(self.n)},
             "checks": [c.to_dict() for c in self.checks],
             "min_detectable_rel_error": _f(self.min_detectable_rel_error),
+            "resolution": self.resolution.to_dict() if self.resolution is not None else None,
             "verdict": self.verdict,
             "message": self.message,
         }
@@ -274,9 +279,18 @@ class AuditReport:
     def summary(self) -> str:
         """``audit: N tensors, c conform, d documented deviations, v deviate, e errors, s skipped``."""
         c = self.counts()
+        coarse = sum(r.resolution is not None for r in self.results)
         return (f"audit: {len(self.results)} tensors, {c[CONFORMS]} conform, {c[DOCUMENTED]} documented deviations, "
                 f"{c[DEVIATES]} deviate, {c[ERROR]} errors, {c[SKIPPED]} skipped"
+                + (f", {coarse} at a coarser resolution than asked" if coarse else "")
                 + (", interrupted" if self.interrupted else ""))
+
+    @property
+    def coverage(self) -> str:
+        """``"k of N tensors audited at a coarser resolution than asked: ..."`` naming them, the bound and how
+        to raise it (:func:`~invariants.audit.resolution.coverage_line`); ``""`` when every request was met."""
+        return coverage_line([(r.target + (f" [{r.layer}]" if r.layer else ""), r.resolution)
+                              for r in self.results if r.resolution is not None], len(self.results))
 
     def counts(self) -> dict[str, int]:
         out = {v: 0 for v in VERDICTS}
@@ -691,17 +705,51 @@ def plan(subjects: Sequence[Subject], cfg: AuditConfig) -> tuple[float, int]:
     return budget.per_check, budget.m
 
 
-def draw_count(units: Sequence[AuditUnit], cfg: AuditConfig, alpha: float, requested: str | None = None) -> int:
+def wanted_draws(units: Sequence[AuditUnit], cfg: AuditConfig, alpha: float, requested: str | None = None) -> int:
     """Fresh draws of one tensor (of ``units``) for a sample that detects ``cfg.rel_error`` with
-    ``cfg.power`` at per-check ``alpha`` (:func:`needed_n` of every unit's laws), within
-    ``[cfg.min_draws, cfg.max_draws]``; ``requested``: a low-precision dtype's own count
+    ``cfg.power`` at per-check ``alpha`` (:func:`needed_n` of every unit's laws), at least ``cfg.min_draws``
+    and not capped by ``cfg.max_draws``; ``requested``: a low-precision dtype's own count
     (:func:`~invariants.audit.precision.low_precision_draws`)."""
     per_draw = {u.name: numel(u.shape) for u in units}
     n_draws = cfg.min_draws
     for u in units:
         need = max(needed_n(u.expected, cfg, alpha), needed_n(u.documented, cfg, alpha) if u.documented else 0)
         n_draws = max(n_draws, math.ceil(need / max(per_draw[u.name], 1)))
-    return max(cfg.min_draws, min(cfg.max_draws, low_precision_draws(requested, per_draw.values(), n_draws)))
+    return max(cfg.min_draws, low_precision_draws(requested, per_draw.values(), n_draws))
+
+
+def draw_count(units: Sequence[AuditUnit], cfg: AuditConfig, alpha: float, requested: str | None = None) -> int:
+    """:func:`wanted_draws` within ``[cfg.min_draws, cfg.max_draws]``: the draws an audit takes."""
+    return min(cfg.max_draws, wanted_draws(units, cfg, alpha, requested))
+
+
+def draws_cap(cfg: AuditConfig) -> str:
+    """How a :class:`~invariants.audit.resolution.Resolution` names the draw cap and how to raise it."""
+    return f"max_draws ({cfg.max_draws})"
+
+
+#: how to raise :attr:`AuditConfig.max_draws` (the API's setting and the command line's flag)
+RAISE_DRAWS = "raise AuditConfig.max_draws (--max-draws N on the command line)"
+
+
+def with_resolution(result: AuditResult, cfg: AuditConfig, capped: bool, requested: str | None = None) -> AuditResult:
+    """State on ``result`` a requested ``cfg.rel_error`` its checks do not reach when the draw cap
+    (``capped``: :func:`wanted_draws` > ``cfg.max_draws``), or anything else, stopped the sample: the
+    :attr:`AuditResult.resolution` and one sentence in its message.  ``requested``: a float16/bfloat16 dtype,
+    whose checks' resolution is set by its quantization (:mod:`invariants.stats.precision`), not by the
+    sample.  Not a finding: the verdict stays."""
+    # uncapped, the sample-size rules reach rel_error; a check that states a coarser one all the same (a
+    # low-precision dtype's quantization band) is said too, never passed over in silence
+    if capped:
+        bound = (draws_cap(cfg), RAISE_DRAWS)
+    elif low_precision(MANTISSA_BITS.get(requested or "", 52)):
+        bound = (f"the {requested} precision (its quantization band)", "audit in float32 (--dtype float32)")
+    else:
+        bound = ("the checks' stated resolution", "")
+    result.resolution = coarser(cfg.rel_error, result.min_detectable_rel_error, *bound)
+    if result.resolution is not None:
+        result.message = result.message.rstrip(".") + ". " + result.resolution.sentence()
+    return result
 
 
 #: the law kinds whose audit can stream (:func:`streams`): their sample size grows as 1/rel_error^2 through
@@ -739,7 +787,8 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
         return [empty_result(subject)]
     units = audit_units(subject)
     requested = requested_dtype(subject)
-    n_draws = draw_count(units, cfg, alpha, requested)
+    wanted = wanted_draws(units, cfg, alpha, requested)
+    n_draws = min(cfg.max_draws, wanted)
     keep = kept_draws(units, numel(subject.shape), n_draws, cfg, requested)
     # streaming: every draw folds into its units' running statistics, and only the first `keep` are held
     moments = {u.name: RunningMoments() for u in units} if keep < n_draws else None
@@ -773,6 +822,7 @@ def audit_subject(subject: Subject, cfg: AuditConfig, alpha: float) -> list[Audi
             raw = [d[u.index] if u.index is not None else d for d in raw_first]
             with_determinism(results[-1], determinism.determinism_checks(
                 u.expected, raw[0], raw[1], replays, u.index, mantissa_bits(raw[0]), alpha))
+        with_resolution(results[-1], cfg, wanted > n_draws, requested)
         results[-1].seconds = dt_sample / len(units) + time.perf_counter() - t1
     return results
 

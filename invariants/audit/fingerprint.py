@@ -34,7 +34,8 @@ import numpy as np
 from invariants.frameworks.base import Framework
 from invariants.frameworks.dtypes import parse_dtype, require_real, returned_as, widen
 from invariants.frameworks.subjects import check_array, seed_sequence
-from invariants.audit.auditor import AuditConfig, check_size, law_checks, needed_n
+from invariants.audit.auditor import RAISE_DRAWS, AuditConfig, check_size, draws_cap, law_checks, min_detectable, needed_n
+from invariants.audit.resolution import Resolution, coarser, coverage_line
 from invariants.audit.costs import identify_cost, refuse_beyond
 from invariants.core.cost import Limits
 from invariants.core.errors import BadInput
@@ -95,7 +96,9 @@ class Fingerprint:
         spec: the best-supported spec (``None`` when nothing was testable).
         ok: whether ``spec`` passed every check on every layer (JSON key ``matched``; the common result
             vocabulary, :mod:`invariants.core.results`).
-        layers: the layers sampled (text) with their textbook fans and measured variances.
+        layers: the layers sampled (text) with their textbook fans and measured variances, and ``resolution``:
+            ``None``, or the :meth:`~invariants.audit.resolution.Resolution.to_dict` of a layer whose draws
+            ``AuditConfig.max_draws`` capped short of ``rel_error``.
         evidence: the candidates tried, best first.
         warning: e.g. that the layers cannot tell the fan modes apart.
         config: the run's settings (:meth:`AuditConfig.to_dict`, the per-check ``alpha``, ``dtype``).
@@ -117,7 +120,16 @@ class Fingerprint:
         """``identified: SPEC`` (``(closest candidate)`` when no candidate passed every check)."""
         if self.interrupted:
             return "identify: interrupted before a spec was found"
-        return f"identified: {self.text}" + ("" if self.ok else " (closest candidate)")
+        coarse = sum(d.get("resolution") is not None for d in self.layers)
+        return (f"identified: {self.text}" + ("" if self.ok else " (closest candidate)")
+                + (f"; {coarse} of {len(self.layers)} layers at a coarser resolution than asked" if coarse else ""))
+
+    @property
+    def coverage(self) -> str:
+        """``"k of N layers audited at a coarser resolution than asked: ..."`` (each layer's ``resolution``,
+        :func:`~invariants.audit.resolution.coverage_line`); ``""`` when every layer reached ``rel_error``."""
+        return coverage_line([(d["layer"], Resolution(**d["resolution"])) for d in self.layers
+                              if d.get("resolution") is not None], len(self.layers), "layers")
 
     @property
     def text(self) -> str:
@@ -232,7 +244,7 @@ def identify(
     alpha = family_budget(cfg.total_alpha, candidate_batteries() * len(lays), cfg.alpha_cap).per_check
     n_target = needed_n(Law.normal(0, 1), cfg, alpha)
     config = {**cfg.to_dict(), "alpha": alpha, "dtype": dtype}
-    pools, draws_by_layer = [], []
+    pools, draws_by_layer, capped = [], [], []
     for lay in lays:
         check_size(ad.shape(lay), cfg, lay.describe())
     refuse_beyond(identify_cost([ad.shape(lay) for lay in lays], n_target, cfg, ad.name), limits,
@@ -242,14 +254,21 @@ def identify(
         sampler = ad.wrap(fn, shape) if dtype is None else ad.wrap(fn, shape, dtype)
         k = max(cfg.min_draws, math.ceil(n_target / int(np.prod(shape))))
         draws = [check_array(sampler(s), shape, "initializer") for s in seed_sequence(cfg.base_seed * 7919 + i, min(k, cfg.max_draws))]
+        capped.append(k > cfg.max_draws)
         draws = [widen(returned_as(d, dtype)) for d in draws]
         draws_by_layer.append(draws)
         pools.append(np.concatenate([d.ravel() for d in draws]))
     info = []
-    for lay, (fi, fo), pool in zip(lays, fans, pools):
+    for lay, (fi, fo), pool, cap in zip(lays, fans, pools, capped):
         x = pool.astype(np.float64)
+        # the resolution a normal candidate's checks reach on this layer's pool, stated when the draw cap
+        # stopped it short of rel_error (the sample is sized for a normal law's variance test, above)
+        res = coarser(cfg.rel_error, min_detectable(Law.normal(0, 1), int(x.size), alpha, cfg.power,
+                                                    tuple(ad.shape(lay)), mantissa_bits(pool)),
+                      draws_cap(cfg), RAISE_DRAWS) if cap else None
         info.append({"layer": lay.describe(), "fans": [fi, fo], "shape": list(ad.shape(lay)), "n": int(x.size),
-                     "mean": float(x.mean()), "variance": float(x.var()), "min": float(x.min()), "max": float(x.max())})
+                     "mean": float(x.mean()), "variance": float(x.var()), "min": float(x.min()), "max": float(x.max()),
+                     "resolution": res.to_dict() if res is not None else None})
     cands = _candidates(lays, fans, pools, draws_by_layer, ad.layout.unit_axis)
     evidence: list[CandidateJudgement] = []
     bits = [mantissa_bits(p) for p in pools]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import textwrap
 import sys
 from typing import Any, Iterator
 
@@ -18,6 +19,7 @@ from invariants.cli.common import (
     audit_config,
     check_json_path,
     cli_worded,
+    draws_count,
     limits_of,
     partial_on_interrupt,
     require_framework,
@@ -62,6 +64,7 @@ def add_audit(subparsers: argparse._SubParsersAction) -> None:
     add_dtype(p)
     add_timeout(p)
     add_limits(p)
+    add_max_draws(p)
     p.set_defaults(func=cmd_audit)
 
 
@@ -85,7 +88,18 @@ def add_identify(subparsers: argparse._SubParsersAction) -> None:
     add_dtype(p)
     add_timeout(p)
     add_limits(p)
+    add_max_draws(p)
     p.set_defaults(func=cmd_identify)
+
+
+def add_max_draws(p: argparse.ArgumentParser) -> None:
+    from invariants.audit.auditor import AuditConfig
+
+    default = AuditConfig.max_draws
+    p.add_argument("--max-draws", metavar="N", type=draws_count, default=default,
+                   help=f"most fresh draws per tensor (AuditConfig.max_draws, default {default}); a tensor it "
+                   "stops short of --rel-error is audited at the coarser resolution it reaches, stated in the "
+                   "result and the summary")
 
 
 def add_dtype(p: argparse.ArgumentParser) -> None:
@@ -196,6 +210,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     width = table_width(out)
     if args.quiet:
         text = render_audit_findings(report, width=width or 110) if not report.ok else ""
+        if report.coverage:  # even quiet, a pass never hides that it was coarser than asked
+            text = "\n\n".join(t for t in (textwrap.fill(report.coverage, width or 110), text) if t)
     else:
         text = render_audit(report, width=width)
     if text:
@@ -235,4 +251,4 @@ def cmd_identify(args: argparse.Namespace) -> int:
     return result_exit(fp)
 
 
-__all__ = ["add_audit", "add_dtype", "add_identify", "add_timeout", "cmd_audit", "cmd_identify", "ticker", "timeout_flag"]
+__all__ = ["add_audit", "add_dtype", "add_identify", "add_max_draws", "add_timeout", "cmd_audit", "cmd_identify", "ticker", "timeout_flag"]

@@ -47,6 +47,21 @@ def timeout_seconds(text: str) -> float | None:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--timeout: ")) from None
 
 
+def draws_count(text: str) -> int:
+    """The argparse ``type`` of ``--max-draws``: an integer >= ``AuditConfig.min_draws`` (4); a malformed
+    value is argparse's one-line usage error."""
+    from invariants.audit.auditor import AuditConfig
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {AuditConfig.min_draws}, got {text!r}") from None
+    if n < AuditConfig.min_draws:
+        raise argparse.ArgumentTypeError(f"must be >= {AuditConfig.min_draws} (the fewest draws per tensor), "
+                                         f"got {n}")
+    return n
+
+
 def check_json_path(path: str | None) -> None:
     """Refuse an unwritable ``--json`` path before any work (:func:`invariants.core.paths.check_output_file`).
 
@@ -132,7 +147,8 @@ def table_width(stream: TextIO | None = None) -> int | None:
 
 
 def audit_config(args: argparse.Namespace) -> Any:
-    """The :class:`~invariants.audit.auditor.AuditConfig` of ``--rel-error``, ``--seed``, ``--no-determinism``.
+    """The :class:`~invariants.audit.auditor.AuditConfig` of ``--rel-error``, ``--seed``, ``--no-determinism``,
+    ``--max-draws``.
 
     Raises:
         UsageError: a negative seed or a relative error outside (0, 1).
@@ -143,7 +159,8 @@ def audit_config(args: argparse.Namespace) -> Any:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
     try:
         return AuditConfig(rel_error=args.rel_error, base_seed=getattr(args, "seed", 0),
-                           determinism=getattr(args, "determinism", True))
+                           determinism=getattr(args, "determinism", True),
+                           max_draws=getattr(args, "max_draws", AuditConfig.max_draws))
     except ValueError as exc:
         raise UsageError(f"--rel-error: {exc}") from exc
 
@@ -216,6 +233,6 @@ def cli_worded() -> Iterator[None]:
         raise ResourceLimit(getattr(exc, "command_line", str(exc))) from None
 
 
-__all__ = ["PROG", "Interrupted", "add_limits", "audit_config", "check_json_path", "cli_worded", "limits_of",
+__all__ = ["PROG", "Interrupted", "add_limits", "audit_config", "check_json_path", "cli_worded", "draws_count", "limits_of",
            "partial_on_interrupt", "positive_int", "require_framework", "result_exit", "stderr_is_tty",
            "table_width", "timeout_seconds", "write_json"]

@@ -59,6 +59,8 @@ def render_audit(report: Any, width: int | None = None, details: bool = True) ->
         summary += (f"; {report.n_checks} checks at alpha {report.alpha:.2g} each (family-wise <= "
                     f"{report.total_alpha:.2g}); 'detects' = smallest variance error found with power 0.99")
     parts.append(textwrap.fill(summary, width or 110))
+    if getattr(report, "coverage", ""):  # right under the counts: a "conform" never stands without it
+        parts[-1] += "\n" + textwrap.fill(report.coverage, width or 110)
     if details:
         findings = render_audit_findings(report, width or 110)
         if findings:
@@ -70,7 +72,8 @@ def render_audit_findings(report: Any, width: int = 110) -> str:
     """Every result that does not conform (deviations, documented deviations, errors, skipped audits), with
     the call that drew it, its message and the failed checks the message does not name, under ``Findings:``; ``""`` when every result conforms.
 
-    ``invariants audit --quiet`` prints this alone when the audit is not ok.
+    ``invariants audit --quiet`` prints this alone when the audit is not ok (and the report's coarser-resolution
+    line, :attr:`~invariants.audit.auditor.AuditReport.coverage`, whenever there is one).
     """
     blocks = []
     for r in report.results:
@@ -96,6 +99,8 @@ def render_fingerprint(fp: Any, width: int = 110) -> str:
     sampled layers' measured moments and the best candidates with their smallest p-value."""
     lines = [textwrap.fill(f"identified: {fp.text}" + ("" if fp.ok else "  (closest candidate; NO candidate passed "
                            "every check)"), width)]
+    if getattr(fp, "coverage", ""):
+        lines.append(textwrap.fill(fp.coverage, width))
     if fp.warning:
         lines.append(textwrap.fill(f"warning: {fp.warning}", width))
     rows = [[d["layer"], f"({d['fans'][0]}, {d['fans'][1]})", "x".join(map(str, d["shape"])), f"{d['variance']:.6g}",

@@ -14,7 +14,7 @@ from invariants.audit.auditor import AuditConfig
 
 FAST = ["--rel-error", "0.05"]
 RESULT_KEYS = {"target", "layer", "shape", "fans", "expected", "observed", "checks", "min_detectable_rel_error",
-               "verdict", "message"}
+               "resolution", "verdict", "message"}
 
 
 def test_conforming_initializer_exits_0_with_json_contract(tmp_path, capsys):
@@ -37,6 +37,7 @@ def test_conforming_initializer_exits_0_with_json_contract(tmp_path, capsys):
             assert set(c) == {"name", "statistic", "p_value", "alpha", "passed"}
             assert c["alpha"] <= 1e-6 and c["passed"] is True
         assert r["verdict"] == "conforms" and r["min_detectable_rel_error"] < 0.05
+        assert r["resolution"] is None  # within the draw cap: the asked resolution was reached
     grouped = data["results"][1]
     assert grouped["fans"] == {"textbook": [72, 144], "framework": [72, 576]} and grouped["shape"] == [64, 8, 3, 3]
 
