@@ -15,6 +15,9 @@ on it, in one object:
   :class:`~invariants.frameworks.subjects.Subject` objects;
 - **models**: :meth:`Framework.owns_model` and :meth:`Framework.model_view` (a
   :class:`~invariants.frameworks.model.ModelView` for the model check);
+- **scaling**: :meth:`Framework.scaling_runner`, the
+  :class:`~invariants.frameworks.runner.ScalingRunner` with which ``scale-check`` builds, runs and records
+  the framework's models (``None``: not supported);
 - **randomness**: :meth:`Framework.generator`, the framework's own seeded generator, and
   :meth:`Framework.global_rngs`, its process-wide RNGs (which a seeded initializer must leave alone).
 
@@ -66,6 +69,8 @@ class Framework:
         initializers_module: module with ``wrap(fn, shape)``, ``known_expectation(fn)`` and
             ``catalogue(framework)``; ``""``: no initializer support.
         models_module: module with the model extractor (called by :meth:`view`); ``""``: no model support.
+        scaling_module: module whose ``RUNNER`` is the framework's
+            :class:`~invariants.frameworks.runner.ScalingRunner` (``scale-check``); ``""``: not supported.
         model_type: ``"module:Class"`` of the framework's models (``"torch.nn:Module"``), for the default
             :meth:`owns_model`; resolved only once the module's top-level package is imported.
         variables_needed: for frameworks whose models keep their parameters apart (Flax, the reference
@@ -88,6 +93,7 @@ class Framework:
     order: ClassVar[int] = 100
     initializers_module: ClassVar[str] = ""
     models_module: ClassVar[str] = ""
+    scaling_module: ClassVar[str] = ""
     model_type: ClassVar[str] = ""
     variables_needed: ClassVar[str] = ""
     second_is_input: ClassVar[bool] = False
@@ -110,6 +116,11 @@ class Framework:
     def supports_models(self) -> bool:
         """Whether the framework's models can be checked (``check-model``)."""
         return bool(self.models_module)
+
+    @property
+    def supports_scaling(self) -> bool:
+        """Whether ``scale-check`` runs the framework's models (:meth:`scaling_runner`)."""
+        return bool(self.scaling_module)
 
     def available(self) -> bool:
         """Whether the framework can be imported (checked without importing it)."""
@@ -315,6 +326,17 @@ class Framework:
         """The framework's reading of the packed parts: as given, or with a ``(model, x)`` pair's second
         element read as the example input where :attr:`second_is_input` is set."""
         return parts.second_as_input() if self.second_is_input else parts
+
+    # ---------------------------------------------------------------- scaling
+    def scaling_runner(self) -> Any:
+        """The framework's :class:`~invariants.frameworks.runner.ScalingRunner` (``scale-check``): the ``RUNNER``
+        of :attr:`scaling_module`, or ``None`` where the framework has none (its models have no layer
+        structure to hook, or no runner was written yet).
+
+        Raises:
+            FrameworkUnavailable: the framework is missing or its import fails.
+        """
+        return self.support(self.scaling_module).RUNNER if self.supports_scaling else None
 
     # ---------------------------------------------------------------- randomness
     def generator(self, seed: int) -> Any:

@@ -86,8 +86,8 @@ def frameworks(kind: str = "all") -> list[Framework]:
     """The registered frameworks in listing order (``order``, then name).
 
     Args:
-        kind: ``"all"``, ``"initializers"`` (those with initializers to audit) or ``"models"`` (those
-            whose models can be checked).
+        kind: ``"all"``, ``"initializers"`` (those with initializers to audit), ``"models"`` (those
+            whose models can be checked) or ``"scaling"`` (those whose models ``scale-check`` runs).
 
     Raises:
         ValueError: unknown ``kind``.
@@ -99,7 +99,9 @@ def frameworks(kind: str = "all") -> list[Framework]:
         return [f for f in fws if f.supports_initializers]
     if kind == "models":
         return [f for f in fws if f.supports_models]
-    raise ValueError(f"kind must be 'all', 'initializers' or 'models', got {kind!r}")
+    if kind == "scaling":
+        return [f for f in fws if f.supports_scaling]
+    raise ValueError(f"kind must be 'all', 'initializers', 'models' or 'scaling', got {kind!r}")
 
 
 def names(kind: str = "all") -> tuple[str, ...]:

@@ -1,8 +1,10 @@
 """Width and depth scaling: does an initialization (and a few optimizer steps) keep every tensor Θ(1) as the
 model grows?  (issue 18; μP's coordinate check made a verdict with stated error rates.)
 
-- :mod:`~invariants.scaling.target`: the factory convention (``factory(width) -> torch.nn.Module``);
-- :mod:`~invariants.scaling.torchrun`: one run's second moments per tensor role and step, and ``ΔW·x_0``;
+- :mod:`~invariants.scaling.target`: the factory convention (``factory(width) -> model``) and the framework
+  runner that owns the model (:mod:`invariants.frameworks.runner`: torch, Flax linen, Keras 3);
+- the runners (:mod:`invariants.frameworks.torch.scaling` and the Flax and Keras ones): one run's second
+  moments per tensor role and step, and ``ΔW·x_0``;
 - :mod:`~invariants.scaling.fit`: per-seed log-log slopes, the t-interval, the verdict (Θ(1), growing,
   vanishing, undecided) and the smallest slope that matters;
 - :mod:`~invariants.scaling.theory`: expected slopes under SP and μP;

@@ -1,8 +1,9 @@
 """The cost of a scale check, estimated before any model is trained (:mod:`invariants.core.cost`).
 
-Each size's model is built once on torch's ``meta`` device (shapes only, no memory, no values) to count its
-parameters ``P(n)`` and, with one forward pass on a ``meta`` input, the values of every module output
-``A(n)`` (per batch).  Then, for the optimizer's ``c`` copies of the parameters (weights, their initial copy
+Each size's model is built once from shapes only by its framework's runner
+(:meth:`invariants.frameworks.runner.ScalingRunner.size`: torch's ``meta`` device, ``jax.eval_shape`` for
+Flax, Keras' deferred variables; no memory, no values) to count its parameters ``P(n)`` and, with one
+shape-only forward, the values of every module output ``A(n)`` (per batch).  Then, for the optimizer's ``c`` copies of the parameters (weights, their initial copy
 for ``ΔW``, gradients; Adam adds its two moments: ``c = 3`` for SGD, 5 for Adam):
 
 - peak memory ``= 4 bytes × (c·P(n_max) + 2·A(n_max))`` (float32; activations kept for the backward pass and
@@ -10,7 +11,7 @@ for ``ΔW``, gradients; Adam adds its two moments: ``c = 3`` for SGD, 5 for Adam
 - values ``= Σ_n S·P(n)``; time ``= Σ_n S·(2·R + 6·T)·B·P(n) / F`` for ``S`` seeds, ``R`` recorded forwards,
   ``T`` training steps, batch ``B`` and ``F`` = :data:`FLOPS` (a forward costs ``2·B·P`` multiply-adds for a
   dense model, a training step three times that; convolutions cost more per parameter, so the time is a floor
-  for them).  A size that cannot build on ``meta`` is estimated from the largest size that did, scaled
+  for them).  A size that cannot build from shapes only is estimated from the largest size that did, scaled
   by ``(n/n_0)²`` (a hidden weight matrix's growth); when none did, the smallest size is built once for real
   (the cheapest) and scaled the same way.
 """
@@ -19,61 +20,33 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from invariants.core.cost import Cost
+from invariants.frameworks.runner import ScalingRunner
+from invariants.scaling.target import identify
 
 #: float32 multiply-adds per second assumed for one core (a conservative CPU figure)
 FLOPS = 2e9
 COPIES = {"sgd": 3, "adam": 5}
 
 
-def meta_size(build: Callable[[int], Any], size: int) -> tuple[int, int] | None:
-    """``(parameters, activation values per forward)`` of the model at ``size`` built on ``meta``; ``None``
-    when the factory or the forward does not run there (the activations are 0 when only the forward fails)."""
-    import torch
-
-    from invariants.scaling.torchrun import call, first_tensor, synthetic_input
-
-    try:
-        with torch.device("meta"):
-            model, x = build(size)
-        params = sum(p.numel() for p in model.parameters())
-    except Exception:  # noqa: BLE001  any factory may refuse meta tensors: fall back to scaling
-        return None
-    acts = [0]
-
-    def count(m: Any, args: tuple, out: Any) -> None:
-        t = first_tensor(out)
-        acts[0] += 0 if t is None else t.numel()
-
-    handles = [m.register_forward_hook(count) for m in model.modules()]
-    try:
-        if x is None:
-            x = synthetic_input(model, 1, 0)[0]
-        x = x.to("meta") if isinstance(x, torch.Tensor) else x
-        with torch.no_grad():
-            call(model, x)
-    except Exception:  # noqa: BLE001
-        acts[0] = 0
-    finally:
-        for h in handles:
-            h.remove()
-    return int(params), int(acts[0])
-
-
 def estimate(build: Callable[[int], Any], sizes: Sequence[int], seeds: int, steps: Sequence[int], batch: int,
-             optimizer: str) -> Cost:
-    """The :class:`~invariants.core.cost.Cost` of the run (module docstring).
+             optimizer: str, runner: ScalingRunner | None = None) -> Cost:
+    """The :class:`~invariants.core.cost.Cost` of the run (module docstring); ``runner``: the model's
+    framework runner (default: :func:`invariants.scaling.target.identify` at the smallest size).
 
     Raises:
-        BadModel: the factory fails at the smallest size when it had to be built for real.
+        BadModel: the factory fails at the smallest size when it had to be built for real, or no runner
+            owns its model.
     """
+    if runner is None:
+        runner = identify(build, min(sizes), "the factory")
     counts: dict[int, tuple[int, int]] = {}
     for n in sorted(sizes):
-        c = meta_size(build, n)
+        c = runner.size(build, n)
         if c is not None:
             counts[n] = c
-    if not counts:  # nothing builds on meta: build the smallest size for real (the cheapest) and scale from it
+    if not counts:  # nothing builds from shapes: build the smallest size for real (the cheapest) and scale from it
         n0 = min(sizes)
-        counts[n0] = (sum(p.numel() for p in build(n0)[0].parameters()), 0)
+        counts[n0] = (runner.built_size(build, n0), 0)
     n0 = max(counts)
     p0, a0 = counts[n0]
     for n in sizes:
@@ -88,4 +61,4 @@ def estimate(build: Callable[[int], Any], sizes: Sequence[int], seeds: int, step
     return Cost(int(values), int(memory), float(seconds))
 
 
-__all__ = ["COPIES", "FLOPS", "estimate", "meta_size"]
+__all__ = ["COPIES", "FLOPS", "estimate"]

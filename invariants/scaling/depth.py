@@ -23,32 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from invariants.frameworks.runner import ACTIVATION_NAMES
+
 S_MIN_DEPTH = 0.05
 
-#: torch activation module types -> their mean-field activations
-#: (:data:`invariants.reference.activations.ACTIVATIONS`)
-ACTIVATION_NAMES = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid", "GELU": "gelu", "SELU": "selu"}
-
-
-def mean_field_inputs(model: Any) -> dict[str, Any] | None:
-    """``{"activation", "sigma_w2": [per weight layer], "sigma_b2"}`` of a torch MLP, or ``None`` when the mean
-    field does not apply (no Linear layers, or not exactly one known activation type)."""
-    from torch import nn
-
-    acts = {ACTIVATION_NAMES.get(type(m).__name__, "?") for m in model.modules()
-            if type(m).__name__ in ACTIVATION_NAMES or isinstance(m, (nn.LeakyReLU, nn.ELU, nn.SiLU, nn.Softplus))}
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if len(acts) != 1 or "?" in acts or not linears:
-        return None
-    s_w2 = [float(m.weight.detach().double().var(unbiased=False) + m.weight.detach().double().mean() ** 2)
-            * m.in_features for m in linears]
-    biases = [m.bias.detach().double() for m in linears if m.bias is not None]
-    s_b2 = float(np.mean([float((b ** 2).mean()) for b in biases])) if biases else 0.0
-    return {"activation": acts.pop(), "sigma_w2": s_w2, "sigma_b2": s_b2}
-
-
 def predicted_slope(inputs: dict[int, dict[str, Any]], q0: float) -> float | None:
-    """The mean-field slope ``d log2 q_L / dL`` over the depths of ``inputs`` (``{depth: mean_field_inputs}``)."""
+    """The mean-field slope ``d log2 q_L / dL`` over the depths of ``inputs`` (``{depth: the runner's
+    mean_field_inputs}``)."""
     from invariants.propagation import variance_curve
 
     depths = sorted(d for d, v in inputs.items() if v is not None)
@@ -94,4 +75,4 @@ def compare(measured: Any, predicted: float | None, inputs: dict[int, Any], q0: 
             "agrees": agrees, "text": text}
 
 
-__all__ = ["ACTIVATION_NAMES", "S_MIN_DEPTH", "compare", "depth_scale", "mean_field_inputs", "predicted_slope"]
+__all__ = ["S_MIN_DEPTH", "compare", "depth_scale", "predicted_slope"]

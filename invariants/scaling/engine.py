@@ -4,8 +4,10 @@ The run (width mode; depth mode is the same along depth at a fixed width, :mod:`
 
 1. the cost is estimated from the request and checked against the limits before any model is trained
    (:mod:`invariants.scaling.cost`);
-2. for each seed ``s`` and size ``n``: ``torch.manual_seed(s)``, ``factory(n)``, the fixed input of seed ``s``,
-   and :func:`invariants.scaling.torchrun.record` at the requested steps;
+2. for each seed ``s`` and size ``n``, through the model's framework runner
+   (:class:`invariants.frameworks.runner.ScalingRunner`, found by :func:`invariants.scaling.target.identify`):
+   the runner's seeding (``torch.manual_seed(s)``), ``factory(n)``, the fixed input of seed ``s``, and the
+   runner's ``record`` at the requested steps (torch: :func:`invariants.frameworks.torch.scaling.record`);
 3. one row per (tensor, kind, step) measured at every seed at >= 2 sizes, plus one ``gain`` row per weight layer
    (its pre-activation's second moment over its input's, at step 0); each row's slope is fitted
    (:mod:`invariants.scaling.fit`) at the per-check level ``α = min(1e-6, total_alpha / m)`` for the ``m``
@@ -23,15 +25,16 @@ import numpy as np
 
 from invariants.core.cost import Limits, check
 from invariants.core.errors import UsageError
+from invariants.frameworks import runner as R
 from invariants.frameworks.errors import BadModel
-from invariants.scaling import torchrun as R
+from invariants.frameworks.runner import ScalingRunner
 from invariants.core.results import ERROR, NOTE
 from invariants.scaling.cost import estimate
-from invariants.scaling.depth import S_MIN_DEPTH, compare, mean_field_inputs, predicted_slope
+from invariants.scaling.depth import S_MIN_DEPTH, compare, predicted_slope
 from invariants.scaling.findings import GAIN, findings, inherited_causes
 from invariants.scaling.fit import S_MIN, fit_slope
 from invariants.scaling.report import Coverage, Row, ScaleFinding, ScaleReport
-from invariants.scaling.target import DEPTH, WIDTH, builder, load_factory
+from invariants.scaling.target import DEPTH, WIDTH, builder, identify, load_factory
 from invariants.scaling.theory import EXPECTATIONS, OUTPUT_LAYER, expected, position
 
 DEFAULT_LR = {"sgd": 0.1, "adam": 0.01}
@@ -73,39 +76,31 @@ def validate(sizes: Sequence[int], steps: Sequence[int], seeds: int, optimizer: 
         raise UsageError(f"batch must be >= 1, got {batch}")
 
 
-def measure(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int, steps: Sequence[int],
-            optimizer: str, lr: float, batch: int, progress: Progress | None = None, base_seed: int = 0,
-            mean_field: dict | None = None,
+def measure(runner: ScalingRunner, build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int,
+            steps: Sequence[int], optimizer: str, lr: float, batch: int, progress: Progress | None = None,
+            base_seed: int = 0, mean_field: dict | None = None,
             ) -> tuple[dict[R.Key, dict[int, dict[int, float]]], dict[int, dict[str, tuple[int, int]]],
                        dict[int, str], list[str], dict[str, str]]:
-    """Every (seed, size) run: ``{key: {size: {seed: moment}}}``, the fans per size, the failed sizes, the
-    module order and the modules not measured; ``mean_field`` (if given) gets each size's
-    :func:`~invariants.scaling.depth.mean_field_inputs` (seed 0)."""
-    import torch
-
+    """Every (seed, size) run through ``runner``: ``{key: {size: {seed: moment}}}``, the fans per size, the
+    failed sizes, the module order and the modules not measured; ``mean_field`` (if given) gets each size's
+    :meth:`~invariants.frameworks.runner.ScalingRunner.mean_field_inputs` (seed 0).  Only one model and its
+    running second moments are alive at a time."""
     data: dict[R.Key, dict[int, dict[int, float]]] = {}
     fans: dict[int, dict[str, tuple[int, int]]] = {}
     failed: dict[int, str] = {}
     order: list[str] = []
     skipped: dict[str, str] = {}
-    threads = torch.get_num_threads()
-    # one thread: the models of a scale check are small and many; torch's intra-op threads spin against each
-    # other on a shared machine (a 20x slowdown measured on 2 loaded cores); restored after the run
-    torch.set_num_threads(1)
-    try:
-        run_all(build, sizes, seeds, steps, optimizer, lr, batch, progress, data, fans, failed, order, skipped,
-                base_seed, mean_field)
-    finally:
-        torch.set_num_threads(threads)
+    with runner.session():
+        run_all(runner, build, sizes, seeds, steps, optimizer, lr, batch, progress, data, fans, failed, order,
+                skipped, base_seed, mean_field)
     return data, fans, failed, order, skipped
 
 
-def run_all(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int, steps: Sequence[int],
-            optimizer: str, lr: float, batch: int, progress: Progress | None, data: dict, fans: dict, failed: dict,
-            order: list[str], skipped: dict, base_seed: int = 0, mean_field: dict | None = None) -> None:
+def run_all(runner: ScalingRunner, build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int,
+            steps: Sequence[int], optimizer: str, lr: float, batch: int, progress: Progress | None, data: dict,
+            fans: dict, failed: dict, order: list[str], skipped: dict, base_seed: int = 0,
+            mean_field: dict | None = None) -> None:
     """The loop of :func:`measure` over seeds and sizes, filling its containers."""
-    import torch
-
     mean_field = {} if mean_field is None else mean_field
     total, done = len(sizes) * seeds, 0
     for seed in range(seeds):
@@ -115,12 +110,11 @@ def run_all(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
                 continue
             if progress is not None:
                 progress(done, total, f"size {n} seed {seed}")
-            torch.manual_seed(base_seed + seed)
+            runner.seed(base_seed + seed)
             try:
                 model, x = build(n)
-                if x is None:
-                    x = R.synthetic_input(model, batch, base_seed + seed)[0]
-                moments = R.record(model, x, steps, optimizer, lr, base_seed + seed)
+                model, x = runner.prepare(model, x, batch, base_seed + seed)
+                moments = runner.record(model, x, list(steps), optimizer, lr, base_seed + seed)
             except BadModel as exc:
                 if len(sizes) == 1 or (seed == 0 and n == sizes[0] and not data):
                     raise
@@ -130,9 +124,9 @@ def run_all(build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds
                 failed[n] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
                 continue
             if n not in fans:
-                fans[n] = R.fans(model)
-                mean_field[n] = mean_field_inputs(model)
-                hooked, skip = R.roles(model)
+                fans[n] = runner.fans(model)
+                mean_field[n] = runner.mean_field_inputs(model)
+                hooked, skip = runner.roles(model)
                 if not order:
                     order.extend(hooked)
                 skipped.update(skip)
@@ -187,10 +181,11 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
         raise UsageError(f"lr must be a positive number, got {lr!r}")
     factory, name = load_factory(target)
     build = builder(factory, name, mode, width)
-    cost = estimate(build, sizes, seeds, steps, batch, optimizer)
+    runner = identify(build, sizes[0], name)
+    cost = estimate(build, sizes, seeds, steps, batch, optimizer, runner)
     check(cost, limits or Limits(), f"scale-check of {name} at {mode}s {','.join(map(str, sizes))} x {seeds} seeds")
     config = {"mode": mode, "sizes": sizes, "width": width, "steps": steps, "seeds": seeds, "optimizer": optimizer,
-              "lr": lr, "batch": batch, "expect": expect, "base_seed": base_seed,
+              "lr": lr, "batch": batch, "expect": expect, "framework": runner.name, "base_seed": base_seed,
               "total_alpha": total_alpha, "s_min": s_min,
               "loss": "linear: sum(f(x)·r)/B, r ~ N(0, 1) fixed per seed",
               "slope_units": "log2 second moment per log2 size (RMS slope = half)",
@@ -199,7 +194,7 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
                           "per-seed slopes are i.i.d. normal",
               "estimated": {"values": cost.values, "bytes": cost.bytes, "seconds": cost.seconds}}
     mean_field: dict[int, Any] = {}
-    data, fans, failed, order, skipped = measure(build, sizes, seeds, steps, optimizer, lr, batch, progress,
+    data, fans, failed, order, skipped = measure(runner, build, sizes, seeds, steps, optimizer, lr, batch, progress,
                                                  base_seed, mean_field)
     report = ScaleReport(name, mode, config)
     report.coverage = Coverage(sizes=[n for n in sizes if n not in failed], failed=failed, not_measured=skipped)

@@ -4,21 +4,34 @@ Conventions (as ``check-model``'s ``MODULE:FACTORY``, with one size argument):
 
 - width mode calls ``factory(n)`` with the hidden width ``n`` (an int: the actual width, not a multiplier);
 - depth mode calls ``factory(width=W, depth=d)`` with keywords;
-- the factory returns a ``torch.nn.Module``, or ``(module, example_input)`` when the input is not the one
-  inferred from the first layer (:func:`invariants.frameworks.torch.model.layer_input`: ``N(0, 1)`` of the
-  first ``Linear``'s fan-in, token ids for an ``Embedding``, ...); the input's shape should not depend on the
-  size;
-- the module may carry ``lr_multipliers``: ``{parameter name: factor}``, or a function of the optimizer's name
+- the factory returns a model of a framework with a scaling runner (:func:`runners`,
+  :meth:`invariants.frameworks.base.Framework.scaling_runner`), or ``(model, example_input)``:
+
+  - torch: a ``torch.nn.Module``; without an input, the one inferred from the first layer
+    (:func:`invariants.frameworks.torch.model.layer_input`: ``N(0, 1)`` of the first ``Linear``'s fan-in,
+    token ids for an ``Embedding``, ...);
+  - Flax linen: ``(module, x)`` (the variables are ``module.init(jax.random.key(seed), x)``);
+  - Keras 3 (JAX backend): a built ``keras.Model`` (without an input, ``N(0, 1)`` of its input shape);
+
+  the input's shape should not depend on the size;
+- the model may carry ``lr_multipliers``: ``{parameter name: factor}``, or a function of the optimizer's name
   returning one (μP's per-layer learning rates; :mod:`invariants.scaling.examples`).
 
-Each call is preceded by ``torch.manual_seed(seed)`` so a seed fixes the initialization.
+Each call is preceded by the runner's seeding (``torch.manual_seed(seed)``, ``keras.utils.set_random_seed``) so
+a seed fixes the initialization.  Plain JAX (functions and parameter pytrees) has no layers to record by role
+and is refused.
 """
 from __future__ import annotations
 
+import contextlib
+import sys
 from typing import Any, Callable
 
+from invariants.core.errors import FrameworkUnavailable
 from invariants.core.imports import import_attribute
 from invariants.frameworks.errors import BadModel
+from invariants.frameworks.registry import frameworks
+from invariants.frameworks.runner import ScalingRunner
 
 WIDTH, DEPTH = "width", "depth"
 
@@ -45,8 +58,7 @@ def builder(factory: Callable[..., Any], name: str, mode: str = WIDTH,
     """``build(size) -> (model, example_input or None)``: calls the factory at one size.
 
     Raises (from ``build``):
-        BadModel: the factory raises (``SystemExit`` included) at that size, or returns something that is not a
-            torch module (or a ``(module, input)`` pair).
+        BadModel: the factory raises (``SystemExit`` included) at that size.
     """
     def build(size: int) -> tuple[Any, Any]:
         try:
@@ -59,21 +71,54 @@ def builder(factory: Callable[..., Any], name: str, mode: str = WIDTH,
         x = None
         if isinstance(obj, tuple) and len(obj) == 2:
             obj, x = obj
-        if not is_torch_module(obj):
-            raise BadModel(f"{name} returned {type(obj).__module__}.{type(obj).__qualname__}: scale-check runs on "
-                           "torch.nn.Module models (or (module, example_input) pairs); JAX/Flax and Keras models "
-                           "are not supported yet")
         return obj, x
 
     return build
 
 
-def is_torch_module(obj: Any) -> bool:
-    """Whether ``obj`` is a ``torch.nn.Module`` (without importing torch when it is not loaded)."""
-    import sys
+def runners(loaded: bool = True) -> list[ScalingRunner]:
+    """The scaling runners of the registered frameworks (:func:`invariants.frameworks.registry.frameworks`
+    ``("scaling")``), in listing order; ``loaded``: only those whose framework is already imported (a model
+    cannot exist before its framework is, and nothing else gets imported)."""
+    out = []
+    for fw in frameworks("scaling"):
+        if loaded and fw.import_name and fw.import_name not in sys.modules:
+            continue
+        try:
+            runner = fw.scaling_runner()
+        except FrameworkUnavailable:
+            continue
+        if runner is not None:
+            out.append(runner)
+    return out
 
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(obj, torch.nn.Module)
+
+def identify(build: Callable[[int], tuple[Any, Any]], size: int, name: str) -> ScalingRunner:
+    """The runner owning the factory's model at ``size``: built once inside every loaded runner's shape-only
+    scope (nothing allocated), else for real.
+
+    Raises:
+        BadModel: the factory fails, or returns a model no runner owns (the message lists what runs).
+    """
+    obj = None
+    with contextlib.ExitStack() as stack:
+        for runner in runners():
+            stack.enter_context(runner.shape_scope())
+        try:
+            obj = build(size)[0]
+        except Exception:  # noqa: BLE001  a factory may refuse shape-only builds (torch's meta device): build for real
+            obj = None
+    owner = None if obj is None else next((r for r in runners() if r.owns(obj)), None)
+    if owner is None:
+        obj = build(size)[0]
+        owner = next((r for r in runners() if r.owns(obj)), None)
+    if owner is None:
+        forms = [r.model_form for r in runners(loaded=False)]
+        listed = "; ".join(forms)
+        raise BadModel(f"{name} returned {type(obj).__module__}.{type(obj).__qualname__}: scale-check runs on "
+                       f"{listed}; plain JAX functions and parameter pytrees have no layers to record by role "
+                       "(not supported: wrap them in a Flax linen module)")
+    return owner
 
 
-__all__ = ["DEPTH", "WIDTH", "builder", "is_torch_module", "load_factory"]
+__all__ = ["DEPTH", "WIDTH", "builder", "identify", "load_factory", "runners"]

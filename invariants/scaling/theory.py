@@ -10,7 +10,7 @@ Parametrizations (per layer position: ``input`` = fan-in fixed, fan-out ∝ widt
   output ``η/fan_in``.
 
 Slopes (second moment, log2 per log2 width; RMS slopes are half), derived for the linear loss of
-:mod:`invariants.scaling.torchrun` (output gradient Θ(1) per coordinate) at step 1, where SGD's update is
+:mod:`invariants.frameworks.torch.scaling` (output gradient Θ(1) per coordinate) at step 1, where SGD's update is
 ``−η g`` and Adam's is ``−η·sign(g)``: ``ΔW·x`` sums ``fan_in`` terms correlated with ``x``, so it scales like
 ``rate × |per-entry step| × fan_in``.  With the backpropagated gradient per hidden coordinate
 ``Θ(n^{-1/2})`` under SP (output weights ``~n^{-1/2}``) and ``Θ(n^{-1})`` under μP (``~n^{-1}``):
@@ -98,7 +98,7 @@ def expected(parametrization: str, optimizer: str, kind: str, where: str | None,
     Args:
         parametrization: ``theta1``, ``sp`` or ``mup``.
         optimizer: ``sgd`` or ``adam``.
-        kind: the quantity (:mod:`invariants.scaling.torchrun` kinds, or ``gain``).
+        kind: the quantity (:mod:`invariants.frameworks.torch.scaling` kinds, or ``gain``).
         where: the weight layer's position (``preact``, ``update``, ``gain``), else ``None``.
         step: the training step.
         output_position: the position of the layer that produces the model's output (the model's output

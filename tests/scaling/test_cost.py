@@ -7,7 +7,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from invariants.scaling import examples as E  # noqa: E402
-from invariants.scaling.cost import COPIES, estimate, meta_size  # noqa: E402
+from invariants.frameworks.torch.scaling import meta_size  # noqa: E402
+from invariants.scaling.cost import COPIES, estimate  # noqa: E402
 from invariants.scaling.target import builder  # noqa: E402
 
 

@@ -11,7 +11,8 @@ torch = pytest.importorskip("torch")
 from invariants.core.errors import UsageError  # noqa: E402
 from invariants.scaling import THETA1, VANISHING, scale_check  # noqa: E402
 from invariants.scaling import examples as E  # noqa: E402
-from invariants.scaling.depth import compare, depth_scale, mean_field_inputs, predicted_slope  # noqa: E402
+from invariants.frameworks.torch.scaling import mean_field_inputs  # noqa: E402
+from invariants.scaling.depth import compare, depth_scale, predicted_slope  # noqa: E402
 from invariants.scaling.fit import SlopeFit  # noqa: E402
 
 DEPTHS = [2, 4, 8, 12]

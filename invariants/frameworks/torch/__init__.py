@@ -26,6 +26,7 @@ class TorchFramework(Framework):
     order = 1
     initializers_module = "invariants.frameworks.torch.initializers"
     models_module = "invariants.frameworks.torch.model"
+    scaling_module = "invariants.frameworks.torch.scaling"
     second_is_input = True  # (module, example_input)
     model_type = "torch.nn:Module"
 

@@ -1,4 +1,5 @@
-"""One torch run of the coordinate check: the second moments of every hooked tensor at each requested step.
+"""The torch runner of ``scale-check`` (:class:`TorchRunner`, :mod:`invariants.frameworks.runner`): one torch run
+of the coordinate check, the second moments of every hooked tensor at each requested step.
 
 What is recorded (mean of ``x²`` over all elements of the tensor: batch and coordinates, like μP's
 ``coord_check``, Yang et al. 2022, "Tensor Programs V", Sec. 5 and the ``mup`` package's ``coord_check.py``,
@@ -26,15 +27,16 @@ growth being measured (a squared loss would); each parameter's learning rate is 
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+import contextlib
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-PREACT, LAYER_INPUT, ACT, NORM, OTHER, OUTPUT, UPDATE, OUTPUT_CHANGE = (
-    "preact", "layer-input", "act", "norm", "other", "output", "update", "output-change")
+from invariants.frameworks.runner import (ACT, ACTIVATION_NAMES, LAYER_INPUT, NORM, OTHER, OUTPUT, OUTPUT_CHANGE,
+                                          PREACT, UPDATE, Key, Moments, ScalingRunner, multipliers)
 
 #: modules whose output is an activation
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
@@ -45,9 +47,6 @@ NORMS = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm, nn.modules
 #: modules that pass their input through (their output is another role's): not roles of their own
 PASS_THROUGH = (nn.Identity, nn.Dropout, nn.Flatten, nn.Unflatten)
 WEIGHT_LAYERS = (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding)
-
-#: a recorded quantity: (tensor name, kind, step)
-Key = tuple[str, str, int]
 
 
 def weight_delta_apply(m: nn.Module, x: torch.Tensor, dw: torch.Tensor) -> torch.Tensor:
@@ -130,8 +129,7 @@ def record(model: nn.Module, x: Any, steps: Iterable[int], optimizer: str, lr: f
     """
     steps = sorted(set(int(s) for s in steps))
     hooked, _ = roles(model)
-    mult = lr_multipliers if lr_multipliers is not None else getattr(model, "lr_multipliers", None) or {}
-    mult = dict(mult(optimizer) if callable(mult) else mult)
+    mult = multipliers(model, optimizer, lr_multipliers)
     groups = [{"params": [p], "lr": lr * float(mult.get(n, 1.0))}
               for n, p in model.named_parameters() if p.requires_grad]
     if optimizer == "sgd":
@@ -141,16 +139,12 @@ def record(model: nn.Module, x: Any, steps: Iterable[int], optimizer: str, lr: f
     else:
         raise ValueError(f"unknown optimizer {optimizer!r} (sgd, adam)")
     w0 = {name: m.weight.detach().clone() for name, (m, kind) in hooked.items() if kind == PREACT}
-    out: dict[Key, float] = {}
+    moments = Moments()
     state = {"step": 0, "record": False}
     x0: dict[str, torch.Tensor] = {}
-    counts: dict[Key, int] = {}
 
     def put(key: Key, t: torch.Tensor) -> None:
-        v = float(t.detach().double().pow(2).mean())
-        n = counts.get(key, 0)
-        out[key] = v if n == 0 else (out[key] * n + v) / (n + 1)  # a module called twice: the mean of its calls
-        counts[key] = n + 1
+        moments.add(key, float(t.detach().double().pow(2).mean()))
 
     def hook(name: str, kind: str):
         def fn(m: nn.Module, args: tuple, result: Any) -> None:
@@ -201,7 +195,7 @@ def record(model: nn.Module, x: Any, steps: Iterable[int], optimizer: str, lr: f
     finally:
         for h in handles:
             h.remove()
-    return out
+    return moments.values
 
 
 def synthetic_input(model: nn.Module, batch: int, seed: int) -> tuple[Any, str]:
@@ -234,6 +228,109 @@ def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["ACT", "ACTIVATIONS", "Key", "LAYER_INPUT", "NORM", "NORMS", "OTHER", "OUTPUT", "OUTPUT_CHANGE",
-           "PASS_THROUGH", "PREACT", "UPDATE", "WEIGHT_LAYERS", "call", "fans", "first_tensor", "parameter_count",
-           "record", "roles", "synthetic_input", "weight_delta_apply"]
+def meta_size(build: Callable[[int], Any], size: int) -> tuple[int, int] | None:
+    """``(parameters, activation values per forward)`` of the model at ``size`` built on ``meta``; ``None``
+    when the factory or the forward does not run there, or builds no torch module (the activations are 0
+    when only the forward fails)."""
+    try:
+        with torch.device("meta"):
+            model, x = build(size)
+        params = sum(p.numel() for p in model.parameters())
+    except Exception:  # noqa: BLE001  any factory may refuse meta tensors: fall back to scaling
+        return None
+    acts = [0]
+
+    def count(m: Any, args: tuple, out: Any) -> None:
+        t = first_tensor(out)
+        acts[0] += 0 if t is None else t.numel()
+
+    handles = [m.register_forward_hook(count) for m in model.modules()]
+    try:
+        if x is None:
+            x = synthetic_input(model, 1, 0)[0]
+        x = x.to("meta") if isinstance(x, torch.Tensor) else x
+        with torch.no_grad():
+            call(model, x)
+    except Exception:  # noqa: BLE001
+        acts[0] = 0
+    finally:
+        for h in handles:
+            h.remove()
+    return int(params), int(acts[0])
+
+
+def mean_field_inputs(model: nn.Module) -> dict[str, Any] | None:
+    """``{"activation", "sigma_w2": [per weight layer], "sigma_b2"}`` of a torch MLP, or ``None`` when the mean
+    field does not apply (no Linear layers, or not exactly one known activation type): ``σ_w,l² =
+    E[W_l²]·fan_in_l`` read from the sampled weights, ``σ_b²`` the mean over the biases of ``E[b²]``
+    (:mod:`invariants.scaling.depth`)."""
+    acts = {ACTIVATION_NAMES.get(type(m).__name__, "?") for m in model.modules()
+            if type(m).__name__ in ACTIVATION_NAMES or isinstance(m, (nn.LeakyReLU, nn.ELU, nn.SiLU, nn.Softplus))}
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if len(acts) != 1 or "?" in acts or not linears:
+        return None
+    s_w2 = [float(m.weight.detach().double().var(unbiased=False) + m.weight.detach().double().mean() ** 2)
+            * m.in_features for m in linears]
+    biases = [m.bias.detach().double() for m in linears if m.bias is not None]
+    s_b2 = float(np.mean([float((b ** 2).mean()) for b in biases])) if biases else 0.0
+    return {"activation": acts.pop(), "sigma_w2": s_w2, "sigma_b2": s_b2}
+
+
+class TorchRunner(ScalingRunner):
+    """The torch :class:`~invariants.frameworks.runner.ScalingRunner`: ``nn.Module`` models, forward hooks,
+    ``torch.optim`` optimizers, the ``meta`` device for the cost estimate."""
+
+    name = "torch"
+    model_form = "torch.nn.Module models (or (module, example_input) pairs)"
+
+    def owns(self, obj: Any) -> bool:
+        return isinstance(obj, nn.Module)
+
+    def shape_scope(self) -> Any:
+        return torch.device("meta")
+
+    def size(self, build: Callable[[int], tuple[Any, Any]], n: int) -> tuple[int, int] | None:
+        return meta_size(build, n)
+
+    def built_size(self, build: Callable[[int], tuple[Any, Any]], n: int) -> int:
+        return parameter_count(build(n)[0])
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        # one thread: the models of a scale check are small and many; torch's intra-op threads spin against each
+        # other on a shared machine (a 20x slowdown measured on 2 loaded cores); restored after the run
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+
+    def seed(self, seed: int) -> None:
+        torch.manual_seed(seed)
+
+    def prepare(self, obj: Any, x: Any, batch: int, seed: int) -> tuple[Any, Any]:
+        return obj, synthetic_input(obj, batch, seed)[0] if x is None else x
+
+    def record(self, model: Any, x: Any, steps: list[int], optimizer: str, lr: float,
+               seed: int) -> dict[Key, float]:
+        return record(model, x, steps, optimizer, lr, seed)
+
+    def roles(self, model: Any) -> tuple[list[str], dict[str, str]]:
+        hooked, skipped = roles(model)
+        return list(hooked), skipped
+
+    def fans(self, model: Any) -> dict[str, tuple[int, int]]:
+        return fans(model)
+
+    def mean_field_inputs(self, model: Any) -> dict[str, Any] | None:
+        return mean_field_inputs(model)
+
+
+#: the runner :meth:`invariants.frameworks.torch.TorchFramework.scaling_runner` returns
+RUNNER = TorchRunner()
+
+
+__all__ = ["ACTIVATIONS", "NORMS", "PASS_THROUGH", "RUNNER", "TorchRunner", "WEIGHT_LAYERS", "call", "fans",
+           "first_tensor", "mean_field_inputs", "meta_size", "parameter_count", "record", "roles",
+           "synthetic_input", "weight_delta_apply"]
