@@ -24,6 +24,7 @@ class FlaxFramework(JaxFramework):
     order = 3
     initializers_module = "invariants.frameworks.flax.initializers"
     models_module = "invariants.frameworks.flax.model"
+    scaling_module = "invariants.frameworks.flax.scaling"
     model_type = "flax.linen:Module"
     variables_needed = ("a Flax module needs its variables: return (module, module.init(key, x)) "
                         "or {'module': ..., 'variables': ..., 'input': x}")

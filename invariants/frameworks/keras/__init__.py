@@ -37,6 +37,7 @@ class KerasFramework(Framework):
     order = 4
     initializers_module = "invariants.frameworks.keras.initializers"
     models_module = "invariants.frameworks.keras.model"
+    scaling_module = "invariants.frameworks.keras.scaling"
     second_is_input = True  # (model, example_input)
     model_type = "keras.layers:Layer"
 

@@ -1,0 +1,227 @@
+"""The Flax linen runner of ``scale-check`` (:class:`FlaxRunner`, :mod:`invariants.frameworks.runner`).
+
+The factory returns ``(module, x)``: a ``flax.linen.Module`` and its example input (linen layers infer their
+input sizes, so the input cannot be guessed before the variables exist).  At seed ``s`` the variables are
+``module.init(jax.random.key(s), x)``.  Recording goes through ``flax.linen.intercept_methods``: every
+submodule's ``__call__`` passes through one interceptor that adds the second moment of its output (and, for
+a weight layer, of its input) to a running mean and drops the tensor (streamed: no layer's activations are
+kept, only each weight layer's input at initialization, for ``ΔW·x_0``).  Names are the module paths joined
+with ``/`` (``Dense_0``, ``block/attn``); learning-rate multipliers key on ``path/param`` (``Dense_0/kernel``)
+through the module's ``lr_multipliers`` (an attribute or method of the module class: a dict, or a function
+of the optimizer's name returning one).  Training is :func:`invariants.frameworks.jax.coordcheck.run_steps`.
+
+Roles (leaf modules, i.e. modules that call no submodule): ``preact`` for ``Dense``, ``Conv`` and ``Embed``
+(``ΔW·x`` is the layer itself with the weight ``ΔW`` and no bias), ``act`` for ``PReLU`` (linen's activations
+are functions such as ``nn.relu``: no module, not seen; the next layer's input is), ``norm`` for the
+normalization layers, ``other`` for any other layer with parameters; ``Dropout`` passes through.  Not
+supported: Flax NNX modules, models needing RNG streams at ``apply`` (dropout in training mode), mutable
+collections other than ``batch_stats`` (whose updates are discarded), and depth mode's mean-field
+prediction (the activations are functions, not readable from the module tree).
+
+Cost estimate: ``jax.eval_shape`` of ``init`` (parameter shapes) and of ``apply`` with
+``capture_intermediates`` (every submodule's output shape), nothing allocated.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from flax import traverse_util
+
+from invariants.frameworks.errors import BadModel
+from invariants.frameworks.jax.coordcheck import (Accumulator, Compiled, CompiledCache, first_floating, run_steps,
+                                                  structure)
+from invariants.frameworks.runner import ACT, NORM, OTHER, PREACT, Key, ScalingRunner, multipliers
+
+WEIGHT_LAYERS = (nn.Dense, nn.Conv, nn.Embed)
+NORMS = tuple(getattr(nn, n) for n in ("LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm", "InstanceNorm")
+              if hasattr(nn, n))
+ACTIVATIONS = (nn.PReLU,)
+PASS_THROUGH = (nn.Dropout,)
+
+
+@dataclass
+class FlaxModel:
+    """A linen module with its variables and input, and its layer roles (read once by :func:`discover`)."""
+
+    module: nn.Module
+    variables: Any
+    x: Any
+    hooked: dict[str, str] = field(default_factory=dict)
+    layers: dict[str, nn.Module] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def apply(model: FlaxModel, params: Any, x: Any = None) -> Any:
+    """``module.apply`` at ``params`` (on ``x``, default the model's input) with the other collections as initialized (``batch_stats`` updates
+    discarded)."""
+    rest = {k: v for k, v in model.variables.items() if k != "params"}
+    mutable = ["batch_stats"] if "batch_stats" in rest else False
+    out = model.module.apply({"params": params, **rest}, model.x if x is None else x, mutable=mutable)
+    return out[0] if mutable else out
+
+
+def discover(model: FlaxModel) -> None:
+    """Fill ``model.hooked`` (leaf modules by role, in call order), ``layers`` and ``skipped`` from one
+    ``jax.eval_shape`` pass through an interceptor (nothing computed)."""
+    calls: dict[str, nn.Module] = {}
+
+    def seen(next_fun: Callable[..., Any], args: tuple, kwargs: dict, ctx: Any) -> Any:
+        if ctx.method_name == "__call__" and ctx.module.path:
+            calls.setdefault("/".join(ctx.module.path), ctx.module)
+        return next_fun(*args, **kwargs)
+
+    with nn.intercept_methods(seen):
+        jax.eval_shape(lambda p: apply(model, p), model.variables["params"])
+    flat = traverse_util.flatten_dict(model.variables.get("params", {}))
+    for name, m in calls.items():
+        if any(other.startswith(name + "/") for other in calls):
+            own = sorted(k[-1] for k in flat if "/".join(k[:-1]) == name)
+            if own:
+                model.skipped[name] = (f"{type(m).__name__} holds parameters of its own ({', '.join(own)}) beside "
+                                       "its submodules: their products and updates are not measured")
+            continue
+        has_params = any("/".join(k[:-1]) == name for k in flat)
+        kind = PREACT if isinstance(m, WEIGHT_LAYERS) else ACT if isinstance(m, ACTIVATIONS) else \
+            NORM if isinstance(m, NORMS) else None
+        if kind is None and isinstance(m, PASS_THROUGH):
+            model.skipped[name] = f"{type(m).__name__} passes its input through (measured where it is used)"
+            continue
+        if kind is None and has_params:
+            kind = OTHER
+            model.skipped[name + " (update)"] = f"no ΔW·x rule for {type(m).__name__}: its update is not measured"
+        if kind is None:
+            model.skipped[name] = f"{type(m).__name__} is not a known role"
+            continue
+        model.hooked[name] = kind
+        model.layers[name] = m
+
+
+def param(params: Any, name: str) -> Any:
+    """The weight of weight layer ``name`` (``kernel``, or ``embedding`` of an ``Embed``)."""
+    node = params
+    for part in name.split("/"):
+        node = node[part]
+    return node["embedding"] if "embedding" in node else node["kernel"]
+
+
+def forward(model: FlaxModel, params: Any, x: Any, keep: bool) -> tuple[Any, Any, Any]:
+    """The recording forward (:class:`~invariants.frameworks.jax.coordcheck.Compiled`): the output, the running
+    second moments by ``(name, kind)`` and, with ``keep``, the weight layers' inputs."""
+    acc = Accumulator(keep)
+
+    def hook(next_fun: Callable[..., Any], args: tuple, kwargs: dict, ctx: Any) -> Any:
+        out = next_fun(*args, **kwargs)
+        if ctx.method_name != "__call__" or not ctx.module.path:
+            return out
+        name = "/".join(ctx.module.path)
+        kind = model.hooked.get(name)
+        if kind is None:
+            return out
+        y = first_floating(out)
+        if y is not None:
+            acc.add(name, kind, y)
+        if kind == PREACT and args:
+            acc.layer_input(name, args[0])
+        return out
+
+    with nn.intercept_methods(hook):
+        y = first_floating(apply(model, params, x))
+    if y is None:
+        raise ValueError("the model's output holds no floating array")
+    return y, acc.means(), acc.inputs
+
+
+def delta(model: FlaxModel, name: str, dw: Any, x0: Any) -> Any:
+    """``ΔW·x_0``: weight layer ``name`` applied to ``x0`` with the weight ``dw`` and no bias."""
+    layer = model.layers[name]
+    if isinstance(layer, nn.Embed):
+        return layer.clone(parent=None, name=None).apply({"params": {"embedding": dw}}, x0)
+    return layer.clone(parent=None, name=None, use_bias=False).apply({"params": {"kernel": dw}}, x0)
+
+
+class FlaxRunner(ScalingRunner):
+    """The Flax linen :class:`~invariants.frameworks.runner.ScalingRunner` (module docstring)."""
+
+    name = "flax"
+    model_form = "Flax linen modules with their example input ((module, x) pairs)"
+
+    def __init__(self) -> None:
+        self.cache = CompiledCache()
+
+    def owns(self, obj: Any) -> bool:
+        return isinstance(obj, nn.Module)
+
+    def size(self, build: Callable[[int], tuple[Any, Any]], n: int) -> tuple[int, int] | None:
+        try:
+            module, x = build(n)
+            if not self.owns(module) or x is None:
+                return None
+            shapes = jax.eval_shape(module.init, jax.random.key(0), x)
+        except Exception:  # noqa: BLE001  the estimate falls back to a real build
+            return None
+        params = sum(math.prod(s.shape) for s in jax.tree_util.tree_leaves(shapes))
+        try:
+            _, inter = jax.eval_shape(lambda v: module.apply(v, x, capture_intermediates=True,
+                                                             mutable=["intermediates"]), shapes)
+            rows = max(1, jnp.shape(jax.tree_util.tree_leaves(x)[0])[0])
+            acts = sum(math.prod(s.shape) for s in jax.tree_util.tree_leaves(inter)) // rows
+        except Exception:  # noqa: BLE001
+            acts = 0
+        return int(params), int(acts)
+
+    def built_size(self, build: Callable[[int], tuple[Any, Any]], n: int) -> int:
+        module, x = build(n)
+        model, _ = self.prepare(module, x, 1, 0)
+        return sum(int(a.size) for a in jax.tree_util.tree_leaves(model.variables))
+
+    def prepare(self, obj: Any, x: Any, batch: int, seed: int) -> tuple[Any, Any]:
+        if x is None:
+            raise BadModel(f"a Flax module needs its example input: return ({type(obj).__name__}(...), x) from the "
+                           "factory (linen layers infer their sizes from it)")
+        x = jax.tree_util.tree_map(jnp.asarray, x)
+        variables = obj.init(jax.random.key(int(seed)), x)
+        model = FlaxModel(obj, variables, x)
+        discover(model)
+        return model, x
+
+    def record(self, model: Any, x: Any, steps: list[int], optimizer: str, lr: float,
+               seed: int) -> dict[Key, float]:
+        params = model.variables["params"]
+        mult = multipliers(model.module, optimizer)
+        flat = traverse_util.flatten_dict(params)
+        rates = traverse_util.unflatten_dict({k: lr * float(mult.get("/".join(k), 1.0)) for k in flat})
+
+        try:  # linen modules are dataclasses: their class and fields fix the computation
+            key = (type(model.module), hash(model.module), tuple(model.hooked.items()), structure(params, x))
+        except TypeError:  # an unhashable field: compiled afresh for this seed
+            key = None
+        compiled = self.cache.get(key, lambda: Compiled(lambda p, x_, keep: forward(model, p, x_, keep), lambda n, dw, x0: delta(model, n, dw, x0)))
+        return run_steps(compiled, params, x, rates, steps, optimizer, seed, param)
+
+    def roles(self, model: Any) -> tuple[list[str], dict[str, str]]:
+        return list(model.hooked), dict(model.skipped)
+
+    def fans(self, model: Any) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        for name, kind in model.hooked.items():
+            if kind != PREACT:
+                continue
+            shape = tuple(param(model.variables["params"], name).shape)
+            if isinstance(model.layers[name], nn.Embed):
+                out[name] = (1, shape[-1])
+            else:  # Dense (in, out); Conv (*k, in/groups, out)
+                k = math.prod(shape[:-2])
+                out[name] = (k * shape[-2], k * shape[-1])
+        return out
+
+
+#: the runner :meth:`invariants.frameworks.flax.FlaxFramework.scaling_runner` returns
+RUNNER = FlaxRunner()
+
+__all__ = ["ACTIVATIONS", "FlaxModel", "FlaxRunner", "NORMS", "PASS_THROUGH", "RUNNER", "WEIGHT_LAYERS", "apply",
+           "delta", "discover", "forward", "param"]
