@@ -37,7 +37,8 @@ def int_list(flag: str, minimum: int) -> Any:
 HELP = ("does the initialization (and a few optimizer steps) keep every tensor Θ(1) as the model gets wider or "
         "deeper? (μP's coordinate check, with error rates)")
 DESCRIPTION = ("Build the model of MODULE:FACTORY at several widths (FACTORY(width) -> torch.nn.Module, or (module, "
-               "example_input)), several seeds each; record every layer's pre-activation, activation and output "
+               "example_input); a Flax linen (module, example_input) pair; a Keras 3 model on the JAX backend), "
+               "several seeds each; record every layer's pre-activation, activation and output "
                "second moment, and with --steps the update ΔW·x after k optimizer steps on a fixed synthetic batch "
                "(linear loss); fit each one's log-log slope against width (second moment; RMS slope is half) with a "
                "t-interval over seeds, and classify it Θ(1), growing, vanishing or undecided (family-wise α over the"

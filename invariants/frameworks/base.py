@@ -71,6 +71,7 @@ class Framework:
         models_module: module with the model extractor (called by :meth:`view`); ``""``: no model support.
         scaling_module: module whose ``RUNNER`` is the framework's
             :class:`~invariants.frameworks.runner.ScalingRunner` (``scale-check``); ``""``: not supported.
+        scaling_form: how a ``scale-check`` factory returns this framework's model, for messages.
         model_type: ``"module:Class"`` of the framework's models (``"torch.nn:Module"``), for the default
             :meth:`owns_model`; resolved only once the module's top-level package is imported.
         variables_needed: for frameworks whose models keep their parameters apart (Flax, the reference
@@ -94,6 +95,7 @@ class Framework:
     initializers_module: ClassVar[str] = ""
     models_module: ClassVar[str] = ""
     scaling_module: ClassVar[str] = ""
+    scaling_form: ClassVar[str] = ""
     model_type: ClassVar[str] = ""
     variables_needed: ClassVar[str] = ""
     second_is_input: ClassVar[bool] = False

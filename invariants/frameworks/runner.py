@@ -74,8 +74,6 @@ class ScalingRunner:
 
     #: the framework's name (``"torch"``)
     name = ""
-    #: how its factories return a model, for messages
-    model_form = ""
 
     def owns(self, obj: Any) -> bool:
         """Whether the factory's result ``obj`` (the model, without the example input) is this framework's."""

@@ -76,13 +76,13 @@ def builder(factory: Callable[..., Any], name: str, mode: str = WIDTH,
     return build
 
 
-def runners(loaded: bool = True) -> list[ScalingRunner]:
+def runners() -> list[ScalingRunner]:
     """The scaling runners of the registered frameworks (:func:`invariants.frameworks.registry.frameworks`
-    ``("scaling")``), in listing order; ``loaded``: only those whose framework is already imported (a model
-    cannot exist before its framework is, and nothing else gets imported)."""
+    ``("scaling")``) whose framework is already imported (a model cannot exist before its framework is, and
+    nothing else gets imported), in listing order."""
     out = []
     for fw in frameworks("scaling"):
-        if loaded and fw.import_name and fw.import_name not in sys.modules:
+        if fw.import_name and fw.import_name not in sys.modules:
             continue
         try:
             runner = fw.scaling_runner()
@@ -113,8 +113,7 @@ def identify(build: Callable[[int], tuple[Any, Any]], size: int, name: str) -> S
         obj = build(size)[0]
         owner = next((r for r in runners() if r.owns(obj)), None)
     if owner is None:
-        forms = [r.model_form for r in runners(loaded=False)]
-        listed = "; ".join(forms)
+        listed = "; ".join(fw.scaling_form or fw.name for fw in frameworks("scaling"))
         raise BadModel(f"{name} returned {type(obj).__module__}.{type(obj).__qualname__}: scale-check runs on "
                        f"{listed}; plain JAX functions and parameter pytrees have no layers to record by role "
                        "(not supported: wrap them in a Flax linen module)")

@@ -25,6 +25,7 @@ class FlaxFramework(JaxFramework):
     initializers_module = "invariants.frameworks.flax.initializers"
     models_module = "invariants.frameworks.flax.model"
     scaling_module = "invariants.frameworks.flax.scaling"
+    scaling_form = "Flax linen modules with their example input ((module, x) pairs)"
     model_type = "flax.linen:Module"
     variables_needed = ("a Flax module needs its variables: return (module, module.init(key, x)) "
                         "or {'module': ..., 'variables': ..., 'input': x}")

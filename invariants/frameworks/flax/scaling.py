@@ -148,10 +148,10 @@ class FlaxRunner(ScalingRunner):
     """The Flax linen :class:`~invariants.frameworks.runner.ScalingRunner` (module docstring)."""
 
     name = "flax"
-    model_form = "Flax linen modules with their example input ((module, x) pairs)"
 
     def __init__(self) -> None:
         self.cache = CompiledCache()
+        self.inits = CompiledCache()  # per model structure: the jitted init and the roles read once
 
     def owns(self, obj: Any) -> bool:
         return isinstance(obj, nn.Module)
@@ -184,9 +184,20 @@ class FlaxRunner(ScalingRunner):
             raise BadModel(f"a Flax module needs its example input: return ({type(obj).__name__}(...), x) from the "
                            "factory (linen layers infer their sizes from it)")
         x = jax.tree_util.tree_map(jnp.asarray, x)
-        variables = obj.init(jax.random.key(int(seed)), x)
-        model = FlaxModel(obj, variables, x)
-        discover(model)
+        try:  # linen modules are dataclasses: their class and fields fix the computation
+            key = (type(obj), hash(obj), structure(x))
+        except TypeError:  # an unhashable field: initialized and read afresh
+            key = None
+
+        def first() -> tuple[Any, FlaxModel]:
+            init = jax.jit(obj.init)
+            template = FlaxModel(obj, init(jax.random.key(int(seed)), x), x)
+            discover(template)
+            return init, template
+
+        init, template = self.inits.get(key, first)
+        model = FlaxModel(obj, init(jax.random.key(int(seed)), x), x, template.hooked, template.layers,
+                          template.skipped)
         return model, x
 
     def record(self, model: Any, x: Any, steps: list[int], optimizer: str, lr: float,
@@ -200,8 +211,9 @@ class FlaxRunner(ScalingRunner):
             key = (type(model.module), hash(model.module), tuple(model.hooked.items()), structure(params, x))
         except TypeError:  # an unhashable field: compiled afresh for this seed
             key = None
-        compiled = self.cache.get(key, lambda: Compiled(lambda p, x_, keep: forward(model, p, x_, keep), lambda n, dw, x0: delta(model, n, dw, x0)))
-        return run_steps(compiled, params, x, rates, steps, optimizer, seed, param)
+        compiled = self.cache.get(key, lambda: Compiled(lambda p, x_, keep: forward(model, p, x_, keep),
+                                                        lambda n, dw, x0: delta(model, n, dw, x0), param))
+        return run_steps(compiled, params, x, rates, steps, optimizer, seed)
 
     def roles(self, model: Any) -> tuple[list[str], dict[str, str]]:
         return list(model.hooked), dict(model.skipped)

@@ -110,28 +110,34 @@ class Compiled:
     Args:
         forward: ``forward(params, x, keep_inputs) -> (output, {(name, kind): mean(x²)}, {name: input})``.
         delta: ``delta(name, ΔW, x_0)``: weight layer ``name``'s forward with the weight ``ΔW`` and no bias.
+        kernel: ``kernel(params, name)``: the weight of weight layer ``name``.
     """
 
-    def __init__(self, forward: Callable[[Any, Any, bool], Any], delta: Callable[[str, Any, Any], Any]) -> None:
+    def __init__(self, forward: Callable[[Any, Any, bool], Any], delta: Callable[[str, Any, Any], Any],
+                 kernel: Callable[[Any, str], Any]) -> None:
         def loss(p: Any, x: Any, r: Any, keep: bool) -> tuple[Any, Any]:
             y, mom, inp = forward(p, x, keep)
             return jnp.sum(y * r) / max(1, y.shape[0] if y.ndim else 1), (y, mom, inp)
 
         self.forward = jax.jit(forward, static_argnums=2)
         self.grad = jax.jit(jax.value_and_grad(loss, has_aux=True), static_argnums=3)
-        # ΔW·x runs eagerly: compiling it per weight layer costs more than the few products it computes
-        self.delta = lambda name, dw, x0: second_moment(delta(name, dw, x0))
+        def updates(p: Any, w0: dict[str, Any], x0: dict[str, Any]) -> dict[str, Any]:
+            return {name: second_moment(delta(name, kernel(p, name) - w0[name], x)) for name, x in x0.items()}
+
+        self.kernel = kernel
+        self.updates = jax.jit(updates)
+        self.output: Any = None  # the output's shape and dtype, read once
 
 
 class CompiledCache:
-    """The last few :class:`Compiled` by a key of the model's structure (bounded: a run visits its sizes in
-    turn, seed after seed)."""
+    """The last few compiled objects (:class:`Compiled`, a runner's jitted ``init``) by a key of the model's
+    structure (bounded: a run visits its sizes in turn, seed after seed)."""
 
     def __init__(self, keep: int = 16) -> None:
-        self.items: dict[Any, Compiled] = {}
+        self.items: dict[Any, Any] = {}
         self.keep = keep
 
-    def get(self, key: Any, make: Callable[[], Compiled]) -> Compiled:
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
         if key is None:
             return make()
         if key not in self.items:
@@ -150,8 +156,8 @@ def structure(*trees: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def run_steps(compiled: Compiled, params: Any, x: Any, rates: Any, steps: list[int], optimizer: str, seed: int,
-              kernel: Callable[[Any, str], Any]) -> dict[Key, float]:
+def run_steps(compiled: Compiled, params: Any, x: Any, rates: Any, steps: list[int], optimizer: str,
+              seed: int) -> dict[Key, float]:
     """Second moments ``{(name, kind, step): mean(x²)}`` over the training steps (module docstring).
 
     Args:
@@ -161,7 +167,6 @@ def run_steps(compiled: Compiled, params: Any, x: Any, rates: Any, steps: list[i
         steps: the steps at which to record (sorted; 0: initialization).
         optimizer: ``"sgd"`` or ``"adam"``.
         seed: seeds the loss direction ``r``.
-        kernel: ``kernel(params, name)``: the weight of weight layer ``name``.
 
     Raises:
         ValueError: an unknown optimizer, or an output without a floating array.
@@ -169,7 +174,9 @@ def run_steps(compiled: Compiled, params: Any, x: Any, rates: Any, steps: list[i
     moments = Moments()
     last = steps[-1]
     state = optimizer_init(optimizer, params)
-    shape = jax.eval_shape(compiled.forward, params, x, False)[0]
+    if compiled.output is None:
+        compiled.output = jax.eval_shape(compiled.forward, params, x, False)[0]
+    shape = compiled.output
     if shape is None or not jnp.issubdtype(shape.dtype, jnp.floating):
         raise ValueError("the model's output holds no floating array")
     r = jnp.asarray(np.random.default_rng(int(seed)).standard_normal(shape.shape), shape.dtype)
@@ -179,8 +186,8 @@ def run_steps(compiled: Compiled, params: Any, x: Any, rates: Any, steps: list[i
     keep = last > 0  # one program per model: the inputs come back at every step, only step 0's are kept
     for step in range(last + 1):
         if step > 0 and step in steps:
-            for name, inp in x0.items():
-                moments.add((name, UPDATE, step), float(compiled.delta(name, kernel(params, name) - w0[name], inp)))
+            for name, v in compiled.updates(params, w0, x0).items():
+                moments.add((name, UPDATE, step), float(v))
         if last == 0:
             y, mom, inp = compiled.forward(params, x, False)
             g = None
@@ -188,7 +195,7 @@ def run_steps(compiled: Compiled, params: Any, x: Any, rates: Any, steps: list[i
             (_, (y, mom, inp)), g = compiled.grad(params, x, r, keep)
         if step == 0:
             y0, x0 = y, inp
-            w0 = {name: kernel(params, name) for name in x0}
+            w0 = {name: compiled.kernel(params, name) for name in x0}
         if step in steps:
             for (name, kind), v in sorted(mom.items()):
                 moments.add((name, kind, step), float(v))

@@ -38,6 +38,7 @@ class KerasFramework(Framework):
     initializers_module = "invariants.frameworks.keras.initializers"
     models_module = "invariants.frameworks.keras.model"
     scaling_module = "invariants.frameworks.keras.scaling"
+    scaling_form = "Keras 3 models on the JAX backend (or (model, example_input) pairs)"
     second_is_input = True  # (model, example_input)
     model_type = "keras.layers:Layer"
 

@@ -171,7 +171,6 @@ class KerasRunner(ScalingRunner):
     """The Keras 3 (JAX backend) :class:`~invariants.frameworks.runner.ScalingRunner` (module docstring)."""
 
     name = "keras"
-    model_form = "Keras 3 models on the JAX backend (or (model, example_input) pairs)"
 
     def __init__(self) -> None:
         self.cache = CompiledCache()
@@ -264,8 +263,8 @@ class KerasRunner(ScalingRunner):
             key = structure_key(km, params, x)
         except Exception:  # noqa: BLE001  a configuration that does not serialize: compiled afresh
             key = None
-        compiled = self.cache.get(key, lambda: Compiled(forward, delta))
-        return run_steps(compiled, params, x, rates, steps, optimizer, seed, lambda p, name: p[kernels[name]])
+        compiled = self.cache.get(key, lambda: Compiled(forward, delta, lambda p, name: p[kernels[name]]))
+        return run_steps(compiled, params, x, rates, steps, optimizer, seed)
 
     def roles(self, model: Any) -> tuple[list[str], dict[str, str]]:
         return list(model.hooked), dict(model.skipped)

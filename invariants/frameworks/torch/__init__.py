@@ -27,6 +27,7 @@ class TorchFramework(Framework):
     initializers_module = "invariants.frameworks.torch.initializers"
     models_module = "invariants.frameworks.torch.model"
     scaling_module = "invariants.frameworks.torch.scaling"
+    scaling_form = "torch.nn.Module models (or (module, example_input) pairs)"
     second_is_input = True  # (module, example_input)
     model_type = "torch.nn:Module"
 

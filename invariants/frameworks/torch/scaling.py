@@ -281,7 +281,6 @@ class TorchRunner(ScalingRunner):
     ``torch.optim`` optimizers, the ``meta`` device for the cost estimate."""
 
     name = "torch"
-    model_form = "torch.nn.Module models (or (module, example_input) pairs)"
 
     def owns(self, obj: Any) -> bool:
         return isinstance(obj, nn.Module)

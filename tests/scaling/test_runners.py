@@ -1,0 +1,134 @@
+"""The scaling runners' conformance (invariants.frameworks.runner): the same MLP (tests/scaling/mlps.py, the twin
+of invariants.scaling.examples) in SP and μP gets the verdicts theory predicts for every role on Flax linen and
+Keras 3, as torch's does (tests/scaling/test_engine.py); the planted fault is caught with its slope; the cost is
+estimated from shapes only; the runners are found through the framework registry; plain JAX is refused.
+
+Widths 64..512 (the hidden sizes; 24 seeds for SP/μP, 8 for the fault); α is 1e-6 per fit, so no test flakes.
+"""
+from __future__ import annotations
+
+import pytest
+
+from invariants.frameworks.errors import BadModel
+from invariants.frameworks.registry import frameworks, lookup
+from invariants.scaling import GROWING, THETA1, VANISHING, scale_check
+from invariants.scaling.target import builder
+from tests.scaling import mlps
+
+WIDTHS = [64, 128, 256, 512]
+#: per framework: (the package to skip without, the hidden layers' names, the output layer's name, the input
+#: layer's name, the rows checked: 15 for each (gain, preact, update, output, output-change) + 3 act rows on
+#: Keras, whose ReLU is a layer (linen's nn.relu is a function: no row, as torch's F.relu))
+LAYERS = {"flax": ("flax", ["dense1", "dense2"], "dense3", "dense0", 15),
+          "keras": ("keras", ["2", "4"], "6", "0", 18)}
+
+
+@pytest.fixture(scope="module", params=sorted(LAYERS))
+def fw(request):
+    from invariants.frameworks.keras import choose_backend
+
+    choose_backend()  # before Keras is imported: JAX, its one backend installed here
+    pytest.importorskip(LAYERS[request.param][0])
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def reports(fw):
+    def run(kind, **kw):
+        return scale_check(getattr(mlps, f"{fw}_{kind}"), WIDTHS, **kw)
+
+    return {"sp": run("sp", steps=[0, 1], seeds=24, optimizer="adam", expect="sp"),
+            "mup": run("mup", steps=[0, 1], seeds=24, optimizer="adam", expect="mup"),
+            "planted": run("planted", steps=[0], seeds=8)}
+
+
+def rows(report, kind, step):
+    return {r.name: r for r in report.rows if r.kind == kind and r.step == step}
+
+
+def test_sp_and_mup_get_the_verdicts_theory_predicts_for_every_role(fw, reports):
+    _, hidden, out, first, n_checked = LAYERS[fw]
+    sp, mup = reports["sp"], reports["mup"]
+    for report in (sp, mup):
+        assert report.config["framework"] == fw
+        checked = [r for r in report.rows if r.expectation.checked]
+        assert len(checked) >= n_checked and report.config["alpha"] <= 1e-6
+        assert {r.kind for r in checked} >= {"preact", "gain", "output", "update"}
+        assert all(r.matches for r in checked), [(r.label, r.fit.interval_text()) for r in checked if not r.matches]
+        assert report.status == "ok" and report.exit_code == 0 and not report.errors
+    # SP with Adam: hidden and output updates grow like width² (second moment), the input layer's is Θ(1);
+    # μP: all Θ(1); at initialization μP's logits vanish like 1/width, SP's are Θ(1)
+    sp_up, mup_up = rows(sp, "update", 1), rows(mup, "update", 1)
+    assert sp_up[first].fit.verdict == THETA1
+    for name in hidden + [out]:
+        assert sp_up[name].fit.verdict == GROWING and abs(sp_up[name].fit.slope - 2.0) < 0.4, sp_up[name].fit
+        assert mup_up[name].fit.verdict == THETA1
+    assert rows(sp, "output-change", 1)["output"].fit.verdict == GROWING
+    assert rows(sp, "output-change", 1)["output"].expectation.checked
+    assert rows(mup, "output", 0)["output"].fit.verdict == VANISHING
+    assert abs(rows(mup, "gain", 0)[out].fit.slope + 1.0) < 0.2
+    assert rows(sp, "output", 0)["output"].fit.verdict == THETA1
+
+
+def test_a_planted_fault_is_caught_with_its_slope(fw, reports):
+    _, hidden, out, _, _ = LAYERS[fw]
+    report = reports["planted"]
+    faulty = hidden[1]
+    gain = [f for f in report.errors if f.subject == f"{faulty} gain step 0"]
+    assert len(gain) == 1 and abs(gain[0].figures["slope"] - 3.0) < 0.2  # Var(W)·fan_in ∝ width³
+    assert "scaled by about width^+1.5 instead of width^-0.5" in gain[0].message
+    assert all(f"inherited from layer {faulty}" in f.message for f in report.errors
+               if f.subject != f"{faulty} gain step 0")
+    assert {f.subject.split()[0] for f in report.errors} >= {faulty, out, "output"}
+    assert not any(f.subject.split()[0] in hidden[:1] for f in report.errors)
+    assert report.exit_code == 1
+
+
+def test_the_cost_is_estimated_from_shapes_only(fw):
+    n = 100_000  # 2·10¹⁰ weights: only shapes can hold them
+    runner = lookup(fw).scaling_runner()
+    params, acts = runner.size(builder(getattr(mlps, f"{fw}_sp"), "mlp"), n)
+    assert params == 16 * n + 2 * n * n + 64 * n
+    assert acts >= 3 * n  # at least the three hidden layers' outputs per example
+
+
+def test_the_runners_are_found_through_the_registry():
+    found = {f.name for f in frameworks("scaling")}
+    assert {"torch", "flax", "keras"} <= found and "jax" not in found
+    assert lookup("jax").scaling_runner() is None
+
+
+def plain_jax(width):
+    jnp = pytest.importorskip("jax.numpy")
+    return lambda x: jnp.tanh(x @ jnp.ones((16, width)))
+
+
+def test_plain_jax_is_refused_in_one_line():
+    pytest.importorskip("jax")
+    with pytest.raises(BadModel, match="plain JAX functions and parameter pytrees have no layers") as err:
+        scale_check(plain_jax, [8, 16])
+    assert "\n" not in str(err.value)
+
+
+def test_a_flax_module_without_its_input_is_refused():
+    nn = pytest.importorskip("flax.linen")
+    with pytest.raises(BadModel, match="a Flax module needs its example input"):
+        scale_check(lambda w: nn.Dense(w), [8, 16])
+
+
+def test_the_cli_runs_a_flax_factory_and_refuses_plain_jax(capsys, tmp_path):
+    pytest.importorskip("flax")
+    import json
+
+    from invariants import cli, schemas
+
+    path = tmp_path / "f.json"
+    rc = cli.main(["scale-check", "tests.scaling.mlps:flax_planted", "--widths", "64,128,256", "--seeds", "8",
+                   "--quiet", "--json", str(path)])
+    out, _ = capsys.readouterr()
+    data = json.loads(path.read_text())
+    schemas.validate(data, "scale-check")
+    assert rc == 1 and data["config"]["framework"] == "flax" and "dense2 gain step 0" in out, (data["status"], out)
+    rc = cli.main(["scale-check", f"{__name__}:plain_jax", "--widths", "8,16"])
+    _, err = capsys.readouterr()
+    assert rc == 2 and "plain JAX functions and parameter pytrees have no layers" in err
