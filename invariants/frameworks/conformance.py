@@ -32,6 +32,9 @@ The checks:
   layers) its layout's fan rule gives the textbook fans;
 - :func:`check_owns_callable`: the framework recognises its example initializers and no other
   framework claims them;
+- :func:`check_scaling_runner`: a framework with ``scale-check`` support returns a
+  :class:`~invariants.frameworks.runner.ScalingRunner` of its own name (the runners' verdicts on the same
+  SP/μP/faulty MLP are tests/scaling/test_runners.py's: they need the scaling engine, a layer above);
 - :func:`check_model_view`: the view of the framework's small example model analyses every parameter
   value (``n_values`` equals the framework's own count), gives every random-role tensor a layer, and
   the probe runs.
@@ -108,6 +111,8 @@ def check_identity(framework: Framework) -> None:
     assert framework.supports_initializers or framework.supports_models, f"{framework.name} supports nothing"
     if framework.supports_models:
         assert framework.model_form, f"{framework.name}: checks models but states no model_form"
+    if framework.supports_scaling:
+        assert framework.scaling_form, f"{framework.name}: runs scale-check but states no scaling_form"
 
 
 def check_unavailable(framework: Framework) -> None:
@@ -119,6 +124,8 @@ def check_unavailable(framework: Framework) -> None:
         calls += [("catalogue", gone.catalogue), ("wrap", lambda: gone.wrap(lambda *a: None, (2, 3)))]
     if framework.supports_models:
         calls.append(("model_view", lambda: gone.model_view(object())))
+    if framework.supports_scaling:
+        calls.append(("scaling_runner", gone.scaling_runner))
     for what, call in calls:
         try:
             call()
@@ -261,10 +268,23 @@ def check_generator(framework: Framework) -> None:
     assert framework.generator(0) is not None, f"{framework.name}: generator(0) is None"
 
 
+def check_scaling_runner(framework: Framework) -> None:
+    """The framework's ``scale-check`` runner is a :class:`~invariants.frameworks.runner.ScalingRunner` naming the
+    framework; none where it has no scaling support."""
+    from invariants.frameworks.runner import ScalingRunner
+
+    runner = framework.scaling_runner()
+    if not framework.supports_scaling:
+        assert runner is None, f"{framework.name}: a scaling runner without scaling_module"
+        return
+    assert isinstance(runner, ScalingRunner), f"{framework.name}: scaling runner {runner!r} is no ScalingRunner"
+    assert runner.name == framework.name, f"{framework.name}: its scaling runner is named {runner.name!r}"
+
+
 ALL_CHECKS: tuple[Check, ...] = (
     check_identity, check_unavailable, check_generator, check_sampler_determinism, check_sampler_independence,
     check_draw_shape_dtype, check_catalogue_well_formed, check_layout_fans, check_owns_callable, check_model_view,
-    check_sampler_isolation,
+    check_sampler_isolation, check_scaling_runner,
 )
 
 #: checks that run without the framework installed
@@ -280,6 +300,8 @@ def checks(framework: Framework) -> list[Check]:
                 check_catalogue_well_formed, check_layout_fans, check_owns_callable, check_sampler_isolation]
     if framework.supports_models:
         out.append(check_model_view)
+    if framework.supports_scaling:
+        out.append(check_scaling_runner)
     return out
 
 
@@ -296,7 +318,7 @@ def parametrize_with_checks(frameworks: Iterable[Framework]) -> Any:
 __all__ = [
     "ALL_CHECKS", "Check", "MISSING_MODULE", "OFFLINE_CHECKS", "SAMPLED_SUBJECTS", "check_catalogue_well_formed",
     "check_draw_shape_dtype", "check_generator", "check_identity", "check_layout_fans", "check_model_view",
-    "check_owns_callable", "check_sampler_determinism", "check_sampler_independence", "check_sampler_isolation",
+    "check_owns_callable", "check_sampler_determinism", "check_scaling_runner", "check_sampler_independence", "check_sampler_isolation",
     "check_unavailable", "checks",
     "parametrize_with_checks", "sampled_subjects",
 ]
