@@ -318,7 +318,8 @@ def parametrize_with_checks(frameworks: Iterable[Framework]) -> Any:
 __all__ = [
     "ALL_CHECKS", "Check", "MISSING_MODULE", "OFFLINE_CHECKS", "SAMPLED_SUBJECTS", "check_catalogue_well_formed",
     "check_draw_shape_dtype", "check_generator", "check_identity", "check_layout_fans", "check_model_view",
-    "check_owns_callable", "check_sampler_determinism", "check_scaling_runner", "check_sampler_independence", "check_sampler_isolation",
+    "check_owns_callable", "check_sampler_determinism", "check_sampler_independence", "check_sampler_isolation",
+    "check_scaling_runner",
     "check_unavailable", "checks",
     "parametrize_with_checks", "sampled_subjects",
 ]

@@ -3,11 +3,13 @@
 Each size's model is built once from shapes only by its framework's runner
 (:meth:`invariants.frameworks.runner.ScalingRunner.size`: torch's ``meta`` device, ``jax.eval_shape`` for
 Flax, Keras' deferred variables; no memory, no values) to count its parameters ``P(n)`` and, with one
-shape-only forward, the values of every module output ``A(n)`` (per batch).  Then, for the optimizer's ``c`` copies of the parameters (weights, their initial copy
-for ``ΔW``, gradients; Adam adds its two moments: ``c = 3`` for SGD, 5 for Adam):
+shape-only forward, the values of every module output ``A(n)`` (per example).  Then, for the optimizer's
+``c`` copies of the parameters (weights, their initial copy for ``ΔW``, gradients; Adam adds its two
+moments: ``c = 3`` for SGD, 5 for Adam):
 
-- peak memory ``= 4 bytes × (c·P(n_max) + 2·A(n_max))`` (float32; activations kept for the backward pass and
-  the layer inputs at initialization for ``ΔW·x_0``);
+- peak memory ``= 4 bytes × (c·P(n_max) + 2·B·A(n_max))`` (float32; activations kept for the backward pass
+  and the layer inputs at initialization for ``ΔW·x_0``; the recorded second moments are scalars, one model
+  is alive at a time);
 - values ``= Σ_n S·P(n)``; time ``= Σ_n S·(2·R + 6·T)·B·P(n) / F`` for ``S`` seeds, ``R`` recorded forwards,
   ``T`` training steps, batch ``B`` and ``F`` = :data:`FLOPS` (a forward costs ``2·B·P`` multiply-adds for a
   dense model, a training step three times that; convolutions cost more per parameter, so the time is a floor

@@ -132,3 +132,54 @@ def test_the_cli_runs_a_flax_factory_and_refuses_plain_jax(capsys, tmp_path):
     rc = cli.main(["scale-check", f"{__name__}:plain_jax", "--widths", "8,16"])
     _, err = capsys.readouterr()
     assert rc == 2 and "plain JAX functions and parameter pytrees have no layers" in err
+
+
+def test_the_jax_optimizers_are_torchs():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("jax")
+    import numpy as np
+
+    from invariants.frameworks.jax.coordcheck import jitted_step, optimizer_init
+
+    rng = np.random.default_rng(3)
+    w, grads = rng.standard_normal((4, 3)), [rng.standard_normal((4, 3)) for _ in range(3)]
+    for name, cls, lr in (("sgd", torch.optim.SGD, 0.1), ("adam", torch.optim.Adam, 0.01)):
+        p = torch.tensor(w, dtype=torch.float32, requires_grad=True)
+        opt = cls([p], lr=lr)
+        params, state = [np.float32(w)], optimizer_init(name, [np.float32(w)])
+        for g in grads:
+            p.grad = torch.tensor(g, dtype=torch.float32)
+            opt.step()
+            params, state = jitted_step(name, params, [np.float32(g)], state, [lr])
+        np.testing.assert_allclose(np.asarray(params[0]), p.detach().numpy(), rtol=1e-5, atol=1e-6)
+    wrong = jitted_step("sgd", [np.float32(w)], [np.float32(grads[0])], None, [2 * lr])[0]  # a known-bad rate
+    assert not np.allclose(np.asarray(wrong[0]), np.float32(w) - lr * np.float32(grads[0]))
+
+
+def test_keras_shape_builds_leave_nothing_to_initialize():
+    from invariants.frameworks.keras import choose_backend
+
+    choose_backend()
+    pytest.importorskip("keras")
+    from keras.src.backend.common import global_state
+
+    runner = lookup("keras").scaling_runner()
+    before = list(global_state.get_global_attribute("uninitialized_variables") or [])
+    assert runner.size(builder(mlps.keras_sp, "keras_sp"), 50_000)[0] == 16 * 50_000 + 2 * 50_000 ** 2 + 64 * 50_000
+    assert list(global_state.get_global_attribute("uninitialized_variables") or []) == before
+
+
+def test_the_scaling_conformance_check_rejects_a_misnamed_runner():
+    pytest.importorskip("torch")
+    from invariants.frameworks import conformance
+    from invariants.frameworks.runner import ScalingRunner
+
+    torch_fw = lookup("torch")
+    conformance.check_scaling_runner(torch_fw)  # known good
+
+    class Misnamed(type(torch_fw)):
+        def scaling_runner(self):
+            return type("Other", (ScalingRunner,), {"name": "other"})()
+
+    with pytest.raises(AssertionError, match="its scaling runner is named 'other'"):
+        conformance.check_scaling_runner(Misnamed())

@@ -33,9 +33,9 @@ import jax.numpy as jnp
 from flax import traverse_util
 
 from invariants.frameworks.errors import BadModel
-from invariants.frameworks.jax.coordcheck import (Accumulator, Compiled, CompiledCache, first_floating, run_steps,
-                                                  structure)
-from invariants.frameworks.runner import ACT, NORM, OTHER, PREACT, Key, ScalingRunner, multipliers
+from invariants.frameworks.jax.coordcheck import (Accumulator, Compiled, CompiledCache, JaxRunner, first_floating,
+                                                  run_steps, structure)
+from invariants.frameworks.runner import ACT, NORM, OTHER, PREACT, Key, multipliers
 
 WEIGHT_LAYERS = (nn.Dense, nn.Conv, nn.Embed)
 NORMS = tuple(getattr(nn, n) for n in ("LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm", "InstanceNorm")
@@ -57,8 +57,8 @@ class FlaxModel:
 
 
 def apply(model: FlaxModel, params: Any, x: Any = None) -> Any:
-    """``module.apply`` at ``params`` (on ``x``, default the model's input) with the other collections as initialized (``batch_stats`` updates
-    discarded)."""
+    """``module.apply`` at ``params`` (on ``x``, default the model's input) with the other collections as
+    initialized (``batch_stats`` updates discarded)."""
     rest = {k: v for k, v in model.variables.items() if k != "params"}
     mutable = ["batch_stats"] if "batch_stats" in rest else False
     out = model.module.apply({"params": params, **rest}, model.x if x is None else x, mutable=mutable)
@@ -144,7 +144,7 @@ def delta(model: FlaxModel, name: str, dw: Any, x0: Any) -> Any:
     return layer.clone(parent=None, name=None, use_bias=False).apply({"params": {"kernel": dw}}, x0)
 
 
-class FlaxRunner(ScalingRunner):
+class FlaxRunner(JaxRunner):
     """The Flax linen :class:`~invariants.frameworks.runner.ScalingRunner` (module docstring)."""
 
     name = "flax"
@@ -215,21 +215,11 @@ class FlaxRunner(ScalingRunner):
                                                         lambda n, dw, x0: delta(model, n, dw, x0), param))
         return run_steps(compiled, params, x, rates, steps, optimizer, seed)
 
-    def roles(self, model: Any) -> tuple[list[str], dict[str, str]]:
-        return list(model.hooked), dict(model.skipped)
+    def weight_shape(self, model: Any, name: str) -> tuple[int, ...]:
+        return tuple(param(model.variables["params"], name).shape)
 
-    def fans(self, model: Any) -> dict[str, tuple[int, int]]:
-        out: dict[str, tuple[int, int]] = {}
-        for name, kind in model.hooked.items():
-            if kind != PREACT:
-                continue
-            shape = tuple(param(model.variables["params"], name).shape)
-            if isinstance(model.layers[name], nn.Embed):
-                out[name] = (1, shape[-1])
-            else:  # Dense (in, out); Conv (*k, in/groups, out)
-                k = math.prod(shape[:-2])
-                out[name] = (k * shape[-2], k * shape[-1])
-        return out
+    def is_lookup(self, layer: Any) -> bool:
+        return isinstance(layer, nn.Embed)
 
 
 #: the runner :meth:`invariants.frameworks.flax.FlaxFramework.scaling_runner` returns

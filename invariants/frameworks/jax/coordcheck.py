@@ -15,13 +15,15 @@ built on it.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from invariants.frameworks.runner import ADAM, LAYER_INPUT, OUTPUT, OUTPUT_CHANGE, UPDATE, Key, Moments
+from invariants.frameworks.runner import (ADAM, LAYER_INPUT, OUTPUT, OUTPUT_CHANGE, PREACT, UPDATE, Key, Moments,
+                                          ScalingRunner)
 
 def second_moment(a: Any) -> Any:
     """``mean(a²)`` over every element (a JAX scalar; traced inside a gradient)."""
@@ -208,10 +210,38 @@ def run_steps(compiled: Compiled, params: Any, x: Any, rates: Any, steps: list[i
     return moments.values
 
 
+class JaxRunner(ScalingRunner):
+    """What the Flax and Keras runners share: their models carry ``hooked`` (``{name: kind}`` in call order),
+    ``layers`` (``{name: layer}``) and ``skipped`` (``{name: reason}``); weights are ``(in, out)`` for dense
+    layers, ``(*k, in/groups, out)`` for convolutions and ``(vocabulary, dim)`` for lookups."""
+
+    def weight_shape(self, model: Any, name: str) -> tuple[int, ...]:
+        """The shape of weight layer ``name``'s weight."""
+        raise NotImplementedError
+
+    def is_lookup(self, layer: Any) -> bool:
+        """Whether the layer is an embedding lookup (no fan-in)."""
+        raise NotImplementedError
+
+    def roles(self, model: Any) -> tuple[list[str], dict[str, str]]:
+        return list(model.hooked), dict(model.skipped)
+
+    def fans(self, model: Any) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        for name, layer in model.layers.items():
+            if model.hooked[name] != PREACT:
+                continue
+            shape = self.weight_shape(model, name)
+            k = math.prod(shape[:-2])
+            out[name] = (1, shape[-1]) if self.is_lookup(layer) else (k * shape[-2], k * shape[-1])
+        return out
+
+
 def synthetic(shape: tuple[int, ...], seed: int) -> Any:
     """A fixed ``N(0, 1)`` float32 input of ``shape`` drawn from ``np.random.default_rng(seed)``."""
     return jnp.asarray(np.random.default_rng(int(seed)).standard_normal(shape), jnp.float32)
 
 
-__all__ = ["Accumulator", "Compiled", "CompiledCache", "first_floating", "is_floating", "optimizer_init", "optimizer_step",
+__all__ = ["Accumulator", "Compiled", "CompiledCache", "JaxRunner", "first_floating", "is_floating", "optimizer_init",
+           "optimizer_step",
            "run_steps", "second_moment", "structure", "synthetic"]

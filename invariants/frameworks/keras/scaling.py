@@ -46,10 +46,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from invariants.frameworks.errors import BadModel  # noqa: E402
-from invariants.frameworks.jax.coordcheck import (Accumulator, Compiled, CompiledCache, first_floating,  # noqa: E402
-                                                  run_steps, structure, synthetic)
-from invariants.frameworks.runner import (ACT, ACTIVATION_NAMES, NORM, OTHER, PREACT, Key, ScalingRunner,  # noqa: E402
-                                          multipliers)
+from invariants.frameworks.jax.coordcheck import (Accumulator, Compiled, CompiledCache, JaxRunner,  # noqa: E402
+                                                  first_floating, run_steps, structure, synthetic)
+from invariants.frameworks.runner import ACT, ACTIVATION_NAMES, NORM, OTHER, PREACT, Key, multipliers  # noqa: E402
 
 L = keras.layers
 CONVS = (L.Conv1D, L.Conv2D, L.Conv3D)
@@ -167,7 +166,7 @@ def structure_key(km: KerasModel, params: Any, x: Any) -> Any:
     return tuple(parts), structure(params, x)
 
 
-class KerasRunner(ScalingRunner):
+class KerasRunner(JaxRunner):
     """The Keras 3 (JAX backend) :class:`~invariants.frameworks.runner.ScalingRunner` (module docstring)."""
 
     name = "keras"
@@ -266,21 +265,11 @@ class KerasRunner(ScalingRunner):
         compiled = self.cache.get(key, lambda: Compiled(forward, delta, lambda p, name: p[kernels[name]]))
         return run_steps(compiled, params, x, rates, steps, optimizer, seed)
 
-    def roles(self, model: Any) -> tuple[list[str], dict[str, str]]:
-        return list(model.hooked), dict(model.skipped)
+    def weight_shape(self, model: Any, name: str) -> tuple[int, ...]:
+        return tuple(weight(model.layers[name]).shape)
 
-    def fans(self, model: Any) -> dict[str, tuple[int, int]]:
-        out: dict[str, tuple[int, int]] = {}
-        for name, layer in model.layers.items():
-            if model.hooked[name] != PREACT:
-                continue
-            shape = tuple(weight(layer).shape)
-            if isinstance(layer, L.Embedding):
-                out[name] = (1, shape[-1])
-            else:  # Dense (in, out); Conv (*k, in/groups, out)
-                k = math.prod(shape[:-2])
-                out[name] = (k * shape[-2], k * shape[-1])
-        return out
+    def is_lookup(self, layer: Any) -> bool:
+        return isinstance(layer, L.Embedding)
 
     def mean_field_inputs(self, model: Any) -> dict[str, Any] | None:
         """As the torch runner's: the ``Dense`` layers' ``σ_w² = E[W²]·fan_in`` and ``σ_b²``, when the model has
