@@ -101,3 +101,24 @@ def keras_mup(width):
 
 def keras_planted(width):
     return keras_mlp(width, "planted")
+
+
+def keras_depth(width: int, depth: int, gain2: float):
+    """Keras twin of :func:`invariants.scaling.examples.mlp_depth`: ``Dense(width)`` + ReLU, ``depth`` hidden
+    ``Dense(width)`` with a fused ReLU, ``Dense(64)``; weights ``N(0, gain2/fan_in)``, no biases."""
+    from invariants.frameworks.keras import choose_backend
+
+    choose_backend()
+    import keras
+
+    def dense(f, fan_in, activation=None):
+        return keras.layers.Dense(f, use_bias=False, activation=activation,
+                                  kernel_initializer=keras.initializers.RandomNormal(0, math.sqrt(gain2 / fan_in)))
+
+    layers = [keras.Input((D_IN,)), dense(width, D_IN), keras.layers.ReLU()]
+    layers += [dense(width, width, "relu") for _ in range(depth)]
+    return keras.Sequential(layers + [dense(D_OUT, width)])
+
+
+def keras_depth_lecun(width, depth):
+    return keras_depth(width, depth, 1.0)

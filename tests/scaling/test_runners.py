@@ -183,3 +183,21 @@ def test_the_scaling_conformance_check_rejects_a_misnamed_runner():
 
     with pytest.raises(AssertionError, match="its scaling runner is named 'other'"):
         conformance.check_scaling_runner(Misnamed())
+
+
+def test_keras_depth_mode_meets_the_mean_field_prediction():
+    from invariants.frameworks.keras import choose_backend
+
+    choose_backend()
+    pytest.importorskip("keras")
+    report = scale_check(mlps.keras_depth_lecun, [2, 4, 8], mode="depth", width=64, seeds=4)
+    d = report.depth_scale  # LeCun init under ReLU: the second moment halves per layer
+    assert d["agrees"] is True and abs(d["predicted_slope"] + 1.0) < 0.05 and d["activation"] == "relu"
+    assert abs(d["measured_slope"] + 1.0) < 0.2
+
+
+def test_the_memory_estimate_refuses_before_work(fw):
+    from invariants.core.cost import Limits, ResourceLimit
+
+    with pytest.raises(ResourceLimit, match="--max-memory"):
+        scale_check(getattr(mlps, f"{fw}_sp"), [64, 100_000], limits=Limits(max_bytes=2**20))
