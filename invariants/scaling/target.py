@@ -115,9 +115,18 @@ def identify(build: Callable[[int], tuple[Any, Any]], size: int, name: str) -> S
     if owner is None:
         listed = "; ".join(fw.scaling_form or fw.name for fw in frameworks("scaling"))
         raise BadModel(f"{name} returned {type(obj).__module__}.{type(obj).__qualname__}: scale-check runs on "
-                       f"{listed}; plain JAX functions and parameter pytrees have no layers to record by role "
-                       "(not supported: wrap them in a Flax linen module)")
+                       f"{listed}; {unsupported(obj)}")
     return owner
 
 
-__all__ = ["DEPTH", "WIDTH", "builder", "identify", "load_factory", "runners"]
+def unsupported(obj: Any) -> str:
+    """Why ``obj`` has no runner: its framework has none yet (Equinox, MLX), or it is plain JAX (or no model)."""
+    top = type(obj).__module__.split(".")[0]
+    fw = next((f for f in frameworks() if f.import_name == top and f.import_name != "jax"), None)
+    if fw is not None and not fw.supports_scaling:
+        return f"{fw.name} models have no scale-check runner in this version"
+    return ("plain JAX functions and parameter pytrees have no layers to record by role (not supported: wrap them "
+            "in a Flax linen module)")
+
+
+__all__ = ["DEPTH", "WIDTH", "builder", "identify", "load_factory", "runners", "unsupported"]

@@ -201,3 +201,10 @@ def test_the_memory_estimate_refuses_before_work(fw):
 
     with pytest.raises(ResourceLimit, match="--max-memory"):
         scale_check(getattr(mlps, f"{fw}_sp"), [64, 100_000], limits=Limits(max_bytes=2**20))
+
+
+def test_a_framework_without_a_runner_is_named():
+    eqx = pytest.importorskip("equinox")
+    jax = pytest.importorskip("jax")
+    with pytest.raises(BadModel, match="equinox models have no scale-check runner in this version"):
+        scale_check(lambda w: eqx.nn.Linear(4, w, key=jax.random.key(0)), [8, 16])
