@@ -84,9 +84,9 @@ class ScalingRunner:
         return contextlib.nullcontext()
 
     def size(self, build: Callable[[int], tuple[Any, Any]], n: int) -> tuple[int, int] | None:
-        """``(parameter values, activation values of one forward)`` at size ``n`` from shapes only; ``None``
-        when the factory or the forward does not run that way (the activations are 0 when only the forward
-        fails)."""
+        """``(parameter values, activation values of one forward per example)`` at size ``n`` from shapes only
+        (torch counts on the factory's input when it gives one); ``None`` when the factory or the forward does
+        not run that way (the activations are 0 when only the forward fails)."""
         return None
 
     def built_size(self, build: Callable[[int], tuple[Any, Any]], n: int) -> int:

@@ -56,12 +56,23 @@ class FlaxModel:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
+def inputs(x: Any) -> tuple[tuple, dict]:
+    """The example input as call arguments: a tuple as positional inputs, a dict as keyword inputs (as the
+    torch runner's ``call``), anything else as the one input."""
+    if isinstance(x, tuple):
+        return x, {}
+    if isinstance(x, dict):
+        return (), dict(x)
+    return (x,), {}
+
+
 def apply(model: FlaxModel, params: Any, x: Any = None) -> Any:
     """``module.apply`` at ``params`` (on ``x``, default the model's input) with the other collections as
     initialized (``batch_stats`` updates discarded)."""
     rest = {k: v for k, v in model.variables.items() if k != "params"}
     mutable = ["batch_stats"] if "batch_stats" in rest else False
-    out = model.module.apply({"params": params, **rest}, model.x if x is None else x, mutable=mutable)
+    args, kwargs = inputs(model.x if x is None else x)
+    out = model.module.apply({"params": params, **rest}, *args, mutable=mutable, **kwargs)
     return out[0] if mutable else out
 
 
@@ -161,13 +172,14 @@ class FlaxRunner(JaxRunner):
             module, x = build(n)
             if not self.owns(module) or x is None:
                 return None
-            shapes = jax.eval_shape(module.init, jax.random.key(0), x)
+            args, kwargs = inputs(x)
+            shapes = jax.eval_shape(lambda k: module.init(k, *args, **kwargs), jax.random.key(0))
         except Exception:  # noqa: BLE001  the estimate falls back to a real build
             return None
         params = sum(math.prod(s.shape) for s in jax.tree_util.tree_leaves(shapes))
         try:
-            _, inter = jax.eval_shape(lambda v: module.apply(v, x, capture_intermediates=True,
-                                                             mutable=["intermediates"]), shapes)
+            _, inter = jax.eval_shape(lambda v: module.apply(v, *args, capture_intermediates=True,
+                                                             mutable=["intermediates"], **kwargs), shapes)
             rows = max(1, jnp.shape(jax.tree_util.tree_leaves(x)[0])[0])
             acts = sum(math.prod(s.shape) for s in jax.tree_util.tree_leaves(inter)) // rows
         except Exception:  # noqa: BLE001
@@ -190,7 +202,7 @@ class FlaxRunner(JaxRunner):
             key = None
 
         def first() -> tuple[Any, FlaxModel]:
-            init = jax.jit(obj.init)
+            init = jax.jit(lambda k, x_: obj.init(k, *inputs(x_)[0], **inputs(x_)[1]))
             template = FlaxModel(obj, init(jax.random.key(int(seed)), x), x)
             discover(template)
             return init, template
@@ -226,4 +238,4 @@ class FlaxRunner(JaxRunner):
 RUNNER = FlaxRunner()
 
 __all__ = ["ACTIVATIONS", "FlaxModel", "FlaxRunner", "NORMS", "PASS_THROUGH", "RUNNER", "WEIGHT_LAYERS", "apply",
-           "delta", "discover", "forward", "param"]
+           "delta", "discover", "forward", "inputs", "param"]
