@@ -175,7 +175,9 @@ def run_steps(compiled: Compiled, params: Any, x: Any, rates: Any, steps: list[i
     """
     moments = Moments()
     last = steps[-1]
-    state = optimizer_init(optimizer, params)
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"unknown optimizer {optimizer!r} (sgd, adam)")
+    state = optimizer_init(optimizer, params) if last > 0 else None
     if compiled.output is None:
         compiled.output = jax.eval_shape(compiled.forward, params, x, False)[0]
     shape = compiled.output
