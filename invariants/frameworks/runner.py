@@ -60,6 +60,26 @@ class Moments:
         self.counts[key] = n + 1
 
 
+def role(layer: Any, name: str, has_params: bool, types: tuple[tuple[type, ...], ...],
+         skipped: dict[str, str]) -> str | None:
+    """A leaf layer's role by its type: ``types`` = (weight layers, activations, norms, pass-through layers) of
+    the framework gives :data:`PREACT`, :data:`ACT`, :data:`NORM` or none; any other layer with parameters is
+    :data:`OTHER` (its update not measured); ``skipped`` gets the reason for a layer not measured (or not
+    updated)."""
+    weights, activations, norms, passing = types
+    kind = PREACT if isinstance(layer, weights) else ACT if isinstance(layer, activations) else \
+        NORM if isinstance(layer, norms) else None
+    what = type(layer).__name__
+    if kind is None and isinstance(layer, passing):
+        skipped[name] = f"{what} passes its input through (measured where it is used)"
+    elif kind is None and has_params:
+        skipped[name + " (update)"] = f"no ΔW·x rule for {what}: its update is not measured"
+        kind = OTHER
+    elif kind is None:
+        skipped[name] = f"{what} is not a known role"
+    return kind
+
+
 def multipliers(model: Any, optimizer: str, given: Any = None) -> dict[str, float]:
     """The per-parameter learning-rate factors ``{parameter name: factor}``: ``given``, else the model's
     ``lr_multipliers`` attribute (a dict, or a function of the optimizer's name returning one), else none
@@ -136,4 +156,4 @@ class ScalingRunner:
 
 
 __all__ = ["ACT", "ACTIVATION_NAMES", "ADAM", "Key", "LAYER_INPUT", "Moments", "NORM", "OTHER", "OUTPUT",
-           "OUTPUT_CHANGE", "PREACT", "ScalingRunner", "UPDATE", "multipliers"]
+           "OUTPUT_CHANGE", "PREACT", "ScalingRunner", "UPDATE", "multipliers", "role"]

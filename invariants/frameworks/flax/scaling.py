@@ -35,7 +35,7 @@ from flax import traverse_util
 from invariants.frameworks.errors import BadModel
 from invariants.frameworks.jax.coordcheck import (Accumulator, Compiled, CompiledCache, JaxRunner, first_floating,
                                                   run_steps, structure)
-from invariants.frameworks.runner import ACT, NORM, OTHER, PREACT, Key, multipliers
+from invariants.frameworks.runner import PREACT, Key, multipliers, role
 
 WEIGHT_LAYERS = (nn.Dense, nn.Conv, nn.Embed)
 NORMS = tuple(getattr(nn, n) for n in ("LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm", "InstanceNorm")
@@ -97,16 +97,8 @@ def discover(model: FlaxModel) -> None:
                                        "its submodules: their products and updates are not measured")
             continue
         has_params = any("/".join(k[:-1]) == name for k in flat)
-        kind = PREACT if isinstance(m, WEIGHT_LAYERS) else ACT if isinstance(m, ACTIVATIONS) else \
-            NORM if isinstance(m, NORMS) else None
-        if kind is None and isinstance(m, PASS_THROUGH):
-            model.skipped[name] = f"{type(m).__name__} passes its input through (measured where it is used)"
-            continue
-        if kind is None and has_params:
-            kind = OTHER
-            model.skipped[name + " (update)"] = f"no ΔW·x rule for {type(m).__name__}: its update is not measured"
+        kind = role(m, name, has_params, (WEIGHT_LAYERS, ACTIVATIONS, NORMS, PASS_THROUGH), model.skipped)
         if kind is None:
-            model.skipped[name] = f"{type(m).__name__} is not a known role"
             continue
         model.hooked[name] = kind
         model.layers[name] = m

@@ -48,7 +48,7 @@ import numpy as np  # noqa: E402
 from invariants.frameworks.errors import BadModel  # noqa: E402
 from invariants.frameworks.jax.coordcheck import (Accumulator, Compiled, CompiledCache, JaxRunner,  # noqa: E402
                                                   first_floating, run_steps, structure, synthetic)
-from invariants.frameworks.runner import ACT, ACTIVATION_NAMES, NORM, OTHER, PREACT, Key, multipliers  # noqa: E402
+from invariants.frameworks.runner import ACT, ACTIVATION_NAMES, PREACT, Key, multipliers, role  # noqa: E402
 
 L = keras.layers
 CONVS = (L.Conv1D, L.Conv2D, L.Conv3D)
@@ -56,7 +56,7 @@ WEIGHT_LAYERS = (L.Dense, L.Embedding) + CONVS
 ACTIVATIONS = (L.ReLU, L.Activation, L.LeakyReLU, L.PReLU, L.ELU, L.Softmax)
 NORMS = tuple(getattr(L, n) for n in ("LayerNormalization", "BatchNormalization", "GroupNormalization",
                                       "UnitNormalization", "RMSNormalization") if hasattr(L, n))
-PASS_THROUGH = (L.Dropout, L.Flatten, L.Reshape, L.InputLayer)
+PASS_THROUGH = (L.Dropout, L.Flatten, L.Reshape)
 #: the weight of each weight layer type, by variable name
 WEIGHT_NAME = {L.Embedding: "embeddings"}
 
@@ -104,17 +104,10 @@ def discover(model: Any) -> KerasModel:
     for name, layer in leaves(model):
         for v in layer.weights:
             km.names[id(v)] = f"{name}.{v.name}"
-        kind = PREACT if isinstance(layer, WEIGHT_LAYERS) else ACT if isinstance(layer, ACTIVATIONS) else \
-            NORM if isinstance(layer, NORMS) else None
-        if kind is None and isinstance(layer, PASS_THROUGH):
-            if not isinstance(layer, L.InputLayer):
-                km.skipped[name] = f"{type(layer).__name__} passes its input through (measured where it is used)"
+        if isinstance(layer, L.InputLayer):  # the model's input: no role, nothing to say
             continue
-        if kind is None and layer.weights:
-            kind = OTHER
-            km.skipped[name + " (update)"] = f"no ΔW·x rule for {type(layer).__name__}: its update is not measured"
+        kind = role(layer, name, bool(layer.weights), (WEIGHT_LAYERS, ACTIVATIONS, NORMS, PASS_THROUGH), km.skipped)
         if kind is None:
-            km.skipped[name] = f"{type(layer).__name__} is not a known role"
             continue
         km.hooked[name] = kind
         km.layers[name] = layer
