@@ -72,6 +72,9 @@ def render_scale(report: Any, width: int | None = None, table: bool = True) -> s
     if report.depth_scale:
         d = report.depth_scale
         out += ["", textwrap.fill(f"depth scale: {d.get('text', '')}", w, subsequent_indent="  ")]
+        if d.get("gradient"):
+            out += [textwrap.fill(f"gradient depth scale: {d['gradient'].get('text', '')}", w,
+                                  subsequent_indent="  ")]
     if report.plot:
         out += ["", f"plot: {report.plot}"]
     out += ["", f"{report.summary} in {report.seconds:.1f}s"]
