@@ -9,6 +9,9 @@ as in μP's coordinate check.  Per-parameter learning-rate factors are in the mo
 - :func:`mlp_sp`: the standard parametrization, every weight ``N(0, 1/fan_in)``, one learning rate.
 - :func:`mlp_mup`: μP (Yang et al. 2022, "Tensor Programs V", Table 3): output weights ``N(0, 1/fan_in²)``;
   SGD rates ×(n, 1, 1/n) and Adam rates ×(1, 1/n, 1/n) for the input, hidden and output layers.
+- :func:`mlp_mup_narrow`: the same μP MLP with :data:`D_OUT_NARROW` = 2 outputs instead of 64: the width then
+  dwarfs the output size already at 64..512, so the output change ``f_1 − f_0`` reaches μP's Θ(1)
+  (:mod:`invariants.scaling.theory`: the cross-output term of relative size ``κ·d_out/width``).
 - :func:`mlp_std002`: every weight ``normal(std=0.02)`` (GPT-2's init, width-independent): hidden
   pre-activations grow like ``√n`` in RMS per layer (second-moment slope +1 per hidden layer).
 - :func:`mlp_planted`: SP with one planted fault: the second hidden layer's weights scaled by ``n`` instead of
@@ -23,15 +26,17 @@ import torch
 from torch import nn
 
 D_IN, D_OUT = 16, 64
+#: the output size of :func:`mlp_mup_narrow`
+D_OUT_NARROW = 2
 
 
 def _mlp(width: int, stds: tuple[float, float, float, float],
-         multipliers: Callable[[str], dict[str, float]] | None = None) -> nn.Module:
+         multipliers: Callable[[str], dict[str, float]] | None = None, d_out: int = D_OUT) -> nn.Module:
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
         raise ValueError(f"width must be an integer >= 1, got {width!r}")
     model = nn.Sequential(nn.Linear(D_IN, width, bias=False), nn.ReLU(), nn.Linear(width, width, bias=False),
                           nn.ReLU(), nn.Linear(width, width, bias=False), nn.ReLU(),
-                          nn.Linear(width, D_OUT, bias=False))
+                          nn.Linear(width, d_out, bias=False))
     with torch.no_grad():
         for layer, std in zip((model[0], model[2], model[4], model[6]), stds):
             layer.weight.normal_(0.0, std)
@@ -52,10 +57,15 @@ def mup_multipliers(width: int) -> Callable[[str], dict[str, float]]:
     return of
 
 
-def mlp_mup(width: int) -> nn.Module:
-    """The μP MLP (module docstring)."""
+def mlp_mup(width: int, d_out: int = D_OUT) -> nn.Module:
+    """The μP MLP (module docstring), with ``d_out`` outputs."""
     return _mlp(width, (1 / math.sqrt(D_IN), 1 / math.sqrt(width), 1 / math.sqrt(width), 1 / width),
-                mup_multipliers(width))
+                mup_multipliers(width), d_out)
+
+
+def mlp_mup_narrow(width: int) -> nn.Module:
+    """:func:`mlp_mup` with :data:`D_OUT_NARROW` outputs (module docstring)."""
+    return mlp_mup(width, D_OUT_NARROW)
 
 
 def mlp_std002(width: int) -> nn.Module:
@@ -124,6 +134,6 @@ def mlp_depth_tanh_chaotic(width: int, depth: int) -> nn.Module:
     return mlp_depth(width, depth, TANH_CHAOTIC_SIGMA_W2, "tanh", TANH_SIGMA_B2)
 
 
-__all__ = ["D_IN", "D_OUT", "TANH_CHAOTIC_SIGMA_W2", "TANH_CRITICAL_SIGMA_W2", "TANH_SIGMA_B2", "mlp_depth",
-           "mlp_depth_he", "mlp_depth_lecun", "mlp_depth_tanh_chaotic", "mlp_depth_tanh_critical", "mlp_mup", "mlp_planted", "mlp_sp",
-           "mlp_std002", "mup_multipliers"]
+__all__ = ["D_IN", "D_OUT", "D_OUT_NARROW", "TANH_CHAOTIC_SIGMA_W2", "TANH_CRITICAL_SIGMA_W2", "TANH_SIGMA_B2",
+           "mlp_depth", "mlp_depth_he", "mlp_depth_lecun", "mlp_depth_tanh_chaotic", "mlp_depth_tanh_critical",
+           "mlp_mup", "mlp_mup_narrow", "mlp_planted", "mlp_sp", "mlp_std002", "mup_multipliers"]
