@@ -33,11 +33,12 @@ output ``k``'s change holds ``Σ_k' (W_out,k · W_out,k') r_k'``-like terms: the
 limit, and each of the ``d_out − 1`` others enters through the random overlap of two output-weight rows,
 ``1/√width`` relative to the diagonal, with an independent ``r_k'``.  The second moment is therefore
 ``A·(1 + κ·d_out/width)`` and its slope against width is ``−1/(1 + width/(κ·d_out))``, Θ(1) only for
-``width ≫ κ·d_out``.  Measured on :func:`invariants.scaling.examples.mlp_mup` at step 1 (d_out = 64, 16–24
-seeds, widths 64..512) the moments follow this law with ``κ ≈ 4.5`` (SGD) and ``κ ≈ 2.1`` (Adam): slopes −0.62
-and −0.39, decided *vanishing*, the same at step 3 (so neither the horizon nor the seeds: more seeds only
-narrow the interval around that slope); the Θ(1) verdict needs widths of several thousand there
-(``−0.11`` at width ``8·κ·d_out``).  With ``d_out = 2``
+``width ≫ κ·d_out``.  Measured on :func:`invariants.scaling.examples.mlp_mup` (d_out = 64) at step 1 with 16–24
+seeds, the moments follow ``A + C/width`` over widths 64..2048 with ``κ = C/(A·d_out) ≈ 5`` (SGD) and ``≈ 2``
+(Adam): at widths 64..512 with 24 seeds the slopes are −0.62 and −0.39, decided *vanishing*, and about the
+same at step 3 (−0.57 and −0.36 with 16 seeds) — so it is neither the seeds (more seeds only narrow the interval around that slope) nor the horizon, but what is
+measured: the finite-width cross-output term.  At 256..2048 they are still −0.32 and −0.15 (undecided); Θ(1)
+needs widths of about ``8·κ·d_out`` (local slope −0.11), 2,700 and 1,100 here.  With ``d_out = 2``
 (:func:`invariants.scaling.examples.mlp_mup_narrow`) it is reached at widths 64..512 with 64 seeds under both
 optimizers (``tests/scaling/test_theory.py``).  A layer's own ``gain`` (its pre-activation over its input) is
 ``Var(W)·fan_in``: Θ(1) for ``c/fan_in``; a fixed ``std`` (``normal(std=0.02)``) gives slope ``+1`` for a

@@ -5,6 +5,7 @@ ReLU, 1 at He and at tanh's critical point, 1.34 in tanh's chaotic phase (explod
 a backward pass that damps the gradient is flagged."""
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -102,3 +103,14 @@ def test_a_measurement_far_from_the_mean_field_disagrees():
 def test_depth_mode_refuses_a_width_parametrization():
     with pytest.raises(UsageError, match="depth mode"):
         scale_check(E.mlp_depth_he, DEPTHS, mode="depth", width=64, expect="mup")
+
+
+def test_depth_study_stores_json_with_both_comparisons():
+    from invariants.scaling.study import DEPTH_FAMILIES, run_depth
+
+    data = run_depth(depths=(1, 3), width=16, seeds=3, families=DEPTH_FAMILIES[1:2])
+    fam = data["families"]["relu_lecun"]
+    assert fam["target"] == "invariants.scaling.examples:mlp_depth_lecun" and "seconds" not in fam["result"]
+    ds = fam["result"]["depth_scale"]
+    assert ds["depths"] == [1, 3] and len(ds["gradient"]["predicted_log2"]) == 2
+    json.dumps(data, allow_nan=False)
