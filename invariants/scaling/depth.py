@@ -137,15 +137,20 @@ def measured_fields(measured: Any) -> dict[str, Any]:
             "measured_depth_scale": None if measured is None else depth_scale(measured.fit.slope)}
 
 
+def setting(inputs: dict[int, Any]) -> tuple[dict[str, Any], str]:
+    """The first depth's mean-field inputs and their words: ``relu, σ_w² ≈ 2, σ_b² = 0`` (median σ_w²)."""
+    some = next(v for v in inputs.values() if v is not None)
+    return some, (f"{some['activation']}, σ_w² ≈ {np.median(some['sigma_w2']):.3g}, "
+                  f"σ_b² = {some['sigma_b2']:.3g}")
+
+
 def compare(measured: Any, predicted: float | None, inputs: dict[int, Any], q0: float) -> dict[str, Any]:
     """The ``depth_scale`` entry of the report: prediction, measurement (a fitted row), and whether they agree."""
     if predicted is None:
         return no_prediction()
-    some = next(v for v in inputs.values() if v is not None)
+    some, words = setting(inputs)
     ok = agrees(measured, predicted)
-    text = (f"mean field ({some['activation']}, σ_w² ≈ {np.median(some['sigma_w2']):.3g}, "
-            f"σ_b² = {some['sigma_b2']:.3g}, "
-            f"q0 = {q0:.3g}) predicts a slope of {predicted:+.3f} log2 per layer (depth scale "
+    text = (f"mean field ({words}, q0 = {q0:.3g}) predicts a slope of {predicted:+.3f} log2 per layer (depth scale "
             f"{depth_scale(predicted):.3g} layers)")
     if measured is not None:
         text += (f"; measured on the output {measured.fit.interval_text()} (depth scale "
@@ -166,10 +171,8 @@ def compare_gradient(measured: Any, predicted: float | None, inputs: dict[int, A
     gradients, and against the prediction: faster, slower, as predicted)."""
     if predicted is None:
         return no_prediction()
-    some = next(v for v in inputs.values() if v is not None)
     ok = agrees(measured, predicted)
-    text = (f"mean field ({some['activation']}, σ_w² ≈ {np.median(some['sigma_w2']):.3g}, σ_b² = "
-            f"{some['sigma_b2']:.3g}) predicts gradients that {direction(predicted)}: χ1 ≈ {2 ** predicted:.3g} per "
+    text = (f"mean field ({setting(inputs)[1]}) predicts gradients that {direction(predicted)}: χ1 ≈ {2 ** predicted:.3g} per "
             f"layer, slope {predicted:+.3f} log2 per layer (ξ_∇ = {depth_scale(predicted):.3g} layers)")
     if measured is None:
         text += "; the gradient at the first layer was not measured at every depth"
@@ -230,4 +233,4 @@ def depth_report(rows: Sequence[Any], data: dict, mean_field: dict[int, Any], or
 
 __all__ = ["ACTIVATION_NAMES", "GRAD", "S_MIN_DEPTH", "agrees", "backward_log2", "compare", "compare_gradient",
            "depth_report", "depth_scale", "direction", "forward_log2", "line_slope", "mean_field_inputs",
-           "predicted_curve", "predicted_slope"]
+           "predicted_curve", "predicted_slope", "setting"]
