@@ -114,3 +114,21 @@ def test_depth_study_stores_json_with_both_comparisons():
     ds = fam["result"]["depth_scale"]
     assert ds["depths"] == [1, 3] and len(ds["gradient"]["predicted_log2"]) == 2
     json.dumps(data, allow_nan=False)
+
+
+def test_gradient_moments_is_the_linear_loss_gradient_at_the_first_pre_activation():
+    from invariants.scaling.torchgrad import gradient_moments
+
+    torch.manual_seed(0)
+    a = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 8))
+    b = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(inplace=True), torch.nn.Linear(32, 8))
+    b.load_state_dict(a.state_dict())
+    x = torch.randn(4, 16)
+    z1 = a[0](x)  # by hand: the same r as torchrun.record's loss, ∂L/∂z1 = (W2ᵀ r/B) ⊙ φ'(z1)
+    r = torch.randn((4, 8), generator=torch.Generator().manual_seed(7))
+    want = float(((r / 4) @ a[2].weight * (z1 > 0)).detach().double().pow(2).mean())
+    state = torch.get_rng_state()
+    got = gradient_moments(a, x, 7)
+    assert got == {("0", "grad", 0): pytest.approx(want, rel=1e-5)}
+    assert gradient_moments(b, x, 7) == got  # an in-place activation does not change it
+    assert all(p.grad is None for p in a.parameters()) and torch.equal(torch.get_rng_state(), state)
