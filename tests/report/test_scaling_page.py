@@ -120,12 +120,12 @@ def test_depth_section_compares_prediction_and_measurement():
 
 def test_depth_figure_is_deterministic():
     pytest.importorskip("matplotlib")
-    dump = lambda obj: (json.dumps(obj, indent=1) + "\n").encode()  # noqa: E731
+    (png, data), again = P.depth_figure(depth_payload()), P.depth_figure(depth_payload())
+    assert (png, data) == again and png.startswith(b"\x89PNG")
+    assert [s["quantity"] for s in data["families"]["toy"]["series"]] == ["output", "gradient"]
     study = payload()
     study["depth"] = depth_payload()
-    a, b = P.files(study, dump), P.files(study, dump)
-    assert a == b and a["figures/scale_depth.png"].startswith(b"\x89PNG")
-    assert "(figures/scale_depth.png)" in a["scaling.md"].decode()
+    assert "(figures/scale_depth.png)" in P.page(study, {"toy": "x.png", P.DEPTH_FIGURE: "figures/scale_depth.png"})
 
 
 def test_home_page_links_the_scaling_page():
