@@ -176,6 +176,49 @@ def variance_curve(activation: str | Activation, sigma_w2: Any, depth: int, sigm
     return q
 
 
+def gradient_factors(activation: str | Activation, q: Any, var_next: Any, fan_out_next: Any) -> np.ndarray:
+    """Per-layer gradient factors ``χ_l = Var(W_{l+1})·N_{l+1}·E_{q_l}[φ'(√q_l z)²]`` (the backward
+    recursion ``p_l = χ_l·p_{l+1}`` of the module docstring; Schoenholz et al. 2017, "Deep Information
+    Propagation", ICLR, Sec. 4, their ``χ_1 = σ_w² E[φ'(z)²]`` at equal widths).
+
+    Args:
+        activation: the hidden activation.
+        q: pre-activation second moments ``q_l`` of the layers the gradient passes through, shape ``(k,)``.
+        var_next: ``Var(W_{l+1})`` of the layer above each, broadcast to ``(k,)``.
+        fan_out_next: its fan-out ``N_{l+1}``, broadcast to ``(k,)``.
+
+    Returns:
+        float64 array of shape ``(k,)``.
+    """
+    d2 = gaussian_expectation(lambda y: _act(activation).df(y) ** 2, q)
+    return np.asarray(var_next, dtype=np.float64) * np.asarray(fan_out_next, dtype=np.float64) * d2
+
+
+def gradient_curve(activation: str | Activation, sigma_w2: Any, depth: int, sigma_b2: float = 0.0,
+                   q0: float = 1.0, fan_ratio: Any = 1.0) -> np.ndarray:
+    """Mean-field backward curve: the gradient's second moment ``p_l = E[(∂L/∂z_l)²]`` per unit of layer
+    ``l = 1..L`` relative to the output layer's, ``p_l/p_L = Π_{k=l}^{L-1} χ_k``, of a depth-``L`` network.
+
+    The backward companion of :func:`variance_curve` (same arguments): ``χ_k`` is
+    :func:`gradient_factors` at the forward curve's ``q_k``, so gradients change like ``χ^L`` along depth at a
+    fixed point, and ``ξ_∇ = −1/ln χ`` is their depth scale (Schoenholz et al. 2017, Sec. 4, eq. for
+    ``ξ_∇``; under their gradient-independence assumption; ``χ < 1`` vanishing, ``χ > 1`` exploding).
+
+    Args:
+        activation, sigma_w2, depth, sigma_b2, q0: as :func:`variance_curve` (``σ_w,l² = Var(W_l)·N_{l-1}``).
+        fan_ratio: ``N_l/N_{l-1}`` (fan-out over fan-in) of each layer ``l``: a number or ``depth`` of them
+            (1 at equal widths); ``Var(W_{l+1})·N_{l+1} = σ_w,l+1²·fan_ratio_{l+1}``.
+
+    Returns:
+        array of shape ``(depth,)``; entry ``l-1`` is ``p_l/p_L`` (the last entry is 1).
+    """
+    q = variance_curve(activation, sigma_w2, depth, sigma_b2, q0)
+    s = np.broadcast_to(np.asarray(sigma_w2, dtype=np.float64), (depth,))
+    ratio = np.broadcast_to(np.asarray(fan_ratio, dtype=np.float64), (depth,))
+    chis = gradient_factors(activation, q[:-1], s[1:], ratio[1:])
+    return np.append(np.cumprod(chis[::-1])[::-1], 1.0)
+
+
 @dataclass(frozen=True)
 class FixedPoint:
     """Fixed point ``q* = V(q*)`` reached by iterating the map from ``q0``, and ``χ(q*)``.
@@ -419,7 +462,7 @@ def mean_field(scheme: str | Scheme, activation: str, depth: int, width: int | S
         return gaussian_expectation(lambda y: act.df(y) ** 2, x)
 
     dd2, dd4 = d2(qh), gaussian_expectation(lambda y: act.df(y) ** 4, qh)
-    chis = var[1:] * N[1:] * dd2
+    chis = gradient_factors(act, qh, var[1:], N[1:])  # = var[1:] * N[1:] * dd2, bit for bit
     grad_ratio = np.append(np.cumprod(chis[::-1])[::-1], 1.0)
     backward_sd, backward_bias = _backward_band(
         g=g, r2=r2, S=S, B=B, N=N[:-1], dd2=dd2, dd4=dd4,

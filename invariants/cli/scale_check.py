@@ -45,8 +45,8 @@ DESCRIPTION = ("Build the model of MODULE:FACTORY at several widths (FACTORY(wid
                " fits made, at most 1e-6 per fit). --expect sp or mup compares with the parametrization's theory "
                "(Yang & Hu 2021; Tensor Programs V, Table 3). Exit 0: as expected; 1: findings; 2: usage error or "
                "bad input; 3: incomplete (undecided, or a size failed); 130: interrupted. With --depths L,L,... and "
-               "--width W: FACTORY(width=W, depth=L) along depth, the output's change per layer against the mean-"
-               "field depth scale.")
+               "--width W: FACTORY(width=W, depth=L) along depth, the output's change per layer and the loss "
+               "gradient's at the first layer against the mean-field depth scales.")
 
 
 def add_scale_check(subparsers: argparse._SubParsersAction) -> None:

@@ -33,6 +33,8 @@ from typing import Any, Callable, ContextManager, Iterator
 
 PREACT, LAYER_INPUT, ACT, NORM, OTHER, OUTPUT, UPDATE, OUTPUT_CHANGE = (
     "preact", "layer-input", "act", "norm", "other", "output", "update", "output-change")
+#: depth mode's backward kind: the loss's gradient w.r.t. the first weight layer's pre-activation
+GRAD = "grad"
 
 #: a recorded quantity: (tensor name, kind, step)
 Key = tuple[str, str, int]
@@ -149,11 +151,18 @@ class ScalingRunner:
         """``{weight layer name: (fan_in, fan_out)}`` read from the layers' shapes."""
         raise NotImplementedError
 
+    def gradient_moments(self, model: Any, x: Any, seed: int) -> dict[Key, float]:
+        """Depth mode's backward quantity, at initialization (before :meth:`record` trains the model):
+        ``{(first weight layer's name, GRAD, 0): mean((∂L/∂z_1)²)}`` after one backward pass of :meth:`record`'s
+        linear loss (the same ``r``); ``{}`` (this default) where the framework does not record it, and the
+        report then says the gradient was not measured (:func:`invariants.scaling.depth.depth_report`)."""
+        return {}
+
     def mean_field_inputs(self, model: Any) -> dict[str, Any] | None:
         """``{"activation", "sigma_w2": [per weight layer], "sigma_b2"}`` of an MLP
         (:func:`invariants.scaling.depth.predicted_slope`), or ``None`` when the mean field does not apply."""
         return None
 
 
-__all__ = ["ACT", "ACTIVATION_NAMES", "ADAM", "Key", "LAYER_INPUT", "Moments", "NORM", "OTHER", "OUTPUT",
+__all__ = ["ACT", "ACTIVATION_NAMES", "ADAM", "GRAD", "Key", "LAYER_INPUT", "Moments", "NORM", "OTHER", "OUTPUT",
            "OUTPUT_CHANGE", "PREACT", "ScalingRunner", "UPDATE", "multipliers", "role"]

@@ -52,7 +52,8 @@ def render_scale(report: Any, width: int | None = None, table: bool = True) -> s
     out = [textwrap.fill(f"scale-check {report.target}: {report.mode}s {', '.join(map(str, report.coverage.sizes))}"
                          f" x {c.get('seeds')} seeds; steps {c.get('steps')} with {c.get('optimizer')} lr "
                          f"{c.get('lr'):g}; expect {c.get('expect')}", w),
-           textwrap.fill(f"slopes of the second moment (RMS: half) against {report.mode}, log2 per log2; "
+           textwrap.fill(f"slopes of the second moment (RMS: half) against {report.mode}, "
+                         f"{'log2 per layer' if report.mode == 'depth' else 'log2 per log2'}; "
                          f"{1 - c.get('alpha', 0):.7g} t-intervals over seeds, α = {c.get('alpha', 0):.2g} per fit "
                          f"x {c.get('n_fits', 0)} fits (Bonferroni, family-wise <= {c.get('total_alpha'):g}); "
                          f"Θ(1) = interval inside ±{c.get('s_min')}", w, subsequent_indent="  ")]
@@ -72,6 +73,9 @@ def render_scale(report: Any, width: int | None = None, table: bool = True) -> s
     if report.depth_scale:
         d = report.depth_scale
         out += ["", textwrap.fill(f"depth scale: {d.get('text', '')}", w, subsequent_indent="  ")]
+        if d.get("gradient"):
+            out += [textwrap.fill(f"gradient depth scale: {d['gradient'].get('text', '')}", w,
+                                  subsequent_indent="  ")]
     if report.plot:
         out += ["", f"plot: {report.plot}"]
     out += ["", f"{report.summary} in {report.seconds:.1f}s"]

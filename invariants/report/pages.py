@@ -186,6 +186,9 @@ def home_page(report: dict[str, Any], figures: Sequence[FigureRef], frameworks: 
         "- [Figures](figures.md): " + "; ".join(text(f.title.split(":")[0]) for f in figures) + ".",
         "- [Initializer audits](audit/index.md) of " + ", ".join(frameworks) + ": textbook vs framework fans, "
         "expected vs observed variance.",
+        "- [Width and depth scaling](scaling.md): `invariants scale-check` on a GPT-2-style and a ResNet-style "
+        "family (does each tensor stay Θ(1) as the width grows, SP vs μP), and on ReLU and tanh MLPs along depth: "
+        "the signal and the gradient against the mean-field depth scales.",
         "",
         "## Reproduce",
         "",

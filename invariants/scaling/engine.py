@@ -28,9 +28,9 @@ from invariants.core.errors import UsageError
 from invariants.frameworks import runner as R
 from invariants.frameworks.errors import BadModel
 from invariants.frameworks.runner import ScalingRunner
-from invariants.core.results import ERROR, NOTE
+from invariants.core.results import ERROR
 from invariants.scaling.cost import estimate
-from invariants.scaling.depth import S_MIN_DEPTH, compare, predicted_slope
+from invariants.scaling.depth import GRAD, S_MIN_DEPTH, depth_report
 from invariants.scaling.findings import GAIN, findings, inherited_causes
 from invariants.scaling.fit import S_MIN, fit_slope
 from invariants.scaling.report import Coverage, Row, ScaleFinding, ScaleReport
@@ -40,7 +40,7 @@ from invariants.scaling.theory import EXPECTATIONS, OUTPUT_LAYER, expected, posi
 DEFAULT_LR = {"sgd": 0.1, "adam": 0.01}
 DEFAULT_TOTAL_ALPHA = 1e-4
 CHECK_ALPHA_CAP = 1e-6
-FITTED_KINDS = (R.PREACT, R.ACT, R.NORM, R.OTHER, R.OUTPUT, R.UPDATE, R.OUTPUT_CHANGE)
+FITTED_KINDS = (R.PREACT, R.ACT, R.NORM, R.OTHER, R.OUTPUT, R.UPDATE, R.OUTPUT_CHANGE, GRAD)
 
 Progress = Callable[[int, int, str], Any]
 
@@ -78,7 +78,7 @@ def validate(sizes: Sequence[int], steps: Sequence[int], seeds: int, optimizer: 
 
 def measure(runner: ScalingRunner, build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int,
             steps: Sequence[int], optimizer: str, lr: float, batch: int, progress: Progress | None = None,
-            base_seed: int = 0, mean_field: dict | None = None,
+            base_seed: int = 0, mean_field: dict | None = None, gradients: bool = False,
             ) -> tuple[dict[R.Key, dict[int, dict[int, float]]], dict[int, dict[str, tuple[int, int]]],
                        dict[int, str], list[str], dict[str, str]]:
     """Every (seed, size) run through ``runner``: ``{key: {size: {seed: moment}}}``, the fans per size, the
@@ -92,14 +92,14 @@ def measure(runner: ScalingRunner, build: Callable[[int], tuple[Any, Any]], size
     skipped: dict[str, str] = {}
     with runner.session():
         run_all(runner, build, sizes, seeds, steps, optimizer, lr, batch, progress, data, fans, failed, order,
-                skipped, base_seed, mean_field)
+                skipped, base_seed, mean_field, gradients)
     return data, fans, failed, order, skipped
 
 
 def run_all(runner: ScalingRunner, build: Callable[[int], tuple[Any, Any]], sizes: Sequence[int], seeds: int,
             steps: Sequence[int], optimizer: str, lr: float, batch: int, progress: Progress | None, data: dict,
             fans: dict, failed: dict, order: list[str], skipped: dict, base_seed: int = 0,
-            mean_field: dict | None = None) -> None:
+            mean_field: dict | None = None, gradients: bool = False) -> None:
     """The loop of :func:`measure` over seeds and sizes, filling its containers."""
     mean_field = {} if mean_field is None else mean_field
     total, done = len(sizes) * seeds, 0
@@ -114,7 +114,9 @@ def run_all(runner: ScalingRunner, build: Callable[[int], tuple[Any, Any]], size
             try:
                 model, x = build(n)
                 model, x = runner.prepare(model, x, batch, base_seed + seed)
-                moments = runner.record(model, x, list(steps), optimizer, lr, base_seed + seed)
+                # depth mode's backward quantity, at initialization: before record() trains the model
+                grads = runner.gradient_moments(model, x, base_seed + seed) if gradients else {}
+                moments = {**grads, **runner.record(model, x, list(steps), optimizer, lr, base_seed + seed)}
             except BadModel as exc:
                 if len(sizes) == 1 or (seed == 0 and n == sizes[0] and not data):
                     raise
@@ -195,7 +197,7 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
               "estimated": {"values": cost.values, "bytes": cost.bytes, "seconds": cost.seconds}}
     mean_field: dict[int, Any] = {}
     data, fans, failed, order, skipped = measure(runner, build, sizes, seeds, steps, optimizer, lr, batch, progress,
-                                                 base_seed, mean_field)
+                                                 base_seed, mean_field, gradients=mode == DEPTH)
     report = ScaleReport(name, mode, config)
     report.coverage = Coverage(sizes=[n for n in sizes if n not in failed], failed=failed, not_measured=skipped)
     seen = {k[0] for k in data}
@@ -205,15 +207,8 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
                                                   "e.g. MultiheadAttention's out_proj): not measured")
     rows, fan_in_exp = fit_rows(data, fans, order, report, steps, optimizer, expect, total_alpha, s_min)
     if mode == DEPTH:
-        out_row = next((r for r in rows if r.kind == R.OUTPUT and r.step == 0), None)
-        first = order[0] if order else None
-        q0s = [v for by_seed in data.get((first, R.LAYER_INPUT, 0), {}).values() for v in by_seed.values()]
-        q0 = float(np.mean(q0s)) if q0s else 1.0
-        report.depth_scale = compare(out_row, predicted_slope(mean_field, q0), mean_field, q0)
-        if report.depth_scale["agrees"] is not None:
-            report.findings.append(ScaleFinding(NOTE if report.depth_scale["agrees"] else ERROR, "depth-scale",
-                                                "output", report.depth_scale["text"], ("output",),
-                                                {k: v for k, v in report.depth_scale.items() if k != "text"}))
+        report.depth_scale, found = depth_report(rows, data, mean_field, order, R.LAYER_INPUT)
+        report.findings.extend(found)
     causes = inherited_causes(rows, order)
     rows = [Row(r.name, r.kind, r.step, r.position, r.fit, r.expectation, r.sizes, r.moments,
                 causes.get((r.name, r.kind, r.step))) for r in rows]
@@ -253,8 +248,8 @@ def fit_rows(data: dict[R.Key, dict[int, dict[int, float]]], fans: dict[int, dic
     for key in data:
         if key[1] not in FITTED_KINDS:
             continue
-        if report.mode == DEPTH and key[1] not in (R.OUTPUT, R.OUTPUT_CHANGE):
-            continue  # along depth only the model's output is the same role at every size
+        if report.mode == DEPTH and key[1] not in (R.OUTPUT, R.OUTPUT_CHANGE, GRAD):
+            continue  # along depth only the model's output (and the first layer's gradient) is the same role
         got = matrix(key)
         label = f"{key[0]} {key[1]} step {key[2]}"
         if got is None:

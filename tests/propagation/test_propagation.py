@@ -90,6 +90,23 @@ def test_gradient_factor_examples():
     assert float(prop.chi("tanh", 0.0, 1.0)) == pytest.approx(1.0)
 
 
+def test_gradient_curve_closed_forms_and_the_mean_field_backward():
+    """p_l/p_L = Π χ: ReLU at σ_w² = 1 halves per layer, He is flat; tanh at its critical point tends to χ = 1;
+    the backward curve equals mean_field's grad_ratio (the same recursion with its band)."""
+    assert np.allclose(prop.gradient_curve("relu", 1.0, 6), 2.0 ** -np.arange(5, -1, -1))
+    assert np.allclose(prop.gradient_curve("relu", 2.0, 6), 1.0)
+    # unequal fans: a layer whose fan-out is twice its fan-in doubles Var(W)·N_out (identity: χ = ratio)
+    assert np.allclose(prop.gradient_curve("identity", 1.0, 3, fan_ratio=[1.0, 2.0, 2.0]), [4.0, 2.0, 1.0])
+    crit = prop.fixed_point("tanh", 1.761, 0.05)
+    tail = prop.gradient_curve("tanh", 1.761, 80, 0.05, q0=(crit.q_star - 0.05) / 1.761)  # q_1 = q*
+    assert abs(tail[0] / tail[1] - 1.0) < 1e-3 and abs(crit.chi - 1.0) < 1e-3
+    for scheme, act in (("he", "relu"), ("lecun", "tanh"), ("glorot", "gelu")):
+        mf = prop.mean_field(scheme, act, 12, 64, bias_std=0.1, q0=0.7)
+        sw2 = prop.get_scheme(scheme).sigma_w2(64, 64)
+        assert np.allclose(prop.gradient_curve(act, sw2, 12, 0.01, 0.7), mf.grad_ratio, rtol=1e-12)
+    assert float(prop.gradient_factors("relu", 3.0, 2.0 / 64, 64)) == pytest.approx(float(prop.chi("relu", 3.0, 2.0)))
+
+
 def test_mean_field_band_closed_forms():
     """Identity: S_l = 2(l-1)/N exactly (g = 1); ReLU: 5(l-1)/N (Hanin & Rolnick's constant 5)."""
     N, L = 256, 20

@@ -1,6 +1,8 @@
-"""The width-scaling page (:mod:`invariants.report.scaling_page`) is a pure function of the stored study: a small
+"""The scaling page (:mod:`invariants.report.scaling_page`) is a pure function of the stored study: a small
 synthetic payload gives the verdict table, marks, undecided rows, the error summary with its cause, the theory
-table computed from :mod:`invariants.scaling.theory`, and a deterministic figure drawn by scale-check's renderer."""
+table computed from :mod:`invariants.scaling.theory`, a deterministic figure drawn by scale-check's renderer, and
+the depth study's table and figure (predicted against measured slopes and ξ, a disagreement marked); the home
+page links to it."""
 from __future__ import annotations
 
 import json
@@ -36,7 +38,7 @@ def payload():
 
 def test_page_from_synthetic_payload():
     text = P.page(payload(), {"toy": "figures/scale_toy.png"})
-    assert text.startswith('---\ntitle: "Width scaling"\n---')
+    assert text.startswith('---\ntitle: "Width and depth scaling"\n---')
     assert "## Toy MLP" in text
     assert "`invariants scale-check pkg.mod:toy --widths 32,64 --steps 0,1 --seeds 4 --optimizer adam --expect sp`" \
         in text
@@ -85,3 +87,49 @@ def test_stored_rows_give_the_report_curves():
 
     r = scale_check(mlp_sp, (16, 32), seeds=4, steps=(0, 1))
     assert curves_from_json(json.loads(json.dumps(r.to_dict()))["rows"]) == curves(r)
+
+
+def depth_payload(agrees=True):
+    def drow(kind, slope, moments):
+        return {"name": "0" if kind == "grad" else "output", "kind": kind, "step": 0, "position": None,
+                "slope": slope, "lo": slope - 0.05, "hi": slope + 0.05, "verdict": "vanishing", "expected": "theta1",
+                "expected_slope": 0.0, "checked": True, "matches": False, "sizes": [2, 4],
+                "second_moments": moments}
+    gradient = {"predicted_slope": -1.0, "agrees": agrees, "depths": [2, 4], "predicted_log2": [-4.0, -6.0]}
+    result = {"mode": "depth", "status": "findings", "config": {"batch": 64},
+              "rows": [drow("grad", -1.0 if agrees else -2.0, [2.0 ** -16, 2.0 ** (-18 if agrees else -20)]),
+                       drow("output", -1.0, [0.25, 0.0625])],
+              "depth_scale": {"predicted_slope": -1.0, "agrees": True, "depths": [2, 4],
+                              "predicted_log2": [-2.0, -4.0], "gradient": gradient}}
+    return {"config": {"depths": [2, 4], "width": 32, "seeds": 4},
+            "families": {"toy": {"title": "Toy ReLU, LeCun", "target": "pkg.mod:deep", "result": result}}}
+
+
+def test_depth_section_compares_prediction_and_measurement():
+    lines = "\n".join(P.depth_section(depth_payload(), "figures/scale_depth.png"))
+    assert "## Depth: forward and backward against the mean field" in lines
+    assert "`invariants scale-check pkg.mod:deep --depths 2,4 --width 32 --seeds 4`" in lines
+    assert "| Toy ReLU, LeCun | gradient | χ1 = 0.5; -1.000 (ξ = 1.44) | -1.00 &#91;-1.05, -0.95&#93; (ξ = 1.44) " \
+        "| agrees | findings |" in lines
+    bad = "\n".join(P.depth_section(depth_payload(agrees=False), None))  # known-bad: a gradient too fast
+    assert '<span class="row-deviates">DISAGREES</span>' in bad and "(ξ = 0.721)" in bad
+    series = P.depth_series(depth_payload()["families"]["toy"]["result"])
+    assert series[1]["predicted"] == [2.0 ** (-4 - 12), 2.0 ** (-6 - 12)]  # absolute: p_L = 1/B², B = 64
+    assert P.depth_section(None, None) == []
+
+
+def test_depth_figure_is_deterministic():
+    pytest.importorskip("matplotlib")
+    (png, data), again = P.depth_figure(depth_payload()), P.depth_figure(depth_payload())
+    assert (png, data) == again and png.startswith(b"\x89PNG")
+    assert [s["quantity"] for s in data["families"]["toy"]["series"]] == ["output", "gradient"]
+    study = payload()
+    study["depth"] = depth_payload()
+    assert "(figures/scale_depth.png)" in P.page(study, {"toy": "x.png", P.DEPTH_FIGURE: "figures/scale_depth.png"})
+
+
+def test_home_page_links_the_scaling_page():
+    from invariants.report.pages import home_page
+
+    home = home_page({"version": "0", "claims": []}, [], ["torch"])
+    assert "[Width and depth scaling](scaling.md)" in home

@@ -260,8 +260,8 @@ def meta_size(build: Callable[[int], Any], size: int) -> tuple[int, int] | None:
 
 
 def mean_field_inputs(model: nn.Module) -> dict[str, Any] | None:
-    """``{"activation", "sigma_w2": [per weight layer], "sigma_b2"}`` of a torch MLP, or ``None`` when the mean
-    field does not apply (no Linear layers, or not exactly one known activation type): ``σ_w,l² =
+    """``{"activation", "sigma_w2": [per weight layer], "fans": [[fan_in, fan_out] per weight layer], "sigma_b2"}``
+    of a torch MLP (layers in module order), or ``None`` when the mean field does not apply (no Linear layers, or not exactly one known activation type): ``σ_w,l² =
     E[W_l²]·fan_in_l`` read from the sampled weights, ``σ_b²`` the mean over the biases of ``E[b²]``
     (:mod:`invariants.scaling.depth`)."""
     acts = {ACTIVATION_NAMES.get(type(m).__name__, "?") for m in model.modules()
@@ -273,7 +273,8 @@ def mean_field_inputs(model: nn.Module) -> dict[str, Any] | None:
             * m.in_features for m in linears]
     biases = [m.bias.detach().double() for m in linears if m.bias is not None]
     s_b2 = float(np.mean([float((b ** 2).mean()) for b in biases])) if biases else 0.0
-    return {"activation": acts.pop(), "sigma_w2": s_w2, "sigma_b2": s_b2}
+    return {"activation": acts.pop(), "sigma_w2": s_w2, "fans": [[m.in_features, m.out_features] for m in linears],
+            "sigma_b2": s_b2}
 
 
 class TorchRunner(ScalingRunner):
@@ -321,6 +322,11 @@ class TorchRunner(ScalingRunner):
 
     def fans(self, model: Any) -> dict[str, tuple[int, int]]:
         return fans(model)
+
+    def gradient_moments(self, model: Any, x: Any, seed: int) -> dict[Key, float]:
+        from invariants.frameworks.torch.gradients import gradient_moments
+
+        return gradient_moments(model, x, seed)
 
     def mean_field_inputs(self, model: Any) -> dict[str, Any] | None:
         return mean_field_inputs(model)
