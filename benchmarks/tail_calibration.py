@@ -480,9 +480,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--laws", default=",".join(DEFAULT_LAWS), help=f"laws, comma-separated, of {', '.join(LAWS)}")
     ap.add_argument("--validate", action="store_true", help="also compare importance sampling with plain Monte "
                                                             "Carlo at alpha = 1e-2 (n = 1000, 10^5 replicates)")
+    ap.add_argument("--validate-only", action="store_true", help="only the comparison of --validate, recorded as "
+                    "a part (the rows of the law checks are kept)")
     C.record_arg(ap)
     args = ap.parse_args(argv)
     t0 = C.header("tail calibration: each check's false-alarm probability at its stated alpha")
+    if args.validate_only:
+        C.record(args.record, "tail-calibration", {"validation": validate(1000, 100_000, 1e-2, args.seed)},
+                 part="validation")
+        C.footer(t0, timing=False)
+        return 0
     checks, laws = tuple(args.checks.split(",")), tuple(args.laws.split(","))
     rows = calibrate([int(s) for s in args.sizes.split(",")], args.values, args.alpha, args.seed, checks, laws)
     partial = set(checks) != set(CHECK_NAMES) or set(laws) != set(DEFAULT_LAWS)
