@@ -54,7 +54,7 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from scipy import integrate, optimize, stats  # noqa: E402
+from scipy import integrate, optimize, special, stats  # noqa: E402
 
 import _common as C  # noqa: E402
 from invariants.laws import Law  # noqa: E402
@@ -380,6 +380,138 @@ def clt_rate(rejects: Callable[[np.ndarray], bool], name: str, law: Law, n: int,
     return is_rate(Tilted(law, g_of(name, law)[0]), c_lo, c_hi, n, reps, alpha, seed)
 
 
+# ------------------------------------------------------------------------------ 4. point mass: exact cell laws
+
+
+#: the cell laws of float32 samplers (cells of equal probability ``2^-bits``): JAX's and MLX's ``[1, 2) - 1``
+#: uniform keeps 23 random bits, so ``jax.random.normal``/``truncated_normal`` (``sqrt(2) erfinv(u)``) take
+#: exactly 2^23 values of probability 2^-23 each (enumerated: 8,388,608 distinct float32 outputs for N(0, 1) and
+#: for the +-2 truncation); torch's and numpy's float32 uniform keep 24 bits (``uniform_``, ``trunc_normal_``)
+LATTICES = {"23-bit lattice (jax, mlx)": 23, "24-bit lattice (torch, numpy uniform)": 24}
+#: laws of the point-mass calibration: the scale sets where the law's density meets the binades, so the first term
+#: of :func:`~invariants.stats.extremes.max_cell_probability`; 2^-1/2 is near the least favourable for a normal
+POINT_MASS_LAWS = {
+    "normal": Law.normal(0.0, 1.0),
+    "normal_std_0.7071": Law.normal(0.0, 2 ** -0.5),
+    "uniform": Law.uniform(-1.0, 1.0),
+    "truncated_normal": Law.truncated_normal(0.0, 1.0, -2.0, 2.0),
+    "truncated_normal_std_0.7071": Law.truncated_normal(0.0, 2 ** -0.5, -2 ** 0.5, 2 ** 0.5),
+}
+
+
+def critical_run(rejects: Callable[[np.ndarray], bool], n: int, guess: int | None = None, k_max: int = 200) -> int:
+    """The smallest run length ``k`` (one value repeated ``k`` times among ``n`` otherwise distinct values) that the
+    point-mass check rejects (its verdict depends on ``n`` and ``k`` only), found on constructed pools; ``guess``:
+    tried first (two pools decide it when right)."""
+    base = np.arange(n, dtype=np.float64) / n - 0.5
+
+    def at(k: int) -> bool:
+        pool = base.copy()
+        pool[:k] = pool[0]
+        return rejects(pool)
+
+    if guess is not None and guess > 1 and at(guess) and not at(guess - 1):
+        return guess
+    lo, hi = 1, k_max  # lo accepted, hi rejected
+    while hi - lo > 1:
+        k = (lo + hi) // 2
+        lo, hi = (lo, k) if at(k) else (k, hi)
+    return hi
+
+
+def lattice_rate(n: int, k: int, bits: int, alpha: float) -> Rate:
+    """``P(some value occurs >= k times)`` among ``n`` draws of ``2^bits`` equiprobable cells: between
+    ``S - S^2/2`` and ``S = 2^bits P(Binomial(n, 2^-bits) >= k)`` (union bound above; below, Bonferroni with the
+    pair terms bounded by products, multinomial counts being negatively associated: Joag-Dev & Proschan 1983)."""
+    cells = 2.0 ** bits
+    s = float(cells * stats.binom.sf(k - 1, n, 1.0 / cells))
+    return Rate(s, max(s - s * s / 2, 0.0), s, "exact (cells of 2^-%d)" % bits, alpha)
+
+
+def rounded_rate(law: Law, n: int, k: int, alpha: float) -> Rate:
+    """The same probability for the law rounded to float32 (round to nearest: cell ``[x - h/2, x + h/2]``, ``h`` the
+    spacing), bounded binade by binade: in ``[2^e, 2^(e+1))`` (and its mirror) the ``2^23`` cells carry between
+    ``h min f`` and ``h max f`` over the binade widened by ``h``; the union bound of the larger is the upper end, the
+    Bonferroni bound of the smaller the lower end."""
+    dist = law.dist()
+    lo_s, hi_s = 0.0, 0.0
+    for e in range(-149, 130):
+        a, b = 2.0 ** e, 2.0 ** (e + 1)
+        h = 2.0 ** (e - BITS)
+        for sign in (1.0, -1.0):
+            left, right = (a - h, b) if sign > 0 else (-b, -a + h)
+            if dist.cdf(right) - dist.cdf(left) <= 0:
+                continue
+            ends = np.array([left, right, *([law.mean] if left <= law.mean <= right else [])])
+            f = dist.pdf(ends)
+            f_hi = float(f.max())
+            f_lo = float(f[:2].min()) if law.kind != "uniform" or (law.lo <= left and right <= law.hi) else 0.0
+            hi_s += float(2.0 ** BITS * stats.binom.sf(k - 1, n, min(h * f_hi, 1.0)))
+            lo_s += float(2.0 ** BITS * stats.binom.sf(k - 1, n, min(h * f_lo, 1.0)))
+    return Rate(hi_s, max(lo_s - lo_s * lo_s / 2, 0.0), hi_s, "bounds (float32 rounding, per binade)", alpha)
+
+
+def boundary_sizes(law: Law, rejects: Callable[[np.ndarray], bool], n_max: int, alpha: float) -> dict[int, int]:
+    """``{k: n}``: for each critical run length ``k``, the largest ``n <= n_max`` at which the check still accepts a
+    run of ``k - 1``... i.e. the largest ``n`` whose critical run is ``k`` (the rate grows with ``n`` at a fixed
+    ``k``, so these are the least favourable sizes).  Found from the check's documented bound
+    ``C(n, k) p_cell^(k - 1) <= alpha`` by bisection, then confirmed on the check itself at ``n`` (critical run
+    ``k``) and ``n + 1`` (``k + 1``); a size the check disagrees on raises ``AssertionError``."""
+    from invariants.stats.extremes import max_cell_probability
+
+    log_p = math.log(max_cell_probability(law.dist(), BITS))
+
+    def log_bound(n: int, k: int) -> float:
+        return float(special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)) + (k - 1) * log_p
+
+    out, k = {}, 2
+    while True:
+        if log_bound(k, k) > math.log(alpha):  # even n = k keeps k from rejecting
+            k += 1
+            continue
+        lo, hi = k, 2 * n_max  # log_bound(lo, k) <= log alpha
+        if log_bound(n_max, k) <= math.log(alpha):
+            break
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if log_bound(mid, k) <= math.log(alpha) else (lo, mid)
+        assert critical_run(rejects, lo, k) == k and critical_run(rejects, lo + 1, k + 1) == k + 1, (k, lo)
+        out[k] = lo
+        k += 1
+    return out
+
+
+def point_mass_calibration(n_max: int, alpha: float) -> list[dict]:
+    """The point-mass check at its critical run length, at the least favourable sizes up to ``n_max``
+    (:func:`boundary_sizes`), under each cell law; the largest rate over those sizes per law and cell law."""
+    rows, rec = [], []
+    for law_name, law in POINT_MASS_LAWS.items():
+        rejects = check_rejects("point_mass", law, alpha)
+        crit = {n: k for k, n in boundary_sizes(law, rejects, n_max, alpha).items()}
+        sizes = sorted(crit)
+        models: dict[str, Callable[[int, int], Rate]] = {
+            name: (lambda n, k, b=bits: lattice_rate(n, k, b, alpha)) for name, bits in LATTICES.items()}
+        models["float32 rounding"] = lambda n, k: rounded_rate(law, n, k, alpha)
+        for model, rate_of in models.items():
+            worst: tuple[Rate, int] | None = None
+            for n in sizes:
+                r = rate_of(n, crit[n])
+                if worst is None or r.rate > worst[0].rate:
+                    worst = (r, n)
+            assert worst is not None
+            r, n = worst
+            rec.append(dict(r.as_dict(), check="point_mass", law=law_name, cells=model, n=n, k=crit[n],
+                            sizes=sizes))
+            rows.append([law_name, model, n, crit[n], f"{r.rate:.3g}", f"[{r.lo:.3g}, {r.hi:.3g}]",
+                         f"{r.rate / alpha:.3f}", "FLAGGED" if r.flagged else "ok"])
+            print(f"#   point_mass / {law_name} / {model}: worst n = {n} (k = {crit[n]}): {r.rate:.4g}", flush=True)
+    print()
+    print(f"Point-mass check: the largest rejection probability at alpha = {alpha:g} over the sizes n <= {n_max} "
+          "where its critical run length steps up (the least favourable), by the sampler's cells")
+    print(C.table(["law", "cells", "worst n", "critical run", "rate", "95% interval (exact bounds)", "rate / alpha",
+                   "verdict"], rows, "llrrrrrl"))
+    return rec
+
 # ------------------------------------------------------------------------------ the run
 
 
@@ -469,14 +601,23 @@ def _recorded_rows(path: str | None) -> list[dict]:
     return json.loads(Path(path).read_text(encoding="utf-8")).get("tail-calibration", {}).get("checks", [])
 
 
+#: calibrations with their own tables and keys in the record (``--checks`` names them like the law checks)
+SECTIONS: dict[str, Callable[[argparse.Namespace], list[dict]]] = {
+    "point_mass": lambda a: point_mass_calibration(a.point_mass_max, a.alpha),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,12000,100000", help="values per audit, comma-separated")
     ap.add_argument("--values", type=float, default=5e8, help="values drawn per tail of each CLT check (default 5e8)")
     ap.add_argument("--alpha", type=float, default=ALPHA, help="per-check alpha (default 1e-6, the auditor's cap)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--checks", default=",".join(CHECK_NAMES), help="checks to calibrate, comma-separated; a subset "
-                    "is recorded as a part: its rows replace the recorded rows of the same check, law and n")
+    ap.add_argument("--checks", default=",".join(CHECK_NAMES + tuple(SECTIONS)), help="checks to calibrate, "
+                    f"comma-separated, of {', '.join(CHECK_NAMES + tuple(SECTIONS))}; a subset is recorded as a part: "
+                    "its rows replace the recorded rows of the same check, law and n (a section: its key)")
+    ap.add_argument("--point-mass-max", type=int, default=2**24, help="largest n of the point-mass calibration "
+                    "(default 2^24, a 4096 x 4096 tensor)")
     ap.add_argument("--laws", default=",".join(DEFAULT_LAWS), help=f"laws, comma-separated, of {', '.join(LAWS)}")
     ap.add_argument("--validate", action="store_true", help="also compare importance sampling with plain Monte "
                                                             "Carlo at alpha = 1e-2 (n = 1000, 10^5 replicates)")
@@ -491,15 +632,24 @@ def main(argv: list[str] | None = None) -> int:
         C.footer(t0, timing=False)
         return 0
     checks, laws = tuple(args.checks.split(",")), tuple(args.laws.split(","))
-    rows = calibrate([int(s) for s in args.sizes.split(",")], args.values, args.alpha, args.seed, checks, laws)
-    partial = set(checks) != set(CHECK_NAMES) or set(laws) != set(DEFAULT_LAWS)
-    if not partial:
-        rec: dict = {"alpha": args.alpha, "bits": BITS, "values_per_tail": args.values, "checks": rows}
-    else:
-        # a part: replace the recorded rows it measured, keep the others; its own draw count is kept per row
-        for r in rows:
-            r["values_per_tail"] = args.values
-        rec = {"checks": merge_rows(_recorded_rows(args.record), rows)}
+    unknown = set(checks) - set(CHECK_NAMES) - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown checks {sorted(unknown)}; expected some of {', '.join(CHECK_NAMES + tuple(SECTIONS))}")
+    law_checks = tuple(c for c in checks if c in CHECK_NAMES)
+    partial = set(checks) != set(CHECK_NAMES) | set(SECTIONS) or set(laws) != set(DEFAULT_LAWS)
+    rec: dict = {}
+    if law_checks:
+        rows = calibrate([int(s) for s in args.sizes.split(",")], args.values, args.alpha, args.seed, law_checks, laws)
+        if not partial:
+            rec = {"alpha": args.alpha, "bits": BITS, "values_per_tail": args.values, "checks": rows}
+        else:
+            # a part: replace the recorded rows it measured, keep the others; its own draw count is kept per row
+            for r in rows:
+                r["values_per_tail"] = args.values
+            rec = {"checks": merge_rows(_recorded_rows(args.record), rows)}
+    for name, run in SECTIONS.items():
+        if name in checks:
+            rec[name] = run(args)
     if args.validate:
         rec["validation"] = validate(1000, 100_000, 1e-2, args.seed)
     C.record(args.record, "tail-calibration", rec, part=",".join(checks) if partial else None)
