@@ -512,6 +512,137 @@ def point_mass_calibration(n_max: int, alpha: float) -> list[dict]:
                    "verdict"], rows, "llrrrrrl"))
     return rec
 
+# ------------------------------------------------------------------------------ 5. Haar checks of orthogonal laws
+
+
+#: ``(rows, cols)`` of the orthogonal draws calibrated (the auditor pools :func:`~invariants.stats.haar.haar_draws` of them)
+HAAR_SHAPES = ((16, 16), (64, 64), (64, 256), (512, 512), (1024, 512))
+
+
+def _haar_frames(k: int, n: int, draws: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """``draws`` exact (float64) Haar ``k x n`` frames (Mezzadri 2007: QR of a Gaussian, signs of R's diagonal)."""
+    out = []
+    for _ in range(draws):
+        q, r = np.linalg.qr(rng.standard_normal((n, k)))
+        out.append((q * np.sign(np.diag(r))).T)
+    return out
+
+
+def pair_tail(q: float, n: int) -> float:
+    """``P(T_1^2 >= q, T_2^2 >= q)`` for two coordinates of a uniform unit vector in ``R^n`` (n >= 3):
+    ``(T_1^2, T_2^2)`` is ``Dirichlet(1/2, 1/2, (n - 2)/2)``, so given ``T_1^2 = v``, ``T_2^2 / (1 - v)`` is
+    ``Beta(1/2, (n - 2)/2)``; one quadrature over ``v``."""
+    if 2 * q >= 1:
+        return 0.0
+    b1 = stats.beta(0.5, (n - 1) / 2.0)
+    inner = lambda v: float(special.betaincc(0.5, (n - 2) / 2.0, min(1.0, q / (1.0 - v))))  # noqa: E731
+    return integrate.quad(lambda v: float(b1.pdf(v)) * inner(v), q, 1.0 - q, epsabs=0.0, epsrel=1e-9, limit=200)[0]
+
+
+def _coordinate_isf(p: float, n: int) -> float:
+    """``q`` with ``P(T^2 >= q) = p`` (:func:`~invariants.stats.haar.coordinate_sf`)."""
+    return float(special.betainccinv(0.5, (n - 1) / 2.0, p))
+
+
+def haar_rates(k: int, n: int, alpha: float, bits: int, rng: np.random.Generator) -> dict[str, Rate]:
+    """The false-alarm probability of each Haar check on ``haar_draws(k)`` exact Haar ``k x n`` draws read at
+    ``bits`` mantissa bits (the checks' rounding allowances apply), from the null laws the module states, at the
+    critical values its p-value functions give."""
+    from invariants.stats import haar as H
+
+    draws = H.haar_draws(k)
+    rates: dict[str, Rate] = {}
+    # signs: Binomial(k D, 1/2), the exact two-sided test (scipy's binomtest, as the check)
+    m = k * draws
+    pmf = stats.binom.pmf(np.arange(m + 1), m, 0.5)
+    rej = [pos for pos in range(m + 1) if float(stats.binomtest(pos, m, 0.5).pvalue) <= alpha]
+    p = float(pmf[rej].sum()) if rej else 0.0
+    rates["haar_signs"] = Rate(p, p, p, f"exact (Binomial({m}, 1/2))", alpha)
+    # entries: the check's own uniforms count and reductions, its allowance eta; the uniforms are i.i.d. U(0, 1)
+    u, rows = H.entry_uniforms(_haar_frames(k, n, draws, rng))
+    eta = 2.0 * math.sqrt(n / (2 * math.pi)) * H.entry_allowance(n, bits) * (1 + 2 * (rows - 1))
+    if u.size >= 2:
+        # the check rejects iff kstwo.sf(max(D - eta, 0)) <= alpha: its smallest rejected D, to the ulp
+        def rejected(d: float) -> bool:
+            return float(stats.kstwo.sf(max(d - eta, 0.0), u.size)) <= alpha
+
+        d_star = flip(rejected, eta, 1.0)  # the largest accepted D, to 4 ulps
+        while not rejected(d_star):
+            d_star = float(np.nextafter(d_star, 2.0))
+        p = float(stats.kstwo.sf(d_star, u.size))
+        rates["haar_entries"] = Rate(p, p, p, f"exact (KS of {u.size} uniforms)", alpha)
+    # sums: the Fisher combination of each part over D draws is rejected at alpha / 3; the total's p-values are
+    # exactly uniform after the allowance e is added back (so the part is exact); the row (column) maxima's are
+    # union bounds, super-uniform, tight to within the pair terms C(k, 2) P(two coordinates beyond q)
+    e = H.entry_allowance(n, bits)
+    c = float(stats.chi2.isf(alpha / 3.0, 2 * draws))
+
+    def fisher_part(factor: int, dim: int) -> tuple[float, float]:
+        if draws > 1:  # super-uniform p-values: at most alpha / 3, at least the single-coordinate part
+            return 0.0, alpha / 3.0
+        x = math.exp(-c / 2.0)  # the per-draw p-value at the critical Fisher statistic (D = 1: p itself)
+        q = _coordinate_isf(x / factor, dim)
+        q_true = (math.sqrt(q) + e) ** 2  # |coordinate| must exceed sqrt(q) + e to be rejected
+        one = float(H.coordinate_sf(q_true, dim))
+        pair = pair_tail(q_true, dim) if factor > 1 else 0.0
+        return max(factor * one - factor * (factor - 1) / 2 * pair, 0.0), factor * one
+
+    row_lo, row_hi = fisher_part(k, n)
+    col_lo, col_hi = fisher_part(n, n)
+    # the total: D = 1 exact at the allowance; D > 1 at most alpha / 3 (exact at e = 0)
+    tot_lo, tot_hi = fisher_part(1, n) if draws == 1 else (0.0, alpha / 3.0)
+    hi = row_hi + col_hi + tot_hi
+    rates["haar_sums"] = Rate(hi, max(row_lo, col_lo, tot_lo), hi, "exact parts, union of 3", alpha)
+    # trace (square): |S| beyond the Markov threshold plus the allowance; S has N(0, 1)'s first N - 1 moments
+    if k == n:
+        allowance = math.sqrt(draws) * math.sqrt(n) * e
+        s_star = H.trace_threshold(n, alpha) + allowance
+        bound = H.trace_pvalue(s_star, n) if math.isfinite(s_star) else 0.0
+        gauss = float(2 * stats.norm.sf(s_star)) if math.isfinite(s_star) else 0.0
+        rates["haar_trace"] = Rate(gauss, 0.0, bound, "N(0, 1) limit; Markov bound above", alpha)
+    return rates
+
+
+def rounding_margin(k: int, n: int, seeds: int = 3) -> float:
+    """The largest ``|Q32 - Q| / entry_allowance`` over the entries of ``seeds`` torch-style float32 orthogonal
+    draws (``torch.nn.init.orthogonal_``: float32 Gaussian, float32 QR, signs of R's diagonal) against the exact
+    Haar matrix of the float64 Gaussian they were rounded from; below 1 the checks' allowances hold."""
+    from invariants.stats import haar as H
+
+    worst = 0.0
+    for seed in range(seeds):
+        g = np.random.default_rng(seed).standard_normal((n, k))
+        q, r = np.linalg.qr(g)
+        exact = q * np.sign(np.diag(r))
+        q32, r32 = np.linalg.qr(g.astype(np.float32))
+        approx = (q32 * np.sign(np.diag(r32))).astype(np.float64)
+        worst = max(worst, float(np.max(np.abs(approx - exact))) / H.entry_allowance(n, 23))
+    return worst
+
+
+def haar_calibration(alpha: float, seed: int) -> list[dict]:
+    """The Haar checks' false-alarm probabilities on :data:`HAAR_SHAPES`, at float32 and float64, and the float32
+    rounding error against the allowance."""
+    rows, rec = [], []
+    rng = np.random.default_rng(seed)
+    for k0, n0 in HAAR_SHAPES:
+        k, n = min(k0, n0), max(k0, n0)
+        margin = rounding_margin(k, n)
+        for bits in (23, 52):
+            for name, r in haar_rates(k, n, alpha, bits, rng).items():
+                rec.append(dict(r.as_dict(), check=name, shape=[k0, n0], draws=int(math.ceil(512 / k)), bits=bits,
+                                rounding_over_allowance=round(margin, 4)))
+                rows.append([name, f"{k0}x{n0}", rec[-1]["draws"], bits, f"{r.rate:.3g}", f"[{r.lo:.3g}, {r.hi:.3g}]",
+                             f"{r.rate / alpha:.3f}", "FLAGGED" if r.flagged or r.hi > alpha * (1 + 1e-9) else "ok",
+                             r.method])
+        print(f"#   haar / {k0}x{n0}: float32 rounding error {margin:.3f} x the allowance", flush=True)
+    print()
+    print(f"Haar checks of orthogonal laws: rejection probability under the Haar law at alpha = {alpha:g} per check")
+    print(C.table(["check", "draw", "draws", "bits", "rate", "95% interval (exact bounds)", "rate / alpha", "verdict",
+                   "method"], rows, "llrrrrrll"))
+    return rec
+
+
 # ------------------------------------------------------------------------------ the run
 
 
@@ -604,6 +735,7 @@ def _recorded_rows(path: str | None) -> list[dict]:
 #: calibrations with their own tables and keys in the record (``--checks`` names them like the law checks)
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[dict]]] = {
     "point_mass": lambda a: point_mass_calibration(a.point_mass_max, a.alpha),
+    "haar": lambda a: haar_calibration(a.alpha, a.seed),
 }
 
 
