@@ -643,6 +643,176 @@ def haar_calibration(alpha: float, seed: int) -> list[dict]:
     return rec
 
 
+# ------------------------------------------------------------------------------ 6. low precision: the rounded laws
+
+
+#: the low-precision formats calibrated: ``(mantissa bits, numpy dtype name)``
+FORMATS = {"bfloat16": 7, "float16": 10}
+LOW_PRECISION_LAWS = ("normal", "uniform", "truncated_normal")
+
+
+def rounded_law(law: Law, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, probabilities)``: ``law`` rounded to nearest in ``fmt`` (every finite value of the format, its
+    cell the half-way points to its neighbours), the law of a correct sampler computing in float32 and rounding."""
+    import ml_dtypes
+
+    dtype = ml_dtypes.bfloat16 if fmt == "bfloat16" else np.float16
+    width = np.uint16
+    with np.errstate(invalid="ignore"):  # the NaN patterns
+        raw = np.arange(2 ** 16, dtype=np.uint32).astype(width).view(dtype).astype(np.float32).astype(np.float64)
+    v = np.unique(raw[np.isfinite(raw)])
+    mids = np.concatenate([[-np.inf], (v[1:] + v[:-1]) / 2, [np.inf]])
+    p = np.diff(np.asarray(law.dist().cdf(mids), dtype=np.float64))
+    keep = p > 0
+    return v[keep], p[keep] / p[keep].sum()
+
+
+def jax_lattice_law(fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, probabilities)`` of ``jax.random.normal(dtype=fmt)``: its uniform keeps the format's mantissa bits
+    (``jax/_src/random/core.py:_uniform``: ``2^bits`` equiprobable points of ``[1, 2) - 1``, scaled into
+    ``(-1, 1)`` in the format) and ``_normal_real`` maps them by ``sqrt(2) erf_inv(u)`` in the format: every point
+    run through JAX's own operations."""
+    import jax.numpy as jnp
+    from jax import lax
+
+    dtype = jnp.bfloat16 if fmt == "bfloat16" else jnp.float16
+    bits = FORMATS[fmt]
+    one = np.array(1.0, dtype=dtype).view(np.uint16)
+    floats = jnp.asarray((np.arange(2 ** bits, dtype=np.uint16) | one).view(dtype)) - jnp.array(1.0, dtype)
+    lo = jnp.asarray(np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype)), dtype)
+    hi = jnp.array(1.0, dtype)
+    u = lax.max(lo, floats * (hi - lo) + lo)
+    x = np.asarray(jnp.array(np.sqrt(2), dtype) * lax.erf_inv(u), dtype=np.float64)
+    v, counts = np.unique(x, return_counts=True)
+    return v, counts / counts.sum()
+
+
+class DiscreteTilted:
+    """:class:`Tilted`'s interface for a finite law (``values``, ``probs``): tilting reweights the atoms exactly."""
+
+    def __init__(self, values: np.ndarray, probs: np.ndarray, g: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.values, self.probs, self.g = values, probs, g
+        self.gv = g(values)
+        self.g0 = float(self.probs @ self.gv)
+
+    def _weights(self, t: float) -> np.ndarray:
+        e = t * (self.gv - self.g0)
+        return self.probs * np.exp(e - e.max())
+
+    def log_mgf(self, t: float) -> float:
+        e = t * (self.gv - self.g0)
+        return float(e.max() + math.log(float(np.sum(self.probs * np.exp(e - e.max())))))
+
+    def tilted_mean(self, t: float) -> float:
+        w = self._weights(t)
+        return float(w @ self.gv / w.sum())
+
+    def solve(self, c: float) -> float:
+        span = 1.0
+        while not (self.tilted_mean(-span) < c < self.tilted_mean(span)):
+            span *= 2
+            if span > 1e6:
+                raise ValueError(f"mean of g cannot reach {c!r}")
+        return optimize.brentq(lambda t: self.tilted_mean(t) - c, -span, span, xtol=1e-14, rtol=1e-14)
+
+    def draw(self, t: float, rng: np.random.Generator, size: int) -> np.ndarray:
+        w = self._weights(t)
+        return self.values[rng.choice(self.values.size, size=size, p=w / w.sum())]
+
+
+def low_precision_calibration(values: float, alpha: float, seed: int) -> list[dict]:
+    """The low-precision checks (:mod:`invariants.stats.precision`) on the law rounded to bfloat16 and float16:
+    the rounded law's CDF distance and largest atom against the checks' allowances, the variance check by importance
+    sampling at its flips (its verdict is a function of the mean of ``h`` at a given ``n``), the sign test exactly
+    (binomial at the rounded law's ``P(X <= mean)``), the KS test's bound (Noether: ``kstwo`` at the distance left
+    after the rounding's own)."""
+    from invariants.stats.extremes import max_cell_probability
+    from invariants.stats.precision import cdf_allowance, clip_radius
+
+    rows, rec = [], []
+    rng_seed = seed
+    for law_name in LOW_PRECISION_LAWS:
+        law = LAWS[law_name]
+        cases = [(fmt, bits, "rounded") for fmt, bits in FORMATS.items()]
+        if law.kind == "normal":
+            cases += [(fmt, bits, "jax lattice") for fmt, bits in FORMATS.items()]
+        for fmt, bits, sampler in cases:
+            vals, probs = rounded_law(law, fmt) if sampler == "rounded" else jax_lattice_law(fmt)
+            allowance = cdf_allowance(law, bits)
+            cdf_g = np.cumsum(probs)
+            f = np.asarray(law.dist().cdf(vals), dtype=np.float64)
+            sup = float(max(np.max(np.abs(cdf_g - f)), np.max(np.abs(cdf_g - probs - f))))  # both sides of each jump
+            atom = float(probs.max()) / min(1.0, max_cell_probability(law.dist(), bits) + allowance)
+            base = dict(law=law_name, format=fmt, sampler=sampler, bits=bits, cdf_distance_over_allowance=round(sup / allowance, 4),
+                        largest_atom_over_cell_bound=round(atom, 4))
+            print(f"#   {law_name} / {fmt} / {sampler}: sup|G - F| = {sup / allowance:.3f} x the allowance, largest atom "
+                  f"{atom:.3f} x the point-mass cell bound", flush=True)
+
+            def sample(pool: np.ndarray) -> Sample:
+                return Sample(pool, [pool], bits, quantized=True)
+
+            (var_check,) = [c for c in CHECKS if c.name == ("chi2_variance" if law.kind == "normal" else "moment_variance")]
+            (mean_check,) = [c for c in CHECKS if c.name == "mean"]
+            (ks_check,) = [c for c in CHECKS if c.name == "ks_shape"]
+            t2 = clip_radius(law) ** 2
+            tilted = DiscreteTilted(vals, probs, lambda x: np.minimum((x - law.mean) ** 2, t2))
+            for n in (2, 5, 10, 50, 1000, 100_000):
+                def var_rejects(v: float) -> bool:
+                    return not var_check.run(law, sample(np.full(n, law.mean + math.sqrt(v))), alpha).passed
+
+                c_lo = flip(var_rejects, tilted.g0, 0.0) if var_rejects(0.0) else -math.inf
+                c_hi = flip(var_rejects, tilted.g0, t2) if var_rejects(t2) else math.inf
+                reps = max(200, int(values // n))
+                rng = np.random.default_rng(rng_seed)
+                rng_seed += 1
+                p_lo, se_lo = is_tail(tilted, c_lo, -1, n, reps, rng) if math.isfinite(c_lo) else (0.0, 0.0)
+                p_hi, se_hi = is_tail(tilted, c_hi, +1, n, reps, rng) if math.isfinite(c_hi) else (0.0, 0.0)
+                p, se = p_lo + p_hi, math.hypot(se_lo, se_hi)
+                r = Rate(p, max(p - Z95 * se, 0.0), p + Z95 * se, f"importance sampling, {reps} x {n}", alpha)
+                rec.append(dict(r.as_dict(), check="quantized_variance", n=n, **base))
+                rows.append(["quantized_variance", law_name, fmt, sampler, n, f"{r.rate:.3g}", f"[{r.lo:.3g}, {r.hi:.3g}]",
+                             f"{r.rate / alpha:.3f}", "FLAGGED" if r.flagged else "ok"])
+            for n in (10, 1000, 100_000):
+                # the sign test: the count of values <= mean decides; constructed pools with k of them
+                def mean_rejects(k: int) -> bool:
+                    pool = np.where(np.arange(n) < k, law.mean - law.std, law.mean + law.std)
+                    return not mean_check.run(law, sample(pool), alpha).passed
+
+                q = float(probs[vals <= law.mean].sum())
+                ks = np.arange(n + 1)
+                rej = np.array([mean_rejects(int(k)) for k in ks]) if n <= 1000 else None
+                if rej is None:  # large n: the rejected counts are the two tails; find their ends by bisection
+                    mid = int(round(n * float(law.dist().cdf(law.mean))))
+                    lo_k = int(flip(lambda k: mean_rejects(int(round(k))), mid, 0)) if mean_rejects(0) else -1
+                    hi_k = int(flip(lambda k: mean_rejects(int(round(k))), mid, n)) if mean_rejects(n) else n + 1
+                    lo_k, hi_k = (max(k for k in range(lo_k - 2, lo_k + 3) if k >= 0 and mean_rejects(k)) if lo_k >= 0 else -1,
+                                  min(k for k in range(hi_k - 2, hi_k + 3) if k <= n and mean_rejects(k)) if hi_k <= n else n + 1)
+                    p = float(stats.binom.cdf(lo_k, n, q) + stats.binom.sf(hi_k - 1, n, q))
+                else:
+                    p = float(stats.binom.pmf(ks[rej], n, q).sum())
+                r = Rate(p, p, p, "exact (binomial at the rounded law)", alpha)
+                rec.append(dict(r.as_dict(), check="mean", n=n, **base))
+                rows.append(["mean (sign test)", law_name, fmt, sampler, n, f"{r.rate:.3g}", "exact", f"{r.rate / alpha:.3f}",
+                             "FLAGGED" if r.flagged else "ok"])
+            for n in (1000, 10_000):
+                ppf, i = law.dist().ppf, np.arange(1, n + 1) / n
+
+                def ks_rejects(d: float) -> bool:
+                    return not ks_check.run(law, sample(np.asarray(ppf(i * (1.0 - d)), dtype=np.float64)), alpha).passed
+
+                d_star = flip(ks_rejects, 1.5 / (n + 1), 0.9)
+                p = float(stats.kstwo.sf(max(d_star - sup, 0.0), n))
+                r = Rate(p, 0.0, p, "bound (Noether: KS of the rounded law)", alpha)
+                rec.append(dict(r.as_dict(), check="ks_shape", n=n, **base))
+                rows.append(["ks_shape", law_name, fmt, sampler, n, f"{r.rate:.3g}", f"[0, {r.hi:.3g}]", f"{r.rate / alpha:.3f}",
+                             "FLAGGED" if r.hi > alpha * (1 + 1e-9) else "ok"])
+    print()
+    print(f"Low-precision checks on the law rounded to the format: rejection probability at alpha = {alpha:g}")
+    print(C.table(["check", "law", "format", "sampler", "n", "rate", "95% interval", "rate / alpha", "verdict"], rows,
+                  "llllrrrrl"))
+    return rec
+
+
 # ------------------------------------------------------------------------------ the run
 
 
@@ -736,6 +906,7 @@ def _recorded_rows(path: str | None) -> list[dict]:
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[dict]]] = {
     "point_mass": lambda a: point_mass_calibration(a.point_mass_max, a.alpha),
     "haar": lambda a: haar_calibration(a.alpha, a.seed),
+    "low_precision": lambda a: low_precision_calibration(min(a.values, 2e7), a.alpha, a.seed),
 }
 
 
