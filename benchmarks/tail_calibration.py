@@ -30,8 +30,27 @@ probability 47% at 10x the rate), so this script looks at one check at a time, a
    +-100 std (``trunc_normal_(std=0.02)``) the variance statistic is ``chi2(n)/n`` to within 1e-2000, and its
    exact rate at the code's flips is recorded beside the estimate (``chi2_reference``).
 
-``point_mass`` (a union bound, conservative by construction), the structure checks (exact binomial bounds on
-cells) and the Haar checks (exact Beta / binomial laws, :mod:`invariants.stats.haar`) are not simulated here.
+4. **Point mass** (``--checks point_mass``): the check's verdict depends on ``n`` and the largest run ``k`` only; its
+   critical run is read from the check on constructed pools at the sizes where it steps up (the least favourable,
+   up to ``--point-mass-max``), and the probability that some value repeats ``k`` times is computed exactly for the
+   cells of real samplers: the 23-bit uniform lattice of JAX and MLX (``jax.random.normal(float32)`` takes exactly
+   2^23 values of 2^-23 each; enumerated), the 24-bit one of torch and numpy, and the law rounded to float32
+   (bounded binade by binade); between the Bonferroni bound ``S - S^2/2`` (multinomial counts are negatively
+   associated) and the union bound ``S``.
+5. **Haar checks** (``--checks haar``): on exact Haar draws read at float32 and float64 (their rounding allowances
+   apply), at the critical values of :mod:`invariants.stats.haar`'s p-value functions: the diagonal signs exactly
+   (binomial), the entries exactly (KS of the check's own stick-breaking uniforms), the sums between their largest
+   part and the union of the three (the pair terms of the row/column maxima by quadrature), the trace under its
+   N(0, 1) limit with the Markov bound it uses as the upper end; and the float32 QR's rounding error (torch's
+   ``orthogonal_`` recipe) against the allowance.
+6. **Low precision** (``--checks low_precision``): the law rounded to nearest in bfloat16 and float16, and JAX's
+   own bfloat16/float16 normal lattices (every point of its uniform lattice through ``erf_inv``): the rounded law's
+   CDF distance and largest atom against the checks' allowances; the variance check (Bernstein's bound: its verdict
+   depends on the mean of ``h`` only) by importance sampling of the finite law, tilted exactly; the sign test
+   exactly (binomial at the rounded law's ``P(X <= mean)``); the KS test by the bound ``kstwo.sf(D* - sup|G - F|)``
+   (Noether 1963: conservative for a discrete law).
+
+The structure checks (exact binomial bounds on cells, sharing the point-mass cell bound) are not simulated here.
 
 Usage::
 
@@ -39,6 +58,8 @@ Usage::
     python benchmarks/tail_calibration.py --sizes 12000 --values 1e8 --validate
     python benchmarks/tail_calibration.py --values 6e8 --checks moment_variance \
         --laws uniform,truncated_normal,truncated_normal_3std,truncated_normal_100std --record   # a part
+    python benchmarks/tail_calibration.py --checks point_mass,haar,low_precision --values 2e7 --record
+    python benchmarks/tail_calibration.py --validate-only --record
 """
 from __future__ import annotations
 
@@ -220,6 +241,17 @@ def exact_support(rejects: Callable[[np.ndarray], bool], law: Law, n: int, alpha
 # ------------------------------------------------------------------------------ 3. CLT checks: importance sampling
 
 
+def solve_tilt(tilted_mean: Callable[[float], float], c: float, limit: float) -> float:
+    """The tilt ``t`` (``|t| <= limit``) at which the increasing ``tilted_mean(t)`` equals ``c``: the bracket doubled
+    from +-1, then Brent's method; ``ValueError`` when no tilt within ``limit`` reaches ``c``."""
+    span = 1.0
+    while not (tilted_mean(-span) < c < tilted_mean(span)):
+        span *= 2
+        if span > limit:
+            raise ValueError(f"mean of g cannot reach {c!r}")
+    return optimize.brentq(lambda t: tilted_mean(t) - c, -span, span, xtol=1e-14, rtol=1e-14)
+
+
 class Tilted:
     """The law ``f`` of ``law`` tilted by ``e^(t g(x))``, for a bounded law and a bounded ``g``."""
 
@@ -253,12 +285,7 @@ class Tilted:
 
     def solve(self, c: float) -> float:
         """The tilt ``t`` with ``E_t[g] = c``."""
-        span = 1.0
-        while not (self.tilted_mean(-span) < c < self.tilted_mean(span)):
-            span *= 2
-            if span > 1e4:
-                raise ValueError(f"mean of g cannot reach {c!r}")
-        return optimize.brentq(lambda t: self.tilted_mean(t) - c, -span, span, xtol=1e-14, rtol=1e-14)
+        return solve_tilt(self.tilted_mean, c, 1e4)
 
     def base(self, rng: np.random.Generator, size: int) -> np.ndarray:
         law = self.law
@@ -515,7 +542,8 @@ def point_mass_calibration(n_max: int, alpha: float) -> list[dict]:
 # ------------------------------------------------------------------------------ 5. Haar checks of orthogonal laws
 
 
-#: ``(rows, cols)`` of the orthogonal draws calibrated (the auditor pools :func:`~invariants.stats.haar.haar_draws` of them)
+#: ``(rows, cols)`` of the orthogonal draws calibrated (the auditor pools
+#: :func:`~invariants.stats.haar.haar_draws` of them)
 HAAR_SHAPES = ((16, 16), (64, 64), (64, 256), (512, 512), (1024, 512))
 
 
@@ -708,12 +736,8 @@ class DiscreteTilted:
         return float(w @ self.gv / w.sum())
 
     def solve(self, c: float) -> float:
-        span = 1.0
-        while not (self.tilted_mean(-span) < c < self.tilted_mean(span)):
-            span *= 2
-            if span > 1e6:
-                raise ValueError(f"mean of g cannot reach {c!r}")
-        return optimize.brentq(lambda t: self.tilted_mean(t) - c, -span, span, xtol=1e-14, rtol=1e-14)
+        """The tilt ``t`` with ``E_t[g] = c``."""
+        return solve_tilt(self.tilted_mean, c, 1e6)
 
     def draw(self, t: float, rng: np.random.Generator, size: int) -> np.ndarray:
         w = self._weights(t)
@@ -743,15 +767,17 @@ def low_precision_calibration(values: float, alpha: float, seed: int) -> list[di
             f = np.asarray(law.dist().cdf(vals), dtype=np.float64)
             sup = float(max(np.max(np.abs(cdf_g - f)), np.max(np.abs(cdf_g - probs - f))))  # both sides of each jump
             atom = float(probs.max()) / min(1.0, max_cell_probability(law.dist(), bits) + allowance)
-            base = dict(law=law_name, format=fmt, sampler=sampler, bits=bits, cdf_distance_over_allowance=round(sup / allowance, 4),
+            base = dict(law=law_name, format=fmt, sampler=sampler, bits=bits,
+                        cdf_distance_over_allowance=round(sup / allowance, 4),
                         largest_atom_over_cell_bound=round(atom, 4))
-            print(f"#   {law_name} / {fmt} / {sampler}: sup|G - F| = {sup / allowance:.3f} x the allowance, largest atom "
-                  f"{atom:.3f} x the point-mass cell bound", flush=True)
+            print(f"#   {law_name} / {fmt} / {sampler}: sup|G - F| = {sup / allowance:.3f} x the allowance, "
+                  f"largest atom {atom:.3f} x the point-mass cell bound", flush=True)
 
             def sample(pool: np.ndarray) -> Sample:
                 return Sample(pool, [pool], bits, quantized=True)
 
-            (var_check,) = [c for c in CHECKS if c.name == ("chi2_variance" if law.kind == "normal" else "moment_variance")]
+            var_name = "chi2_variance" if law.kind == "normal" else "moment_variance"
+            (var_check,) = [c for c in CHECKS if c.name == var_name]
             (mean_check,) = [c for c in CHECKS if c.name == "mean"]
             (ks_check,) = [c for c in CHECKS if c.name == "ks_shape"]
             t2 = clip_radius(law) ** 2
@@ -770,8 +796,8 @@ def low_precision_calibration(values: float, alpha: float, seed: int) -> list[di
                 p, se = p_lo + p_hi, math.hypot(se_lo, se_hi)
                 r = Rate(p, max(p - Z95 * se, 0.0), p + Z95 * se, f"importance sampling, {reps} x {n}", alpha)
                 rec.append(dict(r.as_dict(), check="quantized_variance", n=n, **base))
-                rows.append(["quantized_variance", law_name, fmt, sampler, n, f"{r.rate:.3g}", f"[{r.lo:.3g}, {r.hi:.3g}]",
-                             f"{r.rate / alpha:.3f}", "FLAGGED" if r.flagged else "ok"])
+                rows.append(["quantized_variance", law_name, fmt, sampler, n, f"{r.rate:.3g}",
+                             f"[{r.lo:.3g}, {r.hi:.3g}]", f"{r.rate / alpha:.3f}", "FLAGGED" if r.flagged else "ok"])
             for n in (10, 1000, 100_000):
                 # the sign test: the count of values <= mean decides; constructed pools with k of them
                 def mean_rejects(k: int) -> bool:
@@ -785,27 +811,30 @@ def low_precision_calibration(values: float, alpha: float, seed: int) -> list[di
                     mid = int(round(n * float(law.dist().cdf(law.mean))))
                     lo_k = int(flip(lambda k: mean_rejects(int(round(k))), mid, 0)) if mean_rejects(0) else -1
                     hi_k = int(flip(lambda k: mean_rejects(int(round(k))), mid, n)) if mean_rejects(n) else n + 1
-                    lo_k, hi_k = (max(k for k in range(lo_k - 2, lo_k + 3) if k >= 0 and mean_rejects(k)) if lo_k >= 0 else -1,
-                                  min(k for k in range(hi_k - 2, hi_k + 3) if k <= n and mean_rejects(k)) if hi_k <= n else n + 1)
+                    if lo_k >= 0:  # the largest rejected count below the middle
+                        lo_k = max(k for k in range(lo_k - 2, lo_k + 3) if k >= 0 and mean_rejects(k))
+                    if hi_k <= n:  # the smallest rejected count above it
+                        hi_k = min(k for k in range(hi_k - 2, hi_k + 3) if k <= n and mean_rejects(k))
                     p = float(stats.binom.cdf(lo_k, n, q) + stats.binom.sf(hi_k - 1, n, q))
                 else:
                     p = float(stats.binom.pmf(ks[rej], n, q).sum())
                 r = Rate(p, p, p, "exact (binomial at the rounded law)", alpha)
                 rec.append(dict(r.as_dict(), check="mean", n=n, **base))
-                rows.append(["mean (sign test)", law_name, fmt, sampler, n, f"{r.rate:.3g}", "exact", f"{r.rate / alpha:.3f}",
-                             "FLAGGED" if r.flagged else "ok"])
+                rows.append(["mean (sign test)", law_name, fmt, sampler, n, f"{r.rate:.3g}", "exact",
+                             f"{r.rate / alpha:.3f}", "FLAGGED" if r.flagged else "ok"])
             for n in (1000, 10_000):
                 ppf, i = law.dist().ppf, np.arange(1, n + 1) / n
 
                 def ks_rejects(d: float) -> bool:
-                    return not ks_check.run(law, sample(np.asarray(ppf(i * (1.0 - d)), dtype=np.float64)), alpha).passed
+                    pool = np.asarray(ppf(i * (1.0 - d)), dtype=np.float64)  # KS distance d (exact_ks)
+                    return not ks_check.run(law, sample(pool), alpha).passed
 
                 d_star = flip(ks_rejects, 1.5 / (n + 1), 0.9)
                 p = float(stats.kstwo.sf(max(d_star - sup, 0.0), n))
                 r = Rate(p, 0.0, p, "bound (Noether: KS of the rounded law)", alpha)
                 rec.append(dict(r.as_dict(), check="ks_shape", n=n, **base))
-                rows.append(["ks_shape", law_name, fmt, sampler, n, f"{r.rate:.3g}", f"[0, {r.hi:.3g}]", f"{r.rate / alpha:.3f}",
-                             "FLAGGED" if r.hi > alpha * (1 + 1e-9) else "ok"])
+                rows.append(["ks_shape", law_name, fmt, sampler, n, f"{r.rate:.3g}", f"[0, {r.hi:.3g}]",
+                             f"{r.rate / alpha:.3f}", "FLAGGED" if r.hi > alpha * (1 + 1e-9) else "ok"])
     print()
     print(f"Low-precision checks on the law rounded to the format: rejection probability at alpha = {alpha:g}")
     print(C.table(["check", "law", "format", "sampler", "n", "rate", "95% interval", "rate / alpha", "verdict"], rows,
