@@ -186,7 +186,9 @@ def _extra_tail_rows(tail: dict[str, Any]) -> list[list[str]]:
     if lb:
         w = max(lb["checks"], key=lambda r: r["rate"])
         rows.append(["same, quantized variance check before Bernstein's bound (z-test with the sample deviation)",
-                     f"up to {_rate_over_alpha(w)} (n = {_n(w['n'])})"])
+                     f"up to {_sci(w['rate'])} = {w['rate'] / w['alpha']:.3g} α [95%: {_sci(w['ci95'][0])}, "
+                     f"{_sci(w['ci95'][1])}] (n = {_n(w['n'])}; n = 50: "
+                     + next((f"{r['rate'] / r['alpha']:.3g} α" for r in lb["checks"] if r["n"] == 50), "–") + ")"])
     return rows
 
 
