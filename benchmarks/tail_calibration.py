@@ -939,6 +939,18 @@ SECTIONS: dict[str, Callable[[argparse.Namespace], list[dict]]] = {
 }
 
 
+#: recorded figures of checks before a fix (measured on an older package): a full run keeps them
+NOTES = ("moment_variance_normal_approximation", "point_mass_before_fix", "low_precision_before_fix")
+
+
+def _recorded_notes(path: str | None) -> dict:
+    """The :data:`NOTES` entries of the recorded ``tail-calibration`` section of ``path`` (none when absent)."""
+    if path is None or not Path(path).is_file():
+        return {}
+    tail = json.loads(Path(path).read_text(encoding="utf-8")).get("tail-calibration", {})
+    return {k: tail[k] for k in NOTES if k in tail}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,12000,100000", help="values per audit, comma-separated")
@@ -973,7 +985,8 @@ def main(argv: list[str] | None = None) -> int:
     if law_checks:
         rows = calibrate([int(s) for s in args.sizes.split(",")], args.values, args.alpha, args.seed, law_checks, laws)
         if not partial:
-            rec = {"alpha": args.alpha, "bits": BITS, "values_per_tail": args.values, "checks": rows}
+            rec = {"alpha": args.alpha, "bits": BITS, "values_per_tail": args.values, "checks": rows,
+                   **_recorded_notes(args.record)}
         else:
             # a part: replace the recorded rows it measured, keep the others; its own draw count is kept per row
             for r in rows:
