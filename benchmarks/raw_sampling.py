@@ -237,6 +237,11 @@ def measure(frameworks: list[str], rel_error: float, processes: int, raw_repeat:
     print(C.table(["framework", "clock", "M values", "audit s", "inside samplers s", "of which compiles s",
                    "raw sampling s", "audit / raw", "statistics / raw", "audit / samplers (old)", "processes"],
                   rows, "llrrrrrrrrr"))
+    # the goal figure of issue 17 item 6, as the README quotes it: the audit's CPU time in units of raw sampling
+    print()
+    print("Goal figure: catalogue audit / raw sampling of the same values, CPU time, median [range]: "
+          + "; ".join(f"{r['framework']} {r['cpu']['audit_over_raw']:.0f}× [{r['cpu']['audit_over_raw_range'][0]:.0f}, "
+                      f"{r['cpu']['audit_over_raw_range'][1]:.0f}]" for r in rec))
     return rec
 
 

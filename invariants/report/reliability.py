@@ -138,7 +138,100 @@ def _tail_rows(tail: dict[str, Any]) -> list[list[str]]:
                      f"({_APPROXIMATION.get(check, 'CLT')}; importance sampling), "
                      f"n = {' / '.join(_n(r['n']) for r in rs)}, in units of α [95% interval]",
                      " / ".join(_rate_over_alpha(r) for r in rs)])
+    rows += _extra_tail_rows(tail)
     return rows
+
+
+def _worst(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The row whose upper interval end is largest in units of its α."""
+    return max(rows, key=lambda r: r["ci95"][1] / r["alpha"])
+
+
+def _above(rows: list[dict[str, Any]]) -> str:
+    return f"{sum(r['ci95'][1] > r['alpha'] * (1 + 1e-9) for r in rows)} of {len(rows)} with an upper end above α"
+
+
+def _extra_tail_rows(tail: dict[str, Any]) -> list[list[str]]:
+    """Summary rows of the point-mass, Haar and low-precision sections of the tail calibration (where recorded):
+    the least favourable row of each, in units of α with its interval."""
+    rows = []
+    pm = tail.get("point_mass")
+    if pm:
+        w = _worst(pm)
+        rows.append(["same, point-mass check, exact cell laws (JAX/MLX 23-bit and torch/numpy 24-bit uniform lattices, "
+                     "float32 rounding; normal, uniform, truncated normal) at the least favourable n ≤ "
+                     f"{_n(max(max(r['sizes']) for r in pm))}, in units of α [exact bounds]",
+                     f"at most {_rate_over_alpha(w)} ({w['law']}, {w['cells']}, n = {_n(w['n'])}); {_above(pm)}"])
+    before = tail.get("point_mass_before_fix")
+    if before:
+        w = _worst(before["checks"])
+        rows.append(["same, point-mass check before its cell bound covered the 23-bit lattice (main at 1a35738)",
+                     f"up to {_rate_over_alpha(w)} ({w['law']}, {w['cells']}, n = {_n(w['n'])})"])
+    haar = tail.get("haar")
+    if haar:
+        w = _worst(haar)
+        rows.append(["same, Haar checks of orthogonal laws (signs, entries, sums, trace; "
+                     f"{len({tuple(r['shape']) for r in haar})} shapes; float32 and float64), in units of α "
+                     "[exact bounds]",
+                     f"at most {_rate_over_alpha(w)} ({w['check']}); {_above(haar)}; float32 QR rounding at most "
+                     f"{max(r['rounding_over_allowance'] for r in haar):.3f} × its allowance"])
+    low = tail.get("low_precision")
+    if low:
+        w = _worst(low)
+        rows.append(["same, low-precision checks (quantized variance, sign test, KS) on the laws rounded to bfloat16 "
+                     "and float16 and on JAX's bfloat16/float16 normal lattices, in units of α [95% interval]",
+                     f"at most {_rate_over_alpha(w)} ({w['check']}, {w['format']}, n = {_n(w['n'])}); {_above(low)}; "
+                     f"CDF distance at most {max(r['cdf_distance_over_allowance'] for r in low):.3f} × the allowance"])
+    lb = tail.get("low_precision_before_fix")
+    if lb:
+        w = max(lb["checks"], key=lambda r: r["rate"])
+        rows.append(["same, quantized variance check before Bernstein's bound (z-test with the sample deviation)",
+                     f"up to {_sci(w['rate'])} = {w['rate'] / w['alpha']:.3g} α [95%: {_sci(w['ci95'][0])}, "
+                     f"{_sci(w['ci95'][1])}] (n = {_n(w['n'])}; n = 50: "
+                     + next((f"{r['rate'] / r['alpha']:.3g} α" for r in lb["checks"] if r["n"] == 50), "–") + ")"])
+    return rows
+
+
+def _extra_tail_blocks(tail: dict[str, Any]) -> list[str]:
+    """The methods-page tables of the point-mass, Haar and low-precision sections (where recorded)."""
+    def rate(r: dict[str, Any]) -> str:
+        return f"{_sci(r['rate'])} [{_sci(r['ci95'][0])}, {_sci(r['ci95'][1])}]"
+
+    blocks = []
+    pm = tail.get("point_mass")
+    if pm:
+        blocks += ["The point-mass check (the largest multiplicity of any value against a union bound over cells) at "
+                   "the sizes where its critical run length steps up (the least favourable), under exact cell laws: "
+                   "a sampler whose uniform keeps 23 random bits (JAX, MLX: each value 2⁻²³) or 24 (torch, numpy), and "
+                   "the law rounded to float32 (bounded binade by binade); rate between the Bonferroni and union bounds:",
+                   table(["law", "cells", "least favourable n", "critical run", "rejection probability [bounds]",
+                          "in units of α"],
+                         [[law_words(r["law"].split("_std_")[0]) + (f", std {r['law'].split('_std_')[1]}"
+                                                                     if "_std_" in r["law"] else ""),
+                           r["cells"], _n(r["n"]), str(r["k"]), rate(r), _rate_over_alpha(r)] for r in pm],
+                         "llrrrr")]
+    haar = tail.get("haar")
+    if haar:
+        blocks += ["The Haar checks of orthogonal laws on exact Haar draws read at float32 and float64 precision (their "
+                   "rounding allowances apply), at the critical values of their p-value functions: signs exact "
+                   "(binomial), entries exact (Kolmogorov–Smirnov of the stick-breaking uniforms), sums between the "
+                   "largest part and the union of the three (pair terms computed), trace under its N(0, 1) limit with "
+                   "the Markov bound it uses as the upper end:",
+                   table(["check", "draw", "draws", "bits", "rejection probability [bounds]", "in units of α"],
+                         [[code(r["check"]), "×".join(map(str, r["shape"])), str(r["draws"]), str(r["bits"]), rate(r),
+                           _rate_over_alpha(r)] for r in haar], "llrrrr")]
+    low = tail.get("low_precision")
+    if low:
+        blocks += ["The low-precision checks on the law rounded to nearest in the format, and on JAX's own bfloat16 "
+                   "and float16 normal samplers (every point of their uniform lattice run through `erf_inv`): the "
+                   "variance check by importance sampling (its verdict depends on the mean of the clipped square "
+                   "only), the sign test exactly, the KS test by the bound left after the rounded law's own CDF "
+                   "distance:",
+                   table(["check", "law", "format", "sampler", "n", "rejection probability (95%)", "in units of α",
+                          "CDF distance / allowance"],
+                         [[code(r["check"]), law_words(r["law"]), r["format"], r["sampler"], _n(r["n"]), rate(r),
+                           _rate_over_alpha(r), f"{r['cdf_distance_over_allowance']:.3f}"] for r in low], "llllrrrr")]
+    return blocks
 
 
 def law_words(law: str) -> str:
@@ -361,6 +454,7 @@ def section(bench: dict[str, Any]) -> list[str]:
             table(["check", "law", "n", "rejection probability (95% interval)", "in units of α", "method"], trow,
                   "llrrrl"),
         ]
+        blocks += _extra_tail_blocks(tail)
         val = tail.get("validation")
         if val:
             vrow = [[code(v["check"]), law_words(v["law"]), _n(v["n"]),

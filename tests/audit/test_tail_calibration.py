@@ -113,3 +113,34 @@ def test_importance_sampling_flags_a_variance_test_without_the_skewness_correcti
     bad = T.clt_rate(clt, "moment_variance", L, n, 2000, ALPHA, seed=4)
     assert bad.flagged and bad.lo > 1.8 * ALPHA
 
+
+
+def test_point_mass_lattice_rate_flags_a_cell_bound_below_the_lattice_atom(T):
+    """The 23-bit lattice (2^-23 per value): the check's bound covers it; a mutant whose cell bound is 0.88 x 2^-23
+    (the old bound of a normal law of std 2^-1/2) lets a run of 3 reject at n = 817, where that has 1.29 alpha."""
+    from invariants.stats.extremes import point_mass_test
+
+    L, n = T.LAWS["normal"], 817
+    good = T.lattice_rate(n, T.critical_run(T.check_rejects("point_mass", L, ALPHA), n), 23, ALPHA)
+    assert not good.flagged and good.hi < ALPHA
+    shrink = -0.12 * 2.0 ** -23  # a negative allowance lowers the cell bound to 0.88 x 2^-23
+    mutant = lambda pool: not point_mass_test(np.sort(pool), L.dist(), ALPHA, 23, shrink, presorted=True).passed  # noqa: E731
+    bad = T.lattice_rate(n, T.critical_run(mutant, n), 23, ALPHA)
+    assert bad.flagged and bad.lo > 1.2 * ALPHA
+
+
+def test_discrete_importance_sampling_matches_the_binomial(T):
+    """Exponential tilting of a finite law: P(mean of 200 Bernoulli(0.3) >= 0.45) against its exact binomial."""
+    law = T.DiscreteTilted(np.array([0.0, 1.0]), np.array([0.7, 0.3]), lambda x: x)
+    est, se = T.is_tail(law, 0.45, +1, 200, 400, np.random.default_rng(4))
+    exact = float(stats.binom.sf(0.45 * 200 - 1, 200, 0.3))
+    assert abs(est - exact) < 4 * se and se < 0.2 * exact
+
+
+def test_pair_tail_matches_simulation(T):
+    """Two coordinates of a uniform unit vector in R^5 both beyond q = 0.2 in square: quadrature vs simulation."""
+    g = np.random.default_rng(11).standard_normal((1_000_000, 5))
+    t2 = (g / np.linalg.norm(g, axis=1, keepdims=True))[:, :2] ** 2
+    hits = int(np.count_nonzero((t2 >= 0.2).all(axis=1)))
+    lo, hi = T.clopper_pearson(hits, g.shape[0])
+    assert lo <= T.pair_tail(0.2, 5) <= hi

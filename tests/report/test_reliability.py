@@ -171,3 +171,29 @@ def test_record_keeps_other_sections_and_drops_output_paths(bench_common, tmp_pa
     assert data["flake"]["runs"] == 3 and data["flake"]["wall_s"] == [1, 2]
     assert data["flake"]["command"] == "python benchmarks/flake_check.py --runs 3 --workers=2"
     assert data["flake"]["parts"]["X"]["command"] == "python benchmarks/flake_check.py --runs 3 --workers=2"
+
+
+def test_tail_sections_show_each_figure_with_its_interval():
+    """The point-mass, Haar and low-precision calibrations: the least favourable row of each, in units of α with its
+    interval, in the summary; every row in the methods page."""
+    def row(rate, lo, hi, **kw):
+        return dict(rate=rate, ci95=[lo, hi], alpha=1e-6, ratio=rate / 1e-6, flagged=lo > 1e-6, method="m", **kw)
+
+    tail = copy.deepcopy(BENCH["tail-calibration"])
+    tail["point_mass"] = [row(9.99e-7, 9.98e-7, 9.99e-7, check="point_mass", law="normal_std_0.7071", k=3, n=751,
+                              cells="23-bit lattice (jax, mlx)", sizes=[4, 751, 16_000_000])]
+    tail["point_mass_before_fix"] = {"checks": [row(2.62e-6, 2.61e-6, 2.62e-6, check="point_mass", law="normal", k=12,
+                                                    n=4_183_307, cells="23-bit lattice (jax, mlx)", sizes=[4])]}
+    tail["haar"] = [row(8.47e-7, 8.47e-7, 8.47e-7, check="haar_signs", shape=[64, 64], draws=8, bits=23,
+                        rounding_over_allowance=0.02)]
+    tail["low_precision"] = [row(4.4e-9, 4.1e-9, 4.7e-9, check="quantized_variance", law="normal", format="bfloat16",
+                                 sampler="rounded", n=50, bits=7, cdf_distance_over_allowance=0.049,
+                                 largest_atom_over_cell_bound=0.07)]
+    bench = dict(BENCH, **{"tail-calibration": tail})
+    t = R.summary_table(bench)
+    assert "at most 0.999 [0.998, 0.999] (normal_std_0.7071, 23-bit lattice (jax, mlx), n = 751)" in t
+    assert "up to 2.620 [2.610, 2.620] (above α)" in t
+    assert "at most 0.847 [0.847, 0.847] (haar_signs); 0 of 1 with an upper end above α" in t
+    assert "at most 0.004 [0.004, 0.005] (quantized_variance, bfloat16, n = 50)" in t
+    page = "\n".join(R.section(bench))
+    assert "2⁻²³" in page and "haar_signs" in page and "bfloat16" in page
