@@ -13,7 +13,7 @@ from torch import nn  # noqa: E402
 
 from invariants import cli  # noqa: E402
 from invariants.core.cost import Limits, ResourceLimit  # noqa: E402
-from invariants.frameworks.torch.model import extract_params, read_only  # noqa: E402
+from invariants.frameworks.torch.model import extract_params, probe_array, read_only  # noqa: E402
 from invariants.modelcheck import check_model  # noqa: E402
 from invariants.modelcheck.checks import may_be_orthogonal  # noqa: E402
 from invariants.modelcheck.cost import PER_VALUE_TEMP, model_cost  # noqa: E402
@@ -37,13 +37,32 @@ def test_torch_parameters_are_read_as_read_only_views_not_copies(dtype):
         w[0, 0] = 1.0
 
 
-def test_bfloat16_is_converted_exactly_and_a_non_contiguous_tensor_keeps_its_values():
-    t = torch.randn(6, 5).to(torch.bfloat16)
-    a = read_only(t)
-    assert a.dtype == np.float32 and not a.flags.writeable
-    assert np.array_equal(a, t.float().numpy())
+def test_bfloat16_is_read_as_a_view_in_its_own_dtype_and_a_non_contiguous_tensor_keeps_its_values():
+    """Known-good: a bfloat16 parameter (contiguous or a transposed view) is a read-only ml_dtypes view of
+    the tensor's storage with the tensor's values; known-bad: writing through it raises.  The probe's
+    reader widens bfloat16 to float32 (its statistics sum in numpy)."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    for t in (torch.randn(6, 5).to(torch.bfloat16), torch.randn(5, 6).to(torch.bfloat16).t()):
+        a = read_only(t)
+        assert a.dtype == np.dtype(ml_dtypes.bfloat16) and not a.flags.writeable
+        assert np.array_equal(a.astype(np.float32), t.float().numpy())
+        assert np.shares_memory(a, t.view(torch.int16).numpy())  # no copy of the model
+        with pytest.raises(ValueError):
+            a[0, 0] = 1.0
+        p = probe_array(t)
+        assert p.dtype == np.float32 and np.array_equal(p, t.float().numpy())
     nc = torch.randn(5, 6).t()  # a transposed view: strides kept, values equal
     assert np.array_equal(read_only(nc), nc.numpy()) and np.shares_memory(read_only(nc), nc.numpy())
+
+
+def test_bfloat16_without_ml_dtypes_is_widened_exactly(monkeypatch):
+    """An install without ml_dtypes (torch without the extra) still reads bfloat16, as a float32 copy."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ml_dtypes", None)  # import ml_dtypes raises ImportError
+    t = torch.randn(4, 3).to(torch.bfloat16)
+    a = read_only(t)
+    assert a.dtype == np.float32 and not a.flags.writeable and np.array_equal(a, t.float().numpy())
 
 
 # ------------------------------------------------------------------------------------------ shortcuts
@@ -105,8 +124,8 @@ def test_cost_counts_values_and_copies_only_what_numpy_cannot_share():
     n = sum(p.numel() for p in m.parameters())
     c32 = model_cost(m, 2**20)
     assert c32.values == n and c32.bytes >= PER_VALUE_TEMP * 64 * 128 and c32.seconds > 0
-    c16 = model_cost(_mlp(torch.bfloat16), 2**20)  # bfloat16: converted to float32, 4 bytes a value
-    assert c16.values == n and c16.bytes - c32.bytes == 4 * n
+    c16 = model_cost(_mlp(torch.bfloat16), 2**20)  # bfloat16: read as a view too (ml_dtypes)
+    assert c16.values == n and c16.bytes == c32.bytes
 
 
 def test_a_model_beyond_the_limits_is_refused_before_work_and_one_within_is_checked(capsys):
