@@ -164,3 +164,57 @@ def test_a_bfloat16_model_gets_its_probe_pass():
     bad = check_model(mlp(0.1))
     assert bad.status == "unhealthy" and any(f.kind == "signal-forward" and f.severity == "error"
                                              for f in bad.findings), [f.message for f in bad.findings]
+
+
+def _faulty(fault: str):
+    """A ReLU MLP (and an LSTM LM for the packed/padding paths) with one planted fault, in float32."""
+    torch.manual_seed(0)
+    if fault == "lstm":
+        class LM(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(100, 32, padding_idx=0)
+                self.rnn = nn.LSTM(32, 48, batch_first=True)
+                nn.init.orthogonal_(self.rnn.weight_hh_l0)  # orthogonal as a whole, no gate block is
+                self.out = nn.Linear(48, 100)
+
+            def forward(self, x):
+                return self.out(self.rnn(self.emb(x))[0])
+        return LM()
+    m = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 128),
+                      nn.ReLU(), nn.Linear(128, 10))
+    with torch.no_grad():
+        w, b = m[2].weight, m[2].bias
+        if fault == "duplicated-units":
+            w[1:5], b[1:5] = w[0].clone(), b[0].clone()
+        elif fault == "dead-units":
+            w[3:9] = 0
+        elif fault == "non-finite":
+            w[0, 0] = float("nan")
+        elif fault == "extreme-values":
+            w[0, :3] = 1.0
+        elif fault == "identical-tensors":
+            m[4].weight.copy_(w)
+        elif fault == "constant-tensor":
+            w.fill_(0.01)
+    return m
+
+
+@pytest.mark.parametrize("fault", ["none", "duplicated-units", "dead-units", "non-finite", "extreme-values",
+                                   "identical-tensors", "constant-tensor", "lstm"])
+def test_bfloat16_read_in_its_own_dtype_reports_what_a_float32_reader_of_the_same_values_does(fault):
+    """Every parameter check on a bfloat16 model (ml_dtypes views: digests, row ties, extremes, NaN, constants,
+    the battery on a widened sample) gives the report, to the byte, of the float32 model holding the same
+    values (the probe is off: it computes in the model's dtype).  Known-bad: each planted fault is found;
+    known-good: the clean MLP has no error.  A bfloat16 row once failed to hash (numpy's buffer protocol has
+    no bfloat16) and its ties were skipped in silence."""
+    bf = _faulty(fault).to(torch.bfloat16)
+    wide = _faulty(fault).to(torch.bfloat16).float()  # the same values, read as float32
+    a, b = check_model(bf, probe=False, name="m"), check_model(wide, probe=False, name="m")
+    da, db = a.to_dict(), b.to_dict()
+    da.pop("seconds", None), db.pop("seconds", None)
+    assert da == db
+    kinds = {f.kind for f in a.findings if f.severity == "error"}
+    assert kinds == (set() if fault in ("none", "lstm") else {fault}), [f.message for f in a.findings]
+    if fault == "lstm":
+        assert {f.kind for f in a.findings} == {"padding-row", "packed-orthogonal"}
