@@ -98,10 +98,13 @@ def test_orthogonality_screen_never_rules_out_an_orthogonal_matrix():
     assert not may_be_orthogonal(np.random.default_rng(0).standard_normal((32, 64)))
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, "bfloat16"])
 def test_extreme_values_are_found_in_the_tensor_dtype_as_in_float64(dtype):
     """Known-bad: 3 entries stuck at a clamp far out are flagged (at their indices) in any dtype, with the
-    same figures as in float64; known-good: a normal draw is not."""
+    same figures as in float64; known-good: a normal draw is not.  bfloat16 (ml_dtypes) orders its
+    magnitudes by their bits (extremes.py says why): the same order statistic as float64's sort."""
+    if dtype == "bfloat16":
+        dtype = pytest.importorskip("ml_dtypes").bfloat16
     rng = np.random.default_rng(3)
     x = (rng.standard_normal(20000) * 0.02).astype(dtype)
     assert extreme_test(x, 1e-6) is None
@@ -222,3 +225,16 @@ def test_bfloat16_read_in_its_own_dtype_reports_what_a_float32_reader_of_the_sam
     assert kinds == (set() if fault in ("none", "lstm") else {fault}), [f.message for f in a.findings]
     if fault == "lstm":
         assert {f.kind for f in a.findings} == {"padding-row", "packed-orthogonal"}
+
+
+def test_a_bfloat16_tensor_is_constant_exactly_when_its_float32_values_are():
+    """The bit comparison that speeds up bfloat16 keeps float semantics: +0 and -0 are one constant, NaNs
+    never equal, a single entry is constant only if it is 0 (known-bad and known-good rows alike)."""
+    from invariants.frameworks.model import Param
+
+    bf = pytest.importorskip("ml_dtypes").bfloat16
+    nan = float("nan")
+    for v in ([1, 1, 1], [1, 1, 2], [0, -0.0, 0], [-0.0, 0.0], [nan, nan], [1, 1, nan], [0, 0, 1], [2.0], [0.0],
+              [0.01] * 5, [-3, -3]):
+        expected = Param("w", np.array(v, dtype=np.float32), "weight").is_constant()
+        assert Param("w", np.array(v, dtype=bf), "weight").is_constant() == expected, v
