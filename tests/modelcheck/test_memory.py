@@ -238,3 +238,29 @@ def test_a_bfloat16_tensor_is_constant_exactly_when_its_float32_values_are():
               [0.01] * 5, [-3, -3]):
         expected = Param("w", np.array(v, dtype=np.float32), "weight").is_constant()
         assert Param("w", np.array(v, dtype=bf), "weight").is_constant() == expected, v
+
+
+def test_a_flax_bfloat16_model_is_checked_not_crashed():
+    """Flax hands its bfloat16 arrays over as ml_dtypes arrays (np.asarray of a jax.Array); before, hashing
+    them crashed the check ("cannot include dtype 'E' in a buffer").  Known-good: the MLP in bfloat16 is
+    healthy; known-bad: the same with one kernel copied into another is an identical-tensors error."""
+    jax = pytest.importorskip("jax")
+    linen = pytest.importorskip("flax.linen")
+    jnp = jax.numpy
+
+    class MLP(linen.Module):
+        @linen.compact
+        def __call__(self, x):
+            for _ in range(3):
+                x = linen.relu(linen.Dense(64)(x))
+            return linen.Dense(10)(x)
+
+    x = jnp.ones((8, 32), jnp.bfloat16)
+    v = jax.tree_util.tree_map(lambda a: a.astype(jnp.bfloat16), MLP().init(jax.random.PRNGKey(0), x))
+    good = check_model((MLP(), v, x), probe=False)  # the parameter checks crashed; the probe is not the point
+    assert good.status == "healthy", [f.message for f in good.findings]
+    p = v["params"]
+    copied = {"params": {**p, "Dense_2": {**p["Dense_2"], "kernel": p["Dense_1"]["kernel"]}}}
+    bad = check_model((MLP(), copied, x), probe=False)
+    assert bad.status == "unhealthy" and {f.kind for f in bad.errors} == {"identical-tensors"}, \
+        [f.message for f in bad.findings]
