@@ -9,7 +9,8 @@ model is already in memory when the factory returns):
 * **in memory** — parameters are read as read-only views (:func:`invariants.frameworks.torch.model.read_only`,
   ``np.asarray`` of JAX/Keras arrays; torch bfloat16 as ``ml_dtypes.bfloat16``), so only tensors numpy
   cannot share are copied: tensors off the CPU (their own size), bfloat16 where it is widened to float32 (4
-  bytes a value: an Equinox or MLX model, or torch without ``ml_dtypes``); plus the largest tensor's temporaries
+  bytes a value: an MLX model, or torch without ``ml_dtypes``; counted for every non-torch bfloat16 array,
+  an upper bound); plus the largest tensor's temporaries
   (:data:`PER_VALUE_TEMP` bytes a value: the ``extreme-values`` mask and magnitudes,
   :func:`invariants.modelcheck.extremes.extreme_test`), the per-tensor samples (``Profile.max_values``
   values, :data:`SAMPLE_COPIES` float64 copies) and :data:`BASE_BYTES` for the probe's per-layer moments and

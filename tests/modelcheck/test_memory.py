@@ -264,3 +264,19 @@ def test_a_flax_bfloat16_model_is_checked_not_crashed():
     bad = check_model((MLP(), copied, x), probe=False)
     assert bad.status == "unhealthy" and {f.kind for f in bad.errors} == {"identical-tensors"}, \
         [f.message for f in bad.findings]
+
+
+def test_an_equinox_bfloat16_model_is_read_in_its_dtype_without_a_copy():
+    """Equinox parameters are np.asarray views of the arrays' host buffers, bfloat16 too (before: a float32
+    copy of every tensor, as torch's).  Known-good: read-only bfloat16 values equal to the array's."""
+    jax = pytest.importorskip("jax")
+    eqx = pytest.importorskip("equinox")
+    from invariants.frameworks.equinox.model import extract_params as eqx_params
+
+    jnp = jax.numpy
+    m = eqx.nn.MLP(8, 4, 16, 2, key=jax.random.PRNGKey(0))
+    m = jax.tree_util.tree_map(lambda a: a.astype(jnp.bfloat16) if eqx.is_array(a) else a, m)
+    params, _, _ = eqx_params(m)
+    w = next(p for p in params if p.value.ndim == 2).value
+    assert w.dtype.name == "bfloat16" and not w.flags.writeable
+    assert np.array_equal(w.astype(np.float32), np.asarray(m.layers[0].weight.astype(jnp.float32)))
