@@ -198,7 +198,8 @@ def initializer(
     from dataclasses import replace
 
     from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result
-    from invariants.audit.costs import audit_cost, refuse_beyond
+    from invariants.audit.costs import audit_cost
+    from invariants.core.cost import check as check_cost
     from invariants.core.errors import FrameworkUnavailable
     from invariants.core.timeout import check_seconds, per_call
     from invariants.frameworks.dtypes import parse_dtype, require_real
@@ -222,8 +223,8 @@ def initializer(
         expectation = replace(expectation, spec=expectation.spec.for_unit_axis(adapter.layout.unit_axis))
     subjects = [adapter.subject_for(fn, lay, expectation, name, dtype) for lay in parsed]
     cfg = config or AuditConfig()
-    refuse_beyond(audit_cost(subjects, cfg, framework), limits,
-                  f"audit of {name} on {', '.join(lay.describe() for lay in parsed)} at rel_error {cfg.rel_error:g}")
+    check_cost(audit_cost(subjects, cfg, framework), limits,
+               f"audit of {name} on {', '.join(lay.describe() for lay in parsed)} at rel_error {cfg.rel_error:g}")
     with per_call(seconds) as limit:
         report = audit_subjects(subjects, config, progress=progress)
     report.frameworks = (framework,)
@@ -261,7 +262,8 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         ResourceLimit: the estimated cost is over ``limits``.
     """
     from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result
-    from invariants.audit.costs import audit_cost, refuse_beyond
+    from invariants.audit.costs import audit_cost
+    from invariants.core.cost import check as check_cost
     from invariants.audit.precision import dtype_pass
     from invariants.core.errors import FrameworkUnavailable
     from invariants.core.timeout import check_seconds, per_call
@@ -281,8 +283,8 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
     elif dtype_check:
         subjects = subjects + dtype_pass(framework, subjects)
     cfg = config or AuditConfig()
-    refuse_beyond(audit_cost(subjects, cfg, framework), limits,
-                  f"audit of the {framework} catalogue at rel_error {cfg.rel_error:g}")
+    check_cost(audit_cost(subjects, cfg, framework), limits,
+               f"audit of the {framework} catalogue at rel_error {cfg.rel_error:g}")
     with per_call(seconds) as limit:
         report = audit_subjects(subjects, config, progress=progress, catch=True)
     report.frameworks = (framework,)

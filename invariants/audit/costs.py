@@ -43,7 +43,6 @@ jobs at load average ~10, numpy 2, torch 2.13 CPU, JAX and Keras 3 on JAX, 2026-
 from __future__ import annotations
 
 import math
-import re
 from typing import Sequence
 
 from invariants.audit.auditor import (
@@ -54,7 +53,7 @@ from invariants.audit.auditor import (
     plan,
 )
 from invariants.audit.precision import requested_dtype
-from invariants.core.cost import Cost, Limits, ResourceLimit, check
+from invariants.core.cost import Cost
 from invariants.frameworks.subjects import Subject, numel
 
 #: replays of the first seed the determinism checks make per subject (same seed again, with the global RNGs
@@ -136,32 +135,7 @@ def identify_cost(shapes: Sequence[Sequence[int]], n_target: int, cfg: AuditConf
     return Cost(values, BASE_BYTES + IDENTIFY_BYTES_PER_VALUE * values, seconds)
 
 
-#: the command-line flags of :func:`invariants.core.cost.check`'s message and the API words for them
-_API_WORDS = ((re.compile(r"--max-memory (\d+)G"), r"limits=Limits(max_bytes=\1 * 2**30)"),
-              (re.compile(r"--max-seconds (\d+)"), r"limits=Limits(max_seconds=\1)"))
-
-
-def refuse_beyond(cost: Cost, limits: Limits | None, what: str) -> None:
-    """:func:`invariants.core.cost.check` of ``cost`` against ``limits`` (``None``: the defaults,
-    :class:`~invariants.core.cost.Limits`; ``Limits(None, None)`` turns the check off), worded for the
-    Python API: the message names ``limits=Limits(...)`` where the command line's names its flag, which the
-    exception keeps as ``command_line`` (the CLI shows that one, :func:`invariants.cli.common.cli_worded`).
-
-    Raises:
-        ResourceLimit: the estimate is over a limit (one line: the estimate and how to raise the limit).
-    """
-    try:
-        check(cost, Limits() if limits is None else limits, what)
-    except ResourceLimit as exc:
-        text = api = str(exc)
-        for pattern, words in _API_WORDS:
-            api = pattern.sub(words, api)
-        refusal = ResourceLimit(api)
-        refusal.command_line = text  # type: ignore[attr-defined]
-        raise refusal from None
-
-
 __all__ = ["BASE_BYTES", "BYTES_PER_DRAWN_VALUE", "BYTES_PER_POOLED_VALUE", "DETERMINISM_CALLS",
            "FIXED_SECONDS", "IDENTIFY_BYTES_PER_VALUE", "SECONDS_PER_DRAWN_VALUE", "SECONDS_PER_POOLED_VALUE",
            "SECONDS_PER_POOLED_VALUE_BY_KIND",
-           "audit_cost", "identify_cost", "per_value_seconds", "refuse_beyond", "subject_cost"]
+           "audit_cost", "identify_cost", "per_value_seconds", "subject_cost"]

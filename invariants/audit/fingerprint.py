@@ -36,8 +36,9 @@ from invariants.frameworks.dtypes import parse_dtype, require_real, returned_as,
 from invariants.frameworks.subjects import check_array, seed_sequence
 from invariants.audit.auditor import RAISE_DRAWS, AuditConfig, check_size, draws_cap, law_checks, min_detectable, needed_n
 from invariants.audit.resolution import Resolution, coarser, coverage_line
-from invariants.audit.costs import identify_cost, refuse_beyond
+from invariants.audit.costs import identify_cost
 from invariants.core.cost import Limits
+from invariants.core.cost import check as check_cost
 from invariants.core.errors import BadInput
 from invariants.core.results import NOTE, Finding, common_fields, describe
 from invariants.laws import FLATTENINGS, Law, as_matrix, flattening_name, structured_tensor
@@ -247,8 +248,8 @@ def identify(
     pools, draws_by_layer, capped = [], [], []
     for lay in lays:
         check_size(ad.shape(lay), cfg, lay.describe())
-    refuse_beyond(identify_cost([ad.shape(lay) for lay in lays], n_target, cfg, ad.name), limits,
-                  f"identify on {', '.join(lay.describe() for lay in lays)} at rel_error {cfg.rel_error:g}")
+    check_cost(identify_cost([ad.shape(lay) for lay in lays], n_target, cfg, ad.name), limits,
+               f"identify on {', '.join(lay.describe() for lay in lays)} at rel_error {cfg.rel_error:g}")
     for i, lay in enumerate(lays):
         shape = ad.shape(lay)
         sampler = ad.wrap(fn, shape) if dtype is None else ad.wrap(fn, shape, dtype)

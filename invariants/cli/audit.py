@@ -9,10 +9,9 @@ framework that is not installed, for a catalogue too); 130 interrupted (what fin
 from __future__ import annotations
 
 import argparse
-import contextlib
 import textwrap
 import sys
-from typing import Any, Iterator
+from typing import Any
 
 from invariants.cli.common import (
     add_limits,
@@ -123,18 +122,6 @@ def add_timeout(p: argparse.ArgumentParser) -> None:
                    "Python)")
 
 
-@contextlib.contextmanager
-def timeout_flag() -> Iterator[None]:
-    """Re-raise an initializer past ``--timeout`` in the command line's words (the API's line names no flag)."""
-    from invariants.frameworks.errors import InitializerTimedOut
-
-    try:
-        yield
-    except InitializerTimedOut as exc:
-        raise InitializerTimedOut(f"{exc}; --timeout SECONDS raises the limit, --timeout 0 removes it",
-                                  exc.seconds) from None
-
-
 def ticker(args: argparse.Namespace, label: str) -> Any:
     """The elapsed-time line of a single-target run on a terminal (:class:`invariants.render.Ticker`), or
     ``None`` with ``--quiet``, with JSON on stdout, or when stderr is not a terminal."""
@@ -196,10 +183,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
                                    limits=limits)
             else:
                 try:
-                    with timeout_flag():
-                        report = initializer(args.target, expect=args.expect, layer=args.layer or None,
-                                             framework=framework, config=cfg, target=args.target, dtype=args.dtype,
-                                             progress=observe, timeout=args.timeout, limits=limits)
+                    report = initializer(args.target, expect=args.expect, layer=args.layer or None,
+                                         framework=framework, config=cfg, target=args.target, dtype=args.dtype,
+                                         progress=observe, timeout=args.timeout, limits=limits)
                 except NoSpec as exc:  # the API's wording names its keyword; the command line names its flag
                     raise UsageError(f"no --expect given and {exc.target} is not a known {exc.framework} "
                                      "initializer; give --expect SPEC, e.g. --expect he_normal (or fingerprint it "
@@ -239,7 +225,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
                            frameworks=(args.framework,), interrupted=True)
 
     try:
-        with partial_on_interrupt(args.json_path, partial), timeout_flag(), cli_worded():
+        with partial_on_interrupt(args.json_path, partial), cli_worded():
             fp = identify(args.target, framework=args.framework, layers=args.layer or None, config=cfg,
                           dtype=args.dtype, timeout=args.timeout, limits=limits)
     finally:
@@ -251,4 +237,4 @@ def cmd_identify(args: argparse.Namespace) -> int:
     return result_exit(fp)
 
 
-__all__ = ["add_audit", "add_dtype", "add_identify", "add_max_draws", "add_timeout", "cmd_audit", "cmd_identify", "ticker", "timeout_flag"]
+__all__ = ["add_audit", "add_dtype", "add_identify", "add_max_draws", "add_timeout", "cmd_audit", "cmd_identify", "ticker"]

@@ -17,6 +17,7 @@ from typing import Any
 from invariants.cli.common import (
     add_limits,
     check_json_path,
+    cli_worded,
     limits_of,
     partial_on_interrupt,
     result_exit,
@@ -100,7 +101,7 @@ def cmd_check_model(args: argparse.Namespace) -> int:
 
     progress = ticker(args, f"check-model {args.target}")
     try:
-        with partial_on_interrupt(args.json_path, partial):
+        with partial_on_interrupt(args.json_path, partial), cli_worded():
             report = check_model(args.target, input_shape=shapes, profile=profile, seed=args.seed,
                                  framework=args.framework, min_coverage=min_cov, probe=not args.no_probe,
                                  expect=args.expect or None, progress=False,  # one line: the ticker's

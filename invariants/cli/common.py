@@ -220,19 +220,37 @@ def limits_of(args: argparse.Namespace) -> Any:
     return Limits(max_bytes, seconds)
 
 
+#: the command line's words for the :class:`~invariants.core.cost.Limits` fields a refusal names (the
+#: Python API's are :data:`invariants.core.cost.API_WORDS`), by field; the format takes the value
+FLAG_WORDS = {"max_bytes": "--max-memory {}G", "max_seconds": "--max-seconds {}"}
+#: the sentence the command line adds to an initializer's per-call timeout (the API's line names no keyword)
+TIMEOUT_WORDS = "--timeout SECONDS raises the limit, --timeout 0 removes it"
+
+
 @contextlib.contextmanager
 def cli_worded() -> Iterator[None]:
-    """Show a :class:`~invariants.core.cost.ResourceLimit` from the Python API in the command line's words: the
-    flag (``--max-memory``, ``--max-seconds``) instead of ``limits=Limits(...)``
-    (:func:`invariants.audit.costs.refuse_beyond` keeps that text as ``command_line``)."""
+    """Re-raise the Python API's errors that say how to go on in the command line's words, the one place a
+    command rewords them:
+
+    - a :class:`~invariants.core.cost.ResourceLimit` names the flag (:data:`FLAG_WORDS`: ``--max-memory 2G``)
+      instead of ``limits=Limits(max_bytes=2 * 2**30)`` (:meth:`~invariants.core.cost.ResourceLimit.worded`);
+    - an :class:`~invariants.frameworks.errors.InitializerTimedOut` gains :data:`TIMEOUT_WORDS` (only the
+      commands with ``--timeout`` pass a per-call limit, so only they can raise it).
+
+    Raises:
+        ResourceLimit, InitializerTimedOut: as raised inside, reworded (type, fields and exit code kept).
+    """
     from invariants.core.cost import ResourceLimit
+    from invariants.frameworks.errors import InitializerTimedOut
 
     try:
         yield
     except ResourceLimit as exc:
-        raise ResourceLimit(getattr(exc, "command_line", str(exc))) from None
+        raise exc.worded(FLAG_WORDS) from None
+    except InitializerTimedOut as exc:
+        raise InitializerTimedOut(f"{exc}; {TIMEOUT_WORDS}", exc.seconds) from None
 
 
-__all__ = ["PROG", "Interrupted", "add_limits", "audit_config", "check_json_path", "cli_worded", "draws_count", "limits_of",
+__all__ = ["FLAG_WORDS", "PROG", "TIMEOUT_WORDS", "Interrupted", "add_limits", "audit_config", "check_json_path", "cli_worded", "draws_count", "limits_of",
            "partial_on_interrupt", "positive_int", "require_framework", "result_exit", "stderr_is_tty",
            "table_width", "timeout_seconds", "write_json"]

@@ -14,8 +14,8 @@ import sys
 from typing import Any
 
 from invariants.cli.audit import ticker
-from invariants.cli.common import (add_limits, check_json_path, limits_of, partial_on_interrupt, positive_int,
-                                   result_exit, table_width, write_json)
+from invariants.cli.common import (add_limits, check_json_path, cli_worded, limits_of, partial_on_interrupt,
+                                   positive_int, result_exit, table_width, write_json)
 from invariants.core.errors import UsageError
 
 
@@ -110,7 +110,7 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
         return ScaleReport(args.target, mode, config, interrupted=True)
 
     try:
-        with partial_on_interrupt(args.json_path, partial):
+        with partial_on_interrupt(args.json_path, partial), cli_worded():
             report = scale_check(args.target, sizes, steps=args.steps, seeds=args.seeds, optimizer=args.optimizer,
                                  lr=args.lr, batch=args.batch, expect=args.expect, mode=mode,
                                  width=(args.width or 256) if mode == "depth" else None, limits=lim,

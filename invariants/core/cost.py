@@ -3,7 +3,10 @@
 Every command that draws or reads many values (``audit``, ``identify``, ``check-model``, ``scale-check``)
 builds a :class:`Cost` from the request alone (shapes, sample sizes, the model's parameter count) and calls
 :func:`check` before the first draw: beyond the :class:`Limits`, the run stops at once with one line that
-gives the estimate and the flag that raises the limit, instead of taking minutes and gigabytes first.
+gives the estimate and the value of ``limits=Limits(...)`` that would let it through, instead of taking
+minutes and gigabytes first.  The line is worded for the Python API (:data:`API_WORDS`); the command line
+shows the same refusal with its flags (``--max-memory``, ``--max-seconds``:
+:func:`invariants.cli.common.cli_worded` rewords it through :meth:`ResourceLimit.worded`).
 
 The estimates are upper bounds of the peak the engine holds, not measurements: each engine documents the
 formula next to the function that builds its :class:`Cost`.
@@ -13,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Mapping
 
 from invariants.core.errors import UsageError
 
@@ -24,12 +28,40 @@ _UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "KIB": 2**10, "M": 2**20, "MB"
           "G": 2**30, "GB": 2**30, "GIB": 2**30, "T": 2**40, "TB": 2**40, "TIB": 2**40}
 
 
+#: how the Python API names a limit that would admit a refused run: ``{field of Limits: format}``, the format
+#: taking the value (whole GiB for ``max_bytes``, seconds for ``max_seconds``)
+API_WORDS = {"max_bytes": "limits=Limits(max_bytes={} * 2**30)", "max_seconds": "limits=Limits(max_seconds={})"}
+
+
 class ResourceLimit(UsageError):
-    """The estimated cost of a request exceeds a limit; the message names the flag that raises it."""
+    """The estimated cost of a request exceeds a limit; the message says how to raise it.
+
+    Args:
+        refused: what was refused and why, e.g. ``"check-model of M: needs ..., over the memory limit 1 KiB"``.
+        field: the :class:`Limits` field that refused it (``"max_bytes"`` or ``"max_seconds"``).
+        admit: a value of that field that lets the run through (whole GiB for ``max_bytes``, seconds).
+        words: ``{field: format}`` naming how to set the field: :data:`API_WORDS` (default), or a command
+            line's flags (:meth:`worded`).
+    """
+
+    def __init__(self, refused: str, field: str, admit: int, words: Mapping[str, str] = API_WORDS) -> None:
+        super().__init__(f"{refused}; raise it with {words[field].format(admit)}, or ask for less")
+        self.refused, self.field, self.admit, self.words = refused, field, admit, dict(words)
+
+    def worded(self, words: Mapping[str, str]) -> "ResourceLimit":
+        """The same refusal naming the limit in ``words`` (e.g. a command's flags), same fields."""
+        return ResourceLimit(self.refused, self.field, self.admit, words)
+
+    def __reduce__(self) -> tuple:  # pickled (a worker process) with its fields, not only its message
+        return type(self), (self.refused, self.field, self.admit, self.words)
 
 
-def parse_size(text: str, flag: str = "--max-memory") -> int:
+def parse_size(text: str, flag: str = "size") -> int:
     """Bytes from a size such as ``"512M"``, ``"8GB"``, ``"1.5GiB"`` or ``"1000000"`` (binary units: 1 G = 2**30).
+
+    Args:
+        text: the size.
+        flag: how the message names it (the command line passes its flag, ``--max-memory``).
 
     Raises:
         UsageError: ``text`` is not a positive size.
@@ -89,35 +121,36 @@ class Limits:
     """What a run may cost before it is refused (``None``: no limit).
 
     Attributes:
-        max_bytes: peak memory (bytes), ``--max-memory``.
-        max_seconds: estimated wall time (seconds), ``--max-seconds``.
+        max_bytes: peak memory (bytes); the command line's ``--max-memory``.
+        max_seconds: estimated wall time (seconds); the command line's ``--max-seconds``.
     """
 
     max_bytes: int | None = DEFAULT_MAX_BYTES
     max_seconds: float | None = DEFAULT_MAX_SECONDS
 
 
-def check(cost: Cost, limits: Limits, what: str) -> None:
+def check(cost: Cost, limits: Limits | None, what: str) -> None:
     """Refuse ``cost`` beyond ``limits``, before any work, in one line that says how to go on.
 
     Args:
         cost: the run's estimate.
-        limits: the limits in force.
-        what: the request, for the message (``"audit of dense(300, 100) at --rel-error 1e-05"``).
+        limits: the limits in force; ``None``: the defaults (:class:`Limits`); ``Limits(None, None)``
+            turns the check off.
+        what: the request, for the message (``"audit of dense(300, 100) at rel_error 1e-05"``).
 
     Raises:
         ResourceLimit: the peak memory or the time exceeds its limit; the message gives the estimate and
-            the flag (``--max-memory``, ``--max-seconds``) with a value that would admit the run.
+            the ``limits=Limits(...)`` value that would admit the run (:data:`API_WORDS`; 1.25x the
+            memory in whole GiB, 1.5x the seconds).
     """
+    limits = Limits() if limits is None else limits
     if limits.max_bytes is not None and cost.bytes > limits.max_bytes:
-        raise ResourceLimit(
-            f"{what}: needs {cost}, over the memory limit {format_bytes(limits.max_bytes)}; "
-            f"raise it with --max-memory {math.ceil(cost.bytes * 1.25 / 2**30)}G, or ask for less")
+        raise ResourceLimit(f"{what}: needs {cost}, over the memory limit {format_bytes(limits.max_bytes)}",
+                            "max_bytes", math.ceil(cost.bytes * 1.25 / 2**30))
     if limits.max_seconds is not None and cost.seconds > limits.max_seconds:
-        raise ResourceLimit(
-            f"{what}: needs {cost}, over the time limit {format_seconds(limits.max_seconds)}; "
-            f"raise it with --max-seconds {math.ceil(cost.seconds * 1.5)}, or ask for less")
+        raise ResourceLimit(f"{what}: needs {cost}, over the time limit {format_seconds(limits.max_seconds)}",
+                            "max_seconds", math.ceil(cost.seconds * 1.5))
 
 
-__all__ = ["Cost", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_SECONDS", "Limits", "ResourceLimit", "check",
+__all__ = ["API_WORDS", "Cost", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_SECONDS", "Limits", "ResourceLimit", "check",
            "format_bytes", "format_seconds", "parse_size"]

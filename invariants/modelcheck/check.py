@@ -217,8 +217,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         UsageError: an expectation that is malformed, selects no tensor, or overlaps another ambiguously;
             expectations on a meta-device model (checked one module at a time); an unknown profile; a
             ``min_coverage`` outside [0, 1] or a negative ``seed``.
-        ResourceLimit: the estimated cost exceeds ``limits`` (a :class:`UsageError`; one line naming the
-            flag that raises the limit).
+        ResourceLimit: the estimated cost exceeds ``limits`` (a :class:`UsageError`; one line giving the
+            ``limits=Limits(...)`` that would admit the model; the command line names its flag instead).
     """
     prof = get_profile(profile)
     if isinstance(min_coverage, bool) or not isinstance(min_coverage, (int, float)) or not 0 <= min_coverage <= 1:

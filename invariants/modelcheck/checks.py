@@ -23,6 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
+from invariants.frameworks.dtypes import is_bfloat16, widen
 from invariants.frameworks.model import (
     ACTIVATION_DERIVATIVES,
     RANDOM_ROLES,
@@ -94,7 +95,11 @@ def tensor_digests(p: Param) -> list[tuple[str, tuple, str | None]]:
     """``[(label, key, parent)]`` for the tensor ``p`` and each of its packed blocks that is not constant
     (``n >= 2``): ``key = (dtype, shape, sha256 of the bytes)``, ``parent`` the tensor's name for a
     block, ``None`` for the whole tensor.  The per-tensor half of :func:`identical_tensors`, so a
-    streamed check (:mod:`invariants.modelcheck.stream`) keeps 32-byte digests, not the tensors."""
+    streamed check (:mod:`invariants.modelcheck.stream`) keeps 32-byte digests, not the tensors.
+
+    A bfloat16 tensor is keyed by its values widened exactly to float32 (:func:`~invariants.frameworks.
+    dtypes.widen`), :data:`DIGEST_CHUNK` values at a time: the key of a float32 tensor holding the same
+    values, whatever the reader's dtype, with one chunk converted at a time."""
     out = []
     parts = [(p.name, p.value, None)]
     if p.layer is not None and p.layer.blocks:
@@ -103,8 +108,29 @@ def tensor_digests(p: Param) -> list[tuple[str, tuple, str | None]]:
         v = np.ascontiguousarray(v)
         if v.size < 2 or np.all(v.ravel() == v.ravel()[0]):
             continue
-        out.append((label, (v.dtype.str, v.shape, hashlib.sha256(v.data).hexdigest()), parent))  # no copy
+        out.append((label, _digest_key(v), parent))
     return out
+
+
+#: values widened at once by :func:`tensor_digests` (16 MiB of float32)
+DIGEST_CHUNK = 1 << 22
+
+
+def _digest_key(v: np.ndarray) -> tuple:
+    """``(dtype, shape, sha256)`` of a C-contiguous array (see :func:`tensor_digests`)."""
+    if not is_bfloat16(v.dtype):
+        return v.dtype.str, v.shape, hashlib.sha256(raw_bytes(v)).hexdigest()  # no copy
+    h, flat = hashlib.sha256(), v.ravel()
+    for i in range(0, flat.size, DIGEST_CHUNK):
+        h.update(raw_bytes(widen(flat[i:i + DIGEST_CHUNK])))  # sha256 of the concatenation: the float32 tensor's
+    return np.dtype(np.float32).str, v.shape, h.hexdigest()
+
+
+def raw_bytes(v: np.ndarray) -> memoryview:
+    """The bytes of ``v`` in C order, as a buffer (no copy when ``v`` is C-contiguous).  Through a ``uint8``
+    view: numpy's buffer protocol refuses dtypes it has no format letter for (``ml_dtypes.bfloat16``:
+    "cannot include dtype 'E' in a buffer")."""
+    return np.ascontiguousarray(v).reshape(-1).view(np.uint8).data
 
 
 def identical_tensors(view: ModelView) -> list[Finding]:
@@ -484,17 +510,20 @@ def dead_units(view: ModelView) -> list[Finding]:
 # ------------------------------------------------------------------------------------------ ties
 
 
-def _classes(node: Node) -> list[list[int]]:
-    """Groups (``>= 2`` units) of output units whose incoming weights and bias are bitwise identical.
+def _classes(node: Node, rows: np.ndarray) -> list[list[int]]:
+    """Groups (``>= 2`` units) of output units whose incoming weights (``rows``, :meth:`Node.incoming`) and
+    bias are bitwise identical.
 
-    Rows are keyed by a sha256 digest of their bytes (and the bias's, cast to the rows' dtype) rather
-    than by the bytes themselves: 32 bytes per unit instead of a second copy of the tensor."""
-    rows = node.incoming()
+    Rows are keyed by a sha256 digest of their bytes (and the bias's, cast to the rows' dtype; to float32
+    for bfloat16 rows, as a float32 reader of the same values would) rather than by the bytes themselves:
+    32 bytes per unit instead of a second copy of the tensor.  Rows are compared in their own dtype (two
+    bfloat16 rows have equal bytes exactly when their float32 widenings do), read as raw bytes
+    (:func:`raw_bytes`: numpy's buffer protocol refuses ``ml_dtypes.bfloat16``)."""
     bias = node.bias_values()
-    tail = bias.astype(rows.dtype) if bias is not None else None
+    tail = bias.astype(widen(rows[:0]).dtype) if bias is not None else None
     groups: dict[bytes, list[int]] = {}
     for j, row in enumerate(rows):
-        h = hashlib.sha256(np.ascontiguousarray(row).data)
+        h = hashlib.sha256(raw_bytes(row))
         if tail is not None:
             h.update(tail[j:j + 1].tobytes())
         groups.setdefault(h.digest(), []).append(j)
@@ -566,9 +595,10 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
             exact = True
         else:
             try:
-                classes = _classes(node)
-            except ValueError:
+                rows = node.incoming()
+            except ValueError:  # a layout without unit rows: nothing to compare (the coverage says partial)
                 continue
+            classes = _classes(node, rows)
             exact = False
         if not classes:
             continue
@@ -737,5 +767,5 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     return out
 
 
-__all__ = ["DUPLICATE_LOG2", "TIE_RTOL", "chance_of_duplicates", "constant_tensors", "copies", "dead_units",
-           "identical_tensors", "identity_structure", "input_is_zero", "interchangeable_units", "packed_orthogonal", "revival", "tensor_digests", "zero_siblings"]
+__all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "TIE_RTOL", "chance_of_duplicates", "constant_tensors", "copies", "dead_units",
+           "identical_tensors", "identity_structure", "input_is_zero", "interchangeable_units", "packed_orthogonal", "raw_bytes", "revival", "tensor_digests", "zero_siblings"]

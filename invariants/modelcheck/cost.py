@@ -7,8 +7,10 @@
 model is already in memory when the factory returns):
 
 * **in memory** — parameters are read as read-only views (:func:`invariants.frameworks.torch.model.read_only`,
-  ``np.asarray`` of JAX/Keras arrays), so only tensors numpy cannot share are copied: bfloat16 (to float32,
-  4 bytes a value), and tensors off the CPU (their own size); plus the largest tensor's temporaries
+  ``np.asarray`` of JAX/Keras arrays; torch bfloat16 as ``ml_dtypes.bfloat16``), so only tensors numpy
+  cannot share are copied: tensors off the CPU (their own size), bfloat16 where it is widened to float32 (4
+  bytes a value: an MLX model, or torch without ``ml_dtypes``; counted for every non-torch bfloat16 array,
+  an upper bound); plus the largest tensor's temporaries
   (:data:`PER_VALUE_TEMP` bytes a value: the ``extreme-values`` mask and magnitudes,
   :func:`invariants.modelcheck.extremes.extreme_test`), the per-tensor samples (``Profile.max_values``
   values, :data:`SAMPLE_COPIES` float64 copies) and :data:`BASE_BYTES` for the probe's per-layer moments and
@@ -24,11 +26,16 @@ the probe's forward and backward pass included), or :data:`SECONDS_PER_MODULE` p
 """
 from __future__ import annotations
 
+import importlib.util
 import sys
 from typing import Any, Iterator
 
 from invariants.core.cost import Cost
 from invariants.frameworks.model import unpack_model
+
+#: whether torch bfloat16 parameters are read as views (``ml_dtypes`` installed:
+#: :func:`invariants.frameworks.torch.model.read_only`), not widened to float32 copies
+BFLOAT16_VIEWS = importlib.util.find_spec("ml_dtypes") is not None
 
 #: in memory: bytes of temporaries per value of the largest tensor (a mask byte, the magnitudes in float64
 #: at most, the flagged indices are few)
@@ -61,8 +68,8 @@ def tensor_sizes(obj: Any) -> Iterator[tuple[int, int, bool]]:
     if torch is not None and isinstance(model, torch.nn.Module):
         for p in model.parameters():
             off = p.device.type != "cpu"
-            bf16 = p.dtype == torch.bfloat16
-            copy = p.numel() * (4 if bf16 else p.element_size()) if (bf16 or off) else 0
+            widened = p.dtype == torch.bfloat16 and not BFLOAT16_VIEWS
+            copy = p.numel() * (4 if widened else p.element_size()) if (widened or off) else 0
             yield int(p.numel()), int(copy), off
         return
     weights = getattr(model, "weights", None)
@@ -133,5 +140,5 @@ def model_cost(obj: Any, max_values: int) -> Cost:
     return Cost(int(values), int(peak), SECONDS_PER_TENSOR * len(sizes) + SECONDS_PER_VALUE * values)
 
 
-__all__ = ["BASE_BYTES", "PER_VALUE_TEMP", "SAMPLE_COPIES", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE",
+__all__ = ["BASE_BYTES", "BFLOAT16_VIEWS", "PER_VALUE_TEMP", "SAMPLE_COPIES", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE",
            "SECONDS_PER_TENSOR", "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "model_cost", "tensor_sizes"]

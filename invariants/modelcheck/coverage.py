@@ -27,6 +27,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from invariants.frameworks.dtypes import is_bfloat16
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Param
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, Coverage, Finding, Skipped
 
@@ -43,7 +44,7 @@ def non_finite(view: ModelView) -> list[tuple[Param, Finding]]:
     out = []
     for p in view.params:
         v = p.value
-        if v.dtype.kind not in "fc" or v.size == 0:
+        if (v.dtype.kind not in "fc" and not is_bfloat16(v.dtype)) or v.size == 0:
             continue
         finite = np.isfinite(v)
         if finite.all():

@@ -63,6 +63,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from invariants.core.errors import UsageError
+from invariants.frameworks.dtypes import widen
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Param
 from invariants.laws import Law
 from invariants.layers import Layer, grouped_fan_candidates
@@ -367,6 +368,7 @@ def _explain(u: ExpectUnit, alpha: float, power: float, bits: int) -> str:
 
 
 def _run(law: Law, values: np.ndarray, alpha: float, power: float, bits: int) -> list[CheckResult]:
+    values = widen(values)  # bfloat16: a float32 copy of this unit's (bounded) sample, as in variance.passes
     return battery(law, groups=(LAW,)).run(Sample(values.ravel(), [values], bits, power), alpha)
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
+from invariants.frameworks.dtypes import is_bfloat16
 from invariants.modelcheck.report import ERROR, Finding
 from invariants.stats.budget import bonferroni
 
@@ -47,11 +48,11 @@ def extreme_test(x: np.ndarray, alpha: float) -> dict | None:
         ``x``), "sigma_up", "threshold", "max_z", "count_4sigma", "p_count", "alpha"}``.
     """
     flat = np.asarray(x).ravel()
-    if flat.dtype.kind != "f":
+    if flat.dtype.kind != "f" and not is_bfloat16(flat.dtype):
         flat = flat.astype(np.float64)
-    # the whole tensor is read in its own dtype (float16/32 -> float64 is exact, so every order statistic,
-    # count and comparison below is the float64 one): one mask byte and one value per entry at most, no
-    # float64 copy and no index array of the whole tensor
+    # the whole tensor is read in its own dtype (bfloat16/float16/32 -> float64 is exact, so every order
+    # statistic, count and comparison below is the float64 one): one mask byte and one value per entry at
+    # most, no float64 copy and no index array of the whole tensor
     a = np.abs(flat[flat != 0])
     n = a.size
     if n < MIN_VALUES or n < flat.size // 2:
@@ -59,11 +60,15 @@ def extreme_test(x: np.ndarray, alpha: float) -> dict | None:
     a3 = alpha / 3
     j = int(stats.binom.isf(a3, n, 0.5)) + 1  # P(Bin(n, 1/2) >= j) <= a3
     j = min(max(j, 1), n)
-    a.partition(j - 1)  # in place: only counts and the maximum are read from ``a`` after this
+    # in place: only counts and the maximum are read from ``a`` after this.  bfloat16 is partitioned as its
+    # bits read as uint16: numpy has no native bfloat16 sort (ml_dtypes compares through a callback, ~100x
+    # slower), and non-negative IEEE floats order exactly as their bit patterns do (sign-magnitude layout;
+    # a NaN, above +inf, lands last as numpy's float sort puts it)
+    (a.view(np.uint16) if is_bfloat16(a.dtype) else a).partition(j - 1)
     sigma_up = float(a[j - 1]) / MEDIAN_ABS_Z
     if not sigma_up > 0:
         return None
-    # thresholds as numpy float64: compared with float16/32 entries in float64, not rounded to their dtype
+    # thresholds as numpy float64: compared with bfloat16/float16/32 entries in float64, not rounded to their dtype
     t = np.float64(sigma_up * float(stats.norm.isf(a3 / (2 * n))))
     t4 = np.float64(COUNT_Z * sigma_up)
     n_beyond = int(np.count_nonzero(a > t))
@@ -126,7 +131,7 @@ def extreme_findings(units: "list[Unit]", total_alpha: float) -> list[Finding]:
             f"(largest {r['max_z']:.3g} sigma; sigma <= {r['sigma_up']:.4g} from the median |w|), where a normal "
             f"draw of this size exceeds it with probability <= {alpha / 3:.2g}; {r['count_4sigma']} entries beyond "
             f"4 sigma where {r['expected_4sigma']:.2g} are expected (binomial p = {r['p_count']:.2g}); values "
-            f"{', '.join(f'{v:.4g}' for v in vals[:5])} at {where}{' (index into the strided sample)' if sampled else ''}. "
+            f"{', '.join(f'{float(v):.4g}' for v in vals[:5])} at {where}{' (index into the strided sample)' if sampled else ''}. "
             f"{cause} (alpha = {alpha:.2g} per tensor).",
             {"count": r["count"], "n": r["n"], "threshold": r["threshold"], "sigma_up": r["sigma_up"],
              "max_z": r["max_z"], "count_4sigma": r["count_4sigma"], "p_count": r["p_count"], "alpha": alpha,

@@ -1,7 +1,7 @@
 """Streamed model check: a meta-device model checked one module at a time (``check-model`` on 7B configs).
 
 The in-memory check (:func:`invariants.modelcheck.check.check_view`) reads every tensor as a read-only numpy
-view of the model's own memory (no copy but for bfloat16) and runs a probe through the whole model (peak about
+view of the model's own memory (bfloat16 too, as ``ml_dtypes.bfloat16``) and runs a probe through the whole model (peak about
 the model plus its largest tensor's temporaries, :mod:`invariants.modelcheck.cost`).  For a model built on
 the ``meta`` device
 :func:`check_streamed` instead takes the modules one at a time from
@@ -34,7 +34,7 @@ semantics.  Constant tensors cannot be told apart then and are counted too: the 
 most the in-memory one (equal when no tensor is constant), so it never raises more false alarms.
 
 **Half precision.**  bfloat16/float16 tensors are materialised in their own dtype; the reader reads one
-tensor at a time (float16 as a read-only view, bfloat16 copied exactly as float32: numpy has no bfloat16); the
+tensor at a time as a read-only view (bfloat16 as ``ml_dtypes.bfloat16``: numpy has no bfloat16); the
 variance tests use a fixed-stride sample of at most ``Profile.max_values`` values (2^20 in ``fast``),
 converted to float64 (8 MiB), never the whole tensor.  Cost in power: a tensor of ``N > max_values``
 values detects a relative variance error about ``sqrt(N / max_values)`` times larger than all ``N``

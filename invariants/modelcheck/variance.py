@@ -50,6 +50,7 @@ from scipy import stats
 from invariants.laws import Law
 from invariants.layers import Embedding, Layer, Packed
 from invariants.specs import TRUNCATED_NORMAL_STD, VarianceScaling
+from invariants.frameworks.dtypes import widen
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
 from invariants.modelcheck.checks import identity_structure, may_be_orthogonal
 from invariants.modelcheck.report import ERROR, NOTE, Finding, TensorRow
@@ -236,8 +237,11 @@ def model_budget(us: Iterable[Unit], total_alpha: float, hints: Mapping[str, Any
 
 def passes(law: Law, values: np.ndarray, alpha: float, power: float, bits: int | None = None) -> bool:
     """Whether one tensor (a single draw) passes every law check of ``law`` at ``alpha``
-    (:func:`invariants.stats.battery.battery`, group ``law``)."""
+    (:func:`invariants.stats.battery.battery`, group ``law``).  ``values``: at most ``Profile.max_values``
+    of them (a unit's sample); bfloat16 values are widened exactly to a float32 copy of the sample
+    (:func:`~invariants.frameworks.dtypes.widen`), the values a float32 reader checks."""
     bits = mantissa_bits(values) if bits is None else bits
+    values = widen(values)
     sample = Sample(values.ravel(), [values], bits, power)
     for check in battery(law, groups=(LAW,)):
         # the same decisions as the battery's results, in its order, stopping at the first failure; the KS
@@ -335,8 +339,8 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
 
 def constant_row(p: Param) -> TensorRow:
     fans = p.layer.textbook_fans() if p.layer is not None else None
-    v = p.value.astype(np.float64).ravel()
-    return TensorRow(p.name, p.role, p.layer.describe() if p.layer else None, p.shape, fans, p.size, float(v[0]), 0.0,
+    first = float(p.value.flat[0])  # a constant tensor: one value says it all (no float64 copy of the tensor)
+    return TensorRow(p.name, p.role, p.layer.describe() if p.layer else None, p.shape, fans, p.size, first, 0.0,
                      constant=True)
 
 

@@ -23,6 +23,7 @@ import pytest
 from invariants import audit, cli
 from invariants.audit.auditor import AuditConfig, audit_units, kept_draws, plan, streams
 from invariants.audit.costs import DETERMINISM_CALLS, audit_cost, identify_cost, subject_cost
+from invariants.cli.common import FLAG_WORDS
 from invariants.core.cost import Limits, ResourceLimit
 from invariants.frameworks.registry import get_framework
 from invariants.frameworks.subjects import Expectation
@@ -181,7 +182,7 @@ def test_no_limits_lets_the_request_through_and_limits_refuse_it_in_api_words():
     with pytest.raises(ResourceLimit) as info:
         audit.initializer(norm05, expect="normal(std=0.05)", layer=LAYER, limits=Limits(max_bytes=2**20))
     assert "--max" not in str(info.value) and "limits=Limits(max_bytes=1 * 2**30)" in str(info.value)
-    assert "--max-memory 1G" in info.value.command_line
+    assert "--max-memory 1G" in str(info.value.worded(FLAG_WORDS))
     r = audit.initializer(norm05, expect="normal(std=0.05)", layer=LAYER, config=AuditConfig(rel_error=0.03),
                           limits=Limits(None, None))
     assert r.ok

@@ -128,7 +128,7 @@ def test_bad_requests_are_refused_before_work():
         scale_check(E.mlp_sp, WIDTHS, seeds=1)
     with pytest.raises(UsageError, match="optimizer"):
         scale_check(E.mlp_sp, WIDTHS, optimizer="lbfgs")
-    with pytest.raises(ResourceLimit, match="--max-memory"):
+    with pytest.raises(ResourceLimit, match=r"limits=Limits\(max_bytes="):  # the API's words; the CLI's: tests/cli
         scale_check(E.mlp_sp, [64, 100_000], limits=Limits(max_bytes=2**20))
     with pytest.raises(BadModel, match="torch.nn.Module"):
         scale_check(lambda w: "not a model", WIDTHS)

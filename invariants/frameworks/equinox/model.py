@@ -102,9 +102,9 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, tuple
             if not (eqx.is_array(value) and jnp.issubdtype(value.dtype, jnp.floating)) or id(value) in seen:
                 continue
             seen.add(id(value))
-            # a read-only view of the array's host buffer (np.asarray of a CPU jax.Array shares it); bfloat16,
-            # which numpy lacks, is widened exactly to float32 (a copy of this one tensor)
-            arr = np.asarray(value.astype(jnp.float32) if value.dtype == jnp.bfloat16 else value)
+            # a read-only view of the array's host buffer (np.asarray of a CPU jax.Array shares it), bfloat16 too
+            # (an ml_dtypes.bfloat16 array: the checks read it in its dtype, as torch's)
+            arr = np.asarray(value)
             role, layer = "other", None
             if isinstance(m, _NODE_TYPES):
                 if f.name == "weight":

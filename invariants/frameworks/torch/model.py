@@ -82,22 +82,45 @@ def is_model(obj: Any) -> bool:
 
 
 def read_only(t: Any) -> np.ndarray:
-    """The values of tensor ``t`` as a read-only numpy array, without a copy where numpy can share them.
+    """The values of tensor ``t`` as a read-only numpy array in its own dtype, without a copy where numpy
+    can share them.
 
     A CPU tensor of a dtype numpy has (float16/32/64, integers) is returned as a view of its storage (the
     array keeps the tensor alive; strides kept), marked non-writeable so no check can alter the model.
-    bfloat16, which numpy lacks, is converted exactly to float32 (a copy of this one tensor, 2x its bytes);
-    a tensor on another device is copied to the CPU first.  ``Tensor.numpy`` (torch ``_tensor.py``) shares
-    the storage; ``detach`` drops the autograd link so the view is legal for a parameter.
+    bfloat16, which numpy lacks, is viewed the same way as ``ml_dtypes.bfloat16`` (the type JAX's arrays
+    use, :func:`invariants.frameworks.dtypes.numpy_dtype`): the storage is reinterpreted as int16 by torch
+    and as bfloat16 by numpy, both same-size views, so no value is converted (the checks widen a bounded
+    sample when they compute: :func:`invariants.frameworks.dtypes.widen`).  Without ``ml_dtypes`` (an
+    install without the ``torch`` extra) bfloat16 is converted exactly to float32, a copy of this tensor.
+    A tensor on another device is copied to the CPU first.  ``Tensor.numpy`` (torch ``_tensor.py``) shares
+    the storage; ``Tensor.view(dtype)`` (torch ``_tensor_docs.py``) keeps shape and strides when the element
+    sizes agree; ``detach`` drops the autograd link so the view is legal for a parameter.
 
     Shape and layout: ``t.shape``, the framework's layout.
     """
     value = t.detach()
     if value.device.type != "cpu":
         value = value.cpu()
-    arr = value.float().numpy() if value.dtype == torch.bfloat16 else value.numpy()
+    arr = _bfloat16_view(value) if value.dtype == torch.bfloat16 else value.numpy()
     arr.flags.writeable = False
     return arr
+
+
+def _bfloat16_view(value: Any) -> np.ndarray:
+    try:
+        import ml_dtypes
+    except ImportError:  # the exact float32 conversion: correct, one copy of this tensor
+        return value.float().numpy()
+    return value.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+
+
+def probe_array(t: Any) -> np.ndarray:
+    """An activation or gradient of the probe pass as a read-only numpy array the signal statistics read
+    directly: :func:`read_only`, with bfloat16 widened exactly to float32 (probe tensors are one batch of one
+    layer's outputs, small; the statistics of :mod:`invariants.modelcheck.signal` sum them in numpy, which
+    must not accumulate in bfloat16)."""
+    value = t.detach()
+    return read_only(value.float() if value.dtype == torch.bfloat16 else value)
 
 
 # ------------------------------------------------------------------------------------------ semantics
@@ -230,8 +253,8 @@ def own_params(path: str, module: Any, seen: dict[int, Any]) -> tuple[list[Param
     Parameters whose ``id`` is in ``seen`` are skipped (tied to an earlier one); the others are added to
     it.  What :func:`extract_params` does for each module, one module at a time: the streamed check of a
     meta-device model (:mod:`invariants.frameworks.torch.stream`) materialises and reads one module at a time.
-    Values are read-only numpy views of the tensors in their dtype (:func:`read_only`; bfloat16, which numpy
-    lacks, is converted exactly to float32, one tensor at a time).
+    Values are read-only numpy views of the tensors in their dtype (:func:`read_only`; bfloat16 as
+    ``ml_dtypes.bfloat16``).
     """
     return _module_params(path, module, seen)
 
@@ -515,7 +538,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
             inp = args[0] if args and isinstance(args[0], torch.Tensor) else None
             e = torch.zeros_like(out, requires_grad=True)
             out2 = out + e
-            records[name] = (read_only(out).copy(), None if inp is None else varies(read_only(inp)))
+            records[name] = (probe_array(out).copy(), None if inp is None else varies(probe_array(inp)))
             eps[name] = e
             order.append(name)
             owner[id(out2)] = name
@@ -596,7 +619,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
                 loss = loss + (t * r).sum()
             names = [n for n in order if eps[n] is not None]
             grads = torch.autograd.grad(loss, [eps[n] for n in names] + [anchor], allow_unused=True)[:-1]
-            output_varies = any(varies(read_only(t)) for t in outs)
+            output_varies = any(varies(probe_array(t)) for t in outs)
     finally:
         for h in handles:
             h.remove()
@@ -609,7 +632,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
         node = by_name[n]
         z, inp_varies = records[n]
         axis = 1 if isinstance(node.layer, Spatial) and z.ndim >= 3 else -1
-        d = np.zeros_like(z) if g is None else read_only(g)
+        d = np.zeros_like(z) if g is None else probe_array(g)
         xm, width, rows = x_moments.get(n, (None, None, None))
         try:
             signals.append(Signal(n, units_last(z, axis, node.n_units), units_last(d, axis, node.n_units), inp_varies,
@@ -620,7 +643,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
             node.activation = activation_key(act_of[n])
         node.scale_invariant = consumer.get(n)
     first = first_tensor(x)
-    in_varies = varies(read_only(first)) if isinstance(first, torch.Tensor) else True
+    in_varies = varies(probe_array(first)) if isinstance(first, torch.Tensor) else True
     return Probe(signals, batch, input_desc, output_varies, in_varies)
 
 
@@ -650,7 +673,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
 
 __all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
-           "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "read_only", "view"]
+           "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "probe_array", "read_only", "view"]
 
 
 def example() -> tuple[Any, int]:
