@@ -202,7 +202,7 @@ def test_keras_depth_mode_meets_the_mean_field_prediction():
 def test_the_memory_estimate_refuses_before_work(fw):
     from invariants.core.cost import Limits, ResourceLimit
 
-    with pytest.raises(ResourceLimit, match="--max-memory"):
+    with pytest.raises(ResourceLimit, match=r"limits=Limits\(max_bytes="):
         scale_check(getattr(mlps, f"{fw}_sp"), [64, 100_000], limits=Limits(max_bytes=2**20))
 
 
