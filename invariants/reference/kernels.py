@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from invariants.reference.ozaki import try_exact_matmul
+from invariants.reference.ozaki import Operand, try_exact_matmul
 
 KERNELS: tuple[str, ...] = ("exact", "blas")
 #: Products (m·k·n) from which ``exact`` uses the error-free transformation: below it the canonical
@@ -57,18 +57,18 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     ``+0.0``.
     """
     terms = np.asarray(terms)
-    if axis not in (-1, terms.ndim - 1):
-        terms = np.moveaxis(terms, axis, -1)
-    if terms.shape[-1] == 0:
-        return np.zeros(terms.shape[:-1], dtype=terms.dtype)
+    axis = axis % terms.ndim if terms.ndim else axis
+    if terms.shape[axis] == 0:
+        return np.zeros(terms.shape[:axis] + terms.shape[axis + 1:], dtype=terms.dtype)
     # x + 0.0 turns -0.0 into +0.0 and leaves every other value (NaN aside) unchanged, so the sort
-    # sees no signed zeros to scramble; sorted and summed left to right in place (one buffer)
-    x = np.add(terms, terms.dtype.type(0.0), order="C")
-    x.sort(axis=-1)
-    np.add.accumulate(x, axis=-1, out=x)
-    total = x[..., -1].copy()
+    # sees no signed zeros to scramble; sorted and summed left to right in place (one buffer), along
+    # ``axis`` where it lies (sorting and accumulating along any axis are the same operations per sum)
+    x = np.add(terms, terms.dtype.type(0.0))
+    x.sort(axis=axis)
+    np.add.accumulate(x, axis=axis, out=x)
+    total = np.take(x, -1, axis=axis)
     if (total == 0).any():  # an all-negative-zero sum is zero: look for one only then
-        all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=-1)
+        all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=axis)
         total = np.where(all_negative_zero, -total, total)
     nan = np.isnan(total)
     if nan.any():  # which NaN payload survives depends on the order of NaN terms: one NaN for all
@@ -76,20 +76,29 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     return total
 
 
-def matmul(a: np.ndarray, b: np.ndarray, kernel: str = "exact") -> np.ndarray:
-    """``a @ b`` for 2-D ``a`` of shape (m, k) and ``b`` of shape (k, n), with the chosen kernel
-    (see the module docstring); raises ``ValueError`` for an unknown kernel."""
+def operand(x: np.ndarray) -> Operand:
+    """``x`` (2-D) wrapped for :func:`matmul` so that the exact kernel splits it once however many
+    products it enters, on either side and through ``.T`` (:class:`~invariants.reference.ozaki.Operand`);
+    the other kernels and shapes use the array as it is."""
+    return Operand(x)
+
+
+def matmul(a, b, kernel: str = "exact") -> np.ndarray:
+    """``a @ b`` for 2-D ``a`` of shape (m, k) and ``b`` of shape (k, n), arrays or :func:`operand`,
+    with the chosen kernel (see the module docstring); raises ``ValueError`` for an unknown kernel."""
+    x = a.array if isinstance(a, Operand) else a
+    y = b.array if isinstance(b, Operand) else b
     if kernel == "blas":
-        return a @ b
+        return x @ y
     if kernel != "exact":
         raise ValueError(f"unknown kernel {kernel!r}; expected one of {KERNELS}")
-    m, k = a.shape
-    n = b.shape[1]
+    m, k = x.shape
+    n = y.shape[1]
     if m * k * n >= CROSSOVER:
         out = try_exact_matmul(a, b)
         if out is not None:  # None: a non-finite input, for the canonical rule
             return out
-    return canonical_matmul(a, b)
+    return canonical_matmul(x, y)
 
 
 def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
