@@ -43,7 +43,7 @@ from invariants.reference.ozaki import Operand, try_exact_matmul
 KERNELS: tuple[str, ...] = ("exact", "blas")
 #: Products (m·k·n) from which ``exact`` uses the error-free transformation: below it the canonical
 #: sort-sum is faster (measured: ``python benchmarks/speed.py --only crossover``).
-CROSSOVER = 16384
+CROSSOVER = 8192
 #: Products per block of the canonical sort-sum (bounds its memory: 8 bytes each)
 CHUNK = 1 << 21
 
@@ -57,16 +57,16 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     ``+0.0``.
     """
     terms = np.asarray(terms)
-    axis = axis % terms.ndim if terms.ndim else axis
+    axis = axis if axis < 0 else axis - terms.ndim  # negative: -1 is the last axis
     if terms.shape[axis] == 0:
-        return np.zeros(terms.shape[:axis] + terms.shape[axis + 1:], dtype=terms.dtype)
+        return np.zeros(np.delete(terms.shape, terms.ndim + axis), dtype=terms.dtype)
     # x + 0.0 turns -0.0 into +0.0 and leaves every other value (NaN aside) unchanged, so the sort
     # sees no signed zeros to scramble; sorted and summed left to right in place (one buffer), along
     # ``axis`` where it lies (sorting and accumulating along any axis are the same operations per sum)
-    x = np.add(terms, terms.dtype.type(0.0))
+    x = np.add(terms, terms.dtype.type(0.0), order="C" if axis == -1 else "K")
     x.sort(axis=axis)
     np.add.accumulate(x, axis=axis, out=x)
-    total = np.take(x, -1, axis=axis)
+    total = x[..., -1].copy() if axis == -1 else np.take(x, -1, axis=axis)
     if (total == 0).any():  # an all-negative-zero sum is zero: look for one only then
         all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=axis)
         total = np.where(all_negative_zero, -total, total)
