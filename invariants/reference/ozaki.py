@@ -11,31 +11,36 @@ Method for float64 (Ozaki, Ogita, Oishi and Rump, "Error-free transformations of
 by using fast routines of matrix multiplication and its applications", Numer. Algorithms 59 (2012)
 95-118; the error bound of the floating-point part is Higham 2002, eq. 3.5, with underflow terms):
 
-1. **Grid** (:func:`grid_exponent`).  ``a`` is scaled by ``2^(β − e)`` with ``‖a‖_F ≤ 2^e`` (one BLAS
-   dot product; a power of two, so the scaling is exact), giving ``A`` whose every row has 2-norm
-   ``‖A_i‖₂ ≤ 2^β``; ``b`` likewise gives ``B``, columns ``‖B_j‖₂ ≤ 2^β``.  β is :func:`slice_width`.
-2. **Integer slices and a remainder** (:func:`_three_slices`).  ``I1 = rint(A)``,
+1. **Grid** (:func:`grid_exponent`).  ``a`` is scaled by ``2^(β − e)`` with every row's and column's
+   2-norm at most ``2^e`` (a power of two, so the scaling is exact), giving ``A`` whose every row has
+   2-norm ``‖A_i‖₂ ≤ 2^β``; ``b`` likewise gives ``B``, columns ``‖B_j‖₂ ≤ 2^β``.  β is :func:`slice_width`
+   of the operands' longest sides (never above that of the reduction length k).
+2. **Integer slices and a remainder** (:class:`Split`, once per operand).  ``I1 = rint(A)``,
    ``I2 = rint((A − I1)·2^β)``, ``Pa = (A − I1)·2^β − I2``, all exact:
    ``A = I1 + 2^(−β)·(I2 + Pa)`` with ``|I2| ≤ 2^(β−1)``, ``|Pa| ≤ 1/2``; ``B = J1 + M1``,
    ``M1 = 2^(−β)·(J2 + Pb)`` likewise.  Then, exactly, ``A·B = C2 + 2^(−β)·(C3 + R)`` with ``C2 = I1·J1``,
-   ``C3 = I1·J2 + I2·J1`` and ``R = I1·Pb + I2·M1 + Pa·B``.  (One slice and a rounded remainder,
-   ``I1·J1 + [I1 | Pa]·[Pb; B]``, would halve the multiply-adds but leaves 10⁻³-10⁻² of the elements
-   undecided on a whole-matrix grid, too many for the one-by-one fallback.)
+   ``C3 = I1·J2 + I2·J1`` and ``R = I1·Pb + I2·M1 + Pa·B``.  The slicing is elementwise on one grid per
+   matrix, so the slices of ``aᵀ`` are those of ``a`` transposed: an :class:`Operand` (a network's
+   weight, activation or error signal) is split once for every product it enters, forward and
+   backward.  (One slice and a rounded remainder, ``I1·J1 + [I1 | Pa]·[Pb; B]``, would halve the
+   multiply-adds but leaves ~10⁻³ of the elements undecided at k = 64 (γ_2k times a remainder of size
+   2^β·√k against an ulp of 2^(2β − 52)·|cos|), too many for the one-by-one fallback.)
 3. **Products by BLAS.**  By Cauchy–Schwarz the absolute sums of the terms of ``C2`` and ``C3`` are at
    most 2^53 (:func:`slice_width`), so every partial sum, in whatever order or blocking the BLAS uses,
-   with or without FMA, is an integer float64 holds: both come out *exact* (one call each, ``C3`` on
-   the stacked slices).  ``R`` (one call on the stacked slices) is rounded, within ``γ_3k`` times its
+   with or without FMA, is an integer float64 holds: both come out *exact* (``C3`` as the sum of two
+   exact integer products, itself below 2^53).  ``R`` (three calls) is rounded, within ``γ_3k`` times its
    terms' absolute sum (Cauchy–Schwarz again) plus an underflow term — ~2^(−2β) of the result.
-4. **Rounding, proven per element.**  ``s = fl(C2 + 2^(−β)·fl(C3 + R))`` and its TwoSum error ``t``
-   bracket the exact value: ``|exact − (s + t)| ≤ margin`` (from step 3 and the one rounding of
-   ``C3 + R``).  ``s`` is accepted when both ``s + t − margin`` and ``s + t + margin`` round to ``s`` (the
-   set of reals rounding to ``s`` is an interval, so the exact value does too); then
-   ``s·2^(e_a + e_b − 2β)`` is exact unless it overflows or is subnormal, which is checked.  Elements
-   not proven (near a rounding tie, heavy cancellation: none in 10⁵ Gaussian entries at k = 64) are
-   computed one by one by :func:`exact_entries`: Dekker's TwoProduct makes every product an exact pair
-   of floats and ``math.fsum`` rounds their exact sum correctly; where TwoProduct could underflow or
-   overflow, rational arithmetic (``fractions.Fraction``, whose conversion to float is correctly
-   rounded).
+4. **Rounding, proven per element.**  ``u = fl(C3 + R)·2^(−β)`` is within a margin of the exact
+   ``(C3 + R)·2^(−β)`` (:func:`_margin_terms`: from step 3 and the one rounding of ``C3 + R``), widened so
+   that ``fl(u − margin) ≤ exact ≤ fl(u + margin)``.  Rounding is monotone, so when
+   ``fl(C2 + fl(u − margin))`` and ``fl(C2 + fl(u + margin))`` are the same float ``s`` (one addition
+   each), the correctly rounded exact value is ``s`` too; then ``s·2^(e_a + e_b − 2β)`` is exact unless it
+   overflows or is subnormal, which is checked.  Elements not proven (near a rounding boundary: heavy
+   cancellation; ~1 in 10⁵ Gaussian entries at k = 64, 0.2 per ``loss_and_grad`` of the (64, 64, 64, 64)
+   MLP) are computed one by one by :func:`exact_entries`: Dekker's TwoProduct makes every product an
+   exact pair of floats and ``math.fsum`` rounds their exact sum correctly; where TwoProduct could
+   underflow or overflow, rational arithmetic (``fractions.Fraction``, whose conversion to float is
+   correctly rounded).
 
 float32 inputs (:func:`_float32_candidates`): a float32 product is exact in float64, so one float64 BLAS
 call gives the sum with error at most ``γ_k·‖a_i‖₂‖b_j‖₂`` (Cauchy–Schwarz), ~2^(−29)·√k of a float32
@@ -48,8 +53,8 @@ a nonzero exact sum too small for the format also gives ``+0.0``.
 
 Scope: finite inputs (non-finite ones make the exact sum undefined: :func:`exact_matmul` raises, and
 :func:`try_exact_matmul` returns ``None`` so that the caller can route them elsewhere).  Cost for
-float64: 6 BLAS calls' worth of multiply-adds (k + 2k + 3k per output element) and ~25 elementwise
-passes; for float32, 1 BLAS call and ~8 passes.
+float64: 6 BLAS calls (k multiply-adds per output element each) and ~12 elementwise passes over the
+output, plus ~8 passes per operand split; for float32, 1 BLAS call and ~8 passes.
 """
 from __future__ import annotations
 
