@@ -67,7 +67,7 @@ import numpy as np
 from invariants.core.errors import BadInput
 
 _U = 2.0 ** -53  # unit roundoff of float64
-_F32 = np.dtype(np.float32)
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _SPLITTER = 134217729.0  # 2^27 + 1: Dekker's splitting constant for float64
 
 
@@ -359,7 +359,10 @@ def try_exact_matmul(a, b) -> np.ndarray | None:
     """
     x = a.array if isinstance(a, Operand) else a
     y = b.array if isinstance(b, Operand) else b
-    dtype = _F32 if x.dtype == _F32 and y.dtype == _F32 else np.result_type(x.dtype, y.dtype, np.float32)
+    if x.dtype == y.dtype and x.dtype in (_F32, _F64):  # the common case, without result_type's cost
+        dtype = x.dtype
+    else:
+        dtype = np.result_type(x.dtype, y.dtype, np.float32)
     m, k = x.shape
     n = y.shape[1]
     if k == 0 or m == 0 or n == 0:
