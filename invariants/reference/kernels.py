@@ -81,11 +81,11 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     return total
 
 
-def operand(x: np.ndarray) -> Operand:
-    """``x`` (2-D) wrapped for :func:`matmul` so that the exact kernel splits it once however many
-    products it enters, on either side and through ``.T`` (:class:`~invariants.reference.ozaki.Operand`);
-    the other kernels and shapes use the array as it is."""
-    return Operand(x)
+def operand(x: np.ndarray, kernel: str = "exact"):
+    """For the ``exact`` kernel, ``x`` (2-D) wrapped for :func:`matmul` so that it is split once however
+    many products it enters, on either side and through ``.T``
+    (:class:`~invariants.reference.ozaki.Operand`); for the others ``x`` itself (no wrapping cost)."""
+    return Operand(x) if kernel == "exact" else x
 
 
 def matmul(a, b, kernel: str = "exact") -> np.ndarray:

@@ -183,8 +183,8 @@ def forward(arch: Architecture, params: Params, x: np.ndarray, rng: np.random.Ge
     h = apply_dropout(0, h, arch.input_dropout)
     for l in range(1, arch.depth + 1):
         cache.inputs.append(h)
-        cache.input_operands.append(kernels.operand(h))
-        cache.weight_operands.append(kernels.operand(params[f"W{l}"]))
+        cache.input_operands.append(kernels.operand(h, arch.kernel))
+        cache.weight_operands.append(kernels.operand(params[f"W{l}"], arch.kernel))
         z = kernels.matmul(cache.input_operands[-1], cache.weight_operands[-1].T, arch.kernel)
         if arch.bias:
             z = z + params[f"b{l}"]
@@ -217,7 +217,7 @@ def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarr
         if l in cache.norms:
             delta, grads[f"g{l}"], grads[f"s{l}"] = norm_backward(delta, cache.norms[l], params[f"g{l}"],
                                                                   arch.kernel)
-        d = kernels.operand(delta)  # split once for both products
+        d = kernels.operand(delta, arch.kernel)  # split once for both products
         grads[f"W{l}"] = kernels.matmul(d.T, cache.input_operands[l - 1], arch.kernel)
         if arch.bias:
             grads[f"b{l}"] = kernels.sum_rows(delta, arch.kernel)
