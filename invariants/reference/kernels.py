@@ -63,6 +63,8 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     """
     terms = np.asarray(terms)
     axis = axis if axis < 0 else axis - terms.ndim  # negative: -1 is the last axis
+    if axis != -1 and terms.size > 4096:  # measured: past a few thousand terms a contiguous sort wins
+        terms, axis = np.moveaxis(terms, axis, -1), -1
     if terms.shape[axis] == 0:
         return np.zeros(np.delete(terms.shape, terms.ndim + axis), dtype=terms.dtype)
     # x + 0.0 turns -0.0 into +0.0 and leaves every other value (NaN aside) unchanged, so the sort

@@ -222,16 +222,24 @@ def _float64_candidates(a, b):
     if not (sa.exact and sb.exact):  # a matrix spanning ~1000 binades: every element one by one
         shape = (a.array.shape[0], b.array.shape[1])
         return np.zeros(shape), np.zeros(shape, dtype=bool)
+    m, n = a.array.shape[0], b.array.shape[1]
     c2 = sa.i1 @ sb.i1  # exact
-    u = sa.i1 @ sb.i2  # C3 = I1·J2 + I2·J1, exact (every partial sum an integer below 2^53)
-    u += sa.i2 @ sb.i1
-    r = sa.i1 @ sb.rest  # R = I1·Pb + I2·M1 + Pa·B, rounded
-    r += sa.i2 @ sb.m1
-    r += sa.rest @ sb.scaled
-    u += r
+    if 3 * m * k + 5 * k * n < 6 * m * n:
+        # a wide output over a short reduction: stacking the slices along k (copies of m·3k and 5k·n
+        # values) saves output-sized passes; the same sums, one call each
+        left = np.concatenate((sa.i1, sa.i2, sa.rest), axis=1)  # [I1 | I2 | Pa]
+        u = left[:, :2 * k] @ np.concatenate((sb.i2, sb.i1))  # C3 = I1·J2 + I2·J1, exact
+        u += left @ np.concatenate((sb.rest, sb.m1, sb.scaled))  # + R = I1·Pb + I2·M1 + Pa·B, rounded
+    else:
+        u = sa.i1 @ sb.i2  # C3 = I1·J2 + I2·J1, exact (every partial sum an integer below 2^53)
+        u += sa.i2 @ sb.i1
+        r = sa.i1 @ sb.rest  # R = I1·Pb + I2·M1 + Pa·B, rounded
+        r += sa.i2 @ sb.m1
+        r += sa.rest @ sb.scaled
+        u += r
     u *= 2.0 ** -beta  # exact barring underflow (in the margin)
     fixed, relative = _margin_terms(k, beta)
-    margin = np.abs(u, out=r)
+    margin = np.abs(u)
     margin *= relative
     margin += fixed
     # the exact (scaled) element lies in [c2 + fl(u − margin), c2 + fl(u + margin)]; rounding is monotone,
