@@ -89,9 +89,10 @@ def slice_width(k: int) -> int:
         beta -= 1
 
 
-def grid_exponent(x: np.ndarray) -> int | None:
-    """An int ``e`` with every row's and every column's 2-norm of the float64 2-D ``x`` at most ``2^e``,
-    or ``None`` when ``x`` has a non-finite entry.
+def grid_exponent(x: np.ndarray, axes: str = "both") -> int | None:
+    """An int ``e`` with every row's and every column's 2-norm of the float64 2-D ``x`` at most ``2^e``
+    (only the rows' for ``axes="rows"``, only the columns' for ``"cols"``), or ``None`` when ``x`` has a
+    non-finite entry.
 
     From the largest row or column sum of squares (two passes): a floating-point sum of n non-negative
     terms is at least ``exact·(1 − γ_n)``, so inflating it by ``(n + 8)·2^−52`` (n the longer side)
@@ -105,7 +106,8 @@ def grid_exponent(x: np.ndarray) -> int | None:
     n = max(x.shape)
     if x.size == 0:
         return 0
-    sq = max(float(np.einsum("ij,ij->i", x, x).max()), float(np.einsum("ij,ij->j", x, x).max()))
+    sq = max(float(np.einsum("ij,ij->i", x, x).max()) if axes != "cols" else 0.0,
+             float(np.einsum("ij,ij->j", x, x).max()) if axes != "rows" else 0.0)
     if 2.0 ** -960 <= sq < math.inf:  # NaN fails
         return math.frexp(math.sqrt(sq * (1 + (n + 8) * 2.0 ** -52)))[1]
     mx = float(np.max(np.abs(x)))
@@ -121,16 +123,18 @@ class Split:
     serves every product ``x`` or ``xᵀ`` takes part in, on either side (BLAS reads the transposes in
     place).
 
-    Attributes: ``exponent`` (``e``, ``None`` for a non-finite ``x``, then no slices), ``beta``, ``exact``
+    ``axes="rows"`` (``"cols"``) grids on the rows' (columns') norms only: a split for one product, as its
+    left (right) operand.  Attributes: ``exponent`` (``e``, ``None`` for a non-finite ``x``, then no
+    slices), ``beta``, ``exact``
     (whether the scaling by ``2^(β − e)`` was exact: scaling down can make an entry subnormal), and the
     slices ``scaled`` (X), ``i1``, ``m1``, ``i2``, ``rest`` (P).
     """
 
     __slots__ = ("beta", "exponent", "exact", "scaled", "i1", "m1", "i2", "rest")
 
-    def __init__(self, x: np.ndarray, beta: int):
+    def __init__(self, x: np.ndarray, beta: int, axes: str = "both"):
         self.beta = beta
-        self.exponent = grid_exponent(x)
+        self.exponent = grid_exponent(x, axes)
         self.exact = True
         if self.exponent is None:
             return
@@ -212,21 +216,23 @@ def _margin_terms(k: int, beta: int) -> tuple[float, float]:
 def _float64_candidates(a, b):
     """Candidates (m, n) for finite float64 ``a`` (m, k), ``b`` (k, n) (arrays or :class:`Operand`) and
     the mask of those proven correctly rounded (module docstring); ``None`` when an input is not finite."""
-    a = a if isinstance(a, Operand) else Operand(a)
-    b = b if isinstance(b, Operand) else Operand(b)
-    k = a.array.shape[1]
-    beta = min(a.beta, b.beta)
-    sa, sb = a.split(beta), b.split(beta)
+    m, k = (a.array if isinstance(a, Operand) else a).shape
+    n = (b.array if isinstance(b, Operand) else b).shape[1]
+    # a plain array enters this product only: split on the norms this side needs, at the slice width
+    # of k itself
+    beta = min(a.beta if isinstance(a, Operand) else slice_width(k),
+               b.beta if isinstance(b, Operand) else slice_width(k))
+    sa = a.split(beta) if isinstance(a, Operand) else Split(a, beta, "rows")
+    sb = b.split(beta) if isinstance(b, Operand) else Split(b, beta, "cols")
     if sa.exponent is None or sb.exponent is None:
         return None
     if not (sa.exact and sb.exact):  # a matrix spanning ~1000 binades: every element one by one
-        shape = (a.array.shape[0], b.array.shape[1])
-        return np.zeros(shape), np.zeros(shape, dtype=bool)
-    m, n = a.array.shape[0], b.array.shape[1]
+        return np.zeros((m, n)), np.zeros((m, n), dtype=bool)
     c2 = sa.i1 @ sb.i1  # exact
-    if 3 * m * k + 5 * k * n < 6 * m * n:
-        # a wide output over a short reduction: stacking the slices along k (copies of m·3k and 5k·n
-        # values) saves output-sized passes; the same sums, one call each
+    if 3 * m * k + 5 * k * n < 6 * m * n + 6000:
+        # a wide output over a short reduction, or a small product: stacking the slices along k (copies
+        # of m·3k and 5k·n values, 3 calls) saves 3 products and 3 output-sized sums (~6 calls ≈ 6000
+        # values' worth, measured); the same sums
         left = np.concatenate((sa.i1, sa.i2, sa.rest), axis=1)  # [I1 | I2 | Pa]
         u = left[:, :2 * k] @ np.concatenate((sb.i2, sb.i1))  # C3 = I1·J2 + I2·J1, exact
         u += left @ np.concatenate((sb.rest, sb.m1, sb.scaled))  # + R = I1·Pb + I2·M1 + Pa·B, rounded
