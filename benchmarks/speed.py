@@ -311,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=int, default=10, help="example-count factor of --only properties (default 10)")
     ap.add_argument("--baseline", metavar="PATH",
                     help="kernel section: also time the checkout at PATH (e.g. /work/main), side by side")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds with --baseline (default 3)")
     C.record_arg(ap)
     args = ap.parse_args(argv)
     rec: dict = {"rel_error": args.rel_error}
@@ -321,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "verify"):
         rec["verify"] = verify_speed()
     if args.only in (None, "kernel"):
-        rec["kernel"] = kernel_speed([int(w) for w in args.widths.split(",")], args.batch, args.repeat, args.baseline)
+        rec["kernel"] = kernel_speed([int(w) for w in args.widths.split(",")], args.batch, args.repeat, args.baseline,
+                                     args.rounds)
     if args.only == "crossover":
         crossover_speed(args.repeat)
     if args.suite or args.only == "suite":
