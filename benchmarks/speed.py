@@ -8,8 +8,10 @@
 3. The reference network's ``exact`` (bitwise permutation-equivariant) kernel vs ``blas``
    (``numpy.matmul``): one ``loss_and_grad`` of a tanh MLP ``(w, w, w, w)`` on a batch of 32, widths
    16..256, median CPU time of interleaved repeats with one BLAS thread for both, the ratio printed
-   beside issue 17's goals (≤ 5× at width 64, ≤ 20× at width 256).  ``--only crossover`` times the
-   exact kernel's two algorithms (canonical sort-sum, error-free transformation) side by side.
+   beside issue 17's goals (≤ 5× at width 64, ≤ 20× at width 256).  ``--baseline PATH`` adds another
+   checkout's ratio (``PYTHONPATH=PATH``, a fresh process) measured in alternating rounds, side by side.
+   ``--only crossover`` times the exact kernel's two algorithms (canonical sort-sum, error-free
+   transformation) side by side.
 4. (``--suite``) the whole test suite, serially; ``benchmarks/scaleout.py`` times it serially and
    under ``pytest -n 2`` side by side.
 5. (``--only properties``) the exact-kernel Hypothesis properties (``tests/reference``) at
@@ -25,6 +27,7 @@ Usage::
     python benchmarks/speed.py                       # 1-3
     python benchmarks/speed.py --frameworks numpy torch --rel-error 0.02 --suite
     python benchmarks/speed.py --only kernel --repeat 15 --record
+    python benchmarks/speed.py --only kernel --repeat 15 --baseline /work/main --record
     python benchmarks/speed.py --only properties --record
 """
 from __future__ import annotations
@@ -130,12 +133,13 @@ def _interleaved(fns: dict, repeat: int) -> dict:
     return {name: float(np.median(v)) for name, v in times.items()}
 
 
-def kernel_speed(widths: list[int], batch: int, repeat: int) -> list[dict]:
+def kernel_times(widths: list[int], batch: int, repeat: int) -> list[dict]:
+    """Median CPU time of one ``loss_and_grad`` per width, exact and BLAS kernels interleaved."""
     from threadpoolctl import threadpool_limits
 
     from invariants.reference.network import Architecture, loss_and_grad, random_params
 
-    rows, rec = [], []
+    rec = []
     with threadpool_limits(limits=1, user_api="blas"):  # one thread for both: CPU time = work done
         for w in widths:
             fns = {}
@@ -148,16 +152,52 @@ def kernel_speed(widths: list[int], batch: int, repeat: int) -> list[dict]:
                 fns[kernel] = (lambda a=arch, p=params, x=x, t=t: loss_and_grad(a, p, x, t))
                 fns[kernel]()  # warm-up
             times = _interleaved(fns, max(3, repeat if w <= 64 else repeat // 2))
-            ratio = times["exact"] / times["blas"]
-            goal = KERNEL_GOALS.get(w)
             rec.append({"width": w, "batch": batch, "exact_ms": float(f"{times['exact'] * 1e3:.3g}"),
-                        "blas_ms": float(f"{times['blas'] * 1e3:.3g}"), "ratio": float(f"{ratio:.3g}")})
-            rows.append([w, batch, f"{times['exact'] * 1e3:.2f}", f"{times['blas'] * 1e3:.3f}", f"{ratio:.1f}",
-                         "-" if goal is None else f"≤ {goal:g}: {'met' if ratio <= goal else 'NOT met'}"])
+                        "blas_ms": float(f"{times['blas'] * 1e3:.3g}"),
+                        "ratio": float(f"{times['exact'] / times['blas']:.3g}")})
+    return rec
+
+
+def _baseline_times(baseline: str, widths: list[int], batch: int, repeat: int) -> list[dict]:
+    """:func:`kernel_times` of another checkout (``PYTHONPATH=baseline``), in a fresh process."""
+    code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import speed; "
+            f"print(json.dumps(speed.kernel_times({widths!r}, {batch}, {repeat})))")
+    env = dict(os.environ, PYTHONPATH=baseline)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def kernel_speed(widths: list[int], batch: int, repeat: int, baseline: str | None = None,
+                 rounds: int = 3) -> list[dict]:
+    """exact ÷ BLAS per width; with ``baseline`` (another checkout, e.g. main), that checkout's figure too,
+    measured in alternating rounds (this process, then a fresh process on the baseline) so that load
+    changes hit both alike; each figure is the median over the rounds of the per-round ratios."""
+    runs, base_runs, loads = [], [], []
+    for _ in range(rounds if baseline else 1):
+        loads.append(C.load())
+        runs.append(kernel_times(widths, batch, repeat))
+        if baseline:
+            base_runs.append(_baseline_times(baseline, widths, batch, repeat))
+    loads.append(C.load())
+    rows, rec = [], []
+    for i, w in enumerate(widths):
+        row = dict(runs[-1][i])
+        row["ratio"] = float(f"{np.median([r[i]['ratio'] for r in runs]):.3g}")
+        if baseline:
+            row["baseline_ratio"] = float(f"{np.median([r[i]['ratio'] for r in base_runs]):.3g}")
+        rec.append(row)
+        goal = KERNEL_GOALS.get(w)
+        rows.append([w, batch, f"{row['exact_ms']:.2f}", f"{row['blas_ms']:.3f}", f"{row['ratio']:.1f}"]
+                    + ([f"{row['baseline_ratio']:.1f}"] if baseline else [])
+                    + ["-" if goal is None else f"≤ {goal:g}: {'met' if row['ratio'] <= goal else 'NOT met'}"])
     print()
     print("3. Reference network: one loss_and_grad of a tanh MLP (w, w, w, w), exact vs BLAS kernel "
-          "(median CPU time, one BLAS thread, interleaved)")
-    print(C.table(["width w", "batch", "exact ms", "blas ms", "exact / blas", "goal"], rows, "rrrrrl"))
+          "(median CPU time, one BLAS thread, interleaved)"
+          + (f"; baseline {baseline} in a fresh process, {rounds} alternating rounds, median ratio" if baseline else ""))
+    print(C.table(["width w", "batch", "exact ms", "blas ms", "exact / blas"]
+                  + (["baseline exact / blas"] if baseline else []) + ["goal"], rows,
+                  "rrrrr" + ("r" if baseline else "") + "l"))
+    print(f"#   load average per round: {', '.join(f'{v:.2f}' for v in loads)}")
     return rec
 
 
@@ -239,6 +279,12 @@ def _run_meta(load_at_start: float, repeat: int | None = None) -> dict:
     return meta
 
 
+def _checkout(path: str) -> str:
+    """``PATH (commit)`` of a baseline checkout, for the record."""
+    head = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return f"{path} ({head.stdout.strip() or 'unknown commit'})"
+
+
 def suite_speed() -> None:
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
@@ -263,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suite", action="store_true", help="also time the whole test suite (serial)")
     ap.add_argument("--only", choices=["catalogue", "verify", "kernel", "crossover", "suite", "properties"])
     ap.add_argument("--scale", type=int, default=10, help="example-count factor of --only properties (default 10)")
+    ap.add_argument("--baseline", metavar="PATH",
+                    help="kernel section: also time the checkout at PATH (e.g. /work/main), side by side")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds with --baseline (default 3)")
     C.record_arg(ap)
     args = ap.parse_args(argv)
     rec: dict = {"rel_error": args.rel_error}
@@ -273,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "verify"):
         rec["verify"] = verify_speed()
     if args.only in (None, "kernel"):
-        rec["kernel"] = kernel_speed([int(w) for w in args.widths.split(",")], args.batch, args.repeat)
+        rec["kernel"] = kernel_speed([int(w) for w in args.widths.split(",")], args.batch, args.repeat, args.baseline,
+                                     args.rounds)
     if args.only == "crossover":
         crossover_speed(args.repeat)
     if args.suite or args.only == "suite":
@@ -283,7 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only is None:  # a partial run is not the figure the docs quote
         C.record(args.record, "speed", rec)
     elif args.only == "kernel":
-        merge_record(args.record, {"kernel": rec["kernel"], "kernel_run": _run_meta(load_at_start, args.repeat)})
+        run = _run_meta(load_at_start, args.repeat)
+        if args.baseline:
+            run["baseline"] = _checkout(args.baseline)
+        merge_record(args.record, {"kernel": rec["kernel"], "kernel_run": run})
     elif args.only == "properties":
         merge_record(args.record, {"kernel_properties": rec["kernel_properties"]})
     C.footer(t0, timing=True)

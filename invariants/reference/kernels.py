@@ -12,6 +12,8 @@ Two kernels compute the same sums of products:
     - **error-free transformation** (:mod:`invariants.reference.ozaki`) for products of at least
       :data:`CROSSOVER` terms (m·k·n): the result is the *correctly rounded* exact dot product (the
       float nearest to the real sum of the unrounded products), hence at least as accurate as BLAS.
+      An array wrapped by :func:`operand` is split into its slices once for all the products it
+      enters (the reference network's forward and backward passes share them).
     - **canonical order** below :data:`CROSSOVER` (where it is faster) and for non-finite inputs: the
       products are formed one IEEE multiplication each, **sorted by value**, and added strictly left
       to right (:func:`canonical_sum`), a recursive sum with the usual bound γ_k·Σ|a_p b_p| (Higham
@@ -38,12 +40,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from invariants.reference.ozaki import try_exact_matmul
+from invariants.reference.ozaki import Operand, try_exact_matmul
 
 KERNELS: tuple[str, ...] = ("exact", "blas")
 #: Products (m·k·n) from which ``exact`` uses the error-free transformation: below it the canonical
-#: sort-sum is faster (measured: ``python benchmarks/speed.py --only crossover``).
-CROSSOVER = 16384
+#: sort-sum is faster (measured: ``python benchmarks/speed.py --only crossover``: the EFT wins from
+#: ~4096 products).  Moving it changes low bits of results in between: at 8192 the report of
+#: ``invariants verify`` is the same as at 16384; at 4096 one evidence figure moves (BIAS-EFFECT-01's
+#: smallest bias change after 150 Adam steps, 0.00016 → 0.00018: Adam amplifies last-bit differences).
+CROSSOVER = 8192
 #: Products per block of the canonical sort-sum (bounds its memory: 8 bytes each)
 CHUNK = 1 << 21
 
@@ -57,18 +62,20 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     ``+0.0``.
     """
     terms = np.asarray(terms)
-    if axis not in (-1, terms.ndim - 1):
-        terms = np.moveaxis(terms, axis, -1)
-    if terms.shape[-1] == 0:
-        return np.zeros(terms.shape[:-1], dtype=terms.dtype)
+    axis = axis if axis < 0 else axis - terms.ndim  # negative: -1 is the last axis
+    if axis != -1 and terms.size > 4096:  # measured: past a few thousand terms a contiguous sort wins
+        terms, axis = np.moveaxis(terms, axis, -1), -1
+    if terms.shape[axis] == 0:
+        return np.zeros(np.delete(terms.shape, terms.ndim + axis), dtype=terms.dtype)
     # x + 0.0 turns -0.0 into +0.0 and leaves every other value (NaN aside) unchanged, so the sort
-    # sees no signed zeros to scramble; sorted and summed left to right in place (one buffer)
-    x = np.add(terms, terms.dtype.type(0.0), order="C")
-    x.sort(axis=-1)
-    np.add.accumulate(x, axis=-1, out=x)
-    total = x[..., -1].copy()
+    # sees no signed zeros to scramble; sorted and summed left to right in place (one buffer), along
+    # ``axis`` where it lies (sorting and accumulating along any axis are the same operations per sum)
+    x = np.add(terms, terms.dtype.type(0.0), order="C" if axis == -1 else "K")
+    x.sort(axis=axis)
+    np.add.accumulate(x, axis=axis, out=x)
+    total = x[..., -1].copy() if axis == -1 else np.take(x, -1, axis=axis)
     if (total == 0).any():  # an all-negative-zero sum is zero: look for one only then
-        all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=-1)
+        all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=axis)
         total = np.where(all_negative_zero, -total, total)
     nan = np.isnan(total)
     if nan.any():  # which NaN payload survives depends on the order of NaN terms: one NaN for all
@@ -76,20 +83,29 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     return total
 
 
-def matmul(a: np.ndarray, b: np.ndarray, kernel: str = "exact") -> np.ndarray:
-    """``a @ b`` for 2-D ``a`` of shape (m, k) and ``b`` of shape (k, n), with the chosen kernel
-    (see the module docstring); raises ``ValueError`` for an unknown kernel."""
+def operand(x: np.ndarray, kernel: str = "exact"):
+    """For the ``exact`` kernel, ``x`` (2-D) wrapped for :func:`matmul` so that it is split once however
+    many products it enters, on either side and through ``.T``
+    (:class:`~invariants.reference.ozaki.Operand`); for the others ``x`` itself (no wrapping cost)."""
+    return Operand(x) if kernel == "exact" else x
+
+
+def matmul(a, b, kernel: str = "exact") -> np.ndarray:
+    """``a @ b`` for 2-D ``a`` of shape (m, k) and ``b`` of shape (k, n), arrays or :func:`operand`,
+    with the chosen kernel (see the module docstring); raises ``ValueError`` for an unknown kernel."""
+    x = a.array if isinstance(a, Operand) else a
+    y = b.array if isinstance(b, Operand) else b
     if kernel == "blas":
-        return a @ b
+        return x @ y
     if kernel != "exact":
         raise ValueError(f"unknown kernel {kernel!r}; expected one of {KERNELS}")
-    m, k = a.shape
-    n = b.shape[1]
+    m, k = x.shape
+    n = y.shape[1]
     if m * k * n >= CROSSOVER:
         out = try_exact_matmul(a, b)
         if out is not None:  # None: a non-finite input, for the canonical rule
             return out
-    return canonical_matmul(a, b)
+    return canonical_matmul(x, y)
 
 
 def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -138,6 +138,10 @@ class ForwardCache:
     """Everything the backward pass needs: inputs h_{l-1}, pre-activations z_l, dropout masks."""
 
     inputs: list[np.ndarray] = field(default_factory=list)  # h_0 (after input dropout), h_1, ..., h_{L-1}
+    #: the same inputs and the weights W_1..W_L as kernel operands: the exact kernel splits each once
+    #: for the forward and the backward products (:func:`invariants.reference.kernels.operand`)
+    input_operands: list = field(default_factory=list)
+    weight_operands: list = field(default_factory=list)
     #: the activations' arguments a_1, ..., a_{L-1} and the output z_L (a_l = z_l without a norm)
     preacts: list[np.ndarray] = field(default_factory=list)
     #: z_1, ..., z_L before any normalization (the same arrays as ``preacts`` without a norm)
@@ -179,7 +183,9 @@ def forward(arch: Architecture, params: Params, x: np.ndarray, rng: np.random.Ge
     h = apply_dropout(0, h, arch.input_dropout)
     for l in range(1, arch.depth + 1):
         cache.inputs.append(h)
-        z = kernels.matmul(h, params[f"W{l}"].T, arch.kernel)
+        cache.input_operands.append(kernels.operand(h, arch.kernel))
+        cache.weight_operands.append(kernels.operand(params[f"W{l}"], arch.kernel))
+        z = kernels.matmul(cache.input_operands[-1], cache.weight_operands[-1].T, arch.kernel)
         if arch.bias:
             z = z + params[f"b{l}"]
         cache.linear.append(z)
@@ -211,11 +217,12 @@ def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarr
         if l in cache.norms:
             delta, grads[f"g{l}"], grads[f"s{l}"] = norm_backward(delta, cache.norms[l], params[f"g{l}"],
                                                                   arch.kernel)
-        grads[f"W{l}"] = kernels.matmul(delta.T, cache.inputs[l - 1], arch.kernel)
+        d = kernels.operand(delta, arch.kernel)  # split once for both products
+        grads[f"W{l}"] = kernels.matmul(d.T, cache.input_operands[l - 1], arch.kernel)
         if arch.bias:
             grads[f"b{l}"] = kernels.sum_rows(delta, arch.kernel)
         if l > 1:
-            back = kernels.matmul(delta, params[f"W{l}"], arch.kernel)
+            back = kernels.matmul(d, cache.weight_operands[l - 1], arch.kernel)
             if l - 1 in cache.masks:
                 back = back * cache.masks[l - 1]
             delta = back * act.df(cache.preacts[l - 2])

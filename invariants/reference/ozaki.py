@@ -11,31 +11,36 @@ Method for float64 (Ozaki, Ogita, Oishi and Rump, "Error-free transformations of
 by using fast routines of matrix multiplication and its applications", Numer. Algorithms 59 (2012)
 95-118; the error bound of the floating-point part is Higham 2002, eq. 3.5, with underflow terms):
 
-1. **Grid** (:func:`grid_exponent`).  ``a`` is scaled by ``2^(β − e)`` with ``‖a‖_F ≤ 2^e`` (one BLAS
-   dot product; a power of two, so the scaling is exact), giving ``A`` whose every row has 2-norm
-   ``‖A_i‖₂ ≤ 2^β``; ``b`` likewise gives ``B``, columns ``‖B_j‖₂ ≤ 2^β``.  β is :func:`slice_width`.
-2. **Integer slices and a remainder** (:func:`_three_slices`).  ``I1 = rint(A)``,
+1. **Grid** (:func:`grid_exponent`).  ``a`` is scaled by ``2^(β − e)`` with every row's and column's
+   2-norm at most ``2^e`` (a power of two, so the scaling is exact), giving ``A`` whose every row has
+   2-norm ``‖A_i‖₂ ≤ 2^β``; ``b`` likewise gives ``B``, columns ``‖B_j‖₂ ≤ 2^β``.  β is :func:`slice_width`
+   of the operands' longest sides (never above that of the reduction length k).
+2. **Integer slices and a remainder** (:class:`Split`, once per operand).  ``I1 = rint(A)``,
    ``I2 = rint((A − I1)·2^β)``, ``Pa = (A − I1)·2^β − I2``, all exact:
    ``A = I1 + 2^(−β)·(I2 + Pa)`` with ``|I2| ≤ 2^(β−1)``, ``|Pa| ≤ 1/2``; ``B = J1 + M1``,
    ``M1 = 2^(−β)·(J2 + Pb)`` likewise.  Then, exactly, ``A·B = C2 + 2^(−β)·(C3 + R)`` with ``C2 = I1·J1``,
-   ``C3 = I1·J2 + I2·J1`` and ``R = I1·Pb + I2·M1 + Pa·B``.  (One slice and a rounded remainder,
-   ``I1·J1 + [I1 | Pa]·[Pb; B]``, would halve the multiply-adds but leaves 10⁻³-10⁻² of the elements
-   undecided on a whole-matrix grid, too many for the one-by-one fallback.)
+   ``C3 = I1·J2 + I2·J1`` and ``R = I1·Pb + I2·M1 + Pa·B``.  The slicing is elementwise on one grid per
+   matrix, so the slices of ``aᵀ`` are those of ``a`` transposed: an :class:`Operand` (a network's
+   weight, activation or error signal) is split once for every product it enters, forward and
+   backward.  (One slice and a rounded remainder, ``I1·J1 + [I1 | Pa]·[Pb; B]``, would halve the
+   multiply-adds but leaves ~10⁻³ of the elements undecided at k = 64 (γ_2k times a remainder of size
+   2^β·√k against an ulp of 2^(2β − 52)·|cos|), too many for the one-by-one fallback.)
 3. **Products by BLAS.**  By Cauchy–Schwarz the absolute sums of the terms of ``C2`` and ``C3`` are at
    most 2^53 (:func:`slice_width`), so every partial sum, in whatever order or blocking the BLAS uses,
-   with or without FMA, is an integer float64 holds: both come out *exact* (one call each, ``C3`` on
-   the stacked slices).  ``R`` (one call on the stacked slices) is rounded, within ``γ_3k`` times its
+   with or without FMA, is an integer float64 holds: both come out *exact* (``C3`` as the sum of two
+   exact integer products, itself below 2^53).  ``R`` (three calls) is rounded, within ``γ_3k`` times its
    terms' absolute sum (Cauchy–Schwarz again) plus an underflow term — ~2^(−2β) of the result.
-4. **Rounding, proven per element.**  ``s = fl(C2 + 2^(−β)·fl(C3 + R))`` and its TwoSum error ``t``
-   bracket the exact value: ``|exact − (s + t)| ≤ margin`` (from step 3 and the one rounding of
-   ``C3 + R``).  ``s`` is accepted when both ``s + t − margin`` and ``s + t + margin`` round to ``s`` (the
-   set of reals rounding to ``s`` is an interval, so the exact value does too); then
-   ``s·2^(e_a + e_b − 2β)`` is exact unless it overflows or is subnormal, which is checked.  Elements
-   not proven (near a rounding tie, heavy cancellation: none in 10⁵ Gaussian entries at k = 64) are
-   computed one by one by :func:`exact_entries`: Dekker's TwoProduct makes every product an exact pair
-   of floats and ``math.fsum`` rounds their exact sum correctly; where TwoProduct could underflow or
-   overflow, rational arithmetic (``fractions.Fraction``, whose conversion to float is correctly
-   rounded).
+4. **Rounding, proven per element.**  ``u = fl(C3 + R)·2^(−β)`` is within a margin of the exact
+   ``(C3 + R)·2^(−β)`` (:func:`_margin_terms`: from step 3 and the one rounding of ``C3 + R``), widened so
+   that ``fl(u − margin) ≤ exact ≤ fl(u + margin)``.  Rounding is monotone, so when
+   ``fl(C2 + fl(u − margin))`` and ``fl(C2 + fl(u + margin))`` are the same float ``s`` (one addition
+   each), the correctly rounded exact value is ``s`` too; then ``s·2^(e_a + e_b − 2β)`` is exact unless it
+   overflows or is subnormal, which is checked.  Elements not proven (near a rounding boundary: heavy
+   cancellation; ~1 in 10⁵ Gaussian entries at k = 64, 0.2 per ``loss_and_grad`` of the (64, 64, 64, 64)
+   MLP) are computed one by one by :func:`exact_entries`: Dekker's TwoProduct makes every product an
+   exact pair of floats and ``math.fsum`` rounds their exact sum correctly; where TwoProduct could
+   underflow or overflow, rational arithmetic (``fractions.Fraction``, whose conversion to float is
+   correctly rounded).
 
 float32 inputs (:func:`_float32_candidates`): a float32 product is exact in float64, so one float64 BLAS
 call gives the sum with error at most ``γ_k·‖a_i‖₂‖b_j‖₂`` (Cauchy–Schwarz), ~2^(−29)·√k of a float32
@@ -48,11 +53,12 @@ a nonzero exact sum too small for the format also gives ``+0.0``.
 
 Scope: finite inputs (non-finite ones make the exact sum undefined: :func:`exact_matmul` raises, and
 :func:`try_exact_matmul` returns ``None`` so that the caller can route them elsewhere).  Cost for
-float64: 6 BLAS calls' worth of multiply-adds (k + 2k + 3k per output element) and ~25 elementwise
-passes; for float32, 1 BLAS call and ~8 passes.
+float64: 6 BLAS calls (k multiply-adds per output element each) and ~12 elementwise passes over the
+output, plus ~8 passes per operand split; for float32, 1 BLAS call and ~8 passes.
 """
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -61,9 +67,11 @@ import numpy as np
 from invariants.core.errors import BadInput
 
 _U = 2.0 ** -53  # unit roundoff of float64
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _SPLITTER = 134217729.0  # 2^27 + 1: Dekker's splitting constant for float64
 
 
+@functools.lru_cache(maxsize=None)
 def slice_width(k: int) -> int:
     """Slice width β (bits): the largest integer keeping every exactly computed product sum's absolute
     sum at most 2^53, for rows and columns of 2-norm at most 2^β (the grid of :func:`grid_exponent`).
@@ -81,111 +89,180 @@ def slice_width(k: int) -> int:
         beta -= 1
 
 
-def grid_exponent(x: np.ndarray) -> int | None:
-    """An int ``e`` with every row's and every column's 2-norm of the float64 2-D ``x`` at most ``2^e``,
-    or ``None`` when ``x`` has a non-finite entry.
+def grid_exponent(x: np.ndarray, axes: str = "both") -> int | None:
+    """An int ``e`` with every row's and every column's 2-norm of the float64 2-D ``x`` at most ``2^e``
+    (only the rows' for ``axes="rows"``, only the columns' for ``"cols"``), or ``None`` when ``x`` has a
+    non-finite entry.
 
-    From the Frobenius norm (one BLAS dot product): its floating-point square is at least
-    ``‖x‖²·(1 − γ_N)`` for N entries (non-negative terms), so inflating it by ``(N + 8)·2^−52`` covers that
-    and the roundings of the inflation and the square root.  A sum of squares that overflows or is tiny
-    (squares underflowing) falls back to ``‖x‖_F ≤ √N·max|x|``.  One grid for the whole matrix costs
-    precision only for rows far smaller than the largest (correct rounding makes the result independent
-    of the grid; such elements are merely more often left to :func:`exact_entries`).
+    From the largest row or column sum of squares (two passes): a floating-point sum of n non-negative
+    terms is at least ``exact·(1 − γ_n)``, so inflating it by ``(n + 8)·2^−52`` (n the longer side)
+    covers that and the roundings of the squares, of the inflation and of the square root.  A sum of
+    squares that overflows or is tiny (squares underflowing) falls back to ``‖x_i‖₂ ≤ √n·max|x|``.  One
+    power of two for the whole matrix (not one per row) lets a split serve either side of a product,
+    transposed or not; it costs precision only for rows far smaller than the largest (correct rounding
+    makes the result independent of the grid: such elements are merely more often left to
+    :func:`exact_entries`).
     """
-    flat = x.ravel(order="K")  # a view for C- or F-ordered x
-    sq = float(np.dot(flat, flat))
+    n = max(x.shape)
+    if x.size == 0:
+        return 0
+    sq = max(float(np.einsum("ij,ij->i", x, x).max()) if axes != "cols" else 0.0,
+             float(np.einsum("ij,ij->j", x, x).max()) if axes != "rows" else 0.0)
     if 2.0 ** -960 <= sq < math.inf:  # NaN fails
-        return math.frexp(math.sqrt(sq * (1 + (x.size + 8) * 2.0 ** -52)))[1]
-    mx = float(np.max(np.abs(flat)))
+        return math.frexp(math.sqrt(sq * (1 + (n + 8) * 2.0 ** -52)))[1]
+    mx = float(np.max(np.abs(x)))
     if not math.isfinite(mx):
         return None
-    return math.frexp(mx)[1] + ((x.size - 1).bit_length() + 1) // 2  # √N ≤ 2^ceil(log2(N)/2)
+    return math.frexp(mx)[1] + ((n - 1).bit_length() + 1) // 2  # √n ≤ 2^ceil(log2(n)/2)
 
 
-def _scaled(x: np.ndarray, shift: int, out: np.ndarray) -> bool:
-    """``out = x·2^shift``; whether that was exact (scaling down can make an entry subnormal)."""
-    y = np.ldexp(x, shift, out=out)
-    return shift >= 0 or np.array_equal(np.ldexp(y, -shift), x)
+class Split:
+    """The slices of one float64 matrix ``x`` (r, c) on its grid (:func:`grid_exponent`), for slice width
+    ``beta`` (module docstring, step 2): ``X = x·2^(β − e) = I1 + M1``, ``M1 = 2^(−β)·(I2 + P)``, each an
+    (r, c) array.  Elementwise, so the slices of ``xᵀ`` are the transposed slices of ``x``: one split
+    serves every product ``x`` or ``xᵀ`` takes part in, on either side (BLAS reads the transposes in
+    place).
+
+    ``axes="rows"`` (``"cols"``) grids on the rows' (columns') norms only: a split for one product, as its
+    left (right) operand.  Attributes: ``exponent`` (``e``, ``None`` for a non-finite ``x``, then no
+    slices), ``beta``, ``exact``
+    (whether the scaling by ``2^(β − e)`` was exact: scaling down can make an entry subnormal), and the
+    slices ``scaled`` (X), ``i1``, ``m1``, ``i2``, ``rest`` (P).
+    """
+
+    __slots__ = ("beta", "exponent", "exact", "scaled", "i1", "m1", "i2", "rest")
+
+    def __init__(self, x: np.ndarray, beta: int, axes: str = "both"):
+        self.beta = beta
+        self.exponent = grid_exponent(x, axes)
+        self.exact = True
+        if self.exponent is None:
+            return
+        shift = beta - self.exponent
+        self.scaled = np.ldexp(x, shift)
+        if shift < 0 and not np.array_equal(np.ldexp(self.scaled, -shift), x):
+            self.exact = False
+        self.i1 = np.rint(self.scaled)
+        self.m1 = self.scaled - self.i1  # exact: the bits of X below 1
+        p = self.m1 * 2.0 ** beta  # exact, |p| ≤ 2^(β−1)
+        self.i2 = np.rint(p)
+        p -= self.i2
+        self.rest = p
+
+    def transposed(self) -> "Split":
+        """The split of ``xᵀ``: the same slices, transposed views."""
+        out = Split.__new__(Split)
+        out.beta, out.exponent, out.exact = self.beta, self.exponent, self.exact
+        if self.exponent is not None:
+            out.scaled, out.i1, out.m1, out.i2, out.rest = (self.scaled.T, self.i1.T, self.m1.T, self.i2.T,
+                                                            self.rest.T)
+        return out
 
 
-def _float64_candidates(a: np.ndarray, b: np.ndarray):
-    """Candidates (m, n) for finite float64 ``a`` (m, k), ``b`` (k, n) and the mask of those proven
-    correctly rounded (module docstring); ``None`` when an input is not finite."""
-    ea = grid_exponent(a)
-    eb = None if ea is None else grid_exponent(b)
-    if eb is None:
+class Operand:
+    """A 2-D float array prepared for several correctly rounded products (:func:`try_exact_matmul`): its
+    :class:`Split` is computed once per slice width and reused wherever the array is an operand again,
+    on either side, and by :attr:`T` (the transposed operand, sharing the splits).  ``array`` is the
+    matrix as it enters a product (a transposed view for ``T``); ``beta`` the slice width it is split at,
+    valid for any product it takes part in (a product's reduction length is one of its sides, and
+    :func:`slice_width` decreases with it).  A network's weights, activations and error signals each
+    enter two products (forward and backward): splitting each once halves that work."""
+
+    __slots__ = ("array", "beta", "_transposed", "_splits")
+
+    def __init__(self, array: np.ndarray, _transposed: bool = False, _splits: dict | None = None):
+        self.array = array
+        self.beta = slice_width(max(array.shape))
+        self._transposed = _transposed
+        self._splits: dict = {} if _splits is None else _splits
+
+    @property
+    def T(self) -> "Operand":
+        return Operand(self.array.T, not self._transposed, self._splits)
+
+    def split(self, beta: int) -> Split:
+        """The split of ``array`` at slice width ``beta`` (computed once for an operand and its
+        transpose)."""
+        key = (beta, self._transposed)
+        found = self._splits.get(key)
+        if found is None:
+            other = self._splits.get((beta, not self._transposed))
+            found = self._splits[key] = (other.transposed() if other is not None
+                                         else Split(np.asarray(self.array, dtype=np.float64), beta))
+        return found
+
+
+@functools.lru_cache(maxsize=None)
+def _margin_terms(k: int, beta: int) -> tuple[float, float]:
+    """``(fixed, relative)``: a margin with ``fl(u − margin) ≤ u_exact ≤ fl(u + margin)`` for an element
+    ``u = fl(C3 + R)·2^−β`` of a product with reduction length ``k`` at slice width ``beta`` is
+    ``fixed + relative·|u|`` (module docstring, steps 3-4; units of the scaled operands).
+
+    ``R = I1·Pb + I2·M1 + Pa·B`` has terms' absolute sum at most ``T_R = (2^β + √k/2)·√k/2 +
+    k·2^(β−2) + √k/2·2^β`` (Cauchy–Schwarz) and is rounded within ``γ_3k·T_R + 3k·2^−1074`` (Higham 2002,
+    eq. 3.5, underflowing products included, whatever the order or blocking of the sums); the rounding of
+    ``C3 + fl(R)`` adds at most ``u·|u|·2^β`` and the exact scaling by ``2^−β`` may underflow
+    (``2^−1074``).  Rounding ``u ± margin`` moves it by at most ``u·(|u| + margin)``: covered by the
+    second ``u·|u|`` and the factor ``1 + 2^−40``.  The floor ``2^−50`` keeps every proven candidate
+    above 4 (see :func:`_float64_candidates`).
+    """
+    root = math.sqrt(k)
+    t_r = (2.0 ** beta + root / 2) * root / 2 + k * 2.0 ** (beta - 2) + root / 2 * 2.0 ** beta
+    rounded = 3 * k * _U * (1 + 2.0 ** -20) * t_r + 3 * k * 2.0 ** -1074
+    grow = 1 + 2.0 ** -40
+    return (2.0 ** -beta * rounded + 2.0 ** -1073 + 2.0 ** -50) * grow, 2 * _U * (1 + 2.0 ** -20) * grow
+
+
+def _float64_candidates(a, b):
+    """Candidates (m, n) for finite float64 ``a`` (m, k), ``b`` (k, n) (arrays or :class:`Operand`) and
+    the mask of those proven correctly rounded (module docstring); ``None`` when an input is not finite."""
+    m, k = (a.array if isinstance(a, Operand) else a).shape
+    n = (b.array if isinstance(b, Operand) else b).shape[1]
+    # a plain array enters this product only: split on the norms this side needs, at the slice width
+    # of k itself
+    beta = min(a.beta if isinstance(a, Operand) else slice_width(k),
+               b.beta if isinstance(b, Operand) else slice_width(k))
+    sa = a.split(beta) if isinstance(a, Operand) else Split(a, beta, "rows")
+    sb = b.split(beta) if isinstance(b, Operand) else Split(b, beta, "cols")
+    if sa.exponent is None or sb.exponent is None:
         return None
-    m, k = a.shape
-    n = b.shape[1]
-    beta = slice_width(k)
-    found = _three_slices(a, b, beta - ea, beta - eb, beta)
-    if found is None:  # a matrix spanning ~1000 binades: every element one by one
+    if not (sa.exact and sb.exact):  # a matrix spanning ~1000 binades: every element one by one
         return np.zeros((m, n)), np.zeros((m, n), dtype=bool)
-    s, t, margin = found
-    # proven when both ends of [s + t − margin, s + t + margin] round to s (that set is an interval)
-    hi = t + margin
-    t -= margin
-    hi += s
-    t += s
-    good = (hi == s) & (t == s)
-    # a proven nonzero s has |s| > 2^52·margin ≥ 4 and |s| < 2^55: scaling back is exact for shifts in
+    c2 = sa.i1 @ sb.i1  # exact
+    if 3 * m * k + 5 * k * n < 6 * m * n + 6000:
+        # a wide output over a short reduction, or a small product: stacking the slices along k (copies
+        # of m·3k and 5k·n values, 3 calls) saves 3 products and 3 output-sized sums (~6 calls ≈ 6000
+        # values' worth, measured); the same sums
+        left = np.concatenate((sa.i1, sa.i2, sa.rest), axis=1)  # [I1 | I2 | Pa]
+        u = left[:, :2 * k] @ np.concatenate((sb.i2, sb.i1))  # C3 = I1·J2 + I2·J1, exact
+        u += left @ np.concatenate((sb.rest, sb.m1, sb.scaled))  # + R = I1·Pb + I2·M1 + Pa·B, rounded
+    else:
+        u = sa.i1 @ sb.i2  # C3 = I1·J2 + I2·J1, exact (every partial sum an integer below 2^53)
+        u += sa.i2 @ sb.i1
+        r = sa.i1 @ sb.rest  # R = I1·Pb + I2·M1 + Pa·B, rounded
+        r += sa.i2 @ sb.m1
+        r += sa.rest @ sb.scaled
+        u += r
+    u *= 2.0 ** -beta  # exact barring underflow (in the margin)
+    fixed, relative = _margin_terms(k, beta)
+    margin = np.abs(u)
+    margin *= relative
+    margin += fixed
+    # the exact (scaled) element lies in [c2 + fl(u − margin), c2 + fl(u + margin)]; rounding is monotone,
+    # so when both ends round to the same float (one addition each), so does the exact value
+    hi = u + margin
+    u -= margin
+    hi += c2
+    u += c2
+    good = hi == u
+    # a proven s is nonzero (the ends differ by at least 2·margin > 0, and a sum of two floats rounds
+    # to 0 only when it is 0), |s| > 2^52·margin ≥ 4 and |s| < 2^55: scaling back is exact for shifts in
     # [-1024, 968]; otherwise check for subnormal or infinite results
-    shift = ea + eb - 2 * beta
-    s = np.ldexp(s, shift, out=s)
+    shift = sa.exponent + sb.exponent - 2 * beta
+    s = np.ldexp(hi, shift, out=hi)
     if not -1024 <= shift <= 968:
         good &= np.isfinite(s) & ((np.abs(s) >= np.finfo(np.float64).tiny) | (s == 0))
     return s, good
-
-
-def _two_sum_into(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Knuth's TwoSum, overwriting its inputs: ``s = fl(x + y)`` and the exact error ``t = x + y − s``."""
-    s = x + y
-    t = s - x
-    x -= s - t
-    y -= t
-    x += y
-    return s, x
-
-
-def _three_slices(a, b, shift_a, shift_b, beta):
-    """``(s, t, margin)`` with ``|a·b·2^(shift_a + shift_b) − (s + t)| ≤ margin`` elementwise (module
-    docstring, steps 2-4), or ``None`` when a scaling would be inexact.
-
-    ``A = I1 + 2^−β·(I2 + Pa)``, ``B = J1 + M1``, ``M1 = 2^−β·(J2 + Pb)``, so ``A·B = C2 + 2^−β·(C3 + R)``
-    with ``C2 = I1·J1`` and ``C3 = I1·J2 + I2·J1`` exact and ``R = I1·Pb + I2·M1 + Pa·B`` rounded: its
-    terms' absolute sum is at most ``(2^β + √k/2)·√k/2 + √k·2^(β−1)·√k/2 + √k/2·2^β`` (Cauchy–Schwarz),
-    its error at most ``γ_3k`` times that plus ``3k·2^−1074`` for underflowing products (Higham 2002,
-    eq. 3.5); the rounding of ``C3 + R`` adds ``u·|fl(C3 + R)|`` per element.
-    """
-    m, k = a.shape
-    n = b.shape[1]
-    # stacked slices: sa = [I1 | I2 | Pa] (m, 3k); s3 = [J2; J1] (2k, n); sr = [Pb; M1; B] (3k, n)
-    sa, s3, sr = np.empty((m, 3 * k)), np.empty((2 * k, n)), np.empty((3 * k, n))
-    A = np.empty((m, k))
-    if not (_scaled(a, shift_a, A) and _scaled(b, shift_b, sr[2 * k:])):
-        return None
-    scale = 2.0 ** beta
-    i1 = np.rint(A, out=sa[:, :k])
-    A -= i1
-    A *= scale  # exact: the bits of A below 1, |y| ≤ 2^(β−1)
-    np.subtract(A, np.rint(A, out=sa[:, k:2 * k]), out=sa[:, 2 * k:])
-    B = sr[2 * k:]
-    j1 = np.rint(B, out=s3[k:])
-    y = np.subtract(B, j1, out=sr[k:2 * k])  # M1
-    y = y * scale
-    np.subtract(y, np.rint(y, out=s3[:k]), out=sr[:k])
-    c2 = np.matmul(i1, j1)  # exact
-    u = np.matmul(sa[:, :2 * k], s3)  # C3, exact
-    u += np.matmul(sa, sr)  # fl(C3 + R)
-    u *= 1.0 / scale  # exact barring underflow (in the bound)
-    u_abs = np.abs(u)
-    s, t = _two_sum_into(c2, u)
-    root = math.sqrt(k)
-    terms = (2.0 ** beta + root / 2) * root / 2 + k * 2.0 ** (beta - 2) + root / 2 * 2.0 ** beta
-    fixed = 2.0 ** -beta * (3 * k * _U * (1 + 2.0 ** -20) * terms + 3 * k * 2.0 ** -1074) + 2.0 ** -1074
-    u_abs *= _U * (1 + 2.0 ** -40)
-    u_abs += _inflated(fixed)
-    return s, t, u_abs
 
 
 def _inflated(bound: float) -> float:
@@ -231,6 +308,8 @@ def exact_entries(a: np.ndarray, b: np.ndarray, rows: np.ndarray, cols: np.ndarr
     correctly; float32 results landing exactly on a float32 midpoint, and the ranges where TwoProduct
     is not exact, use rational arithmetic.  Returns a float64 array of the ``dtype`` values.
     """
+    if len(rows) == 0:
+        return np.empty(0)
     xa = np.asarray(a, dtype=np.float64)[rows]
     xb = np.asarray(b, dtype=np.float64)[:, cols].T
     with np.errstate(all="ignore"):  # out-of-range pairs overflow here; ``safe`` sends them to Fraction
@@ -242,12 +321,18 @@ def exact_entries(a: np.ndarray, b: np.ndarray, rows: np.ndarray, cols: np.ndarr
         al, bl = xa - ah, xb - bh
         err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
     mag = np.abs(p)
-    safe = (np.all((mag >= 2.0 ** -960) | (p == 0), axis=1) & (mag.max(axis=1, initial=0.0) <= 2.0 ** 990)
-            & (np.abs(xa).max(axis=1, initial=0.0) < 2.0 ** 995) & (np.abs(xb).max(axis=1, initial=0.0) < 2.0 ** 995))
+    if (mag.max() <= 2.0 ** 990 and max(np.abs(xa).max(), np.abs(xb).max()) < 2.0 ** 995
+            and not ((mag < 2.0 ** -960) & (p != 0)).any()):  # the usual case, checked at once
+        safe = np.ones(len(rows), dtype=bool)
+    else:
+        safe = (np.all((mag >= 2.0 ** -960) | (p == 0), axis=1) & (mag.max(axis=1, initial=0.0) <= 2.0 ** 990)
+                & (np.abs(xa).max(axis=1, initial=0.0) < 2.0 ** 995)
+                & (np.abs(xb).max(axis=1, initial=0.0) < 2.0 ** 995))
+    terms = np.concatenate([p, err], axis=1).tolist()
     out = np.empty(len(rows))
     single = np.dtype(dtype) == np.float32
     for f in range(len(rows)):
-        value = math.fsum(p[f].tolist() + err[f].tolist()) if safe[f] else None
+        value = math.fsum(terms[f]) if safe[f] else None
         if value is None or (single and _is_float32_midpoint(value)):
             value = exact_dot(xa[f], xb[f], dtype)
         out[f] = value
@@ -279,37 +364,46 @@ def exact_dot(a: np.ndarray, b: np.ndarray, dtype) -> float:
                           dtype)
 
 
-def try_exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """Correctly rounded ``a @ b`` for 2-D float32/float64 ``a`` (m, k) and ``b`` (k, n), or ``None`` when
-    an input has a non-finite entry (the exact sum is then undefined; the caller picks another rule).
+def try_exact_matmul(a, b) -> np.ndarray | None:
+    """Correctly rounded ``a @ b`` for 2-D float32/float64 ``a`` (m, k) and ``b`` (k, n), arrays or
+    :class:`Operand` (whose splits are then reused), or ``None`` when an input has a non-finite entry (the
+    exact sum is then undefined; the caller picks another rule).
 
     Returns an (m, n) array of the inputs' common dtype (float32 only when both are float32).
     """
-    dtype = np.result_type(a.dtype, b.dtype, np.float32)
-    m, k = a.shape
-    n = b.shape[1]
+    x = a.array if isinstance(a, Operand) else a
+    y = b.array if isinstance(b, Operand) else b
+    if x.dtype == y.dtype and x.dtype in (_F32, _F64):  # the common case, without result_type's cost
+        dtype = x.dtype
+    else:
+        dtype = np.result_type(x.dtype, y.dtype, np.float32)
+    m, k = x.shape
+    n = y.shape[1]
     if k == 0 or m == 0 or n == 0:
         return np.zeros((m, n), dtype=dtype)
     with np.errstate(all="ignore"):  # overflow to ±inf and squares of huge entries are handled, not accidents
         if dtype == np.float32:
-            found = _float32_candidates(a, b)
+            found = _float32_candidates(x, y)
         else:
-            found = _float64_candidates(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+            found = _float64_candidates(a if x.dtype == np.float64 else np.asarray(x, dtype=np.float64),
+                                        b if y.dtype == np.float64 else np.asarray(y, dtype=np.float64))
     if found is None:
         return None
     out, good = found
+    if good.all() and dtype == np.float64:
+        return out  # every element proven: none is zero (see _float64_candidates), no sign to settle
     if not good.all():
         rows, cols = np.nonzero(~good)
         # a row of a or a column of b that is all zeros: every product is a zero, the sum is exactly 0
-        zero = ~np.any(a != 0, axis=1)[rows] | ~np.any(b != 0, axis=0)[cols]
+        zero = ~np.any(x != 0, axis=1)[rows] | ~np.any(y != 0, axis=0)[cols]
         out[rows[zero], cols[zero]] = 0.0
         rows, cols = rows[~zero], cols[~zero]
-        out[rows, cols] = exact_entries(a, b, rows, cols, dtype)
+        out[rows, cols] = exact_entries(x, y, rows, cols, dtype)
     out = out.astype(dtype, copy=False)
     out += dtype.type(0.0)  # -0.0 → +0.0; the all-negative-zero case is restored below
     zero = out == 0
     if zero.any():
-        out[zero & _all_products_negative_zero(a, b)] = -0.0
+        out[zero & _all_products_negative_zero(x, y)] = -0.0
     return out
 
 

@@ -125,6 +125,41 @@ def test_exact_kernel_is_bitwise_permutation_equivariant(case):
 
 
 @examples(20)
+@given(operands(12, 300))
+def test_shared_operands_give_the_same_bits(case):
+    """Splits reused across products (an operand on either side, transposed or not, as the network's
+    forward and backward passes use them) give the bits of fresh products."""
+    a, b, rng = case
+    c = _values(rng, (a.shape[0], b.shape[0]), "normal", a.dtype.name)  # c (m, k): c.T @ a is (k, k)
+    oa, ob, oc = ozaki.Operand(a), ozaki.Operand(b), ozaki.Operand(c)
+    pairs = [(oa, ob, a, b), (oc.T, oa, c.T, a), (oa.T, oc, a.T, c), (ob.T, oa.T, b.T, a.T), (oa, ob, a, b)]
+    for x, y, xa, ya in pairs:
+        assert ozaki.try_exact_matmul(x, y).tobytes() == ozaki.exact_matmul(xa, ya).tobytes()
+        assert kernels.matmul(x, y).tobytes() == kernels.matmul(xa, ya).tobytes()
+
+
+def test_an_operand_is_split_once_for_forward_and_backward(monkeypatch):
+    """Network level: one split per weight, input and error signal (9 for 3 layers; the first error
+    signal only enters the weight gradient), not one per product and side (16)."""
+    arch = Architecture((64, 64, 64, 64), "tanh", "mse")
+    rng = np.random.default_rng(7)
+    params = random_params(arch, rng)
+    x, t = rng.normal(size=(32, 64)), rng.normal(size=(32, 64))
+    built = []
+    real = ozaki.Split.__init__
+
+    def counting(self, x, beta):
+        built.append(x.shape)
+        real(self, x, beta)
+
+    want = loss_and_grad(arch, params, x, t)
+    monkeypatch.setattr(ozaki.Split, "__init__", counting)
+    got = loss_and_grad(arch, params, x, t)
+    assert len(built) == 9
+    assert got[0] == want[0] and all(got[1][k].tobytes() == want[1][k].tobytes() for k in want[1])
+
+
+@examples(20)
 @given(m=st.integers(1, 5), k=st.integers(1, 300), n=st.integers(1, 5), dtype=dtypes, seed=seeds)
 def test_signed_zeros_follow_ieee(m, k, n, dtype, seed):
     """A zero sum is -0.0 exactly when every product is a zero of negative sign (as IEEE addition of
