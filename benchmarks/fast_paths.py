@@ -4,14 +4,18 @@
    off (``INVARIANTS_NO_COMPILE_CACHE=1``), cold (an empty cache folder) and warm (the same folder again);
    the three JSON reports must agree (timings aside): the cache holds compiled programs, never results.
 2. ``invariants verify`` with ``--jobs 1`` and with the default (one worker per CPU); the two JSON reports
-   must be identical (timings aside).
+   must be identical (timings aside).  With ``--baseline DIR`` (a checkout, e.g. of main) the same command
+   also runs from DIR first, in the same run: its report must equal this checkout's (timings aside), and
+   the goal figure (issue 17.5: verify ≤ 6 s wall on 2 cores) is printed for both, with the ratios.
 
 Wall time, CPU time (user + system of the process and its children) and the load average around each run
 are printed: on a shared machine the wall time of a loaded run says little, its CPU time a little more.
 
 Usage::
 
-    python benchmarks/fast_paths.py [--frameworks jax,keras] [--no-verify] [--record]
+    python benchmarks/fast_paths.py [--frameworks jax,keras] [--no-verify] [--baseline DIR] [--record]
+
+``--frameworks ''`` skips the audits; ``--record`` then replaces only the ``verify`` part of the record.
 """
 from __future__ import annotations
 
@@ -40,11 +44,12 @@ def _strip(obj: Any) -> Any:
     return obj
 
 
-def run_cli(args: list[str], env: dict[str, str], out: Path) -> dict[str, Any]:
-    """One ``python -m invariants ARGS --json OUT`` in a fresh process: wall, CPU, load, exit code, report."""
+def run_cli(args: list[str], env: dict[str, str], out: Path, cwd: str | Path = C.ROOT) -> dict[str, Any]:
+    """One ``python -m invariants ARGS --json OUT`` in a fresh process (in ``cwd``): wall, CPU, load, exit code,
+    report."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load0, t0 = C.load(), time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "invariants", *args, "--quiet", "--json", str(out)], cwd=C.ROOT,
+    proc = subprocess.run([sys.executable, "-m", "invariants", *args, "--quiet", "--json", str(out)], cwd=cwd,
                           env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -58,12 +63,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frameworks", default="jax,keras")
     ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--baseline", metavar="DIR", help="also run verify from this checkout (e.g. /work/main) and "
+                    "compare its report and time with this one's")
     C.record_arg(ap)
     args = ap.parse_args()
     t0 = C.header("compile cache (audit off / cold / warm) and verify (--jobs 1 / default)")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "INVARIANTS_"))}
     base["PYTHONPATH"] = str(C.ROOT) + os.pathsep + base.get("PYTHONPATH", "")
-    rows, payload = [], {"audit": [], "verify": {}}
+    rows, payload, goal = [], {"audit": [], "verify": {}}, []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for fw in [f for f in args.frameworks.split(",") if f]:
@@ -79,19 +86,39 @@ def main() -> int:
                 m: {k: r[k] for k in ("wall_s", "cpu_s", "load")} for m, r in got.items()},
                 "warm_over_off_wall": round(got["off"]["wall_s"] / got["warm"]["wall_s"], 2)})
         if not args.no_verify:
-            got = {"jobs 1": run_cli(["verify", "--jobs", "1"], base, tmp / "v1.json"),
-                   "default": run_cli(["verify"], base, tmp / "vd.json")}
+            got = {}
+            if args.baseline:
+                env = {**base, "PYTHONPATH": str(Path(args.baseline).resolve()) + os.pathsep
+                       + os.environ.get("PYTHONPATH", "")}
+                got["baseline"] = run_cli(["verify"], env, tmp / "vb.json", cwd=args.baseline)
+            got["jobs 1"] = run_cli(["verify", "--jobs", "1"], base, tmp / "v1.json")
+            got["default"] = run_cli(["verify"], base, tmp / "vd.json")
             for r in got.values():
                 r["report"].get("config", {}).pop("jobs", None)
-            same = got["jobs 1"]["report"] == got["default"]["report"]
+            same = all(r["report"] == got["default"]["report"] for r in got.values())
             for m, r in got.items():
                 rows.append(["verify", m, r["wall_s"], r["cpu_s"], f"{r['load'][0]:.1f}–{r['load'][1]:.1f}", r["exit"],
                              "yes" if same else "NO"])
             payload["verify"] = {"same_reports": same, "cores": os.cpu_count(),
                                  **{m: {k: r[k] for k in ("wall_s", "cpu_s", "load")} for m, r in got.items()}}
+            goal.append(f"goal (issue 17.5): verify ≤ 6 s wall on 2 cores; default workers: "
+                        f"{got['default']['wall_s']} s wall, {got['default']['cpu_s']} CPU-s "
+                        f"({'met' if got['default']['wall_s'] <= 6 else 'NOT met'}; {os.cpu_count()} cores)")
+            if "baseline" in got:
+                b, d = got["baseline"], got["default"]
+                payload["verify"]["baseline"]["checkout"] = str(args.baseline)
+                payload["verify"]["baseline_over_default"] = {"wall": round(b["wall_s"] / d["wall_s"], 2),
+                                                              "cpu": round(b["cpu_s"] / d["cpu_s"], 2)}
+                goal.append(f"baseline ({args.baseline}): {b['wall_s']} s wall, {b['cpu_s']} CPU-s; this checkout is "
+                            f"{b['wall_s'] / d['wall_s']:.2f}x faster in wall time, {b['cpu_s'] / d['cpu_s']:.2f}x "
+                            "in CPU time, same report: " + ("yes" if same else "NO"))
     print(C.table(["command", "mode", "wall s", "cpu s", "load", "exit", "same report"], rows))
+    print("\n".join(goal))
     C.footer(t0)
-    C.record(args.record, "fast_paths", {"machine": C.machine(), **payload})
+    if payload["audit"]:
+        C.record(args.record, "fast_paths", {"machine": C.machine(), **payload})
+    elif payload["verify"]:  # verify alone: keep the recorded audits
+        C.record(args.record, "fast_paths", {"verify": payload["verify"]}, part="verify")
     return 0 if all(r[-1] == "yes" for r in rows) else 1
 
 

@@ -1,7 +1,7 @@
 """Run claims' evidence and collect the outcome.
 
 :func:`run_claims` runs every evidence function of every claim, timing each claim, in one process or
-(``jobs > 1``) in worker processes, one claim per task; the report lists the claims in the order given
+(``jobs > 1``) in forked worker processes (tasks: :func:`invariants.claims.schedule.plan`); the report lists the claims in the order given
 either way, and the results are the same because every piece of evidence is deterministic.  An
 evidence function that raises (or returns something other than an
 :class:`~invariants.claims.registry.EvidenceResult`) becomes a *failed* result whose detail names the
@@ -199,9 +199,12 @@ FORK_UNSAFE = ("torch", "jax", "tensorflow", "mlx")
 _FORKED: list[Claim] = []
 
 
-def _run_forked(index: int) -> tuple[list[EvidenceResult], float]:
-    outcome = run_claim(_FORKED[index])
-    return [result for _, result in outcome.results], outcome.seconds
+def _run_forked(task: list[int]) -> list[tuple[list[EvidenceResult], float]]:
+    out = []
+    for index in task:
+        outcome = run_claim(_FORKED[index])
+        out.append(([result for _, result in outcome.results], outcome.seconds))
+    return out
 
 
 def parallel_jobs(jobs: int | None, n_claims: int) -> int:
@@ -228,7 +231,9 @@ def run_claims(claims: Iterable[Claim], progress: ProgressCallback | None = None
         claims: the claims, in the order the report lists them.
         progress: called before and after each claim (in completion order when parallel).
         jobs: worker processes (``None``: one per CPU); see :func:`parallel_jobs` for when it falls back
-            to 1.  Workers are forked, so they run the very claim objects given (registered or not).
+            to 1.  Workers are forked, so they run the very claim objects given (registered or not); the
+            tasks they take are :func:`invariants.claims.schedule.plan`'s (claims that share cached work
+            run in one worker; the heaviest start first).
 
     Raises:
         ValueError: ``jobs`` < 1.
@@ -248,21 +253,24 @@ def run_claims(claims: Iterable[Claim], progress: ProgressCallback | None = None
                 progress(index, total, claim, outcome)
         return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start)
 
+    from invariants.claims.schedule import plan
+
     global _FORKED
     _FORKED = claims
     done: dict[int, ClaimOutcome] = {}
+    count = 0
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_run_forked, i): i for i in range(total)}
-            for count, future in enumerate(as_completed(futures), start=1):
-                i = futures[future]
-                results, seconds = future.result()
-                claim = claims[i]
-                if progress is not None:
-                    progress(count, total, claim, None)
-                done[i] = ClaimOutcome(claim=claim, results=list(zip(claim.evidence, results)), seconds=seconds)
-                if progress is not None:
-                    progress(count, total, claim, done[i])
+            futures = {pool.submit(_run_forked, task): task for task in plan([c.id for c in claims])}
+            for future in as_completed(futures):
+                for i, (results, seconds) in zip(futures[future], future.result()):
+                    count += 1
+                    claim = claims[i]
+                    if progress is not None:
+                        progress(count, total, claim, None)
+                    done[i] = ClaimOutcome(claim=claim, results=list(zip(claim.evidence, results)), seconds=seconds)
+                    if progress is not None:
+                        progress(count, total, claim, done[i])
     finally:
         _FORKED = []
     return VerifyReport(outcomes=[done[i] for i in range(total)], total_seconds=time.perf_counter() - start)

@@ -28,7 +28,7 @@ def add_verify(subparsers: argparse._SubParsersAction) -> None:
                    help="write the JSON report to PATH ('-' for stdout, which then replaces the table)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only failed evidence is printed")
     p.add_argument("--jobs", "-j", metavar="N", type=positive_int("--jobs"), default=None,
-                   help="worker processes, one claim per task (default: one per CPU; the results are the same for any N)")
+                   help="worker processes (default: one per CPU; the results are the same for any N)")
     p.set_defaults(func=cmd_verify)
 
 
