@@ -341,3 +341,52 @@ def test_round_rational_matches_the_neighbours():
     above = float(np.nextafter(np.float32(1), np.float32(2)))
     assert ozaki.round_rational(mid + Fraction(1, 2**60), "float32") == above
     assert math.isinf(ozaki.round_rational(Fraction(2) ** 1025, "float64"))
+
+
+def _tiny_values(rng: np.random.Generator, shape, dtype: str) -> np.ndarray:
+    """Values for the short-sum fast path: signed zeros, exact ties and opposites (x, x, -x), and
+    magnitudes over the whole finite range of ``dtype`` (products that underflow to ±0 or overflow to
+    ±inf included), drawn from one small pool so that ties and cancellations are common."""
+    info = np.finfo(dtype)
+    span = int(np.log2(info.max)) - 1
+    pool = rng.normal(size=4) * 2.0 ** rng.integers(-span, span, size=4)
+    pool = np.concatenate([pool, -pool, [0.0, -0.0, 1.0, -1.0]])
+    with np.errstate(over="ignore"):
+        return rng.choice(pool, size=shape).astype(dtype)
+
+
+@examples(60)
+@given(m=st.integers(1, 8), k=st.integers(1, 3), n=st.integers(1, 8), dtype=dtypes, seed=seeds)
+def test_short_sums_give_the_bits_of_the_sorted_sum(m, k, n, dtype, seed):
+    """The fast path for one or two terms (canonical_matmul with k ≤ 2, canonical_sum of ≤ 2 terms along
+    either axis) gives the bits of the general sort-then-add path, signed zeros and NaN payloads
+    included, and stays bitwise invariant under reversing the terms."""
+    rng = np.random.default_rng(seed)
+    a, b = _tiny_values(rng, (m, k), dtype), _tiny_values(rng, (k, n), dtype)
+    if rng.random() < 0.2:  # a non-finite input now and then: 0·∞, ∞ − ∞, NaN payloads
+        a[int(rng.integers(0, m)), int(rng.integers(0, k))] = rng.choice([np.inf, -np.inf, np.nan])
+    with np.errstate(all="ignore"):
+        products = a[:, None, :] * b.T[None, :, :]
+        want = kernels.sorted_sum(products, axis=-1)
+        got = kernels.canonical_matmul(a, b)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert got.tobytes() == want.tobytes()
+        assert kernels.canonical_matmul(a[:, ::-1], b[::-1]).tobytes() == want.tobytes()
+        assert kernels.matmul(a, b).tobytes() == want.tobytes()  # m·k·n < CROSSOVER: the canonical rule
+        rows = products.reshape(m * n, k).T.copy()  # k rows: sum_rows's shape, the batch along axis 0
+        assert kernels.canonical_sum(rows, axis=0).tobytes() == kernels.sorted_sum(rows, axis=0).tobytes()
+        assert kernels.sum_rows(rows[::-1]).tobytes() == kernels.sorted_sum(rows, axis=0).tobytes()
+        assert kernels.canonical_sum(rows[:, 0]).tobytes() == kernels.sorted_sum(rows[:, 0]).tobytes()
+
+
+def test_short_sum_oracle_rejects_an_unnormalised_zero_and_nan():
+    """Mutation self-test: the sorted sum tells ``-0.0 + 0.0`` from ``-0.0``, and a NaN payload from the
+    default NaN, so the property above can see a fast path that mishandles either."""
+    terms = np.array([[-0.0, -0.0], [-0.0, 0.0]])
+    assert np.array_equal(np.signbit(kernels.sorted_sum(terms)), [True, False])
+    assert kernels.sorted_sum(terms).tobytes() != np.array([-0.0, -0.0]).tobytes()
+    payload = np.array([np.nan]).view(np.uint64) | np.uint64(1)
+    odd_nan = np.array([[payload.view(np.float64)[0], 1.0]])
+    assert kernels.sorted_sum(odd_nan).tobytes() == np.array([np.nan]).tobytes()
+    assert kernels.canonical_sum(odd_nan).tobytes() == np.array([np.nan]).tobytes()
+    assert (odd_nan[:, 0] + odd_nan[:, 1]).tobytes() != np.array([np.nan]).tobytes()
