@@ -8,18 +8,28 @@ another test: every seed in the suite derives from the test's identity (Hypothes
 ``ci`` profile hashes the test function; the audits use fixed base seeds), not from the order of
 execution.
 
-``--dist`` picks xdist's scheduling (default ``loadfile``: one test file per worker at a time, so a
-module-scoped fixture such as a framework's catalogue audit is computed once, not once per worker).
+``--dist`` picks xdist's scheduling (default ``loadgroup``, the README's and CI's: the tests that share an
+expensive fixture, a framework's catalogue audit, a zoo model's report or the built docs site, run on one
+worker, so it is built once).
+
+The goal figure of issue 17, item 5 is the wall time of the parallel run (the suite on ``-n 2`` at low
+load, goal <= 60 s); it is printed on its own ``goal:`` line with the load average around the run.
+``--against DIR`` runs the suite of another checkout (e.g. main's, read-only: its own folder as the working
+directory and ``PYTHONPATH``) with the same parallel command, alternating with this tree's run, and prints the
+ratio of the two walls measured in one benchmark run; ``--no-serial`` skips the serial run (then nothing is
+recorded: the record needs both).
 
 Usage::
 
-    python benchmarks/scaleout.py                     # serial vs -n 2 --dist loadfile
+    python benchmarks/scaleout.py                     # serial vs -n 2 --dist loadgroup
+    python benchmarks/scaleout.py --no-serial --against /work/main   # the goal figure, side by side with main
     python benchmarks/scaleout.py --workers auto --dist load
     python benchmarks/scaleout.py -- -m "not slow"    # extra pytest arguments after --
 """
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -53,30 +63,52 @@ def outcomes(junit: Path) -> dict[str, str]:
     return out
 
 
-def run(extra: list[str], junit: Path) -> tuple[float, int, str]:
+def run(extra: list[str], junit: Path, tree: Path = C.ROOT) -> tuple[float, int, str]:
+    """Run the suite of the checkout ``tree`` (its folder as working directory and first on ``PYTHONPATH``,
+    so its code wins over an installed copy); return (wall s, exit code, pytest's summary line)."""
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
            f"--junitxml={junit}"] + extra
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(tree), os.environ.get("PYTHONPATH", "")) if p))
+    l0 = C.load()
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=C.ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t
     last = (proc.stdout.strip().splitlines() or [""])[-1]
-    print(f"#   {' '.join(cmd[2:])}: {last} ({wall:.1f} s)", flush=True)
+    where = "" if tree == C.ROOT else f" [{tree}]"
+    print(f"#   {' '.join(cmd[2:])}{where}: {last} ({wall:.1f} s; load average {l0:.2f} before, "
+          f"{C.load():.2f} after)", flush=True)
     return wall, proc.returncode, last
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", default="2", help="xdist workers: a number or 'auto' (default 2)")
-    ap.add_argument("--dist", default="loadfile", help="xdist scheduling (default loadfile)")
+    ap.add_argument("--dist", default="loadgroup", help="xdist scheduling (default loadgroup, the README's)")
+    ap.add_argument("--no-serial", action="store_true", help="skip the serial run (nothing is recorded)")
+    ap.add_argument("--against", type=Path, help="another checkout (e.g. main's) whose suite runs with the same "
+                                                 "parallel command in the same benchmark run")
     ap.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     C.record_arg(ap)
     args = ap.parse_args(argv)
     t0 = C.header(f"scale-out: pytest serial vs pytest -n {args.workers} --dist {args.dist}")
+    par = ["-n", args.workers, "--dist", args.dist] + list(args.pytest_args)
     with tempfile.TemporaryDirectory() as tmp:
         j1, j2 = Path(tmp) / "serial.xml", Path(tmp) / "xdist.xml"
-        w1, rc1, last1 = run(list(args.pytest_args), j1)
-        w2, rc2, last2 = run(["-n", args.workers, "--dist", args.dist] + list(args.pytest_args), j2)
-        o1, o2 = outcomes(j1), outcomes(j2)
+        # the other tree first, then this one: a load that rises during the benchmark penalises this tree
+        other = run(par, Path(tmp) / "other.xml", args.against.resolve()) if args.against else None
+        w2, rc2, last2 = run(par, j2)
+        w1, rc1, last1 = run(list(args.pytest_args), j1) if not args.no_serial else (float("nan"), None, "not run")
+        o1 = outcomes(j1) if not args.no_serial else {}
+        o2 = outcomes(j2)
+    print()
+    print(f"goal: suite wall on -n {args.workers} --dist {args.dist}: {w2:.1f} s (issue 17 goal <= 60 s at low "
+          f"load; {len(o2)} tests, {last2})")
+    if other is not None:
+        print(f"      the same command on {args.against}: {other[0]:.1f} s ({other[2]}): this tree / that one = "
+              f"{w2 / other[0]:.2f}")
+    if args.no_serial:
+        C.footer(t0, timing=True)
+        return 0 if rc2 == 0 else 1
     differ = sorted(t for t in set(o1) | set(o2) if o1.get(t) != o2.get(t))
     counts = {}
     for o in o1.values():

@@ -6,7 +6,10 @@ verify report of every claim: each evidence ran up to three times per session, t
 17–27 s, the suite's longest item (issue 17, item 5).  :class:`EvidenceStore` keeps each evidence's
 :class:`~invariants.claims.registry.EvidenceResult` as one small JSON file in the session's shared temporary
 folder (one per test run, shared by the xdist workers); :meth:`EvidenceStore.result` runs an evidence
-only when no test of the session has yet; :func:`session_report` builds the verify report from the store, running (under a file lock, so only one worker does) just the evidence no test has run yet.
+only when no test of the session has yet; :func:`session_report` builds the verify report from the store, running
+just the evidence no test has run yet.  Each evidence is computed under its own file lock, so two workers
+that reach the same evidence at once (the docs fixture on one, a claim test on the other) run it once: the
+second waits and reads the first one's result.
 
 Results are reused only within one run of one code tree: the folder is the run's own temporary folder, so
 nothing can leak from an older run.  Every evidence is deterministic (derandomized Hypothesis, fixed seeds),
@@ -20,7 +23,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from invariants.claims.registry import Claim, Evidence, EvidenceResult
 from invariants.hypothesis_profiles import FRESH_SEEDS
@@ -37,6 +40,20 @@ class EvidenceStore:
     def _path(self, claim_id: str, evidence: Evidence) -> Path:
         key = hashlib.sha256(f"{claim_id}\0{evidence.kind}\0{evidence.name}".encode()).hexdigest()[:24]
         return self.root / f"{claim_id}-{key}.json"
+
+    def computed(self, claim_id: str, evidence: Evidence, compute: Callable[[], Any]) -> Any:
+        """The stored result, else ``compute()`` (exceptions propagate) stored: under this evidence's lock, so
+        a worker that asks while another computes it waits for that result instead of computing it too."""
+        stored = self.get(claim_id, evidence)
+        if stored is not None:
+            return stored
+        with self.locked(self._path(claim_id, evidence).with_suffix(".lock")):
+            stored = self.get(claim_id, evidence)  # computed by another worker while this one waited
+            if stored is not None:
+                return stored
+            result = compute()
+            self.put(claim_id, evidence, result)
+            return result
 
     def put(self, claim_id: str, evidence: Evidence, result: Any) -> None:
         """Keep ``result`` if it is an :class:`EvidenceResult` (written atomically: a reader never sees half)."""
@@ -62,23 +79,18 @@ class EvidenceStore:
         """``evidence.fn()``, computed once per session: the stored result when a test (on any worker) already
         ran this evidence, else run now (exceptions propagate, as from ``fn()``) and stored.  For tests that
         run the evidence as registered; a test that patches anything first calls ``fn()`` itself."""
-        stored = self.get(claim_id, evidence)
-        if stored is not None:
-            return stored
-        result = evidence.fn()
-        self.put(claim_id, evidence, result)
-        return result
+        return self.computed(claim_id, evidence, evidence.fn)
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Held by one process at a time (``fcntl.flock``; no lock where ``fcntl`` is missing: each worker
-        then computes what it lacks itself, which is slower but the same)."""
+    def locked(self, path: Path) -> Iterator[None]:
+        """The lock file ``path``, held by one process at a time (``fcntl.flock``; no lock where ``fcntl`` is
+        missing: each worker then computes what it lacks itself, which is slower but the same)."""
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX
             yield
             return
-        with open(self.root / ".lock", "w") as handle:
+        with open(path, "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -90,18 +102,14 @@ def session_report(store: EvidenceStore, claims: Sequence[Claim]) -> VerifyRepor
     """The verify report of ``claims`` (registry order): stored results where a test already ran the evidence,
     the rest run now (as :func:`invariants.verify.run_claim` runs them) and stored.  Timings are 0: the
     pages drop them."""
+    def run(ev: Evidence) -> Any:
+        with one_blas_thread():
+            return run_evidence(ev)
+
     outcomes = []
-    with store.locked():
-        for claim in claims:
-            results = []
-            for ev in claim.evidence:
-                result = store.get(claim.id, ev)
-                if result is None:
-                    with one_blas_thread():
-                        result = run_evidence(ev)
-                    store.put(claim.id, ev, result)
-                results.append((ev, result))
-            outcomes.append(ClaimOutcome(claim=claim, results=results, seconds=0.0))
+    for claim in claims:
+        results = [(ev, store.computed(claim.id, ev, lambda ev=ev: run(ev))) for ev in claim.evidence]
+        outcomes.append(ClaimOutcome(claim=claim, results=results, seconds=0.0))
     return VerifyReport(outcomes=outcomes)
 
 

@@ -49,3 +49,32 @@ def test_session_report_runs_only_what_is_missing_in_registry_order(tmp_path):
     assert [(ev.name, r.passed) for o in report.outcomes for ev, r in o.results] == [
         ("a", True), ("b", False), ("c", True)]
     assert not report.ok and session_report(store, [_claim("T-B-01", c)]).ok and calls == ["a", "b", "c"]
+
+
+def test_a_worker_that_asks_while_another_computes_waits_for_its_result(tmp_path):
+    """Two workers (threads here; each opens its own lock file description, as two processes do) reach one
+    evidence at once: it runs once, and the second gets the first one's stored result."""
+    import threading
+
+    calls: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> EvidenceResult:
+        calls.append("a")
+        started.set()
+        release.wait(10)
+        return EvidenceResult(True, "a: 1 figure")
+
+    ev = Evidence("experiment", "a", slow)
+    got: dict[str, EvidenceResult] = {}
+    first = threading.Thread(target=lambda: got.setdefault("first", EvidenceStore(tmp_path).result("T-A-01", ev)))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=lambda: got.setdefault("second", EvidenceStore(tmp_path).result("T-A-01", ev)))
+    second.start()
+    second.join(0.3)
+    assert second.is_alive(), "the second worker did not wait for the evidence being computed"
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert calls == ["a"] and got["first"] == got["second"] == EvidenceResult(True, "a: 1 figure")

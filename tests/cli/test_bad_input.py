@@ -629,18 +629,19 @@ def _run(argv, tmp_path):
                           cwd=tmp_path, timeout=300)
 
 
+#: one real process per way a bad input reaches exit 2: a BadInput raised by the engine, an import that fails
+#: in a fresh interpreter, argparse's own exit, the user's code calling sys.exit.  Every case is also in the
+#: in-process catalogue above (with the audit-limit and unknown-spec ones, which take the BadInput path too)
 REAL_PROCESS = [
     (["audit", "test_bad_input:returns_none", "--expect", "he_normal"], "returned None, not an array"),
     (["audit", "b8_broken_import:f", "--expect", "he_normal"], "cannot import module 'b8_broken_import'"),
-    (["audit", "test_bad_input:ok", "--expect", "he_normal", "--layer", "dense(100000,100000)"], "audit limit"),
-    (["audit", "test_bad_input:ok", "--expect", "laplace"], "unknown spec"),
     (["audit", "numpy", "--rel-error"], "expected one argument"),
     (["audit", "test_bad_input:exits", "--expect", "he_normal"], "raised SystemExit(3)"),
 ]
 
 
 @pytest.mark.parametrize("argv, words", REAL_PROCESS,
-                         ids=["returns-none", "module-import-error", "huge-fans", "spec-unknown", "argparse", "sys-exit"])
+                         ids=["returns-none", "module-import-error", "argparse", "sys-exit"])
 def test_bad_input_in_a_real_process(argv, words, tmp_path):
     for name, text in BROKEN_MODULES.items():
         (tmp_path / f"{name}.py").write_text(text)

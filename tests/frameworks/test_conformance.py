@@ -31,7 +31,15 @@ def _stub_module():
 
 BUILTIN = registry.frameworks()
 STUB = _stub_module().FRAMEWORK
-CASES = [(fw.name, c) for fw in [*BUILTIN, STUB] for c in conformance.checks(fw)]
+
+def _one_worker(name: str):
+    """The checks of one framework share an xdist group (``--dist loadgroup``): its first catalogue build and
+    its first compiles (JAX/Keras: seconds each) are paid once, on one worker, not once per worker."""
+    return pytest.mark.xdist_group(f"conformance-{name}")
+
+
+CASES = [pytest.param(fw.name, c, marks=_one_worker(fw.name), id=f"{fw.name}-{c.__name__.removeprefix('check_')}")
+         for fw in [*BUILTIN, STUB] for c in conformance.checks(fw)]
 
 
 @pytest.fixture
@@ -51,7 +59,7 @@ def _framework(name: str, request) -> Framework:
     return request.getfixturevalue("stub_installed") if name == "stub" else registry.lookup(name)
 
 
-@pytest.mark.parametrize("name, check", CASES, ids=[f"{n}-{c.__name__.removeprefix('check_')}" for n, c in CASES])
+@pytest.mark.parametrize("name, check", CASES)
 def test_conformance(name, check, request):
     fw = _framework(name, request)
     try:
@@ -65,7 +73,7 @@ def test_conformance(name, check, request):
 AUDITED = [fw.name for fw in BUILTIN if fw.supports_initializers] + ["stub"]
 
 
-@pytest.mark.parametrize("name", AUDITED)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_one_worker(n)) for n in AUDITED])
 def test_catalogue_sample_audits(name, request):
     """A sample of the catalogue audits without an error verdict, and only subjects with a documented
     rule may be documented deviations (the full catalogues are audited in tests/audit/test_audit_*.py and

@@ -16,8 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def perturbed_pass(run: Callable[[Any], tuple[list[Any], dict[str, Any], dict[str, Any]]], seed: int,
-                   force_jit: bool = False) -> tuple[dict[str, Any], dict[str, Any], list[Any], dict[str, Any]]:
+def perturbed_pass(run: Callable[..., tuple[list[Any], dict[str, Any], dict[str, Any]]], seed: int,
+                   force_jit: bool = False,
+                   weights: Any = None) -> tuple[dict[str, Any], dict[str, Any], list[Any], dict[str, Any]]:
     """One forward and backward pass of ``run`` with ``eps = 0`` at every node.
 
     Args:
@@ -26,6 +27,10 @@ def perturbed_pass(run: Callable[[Any], tuple[list[Any], dict[str, Any], dict[st
             to add to each node's output and input (:func:`record`, :func:`record_input`).
         seed: seed of the loss's ``r`` (``numpy.random.default_rng(seed).standard_normal`` per output leaf).
         force_jit: jit the pass even when every ``z`` has at most 2 dims (Keras recurrent layers).
+        weights: when given (a pytree of arrays), ``run`` is called as ``run(eps, weights)`` and the compiled
+            pass takes them as arguments: closed over, they would be embedded in the program as constants,
+            which XLA folds at compile time (seconds per million values) and which make every compiled
+            program a different one (the persistent compile cache never hits across builds of a model).
 
     Returns:
         ``(zs, inputs_vary, output_leaves, grads, inputs)``: ``grads[node] = dL/dz``, ``z``'s shape;
@@ -34,16 +39,19 @@ def perturbed_pass(run: Callable[[Any], tuple[list[Any], dict[str, Any], dict[st
     Raises:
         Exception: whatever ``run`` raises (the caller reports it).
     """
-    out_shapes, z_shapes, _, x_shapes = jax.eval_shape(lambda: run(None))
+    def call(eps: Any, w: Any) -> Any:
+        return run(eps) if weights is None else run(eps, w)
+
+    out_shapes, z_shapes, _, x_shapes = jax.eval_shape(lambda: call(None, weights))
     rng = np.random.default_rng(seed)
     rs = [jnp.asarray(rng.standard_normal(o.shape), dtype=o.dtype) for o in out_shapes]
 
-    def loss(eps: dict[str, Any]) -> Any:
-        leaves, zs, inp, xs = run(eps)
+    def loss(eps: dict[str, Any], w: Any) -> Any:
+        leaves, zs, inp, xs = call(eps, w)
         return sum(jnp.sum(t * r) for t, r in zip(leaves, rs)), (zs, inp, leaves, {k: _moment(v) for k, v in xs.items()})
 
-    def moments(eps: dict[str, Any]) -> Any:
-        (_, aux), grads = jax.value_and_grad(loss, has_aux=True)(eps)
+    def moments(eps: dict[str, Any], w: Any) -> Any:
+        (_, aux), grads = jax.value_and_grad(loss, has_aux=True)(eps, w)
         return aux, grads["z"], {k: _moment(v) for k, v in grads["x"].items()}
 
     eps0 = {"z": {k: jnp.zeros(v.shape, v.dtype) for k, v in z_shapes.items()},
@@ -53,7 +61,7 @@ def perturbed_pass(run: Callable[[Any], tuple[list[Any], dict[str, Any], dict[st
     fn = moments
     if force_jit or any(len(v.shape) > 2 for v in z_shapes.values()):
         fn = jax.jit(fn)
-    (zs, inp, outs, xm), grads, gm = fn(eps0)
+    (zs, inp, outs, xm), grads, gm = fn(eps0, weights)
     widths = {k: int(v.shape[-1]) for k, v in x_shapes.items()}
     xin = {k: (float(xm[k]), float(gm[k]), widths[k], int(np.prod(x_shapes[k].shape)) // max(widths[k], 1))
            for k in xm}

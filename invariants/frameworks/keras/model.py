@@ -327,9 +327,9 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
 
         return call
 
-    def run(eps: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
+    def run(eps: Any, weights: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
         state.update(new_state(), eps=eps)
-        out, _ = model.stateless_call(tv, ntv, x, training=True)
+        out, _ = model.stateless_call(*weights, x, training=True)
         return jax.tree_util.tree_leaves(out), dict(state["z"]), dict(state["inp"]), dict(state["x"])
 
     for name, l in layers.items():
@@ -340,7 +340,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     try:
         # Keras recurrent layers are jitted even when every z is 2-D
         recurrent = any(type(l).__name__ in ("LSTM", "GRU", "SimpleRNN", "RNN") for l in _flat_layers(model))
-        zs, inp, outs, grads, xin = perturbed_pass(run, seed, force_jit=recurrent)
+        zs, inp, outs, grads, xin = perturbed_pass(run, seed, force_jit=recurrent, weights=(tv, ntv))
         order = list(state["order"])
     finally:
         for name, l in layers.items():
