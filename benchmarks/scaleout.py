@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -42,11 +43,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 
+#: the ``@group`` suffix ``pytest-xdist``'s loadgroup scheduling adds to a test id (group names have no brackets)
+XDIST_GROUP = re.compile(r"@[^\[\]@]*$")
+
+
 def outcomes(junit: Path) -> dict[str, str]:
     """``{test id: outcome}`` from a JUnit XML report."""
     out = {}
     for case in ET.parse(junit).getroot().iter("testcase"):
-        tid = f"{case.get('classname')}::{case.get('name')}"
+        # --dist loadgroup appends "@<xdist group>" to a grouped test's name; the serial run has no groups
+        tid = f"{case.get('classname')}::{XDIST_GROUP.sub('', case.get('name'))}"
         kinds = [child.tag for child in case]
         if "failure" in kinds:
             res = "failed"

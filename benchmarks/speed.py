@@ -18,9 +18,9 @@
    ``INVARIANTS_EXAMPLES_SCALE`` (default 10) times their CI example counts with fresh seeds
    (``HYPOTHESIS_PROFILE=flake``): examples run and failures, issue 17's 10× run.
 
-``--record`` after a full run stores section ``speed``; after ``--only kernel`` or ``--only properties``
-it replaces only that part of the stored section (``kernel`` with ``kernel_run``, or
-``kernel_properties``), each with its own date, load and command.
+``--record`` after a full run stores section ``speed``; after ``--only kernel``, ``--only properties`` or
+``--only verify`` it replaces only that part of the stored section (``kernel`` with ``kernel_run``,
+``kernel_properties`` or ``verify``), each with its own date, load and command.
 
 Usage::
 
@@ -339,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         merge_record(args.record, {"kernel": rec["kernel"], "kernel_run": run})
     elif args.only == "properties":
         merge_record(args.record, {"kernel_properties": rec["kernel_properties"]})
+    elif args.only == "verify":
+        merge_record(args.record, {"verify": dict(rec["verify"], **_run_meta(load_at_start))})
     C.footer(t0, timing=True)
     return 0
 
