@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from invariants.frameworks.dtypes import is_bfloat16
+from invariants.frameworks.dtypes import all_equal
 from invariants.layers import TORCH, Layer, Layout
 
 ROLES = ("weight", "embedding", "recurrent", "bias", "norm_scale", "norm_shift", "other")
@@ -130,15 +130,7 @@ class Param:
         v = self.value.ravel()
         if v.size == 0:
             return False
-        if v.size == 1:
-            return bool(v[0] == 0)
-        first = v[0]
-        if is_bfloat16(v.dtype) and first == first and first != 0:
-            # numpy compares ml_dtypes' bfloat16 through a callback (~10x slower than its own types); with a
-            # first entry that is neither a zero (+0 == -0) nor NaN, the equal entries are the equal bit patterns
-            bits = v.view(np.uint16)
-            return bool(np.all(bits == bits[0]))
-        return bool(np.all(v == first))
+        return bool(v[0] == 0) if v.size == 1 else all_equal(v)
 
     def zero_padding_rows(self) -> list[int]:
         """The declared :attr:`padding_rows` that are all zero, as the framework leaves them

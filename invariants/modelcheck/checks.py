@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from invariants.frameworks.dtypes import is_bfloat16, widen
+from invariants.frameworks.dtypes import all_equal, is_bfloat16, widen
 from invariants.frameworks.model import (
     ACTIVATION_DERIVATIVES,
     RANDOM_ROLES,
@@ -106,7 +106,7 @@ def tensor_digests(p: Param) -> list[tuple[str, tuple, str | None]]:
         parts += [(label, p.value[idx], p.name) for label, idx, _ in p.blocks()]  # type: ignore[index]
     for label, v, parent in parts:
         v = np.ascontiguousarray(v)
-        if v.size < 2 or np.all(v.ravel() == v.ravel()[0]):
+        if v.size < 2 or all_equal(v):
             continue
         out.append((label, _digest_key(v), parent))
     return out
