@@ -147,6 +147,16 @@ def delta(model: FlaxModel, name: str, dw: Any, x0: Any) -> Any:
     return layer.clone(parent=None, name=None, use_bias=False).apply({"params": {"kernel": dw}}, x0)
 
 
+def module_key(module: nn.Module, *rest: Any) -> tuple | None:
+    """A :class:`~invariants.frameworks.jax.coordcheck.CompiledCache` key of a linen module and ``rest``: linen
+    modules are dataclasses, so their class and fields fix the computation; ``None`` (no caching) for a module
+    with an unhashable field."""
+    try:
+        return (type(module), hash(module), *rest)
+    except TypeError:
+        return None
+
+
 class FlaxRunner(JaxRunner):
     """The Flax linen :class:`~invariants.frameworks.runner.ScalingRunner` (module docstring)."""
 
@@ -188,10 +198,7 @@ class FlaxRunner(JaxRunner):
             raise BadModel(f"a Flax module needs its example input: return ({type(obj).__name__}(...), x) from the "
                            "factory (linen layers infer their sizes from it)")
         x = jax.tree_util.tree_map(jnp.asarray, x)
-        try:  # linen modules are dataclasses: their class and fields fix the computation
-            key = (type(obj), hash(obj), structure(x))
-        except TypeError:  # an unhashable field: initialized and read afresh
-            key = None
+        key = module_key(obj, structure(x))  # None: initialized and read afresh
 
         def first() -> tuple[Any, FlaxModel]:
             init = jax.jit(lambda k, x_: obj.init(k, *inputs(x_)[0], **inputs(x_)[1]))
@@ -211,10 +218,7 @@ class FlaxRunner(JaxRunner):
         flat = traverse_util.flatten_dict(params)
         rates = traverse_util.unflatten_dict({k: lr * float(mult.get("/".join(k), 1.0)) for k in flat})
 
-        try:  # linen modules are dataclasses: their class and fields fix the computation
-            key = (type(model.module), hash(model.module), tuple(model.hooked.items()), structure(params, x))
-        except TypeError:  # an unhashable field: compiled afresh for this seed
-            key = None
+        key = module_key(model.module, tuple(model.hooked.items()), structure(params, x))  # None: compiled afresh
         compiled = self.cache.get(key, lambda: Compiled(lambda p, x_, keep: forward(model, p, x_, keep),
                                                         lambda n, dw, x0: delta(model, n, dw, x0), param))
         return run_steps(compiled, params, x, rates, steps, optimizer, seed)
@@ -230,4 +234,4 @@ class FlaxRunner(JaxRunner):
 RUNNER = FlaxRunner()
 
 __all__ = ["ACTIVATIONS", "FlaxModel", "FlaxRunner", "NORMS", "PASS_THROUGH", "RUNNER", "WEIGHT_LAYERS", "apply",
-           "delta", "discover", "forward", "inputs", "param"]
+           "delta", "discover", "forward", "inputs", "module_key", "param"]
