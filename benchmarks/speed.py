@@ -159,7 +159,7 @@ def kernel_times(widths: list[int], batch: int, repeat: int) -> list[dict]:
 
 
 def _baseline_times(baseline: str, widths: list[int], batch: int, repeat: int) -> list[dict]:
-    """:func:`kernel_times` of another checkout (``PYTHONPATH=baseline``), in a fresh process."""
+    """:func:`kernel_times` of a checkout (``PYTHONPATH=baseline``), in a fresh process."""
     code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import speed; "
             f"print(json.dumps(speed.kernel_times({widths!r}, {batch}, {repeat})))")
     env = dict(os.environ, PYTHONPATH=baseline)
@@ -170,12 +170,15 @@ def _baseline_times(baseline: str, widths: list[int], batch: int, repeat: int) -
 def kernel_speed(widths: list[int], batch: int, repeat: int, baseline: str | None = None,
                  rounds: int = 3) -> list[dict]:
     """exact ÷ BLAS per width; with ``baseline`` (another checkout, e.g. main), that checkout's figure too,
-    measured in alternating rounds (this process, then a fresh process on the baseline) so that load
-    changes hit both alike; each figure is the median over the rounds of the per-round ratios."""
+    measured in alternating rounds (a fresh process on this checkout, then one on the baseline) so that
+    load changes hit both alike; each figure is the median over the rounds of the per-round ratios."""
     runs, base_runs, loads = [], [], []
     for _ in range(rounds if baseline else 1):
         loads.append(C.load())
-        runs.append(kernel_times(widths, batch, repeat))
+        # with a baseline, this checkout too runs in a fresh process: measured in this process, the widest
+        # width read ~30% slower than the same code in a fresh one (either checkout, roles swapped)
+        runs.append(_baseline_times(str(C.ROOT), widths, batch, repeat) if baseline
+                    else kernel_times(widths, batch, repeat))
         if baseline:
             base_runs.append(_baseline_times(baseline, widths, batch, repeat))
     loads.append(C.load())
