@@ -11,7 +11,8 @@
    beside issue 17's goals (≤ 5× at width 64, ≤ 20× at width 256).  ``--baseline PATH`` adds another
    checkout's ratio (``PYTHONPATH=PATH``, a fresh process) measured in alternating rounds, side by side.
    ``--only crossover`` times the exact kernel's two algorithms (canonical sort-sum, error-free
-   transformation) side by side.
+   transformation) side by side; ``--only floor`` (also printed by ``--only kernel``) splits the exact
+   ``loss_and_grad`` into the network outside the products, the 48 slice products and the rest.
 4. (``--suite``) the whole test suite, serially; ``benchmarks/scaleout.py`` times it serially and
    under ``pytest -n 2`` side by side.
 5. (``--only properties``) the exact-kernel Hypothesis properties (``tests/reference``) at
@@ -204,6 +205,80 @@ def kernel_speed(widths: list[int], batch: int, repeat: int, baseline: str | Non
     return rec
 
 
+def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
+    """Where the exact kernel's time goes in one ``loss_and_grad`` of the tanh MLP (w, w, w, w), median
+    CPU time (µs, one BLAS thread, interleaved), beside BLAS's whole ``loss_and_grad``:
+
+    - ``net``: the exact kernel's network without the kernel (every product by ``numpy.matmul``: the
+      canonical bias sums and the operand wrapping stay), so ``net − blas`` is the exact path's cost
+      outside the products;
+    - ``slices``: the 6 slice products per product (48 BLAS calls of the products' own shapes), the
+      floor of the error-free transformation as built (6k multiply-adds per element);
+    - ``rest``: splits, elementwise passes and Python (``exact − net − slices`` plus the 8 plain products
+      that ``net`` includes); ``pass``: one elementwise pass over a (batch, w) array.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from invariants.reference import kernels
+    from invariants.reference.network import Architecture, loss_and_grad, random_params
+
+    rec, rows = [], []
+    rng = np.random.default_rng(0)
+    real = kernels.try_exact_matmul
+
+    def plain(a, b):
+        return (a.array if hasattr(a, "array") else a) @ (b.array if hasattr(b, "array") else b)
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        for w in widths:
+            shapes = [(batch, w, w)] * 5 + [(w, batch, w)] * 3  # forward 3, backward 2, weight gradients 3
+            mats = [(rng.normal(size=(m, k)), rng.normal(size=(k, n)), np.empty((m, n))) for m, k, n in shapes]
+            fns = {}
+            for kernel in ("exact", "blas"):
+                arch = Architecture((w, w, w, w), activation="tanh", loss="mse", kernel=kernel)
+                r = np.random.default_rng(w)
+                params = random_params(arch, r)
+                x, t = r.normal(size=(batch, w)), r.normal(size=(batch, w))
+                fns[kernel] = (lambda a=arch, p=params, x=x, t=t: loss_and_grad(a, p, x, t))
+
+            def net(f=fns["exact"]):
+                kernels.try_exact_matmul = plain
+                try:
+                    f()
+                finally:
+                    kernels.try_exact_matmul = real
+
+            def slices():
+                for a, b, out in mats:
+                    for _ in range(6):
+                        np.matmul(a, b, out=out)
+
+            def plain_products():
+                for a, b, out in mats:
+                    np.matmul(a, b, out=out)
+
+            y = np.ones((batch, w))
+            fns.update(net=net, slices=slices, products=plain_products, one_pass=lambda: np.add(y, y, out=y))
+            for f in fns.values():
+                f()
+            times = {k: v * 1e6 for k, v in _interleaved(fns, max(3, repeat if w <= 64 else repeat // 2)).items()}
+            rest = times["exact"] - times["net"] - times["slices"] + times["products"]
+            row = {"width": w, **{k: float(f"{v:.3g}") for k, v in times.items()}, "rest": float(f"{rest:.3g}")}
+            rec.append(row)
+            b = times["blas"]
+            rows.append([w, f"{b:.0f}", f"{times['exact']:.0f} ({times['exact'] / b:.1f}x)",
+                         f"{times['net'] - b:.0f} ({(times['net'] - b) / b:.1f}x)",
+                         f"{times['slices']:.0f} ({times['slices'] / b:.1f}x)", f"{times['slices'] / 48:.1f}",
+                         f"{rest:.0f} ({rest / b:.1f}x)", f"{times['one_pass']:.1f}"])
+    print()
+    print("3c. Where the exact kernel's time goes: one loss_and_grad, µs and multiples of BLAS's loss_and_grad "
+          "(median CPU time, one BLAS thread)")
+    print(C.table(["width w", "blas", "exact", "network outside products", "48 slice products", "µs per call",
+                   "splits, passes, Python", "one pass µs"], rows, "rrrrrrrr"))
+    print(f"#   load average: {C.load():.2f}")
+    return rec
+
+
 def crossover_speed(repeat: int) -> None:
     """The exact kernel's two algorithms side by side on square-ish shapes: where the error-free
     transformation overtakes the canonical sort-sum (``kernels.CROSSOVER``)."""
@@ -310,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--suite", action="store_true", help="also time the whole test suite (serial)")
-    ap.add_argument("--only", choices=["catalogue", "verify", "kernel", "crossover", "suite", "properties"])
+    ap.add_argument("--only", choices=["catalogue", "verify", "kernel", "crossover", "floor", "suite", "properties"])
     ap.add_argument("--scale", type=int, default=10, help="example-count factor of --only properties (default 10)")
     ap.add_argument("--baseline", metavar="PATH",
                     help="kernel section: also time the checkout at PATH (e.g. /work/main), side by side")
@@ -329,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
                                      args.rounds)
     if args.only == "crossover":
         crossover_speed(args.repeat)
+    if args.only in ("kernel", "floor"):
+        rec["kernel_floor"] = kernel_floor([int(w) for w in args.widths.split(",")], args.batch, args.repeat)
     if args.suite or args.only == "suite":
         suite_speed()
     if args.only == "properties":
