@@ -111,3 +111,33 @@ def test_an_mlx_bfloat16_model_gets_its_probe_pass():
     x = mx.random.normal((32, 64), key=mx.random.key(0)).astype(mx.bfloat16)
     report = check_model((m, x), name="m")
     assert report.coverage.probe_requested and report.to_dict()["signal"]["layers"], report.to_dict()
+
+
+def test_an_inferred_probe_input_is_drawn_in_the_model_dtype():
+    """An inferred input is drawn in the model's floating dtype, so a bfloat16 model's pass stays in bfloat16
+    (a float32 input promoted every weight to a float32 copy: 2x the model beyond it).  Known-good: the
+    signal is measured; a float32 model keeps float32."""
+    from invariants.frameworks.mlx.model import _infer_input, float_dtype
+
+    with Seeded(0):
+        m = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
+    assert float_dtype(m) == mx.float32
+    m.set_dtype(mx.bfloat16)
+    assert float_dtype(m) == mx.bfloat16
+    _, nodes, _ = extract_params(m)
+    x, _ = _infer_input(nodes, 8, np.random.default_rng(0), float_dtype(m))
+    assert x.dtype == mx.bfloat16
+    assert check_model(m, name="m").to_dict()["signal"]["layers"]
+
+
+def test_the_cost_estimate_counts_no_copy_of_an_mlx_bfloat16_model():
+    """The reader copies nothing, so the estimate beyond the model is the same for bfloat16 as for float32
+    (it counted a float32 copy: 4 bytes a value), and it still counts the temporaries."""
+    from invariants.modelcheck.cost import PER_VALUE_TEMP, model_cost
+
+    with Seeded(0):
+        m = nn.Sequential(nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 256))
+    c32 = model_cost(m, 2**20)
+    m.set_dtype(mx.bfloat16)
+    c16 = model_cost(m, 2**20)
+    assert c16.bytes == c32.bytes and c16.bytes > PER_VALUE_TEMP * 256 * 256

@@ -154,7 +154,16 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
     return params, nodes, node_modules
 
 
-def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
+def float_dtype(model: Any) -> Any:
+    """The dtype of the model's first floating parameter (``mx.float32`` if none): an inferred probe input
+    is drawn in it, so a bfloat16 model runs its pass in bfloat16 as torch's reader does, instead of
+    promoting every weight to a float32 copy (``mx.matmul`` of float32 and bfloat16 computes in float32)."""
+    return next((v.dtype for _, v in tree_flatten(model.parameters()) if mx.issubdtype(v.dtype, mx.floating)),
+                mx.float32)
+
+
+def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator, dtype: Any = mx.float32) \
+        -> tuple[Any, str]:
     if not nodes:
         raise ValueError("cannot infer a probe input (no Linear, Bilinear, Conv or Embedding layer)")
     lay = nodes[0].layer
@@ -162,16 +171,16 @@ def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tup
         return mx.array(rng.integers(0, lay.in_features, size=(batch, 8)).astype(np.int32)), \
             f"token ids uniform in [0, {lay.in_features}) of shape ({batch}, 8)"
     if lay.kind == "dense":
-        return mx.array(rng.standard_normal((batch, lay.in_features)).astype(np.float32)), \
+        return mx.array(rng.standard_normal((batch, lay.in_features)).astype(np.float32)).astype(dtype), \
             f"N(0, 1) of shape ({batch}, {lay.in_features})"
     if lay.kind == "bilinear":
         a = rng.standard_normal((batch, lay.in_features)).astype(np.float32)
         b = rng.standard_normal((batch, int(lay.in2))).astype(np.float32)  # type: ignore[arg-type]
-        return (mx.array(a), mx.array(b)), f"two N(0, 1) inputs {a.shape}, {b.shape}"
+        return (mx.array(a).astype(dtype), mx.array(b).astype(dtype)), f"two N(0, 1) inputs {a.shape}, {b.shape}"
     nd = len(lay.kernel)
     side = max({1: 32, 2: 16, 3: 8}[nd], 2 * max(lay.kernel))
     shape = (batch,) + (side,) * nd + (lay.in_features,)
-    return mx.array(rng.standard_normal(shape).astype(np.float32)), f"N(0, 1) of shape {shape}"
+    return mx.array(rng.standard_normal(shape).astype(np.float32)).astype(dtype), f"N(0, 1) of shape {shape}"
 
 
 def _arrays(out: Any) -> list[Any]:
@@ -223,7 +232,7 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
             if not outs0:
                 raise ValueError("the model output contains no floating array")
             rng = np.random.default_rng(seed)
-            rs = [mx.array(rng.standard_normal(tuple(o.shape)).astype(np.float32)) for o in outs0]
+            rs = [mx.array(rng.standard_normal(tuple(o.shape)).astype(np.float32)).astype(o.dtype) for o in outs0]
             eps0 = {n: mx.zeros(z.shape, z.dtype) for n, z in state["z"].items()}
         seen: dict[str, Any] = {}
 
@@ -260,7 +269,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
     def make_input() -> tuple[Any, str]:
         if example_input is None:
-            return _infer_input(nodes, batch, np.random.default_rng(seed))
+            return _infer_input(nodes, batch, np.random.default_rng(seed), float_dtype(model))
         x = example_input
         x = tuple(mx.array(a) for a in x) if isinstance(x, (tuple, list)) else mx.array(x)
         first = x[0] if isinstance(x, tuple) else x
