@@ -13,6 +13,7 @@ import mlx.nn as nn  # noqa: E402
 from invariants.frameworks.mlx.initializers import Seeded  # noqa: E402
 from invariants.frameworks.mlx.model import extract_params, read_only  # noqa: E402
 from invariants.modelcheck import check_model  # noqa: E402
+from tests.modelcheck.bf16_reports import same_report_as_float32  # noqa: E402
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
@@ -93,12 +94,7 @@ def test_mlx_bfloat16_read_in_its_own_dtype_reports_what_a_float32_reader_of_the
     wide.set_dtype(mx.bfloat16)
     wide.set_dtype(mx.float32)  # the same values, read as float32
     assert next(p for p in extract_params(bf)[0] if p.value.ndim == 2).value.dtype.name == "bfloat16"
-    a, b = check_model(bf, probe=False, name="m"), check_model(wide, probe=False, name="m")
-    da, db = a.to_dict(), b.to_dict()
-    da.pop("seconds", None), db.pop("seconds", None)
-    assert da == db
-    kinds = {f.kind for f in a.findings if f.severity == "error"}
-    assert kinds == (set() if fault in ("none", "lstm") else {fault}), [f.message for f in a.findings]
+    same_report_as_float32(bf, wide, fault)
 
 
 def test_an_mlx_bfloat16_model_gets_its_probe_pass():
