@@ -25,7 +25,9 @@ the tree has it), and the verdict with a digest of the findings (kinds, severiti
 of verdict shows.  ``dense1g``: 16 x ``Linear(4096, 4096)`` + ReLU in float32 (1.0 GiB); ``dense1g-bf16``:
 the same in bfloat16 (0.5 GiB; read as ``ml_dtypes.bfloat16`` views where this tree does, converted to float32 in
 trees before it); ``many382``: 382 x
-``Linear(256, 256)`` + ReLU (the per-tensor cost).  ``--record`` stores them as ``large_models`` in
+``Linear(256, 256)`` + ReLU (the per-tensor cost); ``mlx-dense1g``, ``mlx-dense1g-bf16``: the dense cases
+as ``mlx.nn`` modules (read as views of the arrays' buffers where this tree does, bfloat16 as
+``ml_dtypes.bfloat16``; copied, bfloat16 widened to float32, in trees before it).  ``--record`` stores them as ``large_models`` in
 ``docs/data/benchmarks.json``.
 """
 from __future__ import annotations
@@ -113,19 +115,48 @@ IN_MEMORY = {
     "dense1g": (16, 4096, "float32"),
     "dense1g-bf16": (16, 4096, "bfloat16"),
     "many382": (382, 256, "float32"),
+    "mlx-dense1g": (16, 4096, "float32"),
+    "mlx-dense1g-bf16": (16, 4096, "bfloat16"),
 }
 
 
-def build_in_memory(case: str):
-    import torch
-    from torch import nn
+def build_mlx(depth: int, width: int, dtype: str):
+    """The dense case as an ``mlx.nn.Sequential``, each layer cast to ``dtype`` as it is built (one float32
+    layer at a time passes through memory before the baseline RSS)."""
+    import mlx.core as mx
+    import mlx.nn as mnn
 
+    mx.random.seed(0)
+    layers = []
+    for _ in range(depth):
+        lin = mnn.Linear(width, width)
+        lin.set_dtype(getattr(mx, dtype))
+        mx.eval(lin.parameters())
+        layers += [lin, mnn.ReLU()]
+    mx.clear_cache()
+    return mnn.Sequential(*layers)
+
+
+def tensor_list(model) -> list[tuple[int, int]]:
+    """``(values, bytes)`` of each parameter tensor of a torch or MLX model."""
+    if type(model).__module__.startswith("mlx"):
+        from mlx.utils import tree_flatten
+
+        return [(int(v.size), int(v.nbytes)) for _, v in tree_flatten(model.parameters())]
+    return [(p.numel(), p.numel() * p.element_size()) for p in model.parameters()]
+
+
+def build_in_memory(case: str):
     depth, width, dtype = IN_MEMORY[case]
+    if case.startswith("mlx-"):
+        return build_mlx(depth, width, dtype)
+    import torch
+
     torch.manual_seed(0)
     layers = []
     for _ in range(depth):  # built in its dtype: no float32 model passes through memory before the baseline RSS
-        layers += [nn.Linear(width, width, dtype=getattr(torch, dtype)), nn.ReLU()]
-    return nn.Sequential(*layers)
+        layers += [torch.nn.Linear(width, width, dtype=getattr(torch, dtype)), torch.nn.ReLU()]
+    return torch.nn.Sequential(*layers)
 
 
 def run_in_memory(case: str) -> None:
@@ -147,15 +178,15 @@ def run_in_memory(case: str) -> None:
         est_bytes, est_seconds = est.bytes, est.seconds
     except ImportError:  # a tree without the cost estimate
         est_bytes = est_seconds = None
-    params = list(model.parameters())
-    model_bytes = sum(p.numel() * p.element_size() for p in params)
+    params = tensor_list(model)
+    model_bytes = sum(b for _, b in params)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # imports and the model
     t0 = time.perf_counter()
     report = check_model(model)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     findings = sorted((f.kind, f.severity, tuple(f.params)) for f in report.findings)
-    print(json.dumps({"case": case, "params": sum(p.numel() for p in params), "tensors": len(params),
+    print(json.dumps({"case": case, "params": sum(n for n, _ in params), "tensors": len(params),
                       "model_bytes": model_bytes, "seconds": seconds, "per_tensor_ms": 1e3 * seconds / len(params),
                       "base_rss": base, "peak_rss": peak, "excess_over_model": (peak - base) / model_bytes,
                       "est_bytes": est_bytes, "est_seconds": est_seconds, "status": report.status,

@@ -40,7 +40,9 @@ probability 47% at 10x the rate), so this script looks at one check at a time, a
 5. **Haar checks** (``--checks haar``): on exact Haar draws read at float32 and float64 (their rounding allowances
    apply), at the critical values of :mod:`invariants.stats.haar`'s p-value functions: the diagonal signs exactly
    (binomial), the entries exactly (KS of the check's own stick-breaking uniforms), the sums between their largest
-   part and the union of the three (the pair terms of the row/column maxima by quadrature), the trace under its
+   part and the union of the three, each part's Fisher combination over the draws by the exact law of a sum of
+   lattice variables bracketing ``-log p`` (:mod:`invariants.stats.haar_null`; the pair terms of the row/column
+   maxima by quadrature), the trace under its
    N(0, 1) limit with the Markov bound it uses as the upper end; and the float32 QR's rounding error (torch's
    ``orthogonal_`` recipe) against the allowance.
 6. **Low precision** (``--checks low_precision``): the law rounded to nearest in bfloat16 and float16, and JAX's
@@ -81,6 +83,7 @@ import _common as C  # noqa: E402
 from invariants.laws import Law  # noqa: E402
 from invariants.report.reliability import clopper_pearson  # noqa: E402
 from invariants.stats.battery import CHECKS, Sample  # noqa: E402
+from invariants.stats.haar_null import sums_rate  # noqa: E402
 
 ALPHA = 1e-6
 BITS = 23  # float32 values, the precision of almost every audited initializer
@@ -556,22 +559,6 @@ def _haar_frames(k: int, n: int, draws: int, rng: np.random.Generator) -> list[n
     return out
 
 
-def pair_tail(q: float, n: int) -> float:
-    """``P(T_1^2 >= q, T_2^2 >= q)`` for two coordinates of a uniform unit vector in ``R^n`` (n >= 3):
-    ``(T_1^2, T_2^2)`` is ``Dirichlet(1/2, 1/2, (n - 2)/2)``, so given ``T_1^2 = v``, ``T_2^2 / (1 - v)`` is
-    ``Beta(1/2, (n - 2)/2)``; one quadrature over ``v``."""
-    if 2 * q >= 1:
-        return 0.0
-    b1 = stats.beta(0.5, (n - 1) / 2.0)
-    inner = lambda v: float(special.betaincc(0.5, (n - 2) / 2.0, min(1.0, q / (1.0 - v))))  # noqa: E731
-    return integrate.quad(lambda v: float(b1.pdf(v)) * inner(v), q, 1.0 - q, epsabs=0.0, epsrel=1e-9, limit=200)[0]
-
-
-def _coordinate_isf(p: float, n: int) -> float:
-    """``q`` with ``P(T^2 >= q) = p`` (:func:`~invariants.stats.haar.coordinate_sf`)."""
-    return float(special.betainccinv(0.5, (n - 1) / 2.0, p))
-
-
 def haar_rates(k: int, n: int, alpha: float, bits: int, rng: np.random.Generator) -> dict[str, Rate]:
     """The false-alarm probability of each Haar check on ``haar_draws(k)`` exact Haar ``k x n`` draws read at
     ``bits`` mantissa bits (the checks' rounding allowances apply), from the null laws the module states, at the
@@ -599,28 +586,13 @@ def haar_rates(k: int, n: int, alpha: float, bits: int, rng: np.random.Generator
             d_star = float(np.nextafter(d_star, 2.0))
         p = float(stats.kstwo.sf(d_star, u.size))
         rates["haar_entries"] = Rate(p, p, p, f"exact (KS of {u.size} uniforms)", alpha)
-    # sums: the Fisher combination of each part over D draws is rejected at alpha / 3; the total's p-values are
-    # exactly uniform after the allowance e is added back (so the part is exact); the row (column) maxima's are
-    # union bounds, super-uniform, tight to within the pair terms C(k, 2) P(two coordinates beyond q)
+    # sums: each part's Fisher combination over D draws is rejected at alpha / 3; its rate is bracketed by the
+    # exact law of the sum of D lattice variables below and above -log p (invariants.stats.haar_null), the
+    # per-draw law by the Bonferroni inequalities (the pair terms by quadrature); the union of the 3 parts lies
+    # between the largest part and their sum
+    sums = sums_rate(k, n, draws, alpha, bits)
+    rates["haar_sums"] = Rate(sums.upper, sums.lower, sums.upper, "exact parts, union of 3", alpha)
     e = H.entry_allowance(n, bits)
-    c = float(stats.chi2.isf(alpha / 3.0, 2 * draws))
-
-    def fisher_part(factor: int, dim: int) -> tuple[float, float]:
-        if draws > 1:  # super-uniform p-values: at most alpha / 3, at least the single-coordinate part
-            return 0.0, alpha / 3.0
-        x = math.exp(-c / 2.0)  # the per-draw p-value at the critical Fisher statistic (D = 1: p itself)
-        q = _coordinate_isf(x / factor, dim)
-        q_true = (math.sqrt(q) + e) ** 2  # |coordinate| must exceed sqrt(q) + e to be rejected
-        one = float(H.coordinate_sf(q_true, dim))
-        pair = pair_tail(q_true, dim) if factor > 1 else 0.0
-        return max(factor * one - factor * (factor - 1) / 2 * pair, 0.0), factor * one
-
-    row_lo, row_hi = fisher_part(k, n)
-    col_lo, col_hi = fisher_part(n, n)
-    # the total: D = 1 exact at the allowance; D > 1 at most alpha / 3 (exact at e = 0)
-    tot_lo, tot_hi = fisher_part(1, n) if draws == 1 else (0.0, alpha / 3.0)
-    hi = row_hi + col_hi + tot_hi
-    rates["haar_sums"] = Rate(hi, max(row_lo, col_lo, tot_lo), hi, "exact parts, union of 3", alpha)
     # trace (square): |S| beyond the Markov threshold plus the allowance; S has N(0, 1)'s first N - 1 moments
     if k == n:
         allowance = math.sqrt(draws) * math.sqrt(n) * e

@@ -7,10 +7,11 @@
 model is already in memory when the factory returns):
 
 * **in memory** — parameters are read as read-only views (:func:`invariants.frameworks.torch.model.read_only`,
-  ``np.asarray`` of JAX/Keras arrays; torch bfloat16 as ``ml_dtypes.bfloat16``), so only tensors numpy
-  cannot share are copied: tensors off the CPU (their own size), bfloat16 where it is widened to float32 (4
-  bytes a value: an MLX model, or torch without ``ml_dtypes``; counted for every non-torch bfloat16 array,
-  an upper bound); plus the largest tensor's temporaries
+  ``np.asarray`` of JAX/Keras arrays, :func:`invariants.frameworks.mlx.model.read_only` of MLX arrays;
+  torch and MLX bfloat16 as ``ml_dtypes.bfloat16``), so only tensors numpy cannot share are copied: tensors
+  off the CPU (their own size), bfloat16 where it is widened to float32 (4 bytes a value: torch or MLX
+  without ``ml_dtypes``; counted for every other bfloat16 array, an upper bound); plus the largest tensor's
+  temporaries
   (:data:`PER_VALUE_TEMP` bytes a value: the ``extreme-values`` mask and magnitudes,
   :func:`invariants.modelcheck.extremes.extreme_test`), the per-tensor samples (``Profile.max_values``
   values, :data:`SAMPLE_COPIES` float64 copies) and :data:`BASE_BYTES` for the probe's per-layer moments and
@@ -89,7 +90,8 @@ def _leaf(x: Any) -> tuple[int, int, bool]:
     for s in tuple(getattr(x, "shape", ())):
         n *= int(s)
     name = str(getattr(x, "dtype", ""))
-    return n, (4 * n if "bfloat16" in name else 0), False
+    viewed = BFLOAT16_VIEWS and type(x).__module__.startswith("mlx")  # MLX: read_only views bfloat16 too
+    return n, (4 * n if "bfloat16" in name and not viewed else 0), False
 
 
 def _leaves(x: Any, depth: int = 0) -> Iterator[Any]:

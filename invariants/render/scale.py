@@ -31,14 +31,15 @@ def row_mark(verdict: str, matches: bool, checked: bool) -> str:
 
 
 def render_scale_table(rows: Any, width: int | None = None) -> str:
-    """The slope table: tensor, kind, step, layer position, second-moment slope [interval], RMS slope, verdict,
+    """The slope table: tensor, kind, step, layer position (or the row's ``quantity`` where it has one: the
+    ``grad`` row's "first layer's pre-activation gradient"), second-moment slope [interval], RMS slope, verdict,
     expected verdict, and ``ok`` / ``MISMATCH`` (``limit``: an unchecked large-width limit differs; ``?``:
     undecided)."""
     body = []
     for r in rows:
         mark = row_mark(r.fit.verdict, r.matches, r.expectation.checked)
         exp = r.expectation.verdict + (f" ({r.expectation.slope:+g})" if r.expectation.slope is not None else "")
-        body.append([r.name, r.kind, str(r.step), r.position or "", slope_interval(r.fit.slope, r.fit.lo, r.fit.hi),
+        body.append([r.name, r.kind, str(r.step), r.quantity or r.position or "", slope_interval(r.fit.slope, r.fit.lo, r.fit.hi),
                      f"{r.fit.rms_slope:+.2f}",
                      r.fit.verdict, exp, mark])
     return render_table(["tensor", "kind", "step", "layer", "slope (E x², log2/log2) [interval]", "RMS",

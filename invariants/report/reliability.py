@@ -215,7 +215,9 @@ def _extra_tail_blocks(tail: dict[str, Any]) -> list[str]:
         blocks += ["The Haar checks of orthogonal laws on exact Haar draws read at float32 and float64 precision (their "
                    "rounding allowances apply), at the critical values of their p-value functions: signs exact "
                    "(binomial), entries exact (Kolmogorov–Smirnov of the stick-breaking uniforms), sums between the "
-                   "largest part and the union of the three (pair terms computed), trace under its N(0, 1) limit with "
+                   "largest part and the union of the three (pair terms computed; with several draws each part's Fisher "
+                   "combination from the exact law of a sum of lattice variables below and above −log p), trace under "
+                   "its N(0, 1) limit with "
                    "the Markov bound it uses as the upper end:",
                    table(["check", "draw", "draws", "bits", "rejection probability [bounds]", "in units of α"],
                          [[code(r["check"]), "×".join(map(str, r["shape"])), str(r["draws"]), str(r["bits"]), rate(r),

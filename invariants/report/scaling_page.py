@@ -223,7 +223,7 @@ def verdict_rows(result: dict[str, Any]) -> list[list[str]]:
     for r in result["rows"]:
         mark = row_mark(r["verdict"], r["matches"], r["checked"])
         exp = r["expected"] + ("" if r["expected_slope"] is None else f" ({r['expected_slope']:+g})")
-        cells = [code(r["name"]), r["kind"], str(r["step"]), r["position"] or "",
+        cells = [code(r["name"]), r["kind"], str(r["step"]), r.get("quantity") or r["position"] or "",
                  text(slope_interval(r["slope"], r["lo"], r["hi"])), r["verdict"], text(exp), mark]
         if mark in ("MISMATCH", "?"):
             cells[-1] = mark_row("row-deviates" if mark == "MISMATCH" else "row-documented", mark)

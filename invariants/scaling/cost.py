@@ -10,10 +10,13 @@ moments: ``c = 3`` for SGD, 5 for Adam):
 - peak memory ``= 4 bytes × (c·P(n_max) + 2·B·A(n_max))`` (float32; activations kept for the backward pass
   and the layer inputs at initialization for ``ΔW·x_0``; the recorded second moments are scalars, one model
   is alive at a time);
-- values ``= Σ_n S·P(n)``; time ``= Σ_n S·(2·R + 6·T)·B·P(n) / F`` for ``S`` seeds, ``R`` recorded forwards,
-  ``T`` training steps, batch ``B`` and ``F`` = :data:`FLOPS` (a forward costs ``2·B·P`` multiply-adds for a
-  dense model, a training step three times that; convolutions cost more per parameter, so the time is a floor
-  for them).  A size that cannot build from shapes only is estimated from the largest size that did, scaled
+- values ``= Σ_n S·P(n)``; time ``= Σ_n S·(2·R + 6·T + 6·G)·B·P(n) / F`` for ``S`` seeds, ``R`` recorded
+  forwards, ``T`` training steps, ``G = 1`` when depth mode's gradient pass runs (a forward and a backward at
+  initialization, :meth:`~invariants.frameworks.runner.ScalingRunner.gradient_moments`, for a runner that
+  records it; else 0), batch ``B`` and ``F`` = :data:`FLOPS` (a forward costs ``2·B·P`` floating-point
+  operations for a dense model, a backward twice that, so a training step or the gradient pass three times a
+  forward; convolutions cost more per parameter, so the time is a floor for them).  Without ``G`` the
+  estimate of ``--steps 0`` in depth mode was 4x low (``2`` counted of ``2 + 6``).  A size that cannot build from shapes only is estimated from the largest size that did, scaled
   by ``(n/n_0)²`` (a hidden weight matrix's growth); when none did, the smallest size is built once for real
   (the cheapest) and scaled the same way.
 """
@@ -31,9 +34,11 @@ COPIES = {"sgd": 3, "adam": 5}
 
 
 def estimate(build: Callable[[int], Any], sizes: Sequence[int], seeds: int, steps: Sequence[int], batch: int,
-             optimizer: str, runner: ScalingRunner | None = None) -> Cost:
+             optimizer: str, runner: ScalingRunner | None = None, gradients: bool = False) -> Cost:
     """The :class:`~invariants.core.cost.Cost` of the run (module docstring); ``runner``: the model's
-    framework runner (default: :func:`invariants.scaling.target.identify` at the smallest size).
+    framework runner (default: :func:`invariants.scaling.target.identify` at the smallest size);
+    ``gradients``: whether the run asks for the gradient pass (depth mode), counted when the runner has one
+    (:func:`records_gradients`).
 
     Raises:
         BadModel: the factory fails at the smallest size when it had to be built for real, or no runner
@@ -56,11 +61,18 @@ def estimate(build: Callable[[int], Any], sizes: Sequence[int], seeds: int, step
             f = (n / n0) ** 2 if n0 else 1.0
             counts[n] = (int(p0 * f), int(a0 * f))
     recorded, trained = len(set(steps)), max(steps)
+    backward = 6 if gradients and records_gradients(runner) else 0
     top = counts[max(sizes)]
     memory = 4 * (COPIES.get(optimizer, 5) * top[0] + 2 * top[1] * batch)
     values = sum(seeds * p for p, _ in counts.values())
-    seconds = sum(seeds * (2 * recorded + 6 * trained) * batch * p / FLOPS for p, _ in counts.values())
+    seconds = sum(seeds * (2 * recorded + 6 * trained + backward) * batch * p / FLOPS for p, _ in counts.values())
     return Cost(int(values), int(memory), float(seconds))
 
 
-__all__ = ["COPIES", "FLOPS", "estimate"]
+def records_gradients(runner: ScalingRunner) -> bool:
+    """Whether ``runner`` overrides :meth:`~invariants.frameworks.runner.ScalingRunner.gradient_moments` (the base
+    records nothing, so a framework without it costs no gradient pass)."""
+    return type(runner).gradient_moments is not ScalingRunner.gradient_moments
+
+
+__all__ = ["COPIES", "FLOPS", "estimate", "records_gradients"]

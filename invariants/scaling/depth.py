@@ -36,6 +36,10 @@ import numpy as np
 
 from invariants.frameworks.runner import ACTIVATION_NAMES, GRAD
 
+#: what the ``grad`` row measures (its layer column and JSON ``quantity``): the second moment of the loss's gradient
+#: at the first weight layer's output (:func:`invariants.frameworks.torch.gradients.gradient_moments`)
+GRAD_QUANTITY = "first layer's pre-activation gradient"
+
 S_MIN_DEPTH = 0.05
 
 def line_slope(x: Sequence[float], y: Sequence[float]) -> float:
@@ -206,6 +210,6 @@ def depth_report(rows: Sequence[Any], data: dict, mean_field: dict[int, Any], or
     return result, found
 
 
-__all__ = ["S_MIN_DEPTH", "agrees", "backward_log2", "compare", "compare_gradient",
+__all__ = ["GRAD_QUANTITY", "S_MIN_DEPTH", "agrees", "backward_log2", "compare", "compare_gradient",
            "depth_report", "depth_scale", "direction", "forward_log2", "line_slope",
            "predicted_curve", "predicted_slope", "setting"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -30,7 +31,7 @@ from invariants.frameworks.errors import BadModel
 from invariants.frameworks.runner import ScalingRunner
 from invariants.core.results import ERROR
 from invariants.scaling.cost import estimate
-from invariants.scaling.depth import GRAD, S_MIN_DEPTH, depth_report
+from invariants.scaling.depth import GRAD, GRAD_QUANTITY, S_MIN_DEPTH, depth_report
 from invariants.scaling.findings import GAIN, findings, inherited_causes
 from invariants.scaling.fit import S_MIN, fit_slope
 from invariants.scaling.report import Coverage, Row, ScaleFinding, ScaleReport
@@ -184,7 +185,7 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     factory, name = load_factory(target)
     build = builder(factory, name, mode, width)
     runner = identify(build, sizes[0], name)
-    cost = estimate(build, sizes, seeds, steps, batch, optimizer, runner)
+    cost = estimate(build, sizes, seeds, steps, batch, optimizer, runner, gradients=mode == DEPTH)
     check(cost, limits or Limits(), f"scale-check of {name} at {mode}s {','.join(map(str, sizes))} x {seeds} seeds")
     config = {"mode": mode, "sizes": sizes, "width": width, "steps": steps, "seeds": seeds, "optimizer": optimizer,
               "lr": lr, "batch": batch, "expect": expect, "framework": runner.name, "base_seed": base_seed,
@@ -210,8 +211,7 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
         report.depth_scale, found = depth_report(rows, data, mean_field, order, R.LAYER_INPUT)
         report.findings.extend(found)
     causes = inherited_causes(rows, order)
-    rows = [Row(r.name, r.kind, r.step, r.position, r.fit, r.expectation, r.sizes, r.moments,
-                causes.get((r.name, r.kind, r.step))) for r in rows]
+    rows = [replace(r, cause=causes.get((r.name, r.kind, r.step))) for r in rows]
     report.rows = rows
     report.findings = nonfinite_findings(data) + findings(rows, fan_in_exp, expect, s_min) + report.findings
     report.coverage.kinds = sorted({k[1] for k in data})
@@ -293,7 +293,8 @@ def fit_rows(data: dict[R.Key, dict[int, dict[int, float]]], fans: dict[int, dic
         exp = expected(expect, optimizer, "preact" if kind in (R.ACT, R.NORM, R.OTHER) else kind,
                        where or follows.get(name), step, out_pos)
         gm = tuple(float(v) for v in np.exp(np.log(mat).mean(axis=0)))
-        rows.append(Row(name, kind, step, where, fit, exp, tuple(use), gm))
+        rows.append(Row(name, kind, step, where, fit, exp, tuple(use), gm,
+                        quantity=GRAD_QUANTITY if kind == GRAD else None))
     return rows, fan_in_exp
 
 

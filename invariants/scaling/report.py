@@ -53,6 +53,9 @@ class Row:
         expectation: what theory (or ``--expect theta1``) predicts.
         sizes: the sizes fitted; moments: the geometric mean over seeds of the second moment at each.
         cause: for a mismatch inherited from an earlier layer's gain, that layer's name.
+        quantity: what the row measures where its position does not say it, else ``None`` (the ``grad`` row:
+            :data:`invariants.scaling.depth.GRAD_QUANTITY`; its position, from fans that do not change with
+            depth, is ``fixed``).
     """
 
     name: str
@@ -64,6 +67,7 @@ class Row:
     sizes: tuple[int, ...]
     moments: tuple[float, ...]
     cause: str | None = None
+    quantity: str | None = None
 
     @property
     def matches(self) -> bool:
@@ -80,7 +84,7 @@ class Row:
                 "alpha": f.alpha, "verdict": f.verdict, "seeds_needed": f.seeds_needed,
                 "detectable_slope": None if math.isinf(f.detectable) else f.detectable,
                 "expected": e.verdict, "expected_slope": e.slope, "checked": e.checked, "source": e.source,
-                "matches": self.matches, "cause": self.cause, "sizes": list(self.sizes),
+                "matches": self.matches, "cause": self.cause, "quantity": self.quantity, "sizes": list(self.sizes),
                 "second_moments": list(self.moments)}
 
 

@@ -34,8 +34,10 @@ Checks (each exact at its ``alpha`` under the Haar law; the draws are independen
   ``Beta(1/2, (N - 1)/2)``; a draw's p-value for the largest row (column) sum is the union bound ``k`` (``N``)
   ``x`` the Beta tail, the total's is exact; each of the three is combined over the draws by Fisher's method
   (exact for independent uniform p-values, conservative for the union bounds, which are super-uniform), and
-  the check's p-value is 3 x the smallest (union bound).  A constant singular vector makes one row or column
-  sum ``~ sqrt(N) g`` where Haar gives ``~ g``: its p-value underflows.
+  the check's p-value is 3 x the smallest (union bound).  Its false-alarm rate is therefore at most
+  ``alpha``; :mod:`invariants.stats.haar_null` bounds it on both sides for any number of draws (at
+  ``alpha = 1e-6``: between ``0.330 alpha`` and ``alpha`` on the calibrated shapes).  A constant singular
+  vector makes one row or column sum ``~ sqrt(N) g`` where Haar gives ``~ g``: its p-value underflows.
 - ``haar_signs``: sign symmetry.  ``A`` and ``D A`` have the same law for every diagonal ``D`` of +-1, so the
   signs of the diagonal entries ``a_jj`` (one per row) are i.i.d. fair coins; the count of positive ones over
   all draws is ``Binomial(n, 1/2)``: exact two-sided binomial test (``scipy.stats.binomtest``).  QR without

@@ -20,6 +20,7 @@ from invariants.modelcheck.cost import PER_VALUE_TEMP, model_cost  # noqa: E402
 from invariants.modelcheck.extremes import extreme_test  # noqa: E402
 from invariants.stats.shape import ks_passes, ks_test  # noqa: E402
 from invariants.stats.structure import orthogonality_error  # noqa: E402
+from tests.modelcheck.bf16_reports import same_report_as_float32  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------ views
@@ -217,12 +218,7 @@ def test_bfloat16_read_in_its_own_dtype_reports_what_a_float32_reader_of_the_sam
     no bfloat16) and its ties were skipped in silence."""
     bf = _faulty(fault).to(torch.bfloat16)
     wide = _faulty(fault).to(torch.bfloat16).float()  # the same values, read as float32
-    a, b = check_model(bf, probe=False, name="m"), check_model(wide, probe=False, name="m")
-    da, db = a.to_dict(), b.to_dict()
-    da.pop("seconds", None), db.pop("seconds", None)
-    assert da == db
-    kinds = {f.kind for f in a.findings if f.severity == "error"}
-    assert kinds == (set() if fault in ("none", "lstm") else {fault}), [f.message for f in a.findings]
+    a = same_report_as_float32(bf, wide, fault)
     if fault == "lstm":
         assert {f.kind for f in a.findings} == {"padding-row", "packed-orthogonal"}
 

@@ -34,3 +34,28 @@ def test_a_factory_that_refuses_meta_is_estimated_by_scaling():
     cost = estimate(builder(refuses_meta, "refuses_meta"), [64, 128], seeds=1, steps=[0], batch=8, optimizer="sgd")
     # built for real at 64, scaled by (128/64)² to 128: an overestimate for the linear terms, never zero
     assert cost.values == params(64) + 4 * params(64)
+
+
+@pytest.mark.parametrize("steps", [[0], [0, 2]])
+def test_the_time_estimate_counts_the_run_s_floating_point_work_with_depth_mode_s_gradient_pass(steps):
+    """The time estimate is the run's floating-point operations / FLOPS: against torch's own count of every
+    operation of the run (``FlopCounterMode``, deterministic, unlike a timing) it is within 5% on a small
+    depth-mode case, the gradient pass included.  Known-bad: without the gradient pass it was 4x low for
+    ``--steps 0`` (2 of 8 operations per parameter and example counted)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from invariants.scaling.cost import FLOPS
+    from invariants.scaling.engine import measure
+    from invariants.scaling.target import identify
+
+    build = builder(E.mlp_depth_he, "mlp_depth_he", "depth", 32)
+    runner = identify(build, 2, "mlp_depth_he")
+    sizes, seeds, batch = [2, 4], 1, 16
+    est = estimate(build, sizes, seeds, steps, batch, "sgd", runner, gradients=True)
+    without = estimate(build, sizes, seeds, steps, batch, "sgd", runner)
+    with FlopCounterMode(display=False) as counted:
+        measure(runner, build, sizes, seeds, steps, "sgd", 0.1, batch, None, 0, {}, gradients=True)
+    ratio = counted.get_total_flops() / (est.seconds * FLOPS)
+    assert 0.95 <= ratio <= 1.05, ratio
+    if steps == [0]:
+        assert counted.get_total_flops() / (without.seconds * FLOPS) > 3.5

@@ -132,3 +132,20 @@ def test_gradient_moments_is_the_linear_loss_gradient_at_the_first_pre_activatio
     assert got == {("0", "grad", 0): pytest.approx(want, rel=1e-5)}
     assert gradient_moments(b, x, 7) == got  # an in-place activation does not change it
     assert all(p.grad is None for p in a.parameters()) and torch.equal(torch.get_rng_state(), state)
+
+
+def test_the_grad_row_says_what_it_measures_in_the_table_and_json():
+    """The ``grad`` row's layer column (and JSON ``quantity``) names the first layer's pre-activation gradient; its
+    position, from fans that do not change with depth, stays ``fixed`` in the JSON (its meaning unchanged) but no
+    longer stands for it in the table.  Known-good: the output row has no quantity and an empty layer column."""
+    from invariants.render.scale import render_scale_table
+    from invariants.scaling.depth import GRAD_QUANTITY
+
+    report = scale_check(E.mlp_depth_he, [2, 4], mode="depth", width=16, seeds=4, steps=[0], batch=8)
+    grad = next(r for r in report.rows if r.kind == "grad")
+    out = next(r for r in report.rows if r.kind == "output")
+    assert grad.quantity == GRAD_QUANTITY and grad.to_dict()["quantity"] == GRAD_QUANTITY
+    assert out.quantity is None and out.to_dict()["quantity"] is None
+    lines = render_scale_table(report.rows, 200).splitlines()
+    line = next(x for x in lines if " grad " in x)
+    assert GRAD_QUANTITY in line and "fixed" not in line

@@ -8,7 +8,8 @@ semantics by module type (mlx 0.32.4; layout :data:`invariants.frameworks.mlx.la
 ``(V, D)``; ``RNN`` (``Wxh``, ``Whh``), ``GRU``/``LSTM`` (``Wx``, ``Wh``: gates packed along dim 0)
 recurrent; ``*Norm`` scale (``weight``) and shift (``bias``).  Every layer kind with output units has
 them on axis 0 of its weight, and MLX activations are channels-last, so a node's units are the last
-axis of its output.
+axis of its output.  Values are read-only numpy views of the arrays' buffers in their own dtype, bfloat16
+included (:func:`read_only`): reading a model copies none of it.
 
 **Probe.** One forward and backward pass: each node's class is swapped, for the pass only, for a
 subclass whose ``__call__`` returns ``z + ε`` (MLX looks ``__call__`` up on the class, so an instance
@@ -39,6 +40,35 @@ _CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _CONV_TRANSPOSES = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 _NORMS = (nn.LayerNorm, nn.RMSNorm, nn.GroupNorm, nn.BatchNorm, nn.InstanceNorm)
 _NODE_TYPES = (nn.Linear, nn.Bilinear, nn.Embedding) + _CONVS + _CONV_TRANSPOSES
+
+
+def read_only(value: Any) -> Any:
+    """An MLX array's values as a read-only numpy array in its own dtype, sharing the array's buffer (no copy);
+    anything else as is.
+
+    numpy reads an MLX array through the buffer protocol (``memoryview``, which evaluates a lazy array first
+    and keeps it alive; strides kept).  bfloat16, whose buffer format (``"bfloat16"``) numpy does not parse,
+    is reinterpreted by MLX as uint16 (``mx.view``, a same-size view of the same buffer, mlx ``ops.cpp``
+    ``view``) and by numpy as ``ml_dtypes.bfloat16`` (the type JAX and the torch reader use:
+    :func:`invariants.frameworks.torch.model.read_only`), so no value is converted; the checks widen a
+    bounded sample when they compute (:func:`invariants.frameworks.dtypes.widen`).  Without ``ml_dtypes``
+    bfloat16 is converted exactly to float32, a copy of this array.  Marked non-writeable so no check can
+    alter the model.
+
+    Shape and layout: ``value.shape``, :data:`invariants.frameworks.mlx.layout.MLX`.
+    """
+    if not isinstance(value, mx.array):
+        return value
+    if value.dtype == mx.bfloat16:
+        try:
+            import ml_dtypes
+        except ImportError:  # the exact float32 conversion: correct, one copy of this array
+            return host(value)
+        arr = np.asarray(memoryview(mx.view(value, mx.uint16))).view(ml_dtypes.bfloat16)
+    else:
+        arr = np.asarray(memoryview(value))
+    arr.flags.writeable = False
+    return arr
 
 
 def layer_of(m: Any) -> tuple[Layer | None, str]:
@@ -87,7 +117,7 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
     for path, value in tree_flatten(model.parameters()):
         owner, _, key = path.rpartition(".")
         m = modules.get(owner)
-        arr = host(value)
+        arr = read_only(value)
         shape = tuple(int(s) for s in arr.shape)
         role, lay = "other", None
         if m is not None:
@@ -124,7 +154,16 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
     return params, nodes, node_modules
 
 
-def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
+def float_dtype(model: Any) -> Any:
+    """The dtype of the model's first floating parameter (``mx.float32`` if none): an inferred probe input
+    is drawn in it, so a bfloat16 model runs its pass in bfloat16 as torch's reader does, instead of
+    promoting every weight to a float32 copy (``mx.matmul`` of float32 and bfloat16 computes in float32)."""
+    return next((v.dtype for _, v in tree_flatten(model.parameters()) if mx.issubdtype(v.dtype, mx.floating)),
+                mx.float32)
+
+
+def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator, dtype: Any = mx.float32) \
+        -> tuple[Any, str]:
     if not nodes:
         raise ValueError("cannot infer a probe input (no Linear, Bilinear, Conv or Embedding layer)")
     lay = nodes[0].layer
@@ -132,16 +171,16 @@ def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tup
         return mx.array(rng.integers(0, lay.in_features, size=(batch, 8)).astype(np.int32)), \
             f"token ids uniform in [0, {lay.in_features}) of shape ({batch}, 8)"
     if lay.kind == "dense":
-        return mx.array(rng.standard_normal((batch, lay.in_features)).astype(np.float32)), \
+        return mx.array(rng.standard_normal((batch, lay.in_features)).astype(np.float32)).astype(dtype), \
             f"N(0, 1) of shape ({batch}, {lay.in_features})"
     if lay.kind == "bilinear":
         a = rng.standard_normal((batch, lay.in_features)).astype(np.float32)
         b = rng.standard_normal((batch, int(lay.in2))).astype(np.float32)  # type: ignore[arg-type]
-        return (mx.array(a), mx.array(b)), f"two N(0, 1) inputs {a.shape}, {b.shape}"
+        return (mx.array(a).astype(dtype), mx.array(b).astype(dtype)), f"two N(0, 1) inputs {a.shape}, {b.shape}"
     nd = len(lay.kernel)
     side = max({1: 32, 2: 16, 3: 8}[nd], 2 * max(lay.kernel))
     shape = (batch,) + (side,) * nd + (lay.in_features,)
-    return mx.array(rng.standard_normal(shape).astype(np.float32)), f"N(0, 1) of shape {shape}"
+    return mx.array(rng.standard_normal(shape).astype(np.float32)).astype(dtype), f"N(0, 1) of shape {shape}"
 
 
 def _arrays(out: Any) -> list[Any]:
@@ -177,7 +216,7 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
             state["z"][name] = out
             state["order"].append(name)
             if state["eps"] is None and args and isinstance(args[0], mx.array) and args[0].ndim:
-                state["inp"][name] = varies(np.array(args[0]))  # first (plain) pass: no array under a transform
+                state["inp"][name] = varies(host(args[0]))  # first (plain) pass: no array under a transform
             return out
         return call
 
@@ -193,7 +232,7 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
             if not outs0:
                 raise ValueError("the model output contains no floating array")
             rng = np.random.default_rng(seed)
-            rs = [mx.array(rng.standard_normal(tuple(o.shape)).astype(np.float32)) for o in outs0]
+            rs = [mx.array(rng.standard_normal(tuple(o.shape)).astype(np.float32)).astype(o.dtype) for o in outs0]
             eps0 = {n: mx.zeros(z.shape, z.dtype) for n, z in state["z"].items()}
         seen: dict[str, Any] = {}
 
@@ -213,15 +252,15 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
     by_name = {n.name: n for n in nodes}
     signals = []
     for n in seen["order"]:
-        z = np.array(seen["z"][n])
+        z = host(seen["z"][n])  # bfloat16 widened: the signal statistics sum in numpy
         node = by_name[n]
         try:
-            signals.append(Signal(n, units_last(z, -1, node.n_units), units_last(np.array(grads[n]), -1, node.n_units),
+            signals.append(Signal(n, units_last(z, -1, node.n_units), units_last(host(grads[n]), -1, node.n_units),
                                   state["inp"].get(n)))
         except ValueError:
             continue
     first = xs[0]
-    return Probe(signals, batch, desc, any(varies(np.array(o)) for o in seen["outs"]), varies(np.array(first)))
+    return Probe(signals, batch, desc, any(varies(host(o)) for o in seen["outs"]), varies(host(first)))
 
 
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:
@@ -230,7 +269,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
     def make_input() -> tuple[Any, str]:
         if example_input is None:
-            return _infer_input(nodes, batch, np.random.default_rng(seed))
+            return _infer_input(nodes, batch, np.random.default_rng(seed), float_dtype(model))
         x = example_input
         x = tuple(mx.array(a) for a in x) if isinstance(x, (tuple, list)) else mx.array(x)
         first = x[0] if isinstance(x, tuple) else x
@@ -250,4 +289,4 @@ def example() -> tuple[Any, int]:
         model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
     return model, sum(int(v.size) for _, v in tree_flatten(model.parameters()))
 
-__all__ = ["example", "extract_params", "layer_of", "probe", "view"]
+__all__ = ["example", "extract_params", "layer_of", "probe", "read_only", "view"]
