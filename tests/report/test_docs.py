@@ -145,8 +145,6 @@ def test_generated_site_in_a_browser(site, tmp_path):
     is broken, nothing is loaded from the network, and a screenshot is not blank."""
     _require("mkdocs")
     _require("material")
-    from concurrent.futures import ThreadPoolExecutor
-
     from invariants.report.layout import Layout
     from tests.report import browser
 
@@ -174,12 +172,17 @@ def test_generated_site_in_a_browser(site, tmp_path):
     assert {"claims/VAR-GLOROT-01", "claims/VAR-HE-01"} <= with_math
     loaded = sorted(with_math) + ["index", "claims/index", "figures", "methods"]
 
-    def load(name: str) -> tuple[str, str]:
-        url = (html_dir / ("index.html" if name == "index" else f"{name.removesuffix('/index')}/index.html")).as_uri()
-        return name, browser.dump_dom(chromium, url, tmp_path / f"profile-{name.replace('/', '-')}")
-
-    with ThreadPoolExecutor(2) as pool:
-        doms = dict(pool.map(load, loaded))
+    # every page in one browser start (tests/report/browser.py: dump_doms), with a known-bad canary last: a page of
+    # LaTeX no renderer turned into MathML, which the checks below must flag (so the harness reads each frame)
+    canary = tmp_path / "canary.html"
+    canary.write_text("<html><body><p>" + "unrendered " * 40 + "\\(\\frac{2}{n}\\)</p></body></html>",
+                      encoding="utf-8")
+    urls = [(html_dir / ("index.html" if name == "index" else f"{name.removesuffix('/index')}/index.html")).as_uri()
+            for name in loaded]
+    *page_doms, canary_dom = browser.dump_doms(chromium, urls + [canary.as_uri()], tmp_path)
+    bad = browser.read_page(canary_dom)
+    assert browser.unrendered_math(" ".join(bad.text)) and not bad.maths, "the harness did not read the canary page"
+    doms = dict(zip(loaded, page_doms))
     for name, dom in doms.items():
         reader = browser.read_page(dom)
         visible = " ".join("".join(reader.text).split())
