@@ -90,6 +90,25 @@ def grid_layout(fig: Any, axes: Any, xlabel: str, ylabel: str, *, title: float, 
                         wspace=gap_w / panel_w, hspace=gap_h / panel_h)
     fig.supxlabel(xlabel, y=edge / height, fontsize=label)
     fig.supylabel(ylabel, x=edge / width, fontsize=label)
+    for ax in shown:
+        fix_log_ticks(ax)
+
+
+def fix_log_ticks(ax: Any) -> None:
+    """Give each log axis of ``ax`` the major ticks its locator picks inside the final view and no minor ticks: the
+    same ticks drawn (a base-2 locator has no minor ticks), but matplotlib no longer builds a tick object for the
+    one it adds beyond each end, nor runs the locators again at every draw.  Call once the limits and the axes'
+    size are final (the number of ticks depends on both)."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        if axis.get_scale() != "log":
+            continue
+        lo, hi = sorted(limits)
+        # a tick on the view's edge counts as inside, as matplotlib's own (closeness) test has it
+        inside = [v for v in axis.get_major_locator()() if lo * (1 - 1e-10) <= v <= hi * (1 + 1e-10)]
+        axis.set_major_locator(FixedLocator(inside))
+        axis.set_minor_locator(NullLocator())
 
 
 def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0) -> int:
@@ -149,4 +168,4 @@ def write_plot(report: Any, path: str) -> str:
     return path
 
 
-__all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "grid_layout", "panel_grid", "tick_label_width", "write_plot"]
+__all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "fix_log_ticks", "grid_layout", "panel_grid", "tick_label_width", "write_plot"]
