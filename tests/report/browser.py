@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Collection
 
 import pytest
 
@@ -154,9 +155,12 @@ def unrendered_math(text: str) -> list[str]:
     return UNRENDERED_MATH.findall(text)
 
 
-def broken_links(site: Path, page: Path, targets: list[str]) -> list[str]:
+def broken_links(site: Path, page: Path, targets: list[str], absent: Collection[str] = ()) -> list[str]:
     """Relative links and image sources of ``page`` (a file of the built ``site``) whose file is missing;
-    ``use_directory_urls`` pages resolve to ``<dir>/index.html``."""
+    ``use_directory_urls`` pages resolve to ``<dir>/index.html``.  ``absent``: files of ``site`` (paths relative
+    to it, ``/``-separated) that count as missing: the site checked lacks them although this build has them."""
+    root = site.resolve()
+    gone = {root / rel for rel in absent}
     bad = []
     for target in targets:
         if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith(("#", "//")):
@@ -167,7 +171,8 @@ def broken_links(site: Path, page: Path, targets: list[str]) -> list[str]:
         resolved = (page.parent / path).resolve() if not path.startswith("/") else (site / path.lstrip("/"))
         if resolved.is_dir():
             resolved = resolved / "index.html"
-        if not resolved.is_file() or site.resolve() not in (resolved.resolve(), *resolved.resolve().parents):
+        if (not resolved.is_file() or resolved.resolve() in gone
+                or root not in (resolved.resolve(), *resolved.resolve().parents)):
             bad.append(target)
     return bad
 
