@@ -58,9 +58,10 @@ def tick_label_width(scale: str, lo: float, hi: float) -> float:
 
 
 def grid_layout(fig: Any, axes: Any, xlabel: str, ylabel: str, *, title: float, ticks: float, label: float) -> None:
-    """Place the grid ``axes`` (a 2-d array of panels of ``fig``, log axes in base 2) with margins and gaps computed from the
-    font sizes (points) of the panels' ``title``, their ``ticks`` labels and the figure's axis labels ``xlabel``
-    and ``ylabel`` (drawn here, at the figure's bottom and left edges, at size ``label``).
+    """Place the grid ``axes`` (a 2-d array of panels of ``fig``; log axes in base 2) with margins and gaps
+    computed from the font sizes (points) of the panels' ``title``, their ``ticks`` labels and the figure's axis
+    labels ``xlabel`` and ``ylabel`` (drawn here, at the figure's bottom and left edges, at size ``label``), then
+    fix the panels' log ticks (:func:`fix_log_ticks`: they depend on the panels' final size).
 
     A fixed layout instead of ``tight_layout``: that one measures every tick label of every panel, about 70% of
     the time to draw a 32-panel coord-check figure.  The room is what the widest tick label needs, found from the
@@ -95,14 +96,14 @@ def grid_layout(fig: Any, axes: Any, xlabel: str, ylabel: str, *, title: float, 
 
 
 def fix_log_ticks(ax: Any) -> None:
-    """Give each log axis of ``ax`` the major ticks its locator picks inside the final view and no minor ticks: the
-    same ticks drawn (a base-2 locator has no minor ticks), but matplotlib no longer builds a tick object for the
-    one it adds beyond each end, nor runs the locators again at every draw.  Call once the limits and the axes'
-    size are final (the number of ticks depends on both)."""
+    """Give each base-2 log axis of ``ax`` the major ticks its locator picks inside the final view and no minor
+    locator: the same ticks are drawn (matplotlib's minor log locator gives none below base 3), but no tick object
+    is built for the tick the locator adds beyond each end, and no locator runs again at every draw.  Call once
+    the limits and the axes' size are final (the number of ticks depends on both)."""
     from matplotlib.ticker import FixedLocator, NullLocator
 
     for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
-        if axis.get_scale() != "log":
+        if axis.get_scale() != "log" or axis.get_transform().base != 2:
             continue
         lo, hi = sorted(limits)
         # a tick on the view's edge counts as inside, as matplotlib's own (closeness) test has it
@@ -168,4 +169,5 @@ def write_plot(report: Any, path: str) -> str:
     return path
 
 
-__all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "fix_log_ticks", "grid_layout", "panel_grid", "tick_label_width", "write_plot"]
+__all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "fix_log_ticks", "grid_layout",
+           "panel_grid", "tick_label_width", "write_plot"]
