@@ -28,6 +28,7 @@ Figures:
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass, field
@@ -433,6 +434,25 @@ def power_data(audits: dict[str, dict[str, Any]] | None = None) -> dict[str, Any
     uniform (kurtosis 1.8) and a ±2σ truncated normal, and the extreme-value tests for a uniform.
     Points: each audited tensor's ``(n, min_detectable_rel_error)`` from the stored audit data.
     """
+    from invariants.stats.variance import DEFAULT_ALPHA
+
+    curves, n_for_1pct, kurt_tn = power_curves()
+    points = []
+    for fw, payload in sorted((audits or {}).items()):
+        for res in payload.get("results", []):
+            n, mde = res.get("observed", {}).get("n"), res.get("min_detectable_rel_error")
+            if n and mde and n >= 2 and 0 < mde < 1:
+                points.append({"framework": fw, "n": int(n), "mde": float(mde), "verdict": res.get("verdict")})
+    return {"alpha": DEFAULT_ALPHA, "power": POWER, "n": POWER_NS.tolist(),
+            "curves": {k: list(v) for k, v in curves.items()}, "n_for_1pct_chi2": n_for_1pct,
+            "kurtosis_truncated_normal": kurt_tn, "audited": points}
+
+
+@functools.lru_cache(maxsize=1)
+def power_curves() -> tuple[dict[str, tuple[float, ...]], int, float]:
+    """The curves of :func:`power_data` (they depend on the library's constants only, so they are computed once
+    per process: about a second of saddlepoint root-finding), the χ² test's ``n`` for a 1% error and the
+    truncated normal's kurtosis: ``(curves, n_for_1pct_chi2, kurtosis_truncated_normal)``."""
     from scipy import stats
 
     from invariants.stats.extremes import bounded_scale_min_detectable_rel_error
@@ -442,7 +462,8 @@ def power_data(audits: dict[str, dict[str, Any]] | None = None) -> dict[str, Any
     alpha = DEFAULT_ALPHA
     kurt_tn = float(stats.truncnorm(-2, 2).stats(moments="k")) + 3.0
     uniform = stats.uniform(loc=-1.0, scale=2.0)
-    curves = {"chi2_normal": [], "moment_uniform": [], "moment_truncated_normal": [], "extremes_uniform": []}
+    curves: dict[str, list[float]] = {"chi2_normal": [], "moment_uniform": [], "moment_truncated_normal": [],
+                                      "extremes_uniform": []}
     for n in POWER_NS:
         n = int(n)
         curves["chi2_normal"].append(max(chi2_min_detectable_rel_error(n, alpha, POWER)))
@@ -450,15 +471,7 @@ def power_data(audits: dict[str, dict[str, Any]] | None = None) -> dict[str, Any
         curves["moment_truncated_normal"].append(max(moment_min_detectable_rel_error(n, kurt_tn, alpha, POWER)))
         curves["extremes_uniform"].append(max(bounded_scale_min_detectable_rel_error(n, uniform, -1.0, 1.0, alpha,
                                                                                       POWER)))
-    points = []
-    for fw, payload in sorted((audits or {}).items()):
-        for res in payload.get("results", []):
-            n, mde = res.get("observed", {}).get("n"), res.get("min_detectable_rel_error")
-            if n and mde and n >= 2 and 0 < mde < 1:
-                points.append({"framework": fw, "n": int(n), "mde": float(mde), "verdict": res.get("verdict")})
-    return {"alpha": alpha, "power": POWER, "n": POWER_NS.tolist(), "curves": curves,
-            "n_for_1pct_chi2": chi2_sample_size(0.01, alpha, POWER),
-            "kurtosis_truncated_normal": kurt_tn, "audited": points}
+    return {k: tuple(v) for k, v in curves.items()}, chi2_sample_size(0.01, alpha, POWER), kurt_tn
 
 
 def power_axis_floor(curves: dict[str, list[float | None]]) -> float:

@@ -105,7 +105,7 @@ def depth_figure(depth: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
 
     from invariants.report.figures import deterministic_style, new_figure, png_bytes, r4
     from invariants.scaling.depth import depth_scale
-    from invariants.scaling.plot import MIN_RANGE
+    from invariants.scaling.plot import MIN_RANGE, grid_layout
 
     families = depth["families"]
     data: dict[str, Any] = {"families": {}}
@@ -126,12 +126,11 @@ def depth_figure(depth: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
                 if values and max(values) / min(values) < MIN_RANGE:  # flat curves drawn flat, not stretched
                     mid = math.sqrt(max(values) * min(values))
                     row.set_ylim(mid / math.sqrt(MIN_RANGE), mid * math.sqrt(MIN_RANGE))
-                row.set_title(f"{key}: {s['quantity']}", fontsize=9)
+                row.set_title(f"{key}: {s['quantity']}", fontsize=9, y=1.0)  # y given: see scaling.plot.draw
                 row.tick_params(labelsize=7)
                 row.legend(fontsize=6)
-        fig.supxlabel("depth (hidden blocks)", fontsize=9)
-        fig.supylabel("E x² (top), E (∂L/∂z₁)² (bottom)", fontsize=9)
-        fig.tight_layout()
+        grid_layout(fig, axes, "depth (hidden blocks)", "E x² (top), E (∂L/∂z₁)² (bottom)", title=9, ticks=7,
+                    label=9)
         png = png_bytes(fig)
     return png, r4(data)
 

@@ -29,6 +29,7 @@ the named catalogues now and stores their data first.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -93,7 +94,15 @@ class StoredReport:
 
 
 def method_facts() -> dict[str, Any]:
-    """Numbers quoted on the methods page, computed from the library's constants."""
+    """Numbers quoted on the methods page, computed from the library's constants (once per process: the sample
+    sizes are about a second of saddlepoint root-finding; each call returns its own copy)."""
+    import copy
+
+    return copy.deepcopy(_method_facts())
+
+
+@functools.lru_cache(maxsize=1)
+def _method_facts() -> dict[str, Any]:
     from invariants import hypothesis_profiles, propagation
     from invariants.audit.auditor import AuditConfig
     from invariants.stats.moments import moment_sample_size

@@ -47,6 +47,71 @@ def panel_grid(n_panels: int) -> tuple[int, int]:
     return max(1, math.ceil(n_panels / cols)), cols
 
 
+def tick_label_width(scale: str, lo: float, hi: float) -> float:
+    """Width in ems of the widest tick label on an axis spanning ``lo``..``hi``: ``2ⁿ`` on a ``"log"`` (base 2)
+    axis (mathtext: a digit and the exponent at 70%), the end values' digits on a linear one.  DejaVu Sans
+    digits are 0.64 em, its minus sign 0.84 em."""
+    if scale != "log":
+        return max(0.64 * len(f"{abs(v):g}") + (0.84 if v < 0 else 0.0) for v in (lo, hi))
+    exps = [math.floor(math.log2(lo)), math.ceil(math.log2(hi))] if 0 < lo <= hi < math.inf else [-16, 16]
+    return 0.64 + max(0.7 * (0.64 * len(str(abs(e))) + (0.84 if e < 0 else 0.0)) for e in exps)
+
+
+def grid_layout(fig: Any, axes: Any, xlabel: str, ylabel: str, *, title: float, ticks: float, label: float) -> None:
+    """Place the grid ``axes`` (a 2-d array of panels of ``fig``; log axes in base 2) with margins and gaps
+    computed from the font sizes (points) of the panels' ``title``, their ``ticks`` labels and the figure's axis
+    labels ``xlabel`` and ``ylabel`` (drawn here, at the figure's bottom and left edges, at size ``label``), then
+    fix the panels' log ticks (:func:`fix_log_ticks`: they depend on the panels' final size).
+
+    A fixed layout instead of ``tight_layout``: that one measures every tick label of every panel, about 70% of
+    the time to draw a 32-panel coord-check figure.  The room is what the widest tick label needs, found from the
+    panels' limits (:func:`tick_label_width`): beside each panel its y labels, below it one line of x labels, a
+    title above.  Sizes in points (1/72 inch); tick lengths and pads from the current rcParams.
+    """
+    import matplotlib
+
+    rc = matplotlib.rcParams
+    shown = [ax for ax in axes.flat if ax.axison]
+    nrows, cols = axes.shape
+    width, height = fig.get_size_inches() * 72.0
+    edge = 4.0
+    y_em = max((tick_label_width(ax.get_yscale(), *sorted(ax.get_ylim())) for ax in shown), default=2.0)
+    x_em = max((tick_label_width(ax.get_xscale(), *sorted(ax.get_xlim())) for ax in shown), default=1.0)
+    beside = rc["ytick.major.size"] + rc["ytick.major.pad"] + (y_em + 0.1) * ticks
+    below = rc["xtick.major.size"] + rc["xtick.major.pad"] + 1.5 * ticks  # a digit with its raised exponent
+    above = 1.25 * title + rc["axes.titlepad"]
+    sup = 1.3 * label
+    overhang = x_em / 2 * ticks  # half of the last x tick label, past the panel's right edge
+    left, right = edge + sup + beside, edge + overhang
+    bottom, top = edge + sup + below, edge + above
+    gap_w, gap_h = beside + overhang + 2.0, below + above + 2.0
+    panel_w = (width - left - right - (cols - 1) * gap_w) / cols
+    panel_h = (height - top - bottom - (nrows - 1) * gap_h) / nrows
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
+                        wspace=gap_w / panel_w, hspace=gap_h / panel_h)
+    fig.supxlabel(xlabel, y=edge / height, fontsize=label)
+    fig.supylabel(ylabel, x=edge / width, fontsize=label)
+    for ax in shown:
+        fix_log_ticks(ax)
+
+
+def fix_log_ticks(ax: Any) -> None:
+    """Give each base-2 log axis of ``ax`` the major ticks its locator picks inside the final view and no minor
+    locator: the same ticks are drawn (matplotlib's minor log locator gives none below base 3), but no tick object
+    is built for the tick the locator adds beyond each end, and no locator runs again at every draw.  Call once
+    the limits and the axes' size are final (the number of ticks depends on both)."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        if axis.get_scale() != "log" or axis.get_transform().base != 2:
+            continue
+        lo, hi = sorted(limits)
+        # a tick on the view's edge counts as inside, as matplotlib's own (closeness) test has it
+        inside = [v for v in axis.get_major_locator()() if lo * (1 - 1e-10) <= v <= hi * (1 + 1e-10)]
+        axis.set_major_locator(FixedLocator(inside))
+        axis.set_minor_locator(NullLocator())
+
+
 def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0) -> int:
     """Draw the panels (one per tensor and kind, in the order of ``lines``; at most :data:`MAX_PANELS`) on the
     empty matplotlib figure ``fig``; ``font`` scales the text.  Returns the number of panels drawn."""
@@ -63,14 +128,15 @@ def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0) -> int:
         if values and max(values) / min(values) < MIN_RANGE:  # a flat curve is drawn flat, not stretched
             mid = math.sqrt(max(values) * min(values))
             ax.set_ylim(mid / math.sqrt(MIN_RANGE), mid * math.sqrt(MIN_RANGE))
-        ax.set_title(f"{key[0]} {key[1]}", fontsize=8 * font)
+        # y given: the automatic title position measures the x tick labels to clear labels above the axes,
+        # which these panels never have
+        ax.set_title(f"{key[0]} {key[1]}", fontsize=8 * font, y=1.0)
         ax.tick_params(labelsize=6 * font)
         ax.legend(fontsize=5 * font)
     for ax in list(axes.flat)[len(keys):]:
         ax.axis("off")
-    fig.supxlabel(mode, fontsize=8 * font)
-    fig.supylabel("mean x² (geometric mean over seeds)", fontsize=8 * font)
-    fig.tight_layout()
+    grid_layout(fig, axes, mode, "mean x² (geometric mean over seeds)", title=8 * font, ticks=6 * font,
+                label=8 * font)
     return len(keys)
 
 
@@ -103,4 +169,5 @@ def write_plot(report: Any, path: str) -> str:
     return path
 
 
-__all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "panel_grid", "write_plot"]
+__all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "fix_log_ticks", "grid_layout",
+           "panel_grid", "tick_label_width", "write_plot"]

@@ -108,23 +108,26 @@ def test_claim_pages_state_the_registered_verdict():
         assert f"[{claim.id}]({claim.id}.md) | `{claim.verdict.value}`" in index
 
 
-def test_mkdocs_build_strict(tmp_path):
+@pytest.fixture(scope="module")
+def committed_html(tmp_path_factory) -> Path:
+    """The committed site (this repository's ``mkdocs.yml`` and ``docs/``) built by ``mkdocs build --strict``, once
+    for the strict-build test and, when the committed pages are the generated ones, the browser test."""
     _require("mkdocs")
     _require("material")
     _require("pymdownx")
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env["NO_MKDOCS_2_WARNING"] = "1"
-    site_dir = tmp_path / "site"
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f",
-                           str(REPO / "mkdocs.yml"), "-d", str(site_dir)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    site_dir = tmp_path_factory.mktemp("committed") / "site"
+    _mkdocs_build(REPO / "mkdocs.yml", site_dir)
+    return site_dir
+
+
+@ONE_BUILD
+def test_mkdocs_build_strict(committed_html):
     from invariants.claims.registry import all_claims
 
     for claim in all_claims():
-        page = site_dir / "claims" / claim.id / "index.html"
+        page = committed_html / "claims" / claim.id / "index.html"
         assert page.is_file(), f"no HTML page for {claim.id}"
-    built = (site_dir / "claims" / "VAR-GLOROT-01" / "index.html").read_text(encoding="utf-8")
+    built = (committed_html / "claims" / "VAR-GLOROT-01" / "index.html").read_text(encoding="utf-8")
     assert "<math" in built and "<mfrac>" in built  # SymPy formulas as MathML: nothing left to typeset
     assert "figures/variance_depth.png" in built
 
@@ -138,19 +141,25 @@ def _mkdocs_build(config: Path, site_dir: Path) -> None:
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
 
 
-@ONE_BUILD
-def test_generated_site_in_a_browser(site, tmp_path):
-    """The site as `invariants report --out DIR` writes it (mkdocs.yml + docs/), built and loaded in headless
-    Chromium: every page with formulas shows MathML and no LaTeX left unrendered, no internal link or image
-    is broken, nothing is loaded from the network, and a screenshot is not blank."""
-    _require("mkdocs")
-    _require("material")
-    from concurrent.futures import ThreadPoolExecutor
+def _generated_html(site, request, tmp_path: Path) -> tuple[Path, set[str]]:
+    """The HTML of the site as ``invariants report --out DIR`` writes it (standalone: its ``mkdocs.yml`` and
+    ``docs/``), and the files of the built folder that such a build lacks (links to them count as broken).
 
+    When the committed site is that site (no drift: the same pages byte for byte, the figures present, and this
+    repository's ``mkdocs.yml`` is the generated config), the committed build is reused: it differs only by the
+    figures' pixels and the files of ``docs/`` that ``invariants report --out DIR`` does not write (the stored data,
+    ``docs/data/``), whose built files are returned as missing.
+    """
+    from invariants.report import sitefiles
     from invariants.report.layout import Layout
-    from tests.report import browser
+    from invariants.report.site import compare_site
 
-    chromium = browser.find_browser()
+    if not compare_site(site, DOCS) and (REPO / "mkdocs.yml").read_text(encoding="utf-8") == sitefiles.mkdocs_config():
+        html_dir = request.getfixturevalue("committed_html")
+        extra = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*") if p.is_file()} - set(site.files)
+        built = {rel if not rel.endswith(".md") else "index.html" if rel == "index.md"
+                 else rel.removesuffix("index.md").removesuffix(".md").rstrip("/") + "/index.html" for rel in extra}
+        return html_dir, {rel for rel in built if (html_dir / rel).is_file()}
     project = Layout(tmp_path / "out", "docs")
     for rel, content in project.place(site.files).items():
         path = project.root / rel
@@ -158,6 +167,20 @@ def test_generated_site_in_a_browser(site, tmp_path):
         path.write_bytes(content)
     html_dir = tmp_path / "html"
     _mkdocs_build(project.root / "mkdocs.yml", html_dir)
+    return html_dir, set()
+
+
+@ONE_BUILD
+def test_generated_site_in_a_browser(site, request, tmp_path):
+    """The site as `invariants report --out DIR` writes it (mkdocs.yml + docs/), built and loaded in headless
+    Chromium: every page with formulas shows MathML and no LaTeX left unrendered, no internal link or image
+    is broken, nothing is loaded from the network, and a screenshot is not blank."""
+    _require("mkdocs")
+    _require("material")
+    from tests.report import browser
+
+    chromium = browser.find_browser()
+    html_dir, absent = _generated_html(site, request, tmp_path)
 
     pages = sorted(html_dir.rglob("*.html"))
     assert len(pages) > len(site.files) // 3
@@ -165,7 +188,7 @@ def test_generated_site_in_a_browser(site, tmp_path):
     for page in pages:  # every page, from its static HTML: links, images, and no remote asset
         reader = browser.read_page(page.read_text(encoding="utf-8"))
         rel = page.relative_to(html_dir).as_posix()
-        problems += [f"{rel}: broken link {t}" for t in browser.broken_links(html_dir, page, reader.links)]
+        problems += [f"{rel}: broken link {t}" for t in browser.broken_links(html_dir, page, reader.links, absent)]
         problems += [f"{rel}: loads {a} from the network" for a in reader.assets if re.match(r"^(https?:)?//", a)]
 
     # pages with formulas, whatever their form (MathML, or LaTeX delimiters a script would have to typeset)
@@ -174,12 +197,17 @@ def test_generated_site_in_a_browser(site, tmp_path):
     assert {"claims/VAR-GLOROT-01", "claims/VAR-HE-01"} <= with_math
     loaded = sorted(with_math) + ["index", "claims/index", "figures", "methods"]
 
-    def load(name: str) -> tuple[str, str]:
-        url = (html_dir / ("index.html" if name == "index" else f"{name.removesuffix('/index')}/index.html")).as_uri()
-        return name, browser.dump_dom(chromium, url, tmp_path / f"profile-{name.replace('/', '-')}")
-
-    with ThreadPoolExecutor(2) as pool:
-        doms = dict(pool.map(load, loaded))
+    # every page in one browser start (tests/report/browser.py: dump_doms), with a known-bad canary last: a page of
+    # LaTeX no renderer turned into MathML, which the checks below must flag (so the harness reads each frame)
+    canary = tmp_path / "canary.html"
+    canary.write_text("<html><body><p>" + "unrendered " * 40 + "\\(\\frac{2}{n}\\)</p></body></html>",
+                      encoding="utf-8")
+    urls = [(html_dir / ("index.html" if name == "index" else f"{name.removesuffix('/index')}/index.html")).as_uri()
+            for name in loaded]
+    *page_doms, canary_dom = browser.dump_doms(chromium, urls + [canary.as_uri()], tmp_path)
+    bad = browser.read_page(canary_dom)
+    assert browser.unrendered_math(" ".join(bad.text)) and not bad.maths, "the harness did not read the canary page"
+    doms = dict(zip(loaded, page_doms))
     for name, dom in doms.items():
         reader = browser.read_page(dom)
         visible = " ".join("".join(reader.text).split())
@@ -207,6 +235,7 @@ def test_browser_checks_catch_what_they_look_for(tmp_path):
     page = tmp_path / "index.html"
     assert browser.broken_links(tmp_path, page, ["a/", "a/#x", "https://x.org", "#top"]) == []
     assert browser.broken_links(tmp_path, page, ["b/", "../outside/"]) == ["b/", "../outside/"]
+    assert browser.broken_links(tmp_path, page, ["a/", "b/"], absent={"a/index.html"}) == ["a/", "b/"]
     pytest.importorskip("PIL", reason=DOCS_EXTRA.format("Pillow (with matplotlib) is not installed"))
     import io
 

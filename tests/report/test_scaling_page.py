@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from invariants.report import scaling_page as P
@@ -133,3 +134,51 @@ def test_home_page_links_the_scaling_page():
 
     home = home_page({"version": "0", "claims": []}, [], ["torch"])
     assert "[Width and depth scaling](scaling.md)" in home
+
+
+def _label_overlaps(fig) -> list[str]:
+    """Overlaps between the text of different panels (tick labels, titles), a panel's text and another panel's
+    plotting area, or the figure's axis labels and any of them; and text outside the figure (display pixels)."""
+    fig.canvas.draw()
+    items = []  # (owner, what, bbox)
+    for i, ax in enumerate(a for a in fig.axes if a.axison):
+        items.append((i, "panel", ax.get_window_extent()))
+        items.append((i, f"title {ax.get_title()!r}", ax.title.get_window_extent()))
+        items += [(i, f"tick label {t.get_text()!r}", t.get_window_extent())
+                  for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+    items += [(-1 - k, f"figure label {t.get_text()!r}", t.get_window_extent())
+              for k, t in enumerate(fig.texts) if t.get_text()]  # supxlabel and supylabel
+    page = fig.bbox
+    out = [f"{what} of panel {i} leaves the figure" for i, what, b in items
+           if b.x0 < page.x0 - 0.5 or b.y0 < page.y0 - 0.5 or b.x1 > page.x1 + 0.5 or b.y1 > page.y1 + 0.5]
+    for n, (i, what, b) in enumerate(items):
+        for j, other, c in items[n + 1:]:
+            if i == j or (what == "panel" and other == "panel"):
+                continue
+            w, h = min(b.x1, c.x1) - max(b.x0, c.x0), min(b.y1, c.y1) - max(b.y0, c.y0)
+            if w > 0.5 and h > 0.5:
+                out.append(f"{what} of panel {i} overlaps {other} of panel {j}")
+    return out
+
+
+def test_panel_layout_leaves_room_for_every_label():
+    """The coord-check panels' fixed layout (scaling.plot.grid_layout, in place of tight_layout) leaves room for
+    the widest labels a panel can get (2⁻¹⁰⁰ beside it, 2¹² below it, long titles): no text overlaps another
+    panel's text or plotting area, or leaves the figure.  Known-bad: the same panels laid out as if tick labels
+    were 1 pt high overlap."""
+    pytest.importorskip("matplotlib")
+    from invariants.report.figures import deterministic_style, new_figure
+    from invariants.scaling.plot import Curve, draw, grid_layout, panel_grid
+
+    lines = [Curve(f"blocks.{k}.attn.c_proj", "preact", 0, (64, 4096), moments, 1.0, "growing")
+             for k, moments in enumerate([(2.0 ** -100, 2.0 ** -60), (2.0 ** 3, 2.0 ** 40), (1.0, 1.1),
+                                          (2.0 ** -12, 2.0 ** -3), (0.5, 8.0)])]
+    nrows, cols = panel_grid(len(lines))
+    with deterministic_style():
+        for font, (w, h) in ((1.3, (P.PANEL_W, P.PANEL_H)), (1.0, (3.2, 2.6))):  # the docs' size and --plot's
+            fig = new_figure(w * cols, h * nrows)
+            draw(fig, lines, "width", font=font)
+            assert _label_overlaps(fig) == [], font
+        axes = np.array(fig.axes).reshape(nrows, cols)
+        grid_layout(fig, axes, "width", "mean x²", title=8, ticks=1, label=8)
+        assert any("tick label" in o and "overlaps" in o for o in _label_overlaps(fig))
