@@ -257,7 +257,8 @@ def frozen_heap() -> Iterator[None]:
     again after each claim (what it imported or cached stays); objects made by a claim's evidence are
     collected as usual while it runs.  Forked workers inherit the frozen heap, which also spares them the
     copy-on-write of pages the collector would otherwise touch.  Results cannot change: the collector only
-    reclaims unreachable cycles.
+    reclaims unreachable cycles.  ``gc.unfreeze`` gives back everything frozen, including objects a caller
+    froze before (they become collectable again, as if never frozen).
     """
     gc.freeze()
     try:
