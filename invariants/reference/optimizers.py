@@ -84,27 +84,33 @@ class Optimizer:
                 v[k] = b2 * v[k] + (1 - b2) * (g * g)
                 new[k] = p - lr * (m[k] / c1) / (np.sqrt(v[k] / c2) + self.eps)
             return new
+        name = self.name
+        if name == "sgd":
+            for k, p in params.items():
+                new[k] = p - lr * (grads[k] + wd * p if wd else grads[k])
+            return new
+        # per-step constants and state slots looked up once a step, not once a parameter
+        if name in ("momentum", "nesterov"):
+            buf = self._slot("momentum_buffer", params)
+        elif name == "adam":
+            b1, b2 = self.betas
+            m, v = self._slot("exp_avg", params), self._slot("exp_avg_sq", params)
+            c1, c2 = 1 - b1 ** self.steps, 1 - b2 ** self.steps
+        else:
+            s = self._slot("square_avg" if name == "rmsprop" else "sum", params)
         for k, p in params.items():
             g = grads[k] + wd * p if wd else grads[k]
-            if self.name == "sgd":
-                upd = g
-            elif self.name in ("momentum", "nesterov"):
-                buf = self._slot("momentum_buffer", params)
+            if name in ("momentum", "nesterov"):
                 buf[k] = self.momentum * buf[k] + g if self.steps > 1 else g.copy()
-                upd = g + self.momentum * buf[k] if self.name == "nesterov" else buf[k]
-            elif self.name == "adam":
-                b1, b2 = self.betas
-                m, v = self._slot("exp_avg", params), self._slot("exp_avg_sq", params)
+                upd = g + self.momentum * buf[k] if name == "nesterov" else buf[k]
+            elif name == "adam":
                 m[k] = b1 * m[k] + (1 - b1) * g
                 v[k] = b2 * v[k] + (1 - b2) * (g * g)
-                c1, c2 = 1 - b1 ** self.steps, 1 - b2 ** self.steps
                 upd = (m[k] / c1) / (np.sqrt(v[k] / c2) + self.eps)
-            elif self.name == "rmsprop":
-                s = self._slot("square_avg", params)
+            elif name == "rmsprop":
                 s[k] = self.alpha * s[k] + (1 - self.alpha) * (g * g)
                 upd = g / (np.sqrt(s[k]) + self.eps)
             else:  # adagrad
-                s = self._slot("sum", params)
                 s[k] = s[k] + g * g
                 upd = g / (np.sqrt(s[k]) + self.eps)
             new[k] = p - lr * upd
