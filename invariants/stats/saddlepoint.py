@@ -53,7 +53,7 @@ _PANELS = 8
 _LOG_WEIGHTS = np.log(_WEIGHTS)[None, :]
 
 
-def _panel_edges(lo: float, hi: float) -> np.ndarray:
+def panel_edges(lo: float, hi: float) -> np.ndarray:
     """``np.linspace(lo, hi, _PANELS + 1)`` bit for bit (NumPy's ``i * step + lo`` with the last edge set to
     ``hi``, ``numpy/_core/function_base.py:linspace``), without its ~15 us of argument handling: the
     quadrature runs ~40,000 times in one audit test file.  A zero step or non-finite ends (NumPy's special
@@ -181,7 +181,7 @@ class SquaredDeviation:
         for lo, hi in pieces:
             if not hi > lo:
                 continue
-            edges = _panel_edges(lo, hi)
+            edges = panel_edges(lo, hi)
             half = (edges[1:] - edges[:-1])[:, None] / 2
             z = (edges[:-1, None] + half + half * _NODES[None, :]).ravel()
             zs.append(z)
