@@ -480,6 +480,14 @@ def law_checks(law: Law, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: f
     return battery(law, groups=(LAW,)).run(sample, alpha)
 
 
+def law_checks_pass(law: Law, pool: np.ndarray, draws: Sequence[np.ndarray], alpha: float, power: float,
+                    bits: int, quantized: bool = False, moments: RunningMoments | None = None) -> bool:
+    """Whether every one of :func:`law_checks` passes (same arguments), stopping at the first that fails
+    (:meth:`invariants.stats.battery.Battery.passes`): the decision :func:`explain` needs of a candidate."""
+    sample = Sample(pool, draws, bits, power, quantized=quantized, moments=moments)
+    return battery(law, groups=(LAW,)).passes(sample, alpha)
+
+
 def structural_checks(law: Law, draws: Sequence[np.ndarray], alpha: float, bits: int, max_draws: int,
                       quantized: bool = False) -> list[CheckResult]:
     """The structure checks of ``draws`` (copies, degeneracy; group ``structure``), each at ``alpha``;
@@ -674,8 +682,7 @@ def explain(subject: Subject, unit: AuditUnit, pool: np.ndarray, draws: Sequence
             continue
         tried += 1
         claw = cand.law
-        checks = law_checks(claw, pool, draws, alpha, power, bits, quantized, moments)
-        if all(c.passed for c in checks):
+        if law_checks_pass(claw, pool, draws, alpha, power, bits, quantized, moments):
             return cand.label, tried
         if tried >= 40:
             break

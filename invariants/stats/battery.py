@@ -415,6 +415,16 @@ class Battery:
         """
         return [c.run(self.law, sample, alpha) for c in self.checks]
 
+    def passes(self, sample: Sample, alpha: float) -> bool:
+        """Whether every check passes on ``sample`` at per-check ``alpha``: the decision
+        ``all(r.passed for r in self.run(sample, alpha))``, stopping at the first check that fails (a
+        candidate law that misses the variance never pays for the exact KS p-value).
+
+        Raises:
+            ValueError: as :meth:`run`, from the checks it reaches.
+        """
+        return all(c.run(self.law, sample, alpha).passed for c in self.checks)
+
     def min_detectable_rel_error(self, n: int, alpha: float, power: float, shape: tuple[int, ...],
                                  bits: int, n_pool: int | None = None) -> float | None:
         """Smallest relative variance error any of the checks detects with ``power`` at ``n`` values

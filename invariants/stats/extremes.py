@@ -24,8 +24,9 @@ few thousand values to detect a 1% variance error (:func:`bounded_scale_sample_s
 """
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 from scipy import special
@@ -197,6 +198,30 @@ def _beyond_floor_tails(xf: np.ndarray, dist: Any, floor: float, bits: int) -> l
     return out
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def per_distribution(fn: _F) -> _F:
+    """``fn`` memoized on its arguments, a frozen distribution among them.
+
+    A law's distribution object is itself cached (:meth:`invariants.laws.Law.dist`), so every audit of one
+    law passes the same object; frozen scipy distributions and :class:`invariants.laws.TruncNormDist`
+    hash by identity, and the cache holds a reference, so an identity never stands for another law.  The
+    value is the one ``fn`` computes, bit for bit.  Unhashable arguments are computed each time."""
+    cached = functools.lru_cache(maxsize=1024)(fn)
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            hash((args, tuple(kwargs.items())))
+        except TypeError:
+            return fn(*args, **kwargs)
+        return cached(*args, **kwargs)
+
+    return call  # type: ignore[return-value]
+
+
+@per_distribution
 def max_cell_probability(dist: Any, bits: int) -> float:
     """Upper bound on the probability that one draw equals a given representable value.
 
@@ -267,6 +292,7 @@ def _detects(n: int, d: float, dist: Any, lo: float, hi: float, alpha: float, po
     return _log_cdf_pow(n, 1.0 - inside) <= math.log1p(-power)
 
 
+@per_distribution
 def bounded_scale_min_detectable_rel_error(
     n: int, dist: Any, lo: float, hi: float, alpha: float = DEFAULT_ALPHA, power: float = DEFAULT_POWER
 ) -> tuple[float, float]:
