@@ -20,6 +20,8 @@ from invariants.modelcheck.checks import (  # noqa: E402
     zero_siblings,
 )
 from invariants.render import render_model  # noqa: E402
+from tests.zoo.reports import group as zoo_group  # noqa: E402
+from tests.zoo.reports import report as zoo_report  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------ zero siblings
@@ -246,30 +248,34 @@ def test_findings_name_a_tied_parameter_by_all_its_names():
 
 
 def _zoo(target):
-    from tests.zoo.models import BY_NAME, factory
+    from tests.zoo.models import BY_NAME
 
     z = BY_NAME[target.split("__")[0]]
     if not z.available():
         pytest.skip(f"{z.name} needs {', '.join(z.requires)}")
-    return check_model(factory(target)(), name=target)
+    return zoo_report(target)  # tests/zoo reads the same report: each test is in its model's xdist group
 
 
+@zoo_group("hf_llama__zero_projection")
 def test_zoo_llama_zeroed_down_proj_is_an_error():
     report = _zoo("hf_llama__zero_projection")
     assert ("model.layers.0.mlp.down_proj.weight",) in [f.params for f in report.find("constant-tensor")]
 
 
+@zoo_group("hf_resnet__copy_layer")
 def test_zoo_hf_resnet_copied_filters_are_an_error():
     report = _zoo("hf_resnet__copy_layer")
     (f,) = report.find("duplicated-units")
     assert f.params == ("resnet.encoder.stages.2.layers.0.layer.1.convolution.weight",)
 
 
+@zoo_group("tv_vit__bare")
 def test_zoo_torchvision_vit_zero_head_without_probe_is_no_error():
     report = _zoo("tv_vit__bare")
     assert "interchangeable-units" not in report.kinds() and "zero-output-layer" in report.kinds("note")
 
 
+@zoo_group("hf_bert")
 def test_zoo_bert_padding_row():
     report = _zoo("hf_bert")
     (f,) = report.find("padding-row")
