@@ -15,8 +15,11 @@ from invariants.layers import Dense, Embedding  # noqa: E402
 from invariants.modelcheck import check_model  # noqa: E402
 from invariants.modelcheck.checks import (  # noqa: E402
     DUPLICATE_LOG2,
+    FINGERPRINT_BLOCK,
     chance_of_duplicates,
     constant_tensors,
+    raw_bytes,
+    row_candidates,
     zero_siblings,
 )
 from invariants.render import render_model  # noqa: E402
@@ -166,6 +169,52 @@ def test_duplicates_chance_could_explain_are_no_error():
         m[0].bias[1] = m[0].bias[0]
     report = check_model(m)
     assert "duplicated-units" not in report.kinds() and "tied-units" in report.kinds("note"), render_model(report)
+
+
+def _twins_by_digest(rows):
+    """The rows that have a bit-identical twin, by one digest per row (the reference: the former rule)."""
+    import hashlib
+
+    seen = {}
+    for j in range(rows.shape[0]):
+        seen.setdefault(hashlib.sha256(raw_bytes(rows[j])).digest(), []).append(j)
+    return sorted(j for g in seen.values() if len(g) > 1 for j in g)
+
+
+def _twins_among(rows, candidates):
+    sub = rows[candidates]
+    return sorted(candidates[j] for j in _twins_by_digest(sub)) if len(candidates) else []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_row_fingerprints_find_exactly_the_bit_identical_rows(seed):
+    """Known-bad: planted twins (copies, a copy that differs only by 0 vs -0, all-zero rows) in float32,
+    float16, bfloat16 and float64, contiguous or transposed, over more rows than one fingerprint block:
+    every twin is a candidate and comparing the candidates' bytes gives the reference's twins exactly.
+    Known-good: distinct random rows give no candidate."""
+    import ml_dtypes
+
+    rng = np.random.default_rng(seed)
+    dtype = [np.float32, np.float16, ml_dtypes.bfloat16, np.float64, np.float32, np.float32][seed]
+    n, k = (3000, FINGERPRINT_BLOCK // 1000 + 7) if seed == 5 else (int(rng.integers(2, 300)), int(rng.integers(0, 40)))
+    rows = rng.standard_normal((n, k)).astype(dtype)
+    if seed == 4:
+        rows = np.ascontiguousarray(rows.T).T  # a strided view, as Node.incoming returns for some layouts
+    assert _twins_by_digest(rows) == [] or k < 3  # short rows of a coarse dtype may tie by chance
+    assert list(row_candidates(rows)) == _twins_by_digest(rows) or k < 3
+    if k and n >= 8:
+        rows = np.array(rows)
+        rows[1] = rows[0]
+        rows[n - 1] = rows[0]
+        rows[3] = rows[2]
+        rows[4] = rows[2]
+        rows[4, 0] = -rows[2, 0] if rows[2, 0] == 0 else rows[4, 0]
+        rows[5] = 0
+        rows[6] = -0.0 * 1
+        rows[7] = 0
+    cand = row_candidates(rows)
+    assert set(_twins_by_digest(rows)) <= set(cand.tolist())
+    assert _twins_among(rows, cand) == _twins_by_digest(rows)
 
 
 # ------------------------------------------------------------------------------------------ zero head, no probe
