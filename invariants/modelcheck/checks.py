@@ -524,7 +524,8 @@ def row_candidates(rows: np.ndarray) -> np.ndarray:
     The fingerprint is ``Σ_i bits_i · c_i mod 2⁶⁴`` over a row's entries read as unsigned integers of the
     dtype's width, with fixed odd multipliers ``c_i``: one vectorised pass over blocks of rows
     (:data:`FINGERPRINT_BLOCK` elements), where a digest per row costs a Python call per unit (issue 17:
-    30k rows took 0.8 s in keras ResNet50's check).  All rows are candidates for a dtype of another width.
+    keras ResNet50's 54 tensors 0.25 → 0.14 CPU-s, torchvision's 0.11 → 0.07).  All rows are candidates for
+    a dtype of another width.
     """
     n = rows.shape[0]
     if n < 2:
