@@ -11,7 +11,7 @@ BLAS runs on one thread in every test process: the suite multiplies small matric
 two cores a multi-threaded BLAS only oversubscribes them (a 128×128 ``norm(·, 2)`` took 0.86 s instead of
 7 ms at load 9); ``invariants verify`` runs its evidence the same way (:func:`invariants.verify.one_blas_thread`).
 Torch's intra-op pool likewise (``OMP_NUM_THREADS=1`` unless set, read when torch is imported, after this file):
-tv_resnet50's check took 6–8 CPU-s on two threads against 3.5 on one at load 6, the same verdicts.
+tv_resnet50's check took 6–8 CPU-s on two threads against 3.5 on one at load 6 (alone at load 1: 2.7–3.1 both).
 
 Fixture ``evidence_store``: the session's evidence results, shared by the xdist workers
 (:mod:`shared_evidence`), so the docs tests reuse what ``tests/claims/test_evidence_mutants.py`` ran.
