@@ -10,6 +10,8 @@ each xdist worker and each run reads the programs the previous one compiled.
 BLAS runs on one thread in every test process: the suite multiplies small matrices, and with ``-n 2`` on
 two cores a multi-threaded BLAS only oversubscribes them (a 128×128 ``norm(·, 2)`` took 0.86 s instead of
 7 ms at load 9); ``invariants verify`` runs its evidence the same way (:func:`invariants.verify.one_blas_thread`).
+Torch's intra-op pool likewise (``OMP_NUM_THREADS=1`` unless set, read when torch is imported, after this file):
+tv_resnet50's check took 6–8 CPU-s on two threads against 3.5 on one at load 6 (alone at load 1: 2.7–3.1 both).
 
 Fixture ``evidence_store``: the session's evidence results, shared by the xdist workers
 (:mod:`shared_evidence`), so the docs tests reuse what ``tests/claims/test_evidence_mutants.py`` ran.
@@ -27,6 +29,7 @@ from invariants.core import compile_cache
 from invariants.verify import one_blas_thread
 
 compile_cache.configure()
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # torch's intra-op threads (see the module docstring)
 _ONE_BLAS_THREAD = one_blas_thread()  # held for the whole session (a threadpoolctl limit stays until restored)
 
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -510,20 +510,56 @@ def dead_units(view: ModelView) -> list[Finding]:
 # ------------------------------------------------------------------------------------------ ties
 
 
+#: rows fingerprinted per block in :func:`row_candidates` (elements; bounds its widened copy to 8 MB)
+FINGERPRINT_BLOCK = 2**20
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def row_candidates(rows: np.ndarray) -> np.ndarray:
+    """Indices (ascending) of the rows of ``rows`` (``(n, k)``) whose bytes may equal another row's: every row
+    that shares a 64-bit fingerprint of its bit pattern with another.  A superset of the rows that have a
+    bit-identical twin (equal bytes give equal fingerprints), usually empty for random weights; callers
+    compare the candidates' bytes exactly.
+
+    The fingerprint is ``Σ_i bits_i · c_i mod 2⁶⁴`` over a row's entries read as unsigned integers of the
+    dtype's width, with fixed odd multipliers ``c_i``: one vectorised pass over blocks of rows
+    (:data:`FINGERPRINT_BLOCK` elements), where a digest per row costs a Python call per unit (issue 17:
+    keras ResNet50's 54 tensors 0.25 → 0.14 CPU-s, torchvision's 0.11 → 0.07).  All rows are candidates for
+    a dtype of another width.
+    """
+    n = rows.shape[0]
+    if n < 2:
+        return np.arange(0)
+    k = int(np.prod(rows.shape[1:], dtype=np.int64))
+    uint = _UINT.get(rows.dtype.itemsize)
+    if uint is None or k == 0:
+        return np.arange(n)
+    mult = np.random.default_rng(0).integers(0, 2**63, size=k, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    fps = np.empty(n, dtype=np.uint64)
+    step = max(1, FINGERPRINT_BLOCK // max(k, 1))
+    for i in range(0, n, step):
+        bits = np.ascontiguousarray(rows[i:i + step]).view(uint).reshape(-1, k).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            fps[i:i + step] = (bits * mult).sum(axis=1, dtype=np.uint64)
+    _, inverse, counts = np.unique(fps, return_inverse=True, return_counts=True)
+    return np.flatnonzero(counts[inverse.ravel()] > 1)
+
+
 def _classes(node: Node, rows: np.ndarray) -> list[list[int]]:
     """Groups (``>= 2`` units) of output units whose incoming weights (``rows``, :meth:`Node.incoming`) and
-    bias are bitwise identical.
+    bias are bitwise identical, ordered by their first unit.
 
-    Rows are keyed by a sha256 digest of their bytes (and the bias's, cast to the rows' dtype; to float32
-    for bfloat16 rows, as a float32 reader of the same values would) rather than by the bytes themselves:
-    32 bytes per unit instead of a second copy of the tensor.  Rows are compared in their own dtype (two
-    bfloat16 rows have equal bytes exactly when their float32 widenings do), read as raw bytes
-    (:func:`raw_bytes`: numpy's buffer protocol refuses ``ml_dtypes.bfloat16``)."""
+    Only the rows :func:`row_candidates` finds (those sharing a fingerprint) are compared, keyed by a
+    sha256 digest of their bytes (and the bias's, cast to the rows' dtype; to float32 for bfloat16 rows, as
+    a float32 reader of the same values would) rather than by the bytes themselves: 32 bytes per unit
+    instead of a second copy of the tensor.  Rows are compared in their own dtype (two bfloat16 rows have
+    equal bytes exactly when their float32 widenings do), read as raw bytes (:func:`raw_bytes`: numpy's
+    buffer protocol refuses ``ml_dtypes.bfloat16``)."""
     bias = node.bias_values()
     tail = bias.astype(widen(rows[:0]).dtype) if bias is not None else None
     groups: dict[bytes, list[int]] = {}
-    for j, row in enumerate(rows):
-        h = hashlib.sha256(raw_bytes(row))
+    for j in row_candidates(rows).tolist():
+        h = hashlib.sha256(raw_bytes(rows[j]))
         if tail is not None:
             h.update(tail[j:j + 1].tobytes())
         groups.setdefault(h.digest(), []).append(j)
@@ -767,5 +803,6 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     return out
 
 
-__all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "TIE_RTOL", "chance_of_duplicates", "constant_tensors", "copies", "dead_units",
-           "identical_tensors", "identity_structure", "input_is_zero", "interchangeable_units", "packed_orthogonal", "raw_bytes", "revival", "tensor_digests", "zero_siblings"]
+__all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "FINGERPRINT_BLOCK", "TIE_RTOL", "chance_of_duplicates", "constant_tensors",
+           "copies", "dead_units", "identical_tensors", "identity_structure", "input_is_zero", "interchangeable_units",
+           "packed_orthogonal", "raw_bytes", "revival", "row_candidates", "tensor_digests", "zero_siblings"]

@@ -3,6 +3,7 @@
 (issue 13, items 4, 5, 7).  Each rule: a known-bad input it rejects and a known-good one it accepts."""
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -251,16 +252,24 @@ def test_einsum_kernel_axes_and_node():
 
 
 @keras_only
+@pytest.mark.xdist_group("coverage-keras-mha")  # one worker: the healthy report is computed once
 def test_keras_einsum_dense_dead_unit_is_named():
     """Faulty: one query unit (head 1, dim 3 = unit 19) with all-zero incoming weights is found through the
     EinsumDense node; correct: the healthy model has no unit findings and a signal row per projection."""
-    healthy = check_model(_keras_mha())
+    healthy = _healthy_mha_report()
     text = render_model(healthy)
     assert not healthy.kinds() & {"dead-units", "interchangeable-units"}, text
     assert "  query " in text.split("signal at init")[1] and "  attention_output " in text, text
     bad = check_model(_keras_mha(dead_unit=True))
     (f,) = [f for f in bad.findings if f.kind == "dead-units"]
     assert "layer 'query'" in f.message and "output units 19" in f.message, f.message
+
+
+@functools.lru_cache(maxsize=None)
+def _healthy_mha_report():
+    """check-model's report on the healthy :func:`_keras_mha`, read by both EinsumDense tests (the same
+    check of the same model, run once per process; the tests only read it)."""
+    return check_model(_keras_mha())
 
 
 def _keras_mha(zero_query: bool = False, dead_unit: bool = False):
@@ -284,8 +293,9 @@ def _keras_mha(zero_query: bool = False, dead_unit: bool = False):
 
 
 @keras_only
+@pytest.mark.xdist_group("coverage-keras-mha")  # one worker: the healthy report is computed once
 def test_keras_einsum_dense_kernels_are_analysed():
-    report = check_model(_keras_mha())
+    report = _healthy_mha_report()
     rows = {r.name: r for r in report.tensors}
     q = next(r for n, r in rows.items() if n.endswith("query/kernel"))
     assert q.fans == (32, 64) and q.matches and q.matches[0] == "glorot_uniform"

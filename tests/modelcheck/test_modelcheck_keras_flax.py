@@ -2,6 +2,7 @@
 unit layout checked against the frameworks themselves, and probe hygiene.  Skipped without the frameworks."""
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -12,9 +13,17 @@ from invariants.modelcheck import check_model
 from invariants.render import render_model
 
 
+@functools.lru_cache(maxsize=None)
+def _report(factory: str):
+    """check-model's report on ``modelcheck_models.<factory>()``, once per process: the fault-kind test and the
+    figure tests below read the same report of the same model (the tests only read it; each module's tests
+    share one xdist group through its module fixtures)."""
+    return check_model(getattr(M, factory)(), name=factory)
+
+
 def assert_fault_kinds(framework: str, factory: str, errors: set[str], notes: set[str]) -> None:
     """The model ``modelcheck_models.<factory>()`` is seen as ``framework`` and gives exactly these kinds."""
-    report = check_model(getattr(M, factory)(), name=factory)
+    report = _report(factory)
     assert report.framework == framework
     assert report.kinds("error") == errors, render_model(report)
     assert report.kinds("note") == notes, render_model(report)
@@ -53,7 +62,7 @@ def test_keras_figures_and_probe_hygiene(keras):
     assert all(n.endswith("/kernel") for n in f.params) and len(f.params) == 2
     assert all("call" not in l.__dict__ for l in m.layers)  # the probe's wrappers are gone
     assert [l.activation.__name__ for l in m.layers] == ["relu", "relu", "relu", "linear"]
-    (f,) = check_model(M.keras_squared_std()).find("inconsistent-scale")
+    (f,) = _report("keras_squared_std").find("inconsistent-scale")
     assert f.figures["fan_in_exponent"] > 1.7
 
 
@@ -103,7 +112,7 @@ def test_flax_grouped_conv_semantics_and_dead_channels(flax):
     import jax
     import jax.numpy as jnp
 
-    report = check_model(M.flax_dirac_grouped())
+    report = _report("flax_dirac_grouped")
     (f,) = report.find("dead-units")
     assert f.params == ("params/Conv_1/kernel",) and f.figures["dead"] == 12
     assert any(r.layer == "conv2d(16,16,k=3,groups=4)" for r in report.tensors)

@@ -19,6 +19,8 @@ from invariants.modelcheck import check_model  # noqa: E402
 from invariants.modelcheck.check import check_view, model_view  # noqa: E402
 from invariants.modelcheck.profiles import get_profile  # noqa: E402
 from invariants.render import render_model  # noqa: E402
+from tests.zoo.reports import group as zoo_group  # noqa: E402
+from tests.zoo.reports import report as zoo_report  # noqa: E402
 
 
 # ---------------------------------------------------------------- schemes as data
@@ -254,12 +256,13 @@ ZOO_CASES = [
 MY_KINDS = {"extreme-values", "fan-swap", "peer-scheme", "implausible-fixed-std", "inconsistent-scale", "variance"}
 
 
-@pytest.mark.parametrize("target, lib, expected", ZOO_CASES, ids=[c[0] for c in ZOO_CASES])
+@pytest.mark.parametrize("target, lib, expected", [pytest.param(*c, marks=[zoo_group(c[0])]) for c in ZOO_CASES],
+                         ids=[c[0] for c in ZOO_CASES])
 def test_zoo_models(target, lib, expected):
+    """(In the zoo model's xdist group: tests/zoo reads the same report, computed once per worker.)"""
     if importlib.util.find_spec(lib) is None:  # not imported here: timm needs the zoo's torchvision shim
         pytest.skip(f"{lib} is not installed")
-    models = pytest.importorskip("tests.zoo.models")
-    report = check_model(models.factory(target)())
+    report = zoo_report(target)
     mine = [(f.kind, f.params[0] if f.params else "") for f in report.findings if f.kind in MY_KINDS]
     if expected:
         assert mine == [expected], render_model(report)

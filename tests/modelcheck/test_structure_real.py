@@ -15,11 +15,16 @@ from invariants.layers import Dense, Embedding  # noqa: E402
 from invariants.modelcheck import check_model  # noqa: E402
 from invariants.modelcheck.checks import (  # noqa: E402
     DUPLICATE_LOG2,
+    FINGERPRINT_BLOCK,
     chance_of_duplicates,
     constant_tensors,
+    raw_bytes,
+    row_candidates,
     zero_siblings,
 )
 from invariants.render import render_model  # noqa: E402
+from tests.zoo.reports import group as zoo_group  # noqa: E402
+from tests.zoo.reports import report as zoo_report  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------ zero siblings
@@ -166,6 +171,50 @@ def test_duplicates_chance_could_explain_are_no_error():
     assert "duplicated-units" not in report.kinds() and "tied-units" in report.kinds("note"), render_model(report)
 
 
+def _twins_by_digest(rows):
+    """The rows that have a bit-identical twin, by one digest per row (the reference: the former rule)."""
+    import hashlib
+
+    seen = {}
+    for j in range(rows.shape[0]):
+        seen.setdefault(hashlib.sha256(raw_bytes(rows[j])).digest(), []).append(j)
+    return sorted(j for g in seen.values() if len(g) > 1 for j in g)
+
+
+def _twins_among(rows, candidates):
+    sub = rows[candidates]
+    return sorted(candidates[j] for j in _twins_by_digest(sub)) if len(candidates) else []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_row_fingerprints_find_exactly_the_bit_identical_rows(seed):
+    """Known-bad: planted twins (copies, all-zero rows beside an all-(-0) row) in float32,
+    float16, bfloat16 and float64, contiguous or transposed, over more rows than one fingerprint block:
+    every twin is a candidate and comparing the candidates' bytes gives the reference's twins exactly.
+    Known-good: distinct random rows give no candidate."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")  # installed with the torch extra
+    rng = np.random.default_rng(seed)
+    dtype = [np.float32, np.float16, ml_dtypes.bfloat16, np.float64, np.float32, np.float32][seed]
+    n, k = (3000, FINGERPRINT_BLOCK // 1000 + 7) if seed == 5 else (int(rng.integers(2, 300)), int(rng.integers(0, 40)))
+    rows = rng.standard_normal((n, k)).astype(dtype)
+    if seed == 4:
+        rows = np.ascontiguousarray(rows.T).T  # a strided view, as Node.incoming returns for some layouts
+    assert _twins_by_digest(rows) == [] or k < 3  # short rows of a coarse dtype may tie by chance
+    assert list(row_candidates(rows)) == _twins_by_digest(rows) or k < 3
+    if k and n >= 8:
+        rows = np.array(rows)
+        rows[1] = rows[0]
+        rows[n - 1] = rows[0]
+        rows[3] = rows[2]
+        rows[4] = rows[2]
+        rows[5] = 0
+        rows[6] = -0.0  # equal values, other bytes: no twin of rows 5 and 7
+        rows[7] = 0
+    cand = row_candidates(rows)
+    assert set(_twins_by_digest(rows)) <= set(cand.tolist())
+    assert _twins_among(rows, cand) == _twins_by_digest(rows)
+
+
 # ------------------------------------------------------------------------------------------ zero head, no probe
 
 
@@ -246,30 +295,34 @@ def test_findings_name_a_tied_parameter_by_all_its_names():
 
 
 def _zoo(target):
-    from tests.zoo.models import BY_NAME, factory
+    from tests.zoo.models import BY_NAME
 
     z = BY_NAME[target.split("__")[0]]
     if not z.available():
         pytest.skip(f"{z.name} needs {', '.join(z.requires)}")
-    return check_model(factory(target)(), name=target)
+    return zoo_report(target)  # tests/zoo reads the same report: each test is in its model's xdist group
 
 
+@zoo_group("hf_llama__zero_projection")
 def test_zoo_llama_zeroed_down_proj_is_an_error():
     report = _zoo("hf_llama__zero_projection")
     assert ("model.layers.0.mlp.down_proj.weight",) in [f.params for f in report.find("constant-tensor")]
 
 
+@zoo_group("hf_resnet__copy_layer")
 def test_zoo_hf_resnet_copied_filters_are_an_error():
     report = _zoo("hf_resnet__copy_layer")
     (f,) = report.find("duplicated-units")
     assert f.params == ("resnet.encoder.stages.2.layers.0.layer.1.convolution.weight",)
 
 
+@zoo_group("tv_vit__bare")
 def test_zoo_torchvision_vit_zero_head_without_probe_is_no_error():
     report = _zoo("tv_vit__bare")
     assert "interchangeable-units" not in report.kinds() and "zero-output-layer" in report.kinds("note")
 
 
+@zoo_group("hf_bert")
 def test_zoo_bert_padding_row():
     report = _zoo("hf_bert")
     (f,) = report.find("padding-row")

@@ -9,7 +9,8 @@ The verdict tests run ``check_model`` on every zoo model (its verdict, its cover
 values, a probe that ran), on every planted fault (an error the clean model does not have) and on the models
 whose probe must infer its input (``BARE_PROBES``): about 5 s per torch model and 30 s per keras.applications
 model on one core.  Each model's tests share one xdist group (``--dist loadgroup``, the README's test command),
-so the clean model's report is computed once per model.  What the tool gets wrong is marked
+so the clean model's report is computed once per model (tests/zoo/reports.py, shared with the
+finding-level tests on zoo targets in tests/modelcheck).  What the tool gets wrong is marked
 ``xfail(strict=True)`` with the reason in the tables below: a fix turns the mark into a failure to remove.
 """
 from __future__ import annotations
@@ -26,6 +27,8 @@ if str(ROOT) not in sys.path:  # `tests.zoo` is imported from the repository roo
     sys.path.insert(0, str(ROOT))
 
 from tests.zoo.models import ERRORS, FAULTS, HEALTHY, ZOO, factory  # noqa: E402
+from tests.zoo.reports import group as _group  # noqa: E402
+from tests.zoo.reports import report as _report  # noqa: E402
 
 #: zoo models the current check-model calls unhealthy although the library init is correct (none since issue 13;
 #: an entry here is a strict xfail: a fix turns it into a failure to remove)
@@ -85,7 +88,7 @@ def _baseline(name: str) -> dict:
     return {k: v.detach().clone() for k, v in z.build().named_parameters()}
 
 
-@pytest.mark.parametrize("z", TORCH_ZOO, ids=lambda z: z.name)
+@pytest.mark.parametrize("z", [pytest.param(z, marks=[_group(z.name)]) for z in TORCH_ZOO], ids=lambda z: z.name)
 def test_torch_model_builds_and_runs(z):
     import torch
 
@@ -104,7 +107,8 @@ def test_torch_model_builds_and_runs(z):
 FAULT_CASES = [(z, f) for z in TORCH_ZOO for f in z.faults]
 
 
-@pytest.mark.parametrize("z,fault", FAULT_CASES, ids=[f"{z.name}__{f}" for z, f in FAULT_CASES])
+@pytest.mark.parametrize("z,fault", [pytest.param(z, f, marks=[_group(z.name)]) for z, f in FAULT_CASES],
+                         ids=[f"{z.name}__{f}" for z, f in FAULT_CASES])
 def test_fault_changes_its_tensor(z, fault):
     import torch
 
@@ -119,24 +123,12 @@ def test_fault_changes_its_tensor(z, fault):
         assert changed == [target], changed
 
 
-@functools.lru_cache(maxsize=None)
-def _report(target: str):
-    """check_model's report on a zoo target (cached: the verdict, coverage and fault tests share it)."""
-    from invariants.modelcheck import check_model
-
-    return check_model(factory(target)(), name=target)
-
-
 def _errors(report) -> set:
     return {(f.kind, tuple(f.params)) for f in report.findings if f.severity == "error"}
 
 
 def _marks(table: dict[str, str], key: str):
     return [pytest.mark.xfail(strict=True, reason=table[key])] if key in table else []
-
-
-def _group(name: str):
-    return pytest.mark.xdist_group(name.split("__")[0])
 
 
 @pytest.mark.parametrize("z", [pytest.param(z, marks=_marks(FALSE_ACCUSATIONS, z.name) + [_group(z.name)])
