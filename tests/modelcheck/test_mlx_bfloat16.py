@@ -113,7 +113,7 @@ def test_an_inferred_probe_input_is_drawn_in_the_model_dtype():
     """An inferred input is drawn in the model's floating dtype, so a bfloat16 model's pass stays in bfloat16
     (a float32 input promoted every weight to a float32 copy: 2x the model beyond it).  Known-good: the
     signal is measured; a float32 model keeps float32."""
-    from invariants.frameworks.mlx.model import _infer_input, float_dtype
+    from invariants.frameworks.mlx.model import infer_input, float_dtype
 
     with Seeded(0):
         m = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
@@ -121,7 +121,7 @@ def test_an_inferred_probe_input_is_drawn_in_the_model_dtype():
     m.set_dtype(mx.bfloat16)
     assert float_dtype(m) == mx.bfloat16
     _, nodes, _ = extract_params(m)
-    x, _ = _infer_input(nodes, 8, np.random.default_rng(0), float_dtype(m))
+    x, _ = infer_input(nodes, 8, np.random.default_rng(0), float_dtype(m))
     assert x.dtype == mx.bfloat16
     assert check_model(m, name="m").to_dict()["signal"]["layers"]
 

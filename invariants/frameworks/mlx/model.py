@@ -162,8 +162,17 @@ def float_dtype(model: Any) -> Any:
                 mx.float32)
 
 
-def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator, dtype: Any = mx.float32) \
+def infer_input(nodes: list[Node], batch: int, rng: np.random.Generator, dtype: Any = mx.float32) \
         -> tuple[Any, str]:
+    """A probe input for the MLX model whose weight layers are ``nodes`` (first layer first): ``(x,
+    description)``, with ``x`` token ids of shape (batch, 8) for an embedding, N(0, 1) values of shape (batch,
+    in_features) for a dense layer, two such inputs for a bilinear one, or (batch, spatial..., channels) (MLX's channels-last layout) for a
+    convolution, drawn from ``rng`` in float32 and cast to ``dtype`` (the model's floating dtype, so that a
+    bfloat16 model's pass stays in bfloat16 instead of promoting every weight to a float32 copy).
+
+    Raises:
+        ValueError: no layer to infer the input from.
+    """
     if not nodes:
         raise ValueError("cannot infer a probe input (no Linear, Bilinear, Conv or Embedding layer)")
     lay = nodes[0].layer
@@ -269,7 +278,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
     def make_input() -> tuple[Any, str]:
         if example_input is None:
-            return _infer_input(nodes, batch, np.random.default_rng(seed), float_dtype(model))
+            return infer_input(nodes, batch, np.random.default_rng(seed), float_dtype(model))
         x = example_input
         x = tuple(mx.array(a) for a in x) if isinstance(x, (tuple, list)) else mx.array(x)
         first = x[0] if isinstance(x, tuple) else x
@@ -289,4 +298,4 @@ def example() -> tuple[Any, int]:
         model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
     return model, sum(int(v.size) for _, v in tree_flatten(model.parameters()))
 
-__all__ = ["example", "extract_params", "layer_of", "probe", "read_only", "view"]
+__all__ = ["example", "extract_params", "infer_input", "layer_of", "probe", "read_only", "view"]
