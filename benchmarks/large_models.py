@@ -211,12 +211,13 @@ def in_memory(cases: list[str], trees: list[tuple[str, str]]) -> list[dict]:
             results.append(dict(rows[-1], tree=label))
             print(f"# {case} ({label}) done in {rows[-1]['seconds']:.1f} s", flush=True)
     print()
-    print(f"{'case':<14}{'tree':<10}{'params':>9}{'model':>9}{'peak-base':>10}{'/model':>8}{'est.':>9}"
+    width = max([14] + [len(r["case"]) + 2 for r in results])
+    print(f"{'case':<{width}}{'tree':<10}{'params':>9}{'model':>9}{'peak-base':>10}{'/model':>8}{'est.':>9}"
           f"{'time':>8}{'ms/tensor':>10}{'est. t':>8}  verdict (findings digest)")
     for r in results:
         est_b = f"{r['est_bytes'] / 2**30:.2f}G" if r["est_bytes"] is not None else "-"
         est_t = f"{r['est_seconds']:.0f}s" if r["est_seconds"] is not None else "-"
-        print(f"{r['case']:<14}{r['tree']:<10}{r['params'] / 1e6:>8.1f}M{r['model_bytes'] / 2**30:>8.2f}G"
+        print(f"{r['case']:<{width}}{r['tree']:<10}{r['params'] / 1e6:>8.1f}M{r['model_bytes'] / 2**30:>8.2f}G"
               f"{(r['peak_rss'] - r['base_rss']) / 2**30:>9.2f}G{r['excess_over_model']:>8.2f}{est_b:>9}"
               f"{r['seconds']:>7.1f}s{r['per_tensor_ms']:>10.0f}{est_t:>8}  {r['status']} ({r['errors']} errors, "
               f"{r['notes']} notes; {r['findings_digest']})")

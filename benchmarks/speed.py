@@ -275,6 +275,11 @@ def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
           "(median CPU time, one BLAS thread)")
     print(C.table(["width w", "blas", "exact", "network outside products", "48 slice products", "µs per call",
                    "splits, passes, Python", "one pass µs"], rows, "rrrrrrrr"))
+    if any(r["net"] < r["blas"] for r in rec):
+        print("#   a negative 'outside products' is measured, not an error: the exact path's network with every "
+              "product by numpy.matmul ran faster than the BLAS kernel's whole network; the parts are timed "
+              "separately, so their differences carry each part's noise (at that width the products and splits "
+              "carry all of the exact path's extra cost)")
     print(f"#   load average: {C.load():.2f}")
     return rec
 
