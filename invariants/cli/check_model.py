@@ -26,6 +26,7 @@ from invariants.cli.common import (
 )
 from invariants.cli.audit import ticker
 from invariants.core.errors import UsageError
+from invariants.frameworks.registry import frameworks
 
 
 def add_check_model(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +35,8 @@ def add_check_model(subparsers: argparse._SubParsersAction) -> None:
         help="check a whole model's initialization (copies, zeros, dead and interchangeable units, variance, "
         "signal propagation)",
         description="Check the initialization of the model returned by MODULE:FACTORY (a PyTorch nn.Module, a Keras "
-        "model, a Flax (module, variables) pair or a reference (Architecture, params) pair; optionally with an "
+        "model, a Flax (module, variables) pair, an Equinox or MLX module, or a reference (Architecture, params) "
+        "pair; optionally with an "
         "example input as the last tuple element, a tuple for several positional inputs or a dict of keyword "
         "inputs such as {'input_ids': ids}). Every parameter tensor is either analysed or listed as not analysed "
         "with the reason; the verdict line states the analysed share of tensors and values and whether signal "
@@ -58,7 +60,8 @@ def add_check_model(subparsers: argparse._SubParsersAction) -> None:
                    "below it the verdict is incomplete (exit 3)")
     p.add_argument("--profile", default=None, metavar="NAME",
                    help="statistical profile: fast (default, or $INVARIANTS_PROFILE) or thorough")
-    p.add_argument("--framework", metavar="NAME", help="force the framework (torch, keras, flax, reference)")
+    p.add_argument("--framework", metavar="NAME",
+                   help=f"force the framework ({', '.join(f.name for f in frameworks('models'))})")
     p.add_argument("--seed", type=int, default=0, help="seed of the probe input and loss (default 0)")
     p.add_argument("--json", metavar="PATH", dest="json_path",
                    help="write the JSON report to PATH ('-' for stdout, which then replaces the text)")

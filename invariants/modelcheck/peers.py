@@ -192,8 +192,8 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
             out.append(Finding(
                 NOTE if inv else ERROR, "peer-scale", (u.label,) + tuple(peers[:3]),
                 f"{u.label} ({m.row.layer}) has E[w^2] = {v:.4g}, {ratio:.3g}x what {sch.name} gives, the scheme its "
-                f"{len(peers)} siblings follow ({shown}): std {ratio ** 0.5:.3g}x theirs, beyond the {PEER_SCALE_RATIO:g}x "
-                f"variance bound, and {sch.name} rejects it at alpha = {alpha:.2g}. One block drawn at another "
+                f"{len(peers)} siblings follow ({shown}), beyond the {PEER_SCALE_RATIO:g}x bound on that ratio (std "
+                f"{ratio ** 0.5:.3g}x theirs), and {sch.name} rejects it at alpha = {alpha:.2g}. One block drawn at another "
                 f"scale (a std squared, a missing or doubled gain) where the same layer of every other block is not."
                 + (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
                    "network function (a note)." if inv else ""),

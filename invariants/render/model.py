@@ -80,8 +80,8 @@ def _verdict(report: Any) -> str:
     else:
         why = cov.signal.removeprefix("not checked: ")
         line += f"; signal propagation: not checked ({why})"
-        if not cov.probe_requested:
-            line += ", by request: the verdict does not cover it"
+        if not cov.probe_requested:  # the reason already says "by request"
+            line += "; the verdict does not cover it"
     if status == "incomplete":
         line += f" -> incomplete: {'; '.join(cov.why_incomplete())}"
     return line

@@ -117,9 +117,17 @@ def measured_fields(measured: Any) -> dict[str, Any]:
 
 
 def setting(inputs: dict[int, Any]) -> tuple[dict[str, Any], str]:
-    """The first depth's mean-field inputs and their words: ``relu, σ_w² ≈ 2, σ_b² = 0`` (median σ_w²)."""
-    some = next(v for v in inputs.values() if v is not None)
-    return some, (f"{some['activation']}, σ_w² ≈ {np.median(some['sigma_w2']):.3g}, "
+    """The deepest model's mean-field inputs and their words: ``relu, σ_w² ≈ 2 (hidden layers), σ_b² = 0``.
+
+    σ_w² is the median over the hidden layers (every weight layer but the first and the last, the ones depth
+    adds and the per-layer factor χ comes from), so it matches the χ1 printed beside it when the input or
+    output layer is drawn at another scale; over every layer when there are fewer than 3."""
+    depth = max(d for d, v in inputs.items() if v is not None)
+    some = inputs[depth]
+    s_w2 = some["sigma_w2"]
+    hidden = s_w2[1:-1] if len(s_w2) >= 3 else s_w2
+    which = " (hidden layers)" if len(s_w2) >= 3 else ""
+    return some, (f"{some['activation']}, σ_w² ≈ {np.median(hidden):.3g}{which}, "
                   f"σ_b² = {some['sigma_b2']:.3g}")
 
 
