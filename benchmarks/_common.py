@@ -114,7 +114,9 @@ def _args_without_record() -> list[str]:
             continue
         skip = a in _UNRECORDED
         if not (skip or a.startswith(tuple(o + "=" for o in _UNRECORDED))):
-            out.append(a)
+            # another checkout's absolute path (``--baseline /home/me/main``) is this machine's, not the
+            # method's: the published command names it DIR
+            out.append("DIR" if os.path.isabs(a) and os.path.isdir(a) else a)
     return out
 
 
