@@ -64,7 +64,7 @@ def add_check_model(subparsers: argparse._SubParsersAction) -> None:
                    help=f"force the framework ({', '.join(f.name for f in frameworks('models'))})")
     p.add_argument("--seed", type=int, default=0, help="seed of the probe input and loss (default 0)")
     p.add_argument("--json", metavar="PATH", dest="json_path",
-                   help="write the JSON report to PATH ('-' for stdout, which then replaces the text)")
+                   help="write the JSON report to PATH ('-' for stdout; the text report then goes to stderr)")
     p.add_argument("--quiet", "-q", action="store_true", help="findings only: no tensor table, no signal profile, "
                    "no progress")
     p.add_argument("--expect", metavar="PATTERN=SPEC", action="append", default=[],

@@ -70,7 +70,7 @@ def add_scale_check(subparsers: argparse._SubParsersAction) -> None:
                    help="theta1 (default: every quantity Θ(1)), sp or mup (the parametrization's predicted slopes)")
     add_limits(p)
     p.add_argument("--json", metavar="PATH", dest="json_path",
-                   help="write the JSON report to PATH ('-' for stdout, which then replaces the text)")
+                   help="write the JSON report to PATH ('-' for stdout; the text report then goes to stderr)")
     p.add_argument("--plot", metavar="PATH", default=None,
                    help="write the coord-check figure (one panel per tensor, one line per step) to PATH (.png, .svg)")
     p.add_argument("--quiet", "-q", action="store_true", help="findings only: no table, no progress")

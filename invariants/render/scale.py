@@ -30,11 +30,12 @@ def row_mark(verdict: str, matches: bool, checked: bool) -> str:
     return MARK[matches] if checked else ("ok" if matches else "limit")
 
 
-def render_scale_table(rows: Any, width: int | None = None) -> str:
+def render_scale_table(rows: Any, width: int | None = None, mode: str = "width") -> str:
     """The slope table: tensor, kind, step, layer position (or the row's ``quantity`` where it has one: the
     ``grad`` row's "first layer's pre-activation gradient"), second-moment slope [interval], RMS slope, verdict,
     expected verdict, and ``ok`` / ``MISMATCH`` (``limit``: an unchecked large-width limit differs; ``?``:
-    undecided)."""
+    undecided).  ``mode``: ``"width"`` (slopes in log2 per log2 width) or ``"depth"`` (log2 per layer), for the
+    slope column's units."""
     body = []
     for r in rows:
         mark = row_mark(r.fit.verdict, r.matches, r.expectation.checked)
@@ -42,8 +43,12 @@ def render_scale_table(rows: Any, width: int | None = None) -> str:
         body.append([r.name, r.kind, str(r.step), r.quantity or r.position or "", slope_interval(r.fit.slope, r.fit.lo, r.fit.hi),
                      f"{r.fit.rms_slope:+.2f}",
                      r.fit.verdict, exp, mark])
-    return render_table(["tensor", "kind", "step", "layer", "slope (E x², log2/log2) [interval]", "RMS",
-                         "verdict", "expected", ""], body, align="llrllrlll", max_width=width, drop=(3, 5, 2))
+    units = "/layer" if mode == "depth" else "/log2"
+    # a short header (the banner above the table states the units in words); on a narrow terminal the layer,
+    # RMS and expected columns go first (the last column still marks a mismatch), so that the intervals are not
+    # cut and the step stays (rows of one tensor differ only by it)
+    return render_table(["tensor", "kind", "step", "layer", f"slope log2{units} [interval]", "RMS",
+                         "verdict", "expected", ""], body, align="llrllrlll", max_width=width, drop=(3, 5, 7))
 
 
 def render_scale(report: Any, width: int | None = None, table: bool = True) -> str:
@@ -69,7 +74,7 @@ def render_scale(report: Any, width: int | None = None, table: bool = True) -> s
             out += ["", textwrap.fill(f"power: a |slope| of {detect[len(detect) // 2]:.2f} or more is detected as "
                                       f"growing or vanishing with power 0.99 (median over the rows; from "
                                       f"{detect[0]:.2f} to {detect[-1]:.2f})", w, subsequent_indent="  ")]
-        out += ["", render_scale_table(report.rows, width)]
+        out += ["", render_scale_table(report.rows, width, report.mode)]
     out += render_coverage(report.coverage, w)
     if report.depth_scale:
         d = report.depth_scale

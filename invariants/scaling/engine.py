@@ -191,8 +191,11 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
               "lr": lr, "batch": batch, "expect": expect, "framework": runner.name, "base_seed": base_seed,
               "total_alpha": total_alpha, "s_min": s_min,
               "loss": "linear: sum(f(x)·r)/B, r ~ N(0, 1) fixed per seed",
-              "slope_units": "log2 second moment per log2 size (RMS slope = half)",
-              "rows": "every hooked tensor" if mode == WIDTH else "the model output only (the one role at every depth)",
+              "slope_units": ("log2 second moment per log2 size (RMS slope = half)" if mode == WIDTH else
+                              "log2 second moment per layer (RMS slope = half)"),
+              "rows": "every hooked tensor" if mode == WIDTH else ("the model output (the one role at every depth) "
+                                                                  "and, where the framework records it, the first "
+                                                                  "layer's pre-activation gradient"),
               "interval": "Student t over per-seed weighted least-squares slopes (weights ∝ size); assumes the "
                           "per-seed slopes are i.i.d. normal",
               "estimated": {"values": cost.values, "bytes": cost.bytes, "seconds": cost.seconds}}
@@ -213,7 +216,8 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     causes = inherited_causes(rows, order)
     rows = [replace(r, cause=causes.get((r.name, r.kind, r.step))) for r in rows]
     report.rows = rows
-    report.findings = nonfinite_findings(data) + findings(rows, fan_in_exp, expect, s_min) + report.findings
+    report.findings = nonfinite_findings(data) + findings(rows, fan_in_exp, expect, s_min,
+                                                                   "depth" if mode == DEPTH else "size") + report.findings
     report.coverage.kinds = sorted({k[1] for k in data})
     report.seconds = time.monotonic() - t0
     return report

@@ -37,15 +37,16 @@ def gain_cause(row: Row, fan_in_exponent: float) -> str:
 
 
 def findings(rows: Sequence[Row], fan_in_exponents: dict[str, float], expect: str,
-             s_min: float = S_MIN) -> list[ScaleFinding]:
-    """The findings of the fitted rows (module docstring)."""
+             s_min: float = S_MIN, against: str = "size") -> list[ScaleFinding]:
+    """The findings of the fitted rows (module docstring); ``against``: what the slopes are fitted against,
+    in the findings' words (``"size"``: log2 per log2 width; ``"depth"``: log2 per layer)."""
     out: list[ScaleFinding] = []
     as_theory: list[Row] = []
     for r in rows:
         f, e = r.fit, r.expectation
         figures = {"slope": f.slope, "rms_slope": f.rms_slope, "lo": f.lo, "hi": f.hi, "alpha": f.alpha,
                    "seeds": f.seeds, "expected": e.verdict, "expected_slope": e.slope}
-        said = (f"second-moment slope {f.interval_text()} against size ({1 - f.alpha:.7g} t-interval over "
+        said = (f"second-moment slope {f.interval_text()} against {against} ({1 - f.alpha:.7g} t-interval over "
                 f"{f.seeds} seeds; RMS slope {f.rms_slope:+.2f}): {f.verdict}")
         if f.verdict == UNDECIDED:
             if e.checked:

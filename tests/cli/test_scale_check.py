@@ -31,7 +31,7 @@ def test_a_fixed_std_family_exits_1_and_its_json_validates(tmp_path, capsys):
     assert 0 < data["config"]["alpha"] <= 1e-6 and data["config"]["n_fits"] == len(data["rows"])
     assert any("normal(std=0.02)" in f["message"] for f in data["findings"] if f["kind"] == "scaling")
     assert plot.stat().st_size > 1000 and data["plot"] == str(plot)
-    assert "MISMATCH" in out and "slope (E x², log2/log2)" in out
+    assert "MISMATCH" in out and "slope log2/log2 [interval]" in out
     bad = copy.deepcopy(data)
     bad["rows"][0]["verdict"] = "huge"  # the known-bad twin
     with pytest.raises(jsonschema.ValidationError):

@@ -149,3 +149,19 @@ def test_the_grad_row_says_what_it_measures_in_the_table_and_json():
     lines = render_scale_table(report.rows, 200).splitlines()
     line = next(x for x in lines if " grad " in x)
     assert GRAD_QUANTITY in line and "fixed" not in line
+
+
+def test_depth_mode_states_its_slopes_per_layer_in_the_table_findings_and_json():
+    """Depth mode fits against depth: the table's slope column, the findings and the JSON config say log2 per layer
+    and "against depth", and the config's rows name the gradient row too (they said log2 per log2 size, "against
+    size" and "the model output only").  Known-good: width mode keeps its units."""
+    from invariants.render.scale import render_scale_table
+
+    report = scale_check(E.mlp_depth_he, [2, 4], mode="depth", width=16, seeds=4, steps=[0], batch=8)
+    assert "log2/layer" in render_scale_table(report.rows, 200, report.mode).splitlines()[0]
+    assert "per layer" in report.config["slope_units"] and "gradient" in report.config["rows"]
+    said = [f.message for f in report.findings if "second-moment slope" in f.message]
+    assert said and all("against depth" in d for d in said)
+    assert "log2/log2" in render_scale_table(report.rows, 200).splitlines()[0]
+    narrow = render_scale_table(report.rows, 80, report.mode)  # the step column stays on a narrow terminal
+    assert all(len(x) <= 80 for x in narrow.splitlines()) and " step " in narrow.splitlines()[0]
