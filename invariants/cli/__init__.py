@@ -92,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
       130; the command has written its partial results where ``--json`` asked (:class:`Interrupted`);
     - ``SystemExit`` raised by user code the command called (the engines already turn an initializer's or a
       factory's into that subject's bad-input error; this catches any other): one line, 2 — never its own code;
+    - stdout closed by its reader (``BrokenPipeError``, e.g. ``... | head``): one line, 2 — the output is
+      incomplete, so it is not a result;
     - anything else is a crash of ours (or of user code we called): one line, 2 — never reported as a pass or
       a finding.  Set ``INVARIANTS_TRACEBACK=1`` to see the crash's traceback before that line.
     """
@@ -112,6 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code(exc)
     except SystemExit as exc:
         print(f"{PROG}: error: user code called sys.exit({exc.code!r}) during {args.command}; not a result",
+              file=sys.stderr)
+        return EXIT_CRASH
+    except BrokenPipeError:
+        # the reader closed stdout (``... | head``): say so instead of "internal error", and point stdout at
+        # /dev/null so that the interpreter's final flush does not raise again; not a result, so exit 2
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"{PROG}: error: stdout was closed by its reader (broken pipe); the output is incomplete",
               file=sys.stderr)
         return EXIT_CRASH
     except Exception as exc:  # noqa: BLE001  a crash exits 2 (not 1, which means findings), in one line

@@ -1,5 +1,7 @@
-"""``invariants verify [--only ID]... [--json PATH] [--quiet] [--jobs N]``: run the registered claims' evidence,
-print a table, and optionally write the JSON report (schema ``invariants/schemas/verify.json``).
+"""``invariants verify [--only ID]... [--json PATH] [--quiet] [--jobs N] [--list]``: run the registered claims'
+evidence, print a table, and optionally write the JSON report (schema ``invariants/schemas/verify.json``);
+``--list`` prints the claims (ID, verdict, title) without running anything.  Claim IDs are matched whatever
+their case (they are all upper case).
 
 Exit codes: 0 all evidence passed; 1 some failed; 2 usage error (unknown claim ID, unwritable ``--json``
 path, a claim registry that cannot be loaded); 130 interrupted (the claims finished so far are written to
@@ -20,11 +22,19 @@ def add_verify(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "verify",
         help="run the evidence of the registered claims",
-        description="Run every registered claim's evidence functions and report which pass. "
+        description="Run every registered claim's evidence functions and report which pass. A claim's verdict "
+        "is what its evidence supports: proved (a symbolic proof for every size the statement names), verified "
+        "(checked where the statement says: sizes, architectures, optimizers, horizons), conditional (true under "
+        "its stated conditions and false outside them, both shown) or refuted (false as stated, with a minimal "
+        "counterexample); OK means every piece of its evidence passed. Each claim's statement, derivation and "
+        "evidence are on its page (docs/claims/ID.md; `invariants verify --list` names them). "
         "Exit code 0: all evidence passed; 1: some failed; 2: usage error; 130: interrupted (the claims "
         "finished so far are written to --json).",
     )
-    p.add_argument("--only", metavar="ID", action="append", default=[], help="run only this claim (repeatable)")
+    p.add_argument("--only", metavar="ID", action="append", default=[],
+                   help="run only this claim (repeatable; any case: sym-const-01 is SYM-CONST-01)")
+    p.add_argument("--list", action="store_true", dest="list_claims",
+                   help="print the claims (ID, verdict, title) and exit without running their evidence")
     p.add_argument("--json", metavar="PATH", dest="json_path",
                    help="write the JSON report to PATH ('-' for stdout, which then replaces the table)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only failed evidence is printed")
@@ -71,6 +81,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from invariants.render import Progress, render_verify
     from invariants.verify import VerifyReport, run_claims
 
+    args.only = [cid.upper() for cid in args.only]  # every registered ID is upper case
+    if args.list_claims:
+        for claim in select(load_claims(args.only), args.only):
+            print(f"{claim.id:<22}{claim.verdict.value:<13}{claim.title}")
+        return 0
     check_json_path(args.json_path)
     # the claim modules import SymPy, SciPy and Hypothesis: collecting during those imports scans the growing
     # heap again and again (~0.3 CPU-s before the first claim runs); what garbage they leave is collected later

@@ -76,6 +76,32 @@ def test_only_selects_claims(use_claims, capsys):
     assert cli.main(["verify", "--only", "T-B-01"]) == 1
 
 
+def test_only_ids_match_whatever_their_case_and_list_runs_nothing(use_claims, capsys):
+    """``--only t-c-01`` is T-C-01 (every registered ID is upper case); ``--list`` prints ID, verdict and title
+    and exits 0 without running evidence.  Known-bad: a claim whose evidence fails is listed, not run (exit 0)."""
+    use_claims(MIXED)
+    assert cli.main(["verify", "--only", "t-c-01"]) == 0
+    out, _ = capsys.readouterr()
+    assert "T-C-01" in out and "T-A-01" not in out
+    assert cli.main(["verify", "--list"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.splitlines() == [f"{c.id:<22}{'verified':<13}title of {c.id}" for c in MIXED]
+    assert cli.main(["verify", "--list", "--only", "t-b-01"]) == 0
+    assert capsys.readouterr()[0].startswith("T-B-01")
+
+
+def test_a_reader_closing_stdout_is_one_line_and_exit_2():
+    """``invariants verify --list | head -1``: the reader closes the pipe; the command says so in one line and
+    exits 2 (its output is incomplete: not a result), instead of an "internal error"."""
+    proc = subprocess.Popen([sys.executable, "-m", "invariants", "verify", "--list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command writes: its first write breaks the pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 2
+    assert err.strip().splitlines() == ["invariants: error: stdout was closed by its reader (broken pipe); the output "
+                                        "is incomplete"]
+
+
 def test_unknown_only_id_exits_2_with_one_line(use_claims, capsys):
     use_claims(GOOD)
     assert cli.main(["verify", "--only", "T-A-01", "--only", "NOPE-99"]) == 2
