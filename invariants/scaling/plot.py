@@ -96,25 +96,30 @@ def grid_layout(fig: Any, axes: Any, xlabel: str, ylabel: str, *, title: float, 
 
 
 def fix_log_ticks(ax: Any) -> None:
-    """Give each base-2 log axis of ``ax`` the major ticks its locator picks inside the final view and no minor
-    locator: the same ticks are drawn (matplotlib's minor log locator gives none below base 3), but no tick object
+    """Give each base-2 log axis of ``ax`` (and each linear one: depth mode's depth axis) the major ticks its
+    locator picks inside the final view and no minor locator: the same ticks are drawn (matplotlib's minor log locator gives none below base 3), but no tick object
     is built for the tick the locator adds beyond each end, and no locator runs again at every draw.  Call once
     the limits and the axes' size are final (the number of ticks depends on both)."""
     from matplotlib.ticker import FixedLocator, NullLocator
 
     for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
-        if axis.get_scale() != "log" or axis.get_transform().base != 2:
+        linear = axis.get_scale() == "linear"  # depth mode's depth axis: the same, on a linear scale
+        if not linear and (axis.get_scale() != "log" or axis.get_transform().base != 2):
             continue
         lo, hi = sorted(limits)
         # a tick on the view's edge counts as inside, as matplotlib's own (closeness) test has it
-        inside = [v for v in axis.get_major_locator()() if lo * (1 - 1e-10) <= v <= hi * (1 + 1e-10)]
+        slack = 1e-10 * (hi - lo) if linear else 0.0
+        inside = [v for v in axis.get_major_locator()()
+                  if (lo - slack if linear else lo * (1 - 1e-10)) <= v <= (hi + slack if linear else hi * (1 + 1e-10))]
         axis.set_major_locator(FixedLocator(inside))
         axis.set_minor_locator(NullLocator())
 
 
 def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0) -> int:
     """Draw the panels (one per tensor and kind, in the order of ``lines``; at most :data:`MAX_PANELS`) on the
-    empty matplotlib figure ``fig``; ``font`` scales the text.  Returns the number of panels drawn."""
+    empty matplotlib figure ``fig``; ``font`` scales the text.  Axes: the second moment on a base-2 log scale
+    against the size, on a base-2 log scale in ``mode`` ``"width"`` and a linear one in ``"depth"`` (whose
+    slopes are per layer).  Returns the number of panels drawn."""
     panels: dict[tuple[str, str], list[Curve]] = {}
     for c in lines:
         panels.setdefault((c.name, c.kind), []).append(c)
@@ -123,7 +128,12 @@ def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0) -> int:
     axes = fig.subplots(nrows, cols, squeeze=False)
     for ax, key in zip(axes.flat, keys):
         for c in panels[key]:
-            ax.loglog(c.sizes, c.moments, marker="o", ms=3, base=2, label=f"t={c.step}: {c.slope:+.2f} {c.verdict}")
+            ax.plot(c.sizes, c.moments, marker="o", ms=3, label=f"t={c.step}: {c.slope:+.2f} {c.verdict}")
+        # width mode fits log2 E x² against log2 width; depth mode against depth itself (slopes per layer), so a
+        # constant rate per layer is drawn as a straight line there
+        if mode != "depth":
+            ax.set_xscale("log", base=2)
+        ax.set_yscale("log", base=2)
         values = [v for c in panels[key] for v in c.moments if v > 0]
         if values and max(values) / min(values) < MIN_RANGE:  # a flat curve is drawn flat, not stretched
             mid = math.sqrt(max(values) * min(values))

@@ -182,3 +182,22 @@ def test_panel_layout_leaves_room_for_every_label():
         axes = np.array(fig.axes).reshape(nrows, cols)
         grid_layout(fig, axes, "width", "mean x²", title=8, ticks=1, label=8)
         assert any("tick label" in o and "overlaps" in o for o in _label_overlaps(fig))
+
+
+def test_depth_panels_draw_depth_on_a_linear_axis():
+    """Depth mode's slopes are log2 per layer, so its panels put depth on a linear axis (a constant rate per layer
+    is a straight line) and keep the second moment on a base-2 log axis, with room for every label; width mode
+    keeps both axes logarithmic (known-good: its figures are unchanged)."""
+    pytest.importorskip("matplotlib")
+    from invariants.report.figures import deterministic_style, new_figure
+    from invariants.scaling.plot import Curve, draw
+
+    lines = [Curve("0", "grad", 0, (2, 4, 8, 16, 24), tuple(2.0 ** (-3 * d) for d in (2, 4, 8, 16, 24)), -3.0,
+                   "vanishing"), Curve("output", "output", 0, (2, 4, 8, 16, 24), (1.0, 0.9, 1.1, 1.0, 0.95), 0.0,
+                                       "theta1")]
+    with deterministic_style():
+        for mode, xscale in (("depth", "linear"), ("width", "log")):
+            fig = new_figure(3.2 * 2, 2.6)
+            draw(fig, lines, mode)
+            assert [(ax.get_xscale(), ax.get_yscale()) for ax in fig.axes] == [(xscale, "log")] * 2, mode
+            assert _label_overlaps(fig) == [], mode
