@@ -66,7 +66,6 @@ from invariants.stats.battery import LAW, Sample, battery, family_budget
 from invariants.stats.budget import AlphaBudget, bonferroni
 from invariants.stats.extremes import mantissa_bits
 from invariants.stats.screen import Candidate, plausible
-from invariants.stats.shape import ks_passes
 from invariants.stats.structure import orthogonality_error
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -242,17 +241,7 @@ def passes(law: Law, values: np.ndarray, alpha: float, power: float, bits: int |
     (:func:`~invariants.frameworks.dtypes.widen`), the values a float32 reader checks."""
     bits = mantissa_bits(values) if bits is None else bits
     values = widen(values)
-    sample = Sample(values.ravel(), [values], bits, power)
-    for check in battery(law, groups=(LAW,)):
-        # the same decisions as the battery's results, in its order, stopping at the first failure; the KS
-        # shape check on full-precision values decides without its p-value where it can (ks_passes)
-        if check.name == "ks_shape" and not sample.low_precision:
-            ok = ks_passes(sample.sorted_pool, law.dist(), alpha)
-        else:
-            ok = check.run(law, sample, alpha).passed
-        if not ok:
-            return False
-    return True
+    return battery(law, groups=(LAW,)).passes(Sample(values.ravel(), [values], bits, power), alpha)
 
 
 #: an embedding table's all-zero rows are left out of its match (padding rows, e.g. HF ``padding_idx``)

@@ -85,7 +85,7 @@ from invariants.stats.precision import (
 )
 from invariants.stats.order import sorted_values
 from invariants.stats.saddlepoint import SquaredDeviation
-from invariants.stats.shape import ks_test
+from invariants.stats.shape import ks_passes, ks_test
 from invariants.stats.structure import (
     constant_test,
     degenerate_test,
@@ -422,12 +422,21 @@ class Battery:
     def passes(self, sample: Sample, alpha: float) -> bool:
         """Whether every check passes on ``sample`` at per-check ``alpha``: the decision
         ``all(r.passed for r in self.run(sample, alpha))``, stopping at the first check that fails (a
-        candidate law that misses the variance never pays for the exact KS p-value).
+        candidate law that misses the variance never pays for the exact KS p-value), and the KS shape check
+        on full-precision values decided without its p-value where the distance alone decides it
+        (:func:`~invariants.stats.shape.ks_passes`: the same decisions, bit for bit).
 
         Raises:
             ValueError: as :meth:`run`, from the checks it reaches.
         """
-        return all(c.run(self.law, sample, alpha).passed for c in self.checks)
+        for c in self.checks:
+            if c.name == "ks_shape" and not sample.low_precision:
+                ok = ks_passes(sample.sorted_pool, self.law.dist(), alpha)
+            else:
+                ok = c.run(self.law, sample, alpha).passed
+            if not ok:
+                return False
+        return True
 
     def min_detectable_rel_error(self, n: int, alpha: float, power: float, shape: tuple[int, ...],
                                  bits: int, n_pool: int | None = None) -> float | None:
