@@ -82,10 +82,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from invariants.verify import VerifyReport, run_claims
 
     args.only = [cid.upper() for cid in args.only]  # every registered ID is upper case
-    if args.list_claims:
-        for claim in select(load_claims(args.only), args.only):
-            print(f"{claim.id:<22}{claim.verdict.value:<13}{claim.title}")
-        return 0
     check_json_path(args.json_path)
     # the claim modules import SymPy, SciPy and Hypothesis: collecting during those imports scans the growing
     # heap again and again (~0.3 CPU-s before the first claim runs); what garbage they leave is collected later
@@ -98,6 +94,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             gc.enable()
     if not claims:
         raise UsageError("no claims are registered")
+    if args.list_claims:
+        for claim in claims:
+            print(f"{claim.id:<22}{claim.verdict.value:<13}{claim.title}")
+        return 0
 
     progress = None if args.quiet else Progress(sys.stderr)
     done: list[Any] = []

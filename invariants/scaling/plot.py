@@ -61,7 +61,7 @@ def grid_layout(fig: Any, axes: Any, xlabel: str, ylabel: str, *, title: float, 
     """Place the grid ``axes`` (a 2-d array of panels of ``fig``; log axes in base 2) with margins and gaps
     computed from the font sizes (points) of the panels' ``title``, their ``ticks`` labels and the figure's axis
     labels ``xlabel`` and ``ylabel`` (drawn here, at the figure's bottom and left edges, at size ``label``), then
-    fix the panels' log ticks (:func:`fix_log_ticks`: they depend on the panels' final size).
+    fix the panels' ticks (:func:`fix_ticks`: they depend on the panels' final size).
 
     A fixed layout instead of ``tight_layout``: that one measures every tick label of every panel, about 70% of
     the time to draw a 32-panel coord-check figure.  The room is what the widest tick label needs, found from the
@@ -92,26 +92,28 @@ def grid_layout(fig: Any, axes: Any, xlabel: str, ylabel: str, *, title: float, 
     fig.supxlabel(xlabel, y=edge / height, fontsize=label)
     fig.supylabel(ylabel, x=edge / width, fontsize=label)
     for ax in shown:
-        fix_log_ticks(ax)
+        fix_ticks(ax)
 
 
-def fix_log_ticks(ax: Any) -> None:
+def fix_ticks(ax: Any) -> None:
     """Give each base-2 log axis of ``ax`` (and each linear one: depth mode's depth axis) the major ticks its
-    locator picks inside the final view and no minor locator: the same ticks are drawn (matplotlib's minor log locator gives none below base 3), but no tick object
-    is built for the tick the locator adds beyond each end, and no locator runs again at every draw.  Call once
-    the limits and the axes' size are final (the number of ticks depends on both)."""
+    locator picks inside the final view and no minor locator: the same ticks are drawn (matplotlib's minor log
+    locator gives none below base 3, a linear axis has none), but no tick object is built for the tick the
+    locator adds beyond each end, and no locator runs again at every draw.  Call once the limits and the axes'
+    size are final (the number of ticks depends on both)."""
     from matplotlib.ticker import FixedLocator, NullLocator
 
     for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
-        linear = axis.get_scale() == "linear"  # depth mode's depth axis: the same, on a linear scale
-        if not linear and (axis.get_scale() != "log" or axis.get_transform().base != 2):
+        scale = axis.get_scale()
+        if scale not in ("linear", "log") or (scale == "log" and axis.get_transform().base != 2):
             continue
         lo, hi = sorted(limits)
         # a tick on the view's edge counts as inside, as matplotlib's own (closeness) test has it
-        slack = 1e-10 * (hi - lo) if linear else 0.0
-        inside = [v for v in axis.get_major_locator()()
-                  if (lo - slack if linear else lo * (1 - 1e-10)) <= v <= (hi + slack if linear else hi * (1 + 1e-10))]
-        axis.set_major_locator(FixedLocator(inside))
+        if scale == "linear":
+            lo, hi = lo - 1e-10 * (hi - lo), hi + 1e-10 * (hi - lo)
+        else:
+            lo, hi = lo * (1 - 1e-10), hi * (1 + 1e-10)
+        axis.set_major_locator(FixedLocator([v for v in axis.get_major_locator()() if lo <= v <= hi]))
         axis.set_minor_locator(NullLocator())
 
 
@@ -179,5 +181,5 @@ def write_plot(report: Any, path: str) -> str:
     return path
 
 
-__all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "fix_log_ticks", "grid_layout",
+__all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "fix_ticks", "grid_layout",
            "panel_grid", "tick_label_width", "write_plot"]
