@@ -20,7 +20,7 @@ from invariants.modelcheck.coverage import coverage, empty, non_finite, without
 from invariants.modelcheck.cost import model_cost
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
 from invariants.modelcheck.expect import plan as plan_expectations
-from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport
+from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport, dtype_counts
 from invariants.modelcheck.signal import signal
 from invariants.modelcheck.stream import check_streamed, streams
 from invariants.modelcheck.variance import constant_row, match, model_budget, units, variance_findings
@@ -112,6 +112,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     expectations = parse_expectations(expect, view.framework) if expect else []
     if expectations:
         select(view, expectations)  # every pattern selects something in the whole model (a non-finite tensor too)
+    dtypes = dtype_counts(p.value.dtype.name for p in view.params)  # as read, before any tensor is set aside
     view, zero = empty(view)  # 0-element tensors (nn.Linear(0, 4)): legal, nothing to check
     bad = non_finite(view)
     if bad:
@@ -154,7 +155,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     n_values = view.n_values + sum(p.size for p, _ in bad)
     return ModelReport(view.name, view.framework, profile.name, findings, rows, summary, probe_text,
                        n_params, n_values, time.perf_counter() - t0, cov,
-                       config={**run_config(profile, min_coverage, probe, expect), "alpha": alpha})
+                       config={**run_config(profile, min_coverage, probe, expect), "alpha": alpha}, dtypes=dtypes)
 
 
 def run_config(profile: Profile, min_coverage: float, probe: bool, expect: Any = None) -> dict[str, Any]:

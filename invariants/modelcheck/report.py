@@ -19,7 +19,7 @@ JSON contract (:meth:`ModelReport.to_dict`; ``ok`` equals ``healthy``, added wit
      "tensors": [{"name", "role", "layer", "shape", "fans", "n", "mean", "variance", "gain",
                   "matches": [str], "closest": str|null, "detectable_rel_error": float|null}],
      "signal": {"layers": [str], "forward": [float], "backward": [float|null], ...} | null,
-     "probe": str, "seconds": float,
+     "probe": str, "seconds": float, "dtypes": {str: int},
      "coverage": {"tensors": int, "total_tensors": int, "values": int, "total_values": int, "share": float,
                   "min_share": float, "signal": str|null, "probe_requested": bool, "complete": bool,
                   "not_analysed": [{"name", "n", "reason"}], "partial": [{"name", "n", "reason"}],
@@ -233,6 +233,9 @@ class ModelReport:
         config: the run's settings (the profile's ``rel_error``, ``power``, ``total_alpha``, the per-check
             ``alpha``, ``seed``, ``min_coverage``, ``probe``, ``expect``), the JSON's ``config``.
         interrupted: the check was stopped (Ctrl-C) before it finished: nothing was concluded.
+        dtypes: the dtypes the parameters were read in, ``{dtype name: tensors read in it}`` (``"bfloat16"``
+            when a bfloat16 tensor is read as ``ml_dtypes.bfloat16``, ``"float32"`` when a reader widened it),
+            by :func:`dtype_counts`; ``{}`` for a report built by hand.
     """
 
     model: str
@@ -248,6 +251,7 @@ class ModelReport:
     coverage: Coverage | None = None
     config: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
+    dtypes: dict[str, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:
@@ -294,7 +298,7 @@ class ModelReport:
         """JSON (schema ``invariants/schemas/check-model.json``): the common keys
         (:func:`~invariants.core.results.common_fields`: ``ok``, ``summary``, ``findings``, ``versions``,
         ``config``), then ``model``, ``framework``, ``profile``, ``status``, ``exit_code``, ``healthy``, ``counts``,
-        ``tensors``, ``signal``, ``probe``, ``seconds``, ``interrupted``, ``coverage``."""
+        ``tensors``, ``signal``, ``probe``, ``seconds``, ``dtypes``, ``interrupted``, ``coverage``."""
         frameworks = (self.framework,) if self.framework else ()
         return {**common_fields(self.ok, self.summary, self.findings, _jsonable(self.config), frameworks),
                 "model": self.model, "framework": self.framework, "profile": self.profile, "status": self.status,
@@ -302,11 +306,22 @@ class ModelReport:
                 "counts": {ERROR: len(self.errors), NOTE: len(self.notes)},
                 "tensors": [t.to_dict() for t in self.tensors], "interrupted": self.interrupted,
                 "signal": _jsonable(self.signal), "probe": self.probe, "seconds": round(self.seconds, 3),
+                "dtypes": dict(self.dtypes),
                 "coverage": None if self.coverage is None else _jsonable(self.coverage.to_dict())}
 
     def __str__(self) -> str:
         """A summary line and one line per finding (the full table: :func:`invariants.render.render_model`)."""
         return describe(self.summary, self.findings)
+
+
+def dtype_counts(names: Any) -> dict[str, int]:
+    """``{dtype name: count}`` of ``names`` (one dtype name per parameter array as the reader handed it to the
+    checks, e.g. ``"bfloat16"``), most frequent first, ties by name: the dtypes a report says it read
+    (:attr:`ModelReport.dtypes`)."""
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _jsonable(x: Any) -> Any:
@@ -335,4 +350,4 @@ def _jsonable(x: Any) -> Any:
 
 
 __all__ = ["ERROR", "EXIT_CODES", "HEALTHY", "INCOMPLETE", "KINDS", "MIN_COVERAGE", "NOTE", "UNHEALTHY", "Coverage",
-           "Finding", "ModelReport", "Skipped", "TensorRow"]
+           "Finding", "ModelReport", "Skipped", "TensorRow", "dtype_counts"]

@@ -63,7 +63,8 @@ from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param, un
 from invariants.modelcheck import checks as C
 from invariants.modelcheck.coverage import EMPTY_REASON
 from invariants.modelcheck.profiles import Profile, get_profile
-from invariants.modelcheck.report import ERROR, MIN_COVERAGE, Coverage, Finding, ModelReport, Skipped, TensorRow
+from invariants.modelcheck.report import (ERROR, MIN_COVERAGE, Coverage, Finding, ModelReport, Skipped, TensorRow,
+                                          dtype_counts)
 from invariants.modelcheck.variance import Match, Unit, constant_row, match, model_budget, units, variance_findings
 
 #: ``coverage.signal`` of a streamed check
@@ -116,6 +117,7 @@ class Streamer:
         self.tied: list[tuple[str, str]] = []
         self.n_params = self.n_values = self.analysed_params = self.analysed_values = 0
         self.seconds_init = 0.0
+        self.dtypes_read: list[str] = []  # one dtype name per tensor read (the report's ``dtypes``)
 
     def add(self, params: list[Param], node: Node | None, skipped: Iterable[tuple[str, int, str]] = (),
             tied: Iterable[tuple[str, str]] = ()) -> None:
@@ -139,6 +141,7 @@ class Streamer:
             self.n_values += p.size
             self.analysed_params += 1
             self.analysed_values += p.size
+            self.dtypes_read.append(p.value.dtype.name)
             self.digests += C.tensor_digests(p)
             if p.size >= 2 and p.is_constant():
                 stand_ins[id(p)] = _constant_stand_in(p)
@@ -188,7 +191,7 @@ class Streamer:
         findings.sort(key=lambda f: 0 if f.severity == ERROR else 1)
         rows = sorted(self.rows, key=lambda r: self.order.get(r.name.split("[")[0], len(self.order)))
         report = ModelReport(self.name, self.framework, prof.name, findings, rows, None, probe, self.n_params,
-                             self.n_values, seconds)
+                             self.n_values, seconds, dtypes=dtype_counts(self.dtypes_read))
         tied: dict[str, list[str]] = {}
         for other, first in self.tied:
             tied.setdefault(first, []).append(other)

@@ -23,7 +23,8 @@ def render_model(report: Any, width: int | None = None, table: bool = True) -> s
     """
     fit, width = width, width or 110
     out = [textwrap.fill(f"model {report.model} ({report.framework}): {report.n_params} parameter tensors, "
-                         f"{report.n_values:,} values; profile {report.profile}", width),
+                         f"{report.n_values:,} values{_read_as(getattr(report, 'dtypes', None))}; profile "
+                         f"{report.profile}", width),
            textwrap.fill(f"probe: {report.probe}", width, subsequent_indent="  ")]
     for sev, title in ((ERROR, "ERRORS (break training, or wiring faults no scheme makes on purpose)"),
                        (NOTE, "NOTES (unusual but harmless, or known good practice)")):
@@ -48,6 +49,17 @@ def render_model(report: Any, width: int | None = None, table: bool = True) -> s
     out.append(textwrap.fill(f"{_verdict(report)} in {report.seconds:.1f}s", width, subsequent_indent="  ")
                if fit else f"{_verdict(report)} in {report.seconds:.1f}s")
     return "\n".join(out)
+
+
+def _read_as(dtypes: dict[str, int] | None) -> str:
+    """``" read as bfloat16"``, ``" read as float32 (10 tensors), bfloat16 (2)"``: the dtypes the checks read
+    the parameters in (:attr:`~invariants.modelcheck.report.ModelReport.dtypes`); ``""`` when unknown."""
+    if not dtypes:
+        return ""
+    if len(dtypes) == 1:
+        return f" read as {next(iter(dtypes))}"
+    parts = [f"{name} ({n}{' tensors' if i == 0 else ''})" for i, (name, n) in enumerate(dtypes.items())]
+    return " read as " + ", ".join(parts)
 
 
 def render_model_findings(report: Any) -> str:

@@ -223,6 +223,37 @@ def test_bfloat16_read_in_its_own_dtype_reports_what_a_float32_reader_of_the_sam
         assert {f.kind for f in a.findings} == {"padding-row", "packed-orthogonal"}
 
 
+def test_the_report_states_the_dtype_each_tensor_was_read_in(tmp_path, capsys):
+    """The text report's header and the JSON's ``dtypes`` say what the checks read: a bfloat16 model read as
+    bfloat16 views, a float32 one as float32, a mixed one both with the counts (known-bad: before, no report
+    said it, so a bfloat16 model widened to float32 and one read in its own dtype printed the same lines)."""
+    import json
+
+    from invariants.render import render_model
+
+    bf, wide = _mlp(torch.bfloat16), _mlp()
+    mixed = _mlp()
+    mixed[2].to(torch.bfloat16)
+    for model, dtypes, words in ((bf, {"bfloat16": 4}, "values read as bfloat16;"),
+                                 (wide, {"float32": 4}, "values read as float32;"),
+                                 (mixed, {"bfloat16": 2, "float32": 2}, "read as bfloat16 (2 tensors), float32 (2);")):
+        report = check_model(model, probe=False, name="m")
+        assert report.dtypes == dtypes and report.to_dict()["dtypes"] == dtypes
+        assert words in " ".join(render_model(report).splitlines()[:2])
+    target = tmp_path / "bfm.py"
+    target.write_text("import torch\ndef m():\n    return torch.nn.Linear(8, 4).to(torch.bfloat16)\n")
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        rc = cli.main(["check-model", "bfm:m", "--no-probe", "--json", str(tmp_path / "r.json")])
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("bfm", None)
+    assert rc == 0 and "2 parameter tensors, 36 values read as bfloat16" in capsys.readouterr().out
+    assert json.loads((tmp_path / "r.json").read_text())["dtypes"] == {"bfloat16": 2}
+
+
 def test_a_bfloat16_tensor_is_constant_exactly_when_its_float32_values_are():
     """The bit comparison that speeds up bfloat16 keeps float semantics: +0 and -0 are one constant, NaNs
     never equal, a single entry is constant only if it is 0 (known-bad and known-good rows alike)."""

@@ -262,7 +262,7 @@ def test_report_json_contract():
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
     assert set(data) == {"model", "framework", "profile", "status", "exit_code", "healthy", "ok", "counts", "findings",
                          "tensors", "signal", "probe", "seconds", "coverage", "summary", "versions", "config",
-                         "interrupted"}
+                         "interrupted", "dtypes"}
     assert data["healthy"] is False and data["counts"]["error"] == len(report.errors)
     assert data["status"] == "unhealthy" and data["exit_code"] == 1
     assert {"tensors", "total_tensors", "values", "total_values", "share", "min_share", "signal", "complete",

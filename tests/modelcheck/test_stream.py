@@ -105,7 +105,9 @@ def assert_same(streamed, memory, rows: bool = True) -> None:
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_streamed_mlp_equals_in_memory(dtype):
     streamed = check_streamed(mlp(dtype=dtype), profile=FAST, seed=3)
-    assert_same(streamed, in_memory(mlp(dtype=dtype), 3))
+    memory = in_memory(mlp(dtype=dtype), 3)
+    assert_same(streamed, memory)
+    assert streamed.dtypes == memory.dtypes == {str(dtype).removeprefix("torch."): 8}  # the dtype read, stated
     assert not streamed.errors and streamed.status == "incomplete" and len(streamed.tensors) == 4
     cov = streamed.coverage
     assert (cov.tensors, cov.total_tensors, cov.share) == (8, 8, 1.0)
