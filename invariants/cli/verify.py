@@ -14,7 +14,8 @@ import gc
 import sys
 from typing import Any, Sequence
 
-from invariants.cli.common import check_json_path, partial_on_interrupt, positive_int, result_exit, write_json
+from invariants.cli.common import (check_json_path, partial_on_interrupt, positive_int, result_exit, table_width,
+                                   write_json)
 from invariants.core.errors import UsageError
 
 
@@ -78,7 +79,7 @@ def select(claims: Sequence[Any], only: Sequence[str]) -> list[Any]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from invariants.render import Progress, render_verify
+    from invariants.render import Progress, render_claim_list, render_verify
     from invariants.verify import VerifyReport, run_claims
 
     args.only = [cid.upper() for cid in args.only]  # every registered ID is upper case
@@ -95,8 +96,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not claims:
         raise UsageError("no claims are registered")
     if args.list_claims:
-        for claim in claims:
-            print(f"{claim.id:<22}{claim.verdict.value:<13}{claim.title}")
+        print(render_claim_list(claims, table_width()))
         return 0
 
     progress = None if args.quiet else Progress(sys.stderr)
@@ -118,7 +118,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     report.config.update(config)
 
     json_to_stdout = args.json_path == "-"
-    text = render_verify(report, table=not (args.quiet or json_to_stdout))
+    text = render_verify(report, table=not (args.quiet or json_to_stdout), width=table_width())
     if text:
         print(text, file=sys.stderr if json_to_stdout else sys.stdout)
     write_json(args.json_path, report.to_dict())

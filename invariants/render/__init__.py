@@ -19,7 +19,7 @@ from invariants.render.json import json_text
 from invariants.render.progress import Ticker
 from invariants.render.model import render_model, render_model_findings, render_signal, render_tensors
 from invariants.render.scale import render_scale, render_scale_findings
-from invariants.render.verify import Progress, render_failures, render_verify
+from invariants.render.verify import Progress, render_claim_list, render_failures, render_verify
 
 __all__ = [
     "AuditProgress",
@@ -28,6 +28,7 @@ __all__ = [
     "json_text",
     "render_audit",
     "render_audit_findings",
+    "render_claim_list",
     "render_failures",
     "render_fingerprint",
     "render_model",

@@ -1,7 +1,7 @@
 """Plain-text table of a verify run (:class:`invariants.verify.VerifyReport`), the failed evidence below
 it, and a progress indicator.
 
-The table has one row per claim::
+The table has one row per claim under a header row (``--list``: :func:`render_claim_list`)::
 
     ID            verdict     evidence  seconds  status
     SYM-CONST-01  proved      3/3          0.12  OK
@@ -38,8 +38,23 @@ def render_failures(report: Any, width: int = 100) -> str:
     return "Failed evidence:\n" + "\n".join(blocks)
 
 
-def render_verify(report: Any, *, table: bool = True) -> str:
-    """The verify table, a summary line and the failed evidence (``table=False``: failures only)."""
+#: the verify table's columns, least important first: dropped in this order to fit a narrow terminal
+VERIFY_DROP = (3, 2)
+
+
+def render_claim_list(claims: Any, width: int | None = None) -> str:
+    """``invariants verify --list``: a table of ``ID``, ``verdict`` and ``title``, one row per claim, under a
+    header row; ``width``: fit every line in this many characters (a terminal's: the title wraps under
+    itself), ``None``: no limit."""
+    rows = [[c.id, c.verdict.value, c.title] for c in claims]
+    return render_table(["ID", "verdict", "title"], rows, "lll", max_width=width)
+
+
+def render_verify(report: Any, *, table: bool = True, width: int | None = None) -> str:
+    """The verify table, a summary line and the failed evidence (``table=False``: failures only).
+
+    ``width``: fit the table in this many characters (a terminal's: ``seconds``, then ``evidence``, are
+    dropped, :data:`VERIFY_DROP`); ``None``: every column."""
     parts = []
     if table:
         rows = [
@@ -52,14 +67,15 @@ def render_verify(report: Any, *, table: bool = True) -> str:
             ]
             for o in report.outcomes
         ]
-        parts.append(render_table(["ID", "verdict", "evidence", "seconds", "status"], rows, "lllrl"))
+        parts.append(render_table(["ID", "verdict", "evidence", "seconds", "status"], rows, "lllrl", max_width=width,
+                                  drop=VERIFY_DROP))
         n_fail = len(report.failed)
         n = len(report.outcomes)
         parts.append(
             f"{n} claim{'s' if n != 1 else ''}: {n - n_fail} OK, {n_fail} FAIL"
             f" in {report.total_seconds:.2f}s"
         )
-    failures = render_failures(report)
+    failures = render_failures(report, width or 100)
     if failures:
         parts.append(failures)
     return "\n\n".join(parts)

@@ -85,9 +85,40 @@ def test_only_ids_match_whatever_their_case_and_list_runs_nothing(use_claims, ca
     assert "T-C-01" in out and "T-A-01" not in out
     assert cli.main(["verify", "--list"]) == 0
     out, _ = capsys.readouterr()
-    assert out.splitlines() == [f"{c.id:<22}{'verified':<13}title of {c.id}" for c in MIXED]
+    assert out.splitlines() == ["ID      verdict   title"] + [f"{c.id}  verified  title of {c.id}" for c in MIXED]
     assert cli.main(["verify", "--list", "--only", "t-b-01"]) == 0
-    assert capsys.readouterr()[0].startswith("T-B-01")
+    assert capsys.readouterr()[0].splitlines()[1].startswith("T-B-01")
+
+
+def test_verify_tables_have_a_header_row_and_fit_a_narrow_terminal(use_claims, capsys, monkeypatch):
+    """The run's table and ``--list`` start with their column titles (known-bad: ``--list`` printed bare rows);
+    on a 40-column terminal every line fits (the table drops ``seconds`` and ``evidence``, the list wraps its
+    titles), and ``--json -`` is unchanged by the width."""
+    import json
+
+    from invariants.cli import verify as verify_cli
+
+    use_claims(MIXED)
+    assert cli.main(["verify", "--jobs", "1"]) == 1
+    assert capsys.readouterr()[0].splitlines()[0].split() == ["ID", "verdict", "evidence", "seconds", "status"]
+    assert cli.main(["verify", "--jobs", "1", "--json", "-"]) == 1
+    wide = json.loads(capsys.readouterr()[0])
+    monkeypatch.setattr(verify_cli, "table_width", lambda stream=None: 40)
+    assert cli.main(["verify", "--jobs", "1"]) == 1
+    table = capsys.readouterr()[0].split("\n\n")[0].splitlines()
+    assert table[0].split() == ["ID", "verdict", "evidence", "status"] and max(map(len, table)) <= 40
+    assert cli.main(["verify", "--list"]) == 0
+    out = capsys.readouterr()[0]
+    assert out.splitlines()[0].split() == ["ID", "verdict", "title"] and max(map(len, out.splitlines())) <= 40
+    assert cli.main(["verify", "--jobs", "1", "--json", "-"]) == 1
+    narrow = json.loads(capsys.readouterr()[0])
+    for d in (wide, narrow):
+        d.pop("total_seconds", None)
+        for c in d["claims"]:
+            c.pop("seconds", None)
+            for e in c.get("evidence", []):
+                e.pop("seconds", None)
+    assert narrow == wide
 
 
 def test_a_reader_closing_stdout_is_one_line_and_exit_2():
