@@ -18,7 +18,9 @@ MIN_RANGE = 16.0
 @dataclass(frozen=True)
 class Curve:
     """One line of a panel: a tensor's second moment (geometric mean over seeds) against size at one step, with
-    its fitted slope (log2 per log2) and verdict."""
+    its fitted slope (log2 per log2 size, or per layer in depth mode) and verdict; ``quantity``: what the row
+    measures where its name and kind do not say it (the ``grad`` row's, :data:`invariants.scaling.depth.GRAD_QUANTITY`),
+    the panel's title then; else ``None``."""
 
     name: str
     kind: str
@@ -27,18 +29,19 @@ class Curve:
     moments: tuple[float, ...]
     slope: float
     verdict: str
+    quantity: str | None = None
 
 
 def curves(report: Any) -> list[Curve]:
     """The curves of a :class:`~invariants.scaling.report.ScaleReport` (its rows but the ``gain`` ones)."""
-    return [Curve(r.name, r.kind, r.step, tuple(r.sizes), tuple(r.moments), r.fit.slope, r.fit.verdict)
-            for r in report.rows if r.kind != "gain"]
+    return [Curve(r.name, r.kind, r.step, tuple(r.sizes), tuple(r.moments), r.fit.slope, r.fit.verdict,
+                  getattr(r, "quantity", None)) for r in report.rows if r.kind != "gain"]
 
 
 def curves_from_json(rows: list[dict[str, Any]]) -> list[Curve]:
     """The curves of a stored report's ``rows`` (the ``scale-check --json`` contract; ``gain`` rows left out)."""
     return [Curve(r["name"], r["kind"], int(r["step"]), tuple(r["sizes"]), tuple(r["second_moments"]),
-                  float(r["slope"]), r["verdict"]) for r in rows if r["kind"] != "gain"]
+                  float(r["slope"]), r["verdict"], r.get("quantity")) for r in rows if r["kind"] != "gain"]
 
 
 def panel_grid(n_panels: int) -> tuple[int, int]:
@@ -117,6 +120,14 @@ def fix_ticks(ax: Any) -> None:
         axis.set_minor_locator(NullLocator())
 
 
+def panel_title(lines: list[Curve]) -> str:
+    """A panel's title: the quantity its curves measure where the row names one (depth mode's ``grad`` row:
+    "first layer's pre-activation gradient", whose name, the first layer's index, said "0 grad"), else the
+    tensor's name and kind (``"fc1 output"``)."""
+    quantity = next((c.quantity for c in lines if c.quantity), None)
+    return quantity or f"{lines[0].name} {lines[0].kind}"
+
+
 def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0) -> int:
     """Draw the panels (one per tensor and kind, in the order of ``lines``; at most :data:`MAX_PANELS`) on the
     empty matplotlib figure ``fig``; ``font`` scales the text.  Axes: the second moment on a base-2 log scale
@@ -142,7 +153,7 @@ def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0) -> int:
             ax.set_ylim(mid / math.sqrt(MIN_RANGE), mid * math.sqrt(MIN_RANGE))
         # y given: the automatic title position measures the x tick labels to clear labels above the axes,
         # which these panels never have
-        ax.set_title(f"{key[0]} {key[1]}", fontsize=8 * font, y=1.0)
+        ax.set_title(panel_title(panels[key]), fontsize=8 * font, y=1.0)
         ax.tick_params(labelsize=6 * font)
         ax.legend(fontsize=5 * font)
     for ax in list(axes.flat)[len(keys):]:
@@ -182,4 +193,4 @@ def write_plot(report: Any, path: str) -> str:
 
 
 __all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "fix_ticks", "grid_layout",
-           "panel_grid", "tick_label_width", "write_plot"]
+           "panel_grid", "panel_title", "tick_label_width", "write_plot"]

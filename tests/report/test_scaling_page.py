@@ -184,6 +184,28 @@ def test_panel_layout_leaves_room_for_every_label():
         assert any("tick label" in o and "overlaps" in o for o in _label_overlaps(fig))
 
 
+def test_a_depth_panel_is_titled_by_the_quantity_its_row_measures():
+    """The ``grad`` row's panel is titled by its quantity, from a report and from stored JSON (known-bad: the row's
+    name and kind, "0 grad"); a row without a quantity keeps its name and kind (known-good: width-mode titles and
+    a stored report from before the field are unchanged)."""
+    pytest.importorskip("matplotlib")
+    from invariants.report.figures import deterministic_style, new_figure
+    from invariants.scaling.depth import GRAD_QUANTITY
+    from invariants.scaling.plot import curves_from_json, draw
+
+    rows = [{"name": "0", "kind": "grad", "step": 0, "sizes": [2, 4], "second_moments": [1.0, 0.5], "slope": -0.5,
+             "verdict": "vanishing", "quantity": GRAD_QUANTITY},
+            {"name": "output", "kind": "output", "step": 0, "sizes": [2, 4], "second_moments": [1.0, 1.0],
+             "slope": 0.0, "verdict": "theta1", "quantity": None}]
+    old = [{k: v for k, v in r.items() if k != "quantity"} for r in rows]
+    with deterministic_style():
+        for stored, titles in ((rows, [GRAD_QUANTITY, "output output"]), (old, ["0 grad", "output output"])):
+            fig = new_figure(3.2 * 2, 2.6)
+            draw(fig, curves_from_json(stored), "depth")
+            assert [ax.get_title() for ax in fig.axes] == titles
+            assert _label_overlaps(fig) == []
+
+
 def test_depth_panels_draw_depth_on_a_linear_axis():
     """Depth mode's slopes are log2 per layer, so its panels put depth on a linear axis (a constant rate per layer
     is a straight line) and keep the second moment on a base-2 log axis, with room for every label; width mode
