@@ -113,6 +113,11 @@ def test_depth_study_stores_json_with_both_comparisons():
     assert fam["target"] == "invariants.scaling.examples:mlp_depth_lecun" and "seconds" not in fam["result"]
     ds = fam["result"]["depth_scale"]
     assert ds["depths"] == [1, 3] and len(ds["gradient"]["predicted_log2"]) == 2
+    # the texts the docs quote from docs/data/scale_families.json say what depth mode fits (its stored copy from
+    # before this said "against size" and "per log2 size")
+    assert fam["result"]["config"]["slope_units"] == "log2 second moment per layer (RMS slope = half)"
+    said = [f["message"] for f in fam["result"]["findings"] if "second-moment slope" in f["message"]]
+    assert said and all("against depth" in m and "against size" not in m for m in said)
     json.dumps(data, allow_nan=False)
 
 
