@@ -109,12 +109,19 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
     def partial() -> Any:
         return ScaleReport(args.target, mode, config, interrupted=True)
 
+    def say_estimate(cost: Any) -> None:  # one line on stderr before any model is trained (not with --quiet)
+        line = f"scale-check {args.target}: estimated {cost}"
+        if progress is not None:
+            progress.write(line)
+        elif not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
     try:
         with partial_on_interrupt(args.json_path, partial), cli_worded():
             report = scale_check(args.target, sizes, steps=args.steps, seeds=args.seeds, optimizer=args.optimizer,
                                  lr=args.lr, batch=args.batch, expect=args.expect, mode=mode,
                                  width=(args.width or 256) if mode == "depth" else None, limits=lim,
-                                 progress=progress, base_seed=args.seed)
+                                 progress=progress, base_seed=args.seed, on_estimate=say_estimate)
     finally:
         if progress is not None:
             progress.close()

@@ -96,6 +96,9 @@ class ScalingRunner:
 
     #: the framework's name (``"torch"``)
     name = ""
+    #: whether each size's runs compile a program first (JAX's ``jit``: Flax, Keras), a time the cost estimate
+    #: counts per size (:data:`invariants.scaling.cost.SECONDS_PER_COMPILE`)
+    compiles = False
 
     def owns(self, obj: Any) -> bool:
         """Whether the factory's result ``obj`` (the model, without the example input) is this framework's."""

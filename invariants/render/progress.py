@@ -87,6 +87,17 @@ class TerminalProgress:
         """Draw ``TEXT ... elapsed`` in place of the line."""
         self._draw(TEXT, text)
 
+    def write(self, text: str) -> None:
+        """Print ``text`` as a line of its own on the stream (on a terminal above the progress line, which is
+        drawn again below it; elsewhere too: a message is not progress)."""
+        with self._lock:
+            bar = self._bar
+            if bar is not None:
+                bar.clear()
+            print(text, file=self.stream, flush=True)
+            if bar is not None:
+                bar.refresh()
+
     def close(self) -> None:
         """Clear the line (terminal only); the object can draw again afterwards."""
         with self._lock:

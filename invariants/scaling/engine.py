@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from invariants.core.cost import Limits, check
+from invariants.core.cost import Cost, Limits, check
 from invariants.core.errors import UsageError
 from invariants.frameworks import runner as R
 from invariants.frameworks.errors import BadModel
@@ -141,7 +141,8 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
                 seeds: int = 16, optimizer: str = "adam", lr: float | None = None, batch: int = 64,
                 expect: str = "theta1", total_alpha: float = DEFAULT_TOTAL_ALPHA, mode: str = WIDTH,
                 width: int | None = None, limits: Limits | None = None, progress: Progress | None = None,
-                s_min: float = S_MIN, base_seed: int = 0) -> ScaleReport:
+                s_min: float = S_MIN, base_seed: int = 0,
+                on_estimate: Callable[[Cost], None] | None = None) -> ScaleReport:
     """Check how every tensor's second moment scales with the model's width (or depth).
 
     Args:
@@ -158,6 +159,8 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
         progress: called ``progress(i, total, label)`` before each (seed, size) run.
         s_min: the smallest slope that matters (:data:`invariants.scaling.fit.S_MIN`).
         base_seed: the seeds are ``base_seed, ..., base_seed + seeds - 1``.
+        on_estimate: called with the run's :class:`~invariants.core.cost.Cost` (:mod:`invariants.scaling.cost`)
+            once it is within ``limits``, before any model is trained (the CLI prints it).
 
     Returns:
         the :class:`~invariants.scaling.report.ScaleReport`.
@@ -187,6 +190,8 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     runner = identify(build, sizes[0], name)
     cost = estimate(build, sizes, seeds, steps, batch, optimizer, runner, gradients=mode == DEPTH)
     check(cost, limits or Limits(), f"scale-check of {name} at {mode}s {','.join(map(str, sizes))} x {seeds} seeds")
+    if on_estimate is not None:
+        on_estimate(cost)
     config = {"mode": mode, "sizes": sizes, "width": width, "steps": steps, "seeds": seeds, "optimizer": optimizer,
               "lr": lr, "batch": batch, "expect": expect, "framework": runner.name, "base_seed": base_seed,
               "total_alpha": total_alpha, "s_min": s_min,

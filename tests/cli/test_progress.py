@@ -77,6 +77,24 @@ def test_steps_show_n_of_total_and_the_name_in_work_then_clear():
     assert text.endswith("\r") and text.rstrip("\r").split("\r")[-1].strip() == ""  # cleared at the end
 
 
+def test_a_message_is_a_line_of_its_own_above_the_progress_line():
+    """``write`` (scale-check's estimate): on a terminal the progress line is cleared, the message printed on a
+    line of its own and the progress line drawn again below it (known-bad: a plain print mid-line would run
+    into the bar); off a terminal the message alone (a message is not progress)."""
+    stream = FakeTTY()
+    progress = Ticker("scale-check m:f", stream, delay=0.0, interval=60.0)
+    progress.write("scale-check m:f: estimated 10 values")
+    progress.close()
+    text = stream.getvalue()
+    before, after = text.split("scale-check m:f: estimated 10 values\n")
+    assert before.endswith("\r") and "scale-check m:f ..." in after  # cleared, then drawn again
+    pipe = io.StringIO()
+    progress = Ticker("scale-check m:f", pipe, delay=0.0, interval=60.0)
+    progress.write("estimated")
+    progress.close()
+    assert pipe.getvalue() == "estimated\n"
+
+
 def test_a_line_never_exceeds_the_terminal_width(monkeypatch):
     monkeypatch.setenv("COLUMNS", "50")
     stream = FakeTTY()

@@ -70,3 +70,24 @@ def test_ctrl_c_writes_an_interrupted_report(tmp_path, capsys):
     data = json.loads(path.read_text())
     schemas.validate(data, "scale-check")
     assert data["interrupted"] is True and data["status"] == "incomplete" and data["rows"] == []
+
+
+def test_the_estimate_is_one_line_on_stderr_before_any_model_is_trained(capsys):
+    """The cost estimate is printed before the work: the first stderr line, with the JSON's figures (known-bad:
+    it was never printed, only checked against the limits); ``--quiet`` prints findings only."""
+    from invariants.core.cost import format_seconds
+    from invariants.scaling import scale_check
+
+    rc, out, err = run([MLP + "depth_he", "--depths", "2,4", "--width", "8", "--seeds", "3", "--json", "-"], capsys)
+    est = json.loads(out)["config"]["estimated"]
+    first = err.splitlines()[0]
+    assert first.startswith(f"{MLP}depth_he: estimated ".replace(MLP, "scale-check " + MLP))
+    assert f"{est['values']:,} values" in first and f"about {format_seconds(est['seconds'])}" in first
+    assert sum(": estimated " in line for line in err.splitlines()) == 1
+    rc, out, err = run([MLP + "depth_he", "--depths", "2,4", "--width", "8", "--seeds", "3", "--quiet"], capsys)
+    assert ": estimated " not in err + out
+    events = []
+    scale_check(MLP + "depth_he", [2, 4], mode="depth", width=8, seeds=3,
+                on_estimate=lambda cost: events.append(("estimate", cost.seconds)),
+                progress=lambda i, total, label: events.append(("run", i)))
+    assert events[0][0] == "estimate" and events[0][1] > 0 and [e for e, _ in events[1:]] == ["run"] * 6

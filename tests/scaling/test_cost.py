@@ -1,5 +1,7 @@
 """The scale check's cost estimate (invariants.scaling.cost): exact parameter counts from meta-device builds,
-nothing allocated, and a fallback for a factory that refuses the meta device."""
+nothing allocated, a fallback for a factory that refuses the meta device, and the time's structure (a fixed
+term, a term per model run, one per compile, the floating-point operations with each layer counted once).
+How close the time is to the time taken is measured in benchmarks/scale_cost.py, not here."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 from invariants.scaling import examples as E  # noqa: E402
 from invariants.frameworks.torch.scaling import meta_size  # noqa: E402
-from invariants.scaling.cost import COPIES, estimate  # noqa: E402
+from invariants.scaling.cost import COPIES, estimate, seconds  # noqa: E402
 from invariants.scaling.target import builder  # noqa: E402
 
 
@@ -55,7 +57,49 @@ def test_the_time_estimate_counts_the_run_s_floating_point_work_with_depth_mode_
     without = estimate(build, sizes, seeds, steps, batch, "sgd", runner)
     with FlopCounterMode(display=False) as counted:
         measure(runner, build, sizes, seeds, steps, "sgd", 0.1, batch, None, 0, {}, gradients=True)
-    ratio = counted.get_total_flops() / (est.seconds * FLOPS)
+    models = seeds * len(sizes)
+    ratio = counted.get_total_flops() / ((est.seconds - seconds(models, 0.0)) * FLOPS)
     assert 0.95 <= ratio <= 1.05, ratio
     if steps == [0]:
-        assert counted.get_total_flops() / (without.seconds * FLOPS) > 3.5
+        assert counted.get_total_flops() / ((without.seconds - seconds(models, 0.0)) * FLOPS) > 3.5
+
+
+def test_the_time_estimate_has_a_fixed_term_a_term_per_model_and_counts_each_layer_once():
+    """The estimate of a depth run is SECONDS_FIXED + SECONDS_PER_MODEL per (seed, depth) + its floating-point
+    operations / FLOPS, where a depth-L model of ``mlp_depth`` has ``16·w + L·w² + 64·w`` weights, each counted
+    once per pass (a recorded forward: 2 operations per weight and example; the gradient pass: 6).  Known-bad:
+    the estimate without the fixed and per-model terms put a tiny run (0.5 s of fixed costs) at 4 ms."""
+    from invariants.scaling.cost import FLOPS, SECONDS_FIXED, SECONDS_PER_MODEL
+    from invariants.scaling.target import identify
+
+    assert SECONDS_FIXED > 0 and SECONDS_PER_MODEL > 0
+    w, depths, seeds, batch = 16, [2, 4], 4, 8
+    build = builder(E.mlp_depth_he, "mlp_depth_he", "depth", w)
+    runner = identify(build, 2, "mlp_depth_he")
+    est = estimate(build, depths, seeds, [0], batch, "sgd", runner, gradients=True)
+    weights = sum(16 * w + depth * w * w + 64 * w for depth in depths)
+    flops = seeds * (2 + 6) * batch * weights
+    assert est.seconds == pytest.approx(SECONDS_FIXED + SECONDS_PER_MODEL * seeds * len(depths) + flops / FLOPS)
+    assert est.seconds >= SECONDS_FIXED  # a tiny run is never estimated below its fixed costs
+
+
+def test_a_runner_that_compiles_is_charged_a_compile_per_size():
+    """Flax and Keras compile a program per size (``ScalingRunner.compiles``), torch does not: the same work
+    estimated for a compiling runner costs SECONDS_PER_COMPILE more per size, no more per seed."""
+    from invariants.frameworks.jax.coordcheck import JaxRunner
+    from invariants.frameworks.runner import ScalingRunner
+    from invariants.scaling.cost import SECONDS_PER_COMPILE
+    from invariants.scaling.target import identify
+
+    assert JaxRunner.compiles and not ScalingRunner.compiles
+    build = builder(E.mlp_sp, "mlp_sp")
+    runner = identify(build, 8, "mlp_sp")
+    assert not runner.compiles
+
+    class Compiling(type(runner)):
+        compiles = True
+
+    a = estimate(build, [8, 16, 32], 4, [0], 8, "sgd", runner)
+    b = estimate(build, [8, 16, 32], 4, [0], 8, "sgd", Compiling())
+    assert b.seconds - a.seconds == pytest.approx(3 * SECONDS_PER_COMPILE)
+    assert seconds(10, 0.0, 2) - seconds(10, 0.0) == pytest.approx(2 * SECONDS_PER_COMPILE)

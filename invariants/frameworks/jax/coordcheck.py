@@ -217,6 +217,8 @@ class JaxRunner(ScalingRunner):
     ``layers`` (``{name: layer}``) and ``skipped`` (``{name: reason}``); weights are ``(in, out)`` for dense
     layers, ``(*k, in/groups, out)`` for convolutions and ``(vocabulary, dim)`` for lookups."""
 
+    compiles = True  # one jitted program per size (the compile cache is keyed by the module, not the seed)
+
     def weight_shape(self, model: Any, name: str) -> tuple[int, ...]:
         """The shape of weight layer ``name``'s weight."""
         raise NotImplementedError
