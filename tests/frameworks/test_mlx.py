@@ -110,6 +110,32 @@ def test_user_initializer_in_mlx_convention(fn, verdict):
     assert r.verdict == verdict, r.message
 
 
+@pytest.mark.parametrize("scale, verdict", [(1.0, CONFORMS), (1.5, DEVIATES)], ids=["correct", "std-x1.5"])
+def test_a_bfloat16_draw_is_audited_in_bfloat16_with_the_same_verdict(scale, verdict):
+    """MLX draws bfloat16 natively on CPU (``mx.random.normal(dtype=mx.bfloat16)``); the sampler hands the draw
+    over as ``ml_dtypes.bfloat16`` (known-bad: it was widened to float32, and the audit stated float32's
+    detectable error, 0.99%, for bfloat16 values), so the audit judges it at bfloat16's precision and states
+    that precision's coarser figure, with the verdict the float32 reading gave: a correct std conforms,
+    known-bad std x1.5 (variance x2.25) deviates."""
+    from dataclasses import replace
+
+    from invariants.frameworks.subjects import seeded_by
+    from invariants.specs import Normal
+
+    std = 0.05
+
+    def bf16_normal(a):
+        return (scale * std) * mx.random.normal(a.shape, dtype=mx.bfloat16)
+
+    assert MI.mlx_sampler(bf16_normal, (4, 3))(0).dtype.name == "bfloat16"
+    subject = FW.subject_for(bf16_normal, parse_layer("dense(300,100)"), Expectation(Normal(0.0, std)), "user")
+    widened = replace(subject, sampler=seeded_by(lambda seed: subject.sampler(seed).astype(np.float32),
+                                                  MI.SEEDED_INSIDE))
+    (r,), (w,) = audit_subjects([subject], CFG).results, audit_subjects([widened], CFG).results
+    assert r.verdict == w.verdict == verdict, (r.message, w.message)
+    assert r.min_detectable_rel_error > 10 * w.min_detectable_rel_error  # bfloat16's band, not float32's figure
+
+
 @pytest.mark.parametrize("fn, message", [
     (lambda a: a, "left 6 of 6 entries"),
     (lambda a: None, "returned None"),

@@ -103,10 +103,34 @@ class Seeded:
 
 
 def host(value: Any) -> Any:
-    """An MLX array as a numpy copy (bfloat16, which numpy lacks, widened exactly); anything else as is."""
+    """An MLX array as a numpy copy (bfloat16, which numpy lacks, widened exactly); anything else as is.
+    For arithmetic in numpy (the probe's signal statistics); a draw to audit keeps its dtype: :func:`drawn`."""
     if isinstance(value, mx.array):
         return np.array(value.astype(mx.float32) if value.dtype == mx.bfloat16 else value, copy=True)
     return value
+
+
+def bfloat16_view(value: Any) -> np.ndarray | None:
+    """A bfloat16 MLX array's values as an ``ml_dtypes.bfloat16`` numpy array sharing its buffer (no value
+    converted: MLX reinterprets it as uint16, ``mx.view``, mlx ``ops.cpp`` ``view``, and numpy as bfloat16,
+    whose buffer format numpy does not parse); ``None`` without ``ml_dtypes``.  Shape and strides kept."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return np.asarray(memoryview(mx.view(value, mx.uint16))).view(ml_dtypes.bfloat16)
+
+
+def drawn(value: Any) -> Any:
+    """A sampler's MLX array as a numpy copy in the dtype MLX drew it in: bfloat16 as ``ml_dtypes.bfloat16``
+    (:func:`bfloat16_view`, copied: 2 bytes a value), so the audit judges the law at bfloat16's precision and
+    states bfloat16's detectable error (:func:`invariants.audit.precision.is_quantized`), as for torch, JAX and
+    numpy draws in that dtype; widened exactly to float32 only without ``ml_dtypes``.  Anything else as is."""
+    if isinstance(value, mx.array) and value.dtype == mx.bfloat16:
+        view = bfloat16_view(value)
+        if view is not None:
+            return np.array(view, copy=True)
+    return host(value)
 
 
 def resolve_factory(fn: Any) -> Any:
@@ -140,7 +164,7 @@ def mlx_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None =
         if out is None:
             raise BadInitializer(f"{what} returned None (an MLX initializer returns a new array, e.g. "
                                  "mx.random.normal(shape=a.shape))")
-        arr = host(out)
+        arr = drawn(out)
         if isinstance(arr, np.ndarray) and arr.dtype == np.float32 and arr.shape == shape:
             left = int(np.count_nonzero(arr.view(np.uint32) == SENTINEL_BITS))
             if left:
@@ -273,7 +297,7 @@ class MlxCatalogue(CatalogueBuilder):
         if layer is not None and len(shape) >= 2 and layer.kind != "embedding" and self.shape(layer) != shape:
             raise AssertionError(f"{what}: shape {shape} != MLX layout {self.shape(layer)}")
         return Subject(target=f"mlx.nn.{call}", param=param, layer=layer, shape=shape,
-                       sampler=seeded_by(lambda seed: check_array(host(draw(seed)), shape, what), SEEDED_INSIDE),
+                       sampler=seeded_by(lambda seed: check_array(drawn(draw(seed)), shape, what), SEEDED_INSIDE),
                        expect=expect,
                        documented=documented, framework_fans=self.framework_fans(shape) if len(shape) >= 2 else None,
                        blocks=self.blocks(layer) if (blocks and layer is not None) else (),
@@ -365,5 +389,5 @@ def examples() -> list[Callable[..., Any]]:
     """A few ``mlx.nn.init`` initializers (the conformance checks wrap them)."""
     return [I.glorot_uniform(), I.he_normal(), I.normal(std=0.02)]
 
-__all__ = ["MLX_LINEAR_DEFAULT", "MlxCatalogue", "Seeded", "bound_rule", "catalogue", "examples", "host",
-           "known_expectation", "mlx_expectation", "mlx_sampler", "resolve_factory", "wrap"]
+__all__ = ["MLX_LINEAR_DEFAULT", "MlxCatalogue", "Seeded", "bfloat16_view", "bound_rule", "catalogue", "drawn",
+           "examples", "host", "known_expectation", "mlx_expectation", "mlx_sampler", "resolve_factory", "wrap"]

@@ -28,7 +28,7 @@ import mlx.nn as nn
 import numpy as np
 from mlx.utils import tree_flatten
 
-from invariants.frameworks.mlx.initializers import Seeded, host
+from invariants.frameworks.mlx.initializers import Seeded, bfloat16_view, host
 from invariants.frameworks.mlx.layout import MLX
 from invariants.layers import GRU, LSTM, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
@@ -60,11 +60,9 @@ def read_only(value: Any) -> Any:
     if not isinstance(value, mx.array):
         return value
     if value.dtype == mx.bfloat16:
-        try:
-            import ml_dtypes
-        except ImportError:  # the exact float32 conversion: correct, one copy of this array
+        arr = bfloat16_view(value)
+        if arr is None:  # no ml_dtypes: the exact float32 conversion, correct, one copy of this array
             return host(value)
-        arr = np.asarray(memoryview(mx.view(value, mx.uint16))).view(ml_dtypes.bfloat16)
     else:
         arr = np.asarray(memoryview(value))
     arr.flags.writeable = False
