@@ -7,11 +7,15 @@
 model is already in memory when the factory returns):
 
 * **in memory** — parameters are read as read-only views (:func:`invariants.frameworks.torch.model.read_only`,
-  ``np.asarray`` of JAX/Keras arrays, :func:`invariants.frameworks.mlx.model.read_only` of MLX arrays;
-  torch and MLX bfloat16 as ``ml_dtypes.bfloat16``), so only tensors numpy cannot share are copied: tensors
-  off the CPU (their own size), bfloat16 where it is widened to float32 (4 bytes a value: torch or MLX
-  without ``ml_dtypes``; counted for every other bfloat16 array, an upper bound); plus the largest tensor's
-  temporaries
+  ``np.asarray`` of JAX and Flax arrays, :func:`invariants.frameworks.mlx.model.read_only` of MLX arrays;
+  bfloat16 as ``ml_dtypes.bfloat16``, which JAX hands over itself), so only tensors numpy cannot share are
+  copied: tensors off the CPU (their own size), bfloat16 where it is widened to float32 (4 bytes a value:
+  torch or MLX without ``ml_dtypes``), and every Keras weight, in its own dtype (Keras' reader,
+  ``keras.ops.convert_to_numpy``, returns ``np.array(x)``: a copy, bfloat16 as ``ml_dtypes.bfloat16``, 2 bytes
+  a value); measured by ``benchmarks/large_models.py --in-memory`` (peak beyond the model: Flax 0.23 GiB for
+  its 1 GiB float32 stack and 0.22 for the bfloat16 twin, no copy, estimated 0.42 each; Keras 1.49 and 0.76, a
+  copy of each, estimated 1.42 and 0.92: the float32 case 5% above its estimate);
+  plus the largest tensor's temporaries
   (:data:`PER_VALUE_TEMP` bytes a value: the ``extreme-values`` mask and magnitudes,
   :func:`invariants.modelcheck.extremes.extreme_test`), the per-tensor samples (``Profile.max_values``
   values, :data:`SAMPLE_COPIES` float64 copies) and :data:`BASE_BYTES` for the probe's per-layer moments and
@@ -38,6 +42,8 @@ from invariants.frameworks.model import unpack_model
 #: :func:`invariants.frameworks.torch.model.read_only`), not widened to float32 copies
 BFLOAT16_VIEWS = importlib.util.find_spec("ml_dtypes") is not None
 
+#: bytes a value of a copy in the tensor's own dtype (Keras' reader; another name: 4)
+ITEMSIZE = {"bfloat16": 2, "float16": 2, "float32": 4, "float64": 8}
 #: in memory: bytes of temporaries per value of the largest tensor (a mask byte, the magnitudes in float64
 #: at most, the flagged indices are few)
 PER_VALUE_TEMP = 9
@@ -74,24 +80,26 @@ def tensor_sizes(obj: Any) -> Iterator[tuple[int, int, bool]]:
             yield int(p.numel()), int(copy), off
         return
     weights = getattr(model, "weights", None)
-    if isinstance(weights, (list, tuple)) and not callable(weights):
+    if isinstance(weights, (list, tuple)) and not callable(weights):  # Keras: each weight copied in its dtype
         seen = set()
         for w in weights:
             if id(w) not in seen:
                 seen.add(id(w))
-                yield _leaf(w)
+                n, _, off = _leaf(w)
+                yield n, n * ITEMSIZE.get(str(getattr(w, "dtype", "")), 4), off
         return
     for leaf in _leaves((model, parts.variables)):
         yield _leaf(leaf)
 
 
 def _leaf(x: Any) -> tuple[int, int, bool]:
+    """``(values, bytes copied, off the CPU)`` of an array leaf read as a view: nothing copied but an MLX
+    bfloat16 array without ``ml_dtypes`` (widened to float32); JAX arrays are ``ml_dtypes`` bfloat16 already."""
     n = 1
     for s in tuple(getattr(x, "shape", ())):
         n *= int(s)
-    name = str(getattr(x, "dtype", ""))
-    viewed = BFLOAT16_VIEWS and type(x).__module__.startswith("mlx")  # MLX: read_only views bfloat16 too
-    return n, (4 * n if "bfloat16" in name and not viewed else 0), False
+    widened = not BFLOAT16_VIEWS and "bfloat16" in str(getattr(x, "dtype", "")) and type(x).__module__.startswith("mlx")
+    return n, (4 * n if widened else 0), False
 
 
 def _leaves(x: Any, depth: int = 0) -> Iterator[Any]:
@@ -142,5 +150,5 @@ def model_cost(obj: Any, max_values: int) -> Cost:
     return Cost(int(values), int(peak), SECONDS_PER_TENSOR * len(sizes) + SECONDS_PER_VALUE * values)
 
 
-__all__ = ["BASE_BYTES", "BFLOAT16_VIEWS", "PER_VALUE_TEMP", "SAMPLE_COPIES", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE",
+__all__ = ["BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE",
            "SECONDS_PER_TENSOR", "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "model_cost", "tensor_sizes"]

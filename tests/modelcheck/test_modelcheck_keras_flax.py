@@ -142,3 +142,39 @@ def test_flax_accepts_params_only_and_dict_forms(flax):
 
     with pytest.raises(BadModel, match="needs its variables"):
         check_model(module)
+
+
+# ------------------------------------------------------------------------------------------ memory estimate
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_the_memory_estimate_counts_the_copies_each_reader_makes(keras, flax, dtype):
+    """check-model's estimate (:func:`invariants.modelcheck.cost.tensor_sizes`) counts what the readers do:
+    Flax's ``np.asarray`` shares each array's memory in its own dtype (bfloat16 too: no copy counted), Keras'
+    ``convert_to_numpy`` copies each weight in its own dtype (counted at 4 or 2 bytes a value).  Known-bad:
+    the estimate counted a 4-byte float32 copy of every bfloat16 Flax/Keras array, and no copy of a float32
+    Keras weight."""
+    import flax.linen as nn
+    import jax
+    import jax.numpy as jnp
+
+    from invariants.frameworks.flax.model import extract_params as flax_params
+    from invariants.frameworks.keras.model import extract_params as keras_params
+    from invariants.modelcheck.cost import tensor_sizes
+
+    dt = getattr(jnp, dtype)
+    module = nn.Dense(8, dtype=dt, param_dtype=dt)
+    variables = module.init(jax.random.key(0), jnp.zeros((1, 6), dt))
+    leaves = jax.tree_util.tree_leaves(variables)
+    assert [c for _, c, _ in tensor_sizes((module, variables))] == [0, 0]
+    params, _ = flax_params(variables)
+    for p in params:
+        assert p.value.dtype.name == dtype
+        assert any(np.shares_memory(p.value, np.asarray(leaf)) for leaf in leaves)  # a view: nothing copied
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, dtype=dtype)])
+    size = {"float32": 4, "bfloat16": 2}[dtype]
+    assert [c for _, c, _ in tensor_sizes(model)] == [48 * size, 8 * size]
+    for p in keras_params(model)[0]:
+        assert p.value.dtype.name == dtype and p.value.nbytes == p.value.size * size
+        v = next(w for w in model.weights if tuple(w.shape) == p.value.shape)
+        assert not np.shares_memory(p.value, np.asarray(v.value))  # a copy, in its own dtype
