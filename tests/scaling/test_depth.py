@@ -48,7 +48,7 @@ def test_tanh_gradients_explode_in_the_chaotic_phase_as_predicted_and_stay_flat_
     assert rows["output"].fit.verdict == THETA1 and rows["grad"].fit.verdict == GROWING  # forward hides it
     g = chaotic.depth_scale["gradient"]
     assert g["agrees"] is True and abs(g["predicted_slope"] - 0.42) < 0.03 and "explode" in g["text"]
-    assert [f.subject for f in chaotic.errors] == ["0 grad step 0"]
+    assert [f.subject for f in chaotic.errors] == ["first layer's pre-activation gradient step 0"]  # not "0 grad"
     critical = scale_check(E.mlp_depth_tanh_critical, DEPTHS, mode="depth", width=128, seeds=8)
     assert not critical.errors and critical.depth_scale["gradient"]["agrees"] is True
     assert abs(critical.depth_scale["gradient"]["predicted_slope"]) < 0.02
