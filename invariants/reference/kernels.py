@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from invariants.reference import compiled
 from invariants.reference.ozaki import Operand, try_exact_matmul
 
 KERNELS: tuple[str, ...] = ("exact", "blas")
@@ -53,6 +54,11 @@ CROSSOVER = 8192
 WRAP_FROM = 64
 #: Products per block of the canonical sort-sum (bounds its memory: 8 bytes each)
 CHUNK = 1 << 21
+#: Terms per sum up to which the compiled canonical sum (:mod:`invariants.reference.compiled`) is used:
+#: beyond, numpy's vectorised sort is faster than a compiled loop's (measured:
+#: ``python benchmarks/speed.py --only crossover``)
+COMPILED_UP_TO = 512
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -66,6 +72,9 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     terms = np.asarray(terms)
     axis = axis if axis < 0 else axis - terms.ndim  # negative: -1 is the last axis
     length = terms.shape[axis]
+    fast = compiled_sum(terms, axis)
+    if fast is not None:
+        return fast
     if 0 < length <= 2:
         if axis == -1:
             return short_sum(terms[..., 0], terms[..., 1] if length == 2 else None)
@@ -95,6 +104,29 @@ def sorted_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
         all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=axis)
         total = np.where(all_negative_zero, -total, total)
     return one_nan(total)
+
+
+def compiled_sum(terms: np.ndarray, axis: int) -> np.ndarray | None:
+    """:func:`sorted_sum` of a 1-D or 2-D float32/float64 ``terms`` along ``axis`` (negative) by the compiled
+    loop (:func:`invariants.reference.numba_kernels.sum_last`: the same bits), or ``None`` where it does
+    not apply (accelerator off or absent, another dtype or rank, an empty or long axis: the choice
+    depends on the shape and dtype only)."""
+    length = terms.shape[axis] if terms.ndim else 0
+    if not 0 < length <= COMPILED_UP_TO or terms.ndim > 2 or terms.dtype not in _FLOATS:
+        return None
+    fast = compiled.kernels()
+    if fast is None:
+        return None
+    if terms.ndim == 1:
+        out = np.empty(1, dtype=terms.dtype)
+        fast.sum_last(terms[None, :], out, np.empty(length, dtype=terms.dtype))
+        return out.reshape(())
+    rows = terms if axis == -1 else terms.T
+    if not (rows.flags.c_contiguous or rows.flags.f_contiguous):  # C or F: two specialisations per dtype
+        rows = np.ascontiguousarray(rows)
+    out = np.empty(rows.shape[0], dtype=terms.dtype)
+    fast.sum_last(rows, out, np.empty(length, dtype=terms.dtype))
+    return out
 
 
 def short_sum(first: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
@@ -156,6 +188,13 @@ def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` by :func:`canonical_sum` of the IEEE products, in blocks of rows of ``a``."""
     m, k = a.shape
     n = b.shape[1]
+    if 0 < k <= COMPILED_UP_TO and a.dtype == b.dtype and a.dtype in _FLOATS:
+        fast = compiled.kernels()
+        if fast is not None:  # the same operations in one compiled loop: the same bits
+            out = np.empty((m, n), dtype=a.dtype)
+            # C-ordered operands: one compiled specialisation per dtype (a copy costs less than a compile)
+            fast.canonical_matmul(np.ascontiguousarray(a), np.ascontiguousarray(b), out, np.empty(k, dtype=a.dtype))
+            return out
     with np.errstate(invalid="ignore", over="ignore"):
         # 0·∞ and ∞ − ∞ are NaN by definition here, not an accident to warn about
         if 0 < k <= 2:  # one or two products per element: added directly (see short_sum), no sort

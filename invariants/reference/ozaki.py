@@ -71,6 +71,7 @@ from fractions import Fraction
 import numpy as np
 
 from invariants.core.errors import BadInput
+from invariants.reference import compiled
 
 _U = 2.0 ** -53  # unit roundoff of float64
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -109,14 +110,20 @@ def grid_exponent(x: np.ndarray, axes: str = "both") -> int | None:
     makes the result independent of the grid: such elements are merely more often left to
     :func:`exact_entries`).
     """
-    n = max(x.shape)
     if x.size == 0:
         return 0
     sq = max(float(np.einsum("ij,ij->i", x, x).max()) if axes != "cols" else 0.0,
              float(np.einsum("ij,ij->j", x, x).max()) if axes != "rows" else 0.0)
+    return grid_from_norms(sq, lambda: float(np.max(np.abs(x))), max(x.shape))
+
+
+def grid_from_norms(sq: float, largest, n: int) -> int | None:
+    """:func:`grid_exponent` from ``sq``, the largest row or column sum of squares as computed (in any
+    order), ``largest()`` giving the largest |entry| (called only when ``sq`` overflows or is tiny or NaN)
+    and ``n``, the longer side; ``None`` when that entry is not finite."""
     if 2.0 ** -960 <= sq < math.inf:  # NaN fails
         return math.frexp(math.sqrt(sq * (1 + (n + 8) * 2.0 ** -52)))[1]
-    mx = float(np.max(np.abs(x)))
+    mx = largest()
     if not math.isfinite(mx):
         return None
     return math.frexp(mx)[1] + ((n - 1).bit_length() + 1) // 2  # √n ≤ 2^ceil(log2(n)/2)
@@ -271,6 +278,89 @@ def _float64_candidates(a, b):
     return s, good
 
 
+def stacked(x, beta: int, right: bool, fast):
+    """The slices of a float64 operand ``x`` (array or :class:`Operand`) at slice width ``beta``, stacked
+    the way one BLAS call reads them, computed by the compiled loops ``fast``
+    (:mod:`invariants.reference.numba_kernels`): for a left operand (m, k) the (m, 3k) matrix
+    ``[I1 | I2 | Pa]``, for a right operand (k, n) the (5k, n) matrix ``[J2; J1; Pb; M1; B]``, as views of
+    one buffer (of its base array's layout, so an operand and its transpose reuse the slices of the
+    other use where the layouts agree: BLAS reads transposed views in place).
+
+    Returns ``(stack, exponent, exact)`` as :class:`Split` has them (``stack`` ``None`` with ``exponent``
+    ``None`` for a non-finite ``x``), or ``None`` where the compiled loops do not apply (a scaling by a
+    power of two outside the normal range): the numpy :class:`Split` then."""
+    if isinstance(x, Operand):
+        flipped = x._transposed
+        cache = x._splits
+        found = cache.get((beta, right, flipped))
+        if found is not None:
+            return found
+        base = cache.get("base")
+        if base is None:
+            base = cache["base"] = np.ascontiguousarray(x.array.T if flipped else x.array, dtype=np.float64)
+            sq, largest = fast.squares(base, True, True, np.empty(base.shape[1]))
+            cache["exponent"] = grid_from_norms(sq, lambda: largest, max(base.shape))
+        exponent = cache["exponent"]
+    else:
+        flipped, cache = False, None
+        base = np.ascontiguousarray(x, dtype=np.float64)
+        sq, largest = fast.squares(base, not right, right, np.empty(base.shape[1]))
+        exponent = grid_from_norms(sq, lambda: largest, max(base.shape))
+    if exponent is None:
+        return None, None, True
+    shift = beta - exponent
+    if not -1022 <= shift <= 1022:
+        return None
+    r, c = base.shape
+    count = 5 if right else 3
+    # left as is and right transposed read rows of slices side by side; the other two, slices stacked
+    slice_major = right != flipped
+    buf = np.empty((count, r, c) if slice_major else (r, count, c))
+    exact = fast.split(base, 2.0 ** shift, 2.0 ** -shift, 2.0 ** beta, right, slice_major, buf)
+    if slice_major:
+        stack = buf.reshape(count * r, c)
+        stack = stack.T if flipped else stack
+    else:
+        stack = buf.reshape(r, count * c)
+        stack = stack.T if flipped else stack
+    found = (stack, exponent, exact)
+    if cache is not None:
+        cache[(beta, right, flipped)] = found
+    return found
+
+
+def compiled_candidates(a, b, fast):
+    """:func:`_float64_candidates` by the compiled loops ``fast`` around three BLAS calls on the stacked
+    slices (:func:`stacked`): ``C2 = I1·J1``, ``C3 = [I1 | I2]·[J2; J1]`` (exact) and
+    ``R = [I1 | I2 | Pa]·[Pb; M1; B]``, then :func:`invariants.reference.numba_kernels.bracket` (the
+    margin, the proof and the scaling in one pass).  Returns ``(candidates, proven mask, all proven)``,
+    ``None`` for a non-finite input, or ``NotImplemented`` where the compiled loops do not apply."""
+    x = a.array if isinstance(a, Operand) else a
+    y = b.array if isinstance(b, Operand) else b
+    m, k = x.shape
+    n = y.shape[1]
+    beta = min(a.beta if isinstance(a, Operand) else slice_width(k),
+               b.beta if isinstance(b, Operand) else slice_width(k))
+    left = stacked(a, beta, False, fast)
+    right = stacked(b, beta, True, fast) if left is not None else None
+    if left is None or right is None:
+        return NotImplemented
+    (sa, ea, exact_a), (sb, eb, exact_b) = left, right
+    if ea is None or eb is None:
+        return None
+    shift = ea + eb - 2 * beta
+    if not (exact_a and exact_b) or not -1022 <= shift <= 968:
+        return NotImplemented
+    c2 = sa[:, :k] @ sb[k:2 * k]  # exact
+    c3 = sa[:, :2 * k] @ sb[:2 * k]  # exact
+    r = sa @ sb[2 * k:]  # rounded
+    fixed, relative = _margin_terms(k, beta)
+    out = np.empty((m, n))
+    good = np.empty((m, n), dtype=bool)
+    bad = fast.bracket(c2, c3, r, 2.0 ** -beta, relative, fixed, 2.0 ** shift, out, good)
+    return out, good, bad == 0
+
+
 def _inflated(bound: float) -> float:
     """A margin from an error bound (in units where ``|s| ≤ 2^53·(1 + 2^−20)``): ×(1 + 2^−40) for the
     roundings of the bound's own arithmetic, plus ``2^−104·2^53`` since ``fl(t ± margin)`` is off by at most
@@ -388,15 +478,21 @@ def try_exact_matmul(a, b) -> np.ndarray | None:
     if k == 0 or m == 0 or n == 0:
         return np.zeros((m, n), dtype=dtype)
     with np.errstate(all="ignore"):  # overflow to ±inf and squares of huge entries are handled, not accidents
+        found = NotImplemented
         if dtype == np.float32:
             found = _float32_candidates(x, y)
         else:
-            found = _float64_candidates(a if x.dtype == np.float64 else np.asarray(x, dtype=np.float64),
-                                        b if y.dtype == np.float64 else np.asarray(y, dtype=np.float64))
+            fast = compiled.kernels()
+            if fast is not None:
+                found = compiled_candidates(a, b, fast)
+            if found is NotImplemented:
+                found = _float64_candidates(a if x.dtype == np.float64 else np.asarray(x, dtype=np.float64),
+                                            b if y.dtype == np.float64 else np.asarray(y, dtype=np.float64))
     if found is None:
         return None
-    out, good = found
-    if good.all() and dtype == np.float64:
+    out, good = found[:2]
+    proven = found[2] if len(found) == 3 else good.all()
+    if proven and dtype == np.float64:
         return out  # every element proven: none is zero (see _float64_candidates), no sign to settle
     if not good.all():
         rows, cols = np.nonzero(~good)
