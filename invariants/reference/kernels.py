@@ -54,10 +54,12 @@ CROSSOVER = 8192
 WRAP_FROM = 64
 #: Products per block of the canonical sort-sum (bounds its memory: 8 bytes each)
 CHUNK = 1 << 21
-#: Terms per sum up to which the compiled canonical sum (:mod:`invariants.reference.compiled`) is used:
-#: beyond, numpy's vectorised sort is faster than a compiled loop's (measured:
-#: ``python benchmarks/speed.py --only crossover``)
-COMPILED_UP_TO = 512
+#: Terms per sum up to which the compiled canonical sum (:mod:`invariants.reference.compiled`) is used
+#: (beyond, the numpy definition: its fixed costs no longer dominate)
+COMPILED_UP_TO = 4096
+#: Terms per sum up to which the compiled loop sorts by insertion; longer sums are sorted by numpy's
+#: vectorised sort, then summed by the compiled loop (measured: insertion wins below ~16-32 terms)
+INSERTION_UP_TO = 16
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -107,26 +109,28 @@ def sorted_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def compiled_sum(terms: np.ndarray, axis: int) -> np.ndarray | None:
-    """:func:`sorted_sum` of a 1-D or 2-D float32/float64 ``terms`` along ``axis`` (negative) by the compiled
-    loop (:func:`invariants.reference.numba_kernels.sum_last`: the same bits), or ``None`` where it does
+    """:func:`sorted_sum` of a 1-D or 2-D float32/float64 ``terms`` along ``axis`` (negative) with the
+    compiled loops (:mod:`invariants.reference.numba_kernels`; the same bits), or ``None`` where they do
     not apply (accelerator off or absent, another dtype or rank, an empty or long axis: the choice
-    depends on the shape and dtype only)."""
+    depends on the shape and dtype only).  Up to :data:`INSERTION_UP_TO` terms a sum is sorted by insertion
+    inside the loop; longer ones by numpy's vectorised sort (faster), then summed by the loop."""
     length = terms.shape[axis] if terms.ndim else 0
     if not 0 < length <= COMPILED_UP_TO or terms.ndim > 2 or terms.dtype not in _FLOATS:
         return None
     fast = compiled.kernels()
     if fast is None:
         return None
-    if terms.ndim == 1:
-        out = np.empty(1, dtype=terms.dtype)
-        fast.sum_last(terms[None, :], out, np.empty(length, dtype=terms.dtype))
-        return out.reshape(())
-    rows = terms if axis == -1 else terms.T
+    rows = terms[None, :] if terms.ndim == 1 else terms if axis == -1 else terms.T
     if not (rows.flags.c_contiguous or rows.flags.f_contiguous):  # C or F: two specialisations per dtype
         rows = np.ascontiguousarray(rows)
     out = np.empty(rows.shape[0], dtype=terms.dtype)
-    fast.sum_last(rows, out, np.empty(length, dtype=terms.dtype))
-    return out
+    if length <= INSERTION_UP_TO:
+        fast.sum_last(rows, out, np.empty(length, dtype=terms.dtype))
+    else:
+        x = np.add(rows, terms.dtype.type(0.0), order="C")  # -0.0 → +0.0 before the sort, as sorted_sum
+        x.sort(axis=-1)
+        fast.sum_sorted(x, rows, out)
+    return out.reshape(()) if terms.ndim == 1 else out
 
 
 def short_sum(first: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
@@ -188,7 +192,7 @@ def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` by :func:`canonical_sum` of the IEEE products, in blocks of rows of ``a``."""
     m, k = a.shape
     n = b.shape[1]
-    if 0 < k <= COMPILED_UP_TO and a.dtype == b.dtype and a.dtype in _FLOATS:
+    if 0 < k <= INSERTION_UP_TO and a.dtype == b.dtype and a.dtype in _FLOATS:
         fast = compiled.kernels()
         if fast is not None:  # the same operations in one compiled loop: the same bits
             out = np.empty((m, n), dtype=a.dtype)
@@ -203,7 +207,9 @@ def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 total += a[:, 1:] * b[1:]
             return one_nan(total)
         if m * k * n <= CHUNK:  # one block (every product below CROSSOVER): no output buffer to fill
-            return canonical_sum(a[:, None, :] * b.T[None, :, :], axis=-1)
+            products = a[:, None, :] * b.T[None, :, :]
+            fast = compiled_sum(products.reshape(m * n, k), -1) if k <= COMPILED_UP_TO else None
+            return fast.reshape(m, n) if fast is not None else canonical_sum(products, axis=-1)
     rows = max(1, CHUNK // max(1, k * n))
     dtype = np.result_type(a.dtype, b.dtype)
     out = np.empty((m, n), dtype=dtype)

@@ -22,8 +22,9 @@ from numba import njit
 
 from invariants.reference.compiled import CACHE
 
-#: reductions up to this length are sorted by insertion (no buffer sort call); longer ones by np.sort
-INSERTION_UP_TO = 48
+#: reductions up to this length are sorted by insertion; longer ones by np.sort (the callers in
+#: kernels.py send longer sums to numpy's vectorised sort and :func:`sum_sorted`)
+INSERTION_UP_TO = 32
 
 
 @njit(cache=CACHE, inline="always")
@@ -105,108 +106,184 @@ def sum_last(x, out, buf):
 
 
 @njit(cache=CACHE)
-def squares(x, rows, cols, colsum):
-    """``(largest row or column sum of squares, largest |entry|)`` of the float64 2-D ``x``: the inputs of
-    :func:`invariants.reference.ozaki.grid_exponent` (rows' sums when ``rows``, columns' when ``cols``;
-    ``colsum`` a work vector of length ≥ x.shape[1]).  The sums are added in another order than numpy's
-    einsum: the grid's bound holds for any order (its inflation covers γ_n)."""
+def sum_sorted(x, terms, out):
+    """``out[i]`` = left-to-right sum of the row ``x[i, :]``, already sorted ascending with every zero made
+    ``+0.0`` (kernels.sorted_sum's ``x + 0.0`` and sort), of the rows of ``terms`` (the unsorted terms,
+    for the all-negative-zero rule); NaN sums become the default NaN."""
+    r, c = x.shape
+    for i in range(r):
+        total = x[i, 0]
+        for q in range(1, c):
+            total += x[i, q]
+        if total != total:
+            out[i] = np.nan
+        elif total == 0:
+            negative_zero = True
+            for q in range(c):
+                if not (terms[i, q] == 0 and np.signbit(terms[i, q])):
+                    negative_zero = False
+                    break
+            out[i] = -total if negative_zero else total
+        else:
+            out[i] = total
+
+
+#: :func:`split`'s ``exponent`` argument when the grid is not known yet, and its returned exponent for a
+#: matrix with a non-finite entry (no grid)
+UNKNOWN = -(2 ** 30)
+NO_GRID = -(2 ** 30) - 1
+
+
+@njit(cache=CACHE, inline="always")
+def _slices(v, scale, width):
+    # ozaki.Split: X = v·2^(β − e) (multiplying by a normal power of two is the correctly rounded ldexp,
+    # subnormal results included), I1 = rint(X), M1 = X − I1 (exact), p = M1·2^β (exact), I2 = rint(p),
+    # P = p − I2 (exact)
+    big = v * scale
+    i1 = np.rint(big)
+    m1 = big - i1
+    p = m1 * width
+    i2 = np.rint(p)
+    return big, i1, m1, i2, p - i2
+
+
+@njit(cache=CACHE)
+def _grid(x, rows, cols, half_log_n, colsum):
+    # ozaki.grid_exponent: sums of squares added in another order than numpy's einsum (four interleaved
+    # partial sums per row; the grid's inflation covers γ_n for any order); the largest |entry| only
+    # where they overflow, are tiny or are NaN (a non-finite entry: no grid)
     r, c = x.shape
     for j in range(c):
         colsum[j] = 0.0
     best = 0.0
-    largest = 0.0
+    ok = True
     for i in range(r):
-        s = 0.0
-        for j in range(c):
-            v = x[i, j]
-            sq = v * v
-            s += sq
-            colsum[j] += sq
-            a = abs(v)
-            if not a < math.inf:  # inf or NaN: no grid (ozaki.grid_exponent returns None)
-                return math.inf, math.inf
-            if a > largest:
-                largest = a
-        if rows and s > best:
-            best = s
+        s0 = s1 = s2 = s3 = 0.0
+        j = 0
+        while j + 4 <= c:
+            a0, a1, a2, a3 = x[i, j] * x[i, j], x[i, j + 1] * x[i, j + 1], x[i, j + 2] * x[i, j + 2], x[i, j + 3] * x[i, j + 3]
+            s0 += a0
+            s1 += a1
+            s2 += a2
+            s3 += a3
+            colsum[j] += a0
+            colsum[j + 1] += a1
+            colsum[j + 2] += a2
+            colsum[j + 3] += a3
+            j += 4
+        while j < c:
+            a0 = x[i, j] * x[i, j]
+            s0 += a0
+            colsum[j] += a0
+            j += 1
+        s = (s0 + s1) + (s2 + s3)
+        if rows:
+            ok = ok and s < math.inf
+            best = max(best, s)
     if cols:
         for j in range(c):
-            if colsum[j] > best:
-                best = colsum[j]
-    return best, largest
+            ok = ok and colsum[j] < math.inf
+            best = max(best, colsum[j])
+    n = max(r, c)
+    if ok and best >= 2.0 ** -960:
+        return math.frexp(math.sqrt(best * (1 + (n + 8) * 2.0 ** -52)))[1]
+    largest = 0.0
+    for i in range(r):
+        for j in range(c):
+            a = abs(x[i, j])
+            if not a < math.inf:
+                return NO_GRID
+            largest = max(largest, a)
+    return math.frexp(largest)[1] + half_log_n
 
 
 @njit(cache=CACHE)
-def split(x, scale, undo, width, right, slice_major, out):
-    """The slices of ``x`` (module docstring of ozaki, step 2) for ``X = x·scale`` (``scale`` = 2^(β − e),
-    a normal power of two; ``width`` = 2^β), written into the stacked layout a BLAS call reads:
+def split(x, beta, exponent, rows, cols, half_log_n, right, flip, out, colsum):
+    """The grid and the slices of the float64 2-D ``x`` (r, c) at slice width ``beta`` (ozaki's module
+    docstring, steps 1-2), in one call.
 
-    - left operand (``right`` False), slices ``(I1, I2, Pa)``; right operand: ``(J2, J1, Pb, M1, B)``;
-    - ``out`` of shape (S, r, c) when ``slice_major`` (stacked along the reduction for ``x`` as the right
-      operand, along columns of ``xᵀ`` as the left), else (r, S, c).
+    Grid (``exponent`` = :data:`UNKNOWN`): ozaki.grid_exponent from the largest row (``rows``) and column
+    (``cols``) sum of squares, added here in another order than numpy's einsum (the grid's inflation
+    covers γ_n for any order), or from the largest |entry| and ``half_log_n`` = ⌈log2(n)/2⌉ where that sum
+    overflows or is tiny; ``colsum`` a work vector of length ≥ c.  A known ``exponent`` is used as given.
 
-    Returns whether the scaling was exact (``undo`` = 1/scale: ``X·undo == x`` for every entry; always
-    when ``scale`` ≥ 1)."""
+    Slices of ``X = x·2^(β − e)`` (a multiplication by a normal power of two: the correctly rounded
+    ldexp, subnormal results included), written into the stacked layout one BLAS call reads
+    (C-ordered): a left operand's ``[I1 | I2 | Pa]`` into ``out`` (r, 3, c), or (c, 3, r) for ``xᵀ``
+    (``flip``); a right operand's ``[J2; J1; Pb; M1; B]`` into ``out`` (5, r, c), or (5, c, r) for ``xᵀ``.
+
+    Returns ``(e, status)``: ``e`` the exponent (:data:`NO_GRID` for a non-finite ``x``, nothing
+    written), ``status`` 0 (done, scaling exact), 1 (done, the scaling rounded an entry: ozaki's
+    ``Split.exact`` false) or 2 (``2^(β − e)`` is not a normal float: nothing written)."""
     r, c = x.shape
+    if exponent == UNKNOWN:
+        exponent = _grid(x, rows, cols, half_log_n, colsum)
+        if exponent == NO_GRID:
+            return NO_GRID, 0
+    shift = beta - exponent
+    if shift < -1022 or shift > 1022:
+        return exponent, 2
+    scale = math.ldexp(1.0, shift)
+    undo = math.ldexp(1.0, -shift)
+    width = math.ldexp(1.0, beta)
     exact = True
-    check = scale < 1.0
-    for i in range(r):
+    if flip:  # written in the output's order (rows of xᵀ): strided reads cost less than strided writes
         for j in range(c):
-            v = x[i, j]
-            big = v * scale  # = ldexp(v, β − e), correctly rounded (subnormal results included)
-            if check and big * undo != v:
-                exact = False
-            i1 = np.rint(big)
-            m1 = big - i1
-            p = m1 * width
-            i2 = np.rint(p)
-            p = p - i2
-            if right:
-                if slice_major:
+            for i in range(r):
+                big, i1, m1, i2, p = _slices(x[i, j], scale, width)
+                if shift < 0 and big * undo != x[i, j]:
+                    exact = False
+                if right:
+                    out[0, j, i] = i2
+                    out[1, j, i] = i1
+                    out[2, j, i] = p
+                    out[3, j, i] = m1
+                    out[4, j, i] = big
+                else:
+                    out[j, 0, i] = i1
+                    out[j, 1, i] = i2
+                    out[j, 2, i] = p
+    else:
+        for i in range(r):
+            for j in range(c):
+                big, i1, m1, i2, p = _slices(x[i, j], scale, width)
+                if shift < 0 and big * undo != x[i, j]:
+                    exact = False
+                if right:
                     out[0, i, j] = i2
                     out[1, i, j] = i1
                     out[2, i, j] = p
                     out[3, i, j] = m1
                     out[4, i, j] = big
                 else:
-                    out[i, 0, j] = i2
-                    out[i, 1, j] = i1
-                    out[i, 2, j] = p
-                    out[i, 3, j] = m1
-                    out[i, 4, j] = big
-            else:
-                if slice_major:
-                    out[0, i, j] = i1
-                    out[1, i, j] = i2
-                    out[2, i, j] = p
-                else:
                     out[i, 0, j] = i1
                     out[i, 1, j] = i2
                     out[i, 2, j] = p
-    return exact
+    return exponent, 0 if exact else 1
 
 
 @njit(cache=CACHE)
-def bracket(c2, c3, r, down, relative, fixed, scale, out, good):
-    """The rounding proof of ozaki._float64_candidates in one pass: ``u = fl(C3 + R)·2^−β``, margin
-    ``fixed + relative·|u|``, ``hi``/``lo`` = ``C2 + fl(u ± margin)``, ``good = hi == lo``, ``out = hi·scale``
-    (``scale`` = 2^shift, a normal power of two: exact for a proven element).  The same operations, in
-    the same order, as the numpy code.  Returns the number of elements not proven."""
-    m, n = c2.shape
+def bracket(parts, down, relative, fixed, scale):
+    """The rounding proof of ozaki._float64_candidates in one pass over ``parts`` (3, m, n) =
+    ``(C2, C3, R)``, in place: ``u = fl(C3 + R)·2^−β``, margin ``fixed + relative·|u|``, ``hi``, ``lo`` =
+    ``C2 + fl(u ± margin)`` (the same operations, in the same order, as the numpy code); ``parts[0]``
+    becomes ``hi·scale`` (``scale`` = 2^shift, a normal power of two: exact for a proven element) and
+    ``parts[1]`` NaN where ``hi != lo`` (not proven; C3 is a finite integer elsewhere).  Returns the
+    number of elements not proven."""
+    m, n = parts.shape[1], parts.shape[2]
     bad = 0
     for i in range(m):
         for j in range(n):
-            u = c3[i, j] + r[i, j]
+            u = parts[1, i, j] + parts[2, i, j]
             u = u * down
             margin = abs(u) * relative
             margin = margin + fixed
             hi = u + margin
             lo = u - margin
-            hi = hi + c2[i, j]
-            lo = lo + c2[i, j]
-            ok = hi == lo
-            good[i, j] = ok
-            if not ok:
+            hi = hi + parts[0, i, j]
+            lo = lo + parts[0, i, j]
+            if hi != lo:
                 bad += 1
-            out[i, j] = hi * scale
+                parts[1, i, j] = np.nan
+            parts[0, i, j] = hi * scale
     return bad

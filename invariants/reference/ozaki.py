@@ -280,52 +280,44 @@ def _float64_candidates(a, b):
 
 def stacked(x, beta: int, right: bool, fast):
     """The slices of a float64 operand ``x`` (array or :class:`Operand`) at slice width ``beta``, stacked
-    the way one BLAS call reads them, computed by the compiled loops ``fast``
-    (:mod:`invariants.reference.numba_kernels`): for a left operand (m, k) the (m, 3k) matrix
-    ``[I1 | I2 | Pa]``, for a right operand (k, n) the (5k, n) matrix ``[J2; J1; Pb; M1; B]``, as views of
-    one buffer (of its base array's layout, so an operand and its transpose reuse the slices of the
-    other use where the layouts agree: BLAS reads transposed views in place).
+    the way one BLAS call reads them, by the compiled loop ``fast.split``
+    (:func:`invariants.reference.numba_kernels.split`: grid and slices in one pass, C-ordered stacks):
+    for a left operand (m, k) the (m, 3k) matrix ``[I1 | I2 | Pa]``, for a right operand (k, n) the
+    (5k, n) matrix ``[J2; J1; Pb; M1; B]``.  An :class:`Operand` keeps its grid and each stack it was
+    asked for (its transpose shares them).
 
-    Returns ``(stack, exponent, exact)`` as :class:`Split` has them (``stack`` ``None`` with ``exponent``
-    ``None`` for a non-finite ``x``), or ``None`` where the compiled loops do not apply (a scaling by a
-    power of two outside the normal range): the numpy :class:`Split` then."""
+    Returns ``(stack, exponent, exact)`` as :class:`Split` has them (``(None, None, True)`` for a
+    non-finite ``x``), or ``None`` where the compiled loop does not apply (a scaling by a power of two
+    outside the normal range): the numpy :class:`Split` then."""
     if isinstance(x, Operand):
-        flipped = x._transposed
-        cache = x._splits
-        found = cache.get((beta, right, flipped))
+        flip, cache = x._transposed, x._splits
+        key = (beta, right, flip)
+        found = cache.get(key)
         if found is not None:
             return found
         base = cache.get("base")
         if base is None:
-            base = cache["base"] = np.ascontiguousarray(x.array.T if flipped else x.array, dtype=np.float64)
-            sq, largest = fast.squares(base, True, True, np.empty(base.shape[1]))
-            cache["exponent"] = grid_from_norms(sq, lambda: largest, max(base.shape))
-        exponent = cache["exponent"]
+            base = cache["base"] = np.ascontiguousarray(x.array.T if flip else x.array, dtype=np.float64)
+        exponent, rows, cols = cache.get("exponent", fast.UNKNOWN), True, True
     else:
-        flipped, cache = False, None
+        flip, cache, key = False, None, None
         base = np.ascontiguousarray(x, dtype=np.float64)
-        sq, largest = fast.squares(base, not right, right, np.empty(base.shape[1]))
-        exponent = grid_from_norms(sq, lambda: largest, max(base.shape))
-    if exponent is None:
-        return None, None, True
-    shift = beta - exponent
-    if not -1022 <= shift <= 1022:
-        return None
+        exponent, rows, cols = fast.UNKNOWN, not right, right
     r, c = base.shape
-    count = 5 if right else 3
-    # left as is and right transposed read rows of slices side by side; the other two, slices stacked
-    slice_major = right != flipped
-    buf = np.empty((count, r, c) if slice_major else (r, count, c))
-    exact = fast.split(base, 2.0 ** shift, 2.0 ** -shift, 2.0 ** beta, right, slice_major, buf)
-    if slice_major:
-        stack = buf.reshape(count * r, c)
-        stack = stack.T if flipped else stack
-    else:
-        stack = buf.reshape(r, count * c)
-        stack = stack.T if flipped else stack
-    found = (stack, exponent, exact)
+    a, b = (c, r) if flip else (r, c)  # the operand as it enters the product
+    buf = np.empty((5, a, b) if right else (a, 3, b))
+    exponent, status = fast.split(base, beta, exponent, rows, cols, ((max(r, c) - 1).bit_length() + 1) // 2,
+                                  right, flip, buf, np.empty(c))
     if cache is not None:
-        cache[(beta, right, flipped)] = found
+        cache["exponent"] = exponent
+    if exponent == fast.NO_GRID:
+        found = (None, None, True)
+    elif status == 2:
+        return None
+    else:
+        found = (buf.reshape(5 * a, b) if right else buf.reshape(a, 3 * b), exponent, status == 0)
+    if cache is not None:
+        cache[key] = found
     return found
 
 
@@ -333,8 +325,9 @@ def compiled_candidates(a, b, fast):
     """:func:`_float64_candidates` by the compiled loops ``fast`` around three BLAS calls on the stacked
     slices (:func:`stacked`): ``C2 = I1·J1``, ``C3 = [I1 | I2]·[J2; J1]`` (exact) and
     ``R = [I1 | I2 | Pa]·[Pb; M1; B]``, then :func:`invariants.reference.numba_kernels.bracket` (the
-    margin, the proof and the scaling in one pass).  Returns ``(candidates, proven mask, all proven)``,
-    ``None`` for a non-finite input, or ``NotImplemented`` where the compiled loops do not apply."""
+    margin, the proof and the scaling in one pass).  Returns ``(candidates, proven mask, all proven)``
+    (the mask ``None`` when all are), ``None`` for a non-finite input, or ``NotImplemented`` where the
+    compiled loops do not apply."""
     x = a.array if isinstance(a, Operand) else a
     y = b.array if isinstance(b, Operand) else b
     m, k = x.shape
@@ -351,14 +344,15 @@ def compiled_candidates(a, b, fast):
     shift = ea + eb - 2 * beta
     if not (exact_a and exact_b) or not -1022 <= shift <= 968:
         return NotImplemented
-    c2 = sa[:, :k] @ sb[k:2 * k]  # exact
-    c3 = sa[:, :2 * k] @ sb[:2 * k]  # exact
-    r = sa @ sb[2 * k:]  # rounded
+    parts = np.empty((3, m, n))
+    np.matmul(sa[:, :k], sb[k:2 * k], out=parts[0])  # C2, exact
+    np.matmul(sa[:, :2 * k], sb[:2 * k], out=parts[1])  # C3, exact
+    np.matmul(sa, sb[2 * k:], out=parts[2])  # R, rounded
     fixed, relative = _margin_terms(k, beta)
-    out = np.empty((m, n))
-    good = np.empty((m, n), dtype=bool)
-    bad = fast.bracket(c2, c3, r, 2.0 ** -beta, relative, fixed, 2.0 ** shift, out, good)
-    return out, good, bad == 0
+    down, scale = 2.0 ** -beta, 2.0 ** shift
+    if fast.bracket(parts, down, relative, fixed, scale):  # some not proven (rare): marked NaN in parts[1]
+        return parts[0], parts[1] == parts[1], False
+    return parts[0], None, True
 
 
 def _inflated(bound: float) -> float:
