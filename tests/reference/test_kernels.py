@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 
 from invariants.core.errors import BadInput
 from invariants.hypothesis_profiles import scaled as examples
-from invariants.reference import Architecture, kernels, loss_and_grad, ozaki, permute_hidden, random_params
+from invariants.reference import Architecture, compiled, kernels, loss_and_grad, ozaki, permute_hidden, random_params
+
+#: every test here runs on the compiled accelerator and on the numpy definition (tests/reference/conftest.py)
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 seeds = st.integers(0, 2**32 - 1)
 dtypes = st.sampled_from(["float32", "float64"])
@@ -138,24 +141,41 @@ def test_shared_operands_give_the_same_bits(case):
         assert kernels.matmul(x, y).tobytes() == kernels.matmul(xa, ya).tobytes()
 
 
-def test_an_operand_is_split_once_for_forward_and_backward(monkeypatch):
+def test_an_operand_is_split_once_for_forward_and_backward(monkeypatch, kernel_path):
     """Network level: one split per weight, input and error signal (9 for 3 layers; the first error
-    signal only enters the weight gradient), not one per product and side (16)."""
+    signal only enters the weight gradient), not one per product and side (16).  Compiled: one grid per
+    operand (9) and one stack per product side (16: each use reads its own stacked layout)."""
     arch = Architecture((64, 64, 64, 64), "tanh", "mse")
     rng = np.random.default_rng(7)
     params = random_params(arch, rng)
     x, t = rng.normal(size=(32, 64)), rng.normal(size=(32, 64))
-    built = []
-    real = ozaki.Split.__init__
-
-    def counting(self, x, beta):
-        built.append(x.shape)
-        real(self, x, beta)
-
+    built, grids = [], []
     want = loss_and_grad(arch, params, x, t)
-    monkeypatch.setattr(ozaki.Split, "__init__", counting)
+    if kernel_path == "numpy":
+        real = ozaki.Split.__init__
+
+        def counting(self, x, beta):
+            built.append(x.shape)
+            real(self, x, beta)
+
+        monkeypatch.setattr(ozaki.Split, "__init__", counting)
+    else:
+        fast = compiled.kernels()
+
+        class Counting:
+            UNKNOWN, NO_GRID, bracket = fast.UNKNOWN, fast.NO_GRID, fast.bracket
+
+            @staticmethod
+            def split(x, beta, exponent, *rest):
+                built.append(x.shape)
+                grids.append(exponent == fast.UNKNOWN)
+                return fast.split(x, beta, exponent, *rest)
+
+        real_candidates = ozaki.compiled_candidates
+        monkeypatch.setattr(ozaki, "compiled_candidates", lambda a, b, _: real_candidates(a, b, Counting))
     got = loss_and_grad(arch, params, x, t)
-    assert len(built) == 9
+    assert len(built) == (9 if kernel_path == "numpy" else 16)
+    assert kernel_path == "numpy" or sum(grids) == 9
     assert got[0] == want[0] and all(got[1][k].tobytes() == want[1][k].tobytes() for k in want[1])
 
 
