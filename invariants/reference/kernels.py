@@ -120,9 +120,9 @@ def compiled_sum(terms: np.ndarray, axis: int) -> np.ndarray | None:
     fast = compiled.kernels()
     if fast is None:
         return None
-    rows = terms[None, :] if terms.ndim == 1 else terms if axis == -1 else terms.T
-    if not (rows.flags.c_contiguous or rows.flags.f_contiguous):  # C or F: two specialisations per dtype
-        rows = np.ascontiguousarray(rows)
+    # C-ordered rows: one compiled specialisation per dtype (a copy of a small array costs less than
+    # loading another from the cache in every process)
+    rows = np.ascontiguousarray(terms[None, :] if terms.ndim == 1 else terms if axis == -1 else terms.T)
     out = np.empty(rows.shape[0], dtype=terms.dtype)
     if length <= INSERTION_UP_TO:
         fast.sum_last(rows, out, np.empty(length, dtype=terms.dtype))

@@ -198,19 +198,19 @@ def _grid(x, rows, cols, half_log_n, colsum):
 
 
 @njit(cache=CACHE)
-def split(x, beta, exponent, rows, cols, half_log_n, right, flip, out, colsum):
+def split(x, beta, exponent, rows, cols, half_log_n, out, colsum):
     """The grid and the slices of the float64 2-D ``x`` (r, c) at slice width ``beta`` (ozaki's module
     docstring, steps 1-2), in one call.
 
     Grid (``exponent`` = :data:`UNKNOWN`): ozaki.grid_exponent from the largest row (``rows``) and column
-    (``cols``) sum of squares, added here in another order than numpy's einsum (the grid's inflation
-    covers γ_n for any order), or from the largest |entry| and ``half_log_n`` = ⌈log2(n)/2⌉ where that sum
-    overflows or is tiny; ``colsum`` a work vector of length ≥ c.  A known ``exponent`` is used as given.
+    (``cols``) sum of squares (:func:`_grid`), ``half_log_n`` = ⌈log2(n)/2⌉ for its fallback, ``colsum`` a
+    work vector of length ≥ c.  A known ``exponent`` is used as given.
 
-    Slices of ``X = x·2^(β − e)`` (a multiplication by a normal power of two: the correctly rounded
-    ldexp, subnormal results included), written into the stacked layout one BLAS call reads
-    (C-ordered): a left operand's ``[I1 | I2 | Pa]`` into ``out`` (r, 3, c), or (c, 3, r) for ``xᵀ``
-    (``flip``); a right operand's ``[J2; J1; Pb; M1; B]`` into ``out`` (5, r, c), or (5, c, r) for ``xᵀ``.
+    Slices of ``X = x·2^(β − e)`` into ``out``, a tuple of 3 or 5 C-ordered (r, c) arrays: ``I1``, ``I2``,
+    ``P`` and then ``M1``, ``X`` (ozaki.Split's ``i1``, ``i2``, ``rest``, ``m1``, ``scaled``), so that the
+    slices of ``xᵀ`` are their transposed views (BLAS reads them in place).  Separate arrays, not one
+    block: blocks over glibc's 128 KiB trim threshold were returned to the system and faulted in again
+    on every call in some processes (measured: 1.8× slower at width 64).
 
     Returns ``(e, status)``: ``e`` the exponent (:data:`NO_GRID` for a non-finite ``x``, nothing
     written), ``status`` 0 (done, scaling exact), 1 (done, the scaling rounded an entry: ozaki's
@@ -227,63 +227,50 @@ def split(x, beta, exponent, rows, cols, half_log_n, right, flip, out, colsum):
     undo = math.ldexp(1.0, -shift)
     width = math.ldexp(1.0, beta)
     exact = True
-    if flip:  # written in the output's order (rows of xᵀ): strided reads cost less than strided writes
+    full = len(out) == 5
+    o1, o2, o3 = out[0], out[1], out[2]
+    o4, o5 = out[len(out) - 2], out[len(out) - 1]  # M1 and X when full (else unused)
+    for i in range(r):
         for j in range(c):
-            for i in range(r):
-                big, i1, m1, i2, p = _slices(x[i, j], scale, width)
-                if shift < 0 and big * undo != x[i, j]:
-                    exact = False
-                if right:
-                    out[0, j, i] = i2
-                    out[1, j, i] = i1
-                    out[2, j, i] = p
-                    out[3, j, i] = m1
-                    out[4, j, i] = big
-                else:
-                    out[j, 0, i] = i1
-                    out[j, 1, i] = i2
-                    out[j, 2, i] = p
-    else:
-        for i in range(r):
-            for j in range(c):
-                big, i1, m1, i2, p = _slices(x[i, j], scale, width)
-                if shift < 0 and big * undo != x[i, j]:
-                    exact = False
-                if right:
-                    out[0, i, j] = i2
-                    out[1, i, j] = i1
-                    out[2, i, j] = p
-                    out[3, i, j] = m1
-                    out[4, i, j] = big
-                else:
-                    out[i, 0, j] = i1
-                    out[i, 1, j] = i2
-                    out[i, 2, j] = p
+            big, i1, m1, i2, p = _slices(x[i, j], scale, width)
+            if shift < 0 and big * undo != x[i, j]:
+                exact = False
+            o1[i, j] = i1
+            o2[i, j] = i2
+            o3[i, j] = p
+            if full:
+                o4[i, j] = m1
+                o5[i, j] = big
     return exponent, 0 if exact else 1
 
 
 @njit(cache=CACHE)
 def bracket(parts, down, relative, fixed, scale):
-    """The rounding proof of ozaki._float64_candidates in one pass over ``parts`` (3, m, n) =
-    ``(C2, C3, R)``, in place: ``u = fl(C3 + R)·2^−β``, margin ``fixed + relative·|u|``, ``hi``, ``lo`` =
-    ``C2 + fl(u ± margin)`` (the same operations, in the same order, as the numpy code); ``parts[0]``
-    becomes ``hi·scale`` (``scale`` = 2^shift, a normal power of two: exact for a proven element) and
-    ``parts[1]`` NaN where ``hi != lo`` (not proven; C3 is a finite integer elsewhere).  Returns the
-    number of elements not proven."""
-    m, n = parts.shape[1], parts.shape[2]
+    """The rounding proof of ozaki._float64_candidates in one pass over the six slice products ``parts``
+    (a tuple of (m, n) arrays) = ``(C2, I1·J2, I2·J1, I1·Pb, I2·M1, Pa·B)``, in place: ``u = fl(C3 + R)·2^−β`` with
+    ``C3 = I1·J2 + I2·J1`` (exact) and ``R = (I1·Pb + I2·M1) + Pa·B``, margin ``fixed + relative·|u|``,
+    ``hi``, ``lo`` = ``C2 + fl(u ± margin)`` (the same operations, in the same order, as the numpy code);
+    ``parts[0]`` becomes ``hi·scale`` (``scale`` = 2^shift, a normal power of two: exact for a proven
+    element) and ``parts[1]`` NaN where ``hi != lo`` (not proven; a finite integer elsewhere).  Returns
+    the number of elements not proven."""
+    c2, p1, p2, p3, p4, p5 = parts
+    m, n = c2.shape
     bad = 0
     for i in range(m):
         for j in range(n):
-            u = parts[1, i, j] + parts[2, i, j]
+            u = p1[i, j] + p2[i, j]
+            rest = p3[i, j] + p4[i, j]
+            rest = rest + p5[i, j]
+            u = u + rest
             u = u * down
             margin = abs(u) * relative
             margin = margin + fixed
             hi = u + margin
             lo = u - margin
-            hi = hi + parts[0, i, j]
-            lo = lo + parts[0, i, j]
+            hi = hi + c2[i, j]
+            lo = lo + c2[i, j]
             if hi != lo:
                 bad += 1
-                parts[1, i, j] = np.nan
-            parts[0, i, j] = hi * scale
+                p1[i, j] = np.nan
+            c2[i, j] = hi * scale
     return bad

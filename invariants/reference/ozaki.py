@@ -278,64 +278,56 @@ def _float64_candidates(a, b):
     return s, good
 
 
-def stacked(x, beta: int, right: bool, fast):
-    """The slices of a float64 operand ``x`` (array or :class:`Operand`) at slice width ``beta``, stacked
-    the way one BLAS call reads them, by the compiled loop ``fast.split``
-    (:func:`invariants.reference.numba_kernels.split`: grid and slices in one pass, C-ordered stacks):
-    for a left operand (m, k) the (m, 3k) matrix ``[I1 | I2 | Pa]``, for a right operand (k, n) the
-    (5k, n) matrix ``[J2; J1; Pb; M1; B]``.  An :class:`Operand` keeps its grid and each stack it was
-    asked for (its transpose shares them).
+def sliced(x, beta: int, count: int, fast):
+    """The slices ``I1``, ``I2``, ``P`` (and, for ``count`` 5, ``M1``, ``X``) of a float64 operand ``x``
+    (array or :class:`Operand`) at slice width ``beta``, as a tuple of ``count`` arrays of the operand's
+    shape as it enters the product, computed with its grid in one compiled pass
+    (:func:`invariants.reference.numba_kernels.split`).  An :class:`Operand` is split once (all five
+    slices) for every product it enters, on either side; its transpose reads the transposed views.
 
-    Returns ``(stack, exponent, exact)`` as :class:`Split` has them (``(None, None, True)`` for a
+    Returns ``(slices, exponent, exact)`` as :class:`Split` has them (``(None, None, True)`` for a
     non-finite ``x``), or ``None`` where the compiled loop does not apply (a scaling by a power of two
     outside the normal range): the numpy :class:`Split` then."""
     if isinstance(x, Operand):
         flip, cache = x._transposed, x._splits
-        key = (beta, right, flip)
-        found = cache.get(key)
-        if found is not None:
+        found = cache.get(beta)
+        if found is None:
+            base = np.ascontiguousarray(x.array.T if flip else x.array, dtype=np.float64)
+            found = cache[beta] = _split_compiled(base, beta, 5, cache.get("exponent", fast.UNKNOWN), True, True,
+                                                  fast)
+            if found is not None:
+                cache["exponent"] = found[1]
+        if found is None or not flip or found[0] is None:
             return found
-        base = cache.get("base")
-        if base is None:
-            base = cache["base"] = np.ascontiguousarray(x.array.T if flip else x.array, dtype=np.float64)
-        exponent, rows, cols = cache.get("exponent", fast.UNKNOWN), True, True
-    else:
-        flip, cache, key = False, None, None
-        base = np.ascontiguousarray(x, dtype=np.float64)
-        exponent, rows, cols = fast.UNKNOWN, not right, right
+        return tuple(piece.T for piece in found[0]), found[1], found[2]
+    base = np.ascontiguousarray(x, dtype=np.float64)
+    return _split_compiled(base, beta, count, fast.UNKNOWN, count == 3, count == 5, fast)
+
+
+def _split_compiled(base, beta, count, exponent, rows, cols, fast):
     r, c = base.shape
-    a, b = (c, r) if flip else (r, c)  # the operand as it enters the product
-    buf = np.empty((5, a, b) if right else (a, 3, b))
-    exponent, status = fast.split(base, beta, exponent, rows, cols, ((max(r, c) - 1).bit_length() + 1) // 2,
-                                  right, flip, buf, np.empty(c))
-    if cache is not None:
-        cache["exponent"] = exponent
+    buf = tuple(compiled.POOL.take((r, c)) for _ in range(count))  # reused arrays: see compiled.BufferPool
+    exponent, status = fast.split(base, beta, exponent, rows, cols, ((max(r, c) - 1).bit_length() + 1) // 2, buf,
+                                  np.empty(c))
     if exponent == fast.NO_GRID:
-        found = (None, None, True)
-    elif status == 2:
-        return None
-    else:
-        found = (buf.reshape(5 * a, b) if right else buf.reshape(a, 3 * b), exponent, status == 0)
-    if cache is not None:
-        cache[key] = found
-    return found
+        return None, None, True
+    return None if status == 2 else (buf, exponent, status == 0)
 
 
 def compiled_candidates(a, b, fast):
-    """:func:`_float64_candidates` by the compiled loops ``fast`` around three BLAS calls on the stacked
-    slices (:func:`stacked`): ``C2 = I1·J1``, ``C3 = [I1 | I2]·[J2; J1]`` (exact) and
-    ``R = [I1 | I2 | Pa]·[Pb; M1; B]``, then :func:`invariants.reference.numba_kernels.bracket` (the
-    margin, the proof and the scaling in one pass).  Returns ``(candidates, proven mask, all proven)``
-    (the mask ``None`` when all are), ``None`` for a non-finite input, or ``NotImplemented`` where the
-    compiled loops do not apply."""
+    """:func:`_float64_candidates` by the compiled loops ``fast``: each operand split once with its grid
+    (:func:`sliced`), the six slice products by BLAS as in the numpy code, then
+    :func:`invariants.reference.numba_kernels.bracket` (the sums, the margin, the proof and the scaling in
+    one pass).  Returns ``(candidates, proven mask, all proven)`` (the mask ``None`` when all are),
+    ``None`` for a non-finite input, or ``NotImplemented`` where the compiled loops do not apply."""
     x = a.array if isinstance(a, Operand) else a
     y = b.array if isinstance(b, Operand) else b
     m, k = x.shape
     n = y.shape[1]
     beta = min(a.beta if isinstance(a, Operand) else slice_width(k),
                b.beta if isinstance(b, Operand) else slice_width(k))
-    left = stacked(a, beta, False, fast)
-    right = stacked(b, beta, True, fast) if left is not None else None
+    left = sliced(a, beta, 3, fast)
+    right = sliced(b, beta, 5, fast) if left is not None else None
     if left is None or right is None:
         return NotImplemented
     (sa, ea, exact_a), (sb, eb, exact_b) = left, right
@@ -344,13 +336,11 @@ def compiled_candidates(a, b, fast):
     shift = ea + eb - 2 * beta
     if not (exact_a and exact_b) or not -1022 <= shift <= 968:
         return NotImplemented
-    parts = np.empty((3, m, n))
-    np.matmul(sa[:, :k], sb[k:2 * k], out=parts[0])  # C2, exact
-    np.matmul(sa[:, :2 * k], sb[:2 * k], out=parts[1])  # C3, exact
-    np.matmul(sa, sb[2 * k:], out=parts[2])  # R, rounded
+    parts = (sa[0] @ sb[0],  # C2 = I1·J1, exact
+             sa[0] @ sb[1], sa[1] @ sb[0],  # C3 = I1·J2 + I2·J1, exact
+             sa[0] @ sb[2], sa[1] @ sb[3], sa[2] @ sb[4])  # R = I1·Pb + I2·M1 + Pa·B, rounded
     fixed, relative = _margin_terms(k, beta)
-    down, scale = 2.0 ** -beta, 2.0 ** shift
-    if fast.bracket(parts, down, relative, fixed, scale):  # some not proven (rare): marked NaN in parts[1]
+    if fast.bracket(parts, 2.0 ** -beta, relative, fixed, 2.0 ** shift):  # some not proven (rare): NaN-marked
         return parts[0], parts[1] == parts[1], False
     return parts[0], None, True
 
