@@ -39,6 +39,25 @@ def _insert(buf, count, t):
 
 
 @njit(cache=CACHE, inline="always")
+def _place(buf, p, count, t, nan, negative_zero):
+    # term p of ``count``: noted (NaN seen, every term a negative zero so far), zeros made +0.0 (what
+    # kernels.sorted_sum's ``x + 0.0`` gives), then inserted in order (or stored, for np.sort later)
+    if t != t:
+        nan = True
+    if t == 0:
+        if not np.signbit(t):
+            negative_zero = False
+        t = t - t
+    else:
+        negative_zero = False
+    if count > INSERTION_UP_TO:
+        buf[p] = t
+    else:
+        _insert(buf, p, t)
+    return nan, negative_zero
+
+
+@njit(cache=CACHE, inline="always")
 def _finish(buf, count, nan, all_negative_zero):
     # left-to-right sum of the sorted terms (kernels.sorted_sum); any NaN term makes the sum NaN in
     # every order, so it is not summed; an inf − inf sum is NaN too, and every NaN is the default one
@@ -62,22 +81,9 @@ def canonical_matmul(a, b, out, buf):
     n = b.shape[1]
     for i in range(m):
         for j in range(n):
-            nan = False
-            negative_zero = True
+            nan, negative_zero = False, True
             for p in range(k):
-                t = a[i, p] * b[p, j]
-                if t != t:
-                    nan = True
-                if t == 0:
-                    if not np.signbit(t):
-                        negative_zero = False
-                    t = t - t  # +0.0 (what kernels.sorted_sum's ``x + 0.0`` gives)
-                else:
-                    negative_zero = False
-                if k > INSERTION_UP_TO:
-                    buf[p] = t
-                else:
-                    _insert(buf, p, t)
+                nan, negative_zero = _place(buf, p, k, a[i, p] * b[p, j], nan, negative_zero)
             out[i, j] = _finish(buf, k, nan, negative_zero)
 
 
@@ -86,22 +92,9 @@ def sum_last(x, out, buf):
     """``out[i]`` = canonical sum of the row ``x[i, :]`` (2-D ``x``, any strides)."""
     r, c = x.shape
     for i in range(r):
-        nan = False
-        negative_zero = True
+        nan, negative_zero = False, True
         for p in range(c):
-            t = x[i, p]
-            if t != t:
-                nan = True
-            if t == 0:
-                if not np.signbit(t):
-                    negative_zero = False
-                t = t - t
-            else:
-                negative_zero = False
-            if c > INSERTION_UP_TO:
-                buf[p] = t
-            else:
-                _insert(buf, p, t)
+            nan, negative_zero = _place(buf, p, c, x[i, p], nan, negative_zero)
         out[i] = _finish(buf, c, nan, negative_zero)
 
 

@@ -20,38 +20,29 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from invariants.hypothesis_profiles import scaled as examples
+from tests.reference.test_kernels import matrices as kernel_values
 from invariants.reference import Architecture, compiled, kernels, loss_and_grad, ozaki, random_params
 
 numba = pytest.importorskip("numba")
 
 seeds = st.integers(0, 2**32 - 1)
 dtypes = st.sampled_from(["float32", "float64"])
-KINDS = ("normal", "wide", "ties", "zeros", "cancel", "subnormal", "special")
+KINDS = ("normal", "wide", "ties", "zeros", "cancel", "subnormal", "special")  # the first five: test_kernels
 
 
-def _values(rng: np.random.Generator, shape, kind: str, dtype: str, special: bool = True) -> np.ndarray:
-    """Gaussian; 40-80 binades; three distinct values (ties); signed zeros; exact cancellation; tiny
-    values whose products are subnormal or zero; and (``special``) NaN, ±inf among signed zeros."""
-    if kind == "normal":
-        v = rng.normal(size=shape)
-    elif kind == "wide":
-        v = rng.normal(size=shape) * 2.0 ** rng.integers(-40, 41, size=shape)
-    elif kind == "ties":
-        v = rng.choice(rng.normal(size=3), size=shape)
-    elif kind == "zeros":
-        v = np.where(rng.random(shape) < 0.5, 0.0, -0.0)
-        live = rng.random(shape) < 0.2
-        v[live] = rng.normal(size=int(live.sum()))
-    elif kind == "cancel":
-        v = rng.normal(size=shape) * 2.0 ** rng.integers(-30, 30, size=shape)
-        half = shape[-1] // 2
-        v[..., half:2 * half] = -v[..., :half]
-    elif kind == "subnormal":
+def _terms(rng: np.random.Generator, shape, kind: str, dtype: str) -> np.ndarray:
+    """test_kernels' matrices (Gaussian, 40-120 binades, ties, signed zeros, cancellation, sometimes a zero
+    row), and: tiny values whose products are subnormal or zero; NaN and ±inf among signed
+    zeros (``special``)."""
+    if kind == "subnormal":
         tiny = np.finfo(dtype).tiny
         v = rng.normal(size=shape) * float(np.sqrt(tiny)) * 2.0 ** rng.integers(-8, 3, size=shape)
+    elif kind == "special":
+        v = rng.choice([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan], size=shape)
+    elif 0 in shape:
+        v = np.zeros(shape)
     else:
-        v = rng.choice([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan] if special else [0.0, -0.0, 1.5, -2.0],
-                       size=shape)
+        return kernel_values(np.random.default_rng(int(rng.integers(2**32))), shape, kind, dtype)
     return v.astype(dtype)
 
 
@@ -83,7 +74,7 @@ def _compiled_afterwards():
 def test_canonical_products_give_the_numpy_bits(m, k, n, dtype, kind, seed):
     """canonical_matmul (k = 0, 1, 2, insertion up to 16 terms, vectorised sort beyond)."""
     rng = np.random.default_rng(seed)
-    a, b = _values(rng, (m, k), kind, dtype), _values(rng, (k, n), kind, dtype)
+    a, b = _terms(rng, (m, k), kind, dtype), _terms(rng, (k, n), kind, dtype)
     want, got = _both(lambda: kernels.canonical_matmul(a, b))
     assert _bits(got) == _bits(want)
     with np.errstate(invalid="ignore"):  # and the transposed operands the network passes (δᵀ)
@@ -97,7 +88,7 @@ def test_canonical_products_give_the_numpy_bits(m, k, n, dtype, kind, seed):
 def test_canonical_sums_give_the_numpy_bits(rows, length, axis, flat, dtype, kind, seed):
     """canonical_sum and sum_rows over 1-D and 2-D terms, either axis."""
     rng = np.random.default_rng(seed)
-    terms = _values(rng, (length,) if flat else (rows, length) if axis == -1 else (length, rows), kind, dtype)
+    terms = _terms(rng, (length,) if flat else (rows, length) if axis == -1 else (length, rows), kind, dtype)
     with np.errstate(invalid="ignore"):  # inf − inf is NaN by definition here
         want, got = _both(lambda: kernels.canonical_sum(terms, axis=-1 if flat else axis))
     assert _bits(got) == _bits(want)
@@ -114,7 +105,7 @@ def test_eft_products_give_the_numpy_bits(m, k, n, kind, wrap, seed):
     """try_exact_matmul on arrays, Operands and transposed Operands (sharing splits), and kernels.matmul
     on both sides of CROSSOVER."""
     rng = np.random.default_rng(seed)
-    a, b = _values(rng, (m, k), kind, "float64"), _values(rng, (k, n), kind, "float64")
+    a, b = _terms(rng, (m, k), kind, "float64"), _terms(rng, (k, n), kind, "float64")
 
     def product():
         if wrap == "arrays":

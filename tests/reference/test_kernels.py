@@ -27,7 +27,7 @@ dtypes = st.sampled_from(["float32", "float64"])
 KINDS = ("normal", "wide", "ties", "zeros", "cancel", "integers")
 
 
-def _values(rng: np.random.Generator, shape, kind: str, dtype: str) -> np.ndarray:
+def matrices(rng: np.random.Generator, shape, kind: str, dtype: str) -> np.ndarray:
     """Test matrices: Gaussian; 40-120 binades of range; few distinct values (ties); mostly signed
     zeros; pairs that cancel exactly; small integers (exact sums, float32 midpoints)."""
     if kind == "normal":
@@ -81,7 +81,7 @@ def operands(draw, max_side: int, max_k: int):
     m, k, n = (draw(st.integers(1, top)) for top in (max_side, max_k, max_side))
     dtype, kind = draw(dtypes), draw(st.sampled_from(KINDS))
     rng = np.random.default_rng(draw(seeds))
-    return _values(rng, (m, k), kind, dtype), _values(rng, (n, k), kind, dtype).T, rng
+    return matrices(rng, (m, k), kind, dtype), matrices(rng, (n, k), kind, dtype).T, rng
 
 
 @examples(40)
@@ -133,7 +133,7 @@ def test_shared_operands_give_the_same_bits(case):
     """Splits reused across products (an operand on either side, transposed or not, as the network's
     forward and backward passes use them) give the bits of fresh products."""
     a, b, rng = case
-    c = _values(rng, (a.shape[0], b.shape[0]), "normal", a.dtype.name)  # c (m, k): c.T @ a is (k, k)
+    c = matrices(rng, (a.shape[0], b.shape[0]), "normal", a.dtype.name)  # c (m, k): c.T @ a is (k, k)
     oa, ob, oc = ozaki.Operand(a), ozaki.Operand(b), ozaki.Operand(c)
     pairs = [(oa, ob, a, b), (oc.T, oa, c.T, a), (oa.T, oc, a.T, c), (ob.T, oa.T, b.T, a.T), (oa, ob, a, b)]
     for x, y, xa, ya in pairs:
