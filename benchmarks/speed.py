@@ -138,9 +138,12 @@ def kernel_times(widths: list[int], batch: int, repeat: int) -> list[dict]:
     """Median CPU time of one ``loss_and_grad`` per width, exact and BLAS kernels interleaved."""
     from threadpoolctl import threadpool_limits
 
-    from invariants.reference import compiled
     from invariants.reference.network import Architecture, loss_and_grad, random_params
 
+    try:  # a baseline checkout may predate the compiled accelerator
+        from invariants.reference import compiled
+    except ImportError:
+        compiled = None
     rec = []
     with threadpool_limits(limits=1, user_api="blas"):  # one thread for both: CPU time = work done
         for w in widths:
@@ -153,7 +156,7 @@ def kernel_times(widths: list[int], batch: int, repeat: int) -> list[dict]:
                 t = rng.normal(size=(batch, w))
                 fns[kernel] = (lambda a=arch, p=params, x=x, t=t: loss_and_grad(a, p, x, t))
                 fns[kernel]()  # warm-up
-            if compiled.kernels() is not None:  # the numpy definition too: the accelerator's gain
+            if compiled is not None and compiled.kernels() is not None:  # the numpy definition too
                 fns["numpy"] = (lambda f=fns["exact"]: _numpy_kernel(f))
             times = _interleaved(fns, max(3, repeat if w <= 64 else repeat // 2))
             rec.append({"width": w, "batch": batch, "exact_ms": float(f"{times['exact'] * 1e3:.3g}"),
@@ -177,10 +180,17 @@ def _numpy_kernel(fn):
 
 def _baseline_times(baseline: str, widths: list[int], batch: int, repeat: int) -> list[dict]:
     """:func:`kernel_times` of a checkout (``PYTHONPATH=baseline``), in a fresh process."""
+    # _common puts this checkout's root first on sys.path (so that benchmarks import it): the baseline's
+    # root goes in front of it, before anything imports the package, and the run checks where it came from
     code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import speed; "
-            f"print(json.dumps(speed.kernel_times({widths!r}, {batch}, {repeat})))")
+            f"sys.path.insert(0, {str(Path(baseline).resolve())!r}); "
+            f"assert 'invariants' not in sys.modules; "
+            f"rec = speed.kernel_times({widths!r}, {batch}, {repeat}); import invariants; "
+            f"assert invariants.__file__.startswith({str(Path(baseline).resolve())!r}), invariants.__file__; "
+            f"print(json.dumps(rec))")
     env = dict(os.environ, PYTHONPATH=baseline)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=baseline)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
