@@ -220,20 +220,31 @@ def split(x, beta, exponent, rows, cols, half_log_n, out, colsum):
     undo = math.ldexp(1.0, -shift)
     width = math.ldexp(1.0, beta)
     exact = True
-    full = len(out) == 5
     o1, o2, o3 = out[0], out[1], out[2]
-    o4, o5 = out[len(out) - 2], out[len(out) - 1]  # M1 and X when full (else unused)
+    # one simple loop per operation and row (each vectorises; one fused loop over five outputs did not):
+    # X, I1 = rint(X), M1 = X − I1, p = M1·2^β, I2 = rint(p), P = p − I2 (see _slices)
+    big = np.empty(c)
+    m1 = np.empty(c)
     for i in range(r):
+        if len(out) == 5:
+            big = out[4][i]
+            m1 = out[3][i]
+        row, i1, i2, p = x[i], o1[i], o2[i], o3[i]
         for j in range(c):
-            big, i1, m1, i2, p = _slices(x[i, j], scale, width)
-            if shift < 0 and big * undo != x[i, j]:
-                exact = False
-            o1[i, j] = i1
-            o2[i, j] = i2
-            o3[i, j] = p
-            if full:
-                o4[i, j] = m1
-                o5[i, j] = big
+            big[j] = row[j] * scale
+        if shift < 0:
+            for j in range(c):
+                exact &= big[j] * undo == row[j]
+        for j in range(c):
+            i1[j] = np.rint(big[j])
+        for j in range(c):
+            m1[j] = big[j] - i1[j]
+        for j in range(c):
+            p[j] = m1[j] * width
+        for j in range(c):
+            i2[j] = np.rint(p[j])
+        for j in range(c):
+            p[j] = p[j] - i2[j]
     return exponent, 0 if exact else 1
 
 
