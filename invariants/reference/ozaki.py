@@ -299,7 +299,10 @@ def sliced(x, beta: int, count: int, fast):
                 cache["exponent"] = found[1]
         if found is None or not flip or found[0] is None:
             return found
-        return tuple(piece.T for piece in found[0]), found[1], found[2]
+        seen = cache.get((beta, "T"))  # the transposed views, kept for the next product too
+        if seen is None:
+            seen = cache[(beta, "T")] = (tuple(piece.T for piece in found[0]), found[1], found[2])
+        return seen
     base = np.ascontiguousarray(x, dtype=np.float64)
     return _split_compiled(base, beta, count, fast.UNKNOWN, count == 3, count == 5, fast)
 
@@ -461,15 +464,16 @@ def try_exact_matmul(a, b) -> np.ndarray | None:
     n = y.shape[1]
     if k == 0 or m == 0 or n == 0:
         return np.zeros((m, n), dtype=dtype)
-    with np.errstate(all="ignore"):  # overflow to ±inf and squares of huge entries are handled, not accidents
-        found = NotImplemented
-        if dtype == np.float32:
-            found = _float32_candidates(x, y)
-        else:
-            fast = compiled.kernels()
-            if fast is not None:
-                found = compiled_candidates(a, b, fast)
-            if found is NotImplemented:
+    found = NotImplemented
+    if dtype == _F64:  # compiled loops raise no floating-point warnings: no errstate to enter (~1 µs)
+        fast = compiled.kernels()
+        if fast is not None:
+            found = compiled_candidates(a, b, fast)
+    if found is NotImplemented:
+        with np.errstate(all="ignore"):  # overflow to ±inf and squares of huge entries are handled, not accidents
+            if dtype == np.float32:
+                found = _float32_candidates(x, y)
+            else:
                 found = _float64_candidates(a if x.dtype == np.float64 else np.asarray(x, dtype=np.float64),
                                             b if y.dtype == np.float64 else np.asarray(y, dtype=np.float64))
     if found is None:
