@@ -26,6 +26,10 @@ Two kernels compute the same sums of products:
       +∞ and −∞ give NaN, otherwise ±∞.  Cost O(m·n·k·log k) time, memory bounded by chunks of
       :data:`CHUNK` products.
 
+    With numba installed both run as compiled loops (:mod:`invariants.reference.compiled`): the same
+    operations in the same order, the same bits, without numpy's fixed cost per call;
+    ``INVARIANTS_NO_COMPILED=1`` runs the numpy code below.
+
     Both give ``-0.0`` exactly when every product is a zero of negative sign, and ``+0.0`` for any
     other zero sum.  They differ in the last bits of nonzero sums (and where an IEEE product would
     underflow or overflow: the error-free transformation does not round products).

@@ -51,6 +51,11 @@ Zeros: an exact sum of zero is ``+0.0`` unless every product is a zero of negati
 rule for a sum of ``-0.0`` terms), the same rule as :func:`invariants.reference.kernels.canonical_sum`;
 a nonzero exact sum too small for the format also gives ``+0.0``.
 
+Compiled accelerator (optional, :mod:`invariants.reference.compiled`): with numba installed, each float64
+operand's grid and slices are computed in one compiled pass (:func:`sliced`) and the sums, margins, proof
+and scaling after the six BLAS products in another (:func:`compiled_candidates`); the same operations on
+the same slices, hence the same bits (correct rounding makes every route's result the same value).
+
 Scope: finite inputs (non-finite ones make the exact sum undefined: :func:`exact_matmul` raises, and
 :func:`try_exact_matmul` returns ``None`` so that the caller can route them elsewhere).  Cost for
 float64: 6 BLAS calls (k multiply-adds per output element each) and ~12 elementwise passes over the
