@@ -140,6 +140,10 @@ def kernel_times(widths: list[int], batch: int, repeat: int) -> list[dict]:
 
     from invariants.reference.network import Architecture, loss_and_grad, random_params
 
+    try:  # a baseline checkout may predate the compiled accelerator
+        from invariants.reference import compiled
+    except ImportError:
+        compiled = None
     rec = []
     with threadpool_limits(limits=1, user_api="blas"):  # one thread for both: CPU time = work done
         for w in widths:
@@ -152,19 +156,41 @@ def kernel_times(widths: list[int], batch: int, repeat: int) -> list[dict]:
                 t = rng.normal(size=(batch, w))
                 fns[kernel] = (lambda a=arch, p=params, x=x, t=t: loss_and_grad(a, p, x, t))
                 fns[kernel]()  # warm-up
+            if compiled is not None and compiled.kernels() is not None:  # the numpy definition too
+                fns["numpy"] = (lambda f=fns["exact"]: _numpy_kernel(f))
             times = _interleaved(fns, max(3, repeat if w <= 64 else repeat // 2))
             rec.append({"width": w, "batch": batch, "exact_ms": float(f"{times['exact'] * 1e3:.3g}"),
                         "blas_ms": float(f"{times['blas'] * 1e3:.3g}"),
-                        "ratio": float(f"{times['exact'] / times['blas']:.3g}")})
+                        "ratio": float(f"{times['exact'] / times['blas']:.3g}"),
+                        "compiled": "numpy" in times}
+                       | ({"numpy_ratio": float(f"{times['numpy'] / times['blas']:.3g}")} if "numpy" in times else {}))
     return rec
+
+
+def _numpy_kernel(fn):
+    """``fn()`` with the exact kernel's compiled accelerator off (the numpy definition, same bits)."""
+    from invariants.reference import compiled
+
+    compiled.reset(False)
+    try:
+        return fn()
+    finally:
+        compiled.reset(True)
 
 
 def _baseline_times(baseline: str, widths: list[int], batch: int, repeat: int) -> list[dict]:
     """:func:`kernel_times` of a checkout (``PYTHONPATH=baseline``), in a fresh process."""
+    # _common puts this checkout's root first on sys.path (so that benchmarks import it): the baseline's
+    # root goes in front of it, before anything imports the package, and the run checks where it came from
     code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import speed; "
-            f"print(json.dumps(speed.kernel_times({widths!r}, {batch}, {repeat})))")
+            f"sys.path.insert(0, {str(Path(baseline).resolve())!r}); "
+            f"assert 'invariants' not in sys.modules; "
+            f"rec = speed.kernel_times({widths!r}, {batch}, {repeat}); import invariants; "
+            f"assert invariants.__file__.startswith({str(Path(baseline).resolve())!r}), invariants.__file__; "
+            f"print(json.dumps(rec))")
     env = dict(os.environ, PYTHONPATH=baseline)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=baseline)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -191,16 +217,21 @@ def kernel_speed(widths: list[int], batch: int, repeat: int, baseline: str | Non
             row["baseline_ratio"] = float(f"{np.median([r[i]['ratio'] for r in base_runs]):.3g}")
         rec.append(row)
         goal = KERNEL_GOALS.get(w)
+        if "numpy_ratio" in runs[-1][i]:
+            row["numpy_ratio"] = float(f"{np.median([r[i].get('numpy_ratio', np.nan) for r in runs]):.3g}")
         rows.append([w, batch, f"{row['exact_ms']:.2f}", f"{row['blas_ms']:.3f}", f"{row['ratio']:.1f}"]
+                    + [f"{row['numpy_ratio']:.1f}" if "numpy_ratio" in row else "-"]
                     + ([f"{row['baseline_ratio']:.1f}"] if baseline else [])
                     + ["-" if goal is None else f"≤ {goal:g}: {'met' if row['ratio'] <= goal else 'NOT met'}"])
     print()
     print("3. Reference network: one loss_and_grad of a tanh MLP (w, w, w, w), exact vs BLAS kernel "
           "(median CPU time, one BLAS thread, interleaved)"
           + (f"; baseline {baseline} in a fresh process, {rounds} alternating rounds, median ratio" if baseline else ""))
-    print(C.table(["width w", "batch", "exact ms", "blas ms", "exact / blas"]
+    print(C.table(["width w", "batch", "exact ms", "blas ms", "exact / blas", "numpy kernel / blas"]
                   + (["baseline exact / blas"] if baseline else []) + ["goal"], rows,
-                  "rrrrr" + ("r" if baseline else "") + "l"))
+                  "rrrrrr" + ("r" if baseline else "") + "l"))
+    print("#   exact: the compiled accelerator where numba is installed (invariants.reference.compiled), else "
+          "the numpy definition; 'numpy kernel': the same checkout with INVARIANTS_NO_COMPILED (same bits)")
     print(f"#   load average per round: {', '.join(f'{v:.2f}' for v in loads)}")
     return rec
 
@@ -213,18 +244,22 @@ def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
       canonical bias sums and the operand wrapping stay), so ``net − blas`` is the exact path's cost
       outside the products;
     - ``slices``: the 6 slice products per product (48 BLAS calls of the products' own shapes), the
-      floor of the error-free transformation as built (6k multiply-adds per element);
+      floor of the error-free transformation as built (6k multiply-adds per element), with or without the
+      compiled accelerator;
     - ``rest``: splits, elementwise passes and Python (``exact − net − slices`` plus the 8 plain products
-      that ``net`` includes); ``pass``: one elementwise pass over a (batch, w) array.
+      that ``net`` includes); ``pass``: one elementwise pass over a (batch, w) array; with the accelerator
+      also ``split``: the compiled grid-and-split of one (w, w) weight as a right operand (5 slices).
     """
     from threadpoolctl import threadpool_limits
 
-    from invariants.reference import kernels
+    from invariants.reference import compiled, kernels
     from invariants.reference.network import Architecture, loss_and_grad, random_params
 
     rec, rows = [], []
     rng = np.random.default_rng(0)
     real = kernels.try_exact_matmul
+    fast = compiled.kernels()
+    calls = 48
 
     def plain(a, b):
         return (a.array if hasattr(a, "array") else a) @ (b.array if hasattr(b, "array") else b)
@@ -259,6 +294,10 @@ def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
 
             y = np.ones((batch, w))
             fns.update(net=net, slices=slices, products=plain_products, one_pass=lambda: np.add(y, y, out=y))
+            if fast is not None:
+                weight, buf, work = rng.normal(size=(w, w)), np.empty((5, w, w)), np.empty(w)
+                pieces = tuple(buf)
+                fns["split"] = lambda: fast.split(weight, 26, fast.UNKNOWN, True, True, 4, pieces, work)
             for f in fns.values():
                 f()
             times = {k: v * 1e6 for k, v in _interleaved(fns, max(3, repeat if w <= 64 else repeat // 2)).items()}
@@ -268,13 +307,17 @@ def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
             b = times["blas"]
             rows.append([w, f"{b:.0f}", f"{times['exact']:.0f} ({times['exact'] / b:.1f}x)",
                          f"{times['net'] - b:.0f} ({(times['net'] - b) / b:.1f}x)",
-                         f"{times['slices']:.0f} ({times['slices'] / b:.1f}x)", f"{times['slices'] / 48:.1f}",
-                         f"{rest:.0f} ({rest / b:.1f}x)", f"{times['one_pass']:.1f}"])
+                         f"{times['slices']:.0f} ({times['slices'] / b:.1f}x)", f"{times['slices'] / calls:.1f}",
+                         f"{rest:.0f} ({rest / b:.1f}x)", f"{times['one_pass']:.1f}"]
+                        + ([f"{times['split']:.1f}"] if fast is not None else []))
     print()
     print("3c. Where the exact kernel's time goes: one loss_and_grad, µs and multiples of BLAS's loss_and_grad "
-          "(median CPU time, one BLAS thread)")
-    print(C.table(["width w", "blas", "exact", "network outside products", "48 slice products", "µs per call",
-                   "splits, passes, Python", "one pass µs"], rows, "rrrrrrrr"))
+          "(median CPU time, one BLAS thread; "
+          + ("compiled accelerator: 9 compiled grid-and-splits, 8 fused proofs)" if fast is not None
+             else "numpy kernel)"))
+    print(C.table(["width w", "blas", "exact", "network outside products", f"{calls} slice products", "µs per call",
+                   "splits, passes, Python", "one pass µs"] + (["one w×w split µs"] if fast is not None else []),
+                  rows, "rrrrrrrr" + ("r" if fast is not None else "")))
     if any(r["net"] < r["blas"] for r in rec):
         print("#   a negative 'outside products' is measured, not an error: the exact path's network with every "
               "product by numpy.matmul ran faster than the BLAS kernel's whole network; the parts are timed "
@@ -310,7 +353,7 @@ def crossover_speed(repeat: int) -> None:
 
 #: the exact-kernel properties of the 10× run: every property in test_kernels.py and the kernel-level ones
 #: of test_reference.py (all opt in to ``INVARIANTS_EXAMPLES_SCALE`` through hypothesis_profiles.scaled)
-PROPERTY_TESTS = ["tests/reference/test_kernels.py",
+PROPERTY_TESTS = ["tests/reference/test_kernels.py", "tests/reference/test_compiled.py",
                   "tests/reference/test_reference.py::test_exact_kernel_is_bitwise_permutation_equivariant",
                   "tests/reference/test_reference.py::test_canonical_sum_is_bitwise_invariant_on_zero_heavy_terms",
                   "tests/reference/test_reference.py::test_dead_relu_layer_permutation_is_bitwise_equivariant"]

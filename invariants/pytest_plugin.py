@@ -21,7 +21,10 @@ Options (command line, or ``ini``: ``invariants_profile``, ``invariants_seed``)
 Compile cache: at configure time JAX's persistent compilation cache is pointed at a per-user folder
 (``$INVARIANTS_CACHE_DIR/jax``, default ``~/.cache/invariants/jax``; never the project folder), so JAX and
 Keras programs compiled by one test run or xdist worker are read back by the next instead of compiled
-again (:mod:`invariants.core.compile_cache`); ``INVARIANTS_NO_COMPILE_CACHE=1`` turns it off.
+again (:mod:`invariants.core.compile_cache`); ``INVARIANTS_NO_COMPILE_CACHE=1`` turns it off.  The exact
+kernel's optional compiled loops (numba, ``invariants[fast]``) are cached in ``$INVARIANTS_CACHE_DIR/numba``
+with the same off switch; ``INVARIANTS_NO_COMPILED=1`` uses the numpy kernel instead (the same results,
+:mod:`invariants.reference.compiled`).
 
 Marker ``@pytest.mark.invariants_profile("thorough")`` runs one test under another profile.
 Hypothesis profiles ``invariants-fast`` / ``invariants-thorough`` (20 / 200 examples, derandomized) are

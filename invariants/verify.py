@@ -284,6 +284,9 @@ def _run_claims(claims: list[Claim], progress: ProgressCallback | None, jobs: in
         return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start)
 
     from invariants.claims.schedule import plan
+    from invariants.reference import compiled
+
+    compiled.warm()  # the exact kernel's compiled loops, loaded once here for every forked worker
 
     global _FORKED
     _FORKED = claims

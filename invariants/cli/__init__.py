@@ -61,7 +61,10 @@ class Parser(argparse.ArgumentParser):
 ENVIRONMENT_HELP = (
     "environment: JAX and Keras programs are compiled once and kept in a persistent cache "
     f"(${compile_cache.CACHE_DIR_VAR}/jax, default ~/.cache/invariants/jax; never the current folder); "
-    f"{compile_cache.OFF_SWITCH}=1 turns the cache off.  INVARIANTS_TRACEBACK=1 prints a crash's traceback."
+    f"{compile_cache.OFF_SWITCH}=1 turns the cache off.  With numba installed (invariants[fast]) the exact "
+    f"kernel's compiled loops are cached likewise (${compile_cache.CACHE_DIR_VAR}/numba; same off switch); "
+    "INVARIANTS_NO_COMPILED=1 uses the numpy kernel instead (same results).  "
+    "INVARIANTS_TRACEBACK=1 prints a crash's traceback."
 )
 
 

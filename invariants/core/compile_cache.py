@@ -1,4 +1,6 @@
-"""A persistent compilation cache for JAX (and Keras and Flax on JAX), set up before the first compile.
+"""Persistent compilation caches: JAX's (and Keras' and Flax's on JAX), set up before the first compile,
+and numba's, for the exact kernel's optional compiled loops (:func:`configure_numba`, folder
+``cache_root()/numba``, the same off switch).
 
 Auditing JAX's or Keras' catalogue is dominated by XLA compiles (issue 17: 17.8 of 24.7 s of the JAX
 sampler's time), and every new process (the CLI, each xdist worker of a test run) compiled the same
@@ -65,6 +67,32 @@ def jax_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return cache_root(environ) / "jax"
 
 
+def numba_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where :func:`configure_numba` puts numba's compiled functions (``cache_root()/numba``)."""
+    return cache_root(environ) / "numba"
+
+
+def configure_numba(environ: MutableMapping[str, str] = os.environ) -> str | None:
+    """Point numba's on-disk cache (``NUMBA_CACHE_DIR``) at :func:`numba_cache_dir` for the exact kernel's
+    compiled loops (:mod:`invariants.reference.compiled`), unless switched off; a folder the user chose
+    (``NUMBA_CACHE_DIR`` already set) is kept.  Sets the environment variable (read by numba at import;
+    child processes inherit it) and, when numba is already imported, ``numba.config.CACHE_DIR``.
+
+    Returns:
+        The cache folder, or ``None`` when switched off with ``INVARIANTS_NO_COMPILE_CACHE`` (the caller
+        then compiles without caching: numba's own default would write next to the package's sources).
+    """
+    if disabled(environ):
+        return None
+    folder = environ.get("NUMBA_CACHE_DIR") or str(numba_cache_dir(environ))
+    environ["NUMBA_CACHE_DIR"] = folder
+    numba = sys.modules.get("numba")
+    config = getattr(numba, "config", None) if numba is not None else None
+    if config is not None and not getattr(config, "CACHE_DIR", ""):
+        config.CACHE_DIR = folder
+    return folder
+
+
 def configure(environ: MutableMapping[str, str] = os.environ) -> str | None:
     """Turn on JAX's persistent compilation cache unless switched off; idempotent, cheap, imports nothing.
 
@@ -95,4 +123,5 @@ def configure(environ: MutableMapping[str, str] = os.environ) -> str | None:
     return folder
 
 
-__all__ = ["CACHE_DIR_VAR", "OFF_SWITCH", "SETTINGS", "cache_root", "configure", "disabled", "jax_cache_dir"]
+__all__ = ["CACHE_DIR_VAR", "OFF_SWITCH", "SETTINGS", "cache_root", "configure", "configure_numba", "disabled",
+           "jax_cache_dir", "numba_cache_dir"]

@@ -26,6 +26,10 @@ Two kernels compute the same sums of products:
       +∞ and −∞ give NaN, otherwise ±∞.  Cost O(m·n·k·log k) time, memory bounded by chunks of
       :data:`CHUNK` products.
 
+    With numba installed both run as compiled loops (:mod:`invariants.reference.compiled`): the same
+    operations in the same order, the same bits, without numpy's fixed cost per call;
+    ``INVARIANTS_NO_COMPILED=1`` runs the numpy code below.
+
     Both give ``-0.0`` exactly when every product is a zero of negative sign, and ``+0.0`` for any
     other zero sum.  They differ in the last bits of nonzero sums (and where an IEEE product would
     underflow or overflow: the error-free transformation does not round products).
@@ -40,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from invariants.reference import compiled
 from invariants.reference.ozaki import Operand, try_exact_matmul
 
 KERNELS: tuple[str, ...] = ("exact", "blas")
@@ -53,6 +58,13 @@ CROSSOVER = 8192
 WRAP_FROM = 64
 #: Products per block of the canonical sort-sum (bounds its memory: 8 bytes each)
 CHUNK = 1 << 21
+#: Terms per sum up to which the compiled canonical sum (:mod:`invariants.reference.compiled`) is used
+#: (beyond, the numpy definition: its fixed costs no longer dominate)
+COMPILED_UP_TO = 4096
+#: Terms per sum up to which the compiled loop sorts by insertion; longer sums are sorted by numpy's
+#: vectorised sort, then summed by the compiled loop (measured: insertion wins below ~16-32 terms)
+INSERTION_UP_TO = 16
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -66,6 +78,9 @@ def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     terms = np.asarray(terms)
     axis = axis if axis < 0 else axis - terms.ndim  # negative: -1 is the last axis
     length = terms.shape[axis]
+    fast = compiled_sum(terms, axis)
+    if fast is not None:
+        return fast
     if 0 < length <= 2:
         if axis == -1:
             return short_sum(terms[..., 0], terms[..., 1] if length == 2 else None)
@@ -95,6 +110,31 @@ def sorted_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
         all_negative_zero = np.all((terms == 0) & np.signbit(terms), axis=axis)
         total = np.where(all_negative_zero, -total, total)
     return one_nan(total)
+
+
+def compiled_sum(terms: np.ndarray, axis: int) -> np.ndarray | None:
+    """:func:`sorted_sum` of a 1-D or 2-D float32/float64 ``terms`` along ``axis`` (negative) with the
+    compiled loops (:mod:`invariants.reference.numba_kernels`; the same bits), or ``None`` where they do
+    not apply (accelerator off or absent, another dtype or rank, an empty or long axis: the choice
+    depends on the shape and dtype only).  Up to :data:`INSERTION_UP_TO` terms a sum is sorted by insertion
+    inside the loop; longer ones by numpy's vectorised sort (faster), then summed by the loop."""
+    length = terms.shape[axis] if terms.ndim else 0
+    if not 0 < length <= COMPILED_UP_TO or terms.ndim > 2 or terms.dtype not in _FLOATS:
+        return None
+    fast = compiled.kernels()
+    if fast is None:
+        return None
+    # C-ordered rows: one compiled specialisation per dtype (a copy of a small array costs less than
+    # loading another from the cache in every process)
+    rows = np.ascontiguousarray(terms[None, :] if terms.ndim == 1 else terms if axis == -1 else terms.T)
+    out = np.empty(rows.shape[0], dtype=terms.dtype)
+    if length <= INSERTION_UP_TO:
+        fast.sum_last(rows, out, np.empty(length, dtype=terms.dtype))
+    else:
+        x = np.add(rows, terms.dtype.type(0.0), order="C")  # -0.0 → +0.0 before the sort, as sorted_sum
+        x.sort(axis=-1)
+        fast.sum_sorted(x, rows, out)
+    return out.reshape(()) if terms.ndim == 1 else out
 
 
 def short_sum(first: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
@@ -156,6 +196,13 @@ def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` by :func:`canonical_sum` of the IEEE products, in blocks of rows of ``a``."""
     m, k = a.shape
     n = b.shape[1]
+    if 0 < k <= INSERTION_UP_TO and a.dtype == b.dtype and a.dtype in _FLOATS:
+        fast = compiled.kernels()
+        if fast is not None:  # the same operations in one compiled loop: the same bits
+            out = np.empty((m, n), dtype=a.dtype)
+            # C-ordered operands: one compiled specialisation per dtype (a copy costs less than a compile)
+            fast.canonical_matmul(np.ascontiguousarray(a), np.ascontiguousarray(b), out, np.empty(k, dtype=a.dtype))
+            return out
     with np.errstate(invalid="ignore", over="ignore"):
         # 0·∞ and ∞ − ∞ are NaN by definition here, not an accident to warn about
         if 0 < k <= 2:  # one or two products per element: added directly (see short_sum), no sort
@@ -164,7 +211,9 @@ def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 total += a[:, 1:] * b[1:]
             return one_nan(total)
         if m * k * n <= CHUNK:  # one block (every product below CROSSOVER): no output buffer to fill
-            return canonical_sum(a[:, None, :] * b.T[None, :, :], axis=-1)
+            products = a[:, None, :] * b.T[None, :, :]
+            fast = compiled_sum(products.reshape(m * n, k), -1) if k <= COMPILED_UP_TO else None
+            return fast.reshape(m, n) if fast is not None else canonical_sum(products, axis=-1)
     rows = max(1, CHUNK // max(1, k * n))
     dtype = np.result_type(a.dtype, b.dtype)
     out = np.empty((m, n), dtype=dtype)

@@ -51,6 +51,11 @@ Zeros: an exact sum of zero is ``+0.0`` unless every product is a zero of negati
 rule for a sum of ``-0.0`` terms), the same rule as :func:`invariants.reference.kernels.canonical_sum`;
 a nonzero exact sum too small for the format also gives ``+0.0``.
 
+Compiled accelerator (optional, :mod:`invariants.reference.compiled`): with numba installed, each float64
+operand's grid and slices are computed in one compiled pass (:func:`sliced`) and the sums, margins, proof
+and scaling after the six BLAS products in another (:func:`compiled_candidates`); the same operations on
+the same slices, hence the same bits (correct rounding makes every route's result the same value).
+
 Scope: finite inputs (non-finite ones make the exact sum undefined: :func:`exact_matmul` raises, and
 :func:`try_exact_matmul` returns ``None`` so that the caller can route them elsewhere).  Cost for
 float64: 6 BLAS calls (k multiply-adds per output element each) and ~12 elementwise passes over the
@@ -71,6 +76,7 @@ from fractions import Fraction
 import numpy as np
 
 from invariants.core.errors import BadInput
+from invariants.reference import compiled
 
 _U = 2.0 ** -53  # unit roundoff of float64
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -109,14 +115,20 @@ def grid_exponent(x: np.ndarray, axes: str = "both") -> int | None:
     makes the result independent of the grid: such elements are merely more often left to
     :func:`exact_entries`).
     """
-    n = max(x.shape)
     if x.size == 0:
         return 0
     sq = max(float(np.einsum("ij,ij->i", x, x).max()) if axes != "cols" else 0.0,
              float(np.einsum("ij,ij->j", x, x).max()) if axes != "rows" else 0.0)
+    return grid_from_norms(sq, lambda: float(np.max(np.abs(x))), max(x.shape))
+
+
+def grid_from_norms(sq: float, largest, n: int) -> int | None:
+    """:func:`grid_exponent` from ``sq``, the largest row or column sum of squares as computed (in any
+    order), ``largest()`` giving the largest |entry| (called only when ``sq`` overflows or is tiny or NaN)
+    and ``n``, the longer side; ``None`` when that entry is not finite."""
     if 2.0 ** -960 <= sq < math.inf:  # NaN fails
         return math.frexp(math.sqrt(sq * (1 + (n + 8) * 2.0 ** -52)))[1]
-    mx = float(np.max(np.abs(x)))
+    mx = largest()
     if not math.isfinite(mx):
         return None
     return math.frexp(mx)[1] + ((n - 1).bit_length() + 1) // 2  # √n ≤ 2^ceil(log2(n)/2)
@@ -271,6 +283,76 @@ def _float64_candidates(a, b):
     return s, good
 
 
+def sliced(x, beta: int, count: int, fast):
+    """The slices ``I1``, ``I2``, ``P`` (and, for ``count`` 5, ``M1``, ``X``) of a float64 operand ``x``
+    (array or :class:`Operand`) at slice width ``beta``, as a tuple of ``count`` arrays of the operand's
+    shape as it enters the product, computed with its grid in one compiled pass
+    (:func:`invariants.reference.numba_kernels.split`).  An :class:`Operand` is split once (all five
+    slices) for every product it enters, on either side; its transpose reads the transposed views.
+
+    Returns ``(slices, exponent, exact)`` as :class:`Split` has them (``(None, None, True)`` for a
+    non-finite ``x``), or ``None`` where the compiled loop does not apply (a scaling by a power of two
+    outside the normal range): the numpy :class:`Split` then."""
+    if isinstance(x, Operand):
+        flip, cache = x._transposed, x._splits
+        found = cache.get(beta)
+        if found is None:
+            base = np.ascontiguousarray(x.array.T if flip else x.array, dtype=np.float64)
+            found = cache[beta] = _split_compiled(base, beta, 5, cache.get("exponent", fast.UNKNOWN), True, True,
+                                                  fast)
+            if found is not None:
+                cache["exponent"] = found[1]
+        if found is None or not flip or found[0] is None:
+            return found
+        seen = cache.get((beta, "T"))  # the transposed views, kept for the next product too
+        if seen is None:
+            seen = cache[(beta, "T")] = (tuple(piece.T for piece in found[0]), found[1], found[2])
+        return seen
+    base = np.ascontiguousarray(x, dtype=np.float64)
+    return _split_compiled(base, beta, count, fast.UNKNOWN, count == 3, count == 5, fast)
+
+
+def _split_compiled(base, beta, count, exponent, rows, cols, fast):
+    r, c = base.shape
+    buf = tuple(compiled.POOL.take((r, c)) for _ in range(count))  # reused arrays: see compiled.BufferPool
+    exponent, status = fast.split(base, beta, exponent, rows, cols, ((max(r, c) - 1).bit_length() + 1) // 2, buf,
+                                  np.empty(c))
+    if exponent == fast.NO_GRID:
+        return None, None, True
+    return None if status == 2 else (buf, exponent, status == 0)
+
+
+def compiled_candidates(a, b, fast):
+    """:func:`_float64_candidates` by the compiled loops ``fast``: each operand split once with its grid
+    (:func:`sliced`), the six slice products by BLAS as in the numpy code, then
+    :func:`invariants.reference.numba_kernels.bracket` (the sums, the margin, the proof and the scaling in
+    one pass).  Returns ``(candidates, proven mask, all proven)`` (the mask ``None`` when all are),
+    ``None`` for a non-finite input, or ``NotImplemented`` where the compiled loops do not apply."""
+    x = a.array if isinstance(a, Operand) else a
+    y = b.array if isinstance(b, Operand) else b
+    m, k = x.shape
+    n = y.shape[1]
+    beta = min(a.beta if isinstance(a, Operand) else slice_width(k),
+               b.beta if isinstance(b, Operand) else slice_width(k))
+    left = sliced(a, beta, 3, fast)
+    right = sliced(b, beta, 5, fast) if left is not None else None
+    if left is None or right is None:
+        return NotImplemented
+    (sa, ea, exact_a), (sb, eb, exact_b) = left, right
+    if ea is None or eb is None:
+        return None
+    shift = ea + eb - 2 * beta
+    if not (exact_a and exact_b) or not -1022 <= shift <= 968:
+        return NotImplemented
+    parts = (sa[0] @ sb[0],  # C2 = I1·J1, exact
+             sa[0] @ sb[1], sa[1] @ sb[0],  # C3 = I1·J2 + I2·J1, exact
+             sa[0] @ sb[2], sa[1] @ sb[3], sa[2] @ sb[4])  # R = I1·Pb + I2·M1 + Pa·B, rounded
+    fixed, relative = _margin_terms(k, beta)
+    if fast.bracket(parts, 2.0 ** -beta, relative, fixed, 2.0 ** shift):  # some not proven (rare): NaN-marked
+        return parts[0], parts[1] == parts[1], False
+    return parts[0], None, True
+
+
 def _inflated(bound: float) -> float:
     """A margin from an error bound (in units where ``|s| ≤ 2^53·(1 + 2^−20)``): ×(1 + 2^−40) for the
     roundings of the bound's own arithmetic, plus ``2^−104·2^53`` since ``fl(t ± margin)`` is off by at most
@@ -387,16 +469,23 @@ def try_exact_matmul(a, b) -> np.ndarray | None:
     n = y.shape[1]
     if k == 0 or m == 0 or n == 0:
         return np.zeros((m, n), dtype=dtype)
-    with np.errstate(all="ignore"):  # overflow to ±inf and squares of huge entries are handled, not accidents
-        if dtype == np.float32:
-            found = _float32_candidates(x, y)
-        else:
-            found = _float64_candidates(a if x.dtype == np.float64 else np.asarray(x, dtype=np.float64),
-                                        b if y.dtype == np.float64 else np.asarray(y, dtype=np.float64))
+    found = NotImplemented
+    if dtype == _F64:  # compiled loops raise no floating-point warnings: no errstate to enter (~1 µs)
+        fast = compiled.kernels()
+        if fast is not None:
+            found = compiled_candidates(a, b, fast)
+    if found is NotImplemented:
+        with np.errstate(all="ignore"):  # overflow to ±inf and squares of huge entries are handled, not accidents
+            if dtype == np.float32:
+                found = _float32_candidates(x, y)
+            else:
+                found = _float64_candidates(a if x.dtype == np.float64 else np.asarray(x, dtype=np.float64),
+                                            b if y.dtype == np.float64 else np.asarray(y, dtype=np.float64))
     if found is None:
         return None
-    out, good = found
-    if good.all() and dtype == np.float64:
+    out, good = found[:2]
+    proven = found[2] if len(found) == 3 else good.all()
+    if proven and dtype == np.float64:
         return out  # every element proven: none is zero (see _float64_candidates), no sign to settle
     if not good.all():
         rows, cols = np.nonzero(~good)

@@ -128,3 +128,15 @@ def test_jax_writes_compiled_programs_to_the_configured_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [str(tmp_path / "jax"), "0.0"]
     assert any((tmp_path / "jax").iterdir()), "no compiled program was written to the cache"
+
+
+def test_numba_cache_goes_under_the_user_cache_and_keeps_the_users_own(monkeypatch):
+    """The exact kernel's compiled loops (invariants.reference.compiled): ``NUMBA_CACHE_DIR`` under the cache
+    root (never the project), a folder the user chose kept, nothing set with the off switch."""
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    env = _fresh_env(INVARIANTS_CACHE_DIR="/scratch/inv")
+    assert compile_cache.configure_numba(env) == "/scratch/inv/numba" == env["NUMBA_CACHE_DIR"]
+    assert compile_cache.configure_numba(_fresh_env()) == "/home/someone/.cache/invariants/numba"
+    assert compile_cache.configure_numba(_fresh_env(NUMBA_CACHE_DIR="/mine")) == "/mine"
+    env = _fresh_env(INVARIANTS_NO_COMPILE_CACHE="1")
+    assert compile_cache.configure_numba(env) is None and "NUMBA_CACHE_DIR" not in env

@@ -17,14 +17,17 @@ from hypothesis import strategies as st
 
 from invariants.core.errors import BadInput
 from invariants.hypothesis_profiles import scaled as examples
-from invariants.reference import Architecture, kernels, loss_and_grad, ozaki, permute_hidden, random_params
+from invariants.reference import Architecture, compiled, kernels, loss_and_grad, ozaki, permute_hidden, random_params
+
+#: every test here runs on the compiled accelerator and on the numpy definition (tests/reference/conftest.py)
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 seeds = st.integers(0, 2**32 - 1)
 dtypes = st.sampled_from(["float32", "float64"])
 KINDS = ("normal", "wide", "ties", "zeros", "cancel", "integers")
 
 
-def _values(rng: np.random.Generator, shape, kind: str, dtype: str) -> np.ndarray:
+def matrices(rng: np.random.Generator, shape, kind: str, dtype: str) -> np.ndarray:
     """Test matrices: Gaussian; 40-120 binades of range; few distinct values (ties); mostly signed
     zeros; pairs that cancel exactly; small integers (exact sums, float32 midpoints)."""
     if kind == "normal":
@@ -78,7 +81,7 @@ def operands(draw, max_side: int, max_k: int):
     m, k, n = (draw(st.integers(1, top)) for top in (max_side, max_k, max_side))
     dtype, kind = draw(dtypes), draw(st.sampled_from(KINDS))
     rng = np.random.default_rng(draw(seeds))
-    return _values(rng, (m, k), kind, dtype), _values(rng, (n, k), kind, dtype).T, rng
+    return matrices(rng, (m, k), kind, dtype), matrices(rng, (n, k), kind, dtype).T, rng
 
 
 @examples(40)
@@ -130,7 +133,7 @@ def test_shared_operands_give_the_same_bits(case):
     """Splits reused across products (an operand on either side, transposed or not, as the network's
     forward and backward passes use them) give the bits of fresh products."""
     a, b, rng = case
-    c = _values(rng, (a.shape[0], b.shape[0]), "normal", a.dtype.name)  # c (m, k): c.T @ a is (k, k)
+    c = matrices(rng, (a.shape[0], b.shape[0]), "normal", a.dtype.name)  # c (m, k): c.T @ a is (k, k)
     oa, ob, oc = ozaki.Operand(a), ozaki.Operand(b), ozaki.Operand(c)
     pairs = [(oa, ob, a, b), (oc.T, oa, c.T, a), (oa.T, oc, a.T, c), (ob.T, oa.T, b.T, a.T), (oa, ob, a, b)]
     for x, y, xa, ya in pairs:
@@ -138,24 +141,41 @@ def test_shared_operands_give_the_same_bits(case):
         assert kernels.matmul(x, y).tobytes() == kernels.matmul(xa, ya).tobytes()
 
 
-def test_an_operand_is_split_once_for_forward_and_backward(monkeypatch):
+def test_an_operand_is_split_once_for_forward_and_backward(monkeypatch, kernel_path):
     """Network level: one split per weight, input and error signal (9 for 3 layers; the first error
-    signal only enters the weight gradient), not one per product and side (16)."""
+    signal only enters the weight gradient), not one per product and side (16); compiled, each with its
+    grid in the same pass."""
     arch = Architecture((64, 64, 64, 64), "tanh", "mse")
     rng = np.random.default_rng(7)
     params = random_params(arch, rng)
     x, t = rng.normal(size=(32, 64)), rng.normal(size=(32, 64))
-    built = []
-    real = ozaki.Split.__init__
-
-    def counting(self, x, beta):
-        built.append(x.shape)
-        real(self, x, beta)
-
+    built, grids = [], []
     want = loss_and_grad(arch, params, x, t)
-    monkeypatch.setattr(ozaki.Split, "__init__", counting)
+    if kernel_path == "numpy":
+        real = ozaki.Split.__init__
+
+        def counting(self, x, beta):
+            built.append(x.shape)
+            real(self, x, beta)
+
+        monkeypatch.setattr(ozaki.Split, "__init__", counting)
+    else:
+        fast = compiled.kernels()
+
+        class Counting:
+            UNKNOWN, NO_GRID, bracket = fast.UNKNOWN, fast.NO_GRID, fast.bracket
+
+            @staticmethod
+            def split(x, beta, exponent, *rest):
+                built.append(x.shape)
+                grids.append(exponent == fast.UNKNOWN)
+                return fast.split(x, beta, exponent, *rest)
+
+        real_candidates = ozaki.compiled_candidates
+        monkeypatch.setattr(ozaki, "compiled_candidates", lambda a, b, _: real_candidates(a, b, Counting))
     got = loss_and_grad(arch, params, x, t)
     assert len(built) == 9
+    assert kernel_path == "numpy" or sum(grids) == 9
     assert got[0] == want[0] and all(got[1][k].tobytes() == want[1][k].tobytes() for k in want[1])
 
 

@@ -113,6 +113,7 @@ def _train_both(arch, params, perm, layer, x, t, opt_kwargs, steps):
     return runs
 
 
+@pytest.mark.usefixtures("kernel_path")  # compiled accelerator and numpy definition
 @scaled(30)
 @given(
     optimizer=st.sampled_from(OPTIMIZERS),
@@ -143,6 +144,7 @@ def test_exact_kernel_is_bitwise_permutation_equivariant(
         assert _same_bits(permute_hidden(arch, state, layer, perm), b.optimizer.state[slot]), slot
 
 
+@pytest.mark.usefixtures("numpy_path")  # the mutant replaces the numpy definition
 def test_equivariance_oracle_rejects_index_order_summation(monkeypatch):
     """Mutant kernel: sums in index order without the canonical sort.  Identical terms in a new order
     round differently, and the bitwise oracle must notice (on a fixed, known-failing configuration)."""
@@ -164,6 +166,7 @@ def test_equivariance_oracle_rejects_index_order_summation(monkeypatch):
     assert not _same_bits(permute_hidden(arch, a.params, 1, perm), b.params)
 
 
+@pytest.mark.usefixtures("kernel_path")  # compiled accelerator and numpy definition
 def test_canonical_sum_is_permutation_invariant_and_signed_zero_safe():
     rng = np.random.default_rng(3)
     terms = rng.normal(size=(50, 33)).astype(np.float32) * np.float32(1e4)
@@ -186,6 +189,7 @@ def _zero_heavy(rng: np.random.Generator, rows: int, n: int, dtype: str) -> np.n
     return terms.astype(dtype)
 
 
+@pytest.mark.usefixtures("kernel_path")  # compiled accelerator and numpy definition
 @scaled(60)
 @given(n=st.integers(1, 300), dtype=st.sampled_from(["float32", "float64"]), seed=seeds)
 def test_canonical_sum_is_bitwise_invariant_on_zero_heavy_terms(n, dtype, seed):
@@ -212,6 +216,7 @@ def _dead_relu_net(seed: int, hidden: tuple[int, ...] = (9, 17)):
     return arch, params, x, t, rng
 
 
+@pytest.mark.usefixtures("kernel_path")  # compiled accelerator and numpy definition
 @scaled(30)
 @given(seed=seeds)
 def test_dead_relu_layer_permutation_is_bitwise_equivariant(seed):
@@ -228,6 +233,7 @@ def test_dead_relu_layer_permutation_is_bitwise_equivariant(seed):
     assert _same_bits(permute_hidden(arch, g, 1, perm), g_perm)
 
 
+@pytest.mark.usefixtures("numpy_path")  # the mutant replaces the numpy definition
 def test_signed_zero_oracle_rejects_a_sort_that_scrambles_zero_signs(monkeypatch):
     """Mutant kernel: the old one, with a sort that scrambles zero signs by position (every zero takes
     the sign of the first zero in the unsorted input; numpy's vectorised sort does something of the kind
