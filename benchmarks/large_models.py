@@ -30,8 +30,8 @@ trees before it); ``many382``: 382 x
 as ``mlx.nn`` modules (read as views of the arrays' buffers where this tree does, bfloat16 as
 ``ml_dtypes.bfloat16``; copied, bfloat16 widened to float32, in trees before it); ``flax-dense1g``,
 ``flax-dense1g-bf16``, ``keras-dense1g``, ``keras-dense1g-bf16``: the same as a Flax linen stack and a Keras
-``Sequential`` on the JAX backend (Flax's arrays are read as views, ``np.asarray``; Keras' reader,
-``keras.ops.convert_to_numpy``, copies each tensor in its own dtype: the estimate counts that copy).
+``Sequential`` on the JAX backend (both read as views, ``np.asarray``, where this tree does; Keras' weights copied in their own dtype by
+``keras.ops.convert_to_numpy`` in trees before it).
 ``--record`` stores them as ``large_models`` in ``docs/data/benchmarks.json``.
 """
 from __future__ import annotations

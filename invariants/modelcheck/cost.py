@@ -10,11 +10,10 @@ model is already in memory when the factory returns):
   ``np.asarray`` of JAX and Flax arrays, :func:`invariants.frameworks.mlx.model.read_only` of MLX arrays;
   bfloat16 as ``ml_dtypes.bfloat16``, which JAX hands over itself), so only tensors numpy cannot share are
   copied: tensors off the CPU (their own size), bfloat16 where it is widened to float32 (4 bytes a value:
-  torch or MLX without ``ml_dtypes``), and every Keras weight, in its own dtype (Keras' reader,
-  ``keras.ops.convert_to_numpy``, returns ``np.array(x)``: a copy, bfloat16 as ``ml_dtypes.bfloat16``, 2 bytes
-  a value); measured by ``benchmarks/large_models.py --in-memory`` (peak beyond the model: Flax 0.23 GiB for
-  its 1 GiB float32 stack and 0.22 for the bfloat16 twin, no copy, estimated 0.42 each; Keras 1.49 and 0.76, a
-  copy of each, estimated 1.42 and 0.92: the float32 case 5% above its estimate);
+  torch or MLX without ``ml_dtypes``), and Keras weights on a backend other than JAX, in their own dtype
+  (``keras.ops.convert_to_numpy`` is ``np.array(x)``: a copy; on the JAX backend the reader takes
+  ``np.asarray`` views like Flax's); measured by ``benchmarks/large_models.py --in-memory`` (peak beyond the
+  model, its record in ``docs/data/benchmarks.json``);
   plus the largest tensor's temporaries
   (:data:`PER_VALUE_TEMP` bytes a value: the ``extreme-values`` mask and magnitudes,
   :func:`invariants.modelcheck.extremes.extreme_test`), the per-tensor samples (``Profile.max_values``
@@ -80,13 +79,16 @@ def tensor_sizes(obj: Any) -> Iterator[tuple[int, int, bool]]:
             yield int(p.numel()), int(copy), off
         return
     weights = getattr(model, "weights", None)
-    if isinstance(weights, (list, tuple)) and not callable(weights):  # Keras: each weight copied in its dtype
+    if isinstance(weights, (list, tuple)) and not callable(weights):
+        # Keras: views on the JAX backend, else each weight copied in its own dtype (convert_to_numpy)
+        keras = sys.modules.get("keras")
+        copied = keras is None or keras.backend.backend() != "jax"
         seen = set()
         for w in weights:
             if id(w) not in seen:
                 seen.add(id(w))
                 n, _, off = _leaf(w)
-                yield n, n * ITEMSIZE.get(str(getattr(w, "dtype", "")), 4), off
+                yield n, (n * ITEMSIZE.get(str(getattr(w, "dtype", "")), 4) if copied else 0), off
         return
     for leaf in _leaves((model, parts.variables)):
         yield _leaf(leaf)

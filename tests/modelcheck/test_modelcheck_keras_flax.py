@@ -150,10 +150,10 @@ def test_flax_accepts_params_only_and_dict_forms(flax):
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_the_memory_estimate_counts_the_copies_each_reader_makes(keras, flax, dtype):
     """check-model's estimate (:func:`invariants.modelcheck.cost.tensor_sizes`) counts what the readers do:
-    Flax's ``np.asarray`` shares each array's memory in its own dtype (bfloat16 too: no copy counted), Keras'
-    ``convert_to_numpy`` copies each weight in its own dtype (counted at 4 or 2 bytes a value).  Known-bad:
-    the estimate counted a 4-byte float32 copy of every bfloat16 Flax/Keras array, and no copy of a float32
-    Keras weight."""
+    Flax's ``np.asarray`` shares each array's memory in its own dtype (bfloat16 too: no copy counted), and so
+    does the Keras reader on the JAX backend (``np.asarray(v.value)``).  Known-bad: the estimate counted a
+    4-byte float32 copy of every bfloat16 Flax/Keras array; the Keras reader copied every weight
+    (``convert_to_numpy``), so a 1 GiB model needed 1.5 GiB beyond itself."""
     import flax.linen as nn
     import jax
     import jax.numpy as jnp
@@ -172,9 +172,9 @@ def test_the_memory_estimate_counts_the_copies_each_reader_makes(keras, flax, dt
         assert p.value.dtype.name == dtype
         assert any(np.shares_memory(p.value, np.asarray(leaf)) for leaf in leaves)  # a view: nothing copied
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, dtype=dtype)])
-    size = {"float32": 4, "bfloat16": 2}[dtype]
-    assert [c for _, c, _ in tensor_sizes(model)] == [48 * size, 8 * size]
+    assert keras.backend.backend() == "jax"
+    assert [c for _, c, _ in tensor_sizes(model)] == [0, 0]
     for p in keras_params(model)[0]:
-        assert p.value.dtype.name == dtype and p.value.nbytes == p.value.size * size
+        assert p.value.dtype.name == dtype
         v = next(w for w in model.weights if tuple(w.shape) == p.value.shape)
-        assert not np.shares_memory(p.value, np.asarray(v.value))  # a copy, in its own dtype
+        assert np.shares_memory(p.value, np.asarray(v.value))  # a view: nothing copied

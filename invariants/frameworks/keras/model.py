@@ -194,9 +194,12 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
     nodes: list[Node] = []
     node_layers: dict[str, Any] = {}
     kernels: dict[int, tuple[Param, Any]] = {}
+    jax_backend = keras.backend.backend() == "jax"
     for v in model.trainable_weights:
         l = owner.get(id(v), model)
-        value = np.asarray(keras.ops.convert_to_numpy(v.value))
+        # on the JAX backend a CPU array's np.asarray is a read-only view (no copy of the model);
+        # convert_to_numpy is np.array(x), a copy in the weight's dtype, kept for other backends
+        value = np.asarray(v.value) if jax_backend else np.asarray(keras.ops.convert_to_numpy(v.value))
         shape = tuple(int(s) for s in value.shape)
         vname = v.path.rsplit("/", 1)[-1] if "/" in v.path else v.name
         typ = type(l).__name__
