@@ -276,6 +276,20 @@ def test_figure_png_is_deterministic_and_has_no_software_metadata():
     json.dumps(first.data, allow_nan=False)
 
 
+def test_without_pixels_keeps_the_data_and_writes_the_placeholder():
+    """The docs fixture's cheap build (figures.without_pixels): the same plotted data, a valid 1×1 PNG instead
+    of the drawing, and real pixels again after the block."""
+    pytest.importorskip("matplotlib", reason="figures need the docs extra: pip install -e '.[docs]'")
+    from invariants.report.figures import PLACEHOLDER_PNG, render_all, without_pixels
+
+    with without_pixels():
+        cheap = render_all(names=["xor_boundaries"])["xor_boundaries"]
+    drawn = render_all(names=["xor_boundaries"])["xor_boundaries"]
+    assert cheap.png == PLACEHOLDER_PNG and _png_width(PLACEHOLDER_PNG) == 1
+    assert drawn.png != PLACEHOLDER_PNG and _png_width(drawn.png) > 100
+    assert cheap.data == drawn.data and cheap.note == drawn.note
+
+
 def test_symmetry_defect_figure_from_study_rows():
     pytest.importorskip("matplotlib", reason="figures need the docs extra: pip install -e '.[docs]'")
     from invariants.report.figures import FigureContext, render_all
