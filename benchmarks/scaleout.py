@@ -26,11 +26,16 @@ each module of the package and assertion-rewrites each test module again (measur
 ``pytest --collect-only`` 15.3 s per process with it set, 9.5 s with the caches written): the run says which
 case it measured.
 
+``--timeline`` prints, for each parallel run, each worker's collection time, busy time and CPU, how long it
+sat idle at the end while the other still ran, and the largest xdist groups with where and when they ran
+(:mod:`suite_timeline`).
+
 Usage::
 
     python benchmarks/scaleout.py                     # serial vs -n 2 --dist loadgroup
     python benchmarks/scaleout.py --no-serial --against /work/main   # the goal figure, side by side with main
     python benchmarks/scaleout.py --workers auto --dist load
+    python benchmarks/scaleout.py --no-serial --timeline -- tests/report   # per-worker timeline of a subset
     python benchmarks/scaleout.py -- -m "not slow"    # extra pytest arguments after --
 """
 from __future__ import annotations
@@ -49,6 +54,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as C  # noqa: E402
+import suite_timeline  # noqa: E402
 
 
 #: the ``@group`` suffix ``pytest-xdist``'s loadgroup scheduling adds to a test id (group names have no brackets)
@@ -83,13 +89,18 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(extra: list[str], junit: Path, tree: Path = C.ROOT) -> tuple[float, int, str, float]:
+def run(extra: list[str], junit: Path, tree: Path = C.ROOT, timeline: Path | None = None
+        ) -> tuple[float, int, str, float]:
     """Run the suite of the checkout ``tree`` (its folder as working directory and first on ``PYTHONPATH``,
     so its code wins over an installed copy); return (wall s, exit code, pytest's summary line, CPU s of the
-    run: pytest, its workers and every process they started)."""
+    run: pytest, its workers and every process they started).  With ``timeline`` (a new folder) the workers
+    record their timelines there (:mod:`suite_timeline`, this folder's plugin) and their summary is printed."""
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-           f"--junitxml={junit}"] + extra
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(tree), os.environ.get("PYTHONPATH", "")) if p))
+           f"--junitxml={junit}"] + (["-p", "suite_timeline"] if timeline else []) + extra
+    paths = (str(tree), str(Path(__file__).resolve().parent) if timeline else "", os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
+    if timeline:
+        env[suite_timeline.DIR_VAR] = str(timeline)
     l0 = C.load()
     c0 = children_cpu()
     t = time.perf_counter()
@@ -100,6 +111,8 @@ def run(extra: list[str], junit: Path, tree: Path = C.ROOT) -> tuple[float, int,
     where = "" if tree == C.ROOT else f" [{tree}]"
     print(f"#   {' '.join(cmd[2:])}{where}: {last} ({wall:.1f} s wall, {cpu:.1f} CPU-s; load average {l0:.2f} "
           f"before, {C.load():.2f} after)", flush=True)
+    for line in suite_timeline.summary(timeline) if timeline else []:
+        print(f"#     {line}", flush=True)
     return wall, proc.returncode, last, cpu
 
 
@@ -110,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-serial", action="store_true", help="skip the serial run (nothing is recorded)")
     ap.add_argument("--against", type=Path, help="another checkout (e.g. main's) whose suite runs with the same "
                                                  "parallel command in the same benchmark run")
+    ap.add_argument("--timeline", action="store_true",
+                    help="print each parallel run's per-worker timeline: collection, busy and idle time, the "
+                         "largest xdist groups (benchmarks/suite_timeline.py)")
     ap.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     C.record_arg(ap)
     args = ap.parse_args(argv)
@@ -118,8 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         j1, j2 = Path(tmp) / "serial.xml", Path(tmp) / "xdist.xml"
         # the other tree first, then this one: a load that rises during the benchmark penalises this tree
-        other = run(par, Path(tmp) / "other.xml", args.against.resolve()) if args.against else None
-        w2, rc2, last2, cpu2 = run(par, j2)
+        lines = (lambda name: Path(tmp) / name) if args.timeline else (lambda name: None)
+        other = run(par, Path(tmp) / "other.xml", args.against.resolve(), lines("other")) if args.against else None
+        w2, rc2, last2, cpu2 = run(par, j2, timeline=lines("this"))
         w1, rc1, last1, cpu1 = (run(list(args.pytest_args), j1) if not args.no_serial
                                 else (float("nan"), None, "not run", float("nan")))
         o1 = outcomes(j1) if not args.no_serial else {}
