@@ -29,6 +29,7 @@ the named catalogues now and stores their data first.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -59,12 +60,15 @@ class Site:
         report: the verify run (:class:`invariants.verify.VerifyReport`).
         pending_figures: names of figures whose data source is missing (not drawn).
         notes: one line per remarkable event (an audit kept from stored data, a pending figure, ...).
+        pixels: whether the PNG files hold the drawn figures (``False``: :data:`figures.PLACEHOLDER_PNG`, a
+            build with ``pixels=False``).
     """
 
     files: dict[str, bytes]
     report: Any
     pending_figures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    pixels: bool = True
 
     @property
     def ok(self) -> bool:
@@ -225,7 +229,7 @@ def _seed_sentences() -> list[str]:
 
 def build_site(docs_dir: str | os.PathLike[str] = "docs", *, audit: Sequence[str] = (),
                report: Any = None, progress: StageProgress | None = None,
-               verify_progress: Callable[..., None] | None = None) -> Site:
+               verify_progress: Callable[..., None] | None = None, pixels: bool = True) -> Site:
     """Generate every file of the site in memory.
 
     Args:
@@ -236,6 +240,9 @@ def build_site(docs_dir: str | os.PathLike[str] = "docs", *, audit: Sequence[str
             (tests); by default every registered claim's evidence runs now.
         progress: ``progress(stage, message)`` for figures and audits.
         verify_progress: progress callback of :func:`invariants.verify.run_claims`.
+        pixels: ``False``: every PNG file is :data:`figures.PLACEHOLDER_PNG` (the figures are built and their
+            data written, not rasterized: :func:`figures.without_pixels`), for checks that compare the
+            other files only (tests).
 
     Returns:
         :class:`Site`.
@@ -288,8 +295,10 @@ def build_site(docs_dir: str | os.PathLike[str] = "docs", *, audit: Sequence[str
         c.pop("seconds", None)
     claim_ids = {c["id"] for c in data["claims"]}
 
-    rendered = figs.render_all(figs.FigureContext(audits=stored, fp_study=load_fp_study(docs_dir)),
-                               progress=(lambda name: progress("figure", name)) if progress else None)
+    drawing = contextlib.nullcontext if pixels else figs.without_pixels
+    with drawing():
+        rendered = figs.render_all(figs.FigureContext(audits=stored, fp_study=load_fp_study(docs_dir)),
+                                   progress=(lambda name: progress("figure", name)) if progress else None)
     refs: list[pages.FigureRef] = []
     pending: list[tuple[str, str, str, str]] = []
     pending_names: list[str] = []
@@ -315,12 +324,14 @@ def build_site(docs_dir: str | os.PathLike[str] = "docs", *, audit: Sequence[str
     files["seed.md"] = _md(pages.seed_page(_seed_sentences(), data["claims"]))
     files["methods.md"] = _md(pages.methods_page(method_facts(), reliability.load(docs_dir)))
     files["figures.md"] = _md(pages.figures_page(refs, pending))
-    files.update(scaling_page.files(scaling_page.load(docs_dir), _json_bytes))
+    with drawing():
+        files.update(scaling_page.files(scaling_page.load(docs_dir), _json_bytes))
     entries = [(fw, stored.get(fw), hint) for fw, hint in fw_hints]
     files["audit/index.md"] = _md(pages.audit_index(entries))
     for fw, payload, hint in entries:
         files[f"audit/{fw}.md"] = _md(pages.audit_page(fw, payload, hint))
-    return Site(files=dict(sorted(files.items())), report=report, pending_figures=pending_names, notes=notes)
+    return Site(files=dict(sorted(files.items())), report=report, pending_figures=pending_names, notes=notes,
+                pixels=pixels)
 
 
 def _md(page: str) -> bytes:

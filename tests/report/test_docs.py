@@ -3,8 +3,9 @@ claim page's verdict equals the registry's, the site builds with ``mkdocs build 
 and ``CITATION.cff`` names the package version.
 
 The drift test regenerates every page in memory (from this session's verify report, which reuses the
-evidence results the claim tests computed, and drawing the figures) and compares it with ``docs/``: Markdown and the figures' JSON data
-byte for byte, PNG files by presence (their pixels depend on the matplotlib/FreeType version).  When it
+evidence results the claim tests computed, and building the figures without rasterizing them) and compares it
+with ``docs/``: Markdown and the figures' JSON data byte for byte, PNG files by presence (their pixels depend on
+the matplotlib/FreeType version).  When it
 fails, regenerate with ``invariants report --out docs`` and commit the result.
 
 Needs the ``docs`` extra (mkdocs, mkdocs-material, matplotlib, latex2mathml); without it these tests skip,
@@ -32,16 +33,26 @@ def _require(module: str) -> None:
 
 @pytest.fixture(scope="module")
 def site(evidence_store):
-    """Every generated file, built now from the code (figures drawn) and this session's verify report: the
-    evidence results the claim tests already computed, the rest run now, once per session for every xdist
-    worker (tests/shared_evidence.py)."""
+    """Every generated file, built now from the code and this session's verify report: the evidence results the
+    claim tests already computed, the rest run now, once per session for every xdist worker
+    (tests/shared_evidence.py).  The figures are built and their data written but not rasterized (each PNG is
+    a placeholder, ``site.pixels`` is False): the drift check compares the data, and PNGs by presence only;
+    rasterizing was 3.7 of the build's 5.2 CPU-s.  The one test that would show the generated PNGs (the
+    browser test, when docs/ has drifted) draws them (:func:`_with_pixels`)."""
     _require("matplotlib")
     from shared_evidence import session_report
 
     from invariants.claims.registry import all_claims
     from invariants.report.site import build_site
 
-    return build_site(DOCS, report=session_report(evidence_store, all_claims()))
+    return build_site(DOCS, report=session_report(evidence_store, all_claims()), pixels=False)
+
+
+def _with_pixels(site):
+    """``site``'s files with the figures rasterized (a rebuild from its verify report when ``site.pixels`` is off)."""
+    from invariants.report.site import build_site
+
+    return site.files if site.pixels else build_site(DOCS, report=site.report).files
 
 
 #: the tests that need the built site run on one xdist worker (--dist loadgroup), so it is built once
@@ -161,7 +172,7 @@ def _generated_html(site, request, tmp_path: Path) -> tuple[Path, set[str]]:
                  else rel.removesuffix("index.md").removesuffix(".md").rstrip("/") + "/index.html" for rel in extra}
         return html_dir, {rel for rel in built if (html_dir / rel).is_file()}
     project = Layout(tmp_path / "out", "docs")
-    for rel, content in project.place(site.files).items():
+    for rel, content in project.place(_with_pixels(site)).items():
         path = project.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)

@@ -265,15 +265,21 @@ def test_r4_rounds_to_four_significant_digits():
 
 
 def test_figure_png_is_deterministic_and_has_no_software_metadata():
+    """Two renders give the same bytes; a third inside figures.without_pixels (the docs fixture's cheap build)
+    gives the same plotted data and the 1×1 placeholder instead of the drawing, and the pixels come back after it."""
     pytest.importorskip("matplotlib", reason="figures need the docs extra: pip install -e '.[docs]'")
-    from invariants.report.figures import render_all
+    from invariants.report.figures import PLACEHOLDER_PNG, render_all, without_pixels
 
     first = render_all(names=["xor_boundaries"])["xor_boundaries"]
+    with without_pixels():
+        cheap = render_all(names=["xor_boundaries"])["xor_boundaries"]
     second = render_all(names=["xor_boundaries"])["xor_boundaries"]
     assert first.png == second.png
     assert first.png.startswith(b"\x89PNG") and b"Software" not in first.png and b"matplotlib" not in first.png
     assert [r["accuracy"] for r in first.data["runs"]] == [0.75, 1.0, 1.0]
     json.dumps(first.data, allow_nan=False)
+    assert cheap.png == PLACEHOLDER_PNG and _png_width(PLACEHOLDER_PNG) == 1 and _png_width(first.png) > 100
+    assert cheap.data == first.data and cheap.note == first.note
 
 
 def test_symmetry_defect_figure_from_study_rows():

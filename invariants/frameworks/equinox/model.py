@@ -224,7 +224,8 @@ def probe(model: Any, nodes: list[Node], node_paths: dict[str, tuple[str, ...]],
         leaves = jax.tree_util.tree_leaves(out_s)
         rs = [jnp.asarray(rng.standard_normal((batch,) + tuple(o.shape)), o.dtype) for o in leaves
               if jnp.issubdtype(o.dtype, jnp.floating)]
-        eps0 = {n: jnp.zeros((batch,) + tuple(v.shape), v.dtype) for n, v in z_s.items()}
+        # host zeros: no broadcast program compiled per shape (invariants.frameworks.jax.probe.perturbed_pass)
+        eps0 = {n: np.zeros((batch,) + tuple(v.shape), v.dtype) for n, v in z_s.items()}
 
         def loss(eps: Any) -> Any:
             out, zs, inps = jax.vmap(one)(x, eps)

@@ -54,8 +54,10 @@ def perturbed_pass(run: Callable[..., tuple[list[Any], dict[str, Any], dict[str,
         (_, aux), grads = jax.value_and_grad(loss, has_aux=True)(eps, w)
         return aux, grads["z"], {k: _moment(v) for k, v in grads["x"].items()}
 
-    eps0 = {"z": {k: jnp.zeros(v.shape, v.dtype) for k, v in z_shapes.items()},
-            "x": {k: jnp.zeros(v.shape, v.dtype) for k, v in x_shapes.items()}}
+    # host zeros: jnp.zeros compiled one broadcast program per distinct shape (38 of the 40 programs of a
+    # Keras EfficientNet-B0 probe, each a compile or a cache read); as arguments they trace to the same pass
+    eps0 = {"z": {k: np.zeros(v.shape, v.dtype) for k, v in z_shapes.items()},
+            "x": {k: np.zeros(v.shape, v.dtype) for k, v in x_shapes.items()}}
     # jit compiles the whole pass once (convolutions compiled op by op cost seconds each); dense-only
     # models run faster op by op, whose small kernels JAX caches across models
     fn = moments
