@@ -295,9 +295,8 @@ def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
             y = np.ones((batch, w))
             fns.update(net=net, slices=slices, products=plain_products, one_pass=lambda: np.add(y, y, out=y))
             if fast is not None:
-                weight, buf, work = rng.normal(size=(w, w)), np.empty((5, w, w)), np.empty(w)
-                pieces = tuple(buf)
-                fns["split"] = lambda: fast.split(weight, 26, fast.UNKNOWN, True, True, 4, pieces, work)
+                weight, buf = rng.normal(size=(w, w)), np.empty((5, w, w))
+                fns["split"] = lambda: fast.split(weight, 26, fast.UNKNOWN, True, True, 4, buf)
             for f in fns.values():
                 f()
             times = {k: v * 1e6 for k, v in _interleaved(fns, max(3, repeat if w <= 64 else repeat // 2)).items()}

@@ -191,26 +191,28 @@ def _grid(x, rows, cols, half_log_n, colsum):
 
 
 @njit(cache=CACHE)
-def split(x, beta, exponent, rows, cols, half_log_n, out, colsum):
+def split(x, beta, exponent, rows, cols, half_log_n, out):
     """The grid and the slices of the float64 2-D ``x`` (r, c) at slice width ``beta`` (ozaki's module
     docstring, steps 1-2), in one call.
 
     Grid (``exponent`` = :data:`UNKNOWN`): ozaki.grid_exponent from the largest row (``rows``) and column
-    (``cols``) sum of squares (:func:`_grid`), ``half_log_n`` = ⌈log2(n)/2⌉ for its fallback, ``colsum`` a
-    work vector of length ≥ c.  A known ``exponent`` is used as given.
+    (``cols``) sum of squares (:func:`_grid`), ``half_log_n`` = ⌈log2(n)/2⌉ for its fallback.  A known
+    ``exponent`` is used as given.
 
-    Slices of ``X = x·2^(β − e)`` into ``out``, a tuple of 3 or 5 C-ordered (r, c) arrays: ``I1``, ``I2``,
+    Slices of ``X = x·2^(β − e)`` into ``out``, a C-ordered (3, r, c) or (5, r, c) array: ``I1``, ``I2``,
     ``P`` and then ``M1``, ``X`` (ozaki.Split's ``i1``, ``i2``, ``rest``, ``m1``, ``scaled``), so that the
-    slices of ``xᵀ`` are their transposed views (BLAS reads them in place).  Separate arrays, not one
-    block: blocks over glibc's 128 KiB trim threshold were returned to the system and faulted in again
-    on every call in some processes (measured: 1.8× slower at width 64).
+    slices of ``xᵀ`` are their transposed views (BLAS reads them in place).  One array, not a tuple of
+    arrays: numba unboxes a tuple argument element by element (~1 µs more per call).  The callers take
+    it from :data:`invariants.reference.compiled.POOL` (glibc returned freed blocks over its 128 KiB trim
+    threshold to the system and faulted them in again on every call in some processes: 1.8× slower at
+    width 64).
 
     Returns ``(e, status)``: ``e`` the exponent (:data:`NO_GRID` for a non-finite ``x``, nothing
     written), ``status`` 0 (done, scaling exact), 1 (done, the scaling rounded an entry: ozaki's
     ``Split.exact`` false) or 2 (``2^(β − e)`` is not a normal float: nothing written)."""
     r, c = x.shape
     if exponent == UNKNOWN:
-        exponent = _grid(x, rows, cols, half_log_n, colsum)
+        exponent = _grid(x, rows, cols, half_log_n, np.empty(c))
         if exponent == NO_GRID:
             return NO_GRID, 0
     shift = beta - exponent
@@ -221,14 +223,15 @@ def split(x, beta, exponent, rows, cols, half_log_n, out, colsum):
     width = math.ldexp(1.0, beta)
     exact = True
     o1, o2, o3 = out[0], out[1], out[2]
+    five = out.shape[0] == 5
     # one simple loop per operation and row (each vectorises; one fused loop over five outputs did not):
     # X, I1 = rint(X), M1 = X − I1, p = M1·2^β, I2 = rint(p), P = p − I2 (see _slices)
     big = np.empty(c)
     m1 = np.empty(c)
     for i in range(r):
-        if len(out) == 5:
-            big = out[4][i]
-            m1 = out[3][i]
+        if five:
+            big = out[4, i]
+            m1 = out[3, i]
         row, i1, i2, p = x[i], o1[i], o2[i], o3[i]
         for j in range(c):
             big[j] = row[j] * scale
@@ -249,15 +252,16 @@ def split(x, beta, exponent, rows, cols, half_log_n, out, colsum):
 
 
 @njit(cache=CACHE)
-def bracket(parts, down, relative, fixed, scale):
-    """The rounding proof of ozaki._float64_candidates in one pass over the six slice products ``parts``
-    (a tuple of (m, n) arrays) = ``(C2, I1·J2, I2·J1, I1·Pb, I2·M1, Pa·B)``, in place: ``u = fl(C3 + R)·2^−β`` with
-    ``C3 = I1·J2 + I2·J1`` (exact) and ``R = (I1·Pb + I2·M1) + Pa·B``, margin ``fixed + relative·|u|``,
+def bracket(c2, parts, down, relative, fixed, scale):
+    """The rounding proof of ozaki._float64_candidates in one pass over the six slice products, ``c2`` (m, n)
+    = ``C2`` and ``parts`` (5, m, n) = ``(I1·J2, I2·J1, I1·Pb, I2·M1, Pa·B)``, in place: ``u = fl(C3 + R)·2^−β``
+    with ``C3 = I1·J2 + I2·J1`` (exact) and ``R = (I1·Pb + I2·M1) + Pa·B``, margin ``fixed + relative·|u|``,
     ``hi``, ``lo`` = ``C2 + fl(u ± margin)`` (the same operations, in the same order, as the numpy code);
-    ``parts[0]`` becomes ``hi·scale`` (``scale`` = 2^shift, a normal power of two: exact for a proven
-    element) and ``parts[1]`` NaN where ``hi != lo`` (not proven; a finite integer elsewhere).  Returns
-    the number of elements not proven."""
-    c2, p1, p2, p3, p4, p5 = parts
+    ``c2`` becomes ``hi·scale`` (``scale`` = 2^shift, a normal power of two: exact for a proven element)
+    and ``parts[0]`` NaN where ``hi != lo`` (not proven; a finite integer elsewhere).  Returns the number
+    of elements not proven.  One array for the five, not a tuple: numba unboxes a tuple element by
+    element."""
+    p1, p2, p3, p4, p5 = parts[0], parts[1], parts[2], parts[3], parts[4]
     m, n = c2.shape
     bad = 0
     for i in range(m):

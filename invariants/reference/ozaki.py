@@ -314,12 +314,11 @@ def sliced(x, beta: int, count: int, fast):
 
 def _split_compiled(base, beta, count, exponent, rows, cols, fast):
     r, c = base.shape
-    buf = tuple(compiled.POOL.take((r, c)) for _ in range(count))  # reused arrays: see compiled.BufferPool
-    exponent, status = fast.split(base, beta, exponent, rows, cols, ((max(r, c) - 1).bit_length() + 1) // 2, buf,
-                                  np.empty(c))
+    block = compiled.POOL.take((count, r, c))  # a reused array: see compiled.BufferPool
+    exponent, status = fast.split(base, beta, exponent, rows, cols, ((max(r, c) - 1).bit_length() + 1) // 2, block)
     if exponent == fast.NO_GRID:
         return None, None, True
-    return None if status == 2 else (buf, exponent, status == 0)
+    return None if status == 2 else (tuple(block), exponent, status == 0)
 
 
 def compiled_candidates(a, b, fast):
@@ -344,13 +343,20 @@ def compiled_candidates(a, b, fast):
     shift = ea + eb - 2 * beta
     if not (exact_a and exact_b) or not -1022 <= shift <= 968:
         return NotImplemented
-    parts = (sa[0] @ sb[0],  # C2 = I1·J1, exact
-             sa[0] @ sb[1], sa[1] @ sb[0],  # C3 = I1·J2 + I2·J1, exact
-             sa[0] @ sb[2], sa[1] @ sb[3], sa[2] @ sb[4])  # R = I1·Pb + I2·M1 + Pa·B, rounded
+    i1, i2, pa = sa[:3]  # an Operand has all five
+    j1, j2, pb, m1, scaled = sb
+    parts, views = compiled.scratch((m, n))  # the five summed products: into reused arrays, not fresh ones
+    c2 = i1 @ j1  # C2 = I1·J1, exact (a fresh array: it becomes the result)
+    matmul = np.matmul
+    matmul(i1, j2, out=views[0])  # C3 = I1·J2 + I2·J1, exact
+    matmul(i2, j1, out=views[1])
+    matmul(i1, pb, out=views[2])  # R = I1·Pb + I2·M1 + Pa·B, rounded
+    matmul(i2, m1, out=views[3])
+    matmul(pa, scaled, out=views[4])
     fixed, relative = _margin_terms(k, beta)
-    if fast.bracket(parts, 2.0 ** -beta, relative, fixed, 2.0 ** shift):  # some not proven (rare): NaN-marked
-        return parts[0], parts[1] == parts[1], False
-    return parts[0], None, True
+    if fast.bracket(c2, parts, 2.0 ** -beta, relative, fixed, 2.0 ** shift):  # some not proven (rare): NaN-marked
+        return c2, views[0] == views[0], False
+    return c2, None, True
 
 
 def _inflated(bound: float) -> float:

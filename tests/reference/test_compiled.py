@@ -201,9 +201,9 @@ def test_bit_property_rejects_a_proof_that_proves_everything(monkeypatch):
     unproven-elements test fails, the real one passes."""
     real = compiled.kernels().bracket
 
-    def proves_all(parts, *args):
-        real(parts, *args)
-        parts[1][...] = 0.0
+    def proves_all(c2, parts, *args):
+        real(c2, parts, *args)
+        parts[0][...] = 0.0
         return 0
 
     test_eft_elements_left_unproven_give_the_numpy_bits(monkeypatch)
