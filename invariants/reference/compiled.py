@@ -134,6 +134,7 @@ def warm() -> bool:
         fast.canonical_matmul(one, one, np.empty((1, 1), dtype=dtype), np.empty(1, dtype=dtype))
         fast.sum_last(one, np.empty(1, dtype=dtype), np.empty(1, dtype=dtype))
         fast.sum_sorted(one, one, np.empty(1, dtype=dtype))
+        fast.sum_columns(one, np.zeros((1, 2), dtype=np.int64), 2, np.empty(1, dtype=dtype))
     one = np.ones((1, 1))
     fast.split(one, 26, fast.UNKNOWN, True, True, 0, np.empty((5, 1, 1)))
     fast.bracket(one.copy(), np.ones((5, 1, 1)), 1.0, 0.0, 1.0, 1.0)

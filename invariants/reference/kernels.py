@@ -42,6 +42,8 @@ Two kernels compute the same sums of products:
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from invariants.reference import compiled
@@ -64,7 +66,30 @@ COMPILED_UP_TO = 4096
 #: Terms per sum up to which the compiled loop sorts by insertion; longer sums are sorted by numpy's
 #: vectorised sort, then summed by the compiled loop (measured: insertion wins below ~16-32 terms)
 INSERTION_UP_TO = 16
+#: Terms per column up to which a compiled sum over axis 0 of a 2-D array sorts every column at once with a
+#: sorting network (:func:`sorting_network`); past 64 its n·log²n comparators lose to numpy's sort
+NETWORK_UP_TO = 64
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@functools.lru_cache(maxsize=None)
+def sorting_network(size: int) -> np.ndarray:
+    """The comparators (int64 (q, 2): rows ``i < j``, compare-exchange so that row i ≤ row j) of Batcher's
+    odd-even merge sort of ``size`` terms, a power of two (Knuth, TAOCP vol. 3, §5.3.4, Algorithm M's
+    merging network; 191 comparators for 32).  Any input sequence comes out ascending (0-1 principle;
+    tested exhaustively up to 16 in tests/reference/test_compiled.py)."""
+    pairs = []
+    p = 1
+    while p < size:
+        k = p
+        while k >= 1:
+            for j in range(k % p, size - k, 2 * k):
+                for i in range(min(k, size - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
 def canonical_sum(terms: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -116,14 +141,21 @@ def compiled_sum(terms: np.ndarray, axis: int) -> np.ndarray | None:
     """:func:`sorted_sum` of a 1-D or 2-D float32/float64 ``terms`` along ``axis`` (negative) with the
     compiled loops (:mod:`invariants.reference.numba_kernels`; the same bits), or ``None`` where they do
     not apply (accelerator off or absent, another dtype or rank, an empty or long axis: the choice
-    depends on the shape and dtype only).  Up to :data:`INSERTION_UP_TO` terms a sum is sorted by insertion
-    inside the loop; longer ones by numpy's vectorised sort (faster), then summed by the loop."""
+    depends on the shape and dtype only).  Sums over axis 0 of a 2-D array with :data:`INSERTION_UP_TO` to
+    :data:`NETWORK_UP_TO` terms sort every column at once by a sorting network (``sum_columns``); otherwise
+    up to :data:`INSERTION_UP_TO` terms a sum is sorted by insertion inside the loop, longer ones by
+    numpy's vectorised sort (faster), then summed by the loop."""
     length = terms.shape[axis] if terms.ndim else 0
     if not 0 < length <= COMPILED_UP_TO or terms.ndim > 2 or terms.dtype not in _FLOATS:
         return None
     fast = compiled.kernels()
     if fast is None:
         return None
+    if axis == -2 and INSERTION_UP_TO < length <= NETWORK_UP_TO:  # a 2-D batch axis: sorted in SIMD lanes
+        size = 1 << (length - 1).bit_length()
+        out = np.empty(terms.shape[1], dtype=terms.dtype)
+        fast.sum_columns(np.ascontiguousarray(terms), sorting_network(size), size, out)
+        return out
     # C-ordered rows: one compiled specialisation per dtype (a copy of a small array costs less than
     # loading another from the cache in every process)
     rows = np.ascontiguousarray(terms[None, :] if terms.ndim == 1 else terms if axis == -1 else terms.T)

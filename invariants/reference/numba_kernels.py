@@ -121,6 +121,51 @@ def sum_sorted(x, terms, out):
             out[i] = total
 
 
+@njit(cache=CACHE)
+def sum_columns(x, pairs, size, out):
+    """``out[j]`` = canonical sum (kernels.sorted_sum) of the column ``x[:, j]`` of the C-ordered 2-D ``x``
+    (r, c), every column at once: the terms (zeros made ``+0.0``, rows ``r..size−1`` padded with ``+inf``)
+    sorted by the comparators ``pairs`` (Batcher's odd-even merge sort of ``size`` ≥ r terms, a power of
+    two: :func:`invariants.reference.kernels.sorting_network`), each a compare-exchange of two rows, then
+    added top to bottom.  The sorted column is the unique ascending order of its terms (equal values are
+    identical bits once zeros are ``+0.0``; a padding ``+inf`` equal to a term is that term), so the sum
+    is sorted_sum's; NaN columns (unordered) give the default NaN, all-negative-zero columns ``-0.0``.
+    Why: a batch axis of 17-64 rows (the bias gradients' sums) sorted column-wise in SIMD lanes, without
+    transposing, instead of a sort per column (measured at (32, 64): 4.9 µs against 10.6 µs)."""
+    r, c = x.shape
+    buf = np.empty((size, c), dtype=x.dtype)
+    nan = np.zeros(c, dtype=np.bool_)
+    negative_zero = np.ones(c, dtype=np.bool_)
+    for i in range(r):
+        for j in range(c):
+            t = x[i, j]
+            nan[j] |= t != t
+            negative_zero[j] &= t == 0 and np.signbit(t)
+            buf[i, j] = t - t if t == 0 else t
+    for i in range(r, size):
+        for j in range(c):
+            buf[i, j] = np.inf
+    for q in range(pairs.shape[0]):
+        low, high = buf[pairs[q, 0]], buf[pairs[q, 1]]
+        for j in range(c):
+            u, v = low[j], high[j]
+            swap = v < u
+            low[j] = v if swap else u
+            high[j] = u if swap else v
+    for j in range(c):
+        out[j] = buf[0, j]
+    for i in range(1, r):
+        row = buf[i]
+        for j in range(c):
+            out[j] += row[j]
+    for j in range(c):
+        t = out[j]
+        if nan[j] or t != t:
+            out[j] = np.nan
+        elif t == 0 and negative_zero[j]:
+            out[j] = -t
+
+
 #: :func:`split`'s ``exponent`` argument when the grid is not known yet, and its returned exponent for a
 #: matrix with a non-finite entry (no grid)
 UNKNOWN = -(2 ** 30)

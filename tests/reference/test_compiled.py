@@ -196,6 +196,37 @@ def test_bit_property_rejects_a_wrong_compiled_sum(monkeypatch, mutant):
     assert failures > 0
 
 
+@pytest.mark.parametrize("size", [1, 2, 4, 8, 16])
+def test_sorting_network_sorts_every_zero_one_sequence(size):
+    """Batcher's network (kernels.sorting_network) sorts all 2^size sequences of 0s and 1s, hence every
+    sequence (the 0-1 principle); sizes 32 and 64 are checked on random inputs by the sums property."""
+    pairs = kernels.sorting_network(size)
+    values = (np.arange(2 ** size)[None, :] >> np.arange(size)[:, None]) & 1  # every column a sequence
+    for i, j in pairs:
+        low, high = np.minimum(values[i], values[j]), np.maximum(values[i], values[j])
+        values[i], values[j] = low, high
+    assert (np.diff(values, axis=0) >= 0).all()
+
+
+def test_bit_property_rejects_a_wrong_sorting_network(monkeypatch):
+    """Known-bad network (its last comparator dropped): the sums property fails on 32-row columns
+    (axis 0, the bias gradients' shape); the real network passes the same inputs."""
+    inner = test_canonical_sums_give_the_numpy_bits.hypothesis.inner_test
+    cases = [dict(rows=5, length=32, axis=0, flat=False, dtype=dtype, kind="normal", seed=seed)
+             for seed in range(3) for dtype in ("float32", "float64")]
+    for case in cases:
+        inner(**case)
+    real = kernels.sorting_network
+    monkeypatch.setattr(kernels, "sorting_network", lambda size: real(size)[:-1])
+    failures = 0
+    for case in cases:
+        try:
+            inner(**case)
+        except AssertionError:
+            failures += 1
+    assert failures > 0
+
+
 def test_bit_property_rejects_a_proof_that_proves_everything(monkeypatch):
     """Known-bad bracket: every element declared proven (the NaN marks and the count dropped); the
     unproven-elements test fails, the real one passes."""
