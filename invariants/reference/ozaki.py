@@ -283,6 +283,11 @@ def _float64_candidates(a, b):
     return s, good
 
 
+#: entries up to which an :class:`Operand` is split in the orientation of its first product (see
+#: :func:`sliced`)
+FIRST_USE_LAYOUT_UP_TO = 4096
+
+
 def sliced(x, beta: int, count: int, fast):
     """The slices ``I1``, ``I2``, ``P`` (and, for ``count`` 5, ``M1``, ``X``) of a float64 operand ``x``
     (array or :class:`Operand`) at slice width ``beta``, as a tuple of ``count`` arrays of the operand's
@@ -297,14 +302,17 @@ def sliced(x, beta: int, count: int, fast):
         flip, cache = x._transposed, x._splits
         found = cache.get(beta)
         if found is None:
-            # split in the orientation of this first use (a transposed operand is copied first): C-ordered
-            # slices there, their transposes elsewhere.  In the network each operand's first use is the one
-            # that keeps BLAS off its slow C·F case (a C-ordered left times an F-ordered right, ~1.5-2 µs more
-            # per call at width 64, measured): h·Wᵀ and δᵀ·h read C-ordered slices, δ·W F-ordered ones
-            base = np.ascontiguousarray(x.array, dtype=np.float64)
+            # a small operand is split in the orientation of this first use (a transposed one copied first):
+            # C-ordered slices there, their transposes elsewhere.  In the network each operand's first use
+            # is the one that keeps BLAS off its slow C·F case (a C-ordered left times an F-ordered right,
+            # ~1.5-2 µs more per call at width 64, measured): h·Wᵀ and δᵀ·h read C-ordered slices, δ·W
+            # F-ordered ones.  Larger ones are split as they are stored: at width 256 the copies cost more
+            # than the C·F products (exact ÷ BLAS 5.5 → 5.9, measured)
+            own = flip if x.array.size <= FIRST_USE_LAYOUT_UP_TO else False
+            base = np.ascontiguousarray(x.array if own == flip else x.array.T, dtype=np.float64)
             found = cache[beta] = _split_compiled(base, beta, 5, cache.get("exponent", fast.UNKNOWN), True, True,
                                                   fast)
-            cache["flip"] = flip
+            cache["flip"] = own
             if found is not None and found[1] is not None:
                 cache["exponent"] = found[1]
         if found is None or flip == cache["flip"] or found[0] is None:
