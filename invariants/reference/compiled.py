@@ -47,9 +47,11 @@ class BufferPool:
     heap to the system at every call and faulted it in again (measured at width 64: 0.97 ms instead of
     0.54 ms per ``loss_and_grad``, gone with ``MALLOC_TRIM_THRESHOLD_`` raised).  Keeping the arrays avoids
     that without changing the allocator's settings for the whole process.  At most :attr:`LIMIT`
-    arrays per shape are kept; beyond, fresh ones.  Contents are not cleared (every user overwrites)."""
+    arrays per shape are kept, each of at most :attr:`LARGEST` entries; beyond, fresh ones.  Contents are
+    not cleared (every user overwrites)."""
 
-    LIMIT = 64
+    LIMIT = 16
+    LARGEST = 1 << 22  # 32 MiB of float64: a (5, 900, 900) split
 
     def __init__(self):
         self._local = threading.local()
@@ -67,7 +69,7 @@ class BufferPool:
             if sys.getrefcount(array) <= self._free:  # the pool's own reference only
                 return array
         array = np.empty(shape)
-        if len(pool) < self.LIMIT:
+        if len(pool) < self.LIMIT and array.size <= self.LARGEST:
             pool.append(array)
         return array
 
@@ -77,18 +79,29 @@ POOL = BufferPool()
 
 _scratch = threading.local()
 
+#: :func:`scratch` keeps work arrays for products of at most this many output entries (beyond, a product's
+#: BLAS time dwarfs an allocation) and for at most :data:`SCRATCH_SHAPES` shapes per thread
+SCRATCH_UP_TO = 1 << 16
+SCRATCH_SHAPES = 32
+
 
 def scratch(shape: tuple[int, int]):
-    """``(block, views)``: a float64 (5, m, n) work array of this thread for ``shape`` = (m, n) and its five
-    (m, n) views, the same arrays at every call.  For the five slice products that
-    :func:`invariants.reference.ozaki.compiled_candidates` sums and drops before it returns (none of them
-    leaves it), written by ``numpy.matmul(..., out=)``: allocating five outputs per product cost ~2 µs."""
-    found = _scratch.__dict__.get(shape)
+    """``(block, views)``: a float64 (5, m, n) work array for ``shape`` = (m, n) and its five (m, n) views;
+    for small shapes (:data:`SCRATCH_UP_TO`) the same arrays at every call in this thread, otherwise fresh
+    ones.  For the five slice products that :func:`invariants.reference.ozaki.compiled_candidates` sums
+    and drops before it returns (none of them leaves it), written by ``numpy.matmul(..., out=)``:
+    allocating five outputs per product cost ~2 µs at width 64."""
+    kept = _scratch.__dict__
+    found = kept.get(shape)
     if found is None:
         import numpy as np
 
         block = np.empty((5, *shape))
-        found = _scratch.__dict__[shape] = (block, tuple(block))
+        found = (block, tuple(block))
+        if shape[0] * shape[1] <= SCRATCH_UP_TO:
+            if len(kept) >= SCRATCH_SHAPES:  # many shapes (verify's tiny networks): start afresh
+                kept.clear()
+            kept[shape] = found
     return found
 
 

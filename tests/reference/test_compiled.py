@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -273,3 +274,21 @@ def test_without_numba_every_product_has_the_same_bits(tmp_path):
                            kernels.canonical_sum(a, axis=0)])
     assert compiled.kernels() is not None
     assert _bits(np.load(tmp_path / "out.npy")) == _bits(here)
+
+
+def test_work_arrays_are_reused_only_when_free():
+    """BufferPool hands an array out again only once nothing else refers to it (a view keeps its base
+    in use) and keeps no array over its size limit; scratch reuses small shapes' arrays, not large ones."""
+    pool, shape = compiled.BufferPool(), (3, 2, 2)
+    first = pool.take(shape)
+    kept, view = weakref.ref(first), first[0]
+    del first
+    assert pool.take(shape) is not kept()  # its view still holds it
+    del view
+    assert pool.take(shape) is kept()
+    huge = weakref.ref(pool.take((1, 1, compiled.BufferPool.LARGEST + 1)))
+    assert huge() is None  # not kept
+    small, again = compiled.scratch((4, 3)), compiled.scratch((4, 3))
+    assert small[0] is again[0] and small[1][2].base is small[0]
+    side = int(np.sqrt(compiled.SCRATCH_UP_TO)) + 1
+    assert compiled.scratch((side, side))[0] is not compiled.scratch((side, side))[0]
