@@ -247,8 +247,9 @@ def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
       floor of the error-free transformation as built (6k multiply-adds per element), with or without the
       compiled accelerator;
     - ``rest``: splits, elementwise passes and Python (``exact − net − slices`` plus the 8 plain products
-      that ``net`` includes); ``pass``: one elementwise pass over a (batch, w) array; with the accelerator
-      also ``split``: the compiled grid-and-split of one (w, w) weight as a right operand (5 slices).
+      that ``net`` includes); ``pass``: one elementwise pass over a (batch, w) array; ``bias_sum``: one
+      canonical sum over the batch axis of a (batch, w) array (3 per ``loss_and_grad``, inside ``net``);
+      with the accelerator also ``split``: the compiled grid-and-split of one (w, w) weight (5 slices).
     """
     from threadpoolctl import threadpool_limits
 
@@ -293,7 +294,9 @@ def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
                     np.matmul(a, b, out=out)
 
             y = np.ones((batch, w))
-            fns.update(net=net, slices=slices, products=plain_products, one_pass=lambda: np.add(y, y, out=y))
+            delta = rng.normal(size=(batch, w))
+            fns.update(net=net, slices=slices, products=plain_products, one_pass=lambda: np.add(y, y, out=y),
+                       bias_sum=lambda: kernels.sum_rows(delta))
             if fast is not None:
                 weight, buf = rng.normal(size=(w, w)), np.empty((5, w, w))
                 fns["split"] = lambda: fast.split(weight, 26, fast.UNKNOWN, True, True, 4, buf)
@@ -307,7 +310,7 @@ def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
             rows.append([w, f"{b:.0f}", f"{times['exact']:.0f} ({times['exact'] / b:.1f}x)",
                          f"{times['net'] - b:.0f} ({(times['net'] - b) / b:.1f}x)",
                          f"{times['slices']:.0f} ({times['slices'] / b:.1f}x)", f"{times['slices'] / calls:.1f}",
-                         f"{rest:.0f} ({rest / b:.1f}x)", f"{times['one_pass']:.1f}"]
+                         f"{rest:.0f} ({rest / b:.1f}x)", f"{times['one_pass']:.1f}", f"{times['bias_sum']:.1f}"]
                         + ([f"{times['split']:.1f}"] if fast is not None else []))
     print()
     print("3c. Where the exact kernel's time goes: one loss_and_grad, µs and multiples of BLAS's loss_and_grad "
@@ -315,8 +318,9 @@ def kernel_floor(widths: list[int], batch: int, repeat: int) -> list[dict]:
           + ("compiled accelerator: 9 compiled grid-and-splits, 8 fused proofs)" if fast is not None
              else "numpy kernel)"))
     print(C.table(["width w", "blas", "exact", "network outside products", f"{calls} slice products", "µs per call",
-                   "splits, passes, Python", "one pass µs"] + (["one w×w split µs"] if fast is not None else []),
-                  rows, "rrrrrrrr" + ("r" if fast is not None else "")))
+                   "splits, passes, Python", "one pass µs", "one bias sum µs"]
+                  + (["one w×w split µs"] if fast is not None else []),
+                  rows, "rrrrrrrrr" + ("r" if fast is not None else "")))
     if any(r["net"] < r["blas"] for r in rec):
         print("#   a negative 'outside products' is measured, not an error: the exact path's network with every "
               "product by numpy.matmul ran faster than the BLAS kernel's whole network; the parts are timed "
