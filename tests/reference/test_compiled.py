@@ -182,19 +182,25 @@ def test_bit_property_rejects_a_wrong_compiled_sum(monkeypatch, mutant):
     """Known-bad compiled sums (Python stand-ins for the loop, swapped into the loaded module): the
     property above fails on zero-heavy and cancelling terms; the real loop passes the same inputs."""
     fast = compiled.kernels()
-    inner = test_canonical_sums_give_the_numpy_bits.hypothesis.inner_test
     cases = [dict(rows=5, length=2, axis=-1, flat=False, dtype="float64", kind="zeros", seed=seed) for seed in range(4)]
     cases += [dict(rows=2, length=12, axis=0, flat=False, dtype="float32", kind="cancel", seed=seed) for seed in range(4)]
+    assert _sums_failing(monkeypatch, cases, fast, "sum_last", mutant(fast)) > 0
+
+
+def _sums_failing(monkeypatch, cases, owner, name, replacement) -> int:
+    """How many of ``cases`` of the sums property fail once ``owner.name`` is ``replacement`` (all pass
+    before: asserted)."""
+    inner = test_canonical_sums_give_the_numpy_bits.hypothesis.inner_test
     for case in cases:
         inner(**case)
-    monkeypatch.setattr(fast, "sum_last", mutant(fast))
+    monkeypatch.setattr(owner, name, replacement)
     failures = 0
     for case in cases:
         try:
             inner(**case)
         except AssertionError:
             failures += 1
-    assert failures > 0
+    return failures
 
 
 @pytest.mark.parametrize("size", [1, 2, 4, 8, 16])
@@ -212,20 +218,10 @@ def test_sorting_network_sorts_every_zero_one_sequence(size):
 def test_bit_property_rejects_a_wrong_sorting_network(monkeypatch):
     """Known-bad network (its last comparator dropped): the sums property fails on 32-row columns
     (axis 0, the bias gradients' shape); the real network passes the same inputs."""
-    inner = test_canonical_sums_give_the_numpy_bits.hypothesis.inner_test
     cases = [dict(rows=5, length=32, axis=0, flat=False, dtype=dtype, kind="normal", seed=seed)
              for seed in range(3) for dtype in ("float32", "float64")]
-    for case in cases:
-        inner(**case)
     real = kernels.sorting_network
-    monkeypatch.setattr(kernels, "sorting_network", lambda size: real(size)[:-1])
-    failures = 0
-    for case in cases:
-        try:
-            inner(**case)
-        except AssertionError:
-            failures += 1
-    assert failures > 0
+    assert _sums_failing(monkeypatch, cases, kernels, "sorting_network", lambda size: real(size)[:-1]) > 0
 
 
 def test_bit_property_rejects_a_proof_that_proves_everything(monkeypatch):
