@@ -12,6 +12,8 @@ from invariants.reference import compiled
 def _use(path: str) -> None:
     if path == "compiled":
         pytest.importorskip("numba")
+        if compiled.disabled():
+            pytest.skip(f"{compiled.OFF_SWITCH} is set: the compiled accelerator is off")
         compiled.reset(True)
         assert compiled.kernels() is not None
     else:

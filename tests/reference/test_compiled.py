@@ -25,6 +25,8 @@ from tests.reference.test_kernels import matrices as kernel_values
 from invariants.reference import Architecture, compiled, kernels, loss_and_grad, ozaki, random_params
 
 numba = pytest.importorskip("numba")
+if compiled.disabled():  # every test here compares the compiled loops with the numpy definition
+    pytest.skip(f"{compiled.OFF_SWITCH} is set: the compiled accelerator is off", allow_module_level=True)
 
 seeds = st.integers(0, 2**32 - 1)
 dtypes = st.sampled_from(["float32", "float64"])
