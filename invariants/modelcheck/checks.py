@@ -545,25 +545,37 @@ def row_candidates(rows: np.ndarray) -> np.ndarray:
     return np.flatnonzero(counts[inverse.ravel()] > 1)
 
 
-def _classes(node: Node, rows: np.ndarray) -> list[list[int]]:
-    """Groups (``>= 2`` units) of output units whose incoming weights (``rows``, :meth:`Node.incoming`) and
-    bias are bitwise identical, ordered by their first unit.
+def row_classes(rows: np.ndarray) -> list[list[int]]:
+    """Groups (``>= 2`` units) of output units whose incoming weights (``rows``, ``(n_units, k)``,
+    :meth:`Node.incoming`) are bitwise identical, ordered by their first unit.
 
     Only the rows :func:`row_candidates` finds (those sharing a fingerprint) are compared, keyed by a
-    sha256 digest of their bytes (and the bias's, cast to the rows' dtype; to float32 for bfloat16 rows, as
-    a float32 reader of the same values would) rather than by the bytes themselves: 32 bytes per unit
-    instead of a second copy of the tensor.  Rows are compared in their own dtype (two bfloat16 rows have
-    equal bytes exactly when their float32 widenings do), read as raw bytes (:func:`raw_bytes`: numpy's
-    buffer protocol refuses ``ml_dtypes.bfloat16``)."""
-    bias = node.bias_values()
-    tail = bias.astype(widen(rows[:0]).dtype) if bias is not None else None
+    sha256 digest of their bytes rather than by the bytes themselves: 32 bytes per unit instead of a
+    second copy of the tensor.  Rows are compared in their own dtype (two bfloat16 rows have equal bytes
+    exactly when their float32 widenings do), read as raw bytes (:func:`raw_bytes`: numpy's buffer
+    protocol refuses ``ml_dtypes.bfloat16``)."""
     groups: dict[bytes, list[int]] = {}
     for j in row_candidates(rows).tolist():
-        h = hashlib.sha256(raw_bytes(rows[j]))
-        if tail is not None:
-            h.update(tail[j:j + 1].tobytes())
-        groups.setdefault(h.digest(), []).append(j)
+        groups.setdefault(hashlib.sha256(raw_bytes(rows[j])).digest(), []).append(j)
     return [g for g in groups.values() if len(g) > 1]
+
+
+def bias_classes(node: Node, rows: np.ndarray, classes: list[list[int]]) -> list[list[int]]:
+    """The refinement of ``classes`` (:func:`row_classes` of ``rows``) into groups (``>= 2`` units) whose
+    bias is bitwise identical too (compared cast to the rows' dtype; to float32 for bfloat16 rows, as a
+    float32 reader of the same values would), ordered by their first unit.  ``classes`` itself for a
+    layer without bias."""
+    bias = node.bias_values()
+    if bias is None:
+        return classes
+    tail = bias.astype(widen(rows[:0]).dtype)
+    out = []
+    for cls in classes:
+        sub: dict[bytes, list[int]] = {}
+        for j in cls:
+            sub.setdefault(tail[j:j + 1].tobytes(), []).append(j)
+        out += [g for g in sub.values() if len(g) > 1]
+    return sorted(out, key=lambda g: g[0])
 
 
 def identity_structure(rows: np.ndarray) -> float | None:
@@ -577,25 +589,48 @@ def identity_structure(rows: np.ndarray) -> float | None:
     return float(nz[0])
 
 
-def chance_of_duplicates(rows: np.ndarray, n_units: int) -> float:
-    """``log2`` of an upper bound on the probability that some two of ``n_units`` rows drawn like ``rows``
-    coincide.
-
-    For rows of ``k`` independent entries, two rows agree with probability ``Π_i Σ_v p_v² <= p_cell^k``,
-    ``p_cell`` = the largest probability of one value: for a continuous law at most ``x·f(x)·2^-bits <=
+def cell_log2(rows: np.ndarray) -> float:
+    """``log2`` of ``p_cell``, an upper bound on the probability of any one value for an entry of ``rows``
+    (``(n_units, k)``, every unit's incoming weights): for a continuous law at most ``x·f(x)·2^-bits <=
     2^-(bits-3)`` (a float cell at ``x`` is ``<= |x|·2^-bits`` wide and ``x·f(x) <= 0.5`` for the normal,
     uniform and truncated normal laws in use; ``bits`` from
     :func:`~invariants.stats.extremes.mantissa_bits`: 23 float32, 10 float16, 7 bfloat16), or the share of
-    repeats of the most repeated value among the distinct rows when the values are discrete.  A union bound
-    over the ``C(n, 2)`` pairs gives the result (``rows``: ``(n_units, k)``, every unit's incoming
-    weights).  At most 0.
-    """
+    repeats of the most repeated value among the distinct rows when the values are discrete.  At most 0."""
     distinct = np.unique(rows, axis=0)  # the copies under test must not count as evidence of a discrete law
     if distinct.size == 0:
         return 0.0
     _, counts = np.unique(distinct, return_counts=True)
     p_cell = max(2.0 ** -(mantissa_bits(rows) - 3), float(counts.max() - 1) / distinct.size)
-    return min(0.0, math.log2(max(n_units * (n_units - 1) / 2, 1.0)) + rows.shape[1] * math.log2(p_cell))
+    return math.log2(p_cell) if p_cell > 0 else -math.inf
+
+
+def informative_entries(row: np.ndarray) -> int:
+    """How many entries of ``row`` (one unit's incoming weights, any shape) differ from its most frequent
+    value: the entries that carry evidence of a random draw.  A constant row has none, an identity (dirac /
+    eye) row or a one-hot row one, a dense random row all but one; so rows built on purpose from few
+    distinct values are never mistaken for coinciding random draws."""
+    _, counts = np.unique(np.asarray(row).ravel(), return_counts=True)
+    return int(row.size - counts.max()) if counts.size else 0
+
+
+def chance_of_duplicates(rows: np.ndarray, n_units: int, k: int | None = None) -> float:
+    """``log2`` of an upper bound on the probability that some two of ``n_units`` rows drawn like ``rows``
+    coincide.
+
+    For rows of ``k`` independent entries (default: ``rows.shape[1]``; callers pass
+    :func:`informative_entries` of the coinciding row), two rows agree with probability
+    ``Π_i Σ_v p_v² <= p_cell^k``, ``p_cell`` from :func:`cell_log2`.  A union bound over the ``C(n, 2)``
+    pairs gives the result (``rows``: ``(n_units, k)``, every unit's incoming weights).  At most 0.
+    """
+    return pairs_coincide_log2(cell_log2(rows), n_units, rows.shape[1] if k is None else k)
+
+
+def pairs_coincide_log2(lp: float, n_units: int, k: int) -> float:
+    """``log2`` of the union bound ``C(n, 2)·p_cell^k`` (``lp = log2 p_cell``, :func:`cell_log2`) on some two
+    of ``n_units`` rows of ``k`` independent entries coinciding; at most 0 (0 for ``k = 0``)."""
+    if k == 0:
+        return 0.0
+    return min(0.0, math.log2(max(n_units * (n_units - 1) / 2, 1.0)) + k * lp)
 
 
 #: duplicated units in a random tensor are a wiring fault when chance explains them with probability below
@@ -617,7 +652,10 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
     filter copied into channels 1-4) are an error ``duplicated-units`` even when training separates
     them: no initializer draws them (chance explains them with probability below ``2^``:data:`DUPLICATE_LOG2`,
     :func:`chance_of_duplicates`), so a helper copied them, the within-tensor case of
-    :func:`identical_tensors`.  Rows that chance could explain (few entries, coarse dtype) get the note
+    :func:`identical_tensors`.  Copies are judged on the incoming weights alone, whatever the biases:
+    units with copied rows and different biases compute different functions (no symmetry, nothing
+    ``interchangeable``), but their rows were still not drawn independently (the finding says "biases
+    differ").  Rows that chance could explain (few entries, coarse dtype) get the note
     ``tied-units`` when training separates them.  A constant tensor's units are all identical: that is
     :func:`constant_tensors`' finding (an error, or the zero output layer / zero residual branch
     practice), so nothing more is said unless the probe shows them tied for ever.  Units dead for ever
@@ -628,31 +666,41 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
         constant = node.weight.is_constant()
         if view.exact_ties is not None and node.name in view.exact_ties:
             classes = [list(c) for c in view.exact_ties[node.name] if len(c) > 1]
+            same_rows: list[list[int]] = []
             exact = True
         else:
             try:
                 rows = node.incoming()
             except ValueError:  # a layout without unit rows: nothing to compare (the coverage says partial)
                 continue
-            classes = _classes(node, rows)
+            same_rows = row_classes(rows)
+            classes = bias_classes(node, rows, same_rows)
             exact = False
-        if not classes:
+        if not same_rows and not classes:
             continue
         sig = view.probe.get(node.name) if view.probe is not None else None
-        forever, separate, undecided, silent, copied = [], [], [], [], []
+        forever, separate, undecided, silent = [], [], [], []
         worst_sep = math.inf
         incoming = node.incoming()
-        chance = None if constant or exact else chance_of_duplicates(incoming, node.n_units)
+        # copies are judged on the incoming weights alone: whatever the biases, bit-identical random rows
+        # are not independent draws (units with equal rows but different biases are distinct functions, so
+        # no symmetry ties them, but the initializer's draw was still overwritten).  The chance is bounded
+        # per class from the copied row's own informative entries, so low-entropy rows (constant, one-hot,
+        # identity) never count as random draws however random the rest of the tensor is
+        lp = None if constant or exact or not same_rows else cell_log2(incoming)
+        chances = {c[0]: pairs_coincide_log2(lp, node.n_units, informative_entries(incoming[c[0]]))
+                   for c in same_rows} if lp is not None else {}
+        copied = [c for c in same_rows if chances.get(c[0], 0.0) < DUPLICATE_LOG2]
+        chance = max((chances[c[0]] for c in copied), default=None)
+        copied_units = {u for c in copied for u in c}
         for cls in classes:
             rows = incoming[cls]
             is_dead = not np.any(rows != 0)
-            if chance is not None and chance < DUPLICATE_LOG2 and np.any(rows[0] != rows[0][0]):
-                copied.append(cls)
             if exact:
                 forever.append(cls)
                 continue
             if sig is None or sig.delta is None:
-                if not constant and cls not in copied:
+                if not constant and cls[0] not in copied_units:
                     undecided.append(cls)
                 continue
             d = sig.delta[:, cls].astype(np.float64)
@@ -689,27 +737,41 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
                 f"{_where(node)}: {n_u} {word} in {len(undecided)} class(es) have identical "
                 "incoming weights and bias; without a probe the check cannot compare their outgoing weights, so they "
                 "may stay interchangeable for ever.", {"classes": [list(map(int, c)) for c in undecided][:16]}))
-        copied = [c for c in copied if c not in forever]
+        tied_units = {u for c in forever for u in c}
+        copied = [k for k in ([u for u in c if u not in tied_units] for c in copied) if len(k) > 1]
         if copied:
             n_c = sum(len(c) for c in copied)
-            if all(c in separate for c in copied):
+            kept = {u for c in copied for u in c}
+            same_bias = [c for c in classes if c[0] in kept and c not in forever]
+            # a class of copied rows whose biases are not all equal: its units are distinct functions
+            split = sum(1 for c in copied if not any(set(c) == set(b) for b in same_bias))
+            if not same_bias:
+                fate = ("their biases differ, so they compute different functions from the start and no symmetry "
+                        "ties them, but their weights start as copies")
+            elif all(c in separate for c in same_bias):
                 fate = "their gradients differ on the probe, so training separates them, but they start as copies"
-            elif any(c in silent for c in copied):
+            elif any(c in silent for c in same_bias):
                 fate = ("their gradients are zero at init on the probe (nothing reaches them yet), so whether "
                         "training separates them depends on the parameters after them")
             else:
                 fate = "no probe ran to show whether training separates them"
+            if same_bias and split:
+                fate += f" ({split} of the {len(copied)} class(es) have different biases)"
+            start = (f"the layer starts with the capacity of {node.n_units - n_c + len(copied)} {word}" if not split else
+                     f"the layer starts with {node.n_units - n_c + len(copied)} distinct random weight rows for "
+                     f"{node.n_units} {word}")
             out.append(Finding(
                 ERROR, "duplicated-units", (node.weight.name,),
                 f"{_where(node)}: {n_c} of {node.n_units} {word} in {len(copied)} class(es) have bit-identical random "
-                f"incoming weights (largest: {word} {_fmt_units(sorted(max(copied, key=len)))}, "
+                f"incoming weights{' (biases differ)' if split and not same_bias else ''} (largest: {word} "
+                f"{_fmt_units(sorted(max(copied, key=len)))}, "
                 f"{incoming.shape[1]} weights each): independent draws coincide with probability below 2^{chance:.0f}, "
                 "so a helper copied one unit's weights into the others (e.g. w[1:5] = w[0]); no initializer does "
-                f"this. {fate[0].upper() + fate[1:]}; the layer starts with the capacity of "
-                f"{node.n_units - n_c + len(copied)} {word}.",
+                f"this. {fate[0].upper() + fate[1:]}; {start}.",
                 {"classes": [list(map(int, c)) for c in copied][:16], "units": int(node.n_units),
-                 "weights_per_unit": int(incoming.shape[1]), "log2_chance": chance}))
-        loose = [c for c in separate + silent if c not in copied and np.any(incoming[c[0]] != 0)]  # dead: dead_units
+                 "weights_per_unit": int(incoming.shape[1]), "log2_chance": chance,
+                 "classes_with_different_biases": split}))
+        loose = [c for c in separate + silent if c[0] not in copied_units and np.any(incoming[c[0]] != 0)]  # dead: dead_units
         if loose and not constant:
             n_s = sum(len(c) for c in loose)
             ident = identity_structure(incoming)
@@ -803,6 +865,6 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     return out
 
 
-__all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "FINGERPRINT_BLOCK", "TIE_RTOL", "chance_of_duplicates", "constant_tensors",
-           "copies", "dead_units", "identical_tensors", "identity_structure", "input_is_zero", "interchangeable_units",
-           "packed_orthogonal", "raw_bytes", "revival", "row_candidates", "tensor_digests", "zero_siblings"]
+__all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "FINGERPRINT_BLOCK", "TIE_RTOL", "bias_classes", "cell_log2", "chance_of_duplicates",
+           "constant_tensors", "copies", "dead_units", "identical_tensors", "identity_structure", "informative_entries", "input_is_zero",
+           "interchangeable_units", "packed_orthogonal", "pairs_coincide_log2", "raw_bytes", "revival", "row_candidates", "row_classes", "tensor_digests", "zero_siblings"]

@@ -147,6 +147,46 @@ def test_copied_filters_inside_one_conv_are_an_error():
     assert not check_model(_conv_bn()).find("duplicated-units")
 
 
+def _mlp_rows(edit):
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    with torch.no_grad():
+        edit(m[2])
+    return m
+
+
+def test_copied_rows_with_different_biases_are_an_error():
+    """Known-bad (the new-user trial's cases): one row, then half the rows of a random Linear copied, biases
+    left as drawn: the units are different functions (no symmetry), but the rows are no initializer's draw.
+    Known-good: the same layer as drawn; legitimate equal rows (a constant-filled layer, zero rows, an
+    identity kernel, rows of fan_in 1 where coincidences are likely) give no duplicated-units."""
+    def one(lin):
+        lin.weight[1] = lin.weight[0]
+
+    def half(lin):
+        lin.weight[1:128] = lin.weight[0]
+
+    for edit, n_copied in ((one, 2), (half, 128)):
+        (f,) = check_model(_mlp_rows(edit)).find("duplicated-units")
+        assert f.severity == "error" and f.params == ("2.weight",) and len(f.figures["classes"][0]) == n_copied
+        assert f.figures["classes_with_different_biases"] == 1 and "biases differ" in f.message
+        assert "no symmetry ties them" in f.message and "copied one unit's weights" in f.message
+    assert not check_model(_mlp_rows(lambda lin: None)).find("duplicated-units")
+
+    def legit(lin):
+        lin.weight[:8] = 0.0                                             # zero rows: dead-units' business
+        lin.weight[8:16] = 0.01                                          # constant rows
+        lin.weight[16:24] = 0.0
+        lin.weight[16:24, 3] = 1.0                                       # identity-like rows: one nonzero, equal
+    report = check_model(_mlp_rows(legit))
+    assert "duplicated-units" not in report.kinds(), render_model(report)
+    torch.manual_seed(0)
+    narrow = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 2))  # fan_in 1: chance explains twins
+    with torch.no_grad():
+        narrow[0].weight[1] = narrow[0].weight[0]
+    assert "duplicated-units" not in check_model(narrow).kinds()
+
+
 def test_zero_gradient_proves_no_tie_for_ever():
     """Behind a zero-γ BatchNorm δ = 0 for every channel at init; that is no evidence of identical
     outgoing weights, so the copies are duplicated-units, not interchangeable-units."""
