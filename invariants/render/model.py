@@ -32,7 +32,8 @@ def render_model(report: Any, width: int | None = None, table: bool = True) -> s
         if not group:
             continue
         out.append("")
-        out.append(f"{title}: {len(group)}")
+        out.append(textwrap.fill(f"{title}: {len(group)}", width, subsequent_indent="  ") if fit
+                   else f"{title}: {len(group)}")
         for f in group:
             out.append(textwrap.fill(str(f), width, initial_indent="  - ", subsequent_indent="    "))
     if table and report.tensors:
@@ -63,8 +64,10 @@ def _read_as(dtypes: dict[str, int] | None) -> str:
 
 
 def render_model_findings(report: Any) -> str:
-    """``invariants check-model --quiet``: one line per finding, the tensors not analysed, the verdict line."""
-    lines = [str(f) for f in report.findings]
+    """``invariants check-model --quiet``: one line per finding led by its severity (``error [kind] ...``,
+    ``note [kind] ...``: the full report groups them under headers instead), the tensors not analysed, the
+    verdict line."""
+    lines = [f"{f.severity} {f}" for f in report.findings]
     cov = getattr(report, "coverage", None)
     if cov is not None and cov.not_analysed:
         names = [s.name for s in cov.not_analysed]
@@ -147,6 +150,13 @@ def _g(x: float | None, fmt: str = ".3g") -> str:
 #: the tensor table's columns, least important first: dropped in this order to fit a terminal
 TENSOR_DROP = (4, 3, 7, 2, 6, 1)
 
+#: the tensor table's footnotes, each printed only while its column is shown
+TENSOR_FOOTNOTES = (
+    ("detects", "'detects': smallest relative variance error this tensor's n values detect with power 0.99 "
+                "(one draw: no pooling over seeds)"),
+    ("matches", "'matches': named schemes on the layer's textbook fans that pass every check"),
+)
+
 
 def render_tensors(rows: list[Any], width: int | None = None) -> str:
     """The variance table: one row per :class:`~invariants.modelcheck.report.TensorRow`, and its legend.
@@ -163,9 +173,11 @@ def render_tensors(rows: list[Any], width: int | None = None) -> str:
                      match])
     table = render_table(["tensor", "layer", "shape", "fans", "n", "variance", "Var*fan_in", "detects", "matches"],
                          body, "llllrrrrl", max_width=width, drop=TENSOR_DROP)
-    legend = ("'detects': smallest relative variance error this tensor's n values detect with power 0.99 "
-              "(one draw: no pooling over seeds); 'matches': named schemes on the layer's textbook fans "
-              "that pass every check")
+    shown = set(table.splitlines()[0].split()) if table else set()
+    # a footnote goes with its column: a narrow terminal that drops 'detects' drops its explanation too
+    legend = "; ".join(text for column, text in TENSOR_FOOTNOTES if column in shown)
+    if not legend:
+        return table
     return table + "\n" + (textwrap.fill(legend, width) if width else legend)
 
 
@@ -182,6 +194,7 @@ def render_signal(sig: dict[str, Any], width: int | None = None) -> str:
         lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs), per layer in execution order: "
                  f"E[x^2] and E[g^2] at its input (compared through depth), E[z^2] and E[delta^2] at its output"]
         room, w = _name_room(width, 4), _figure_width(width)
+        lines.append(_header(room, w, ("E[x^2] in", "E[g^2] in", "E[z^2] out", "E[delta^2]")))
         for name, xi, gi, f, b in zip(layers, xin, gin, fwd, bwd):
             lines.append(f"  {_cut(name, room):<{room}} {_g(xi, '.4g'):>{w}} {_g(gi, '.4g'):>{w}} {_g(f, '.4g'):>{w}} "
                          f"{_g(b, '.4g'):>{w}}")
@@ -189,6 +202,7 @@ def render_signal(sig: dict[str, Any], width: int | None = None) -> str:
         lines = [f"signal at init on the probe ({sig.get('batch', '?')} inputs): E[z^2] forward, E[delta^2] backward "
                  f"per layer, in execution order"]
         room, w = _name_room(width, 2), _figure_width(width)
+        lines.append(_header(room, w, ("E[z^2]", "E[delta^2]")))
         for name, f, b in zip(layers, fwd, bwd):
             lines.append(f"  {_cut(name, room):<{room}} {_g(f, '.4g'):>{w}} {_g(b, '.4g'):>{w}}")
     for key in ("forward_summary", "backward_summary", "backward_zero", "mean_field"):
@@ -198,6 +212,12 @@ def render_signal(sig: dict[str, Any], width: int | None = None) -> str:
     if width:
         lines[0] = textwrap.fill(lines[0], width)
     return "\n".join(lines)
+
+
+def _header(room: int, w: int, columns: tuple[str, ...]) -> str:
+    """The signal profile's column-header row: ``layer`` then each column name right-aligned over its
+    figures (names of at most ``w`` characters, so the figures' alignment holds at every width)."""
+    return "  " + f"{'layer':<{room}}" + "".join(f" {c:>{w}}" for c in columns)
 
 
 def _figure_width(width: int | None) -> int:
