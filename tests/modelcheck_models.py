@@ -296,6 +296,24 @@ def keras_healthy():
                              L.Dense(32, activation="relu", kernel_initializer="he_normal"), L.Dense(4)])
 
 
+def keras_glorot3(scale: float = 1.0):
+    """Keras defaults, 3 Dense layers named ``dense``, ``dense_1``, ``dense_2`` (Keras's own counter), the
+    square middle one (Glorot = LeCun there) optionally scaled: the new-user trial's 10x std layer."""
+    keras = _keras()
+    keras.utils.set_random_seed(0)
+    L = keras.layers
+    # the names a fresh session's counter gives (spelled out: the counter is global to the process)
+    m = keras.Sequential([keras.Input((32,)), L.Dense(128, activation="relu", name="dense"),
+                          L.Dense(128, activation="relu", name="dense_1"), L.Dense(10, name="dense_2")], name="seq")
+    w, b = m.layers[1].get_weights()
+    m.layers[1].set_weights([w * scale, b])
+    return m
+
+
+def keras_glorot3_10x():
+    return keras_glorot3(10.0)
+
+
 def keras_reused_seed():
     """keras.initializers.GlorotUniform(seed=7) given to two layers: one tensor, twice."""
     keras = _keras()

@@ -13,20 +13,27 @@ import re
 from typing import Iterable, TypeVar
 
 _INDEX = re.compile(r"\d+")
+#: Keras's automatic layer names: the first ``Dense`` is ``dense``, the next ``dense_1``, ``dense_2``
+#: (``keras.src.backend.common.global_state`` ``uniquify``): a segment's trailing ``_<n>`` is that counter
+_AUTO_SUFFIX = re.compile(r"_\d+(?=$|[/.:])")
 
 T = TypeVar("T")
 
 
 def sibling_key(name: str, kind: str = "") -> str:
     """The class of layer ``name``: the path with each run of digits replaced by ``#`` (plus ``kind``, e.g.
-    the layer type, so a conv and a dense at the same path pattern stay apart).
+    the layer type, so a conv and a dense at the same path pattern stay apart).  A path segment's trailing
+    ``_<digits>`` is dropped first: Keras names the first layer of a type ``dense`` and the next ones
+    ``dense_1``, ``dense_2``, all siblings.
 
     >>> sibling_key("encoder.layer.11.attention.self.query")
     'encoder.layer.#.attention.self.query'
     >>> sibling_key("conv3_block2_1_conv", "Conv2D")
     'Conv2D:conv#_block#_#_conv'
+    >>> sibling_key("sequential/dense_1/kernel", "Dense") == sibling_key("sequential/dense/kernel", "Dense")
+    True
     """
-    key = _INDEX.sub("#", name)
+    key = _INDEX.sub("#", _AUTO_SUFFIX.sub("", name))
     return f"{kind}:{key}" if kind else key
 
 

@@ -104,7 +104,7 @@ def depth_key(name: str, kind: str = "") -> str:
     >>> depth_key("stages.2.blocks.0.mlp.fc2", "Linear")
     'Linear:stages.#.blocks.#.mlp.fc2'
     >>> depth_key("layer3.1.conv1"), depth_key("4"), depth_key("layer4"), depth_key("Dense_3")
-    ('layer#.#.conv1', '#', 'layer#', 'Dense_#')
+    ('layer#.#.conv1', '#', 'layer#', 'Dense')
     >>> depth_key("block6c_expand_conv")
     'block##_expand_conv'
     >>> depth_key("features.5.0.block.3"), depth_key("layers.3"), depth_key("net.2.0")

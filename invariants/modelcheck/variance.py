@@ -143,7 +143,9 @@ def fan_sets(u: "Unit") -> list[tuple[str, str, tuple[int, int]]]:
 def candidate_laws(u: "Unit", hints: Mapping[str, Any] | None = None) -> list[Cand]:
     """Every candidate scheme on this unit (see the module docstring and
     :mod:`invariants.modelcheck.schemes`), schemes resolving to the same law merged into one candidate
-    (its label is the first name, in the order of :data:`~invariants.modelcheck.schemes.FAN_SCHEMES`)."""
+    (its label is the first name, in the order of :data:`~invariants.modelcheck.schemes.FAN_SCHEMES`, then
+    ``/`` and any other plainly named scheme that coincides on these fans: ``lecun_uniform/glorot_uniform``
+    on square fans; the ``(fan_out)``/``(fan_avg)`` variants of one scheme stay unnamed)."""
     emb = isinstance(u.layer, Embedding)
     fan_rows = FAN_SCHEMES + (EMBEDDING_SCHEMES if emb else ())
     out: dict[Law, Cand] = {}
@@ -154,6 +156,10 @@ def candidate_laws(u: "Unit", hints: Mapping[str, Any] | None = None) -> list[Ca
             if c is None:
                 out[law] = Cand(sch.name + suffix, law, [(sch, tag)])
             else:
+                if c.schemes[0][1] == tag and "(" not in sch.name and sch.name not in c.label.split("/"):
+                    # another named scheme coincides on these fans (LeCun = Glorot when fan_in = fan_out):
+                    # name both, so a layer's match never reads as the other framework convention's miss
+                    c.label = c.label[:len(c.label) - len(suffix)] + "/" + sch.name + suffix
                 c.schemes.append((sch, tag))
     for sch in tuple(fixed_schemes(hints)) + (EMBEDDING_FIXED if emb else ()):
         law = _scheme_law(sch, 1, 1)

@@ -37,6 +37,8 @@ KERAS_CASES = [
     ("keras_zero_embedding", {"constant-tensor", "signal-forward"}, set()),
     ("keras_lstm", set(), {"packed-orthogonal"}),
     ("keras_squared_std", {"inconsistent-scale", "signal-forward", "signal-backward"}, set()),
+    ("keras_glorot3", set(), set()),
+    ("keras_glorot3_10x", {"peer-scale"}, {"signal-backward"}),
 ]
 
 
@@ -53,6 +55,17 @@ def keras():
 @pytest.mark.parametrize("factory, errors, notes", KERAS_CASES, ids=[c[0] for c in KERAS_CASES])
 def test_keras_fault_kinds(keras, factory, errors, notes):
     assert_fault_kinds("keras", factory, errors, notes)
+
+
+def test_keras_auto_names_are_siblings_and_square_glorot_names_lecun_too(keras):
+    """Keras names its first Dense ``dense`` and the next ``dense_1``, ``dense_2``: all three are one sibling
+    class, so a 10x layer among them is judged against both others (as torch's ``0``, ``2``, ``4``); the
+    square layer's match names both conventions that coincide there (trial items 4)."""
+    (f,) = _report("keras_glorot3_10x").find("peer-scale")
+    assert f.params[0] == "seq/dense_1/kernel" and "has E[w^2]" in f.message and "its 2 siblings" in f.message
+    rows = {r.name: r.matches for r in _report("keras_glorot3").tensors}
+    assert rows["seq/dense_1/kernel"] == ["lecun_uniform/glorot_uniform"]
+    assert rows["seq/dense/kernel"] == ["glorot_uniform"]
 
 
 def test_keras_figures_and_probe_hygiene(keras):
