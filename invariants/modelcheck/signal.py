@@ -311,7 +311,10 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         tail = (f"exponential {'growth' if fig['log_change'] > 0 else 'decay'} through depth at init."
                 if direction == "forward" else
                 f"gradients {'explode' if fig['log_change'] > 0 else 'vanish'} through depth at init.")
-        msg = (f"{text}, beyond the sampling band ({math.exp(fig['band_log']):.3g}x) by more than {thr:g}x: {tail}"
+        beyond = math.exp(abs(fig["log_change"]) - fig["band_log"])
+        # the change divided by the band is what the thresholds bound: say it, and where a note would become an error
+        rule = f"more than {thr:g}x" + (f"; an error from {error_ratio:g}x" if sev == NOTE and not normalized else "")
+        msg = (f"{text}, beyond the sampling band ({math.exp(fig['band_log']):.3g}x) by {beyond:.3g}x ({rule}): {tail}"
                + (f" ({of}; {also} other{'s' if also != 1 else ''} beyond the note threshold)" if len(res) > 1 else ""))
         if direction == "forward" and summary.get("mean_field"):
             msg += f" {summary['mean_field']}."
