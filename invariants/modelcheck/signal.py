@@ -15,7 +15,7 @@ of leave them unchanged, while they move the output moments ``E[z²]``, ``E[δ²
 - a scale moved between a layer and its LayerScale ``γ`` (``W → cW``, ``b → cb``, ``γ → γ/c``): the
   branch function and every node input are unchanged.
 
-Where a framework's probe does not record inputs (the reference network, MLX, Equinox) the outputs
+Where a framework's probe does not record inputs (the reference network, Equinox) the outputs
 ``E[z²]``, ``E[δ²]`` are used as before, over the same classes; ``summary["measured"]`` says which.
 
 **Like with like.**  Nodes are grouped into sibling classes, :func:`depth_key` (the shared

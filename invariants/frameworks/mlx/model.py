@@ -13,8 +13,9 @@ included (:func:`read_only`): reading a model copies none of it.
 
 **Probe.** One forward and backward pass: each node's class is swapped, for the pass only, for a
 subclass whose ``__call__`` returns ``z + ε`` (MLX looks ``__call__`` up on the class, so an instance
-attribute would not be called), and ``mx.value_and_grad`` with respect to ``ε`` gives ``∂L/∂z`` for
-``L = Σ y·r``.  MLX's global PRNG (dropout) is seeded inside :class:`~invariants.frameworks.mlx.
+attribute would not be called) and adds ``ε_x`` to its first (floating) input, and ``mx.value_and_grad``
+with respect to both gives ``∂L/∂z`` and ``∂L/∂x`` for ``L = Σ y·r``: the signal check compares the
+input moments ``E[x²]``, ``E[g²]``, as for torch and JAX.  MLX's global PRNG (dropout) is seeded inside :class:`~invariants.frameworks.mlx.
 initializers.Seeded`, which restores it.  Probe input: the given one, else inferred from the first node
 (``Linear(in)``: ``N(0, 1)`` ``(B, in)``; a conv: ``(B, 32, C)`` / ``(B, 16, 16, C)`` / ``(B, 8, 8, 8, C)``;
 ``Embedding(V)``: token ids ``(B, 8)``).
@@ -208,18 +209,25 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
     Raises:
         Exception: whatever the model raises (the caller reports it).
     """
-    state: dict[str, Any] = {"eps": None, "z": {}, "inp": {}, "order": []}
+    state: dict[str, Any] = {"eps": None, "z": {}, "x": {}, "inp": {}, "order": []}
     names = {id(m): n for n, m in node_modules.items()}
     swapped: list[tuple[Any, type]] = []
 
     def tapped_call(cls: type) -> Any:
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            out = cls.__call__(self, *args, **kwargs)
             name = names.get(id(self))
+            if (name is not None and name not in state["z"] and name not in state["x"] and args
+                    and isinstance(args[0], mx.array) and args[0].ndim and mx.issubdtype(args[0].dtype, mx.floating)):
+                # the node's first input, + eps_x as it enters the node: E[x^2] and E[(dL/dx)^2] through it,
+                # the moments the signal check compares (as the torch and JAX probes measure them)
+                state["x"][name] = args[0]
+                if state["eps"] is not None and name in state["eps"]["x"]:
+                    args = (args[0] + state["eps"]["x"][name],) + tuple(args[1:])
+            out = cls.__call__(self, *args, **kwargs)
             if name is None or name in state["z"]:
                 return out
-            if state["eps"] is not None and name in state["eps"]:
-                out = out + state["eps"][name]
+            if state["eps"] is not None and name in state["eps"]["z"]:
+                out = out + state["eps"]["z"][name]
             state["z"][name] = out
             state["order"].append(name)
             if state["eps"] is None and args and isinstance(args[0], mx.array) and args[0].ndim:
@@ -240,11 +248,13 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
                 raise ValueError("the model output contains no floating array")
             rng = np.random.default_rng(seed)
             rs = [mx.array(rng.standard_normal(tuple(o.shape)).astype(np.float32)).astype(o.dtype) for o in outs0]
-            eps0 = {n: mx.zeros(z.shape, z.dtype) for n, z in state["z"].items()}
+            eps0 = {"z": {n: mx.zeros(z.shape, z.dtype) for n, z in state["z"].items()},
+                    "x": {n: mx.zeros(x.shape, x.dtype) for n, x in state["x"].items()}}
+            xs0 = {n: host(x) for n, x in state["x"].items()}
         seen: dict[str, Any] = {}
 
         def loss(eps: dict[str, Any]) -> Any:
-            state["eps"], state["z"], state["order"] = eps, {}, []
+            state["eps"], state["z"], state["x"], state["order"] = eps, {}, {}, []
             outs = _arrays(model(*xs))
             seen["z"], seen["order"], seen["outs"] = dict(state["z"]), list(state["order"]), outs
             return sum(((o * r).sum() for o, r in zip(outs, rs)), mx.array(0.0))
@@ -262,8 +272,13 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
         z = host(seen["z"][n])  # bfloat16 widened: the signal statistics sum in numpy
         node = by_name[n]
         try:
-            signals.append(Signal(n, units_last(z, -1, node.n_units), units_last(host(grads[n]), -1, node.n_units),
-                                  state["inp"].get(n)))
+            x = xs0.get(n)
+            xin = (None,) * 4 if x is None or n not in grads["x"] else (
+                float(np.mean(np.square(x.astype(np.float64)))),
+                float(np.mean(np.square(host(grads["x"][n]).astype(np.float64)))),
+                int(x.shape[-1]), int(x.size) // max(int(x.shape[-1]), 1))  # channels-last: units on the last axis
+            signals.append(Signal(n, units_last(z, -1, node.n_units), units_last(host(grads["z"][n]), -1, node.n_units),
+                                  state["inp"].get(n), *xin))
         except ValueError:
             continue
     first = xs[0]
