@@ -172,6 +172,42 @@ def test_model_view_roles_nodes_and_probe():
     assert all(s.input_varies for s in mv.probe.signals)
 
 
+def test_probe_measures_node_inputs_as_torch_does():
+    """The MLX probe records each node's input moments (trial item 5: MLX compared output moments over the
+    hidden layers, torch input moments from the data to the last layer's input).  Known values on one
+    Linear layer: E[x^2] is the probe input's, E[g^2] the mean square of g = r·W (L = Σ y·r); a token-id
+    input (an Embedding) records none.  The same weights and input in torch give the same signal trend."""
+    with MI.Seeded(0):
+        lin = nn.Linear(16, 4)
+        emb = nn.Sequential(nn.Embedding(50, 8), nn.Linear(8, 4))
+    x = mx.array(np.random.default_rng(1).standard_normal((32, 16)).astype(np.float32))
+    mv = view(lin, "one", example_input=x, seed=5)
+    (sig,) = mv.probe.signals
+    r = np.random.default_rng(5).standard_normal((32, 4))
+    g = r @ np.array(lin.weight)
+    assert sig.input_moment == pytest.approx(float(np.mean(np.square(np.array(x, dtype=np.float64)))), rel=1e-6)
+    assert sig.input_grad_moment == pytest.approx(float(np.mean(g * g)), rel=1e-5)
+    assert (sig.input_width, sig.input_rows) == (16, 32)
+    sigs = view(emb, "emb", seed=5).probe.signals
+    assert sigs[0].input_moment is None and sigs[1].input_moment is not None
+
+    torch = pytest.importorskip("torch")
+    from invariants.modelcheck import check_model
+
+    with MI.Seeded(2):
+        m = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 4))
+    t = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                            torch.nn.Linear(64, 4))
+    with torch.no_grad():
+        for tl, ml in zip(t[::2], m.layers[::2]):
+            tl.weight.copy_(torch.from_numpy(np.array(ml.weight)))
+            tl.bias.copy_(torch.from_numpy(np.array(ml.bias)))
+    xs = np.random.default_rng(3).standard_normal((32, 16)).astype(np.float32)
+    sm = check_model((m, mx.array(xs))).signal
+    st = check_model((t, torch.from_numpy(xs))).signal
+    np.testing.assert_allclose(sm["input_forward"], st["input_forward"], rtol=1e-4)
+
+
 def test_model_view_conv_semantics():
     with MI.Seeded(1):
         model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 8, 3, groups=8),
