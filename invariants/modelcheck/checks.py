@@ -757,8 +757,8 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
                 fate = "no probe ran to show whether training separates them"
             if same_bias and split:
                 fate += f" ({split} of the {len(copied)} class(es) have different biases)"
-            start = (f"the layer starts with the capacity of {node.n_units - n_c + len(copied)} {word}" if not split else
-                     f"the layer starts with {node.n_units - n_c + len(copied)} distinct random weight rows for "
+            start = (f"the layer starts with the capacity of {node.n_units - n_c + len(copied)} {word}"
+                     if not split else f"the layer starts with {node.n_units - n_c + len(copied)} distinct random weight rows for "
                      f"{node.n_units} {word}")
             out.append(Finding(
                 ERROR, "duplicated-units", (node.weight.name,),
@@ -771,7 +771,8 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
                 {"classes": [list(map(int, c)) for c in copied][:16], "units": int(node.n_units),
                  "weights_per_unit": int(incoming.shape[1]), "log2_chance": chance,
                  "classes_with_different_biases": split}))
-        loose = [c for c in separate + silent if c[0] not in copied_units and np.any(incoming[c[0]] != 0)]  # dead: dead_units
+        # dead rows are dead_units' finding
+        loose = [c for c in separate + silent if c[0] not in copied_units and np.any(incoming[c[0]] != 0)]
         if loose and not constant:
             n_s = sum(len(c) for c in loose)
             ident = identity_structure(incoming)
@@ -865,6 +866,8 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     return out
 
 
-__all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "FINGERPRINT_BLOCK", "TIE_RTOL", "bias_classes", "cell_log2", "chance_of_duplicates",
-           "constant_tensors", "copies", "dead_units", "identical_tensors", "identity_structure", "informative_entries", "input_is_zero",
-           "interchangeable_units", "packed_orthogonal", "pairs_coincide_log2", "raw_bytes", "revival", "row_candidates", "row_classes", "tensor_digests", "zero_siblings"]
+__all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "FINGERPRINT_BLOCK", "TIE_RTOL", "bias_classes", "cell_log2",
+           "chance_of_duplicates", "constant_tensors", "copies", "dead_units", "identical_tensors",
+           "identity_structure", "informative_entries", "input_is_zero", "interchangeable_units", "packed_orthogonal",
+           "pairs_coincide_log2", "raw_bytes", "revival", "row_candidates", "row_classes", "tensor_digests",
+           "zero_siblings"]

@@ -15,8 +15,8 @@ included (:func:`read_only`): reading a model copies none of it.
 subclass whose ``__call__`` returns ``z + ε`` (MLX looks ``__call__`` up on the class, so an instance
 attribute would not be called) and adds ``ε_x`` to its first (floating) input, and ``mx.value_and_grad``
 with respect to both gives ``∂L/∂z`` and ``∂L/∂x`` for ``L = Σ y·r``: the signal check compares the
-input moments ``E[x²]``, ``E[g²]``, as for torch and JAX.  MLX's global PRNG (dropout) is seeded inside :class:`~invariants.frameworks.mlx.
-initializers.Seeded`, which restores it.  Probe input: the given one, else inferred from the first node
+input moments ``E[x²]``, ``E[g²]``, as for torch and JAX.  MLX's global PRNG (dropout) is seeded inside
+:class:`~invariants.frameworks.mlx.initializers.Seeded`, which restores it.  Probe input: the given one, else inferred from the first node
 (``Linear(in)``: ``N(0, 1)`` ``(B, in)``; a conv: ``(B, 32, C)`` / ``(B, 16, 16, C)`` / ``(B, 8, 8, 8, C)``;
 ``Embedding(V)``: token ids ``(B, 8)``).
 """
