@@ -242,10 +242,12 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         config: :class:`~invariants.audit.auditor.AuditConfig`.
         progress: as :func:`~invariants.audit.auditor.audit_subjects`.
         dtype: audit the catalogue's initializers in this dtype only (as :func:`initializer`'s ``dtype``;
-            layer defaults and initializers that cannot be asked for a dtype are left out).
+            layer defaults and initializers that cannot be asked for a dtype are left out; one the framework
+            does not implement in it is ``skipped``).
         dtype_check: without ``dtype``, also audit each initializer once in the framework's low-precision
-            dtype (:func:`invariants.audit.precision.dtype_pass`: bfloat16, Keras and numpy float16),
-            results marked ``@dtype``; the run's Bonferroni split counts them.
+            dtype (:data:`invariants.audit.precision.LOW_PRECISION_DTYPE`: bfloat16 for torch, JAX, Flax,
+            Equinox and MLX, float16 for Keras; numpy none), results marked ``@dtype``; the run's Bonferroni
+            split counts them.
         timeout: seconds each call of an initializer may take, as :func:`initializer`'s; a call past it makes
             that subject an ``error`` result (not checked, never a pass) and the run goes on.  Calls the
             framework adapter makes without :func:`invariants.frameworks.subjects.call_initializer` (torch
@@ -258,7 +260,8 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
 
     Raises:
         UnknownFramework: unknown ``framework``.
-        UsageError: an unknown or complex ``dtype``, a negative or non-numeric ``timeout``.
+        UsageError: an unknown or complex ``dtype``, a ``dtype`` no initializer of the catalogue can be asked
+            for (numpy's: nothing would be audited), a negative or non-numeric ``timeout``.
         ResourceLimit: the estimated cost is over ``limits``.
     """
     from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result
@@ -280,6 +283,10 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         return AuditReport(results=[skipped_result(framework, str(exc))], frameworks=(framework,))
     if dtype is not None:
         subjects = dtype_pass(framework, subjects, dtype)
+        if not subjects:  # an audit of nothing must not read as a pass
+            raise errors.UsageError(f"dtype {dtype}: no initializer of the {framework} catalogue can be asked for a "
+                                    f"dtype (it is drawn in float32 only), so nothing would be audited; audit it "
+                                    "without a dtype")
     elif dtype_check:
         subjects = subjects + dtype_pass(framework, subjects)
     cfg = config or AuditConfig()

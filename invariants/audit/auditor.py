@@ -257,6 +257,8 @@ class AuditReport:
         frameworks: the frameworks audited (their versions go into the JSON's ``versions``).
         interrupted: the run was stopped (Ctrl-C): ``results`` holds the tensors audited before.
         n_subjects: the subjects (initializer calls) audited; one can yield several results (packed blocks).
+        determinism: what the seed-determinism checks covered, one sentence
+            (:func:`invariants.audit.determinism.coverage_line`); ``""`` when no subject was audited.
     """
 
     results: list[AuditResult] = field(default_factory=list)
@@ -268,6 +270,7 @@ class AuditReport:
     frameworks: tuple[str, ...] = ()
     interrupted: bool = False
     n_subjects: int = 0
+    determinism: str = ""
 
     @property
     def ok(self) -> bool:
@@ -291,6 +294,12 @@ class AuditReport:
         to raise it (:func:`~invariants.audit.resolution.coverage_line`); ``""`` when every request was met."""
         return coverage_line([(r.target + (f" [{r.layer}]" if r.layer else ""), r.resolution)
                               for r in self.results if r.resolution is not None], len(self.results))
+
+    @property
+    def n_audited(self) -> int:
+        """Results whose law was checked (``conforms``, ``documented-deviation``, ``deviates``); a run with none
+        checked nothing, whatever ``ok`` says (``invariants audit`` exits 2 on it, never 0)."""
+        return sum(r.verdict in (CONFORMS, DOCUMENTED, DEVIATES) for r in self.results)
 
     def counts(self) -> dict[str, int]:
         out = {v: 0 for v in VERDICTS}
@@ -864,8 +873,11 @@ def _judge(subject: Subject, u: AuditUnit, draws: list[np.ndarray], cfg: AuditCo
     law = u.expected
     structural = list(extra) + structural_checks(law, draws, alpha, bits, cfg.structure_draws, quantized)
     checks = law_checks(law, pool, draws, alpha, cfg.power, bits, quantized, moments)
-    mde = stated_detectable(checks) if quantized else min_detectable(
-        law, n, alpha, cfg.power, u.shape, bits, None if moments is None else int(pool.size))
+    mde = min_detectable(law, n, alpha, cfg.power, u.shape, bits, None if moments is None else int(pool.size))
+    if quantized and mde != 0:
+        # at low precision the checks state the bound (quantization band); an exact law (a constant, an
+        # identity: mde 0, every value checked) stays exact at any precision, as its float32 row says
+        mde = stated_detectable(checks)
     all_checks = checks + structural
     exp_desc = subject.expect.describe()
     fans_used = subject.expect.fans or u.textbook or subject.framework_fans
@@ -967,7 +979,8 @@ def audit_subjects(
     cfg = config or AuditConfig()
     t0 = time.perf_counter()
     alpha, m = plan(subjects, cfg)
-    report = AuditReport(alpha=alpha, total_alpha=cfg.total_alpha, n_checks=m, config=cfg.to_dict())
+    report = AuditReport(alpha=alpha, total_alpha=cfg.total_alpha, n_checks=m, config=cfg.to_dict(),
+                         determinism=determinism.coverage_line(subjects, cfg.determinism))
     total = len(subjects)
     for i, subject in enumerate(subjects, 1):
         if progress:

@@ -207,11 +207,36 @@ def determinism_checks(law: Law, first: np.ndarray, second: np.ndarray, replays:
     return out
 
 
+def coverage_line(subjects: Sequence[Subject], checked: bool) -> str:
+    """What a run's determinism checks covered, one sentence for the report under its counts: not checked
+    (``checked`` false: ``AuditConfig(determinism=False)``, ``--no-determinism``), or checked with the global
+    RNGs reseeded between calls (:func:`invariants.frameworks.global_rng.global_rngs`), naming the subjects
+    whose sampler seeds a global RNG itself (MLX, whose initializers take no key; torch and Keras layer
+    constructors): for them ``generator_isolation`` cannot tell that RNG from the seed and covers the others
+    only.  ``""`` for a run without subjects."""
+    if not subjects:
+        return ""
+    if not checked:
+        return ("Seed determinism: not checked (determinism off): same seed -> same tensor, different seeds -> "
+                "different tensors and no draws from a global RNG beside the seed were not tested.")
+    inside = sorted({seeding_of(s.sampler) for s in subjects if "seeded inside" in seeding_of(s.sampler)})
+    n_inside = sum("seeded inside" in seeding_of(s.sampler) for s in subjects)
+    n = len(subjects)
+    line = (f"Seed determinism: checked on {'the' if n == 1 else f'all {n}'} subject{'' if n == 1 else 's'} "
+            "(same seed -> same tensor, different seeds -> different tensors, no draws from a global RNG beside "
+            f"the seed passed; reseeded between calls: {', '.join(r.name for r in global_rngs())}).")
+    if n_inside:
+        which = "it takes" if n == 1 else ("they take" if n_inside == n else f"{n_inside} of them take")
+        line += (f" {which[0].upper() + which[1:]} no seed, so the audit seeds a global RNG itself ("
+                 f"{'; '.join(inside)}): isolation then covers the other global RNGs only.")
+    return line
+
+
 def cause(checks: Sequence[CheckResult]) -> str:
     """One line naming every failed determinism check and its cause (``""`` when all pass)."""
     return "; ".join(f"{c.name}: {c.detail}" for c in checks if c.name in CHECK_NAMES and not c.passed)
 
 
 __all__ = ["CHECK_NAMES", "DIFFERENT_SEEDS", "ISOLATION", "OTHER", "PIN", "PINNED_DRAWS", "SAME_SEED", "Replays",
-           "cause", "check_names", "determinism_checks", "different_seeds_check", "differing", "isolation_check",
+           "cause", "check_names", "coverage_line", "determinism_checks", "different_seeds_check", "differing", "isolation_check",
            "pinned", "random_law", "same_seed_check"]

@@ -16,8 +16,10 @@ at float16.
 
 The catalogue's dtype pass (:func:`dtype_pass`): every initializer of a framework's catalogue whose
 sampler can ask the framework for a dtype is audited once more, once per distinct initializer, in the
-framework's low-precision dtype (:data:`LOW_PRECISION_DTYPE`: bfloat16 for torch and the JAX family,
-float16 for Keras and numpy); results carry ``@dtype`` in their target.
+framework's low-precision dtype (:data:`LOW_PRECISION_DTYPE`: bfloat16 for torch, JAX, Flax, Equinox and
+MLX, float16 for Keras); results carry ``@dtype`` in their target and their call names the dtype
+(:func:`call_in_dtype`).  Layer defaults are not in it (a layer constructor takes no dtype the audit
+passes), and numpy has none: its catalogue is the package's own reference samplers, drawn in float32.
 """
 from __future__ import annotations
 
@@ -37,9 +39,9 @@ from invariants.stats.precision import low_precision
 DTYPE_RETURNED = "dtype_returned"
 #: fewest values pooled per unit at float16/bfloat16 (module docstring)
 LOW_PRECISION_N = 200_000
-#: the dtype each framework's catalogue is audited in once more
+#: the dtype each framework's catalogue is audited in once more (numpy: none, module docstring)
 LOW_PRECISION_DTYPE = {"torch": "bfloat16", "jax": "bfloat16", "flax": "bfloat16", "equinox": "bfloat16",
-                       "keras": "float16", "numpy": "float16"}
+                       "mlx": "bfloat16", "keras": "float16"}
 
 
 def requested_dtype(subject: Subject) -> str | None:
@@ -106,10 +108,34 @@ def dtype_pass(framework: str, subjects: Sequence[Subject], dtype: str | None = 
         if not isinstance(sampler, DtypeSampler) or not sampler.accepts_dtype or s.target in seen:
             continue
         seen.add(s.target)
-        out.append(replace(s, target=f"{s.target} @{dtype}", sampler=sampler.at_dtype(dtype)))
+        out.append(replace(s, target=f"{s.target} @{dtype}", sampler=sampler.at_dtype(dtype),
+                           call=call_in_dtype(s.call, dtype)))
     return out
 
 
-__all__ = ["DTYPE_RETURNED", "LOW_PRECISION_DTYPE", "LOW_PRECISION_N", "dtype_pass", "dtype_returned",
+def call_in_dtype(call: str, dtype: str) -> str:
+    """A subject's ``call`` text (written for the framework's float32) rewritten to request ``dtype``, so the
+    line reproduces the run: torch ``torch.empty(100, 300)`` -> ``torch.empty(100, 300, dtype=torch.bfloat16)``;
+    MLX ``mlx.nn.init.normal()(...)`` -> ``mlx.nn.init.normal(dtype=mx.bfloat16)(...)``; JAX, Flax, Equinox
+    and Keras name ``float32`` in the call (``(key, shape, float32)``, ``dtype='float32'``), which becomes
+    ``dtype``.  Any other text gets `` in <dtype>`` appended (the dtype is never left out); ``""`` stays ``""``."""
+    import re
+
+    if not call:
+        return call
+    torch_call = re.sub(r"torch\.empty\(([^()]*)\)", rf"torch.empty(\1, dtype=torch.{dtype})", call, count=1)
+    if torch_call != call:
+        return torch_call
+    mlx_call = re.sub(r"^(mlx\.nn\.init\.\w+)\(([^()]*)\)",
+                      lambda m: f"{m.group(1)}({m.group(2) + ', ' if m.group(2) else ''}dtype=mx.{dtype})", call,
+                      count=1)
+    if mlx_call != call:
+        return mlx_call
+    if re.search(r"\bfloat32\b", call):
+        return re.sub(r"\bfloat32\b", dtype, call)
+    return f"{call} in {dtype}"
+
+
+__all__ = ["DTYPE_RETURNED", "LOW_PRECISION_DTYPE", "LOW_PRECISION_N", "call_in_dtype", "dtype_pass", "dtype_returned",
            "is_quantized", "low_precision_draws", "low_precision_n", "requested_dtype", "stated_detectable",
            "unsupported_dtype"]

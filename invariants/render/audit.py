@@ -17,6 +17,22 @@ def _g(x: float | None, fmt: str = ".4g") -> str:
     return "-" if x is None else format(x, fmt)
 
 
+#: the summary's key to the ``detects`` column (:func:`detects`), in the methods page's words ("the smallest
+#: effect it detects with power 0.99")
+DETECTS_NOTE = ("'detects' = the smallest relative variance error detected with power 0.99 (larger errors are "
+                "detected too, smaller ones may be)")
+#: the key to ``exact`` in the ``detects`` column, printed when a row shows it
+EXACT_NOTE = "'exact' = every value checked against the law (a constant, identity, dirac): any error is detected"
+
+
+def detects(rel_error: float | None) -> str:
+    """The ``detects`` cell: a percentage, ``exact`` for 0 (an exact check: constants, identity and dirac
+    laws), ``-`` when the result states none (not audited, or no variance to resolve)."""
+    if rel_error is None:
+        return "-"
+    return "exact" if rel_error == 0 else f"{100 * rel_error:.2g}%"
+
+
 #: the audit table's columns, least important first: dropped in this order to fit a terminal
 AUDIT_DROP = (7, 8, 3, 4, 5, 2)
 
@@ -44,8 +60,7 @@ def render_audit(report: Any, width: int | None = None, details: bool = True) ->
             _g(r.observed_variance),
             _g(ratio, ".4f"),
             str(r.n),
-            _g(None if r.min_detectable_rel_error is None else 100 * r.min_detectable_rel_error, ".2g")
-            + ("%" if r.min_detectable_rel_error is not None else ""),
+            detects(r.min_detectable_rel_error),
         ])
     parts = [render_table(["verdict", "target", "layer", "shape", "expected var", "observed var", "ratio", "n",
                            "detects"], rows, "lllllrrrr", max_width=width, drop=AUDIT_DROP)]
@@ -57,10 +72,13 @@ def render_audit(report: Any, width: int | None = None, details: bool = True) ->
                + (f", {c['skipped']} skipped" if c["skipped"] else "") + f" in {report.seconds:.1f}s")
     if report.n_checks:
         summary += (f"; {report.n_checks} checks at alpha {report.alpha:.2g} each (family-wise <= "
-                    f"{report.total_alpha:.2g}); 'detects' = smallest variance error found with power 0.99")
+                    f"{report.total_alpha:.2g}); {DETECTS_NOTE}"
+                    + (f"; {EXACT_NOTE}" if any(r.min_detectable_rel_error == 0 for r in report.results) else ""))
     parts.append(textwrap.fill(summary, width or 110))
     if getattr(report, "coverage", ""):  # right under the counts: a "conform" never stands without it
         parts[-1] += "\n" + textwrap.fill(report.coverage, width or 110)
+    if getattr(report, "determinism", ""):  # what the seed checks covered, or that they did not run
+        parts[-1] += "\n" + textwrap.fill(report.determinism, width or 110)
     if details:
         findings = render_audit_findings(report, width or 110)
         if findings:

@@ -175,7 +175,11 @@ def extremes_test(
     mean, std = float(dist.mean()), float(dist.std())
     stat = max(abs(mx - mean), abs(mn - mean)) / std
     what = f"support [{lo:.7g}, {hi:.7g}]" if bounded else f"law mean {mean:.4g}, std {std:.4g}"
-    detail = f"min {mn:.7g}, max {mx:.7g} over n = {n} ({what}); tail p-values " + ", ".join(f"{t:.2g}" for t in tails)
+    # each tail p-value named by the departure it tests, in the order they were appended above
+    labels = ["max too small", "min too large", "max too large", "min too small",
+              f"too many above the {1 - tail_floor:.3g} quantile", f"too many below the {tail_floor:.3g} quantile"]
+    detail = (f"min {mn:.7g}, max {mx:.7g} over n = {n} ({what}); tail p-values: "
+              + ", ".join(f"{label} {t:.2g}" for label, t in zip(labels, tails)))
     return decide("extremes", stat, p, alpha, detail)
 
 

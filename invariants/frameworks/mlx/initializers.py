@@ -45,8 +45,8 @@ from mlx.utils import tree_flatten
 from invariants.frameworks.base import CatalogueBuilder, Framework
 from invariants.frameworks.errors import BadInitializer
 from invariants.frameworks.global_rng import GlobalRNG
-from invariants.frameworks.subjects import (Documented, Expectation, Sampler, Subject, call_initializer,
-                                            check_array, seeded_by)
+from invariants.frameworks.subjects import (Documented, DtypeSampler, Expectation, Sampler, Subject,
+                                            call_initializer, check_array, seeded_by)
 from invariants.layers import Layer, parse_layer
 from invariants.specs import (
     GLOROT_UNIFORM,
@@ -133,30 +133,72 @@ def drawn(value: Any) -> Any:
     return host(value)
 
 
-def resolve_factory(fn: Any) -> Any:
-    """``fn()`` for an ``mlx.nn.init`` factory whose arguments all default (``he_normal``), else ``fn``."""
-    if getattr(fn, "__module__", "") == "mlx.nn.init" and getattr(fn, "__name__", "") != "initializer":
+#: MLX's dtype object for each requested dtype name (:data:`invariants.frameworks.dtypes.REAL_DTYPES`)
+MX_DTYPES = {"float16": mx.float16, "bfloat16": mx.bfloat16, "float32": mx.float32, "float64": mx.float64}
+
+
+def mx_dtype(dtype: str | None) -> Any:
+    """MLX's dtype for a requested dtype name (``None``: float32, MLX's default)."""
+    return MX_DTYPES[dtype or "float32"]
+
+
+def is_factory(fn: Any) -> bool:
+    """Whether ``fn`` is an ``mlx.nn.init`` factory (``he_normal``), not the initializer it returns."""
+    return getattr(fn, "__module__", "") == "mlx.nn.init" and getattr(fn, "__name__", "") != "initializer"
+
+
+def resolve_factory(fn: Any, dtype: str | None = None) -> Any:
+    """``fn()`` for an ``mlx.nn.init`` factory whose arguments all default (``he_normal``), else ``fn``;
+    with a requested ``dtype``, ``fn(dtype=...)`` (every ``mlx.nn.init`` factory takes ``dtype``, default
+    ``mx.float32``: ``mlx/nn/init.py``)."""
+    if is_factory(fn):
         try:
-            return fn()
+            return fn() if dtype is None else fn(dtype=mx_dtype(dtype))
         except TypeError:  # a factory with a required argument (constant, sparse): not an initializer
             return fn
     return fn
 
 
-def mlx_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None = None) -> Sampler:
-    """Sampler for an MLX-convention initializer ``fn(a) -> new array`` of ``a``'s shape (float32).
+def in_dtype(init: Callable[..., Any], dtype: str) -> Callable[..., Any]:
+    """``init`` with MLX's "no kernel for this dtype" (``RuntimeError: [uniform] Unsupported type.``, e.g.
+    ``mx.random.uniform`` in float64 on the CPU) raised as ``NotImplementedError``, so a catalogue audited
+    in ``dtype`` records the initializer as not implemented in it (``skipped``), as for torch's missing
+    bfloat16 kernels, instead of as the initializer's error."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return init(*args, **kwargs)
+        except RuntimeError as exc:
+            if "Unsupported type" not in str(exc):
+                raise
+            raise NotImplementedError(f"MLX has no {dtype} kernel for it ({' '.join(str(exc).split())})") from None
+
+    return call
+
+
+def mlx_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None = None,
+                dtype: str | None = None) -> Sampler:
+    """Sampler for an MLX-convention initializer ``fn(a) -> new array`` of ``a``'s shape.
+
+    ``dtype`` (a name of :data:`MX_DTYPES`; ``None``: float32): an ``mlx.nn.init`` factory given as ``fn``
+    is called with ``dtype=`` (:func:`resolve_factory`), any other callable gets its argument ``a`` in that
+    dtype; the draw comes back in the dtype MLX returned (:func:`drawn`: bfloat16 as ``ml_dtypes.bfloat16``),
+    for the auditor's ``dtype_returned`` check.
 
     Raises (from the sampler):
         BadInitializer: ``fn`` raised, returned no array, returned its sentinel argument (entries never
-            written), or a wrong shape, a non-float dtype or non-finite values.
+            written), or a wrong shape, a non-float dtype or non-finite values;
+            ``NotImplementedByFramework`` (a subclass): MLX has no kernel for ``dtype`` (:func:`in_dtype`).
     """
     shape = tuple(int(s) for s in shape)
     what = what or getattr(fn, "__qualname__", None) or repr(fn)
-    fn = resolve_factory(fn)
+    fn = resolve_factory(fn, dtype)
+    if dtype is not None:
+        fn = in_dtype(fn, dtype)
     sentinel = np.full(shape, SENTINEL_BITS, dtype=np.uint32).view(np.float32)
 
     def sample(seed: int) -> np.ndarray:
-        a = mx.array(sentinel)
+        a = mx.array(sentinel) if dtype in (None, "float32") else mx.array(sentinel).astype(mx_dtype(dtype))
         with Seeded(seed):
             out = call_initializer(fn, what, a)
             if isinstance(out, mx.array):
@@ -170,7 +212,7 @@ def mlx_sampler(fn: Callable[..., Any], shape: Sequence[int], what: str | None =
             if left:
                 raise BadInitializer(f"{what} left {left} of {arr.size} entries of its argument unwritten (an MLX "
                                      "initializer returns a new array of the argument's shape)")
-        return check_array(arr, shape, what)
+        return check_array(arr, shape, what)  # in another dtype an unwritten NaN is caught here as non-finite
 
     return seeded_by(sample, SEEDED_INSIDE)
 
@@ -235,14 +277,19 @@ class MlxCatalogue(CatalogueBuilder):
         """``mlx.nn.init.<fname>(**fargs)`` called on ``layer``'s weight with ``kwargs`` (``gain=``, ``mode=``)."""
         fargs, kwargs = dict(fargs or {}), dict(kwargs or {})
         shape = self.shape(layer)
-        init = getattr(I, fname)(**fargs)
+        factory = getattr(I, fname)
 
         def text(d: dict[str, Any]) -> str:
             return ", ".join(f"{k}={'sqrt(2)' if v == math.sqrt(2) else repr(v)}" for k, v in d.items())
 
         target = f"mlx.nn.init.{fname}({text(fargs)})" + (f"(a, {text(kwargs)})" if kwargs else "")
+        def make(dtype: str | None) -> Sampler:
+            # the factory's dtype= (default mx.float32) asks MLX for the tensor in the requested dtype
+            init = factory(**fargs) if dtype is None else factory(**fargs, dtype=mx_dtype(dtype))
+            return mlx_sampler(lambda a: init(a, **kwargs), shape, target, dtype)
+
         return Subject(target=target, param="", layer=layer, shape=shape,
-                       sampler=mlx_sampler(lambda a: init(a, **kwargs), shape, target), expect=expect,
+                       sampler=DtypeSampler(make), expect=expect,
                        documented=documented, framework_fans=self.framework_fans(shape), blocks=self.blocks(layer),
                        call=f"mlx.nn.init.{fname}({text(fargs)})(mx.zeros({shape})"
                             f"{', ' + text(kwargs) if kwargs else ''})")
@@ -370,9 +417,10 @@ class MlxCatalogue(CatalogueBuilder):
         return out
 
 
-def wrap(fn: Callable[..., Any], shape: tuple[int, ...]) -> Sampler:
-    """MLX's convention ``fn(a) -> new array`` (:func:`mlx_sampler`)."""
-    return mlx_sampler(fn, shape)
+def wrap(fn: Callable[..., Any], shape: tuple[int, ...], dtype: str | None = None) -> Sampler:
+    """MLX's convention ``fn(a) -> new array`` (:func:`mlx_sampler`), asking for ``dtype`` (an
+    ``mlx.nn.init`` factory's ``dtype=``, else the argument array in it; ``None``: float32)."""
+    return mlx_sampler(fn, shape, dtype=dtype)
 
 
 def known_expectation(fn: Callable[..., Any]) -> Expectation | None:
@@ -389,5 +437,6 @@ def examples() -> list[Callable[..., Any]]:
     """A few ``mlx.nn.init`` initializers (the conformance checks wrap them)."""
     return [I.glorot_uniform(), I.he_normal(), I.normal(std=0.02)]
 
-__all__ = ["MLX_LINEAR_DEFAULT", "MlxCatalogue", "Seeded", "bfloat16_view", "bound_rule", "catalogue", "drawn",
-           "examples", "host", "known_expectation", "mlx_expectation", "mlx_sampler", "resolve_factory", "wrap"]
+__all__ = ["MLX_LINEAR_DEFAULT", "MX_DTYPES", "MlxCatalogue", "Seeded", "bfloat16_view", "bound_rule", "catalogue",
+           "drawn", "examples", "host", "in_dtype", "is_factory", "known_expectation", "mlx_expectation",
+           "mlx_sampler", "mx_dtype", "resolve_factory", "wrap"]

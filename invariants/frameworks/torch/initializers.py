@@ -174,13 +174,15 @@ class TorchCatalogue(CatalogueBuilder):
         shape = self.shape(layer)
         args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         call = f"torch.nn.init.{fname}(torch.empty{shape}{', ' + args if args else ''})"
+        init = ((lambda t, generator=None: fn(t, **kwargs, generator=generator))
+                if _accepts_generator(fn) else (lambda t: fn(t, **kwargs)))
+        init.__qualname__ = f"torch.nn.init.{fname}"  # messages name the initializer, not this lambda
         return Subject(
             target=f"torch.nn.init.{fname}({args})",
             param="",
             layer=layer,
             shape=shape,
-            sampler=self.wrap((lambda t, generator=None: fn(t, **kwargs, generator=generator))
-                              if _accepts_generator(fn) else (lambda t: fn(t, **kwargs)), shape),
+            sampler=self.wrap(init, shape),
             expect=expect,
             documented=documented,
             framework_fans=self.framework_fans(shape),
