@@ -174,3 +174,36 @@ def test_identify_recovers_family_mode_and_scale(fn, text):
 def test_identify_warns_on_square_layers():
     fp = identify(F.kaiming_normal, layers=["dense(64,64)", "conv2d(16,16,k=3)"], config=ID_CFG)
     assert "cannot be told apart" in fp.warning
+
+
+def test_a_catalogue_dtype_no_initializer_takes_is_refused_exit_2(capsys):
+    """Known-bad (TRIAL1 item 2): ``audit numpy --dtype bfloat16`` printed ``0 tensors`` and exited 0.  numpy's
+    catalogue takes no dtype: one line saying nothing would be audited, exit 2; the API raises the same."""
+    from invariants import audit
+    from invariants.core.errors import UsageError
+
+    assert cli.main(["audit", "numpy", "--dtype", "bfloat16"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nothing would be audited" in err[0] and "float32 only" in err[0], err
+    with pytest.raises(UsageError, match="no initializer of the numpy catalogue can be asked for a dtype"):
+        audit.catalogue("numpy", dtype="float16")
+
+
+@pytest.mark.parametrize("verdicts, code", [(["skipped", "skipped"], 2), ([], 2), (["skipped", "conforms"], 0)])
+def test_a_catalogue_run_that_checked_nothing_exits_2(verdicts, code, monkeypatch, capsys):
+    """Known-bad: a catalogue report whose every result is skipped (or that has none) is no pass: exit 2 with a
+    line saying nothing was audited, after the report; known-good: one checked tensor and the exit is 0."""
+    import invariants.audit as A
+    from invariants.audit.auditor import AuditReport, skipped_result
+
+    def fake(framework, cfg, **kw):
+        results = [skipped_result(f"t{i}", "not audited") for i, v in enumerate(verdicts) if v == "skipped"]
+        if "conforms" in verdicts:
+            from dataclasses import replace
+            results.append(replace(skipped_result("ok", ""), verdict="conforms"))
+        return AuditReport(results=results, frameworks=(framework,))
+
+    monkeypatch.setattr(A, "catalogue", fake)
+    assert cli.main(["audit", "numpy", "-q"]) == code
+    err = capsys.readouterr().err
+    assert ("nothing was audited: 0 of" in err) == (code == 2), err

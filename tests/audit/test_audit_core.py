@@ -228,3 +228,26 @@ def test_truncation_explanation_reads_as_a_noun_phrase():
     assert r.verdict == "deviates" and "by without" not in r.message
     assert "explained by the same law without the truncation correction (std is the untruncated normal's)" \
         in r.message
+
+
+def test_extremes_detail_names_each_tail_p_value():
+    """TRIAL1 item 13: ``tail p-values 3e-306, 3e-306, 1, 1`` did not say which tail is which.  Known-bad: a
+    normal sample with its max and min too small in magnitude (0.5x) fails the "max too small"/"min too large"
+    tails and the detail names them; known-good: the law's own sample passes."""
+    from invariants.stats.extremes import extremes_test
+
+    x = np.random.default_rng(0).standard_normal(100_000)
+    bad = extremes_test(0.5 * x, stats.norm(), alpha=1e-6)
+    assert not bad.passed and "tail p-values: max too small " in bad.detail and ", min too small " in bad.detail
+    good = extremes_test(x, stats.norm(), alpha=1e-6)
+    assert good.passed and "max too large" in good.detail and "min too large" in good.detail
+
+
+def test_the_detects_column_says_exact_for_exact_laws_and_defines_its_percentage():
+    """TRIAL1 item 13: constant/identity rows printed ``detects 0%``; the key must say the percentage is the
+    error detected with power 0.99, not a floor on what is caught."""
+    from invariants.render.audit import DETECTS_NOTE, EXACT_NOTE, detects
+
+    assert (detects(0.0), detects(None), detects(0.4), detects(0.0099)) == ("exact", "-", "40%", "0.99%")
+    assert "power 0.99" in DETECTS_NOTE and "larger errors are detected too" in DETECTS_NOTE
+    assert "any error is detected" in EXACT_NOTE

@@ -141,6 +141,26 @@ def test_determinism_off_runs_and_counts_none_of_its_checks():
     assert bad.results[0].verdict == "conforms"
 
 
+def test_the_report_says_whether_and_how_determinism_was_checked():
+    """TRIAL1 item 6: a report states whether the seed checks ran and, where the audit seeds a global RNG
+    itself (MLX: its initializers take no key), that isolation then covers the other global RNGs only."""
+    from invariants.render import render_audit
+
+    on = audit.initializer(correct, expect="normal(std=0.02)", layer=LAYER, framework="numpy", config=CFG)
+    off = audit.initializer(correct, expect="normal(std=0.02)", layer=LAYER, framework="numpy",
+                            config=AuditConfig(rel_error=0.2, determinism=False))
+    assert on.determinism.startswith("Seed determinism: checked on the subject") and "numpy's global RNG" in on.determinism
+    assert "covers the other global RNGs only" not in on.determinism  # a numpy Generator is the seed itself
+    assert off.determinism.startswith("Seed determinism: not checked")
+    assert "Seed determinism: not checked" in render_audit(off)
+    pytest.importorskip("mlx.core")
+    import mlx.nn as nn
+
+    mlx = audit.initializer(nn.init.normal(std=0.02), expect="normal(std=0.02)", layer=LAYER, framework="mlx",
+                            config=CFG)
+    assert "MLX's global key" in mlx.determinism and "isolation then covers the other global RNGs only" in mlx.determinism
+
+
 # ------------------------------------------------------------------------------------------ torch
 
 

@@ -289,3 +289,44 @@ def test_far_tail_allows_a_float32_endpoint_atom_but_not_a_clamp_fault():
     many = x.copy()
     many[:800] = -2.0
     assert not extremes_test(many, law.dist(), -np.inf, np.inf, 1e-6, bits, allowance, tail_floor(bits)).passed
+
+
+def test_catalogue_dtype_pass_mlx_draws_bfloat16():
+    """Known-bad (TRIAL1 items 2, 6): ``audit mlx --dtype bfloat16`` audited 0 tensors and the default run had no
+    ``@bfloat16`` row.  MLX's factories take ``dtype=``: every initializer is in the pass, draws bfloat16 and
+    its call names it; MLX's float64 ``uniform`` (no CPU kernel) is ``skipped`` naming the initializer."""
+    pytest.importorskip("mlx.core")
+    from invariants.frameworks.registry import get_framework
+
+    subjects = get_framework("mlx", "initializers").catalogue()
+    extra = dtype_pass("mlx", subjects)
+    assert LOW_PRECISION_DTYPE["mlx"] == "bfloat16" and len(extra) == 15
+    assert all("dtype=mx.bfloat16" in s.call for s in extra), [s.call for s in extra]
+    picked = [s for s in extra if s.target.startswith(("mlx.nn.init.normal()", "mlx.nn.init.constant("))]
+    report = audit.audit_subjects(picked, CFG, catch=True)
+    assert [r.verdict for r in report.results] == ["conforms", "conforms"]
+    assert all(any(c.name == "dtype_returned" and c.passed for c in r.checks) for r in report.results)
+    (uniform,) = [s for s in dtype_pass("mlx", subjects, "float64") if s.target.startswith("mlx.nn.init.uniform()")]
+    (r,) = audit.audit_subjects([uniform], CFG, catch=True).results
+    assert r.verdict == "skipped" and "mlx.nn.init.uniform() raised NotImplementedError" in r.message, r.message
+
+
+def test_dtype_pass_calls_reproduce_the_dtype_and_skips_name_the_initializer():
+    """Known-bad (TRIAL1 item 13): a ``@bfloat16`` row's call omitted the dtype, and a skipped row's reason
+    named ``TorchCatalogue._fn_subject.<locals>.<lambda>``."""
+    pytest.importorskip("torch")
+    from invariants.audit.precision import call_in_dtype
+    from invariants.frameworks.registry import get_framework
+
+    assert call_in_dtype("torch.nn.init.sparse_(torch.empty(100, 300), sparsity=0.1)", "bfloat16") == \
+        "torch.nn.init.sparse_(torch.empty(100, 300, dtype=torch.bfloat16), sparsity=0.1)"
+    assert call_in_dtype("mlx.nn.init.normal(mean=0.5)(mx.zeros((100, 300)))", "float16") == \
+        "mlx.nn.init.normal(mean=0.5, dtype=mx.float16)(mx.zeros((100, 300)))"
+    assert call_in_dtype("jax.nn.initializers.zeros(key, (300, 100), float32)", "bfloat16").endswith("bfloat16)")
+    assert call_in_dtype("something else", "float16") == "something else in float16"
+    extra = dtype_pass("torch", get_framework("torch", "initializers").catalogue())
+    assert all("dtype=torch.bfloat16" in s.call for s in extra)
+    (orth,) = [s for s in extra if s.target == "torch.nn.init.orthogonal_() @bfloat16"]
+    (r,) = audit.audit_subjects([orth], CFG, catch=True).results
+    assert r.verdict == "skipped" and "torch.nn.init.orthogonal_ raised NotImplementedError" in r.message
+    assert "<lambda>" not in r.message and "<locals>" not in r.message
