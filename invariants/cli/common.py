@@ -191,32 +191,45 @@ def add_limits(p: argparse.ArgumentParser, memory: str = "peak memory") -> None:
 
     p.add_argument("--max-memory", metavar="SIZE", default=None,
                    help=f"refuse, before any work, a run whose estimated {memory} exceeds SIZE (e.g. 512M, 8G; "
-                   f"default {format_bytes(DEFAULT_MAX_BYTES)})")
+                   f"0 or none: no limit; default {format_bytes(DEFAULT_MAX_BYTES)})")
     p.add_argument("--max-seconds", metavar="S", default=None,
                    help="refuse, before any work, a run whose estimated time exceeds S seconds "
-                   f"(default {DEFAULT_MAX_SECONDS:g})")
+                   f"(0 or none: no limit, as --timeout; default {DEFAULT_MAX_SECONDS:g})")
 
 
 def limits_of(args: argparse.Namespace) -> Any:
-    """The :class:`~invariants.core.cost.Limits` of ``--max-memory`` and ``--max-seconds`` (defaults where absent).
+    """The :class:`~invariants.core.cost.Limits` of ``--max-memory`` and ``--max-seconds`` (defaults where absent;
+    ``0`` — with any unit for a size —, ``none`` or ``off``: no limit, as ``--timeout``'s).
 
     Raises:
         UsageError: a size that :func:`~invariants.core.cost.parse_size` refuses, or seconds that are not a
             positive finite number.
     """
     import math
+    import re
 
     from invariants.core.cost import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, Limits, parse_size
 
-    max_bytes = DEFAULT_MAX_BYTES if args.max_memory is None else parse_size(args.max_memory, "--max-memory")
+    def off(text: str) -> bool:
+        # 0 (any unit: 0G), none or off: no limit, as --timeout 0 (invariants.core.timeout.parse_seconds)
+        word = str(text).strip().lower()
+        return word in ("none", "off") or bool(re.fullmatch(r"0*\.?0+\s*[a-z]*", word))
+
+    if args.max_memory is None:
+        max_bytes: int | None = DEFAULT_MAX_BYTES
+    else:
+        max_bytes = None if off(args.max_memory) else parse_size(args.max_memory, "--max-memory")
     if args.max_seconds is None:
         return Limits(max_bytes, DEFAULT_MAX_SECONDS)
+    if off(args.max_seconds):
+        return Limits(max_bytes, None)
     try:
         seconds = float(args.max_seconds)
     except ValueError:
         seconds = math.nan
     if not (math.isfinite(seconds) and seconds > 0):
-        raise UsageError(f"--max-seconds: {args.max_seconds!r} is not a positive number of seconds")
+        raise UsageError(f"--max-seconds: {args.max_seconds!r} is not a positive number of seconds (0 or none: "
+                         "no limit)")
     return Limits(max_bytes, seconds)
 
 

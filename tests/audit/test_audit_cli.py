@@ -207,3 +207,22 @@ def test_a_catalogue_run_that_checked_nothing_exits_2(verdicts, code, monkeypatc
     assert cli.main(["audit", "numpy", "-q"]) == code
     err = capsys.readouterr().err
     assert ("nothing was audited: 0 of" in err) == (code == 2), err
+
+
+def test_zero_or_none_removes_a_resource_limit_as_for_timeout():
+    """TRIAL1 item 14: ``--max-seconds 0`` was an error while ``--timeout 0`` means no limit.  Now 0 (any unit
+    for a size), none or off remove --max-memory/--max-seconds too; a malformed value is still refused."""
+    import argparse
+
+    from invariants.cli.common import limits_of
+    from invariants.core.cost import DEFAULT_MAX_BYTES, Limits
+    from invariants.core.errors import UsageError
+
+    def limits(memory, seconds):
+        return limits_of(argparse.Namespace(max_memory=memory, max_seconds=seconds))
+
+    assert limits("0", "0") == Limits(None, None) == limits("none", "off") == limits("0G", "0.0")
+    assert limits(None, "0") == Limits(DEFAULT_MAX_BYTES, None) and limits("1K", "5") == Limits(1024, 5.0)
+    for bad in ("-1", "never", "nan"):
+        with pytest.raises(UsageError, match="--max-seconds: .* is not a positive number of seconds"):
+            limits(None, bad)
