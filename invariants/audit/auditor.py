@@ -764,7 +764,7 @@ def with_resolution(result: AuditResult, cfg: AuditConfig, capped: bool, request
         bound = ("the checks' stated resolution", "")
     result.resolution = coarser(cfg.rel_error, result.min_detectable_rel_error, *bound)
     if result.resolution is not None:
-        result.message = result.message.rstrip(".") + ". " + result.resolution.sentence()
+        result.message = result.message.rstrip(".") + ". " + result.resolution.sentence(cfg.power)
     return result
 
 

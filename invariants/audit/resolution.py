@@ -36,10 +36,13 @@ class Resolution:
         return {"asked": self.asked, "achieved": self.achieved, "limited_by": self.limited_by,
                 "raise_with": self.raise_with}
 
-    def sentence(self) -> str:
-        """One sentence for a result's message."""
+    def sentence(self, power: float | None = None) -> str:
+        """One sentence for a result's message; ``power``: the power the figures are stated at, said so (the
+        achieved error is what is detected with that power: larger ones are detected too, smaller ones may be)."""
+        at = (f" with power {power:g} (larger errors are detected too, smaller ones may be)"
+              if power is not None else "")
         return (f"Coarser than asked: detects a {100 * self.achieved:.2g}% relative variance error, not the "
-                f"{100 * self.asked:.2g}% requested, limited by {self.limited_by}"
+                f"{100 * self.asked:.2g}% requested,{at + ',' if at else ''} limited by {self.limited_by}"
                 + (f"; to reach it, {self.raise_with}" if self.raise_with else "") + ".")
 
 

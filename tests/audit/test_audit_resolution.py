@@ -64,6 +64,9 @@ def test_the_rule_itself():
     res = coarser(1e-5, 4.2e-4, "max_draws (20000)", "raise AuditConfig.max_draws")
     assert res == Resolution(1e-5, 4.2e-4, "max_draws (20000)", "raise AuditConfig.max_draws")
     assert "0.042% relative variance error, not the 0.001% requested" in res.sentence()
+    # TRIAL1 item 13: the figure is the error detected with the stated power, not a floor on what is caught
+    assert "requested, with power 0.99 (larger errors are detected too, smaller ones may be), limited by" \
+        in res.sentence(0.99)
     assert coverage_line([], 3) == ""
     assert coverage_line([("w", res)], 3).startswith("1 of 3 tensors audited at a coarser resolution")
 
