@@ -245,9 +245,9 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
             layer defaults and initializers that cannot be asked for a dtype are left out; one the framework
             does not implement in it is ``skipped``).
         dtype_check: without ``dtype``, also audit each initializer once in the framework's low-precision
-            dtype (:data:`invariants.audit.precision.LOW_PRECISION_DTYPE`: bfloat16 for torch, JAX, Flax,
-            Equinox and MLX, float16 for Keras; numpy none), results marked ``@dtype``; the run's Bonferroni
-            split counts them.
+            dtype (:data:`invariants.audit.precision.LOW_PRECISION_DTYPE`: bfloat16 for torch, JAX, Equinox
+            and MLX, float16 for Keras; Flax's layer defaults and numpy's reference samplers none), results
+            marked ``@dtype``; the run's Bonferroni split counts them.
         timeout: seconds each call of an initializer may take, as :func:`initializer`'s; a call past it makes
             that subject an ``error`` result (not checked, never a pass) and the run goes on.  Calls the
             framework adapter makes without :func:`invariants.frameworks.subjects.call_initializer` (torch
@@ -261,7 +261,7 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
     Raises:
         UnknownFramework: unknown ``framework``.
         UsageError: an unknown or complex ``dtype``, a ``dtype`` no initializer of the catalogue can be asked
-            for (numpy's: nothing would be audited), a negative or non-numeric ``timeout``.
+            for (Flax's, numpy's: nothing would be audited), a negative or non-numeric ``timeout``.
         ResourceLimit: the estimated cost is over ``limits``.
     """
     from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result

@@ -16,10 +16,11 @@ at float16.
 
 The catalogue's dtype pass (:func:`dtype_pass`): every initializer of a framework's catalogue whose
 sampler can ask the framework for a dtype is audited once more, once per distinct initializer, in the
-framework's low-precision dtype (:data:`LOW_PRECISION_DTYPE`: bfloat16 for torch, JAX, Flax, Equinox and
-MLX, float16 for Keras); results carry ``@dtype`` in their target and their call names the dtype
+framework's low-precision dtype (:data:`LOW_PRECISION_DTYPE`: bfloat16 for torch, JAX, Equinox and MLX,
+float16 for Keras); results carry ``@dtype`` in their target and their call names the dtype
 (:func:`call_in_dtype`).  Layer defaults are not in it (a layer constructor takes no dtype the audit
-passes), and numpy has none: its catalogue is the package's own reference samplers, drawn in float32.
+passes), so Flax's catalogue (layer defaults only) gets no row, and numpy has none: its catalogue is the
+package's own reference samplers, drawn in float32.
 """
 from __future__ import annotations
 

@@ -110,9 +110,9 @@ def add_dtype(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=REAL_DTYPES, default=None,
                    help="request the tensor in this dtype from the framework, check it comes back in it "
                    "(dtype_returned) and audit the law at that precision; a catalogue then audits its "
-                   "initializers only (a framework whose catalogue takes no dtype, numpy, is refused). Default: "
+                   "initializers only (a catalogue with none that takes a dtype, flax or numpy, is refused). Default: "
                    "float32, and a catalogue's initializers (not its layer defaults) are also audited once in "
-                   "bfloat16 (torch, jax, flax, equinox, mlx) or float16 (keras); numpy: float32 only")
+                   "bfloat16 (torch, jax, equinox, mlx) or float16 (keras); flax, numpy: float32 only")
 
 
 def add_timeout(p: argparse.ArgumentParser) -> None:
