@@ -3,9 +3,9 @@ initializers or one ``MODULE:ATTR`` initializer against a spec (:mod:`invariants
 
 Exit codes: 0 everything conforms (documented deviations allowed) / a spec was identified; 1 a finding / no
 candidate passed; 2 usage error or bad input (an initializer that raises, ``SystemExit`` included, a
-framework that is not installed, for a catalogue too), and a catalogue audit that checked no tensor (every
-result skipped, or a ``--dtype`` none of its initializers can be asked for): nothing audited is never a
-pass; 130 interrupted (what finished is written to ``--json``).  JSON schemas: ``invariants/schemas/audit.json``, ``identify.json``.
+framework that is not installed, for a catalogue too), and an audit that checked no tensor (every result
+skipped — a zero-size layer, no kernel for the dtype —, or a catalogue ``--dtype`` none of its initializers
+can be asked for): nothing audited is never a pass; 130 interrupted (what finished is written to ``--json``).  JSON schemas: ``invariants/schemas/audit.json``, ``identify.json``.
 """
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ def add_audit(subparsers: argparse._SubParsersAction) -> None:
         description="Audit a framework's whole catalogue of initializers and layer defaults (TARGET = "
         f"{', '.join(registry.names('initializers'))}) or one initializer MODULE:ATTR against --expect on each "
         "--layer. Exit code 0: everything conforms (documented deviations allowed); 1: a finding; "
-        "2: usage error or bad input (a framework that is not installed included), or a catalogue audit that "
-        "checked no tensor (nothing audited is never a pass); 130: interrupted.",
+        "2: usage error or bad input (a framework that is not installed included), or an audit that checked no "
+        "tensor (every row skipped: nothing audited is never a pass); 130: interrupted.",
     )
     p.add_argument("target", metavar="TARGET", help="framework name, or MODULE:ATTR (an initializer)")
     p.add_argument("--expect", metavar="SPEC", help="spec for MODULE:ATTR, e.g. he_normal, normal(std=0.02), "
@@ -207,10 +207,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if text:
         print(text, file=out)
     write_json(args.json_path, report.to_dict())
-    if catalogue_target and report.ok and not report.n_audited:
-        # a catalogue run that checked nothing (every result skipped) is no pass: exit 2, after the report
-        raise UsageError(f"nothing was audited: 0 of {len(report.results)} tensors of the {args.target} catalogue "
-                         "were checked" + (f" in {args.dtype}" if args.dtype else "") + " (see the skipped rows)")
+    if report.ok and not report.n_audited:
+        # a run that checked nothing (every result skipped: a zero-size layer, no kernel for the dtype) is no
+        # pass: exit 2, after the report
+        what = f"the {args.target} catalogue" if catalogue_target else args.target
+        raise UsageError(f"nothing was audited: 0 of {len(report.results)} tensors of {what} were checked"
+                         + (f" in {args.dtype}" if args.dtype else "") + " (see the skipped rows)")
     return result_exit(report)
 
 

@@ -226,3 +226,13 @@ def test_zero_or_none_removes_a_resource_limit_as_for_timeout():
     for bad in ("-1", "never", "nan"):
         with pytest.raises(UsageError, match="--max-seconds: .* is not a positive number of seconds"):
             limits(None, bad)
+
+
+def test_a_single_target_that_checked_nothing_exits_2(capsys):
+    """Known-bad: every layer zero-size, the report is all ``skipped``: exit 2 and the line; known-good: one
+    real layer beside it is audited and the exit is 0."""
+    target = "audit_fixtures:normal_002"
+    assert cli.main(["audit", target, "--expect", "normal(std=0.02)", "--layer", "dense(0,4)", "-q"]) == 2
+    assert f"nothing was audited: 0 of 1 tensors of {target} were checked" in capsys.readouterr().err
+    assert cli.main(["audit", target, "--expect", "normal(std=0.02)", "--layer", "dense(0,4)", "--layer",
+                     "dense(30,20)", "--rel-error", "0.2", "-q"]) == 0
