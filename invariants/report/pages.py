@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from invariants.audit.determinism import DIFFERENT_SEEDS, ISOLATION, SAME_SEED
+from invariants.render.audit import detects
 from invariants.report.markdown import code, front_matter, g, math_inline, table, text
 
 #: Meaning of each verdict (as in the README).  A verdict applies to the claim's precise statement.
@@ -616,10 +617,6 @@ def _fans(f: Any) -> str:
     return f"({', '.join(str(int(x)) for x in f)})"
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * float(x):.2g}%"
-
-
 #: what each seed-determinism check asserts (:mod:`invariants.audit.determinism`), for the audit pages
 DETERMINISM_MEANING = {
     SAME_SEED: "two calls with the same seed (and every global RNG in the same state) give the same tensor bit for "
@@ -721,12 +718,14 @@ def audit_page(framework: str, payload: dict[str, Any] | None, hint: str) -> str
             vcell = mark_row(ROW_CLASS[verdict], vcell)
         target = code(r.get("target", "?")) + (f"<br>on {code(r['layer'])}" if r.get("layer") else "")
         rows.append([str(i), vcell, target, f"{_fans(tb)}<br>{fw_fans}", text(exp.get("spec") or "-"), variances,
-                     f"{int(obs.get('n', 0)):,}<br>{_pct(r.get('min_detectable_rel_error'))}"])
+                     f"{int(obs.get('n', 0)):,}<br>{detects(r.get('min_detectable_rel_error'))}"])
     lines += ["## Catalogue", "",
               "Each row: the verdict; the initializer (or layer default) and the layer it was sampled on; the fans "
               "(fan_in, fan_out) as the textbook defines them for that layer, then as the framework computes them; "
               "the expected law; the expected variance, then the observed variance with its ratio to the expected; "
-              "the number of pooled values n, then the smallest relative variance error the checks detect at that n.", "",
+              "the number of pooled values n, then the smallest relative variance error the checks detect at that n with "
+              "power 0.99 (larger errors are detected too; `exact` for laws checked exactly: constants, identity, "
+              "dirac).", "",
               table(["#", "verdict", "initializer or layer default, layer", "fans: textbook, framework", "expected",
                      "Var: expected, observed", "n, detects"], rows, "rllllrr"),
               "",
