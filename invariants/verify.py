@@ -30,15 +30,17 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from invariants.claims.registry import Claim, Evidence, EvidenceResult
-from invariants.core.results import Finding, common_fields, describe
+from invariants.core.results import Finding, common_fields, describe, package_version
 
 #: Called as ``progress(index, total, claim, outcome)``: once before a claim runs with
 #: ``outcome=None``, once after with its :class:`ClaimOutcome`.  ``index`` counts from 1.
@@ -122,8 +124,10 @@ class VerifyReport:
     Attributes:
         outcomes: one per claim run.
         total_seconds: wall time.
-        config: how it was asked to run (the CLI's ``{"only": [...], "jobs": N or None}``), the JSON's ``config``;
-            ``run_claims`` leaves it empty, so a report is the same for any number of workers.
+        config: how it ran, the JSON's ``config``: ``run_claims`` sets ``compiled`` (whether the exact kernel's
+            compiled accelerator was in use: :func:`warm_kernel`; the results are the same bits either way),
+            the CLI adds how it was asked to run (``{"only": [...], "jobs": N or None}``); the same for any
+            number of workers.
         interrupted: the run was stopped (Ctrl-C) before every claim ran: ``outcomes`` holds the finished ones.
     """
 
@@ -157,8 +161,10 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         from invariants import __version__
 
+        common = common_fields(self.ok, self.summary, self.findings, self.config)
+        common["versions"]["numba"] = package_version("numba")  # the exact kernel's accelerator (config: compiled)
         return {
-            **common_fields(self.ok, self.summary, self.findings, self.config),
+            **common,
             "version": __version__,
             "passed": self.ok,
             "total_seconds": round(self.total_seconds, 6),
@@ -267,8 +273,48 @@ def frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
+def kernel_compiles() -> str | None:
+    """Whether loading the exact kernel's compiled accelerator (:mod:`invariants.reference.compiled`) will
+    compile it in this process, and where it caches it: the cache folder (``"not cached"`` with
+    ``INVARIANTS_NO_COMPILE_CACHE``), or ``None`` when it loads from the cache or is not used (numba not
+    installed, ``INVARIANTS_NO_COMPILED``, already loaded).  Predicted from numba's index files
+    (``numba_kernels.<function>-<line>.py<ver>.nbi``, one per compiled function) being present and newer
+    than :mod:`invariants.reference.numba_kernels`' source, which is what numba's cache checks."""
+    import importlib.util
+
+    from invariants.core import compile_cache
+    from invariants.reference import compiled
+
+    if compiled.disabled() or "invariants.reference.numba_kernels" in sys.modules \
+            or importlib.util.find_spec("numba") is None:
+        return None
+    if compile_cache.disabled():
+        return "not cached: INVARIANTS_NO_COMPILE_CACHE is set"
+    folder = Path(os.environ.get("NUMBA_CACHE_DIR") or compile_cache.numba_cache_dir())
+    source = Path(compiled.__file__).with_name("numba_kernels.py")
+    stamp = source.stat().st_mtime
+    functions = set(re.findall(r"^@njit\(cache=CACHE\)\ndef (\w+)", source.read_text(), flags=re.M))
+    cached = {p.name.split(".")[1].rsplit("-", 1)[0] for p in folder.glob("*/numba_kernels.*.nbi")
+              if p.stat().st_mtime >= stamp}
+    return None if functions <= cached else str(folder)
+
+
+def warm_kernel(on_compile: Callable[[str], None] | None = None) -> bool:
+    """Load the exact kernel's compiled accelerator now (:func:`invariants.reference.compiled.warm`), before
+    any claim's clock starts, so a first run's one-time compile (~2-7 s) is not charged to a claim's seconds;
+    ``on_compile`` is called first with :func:`kernel_compiles`' folder when it will compile.  Returns
+    whether the accelerator is in use (``False``: the numpy path, same bits)."""
+    from invariants.reference import compiled
+
+    folder = kernel_compiles()
+    if folder is not None and on_compile is not None:
+        on_compile(folder)
+    return compiled.warm()
+
+
 def _run_claims(claims: list[Claim], progress: ProgressCallback | None, jobs: int | None) -> VerifyReport:
     total = len(claims)
+    compiled = warm_kernel()  # loaded once (here for every forked worker too), before the claims' clocks start
     start = time.perf_counter()
     workers = parallel_jobs(jobs, total)
     if workers == 1:
@@ -281,12 +327,9 @@ def _run_claims(claims: list[Claim], progress: ProgressCallback | None, jobs: in
             gc.freeze()  # what the claim left (imports, cached derivations): see frozen_heap
             if progress is not None:
                 progress(index, total, claim, outcome)
-        return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start)
+        return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start, config={"compiled": compiled})
 
     from invariants.claims.schedule import plan
-    from invariants.reference import compiled
-
-    compiled.warm()  # the exact kernel's compiled loops, loaded once here for every forked worker
 
     global _FORKED
     _FORKED = claims
@@ -306,4 +349,5 @@ def _run_claims(claims: list[Claim], progress: ProgressCallback | None, jobs: in
                         progress(count, total, claim, done[i])
     finally:
         _FORKED = []
-    return VerifyReport(outcomes=[done[i] for i in range(total)], total_seconds=time.perf_counter() - start)
+    return VerifyReport(outcomes=[done[i] for i in range(total)], total_seconds=time.perf_counter() - start,
+                        config={"compiled": compiled})

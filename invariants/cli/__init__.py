@@ -50,11 +50,11 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_verify, add_
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with its usage errors on one line: ``invariants audit: error: ...; usage: ...``."""
+    """argparse with its usage errors on one line: ``invariants: error: ...; usage: invariants audit ...``: the same prefix as every other error, the usage names the command."""
 
     def error(self, message: str):  # type: ignore[override]
         usage = " ".join(self.format_usage().split())
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {' '.join(message.split())}; {usage}\n")
+        self.exit(EXIT_USAGE, f"{PROG}: error: {' '.join(message.split())}; {usage}\n")
 
 
 #: the environment variables of every command, shown at the end of ``invariants --help``

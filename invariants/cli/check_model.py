@@ -21,6 +21,7 @@ from invariants.cli.common import (
     limits_of,
     partial_on_interrupt,
     result_exit,
+    say,
     table_width,
     write_json,
 )
@@ -103,12 +104,16 @@ def cmd_check_model(args: argparse.Namespace) -> int:
         return ModelReport(args.target, args.framework or "unknown", profile.name, config=config, interrupted=True)
 
     progress = ticker(args, f"check-model {args.target}")
+
+    def say_estimate(cost: Any, excludes: "str | None") -> None:  # one line on stderr before any check
+        say(args, f"check-model {args.target}: estimated {cost}" + (f" ({excludes})" if excludes else ""), progress)
+
     try:
         with partial_on_interrupt(args.json_path, partial), cli_worded():
             report = check_model(args.target, input_shape=shapes, profile=profile, seed=args.seed,
                                  framework=args.framework, min_coverage=min_cov, probe=not args.no_probe,
                                  expect=args.expect or None, progress=False,  # one line: the ticker's
-                                 limits=limits)
+                                 limits=limits, on_estimate=say_estimate)
     finally:
         if progress is not None:
             progress.close()

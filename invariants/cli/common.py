@@ -22,6 +22,16 @@ class Interrupted(KeyboardInterrupt):
     (exit 130)."""
 
 
+def say(args: argparse.Namespace, line: str, progress: Any = None) -> None:
+    """One line on stderr before or beside the work (a cost estimate, a one-time compile): above the
+    ``progress`` line when one is drawn, else printed; nothing with ``--quiet`` (quiet: the findings only;
+    the JSON records what the line says)."""
+    if progress is not None:
+        progress.write(line)
+    elif not getattr(args, "quiet", False):
+        print(line, file=sys.stderr, flush=True)
+
+
 def positive_int(flag: str) -> Callable[[str], int]:
     """An argparse ``type`` accepting integers >= 1 (``flag`` names the option in the error)."""
     def parse(text: str) -> int:
@@ -265,5 +275,5 @@ def cli_worded() -> Iterator[None]:
 
 
 __all__ = ["FLAG_WORDS", "PROG", "TIMEOUT_WORDS", "Interrupted", "add_limits", "audit_config", "check_json_path", "cli_worded", "draws_count", "limits_of",
-           "partial_on_interrupt", "positive_int", "require_framework", "result_exit", "stderr_is_tty",
+           "partial_on_interrupt", "positive_int", "require_framework", "result_exit", "say", "stderr_is_tty",
            "table_width", "timeout_seconds", "write_json"]

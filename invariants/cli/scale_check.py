@@ -15,7 +15,7 @@ from typing import Any
 
 from invariants.cli.audit import ticker
 from invariants.cli.common import (add_limits, check_json_path, cli_worded, limits_of, partial_on_interrupt,
-                                   positive_int, result_exit, table_width, write_json)
+                                   positive_int, result_exit, say, table_width, write_json)
 from invariants.core.errors import UsageError
 
 
@@ -110,11 +110,7 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
         return ScaleReport(args.target, mode, config, interrupted=True)
 
     def say_estimate(cost: Any) -> None:  # one line on stderr before any model is trained (not with --quiet)
-        line = f"scale-check {args.target}: estimated {cost}"
-        if progress is not None:
-            progress.write(line)
-        elif not args.quiet:
-            print(line, file=sys.stderr, flush=True)
+        say(args, f"scale-check {args.target}: estimated {cost}", progress)
 
     try:
         with partial_on_interrupt(args.json_path, partial), cli_worded():

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
-from invariants.cli.common import (check_json_path, partial_on_interrupt, positive_int, result_exit, table_width,
+from invariants.cli.common import (check_json_path, partial_on_interrupt, positive_int, result_exit, say, table_width,
                                    write_json)
 from invariants.core.errors import UsageError
 
@@ -62,6 +62,21 @@ def load_claims(only: Sequence[str] = ()) -> list[Any]:
         ) from exc
 
 
+def suggest(cid: str, known: Iterable[str]) -> str:
+    """What to say after an unknown claim ID: the IDs it starts (``SYM-CONST`` -> ``SYM-CONST-01``) or
+    resembles (:func:`difflib.get_close_matches`) as "did you mean ...", else the IDs (8 at most) or where
+    the list is."""
+    import difflib
+
+    known = sorted(known)
+    if not known:
+        return "no claims are registered"
+    close = [k for k in known if k.startswith(cid)] or difflib.get_close_matches(cid, known, n=3, cutoff=0.6)
+    if close:
+        return f"did you mean {' or '.join(close[:3])}?"
+    return f"known: {', '.join(known)}" if len(known) <= 8 else "invariants verify --list lists the claims"
+
+
 def select(claims: Sequence[Any], only: Sequence[str]) -> list[Any]:
     """The claims named in ``only`` (all when empty), in registry order.
 
@@ -73,14 +88,14 @@ def select(claims: Sequence[Any], only: Sequence[str]) -> list[Any]:
     known = {c.id for c in claims}
     unknown = [cid for cid in dict.fromkeys(only) if cid not in known]
     if unknown:
-        raise UsageError(f"unknown claim id {unknown[0]!r}; known: {', '.join(sorted(known)) or '(none)'}")
+        raise UsageError(f"unknown claim id {unknown[0]!r}; {suggest(unknown[0], known)}")
     wanted = set(only)
     return [c for c in claims if c.id in wanted]
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from invariants.render import Progress, render_claim_list, render_verify
-    from invariants.verify import VerifyReport, run_claims
+    from invariants.verify import VerifyReport, run_claims, warm_kernel
 
     args.only = [cid.upper() for cid in args.only]  # every registered ID is upper case
     check_json_path(args.json_path)
@@ -109,6 +124,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
             progress(index, total, claim, outcome)
 
     config = {"only": list(args.only), "jobs": args.jobs}
+
+    def say_compile(folder: str) -> None:  # one line, only when this run compiles it (a new machine or cache)
+        where = folder if folder.startswith("not cached") else f"cached in {folder}"
+        say(args, f"verify: compiling the exact kernel's accelerator once for this machine ({where})")
+
+    warm_kernel(say_compile)  # before any claim's clock (run_claims finds it loaded)
     try:
         with partial_on_interrupt(args.json_path, lambda: VerifyReport(list(done), config=config, interrupted=True)):
             report = run_claims(claims, progress=observe, jobs=args.jobs)

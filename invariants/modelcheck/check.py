@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from invariants.core.cost import Limits
+from invariants.core.cost import Cost, Limits
 from invariants.core.cost import check as check_cost
 from invariants.core.imports import import_attribute
 from invariants.frameworks.errors import BadModel
@@ -17,7 +17,7 @@ from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, empty, non_finite, without
-from invariants.modelcheck.cost import model_cost
+from invariants.modelcheck.cost import estimate
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
 from invariants.modelcheck.expect import plan as plan_expectations
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport, dtype_counts
@@ -173,7 +173,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
                 probe: bool = True, input_shape: "Shapes | None" = None,
                 expect: "Iterable[str] | Mapping[str, Any] | None" = None,
                 progress: bool | None = None,
-                limits: Limits | None = None) -> ModelReport:
+                limits: Limits | None = None,
+                on_estimate: "Callable[[Cost, str | None], None] | None" = None) -> ModelReport:
     """Check a model's initialization: copies, constants, dead and interchangeable units, per-tensor
     variance against the named schemes, and signal propagation on a probe batch.
 
@@ -205,6 +206,10 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         limits: refuse the model before any check when its estimated cost
             (:func:`invariants.modelcheck.cost.model_cost`: memory beyond the model itself, seconds) exceeds
             them; ``None`` (default): no limit (the command line passes ``--max-memory``/``--max-seconds``).
+        on_estimate: called, before any check, with the estimated :class:`~invariants.core.cost.Cost`
+            (the probe's activations included: :func:`invariants.modelcheck.cost.estimate`) and what it
+            leaves out (``None``: nothing); the command line prints it on stderr.  With neither ``limits``
+            nor ``on_estimate`` nothing is estimated.
 
     Returns:
         :class:`~invariants.modelcheck.report.ModelReport` (``.status`` healthy / unhealthy / incomplete,
@@ -234,8 +239,14 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         first = model[0] if isinstance(model, (tuple, list)) and model else \
             model.get("model", model.get("module")) if isinstance(model, dict) else model
         name = type(first).__name__
-    if limits is not None:
-        check_cost(model_cost(model, prof.max_values), limits, f"check-model of {name}")
+    if example_input is None and input_shape is not None and not streams(model):
+        example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
+    if limits is not None or on_estimate is not None:
+        cost, excludes = estimate(model, prof.max_values, example_input, prof.probe_batch, seed, probe)
+        if on_estimate is not None:
+            on_estimate(cost, excludes)
+        if limits is not None:
+            check_cost(cost, limits, f"check-model of {name}")
     if streams(model):  # a meta-device model: one module at a time, no probe
         if expect:
             raise UsageError("expect is not supported for a meta-device model (checked one module at a time); "
@@ -245,8 +256,6 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         report.seconds = time.perf_counter() - t0
         report.config = {**run_config(prof, min_coverage, probe), **report.config, "seed": seed}
         return report
-    if example_input is None and input_shape is not None:
-        example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
     with contextlib.nullcontext() if probe else no_probe():
         view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
     report = check_view(view, prof, min_coverage, probe, expect)

@@ -58,6 +58,12 @@ SECONDS_PER_VALUE = 1e-7
 #: streamed: peak = this x the largest module in float32 (its tensor, the numpy view or copy, the checks'
 #: temporaries); seconds per module and per billion values (init, digests)
 STREAM_PEAK_FACTOR = 4.2
+#: the probe's forward and backward pass holds this x the bytes of every layer's output
+#: (:func:`activation_bytes`: the activations, their gradients, the framework's temporaries and the
+#: per-layer float64 statistics), and takes :data:`SECONDS_PER_ACTIVATION_GB` a GB of them; upper fits of
+#: ``benchmarks/model_cost.py`` (Keras MobileNetV2 at batch 32 and 4, torch ResNet-18, small MLPs)
+ACTIVATION_FACTOR = 2.5
+SECONDS_PER_ACTIVATION_GB = 12.0
 SECONDS_PER_MODULE = 0.69
 SECONDS_PER_BILLION = 56.0
 
@@ -128,6 +134,120 @@ def _leaves(x: Any, depth: int = 0) -> Iterator[Any]:
         yield from (leaf for leaf in jax.tree_util.tree_leaves(x) if hasattr(leaf, "shape"))
 
 
+def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed: int = 0) -> int | None:
+    """Bytes of every layer's output on the probe batch, from shapes only (no value computed), or ``None``
+    where no shape pass is made (the estimate then excludes the probe's activations and says so).
+
+    * **torch** — one forward pass on the ``meta`` device (``torch.func.functional_call`` with meta copies of
+      the parameters and buffers: shapes and dtypes only, the model untouched), else, for a model that makes
+      CPU tensors inside its forward, under ``torch._subclasses.fake_tensor.FakeTensorMode``, on the probe input (``example_input``, the one packed
+      with the model, else :func:`invariants.frameworks.torch.model.infer_input` with ``batch``), summing the
+      outputs of the modules without children (each tensor once: an in-place ReLU's output is its input's);
+    * **Keras** — the symbolic ``layer.output`` shapes of a model with ``model.inputs`` (a functional or
+      built ``Sequential`` model), every layer once, batch = the example input's first axis else ``batch``,
+      unknown axes 8 (as :func:`invariants.frameworks.keras.model` infers the probe input), scaled by the
+      example input's values per sample over the declared ones (a larger image: larger maps);
+    * Flax, Equinox, MLX and reference networks: ``None`` (not estimated yet).
+
+    The probe's forward and backward pass keeps about :data:`ACTIVATION_FACTOR` times this
+    (:func:`model_cost`).  Any failure of the shape pass (a model the fake mode cannot trace) gives ``None``.
+    """
+    parts = unpack_model(obj)
+    model = parts.model
+    x = example_input if example_input is not None else parts.input
+    torch = sys.modules.get("torch")
+    try:
+        if torch is not None and isinstance(model, torch.nn.Module):
+            return _torch_activation_bytes(torch, model, x, batch, seed)
+        if type(model).__module__.startswith("keras") or hasattr(model, "_flatten_layers"):
+            return _keras_activation_bytes(model, x, batch)
+    except Exception:  # noqa: BLE001 - a model the shape pass cannot trace: the estimate says it excludes them
+        return None
+    return None
+
+
+def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: int) -> int | None:
+    import numpy as np
+
+    from invariants.frameworks.torch.model import as_tensors, infer_input
+    x = infer_input(model, batch, np.random.default_rng(seed), seed)[0] if x is None else as_tensors(x)
+    seen: dict[int, int] = {}
+    keep: list[Any] = []  # outputs alive until the sum: ids stay unique
+
+    def hook(_m: Any, _i: Any, out: Any) -> None:
+        for t in (out if isinstance(out, (tuple, list)) else (out,)):
+            if isinstance(t, torch.Tensor) and id(t) not in seen:
+                keep.append(t)
+                seen[id(t)] = int(t.numel()) * t.element_size()
+
+    def call(to: Any, params: Any) -> None:
+        def conv(v: Any) -> Any:
+            if isinstance(v, torch.Tensor):
+                return to(v)
+            if isinstance(v, dict):
+                return {k: conv(w) for k, w in v.items()}
+            if isinstance(v, (tuple, list)):
+                return type(v)(conv(w) for w in v)
+            return v
+        fx = conv(x)
+        args, kwargs = ((), fx) if isinstance(fx, dict) else (fx if isinstance(fx, tuple) else (fx,), {})
+        with torch.no_grad():
+            if params is None:
+                model(*args, **kwargs)
+            else:
+                torch.func.functional_call(model, params, args, kwargs)
+
+    leaves = [m for m in model.modules() if next(m.children(), None) is None]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    try:
+        try:  # meta tensors: milliseconds; a model that makes CPU tensors inside its forward cannot mix them
+            meta = {k: torch.empty_like(v, device="meta")
+                    for k, v in [*model.named_parameters(), *model.named_buffers()]}
+            call(lambda v: v.to("meta"), meta)
+        except Exception:  # noqa: BLE001 - then fake tensors (about 0.7 s to set up), real parameters untouched
+            from torch._subclasses.fake_tensor import FakeTensorMode
+
+            seen.clear()
+            with FakeTensorMode(allow_non_fake_inputs=True) as mode:
+                call(mode.from_tensor, None)
+    finally:
+        for h in handles:
+            h.remove()
+    return sum(seen.values()) if seen else None
+
+
+def _keras_activation_bytes(model: Any, x: Any, batch: int) -> int | None:
+    import numpy as np
+
+    inputs = list(getattr(model, "inputs", None) or [])
+    if not inputs:
+        return None
+
+    def per_sample(shape: Any) -> int:
+        n = 1
+        for d in tuple(shape)[1:]:
+            n *= 8 if d is None else int(d)
+        return n
+
+    first = x[0] if isinstance(x, (list, tuple)) and x else next(iter(x.values())) if isinstance(x, dict) else x
+    scale = 1.0
+    if first is not None and np.ndim(first) >= 1:
+        batch = int(np.shape(first)[0])
+        declared = per_sample(inputs[0].shape)
+        scale = int(np.prod(np.shape(first)[1:])) / declared if declared else 1.0
+    total = 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        try:
+            outs = layer.output
+        except (AttributeError, ValueError):  # a layer called more than once or never: counted by its callers
+            continue
+        for t in (outs if isinstance(outs, (list, tuple)) else (outs,)):
+            shape = getattr(t, "shape", None)
+            if shape is not None:
+                total += per_sample(shape) * ITEMSIZE.get(str(getattr(t, "dtype", "")), 4)
+    return int(total * batch * scale) or None
+
+
 def model_cost(obj: Any, max_values: int) -> Cost:
     """The :class:`~invariants.core.cost.Cost` of checking ``obj`` (see the module docstring).
 
@@ -152,5 +272,27 @@ def model_cost(obj: Any, max_values: int) -> Cost:
     return Cost(int(values), int(peak), SECONDS_PER_TENSOR * len(sizes) + SECONDS_PER_VALUE * values)
 
 
-__all__ = ["BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE",
+def estimate(obj: Any, max_values: int, example_input: Any = None, batch: int = 32, seed: int = 0,
+             probe: bool = True) -> tuple[Cost, str | None]:
+    """The cost of checking ``obj`` with its probe pass, and what the estimate leaves out (``None``: nothing).
+
+    :func:`model_cost` (the parameters) plus, when ``probe``, :data:`ACTIVATION_FACTOR` times the probe's
+    layer outputs (:func:`activation_bytes` on ``example_input`` or the inferred input of ``batch``) in
+    memory and :data:`SECONDS_PER_ACTIVATION_GB` a GB of them in time.  Where no shape pass is made (Flax,
+    Equinox, MLX, reference networks, a model the pass cannot trace) the note says the estimate excludes
+    the probe's activations.  A meta-device model is streamed without a probe: no activations.
+    """
+    from invariants.modelcheck.stream import streams
+
+    cost = model_cost(obj, max_values)
+    if not probe or streams(obj):
+        return cost, None
+    act = activation_bytes(obj, example_input, batch, seed)
+    if act is None:
+        return cost, "excludes the probe's activations (no shape pass for this model)"
+    return Cost(cost.values, cost.bytes + int(ACTIVATION_FACTOR * act),
+                cost.seconds + SECONDS_PER_ACTIVATION_GB * act / 1e9), None
+
+
+__all__ = ["ACTIVATION_FACTOR", "SECONDS_PER_ACTIVATION_GB", "activation_bytes", "estimate", "BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE",
            "SECONDS_PER_TENSOR", "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "model_cost", "tensor_sizes"]

@@ -312,7 +312,7 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
 # ------------------------------------------------------------------------------------------ probe
 
 
-def _infer_input(model: Any, batch: int, rng: np.random.Generator, seed: int = 0) -> tuple[Any, str]:
+def infer_input(model: Any, batch: int, rng: np.random.Generator, seed: int = 0) -> tuple[Any, str]:
     """A probe input for ``model``: its Lightning ``example_input_array``, else from its config (a
     HuggingFace ``config``: :func:`config_input`), else from its first layer (:func:`layer_input`).
 
@@ -656,7 +656,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
     def make_input() -> tuple[Any, str]:
         nonlocal batch
         if example_input is None:
-            return _infer_input(model, batch, np.random.default_rng(seed), seed)
+            return infer_input(model, batch, np.random.default_rng(seed), seed)
         x = as_tensors(example_input)
         first = first_tensor(x)
         if first is None:
@@ -672,7 +672,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
     return mv.run_probe(make_input, run, "return (model, example_input) from the factory, or pass --input-shape")
 
 
-__all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
+__all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor", "infer_input",
            "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "probe_array", "read_only", "view"]
 
 
