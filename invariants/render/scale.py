@@ -51,13 +51,21 @@ def render_scale_table(rows: Any, width: int | None = None, mode: str = "width")
                          "verdict", "expected", ""], body, align="llrllrlll", max_width=width, drop=(3, 5, 7))
 
 
+def steps_words(config: dict) -> str:
+    """``steps [0, 1] with adam lr 0.01``, or ``steps [0] (at initialization: no optimizer step)`` when no
+    step is taken (the optimizer and its rate play no part then)."""
+    steps = config.get("steps") or [0]
+    if not any(steps):
+        return f"steps {steps} (at initialization: no optimizer step)"
+    return f"steps {steps} with {config.get('optimizer')} lr {config.get('lr'):g}"
+
+
 def render_scale(report: Any, width: int | None = None, table: bool = True) -> str:
     """Plain text: header, findings, the slope table (``table``), coverage, the verdict line."""
     w = width or 110
     c = report.config
     out = [textwrap.fill(f"scale-check {report.target}: {report.mode}s {', '.join(map(str, report.coverage.sizes))}"
-                         f" x {c.get('seeds')} seeds; steps {c.get('steps')} with {c.get('optimizer')} lr "
-                         f"{c.get('lr'):g}; expect {c.get('expect')}", w),
+                         f" x {c.get('seeds')} seeds; {steps_words(c)}; expect {c.get('expect')}", w),
            textwrap.fill(f"slopes of the second moment (RMS: half) against {report.mode}, "
                          f"{'log2 per layer' if report.mode == 'depth' else 'log2 per log2'}; "
                          f"{1 - c.get('alpha', 0):.7g} t-intervals over seeds, α = {c.get('alpha', 0):.2g} per fit "

@@ -98,6 +98,15 @@ def depth_scale(slope: float) -> float:
     return math.inf if slope == 0 else 1.0 / (abs(slope) * math.log(2))
 
 
+def measured_scale(fit: Any, symbol: str = "depth scale", equals: str = "") -> str:
+    """The measured depth scale in words: ``depth scale 12 layers`` (``ξ_∇ = 12 layers`` with ``equals="
+    ="``) from the slope, or, when the slope's interval contains 0 (flat not excluded), ``depth scale ≥ N
+    layers``, N from the interval's larger end: the point slope near 0 would give an arbitrary large number."""
+    if fit.lo <= 0 <= fit.hi:
+        return f"{symbol} ≥ {depth_scale(max(abs(fit.lo), abs(fit.hi))):.3g} layers"
+    return f"{symbol}{equals} {depth_scale(fit.slope):.3g} layers"
+
+
 def agrees(measured: Any, predicted: float) -> bool:
     """The prediction lies in the measured row's interval widened by :data:`S_MIN_DEPTH`."""
     return measured is not None and measured.fit.lo - S_MIN_DEPTH <= predicted <= measured.fit.hi + S_MIN_DEPTH
@@ -140,8 +149,8 @@ def compare(measured: Any, predicted: float | None, inputs: dict[int, Any], q0: 
     text = (f"mean field ({words}, q0 = {q0:.3g}) predicts a slope of {predicted:+.3f} log2 per layer (depth scale "
             f"{depth_scale(predicted):.3g} layers)")
     if measured is not None:
-        text += (f"; measured on the output {measured.fit.interval_text()} (depth scale "
-                 f"{depth_scale(measured.fit.slope):.3g} layers): {'agrees' if ok else 'DISAGREES'}")
+        text += (f"; measured on the output {measured.fit.interval_text()} ({measured_scale(measured.fit)}): "
+                 f"{'agrees' if ok else 'DISAGREES'}")
     return {"predicted_slope": predicted, "predicted_depth_scale": depth_scale(predicted), **measured_fields(measured),
             "activation": some["activation"], "sigma_b2": some["sigma_b2"], "q0": q0,
             "agrees": ok, "text": text}
@@ -166,7 +175,7 @@ def compare_gradient(measured: Any, predicted: float | None, inputs: dict[int, A
     else:
         f = measured.fit
         text += (f"; measured at the first weight layer's pre-activation ({measured.name}) {f.interval_text()} (gradients "
-                 f"{direction(f.slope)}, ξ_∇ = {depth_scale(f.slope):.3g} layers): ")
+                 f"{direction(f.slope)}, {measured_scale(f, 'ξ_∇', ' =')}): ")
         if ok:
             text += "agrees"
         else:
@@ -219,5 +228,5 @@ def depth_report(rows: Sequence[Any], data: dict, mean_field: dict[int, Any], or
 
 
 __all__ = ["GRAD_QUANTITY", "S_MIN_DEPTH", "agrees", "backward_log2", "compare", "compare_gradient",
-           "depth_report", "depth_scale", "direction", "forward_log2", "line_slope",
+           "depth_report", "depth_scale", "direction", "forward_log2", "line_slope", "measured_scale",
            "predicted_curve", "predicted_slope", "setting"]

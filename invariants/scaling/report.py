@@ -156,9 +156,14 @@ class ScaleReport:
         checked = [r for r in self.rows if r.expectation.checked]
         matched = sum(r.matches for r in checked)
         sizes = ",".join(str(s) for s in self.coverage.sizes) or "none"
+        undecided = [r for r in checked if r.fit.verdict == UNDECIDED]
         head = (f"scale-check {self.target} ({self.mode} {sizes}, {self.config.get('seeds')} seeds, "
                 f"expect {self.config.get('expect')}): {self.status}: {matched} of {len(checked)} checked "
                 f"quantities as expected")
+        if undecided:  # not a mismatch: the intervals are too wide to say (the exit code is 3, not 1)
+            need = max((r.fit.seeds_needed or 0) for r in undecided)
+            head += (f", {len(undecided)} undecided" +
+                     (f" (about {need} seeds would decide {'it' if len(undecided) == 1 else 'them'})" if need else ""))
         counts = f"{len(self.errors)} error(s), {len(self.findings) - len(self.errors)} note(s)"
         return f"{head}; {counts}" + ("; interrupted" if self.interrupted else "")
 
