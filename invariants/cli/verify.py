@@ -71,7 +71,7 @@ def suggest(cid: str, known: Iterable[str]) -> str:
     known = sorted(known)
     if not known:
         return "no claims are registered"
-    close = [k for k in known if k.startswith(cid)] or difflib.get_close_matches(cid, known, n=3, cutoff=0.6)
+    close = [k for k in known if k.startswith(cid)] or difflib.get_close_matches(cid, known, n=3, cutoff=0.8)
     if close:
         return f"did you mean {' or '.join(close[:3])}?"
     return f"known: {', '.join(known)}" if len(known) <= 8 else "invariants verify --list lists the claims"

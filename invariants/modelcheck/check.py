@@ -243,10 +243,10 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
     if limits is not None or on_estimate is not None:
         cost, excludes = estimate(model, prof.max_values, example_input, prof.probe_batch, seed, probe)
+        if limits is not None:  # a refusal names the estimate itself
+            check_cost(cost, limits, f"check-model of {name}")
         if on_estimate is not None:
             on_estimate(cost, excludes)
-        if limits is not None:
-            check_cost(cost, limits, f"check-model of {name}")
     if streams(model):  # a meta-device model: one module at a time, no probe
         if expect:
             raise UsageError("expect is not supported for a meta-device model (checked one module at a time); "

@@ -141,8 +141,10 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
     * **torch** — one forward pass on the ``meta`` device (``torch.func.functional_call`` with meta copies of
       the parameters and buffers: shapes and dtypes only, the model untouched), else, for a model that makes
       CPU tensors inside its forward, under ``torch._subclasses.fake_tensor.FakeTensorMode``, on the probe input (``example_input``, the one packed
-      with the model, else :func:`invariants.frameworks.torch.model.infer_input` with ``batch``), summing the
-      outputs of the modules without children (each tensor once: an in-place ReLU's output is its input's);
+      with the model, else :func:`invariants.frameworks.torch.model.infer_input` with ``batch``; 0 when no
+      input can be inferred: no probe runs), summing the outputs of the modules without children (each
+      tensor object once: an in-place ReLU's output is its input; a view such as ``Flatten``'s counts again,
+      an overestimate);
     * **Keras** — the symbolic ``layer.output`` shapes of a model with ``model.inputs`` (a functional or
       built ``Sequential`` model), every layer once, batch = the example input's first axis else ``batch``,
       unknown axes 8 (as :func:`invariants.frameworks.keras.model` infers the probe input), scaled by the
@@ -170,7 +172,13 @@ def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: in
     import numpy as np
 
     from invariants.frameworks.torch.model import as_tensors, infer_input
-    x = infer_input(model, batch, np.random.default_rng(seed), seed)[0] if x is None else as_tensors(x)
+    if x is None:
+        try:
+            x = infer_input(model, batch, np.random.default_rng(seed), seed)[0]
+        except ValueError:  # no input can be made: the probe will not run either (the report says so)
+            return 0
+    else:
+        x = as_tensors(x)
     seen: dict[int, int] = {}
     keep: list[Any] = []  # outputs alive until the sum: ids stay unique
 

@@ -16,7 +16,7 @@ from invariants.core.cost import Limits, ResourceLimit  # noqa: E402
 from invariants.frameworks.torch.model import extract_params, probe_array, read_only  # noqa: E402
 from invariants.modelcheck import check_model  # noqa: E402
 from invariants.modelcheck.checks import may_be_orthogonal  # noqa: E402
-from invariants.modelcheck.cost import PER_VALUE_TEMP, model_cost  # noqa: E402
+from invariants.modelcheck.cost import ACTIVATION_FACTOR, PER_VALUE_TEMP, activation_bytes, estimate, model_cost  # noqa: E402
 from invariants.modelcheck.extremes import extreme_test  # noqa: E402
 from invariants.stats.shape import ks_passes, ks_test  # noqa: E402
 from invariants.stats.structure import orthogonality_error  # noqa: E402
@@ -150,6 +150,47 @@ def test_a_model_beyond_the_limits_is_refused_before_work_and_one_within_is_chec
     assert "limits=" not in err
     assert cli.main(["check-model", "tests.coverage_models:gpt_block", "--max-seconds", "-1"]) == 2  # 0: no limit, as --timeout 0
     assert "positive" in capsys.readouterr().err
+
+
+def _conv():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 16 * 16, 10))
+
+
+def test_the_estimate_counts_the_probes_activations_from_a_shape_pass():
+    """The probe's layer outputs are summed from shapes (meta tensors), each leaf module's output once:
+    conv (4, 8, 16, 16), ReLU and Flatten the same count, Linear (4, 10), float32.  The model is untouched
+    (its parameters stay real, on the CPU).  Known-bad: before, the estimate ignored the activations, so a
+    tiny-parameter conv net on large images was admitted (Keras MobileNetV2: 299 MiB estimated, 5.4 GB
+    measured); known-good: without a probe nothing is added."""
+    m = _conv()
+    x = torch.randn(4, 3, 16, 16)
+    assert activation_bytes(m, x) == 4 * (3 * 4 * 8 * 16 * 16 + 4 * 10)
+    assert all(p.device.type == "cpu" for p in m.parameters())
+    cost, excludes = estimate(m, 2**20, x)
+    assert excludes is None and cost.bytes == model_cost(m, 2**20).bytes + int(ACTIVATION_FACTOR * activation_bytes(m, x))
+    assert estimate(m, 2**20, x, probe=False) == (model_cost(m, 2**20), None)
+    assert activation_bytes(m, None, batch=32) == 8 * activation_bytes(m, x)  # the inferred input: batch 32
+
+
+def test_a_model_whose_activations_exceed_the_limit_is_refused_before_the_probe():
+    """Known-bad: 64 images of 256x256 through a 3 -> 8 conv (about 0.4 GiB of outputs; 7 KiB of
+    parameters) is refused under a 512 MiB limit, by ``input_shape`` as by ``--input-shape``; known-good: 4
+    images of 16x16 pass under the same limit."""
+    m = _conv()
+    m[3] = nn.Linear(8 * 256 * 256, 10)
+    with pytest.raises(ResourceLimit, match="over the memory limit 512 MiB"):
+        check_model(m, input_shape=(64, 3, 256, 256), limits=Limits(max_bytes=512 * 2**20, max_seconds=None))
+    assert check_model(_conv(), input_shape=(4, 3, 16, 16), limits=Limits(max_bytes=512 * 2**20)).coverage
+
+
+def test_the_command_line_prints_the_estimate_before_the_work_and_not_with_quiet(capsys):
+    """One line on stderr naming the estimate before any check (as scale-check does); none with --quiet."""
+    assert cli.main(["check-model", "tests.coverage_models:gpt_block"]) in (0, 1, 3)
+    err = capsys.readouterr().err
+    assert "check-model tests.coverage_models:gpt_block: estimated " in err and "peak memory" in err
+    cli.main(["check-model", "tests.coverage_models:gpt_block", "-q"])
+    assert "estimated" not in capsys.readouterr().err
 
 
 def test_a_bfloat16_model_gets_its_probe_pass():
