@@ -10,7 +10,7 @@ import numpy as np
 from invariants.core.cost import Cost, Limits
 from invariants.core.cost import check as check_cost
 from invariants.core.imports import import_attribute
-from invariants.frameworks.errors import BadModel
+from invariants.frameworks.errors import BadModel, FrameworkMissing
 from invariants.frameworks.model import NO_PROBE_REASON, RANDOM_ROLES, ModelView, no_probe, unpack_model
 from invariants.frameworks.registry import framework_of, lookup
 from invariants.modelcheck import checks as C
@@ -76,8 +76,20 @@ def model_view(obj: Any, name: str = "model", example_input: Any = None, batch: 
         FrameworkMissing: the framework is named but not installed.
         UnknownFramework: ``framework`` is not a framework with a model check.
     """
+    return owner(obj, framework).model_view(obj, name, example_input, batch, seed)
+
+
+def owner(obj: Any, framework: str | None = None) -> Any:
+    """The registered framework that checks ``obj`` (``framework`` forces one), with the object's form
+    validated: what :func:`model_view` refuses, refused before any work (the cost estimate included).
+
+    Raises:
+        BadModel, FrameworkMissing, UnknownFramework: as :func:`model_view`.
+    """
     fw = lookup(framework, "models") if framework else framework_of(obj)
-    if framework and fw.available() and not fw.owns_model(obj):
+    if not fw.available():
+        raise FrameworkMissing(fw.name, fw.install_hint)
+    if framework and not fw.owns_model(obj):
         model = unpack_model(obj).model
         raise BadModel(f"framework {framework!r}: the object is a {type(model).__module__}.{type(model).__qualname__}, "
                        f"not a {fw.name} model")
@@ -86,7 +98,7 @@ def model_view(obj: Any, name: str = "model", example_input: Any = None, batch: 
         kinds = ", ".join(type(x).__name__ for x in obj)
         raise BadModel(f"a {fw.name} model is given as the model or (model, example_input); got a {len(obj)}-tuple "
                        f"({kinds}); pass several positional inputs as one tuple: (model, (x1, x2))")
-    return fw.model_view(obj, name, example_input, batch, seed)
+    return fw
 
 
 def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVERAGE,
@@ -242,6 +254,8 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
     if example_input is None and input_shape is not None and not streams(model):
         example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
     if limits is not None or on_estimate is not None:
+        if not streams(model):  # a malformed object or expectation is refused as such, not estimated first
+            parse_expectations(expect, owner(model, framework).name)
         cost, excludes = estimate(model, prof.max_values, example_input, prof.probe_batch, seed, probe)
         if limits is not None:  # a refusal names the estimate itself
             check_cost(cost, limits, f"check-model of {name}")
@@ -309,4 +323,4 @@ def example_from_shapes(model: Any, shapes: Any, seed: int = 0) -> Any:
     return out
 
 
-__all__ = ["check_model", "check_view", "example_from_shapes", "load_target", "run_config", "vocab_size"]
+__all__ = ["check_model", "check_view", "example_from_shapes", "load_target", "owner", "run_config", "vocab_size"]

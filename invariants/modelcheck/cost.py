@@ -163,7 +163,8 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
             return _torch_activation_bytes(torch, model, x, batch, seed)
         if type(model).__module__.startswith("keras") or hasattr(model, "_flatten_layers"):
             return _keras_activation_bytes(model, x, batch)
-    except Exception:  # noqa: BLE001 - a model the shape pass cannot trace: the estimate says it excludes them
+    except (Exception, SystemExit):  # noqa: BLE001 - a model the shape pass cannot trace (a forward that calls
+        # sys.exit included: the probe reports it): the estimate says it excludes the activations
         return None
     return None
 
@@ -212,12 +213,21 @@ def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: in
             meta = {k: torch.empty_like(v, device="meta")
                     for k, v in [*model.named_parameters(), *model.named_buffers()]}
             call(lambda v: v.to("meta"), meta)
-        except Exception:  # noqa: BLE001 - then fake tensors (about 0.7 s to set up), real parameters untouched
+        except Exception as exc:  # noqa: BLE001 - a CPU tensor made inside the forward: fake tensors instead
+            if "device" not in str(exc):  # any other failure (a wrong input shape) fails the probe too
+                raise
+            import logging
+
             from torch._subclasses.fake_tensor import FakeTensorMode
 
             seen.clear()
-            with FakeTensorMode(allow_non_fake_inputs=True) as mode:
-                call(mode.from_tensor, None)
+            log = logging.getLogger("torch._subclasses.fake_tensor")  # its failures are ours to report
+            was, log.disabled = log.disabled, True
+            try:
+                with FakeTensorMode(allow_non_fake_inputs=True) as mode:
+                    call(mode.from_tensor, None)
+            finally:
+                log.disabled = was
     finally:
         for h in handles:
             h.remove()
