@@ -311,3 +311,37 @@ def test_evidence_runs_with_blas_on_one_thread_and_the_limit_is_restored():
         after = blas_threads()
     assert seen and seen[0] and set(seen[0]) == {1}
     assert set(after) == {2}
+
+
+def test_the_kernels_compile_is_predicted_from_numbas_index_files(tmp_path, monkeypatch):
+    """``invariants verify`` says "compiling ... once" only when it will compile: known-bad (compiles): an empty
+    cache folder, and one whose index files are older than the kernel's source; known-good (loads): an index
+    file, newer than the source, for every compiled function; and nothing to say with the numpy path."""
+    import os
+    import re
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("numba")
+    from invariants.reference import compiled
+    from invariants.verify import kernel_compiles
+
+    monkeypatch.delitem(sys.modules, "invariants.reference.numba_kernels", raising=False)
+    monkeypatch.delenv("INVARIANTS_NO_COMPILED", raising=False)
+    monkeypatch.delenv("INVARIANTS_NO_COMPILE_CACHE", raising=False)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert kernel_compiles() == str(tmp_path)
+    source = Path(compiled.__file__).with_name("numba_kernels.py")
+    names = re.findall(r"^@njit\(cache=CACHE\)\ndef (\w+)", source.read_text(), flags=re.M)
+    assert len(names) >= 5
+    (tmp_path / "reference_x").mkdir()
+    for name in names:
+        index = tmp_path / "reference_x" / f"numba_kernels.{name}-1.py311.nbi"
+        index.write_bytes(b"")
+        os.utime(index, (source.stat().st_mtime - 10,) * 2)
+    assert kernel_compiles() == str(tmp_path)  # stale: the source changed since
+    for index in (tmp_path / "reference_x").iterdir():
+        os.utime(index, None)
+    assert kernel_compiles() is None
+    monkeypatch.setenv("INVARIANTS_NO_COMPILED", "1")
+    assert kernel_compiles() is None

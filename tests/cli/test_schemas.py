@@ -77,6 +77,12 @@ def test_the_common_keys_say_what_ran(one_claim, tmp_path, capsys):
     assert model["summary"].startswith("model ") and rc == model["exit_code"]
     rc, verify = out["verify"]
     assert rc == 1 and verify["ok"] is False and verify["config"]["only"] == []
+    from invariants.core.results import package_version
+    from invariants.reference import compiled
+
+    # which exact kernel ran (same bits either way) and numba's version: a slow first run can be told apart
+    assert verify["config"]["compiled"] is (compiled.kernels() is not None)
+    assert verify["versions"]["numba"] == package_version("numba")
     (claim,) = verify["claims"]
     assert claim["scope"] == "MLPs" and claim["readings"][0]["evidence"] == ["holds"]
     assert [e["mutant"] for e in claim["evidence"]] == [None, "a flipped sign"]
@@ -96,9 +102,12 @@ def test_the_common_keys_say_what_ran(one_claim, tmp_path, capsys):
     ("verify", lambda d: d["claims"][0]["evidence"][0].pop("mutant")),
     ("verify", lambda d: d["claims"][0].pop("scope")),
     ("verify", lambda d: d["config"].__setitem__("jobs", 0)),
+    ("verify", lambda d: d["config"].__setitem__("compiled", "yes")),
+    ("verify", lambda d: d["versions"].__setitem__("numba", 68)),
 ], ids=["audit-no-versions", "audit-ok-not-bool", "audit-bad-verdict", "identify-no-summary", "identify-p-above-1",
         "model-bad-status",
-        "model-bad-severity", "verify-no-mutant", "verify-no-scope", "verify-zero-jobs"])
+        "model-bad-severity", "verify-no-mutant", "verify-no-scope", "verify-zero-jobs",
+        "verify-compiled-not-bool", "verify-numba-not-text"])
 def test_each_schema_rejects_its_known_bad_twin(name, mutate, one_claim, tmp_path, capsys):
     data = outputs_cached(tmp_path, capsys)[name][1]
     bad = copy.deepcopy(data)
