@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any
 
 from invariants.cli.audit import ticker
@@ -109,8 +110,13 @@ def cmd_scale_check(args: argparse.Namespace) -> int:
     def partial() -> Any:
         return ScaleReport(args.target, mode, config, interrupted=True)
 
+    started = time.monotonic()
+
     def say_estimate(cost: Any) -> None:  # one line on stderr before any model is trained (not with --quiet)
-        say(args, f"scale-check {args.target}: estimated {cost}", progress)
+        # the estimate covers what follows (the runs, the fits, the report); loading the target and sizing
+        # it from shapes are already spent, and the final line's seconds include them
+        say(args, f"scale-check {args.target}: estimated {cost} from here (after "
+                  f"{time.monotonic() - started:.1f} s loading and sizing the target)", progress)
 
     try:
         with partial_on_interrupt(args.json_path, partial), cli_worded():

@@ -203,7 +203,8 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
                                                                   "layer's pre-activation gradient"),
               "interval": "Student t over per-seed weighted least-squares slopes (weights ∝ size); assumes the "
                           "per-seed slopes are i.i.d. normal",
-              "estimated": {"values": cost.values, "bytes": cost.bytes, "seconds": cost.seconds}}
+              "estimated": {"values": cost.values, "bytes": cost.bytes, "seconds": cost.seconds,
+                            "elapsed_before": time.monotonic() - t0}}
     mean_field: dict[int, Any] = {}
     data, fans, failed, order, skipped = measure(runner, build, sizes, seeds, steps, optimizer, lr, batch, progress,
                                                  base_seed, mean_field, gradients=mode == DEPTH)
