@@ -120,19 +120,47 @@ def fix_ticks(ax: Any) -> None:
         axis.set_minor_locator(NullLocator())
 
 
-def panel_title(lines: list[Curve]) -> str:
+#: what each recorded kind (:mod:`invariants.frameworks.runner`) measures, in words, for a panel's title
+KIND_WORDS = {"preact": "pre-activation", "layer-input": "input", "act": "activation", "norm": "normalized output",
+              "other": "output", "output": "output", "update": "weight update ΔW·x", "output-change": "output change",
+              "grad": "gradient"}
+
+
+def panel_title(lines: list[Curve], words: bool = False) -> str:
     """A panel's title: the quantity its curves measure where the row names one (depth mode's ``grad`` row:
     "first layer's pre-activation gradient", whose name, the first layer's index, said "0 grad"), else the
-    tensor's name and kind (``"fc1 output"``)."""
+    tensor's name and kind (``"fc1 output"``); with ``words``, the kind in words and the layer it belongs to
+    (``"pre-activation of layer 0"``, ``"model output"`` for the row named ``output``, :data:`KIND_WORDS`)."""
     quantity = next((c.quantity for c in lines if c.quantity), None)
-    return quantity or f"{lines[0].name} {lines[0].kind}"
+    if quantity:
+        return quantity
+    name, kind = lines[0].name, lines[0].kind
+    if not words:
+        return f"{name} {kind}"
+    what = KIND_WORDS.get(kind, kind)
+    if name == kind == "output":
+        return "model output"
+    return f"{what} of {'layer ' if name.isdigit() else ''}{name}"
 
 
-def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0) -> int:
+def figure_title(report: Any) -> str:
+    """The figure's title (``scale-check --plot``): the target, the mode and sizes, the expectation, the seeds
+    and the steps: ``mlp_mup: widths 64-512, expect theta1, 8 seeds, steps 0, 1``."""
+    c = report.config
+    sizes = sorted(c.get("sizes") or [])
+    span = f"{sizes[0]}-{sizes[-1]}" if len(sizes) > 1 else ",".join(map(str, sizes))
+    steps = ", ".join(str(s) for s in c.get("steps") or [0])
+    return (f"{report.target.rsplit(':', 1)[-1]}: {report.mode}s {span}, expect {c.get('expect')}, "
+            f"{c.get('seeds')} seeds, step{'s' if len(c.get('steps') or [0]) > 1 else ''} {steps}")
+
+
+def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0, words: bool = False) -> int:
     """Draw the panels (one per tensor and kind, in the order of ``lines``; at most :data:`MAX_PANELS`) on the
     empty matplotlib figure ``fig``; ``font`` scales the text.  Axes: the second moment on a base-2 log scale
     against the size, on a base-2 log scale in ``mode`` ``"width"`` and a linear one in ``"depth"`` (whose
-    slopes are per layer).  Returns the number of panels drawn."""
+    slopes are per layer).  ``words``: panel titles in words (:func:`panel_title`) and, in depth mode, a
+    y label naming both quantities (the output's second moment and the gradient's); the docs' stored figures
+    keep the default.  Returns the number of panels drawn."""
     panels: dict[tuple[str, str], list[Curve]] = {}
     for c in lines:
         panels.setdefault((c.name, c.kind), []).append(c)
@@ -153,13 +181,15 @@ def draw(fig: Any, lines: list[Curve], mode: str, font: float = 1.0) -> int:
             ax.set_ylim(mid / math.sqrt(MIN_RANGE), mid * math.sqrt(MIN_RANGE))
         # y given: the automatic title position measures the x tick labels to clear labels above the axes,
         # which these panels never have
-        ax.set_title(panel_title(panels[key]), fontsize=8 * font, y=1.0)
+        ax.set_title(panel_title(panels[key], words), fontsize=8 * font, y=1.0)
         ax.tick_params(labelsize=6 * font)
         ax.legend(fontsize=5 * font)
     for ax in list(axes.flat)[len(keys):]:
         ax.axis("off")
-    grid_layout(fig, axes, mode, "mean x² (geometric mean over seeds)", title=8 * font, ticks=6 * font,
-                label=8 * font)
+    ylabel = "mean x² (geometric mean over seeds)"
+    if words and any(k[1] == "grad" for k in keys):  # depth mode's gradient panel is a gradient's second moment
+        ylabel = "mean x² (g² for the gradient)"
+    grid_layout(fig, axes, mode, ylabel, title=8 * font, ticks=6 * font, label=8 * font)
     return len(keys)
 
 
@@ -181,8 +211,10 @@ def write_plot(report: Any, path: str) -> str:
         raise UsageError(f"--plot: matplotlib is not installed ({exc}); pip install matplotlib") from None
     lines = curves(report)
     nrows, cols = panel_grid(min(MAX_PANELS, len({(c.name, c.kind) for c in lines})))
-    fig = plt.figure(figsize=(3.2 * cols, 2.6 * nrows))
-    draw(fig, lines, report.mode)
+    fig = plt.figure(figsize=(3.2 * cols, 2.6 * nrows + 0.3))
+    draw(fig, lines, report.mode, words=True)
+    fig.suptitle(figure_title(report), fontsize=9)
+    fig.subplots_adjust(top=fig.subplotpars.top - 0.3 / fig.get_figheight())
     try:
         fig.savefig(path, dpi=110)
     except (OSError, ValueError) as exc:
@@ -193,4 +225,4 @@ def write_plot(report: Any, path: str) -> str:
 
 
 __all__ = ["Curve", "MAX_PANELS", "MIN_RANGE", "curves", "curves_from_json", "draw", "fix_ticks", "grid_layout",
-           "panel_grid", "panel_title", "tick_label_width", "write_plot"]
+           "KIND_WORDS", "figure_title", "panel_grid", "panel_title", "tick_label_width", "write_plot"]

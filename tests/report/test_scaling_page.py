@@ -206,6 +206,36 @@ def test_a_depth_panel_is_titled_by_the_quantity_its_row_measures():
             assert _label_overlaps(fig) == []
 
 
+def test_the_plot_command_titles_panels_and_figure_in_words():
+    """``scale-check --plot`` titles (known-bad: "output output", "0 preact", "0.activation act" said neither
+    the quantity nor that the name is a layer): the kind in words and its layer, "model output" for the
+    output row, the gradient panel's quantity, the depth figure's y label naming the gradient's g², and a
+    figure title with the target, sizes, expectation, seeds and steps.  Known-good: the docs' figures (the
+    default) keep their titles and label."""
+    pytest.importorskip("matplotlib")
+    from types import SimpleNamespace
+
+    from invariants.report.figures import deterministic_style, new_figure
+    from invariants.scaling.depth import GRAD_QUANTITY
+    from invariants.scaling.plot import Curve, draw, figure_title
+
+    def c(name, kind, quantity=None):
+        return Curve(name, kind, 0, (2, 4), (1.0, 0.5), -0.5, "vanishing", quantity)
+
+    lines = [c("0", "preact"), c("0.activation", "act"), c("output", "output"), c("0", "grad", GRAD_QUANTITY)]
+    with deterministic_style():
+        for words, titles in ((True, ["pre-activation of layer 0", "activation of 0.activation", "model output",
+                                      GRAD_QUANTITY]),
+                              (False, ["0 preact", "0.activation act", "output output", GRAD_QUANTITY])):
+            fig = new_figure(3.2 * 4, 2.6)
+            draw(fig, lines, "depth", words=words)
+            assert [ax.get_title() for ax in fig.axes] == titles
+            assert ("g²" in fig.get_supylabel()) is words
+    report = SimpleNamespace(target="pkg.models:mlp_depth", mode="depth",
+                             config={"sizes": [2, 4, 8], "expect": "theta1", "seeds": 8, "steps": [0]})
+    assert figure_title(report) == "mlp_depth: depths 2-8, expect theta1, 8 seeds, step 0"
+
+
 def test_depth_panels_draw_depth_on_a_linear_axis():
     """Depth mode's slopes are log2 per layer, so its panels put depth on a linear axis (a constant rate per layer
     is a straight line) and keep the second moment on a base-2 log axis, with room for every label; width mode
