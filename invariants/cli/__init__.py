@@ -50,7 +50,8 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_verify, add_
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with its usage errors on one line: ``invariants: error: ...; usage: invariants audit ...``: the same prefix as every other error, the usage names the command."""
+    """argparse with its usage errors on one line: ``invariants: error: ...; usage: invariants audit ...`` (the
+    same prefix as every other error; the usage names the command)."""
 
     def error(self, message: str):  # type: ignore[override]
         usage = " ".join(self.format_usage().split())

@@ -67,7 +67,7 @@ def add_check_model(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="PATH", dest="json_path",
                    help="write the JSON report to PATH ('-' for stdout; the text report then goes to stderr)")
     p.add_argument("--quiet", "-q", action="store_true", help="findings only: no tensor table, no signal profile, "
-                   "no progress")
+                   "no progress, no estimate line")
     p.add_argument("--expect", metavar="PATTERN=SPEC", action="append", default=[],
                    help="expected scheme, repeatable: PATTERN is a module type (Linear, Conv2d, Embedding: their "
                    "weights) or an fnmatch pattern on the parameter name ('*.bias'); SPEC as for audit --expect, "

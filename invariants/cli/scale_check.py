@@ -74,7 +74,8 @@ def add_scale_check(subparsers: argparse._SubParsersAction) -> None:
                    help="write the JSON report to PATH ('-' for stdout; the text report then goes to stderr)")
     p.add_argument("--plot", metavar="PATH", default=None,
                    help="write the coord-check figure (one panel per tensor, one line per step) to PATH (.png, .svg)")
-    p.add_argument("--quiet", "-q", action="store_true", help="findings only: no table, no progress")
+    p.add_argument("--quiet", "-q", action="store_true", help="findings only: no table, no progress, no estimate line "
+                   "(the JSON keeps the estimate)")
     p.set_defaults(func=cmd_scale_check)
 
 

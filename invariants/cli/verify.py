@@ -38,7 +38,8 @@ def add_verify(subparsers: argparse._SubParsersAction) -> None:
                    help="print the claims (ID, verdict, title) and exit without running their evidence")
     p.add_argument("--json", metavar="PATH", dest="json_path",
                    help="write the JSON report to PATH ('-' for stdout, which then replaces the table)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; only failed evidence is printed")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress, no table, no one-time compile line; only failed "
+                   "evidence is printed")
     p.add_argument("--jobs", "-j", metavar="N", type=positive_int("--jobs"), default=None,
                    help="worker processes (default: one per CPU; the results are the same for any N)")
     p.set_defaults(func=cmd_verify)

@@ -140,7 +140,8 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
 
     * **torch** — one forward pass on the ``meta`` device (``torch.func.functional_call`` with meta copies of
       the parameters and buffers: shapes and dtypes only, the model untouched), else, for a model that makes
-      CPU tensors inside its forward, under ``torch._subclasses.fake_tensor.FakeTensorMode``, on the probe input (``example_input``, the one packed
+      CPU tensors inside its forward, under ``torch._subclasses.fake_tensor.FakeTensorMode``, on the probe
+      input (``example_input``, the one packed
       with the model, else :func:`invariants.frameworks.torch.model.infer_input` with ``batch``; 0 when no
       input can be inferred: no probe runs), summing the outputs of the modules without children (each
       tensor object once: an in-place ReLU's output is its input; a view such as ``Flatten``'s counts again,
@@ -312,5 +313,6 @@ def estimate(obj: Any, max_values: int, example_input: Any = None, batch: int = 
                 cost.seconds + SECONDS_PER_ACTIVATION_GB * act / 1e9), None
 
 
-__all__ = ["ACTIVATION_FACTOR", "SECONDS_PER_ACTIVATION_GB", "activation_bytes", "estimate", "BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE",
-           "SECONDS_PER_TENSOR", "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "model_cost", "tensor_sizes"]
+__all__ = ["ACTIVATION_FACTOR", "BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES",
+           "SECONDS_PER_ACTIVATION_GB", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE", "SECONDS_PER_TENSOR",
+           "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "activation_bytes", "estimate", "model_cost", "tensor_sizes"]

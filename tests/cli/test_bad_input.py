@@ -357,8 +357,8 @@ CASES = [
     ("no-command", [], "the following arguments are required: COMMAND"),
     ("global-option-unknown", ["--bogus"], "the following arguments are required: COMMAND"),
     # verify
-    ("verify-unknown-claim", ["verify", "--only", "NO-SUCH-01"], "unknown claim id 'NO-SUCH-01'; invariants verify --list lists"),
-    ("verify-claim-prefix", ["verify", "--only", "SYM-CONST"], "unknown claim id 'SYM-CONST'; did you mean SYM-CONST-01?"),
+    ("verify-unknown-claim", ["verify", "--only", "NO-SUCH-01"], "unknown claim id 'NO-SUCH-01'; invariants verify --list lists"),  # noqa: E501
+    ("verify-claim-prefix", ["verify", "--only", "SYM-CONST"], "unknown claim id 'SYM-CONST'; did you mean SYM-CONST-01?"),  # noqa: E501
     ("verify-jobs-0", ["verify", "--jobs", "0"], "argument --jobs/-j: expected an integer >= 1, got '0'"),
     ("verify-jobs-text", ["verify", "--jobs", "abc"], "expected an integer >= 1, got 'abc'"),
     ("verify-positional", ["verify", "extra"], "unrecognized arguments: extra"),

@@ -16,7 +16,13 @@ from invariants.core.cost import Limits, ResourceLimit  # noqa: E402
 from invariants.frameworks.torch.model import extract_params, probe_array, read_only  # noqa: E402
 from invariants.modelcheck import check_model  # noqa: E402
 from invariants.modelcheck.checks import may_be_orthogonal  # noqa: E402
-from invariants.modelcheck.cost import ACTIVATION_FACTOR, PER_VALUE_TEMP, activation_bytes, estimate, model_cost  # noqa: E402
+from invariants.modelcheck.cost import (  # noqa: E402
+    ACTIVATION_FACTOR,
+    PER_VALUE_TEMP,
+    activation_bytes,
+    estimate,
+    model_cost,
+)
 from invariants.modelcheck.extremes import extreme_test  # noqa: E402
 from invariants.stats.shape import ks_passes, ks_test  # noqa: E402
 from invariants.stats.structure import orthogonality_error  # noqa: E402
@@ -168,7 +174,8 @@ def test_the_estimate_counts_the_probes_activations_from_a_shape_pass():
     assert activation_bytes(m, x) == 4 * (3 * 4 * 8 * 16 * 16 + 4 * 10)
     assert all(p.device.type == "cpu" for p in m.parameters())
     cost, excludes = estimate(m, 2**20, x)
-    assert excludes is None and cost.bytes == model_cost(m, 2**20).bytes + int(ACTIVATION_FACTOR * activation_bytes(m, x))
+    act = activation_bytes(m, x)
+    assert excludes is None and cost.bytes == model_cost(m, 2**20).bytes + int(ACTIVATION_FACTOR * act)
     assert estimate(m, 2**20, x, probe=False) == (model_cost(m, 2**20), None)
     assert activation_bytes(m, None, batch=32) == 8 * activation_bytes(m, x)  # the inferred input: batch 32
 

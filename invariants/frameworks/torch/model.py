@@ -672,7 +672,8 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
     return mv.run_probe(make_input, run, "return (model, example_input) from the factory, or pass --input-shape")
 
 
-__all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor", "infer_input",
+__all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
+           "infer_input",
            "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "probe_array", "read_only", "view"]
 
 
