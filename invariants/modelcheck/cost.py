@@ -19,6 +19,11 @@ model is already in memory when the factory returns):
   :func:`invariants.modelcheck.extremes.extreme_test`), the per-tensor samples (``Profile.max_values``
   values, :data:`SAMPLE_COPIES` float64 copies) and :data:`BASE_BYTES` for the probe's per-layer moments and
   the report;
+* **the probe** (:func:`estimate`) — :data:`ACTIVATION_FACTOR` times every layer's output on the probe batch
+  (:func:`activation_bytes`, a shape-only pass: torch's meta device, Keras' symbolic outputs; Flax, Equinox,
+  MLX and reference networks are not estimated yet, and the estimate says it excludes them): the Keras
+  MobileNetV2 of a new user's trial, 299 MiB estimated without it, peaked at 5.4 GB (measured ÷ estimated
+  with it, ``benchmarks/model_cost.py``: 0.7-0.9 on MobileNetV2 at batch 32 and 4, below 0.5 on small models);
 * **streamed** (a meta-device torch model, :mod:`invariants.modelcheck.stream`) — :data:`STREAM_PEAK_FACTOR`
   times the largest module in float32.
 
