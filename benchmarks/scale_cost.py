@@ -99,11 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         flops = (est - seconds(models, 0.0, compiles)) * FLOPS
         data.append((models, flops, measured - SECONDS_PER_COMPILE * compiles))
         ratio = measured / est
+        before = cfg["estimated"].get("elapsed_before")  # loading and sizing, before the line (its own clock)
         out.append([name, models, f"{flops:.3g}", f"{measured:.2f}", f"{est:.2f}", f"{ratio:.2f}",
-                    "yes" if BAND[0] <= ratio <= BAND[1] else "NO"])
+                    "yes" if BAND[0] <= ratio <= BAND[1] else "NO", "-" if before is None else f"{before:.2f}",
+                    f"{report['seconds']:.2f}"])
         print(f"# {name}: {', '.join(f'{s:.2f}' for s, _ in runs)} s", flush=True)
-    print(table(["case", "models", "FLOPs", "measured s", "estimated s", "measured ÷ estimated", "in band"], out,
-                "lrrrrrl"))
+    # the last two columns: what the estimate does not cover (before its line) and the report's own seconds,
+    # which include it (a new user compared the estimate with those)
+    print(table(["case", "models", "FLOPs", "measured s", "estimated s", "measured ÷ estimated", "in band",
+                 "before the line s", "report s"], out, "lrrrrrlrr"))
     if args.fit and len(data) >= 3:
         c0, c1, f = fit(data)
         print(f"least squares: fixed {c0:.3f} s, per model {c1:.4f} s, {f:.3g} FLOP/s")
