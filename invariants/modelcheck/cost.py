@@ -313,7 +313,7 @@ def estimate(obj: Any, max_values: int, example_input: Any = None, batch: int = 
         return cost, None
     act = activation_bytes(obj, example_input, batch, seed)
     if act is None:
-        return cost, "excludes the probe's activations (no shape pass for this model)"
+        return cost, "excludes the probe's activations: no shape pass for this model"
     return Cost(cost.values, cost.bytes + int(ACTIVATION_FACTOR * act),
                 cost.seconds + SECONDS_PER_ACTIVATION_GB * act / 1e9), None
 

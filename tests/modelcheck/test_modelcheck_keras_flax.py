@@ -191,3 +191,26 @@ def test_the_memory_estimate_counts_the_copies_each_reader_makes(keras, flax, dt
         assert p.value.dtype.name == dtype
         v = next(w for w in model.weights if tuple(w.shape) == p.value.shape)
         assert np.shares_memory(p.value, np.asarray(v.value))  # a view: nothing copied
+
+
+def test_the_estimate_counts_keras_layer_outputs_and_says_when_it_leaves_them_out(keras, flax):
+    """Keras: every layer's symbolic output per sample x the batch x 4 bytes (the input layer's (16, 16, 3),
+    conv (16, 16, 8), flatten 2048, dense 10), scaled by the example input's size (a 32x32 image: 4x the maps; the dense layer's 10 too, an
+    overestimate); known-bad: before, the probe's activations were not counted at all (MobileNetV2 ran to
+    5.4 GB under a 4 GiB limit).  Flax: no shape pass yet, and the estimate says it excludes them (never a
+    silent underestimate)."""
+    import flax.linen as nn
+    import jax
+    import jax.numpy as jnp
+
+    from invariants.modelcheck.cost import activation_bytes, estimate
+
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(8, 3, padding="same"),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    per_sample = 4 * (16 * 16 * 3 + 16 * 16 * 8 * 2 + 10)
+    assert activation_bytes(model, None, batch=32) == 32 * per_sample
+    assert activation_bytes(model, np.zeros((4, 32, 32, 3), np.float32)) == 4 * 4 * per_sample
+    module = nn.Dense(8)
+    variables = module.init(jax.random.key(0), jnp.zeros((1, 6)))
+    cost, excludes = estimate((module, variables), 2**20)
+    assert excludes == "excludes the probe's activations: no shape pass for this model"
