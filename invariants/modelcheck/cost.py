@@ -20,8 +20,9 @@ model is already in memory when the factory returns):
   values, :data:`SAMPLE_COPIES` float64 copies) and :data:`BASE_BYTES` for the probe's per-layer moments and
   the report;
 * **the probe** (:func:`estimate`) — :data:`ACTIVATION_FACTOR` times every layer's output on the probe batch
-  (:func:`activation_bytes`, a shape-only pass: torch's meta device, Keras' symbolic outputs; Flax, Equinox,
-  MLX and reference networks are not estimated yet, and the estimate says it excludes them): the Keras
+  (:func:`activation_bytes`, a shape-only pass: torch's meta device, Keras' symbolic outputs, Flax given an
+  input; Flax with an inferred input, Equinox, MLX and reference networks are not estimated yet, and the
+  estimate says it excludes them): the Keras
   MobileNetV2 of a new user's trial, 299 MiB estimated without it, peaked at 5.4 GB (measured ÷ estimated
   with it, ``benchmarks/model_cost.py``: 0.7-0.9 on MobileNetV2 at batch 32 and 4, below 0.5 on small models);
 * **streamed** (a meta-device torch model, :mod:`invariants.modelcheck.stream`) — :data:`STREAM_PEAK_FACTOR`
@@ -155,7 +156,10 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
       built ``Sequential`` model), every layer once, batch = the example input's first axis else ``batch``,
       unknown axes 8 (as :func:`invariants.frameworks.keras.model` infers the probe input), scaled by the
       example input's values per sample over the declared ones (a larger image: larger maps);
-    * Flax, Equinox, MLX and reference networks: ``None`` (not estimated yet).
+    * **Flax** with a given input (``example_input``, ``--input-shape``, or packed with the model): every
+      submodule's output from ``jax.eval_shape`` of ``module.apply(..., capture_intermediates=True)``
+      (shapes only); an inferred input: ``None``;
+    * Equinox, MLX and reference networks: ``None`` (not estimated yet).
 
     The probe's forward and backward pass keeps about :data:`ACTIVATION_FACTOR` times this
     (:func:`model_cost`).  Any failure of the shape pass (a model the fake mode cannot trace) gives ``None``.
@@ -169,6 +173,9 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
             return _torch_activation_bytes(torch, model, x, batch, seed)
         if type(model).__module__.startswith("keras") or hasattr(model, "_flatten_layers"):
             return _keras_activation_bytes(model, x, batch)
+        linen = sys.modules.get("flax.linen")
+        if linen is not None and isinstance(model, linen.Module) and x is not None:
+            return _flax_activation_bytes(model, parts.variables, x, parts.apply_kwargs)
     except (Exception, SystemExit):  # noqa: BLE001 - a model the shape pass cannot trace (a forward that calls
         # sys.exit included: the probe reports it): the estimate says it excludes the activations
         return None
@@ -238,6 +245,17 @@ def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: in
         for h in handles:
             h.remove()
     return sum(seen.values()) if seen else None
+
+
+def _flax_activation_bytes(module: Any, variables: Any, x: Any, kwargs: dict) -> int:
+    import jax
+    import numpy as np
+
+    def intermediates(v: Any, inp: Any) -> Any:
+        return module.apply(v, inp, capture_intermediates=True, mutable=["intermediates"], **kwargs)[1]
+
+    leaves = jax.tree_util.tree_leaves(jax.eval_shape(intermediates, variables, x))
+    return sum(int(np.prod(leaf.shape)) * np.dtype(leaf.dtype).itemsize for leaf in leaves)
 
 
 def _keras_activation_bytes(model: Any, x: Any, batch: int) -> int | None:
