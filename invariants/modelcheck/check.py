@@ -255,7 +255,10 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
     if limits is not None or on_estimate is not None:
         if not streams(model):  # a malformed object or expectation is refused as such, not estimated first
-            parse_expectations(expect, owner(model, framework).name)
+            expectations = parse_expectations(expect, owner(model, framework).name)
+            if expectations:  # one that selects nothing too: the parameters read without the probe
+                with no_probe():
+                    select(model_view(model, name, None, prof.probe_batch, seed, framework), expectations)
         cost, excludes = estimate(model, prof.max_values, example_input, prof.probe_batch, seed, probe)
         if limits is not None:  # a refusal names the estimate itself
             check_cost(cost, limits, f"check-model of {name}")
