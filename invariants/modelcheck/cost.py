@@ -77,7 +77,7 @@ SECONDS_PER_BILLION = 56.0
 def tensor_sizes(obj: Any) -> Iterator[tuple[int, int, bool]]:
     """``(values, bytes of the copy the reader makes, 0 if none; is the tensor off the CPU)`` for every
     distinct parameter tensor of a model in any accepted form (:func:`unpack_model`), from shapes and
-    dtypes only: a torch module's ``parameters()``, a Keras model's ``weights``, else every array leaf
+    dtypes only: a torch module's ``parameters()``, a Keras model's ``trainable_weights``, else every array leaf
     (``shape`` and ``dtype``) of the model and its variables (Flax variables, reference params, an
     Equinox or MLX module's arrays)."""
     parts = unpack_model(obj)
@@ -92,11 +92,12 @@ def tensor_sizes(obj: Any) -> Iterator[tuple[int, int, bool]]:
         return
     weights = getattr(model, "weights", None)
     if isinstance(weights, (list, tuple)) and not callable(weights):
-        # Keras: views on the JAX backend, else each weight copied in its own dtype (convert_to_numpy)
+        # Keras: views on the JAX backend, else each weight copied in its own dtype (convert_to_numpy); the
+        # reader takes the trainable weights only (not BatchNorm's moving statistics), so they are what is counted
         keras = sys.modules.get("keras")
         copied = keras is None or keras.backend.backend() != "jax"
         seen = set()
-        for w in weights:
+        for w in getattr(model, "trainable_weights", weights):
             if id(w) not in seen:
                 seen.add(id(w))
                 n, _, off = _leaf(w)
