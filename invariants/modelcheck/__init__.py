@@ -37,7 +37,9 @@ finding                     rule                                                
 ``fan-swap``                its siblings' fan-mode scheme rejects the tensor while the    error
                             same scheme with fan_in and fan_out swapped fits it
 ``peer-scale``              > 10x off the variance of the scheme its siblings follow      error (note if
-                            (one block at std 0.02² among blocks at 0.02)                it feeds a norm)
+                            (one block at std 0.02² among blocks at 0.02)                it feeds a norm
+                                                                                          or is the output
+                                                                                          layer)
 ``peer-scheme``             its siblings' scheme rejects it, no fan swap explains it      note
 ``implausible-fixed-std``   a shared fixed std no source declares that shrinks every      error
                             layer, or the square of a plausible std

@@ -154,10 +154,13 @@ def _law(sch: Scheme, fans: tuple[int, int] | None):
 
 def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: float,
                         skip: "set[str] | frozenset[str]" = frozenset(),
-                        scale_invariant: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
+                        scale_invariant: "set[str] | frozenset[str]" = frozenset(),
+                        output_layer: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
     """``peer-scale`` errors (module docstring) over every sibling class; tensors in ``skip`` (already
     explained, e.g. a fan swap) are not reported again.  A tensor in ``scale_invariant`` (its layer feeds a
-    normalization, so its scale changes only its effective learning rate, not the function) gets a note."""
+    normalization, so its scale changes only its effective learning rate, not the function) gets a note, and
+    so does one in ``output_layer`` (the model's output layer: a head drawn at its own scale, such as a
+    policy or classifier head at std 0.01, is a common deliberate choice, as a zero head is)."""
     from invariants.modelcheck.variance import passes
 
     classes = _classes(results, need_fans=False)
@@ -189,14 +192,17 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                 continue
             shown = ", ".join(peers[:3]) + (f" (+{len(peers) - 3})" if len(peers) > 3 else "")
             inv = u.param.name in scale_invariant
+            head = not inv and u.param.name in output_layer
             out.append(Finding(
-                NOTE if inv else ERROR, "peer-scale", (u.label,) + tuple(peers[:3]),
+                NOTE if inv or head else ERROR, "peer-scale", (u.label,) + tuple(peers[:3]),
                 f"{u.label} ({m.row.layer}) has E[w^2] = {v:.4g}, {ratio:.3g}x what {sch.name} gives, the scheme its "
                 f"{len(peers)} siblings follow ({shown}), beyond the {PEER_SCALE_RATIO:g}x bound on that ratio (std "
                 f"{ratio ** 0.5:.3g}x theirs), and {sch.name} rejects it at alpha = {alpha:.2g}. One block drawn at another "
                 f"scale (a std squared, a missing or doubled gain) where the same layer of every other block is not."
                 + (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
-                   "network function (a note)." if inv else ""),
+                   "network function (a note)." if inv else "")
+                + (" It is the model's output layer: a head drawn at its own scale (a policy or classifier head at "
+                   "std 0.01, say) is a common deliberate choice, as a zero head is (a note)." if head else ""),
                 {"peers_scheme": sch.name, "peers": peers, "second_moment": v, "peers_variance": want,
                  "ratio": ratio, "alpha": alpha, "class": key}))
     return out

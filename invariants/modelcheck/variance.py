@@ -354,8 +354,10 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     out += peer
     explained |= {lab for f in peer if f.severity == ERROR for lab in f.params[:1]}
     invariant = {n.weight.name for n in view.nodes if n.scale_invariant}
+    head = view.output_node()
     scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power,
-                                scale_invariant=invariant)
+                                scale_invariant=invariant,
+                                output_layer=frozenset() if head is None else frozenset({head.weight.name}))
     out += scale
     explained |= {f.params[0] for f in scale if f.severity == ERROR}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,

@@ -325,6 +325,24 @@ def test_peer_scale_of_a_layer_feeding_a_norm_is_a_note():
     assert f.severity == "note" and "normalization" in f.message
 
 
+def test_peer_scale_of_the_output_layer_is_a_note():
+    """Known-good (the second new-user trial: a false accusation): a head drawn at its own scale, e.g. a
+    classifier or policy head at std 0.01 among default-initialized hidden layers, is a common deliberate
+    choice, as a zero head is: a note.  Known-bad: the same 100x scale on a hidden layer stays an error."""
+    def mlp(scale_at: int, scale: float):
+        torch.manual_seed(0)
+        m = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+                          nn.Linear(128, 10))
+        with torch.no_grad():
+            m[scale_at].weight.mul_(scale)
+        return m
+
+    (head,) = check_model(mlp(6, 0.01)).find("peer-scale")
+    assert head.severity == "note" and "output layer" in head.message
+    (hidden,) = check_model(mlp(2, 10.0)).find("peer-scale")
+    assert hidden.severity == "error" and "output layer" not in hidden.message
+
+
 def test_a_class_at_one_fixed_std_is_no_fan_swap():
     """Known-good (found by the fault catalogue, tests/faults): every Linear at N(0, 0.05²), HuggingFace's
     normal(initializer_range) with initializer_range = 0.05.  0.05² is within 4% of 1/(3·128), so each
