@@ -167,8 +167,11 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
     """
     parts = unpack_model(obj)
     model = parts.model
-    x = example_input if example_input is not None else parts.input
     torch = sys.modules.get("torch")
+    if (torch is not None and isinstance(model, torch.nn.Module)) or type(model).__module__.startswith("keras") \
+            or hasattr(model, "_flatten_layers"):
+        parts = parts.second_as_input()  # torch and Keras read ``(model, x)``'s second element as the input
+    x = example_input if example_input is not None else parts.input
     try:
         if torch is not None and isinstance(model, torch.nn.Module):
             return _torch_activation_bytes(torch, model, x, batch, seed)

@@ -355,3 +355,16 @@ def test_an_equinox_bfloat16_model_is_read_in_its_dtype_without_a_copy():
     w = next(p for p in params if p.value.ndim == 2).value
     assert w.dtype.name == "bfloat16" and not w.flags.writeable
     assert np.array_equal(w.astype(np.float32), np.asarray(m.layers[0].weight.astype(jnp.float32)))
+
+
+def test_a_factory_returning_model_and_input_has_its_activations_counted():
+    """``(model, x)``: torch reads the second element as the probe input, so the shape pass must too.
+    Known-bad (the second new-user trial): four 64-channel convs on a (32, 3, 128, 128) input returned by
+    the factory were estimated at 297 MiB (no activations, and no note saying so) and took 3.4 GB."""
+    from invariants.modelcheck.cost import activation_bytes
+
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 16 * 16, 4))
+    x = torch.randn(5, 3, 16, 16)
+    outputs = 5 * (8 * 16 * 16 * 3 + 4) * 4  # conv, ReLU, Flatten outputs and the logits, float32
+    assert activation_bytes((m, x)) == activation_bytes(m, example_input=x) == outputs
