@@ -243,9 +243,9 @@ def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 total += a[:, 1:] * b[1:]
             return one_nan(total)
         if m * k * n <= CHUNK:  # one block (every product below CROSSOVER): no output buffer to fill
+            # one row of k products per element: the 2-D form lets canonical_sum use the compiled loop
             products = a[:, None, :] * b.T[None, :, :]
-            fast = compiled_sum(products.reshape(m * n, k), -1) if k <= COMPILED_UP_TO else None
-            return fast.reshape(m, n) if fast is not None else canonical_sum(products, axis=-1)
+            return canonical_sum(products.reshape(m * n, k), axis=-1).reshape(m, n)
     rows = max(1, CHUNK // max(1, k * n))
     dtype = np.result_type(a.dtype, b.dtype)
     out = np.empty((m, n), dtype=dtype)

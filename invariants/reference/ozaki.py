@@ -232,15 +232,20 @@ def _margin_terms(k: int, beta: int) -> tuple[float, float]:
     return (2.0 ** -beta * rounded + 2.0 ** -1073 + 2.0 ** -50) * grow, 2 * _U * (1 + 2.0 ** -20) * grow
 
 
+def product_slice_width(a, b, k: int) -> int:
+    """The slice width of the product ``a·b`` with reduction length ``k`` (``a``, ``b`` arrays or
+    :class:`Operand`): the smaller of the operands' own widths, a plain array's being that of ``k`` (it
+    enters this product only, split on the norms this side needs)."""
+    return min(a.beta if isinstance(a, Operand) else slice_width(k),
+               b.beta if isinstance(b, Operand) else slice_width(k))
+
+
 def _float64_candidates(a, b):
     """Candidates (m, n) for finite float64 ``a`` (m, k), ``b`` (k, n) (arrays or :class:`Operand`) and
     the mask of those proven correctly rounded (module docstring); ``None`` when an input is not finite."""
     m, k = (a.array if isinstance(a, Operand) else a).shape
     n = (b.array if isinstance(b, Operand) else b).shape[1]
-    # a plain array enters this product only: split on the norms this side needs, at the slice width
-    # of k itself
-    beta = min(a.beta if isinstance(a, Operand) else slice_width(k),
-               b.beta if isinstance(b, Operand) else slice_width(k))
+    beta = product_slice_width(a, b, k)
     sa = a.split(beta) if isinstance(a, Operand) else Split(a, beta, "rows")
     sb = b.split(beta) if isinstance(b, Operand) else Split(b, beta, "cols")
     if sa.exponent is None or sb.exponent is None:
@@ -345,8 +350,7 @@ def compiled_candidates(a, b, fast):
     y = b.array if isinstance(b, Operand) else b
     m, k = x.shape
     n = y.shape[1]
-    beta = min(a.beta if isinstance(a, Operand) else slice_width(k),
-               b.beta if isinstance(b, Operand) else slice_width(k))
+    beta = product_slice_width(a, b, k)
     left = sliced(a, beta, 3, fast)
     right = sliced(b, beta, 5, fast) if left is not None else None
     if left is None or right is None:
