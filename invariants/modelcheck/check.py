@@ -17,7 +17,7 @@ from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, empty, non_finite, without
-from invariants.modelcheck.cost import estimate
+from invariants.modelcheck.cost import LESS, estimate
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
 from invariants.modelcheck.expect import plan as plan_expectations
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport, dtype_counts
@@ -261,7 +261,7 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
                     select(model_view(model, name, None, prof.probe_batch, seed, framework), expectations)
         cost, excludes = estimate(model, prof.max_values, example_input, prof.probe_batch, seed, probe)
         if limits is not None:  # a refusal names the estimate itself
-            check_cost(cost, limits, f"check-model of {name}")
+            check_cost(cost, limits, f"check-model of {name}", LESS)
         if on_estimate is not None:
             on_estimate(cost, excludes)
     if streams(model):  # a meta-device model: one module at a time, no probe

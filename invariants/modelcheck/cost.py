@@ -340,6 +340,11 @@ def estimate(obj: Any, max_values: int, example_input: Any = None, batch: int = 
                 cost.seconds + SECONDS_PER_ACTIVATION_GB * act / 1e9), None
 
 
-__all__ = ["ACTIVATION_FACTOR", "BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES",
+#: how to ask check-model for less when a limit refuses it (:class:`invariants.core.cost.ResourceLimit`):
+#: ``(Python API, command line)``; the probe's activations grow with its batch, and without the probe there are none
+LESS = ("a smaller example_input or input_shape batch, or probe=False: no activations",
+        "--input-shape with a smaller batch, e.g. its first number 4, or --no-probe: no activations")
+
+__all__ = ["LESS", "ACTIVATION_FACTOR", "BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES",
            "SECONDS_PER_ACTIVATION_GB", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE", "SECONDS_PER_TENSOR",
            "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "activation_bytes", "estimate", "model_cost", "tensor_sizes"]

@@ -33,13 +33,17 @@ has no class.
 """
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.schemes import Scheme
 from invariants.modelcheck.siblings import sibling_classes
 
 if TYPE_CHECKING:
+    from invariants.frameworks.model import ModelView
     from invariants.modelcheck.variance import Match, Unit
 
 #: sibling classes smaller than this are not compared
@@ -152,60 +156,204 @@ def _law(sch: Scheme, fans: tuple[int, int] | None):
     return sch.spec.law(*fans) if sch.uses_fans and fans is not None else None if sch.uses_fans else sch.spec.law()
 
 
+#: the gains of ``torch.nn.init.calculate_gain`` (torch/nn/init.py): linear, conv and sigmoid 1, tanh 5/3, relu
+#: sqrt(2), leaky_relu (slope 0.01) sqrt(2/(1 + 0.01^2)), selu 3/4: an orthogonal layer at one of them is a
+#: named scheme on its own
+NAMED_GAINS: tuple[float, ...] = (1.0, 5 / 3, math.sqrt(2.0), math.sqrt(2.0 / (1 + 0.01**2)), 0.75)
+
+
+def named_gain(g: float | None) -> bool:
+    """Whether ``g`` is one of :data:`NAMED_GAINS` (relative tolerance 1e-3)."""
+    return g is not None and any(math.isclose(g, t, rel_tol=1e-3) for t in NAMED_GAINS)
+
+
+def _orth_key(g: float) -> str:
+    return f"orthogonal(gain={g:.3g})"
+
+
+def _keys(u: "Unit", m: "Match") -> dict[str, object]:
+    """The schemes that explain one member, by display name: every named scheme its match lists
+    (:class:`Scheme`, with its fan-set tag) and a nontrivial orthogonal match (its gain, to 3 digits: an
+    orthogonal matrix's gain is exact up to rounding)."""
+    out: dict[str, object] = {sch.name: (sch, tag) for sch, tag in m.schemes}
+    if m.orthogonal_gain is not None:
+        out[_orth_key(m.orthogonal_gain)] = m.orthogonal_gain
+    return out
+
+
+def _key_law(how: object, u: "Unit"):
+    """The law a member would follow under one explaining scheme: a named scheme on the member's fans, or
+    an orthogonal matrix of gain ``g`` (entries of variance ``g^2 / max(rows, cols)``: the smaller Gram
+    matrix is ``g^2 I``) taken as the normal of that variance."""
+    from invariants.laws import Law
+
+    if isinstance(how, float):
+        rows, cols = u.param.layout.out_matrix(u.values).shape
+        return Law.normal(0.0, how / math.sqrt(max(rows, cols)))
+    sch, tag = how  # type: ignore[misc]
+    return _law(sch, _fans_by_tag(u).get(tag, u.fans))
+
+
+def named_alone(m: "Match") -> bool:
+    """Whether a member is explained on its own: a named scheme, an orthogonal match at a named gain
+    (:data:`NAMED_GAINS`) or the identity/Dirac pattern."""
+    return bool(m.schemes) or named_gain(m.orthogonal_gain) or m.identity
+
+
+def stack_heads(members: "list[tuple[Unit, Match]]") -> set[str]:
+    """The member of a sibling class that ends its stack: the last one (in the model's parameter order) when
+    its output width differs from every other member's.  ``actor.0``, ``actor.2``, ``actor.4`` of a policy
+    MLP (widths 64, 64, n_actions): ``actor.4`` is the policy head, as ``critic.4`` is the value head of its
+    own stack, whichever the model runs last.  Repeated blocks (one width per position) have none."""
+    if len(members) < 2:
+        return set()
+    last = members[-1][0]
+    w = getattr(last.layer, "out_features", None)
+    if w is None or any(getattr(u.layer, "out_features", None) == w for u, _ in members[:-1]):
+        return set()
+    return {last.param.name}
+
+
+def effective_second_moments(view: "ModelView") -> dict[str, float]:
+    """``{weight name: E[w_eff^2]}``: the second moment a layer's weights act with in the probe's forward
+    pass, ``mean((z - b)^2) / (fan_in · mean(x^2))`` from its measured output ``z`` (bias ``b`` removed)
+    and input ``x``.  For a weight used as stored it estimates the stored ``E[w^2]`` (``E[(w·x)^2] =
+    E[w^2] |x|^2`` for zero-mean i.i.d. weights); a layer whose forward rescales its weight (a runtime
+    multiplier, equalized learning rate) gives the rescaled value.  Layers without a measured input moment
+    are left out."""
+    out: dict[str, float] = {}
+    probe = getattr(view, "probe", None)
+    if probe is None:
+        return out
+    by_name = {n.name: n for n in view.nodes}
+    for sig in probe.signals:
+        node = by_name.get(sig.name)
+        if node is None or sig.input_moment is None or not sig.input_moment > 0 or sig.z is None:
+            continue
+        fans = node.layer.textbook_fans() if node.layer is not None else None
+        if not fans or not fans[0]:
+            continue
+        z = np.asarray(sig.z, dtype=np.float64)
+        b = node.bias_values()
+        if b is not None and z.ndim == 2 and z.shape[1] == b.size:
+            z = z - b.astype(np.float64)
+        out[node.weight.name] = float(np.mean(z * z)) / (fans[0] * float(sig.input_moment))
+    return out
+
+
 def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: float,
                         skip: "set[str] | frozenset[str]" = frozenset(),
                         scale_invariant: "set[str] | frozenset[str]" = frozenset(),
-                        output_layer: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
-    """``peer-scale`` errors (module docstring) over every sibling class; tensors in ``skip`` (already
-    explained, e.g. a fan swap) are not reported again.  A tensor in ``scale_invariant`` (its layer feeds a
-    normalization, so its scale changes only its effective learning rate, not the function) gets a note, and
-    so does one in ``output_layer`` (the model's output layer: a head drawn at its own scale, such as a
-    policy or classifier head at std 0.01, is a common deliberate choice, as a zero head is)."""
+                        output_layer: "set[str] | frozenset[str]" = frozenset(),
+                        effective: "dict[str, float] | None" = None) -> list[Finding]:
+    """``peer-scale`` findings over every sibling class (module docstring).
+
+    The peers' schemes: in a class of :data:`MIN_CLASS` or more, every scheme (a named scheme, or
+    orthogonal at one gain) matched by at least two members and half the class; a member any of them
+    explains is not compared (a tall orthogonal first layer matches ``orthogonal(gain=1)`` with its square
+    siblings even where a fan-in scheme of theirs does not fit it).  In a *pair* (``fc1``/``fc2``,
+    ``hidden1``/``hidden2``), the member explained by nothing on its own (:func:`named_alone`) is compared
+    with every scheme its sibling matches.  A member every such scheme rejects at ``alpha`` whose second
+    moment is more than :data:`PEER_SCALE_RATIO` times off each is the odd one: an error, unless
+
+    - it is in ``skip`` (already explained, e.g. a fan swap): not reported again;
+    - it is in ``scale_invariant`` (its layer feeds a normalization: the scale changes its effective
+      learning rate, not the function): a note;
+    - it is in ``output_layer`` (the model's output layer) or ends its stack (:func:`stack_heads`): a head
+      drawn at its own scale (a classifier or policy head at std 0.01, a value head at gain 1) is a common
+      deliberate choice, as a zero head is: a note;
+    - ``effective`` (:func:`effective_second_moments`) gives its weight a second moment within the bound of
+      the peers' law: the forward pass does not use the stored scale (a reparametrisation that leaves the
+      function unchanged), so the stored scale alone is no fault: a note.
+    """
     from invariants.modelcheck.variance import passes
 
     classes = _classes(results, need_fans=False)
+    effective = effective or {}
     out: list[Finding] = []
     for key, members in classes.items():
         if len(members) < 2:
             continue
+        keys = [_keys(u, m) for u, m in members]
         support: dict[str, set[int]] = {}
-        pick: dict[str, tuple[Scheme, str]] = {}
-        for i, (_, m) in enumerate(members):
-            for sch, tag in m.schemes:
-                support.setdefault(sch.name, set()).add(i)
-                pick.setdefault(sch.name, (sch, tag))
-        best = max(sorted(support), key=lambda k: len(support[k]), default=None)
-        if best is None or len(support[best]) < 2 or 2 * len(support[best]) < len(members):
-            continue
-        sch, tag = pick[best]
-        peers = [members[j][0].label for j in sorted(support[best])]
+        how: dict[str, object] = {}
+        for i, k in enumerate(keys):
+            for name, h in k.items():
+                support.setdefault(name, set()).add(i)
+                how.setdefault(name, h)
+        heads = stack_heads(members) | (set(output_layer) & {u.param.name for u, _ in members})
+        core = [i for i, (u, _) in enumerate(members) if u.param.name not in heads]
+        pair = len(core) < MIN_CLASS
+        majority = [n for n in support if len(support[n] & set(core)) >= 2
+                    and 2 * len(support[n] & set(core)) >= len(core)]
         for i, (u, m) in enumerate(members):
-            if i in support[best] or u.label in skip or (len(members) < MIN_CLASS and m.matched):
-                continue  # in a pair, only a tensor matching no named scheme at all can be the odd one
-            law = _law(sch, _fans_by_tag(u).get(tag, u.fans))
-            if law is None or not law.variance:
+            if u.label in skip:
+                continue
+            if pair:
+                if named_alone(m):
+                    continue  # in a pair, only a tensor no named scheme explains can be the odd one
+                ref = sorted({n for j in core if j != i for n in keys[j]})
+                peers_of = {n: sorted((support[n] & set(core)) - {i}) for n in ref}
+            else:
+                if any(i in support[n] for n in majority):
+                    continue
+                ref = majority
+                peers_of = {n: sorted(support[n] & set(core)) for n in ref}
+            if not ref:
                 continue
             v = float((u.values.astype("float64") ** 2).mean())
-            want = law.variance + law.mean**2
-            ratio = v / want
-            if 1 / PEER_SCALE_RATIO <= ratio <= PEER_SCALE_RATIO or passes(law, u.values, alpha, power):
+            worst = None
+            for name in ref:
+                law = _key_law(how[name], u)
+                if law is None or not law.variance:
+                    worst = None
+                    break
+                want = law.variance + law.mean**2
+                ratio = v / want
+                if 1 / PEER_SCALE_RATIO <= ratio <= PEER_SCALE_RATIO or passes(law, u.values, alpha, power):
+                    worst = None
+                    break  # this scheme of the peers explains it
+                if worst is None or (-len(peers_of[name]), abs(math.log(ratio)), name) < \
+                        (-len(peers_of[worst[0]]), abs(math.log(worst[2])), worst[0]):
+                    worst = (name, want, ratio)
+            if worst is None:
                 continue
+            name, want, ratio = worst
+            peers = [members[j][0].label for j in peers_of[name]]
             shown = ", ".join(peers[:3]) + (f" (+{len(peers) - 3})" if len(peers) > 3 else "")
             inv = u.param.name in scale_invariant
-            head = not inv and u.param.name in output_layer
+            head = not inv and u.param.name in heads
+            eff = effective.get(u.param.name)
+            eff_ratio = None if eff is None else eff / want
+            reparam = not inv and not head and eff_ratio is not None \
+                and 1 / PEER_SCALE_RATIO <= eff_ratio <= PEER_SCALE_RATIO
+            sib = f"its sibling ({shown})" if len(peers) == 1 else f"its {len(peers)} siblings ({shown})"
+            fig = {"peers_scheme": name, "peers": peers, "second_moment": v, "peers_variance": want,
+                   "ratio": ratio, "alpha": alpha, "class": key}
+            if eff_ratio is not None:
+                fig["effective_ratio"] = eff_ratio
             out.append(Finding(
-                NOTE if inv or head else ERROR, "peer-scale", (u.label,) + tuple(peers[:3]),
-                f"{u.label} ({m.row.layer}) has E[w^2] = {v:.4g}, {ratio:.3g}x what {sch.name} gives, the scheme its "
-                f"{len(peers)} siblings follow ({shown}), beyond the {PEER_SCALE_RATIO:g}x bound on that ratio (std "
-                f"{ratio ** 0.5:.3g}x theirs), and {sch.name} rejects it at alpha = {alpha:.2g}. One block drawn at another "
-                f"scale (a std squared, a missing or doubled gain) where the same layer of every other block is not."
+                NOTE if inv or head or reparam else ERROR, "peer-scale", (u.label,) + tuple(peers[:3]),
+                f"{u.label} ({m.row.layer}) has E[w^2] = {v:.4g}, {ratio:.3g}x what {name} gives, the scheme "
+                f"{sib} follow{'s' if len(peers) == 1 else ''}, beyond the {PEER_SCALE_RATIO:g}x bound on that ratio "
+                f"(std {ratio ** 0.5:.3g}x theirs), and {name} rejects it at alpha = {alpha:.2g}"
+                + (f"; it matches no named scheme on its own" if pair else "")
+                + (f"; the probe measures the layer acting at {eff_ratio:.3g}x" if eff_ratio is not None and not reparam
+                   else "")
+                + ". One layer drawn at another scale (a std squared, a missing or doubled gain, a 10x typo) "
+                "where the same layer of its siblings is not."
                 + (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
                    "network function (a note)." if inv else "")
-                + (" It is the model's output layer: a head drawn at its own scale (a policy or classifier head at "
-                   "std 0.01, say) is a common deliberate choice, as a zero head is (a note)." if head else ""),
-                {"peers_scheme": sch.name, "peers": peers, "second_moment": v, "peers_variance": want,
-                 "ratio": ratio, "alpha": alpha, "class": key}))
+                + (" It is the model's output layer" if head and u.param.name in output_layer else
+                   " It is the last layer of its stack, at its own output width" if head else "")
+                + (": a head drawn at its own scale (a policy or classifier head at std 0.01, say) is a common "
+                   "deliberate choice, as a zero head is (a note)." if head else "")
+                + (f" But the probe measures the layer acting at {eff_ratio:.3g}x that scheme's second moment "
+                   "(output over input): its forward rescales the stored weight, so the stored scale changes "
+                   "neither the function nor, alone, the verdict (a note)." if reparam else ""),
+                fig))
     return out
 
 
-__all__ = ["MIN_CLASS", "PEER_SCALE_RATIO", "peer_findings", "peer_scale_findings", "peers_scheme"]
+__all__ = ["MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "effective_second_moments", "named_alone", "named_gain",
+           "peer_findings", "peer_scale_findings", "peers_scheme", "stack_heads"]

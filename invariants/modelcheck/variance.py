@@ -210,6 +210,9 @@ class Match:
         schemes: ``(scheme, fan-set tag)`` of every named scheme whose law matched (aliases included), for
             the peer comparison (:mod:`invariants.modelcheck.peers`).
         zero_rows: indices of all-zero rows of an embedding table left out of the match (padding rows).
+        orthogonal_gain: the gain ``g`` of an orthogonal match whose smaller matrix side is at least 2 (a
+            single row or column is orthogonal at any scale, so its match says nothing), else ``None``.
+        identity: whether the identity/Dirac pattern matched.
     """
 
     row: TensorRow
@@ -217,6 +220,8 @@ class Match:
     closest: tuple[str, Law] | None
     schemes: list[tuple[Scheme, str]] = field(default_factory=list)
     zero_rows: tuple[int, ...] = ()
+    orthogonal_gain: float | None = None
+    identity: bool = False
 
 
 @lru_cache(maxsize=64)
@@ -329,7 +334,9 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
                     m1, float(x.var()), names,
                     None if closest is None else f"{closest[0]}, variance ratio {m2 / closest[1].variance:.3g}"
                     if closest[1].variance else None, mde)
-    return Match(row, names, closest, [sc for _, c in matched for sc in c.schemes], zr)
+    side = min(u.param.layout.out_matrix(u.values).shape) if orth else 0
+    return Match(row, names, closest, [sc for _, c in matched for sc in c.schemes], zr,
+                 orth[1] if orth and side >= 2 else None, ident is not None)
 
 
 def constant_row(p: Param) -> TensorRow:
@@ -346,7 +353,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
 
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
     from invariants.modelcheck.extremes import extreme_findings
-    from invariants.modelcheck.peers import peer_findings, peer_scale_findings
+    from invariants.modelcheck.peers import effective_second_moments, peer_findings, peer_scale_findings
 
     out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
     explained = {lab for f in out for lab in f.params}
@@ -357,7 +364,8 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     head = view.output_node()
     scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power,
                                 scale_invariant=invariant,
-                                output_layer=frozenset() if head is None else frozenset({head.weight.name}))
+                                output_layer=frozenset() if head is None else frozenset({head.weight.name}),
+                                effective=effective_second_moments(view))
     out += scale
     explained |= {f.params[0] for f in scale if f.severity == ERROR}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
