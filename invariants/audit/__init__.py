@@ -198,7 +198,7 @@ def initializer(
     from dataclasses import replace
 
     from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result
-    from invariants.audit.costs import audit_cost
+    from invariants.audit.costs import AUDIT_LESS, audit_cost
     from invariants.core.cost import check as check_cost
     from invariants.core.errors import FrameworkUnavailable
     from invariants.core.timeout import check_seconds, per_call
@@ -224,7 +224,8 @@ def initializer(
     subjects = [adapter.subject_for(fn, lay, expectation, name, dtype) for lay in parsed]
     cfg = config or AuditConfig()
     check_cost(audit_cost(subjects, cfg, framework), limits,
-               f"audit of {name} on {', '.join(lay.describe() for lay in parsed)} at rel_error {cfg.rel_error:g}")
+               f"audit of {name} on {', '.join(lay.describe() for lay in parsed)} at rel_error {cfg.rel_error:g}",
+               AUDIT_LESS)
     with per_call(seconds) as limit:
         report = audit_subjects(subjects, config, progress=progress)
     report.frameworks = (framework,)
@@ -265,7 +266,7 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         ResourceLimit: the estimated cost is over ``limits``.
     """
     from invariants.audit.auditor import AuditConfig, AuditReport, audit_subjects, skipped_result
-    from invariants.audit.costs import audit_cost
+    from invariants.audit.costs import AUDIT_LESS, audit_cost
     from invariants.core.cost import check as check_cost
     from invariants.audit.precision import dtype_pass
     from invariants.core.errors import FrameworkUnavailable
@@ -291,7 +292,7 @@ def catalogue(framework: str, config: "AuditConfig | None" = None, progress: "Pr
         subjects = subjects + dtype_pass(framework, subjects)
     cfg = config or AuditConfig()
     check_cost(audit_cost(subjects, cfg, framework), limits,
-               f"audit of the {framework} catalogue at rel_error {cfg.rel_error:g}")
+               f"audit of the {framework} catalogue at rel_error {cfg.rel_error:g}", AUDIT_LESS)
     with per_call(seconds) as limit:
         report = audit_subjects(subjects, config, progress=progress, catch=True)
     report.frameworks = (framework,)

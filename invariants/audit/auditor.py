@@ -257,7 +257,7 @@ class AuditReport:
         frameworks: the frameworks audited (their versions go into the JSON's ``versions``).
         interrupted: the run was stopped (Ctrl-C): ``results`` holds the tensors audited before.
         n_subjects: the subjects (initializer calls) audited; one can yield several results (packed blocks).
-        determinism: what the seed-determinism checks covered, one sentence
+        determinism: what the seed-determinism checks covered and which of them failed on which tensors
             (:func:`invariants.audit.determinism.coverage_line`); ``""`` when no subject was audited.
     """
 
@@ -999,4 +999,6 @@ def audit_subjects(
             for r in res:
                 progress(i, total, subject.name, r)
     report.seconds = time.perf_counter() - t0
+    # now with what the checks found: a failure is named, never read as a pass
+    report.determinism = determinism.coverage_line(subjects, cfg.determinism, report.results)
     return report

@@ -135,7 +135,12 @@ def identify_cost(shapes: Sequence[Sequence[int]], n_target: int, cfg: AuditConf
     return Cost(values, BASE_BYTES + IDENTIFY_BYTES_PER_VALUE * values, seconds)
 
 
-__all__ = ["BASE_BYTES", "BYTES_PER_DRAWN_VALUE", "BYTES_PER_POOLED_VALUE", "DETERMINISM_CALLS",
+#: how to ask an audit or identify for less when a limit refuses it (:class:`invariants.core.cost.ResourceLimit`):
+#: ``(Python API, command line)``; the values pooled grow as 1/rel_error^2, capped by the draws per tensor
+AUDIT_LESS = ("a coarser AuditConfig(rel_error=...) or a smaller max_draws",
+              "a coarser --rel-error (e.g. 0.05) or a smaller --max-draws")
+
+__all__ = ["AUDIT_LESS", "BASE_BYTES", "BYTES_PER_DRAWN_VALUE", "BYTES_PER_POOLED_VALUE", "DETERMINISM_CALLS",
            "FIXED_SECONDS", "IDENTIFY_BYTES_PER_VALUE", "SECONDS_PER_DRAWN_VALUE", "SECONDS_PER_POOLED_VALUE",
            "SECONDS_PER_POOLED_VALUE_BY_KIND",
            "audit_cost", "identify_cost", "per_value_seconds", "subject_cost"]

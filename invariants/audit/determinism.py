@@ -39,7 +39,7 @@ values drawn from a global RNG under :data:`PIN` and :data:`OTHER` differ somewh
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -207,13 +207,28 @@ def determinism_checks(law: Law, first: np.ndarray, second: np.ndarray, replays:
     return out
 
 
-def coverage_line(subjects: Sequence[Subject], checked: bool) -> str:
-    """What a run's determinism checks covered, one sentence for the report under its counts: not checked
-    (``checked`` false: ``AuditConfig(determinism=False)``, ``--no-determinism``), or checked with the global
-    RNGs reseeded between calls (:func:`invariants.frameworks.global_rng.global_rngs`), naming the subjects
-    whose sampler seeds a global RNG itself (MLX, whose initializers take no key; torch and Keras layer
-    constructors): for them ``generator_isolation`` cannot tell that RNG from the seed and covers the others
-    only.  ``""`` for a run without subjects."""
+def _merged_seedings(texts: Sequence[str]) -> str:
+    """Seeding descriptions with one head merged: ``"torch's global generator, seeded inside fork_rng (layer
+    constructors take no generator)"`` and ``"... (the initializer takes no generator=)"`` read as one RNG
+    with both reasons, not as the same clause twice."""
+    heads: dict[str, list[str]] = {}
+    for t in texts:
+        head, _, why = t.partition(" (")
+        reasons = heads.setdefault(head, [])
+        if why and why.rstrip(")") not in reasons:
+            reasons.append(why[:-1] if why.endswith(")") else why)
+    return "; ".join(h + (f" ({'; '.join(r)})" if r else "") for h, r in heads.items())
+
+
+def coverage_line(subjects: Sequence[Subject], checked: bool, results: Sequence[Any] = ()) -> str:
+    """What a run's determinism checks covered and what they found, one paragraph for the report under its
+    counts: not checked (``checked`` false: ``AuditConfig(determinism=False)``, ``--no-determinism``), or
+    checked with the global RNGs reseeded between calls (:func:`invariants.frameworks.global_rng.global_rngs`),
+    then which checks failed on which tensors of ``results`` (the audit's
+    :class:`~invariants.audit.auditor.AuditResult` list: each with ``target`` and ``checks``), or that every
+    tensor checked passed; last, the subjects whose sampler seeds a global RNG itself (MLX, whose initializers
+    take no key; torch and Keras layer constructors): for them ``generator_isolation`` cannot tell that RNG
+    from the seed and covers the others only.  ``""`` for a run without subjects."""
     if not subjects:
         return ""
     if not checked:
@@ -224,11 +239,25 @@ def coverage_line(subjects: Sequence[Subject], checked: bool) -> str:
     n = len(subjects)
     line = (f"Seed determinism: checked on {'the' if n == 1 else f'all {n}'} subject{'' if n == 1 else 's'} "
             "(same seed -> same tensor, different seeds -> different tensors, no draws from a global RNG beside "
-            f"the seed passed; reseeded between calls: {', '.join(r.name for r in global_rngs())}).")
+            f"the seed; reseeded between calls: {', '.join(r.name for r in global_rngs())}).")
+    ran = [r for r in results if any(c.name in CHECK_NAMES for c in r.checks)]
+    failed: dict[str, list[str]] = {}
+    for r in ran:
+        for c in r.checks:
+            if c.name in CHECK_NAMES and not c.passed:
+                failed.setdefault(c.name, []).append(r.target)
+    if failed:
+        bad = sum(any(c.name in CHECK_NAMES and not c.passed for c in r.checks) for r in ran)
+        line += (f" FAILED on {bad} of {len(ran)} tensors: " + "; ".join(
+            f"{name} on {len(ts)} ({', '.join(ts[:3])}{f' and {len(ts) - 3} more' if len(ts) > 3 else ''})"
+            for name, ts in failed.items()) + " (their findings say why); the others passed.")
+    elif ran:
+        line += f" All {len(ran)} tensors checked passed."
     if n_inside:
-        which = "it takes" if n == 1 else ("they take" if n_inside == n else f"{n_inside} of them take")
+        which = "the subject takes" if n == 1 else (f"all {n} subjects take" if n_inside == n
+                                                    else f"{n_inside} of the {n} subjects take")
         line += (f" {which[0].upper() + which[1:]} no seed, so the audit seeds a global RNG itself ("
-                 f"{'; '.join(inside)}): isolation then covers the other global RNGs only.")
+                 f"{_merged_seedings(inside)}): isolation then covers the other global RNGs only.")
     return line
 
 

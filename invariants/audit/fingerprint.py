@@ -36,7 +36,7 @@ from invariants.frameworks.dtypes import parse_dtype, require_real, returned_as,
 from invariants.frameworks.subjects import check_array, seed_sequence
 from invariants.audit.auditor import RAISE_DRAWS, AuditConfig, check_size, draws_cap, law_checks, min_detectable, needed_n
 from invariants.audit.resolution import Resolution, coarser, coverage_line
-from invariants.audit.costs import identify_cost
+from invariants.audit.costs import AUDIT_LESS, identify_cost
 from invariants.core.cost import Limits
 from invariants.core.cost import check as check_cost
 from invariants.core.errors import BadInput
@@ -249,7 +249,7 @@ def identify(
     for lay in lays:
         check_size(ad.shape(lay), cfg, lay.describe())
     check_cost(identify_cost([ad.shape(lay) for lay in lays], n_target, cfg, ad.name), limits,
-               f"identify on {', '.join(lay.describe() for lay in lays)} at rel_error {cfg.rel_error:g}")
+               f"identify on {', '.join(lay.describe() for lay in lays)} at rel_error {cfg.rel_error:g}", AUDIT_LESS)
     for i, lay in enumerate(lays):
         shape = ad.shape(lay)
         sampler = ad.wrap(fn, shape) if dtype is None else ad.wrap(fn, shape, dtype)

@@ -34,7 +34,7 @@ API_WORDS = {"max_bytes": "limits=Limits(max_bytes={} * 2**30)", "max_seconds": 
 
 
 class ResourceLimit(UsageError):
-    """The estimated cost of a request exceeds a limit; the message says how to raise it.
+    """The estimated cost of a request exceeds a limit; the message says how to raise it and how to ask for less.
 
     Args:
         refused: what was refused and why, e.g. ``"check-model of M: needs ..., over the memory limit 1 KiB"``.
@@ -42,18 +42,26 @@ class ResourceLimit(UsageError):
         admit: a value of that field that lets the run through (whole GiB for ``max_bytes``, seconds).
         words: ``{field: format}`` naming how to set the field: :data:`API_WORDS` (default), or a command
             line's flags (:meth:`worded`).
+        less: ``(Python API, command line)``: how to ask for less in either's words (the arguments or flags
+            that shrink the run, e.g. ``"--input-shape with a smaller batch"``); ``("", "")``: no hint.
+        command_line: whether ``words`` are a command line's (then ``less[1]`` is shown, else ``less[0]``).
     """
 
-    def __init__(self, refused: str, field: str, admit: int, words: Mapping[str, str] = API_WORDS) -> None:
-        super().__init__(f"{refused}; raise it with {words[field].format(admit)}, or ask for less")
+    def __init__(self, refused: str, field: str, admit: int, words: Mapping[str, str] = API_WORDS,
+                 less: tuple[str, str] = ("", ""), command_line: bool = False) -> None:
+        hint = less[1 if command_line else 0]
+        super().__init__(f"{refused}; raise it with {words[field].format(admit)}, or ask for less"
+                         + (f" ({hint})" if hint else ""))
         self.refused, self.field, self.admit, self.words = refused, field, admit, dict(words)
+        self.less, self.command_line = tuple(less), command_line
 
-    def worded(self, words: Mapping[str, str]) -> "ResourceLimit":
-        """The same refusal naming the limit in ``words`` (e.g. a command's flags), same fields."""
-        return ResourceLimit(self.refused, self.field, self.admit, words)
+    def worded(self, words: Mapping[str, str], command_line: bool = True) -> "ResourceLimit":
+        """The same refusal naming the limit in ``words`` (e.g. a command's flags) and, for a command line,
+        its way to ask for less; same fields."""
+        return ResourceLimit(self.refused, self.field, self.admit, words, self.less, command_line)  # type: ignore[arg-type]
 
     def __reduce__(self) -> tuple:  # pickled (a worker process) with its fields, not only its message
-        return type(self), (self.refused, self.field, self.admit, self.words)
+        return type(self), (self.refused, self.field, self.admit, self.words, self.less, self.command_line)
 
 
 def parse_size(text: str, flag: str = "size") -> int:
@@ -129,7 +137,7 @@ class Limits:
     max_seconds: float | None = DEFAULT_MAX_SECONDS
 
 
-def check(cost: Cost, limits: Limits | None, what: str) -> None:
+def check(cost: Cost, limits: Limits | None, what: str, less: tuple[str, str] = ("", "")) -> None:
     """Refuse ``cost`` beyond ``limits``, before any work, in one line that says how to go on.
 
     Args:
@@ -137,6 +145,7 @@ def check(cost: Cost, limits: Limits | None, what: str) -> None:
         limits: the limits in force; ``None``: the defaults (:class:`Limits`); ``Limits(None, None)``
             turns the check off.
         what: the request, for the message (``"audit of dense(300, 100) at rel_error 1e-05"``).
+        less: ``(Python API, command line)`` words for asking for less (:class:`ResourceLimit`).
 
     Raises:
         ResourceLimit: the peak memory or the time exceeds its limit; the message gives the estimate and
@@ -146,10 +155,10 @@ def check(cost: Cost, limits: Limits | None, what: str) -> None:
     limits = Limits() if limits is None else limits
     if limits.max_bytes is not None and cost.bytes > limits.max_bytes:
         raise ResourceLimit(f"{what}: needs {cost}, over the memory limit {format_bytes(limits.max_bytes)}",
-                            "max_bytes", math.ceil(cost.bytes * 1.25 / 2**30))
+                            "max_bytes", math.ceil(cost.bytes * 1.25 / 2**30), less=less)
     if limits.max_seconds is not None and cost.seconds > limits.max_seconds:
         raise ResourceLimit(f"{what}: needs {cost}, over the time limit {format_seconds(limits.max_seconds)}",
-                            "max_seconds", math.ceil(cost.seconds * 1.5))
+                            "max_seconds", math.ceil(cost.seconds * 1.5), less=less)
 
 
 __all__ = ["API_WORDS", "Cost", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_SECONDS", "Limits", "ResourceLimit", "check",

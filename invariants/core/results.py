@@ -85,9 +85,11 @@ def describe(headline: str, findings: Iterable[Any], width: int = 110) -> str:
     return "\n".join(lines)
 
 
-#: distribution names of the frameworks a run may use, for :func:`versions` (``reference`` is ours: no entry)
+#: distribution names of the frameworks a run may use, for :func:`versions` (``reference`` is ours: no entry), and of
+#: numba, the exact kernel's optional accelerator (verify's ``versions.numba``: installed even when
+#: ``INVARIANTS_NO_COMPILED`` keeps it unimported; ``config.compiled`` says whether it ran)
 DISTRIBUTIONS = {"torch": "torch", "jax": "jax", "flax": "flax", "keras": "keras", "equinox": "equinox",
-                 "mlx": "mlx", "numpy": "numpy", "scipy": "scipy"}
+                 "mlx": "mlx", "numpy": "numpy", "scipy": "scipy", "numba": "numba"}
 
 
 def package_version(name: str) -> str | None:

@@ -100,5 +100,10 @@ def records_gradients(runner: ScalingRunner) -> bool:
     return type(runner).gradient_moments is not ScalingRunner.gradient_moments
 
 
-__all__ = ["COPIES", "FLOPS", "SECONDS_FIXED", "SECONDS_PER_COMPILE", "SECONDS_PER_MODEL", "estimate",
+#: how to ask scale-check for less when a limit refuses it (:class:`invariants.core.cost.ResourceLimit`):
+#: ``(Python API, command line)``; the cost grows with the largest size, the seeds, the steps and the batch
+LESS = ("smaller or fewer sizes, fewer seeds or steps, or a smaller batch",
+        "smaller or fewer --widths/--depths, fewer --seeds or --steps, or a smaller --batch")
+
+__all__ = ["LESS", "COPIES", "FLOPS", "SECONDS_FIXED", "SECONDS_PER_COMPILE", "SECONDS_PER_MODEL", "estimate",
            "records_gradients", "seconds"]

@@ -30,7 +30,7 @@ from invariants.frameworks import runner as R
 from invariants.frameworks.errors import BadModel
 from invariants.frameworks.runner import ScalingRunner
 from invariants.core.results import ERROR
-from invariants.scaling.cost import estimate
+from invariants.scaling.cost import LESS, estimate
 from invariants.scaling.depth import GRAD, GRAD_QUANTITY, S_MIN_DEPTH, depth_report
 from invariants.scaling.findings import GAIN, findings, inherited_causes
 from invariants.scaling.fit import S_MIN, fit_slope
@@ -189,7 +189,8 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     build = builder(factory, name, mode, width)
     runner = identify(build, sizes[0], name)
     cost = estimate(build, sizes, seeds, steps, batch, optimizer, runner, gradients=mode == DEPTH)
-    check(cost, limits or Limits(), f"scale-check of {name} at {mode}s {','.join(map(str, sizes))} x {seeds} seeds")
+    check(cost, limits or Limits(), f"scale-check of {name} at {mode}s {','.join(map(str, sizes))} x {seeds} seeds",
+          LESS)
     if on_estimate is not None:
         on_estimate(cost)
     config = {"mode": mode, "sizes": sizes, "width": width, "steps": steps, "seeds": seeds, "optimizer": optimizer,
