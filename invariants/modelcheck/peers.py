@@ -284,21 +284,22 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
         heads = stack_heads(members) | (set(output_layer) & {u.param.name for u, _ in members})
         core = [i for i, (u, _) in enumerate(members) if u.param.name not in heads]
         pair = len(core) < MIN_CLASS
-        majority = [n for n in support if len(support[n] & set(core)) >= 2
-                    and 2 * len(support[n] & set(core)) >= len(core)]
+        # the majority is judged among the layers of one role (heads set apart: a policy head at gain 0.01
+        # must not dilute it), while every member, heads included, lends its schemes as explanations
+        majority = [n for n in support if len(support[n]) >= 2 and 2 * len(support[n]) >= len(core)]
         for i, (u, m) in enumerate(members):
             if u.label in skip:
                 continue
             if pair:
                 if named_alone(m):
                     continue  # in a pair, only a tensor no named scheme explains can be the odd one
-                ref = sorted({n for j in core if j != i for n in keys[j]})
-                peers_of = {n: sorted((support[n] & set(core)) - {i}) for n in ref}
+                ref = sorted({n for j, k in enumerate(keys) if j != i for n in k})
+                peers_of = {n: sorted(support[n] - {i}) for n in ref}
             else:
                 if any(i in support[n] for n in majority):
                     continue
                 ref = majority
-                peers_of = {n: sorted(support[n] & set(core)) for n in ref}
+                peers_of = {n: sorted(support[n]) for n in ref}
             if not ref:
                 continue
             v = float((u.values.astype("float64") ** 2).mean())

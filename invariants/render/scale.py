@@ -52,12 +52,14 @@ def render_scale_table(rows: Any, width: int | None = None, mode: str = "width")
 
 
 def steps_words(config: dict) -> str:
-    """``steps [0, 1] with adam lr 0.01``, or ``steps [0] (at initialization: no optimizer step)`` when no
-    step is taken (the optimizer and its rate play no part then)."""
+    """``steps [0, 1] (0: at initialization; then adam at lr 0.01)``, ``steps [1, 3] of adam at lr 0.01``, or
+    ``steps [0] (at initialization: no optimizer step)`` when no step is taken (the optimizer and its rate play
+    no part then).  Step 0 is never said to be taken with the optimizer: it is the initialization."""
     steps = config.get("steps") or [0]
     if not any(steps):
         return f"steps {steps} (at initialization: no optimizer step)"
-    return f"steps {steps} with {config.get('optimizer')} lr {config.get('lr'):g}"
+    how = f"{config.get('optimizer')} at lr {config.get('lr'):g}"
+    return f"steps {steps} (0: at initialization; then {how})" if 0 in steps else f"steps {steps} of {how}"
 
 
 def render_scale(report: Any, width: int | None = None, table: bool = True) -> str:

@@ -129,14 +129,14 @@ KIND_WORDS = {"preact": "pre-activation", "layer-input": "input", "act": "activa
 def panel_title(lines: list[Curve], words: bool = False) -> str:
     """A panel's title: the quantity its curves measure where the row names one (depth mode's ``grad`` row:
     "first layer's pre-activation gradient", whose name, the first layer's index, said "0 grad"), else the
-    tensor's name and kind (``"fc1 output"``); with ``words``, the kind in words and the layer it belongs to
+    tensor's name and kind (``"fc1 output"``; ``"output"`` for the row named ``output``); with ``words``, the kind in words and the layer it belongs to
     (``"pre-activation of layer 0"``, ``"model output"`` for the row named ``output``, :data:`KIND_WORDS`)."""
     quantity = next((c.quantity for c in lines if c.quantity), None)
     if quantity:
         return quantity
     name, kind = lines[0].name, lines[0].kind
     if not words:
-        return f"{name} {kind}"
+        return name if name == kind else f"{name} {kind}"  # the model output: "output", not "output output"
     what = KIND_WORDS.get(kind, kind)
     if name == kind == "output":
         return "model output"

@@ -75,9 +75,11 @@ class Row:
 
     @property
     def label(self) -> str:
-        """``NAME KIND step K`` (``fc1 preact step 0``), or ``QUANTITY step K`` for a row whose :attr:`quantity`
-        says what it measures (depth mode's gradient row: not ``0 grad step 0``): a finding's subject."""
-        return f"{self.quantity or f'{self.name} {self.kind}'} step {self.step}"
+        """``NAME KIND step K`` (``fc1 preact step 0``; ``output step 0`` for the model output, whose name is its
+        kind: not ``output output``), or ``QUANTITY step K`` for a row whose :attr:`quantity` says what it
+        measures (depth mode's gradient row: not ``0 grad step 0``): a finding's subject."""
+        what = self.name if self.name == self.kind else f"{self.name} {self.kind}"
+        return f"{self.quantity or what} step {self.step}"
 
     def to_dict(self) -> dict[str, Any]:
         f, e = self.fit, self.expectation

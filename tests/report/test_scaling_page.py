@@ -199,7 +199,7 @@ def test_a_depth_panel_is_titled_by_the_quantity_its_row_measures():
              "slope": 0.0, "verdict": "theta1", "quantity": None}]
     old = [{k: v for k, v in r.items() if k != "quantity"} for r in rows]
     with deterministic_style():
-        for stored, titles in ((rows, [GRAD_QUANTITY, "output output"]), (old, ["0 grad", "output output"])):
+        for stored, titles in ((rows, [GRAD_QUANTITY, "output"]), (old, ["0 grad", "output"])):
             fig = new_figure(3.2 * 2, 2.6)
             draw(fig, curves_from_json(stored), "depth")
             assert [ax.get_title() for ax in fig.axes] == titles
@@ -226,7 +226,7 @@ def test_the_plot_command_titles_panels_and_figure_in_words():
     with deterministic_style():
         for words, titles in ((True, ["pre-activation of layer 0", "activation of 0.activation", "model output",
                                       GRAD_QUANTITY]),
-                              (False, ["0 preact", "0.activation act", "output output", GRAD_QUANTITY])):
+                              (False, ["0 preact", "0.activation act", "output", GRAD_QUANTITY])):
             fig = new_figure(3.2 * 4, 2.6)
             draw(fig, lines, "depth", words=words)
             assert [ax.get_title() for ax in fig.axes] == titles
