@@ -138,6 +138,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     findings += C.constant_tensors(view)
     findings += C.dead_units(view)
     findings += C.interchangeable_units(view)
+    findings += C.copied_embedding_rows(view)
     findings += C.packed_orthogonal(view)
     us = units(view, profile.max_values)
     alpha = model_budget(us, profile.total_alpha, view.hints, extra=exp_plan.n_checks if exp_plan else 0).per_check

@@ -31,6 +31,7 @@ from invariants.frameworks.model import (
     Node,
     Param,
 )
+from invariants.layers import Embedding
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.siblings import sibling_key
 from invariants.stats.extremes import mantissa_bits
@@ -145,6 +146,48 @@ def identical_tensors(view: ModelView) -> list[Finding]:
     return copies([d for p in view.params for d in tensor_digests(p)])
 
 
+#: a path segment naming a mixture-of-experts router (Mixtral/DeepSeek/Qwen-MoE ``gate``, Switch/DBRX ``router``);
+#: ``gate_proj`` (a gated MLP's projection) is no router
+_ROUTER = re.compile(r"(router\w*|gate|gating|routing|switch)", re.IGNORECASE)
+_SEGMENTS = re.compile(r"([./])")
+
+
+def upcycled_router(owners: Sequence[str], labels: Sequence[str]) -> str | None:
+    """The router of a sparse-upcycled mixture of experts, or ``None``.
+
+    ``owners`` are the module paths whose tensors are bit-identical module by module (``moe.experts.0``,
+    ``moe.experts.1``, ...), ``labels`` every tensor name the check digested.  The copies are upcycled
+    experts when the paths differ in one indexed segment only (the experts container ``moe.experts``), they
+    are *every* expert the container holds, and the container's parent (``moe``) has a direct child named as
+    a router (:data:`_ROUTER`: ``moe.gate.weight``, ``mlp.router.classifier.weight``) outside the container;
+    its first tensor's name is returned.  Sparse upcycling (Komatsuzaki et al. 2022, arXiv:2212.05055) copies
+    one dense MLP into every expert on purpose; copies with no router in front, or only some experts copied,
+    stay an error."""
+    parts = [_SEGMENTS.split(o) for o in owners]
+    if len(parts) < 2 or len({len(p) for p in parts}) != 1:
+        return None
+    diff = [i for i in range(len(parts[0])) if len({p[i] for p in parts}) > 1]
+    if len(diff) != 1 or not all(re.search(r"\d", p[diff[0]]) for p in parts) \
+            or len({re.sub(r"\d+", "#", p[diff[0]]) for p in parts}) != 1:
+        return None
+    k = diff[0]
+    container = "".join(parts[0][:k])  # "moe.experts." (with its separator)
+    parent = "".join(parts[0][:k - 2]) if k >= 2 else ""  # "moe." ("" at the top level)
+    pattern = re.sub(r"\d+", "#", parts[0][k])
+    held = {_SEGMENTS.split(lab[len(container):])[0] for lab in labels if lab.startswith(container)}
+    held = {h for h in held if re.sub(r"\d+", "#", h) == pattern}
+    if held != {p[k] for p in parts}:
+        return None  # only some experts are copies
+    for level in dict.fromkeys((container, parent)):  # torch's experts.0 sit in a list; Flax's experts_0 beside the gate
+        for lab in labels:
+            if not lab.startswith(level):
+                continue
+            child = _SEGMENTS.split(lab[len(level):])[0]
+            if _ROUTER.fullmatch(child) and re.sub(r"\d+", "#", child) != pattern:
+                return lab
+    return None
+
+
 def copies(digests: Sequence[tuple[str, tuple, str | None]]) -> list[Finding]:
     """The ``identical-tensors`` findings from :func:`tensor_digests` rows, in model order."""
     groups: dict[tuple, list[str]] = {}
@@ -167,6 +210,7 @@ def copies(digests: Sequence[tuple[str, tuple, str | None]]) -> list[Finding]:
         owners = tuple(n[: len(n) - len(suffix)] if suffix else n for n in names)
         merged.setdefault(owners if suffix else tuple(names), []).append((names, shapes[key]))
     out = []
+    labels = [label for label, _, _ in digests]
     for owners, items in merged.items():
         names = [n for ns, _ in items for n in ns]
         n_values = sum(int(np.prod(shp)) for _, shp in items)
@@ -174,6 +218,16 @@ def copies(digests: Sequence[tuple[str, tuple, str | None]]) -> list[Finding]:
         more = f"; and {len(items) - 6} more" if len(items) > 6 else ""
         head = (f"{len(items)} tensors of {' and '.join(repr(o) for o in owners)} are bit-identical, module by module"
                 if len(items) > 1 else "bit-identical tensors")
+        router = upcycled_router(owners, labels) if len(items) > 1 else None
+        if router is not None:
+            out.append(Finding(
+                NOTE, "upcycled-experts", tuple(names),
+                f"{head}: {desc}{more} ({n_values} values per copy). They are every expert of a mixture of experts "
+                f"with a router ({router}): sparse upcycling (Komatsuzaki et al. 2022, \"Sparse Upcycling\") starts "
+                "every expert as a copy of one dense MLP on purpose; the router's different weights per expert send "
+                "them different tokens, so training separates them.",
+                {"groups": [ns for ns, _ in items], "values_per_copy": n_values, "router": router}))
+            continue
         out.append(Finding(
             ERROR, "identical-tensors", tuple(names),
             f"{head}: {desc}{more} ({n_values} values per copy). Independent draws coincide with probability below "
@@ -652,7 +706,8 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
     filter copied into channels 1-4) are an error ``duplicated-units`` even when training separates
     them: no initializer draws them (chance explains them with probability below ``2^``:data:`DUPLICATE_LOG2`,
     :func:`chance_of_duplicates`), so a helper copied them, the within-tensor case of
-    :func:`identical_tensors`.  Copies are judged on the incoming weights alone, whatever the biases:
+    :func:`identical_tensors` (in an output projection tied to an embedding table, the rows are token vectors:
+    :func:`copied_embedding_rows`' note).  Copies are judged on the incoming weights alone, whatever the biases:
     units with copied rows and different biases compute different functions (no symmetry, nothing
     ``interchangeable``), but their rows were still not drawn independently (the finding says "biases
     differ").  Rows that chance could explain (few entries, coarse dtype) get the note
@@ -739,6 +794,9 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
                 "may stay interchangeable for ever.", {"classes": [list(map(int, c)) for c in undecided][:16]}))
         tied_units = {u for c in forever for u in c}
         copied = [k for k in ([u for u in c if u not in tied_units] for c in copied) if len(k) > 1]
+        if copied and isinstance(node.weight.layer, Embedding):
+            copied = []  # an output projection tied to a token table: its rows are token vectors, whose copies
+            # are copied_embedding_rows' note (a vocabulary extended by copying), not a wiring fault
         if copied:
             n_c = sum(len(c) for c in copied)
             kept = {u for c in copied for u in c}
@@ -790,6 +848,48 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
                                     "; their gradients are zero at init on the probe, so the probe cannot tell "
                                     "whether training separates them."),
                 {"classes": [list(map(int, c)) for c in loose][:16], "identity_value": ident}))
+    return out
+
+
+def copied_embedding_rows(view: ModelView) -> list[Finding]:
+    """Token vectors of an embedding table that are bit-identical random rows: a note ``copied-embedding-rows``.
+
+    The table is ``(V, D)`` with the token on axis 0 (torch ``nn.Embedding``, Keras ``Embedding``, Flax
+    ``Embed``, Equinox and MLX alike).  Rows are compared as :func:`row_classes` compares a layer's units, and
+    judged copies as :func:`interchangeable_units` judges them: independent draws coincide with probability
+    below ``2^``:data:`DUPLICATE_LOG2` (:func:`pairs_coincide_log2` over the copied row's
+    :func:`informative_entries`), so all-zero rows (a ``padding_idx`` row, rows zeroed on purpose) and
+    constant or one-hot rows never count; a tied table is one tensor, read once.  The copied tokens look the
+    same to the model at init (the same input vector; under a tied output projection, the same logit) until
+    their gradients differ, which they do as soon as the tokens occur in different contexts: a note, as new
+    tokens initialized to one existing vector (a vocabulary extended by copying) are a known practice.
+    """
+    out = []
+    for p in view.params:
+        lay = p.layer
+        v = p.value
+        if not isinstance(lay, Embedding) or v.ndim != 2 or v.shape[0] < 2 or v.shape[0] != lay.in_features \
+                or p.is_constant():
+            continue
+        same = row_classes(v)
+        if not same:
+            continue
+        lp = cell_log2(v)
+        chances = {c[0]: pairs_coincide_log2(lp, v.shape[0], informative_entries(v[c[0]])) for c in same}
+        copied = [c for c in same if chances[c[0]] < DUPLICATE_LOG2]
+        if not copied:
+            continue
+        n_c = sum(len(c) for c in copied)
+        worst = max(chances[c[0]] for c in copied)
+        out.append(Finding(
+            NOTE, "copied-embedding-rows", (p.name,),
+            f"{_named(p)} ({lay.describe()}): {n_c} of {v.shape[0]} token vectors in {len(copied)} class(es) are "
+            f"bit-identical (largest: rows {_fmt_units(sorted(max(copied, key=len)))}, {v.shape[1]} values each; "
+            f"independent draws coincide with probability below 2^{worst:.0f}), so they were copied (e.g. new tokens "
+            "initialized to one existing token's vector): those tokens are indistinguishable to the model at init, "
+            "until training separates them by their different contexts.",
+            {"classes": [list(map(int, c)) for c in copied][:16], "rows": int(v.shape[0]),
+             "values_per_row": int(v.shape[1]), "log2_chance": worst}))
     return out
 
 
@@ -867,7 +967,8 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
 
 
 __all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "FINGERPRINT_BLOCK", "TIE_RTOL", "bias_classes", "cell_log2",
-           "chance_of_duplicates", "constant_tensors", "copies", "dead_units", "identical_tensors",
+           "chance_of_duplicates", "constant_tensors", "copied_embedding_rows", "copies", "dead_units", "identical_tensors",
            "identity_structure", "informative_entries", "input_is_zero", "interchangeable_units", "packed_orthogonal",
            "pairs_coincide_log2", "raw_bytes", "revival", "row_candidates", "row_classes", "tensor_digests",
+           "upcycled_router",
            "zero_siblings"]

@@ -164,6 +164,7 @@ class Streamer:
             self.last_node = light
         self.dead += C.dead_units(view)
         self.ties += C.interchangeable_units(view)
+        self.ties += C.copied_embedding_rows(view)
         self.packed += C.packed_orthogonal(view)
         for u in units(view, self.profile.max_values):
             m = match(u, view, self.alpha, self.profile.power)
