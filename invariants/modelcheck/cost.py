@@ -20,9 +20,9 @@ model is already in memory when the factory returns):
   values, :data:`SAMPLE_COPIES` float64 copies) and :data:`BASE_BYTES` for the probe's per-layer moments and
   the report;
 * **the probe** (:func:`estimate`) — :data:`ACTIVATION_FACTOR` times every layer's output on the probe batch
-  (:func:`activation_bytes`, a shape-only pass: torch's meta device, Keras' symbolic outputs, Flax given an
-  input; Flax with an inferred input, Equinox, MLX and reference networks are not estimated yet, and the
-  estimate says it excludes them): the Keras
+  (:func:`activation_bytes`, a shape-only pass: torch's meta device, Keras' symbolic outputs, ``jax.eval_shape``
+  for Flax and Equinox, MLX's lazy graph; reference networks are not estimated yet, and the estimate says
+  it excludes them): the Keras
   MobileNetV2 of a new user's trial, 299 MiB estimated without it, peaked at 5.4 GB (measured ÷ estimated
   with it, ``benchmarks/model_cost.py``: 0.7-0.9 on MobileNetV2 at batch 32 and 4, below 0.5 on small models);
 * **streamed** (a meta-device torch model, :mod:`invariants.modelcheck.stream`) — :data:`STREAM_PEAK_FACTOR`
@@ -137,7 +137,7 @@ def _leaves(x: Any, depth: int = 0) -> Iterator[Any]:
         yield from _leaves(params(), depth + 1)
         return
     jax = sys.modules.get("jax")
-    if jax is not None and depth == 0:
+    if jax is not None and depth <= 1:  # the model itself (an Equinox module) sits at depth 1 of (model, variables)
         yield from (leaf for leaf in jax.tree_util.tree_leaves(x) if hasattr(leaf, "shape"))
 
 
@@ -157,10 +157,15 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
       built ``Sequential`` model), every layer once, batch = the example input's first axis else ``batch``,
       unknown axes 8 (as :func:`invariants.frameworks.keras.model` infers the probe input), scaled by the
       example input's values per sample over the declared ones (a larger image: larger maps);
-    * **Flax** with a given input (``example_input``, ``--input-shape``, or packed with the model): every
-      submodule's output from ``jax.eval_shape`` of ``module.apply(..., capture_intermediates=True)``
-      (shapes only); an inferred input: ``None``;
-    * Equinox, MLX and reference networks: ``None`` (not estimated yet).
+    * **Flax**: every submodule's output from ``jax.eval_shape`` of ``module.apply(...,
+      capture_intermediates=True)`` (shapes only) on the given input (``example_input``, ``--input-shape``,
+      or packed with the model), else on the probe's inferred one
+      (:func:`invariants.frameworks.flax.model.infer_input`);
+    * **Equinox**: every weight layer's output and input from ``jax.eval_shape`` of the probe's tapped
+      forward (:func:`invariants.frameworks.equinox.model.layer_io_bytes`), on the given or inferred input;
+    * **MLX**: the same from MLX's lazy graph, nothing evaluated
+      (:func:`invariants.frameworks.mlx.model.layer_io_bytes`);
+    * reference networks: ``None`` (not estimated yet).
 
     The probe's forward and backward pass keeps about :data:`ACTIVATION_FACTOR` times this
     (:func:`model_cost`).  Any failure of the shape pass (a model the fake mode cannot trace) gives ``None``.
@@ -178,8 +183,14 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
         if type(model).__module__.startswith("keras") or hasattr(model, "_flatten_layers"):
             return _keras_activation_bytes(model, x, batch)
         linen = sys.modules.get("flax.linen")
-        if linen is not None and isinstance(model, linen.Module) and x is not None:
-            return _flax_activation_bytes(model, parts.variables, x, parts.apply_kwargs)
+        if linen is not None and isinstance(model, linen.Module):
+            return _flax_activation_bytes(model, parts.variables, x, parts.apply_kwargs, batch, seed)
+        eqx = sys.modules.get("equinox")
+        if eqx is not None and isinstance(model, eqx.Module):
+            return _equinox_activation_bytes(model, x, parts.apply_kwargs, batch, seed)
+        mlx_nn = sys.modules.get("mlx.nn")
+        if mlx_nn is not None and isinstance(model, mlx_nn.Module):
+            return _mlx_activation_bytes(model, x, batch, seed)
     except (Exception, SystemExit):  # noqa: BLE001 - a model the shape pass cannot trace (a forward that calls
         # sys.exit included: the probe reports it): the estimate says it excludes the activations
         return None
@@ -251,15 +262,56 @@ def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: in
     return sum(seen.values()) if seen else None
 
 
-def _flax_activation_bytes(module: Any, variables: Any, x: Any, kwargs: dict) -> int:
+def _flax_activation_bytes(module: Any, variables: Any, x: Any, kwargs: dict, batch: int, seed: int) -> int:
     import jax
     import numpy as np
+
+    if x is None:  # the probe's own inferred input (invariants.frameworks.flax.model.view)
+        from invariants.frameworks.flax.model import extract_params, infer_input
+
+        tree = variables if "params" in variables else {"params": variables}
+        try:
+            x = infer_input(extract_params(tree)[1], batch, np.random.default_rng(seed))[0]
+        except ValueError:  # no input can be made: the probe will not run either (the report says so)
+            return 0
 
     def intermediates(v: Any, inp: Any) -> Any:
         return module.apply(v, inp, capture_intermediates=True, mutable=["intermediates"], **kwargs)[1]
 
     leaves = jax.tree_util.tree_leaves(jax.eval_shape(intermediates, variables, x))
     return sum(int(np.prod(leaf.shape)) * np.dtype(leaf.dtype).itemsize for leaf in leaves)
+
+
+def _equinox_activation_bytes(model: Any, x: Any, kwargs: dict, batch: int, seed: int) -> int:
+    """Every weight layer's output and input (:func:`invariants.frameworks.equinox.model.layer_io_bytes`) on
+    the given or the probe's inferred input: an Equinox forward has no per-module outputs to hook beyond its
+    nodes, so a layer's input stands for the activation before it."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from invariants.frameworks.equinox.model import extract_params, infer_input, layer_io_bytes
+
+    if x is None:
+        try:
+            x = infer_input(extract_params(model)[1], batch, np.random.default_rng(seed))[0]
+        except ValueError:
+            return 0
+    return layer_io_bytes(model, jnp.asarray(x), kwargs, seed)
+
+
+def _mlx_activation_bytes(model: Any, x: Any, batch: int, seed: int) -> int:
+    """As :func:`_equinox_activation_bytes`, from MLX's lazy graph
+    (:func:`invariants.frameworks.mlx.model.layer_io_bytes`: shapes known, nothing evaluated)."""
+    import numpy as np
+
+    from invariants.frameworks.mlx.model import extract_params, float_dtype, infer_input, layer_io_bytes
+
+    if x is None:
+        try:
+            x = infer_input(extract_params(model)[1], batch, np.random.default_rng(seed), float_dtype(model))[0]
+        except ValueError:
+            return 0
+    return layer_io_bytes(model, x)
 
 
 def _keras_activation_bytes(model: Any, x: Any, batch: int) -> int | None:
@@ -324,8 +376,8 @@ def estimate(obj: Any, max_values: int, example_input: Any = None, batch: int = 
 
     :func:`model_cost` (the parameters) plus, when ``probe``, :data:`ACTIVATION_FACTOR` times the probe's
     layer outputs (:func:`activation_bytes` on ``example_input`` or the inferred input of ``batch``) in
-    memory and :data:`SECONDS_PER_ACTIVATION_GB` a GB of them in time.  Where no shape pass is made (Flax,
-    Equinox, MLX, reference networks, a model the pass cannot trace) the note says the estimate excludes
+    memory and :data:`SECONDS_PER_ACTIVATION_GB` a GB of them in time.  Where no shape pass is made
+    (reference networks, a model the pass cannot trace) the note says the estimate excludes
     the probe's activations.  A meta-device model is streamed without a probe: no activations.
     """
     from invariants.modelcheck.stream import streams

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import equinox as eqx
 import jax
@@ -177,7 +177,14 @@ class Tap(eqx.Module):
         return out
 
 
-def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
+def infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
+    """A probe input for the Equinox model whose weight layers are ``nodes`` (first layer first): ``(x,
+    description)``: N(0, 1) ``(batch, in_features)`` for a ``Linear``, ``(batch, channels, spatial...)`` for a
+    conv, drawn from ``rng`` (the model is vmapped over the first axis).
+
+    Raises:
+        ValueError: no layer to infer the input from, or an Embedding first (its sequence length is unknown).
+    """
     if not nodes:
         raise ValueError("cannot infer a probe input (no Linear, Conv or Embedding layer)")
     lay = nodes[0].layer
@@ -199,13 +206,11 @@ def _takes_key(model: Any) -> bool:
         return False
 
 
-def probe(model: Any, nodes: list[Node], node_paths: dict[str, tuple[str, ...]], x: Any, batch: int, seed: int,
-          desc: str, apply_kwargs: dict[str, Any]) -> Probe:
-    """The forward/backward pass of the module docstring.
-
-    Raises:
-        Exception: whatever the model raises (the caller reports it).
-    """
+def tapped_forward(model: Any, node_paths: dict[str, tuple[str, ...]], apply_kwargs: dict[str, Any],
+                   seed: int) -> Callable[[Any, Any], Any]:
+    """``one(x_i, eps) -> (output, {node: z}, {node: first input})``: the model on one example with every node
+    wrapped in a :class:`Tap` (its output recorded and shifted by ``eps[node]``; ``eps=None``: unshifted).
+    ``key`` is passed (``jax.random.key(seed)``) to a model whose ``__call__`` takes one."""
     names = list(node_paths)
     tapped = eqx.tree_at(lambda m: [get(m, node_paths[n]) for n in names], model,
                          [Tap(get(model, node_paths[n]), n) for n in names])
@@ -218,6 +223,31 @@ def probe(model: Any, nodes: list[Node], node_paths: dict[str, tuple[str, ...]],
         out = tapped(xi, **kwargs)
         return out, dict(_STATE.z), dict(_STATE.inp)
 
+    return one
+
+
+def layer_io_bytes(model: Any, x: Any, apply_kwargs: dict[str, Any] | None = None, seed: int = 0) -> int:
+    """Bytes of every weight layer's output and first input on the batch ``x`` (vmapped over its first axis),
+    from ``jax.eval_shape`` of the tapped forward on one example (shapes only, nothing computed)."""
+    _, _, node_paths = extract_params(model)
+    one = tapped_forward(model, node_paths, dict(apply_kwargs or {}), seed)
+    try:
+        _, z_s, inp_s = jax.eval_shape(lambda xi: one(xi, None), x[0])
+    finally:
+        _STATE.eps, _STATE.z, _STATE.inp = None, {}, {}
+    leaves = jax.tree_util.tree_leaves((z_s, inp_s))
+    return int(x.shape[0]) * sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in leaves)
+
+
+def probe(model: Any, nodes: list[Node], node_paths: dict[str, tuple[str, ...]], x: Any, batch: int, seed: int,
+          desc: str, apply_kwargs: dict[str, Any]) -> Probe:
+    """The forward/backward pass of the module docstring.
+
+    Raises:
+        Exception: whatever the model raises (the caller reports it).
+    """
+    names = list(node_paths)
+    one = tapped_forward(model, node_paths, apply_kwargs, seed)
     try:
         out_s, z_s, _ = jax.eval_shape(lambda xi: one(xi, None), x[0])
         rng = np.random.default_rng(seed)
@@ -261,7 +291,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
     def make_input() -> tuple[Any, str]:
         if example_input is None:
-            return _infer_input(nodes, batch, np.random.default_rng(seed))
+            return infer_input(nodes, batch, np.random.default_rng(seed))
         x = jnp.asarray(example_input)
         return x, f"the given example input of shape {tuple(x.shape)}"
 
@@ -277,4 +307,5 @@ def example() -> tuple[Any, int]:
     model = eqx.nn.MLP(8, 4, 16, 1, key=jax.random.key(0))
     return model, sum(int(x.size) for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))
 
-__all__ = ["Tap", "example", "extract_params", "get", "layer_of", "probe", "view", "walk"]
+__all__ = ["Tap", "example", "extract_params", "get", "infer_input", "layer_io_bytes", "layer_of", "probe",
+           "tapped_forward", "view", "walk"]

@@ -119,7 +119,14 @@ def extract_params(variables: Any, modules: dict[str, Any] | None = None) -> tup
     return params, nodes
 
 
-def _infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
+def infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
+    """A probe input for the Flax model whose weight layers are ``nodes`` (first layer first): ``(x,
+    description)``: token ids ``(batch, 8)`` for an ``Embed``, N(0, 1) ``(batch, in_features)`` for a
+    ``Dense``, ``(batch, spatial..., channels)`` for a conv (channels last), drawn from ``rng``.
+
+    Raises:
+        ValueError: no layer to infer the input from.
+    """
     if not nodes:
         raise ValueError("cannot infer a probe input (no Dense, Conv or Embed kernel)")
     lay = nodes[0].layer
@@ -192,7 +199,7 @@ def view(module: Any, variables: Any, name: str, example_input: Any = None, batc
     def make_input() -> tuple[Any, str]:
         nonlocal batch
         if example_input is None:
-            return _infer_input(mv.nodes, batch, np.random.default_rng(seed))
+            return infer_input(mv.nodes, batch, np.random.default_rng(seed))
         first = example_input[0] if isinstance(example_input, tuple) else example_input
         batch = int(np.shape(first)[0])
         return example_input, f"the given example input of shape {tuple(np.shape(first))}"
@@ -212,7 +219,7 @@ def view(module: Any, variables: Any, name: str, example_input: Any = None, batc
     return mv
 
 
-__all__ = ["extract_params", "is_module", "probe", "view"]
+__all__ = ["extract_params", "infer_input", "is_module", "probe", "view"]
 
 
 class ExampleMLP(nn.Module):

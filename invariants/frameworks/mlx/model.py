@@ -22,7 +22,8 @@ input moments ``E[x²]``, ``E[g²]``, as for torch and JAX.  MLX's global PRNG (
 """
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Callable, Iterator
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -202,6 +203,45 @@ def _arrays(out: Any) -> list[Any]:
     return []
 
 
+@contextlib.contextmanager
+def tapped_classes(node_modules: dict[str, Any], make_call: Callable[[type], Any]) -> Iterator[None]:
+    """Every node module's class replaced, for the duration, by a subclass whose ``__call__`` is
+    ``make_call(original class)`` (MLX modules have no hooks); restored on exit, whatever happens."""
+    swapped: list[tuple[Any, type]] = []
+    try:
+        for m in node_modules.values():
+            cls = type(m)
+            swapped.append((m, cls))
+            m.__class__ = type(f"Probed{cls.__name__}", (cls,), {"__call__": make_call(cls)})
+        yield
+    finally:
+        for m, cls in swapped:
+            m.__class__ = cls
+
+
+def layer_io_bytes(model: Any, x: Any) -> int:
+    """Bytes of every weight layer's output and first input on the probe input ``x`` (an array, or a tuple of
+    them), from shapes only: MLX builds the forward graph lazily, and its arrays' shapes and dtypes are known
+    before anything is evaluated; nothing is (no ``mx.eval``)."""
+    _, _, node_modules = extract_params(model)
+    names = {id(m): n for n, m in node_modules.items()}
+    seen: dict[str, int] = {}
+
+    def make_call(cls: type) -> Any:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = cls.__call__(self, *args, **kwargs)
+            name = names.get(id(self))
+            if name is not None and name not in seen:
+                arrays = [a for a in (out, args[0] if args else None) if isinstance(a, mx.array)]
+                seen[name] = sum(int(np.prod(a.shape)) * a.dtype.size for a in arrays)
+            return out
+        return call
+
+    with tapped_classes(node_modules, make_call):
+        model(*(x if isinstance(x, tuple) else (x,)))
+    return sum(seen.values())
+
+
 def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, batch: int, seed: int,
           desc: str) -> Probe:
     """The forward/backward pass of the module docstring.
@@ -211,7 +251,6 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
     """
     state: dict[str, Any] = {"eps": None, "z": {}, "x": {}, "inp": {}, "order": []}
     names = {id(m): n for n, m in node_modules.items()}
-    swapped: list[tuple[Any, type]] = []
 
     def tapped_call(cls: type) -> Any:
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -235,36 +274,31 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
             return out
         return call
 
-    for m in node_modules.values():
-        cls = type(m)
-        swapped.append((m, cls))
-        m.__class__ = type(f"Probed{cls.__name__}", (cls,), {"__call__": tapped_call(cls)})
     xs = x if isinstance(x, tuple) else (x,)
     try:
-        with Seeded(seed):
-            out0 = model(*xs)  # shapes of z and of the outputs
-            outs0 = _arrays(out0)
-            if not outs0:
-                raise ValueError("the model output contains no floating array")
-            rng = np.random.default_rng(seed)
-            rs = [mx.array(rng.standard_normal(tuple(o.shape)).astype(np.float32)).astype(o.dtype) for o in outs0]
-            eps0 = {"z": {n: mx.zeros(z.shape, z.dtype) for n, z in state["z"].items()},
-                    "x": {n: mx.zeros(x.shape, x.dtype) for n, x in state["x"].items()}}
-            xs0 = {n: host(x) for n, x in state["x"].items()}
-        seen: dict[str, Any] = {}
+        with tapped_classes(node_modules, tapped_call):
+            with Seeded(seed):
+                out0 = model(*xs)  # shapes of z and of the outputs
+                outs0 = _arrays(out0)
+                if not outs0:
+                    raise ValueError("the model output contains no floating array")
+                rng = np.random.default_rng(seed)
+                rs = [mx.array(rng.standard_normal(tuple(o.shape)).astype(np.float32)).astype(o.dtype) for o in outs0]
+                eps0 = {"z": {n: mx.zeros(z.shape, z.dtype) for n, z in state["z"].items()},
+                        "x": {n: mx.zeros(x.shape, x.dtype) for n, x in state["x"].items()}}
+                xs0 = {n: host(x) for n, x in state["x"].items()}
+            seen: dict[str, Any] = {}
 
-        def loss(eps: dict[str, Any]) -> Any:
-            state["eps"], state["z"], state["x"], state["order"] = eps, {}, {}, []
-            outs = _arrays(model(*xs))
-            seen["z"], seen["order"], seen["outs"] = dict(state["z"]), list(state["order"]), outs
-            return sum(((o * r).sum() for o, r in zip(outs, rs)), mx.array(0.0))
+            def loss(eps: dict[str, Any]) -> Any:
+                state["eps"], state["z"], state["x"], state["order"] = eps, {}, {}, []
+                outs = _arrays(model(*xs))
+                seen["z"], seen["order"], seen["outs"] = dict(state["z"]), list(state["order"]), outs
+                return sum(((o * r).sum() for o, r in zip(outs, rs)), mx.array(0.0))
 
-        with Seeded(seed):
-            _, grads = mx.value_and_grad(loss)(eps0)
-            mx.eval(grads)
+            with Seeded(seed):
+                _, grads = mx.value_and_grad(loss)(eps0)
+                mx.eval(grads)
     finally:
-        for m, cls in swapped:
-            m.__class__ = cls
         state["eps"] = None
     by_name = {n.name: n for n in nodes}
     signals = []
@@ -311,4 +345,5 @@ def example() -> tuple[Any, int]:
         model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
     return model, sum(int(v.size) for _, v in tree_flatten(model.parameters()))
 
-__all__ = ["example", "extract_params", "infer_input", "layer_of", "probe", "read_only", "view"]
+__all__ = ["example", "extract_params", "infer_input", "layer_io_bytes", "layer_of", "probe", "read_only",
+           "tapped_classes", "view"]
