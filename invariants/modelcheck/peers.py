@@ -22,14 +22,21 @@ A class whose members all share one second moment (the homogeneity test of
 ``dense(64,128)`` matches ``variance_scaling(1/3, fan_out)`` by coincidence, and its ``dense(128,64)``
 siblings the ``fan_in`` variant.
 
-**Scale against the peers** (:func:`peer_scale_findings`, any scheme, fixed stds included): when at least
-two members and at least half of a class of :data:`MIN_CLASS` or more match one scheme ``S`` (in a pair of
-siblings: one matches ``S`` and the other no named scheme at all), a member
-``S`` rejects at the model's alpha whose second moment is more than :data:`PEER_SCALE_RATIO` times off
-what ``S`` gives (either way) is an error ``peer-scale``: one block's projection drawn at std 0.02² among
-siblings at 0.02, or ×10 in std.  Layer-dependent schemes (a std that shrinks with the block index) give
-no scheme matched by half the class, so they are never compared this way; a lone layer (an output head)
-has no class.
+**Scale against the peers** (:func:`peer_scale_findings`, any scheme, fixed stds included): a member whose
+second moment is more than :data:`PEER_SCALE_RATIO` times off (either way) every scheme its peers follow,
+each of which rejects it at the model's alpha, is an error ``peer-scale``: one block's projection drawn at
+std 0.02² among siblings at 0.02, or ×10 in std.  The peers' schemes are named schemes and orthogonal at one
+gain (a tall ``orthogonal_`` first layer matches ``orthogonal(gain=1)`` as its square siblings do, though no
+fan-in scheme fits it).  In a class of :data:`MIN_CLASS` or more layers of one role they are the schemes at
+least two members and half the class match; in a *pair* (``fc1``/``fc2``, Keras ``hidden1``/``hidden2``:
+small models name their layers), the member that no named scheme explains on its own is compared with every
+scheme its sibling matches.  A head — the model's output layer, or the last layer of its stack at its own
+output width (:func:`stack_heads`: a policy and a value head each end their own MLP) — is set apart from the
+role and gets a note, as a layer feeding a normalization does; and where the probe measured the layer (its
+output over its input, :func:`effective_second_moments`) acting within the bound, its forward rescales the
+stored weight (a runtime multiplier): the function at init is that of its siblings' scale, and the stored
+scale changes only the layer's effective learning rate, so it is a note too.  Layer-dependent schemes (a std that shrinks with the block index) give no scheme matched by half
+the class, so they are never compared this way; a lone layer has no class.
 """
 from __future__ import annotations
 
@@ -201,17 +208,17 @@ def named_alone(m: "Match") -> bool:
 
 
 def stack_heads(members: "list[tuple[Unit, Match]]") -> set[str]:
-    """The member of a sibling class that ends its stack: the last one (in the model's parameter order) when
-    its output width differs from every other member's.  ``actor.0``, ``actor.2``, ``actor.4`` of a policy
-    MLP (widths 64, 64, n_actions): ``actor.4`` is the policy head, as ``critic.4`` is the value head of its
-    own stack, whichever the model runs last.  Repeated blocks (one width per position) have none."""
-    if len(members) < 2:
+    """The members of a sibling class that end a stack: in a class whose layers chain (some member's output
+    width is a member's input width: ``actor.0``, ``actor.2``, ``actor.4`` of a policy MLP, widths 4 -> 64 ->
+    64 -> n_actions), each member whose output width is no member's input width, so it feeds none of them:
+    the policy head ``actor.4``, and both Q heads ``l3`` and ``l6`` of TD3's twin critics (``l1`` ... ``l6``
+    in one class).  Repeated blocks do not chain (``h.#.mlp.c_fc`` 768 -> 3072 in every block) or chain
+    through every member (square layers): none of their members ends a stack."""
+    outs = {u.param.name: getattr(u.layer, "out_features", None) for u, _ in members}
+    ins = {getattr(u.layer, "in_features", None) for u, _ in members} - {None}
+    if not any(o in ins for o in outs.values()):
         return set()
-    last = members[-1][0]
-    w = getattr(last.layer, "out_features", None)
-    if w is None or any(getattr(u.layer, "out_features", None) == w for u, _ in members[:-1]):
-        return set()
-    return {last.param.name}
+    return {name for name, o in outs.items() if o is not None and o not in ins}
 
 
 def effective_second_moments(view: "ModelView") -> dict[str, float]:
@@ -263,8 +270,8 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
       drawn at its own scale (a classifier or policy head at std 0.01, a value head at gain 1) is a common
       deliberate choice, as a zero head is: a note;
     - ``effective`` (:func:`effective_second_moments`) gives its weight a second moment within the bound of
-      the peers' law: the forward pass does not use the stored scale (a reparametrisation that leaves the
-      function unchanged), so the stored scale alone is no fault: a note.
+      the peers' law: the forward pass rescales the stored weight (a runtime multiplier), so the function at
+      init is unchanged and the stored scale changes only the layer's effective learning rate: a note.
     """
     from invariants.modelcheck.variance import passes
 
@@ -339,8 +346,8 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                 f"{sib} follow{'s' if len(peers) == 1 else ''}, beyond the {PEER_SCALE_RATIO:g}x bound on that ratio "
                 f"(std {ratio ** 0.5:.3g}x theirs), and {name} rejects it at alpha = {alpha:.2g}"
                 + (f"; it matches no named scheme on its own" if pair else "")
-                + (f"; the probe measures the layer acting at {eff_ratio:.3g}x" if eff_ratio is not None and not reparam
-                   else "")
+                + (f"; the probe measures it acting at {eff_ratio:.3g}x (its output over its input)"
+                   if eff_ratio is not None and not reparam else "")
                 + ". One layer drawn at another scale (a std squared, a missing or doubled gain, a 10x typo) "
                 "where the same layer of its siblings is not."
                 + (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
@@ -350,8 +357,9 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                 + (": a head drawn at its own scale (a policy or classifier head at std 0.01, say) is a common "
                    "deliberate choice, as a zero head is (a note)." if head else "")
                 + (f" But the probe measures the layer acting at {eff_ratio:.3g}x that scheme's second moment "
-                   "(output over input): its forward rescales the stored weight, so the stored scale changes "
-                   "neither the function nor, alone, the verdict (a note)." if reparam else ""),
+                   "(output over input): its forward rescales the stored weight (a runtime multiplier), so the "
+                   "function at init is that of its siblings' scale and the stored scale changes only the layer's "
+                   "effective learning rate (a note)." if reparam else ""),
                 fig))
     return out
 
