@@ -181,3 +181,33 @@ def test_flax_named_hidden_layers():
     p["hidden2"] = dict(p["hidden2"], kernel=p["hidden2"]["kernel"] * 10)
     (f,) = _errors(check_model((m, {"params": p})))
     assert "hidden2" in f.params[0]
+
+
+class TD3Critic(nn.Module):
+    """TD3's twin critics (``l1``-``l3`` and ``l4``-``l6``: one sibling class ``l#`` holding two stacks), with
+    the final layers drawn U(+-3e-3) as DDPG-style code does."""
+
+    def __init__(self, s: int = 17, a: int = 6):
+        super().__init__()
+        self.l1, self.l2, self.l3 = nn.Linear(s + a, 256), nn.Linear(256, 256), nn.Linear(256, 1)
+        self.l4, self.l5, self.l6 = nn.Linear(s + a, 256), nn.Linear(256, 256), nn.Linear(256, 1)
+        for lay in (self.l3, self.l6):
+            nn.init.uniform_(lay.weight, -3e-3, 3e-3)
+
+    def forward(self, x):
+        return (self.l3(torch.relu(self.l2(torch.relu(self.l1(x))))),
+                self.l6(torch.relu(self.l5(torch.relu(self.l4(x))))))
+
+
+def test_twin_heads_in_one_class_are_notes():
+    """Known-good: both Q heads end their stacks (their width 1 feeds no member), whichever runs last: notes.
+    Known-bad: ``l5`` at 10x std among its siblings stays an error."""
+    torch.manual_seed(0)
+    rep = check_model(TD3Critic())
+    assert rep.ok and {f.params[0] for f in rep.find("peer-scale")} == {"l3.weight", "l6.weight"}
+    torch.manual_seed(0)
+    m = TD3Critic()
+    with torch.no_grad():
+        m.l5.weight.mul_(10)
+    (f,) = _errors(check_model(m))
+    assert f.params[0] == "l5.weight"
