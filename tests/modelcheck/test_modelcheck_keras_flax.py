@@ -197,8 +197,8 @@ def test_the_estimate_counts_keras_layer_outputs_and_says_when_it_leaves_them_ou
     """Keras: every layer's symbolic output per sample x the batch x 4 bytes (the input layer's (16, 16, 3),
     conv (16, 16, 8), flatten 2048, dense 10), scaled by the example input's size (a 32x32 image: 4x the maps; the dense layer's 10 too, an
     overestimate); known-bad: before, the probe's activations were not counted at all (MobileNetV2 ran to
-    5.4 GB under a 4 GiB limit).  Flax: the module's output (4, 8) from shapes when the input is given; with
-    an inferred input the estimate says it excludes them (never a silent underestimate)."""
+    5.4 GB under a 4 GiB limit).  Flax: the module's output (4, 8) from shapes when the input is given, and
+    on the probe's inferred input (32, 6) otherwise."""
     import flax.linen as nn
     import jax
     import jax.numpy as jnp
@@ -212,8 +212,9 @@ def test_the_estimate_counts_keras_layer_outputs_and_says_when_it_leaves_them_ou
     assert activation_bytes(model, np.zeros((4, 32, 32, 3), np.float32)) == 4 * 4 * per_sample
     module = nn.Dense(8)
     variables = module.init(jax.random.key(0), jnp.zeros((1, 6)))
-    cost, excludes = estimate((module, variables), 2**20)  # an inferred input: not estimated, and said so
-    assert excludes == "excludes the probe's activations: no shape pass for this model"
+    # an inferred input: the probe's own, (32, 6) for a Dense(8) on 6 features (it said "excludes" before)
+    assert activation_bytes((module, variables), batch=32) == 32 * 8 * 4
+    assert estimate((module, variables), 2**20)[1] is None
     x = np.zeros((4, 6), np.float32)  # a given input: jax.eval_shape of the captured intermediates
     assert activation_bytes((module, variables), x) == 4 * 8 * 4 and estimate((module, variables), 2**20, x)[1] is None
 
