@@ -23,10 +23,13 @@ operation is one of:
   the products of all runs are formed by one numpy multiplication (one rounding each, the same values) and
   summed by :func:`~invariants.reference.kernels.canonical_sum`, a function of the multiset of a sum's
   terms whichever loop computes it (tests/reference/test_compiled.py);
-- a product with the ``exact`` kernel from CROSSOVER, any ``blas`` product and every reduction that is not
-  a canonical sum (the loss value, a ``blas`` bias gradient): the one-run call on run r's slice, whose
-  shape and strides are the one-run array's (a BLAS or pairwise sum's order may depend on them, so such
-  runs are never merged into one call).
+- a product with the ``exact`` kernel from CROSSOVER: the one-run call on run r's slice;
+- a ``blas`` product: one ``numpy.matmul`` of the stacks, which calls BLAS once per run with that run's
+  one-run arguments (same shape, strides and transposition flags; only the addresses differ);
+- a sum that is not canonical (the loss value, a ``blas`` bias gradient): numpy's sum along the reduced
+  axis of each run's slice, as for one run.
+  The last two rest on numpy's loops rather than on a definition of ours, so tests/reference/test_runs.py
+  checks them against the one-run calls on shapes from 1 to 300, both dtypes, shared and per-run inputs.
 
 Not supported (``ValueError``): dropout (masks are drawn per run from its own generator) and
 normalization layers.
@@ -89,20 +92,23 @@ def loss_and_grad_runs(arch: Architecture, params: Params, x: np.ndarray, t: np.
     if arch.input_dropout or arch.hidden_dropout or arch.norm is not None:
         raise ValueError("loss_and_grad_runs supports networks without dropout or normalization")
     plan = layout(arch)
-    dtype, kernel, depth = plan.dtype, arch.kernel, plan.depth
+    kernel, depth = arch.kernel, plan.depth
     n_runs = params[plan.weights[0]].shape[0]
-    h = np.asarray(x, dtype=dtype)
+    h = np.asarray(x, dtype=plan.dtype)
     if h.ndim not in (2, 3) or h.shape[-1] != arch.sizes[0] or (h.ndim == 3 and h.shape[0] != n_runs):
         raise ValueError(f"inputs must have shape (B, {arch.sizes[0]}) or ({n_runs}, B, {arch.sizes[0]}), "
                          f"got {h.shape}")
     rows = h.shape[-2]
-    exact = kernel == "exact"
+    blas = kernel == "blas"
     inputs, preacts, operands = [], [], []
     for l in range(1, depth + 1):
         w = params[plan.weights[l - 1]]
         inputs.append(h)
-        if exact and not splits_pay(arch, rows, w[0]):
-            z = _canonical_products(h, w, transpose=True)
+        if blas:  # one stacked matmul: a BLAS call per run with the one-run arguments
+            z = np.matmul(h, w.swapaxes(-1, -2))
+            operands.append(None)
+        elif not splits_pay(arch, rows, w[0]):
+            z = _canonical(h[..., :, None, :], w[..., None, :, :])
             operands.append(None)
         else:  # the one-run product per run (split operands kept for the backward products)
             ops = [(kernels.operand(_run(h, r), kernel), kernels.operand(w[r], kernel)) for r in range(n_runs)]
@@ -117,22 +123,26 @@ def loss_and_grad_runs(arch: Architecture, params: Params, x: np.ndarray, t: np.
     for l in range(depth, 0, -1):
         wname, h, ops = plan.weights[l - 1], inputs[l - 1], operands[l - 1]
         w = params[wname]
-        if ops is None:
+        if blas:
+            grads[wname] = np.matmul(delta.swapaxes(-1, -2), h)
+            if plan.bias:
+                grads[plan.biases[l - 1]] = delta.sum(axis=-2)
+            back = np.matmul(delta, w) if l > 1 else None
+        elif ops is None:
+            d = delta.swapaxes(-1, -2)[..., :, None, :]  # (R, n_l, 1, B)
             if plan.bias:  # δᵀ·[h, 1] as one canonical product per run (network._weight_and_bias_grads)
                 ones = np.ones(h.shape[:-1] + (1,), dtype=h.dtype)
-                both = _canonical_products(delta, np.concatenate((h, ones), axis=-1), transpose=False)
+                both = _canonical(d, np.concatenate((h, ones), axis=-1).swapaxes(-1, -2)[..., None, :, :])
                 grads[wname], grads[plan.biases[l - 1]] = both[..., :-1].copy(), both[..., -1].copy()
             else:
-                grads[wname] = _canonical_products(delta, h, transpose=False)
-            if l > 1:
-                back = _canonical_back(delta, w)
+                grads[wname] = _canonical(d, h.swapaxes(-1, -2)[..., None, :, :])
+            back = _canonical(delta[..., :, None, :], w.swapaxes(-1, -2)[..., None, :, :]) if l > 1 else None
         else:
             ds = [kernels.operand(delta[r], kernel) for r in range(n_runs)]
             grads[wname] = np.stack([kernels.matmul(d.T, hop, kernel) for d, (hop, _) in zip(ds, ops)])
             if plan.bias:
                 grads[plan.biases[l - 1]] = np.stack([kernels.sum_rows(delta[r], kernel) for r in range(n_runs)])
-            if l > 1:
-                back = np.stack([kernels.matmul(d, wop, kernel) for d, (_, wop) in zip(ds, ops)])
+            back = np.stack([kernels.matmul(d, wop, kernel) for d, (_, wop) in zip(ds, ops)]) if l > 1 else None
         if l > 1:
             delta = back * plan.act.df(preacts[l - 2])
     return losses, {name: grads[name] for name in params}
@@ -143,38 +153,26 @@ def _run(a: np.ndarray, r: int) -> np.ndarray:
     return a if a.ndim == 2 else a[r]
 
 
-def _canonical_products(a: np.ndarray, b: np.ndarray, transpose: bool) -> np.ndarray:
-    """Per run, ``a[r] @ b[r].T`` (``transpose``: the forward product h·Wᵀ) or ``a[r].T @ b[r]`` (the weight
-    gradient δᵀ·h) by canonical sums of the IEEE products; ``a`` or ``b`` may be one (B, n) array shared by
-    every run (the network's input)."""
-    with np.errstate(invalid="ignore", over="ignore"):  # 0·∞ is NaN by definition here, as canonical_matmul
-        if transpose:  # out[r, i, j] = Σ_p a[r, i, p]·b[r, j, p]
-            products = a[..., :, None, :] * b[..., None, :, :]
-        else:  # out[r, j, i] = Σ_β a[r, β, j]·b[r, β, i]
-            products = np.moveaxis(a[..., :, :, None] * b[..., :, None, :], -3, -1)
-    k = products.shape[-1]
-    return kernels.canonical_sum(products.reshape(-1, k), axis=-1).reshape(products.shape[:-1])
-
-
-def _canonical_back(delta: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Per run, ``delta[r] @ w[r]`` (the backward product δ·W) by canonical sums of the IEEE products."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        products = np.moveaxis(delta[..., :, :, None] * w[..., None, :, :], -2, -1)  # (R, B, n_in, n_out)
+def _canonical(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ over the last axis of ``a * b`` (broadcast; the reduction axis last in both) by canonical sums of
+    the IEEE products: ``a[..., i, 1, p]`` and ``b[..., 1, j, p]`` give the product matrix ``[..., i, j]``."""
+    with np.errstate(invalid="ignore", over="ignore"):  # 0·∞ is NaN by definition here, as in canonical_matmul
+        products = a * b
     k = products.shape[-1]
     return kernels.canonical_sum(products.reshape(-1, k), axis=-1).reshape(products.shape[:-1])
 
 
 def _loss(arch: Architecture, y: np.ndarray, t: np.ndarray, n_runs: int) -> tuple[list[float], np.ndarray]:
     """Each run's loss (the one-run function's value) and the stacked ∂L/∂y."""
-    t = np.asarray(t)
-    if arch.loss == "mse":  # elementwise gradient on the stack, each run's sum on its own contiguous slice
+    if arch.loss == "mse":  # as losses.mse on each run: elementwise, and a sum over each run's (B, C) values
         t = np.asarray(t, dtype=y.dtype)
         if t.shape not in (y.shape, y.shape[1:]):
             raise ValueError(f"mse targets have shape {t.shape}, outputs {y.shape}")
         diff = y - t
-        scale = y.dtype.type(1.0 / diff[0].size)
-        squares = diff * diff
-        return [float(np.sum(squares[r]) * scale) for r in range(n_runs)], (2 * scale) * diff
+        scale = y.dtype.type(1.0 / (diff.size // n_runs))
+        totals = (diff * diff).reshape(n_runs, -1).sum(axis=1) * scale
+        return totals.tolist(), (2 * scale) * diff
+    t = np.asarray(t)
     per_run = [layout(arch).loss(y[r], t if t.ndim == 1 else t[r]) for r in range(n_runs)]
     return [float(loss) for loss, _ in per_run], np.stack([g for _, g in per_run])
 
