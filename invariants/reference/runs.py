@@ -58,6 +58,17 @@ def unstack(tree: Params) -> list[Params]:
     return [{k: v[r].copy() for k, v in tree.items()} for r in range(n)]
 
 
+def step_each(optimizers: Sequence[Optimizer], params: Params, grads: Params) -> Params:
+    """One step of run r's own optimizer ``optimizers[r]`` on run r of the stack (runs that differ in their
+    optimizer or hyper-parameters), restacked: each run's update is its optimizer's on that run's slices,
+    which are the run's arrays (the update is elementwise)."""
+    if len(optimizers) != len(next(iter(params.values()))):
+        raise ValueError(f"{len(optimizers)} optimizers for a stack of {len(next(iter(params.values())))} runs")
+    new = [opt.step({k: v[r] for k, v in params.items()}, {k: g[r] for k, g in grads.items()})
+           for r, opt in enumerate(optimizers)]
+    return stack(new)
+
+
 def take(tree: Params, runs) -> Params:
     """The stack of the runs at positions ``runs`` (indices or a boolean mask over the run axis)."""
     return {k: v[runs] for k, v in tree.items()}
@@ -177,4 +188,4 @@ def _loss(arch: Architecture, y: np.ndarray, t: np.ndarray, n_runs: int) -> tupl
     return [float(loss) for loss, _ in per_run], np.stack([g for _, g in per_run])
 
 
-__all__ = ["loss_and_grad_runs", "stack", "step", "take", "take_optimizer", "unstack"]
+__all__ = ["loss_and_grad_runs", "stack", "step", "step_each", "take", "take_optimizer", "unstack"]

@@ -138,3 +138,17 @@ def test_unsupported_networks_and_clipping_are_refused():
         runs.step(make_optimizer("sgd", clip_norm=1.0), params, params)
     with pytest.raises(ValueError, match="at least one run"):
         runs.stack([])
+
+
+def test_step_each_gives_each_run_its_own_optimizer():
+    arch, singles, x, t = _case(11, "blas", "float32", "mse", "relu", (3, 6, 6, 1), 3, 32, False, True)
+    names = ("adam", "rmsprop", "nesterov")
+    stack = runs.stack(singles)
+    mine, one = [make_optimizer(n, lr=0.05) for n in names], [make_optimizer(n, lr=0.05) for n in names]
+    for _ in range(4):
+        _, grads = runs.loss_and_grad_runs(arch, stack, x, t)
+        stack = runs.step_each(mine, stack, grads)
+        singles = [o.step(p, loss_and_grad(arch, p, x[r], t[r])[1]) for r, (o, p) in enumerate(zip(one, singles))]
+    assert all(_same(p[k], q[k]) for p, q in zip(singles, runs.unstack(stack)) for k in p)
+    with pytest.raises(ValueError, match="optimizers for a stack"):
+        runs.step_each(mine[:2], stack, grads)
