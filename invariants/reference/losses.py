@@ -21,7 +21,8 @@ def mse(y: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"mse targets have shape {t.shape}, outputs {y.shape}")
     diff = y - t
     scale = y.dtype.type(1.0 / diff.size)
-    return np.sum(diff * diff) * scale, (2 * scale) * diff
+    # np.add.reduce over all axes is what np.sum calls, without its dispatch (~1.5 µs of ~80k calls in verify)
+    return np.add.reduce(diff * diff, axis=None) * scale, (2 * scale) * diff
 
 
 def softmax_xent(y: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +38,7 @@ def softmax_xent(y: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = np.arange(y.shape[0])
     lse = logsumexp_rows(y)
     scale = y.dtype.type(1.0 / y.shape[0])
-    loss = np.sum(lse - y[rows, t]) * scale
+    loss = np.add.reduce(lse - y[rows, t], axis=None) * scale  # np.sum's reduction, without its dispatch
     grad = softmax_rows(y)
     grad[rows, t] -= 1
     return loss, grad * scale
