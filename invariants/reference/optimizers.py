@@ -43,6 +43,9 @@ class Optimizer:
     eps: float = 1e-8
     steps: int = 0
     state: dict[str, Params] = field(default_factory=dict)
+    #: update every tensor at once, packed end to end into one vector (the same bits: see ``step``); False:
+    #: tensor by tensor
+    pack: bool = True
     #: the state packed into one vector per slot (see ``_packed_step``), with the views ``state`` holds
     _packed: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -68,11 +71,11 @@ class Optimizer:
         if self.name == "sgd":  # one or two operations a tensor and no state: packing would not pay
             lr, wd = self.lr, self.weight_decay
             return {k: p - lr * (grads[k] + wd * p if wd else grads[k]) for k, p in params.items()}
-        packed = self._packed_step(params, grads)
+        packed = self._packed_step(params, grads) if self.pack else None
         if packed is not None:
             return packed
         self._packed.clear()  # the per-tensor update below replaces the state's arrays
-        return self._update(params, grads, self.state)
+        return self.update(params, grads, self.state)
 
     def _packed_step(self, params: Params, grads: Params) -> Params | None:
         # The update is elementwise, so it may run on all parameters at once, packed end to end into one
@@ -108,14 +111,16 @@ class Optimizer:
             packed.update(key=key, state=flat_state, views={})
         flat_p = np.concatenate([p.ravel() for p in params.values()])
         flat_g = np.concatenate([grads[k].ravel() for k, _, _ in key])
-        new = self._update({"*": flat_p}, {"*": flat_g}, packed["state"])["*"]
+        new = self.update({"*": flat_p}, {"*": flat_g}, packed["state"])["*"]
         for slot, tree in packed["state"].items():
             self.state[slot] = packed["views"][slot] = _unpack(tree["*"], key)
         return _unpack(new, key)
 
-    def _update(self, params: Params, grads: Params, state: dict[str, Params]) -> Params:
-        # one step of the update rule (any optimizer but SGD, see ``step``) on every tensor of ``params``,
-        # state slots created in ``state``
+    def update(self, params: Params, grads: Params, state: dict[str, Params]) -> Params:
+        """One step of the update rule of any optimizer but SGD (whose rule :meth:`step` applies itself) on
+        every tensor of ``params`` with gradients ``grads`` (same keys and shapes), reading and replacing the
+        state slots in ``state`` (created as zeros on the first step) at the current ``steps``; returns the
+        new tensors.  :meth:`step` calls it on the tensors, or on them packed into one vector."""
         lr = self.lr
         wd = self.weight_decay
         new: Params = {}

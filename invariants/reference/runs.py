@@ -119,7 +119,7 @@ def loss_and_grad_runs(arch: Architecture, params: Params, x: np.ndarray, t: np.
             z = np.matmul(h, w.swapaxes(-1, -2))
             operands.append(None)
         elif not splits_pay(arch, rows, w[0]):
-            z = _canonical(h[..., :, None, :], w[..., None, :, :])
+            z = canonical_products(h[..., :, None, :], w[..., None, :, :])
             operands.append(None)
         else:  # the one-run product per run (split operands kept for the backward products)
             ops = [(kernels.operand(_run(h, r), kernel), kernels.operand(w[r], kernel)) for r in range(n_runs)]
@@ -143,11 +143,11 @@ def loss_and_grad_runs(arch: Architecture, params: Params, x: np.ndarray, t: np.
             d = delta.swapaxes(-1, -2)[..., :, None, :]  # (R, n_l, 1, B)
             if plan.bias:  # δᵀ·[h, 1] as one canonical product per run (network._weight_and_bias_grads)
                 ones = np.ones(h.shape[:-1] + (1,), dtype=h.dtype)
-                both = _canonical(d, np.concatenate((h, ones), axis=-1).swapaxes(-1, -2)[..., None, :, :])
+                both = canonical_products(d, np.concatenate((h, ones), axis=-1).swapaxes(-1, -2)[..., None, :, :])
                 grads[wname], grads[plan.biases[l - 1]] = both[..., :-1].copy(), both[..., -1].copy()
             else:
-                grads[wname] = _canonical(d, h.swapaxes(-1, -2)[..., None, :, :])
-            back = _canonical(delta[..., :, None, :], w.swapaxes(-1, -2)[..., None, :, :]) if l > 1 else None
+                grads[wname] = canonical_products(d, h.swapaxes(-1, -2)[..., None, :, :])
+            back = canonical_products(delta[..., :, None, :], w.swapaxes(-1, -2)[..., None, :, :]) if l > 1 else None
         else:
             ds = [kernels.operand(delta[r], kernel) for r in range(n_runs)]
             grads[wname] = np.stack([kernels.matmul(d.T, hop, kernel) for d, (hop, _) in zip(ds, ops)])
@@ -164,8 +164,8 @@ def _run(a: np.ndarray, r: int) -> np.ndarray:
     return a if a.ndim == 2 else a[r]
 
 
-def _canonical(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Σ over the last axis of ``a * b`` (broadcast; the reduction axis last in both) by canonical sums of
+def canonical_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The product matrices of a stack: Σ over the last axis of ``a * b`` (broadcast; the reduction axis last in both) by canonical sums of
     the IEEE products: ``a[..., i, 1, p]`` and ``b[..., 1, j, p]`` give the product matrix ``[..., i, j]``."""
     with np.errstate(invalid="ignore", over="ignore"):  # 0·∞ is NaN by definition here, as in canonical_matmul
         products = a * b
@@ -188,4 +188,4 @@ def _loss(arch: Architecture, y: np.ndarray, t: np.ndarray, n_runs: int) -> tupl
     return [float(loss) for loss, _ in per_run], np.stack([g for _, g in per_run])
 
 
-__all__ = ["loss_and_grad_runs", "stack", "step", "step_each", "take", "take_optimizer", "unstack"]
+__all__ = ["canonical_products", "loss_and_grad_runs", "stack", "step", "step_each", "take", "take_optimizer", "unstack"]

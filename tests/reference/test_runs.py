@@ -106,7 +106,7 @@ def test_comparison_rejects_a_stack_summed_in_index_order(monkeypatch):
         with np.errstate(invalid="ignore", over="ignore"):
             return np.add.reduce(a * b, axis=-1)
 
-    monkeypatch.setattr(runs, "_canonical", index_order)
+    monkeypatch.setattr(runs, "canonical_products", index_order)
     arch, singles, x, t = _case(3, "exact", "float64", "mse", "tanh", (9, 12, 7, 2), 3, 8, False, False)
     with pytest.raises(AssertionError):
         _check_steps(arch, singles, x, t, "adam", 3, False)
