@@ -215,18 +215,18 @@ def forward(arch: Architecture, params: Params, x: np.ndarray, rng: np.random.Ge
     if dropout:
         h = _apply_dropout(plan, masks, rng, 0, h, arch.input_dropout)
     kernel, depth, f = arch.kernel, plan.depth, plan.act.f
-    split_from = kernels.CROSSOVER if kernel == "exact" else None  # products from which operands are split
+    exact = kernel == "exact"
     rows = h.shape[0]
     for l in range(1, depth + 1):
         inputs.append(h)
         w = params[plan.weights[l - 1]]
-        if split_from is not None and rows * w.size >= split_from:  # splits_pay
+        if splits_pay(arch, rows, w):
             hop, wop = kernels.operand(h, kernel), kernels.operand(w, kernel)
             z = kernels.matmul(hop, wop.T, kernel)
         else:
             hop, wop = h, w
             # below CROSSOVER kernels.matmul is canonical_matmul (exact) or ``@`` (blas): called directly
-            z = kernels.canonical_matmul(h, w.T) if split_from is not None else kernels.matmul(h, w.T, kernel)
+            z = kernels.canonical_matmul(h, w.T) if exact else kernels.matmul(h, w.T, kernel)
         input_operands.append(hop)
         weight_operands.append(wop)
         if plan.bias:
@@ -278,7 +278,7 @@ def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarr
             delta, grads[f"g{l}"], grads[f"s{l}"] = norm_backward(delta, cache.norms[l], params[f"g{l}"], kernel)
         h = cache.inputs[l - 1]
         wname = plan.weights[l - 1]
-        split = exact and rows * params[wname].size >= kernels.CROSSOVER  # splits_pay
+        split = splits_pay(arch, rows, params[wname])
         if split:
             d = kernels.operand(delta, kernel)  # split once for both products
             grads[wname] = kernels.matmul(d.T, cache.input_operands[l - 1], kernel)
