@@ -228,40 +228,46 @@ def growth_time(task: str, optimizer: str, eps: float, lr: float | None = None, 
     """Train (2, 2, 1) full batch from the :func:`perturbed` tied ``start`` and count the steps until the
     defect first reaches ``delta`` (a run stops early, with ``steps_to_delta`` ``None``, when the defect
     stops being finite)."""
-    return growth_times(task, optimizer, (eps,), lr, delta, max_steps, seed, start)[0]
+    return growth_times(task, [(optimizer, eps)], lr, delta, max_steps, seed, start)[0]
 
 
-def growth_times(task: str, optimizer: str, epsilons, lr: float | None = None, delta: float = DELTA,
-                 max_steps: int = MAX_STEPS, seed: int = 0, start: str = "stationary") -> list[GrowthRun]:
-    """:func:`growth_time` for each ε of ``epsilons``, the runs trained together as one stack
-    (:mod:`invariants.reference.runs`: each run bit for bit what it is alone); a run leaves the stack at
-    the step that decides it."""
+def growth_times(task: str, runs_of, lr: float | None = None, delta: float = DELTA, max_steps: int = MAX_STEPS,
+                 seed: int = 0, start: str = "stationary") -> list[GrowthRun]:
+    """:func:`growth_time` for each (optimizer, ε) of ``runs_of``, the runs trained together as one stack
+    (:mod:`invariants.reference.runs`: each run bit for bit what it is alone; one optimizer for the stack
+    when they all name the same, else one each); a run leaves the stack at the step that decides it."""
+    runs_of = list(runs_of)
     x, t = grid_task(task)
-    lr = LR[optimizer] if lr is None else lr
+    rates = [LR[opt] if lr is None else lr for opt, _ in runs_of]
     tied = tied_start(task, start)
-    params = runs.stack([perturbed(tied, e, seed) for e in epsilons])
-    opt = make_optimizer(optimizer, lr=lr)
-    out: list[GrowthRun | None] = [None] * len(epsilons)
-    active = np.arange(len(epsilons))
+    params = runs.stack([perturbed(tied, e, seed) for _, e in runs_of])
+    shared = len({(opt, rate) for (opt, _), rate in zip(runs_of, rates)}) == 1
+    opts = [make_optimizer(opt, lr=rate) for (opt, _), rate in zip(runs_of, rates)][:1 if shared else None]
+    out: list[GrowthRun | None] = [None] * len(runs_of)
+    active = np.arange(len(runs_of))
     d = defects(params)
     for k in range(1, max_steps + 1):
         _, g = runs.loss_and_grad_runs(ARCH, params, x, t)
-        params = runs.step(opt, params, g)
+        params = runs.step(opts[0], params, g) if shared else runs.step_each(opts, params, g)
         d = defects(params)
         finite = np.isfinite(d)
         done = ~finite | (d >= delta)
         if done.any():
             for i in np.flatnonzero(done):
-                out[active[i]] = GrowthRun(task, start, optimizer, epsilons[active[i]], lr,
-                                           k if finite[i] else None, float(d[i]))
+                (opt, e), rate = runs_of[active[i]], rates[active[i]]
+                out[active[i]] = GrowthRun(task, start, opt, e, rate, k if finite[i] else None, float(d[i]))
             keep = ~done
             active, d = active[keep], d[keep]
             if not active.size:
                 break
             params = runs.take(params, keep)
-            runs.take_optimizer(opt, keep)
+            if shared:
+                runs.take_optimizer(opts[0], keep)
+            else:
+                opts = [o for o, kept in zip(opts, keep) if kept]
     for i, run in enumerate(active):
-        out[run] = GrowthRun(task, start, optimizer, epsilons[run], lr, None, float(d[i]))
+        (opt, e), rate = runs_of[run], rates[run]
+        out[run] = GrowthRun(task, start, opt, e, rate, None, float(d[i]))
     return out
 
 
@@ -311,7 +317,7 @@ def law_for(task: str, optimizer: str, epsilons=EPSILONS, lr: float | None = Non
             max_steps: int = MAX_STEPS, start: str = "stationary") -> dict:
     """Runs over ``epsilons``, the fit (when ≥ 3 reached δ) and, for SGD/momentum, the λ predicted at θ*."""
     lr = LR[optimizer] if lr is None else lr
-    trained = growth_times(task, optimizer, tuple(epsilons), lr, max_steps=max_steps, start=start)
+    trained = growth_times(task, [(optimizer, e) for e in epsilons], lr, max_steps=max_steps, start=start)
     reached = [r for r in trained if r.steps_to_delta is not None]
     out: dict = {"task": task, "start": start, "optimizer": optimizer, "lr": lr, "runs": [asdict(r) for r in trained], "fit": None,
                  "predicted_rate": None}
