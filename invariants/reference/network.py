@@ -268,7 +268,7 @@ def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarr
     plan = layout(arch)
     cache = forward(arch, params, x, rng=rng, masks=masks)
     loss, delta = plan.loss(cache.output, t)
-    df = plan.act.df
+    df, df_out = plan.act.df, plan.act.df_out
     kernel = arch.kernel
     exact = kernel == "exact"
     grads: Params = {}
@@ -300,7 +300,9 @@ def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarr
                 back = kernels.matmul(delta, params[wname], kernel)
             if l - 1 in cache.masks:
                 back = back * cache.masks[l - 1]
-            delta = back * df(cache.preacts[l - 2])
+                delta = back * df(cache.preacts[l - 2])
+            else:  # the layer's output h_{l-1} = φ(a_{l-1}) itself (no mask on it)
+                delta = back * (df(cache.preacts[l - 2]) if df_out is None else df_out(cache.inputs[l - 1]))
     return float(loss), {name: grads[name] for name in params}
 
 

@@ -159,8 +159,9 @@ def loss_and_grad_runs(arch: Architecture, params: Params, x: np.ndarray, t: np.
             if plan.bias:
                 grads[plan.biases[l - 1]] = np.stack([kernels.sum_rows(delta[r], kernel) for r in range(n_runs)])
             back = np.stack([kernels.matmul(d, wop, kernel) for d, (_, wop) in zip(ds, ops)]) if l > 1 else None
-        if l > 1:
-            delta = back * plan.act.df(preacts[l - 2])
+        if l > 1:  # as network.loss_and_grad: φ' from the layer's output where the activation allows
+            act = plan.act
+            delta = back * (act.df(preacts[l - 2]) if act.df_out is None else act.df_out(inputs[l - 1]))
     return losses, {name: grads[name] for name in params}
 
 
