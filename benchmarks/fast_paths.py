@@ -13,9 +13,11 @@ are printed: on a shared machine the wall time of a loaded run says little, its 
 
 Usage::
 
-    python benchmarks/fast_paths.py [--frameworks jax,keras] [--no-verify] [--baseline DIR] [--record]
+    python benchmarks/fast_paths.py [--frameworks jax,keras] [--no-verify] [--baseline DIR] [--rounds N] [--record]
 
 ``--frameworks ''`` skips the audits; ``--record`` then replaces only the ``verify`` part of the record.
+``--rounds N`` runs the verify modes N times, interleaved (baseline, jobs 1, default, baseline, ...), and
+reports each mode's median wall and CPU seconds, with the per-round ratios to the baseline.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,10 +62,21 @@ def run_cli(args: list[str], env: dict[str, str], out: Path, cwd: str | Path = C
             "report": _strip(report)}
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One mode's figure over its rounds: the median wall and CPU seconds (each over the rounds), the load
+    range seen, the worst exit code, the first report."""
+    return {"wall_s": round(statistics.median(r["wall_s"] for r in runs), 2),
+            "cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 2),
+            "load": [min(r["load"][0] for r in runs), max(r["load"][1] for r in runs)],
+            "exit": max(r["exit"] for r in runs), "report": runs[0]["report"]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frameworks", default="jax,keras")
     ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--rounds", type=int, default=1, metavar="N",
+                    help="run the verify modes N times, interleaved, and report medians (default 1)")
     ap.add_argument("--baseline", metavar="DIR", help="also run verify from this checkout (e.g. /work/main) and "
                     "compare its report and time with this one's")
     C.record_arg(ap)
@@ -86,26 +100,35 @@ def main() -> int:
                 m: {k: r[k] for k in ("wall_s", "cpu_s", "load")} for m, r in got.items()},
                 "warm_over_off_wall": round(got["off"]["wall_s"] / got["warm"]["wall_s"], 2)})
         if not args.no_verify:
-            got = {}
+            commands = {}
             if args.baseline:
                 env = {**base, "PYTHONPATH": str(Path(args.baseline).resolve()) + os.pathsep
                        + os.environ.get("PYTHONPATH", "")}
-                got["baseline"] = run_cli(["verify"], env, tmp / "vb.json", cwd=args.baseline)
-            got["jobs 1"] = run_cli(["verify", "--jobs", "1"], base, tmp / "v1.json")
-            got["default"] = run_cli(["verify"], base, tmp / "vd.json")
-            for r in got.values():  # how the run was made, not what it found (a baseline may predate numba)
-                r["report"].get("config", {}).pop("jobs", None)
-                r["report"].get("config", {}).pop("compiled", None)
-                r["report"].get("versions", {}).pop("numba", None)
-            same = all(r["report"] == got["default"]["report"] for r in got.values())
+                commands["baseline"] = (["verify"], env, args.baseline)
+            commands["jobs 1"] = (["verify", "--jobs", "1"], base, C.ROOT)
+            commands["default"] = (["verify"], base, C.ROOT)
+            # rounds interleave the modes (baseline, jobs 1, default, baseline, ...) so that a change of load
+            # during the benchmark falls on every mode alike; each figure is the median over the rounds
+            trials: dict[str, list] = {m: [] for m in commands}
+            for n in range(args.rounds):
+                for m, (argv, env, cwd) in commands.items():
+                    trials[m].append(run_cli(argv, env, tmp / f"v-{m.replace(' ', '')}-{n}.json", cwd=cwd))
+            got = {m: _median_run(rs) for m, rs in trials.items()}
+            for rs in trials.values():
+                for r in rs:  # how the run was made, not what it found (a baseline may predate numba)
+                    r["report"].get("config", {}).pop("jobs", None)
+                    r["report"].get("config", {}).pop("compiled", None)
+                    r["report"].get("versions", {}).pop("numba", None)
+            same = all(r["report"] == got["default"]["report"] for rs in trials.values() for r in rs)
             for m, r in got.items():
                 rows.append(["verify", m, r["wall_s"], r["cpu_s"], f"{r['load'][0]:.1f}–{r['load'][1]:.1f}", r["exit"],
                              "yes" if same else "NO"])
-            payload["verify"] = {"same_reports": same, "cores": os.cpu_count(),
+            payload["verify"] = {"same_reports": same, "cores": os.cpu_count(), "rounds": args.rounds,
                                  **{m: {k: r[k] for k in ("wall_s", "cpu_s", "load")} for m, r in got.items()}}
             goal.append(f"goal (issue 17.5): verify ≤ 6 s wall on 2 cores; default workers: "
                         f"{got['default']['wall_s']} s wall, {got['default']['cpu_s']} CPU-s "
-                        f"({'met' if got['default']['wall_s'] <= 6 else 'NOT met'}; {os.cpu_count()} cores)")
+                        f"({'met' if got['default']['wall_s'] <= 6 else 'NOT met'}; {os.cpu_count()} cores"
+                        + (f"; medians of {args.rounds} interleaved rounds" if args.rounds > 1 else "") + ")")
             if "baseline" in got:
                 b, d = got["baseline"], got["default"]
                 payload["verify"]["baseline"]["checkout"] = str(args.baseline)
@@ -114,6 +137,11 @@ def main() -> int:
                 goal.append(f"baseline ({args.baseline}): {b['wall_s']} s wall, {b['cpu_s']} CPU-s; this checkout is "
                             f"{b['wall_s'] / d['wall_s']:.2f}x faster in wall time, {b['cpu_s'] / d['cpu_s']:.2f}x "
                             "in CPU time, same report: " + ("yes" if same else "NO"))
+                if args.rounds > 1:
+                    goal.append("per round, baseline ÷ default: wall " + ", ".join(
+                        f"{x['wall_s'] / y['wall_s']:.2f}" for x, y in zip(trials["baseline"], trials["default"]))
+                        + "; CPU " + ", ".join(f"{x['cpu_s'] / y['cpu_s']:.2f}"
+                                               for x, y in zip(trials["baseline"], trials["default"])))
     print(C.table(["command", "mode", "wall s", "cpu s", "load", "exit", "same report"], rows))
     print("\n".join(goal))
     C.footer(t0)

@@ -251,6 +251,10 @@ def run_claims(claims: Iterable[Claim], progress: ProgressCallback | None = None
         return _run_claims(list(claims), progress, jobs)
 
 
+#: allocations between two young-generation collections while claims run (:func:`frozen_heap`)
+YOUNG_THRESHOLD = 20000
+
+
 @contextmanager
 def frozen_heap() -> Iterator[None]:
     """Context that moves every object alive on entry out of the garbage collector's reach
@@ -264,12 +268,19 @@ def frozen_heap() -> Iterator[None]:
     collected as usual while it runs.  Forked workers inherit the frozen heap, which also spares them the
     copy-on-write of pages the collector would otherwise touch.  Results cannot change: the collector only
     reclaims unreachable cycles.  ``gc.unfreeze`` gives back everything frozen, including objects a caller
-    froze before (they become collectable again, as if never frozen).
+    froze before (they become collectable again, as if never frozen).  Inside the context the young
+    generation is collected every :data:`YOUNG_THRESHOLD` allocations (or the caller's threshold, if larger).
     """
     gc.freeze()
+    # the evidence makes millions of small short-lived objects (a training step makes dozens): collecting
+    # every 700 allocations ran ~1000 young-generation collections a run (0.32 s of 14 CPU-s, measured with
+    # gc.callbacks); every 20000, ~30 (0.11 s); restored on exit
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], YOUNG_THRESHOLD), *threshold[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*threshold)
         gc.unfreeze()
 
 

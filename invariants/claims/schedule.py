@@ -20,12 +20,13 @@ TOGETHER: tuple[tuple[str, ...], ...] = (
     ("SYM-CONST-01", "SYM-EQUIV-01"),
     # torch itself (about 2 CPU-seconds to import)
     ("SYM-ARCH-01", "VAR-TORCHDEFAULT-01"),
-    # symbolic.variance.glorot_variance (cached) and its literature checks
-    ("VAR-GLOROT-01", "VAR-HE-01", "VAR-FANIN-01", "VAR-WIDTHS-01"),
+    # symbolic.variance.glorot_variance (cached) and its literature checks; VAR-HE-01's two ReLU networks
+    # are among VAR-PROP-01's (experiments/propagation.reference_profile, cached: 0.19 CPU-s)
+    ("VAR-GLOROT-01", "VAR-HE-01", "VAR-FANIN-01", "VAR-WIDTHS-01", "VAR-PROP-01"),
     # the XOR training runs of experiments/xor.py (cached)
     ("SYM-POOR-01", "SYM-NEVER-01", "SYM-LINEAR-01"),
-    # experiments/fits.py: the offset fit (cached)
-    ("BIAS-EFFECT-01", "BIAS-INPUT-01", "INIT-SGD-01"),
+    # experiments/fits.py: the offset fit and the DCT-initialized run (dct_run, 0.09 CPU-s; cached)
+    ("BIAS-EFFECT-01", "BIAS-INPUT-01", "INIT-SGD-01", "INIT-SMALL-01"),
     # the cached runs of symmetry/grad_rows_01.py, the module of both claims
     ("SYM-GRAD-01", "SYM-ROWS-01"),
 )
@@ -36,7 +37,7 @@ SECONDS: dict[str, float] = {
     "BIAS-FORGET-01": 0.9,
     "BIAS-INPUT-01": 0.4,
     "BIAS-PRIOR-01": 0.8,
-    "BIAS-ZERO-01": 2.2,
+    "BIAS-ZERO-01": 1.4,
     "DEF-LEARNABLE-01": 0.3,
     "DEF-WEIGHT-01": 0.2,
     "INIT-SCALE-01": 0.3,
@@ -48,9 +49,9 @@ SECONDS: dict[str, float] = {
     "SYM-BREAK-01": 0.8,
     "SYM-CONST-01": 2.7,
     "SYM-EQUIV-01": 1.4,
-    "SYM-FP-01": 1.1,
+    "SYM-FP-01": 0.8,
     "SYM-GRAD-01": 0.3,
-    "SYM-GROWTH-01": 1.3,
+    "SYM-GROWTH-01": 1.0,
     "SYM-LEARN-01": 1.1,
     "SYM-LINEAR-01": 1.2,
     "SYM-NEVER-01": 1.2,

@@ -29,6 +29,10 @@ class Activation:
     df: Callable[[np.ndarray], np.ndarray]
     #: True where the activation is not differentiable at some points (finite differences invalid there)
     has_kink: bool = False
+    #: φ'(z) computed from the output y = φ(z) instead, where that is the same arithmetic as ``df(z)`` (the
+    #: same bits): tanh 1 − y², sigmoid y(1 − y), relu [y > 0], identity 1; None for the others.  The
+    #: backward pass has y at hand and saves recomputing φ
+    df_out: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def zero_at_zero(self) -> bool:
@@ -73,10 +77,12 @@ def _dgelu(z):
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("identity", lambda z: z, lambda z: np.ones_like(z)),
-        Activation("sigmoid", _sigmoid, _dsigmoid),
-        Activation("tanh", np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-        Activation("relu", lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(z.dtype), has_kink=True),
+        Activation("identity", lambda z: z, lambda z: np.ones_like(z), df_out=lambda y: np.ones_like(y)),
+        Activation("sigmoid", _sigmoid, _dsigmoid, df_out=lambda s: s * (1 - s)),
+        Activation("tanh", np.tanh, lambda z: 1 - np.tanh(z) ** 2, df_out=lambda y: 1 - y ** 2),
+        # y = max(z, 0) > 0 exactly where z > 0 (NaN: neither)
+        Activation("relu", lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(z.dtype), has_kink=True,
+                   df_out=lambda y: (y > 0).astype(y.dtype)),
         Activation(
             "leaky_relu",
             lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),

@@ -17,7 +17,9 @@ hidden units.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -151,6 +153,41 @@ class ForwardCache:
     output: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What every pass of one :class:`Architecture` looks up: computed once per architecture
+    (:func:`layout`), so that the tiny networks of ``invariants verify`` (~80k passes) do not redo it."""
+
+    depth: int
+    dtype: np.dtype
+    act: Any
+    loss: Any
+    bias: bool
+    norm: str | None
+    weights: tuple[str, ...]  # "W1", ..., "WL"
+    biases: tuple[str, ...]  # "b1", ..., "bL" (names even without biases)
+
+
+def layout(arch: Architecture) -> Layout:
+    """The :class:`Layout` of ``arch`` (cached: architectures are frozen and hashable; one built from a
+    list of sizes, which is not, gets a new one)."""
+    try:
+        return _cached_layout(arch)
+    except TypeError:
+        return _make_layout(arch)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_layout(arch: Architecture) -> Layout:
+    return _make_layout(arch)
+
+
+def _make_layout(arch: Architecture) -> Layout:
+    depth = arch.depth
+    return Layout(depth, np.dtype(arch.dtype), get_activation(arch.activation), get_loss(arch.loss), arch.bias,
+                  arch.norm, tuple(f"W{l}" for l in range(1, depth + 1)), tuple(f"b{l}" for l in range(1, depth + 1)))
+
+
 def _dropout_mask(p: float, shape, rng, dtype) -> np.ndarray:
     keep = rng.random(shape) >= p
     return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
@@ -163,46 +200,60 @@ def forward(arch: Architecture, params: Params, x: np.ndarray, rng: np.random.Ge
     Dropout masks are taken from ``masks`` (layer index → (B, n_l) scaled mask, 0 = input) when given,
     else drawn from ``rng``; dropout without either raises ``ValueError``.
     """
-    dtype = np.dtype(arch.dtype)
-    act = get_activation(arch.activation)
-    h = np.asarray(x, dtype=dtype)
+    plan = layout(arch)
+    h = np.asarray(x, dtype=plan.dtype)
     if h.ndim != 2 or h.shape[1] != arch.sizes[0]:
         raise ValueError(f"inputs must have shape (B, {arch.sizes[0]}), got {h.shape}")
-    masks = dict(masks or {})
-    cache = ForwardCache(masks=masks)
-
-    def apply_dropout(layer: int, h: np.ndarray, p: float) -> np.ndarray:
-        if p == 0.0:
-            return h
-        if layer not in masks:
-            if rng is None:
-                raise ValueError("dropout needs an explicit np.random.Generator (rng=...) or masks")
-            masks[layer] = _dropout_mask(p, h.shape, rng, dtype)
-        return h * masks[layer]
-
-    h = apply_dropout(0, h, arch.input_dropout)
-    for l in range(1, arch.depth + 1):
-        cache.inputs.append(h)
-        w = params[f"W{l}"]
-        if splits_pay(arch, h.shape[0], w):
-            cache.input_operands.append(kernels.operand(h, arch.kernel))
-            cache.weight_operands.append(kernels.operand(w, arch.kernel))
+    masks = dict(masks) if masks else {}
+    inputs: list[np.ndarray] = []
+    input_operands: list = []
+    weight_operands: list = []
+    preacts: list[np.ndarray] = []
+    linear: list[np.ndarray] = []
+    norms: dict[int, NormCache] = {}
+    dropout = arch.input_dropout or arch.hidden_dropout
+    if dropout:
+        h = _apply_dropout(plan, masks, rng, 0, h, arch.input_dropout)
+    kernel, depth, f = arch.kernel, plan.depth, plan.act.f
+    exact = kernel == "exact"
+    rows = h.shape[0]
+    for l in range(1, depth + 1):
+        inputs.append(h)
+        w = params[plan.weights[l - 1]]
+        if splits_pay(arch, rows, w):
+            hop, wop = kernels.operand(h, kernel), kernels.operand(w, kernel)
+            z = kernels.matmul(hop, wop.T, kernel)
         else:
-            cache.input_operands.append(h)
-            cache.weight_operands.append(w)
-        z = kernels.matmul(cache.input_operands[-1], cache.weight_operands[-1].T, arch.kernel)
-        if arch.bias:
-            z = z + params[f"b{l}"]
-        cache.linear.append(z)
-        if arch.norm is not None and l < arch.depth:
-            z, cache.norms[l] = norm_forward(arch.norm, z, params[f"g{l}"], params[f"s{l}"], arch.kernel)
-        cache.preacts.append(z)
-        if l < arch.depth:
-            h = apply_dropout(l, act.f(z), arch.hidden_dropout)
+            hop, wop = h, w
+            # below CROSSOVER kernels.matmul is canonical_matmul (exact) or ``@`` (blas): called directly
+            z = kernels.canonical_matmul(h, w.T) if exact else kernels.matmul(h, w.T, kernel)
+        input_operands.append(hop)
+        weight_operands.append(wop)
+        if plan.bias:
+            z = z + params[plan.biases[l - 1]]
+        linear.append(z)
+        if l < depth:
+            if plan.norm is not None:
+                z, norms[l] = norm_forward(plan.norm, z, params[f"g{l}"], params[f"s{l}"], kernel)
+            preacts.append(z)
+            h = f(z)
+            if dropout:
+                h = _apply_dropout(plan, masks, rng, l, h, arch.hidden_dropout)
         else:
+            preacts.append(z)
             h = z
-    cache.output = h
-    return cache
+    return ForwardCache(inputs, input_operands, weight_operands, preacts, linear, norms, masks, h)
+
+
+def _apply_dropout(plan: "Layout", masks: dict[int, np.ndarray], rng: np.random.Generator | None, layer: int,
+                   h: np.ndarray, p: float) -> np.ndarray:
+    if p == 0.0:
+        return h
+    if layer not in masks:
+        if rng is None:
+            raise ValueError("dropout needs an explicit np.random.Generator (rng=...) or masks")
+        masks[layer] = _dropout_mask(p, h.shape, rng, plan.dtype)
+    return h * masks[layer]
 
 
 def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarray,
@@ -214,30 +265,45 @@ def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarr
     ∂L/∂a_{l-1} = (δ_l W_l) ⊙ mask_{l-1} ⊙ φ'(a_{l-1}), which is δ_{l-1} without a norm and is mapped
     to δ_{l-1} = ∂L/∂z_{l-1} (and ∂L/∂g, ∂L/∂s) by :func:`invariants.reference.norms.norm_backward`.
     """
+    plan = layout(arch)
     cache = forward(arch, params, x, rng=rng, masks=masks)
-    loss, delta = get_loss(arch.loss)(cache.output, t)
-    act = get_activation(arch.activation)
+    loss, delta = plan.loss(cache.output, t)
+    df, df_out = plan.act.df, plan.act.df_out
+    kernel = arch.kernel
+    exact = kernel == "exact"
     grads: Params = {}
-    for l in range(arch.depth, 0, -1):
+    rows = cache.output.shape[0]
+    for l in range(plan.depth, 0, -1):
         if l in cache.norms:
-            delta, grads[f"g{l}"], grads[f"s{l}"] = norm_backward(delta, cache.norms[l], params[f"g{l}"],
-                                                                  arch.kernel)
+            delta, grads[f"g{l}"], grads[f"s{l}"] = norm_backward(delta, cache.norms[l], params[f"g{l}"], kernel)
         h = cache.inputs[l - 1]
-        split = splits_pay(arch, h.shape[0], params[f"W{l}"])
-        d = kernels.operand(delta, arch.kernel) if split else delta  # split once for both products
-        if not split and arch.bias and arch.kernel == "exact" and delta.dtype == h.dtype:
-            grads[f"W{l}"], grads[f"b{l}"] = _weight_and_bias_grads(delta, h)
+        wname = plan.weights[l - 1]
+        split = splits_pay(arch, rows, params[wname])
+        if split:
+            d = kernels.operand(delta, kernel)  # split once for both products
+            grads[wname] = kernels.matmul(d.T, cache.input_operands[l - 1], kernel)
+            if plan.bias:
+                grads[plan.biases[l - 1]] = kernels.sum_rows(delta, kernel)
+        elif exact and plan.bias and delta.dtype == h.dtype:
+            grads[wname], grads[plan.biases[l - 1]] = _weight_and_bias_grads(delta, h)
         else:
-            grads[f"W{l}"] = kernels.matmul(d.T, cache.input_operands[l - 1], arch.kernel)
-            if arch.bias:
-                grads[f"b{l}"] = kernels.sum_rows(delta, arch.kernel)
+            d = delta
+            grads[wname] = (kernels.canonical_matmul(delta.T, h) if exact else kernels.matmul(delta.T, h, kernel))
+            if plan.bias:
+                grads[plan.biases[l - 1]] = kernels.sum_rows(delta, kernel)
         if l > 1:
-            back = kernels.matmul(d, cache.weight_operands[l - 1], arch.kernel)
+            if split:
+                back = kernels.matmul(d, cache.weight_operands[l - 1], kernel)
+            elif exact:
+                back = kernels.canonical_matmul(delta, params[wname])
+            else:
+                back = kernels.matmul(delta, params[wname], kernel)
             if l - 1 in cache.masks:
                 back = back * cache.masks[l - 1]
-            delta = back * act.df(cache.preacts[l - 2])
-    ordered = {name: grads[name] for name in params}
-    return float(loss), ordered
+                delta = back * df(cache.preacts[l - 2])
+            else:  # the layer's output h_{l-1} = φ(a_{l-1}) itself (no mask on it)
+                delta = back * (df(cache.preacts[l - 2]) if df_out is None else df_out(cache.inputs[l - 1]))
+    return float(loss), {name: grads[name] for name in params}
 
 
 def splits_pay(arch: Architecture, batch: int, weight: np.ndarray) -> bool:

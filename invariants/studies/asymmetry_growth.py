@@ -47,7 +47,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from invariants.reference import Architecture, make_optimizer
+from invariants.reference import Architecture, make_optimizer, runs
 from invariants.reference.network import Params, loss_and_grad
 
 TASKS = ("two-feature", "one-feature")
@@ -161,6 +161,13 @@ def defect(p: Params) -> float:
     return float(np.max(np.abs(s[0] - s[1])))
 
 
+def defects(stack: Params) -> np.ndarray:
+    """:func:`defect` of each run of a stack (:mod:`invariants.reference.runs`), (R,) float64: the same
+    differences and maxima."""
+    s = np.concatenate([stack["W1"], stack["b1"][:, :, None], stack["W2"][:, 0, :, None]], axis=2)  # (R, 2, 4)
+    return np.max(np.abs(s[:, 0] - s[:, 1]), axis=1)
+
+
 def perturbed(p: Params, eps: float, seed: int = 0) -> Params:
     """θ* moved off S antisymmetrically: sig_0 += (ε/2)u, sig_1 −= (ε/2)u, u a random direction with
     ‖u‖_∞ = 1 drawn from ``default_rng(seed)``, so the initial defect is ε (up to rounding)."""
@@ -219,20 +226,49 @@ class GrowthRun:
 def growth_time(task: str, optimizer: str, eps: float, lr: float | None = None, delta: float = DELTA,
                 max_steps: int = MAX_STEPS, seed: int = 0, start: str = "stationary") -> GrowthRun:
     """Train (2, 2, 1) full batch from the :func:`perturbed` tied ``start`` and count the steps until the
-    defect first reaches ``delta``."""
+    defect first reaches ``delta`` (a run stops early, with ``steps_to_delta`` ``None``, when the defect
+    stops being finite)."""
+    return growth_times(task, [(optimizer, eps)], lr, delta, max_steps, seed, start)[0]
+
+
+def growth_times(task: str, runs_of, lr: float | None = None, delta: float = DELTA, max_steps: int = MAX_STEPS,
+                 seed: int = 0, start: str = "stationary") -> list[GrowthRun]:
+    """:func:`growth_time` for each (optimizer, ε) of ``runs_of``, the runs trained together as one stack
+    (:mod:`invariants.reference.runs`: each run bit for bit what it is alone; one optimizer for the stack
+    when they all name the same, else one each); a run leaves the stack at the step that decides it."""
+    runs_of = list(runs_of)
     x, t = grid_task(task)
-    lr = LR[optimizer] if lr is None else lr
-    p = perturbed(tied_start(task, start), eps, seed)
-    opt = make_optimizer(optimizer, lr=lr)
+    rates = [LR[opt] if lr is None else lr for opt, _ in runs_of]
+    tied = tied_start(task, start)
+    params = runs.stack([perturbed(tied, e, seed) for _, e in runs_of])
+    shared = len({(opt, rate) for (opt, _), rate in zip(runs_of, rates)}) == 1
+    opts = [make_optimizer(opt, lr=rate) for (opt, _), rate in zip(runs_of, rates)][:1 if shared else None]
+    out: list[GrowthRun | None] = [None] * len(runs_of)
+    active = np.arange(len(runs_of))
+    d = defects(params)
     for k in range(1, max_steps + 1):
-        _, g = loss_and_grad(ARCH, p, x, t)
-        p = opt.step(p, g)
-        d = defect(p)
-        if not math.isfinite(d):
-            break
-        if d >= delta:
-            return GrowthRun(task, start, optimizer, eps, lr, k, d)
-    return GrowthRun(task, start, optimizer, eps, lr, None, defect(p))
+        _, g = runs.loss_and_grad_runs(ARCH, params, x, t)
+        params = runs.step(opts[0], params, g) if shared else runs.step_each(opts, params, g)
+        d = defects(params)
+        finite = np.isfinite(d)
+        done = ~finite | (d >= delta)
+        if done.any():
+            for i in np.flatnonzero(done):
+                (opt, e), rate = runs_of[active[i]], rates[active[i]]
+                out[active[i]] = GrowthRun(task, start, opt, e, rate, k if finite[i] else None, float(d[i]))
+            keep = ~done
+            active, d = active[keep], d[keep]
+            if not active.size:
+                break
+            params = runs.take(params, keep)
+            if shared:
+                runs.take_optimizer(opts[0], keep)
+            else:
+                opts = [o for o, kept in zip(opts, keep) if kept]
+    for i, run in enumerate(active):
+        (opt, e), rate = runs_of[run], rates[run]
+        out[run] = GrowthRun(task, start, opt, e, rate, None, float(d[i]))
+    return out
 
 
 @dataclass
@@ -281,9 +317,9 @@ def law_for(task: str, optimizer: str, epsilons=EPSILONS, lr: float | None = Non
             max_steps: int = MAX_STEPS, start: str = "stationary") -> dict:
     """Runs over ``epsilons``, the fit (when ≥ 3 reached δ) and, for SGD/momentum, the λ predicted at θ*."""
     lr = LR[optimizer] if lr is None else lr
-    runs = [growth_time(task, optimizer, e, lr, max_steps=max_steps, start=start) for e in epsilons]
-    reached = [r for r in runs if r.steps_to_delta is not None]
-    out: dict = {"task": task, "start": start, "optimizer": optimizer, "lr": lr, "runs": [asdict(r) for r in runs], "fit": None,
+    trained = growth_times(task, [(optimizer, e) for e in epsilons], lr, max_steps=max_steps, start=start)
+    reached = [r for r in trained if r.steps_to_delta is not None]
+    out: dict = {"task": task, "start": start, "optimizer": optimizer, "lr": lr, "runs": [asdict(r) for r in trained], "fit": None,
                  "predicted_rate": None}
     if len(reached) >= 3:
         out["fit"] = asdict(fit_law([r.eps for r in reached], [r.steps_to_delta for r in reached]))

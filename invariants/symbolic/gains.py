@@ -142,8 +142,11 @@ def second_moment(activation: str) -> sp.Expr:
     raise ValueError(f"no second moment for activation {activation!r}")
 
 
+@lru_cache(maxsize=None)
 def second_moment_gain(activation: str) -> sp.Expr:
-    """``1/sqrt(E[phi(z)^2])``: the gain making ``q = 1`` a fixed point (exact or 30-digit Float)."""
+    """``1/sqrt(E[phi(z)^2])``: the gain making ``q = 1`` a fixed point (exact or 30-digit Float); cached
+    (:func:`gain_table` reads it twice per activation, once through :func:`classify`; ``simplify`` is
+    most of its cost)."""
     return sp.simplify(1 / sp.sqrt(second_moment(activation)))
 
 

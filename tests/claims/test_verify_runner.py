@@ -345,3 +345,15 @@ def test_the_kernels_compile_is_predicted_from_numbas_index_files(tmp_path, monk
     assert kernel_compiles() is None
     monkeypatch.setenv("INVARIANTS_NO_COMPILED", "1")
     assert kernel_compiles() is None
+
+
+def test_frozen_heap_collects_young_objects_less_often_and_restores_the_threshold():
+    import gc
+
+    from invariants import verify
+
+    before = gc.get_threshold()
+    with verify.frozen_heap():
+        assert gc.get_threshold()[0] == max(before[0], verify.YOUNG_THRESHOLD)
+        assert gc.get_threshold()[1:] == before[1:]
+    assert gc.get_threshold() == before
