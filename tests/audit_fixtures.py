@@ -347,6 +347,14 @@ def assert_catalogue(results, expected: dict, key=lambda r: r.target) -> None:
 CATALOGUE_CONFIG = AuditConfig(rel_error=0.05, min_bounded_n=20_000, min_draws=2)
 
 
+def catalogue_group(framework: str):
+    """The xdist group of every test that audits or samples ``framework``'s catalogue: its catalogue test module and
+    its conformance checks (tests/frameworks/test_conformance.py).  Under ``--dist loadgroup`` they run on one worker,
+    which compiles each JAX sampler program once: the conformance checks draw the catalogue's own shapes, and 61 of
+    Flax's programs (15 of Equinox's) were compiled, or read from the persistent cache, on both workers."""
+    return pytest.mark.xdist_group(f"catalogue-{framework}")
+
+
 def catalogue_fixtures(adapter, config: AuditConfig = CATALOGUE_CONFIG):
     """Module-scoped ``subjects`` (``adapter.catalogue()``) and ``report`` (their audit under ``config``)
     fixtures for a framework's catalogue test; bind them as ``subjects, report = catalogue_fixtures(...)``."""

@@ -15,9 +15,19 @@ tv_resnet50's check took 6–8 CPU-s on two threads against 3.5 on one at load 6
 
 Fixture ``evidence_store``: the session's evidence results, shared by the xdist workers
 (:mod:`shared_evidence`), so the docs tests reuse what ``tests/claims/test_evidence_mutants.py`` ran.
+
+Garbage collection: after collection a worker holds about a million objects (torch, JAX, Keras, SymPy and the
+test modules), all alive to the end, and every full collection walked them again.  :func:`pytest_collection_finish`
+collects once and freezes what survives (``gc.freeze``: moved to a permanent generation no collection walks;
+refcounting still frees it) and raises the young generation's threshold from 700 to 10,000 allocations, so
+collections come less often.  Measured with ``gc.callbacks`` (2026-12-06, load 4-6): tests/zoo, modelcheck,
+frameworks and scaling on ``-n 2`` spent 10.8 CPU-s collecting (18 full collections per worker, pytest's 5 at exit
+included), 5.2 after; a serial run's peak memory was unchanged (2.76 against 2.78 GB; a larger third threshold
+changed nothing).  No result depends on when cyclic garbage is freed.
 """
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -40,6 +50,13 @@ def evidence_store(tmp_path_factory):
     from shared_evidence import EvidenceStore, shared_folder
 
     return EvidenceStore(shared_folder(tmp_path_factory) / "evidence")
+
+
+def pytest_collection_finish(session):
+    """Freeze the objects alive after collection and collect young objects less often (module docstring)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its own collection hook)

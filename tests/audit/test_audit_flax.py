@@ -46,6 +46,7 @@ EXPECTED = {
 
 
 subjects, report = F.catalogue_fixtures(ADAPTER, CFG)
+pytestmark = F.catalogue_group("flax")  # with its conformance checks: one worker compiles its programs
 
 
 def test_catalogue_verdicts(report):

@@ -53,6 +53,7 @@ EXPECTED = {
 
 
 subjects, report = F.catalogue_fixtures(ADAPTER, CFG)
+pytestmark = F.catalogue_group("jax")  # with its conformance checks: one worker compiles its programs
 
 
 def test_catalogue_verdicts(report):

@@ -68,6 +68,7 @@ EXPECTED = {
 
 
 subjects, report = F.catalogue_fixtures(ADAPTER, CFG)
+pytestmark = F.catalogue_group("keras")  # with its conformance checks: one worker compiles its programs
 
 
 def test_backend_is_named():

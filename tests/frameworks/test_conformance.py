@@ -16,6 +16,7 @@ from invariants.core.errors import FrameworkUnavailable
 from invariants.frameworks import conformance, registry
 from invariants.frameworks.base import Framework
 from invariants.frameworks.errors import UnknownFramework
+from audit_fixtures import catalogue_group
 
 PLUGINS = Path(__file__).parent / "plugins"
 
@@ -33,9 +34,10 @@ BUILTIN = registry.frameworks()
 STUB = _stub_module().FRAMEWORK
 
 def _one_worker(name: str):
-    """The checks of one framework share an xdist group (``--dist loadgroup``): its first catalogue build and
-    its first compiles (JAX/Keras: seconds each) are paid once, on one worker, not once per worker."""
-    return pytest.mark.xdist_group(f"conformance-{name}")
+    """The checks of one framework share an xdist group (``--dist loadgroup``) with its catalogue's tests
+    (:func:`audit_fixtures.catalogue_group`): its first catalogue build and its first compiles (JAX/Keras: seconds
+    each) are paid once, on one worker, not once per worker."""
+    return catalogue_group(name)
 
 
 CASES = [pytest.param(fw.name, c, marks=_one_worker(fw.name), id=f"{fw.name}-{c.__name__.removeprefix('check_')}")

@@ -24,6 +24,7 @@ CFG = F.CATALOGUE_CONFIG
 
 
 subjects, report = F.catalogue_fixtures(FW, CFG)
+pytestmark = F.catalogue_group("equinox")  # with its conformance checks: one worker compiles its programs
 
 
 def test_catalogue_verdicts(report):

@@ -34,6 +34,7 @@ from torch import nn
 from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
                                TORCH, Layer, Packed, Spatial)
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.torch.seeding import manual_seed
 
 _ACTIVATIONS = {
     nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.GELU: "gelu",
@@ -608,7 +609,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
     buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
     try:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed) % (2**63))
+            manual_seed(int(seed) % (2**63))
             out = model(**x) if isinstance(x, dict) else model(*(x if isinstance(x, (tuple, list)) else (x,)))
             outs = _tensors(out)
             if not outs:
@@ -680,6 +681,6 @@ __all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_i
 def example() -> tuple[Any, int]:
     """A small ReLU MLP built with ``torch.nn`` and its parameter count (conformance checks)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+        manual_seed(0)
         model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
     return model, sum(p.numel() for p in model.parameters())

@@ -45,6 +45,7 @@ from torch import nn
 
 from invariants.frameworks.model import Node, Param
 from invariants.frameworks.torch.model import own_params
+from invariants.frameworks.torch.seeding import manual_seed
 
 
 def is_meta_model(obj: Any) -> bool:
@@ -209,7 +210,7 @@ def _materialise(chain: list[tuple[str, nn.Module]], module: nn.Module, seed: in
     if placeholder:
         return {}
     with torch.random.fork_rng(devices=[]), torch.no_grad():
-        torch.manual_seed(module_seed(seed, path))
+        manual_seed(module_seed(seed, path))
         try:
             why = _init_module(chain, module)
         except Exception as exc:  # noqa: BLE001  a library init that fails is reported, not fatal

@@ -1,0 +1,41 @@
+"""``torch.manual_seed`` without its per-call cost on a machine where torch has no accelerator.
+
+``torch.manual_seed(s)`` (``torch/random.py``: ``_manual_seed_impl``) seeds the default CPU generator and then
+each accelerator; for CUDA, XPU and MTIA not yet initialised it queues the seeding for later
+(``torch/cuda/__init__.py``: ``_lazy_call``), recording ``traceback.format_stack()`` with each queued call:
+three stack formats per seed, 0.1 ms at a shallow stack and 0.4 ms at a test's (60 frames), paid by every
+scale-check run, probe and streamed module (about 3,700 calls in the test suite).  Where torch was built with
+no accelerator, the queued calls can never run and :func:`manual_seed` seeds the CPU generator alone, which
+leaves every generator in the state ``torch.manual_seed`` leaves it; anywhere else it is ``torch.manual_seed``
+itself.
+"""
+from __future__ import annotations
+
+import functools
+
+import torch
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_only() -> bool:
+    """Whether this torch has no accelerator to seed: ``torch.accelerator.current_accelerator()`` is ``None``
+    (no CUDA, MPS, XPU, MTIA, HPU or out-of-tree backend in the build; ``torch/accelerator/__init__.py``).
+    A torch without that API counts as having one."""
+    acc = getattr(torch, "accelerator", None)
+    return acc is not None and hasattr(acc, "current_accelerator") and acc.current_accelerator() is None
+
+
+def manual_seed(seed: int) -> None:
+    """Seed torch's global RNG as ``torch.manual_seed(seed)`` does (every device), at the cost of seeding the
+    CPU generator alone where that is all there is (:func:`cpu_only`).
+
+    Raises:
+        ValueError: ``seed`` outside ``[-2**63, 2**64 - 1]`` (torch's own error).
+    """
+    if cpu_only():
+        torch.default_generator.manual_seed(int(seed))
+    else:
+        torch.manual_seed(int(seed))
+
+
+__all__ = ["cpu_only", "manual_seed"]
