@@ -51,6 +51,7 @@ from invariants.modelcheck.siblings import sibling_classes
 
 if TYPE_CHECKING:
     from invariants.frameworks.model import ModelView
+    from invariants.layers.base import Layer
     from invariants.modelcheck.variance import Match, Unit
 
 #: sibling classes smaller than this are not compared
@@ -207,18 +208,58 @@ def named_alone(m: "Match") -> bool:
     return bool(m.schemes) or named_gain(m.orthogonal_gain) or m.identity
 
 
-def stack_heads(members: "list[tuple[Unit, Match]]") -> set[str]:
+def feeds(prev: "Layer", nxt: "Layer") -> bool:
+    """Whether a layer ``nxt`` run right after ``prev`` can take ``prev``'s output as its input: its input
+    width is ``prev``'s output width, or (``prev`` spatial) a multiple of it (a conv's channels flattened
+    into a dense layer: LeNet's ``conv2`` 16 channels of 5x5 into ``fc1`` of 400 inputs)."""
+    from invariants.layers.conv import Spatial
+
+    o, i = getattr(prev, "out_features", None), getattr(nxt, "in_features", None)
+    if not o or not i:
+        return False
+    return i == o or (isinstance(prev, Spatial) and i % o == 0)
+
+
+def follow_order(view: "ModelView") -> "tuple[dict[str, tuple[str, Layer] | None], bool]":
+    """``({weight name: (node name, layer) of the next node, or None for the last}, executed)``: the
+    nodes (layers with units) in the probe's execution order (``executed`` True), or in definition order
+    when no probe ran (``executed`` False: the order the module declares its layers in, usually the order
+    they run in)."""
+    nodes = list(view.nodes)
+    executed = view.probe is not None and bool(view.probe.signals)
+    out: dict[str, tuple[str, Layer] | None] = {}
+    for i, n in enumerate(nodes):
+        nxt = nodes[i + 1] if i + 1 < len(nodes) else None
+        out[n.weight.name] = None if nxt is None else (nxt.name, nxt.layer)
+    return out, executed
+
+
+def stack_heads(members: "list[tuple[Unit, Match]]", follow: "dict[str, tuple[str, Layer] | None] | None" = None
+                ) -> set[str]:
     """The members of a sibling class that end a stack: in a class whose layers chain (some member's output
     width is a member's input width: ``actor.0``, ``actor.2``, ``actor.4`` of a policy MLP, widths 4 -> 64 ->
-    64 -> n_actions), each member whose output width is no member's input width, so it feeds none of them:
-    the policy head ``actor.4``, and both Q heads ``l3`` and ``l6`` of TD3's twin critics (``l1`` ... ``l6``
-    in one class).  Repeated blocks do not chain (``h.#.mlp.c_fc`` 768 -> 3072 in every block) or chain
-    through every member (square layers): none of their members ends a stack."""
+    64 -> n_actions), each member whose output width is no member's input width, so it feeds none of them
+    (the policy head ``actor.4``, both Q heads ``l3`` and ``l6`` of TD3's twin critics, ``l1`` ... ``l6`` in
+    one class) -- and, where ``follow`` (:func:`follow_order`) knows the node run right after it, that node
+    does not take its output (:func:`feeds`): a member whose output goes on into another weight layer
+    (``hidden3`` into ``output``, ``fc2`` into ``classifier``, ``enc.2`` into ``fc_mu``, ``conv2`` into
+    ``fc1``) is a hidden layer, not a head.  Repeated blocks do not chain (``h.#.mlp.c_fc`` 768 -> 3072 in
+    every block) or chain through every member (square layers): none of their members ends a stack."""
     outs = {u.param.name: getattr(u.layer, "out_features", None) for u, _ in members}
     ins = {getattr(u.layer, "in_features", None) for u, _ in members} - {None}
     if not any(o in ins for o in outs.values()):
         return set()
-    return {name for name, o in outs.items() if o is not None and o not in ins}
+    follow = follow or {}
+    layer = {u.param.name: u.layer for u, _ in members}
+    heads = set()
+    for name, o in outs.items():
+        if o is None or o in ins:
+            continue
+        nxt = follow.get(name)
+        if nxt is not None and feeds(layer[name], nxt[1]):
+            continue  # its output goes on into the next weight layer: a hidden layer
+        heads.add(name)
+    return heads
 
 
 def effective_second_moments(view: "ModelView") -> dict[str, float]:
@@ -252,7 +293,9 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                         skip: "set[str] | frozenset[str]" = frozenset(),
                         scale_invariant: "set[str] | frozenset[str]" = frozenset(),
                         output_layer: "set[str] | frozenset[str]" = frozenset(),
-                        effective: "dict[str, float] | None" = None) -> list[Finding]:
+                        effective: "dict[str, float] | None" = None,
+                        follow: "dict[str, tuple[str, Layer] | None] | None" = None,
+                        executed: bool = True) -> list[Finding]:
     """``peer-scale`` findings over every sibling class (module docstring).
 
     The peers' schemes: in a class of :data:`MIN_CLASS` or more, every scheme (a named scheme, or
@@ -266,8 +309,9 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     - it is in ``skip`` (already explained, e.g. a fan swap): not reported again;
     - it is in ``scale_invariant`` (its layer feeds a normalization: the scale changes its effective
       learning rate, not the function): a note;
-    - it is in ``output_layer`` (the model's output layer) or ends its stack (:func:`stack_heads`): a head
-      drawn at its own scale (a classifier or policy head at std 0.01, a value head at gain 1) is a common
+    - it is in ``output_layer`` (the model's output layer) or ends its stack (:func:`stack_heads`, with
+      ``follow`` from :func:`follow_order`: the node run next, in execution order when ``executed``, else
+      in definition order, which the finding says): a head drawn at its own scale (a classifier or policy head at std 0.01, a value head at gain 1) is a common
       deliberate choice, as a zero head is: a note;
     - ``effective`` (:func:`effective_second_moments`) gives its weight a second moment within the bound of
       the peers' law: the forward pass rescales the stored weight (a runtime multiplier), so the function at
@@ -288,7 +332,7 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
             for name, h in k.items():
                 support.setdefault(name, set()).add(i)
                 how.setdefault(name, h)
-        heads = stack_heads(members) | (set(output_layer) & {u.param.name for u, _ in members})
+        heads = stack_heads(members, follow) | (set(output_layer) & {u.param.name for u, _ in members})
         core = [i for i, (u, _) in enumerate(members) if u.param.name not in heads]
         pair = len(core) < MIN_CLASS
         # the majority is judged among the layers of one role (heads set apart: a policy head at gain 0.01
@@ -331,6 +375,8 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
             shown = ", ".join(peers[:3]) + (f" (+{len(peers) - 3})" if len(peers) > 3 else "")
             inv = u.param.name in scale_invariant
             head = not inv and u.param.name in heads
+            nxt = (follow or {}).get(u.param.name)
+            order = "run" if executed else "defined (no probe ran: the order the model declares its layers in)"
             eff = effective.get(u.param.name)
             eff_ratio = None if eff is None else eff / want
             reparam = not inv and not head and eff_ratio is not None \
@@ -345,15 +391,18 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                 f"{u.label} ({m.row.layer}) has E[w^2] = {v:.4g}, {ratio:.3g}x what {name} gives, the scheme "
                 f"{sib} follow{'s' if len(peers) == 1 else ''}, beyond the {PEER_SCALE_RATIO:g}x bound on that ratio "
                 f"(std {ratio ** 0.5:.3g}x theirs), and {name} rejects it at alpha = {alpha:.2g}"
-                + (f"; it matches no named scheme on its own" if pair else "")
+                + (("; it matches no named scheme on its own" if not m.matched else
+                    f"; on its own it matches only {', '.join(m.matched)}, at no named scheme or gain") if pair else "")
                 + (f"; the probe measures it acting at {eff_ratio:.3g}x (its output over its input)"
                    if eff_ratio is not None and not reparam else "")
                 + ". One layer drawn at another scale (a std squared, a missing or doubled gain, a 10x typo) "
                 "where the same layer of its siblings is not."
                 + (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
                    "network function (a note)." if inv else "")
-                + (" It is the model's output layer" if head and u.param.name in output_layer else
-                   " It is the last layer of its stack, at its own output width" if head else "")
+                + (f" It is the model's output layer (the last layer {order})" if head and u.param.name in output_layer
+                   else f" It ends its stack: its {u.layer.out_features} outputs feed no member of its class, and "
+                   + (f"the layer {order} next ({nxt[0]}, {nxt[1].describe()}) does not take them" if nxt else
+                      f"it is the last layer {order}") if head else "")
                 + (": a head drawn at its own scale (a policy or classifier head at std 0.01, say) is a common "
                    "deliberate choice, as a zero head is (a note)." if head else "")
                 + (f" But the probe measures the layer acting at {eff_ratio:.3g}x that scheme's second moment "
@@ -364,5 +413,5 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     return out
 
 
-__all__ = ["MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "effective_second_moments", "named_alone", "named_gain",
+__all__ = ["MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "effective_second_moments", "feeds", "follow_order", "named_alone", "named_gain",
            "peer_findings", "peer_scale_findings", "peers_scheme", "stack_heads"]

@@ -353,7 +353,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
 
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
     from invariants.modelcheck.extremes import extreme_findings
-    from invariants.modelcheck.peers import effective_second_moments, peer_findings, peer_scale_findings
+    from invariants.modelcheck.peers import effective_second_moments, follow_order, peer_findings, peer_scale_findings
 
     out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
     explained = {lab for f in out for lab in f.params}
@@ -362,10 +362,11 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     explained |= {lab for f in peer if f.severity == ERROR for lab in f.params[:1]}
     invariant = {n.weight.name for n in view.nodes if n.scale_invariant}
     head = view.output_node()
+    follow, executed = follow_order(view)
     scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power,
                                 scale_invariant=invariant,
                                 output_layer=frozenset() if head is None else frozenset({head.weight.name}),
-                                effective=effective_second_moments(view))
+                                effective=effective_second_moments(view), follow=follow, executed=executed)
     out += scale
     explained |= {f.params[0] for f in scale if f.severity == ERROR}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
