@@ -41,7 +41,8 @@ the class, so they are never compared this way; a lone layer has no class.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from invariants.frameworks.model import ModelView
     from invariants.layers.base import Layer
     from invariants.modelcheck.variance import Match, Unit
+
+T = TypeVar("T")
 
 #: sibling classes smaller than this are not compared
 MIN_CLASS = 3
@@ -72,12 +75,45 @@ def _fans_by_tag(u: "Unit") -> dict[str, tuple[int, int]]:
     return {tag: (int(f[0]), int(f[1])) for tag, _, f in fan_sets(u)}
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def role_key(name: str) -> str:
+    """``name`` with every run of digits but the last replaced by ``#``: the layer's role inside its block
+    (``encoder.layers.3.mlp.fc2`` -> ``encoder.layers.#.mlp.fc2``; ``layer1.0.conv2`` -> ``layer#.#.conv2``)."""
+    runs = list(_DIGITS.finditer(name))
+    if len(runs) < 2:
+        return name
+    last = runs[-1]
+    return _DIGITS.sub("#", name[:last.start()]) + name[last.start():]
+
+
+def split_roles(members: "list[T]", name_of) -> "list[list[T]]":
+    """One sibling class split into its roles where it is repeated blocks times roles: ``fc1`` and ``fc2``
+    of 12 blocks share the class ``layers.#.mlp.fc#`` but are two roles of 12 members each (an MLP's input
+    and its residual output projection, which GPT-2, CLIP and BEiT draw at a depth-scaled std on purpose).
+    Split only where at least two roles each repeat (:func:`role_key`); a chain of named layers (``fc1``,
+    ``fc2``; ``l1`` ... ``l6``; ``actor.0``, ``actor.2``) has each role once and stays one class."""
+    roles: dict[str, list[T]] = {}
+    for it in members:
+        roles.setdefault(role_key(name_of(it)), []).append(it)
+    if len(roles) >= 2 and all(len(v) >= 2 for v in roles.values()):
+        return list(roles.values())
+    return [members]
+
+
 def _classes(results: "list[tuple[Unit, Match]]", need_fans: bool) -> "dict[str, list[tuple[Unit, Match]]]":
     """Whole tensors with layer semantics (``need_fans``: and textbook fans) grouped by sibling class and
-    layer kind (grouped convs apart)."""
+    layer kind (grouped convs apart), a class of repeated blocks times roles split by role
+    (:func:`split_roles`)."""
     eligible = [(u, m) for u, m in results if u.layer is not None and u.packed_fans is None
                 and u.label == u.param.name and (u.fans or not need_fans)]
-    return sibling_classes(eligible, lambda r: r[0].param.name, lambda r: _kind(r[0]))
+    out: dict[str, list[tuple[Unit, Match]]] = {}
+    for key, members in sibling_classes(eligible, lambda r: r[0].param.name, lambda r: _kind(r[0])).items():
+        parts = split_roles(members, lambda r: r[0].param.name)
+        for part in parts:
+            out[key if len(parts) == 1 else f"{key} ({role_key(part[0][0].param.name)})"] = part
+    return out
 
 
 def peers_scheme(members: "list[tuple[Unit, Match]]") -> tuple[Scheme, set[int]] | None:
@@ -106,6 +142,89 @@ def peers_scheme(members: "list[tuple[Unit, Match]]") -> tuple[Scheme, set[int]]
             continue
         return sch, support[name]
     return None
+
+
+#: a class whose every member is within this factor of a depth-scaled law is that scheme (sampling error on
+#: thousands of values is a few percent; a coincidence with ``k·N`` for a wrong scale is unlikely)
+DEPTH_TOLERANCE = 1.2
+
+
+def _reference_variances(fi: int, fo: int, hints) -> list[tuple[str, float]]:
+    """``[(name, E[w^2])]`` the base schemes a depth-scaled residual projection starts from: the fan laws
+    (torch default ``1/(3 fan_in)``, LeCun and He on either fan, Glorot) and every plausible fixed std."""
+    from invariants.modelcheck.schemes import plausible_stds
+
+    out = [("torch_default 1/(3*fan_in)", 1 / (3 * fi)), ("1/fan_in (LeCun)", 1 / fi), ("2/fan_in (He)", 2 / fi),
+           ("1/fan_out", 1 / fo), ("2/fan_out (He fan_out)", 2 / fo), ("2/(fan_in+fan_out) (Glorot)", 2 / (fi + fo))]
+    return out + [(f"std {s:.4g}^2", s * s) for s, _ in plausible_stds(hints)]
+
+
+def _block_index(names: list[str]) -> list[int] | None:
+    """Each name's block index: the one digit run whose value differs between the names, or ``None``."""
+    runs = [[int(d) for d in _DIGITS.findall(n)] for n in names]
+    if len({len(r) for r in runs}) != 1:
+        return None
+    varying = [i for i in range(len(runs[0])) if len({r[i] for r in runs}) > 1]
+    return [r[varying[0]] for r in runs] if len(varying) == 1 else None
+
+
+def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None) -> list[Finding]:
+    """Notes for role classes (:func:`split_roles`, :data:`MIN_CLASS` or more members) drawn at a base scheme
+    divided by the depth: every member's ``E[w^2]`` within :data:`DEPTH_TOLERANCE` of ``ref / (k·N)`` (``N``
+    members, ``k`` 1 or 2: GPT-2 and Megatron's ``std/sqrt(2·n_layer)`` on the residual projections,
+    transformers/models/gpt2/modeling_gpt2.py ``_init_weights``; HF CLIP's ``fc2`` std
+    ``d^-1/2·(2L)^-1/2``, transformers/models/clip/modeling_clip.py ``_init_weights``) or of ``ref / (k·(l+1))``
+    for block index ``l`` (timm ``Beit``/``Eva``/``VisionTransformer(fix_init=True)`` ``fix_init_weight``:
+    ``attn.proj`` and ``mlp.fc2`` divided by ``sqrt(2·(layer_id+1))``), with ``ref`` one base variance
+    (:func:`_reference_variances`) for the whole class.  Residual-branch depth scaling is a scheme, so its
+    members are left out of the peer, fixed-std and cross-layer checks and get this one note per class.  A
+    class in which one member is off the law (one block x10) is not recognized and is judged as before, and
+    so is a class that a named scheme explains for half its members or more."""
+    out: list[Finding] = []
+    for key, members in _classes(results, need_fans=True).items():
+        n = len(members)
+        if n < MIN_CLASS:
+            continue
+        support: dict[str, int] = {}
+        for _, m in members:
+            for name in {sch.name for sch, _ in m.schemes}:
+                support[name] = support.get(name, 0) + 1
+        if any(2 * c >= n for c in support.values()):
+            continue  # a named scheme explains the class (fc1 at normal(0.02) is not 1/(3 fan_in) over 12)
+        names = [u.param.name for u, _ in members]
+        m2 = np.array([float((u.values.astype("float64") ** 2).mean()) for u, _ in members])
+        idx = _block_index(names)
+        shapes = [("N", np.full(n, float(n)))]
+        if idx is not None and len(set(idx)) == n:
+            shapes.append(("l+1", np.array(idx, dtype=float) - min(idx) + 1))
+        refs = [_reference_variances(*u.fans, hints) for u, _ in members]  # type: ignore[misc]
+        hit = None
+        for j, (rname, _) in enumerate(refs[0]):
+            ref = np.array([r[j][1] for r in refs])
+            for shape, depth in shapes:
+                for k in (1, 2):
+                    ratio = m2 * k * depth / ref
+                    if np.all(np.abs(np.log(ratio)) < math.log(DEPTH_TOLERANCE)):
+                        hit = (rname, shape, k, float(np.exp(np.abs(np.log(ratio)).max())))
+                        break
+                if hit:
+                    break
+            if hit:
+                break
+        if hit is None:
+            continue
+        rname, shape, k, worst = hit
+        law = f"{rname} / ({k}*{n})" if shape == "N" else f"{rname} / ({k}*(l+1)) for block index l"
+        shown = ", ".join(names[:3]) + (f" (+{n - 3})" if n > 3 else "")
+        out.append(Finding(
+            NOTE, "variance", tuple(names),
+            f"{n} tensors of one role in repeated blocks ({shown}) follow E[w^2] = {law} (every one within "
+            f"{worst:.3g}x): depth scaling of a residual stack, a scheme (GPT-2 and Megatron divide the residual "
+            "projections' std by sqrt(2*n_layer), HF CLIP its q/k/v and fc2 std by sqrt(2L), timm BEiT/EVA's "
+            "fix_init_weight proj and fc2 by sqrt(2*(layer_id+1))); not compared with the other layers' scale.",
+            {"tensors": names, "reference": rname, "depth": shape, "k": k, "n": n, "worst_ratio": worst,
+             "class": key}))
+    return out
 
 
 def peer_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: float) -> list[Finding]:
@@ -413,5 +532,5 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     return out
 
 
-__all__ = ["MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "effective_second_moments", "feeds", "follow_order", "named_alone", "named_gain",
-           "peer_findings", "peer_scale_findings", "peers_scheme", "stack_heads"]
+__all__ = ["DEPTH_TOLERANCE", "MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "depth_scaled", "effective_second_moments", "feeds", "follow_order", "named_alone", "named_gain",
+           "peer_findings", "peer_scale_findings", "peers_scheme", "role_key", "split_roles", "stack_heads"]

@@ -353,10 +353,14 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
 
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
     from invariants.modelcheck.extremes import extreme_findings
-    from invariants.modelcheck.peers import effective_second_moments, follow_order, peer_findings, peer_scale_findings
+    from invariants.modelcheck.peers import (depth_scaled, effective_second_moments, follow_order, peer_findings,
+                                             peer_scale_findings)
 
     out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
     explained = {lab for f in out for lab in f.params}
+    depth = depth_scaled([(u, m) for u, m in results if u.label not in explained], view.hints)
+    out += depth
+    explained |= {lab for f in depth for lab in f.params}
     peer = peer_findings([(u, m) for u, m in results if u.label not in explained], alpha, power)
     out += peer
     explained |= {lab for f in peer if f.severity == ERROR for lab in f.params[:1]}
