@@ -168,7 +168,8 @@ def _block_index(names: list[str]) -> list[int] | None:
     return [r[varying[0]] for r in runs] if len(varying) == 1 else None
 
 
-def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None) -> list[Finding]:
+def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None,
+                 scale_invariant: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
     """Notes for role classes (:func:`split_roles`, :data:`MIN_CLASS` or more members) drawn at a base scheme
     divided by the depth: every member's ``E[w^2]`` within :data:`DEPTH_TOLERANCE` of ``ref / (k·N)`` (``N``
     members, ``k`` 1 or 2: GPT-2 and Megatron's ``std/sqrt(2·n_layer)`` on the residual projections,
@@ -178,8 +179,10 @@ def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None) -> list[Findin
     ``attn.proj`` and ``mlp.fc2`` divided by ``sqrt(2·(layer_id+1))``), with ``ref`` one base variance
     (:func:`_reference_variances`) for the whole class.  Residual-branch depth scaling is a scheme, so its
     members are left out of the peer, fixed-std and cross-layer checks and get this one note per class.  A
-    class in which one member is off the law (one block x10) is not recognized and is judged as before, and
-    so is a class that a named scheme explains for half its members or more."""
+    law is recognized from more than half the class (:data:`MIN_CLASS` members at least); a member off it by
+    more than :data:`PEER_SCALE_RATIO` (one block x10) is a ``peer-scale`` error (a note if its layer feeds a
+    normalization), one off by less is left to the other checks.  A class that a named scheme explains for half
+    its members or more is not tried."""
     out: list[Finding] = []
     for key, members in _classes(results, need_fans=True).items():
         n = len(members)
@@ -198,32 +201,46 @@ def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None) -> list[Findin
         if idx is not None and len(set(idx)) == n:
             shapes.append(("l+1", np.array(idx, dtype=float) - min(idx) + 1))
         refs = [_reference_variances(*u.fans, hints) for u, _ in members]  # type: ignore[misc]
-        hit = None
+        best = None  # (members fitting, reference name, shape, k, predicted E[w^2] per member)
         for j, (rname, _) in enumerate(refs[0]):
             ref = np.array([r[j][1] for r in refs])
             for shape, depth in shapes:
                 for k in (1, 2):
-                    ratio = m2 * k * depth / ref
-                    if np.all(np.abs(np.log(ratio)) < math.log(DEPTH_TOLERANCE)):
-                        hit = (rname, shape, k, float(np.exp(np.abs(np.log(ratio)).max())))
-                        break
-                if hit:
-                    break
-            if hit:
-                break
-        if hit is None:
+                    pred = ref / (k * depth)
+                    fit = np.abs(np.log(m2 / pred)) < math.log(DEPTH_TOLERANCE)
+                    if best is None or fit.sum() > best[0].sum():
+                        best = (fit, rname, shape, k, pred)
+        if best is None or best[0].sum() < MIN_CLASS or 2 * best[0].sum() <= n:
             continue
-        rname, shape, k, worst = hit
+        fit, rname, shape, k, pred = best
         law = f"{rname} / ({k}*{n})" if shape == "N" else f"{rname} / ({k}*(l+1)) for block index l"
-        shown = ", ".join(names[:3]) + (f" (+{n - 3})" if n > 3 else "")
+        good = [nm for nm, f in zip(names, fit) if f]
+        shown = ", ".join(good[:3]) + (f" (+{len(good) - 3})" if len(good) > 3 else "")
+        worst = float(np.exp(np.abs(np.log(m2[fit] / pred[fit])).max()))
         out.append(Finding(
-            NOTE, "variance", tuple(names),
-            f"{n} tensors of one role in repeated blocks ({shown}) follow E[w^2] = {law} (every one within "
+            NOTE, "variance", tuple(good),
+            f"{len(good)} tensors of one role in repeated blocks ({shown}) follow E[w^2] = {law} (every one within "
             f"{worst:.3g}x): depth scaling of a residual stack, a scheme (GPT-2 and Megatron divide the residual "
             "projections' std by sqrt(2*n_layer), HF CLIP its q/k/v and fc2 std by sqrt(2L), timm BEiT/EVA's "
             "fix_init_weight proj and fc2 by sqrt(2*(layer_id+1))); not compared with the other layers' scale.",
-            {"tensors": names, "reference": rname, "depth": shape, "k": k, "n": n, "worst_ratio": worst,
+            {"tensors": good, "reference": rname, "depth": shape, "k": k, "n": n, "worst_ratio": worst,
              "class": key}))
+        for i in np.flatnonzero(~fit):
+            ratio = float(m2[i] / pred[i])
+            if 1 / PEER_SCALE_RATIO <= ratio <= PEER_SCALE_RATIO:
+                continue  # off the law but within the bound: the other checks judge it
+            u, m = members[i]
+            inv = u.param.name in scale_invariant
+            out.append(Finding(
+                NOTE if inv else ERROR, "peer-scale", (u.label,) + tuple(good[:3]),
+                f"{u.label} ({m.row.layer}) has E[w^2] = {m2[i]:.4g}, {ratio:.3g}x what {law} gives at its block, "
+                f"the depth-scaled law its {len(good)} siblings follow ({shown}), beyond the {PEER_SCALE_RATIO:g}x "
+                f"bound on that ratio (std {ratio ** 0.5:.3g}x theirs). One layer drawn at another scale (a std "
+                "squared, a missing or doubled gain, a 10x typo) where the same layer of its siblings is not."
+                + (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
+                   "network function (a note)." if inv else ""),
+                {"peers_scheme": law, "peers": good, "second_moment": float(m2[i]), "peers_variance": float(pred[i]),
+                 "ratio": ratio, "class": key}))
     return out
 
 
@@ -339,18 +356,38 @@ def feeds(prev: "Layer", nxt: "Layer") -> bool:
     return i == o or (isinstance(prev, Spatial) and i % o == 0)
 
 
-def follow_order(view: "ModelView") -> "tuple[dict[str, tuple[str, Layer] | None], bool]":
-    """``({weight name: (node name, layer) of the next node, or None for the last}, executed)``: the
+def follow_order(view: "ModelView") -> "tuple[dict[str, tuple[str, Layer] | None], bool, list[tuple[str, str, str, Layer]]]":
+    """``({weight name: (node name, layer) of the next node, or None for the last}, executed, order)``: the
     nodes (layers with units) in the probe's execution order (``executed`` True), or in definition order
     when no probe ran (``executed`` False: the order the module declares its layers in, usually the order
-    they run in)."""
-    nodes = list(view.nodes)
+    they run in); ``order`` lists them as ``(weight name, node name, framework class, layer)``."""
+    order = [(n.weight.name, n.name, n.owner_type, n.layer) for n in view.nodes]
     executed = view.probe is not None and bool(view.probe.signals)
-    out: dict[str, tuple[str, Layer] | None] = {}
-    for i, n in enumerate(nodes):
-        nxt = nodes[i + 1] if i + 1 < len(nodes) else None
-        out[n.weight.name] = None if nxt is None else (nxt.name, nxt.layer)
-    return out, executed
+    follow: dict[str, tuple[str, Layer] | None] = {}
+    for i, (w, _, _, _) in enumerate(order):
+        follow[w] = (order[i + 1][1], order[i + 1][3]) if i + 1 < len(order) else None
+    return follow, executed, order
+
+
+def chains(order: "list[tuple[str, str, str, Layer]]", lone: "set[str]") -> list[list[str]]:
+    """Runs of consecutive nodes in ``order`` (:func:`follow_order`) whose weights are in ``lone`` (alone in
+    their sibling class), of one framework class, each taking the previous one's output (:func:`feeds`):
+    ``fc_in``, ``fc_hidden``, ``fc_out`` of an MLP whose layers carry names without digits.  Only runs of
+    two or more are returned, as lists of weight names."""
+    out: list[list[str]] = []
+    run: list[str] = []
+    prev: tuple[str, Layer] | None = None
+    for w, _, owner, layer in order:
+        if run and w in lone and prev is not None and prev[0] == owner and feeds(prev[1], layer):
+            run.append(w)  # run non-empty: the previous node is its last member
+        else:
+            if len(run) >= 2:
+                out.append(run)
+            run = [w] if w in lone else []
+        prev = (owner, layer)
+    if len(run) >= 2:
+        out.append(run)
+    return out
 
 
 def stack_heads(members: "list[tuple[Unit, Match]]", follow: "dict[str, tuple[str, Layer] | None] | None" = None
@@ -414,7 +451,8 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                         output_layer: "set[str] | frozenset[str]" = frozenset(),
                         effective: "dict[str, float] | None" = None,
                         follow: "dict[str, tuple[str, Layer] | None] | None" = None,
-                        executed: bool = True) -> list[Finding]:
+                        executed: bool = True,
+                        order: "list[tuple[str, str, str, Layer]] | None" = None) -> list[Finding]:
     """``peer-scale`` findings over every sibling class (module docstring).
 
     The peers' schemes: in a class of :data:`MIN_CLASS` or more, every scheme (a named scheme, or
@@ -439,6 +477,15 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     from invariants.modelcheck.variance import passes
 
     classes = _classes(results, need_fans=False)
+    lone = {ms[0][0].param.name for ms in classes.values() if len(ms) == 1}
+    by_name = {u.param.name: (u, m) for ms in classes.values() if len(ms) == 1 for u, m in ms}
+    runs = chains(order or [], lone)
+    chained = {w for run in runs for w in run}
+    classes = {k: v for k, v in classes.items() if not (len(v) == 1 and v[0][0].param.name in chained)}
+    for run in runs:
+        # layers named without digits (fc_in, fc_hidden, fc_out) are each alone in their class, but a chain
+        # of one framework class in execution order is one stack: peers whatever their names
+        classes["chain:" + " -> ".join(run)] = [by_name[w] for w in run]
     effective = effective or {}
     out: list[Finding] = []
     for key, members in classes.items():
@@ -495,12 +542,14 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
             inv = u.param.name in scale_invariant
             head = not inv and u.param.name in heads
             nxt = (follow or {}).get(u.param.name)
-            order = "run" if executed else "defined (no probe ran: the order the model declares its layers in)"
+            when = "run" if executed else "defined (no probe ran: the order the model declares its layers in)"
             eff = effective.get(u.param.name)
             eff_ratio = None if eff is None else eff / want
             reparam = not inv and not head and eff_ratio is not None \
                 and 1 / PEER_SCALE_RATIO <= eff_ratio <= PEER_SCALE_RATIO
             sib = f"its sibling ({shown})" if len(peers) == 1 else f"its {len(peers)} siblings ({shown})"
+            if key.startswith("chain:"):
+                sib += f" in one chain of {_kind(u)} layers, each taking the last one's output ({key[6:]} {when})"
             fig = {"peers_scheme": name, "peers": peers, "second_moment": v, "peers_variance": want,
                    "ratio": ratio, "alpha": alpha, "class": key}
             if eff_ratio is not None:
@@ -518,10 +567,10 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                 "where the same layer of its siblings is not."
                 + (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
                    "network function (a note)." if inv else "")
-                + (f" It is the model's output layer (the last layer {order})" if head and u.param.name in output_layer
+                + (f" It is the model's output layer (the last layer {when})" if head and u.param.name in output_layer
                    else f" It ends its stack: its {u.layer.out_features} outputs feed no member of its class, and "
-                   + (f"the layer {order} next ({nxt[0]}, {nxt[1].describe()}) does not take them" if nxt else
-                      f"it is the last layer {order}") if head else "")
+                   + (f"the layer {when} next ({nxt[0]}, {nxt[1].describe()}) does not take them" if nxt else
+                      f"it is the last layer {when}") if head else "")
                 + (": a head drawn at its own scale (a policy or classifier head at std 0.01, say) is a common "
                    "deliberate choice, as a zero head is (a note)." if head else "")
                 + (f" But the probe measures the layer acting at {eff_ratio:.3g}x that scheme's second moment "
@@ -532,5 +581,5 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     return out
 
 
-__all__ = ["DEPTH_TOLERANCE", "MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "depth_scaled", "effective_second_moments", "feeds", "follow_order", "named_alone", "named_gain",
+__all__ = ["DEPTH_TOLERANCE", "MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "chains", "depth_scaled", "effective_second_moments", "feeds", "follow_order", "named_alone", "named_gain",
            "peer_findings", "peer_scale_findings", "peers_scheme", "role_key", "split_roles", "stack_heads"]

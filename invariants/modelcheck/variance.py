@@ -358,19 +358,20 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
 
     out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
     explained = {lab for f in out for lab in f.params}
-    depth = depth_scaled([(u, m) for u, m in results if u.label not in explained], view.hints)
+    invariant = {n.weight.name for n in view.nodes if n.scale_invariant}
+    depth = depth_scaled([(u, m) for u, m in results if u.label not in explained], view.hints, invariant)
     out += depth
-    explained |= {lab for f in depth for lab in f.params}
+    explained |= {lab for f in depth for lab in (f.params if f.kind == "variance" else f.params[:1])}
     peer = peer_findings([(u, m) for u, m in results if u.label not in explained], alpha, power)
     out += peer
     explained |= {lab for f in peer if f.severity == ERROR for lab in f.params[:1]}
-    invariant = {n.weight.name for n in view.nodes if n.scale_invariant}
     head = view.output_node()
-    follow, executed = follow_order(view)
+    follow, executed, order = follow_order(view)
     scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power,
                                 scale_invariant=invariant,
                                 output_layer=frozenset() if head is None else frozenset({head.weight.name}),
-                                effective=effective_second_moments(view), follow=follow, executed=executed)
+                                effective=effective_second_moments(view), follow=follow, executed=executed,
+                                order=order)
     out += scale
     explained |= {f.params[0] for f in scale if f.severity == ERROR}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,

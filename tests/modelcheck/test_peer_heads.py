@@ -107,3 +107,50 @@ def test_a_head_note_says_what_it_rests_on_and_what_the_head_matches():
     assert f.severity == "note" and f.params[0] == "actor.4.weight"
     assert "ends its stack" in f.message and "the layer run next (critic.0" in f.message
     assert "matches only orthogonal(gain=0.01)" in f.message and "matches no named scheme" not in f.message
+
+
+class NamedChain(nn.Module):
+    """fc_in, fc_hidden, fc_out: each alone in its sibling class (no digits), one chain in execution order."""
+
+    def __init__(self, scale_at: str | None = None, scale: float = 10.0):
+        super().__init__()
+        self.fc_in, self.fc_hidden, self.fc_out = nn.Linear(32, 128), nn.Linear(128, 128), nn.Linear(128, 10)
+        if scale_at:
+            with torch.no_grad():
+                getattr(self, scale_at).weight.mul_(scale)
+
+    def forward(self, x):
+        return self.fc_out(torch.relu(self.fc_hidden(torch.relu(self.fc_in(x)))))
+
+
+def test_a_chain_of_layers_named_without_digits_are_peers():
+    """Known-bad (S2): fc_hidden or fc_in at 10x or 0.1x std was HEALTHY (a silent pass); now an error that
+    says the chain makes them peers.  Known-good: the clean chain."""
+    x = torch.randn(64, 32)
+    torch.manual_seed(0)
+    assert not check_model((NamedChain(), x)).find("peer-scale")
+    for at in ("fc_hidden", "fc_in"):
+        for scale in (10.0, 0.1):
+            torch.manual_seed(0)
+            (f,) = _errors(check_model((NamedChain(at, scale), x)))
+            assert f.params[0] == f"{at}.weight" and "in one chain of Dense layers" in f.message
+
+
+def test_named_heads_that_do_not_chain_stay_apart():
+    """Known-good: SAC's fc_mean and fc_logstd both take fc2's output (neither feeds the other): no chain,
+    and a small fc_mean is not compared."""
+
+    class Actor(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(11, 256), nn.Linear(256, 256)
+            self.fc_mean, self.fc_logstd = nn.Linear(256, 3), nn.Linear(256, 3)
+            nn.init.uniform_(self.fc_mean.weight, -3e-3, 3e-3)
+
+        def forward(self, x):
+            h = torch.relu(self.fc2(torch.relu(self.fc1(x))))
+            return self.fc_mean(h), self.fc_logstd(h)
+
+    torch.manual_seed(0)
+    rep = check_model((Actor(), torch.randn(32, 11)))
+    assert rep.ok and not _errors(rep), rep.findings
