@@ -35,8 +35,19 @@ output width (:func:`stack_heads`: a policy and a value head each end their own 
 role and gets a note, as a layer feeding a normalization does; and where the probe measured the layer (its
 output over its input, :func:`effective_second_moments`) acting within the bound, its forward rescales the
 stored weight (a runtime multiplier): the function at init is that of its siblings' scale, and the stored
-scale changes only the layer's effective learning rate, so it is a note too.  Layer-dependent schemes (a std that shrinks with the block index) give no scheme matched by half
-the class, so they are never compared this way; a lone layer has no class.
+scale changes only the layer's effective learning rate, so it is a note too.
+
+**Classes.**  A class of repeated blocks times roles (``layers.#.mlp.fc#`` holding ``fc1`` and ``fc2`` of 12
+blocks) is split by role (:func:`split_roles`).  Layers named without digits (``fc_in``, ``fc_hidden``,
+``fc_out``) are each alone in their class; a run of them of one framework class, each taking the last one's
+output in execution order (:func:`chains`), is one class.  A head needs the layer run next (the probe's
+execution order, else definition order, which the note says) not to take its output (:func:`stack_heads`,
+:func:`feeds`): ``hidden3`` feeding ``output`` is a hidden layer.
+
+**Depth scaling** (:func:`depth_scaled`): a role class drawn at one base variance divided by ``k·N`` or
+``k·(l+1)`` (GPT-2/Megatron, HF CLIP, timm BEiT/EVA ``fix_init_weight``) is a scheme: a note, and a member
+more than :data:`PEER_SCALE_RATIO` off that law is a ``peer-scale`` error.  Other layer-dependent schemes
+give no scheme matched by half the class, so they are never compared; a lone layer has no class.
 """
 from __future__ import annotations
 
@@ -356,7 +367,8 @@ def feeds(prev: "Layer", nxt: "Layer") -> bool:
     return i == o or (isinstance(prev, Spatial) and i % o == 0)
 
 
-def follow_order(view: "ModelView") -> "tuple[dict[str, tuple[str, Layer] | None], bool, list[tuple[str, str, str, Layer]]]":
+def follow_order(view: "ModelView"
+                 ) -> "tuple[dict[str, tuple[str, Layer] | None], bool, list[tuple[str, str, str, Layer]]]":
     """``({weight name: (node name, layer) of the next node, or None for the last}, executed, order)``: the
     nodes (layers with units) in the probe's execution order (``executed`` True), or in definition order
     when no probe ran (``executed`` False: the order the module declares its layers in, usually the order
@@ -468,7 +480,8 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
       learning rate, not the function): a note;
     - it is in ``output_layer`` (the model's output layer) or ends its stack (:func:`stack_heads`, with
       ``follow`` from :func:`follow_order`: the node run next, in execution order when ``executed``, else
-      in definition order, which the finding says): a head drawn at its own scale (a classifier or policy head at std 0.01, a value head at gain 1) is a common
+      in definition order, which the finding says): a head drawn at its own scale (a classifier or policy
+      head at std 0.01, a value head at gain 1) is a common
       deliberate choice, as a zero head is: a note;
     - ``effective`` (:func:`effective_second_moments`) gives its weight a second moment within the bound of
       the peers' law: the forward pass rescales the stored weight (a runtime multiplier), so the function at
@@ -581,5 +594,6 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     return out
 
 
-__all__ = ["DEPTH_TOLERANCE", "MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "chains", "depth_scaled", "effective_second_moments", "feeds", "follow_order", "named_alone", "named_gain",
+__all__ = ["DEPTH_TOLERANCE", "MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "chains", "depth_scaled",
+           "effective_second_moments", "feeds", "follow_order", "named_alone", "named_gain",
            "peer_findings", "peer_scale_findings", "peers_scheme", "role_key", "split_roles", "stack_heads"]
