@@ -233,7 +233,8 @@ def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None,
             f"{len(good)} tensors of one role in repeated blocks ({shown}) follow E[w^2] = {law} (every one within "
             f"{worst:.3g}x): depth scaling of a residual stack, a scheme (GPT-2 and Megatron divide the residual "
             "projections' std by sqrt(2*n_layer), HF CLIP its q/k/v and fc2 std by sqrt(2L), timm BEiT/EVA's "
-            "fix_init_weight proj and fc2 by sqrt(2*(layer_id+1))); not compared with the other layers' scale.",
+            "fix_init_weight proj and fc2 by sqrt(2*(layer_id+1)), Fixup (Zhang et al. 2019) a two-layer branch's "
+            "first layer by sqrt(L)); not compared with the other layers' scale.",
             {"tensors": good, "reference": rname, "depth": shape, "k": k, "n": n, "worst_ratio": worst,
              "class": key}))
         for i in np.flatnonzero(~fit):
@@ -555,14 +556,14 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
             inv = u.param.name in scale_invariant
             head = not inv and u.param.name in heads
             nxt = (follow or {}).get(u.param.name)
-            when = "run" if executed else "defined (no probe ran: the order the model declares its layers in)"
+            when = "run" if executed else "defined"
             eff = effective.get(u.param.name)
             eff_ratio = None if eff is None else eff / want
             reparam = not inv and not head and eff_ratio is not None \
                 and 1 / PEER_SCALE_RATIO <= eff_ratio <= PEER_SCALE_RATIO
-            sib = f"its sibling ({shown})" if len(peers) == 1 else f"its {len(peers)} siblings ({shown})"
-            if key.startswith("chain:"):
-                sib += f" in one chain of {_kind(u)} layers, each taking the last one's output ({key[6:]} {when})"
+            chain = f"; one chain of {_kind(u)} layers {when} in the order {key[6:]}, each taking the last one's " \
+                "output" if key.startswith("chain:") else ""
+            sib = f"its sibling ({shown}{chain})" if len(peers) == 1 else f"its {len(peers)} siblings ({shown}{chain})"
             fig = {"peers_scheme": name, "peers": peers, "second_moment": v, "peers_variance": want,
                    "ratio": ratio, "alpha": alpha, "class": key}
             if eff_ratio is not None:
@@ -586,6 +587,8 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                       f"it is the last layer {when}") if head else "")
                 + (": a head drawn at its own scale (a policy or classifier head at std 0.01, say) is a common "
                    "deliberate choice, as a zero head is (a note)." if head else "")
+                + (" No probe ran: the order is the one the model declares its layers in."
+                   if not executed and (head or chain) else "")
                 + (f" But the probe measures the layer acting at {eff_ratio:.3g}x that scheme's second moment "
                    "(output over input): its forward rescales the stored weight (a runtime multiplier), so the "
                    "function at init is that of its siblings' scale and the stored scale changes only the layer's "
