@@ -281,7 +281,7 @@ def _mean(law: "Law", s: Sample, a: float) -> CheckResult:
 
 def _shape(law: "Law", s: Sample, a: float) -> CheckResult:
     if s.low_precision:
-        return quantized_ks_test(s.pool, law.dist(), s.allowance(law), a, s.power)
+        return quantized_ks_test(s.sorted_pool, law.dist(), s.allowance(law), a, s.power, presorted=True)
     return ks_test(s.sorted_pool, law.dist(), a, s.power, presorted=True)
 
 
