@@ -401,9 +401,15 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     return out
 
 
-def _kurtosis(x: np.ndarray) -> float:
-    m2 = float(np.mean(x * x))
-    m4 = float(np.mean(x**4))
+def _kurtosis(m2: float, squares: np.ndarray) -> float:
+    """``E[x^4] / E[x^2]^2`` clipped to ``[1.5, 10]`` from ``m2 = mean(x*x)`` and ``squares = x*x``.
+
+    ``E[x^4]`` is ``mean(squares * squares)``: numpy's ``x**4`` (a float64 ``pow`` per element) cost ~20x
+    a multiply (1.15 of tv_resnet50's 2.66 s check).  For float32-or-narrower weights ``x*x`` is exact in
+    float64, so ``squares * squares`` is ``x^4`` rounded once; it differs from ``x**4`` in the last bit
+    of 41 of the zoo's 5,774 tensors' ``E[x^4]``, with check-model's text and JSON unchanged on the 25 zoo
+    targets holding such a tensor."""
+    m4 = float(np.mean(squares * squares))
     return min(max(m4 / (m2 * m2) if m2 > 0 else 3.0, 1.5), 10.0)
 
 
@@ -491,9 +497,13 @@ def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, h
 def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
     """Per tensor ``E[w²]`` and the standard error of its log, ``sqrt((kurtosis − 1)/n)`` (delta method)."""
     xs = [u.values.astype(np.float64).ravel() for u in us]
-    m2 = np.array([float(np.mean(x * x)) for x in xs])
+    m2 = np.empty(len(xs))
+    kap = np.empty(len(xs))
+    for i, x in enumerate(xs):
+        squares = x * x  # one tensor's squares at a time (memory), shared by E[w²] and the kurtosis
+        m2[i] = float(np.mean(squares))
+        kap[i] = _kurtosis(float(m2[i]), squares)
     ns = np.array([x.size for x in xs], dtype=np.float64)
-    kap = np.array([_kurtosis(x) for x in xs])
     return m2, np.sqrt((kap - 1.0) / ns)
 
 
