@@ -125,11 +125,23 @@ def depth_key(name: str, kind: str = "") -> str:
 
 
 class _Measure:
-    """The moments one profile compares: at node inputs (``E[x²]``, ``E[g²]``) or outputs (``E[z²]``,
-    ``E[δ²]``), with the widths and row counts of the same tensors."""
+    """The moments one profile compares: at node inputs (``E[x²]``, ``|g|²`` per example) or outputs
+    (``E[z²]``, ``|δ|²`` per example), with the widths and row counts of the same tensors.
 
-    def __init__(self, inputs: bool) -> None:
+    Forward: the per-entry moment; backward: the squared norm per example, ``E[g²]`` times the entries per
+    example (``rows·width/batch``).  Both then move by ``fan_in·Var(w)`` (times the activation's factor)
+    per layer whatever the widths: a layer's ``E[z²] = fan_in·Var(w)·E[x²]`` per entry, while each input
+    entry's gradient sums ``fan_out`` terms, ``E[g²] = fan_out·Var(w)·E[δ²]`` (entries per position), so per
+    entry the gradient picks up the width ratio ``fan_out/fan_in`` at every layer under a fan_in scheme —
+    PyTorch's default on a 784-512-256-128 MLP loses 6x to the widths alone — and its sum over the
+    ``fan_in``-many entries does not: ``|g|² = fan_in·Var(w)·|δ|²`` (strided convolutions alike, the
+    positions cancelling).  He et al. 2015, Sec. 2.2, Eq. 13-16: their backward condition is per entry, and
+    under the forward (fan_in) condition the per-entry backward product is ``c_2/d_L``, a width ratio, which
+    they call harmless."""
+
+    def __init__(self, inputs: bool, batch: int) -> None:
         self.inputs = inputs
+        self.batch = max(int(batch), 1)
         self.fwd_sym, self.bwd_sym = ("x", "g") if inputs else ("z", "delta")
         self.where = "input" if inputs else "output"
 
@@ -137,7 +149,8 @@ class _Measure:
         return float(s.input_moment) if self.inputs else s.forward_moment  # type: ignore[arg-type]
 
     def backward(self, s: Signal) -> float | None:
-        return s.input_grad_moment if self.inputs else s.backward_moment
+        m = s.input_grad_moment if self.inputs else s.backward_moment
+        return None if m is None else m * self.rows(s) * self.width(s) / self.batch
 
     def width(self, s: Signal) -> int:
         return int(s.input_width) if self.inputs else int(s.z.shape[1])  # type: ignore[arg-type]
@@ -170,7 +183,7 @@ def _trend(key: str, names: list[str], moments: list[float], band: float, ms: _M
         text = (f"forward E[{ms.fwd_sym}^2] {at} {key}: {moments[0]:.4g} at {names[0]} -> {moments[-1]:.4g} at "
                 f"{names[-1]} ({ratio:.3g}x {change} {span})")
     else:
-        text = (f"backward E[{ms.bwd_sym}^2] {at} {key}: {moments[-1]:.4g} at {names[-1]} -> {moments[0]:.4g} at "
+        text = (f"backward |{ms.bwd_sym}|^2 per example {at} {key}: {moments[-1]:.4g} at {names[-1]} -> {moments[0]:.4g} at "
                 f"{names[0]} going down ({ratio:.3g}x {change} towards the input {span})")
     fig = {"class": key, "measured": ms.where + "s", "ratio": ratio, "per_layer": per_layer, "band_log": band,
            "layers": k, "log_change": t, "first": names[0], "last": names[-1]}
@@ -190,6 +203,17 @@ def _stack(view: ModelView, sigs: list[Signal], ms: _Measure) -> list[Signal]:
         return [s for s in not_emb if s.input_moment is not None and s.input_moment > 0 and s.input_varies is not False
                 and s.input_width and s.input_rows]
     return [s for s in not_emb if s.name != (out_node.name if out_node else None) and s.forward_moment > 0 and varies(s.z)]
+
+
+def _data_readers(sigs: list[Signal], nodes: dict) -> set[str]:
+    """The node whose input is the model's input (the probe data): the first executed node, unless it is an
+    embedding (whose output is no data: its table is trained by that gradient).  ``∂L/∂x`` there is the
+    gradient with respect to the data, which no parameter's gradient depends on, so it is left out of the
+    backward trend.  (A second node reading the same data, e.g. a second tower, is not recognised: its
+    point stays in, as before.)"""
+    if not sigs or isinstance(nodes[sigs[0].name].layer, Embedding) or sigs[0].input_moment is None:
+        return set()
+    return {sigs[0].name}
 
 
 def _underflow(key: str, members: list[Signal], back: list[float | None], stack: list[Signal], pos: dict[str, int],
@@ -231,7 +255,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         return [], None
     nodes = {n.name: n for n in view.nodes}
     sigs = [s for s in probe.signals if s.name in nodes]
-    ms = _Measure(any(s.input_moment is not None for s in sigs))
+    ms = _Measure(any(s.input_moment is not None for s in sigs), probe.batch)
     summary: dict[str, Any] = {"batch": probe.batch, "layers": [s.name for s in sigs],
                                "forward": [s.forward_moment for s in sigs],
                                "backward": [s.backward_moment for s in sigs],
@@ -264,6 +288,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         summary["forward_summary"] = (f"hidden stack of {len(stack)} layer(s), no sibling class of {MIN_CLASS} or more "
                                       "layers at one width: no trend to measure")
         return out, summary
+    data = _data_readers(sigs, nodes) if ms.inputs else set()
     per_class: dict[str, dict[str, Any]] = {}
     results: dict[str, list[tuple[str | None, str, dict[str, Any]]]] = {"forward": [], "backward": []}
     zero_back: list[str] = []
@@ -273,6 +298,13 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         fwd = _trend(key, names, [ms.forward(s) for s in members], band, ms, note_ratio, error_ratio, "forward")
         results["forward"].append(fwd)
         entry: dict[str, Any] = {"layers": names, "forward": fwd[2], "backward": None}
+        # the gradient at the model's own input is no parameter's gradient: the backward trend starts above it
+        members = [s for s in members if s.name not in data]
+        if len(members) < MIN_CLASS:
+            per_class[key] = entry
+            continue
+        names = entry["backward_layers"] = [s.name for s in members]
+        band = _band(ms, stack, pos[names[0]], pos[names[-1]])
         back = [ms.backward(s) for s in members]
         if all(b is not None and b > 0 for b in back):
             bwd = _trend(key, names, back, band, ms, note_ratio, error_ratio, "backward")  # type: ignore[arg-type]
@@ -302,7 +334,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                 summary["mean_field"] = mf
         if sev is None:
             continue
-        members = per_class[fig["class"]]["layers"]
+        members = per_class[fig["class"]]["layers" if direction == "forward" else "backward_layers"]
         between = stack[pos[members[0]]:pos[members[-1]] + 1]
         normalized = all(nodes[s.name].scale_invariant is True for s in between)
         if normalized and sev == ERROR:
@@ -324,7 +356,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                     "init scales cannot change this trend (a note, not an error): it is the architecture's, at its "
                     "norm init (a zero-initialized last norm scale in each residual branch starts the blocks at "
                     "identity).")
-        out.append(Finding(sev, kind, tuple(per_class[fig["class"]]["layers"]), msg, fig))
+        out.append(Finding(sev, kind, tuple(members), msg, fig))
     if zero_back:
         zero = (f"backward signal is zero in part of {len(zero_back)} sibling class{'es' if len(zero_back) > 1 else ''} "
                 f"at init ({', '.join(zero_back[:4])}{', ...' if len(zero_back) > 4 else ''}): not compared (see the "
