@@ -352,6 +352,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     (:mod:`invariants.modelcheck.peers`), notes for tensors matching no scheme, and the cross-layer finding.
 
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
+    from invariants.modelcheck.checks import moe_router
     from invariants.modelcheck.extremes import extreme_findings
     from invariants.modelcheck.peers import (depth_scaled, effective_second_moments, follow_order, peer_findings,
                                              peer_scale_findings)
@@ -380,8 +381,11 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         out.append(sq)
         explained |= set(sq.params)
     unmatched = [(u, m) for u, m in results if not m.matched and u.label not in explained]
+    labels = [u.label for u, _ in results]
+    # a mixture-of-experts router has its own role (a routing temperature): not pooled into one rule with projections
+    routers = {u.label for u, _ in unmatched if moe_router(u.label, labels)}
     cross_units = [u for u, _ in unmatched if u.layer is not None and not isinstance(u.layer, (Embedding, Packed))
-                   and u.packed_fans is None and u.values.size >= MIN_CROSS_N]
+                   and u.packed_fans is None and u.values.size >= MIN_CROSS_N and u.label not in routers]
     cross = cross_layer(cross_units, alpha, power, total_alpha, view) if len(cross_units) >= 2 else None
     covered = {u.label for u in cross_units} if cross is not None and cross.severity == ERROR else set()
     for u, m in unmatched:
@@ -393,7 +397,10 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         out.append(Finding(
             NOTE, "variance", (u.label,),
             f"{u.label} ({r.layer}, fans {r.fans}) has variance {r.variance:.4g} (Var*fan_in = "
-            f"{r.gain:.4g}) and matches none of the named schemes; closest: {r.closest}{det}.",
+            f"{r.gain:.4g}) and matches none of the named schemes; closest: {r.closest}{det}."
+            + (" It is a mixture-of-experts router: its scale sets the initial routing temperature (libraries draw "
+               "it on its own rule, e.g. HF SwitchTransformers normal(0, factor·1)), so it is judged on its own, not "
+               "pooled with the projections." if u.label in routers else ""),
             {"variance": r.variance, "gain": r.gain, "fans": list(r.fans) if r.fans else None, "n": r.n,
              "closest": r.closest}))
     if cross is not None:

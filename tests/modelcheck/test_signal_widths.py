@@ -1,0 +1,90 @@
+"""signal-backward compares the squared gradient norm per example, and not at the model's input (F2 of the
+second new-user trial): width ratios that are no init fault do not count, gain faults still do."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal
+from invariants.layers import Dense
+from invariants.modelcheck.signal import signal
+
+
+def _view(entries: list[tuple[str, float, float, int]], rows: int = 64) -> ModelView:
+    """Per node ``(name, E[x²], E[g²] per entry, input width)``; outputs irrelevant."""
+    rng = np.random.default_rng(0)
+    params, nodes, signals = [], [], []
+    for name, xm, gm, w in entries:
+        p = Param(f"{name}.weight", rng.standard_normal((w, w)), "weight", name, "Linear", Dense(w, w))
+        params.append(p)
+        nodes.append(Node(name, "Linear", Dense(w, w), p))
+        z = rng.standard_normal((rows, w))
+        signals.append(Signal(name, z, z.copy(), True, xm, gm, w, rows))
+    return ModelView("torch", "synthetic", params, nodes, Probe(signals, rows, "synthetic"))
+
+
+WIDTHS = [1024, 512, 256, 128, 64, 32, 16]
+
+
+def test_a_per_entry_gradient_that_moves_only_with_the_widths_is_no_trend():
+    """Known-good: per-entry E[g²] ∝ 1/width (a fan_in scheme on a tapering stack: |g|² per example is
+    constant), 64x apart end to end, is no finding.  Known-bad: the same per-entry moments times 1e-1 per
+    layer on top of the width ratio (a gain fault) is an error."""
+    good = [(f"fc{i + 1}", 1.0, 1.0 / w, w) for i, w in enumerate(WIDTHS)]
+    findings, summary = signal(_view(good + [("head", 1.0, 1.0, 8)]))
+    assert not [f for f in findings if f.kind == "signal-backward"], [f.message for f in findings]
+    assert summary["classes"]["Linear:fc#"]["backward"]["ratio"] == pytest.approx(1.0)
+    bad = [(f"fc{i + 1}", 1.0, 0.1 ** (len(WIDTHS) - i) / w, w) for i, w in enumerate(WIDTHS)]
+    (f,) = [f for f in signal(_view(bad + [("head", 1.0, 1.0, 8)]))[0] if f.kind == "signal-backward"]
+    assert f.severity == "error" and "vanish" in f.message and "per example" in f.message
+
+
+def test_the_gradient_at_the_model_input_is_left_out():
+    """Known-good: only the first node's input (the data, no parameter's gradient) has a tiny gradient: no
+    finding, and the class's backward trend starts at the second node.  Known-bad: the same collapse at the
+    second node's input (the first layer's output: its weight gradient) is an error."""
+    n = 6
+    data = [(f"fc{i + 1}", 1.0, (1e-9 if i == 0 else 1.0), 64) for i in range(n)]
+    findings, summary = signal(_view(data + [("head", 1.0, 1.0, 64)]))
+    assert not findings, [f.message for f in findings]
+    assert summary["classes"]["Linear:fc#"]["backward_layers"][0] == "fc2"
+    hidden = [(f"fc{i + 1}", 1.0, (1e-9 if i <= 1 else 1.0), 64) for i in range(n)]
+    (f,) = signal(_view(hidden + [("head", 1.0, 1.0, 64)]))[0]
+    assert (f.kind, f.severity) == ("signal-backward", "error") and f.figures["first"] == "fc2"
+
+
+def _taper(init: str, gain: float = 1.0):
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    torch.manual_seed(0)
+    dims = [784, 512, 256, 128, 10]
+    layers: list = []
+    for i, (a, b) in enumerate(zip(dims, dims[1:])):
+        lin = nn.Linear(a, b)  # PyTorch's default: U(±1/sqrt(fan_in)), Var·fan_in = 1/3
+        if init == "kaiming":
+            nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+        with torch.no_grad():
+            lin.weight.mul_(gain)
+        layers += [lin, nn.ReLU()] if i < len(dims) - 2 else [lin]
+    return nn.Sequential(*layers), torch.randn(64, 784)
+
+
+def test_torch_default_tapering_mlp_is_at_most_a_note_and_a_gain_fault_on_it_an_error():
+    """The canonical MNIST MLP 784-512-256-128-10 at PyTorch's default init (the README: a note at 4 layers,
+    an error only in deeper stacks) was a signal-backward error through the width ratio 784/128 alone.
+    Known-good: at most notes; Kaiming on the same widths: no signal finding at all (|g|² per example is
+    flat under a fan_in gain of 2).  Known-bad: the default weights x0.3 (Var·fan_in 0.03): an error."""
+    from invariants.modelcheck import check_model
+
+    model, x = _taper("default")
+    rep = check_model(model, example_input=x)
+    assert rep.status == "healthy", [f.message for f in rep.findings]
+    assert all(f.severity == "note" for f in rep.findings if f.kind.startswith("signal"))
+    model, x = _taper("kaiming")
+    rep = check_model(model, example_input=x)
+    assert not [f for f in rep.findings if f.kind.startswith("signal")], [f.message for f in rep.findings]
+    model, x = _taper("default", gain=0.3)
+    rep = check_model(model, example_input=x)
+    bad = [f for f in rep.findings if f.kind == "signal-backward"]
+    assert bad and bad[0].severity == "error", [f.message for f in rep.findings]
