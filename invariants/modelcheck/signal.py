@@ -365,6 +365,39 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
     return out, summary
 
 
+#: smallest forward and backward gain between a node's output and the next node's input read as an amplifier
+MIN_AMPLIFICATION = 4.0
+
+
+def output_amplification(view: ModelView) -> dict[str, tuple[float, float]]:
+    """Per weight name, ``(F, B)`` where the probe saw the node's output amplified before the next executed
+    node in both directions: ``F = E[x'²]/E[z²]`` (the next node's input over this node's output) and
+    ``B = E[δ²]/E[g'²]`` (the gradient at this output over the one at the next node's input), both at least
+    :data:`MIN_AMPLIFICATION`.  An elementwise ``φ(c·z)`` between them (SIREN's ``sin(ω0·z)``, Sitzmann et
+    al. 2020, Sec. 3.2: ω0 = 30 multiplied in forward) multiplies the forward signal by about ``c²·E[φ²]/…``
+    and the gradient by ``c²·E[φ'²]``, so the stored weights understate the scale the network uses by about
+    ``min(F, B)``; a normalization right after the node does the same (its scale is then irrelevant).  A
+    residual stream normalized after the sum amplifies the forward direction only (the gradient at the
+    branch output is the stream's), and so does a node whose output the next node does not read: neither
+    is listed.  Empty without a probe that measured inputs."""
+    probe = view.probe
+    if probe is None:
+        return {}
+    nodes = {n.name: n for n in view.nodes}
+    out: dict[str, tuple[float, float]] = {}
+    for s, nxt in zip(probe.signals, probe.signals[1:]):
+        node = nodes.get(s.name)
+        if node is None or nxt.input_moment is None or not nxt.input_grad_moment or s.delta is None:
+            continue
+        z2, d2 = s.forward_moment, s.backward_moment
+        if not z2 or not d2:
+            continue
+        f, b = float(nxt.input_moment) / z2, d2 / float(nxt.input_grad_moment)
+        if f >= MIN_AMPLIFICATION and b >= MIN_AMPLIFICATION:
+            out[node.weight.name] = (f, b)
+    return out
+
+
 _LAYER = re.compile(r"layer(\d+)$")
 
 
@@ -386,4 +419,4 @@ def _mean_field(view: ModelView, names: list[str]) -> str:
             f"({q[-1] / q[0]:.3g}x) and gradient factors chi = {chi_txt} per layer")
 
 
-__all__ = ["BAND_K", "MIN_CLASS", "WALK_R2", "depth_key", "signal"]
+__all__ = ["BAND_K", "MIN_AMPLIFICATION", "MIN_CLASS", "WALK_R2", "depth_key", "output_amplification", "signal"]

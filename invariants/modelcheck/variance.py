@@ -480,6 +480,9 @@ def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, h
     if all(u.param.name in inv for u in us):
         return None
     sigma = math.sqrt(scale)
+    amp = _amplified(us, gains, view)
+    if amp is not None:
+        return amp
     stds = plausible_stds(hints)
     sq = next(((s, src) for s, src in stds if abs(math.log(sigma / (s * s))) < math.log(1.1)), None)
     sq_text = (f" sigma = {sq[0]:.4g}^2 = {sq[0] ** 2:.3g}: the std was squared (the plausible std "
@@ -493,6 +496,36 @@ def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, h
         f"{table}.",
         {"tensors": [u.label for u in us], "sigma": sigma, "max_gain": float(gains.max()),
          "plausible_stds": [s for s, _ in stds], "squared_of": sq[0] if sq else None, "p": p})
+
+
+def _amplified(us: list[Unit], gains: np.ndarray, view: ModelView | None) -> Finding | None:
+    """A note instead of the ``implausible-fixed-std`` error when the probe shows every one of these layers'
+    outputs amplified before the next layer in both directions (:func:`~invariants.modelcheck.signal.
+    output_amplification`: a runtime multiplier such as SIREN's ω0, or a normalization) enough that the
+    effective ``Var·fan_in·min(F, B)`` is at least :data:`MAX_FIXED_GAIN`: the error's claim, that the
+    layers shrink the signal, is refuted by the probe.  ``None`` otherwise."""
+    from invariants.modelcheck.signal import output_amplification
+
+    if view is None:
+        return None
+    amps = output_amplification(view)
+    got = [amps.get(u.param.name) for u in us]
+    if any(a is None for a in got):
+        return None
+    eff = [g * min(a) for g, a in zip(gains, got)]  # type: ignore[arg-type]
+    if min(eff) < MAX_FIXED_GAIN:
+        return None
+    table = "; ".join(f"{u.label}: Var*fan_in {g:.3g}, output amplified x{a[0]:.3g} forward, x{a[1]:.3g} backward"  # type: ignore[index]
+                      for u, g, a in zip(us, gains, got))
+    return Finding(
+        NOTE, "implausible-fixed-std", tuple(u.label for u in us),
+        f"{len(us)} tensors share one small fixed std (Var*fan_in <= {gains.max():.3g}), but the probe sees each "
+        f"layer's output amplified before the next layer, forward and backward alike (a runtime multiplier such as "
+        f"SIREN's omega_0 = 30, or a normalization): the network uses an effective Var*fan_in of about "
+        f"{min(eff):.3g} or more, so the stored scale does not shrink the signal (a note, not an error). "
+        f"Per layer: {table}.",
+        {"tensors": [u.label for u in us], "max_gain": float(gains.max()), "effective_gain_min": float(min(eff)),
+         "amplification": {u.label: list(a) for u, a in zip(us, got)}})  # type: ignore[arg-type]
 
 
 def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
