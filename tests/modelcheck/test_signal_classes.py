@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal
-from invariants.layers import Dense
 from invariants.modelcheck.signal import depth_key, signal
+from tests.modelcheck.signal_views import synthetic_view as _view
 
 
 @pytest.mark.parametrize("name, key", [
@@ -21,19 +20,6 @@ from invariants.modelcheck.signal import depth_key, signal
 ])
 def test_depth_key(name, key):
     assert depth_key(name) == key
-
-
-def _view(entries: list[tuple[str, float, float, int]], rows: int = 64) -> ModelView:
-    """A synthetic view: per node ``(name, E[x²], E[g²], input width)``, outputs irrelevant (ones)."""
-    rng = np.random.default_rng(0)
-    params, nodes, signals = [], [], []
-    for name, xm, gm, w in entries:
-        p = Param(f"{name}.weight", rng.standard_normal((w, w)), "weight", name, "Linear", Dense(w, w))
-        params.append(p)
-        nodes.append(Node(name, "Linear", Dense(w, w), p))
-        z = rng.standard_normal((rows, w))
-        signals.append(Signal(name, z, z.copy(), True, xm, gm, w, rows))
-    return ModelView("torch", "synthetic", params, nodes, Probe(signals, rows, "synthetic"))
 
 
 def test_a_small_branch_is_not_compared_with_the_stem():

@@ -2,25 +2,10 @@
 second new-user trial): width ratios that are no init fault do not count, gain faults still do."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal
-from invariants.layers import Dense
 from invariants.modelcheck.signal import signal
-
-
-def _view(entries: list[tuple[str, float, float, int]], rows: int = 64) -> ModelView:
-    """Per node ``(name, E[x²], E[g²] per entry, input width)``; outputs irrelevant."""
-    rng = np.random.default_rng(0)
-    params, nodes, signals = [], [], []
-    for name, xm, gm, w in entries:
-        p = Param(f"{name}.weight", rng.standard_normal((w, w)), "weight", name, "Linear", Dense(w, w))
-        params.append(p)
-        nodes.append(Node(name, "Linear", Dense(w, w), p))
-        z = rng.standard_normal((rows, w))
-        signals.append(Signal(name, z, z.copy(), True, xm, gm, w, rows))
-    return ModelView("torch", "synthetic", params, nodes, Probe(signals, rows, "synthetic"))
+from tests.modelcheck.signal_views import synthetic_view as _view
 
 
 WIDTHS = [1024, 512, 256, 128, 64, 32, 16]
