@@ -18,6 +18,14 @@ of leave them unchanged, while they move the output moments ``E[z²]``, ``E[δ²
 Where a framework's probe does not record inputs (the reference network, Equinox) the outputs
 ``E[z²]``, ``E[δ²]`` are used as before, over the same classes; ``summary["measured"]`` says which.
 
+**Backward: the squared norm per example, above the data.**  The backward trend compares ``|g|²`` per
+example (``E[g²]`` times the entries per example), not ``E[g²]`` per entry: under a fan_in scheme the
+per-entry gradient picks up ``fan_out/fan_in`` at every layer, a width ratio that is no init fault (a
+784-512-256-128 MLP at PyTorch's default lost 6x to it), while the norm moves by ``fan_in·Var(w)`` per
+layer as the forward ``E[x²]`` does (:class:`_Measure`; He et al. 2015, Sec. 2.2).  The first node's
+input gradient (the gradient with respect to the data, unless the first node is an embedding) is left
+out: no parameter's gradient depends on it.
+
 **Like with like.**  Nodes are grouped into sibling classes, :func:`depth_key` (the shared
 :func:`invariants.modelcheck.siblings.sibling_key` — the path with block indices replaced by ``#``, plus
 the layer type — except that digits glued to a letter in the last path component stay: ``fc1`` and ``fc2``
