@@ -68,7 +68,8 @@ names the worst class (largest ``|T| − β``) with its figures and counts the o
 threshold; ``summary["classes"]`` holds every class's figures.
 
 **Normalized stretches.**  When every node from a class's first member to its last feeds a normalization
-(``Node.scale_invariant``: a BatchNorm ResNet), rescaling any of their weights leaves every input moment
+(``Node.scale_invariant``: a BatchNorm ResNet; measured at inputs, the last member's own weights are not
+between the two measurements and need not), rescaling any of their weights leaves every input moment
 unchanged: no weight init can cause or cure the trend (the gradient growth of BatchNorm networks at init,
 Yang et al. 2019, "A mean field theory of batch normalization"), so an error there is reported as a note
 that says so.
@@ -343,7 +344,9 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         if sev is None:
             continue
         members = per_class[fig["class"]]["layers" if direction == "forward" else "backward_layers"]
-        between = stack[pos[members[0]]:pos[members[-1]] + 1]
+        # the layers whose weights act between the two measurements: measured at inputs, the last member's own
+        # weights act on neither (its input, and the gradient there, are upstream of them)
+        between = stack[pos[members[0]]:pos[members[-1]] + (0 if ms.inputs else 1)]
         normalized = all(nodes[s.name].scale_invariant is True for s in between)
         if normalized and sev == ERROR:
             sev = NOTE  # the weights' scales cannot move this trend: see the docstring
@@ -360,7 +363,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
             msg += f" {summary['mean_field']}."
         if normalized:
             fig = {**fig, "normalized": True}
-            msg += (" Every layer from the first to the last of this class feeds a normalization, so the weights' "
+            msg += (" Every layer whose weights act between these two measurements feeds a normalization, so the weights' "
                     "init scales cannot change this trend (a note, not an error): it is the architecture's, at its "
                     "norm init (a zero-initialized last norm scale in each residual branch starts the blocks at "
                     "identity).")

@@ -73,3 +73,22 @@ def test_torch_default_tapering_mlp_is_at_most_a_note_and_a_gain_fault_on_it_an_
     rep = check_model(model, example_input=x)
     bad = [f for f in rep.findings if f.kind == "signal-backward"]
     assert bad and bad[0].severity == "error", [f.message for f in rep.findings]
+
+
+def test_the_last_members_own_weights_are_not_between_the_measurements():
+    """Measured at inputs, the last class member's weights act on neither endpoint: a BatchNorm stack whose
+    last member feeds no norm (a DCGAN discriminator's final conv) is a normalized stretch.  Known-good:
+    every member but the last feeds a norm: a note marked normalized.  Known-bad: a middle member feeds no
+    norm: the error stays."""
+    entries = [(f"main.{i}", 1.0, 1e-3 * 10.0 ** (-2 * i), 64) for i in range(6)]
+
+    def run(plain: int):
+        view = _view(entries + [("head", 1.0, 1.0, 64)])
+        for n in view.nodes:
+            n.scale_invariant = n.name.startswith("main.") and n.name not in ("main.5", f"main.{plain}")
+        return [f for f in signal(view)[0] if f.kind == "signal-backward"]
+
+    (f,) = run(5)
+    assert f.severity == "note" and f.figures.get("normalized") and "feeds a normalization" in f.message
+    (f,) = run(3)
+    assert f.severity == "error" and not f.figures.get("normalized")
