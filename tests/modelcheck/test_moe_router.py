@@ -27,27 +27,24 @@ def _moe(experts: bool):
     torch = pytest.importorskip("torch")
     from torch import nn
 
-    class Block(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.q = nn.Linear(64, 64, bias=False)
-            nn.init.normal_(self.q.weight, std=0.03)  # a custom std no named scheme matches
-            self.mlp = nn.Module()
-            self.mlp.router = nn.Module()
-            self.mlp.router.classifier = nn.Linear(64, 4, bias=False)
-            nn.init.normal_(self.mlp.router.classifier.weight, std=1.0)
-            box = nn.ModuleList(nn.Linear(64, 64) for _ in range(4))
-            if experts:
-                self.mlp.experts = box
-            else:
-                self.mlp.ffn = box
-
     torch.manual_seed(0)
-    return nn.Sequential(*(Block() for _ in range(3)))
+    model = nn.Module()
+    model.proj = nn.Linear(64, 64, bias=False)
+    nn.init.normal_(model.proj.weight, std=(64 * 16) ** -0.5)  # Switch's q: (d_model*d_kv)^-1/2, no named scheme
+    model.mlp = nn.Module()
+    model.mlp.router = nn.Module()
+    model.mlp.router.classifier = nn.Linear(64, 8, bias=False)
+    nn.init.normal_(model.mlp.router.classifier.weight, std=1.0)  # Switch's router: normal(0, factor*1)
+    box = nn.ModuleList(nn.Linear(64, 64) for _ in range(8))
+    if experts:
+        model.mlp.experts = box
+    else:
+        model.mlp.ffn = box
+    return model
 
 
 def test_router_is_not_pooled_with_projections():
-    """Known-good: a Switch-style router (normal(0, 1)) beside experts, with q projections at one custom std:
+    """Known-good: a Switch-style router (normal(0, 1)) beside experts, with a q-like projection at a custom std:
     no inconsistent-scale error, the router gets a note that names its role.  Known-bad: the same tensors
     with no experts beside the ``router`` (not a mixture of experts): pooled, an inconsistent-scale error."""
     from invariants.modelcheck import check_model
