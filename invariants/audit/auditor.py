@@ -252,7 +252,10 @@ class AuditReport:
         alpha: the per-check false-alarm rate used.
         total_alpha: the family-wise bound of the run (``alpha * n_checks <= total_alpha``).
         n_checks: the number of checks the budget was split over.
-        seconds: wall time.
+        seconds: wall time of what ``timed`` says.
+        timed: what ``seconds`` covers, in words (the renderer prints it beside the figure): the drawing and
+            testing of :func:`audit_subjects`, or more where a caller times more (a catalogue run: loading the
+            framework and building the catalogue too).
         config: the run's settings (:meth:`AuditConfig.to_dict` and the per-check ``alpha``), the JSON's ``config``.
         frameworks: the frameworks audited (their versions go into the JSON's ``versions``).
         interrupted: the run was stopped (Ctrl-C): ``results`` holds the tensors audited before.
@@ -271,6 +274,7 @@ class AuditReport:
     interrupted: bool = False
     n_subjects: int = 0
     determinism: str = ""
+    timed: str = "drawing and testing"
 
     @property
     def ok(self) -> bool:

@@ -217,7 +217,38 @@ def _merged_seedings(texts: Sequence[str]) -> str:
         reasons = heads.setdefault(head, [])
         if why and why.rstrip(")") not in reasons:
             reasons.append(why[:-1] if why.endswith(")") else why)
-    return "; ".join(h + (f" ({'; '.join(r)})" if r else "") for h, r in heads.items())
+    return "; ".join(h + (f" ({'; '.join(_named_reasons(r))})" if r else "") for h, r in heads.items())
+
+
+def _named_reasons(reasons: list[str]) -> list[str]:
+    """``"sparse_ takes no generator="``, ``"orthogonal_ takes no generator="`` as one clause naming them all
+    (``"sparse_ and orthogonal_ take no generator="``; more than 4: the first 3 and a count)."""
+    out: list[str] = []
+    named: dict[str, list[str]] = {}
+    for r in reasons:
+        who, sep, what = r.partition(" takes ")
+        if sep and " " not in who:
+            named.setdefault(what, []).append(who)
+        else:
+            out.append(r)
+    for what, who in named.items():
+        if len(who) == 1:
+            out.append(f"{who[0]} takes {what}")
+            continue
+        names = who if len(who) <= 4 else who[:3] + [f"{len(who) - 3} more"]
+        out.append(f"{', '.join(names[:-1])} and {names[-1]} take {what}")
+    return out
+
+
+def _unchecked(results: Sequence[Any], ran: Sequence[Any]) -> str:
+    """Why the tensor counts differ from the report's total: ``" (the 2 skipped tensors excluded)"``, or
+    ``""`` when every result was checked."""
+    rest = [r for r in results if not any(r is x for x in ran)]
+    if not rest:
+        return ""
+    skipped = all(getattr(r, "verdict", "") == "skipped" for r in rest)
+    return (f" (the {len(rest)} {'skipped ' if skipped else ''}tensor{'s' if len(rest) > 1 else ''} "
+            f"{'excluded' if skipped else 'not drawn for these checks'})")
 
 
 def coverage_line(subjects: Sequence[Subject], checked: bool, results: Sequence[Any] = ()) -> str:
@@ -248,11 +279,11 @@ def coverage_line(subjects: Sequence[Subject], checked: bool, results: Sequence[
                 failed.setdefault(c.name, []).append(r.target)
     if failed:
         bad = sum(any(c.name in CHECK_NAMES and not c.passed for c in r.checks) for r in ran)
-        line += (f" FAILED on {bad} of {len(ran)} tensors: " + "; ".join(
+        line += (f" FAILED on {bad} of the {len(ran)} tensors checked{_unchecked(results, ran)}: " + "; ".join(
             f"{name} on {len(ts)} ({', '.join(ts[:3])}{f' and {len(ts) - 3} more' if len(ts) > 3 else ''})"
             for name, ts in failed.items()) + " (their findings say why); the others passed.")
     elif ran:
-        line += f" All {len(ran)} tensors checked passed."
+        line += f" All {len(ran)} tensors checked passed{_unchecked(results, ran)}."
     if n_inside:
         which = "the subject takes" if n == 1 else (f"all {n} subjects take" if n_inside == n
                                                     else f"{n_inside} of the {n} subjects take")

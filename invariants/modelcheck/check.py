@@ -17,7 +17,7 @@ from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, empty, non_finite, without
-from invariants.modelcheck.cost import LESS, estimate
+from invariants.modelcheck.cost import estimate, less_hint
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
 from invariants.modelcheck.expect import plan as plan_expectations
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport, dtype_counts
@@ -171,6 +171,25 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
                        config={**run_config(profile, min_coverage, probe, expect), "alpha": alpha}, dtypes=dtypes)
 
 
+def _leading(input_shape: Any, example_input: Any) -> int | None:
+    """The probe batch the caller gave: the first number of ``input_shape`` (its first shape's, for several
+    inputs), else the leading axis of ``example_input`` (its first tensor's); ``None`` when neither says."""
+    shape = input_shape
+    if isinstance(shape, dict):
+        shape = next(iter(shape.values()), None)
+    if isinstance(shape, (tuple, list)) and shape and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    if isinstance(shape, (tuple, list)) and shape and isinstance(shape[0], (int, np.integer)):
+        return int(shape[0])
+    x = example_input
+    if isinstance(x, dict):
+        x = next(iter(x.values()), None)
+    if isinstance(x, (tuple, list)) and x:
+        x = x[0]
+    dims = getattr(x, "shape", None)
+    return int(dims[0]) if dims is not None and len(dims) else None
+
+
 def run_config(profile: Profile, min_coverage: float, probe: bool, expect: Any = None) -> dict[str, Any]:
     """The ``config`` of a model check's JSON: the profile's ``rel_error``, ``power``, ``total_alpha``, the
     coverage floor, whether the probe was asked for, and the expectations as given."""
@@ -262,7 +281,7 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
                     select(model_view(model, name, None, prof.probe_batch, seed, framework), expectations)
         cost, excludes = estimate(model, prof.max_values, example_input, prof.probe_batch, seed, probe)
         if limits is not None:  # a refusal names the estimate itself
-            check_cost(cost, limits, f"check-model of {name}", LESS)
+            check_cost(cost, limits, f"check-model of {name}", less_hint(probe, _leading(input_shape, example_input)))
         if on_estimate is not None:
             on_estimate(cost, excludes)
     if streams(model):  # a meta-device model: one module at a time, no probe

@@ -188,6 +188,31 @@ def upcycled_router(owners: Sequence[str], labels: Sequence[str]) -> str | None:
     return None
 
 
+_EXPERTS = re.compile(r"experts?(_\d+)?", re.IGNORECASE)
+
+
+def moe_router(label: str, labels: Sequence[str]) -> bool:
+    """Whether tensor ``label`` belongs to a mixture-of-experts router: a path segment named as a router
+    (:data:`_ROUTER`: ``mlp.router.classifier.weight`` of HF SwitchTransformers, ``mlp.gate.weight`` of
+    Mixtral/Qwen2-MoE, ``params/moe/gate/kernel``) whose parent module also holds experts (a sibling segment
+    ``experts``, ``expert_0``, ``experts_0`` among ``labels``).  A router's logits pick experts through a
+    softmax/top-k, so its scale is a routing temperature, not a signal-preserving variance: libraries draw it
+    on its own rule (modeling_switch_transformers.py ``_init_weights``: ``router.classifier`` normal(0,
+    factor·1), the attention projections normal(0, factor·(d_model·d_kv)^-1/2)).  A layer named ``gate``
+    with no experts beside it (a GLU's or LSTM's gate) is no router."""
+    parts = _SEGMENTS.split(label)
+    for i in range(0, len(parts) - 1, 2):
+        if not _ROUTER.fullmatch(parts[i]):
+            continue
+        parent = "".join(parts[:i])
+        for other in labels:
+            if other.startswith(parent) and other != label:
+                seg = _SEGMENTS.split(other[len(parent):])[0]
+                if _EXPERTS.fullmatch(seg):
+                    return True
+    return False
+
+
 def copies(digests: Sequence[tuple[str, tuple, str | None]]) -> list[Finding]:
     """The ``identical-tensors`` findings from :func:`tensor_digests` rows, in model order."""
     groups: dict[tuple, list[str]] = {}
@@ -970,5 +995,5 @@ __all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "FINGERPRINT_BLOCK", "TIE_RTOL", "b
            "chance_of_duplicates", "constant_tensors", "copied_embedding_rows", "copies", "dead_units", "identical_tensors",
            "identity_structure", "informative_entries", "input_is_zero", "interchangeable_units", "packed_orthogonal",
            "pairs_coincide_log2", "raw_bytes", "revival", "row_candidates", "row_classes", "tensor_digests",
-           "upcycled_router",
+           "moe_router", "upcycled_router",
            "zero_siblings"]

@@ -397,6 +397,28 @@ def estimate(obj: Any, max_values: int, example_input: Any = None, batch: int = 
 LESS = ("a smaller example_input or input_shape batch, or probe=False: no activations",
         "--input-shape with a smaller batch, e.g. its first number 4, or --no-probe: no activations")
 
-__all__ = ["LESS", "ACTIVATION_FACTOR", "BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES",
+FLOOR = (f"the estimate holds a fixed {BASE_BYTES // 2**20} MiB floor (probe moments, report, interpreter) that no "
+         "option lowers")
+
+
+def less_hint(probe: bool, batch: int | None) -> tuple[str, str]:
+    """:data:`LESS` without what the run already does, with the fixed memory floor (:data:`BASE_BYTES`) stated.
+
+    Args:
+        probe: whether the probe pass was asked for (without it there are no activations to shrink).
+        batch: the probe batch the user gave (the first number of ``input_shape``, the leading axis of
+            ``example_input``), ``None`` when not given (then the default probe batch applies).
+
+    Returns:
+        ``(Python API, command line)`` hints for :class:`invariants.core.cost.ResourceLimit`.
+    """
+    if not probe:
+        return (f"nothing left to drop: the probe is off, and {FLOOR}",) * 2  # type: ignore[return-value]
+    if batch is not None and batch <= 4:
+        return (f"probe=False: no activations; {FLOOR}", f"--no-probe: no activations; {FLOOR}")
+    return (f"{LESS[0]}; {FLOOR}", f"{LESS[1]}; {FLOOR}")
+
+
+__all__ = ["FLOOR", "LESS", "less_hint", "ACTIVATION_FACTOR", "BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES",
            "SECONDS_PER_ACTIVATION_GB", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE", "SECONDS_PER_TENSOR",
            "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "activation_bytes", "estimate", "model_cost", "tensor_sizes"]

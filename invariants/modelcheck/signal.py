@@ -18,6 +18,14 @@ of leave them unchanged, while they move the output moments ``E[z²]``, ``E[δ²
 Where a framework's probe does not record inputs (the reference network, Equinox) the outputs
 ``E[z²]``, ``E[δ²]`` are used as before, over the same classes; ``summary["measured"]`` says which.
 
+**Backward: the squared norm per example, above the data.**  The backward trend compares ``|g|²`` per
+example (``E[g²]`` times the entries per example), not ``E[g²]`` per entry: under a fan_in scheme the
+per-entry gradient picks up ``fan_out/fan_in`` at every layer, a width ratio that is no init fault (a
+784-512-256-128 MLP at PyTorch's default lost 6x to it), while the norm moves by ``fan_in·Var(w)`` per
+layer as the forward ``E[x²]`` does (:class:`_Measure`; He et al. 2015, Sec. 2.2).  The first node's
+input gradient (the gradient with respect to the data, unless the first node is an embedding) is left
+out: no parameter's gradient depends on it.
+
 **Like with like.**  Nodes are grouped into sibling classes, :func:`depth_key` (the shared
 :func:`invariants.modelcheck.siblings.sibling_key` — the path with block indices replaced by ``#``, plus
 the layer type — except that digits glued to a letter in the last path component stay: ``fc1`` and ``fc2``
@@ -60,7 +68,8 @@ names the worst class (largest ``|T| − β``) with its figures and counts the o
 threshold; ``summary["classes"]`` holds every class's figures.
 
 **Normalized stretches.**  When every node from a class's first member to its last feeds a normalization
-(``Node.scale_invariant``: a BatchNorm ResNet), rescaling any of their weights leaves every input moment
+(``Node.scale_invariant``: a BatchNorm ResNet; measured at inputs, the last member's own weights are not
+between the two measurements and need not), rescaling any of their weights leaves every input moment
 unchanged: no weight init can cause or cure the trend (the gradient growth of BatchNorm networks at init,
 Yang et al. 2019, "A mean field theory of batch normalization"), so an error there is reported as a note
 that says so.
@@ -125,11 +134,23 @@ def depth_key(name: str, kind: str = "") -> str:
 
 
 class _Measure:
-    """The moments one profile compares: at node inputs (``E[x²]``, ``E[g²]``) or outputs (``E[z²]``,
-    ``E[δ²]``), with the widths and row counts of the same tensors."""
+    """The moments one profile compares: at node inputs (``E[x²]``, ``|g|²`` per example) or outputs
+    (``E[z²]``, ``|δ|²`` per example), with the widths and row counts of the same tensors.
 
-    def __init__(self, inputs: bool) -> None:
+    Forward: the per-entry moment; backward: the squared norm per example, ``E[g²]`` times the entries per
+    example (``rows·width/batch``).  Both then move by ``fan_in·Var(w)`` (times the activation's factor)
+    per layer whatever the widths: a layer's ``E[z²] = fan_in·Var(w)·E[x²]`` per entry, while each input
+    entry's gradient sums ``fan_out`` terms, ``E[g²] = fan_out·Var(w)·E[δ²]`` (entries per position), so per
+    entry the gradient picks up the width ratio ``fan_out/fan_in`` at every layer under a fan_in scheme —
+    PyTorch's default on a 784-512-256-128 MLP loses 6x to the widths alone — and its sum over the
+    ``fan_in``-many entries does not: ``|g|² = fan_in·Var(w)·|δ|²`` (strided convolutions alike, the
+    positions cancelling).  He et al. 2015, Sec. 2.2, Eq. 13-16: their backward condition is per entry, and
+    under the forward (fan_in) condition the per-entry backward product is ``c_2/d_L``, a width ratio, which
+    they call harmless."""
+
+    def __init__(self, inputs: bool, batch: int) -> None:
         self.inputs = inputs
+        self.batch = max(int(batch), 1)
         self.fwd_sym, self.bwd_sym = ("x", "g") if inputs else ("z", "delta")
         self.where = "input" if inputs else "output"
 
@@ -137,7 +158,8 @@ class _Measure:
         return float(s.input_moment) if self.inputs else s.forward_moment  # type: ignore[arg-type]
 
     def backward(self, s: Signal) -> float | None:
-        return s.input_grad_moment if self.inputs else s.backward_moment
+        m = s.input_grad_moment if self.inputs else s.backward_moment
+        return None if m is None else m * self.rows(s) * self.width(s) / self.batch
 
     def width(self, s: Signal) -> int:
         return int(s.input_width) if self.inputs else int(s.z.shape[1])  # type: ignore[arg-type]
@@ -170,7 +192,7 @@ def _trend(key: str, names: list[str], moments: list[float], band: float, ms: _M
         text = (f"forward E[{ms.fwd_sym}^2] {at} {key}: {moments[0]:.4g} at {names[0]} -> {moments[-1]:.4g} at "
                 f"{names[-1]} ({ratio:.3g}x {change} {span})")
     else:
-        text = (f"backward E[{ms.bwd_sym}^2] {at} {key}: {moments[-1]:.4g} at {names[-1]} -> {moments[0]:.4g} at "
+        text = (f"backward |{ms.bwd_sym}|^2 per example {at} {key}: {moments[-1]:.4g} at {names[-1]} -> {moments[0]:.4g} at "
                 f"{names[0]} going down ({ratio:.3g}x {change} towards the input {span})")
     fig = {"class": key, "measured": ms.where + "s", "ratio": ratio, "per_layer": per_layer, "band_log": band,
            "layers": k, "log_change": t, "first": names[0], "last": names[-1]}
@@ -190,6 +212,17 @@ def _stack(view: ModelView, sigs: list[Signal], ms: _Measure) -> list[Signal]:
         return [s for s in not_emb if s.input_moment is not None and s.input_moment > 0 and s.input_varies is not False
                 and s.input_width and s.input_rows]
     return [s for s in not_emb if s.name != (out_node.name if out_node else None) and s.forward_moment > 0 and varies(s.z)]
+
+
+def _data_readers(sigs: list[Signal], nodes: dict) -> set[str]:
+    """The node whose input is the model's input (the probe data): the first executed node, unless it is an
+    embedding (whose output is no data: its table is trained by that gradient).  ``∂L/∂x`` there is the
+    gradient with respect to the data, which no parameter's gradient depends on, so it is left out of the
+    backward trend.  (A second node reading the same data, e.g. a second tower, is not recognised: its
+    point stays in, as before.)"""
+    if not sigs or isinstance(nodes[sigs[0].name].layer, Embedding) or sigs[0].input_moment is None:
+        return set()
+    return {sigs[0].name}
 
 
 def _underflow(key: str, members: list[Signal], back: list[float | None], stack: list[Signal], pos: dict[str, int],
@@ -231,7 +264,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         return [], None
     nodes = {n.name: n for n in view.nodes}
     sigs = [s for s in probe.signals if s.name in nodes]
-    ms = _Measure(any(s.input_moment is not None for s in sigs))
+    ms = _Measure(any(s.input_moment is not None for s in sigs), probe.batch)
     summary: dict[str, Any] = {"batch": probe.batch, "layers": [s.name for s in sigs],
                                "forward": [s.forward_moment for s in sigs],
                                "backward": [s.backward_moment for s in sigs],
@@ -264,6 +297,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         summary["forward_summary"] = (f"hidden stack of {len(stack)} layer(s), no sibling class of {MIN_CLASS} or more "
                                       "layers at one width: no trend to measure")
         return out, summary
+    data = _data_readers(sigs, nodes) if ms.inputs else set()
     per_class: dict[str, dict[str, Any]] = {}
     results: dict[str, list[tuple[str | None, str, dict[str, Any]]]] = {"forward": [], "backward": []}
     zero_back: list[str] = []
@@ -273,6 +307,13 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         fwd = _trend(key, names, [ms.forward(s) for s in members], band, ms, note_ratio, error_ratio, "forward")
         results["forward"].append(fwd)
         entry: dict[str, Any] = {"layers": names, "forward": fwd[2], "backward": None}
+        # the gradient at the model's own input is no parameter's gradient: the backward trend starts above it
+        members = [s for s in members if s.name not in data]
+        if len(members) < MIN_CLASS:
+            per_class[key] = entry
+            continue
+        names = entry["backward_layers"] = [s.name for s in members]
+        band = _band(ms, stack, pos[names[0]], pos[names[-1]])
         back = [ms.backward(s) for s in members]
         if all(b is not None and b > 0 for b in back):
             bwd = _trend(key, names, back, band, ms, note_ratio, error_ratio, "backward")  # type: ignore[arg-type]
@@ -302,8 +343,10 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                 summary["mean_field"] = mf
         if sev is None:
             continue
-        members = per_class[fig["class"]]["layers"]
-        between = stack[pos[members[0]]:pos[members[-1]] + 1]
+        members = per_class[fig["class"]]["layers" if direction == "forward" else "backward_layers"]
+        # the layers whose weights act between the two measurements: measured at inputs, the last member's own
+        # weights act on neither (its input, and the gradient there, are upstream of them)
+        between = stack[pos[members[0]]:pos[members[-1]] + (0 if ms.inputs else 1)]
         normalized = all(nodes[s.name].scale_invariant is True for s in between)
         if normalized and sev == ERROR:
             sev = NOTE  # the weights' scales cannot move this trend: see the docstring
@@ -320,17 +363,50 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
             msg += f" {summary['mean_field']}."
         if normalized:
             fig = {**fig, "normalized": True}
-            msg += (" Every layer from the first to the last of this class feeds a normalization, so the weights' "
+            msg += (" Every layer whose weights act between these two measurements feeds a normalization, so the weights' "
                     "init scales cannot change this trend (a note, not an error): it is the architecture's, at its "
                     "norm init (a zero-initialized last norm scale in each residual branch starts the blocks at "
                     "identity).")
-        out.append(Finding(sev, kind, tuple(per_class[fig["class"]]["layers"]), msg, fig))
+        out.append(Finding(sev, kind, tuple(members), msg, fig))
     if zero_back:
         zero = (f"backward signal is zero in part of {len(zero_back)} sibling class{'es' if len(zero_back) > 1 else ''} "
                 f"at init ({', '.join(zero_back[:4])}{', ...' if len(zero_back) > 4 else ''}): not compared (see the "
                 "structural findings)")
         summary["backward_zero" if results["backward"] else "backward_summary"] = zero
     return out, summary
+
+
+#: smallest forward and backward gain between a node's output and the next node's input read as an amplifier
+MIN_AMPLIFICATION = 4.0
+
+
+def output_amplification(view: ModelView) -> dict[str, tuple[float, float]]:
+    """Per weight name, ``(F, B)`` where the probe saw the node's output amplified before the next executed
+    node in both directions: ``F = E[x'²]/E[z²]`` (the next node's input over this node's output) and
+    ``B = E[δ²]/E[g'²]`` (the gradient at this output over the one at the next node's input), both at least
+    :data:`MIN_AMPLIFICATION`.  An elementwise ``φ(c·z)`` between them (SIREN's ``sin(ω0·z)``, Sitzmann et
+    al. 2020, Sec. 3.2: ω0 = 30 multiplied in forward) multiplies the forward signal by about ``c²·E[φ²]/…``
+    and the gradient by ``c²·E[φ'²]``, so the stored weights understate the scale the network uses by about
+    ``min(F, B)``; a normalization right after the node does the same (its scale is then irrelevant).  A
+    residual stream normalized after the sum amplifies the forward direction only (the gradient at the
+    branch output is the stream's), and so does a node whose output the next node does not read: neither
+    is listed.  Empty without a probe that measured inputs."""
+    probe = view.probe
+    if probe is None:
+        return {}
+    nodes = {n.name: n for n in view.nodes}
+    out: dict[str, tuple[float, float]] = {}
+    for s, nxt in zip(probe.signals, probe.signals[1:]):
+        node = nodes.get(s.name)
+        if node is None or nxt.input_moment is None or not nxt.input_grad_moment or s.delta is None:
+            continue
+        z2, d2 = s.forward_moment, s.backward_moment
+        if not z2 or not d2:
+            continue
+        f, b = float(nxt.input_moment) / z2, d2 / float(nxt.input_grad_moment)
+        if f >= MIN_AMPLIFICATION and b >= MIN_AMPLIFICATION:
+            out[node.weight.name] = (f, b)
+    return out
 
 
 _LAYER = re.compile(r"layer(\d+)$")
@@ -354,4 +430,4 @@ def _mean_field(view: ModelView, names: list[str]) -> str:
             f"({q[-1] / q[0]:.3g}x) and gradient factors chi = {chi_txt} per layer")
 
 
-__all__ = ["BAND_K", "MIN_CLASS", "WALK_R2", "depth_key", "signal"]
+__all__ = ["BAND_K", "MIN_AMPLIFICATION", "MIN_CLASS", "WALK_R2", "depth_key", "output_amplification", "signal"]

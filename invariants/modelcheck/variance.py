@@ -352,6 +352,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     (:mod:`invariants.modelcheck.peers`), notes for tensors matching no scheme, and the cross-layer finding.
 
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
+    from invariants.modelcheck.checks import moe_router
     from invariants.modelcheck.extremes import extreme_findings
     from invariants.modelcheck.peers import (depth_scaled, effective_second_moments, follow_order, peer_findings,
                                              peer_scale_findings)
@@ -380,8 +381,11 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         out.append(sq)
         explained |= set(sq.params)
     unmatched = [(u, m) for u, m in results if not m.matched and u.label not in explained]
+    labels = [u.label for u, _ in results]
+    # a mixture-of-experts router has its own role (a routing temperature): not pooled into one rule with projections
+    routers = {u.label for u, _ in unmatched if moe_router(u.label, labels)}
     cross_units = [u for u, _ in unmatched if u.layer is not None and not isinstance(u.layer, (Embedding, Packed))
-                   and u.packed_fans is None and u.values.size >= MIN_CROSS_N]
+                   and u.packed_fans is None and u.values.size >= MIN_CROSS_N and u.label not in routers]
     cross = cross_layer(cross_units, alpha, power, total_alpha, view) if len(cross_units) >= 2 else None
     covered = {u.label for u in cross_units} if cross is not None and cross.severity == ERROR else set()
     for u, m in unmatched:
@@ -393,7 +397,10 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         out.append(Finding(
             NOTE, "variance", (u.label,),
             f"{u.label} ({r.layer}, fans {r.fans}) has variance {r.variance:.4g} (Var*fan_in = "
-            f"{r.gain:.4g}) and matches none of the named schemes; closest: {r.closest}{det}.",
+            f"{r.gain:.4g}) and matches none of the named schemes; closest: {r.closest}{det}."
+            + (" It is a mixture-of-experts router: its scale sets the initial routing temperature (libraries draw "
+               "it on its own rule, e.g. HF SwitchTransformers normal(0, factor·1)), so it is judged on its own, not "
+               "pooled with the projections." if u.label in routers else ""),
             {"variance": r.variance, "gain": r.gain, "fans": list(r.fans) if r.fans else None, "n": r.n,
              "closest": r.closest}))
     if cross is not None:
@@ -479,6 +486,9 @@ def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, h
     if all(u.param.name in inv for u in us):
         return None
     sigma = math.sqrt(scale)
+    amp = _amplified(us, gains, view)
+    if amp is not None:
+        return amp
     stds = plausible_stds(hints)
     sq = next(((s, src) for s, src in stds if abs(math.log(sigma / (s * s))) < math.log(1.1)), None)
     sq_text = (f" sigma = {sq[0]:.4g}^2 = {sq[0] ** 2:.3g}: the std was squared (the plausible std "
@@ -492,6 +502,36 @@ def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, h
         f"{table}.",
         {"tensors": [u.label for u in us], "sigma": sigma, "max_gain": float(gains.max()),
          "plausible_stds": [s for s, _ in stds], "squared_of": sq[0] if sq else None, "p": p})
+
+
+def _amplified(us: list[Unit], gains: np.ndarray, view: ModelView | None) -> Finding | None:
+    """A note instead of the ``implausible-fixed-std`` error when the probe shows every one of these layers'
+    outputs amplified before the next layer in both directions (:func:`~invariants.modelcheck.signal.
+    output_amplification`: a runtime multiplier such as SIREN's ω0, or a normalization) enough that the
+    effective ``Var·fan_in·min(F, B)`` is at least :data:`MAX_FIXED_GAIN`: the error's claim, that the
+    layers shrink the signal, is refuted by the probe.  ``None`` otherwise."""
+    from invariants.modelcheck.signal import output_amplification
+
+    if view is None:
+        return None
+    amps = output_amplification(view)
+    got = [amps.get(u.param.name) for u in us]
+    if any(a is None for a in got):
+        return None
+    eff = [g * min(a) for g, a in zip(gains, got)]  # type: ignore[arg-type]
+    if min(eff) < MAX_FIXED_GAIN:
+        return None
+    table = "; ".join(f"{u.label}: Var*fan_in {g:.3g}, output amplified x{a[0]:.3g} forward, x{a[1]:.3g} backward"  # type: ignore[index]
+                      for u, g, a in zip(us, gains, got))
+    return Finding(
+        NOTE, "implausible-fixed-std", tuple(u.label for u in us),
+        f"{len(us)} tensors share one small fixed std (Var*fan_in <= {gains.max():.3g}), but the probe sees each "
+        f"layer's output amplified before the next layer, forward and backward alike (a runtime multiplier such as "
+        f"SIREN's omega_0 = 30, or a normalization): the network uses an effective Var*fan_in of about "
+        f"{min(eff):.3g} or more, so the stored scale does not shrink the signal (a note, not an error). "
+        f"Per layer: {table}.",
+        {"tensors": [u.label for u in us], "max_gain": float(gains.max()), "effective_gain_min": float(min(eff)),
+         "amplification": {u.label: list(a) for u, a in zip(us, got)}})  # type: ignore[arg-type]
 
 
 def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:

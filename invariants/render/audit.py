@@ -69,7 +69,8 @@ def render_audit(report: Any, width: int | None = None, details: bool = True) ->
     n_subjects = getattr(report, "n_subjects", 0)
     summary = ((f"{n_subjects} subjects, " if n_subjects else "") + f"{len(report.results)} tensors: {c['conforms']} conform, {c['documented-deviation']} documented "
                f"deviations, {c['deviates']} deviate" + (f", {c['error']} errors" if c["error"] else "")
-               + (f", {c['skipped']} skipped" if c["skipped"] else "") + f" in {report.seconds:.1f}s")
+               + (f", {c['skipped']} skipped" if c["skipped"] else "")
+               + f" in {report.seconds:.1f}s ({getattr(report, 'timed', 'drawing and testing')})")
     if report.n_checks:
         summary += (f"; {report.n_checks} checks at alpha {report.alpha:.2g} each (family-wise <= "
                     f"{report.total_alpha:.2g}); {DETECTS_NOTE}"

@@ -418,7 +418,7 @@ def wrap(fn: Callable[..., Any], shape: tuple[int, ...], dtype: str | None = Non
         return _to_numpy(t, shape, what)
 
     return seeded_by(sample, "a torch.Generator as generator= (torch.Generator().manual_seed(seed))" if use_gen
-                     else SEEDED_INSIDE + " (the initializer takes no generator=)")
+                     else SEEDED_INSIDE + f" ({what} takes no generator=)")
 
 
 #: how a sampler seeds an initializer or layer that takes no generator
