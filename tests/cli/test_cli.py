@@ -39,7 +39,7 @@ MIXED = [make_claim("T-A-01"), make_claim("T-B-01", passed=False), make_claim("T
 
 
 @pytest.fixture
-def use_claims(monkeypatch):
+def use_claims(monkeypatch, warm_exact_kernel):
     def install(claims):
         monkeypatch.setattr(registry, "all_claims", lambda: list(claims))
 

@@ -31,7 +31,7 @@ def claim(cid: str) -> Claim:
 
 
 @pytest.fixture
-def two_claims(monkeypatch):
+def two_claims(monkeypatch, warm_exact_kernel):
     monkeypatch.setattr(registry, "all_claims", lambda: [claim("T-P-01"), claim("T-P-02")])
 
 
