@@ -38,7 +38,8 @@ stored weight (a runtime multiplier): the function at init is that of its siblin
 scale changes only the layer's effective learning rate, so it is a note too.
 
 **Classes.**  A class of repeated blocks times roles (``layers.#.mlp.fc#`` holding ``fc1`` and ``fc2`` of 12
-blocks) is split by role (:func:`split_roles`).  Layers named without digits (``fc_in``, ``fc_hidden``,
+blocks) is split by role (:func:`split_roles`) only to recognize depth scaling; a role drawn at a depth-scaled law
+leaves the class, and the other roles are still compared with each other.  Layers named without digits (``fc_in``, ``fc_hidden``,
 ``fc_out``) are each alone in their class; a run of them of one framework class, each taking the last one's
 output in execution order (:func:`chains`), is one class.  A head needs the layer run next (the probe's
 execution order, else definition order, which the note says) not to take its output (:func:`stack_heads`,
@@ -113,15 +114,19 @@ def split_roles(members: "list[T]", name_of) -> "list[list[T]]":
     return [members]
 
 
-def _classes(results: "list[tuple[Unit, Match]]", need_fans: bool) -> "dict[str, list[tuple[Unit, Match]]]":
+def _classes(results: "list[tuple[Unit, Match]]", need_fans: bool,
+             by_role: bool = False) -> "dict[str, list[tuple[Unit, Match]]]":
     """Whole tensors with layer semantics (``need_fans``: and textbook fans) grouped by sibling class and
-    layer kind (grouped convs apart), a class of repeated blocks times roles split by role
-    (:func:`split_roles`)."""
+    layer kind (grouped convs apart); with ``by_role``, a class of repeated blocks times roles split by role
+    (:func:`split_roles`).  Only :func:`depth_scaled` splits: the peer checks run after it, on what it left,
+    so a role it recognized as depth-scaled is already out of their classes, and every other role is still
+    compared with its block's other roles (all twelve ``fc2`` at a 10x std, one shared typo, are errors
+    against ``fc1``, as before the split; split, they agreed with each other and passed)."""
     eligible = [(u, m) for u, m in results if u.layer is not None and u.packed_fans is None
                 and u.label == u.param.name and (u.fans or not need_fans)]
     out: dict[str, list[tuple[Unit, Match]]] = {}
     for key, members in sibling_classes(eligible, lambda r: r[0].param.name, lambda r: _kind(r[0])).items():
-        parts = split_roles(members, lambda r: r[0].param.name)
+        parts = split_roles(members, lambda r: r[0].param.name) if by_role else [members]
         for part in parts:
             out[key if len(parts) == 1 else f"{key} ({role_key(part[0][0].param.name)})"] = part
     return out
@@ -195,7 +200,7 @@ def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None,
     normalization), one off by less is left to the other checks.  A class that a named scheme explains for half
     its members or more is not tried."""
     out: list[Finding] = []
-    for key, members in _classes(results, need_fans=True).items():
+    for key, members in _classes(results, need_fans=True, by_role=True).items():
         n = len(members)
         if n < MIN_CLASS:
             continue

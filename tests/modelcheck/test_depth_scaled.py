@@ -4,7 +4,8 @@
 ``0.02/sqrt(2·12)``, timm BEiT/EVA's ``fix_init_weight`` at ``0.02/sqrt(2·(l+1))``, HF CLIP at
 ``d^-1/2·(2L)^-1/2``: every fc2 was a ``peer-scale`` error against fc1's scheme.  The class is now split by
 role, and a role drawn at one base variance over ``k·N`` or ``k·(l+1)`` is a note.  Known-good: the three
-schemes.  Known-bad: one block's fc2 at 10x or 0.1x std among them is a ``peer-scale`` error naming it.
+schemes.  Known-bad: one block's fc2 at 10x or 0.1x std among them is a ``peer-scale`` error naming it, and
+every fc2 at one shared 10x std (no depth law) is an error against fc1's scheme.
 """
 from __future__ import annotations
 
@@ -85,3 +86,20 @@ def test_clip_mlp_init_at_12_layers_is_healthy():
     (f,) = [f for f in rep.find("variance") if f.figures.get("depth")]
     # for a 4x MLP, 1/fan_out over 2N is also 2/fan_in over N: either names the law
     assert len(f.params) == n and (f.figures["reference"], f.figures["k"]) in {("1/fan_out", 2), ("2/fan_in (He)", 1)}
+
+
+def test_every_fc2_at_one_shared_10x_typo_is_still_an_error():
+    """Known-bad (trial2 finding 1, a silent pass the role split brought): all twelve fc2 at 10x the std of
+    fc1's normal(0.02), one shared typo, not a depth law.  Split by role they agreed with each other and the
+    model was HEALTHY; the split now only serves to recognize depth scaling, so every fc2 is a peer-scale error
+    against fc1's scheme again, as before the split.  Known-good beside it: the same model at GPT-2's law."""
+    torch.manual_seed(0)
+    m = GPTish()
+    with torch.no_grad():
+        for b in m.blocks:
+            nn.init.normal_(b.fc2.weight, 0, 0.2)
+    rep = check_model((m, torch.randn(16, 64)))
+    errs = [f for f in rep.findings if f.severity == "error"]
+    assert sorted(f.params[0] for f in errs) == sorted(f"blocks.{i}.fc2.weight" for i in range(12)), rep.findings
+    assert all(f.kind == "peer-scale" and "normal(std=0.02)" in f.message for f in errs)
+    assert _check().ok
