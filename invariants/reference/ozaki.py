@@ -318,10 +318,10 @@ def sliced(x, beta: int, count: int, fast):
             base = np.ascontiguousarray(x.array if own == flip else x.array.T, dtype=np.float64)
             found = cache[beta] = _split_compiled(base, beta, 5, cache.get("exponent", fast.UNKNOWN), True, True,
                                                   fast)
-            cache["flip"] = own
+            cache[(beta, "flip")] = own  # per width: each width's split has the orientation of its own first use
             if found is not None and found[1] is not None:
                 cache["exponent"] = found[1]
-        if found is None or flip == cache["flip"] or found[0] is None:
+        if found is None or flip == cache[(beta, "flip")] or found[0] is None:
             return found
         seen = cache.get((beta, "T"))  # the transposed views, kept for the next product too
         if seen is None:

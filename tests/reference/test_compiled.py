@@ -126,6 +126,24 @@ def test_eft_products_give_the_numpy_bits(m, k, n, kind, wrap, seed):
     assert _bits(got) == _bits(want)
 
 
+@pytest.mark.parametrize("rows", [40, 60])
+def test_an_operand_split_at_two_widths_keeps_each_widths_orientation(rows):
+    """An Operand entering products at two slice widths (against a wider Operand, width 23, and through its
+    transpose against a plain array, width 25) is split once per width, each in the orientation of that
+    width's first use.  Known-bad: one orientation flag for all widths (the second split's) read back the
+    first width's slices transposed: a shape error at 40 rows, wrong products at 60 (a square operand).
+    Known-good: every product equals the same product of plain arrays, bit for bit, on repeats too."""
+    rng = np.random.default_rng(rows)
+    a = rng.standard_normal((rows, 60))
+    wide, c = ozaki.Operand(rng.standard_normal((60, 5000))), rng.standard_normal((rows, 10))
+    op = ozaki.Operand(a)
+    assert ozaki.product_slice_width(op, wide, 60) != ozaki.product_slice_width(op.T, c, rows)  # two widths
+    want_wide, want_c = kernels.matmul(a, wide.array), kernels.matmul(a.T, c)
+    for _ in range(2):
+        assert _bits(kernels.matmul(op, wide)) == _bits(want_wide)
+        assert _bits(kernels.matmul(op.T, c)) == _bits(want_c)
+
+
 def test_eft_elements_left_unproven_give_the_numpy_bits(monkeypatch):
     """Sums within a rounding boundary's margin (1 + 2^−53 ± 2^−150: the exact value lies just past a
     midpoint, closer than the margin's 2^−100 or so) are left to the one-by-one fallback by the compiled
