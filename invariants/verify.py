@@ -317,9 +317,10 @@ def warm_kernel(on_compile: Callable[[str], None] | None = None) -> bool:
     whether the accelerator is in use (``False``: the numpy path, same bits)."""
     from invariants.reference import compiled
 
-    folder = kernel_compiles()
-    if folder is not None and on_compile is not None:
-        on_compile(folder)
+    if on_compile is not None:  # kernel_compiles reads the cache folder: only when someone is told
+        folder = kernel_compiles()
+        if folder is not None:
+            on_compile(folder)
     return compiled.warm()
 
 

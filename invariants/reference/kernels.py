@@ -69,7 +69,8 @@ INSERTION_UP_TO = 16
 #: Terms per column up to which a compiled sum over axis 0 of a 2-D array sorts every column at once with a
 #: sorting network (:func:`sorting_network`); past 64 its n·log²n comparators lose to numpy's sort
 NETWORK_UP_TO = 64
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+#: The dtypes the compiled loops, the row-wise losses and the packed optimizer updates handle directly
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 @functools.lru_cache(maxsize=None)
@@ -146,7 +147,7 @@ def compiled_sum(terms: np.ndarray, axis: int) -> np.ndarray | None:
     up to :data:`INSERTION_UP_TO` terms a sum is sorted by insertion inside the loop, longer ones by
     numpy's vectorised sort (faster), then summed by the loop."""
     length = terms.shape[axis] if terms.ndim else 0
-    if not 0 < length <= COMPILED_UP_TO or terms.ndim > 2 or terms.dtype not in _FLOATS:
+    if not 0 < length <= COMPILED_UP_TO or terms.ndim > 2 or terms.dtype not in FLOAT_DTYPES:
         return None
     fast = compiled.kernels()
     if fast is None:
@@ -228,7 +229,7 @@ def canonical_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` by :func:`canonical_sum` of the IEEE products, in blocks of rows of ``a``."""
     m, k = a.shape
     n = b.shape[1]
-    if 0 < k <= INSERTION_UP_TO and a.dtype == b.dtype and a.dtype in _FLOATS:
+    if 0 < k <= INSERTION_UP_TO and a.dtype == b.dtype and a.dtype in FLOAT_DTYPES:
         fast = compiled.kernels()
         if fast is not None:  # the same operations in one compiled loop: the same bits
             out = np.empty((m, n), dtype=a.dtype)

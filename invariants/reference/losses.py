@@ -11,6 +11,8 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
+from invariants.reference.kernels import FLOAT_DTYPES
+
 LOSSES: tuple[str, ...] = ("mse", "softmax_xent")
 
 
@@ -55,7 +57,7 @@ def logsumexp_rows(y: np.ndarray) -> np.ndarray:
     more than the arithmetic on the small batches of ``invariants verify``.  Where a result is not finite
     (±∞ or NaN entries, overflow) SciPy itself computes the rows, for its special-value rules.
     """
-    if y.ndim != 2 or y.size == 0 or y.dtype not in _FLOATS:
+    if y.ndim != 2 or y.size == 0 or y.dtype not in FLOAT_DTYPES:
         return special.logsumexp(y, axis=1)
     dtype = y.dtype
     top = y.max(axis=1, keepdims=True)
@@ -75,13 +77,12 @@ def logsumexp_rows(y: np.ndarray) -> np.ndarray:
 def softmax_rows(y: np.ndarray) -> np.ndarray:
     """exp(y − max) / Σ exp(y − max) along axis 1 of a 2-D array: ``scipy.special.softmax(y, axis=1)``'s
     operations (SciPy 1.15-1.17), without its array-API dispatch (same bits, tested against SciPy)."""
-    if y.ndim != 2 or y.dtype not in _FLOATS:
+    if y.ndim != 2 or y.dtype not in FLOAT_DTYPES:
         return special.softmax(y, axis=1)
     e = np.exp(y - y.max(axis=1, keepdims=True))
     return e / np.sum(e, axis=1, keepdims=True)
 
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def get_loss(name: str) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:

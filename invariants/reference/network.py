@@ -287,7 +287,6 @@ def loss_and_grad(arch: Architecture, params: Params, x: np.ndarray, t: np.ndarr
         elif exact and plan.bias and delta.dtype == h.dtype:
             grads[wname], grads[plan.biases[l - 1]] = _weight_and_bias_grads(delta, h)
         else:
-            d = delta
             grads[wname] = (kernels.canonical_matmul(delta.T, h) if exact else kernels.matmul(delta.T, h, kernel))
             if plan.bias:
                 grads[plan.biases[l - 1]] = kernels.sum_rows(delta, kernel)

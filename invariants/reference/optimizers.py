@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from invariants.reference.kernels import canonical_sum
+from invariants.reference.kernels import FLOAT_DTYPES, canonical_sum
 from invariants.reference.network import Params
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
@@ -87,7 +87,7 @@ class Optimizer:
         if first is None:
             return None
         dtype = first.dtype
-        if dtype not in _PACKABLE:
+        if dtype not in FLOAT_DTYPES:
             return None
         shapes = []
         for k, p in params.items():
@@ -172,7 +172,6 @@ class Optimizer:
         return new
 
 
-_PACKABLE = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _unpack(flat: np.ndarray, key) -> Params:

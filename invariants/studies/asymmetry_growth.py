@@ -155,15 +155,9 @@ def _with_signatures(p: Params, sig: np.ndarray) -> Params:
     return q
 
 
-def defect(p: Params) -> float:
-    """‖sig_0 − sig_1‖_∞: 0 on the symmetric subspace."""
-    s = signatures(p)
-    return float(np.max(np.abs(s[0] - s[1])))
-
-
 def defects(stack: Params) -> np.ndarray:
-    """:func:`defect` of each run of a stack (:mod:`invariants.reference.runs`), (R,) float64: the same
-    differences and maxima."""
+    """‖sig_0 − sig_1‖_∞ (0 on the symmetric subspace) of each run of a stack (:mod:`invariants.reference.runs`),
+    (R,) float64: :func:`signatures`' columns of every run at once."""
     s = np.concatenate([stack["W1"], stack["b1"][:, :, None], stack["W2"][:, 0, :, None]], axis=2)  # (R, 2, 4)
     return np.max(np.abs(s[:, 0] - s[:, 1]), axis=1)
 
