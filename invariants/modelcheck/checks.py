@@ -692,16 +692,29 @@ def informative_entries(row: np.ndarray) -> int:
     return int(row.size - counts.max()) if counts.size else 0
 
 
-def chance_of_duplicates(rows: np.ndarray, n_units: int, k: int | None = None) -> float:
+def chance_of_duplicates(rows: np.ndarray, n_units: int) -> float:
     """``log2`` of an upper bound on the probability that some two of ``n_units`` rows drawn like ``rows``
     coincide.
 
-    For rows of ``k`` independent entries (default: ``rows.shape[1]``; callers pass
-    :func:`informative_entries` of the coinciding row), two rows agree with probability
-    ``Π_i Σ_v p_v² <= p_cell^k``, ``p_cell`` from :func:`cell_log2`.  A union bound over the ``C(n, 2)``
-    pairs gives the result (``rows``: ``(n_units, k)``, every unit's incoming weights).  At most 0.
+    For rows of ``k`` independent entries (``rows``: ``(n_units, k)``, every unit's incoming weights), two rows
+    agree with probability ``Π_i Σ_v p_v² <= p_cell^k``, ``p_cell`` from :func:`cell_log2`.  A union bound over
+    the ``C(n, 2)`` pairs gives the result.  At most 0.  (The checks bound each class of coinciding rows by its
+    own :func:`informative_entries` instead: :func:`copied_classes`.)
     """
-    return pairs_coincide_log2(cell_log2(rows), n_units, rows.shape[1] if k is None else k)
+    return pairs_coincide_log2(cell_log2(rows), n_units, rows.shape[1])
+
+
+def copied_classes(rows: np.ndarray, same: list[list[int]], n_units: int) -> tuple[list[list[int]], float | None]:
+    """The classes of bit-identical rows ``same`` (:func:`row_classes` of ``rows``, ``(n_units, k)``) that
+    random draws do not explain, and the largest ``log2`` chance bound among them (``None`` if none): a class
+    is copied when :func:`pairs_coincide_log2` over the ``n_units`` rows, at the cell probability of the whole
+    tensor (:func:`cell_log2`) and the class's own :func:`informative_entries`, is below
+    :data:`DUPLICATE_LOG2`, so low-entropy rows (zero, constant, one-hot, identity) never count as random
+    draws however random the rest of the tensor is."""
+    lp = cell_log2(rows)
+    chances = {c[0]: pairs_coincide_log2(lp, n_units, informative_entries(rows[c[0]])) for c in same}
+    copied = [c for c in same if chances[c[0]] < DUPLICATE_LOG2]
+    return copied, max((chances[c[0]] for c in copied), default=None)
 
 
 def pairs_coincide_log2(lp: float, n_units: int, k: int) -> float:
@@ -767,11 +780,8 @@ def interchangeable_units(view: ModelView) -> list[Finding]:
         # no symmetry ties them, but the initializer's draw was still overwritten).  The chance is bounded
         # per class from the copied row's own informative entries, so low-entropy rows (constant, one-hot,
         # identity) never count as random draws however random the rest of the tensor is
-        lp = None if constant or exact or not same_rows else cell_log2(incoming)
-        chances = {c[0]: pairs_coincide_log2(lp, node.n_units, informative_entries(incoming[c[0]]))
-                   for c in same_rows} if lp is not None else {}
-        copied = [c for c in same_rows if chances.get(c[0], 0.0) < DUPLICATE_LOG2]
-        chance = max((chances[c[0]] for c in copied), default=None)
+        copied, chance = ([], None) if constant or exact or not same_rows else \
+            copied_classes(incoming, same_rows, node.n_units)
         copied_units = {u for c in copied for u in c}
         for cls in classes:
             rows = incoming[cls]
@@ -899,13 +909,10 @@ def copied_embedding_rows(view: ModelView) -> list[Finding]:
         same = row_classes(v)
         if not same:
             continue
-        lp = cell_log2(v)
-        chances = {c[0]: pairs_coincide_log2(lp, v.shape[0], informative_entries(v[c[0]])) for c in same}
-        copied = [c for c in same if chances[c[0]] < DUPLICATE_LOG2]
+        copied, worst = copied_classes(v, same, v.shape[0])
         if not copied:
             continue
         n_c = sum(len(c) for c in copied)
-        worst = max(chances[c[0]] for c in copied)
         out.append(Finding(
             NOTE, "copied-embedding-rows", (p.name,),
             f"{_named(p)} ({lay.describe()}): {n_c} of {v.shape[0]} token vectors in {len(copied)} class(es) are "
@@ -992,7 +999,8 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
 
 
 __all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "FINGERPRINT_BLOCK", "TIE_RTOL", "bias_classes", "cell_log2",
-           "chance_of_duplicates", "constant_tensors", "copied_embedding_rows", "copies", "dead_units", "identical_tensors",
+           "chance_of_duplicates", "constant_tensors", "copied_classes", "copied_embedding_rows", "copies",
+           "dead_units", "identical_tensors",
            "identity_structure", "informative_entries", "input_is_zero", "interchangeable_units", "packed_orthogonal",
            "pairs_coincide_log2", "raw_bytes", "revival", "row_candidates", "row_classes", "tensor_digests",
            "moe_router", "upcycled_router",

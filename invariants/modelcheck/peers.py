@@ -33,7 +33,7 @@ small models name their layers), the member that no named scheme explains on its
 scheme its sibling matches.  A head — the model's output layer, or the last layer of its stack at its own
 output width (:func:`stack_heads`: a policy and a value head each end their own MLP) — is set apart from the
 role and gets a note, as a layer feeding a normalization does; and where the probe measured the layer (its
-output over its input, :func:`effective_second_moments`) acting within the bound, its forward rescales the
+output over its input, :func:`effective_second_moment`) acting within the bound, its forward rescales the
 stored weight (a runtime multiplier): the function at init is that of its siblings' scale, and the stored
 scale changes only the layer's effective learning rate, so it is a note too.
 
@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 import numpy as np
 
@@ -436,17 +436,31 @@ def stack_heads(members: "list[tuple[Unit, Match]]", follow: "dict[str, tuple[st
     return heads
 
 
-def effective_second_moments(view: "ModelView") -> dict[str, float]:
-    """``{weight name: E[w_eff^2]}``: the second moment a layer's weights act with in the probe's forward
-    pass, ``mean((z - b)^2) / (fan_in · mean(x^2))`` from its measured output ``z`` (bias ``b`` removed)
-    and input ``x``.  For a weight used as stored it estimates the stored ``E[w^2]`` (``E[(w·x)^2] =
-    E[w^2] |x|^2`` for zero-mean i.i.d. weights); a layer whose forward rescales its weight (a runtime
-    multiplier, equalized learning rate) gives the rescaled value.  Layers without a measured input moment
-    are left out."""
-    out: dict[str, float] = {}
+def effective_second_moment(view: "ModelView", weight: str) -> float | None:
+    """``E[w_eff^2]`` of the layer whose weight is named ``weight``: the second moment its weights act with
+    in the probe's forward pass, ``mean((z - b)^2) / (fan_in · mean(x^2))`` from its measured output ``z``
+    (bias ``b`` removed) and input ``x``.  For a weight used as stored it estimates the stored ``E[w^2]``
+    (``E[(w·x)^2] = E[w^2] |x|^2`` for zero-mean i.i.d. weights); a layer whose forward rescales its weight
+    (a runtime multiplier, equalized learning rate) gives the rescaled value.  ``None`` without a probe, a
+    measured output and input moment, or textbook fans.  Computed for one layer when asked (it copies the
+    layer's output in float64): only a member already found off its peers needs it."""
     probe = getattr(view, "probe", None)
     if probe is None:
-        return out
+        return None
+    nodes = {n.name: n for n in view.nodes if n.weight.name == weight}  # a tied weight: several nodes
+    for sig in reversed(probe.signals):  # the last measured use of the weight
+        node = nodes.get(sig.name)
+        if node is None or sig.input_moment is None or not sig.input_moment > 0 or sig.z is None:
+            continue
+        fans = node.layer.textbook_fans() if node.layer is not None else None
+        if not fans or not fans[0]:
+            continue
+        z = np.asarray(sig.z, dtype=np.float64)
+        b = node.bias_values()
+        if b is not None and z.ndim == 2 and z.shape[1] == b.size:
+            z = z - b.astype(np.float64)
+        return float(np.mean(z * z)) / (fans[0] * float(sig.input_moment))
+    return None
     by_name = {n.name: n for n in view.nodes}
     for sig in probe.signals:
         node = by_name.get(sig.name)
@@ -467,7 +481,7 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                         skip: "set[str] | frozenset[str]" = frozenset(),
                         scale_invariant: "set[str] | frozenset[str]" = frozenset(),
                         output_layer: "set[str] | frozenset[str]" = frozenset(),
-                        effective: "dict[str, float] | None" = None,
+                        effective: "Callable[[str], float | None] | None" = None,
                         follow: "dict[str, tuple[str, Layer] | None] | None" = None,
                         executed: bool = True,
                         order: "list[tuple[str, str, str, Layer]] | None" = None) -> list[Finding]:
@@ -489,7 +503,7 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
       in definition order, which the finding says): a head drawn at its own scale (a classifier or policy
       head at std 0.01, a value head at gain 1) is a common
       deliberate choice, as a zero head is: a note;
-    - ``effective`` (:func:`effective_second_moments`) gives its weight a second moment within the bound of
+    - ``effective`` (:func:`effective_second_moment`) gives its weight a second moment within the bound of
       the peers' law: the forward pass rescales the stored weight (a runtime multiplier), so the function at
       init is unchanged and the stored scale changes only the layer's effective learning rate: a note.
     """
@@ -505,7 +519,7 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
         # layers named without digits (fc_in, fc_hidden, fc_out) are each alone in their class, but a chain
         # of one framework class in execution order is one stack: peers whatever their names
         classes["chain:" + " -> ".join(run)] = [by_name[w] for w in run]
-    effective = effective or {}
+    effective = effective or (lambda weight: None)
     out: list[Finding] = []
     for key, members in classes.items():
         if len(members) < 2:
@@ -562,7 +576,7 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
             head = not inv and u.param.name in heads
             nxt = (follow or {}).get(u.param.name)
             when = "run" if executed else "defined"
-            eff = effective.get(u.param.name)
+            eff = effective(u.param.name)
             eff_ratio = None if eff is None else eff / want
             reparam = not inv and not head and eff_ratio is not None \
                 and 1 / PEER_SCALE_RATIO <= eff_ratio <= PEER_SCALE_RATIO
@@ -603,5 +617,5 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
 
 
 __all__ = ["DEPTH_TOLERANCE", "MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "chains", "depth_scaled",
-           "effective_second_moments", "feeds", "follow_order", "named_alone", "named_gain",
+           "effective_second_moment", "feeds", "follow_order", "named_alone", "named_gain",
            "peer_findings", "peer_scale_findings", "peers_scheme", "role_key", "split_roles", "stack_heads"]

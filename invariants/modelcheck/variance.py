@@ -354,7 +354,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
     from invariants.modelcheck.checks import moe_router
     from invariants.modelcheck.extremes import extreme_findings
-    from invariants.modelcheck.peers import (depth_scaled, effective_second_moments, follow_order, peer_findings,
+    from invariants.modelcheck.peers import (depth_scaled, effective_second_moment, follow_order, peer_findings,
                                              peer_scale_findings)
 
     out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
@@ -371,8 +371,8 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power,
                                 scale_invariant=invariant,
                                 output_layer=frozenset() if head is None else frozenset({head.weight.name}),
-                                effective=effective_second_moments(view), follow=follow, executed=executed,
-                                order=order)
+                                effective=lambda weight: effective_second_moment(view, weight), follow=follow,
+                                executed=executed, order=order)
     out += scale
     explained |= {f.params[0] for f in scale if f.severity == ERROR}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
