@@ -19,7 +19,6 @@ conventions: shared/reference/initializer-conventions.md §1.1, §2.1.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
 from typing import Any, Callable
 
@@ -27,8 +26,7 @@ import numpy as np
 
 from invariants.core.errors import UsageError
 from invariants.frameworks.base import CatalogueBuilder, Framework
-from invariants.frameworks.dtypes import numpy_dtype
-from invariants.frameworks.torch.model import param_layer
+from invariants.frameworks.torch.model import bfloat16_array, param_layer
 from invariants.frameworks.subjects import (
     BadInitializer,
     Documented,
@@ -85,25 +83,17 @@ def _accepts_generator(fn: Callable[..., Any]) -> bool:
     return accepts_keyword(fn, "generator")
 
 
-#: whether numpy can hold bfloat16 (``ml_dtypes``, which torch's JAX-free installs may lack)
-BFLOAT16_NUMPY = importlib.util.find_spec("ml_dtypes") is not None
-
-
 def _to_numpy(t: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     """A tensor as a checked numpy array in the dtype torch returned: bfloat16, which numpy lacks, as
-    ``ml_dtypes.bfloat16`` (converted exactly through float32), requested or not, as the MLX, JAX and numpy
+    ``ml_dtypes.bfloat16`` (its bits, copied once: :func:`invariants.frameworks.torch.model.bfloat16_array`),
+    requested or not, as the MLX, JAX and numpy
     samplers keep it (:func:`invariants.frameworks.mlx.initializers.drawn`): the auditor then judges the law
     at bfloat16's precision and states its quantization band (:func:`invariants.audit.precision.is_quantized`),
     where a float32 widening stated a float32 resolution (about 1% for a 300x100 layer) the bfloat16 values
     do not have (38%), in twice the memory; widened to float32 only without ``ml_dtypes``."""
     if isinstance(t, torch.Tensor):
-        t = t.detach()
-        bf16 = t.dtype == torch.bfloat16
-        if bf16:
-            t = t.float()
-        t = t.cpu().numpy().copy()
-        if bf16 and BFLOAT16_NUMPY:
-            t = t.astype(numpy_dtype("bfloat16"))
+        t = t.detach().cpu()
+        t = (bfloat16_array(t) if t.dtype == torch.bfloat16 else t.numpy()).copy()
     return check_array(t, shape, what)
 
 

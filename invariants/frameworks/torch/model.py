@@ -102,12 +102,14 @@ def read_only(t: Any) -> np.ndarray:
     value = t.detach()
     if value.device.type != "cpu":
         value = value.cpu()
-    arr = _bfloat16_view(value) if value.dtype == torch.bfloat16 else value.numpy()
+    arr = bfloat16_array(value) if value.dtype == torch.bfloat16 else value.numpy()
     arr.flags.writeable = False
     return arr
 
 
-def _bfloat16_view(value: Any) -> np.ndarray:
+def bfloat16_array(value: Any) -> np.ndarray:
+    """A CPU bfloat16 tensor as a numpy array: a view of its bits as ``ml_dtypes.bfloat16`` (no copy), or,
+    without ``ml_dtypes``, its exact float32 widening (one copy)."""
     try:
         import ml_dtypes
     except ImportError:  # the exact float32 conversion: correct, one copy of this tensor
@@ -673,7 +675,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
     return mv.run_probe(make_input, run, "return (model, example_input) from the factory, or pass --input-shape")
 
 
-__all__ = ["HF_HINTS", "as_tensors", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
+__all__ = ["HF_HINTS", "as_tensors", "bfloat16_array", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
            "infer_input",
            "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "probe_array", "read_only", "view"]
 
