@@ -461,20 +461,6 @@ def effective_second_moment(view: "ModelView", weight: str) -> float | None:
             z = z - b.astype(np.float64)
         return float(np.mean(z * z)) / (fans[0] * float(sig.input_moment))
     return None
-    by_name = {n.name: n for n in view.nodes}
-    for sig in probe.signals:
-        node = by_name.get(sig.name)
-        if node is None or sig.input_moment is None or not sig.input_moment > 0 or sig.z is None:
-            continue
-        fans = node.layer.textbook_fans() if node.layer is not None else None
-        if not fans or not fans[0]:
-            continue
-        z = np.asarray(sig.z, dtype=np.float64)
-        b = node.bias_values()
-        if b is not None and z.ndim == 2 and z.shape[1] == b.size:
-            z = z - b.astype(np.float64)
-        out[node.weight.name] = float(np.mean(z * z)) / (fans[0] * float(sig.input_moment))
-    return out
 
 
 def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: float,
