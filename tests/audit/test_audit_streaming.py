@@ -3,7 +3,10 @@
 - At or under ``AuditConfig.max_pool_values`` an audit is the pooled one bit for bit: statistics, p-values and
   messages pinned against the figures the pooled auditor produced before streaming existed
   (``data/streaming_golden.json``, recorded on main at b4cf0ca with the same seeds; the uniform case's
-  ``moment_variance`` p-value re-recorded when that test moved to the saddlepoint tail, issue 17).
+  ``moment_variance`` p-value re-recorded when that test moved to the saddlepoint tail, issue 17).  Statistics
+  and messages are pinned bit for bit; p-values to a relative 1e-6: the saddlepoint tail integrates with NumPy's
+  vectorized ``exp``/``log``, whose last bits depend on the CPU's SIMD path (AVX-512 and AVX2 machines differ by
+  6e-9 relative in the uniform case's ``moment_variance`` p), far below anything a verdict at alpha <= 1e-6 reads.
 - Over it, the same draws streamed give the same verdicts, the same n and the same variance figures (to
   rounding), and the result says which checks read what.
 - The cost model counts the values exactly and its peak bounds the memory measured by ``tracemalloc``.
@@ -66,7 +69,11 @@ def test_under_the_bound_the_audit_is_the_pooled_one_bit_for_bit(key):
     r = run(key)
     want = GOLDEN[key]
     assert (r.verdict, r.n) == (want["verdict"], want["n"])
-    assert {c.name: float(c.p_value).hex() for c in r.checks} == want["p"]
+    got = {c.name: float(c.p_value) for c in r.checks}
+    assert got.keys() == want["p"].keys()
+    off = {k: (v, float.fromhex(want["p"][k])) for k, v in got.items()
+           if not math.isclose(v, float.fromhex(want["p"][k]), rel_tol=1e-6, abs_tol=0.0)}
+    assert not off, off
     assert {c.name: float(c.statistic).hex() for c in r.checks} == want["stat"]
     assert zlib.crc32(r.message.encode()) == want["message_crc"], r.message
     assert "Streamed" not in r.message
