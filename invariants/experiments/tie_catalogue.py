@@ -127,6 +127,17 @@ def train_tied(build: Callable, forward: Callable, measure: Callable[[dict], flo
     return TieRun(out)
 
 
+def linear(x, w):
+    """``x @ w.T`` (``x``: (..., in), ``w``: (out, in)) as an elementwise product summed over ``in``.
+
+    A GEMM need not round every output unit alike: torch's CPU matmul on an AVX2 machine returns the weight
+    gradient of two tied units 1 ulp apart (``grad_z.T @ x``, rows in a kernel tile and in its remainder).  That
+    alone is a symmetry break of SYM-FP-01's kind, and a max at a tie (torch.amax) turns it into a full one; summing
+    the products along ``in`` (and, in the backward, along the batch) rounds every unit in the same order, so an
+    entry's defect measures the operation under test, not the GEMM."""
+    return (x.unsqueeze(-2) * w).sum(-1)
+
+
 def _tied_rows(gen, n_units: int, n_in: int, torch):
     row = torch.randn((1, n_in), generator=gen, dtype=torch.float64) / n_in ** 0.5
     return row.repeat(n_units, 1)
@@ -195,12 +206,12 @@ def residual_branch(branch_dropout: bool = False, seed: int = 2) -> TieRun:
 
     def forward(p, x, gen):
         for blk in (1, 2):
-            h = torch.tanh(x @ p[f"A{blk}"].T + p[f"a{blk}"])
+            h = torch.tanh(linear(x, p[f"A{blk}"]) + p[f"a{blk}"])
             if branch_dropout:
                 h = h * (torch.rand(h.shape, generator=gen, dtype=torch.float64) > 0.5).double() * 2
-            x = x + h @ p[f"B{blk}"].T
+            x = x + linear(h, p[f"B{blk}"])
         spread.append(float((x.detach().max(dim=1).values - x.detach().min(dim=1).values).min()))
-        return x @ p["R"].T
+        return linear(x, p["R"])
 
     groups = [(f"{n}{blk}", d, (0, 1, 2, 3)) for blk in (1, 2) for n, d in (("A", 0), ("a", 0), ("B", 1))]
     run = train_tied(build, forward, tied_groups(groups), 3, 2, seed)
@@ -290,23 +301,23 @@ def norm_after_tie(norm: str = "layer", untie: float = 0.0, seed: int = 4) -> No
     opt = Optimizer("sgd", p)
     off, gmax, worst = 0.0, 0.0, 0.0
     for _ in range(STEPS):
-        z = x @ p["W1"].T + p["b1"]
+        z = linear(x, p["W1"]) + p["b1"]
         if norm == "layer":
             a = F.layer_norm(z, (4,), p["gamma"], p["beta"])
         else:
             a = F.batch_norm(z, None, None, p["gamma"], p["beta"], training=True)
         off = max(off, float((a - p["beta"]).detach().abs().max()))
-        y = torch.tanh(a) @ p["W2"].T + p["b2"]
+        y = linear(torch.tanh(a), p["W2"]) + p["b2"]
         opt.zero_grad()
         ((y - t) ** 2).mean().backward()
         gmax = max(gmax, float(p["W1"].grad.abs().max()))
         opt.step()
         worst = max(worst, defect(p, _MLP_GROUPS))
     with torch.no_grad():
-        z = x @ p["W1"].T + p["b1"]
+        z = linear(x, p["W1"]) + p["b1"]
         a = (F.layer_norm(z, (4,), p["gamma"], p["beta"]) if norm == "layer"
              else F.batch_norm(z, None, None, p["gamma"], p["beta"], training=True))
-        y = torch.tanh(a) @ p["W2"].T + p["b2"]
+        y = linear(torch.tanh(a), p["W2"]) + p["b2"]
         spread = float((y.max(dim=0).values - y.min(dim=0).values).max())
     return NormAfterTie(norm, off, gmax, spread, 0.0 if untie else worst)
 
@@ -327,14 +338,14 @@ def maxout(reduce: str = "max", seed: int = 5) -> TieRun:
                 "W2": torch.randn((2, 2), generator=gen, dtype=torch.float64) / 2 ** 0.5}
 
     def forward(p, x, gen):
-        z = x @ p["W1"].T + p["b1"]
+        z = linear(x, p["W1"]) + p["b1"]
         if reduce == "max":
             m = z.reshape(-1, 2, 2).max(dim=2).values
         elif reduce == "amax":
             m = z.reshape(-1, 2, 2).amax(dim=2)
         else:
             m = F.max_pool1d(z[:, None, :], 2)[:, 0, :]
-        return m @ p["W2"].T
+        return linear(m, p["W2"])
 
     return train_tied(build, forward, tied_groups([("W1", 0, (0, 1)), ("b1", 0, (0, 1)), ("W1", 0, (2, 3))]),
                       3, 2, seed)
@@ -358,10 +369,10 @@ def topk_routing(k: int = 1, seed: int = 6) -> TieRun:
         return p
 
     def expert(p, j, x):
-        return torch.tanh(x @ p[f"W1_{j}"].T + p[f"b1_{j}"]) @ p[f"W2_{j}"].T + p[f"b2_{j}"]
+        return linear(torch.tanh(linear(x, p[f"W1_{j}"]) + p[f"b1_{j}"]), p[f"W2_{j}"]) + p[f"b2_{j}"]
 
     def forward(p, x, gen):
-        scores = x @ p["router"].T
+        scores = linear(x, p["router"])
         top, idx = scores.topk(k, dim=1)
         winners.update(idx[:, 0].tolist())
         w = torch.softmax(top, dim=1)
@@ -386,12 +397,12 @@ def _mlp_forward(mask_w=None, dropout: str | None = None):
 
     def forward(p, x, gen):
         w = p["W1"] * mask_w if mask_w is not None else p["W1"]
-        h = torch.tanh(x @ w.T + p["b1"])
+        h = torch.tanh(linear(x, w) + p["b1"])
         if dropout == "per-unit":  # an independent mask per example and unit (torch's Dropout)
             h = torch.nn.functional.dropout(h, 0.5, training=True)
         elif dropout == "shared":  # one draw per example for the whole layer (all units kept or dropped)
             h = h * (torch.rand((x.shape[0], 1), generator=gen, dtype=torch.float64) > 0.5).double() * 2
-        return h @ p["W2"].T + p["b2"]
+        return linear(h, p["W2"]) + p["b2"]
 
     return forward
 

@@ -140,22 +140,28 @@ def _wd_runs(weight_decay):
     return tuple(ns.train(c, "sgd", WD_LR, LR_SGD, WD_STEPS, "batch", weight_decay=weight_decay) for c in WD_SCALES)
 
 
-@mutant("weight decay removed (λ = 0)", lambda: weight_decay_equilibrium(_wd_runs(0.0)))
-def weight_decay_equilibrium(runs=None) -> EvidenceResult:
+@mutant("weight decay removed (λ = 0)", lambda: weight_decay_equilibrium(0.0))
+def weight_decay_equilibrium(lam: float = WD_LAMBDA) -> EvidenceResult:
     """SGD with L2 weight decay on W from scales 1/8 and 8 (‖W‖ ratio 64): the identity ‖W_{t+1}‖² = (1 − ηλ)²‖W_t‖²
-    + η²‖∇L‖² holds at every step to 1e-12 relative (ε = 0, so ⟨W, ∇L⟩ = 0), and the two norms end within 5 %; without
-    weight decay the norm never decreases and the ratio stays above 10."""
-    runs = _wd_runs(WD_LAMBDA) if runs is None else runs
+    + η²‖∇L‖² holds at every step to 1e-12 relative (ε = 0, so ⟨W, ∇L⟩ = 0).  Unrolled, it splits ‖W_T‖² into the
+    initial norm's share (1 − ηλ)^{2T}‖W_0‖² and the gradients' sum; equilibrium (the initial scale forgotten) means
+    that share is at most 1 % in both runs, and the two norms end within 25 % of each other (the remaining gap is
+    set by each trajectory's gradient norms, which rounding moves: 3 % on an AVX-512 machine, 6–8 % on AVX2 ones
+    with OpenBLAS's Haswell and Sandybridge kernels).  Without weight decay the norm never decreases, the initial
+    share stays near 1 and the ratio stays above 10."""
+    runs = _wd_runs(lam)
     small, large = runs
     ratio0, ratio1 = large.norms[0] / small.norms[0], large.norms[-1] / small.norms[-1]
     free = _wd_runs(0.0)
     monotone = all(np.all(np.diff(r.norms) >= -1e-12 * np.array(r.norms[1:])) for r in free)
     free_ratio = free[1].norms[-1] / free[0].norms[-1]
-    ok = (max(small.identity_residual, large.identity_residual) <= 1e-12 and abs(np.log(ratio1)) <= np.log(1.05)
-          and monotone and free_ratio > 10)
-    detail = (f"batch norm (ε = 0), SGD η = {WD_LR}, λ = {WD_LAMBDA} on W, {WD_STEPS} steps: ‖W‖ "
+    share = max((1 - WD_LR * lam) ** (2 * (len(r.norms) - 1)) * r.norms[0] ** 2 / r.norms[-1] ** 2 for r in runs)
+    ok = (max(small.identity_residual, large.identity_residual) <= 1e-12 and share <= 0.01
+          and abs(np.log(ratio1)) <= np.log(1.25) and monotone and free_ratio > 10)
+    detail = (f"batch norm (ε = 0), SGD η = {WD_LR}, λ = {lam:g} on W, {WD_STEPS} steps: ‖W‖ "
               f"{short(small.norms[0])} → {short(small.norms[-1])} and {short(large.norms[0])} → {short(large.norms[-1])} "
-              f"(ratio {short(ratio0)} → {short(ratio1)}); norm identity residual "
+              f"(ratio {short(ratio0)} → {short(ratio1)}); initial norm's share of ‖W‖² at the end ≤ {share:.1e}; "
+              f"norm identity residual "
               f"{max(small.identity_residual, large.identity_residual):.1e}; without decay ‖W‖ never decreases "
               f"({short(free[0].norms[0])} → {short(free[0].norms[-1])}, {short(free[1].norms[0])} → "
               f"{short(free[1].norms[-1])}; ratio {short(free_ratio)})")
@@ -199,8 +205,9 @@ register(Claim(
         "invariant to scaling all gradients by 1/c, so only lr × c keeps W' = cW. Since the gradient is orthogonal "
         "to W, ‖W − η∇L‖² = ‖W‖² + η²‖∇L‖² (Hoffer et al. 2018: the effective step size η/‖w‖²; Arora et al. 2019: "
         "'auto rate-tuning'). Measured (one run, "
-        "SGD η = 0.2, λ = 0.05, batch norm): norms started at scales 1/8 and 8 (ratio 64) end within 5 % of each other "
-        "after 600 steps, while without decay the ratio stays above 10."
+        "SGD η = 0.2, λ = 0.05, batch norm): norms started at scales 1/8 and 8 (ratio 64) keep under 1 % of their "
+        "initial ‖W‖² after 600 steps ((1 − ηλ)^{2T}‖W_0‖² over ‖W_T‖², from the identity unrolled) and end within "
+        "25 % of each other, while without decay the ratio stays above 10."
     ),
     references=(
         "van Laarhoven 2017, 'L2 Regularization versus Batch and Weight Normalization', arXiv:1706.05350 (scale "
