@@ -63,7 +63,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     from invariants.render import Ticker, render_verify
     from invariants.report.layout import layout_for
-    from invariants.report.site import build_site, compare_site, unified_diff, write_site
+    from invariants.report.site import build_site, compare_site, other_platform, unified_diff, write_site
 
     out = args.out
     layout = layout_for(out)
@@ -112,6 +112,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     if args.check:
         diffs = compare_site(site, out, layout=layout)
+        across = other_platform(site, out, layout=layout)
+        if across:
+            print(f"note: {across}", file=err)
         if diffs:
             print(f"{len(diffs)} generated file(s) differ from {out}/ (run `invariants report --out {out}`):", file=err)
             for d in diffs:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from invariants.report import pages, reliability, scaling_page, sitefiles
+from invariants.report import pages, platform, reliability, scaling_page, sitefiles
 from invariants.report.layout import Layout
 
 ROOT_PAGES = ("index.md", "methods.md", "seed.md", "figures.md", scaling_page.PAGE)
@@ -317,6 +317,7 @@ def build_site(docs_dir: str | os.PathLike[str] = "docs", *, audit: Sequence[str
 
     fw_names = [fw for fw, _ in fw_hints]
     files["index.md"] = _md(pages.home_page(data, refs, fw_names))
+    files[platform.PLATFORM_FILE] = platform.platform_bytes()
     files["claims/index.md"] = _md(pages.claims_index(data))
     for c in data["claims"]:
         claim_figs = [f for f in refs if c["id"] in f.claims]
@@ -425,19 +426,44 @@ def generated_in(layout: Layout) -> Callable[[str], bool]:
     return generated
 
 
+def other_platform(site: Site, docs_dir: str | os.PathLike[str], layout: Layout | None = None) -> str | None:
+    """``None`` when ``docs_dir`` was built on this build's platform (:mod:`invariants.report.platform`), else a
+    line saying which two platforms differ (then :func:`compare_site` compares the figures masked)."""
+    where = _docs_layout(layout, docs_dir)
+    path = where.docs_dir / platform.PLATFORM_FILE
+    mine = site.files.get(platform.PLATFORM_FILE)
+    if mine is None or not path.is_file() or path.read_bytes() == mine:
+        return None
+    try:
+        theirs = platform.describe(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, AttributeError):
+        theirs = f"an unreadable {platform.PLATFORM_FILE}"
+    return (f"{where.docs_dir} was built on {theirs}; this build computes on "
+            f"{platform.describe(json.loads(mine))}: figures compared with every number masked")
+
+
 def compare_site(site: Site, docs_dir: str | os.PathLike[str], layout: Layout | None = None) -> list[str]:
     """Differences between ``docs_dir`` and the build: ``"missing PATH"``, ``"differs PATH"``, ``"stale PATH"``
     (paths relative to ``docs_dir``; ``layout`` as for :func:`write_site`).
 
-    PNG files are checked for presence only (see :func:`is_compared`).
+    PNG files are checked for presence only (see :func:`is_compared`).  Built on another platform
+    (:func:`other_platform`: a CPU whose SIMD or BLAS kernels round differently), every text file is compared
+    with its numbers masked (:func:`invariants.report.platform.mask_figures`) and the platform record is not
+    compared.
     """
     where = _docs_layout(layout, docs_dir)
+    masked = other_platform(site, docs_dir, layout) is not None
+    record = where.place({platform.PLATFORM_FILE: b""})
     out = []
     for rel, content in where.place(site.files).items():
         path = where.root / rel
         if not path.is_file():
             out.append(f"missing {rel}")
-        elif is_compared(rel) and path.read_bytes() != content:
+        elif not is_compared(rel) or (masked and rel in record):
+            continue
+        elif masked and platform.mask_figures(path.read_bytes()) != platform.mask_figures(content):
+            out.append(f"differs {rel}")
+        elif not masked and path.read_bytes() != content:
             out.append(f"differs {rel}")
     prefix = f"{where.docs}/" if where.docs else ""
     out += [f"stale {prefix}{rel}" for rel in stale_files(site, where.docs_dir)]

@@ -5,7 +5,8 @@ and ``CITATION.cff`` names the package version.
 The drift test regenerates every page in memory (from this session's verify report, which reuses the
 evidence results the claim tests computed, and building the figures without rasterizing them) and compares it
 with ``docs/``: Markdown and the figures' JSON data byte for byte, PNG files by presence (their pixels depend on
-the matplotlib/FreeType version).  When it
+the matplotlib/FreeType version).  On a CPU other than the one ``docs/data/platform.json`` records, numbers are
+masked (their last digits depend on the SIMD and BLAS kernels; ``tests/report/test_platform.py``).  When it
 fails, regenerate with ``invariants report --out docs`` and commit the result.
 
 Needs the ``docs`` extra (mkdocs, mkdocs-material, matplotlib, latex2mathml); without it these tests skip,
@@ -62,7 +63,7 @@ ONE_BUILD = pytest.mark.xdist_group("docs-site")
 @ONE_BUILD
 def test_committed_pages_match_generated(site):
     from invariants.hypothesis_profiles import FRESH_SEEDS
-    from invariants.report.site import compare_site, unified_diff
+    from invariants.report.site import compare_site, other_platform, unified_diff
 
     if FRESH_SEEDS:
         pytest.skip("HYPOTHESIS_PROFILE=flake draws fresh examples for the evidence, so the example counts on the "
@@ -71,7 +72,9 @@ def test_committed_pages_match_generated(site):
     diffs = compare_site(site, DOCS)
     if diffs:
         detail = unified_diff(site, DOCS, [d.split(" ", 1)[1] for d in diffs if d.startswith("differs ")])
+        across = other_platform(site, DOCS)
         pytest.fail("docs/ has drifted from the code; run `invariants report --out docs` and commit:\n  "
+                    + (f"({across})\n  " if across else "")
                     + "\n  ".join(diffs) + ("\n" + detail if detail else ""))
 
 
