@@ -2,7 +2,9 @@
 
 The rounding case is the one an AVX2 machine gave: torch's ``nn.LSTM`` fed a zero embedding returns batch rows
 1 ulp apart, which the exact comparison read as a signal carried past the zero layer (a zero-initialized residual
-branch, a note), so the zoo's planted zero embedding (tests/zoo, ``torch_lstm_lm__zero_embedding``) went unflagged.
+branch, a note), so the zoo's planted zero embedding (tests/zoo, ``torch_lstm_lm__zero_embedding``) went unflagged.  The signal case at 61 ulps is timm's ViT with
+LayerScale 1e-5 (tests/zoo ``timm_vit_layerscale``), whose logits a 1024-ulp tolerance read as constant (a false
+"output does not depend on the input" error).
 """
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ def test_rows_apart_by_a_signal_vary(dtype):
     tiny = np.repeat(a[:1], 8, axis=0)
     tiny[2, 0] += dtype(1e-3) * np.abs(a[0]).max()  # one entry of one row, 1e-3 of the largest: above rounding
     assert varies(tiny)
+    small = np.repeat(a[:1], 8, axis=0)  # 61 ulps of the largest entry: timm's ViT logits with LayerScale 1e-5
+    small[4] += dtype(61 * np.finfo(dtype).eps) * np.abs(a[0]).max()
+    assert varies(small)
 
 
 def test_exact_comparison_where_rounding_has_no_scale():
