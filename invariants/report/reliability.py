@@ -30,6 +30,7 @@ SCRIPTS = {
     "speed": "speed.py",
     "scaleout": "scaleout.py",
     "flake": "flake_check.py",
+    "portability": "portability.py",
 }
 _SIGN = {"+d": "+", "-d": "−"}
 
@@ -335,6 +336,16 @@ def summary_table(bench: dict[str, Any]) -> str:
                      f"[{100 * lo:.0f}%, {100 * hi:.0f}%], 95%)"])
     else:
         rows.append(["flake check", missing("flake")])
+    port = bench.get("portability")
+    if port:
+        others = port["configs"][1:]
+        rows.append([f"`invariants verify` under {len(others)} emulated older-CPU kernel configurations (OpenBLAS, "
+                     f"NumPy SIMD, torch CPU overrides) vs native: {port['pieces']} pieces of evidence",
+                     f"{sum(len(c['flipped']) for c in others)} pass/fail flips, "
+                     f"{sum(c['failed'] for c in port['configs'])} failures; figures moved in up to "
+                     f"{max(len(c['figures_moved']) for c in others)} claims (last digits)"])
+    else:
+        rows.append(["verdicts under other floating-point kernels", missing("portability")])
     return table(["what", "figure"], rows)
 
 
