@@ -4,7 +4,9 @@ Parameters are read from ``named_modules()`` (each tensor once; a parameter shar
 weight tying — is reported under its first name and is not a copy).  Layer semantics by module type:
 ``Linear`` (dense), ``Bilinear``, ``Conv{1,2,3}d`` (conv, or depthwise when ``groups = C_in``),
 ``ConvTranspose{1,2,3}d``, ``Embedding``/``EmbeddingBag``, ``RNN``/``LSTM``/``GRU`` and their cells
-(packed gate matrices), ``MultiheadAttention`` (packed q/k/v), norms (``*Norm*``: scale and shift).
+(packed gate matrices), ``MultiheadAttention`` (packed q/k/v), norms (``*Norm*``: scale and shift), and
+transformers' mixture-of-experts modules (stacked experts, one dense block per expert and gate, and top-k
+routers: :mod:`invariants.frameworks.torch.experts`; weights without a node, the probe reads no output of theirs).
 
 **Probe.** One forward and backward pass in the module's current mode (train mode after construction),
 with torch's RNG seeded inside ``fork_rng`` (dropout) and every buffer (BatchNorm running statistics)
@@ -34,6 +36,7 @@ from torch import nn
 from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
                                TORCH, Layer, Packed, Spatial)
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.torch.experts import router_layer, stacked_experts
 from invariants.frameworks.torch.seeding import manual_seed
 
 _ACTIVATIONS = {
@@ -192,6 +195,11 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         layer, weight_role = Embedding(m.num_embeddings, m.embedding_dim), "embedding"
     elif is_hf_conv1d(m):
         (layer, node_layer), weight_role, weight_layout = _hf_conv1d_layers(path, m), "weight", JAX
+    # mixture-of-experts parameters: weights with layer semantics but no node (no output the probe can read)
+    moe: dict[str, tuple[Layer, Any]] = {}
+    if layer is None and own:
+        router = router_layer(m)
+        moe = {"weight": (router, TORCH)} if router is not None else stacked_experts(m) or {}
 
     def full(n: str) -> str:
         return f"{path}.{n}" if path else n
@@ -209,6 +217,9 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
                 role, lay, layout = weight_role, layer, weight_layout
             elif n == "bias":
                 role = "bias"
+        elif moe:
+            role, (lay, layout) = ("weight", moe[n]) if n in moe else ("bias" if n.endswith("bias") else "other",
+                                                                     (None, TORCH))
         elif isinstance(m, (nn.RNNBase, nn.RNNCellBase)):
             role, lay = _rnn_param(m, n, value.shape)
         elif isinstance(m, nn.MultiheadAttention):
