@@ -14,22 +14,21 @@ from __future__ import annotations
 
 import pytest
 
-jax = pytest.importorskip("jax")
-nn = pytest.importorskip("flax.linen")
-jnp = jax.numpy
+from invariants.layers import Kernel
+from invariants.modelcheck import check_model
 
-from invariants.frameworks.flax.model import dense_general_kernel  # noqa: E402
-from invariants.layers import Kernel  # noqa: E402
-from invariants.modelcheck import check_model  # noqa: E402
+jax, nn = pytest.importorskip("jax"), pytest.importorskip("flax.linen")
+from invariants.frameworks.flax.model import dense_general_kernel  # noqa: E402  (imports flax)
 
 
 class Block(nn.Module):
+    """A pre-norm transformer block: self-attention, then a GELU MLP, each on a residual."""
+
     @nn.compact
     def __call__(self, x):
         h = nn.LayerNorm()(x)
         x = x + nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=64)(h, h)
-        h = nn.LayerNorm()(x)
-        return x + nn.Dense(64)(nn.gelu(nn.Dense(256)(h)))
+        return x + nn.Dense(64)(nn.gelu(nn.Dense(256)(nn.LayerNorm()(x))))
 
 
 class Transformer(nn.Module):
