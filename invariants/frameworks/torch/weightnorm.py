@@ -66,8 +66,11 @@ def weight_norm(m: Any) -> WeightNormed | None:
             w = m.weight.detach()
         return WeightNormed("parametrizations.weight.original0", "parametrizations.weight.original1", g, v, w,
                             getattr(plist[0], "dim", None))
+    hooks = getattr(m, "_forward_pre_hooks", None)
+    if not hooks:
+        return None
     hook_type = importlib.import_module("torch.nn.utils.weight_norm").WeightNorm
-    for hook in getattr(m, "_forward_pre_hooks", {}).values():
+    for hook in hooks.values():
         if isinstance(hook, hook_type) and hook.name == "weight":
             g, v = getattr(m, "weight_g", None), getattr(m, "weight_v", None)
             if g is None or v is None or _on_meta(g, v):
