@@ -21,6 +21,9 @@ layer                         textbook (fan_in, fan_out)      notes
                                                               audited as its own matrix
 ``kernel(shape, in_axes,      ``(∏in·rf, ∏out·rf)``           multi-axis (einsum) kernel; ``rf`` =
 out_axes)``                                                   product of the axes in neither list
+``experts(E, in, out,         per expert and gate:            stacked experts ``(E, gates·out, in)``
+gates=2)``                    ``(in, out)``                   in torch: each expert's gate/up map is
+                                                              audited as its own matrix
 ``vector(n)`` / ``scalar()``  none                            a bias / norm scale / 0-D tensor; a
                                                               fan-based spec uses the framework's
                                                               fans (Keras ``(n, n)``), if any
@@ -31,7 +34,7 @@ as skipped ("0 values: nothing to audit") and ``check-model`` lists the tensor a
 
 **Layer kinds** are types: one frozen dataclass per kind (:class:`Dense`, :class:`Conv`,
 :class:`ConvTranspose`, :class:`Depthwise`, :class:`Embedding`, :class:`Bilinear`, :class:`Kernel`,
-:class:`Vector`, :class:`Scalar`, and the packed :class:`QKV`, :class:`LSTM`, :class:`GRU`, :class:`RNN`), each with its textbook fans and its text
+:class:`Vector`, :class:`Scalar`, the stacked :class:`Experts`, and the packed :class:`QKV`, :class:`LSTM`, :class:`GRU`, :class:`RNN`), each with its textbook fans and its text
 form (``str(layer)``; :func:`parse_layer` reads it back through the registry
 :data:`LAYER_TYPES`).
 
@@ -49,6 +52,7 @@ from invariants.layers.bilinear import Bilinear
 from invariants.layers.conv import Conv, ConvTranspose, Depthwise, GroupedConv, Spatial
 from invariants.layers.dense import Dense
 from invariants.layers.embedding import Embedding
+from invariants.layers.experts import Experts
 from invariants.layers.kernel import Kernel
 from invariants.layers.layout import (JAX, KERAS, LAYOUTS, TORCH, Layout, as_layout, fans_from_shape,
                                       grouped_fan_candidates, shape_fan_candidates)
@@ -57,7 +61,7 @@ from invariants.layers.text import parse_layer
 from invariants.layers.vector import Scalar, Unconnected, Vector
 
 __all__ = [
-    "Args", "Bilinear", "Conv", "ConvTranspose", "Dense", "Depthwise", "Embedding", "GRU", "Gates",
+    "Args", "Bilinear", "Conv", "ConvTranspose", "Dense", "Depthwise", "Embedding", "Experts", "GRU", "Gates",
     "GroupedConv", "InOut", "JAX", "KERAS", "Kernel", "LAYER_TYPES", "LAYOUTS", "LSTM", "Layer", "Layout", "Packed",
     "QKV", "RECURRENT", "RNN", "Scalar", "Spatial", "TORCH", "Unconnected", "Vector", "as_layout", "fans_from_shape",
     "grouped_fan_candidates", "parse_layer", "positive_int", "register", "shape_fan_candidates", "size_int",

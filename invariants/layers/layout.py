@@ -44,7 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: axis symbols a layout may use (see the module docstring; ``batch``: a kernel's batch axis)
 AXES = ("out", "in", "out/g", "in/g", "k", "in2", "batch")
 #: weight roles a layout places axes for (a layer class's ``kind``)
-ROLES = ("dense", "conv", "conv_transpose", "depthwise", "packed", "embedding", "bilinear", "vector", "scalar")
+ROLES = ("dense", "conv", "conv_transpose", "depthwise", "packed", "embedding", "bilinear", "vector", "scalar",
+         "experts")
 
 Axes = tuple[str, ...]
 
@@ -58,6 +59,8 @@ class Layout:
         dense, conv, conv_transpose: axis symbols of those weights, e.g. ``("out", "in/g", "k")``.
         depthwise: depthwise conv weight axes; ``None``: as ``conv``.
         packed: packed weight axes (blocks stacked along ``out``); ``None``: as ``dense``.
+        experts: stacked experts' axes (:class:`~invariants.layers.experts.Experts`); ``None``: the expert axis
+            (``batch``) first, then ``dense`` (``(E, out, in)`` in torch, ``(E, in, out)`` in jax/keras).
         embedding: ``(V, D)`` table axes.
         bilinear: bilinear weight axes; ``None``: the layout has no bilinear layers.
         fan_axes: ``(in_axis, out_axis)`` of the framework's fan rule (negative counts from the end).
@@ -86,8 +89,11 @@ class Layout:
     small_fans: bool = False
     no_fans: str = "the framework computes no fans for a tensor with fewer than 2 dims"
     fan_rule: str = ""
+    experts: Axes | None = None
 
     def __post_init__(self) -> None:
+        if self.experts is None:
+            object.__setattr__(self, "experts", ("batch",) + tuple(self.dense))
         if self.depthwise is None:
             object.__setattr__(self, "depthwise", self.conv)
         if self.packed is None:

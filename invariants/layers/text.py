@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from invariants.core.errors import BadInput
-from invariants.layers import bilinear, conv, dense, embedding, kernel, packed, vector  # noqa: F401  (register the kinds)
+from invariants.layers import bilinear, conv, dense, embedding, experts, kernel, packed, vector  # noqa: F401  (register the kinds)
 from invariants.layers.base import LAYER_TYPES, Args, Layer
 
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)
@@ -26,6 +26,7 @@ def parse_layer(text: str) -> Layer:
         depthwise_conv2d(32,k=3,m=2)       (groups = C_in = 32, C_out = m*C_in = 64)
         qkv(512)                           packed q/k/v projections of width 512: (3E, E) in torch
         lstm(32,64)  gru(32,64)  rnn(32,64)  packed gate matrix input 32 -> hidden 64
+        experts(8,64,96,gates=2)           8 stacked experts' gate|up maps 64 -> 96: (8, 192, 64) in torch
         vector(64)                         a 1-D tensor (bias, norm scale): no textbook fans
         scalar()                           a 0-D tensor
         kernel(shape=(512,8,64),in_axes=(0,),out_axes=(1,2))
@@ -52,7 +53,7 @@ def parse_layer(text: str) -> Layer:
         if cls is None:
             raise BadInput(
                 f"unknown layer {name!r}; known: dense, embedding, bilinear, conv{{1,2,3}}d, "
-                "conv_transpose{1,2,3}d, depthwise_conv{1,2,3}d, qkv, lstm, gru, rnn, vector, scalar, kernel")
+                "conv_transpose{1,2,3}d, depthwise_conv{1,2,3}d, qkv, lstm, gru, rnn, experts, vector, scalar, kernel")
         return cls.from_args(args)
     except ValueError as exc:
         raise BadInput(f"invalid layer {text!r}: {exc}") from None

@@ -32,6 +32,7 @@ from invariants.frameworks.model import (
     Param,
 )
 from invariants.layers import Embedding
+from invariants.layers.experts import module_wise
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.siblings import sibling_key
 from invariants.stats.extremes import mantissa_bits
@@ -231,11 +232,14 @@ def copies(digests: Sequence[tuple[str, tuple, str | None]]) -> list[Finding]:
         parents = {n.split("[")[0] for n in names if "[" in n}
         if parents and all(n.split("[")[0] in dup_whole for n in names):
             continue  # blocks of tensors already reported as whole copies
-        suffix = _common_suffix(names) if len(parents) != 1 else ""
-        owners = tuple(n[: len(n) - len(suffix)] if suffix else n for n in names)
-        merged.setdefault(owners if suffix else tuple(names), []).append((names, shapes[key]))
+        # stacked experts' blocks are paired as experts kept as modules are (experts.3.gate_up_proj[up])
+        paths = [module_wise(n) for n in names]
+        parents = {n.split("[")[0] for n in paths if "[" in n}
+        suffix = _common_suffix(paths) if len(parents) != 1 else ""
+        owners = tuple(n[: len(n) - len(suffix)] if suffix else n for n in paths)
+        merged.setdefault(owners, []).append((names, shapes[key]))
     out = []
-    labels = [label for label, _, _ in digests]
+    labels = [module_wise(label) for label, _, _ in digests]
     for owners, items in merged.items():
         names = [n for ns, _ in items for n in ns]
         n_values = sum(int(np.prod(shp)) for _, shp in items)

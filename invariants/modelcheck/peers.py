@@ -122,13 +122,17 @@ def _classes(results: "list[tuple[Unit, Match]]", need_fans: bool,
     so a role it recognized as depth-scaled is already out of their classes, and every other role is still
     compared with its block's other roles (all twelve ``fc2`` at a 10x std, one shared typo, are errors
     against ``fc1``, as before the split; split, they agreed with each other and passed)."""
-    eligible = [(u, m) for u, m in results if u.layer is not None and u.packed_fans is None
-                and u.label == u.param.name and (u.fans or not need_fans)]
+    from invariants.layers.experts import expert_of
+
+    # whole tensors, and each expert of stacked experts: its own dense map, a sibling of the other experts'
+    # (``experts.gate_up_proj[e#.gate]``); the blocks of packed q/k/v or gates are not layers of their own
+    eligible = [(u, m) for u, m in results if u.layer is not None and (u.fans or not need_fans)
+                and ((u.packed_fans is None and u.label == u.param.name) or expert_of(u.label) is not None)]
     out: dict[str, list[tuple[Unit, Match]]] = {}
-    for key, members in sibling_classes(eligible, lambda r: r[0].param.name, lambda r: _kind(r[0])).items():
-        parts = split_roles(members, lambda r: r[0].param.name) if by_role else [members]
+    for key, members in sibling_classes(eligible, lambda r: r[0].label, lambda r: _kind(r[0])).items():
+        parts = split_roles(members, lambda r: r[0].label) if by_role else [members]
         for part in parts:
-            out[key if len(parts) == 1 else f"{key} ({role_key(part[0][0].param.name)})"] = part
+            out[key if len(parts) == 1 else f"{key} ({role_key(part[0][0].label)})"] = part
     return out
 
 

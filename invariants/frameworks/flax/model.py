@@ -8,7 +8,8 @@ Parameters are the leaves of ``variables["params"]``, named by path (``"params/D
 leaf name gives the role (``kernel``: weight, ``embedding``: embedding, ``bias``, ``scale``: norm scale,
 a ``bias`` next to a ``scale``: norm shift).  Layer semantics come from the module that owns each
 kernel, observed during the probe with :func:`flax.linen.intercept_methods`: ``Dense`` (dense ``(in,
-out)``), ``Conv`` (``(*k, C_in/G, C_out)``, ``G = feature_group_count``), ``ConvTranspose``
+out)``), ``DenseGeneral`` (a multi-axis kernel, :func:`dense_general_kernel`; ``MultiHeadDotProductAttention``'s
+projections), ``Conv`` (``(*k, C_in/G, C_out)``, ``G = feature_group_count``), ``ConvTranspose``
 (``(*k, C_in, C_out)``; ``(*k, C_out, C_in)`` with ``transpose_kernel=True``), ``Embed`` (``(V, D)``).
 Without a probe they are guessed from the kernel's rank (2: dense; more: an ungrouped conv).  Flax
 activations are plain functions, invisible to the extractor: revival of dead units is judged from the
@@ -31,11 +32,33 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from invariants.layers import JAX, KERAS, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer, Layout
+from invariants.layers import JAX, KERAS, Conv, ConvTranspose, Dense, Depthwise, Embedding, Kernel, Layer, Layout
 from invariants.frameworks.jax.probe import new_state, perturbed_pass, record, record_input
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, units_last, varies
 
-_NODE_TYPES = (nn.Dense, nn.Conv, nn.ConvTranspose, nn.Embed)
+_NODE_TYPES = (nn.Dense, nn.DenseGeneral, nn.Conv, nn.ConvTranspose, nn.Embed)
+
+
+def _axes_tuple(v: Any) -> tuple[int, ...]:
+    return tuple(int(a) for a in v) if isinstance(v, (tuple, list)) else (int(v),)
+
+
+def dense_general_kernel(module: Any, shape: tuple[int, ...]) -> tuple[Kernel, bool] | None:
+    """The :class:`~invariants.layers.Kernel` of a ``DenseGeneral`` kernel and whether it is a node.
+
+    ``flax/linen/linear.py`` ``DenseGeneral.__call__`` builds the kernel ``batch_shape + in_shape + features``
+    (``batch_dims`` leading, then the contracted ``axis`` sizes, then ``features``) and initializes it as the
+    flat ``(prod(batch)·prod(in), prod(features))`` matrix (``kernel_init_wrap``): with no batch dims its fans
+    are the textbook ``(prod(in), prod(features))`` of one dense map (``MultiHeadDotProductAttention``'s query
+    ``(E, heads, head_dim)`` -> ``(E, heads·head_dim)``, its out ``(heads, head_dim, E)`` -> ``(heads·head_dim, E)``).
+    A node when it has no batch dims: its units are then the output's trailing ``features`` axes.  ``None``
+    when ``shape`` does not fit the module's declared axes."""
+    features, batch = _axes_tuple(module.features), _axes_tuple(module.batch_dims)
+    nb, nf, nd = len(batch), len(features), len(shape)
+    n_in = nd - nb - nf
+    if n_in < 1 or tuple(shape[nd - nf:]) != features:
+        return None
+    return Kernel(tuple(shape), tuple(range(nb, nb + n_in)), tuple(range(nb + n_in, nd)), tuple(range(nb))), not nb
 
 
 def is_module(obj: Any) -> bool:
@@ -57,6 +80,9 @@ def _semantics(kind: str, module: Any, shape: tuple[int, ...]) -> tuple[Layer | 
     nd = len(shape) - 2
     if kind == "Embed":
         return Embedding(shape[0], shape[1]), JAX, True
+    if kind == "DenseGeneral":
+        made = dense_general_kernel(module, shape)
+        return (made[0], JAX, made[1]) if made is not None else (None, JAX, False)
     if len(shape) == 2 and kind in ("Dense", "?"):
         return Dense(shape[0], shape[1]), JAX, True
     if nd in (1, 2, 3) and kind in ("Conv", "?"):
@@ -154,6 +180,7 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
     """One jitted forward/backward pass (``jax.value_and_grad`` w.r.t. ``ε``); returns the probe and the
     modules seen (params path -> module)."""
     seen: dict[str, Any] = {}
+    widths: dict[str, int] = {}
     state = new_state()
 
     def interceptor(next_fun: Any, args: tuple, kwargs: dict, ctx: Any) -> Any:
@@ -161,6 +188,9 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
         if ctx.method_name != "__call__" or not isinstance(mod, _NODE_TYPES):
             return next_fun(*args, **kwargs)
         path = "/".join(str(p) for p in mod.path)
+        if isinstance(mod, nn.DenseGeneral) and args and hasattr(args[0], "shape") and path not in widths:
+            # its input units are every contracted axis (``axis``), not only the last one
+            widths[path] = int(np.prod([args[0].shape[a] for a in _axes_tuple(mod.axis)]))
         args = record_input(state, path, args)
         out = next_fun(*args, **kwargs)
         seen.setdefault(path, mod)
@@ -179,9 +209,18 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
     for n in order:
         z = np.asarray(zs[n])
         n_units = z.shape[-1] if z.ndim else 0
+        x_moments = xin.get(n, (None,) * 4)
+        if isinstance(seen.get(n), nn.DenseGeneral) and z.ndim:
+            # units: the trailing ``features`` axes (a per-head projection's heads x head_dim)
+            n_units = int(np.prod(_axes_tuple(seen[n].features)))
+            z, g = z.reshape(-1, n_units), np.asarray(grads[n]).reshape(-1, n_units)
+            grads = {**grads, n: g}
+            if n in widths and x_moments[2]:
+                xm, gm, w, rows = x_moments
+                x_moments = (xm, gm, widths[n], w * rows // widths[n])
         try:
             signals.append(Signal(n, units_last(z, -1, n_units), units_last(np.asarray(grads[n]), -1, n_units),
-                                  bool(inp[n]) if n in inp else None, *xin.get(n, (None,) * 4)))
+                                  bool(inp[n]) if n in inp else None, *x_moments))
         except ValueError:
             continue
     first = x[0] if isinstance(x, tuple) else x
@@ -219,7 +258,7 @@ def view(module: Any, variables: Any, name: str, example_input: Any = None, batc
     return mv
 
 
-__all__ = ["extract_params", "infer_input", "is_module", "probe", "view"]
+__all__ = ["dense_general_kernel", "extract_params", "infer_input", "is_module", "probe", "view"]
 
 
 class ExampleMLP(nn.Module):

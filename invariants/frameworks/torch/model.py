@@ -4,7 +4,11 @@ Parameters are read from ``named_modules()`` (each tensor once; a parameter shar
 weight tying — is reported under its first name and is not a copy).  Layer semantics by module type:
 ``Linear`` (dense), ``Bilinear``, ``Conv{1,2,3}d`` (conv, or depthwise when ``groups = C_in``),
 ``ConvTranspose{1,2,3}d``, ``Embedding``/``EmbeddingBag``, ``RNN``/``LSTM``/``GRU`` and their cells
-(packed gate matrices), ``MultiheadAttention`` (packed q/k/v), norms (``*Norm*``: scale and shift).
+(packed gate matrices), ``MultiheadAttention`` (packed q/k/v), norms (``*Norm*``: scale and shift), and
+transformers' mixture-of-experts modules (stacked experts, one dense block per expert and gate, and top-k
+routers: :mod:`invariants.frameworks.torch.experts`; weights without a node, the probe reads no output of theirs).
+A weight-normed layer (either torch form) is read through its effective weight ``g·v/‖v‖``: the Param of ``v``
+holds it (:mod:`invariants.frameworks.torch.weightnorm`), ``g`` is a norm scale.
 
 **Probe.** One forward and backward pass in the module's current mode (train mode after construction),
 with torch's RNG seeded inside ``fork_rng`` (dropout) and every buffer (BatchNorm running statistics)
@@ -34,6 +38,8 @@ from torch import nn
 from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
                                TORCH, Layer, Packed, Spatial)
 from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.torch.experts import router_layer, stacked_experts
+from invariants.frameworks.torch.weightnorm import weight_norm
 from invariants.frameworks.torch.seeding import manual_seed
 
 _ACTIVATIONS = {
@@ -192,6 +198,18 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         layer, weight_role = Embedding(m.num_embeddings, m.embedding_dim), "embedding"
     elif is_hf_conv1d(m):
         (layer, node_layer), weight_role, weight_layout = _hf_conv1d_layers(path, m), "weight", JAX
+    # a weight-normed layer: its direction v carries the effective weight g·v/‖v‖ the forward uses (new form: v and
+    # g are parameters of the child ParametrizationList, read here where the layer's semantics are known)
+    wn = weight_norm(m) if weight_role == "weight" else None
+    weight_name = "weight"
+    if wn is not None:
+        own = [(n, p) for n, p in own if n not in (wn.g_name, wn.v_name)] + [(wn.v_name, wn.v), (wn.g_name, wn.g)]
+        weight_name = wn.v_name
+    # mixture-of-experts parameters: weights with layer semantics but no node (no output the probe can read)
+    moe: dict[str, tuple[Layer, Any]] = {}
+    if layer is None and own:
+        router = router_layer(m)
+        moe = {"weight": (router, TORCH)} if router is not None else stacked_experts(m) or {}
 
     def full(n: str) -> str:
         return f"{path}.{n}" if path else n
@@ -205,10 +223,17 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         value = read_only(p)
         role, lay, layout = "other", None, TORCH
         if layer is not None:
-            if n == "weight":
+            if n == weight_name:
                 role, lay, layout = weight_role, layer, weight_layout
+                if wn is not None:
+                    value = read_only(wn.weight)
+            elif wn is not None and n == wn.g_name:
+                role = "norm_scale"
             elif n == "bias":
                 role = "bias"
+        elif moe:
+            role, (lay, layout) = ("weight", moe[n]) if n in moe else ("bias" if n.endswith("bias") else "other",
+                                                                     (None, TORCH))
         elif isinstance(m, (nn.RNNBase, nn.RNNCellBase)):
             role, lay = _rnn_param(m, n, value.shape)
         elif isinstance(m, nn.MultiheadAttention):
@@ -228,7 +253,7 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         out.append(param)
     node_layer = node_layer or layer
     if node_layer is not None and not isinstance(node_layer, Packed):
-        w = next((p for p in out if p.name == full("weight")), None)
+        w = next((p for p in out if p.name == full(weight_name)), None)
         b = next((p for p in out if p.name == full("bias")), None)
         tied = getattr(m, "weight", None)
         if w is None and isinstance(tied, torch.Tensor) and isinstance(seen.get(id(tied)), Param) and \
