@@ -53,7 +53,7 @@ SECONDS: dict[str, float] = {
     "SYM-GRAD-01": 0.3,
     "SYM-GROWTH-01": 1.0,
     "SYM-LEARN-01": 1.1,
-    "SYM-LINEAR-01": 1.2,
+    "SYM-LINEAR-01": 0.7,
     "SYM-NEVER-01": 1.2,
     "SYM-POOR-01": 1.4,
     "SYM-ROWS-01": 0.4,

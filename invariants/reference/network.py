@@ -171,10 +171,24 @@ class Layout:
 def layout(arch: Architecture) -> Layout:
     """The :class:`Layout` of ``arch`` (cached: architectures are frozen and hashable; one built from a
     list of sizes, which is not, gets a new one)."""
+    # by identity first: hashing a frozen dataclass hashes all its fields (~1 µs), and a training loop asks
+    # for the layout of the same object at every pass (two or three times a step); the entry holds the
+    # object, so its id cannot be reused while the entry lives
+    hit = _BY_ID.get(id(arch))
+    if hit is not None and hit[0] is arch:
+        return hit[1]
     try:
-        return _cached_layout(arch)
+        plan = _cached_layout(arch)
     except TypeError:
         return _make_layout(arch)
+    if len(_BY_ID) >= 256:  # many architectures (a sweep): start afresh
+        _BY_ID.clear()
+    _BY_ID[id(arch)] = (arch, plan)
+    return plan
+
+
+#: id(architecture) → (the architecture, its layout), for :func:`layout`
+_BY_ID: dict[int, tuple[Architecture, "Layout"]] = {}
 
 
 @functools.lru_cache(maxsize=1024)

@@ -46,7 +46,7 @@ from typing import Sequence
 import numpy as np
 
 from invariants.reference import kernels
-from invariants.reference.network import Architecture, Params, layout, splits_pay
+from invariants.reference.network import Architecture, Layout, Params, layout, splits_pay
 from invariants.reference.optimizers import Optimizer
 
 
@@ -134,7 +134,7 @@ def loss_and_grad_runs(arch: Architecture, params: Params, x: np.ndarray, t: np.
             z = z + params[plan.biases[l - 1]][:, None, :]
         preacts.append(z)
         h = plan.act.f(z) if l < depth else z
-    losses, delta = _loss(arch, h, t, n_runs)
+    losses, delta = _loss(arch, plan, h, t, n_runs)
     grads: Params = {}
     for l in range(depth, 0, -1):
         wname, h, ops = plan.weights[l - 1], inputs[l - 1], operands[l - 1]
@@ -179,8 +179,9 @@ def canonical_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return kernels.canonical_sum(products.reshape(-1, k), axis=-1).reshape(products.shape[:-1])
 
 
-def _loss(arch: Architecture, y: np.ndarray, t: np.ndarray, n_runs: int) -> tuple[list[float], np.ndarray]:
-    """Each run's loss (the one-run function's value) and the stacked ∂L/∂y."""
+def _loss(arch: Architecture, plan: Layout, y: np.ndarray, t: np.ndarray, n_runs: int,
+          ) -> tuple[list[float], np.ndarray]:
+    """Each run's loss (the one-run function's value) and the stacked ∂L/∂y; ``plan`` is ``layout(arch)``."""
     if arch.loss == "mse":  # as losses.mse on each run: elementwise, and a sum over each run's (B, C) values
         t = np.asarray(t, dtype=y.dtype)
         if t.shape not in (y.shape, y.shape[1:]):
@@ -190,7 +191,7 @@ def _loss(arch: Architecture, y: np.ndarray, t: np.ndarray, n_runs: int) -> tupl
         totals = (diff * diff).reshape(n_runs, -1).sum(axis=1) * scale
         return totals.tolist(), (2 * scale) * diff
     t = np.asarray(t)
-    per_run = [layout(arch).loss(y[r], t if t.ndim == 1 else t[r]) for r in range(n_runs)]
+    per_run = [plan.loss(y[r], t if t.ndim == 1 else t[r]) for r in range(n_runs)]
     return [float(loss) for loss, _ in per_run], np.stack([g for _, g in per_run])
 
 

@@ -35,6 +35,8 @@ from typing import Callable, Iterable
 import sympy as sp
 from sympy import stats as sps
 
+from invariants.symbolic.reduce import simplified, vanishes
+
 fan_in, fan_out = sp.symbols("fan_in fan_out", positive=True)
 #: Var(W) of one weight entry.
 v = sp.Symbol("v", positive=True)
@@ -296,14 +298,14 @@ def orthogonal() -> Orthogonal:
     m = sp.Matrix(ORTHOGONAL_EXAMPLE)
     qm, _ = m.QRdecomposition()
     k = qm.shape[1]
-    gram = (qm.T * qm - sp.eye(k)).applyfunc(sp.simplify)
+    gram = (qm.T * qm - sp.eye(k)).applyfunc(simplified)
     xs = sp.Matrix(sp.symbols(f"x0:{k}", real=True))
-    norm_defect = sp.simplify(((qm * xs).T * (qm * xs))[0] - (xs.T * xs)[0])
+    norm_defect = simplified(((qm * xs).T * (qm * xs))[0] - (xs.T * xs)[0])
     q1, _ = sp.Matrix(ORTHOGONAL_SQUARE_EXAMPLES[0]).QRdecomposition()
     q2, _ = sp.Matrix(ORTHOGONAL_SQUARE_EXAMPLES[1]).QRdecomposition()
     ys = sp.Matrix(sp.symbols("y0:3", real=True))
     out = q2 * (q1 * ys)
-    deep_defect = sp.simplify((out.T * out)[0] - (ys.T * ys)[0])
+    deep_defect = simplified((out.T * out)[0] - (ys.T * ys)[0])
     (kernel_vec,) = qm.T.nullspace()
     return Orthogonal(
         mean_square_tall=sp.simplify(mean_tall),
@@ -490,7 +492,8 @@ JAX_TRUNCATED_NORMAL_STD = "0.87962566103423978"
 
 
 def matches(derived: sp.Expr, literature: sp.Expr) -> bool:
-    """True iff ``simplify(derived - literature) == 0`` (symbolic identity, positive symbols).
+    """True iff ``derived - literature`` vanishes (:func:`invariants.symbolic.reduce.vanishes`: ``simplify`` after
+    cheaper tries; a symbolic identity, positive symbols).
 
     Expressions involving ``rows`` and ``cols`` with ``Min``/``Max``/``Piecewise`` are compared on both
     orderings (``rows = cols + d``, ``d >= 0``, and ``cols = rows + d``, ``d >= 1``).
@@ -500,9 +503,9 @@ def matches(derived: sp.Expr, literature: sp.Expr) -> bool:
         d1 = sp.Symbol("d1", positive=True, integer=True)
         cases = ({rows: cols + d}, {cols: rows + d1})
         return all(
-            sp.simplify(sp.piecewise_fold((derived - literature).subs(case))) == 0 for case in cases
+            vanishes(sp.piecewise_fold((derived - literature).subs(case))) for case in cases
         )
-    return bool(sp.simplify(derived - literature) == 0)
+    return vanishes(derived - literature)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from invariants.claims.evidence import check, short
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Reading, Verdict, mutant, register
 from invariants.reference import lstm
 from invariants.studies import forget_bias as study
+from invariants.symbolic.reduce import vanishes
 
 
 
@@ -40,13 +41,13 @@ def symbolic_proof(cell=_torch_cell) -> EvidenceResult:
     c_prev, f, i, g, b = sp.symbols("c_prev f i g b", real=True)
     k = sp.Symbol("k", positive=True, integer=True)
     sig = 1 / (1 + sp.exp(-b))
-    step1 = sp.simplify(sp.diff(cell(c_prev, f, i, g), c_prev) - f) == 0
-    step2 = sp.simplify(sig**k * sig - sig ** (k + 1)) == 0
+    step1 = vanishes(sp.diff(cell(c_prev, f, i, g), c_prev) - f)
+    step2 = vanishes(sig**k * sig - sig ** (k + 1))
     memory = sp.simplify(1 / (1 - sig))  # Σ_{k ≥ 0} r^k = 1/(1 − r) for 0 < r = σ(b) < 1
-    step3 = (sp.simplify(memory - (1 + sp.exp(b))) == 0 and sig.subs(b, 0) == sp.Rational(1, 2)
-             and sp.simplify(sig.subs(b, 1) - sp.E / (1 + sp.E)) == 0)
+    step3 = (vanishes(memory - (1 + sp.exp(b))) and sig.subs(b, 0) == sp.Rational(1, 2)
+             and vanishes(sig.subs(b, 1) - sp.E / (1 + sp.E)))
     half = sp.log(2) / sp.log(1 + sp.exp(-b))
-    step4 = sp.simplify(half * sp.log(sig) + sp.log(2)) == 0  # σ(b)^half = ½: log σ(b) = −log(1 + e^{−b})
+    step4 = vanishes(half * sp.log(sig) + sp.log(2))  # σ(b)^half = ½: log σ(b) = −log(1 + e^{−b})
     ok = step1 and step2 and step3 and step4
     derivative = sp.sstr(sp.diff(cell(c_prev, f, i, g), c_prev))
     detail = (f"∂c_t/∂c_(t−1) = {derivative}; forget weights 0 ⇒ σ(b)^k over k steps; "

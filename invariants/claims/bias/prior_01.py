@@ -14,6 +14,7 @@ from invariants.claims.evidence import check, short
 from invariants.claims.registry import Claim, Evidence, EvidenceResult, Reading, Verdict, mutant, register
 from invariants.reference import Architecture, init_params, loss_and_grad
 from invariants.reference.optimizers import make_optimizer
+from invariants.symbolic.reduce import vanishes
 
 
 
@@ -35,22 +36,22 @@ def symbolic_proof(offset=None) -> EvidenceResult:
     # Σ_j p_j e^c = e^c Σ_j p_j (a constant factor leaves the sum), and Σ_j p_j = 1 (a distribution)
     den = sp.factor_terms(sp.Sum(sp.powsimp(sp.expand(sp.exp(b(p[j], c)))), (j, 1, K)))
     den = den.subs(sp.Sum(p[j], (j, 1, K)), 1)
-    softmax_is_prior = sp.simplify(num / den - p[k]) == 0
+    softmax_is_prior = vanishes(num / den - p[k])
     # only if: softmax(b) = p gives b_k = log p_k + log Σ_j e^{b_j}, the same constant for every k
     bk, S = sp.Symbol("b_k", real=True), sp.Symbol("S", positive=True)  # S = Σ_j e^{b_j}
-    only_if = sp.simplify(sp.expand_log(bk - sp.log(sp.exp(bk) / S), force=True) - sp.log(S)) == 0
-    ce_uniform = sp.simplify(sp.factor_terms(sp.Sum(-p[k] * sp.log(1 / K), (k, 1, K))).subs(sp.Sum(p[k], (k, 1, K)), 1)
-                             - sp.log(K)) == 0
+    only_if = vanishes(sp.expand_log(bk - sp.log(sp.exp(bk) / S), force=True) - sp.log(S))
+    ce_uniform = vanishes(sp.factor_terms(sp.Sum(-p[k] * sp.log(1 / K), (k, 1, K))).subs(sp.Sum(p[k], (k, 1, K)), 1)
+                          - sp.log(K))
     x = sp.Symbol("x", positive=True)
     g = x - 1 - sp.log(x)
     log_bound = (sp.solve(sp.diff(g, x), x) == [1] and g.subs(x, 1) == 0
-                 and sp.simplify(sp.diff(g, x, 2) - 1 / x**2) == 0)
+                 and vanishes(sp.diff(g, x, 2) - 1 / x**2))
     pk, qk = sp.symbols("p_k q_k", positive=True)
-    gibbs_step = sp.simplify(pk * (qk / pk - 1) - (qk - pk)) == 0  # Σ p(q/p − 1) = Σ q − Σ p = 0
+    gibbs_step = vanishes(pk * (qk / pk - 1) - (qk - pk))  # Σ p(q/p − 1) = Σ q − Σ p = 0
     pi, bb = sp.Symbol("pi", positive=True), sp.Symbol("b", real=True)
     sig_prior = sp.solve(sp.Eq(1 / (1 + sp.exp(-bb)), pi), bb)  # σ is strictly increasing: one solution
-    sigmoid_ok = (len(sig_prior) == 1 and sp.simplify(sp.exp(sig_prior[0]) - pi / (1 - pi)) == 0
-                  and sp.simplify(1 / (1 + sp.exp(sp.log((1 - pi) / pi))) - pi) == 0)
+    sigmoid_ok = (len(sig_prior) == 1 and vanishes(sp.exp(sig_prior[0]) - pi / (1 - pi))
+                  and vanishes(1 / (1 + sp.exp(sp.log((1 - pi) / pi))) - pi))
     grad_zero = softmax_is_prior  # E_y[softmax(b) − onehot(y)]_k = q_k − p_k
     ok = softmax_is_prior and only_if and ce_uniform and log_bound and gibbs_step and sigmoid_ok and grad_zero
     detail = (f"K symbolic: b_k = log p_k + c ⇒ softmax(b)_k = p_k: {softmax_is_prior}, and conversely b_k − "

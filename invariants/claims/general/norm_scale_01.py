@@ -13,6 +13,7 @@ from invariants.claims.registry import Claim, Evidence, EvidenceResult, Verdict,
 from invariants.claims.variance.shared import QUOTE_GAUSSIAN
 from invariants.experiments import norm_scale as ns
 from invariants.reference.norms import norm_forward
+from invariants.symbolic.reduce import vanishes
 
 QUOTE_SMALL = "The weights of artificial neural networks must be initialized to small random numbers."
 QUOTE_PROCEDURE = (
@@ -41,30 +42,29 @@ def symbolic_proof(sgd_lr_power: int = 2) -> EvidenceResult:
     mu_c = sp.factor_terms(sp.Sum(c * z[i], (i, 1, n))) / n
     var_c = sp.factor_terms(sp.Sum(sp.expand((c * z[i] - c * sp.Symbol("m")) ** 2), (i, 1, n))) / n
     var = sp.Sum(sp.expand((z[i] - sp.Symbol("m")) ** 2), (i, 1, n)) / n
-    step1 = sp.simplify(mu_c - c * mu) == 0 and sp.simplify(sp.factor_terms(var_c) - c**2 * sp.factor_terms(var)) == 0
+    step1 = vanishes(mu_c - c * mu) and vanishes(sp.factor_terms(var_c) - c**2 * sp.factor_terms(var))
     zi, m, s2 = sp.Symbol("z_i", real=True), sp.Symbol("m", real=True), sp.Symbol("sigma2", positive=True)
-    step2 = (sp.simplify((c * zi - c * m) / sp.sqrt(c**2 * s2 + eps) - (zi - m) / sp.sqrt(s2 + eps / c**2)) == 0
-             and sp.simplify(((c * zi - c * m) / sp.sqrt(c**2 * s2) - (zi - m) / sp.sqrt(s2))) == 0)
+    step2 = (vanishes((c * zi - c * m) / sp.sqrt(c**2 * s2 + eps) - (zi - m) / sp.sqrt(s2 + eps / c**2))
+             and vanishes(((c * zi - c * m) / sp.sqrt(c**2 * s2) - (zi - m) / sp.sqrt(s2))))
     s, t = sp.symbols("s t", real=True)
     phi = sp.Function("Phi")
-    step3 = sp.simplify(sp.diff(phi(s / c), s).subs(s, 0) - sp.diff(phi(s), s).subs(s, 0) / c) == 0
+    step3 = vanishes(sp.diff(phi(s / c), s).subs(s, 0) - sp.diff(phi(s), s).subs(s, 0) / c)
     W, g, lam = sp.symbols("W g lambda", real=True)  # W, g stand for any vectors: the steps are linear in them
-    step4 = sp.simplify((c * W - c**sgd_lr_power * eta * g / c) - c * (W - eta * g)) == 0
+    step4 = vanishes((c * W - c**sgd_lr_power * eta * g / c) - c * (W - eta * g))
     b1, b2, mm, vv, gg = sp.symbols("beta1 beta2 m v g_t", positive=True)
     m_new, v_new = b1 * mm / c + (1 - b1) * gg / c, b2 * vv / c**2 + (1 - b2) * gg**2 / c**2
-    step5 = (sp.simplify(m_new - (b1 * mm + (1 - b1) * gg) / c) == 0
-             and sp.simplify(v_new - (b2 * vv + (1 - b2) * gg**2) / c**2) == 0
-             and sp.simplify(m_new / sp.sqrt(v_new) - (b1 * mm + (1 - b1) * gg) / sp.sqrt(b2 * vv + (1 - b2) * gg**2))
-             == 0)
+    step5 = (vanishes(m_new - (b1 * mm + (1 - b1) * gg) / c)
+             and vanishes(v_new - (b2 * vv + (1 - b2) * gg**2) / c**2)
+             and vanishes(m_new / sp.sqrt(v_new) - (b1 * mm + (1 - b1) * gg) / sp.sqrt(b2 * vv + (1 - b2) * gg**2)))
     nW, ng, dot = sp.symbols("normW2 normg2 dot", real=True)  # ‖W‖², ‖g‖², ⟨W, g⟩
     sq = (1 - eta * lam) ** 2 * nW - 2 * (1 - eta * lam) * eta * dot + eta**2 * ng  # ‖(1−ηλ)W − ηg‖² expanded
-    step6 = sp.simplify(sq.subs(dot, 0) - ((1 - eta * lam) ** 2 * nW + eta**2 * ng)) == 0
+    step6 = vanishes(sq.subs(dot, 0) - ((1 - eta * lam) ** 2 * nW + eta**2 * ng))
     r = sp.Symbol("r", positive=True)  # ‖W‖; ∇L(W) = ∇L(Ŵ)/r by (3), the direction's step divides by r once more
-    step7 = sp.simplify((eta * g / r) / r - eta * g / r**2) == 0
+    step7 = vanishes((eta * g / r) / r - eta * g / r**2)
     # (8) the norm shrinks iff (1 − (1 − ηλ)²)‖W‖² > η²‖∇L(W)‖² = η²‖∇L(Ŵ)‖²/‖W‖², i.e. iff ‖W‖⁴ > η‖∇L(Ŵ)‖²/(λ(2 − ηλ))
     N2, G2 = sp.symbols("N2 G2", positive=True)  # ‖W‖², ‖∇L(Ŵ)‖²
     gain = (1 - (1 - eta * lam) ** 2) * N2 - eta**2 * G2 / N2
-    step8 = sp.simplify(gain * N2 - eta * lam * (2 - eta * lam) * (N2**2 - eta * G2 / (lam * (2 - eta * lam)))) == 0
+    step8 = vanishes(gain * N2 - eta * lam * (2 - eta * lam) * (N2**2 - eta * G2 / (lam * (2 - eta * lam))))
     steps = [step1, step2, step3, step4, step5, step6, step7, step8]
     detail = ("symbolic n and c > 0: μ(cz) = cμ, σ²(cz) = c²σ²; norm_ε(cz) = norm_{ε/c²}(z) (invariant at ε = 0); "
               "∇L(cW) = ∇L(W)/c and ⟨W, ∇L⟩ = 0; SGD from cW at lr c²η stays c× the run from W at lr η "
