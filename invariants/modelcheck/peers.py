@@ -165,7 +165,7 @@ def peers_scheme(members: "list[tuple[Unit, Match]]") -> tuple[Scheme, set[int]]
 DEPTH_TOLERANCE = 1.2
 
 
-def _reference_variances(fi: int, fo: int, hints) -> list[tuple[str, float]]:
+def reference_variances(fi: int, fo: int, hints) -> list[tuple[str, float]]:
     """``[(name, E[w^2])]`` the base schemes a depth-scaled residual projection starts from: the fan laws
     (torch default ``1/(3 fan_in)``, LeCun and He on either fan, Glorot) and every plausible fixed std."""
     from invariants.modelcheck.schemes import plausible_stds
@@ -193,7 +193,7 @@ def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None,
     ``d^-1/2·(2L)^-1/2``, transformers/models/clip/modeling_clip.py ``_init_weights``) or of ``ref / (k·(l+1))``
     for block index ``l`` (timm ``Beit``/``Eva``/``VisionTransformer(fix_init=True)`` ``fix_init_weight``:
     ``attn.proj`` and ``mlp.fc2`` divided by ``sqrt(2·(layer_id+1))``), with ``ref`` one base variance
-    (:func:`_reference_variances`) for the whole class.  Residual-branch depth scaling is a scheme, so its
+    (:func:`reference_variances`) for the whole class.  Residual-branch depth scaling is a scheme, so its
     members are left out of the peer, fixed-std and cross-layer checks and get this one note per class.  A
     law is recognized from more than half the class (:data:`MIN_CLASS` members at least); a member off it by
     more than :data:`PEER_SCALE_RATIO` (one block x10) is a ``peer-scale`` error (a note if its layer feeds a
@@ -216,7 +216,7 @@ def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None,
         shapes = [("N", np.full(n, float(n)))]
         if idx is not None and len(set(idx)) == n:
             shapes.append(("l+1", np.array(idx, dtype=float) - min(idx) + 1))
-        refs = [_reference_variances(*u.fans, hints) for u, _ in members]  # type: ignore[misc]
+        refs = [reference_variances(*u.fans, hints) for u, _ in members]  # type: ignore[misc]
         best = None  # (members fitting, reference name, shape, k, predicted E[w^2] per member)
         for j, (rname, _) in enumerate(refs[0]):
             ref = np.array([r[j][1] for r in refs])
@@ -603,5 +603,5 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
 
 
 __all__ = ["DEPTH_TOLERANCE", "MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "chains", "depth_scaled",
-           "effective_second_moment", "feeds", "follow_order", "named_alone", "named_gain",
+           "effective_second_moment", "feeds", "follow_order", "named_alone", "named_gain", "reference_variances",
            "peer_findings", "peer_scale_findings", "peers_scheme", "role_key", "split_roles", "stack_heads"]

@@ -352,6 +352,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     (:mod:`invariants.modelcheck.peers`), notes for tensors matching no scheme, and the cross-layer finding.
 
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
+    from invariants.modelcheck.block_roles import above_depth_scaled, shared_scale_outliers
     from invariants.modelcheck.checks import moe_router
     from invariants.modelcheck.extremes import extreme_findings
     from invariants.modelcheck.peers import (depth_scaled, effective_second_moment, follow_order, peer_findings,
@@ -375,15 +376,28 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
                                 executed=executed, order=order)
     out += scale
     explained |= {f.params[0] for f in scale if f.severity == ERROR}
+    # a role far above its own block's other roles (o_proj at 10x among Llama's normal(0.02) projections), or
+    # above every scheme where the block's residual branches are depth-scaled (CLIP's fc2 at 10x)
+    deep = {lab for f in depth if f.kind == "variance" for lab in f.params}
+    labels = [u.label for u, _ in results]
+    # a mixture-of-experts router has its own role (a routing temperature, HF SwitchTransformers normal(0, 1)):
+    # neither judged against its block's projections nor pooled into one rule with them
+    routers = {lab for lab in labels if moe_router(lab, labels)}
+    heads = frozenset() if head is None else frozenset({head.weight.name})
+    eff = lambda weight: effective_second_moment(view, weight)  # noqa: E731
+    roles = shared_scale_outliers([(u, m) for u, m in results if u.label not in explained], alpha, invariant, heads,
+                                  eff, skip=routers)
+    explained |= {f.params[0] for f in roles if f.severity == ERROR}
+    roles += above_depth_scaled([(u, m) for u, m in results if u.label not in explained or u.label in deep], deep,
+                                view.hints, invariant, heads, eff, skip=routers)
+    out += roles
+    explained |= {f.params[0] for f in roles if f.severity == ERROR}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
                              view)
     if sq is not None:
         out.append(sq)
         explained |= set(sq.params)
     unmatched = [(u, m) for u, m in results if not m.matched and u.label not in explained]
-    labels = [u.label for u, _ in results]
-    # a mixture-of-experts router has its own role (a routing temperature): not pooled into one rule with projections
-    routers = {u.label for u, _ in unmatched if moe_router(u.label, labels)}
     cross_units = [u for u, _ in unmatched if u.layer is not None and not isinstance(u.layer, (Embedding, Packed))
                    and u.packed_fans is None and u.values.size >= MIN_CROSS_N and u.label not in routers]
     cross = cross_layer(cross_units, alpha, power, total_alpha, view) if len(cross_units) >= 2 else None
@@ -394,15 +408,16 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         r = m.row
         det = f"; {r.n} values detect a variance error of {100 * r.detectable_rel_error:.2g}%" \
             if r.detectable_rel_error else ""
+        far = far_above_every_scheme(u, view)
         out.append(Finding(
             NOTE, "variance", (u.label,),
             f"{u.label} ({r.layer}, fans {r.fans}) has variance {r.variance:.4g} (Var*fan_in = "
             f"{r.gain:.4g}) and matches none of the named schemes; closest: {r.closest}{det}."
             + (" It is a mixture-of-experts router: its scale sets the initial routing temperature (libraries draw "
                "it on its own rule, e.g. HF SwitchTransformers normal(0, factor·1)), so it is judged on its own, not "
-               "pooled with the projections." if u.label in routers else ""),
+               "pooled with the projections." if u.label in routers else "") + far[0],
             {"variance": r.variance, "gain": r.gain, "fans": list(r.fans) if r.fans else None, "n": r.n,
-             "closest": r.closest}))
+             "closest": r.closest, **far[1]}))
     if cross is not None:
         out.append(cross)
     return out
@@ -437,6 +452,40 @@ def _squared_std_law(spec: VarianceScaling, fi: int, fo: int) -> Law:
 
 
 #: a shared fixed std is implausible when even the widest layer keeps less than this share of the signal's
+#: a lone layer this many times above every base scheme for its fans (a 10x std) gets the probe's reading in its note
+FAR_ABOVE = 100.0
+
+
+def far_above_every_scheme(u: Unit, view: ModelView) -> tuple[str, dict[str, float]]:
+    """``(sentence, figures)`` for the note of an unmatched layer whose ``E[w²]`` is more than :data:`FAR_ABOVE`
+    times every base scheme for its fans (:func:`invariants.modelcheck.peers.reference_variances`: LeCun, He,
+    Glorot, torch's default on either fan, every plausible std), with the probe's measured
+    :func:`~invariants.modelcheck.peers.effective_second_moment`; ``("", {})`` otherwise.
+
+    It stays a note (the rule, decided on evidence): a layer with no peer (no sibling, no chain, no block
+    roles) has nothing to say its scale is not deliberate, and correct code draws lone layers this far above
+    every scheme on purpose -- random Fourier features (Tancik et al. 2020, Sec. 4: ``B ~ N(0, σ²)``, σ up to
+    tens, as a frozen ``nn.Linear`` before ``sin``/``cos``), whose probe gain is as large as a typo's.  The
+    probe cannot tell the two apart (both act at the stored scale); the note gives the figures so a reader
+    can."""
+    from invariants.modelcheck.peers import effective_second_moment, reference_variances
+
+    if not u.fans or u.layer is None:
+        return "", {}
+    v = float(np.mean(u.values.astype(np.float64) ** 2))
+    name, top = max(reference_variances(*u.fans, view.hints), key=lambda t: t[1])
+    if not v > FAR_ABOVE * top:
+        return "", {}
+    eff = effective_second_moment(view, u.param.name)
+    seen = (f" The probe measures it acting at {eff / top:.3g}x that scheme (output over input): the stored scale "
+            "is the one the network uses." if eff is not None else " No probe measured it.")
+    return (f" It is {v / top:.3g}x the largest base scheme for its fans ({name}), beyond {FAR_ABOVE:g}x (std "
+            f"{math.sqrt(v / top):.3g}x).{seen} With no sibling, chain or block role to compare it with, it stays a "
+            "note: random Fourier features (Tancik et al. 2020) draw a lone layer this far above every scheme on "
+            "purpose; elsewhere (an encoder-decoder bridge, say) it is most likely a typo.",
+            {"above_every_scheme": v / top} | ({} if eff is None else {"effective_above_every_scheme": eff / top}))
+
+
 #: variance (``Var·fan_in``; 1 preserves it, He's 2 compensates ReLU)
 MAX_FIXED_GAIN = 1e-2
 #: at most this share of the tensors (and at least 1) may be set aside as outliers by the robust fit
@@ -534,6 +583,47 @@ def _amplified(us: list[Unit], gains: np.ndarray, view: ModelView | None) -> Fin
          "amplification": {u.label: list(a) for u, a in zip(us, got)}})  # type: ignore[arg-type]
 
 
+#: effective gains (``Var·fan_in`` times the probe's amplification) within this factor of each other are one
+#: scale for :func:`_runtime_consistent` (the peer-scale bound: a 10x typo in std is 100x in variance)
+RUNTIME_SPREAD = 10.0
+
+
+def _runtime_consistent(us: list[Unit], m2: np.ndarray, view: ModelView | None) -> Finding | None:
+    """A note instead of the ``inconsistent-scale`` error when the probe sees some of these layers' outputs
+    amplified before the next layer in both directions (:func:`~invariants.modelcheck.signal.
+    output_amplification`: a runtime multiplier such as SIREN's ``sin(ω0·Wx)``, ω0 = 30, Sitzmann et al. 2020,
+    Sec. 3.2, whose hidden layers store ``U(±sqrt(6/fan_in)/ω0)`` beside a first layer at ``U(±1/fan_in)``)
+    and the *effective* gains ``Var·fan_in·min(F, B)`` (``F, B`` 1 for a layer not amplified) lie within
+    :data:`RUNTIME_SPREAD` of each other: the stored scales differ, the scales the network uses do not.
+    ``None`` otherwise (no probe, nothing amplified, or effective gains still apart: the error stands)."""
+    from invariants.modelcheck.signal import output_amplification
+
+    if view is None:
+        return None
+    amps = output_amplification(view)
+    got = [amps.get(u.param.name) for u in us]
+    if not any(a is not None for a in got):
+        return None
+    gains = np.array([v * u.fans[0] for u, v in zip(us, m2)])  # type: ignore[index]
+    eff = np.array([g * (min(a) if a is not None else 1.0) for g, a in zip(gains, got)])
+    if not eff.min() > 0 or eff.max() / eff.min() > RUNTIME_SPREAD:
+        return None
+    table = "; ".join(f"{u.label}: Var*fan_in {g:.3g}" + (f", output amplified x{a[0]:.3g} forward, x{a[1]:.3g} "
+                                                          f"backward, effective {e:.3g}" if a is not None else "")
+                      for u, g, a, e in zip(us, gains, got, eff))
+    return Finding(
+        NOTE, "inconsistent-scale", tuple(u.label for u in us),
+        f"no variance-scaling rule explains these {len(us)} tensors' stored scales together (Var*fan_in from "
+        f"{gains.min():.3g} to {gains.max():.3g}), but the probe sees the outputs of the smaller ones amplified "
+        f"before the next layer, forward and backward alike (a runtime multiplier such as SIREN's omega_0 = 30 in "
+        f"sin(omega_0*Wx), or a normalization): the effective Var*fan_in the network uses lie within "
+        f"{eff.max() / eff.min():.3g}x of each other ({eff.min():.3g} to {eff.max():.3g}, bound "
+        f"{RUNTIME_SPREAD:g}x), so the stored scales change the layers' effective learning rates, not the function "
+        f"at init (a note, not an error). Per layer: {table}.",
+        {"tensors": [u.label for u in us], "gains": gains.tolist(), "effective_gains": eff.tolist(),
+         "amplification": {u.label: list(a) for u, a in zip(us, got) if a is not None}})
+
+
 def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
     """Per tensor ``E[w²]`` and the standard error of its log, ``sqrt((kurtosis − 1)/n)`` (delta method)."""
     xs = [u.values.astype(np.float64).ravel() for u in us]
@@ -545,6 +635,15 @@ def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
         kap[i] = _kurtosis(float(m2[i]), squares)
     ns = np.array([x.size for x in xs], dtype=np.float64)
     return m2, np.sqrt((kap - 1.0) / ns)
+
+
+def rule_fit(us: list[Unit], reading: str) -> tuple[float, float]:
+    """``(p, scale)``: the chi-square homogeneity p-value of ``log(E[w²]·fan)`` over ``us`` (module docstring) and
+    the shared scale, for ``reading`` ``"fixed"`` (``E[w²]`` itself), ``"fan_in"`` or ``"fan_out"``; ``(1, scale)``
+    for one tensor."""
+    m2, se = _second_moments(us)
+    p, scale, _, _ = _fit(m2, se, [u.fans for u in us], reading, np.ones(len(us), dtype=bool))  # type: ignore[misc]
+    return p, scale
 
 
 def fixed_variance_p(us: list[Unit]) -> float:
@@ -627,6 +726,9 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float, 
                        f"no variance-scaling rule explains these {len(us)} tensors together, but the ones that differ "
                        f"feed a normalization (BatchNorm/LayerNorm), so their scale changes only the effective "
                        f"learning rate, not the network function. Per layer: {table}.", fig)
+    runtime = _runtime_consistent(us, m2, view)
+    if runtime is not None:
+        return runtime
     squared = None
     for sch in FAN_SCHEMES:
         ok = True
@@ -689,6 +791,6 @@ def _scale_invariant_labels(view: ModelView | None) -> set[str]:
     return {nd.weight.name for nd in view.nodes if nd.scale_invariant is True}
 
 
-__all__ = ["Cand", "MAX_FIXED_GAIN", "Match", "Unit", "candidate_laws", "candidates", "checks_per_unit", "constant_row",
-           "cross_layer", "fan_sets", "passes", "squared_std_finding", "zero_rows",
+__all__ = ["Cand", "FAR_ABOVE", "MAX_FIXED_GAIN", "Match", "Unit", "candidate_laws", "candidates", "checks_per_unit", "constant_row",
+           "cross_layer", "fan_sets", "far_above_every_scheme", "passes", "rule_fit", "squared_std_finding", "zero_rows",
            "match", "model_budget", "units", "variance_findings"]
