@@ -38,11 +38,10 @@ the error.  Finding kind ``peer-scale``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from invariants.modelcheck.peers import (DEPTH_TOLERANCE, PEER_SCALE_RATIO, named_alone, reference_variances)
+from invariants.modelcheck.peers import (DEPTH_TOLERANCE, PEER_SCALE_RATIO, ViewFacts, named_alone,
+                                         reference_variances)
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 
 if TYPE_CHECKING:
@@ -81,10 +80,6 @@ def _blocks(results: "list[tuple[Unit, Match]]") -> "dict[tuple[str, str], list[
     return out
 
 
-def _m2(u: "Unit") -> float:
-    return float((u.values.astype("float64") ** 2).mean())
-
-
 def _judge(ratio_eff: float | None, inv: bool, head: bool) -> tuple[str, str]:
     """Severity and the closing sentence of a finding (module docstring: notes for a normalized layer, the
     output layer, a runtime multiplier the probe measures back within the bound)."""
@@ -94,16 +89,14 @@ def _judge(ratio_eff: float | None, inv: bool, head: bool) -> tuple[str, str]:
     if head:
         return NOTE, " It is the model's output layer: a head drawn at its own scale is a common choice (a note)."
     if ratio_eff is not None and ratio_eff <= 1.0:
-        return NOTE, (f" But the probe measures the layer acting within the bound ({ratio_eff:.3g} of it (output over input): "
+        return NOTE, (f" But the probe measures the layer acting within the bound ({ratio_eff:.3g} of it, "
+                      "output over input): "
                       "its forward rescales the stored weight (a runtime multiplier), so the stored scale changes "
                       "only its effective learning rate (a note).")
     return ERROR, ""
 
 
-def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float,
-                          scale_invariant: "set[str] | frozenset[str]" = frozenset(),
-                          output_layer: "set[str] | frozenset[str]" = frozenset(),
-                          effective: "Callable[[str], float | None] | None" = None,
+def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, facts: ViewFacts = ViewFacts(),
                           skip: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
     """``peer-scale`` findings for a tensor more than ``PEER_SCALE_RATIO`` above the one rule its block's other
     roles share (module docstring, first rule)."""
@@ -120,15 +113,16 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float,
             rules = [(r, scale) for r in READINGS for p, scale in [rule_fit(others, r)] if p > alpha]
             if not rules:
                 continue
-            v = _m2(u)
+            v = u.second_moment
             ratios = {r: v / (scale / _fan(r, u.fans)) for r, scale in rules}  # type: ignore[arg-type]
             if min(ratios.values()) <= PEER_SCALE_RATIO:
                 continue
             reading, ratio = min(ratios.items(), key=lambda t: t[1])
-            eff = (effective or (lambda w: None))(u.param.name)
+            eff = facts.effective(u.param.name)
             # the measured scale over the bound: at most 1 where the forward rescales the weight back within it
             ratio_eff = None if eff is None else ratio * eff / v / PEER_SCALE_RATIO
-            sev, tail = _judge(ratio_eff, u.param.name in scale_invariant, u.param.name in output_layer)
+            sev, tail = _judge(ratio_eff, u.param.name in facts.scale_invariant,
+                               u.param.name in facts.output_layer)
             names = [o.label for o in others]
             rule = f"E[w^2] = {rules[0][1]:.4g}" + ("" if rules[0][0] == "fixed" else f"/{rules[0][0]}")
             out.append(Finding(
@@ -145,10 +139,8 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float,
 
 
 def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[str]", hints=None,
-                       scale_invariant: "set[str] | frozenset[str]" = frozenset(),
-                       output_layer: "set[str] | frozenset[str]" = frozenset(),
-                       effective: "Callable[[str], float | None] | None" = None,
-                       skip: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
+                       facts: ViewFacts = ViewFacts(), skip: "set[str] | frozenset[str]" = frozenset()
+                       ) -> list[Finding]:
     """``peer-scale`` findings for a tensor above every base scheme in a block whose other roles are
     depth-scaled (module docstring, second rule).  ``results`` are the tensors not yet explained, ``depth_scaled``
     the weight names :func:`invariants.modelcheck.peers.depth_scaled` recognized, whose tensors ``results``
@@ -161,21 +153,25 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
         for u, m in members:
             if u.param.name in depth_scaled or named_alone(m) or u.label in skip:
                 continue
-            v = _m2(u)
+            v = u.second_moment
             refs = reference_variances(*u.fans, hints)  # type: ignore[misc]
             top_name, top = max(refs, key=lambda t: t[1])
             if v <= DEPTH_TOLERANCE * top:
                 continue
-            low = min(v / (_m2(d) * _fan(r, d.fans) / _fan(r, u.fans)) for d in deep for r in READINGS)  # type: ignore[arg-type]
+            # the depth-scaled tensors' scale carried to this tensor's fans under each reading
+            low = min(v * _fan(r, u.fans) / (d.second_moment * _fan(r, d.fans))  # type: ignore[arg-type]
+                      for d in deep for r in READINGS)
             if low <= PEER_SCALE_RATIO:
                 continue
-            eff = (effective or (lambda w: None))(u.param.name)
+            eff = facts.effective(u.param.name)
             ratio_eff = None if eff is None else eff / (DEPTH_TOLERANCE * top)  # at most 1: within the schemes
-            sev, tail = _judge(ratio_eff, u.param.name in scale_invariant, u.param.name in output_layer)
+            sev, tail = _judge(ratio_eff, u.param.name in facts.scale_invariant,
+                               u.param.name in facts.output_layer)
             names = [d.label for d in deep]
             out.append(Finding(
                 sev, "peer-scale", (u.label,) + tuple(names[:3]),
-                f"{u.label} ({m.row.layer}, fans {tuple(u.fans)}) has E[w^2] = {v:.4g}, {v / top:.3g}x the largest "  # type: ignore[arg-type]
+                f"{u.label} ({m.row.layer}, fans {tuple(u.fans)}) has E[w^2] = {v:.4g}, "  # type: ignore[arg-type]
+                f"{v / top:.3g}x the largest "
                 f"base scheme for its fans ({top_name}) and at least {low:.3g}x the {len(deep)} depth-scaled "
                 f"{kind} layers of its block {block} ({', '.join(names[:3])}{' ...' if len(names) > 3 else ''}) "
                 f"under every fan reading (bound {PEER_SCALE_RATIO:g}x), and it matches no named scheme on its own. "
