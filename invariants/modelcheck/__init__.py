@@ -37,9 +37,10 @@ finding                     rule                                                
 ``fan-swap``                its siblings' fan-mode scheme rejects the tensor while the    error
                             same scheme with fan_in and fan_out swapped fits it
 ``peer-scale``              > 10x off the variance of the scheme its siblings follow      error (note if
-                            (one block at std 0.02² among blocks at 0.02)                it feeds a norm
-                                                                                          or is the output
-                                                                                          layer)
+                            (one block at std 0.02² among blocks at 0.02), > 10x above   it feeds a norm
+                            the scale its block's other roles share (Llama o_proj x10),  or is the output
+                            or above every scheme beside depth-scaled roles (CLIP fc2    layer)
+                            x10): :mod:`invariants.modelcheck.block_roles`
 ``peer-scheme``             its siblings' scheme rejects it, no fan swap explains it      note
 ``implausible-fixed-std``   a shared fixed std no source declares that shrinks every      error
                             layer, or the square of a plausible std

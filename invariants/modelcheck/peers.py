@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 import numpy as np
@@ -169,7 +170,7 @@ def peers_scheme(members: "list[tuple[Unit, Match]]") -> tuple[Scheme, set[int]]
 DEPTH_TOLERANCE = 1.2
 
 
-def _reference_variances(fi: int, fo: int, hints) -> list[tuple[str, float]]:
+def reference_variances(fi: int, fo: int, hints) -> list[tuple[str, float]]:
     """``[(name, E[w^2])]`` the base schemes a depth-scaled residual projection starts from: the fan laws
     (torch default ``1/(3 fan_in)``, LeCun and He on either fan, Glorot) and every plausible fixed std."""
     from invariants.modelcheck.schemes import plausible_stds
@@ -197,7 +198,7 @@ def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None,
     ``d^-1/2·(2L)^-1/2``, transformers/models/clip/modeling_clip.py ``_init_weights``) or of ``ref / (k·(l+1))``
     for block index ``l`` (timm ``Beit``/``Eva``/``VisionTransformer(fix_init=True)`` ``fix_init_weight``:
     ``attn.proj`` and ``mlp.fc2`` divided by ``sqrt(2·(layer_id+1))``), with ``ref`` one base variance
-    (:func:`_reference_variances`) for the whole class.  Residual-branch depth scaling is a scheme, so its
+    (:func:`reference_variances`) for the whole class.  Residual-branch depth scaling is a scheme, so its
     members are left out of the peer, fixed-std and cross-layer checks and get this one note per class.  A
     law is recognized from more than half the class (:data:`MIN_CLASS` members at least); a member off it by
     more than :data:`PEER_SCALE_RATIO` (one block x10) is a ``peer-scale`` error (a note if its layer feeds a
@@ -215,12 +216,12 @@ def depth_scaled(results: "list[tuple[Unit, Match]]", hints=None,
         if any(2 * c >= n for c in support.values()):
             continue  # a named scheme explains the class (fc1 at normal(0.02) is not 1/(3 fan_in) over 12)
         names = [u.param.name for u, _ in members]
-        m2 = np.array([float((u.values.astype("float64") ** 2).mean()) for u, _ in members])
+        m2 = np.array([u.second_moment for u, _ in members])
         idx = _block_index(names)
         shapes = [("N", np.full(n, float(n)))]
         if idx is not None and len(set(idx)) == n:
             shapes.append(("l+1", np.array(idx, dtype=float) - min(idx) + 1))
-        refs = [_reference_variances(*u.fans, hints) for u, _ in members]  # type: ignore[misc]
+        refs = [reference_variances(*u.fans, hints) for u, _ in members]  # type: ignore[misc]
         best = None  # (members fitting, reference name, shape, k, predicted E[w^2] per member)
         for j, (rname, _) in enumerate(refs[0]):
             ref = np.array([r[j][1] for r in refs])
@@ -291,7 +292,7 @@ def peer_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: floa
             if any(passes(sch.spec.law(*f), u.values, alpha, power) for _, f in fans):
                 continue  # S fits (it was not among the few listed matches)
             fit = next((f for _, f in fans if passes(swap.spec.law(*f), u.values, alpha, power)), None)
-            v = float((u.values.astype("float64") ** 2).mean())
+            v = u.second_moment
             fi, fo = fit if fit is not None else fans[0][1]
             want = sch.spec.variance(fi, fo)
             peers = [members[j][0].label for j in sorted(sup)]
@@ -467,14 +468,36 @@ def effective_second_moment(view: "ModelView", weight: str) -> float | None:
     return None
 
 
+@dataclass(frozen=True)
+class ViewFacts:
+    """What the scale checks against peers read from the model view (:func:`view_facts`), beside the tensors.
+
+    ``scale_invariant``: weight names whose layer feeds a normalization; ``output_layer``: the model's output
+    layer's weight name (empty if unknown); ``effective``: a weight name's probe-measured
+    :func:`effective_second_moment` (``None`` unmeasured); ``follow``, ``executed``, ``order``: the node run
+    after each weight and the node order (:func:`follow_order`).  The defaults know nothing: no norms, no head,
+    no probe, no order."""
+
+    scale_invariant: frozenset[str] = frozenset()
+    output_layer: frozenset[str] = frozenset()
+    effective: "Callable[[str], float | None]" = field(default=lambda weight: None)
+    follow: "dict[str, tuple[str, Layer] | None]" = field(default_factory=dict)
+    executed: bool = True
+    order: "list[tuple[str, str, str, Layer]]" = field(default_factory=list)
+
+
+def view_facts(view: "ModelView") -> ViewFacts:
+    """:class:`ViewFacts` of ``view``."""
+    follow, executed, order = follow_order(view)
+    head = view.output_node()
+    return ViewFacts(frozenset(n.weight.name for n in view.nodes if n.scale_invariant),
+                     frozenset() if head is None else frozenset({head.weight.name}),
+                     lambda weight: effective_second_moment(view, weight), follow, executed, order)
+
+
 def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power: float,
-                        skip: "set[str] | frozenset[str]" = frozenset(),
-                        scale_invariant: "set[str] | frozenset[str]" = frozenset(),
-                        output_layer: "set[str] | frozenset[str]" = frozenset(),
-                        effective: "Callable[[str], float | None] | None" = None,
-                        follow: "dict[str, tuple[str, Layer] | None] | None" = None,
-                        executed: bool = True,
-                        order: "list[tuple[str, str, str, Layer]] | None" = None) -> list[Finding]:
+                        facts: ViewFacts = ViewFacts(),
+                        skip: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
     """``peer-scale`` findings over every sibling class (module docstring).
 
     The peers' schemes: in a class of :data:`MIN_CLASS` or more, every scheme (a named scheme, or
@@ -486,14 +509,16 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     moment is more than :data:`PEER_SCALE_RATIO` times off each is the odd one: an error, unless
 
     - it is in ``skip`` (already explained, e.g. a fan swap): not reported again;
-    - it is in ``scale_invariant`` (its layer feeds a normalization: the scale changes its effective
+    ``facts`` (:class:`ViewFacts`) says what the view knows:
+
+    - it is in ``facts.scale_invariant`` (its layer feeds a normalization: the scale changes its effective
       learning rate, not the function): a note;
-    - it is in ``output_layer`` (the model's output layer) or ends its stack (:func:`stack_heads`, with
-      ``follow`` from :func:`follow_order`: the node run next, in execution order when ``executed``, else
+    - it is in ``facts.output_layer`` (the model's output layer) or ends its stack (:func:`stack_heads`, with
+      ``facts.follow``: the node run next, in execution order when ``facts.executed``, else
       in definition order, which the finding says): a head drawn at its own scale (a classifier or policy
       head at std 0.01, a value head at gain 1) is a common
       deliberate choice, as a zero head is: a note;
-    - ``effective`` (:func:`effective_second_moment`) gives its weight a second moment within the bound of
+    - ``facts.effective`` (:func:`effective_second_moment`) gives its weight a second moment within the bound of
       the peers' law: the forward pass rescales the stored weight (a runtime multiplier), so the function at
       init is unchanged and the stored scale changes only the layer's effective learning rate: a note.
     """
@@ -502,14 +527,13 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     classes = _classes(results, need_fans=False)
     lone = {ms[0][0].param.name for ms in classes.values() if len(ms) == 1}
     by_name = {u.param.name: (u, m) for ms in classes.values() if len(ms) == 1 for u, m in ms}
-    runs = chains(order or [], lone)
+    runs = chains(facts.order, lone)
     chained = {w for run in runs for w in run}
     classes = {k: v for k, v in classes.items() if not (len(v) == 1 and v[0][0].param.name in chained)}
     for run in runs:
         # layers named without digits (fc_in, fc_hidden, fc_out) are each alone in their class, but a chain
         # of one framework class in execution order is one stack: peers whatever their names
         classes["chain:" + " -> ".join(run)] = [by_name[w] for w in run]
-    effective = effective or (lambda weight: None)
     out: list[Finding] = []
     for key, members in classes.items():
         if len(members) < 2:
@@ -521,7 +545,7 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
             for name, h in k.items():
                 support.setdefault(name, set()).add(i)
                 how.setdefault(name, h)
-        heads = stack_heads(members, follow) | (set(output_layer) & {u.param.name for u, _ in members})
+        heads = stack_heads(members, facts.follow) | (set(facts.output_layer) & {u.param.name for u, _ in members})
         core = [i for i, (u, _) in enumerate(members) if u.param.name not in heads]
         pair = len(core) < MIN_CLASS
         # the majority is judged among the layers of one role (heads set apart: a policy head at gain 0.01
@@ -542,7 +566,7 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                 peers_of = {n: sorted(support[n]) for n in ref}
             if not ref:
                 continue
-            v = float((u.values.astype("float64") ** 2).mean())
+            v = u.second_moment
             worst = None
             for name in ref:
                 law = _key_law(how[name], u)
@@ -562,11 +586,11 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
             name, want, ratio = worst
             peers = [members[j][0].label for j in peers_of[name]]
             shown = ", ".join(peers[:3]) + (f" (+{len(peers) - 3})" if len(peers) > 3 else "")
-            inv = u.param.name in scale_invariant
+            inv = u.param.name in facts.scale_invariant
             head = not inv and u.param.name in heads
-            nxt = (follow or {}).get(u.param.name)
-            when = "run" if executed else "defined"
-            eff = effective(u.param.name)
+            nxt = facts.follow.get(u.param.name)
+            when = "run" if facts.executed else "defined"
+            eff = facts.effective(u.param.name)
             eff_ratio = None if eff is None else eff / want
             reparam = not inv and not head and eff_ratio is not None \
                 and 1 / PEER_SCALE_RATIO <= eff_ratio <= PEER_SCALE_RATIO
@@ -590,14 +614,15 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
                 "where the same layer of its siblings is not."
                 + (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
                    "network function (a note)." if inv else "")
-                + (f" It is the model's output layer (the last layer {when})" if head and u.param.name in output_layer
+                + (f" It is the model's output layer (the last layer {when})"
+                   if head and u.param.name in facts.output_layer
                    else f" It ends its stack: its {u.layer.out_features} outputs feed no member of its class, and "
                    + (f"the layer {when} next ({nxt[0]}, {nxt[1].describe()}) does not take them" if nxt else
                       f"it is the last layer {when}") if head else "")
                 + (": a head drawn at its own scale (a policy or classifier head at std 0.01, say) is a common "
                    "deliberate choice, as a zero head is (a note)." if head else "")
                 + (" No probe ran: the order is the one the model declares its layers in."
-                   if not executed and (head or chain) else "")
+                   if not facts.executed and (head or chain) else "")
                 + (f" But the probe measures the layer acting at {eff_ratio:.3g}x that scheme's second moment "
                    "(output over input): its forward rescales the stored weight (a runtime multiplier), so the "
                    "function at init is that of its siblings' scale and the stored scale changes only the layer's "
@@ -606,6 +631,7 @@ def peer_scale_findings(results: "list[tuple[Unit, Match]]", alpha: float, power
     return out
 
 
-__all__ = ["DEPTH_TOLERANCE", "MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "chains", "depth_scaled",
-           "effective_second_moment", "feeds", "follow_order", "named_alone", "named_gain",
-           "peer_findings", "peer_scale_findings", "peers_scheme", "role_key", "split_roles", "stack_heads"]
+__all__ = ["DEPTH_TOLERANCE", "MIN_CLASS", "NAMED_GAINS", "PEER_SCALE_RATIO", "ViewFacts", "chains", "depth_scaled",
+           "effective_second_moment", "feeds", "follow_order", "named_alone", "named_gain", "reference_variances",
+           "peer_findings", "peer_scale_findings", "peers_scheme", "role_key", "split_roles", "stack_heads",
+           "view_facts"]

@@ -39,6 +39,7 @@ against the siblings' scheme (:mod:`invariants.modelcheck.peers`) are decided be
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -88,6 +89,12 @@ class Unit:
     fans: tuple[int, int] | None
     framework_fans: tuple[int, int] | None
     packed_fans: tuple[int, int] | None = None
+
+    @functools.cached_property
+    def second_moment(self) -> float:
+        """``E[w²]`` of the values, in float64: computed once per tensor and shared by the peer, depth and block
+        checks (each of them needs it for the same tensor)."""
+        return float((self.values.astype("float64") ** 2).mean())
 
 
 def units(view: ModelView, max_values: int) -> list[Unit]:
@@ -352,10 +359,10 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     (:mod:`invariants.modelcheck.peers`), notes for tensors matching no scheme, and the cross-layer finding.
 
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
+    from invariants.modelcheck.block_roles import above_depth_scaled, shared_scale_outliers
     from invariants.modelcheck.checks import moe_router
     from invariants.modelcheck.extremes import extreme_findings
-    from invariants.modelcheck.peers import (depth_scaled, effective_second_moment, follow_order, peer_findings,
-                                             peer_scale_findings)
+    from invariants.modelcheck.peers import depth_scaled, peer_findings, peer_scale_findings, view_facts
 
     out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
     explained = {lab for f in out for lab in f.params}
@@ -366,24 +373,29 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     peer = peer_findings([(u, m) for u, m in results if u.label not in explained], alpha, power)
     out += peer
     explained |= {lab for f in peer if f.severity == ERROR for lab in f.params[:1]}
-    head = view.output_node()
-    follow, executed, order = follow_order(view)
-    scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power,
-                                scale_invariant=invariant,
-                                output_layer=frozenset() if head is None else frozenset({head.weight.name}),
-                                effective=lambda weight: effective_second_moment(view, weight), follow=follow,
-                                executed=executed, order=order)
+    facts = view_facts(view)
+    scale = peer_scale_findings([(u, m) for u, m in results if u.label not in explained], alpha, power, facts)
     out += scale
     explained |= {f.params[0] for f in scale if f.severity == ERROR}
+    # a role far above its own block's other roles (o_proj at 10x among Llama's normal(0.02) projections), or
+    # above every scheme where the block's residual branches are depth-scaled (CLIP's fc2 at 10x)
+    deep = {lab for f in depth if f.kind == "variance" for lab in f.params}
+    labels = [u.label for u, _ in results]
+    # a mixture-of-experts router has its own role (a routing temperature, HF SwitchTransformers normal(0, 1)):
+    # neither judged against its block's projections nor pooled into one rule with them
+    routers = {lab for lab in labels if moe_router(lab, labels)}
+    roles = shared_scale_outliers([(u, m) for u, m in results if u.label not in explained], alpha, facts, routers)
+    explained |= {f.params[0] for f in roles if f.severity == ERROR}
+    roles += above_depth_scaled([(u, m) for u, m in results if u.label not in explained or u.label in deep], deep,
+                                view.hints, facts, routers)
+    out += roles
+    explained |= {f.params[0] for f in roles if f.severity == ERROR}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
                              view)
     if sq is not None:
         out.append(sq)
         explained |= set(sq.params)
     unmatched = [(u, m) for u, m in results if not m.matched and u.label not in explained]
-    labels = [u.label for u, _ in results]
-    # a mixture-of-experts router has its own role (a routing temperature): not pooled into one rule with projections
-    routers = {u.label for u, _ in unmatched if moe_router(u.label, labels)}
     cross_units = [u for u, _ in unmatched if u.layer is not None and not isinstance(u.layer, (Embedding, Packed))
                    and u.packed_fans is None and u.values.size >= MIN_CROSS_N and u.label not in routers]
     cross = cross_layer(cross_units, alpha, power, total_alpha, view) if len(cross_units) >= 2 else None
@@ -394,15 +406,16 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         r = m.row
         det = f"; {r.n} values detect a variance error of {100 * r.detectable_rel_error:.2g}%" \
             if r.detectable_rel_error else ""
+        far = far_above_every_scheme(u, view)
         out.append(Finding(
             NOTE, "variance", (u.label,),
             f"{u.label} ({r.layer}, fans {r.fans}) has variance {r.variance:.4g} (Var*fan_in = "
             f"{r.gain:.4g}) and matches none of the named schemes; closest: {r.closest}{det}."
             + (" It is a mixture-of-experts router: its scale sets the initial routing temperature (libraries draw "
                "it on its own rule, e.g. HF SwitchTransformers normal(0, factor·1)), so it is judged on its own, not "
-               "pooled with the projections." if u.label in routers else ""),
+               "pooled with the projections." if u.label in routers else "") + far[0],
             {"variance": r.variance, "gain": r.gain, "fans": list(r.fans) if r.fans else None, "n": r.n,
-             "closest": r.closest}))
+             "closest": r.closest, **far[1]}))
     if cross is not None:
         out.append(cross)
     return out
@@ -437,6 +450,40 @@ def _squared_std_law(spec: VarianceScaling, fi: int, fo: int) -> Law:
 
 
 #: a shared fixed std is implausible when even the widest layer keeps less than this share of the signal's
+#: a lone layer this many times above every base scheme for its fans (a 10x std) gets the probe's reading in its note
+FAR_ABOVE = 100.0
+
+
+def far_above_every_scheme(u: Unit, view: ModelView) -> tuple[str, dict[str, float]]:
+    """``(sentence, figures)`` for the note of an unmatched layer whose ``E[w²]`` is more than :data:`FAR_ABOVE`
+    times every base scheme for its fans (:func:`invariants.modelcheck.peers.reference_variances`: LeCun, He,
+    Glorot, torch's default on either fan, every plausible std), with the probe's measured
+    :func:`~invariants.modelcheck.peers.effective_second_moment`; ``("", {})`` otherwise.
+
+    It stays a note (the rule, decided on evidence): a layer with no peer (no sibling, no chain, no block
+    roles) has nothing to say its scale is not deliberate, and correct code draws lone layers this far above
+    every scheme on purpose -- random Fourier features (Tancik et al. 2020, Sec. 4: ``B ~ N(0, σ²)``, σ up to
+    tens, as a frozen ``nn.Linear`` before ``sin``/``cos``), whose probe gain is as large as a typo's.  The
+    probe cannot tell the two apart (both act at the stored scale); the note gives the figures so a reader
+    can."""
+    from invariants.modelcheck.peers import effective_second_moment, reference_variances
+
+    if not u.fans or u.layer is None:
+        return "", {}
+    v = u.second_moment
+    name, top = max(reference_variances(*u.fans, view.hints), key=lambda t: t[1])
+    if not v > FAR_ABOVE * top:
+        return "", {}
+    eff = effective_second_moment(view, u.param.name)
+    seen = (f" The probe measures it acting at {eff / top:.3g}x that scheme (output over input): the stored scale "
+            "is the one the network uses." if eff is not None else " No probe measured it.")
+    return (f" It is {v / top:.3g}x the largest base scheme for its fans ({name}), beyond {FAR_ABOVE:g}x (std "
+            f"{math.sqrt(v / top):.3g}x).{seen} With no sibling, chain or block role to compare it with, it stays a "
+            "note: random Fourier features (Tancik et al. 2020) draw a lone layer this far above every scheme on "
+            "purpose; elsewhere (an encoder-decoder bridge, say) it is most likely a typo.",
+            {"above_every_scheme": v / top} | ({} if eff is None else {"effective_above_every_scheme": eff / top}))
+
+
 #: variance (``Var·fan_in``; 1 preserves it, He's 2 compensates ReLU)
 MAX_FIXED_GAIN = 1e-2
 #: at most this share of the tensors (and at least 1) may be set aside as outliers by the robust fit
@@ -486,7 +533,7 @@ def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, h
     if all(u.param.name in inv for u in us):
         return None
     sigma = math.sqrt(scale)
-    amp = _amplified(us, gains, view)
+    amp = _runtime_note(us, gains, view, "implausible-fixed-std")
     if amp is not None:
         return amp
     stds = plausible_stds(hints)
@@ -504,34 +551,54 @@ def _fixed_std_finding(us: list[Unit], m2: np.ndarray, scale: float, p: float, h
          "plausible_stds": [s for s, _ in stds], "squared_of": sq[0] if sq else None, "p": p})
 
 
-def _amplified(us: list[Unit], gains: np.ndarray, view: ModelView | None) -> Finding | None:
-    """A note instead of the ``implausible-fixed-std`` error when the probe shows every one of these layers'
-    outputs amplified before the next layer in both directions (:func:`~invariants.modelcheck.signal.
-    output_amplification`: a runtime multiplier such as SIREN's ω0, or a normalization) enough that the
-    effective ``Var·fan_in·min(F, B)`` is at least :data:`MAX_FIXED_GAIN`: the error's claim, that the
-    layers shrink the signal, is refuted by the probe.  ``None`` otherwise."""
+#: effective gains (``Var·fan_in`` times the probe's amplification) within this factor of each other are one
+#: scale for :func:`_runtime_note` (the peer-scale bound: a 10x typo in std is 100x in variance)
+RUNTIME_SPREAD = 10.0
+
+
+def _runtime_note(us: list[Unit], gains: np.ndarray, view: ModelView | None, kind: str) -> Finding | None:
+    """A note of ``kind`` instead of that error when the probe sees the layers' outputs amplified before the next
+    layer in both directions (:func:`~invariants.modelcheck.signal.output_amplification`: a runtime multiplier
+    such as SIREN's ``sin(ω0·Wx)``, ω0 = 30, Sitzmann et al. 2020, Sec. 3.2, or a normalization) enough to
+    refute the error's claim, with the effective gains ``Var·fan_in·min(F, B)`` (``F, B`` 1 where the probe saw
+    no amplification); ``None`` otherwise (no probe, or the claim stands).
+
+    - ``implausible-fixed-std`` (layers sharing one small std shrink the signal): every layer amplified and
+      every effective gain at least :data:`MAX_FIXED_GAIN`;
+    - ``inconsistent-scale`` (no one rule explains the layers' scales: SIREN's hidden layers store
+      ``U(±sqrt(6/fan_in)/ω0)`` beside a first layer at ``U(±1/fan_in)``): some layer amplified and the effective
+      gains within :data:`RUNTIME_SPREAD` of each other (the stored scales differ, the ones used do not)."""
     from invariants.modelcheck.signal import output_amplification
 
-    if view is None:
-        return None
-    amps = output_amplification(view)
+    amps = output_amplification(view) if view is not None else {}
     got = [amps.get(u.param.name) for u in us]
-    if any(a is None for a in got):
-        return None
-    eff = [g * min(a) for g, a in zip(gains, got)]  # type: ignore[arg-type]
-    if min(eff) < MAX_FIXED_GAIN:
-        return None
-    table = "; ".join(f"{u.label}: Var*fan_in {g:.3g}, output amplified x{a[0]:.3g} forward, x{a[1]:.3g} backward"  # type: ignore[index]
+    eff = np.array([g * (min(a) if a is not None else 1.0) for g, a in zip(gains, got)])
+    if kind == "implausible-fixed-std":
+        if any(a is None for a in got) or eff.min() < MAX_FIXED_GAIN:
+            return None
+        claim = (f"{len(us)} tensors share one small fixed std (Var*fan_in <= {gains.max():.3g}), but the probe sees "
+                 "each layer's output amplified before the next layer, forward and backward alike (a runtime "
+                 "multiplier such as SIREN's omega_0 = 30, or a normalization): the network uses an effective "
+                 f"Var*fan_in of about {eff.min():.3g} or more, so the stored scale does not shrink the signal (a note, "
+                 "not an error)")
+        fig = {"max_gain": float(gains.max()), "effective_gain_min": float(eff.min())}
+    else:
+        if all(a is None for a in got) or not eff.min() > 0 or eff.max() / eff.min() > RUNTIME_SPREAD:
+            return None
+        claim = (f"no variance-scaling rule explains these {len(us)} tensors' stored scales together (Var*fan_in "
+                 f"{gains.min():.3g} to {gains.max():.3g}), but the probe sees the smaller ones' outputs amplified "
+                 "before the next layer, forward and backward alike (a runtime multiplier such as SIREN's omega_0 = "
+                 f"30 in sin(omega_0*Wx), or a normalization): the effective Var*fan_in lie within "
+                 f"{eff.max() / eff.min():.3g}x of each other ({eff.min():.3g} to {eff.max():.3g}, bound "
+                 f"{RUNTIME_SPREAD:g}x), so the stored scales change the effective learning rates, not the function at "
+                 "init (a note, not an error)")
+        fig = {"gains": gains.tolist(), "effective_gains": eff.tolist()}
+    table = "; ".join(f"{u.label}: Var*fan_in {g:.3g}" + (f", output amplified x{a[0]:.3g} forward, x{a[1]:.3g} "
+                                                         "backward" if a is not None else "")
                       for u, g, a in zip(us, gains, got))
-    return Finding(
-        NOTE, "implausible-fixed-std", tuple(u.label for u in us),
-        f"{len(us)} tensors share one small fixed std (Var*fan_in <= {gains.max():.3g}), but the probe sees each "
-        f"layer's output amplified before the next layer, forward and backward alike (a runtime multiplier such as "
-        f"SIREN's omega_0 = 30, or a normalization): the network uses an effective Var*fan_in of about "
-        f"{min(eff):.3g} or more, so the stored scale does not shrink the signal (a note, not an error). "
-        f"Per layer: {table}.",
-        {"tensors": [u.label for u in us], "max_gain": float(gains.max()), "effective_gain_min": float(min(eff)),
-         "amplification": {u.label: list(a) for u, a in zip(us, got)}})  # type: ignore[arg-type]
+    return Finding(NOTE, kind, tuple(u.label for u in us), f"{claim}. Per layer: {table}.",
+                   {"tensors": [u.label for u in us], **fig,
+                    "amplification": {u.label: list(a) for u, a in zip(us, got) if a is not None}})
 
 
 def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
@@ -545,6 +612,15 @@ def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
         kap[i] = _kurtosis(float(m2[i]), squares)
     ns = np.array([x.size for x in xs], dtype=np.float64)
     return m2, np.sqrt((kap - 1.0) / ns)
+
+
+def rule_fit(us: list[Unit], reading: str) -> tuple[float, float]:
+    """``(p, scale)``: the chi-square homogeneity p-value of ``log(E[w²]·fan)`` over ``us`` (module docstring) and
+    the shared scale, for ``reading`` ``"fixed"`` (``E[w²]`` itself), ``"fan_in"`` or ``"fan_out"``; ``(1, scale)``
+    for one tensor."""
+    m2, se = _second_moments(us)
+    p, scale, _, _ = _fit(m2, se, [u.fans for u in us], reading, np.ones(len(us), dtype=bool))  # type: ignore[misc]
+    return p, scale
 
 
 def fixed_variance_p(us: list[Unit]) -> float:
@@ -627,6 +703,10 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float, 
                        f"no variance-scaling rule explains these {len(us)} tensors together, but the ones that differ "
                        f"feed a normalization (BatchNorm/LayerNorm), so their scale changes only the effective "
                        f"learning rate, not the network function. Per layer: {table}.", fig)
+    runtime = _runtime_note(us, np.array([v * u.fans[0] for u, v in zip(us, m2)]), view,  # type: ignore[index]
+                            "inconsistent-scale")
+    if runtime is not None:
+        return runtime
     squared = None
     for sch in FAN_SCHEMES:
         ok = True
@@ -689,6 +769,7 @@ def _scale_invariant_labels(view: ModelView | None) -> set[str]:
     return {nd.weight.name for nd in view.nodes if nd.scale_invariant is True}
 
 
-__all__ = ["Cand", "MAX_FIXED_GAIN", "Match", "Unit", "candidate_laws", "candidates", "checks_per_unit", "constant_row",
-           "cross_layer", "fan_sets", "passes", "squared_std_finding", "zero_rows",
+__all__ = ["Cand", "FAR_ABOVE", "MAX_FIXED_GAIN", "Match", "RUNTIME_SPREAD", "Unit", "candidate_laws", "candidates",
+           "checks_per_unit", "constant_row", "cross_layer", "fan_sets", "far_above_every_scheme", "passes", "rule_fit",
+           "squared_std_finding", "zero_rows",
            "match", "model_budget", "units", "variance_findings"]

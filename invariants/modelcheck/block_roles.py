@@ -1,0 +1,185 @@
+"""A role of a repeated block drawn far above its block's other roles: the 10x out-projection.
+
+Peer checks (:mod:`invariants.modelcheck.peers`) compare a tensor with the *same* layer of other blocks, or
+with siblings of one sibling class.  A role named alone in its block (Llama's ``o_proj``, ``down_proj``) has no
+such siblings, and one shared typo in every block (all twelve ``fc2`` at 10x) makes the role agree with
+itself.  Here each tensor is compared with the *other roles of its own block* (a block: the name up to its
+last all-digit component, ``model.layers.3``; its roles: the layers of one kind under it), two ways:
+
+- **Shared scale** (:func:`shared_scale_outliers`): the block's other roles (at least :data:`MIN_OTHERS`) share
+  one rule (a fixed variance or one fan mode: the homogeneity test of
+  :func:`invariants.modelcheck.variance.rule_fit` passes at the model's alpha), and the tensor, which no named
+  scheme explains on its own, is more than :data:`~invariants.modelcheck.peers.PEER_SCALE_RATIO` times *above*
+  that rule on its fans under every such reading.  HF Llama draws every Linear from ``normal(0,
+  initializer_range)`` (transformers/models/llama/modeling_llama.py ``LlamaPreTrainedModel`` via
+  ``PreTrainedModel._init_weights``), so ``o_proj`` at 10x std is 100x its block's shared variance.  Only the
+  upward direction: out-projections drawn *smaller* than their block are deliberate in correct code (GPT-2's
+  ``c_proj`` at ``0.02/sqrt(2N)``, Fixup and ReZero's zero residual branches, T5's ``q`` at
+  ``(d_model·d_kv)^-1/2`` beside ``k``/``v`` at ``d_model^-1/2``); no init we know (torch, timm, HF, Keras,
+  Flax defaults; GPT-2, CLIP, T5, BEiT, Fixup) draws one role of a block 10x in variance above every other role
+  that shares one rule.
+- **Above a depth-scaled stack** (:func:`above_depth_scaled`): where some role of the block follows a
+  depth-scaled law (:func:`invariants.modelcheck.peers.depth_scaled`: the stack scales its residual
+  branches *down*), a tensor that no named scheme explains, whose second moment is above every base scheme
+  for its own fans (:func:`invariants.modelcheck.peers.reference_variances`: LeCun, He, Glorot, torch's
+  default on either fan, every plausible fixed std) by more than
+  :data:`~invariants.modelcheck.peers.DEPTH_TOLERANCE`, and more than ``PEER_SCALE_RATIO`` times the
+  depth-scaled tensors of its block under every fan reading.  HF CLIP
+  (transformers/models/clip/modeling_clip.py ``CLIPPreTrainedModel._init_weights``) draws ``q/k/v`` and
+  ``fc2`` at ``d^-1/2·(2L)^-1/2``, ``out_proj`` at ``d^-1/2``, ``fc1`` at ``(2d)^-1/2``: every correct role is at or
+  below a base scheme; ``fc2`` at 10x is ``100/(2L)`` times LeCun on its fan_out, 2.08x He fan_out at 12 layers.
+
+A mixture-of-experts router (``skip``: its own rule, a routing temperature) is not judged.  A member feeding a
+normalization (its scale changes only its effective learning rate), the model's output
+layer, and a layer whose forward rescales its weight (the probe's
+:func:`~invariants.modelcheck.peers.effective_second_moment` back within the bound) get a note instead of
+the error.  Finding kind ``peer-scale``.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from invariants.modelcheck.peers import (DEPTH_TOLERANCE, PEER_SCALE_RATIO, ViewFacts, named_alone,
+                                         reference_variances)
+from invariants.modelcheck.report import ERROR, NOTE, Finding
+
+if TYPE_CHECKING:
+    from invariants.modelcheck.variance import Match, Unit
+
+#: a block's other roles must number at least this many to define its shared scale
+MIN_OTHERS = 3
+#: the fan readings under which a scale is carried from one tensor to another
+READINGS = ("fixed", "fan_in", "fan_out")
+
+
+def block_of(name: str) -> tuple[str, str] | None:
+    """``(block, role)`` of a weight name: the name up to its last all-digit dotted component, and the rest
+    (``model.layers.3.self_attn.o_proj.weight`` -> ``("model.layers.3", "self_attn.o_proj.weight")``);
+    ``None`` for a name without one or with nothing after it."""
+    parts = name.split(".")
+    idx = [i for i, p in enumerate(parts) if p.isdigit()]
+    if not idx or idx[-1] == len(parts) - 1:
+        return None
+    return ".".join(parts[:idx[-1] + 1]), ".".join(parts[idx[-1] + 1:])
+
+
+def _fan(reading: str, fans: tuple[int, int]) -> float:
+    return 1.0 if reading == "fixed" else float(fans[0] if reading == "fan_in" else fans[1])
+
+
+def _blocks(results: "list[tuple[Unit, Match]]") -> "dict[tuple[str, str], list[tuple[Unit, Match]]]":
+    """Whole tensors with textbook fans grouped by (block, layer kind)."""
+    out: dict[tuple[str, str], list[tuple[Unit, Match]]] = {}
+    for u, m in results:
+        if u.layer is None or u.packed_fans is not None or u.label != u.param.name or not u.fans:
+            continue
+        b = block_of(u.param.name)
+        if b is not None:
+            out.setdefault((b[0], type(u.layer).__name__), []).append((u, m))
+    return out
+
+
+def _judge(ratio_eff: float | None, inv: bool, head: bool) -> tuple[str, str]:
+    """Severity and the closing sentence of a finding (module docstring: notes for a normalized layer, the
+    output layer, a runtime multiplier the probe measures back within the bound)."""
+    if inv:
+        return NOTE, (" Its layer feeds a normalization: the scale changes its effective learning rate, not the "
+                      "network function (a note).")
+    if head:
+        return NOTE, " It is the model's output layer: a head drawn at its own scale is a common choice (a note)."
+    if ratio_eff is not None and ratio_eff <= 1.0:
+        return NOTE, (f" But the probe measures the layer acting within the bound ({ratio_eff:.3g} of it, "
+                      "output over input): "
+                      "its forward rescales the stored weight (a runtime multiplier), so the stored scale changes "
+                      "only its effective learning rate (a note).")
+    return ERROR, ""
+
+
+def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, facts: ViewFacts = ViewFacts(),
+                          skip: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
+    """``peer-scale`` findings for a tensor more than ``PEER_SCALE_RATIO`` above the one rule its block's other
+    roles share (module docstring, first rule)."""
+    from invariants.modelcheck.variance import rule_fit
+
+    out: list[Finding] = []
+    for (block, kind), members in _blocks(results).items():
+        if len(members) < MIN_OTHERS + 1:
+            continue
+        for i, (u, m) in enumerate(members):
+            if named_alone(m) or u.label in skip:
+                continue
+            others = [v for j, (v, _) in enumerate(members) if j != i]
+            rules = [(r, scale) for r in READINGS for p, scale in [rule_fit(others, r)] if p > alpha]
+            if not rules:
+                continue
+            v = u.second_moment
+            ratios = {r: v / (scale / _fan(r, u.fans)) for r, scale in rules}  # type: ignore[arg-type]
+            if min(ratios.values()) <= PEER_SCALE_RATIO:
+                continue
+            reading, ratio = min(ratios.items(), key=lambda t: t[1])
+            eff = facts.effective(u.param.name)
+            # the measured scale over the bound: at most 1 where the forward rescales the weight back within it
+            ratio_eff = None if eff is None else ratio * eff / v / PEER_SCALE_RATIO
+            sev, tail = _judge(ratio_eff, u.param.name in facts.scale_invariant,
+                               u.param.name in facts.output_layer)
+            names = [o.label for o in others]
+            rule = f"E[w^2] = {rules[0][1]:.4g}" + ("" if rules[0][0] == "fixed" else f"/{rules[0][0]}")
+            out.append(Finding(
+                sev, "peer-scale", (u.label,) + tuple(names[:3]),
+                f"{u.label} ({m.row.layer}) has E[w^2] = {v:.4g}, {ratio:.3g}x the scale the other {len(others)} "
+                f"{kind} layers of its block {block} share ({', '.join(names[:3])}{' ...' if len(names) > 3 else ''}; "
+                f"one rule, {rule}, homogeneity above alpha = {alpha:.2g}), beyond the {PEER_SCALE_RATIO:g}x bound "
+                f"under every fan reading (std {math.sqrt(ratio):.3g}x theirs), and it matches no named scheme on its "
+                "own. One role drawn far above every other role of its block (a 10x typo in one projection's std); "
+                "out-projections drawn smaller (depth-scaled, zero) are deliberate and not judged here." + tail,
+                {"block": block, "others": names, "second_moment": v, "ratio": ratio, "reading": reading,
+                 "ratios": ratios, "alpha": alpha, "effective_ratio": ratio_eff}))
+    return out
+
+
+def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[str]", hints=None,
+                       facts: ViewFacts = ViewFacts(), skip: "set[str] | frozenset[str]" = frozenset()
+                       ) -> list[Finding]:
+    """``peer-scale`` findings for a tensor above every base scheme in a block whose other roles are
+    depth-scaled (module docstring, second rule).  ``results`` are the tensors not yet explained, ``depth_scaled``
+    the weight names :func:`invariants.modelcheck.peers.depth_scaled` recognized, whose tensors ``results``
+    holds too (they are the reference, never judged themselves)."""
+    out: list[Finding] = []
+    for (block, kind), members in _blocks(results).items():
+        deep = [u for u, _ in members if u.param.name in depth_scaled]
+        if not deep:
+            continue
+        for u, m in members:
+            if u.param.name in depth_scaled or named_alone(m) or u.label in skip:
+                continue
+            v = u.second_moment
+            refs = reference_variances(*u.fans, hints)  # type: ignore[misc]
+            top_name, top = max(refs, key=lambda t: t[1])
+            if v <= DEPTH_TOLERANCE * top:
+                continue
+            # the depth-scaled tensors' scale carried to this tensor's fans under each reading
+            low = min(v * _fan(r, u.fans) / (d.second_moment * _fan(r, d.fans))  # type: ignore[arg-type]
+                      for d in deep for r in READINGS)
+            if low <= PEER_SCALE_RATIO:
+                continue
+            eff = facts.effective(u.param.name)
+            ratio_eff = None if eff is None else eff / (DEPTH_TOLERANCE * top)  # at most 1: within the schemes
+            sev, tail = _judge(ratio_eff, u.param.name in facts.scale_invariant,
+                               u.param.name in facts.output_layer)
+            names = [d.label for d in deep]
+            out.append(Finding(
+                sev, "peer-scale", (u.label,) + tuple(names[:3]),
+                f"{u.label} ({m.row.layer}, fans {tuple(u.fans)}) has E[w^2] = {v:.4g}, "  # type: ignore[arg-type]
+                f"{v / top:.3g}x the largest "
+                f"base scheme for its fans ({top_name}) and at least {low:.3g}x the {len(deep)} depth-scaled "
+                f"{kind} layers of its block {block} ({', '.join(names[:3])}{' ...' if len(names) > 3 else ''}) "
+                f"under every fan reading (bound {PEER_SCALE_RATIO:g}x), and it matches no named scheme on its own. "
+                "Its stack scales residual branches down with depth; this layer is drawn above every scheme instead "
+                "(HF CLIP draws fc2 at d^-1/2*(2L)^-1/2 like q/k/v: a 10x typo there is 100x their scale)." + tail,
+                {"block": block, "depth_scaled": names, "second_moment": v, "top_reference": top_name,
+                 "top_ratio": v / top, "depth_ratio": low, "effective_ratio": ratio_eff}))
+    return out
+
+
+__all__ = ["MIN_OTHERS", "READINGS", "above_depth_scaled", "block_of", "shared_scale_outliers"]
