@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from scipy import stats
@@ -141,8 +142,10 @@ def from_variance_result(res: VarianceTestResult) -> CheckResult:
                        res.min_detectable_rel_error, res.power)
 
 
+@lru_cache(maxsize=1024)
 def z_quantiles(alpha: float, power: float, two_sided: bool = True) -> tuple[float, float]:
-    """``(z_alpha, z_power)``: standard normal quantiles of the rejection threshold and of the power."""
+    """``(z_alpha, z_power)``: standard normal quantiles of the rejection threshold and of the power (memoized:
+    a pure function, asked ~2,000 times per audit test file for a handful of ``(alpha, power)``)."""
     za = float(stats.norm.isf(alpha / 2 if two_sided else alpha))
     zp = float(stats.norm.ppf(power))
     return za, zp
