@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from scipy import stats
@@ -60,6 +61,68 @@ class CheckResult:
                            self.detail, self.min_detectable_rel_error, self.power)
 
 
+class DeferredCheckResult(CheckResult):
+    """A :class:`CheckResult` whose ``passed`` is already known and whose ``p_value`` is computed on first
+    read (then kept): for a check whose p-value is dear and whose verdict a cheap bound settles (the exact KS
+    tail, :func:`invariants.stats.shape.ks_test`).  ``p_value`` is ``p()`` clipped to [0, 1] as :func:`decide`
+    clips it, so every field reads exactly as ``decide(name, statistic, p(), alpha, ...)``'s would; equal to,
+    hashed and pickled as that plain :class:`CheckResult` (pickling reads the p-value).
+
+    The caller guarantees ``passed == (p() > alpha)``; :func:`deferred_decision` is the constructor.
+    """
+
+    def __init__(self, name: str, statistic: float, p_value: Any, alpha: float, passed: bool, detail: str = "",
+                 min_detectable_rel_error: float | None = None, power: float | None = None) -> None:
+        # p_value: a float, or a zero-argument callable giving it (dataclasses.replace passes the float)
+        for key, value in (("name", name), ("statistic", statistic), ("alpha", alpha), ("passed", passed),
+                           ("detail", detail), ("min_detectable_rel_error", min_detectable_rel_error),
+                           ("power", power)):
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "_p", p_value if callable(p_value) else float(p_value))
+
+    @property
+    def p_value(self) -> float:  # type: ignore[override]
+        p = self.__dict__["_p"]
+        if callable(p):
+            p = float(min(1.0, max(0.0, p())))
+            object.__setattr__(self, "_p", p)
+        return p
+
+    def renamed(self, prefix: str) -> CheckResult:
+        """As :meth:`CheckResult.renamed`, the p-value still deferred."""
+        return DeferredCheckResult(f"{prefix}{self.name}", self.statistic, lambda: self.p_value, self.alpha,
+                                   self.passed, self.detail, self.min_detectable_rel_error, self.power)
+
+    def settled(self) -> CheckResult:
+        """The plain :class:`CheckResult` (its p-value computed)."""
+        return CheckResult(self.name, self.statistic, self.p_value, self.alpha, self.passed, self.detail,
+                           self.min_detectable_rel_error, self.power)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CheckResult):
+            return NotImplemented
+        mine = self.settled()
+        theirs = other.settled() if isinstance(other, DeferredCheckResult) else other
+        return CheckResult.__eq__(mine, theirs)
+
+    def __hash__(self) -> int:
+        return hash(self.settled())
+
+    def __repr__(self) -> str:
+        return repr(self.settled())
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return self.settled().__reduce__()
+
+
+def deferred_decision(name: str, statistic: float, p_value: Any, alpha: float, passed: bool, detail: str = "",
+                      mde: float | None = None, power: float | None = None) -> CheckResult:
+    """:func:`decide` for a verdict ``passed`` known without the p-value: ``p_value`` is a zero-argument
+    callable, called on the first read of the result's ``p_value`` (:class:`DeferredCheckResult`).  The
+    caller guarantees ``passed == (p_value() > alpha)``."""
+    return DeferredCheckResult(name, float(statistic), p_value, float(alpha), bool(passed), detail, mde, power)
+
+
 def _finite(x: float) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
@@ -79,8 +142,10 @@ def from_variance_result(res: VarianceTestResult) -> CheckResult:
                        res.min_detectable_rel_error, res.power)
 
 
+@lru_cache(maxsize=1024)
 def z_quantiles(alpha: float, power: float, two_sided: bool = True) -> tuple[float, float]:
-    """``(z_alpha, z_power)``: standard normal quantiles of the rejection threshold and of the power."""
+    """``(z_alpha, z_power)``: standard normal quantiles of the rejection threshold and of the power (memoized:
+    a pure function, asked ~2,000 times per audit test file for a handful of ``(alpha, power)``)."""
     za = float(stats.norm.isf(alpha / 2 if two_sided else alpha))
     zp = float(stats.norm.ppf(power))
     return za, zp
