@@ -198,7 +198,8 @@ class Signal:
         z: the node's output with units on the last axis, flattened to ``(M, n_units)`` (M = batch x
             positions).
         delta: ``∂L/∂z`` in the same layout, or ``None`` when no backward pass ran.
-        input_varies: whether the node's input differs between probe examples (``None``: unknown).
+        input_varies: whether the node's input differs between probe examples by more than rounding
+            (:func:`varies` with :data:`INPUT_ROUNDING_ULPS`; ``None``: unknown).
         input_moment: ``mean(x²)`` of the node's (first) input ``x``, float64; ``None`` when the probe
             did not measure inputs (or the input is not floating, e.g. token ids).
         input_grad_moment: ``mean(g²)`` of ``g = ∂L/∂x`` through this node (``x`` perturbed as it
@@ -424,26 +425,30 @@ def activation_key(name: str | None) -> str | None:
     return ACTIVATION_ALIASES.get(name.lower().replace("-", "_"))
 
 
-#: The largest spread across a batch, in units of ``eps * max |a|``, that :func:`varies` reads as rounding.
-ROUNDING_ULPS = 8
+#: The spread across a batch, in units of ``eps * max |a|``, that a layer's input may show and still count as
+#: constant (:func:`varies` with ``rounding_ulps``).
+INPUT_ROUNDING_ULPS = 8
 
 
-def varies(a: np.ndarray) -> bool:
-    """Whether ``a`` (batch on axis 0) differs between batch entries by more than rounding.
+def varies(a: np.ndarray, rounding_ulps: int = 0) -> bool:
+    """Whether ``a`` (batch on axis 0) differs between batch entries (by more than rounding, with ``rounding_ulps``).
 
-    Identical batch rows need not come out of a framework bit-identical: a CPU kernel may give rows in a tile and
-    rows in its remainder different summation orders (torch's ``nn.LSTM`` on an AVX2 machine: zero input, batch rows
-    1.1 ulps of ``max |a|`` apart).  A real signal can be small too: timm's ViT with LayerScale 1e-5 returns logits
-    that vary by 61 ulps of their largest.  So a float array varies when ``max |a - a[0]| > 8 eps max |a|``
-    (:data:`ROUNDING_ULPS`, about 7x from both); any other array (integer, or with a non-finite entry) when any
-    entry differs from the first row's.
+    Exact by default: a model output that moves at all is not constant (timm's ViT with LayerScale 1e-5 moves its
+    logits by 61 ulps of their largest, and by about 6 at DeiT-III's 1e-6; calling that constant would accuse
+    correct code).  A layer's input (:attr:`Signal.input_varies`, which decides whether a zero layer sits on a
+    branch the signal bypasses) is read with ``rounding_ulps = INPUT_ROUNDING_ULPS``: identical batch rows need not
+    come out of a framework bit-identical, since a CPU kernel may give rows in a tile and rows in its remainder
+    different summation orders (torch's ``nn.LSTM`` on an AVX2 machine, zero input: rows 1.1 ulps apart, which read
+    as a signal carried past a zero embedding).  With ``rounding_ulps`` a float array varies when
+    ``max |a - a[0]| > rounding_ulps * eps * max |a|``; any other array (integer, or with a non-finite entry) when
+    any entry differs from the first row's.
     """
     a = np.asarray(a)
     if a.ndim == 0 or a.shape[0] < 2:
         return False
-    if a.dtype.kind != "f" or a.size == 0 or not np.all(np.isfinite(a)):
+    if rounding_ulps <= 0 or a.dtype.kind != "f" or a.size == 0 or not np.all(np.isfinite(a)):
         return bool(np.any(a != a[:1]))
-    tol = ROUNDING_ULPS * float(np.finfo(a.dtype).eps) * float(np.max(np.abs(a)))
+    tol = rounding_ulps * float(np.finfo(a.dtype).eps) * float(np.max(np.abs(a)))
     return bool(np.max(np.abs(a - a[:1])) > tol)
 
 
@@ -464,5 +469,5 @@ def units_last(a: np.ndarray, axis: int, n_units: int) -> np.ndarray:
 
 __all__ = [
     "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "NO_PROBE_REASON", "ModelParts", "ModelView", "Node", "Param", "Probe",
-    "RANDOM_ROLES", "ROLES", "Signal", "activation_key", "no_probe", "units_last", "unpack_model", "varies",
+    "INPUT_ROUNDING_ULPS", "RANDOM_ROLES", "ROLES", "Signal", "activation_key", "no_probe", "units_last", "unpack_model", "varies",
 ]

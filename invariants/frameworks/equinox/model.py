@@ -33,7 +33,7 @@ import numpy as np
 
 from invariants.frameworks.equinox.layout import EQUINOX
 from invariants.layers import GRU, LSTM, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
-from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.model import INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
 _NORMS = (eqx.nn.LayerNorm, eqx.nn.GroupNorm, eqx.nn.RMSNorm, eqx.nn.BatchNorm)
 _NODE_TYPES = (eqx.nn.Linear, eqx.nn.Conv, eqx.nn.ConvTranspose, eqx.nn.Embedding)
@@ -278,7 +278,7 @@ def probe(model: Any, nodes: list[Node], node_paths: dict[str, tuple[str, ...]],
         try:
             signals.append(Signal(n, units_last(z, axis, node.n_units),
                                   units_last(np.asarray(grads[n]), axis, node.n_units),
-                                  varies(np.asarray(inps[n])) if n in inps else None))
+                                  varies(np.asarray(inps[n]), INPUT_ROUNDING_ULPS) if n in inps else None))
         except ValueError:
             continue
     return Probe(signals, batch, desc, any(varies(np.asarray(o)) for o in outs), varies(np.asarray(x)))

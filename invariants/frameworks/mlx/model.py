@@ -33,7 +33,7 @@ from mlx.utils import tree_flatten
 from invariants.frameworks.mlx.initializers import Seeded, bfloat16_view, host
 from invariants.frameworks.mlx.layout import MLX
 from invariants.layers import GRU, LSTM, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
-from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.model import INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 
 _ACTIVATIONS = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid",
                 nn.GELU: "gelu", nn.SELU: "selu", nn.ReLU6: "relu6", nn.ELU: "elu", nn.SiLU: "silu",
@@ -270,7 +270,7 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
             state["z"][name] = out
             state["order"].append(name)
             if state["eps"] is None and args and isinstance(args[0], mx.array) and args[0].ndim:
-                state["inp"][name] = varies(host(args[0]))  # first (plain) pass: no array under a transform
+                state["inp"][name] = varies(host(args[0]), INPUT_ROUNDING_ULPS)  # first (plain) pass: no array under a transform
             return out
         return call
 

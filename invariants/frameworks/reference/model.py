@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from invariants.layers import TORCH, Dense
-from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, varies
+from invariants.frameworks.model import INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, varies
 from invariants.reference import kernels
 from invariants.reference.activations import get_activation
 from invariants.reference.network import Architecture, forward
@@ -102,7 +102,7 @@ def _probe(arch: Architecture, params: dict[str, np.ndarray], x: np.ndarray, rng
         deltas[l] = delta  # ∂L/∂z_l (before the norm)
         if l > 1:
             delta = kernels.matmul(delta, params[f"W{l}"], arch.kernel) * act.df(cache.preacts[l - 2])
-    signals = [Signal(f"layer{l}", cache.linear[l - 1], deltas[l], varies(cache.inputs[l - 1]))
+    signals = [Signal(f"layer{l}", cache.linear[l - 1], deltas[l], varies(cache.inputs[l - 1], INPUT_ROUNDING_ULPS))
                for l in range(1, arch.depth + 1)]
     return Probe(signals, int(x.shape[0]), desc, varies(cache.output), varies(x))
 

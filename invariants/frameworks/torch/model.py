@@ -37,7 +37,7 @@ from torch import nn
 
 from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
                                TORCH, Layer, Packed, Spatial)
-from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.model import INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 from invariants.frameworks.torch.experts import router_layer, stacked_experts
 from invariants.frameworks.torch.weightnorm import weight_norm
 from invariants.frameworks.torch.seeding import manual_seed
@@ -566,7 +566,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
             inp = args[0] if args and isinstance(args[0], torch.Tensor) else None
             e = torch.zeros_like(out, requires_grad=True)
             out2 = out + e
-            records[name] = (probe_array(out).copy(), None if inp is None else varies(probe_array(inp)))
+            records[name] = (probe_array(out).copy(), None if inp is None else varies(probe_array(inp), INPUT_ROUNDING_ULPS))
             eps[name] = e
             order.append(name)
             owner[id(out2)] = name
