@@ -108,10 +108,30 @@ def tensor_digests(p: Param) -> list[tuple[str, tuple, str | None]]:
         parts += [(label, p.value[idx], p.name) for label, idx, _ in p.blocks()]  # type: ignore[index]
     for label, v, parent in parts:
         v = np.ascontiguousarray(v)
-        if v.size < 2 or all_equal(v):
+        if v.size < 2 or all_equal(v) or not_a_draw(v):
             continue
         out.append((label, _digest_key(v), parent))
     return out
+
+
+#: values :func:`not_a_draw` counts distinct values among (the first ones of the tensor)
+DRAW_SAMPLE = 4096
+
+
+def not_a_draw(v: np.ndarray) -> bool:
+    """Whether ``v`` (C-contiguous, any shape) cannot be one random draw, so that its equality with another tensor
+    says nothing about a reused seed: its rows repeat (every slice along axis 0 equals the first), or its first
+    :data:`DRAW_SAMPLE` values take at most ``sqrt`` of their count distinct bit patterns.  Deterministic
+    initializations are equal across layers by design: Mamba's ``A_log = log(arange(1, N + 1))`` expanded over the
+    channels (transformers ``modeling_mamba.py`` ``MambaMixer.__init__``; S4D-real, Gu et al. 2022), the same in
+    every layer.  A random draw of 4096 values, even in bfloat16 (about 2,000 patterns within 4 std), has far more
+    than 64 distinct values, and its rows repeat with probability 0."""
+    if v.ndim >= 2 and v.shape[0] >= 2 and v[0].size > 0 and np.array_equal(v, np.broadcast_to(v[:1], v.shape)):
+        return True
+    sample = v.reshape(-1)[:DRAW_SAMPLE]
+    bits = sample.view(np.dtype(f"u{sample.dtype.itemsize}")) if sample.dtype.itemsize in (1, 2, 4, 8) else sample
+    distinct = np.unique(bits).size
+    return distinct * distinct <= sample.size
 
 
 #: values widened at once by :func:`tensor_digests` (16 MiB of float32)
