@@ -996,6 +996,11 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
     for p in view.params:
         if p.layer is None or len(p.layer.blocks) < 2 or p.is_constant():
             continue
+        if p.layer.kind == "experts":
+            # a stack of experts is no matrix anyone orthogonalizes whole: its out_matrix has one row per expert,
+            # and the test's tolerance (~n 2^-21) outgrows a Gaussian stack's Gram error (~n^-1/2) as the
+            # experts widen (stop 28's trial: every Mixtral at hidden 128 got this note)
+            continue
         if not may_be_orthogonal(p.layout.out_matrix(p.value)):
             continue
         err, g, tol = orthogonality_error(p.layout.out_matrix(p.value))

@@ -170,3 +170,25 @@ def test_upcycled_stacked_experts_are_a_note_and_partial_copies_an_error():
         partial.model.layers[0].mlp.experts.down_proj[1] = partial.model.layers[0].mlp.experts.down_proj[0]
     rep = check_model(partial)
     assert rep.find("identical-tensors") and not rep.find("upcycled-experts") and not rep.ok
+
+
+def test_a_wide_expert_stack_is_not_read_as_one_orthogonalized_matrix():
+    """Stop 28's trial: Mixtral at hidden 128 with 8 experts (MixtralPreTrainedModel._init_weights: normal(0,
+    0.02) per expert) got 4 ``packed-orthogonal`` notes: the stack's out_matrix has one row per expert, and the
+    orthogonality tolerance grows with the row length while a Gaussian stack's Gram error shrinks."""
+    ensure_torchvision()
+    import torch
+    from transformers import MixtralConfig, MixtralForCausalLM
+
+    from invariants.modelcheck import check_model
+    from invariants.stats.structure import orthogonality_error
+
+    torch.manual_seed(0)
+    m = MixtralForCausalLM(MixtralConfig(
+        vocab_size=128, hidden_size=128, intermediate_size=256, num_hidden_layers=1, num_attention_heads=4,
+        num_key_value_heads=2, num_local_experts=8, num_experts_per_tok=2, max_position_embeddings=64))
+    stack = m.model.layers[0].mlp.experts.gate_up_proj.detach().numpy().reshape(8, -1)
+    err, _, tol = orthogonality_error(stack)
+    assert err <= tol  # the whole-stack test alone would call it orthogonal (the note's premise)
+    rep = check_model(m)
+    assert not rep.find("packed-orthogonal") and rep.ok
