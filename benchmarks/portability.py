@@ -38,8 +38,10 @@ CONFIGS = {
 
 def run(env_extra: dict[str, str], out: Path) -> tuple[dict, dict]:
     env = dict(os.environ, **env_extra, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    subprocess.run([sys.executable, "-m", "invariants", "verify", "--quiet", "--json", str(out)], env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-m", "invariants", "verify", "--quiet", "--json", str(out)], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False, cwd=ROOT)
+    if not out.is_file():  # verify exits 1 on failed evidence and still writes its JSON; no JSON is a crash
+        raise SystemExit(f"verify under {env_extra} wrote no JSON (exit {proc.returncode}): {proc.stderr[-2000:]}")
     data = json.loads(out.read_text(encoding="utf-8"))
     plat = json.loads(subprocess.run(
         [sys.executable, "-c", "import json; from invariants.report.platform import platform; "
@@ -65,12 +67,13 @@ def main() -> int:
         flipped = sorted(f"{k[0]}: {k[1]}" for k in native if pieces.get(k, (None,))[0] != native[k][0])
         moved = sorted({k[0] for k in native if k in pieces and pieces[k][1] != native[k][1]})
         failed = sum(1 for v in pieces.values() if not v[0])
-        rows.append([name, f"{plat['torch_cpu']}, NumPy {'+'.join(plat['numpy_simd']) or 'baseline'}", failed,
+        rows.append([name, f"{plat['torch_cpu']}, NumPy {'+'.join(plat['numpy_simd']) or 'baseline'}, "
+                           f"{' + '.join(plat.get('blas', [])) or '?'}", failed,
                      len(flipped), len(moved)])
         payload["configs"].append(dict(name=name, platform=plat, failed=failed, flipped=flipped, figures_moved=moved))
         for f in flipped:
             print(f"#   {name}: verdict of evidence changed: {f}")
-    print(table(["configuration", "platform (torch, NumPy SIMD)", "evidence failed", "pass/fail flipped vs native",
+    print(table(["configuration", "platform (torch, NumPy SIMD, BLAS kernel)", "evidence failed", "pass/fail flipped vs native",
                  "claims whose figures moved"], rows, "llrrr"))
     print(f"# {len(native)} pieces of evidence; figures moved in: "
           + "; ".join(f"{c['name'].split(' (')[0]}: {', '.join(c['figures_moved']) or 'none'}"

@@ -114,6 +114,8 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, fac
             if not rules:
                 continue
             v = u.second_moment
+            if not math.isfinite(v):
+                continue  # a non-finite tensor is the finite check's finding, not a scale
             ratios = {r: v / (scale / _fan(r, u.fans)) for r, scale in rules}  # type: ignore[arg-type]
             if min(ratios.values()) <= PEER_SCALE_RATIO:
                 continue
@@ -154,6 +156,8 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
             if u.param.name in depth_scaled or named_alone(m) or u.label in skip:
                 continue
             v = u.second_moment
+            if not math.isfinite(v):
+                continue
             refs = reference_variances(*u.fans, hints)  # type: ignore[misc]
             top_name, top = max(refs, key=lambda t: t[1])
             if v <= DEPTH_TOLERANCE * top:

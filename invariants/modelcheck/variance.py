@@ -449,7 +449,6 @@ def _squared_std_law(spec: VarianceScaling, fi: int, fo: int) -> Law:
     return Law.truncated_normal(0.0, scale, -2 * scale, 2 * scale)
 
 
-#: a shared fixed std is implausible when even the widest layer keeps less than this share of the signal's
 #: a lone layer this many times above every base scheme for its fans (a 10x std) gets the probe's reading in its note
 FAR_ABOVE = 100.0
 
@@ -484,6 +483,7 @@ def far_above_every_scheme(u: Unit, view: ModelView) -> tuple[str, dict[str, flo
             {"above_every_scheme": v / top} | ({} if eff is None else {"effective_above_every_scheme": eff / top}))
 
 
+#: a shared fixed std is implausible when even the widest layer keeps less than this share of the signal's
 #: variance (``Var·fan_in``; 1 preserves it, He's 2 compensates ReLU)
 MAX_FIXED_GAIN = 1e-2
 #: at most this share of the tensors (and at least 1) may be set aside as outliers by the robust fit

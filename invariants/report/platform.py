@@ -37,6 +37,15 @@ def _numpy_simd() -> list[str]:
     return [t for t in getattr(umath, "__cpu_dispatch__", []) if features.get(t)]
 
 
+def _blas() -> list[str]:
+    """The BLAS libraries loaded in this process with the kernel each picked (``threadpoolctl``: ``"openblas
+    Haswell"``, ``"mkl"``), sorted; torch's own MKL or OpenBLAS appears once torch is imported."""
+    from threadpoolctl import threadpool_info
+
+    return sorted({f"{i.get('internal_api', '?')} {i.get('architecture') or ''}".strip()
+                   for i in threadpool_info() if i.get("user_api") == "blas"})
+
+
 def _torch_capability() -> str:
     try:
         import torch
@@ -49,11 +58,14 @@ def platform() -> dict[str, Any]:
     """What decides the last bits of this process's BLAS, NumPy SIMD and torch CPU results.
 
     Returns:
-        ``{"machine": "x86_64", "numpy_simd": ["X86_V3"], "torch_cpu": "AVX2", "overrides": {...}}``: the
-        architecture (``platform.machine()``), NumPy's enabled SIMD dispatch targets, torch's CPU capability
-        (``"not installed"`` without torch) and the kernel-override environment variables that are set.
+        ``{"machine": "x86_64", "numpy_simd": ["X86_V3"], "torch_cpu": "AVX2", "blas": ["openblas Haswell"],
+        "overrides": {...}}``: the architecture (``platform.machine()``), NumPy's enabled SIMD dispatch targets,
+        torch's CPU capability (``"not installed"`` without torch), the loaded BLAS libraries with the kernel each
+        picked (two CPUs with the same SIMD level may still get different OpenBLAS kernels: Zen, Haswell) and the
+        kernel-override environment variables that are set.
     """
-    return {"machine": _platform.machine(), "numpy_simd": _numpy_simd(), "torch_cpu": _torch_capability(),
+    torch_cpu = _torch_capability()  # imports torch first, so that its BLAS is among the loaded libraries
+    return {"machine": _platform.machine(), "numpy_simd": _numpy_simd(), "torch_cpu": torch_cpu, "blas": _blas(),
             "overrides": {k: os.environ[k] for k in KERNEL_OVERRIDES if os.environ.get(k)}}
 
 
@@ -66,6 +78,8 @@ def describe(record: dict[str, Any]) -> str:
     """One line for a person: ``"x86_64, NumPy SIMD X86_V3, torch AVX2"`` (with any overrides)."""
     simd = "+".join(record.get("numpy_simd") or ["baseline only"])
     out = f"{record.get('machine', '?')}, NumPy SIMD {simd}, torch {record.get('torch_cpu', '?')}"
+    if record.get("blas"):
+        out += ", BLAS " + " + ".join(record["blas"])
     overrides = record.get("overrides") or {}
     return out + (", " + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items())) if overrides else "")
 

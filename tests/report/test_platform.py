@@ -64,5 +64,5 @@ def test_mask_and_describe():
     assert describe(AVX2) == "x86_64, NumPy SIMD X86_V3, torch AVX2"
     assert describe({**AVX2, "overrides": {"OPENBLAS_CORETYPE": "Sandybridge"}}).endswith("OPENBLAS_CORETYPE=Sandybridge")
     here = platform()
-    assert set(here) == {"machine", "numpy_simd", "torch_cpu", "overrides"}
+    assert set(here) == {"machine", "numpy_simd", "torch_cpu", "blas", "overrides"} and here["blas"]
     assert json.loads(platform_bytes(here)) == here
