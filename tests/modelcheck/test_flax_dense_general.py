@@ -52,7 +52,8 @@ def test_dense_general_kernels_are_dense_maps():
     out, out_node = dense_general_kernel(nn.DenseGeneral(features=64, axis=(-2, -1)), (4, 16, 64))
     assert out == Kernel((4, 16, 64), (0, 1), (2,)) and out.textbook_fans() == (64, 64) and out_node
     batched, node = dense_general_kernel(nn.DenseGeneral(features=100, batch_dims=(0,)), (8, 300, 100))
-    assert batched.batch_axes == (0,) and batched.textbook_fans() == (300, 100) and not node  # units not trailing
+    # Flax initializes the flat (8·300, 100) matrix: its fans, not one batch entry's (300, 100); units not trailing
+    assert batched.in_axes == (0, 1) and batched.textbook_fans() == (2400, 100) and not node
     assert dense_general_kernel(nn.DenseGeneral(features=(4, 16)), (64, 4, 8)) is None  # shape against features
 
 

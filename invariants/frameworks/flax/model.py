@@ -51,14 +51,16 @@ def dense_general_kernel(module: Any, shape: tuple[int, ...]) -> tuple[Kernel, b
     flat ``(prod(batch)·prod(in), prod(features))`` matrix (``kernel_init_wrap``): with no batch dims its fans
     are the textbook ``(prod(in), prod(features))`` of one dense map (``MultiHeadDotProductAttention``'s query
     ``(E, heads, head_dim)`` -> ``(E, heads·head_dim)``, its out ``(heads, head_dim, E)`` -> ``(heads·head_dim, E)``).
-    A node when it has no batch dims: its units are then the output's trailing ``features`` axes.  ``None``
-    when ``shape`` does not fit the module's declared axes."""
+    A node when it has no batch dims: its units are then the output's trailing ``features`` axes.  The batch
+    axes are read as input axes, as ``kernel_init_wrap`` does, so the fans are the ones Flax's initializer is
+    given (``(prod(batch)·prod(in), prod(features))``), not one batch entry's.  ``None`` when ``shape`` does not
+    fit the module's declared axes."""
     features, batch = _axes_tuple(module.features), _axes_tuple(module.batch_dims)
     nb, nf, nd = len(batch), len(features), len(shape)
     n_in = nd - nb - nf
     if n_in < 1 or tuple(shape[nd - nf:]) != features:
         return None
-    return Kernel(tuple(shape), tuple(range(nb, nb + n_in)), tuple(range(nb + n_in, nd)), tuple(range(nb))), not nb
+    return Kernel(tuple(shape), tuple(range(nb + n_in)), tuple(range(nb + n_in, nd))), not nb
 
 
 def is_module(obj: Any) -> bool:
