@@ -10,17 +10,7 @@ from __future__ import annotations
 import json
 
 from invariants.report.platform import PLATFORM_FILE, describe, mask_figures, platform, platform_bytes
-
-
-def _site(files):
-    from invariants.report.site import Site
-
-    class Report:
-        ok = True
-        outcomes = []
-        failed = []
-
-    return Site(files=files, report=Report())
+from tests.report.test_report_pages import fake_site as _site
 
 
 AVX512 = {"machine": "x86_64", "numpy_simd": ["X86_V3", "X86_V4"], "torch_cpu": "AVX512", "overrides": {}}
