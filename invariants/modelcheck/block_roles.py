@@ -38,6 +38,7 @@ the error.  Finding kind ``peer-scale``.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 from invariants.modelcheck.peers import (DEPTH_TOLERANCE, PEER_SCALE_RATIO, ViewFacts, named_alone,
@@ -64,17 +65,71 @@ def block_of(name: str) -> tuple[str, str] | None:
     return ".".join(parts[:idx[-1] + 1]), ".".join(parts[idx[-1] + 1:])
 
 
+#: a path component numbered by Flax/Keras auto-naming or a list attribute: ``Blk_3``, ``layers_0``
+_NUMBERED = re.compile(r"^(?P<stem>.+)_(?P<index>\d+)$")
+
+
+def path_blocks(names: "list[str]") -> "dict[str, tuple[str, str]]":
+    """``{name: (block, role)}`` for ``/``-separated names (Flax linen, Keras): a block is a numbered component
+    (``Blk_3``: linen's ``{ClassName}_{n}`` auto-name, ``layers_3`` for a list attribute,
+    flax/linen/module.py ``Module._name_taken`` / ``_get_unbound_fn``) that holds more than one layer and whose
+    stem comes with at least two numbers under one parent (``Blk_0`` .. ``Blk_3``), so a block is a repeated
+    sub-network; ``Dense_0``/``Dense_1`` beside each other inside one block hold one kernel each (two roles,
+    not two blocks) and ``MultiHeadDotProductAttention_0`` has no second number.  The last such component of
+    a name is its block (``params/Blk_3/MultiHeadDotProductAttention_0/out/kernel`` ->
+    ``("params/Blk_3", "MultiHeadDotProductAttention_0/out/kernel")``).  Names with a dotted digit component
+    are :func:`block_of`'s and left out."""
+    split = {n: n.split("/") for n in names if "/" in n and block_of(n) is None}
+    numbers: dict[tuple[str, str], set[str]] = {}
+    layers: dict[str, set[str]] = {}  # a component's path -> the layer paths (name less its leaf) under it
+    for parts in split.values():
+        for i, p in enumerate(parts[:-1]):
+            hit = _NUMBERED.match(p)
+            if hit is not None:
+                numbers.setdefault(("/".join(parts[:i]), hit["stem"]), set()).add(hit["index"])
+                layers.setdefault("/".join(parts[:i + 1]), set()).add("/".join(parts[:-1]))
+    out: dict[str, tuple[str, str]] = {}
+    for n, parts in split.items():
+        for i in range(len(parts) - 2, -1, -1):
+            hit = _NUMBERED.match(parts[i])
+            at = "/".join(parts[:i + 1])
+            if (hit is not None and len(numbers[("/".join(parts[:i]), hit["stem"])]) >= 2
+                    and len(layers[at]) >= 2):
+                out[n] = (at, "/".join(parts[i + 1:]))
+                break
+    return out
+
+
 def _fan(reading: str, fans: tuple[int, int]) -> float:
     return 1.0 if reading == "fixed" else float(fans[0] if reading == "fan_in" else fans[1])
 
 
-def _blocks(results: "list[tuple[Unit, Match]]") -> "dict[tuple[str, str], list[tuple[Unit, Match]]]":
-    """Whole tensors with textbook fans grouped by (block, layer kind)."""
+def role_of(u: "Unit") -> str:
+    """The role a unit plays in its block: its tensor's name, or for one expert's slice of stacked experts the
+    tensor and its gate (``experts.gate_up_proj[up]``: every expert's copy of one projection is one role)."""
+    from invariants.layers.experts import expert_of
+
+    hit = expert_of(u.label)
+    return u.param.name if hit is None else hit[0] + (f"[{hit[2]}]" if hit[2] else "")
+
+
+def _blocks(results: "list[tuple[Unit, Match]]", experts: bool = False
+            ) -> "dict[tuple[str, str], list[tuple[Unit, Match]]]":
+    """Whole tensors with textbook fans grouped by (block, layer kind); with ``experts``, each expert's slice of
+    stacked experts too (:mod:`invariants.layers.experts`: one expert's dense map, of kind ``Dense`` like the
+    block's ``nn.Linear`` projections; HF Mixtral draws both from ``normal(0, initializer_range)``,
+    transformers/models/mixtral/modeling_mixtral.py ``MixtralPreTrainedModel._init_weights``)."""
+    from invariants.layers.experts import expert_of
+
+    paths = path_blocks([u.param.name for u, _ in results])
     out: dict[tuple[str, str], list[tuple[Unit, Match]]] = {}
     for u, m in results:
-        if u.layer is None or u.packed_fans is not None or u.label != u.param.name or not u.fans:
+        if u.layer is None or not u.fans:
             continue
-        b = block_of(u.param.name)
+        whole = u.packed_fans is None and u.label == u.param.name
+        if not whole and not (experts and expert_of(u.label) is not None):
+            continue
+        b = block_of(u.param.name) or paths.get(u.param.name)
         if b is not None:
             out.setdefault((b[0], type(u.layer).__name__), []).append((u, m))
     return out
@@ -103,13 +158,14 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, fac
     from invariants.modelcheck.variance import rule_fit
 
     out: list[Finding] = []
-    for (block, kind), members in _blocks(results).items():
-        if len(members) < MIN_OTHERS + 1:
-            continue
-        for i, (u, m) in enumerate(members):
+    for (block, kind), members in _blocks(results, experts=True).items():
+        for u, m in members:
             if named_alone(m) or u.label in skip:
                 continue
-            others = [v for j, (v, _) in enumerate(members) if j != i]
+            # the other roles: an expert's copies of its own projection are the same role, not its block's others
+            others = [v for v, _ in members if role_of(v) != role_of(u)]
+            if len(others) < MIN_OTHERS:
+                continue
             rules = [(r, scale) for r in READINGS for p, scale in [rule_fit(others, r)] if p > alpha]
             if not rules:
                 continue
@@ -186,4 +242,5 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
     return out
 
 
-__all__ = ["MIN_OTHERS", "READINGS", "above_depth_scaled", "block_of", "shared_scale_outliers"]
+__all__ = ["MIN_OTHERS", "READINGS", "above_depth_scaled", "block_of", "path_blocks", "role_of",
+           "shared_scale_outliers"]
