@@ -38,12 +38,19 @@ def _numpy_simd() -> list[str]:
 
 
 def _blas() -> list[str]:
-    """The BLAS libraries loaded in this process with the kernel each picked (``threadpoolctl``: ``"openblas
-    Haswell"``, ``"mkl"``), sorted; torch's own MKL or OpenBLAS appears once torch is imported."""
+    """NumPy's BLAS with the kernel it picked (``threadpoolctl``: ``["openblas Haswell"]``), or, where none of the
+    loaded BLAS libraries lies in NumPy's folders (a system BLAS), every loaded one, sorted.  NumPy's alone where
+    it can be told apart, so that what else a process imported (SciPy's, scikit-learn's copies) does not change
+    the record."""
+    from pathlib import Path
+
+    import numpy
     from threadpoolctl import threadpool_info
 
-    return sorted({f"{i.get('internal_api', '?')} {i.get('architecture') or ''}".strip()
-                   for i in threadpool_info() if i.get("user_api") == "blas"})
+    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    root = Path(numpy.__file__).resolve().parent
+    own = [i for i in blas if Path(i.get("filepath", "")).resolve().parent in (root.parent / "numpy.libs", root)]
+    return sorted({f"{i.get('internal_api', '?')} {i.get('architecture') or ''}".strip() for i in own or blas})
 
 
 def _torch_capability() -> str:
