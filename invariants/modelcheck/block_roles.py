@@ -41,6 +41,7 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+from invariants.layers.experts import expert_of
 from invariants.modelcheck.peers import (DEPTH_TOLERANCE, PEER_SCALE_RATIO, ViewFacts, named_alone,
                                          reference_variances)
 from invariants.modelcheck.report import ERROR, NOTE, Finding
@@ -107,8 +108,6 @@ def _fan(reading: str, fans: tuple[int, int]) -> float:
 def role_of(u: "Unit") -> str:
     """The role a unit plays in its block: its tensor's name, or for one expert's slice of stacked experts the
     tensor and its gate (``experts.gate_up_proj[up]``: every expert's copy of one projection is one role)."""
-    from invariants.layers.experts import expert_of
-
     hit = expert_of(u.label)
     return u.param.name if hit is None else hit[0] + (f"[{hit[2]}]" if hit[2] else "")
 
@@ -119,8 +118,6 @@ def _blocks(results: "list[tuple[Unit, Match]]", experts: bool = False
     stacked experts too (:mod:`invariants.layers.experts`: one expert's dense map, of kind ``Dense`` like the
     block's ``nn.Linear`` projections; HF Mixtral draws both from ``normal(0, initializer_range)``,
     transformers/models/mixtral/modeling_mixtral.py ``MixtralPreTrainedModel._init_weights``)."""
-    from invariants.layers.experts import expert_of
-
     paths = path_blocks([u.param.name for u, _ in results])
     out: dict[tuple[str, str], list[tuple[Unit, Match]]] = {}
     for u, m in results:
@@ -159,11 +156,12 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, fac
 
     out: list[Finding] = []
     for (block, kind), members in _blocks(results, experts=True).items():
-        for u, m in members:
+        roles = [role_of(v) for v, _ in members]
+        for (u, m), role in zip(members, roles):
             if named_alone(m) or u.label in skip:
                 continue
             # the other roles: an expert's copies of its own projection are the same role, not its block's others
-            others = [v for v, _ in members if role_of(v) != role_of(u)]
+            others = [v for (v, _), r in zip(members, roles) if r != role]
             if len(others) < MIN_OTHERS:
                 continue
             rules = [(r, scale) for r in READINGS for p, scale in [rule_fit(others, r)] if p > alpha]
