@@ -62,11 +62,27 @@ def footer(t0: float, timing: bool = True) -> None:
 RECORD_DEFAULT = ROOT / "docs" / "data" / "benchmarks.json"
 
 
+def cpu() -> str:
+    """The CPU's model name (``/proc/cpuinfo``; ``platform.processor()`` elsewhere) and the SIMD level its
+    floating-point libraries picked (:func:`invariants.report.platform.describe`): timings from an AVX2 and an
+    AVX-512 machine differ by about 2×, so a recorded figure names the one that measured it."""
+    from invariants.report.platform import describe
+    from invariants.report.platform import platform as fp_platform
+
+    name = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:  # not Linux
+        pass
+    return f"{name or platform.processor() or 'unknown CPU'} ({describe(fp_platform())})"
+
+
 def machine() -> str:
     """The machine and library versions a figure was measured with, in one line."""
     from importlib.metadata import PackageNotFoundError, version
 
-    parts = [f"{os.cpu_count()} cores", platform.machine(), f"Python {platform.python_version()}"]
+    parts = [f"{os.cpu_count()} cores", cpu(), f"Python {platform.python_version()}"]
     for dist in ("numpy", "scipy", "torch", "jax", "flax", "keras"):
         try:
             parts.append(f"{dist} {version(dist)}")
@@ -89,7 +105,8 @@ def record(path: str | os.PathLike[str] | None, section: str, payload: dict[str,
         return
     p = Path(path)
     data = json.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
-    where = dict(measured=datetime.date.today().isoformat(), machine=machine(), load_at_start=round(_START_LOAD[0], 2),
+    where = dict(measured=datetime.date.today().isoformat(), machine=machine(), cpu=cpu(),
+                 load_at_start=round(_START_LOAD[0], 2),
                  command=" ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}"] + _args_without_record()))
     if part is not None and section in data:
         merged = dict(data[section], **payload)

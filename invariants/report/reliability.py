@@ -308,7 +308,7 @@ def summary_table(bench: dict[str, Any]) -> str:
                      "repeats]", ", ".join(f"{r['framework']} {r['cpu']['audit_over_raw']:.0f}× "
                                            f"[{r['cpu']['audit_over_raw_range'][0]:.0f}, "
                                            f"{r['cpu']['audit_over_raw_range'][1]:.0f}]"
-                                           for r in raw["frameworks"])])
+                                           for r in raw["frameworks"]) + _where(raw)])
         comp = [r for r in raw["frameworks"] if r["compile_s"] > 0]
         if comp:
             rows.append(["JAX compiles within the audit, wall clock, fresh process [range]",
@@ -317,16 +317,18 @@ def summary_table(bench: dict[str, Any]) -> str:
     else:
         rows.append(["catalogue audit / raw sampling", missing("raw-sampling")])
     if spd:
-        rows.append([code("invariants verify"), f"{spd['verify']['wall_s']:.1f} s"])
+        rows.append([code("invariants verify") + ", wall clock",
+                     _verify_wall(spd["verify"]) + _where(spd["verify"] if "measured" in spd["verify"] else spd)])
         k = spd["kernel"]
         rows.append([f"exact / BLAS kernel, width {k[0]['width']} → {k[-1]['width']}",
-                     f"{k[0]['exact_ms'] / k[0]['blas_ms']:.0f}× → {k[-1]['exact_ms'] / k[-1]['blas_ms']:.0f}× slower"])
+                     f"{k[0]['exact_ms'] / k[0]['blas_ms']:.0f}× → {k[-1]['exact_ms'] / k[-1]['blas_ms']:.0f}× slower"
+                     + _where(spd.get("kernel_run", spd))])
     else:
         rows.append(["speed", missing("speed")])
     if sco:
         rows.append([f"test suite ({sco['tests']} tests), {code('pytest -n ' + str(sco['workers']))} vs serial",
                      f"{sco['parallel_s']:.0f} s vs {sco['serial_s']:.0f} s ({sco['serial_s'] / sco['parallel_s']:.2f}×), "
-                     f"{sco['differing_outcomes']} outcomes differ"])
+                     f"{sco['differing_outcomes']} outcomes differ" + _where(sco)])
     else:
         rows.append(["test suite under pytest-xdist", missing("scaleout")])
     if flk:
@@ -347,6 +349,21 @@ def summary_table(bench: dict[str, Any]) -> str:
     else:
         rows.append(["verdicts under other floating-point kernels", missing("portability")])
     return table(["what", "figure"], rows)
+
+
+def _verify_wall(v: dict[str, Any]) -> str:
+    """``14.3 s [13.9, 15.1], median of 3 runs`` (a record of one run: ``8.9 s``)."""
+    if "wall_range_s" not in v:
+        return f"{v['wall_s']:.1f} s"
+    lo, hi = v["wall_range_s"]
+    return f"{v['wall_s']:.1f} s [{lo:.1f}, {hi:.1f}], median of {v['runs']} runs"
+
+
+def _where(sec: dict[str, Any]) -> str:
+    """`` (2026-12-06, AMD EPYC (x86_64, NumPy SIMD X86_V3, ...))``: when and on which CPU a timing was
+    measured (the same code runs about 2× faster on an AVX-512 machine than on an AVX2 one); sections recorded
+    before the CPU was (``sec`` without ``"cpu"``) say so."""
+    return f" ({sec['measured']}, {sec.get('cpu') or 'CPU not recorded'})"
 
 
 def _measured(sec: dict[str, Any]) -> str:
@@ -523,7 +540,7 @@ def section(bench: dict[str, Any]) -> list[str]:
             table(["framework", "tensors", "values", "audit s", "inside samplers s", "audit / samplers"], crow,
                   "lrrrrr"),
             f"`python -m invariants verify -q` (every claim's evidence, a fresh process): "
-            f"{spd['verify']['wall_s']:.1f} s. The reference network's exact kernel against BLAS, one "
+            f"{_verify_wall(spd['verify'])}. The reference network's exact kernel against BLAS, one "
             f"`loss_and_grad` of a tanh MLP (w, w, w, w) on a batch of {spd['kernel'][0]['batch']}:",
             table(["width w", "exact ms", "BLAS ms", "exact / BLAS"], krow, "rrrr"),
         )

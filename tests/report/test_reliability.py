@@ -197,3 +197,17 @@ def test_tail_sections_show_each_figure_with_its_interval():
     assert "at most 0.004 [0.004, 0.005] (quantized_variance, bfloat16, n = 50)" in t
     page = "\n".join(R.section(bench))
     assert "2⁻²³" in page and "haar_signs" in page and "bfloat16" in page
+
+
+def test_timings_name_the_cpu_that_measured_them():
+    # the same code runs about 2x faster on an AVX-512 machine than on an AVX2 one: a timing row names its CPU,
+    # and a record made before the CPU was stored says so instead of passing for this machine's figure
+    bench = copy.deepcopy(BENCH)
+    t = R.summary_table(bench)
+    assert "15.6 s (2026-01-01, CPU not recorded)" in t
+    bench["speed"]["verify"] = dict(MEASURED, cpu="AMD EPYC (x86_64, NumPy SIMD X86_V3)", exit_code=0, wall_s=14.3,
+                                    runs=3, wall_range_s=[13.9, 15.1])
+    bench["scaleout"]["cpu"] = "Intel Xeon (x86_64, NumPy SIMD AVX512_SKX)"
+    t = R.summary_table(bench)
+    assert "14.3 s [13.9, 15.1], median of 3 runs (2026-01-01, AMD EPYC (x86_64, NumPy SIMD X86_V3))" in t
+    assert "0 outcomes differ (2026-01-01, Intel Xeon (x86_64, NumPy SIMD AVX512_SKX))" in t
