@@ -29,7 +29,10 @@ last all-digit component, ``model.layers.3``; its roles: the layers of one kind 
   ``fc2`` at ``d^-1/2·(2L)^-1/2``, ``out_proj`` at ``d^-1/2``, ``fc1`` at ``(2d)^-1/2``: every correct role is at or
   below a base scheme; ``fc2`` at 10x is ``100/(2L)`` times LeCun on its fan_out, 2.08x He fan_out at 12 layers.
 
-A mixture-of-experts router (``skip``: its own rule, a routing temperature) is not judged.  A member feeding a
+A mixture-of-experts router (``skip``: its own rule, a routing temperature: HF SwitchTransformers draws
+``router.classifier`` at normal(0, 1) beside projections at ``d^-1/2``, modeling_switch_transformers.py
+``_init_weights``) is no member of its block: neither judged nor pooled into the rule the other roles share
+(pooled, its scale made that rule fail and hid a 10x projection beside it).  A member feeding a
 normalization (its scale changes only its effective learning rate), the model's output
 layer, and a layer whose forward rescales its weight (the probe's
 :func:`~invariants.modelcheck.peers.effective_second_moment` back within the bound) get a note instead of
@@ -112,16 +115,17 @@ def role_of(u: "Unit") -> str:
     return u.param.name if hit is None else hit[0] + (f"[{hit[2]}]" if hit[2] else "")
 
 
-def _blocks(results: "list[tuple[Unit, Match]]", experts: bool = False
-            ) -> "dict[tuple[str, str], list[tuple[Unit, Match]]]":
+def _blocks(results: "list[tuple[Unit, Match]]", experts: bool = False,
+            skip: "set[str] | frozenset[str]" = frozenset()) -> "dict[tuple[str, str], list[tuple[Unit, Match]]]":
     """Whole tensors with textbook fans grouped by (block, layer kind); with ``experts``, each expert's slice of
     stacked experts too (:mod:`invariants.layers.experts`: one expert's dense map, of kind ``Dense`` like the
     block's ``nn.Linear`` projections; HF Mixtral draws both from ``normal(0, initializer_range)``,
-    transformers/models/mixtral/modeling_mixtral.py ``MixtralPreTrainedModel._init_weights``)."""
+    transformers/models/mixtral/modeling_mixtral.py ``MixtralPreTrainedModel._init_weights``).  Units labelled
+    in ``skip`` (routers) are no member: neither judged nor part of the scale the others share."""
     paths = path_blocks([u.param.name for u, _ in results])
     out: dict[tuple[str, str], list[tuple[Unit, Match]]] = {}
     for u, m in results:
-        if u.layer is None or not u.fans:
+        if u.layer is None or not u.fans or u.label in skip:
             continue
         whole = u.packed_fans is None and u.label == u.param.name
         if not whole and not (experts and expert_of(u.label) is not None):
@@ -155,10 +159,10 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, fac
     from invariants.modelcheck.variance import rule_fit
 
     out: list[Finding] = []
-    for (block, kind), members in _blocks(results, experts=True).items():
+    for (block, kind), members in _blocks(results, experts=True, skip=skip).items():
         roles = [role_of(v) for v, _ in members]
         for (u, m), role in zip(members, roles):
-            if named_alone(m) or u.label in skip:
+            if named_alone(m):
                 continue
             # the other roles: an expert's copies of its own projection are the same role, not its block's others
             others = [v for (v, _), r in zip(members, roles) if r != role]
@@ -202,12 +206,12 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
     the weight names :func:`invariants.modelcheck.peers.depth_scaled` recognized, whose tensors ``results``
     holds too (they are the reference, never judged themselves)."""
     out: list[Finding] = []
-    for (block, kind), members in _blocks(results).items():
+    for (block, kind), members in _blocks(results, skip=skip).items():
         deep = [u for u, _ in members if u.param.name in depth_scaled]
         if not deep:
             continue
         for u, m in members:
-            if u.param.name in depth_scaled or named_alone(m) or u.label in skip:
+            if u.param.name in depth_scaled or named_alone(m):
                 continue
             v = u.second_moment
             if not math.isfinite(v):
