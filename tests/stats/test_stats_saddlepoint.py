@@ -105,7 +105,7 @@ def test_p_value_near_the_centre_is_near_one_and_falls_with_the_error(n):
 
 
 def test_kept_quadrature_arrays_are_read_only():
-    """The memoised quadrature (invariants/stats/saddlepoint.py ``_quadrature``) hands every caller at one tilt the
+    """The memoised quadrature (invariants/stats/saddlepoint.py ``quadrature``) hands every caller at one tilt the
     same arrays.  Known-bad: a caller scaling the kept weights in place; it must raise, not change every later
     tail read from that entry.  Known-good: reading them (the tail and the cumulants) is unchanged, and a tilt of 0
     (never kept) still returns fresh, writable arrays."""
@@ -114,11 +114,11 @@ def test_kept_quadrature_arrays_are_read_only():
     law = SquaredDeviation.truncated_normal(-2.0, 2.0)
     t = 0.123456789  # a tilt no other test keeps
     before = law.cumulants(t)
-    w, _, _, u, _ = saddlepoint._quadrature(law, t)
+    w, _, _, u, _ = saddlepoint.quadrature(law, t)
     for arr in (w, u):
         assert not arr.flags.writeable
         with pytest.raises(ValueError):
             arr *= 2.0
     assert law.cumulants(t) == before
-    w0, _, _, u0, _ = saddlepoint._quadrature(law, 0.0)
+    w0, _, _, u0, _ = saddlepoint.quadrature(law, 0.0)
     assert w0.flags.writeable and u0.flags.writeable
