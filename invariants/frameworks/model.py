@@ -359,6 +359,46 @@ def no_probe():
         _NO_PROBE.reset(token)
 
 
+_KEPT_INPUTS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("invariants_kept_inputs", default=None)
+
+
+@contextlib.contextmanager
+def keep_inferred_inputs():
+    """Within the block, a probe input inferred through :func:`kept_input` is built once per model, batch and
+    seed: check-model's cost estimate and its probe pass both need it, and torch's ``layer_input`` finds a conv
+    net's side by trial forwards (1.5 s for torchvision's ResNet-50 on a 2-core machine).  Outside the block
+    nothing is kept (a model edited between two checks is read afresh)."""
+    token = _KEPT_INPUTS.set({})
+    try:
+        yield
+    finally:
+        _KEPT_INPUTS.reset(token)
+
+
+def kept_input(model: Any, batch: int, seed: int, build: Callable[[], tuple[Any, str]],
+               copy: Callable[[Any], Any]) -> tuple[Any, str]:
+    """``build()`` (an inferred ``(input, description)`` for ``model`` at ``batch`` and ``seed``, drawn from
+    ``seed`` alone so every build gives the same), kept within :func:`keep_inferred_inputs`: each caller gets
+    ``copy`` of the kept input (a forward may edit its input in place).  A ``ValueError`` (no input can be made)
+    is kept and raised again."""
+    kept = _KEPT_INPUTS.get()
+    if kept is None:
+        return build()
+    key = (id(model), int(batch), int(seed))
+    hit = kept.get(key)
+    if hit is None or hit[0] is not model:
+        try:
+            x, desc = build()
+        except ValueError as exc:
+            kept[key] = (model, exc, "")
+            raise
+        kept[key] = hit = (model, copy(x), desc)
+        return x, desc
+    if isinstance(hit[1], ValueError):
+        raise ValueError(*hit[1].args)
+    return copy(hit[1]), hit[2]
+
+
 # ------------------------------------------------------------------------------------------ activations
 
 
@@ -469,5 +509,6 @@ def units_last(a: np.ndarray, axis: int, n_units: int) -> np.ndarray:
 
 __all__ = [
     "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "NO_PROBE_REASON", "ModelParts", "ModelView", "Node", "Param", "Probe",
-    "INPUT_ROUNDING_ULPS", "RANDOM_ROLES", "ROLES", "Signal", "activation_key", "no_probe", "units_last", "unpack_model", "varies",
+    "INPUT_ROUNDING_ULPS", "RANDOM_ROLES", "ROLES", "Signal", "activation_key", "keep_inferred_inputs",
+    "kept_input", "no_probe", "units_last", "unpack_model", "varies",
 ]

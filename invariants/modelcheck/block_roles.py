@@ -10,9 +10,20 @@ last all-digit component, ``model.layers.3``; its roles: the layers of one kind 
   one rule (a fixed variance or one fan mode: the homogeneity test of
   :func:`invariants.modelcheck.variance.rule_fit` passes at the model's alpha), and the tensor, which no named
   scheme explains on its own, is more than :data:`~invariants.modelcheck.peers.PEER_SCALE_RATIO` times *above*
-  that rule on its fans under every such reading.  HF Llama draws every Linear from ``normal(0,
-  initializer_range)`` (transformers/models/llama/modeling_llama.py ``LlamaPreTrainedModel`` via
-  ``PreTrainedModel._init_weights``), so ``o_proj`` at 10x std is 100x its block's shared variance.  Only the
+  that rule on its fans under every such reading, and more than that above *every* other role of its block,
+  one by one, at confidence ``1 − alpha`` (:func:`above_every_role`).  The homogeneity test only scopes the
+  rule: its alpha is the chance of a *miss* (others that do share a rule read as not), and on tiny tensors its
+  power is low, so others several times apart can pass as "one rule" and a tensor 10x above their mean can sit
+  within 10x of one of them.  The one-sided bound is what guards against accusing: a tensor whose true
+  ``E[w²]·fan`` is within ``PEER_SCALE_RATIO`` of any other role's under any reading is accused with probability
+  at most ``alpha`` (the F law of two normal tensors' second moments: exact at any size, conservative for
+  lighter tails; the delta method for heavier ones).  Its power follows the tensors' size: between two normal
+  tensors of ``n`` values it detects a true ratio of ``10·F_{1−alpha}(n, n)·F_{power}(n, n)``: 12x at 64x64 and
+  alpha = 1e-5 with power 0.99, 23x at 16x16, 360x at 4x4.  (A point-estimate guard such as "the others within
+  2x" has no alpha: at 4x4 sampling noise alone spreads three equal normal roles past 2x 37% of the time, and at
+  16x16 the homogeneity test already rejects a 1, 1, 2 spread at p = 1e-9.)
+  HF Llama draws every Linear from ``normal(0, initializer_range)``
+  (transformers/models/llama/modeling_llama.py ``LlamaPreTrainedModel`` via ``PreTrainedModel._init_weights``), so ``o_proj`` at 10x std is 100x its block's shared variance.  Only the
   upward direction: out-projections drawn *smaller* than their block are deliberate in correct code (GPT-2's
   ``c_proj`` at ``0.02/sqrt(2N)``, Fixup and ReZero's zero residual branches, T5's ``q`` at
   ``(d_model·d_kv)^-1/2`` beside ``k``/``v`` at ``d_model^-1/2``); no init we know (torch, timm, HF, Keras,
@@ -29,7 +40,10 @@ last all-digit component, ``model.layers.3``; its roles: the layers of one kind 
   ``fc2`` at ``d^-1/2·(2L)^-1/2``, ``out_proj`` at ``d^-1/2``, ``fc1`` at ``(2d)^-1/2``: every correct role is at or
   below a base scheme; ``fc2`` at 10x is ``100/(2L)`` times LeCun on its fan_out, 2.08x He fan_out at 12 layers.
 
-A mixture-of-experts router (``skip``: its own rule, a routing temperature) is not judged.  A member feeding a
+A mixture-of-experts router (``skip``: its own rule, a routing temperature: HF SwitchTransformers draws
+``router.classifier`` at normal(0, 1) beside projections at ``d^-1/2``, modeling_switch_transformers.py
+``_init_weights``) is no member of its block: neither judged nor pooled into the rule the other roles share
+(pooled, its scale made that rule fail and hid a 10x projection beside it).  A member feeding a
 normalization (its scale changes only its effective learning rate), the model's output
 layer, and a layer whose forward rescales its weight (the probe's
 :func:`~invariants.modelcheck.peers.effective_second_moment` back within the bound) get a note instead of
@@ -40,6 +54,9 @@ from __future__ import annotations
 import math
 import re
 from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import stats
 
 from invariants.layers.experts import expert_of
 from invariants.modelcheck.peers import (DEPTH_TOLERANCE, PEER_SCALE_RATIO, ViewFacts, named_alone,
@@ -112,16 +129,17 @@ def role_of(u: "Unit") -> str:
     return u.param.name if hit is None else hit[0] + (f"[{hit[2]}]" if hit[2] else "")
 
 
-def _blocks(results: "list[tuple[Unit, Match]]", experts: bool = False
-            ) -> "dict[tuple[str, str], list[tuple[Unit, Match]]]":
+def _blocks(results: "list[tuple[Unit, Match]]", experts: bool = False,
+            skip: "set[str] | frozenset[str]" = frozenset()) -> "dict[tuple[str, str], list[tuple[Unit, Match]]]":
     """Whole tensors with textbook fans grouped by (block, layer kind); with ``experts``, each expert's slice of
     stacked experts too (:mod:`invariants.layers.experts`: one expert's dense map, of kind ``Dense`` like the
     block's ``nn.Linear`` projections; HF Mixtral draws both from ``normal(0, initializer_range)``,
-    transformers/models/mixtral/modeling_mixtral.py ``MixtralPreTrainedModel._init_weights``)."""
+    transformers/models/mixtral/modeling_mixtral.py ``MixtralPreTrainedModel._init_weights``).  Units labelled
+    in ``skip`` (routers) are no member: neither judged nor part of the scale the others share."""
     paths = path_blocks([u.param.name for u, _ in results])
     out: dict[tuple[str, str], list[tuple[Unit, Match]]] = {}
     for u, m in results:
-        if u.layer is None or not u.fans:
+        if u.layer is None or not u.fans or u.label in skip:
             continue
         whole = u.packed_fans is None and u.label == u.param.name
         if not whole and not (experts and expert_of(u.label) is not None):
@@ -148,30 +166,65 @@ def _judge(ratio_eff: float | None, inv: bool, head: bool) -> tuple[str, str]:
     return ERROR, ""
 
 
+def above_every_role(m2: np.ndarray, se: np.ndarray, ns: "list[int]", fans: "list[tuple[int, int]]", i: int,
+                     others: "list[int]", readings: "list[str]", alpha: float) -> float:
+    """The one-sided ``1 − alpha`` lower confidence bound on how far tensor ``i`` is above the largest of
+    ``others`` (indices into ``m2``, each tensor's ``E[w²]``, ``se``, the standard error of its log
+    (:func:`invariants.modelcheck.variance.second_moments`), and ``ns``, its number of values), the smallest over
+    ``readings`` (of :data:`READINGS`; ``E[w²]·fan`` compared):
+    ``min (m2_i f_i / (m2_o f_o)) / max(F_{1−alpha}(n_i, n_o), exp(z_alpha · sqrt(se_i² + se_o²)))`` over
+    readings and others.  The F quantile is exact for normal weights at any size (``n·m2/σ²`` is chi-square) and
+    conservative for lighter tails (uniform, truncated normal); the delta-method width covers heavier tails at
+    large ``n``, where the sample kurtosis is reliable (alone it is anti-conservative on tiny tensors: 0.09 at
+    alpha = 0.05 for two 4x4 normals).  Where tensor ``i``'s true ratio to one other under one reading is at most
+    ``R``, the bound exceeds ``R`` with probability at most ``alpha``."""
+    z = float(stats.norm.isf(alpha))
+    low = math.inf
+    for o in others:
+        if not m2[o] > 0:
+            continue  # an all-zero role is below any scale: it bounds nothing
+        width = max(math.log(float(stats.f.isf(alpha, ns[i], ns[o]))), z * math.hypot(se[i], se[o]))
+        for r in readings:
+            low = min(low, math.log(m2[i] * _fan(r, fans[i]) / (m2[o] * _fan(r, fans[o]))) - width)
+    return math.exp(min(low, 700.0))
+
+
 def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, facts: ViewFacts = ViewFacts(),
                           skip: "set[str] | frozenset[str]" = frozenset()) -> list[Finding]:
     """``peer-scale`` findings for a tensor more than ``PEER_SCALE_RATIO`` above the one rule its block's other
-    roles share (module docstring, first rule)."""
-    from invariants.modelcheck.variance import rule_fit
+    roles share and, at confidence ``1 − alpha``, above each of them (module docstring, first rule)."""
+    from invariants.modelcheck.variance import rule_fit, second_moments
 
     out: list[Finding] = []
-    for (block, kind), members in _blocks(results, experts=True).items():
+    for (block, kind), members in _blocks(results, experts=True, skip=skip).items():
         roles = [role_of(v) for v, _ in members]
-        for (u, m), role in zip(members, roles):
-            if named_alone(m) or u.label in skip:
+        moments: "tuple[np.ndarray, np.ndarray] | None" = None  # every member's, once per block when first needed
+        fans = [v.fans for v, _ in members]
+        for i, ((u, m), role) in enumerate(zip(members, roles)):
+            if named_alone(m):
                 continue
             # the other roles: an expert's copies of its own projection are the same role, not its block's others
-            others = [v for (v, _), r in zip(members, roles) if r != role]
-            if len(others) < MIN_OTHERS:
-                continue
-            rules = [(r, scale) for r in READINGS for p, scale in [rule_fit(others, r)] if p > alpha]
-            if not rules:
+            idx = [j for j, r in enumerate(roles) if r != role]
+            if len(idx) < MIN_OTHERS:
                 continue
             v = u.second_moment
             if not math.isfinite(v):
                 continue  # a non-finite tensor is the finite check's finding, not a scale
+            if moments is None:
+                moments = second_moments([w for w, _ in members])
+            m2, se = moments
+            others = [members[j][0] for j in idx]
+            rules = [(r, scale) for r in READINGS for p, scale in [rule_fit(others, r, (m2[idx], se[idx]))]
+                     if p > alpha]
+            if not rules:
+                continue
             ratios = {r: v / (scale / _fan(r, u.fans)) for r, scale in rules}  # type: ignore[arg-type]
             if min(ratios.values()) <= PEER_SCALE_RATIO:
+                continue
+            # the guard against accusing (module docstring): above each other role, not only their mean
+            low = above_every_role(m2, se, [w.values.size for w, _ in members], fans, i, idx,  # type: ignore[arg-type]
+                                   [r for r, _ in rules], alpha)
+            if low <= PEER_SCALE_RATIO:
                 continue
             reading, ratio = min(ratios.items(), key=lambda t: t[1])
             eff = facts.effective(u.param.name)
@@ -186,11 +239,12 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, fac
                 f"{u.label} ({m.row.layer}) has E[w^2] = {v:.4g}, {ratio:.3g}x the scale the other {len(others)} "
                 f"{kind} layers of its block {block} share ({', '.join(names[:3])}{' ...' if len(names) > 3 else ''}; "
                 f"one rule, {rule}, homogeneity above alpha = {alpha:.2g}), beyond the {PEER_SCALE_RATIO:g}x bound "
-                f"under every fan reading (std {math.sqrt(ratio):.3g}x theirs), and it matches no named scheme on its "
+                f"under every fan reading (std {math.sqrt(ratio):.3g}x theirs; at least {low:.3g}x each of them at "
+                f"confidence 1 - alpha), and it matches no named scheme on its "
                 "own. One role drawn far above every other role of its block (a 10x typo in one projection's std); "
                 "out-projections drawn smaller (depth-scaled, zero) are deliberate and not judged here." + tail,
                 {"block": block, "others": names, "second_moment": v, "ratio": ratio, "reading": reading,
-                 "ratios": ratios, "alpha": alpha, "effective_ratio": ratio_eff}))
+                 "ratios": ratios, "above_every_role": low, "alpha": alpha, "effective_ratio": ratio_eff}))
     return out
 
 
@@ -202,12 +256,12 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
     the weight names :func:`invariants.modelcheck.peers.depth_scaled` recognized, whose tensors ``results``
     holds too (they are the reference, never judged themselves)."""
     out: list[Finding] = []
-    for (block, kind), members in _blocks(results).items():
+    for (block, kind), members in _blocks(results, skip=skip).items():
         deep = [u for u, _ in members if u.param.name in depth_scaled]
         if not deep:
             continue
         for u, m in members:
-            if u.param.name in depth_scaled or named_alone(m) or u.label in skip:
+            if u.param.name in depth_scaled or named_alone(m):
                 continue
             v = u.second_moment
             if not math.isfinite(v):
@@ -240,5 +294,5 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
     return out
 
 
-__all__ = ["MIN_OTHERS", "READINGS", "above_depth_scaled", "block_of", "path_blocks", "role_of",
+__all__ = ["MIN_OTHERS", "READINGS", "above_depth_scaled", "above_every_role", "block_of", "path_blocks", "role_of",
            "shared_scale_outliers"]

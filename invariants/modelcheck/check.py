@@ -11,7 +11,8 @@ from invariants.core.cost import Cost, Limits
 from invariants.core.cost import check as check_cost
 from invariants.core.imports import import_attribute
 from invariants.frameworks.errors import BadModel, FrameworkMissing
-from invariants.frameworks.model import NO_PROBE_REASON, RANDOM_ROLES, ModelView, no_probe, unpack_model
+from invariants.frameworks.model import (NO_PROBE_REASON, RANDOM_ROLES, ModelView, keep_inferred_inputs, no_probe,
+                                         unpack_model)
 from invariants.frameworks.registry import framework_of, lookup
 from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
@@ -271,30 +272,33 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
         first = model[0] if isinstance(model, (tuple, list)) and model else \
             model.get("model", model.get("module")) if isinstance(model, dict) else model
         name = type(first).__name__
-    if example_input is None and input_shape is not None and not streams(model):
+    streamed = streams(model)  # nothing below edits the model: whether it streams is read once
+    if example_input is None and input_shape is not None and not streamed:
         example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
-    if limits is not None or on_estimate is not None:
-        if not streams(model):  # a malformed object or expectation is refused as such, not estimated first
-            expectations = parse_expectations(expect, owner(model, framework).name)
-            if expectations:  # one that selects nothing too: the parameters read without the probe
-                with no_probe():
-                    select(model_view(model, name, None, prof.probe_batch, seed, framework), expectations)
-        cost, excludes = estimate(model, prof.max_values, example_input, prof.probe_batch, seed, probe)
-        if limits is not None:  # a refusal names the estimate itself
-            check_cost(cost, limits, f"check-model of {name}", less_hint(probe, _leading(input_shape, example_input)))
-        if on_estimate is not None:
-            on_estimate(cost, excludes)
-    if streams(model):  # a meta-device model: one module at a time, no probe
-        if expect:
-            raise UsageError("expect is not supported for a meta-device model (checked one module at a time); "
-                             "materialize it first")
-        report = check_streamed(model, profile=prof, seed=seed, name=name, probe=probe, min_coverage=min_coverage,
-                                progress=progress)
-        report.seconds = time.perf_counter() - t0
-        report.config = {**run_config(prof, min_coverage, probe), **report.config, "seed": seed}
-        return report
-    with contextlib.nullcontext() if probe else no_probe():
-        view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
+    with keep_inferred_inputs():  # the estimate's inferred probe input is the probe's own: built once
+        if limits is not None or on_estimate is not None:
+            if not streamed:  # a malformed object or expectation is refused as such, not estimated first
+                expectations = parse_expectations(expect, owner(model, framework).name)
+                if expectations:  # one that selects nothing too: the parameters read without the probe
+                    with no_probe():
+                        select(model_view(model, name, None, prof.probe_batch, seed, framework), expectations)
+            cost, excludes = estimate(model, prof.max_values, example_input, prof.probe_batch, seed, probe)
+            if limits is not None:  # a refusal names the estimate itself
+                check_cost(cost, limits, f"check-model of {name}",
+                           less_hint(probe, _leading(input_shape, example_input)))
+            if on_estimate is not None:
+                on_estimate(cost, excludes)
+        if streamed:  # a meta-device model: one module at a time, no probe
+            if expect:
+                raise UsageError("expect is not supported for a meta-device model (checked one module at a time); "
+                                 "materialize it first")
+            report = check_streamed(model, profile=prof, seed=seed, name=name, probe=probe,
+                                    min_coverage=min_coverage, progress=progress)
+            report.seconds = time.perf_counter() - t0
+            report.config = {**run_config(prof, min_coverage, probe), **report.config, "seed": seed}
+            return report
+        with contextlib.nullcontext() if probe else no_probe():
+            view = model_view(model, name, example_input, prof.probe_batch, seed, framework)
     report = check_view(view, prof, min_coverage, probe, expect)
     report.seconds = time.perf_counter() - t0
     report.config["seed"] = seed

@@ -198,12 +198,10 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
 
 
 def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: int) -> int | None:
-    import numpy as np
-
-    from invariants.frameworks.torch.model import as_tensors, infer_input
+    from invariants.frameworks.torch.model import as_tensors, inferred_input
     if x is None:
         try:
-            x = infer_input(model, batch, np.random.default_rng(seed), seed)[0]
+            x = inferred_input(model, batch, seed)[0]
         except ValueError:  # no input can be made: the probe will not run either (the report says so)
             return 0
     else:

@@ -614,11 +614,20 @@ def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
     return m2, np.sqrt((kap - 1.0) / ns)
 
 
-def rule_fit(us: list[Unit], reading: str) -> tuple[float, float]:
+def second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
+    """``(m2, se)``, one entry per unit: ``E[w²]`` in float64 and the standard error of ``log E[w²]``,
+    ``sqrt((κ − 1)/n)`` (delta method, ``κ`` the kurtosis clipped to [1.5, 10]; the module docstring's
+    ``se_l``)."""
+    return _second_moments(us)
+
+
+def rule_fit(us: list[Unit], reading: str, moments: tuple[np.ndarray, np.ndarray] | None = None
+             ) -> tuple[float, float]:
     """``(p, scale)``: the chi-square homogeneity p-value of ``log(E[w²]·fan)`` over ``us`` (module docstring) and
     the shared scale, for ``reading`` ``"fixed"`` (``E[w²]`` itself), ``"fan_in"`` or ``"fan_out"``; ``(1, scale)``
-    for one tensor."""
-    m2, se = _second_moments(us)
+    for one tensor.  ``moments``: :func:`second_moments` of ``us`` when the caller has them (a block's roles are
+    fitted once per member and reading)."""
+    m2, se = _second_moments(us) if moments is None else moments
     p, scale, _, _ = _fit(m2, se, [u.fans for u in us], reading, np.ones(len(us), dtype=bool))  # type: ignore[misc]
     return p, scale
 
@@ -771,5 +780,5 @@ def _scale_invariant_labels(view: ModelView | None) -> set[str]:
 
 __all__ = ["Cand", "FAR_ABOVE", "MAX_FIXED_GAIN", "Match", "RUNTIME_SPREAD", "Unit", "candidate_laws", "candidates",
            "checks_per_unit", "constant_row", "cross_layer", "fan_sets", "far_above_every_scheme", "passes", "rule_fit",
-           "squared_std_finding", "zero_rows",
+           "second_moments", "squared_std_finding", "zero_rows",
            "match", "model_budget", "units", "variance_findings"]

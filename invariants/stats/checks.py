@@ -9,6 +9,7 @@ their false-alarm probability under the null is bounded separately and stated in
 from __future__ import annotations
 
 import math
+import pickle
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -65,8 +66,11 @@ class DeferredCheckResult(CheckResult):
     """A :class:`CheckResult` whose ``passed`` is already known and whose ``p_value`` is computed on first
     read (then kept): for a check whose p-value is dear and whose verdict a cheap bound settles (the exact KS
     tail, :func:`invariants.stats.shape.ks_test`).  ``p_value`` is ``p()`` clipped to [0, 1] as :func:`decide`
-    clips it, so every field reads exactly as ``decide(name, statistic, p(), alpha, ...)``'s would; equal to,
-    hashed and pickled as that plain :class:`CheckResult` (pickling reads the p-value).
+    clips it, so every field reads exactly as ``decide(name, statistic, p(), alpha, ...)``'s would; equal to and
+    hashed as that plain :class:`CheckResult`.  Pickled still deferred (``p`` travels, uncalled, and the copy
+    computes the same p-value when read) where ``p`` itself pickles (a module-level function, a
+    ``functools.partial`` of one, or another deferred result's :meth:`settle_p`: what this package's checks
+    pass); a ``p`` that does not pickle (a lambda) is called and the plain result pickled instead.
 
     The caller guarantees ``passed == (p() > alpha)``; :func:`deferred_decision` is the constructor.
     """
@@ -88,9 +92,13 @@ class DeferredCheckResult(CheckResult):
             object.__setattr__(self, "_p", p)
         return p
 
+    def settle_p(self) -> float:
+        """``p_value``, as a method: a deferred p-value another result can hold (and pickle) as its own."""
+        return self.p_value
+
     def renamed(self, prefix: str) -> CheckResult:
-        """As :meth:`CheckResult.renamed`, the p-value still deferred."""
-        return DeferredCheckResult(f"{prefix}{self.name}", self.statistic, lambda: self.p_value, self.alpha,
+        """As :meth:`CheckResult.renamed`, the p-value still deferred (and computed once for both)."""
+        return DeferredCheckResult(f"{prefix}{self.name}", self.statistic, self.settle_p, self.alpha,
                                    self.passed, self.detail, self.min_detectable_rel_error, self.power)
 
     def settled(self) -> CheckResult:
@@ -112,7 +120,14 @@ class DeferredCheckResult(CheckResult):
         return repr(self.settled())
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return self.settled().__reduce__()
+        p = self.__dict__["_p"]
+        if callable(p):
+            try:  # a few hundred bytes for this package's callables; the p-value can cost seconds
+                pickle.dumps(p)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                return self.settled().__reduce__()
+        return (DeferredCheckResult, (self.name, self.statistic, p, self.alpha, self.passed, self.detail,
+                                      self.min_detectable_rel_error, self.power))
 
 
 def deferred_decision(name: str, statistic: float, p_value: Any, alpha: float, passed: bool, detail: str = "",

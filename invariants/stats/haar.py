@@ -61,6 +61,7 @@ check says so and passes.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -230,9 +231,15 @@ def haar_entries_test(draws: Sequence[np.ndarray], unit_axis: int = 0, alpha: fl
               f"of {det:.3g} with power {power:g}")
     settled = ks_screen(excess, size, alpha)
     if settled is None:
-        return decide("haar_entries", d, float(stats.kstwo.sf(excess, size)), alpha, detail)
-    # the exact tail only when a caller reads the p-value (invariants.stats.shape.ks_screen)
-    return deferred_decision("haar_entries", d, lambda: float(stats.kstwo.sf(excess, size)), alpha, settled, detail)
+        return decide("haar_entries", d, _kstwo_sf(excess, size), alpha, detail)
+    # the exact tail only when a caller reads the p-value (invariants.stats.shape.ks_screen); a partial of a
+    # module-level function, so the deferred result pickles without computing it
+    return deferred_decision("haar_entries", d, functools.partial(_kstwo_sf, excess, size), alpha, settled, detail)
+
+
+def _kstwo_sf(d: float, n: int) -> float:
+    """SciPy's exact two-sided KS tail ``kstwo.sf(d, n)``."""
+    return float(stats.kstwo.sf(d, n))
 
 
 # ------------------------------------------------------------------------------------------ sums

@@ -190,9 +190,10 @@ class SquaredDeviation:
             return zs[0], np.exp(ws[0]), hmax
         return np.concatenate(zs), np.exp(np.concatenate(ws)), hmax
 
-    def _quadrature(self, t: float) -> tuple[np.ndarray, float, float, np.ndarray, float]:
+    def _tilted_quadrature(self, t: float) -> tuple[np.ndarray, float, float, np.ndarray, float]:
         """``(w, hmax, total, u, E_t u)`` at tilt ``t``: the quadrature weights, the log-integrand's maximum, the sum
-        of the weights, ``u`` at the nodes and the tilted mean of ``u`` (what :meth:`_log_integral` builds on)."""
+        of the weights, ``u`` at the nodes and the tilted mean of ``u`` (what :meth:`_log_integral` builds on).
+        Computed afresh on every call; :func:`quadrature` is the memoised front every reader goes through."""
         m0, v0 = self.mean_z, self.var_z
         a2, a1, a0 = -self.curvature / 2 + t / v0, -2 * t * m0 / v0, t * m0 * m0 / v0
         z, w, hmax = self._nodes(a2, a1, a0)
@@ -207,11 +208,11 @@ class SquaredDeviation:
         Raises:
             OverflowError: as :meth:`cumulants`.
         """
-        return _quadrature(self, float(t))[4]
+        return quadrature(self, float(t))[4]
 
     def _log_integral(self, t: float) -> tuple[float, float, float, float, float]:
         """``(log int exp(-c z^2/2 + t u) dz, E_t u, Var_t u, k3, k4)``: the tilted law's first four cumulants."""
-        w, hmax, total, u, m = _quadrature(self, t)
+        w, hmax, total, u, m = quadrature(self, t)
         dev2 = (u - m) ** 2
         var = float(w @ dev2) / total
         k3 = float(w @ (dev2 * (u - m))) / total
@@ -253,18 +254,31 @@ class SquaredDeviation:
         return _quantile(self, float(prob), int(n), bool(upper))
 
 
-def _quadrature(law: SquaredDeviation, t: float) -> tuple[np.ndarray, float, float, np.ndarray, float]:
-    """``law._quadrature(t)``, the last few kept: the tilt :func:`_solve` returns is one its search already
-    evaluated, and :func:`_tail` then needs the full cumulants there.  ``t = 0`` is not kept (``0.0 == -0.0``
-    would share an entry between two tilts whose zero signs could differ in the result)."""
+def quadrature(law: SquaredDeviation, t: float) -> tuple[np.ndarray, float, float, np.ndarray, float]:
+    """``(w, hmax, total, u, E_t u)`` at tilt ``t``: the quadrature weights of ``int exp(h(z) − hmax) dz`` (1-D,
+    one per node: 8 panels of 24 Gauss-Legendre nodes per piece of the support kept, at most two pieces), the
+    log-integrand's maximum ``hmax``, ``total = sum(w)``, ``u`` at the nodes (same shape as ``w``) and the tilted
+    mean of ``u`` (module docstring, "Law of u").  The last few tilts are kept: the tilt :func:`_solve` returns is
+    one its search already evaluated, and :func:`_tail` then needs the full cumulants there.  Kept arrays are
+    read-only (every later caller at that tilt gets the same objects).  ``t = 0`` is not kept (``0.0 == -0.0``
+    would share an entry between two tilts whose zero signs could differ in the result).
+
+    Raises:
+        OverflowError: ``t`` at or beyond the largest finite tilt (``var_z / 2`` for a normal).
+    """
     if t == 0:
-        return law._quadrature(t)
+        return law._tilted_quadrature(t)
     return _quadrature_kept(law, t)
 
 
 @lru_cache(maxsize=8)
 def _quadrature_kept(law: SquaredDeviation, t: float) -> tuple[np.ndarray, float, float, np.ndarray, float]:
-    return law._quadrature(t)
+    """The kept entries of :func:`quadrature`; their arrays are read-only, since every later caller at this tilt
+    gets the same objects (one caller's in-place edit would silently change every later tail)."""
+    w, hmax, total, u, mean = law._tilted_quadrature(t)
+    w.flags.writeable = False
+    u.flags.writeable = False
+    return w, hmax, total, u, mean
 
 
 @lru_cache(maxsize=64)

@@ -13,6 +13,7 @@ by more than ``D_crit + eps_p`` in sup norm is rejected with probability >= ``po
 """
 from __future__ import annotations
 
+import functools
 import math
 from functools import lru_cache
 from typing import Any
@@ -199,4 +200,4 @@ def ks_test(samples: Any, dist: Any, alpha: float = DEFAULT_ALPHA, power: float 
     if settled is None:
         return decide("ks_shape", d, ks_p_value(d, n), alpha, detail)
     # the exact p-value (up to seconds at n ~ 5e5) only when a caller reads it (a report, the JSON)
-    return deferred_decision("ks_shape", d, lambda: ks_p_value(d, n), alpha, settled, detail)
+    return deferred_decision("ks_shape", d, functools.partial(ks_p_value, d, n), alpha, settled, detail)

@@ -175,3 +175,61 @@ def test_named_siren_is_not_accused_and_a_forgotten_omega_is():
     torch.manual_seed(0)
     rep = check_model(_Siren(1.0), example_input=x)
     assert [f for f in _errors(rep) if f.kind == "inconsistent-scale"], [f.message for f in rep.findings]
+
+
+# ------------------------------------------------------------- tiny tensors: the homogeneity test's low power
+
+def _block_units(targets: "list[float]", d: int, seed: int, exact: bool = True):
+    """One block ``blocks.0`` of ``d x d`` dense roles ``a, b, c, s`` drawn normal at these second moments (x 1e-4:
+    no named scheme), rescaled to them exactly unless ``exact`` is false, each with an empty match (what
+    ``variance.match`` gives a tensor no scheme explains)."""
+    import numpy as np
+    from types import SimpleNamespace
+
+    from invariants.layers.dense import Dense
+    from invariants.modelcheck.variance import Match, Unit
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for role, t in zip("abcs", targets):
+        x = rng.standard_normal((d, d))
+        x *= math.sqrt(t * 1e-4 / (float(np.mean(x * x)) if exact else 1.0))
+        name = f"blocks.0.{role}.weight"
+        u = Unit(SimpleNamespace(name=name), name, x.astype("float32"), Dense(d, d), (d, d), (d, d))
+        out.append((u, Match(SimpleNamespace(layer="dense"), [], None)))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tiny_role_within_the_bound_of_one_other_role_is_not_accused(seed):
+    """invariants/modelcheck/block_roles.py ``above_every_role``.  Known-good: 4x4 roles a, b, c at second moments
+    1, 1, 4 and s at 30 (7.5x c: within the 10x bound of a role of its block).  16 values each leave the
+    homogeneity test no power against a 4x spread, so a, b, c passed as one rule and s, 15-21x their mean, was
+    accused.  Known-bad: s at 1000x three equal 4x4 roles, and at 100x three equal 64x64 roles: still errors."""
+    from invariants.modelcheck.block_roles import shared_scale_outliers
+
+    assert shared_scale_outliers(_block_units([1, 1, 4, 30], 4, seed), 1e-5) == []
+    for targets, d in (([1, 1, 1, 1000], 4), ([1, 1, 1, 100], 64)):
+        (f,) = shared_scale_outliers(_block_units(targets, d, seed), 1e-5)
+        assert f.params[0] == "blocks.0.s.weight" and f.severity == "error" and f.figures["above_every_role"] > 10
+
+
+def test_above_every_role_holds_its_alpha_on_tiny_tensors():
+    """Two 4x4 normal roles, the second at exactly the 10x bound: the bound passes 10x at most alpha of the time
+    (4000 draws, limit alpha + 3 binomial s.e.).  Known-bad: the delta-method width alone (the kurtosis estimated
+    from 16 values) passes about 3x alpha at alpha = 0.01, caught by the limit."""
+    import numpy as np
+
+    from invariants.modelcheck.block_roles import above_every_role
+    from invariants.modelcheck.variance import second_moments
+
+    rng = np.random.default_rng(1)
+    draws, alphas = 4000, (0.05, 0.01)
+    hits = dict.fromkeys(alphas, 0)
+    for _ in range(draws):
+        pair = [u for u, _ in _block_units([1, 10], 4, int(rng.integers(2**31)), exact=False)]
+        m2, se = second_moments(pair)
+        for a in alphas:
+            hits[a] += above_every_role(m2, se, [16, 16], [(4, 4)] * 2, 1, [0], ["fixed"], a) > 10
+    for a in alphas:
+        assert hits[a] / draws <= a + 3 * math.sqrt(a * (1 - a) / draws), (a, hits[a] / draws)

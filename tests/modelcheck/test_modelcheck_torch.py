@@ -200,3 +200,23 @@ def test_signal_trend_wording_counts_the_layers_between_measurements():
     (f,) = check_model(m, input_shape=(16,)).find("signal-forward")
     assert f.figures["layers"] == 2 and "x growth through 1 layer)" in f.message and "per layer" not in f.message
 
+
+
+def test_inferred_probe_input_is_built_once_per_check(monkeypatch):
+    """invariants/modelcheck/check.py ``check_model`` under ``keep_inferred_inputs``: the cost estimate and the
+    probe share one inferred input (torch's ``layer_input`` runs trial forwards to find a conv net's side).
+    Known-bad (what it did): built twice in one check with an estimate.  Known-good: once per check, the same
+    report as with no estimate, and a second check (the model edited between them) builds it again."""
+    from invariants.frameworks.torch import model as tm
+
+    calls = []
+    real = tm.infer_input
+    monkeypatch.setattr(tm, "infer_input", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+    estimates = []
+    rep = check_model(net, on_estimate=lambda cost, note: estimates.append(cost)).to_dict()
+    assert len(estimates) == 1 and len(calls) == 1, calls
+    plain = check_model(net).to_dict()
+    assert len(calls) == 2 and rep["probe"] and rep["signal"]
+    assert {k: v for k, v in rep.items() if k != "seconds"} == {k: v for k, v in plain.items() if k != "seconds"}

@@ -76,3 +76,53 @@ def test_hf_switch_transformers_library_init_is_healthy():
     x = {"input_ids": torch.randint(0, 256, (4, 16)), "decoder_input_ids": torch.randint(0, 256, (4, 8))}
     rep = check_model(T.SwitchTransformersModel(c), example_input=x)
     assert rep.status == "healthy", [f.message for f in rep.findings if f.severity == "error"]
+
+
+def _routed_block_model(o_factor: float):
+    """Two Mixtral-shaped blocks (q, k, v, o and a router beside four experts in ``layers.i``), every projection
+    normal(0, 0.02) (transformers/models/mixtral/modeling_mixtral.py ``MixtralPreTrainedModel._init_weights``) and
+    the router at Switch's normal(0, 1) (modeling_switch_transformers.py ``_init_weights``: ``router.classifier``);
+    ``o`` scaled by ``o_factor``."""
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self, d: int = 128, n_exp: int = 4) -> None:
+            super().__init__()
+            self.q, self.k, self.v, self.o = (nn.Linear(d, d, bias=False) for _ in range(4))
+            self.router = nn.Linear(d, n_exp, bias=False)
+            self.experts = nn.ModuleList(nn.Sequential(nn.Linear(d, 2 * d, bias=False), nn.ReLU(),
+                                                       nn.Linear(2 * d, d, bias=False)) for _ in range(n_exp))
+            for lin in (self.q, self.k, self.v, self.o, *[e[i] for e in self.experts for i in (0, 2)]):
+                nn.init.normal_(lin.weight, std=0.02)
+            nn.init.normal_(self.router.weight, std=1.0)
+            with torch.no_grad():
+                self.o.weight.mul_(o_factor)
+
+        def forward(self, x):
+            a = torch.softmax(self.q(x) @ self.k(x).transpose(-1, -2) / 8, -1) @ self.v(x)
+            x = x + self.o(a)
+            g = torch.softmax(self.router(x), -1)
+            return x + sum(g[..., i:i + 1] * e(x) for i, e in enumerate(self.experts))
+
+    torch.manual_seed(0)
+    return nn.Sequential(Block(), Block()), torch.randn(4, 16, 128)
+
+
+def test_router_is_not_pooled_into_its_blocks_shared_scale():
+    """invariants/modelcheck/block_roles.py (module docstring) and variance.py's router comment: the router is no
+    member of its block.  Known-bad: every ``o`` at 10x std; q, k, v share normal(0, 0.02) and ``o`` is 100x it
+    (pooled with the router at normal(0, 1), the block shared no rule and the model read healthy).  Known-good: the
+    same model with ``o`` at 0.02: healthy, and the router (100x the projections) is never accused."""
+    from invariants.modelcheck import check_model
+
+    model, x = _routed_block_model(10.0)
+    rep = check_model(model, example_input=x)
+    found = [f for f in rep.findings if f.kind == "peer-scale"]
+    assert sorted(f.params[0] for f in found) == ["0.o.weight", "1.o.weight"], [f.message for f in rep.findings]
+    assert all(f.severity == "error" and "router" not in " ".join(f.figures["others"]) for f in found)
+    assert all(50 < f.figures["ratio"] < 200 for f in found)
+    model, x = _routed_block_model(1.0)
+    rep = check_model(model, example_input=x)
+    assert rep.status == "healthy" and not [f for f in rep.findings if f.kind == "peer-scale"], \
+        [f.message for f in rep.findings]

@@ -117,6 +117,40 @@ def test_an_unread_p_value_is_never_computed(monkeypatch):
     assert res.to_dict()["p_value"] == res.p_value and len(calls) == 1  # computed once, kept
 
 
+_READS: list[tuple[float, int]] = []
+
+
+def _counted_p(d: float, n: int) -> float:
+    """``shape.ks_p_value``, each call recorded: module-level, so a deferred result holding it pickles."""
+    _READS.append((d, n))
+    return ks_p_value(d, n)
+
+
+def test_pickling_keeps_the_p_value_deferred(monkeypatch):
+    """invariants/stats/checks.py ``DeferredCheckResult.__reduce__``.  Known-bad (what it did): pickling computed
+    the exact tail (seconds at n ~ 5e5) that the receiver may never read.  Known-good: the pickle carries the
+    uncalled p, the copy computes the same p-value when read and equals the original, a renamed result too; a
+    p that does not pickle (a lambda) is computed and the plain result pickled, equal all the same."""
+    import pickle
+
+    from invariants.stats.checks import deferred_decision
+
+    monkeypatch.setattr(shape, "ks_p_value", _counted_p)
+    _READS.clear()
+    xs = sorted_values(np.random.default_rng(7).standard_normal(4096))
+    res = ks_test(xs, stats.norm(), 1e-4, presorted=True)
+    renamed = res.renamed("w.")
+    copies = [pickle.loads(pickle.dumps(r, protocol=proto)) for r in (res, renamed) for proto in (2, 5)]
+    assert _READS == [], "pickling computed the deferred p-value"
+    assert all(type(c) is type(res) for c in copies)
+    p = float(np.clip(stats.kstest(xs, "norm").pvalue, 0, 1))
+    assert [c.p_value for c in copies] == [p] * 4 and len(_READS) == 4
+    assert copies[0] == res and copies[2] == renamed and res.p_value == p
+    held = deferred_decision("ks_shape", res.statistic, lambda: p, 1e-4, True)
+    back = pickle.loads(pickle.dumps(held))
+    assert type(back) is CheckResult and back == held and back.p_value == p
+
+
 def _haar(rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
     q, r = np.linalg.qr(rng.standard_normal((cols, rows)))
     return (q * np.sign(np.diag(r))).T

@@ -102,3 +102,23 @@ def test_p_value_near_the_centre_is_near_one_and_falls_with_the_error(n):
         ps = [law.p_value(1.0 + z * sd, n) for z in zs]
         assert all(p > 0.95 for p, z in zip(ps, zs) if z <= 0.01), ps
         assert all(b <= a + 1e-3 for a, b in zip(ps, ps[1:])), ps
+
+
+def test_kept_quadrature_arrays_are_read_only():
+    """The memoised quadrature (invariants/stats/saddlepoint.py ``quadrature``) hands every caller at one tilt the
+    same arrays.  Known-bad: a caller scaling the kept weights in place; it must raise, not change every later
+    tail read from that entry.  Known-good: reading them (the tail and the cumulants) is unchanged, and a tilt of 0
+    (never kept) still returns fresh, writable arrays."""
+    from invariants.stats import saddlepoint
+
+    law = SquaredDeviation.truncated_normal(-2.0, 2.0)
+    t = 0.123456789  # a tilt no other test keeps
+    before = law.cumulants(t)
+    w, _, _, u, _ = saddlepoint.quadrature(law, t)
+    for arr in (w, u):
+        assert not arr.flags.writeable
+        with pytest.raises(ValueError):
+            arr *= 2.0
+    assert law.cumulants(t) == before
+    w0, _, _, u0, _ = saddlepoint.quadrature(law, 0.0)
+    assert w0.flags.writeable and u0.flags.writeable

@@ -37,7 +37,8 @@ from torch import nn
 
 from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
                                TORCH, Layer, Packed, Spatial)
-from invariants.frameworks.model import INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.model import (INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key,
+                                         kept_input, units_last, varies)
 from invariants.frameworks.torch.experts import router_layer, stacked_experts
 from invariants.frameworks.torch.weightnorm import weight_norm
 from invariants.frameworks.torch.seeding import manual_seed
@@ -353,6 +354,28 @@ def infer_input(model: Any, batch: int, rng: np.random.Generator, seed: int = 0)
     if made is not None:
         return made
     return layer_input(model, batch, rng, seed)
+
+
+def inferred_input(model: Any, batch: int, seed: int = 0) -> tuple[Any, str]:
+    """``infer_input(model, batch, np.random.default_rng(seed), seed)``, built once within
+    :func:`invariants.frameworks.model.keep_inferred_inputs` (check-model's estimate and probe share it).
+
+    Raises:
+        ValueError: no input can be made.
+    """
+    return kept_input(model, batch, seed, lambda: infer_input(model, batch, np.random.default_rng(seed), seed),
+                      _cloned)
+
+
+def _cloned(x: Any) -> Any:
+    """``x`` with every tensor in it (alone, or in a tuple, list or dict) cloned."""
+    if isinstance(x, torch.Tensor):
+        return x.clone()
+    if isinstance(x, (tuple, list)):
+        return type(x)(_cloned(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _cloned(v) for k, v in x.items()}
+    return x
 
 
 def _float_dtype(model: Any) -> Any:
@@ -684,7 +707,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
     def make_input() -> tuple[Any, str]:
         nonlocal batch
         if example_input is None:
-            return infer_input(model, batch, np.random.default_rng(seed), seed)
+            return inferred_input(model, batch, seed)
         x = as_tensors(example_input)
         first = first_tensor(x)
         if first is None:
@@ -701,7 +724,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
 
 
 __all__ = ["HF_HINTS", "as_tensors", "bfloat16_array", "config_hints", "config_input", "declared_image_size", "extract_params", "first_tensor",
-           "infer_input",
+           "infer_input", "inferred_input",
            "is_hf_conv1d", "is_model", "is_scale_free_norm", "layer_input", "own_params", "probe", "probe_array", "read_only", "view"]
 
 
