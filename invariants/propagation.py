@@ -288,7 +288,9 @@ class Scheme:
         fan_out, fan_in = shape
         var = float(self.variance(fan_in, fan_out))
         if self.distribution == "normal":
-            return rng.standard_normal(shape) * math.sqrt(var)
+            w = rng.standard_normal(shape)
+            w *= math.sqrt(var)  # in place: the same products as ``* math.sqrt(var)``, without a second array
+            return w
         if self.distribution == "uniform":
             bound = math.sqrt(3.0 * var)
             return rng.uniform(-bound, bound, size=shape)

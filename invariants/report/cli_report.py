@@ -21,7 +21,7 @@ passed; 1 some evidence failed (the pages are still written and show the failure
 found differences; 2 usage error (matplotlib missing, unknown framework, unwritable ``DIR``, ``DIR`` or
 a file in it not written by ``invariants report``).
 
-Registered in :data:`invariants.cli.COMMANDS` through :func:`add_report`; errors are
+Registered in :data:`invariants.cli.COMMAND_MODULES` through :func:`add_report`; errors are
 :mod:`invariants.core.errors` (the CLI maps them to exit codes), so this module does not import the CLI.
 """
 from __future__ import annotations
