@@ -38,7 +38,7 @@ from torch import nn
 from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
                                TORCH, Layer, Packed, Spatial)
 from invariants.frameworks.model import INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
-from invariants.frameworks.torch.experts import router_layer, stacked_experts
+from invariants.frameworks.torch.experts import expert_view, merged_experts, router_layer, stacked_experts
 from invariants.frameworks.torch.weightnorm import weight_norm
 from invariants.frameworks.torch.seeding import manual_seed
 
@@ -209,7 +209,7 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
     moe: dict[str, tuple[Layer, Any]] = {}
     if layer is None and own:
         router = router_layer(m)
-        moe = {"weight": (router, TORCH)} if router is not None else stacked_experts(m) or {}
+        moe = {"weight": (router, TORCH)} if router is not None else stacked_experts(m) or merged_experts(m) or {}
 
     def full(n: str) -> str:
         return f"{path}.{n}" if path else n
@@ -234,6 +234,8 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         elif moe:
             role, (lay, layout) = ("weight", moe[n]) if n in moe else ("bias" if n.endswith("bias") else "other",
                                                                      (None, TORCH))
+            if lay is not None:  # DBRX's experts merged into rows: read as the forward views them
+                value = expert_view(value, lay, layout)
         elif isinstance(m, (nn.RNNBase, nn.RNNCellBase)):
             role, lay = _rnn_param(m, n, value.shape)
         elif isinstance(m, nn.MultiheadAttention):
