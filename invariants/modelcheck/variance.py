@@ -361,6 +361,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
     from invariants.modelcheck.block_roles import above_depth_scaled, shared_scale_outliers
     from invariants.modelcheck.checks import moe_router
+    from invariants.modelcheck.expert_scale import experts_below_block
     from invariants.modelcheck.extremes import extreme_findings
     from invariants.modelcheck.peers import depth_scaled, peer_findings, peer_scale_findings, view_facts
 
@@ -390,6 +391,10 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
                                 view.hints, facts, routers)
     out += roles
     explained |= {f.params[0] for f in roles if f.severity == ERROR}
+    # every expert of a block far below the rule its other layers share (the downward case decided on evidence)
+    below = experts_below_block([(u, m) for u, m in results if u.label not in explained], alpha, routers)
+    out += below
+    explained |= {lab for f in below for lab in f.figures["experts"]}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
                              view)
     if sq is not None:
