@@ -18,6 +18,7 @@ from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, empty, non_finite, without
 from invariants.modelcheck.cost import estimate, less_hint
+from invariants.modelcheck.default_decay import cite_torch_default
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
 from invariants.modelcheck.expect import plan as plan_expectations
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport, dtype_counts
@@ -151,6 +152,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
         exp_findings, exp_cov = expectation_findings(exp_plan, alpha, profile.power, {u.label: m for u, m in results})
         findings += exp_findings
     sig_findings, summary = signal(view, profile.note_ratio, profile.error_ratio)
+    cite_torch_default(sig_findings, results)
     findings += sig_findings
     rows = [m.row for _, m in results]
     done = {u.param.name for u in us}

@@ -50,6 +50,7 @@ from scipy import stats
 
 from invariants.laws import Law
 from invariants.layers import Embedding, Layer, Packed
+from invariants.layers.experts import expert_of
 from invariants.specs import TRUNCATED_NORMAL_STD, VarianceScaling
 from invariants.frameworks.dtypes import widen
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
@@ -304,7 +305,11 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
     matched: list[tuple[float, Cand]] = []
     scored = sorted(((abs(math.log(max(m2, 1e-300) / max(c.law.variance + c.law.mean**2, 1e-300))), i, c)
                      for i, c in enumerate(candidate_laws(u, view.hints))), key=lambda t: (t[0], t[1]))
-    best = scored[0][2] if scored else None
+    # one expert of stacked experts is its own dense map: its closest scheme is quoted on its own fans (or a fixed
+    # std), not on the whole 3-D stack's, which torch's rule reads as (2I*H, E*H) and no library draws experts on
+    own = [c for _, _, c in scored if any(tag != "packed" for _, tag in c.schemes)] \
+        if expert_of(u.label) is not None else []
+    best = own[0] if own else scored[0][2] if scored else None
     tested = 0
     for dist, _, c in scored:  # closest first; a few full tests bound the cost
         if len(matched) >= MAX_MATCHES or tested >= MAX_TESTS:
