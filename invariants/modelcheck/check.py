@@ -21,6 +21,7 @@ from invariants.modelcheck.cost import estimate, less_hint
 from invariants.modelcheck.default_decay import cite_torch_default
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
 from invariants.modelcheck.expect import plan as plan_expectations
+from invariants.modelcheck.magnitude import name_magnitudes
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport, dtype_counts
 from invariants.modelcheck.signal import signal
 from invariants.modelcheck.stream import check_streamed, streams
@@ -160,6 +161,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
              and p.is_constant()]
     order = {p.name: i for i, p in enumerate(view.params)}
     rows.sort(key=lambda r: order.get(r.name.split("[")[0], len(order)))
+    name_magnitudes(findings, view.params)
     findings.sort(key=lambda f: 0 if f.severity == ERROR else 1)
     probe_text = view.probe.input if view.probe is not None else f"none ({view.probe_error})"
     if view.probe is not None:

@@ -250,7 +250,8 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         pad = getattr(m, "padding_idx", None) if role == "embedding" else None
         param = Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout=layout,
                       padding_rows=(int(pad) % value.shape[0],) if pad is not None else (),
-                      owner_classes=tuple(c.__name__ for c in type(m).__mro__[:-1]))
+                      owner_classes=tuple(c.__name__ for c in type(m).__mro__[:-1]),
+                      magnitude=full(wn.g_name) if wn is not None and n == weight_name else "")
         seen[id(p)] = param
         out.append(param)
     node_layer = node_layer or layer
