@@ -368,6 +368,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     from invariants.modelcheck.checks import moe_router
     from invariants.modelcheck.expert_scale import experts_below_block
     from invariants.modelcheck.extremes import extreme_findings
+    from invariants.modelcheck.magnitude import scaled_magnitude
     from invariants.modelcheck.peers import depth_scaled, peer_findings, peer_scale_findings, view_facts
 
     out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
@@ -400,6 +401,10 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     below = experts_below_block([(u, m) for u, m in results if u.label not in explained], alpha, routers)
     out += below
     explained |= {lab for f in below for lab in f.figures["experts"]}
+    # a weight-normed layer whose magnitude g was multiplied after the wrap (g/||v|| one constant > 1)
+    mags = scaled_magnitude([(u, m) for u, m in results if u.label not in explained], view.hints)
+    out += mags
+    explained |= {f.params[0] for f in mags}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
                              view)
     if sq is not None:

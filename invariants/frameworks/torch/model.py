@@ -39,7 +39,7 @@ from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspos
                                TORCH, Layer, Packed, Spatial)
 from invariants.frameworks.model import INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
 from invariants.frameworks.torch.experts import expert_view, merged_experts, router_layer, stacked_experts
-from invariants.frameworks.torch.weightnorm import weight_norm
+from invariants.frameworks.torch.weightnorm import magnitude_ratio, weight_norm
 from invariants.frameworks.torch.seeding import manual_seed
 
 _ACTIVATIONS = {
@@ -251,7 +251,8 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         param = Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout=layout,
                       padding_rows=(int(pad) % value.shape[0],) if pad is not None else (),
                       owner_classes=tuple(c.__name__ for c in type(m).__mro__[:-1]),
-                      magnitude=full(wn.g_name) if wn is not None and n == weight_name else "")
+                      magnitude=full(wn.g_name) if wn is not None and n == weight_name else "",
+                      magnitude_ratio=magnitude_ratio(wn) if wn is not None and n == weight_name else None)
         seen[id(p)] = param
         out.append(param)
     node_layer = node_layer or layer
