@@ -18,9 +18,9 @@ Rule: in a block (:func:`~invariants.modelcheck.block_roles.block_of` / ``path_b
 each match a named scheme on their own and share one rule (the homogeneity test of
 :func:`invariants.modelcheck.variance.rule_fit` passes at the model's alpha under a fixed or fan reading), and
 *every* expert block of *every* expert stack of the block (each expert's gate, up, down) matches no named
-scheme and lies more than :data:`~invariants.modelcheck.peers.PEER_SCALE_RATIO` times below that rule on its
-own fans under every reading that passes.  Then it is an error (kind ``peer-scale``) naming the experts and the
-factor.  An expert stack that follows a named scheme (torch's default, LeCun, a plausible std) is never judged
+scheme and lies more than :data:`~invariants.modelcheck.peers.PEER_SCALE_RATIO` times below that rule, and below
+each of those layers on its own, carried to its own fans under every reading that passes.  Then it is an error
+(kind ``peer-scale``) naming the experts and the factor.  An expert stack that follows a named scheme (torch's default, LeCun, a plausible std) is never judged
 here, nor are experts in a block whose other roles disagree among themselves (DeepNet, T-Fixup: ``q``/``k``
 unscaled beside ``v``/``o`` scaled).
 """
@@ -75,8 +75,10 @@ def experts_below_block(results: "list[tuple[Unit, Match]]", alpha: float,
         rules = [(r, scale) for r in READINGS for p, scale in [rule_fit(ous, r)] if p > alpha]
         if not rules:
             continue
-        # how far each expert lies below the shared rule carried to its own fans, under the most lenient reading
-        below = [min((scale / _fan(r, u.fans)) / u.second_moment for r, scale in rules)  # type: ignore[arg-type]
+        # how far each expert lies below the shared rule, and below each other role on its own, carried to the
+        # expert's fans, under the most lenient reading that passes (a rule's mean can hide one low member)
+        below = [min(min(scale, min(o.second_moment * _fan(r, o.fans) for o in ous))  # type: ignore[arg-type]
+                     / _fan(r, u.fans) / u.second_moment for r, scale in rules)  # type: ignore[arg-type]
                  for u, _ in experts]
         if min(below) <= PEER_SCALE_RATIO:
             continue

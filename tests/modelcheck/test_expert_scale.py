@@ -14,25 +14,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.zoo._compat import available, ensure_torchvision
+from tests.modelcheck.moe_models import mixtral as _mixtral
+from tests.zoo._compat import available
 
 pytestmark = pytest.mark.skipif(not available("transformers"), reason="transformers not installed")
-
-
-def _mixtral(edit=None):
-    ensure_torchvision()
-    import torch
-    from transformers import MixtralConfig, MixtralForCausalLM
-
-    torch.manual_seed(0)
-    m = MixtralForCausalLM(MixtralConfig(
-        vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2, max_position_embeddings=64))
-    if edit is not None:
-        with torch.no_grad():
-            for layer in m.model.layers:
-                edit(layer)
-    return m
 
 
 def _check(model):

@@ -10,29 +10,17 @@ Textbook (the library's own code, read from the installed transformers 5.25 sour
 
 Known-good: a library-initialised DBRX has every tensor read (no "not analysed" stack), each expert's gate, up and
 down a dense block matching ``normal(std=0.02)``, and no finding.  Known-bad: one expert's down map at 10x std is a
-``peer-scale`` error naming that expert.  (``clip_qkv`` is set: transformers 5.25 ``DbrxAttention.forward`` calls
-``clamp(min=None, max=None)`` without it, which torch refuses, so the probe could not run.)
+``peer-scale`` error naming that expert (the model: :func:`tests.modelcheck.moe_models.dbrx`).
 """
 from __future__ import annotations
 
 import pytest
 
 from invariants.layers import JAX, TORCH, Experts
-from tests.zoo._compat import available, ensure_torchvision
+from tests.modelcheck.moe_models import dbrx as _dbrx
+from tests.zoo._compat import available
 
 pytestmark = pytest.mark.skipif(not available("transformers"), reason="transformers not installed")
-
-
-def _dbrx():
-    ensure_torchvision()
-    import torch
-    from transformers import DbrxConfig, DbrxForCausalLM
-
-    torch.manual_seed(0)
-    return DbrxForCausalLM(DbrxConfig(
-        vocab_size=128, d_model=64, n_heads=4, n_layers=2, max_seq_len=64,
-        attn_config={"kv_n_heads": 2, "rope_theta": 10000.0, "clip_qkv": 8.0},
-        ffn_config={"ffn_hidden_size": 48, "moe_num_experts": 4, "moe_top_k": 2}))
 
 
 def test_reader_views_merged_rows_as_experts():
@@ -57,8 +45,6 @@ def test_reader_views_merged_rows_as_experts():
 
 
 def test_library_init_is_read_whole_and_one_expert_at_10x_is_an_error():
-    import torch
-
     from invariants.modelcheck import check_model
 
     rep = check_model(_dbrx(), probe=False)
@@ -66,9 +52,7 @@ def test_library_init_is_read_whole_and_one_expert_at_10x_is_an_error():
     assert not [f for f in rep.findings if f.severity == "error"] and rep.ok
     rows = {r.name: r for r in rep.tensors}
     assert any("normal(std=0.02)" in m for m in rows["transformer.blocks.1.ffn.experts.mlp.v1[e3]"].matches)
-    bad = _dbrx()
-    with torch.no_grad():
-        bad.transformer.blocks[0].ffn.experts.mlp.w2[48:96] *= 10  # expert 1's down map
+    bad = _dbrx(lambda m: m.transformer.blocks[0].ffn.experts.mlp.w2[48:96].mul_(10))  # expert 1's down map
     rep = check_model(bad, probe=False)
     (f,) = [f for f in rep.findings if f.severity == "error"]
     assert f.kind == "peer-scale" and f.params[0] == "transformer.blocks.0.ffn.experts.mlp.w2[e1]" and not rep.ok

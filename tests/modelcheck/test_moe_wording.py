@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.zoo._compat import available, ensure_torchvision
+from tests.modelcheck.moe_models import mixtral
+from tests.zoo._compat import available
 
 pytestmark = pytest.mark.skipif(not available("transformers"), reason="transformers not installed")
 
@@ -20,20 +21,13 @@ pytestmark = pytest.mark.skipif(not available("transformers"), reason="transform
 @pytest.fixture(scope="module")
 def scaled_report():
     """Mixtral with every expert at 0.1x std: the experts match no scheme, so their rows quote a closest one."""
-    ensure_torchvision()
-    import torch
-    from transformers import MixtralConfig, MixtralForCausalLM
-
     from invariants.modelcheck import check_model
 
-    torch.manual_seed(0)
-    m = MixtralForCausalLM(MixtralConfig(
-        vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2, max_position_embeddings=64))
-    with torch.no_grad():
-        for layer in m.model.layers:
-            layer.mlp.experts.gate_up_proj.mul_(0.1)
-            layer.mlp.experts.down_proj.mul_(0.1)
+    def tenth(layer):
+        layer.mlp.experts.gate_up_proj.mul_(0.1)
+        layer.mlp.experts.down_proj.mul_(0.1)
+
+    m = mixtral(tenth)
     return check_model(m, probe=False)
 
 
