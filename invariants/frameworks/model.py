@@ -99,6 +99,11 @@ class Param:
         owner_classes: the owner's class and base-class names, nearest first (``("NonDynamicallyQuantizableLinear",
             "Linear", "Module")``), where the extractor records them (torch); ``()``: only :attr:`owner_type`.
             A module-type expectation (``check-model --expect Linear=...``) matches any of them.
+        magnitude: for the effective weight ``g·v/‖v‖`` of a weight-normed layer (read under the name of ``v``,
+            :mod:`invariants.frameworks.torch.weightnorm`), the name of ``g``, whose per-slice values are the
+            weight's norms and so set its scale; ``""`` otherwise.
+        magnitude_ratio: with :attr:`magnitude`, ``(min, max)`` over the slices of ``g/‖v‖`` (``1, 1`` as the
+            wrap leaves them: ``_WeightNorm.right_inverse`` sets ``g = ‖w‖``, ``v = w``); ``None`` otherwise.
     """
 
     name: str
@@ -111,6 +116,8 @@ class Param:
     tied: tuple[str, ...] = ()
     padding_rows: tuple[int, ...] = ()
     owner_classes: tuple[str, ...] = ()
+    magnitude: str = ""
+    magnitude_ratio: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

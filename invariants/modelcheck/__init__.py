@@ -40,7 +40,10 @@ finding                     rule                                                
                             (one block at std 0.02² among blocks at 0.02), > 10x above   it feeds a norm
                             the scale its block's other roles share (Llama o_proj x10),  or is the output
                             or above every scheme beside depth-scaled roles (CLIP fc2    layer)
-                            x10): :mod:`invariants.modelcheck.block_roles`
+                            x10): :mod:`invariants.modelcheck.block_roles`; every expert
+                            > 10x below its block's shared scale (:mod:`~invariants.
+                            modelcheck.expert_scale`); a weight-norm g = c·‖v‖, c² > 10
+                            (:mod:`invariants.modelcheck.magnitude`)
 ``peer-scheme``             its siblings' scheme rejects it, no fan swap explains it      note
 ``implausible-fixed-std``   a shared fixed std no source declares that shrinks every      error
                             layer, or the square of a plausible std

@@ -92,7 +92,8 @@ def path_blocks(names: "list[str]") -> "dict[str, tuple[str, str]]":
     (``Blk_3``: linen's ``{ClassName}_{n}`` auto-name, ``layers_3`` for a list attribute,
     flax/linen/module.py ``Module._name_taken`` / ``_get_unbound_fn``) that holds more than one layer and whose
     stem comes with at least two numbers under one parent (``Blk_0`` .. ``Blk_3``), so a block is a repeated
-    sub-network; ``Dense_0``/``Dense_1`` beside each other inside one block hold one kernel each (two roles,
+    sub-network (Keras names the first instance without a counter, ``block`` beside ``block_1``, ``block_2``: the
+    bare stem is instance 0 there); ``Dense_0``/``Dense_1`` beside each other inside one block hold one kernel each (two roles,
     not two blocks) and ``MultiHeadDotProductAttention_0`` has no second number.  The last such component of
     a name is its block (``params/Blk_3/MultiHeadDotProductAttention_0/out/kernel`` ->
     ``("params/Blk_3", "MultiHeadDotProductAttention_0/out/kernel")``).  Names with a dotted digit component
@@ -105,14 +106,24 @@ def path_blocks(names: "list[str]") -> "dict[str, tuple[str, str]]":
             hit = _NUMBERED.match(p)
             if hit is not None:
                 numbers.setdefault(("/".join(parts[:i]), hit["stem"]), set()).add(hit["index"])
-                layers.setdefault("/".join(parts[:i + 1]), set()).add("/".join(parts[:-1]))
+            layers.setdefault("/".join(parts[:i + 1]), set()).add("/".join(parts[:-1]))
+
+    def stem_of(parent: str, p: str) -> tuple[str, str] | None:
+        hit = _NUMBERED.match(p)
+        if hit is not None:
+            return hit["stem"], hit["index"]
+        # Keras names the first instance without a counter (block, block_1, block_2: keras.src.backend.common.
+        # global_state uniquify): the bare stem is instance 0 where its siblings count from 1
+        got = numbers.get((parent, p))
+        return (p, "0") if got and "0" not in got and "1" in got else None
+
     out: dict[str, tuple[str, str]] = {}
     for n, parts in split.items():
         for i in range(len(parts) - 2, -1, -1):
-            hit = _NUMBERED.match(parts[i])
+            parent = "/".join(parts[:i])
+            hit = stem_of(parent, parts[i])
             at = "/".join(parts[:i + 1])
-            if (hit is not None and len(numbers[("/".join(parts[:i]), hit["stem"])]) >= 2
-                    and len(layers[at]) >= 2):
+            if hit is not None and len(numbers[(parent, hit[0])] | {hit[1]}) >= 2 and len(layers[at]) >= 2:
                 out[n] = (at, "/".join(parts[i + 1:]))
                 break
     return out

@@ -19,8 +19,10 @@ from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, empty, non_finite, without
 from invariants.modelcheck.cost import estimate, less_hint
+from invariants.modelcheck.default_decay import cite_torch_default
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
 from invariants.modelcheck.expect import plan as plan_expectations
+from invariants.modelcheck.magnitude import name_magnitudes
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport, dtype_counts
 from invariants.modelcheck.signal import signal
 from invariants.modelcheck.stream import check_streamed, streams
@@ -152,6 +154,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
         exp_findings, exp_cov = expectation_findings(exp_plan, alpha, profile.power, {u.label: m for u, m in results})
         findings += exp_findings
     sig_findings, summary = signal(view, profile.note_ratio, profile.error_ratio)
+    cite_torch_default(sig_findings, results)
     findings += sig_findings
     rows = [m.row for _, m in results]
     done = {u.param.name for u in us}
@@ -159,6 +162,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
              and p.is_constant()]
     order = {p.name: i for i, p in enumerate(view.params)}
     rows.sort(key=lambda r: order.get(r.name.split("[")[0], len(order)))
+    name_magnitudes(findings, view.params)
     findings.sort(key=lambda f: 0 if f.severity == ERROR else 1)
     probe_text = view.probe.input if view.probe is not None else f"none ({view.probe_error})"
     if view.probe is not None:

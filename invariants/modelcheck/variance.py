@@ -50,6 +50,7 @@ from scipy import stats
 
 from invariants.laws import Law
 from invariants.layers import Embedding, Layer, Packed
+from invariants.layers.experts import expert_of
 from invariants.specs import TRUNCATED_NORMAL_STD, VarianceScaling
 from invariants.frameworks.dtypes import widen
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
@@ -304,7 +305,11 @@ def match(u: Unit, view: ModelView, alpha: float, power: float) -> Match:
     matched: list[tuple[float, Cand]] = []
     scored = sorted(((abs(math.log(max(m2, 1e-300) / max(c.law.variance + c.law.mean**2, 1e-300))), i, c)
                      for i, c in enumerate(candidate_laws(u, view.hints))), key=lambda t: (t[0], t[1]))
-    best = scored[0][2] if scored else None
+    # one expert of stacked experts is its own dense map: its closest scheme is quoted on its own fans (or a fixed
+    # std), not on the whole 3-D stack's, which torch's rule reads as (2I*H, E*H) and no library draws experts on
+    own = [c for _, _, c in scored if any(tag != "packed" for _, tag in c.schemes)] \
+        if expert_of(u.label) is not None else []
+    best = own[0] if own else scored[0][2] if scored else None
     tested = 0
     for dist, _, c in scored:  # closest first; a few full tests bound the cost
         if len(matched) >= MAX_MATCHES or tested >= MAX_TESTS:
@@ -361,7 +366,9 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
     A tensor with extreme values is explained by them: it is left out of the notes and the cross-layer fit."""
     from invariants.modelcheck.block_roles import above_depth_scaled, shared_scale_outliers
     from invariants.modelcheck.checks import moe_router
+    from invariants.modelcheck.expert_scale import experts_below_block
     from invariants.modelcheck.extremes import extreme_findings
+    from invariants.modelcheck.magnitude import scaled_magnitude
     from invariants.modelcheck.peers import depth_scaled, peer_findings, peer_scale_findings, view_facts
 
     out: list[Finding] = extreme_findings([u for u, _ in results], total_alpha)
@@ -390,6 +397,14 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
                                 view.hints, facts, routers)
     out += roles
     explained |= {f.params[0] for f in roles if f.severity == ERROR}
+    # every expert of a block far below the rule its other layers share (the downward case decided on evidence)
+    below = experts_below_block([(u, m) for u, m in results if u.label not in explained], alpha, routers)
+    out += below
+    explained |= {lab for f in below for lab in f.figures["experts"]}
+    # a weight-normed layer whose magnitude g was multiplied after the wrap (g/||v|| one constant > 1)
+    mags = scaled_magnitude([(u, m) for u, m in results if u.label not in explained], view.hints)
+    out += mags
+    explained |= {f.params[0] for f in mags}
     sq = squared_std_finding([u for u, m in results if not m.matched and u.label not in explained], alpha, power,
                              view)
     if sq is not None:

@@ -77,15 +77,20 @@ def render_model_findings(report: Any) -> str:
 
 
 def _verdict(report: Any) -> str:
-    """``STATUS: e errors, n notes; analysed t of T tensors, p% of V values; signal propagation: ...``
-    (the coverage part only when the report has one)."""
+    """``STATUS: e errors, n notes; analysed t of T tensors[ (k of them partly, not by every check)], p% of V
+    values; signal propagation: ...`` (the coverage part only when the report has one; ``k`` the partly analysed
+    tensors, :attr:`~invariants.modelcheck.report.Coverage.partial`)."""
     status = getattr(report, "status", "healthy" if report.ok else "unhealthy")
     line = f"{status.upper()}: {len(report.errors)} errors, {len(report.notes)} notes"
     cov = getattr(report, "coverage", None)
     if cov is None:
         return line
-    line += (f"; analysed {cov.tensors} of {cov.total_tensors} tensors, {_share(cov.values, cov.total_values)} of "
-             f"{cov.total_values:,} values")
+    # a partly analysed tensor counts as analysed: the line says how many of them some checks did not read, so it
+    # never reads as complete beside the PARTLY ANALYSED list (stacked experts and routers: no output units)
+    partly = len(getattr(cov, "partial", None) or ())
+    line += (f"; analysed {cov.tensors} of {cov.total_tensors} tensors"
+             + (f" ({partly} of them partly, not by every check)" if partly else "")
+             + f", {_share(cov.values, cov.total_values)} of {cov.total_values:,} values")
     expected = getattr(cov, "expected", None) or {}
     if expected:
         n_met = sum(bool(e["met"]) for e in expected.values())

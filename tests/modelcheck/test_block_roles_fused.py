@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 from invariants.modelcheck.block_roles import path_blocks
-from tests.zoo._compat import available, ensure_torchvision
+from tests.zoo._compat import available
 
 
 def _errors(rep):
@@ -43,20 +43,12 @@ needs_hf = pytest.mark.skipif(not available("transformers"), reason="needs trans
 
 
 def _mixtral(edit=None):
-    ensure_torchvision()
     import torch
-    from transformers import MixtralConfig, MixtralForCausalLM
 
     from invariants.modelcheck import check_model
+    from tests.modelcheck.moe_models import mixtral
 
-    torch.manual_seed(0)
-    m = MixtralForCausalLM(MixtralConfig(
-        vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2, max_position_embeddings=64))
-    if edit is not None:
-        with torch.no_grad():
-            for layer in m.model.layers:
-                edit(layer.mlp.experts)
+    m = mixtral((lambda layer: edit(layer.mlp.experts)) if edit is not None else None)
     return check_model(m, example_input={"input_ids": torch.randint(0, 128, (2, 16))})
 
 

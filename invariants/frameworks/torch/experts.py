@@ -17,9 +17,17 @@ layout, from the names — the last resort, stated in :func:`stacked_experts`.
 **Routers.**  ``MixtralTopKRouter``/``Qwen2MoeTopKRouter`` hold ``weight`` ``(E, H)`` applied as
 ``F.linear(hidden_states, self.weight)`` (their ``forward``), recorded as attributes ``num_experts``,
 ``hidden_dim`` and ``top_k``: a dense map ``H -> E`` (:func:`router_layer`).
+
+**Experts merged into rows (DBRX).**  ``modeling_dbrx.py`` ``DbrxExpertGLU.__init__`` stores each of ``w1``
+(gate), ``v1`` (up) and ``w2`` (down) as one 2-D parameter ``(E·I, H)`` (``moe_num_experts``,
+``ffn_hidden_size``, ``hidden_size`` declared on the module), and ``DbrxExperts.forward`` views each as
+``(E, I, H)`` (``split_expert_shape``) and applies expert ``e`` as ``x @ w1[e].T``, ``x @ v1[e].T`` (``H -> I``,
+stored ``(out, in)``) and ``h @ w2[e]`` (``I -> H``, stored ``(in, out)``): :func:`merged_experts`.
+``DbrxPreTrainedModel._init_weights`` draws all three from ``normal(0, initializer_range)``.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from invariants.layers import JAX, TORCH, Dense, Experts, Layer, Layout
@@ -60,6 +68,31 @@ def stacked_experts(m: Any) -> dict[str, tuple[Layer, Layout]] | None:
             "down_proj": (Experts(e, inner, hidden), layout)}
 
 
+def merged_experts(m: Any) -> dict[str, tuple[Layer, Layout]] | None:
+    """``{parameter name: (layer, layout)}`` for DBRX's expert weights merged into rows (module docstring):
+    ``w1``/``v1`` ``experts(E, H, I)`` in the torch layout, ``w2`` ``experts(E, I, H)`` in the jax layout, each
+    of shape ``(E, I, H)`` once its ``(E·I, H)`` storage is viewed as the forward views it (the caller reshapes:
+    :func:`expert_view`).  ``None`` unless ``m`` is a ``*ExpertGLU`` declaring ``moe_num_experts``,
+    ``ffn_hidden_size`` and ``hidden_size`` with all three parameters of shape ``(E·I, H)``: the layout of
+    ``w2`` is DBRX's forward, not a convention a name could imply elsewhere."""
+    e, i, h = (getattr(m, a, None) for a in ("moe_num_experts", "ffn_hidden_size", "hidden_size"))
+    if not type(m).__name__.endswith("ExpertGLU") or not all(isinstance(x, int) and x > 0 for x in (e, i, h)):
+        return None
+    if any(_shape(m, n) != (e * i, h) for n in ("w1", "v1", "w2")):
+        return None
+    return {"w1": (Experts(e, h, i), TORCH), "v1": (Experts(e, h, i), TORCH), "w2": (Experts(e, i, h), JAX)}
+
+
+def expert_view(value: Any, layer: Layer, layout: Layout) -> Any:
+    """``value`` viewed in ``layer``'s weight shape when it holds the same number of values in another shape
+    (DBRX's ``(E·I, H)`` rows viewed ``(E, I, H)``, as ``DbrxExperts.forward`` does: no copy for a contiguous
+    tensor); ``value`` unchanged otherwise."""
+    shape = layout.shape(layer)
+    if tuple(value.shape) == shape or int(value.size) != math.prod(shape):
+        return value
+    return value.reshape(shape)
+
+
 def router_layer(m: Any) -> Dense | None:
     """``dense(H, E)`` for a top-k router's ``weight`` ``(E, H)`` (``num_experts``, ``hidden_dim`` and ``top_k``
     declared on the module, as transformers' ``*TopKRouter`` classes do), else ``None``."""
@@ -69,4 +102,4 @@ def router_layer(m: Any) -> Dense | None:
     return Dense(h, e) if _shape(m, "weight") == (e, h) else None
 
 
-__all__ = ["router_layer", "stacked_experts"]
+__all__ = ["expert_view", "merged_experts", "router_layer", "stacked_experts"]

@@ -39,8 +39,8 @@ from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspos
                                TORCH, Layer, Packed, Spatial)
 from invariants.frameworks.model import (INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key,
                                          kept_input, units_last, varies)
-from invariants.frameworks.torch.experts import router_layer, stacked_experts
-from invariants.frameworks.torch.weightnorm import weight_norm
+from invariants.frameworks.torch.experts import expert_view, merged_experts, router_layer, stacked_experts
+from invariants.frameworks.torch.weightnorm import magnitude_ratio, weight_norm
 from invariants.frameworks.torch.seeding import manual_seed
 
 _ACTIVATIONS = {
@@ -210,7 +210,7 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
     moe: dict[str, tuple[Layer, Any]] = {}
     if layer is None and own:
         router = router_layer(m)
-        moe = {"weight": (router, TORCH)} if router is not None else stacked_experts(m) or {}
+        moe = {"weight": (router, TORCH)} if router is not None else stacked_experts(m) or merged_experts(m) or {}
 
     def full(n: str) -> str:
         return f"{path}.{n}" if path else n
@@ -235,6 +235,8 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         elif moe:
             role, (lay, layout) = ("weight", moe[n]) if n in moe else ("bias" if n.endswith("bias") else "other",
                                                                      (None, TORCH))
+            if lay is not None:  # DBRX's experts merged into rows: read as the forward views them
+                value = expert_view(value, lay, layout)
         elif isinstance(m, (nn.RNNBase, nn.RNNCellBase)):
             role, lay = _rnn_param(m, n, value.shape)
         elif isinstance(m, nn.MultiheadAttention):
@@ -249,7 +251,9 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
         pad = getattr(m, "padding_idx", None) if role == "embedding" else None
         param = Param(full(n), value, role, owner=path, owner_type=typ, layer=lay, layout=layout,
                       padding_rows=(int(pad) % value.shape[0],) if pad is not None else (),
-                      owner_classes=tuple(c.__name__ for c in type(m).__mro__[:-1]))
+                      owner_classes=tuple(c.__name__ for c in type(m).__mro__[:-1]),
+                      magnitude=full(wn.g_name) if wn is not None and n == weight_name else "",
+                      magnitude_ratio=magnitude_ratio(wn) if wn is not None and n == weight_name else None)
         seen[id(p)] = param
         out.append(param)
     node_layer = node_layer or layer

@@ -81,4 +81,17 @@ def weight_norm(m: Any) -> WeightNormed | None:
     return None
 
 
-__all__ = ["WeightNormed", "weight_norm"]
+def magnitude_ratio(wn: WeightNormed) -> tuple[float, float] | None:
+    """``(min, max)`` of ``g/‖v‖`` over the slices, read as ``w/v`` where ``v`` is nonzero (``w = g·v/‖v‖``
+    entry by entry, whatever ``dim``); ``None`` when ``v`` is all zero or not finite."""
+    with torch.no_grad():
+        w, v = wn.weight.detach().double().cpu(), wn.v.detach().double().cpu()
+        nz = v != 0
+        if not bool(nz.any()):
+            return None
+        r = w[nz] / v[nz]
+        lo, hi = float(r.min()), float(r.max())
+    return (lo, hi) if all(map(lambda x: x == x and abs(x) != float("inf"), (lo, hi))) else None
+
+
+__all__ = ["WeightNormed", "magnitude_ratio", "weight_norm"]
