@@ -247,8 +247,8 @@ def run_claims(claims: Iterable[Claim], progress: ProgressCallback | None = None
     Raises:
         ValueError: ``jobs`` < 1.
     """
-    with frozen_heap():
-        return _run_claims(list(claims), progress, jobs)
+    with frozen_heap() as owned:
+        return _run_claims(list(claims), progress, jobs, owned)
 
 
 #: allocations between two young-generation collections while claims run (:func:`frozen_heap`)
@@ -256,9 +256,10 @@ YOUNG_THRESHOLD = 20000
 
 
 @contextmanager
-def frozen_heap() -> Iterator[None]:
+def frozen_heap() -> Iterator[bool]:
     """Context that moves every object alive on entry out of the garbage collector's reach
-    (``gc.freeze``) and gives them back on exit (``gc.unfreeze``).
+    (``gc.freeze``) and gives them back on exit (``gc.unfreeze``); it yields whether this process's frozen
+    generation is the context's to use (``owned``: callers may ``gc.freeze`` more inside it).
 
     Why: the claims' modules bring SymPy, SciPy, Hypothesis (and some torch) into the heap before any
     evidence runs, and every full collection during the run scanned all of it again, in each worker
@@ -267,21 +268,36 @@ def frozen_heap() -> Iterator[None]:
     again after each claim (what it imported or cached stays); objects made by a claim's evidence are
     collected as usual while it runs.  Forked workers inherit the frozen heap, which also spares them the
     copy-on-write of pages the collector would otherwise touch.  Results cannot change: the collector only
-    reclaims unreachable cycles.  ``gc.unfreeze`` gives back everything frozen, including objects a caller
-    froze before (they become collectable again, as if never frozen).  Inside the context the young
-    generation is collected every :data:`YOUNG_THRESHOLD` allocations (or the caller's threshold, if larger).
+    reclaims unreachable cycles.
+
+    ``gc.unfreeze`` cannot tell whose objects it gives back, so the context never freezes or unfreezes where
+    someone else froze first (``gc.get_freeze_count() > 0`` on entry outside this context: a test runner that
+    froze its collected modules, a program embedding the CLI); it yields ``False`` there and leaves their
+    frozen generation as it was.  Nested in itself (the CLI's around the runner's) only the outermost
+    unfreezes.  Inside the context the young generation is collected every :data:`YOUNG_THRESHOLD`
+    allocations (or the caller's threshold, if larger).
     """
-    gc.freeze()
+    outermost = not _HEAP[0]
+    owned = not outermost or gc.get_freeze_count() == 0
+    if owned:
+        gc.freeze()
+        _HEAP[0] = True
     # the evidence makes millions of small short-lived objects (a training step makes dozens): collecting
     # every 700 allocations ran ~1000 young-generation collections a run (0.32 s of 14 CPU-s, measured with
     # gc.callbacks); every 20000, ~30 (0.11 s); restored on exit
     threshold = gc.get_threshold()
     gc.set_threshold(max(threshold[0], YOUNG_THRESHOLD), *threshold[1:])
     try:
-        yield
+        yield owned
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if owned and outermost:
+            gc.unfreeze()
+            _HEAP[0] = False
+
+
+# whether a frozen_heap context of this process holds the frozen generation now
+_HEAP = [False]
 
 
 def kernel_compiles() -> str | None:
@@ -324,7 +340,8 @@ def warm_kernel(on_compile: Callable[[str], None] | None = None) -> bool:
     return compiled.warm()
 
 
-def _run_claims(claims: list[Claim], progress: ProgressCallback | None, jobs: int | None) -> VerifyReport:
+def _run_claims(claims: list[Claim], progress: ProgressCallback | None, jobs: int | None,
+                freeze: bool = True) -> VerifyReport:
     total = len(claims)
     compiled = warm_kernel()  # loaded once (here for every forked worker too), before the claims' clocks start
     start = time.perf_counter()
@@ -336,7 +353,8 @@ def _run_claims(claims: list[Claim], progress: ProgressCallback | None, jobs: in
                 progress(index, total, claim, None)
             outcome = run_claim(claim)
             outcomes.append(outcome)
-            gc.freeze()  # what the claim left (imports, cached derivations): see frozen_heap
+            if freeze:
+                gc.freeze()  # what the claim left (imports, cached derivations): see frozen_heap
             if progress is not None:
                 progress(index, total, claim, outcome)
         return VerifyReport(outcomes=outcomes, total_seconds=time.perf_counter() - start, config={"compiled": compiled})

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 from invariants.cli.common import (check_json_path, partial_on_interrupt, positive_int, result_exit, say, table_width,
                                    write_json)
 from invariants.core.errors import UsageError
+from invariants.verify import frozen_heap
 
 
 def add_verify(subparsers: argparse._SubParsersAction) -> None:
@@ -101,18 +102,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     # heap again and again (~0.3 CPU-s before the first claim runs).  What they made then leaves the
     # collector's reach (gc.freeze) until the run ends: re-enabled with all of it in the youngest generation,
     # the collector's next pass scanned the whole imported heap (0.6 s at load 5, before the workers fork)
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        claims = select(load_claims(args.only), args.only)
-        gc.freeze()
-    finally:
-        if collecting:
-            gc.enable()
-    try:
+    # (frozen_heap: given back when the command ends, and left alone where a caller froze objects of its own)
+    with frozen_heap() as owned:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            claims = select(load_claims(args.only), args.only)
+            if owned:
+                gc.freeze()
+        finally:
+            if collecting:
+                gc.enable()
         return _run_selected(args, claims)
-    finally:
-        gc.unfreeze()  # garbage of the imports is collectable again (as it was before the freeze)
 
 
 def _run_selected(args: argparse.Namespace, claims: list[Any]) -> int:

@@ -20,10 +20,8 @@ writes to the computed weight and reaches neither ``g`` nor ``v``) leaves ``g = 
 """
 from __future__ import annotations
 
-from typing import Iterable
-
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from invariants.frameworks.model import Param
 from invariants.modelcheck.report import ERROR, Finding

@@ -357,3 +357,43 @@ def test_frozen_heap_collects_young_objects_less_often_and_restores_the_threshol
         assert gc.get_threshold()[0] == max(before[0], verify.YOUNG_THRESHOLD)
         assert gc.get_threshold()[1:] == before[1:]
     assert gc.get_threshold() == before
+
+
+def test_frozen_heap_leaves_a_callers_frozen_objects_frozen():
+    # gc.unfreeze gives back every frozen object: the runner must not undo a freeze it did not make (the suite's
+    # conftest freezes ~1M collected objects per worker; tests then run verify in the same process)
+    import gc
+
+    from invariants import cli, verify
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with verify.frozen_heap() as owned:
+            assert owned is False
+        assert gc.get_freeze_count() == frozen
+        assert cli.main(["verify", "--list", "--only", "VAR-TRUNC-01"]) == 0
+        # frozen objects that die leave the count; before the fix it was 0 (the CLI released the caller's)
+        assert gc.get_freeze_count() > frozen // 2
+    finally:
+        gc.unfreeze()
+
+
+def test_frozen_heap_owns_an_unfrozen_process_and_gives_back_what_it_froze():
+    import gc
+
+    from invariants import verify
+
+    was = gc.get_freeze_count()
+    gc.unfreeze()  # the state of a process nobody froze (the suite's conftest freeze, restored below)
+    try:
+        with verify.frozen_heap() as owned:
+            assert owned is True and gc.get_freeze_count() > 0
+            with verify.frozen_heap() as inner:  # nested (the CLI's around the runner's): only the outer unfreezes
+                assert inner is True
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0
+    finally:
+        if was:
+            gc.freeze()
