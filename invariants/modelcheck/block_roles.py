@@ -100,22 +100,28 @@ def path_blocks(names: "list[str]") -> "dict[str, tuple[str, str]]":
     are :func:`block_of`'s and left out."""
     split = {n: n.split("/") for n in names if "/" in n and block_of(n) is None}
     numbers: dict[tuple[str, str], set[str]] = {}
+    bare: set[tuple[str, str]] = set()  # (parent, component) of components without a counter
     layers: dict[str, set[str]] = {}  # a component's path -> the layer paths (name less its leaf) under it
     for parts in split.values():
         for i, p in enumerate(parts[:-1]):
             hit = _NUMBERED.match(p)
             if hit is not None:
                 numbers.setdefault(("/".join(parts[:i]), hit["stem"]), set()).add(hit["index"])
+            else:
+                bare.add(("/".join(parts[:i]), p))
             layers.setdefault("/".join(parts[:i + 1]), set()).add("/".join(parts[:-1]))
+    # Keras names the first instance without a counter (block, block_1, block_2: keras.src.backend.common.
+    # global_state uniquify): the bare stem is instance 0 where its siblings count from 1, and counts as one of
+    # them (two instances, block and block_1, are two blocks as three are three)
+    keras_first = {key for key in bare if key in numbers and "0" not in numbers[key] and "1" in numbers[key]}
+    for key in keras_first:
+        numbers[key].add("0")
 
     def stem_of(parent: str, p: str) -> tuple[str, str] | None:
         hit = _NUMBERED.match(p)
         if hit is not None:
             return hit["stem"], hit["index"]
-        # Keras names the first instance without a counter (block, block_1, block_2: keras.src.backend.common.
-        # global_state uniquify): the bare stem is instance 0 where its siblings count from 1
-        got = numbers.get((parent, p))
-        return (p, "0") if got and "0" not in got and "1" in got else None
+        return (p, "0") if (parent, p) in keras_first else None
 
     out: dict[str, tuple[str, str]] = {}
     for n, parts in split.items():
@@ -123,7 +129,7 @@ def path_blocks(names: "list[str]") -> "dict[str, tuple[str, str]]":
             parent = "/".join(parts[:i])
             hit = stem_of(parent, parts[i])
             at = "/".join(parts[:i + 1])
-            if hit is not None and len(numbers[(parent, hit[0])] | {hit[1]}) >= 2 and len(layers[at]) >= 2:
+            if hit is not None and len(numbers[(parent, hit[0])]) >= 2 and len(layers[at]) >= 2:
                 out[n] = (at, "/".join(parts[i + 1:]))
                 break
     return out

@@ -29,7 +29,15 @@ def test_the_bare_stem_is_instance_zero_beside_numbered_ones():
     assert set(path_blocks(flax)) == set(flax[:4])
 
 
-def _keras(scale_d: float = 1.0):
+def test_two_instances_are_two_blocks():
+    # reviewer: block and block_1 alone gave only 'block' (the bare stem's instance 0 was not counted among the
+    # numbered ones), so a fault in block_1 was a note where the same fault in block was an error
+    names = [f"{b}/{r}/kernel" for b in ("block", "block_1") for r in ("a", "b")]
+    got = path_blocks(names)
+    assert got == {n: (n.split("/")[0], n.split("/", 1)[1]) for n in names}
+
+
+def _keras(scale_d: float = 1.0, n_blocks: int = 4):
     import keras
 
     class Block(keras.layers.Layer):
@@ -42,9 +50,10 @@ def _keras(scale_d: float = 1.0):
             x = x + self.b(self.a(x))
             return x + self.d(self.c(x))
 
+    keras.backend.clear_session()  # names count from the bare `block` again in every model built here
     keras.utils.set_random_seed(0)
     inp = keras.Input((64,))
-    x, blocks = inp, [Block() for _ in range(4)]
+    x, blocks = inp, [Block() for _ in range(n_blocks)]
     for b in blocks:
         x = b(x)
     model = keras.Model(inp, keras.layers.Dense(10)(x))
@@ -62,3 +71,12 @@ def test_keras_role_at_10x_in_every_block_is_an_error_in_the_first_block_too():
     assert errs == ["block/d/kernel", "block_1/d/kernel", "block_2/d/kernel", "block_3/d/kernel"]
     rep = check_model(_keras(), probe=False)
     assert rep.ok and not rep.findings
+
+
+@pytest.mark.skipif(not available("keras"), reason="keras not installed")
+def test_two_keras_blocks_are_judged_alike():
+    from invariants.modelcheck import check_model
+
+    rep = check_model(_keras(10.0, n_blocks=2), probe=False)
+    errs = sorted(f.params[0] for f in rep.findings if f.severity == "error" and f.kind == "peer-scale")
+    assert errs == ["block/d/kernel", "block_1/d/kernel"]
