@@ -402,7 +402,7 @@ def kept_input(model: Any, batch: int, seed: int, build: Callable[[], tuple[Any,
         kept[key] = hit = (model, copy(x), desc)
         return x, desc
     if isinstance(hit[1], ValueError):
-        raise ValueError(*hit[1].args)
+        raise hit[1]  # the kept exception itself: its class (BadModel, BadInput) carries the exit code
     return copy(hit[1]), hit[2]
 
 

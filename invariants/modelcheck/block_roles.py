@@ -15,9 +15,11 @@ last all-digit component, ``model.layers.3``; its roles: the layers of one kind 
   rule: its alpha is the chance of a *miss* (others that do share a rule read as not), and on tiny tensors its
   power is low, so others several times apart can pass as "one rule" and a tensor 10x above their mean can sit
   within 10x of one of them.  The one-sided bound is what guards against accusing: a tensor whose true
-  ``E[w²]·fan`` is within ``PEER_SCALE_RATIO`` of any other role's under any reading is accused with probability
-  at most ``alpha`` (the F law of two normal tensors' second moments: exact at any size, conservative for
-  lighter tails; the delta method for heavier ones).  Its power follows the tensors' size: between two normal
+  ``E[w²]·fan`` is within ``PEER_SCALE_RATIO`` of any other role's under any reading whose rule fits (the
+  readings the homogeneity test kept) is accused with probability at most ``alpha`` (the F law of two normal
+  tensors' second moments: exact at any size, conservative for lighter tails; the delta method for heavier ones,
+  up to kurtosis 10, where :func:`~invariants.modelcheck.variance.second_moments` clips it: beyond, e.g. a
+  sparse init with kurtosis ~30 on a tiny tensor, the width is too narrow and alpha is not guaranteed).  Its power follows the tensors' size: between two normal
   tensors of ``n`` values it detects a true ratio of ``10·F_{1−alpha}(n, n)·F_{power}(n, n)``: 12x at 64x64 and
   alpha = 1e-5 with power 0.99, 23x at 16x16, 360x at 4x4.  (A point-estimate guard such as "the others within
   2x" has no alpha: at 4x4 sampling noise alone spreads three equal normal roles past 2x 37% of the time, and at
@@ -135,7 +137,9 @@ def path_blocks(names: "list[str]") -> "dict[str, tuple[str, str]]":
     return out
 
 
-def _fan(reading: str, fans: tuple[int, int]) -> float:
+def reading_fan(reading: str, fans: tuple[int, int]) -> float:
+    """The factor a reading of :data:`READINGS` multiplies ``E[w²]`` by before tensors are compared: 1 for
+    ``"fixed"``, else the ``(fan_in, fan_out)`` entry it names."""
     return 1.0 if reading == "fixed" else float(fans[0] if reading == "fan_in" else fans[1])
 
 
@@ -193,7 +197,8 @@ def above_every_role(m2: np.ndarray, se: np.ndarray, ns: "list[int]", fans: "lis
     readings and others.  The F quantile is exact for normal weights at any size (``n·m2/σ²`` is chi-square) and
     conservative for lighter tails (uniform, truncated normal); the delta-method width covers heavier tails at
     large ``n``, where the sample kurtosis is reliable (alone it is anti-conservative on tiny tensors: 0.09 at
-    alpha = 0.05 for two 4x4 normals).  Where tensor ``i``'s true ratio to one other under one reading is at most
+    alpha = 0.05 for two 4x4 normals), up to kurtosis 10, the clip of ``se`` (heavier tails: narrower than
+    their true width).  Where tensor ``i``'s true ratio to one other under one reading is at most
     ``R``, the bound exceeds ``R`` with probability at most ``alpha``."""
     z = float(stats.norm.isf(alpha))
     low = math.inf
@@ -202,7 +207,7 @@ def above_every_role(m2: np.ndarray, se: np.ndarray, ns: "list[int]", fans: "lis
             continue  # an all-zero role is below any scale: it bounds nothing
         width = max(math.log(float(stats.f.isf(alpha, ns[i], ns[o]))), z * math.hypot(se[i], se[o]))
         for r in readings:
-            low = min(low, math.log(m2[i] * _fan(r, fans[i]) / (m2[o] * _fan(r, fans[o]))) - width)
+            low = min(low, math.log(m2[i] * reading_fan(r, fans[i]) / (m2[o] * reading_fan(r, fans[o]))) - width)
     return math.exp(min(low, 700.0))
 
 
@@ -235,7 +240,7 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, fac
                      if p > alpha]
             if not rules:
                 continue
-            ratios = {r: v / (scale / _fan(r, u.fans)) for r, scale in rules}  # type: ignore[arg-type]
+            ratios = {r: v / (scale / reading_fan(r, u.fans)) for r, scale in rules}  # type: ignore[arg-type]
             if min(ratios.values()) <= PEER_SCALE_RATIO:
                 continue
             # the guard against accusing (module docstring): above each other role, not only their mean
@@ -288,7 +293,7 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
             if v <= DEPTH_TOLERANCE * top:
                 continue
             # the depth-scaled tensors' scale carried to this tensor's fans under each reading
-            low = min(v * _fan(r, u.fans) / (d.second_moment * _fan(r, d.fans))  # type: ignore[arg-type]
+            low = min(v * reading_fan(r, u.fans) / (d.second_moment * reading_fan(r, d.fans))  # type: ignore[arg-type]
                       for d in deep for r in READINGS)
             if low <= PEER_SCALE_RATIO:
                 continue
@@ -311,5 +316,5 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
     return out
 
 
-__all__ = ["MIN_OTHERS", "READINGS", "above_depth_scaled", "above_every_role", "block_of", "path_blocks", "role_of",
+__all__ = ["reading_fan", "MIN_OTHERS", "READINGS", "above_depth_scaled", "above_every_role", "block_of", "path_blocks", "role_of",
            "shared_scale_outliers"]

@@ -38,9 +38,12 @@ def cite_torch_default(findings: list[Finding], results: "list[tuple[Unit, Match
             continue
         if not all(by_owner.get(n) and all(_torch_default(m) for m in by_owner[n]) for n in f.params):
             continue
+        effect = ("at zero bias it shrinks the pre-activation variance 3x per linear layer and 6x per ReLU layer"
+                  if f.kind == "signal-forward" else
+                  "going backward it scales the gradient's variance by fan_out/(3 fan_in) per linear layer (1/3 for "
+                  "a square layer; half that again through a ReLU)")
         f.message += (f" Every one of these layers matches PyTorch's default U(+-1/sqrt(fan_in)) (Var*fan_in = 1/3): "
-                      "at zero bias it shrinks the pre-activation variance 3x per linear layer and 6x per ReLU layer "
-                      f"by design (claim {CLAIM}).")
+                      f"{effect}, by design (claim {CLAIM}).")
         f.figures["claim"] = CLAIM
 
 

@@ -353,10 +353,13 @@ def summary_table(bench: dict[str, Any]) -> str:
 
 def _verify_wall(v: dict[str, Any]) -> str:
     """``14.3 s [13.9, 15.1], median of 3 runs`` (a record of one run: ``8.9 s``)."""
+    if v.get("exit_code"):
+        return f"failed (exit code {v['exit_code']}): no timing"
     if "wall_range_s" not in v:
         return f"{v['wall_s']:.1f} s"
     lo, hi = v["wall_range_s"]
-    return f"{v['wall_s']:.1f} s [{lo:.1f}, {hi:.1f}], median of {v['runs']} runs"
+    return (f"{v['wall_s']:.1f} s, one run" if v["runs"] == 1
+            else f"{v['wall_s']:.1f} s [{lo:.1f}, {hi:.1f}], median of {v['runs']} runs")
 
 
 def _where(sec: dict[str, Any]) -> str:

@@ -41,3 +41,15 @@ def test_a_decay_at_the_torch_default_cites_the_claim():
 def test_a_decay_at_another_scheme_does_not():
     notes = _decay_notes(std=0.05)  # Var*fan_in = 0.64: a decay, but not the default's
     assert notes and not [f for f in notes if "VAR-TORCHDEFAULT-01" in f.message or "claim" in f.figures]
+
+
+def test_each_direction_states_its_own_factor():
+    # reviewer: the forward factor (3x per linear layer) was also attached to backward notes, where the factor
+    # per layer is fan_out/(3 fan_in)
+    notes = _decay_notes()
+    kinds = {f.kind for f in notes}
+    for f in notes:
+        forward = "shrinks the pre-activation variance 3x per linear layer" in f.message
+        assert forward == (f.kind == "signal-forward")
+        assert ("fan_out/(3 fan_in)" in f.message) == (f.kind == "signal-backward")
+    assert kinds  # at least one direction decays here

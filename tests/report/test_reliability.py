@@ -211,3 +211,7 @@ def test_timings_name_the_cpu_that_measured_them():
     t = R.summary_table(bench)
     assert "14.3 s [13.9, 15.1], median of 3 runs (2026-01-01, AMD EPYC (x86_64, NumPy SIMD X86_V3))" in t
     assert "0 outcomes differ (2026-01-01, Intel Xeon (x86_64, NumPy SIMD AVX512_SKX))" in t
+    bench["speed"]["verify"].update(runs=1, wall_range_s=[14.3, 14.3])
+    assert "14.3 s, one run (2026-01-01" in R.summary_table(bench)
+    bench["speed"]["verify"]["exit_code"] = 1  # a failed verify's seconds are no timing of verify
+    assert "failed (exit code 1): no timing" in R.summary_table(bench)
