@@ -64,8 +64,8 @@ RECORD_DEFAULT = ROOT / "docs" / "data" / "benchmarks.json"
 
 def cpu() -> str:
     """The CPU's model name (``/proc/cpuinfo``; ``platform.processor()`` elsewhere) and the SIMD level its
-    floating-point libraries picked (:func:`invariants.report.platform.describe`): timings from an AVX2 and an
-    AVX-512 machine differ by about 2×, so a recorded figure names the one that measured it."""
+    floating-point libraries picked (:func:`invariants.report.platform.describe`): verify ran about 2× slower on
+    the AVX2 machine of 2026-12-06 than on the AVX-512 one before it, so a recorded figure names its CPU."""
     from invariants.report.platform import describe
     from invariants.report.platform import platform as fp_platform
 

@@ -364,8 +364,8 @@ def _verify_wall(v: dict[str, Any]) -> str:
 
 def _where(sec: dict[str, Any]) -> str:
     """`` (2026-12-06, AMD EPYC (x86_64, NumPy SIMD X86_V3, ...))``: when and on which CPU a timing was
-    measured (the same code runs about 2× faster on an AVX-512 machine than on an AVX2 one); sections recorded
-    before the CPU was (``sec`` without ``"cpu"``) say so."""
+    measured (verify ran about 2× slower on the AVX2 machine of 2026-12-06 than on the AVX-512 one before it);
+    sections recorded before the CPU was (``sec`` without ``"cpu"``) say so."""
     return f" ({sec['measured']}, {sec.get('cpu') or 'CPU not recorded'})"
 
 

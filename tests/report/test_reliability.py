@@ -200,7 +200,7 @@ def test_tail_sections_show_each_figure_with_its_interval():
 
 
 def test_timings_name_the_cpu_that_measured_them():
-    # the same code runs about 2x faster on an AVX-512 machine than on an AVX2 one: a timing row names its CPU,
+    # verify ran about 2x slower on the AVX2 machine of 2026-12-06 than on the AVX-512 one: a timing row names its CPU,
     # and a record made before the CPU was stored says so instead of passing for this machine's figure
     bench = copy.deepcopy(BENCH)
     t = R.summary_table(bench)
