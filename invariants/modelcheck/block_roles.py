@@ -19,8 +19,9 @@ last all-digit component, ``model.layers.3``; its roles: the layers of one kind 
   readings the homogeneity test kept) is accused with probability at most ``alpha`` (the F law of two normal
   tensors' second moments: exact at any size, conservative for lighter tails; the delta method for heavier ones,
   up to kurtosis 10, where :func:`~invariants.modelcheck.variance.second_moments` clips it: beyond, e.g. a
-  sparse init with kurtosis ~30 on a tiny tensor, the width is too narrow and alpha is not guaranteed).  Its power follows the tensors' size: between two normal
-  tensors of ``n`` values it detects a true ratio of ``10·F_{1−alpha}(n, n)·F_{power}(n, n)``: 12x at 64x64 and
+  sparse init with kurtosis ~30 on a tiny tensor, the width is too narrow and alpha is not guaranteed).  Its
+  power follows the tensors' size: between two normal tensors of ``n`` values it detects a true ratio of
+  ``10·F_{1−alpha}(n, n)·F_{power}(n, n)``: 12x at 64x64 and
   alpha = 1e-5 with power 0.99, 23x at 16x16, 360x at 4x4.  (A point-estimate guard such as "the others within
   2x" has no alpha: at 4x4 sampling noise alone spreads three equal normal roles past 2x 37% of the time, and at
   16x16 the homogeneity test already rejects a 1, 1, 2 spread at p = 1e-9.)
@@ -150,8 +151,8 @@ def role_of(u: "Unit") -> str:
     return u.param.name if hit is None else hit[0] + (f"[{hit[2]}]" if hit[2] else "")
 
 
-def _blocks(results: "list[tuple[Unit, Match]]", experts: bool = False,
-            skip: "set[str] | frozenset[str]" = frozenset()) -> "dict[tuple[str, str], list[tuple[Unit, Match]]]":
+def block_members(results: "list[tuple[Unit, Match]]", experts: bool = False,
+                  skip: "set[str] | frozenset[str]" = frozenset()) -> "dict[tuple[str, str], list[tuple[Unit, Match]]]":
     """Whole tensors with textbook fans grouped by (block, layer kind); with ``experts``, each expert's slice of
     stacked experts too (:mod:`invariants.layers.experts`: one expert's dense map, of kind ``Dense`` like the
     block's ``nn.Linear`` projections; HF Mixtral draws both from ``normal(0, initializer_range)``,
@@ -218,10 +219,11 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, fac
     from invariants.modelcheck.variance import rule_fit, second_moments
 
     out: list[Finding] = []
-    for (block, kind), members in _blocks(results, experts=True, skip=skip).items():
+    for (block, kind), members in block_members(results, experts=True, skip=skip).items():
         roles = [role_of(v) for v, _ in members]
         moments: "tuple[np.ndarray, np.ndarray] | None" = None  # every member's, once per block when first needed
         fans = [v.fans for v, _ in members]
+        sizes = [int(v.values.size) for v, _ in members]
         for i, ((u, m), role) in enumerate(zip(members, roles)):
             if named_alone(m):
                 continue
@@ -244,8 +246,7 @@ def shared_scale_outliers(results: "list[tuple[Unit, Match]]", alpha: float, fac
             if min(ratios.values()) <= PEER_SCALE_RATIO:
                 continue
             # the guard against accusing (module docstring): above each other role, not only their mean
-            low = above_every_role(m2, se, [w.values.size for w, _ in members], fans, i, idx,  # type: ignore[arg-type]
-                                   [r for r, _ in rules], alpha)
+            low = above_every_role(m2, se, sizes, fans, i, idx, [r for r, _ in rules], alpha)  # type: ignore[arg-type]
             if low <= PEER_SCALE_RATIO:
                 continue
             reading, ratio = min(ratios.items(), key=lambda t: t[1])
@@ -278,7 +279,7 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
     the weight names :func:`invariants.modelcheck.peers.depth_scaled` recognized, whose tensors ``results``
     holds too (they are the reference, never judged themselves)."""
     out: list[Finding] = []
-    for (block, kind), members in _blocks(results, skip=skip).items():
+    for (block, kind), members in block_members(results, skip=skip).items():
         deep = [u for u, _ in members if u.param.name in depth_scaled]
         if not deep:
             continue
@@ -316,5 +317,5 @@ def above_depth_scaled(results: "list[tuple[Unit, Match]]", depth_scaled: "set[s
     return out
 
 
-__all__ = ["reading_fan", "MIN_OTHERS", "READINGS", "above_depth_scaled", "above_every_role", "block_of", "path_blocks", "role_of",
-           "shared_scale_outliers"]
+__all__ = ["MIN_OTHERS", "READINGS", "above_depth_scaled", "above_every_role", "block_members", "block_of",
+           "path_blocks", "reading_fan", "role_of", "shared_scale_outliers"]

@@ -13,16 +13,16 @@ the downward direction is decided on the model's own evidence:
   with the attention's ``v``/``o``; none scales every map of every expert (input *and* output) while the
   attention keeps the shared scale.
 
-Rule: in a block (:func:`~invariants.modelcheck.block_roles.block_of` / ``path_blocks``), at least
+Rule: in a block (:func:`~invariants.modelcheck.block_roles.block_members`), at least
 :data:`~invariants.modelcheck.block_roles.MIN_OTHERS` other dense layers (routers excluded: their own rule)
 each match a named scheme on their own and share one rule (the homogeneity test of
 :func:`invariants.modelcheck.variance.rule_fit` passes at the model's alpha under a fixed or fan reading), and
 *every* expert block of *every* expert stack of the block (each expert's gate, up, down) matches no named
 scheme and lies more than :data:`~invariants.modelcheck.peers.PEER_SCALE_RATIO` times below that rule, and below
 each of those layers on its own, carried to its own fans under every reading that passes.  Then it is an error
-(kind ``peer-scale``) naming the experts and the factor.  An expert stack that follows a named scheme (torch's default, LeCun, a plausible std) is never judged
-here, nor are experts in a block whose other roles disagree among themselves (DeepNet, T-Fixup: ``q``/``k``
-unscaled beside ``v``/``o`` scaled).
+(kind ``peer-scale``) naming the experts and the factor.  An expert stack that follows a named scheme (torch's
+default, LeCun, a plausible std) is never judged here, nor are experts in a block whose other roles disagree
+among themselves (DeepNet, T-Fixup: ``q``/``k`` unscaled beside ``v``/``o`` scaled).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ import math
 from typing import TYPE_CHECKING
 
 from invariants.layers.experts import expert_of
-from invariants.modelcheck.block_roles import MIN_OTHERS, READINGS, block_of, path_blocks, reading_fan
+from invariants.modelcheck.block_roles import MIN_OTHERS, READINGS, block_members, reading_fan
 from invariants.modelcheck.peers import PEER_SCALE_RATIO, named_alone
 from invariants.modelcheck.report import ERROR, Finding
 
@@ -38,20 +38,16 @@ if TYPE_CHECKING:
     from invariants.modelcheck.variance import Match, Unit
 
 
-def _by_block(results: "list[tuple[Unit, Match]]") -> "dict[str, tuple[list, list]]":
-    """``{block: (expert blocks, other whole dense tensors)}`` for the blocks holding stacked experts."""
-    paths = path_blocks([u.param.name for u, _ in results])
+def _by_block(results: "list[tuple[Unit, Match]]", routers: "set[str] | frozenset[str]"
+              ) -> "dict[str, tuple[list, list]]":
+    """``{block: (expert blocks, other whole dense tensors)}`` for the blocks holding stacked experts
+    (:func:`~invariants.modelcheck.block_roles.block_members`' dense members, routers left out)."""
     out: dict[str, tuple[list, list]] = {}
-    for u, m in results:
-        if u.layer is None or not u.fans or type(u.layer).__name__ != "Dense":
-            continue
-        expert = expert_of(u.label) is not None
-        if not expert and not (u.packed_fans is None and u.label == u.param.name):
-            continue
-        b = block_of(u.param.name) or paths.get(u.param.name)
-        if b is not None:
-            out.setdefault(b[0], ([], []))[0 if expert else 1].append((u, m))
-    return {b: v for b, v in out.items() if v[0]}
+    for (block, kind), members in block_members(results, experts=True, skip=routers).items():
+        experts = [(u, m) for u, m in members if expert_of(u.label) is not None]
+        if kind == "Dense" and experts:
+            out[block] = (experts, [(u, m) for u, m in members if expert_of(u.label) is None])
+    return out
 
 
 def experts_below_block(results: "list[tuple[Unit, Match]]", alpha: float,
@@ -75,8 +71,7 @@ def experts_below_block(results: "list[tuple[Unit, Match]]", alpha: float,
     from invariants.modelcheck.variance import rule_fit
 
     out: list[Finding] = []
-    for block, (experts, others) in _by_block(results).items():
-        others = [(u, m) for u, m in others if u.label not in routers]
+    for block, (experts, others) in _by_block(results, routers).items():
         if len(others) < MIN_OTHERS or not all(named_alone(m) for _, m in others):
             continue
         if any(named_alone(m) or not math.isfinite(u.second_moment) or u.second_moment <= 0 for u, m in experts):

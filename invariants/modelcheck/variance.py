@@ -616,8 +616,10 @@ def _runtime_note(us: list[Unit], gains: np.ndarray, view: ModelView | None, kin
                     "amplification": {u.label: list(a) for u, a in zip(us, got) if a is not None}})
 
 
-def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
-    """Per tensor ``E[w²]`` and the standard error of its log, ``sqrt((kurtosis − 1)/n)`` (delta method)."""
+def second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
+    """``(m2, se)``, one entry per unit: ``E[w²]`` in float64 and the standard error of ``log E[w²]``,
+    ``sqrt((κ − 1)/n)`` (delta method, ``κ`` the kurtosis clipped to [1.5, 10]; the module docstring's
+    ``se_l``)."""
     xs = [u.values.astype(np.float64).ravel() for u in us]
     m2 = np.empty(len(xs))
     kap = np.empty(len(xs))
@@ -629,20 +631,13 @@ def _second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
     return m2, np.sqrt((kap - 1.0) / ns)
 
 
-def second_moments(us: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
-    """``(m2, se)``, one entry per unit: ``E[w²]`` in float64 and the standard error of ``log E[w²]``,
-    ``sqrt((κ − 1)/n)`` (delta method, ``κ`` the kurtosis clipped to [1.5, 10]; the module docstring's
-    ``se_l``)."""
-    return _second_moments(us)
-
-
 def rule_fit(us: list[Unit], reading: str, moments: tuple[np.ndarray, np.ndarray] | None = None
              ) -> tuple[float, float]:
     """``(p, scale)``: the chi-square homogeneity p-value of ``log(E[w²]·fan)`` over ``us`` (module docstring) and
     the shared scale, for ``reading`` ``"fixed"`` (``E[w²]`` itself), ``"fan_in"`` or ``"fan_out"``; ``(1, scale)``
     for one tensor.  ``moments``: :func:`second_moments` of ``us`` when the caller has them (a block's roles are
     fitted once per member and reading)."""
-    m2, se = _second_moments(us) if moments is None else moments
+    m2, se = second_moments(us) if moments is None else moments
     p, scale, _, _ = _fit(m2, se, [u.fans for u in us], reading, np.ones(len(us), dtype=bool))  # type: ignore[misc]
     return p, scale
 
@@ -650,7 +645,7 @@ def rule_fit(us: list[Unit], reading: str, moments: tuple[np.ndarray, np.ndarray
 def fixed_variance_p(us: list[Unit]) -> float:
     """p-value that every tensor of ``us`` has the same second moment (one fixed std, whatever its fans):
     the chi-square homogeneity test of ``log E[w²]`` of the module docstring; 1 for fewer than 2 tensors."""
-    m2, se = _second_moments(us)
+    m2, se = second_moments(us)
     return _fit(m2, se, [u.fans for u in us], "fixed", np.ones(len(us), dtype=bool))[0]
 
 
@@ -663,7 +658,7 @@ def cross_layer(us: list[Unit], alpha: float, power: float, total_alpha: float, 
     are then named first, with what each matches, and the finding is a note.  Tensors of scale-invariant
     layers (``Node.scale_invariant``: followed by a norm) never make the error on their own.  A shared fixed
     std below every plausible one is an ``implausible-fixed-std`` error (:func:`_fixed_std_finding`)."""
-    m2, se = _second_moments(us)
+    m2, se = second_moments(us)
     fans = [u.fans for u in us]
     hints = view.hints if view is not None else {}
     hypotheses = MODES + ("fixed",)  # each fan mode, and a fixed variance

@@ -20,6 +20,7 @@ the variance test through ``w``).  Where ``g = ‖v‖`` (as the wrap leaves the
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +92,7 @@ def magnitude_ratio(wn: WeightNormed) -> tuple[float, float] | None:
             return None
         r = w[nz] / v[nz]
         lo, hi = float(r.min()), float(r.max())
-    return (lo, hi) if all(map(lambda x: x == x and abs(x) != float("inf"), (lo, hi))) else None
+    return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
 
 
 __all__ = ["WeightNormed", "magnitude_ratio", "weight_norm"]
