@@ -48,6 +48,7 @@ import numpy as np
 from invariants.core.errors import BadInput, FrameworkUnavailable, UsageError
 from invariants.frameworks.errors import BadModel, FrameworkMissing
 from invariants.frameworks.global_rng import GlobalRNG
+from invariants.frameworks.probe_seeding import probe_seeded
 from invariants.frameworks.model import ModelParts, ModelView, unpack_model
 from invariants.frameworks.subjects import Block, DtypeSampler, Expectation, Sampler, Subject, load_callable, shape_rule
 from invariants.layers import TORCH, Layer, Layout, fans_from_shape
@@ -287,7 +288,10 @@ class Framework:
             name: display name.
             example_input: probe input (overrides one packed in ``obj``).
             batch: probe batch size when the input is inferred.
-            seed: seed of the probe input, the probe loss's ``r`` and the framework RNG (dropout).
+            seed: seed of the probe input, the probe loss's ``r`` and every global RNG the probe can draw
+                from (dropout, numpy-drawn masking), each restored afterwards
+                (:func:`~invariants.frameworks.probe_seeding.probe_seeded`, whose draws end up in
+                ``Probe.stochastic``).
 
         Raises:
             BadModel: inconsistent parts, or a framework without model support.
@@ -305,7 +309,11 @@ class Framework:
         if example_input is not None:
             parts = parts.with_input(example_input)
         try:
-            return self.view(module, self.model_parts(parts), name, batch, seed)
+            with probe_seeded(seed) as draws:  # the probe is a function of (model, input, seed) alone
+                view = self.view(module, self.model_parts(parts), name, batch, seed)
+            if view.probe is not None:
+                view.probe.stochastic += [t for t in draws.text() if t not in view.probe.stochastic]
+            return view
         except BadModel:
             raise
         except ValueError as exc:

@@ -63,15 +63,30 @@ PYTHON_RANDOM = GlobalRNG("Python's random (random.seed)", python_random_seeded)
 NUMPY_GLOBAL = GlobalRNG("numpy's global RNG (np.random.seed)", numpy_global_seeded)
 
 
-def global_rngs() -> list[GlobalRNG]:
+def global_rngs(skip_unavailable: bool = False) -> list[GlobalRNG]:
     """Every global RNG loaded in this process: Python's, numpy's, then each loaded framework's
-    (:meth:`~invariants.frameworks.base.Framework.global_rngs`), each listed once."""
+    (:meth:`~invariants.frameworks.base.Framework.global_rngs`), each listed once.
+
+    Args:
+        skip_unavailable: pass over a loaded framework whose support cannot be imported (a model check
+            seeding around its probe: the check reports the missing framework itself) instead of raising.
+
+    Raises:
+        FrameworkUnavailable: a loaded framework's support cannot be imported (unless ``skip_unavailable``).
+    """
+    from invariants.frameworks.errors import FrameworkUnavailable
     from invariants.frameworks.registry import frameworks
 
     out = [PYTHON_RANDOM, NUMPY_GLOBAL]
     for fw in frameworks("initializers"):
         if fw.import_name and fw.import_name in sys.modules:
-            out += [g for g in fw.global_rngs() if g.name not in {o.name for o in out}]
+            try:
+                own = fw.global_rngs()
+            except FrameworkUnavailable:
+                if not skip_unavailable:
+                    raise
+                continue
+            out += [g for g in own if g.name not in {o.name for o in out}]
     return out
 
 

@@ -249,6 +249,10 @@ class Probe:
         input: description of the probe input (shape, distribution).
         output_varies: whether the model output differs between probe examples.
         input_varies: whether the probe inputs differ (a constant output means nothing otherwise).
+        stochastic: what made the pass random, for the report: the stochastic layers active (torch:
+            ``"Dropout x12 (train mode)"``, ``p > 0``) and the global RNGs the forward drew from (``"draws
+            from torch's global generator"``, numpy's, Python's); every one was seeded with the check's seed
+            (:mod:`invariants.frameworks.probe_seeding`), so the figures are those of that seed.
     """
 
     signals: list[Signal]
@@ -256,6 +260,7 @@ class Probe:
     input: str
     output_varies: bool = True
     input_varies: bool = True
+    stochastic: list[str] = field(default_factory=list)
 
     def get(self, name: str) -> Signal | None:
         for s in self.signals:

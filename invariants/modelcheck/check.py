@@ -13,6 +13,7 @@ from invariants.core.imports import import_attribute
 from invariants.frameworks.errors import BadModel, FrameworkMissing
 from invariants.frameworks.model import (NO_PROBE_REASON, RANDOM_ROLES, ModelView, keep_inferred_inputs, no_probe,
                                          unpack_model)
+from invariants.frameworks.probe_seeding import probe_seeded
 from invariants.frameworks.registry import framework_of, lookup
 from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
@@ -166,7 +167,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     findings.sort(key=lambda f: 0 if f.severity == ERROR else 1)
     probe_text = view.probe.input if view.probe is not None else f"none ({view.probe_error})"
     if view.probe is not None:
-        probe_text = f"{view.probe.batch} inputs, {view.probe.input}"
+        probe_text = f"{view.probe.batch} inputs, {view.probe.input}" + stochastic_text(view.probe.stochastic)
     cov = coverage(view, [p for p, _ in bad], min_coverage, probe, profile.max_values, zero)
     cov.expected = exp_cov
     n_params = len(view.params) + len(bad) + len(zero)
@@ -174,6 +175,17 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     return ModelReport(view.name, view.framework, profile.name, findings, rows, summary, probe_text,
                        n_params, n_values, time.perf_counter() - t0, cov,
                        config={**run_config(profile, min_coverage, probe, expect), "alpha": alpha}, dtypes=dtypes)
+
+
+def stochastic_text(stochastic: list[str]) -> str:
+    """What made the probe pass random, for the report's probe line (``""`` when nothing did): the active
+    stochastic layers and the global RNGs the forward drew from (:attr:`Probe.stochastic
+    <invariants.frameworks.model.Probe>`), each seeded with the check's seed, so the figures are reproducible
+    with that seed and move with it."""
+    if not stochastic:
+        return ""
+    return (f"; stochastic in this pass: {', '.join(stochastic)}; every global RNG seeded with the check's seed "
+            "(the signal figures are those of that seed)")
 
 
 def _leading(input_shape: Any, example_input: Any) -> int | None:
@@ -279,7 +291,9 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
     streamed = streams(model)  # nothing below edits the model: whether it streams is read once
     if example_input is None and input_shape is not None and not streamed:
         example_input = example_from_shapes(unpack_model(model).model, input_shape, seed)
-    with keep_inferred_inputs():  # the estimate's inferred probe input is the probe's own: built once
+    # the cost estimate's shape pass and the streamed modules run the model's code too: the caller's global
+    # RNGs are seeded around all of it and restored after (the probe view seeds them again, for itself)
+    with probe_seeded(seed), keep_inferred_inputs():  # the estimate's inferred input is the probe's: built once
         if limits is not None or on_estimate is not None:
             if not streamed:  # a malformed object or expectation is refused as such, not estimated first
                 expectations = parse_expectations(expect, owner(model, framework).name)

@@ -11,7 +11,10 @@ A weight-normed layer (either torch form) is read through its effective weight `
 holds it (:mod:`invariants.frameworks.torch.weightnorm`), ``g`` is a norm scale.
 
 **Probe.** One forward and backward pass in the module's current mode (train mode after construction),
-with torch's RNG seeded inside ``fork_rng`` (dropout) and every buffer (BatchNorm running statistics)
+with torch's generators seeded inside ``fork_rng`` (dropout; CPU and every initialised CUDA device:
+:func:`invariants.frameworks.torch.seeding.probe_rng`; the other global RNGs are seeded around the whole view
+by :mod:`invariants.frameworks.probe_seeding`), the active dropout modules and whether the forward drew from
+torch's generators recorded in ``Probe.stochastic``, and every buffer (BatchNorm running statistics)
 restored afterwards, so the model is left as it was.  A forward hook on each node returns ``z + ε``
 with ``ε = 0`` requiring grad, so ``∂L/∂ε = ∂L/∂z`` even when an in-place activation follows; the
 activation applied directly to ``z`` is read from the activation module that receives ``z + ε``.
@@ -41,7 +44,7 @@ from invariants.frameworks.model import (INPUT_ROUNDING_ULPS, ModelView, Node, P
                                          kept_input, units_last, varies)
 from invariants.frameworks.torch.experts import expert_view, merged_experts, router_layer, stacked_experts
 from invariants.frameworks.torch.weightnorm import magnitude_ratio, weight_norm
-from invariants.frameworks.torch.seeding import manual_seed
+from invariants.frameworks.torch.seeding import generator_states, manual_seed, probe_rng
 
 _ACTIVATIONS = {
     nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.GELU: "gelu",
@@ -49,6 +52,8 @@ _ACTIVATIONS = {
     nn.Softplus: "softplus",
 }
 _PASS_THROUGH = (nn.Dropout, nn.Identity, nn.AlphaDropout)
+#: the modules that draw from torch's generator in train mode (``torch/nn/modules/dropout.py``)
+_DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
 _NORMS = tuple(t for t in (getattr(nn.modules.batchnorm, "_NormBase", None), nn.LayerNorm, nn.GroupNorm,
                            getattr(nn, "RMSNorm", None), nn.LocalResponseNorm) if t is not None)
 #: norms whose output is invariant to a positive rescaling of their input (LocalResponseNorm is not: it
@@ -469,7 +474,7 @@ def _runs(model: Any, x: Any) -> bool:
     """Whether ``model`` accepts ``x`` (a no-grad forward, RNG and buffers restored)."""
     buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
     try:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
+        with probe_rng(0), torch.no_grad():  # the CUDA generators a trial draws from restored too
             model(x)
         return True
     except Exception:  # noqa: BLE001  any failure means: not this size
@@ -662,9 +667,10 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
         handles.append(m.register_forward_hook(node_hook(name)))
     buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
     try:
-        with torch.random.fork_rng(devices=[]):
-            manual_seed(int(seed) % (2**63))
+        with probe_rng(int(seed) % (2**63)):
+            seeded = generator_states()
             out = model(**x) if isinstance(x, dict) else model(*(x if isinstance(x, (tuple, list)) else (x,)))
+            drew = generator_states() != seeded
             outs = _tensors(out)
             if not outs:
                 raise ValueError("the model output contains no floating tensor")
@@ -699,7 +705,18 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
         node.scale_invariant = consumer.get(n)
     first = first_tensor(x)
     in_varies = varies(probe_array(first)) if isinstance(first, torch.Tensor) else True
-    return Probe(signals, batch, input_desc, output_varies, in_varies)
+    stochastic = active_dropout(model) + (["draws from torch's global generator"] if drew else [])
+    return Probe(signals, batch, input_desc, output_varies, in_varies, stochastic)
+
+
+def active_dropout(model: Any) -> list[str]:
+    """The dropout modules that drop in a forward of ``model`` as it is (train mode, ``p > 0``), counted by
+    class: ``["Dropout x12 (train mode)", "Dropout2d x1 (train mode)"]`` (``torch/nn/modules/dropout.py``)."""
+    counts: dict[str, int] = {}
+    for m in model.modules():
+        if isinstance(m, _DROPOUTS) and m.training and float(m.p) > 0:
+            counts[type(m).__name__] = counts.get(type(m).__name__, 0) + 1
+    return [f"{k} x{n} (train mode)" for k, n in counts.items()]
 
 
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:

@@ -11,7 +11,9 @@ itself.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+from typing import Iterator
 
 import torch
 
@@ -38,4 +40,37 @@ def manual_seed(seed: int) -> None:
         torch.manual_seed(int(seed))
 
 
-__all__ = ["cpu_only", "manual_seed"]
+def _cuda_devices() -> list[int]:
+    """The CUDA devices whose generators a forward can draw from now: every device once CUDA is initialised,
+    none before (a model on a CUDA device has initialised it; seeding an uninitialised CUDA would queue a
+    seed for the caller's later CUDA work, and reading its state would initialise it)."""
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+
+
+def generator_states() -> list[bytes]:
+    """The states of torch's default CPU generator and of each initialised CUDA device's, as bytes (a forward
+    that draws moves one: compare before and after)."""
+    states = [torch.default_generator.get_state()]
+    states += [torch.cuda.get_rng_state(d) for d in _cuda_devices()]
+    return [bytes(s.numpy().tobytes()) for s in states]
+
+
+@contextlib.contextmanager
+def probe_rng(seed: int) -> Iterator[None]:
+    """torch's default CPU generator and every initialised CUDA device's generator seeded with ``seed``
+    inside, each restored on exit (``torch.random.fork_rng`` over those devices): a probe's dropout draws are
+    fixed by ``seed`` and the caller's streams, CUDA's included, are left as they were.  Unlike
+    :func:`manual_seed` nothing is queued for a CUDA not yet initialised.
+
+    Raises:
+        RuntimeError: ``seed`` outside ``[-2**63, 2**64 - 1]`` (torch's own error).
+    """
+    devices = _cuda_devices()
+    with torch.random.fork_rng(devices=devices):
+        torch.default_generator.manual_seed(int(seed))
+        for d in devices:
+            torch.cuda.default_generators[d].manual_seed(int(seed))
+        yield
+
+
+__all__ = ["cpu_only", "generator_states", "manual_seed", "probe_rng"]

@@ -1,0 +1,76 @@
+"""A model check's probe as a function of (model, input, seed): every global RNG seeded, then restored.
+
+A probe pass runs the model's own forward, in the mode the user left it (train mode after construction), and
+a forward may draw from any process-wide RNG: torch's dropout from torch's generator, transformers'
+SpecAugment masking (``modeling_wav2vec2.py``: ``_compute_mask_indices``, ``np.random.rand`` and
+``np.random.choice``) from numpy's legacy global ``RandomState``, user code from Python's ``random``.  Left
+alone, those draws continue whatever stream the caller's process is in, and the probe figures move from run
+to run (a Wav2Vec2 model's per-layer moments differed in the third significant digit).
+
+:func:`probe_seeded` seeds every global RNG loaded in the process
+(:func:`invariants.frameworks.global_rng.global_rngs`: Python's ``random``, numpy's global ``RandomState``,
+torch's default CPU generator, Keras' global ``SeedGenerator``, MLX's global key; a framework whose support
+cannot be imported is passed over: the check itself then says it is missing) with the check's seed and
+restores each one's previous state on exit, so the check neither depends on nor moves the caller's random
+streams.  Accelerator generators are the framework probe's own business (torch's probe seeds and restores
+the CUDA generators it uses: :func:`invariants.frameworks.torch.seeding.probe_rng`).
+
+It also records which of Python's and numpy's global RNGs the block drew from (their state moved from the
+freshly seeded one): a model whose forward draws from them has stochastic layers active in the probe, which
+the report says (:attr:`invariants.frameworks.model.Probe.stochastic`).
+"""
+from __future__ import annotations
+
+import contextlib
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from invariants.frameworks.global_rng import NUMPY_GLOBAL, PYTHON_RANDOM, all_seeded, global_rngs
+
+
+def _numpy_state() -> tuple[Any, ...]:
+    name, key, pos, has_gauss, cached = np.random.get_state()
+    return name, key.tobytes(), pos, has_gauss, cached
+
+
+#: the global RNGs whose draws are detected: name -> read its state (comparable with ``==``)
+_WATCHED: dict[str, Callable[[], Any]] = {PYTHON_RANDOM.name: random.getstate, NUMPY_GLOBAL.name: _numpy_state}
+
+
+@dataclass
+class Draws:
+    """What a :func:`probe_seeded` block drew from; filled on exit.
+
+    Attributes:
+        drawn: names of the watched global RNGs (Python's ``random``, numpy's global RNG) whose state the
+            block moved, in :data:`_WATCHED` order.
+    """
+
+    drawn: list[str] = field(default_factory=list)
+
+    def text(self) -> list[str]:
+        """:attr:`drawn` as report phrases (``"draws from numpy's global RNG (np.random.seed)"``)."""
+        return [f"draws from {name}" for name in self.drawn]
+
+
+@contextlib.contextmanager
+def probe_seeded(seed: int) -> Iterator[Draws]:
+    """Every loaded global RNG seeded with ``seed`` inside (numpy's with ``seed mod 2**32``); each restored
+    to the state it had before on exit, an exception included.  Yields a :class:`Draws` filled on exit.
+
+    Raises:
+        ValueError: ``seed`` negative (torch's generator refuses it; check-model refuses it before).
+    """
+    draws = Draws()
+    with all_seeded(global_rngs(skip_unavailable=True), int(seed)):
+        start = {name: read() for name, read in _WATCHED.items()}
+        try:
+            yield draws
+        finally:
+            draws.drawn = [name for name, read in _WATCHED.items() if read() != start[name]]
+
+
+__all__ = ["Draws", "probe_seeded"]
