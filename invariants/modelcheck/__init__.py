@@ -42,8 +42,10 @@ finding                     rule                                                
                             or above every scheme beside depth-scaled roles (CLIP fc2    layer)
                             x10): :mod:`invariants.modelcheck.block_roles`; every expert
                             > 10x below its block's shared scale (:mod:`~invariants.
-                            modelcheck.expert_scale`); a weight-norm g = c·‖v‖, c² > 10
-                            (:mod:`invariants.modelcheck.magnitude`)
+                            modelcheck.expert_scale`)
+``magnitude-scale``         a weight-normed layer's magnitude g = c·‖v‖ in every slice,  error
+                            c² > 10, its direction v at a named scheme: g multiplied
+                            after the wrap (:mod:`invariants.modelcheck.magnitude`)
 ``peer-scheme``             its siblings' scheme rejects it, no fan swap explains it      note
 ``implausible-fixed-std``   a shared fixed std no source declares that shrinks every      error
                             layer, or the square of a plausible std

@@ -11,7 +11,8 @@ message names ``g`` beside the subject, so a reader is not sent to ``v`` (figure
 drawn by the layer's own init.  Where ``g/‖v‖`` is one constant ``c`` in every slice (to :data:`SAME_RATIO`), with
 ``c²`` above :data:`~invariants.modelcheck.peers.PEER_SCALE_RATIO`, ``w`` matching no named scheme and ``v = w/c``
 within :data:`~invariants.modelcheck.peers.DEPTH_TOLERANCE` of a base scheme for the layer's fans, the model shows
-that a weight drawn by a named scheme had its magnitude multiplied by ``c`` afterwards: an error.  Data-dependent
+that a weight drawn by a named scheme had its magnitude multiplied by ``c`` afterwards: an error of kind
+``magnitude-scale`` (its own kind: the layer is judged against its own direction ``v``, not against peers).  Data-dependent
 init (Salimans & Kingma 2016, Sec. 3: ``g ← 1/σ`` per unit from a batch) gives a ratio that varies by slice, and a
 zero ``g`` (a zero-init branch) no ratio; a magnitude scaled *down* is not judged (a deliberately small branch).
 HF Wav2Vec2 (``modeling_wav2vec2.py``: ``Wav2Vec2PositionalConvEmbedding.__init__`` wraps the conv after
@@ -79,7 +80,7 @@ def scaled_magnitude(results: "list[tuple[Unit, Match]]", hints: Any = None) -> 
             continue
         name, ref = min(near, key=lambda t: abs(math.log(v_scale / t[1])))
         out.append(Finding(
-            ERROR, "peer-scale", (u.label, p.magnitude),
+            ERROR, "magnitude-scale", (u.label, p.magnitude),
             f"{u.label} ({m.row.layer}, fans {tuple(u.fans)}) is weight-normed with magnitude g = {p.magnitude} "
             f"exactly {c:.4g}x ||v|| in every slice (g/||v|| from {lo:.6g} to {hi:.6g}), so its effective weight "
             f"g*v/||v|| is {c:.4g}x its direction v, whose scale is {name} (E[v^2] {v_scale:.4g}, the reference "

@@ -54,6 +54,7 @@ KINDS = (
     "extreme-values",         # error: entries beyond the exact extreme-value bound of the tensor's own scale
     "fan-swap",               # error: the peers' scheme rejects a tensor its fan-swapped variant fits
     "peer-scale",             # error: a tensor >10x off the variance of the scheme its siblings follow
+    "magnitude-scale",        # error: a weight-norm magnitude g = c*||v|| in every slice, c^2 > 10 (no peers needed)
     "peer-scheme",            # note: a tensor its peers' scheme rejects, no fan swap explains it
     "implausible-fixed-std",  # error: a shared fixed std no source declares, shrinking every layer
     "packed-orthogonal",      # note: orthogonal over a packed gate matrix, no block orthogonal

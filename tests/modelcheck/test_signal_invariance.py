@@ -37,7 +37,8 @@ from invariants.modelcheck import check_model  # noqa: E402
 from invariants.modelcheck.signal import signal  # noqa: E402
 
 #: kinds produced by the per-tensor variance check (judged there, see the module docstring)
-VARIANCE_KINDS = {"variance", "inconsistent-scale", "peer-scale", "peer-scheme", "fan-swap", "implausible-fixed-std"}
+VARIANCE_KINDS = {"variance", "inconsistent-scale", "peer-scale", "magnitude-scale", "peer-scheme", "fan-swap",
+                  "implausible-fixed-std"}
 SETTINGS = settings(max_examples=3, derandomize=True, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
 
