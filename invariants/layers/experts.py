@@ -34,6 +34,10 @@ if TYPE_CHECKING:  # pragma: no cover
 GATED = ("gate", "up")
 #: a block label of stacked experts, ``name[e3.gate]`` / ``name[e3]``: (tensor name, expert, gate or None)
 _BLOCK_LABEL = re.compile(r"^(?P<tensor>.*)\[e(?P<expert>\d+)(?:\.(?P<gate>\w+))?\]$")
+#: a tensor of an expert kept as its own module under ``experts.expert_<k>``: HF SwitchTransformers
+#: (``modeling_switch_transformers.py``: ``SwitchTransformersExperts``, an ``nn.ModuleDict`` of
+#: ``SwitchTransformersDenseActDense`` named ``expert_{idx}``: ``mlp.experts.expert_3.wi.weight``)
+_MODULE_EXPERT = re.compile(r"^(?P<owner>(?:.*\.)?experts)\.expert_(?P<expert>\d+)\.(?P<rest>.+)$")
 
 
 @register("experts")
@@ -118,22 +122,28 @@ class Experts(Layer):
 
 
 def expert_of(label: str) -> tuple[str, int, str | None] | None:
-    """``(tensor name, expert, gate)`` of a stacked-experts block label (``"m.experts.gate_up_proj[e3.up]"`` ->
-    ``("m.experts.gate_up_proj", 3, "up")``), ``None`` for any other label (packed q/k/v or gate blocks
-    are named by letters, never ``e<digits>``)."""
+    """``(tensor name, expert, gate)`` of one expert's dense map: a stacked-experts block label
+    (``"m.experts.gate_up_proj[e3.up]"`` -> ``("m.experts.gate_up_proj", 3, "up")``), or a tensor of an expert
+    kept as its own module ``experts.expert_<k>`` (HF SwitchTransformers: ``"m.experts.expert_3.wi.weight"`` ->
+    ``("m.experts.wi.weight", 3, None)``, the name every expert's copy of that projection shares); ``None`` for
+    any other label (packed q/k/v or gate blocks are named by letters, never ``e<digits>``)."""
     m = _BLOCK_LABEL.match(label)
-    return None if m is None else (m["tensor"], int(m["expert"]), m["gate"])
+    if m is not None:
+        return m["tensor"], int(m["expert"]), m["gate"]
+    m = _MODULE_EXPERT.match(label)
+    return None if m is None else (f"{m['owner']}.{m['rest']}", int(m["expert"]), None)
 
 
 def module_wise(label: str) -> str:
     """A stacked-experts block label written as if each expert were its own module (``"m.experts.gate_up_proj[e3.up]"``
     -> ``"m.experts.3.gate_up_proj[up]"``; ``"m.experts.down_proj[e3]"`` -> ``"m.experts.3.down_proj"``): the form
     in which experts kept as a module list (``experts.3.w1``) are named, so a check that pairs copies module by
-    module reads both storages alike.  Any other label is returned unchanged."""
-    hit = expert_of(label)
-    if hit is None:
+    module reads both storages alike.  Any other label (an expert kept as a module already) is returned
+    unchanged."""
+    m = _BLOCK_LABEL.match(label)
+    if m is None:
         return label
-    tensor, e, gate = hit
+    tensor, e, gate = m["tensor"], int(m["expert"]), m["gate"]
     owner, sep, leaf = tensor.rpartition(".") if "." in tensor else tensor.rpartition("/")
     return f"{owner}{sep}{e}{sep}{leaf}" + (f"[{gate}]" if gate else "")
 
