@@ -283,8 +283,9 @@ def copies(digests: Sequence[tuple[str, tuple, str | None]]) -> list[Finding]:
             f"2^-{20 * (n_values - 1)}: one seeded initializer instance was reused (keras.initializers.GlorotUniform("
             "seed=0) given to two layers, one jax.random key for two kernels, torch.manual_seed(s) before each "
             "init), or an initialized module was deep-copied (torch.nn.TransformerEncoder/Decoder clone their "
-            "layer). The copies start perfectly correlated; re-initialize each, or tie them if one parameter was "
-            "meant.", {"groups": [ns for ns, _ in items], "values_per_copy": n_values}))
+            "layer, a reported fault: pytorch/pytorch#72253 \"Transformer Initialization\", labelled high priority, "
+            "and #86274). The copies start perfectly correlated; re-initialize each, or tie them if one parameter "
+            "was meant.", {"groups": [ns for ns, _ in items], "values_per_copy": n_values}))
     return out
 
 

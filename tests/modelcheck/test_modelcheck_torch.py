@@ -66,6 +66,8 @@ def test_transformer_encoder_clones_are_found():
     report = check_model(enc, example_input=torch.randn(4, 5, 16))
     (f,) = report.find("identical-tensors")  # nn.TransformerEncoder deep-copies its layer
     assert "'layers.0' and 'layers.1'" in f.message and len(f.figures["groups"]) == 6
+    assert f.severity == "error"  # the public report says it is a fault, not our opinion: cite it
+    assert "pytorch/pytorch#72253" in f.message and "#86274" in f.message
 
 
 def test_tied_weights_are_not_copies():
