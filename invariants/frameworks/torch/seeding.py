@@ -63,7 +63,7 @@ def probe_rng(seed: int) -> Iterator[None]:
     :func:`manual_seed` nothing is queued for a CUDA not yet initialised.
 
     Raises:
-        RuntimeError: ``seed`` outside ``[-2**63, 2**64 - 1]`` (torch's own error).
+        ValueError: ``seed`` outside ``[-2**63, 2**64 - 1]`` (torch's own error).
     """
     devices = _cuda_devices()
     with torch.random.fork_rng(devices=devices):
