@@ -18,7 +18,6 @@ hidden units.
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,24 +114,11 @@ def init_params(arch: Architecture, weight, bias=0.0, scale=1.0, shift=0.0) -> P
             value = spec[name]
         else:
             value = np.full(shape, spec)
-        if not _unshared(value, dtype):  # a copy, so the parameters share no memory with the caller's arrays
-            value = np.array(value, dtype=dtype)
+        value = np.array(value, dtype=dtype)
         if value.shape != shape:
             raise ValueError(f"initializer for {name} returned shape {value.shape}, expected {shape}")
         params[name] = value
     return params
-
-
-def _unshared(value: Any, dtype: np.dtype) -> bool:
-    # Whether ``value`` may be taken as a parameter without copying it: an array of ``dtype`` that owns its
-    # memory (no view) and that nothing else references (``getrefcount`` 3: the caller's local, its argument
-    # and this frame's), i.e. made for this call by an initializer callable (a dict's array is also referenced
-    # by the dict).  ``np.array``'s copy of it would be the same values in the same layout; skipping it saved
-    # ~1 CPU-s of ``invariants verify`` (1114 copies of fresh 256×256 weight matrices by
-    # propagation.sample_params, 0.9 ms each at load 2: a new buffer is new pages).  On interpreters
-    # without reference counts ``getrefcount`` is not 3 and the array is copied.
-    return (type(value) is np.ndarray and value.dtype == dtype and value.flags.owndata
-            and value.flags.writeable and value.flags.aligned and sys.getrefcount(value) == 3)
 
 
 def random_params(arch: Architecture, rng: np.random.Generator, weight_std: str | float = "lecun",
