@@ -4,9 +4,9 @@ claim and every reference-network run.
 :func:`one_thread` is ``threadpoolctl.threadpool_limits(limits=1, user_api="blas")`` with the library scan
 done once per set of loaded shared objects instead of on every call.  Why: ``threadpool_limits`` walks every
 shared object of the process (~170 in ``invariants verify``: numpy, SciPy, numba, torch) each time it is
-entered, ~4.5 ms a call on this machine (measured 2026-12-06, load 2), and ``invariants verify`` entered it
-106 times (0.9 CPU-s under cProfile): once per claim and again inside each variance-profile, isometry,
-criticality and residual run.  A cached ``threadpoolctl.ThreadpoolController`` limits the same libraries
+entered, and ``invariants verify`` entered it 106 times: once per claim and again inside each variance-profile,
+isometry, criticality and residual run.  Measured side by side (2026-12-06, load ~6, process CPU, 50 calls after
+the verify imports): 2.07 ms a call before, 0.12 ms with the cached scan, ~0.2 CPU-s of a verify run.  A cached ``threadpoolctl.ThreadpoolController`` limits the same libraries
 (``ctl.limit``: 0.03 ms) as long as no shared object was loaded or unloaded since it scanned, which is
 checked on each call by listing the loaded objects' names (``dl_iterate_phdr``, the list the scan itself
 reads on Linux: 0.1 ms).  Elsewhere (no ``dl_iterate_phdr``) every call scans, as before.  The threads
