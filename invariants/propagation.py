@@ -71,21 +71,22 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from scipy import stats
 
+from invariants.core import blas
 from invariants.reference import Architecture, forward, init_params, kernels
 from invariants.reference.activations import Activation, get_activation
 
 try:  # optional: OpenBLAS threads contend badly on small matrices (256 x 256 QR: 30x slower on 2 cores)
-    from threadpoolctl import threadpool_limits as _threadpool_limits
+    import threadpoolctl as _threadpoolctl
 except ImportError:  # pragma: no cover - threadpoolctl is optional
-    _threadpool_limits = None
+    _threadpoolctl = None
 
 
 def single_threaded_blas():
     """Context limiting BLAS to one thread when threadpoolctl is installed (results are unchanged
-    in distribution; only speed differs)."""
-    if _threadpool_limits is None:  # pragma: no cover
+    in distribution; only speed differs); the library scan is cached (:func:`invariants.core.blas.one_thread`)."""
+    if _threadpoolctl is None:  # pragma: no cover
         return contextlib.nullcontext()
-    return _threadpool_limits(limits=1, user_api="blas")
+    return blas.one_thread()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -185,9 +185,9 @@ def one_blas_thread() -> Any:
     ``jobs`` worker processes the cores are already used.  One thread also fixes the summation order of a
     BLAS product, so an evidence's figures cannot depend on the machine's core count.
     """
-    from threadpoolctl import threadpool_limits
+    from invariants.core.blas import one_thread
 
-    return threadpool_limits(limits=1, user_api="blas")
+    return one_thread()  # threadpool_limits, with its library scan cached (see invariants.core.blas)
 
 
 def run_claim(claim: Claim) -> ClaimOutcome:

@@ -87,6 +87,9 @@ def var_of_weighted_sum() -> sp.Expr:
     return sp.simplify(sp.Sum(var_term, (i, 1, n)).doit())
 
 
+# pure and immutable: torch_default_linear (twice), glorot_variance, VAR-FANIN-01 (twice) and the literature
+# check each re-derived it (two integrals and a simplify)
+@lru_cache(maxsize=None)
 def uniform_variance() -> sp.Expr:
     """Var U(-a, a) = ``a**2/3``, by integrating against the density ``1/(2a)`` on ``[-a, a]``."""
     x = sp.Symbol("x", real=True)
@@ -124,6 +127,7 @@ def leaky_relu_second_moment_ratio() -> sp.Expr:
     return sp.simplify((positive + negative) / s**2)
 
 
+@lru_cache(maxsize=None)  # pure and immutable: the literature check and torch_default_linear each re-solved it
 def leaky_relu_gain() -> sp.Expr:
     """The std multiplier making a leaky-ReLU layer variance-preserving: ``sqrt(2/(1 + slope^2))``.
 
