@@ -79,6 +79,53 @@ def test_keras_figures_and_probe_hygiene(keras):
     assert f.figures["fan_in_exponent"] > 1.7
 
 
+@pytest.mark.parametrize("factory", ["keras_healthy", "keras_lstm"])  # op by op; jitted (recurrent)
+def test_keras_probe_sizes_its_pass_from_the_graph_and_checks_it(keras, factory, monkeypatch):
+    """The probe sizes ``eps`` and ``r`` from the symbolic graph (``graph_shapes``) instead of tracing the model
+    for its shapes first, and gets the very probe the traced shapes give; shapes that do not fit (known-bad: one
+    node's ``z`` a row short, a node left out, or the last node's ``z`` and the output with an extra axis, which
+    ``z + eps`` would broadcast to) are caught and the pass runs again from a trace, with the same probe."""
+    import jax
+
+    import invariants.frameworks.keras.model as km
+
+    model = getattr(M, factory)()
+    traces = []
+    real_eval_shape, real_graph_shapes = jax.eval_shape, km.graph_shapes
+    monkeypatch.setattr(jax, "eval_shape", lambda *a, **k: traces.append(1) or real_eval_shape(*a, **k))
+
+    def probe_with(graph_shapes):
+        monkeypatch.setattr(km, "graph_shapes", graph_shapes)
+        traces.clear()
+        pr = km.view(model, factory).probe
+        return [(s.z.tobytes(), s.delta.tobytes(), s.input_moment, s.input_grad_moment) for s in pr.signals], \
+            len(traces)
+
+    def short_row(*args):
+        out, zs, xs = real_graph_shapes(*args)
+        name, z = next(iter(zs.items()))
+        return out, {**zs, name: jax.ShapeDtypeStruct((z.shape[0] - 1,) + z.shape[1:], z.dtype)}, xs
+
+    def one_left_out(*args):
+        out, zs, xs = real_graph_shapes(*args)
+        return out, dict(list(zs.items())[1:]), xs
+
+    def broadcast_last(*args):
+        (out,), zs, xs = real_graph_shapes(*args)
+        name, z = list(zs.items())[-1]
+        return [jax.ShapeDtypeStruct((1,) + out.shape, out.dtype)], \
+            {**zs, name: jax.ShapeDtypeStruct((1,) + z.shape, z.dtype)}, xs
+
+    traced, n_traced = probe_with(lambda *args: None)
+    assert n_traced == 1 and traced
+    assert real_graph_shapes(model, km.extract_params(model)[2], np.zeros((32, *model.inputs[0].shape[1:]),
+                                                                          "float32")) is not None
+    assert probe_with(real_graph_shapes) == (traced, 0)
+    assert probe_with(short_row) == (traced, 1)
+    assert probe_with(one_left_out) == (traced, 1)
+    assert probe_with(broadcast_last) == (traced, 1)
+
+
 @pytest.mark.parametrize("make", ["DepthwiseConv2D", "Conv2DTranspose"])  # the layouts Keras alone uses
 def test_keras_output_units_match_keras_semantics(keras, make):
     L = keras.layers

@@ -15,7 +15,9 @@ an activation layer that directly follows it in a ``Sequential`` model.
 wrapped on the instance for the duration of the probe: the layer's own activation is switched off,
 ``z + ε`` is formed, and the activation is applied after it, so ``∂L/∂ε = ∂L/∂z`` is the gradient at the
 pre-activation.  The model runs through ``model.stateless_call(..., training=True)`` (no variable is
-updated) once to record ``z`` and once under ``jax.value_and_grad`` with respect to ``ε``.
+updated) under ``jax.value_and_grad`` with respect to ``ε``; ``ε`` is sized from the shapes of the functional
+graph (:func:`graph_shapes`, checked against the pass), or, where the graph does not give them, from a first,
+shape-only run.
 
 ``Node.scale_invariant`` is read from the functional graph (the layers consuming a node's output,
 :func:`mark_scale_invariant`).  The probe also passes each node's first input as ``x + ε_x`` and keeps
@@ -296,6 +298,44 @@ def _infer_input(model: Any, nodes: list[Node], batch: int, rng: np.random.Gener
     return rng.standard_normal(shape).astype("float32"), f"N(0, 1) {shape}"
 
 
+def graph_shapes(model: Any, layers: dict[str, Any], x: Any) -> tuple[list[Any], dict[str, Any], dict[str, Any]] | None:
+    """The shapes the probe pass will trace, read from the model's symbolic graph instead of a shape-only trace
+    (:func:`invariants.frameworks.jax.probe.perturbed_pass`, which checks them): ``(output, {node: z},
+    {node: floating first input})`` as ``jax.ShapeDtypeStruct``, the symbolic batch axis set to ``x``'s.
+    ``None`` where the graph does not say: a subclassed model, several outputs or inputs, a node called more than
+    once or with several outputs, an axis other than the batch axis unknown."""
+    import jax
+
+    def spec(t: Any) -> Any:
+        shape = tuple(t.shape)
+        if not shape or any(d is None for d in shape[1:]):
+            raise ValueError("unknown axis")
+        return jax.ShapeDtypeStruct((batch if shape[0] is None else int(shape[0]),) + tuple(int(d) for d in shape[1:]),
+                                    np.dtype(t.dtype))
+
+    try:
+        outputs = list(model.outputs or [])
+        inputs = list(model.inputs or [])
+        first_input = x[0] if isinstance(x, (list, tuple)) and len(x) == 1 else x
+        if len(outputs) != 1 or len(inputs) != 1 or not len(getattr(first_input, "shape", ())):
+            return None
+        batch = int(first_input.shape[0])
+        zs, xs = {}, {}
+        for name, l in layers.items():
+            calls = getattr(l, "_inbound_nodes", None) or []
+            if len(calls) != 1 or len(calls[0].outputs) != 1 or not calls[0].arguments.args:
+                return None
+            zs[name] = spec(calls[0].outputs[0])
+            first = calls[0].arguments.args[0]
+            if not isinstance(first, keras.KerasTensor):
+                return None
+            if np.issubdtype(np.dtype(first.dtype), np.floating) and len(first.shape):
+                xs[name] = spec(first)
+        return [spec(outputs[0])], zs, xs
+    except (AttributeError, TypeError, ValueError):  # no symbolic graph to read: the pass traces the shapes
+        return None
+
+
 def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: int, seed: int, desc: str) -> Probe:
     """One jitted forward/backward pass through ``stateless_call`` (see the module docstring).
 
@@ -311,6 +351,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
 
     state = new_state()
     saved: dict[str, Any] = {}
+    shapes = graph_shapes(model, layers, x)
 
     def wrap(name: str, l: Any):
         orig = l.call
@@ -343,7 +384,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     try:
         # Keras recurrent layers are jitted even when every z is 2-D
         recurrent = any(type(l).__name__ in ("LSTM", "GRU", "SimpleRNN", "RNN") for l in _flat_layers(model))
-        zs, inp, outs, grads, xin = perturbed_pass(run, seed, force_jit=recurrent, weights=(tv, ntv))
+        zs, inp, outs, grads, xin = perturbed_pass(run, seed, force_jit=recurrent, weights=(tv, ntv), shapes=shapes)
         order = list(state["order"])
     finally:
         for name, l in layers.items():
@@ -390,7 +431,7 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
                                                              failure_hint="")
 
 
-__all__ = ["einsum_fans", "extract_params", "is_model", "mark_scale_invariant", "probe", "view"]
+__all__ = ["einsum_fans", "extract_params", "graph_shapes", "is_model", "mark_scale_invariant", "probe", "view"]
 
 
 def example() -> tuple[Any, int]:
