@@ -165,7 +165,9 @@ class Coverage:
         min_share: the share of values below which the verdict is ``incomplete``.
         probe_requested: ``False`` when the user asked for no probe (``--no-probe``): an unmeasured signal
             is then stated but does not make the report incomplete.
-        partial: analysed tensors some checks could not read, with what was left out (counted as analysed).
+        partial: analysed tensors some checks could not read, with what was left out (counted as analysed, but
+            a random-valued bias whose spread no check judged adds its tensor, not its values:
+            :data:`invariants.modelcheck.coverage.BIAS_NOT_JUDGED`).
         tied: tensors registered under several names: checked once under the key, the other names listed.
         signal_layers: ``(measured, total)`` layers with output units when the probe measured only some of
             them (``None``: all, or the signal not checked); ``unmeasured``: the names of the others.

@@ -66,7 +66,7 @@ def _read_as(dtypes: dict[str, int] | None) -> str:
 def render_model_findings(report: Any) -> str:
     """``invariants check-model --quiet``: one line per finding led by its severity (``error [kind] ...``,
     ``note [kind] ...``: the full report groups them under headers instead), the tensors not analysed, the
-    verdict line."""
+    random-valued biases whose spread is not judged, the layers the probe did not measure, the verdict line."""
     lines = [f"{f.severity} {f}" for f in report.findings]
     cov = getattr(report, "coverage", None)
     if cov is not None and cov.not_analysed:
@@ -91,7 +91,8 @@ def _names(names: list[str], k: int = 6) -> str:
 def _verdict(report: Any) -> str:
     """``STATUS: e errors, n notes; analysed t of T tensors[ (k of them partly, not by every check)], p% of V
     values; signal propagation: ...`` (the coverage part only when the report has one; ``k`` the partly analysed
-    tensors, :attr:`~invariants.modelcheck.report.Coverage.partial`)."""
+    tensors, :attr:`~invariants.modelcheck.report.Coverage.partial`; ``checked on m of M layers`` when the probe
+    measured only some layers, :attr:`~invariants.modelcheck.report.Coverage.signal_layers`)."""
     status = getattr(report, "status", "healthy" if report.ok else "unhealthy")
     line = f"{status.upper()}: {len(report.errors)} errors, {len(report.notes)} notes"
     cov = getattr(report, "coverage", None)
