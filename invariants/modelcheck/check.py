@@ -19,6 +19,7 @@ from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, empty, non_finite, without
+from invariants.modelcheck.bias_spread import judged_biases
 from invariants.modelcheck.cost import estimate, less_hint
 from invariants.modelcheck.default_decay import cite_torch_default
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
@@ -168,7 +169,8 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     probe_text = view.probe.input if view.probe is not None else f"none ({view.probe_error})"
     if view.probe is not None:
         probe_text = f"{view.probe.batch} inputs, {view.probe.input}" + stochastic_text(view.probe.stochastic)
-    cov = coverage(view, [p for p, _ in bad], min_coverage, probe, profile.max_values, zero)
+    cov = coverage(view, [p for p, _ in bad], min_coverage, probe, profile.max_values, zero,
+                   judged_biases(view, alpha, profile.power, profile.max_values))
     cov.expected = exp_cov
     n_params = len(view.params) + len(bad) + len(zero)
     n_values = view.n_values + sum(p.size for p, _ in bad)

@@ -36,6 +36,7 @@ the probe's forward and backward pass included), or :data:`SECONDS_PER_MODULE` p
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 from typing import Any, Iterator
@@ -145,9 +146,10 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
     """Bytes of every layer's output on the probe batch, from shapes only (no value computed), or ``None``
     where no shape pass is made (the estimate then excludes the probe's activations and says so).
 
-    * **torch** — one forward pass on the ``meta`` device (``torch.func.functional_call`` with meta copies of
-      the parameters and buffers: shapes and dtypes only, the model untouched), else, for a model that makes
-      CPU tensors inside its forward, under ``torch._subclasses.fake_tensor.FakeTensorMode``, on the probe
+    * **torch** — one forward pass on the ``meta`` device (every parameter and buffer swapped for a meta
+      twin and the originals put back, :func:`_swapped`: shapes and dtypes only, the model untouched), else,
+      for a model that makes CPU tensors inside its forward, under
+      ``torch._subclasses.fake_tensor.FakeTensorMode`` (with fake twins swapped in the same way), on the probe
       input (``example_input``, the one packed
       with the model, else :func:`invariants.frameworks.torch.model.infer_input` with ``batch``; 0 when no
       input can be inferred: no probe runs), summing the outputs of the modules without children (each
@@ -215,7 +217,7 @@ def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: in
                 keep.append(t)
                 seen[id(t)] = int(t.numel()) * t.element_size()
 
-    def call(to: Any, params: Any) -> None:
+    def call(to: Any) -> None:
         def conv(v: Any) -> Any:
             if isinstance(v, torch.Tensor):
                 return to(v)
@@ -227,18 +229,14 @@ def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: in
         fx = conv(x)
         args, kwargs = ((), fx) if isinstance(fx, dict) else (fx if isinstance(fx, tuple) else (fx,), {})
         with torch.no_grad():
-            if params is None:
-                model(*args, **kwargs)
-            else:
-                torch.func.functional_call(model, params, args, kwargs)
+            model(*args, **kwargs)
 
     leaves = [m for m in model.modules() if next(m.children(), None) is None]
     handles = [m.register_forward_hook(hook) for m in leaves]
     try:
         try:  # meta tensors: milliseconds; a model that makes CPU tensors inside its forward cannot mix them
-            meta = {k: torch.empty_like(v, device="meta")
-                    for k, v in [*model.named_parameters(), *model.named_buffers()]}
-            call(lambda v: v.to("meta"), meta)
+            with _swapped(torch, model, lambda v: torch.empty_like(v, device="meta")):
+                call(lambda v: v.to("meta"))
         except Exception as exc:  # noqa: BLE001 - a CPU tensor made inside the forward: fake tensors instead
             if "device" not in str(exc):  # any other failure (a wrong input shape) fails the probe too
                 raise
@@ -250,14 +248,50 @@ def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: in
             log = logging.getLogger("torch._subclasses.fake_tensor")  # its failures are ours to report
             was, log.disabled = log.disabled, True
             try:
-                with FakeTensorMode(allow_non_fake_inputs=True) as mode:
-                    call(mode.from_tensor, None)
+                with FakeTensorMode(allow_non_fake_inputs=True) as mode, _swapped(torch, model, mode.from_tensor):
+                    call(mode.from_tensor)
             finally:
                 log.disabled = was
     finally:
         for h in handles:
             h.remove()
     return sum(seen.values()) if seen else None
+
+
+@contextlib.contextmanager
+def _swapped(torch: Any, model: Any, make: Any) -> Iterator[None]:
+    """Every parameter and buffer of ``model`` replaced by its twin ``make(tensor)`` (a meta tensor or a fake
+    tensor of its shape and dtype) inside the block, and the very original objects put back after it, whatever
+    the block raised: their devices, storages and values are never touched, not even by a forward that
+    updates its buffers in place (BatchNorm's ``num_batches_tracked += 1``, which fake mode alone writes
+    through to the real buffer).
+
+    Each distinct module is visited once and each distinct tensor gets one twin, so a parameter tied
+    across modules stays tied and a module registered under two paths (timm CoaT's shared ``cpe``/``crpe``
+    modules) is swapped and restored once.  Not ``torch.func.functional_call``: it records the originals per
+    *name*, so a module under two names is restored from the second name's record, which is already the
+    meta tensor, and keeps it (torch 2.13, ``torch.nn.utils.stateless._reparametrize_module``): the user's
+    model was left on the meta device and every later read of it crashed.
+    """
+    twins: dict[int, Any] = {}
+    saved: list[tuple[Any, str, Any]] = []
+
+    def twin(v: Any) -> Any:
+        if id(v) not in twins:
+            t = make(v)
+            twins[id(v)] = torch.nn.Parameter(t, v.requires_grad) if isinstance(v, torch.nn.Parameter) else t
+        return twins[id(v)]
+
+    try:
+        for mod in model.modules():  # distinct modules only
+            for k, v in [*mod.named_parameters(recurse=False, remove_duplicate=False),
+                         *mod.named_buffers(recurse=False, remove_duplicate=False)]:
+                saved.append((mod, k, v))
+                setattr(mod, k, twin(v))
+        yield
+    finally:
+        for mod, k, v in reversed(saved):
+            setattr(mod, k, v)
 
 
 def _flax_activation_bytes(module: Any, variables: Any, x: Any, kwargs: dict, batch: int, seed: int) -> int:

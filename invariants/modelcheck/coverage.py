@@ -8,7 +8,11 @@ and the non-finite parameters it refuses to analyse further.
   the signal profile (a tensor without a node, e.g. a packed QKV, or a Keras ``EinsumDense`` kernel whose
   units are not the output's trailing axes, is listed as *partial*: the unit checks do not read it);
 - biases and norm scales/shifts: the constant / conventional-value checks (``unusual-constant``,
-  zero-γ) and, for biases, the dead-unit rule (a unit outputs its bias);
+  zero-γ) and, for biases, the dead-unit rule (a unit outputs its bias).  A random-valued bias
+  (:func:`random_valued`) has a spread those checks do not judge: it counts as analysed only when it passes its layer's
+  library default law (:mod:`invariants.modelcheck.bias_spread`: torch's ``U(±1/√fan_in)``); any other is
+  listed as *partial* (:data:`BIAS_NOT_JUDGED`) and its values are left out of the analysed share, so the
+  verdict never reads 100% over a spread nobody judged;
 - a tensor holding NaN or infinite values: the ``non-finite`` error names it.
 
 **Not analysed** (listed with the reason): tensors with 0 elements (a layer with a zero size, legal in
@@ -29,10 +33,18 @@ import numpy as np
 
 from invariants.frameworks.dtypes import is_bfloat16
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Param
+from invariants.modelcheck.checks import not_a_draw
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, Coverage, Finding, Skipped
 
 #: roles read by the constant / conventional-value checks only
 CONSTANT_ROLES = ("bias", "norm_scale", "norm_shift")
+
+
+def random_valued(p: Param) -> bool:
+    """Whether a tensor's values look like a random draw: not constant and not a deterministic pattern
+    (:func:`invariants.modelcheck.checks.not_a_draw`: Keras' LSTM bias, zeros with the forget gate's block of
+    ones, is no draw); at least 2 values."""
+    return p.size >= 2 and not p.is_constant() and not not_a_draw(np.ascontiguousarray(p.value))
 
 
 def non_finite(view: ModelView) -> list[tuple[Param, Finding]]:
@@ -60,6 +72,13 @@ def non_finite(view: ModelView) -> list[tuple[Param, Finding]]:
             {"nan": n_nan, "inf": n_inf, "n": p.size, "first_index": list(first)})))
     return out
 
+
+#: the reason a random-valued bias is partly analysed (:mod:`invariants.modelcheck.bias_spread`)
+BIAS_NOT_JUDGED = ("random-valued bias: spread not judged (only the constant and dead-unit checks read it; it does not "
+                   "pass its layer's library default U(±1/√fan_in), and no other bias law is known to hold for every "
+                   "library); its values are not counted as analysed")
+#: the reason a weight's layer is partly analysed when the probe ran but did not measure it
+NOT_MEASURED = "the probe did not measure its layer's output: not in the signal profile"
 
 #: the reason a tensor with no values is not analysed
 EMPTY_REASON = "0 elements"
@@ -110,7 +129,8 @@ def reason(p: Param) -> str:
 
 
 def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVERAGE, probe_requested: bool = True,
-             max_values: int | None = None, empty: list[Skipped] = ()) -> Coverage:  # type: ignore[assignment]
+             max_values: int | None = None, empty: list[Skipped] = (),  # type: ignore[assignment]
+             judged: "set[str] | frozenset[str]" = frozenset()) -> Coverage:
     """The :class:`~invariants.modelcheck.report.Coverage` of a check of ``view`` (see the module docstring).
 
     Args:
@@ -121,13 +141,21 @@ def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVE
         max_values: the profile's variance sample cap (a larger tensor is tested on a strided sample:
             listed as partial).
         empty: the 0-element tensors taken out of it (:func:`empty`), listed as skipped.
+        judged: the random-valued biases whose spread was judged
+            (:func:`invariants.modelcheck.bias_spread.judged_biases`); every other one is partial.
     """
     node_weights = {id(n.weight) for n in view.nodes}
+    measured = {s.name for s in view.probe.signals} if view.probe is not None else None
+    unmeasured = [n for n in view.nodes if measured is not None and n.name not in measured]
+    unmeasured_weights = {id(n.weight) for n in unmeasured}
     tensors, values = len(bad), sum(p.size for p in bad)
     skipped: list[Skipped] = list(empty)
     partial: list[Skipped] = []
     for p in view.params:
-        if p.role in CONSTANT_ROLES or (p.role in RANDOM_ROLES and p.layer is not None):
+        if p.role == "bias" and p.name not in judged and random_valued(p):
+            tensors += 1
+            partial.append(Skipped(p.name, p.size, BIAS_NOT_JUDGED))
+        elif p.role in CONSTANT_ROLES or (p.role in RANDOM_ROLES and p.layer is not None):
             tensors += 1
             values += p.size
             if p.role in RANDOM_ROLES and not p.is_constant():
@@ -135,6 +163,8 @@ def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVE
                 if id(p) not in node_weights:
                     left.append("no output units: the dead/interchangeable-unit checks and the signal profile "
                                 "do not read it")
+                elif id(p) in unmeasured_weights:
+                    left.append(NOT_MEASURED)
                 if max_values and p.size > max_values:
                     left.append(f"variance tested on a strided sample of {max_values:,} of its {p.size:,} values")
                 if left:
@@ -150,8 +180,12 @@ def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVE
         signal = ("not checked: the probe ran, but no layer with output units was measured (no Linear, Conv, "
                   "Embedding or other node the extractor reads)")
     tied = {p.name: list(p.tied) for p in list(view.params) + list(bad) if p.tied}
-    return Coverage(tensors, len(view.params) + len(bad) + len(empty), values, total, skipped, signal, min_share,
-                    probe_requested, partial, tied)
+    cov = Coverage(tensors, len(view.params) + len(bad) + len(empty), values, total, skipped, signal, min_share,
+                   probe_requested, partial, tied)
+    if signal is None and unmeasured:
+        cov.signal_layers = (len(view.nodes) - len(unmeasured), len(view.nodes))
+        cov.unmeasured = [n.name for n in unmeasured]
+    return cov
 
 
-__all__ = ["CONSTANT_ROLES", "EMPTY_REASON", "coverage", "empty", "non_finite", "reason", "without"]
+__all__ = ["BIAS_NOT_JUDGED", "CONSTANT_ROLES", "NOT_MEASURED", "EMPTY_REASON", "coverage", "empty", "non_finite", "reason", "without"]

@@ -24,6 +24,7 @@ JSON contract (:meth:`ModelReport.to_dict`; ``ok`` equals ``healthy``, added wit
                   "min_share": float, "signal": str|null, "probe_requested": bool, "complete": bool,
                   "not_analysed": [{"name", "n", "reason"}], "partial": [{"name", "n", "reason"}],
                   "tied": {str: [str]},
+                  "signal_layers": [int, int], "unmeasured": [str]  (when the probe measured only some layers),
                   "expected": {str: {"expect", "law", "met", "fans", "n", "detectable_rel_error"}}  (with --expect)
                  } | null}
 """
@@ -165,8 +166,12 @@ class Coverage:
         min_share: the share of values below which the verdict is ``incomplete``.
         probe_requested: ``False`` when the user asked for no probe (``--no-probe``): an unmeasured signal
             is then stated but does not make the report incomplete.
-        partial: analysed tensors some checks could not read, with what was left out (counted as analysed).
+        partial: analysed tensors some checks could not read, with what was left out (counted as analysed, but
+            a random-valued bias whose spread no check judged adds its tensor, not its values:
+            :data:`invariants.modelcheck.coverage.BIAS_NOT_JUDGED`).
         tied: tensors registered under several names: checked once under the key, the other names listed.
+        signal_layers: ``(measured, total)`` layers with output units when the probe measured only some of
+            them (``None``: all, or the signal not checked); ``unmeasured``: the names of the others.
         expected: tensors (and packed blocks) with an expectation (``check-model --expect``): ``{name:
             {"expect": "PATTERN=SPEC", "law": str, "met": bool, "fans": str|None, "n": int,
             "detectable_rel_error": float|None}}``; ``{}`` when none was given.
@@ -183,6 +188,8 @@ class Coverage:
     partial: list[Skipped] = field(default_factory=list)
     tied: dict[str, list[str]] = field(default_factory=dict)
     expected: dict[str, dict[str, Any]] = field(default_factory=dict)
+    signal_layers: tuple[int, int] | None = None
+    unmeasured: list[str] = field(default_factory=list)
 
     @property
     def share(self) -> float:
@@ -213,6 +220,9 @@ class Coverage:
                 "signal": self.signal, "probe_requested": self.probe_requested, "complete": self.complete,
                 "not_analysed": [s.to_dict() for s in self.not_analysed],
                 "partial": [s.to_dict() for s in self.partial], "tied": {k: list(v) for k, v in self.tied.items()}}
+        if self.signal_layers is not None:  # only when the probe missed layers: other reports keep their shape
+            out["signal_layers"] = list(self.signal_layers)
+            out["unmeasured"] = list(self.unmeasured)
         if self.expected:  # only with --expect: reports without expectations keep their shape
             out["expected"] = {k: dict(v) for k, v in self.expected.items()}
         return out

@@ -64,6 +64,7 @@ from invariants.modelcheck.schemes import (
     Scheme,
     fixed_schemes,
 )
+from invariants.modelcheck.tables import sinusoid_table
 from invariants.stats.battery import LAW, Sample, battery, family_budget
 from invariants.stats.budget import AlphaBudget, bonferroni
 from invariants.stats.extremes import mantissa_bits
@@ -422,6 +423,11 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         det = f"; {r.n} values detect a variance error of {100 * r.detectable_rel_error:.2g}%" \
             if r.detectable_rel_error else ""
         far = far_above_every_scheme(u, view)
+        # a fixed table, not a draw: say what it is (read whole: a large tensor's sample is strided and flattened)
+        if sinusoid_table(np.asarray(u.param.value) if u.label == u.param.name else u.values):
+            far = (" It is a fixed sinusoidal position table (every column sin(ω·p + φ) of the position p, as "
+                   "Whisper's sinusoids(...) in transformers modeling_whisper.py), not a random draw: no variance "
+                   "scheme applies, and this is no init fault.", {"sinusoid_table": True})
         out.append(Finding(
             NOTE, "variance", (u.label,),
             f"{u.label} ({r.layer}, fans {r.fans}) has variance {r.variance:.4g} (Var*fan_in = "

@@ -66,20 +66,33 @@ def _read_as(dtypes: dict[str, int] | None) -> str:
 def render_model_findings(report: Any) -> str:
     """``invariants check-model --quiet``: one line per finding led by its severity (``error [kind] ...``,
     ``note [kind] ...``: the full report groups them under headers instead), the tensors not analysed, the
-    verdict line."""
+    random-valued biases whose spread is not judged, the layers the probe did not measure, the verdict line."""
     lines = [f"{f.severity} {f}" for f in report.findings]
     cov = getattr(report, "coverage", None)
     if cov is not None and cov.not_analysed:
         names = [s.name for s in cov.not_analysed]
         lines.append(f"not analysed: {', '.join(names[:6])}{f' (+{len(names) - 6})' if len(names) > 6 else ''} "
                      "(reasons: the full report or the JSON)")
+    # the reason's lead words (invariants.modelcheck.coverage.BIAS_NOT_JUDGED; this module imports no engine)
+    biases = [s.name for s in (getattr(cov, "partial", None) or ()) if s.reason.startswith("random-valued bias:")]
+    if biases:
+        lines.append(f"partly analysed: {len(biases)} random-valued biases: spread not judged ({_names(biases)})")
+    unmeasured = list(getattr(cov, "unmeasured", None) or ())
+    if unmeasured:
+        lines.append(f"signal not measured at {len(unmeasured)} layers: {_names(unmeasured)}")
     return "\n".join(lines + [_verdict(report)])
+
+
+def _names(names: list[str], k: int = 6) -> str:
+    """The first ``k`` names, and how many more."""
+    return ", ".join(names[:k]) + (f" (+{len(names) - k})" if len(names) > k else "")
 
 
 def _verdict(report: Any) -> str:
     """``STATUS: e errors, n notes; analysed t of T tensors[ (k of them partly, not by every check)], p% of V
     values; signal propagation: ...`` (the coverage part only when the report has one; ``k`` the partly analysed
-    tensors, :attr:`~invariants.modelcheck.report.Coverage.partial`)."""
+    tensors, :attr:`~invariants.modelcheck.report.Coverage.partial`; ``checked on m of M layers`` when the probe
+    measured only some layers, :attr:`~invariants.modelcheck.report.Coverage.signal_layers`)."""
     status = getattr(report, "status", "healthy" if report.ok else "unhealthy")
     line = f"{status.upper()}: {len(report.errors)} errors, {len(report.notes)} notes"
     cov = getattr(report, "coverage", None)
@@ -95,7 +108,10 @@ def _verdict(report: Any) -> str:
     if expected:
         n_met = sum(bool(e["met"]) for e in expected.values())
         line += f"; expectations: {n_met} of {len(expected)} tensors met"
-    if cov.signal is None:
+    if cov.signal is None and getattr(cov, "signal_layers", None):
+        k, n = cov.signal_layers
+        line += f"; signal propagation: checked on {k} of {n} layers"
+    elif cov.signal is None:
         line += "; signal propagation: checked"
     else:
         why = cov.signal.removeprefix("not checked: ")

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `tests.zoo` is imported from the repository root (xdist workers included)
     sys.path.insert(0, str(ROOT))
 
+from invariants.modelcheck.coverage import BIAS_NOT_JUDGED  # noqa: E402
 from tests.zoo.models import ERRORS, FAULTS, HEALTHY, ZOO, factory  # noqa: E402
 from tests.zoo.reports import group as _group  # noqa: E402
 from tests.zoo.reports import report as _report  # noqa: E402
@@ -148,7 +149,10 @@ def test_zoo_coverage(z):
     _need(z)
     cov = _report(z.name).coverage
     assert cov.share >= 0.95, cov.to_dict()
-    assert cov.total_values - cov.values == sum(s.n for s in cov.not_analysed), cov.to_dict()
+    # the values left out of the share: the tensors not analysed and the random-valued biases whose spread no check
+    # judges (partly analysed, invariants.modelcheck.coverage.BIAS_NOT_JUDGED), each listed
+    unjudged = sum(s.n for s in cov.partial if s.reason == BIAS_NOT_JUDGED)
+    assert cov.total_values - cov.values == sum(s.n for s in cov.not_analysed) + unjudged, cov.to_dict()
     assert all(s.reason for s in cov.not_analysed)
 
 

@@ -9,7 +9,8 @@ each assigned to the innermost layer that owns it, named by ``variable.path``
 ``(d, heads, head_dim)`` kernels; a node whose units are the output's trailing axes), ``LSTM``/``GRU``/``SimpleRNN``
 cells (``kernel`` and ``recurrent_kernel`` packed along the last axis), normalization layers
 (``gamma``/``scale`` and ``beta``).  The activation of a node is its own ``activation`` argument, or
-an activation layer that directly follows it in a ``Sequential`` model.
+an activation layer that directly follows it in a ``Sequential`` model.  ``SeparableConv{1,2}D``: two kernels, no
+node (:func:`separable_layer`).
 
 **Probe** (JAX backend only; other backends get a static check and a note).  Each node's ``call`` is
 wrapped on the instance for the duration of the probe: the layer's own activation is switched off,
@@ -156,6 +157,20 @@ def _layer_of(l: Any, shape: tuple[int, ...]) -> tuple[Layer | None, str, bool]:
     return None, "weight", False
 
 
+#: ``SeparableConv{1,2}D``'s two kernels (``keras/src/layers/convolutional/base_separable_conv.py``)
+SEPARABLE_KERNELS = ("depthwise_kernel", "pointwise_kernel")
+
+
+def separable_layer(var_name: str, shape: tuple[int, ...]) -> Layer:
+    """A ``SeparableConv{1,2}D`` kernel's semantics: ``depthwise_kernel`` ``(*k, C_in, m)`` a depthwise conv
+    (as ``DepthwiseConv``), ``pointwise_kernel`` ``(*1, C_in·m, filters)`` a 1x1 conv.  Neither is a node:
+    the layer's output is the pointwise conv of the depthwise conv's output (no probe reads the map between),
+    so the probe's input moments at the layer would not be the pointwise kernel's input."""
+    if var_name == "depthwise_kernel":
+        return Depthwise(shape[-2], shape[-2] * shape[-1], shape[:-2])
+    return Conv(shape[-2], shape[-1], shape[:-2])
+
+
 def _rnn_layer(cell: Any, var_name: str, shape: tuple[int, ...]) -> tuple[str, Layer | None]:
     name = type(cell).__name__
     pk = "lstm" if "LSTM" in name else "gru" if "GRU" in name else "rnn"
@@ -218,6 +233,8 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
             if is_node and lay is not None:
                 kernels[id(l)] = (p, l)
             continue
+        elif vname in SEPARABLE_KERNELS and len(shape) >= 3:  # not a node: the layer's input is not the pointwise's
+            role, lay = "weight", separable_layer(vname, shape)
         elif vname == "bias":
             role = "bias"
         params.append(Param(v.path, value, role, l.name, typ, lay, KERAS))
