@@ -239,6 +239,23 @@ class Signal:
         return None if self.delta is None else float(np.mean(np.square(self.delta, dtype=np.float64)))
 
 
+@dataclass(frozen=True)
+class BatchStat:
+    """One normalization the probe ran on batch statistics (a BatchNorm in training mode: torch
+    ``BatchNorm*``/``SyncBatchNorm`` in train mode, Keras ``BatchNormalization`` called with ``training=True``).
+
+    Attributes:
+        name: the normalization's module path / layer name.
+        values: values per channel it normalised, batch × spatial positions (``numel / channels``).
+        after: the node executed last before it (``None`` when no node ran before it): it sits between
+            that node and the next one in :attr:`Probe.signals` order.
+    """
+
+    name: str
+    values: int
+    after: str | None
+
+
 @dataclass
 class Probe:
     """One forward/backward pass on a probe batch.
@@ -249,6 +266,7 @@ class Probe:
         input: description of the probe input (shape, distribution).
         output_varies: whether the model output differs between probe examples.
         input_varies: whether the probe inputs differ (a constant output means nothing otherwise).
+        batch_stats: the batch-statistics normalizations the pass ran, in execution order (:class:`BatchStat`).
     """
 
     signals: list[Signal]
@@ -256,6 +274,7 @@ class Probe:
     input: str
     output_varies: bool = True
     input_varies: bool = True
+    batch_stats: list[BatchStat] = field(default_factory=list)
 
     def get(self, name: str) -> Signal | None:
         for s in self.signals:
@@ -515,7 +534,7 @@ def units_last(a: np.ndarray, axis: int, n_units: int) -> np.ndarray:
 
 
 __all__ = [
-    "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "NO_PROBE_REASON", "ModelParts", "ModelView", "Node", "Param", "Probe",
+    "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "BatchStat", "NO_PROBE_REASON", "ModelParts", "ModelView", "Node", "Param", "Probe",
     "INPUT_ROUNDING_ULPS", "RANDOM_ROLES", "ROLES", "Signal", "activation_key", "keep_inferred_inputs",
     "kept_input", "no_probe", "units_last", "unpack_model", "varies",
 ]

@@ -97,6 +97,8 @@ def _verdict(report: Any) -> str:
         line += f"; expectations: {n_met} of {len(expected)} tensors met"
     if cov.signal is None:
         line += "; signal propagation: checked"
+    elif cov.signal.startswith("not decided: "):  # measured, but the probe batch cannot decide a finding
+        line += f"; signal propagation: not decided ({cov.signal.removeprefix('not decided: ')})"
     else:
         why = cov.signal.removeprefix("not checked: ")
         line += f"; signal propagation: not checked ({why})"
