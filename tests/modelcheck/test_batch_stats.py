@@ -17,7 +17,6 @@ gradient at all) likewise.  Known-bad: the gate kernels at 10x std with 32 input
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -25,6 +24,7 @@ import pytest
 from invariants.modelcheck import check_model
 from invariants.modelcheck.batchstats import NO_GRADIENT, m_min
 from invariants.render import render_model
+from tests.zoo._compat import available
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -121,9 +121,10 @@ def test_torch_known_bad_init_stays_an_error_with_a_big_batch():
 
 @pytest.fixture(scope="module")
 def keras():
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    pytest.importorskip("jax")
-    k = pytest.importorskip("keras")
+    if not available("keras") or not available("jax"):
+        pytest.skip("needs keras and jax")
+    import keras as k  # the JAX backend (available() sets it unless KERAS_BACKEND says otherwise)
+
     if k.backend.backend() != "jax":
         pytest.skip(f"the keras probe needs the jax backend, not {k.backend.backend()}")
     return k
