@@ -239,6 +239,23 @@ class Signal:
         return None if self.delta is None else float(np.mean(np.square(self.delta, dtype=np.float64)))
 
 
+@dataclass(frozen=True)
+class BatchStat:
+    """One normalization the probe ran on batch statistics (a BatchNorm in training mode: torch
+    ``BatchNorm*``/``SyncBatchNorm`` in train mode, Keras ``BatchNormalization`` called with ``training=True``).
+
+    Attributes:
+        name: the normalization's module path / layer name.
+        values: values per channel it normalised, batch × spatial positions (``numel / channels``).
+        after: the node executed last before it (``None`` when no node ran before it): it sits between
+            that node and the next one in :attr:`Probe.signals` order.
+    """
+
+    name: str
+    values: int
+    after: str | None
+
+
 @dataclass
 class Probe:
     """One forward/backward pass on a probe batch.
@@ -253,6 +270,7 @@ class Probe:
             ``"Dropout x12 (train mode)"``, ``p > 0``) and the global RNGs the forward drew from (``"draws
             from torch's global generator"``, numpy's, Python's); every one was seeded with the check's seed
             (:mod:`invariants.frameworks.probe_seeding`), so the figures are those of that seed.
+        batch_stats: the batch-statistics normalizations the pass ran, in execution order (:class:`BatchStat`).
     """
 
     signals: list[Signal]
@@ -261,6 +279,7 @@ class Probe:
     output_varies: bool = True
     input_varies: bool = True
     stochastic: list[str] = field(default_factory=list)
+    batch_stats: list[BatchStat] = field(default_factory=list)
 
     def get(self, name: str) -> Signal | None:
         for s in self.signals:
@@ -520,7 +539,7 @@ def units_last(a: np.ndarray, axis: int, n_units: int) -> np.ndarray:
 
 
 __all__ = [
-    "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "NO_PROBE_REASON", "ModelParts", "ModelView", "Node", "Param", "Probe",
+    "ACTIVATION_ALIASES", "ACTIVATION_DERIVATIVES", "BatchStat", "NO_PROBE_REASON", "ModelParts", "ModelView", "Node", "Param", "Probe",
     "INPUT_ROUNDING_ULPS", "RANDOM_ROLES", "ROLES", "Signal", "activation_key", "keep_inferred_inputs",
     "kept_input", "no_probe", "units_last", "unpack_model", "varies",
 ]

@@ -172,6 +172,8 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     cov = coverage(view, [p for p, _ in bad], min_coverage, probe, profile.max_values, zero,
                    judged_biases(view, alpha, profile.power, profile.max_values))
     cov.expected = exp_cov
+    if summary and summary.get("not_decided") and cov.signal is None:
+        cov.signal = summary["not_decided"]  # never folded into a pass: the report is incomplete
     n_params = len(view.params) + len(bad) + len(zero)
     n_values = view.n_values + sum(p.size for p, _ in bad)
     return ModelReport(view.name, view.framework, profile.name, findings, rows, summary, probe_text,

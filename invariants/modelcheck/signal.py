@@ -74,6 +74,16 @@ unchanged: no weight init can cause or cure the trend (the gradient growth of Ba
 Yang et al. 2019, "A mean field theory of batch normalization"), so an error there is reported as a note
 that says so.
 
+**Batch statistics.**  A BatchNorm the probe runs in training mode normalises by the statistics of the
+values its batch holds per channel (batch × positions; :attr:`~invariants.frameworks.model.Probe.batch_stats`).
+With few of them the batch's own standard deviation biases the squared gradient norm by about
+``(m−2)/(m−3)`` per normalisation, compounding over those the gradient crosses
+(:mod:`invariants.modelcheck.batchstats`: ``m_min``): an error-level backward growth across one that saw
+fewer than ``m_min`` values (a decay across one that saw 2 or fewer, which passes no gradient) is not
+decided — a note that names the normalisation and how to rerun, and ``summary["not_decided"]``, which the
+coverage states (the report is incomplete, not healthy).  A Keras EfficientNetV2B0 at 32px with 4 inputs
+normalises 4 values per channel in stage 6 (1x1): 5.4e3x growth over 18 such layers, none at 32 inputs.
+
 A model whose output is the same for every probe input has its signal cut (an error unless a zero
 output layer explains it).  For the reference network the report adds the mean-field prediction for
 the measured per-layer gains (:func:`invariants.propagation.variance_curve`, ``χ``).
@@ -86,6 +96,7 @@ from typing import Any
 
 from invariants.layers import Embedding
 from invariants.frameworks.model import ModelView, Signal, varies
+from invariants.modelcheck.batchstats import crossed, too_small
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.siblings import sibling_key
 
@@ -328,6 +339,11 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                 entry["backward"] = underflow[2]
         per_class[key] = entry
     summary["classes"] = per_class
+    results["backward"], undecided = _split_undecided(probe, results["backward"], note_ratio)
+    if undecided:
+        finding, summary["not_decided"] = _undecided_finding(probe, undecided, per_class)
+        summary["backward_summary" if not results["backward"] else "backward_not_decided"] = finding.message
+        out.append(finding)
     for direction, kind in (("forward", "signal-forward"), ("backward", "signal-backward")):
         res = results[direction]
         if not res:
@@ -374,6 +390,53 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                 "structural findings)")
         summary["backward_zero" if results["backward"] else "backward_summary"] = zero
     return out, summary
+
+
+def _split_undecided(probe: Any, res: list[tuple[str | None, str, dict[str, Any]]], note_ratio: float) -> tuple[
+        list[tuple[str | None, str, dict[str, Any]]], list[tuple[tuple[str | None, str, dict[str, Any]], Any]]]:
+    """``res`` without the backward errors the probe batch cannot decide, and those with what
+    :func:`~invariants.modelcheck.batchstats.too_small` said: a growth across a batch-statistics normalisation
+    that saw fewer than ``m_min`` values (the batch's sampling error alone can make it), a decay across one that
+    saw 2 or fewer (it passes no gradient).  Notes stay notes: they accuse nothing (the batch's bias only adds to
+    a growth)."""
+    keep, undecided = [], []
+    for r in res:
+        sev, _, fig = r
+        small = (too_small(probe, fig["first"], fig["last"], note_ratio, growth=fig["log_change"] > 0)
+                 if sev == ERROR and probe.batch_stats else None)
+        if small is None:
+            keep.append(r)
+        else:
+            undecided.append((r, small))
+    return keep, undecided
+
+
+def _undecided_finding(probe: Any, undecided: list, per_class: dict[str, dict[str, Any]]) -> tuple[Finding, str]:
+    """The note for the worst undecided backward growth (:func:`_split_undecided`) and the coverage's reason."""
+    (sev, text, fig), (small, need) = max(undecided, key=lambda u: u[0][2]["log_change"] - u[0][2]["band_log"])
+    least = min(small, key=lambda b: b.values)
+    positions = max(least.values // max(probe.batch, 1), 1)
+    n_cross = len(crossed(probe, fig["first"], fig["last"]))
+    reason = (f"not decided: the probe batch is too small for BatchNorm {least.name} ({least.values} "
+              f"value{'s' if least.values != 1 else ''} per channel: {probe.batch} inputs x {positions} "
+              f"position{'s' if positions != 1 else ''}; m_min = {need})")
+    rerun = (f"rerun with at least {math.ceil(need / positions)} probe inputs at this input size, or a larger input "
+             "so the feature map there has more positions")
+    others = len(undecided) - 1
+    why = ("each multiplies the squared gradient norm by about (m-2)/(m-3) for m values per channel (the batch's own "
+           "standard deviation, not the init)" if fig["log_change"] > 0 else
+           "one that normalises 2 or fewer values per channel passes no gradient (the batch mean and the normalised "
+           "values span them all)")
+    msg = (f"{text}, beyond the sampling band ({math.exp(fig['band_log']):.3g}x) by "
+           f"{math.exp(abs(fig['log_change']) - fig['band_log']):.3g}x: {reason}. This gradient crosses {n_cross} "
+           f"batch-statistics normalisation{'s' if n_cross != 1 else ''}, {len(small)} of them below m_min; {why}, "
+           f"so this {'growth' if fig['log_change'] > 0 else 'decay'} may be the batch's: {rerun}."
+           + (f" ({others} other sibling class{'es' if others != 1 else ''} not decided for the same reason)"
+              if others else ""))
+    figs = {**fig, "not_decided": True, "m_min": need, "crossed": n_cross,
+            "batch_stats": [{"name": b.name, "values": b.values} for b in small]}
+    members = per_class[fig["class"]]["backward_layers"]
+    return Finding(NOTE, "signal-backward", tuple(members), msg, figs), f"{reason}; {rerun}"
 
 
 #: smallest forward and backward gain between a node's output and the next node's input read as an amplifier

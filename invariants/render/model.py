@@ -113,6 +113,8 @@ def _verdict(report: Any) -> str:
         line += f"; signal propagation: checked on {k} of {n} layers"
     elif cov.signal is None:
         line += "; signal propagation: checked"
+    elif cov.signal.startswith("not decided: "):  # measured, but the probe batch cannot decide a finding
+        line += f"; signal propagation: not decided ({cov.signal.removeprefix('not decided: ')})"
     else:
         why = cov.signal.removeprefix("not checked: ")
         line += f"; signal propagation: not checked ({why})"

@@ -365,6 +365,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     import jax
 
     from invariants.frameworks.jax.probe import new_state, perturbed_pass, record, record_input  # jax backend only
+    from invariants.frameworks.keras.batchstats import watch
 
     state = new_state()
     saved: dict[str, Any] = {}
@@ -396,6 +397,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     for name, l in layers.items():
         saved[name] = l.__dict__.get("call")
         object.__setattr__(l, "call", wrap(name, l))
+    stats, unwatch = watch(_flat_layers(model), lambda: state["order"][-1] if state["order"] else None)
     tv = [v.value for v in model.trainable_variables]
     ntv = [v.value for v in model.non_trainable_variables]
     try:
@@ -404,6 +406,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
         zs, inp, outs, grads, xin = perturbed_pass(run, seed, force_jit=recurrent, weights=(tv, ntv), shapes=shapes)
         order = list(state["order"])
     finally:
+        unwatch()
         for name, l in layers.items():
             if saved[name] is None:
                 l.__dict__.pop("call", None)
@@ -421,7 +424,8 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
         except ValueError:
             continue
     first = x[0] if isinstance(x, (list, tuple)) else x
-    return Probe(signals, batch, desc, any(varies(np.asarray(o)) for o in outs), varies(np.asarray(first)))
+    return Probe(signals, batch, desc, any(varies(np.asarray(o)) for o in outs), varies(np.asarray(first)),
+                 batch_stats=list(stats.values()))
 
 
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:

@@ -40,7 +40,7 @@ from torch import nn
 
 from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding,
                                TORCH, Layer, Packed, Spatial)
-from invariants.frameworks.model import (INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key,
+from invariants.frameworks.model import (INPUT_ROUNDING_ULPS, BatchStat, ModelView, Node, Param, Probe, Signal, activation_key,
                                          kept_input, units_last, varies)
 from invariants.frameworks.torch.experts import expert_view, merged_experts, router_layer, stacked_experts
 from invariants.frameworks.torch.weightnorm import magnitude_ratio, weight_norm
@@ -574,6 +574,17 @@ def _tensors(out: Any) -> list[Any]:
     return []
 
 
+_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm,
+                nn.LazyBatchNorm1d, nn.LazyBatchNorm2d, nn.LazyBatchNorm3d)
+
+
+def uses_batch_stats(m: Any) -> bool:
+    """Whether a BatchNorm module normalises with the batch's statistics on its next call: in train mode, or
+    always without running statistics (``torch/nn/modules/batchnorm.py``, ``_BatchNorm.forward``'s
+    ``bn_training``)."""
+    return bool(m.training or (getattr(m, "running_mean", None) is None and getattr(m, "running_var", None) is None))
+
+
 def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch: int, seed: int,
           input_desc: str) -> Probe:
     """Forward and backward pass (see the module docstring); sets ``node.activation`` where seen.
@@ -652,6 +663,19 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
                     consumer[n] = norm
         return hook
 
+    batch_stats: list[BatchStat] = []
+
+    def stats_hook(name: str):
+        # how many values per channel the batch statistics are taken over (the signal check's m_min)
+        def hook(mod: Any, args: tuple) -> None:
+            if uses_batch_stats(mod) and args and isinstance(args[0], torch.Tensor) and args[0].ndim >= 2:
+                batch_stats.append(BatchStat(name, int(args[0].numel() // max(int(args[0].shape[1]), 1)),
+                                             order[-1] if order else None))
+        return hook
+
+    for mname, m in model.named_modules():
+        if isinstance(m, _BATCH_NORMS):
+            handles.append(m.register_forward_pre_hook(stats_hook(mname)))
     for m in model.modules():
         if type(m) in _ACTIVATIONS:
             handles.append(m.register_forward_hook(act_hook(_ACTIVATIONS[type(m)])))
@@ -706,7 +730,7 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
     first = first_tensor(x)
     in_varies = varies(probe_array(first)) if isinstance(first, torch.Tensor) else True
     stochastic = active_dropout(model) + (["draws from torch's global generator"] if drew else [])
-    return Probe(signals, batch, input_desc, output_varies, in_varies, stochastic)
+    return Probe(signals, batch, input_desc, output_varies, in_varies, stochastic=stochastic, batch_stats=batch_stats)
 
 
 def active_dropout(model: Any) -> list[str]:
