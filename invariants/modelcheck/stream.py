@@ -61,7 +61,8 @@ import numpy as np
 
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param, unpack_model
 from invariants.modelcheck import checks as C
-from invariants.modelcheck.coverage import EMPTY_REASON
+from invariants.modelcheck.bias_spread import judged_biases
+from invariants.modelcheck.coverage import BIAS_NOT_JUDGED, EMPTY_REASON, random_valued
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.modelcheck.report import (ERROR, MIN_COVERAGE, Coverage, Finding, ModelReport, Skipped, TensorRow,
                                           dtype_counts)
@@ -114,6 +115,7 @@ class Streamer:
         self.rows: list[TensorRow] = []
         self.results: list[tuple[Unit, Match]] = []
         self.skipped: list[Skipped] = []
+        self.partial: list[Skipped] = []  # random-valued biases whose spread no check judged (coverage module)
         self.tied: list[tuple[str, str]] = []
         self.n_params = self.n_values = self.analysed_params = self.analysed_values = 0
         self.seconds_init = 0.0
@@ -135,12 +137,16 @@ class Streamer:
         view = ModelView(self.framework, self.name, params, [node] if node is not None else [])
         stand_ins: dict[int, Param] = {}
         constant: set[int] = set()
+        judged = judged_biases(view, self.alpha, self.profile.power, self.profile.max_values)
         for p in params:
             self.order[p.name] = len(self.order)
             self.n_params += 1
             self.n_values += p.size
             self.analysed_params += 1
-            self.analysed_values += p.size
+            if p.role == "bias" and p.name not in judged and random_valued(p):
+                self.partial.append(Skipped(p.name, p.size, BIAS_NOT_JUDGED))  # as the in-memory coverage does
+            else:
+                self.analysed_values += p.size
             self.dtypes_read.append(p.value.dtype.name)
             self.digests += C.tensor_digests(p)
             if p.size >= 2 and p.is_constant():
@@ -197,7 +203,8 @@ class Streamer:
         for other, first in self.tied:
             tied.setdefault(first, []).append(other)
         report.coverage = Coverage(self.analysed_params, self.n_params, self.analysed_values, self.n_values,
-                                   list(self.skipped), signal, min_coverage, probe_requested, tied=tied)
+                                   list(self.skipped), signal, min_coverage, probe_requested, list(self.partial),
+                                   tied=tied)
         return report
 
 

@@ -56,6 +56,15 @@ class HalfInit(nn.Linear):
         nn.init.zeros_(self.bias)
 
 
+class HugeBias(nn.Linear):
+    """torch's default weight, but a bias drawn N(0, 30^2): a spread no check judges (planted)."""
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        with torch.no_grad():
+            self.bias.normal_(0.0, 30.0)
+
+
 class Gain(nn.Module):
     """A parameter with no init function: on the meta device it has no defined value."""
 
@@ -112,6 +121,17 @@ def test_streamed_mlp_equals_in_memory(dtype):
     cov = streamed.coverage
     assert (cov.tensors, cov.total_tensors, cov.share) == (8, 8, 1.0)
     assert cov.signal == SIGNAL_NOT_CHECKED and not cov.complete  # incomplete: no signal propagation
+
+
+def test_streamed_random_bias_off_the_default_law_is_not_counted_as_analysed():
+    """As in memory (modelcheck/coverage.py, bias_spread.py): a bias off torch's U(±1/√fan_in) default
+    (Linear.reset_parameters) is partly analysed, never folded into the analysed share; the default passes."""
+    bad = check_streamed(mlp(hidden=HugeBias), profile=FAST, seed=3)
+    cov = bad.coverage
+    assert [s.name for s in cov.partial] == ["2.bias"] and cov.values == cov.total_values - 64
+    assert [s.name for s in cov.partial] == [s.name for s in in_memory(mlp(hidden=HugeBias), 3).coverage.partial]
+    good = check_streamed(mlp(), profile=FAST, seed=3).coverage
+    assert good.partial == [] and good.values == good.total_values
 
 
 def test_same_seed_same_report_and_the_model_stays_on_meta():
