@@ -58,14 +58,12 @@ class Draws:
 
 @contextlib.contextmanager
 def probe_seeded(seed: int) -> Iterator[Draws]:
-    """Every loaded global RNG seeded with ``seed`` inside (numpy's with ``seed mod 2**32``); each restored
-    to the state it had before on exit, an exception included.  Yields a :class:`Draws` filled on exit.
-
-    Raises:
-        ValueError: ``seed`` negative (torch's generator refuses it; check-model refuses it before).
+    """Every loaded global RNG seeded with ``seed mod 2**63`` inside (the range torch's ``manual_seed`` takes, as
+    the torch probe reduces it; numpy's with that ``mod 2**32``); each restored to the state it had before on
+    exit, an exception included.  Yields a :class:`Draws` filled on exit.  Any integer is accepted.
     """
     draws = Draws()
-    with all_seeded(global_rngs(skip_unavailable=True), int(seed)):
+    with all_seeded(global_rngs(skip_unavailable=True), int(seed) % 2**63):
         start = {name: read() for name, read in _WATCHED.items()}
         try:
             yield draws

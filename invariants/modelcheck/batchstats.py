@@ -22,8 +22,9 @@ can cause stays below it when ``L·log b(m) <= log r``, i.e. ``m >= m_min(L) = 3
 (:func:`m_min`; 11 for ``L = 18``, ``r = 10``).  A backward growth that crosses a normalisation that saw
 fewer values is not decided (:func:`too_small`): it may be the batch's, not the init's; a larger probe
 batch or input decides it.  A decay is not decided across a normalisation of ``m <= 2`` values
-(:data:`NO_GRADIENT`: it passes no gradient at all).  Forward moments are not affected: a batch-normalised channel has exactly the
-normalised moments whatever ``m``.
+(:data:`NO_GRADIENT`: it passes no gradient at all).  Forward moments are not affected for ``m >= 2``: a
+batch-normalised channel has exactly the normalised moments; at ``m = 1`` it outputs its shift ``β`` alone, so a
+probe with any normalisation of ``m <= 2`` decides neither direction (:func:`invariants.modelcheck.signal.signal`).
 """
 from __future__ import annotations
 

@@ -1031,7 +1031,8 @@ def packed_orthogonal(view: ModelView) -> list[Finding]:
 __all__ = ["DIGEST_CHUNK", "DUPLICATE_LOG2", "FINGERPRINT_BLOCK", "TIE_RTOL", "bias_classes", "cell_log2",
            "chance_of_duplicates", "constant_tensors", "copied_classes", "copied_embedding_rows", "copies",
            "dead_units", "identical_tensors",
-           "identity_structure", "informative_entries", "input_is_zero", "interchangeable_units", "packed_orthogonal",
+           "identity_structure", "informative_entries", "input_is_zero", "interchangeable_units", "not_a_draw",
+           "packed_orthogonal",
            "pairs_coincide_log2", "raw_bytes", "revival", "row_candidates", "row_classes", "tensor_digests",
            "moe_router", "upcycled_router",
            "zero_siblings"]

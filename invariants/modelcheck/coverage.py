@@ -74,9 +74,9 @@ def non_finite(view: ModelView) -> list[tuple[Param, Finding]]:
 
 
 #: the reason a random-valued bias is partly analysed (:mod:`invariants.modelcheck.bias_spread`)
-BIAS_NOT_JUDGED = ("random-valued bias: spread not judged (only the constant and dead-unit checks read it; it does not "
-                   "pass its layer's library default U(±1/√fan_in), and no other bias law is known to hold for every "
-                   "library); its values are not counted as analysed")
+BIAS_NOT_JUDGED = ("random-valued bias: spread not judged (only the constant and dead-unit checks read it; it passes no "
+                   "bias law known for its layer (torch's default U(±1/√fan_in) where the layer has one), and no bias law "
+                   "holds for every library); its values are not counted as analysed")
 #: the reason a weight's layer is partly analysed when the probe ran but did not measure it
 NOT_MEASURED = "the probe did not measure its layer's output: not in the signal profile"
 

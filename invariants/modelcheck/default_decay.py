@@ -32,8 +32,8 @@ def cite_torch_default(findings: list[Finding], results: "list[tuple[Unit, Match
         if u.label == u.param.name and u.param.role == "weight":
             by_owner.setdefault(u.param.owner, []).append(m)
     for f in findings:
-        if f.severity != NOTE or f.kind not in ("signal-forward", "signal-backward"):
-            continue
+        if f.severity != NOTE or f.kind not in ("signal-forward", "signal-backward") or f.figures.get("not_decided"):
+            continue  # an undecided trend may be the probe batch's, not the default's
         if not f.figures.get("log_change", 0) < 0 or not f.params:
             continue
         if not all(by_owner.get(n) and all(_torch_default(m) for m in by_owner[n]) for n in f.params):

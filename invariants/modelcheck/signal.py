@@ -81,7 +81,9 @@ With few of them the batch's own standard deviation biases the squared gradient 
 (:mod:`invariants.modelcheck.batchstats`: ``m_min``): an error-level backward growth across one that saw
 fewer than ``m_min`` values (a decay across one that saw 2 or fewer, which passes no gradient) is not
 decided â€” a note that names the normalisation and how to rerun, and ``summary["not_decided"]``, which the
-coverage states (the report is incomplete, not healthy).  A Keras EfficientNetV2B0 at 32px with 4 inputs
+coverage states (the report is incomplete, not healthy).  A probe with any normalisation of 2 or fewer values
+per channel (no gradient through it; at 1 value its output is its shift alone) decides neither direction: its
+signal findings are notes marked not decided, and the coverage says so.  A Keras EfficientNetV2B0 at 32px with 4 inputs
 normalises 4 values per channel in stage 6 (1x1): 5.4e3x growth over 18 such layers, none at 32 inputs.
 
 A model whose output is the same for every probe input has its signal cut (an error unless a zero
@@ -90,13 +92,14 @@ the measured per-layer gains (:func:`invariants.propagation.variance_curve`, ``Ï
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from typing import Any
 
 from invariants.layers import Embedding
 from invariants.frameworks.model import ModelView, Signal, varies
-from invariants.modelcheck.batchstats import crossed, too_small
+from invariants.modelcheck.batchstats import NO_GRADIENT, crossed, too_small
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.siblings import sibling_key
 
@@ -268,8 +271,31 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         ``(findings, summary)``: ``summary`` holds the per-layer output moments (``layers``, ``forward``,
         ``backward``), the input moments when measured (``input_forward``, ``input_backward``), what the
         trends compare (``measured``: ``"inputs"`` or ``"outputs"``), the ``stack``, per sibling class its
-        figures (``classes``: ``{key: {"layers", "forward", "backward"}}``) and one-line summaries.
+        figures (``classes``: ``{key: {"layers", "forward", "backward"}}``), one-line summaries and, when the
+        probe batch cannot decide, ``not_decided`` (the coverage's reason).
     """
+    out, summary = _trends(view, note_ratio, error_ratio)
+    probe = view.probe
+    tiny = [b for b in (probe.batch_stats if probe is not None else ()) if b.values <= NO_GRADIENT]
+    if summary is None or not tiny:
+        return out, summary
+    # a normalisation of m <= 2 values per channel passes no gradient, and of m = 1 outputs its shift alone:
+    # neither direction's profile says anything about the init, wherever the trend was measured
+    least = min(tiny, key=lambda b: b.values)
+    positions = max(least.values // max(probe.batch, 1), 1)
+    reason = (f"not decided: the probe batch is too small for BatchNorm {least.name} ({least.values} "
+              f"value{'s' if least.values != 1 else ''} per channel: {probe.batch} input{'s' if probe.batch != 1 else ''}"
+              f" x {positions} position{'s' if positions != 1 else ''}), which passes no gradient (2 or fewer values per "
+              f"channel) and outputs its shift alone at 1; rerun with at least {math.ceil((NO_GRADIENT + 1) / positions)}"
+              " probe inputs")
+    summary.setdefault("not_decided", reason)
+    return [f if f.kind not in ("signal-forward", "signal-backward") or f.figures.get("not_decided") else
+            dataclasses.replace(f, severity=NOTE, message=f"{f.message} Not decided: {reason.removeprefix('not decided: ')}.",
+                                figures={**(f.figures or {}), "not_decided": True}) for f in out], summary
+
+
+def _trends(view: ModelView, note_ratio: float, error_ratio: float) -> tuple[list[Finding], dict | None]:
+    """:func:`signal` before the check for normalisations of 2 or fewer values per channel."""
     probe = view.probe
     if probe is None or not probe.signals:
         return [], None
@@ -339,7 +365,18 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
                 entry["backward"] = underflow[2]
         per_class[key] = entry
     summary["classes"] = per_class
-    results["backward"], undecided = _split_undecided(probe, results["backward"], note_ratio)
+
+    def is_normalized(fig: dict[str, Any], direction: str) -> bool:
+        """Whether every layer whose weights act between the class's two end measurements feeds a normalization
+        (measured at inputs, the last member's own weights act on neither: its input, and the gradient there,
+        are upstream of them)."""
+        members = per_class[fig["class"]]["layers" if direction == "forward" else "backward_layers"]
+        between = stack[pos[members[0]]:pos[members[-1]] + (0 if ms.inputs else 1)]
+        return all(nodes[s.name].scale_invariant is True for s in between)
+
+    # a normalized stretch's error is a note whatever the batch (below): only the others can be undecided
+    results["backward"], undecided = _split_undecided(probe, results["backward"], note_ratio,
+                                                      lambda fig: is_normalized(fig, "backward"))
     if undecided:
         finding, summary["not_decided"] = _undecided_finding(probe, undecided, per_class)
         summary["backward_summary" if not results["backward"] else "backward_not_decided"] = finding.message
@@ -360,10 +397,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         if sev is None:
             continue
         members = per_class[fig["class"]]["layers" if direction == "forward" else "backward_layers"]
-        # the layers whose weights act between the two measurements: measured at inputs, the last member's own
-        # weights act on neither (its input, and the gradient there, are upstream of them)
-        between = stack[pos[members[0]]:pos[members[-1]] + (0 if ms.inputs else 1)]
-        normalized = all(nodes[s.name].scale_invariant is True for s in between)
+        normalized = is_normalized(fig, direction)
         if normalized and sev == ERROR:
             sev = NOTE  # the weights' scales cannot move this trend: see the docstring
         thr = error_ratio if sev == ERROR else note_ratio
@@ -388,22 +422,24 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         zero = (f"backward signal is zero in part of {len(zero_back)} sibling class{'es' if len(zero_back) > 1 else ''} "
                 f"at init ({', '.join(zero_back[:4])}{', ...' if len(zero_back) > 4 else ''}): not compared (see the "
                 "structural findings)")
-        summary["backward_zero" if results["backward"] else "backward_summary"] = zero
+        summary["backward_zero" if results["backward"] or undecided else "backward_summary"] = zero
     return out, summary
 
 
-def _split_undecided(probe: Any, res: list[tuple[str | None, str, dict[str, Any]]], note_ratio: float) -> tuple[
+def _split_undecided(probe: Any, res: list[tuple[str | None, str, dict[str, Any]]], note_ratio: float,
+                     normalized: Any = lambda fig: False) -> tuple[
         list[tuple[str | None, str, dict[str, Any]]], list[tuple[tuple[str | None, str, dict[str, Any]], Any]]]:
     """``res`` without the backward errors the probe batch cannot decide, and those with what
     :func:`~invariants.modelcheck.batchstats.too_small` said: a growth across a batch-statistics normalisation
     that saw fewer than ``m_min`` values (the batch's sampling error alone can make it), a decay across one that
     saw 2 or fewer (it passes no gradient).  Notes stay notes: they accuse nothing (the batch's bias only adds to
-    a growth)."""
+    a growth); so do errors of a class for which ``normalized(fig)`` holds (a normalized stretch: its error is
+    reported as a note whatever the batch, so the check decides it)."""
     keep, undecided = [], []
     for r in res:
         sev, _, fig = r
         small = (too_small(probe, fig["first"], fig["last"], note_ratio, growth=fig["log_change"] > 0)
-                 if sev == ERROR and probe.batch_stats else None)
+                 if sev == ERROR and probe.batch_stats and not normalized(fig) else None)
         if small is None:
             keep.append(r)
         else:

@@ -116,6 +116,46 @@ def test_torch_known_bad_init_stays_an_error_with_a_big_batch():
     assert report.status == "unhealthy"
 
 
+def _bn_chain(batch: int, layers: int = 18, c: int = 32):
+    """``layers`` x (1x1 conv -> BatchNorm -> ReLU) on a 1x1 input, torch's default conv init: every layer feeds a
+    BatchNorm, so no weight scale can move the trend (the signal module's normalized stretch: a note, never an
+    error) and the batch's bias changes nothing the check would say."""
+    torch.manual_seed(0)
+    body = [m for _ in range(layers) for m in (nn.Conv2d(c, c, 1), nn.BatchNorm2d(c), nn.ReLU())]
+    model = nn.Sequential(nn.Conv2d(3, c, 1), *body, nn.Flatten(), nn.Linear(c, 10))
+    return model, torch.randn(batch, 3, 1, 1)  # drawn after the seeded init: at 2 inputs a measured decay
+
+
+def test_normalized_stretch_stays_a_note_with_few_values():
+    """4 values per channel over 17 BatchNorms (m_min 11) but every layer normalized: the growth is a note with
+    or without the batch's bias, so the report stays healthy and decided (a review found it turned incomplete)."""
+    report = check_model(_bn_chain(4), name="bn_chain_b4")
+    (note,) = _backward(report)
+    assert note.severity == "note" and note.figures.get("normalized") and not note.figures.get("not_decided")
+    assert report.status == "healthy" and report.coverage.signal is None, render_model(report)
+
+
+def test_two_values_per_channel_decide_neither_direction():
+    """A BatchNorm of 2 values per channel passes no gradient: every signal finding is an undecided note, without
+    the default-init sentence (the decay is the batch's), and the report is incomplete; 64 inputs decide."""
+    report = check_model(_bn_chain(2), name="bn_chain_b2")
+    assert not report.errors and report.status == "incomplete", render_model(report)
+    assert report.coverage.signal.startswith("not decided: the probe batch is too small for BatchNorm 2 (2 values")
+    assert _backward(report) and all(f.figures.get("not_decided") and "claim" not in f.figures
+                                     for f in _backward(report))
+    assert check_model(_bn_chain(64), name="bn_chain_b64").status == "healthy"
+
+
+def test_seed_beyond_torch_range_is_reduced_not_a_crash():
+    """check-model takes any integer seed: the probe's global RNGs get it mod 2**63 (torch's range), as the torch
+    probe always reduced it (a review found 2**64 crashed with an overflow)."""
+    model, x = _bn_chain(8, layers=2)
+    big = check_model(model, example_input=x, seed=2**64 + 5, name="chain")
+    same = check_model(model, example_input=x, seed=2**64 + 5, name="chain")
+    assert [f.message for f in big.findings] == [f.message for f in same.findings]
+    assert big.signal == same.signal
+
+
 # ------------------------------------------------------------------------------------------ keras
 
 
