@@ -1,17 +1,17 @@
 """Limiting the BLAS libraries (OpenBLAS, MKL) to one thread, cheaply enough to do it around every
 claim and every reference-network run.
 
-:func:`one_thread` is ``threadpoolctl.threadpool_limits(limits=1, user_api="blas")`` with the library scan
-done once per set of loaded shared objects instead of on every call.  Why: ``threadpool_limits`` walks every
-shared object of the process (~170 in ``invariants verify``: numpy, SciPy, numba, torch) each time it is
-entered, and ``invariants verify`` entered it 106 times: once per claim and again inside each variance-profile,
-isometry, criticality and residual run.  Measured side by side (2026-12-06, load ~6, process CPU, 50 calls after
-the verify imports): 2.07 ms a call before, 0.12 ms with the cached scan, ~0.2 CPU-s of a verify run.  A
-cached ``threadpoolctl.ThreadpoolController`` limits the same libraries (``ctl.limit``: 0.03 ms) as long as
-no shared object was loaded or unloaded since it scanned, which is checked on each call by listing the loaded objects' names (``dl_iterate_phdr``, the list the scan itself
-reads on Linux: 0.1 ms).  Elsewhere (no ``dl_iterate_phdr``) every call scans, as before.  The threads
-set, and so every result, are the same either way; the returned object is the same kind of limiter
-(``restore_original_limits``, context manager).
+:func:`one_thread` is ``threadpoolctl.threadpool_limits(limits=1, user_api="blas")`` with the library scan done
+once per set of loaded shared objects instead of on every call. Why: ``threadpool_limits`` walks every shared
+object of the process (~170 in ``invariants verify``: numpy, SciPy, numba, torch) each time it is entered, and
+``invariants verify`` entered it 106 times: once per claim and again inside each variance-profile, isometry,
+criticality and residual run. Measured side by side (2026-12-06, load ~6, process CPU, 50 calls after the verify
+imports): 2.07 ms a call before, 0.12 ms with the cached scan, ~0.2 CPU-s of a verify run. A cached
+``threadpoolctl.ThreadpoolController`` limits the same libraries (``ctl.limit``: 0.03 ms) as long as no shared
+object was loaded or unloaded since it scanned, which is checked on each call by listing the loaded objects'
+names (``dl_iterate_phdr``, the list the scan itself reads on Linux: 0.1 ms). Elsewhere (no ``dl_iterate_phdr``)
+every call scans, as before. The threads set, and so every result, are the same either way; the returned object
+is the same kind of limiter (``restore_original_limits``, context manager).
 """
 from __future__ import annotations
 
