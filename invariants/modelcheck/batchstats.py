@@ -76,4 +76,16 @@ def too_small(probe: Probe, first: str, last: str, note_ratio: float,
     return (small, need) if small else None
 
 
-__all__ = ["NO_GRADIENT", "crossed", "m_min", "too_small"]
+def short_of(probe: Probe, stat: BatchStat) -> tuple[str, int]:
+    """``("not decided: the probe batch is too small for BatchNorm NAME (m values per channel: B inputs x P
+    positions", P)``: the opening of a coverage reason (the caller closes the parenthesis) and the positions
+    per input, from which the probe inputs a rerun needs follow (``ceil(m_needed / P)``)."""
+    def n(k: int, word: str) -> str:
+        return f"{k} {word}{'s' if k != 1 else ''}"
+
+    positions = max(stat.values // max(probe.batch, 1), 1)
+    return (f"not decided: the probe batch is too small for BatchNorm {stat.name} ({n(stat.values, 'value')} per "
+            f"channel: {n(probe.batch, 'input')} x {n(positions, 'position')}", positions)
+
+
+__all__ = ["NO_GRADIENT", "crossed", "m_min", "short_of", "too_small"]

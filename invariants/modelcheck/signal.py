@@ -99,7 +99,7 @@ from typing import Any
 
 from invariants.layers import Embedding
 from invariants.frameworks.model import ModelView, Signal, varies
-from invariants.modelcheck.batchstats import NO_GRADIENT, crossed, too_small
+from invariants.modelcheck.batchstats import NO_GRADIENT, crossed, short_of, too_small
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.siblings import sibling_key
 
@@ -281,13 +281,9 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         return out, summary
     # a normalisation of m <= 2 values per channel passes no gradient, and of m = 1 outputs its shift alone:
     # neither direction's profile says anything about the init, wherever the trend was measured
-    least = min(tiny, key=lambda b: b.values)
-    positions = max(least.values // max(probe.batch, 1), 1)
-    reason = (f"not decided: the probe batch is too small for BatchNorm {least.name} ({least.values} "
-              f"value{'s' if least.values != 1 else ''} per channel: {probe.batch} input{'s' if probe.batch != 1 else ''}"
-              f" x {positions} position{'s' if positions != 1 else ''}), which passes no gradient (2 or fewer values per "
-              f"channel) and outputs its shift alone at 1; rerun with at least {math.ceil((NO_GRADIENT + 1) / positions)}"
-              " probe inputs")
+    head, positions = short_of(probe, min(tiny, key=lambda b: b.values))
+    reason = (f"{head}), which passes no gradient (2 or fewer values per channel) and outputs its shift alone at 1; "
+              f"rerun with at least {math.ceil((NO_GRADIENT + 1) / positions)} probe inputs")
     summary.setdefault("not_decided", reason)
     return [f if f.kind not in ("signal-forward", "signal-backward") or f.figures.get("not_decided") else
             dataclasses.replace(f, severity=NOTE, message=f"{f.message} Not decided: {reason.removeprefix('not decided: ')}.",
@@ -450,12 +446,9 @@ def _split_undecided(probe: Any, res: list[tuple[str | None, str, dict[str, Any]
 def _undecided_finding(probe: Any, undecided: list, per_class: dict[str, dict[str, Any]]) -> tuple[Finding, str]:
     """The note for the worst undecided backward growth (:func:`_split_undecided`) and the coverage's reason."""
     (sev, text, fig), (small, need) = max(undecided, key=lambda u: u[0][2]["log_change"] - u[0][2]["band_log"])
-    least = min(small, key=lambda b: b.values)
-    positions = max(least.values // max(probe.batch, 1), 1)
+    head, positions = short_of(probe, min(small, key=lambda b: b.values))
     n_cross = len(crossed(probe, fig["first"], fig["last"]))
-    reason = (f"not decided: the probe batch is too small for BatchNorm {least.name} ({least.values} "
-              f"value{'s' if least.values != 1 else ''} per channel: {probe.batch} inputs x {positions} "
-              f"position{'s' if positions != 1 else ''}; m_min = {need})")
+    reason = f"{head}; m_min = {need})"
     rerun = (f"rerun with at least {math.ceil(need / positions)} probe inputs at this input size, or a larger input "
              "so the feature map there has more positions")
     others = len(undecided) - 1
