@@ -120,6 +120,15 @@ def test_summary_computes_ratios_from_the_record():
     assert "20 runs, 0 with failures (failure rate per run [0%, 17%], 95%)" in t
 
 
+def test_a_flake_record_older_than_the_suite_says_which_suite_it_ran():
+    """The flake row names the suite it ran; a record of fewer tests than the scale-out record counts says it was
+    not re-run (mutation self-test: the same record on an equal suite says nothing of the kind)."""
+    stale = R.summary_table(dict(BENCH, scaleout=dict(BENCH["scaleout"], tests=3000)))
+    assert "on the 963-test suite of" in stale and "not re-run on the 3000 tests" in stale
+    current = R.summary_table(dict(BENCH, scaleout=dict(BENCH["scaleout"], tests=963)))
+    assert "on the 963-test suite of" in current and "not re-run" not in current
+
+
 def test_missing_sections_say_how_to_record_them():
     t = R.summary_table({"flake": BENCH["flake"]})
     for script in ("efficiency.py", "calibration.py", "tail_calibration.py", "raw_sampling.py", "speed.py",
