@@ -51,10 +51,13 @@ def recurrent_bias_law(bias: Param) -> Law | None:
     return Law.uniform(-1 / math.sqrt(hidden), 1 / math.sqrt(hidden), label=f"U(±1/√hidden_size), hidden {hidden}")
 
 
-def judged_biases(view: ModelView, alpha: float, power: float, max_values: int) -> set[str]:
-    """Names of the random-valued biases (:func:`invariants.modelcheck.coverage.random_valued`) whose values pass their layer's default bias law
-    (:func:`default_bias_law`, :func:`recurrent_bias_law`) at ``alpha`` (:func:`invariants.modelcheck.variance.passes`: the law checks,
-    the support included); a bias without a layer, or that fails, is not judged (never an error).
+def bias_judgement(view: ModelView, alpha: float, power: float, max_values: int) -> tuple[set[str], set[str]]:
+    """``(judged, not judged)``: names of the random-valued biases
+    (:func:`invariants.modelcheck.coverage.random_valued`, read once per bias) whose values pass their layer's
+    default bias law (:func:`default_bias_law`, :func:`recurrent_bias_law`) at ``alpha``
+    (:func:`invariants.modelcheck.variance.passes`: the law checks, the support included), and of every other
+    random-valued bias: one without a layer, or that fails, is not judged (never an error; the coverage lists it
+    as partial).
 
     Args:
         view: the view the checks ran on.
@@ -63,19 +66,26 @@ def judged_biases(view: ModelView, alpha: float, power: float, max_values: int) 
         max_values: a larger bias is tested on a strided sample of this many values.
     """
     laws = {id(n.bias): default_bias_law(n.weight) for n in view.nodes if n.bias is not None}
-    out = set()
+    judged: set[str] = set()
+    not_judged: set[str] = set()
     for b in view.params:
         if b.role != "bias" or not random_valued(b):
             continue
         law = laws[id(b)] if id(b) in laws else recurrent_bias_law(b)
-        if law is None:
-            continue
-        v = np.asarray(b.value).ravel()
-        if v.size > max_values:
-            v = v[:: math.ceil(v.size / max_values)]
-        if passes(law, v, alpha, power):
-            out.add(b.name)
-    return out
+        if law is not None:
+            v = np.asarray(b.value).ravel()
+            if v.size > max_values:
+                v = v[:: math.ceil(v.size / max_values)]
+            if passes(law, v, alpha, power):
+                judged.add(b.name)
+                continue
+        not_judged.add(b.name)
+    return judged, not_judged
 
 
-__all__ = ["RNN_GATES", "default_bias_law", "judged_biases", "recurrent_bias_law"]
+def judged_biases(view: ModelView, alpha: float, power: float, max_values: int) -> set[str]:
+    """The judged names of :func:`bias_judgement`."""
+    return bias_judgement(view, alpha, power, max_values)[0]
+
+
+__all__ = ["RNN_GATES", "bias_judgement", "default_bias_law", "judged_biases", "recurrent_bias_law"]

@@ -19,7 +19,7 @@ from invariants.modelcheck import checks as C
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.core.errors import UsageError
 from invariants.modelcheck.coverage import coverage, empty, non_finite, without
-from invariants.modelcheck.bias_spread import judged_biases
+from invariants.modelcheck.bias_spread import bias_judgement
 from invariants.modelcheck.cost import estimate, less_hint
 from invariants.modelcheck.default_decay import cite_torch_default
 from invariants.modelcheck.expect import expectation_findings, parse_expectations, select
@@ -170,7 +170,7 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     if view.probe is not None:
         probe_text = f"{view.probe.batch} inputs, {view.probe.input}" + stochastic_text(view.probe.stochastic)
     cov = coverage(view, [p for p, _ in bad], min_coverage, probe, profile.max_values, zero,
-                   judged_biases(view, alpha, profile.power, profile.max_values))
+                   bias_judgement(view, alpha, profile.power, profile.max_values)[1])
     cov.expected = exp_cov
     if summary and summary.get("not_decided") and cov.signal is None:
         cov.signal = summary["not_decided"]  # never folded into a pass: the report is incomplete

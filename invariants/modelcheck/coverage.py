@@ -130,7 +130,7 @@ def reason(p: Param) -> str:
 
 def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVERAGE, probe_requested: bool = True,
              max_values: int | None = None, empty: list[Skipped] = (),  # type: ignore[assignment]
-             judged: "set[str] | frozenset[str]" = frozenset()) -> Coverage:
+             not_judged: "set[str] | frozenset[str] | None" = None) -> Coverage:
     """The :class:`~invariants.modelcheck.report.Coverage` of a check of ``view`` (see the module docstring).
 
     Args:
@@ -141,8 +141,9 @@ def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVE
         max_values: the profile's variance sample cap (a larger tensor is tested on a strided sample:
             listed as partial).
         empty: the 0-element tensors taken out of it (:func:`empty`), listed as skipped.
-        judged: the random-valued biases whose spread was judged
-            (:func:`invariants.modelcheck.bias_spread.judged_biases`); every other one is partial.
+        not_judged: the random-valued biases whose spread was not judged, listed as partial
+            (:func:`invariants.modelcheck.bias_spread.bias_judgement`, which read each bias once); ``None``:
+            every random-valued bias (:func:`random_valued`), none judged.
     """
     node_weights = {id(n.weight) for n in view.nodes}
     measured = {s.name for s in view.probe.signals} if view.probe is not None else None
@@ -152,7 +153,7 @@ def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVE
     skipped: list[Skipped] = list(empty)
     partial: list[Skipped] = []
     for p in view.params:
-        if p.role == "bias" and p.name not in judged and random_valued(p):
+        if p.role == "bias" and (random_valued(p) if not_judged is None else p.name in not_judged):
             tensors += 1
             partial.append(Skipped(p.name, p.size, BIAS_NOT_JUDGED))
         elif p.role in CONSTANT_ROLES or (p.role in RANDOM_ROLES and p.layer is not None):

@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 import numpy as np
 
+from invariants.layers.experts import expert_of
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.schemes import Scheme
 from invariants.modelcheck.siblings import sibling_classes
@@ -123,8 +124,6 @@ def _classes(results: "list[tuple[Unit, Match]]", need_fans: bool,
     so a role it recognized as depth-scaled is already out of their classes, and every other role is still
     compared with its block's other roles (all twelve ``fc2`` at a 10x std, one shared typo, are errors
     against ``fc1``, as before the split; split, they agreed with each other and passed)."""
-    from invariants.layers.experts import expert_of
-
     # whole tensors, and each expert of stacked experts: its own dense map, a sibling of the other experts'
     # (``experts.gate_up_proj[e#.gate]``); the blocks of packed q/k/v or gates are not layers of their own
     eligible = [(u, m) for u, m in results if u.layer is not None and (u.fans or not need_fans)
@@ -487,11 +486,15 @@ class ViewFacts:
 
 
 def view_facts(view: "ModelView") -> ViewFacts:
-    """:class:`ViewFacts` of ``view``."""
+    """:class:`ViewFacts` of ``view``.  An expert kept as its own module is never the output layer, though it
+    may be the last node run or defined (an encoder ending in a Switch block: ``experts.expert_3.wo``): it is one
+    of the maps the router mixes, drawn from its block's rule (HF ``modeling_switch_transformers.py``
+    ``SwitchTransformersPreTrainedModel._init_weights``), not a head drawn at a scale of its own."""
     follow, executed, order = follow_order(view)
     head = view.output_node()
     return ViewFacts(frozenset(n.weight.name for n in view.nodes if n.scale_invariant),
-                     frozenset() if head is None else frozenset({head.weight.name}),
+                     frozenset() if head is None or expert_of(head.weight.name) is not None
+                     else frozenset({head.weight.name}),
                      lambda weight: effective_second_moment(view, weight), follow, executed, order)
 
 

@@ -61,8 +61,8 @@ import numpy as np
 
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param, unpack_model
 from invariants.modelcheck import checks as C
-from invariants.modelcheck.bias_spread import judged_biases
-from invariants.modelcheck.coverage import BIAS_NOT_JUDGED, EMPTY_REASON, random_valued
+from invariants.modelcheck.bias_spread import bias_judgement
+from invariants.modelcheck.coverage import BIAS_NOT_JUDGED, EMPTY_REASON
 from invariants.modelcheck.profiles import Profile, get_profile
 from invariants.modelcheck.report import (ERROR, MIN_COVERAGE, Coverage, Finding, ModelReport, Skipped, TensorRow,
                                           dtype_counts)
@@ -137,13 +137,13 @@ class Streamer:
         view = ModelView(self.framework, self.name, params, [node] if node is not None else [])
         stand_ins: dict[int, Param] = {}
         constant: set[int] = set()
-        judged = judged_biases(view, self.alpha, self.profile.power, self.profile.max_values)
+        not_judged = bias_judgement(view, self.alpha, self.profile.power, self.profile.max_values)[1]
         for p in params:
             self.order[p.name] = len(self.order)
             self.n_params += 1
             self.n_values += p.size
             self.analysed_params += 1
-            if p.role == "bias" and p.name not in judged and random_valued(p):
+            if p.role == "bias" and p.name in not_judged:
                 self.partial.append(Skipped(p.name, p.size, BIAS_NOT_JUDGED))  # as the in-memory coverage does
             else:
                 self.analysed_values += p.size

@@ -422,12 +422,14 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         r = m.row
         det = f"; {r.n} values detect a variance error of {100 * r.detectable_rel_error:.2g}%" \
             if r.detectable_rel_error else ""
-        far = far_above_every_scheme(u, view)
-        # a fixed table, not a draw: say what it is (read whole: a large tensor's sample is strided and flattened)
+        # a fixed table, not a draw: say what it is (read whole: a large tensor's sample is strided and flattened);
+        # its scale against the schemes says nothing then, so it is not computed
         if sinusoid_table(np.asarray(u.param.value) if u.label == u.param.name else u.values):
             far = (" It is a fixed sinusoidal position table (every column sin(ω·p + φ) of the position p, as "
                    "Whisper's sinusoids(...) in transformers modeling_whisper.py), not a random draw: no variance "
                    "scheme applies, and this is no init fault.", {"sinusoid_table": True})
+        else:
+            far = far_above_every_scheme(u, view)
         out.append(Finding(
             NOTE, "variance", (u.label,),
             f"{u.label} ({r.layer}, fans {r.fans}) has variance {r.variance:.4g} (Var*fan_in = "

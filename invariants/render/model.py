@@ -121,7 +121,11 @@ def _verdict(report: Any) -> str:
         if not cov.probe_requested:  # the reason already says "by request"
             line += "; the verdict does not cover it"
     if status == "incomplete":
-        line += f" -> incomplete: {'; '.join(cov.why_incomplete())}"
+        # the signal clause above gives its reason: the tail names it only, so the reason is said once
+        stated = f"signal propagation {cov.signal}" if cov.signal is not None else None
+        why = [f"signal propagation {cov.signal.partition(': ')[0]}" if r == stated else r
+               for r in cov.why_incomplete()]
+        line += f" -> incomplete: {'; '.join(why)}"
     return line
 
 

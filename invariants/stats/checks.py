@@ -62,12 +62,33 @@ class CheckResult:
                            self.detail, self.min_detectable_rel_error, self.power)
 
 
+class _SharedP:
+    """A deferred p-value that a result, its renamed twins and its copies hold as one: ``p()`` is called on the
+    first read by any of them, clipped to [0, 1], and kept for all.  Pickled, it carries the uncalled ``p`` (one
+    cell per pickle, shared by the results pickled together)."""
+
+    __slots__ = ("get", "value")
+
+    def __init__(self, get: Any) -> None:
+        self.get, self.value = get, None
+
+    def __call__(self) -> float:
+        if self.value is None:
+            self.value, self.get = float(min(1.0, max(0.0, self.get()))), None
+        return self.value
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _SharedP, (self.get,)  # only while uncalled: DeferredCheckResult.__reduce__ passes a known value
+
+
 class DeferredCheckResult(CheckResult):
     """A :class:`CheckResult` whose ``passed`` is already known and whose ``p_value`` is computed on first
     read (then kept): for a check whose p-value is dear and whose verdict a cheap bound settles (the exact KS
     tail, :func:`invariants.stats.shape.ks_test`).  ``p_value`` is ``p()`` clipped to [0, 1] as :func:`decide`
     clips it, so every field reads exactly as ``decide(name, statistic, p(), alpha, ...)``'s would; equal to and
-    hashed as that plain :class:`CheckResult`.  Pickled still deferred (``p`` travels, uncalled, and the copy
+    hashed as that plain :class:`CheckResult`.  The result, its :meth:`renamed` twins and its copies
+    (``copy.copy``, ``copy.deepcopy``, the results of one pickle) share one deferred p-value: computed once, on
+    the first read by any of them.  Pickled still deferred (``p`` travels, uncalled, and the copy
     computes the same p-value when read) where ``p`` itself pickles (a module-level function, a
     ``functools.partial`` of one, or another deferred result's :meth:`settle_p`: what this package's checks
     pass); a ``p`` that does not pickle (a lambda) is called and the plain result pickled instead.
@@ -77,18 +98,20 @@ class DeferredCheckResult(CheckResult):
 
     def __init__(self, name: str, statistic: float, p_value: Any, alpha: float, passed: bool, detail: str = "",
                  min_detectable_rel_error: float | None = None, power: float | None = None) -> None:
-        # p_value: a float, or a zero-argument callable giving it (dataclasses.replace passes the float)
+        # p_value: a float, or a zero-argument callable giving it (dataclasses.replace passes the float); a
+        # shared cell (a copy's, a twin's) is kept as it is
         for key, value in (("name", name), ("statistic", statistic), ("alpha", alpha), ("passed", passed),
                            ("detail", detail), ("min_detectable_rel_error", min_detectable_rel_error),
                            ("power", power)):
             object.__setattr__(self, key, value)
-        object.__setattr__(self, "_p", p_value if callable(p_value) else float(p_value))
+        p = p_value if isinstance(p_value, _SharedP) else _SharedP(p_value) if callable(p_value) else float(p_value)
+        object.__setattr__(self, "_p", p)
 
     @property
     def p_value(self) -> float:  # type: ignore[override]
         p = self.__dict__["_p"]
-        if callable(p):
-            p = float(min(1.0, max(0.0, p())))
+        if isinstance(p, _SharedP):
+            p = p()
             object.__setattr__(self, "_p", p)
         return p
 
@@ -98,7 +121,7 @@ class DeferredCheckResult(CheckResult):
 
     def renamed(self, prefix: str) -> CheckResult:
         """As :meth:`CheckResult.renamed`, the p-value still deferred (and computed once for both)."""
-        return DeferredCheckResult(f"{prefix}{self.name}", self.statistic, self.settle_p, self.alpha,
+        return DeferredCheckResult(f"{prefix}{self.name}", self.statistic, self.__dict__["_p"], self.alpha,
                                    self.passed, self.detail, self.min_detectable_rel_error, self.power)
 
     def settled(self) -> CheckResult:
@@ -119,11 +142,22 @@ class DeferredCheckResult(CheckResult):
     def __repr__(self) -> str:
         return repr(self.settled())
 
+    def __copy__(self) -> "DeferredCheckResult":
+        """A twin holding the same deferred p-value (every other field is an immutable scalar or string)."""
+        return DeferredCheckResult(self.name, self.statistic, self.__dict__["_p"], self.alpha, self.passed,
+                                   self.detail, self.min_detectable_rel_error, self.power)
+
+    def __deepcopy__(self, memo: dict) -> "DeferredCheckResult":
+        return self.__copy__()
+
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # a p-value some twin already read travels as that value
         p = self.__dict__["_p"]
-        if callable(p):
+        if isinstance(p, _SharedP) and p.value is not None:
+            p = p.value
+        elif isinstance(p, _SharedP):
             try:  # a few hundred bytes for this package's callables; the p-value can cost seconds
-                pickle.dumps(p)
+                pickle.dumps(p.get)
             except (pickle.PicklingError, TypeError, AttributeError):
                 return self.settled().__reduce__()
         return (DeferredCheckResult, (self.name, self.statistic, p, self.alpha, self.passed, self.detail,

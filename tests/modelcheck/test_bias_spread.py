@@ -64,6 +64,30 @@ def test_a_huge_random_bias_is_listed_as_not_judged_not_accused():
     assert not r.errors  # no bias law holds for every library: a miss, not an accusation
 
 
+def test_each_bias_is_read_once_for_random_values(monkeypatch):
+    """bias_spread.bias_judgement reads random_valued once per bias and hands the coverage the not-judged names
+    (the coverage read it again for every bias the judgement had not passed: twice per not-judged bias); the
+    same partial list as above (known-bad: the huge head bias, known-good: the torch-default ones)."""
+    import invariants.modelcheck.bias_spread as B
+    import invariants.modelcheck.coverage as C
+
+    calls: list[str] = []
+    real = C.random_valued
+
+    def counted(p):
+        calls.append(p.name)
+        return real(p)
+
+    monkeypatch.setattr(B, "random_valued", counted)
+    monkeypatch.setattr(C, "random_valued", counted)
+    m = _mlp()
+    with torch.no_grad():
+        m[4].bias.copy_(30 * torch.randn(10, generator=torch.Generator().manual_seed(3)))
+    r = _check(m)
+    assert [s.name for s in r.coverage.partial] == ["4.bias"]
+    assert sorted(n for n in calls if n.endswith("bias")) == ["0.bias", "2.bias", "4.bias"], calls
+
+
 def test_a_bias_ten_times_too_narrow_for_the_torch_default_is_not_judged():
     # inside the default's support, so only the law's spread checks tell it apart
     m = _mlp()

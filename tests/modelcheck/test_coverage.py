@@ -74,6 +74,20 @@ def test_failed_probe_is_incomplete_never_healthy(capsys):
     assert run_cli(capsys, "coverage_models:forward_raises", "-q")[0] == 3
 
 
+@pytest.mark.parametrize("signal", ["not decided: the probe batch is too small for BatchNorm bn (4 values)",
+                                    "not checked: the probe pass failed on (2, 3): needs a mask"])
+def test_the_verdict_line_gives_the_signal_reason_once(signal):
+    """The signal clause of the -q verdict line gives the reason; the incomplete tail names it only (it repeated
+    the whole reason).  Another reason (coverage below the threshold) is still given in the tail in full."""
+    reason = signal.partition(": ")[2]
+    for low, tail in ((False, ""), (True, "analysed 90.0% of the parameter values, below 95%; ")):
+        cov = Coverage(3, 3, 90 if low else 100, 100, signal=signal)
+        line = render_model_findings(ModelReport("m", "torch", "fast", coverage=cov)).splitlines()[-1]
+        assert line.startswith("INCOMPLETE") and line.count(reason) == 1, line
+        assert f"signal propagation: {signal.partition(':')[0]} ({reason})" in line
+        assert line.endswith(f" -> incomplete: {tail}signal propagation {signal.partition(':')[0]}"), line
+
+
 def test_errors_win_over_an_incomplete_check(capsys):
     report = check_model(C.forward_raises_zeroed())
     assert report.status == "unhealthy" and report.kinds("error") == {"constant-tensor"}

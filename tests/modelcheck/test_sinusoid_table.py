@@ -71,3 +71,32 @@ def test_the_variance_note_says_what_the_table_is():
         m.embed_positions.weight.normal_(0, 0.57, generator=torch.Generator().manual_seed(2))
     rep = check_model(m, probe=False)
     assert all("sinusoidal" not in f.message for f in rep.findings)
+
+
+def test_a_recognised_table_is_not_read_against_the_schemes(monkeypatch):
+    """The note of a recognised table says what it is; the scale against every base scheme
+    (variance.far_above_every_scheme), which that note replaces, is not computed for it (it was, then dropped).
+    A random table of the same shape is still read against the schemes."""
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    import invariants.modelcheck.variance as V
+    from invariants.modelcheck import check_model
+
+    seen: list[str] = []
+    real = V.far_above_every_scheme
+
+    def counted(u, view):
+        seen.append(u.label)
+        return real(u, view)
+
+    monkeypatch.setattr(V, "far_above_every_scheme", counted)
+    table = nn.Embedding(32, 64)
+    with torch.no_grad():
+        table.weight.copy_(torch.from_numpy(whisper_sinusoids(32, 64)))
+    rep = check_model(nn.Sequential(table), probe=False)
+    assert any("fixed sinusoidal position table" in f.message for f in rep.findings) and "0.weight" not in seen
+    with torch.no_grad():
+        table.weight.normal_(0, 0.57, generator=torch.Generator().manual_seed(2))
+    rep = check_model(nn.Sequential(table), probe=False)
+    assert not any("sinusoidal" in f.message for f in rep.findings) and "0.weight" in seen

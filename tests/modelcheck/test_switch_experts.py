@@ -9,7 +9,9 @@ Textbook: transformers 5.25 ``models/switch_transformers/modeling_switch_transfo
 
 Known-good: those names read as ``(experts.wi.weight, k, None)``; the library init gets no error.
 Known-bad: names that only look alike (``myexperts.expert_1``, ``expert_x``, a bare ``expert_2``) are no expert;
-one expert's ``wi`` x10, and every expert of one block at 0.1x, are errors naming them.
+one expert's ``wi`` x10, every expert of one block at 0.1x, and one projection of every expert of every block at
+10x (siblings agree: only the block's other roles, :mod:`invariants.modelcheck.block_roles`, show it), are errors
+naming them.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.skipif(not available("transformers"), reason="transform
 D_MODEL = 32
 
 
-def _model(edit=None):
+def _model(edit=None, every=None):
     ensure_torchvision()
     import torch
     import transformers as T
@@ -31,9 +33,12 @@ def _model(edit=None):
     model = T.SwitchTransformersEncoderModel(T.SwitchTransformersConfig(
         vocab_size=64, d_model=D_MODEL, d_kv=8, d_ff=64, num_layers=2, num_heads=4, num_experts=4,
         encoder_sparse_step=1))
-    if edit is not None:
-        with torch.no_grad():
+    with torch.no_grad():
+        if edit is not None:
             edit(model.encoder.block[1].layer[1].mlp.experts)
+        for block in model.encoder.block if every is not None else ():
+            for expert in block.layer[1].mlp.experts.values():  # one projection of every expert, every block
+                getattr(expert, every).weight.mul_(10)
     return model
 
 
@@ -78,6 +83,19 @@ def test_every_expert_of_a_block_at_a_tenth_is_an_error_per_expert():
     errs = _errors(_model(all01))
     experts = {f"encoder.block.1.layer.1.mlp.experts.expert_{k}.{w}.weight" for k in range(4) for w in ("wi", "wo")}
     assert experts <= {p for f in errs for p in f.params}  # each one named by an error
-    # seven are peer-scale errors against their siblings in block 0; the eighth lands in an inconsistent-scale
-    # group with the attention q's (as on main before expert_of knew these names)
-    assert {f.params[0] for f in errs if f.kind == "peer-scale"} <= experts
+    # each a peer-scale error against its siblings in block 0, the last one (expert_3's wo, the encoder's last
+    # node) too: taken for the output layer it was only a note and fell into an inconsistent-scale group led by
+    # the attention q's, correct T5 tensors
+    assert {f.params[0] for f in errs} == experts and {f.kind for f in errs} == {"peer-scale"}
+
+
+@pytest.mark.parametrize("proj", ["wi", "wo"])
+def test_one_projection_of_every_expert_at_10x_is_an_error_per_expert(proj):
+    """The block-role rule, as for Mixtral's stacked experts (test_block_roles_fused.py): each expert's ``wi``
+    and ``wo`` are two roles of the block ``layer.1``.  The encoder's last node is expert_3's ``wo``: it was
+    taken for the model's output layer, so its 10x was only a note, and the tensor fell into an
+    inconsistent-scale group led by the (correct) attention ``q``s; an expert is never the output layer."""
+    errs = _errors(_model(every=proj))
+    want = sorted(f"encoder.block.{b}.layer.1.mlp.experts.expert_{k}.{proj}.weight" for b in range(2) for k in range(4))
+    assert sorted(f.params[0] for f in errs) == want, [f.message for f in errs]
+    assert {f.kind for f in errs} == {"peer-scale"}

@@ -151,6 +151,28 @@ def test_pickling_keeps_the_p_value_deferred(monkeypatch):
     assert type(back) is CheckResult and back == held and back.p_value == p
 
 
+def test_copies_share_one_deferred_p_value(monkeypatch):
+    """invariants/stats/checks.py ``DeferredCheckResult`` (``_SharedP``).  Known-bad (what it did): each copy
+    (``copy.copy``, ``copy.deepcopy``, each result of one pickle) and each renamed twin held the uncalled p
+    on its own and computed the p-value again when read.  Known-good: the first read by any of them computes it,
+    once, and every copy reads the same value; a copy made after the read carries the value."""
+    import copy
+    import pickle
+
+    monkeypatch.setattr(shape, "ks_p_value", _counted_p)
+    _READS.clear()
+    xs = sorted_values(np.random.default_rng(7).standard_normal(4096))
+    res = ks_test(xs, stats.norm(), 1e-4, presorted=True)
+    twins = [copy.copy(res), copy.deepcopy(res), res.renamed("w."), copy.deepcopy([res])[0]]
+    twins += pickle.loads(pickle.dumps([res, copy.copy(res), res.renamed("v.")]))
+    assert _READS == [] and all(type(t) is type(res) for t in twins)
+    p = float(np.clip(stats.kstest(xs, "norm").pvalue, 0, 1))
+    assert [t.p_value for t in twins[:4]] == [p] * 4 and res.p_value == p and len(_READS) == 1
+    assert [t.p_value for t in twins[4:]] == [p] * 3 and len(_READS) == 2  # one pickle: one more computation
+    later = pickle.loads(pickle.dumps(copy.deepcopy(res)))
+    assert later.p_value == p and len(_READS) == 2 and later == res
+
+
 def _haar(rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
     q, r = np.linalg.qr(rng.standard_normal((cols, rows)))
     return (q * np.sign(np.diag(r))).T

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from invariants.frameworks.keras.calls import wrap_calls
 from invariants.frameworks.model import BatchStat
 
 
@@ -37,11 +38,8 @@ def watch(layers: list[Any], last_node: Callable[[], str | None]) -> tuple[dict[
         keeps its smaller count), and the function that removes the wrappers.
     """
     records: dict[str, BatchStat] = {}
-    saved: list[tuple[Any, Any]] = []
 
-    def wrap(l: Any) -> Callable[..., Any]:
-        orig = l.call
-
+    def wrap(l: Any, orig: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             if kwargs.get("training") and l.trainable and args:
                 m = _values_per_channel(l, args[0])
@@ -52,19 +50,7 @@ def watch(layers: list[Any], last_node: Callable[[], str | None]) -> tuple[dict[
 
         return call
 
-    for l in layers:
-        if type(l).__name__ == "BatchNormalization":
-            saved.append((l, l.__dict__.get("call")))
-            object.__setattr__(l, "call", wrap(l))
-
-    def restore() -> None:
-        for l, c in saved:
-            if c is None:
-                l.__dict__.pop("call", None)
-            else:
-                object.__setattr__(l, "call", c)
-
-    return records, restore
+    return records, wrap_calls([l for l in layers if type(l).__name__ == "BatchNormalization"], wrap)
 
 
 __all__ = ["watch"]

@@ -29,7 +29,7 @@ first node (``Dense(in)``, ``Conv2D`` on ``(B, 16, 16, C)``, ``Embedding`` on to
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -366,13 +366,14 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
 
     from invariants.frameworks.jax.probe import new_state, perturbed_pass, record, record_input  # jax backend only
     from invariants.frameworks.keras.batchstats import watch
+    from invariants.frameworks.keras.calls import wrap_calls
 
     state = new_state()
-    saved: dict[str, Any] = {}
     shapes = graph_shapes(model, layers, x)
+    names = {id(l): name for name, l in layers.items()}
 
-    def wrap(name: str, l: Any):
-        orig = l.call
+    def wrap(l: Any, orig: Callable[..., Any]) -> Callable[..., Any]:
+        name = names[id(l)]
 
         def call(*args: Any, **kwargs: Any) -> Any:
             args = record_input(state, name, args)
@@ -394,9 +395,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
         out, _ = model.stateless_call(*weights, x, training=True)
         return jax.tree_util.tree_leaves(out), dict(state["z"]), dict(state["inp"]), dict(state["x"])
 
-    for name, l in layers.items():
-        saved[name] = l.__dict__.get("call")
-        object.__setattr__(l, "call", wrap(name, l))
+    unwrap = wrap_calls(layers.values(), wrap)
     stats, unwatch = watch(_flat_layers(model), lambda: state["order"][-1] if state["order"] else None)
     tv = [v.value for v in model.trainable_variables]
     ntv = [v.value for v in model.non_trainable_variables]
@@ -407,11 +406,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
         order = list(state["order"])
     finally:
         unwatch()
-        for name, l in layers.items():
-            if saved[name] is None:
-                l.__dict__.pop("call", None)
-            else:
-                object.__setattr__(l, "call", saved[name])
+        unwrap()
         state["eps"] = None
     by_name = {n.name: n for n in nodes}
     signals = []
