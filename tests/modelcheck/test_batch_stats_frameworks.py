@@ -1,5 +1,6 @@
 """The batch-statistics rule (:mod:`invariants.modelcheck.batchstats`) for Flax, MLX and Equinox, and the
-per-sample group statistics of their GroupNorms (and Keras' ``GroupNormalization``).
+per-sample group statistics of their GroupNorms (Keras' ``GroupNormalization``: ``test_batch_stats.py``, beside
+its BatchNormalization cases).
 
 What each probe runs (found with the tiny nets below, 1x1 spatial, a few inputs):
 
@@ -244,50 +245,3 @@ def test_equinox_batch_norm_in_training_mode_is_not_checked_and_inference_mode_r
     model, state = eq.nn.make_with_state(BN)()
     probe = view(eq.nn.inference_mode(model), "eqx_bn_inference", x(4, 1), apply_kwargs={"state": state}).probe
     assert probe is not None and probe.signals and probe.batch_stats == []
-
-
-# ------------------------------------------------------------------------------------------------- keras
-
-
-@pytest.fixture(scope="module")
-def keras():
-    if not available("keras") or not available("jax"):
-        pytest.skip("needs keras and jax")
-    import keras as k
-
-    if k.backend.backend() != "jax":
-        pytest.skip(f"the keras probe needs the jax backend, not {k.backend.backend()}")
-    return k
-
-
-def _keras_groups(keras, side: int, gain: float = 1.0, c: int = 32):
-    """``Conv1x1 -> GroupNormalization(groups=-1) -> ReLU`` twice (Keras' init: ``Conv2D``'s ``glorot_uniform``,
-    ``GroupNormalization``'s ones/zeros), then 12 He-normal ``Conv1x1 -> ReLU`` at ``gain`` x std."""
-    L = keras.layers
-    keras.utils.set_random_seed(0)
-    inp = keras.Input((side, side, 3))
-    h = inp
-    for i in range(2):
-        h = L.ReLU()(L.GroupNormalization(groups=-1, name=f"gn{i}")(L.Conv2D(c, 1, name=f"conv{i}")(h)))
-    for i in range(12):
-        init = keras.initializers.VarianceScaling(2.0 * gain ** 2, "fan_in", "truncated_normal")
-        h = L.Conv2D(c, 1, activation="relu", kernel_initializer=init, name=f"tail{i}")(h)
-    out = L.Dense(10, name="head")(L.Flatten()(h))
-    x = np.random.default_rng(1).standard_normal((8, side, side, 3)).astype("float32")
-    return keras.Model(inp, out), x
-
-
-def test_keras_group_normalization_of_one_value_is_not_decided_and_enough_values_decide(keras):
-    from invariants.frameworks.keras.model import view
-
-    model, x = _keras_groups(keras, 4)
-    stats = view(model, "k_gn", x).probe.batch_stats
-    assert [(b.name, b.values, b.kind, b.channels, b.layer, b.after) for b in stats] == [
-        ("gn0", 16, "group", 1, "GroupNormalization", "conv0"), ("gn1", 16, "group", 1, "GroupNormalization", "conv1")]
-    # main: an error "the model output is the same for all 8 probe inputs: the signal is cut at init"
-    _not_decided(check_model(_keras_groups(keras, 1), name="k_gn_1x1"),
-                 "not decided: the probe input is too small for GroupNormalization gn0 (1 value per group")
-    good = check_model(_keras_groups(keras, 4), name="k_gn_4x4")
-    assert good.status == "healthy" and good.coverage.signal is None, render_model(good)
-    bad = check_model(_keras_groups(keras, 4, gain=3.0), name="k_gn_tail3x")
-    assert _signal_errors(bad) and bad.coverage.signal is None, render_model(bad)
