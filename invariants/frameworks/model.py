@@ -254,7 +254,10 @@ class BatchStat:
       ``InstanceNorm*d`` on input statistics; Keras ``GroupNormalization``; Flax ``GroupNorm``/
       ``InstanceNorm``; Equinox ``GroupNorm``; MLX ``GroupNorm``/``InstanceNorm``): per sample and group,
       over channels per group × spatial positions (an InstanceNorm is a GroupNorm of one channel per group).
-      The batch does not change it; a larger input does.
+      The batch does not change it; a larger input does.  Only inputs with positions are recorded: on an
+      ``(N, C)`` input the count is the architecture's (``C / G``), the same at every input size and batch, so
+      what the probe measures through it (a GroupNorm(C, C) on a Linear's output passes its shift alone) is
+      what the model does with every input, and the signal check reports it as measured.
 
     Attributes:
         name: the normalization's module path / layer name.

@@ -25,6 +25,11 @@ batch or input decides it.  A decay is not decided across a normalisation of ``m
 (:data:`NO_GRADIENT`: it passes no gradient at all).  Forward moments are not affected for ``m >= 2``: a
 batch-normalised channel has exactly the normalised moments; at ``m = 1`` it outputs its shift ``β`` alone, so a
 probe with any normalisation of ``m <= 2`` decides neither direction (:func:`invariants.modelcheck.signal.signal`).
+
+A per-sample GroupNorm/InstanceNorm (``BatchStat.kind == "group"``) normalises ``m`` = channels per group ×
+positions values the same way (mean and scale removed, the scale sampled from ``m`` values), so the same
+``b(m)`` and the same rules apply; its ``m`` grows with the input's positions, not with the batch
+(:func:`rerun`).
 """
 from __future__ import annotations
 

@@ -85,6 +85,9 @@ coverage states (the report is incomplete, not healthy).  A probe with any norma
 per channel (no gradient through it; at 1 value its output is its shift alone) decides neither direction: its
 signal findings are notes marked not decided, and the coverage says so.  A Keras EfficientNetV2B0 at 32px with 4 inputs
 normalises 4 values per channel in stage 6 (1x1): 5.4e3x growth over 18 such layers, none at 32 inputs.
+A per-sample GroupNorm/InstanceNorm over few values per group on a small feature map (``kind="group"``; a
+GroupNorm(C, C) on a 1x1 map outputs its shift alone) is treated the same way, and its rerun asks for a larger
+input instead of more probe inputs.
 
 A model whose output is the same for every probe input has its signal cut (an error unless a zero
 output layer explains it).  For the reference network the report adds the mean-field prediction for

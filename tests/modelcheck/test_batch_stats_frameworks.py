@@ -92,6 +92,12 @@ def test_flax_probe_records_batch_norms_on_batch_statistics_and_group_norms(flax
     stats = view(t["module"], t["variables"], "groups", t["input"]).probe.batch_stats
     assert [(b.name, b.values, b.kind, b.channels, b.layer) for b in stats] == [
         ("GroupNorm_0", 4 * 9, "group", 4, "GroupNorm"), ("InstanceNorm_0", 9, "group", 1, "InstanceNorm")]
+    # on (N, C) no input size changes the count: not recorded (BatchStat), the model is measured as it is
+    import flax.linen as nn
+    import jax
+
+    flat, x = nn.Sequential([nn.Dense(8), nn.GroupNorm(num_groups=4), nn.Dense(2)]), jax.numpy.ones((4, 3))
+    assert view(flat, flat.init(jax.random.key(0), x), "flat", x).probe.batch_stats == []
 
 
 def test_flax_small_batch_is_not_decided_big_batch_decides_and_a_fault_stays_an_error(flax):
@@ -150,6 +156,9 @@ def test_mlx_probe_records_training_batch_norms_and_restores_their_running_stati
     stats = view(groups, "groups", x(2, side=3)).probe.batch_stats
     assert [(b.name, b.values, b.channels, b.layer) for b in stats] == [("layers.1", 2 * 9, 2, "GroupNorm"),
                                                                        ("layers.3", 9, 1, "InstanceNorm")]
+    # on (N, C) no input size changes the count: not recorded (BatchStat), the model is measured as it is
+    flat = nn.Sequential(nn.Linear(3, 8), nn.GroupNorm(4, 8), nn.Linear(8, 2))
+    assert view(flat, "flat", x(4)[:, 0, 0, :]).probe.batch_stats == []
 
 
 def test_mlx_small_batch_is_not_decided_big_batch_decides_and_a_fault_stays_an_error(mlx):

@@ -94,3 +94,19 @@ def test_known_bad_tail_with_group_norms_stays_an_error():
     assert {f.kind for f in report.errors if f.kind.startswith("signal")} == {"signal-forward", "signal-backward"}
     assert report.status == "unhealthy" and report.coverage.signal is None
     assert not any(f.figures.get("not_decided") for f in report.findings)
+
+
+def test_group_norm_without_positions_is_measured_as_the_model_is():
+    """GroupNorm(C, C) on a Linear's ``(N, C)`` output: 1 value per group at every input size and batch, so its
+    zero gradient is what the model does with any input; no rerun decides otherwise, so nothing is recorded and
+    the decay below it stays the error main reported."""
+    from invariants.frameworks.torch.model import view
+
+    torch.manual_seed(0)
+    layers = [nn.Linear(8, 32), nn.GroupNorm(32, 32), nn.ReLU()]
+    for _ in range(6):
+        layers += [nn.Linear(32, 32), nn.ReLU()]
+    model, x = nn.Sequential(*layers, nn.Linear(32, 2)), torch.randn(16, 8)
+    assert view(model, "flat_gn", x).probe.batch_stats == []
+    report = check_model((model, x), name="flat_gn")
+    assert any(f.kind == "signal-backward" for f in report.errors) and report.coverage.signal is None

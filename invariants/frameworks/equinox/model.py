@@ -197,7 +197,7 @@ class GroupTap(eqx.Module):
 
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         shape = tuple(int(d) for d in getattr(x, "shape", ()))
-        if shape:
+        if len(shape) > 1:  # (C,) has no positions: see BatchStat
             group = shape[0] // max(int(self.inner.groups), 1)
             values = group * int(np.prod(shape[1:], dtype=np.int64))
             old = _STATE.stats.get(self.name)

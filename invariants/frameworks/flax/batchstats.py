@@ -31,8 +31,9 @@ def _axes(ndim: int, axes: Any) -> tuple[int, ...]:
 
 def norm_stat(mod: Any, name: str, args: tuple, kwargs: dict, after: str | None) -> BatchStat | None:
     """The :class:`BatchStat` of a linen ``BatchNorm`` (on batch statistics), ``GroupNorm`` or ``InstanceNorm``
-    called with ``args``/``kwargs``; ``None`` for any other module, a ``BatchNorm`` on running averages, or an
-    input without a batch axis and features."""
+    called with ``args``/``kwargs``; ``None`` for any other module, a ``BatchNorm`` on running averages, an
+    input without a batch axis and features, or a per-sample norm whose input has no positions
+    (:class:`~invariants.frameworks.model.BatchStat`)."""
     x = args[0] if args else kwargs.get("x")
     shape = tuple(int(d) for d in getattr(x, "shape", ()))
     if len(shape) < 2:
@@ -49,10 +50,14 @@ def norm_stat(mod: Any, name: str, args: tuple, kwargs: dict, after: str | None)
         channels = shape[-1]
         group = int(mod.group_size) if mod.group_size else channels // max(int(mod.num_groups), 1)
         axes = range(1, nd) if mod.reduction_axes is None else _axes(nd, mod.reduction_axes)
+        if not [a for a in axes if a != nd - 1]:
+            return None  # no positions: see BatchStat
         positions = math.prod(shape[a] for a in axes if a != nd - 1)
         return BatchStat(name, positions * group, after, kind="group", channels=group, layer="GroupNorm")
     if isinstance(mod, nn.InstanceNorm):
         features = set(_axes(nd, mod.feature_axes))
+        if not [a for a in range(1, nd) if a not in features]:
+            return None  # no positions: see BatchStat
         positions = math.prod(shape[a] for a in range(1, nd) if a not in features)
         return BatchStat(name, positions, after, kind="group", channels=1, layer="InstanceNorm")
     return None

@@ -32,10 +32,11 @@ def _values_per_channel(layer: Any, x: Any) -> int | None:
 
 
 def _values_per_group(layer: Any, x: Any) -> tuple[int, int] | None:
-    """``(values per sample and group, channels per group)`` of a built ``GroupNormalization`` on ``x``."""
+    """``(values per sample and group, channels per group)`` of a built ``GroupNormalization`` on ``x``; ``None``
+    without positions (:class:`~invariants.frameworks.model.BatchStat`)."""
     shape = tuple(int(d) for d in getattr(x, "shape", ()))
-    if len(shape) < 2:
-        return None
+    if len(shape) < 3:
+        return None  # (N, C): no positions (BatchStat)
     axis = int(layer.axis) % len(shape)
     groups = int(layer.groups) if int(layer.groups) > 0 else shape[axis]  # -1 before build: one per channel
     group = shape[axis] // max(groups, 1)

@@ -29,7 +29,8 @@ _NORMS = (nn.BatchNorm, nn.GroupNorm, nn.InstanceNorm)
 
 def norm_stat(mod: Any, name: str, x: Any, after: str | None) -> BatchStat | None:
     """The :class:`BatchStat` of ``mod`` called on ``x``; ``None`` for a ``BatchNorm`` in eval mode with
-    running statistics, any other module, or an input without a batch axis and channels."""
+    running statistics, any other module, an input without a batch axis and channels, or a per-sample norm on
+    ``(N, C)`` (:class:`~invariants.frameworks.model.BatchStat`)."""
     shape = tuple(int(d) for d in getattr(x, "shape", ()))
     if len(shape) < 2:
         return None
@@ -37,6 +38,8 @@ def norm_stat(mod: Any, name: str, x: Any, after: str | None) -> BatchStat | Non
         if not mod.training and mod.track_running_stats:
             return None
         return BatchStat(name, math.prod(shape[:-1]), after)
+    if len(shape) == 2 and isinstance(mod, (nn.GroupNorm, nn.InstanceNorm)):
+        return None  # no positions: see BatchStat
     if isinstance(mod, nn.GroupNorm):
         group = shape[-1] // max(int(mod.num_groups), 1)
         return BatchStat(name, math.prod(shape[1:-1]) * group, after, kind="group", channels=group, layer="GroupNorm")

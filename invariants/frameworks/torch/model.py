@@ -595,9 +595,10 @@ def sample_stats(m: Any, x: Any) -> tuple[int, int] | None:
     ``x`` (``(N, C, *spatial)``): ``GroupNorm`` over ``C/G`` channels x positions (``torch/nn/functional.py``,
     ``group_norm``); ``InstanceNorm*d`` on input statistics (train mode, or without running statistics:
     ``torch/nn/modules/instancenorm.py``, ``_InstanceNorm.forward``'s ``use_input_stats``) over the positions of
-    one channel.  ``None`` for anything else (an InstanceNorm on running statistics: none taken)."""
-    if not isinstance(x, torch.Tensor) or x.ndim < 2:
-        return None
+    one channel.  ``None`` for anything else (an InstanceNorm on running statistics: none taken; a GroupNorm on
+    ``(N, C)``, without positions: :class:`~invariants.frameworks.model.BatchStat`)."""
+    if not isinstance(x, torch.Tensor) or x.ndim < 2 or (isinstance(m, nn.GroupNorm) and x.ndim == 2):
+        return None  # (N, C): no positions, so no input size changes the count (BatchStat)
     per_sample = int(x.numel() // max(int(x.shape[0]), 1))
     channels = int(x.shape[1])
     if isinstance(m, nn.GroupNorm):
