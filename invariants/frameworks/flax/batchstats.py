@@ -23,6 +23,9 @@ import flax.linen as nn
 
 from invariants.frameworks.model import BatchStat
 
+#: the linen normalizations :func:`norm_stat` reads
+NORMS = (nn.BatchNorm, nn.GroupNorm, nn.InstanceNorm)
+
 
 def _axes(ndim: int, axes: Any) -> tuple[int, ...]:
     seq = axes if isinstance(axes, (tuple, list)) else (axes,)
@@ -63,4 +66,4 @@ def norm_stat(mod: Any, name: str, args: tuple, kwargs: dict, after: str | None)
     return None
 
 
-__all__ = ["norm_stat"]
+__all__ = ["NORMS", "norm_stat"]

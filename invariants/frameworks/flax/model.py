@@ -36,11 +36,13 @@ import jax
 import jax.numpy as jnp
 
 from invariants.layers import JAX, KERAS, Conv, ConvTranspose, Dense, Depthwise, Embedding, Kernel, Layer, Layout
-from invariants.frameworks.flax.batchstats import norm_stat
+from invariants.frameworks.flax.batchstats import NORMS, norm_stat
 from invariants.frameworks.jax.probe import new_state, perturbed_pass, record, record_input
 from invariants.frameworks.model import BatchStat, ModelView, Node, Param, Probe, Signal, units_last, varies
 
 _NODE_TYPES = (nn.Dense, nn.DenseGeneral, nn.Conv, nn.ConvTranspose, nn.Embed)
+#: the modules the probe's interceptor reads: the nodes and the normalizations whose counts it records
+_WATCHED = _NODE_TYPES + NORMS
 
 
 def _axes_tuple(v: Any) -> tuple[int, ...]:
@@ -192,7 +194,7 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
 
     def interceptor(next_fun: Any, args: tuple, kwargs: dict, ctx: Any) -> Any:
         mod = ctx.module
-        if ctx.method_name != "__call__":
+        if ctx.method_name != "__call__" or not isinstance(mod, _WATCHED):
             return next_fun(*args, **kwargs)
         path = "/".join(str(p) for p in mod.path)
         if not isinstance(mod, _NODE_TYPES):
