@@ -241,19 +241,41 @@ class Signal:
 
 @dataclass(frozen=True)
 class BatchStat:
-    """One normalization the probe ran on batch statistics (a BatchNorm in training mode: torch
-    ``BatchNorm*``/``SyncBatchNorm`` in train mode, Keras ``BatchNormalization`` called with ``training=True``).
+    """One normalization the probe ran on statistics it took from the probe's own values, over few enough of
+    them that the signal check must know how many (:mod:`invariants.modelcheck.batchstats`).
+
+    Two kinds:
+
+    - ``"batch"``: a BatchNorm normalising with the batch's statistics (torch ``BatchNorm*``/``SyncBatchNorm``
+      in train mode, Keras ``BatchNormalization`` called with ``training=True``, Flax linen ``BatchNorm`` with
+      ``use_running_average=False``, MLX ``BatchNorm`` in training mode): per channel, over batch × spatial
+      positions (``numel / channels``).
+    - ``"group"``: a per-sample normalization over one group of channels (torch ``GroupNorm``,
+      ``InstanceNorm*d`` on input statistics; Keras ``GroupNormalization``; Flax ``GroupNorm``/
+      ``InstanceNorm``; Equinox ``GroupNorm``; MLX ``GroupNorm``/``InstanceNorm``): per sample and group,
+      over channels per group × spatial positions (an InstanceNorm is a GroupNorm of one channel per group).
+      The batch does not change it; a larger input does.  Only inputs with positions are recorded: on an
+      ``(N, C)`` input the count is the architecture's (``C / G``), the same at every input size and batch, so
+      what the probe measures through it (a GroupNorm(C, C) on a Linear's output passes its shift alone) is
+      what the model does with every input, and the signal check reports it as measured.
 
     Attributes:
         name: the normalization's module path / layer name.
-        values: values per channel it normalised, batch × spatial positions (``numel / channels``).
+        values: values each statistic is computed over (per channel for ``"batch"``, per sample and group for
+            ``"group"``).
         after: the node executed last before it (``None`` when no node ran before it): it sits between
             that node and the next one in :attr:`Probe.signals` order.
+        kind: ``"batch"`` or ``"group"`` (above).
+        channels: for ``"group"``, the channels per group (``values / channels`` positions); 0 for ``"batch"``.
+        layer: the framework class, as the report names it (``"BatchNorm"``, ``"GroupNorm"``, ``"InstanceNorm2d"``).
     """
 
     name: str
     values: int
     after: str | None
+    kind: str = "batch"
+    channels: int = 0
+    layer: str = "BatchNorm"
 
 
 @dataclass
@@ -270,7 +292,8 @@ class Probe:
             ``"Dropout x12 (train mode)"``, ``p > 0``) and the global RNGs the forward drew from (``"draws
             from torch's global generator"``, numpy's, Python's); every one was seeded with the check's seed
             (:mod:`invariants.frameworks.probe_seeding`), so the figures are those of that seed.
-        batch_stats: the batch-statistics normalizations the pass ran, in execution order (:class:`BatchStat`).
+        batch_stats: the normalizations the pass ran on statistics of the probe's own values (batch statistics,
+            and per-sample group statistics), in execution order (:class:`BatchStat`).
     """
 
     signals: list[Signal]

@@ -25,6 +25,11 @@ batch or input decides it.  A decay is not decided across a normalisation of ``m
 (:data:`NO_GRADIENT`: it passes no gradient at all).  Forward moments are not affected for ``m >= 2``: a
 batch-normalised channel has exactly the normalised moments; at ``m = 1`` it outputs its shift ``β`` alone, so a
 probe with any normalisation of ``m <= 2`` decides neither direction (:func:`invariants.modelcheck.signal.signal`).
+
+A per-sample GroupNorm/InstanceNorm (``BatchStat.kind == "group"``) normalises ``m`` = channels per group ×
+positions values the same way (mean and scale removed, the scale sampled from ``m`` values), so the same
+``b(m)`` and the same rules apply; its ``m`` grows with the input's positions, not with the batch
+(:func:`rerun`).
 """
 from __future__ import annotations
 
@@ -76,16 +81,43 @@ def too_small(probe: Probe, first: str, last: str, note_ratio: float,
     return (small, need) if small else None
 
 
+def _n(k: int, word: str) -> str:
+    return f"{k} {word}{'s' if k != 1 else ''}"
+
+
+def per(stat: BatchStat) -> str:
+    """What one statistic of ``stat`` is taken over: ``"channel"`` (a BatchNorm) or ``"group"`` (a per-sample
+    GroupNorm/InstanceNorm, :class:`~invariants.frameworks.model.BatchStat`)."""
+    return "group" if stat.kind == "group" else "channel"
+
+
 def short_of(probe: Probe, stat: BatchStat) -> tuple[str, int]:
-    """``("not decided: the probe batch is too small for BatchNorm NAME (m values per channel: B inputs x P
-    positions", P)``: the opening of a coverage reason (the caller closes the parenthesis) and the positions
-    per input, from which the probe inputs a rerun needs follow (``ceil(m_needed / P)``)."""
-    def n(k: int, word: str) -> str:
-        return f"{k} {word}{'s' if k != 1 else ''}"
-
+    """The opening of a coverage reason (the caller closes the parenthesis) and the positions per input:
+    ``("not decided: the probe batch is too small for BatchNorm NAME (m values per channel: B inputs x P
+    positions", P)`` for a batch statistic; ``("not decided: the probe input is too small for GroupNorm NAME
+    (m values per group: C channels x P positions", P)`` for a per-sample group statistic (the batch does not
+    enter it).  A rerun's inputs follow from ``P`` (:func:`rerun`)."""
+    if stat.kind == "group":
+        channels = max(stat.channels, 1)
+        positions = max(stat.values // channels, 1)
+        return (f"not decided: the probe input is too small for {stat.layer} {stat.name} ({_n(stat.values, 'value')} "
+                f"per group: {_n(channels, 'channel')} x {_n(positions, 'position')}", positions)
     positions = max(stat.values // max(probe.batch, 1), 1)
-    return (f"not decided: the probe batch is too small for BatchNorm {stat.name} ({n(stat.values, 'value')} per "
-            f"channel: {n(probe.batch, 'input')} x {n(positions, 'position')}", positions)
+    return (f"not decided: the probe batch is too small for BatchNorm {stat.name} ({_n(stat.values, 'value')} per "
+            f"channel: {_n(probe.batch, 'input')} x {_n(positions, 'position')}", positions)
 
 
-__all__ = ["NO_GRADIENT", "crossed", "m_min", "short_of", "too_small"]
+def rerun(probe: Probe, stat: BatchStat, need: int, or_larger: bool = True) -> str:
+    """How to rerun so ``stat`` sees at least ``need`` values: for a batch statistic, ``"rerun with at least K
+    probe inputs"`` (with ``or_larger``: ``" at this input size, or a larger input ..."``); for a per-sample
+    group statistic, a larger input (its positions; more probe inputs change nothing)."""
+    positions = short_of(probe, stat)[1]
+    if stat.kind == "group":
+        return (f"rerun with a larger input, so the feature map there has at least "
+                f"{_n(math.ceil(need / max(stat.channels, 1)), 'position')} (more probe inputs do not change a "
+                "per-sample statistic)")
+    return (f"rerun with at least {math.ceil(need / positions)} probe inputs"
+            + (" at this input size, or a larger input so the feature map there has more positions" if or_larger else ""))
+
+
+__all__ = ["NO_GRADIENT", "crossed", "m_min", "per", "rerun", "short_of", "too_small"]

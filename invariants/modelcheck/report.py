@@ -163,8 +163,8 @@ class Coverage:
         values, total_values: parameter values in the analysed tensors / in the model.
         not_analysed: every tensor not analysed, with the reason.
         signal: ``None`` when signal propagation was measured, else why not (``"not checked: ..."``), or why it
-            was measured but not decided (``"not decided: ..."``: the probe batch too small for a BatchNorm,
-            :mod:`invariants.modelcheck.batchstats`).
+            was measured but not decided (``"not decided: ..."``: the probe batch too small for a BatchNorm, or
+            the probe input too small for a GroupNorm/InstanceNorm, :mod:`invariants.modelcheck.batchstats`).
         min_share: the share of values below which the verdict is ``incomplete``.
         probe_requested: ``False`` when the user asked for no probe (``--no-probe``): an unmeasured signal
             is then stated but does not make the report incomplete.

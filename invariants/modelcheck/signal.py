@@ -85,6 +85,9 @@ coverage states (the report is incomplete, not healthy).  A probe with any norma
 per channel (no gradient through it; at 1 value its output is its shift alone) decides neither direction: its
 signal findings are notes marked not decided, and the coverage says so.  A Keras EfficientNetV2B0 at 32px with 4 inputs
 normalises 4 values per channel in stage 6 (1x1): 5.4e3x growth over 18 such layers, none at 32 inputs.
+A per-sample GroupNorm/InstanceNorm over few values per group on a small feature map (``kind="group"``; a
+GroupNorm(C, C) on a 1x1 map outputs its shift alone) is treated the same way, and its rerun asks for a larger
+input instead of more probe inputs.
 
 A model whose output is the same for every probe input has its signal cut (an error unless a zero
 output layer explains it).  For the reference network the report adds the mean-field prediction for
@@ -99,7 +102,7 @@ from typing import Any
 
 from invariants.layers import Embedding
 from invariants.frameworks.model import ModelView, Signal, varies
-from invariants.modelcheck.batchstats import NO_GRADIENT, crossed, short_of, too_small
+from invariants.modelcheck.batchstats import NO_GRADIENT, crossed, per, rerun, short_of, too_small
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.siblings import sibling_key
 
@@ -281,9 +284,10 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
         return out, summary
     # a normalisation of m <= 2 values per channel passes no gradient, and of m = 1 outputs its shift alone:
     # neither direction's profile says anything about the init, wherever the trend was measured
-    head, positions = short_of(probe, min(tiny, key=lambda b: b.values))
-    reason = (f"{head}), which passes no gradient (2 or fewer values per channel) and outputs its shift alone at 1; "
-              f"rerun with at least {math.ceil((NO_GRADIENT + 1) / positions)} probe inputs")
+    least = min(tiny, key=lambda b: b.values)
+    head, _ = short_of(probe, least)
+    reason = (f"{head}), which passes no gradient (2 or fewer values per {per(least)}) and outputs its shift alone "
+              f"at 1; {rerun(probe, least, NO_GRADIENT + 1, or_larger=False)}")
     summary.setdefault("not_decided", reason)
     return [f if f.kind not in ("signal-forward", "signal-backward") or f.figures.get("not_decided") else
             dataclasses.replace(f, severity=NOTE, message=f"{f.message} Not decided: {reason.removeprefix('not decided: ')}.",
@@ -446,26 +450,30 @@ def _split_undecided(probe: Any, res: list[tuple[str | None, str, dict[str, Any]
 def _undecided_finding(probe: Any, undecided: list, per_class: dict[str, dict[str, Any]]) -> tuple[Finding, str]:
     """The note for the worst undecided backward growth (:func:`_split_undecided`) and the coverage's reason."""
     (sev, text, fig), (small, need) = max(undecided, key=lambda u: u[0][2]["log_change"] - u[0][2]["band_log"])
-    head, positions = short_of(probe, min(small, key=lambda b: b.values))
+    least = min(small, key=lambda b: b.values)
+    head, _ = short_of(probe, least)
     n_cross = len(crossed(probe, fig["first"], fig["last"]))
     reason = f"{head}; m_min = {need})"
-    rerun = (f"rerun with at least {math.ceil(need / positions)} probe inputs at this input size, or a larger input "
-             "so the feature map there has more positions")
+    again = rerun(probe, least, need)
     others = len(undecided) - 1
-    why = ("each multiplies the squared gradient norm by about (m-2)/(m-3) for m values per channel (the batch's own "
-           "standard deviation, not the init)" if fig["log_change"] > 0 else
-           "one that normalises 2 or fewer values per channel passes no gradient (the batch mean and the normalised "
-           "values span them all)")
+    # a per-sample group statistic has the same sampling bias as a batch one (m values, mean and scale removed)
+    unit = "channel" if all(b.kind == "batch" for b in small) else "channel or group"
+    why = (f"each multiplies the squared gradient norm by about (m-2)/(m-3) for m values per {unit} (the "
+           f"{'batch' if unit == 'channel' else 'sample'}'s own standard deviation, not the init)"
+           if fig["log_change"] > 0 else
+           f"one that normalises 2 or fewer values per {unit} passes no gradient (the "
+           f"{'batch ' if unit == 'channel' else ''}mean and the normalised values span them all)")
     msg = (f"{text}, beyond the sampling band ({math.exp(fig['band_log']):.3g}x) by "
            f"{math.exp(abs(fig['log_change']) - fig['band_log']):.3g}x: {reason}. This gradient crosses {n_cross} "
-           f"batch-statistics normalisation{'s' if n_cross != 1 else ''}, {len(small)} of them below m_min; {why}, "
-           f"so this {'growth' if fig['log_change'] > 0 else 'decay'} may be the batch's: {rerun}."
+           f"{'batch' if unit == 'channel' else 'sampled'}-statistics normalisation{'s' if n_cross != 1 else ''}, "
+           f"{len(small)} of them below m_min; {why}, so this {'growth' if fig['log_change'] > 0 else 'decay'} may be "
+           f"the {'batch' if unit == 'channel' else 'probe input'}'s: {again}."
            + (f" ({others} other sibling class{'es' if others != 1 else ''} not decided for the same reason)"
               if others else ""))
     figs = {**fig, "not_decided": True, "m_min": need, "crossed": n_cross,
             "batch_stats": [{"name": b.name, "values": b.values} for b in small]}
     members = per_class[fig["class"]]["backward_layers"]
-    return Finding(NOTE, "signal-backward", tuple(members), msg, figs), f"{reason}; {rerun}"
+    return Finding(NOTE, "signal-backward", tuple(members), msg, figs), f"{reason}; {again}"
 
 
 #: smallest forward and backward gain between a node's output and the next node's input read as an amplifier

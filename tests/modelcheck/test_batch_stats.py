@@ -13,6 +13,9 @@ Twin nets below: a 32px input halved five times to a 1x1 stage of 8 blocks ``con
 decided (no error).  Too small: 4 inputs (4 values per channel across 16 BatchNorms, ``m_min = 10``) was an
 error, now a note and an incomplete report whose coverage says "not decided"; 2 inputs (the BatchNorms pass no
 gradient at all) likewise.  Known-bad: the gate kernels at 10x std with 32 inputs stay an error.
+
+Keras' ``GroupNormalization`` (per sample, :mod:`invariants.frameworks.keras.batchstats`) at 1 value per group is
+likewise not decided (``test_group_stats.py`` has the torch GroupNorm/InstanceNorm cases).
 """
 from __future__ import annotations
 
@@ -209,3 +212,38 @@ def test_keras_small_batch_is_not_decided_and_big_batch_decides(keras):
     assert not big.errors and big.coverage.signal is None, render_model(big)
     bad = check_model(_keras_net(keras, 32, gain=10.0), name="k_twin_gate10x")
     assert any(f.kind == "signal-backward" and f.severity == "error" for f in bad.errors), render_model(bad)
+
+
+def _keras_groups(keras, side: int, gain: float = 1.0, c: int = 32):
+    """``Conv1x1 -> GroupNormalization(groups=-1) -> ReLU`` twice (Keras' init: ``Conv2D``'s ``glorot_uniform``,
+    ``GroupNormalization``'s ones/zeros), then 12 He-normal ``Conv1x1 -> ReLU`` at ``gain`` x std."""
+    L = keras.layers
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((side, side, 3))
+    h = inp
+    for i in range(2):
+        h = L.ReLU()(L.GroupNormalization(groups=-1, name=f"gn{i}")(L.Conv2D(c, 1, name=f"conv{i}")(h)))
+    for i in range(12):
+        init = keras.initializers.VarianceScaling(2.0 * gain ** 2, "fan_in", "truncated_normal")
+        h = L.Conv2D(c, 1, activation="relu", kernel_initializer=init, name=f"tail{i}")(h)
+    out = L.Dense(10, name="head")(L.Flatten()(h))
+    x = np.random.default_rng(1).standard_normal((8, side, side, 3)).astype("float32")
+    return keras.Model(inp, out), x
+
+
+def test_keras_group_normalization_of_one_value_is_not_decided_and_enough_values_decide(keras):
+    from invariants.frameworks.keras.model import view
+
+    model, x = _keras_groups(keras, 4)
+    stats = view(model, "k_gn", x).probe.batch_stats
+    assert [(b.name, b.values, b.kind, b.channels, b.layer, b.after) for b in stats] == [
+        ("gn0", 16, "group", 1, "GroupNormalization", "conv0"), ("gn1", 16, "group", 1, "GroupNormalization", "conv1")]
+    # main: an error "the model output is the same for all 8 probe inputs: the signal is cut at init"
+    small = check_model(_keras_groups(keras, 1), name="k_gn_1x1")
+    assert not small.errors and small.status == "incomplete", render_model(small)
+    assert small.coverage.signal.startswith(
+        "not decided: the probe input is too small for GroupNormalization gn0 (1 value per group")
+    good = check_model(_keras_groups(keras, 4), name="k_gn_4x4")
+    assert good.status == "healthy" and good.coverage.signal is None, render_model(good)
+    bad = check_model(_keras_groups(keras, 4, gain=3.0), name="k_gn_tail3x")
+    assert any(f.kind.startswith("signal-") for f in bad.errors) and bad.coverage.signal is None, render_model(bad)

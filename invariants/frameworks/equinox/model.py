@@ -19,6 +19,13 @@ tap: the probe then fails and says so (the parameter checks still run).  ``key=j
 passed when the model's ``__call__`` takes a ``key`` (dropout).  Probe input: the given one, else from
 the first node (``Linear(in)``: ``N(0, 1)`` ``(B, in)``; a conv: ``(B, C, 32)`` / ``(B, C, 16, 16)`` /
 ``(B, C, 8, 8, 8)``).
+
+Each ``GroupNorm`` is wrapped too (:class:`GroupTap`) to record how many values its per-sample statistics
+see.  A ``BatchNorm`` is not run on batch statistics: ``eqx.nn.BatchNorm.__call__(x, state)`` takes a ``State``
+and, in training mode, averages over the ``jax.vmap`` axis named by its ``axis_name``, which the probe's vmap
+does not bind; such a model's probe fails (its ``__call__`` without ``state``: a ``TypeError``; with ``state``
+in ``apply_kwargs``: ``NameError: unbound axis name``) and the report says the signal was not checked.  In
+inference mode (``eqx.nn.inference_mode``) it uses its running statistics (identity at init).
 """
 from __future__ import annotations
 
@@ -33,7 +40,8 @@ import numpy as np
 
 from invariants.frameworks.equinox.layout import EQUINOX
 from invariants.layers import GRU, LSTM, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
-from invariants.frameworks.model import INPUT_ROUNDING_ULPS, ModelView, Node, Param, Probe, Signal, activation_key, units_last, varies
+from invariants.frameworks.model import (INPUT_ROUNDING_ULPS, BatchStat, ModelView, Node, Param, Probe, Signal,
+                                         activation_key, units_last, varies)
 
 _NORMS = (eqx.nn.LayerNorm, eqx.nn.GroupNorm, eqx.nn.RMSNorm, eqx.nn.BatchNorm)
 _NODE_TYPES = (eqx.nn.Linear, eqx.nn.Conv, eqx.nn.ConvTranspose, eqx.nn.Embedding)
@@ -154,6 +162,8 @@ class _State:
     eps: dict[str, Any] | None = None
     z: dict[str, Any] = {}
     inp: dict[str, Any] = {}
+    #: per GroupNorm, the BatchStat of its statistics (:class:`GroupTap`)
+    stats: dict[str, BatchStat] = {}
 
 
 _STATE = _State()
@@ -175,6 +185,26 @@ class Tap(eqx.Module):
         if args and hasattr(args[0], "shape"):
             _STATE.inp[self.name] = args[0]
         return out
+
+
+class GroupTap(eqx.Module):
+    """A ``GroupNorm`` that records how many values each of its per-sample statistics is taken over (probe
+    only): ``eqx.nn.GroupNorm.__call__`` normalises one example ``(C, *spatial)`` over the ``C / groups``
+    channels of a group × positions (``equinox/nn/_normalisation.py``)."""
+
+    inner: Any
+    name: str = eqx.field(static=True)
+
+    def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        shape = tuple(int(d) for d in getattr(x, "shape", ()))
+        if len(shape) > 1:  # (C,) has no positions: see BatchStat
+            group = shape[0] // max(int(self.inner.groups), 1)
+            values = group * int(np.prod(shape[1:], dtype=np.int64))
+            old = _STATE.stats.get(self.name)
+            if old is None or values <= old.values:
+                _STATE.stats[self.name] = BatchStat(self.name, values, next(reversed(_STATE.z), None), kind="group",
+                                                    channels=group, layer="GroupNorm")
+        return self.inner(x, *args, **kwargs)
 
 
 def infer_input(nodes: list[Node], batch: int, rng: np.random.Generator) -> tuple[Any, str]:
@@ -212,8 +242,10 @@ def tapped_forward(model: Any, node_paths: dict[str, tuple[str, ...]], apply_kwa
     wrapped in a :class:`Tap` (its output recorded and shifted by ``eps[node]``; ``eps=None``: unshifted).
     ``key`` is passed (``jax.random.key(seed)``) to a model whose ``__call__`` takes one."""
     names = list(node_paths)
-    tapped = eqx.tree_at(lambda m: [get(m, node_paths[n]) for n in names], model,
-                         [Tap(get(model, node_paths[n]), n) for n in names])
+    groups = {".".join(p) or "GroupNorm": p for p, m in walk(model) if isinstance(m, eqx.nn.GroupNorm)}
+    tapped = eqx.tree_at(lambda m: [get(m, node_paths[n]) for n in names] + [get(m, p) for p in groups.values()],
+                         model, [Tap(get(model, node_paths[n]), n) for n in names]
+                         + [GroupTap(get(model, p), g) for g, p in groups.items()])
     kwargs = dict(apply_kwargs)
     if _takes_key(model) and "key" not in kwargs:
         kwargs["key"] = jax.random.key(seed)
@@ -234,7 +266,7 @@ def layer_io_bytes(model: Any, x: Any, apply_kwargs: dict[str, Any] | None = Non
     try:
         _, z_s, inp_s = jax.eval_shape(lambda xi: one(xi, None), x[0])
     finally:
-        _STATE.eps, _STATE.z, _STATE.inp = None, {}, {}
+        _STATE.eps, _STATE.z, _STATE.inp, _STATE.stats = None, {}, {}, {}
     leaves = jax.tree_util.tree_leaves((z_s, inp_s))
     return int(x.shape[0]) * sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in leaves)
 
@@ -249,7 +281,9 @@ def probe(model: Any, nodes: list[Node], node_paths: dict[str, tuple[str, ...]],
     names = list(node_paths)
     one = tapped_forward(model, node_paths, apply_kwargs, seed)
     try:
+        _STATE.stats = {}
         out_s, z_s, _ = jax.eval_shape(lambda xi: one(xi, None), x[0])
+        stats = list(_STATE.stats.values())  # recorded while tracing one example (GroupTap)
         rng = np.random.default_rng(seed)
         leaves = jax.tree_util.tree_leaves(out_s)
         rs = [jnp.asarray(rng.standard_normal((batch,) + tuple(o.shape)), o.dtype) for o in leaves
@@ -267,7 +301,7 @@ def probe(model: Any, nodes: list[Node], node_paths: dict[str, tuple[str, ...]],
             fn = jax.jit(fn)
         (_, (zs, inps, outs)), grads = fn(eps0)
     finally:
-        _STATE.eps, _STATE.z, _STATE.inp = None, {}, {}
+        _STATE.eps, _STATE.z, _STATE.inp, _STATE.stats = None, {}, {}, {}
     by_name = {n.name: n for n in nodes}
     order = [n for n in names if n in zs]
     signals = []
@@ -281,7 +315,8 @@ def probe(model: Any, nodes: list[Node], node_paths: dict[str, tuple[str, ...]],
                                   varies(np.asarray(inps[n]), INPUT_ROUNDING_ULPS) if n in inps else None))
         except ValueError:
             continue
-    return Probe(signals, batch, desc, any(varies(np.asarray(o)) for o in outs), varies(np.asarray(x)))
+    return Probe(signals, batch, desc, any(varies(np.asarray(o)) for o in outs), varies(np.asarray(x)),
+                 batch_stats=stats)
 
 
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0,

@@ -18,7 +18,10 @@ probe's gradients alone.
 **Probe.** The same interceptor returns ``z + ε`` from each node's ``__call__`` (first call), and
 ``jax.grad`` with respect to ``ε`` gives ``∂L/∂z``; it also passes the node's first input as ``x + ε_x``
 (moments of ``x`` and ``∂L/∂x`` only, :mod:`invariants.frameworks.jax.probe`).  ``module.apply`` runs with ``rngs={"dropout": key}``,
-every non-``params`` collection mutable (updates discarded) and the target's ``apply_kwargs``.
+every non-``params`` collection mutable (updates discarded) and the target's ``apply_kwargs``; a ``BatchNorm`` on
+batch statistics (``use_running_average=False``, set on the module or passed by the model from ``apply_kwargs``)
+and every ``GroupNorm``/``InstanceNorm`` is recorded with its values per statistic
+(:mod:`invariants.frameworks.flax.batchstats`).
 Probe input: the given one, else from the first kernel in the tree (dense: ``(B, in)``; conv:
 ``(B, 16, 16, C)``; embedding: token ids ``(B, 8)``).
 """
@@ -33,10 +36,13 @@ import jax
 import jax.numpy as jnp
 
 from invariants.layers import JAX, KERAS, Conv, ConvTranspose, Dense, Depthwise, Embedding, Kernel, Layer, Layout
+from invariants.frameworks.flax.batchstats import NORMS, norm_stat
 from invariants.frameworks.jax.probe import new_state, perturbed_pass, record, record_input
-from invariants.frameworks.model import ModelView, Node, Param, Probe, Signal, units_last, varies
+from invariants.frameworks.model import BatchStat, ModelView, Node, Param, Probe, Signal, units_last, varies
 
 _NODE_TYPES = (nn.Dense, nn.DenseGeneral, nn.Conv, nn.ConvTranspose, nn.Embed)
+#: the modules the probe's interceptor reads: the nodes and the normalizations whose counts it records
+_WATCHED = _NODE_TYPES + NORMS
 
 
 def _axes_tuple(v: Any) -> tuple[int, ...]:
@@ -184,12 +190,20 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
     seen: dict[str, Any] = {}
     widths: dict[str, int] = {}
     state = new_state()
+    stats: dict[str, BatchStat] = {}
 
     def interceptor(next_fun: Any, args: tuple, kwargs: dict, ctx: Any) -> Any:
         mod = ctx.module
-        if ctx.method_name != "__call__" or not isinstance(mod, _NODE_TYPES):
+        if ctx.method_name != "__call__" or not isinstance(mod, _WATCHED):
             return next_fun(*args, **kwargs)
         path = "/".join(str(p) for p in mod.path)
+        if not isinstance(mod, _NODE_TYPES):
+            # a normalization on the probe's own statistics: its count (the pass is traced more than once; a
+            # module called twice keeps its smaller count)
+            made = norm_stat(mod, path, args, kwargs, state["order"][-1] if state["order"] else None)
+            if made is not None and (path not in stats or made.values <= stats[path].values):
+                stats[path] = made
+            return next_fun(*args, **kwargs)
         if isinstance(mod, nn.DenseGeneral) and args and hasattr(args[0], "shape") and path not in widths:
             # its input units are every contracted axis (``axis``), not only the last one
             widths[path] = int(np.prod([args[0].shape[a] for a in _axes_tuple(mod.axis)]))
@@ -226,7 +240,8 @@ def probe(module: Any, variables: Any, x: Any, batch: int, seed: int, desc: str,
         except ValueError:
             continue
     first = x[0] if isinstance(x, tuple) else x
-    return Probe(signals, batch, desc, any(varies(np.asarray(o)) for o in outs), varies(np.asarray(first))), seen
+    return Probe(signals, batch, desc, any(varies(np.asarray(o)) for o in outs), varies(np.asarray(first)),
+                 batch_stats=list(stats.values())), seen
 
 
 def view(module: Any, variables: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0,

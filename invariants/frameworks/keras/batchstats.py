@@ -1,11 +1,14 @@
-"""The Keras probe's record of ``BatchNormalization`` layers that normalise with batch statistics.
+"""The Keras probe's record of ``BatchNormalization`` layers on batch statistics and ``GroupNormalization`` layers.
 
 A ``BatchNormalization`` called with ``training=True`` on a trainable layer normalises each channel by the
 mean and standard deviation of the values the batch holds for it (``keras/src/layers/normalization/
 batch_normalization.py``, ``BatchNormalization.call``: ``if training and self.trainable``); the signal check
 needs how many values that is (batch × spatial positions, :class:`~invariants.frameworks.model.BatchStat`),
 because a few values make the gradient through the layer grow by the batch's sampling error, not by the
-init (:mod:`invariants.modelcheck.batchstats`).
+init (:mod:`invariants.modelcheck.batchstats`).  A ``GroupNormalization`` normalises each sample over the
+``C / groups`` channels of a group × positions, whatever ``training`` says (``keras/src/layers/normalization/
+group_normalization.py``, ``GroupNormalization._apply_normalization``; ``groups=-1`` is an InstanceNorm, one
+channel per group): recorded as a per-sample group statistic (``kind="group"``).
 """
 from __future__ import annotations
 
@@ -29,9 +32,26 @@ def _values_per_channel(layer: Any, x: Any) -> int | None:
     return total // max(channels, 1)
 
 
+def _values_per_group(layer: Any, x: Any) -> tuple[int, int] | None:
+    """``(values per sample and group, channels per group)`` of a built ``GroupNormalization`` on ``x``; ``None``
+    without positions (:class:`~invariants.frameworks.model.BatchStat`)."""
+    shape = tuple(int(d) for d in getattr(x, "shape", ()))
+    if len(shape) < 3:
+        return None  # (N, C): no positions (BatchStat)
+    axis = int(layer.axis) % len(shape)
+    groups = int(layer.groups) if int(layer.groups) > 0 else shape[axis]  # -1 before build: one per channel
+    group = shape[axis] // max(groups, 1)
+    positions = 1
+    for i, d in enumerate(shape[1:], start=1):
+        if i != axis:
+            positions *= d
+    return positions * group, group
+
+
 def watch(layers: list[Any], last_node: Callable[[], str | None]) -> tuple[dict[str, BatchStat], Callable[[], None]]:
-    """Wrap every ``BatchNormalization`` in ``layers`` (on the instance) to record, each time it is traced with
-    ``training=True``, its values per channel and the node ``last_node()`` names (the node executed last).
+    """Wrap every ``BatchNormalization`` and ``GroupNormalization`` in ``layers`` (on the instance) to record, each
+    time it is traced (a ``BatchNormalization`` with ``training=True`` only), its values per statistic and the
+    node ``last_node()`` names (the node executed last).
 
     Returns:
         ``(records, restore)``: ``{layer name: BatchStat}`` filled as the model runs (a layer called twice
@@ -41,16 +61,23 @@ def watch(layers: list[Any], last_node: Callable[[], str | None]) -> tuple[dict[
 
     def wrap(l: Any, orig: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
-            if kwargs.get("training") and l.trainable and args:
+            made = None
+            if type(l).__name__ == "GroupNormalization" and args:
+                g = _values_per_group(l, args[0])
+                made = None if g is None else BatchStat(l.name, g[0], last_node(), kind="group", channels=g[1],
+                                                        layer="GroupNormalization")
+            elif kwargs.get("training") and l.trainable and args:
                 m = _values_per_channel(l, args[0])
-                old = records.get(l.name)
-                if m is not None and (old is None or m <= old.values):
-                    records[l.name] = BatchStat(l.name, m, last_node())
+                made = None if m is None else BatchStat(l.name, m, last_node())
+            old = records.get(l.name)
+            if made is not None and (old is None or made.values <= old.values):
+                records[l.name] = made
             return orig(*args, **kwargs)
 
         return call
 
-    return records, wrap_calls([l for l in layers if type(l).__name__ == "BatchNormalization"], wrap)
+    return records, wrap_calls([l for l in layers if type(l).__name__ in ("BatchNormalization", "GroupNormalization")],
+                               wrap)
 
 
 __all__ = ["watch"]

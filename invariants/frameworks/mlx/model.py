@@ -16,7 +16,10 @@ subclass whose ``__call__`` returns ``z + ε`` (MLX looks ``__call__`` up on the
 attribute would not be called) and adds ``ε_x`` to its first (floating) input, and ``mx.value_and_grad``
 with respect to both gives ``∂L/∂z`` and ``∂L/∂x`` for ``L = Σ y·r``: the signal check compares the
 input moments ``E[x²]``, ``E[g²]``, as for torch and JAX.  MLX's global PRNG (dropout) is seeded inside
-:class:`~invariants.frameworks.mlx.initializers.Seeded`, which restores it.  Probe input: the given one, else inferred from the first node
+:class:`~invariants.frameworks.mlx.initializers.Seeded`, which restores it.  A ``BatchNorm`` in training mode
+(normalising by the batch) and every ``GroupNorm``/``InstanceNorm`` are recorded with their values per statistic,
+and the running statistics a training-mode ``BatchNorm`` moves are restored
+(:mod:`invariants.frameworks.mlx.batchstats`).  Probe input: the given one, else inferred from the first node
 (``Linear(in)``: ``N(0, 1)`` ``(B, in)``; a conv: ``(B, 32, C)`` / ``(B, 16, 16, C)`` / ``(B, 8, 8, 8, C)``;
 ``Embedding(V)``: token ids ``(B, 8)``).
 """
@@ -30,6 +33,7 @@ import mlx.nn as nn
 import numpy as np
 from mlx.utils import tree_flatten
 
+from invariants.frameworks.mlx.batchstats import watch
 from invariants.frameworks.mlx.initializers import Seeded, bfloat16_view, host
 from invariants.frameworks.mlx.layout import MLX
 from invariants.layers import GRU, LSTM, Bilinear, Conv, ConvTranspose, Dense, Depthwise, Embedding, Layer
@@ -276,7 +280,8 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
 
     xs = x if isinstance(x, tuple) else (x,)
     try:
-        with tapped_classes(node_modules, tapped_call):
+        with tapped_classes(node_modules, tapped_call), \
+                watch(model, lambda: state["order"][-1] if state["order"] else None) as stats:
             with Seeded(seed):
                 out0 = model(*xs)  # shapes of z and of the outputs
                 outs0 = _arrays(out0)
@@ -316,7 +321,8 @@ def probe(model: Any, nodes: list[Node], node_modules: dict[str, Any], x: Any, b
         except ValueError:
             continue
     first = xs[0]
-    return Probe(signals, batch, desc, any(varies(host(o)) for o in seen["outs"]), varies(host(first)))
+    return Probe(signals, batch, desc, any(varies(host(o)) for o in seen["outs"]), varies(host(first)),
+                 batch_stats=list(stats.values()))
 
 
 def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed: int = 0) -> ModelView:

@@ -32,6 +32,7 @@ uniform token ids ``(B, 8)``, an RNN -> ``(8, B, in)`` (``(B, 8, in)`` if ``batc
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -585,6 +586,31 @@ def uses_batch_stats(m: Any) -> bool:
     return bool(m.training or (getattr(m, "running_mean", None) is None and getattr(m, "running_var", None) is None))
 
 
+_INSTANCE_NORMS = (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d,
+                   nn.LazyInstanceNorm1d, nn.LazyInstanceNorm2d, nn.LazyInstanceNorm3d)
+
+
+def sample_stats(m: Any, x: Any) -> tuple[int, int] | None:
+    """``(values per group, channels per group)`` a per-sample normalization takes its statistics over on input
+    ``x`` (``(N, C, *spatial)``): ``GroupNorm`` over ``C/G`` channels x positions (``torch/nn/functional.py``,
+    ``group_norm``); ``InstanceNorm*d`` on input statistics (train mode, or without running statistics:
+    ``torch/nn/modules/instancenorm.py``, ``_InstanceNorm.forward``'s ``use_input_stats``) over the positions of
+    one channel.  ``None`` for anything else (an InstanceNorm on running statistics: none taken; a GroupNorm on
+    ``(N, C)``, without positions: :class:`~invariants.frameworks.model.BatchStat`)."""
+    if not isinstance(x, torch.Tensor) or x.ndim < 2 or (isinstance(m, nn.GroupNorm) and x.ndim == 2):
+        return None  # (N, C): no positions, so no input size changes the count (BatchStat)
+    per_sample = int(x.numel() // max(int(x.shape[0]), 1))
+    channels = int(x.shape[1])
+    if isinstance(m, nn.GroupNorm):
+        group = channels // max(int(m.num_groups), 1)
+        return per_sample // max(int(m.num_groups), 1), group
+    if isinstance(m, _INSTANCE_NORMS) and (m.training or not m.track_running_stats):
+        # the last 1, 2 or 3 axes are the positions (an unbatched (C, *spatial) input included)
+        k = next(i + 1 for i, group in enumerate(_INSTANCE_NORMS[:3]) if isinstance(m, (group, _INSTANCE_NORMS[i + 3])))
+        return int(math.prod(int(d) for d in x.shape[-k:])), 1
+    return None
+
+
 def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch: int, seed: int,
           input_desc: str) -> Probe:
     """Forward and backward pass (see the module docstring); sets ``node.activation`` where seen.
@@ -673,9 +699,20 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
                                              order[-1] if order else None))
         return hook
 
+    def group_hook(name: str):
+        # a per-sample normalization: how many values each sample's group statistics are taken over
+        def hook(mod: Any, args: tuple) -> None:
+            made = sample_stats(mod, args[0]) if args else None
+            if made is not None:
+                batch_stats.append(BatchStat(name, made[0], order[-1] if order else None, kind="group",
+                                             channels=made[1], layer=type(mod).__name__))
+        return hook
+
     for mname, m in model.named_modules():
         if isinstance(m, _BATCH_NORMS):
             handles.append(m.register_forward_pre_hook(stats_hook(mname)))
+        elif isinstance(m, (nn.GroupNorm,) + _INSTANCE_NORMS):
+            handles.append(m.register_forward_pre_hook(group_hook(mname)))
     for m in model.modules():
         if type(m) in _ACTIVATIONS:
             handles.append(m.register_forward_hook(act_hook(_ACTIVATIONS[type(m)])))
