@@ -32,12 +32,26 @@ class Block(nn.Module):
         return self.fc(torch.relu(self.pos(x * self.scale)))
 
 
+class Stack(nn.Module):
+    """Two Linears in a ``ModuleList`` its forward loops over (timm CoaT's ``crpe.conv_list``): the list itself is
+    never called, so a call of ``layers.0`` is named through the running ``Stack``'s name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(16, 16), nn.Linear(16, 16)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
 class Net(nn.Module):
     """``shared`` is the owner's attribute (no call site), ``b1.pos`` and ``b2.pos`` its two call sites."""
 
-    def __init__(self, shared: bool = True) -> None:
+    def __init__(self, shared: bool = True, stack: bool = False) -> None:
         super().__init__()
-        self.shared = nn.Linear(16, 16)
+        self.shared = Stack() if stack else nn.Linear(16, 16)
         self.b1 = Block(self.shared, 1.0)
         self.b2 = Block(self.shared if shared else copy.deepcopy(self.shared), 30.0)
         self.head = nn.Linear(16, 4)
@@ -73,6 +87,18 @@ def test_each_call_site_shows_its_own_call(nets):
     # known-bad: the old behaviour gave b2.pos the first call's figures (its input 30x larger in RMS, times
     # what b1 does to it)
     assert got["b2.pos"][0] > 30 * got["b1.pos"][0]
+
+
+def test_a_shared_module_s_list_children_are_named_by_the_running_call():
+    torch.manual_seed(0)
+    shared = Net(stack=True)
+    twin = copy.deepcopy(shared)
+    twin.b2.pos = copy.deepcopy(twin.b2.pos)  # unshared, the same values
+    x = torch.randn(32, 16)
+    got, want = figures(shared, x), figures(twin, x)
+    assert set(got) == set(want) and "b2.pos.layers.1" in got  # known-bad before: shared.layers.# for both calls
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-6)
 
 
 def test_calls_are_in_execution_order_and_the_owner_name_gets_no_record(nets):
