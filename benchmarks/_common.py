@@ -144,6 +144,26 @@ def record_arg(ap: Any) -> None:
                          "the README table and the docs methods page are rendered")
 
 
+def case_args(doc: str, cases: Sequence[str], run_case: Callable[[str], None],
+              more: Callable[[Any], None] | None = None) -> Any:
+    """The parsed ``--cases`` (comma-separated, default ``cases``) of a benchmark that runs each case in a fresh
+    subprocess of itself (``--case NAME``, hidden); in such a subprocess the case is run here and ``None`` is
+    returned.  ``more(parser)`` adds the script's own options."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--cases", default=",".join(cases))
+    ap.add_argument("--case", help=argparse.SUPPRESS)
+    if more is not None:
+        more(ap)
+    args = ap.parse_args()
+    if args.case:
+        sys.path.insert(0, str(ROOT))
+        run_case(args.case)
+        return None
+    return args
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None) -> str:
     """A plain aligned text table (also valid Markdown with the ``|`` separators)."""
     rows = [[_fmt(c) for c in r] for r in rows]

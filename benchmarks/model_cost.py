@@ -17,14 +17,13 @@ JAX backend, inferred probe batch 32 of 224x224x3), ``mobilenet-b4`` = the same 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
 import time
 
-from _common import ROOT, footer, header
+from _common import case_args, footer, header
 
 CASES = ["mobilenet", "mobilenet-b4", "mlp", "keras-mlp", "resnet18", "resnet18-64"]
 
@@ -78,13 +77,8 @@ def run_case(case: str) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", default=",".join(CASES))
-    ap.add_argument("--case", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.case:
-        sys.path.insert(0, str(ROOT))
-        run_case(args.case)
+    args = case_args(__doc__, CASES, run_case)
+    if args is None:
         return
     t0 = header("check-model cost estimate vs measured (benchmarks/model_cost.py)")
     print(f"{'case':<14} {'layer outputs':>13} {'est. peak':>10} {'peak':>10} {'peak/est':>8} {'est. s':>7} "

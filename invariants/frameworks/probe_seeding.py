@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -71,4 +72,23 @@ def probe_seeded(seed: int) -> Iterator[Draws]:
             draws.drawn = [name for name, read in _WATCHED.items() if read() != start[name]]
 
 
-__all__ = ["Draws", "probe_seeded"]
+@contextlib.contextmanager
+def run_seeded(seed: int) -> Iterator[None]:
+    """:func:`probe_seeded` plus, when torch is loaded, the generator of every CUDA device initialised on entry
+    restored on exit (:func:`invariants.frameworks.torch.seeding.kept_rng`; not seeded here: the run seeds
+    what it draws from).  For a whole run that seeds the frameworks' RNGs itself many times (``scale-check``:
+    ``ScalingRunner.seed`` before each factory call) and must leave the caller's streams as it found them."""
+    with probe_seeded(seed), _torch_devices_kept():
+        yield
+
+
+def _torch_devices_kept() -> Any:
+    """torch's :func:`~invariants.frameworks.torch.seeding.kept_rng` when torch is loaded, else nothing to keep."""
+    if "torch" not in sys.modules:
+        return contextlib.nullcontext()
+    from invariants.frameworks.torch.seeding import kept_rng
+
+    return kept_rng()
+
+
+__all__ = ["Draws", "probe_seeded", "run_seeded"]

@@ -260,8 +260,9 @@ def check_model(model: Any, *, example_input: Any = None, profile: "str | Profil
             (:func:`invariants.modelcheck.cost.model_cost`: memory beyond the model itself, seconds) exceeds
             them; ``None`` (default): no limit (the command line passes ``--max-memory``/``--max-seconds``).
         on_estimate: called, before any check, with the estimated :class:`~invariants.core.cost.Cost`
-            (the probe's activations included: :func:`invariants.modelcheck.cost.estimate`) and what it
-            leaves out (``None``: nothing); the command line prints it on stderr.  With neither ``limits``
+            (the probe's activations and a JAX-traced probe's XLA compile on a cold cache included:
+            :func:`invariants.modelcheck.cost.estimate`) and its note on what it leaves out or assumes
+            (``None``: nothing); the command line prints it on stderr.  With neither ``limits``
             nor ``on_estimate`` nothing is estimated.
 
     Returns:

@@ -33,11 +33,28 @@ the probe's forward and backward pass included), or :data:`SECONDS_PER_MODULE` p
 :data:`SECONDS_PER_BILLION` per billion values (streamed).  The constants are upper fits of
 ``benchmarks/large_models.py`` on the shared 2-core development machine (figures in its record,
 ``docs/data/benchmarks.json``, key ``large_models``).
+
+**Compilation.**  A JAX-traced probe (Keras on JAX, Flax, Equinox) with an output of more than 2 axes jits its
+whole forward and backward pass into one XLA program, and on a cold compile cache that compile can dominate:
+a Keras ``DenseNet121(weights=None, input_shape=(64, 64, 3))`` took 96 s cold, 49.6 s of it compiling
+``jit(moments)``, against an estimate of 19 s without a compile term.  :func:`estimate` adds
+:data:`SECONDS_PER_COMPILED_LAYER` a layer of that program (:func:`shape_pass` counts them from the same
+shapes, so the estimate compiles nothing), assumes a **cold** cache and says so in its note, with the figure
+for a program already in the persistent cache (:mod:`invariants.core.compile_cache`: read, not compiled).
+Measured by ``benchmarks/compile_cost.py`` (fresh processes; cold, then warm on the same new cache folder; the
+command line's cache set up; two runs on 2 shared cores under a load average of 5-6, so every wall is
+inflated and noisy), XLA's compile a layer of the program: Keras MobileNetV2 (156 layers) 0.15-0.28 s,
+ResNet50 (177) 0.11-0.18 s, DenseNet121 (429) 0.25-0.27 s; Flax CNNs of 8 and 24 convolutions 0.07-0.14 s;
+Equinox 0.06-0.29 s.  Cold wall ÷ estimate with 0.18 s a layer: Keras 0.72-1.74 (3.4-7.5 without the term),
+Flax 1.0-1.3, Equinox 0.44-1.84; warm wall ÷ the note's figure without the compile: Keras 1.2-2.3, Flax
+1.0-2.6 and 5 on the 8-layer CNN (its warm run slower than its cold one in both runs, not explained),
+Equinox 0.46-1.5.  torch compiles nothing (ResNet-18 on 64x64: 1.1-1.9).
 """
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import sys
 from typing import Any, Iterator
 
@@ -73,6 +90,12 @@ ACTIVATION_FACTOR = 2.5
 SECONDS_PER_ACTIVATION_GB = 12.0
 SECONDS_PER_MODULE = 0.69
 SECONDS_PER_BILLION = 56.0
+#: a JAX-traced probe (Keras on JAX, Flax, Equinox) jits its whole forward and backward pass as one XLA program
+#: (:func:`invariants.frameworks.jax.probe.perturbed_pass`); on a cold compile cache XLA's compile takes about
+#: this many seconds a layer of it (:func:`shape_pass`'s count).  Fit of ``benchmarks/compile_cost.py`` on the
+#: shared 2-core development machine, within 2x of every measured cold wall but the 24-layer Equinox CNN's
+#: (over by 2.1-2.3x; figures in the module docstring): a middle fit, not an upper bound
+SECONDS_PER_COMPILED_LAYER = 0.18
 
 
 def tensor_sizes(obj: Any) -> Iterator[tuple[int, int, bool]]:
@@ -143,8 +166,18 @@ def _leaves(x: Any, depth: int = 0) -> Iterator[Any]:
 
 
 def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed: int = 0) -> int | None:
-    """Bytes of every layer's output on the probe batch, from shapes only (no value computed), or ``None``
-    where no shape pass is made (the estimate then excludes the probe's activations and says so).
+    """:func:`shape_pass`'s bytes: every layer's output on the probe batch (``None``: no shape pass)."""
+    return shape_pass(obj, example_input, batch, seed)[0]
+
+
+def shape_pass(obj: Any, example_input: Any = None, batch: int = 32, seed: int = 0) -> tuple[int | None, int]:
+    """``(bytes, compiled layers)``: the bytes of every layer's output on the probe batch, from shapes only (no
+    value computed), or ``None`` where no shape pass is made (the estimate then excludes the probe's activations
+    and says so); and the layers of the one XLA program a JAX-traced probe jits (0: nothing compiled), read
+    from the same shapes: every layer counted below (Keras: on the JAX backend), when the probe jits its pass
+    (an output of more than 2 axes, batch included, or a Keras recurrent layer:
+    :func:`invariants.frameworks.jax.probe.perturbed_pass` and the Equinox probe), else 0 (dense-only models
+    run op by op; torch and MLX compile nothing).
 
     * **torch** — one forward pass on the ``meta`` device (every parameter and buffer swapped for a meta
       twin and the originals put back, :func:`_swapped`: shapes and dtypes only, the model untouched), else,
@@ -164,7 +197,8 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
       or packed with the model), else on the probe's inferred one
       (:func:`invariants.frameworks.flax.model.infer_input`);
     * **Equinox**: every weight layer's output and input from ``jax.eval_shape`` of the probe's tapped
-      forward (:func:`invariants.frameworks.equinox.model.layer_io_bytes`), on the given or inferred input;
+      forward (:func:`invariants.frameworks.equinox.model.layer_io_shapes`), on the given or inferred input
+      (compiled layers: the weight layers);
     * **MLX**: the same from MLX's lazy graph, nothing evaluated
       (:func:`invariants.frameworks.mlx.model.layer_io_bytes`);
     * reference networks: ``None`` (not estimated yet).
@@ -181,31 +215,31 @@ def activation_bytes(obj: Any, example_input: Any = None, batch: int = 32, seed:
     x = example_input if example_input is not None else parts.input
     try:
         if torch is not None and isinstance(model, torch.nn.Module):
-            return _torch_activation_bytes(torch, model, x, batch, seed)
+            return _torch_shape_pass(torch, model, x, batch, seed)
         if type(model).__module__.startswith("keras") or hasattr(model, "_flatten_layers"):
-            return _keras_activation_bytes(model, x, batch)
+            return _keras_shape_pass(model, x, batch)
         linen = sys.modules.get("flax.linen")
         if linen is not None and isinstance(model, linen.Module):
-            return _flax_activation_bytes(model, parts.variables, x, parts.apply_kwargs, batch, seed)
+            return _flax_shape_pass(model, parts.variables, x, parts.apply_kwargs, batch, seed)
         eqx = sys.modules.get("equinox")
         if eqx is not None and isinstance(model, eqx.Module):
-            return _equinox_activation_bytes(model, x, parts.apply_kwargs, batch, seed)
+            return _equinox_shape_pass(model, x, parts.apply_kwargs, batch, seed)
         mlx_nn = sys.modules.get("mlx.nn")
         if mlx_nn is not None and isinstance(model, mlx_nn.Module):
-            return _mlx_activation_bytes(model, x, batch, seed)
+            return _mlx_shape_pass(model, x, batch, seed)
     except (Exception, SystemExit):  # noqa: BLE001 - a model the shape pass cannot trace (a forward that calls
         # sys.exit included: the probe reports it): the estimate says it excludes the activations
-        return None
-    return None
+        return None, 0
+    return None, 0
 
 
-def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: int) -> int | None:
+def _torch_shape_pass(torch: Any, model: Any, x: Any, batch: int, seed: int) -> tuple[int | None, int]:
     from invariants.frameworks.torch.model import as_tensors, inferred_input
     if x is None:
         try:
             x = inferred_input(model, batch, seed)[0]
         except ValueError:  # no input can be made: the probe will not run either (the report says so)
-            return 0
+            return 0, 0
     else:
         x = as_tensors(x)
     seen: dict[int, int] = {}
@@ -255,7 +289,7 @@ def _torch_activation_bytes(torch: Any, model: Any, x: Any, batch: int, seed: in
     finally:
         for h in handles:
             h.remove()
-    return sum(seen.values()) if seen else None
+    return (sum(seen.values()) if seen else None), 0  # torch runs op by op: nothing compiled
 
 
 @contextlib.contextmanager
@@ -294,7 +328,8 @@ def _swapped(torch: Any, model: Any, make: Any) -> Iterator[None]:
             setattr(mod, k, v)
 
 
-def _flax_activation_bytes(module: Any, variables: Any, x: Any, kwargs: dict, batch: int, seed: int) -> int:
+def _flax_shape_pass(module: Any, variables: Any, x: Any, kwargs: dict, batch: int,
+                           seed: int) -> tuple[int, int]:
     import jax
     import numpy as np
 
@@ -305,34 +340,42 @@ def _flax_activation_bytes(module: Any, variables: Any, x: Any, kwargs: dict, ba
         try:
             x = infer_input(extract_params(tree)[1], batch, np.random.default_rng(seed))[0]
         except ValueError:  # no input can be made: the probe will not run either (the report says so)
-            return 0
+            return 0, 0
 
     def intermediates(v: Any, inp: Any) -> Any:
         return module.apply(v, inp, capture_intermediates=True, mutable=["intermediates"], **kwargs)[1]
 
     leaves = jax.tree_util.tree_leaves(jax.eval_shape(intermediates, variables, x))
-    return sum(int(np.prod(leaf.shape)) * np.dtype(leaf.dtype).itemsize for leaf in leaves)
+    # the probe jits its pass when an output has more than 2 axes (perturbed_pass), else runs it op by op
+    compiled = len(leaves) if any(len(leaf.shape) > 2 for leaf in leaves) else 0
+    return sum(int(np.prod(leaf.shape)) * np.dtype(leaf.dtype).itemsize for leaf in leaves), compiled
 
 
-def _equinox_activation_bytes(model: Any, x: Any, kwargs: dict, batch: int, seed: int) -> int:
-    """Every weight layer's output and input (:func:`invariants.frameworks.equinox.model.layer_io_bytes`) on
+def _equinox_shape_pass(model: Any, x: Any, kwargs: dict, batch: int, seed: int) -> tuple[int, int]:
+    """Every weight layer's output and input (:func:`invariants.frameworks.equinox.model.layer_io_shapes`) on
     the given or the probe's inferred input: an Equinox forward has no per-module outputs to hook beyond its
     nodes, so a layer's input stands for the activation before it."""
+    import jax
     import jax.numpy as jnp
     import numpy as np
 
-    from invariants.frameworks.equinox.model import extract_params, infer_input, layer_io_bytes
+    from invariants.frameworks.equinox.model import extract_params, infer_input, layer_io_shapes
 
     if x is None:
         try:
             x = infer_input(extract_params(model)[1], batch, np.random.default_rng(seed))[0]
         except ValueError:
-            return 0
-    return layer_io_bytes(model, jnp.asarray(x), kwargs, seed)
+            return 0, 0
+    x = jnp.asarray(x)
+    zs, inputs = layer_io_shapes(model, x, kwargs, seed)
+    leaves = jax.tree_util.tree_leaves((zs, inputs))
+    # one example's shapes: the probe jits its vmapped pass when an output has more than 1 axis (probe)
+    compiled = len(zs) if any(len(z.shape) > 1 for z in jax.tree_util.tree_leaves(zs)) else 0
+    return int(x.shape[0]) * sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in leaves), compiled
 
 
-def _mlx_activation_bytes(model: Any, x: Any, batch: int, seed: int) -> int:
-    """As :func:`_equinox_activation_bytes`, from MLX's lazy graph
+def _mlx_shape_pass(model: Any, x: Any, batch: int, seed: int) -> tuple[int, int]:
+    """As :func:`_equinox_shape_pass`, from MLX's lazy graph
     (:func:`invariants.frameworks.mlx.model.layer_io_bytes`: shapes known, nothing evaluated)."""
     import numpy as np
 
@@ -342,16 +385,18 @@ def _mlx_activation_bytes(model: Any, x: Any, batch: int, seed: int) -> int:
         try:
             x = infer_input(extract_params(model)[1], batch, np.random.default_rng(seed), float_dtype(model))[0]
         except ValueError:
-            return 0
-    return layer_io_bytes(model, x)
+            return 0, 0
+    return layer_io_bytes(model, x), 0  # MLX evaluates lazily: no XLA program
 
 
-def _keras_activation_bytes(model: Any, x: Any, batch: int) -> int | None:
+def _keras_shape_pass(model: Any, x: Any, batch: int) -> tuple[int | None, int]:
     import numpy as np
+
+    from invariants.frameworks.keras.model import RECURRENT_LAYERS
 
     inputs = list(getattr(model, "inputs", None) or [])
     if not inputs:
-        return None
+        return None, 0
 
     def per_sample(shape: Any) -> int:
         n = 1
@@ -365,17 +410,23 @@ def _keras_activation_bytes(model: Any, x: Any, batch: int) -> int | None:
         batch = int(np.shape(first)[0])
         declared = per_sample(inputs[0].shape)
         scale = int(np.prod(np.shape(first)[1:])) / declared if declared else 1.0
-    total = 0
+    total = layers = 0
+    jit = False  # the probe jits its pass when an output has more than 2 axes or a layer is recurrent
     for layer in model._flatten_layers(include_self=False, recursive=True):
+        jit = jit or type(layer).__name__ in RECURRENT_LAYERS
         try:
             outs = layer.output
         except (AttributeError, ValueError):  # a layer called more than once or never: counted by its callers
             continue
+        layers += 1
         for t in (outs if isinstance(outs, (list, tuple)) else (outs,)):
             shape = getattr(t, "shape", None)
             if shape is not None:
                 total += per_sample(shape) * ITEMSIZE.get(str(getattr(t, "dtype", "")), 4)
-    return int(total * batch * scale) or None
+                jit = jit or len(tuple(shape)) > 2
+    keras = sys.modules.get("keras")
+    on_jax = keras is not None and keras.backend.backend() == "jax"
+    return (int(total * batch * scale) or None), (layers if jit and on_jax else 0)
 
 
 def model_cost(obj: Any, max_values: int) -> Cost:
@@ -404,24 +455,48 @@ def model_cost(obj: Any, max_values: int) -> Cost:
 
 def estimate(obj: Any, max_values: int, example_input: Any = None, batch: int = 32, seed: int = 0,
              probe: bool = True) -> tuple[Cost, str | None]:
-    """The cost of checking ``obj`` with its probe pass, and what the estimate leaves out (``None``: nothing).
+    """The cost of checking ``obj`` with its probe pass, and a note on what the estimate leaves out or assumes
+    (``None``: nothing to say).
 
     :func:`model_cost` (the parameters) plus, when ``probe``, :data:`ACTIVATION_FACTOR` times the probe's
-    layer outputs (:func:`activation_bytes` on ``example_input`` or the inferred input of ``batch``) in
-    memory and :data:`SECONDS_PER_ACTIVATION_GB` a GB of them in time.  Where no shape pass is made
-    (reference networks, a model the pass cannot trace) the note says the estimate excludes
-    the probe's activations.  A meta-device model is streamed without a probe: no activations.
+    layer outputs (:func:`shape_pass` on ``example_input`` or the inferred input of ``batch``) in
+    memory and :data:`SECONDS_PER_ACTIVATION_GB` a GB of them in time, plus the XLA compile of a JAX-traced
+    probe (Keras on JAX, Flax, Equinox; not torch or MLX): :data:`SECONDS_PER_COMPILED_LAYER` a layer of the
+    program it jits, on a **cold** compile cache; the note then says so and gives the estimate without it
+    (a program already in JAX's persistent cache, :mod:`invariants.core.compile_cache`, is read, not
+    compiled).  Whether this model's program is cached is not looked up: that needs the traced program, and
+    the estimate traces nothing.  Where no shape pass is made (reference networks, a model the pass cannot
+    trace) the note says the estimate excludes the probe's activations.  A meta-device model is streamed
+    without a probe: no activations, nothing compiled.
     """
     from invariants.modelcheck.stream import streams
 
     cost = model_cost(obj, max_values)
     if not probe or streams(obj):
         return cost, None
-    act = activation_bytes(obj, example_input, batch, seed)
+    act, layers = shape_pass(obj, example_input, batch, seed)
     if act is None:
         return cost, "excludes the probe's activations: no shape pass for this model"
-    return Cost(cost.values, cost.bytes + int(ACTIVATION_FACTOR * act),
-                cost.seconds + SECONDS_PER_ACTIVATION_GB * act / 1e9), None
+    cost = Cost(cost.values, cost.bytes + int(ACTIVATION_FACTOR * act),
+                cost.seconds + SECONDS_PER_ACTIVATION_GB * act / 1e9)
+    if not layers:
+        return cost, None
+    compile_s = SECONDS_PER_COMPILED_LAYER * layers
+    return Cost(cost.values, cost.bytes, cost.seconds + compile_s), compile_note(compile_s, layers, cost.seconds)
+
+
+def compile_note(compile_s: float, layers: int, without: float) -> str:
+    """What :func:`estimate` says of its compile term: the seconds, the layers, that they assume a cold cache,
+    and the estimate without them, with where the persistent cache is (or that none is set: the Python API
+    without :func:`invariants.core.compile_cache.configure`, which the command line calls)."""
+    from invariants.core.cost import format_seconds
+
+    jax = sys.modules.get("jax")
+    folder = getattr(getattr(jax, "config", None), "jax_compilation_cache_dir", None) or \
+        os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    where = (f"about {format_seconds(without)} once compiled (JAX's persistent cache: {folder})" if folder else
+             "no persistent compile cache is set: every process compiles it again")
+    return f"of it about {format_seconds(compile_s)} XLA compile of the probe ({layers} layers, a cold cache); {where}"
 
 
 #: how to ask check-model for less when a limit refuses it (:class:`invariants.core.cost.ResourceLimit`):
@@ -451,6 +526,7 @@ def less_hint(probe: bool, batch: int | None) -> tuple[str, str]:
     return (f"{LESS[0]}; {FLOOR}", f"{LESS[1]}; {FLOOR}")
 
 
-__all__ = ["FLOOR", "LESS", "less_hint", "ACTIVATION_FACTOR", "BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP", "SAMPLE_COPIES",
-           "SECONDS_PER_ACTIVATION_GB", "SECONDS_PER_BILLION", "SECONDS_PER_MODULE", "SECONDS_PER_TENSOR",
-           "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "activation_bytes", "estimate", "model_cost", "tensor_sizes"]
+__all__ = ["FLOOR", "LESS", "less_hint", "ACTIVATION_FACTOR", "BASE_BYTES", "BFLOAT16_VIEWS", "ITEMSIZE", "PER_VALUE_TEMP",
+           "SAMPLE_COPIES", "SECONDS_PER_ACTIVATION_GB", "SECONDS_PER_BILLION", "SECONDS_PER_COMPILED_LAYER",
+           "SECONDS_PER_MODULE", "SECONDS_PER_TENSOR", "SECONDS_PER_VALUE", "STREAM_PEAK_FACTOR", "activation_bytes",
+           "compile_note", "estimate", "model_cost", "shape_pass", "tensor_sizes"]

@@ -28,6 +28,7 @@ names listed in :attr:`~invariants.modelcheck.report.Coverage.tied`.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -147,7 +148,15 @@ def coverage(view: ModelView, bad: list[Param] = (), min_share: float = MIN_COVE
     """
     node_weights = {id(n.weight) for n in view.nodes}
     measured = {s.name for s in view.probe.signals} if view.probe is not None else None
-    unmeasured = [n for n in view.nodes if measured is not None and n.name not in measured]
+    # a module under several names is measured at its call sites only (torch: ``_CallSites``): a name of it
+    # that is no call site (the owner's attribute) leaves nothing unmeasured when another name was measured
+    # (the same type and weight: the same module; an embedding table tied to an output projection is not)
+    def module(n: Any) -> tuple[str, int]:
+        return n.owner_type, id(n.weight)
+
+    seen_modules = {module(n) for n in view.nodes if measured is not None and n.name in measured}
+    unmeasured = [n for n in view.nodes if measured is not None and n.name not in measured
+                  and module(n) not in seen_modules]
     unmeasured_weights = {id(n.weight) for n in unmeasured}
     tensors, values = len(bad), sum(p.size for p in bad)
     skipped: list[Skipped] = list(empty)

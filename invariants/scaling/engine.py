@@ -28,6 +28,7 @@ from invariants.core.cost import Cost, Limits, check
 from invariants.core.errors import UsageError
 from invariants.frameworks import runner as R
 from invariants.frameworks.errors import BadModel
+from invariants.frameworks.probe_seeding import run_seeded
 from invariants.frameworks.runner import ScalingRunner
 from invariants.core.results import ERROR
 from invariants.scaling.cost import LESS, estimate
@@ -186,6 +187,18 @@ def scale_check(target: "str | Callable[..., Any]", sizes: Sequence[int], *, ste
     if not (math.isfinite(lr) and lr > 0):
         raise UsageError(f"lr must be a positive number, got {lr!r}")
     factory, name = load_factory(target)
+    # every global RNG the runs seed (torch's CPU and CUDA generators, numpy's, Python's, Keras') is restored
+    # after them: a scale check leaves the caller's random streams as it found them
+    with run_seeded(base_seed):
+        return _run(factory, name, sizes, steps, seeds, optimizer, lr, batch, expect, total_alpha, mode, width,
+                    limits, progress, s_min, base_seed, on_estimate, t0)
+
+
+def _run(factory: Callable[..., Any], name: str, sizes: list[int], steps: list[int], seeds: int, optimizer: str,
+         lr: float, batch: int, expect: str, total_alpha: float, mode: str, width: int | None, limits: Limits | None,
+         progress: Progress | None, s_min: float, base_seed: int, on_estimate: Callable[[Cost], None] | None,
+         t0: float) -> ScaleReport:
+    """:func:`scale_check` after its arguments are checked and the factory loaded."""
     build = builder(factory, name, mode, width)
     runner = identify(build, sizes[0], name)
     cost = estimate(build, sizes, seeds, steps, batch, optimizer, runner, gradients=mode == DEPTH)

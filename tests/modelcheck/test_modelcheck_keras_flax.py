@@ -10,6 +10,7 @@ import pytest
 
 import modelcheck_models as M
 from invariants.modelcheck import check_model
+from invariants.modelcheck.cost import SECONDS_PER_COMPILED_LAYER, estimate, shape_pass
 from invariants.render import render_model
 
 
@@ -279,3 +280,66 @@ def test_the_estimate_counts_the_values_the_keras_reader_reads(keras):
     counted = sum(n for n, _, _ in tensor_sizes(model))
     assert counted == read == 6 * 8 + 8 + 8 + 8 + 8 * 3 + 3
     assert sum(int(np.prod(w.shape)) for w in model.weights) == read + 16  # the moving statistics
+
+
+# ---- the compile term of the time estimate (the Flax, Equinox and note tests: test_compile_estimate.py)
+
+
+def keras_cnn(keras, depth: int):
+    layers = [keras.Input((16, 16, 3))]
+    layers += [keras.layers.Conv2D(8, 3, padding="same", activation="relu") for _ in range(depth)]
+    return keras.Sequential(layers + [keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])
+
+
+def test_a_conv_keras_probe_gets_the_compile_term_and_says_cold(keras):
+    model = keras_cnn(keras, 3)
+    x = np.zeros((4, 16, 16, 3), np.float32)
+    cost, note = estimate(model, 2**20, x)
+    layers = shape_pass(model, x)[1]
+    assert layers == 6  # the input layer, 3 convolutions, the pooling, the dense head
+    without, _ = estimate(model, 2**20, x, probe=False)
+    assert cost.seconds > without.seconds + SECONDS_PER_COMPILED_LAYER * layers * 0.999
+    assert "XLA compile" in note and "a cold cache" in note and f"({layers} layers," in note
+
+
+def test_the_compile_term_grows_with_the_layers(keras):
+    x = np.zeros((4, 16, 16, 3), np.float32)
+    shallow, deep = (estimate(keras_cnn(keras, d), 2**20, x)[0].seconds for d in (2, 8))
+    assert deep - shallow >= 6 * SECONDS_PER_COMPILED_LAYER * 0.999
+
+
+def test_nothing_compiled_gets_no_term(keras):
+    """Known-bad inputs for the term: a dense-only model (the probe runs op by op), no probe, torch."""
+    dense = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16), keras.layers.Dense(4)])
+    assert shape_pass(dense, np.zeros((4, 8), np.float32))[1] == 0
+    assert estimate(dense, 2**20, np.zeros((4, 8), np.float32))[1] is None
+    assert estimate(keras_cnn(keras, 3), 2**20, np.zeros((4, 16, 16, 3), np.float32), probe=False)[1] is None
+    torch = pytest.importorskip("torch")
+    conv = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Conv2d(8, 8, 3))
+    assert shape_pass(conv, torch.zeros(4, 3, 16, 16))[1] == 0
+    assert estimate(conv, 2**20, torch.zeros(4, 3, 16, 16))[1] is None
+
+
+def test_the_estimate_compiles_nothing(keras):
+    """No compile to estimate a compile: XLA's backend compile never runs during the estimate (the shape pass
+    reads Keras' symbolic graph); the probe itself does compile (known-good for the listener)."""
+    import jax
+
+    events, listening = [], [False]
+
+    def listen(event: str, duration: float, **_: object) -> None:
+        if listening[0] and event == "/jax/core/compile/backend_compile_duration":
+            events.append(duration)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    model = keras_cnn(keras, 2)
+    x = np.zeros((2, 16, 16, 3), np.float32)
+    listening[0] = True
+    try:
+        estimate(model, 2**20, x)
+        assert events == []
+        jax.clear_caches()  # the probe's program is compiled (or read from the persistent cache) again
+        check_model(model, example_input=x)
+    finally:
+        listening[0] = False
+    assert events  # the probe's jitted pass reached XLA

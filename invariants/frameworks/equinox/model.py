@@ -258,16 +258,23 @@ def tapped_forward(model: Any, node_paths: dict[str, tuple[str, ...]], apply_kwa
     return one
 
 
-def layer_io_bytes(model: Any, x: Any, apply_kwargs: dict[str, Any] | None = None, seed: int = 0) -> int:
-    """Bytes of every weight layer's output and first input on the batch ``x`` (vmapped over its first axis),
-    from ``jax.eval_shape`` of the tapped forward on one example (shapes only, nothing computed)."""
+def layer_io_shapes(model: Any, x: Any, apply_kwargs: dict[str, Any] | None = None,
+                    seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``({node: output}, {node: first input})`` of every weight layer on ONE example ``x[0]``, as
+    ``jax.ShapeDtypeStruct`` from ``jax.eval_shape`` of the tapped forward (shapes only, nothing computed)."""
     _, _, node_paths = extract_params(model)
     one = tapped_forward(model, node_paths, dict(apply_kwargs or {}), seed)
     try:
         _, z_s, inp_s = jax.eval_shape(lambda xi: one(xi, None), x[0])
     finally:
         _STATE.eps, _STATE.z, _STATE.inp, _STATE.stats = None, {}, {}, {}
-    leaves = jax.tree_util.tree_leaves((z_s, inp_s))
+    return z_s, inp_s
+
+
+def layer_io_bytes(model: Any, x: Any, apply_kwargs: dict[str, Any] | None = None, seed: int = 0) -> int:
+    """Bytes of every weight layer's output and first input on the batch ``x`` (vmapped over its first axis),
+    from :func:`layer_io_shapes` (shapes only, nothing computed)."""
+    leaves = jax.tree_util.tree_leaves(layer_io_shapes(model, x, apply_kwargs, seed))
     return int(x.shape[0]) * sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in leaves)
 
 
@@ -342,5 +349,5 @@ def example() -> tuple[Any, int]:
     model = eqx.nn.MLP(8, 4, 16, 1, key=jax.random.key(0))
     return model, sum(int(x.size) for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))
 
-__all__ = ["Tap", "example", "extract_params", "get", "infer_input", "layer_io_bytes", "layer_of", "probe",
+__all__ = ["Tap", "example", "extract_params", "get", "infer_input", "layer_io_bytes", "layer_io_shapes", "layer_of", "probe",
            "tapped_forward", "view", "walk"]

@@ -58,6 +58,11 @@ def is_model(obj: Any) -> bool:
     return isinstance(obj, KL.Layer)
 
 
+#: Keras layer classes whose probe pass is jitted even when every output is 2-D (their loops traced op by op
+#: are slow): read by the probe and by the cost estimate's compile term (:mod:`invariants.modelcheck.cost`)
+RECURRENT_LAYERS = ("LSTM", "GRU", "SimpleRNN", "RNN")
+
+
 def _flat_layers(model: Any) -> list[Any]:
     flat = getattr(model, "_flatten_layers", None)
     if flat is not None:
@@ -401,7 +406,7 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
     ntv = [v.value for v in model.non_trainable_variables]
     try:
         # Keras recurrent layers are jitted even when every z is 2-D
-        recurrent = any(type(l).__name__ in ("LSTM", "GRU", "SimpleRNN", "RNN") for l in _flat_layers(model))
+        recurrent = any(type(l).__name__ in RECURRENT_LAYERS for l in _flat_layers(model))
         zs, inp, outs, grads, xin = perturbed_pass(run, seed, force_jit=recurrent, weights=(tv, ntv), shapes=shapes)
         order = list(state["order"])
     finally:
@@ -447,7 +452,8 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
                                                              failure_hint="")
 
 
-__all__ = ["einsum_fans", "extract_params", "graph_shapes", "is_model", "mark_scale_invariant", "probe", "view"]
+__all__ = ["RECURRENT_LAYERS", "einsum_fans", "extract_params", "graph_shapes", "is_model", "mark_scale_invariant", "probe",
+           "view"]
 
 
 def example() -> tuple[Any, int]:

@@ -628,8 +628,11 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
     act_of: dict[str, str] = {}
     handles = []
 
-    def node_hook(name: str):
+    site = _CallSites(model, modules)
+
+    def node_hook(fixed: str):
         def hook(mod: Any, args: tuple, out: Any) -> Any:
+            name = site.name(mod, fixed)
             if name in records or not isinstance(out, torch.Tensor) or not out.is_floating_point():
                 return None
             inp = args[0] if args and isinstance(args[0], torch.Tensor) else None
@@ -662,10 +665,11 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
     x_moments: dict[str, tuple[float, int, int]] = {}
     g_moments: dict[str, float] = {}
 
-    def input_hook(name: str):
+    def input_hook(fixed: str):
         # the node's first input x, as it enters this node only: E[x²] now, E[(∂L/∂x)²] in the backward
         # pass (signal module docstring: these are invariant to rescaling a layer that feeds a norm)
         def hook(mod: Any, args: tuple) -> Any:
+            name = site.name(mod, fixed)
             if name in x_moments or not args or not isinstance(args[0], torch.Tensor) \
                     or not args[0].is_floating_point() or args[0].ndim == 0:
                 return None
@@ -722,10 +726,16 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
             handles.append(m.register_forward_pre_hook(consume_hook(True)))
         elif not isinstance(m, _PASS_THROUGH) and next(m.children(), None) is None:
             handles.append(m.register_forward_pre_hook(consume_hook(False)))  # a leaf: containers defer
-    # after the consumer hooks: a node's pre-hook replaces its input, which they must see first
+    handles += site.enter_hooks()  # before the node's own pre-hook, which reads the call site
+    # after the consumer hooks: a node's pre-hook replaces its input, which they must see first; one hook pair
+    # per distinct module (a module under several names is hooked once and names each call by its site)
+    hooked: set[int] = set()
     for name, m in modules.items():
-        handles.append(m.register_forward_pre_hook(input_hook(name)))
-        handles.append(m.register_forward_hook(node_hook(name)))
+        if id(m) not in hooked:
+            hooked.add(id(m))
+            handles.append(m.register_forward_pre_hook(input_hook(name)))
+            handles.append(m.register_forward_hook(node_hook(name)))
+    handles += site.exit_hooks()  # after the node's own hook, which reads the call site
     buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
     try:
         with probe_rng(int(seed) % (2**63)):
@@ -768,6 +778,73 @@ def probe(model: Any, nodes: list[Node], modules: dict[str, Any], x: Any, batch:
     in_varies = varies(probe_array(first)) if isinstance(first, torch.Tensor) else True
     stochastic = active_dropout(model) + (["draws from torch's global generator"] if drew else [])
     return Probe(signals, batch, input_desc, output_varies, in_varies, stochastic=stochastic, batch_stats=batch_stats)
+
+
+class _CallSites:
+    """The name of each call of a module registered under several names (timm CoaT's ``cpe``/``crpe`` modules,
+    shared between blocks): among its names, the one under the innermost running module that holds one of them,
+    as its child (``b2.pos`` when ``b2``'s forward calls its ``pos``) or deeper, through a container that is never
+    called itself (``...crpe.conv_list.0`` when ``crpe`` loops over its ``ModuleList``), else its first name.  Each call site is then a signal record of its own, with that call's figures; before, every name of
+    the module was recorded on its first call and showed the first call's figures, out of execution order (a
+    '25.5x' growth note on timm CoaT came from that; a shared Linear called by a second block on a 30x larger
+    input showed the first call's moments there, 0.99 for 69.5).  A name of the module that is no call site
+    (``cpe1``, the owner's attribute) gets no record.  A model without such a module gets no hooks here."""
+
+    def __init__(self, model: Any, modules: dict[str, Any]) -> None:
+        names: dict[int, list[str]] = {}
+        for name, m in modules.items():
+            names.setdefault(id(m), []).append(name)
+        self.shared = {k: v for k, v in names.items() if len(v) > 1}
+        self.model = model
+        self.paths: dict[int, list[str]] = {}
+        self.stack: list[str] = []  # the call-site names of the modules running now, outermost first
+        self.current: dict[int, list[str]] = {}  # a shared module's call site, per running call
+
+    def name(self, mod: Any, fixed: str) -> str:
+        """The name of ``mod``'s running call (``fixed`` for a module with one name)."""
+        running = self.current.get(id(mod))
+        return running[-1] if running else fixed
+
+    def _resolve(self, mod: Any) -> str:
+        names = self.paths[id(mod)]
+        if len(names) == 1:
+            return names[0]
+        for caller in reversed(self.stack):  # the innermost running module that holds one of its names
+            for n in names:
+                if n.rpartition(".")[0] == caller:  # as its child
+                    return n
+            for n in names:  # deeper, through a container never called itself (a ModuleList)
+                if n.startswith(caller + ".") or not caller:
+                    return n
+        return names[0]
+
+    def enter_hooks(self) -> list[Any]:
+        """Pre-hooks on every module that push its call site (none when no node module is shared)."""
+        if not self.shared:
+            return []
+        for path, m in self.model.named_modules(remove_duplicate=False):
+            self.paths.setdefault(id(m), []).append(path)
+
+        def enter(mod: Any, args: tuple) -> None:
+            n = self._resolve(mod)
+            self.stack.append(n)
+            if id(mod) in self.shared:
+                self.current.setdefault(id(mod), []).append(n)
+
+        return [m.register_forward_pre_hook(enter) for m in self.model.modules()]
+
+    def exit_hooks(self) -> list[Any]:
+        """Hooks on every module that pop its call site (after the node hooks read it)."""
+        if not self.shared:
+            return []
+
+        def leave(mod: Any, args: tuple, out: Any) -> None:
+            if self.stack:
+                self.stack.pop()
+            if self.current.get(id(mod)):
+                self.current[id(mod)].pop()
+
+        return [m.register_forward_hook(leave) for m in self.model.modules()]
 
 
 def active_dropout(model: Any) -> list[str]:

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 from invariants.frameworks.runner import (ACT, ACTIVATION_NAMES, LAYER_INPUT, NORM, OTHER, OUTPUT, OUTPUT_CHANGE,
                                           PREACT, UPDATE, Key, Moments, ScalingRunner, multipliers)
-from invariants.frameworks.torch.seeding import manual_seed
+from invariants.frameworks.torch.seeding import seed_generators
 
 #: modules whose output is an activation
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
@@ -165,7 +165,7 @@ def record(model: nn.Module, x: Any, steps: Iterable[int], optimizer: str, lr: f
 
     handles = [m.register_forward_hook(hook(n, k)) for n, (m, k) in hooked.items()]
     gen = torch.Generator().manual_seed(int(seed))
-    manual_seed(int(seed))
+    seed_generators(int(seed))
     r = None
     y0 = None
     try:
@@ -308,7 +308,7 @@ class TorchRunner(ScalingRunner):
             torch.set_num_threads(threads)
 
     def seed(self, seed: int) -> None:
-        manual_seed(seed)
+        seed_generators(seed)  # CPU and initialised CUDA only: nothing queued for a later CUDA start
 
     def prepare(self, obj: Any, x: Any, batch: int, seed: int) -> tuple[Any, Any]:
         return obj, synthetic_input(obj, batch, seed)[0] if x is None else x

@@ -55,22 +55,40 @@ def generator_states() -> list[bytes]:
     return [bytes(s.numpy().tobytes()) for s in states]
 
 
-@contextlib.contextmanager
-def probe_rng(seed: int) -> Iterator[None]:
-    """torch's default CPU generator and every initialised CUDA device's generator seeded with ``seed``
-    inside, each restored on exit (``torch.random.fork_rng`` over those devices): a probe's dropout draws are
-    fixed by ``seed`` and the caller's streams, CUDA's included, are left as they were.  Unlike
-    :func:`manual_seed` nothing is queued for a CUDA not yet initialised.
+def seed_generators(seed: int) -> None:
+    """Seed torch's default CPU generator and every initialised CUDA device's generator with ``seed``.  Unlike
+    :func:`manual_seed` (``torch.manual_seed``) nothing is queued for a CUDA not yet initialised: a queued seed
+    would run at the caller's own later CUDA start, after any restore (:func:`kept_rng`), and reseed it.
 
     Raises:
         ValueError: ``seed`` outside ``[-2**63, 2**64 - 1]`` (torch's own error).
     """
-    devices = _cuda_devices()
-    with torch.random.fork_rng(devices=devices):
-        torch.default_generator.manual_seed(int(seed))
-        for d in devices:
-            torch.cuda.default_generators[d].manual_seed(int(seed))
+    torch.default_generator.manual_seed(int(seed))
+    for d in _cuda_devices():
+        torch.cuda.default_generators[d].manual_seed(int(seed))
+
+
+@contextlib.contextmanager
+def kept_rng() -> Iterator[None]:
+    """The states of torch's default CPU generator and of every CUDA device initialised on entry put back on
+    exit, an exception included (``torch.random.fork_rng`` over those devices).  A CUDA first initialised
+    inside the block cannot be returned to uninitialised and is left as the block left it."""
+    with torch.random.fork_rng(devices=_cuda_devices()):
         yield
 
 
-__all__ = ["cpu_only", "generator_states", "manual_seed", "probe_rng"]
+@contextlib.contextmanager
+def probe_rng(seed: int) -> Iterator[None]:
+    """torch's default CPU generator and every initialised CUDA device's generator seeded with ``seed``
+    inside (:func:`seed_generators`), each restored on exit (:func:`kept_rng`): a probe's dropout draws are
+    fixed by ``seed`` and the caller's streams, CUDA's included, are left as they were.
+
+    Raises:
+        ValueError: ``seed`` outside ``[-2**63, 2**64 - 1]`` (torch's own error).
+    """
+    with kept_rng():
+        seed_generators(seed)
+        yield
+
+
+__all__ = ["cpu_only", "generator_states", "kept_rng", "manual_seed", "probe_rng", "seed_generators"]
