@@ -161,6 +161,31 @@ def test_mlx_probe_records_training_batch_norms_and_restores_their_running_stati
     assert view(flat, "flat", x(4)[:, 0, 0, :]).probe.batch_stats == []
 
 
+def test_mlx_module_shared_under_two_names_gets_its_own_class_back(mlx):
+    """A norm and a layer reachable under two names (``self.m = self.n``) were swapped twice and restored in
+    the order swapped, which left the probe's recording class on the user's module (known-bad: main kept
+    ``ProbedLinear``); each is now swapped once and the user's classes come back."""
+    from invariants.frameworks.mlx.model import view
+
+    nn, _, x = mlx
+
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 1)
+            self.n = nn.BatchNorm(4)
+            self.m = self.n
+            self.b = self.a_again = nn.Conv2d(4, 4, 1)
+
+        def __call__(self, h):
+            return self.a_again(self.m(self.b(self.n(self.a(h)))))
+
+    net = Shared()
+    assert view(net, "shared", x(8, side=2)).probe is not None
+    assert type(net.n) is nn.BatchNorm and type(net.m) is nn.BatchNorm
+    assert type(net.b) is nn.Conv2d and type(net.a_again) is nn.Conv2d and type(net.a) is nn.Conv2d
+
+
 def test_mlx_small_batch_is_not_decided_big_batch_decides_and_a_fault_stays_an_error(mlx):
     _, chain, x = mlx
     _not_decided(check_model((chain(), x(4)), name="mlx_b4"), "not decided: the probe batch is too small for BatchNorm layers.")

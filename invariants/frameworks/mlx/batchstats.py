@@ -67,14 +67,16 @@ def watch(model: Any, last_node: Callable[[], str | None]) -> Iterator[dict[str,
 
     try:
         for name, m in model.named_modules():
-            if isinstance(m, _NORMS):
+            # a module under two names is swapped once (named by the first): a second swap would subclass the
+            # recording class, and undoing the two out of order would leave it on the user's module
+            if isinstance(m, _NORMS) and all(m is not s[0] for s in swapped):
                 cls = type(m)
                 kept = {k: m[k] for k in ("running_mean", "running_var") if isinstance(m, nn.BatchNorm) and k in m}
                 swapped.append((m, cls, kept))
                 m.__class__ = type(f"Watched{cls.__name__}", (cls,), {"__call__": make_call(cls, name)})
         yield records
     finally:
-        for m, cls, kept in swapped:
+        for m, cls, kept in reversed(swapped):
             m.__class__ = cls
             for k, v in kept.items():
                 m[k] = v

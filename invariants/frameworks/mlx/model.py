@@ -214,12 +214,14 @@ def tapped_classes(node_modules: dict[str, Any], make_call: Callable[[type], Any
     swapped: list[tuple[Any, type]] = []
     try:
         for m in node_modules.values():
+            if any(m is s[0] for s in swapped):  # one module under two names: swapped once (see batchstats.watch)
+                continue
             cls = type(m)
             swapped.append((m, cls))
             m.__class__ = type(f"Probed{cls.__name__}", (cls,), {"__call__": make_call(cls)})
         yield
     finally:
-        for m, cls in swapped:
+        for m, cls in reversed(swapped):
             m.__class__ = cls
 
 
