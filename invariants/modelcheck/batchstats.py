@@ -113,11 +113,25 @@ def rerun(probe: Probe, stat: BatchStat, need: int, or_larger: bool = True) -> s
     group statistic, a larger input (its positions; more probe inputs change nothing)."""
     positions = short_of(probe, stat)[1]
     if stat.kind == "group":
+        # a map that stays 1x1 at every input size (after a global pool) is the model's own cut, which no
+        # rerun can show; the shape pass is not rerun at another size to tell the two apart, so both are named
+        fixed = (f"; if the map there is 1x1 at every input size (after a global pool), {stat.layer} {stat.name} "
+                 f"normalises {_n(max(stat.channels, 1), 'value')} per group whatever the input"
+                 + (" and outputs its shift alone: that cut is the model's own, not the probe's"
+                    if stat.channels <= NO_GRADIENT else "")) if positions == 1 else ""
         return (f"rerun with a larger input, so the feature map there has at least "
                 f"{_n(math.ceil(need / max(stat.channels, 1)), 'position')} (more probe inputs do not change a "
-                "per-sample statistic)")
+                "per-sample statistic)" + fixed)
     return (f"rerun with at least {math.ceil(need / positions)} probe inputs"
             + (" at this input size, or a larger input so the feature map there has more positions" if or_larger else ""))
 
 
-__all__ = ["NO_GRADIENT", "crossed", "m_min", "per", "rerun", "short_of", "too_small"]
+def rerun_all(probe: Probe, stats: list[BatchStat], need: int, or_larger: bool = True) -> str:
+    """:func:`rerun` for the smallest batch statistic of ``stats`` and for the smallest per-sample group one, joined:
+    more probe inputs fix the first kind, only a larger input the second, so a list holding both needs both."""
+    parts = [rerun(probe, min(kind, key=lambda b: b.values), need, or_larger)
+             for kind in ([b for b in stats if b.kind != "group"], [b for b in stats if b.kind == "group"]) if kind]
+    return "; and ".join(parts)
+
+
+__all__ = ["NO_GRADIENT", "crossed", "m_min", "per", "rerun", "rerun_all", "short_of", "too_small"]

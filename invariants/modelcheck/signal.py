@@ -102,7 +102,7 @@ from typing import Any
 
 from invariants.layers import Embedding
 from invariants.frameworks.model import ModelView, Signal, varies
-from invariants.modelcheck.batchstats import NO_GRADIENT, crossed, per, rerun, short_of, too_small
+from invariants.modelcheck.batchstats import NO_GRADIENT, crossed, per, rerun_all, short_of, too_small
 from invariants.modelcheck.report import ERROR, NOTE, Finding
 from invariants.modelcheck.siblings import sibling_key
 
@@ -287,7 +287,7 @@ def signal(view: ModelView, note_ratio: float = 10.0, error_ratio: float = 100.0
     least = min(tiny, key=lambda b: b.values)
     head, _ = short_of(probe, least)
     reason = (f"{head}), which passes no gradient (2 or fewer values per {per(least)}) and outputs its shift alone "
-              f"at 1; {rerun(probe, least, NO_GRADIENT + 1, or_larger=False)}")
+              f"at 1; {rerun_all(probe, tiny, NO_GRADIENT + 1, or_larger=False)}")
     summary.setdefault("not_decided", reason)
     return [f if f.kind not in ("signal-forward", "signal-backward") or f.figures.get("not_decided") else
             dataclasses.replace(f, severity=NOTE, message=f"{f.message} Not decided: {reason.removeprefix('not decided: ')}.",
@@ -454,7 +454,7 @@ def _undecided_finding(probe: Any, undecided: list, per_class: dict[str, dict[st
     head, _ = short_of(probe, least)
     n_cross = len(crossed(probe, fig["first"], fig["last"]))
     reason = f"{head}; m_min = {need})"
-    again = rerun(probe, least, need)
+    again = rerun_all(probe, small, need)
     others = len(undecided) - 1
     # a per-sample group statistic has the same sampling bias as a batch one (m values, mean and scale removed)
     unit = "channel" if all(b.kind == "batch" for b in small) else "channel or group"

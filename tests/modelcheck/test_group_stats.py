@@ -110,3 +110,32 @@ def test_group_norm_without_positions_is_measured_as_the_model_is():
     assert view(model, "flat_gn", x).probe.batch_stats == []
     report = check_model((model, x), name="flat_gn")
     assert any(f.kind == "signal-backward" for f in report.errors) and report.coverage.signal is None
+
+
+def test_a_one_position_group_norm_says_the_cut_may_be_the_models_own():
+    """A GroupNorm after a global pool sees 1 position at every input size: "rerun larger" cannot decide it, so
+    the reason also says that a map 1x1 at every size makes the cut the model's own (reviewer's repro: Conv ->
+    AdaptiveAvgPool2d(1) -> GroupNorm(8, 8) -> Linear); a map of several positions gets no such clause."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.GroupNorm(8, 8),
+                          nn.Flatten(), nn.Linear(8, 10))
+    report = check_model((model, torch.randn(8, 3, 16, 16)), name="gn_pooled")
+    assert report.status == "incomplete"
+    assert ("if the map there is 1x1 at every input size (after a global pool), GroupNorm 3 normalises 1 value per "
+            "group whatever the input and outputs its shift alone: that cut is the model's own") in report.coverage.signal
+    several = check_model(_gn_net(2, norm=lambda c: nn.GroupNorm(c, c)), name="gn_2x2")
+    assert several.coverage.signal is None or "at every input size" not in several.coverage.signal
+
+
+def test_the_rerun_advice_names_both_fixes_when_batch_and_group_statistics_are_short():
+    """More probe inputs fix a BatchNorm's count, only a larger input a GroupNorm's: a list holding both asks for
+    both (before: the smallest alone, so a batch-only advice left the group statistic short)."""
+    from invariants.frameworks.model import BatchStat, Probe
+    from invariants.modelcheck.batchstats import rerun_all
+
+    probe = Probe([], 4, "x", True, True)
+    bn, gn = BatchStat("bn", 4, None), BatchStat("gn", 9, None, kind="group", channels=1, layer="GroupNorm")
+    both = rerun_all(probe, [bn, gn], 11)
+    assert "rerun with at least 11 probe inputs" in both and "rerun with a larger input" in both
+    assert "larger input, so the feature map" not in rerun_all(probe, [bn], 11, or_larger=False)
+    assert "probe inputs at" not in rerun_all(probe, [gn], 11)
