@@ -129,3 +129,35 @@ def test_an_unshared_module_never_called_stays_unmeasured():
     torch.manual_seed(0)
     cov = check_model((Idle(), torch.randn(32, 16))).coverage
     assert cov.unmeasured == ["idle"]
+
+
+class Tied(nn.Module):
+    """One Linear shared across depth, ``ModuleList([layer] * 4)`` called in a loop (Universal-Transformer-style
+    weight tying): one caller reaches it under its four names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(16, 16)] * 4)
+        self.head = nn.Linear(16, 2)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.tanh(layer(x))
+        return self.head(x)
+
+
+def test_a_module_tied_across_depth_gets_each_call_under_its_own_name():
+    """Known-bad (reviewer's repro): every call resolved to ``layers.0``, so only the first call was recorded while
+    coverage counted ``layers.1``-``3`` as measured; each call now has its name and its own figures (a second
+    forward pass starts over at ``layers.0``)."""
+    torch.manual_seed(0)
+    model, x = Tied(), torch.randn(32, 16)
+    got = figures(model, x)
+    assert list(got) == ["layers.0", "layers.1", "layers.2", "layers.3", "head"]
+    assert list(figures(model, x)) == list(got)  # the names start over with each pass
+    h, want = x, []
+    with torch.no_grad():
+        for layer in model.layers:
+            want.append(float(torch.mean(h ** 2)))
+            h = torch.tanh(layer(h))
+    np.testing.assert_allclose([got[f"layers.{i}"][0] for i in range(4)], want, rtol=1e-5)

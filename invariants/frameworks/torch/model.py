@@ -784,7 +784,9 @@ class _CallSites:
     """The name of each call of a module registered under several names (timm CoaT's ``cpe``/``crpe`` modules,
     shared between blocks): among its names, the one under the innermost running module that holds one of them,
     as its child (``b2.pos`` when ``b2``'s forward calls its ``pos``) or deeper, through a container that is never
-    called itself (``...crpe.conv_list.0`` when ``crpe`` loops over its ``ModuleList``), else its first name.  Each call site is then a signal record of its own, with that call's figures; before, every name of
+    called itself (``...crpe.conv_list.0`` when ``crpe`` loops over its ``ModuleList``), else its first name; a caller that reaches it
+    under several names (``ModuleList([layer] * 4)`` in a loop) gets them in turn.  Each call site is then a signal
+    record of its own, with that call's figures; before, every name of
     the module was recorded on its first call and showed the first call's figures, out of execution order (a
     '25.5x' growth note on timm CoaT came from that; a shared Linear called by a second block on a 30x larger
     input showed the first call's moments there, 0.99 for 69.5).  A name of the module that is no call site
@@ -799,6 +801,7 @@ class _CallSites:
         self.paths: dict[int, list[str]] = {}
         self.stack: list[str] = []  # the call-site names of the modules running now, outermost first
         self.current: dict[int, list[str]] = {}  # a shared module's call site, per running call
+        self.used: set[str] = set()  # the call-site names given in this forward pass (reset at the model's own call)
 
     def name(self, mod: Any, fixed: str) -> str:
         """The name of ``mod``'s running call (``fixed`` for a module with one name)."""
@@ -810,11 +813,15 @@ class _CallSites:
         if len(names) == 1:
             return names[0]
         for caller in reversed(self.stack):  # the innermost running module that holds one of its names
-            for n in names:
-                if n.rpartition(".")[0] == caller:  # as its child
-                    return n
-            for n in names:  # deeper, through a container never called itself (a ModuleList)
-                if n.startswith(caller + ".") or not caller:
+            for fits in (lambda n: n.rpartition(".")[0] == caller,  # as its child
+                         # deeper, through a container never called itself (a ModuleList)
+                         lambda n: n.startswith(caller + ".") or not caller):
+                held = [n for n in names if fits(n)]
+                if held:
+                    # one caller reaching the module under several of its names (``ModuleList([layer] * 4)`` in a
+                    # loop, ``self.a = self.b``) calls them in turn: the first this pass has not named yet
+                    n = next((n for n in held if n not in self.used), held[0])
+                    self.used.add(n)
                     return n
         return names[0]
 
@@ -826,6 +833,8 @@ class _CallSites:
             self.paths.setdefault(id(m), []).append(path)
 
         def enter(mod: Any, args: tuple) -> None:
+            if not self.stack:
+                self.used.clear()  # a new forward pass of the model
             n = self._resolve(mod)
             self.stack.append(n)
             if id(mod) in self.shared:
