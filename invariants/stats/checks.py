@@ -73,9 +73,10 @@ class _SharedP:
         self.get, self.value = get, None
 
     def __call__(self) -> float:
-        if self.value is None:
-            self.value, self.get = float(min(1.0, max(0.0, self.get()))), None
-        return self.value
+        get = self.get  # read once: another thread may have computed the value and dropped ``get`` meanwhile
+        if get is not None:
+            self.value, self.get = float(min(1.0, max(0.0, get()))), None
+        return self.value  # type: ignore[return-value]
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return _SharedP, (self.get,)  # only while uncalled: DeferredCheckResult.__reduce__ passes a known value

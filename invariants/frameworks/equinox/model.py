@@ -349,5 +349,5 @@ def example() -> tuple[Any, int]:
     model = eqx.nn.MLP(8, 4, 16, 1, key=jax.random.key(0))
     return model, sum(int(x.size) for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array)))
 
-__all__ = ["Tap", "example", "extract_params", "get", "infer_input", "layer_io_bytes", "layer_io_shapes", "layer_of", "probe",
+__all__ = ["GroupTap", "Tap", "example", "extract_params", "get", "infer_input", "layer_io_bytes", "layer_io_shapes", "layer_of", "probe",
            "tapped_forward", "view", "walk"]
