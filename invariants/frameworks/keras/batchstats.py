@@ -28,13 +28,16 @@ def _values_per_channel(layer: Any, x: Any) -> int | None:
     return total // max(channels, 1)
 
 
-def watch(layers: list[Any], last_node: Callable[[], str | None]) -> tuple[dict[str, BatchStat], Callable[[], None]]:
+def watch(layers: list[Any], last_node: Callable[[], str | None],
+          paths: dict[int, str] | None = None) -> tuple[dict[str, BatchStat], Callable[[], None]]:
     """Wrap every ``BatchNormalization`` in ``layers`` (on the instance) to record, each time it is traced with
     ``training=True``, its values per channel and the node ``last_node()`` names (the node executed last).
 
     Returns:
-        ``(records, restore)``: ``{layer name: BatchStat}`` filled as the model runs (a layer called twice
-        keeps its smaller count), and the function that removes the wrappers.
+        ``(records, restore)``: ``{layer path: BatchStat}`` filled as the model runs (a layer called twice
+        keeps its smaller count), and the function that removes the wrappers.  The key is ``paths[id(layer)]``,
+        the layer's unique path in the model (:func:`invariants.frameworks.keras.model.layer_paths`), its
+        name where ``paths`` lacks it.
     """
     records: dict[str, BatchStat] = {}
     saved: list[tuple[Any, Any]] = []
@@ -45,9 +48,10 @@ def watch(layers: list[Any], last_node: Callable[[], str | None]) -> tuple[dict[
         def call(*args: Any, **kwargs: Any) -> Any:
             if kwargs.get("training") and l.trainable and args:
                 m = _values_per_channel(l, args[0])
-                old = records.get(l.name)
+                key = (paths or {}).get(id(l), l.name)  # bare names repeat across blocks (keras-hub)
+                old = records.get(key)
                 if m is not None and (old is None or m <= old.values):
-                    records[l.name] = BatchStat(l.name, m, last_node())
+                    records[key] = BatchStat(key, m, last_node())
             return orig(*args, **kwargs)
 
         return call
