@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from invariants.render.model import render_model_findings
+
 from tests.zoo._compat import available
 
 pytestmark = pytest.mark.skipif(not available("keras"), reason="keras not installed")
@@ -83,6 +85,26 @@ def test_library_init_is_healthy():
     model, _, x = _model()
     rep = check_model(model, name="blocks", example_input=x)
     assert rep.status == "healthy" and rep.exit_code == 0 and not rep.errors, [f.message for f in rep.findings]
+    # its blocks are a sibling class: the trend through depth was measured and the verdict says plainly 'checked'
+    assert rep.coverage.no_trend is None and render_model_findings(rep).endswith("signal propagation: checked")
+
+
+def test_a_verdict_without_a_depth_trend_says_on_how_many_layers():
+    # the trial's keras-hub BERT read 'signal propagation: checked' while its trend was skipped ('no sibling class')
+    import keras
+
+    from invariants.modelcheck import check_model
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((WIDTH,))
+    hidden = keras.layers.Dense(HIDDEN, activation="relu", name="hidden")  # unlike dense/dense_1: no sibling class
+    model = keras.Model(inp, keras.layers.Dense(10, name="head")(hidden(inp)))
+    rep = check_model(model, name="two")
+    assert rep.status == "healthy" and rep.coverage.no_trend[0] == 2
+    assert ("signal propagation: checked on 2 layers, no depth trend: a hidden stack of 2 layer(s) holds no sibling "
+            "class of 2 or more layers at one width") in render_model_findings(rep)
+    assert rep.to_dict()["coverage"]["no_trend"]["layers"] == 2
 
 
 def test_a_x100_kernel_in_block_0_is_an_error():
