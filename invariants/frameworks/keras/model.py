@@ -202,6 +202,16 @@ def _activation_layer_name(l: Any) -> str | None:
     return None
 
 
+def _unique(base: str, used: set[str]) -> str:
+    """``base``, else ``base~2``, ``base~3``, ... the first not in ``used`` (added to it)."""
+    name, k = base, 1
+    while name in used:
+        k += 1
+        name = f"{base}~{k}"
+    used.add(name)
+    return name
+
+
 def layer_paths(model: Any) -> dict[int, str]:
     """``{id(layer): path}`` for every sublayer of ``model``: the chain of layer names from the model's direct
     sublayer down (keras-hub's ``transformer_layer_0/self_attention_layer/query``; a ``Sequential``'s
@@ -222,13 +232,7 @@ def layer_paths(model: Any) -> dict[int, str]:
         for c in children:
             if id(c) in paths or c is model:
                 continue
-            path = base = prefix + c.name
-            k = 1
-            while path in used:
-                k += 1
-                path = f"{base}~{k}"
-            paths[id(c)] = path
-            used.add(path)
+            paths[id(c)] = path = _unique(prefix + c.name, used)
             queue.append((c, path + "/"))
     return paths
 
@@ -247,13 +251,7 @@ def param_names(variables: list[Any], owner_path: dict[int, str]) -> dict[int, s
         if count[v.path] == 1:
             names[id(v)] = v.path
             continue
-        base = name = f"{owner_path[id(v)]}/{v.path.rsplit('/', 1)[-1]}"
-        k = 1
-        while name in used:
-            k += 1
-            name = f"{base}~{k}"
-        names[id(v)] = name
-        used.add(name)
+        names[id(v)] = _unique(f"{owner_path[id(v)]}/{v.path.rsplit('/', 1)[-1]}", used)
     return names
 
 
