@@ -25,6 +25,7 @@ JSON contract (:meth:`ModelReport.to_dict`; ``ok`` equals ``healthy``, added wit
                   "not_analysed": [{"name", "n", "reason"}], "partial": [{"name", "n", "reason"}],
                   "tied": {str: [str]},
                   "signal_layers": [int, int], "unmeasured": [str]  (when the probe measured only some layers),
+                  "no_trend": {"layers": int, "why": str}  (when the probe measured no trend through depth),
                   "expected": {str: {"expect", "law", "met", "fans", "n", "detectable_rel_error"}}  (with --expect)
                  } | null}
 """
