@@ -26,7 +26,7 @@ from invariants.modelcheck.expect import expectation_findings, parse_expectation
 from invariants.modelcheck.expect import plan as plan_expectations
 from invariants.modelcheck.magnitude import name_magnitudes
 from invariants.modelcheck.report import ERROR, MIN_COVERAGE, NOTE, Finding, ModelReport, dtype_counts
-from invariants.modelcheck.signal import signal
+from invariants.modelcheck.signal import MIN_CLASS, signal
 from invariants.modelcheck.stream import check_streamed, streams
 from invariants.modelcheck.variance import constant_row, match, model_budget, units, variance_findings
 
@@ -174,6 +174,11 @@ def check_view(view: ModelView, profile: Profile, min_coverage: float = MIN_COVE
     cov.expected = exp_cov
     if summary and summary.get("not_decided") and cov.signal is None:
         cov.signal = summary["not_decided"]  # never folded into a pass: the report is incomplete
+    if summary is not None and not summary.get("classes") and cov.signal is None:
+        # measured, but no trend through depth: the verdict says on how many layers and why not (a keras-hub
+        # model whose blocks collided on one name read 'checked' with its trend skipped)
+        cov.no_trend = (len(summary["layers"]), f"no depth trend: a hidden stack of {len(summary['stack'])} "
+                        f"layer(s) holds no sibling class of {MIN_CLASS} or more layers at one width")
     n_params = len(view.params) + len(bad) + len(zero)
     n_values = view.n_values + sum(p.size for p, _ in bad)
     return ModelReport(view.name, view.framework, profile.name, findings, rows, summary, probe_text,

@@ -25,6 +25,7 @@ JSON contract (:meth:`ModelReport.to_dict`; ``ok`` equals ``healthy``, added wit
                   "not_analysed": [{"name", "n", "reason"}], "partial": [{"name", "n", "reason"}],
                   "tied": {str: [str]},
                   "signal_layers": [int, int], "unmeasured": [str]  (when the probe measured only some layers),
+                  "no_trend": {"layers": int, "why": str}  (when the probe measured no trend through depth),
                   "expected": {str: {"expect", "law", "met", "fans", "n", "detectable_rel_error"}}  (with --expect)
                  } | null}
 """
@@ -174,6 +175,9 @@ class Coverage:
         tied: tensors registered under several names: checked once under the key, the other names listed.
         signal_layers: ``(measured, total)`` layers with output units when the probe measured only some of
             them (``None``: all, or the signal not checked); ``unmeasured``: the names of the others.
+        no_trend: ``(measured layers, why)`` when the probe measured the signal but no trend through depth
+            (no sibling class of layers to compare, :func:`invariants.modelcheck.signal.signal`), so the verdict
+            never says "checked" without on how many layers and what was left unmeasured; ``None`` otherwise.
         expected: tensors (and packed blocks) with an expectation (``check-model --expect``): ``{name:
             {"expect": "PATTERN=SPEC", "law": str, "met": bool, "fans": str|None, "n": int,
             "detectable_rel_error": float|None}}``; ``{}`` when none was given.
@@ -192,6 +196,7 @@ class Coverage:
     expected: dict[str, dict[str, Any]] = field(default_factory=dict)
     signal_layers: tuple[int, int] | None = None
     unmeasured: list[str] = field(default_factory=list)
+    no_trend: tuple[int, str] | None = None
 
     @property
     def share(self) -> float:
@@ -225,6 +230,8 @@ class Coverage:
         if self.signal_layers is not None:  # only when the probe missed layers: other reports keep their shape
             out["signal_layers"] = list(self.signal_layers)
             out["unmeasured"] = list(self.unmeasured)
+        if self.no_trend is not None:  # only when no depth trend was measured: other reports keep their shape
+            out["no_trend"] = {"layers": self.no_trend[0], "why": self.no_trend[1]}
         if self.expected:  # only with --expect: reports without expectations keep their shape
             out["expected"] = {k: dict(v) for k, v in self.expected.items()}
         return out

@@ -92,7 +92,9 @@ def _verdict(report: Any) -> str:
     """``STATUS: e errors, n notes; analysed t of T tensors[ (k of them partly, not by every check)], p% of V
     values; signal propagation: ...`` (the coverage part only when the report has one; ``k`` the partly analysed
     tensors, :attr:`~invariants.modelcheck.report.Coverage.partial`; ``checked on m of M layers`` when the probe
-    measured only some layers, :attr:`~invariants.modelcheck.report.Coverage.signal_layers`)."""
+    measured only some layers, :attr:`~invariants.modelcheck.report.Coverage.signal_layers`; ``checked on m
+    layers, no depth trend: ...`` when no trend through depth was measured,
+    :attr:`~invariants.modelcheck.report.Coverage.no_trend`)."""
     status = getattr(report, "status", "healthy" if report.ok else "unhealthy")
     line = f"{status.upper()}: {len(report.errors)} errors, {len(report.notes)} notes"
     cov = getattr(report, "coverage", None)
@@ -108,9 +110,12 @@ def _verdict(report: Any) -> str:
     if expected:
         n_met = sum(bool(e["met"]) for e in expected.values())
         line += f"; expectations: {n_met} of {len(expected)} tensors met"
+    no_trend = getattr(cov, "no_trend", None)
     if cov.signal is None and getattr(cov, "signal_layers", None):
         k, n = cov.signal_layers
-        line += f"; signal propagation: checked on {k} of {n} layers"
+        line += f"; signal propagation: checked on {k} of {n} layers" + (f", {no_trend[1]}" if no_trend else "")
+    elif cov.signal is None and no_trend:
+        line += f"; signal propagation: checked on {no_trend[0]} layers, {no_trend[1]}"
     elif cov.signal is None:
         line += "; signal propagation: checked"
     elif cov.signal.startswith("not decided: "):  # measured, but the probe batch cannot decide a finding

@@ -265,8 +265,10 @@ def test_report_json_contract():
                          "interrupted", "dtypes"}
     assert data["healthy"] is False and data["counts"]["error"] == len(report.errors)
     assert data["status"] == "unhealthy" and data["exit_code"] == 1
+    # no_trend: the zeroed middle layer cuts the signal, leaving a hidden stack of one layer (no trend to measure)
     assert {"tensors", "total_tensors", "values", "total_values", "share", "min_share", "signal", "complete",
-            "not_analysed", "partial", "tied", "probe_requested"} == set(data["coverage"])
+            "not_analysed", "partial", "tied", "probe_requested", "no_trend"} == set(data["coverage"])
+    assert set(data["coverage"]["no_trend"]) == {"layers", "why"}
     assert set(data["findings"][0]) == {"severity", "kind", "subject", "params", "message", "figures"}
     assert {"name", "matches", "detectable_rel_error", "gain"} <= set(data["tensors"][0])
 

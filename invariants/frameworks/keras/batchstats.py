@@ -48,30 +48,34 @@ def _values_per_group(layer: Any, x: Any) -> tuple[int, int] | None:
     return positions * group, group
 
 
-def watch(layers: list[Any], last_node: Callable[[], str | None]) -> tuple[dict[str, BatchStat], Callable[[], None]]:
+def watch(layers: list[Any], last_node: Callable[[], str | None],
+          paths: dict[int, str] | None = None) -> tuple[dict[str, BatchStat], Callable[[], None]]:
     """Wrap every ``BatchNormalization`` and ``GroupNormalization`` in ``layers`` (on the instance) to record, each
     time it is traced (a ``BatchNormalization`` with ``training=True`` only), its values per statistic and the
     node ``last_node()`` names (the node executed last).
 
     Returns:
-        ``(records, restore)``: ``{layer name: BatchStat}`` filled as the model runs (a layer called twice
-        keeps its smaller count), and the function that removes the wrappers.
+        ``(records, restore)``: ``{layer path: BatchStat}`` filled as the model runs (a layer called twice
+        keeps its smaller count), and the function that removes the wrappers.  The key is ``paths[id(layer)]``,
+        the layer's unique path in the model (:func:`invariants.frameworks.keras.model.layer_paths`), its
+        name where ``paths`` lacks it.
     """
     records: dict[str, BatchStat] = {}
 
     def wrap(l: Any, orig: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             made = None
+            key = (paths or {}).get(id(l), l.name)  # bare names repeat across blocks (keras-hub)
             if type(l).__name__ == "GroupNormalization" and args:
                 g = _values_per_group(l, args[0])
-                made = None if g is None else BatchStat(l.name, g[0], last_node(), kind="group", channels=g[1],
+                made = None if g is None else BatchStat(key, g[0], last_node(), kind="group", channels=g[1],
                                                         layer="GroupNormalization")
             elif kwargs.get("training") and l.trainable and args:
                 m = _values_per_channel(l, args[0])
-                made = None if m is None else BatchStat(l.name, m, last_node())
-            old = records.get(l.name)
+                made = None if m is None else BatchStat(key, m, last_node())
+            old = records.get(key)
             if made is not None and (old is None or made.values <= old.values):
-                records[l.name] = made
+                records[key] = made
             return orig(*args, **kwargs)
 
         return call

@@ -2,7 +2,8 @@
 
 Parameters are the *trainable* variables (BatchNorm moving statistics are state, not parameters),
 each assigned to the innermost layer that owns it, named by ``variable.path``
-(``"sequential/dense/kernel"``).  Layer semantics by class: ``Dense`` (dense), ``Conv{1,2,3}D``
+(``"sequential/dense/kernel"``; made unique where two variables share one, :func:`param_names`).  Layers, nodes,
+biases and probe records are keyed by the layer's path in the model (:func:`layer_paths`), never its bare name.  Layer semantics by class: ``Dense`` (dense), ``Conv{1,2,3}D``
 (conv, groups from ``layer.groups``), ``DepthwiseConv{1,2}D`` (``(*k, C_in, m)``),
 ``Conv{1,2,3}DTranspose`` (``(*k, C_out, C_in)``), ``Embedding``, ``EinsumDense`` (a
 :class:`~invariants.layers.Kernel` from its declared equation, e.g. ``MultiHeadAttention``'s
@@ -206,12 +207,72 @@ def _activation_layer_name(l: Any) -> str | None:
     return None
 
 
+def _unique(base: str, used: set[str]) -> str:
+    """``base``, else ``base~2``, ``base~3``, ... the first not in ``used`` (added to it)."""
+    name, k = base, 1
+    while name in used:
+        k += 1
+        name = f"{base}~{k}"
+    used.add(name)
+    return name
+
+
+def layer_paths(model: Any) -> dict[int, str]:
+    """``{id(layer): path}`` for every sublayer of ``model``: the chain of layer names from the model's direct
+    sublayer down (keras-hub's ``transformer_layer_0/self_attention_layer/query``; a ``Sequential``'s
+    ``dense``), the key of every layer, node, bias and probe record here.  A bare ``layer.name`` is no key:
+    keras-hub reuses inner names (``query``, ``feedforward_output_dense``) in every block, and keying by it
+    probed only the last block and credited its figures to all of them.  Neither is ``Variable.path``: a
+    variable created outside its layer's build scope is named without the parents (keras-hub T5's encoder and
+    decoder ``self_attention/embeddings``).  Breadth-first, so a layer shared by two parents gets its shortest
+    chain; two sublayers of one parent with one name (a subclassed layer may do that) get ``~2``, ``~3`` in
+    traversal order, so no two layers share a key."""
+    paths: dict[int, str] = {}
+    used: set[str] = set()
+    queue: list[tuple[Any, str]] = [(model, "")]
+    while queue:
+        parent, prefix = queue.pop(0)
+        flat = getattr(parent, "_flatten_layers", None)
+        children = flat(include_self=False, recursive=False) if flat is not None else getattr(parent, "layers", [])
+        for c in children:
+            if id(c) in paths or c is model:
+                continue
+            paths[id(c)] = path = _unique(prefix + c.name, used)
+            queue.append((c, path + "/"))
+    return paths
+
+
+def param_names(variables: list[Any], owner_path: dict[int, str]) -> dict[int, str]:
+    """``{id(variable): name}``: its ``Variable.path``, unique.  Distinct variables sharing one path (keras-hub
+    T5's ``self_attention/embeddings``, once in the encoder and once in the decoder) are each named by their
+    owning layer's path (:func:`layer_paths`) and the variable's own name, ``~2``, ``~3`` where even that
+    repeats: a finding, expectation or coverage entry keyed by tensor name never merges two tensors."""
+    count: dict[str, int] = {}
+    for v in variables:
+        count[v.path] = count.get(v.path, 0) + 1
+    names: dict[int, str] = {}
+    used: set[str] = {path for path, n in count.items() if n == 1}
+    for v in variables:
+        if count[v.path] == 1:
+            names[id(v)] = v.path
+            continue
+        names[id(v)] = _unique(f"{owner_path[id(v)]}/{v.path.rsplit('/', 1)[-1]}", used)
+    return names
+
+
 def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]:
+    """``(params, nodes, {node name: layer})``: every node, bias owner and probe record keyed by the layer's
+    path in the model (:func:`layer_paths`), every parameter named by its unique variable path
+    (:func:`param_names`)."""
     layers = _flat_layers(model)
+    paths = layer_paths(model)
     owner: dict[int, Any] = {}
     for l in reversed(layers):  # pre-order reversed: the innermost owner claims a variable first
         for v in l.trainable_weights:
             owner.setdefault(id(v), l)
+    # the model itself (a variable it owns directly) has no path in it: its own name
+    owner_path = {id(v): paths.get(id(owner.get(id(v), model)), model.name) for v in model.trainable_weights}
+    names = param_names(list(model.trainable_weights), owner_path)
     params: list[Param] = []
     nodes: list[Node] = []
     node_layers: dict[str, Any] = {}
@@ -219,6 +280,7 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
     jax_backend = keras.backend.backend() == "jax"
     for v in model.trainable_weights:
         l = owner.get(id(v), model)
+        key = owner_path[id(v)]
         # on the JAX backend a CPU array's np.asarray is a read-only view (no copy of the model);
         # convert_to_numpy is np.array(x), a copy in the weight's dtype, kept for other backends
         value = np.asarray(v.value) if jax_backend else np.asarray(keras.ops.convert_to_numpy(v.value))
@@ -233,7 +295,7 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
             role = "norm_scale" if vname in ("gamma", "scale") else "norm_shift" if vname in ("beta", "bias") else "other"
         elif vname in ("kernel", "embeddings"):
             lay, role, is_node = _layer_of(l, shape)
-            p = Param(v.path, value, role, l.name, typ, lay, KERAS)
+            p = Param(names[id(v)], value, role, key, typ, lay, KERAS)
             params.append(p)
             if is_node and lay is not None:
                 kernels[id(l)] = (p, l)
@@ -242,7 +304,7 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
             role, lay = "weight", separable_layer(vname, shape)
         elif vname == "bias":
             role = "bias"
-        params.append(Param(v.path, value, role, l.name, typ, lay, KERAS))
+        params.append(Param(names[id(v)], value, role, key, typ, lay, KERAS))
     by_path = {p.owner: p for p in params if p.role == "bias"}
     for i, l in enumerate(layers):
         if id(l) not in kernels:
@@ -251,9 +313,9 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
         act = _act_name(getattr(l, "activation", None))
         if act is None and isinstance(model, keras.Sequential) and i + 1 < len(layers):
             act = _activation_layer_name(layers[i + 1])
-        nodes.append(Node(l.name, type(l).__name__, p.layer, p, by_path.get(l.name),  # type: ignore[arg-type]
+        nodes.append(Node(p.owner, type(l).__name__, p.layer, p, by_path.get(p.owner),  # type: ignore[arg-type]
                           activation=activation_key(act) if act else None))
-        node_layers[l.name] = l
+        node_layers[p.owner] = l
     return params, nodes, node_layers
 
 
@@ -401,7 +463,8 @@ def probe(model: Any, nodes: list[Node], layers: dict[str, Any], x: Any, batch: 
         return jax.tree_util.tree_leaves(out), dict(state["z"]), dict(state["inp"]), dict(state["x"])
 
     unwrap = wrap_calls(layers.values(), wrap)
-    stats, unwatch = watch(_flat_layers(model), lambda: state["order"][-1] if state["order"] else None)
+    stats, unwatch = watch(_flat_layers(model), lambda: state["order"][-1] if state["order"] else None,
+                           layer_paths(model))
     tv = [v.value for v in model.trainable_variables]
     ntv = [v.value for v in model.non_trainable_variables]
     try:
@@ -452,8 +515,8 @@ def view(model: Any, name: str, example_input: Any = None, batch: int = 32, seed
                                                              failure_hint="")
 
 
-__all__ = ["RECURRENT_LAYERS", "einsum_fans", "extract_params", "graph_shapes", "is_model", "mark_scale_invariant", "probe",
-           "view"]
+__all__ = ["RECURRENT_LAYERS", "einsum_fans", "extract_params", "graph_shapes", "is_model", "layer_paths",
+           "mark_scale_invariant", "param_names", "probe", "view"]
 
 
 def example() -> tuple[Any, int]:
