@@ -41,6 +41,7 @@ import keras  # noqa: E402
 
 from invariants.layers import (KERAS, RECURRENT, Conv, ConvTranspose, Dense, Depthwise, Embedding, Kernel,  # noqa: E402
                                Layer)
+from invariants.frameworks.keras.norms import is_norm, norm_role, zero_scale_passes  # noqa: E402
 from invariants.frameworks.model import (  # noqa: E402
     ModelView,
     Node,
@@ -224,8 +225,13 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
         is_cell = isinstance(l, (KL.LSTMCell, KL.GRUCell, KL.SimpleRNNCell)) or typ.endswith("Cell")
         if is_cell:
             role, lay = _rnn_layer(l, vname, shape)
-        elif "Normalization" in typ:
-            role = "norm_scale" if vname in ("gamma", "scale") else "norm_shift" if vname in ("beta", "bias") else "other"
+        elif is_norm(l):  # keras' *Normalization, or a library's own (keras-hub LlamaLayerNorm): norms.is_norm
+            role = norm_role(vname)
+        elif vname == "reverse_embeddings" and isinstance(l, KL.Embedding) and len(shape) == 2:
+            # an untied ReversibleEmbedding's output projection (keras/src/layers/core/reversible_embedding.py,
+            # ReversibleEmbedding.call(reverse=True): logits = inputs @ reverse_embeddings, shape (dim, vocab)):
+            # a dense map dim -> vocab in Keras' (in, out) layout; no node, the probe reads no output of its own
+            role, lay = "weight", Dense(shape[0], shape[1])
         elif vname in ("kernel", "embeddings"):
             lay, role, is_node = _layer_of(l, shape)
             p = Param(v.path, value, role, l.name, typ, lay, KERAS)
@@ -238,6 +244,8 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
         elif vname == "bias":
             role = "bias"
         params.append(Param(v.path, value, role, l.name, typ, lay, KERAS))
+        if role == "norm_scale" and value.size >= 2 and not np.any(value):  # γ·x̂ + β or x̂·(1 + γ): run the norm
+            params[-1].zero_scale_passes = zero_scale_passes(l, shape)
     by_path = {p.owner: p for p in params if p.role == "bias"}
     for i, l in enumerate(layers):
         if id(l) not in kernels:

@@ -43,6 +43,7 @@ from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspos
 from invariants.frameworks.model import (INPUT_ROUNDING_ULPS, BatchStat, ModelView, Node, Param, Probe, Signal, activation_key,
                                          kept_input, units_last, varies)
 from invariants.frameworks.torch.experts import expert_view, merged_experts, router_layer, stacked_experts
+from invariants.frameworks.torch.norms import zero_scale_passes
 from invariants.frameworks.torch.weightnorm import magnitude_ratio, weight_norm
 from invariants.frameworks.torch.seeding import generator_states, manual_seed, probe_rng
 
@@ -259,6 +260,8 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
                       owner_classes=tuple(c.__name__ for c in type(m).__mro__[:-1]),
                       magnitude=full(wn.g_name) if wn is not None and n == weight_name else "",
                       magnitude_ratio=magnitude_ratio(wn) if wn is not None and n == weight_name else None)
+        if role == "norm_scale" and layer is None and value.size >= 2 and not np.any(value):
+            param.zero_scale_passes = zero_scale_passes(m, p)  # γ·x̂ + β or x̂·(1 + γ): the module's forward says
         seen[id(p)] = param
         out.append(param)
     node_layer = node_layer or layer
