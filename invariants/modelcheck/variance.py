@@ -421,17 +421,18 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         if u.label in covered:
             continue
         r = m.row
-        # values around a shared nonzero mean (keras-hub T5's TruncatedNormal(1.0)): said for what they are, not read
-        # as a variance against schemes that all draw around 0
-        off = nonzero_mean(u, r, m.closest[1].mean if m.closest else 0.0, alpha, power)
-        if off is not None:
-            out.append(off)
-            continue
         det = f"; {r.n} values detect a variance error of {100 * r.detectable_rel_error:.2g}%" \
             if r.detectable_rel_error else ""
         far = far_above_every_scheme(u, view)
         # a fixed table, not a draw: say what it is (read whole: a large tensor's sample is strided and flattened)
-        if sinusoid_table(np.asarray(u.param.value) if u.label == u.param.name else u.values):
+        table = sinusoid_table(np.asarray(u.param.value) if u.label == u.param.name else u.values)
+        # values around a shared nonzero mean (keras-hub T5's TruncatedNormal(1.0)): said for what they are, not read
+        # as a variance against schemes that all draw around 0 (a fixed table's cos columns are no draw: not asked)
+        off = None if table else nonzero_mean(u, r, m.closest[1].mean if m.closest else 0.0, alpha, power)
+        if off is not None:
+            out.append(off)
+            continue
+        if table:
             far = (" It is a fixed sinusoidal position table (every column sin(ω·p + φ) of the position p, as "
                    "Whisper's sinusoids(...) in transformers modeling_whisper.py), not a random draw: no variance "
                    "scheme applies, and this is no init fault.", {"sinusoid_table": True})
