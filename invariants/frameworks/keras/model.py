@@ -8,7 +8,9 @@ each assigned to the innermost layer that owns it, named by ``variable.path``
 :class:`~invariants.layers.Kernel` from its declared equation, e.g. ``MultiHeadAttention``'s
 ``(d, heads, head_dim)`` kernels; a node whose units are the output's trailing axes), ``LSTM``/``GRU``/``SimpleRNN``
 cells (``kernel`` and ``recurrent_kernel`` packed along the last axis), normalization layers
-(``gamma``/``scale`` and ``beta``).  The activation of a node is its own ``activation`` argument, or
+(``gamma``/``scale`` and ``beta``; a library's own norm by what it holds, :func:`invariants.frameworks.keras.norms.
+is_norm`, and an all-zero scale run to see what it does), an untied ``ReversibleEmbedding``'s ``reverse_embeddings``
+(``(dim, vocab)``: a dense map, no node).  The activation of a node is its own ``activation`` argument, or
 an activation layer that directly follows it in a ``Sequential`` model.  ``SeparableConv{1,2}D``: two kernels, no
 node (:func:`separable_layer`).
 

@@ -4,7 +4,8 @@ Parameters are read from ``named_modules()`` (each tensor once; a parameter shar
 weight tying — is reported under its first name and is not a copy).  Layer semantics by module type:
 ``Linear`` (dense), ``Bilinear``, ``Conv{1,2,3}d`` (conv, or depthwise when ``groups = C_in``),
 ``ConvTranspose{1,2,3}d``, ``Embedding``/``EmbeddingBag``, ``RNN``/``LSTM``/``GRU`` and their cells
-(packed gate matrices), ``MultiheadAttention`` (packed q/k/v), norms (``*Norm*``: scale and shift), and
+(packed gate matrices), ``MultiheadAttention`` (packed q/k/v), norms (``*Norm*``: scale and shift; an all-zero
+scale is run to see what it does, :mod:`invariants.frameworks.torch.norms`), and
 transformers' mixture-of-experts modules (stacked experts, one dense block per expert and gate, and top-k
 routers: :mod:`invariants.frameworks.torch.experts`; weights without a node, the probe reads no output of theirs).
 A weight-normed layer (either torch form) is read through its effective weight ``g·v/‖v‖``: the Param of ``v``
