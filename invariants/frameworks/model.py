@@ -104,6 +104,13 @@ class Param:
             weight's norms and so set its scale; ``""`` otherwise.
         magnitude_ratio: with :attr:`magnitude`, ``(min, max)`` over the slices of ``g/‖v‖`` (``1, 1`` as the
             wrap leaves them: ``_WeightNorm.right_inverse`` sets ``g = ‖w‖``, ``v = w``); ``None`` otherwise.
+        zero_scale_passes: for an all-zero ``norm_scale``, what running its norm module at its weights on a random
+            batch showed (:func:`invariants.frameworks.torch.norms.zero_scale_passes`, the Keras one alike):
+            ``False``, every row came out the same, so the output is its shift alone (``γ·x̂ + β``: the zero scale
+            cuts the normalized signal); ``True``, the rows still differ, so the zero scale is no multiplier of the
+            output (``x̂·(1 + γ)``: keras-hub Gemma's ``RMSNormalization.call``, transformers' ``GemmaRMSNorm``,
+            where a zero scale is the identity); ``None``, not run (another role, a non-zero scale, a framework
+            without the runner, or the module refused the batch).
     """
 
     name: str
@@ -118,6 +125,7 @@ class Param:
     owner_classes: tuple[str, ...] = ()
     magnitude: str = ""
     magnitude_ratio: tuple[float, float] | None = None
+    zero_scale_passes: bool | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

@@ -30,6 +30,10 @@ finding                     rule                                                
 ``tied-units``              identical incoming, different outgoing, few values (chance   note
                             may explain them): training separates
 ``variance``                a tensor matches none of the named schemes on its fans       note
+``nonzero-mean``            ... and its values share a mean significantly away from 0,   error (note
+                            every scheme's: rows ``μ·1 + ε`` have cosine μ²/(μ²+σ²),     below 10 std)
+                            nearly collinear from |μ| = 10 σ (:mod:`~invariants.
+                            modelcheck.mean_offset`)
 ``inconsistent-scale``      no fan rule explains the unmatched layers together (e.g.     error
                             std squared: right only at std = 1)
 ``extreme-values``          entries beyond the exact extreme-value bound of the tensor's  error

@@ -458,7 +458,10 @@ def constant_tensors(view: ModelView) -> list[Finding]:
     so is a zero layer whose skip path still carries the signal (a zero-initialized residual branch:
     Goyal et al. 2017 zero-γ; Zhang et al. 2019 Fixup; De & Smith 2020 SkipInit).  Any other constant
     weight, embedding or recurrent tensor is an error.  Biases and norm shifts may be any constant;
-    norm scales 1 (and 0, the zero-γ pattern) are conventional, other constants get a note.
+    norm scales 1 (and 0, the zero-γ pattern) are conventional, other constants get a note.  Which reading a
+    zero scale has is the norm module's own behaviour (:attr:`~invariants.frameworks.model.Param.zero_scale_passes`):
+    ``γ·x̂ + β`` outputs its shift (the note says so), ``x̂·(1 + γ)`` (Gemma's RMSNorm) is the identity (nothing to
+    say), and a norm that was not run gets the note with the reading stated as conditional.
     """
     out: list[Finding] = []
     randoms = [p for p in view.params if p.role in RANDOM_ROLES and p.size >= 2]
@@ -474,12 +477,17 @@ def constant_tensors(view: ModelView) -> list[Finding]:
         if p.role == "norm_scale":
             if value == 1.0:
                 continue
+            if value == 0.0 and p.zero_scale_passes:
+                continue  # x̂·(1 + γ) (Gemma's RMSNorm): run, the norm passed its input on; zero is the identity
             if value == 0.0:
+                reading = ("the normalized output is its shift at init" if p.zero_scale_passes is False else
+                           "if the norm computes γ·x̂ + β its output is its shift at init (the module was not run to "
+                           "tell; one computing x̂·(1 + γ), as Gemma's RMSNorm, is the identity at a zero scale)")
                 out.append(Finding(NOTE, "zero-residual-branch", (p.name,),
-                                   f"{p.name} (norm scale, {p.size} values) is all zero: the normalized output is "
-                                   "its shift at init. At the end of a residual branch this is the zero-gamma "
-                                   "practice (Goyal et al. 2017); on the main path it would cut the signal, "
-                                   "which the signal check reports.", {"value": 0.0, "n": p.size}))
+                                   f"{p.name} (norm scale, {p.size} values) is all zero: {reading}. At the end of a "
+                                   "residual branch this is the zero-gamma practice (Goyal et al. 2017); on the main "
+                                   "path it would cut the signal, which the signal check reports.",
+                                   {"value": 0.0, "n": p.size}))
             else:
                 out.append(Finding(NOTE, "unusual-constant", (p.name,),
                                    f"{p.name} (norm scale, {p.size} values) is the constant {value:.6g}, not the "

@@ -52,6 +52,7 @@ KINDS = (
     "padding-row",            # note: an embedding's declared padding row is zero
     "expectation",            # error: a tensor does not match the scheme --expect states for it
     "variance",               # note: a tensor matches no named scheme
+    "nonzero-mean",           # error at |mean| >= 10 std (rows nearly collinear), else note: drawn around a mean != 0
     "inconsistent-scale",     # error: no fan rule explains the unmatched layers together
     "extreme-values",         # error: entries beyond the exact extreme-value bound of the tensor's own scale
     "fan-swap",               # error: the peers' scheme rejects a tensor its fan-swapped variant fits

@@ -55,6 +55,7 @@ from invariants.specs import TRUNCATED_NORMAL_STD, VarianceScaling
 from invariants.frameworks.dtypes import widen
 from invariants.frameworks.model import RANDOM_ROLES, ModelView, Node, Param
 from invariants.modelcheck.checks import identity_structure, may_be_orthogonal
+from invariants.modelcheck.mean_offset import nonzero_mean
 from invariants.modelcheck.report import ERROR, NOTE, Finding, TensorRow
 from invariants.modelcheck.schemes import (
     EMBEDDING_FIXED,
@@ -424,7 +425,14 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
             if r.detectable_rel_error else ""
         # a fixed table, not a draw: say what it is (read whole: a large tensor's sample is strided and flattened);
         # its scale against the schemes says nothing then, so it is not computed
-        if sinusoid_table(np.asarray(u.param.value) if u.label == u.param.name else u.values):
+        table = sinusoid_table(np.asarray(u.param.value) if u.label == u.param.name else u.values)
+        # values around a shared nonzero mean (keras-hub T5's TruncatedNormal(1.0)): said for what they are, not read
+        # as a variance against schemes that all draw around 0 (a fixed table's cos columns are no draw: not asked)
+        off = None if table else nonzero_mean(u, r, m.closest[1].mean if m.closest else 0.0, alpha, power)
+        if off is not None:
+            out.append(off)
+            continue
+        if table:
             far = (" It is a fixed sinusoidal position table (every column sin(ω·p + φ) of the position p, as "
                    "Whisper's sinusoids(...) in transformers modeling_whisper.py), not a random draw: no variance "
                    "scheme applies, and this is no init fault.", {"sinusoid_table": True})
@@ -433,7 +441,7 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
         out.append(Finding(
             NOTE, "variance", (u.label,),
             f"{u.label} ({r.layer}, fans {r.fans}) has variance {r.variance:.4g} (Var*fan_in = "
-            f"{r.gain:.4g}) and matches none of the named schemes; closest: {r.closest}{det}."
+            f"{r.variance * r.fans[0]:.4g}) and matches none of the named schemes; closest: {r.closest}{det}."
             + (" It is a mixture-of-experts router: its scale sets the initial routing temperature (libraries draw "
                "it on its own rule, e.g. HF SwitchTransformers normal(0, factor·1)), so it is judged on its own, not "
                "pooled with the projections." if u.label in routers else "") + far[0],

@@ -9,7 +9,9 @@ biases and probe records are keyed by the layer's path in the model (:func:`laye
 :class:`~invariants.layers.Kernel` from its declared equation, e.g. ``MultiHeadAttention``'s
 ``(d, heads, head_dim)`` kernels; a node whose units are the output's trailing axes), ``LSTM``/``GRU``/``SimpleRNN``
 cells (``kernel`` and ``recurrent_kernel`` packed along the last axis), normalization layers
-(``gamma``/``scale`` and ``beta``).  The activation of a node is its own ``activation`` argument, or
+(``gamma``/``scale`` and ``beta``; a library's own norm by what it holds, :func:`invariants.frameworks.keras.norms.
+is_norm`, and an all-zero scale run to see what it does), an untied ``ReversibleEmbedding``'s ``reverse_embeddings``
+(``(dim, vocab)``: a dense map, no node).  The activation of a node is its own ``activation`` argument, or
 an activation layer that directly follows it in a ``Sequential`` model.  ``SeparableConv{1,2}D``: two kernels, no
 node (:func:`separable_layer`).
 
@@ -42,6 +44,7 @@ import keras  # noqa: E402
 
 from invariants.layers import (KERAS, RECURRENT, Conv, ConvTranspose, Dense, Depthwise, Embedding, Kernel,  # noqa: E402
                                Layer)
+from invariants.frameworks.keras.norms import is_norm, norm_role, zero_scale_passes  # noqa: E402
 from invariants.frameworks.model import (  # noqa: E402
     ModelView,
     Node,
@@ -291,8 +294,13 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
         is_cell = isinstance(l, (KL.LSTMCell, KL.GRUCell, KL.SimpleRNNCell)) or typ.endswith("Cell")
         if is_cell:
             role, lay = _rnn_layer(l, vname, shape)
-        elif "Normalization" in typ:
-            role = "norm_scale" if vname in ("gamma", "scale") else "norm_shift" if vname in ("beta", "bias") else "other"
+        elif is_norm(l):  # keras' *Normalization, or a library's own (keras-hub LlamaLayerNorm): norms.is_norm
+            role = norm_role(vname)
+        elif vname == "reverse_embeddings" and isinstance(l, KL.Embedding) and len(shape) == 2:
+            # an untied ReversibleEmbedding's output projection (keras/src/layers/core/reversible_embedding.py,
+            # ReversibleEmbedding.call(reverse=True): logits = inputs @ reverse_embeddings, shape (dim, vocab)):
+            # a dense map dim -> vocab in Keras' (in, out) layout; no node, the probe reads no output of its own
+            role, lay = "weight", Dense(shape[0], shape[1])
         elif vname in ("kernel", "embeddings"):
             lay, role, is_node = _layer_of(l, shape)
             p = Param(names[id(v)], value, role, key, typ, lay, KERAS)
@@ -305,6 +313,8 @@ def extract_params(model: Any) -> tuple[list[Param], list[Node], dict[str, Any]]
         elif vname == "bias":
             role = "bias"
         params.append(Param(names[id(v)], value, role, key, typ, lay, KERAS))
+        if role == "norm_scale" and value.size >= 2 and not np.any(value):  # γ·x̂ + β or x̂·(1 + γ): run the norm
+            params[-1].zero_scale_passes = zero_scale_passes(l, shape)
     by_path = {p.owner: p for p in params if p.role == "bias"}
     for i, l in enumerate(layers):
         if id(l) not in kernels:

@@ -4,7 +4,8 @@ Parameters are read from ``named_modules()`` (each tensor once; a parameter shar
 weight tying — is reported under its first name and is not a copy).  Layer semantics by module type:
 ``Linear`` (dense), ``Bilinear``, ``Conv{1,2,3}d`` (conv, or depthwise when ``groups = C_in``),
 ``ConvTranspose{1,2,3}d``, ``Embedding``/``EmbeddingBag``, ``RNN``/``LSTM``/``GRU`` and their cells
-(packed gate matrices), ``MultiheadAttention`` (packed q/k/v), norms (``*Norm*``: scale and shift), and
+(packed gate matrices), ``MultiheadAttention`` (packed q/k/v), norms (``*Norm*``: scale and shift; an all-zero
+scale is run to see what it does, :mod:`invariants.frameworks.torch.norms`), and
 transformers' mixture-of-experts modules (stacked experts, one dense block per expert and gate, and top-k
 routers: :mod:`invariants.frameworks.torch.experts`; weights without a node, the probe reads no output of theirs).
 A weight-normed layer (either torch form) is read through its effective weight ``g·v/‖v‖``: the Param of ``v``
@@ -44,6 +45,7 @@ from invariants.layers import (JAX, QKV, RECURRENT, Bilinear, Conv, ConvTranspos
 from invariants.frameworks.model import (INPUT_ROUNDING_ULPS, BatchStat, ModelView, Node, Param, Probe, Signal, activation_key,
                                          kept_input, units_last, varies)
 from invariants.frameworks.torch.experts import expert_view, merged_experts, router_layer, stacked_experts
+from invariants.frameworks.torch.norms import zero_scale_passes
 from invariants.frameworks.torch.weightnorm import magnitude_ratio, weight_norm
 from invariants.frameworks.torch.seeding import generator_states, manual_seed, probe_rng
 
@@ -260,6 +262,8 @@ def _module_params(path: str, m: Any, seen: dict[int, Param]) -> tuple[list[Para
                       owner_classes=tuple(c.__name__ for c in type(m).__mro__[:-1]),
                       magnitude=full(wn.g_name) if wn is not None and n == weight_name else "",
                       magnitude_ratio=magnitude_ratio(wn) if wn is not None and n == weight_name else None)
+        if role == "norm_scale" and layer is None and value.size >= 2 and not np.any(value):
+            param.zero_scale_passes = zero_scale_passes(m, p)  # γ·x̂ + β or x̂·(1 + γ): the module's forward says
         seen[id(p)] = param
         out.append(param)
     node_layer = node_layer or layer
