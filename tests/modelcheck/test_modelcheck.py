@@ -269,6 +269,14 @@ def test_report_json_contract():
     assert {"tensors", "total_tensors", "values", "total_values", "share", "min_share", "signal", "complete",
             "not_analysed", "partial", "tied", "probe_requested", "no_trend"} == set(data["coverage"])
     assert set(data["coverage"]["no_trend"]) == {"layers", "why"}
+    jsonschema = pytest.importorskip("jsonschema")
+    from invariants import schemas
+
+    schemas.validate(data, "check-model")  # the published schema states no_trend's shape
+    bad = json.loads(json.dumps(data))
+    bad["coverage"]["no_trend"] = {"layers": "two", "why": "x"}
+    with pytest.raises(jsonschema.ValidationError):
+        schemas.validate(bad, "check-model")
     assert set(data["findings"][0]) == {"severity", "kind", "subject", "params", "message", "figures"}
     assert {"name", "matches", "detectable_rel_error", "gain"} <= set(data["tensors"][0])
 
