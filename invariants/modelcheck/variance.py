@@ -251,8 +251,10 @@ def model_budget(us: Iterable[Unit], total_alpha: float, hints: Mapping[str, Any
                  extra: int = 0) -> AlphaBudget:
     """The false-alarm budget of the variance matches, ``per_check = total_alpha / m``, no cap, ``m`` the
     checks actually run at most (:func:`checks_per_unit`): a larger candidate set does not lower ``alpha``.
-    ``extra``: further checks run at the same alpha (the expectations, :mod:`invariants.modelcheck.expect`)."""
-    return family_budget(total_alpha, [range(checks_per_unit(u, hints)) for u in us] + [range(extra)], cap=None)
+    ``extra``: further checks run at the same alpha (the expectations, :mod:`invariants.modelcheck.expect`).
+    Each unit counts one check more: the mean test a tensor that matched no scheme gets
+    (:func:`invariants.modelcheck.mean_offset.nonzero_mean`)."""
+    return family_budget(total_alpha, [range(checks_per_unit(u, hints) + 1) for u in us] + [range(extra)], cap=None)
 
 
 def passes(law: Law, values: np.ndarray, alpha: float, power: float, bits: int | None = None) -> bool:
@@ -440,8 +442,9 @@ def variance_findings(view: ModelView, results: list[tuple[Unit, Match]], alpha:
             far = far_above_every_scheme(u, view)
         out.append(Finding(
             NOTE, "variance", (u.label,),
-            f"{u.label} ({r.layer}, fans {r.fans}) has variance {r.variance:.4g} (Var*fan_in = "
-            f"{r.variance * r.fans[0]:.4g}) and matches none of the named schemes; closest: {r.closest}{det}."
+            f"{u.label} ({r.layer}, fans {r.fans}) has variance {r.variance:.4g}"
+            + (f" (Var*fan_in = {r.variance * r.fans[0]:.4g})" if r.fans else "")
+            + f" and matches none of the named schemes; closest: {r.closest}{det}."
             + (" It is a mixture-of-experts router: its scale sets the initial routing temperature (libraries draw "
                "it on its own rule, e.g. HF SwitchTransformers normal(0, factor·1)), so it is judged on its own, not "
                "pooled with the projections." if u.label in routers else "") + far[0],

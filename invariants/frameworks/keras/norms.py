@@ -60,12 +60,13 @@ def zero_scale_passes(layer: Any, shape: tuple[int, ...]) -> bool | None:
     """Whether norm ``layer`` (its scale of ``shape`` all zero) still passes its normalized signal: ``False`` when
     every row of its output on a random batch is the same (``γ·x̂ + β``: the output is its shift), ``True`` when
     the rows differ (``x̂·(1 + γ)``), ``None`` when the layer accepted none of the input shapes
-    ``(4, *shape)``, ``(4, 2, *shape)``, ``(4, 2, 2, *shape)`` (features on the last axis, Keras' default).
+    ``(4, *shape)``, ``(4, 2, *shape)``, ``(4, 2, 2, *shape)``, ``(4, 2, 2, 2, *shape)`` (features on the last
+    axis, Keras' default; the last one a norm after a ``Conv3D``).
 
     The layer is called in inference mode (``training=False``: a batch norm reads its moving statistics and
     updates nothing), on ``N(0, 1)`` rows from a fixed numpy generator (no global RNG is drawn)."""
     rng = np.random.default_rng(0)
-    for extra in ((), (2,), (2, 2)):
+    for extra in ((), (2,), (2, 2), (2, 2, 2)):
         x = rng.standard_normal((ROWS, *extra, *shape)).astype("float32")
         try:  # Keras' Layer.__call__ drops ``training`` for a call() without it (keras-hub's RMS norms)
             y = layer(x, training=False)
