@@ -49,7 +49,7 @@ def available(module: str) -> bool:
     """True if ``module`` imports (after :func:`ensure_torchvision` for the torch model libraries)."""
     if module in ("timm", "transformers", "torchvision"):
         ensure_torchvision()
-    if module == "keras":
+    if module in ("keras", "keras_hub"):  # keras_hub imports keras: the backend must be set first
         ensure_keras_backend()
     if importlib.util.find_spec(module) is None:
         return False

@@ -2,11 +2,12 @@
 
 Every entry of :data:`ZOO` is a :class:`ZooModel`: a builder (seeded, no download: HF models from a tiny
 config, timm with ``pretrained=False``, torchvision with ``weights=None``, keras.applications with
-``weights=None``), an example input, the expected verdict and *why*: the library file and function that
-initializes it and what that function draws, read from the installed source (transformers 5.25.0, timm
-1.0.31, torchvision 0.28.0, keras 3.15.1, torch 2.13.0).  ``intended`` lists the deliberate exceptions to
-a single i.i.d. scheme that a correct auditor must not call errors (zero-init heads, LayerScale γ,
-zero-γ last BatchNorm, zeroed padding rows, fixed-std families, differently-scaled output layers).
+``weights=None``, keras-hub backbones from a config), an example input, the expected verdict and *why*: the
+library file and function that initializes it and what that function draws, read from the installed source
+(transformers 5.25.0, timm 1.0.31, torchvision 0.28.0, keras 3.15.1, keras-hub 0.32.0, torch 2.13.0).
+``intended`` lists the deliberate exceptions to a single i.i.d. scheme that a correct auditor must not call
+errors (zero-init heads, LayerScale γ, zero-γ last BatchNorm, zeroed padding rows, fixed-std families,
+differently-scaled output layers).
 
 Models are returned as their constructor leaves them: torch modules in training mode (BatchNorm normalizes with
 batch statistics, dropout active), Keras models as built.  (In ``eval()`` mode a freshly built BatchNorm uses
@@ -47,7 +48,8 @@ class ZooModel:
         family: architecture family (what the entry covers).
         requires: importable modules the builder needs (the test skips when one is missing).
         build: ``() -> model`` at the library's random init (seeded).
-        example: ``model -> tuple`` of positional forward arguments.
+        example: ``model -> tuple`` of positional forward arguments; for a Keras model over a dict of named
+            inputs (keras-hub backbones), ``model -> dict``, the one input itself.
         kwargs: ``model -> dict`` of keyword forward arguments (HF style), ``None`` when positional suffices.
         expected: ``HEALTHY`` (exit 0, notes allowed) or ``ERRORS``.
         init: citation: installed file, function, what it draws.
@@ -299,6 +301,47 @@ def keras_lstm_build():
         return k.Sequential([k.Input((16,), dtype="int32"), L.Embedding(256, 32), L.LSTM(64, return_sequences=True),
                              L.Dense(256)])
     return _keras(build)
+
+
+# ------------------------------------------------------------------------------------------ keras-hub
+
+
+def _keras_hub(cls: str, **kw: Any) -> Any:
+    """``keras_hub.models.<cls>(**kw)`` from a tiny config (no preset, no download), seeded like keras.applications."""
+    ensure_keras_backend()
+    import keras
+    import keras_hub
+
+    keras.utils.set_random_seed(0)
+    return getattr(keras_hub.models, cls)(**kw)
+
+
+def kh_bert_build():
+    return _keras_hub("BertBackbone", vocabulary_size=256, num_layers=2, num_heads=4, hidden_dim=64, intermediate_dim=128,
+                      max_sequence_length=32)
+
+
+def kh_llama_build():
+    return _keras_hub("LlamaBackbone", vocabulary_size=256, num_layers=2, num_query_heads=4, num_key_value_heads=2,
+                      hidden_dim=64, intermediate_dim=128)
+
+
+def kh_gemma_build():
+    return _keras_hub("GemmaBackbone", vocabulary_size=256, num_layers=2, num_query_heads=4, num_key_value_heads=1,
+                      hidden_dim=64, intermediate_dim=128, head_dim=16)
+
+
+def _kh_tokens(vocab: int, segments: bool = False) -> dict:
+    """A keras-hub backbone's input dict: ``token_ids`` (batch 8, 16 tokens, int32, no padding id 0), an all-ones
+    ``padding_mask`` and, for BERT, all-zero ``segment_ids``.  The backbone is a functional model over this dict,
+    so the example is the dict itself, not a tuple holding it."""
+    import numpy as np
+
+    ids = _ids_np(vocab)
+    out = {"token_ids": ids, "padding_mask": np.ones_like(ids)}
+    if segments:
+        out["segment_ids"] = np.zeros_like(ids)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ the zoo
@@ -556,6 +599,44 @@ ZOO: list[ZooModel] = [
         "embeddings_initializer='uniform' = U(-0.05, 0.05); Dense glorot_uniform",
         ("recurrent kernel orthogonal per packed (units, 4·units) matrix", "forget-gate bias 1",
          "embedding U(-0.05, 0.05)")),
+    # ---- keras-hub (Keras 3 model code, JAX backend): backbones from tiny configs, no preset
+    ZooModel(
+        "kh_bert", "keras_hub.models.BertBackbone(hidden 64, 2 layers, 4 heads)", "encoder-only transformer (keras-hub)",
+        ("keras_hub",), kh_bert_build, lambda m: _kh_tokens(256, segments=True), HEALTHY,
+        "keras_hub/src/models/bert/bert_backbone.py bert_kernel_initializer: keras.initializers.TruncatedNormal("
+        "stddev=0.02), a fresh instance per use (BertBackbone.__init__): token, position and segment "
+        "embeddings and the pooled_dense kernel; each TransformerEncoder (keras_hub/src/layers/modeling/"
+        "transformer_encoder.py) gets bert_kernel_initializer() and clone_initializer()s it per EinsumDense/Dense "
+        "(query/key/value/attention_output, feedforward), biases zeros; LayerNormalization gamma 1 beta 0",
+        ("fixed std 0.02 truncated normal for every kernel and embedding (not fan-scaled)",),
+        faults={"scaled_x100": "transformer_layer_0/self_attention_layer/attention_output/kernel"}),
+    ZooModel(
+        "kh_llama", "keras_hub.models.LlamaBackbone(hidden 64, 2 layers, GQA 4/2)",
+        "decoder-only transformer (keras-hub; RMSNorm, SwiGLU, GQA)",
+        ("keras_hub",), kh_llama_build, lambda m: _kh_tokens(256), ERRORS,
+        "keras_hub/src/models/llama/llama_attention.py LlamaAttention.__init__: self.kernel_initializer = "
+        "keras.initializers.get(clone_initializer(kernel_initializer)) is ONE instance, passed to the query, key, "
+        "value and attention_output EinsumDense layers; a Keras 3 random initializer fixes its seed when it is "
+        "constructed (keras/src/initializers/random_initializers.py RandomInitializer.__init__: seed = "
+        "random.make_default_seed() when none is given) and every call with the same shape returns the same draw, "
+        "so under GQA the same-shape key and value kernels (64, 2, 16) are bit-identical in every block (a true "
+        "finding: identical-tensors on key/value). The instance is llama_backbone.py _llama_kernel_initializer"
+        "(stddev=0.02) = RandomNormal(0.02) (llama_decoder.py LlamaTransformerDecoder clones it per sublayer); "
+        "token embedding RandomNormal(0.01); LlamaLayerNorm scale ones",
+        ("fixed std 0.02 for every kernel, 0.01 for the embedding (not fan-scaled)",)),
+    ZooModel(
+        "kh_gemma", "keras_hub.models.GemmaBackbone(hidden 64, 2 layers, 4 query heads, 1 key/value head)",
+        "decoder-only transformer (keras-hub; RMSNorm x*(1+scale), GeGLU, multi-query)",
+        ("keras_hub",), kh_gemma_build, lambda m: _kh_tokens(256), ERRORS,
+        "keras_hub/src/models/gemma/gemma_attention.py CachedGemmaAttention.__init__: self._kernel_initializer = "
+        "keras.initializers.get(clone_initializer(kernel_initializer)) is ONE instance (default 'glorot_uniform', "
+        "GemmaDecoderBlock passes none) for query, key, value and attention_output; a Keras 3 random initializer "
+        "fixes its seed at construction (keras/src/initializers/random_initializers.py RandomInitializer.__init__), "
+        "so the same-shape key and value kernels (1, 64, 16) are bit-identical in every block (a true finding); "
+        "gemma/rms_normalization.py RMSNormalization scale zeros, applied as x*(1+scale): the identity at init, "
+        "not a dead branch; token embedding VarianceScaling(1, fan_in, untruncated_normal) (gemma_backbone.py)",
+        ("RMSNormalization scale 0 applied as x*(1+scale) (identity, no zero-residual-branch note)",
+         "Glorot uniform attention and FFN kernels")),
 ]
 
 
@@ -648,9 +729,31 @@ def zero_embedding(model: Any, target: str) -> Any:
     return zero_projection(model, target)
 
 
+def scaled_x100(model: Any, target: str) -> Any:
+    """One weight ×100 (std ×100: a slipped scale in one block), torch or Keras.  The target names the
+    parameter as check-model does: ``named_parameters()`` for torch, the variable ``path`` for Keras, where
+    keras-hub repeats the inner layer names in every block (``transformer_layer_0/.../attention_output/kernel``
+    vs ``transformer_layer_1/...``): only a check keyed by the full path tells the faulted block from its twin.
+
+    Raises:
+        KeyError: no parameter or variable ``target``.
+    """
+    if hasattr(model, "named_parameters"):
+        import torch
+
+        with torch.no_grad():
+            _torch_param(model, target).mul_(100.0)
+        return model
+    var = {v.path: v for v in model.weights}.get(target)
+    if var is None:
+        raise KeyError(f"{type(model).__name__} has no variable {target!r}")
+    var.assign(var.value * 100.0)
+    return model
+
+
 FAULTS: dict[str, Callable[[Any, str], Any]] = {
     "zero_projection": zero_projection, "copy_layer": copy_layer, "std_squared": std_squared,
-    "fan_swap": fan_swap, "outliers": outliers, "zero_embedding": zero_embedding,
+    "fan_swap": fan_swap, "outliers": outliers, "zero_embedding": zero_embedding, "scaled_x100": scaled_x100,
 }
 
 # ------------------------------------------------------------------------------------------ CLI targets

@@ -2,8 +2,8 @@
 
 Always run (a few seconds per library): the zoo's shape (≥ 20 entries, ≥ 3 sources, every family the issue
 names), every cited init file exists in the installed library, every torch model builds and runs its example,
-every planted fault changes the tensor it names.  Skipped per entry when its library (transformers, timm,
-torchvision, keras) is not installed.
+every planted fault (torch or Keras) changes the tensor it names.  Skipped per entry when its library
+(transformers, timm, torchvision, keras, keras_hub) is not installed.
 
 The verdict tests run ``check_model`` on every zoo model (its verdict, its coverage ≥ 95 % of the parameter
 values, a probe that ran), on every planted fault (an error the clean model does not have) and on the models
@@ -38,6 +38,17 @@ FALSE_ACCUSATIONS: dict[str, str] = {}
 MISSED_FAULTS: dict[str, str] = {}
 #: zoo models whose check analyses < 95 % of the parameter values
 LOW_COVERAGE: dict[str, str] = {}
+#: the error findings (kind, tensors) check-model must give on each zoo model whose library init is itself
+#: faulty (``expected == ERRORS``): each a true finding read from the library source (the entry's ``init``) and
+#: checked on the built model by test_zoo_errors_are_the_true_findings.  keras-hub's Llama and Gemma attention
+#: pass one seeded initializer instance to every projection, so the same-shape key and value kernels of each
+#: block are one draw (llama_attention.py LlamaAttention.__init__, gemma_attention.py CachedGemmaAttention.__init__)
+TRUE_ERRORS: dict[str, set] = {
+    "kh_llama": {("identical-tensors", (f"transformer_layer_{i}/self_attention/key/kernel",
+                                        f"transformer_layer_{i}/self_attention/value/kernel")) for i in (0, 1)},
+    "kh_gemma": {("identical-tensors", (f"decoder_block_{i}/attention/key/kernel",
+                                        f"decoder_block_{i}/attention/value/kernel")) for i in (0, 1)},
+}
 #: models whose probe used to fail without an example input (the probe now infers one from the config)
 BARE_PROBES = ("hf_t5", "hf_convnext", "hf_vit", "hf_swin", "timm_convnext", "timm_vit", "timm_vit_layerscale",
                "tv_convnext", "tv_vit")
@@ -66,6 +77,8 @@ def test_zoo_covers_the_issue():
     for z in ZOO:
         assert z.expected in (HEALTHY, ERRORS)
         assert set(z.faults) <= set(FAULTS), z.name
+    # an expected-errors entry states which errors are the true ones
+    assert {z.name for z in ZOO if z.expected == ERRORS} == set(TRUE_ERRORS)
 
 
 @pytest.mark.parametrize("z", ZOO, ids=lambda z: z.name)
@@ -79,18 +92,30 @@ def test_init_citation_names_an_installed_file(z):
     assert (root / rel).is_file(), f"{z.name}: {rel} not under {root}"
 
 
-TORCH_ZOO = [z for z in ZOO if z.requires[0] != "keras"]
+#: Keras models (keras.applications, keras-hub) run in the verdict tests
+TORCH_ZOO = [z for z in ZOO if z.requires[0] not in ("keras", "keras_hub")]
+
+
+def _values(model) -> dict:
+    """``{parameter name as check-model names it: values (numpy copy)}``: torch ``named_parameters()``, Keras
+    variable paths."""
+    import numpy as np
+
+    if hasattr(model, "named_parameters"):
+        return {k: v.detach().cpu().numpy().copy() for k, v in model.named_parameters()}
+    return {v.path: np.array(v.value) for v in model.weights}
 
 
 @functools.lru_cache(maxsize=None)
 def _baseline(name: str) -> dict:
-    """Parameter values of the zoo model ``name`` as built (cloned once per test process)."""
+    """Parameter values of the zoo model ``name`` as built (copied once per test process)."""
     z = next(z for z in ZOO if z.name == name)
-    return {k: v.detach().clone() for k, v in z.build().named_parameters()}
+    return _values(z.build())
 
 
 @pytest.mark.parametrize("z", [pytest.param(z, marks=[_group(z.name)]) for z in TORCH_ZOO], ids=lambda z: z.name)
 def test_torch_model_builds_and_runs(z):
+    import numpy as np
     import torch
 
     _need(z)
@@ -98,27 +123,28 @@ def test_torch_model_builds_and_runs(z):
     assert isinstance(model, torch.nn.Module)
     # seeded builders: a second build is bit-identical (what the fault tests compare against)
     base = _baseline(z.name)
-    assert all(torch.equal(base[k], v) for k, v in model.named_parameters())
+    assert all(np.array_equal(base[k], v) for k, v in _values(model).items())
     with torch.no_grad():
         model(*z.example(model))
         if z.kwargs is not None:
             model(**z.kwargs(model))
 
 
-FAULT_CASES = [(z, f) for z in TORCH_ZOO for f in z.faults]
+#: every planted fault, torch and Keras (a Keras fault names its variable by path: ``kh_bert__scaled_x100``)
+FAULT_CASES = [(z, f) for z in ZOO for f in z.faults]
 
 
 @pytest.mark.parametrize("z,fault", [pytest.param(z, f, marks=[_group(z.name)]) for z, f in FAULT_CASES],
                          ids=[f"{z.name}__{f}" for z, f in FAULT_CASES])
 def test_fault_changes_its_tensor(z, fault):
-    import torch
+    import numpy as np
 
     _need(z)
     before = _baseline(z.name)
     model, _ = factory(f"{z.name}__{fault}")()
-    after = dict(model.named_parameters())
+    after = _values(model)
     target = z.faults[fault].split("<-")[0]
-    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    changed = [k for k in before if not np.array_equal(before[k], after[k])]
     assert changed, f"{fault} changed nothing"
     if target != "*":
         assert changed == [target], changed
@@ -140,6 +166,36 @@ def test_zoo_verdict(z):
     report = _report(z.name)
     assert report.status == z.expected, str(report)
     assert report.coverage.signal is None, report.coverage.signal
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[_group(n)]) for n in TRUE_ERRORS])
+def test_zoo_errors_are_the_true_findings(name):
+    """A model whose library init is faulty gets exactly its true errors, and each holds on the built model
+    (identical-tensors: the two tensors are bit-identical as the library built them)."""
+    import numpy as np
+
+    z = next(z for z in ZOO if z.name == name)
+    _need(z)
+    values = _baseline(name)
+    for kind, params in TRUE_ERRORS[name]:
+        assert kind == "identical-tensors", kind  # the only kind whose ground truth this test can read off
+        assert np.array_equal(values[params[0]], values[params[1]]), params
+    assert _errors(_report(name)) == TRUE_ERRORS[name]
+
+
+@_group("kh_gemma")
+def test_zoo_gemma_rms_zero_scale_is_no_dead_branch():
+    """keras-hub Gemma's RMSNormalization draws its scale as zeros and applies x*(1+scale)
+    (keras_hub/src/models/gemma/rms_normalization.py RMSNormalization.call): the identity at init, so no
+    zero-residual-branch note (which would say the normalized output is its shift)."""
+    import numpy as np
+
+    z = next(z for z in ZOO if z.name == "kh_gemma")
+    _need(z)
+    scales = {k: v for k, v in _baseline("kh_gemma").items() if k.endswith("_norm/scale")}
+    assert scales and all(not np.any(v) for v in scales.values()), sorted(scales)  # the case this test is about
+    kinds = {f.kind for f in _report("kh_gemma").findings}
+    assert "zero-residual-branch" not in kinds, kinds
 
 
 @pytest.mark.parametrize("z", [pytest.param(z, marks=_marks(LOW_COVERAGE, z.name) + [_group(z.name)]) for z in ZOO],
