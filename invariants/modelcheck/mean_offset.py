@@ -61,7 +61,10 @@ def _rows(u: Any) -> np.ndarray | None:
 def min_row_cosine(u: Any) -> float | None:
     """The smallest pairwise cosine among the first :data:`MAX_ROWS` rows of ``u``'s tensor (:func:`_rows`);
     ``None`` for fewer than 2 rows, a zero row, or rows that cannot be read."""
-    rows = _rows(u)
+    return _min_cosine(_rows(u))
+
+
+def _min_cosine(rows: np.ndarray | None) -> float | None:
     if rows is None:
         return None
     norms = np.linalg.norm(rows, axis=1)
@@ -105,8 +108,8 @@ def nonzero_mean(u: Any, row: Any, scheme_mean: float, alpha: float, power: floa
         return None
     ratio = abs(row.mean) / std
     cos = expected_cosine(row.mean, std)
-    measured = min_row_cosine(u)
     rows = _rows(u)
+    measured = _min_cosine(rows)
     # the collinearity argument needs two rows: a one-unit weight (a 64 -> 1 head) has none to compare
     several = rows.shape[0] >= 2 if rows is not None else not row.fans or row.fans[1] >= 2
     fan_in = row.fans[0] if row.fans else None
@@ -124,7 +127,7 @@ def nonzero_mean(u: Any, row: Any, scheme_mean: float, alpha: float, power: floa
                "(a mean given where a std was meant? keras.initializers.TruncatedNormal(1.0) is mean 1, std 0.05)."
                if severe else "The shared offset is not a scheme's; check the initializer's arguments."))
     return Finding(ERROR if severe else NOTE, "nonzero-mean", (u.label,), text,
-                   {"mean": row.mean, "std": std, "mean_over_std": ratio, "z": res.statistic, "p_value": res.p_value,
+                   {"mean": row.mean, "std": std, "mean_over_std": ratio, "t": res.statistic, "p_value": res.p_value,
                     "expected_row_cosine": cos, "min_row_cosine": measured, "n": row.n,
                     "fans": list(row.fans) if row.fans else None})
 
