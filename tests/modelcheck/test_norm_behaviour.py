@@ -247,6 +247,12 @@ def test_keras_custom_norm_is_a_norm_and_a_layerscale_is_not():
         params, _, _ = extract_params(_keras_pre_norm(norm))
         roles.update({p.name: p.role for p in params if p.name.split("/")[0] in ("ln", "ls", "mix")})
     assert roles == {"ln/scale": "norm_scale", "ls/gamma": "other", "mix/scale": "other"}
+    import keras
+
+    from invariants.frameworks.keras.norms import is_norm
+
+    # keras' own norms are; the preprocessing Normalization (a fixed mean and variance) is not
+    assert is_norm(keras.layers.LayerNormalization()) and not is_norm(keras.layers.Normalization())
 
 
 def _keras_lm(tie: bool, scale: float = 1.0):

@@ -44,7 +44,7 @@ def is_norm(layer: Any) -> bool:
     (at least one) are all 1-D and named as a norm's (:data:`SCALE_NAMES`, :data:`SHIFT_NAMES`)."""
     name = type(layer).__name__
     if "Normalization" in name:
-        return True
+        return name != "Normalization"  # the preprocessing layer: a fixed mean and variance, no norm's weights
     if "Norm" not in name:
         return False
     ws = list(getattr(layer, "trainable_weights", None) or [])
