@@ -12,6 +12,7 @@ channel per group): recorded as a per-sample group statistic (``kind="group"``).
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from invariants.frameworks.keras.calls import wrap_calls
@@ -23,13 +24,7 @@ def _values_per_channel(layer: Any, x: Any) -> int | None:
     if len(shape) < 2:
         return None
     axes = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
-    channels = 1
-    for a in axes:
-        channels *= shape[int(a)]
-    total = 1
-    for d in shape:
-        total *= d
-    return total // max(channels, 1)
+    return math.prod(shape) // max(math.prod(shape[int(a)] for a in axes), 1)
 
 
 def _values_per_group(layer: Any, x: Any) -> tuple[int, int] | None:
@@ -41,10 +36,7 @@ def _values_per_group(layer: Any, x: Any) -> tuple[int, int] | None:
     axis = int(layer.axis) % len(shape)
     groups = int(layer.groups) if int(layer.groups) > 0 else shape[axis]  # -1 before build: one per channel
     group = shape[axis] // max(groups, 1)
-    positions = 1
-    for i, d in enumerate(shape[1:], start=1):
-        if i != axis:
-            positions *= d
+    positions = math.prod(d for i, d in enumerate(shape) if i not in (0, axis))
     return positions * group, group
 
 
